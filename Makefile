@@ -1,0 +1,37 @@
+# The README's two commands: `make run` and `make test`. Each sets up everything it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+EMULATOR := tests/emulator
+EMULATOR_INSTALLED := $(EMULATOR)/node_modules/.installed
+
+.PHONY: run test lint bench clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The Bot API emulator for end-to-end tests; skipped quietly where npm is missing.
+$(EMULATOR_INSTALLED): $(EMULATOR)/package.json $(EMULATOR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --silent --no-audit --no-fund --prefix $(EMULATOR) && touch $@; \
+	else echo "npm not found: end-to-end tests will be skipped"; fi
+
+run: $(INSTALLED)
+	$(PY) -m bot
+
+test: $(INSTALLED) $(EMULATOR_INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+
+bench: $(INSTALLED)
+	$(PY) -m classifier.bench
+
+clean:
+	rm -rf $(VENV) $(EMULATOR)/node_modules data/

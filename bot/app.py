@@ -1,0 +1,178 @@
+"""The Application: every handler registered in one place, the background jobs, and start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import keyboards, texts
+from bot.config import BotSettings
+from bot.delivery import deliver_outbox
+from bot.handlers import common, coordinator, member, resident, router
+from bot.handlers.common import Deps, deps, now, query
+from classifier import get_classifier
+from routing import dispatch
+from routing.config import get_taxonomy
+
+log = logging.getLogger(__name__)
+CONCURRENT_UPDATES = 64
+
+COMMANDS = [
+    BotCommand("start", "开始 / 选择社区"),
+    BotCommand("my", "我的工单"),
+    BotCommand("help", "帮助"),
+    BotCommand("cancel", "退出当前步骤"),
+    BotCommand("tasks", "党员：我的工单"),
+    BotCommand("duty", "党员：在岗 / 离岗"),
+    BotCommand("points", "党员：积分和星级"),
+    BotCommand("dispatch", "协调员：待派单"),
+    BotCommand("overdue", "协调员：超期工单"),
+    BotCommand("stats", "服务效能"),
+]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; one chat's updates run in the order they came."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks[chat.id]
+        async with lock:
+            await coroutine
+        if not lock.locked() and not lock._waiters:  # forget idle chats
+            self._locks.pop(chat.id, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def make_deps(settings: BotSettings, engine: Any) -> Deps:
+    """The dependencies handlers share."""
+    taxonomy = get_taxonomy(settings)
+    classifier = get_classifier(str(settings.TAXONOMY_FILE or "") or None, str(settings.DATA_DIR))
+    return Deps(
+        engine=engine,
+        settings=settings,
+        classifier=classifier,
+        taxonomy=taxonomy,
+        worker_id=f"{socket.gethostname()}:{os.getpid()}",
+    )
+
+
+def register_handlers(app: Application) -> None:
+    """Every command, button and message type the bot answers."""
+    private = filters.ChatType.PRIVATE
+    new_private = private & filters.UpdateType.MESSAGE
+    commands = {
+        "start": common.start,
+        "help": common.help_command,
+        "cancel": common.cancel,
+        "my": resident.my_tickets,
+        "join": member.join,
+        "duty": member.duty,
+        "tasks": member.tasks,
+        "points": member.my_points,
+        "invite": coordinator.invite,
+        "dispatch": coordinator.dispatch_list,
+        "overdue": coordinator.overdue,
+        "stats": coordinator.stats_command,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=new_private))
+    buttons = {
+        keyboards.AREA: resident.area_chosen,
+        keyboards.INTAKE: resident.intake_button,
+        keyboards.RATE: resident.rating_button,
+        keyboards.OFFER: member.offer_button,
+        keyboards.TASK: member.task_button,
+        keyboards.JOIN: member.join_button,
+        keyboards.DISPATCH: coordinator.dispatch_button,
+    }
+    for prefix, callback in buttons.items():
+        app.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}:"))
+    app.add_handler(CallbackQueryHandler(common.stale_button))
+    app.add_handler(MessageHandler(new_private & filters.CONTACT, resident.contact_shared))
+    app.add_handler(MessageHandler(new_private & filters.PHOTO, router.photo_message))
+    app.add_handler(MessageHandler(new_private & filters.TEXT & ~filters.COMMAND, router.text_message))
+    app.add_handler(MessageHandler(new_private & filters.COMMAND, common.unknown_command))
+    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, common.edited_message))
+    app.add_handler(MessageHandler(new_private, common.unsupported_message))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, common.group_message))
+    app.add_error_handler(common.error_handler)
+
+
+async def advance_waves(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: offers whose wave timed out go to the next wave, or to the coordinators."""
+    moved = await query(context, dispatch.advance_waves, now())
+    if moved:
+        await deliver_outbox(context)
+
+
+async def post_init(app: Application) -> None:
+    """Start the background jobs and tell Telegram the command list (optional: may fail)."""
+    settings: BotSettings = app.bot_data["deps"].settings
+    app.job_queue.run_repeating(deliver_outbox, interval=settings.DELIVERY_INTERVAL_SECONDS, first=0)
+    wave_check = max(0.5, min(30.0, settings.wave_timeout.total_seconds() / 5))
+    app.job_queue.run_repeating(advance_waves, interval=timedelta(seconds=wave_check), first=1)
+    try:
+        await app.bot.set_my_commands(COMMANDS)
+    except TelegramError as error:
+        log.warning("setMyCommands failed (the bot works without the menu): %s", error)
+
+
+def build_application(
+    settings: BotSettings, app_deps: Deps, request: BaseRequest | None = None
+) -> Application:
+    """The configured Application; `request` replaces HTTP (the offline console)."""
+    token = (
+        settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else "123456:console"
+    )
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_base_file_url)
+        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+        .post_init(post_init)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    app = builder.build()
+    app.bot_data["deps"] = app_deps
+    register_handlers(app)
+    return app
+
+
+__all__ = ["build_application", "deps", "make_deps", "register_handlers", "texts"]

@@ -1,0 +1,165 @@
+"""Delivery of the routing outbox to Telegram: at-least-once, in order per chat, with retries.
+
+A repeating job (and a kick after every change, `deliver_soon`) claims due notifications, renders each
+by its kind, sends it (or edits the earlier message it refers to) and records the result:
+- delivered → the Telegram message id is kept, so a later notification can edit that message;
+- 429 → retried after Telegram's retry_after; network errors and timeouts → retried with backoff;
+- 403 (the person blocked the bot) → unreachable; a member goes off duty and their offers move on;
+- 400 "message is not modified" / "message to edit not found" → nothing left to do: delivered.
+A crash between sending and recording can repeat one message after the lease (at-least-once); the
+window is one HTTP round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import keyboards, texts
+from bot.handlers.common import Markup, deps, now, query
+from routing import outbox
+from routing.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+BATCH = 50
+_LOCK = "delivery_lock"
+_AGAIN = "delivery_again"
+
+
+def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Markup]:
+    """The text and keyboard for one notification kind."""
+    ticket_id = payload.get("ticket_id")
+    if kind == "ticket_created":
+        category, item = payload.get("category_name", ""), payload.get("item_name", "")
+        return texts.ticket_created(
+            payload["number"], category, item, bool(payload.get("urgent"))
+        ), ReplyKeyboardRemove()
+    if kind == "offer":
+        return texts.offer(payload, tz), keyboards.offer(ticket_id)
+    if kind == "assigned":
+        return texts.offer(payload, tz, assigned_by_coordinator=True), keyboards.offer(ticket_id)
+    if kind == "offer_withdrawn":
+        return texts.offer_withdrawn(payload), None
+    if kind == "offer_accepted":
+        return texts.task_details(payload, tz), keyboards.task(ticket_id, started=False)
+    if kind == "rate_request":
+        return texts.rate_prompt(payload["number"], payload.get("item_name", "")), keyboards.rating(ticket_id)
+    if kind == "rated":
+        return texts.member_rated(payload), None
+    if kind == "dispatch_needed":
+        return texts.dispatch_needed(payload, tz), keyboards.assign(ticket_id)
+    if kind == "urgent_alert":
+        return texts.urgent_alert(payload, tz), keyboards.assign(ticket_id)
+    if kind == "low_rating":
+        return texts.low_rating(payload, tz), keyboards.assign(ticket_id)
+    if kind == "member_unreachable":
+        return texts.member_unreachable(payload), None
+    return texts.resident_update(kind, payload), None
+
+
+async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int, int | None]:
+    """Send or edit; returns (chat id, message id)."""
+    text, markup = render(note.kind, note.payload, deps(context).tz)
+    if note.edit_message_id is not None and note.edit_chat_id is not None:
+        edit_markup = markup if isinstance(markup, InlineKeyboardMarkup) else None
+        await context.bot.edit_message_text(
+            texts.fit(text),
+            chat_id=note.edit_chat_id,
+            message_id=note.edit_message_id,
+            parse_mode="HTML",
+            reply_markup=edit_markup,
+        )
+        return note.edit_chat_id, note.edit_message_id
+    message = await context.bot.send_message(
+        note.recipient_id,
+        texts.fit(text),
+        parse_mode="HTML",
+        reply_markup=markup,
+        disable_web_page_preview=True,
+    )
+    return message.chat_id, message.message_id
+
+
+async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> None:
+    """Deliver one claimed notification and record what happened."""
+    try:
+        chat_id, message_id = await _send(context, note)
+    except RetryAfter as error:
+        delay = (
+            error.retry_after
+            if isinstance(error.retry_after, int | float)
+            else error.retry_after.total_seconds()
+        )
+        await query(
+            context, outbox.mark_failed, note.id, now(), "429 flood control", retry_after=float(delay)
+        )
+        return
+    except Forbidden:
+        log.info("notification %s: recipient blocked the bot", note.id)
+        await query(context, outbox.mark_unreachable, note.id, now())
+        return
+    except BadRequest as error:
+        reason = str(error).lower()
+        if (
+            "not modified" in reason
+            or "message to edit not found" in reason
+            or "message can't be edited" in reason
+        ):
+            await query(
+                context,
+                outbox.mark_delivered,
+                note.id,
+                now(),
+                chat_id=note.edit_chat_id,
+                message_id=note.edit_message_id,
+            )
+            return
+        log.warning("notification %s (%s) rejected: %s", note.id, note.kind, error)
+        await query(context, outbox.mark_failed, note.id, now(), f"400 {error}")
+        return
+    except (NetworkError, InvalidToken, TelegramError) as error:
+        # InvalidToken: the Bot API answered 404, e.g. an emulator without the method.
+        log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
+        await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}")
+        return
+    await query(context, outbox.mark_delivered, note.id, now(), chat_id=chat_id, message_id=message_id)
+
+
+async def _deliver_in_order(context: ContextTypes.DEFAULT_TYPE, notes: list[Outgoing]) -> None:
+    for note in notes:
+        await deliver_one(context, note)
+
+
+async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: deliver everything due, chats in parallel, each chat's messages in order."""
+    bot_data = context.bot_data
+    lock: asyncio.Lock = bot_data.setdefault(_LOCK, asyncio.Lock())
+    if lock.locked():
+        bot_data[_AGAIN] = True  # the running pass will look once more
+        return
+    async with lock:
+        while True:
+            bot_data[_AGAIN] = False
+            batch = await query(
+                context, outbox.claim_notifications, deps(context).worker_id, now(), limit=BATCH
+            )
+            by_chat: dict[int, list[Outgoing]] = defaultdict(list)
+            for note in batch:
+                by_chat[note.recipient_id].append(note)
+            await asyncio.gather(*(_deliver_in_order(context, notes) for notes in by_chat.values()))
+            if len(batch) < BATCH and not bot_data[_AGAIN]:
+                return
+
+
+def deliver_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deliver what a change just queued without waiting for the next tick."""
+    if context.job_queue is not None:
+        context.job_queue.run_once(deliver_outbox, 0)

@@ -1,0 +1,197 @@
+"""What every handler shares: dependencies, database calls off the event loop, replies, and the
+handlers for everyone (/start, /help, /cancel, unknown input, errors)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update, User
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.config import BotSettings
+from classifier import Classifier
+from classifier.taxonomy import Taxonomy
+from routing import drafts, members
+from routing.errors import DomainError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What handlers need, built once at start and kept in `application.bot_data['deps']`."""
+
+    engine: Engine
+    settings: BotSettings
+    classifier: Classifier
+    taxonomy: Taxonomy
+    worker_id: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.tz
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    """The application's dependencies."""
+    return context.bot_data["deps"]
+
+
+def now() -> datetime:
+    """The current time (aware UTC)."""
+    return datetime.now(UTC)
+
+
+def _in_transaction(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    from routing.db import transaction
+
+    with transaction(engine) as session:
+        return fn(session, *args, **kwargs)
+
+
+async def query(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run `fn(session, *args, **kwargs)` in one transaction on a worker thread (never blocks the loop)."""
+    return await asyncio.to_thread(_in_transaction, deps(context).engine, fn, args, kwargs)
+
+
+async def act(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Like `query`, for changes: afterwards the outbox is delivered at once instead of at the next tick."""
+    result = await query(context, fn, *args, **kwargs)
+    from bot.delivery import deliver_soon
+
+    deliver_soon(context)
+    return result
+
+
+def display_name(user: User | None) -> str:
+    """A person's Telegram name, as they chose it."""
+    if user is None:
+        return ""
+    return (user.full_name or user.username or str(user.id))[:100]
+
+
+async def reply(update: Update, text: str, markup: Markup = None) -> None:
+    """Answer in the chat the update came from, in HTML."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_html(texts.fit(text), reply_markup=markup, disable_web_page_preview=True)
+
+
+async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the text (and keyboard) of the message whose button was pressed."""
+    query_ = update.callback_query
+    if query_ is None:
+        return
+    try:
+        await query_.edit_message_text(texts.fit(text), parse_mode="HTML", reply_markup=markup)
+    except TelegramError as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+def callback_args(update: Update) -> list[str]:
+    """The parts of a pressed button's callback data after its prefix."""
+    data = update.callback_query.data if update.callback_query else ""
+    return (data or "").split(":")[1:]
+
+
+# ── handlers for everyone ───────────────────────────────────────────────────────────────────────
+def _start_state(session: Session, telegram_id: int, name: str, now_: datetime) -> dict[str, Any]:
+    person = members.ensure_person(session, telegram_id, now_, name=name)
+    role = members.roles(session, telegram_id)
+    return {
+        "has_grid": person.grid_code is not None,
+        "member": role["member"] is not None,
+        "coordinator": bool(role["coordinator_scopes"]),
+    }
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome; a resident without an area chooses community and grid first."""
+    from bot.handlers.resident import ask_area
+
+    user = update.effective_user
+    state = await act(context, _start_state, user.id, display_name(user), now())
+    await reply(update, texts.welcome(display_name(user)))
+    if state["member"]:
+        await reply(update, texts.HELP_MEMBER)
+    if state["coordinator"]:
+        await reply(update, texts.HELP_COORDINATOR)
+    if not state["has_grid"]:
+        await ask_area(update, context)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What this person can do, by role."""
+    role = await query(context, members.roles, update.effective_user.id)
+    parts = [texts.HELP_RESIDENT]
+    parts.append(texts.HELP_MEMBER if role["member"] else texts.HELP_JOIN)
+    if role["coordinator_scopes"]:
+        parts.append(texts.HELP_COORDINATOR)
+    await reply(update, "\n\n".join(parts))
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Leave the current step; tickets already created are kept."""
+    removed = await act(context, drafts.clear_draft, update.effective_user.id)
+    await reply(update, texts.CANCELLED_STEP if removed else texts.NOTHING_TO_CANCEL, ReplyKeyboardRemove())
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have."""
+    await reply(update, texts.UNKNOWN_COMMAND)
+
+
+async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, voice, video, documents, polls…: ask for words instead."""
+    await reply(update, texts.UNSUPPORTED_MESSAGE)
+
+
+async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message changes nothing already saved: ask for a new message instead."""
+    await reply(update, texts.EDITED_MESSAGE)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button this version of the bot does not know (e.g. from before an upgrade)."""
+    await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Intake is for private chats only: say so when addressed by a command in a group."""
+    await reply(update, texts.GROUP_CHAT)
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Domain errors become their polite message; anything else is logged and the person asked to retry."""
+    error = context.error
+    if isinstance(error, DomainError):
+        message = str(error)
+    elif isinstance(error, SQLAlchemyError):
+        log.error("database error while handling an update: %s", type(error).__name__, exc_info=error)
+        message = texts.TRY_AGAIN
+    else:
+        log.error("error while handling an update", exc_info=error)
+        message = texts.TRY_AGAIN
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.clip(message, 190), show_alert=True)
+        elif update.effective_message is not None and update.effective_chat.type == "private":
+            await update.effective_message.reply_html(texts.esc(message))
+    except TelegramError as send_error:
+        log.warning("could not tell the user about an error: %s", send_error)

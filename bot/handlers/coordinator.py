@@ -1,0 +1,133 @@
+"""Coordinators (网格员 / 社区 / 街道): invite members (/invite), dispatch what nobody took (/dispatch,
+指派 → a member), watch time limits (/overdue) and the four rates (/stats, also for residents)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import keyboards, texts
+from bot.handlers.common import act, callback_args, deps, edit, now, query, reply
+from routing import alerts, dispatch, geography, members, stats, views
+from routing.models import Member
+from routing.states import get_ticket
+
+STATS_DAYS = 30
+
+
+async def _require_coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    if await query(context, members.is_coordinator, update.effective_user.id):
+        return True
+    await reply(update, texts.NOT_A_COORDINATOR)
+    return False
+
+
+async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/invite: a one-time member invite code."""
+    if not await _require_coordinator(update, context):
+        return
+    code = await act(context, members.create_invite, update.effective_user.id, now())
+    await reply(update, texts.invite_created(code.code, code.expires_at, deps(context).tz))
+
+
+def _waiting(session: Session, coordinator_id: int) -> list[dict[str, Any]]:
+    return [
+        views.ticket_payload(session, t, private=True) for t in dispatch.list_waiting(session, coordinator_id)
+    ]
+
+
+async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/dispatch: the tickets waiting for 派单, each with 指派."""
+    if not await _require_coordinator(update, context):
+        return
+    rows = await query(context, _waiting, update.effective_user.id)
+    if not rows:
+        await reply(update, texts.NO_WAITING)
+        return
+    for row in rows:
+        await reply(update, texts.waiting_ticket(row, deps(context).tz), keyboards.assign(row["ticket_id"]))
+
+
+def _candidates(session: Session, ticket_id: int, coordinator_id: int, now_: Any) -> tuple[str, list]:
+    ticket = views.ticket_payload(session, get_ticket(session, ticket_id))
+    entries = []
+    for ranked in dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_):
+        member = session.get(Member, ranked.member_id)
+        grid = geography.get_node(session, member.grid_code).name
+        label = texts.btn_member(
+            member.display_name, grid, member.active_count, member.capacity, member.on_duty
+        )
+        entries.append((member.id, label))
+    return ticket["number"], entries
+
+
+def _assign(
+    session: Session, ticket_id: int, coordinator_id: int, member_id: int, now_: Any
+) -> tuple[str, str]:
+    offer = dispatch.assign_ticket(session, ticket_id, coordinator_id, member_id, now_)
+    member = session.get(Member, offer.member_id)
+    return views.ticket_payload(session, get_ticket(session, ticket_id))["number"], member.display_name
+
+
+async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """指派 shows the members to choose from; a member's button assigns the ticket to them."""
+    callback = update.callback_query
+    args = callback_args(update)
+    if not args or not all(a.isdigit() for a in args):
+        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    user_id = update.effective_user.id
+    if len(args) == 1:
+        number, entries = await query(context, _candidates, int(args[0]), user_id, now())
+        await callback.answer()
+        if not entries:
+            await reply(update, texts.NO_MEMBERS)
+            return
+        await edit(update, texts.choose_member(number), keyboards.members(int(args[0]), entries))
+        return
+    number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now())
+    await callback.answer()
+    await edit(update, texts.assigned_confirmation(number, name))
+
+
+def _overdue(session: Session, coordinator_id: int, now_: Any) -> list[dict[str, Any]]:
+    return alerts.overdue_tickets(session, coordinator_id, now_)
+
+
+async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/overdue: tickets past (🔴) or near (🟡) their limits in the coordinator's scope."""
+    if not await _require_coordinator(update, context):
+        return
+    rows = await query(context, _overdue, update.effective_user.id, now())
+    await reply(update, texts.overdue(rows, deps(context).tz) if rows else texts.NO_OVERDUE)
+
+
+def _stats(session: Session, telegram_id: int, now_: Any) -> tuple[str, dict[str, Any]] | None:
+    """A coordinator's first scope, or a resident's community: the four rates over 30 days."""
+    scopes = members.coordinator_scopes(session, telegram_id)
+    if scopes:
+        scope = scopes[0]
+    else:
+        person = members.ensure_person(session, telegram_id, now_)
+        if person.grid_code is None:
+            return None
+        scope = geography.get_node(session, person.grid_code).community_code or person.grid_code
+    figures = stats.compute_stats(session, scope, now_ - timedelta(days=STATS_DAYS), now_, now_)
+    return geography.get_node(session, scope).name, figures.as_dict()
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: 响应率, 解决率, 满意率, 超期率 (no personal data) for the coordinator's scope or the
+    resident's community."""
+    result = await act(context, _stats, update.effective_user.id, now())
+    if result is None:
+        from bot.handlers.resident import ask_area
+
+        await ask_area(update, context)
+        return
+    scope_name, figures = result
+    await reply(update, texts.stats(scope_name, figures, f"近 {STATS_DAYS} 天"))

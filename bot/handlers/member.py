@@ -1,0 +1,249 @@
+"""Members (党员 / 志愿者): register with an invite (/join), go on and off duty (/duty), answer offers
+(接单 / 不方便), work on tickets (开始 / 办结 / 退回), see their tasks (/tasks) and points (/points)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import keyboards, texts
+from bot.handlers.common import act, callback_args, deps, display_name, edit, now, query, reply
+from routing import dispatch, drafts, geography, members, points, tickets
+from routing.errors import NotFound, TicketAlreadyTaken
+from routing.states import get_ticket
+
+JOIN = "join"
+TASK = "task"
+MAX_NAME = 20
+
+
+# ── /join CODE → name → skills → home grid ──────────────────────────────────────────────────────
+def _begin_join(session: Session, telegram_id: int, code: str, name: str, now_: Any) -> bool:
+    """Check the invite and open the registration draft; False when already a member."""
+    members.ensure_person(session, telegram_id, now_, name=name)
+    if members.find_member(session, telegram_id) is not None:
+        return False
+    invite = members.check_invite(session, code, now_)
+    drafts.save_draft(session, telegram_id, JOIN, {"code": invite.code, "await": "name", "skills": []}, now_)
+    return True
+
+
+async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/join CODE: start registering as a member."""
+    if not context.args:
+        await reply(update, texts.JOIN_NEEDS_CODE)
+        return
+    user = update.effective_user
+    if not await act(context, _begin_join, user.id, context.args[0], display_name(user), now()):
+        await reply(update, texts.JOIN_ALREADY)
+        return
+    await reply(update, texts.JOIN_ASK_NAME)
+
+
+async def name_given(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
+) -> None:
+    """The display name; then the skills."""
+    name = " ".join(text.split())
+    if not 1 <= len(name) <= MAX_NAME:
+        await reply(update, texts.JOIN_NAME_INVALID)
+        return
+    state["name"] = name
+    state.pop("await", None)
+    await act(context, drafts.save_draft, update.effective_user.id, JOIN, state, now())
+    await reply(update, texts.JOIN_ASK_SKILLS, keyboards.skills(deps(context).taxonomy.skills, set()))
+
+
+def _toggle_skill(session: Session, telegram_id: int, skill: str | None, now_: Any) -> dict | None:
+    state = drafts.get_draft(session, telegram_id, JOIN)
+    if state is None or "name" not in state:
+        return None
+    if skill is not None:
+        chosen = set(state.get("skills", []))
+        chosen.symmetric_difference_update({skill})
+        state["skills"] = sorted(chosen)
+        drafts.save_draft(session, telegram_id, JOIN, state, now_)
+    state["grids"] = [(g.code, g.name) for g in geography.list_grids(session)]
+    return state
+
+
+def _finish_join(session: Session, telegram_id: int, grid_code: str, now_: Any) -> dict | None:
+    state = drafts.get_draft(session, telegram_id, JOIN)
+    if state is None or not state.get("skills"):
+        return None
+    member = members.register_member(
+        session, telegram_id, state["code"], state["name"], state["skills"], grid_code, now_
+    )
+    drafts.clear_draft(session, telegram_id, JOIN)
+    return {
+        "name": member.display_name,
+        "skills": member.skill_tags,
+        "grid": geography.get_node(session, member.grid_code).name,
+    }
+
+
+async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A skill toggled, 完成, or the home grid chosen."""
+    callback = update.callback_query
+    args = callback_args(update)
+    skills = deps(context).taxonomy.skills
+    user_id = update.effective_user.id
+    if args[0] == "grid" and len(args) > 1:
+        await callback.answer()
+        done = await act(context, _finish_join, user_id, args[1], now())
+        await edit(update, texts.join_done(**done) if done else texts.STALE_BUTTON)
+        return
+    skill = skills[int(args[0])] if args[0].isdigit() and int(args[0]) < len(skills) else None
+    state = await act(context, _toggle_skill, user_id, skill, now())
+    if state is None:
+        await callback.answer()
+        await edit(update, texts.STALE_BUTTON)
+        return
+    if args[0] == "fin":
+        if not state["skills"]:
+            await callback.answer(texts.JOIN_NEED_SKILL, show_alert=True)
+            return
+        await callback.answer()
+        await edit(update, texts.JOIN_ASK_GRID, keyboards.home_grids(state["grids"]))
+        return
+    await callback.answer()
+    await edit(update, texts.JOIN_ASK_SKILLS, keyboards.skills(skills, set(state["skills"])))
+
+
+# ── /duty, /tasks, /points ──────────────────────────────────────────────────────────────────────
+def _member_or_none(session: Session, telegram_id: int) -> bool:
+    return members.find_member(session, telegram_id) is not None
+
+
+async def duty(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/duty: toggle on / off duty."""
+    user_id = update.effective_user.id
+    if not await query(context, _member_or_none, user_id):
+        await reply(update, texts.NOT_A_MEMBER)
+        return
+    member = await act(context, members.set_duty, user_id)
+    await reply(update, texts.duty_changed(member.on_duty))
+
+
+def _task_rows(session: Session, telegram_id: int) -> list[dict[str, Any]]:
+    return [
+        tickets.ticket_view(session, t.id, telegram_id)
+        for t in tickets.list_member_tasks(session, telegram_id)
+    ]
+
+
+async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tasks: the tickets this member holds, each with its buttons."""
+    user_id = update.effective_user.id
+    if not await query(context, _member_or_none, user_id):
+        await reply(update, texts.NOT_A_MEMBER)
+        return
+    rows = await query(context, _task_rows, user_id)
+    tz = deps(context).tz
+    await reply(update, texts.my_tasks(rows, tz))
+    for row in rows:
+        started = row["status"] == "in_progress"
+        headline = "📌 办理中" if started else "📌 已接单"
+        await reply(
+            update, texts.task_details(row, tz, headline=headline), keyboards.task(row["ticket_id"], started)
+        )
+
+
+def _points(session: Session, telegram_id: int) -> dict[str, Any]:
+    summary = asdict(points.member_summary(session, telegram_id))
+    summary["name"] = members.get_member(session, telegram_id).display_name
+    return summary
+
+
+async def my_points(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/points: points, stars and rank in the grid."""
+    user_id = update.effective_user.id
+    if not await query(context, _member_or_none, user_id):
+        await reply(update, texts.NOT_A_MEMBER)
+        return
+    await reply(update, texts.points(await query(context, _points, user_id)))
+
+
+# ── offers: 接单 / 不方便 ───────────────────────────────────────────────────────────────────────────
+def _accept(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> str:
+    ticket = dispatch.accept_offer(session, ticket_id, telegram_id, now_)
+    return f"#{ticket.number}"
+
+
+async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """接单 (atomic: one winner; the details follow from the outbox) or 不方便 (the next member is asked)."""
+    callback = update.callback_query
+    action, ticket_id = ([*callback_args(update), "", ""])[:2]
+    if not ticket_id.isdigit() or action not in {"acc", "dec"}:
+        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    user_id = update.effective_user.id
+    if action == "dec":
+        await act(context, dispatch.decline_offer, int(ticket_id), user_id, now())
+        await callback.answer()
+        await edit(update, texts.DECLINED)
+        return
+    try:
+        number = await act(context, _accept, int(ticket_id), user_id, now())
+    except TicketAlreadyTaken:
+        await callback.answer(texts.TICKET_TAKEN, show_alert=True)
+        await edit(update, texts.TICKET_TAKEN)
+        return
+    await callback.answer()
+    await edit(update, texts.accepted(number))
+
+
+# ── 开始 / 办结 / 退回 ───────────────────────────────────────────────────────────────────────────────
+def _await_text(session: Session, telegram_id: int, ticket_id: int, awaited: str, now_: Any) -> None:
+    """办结 and 退回 need words: remember what the next message is for (checking the ticket first)."""
+    ticket = get_ticket(session, ticket_id)
+    member = members.find_member(session, telegram_id)
+    if member is None or ticket.assignee_id != member.id:
+        raise NotFound(f"工单 #{ticket.number} 不在您的办理列表中")
+    drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": awaited}, now_)
+
+
+async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """开始 starts work; 办结 and 退回 ask for a note or a reason."""
+    callback = update.callback_query
+    action, ticket_id = ([*callback_args(update), "", ""])[:2]
+    if not ticket_id.isdigit() or action not in {"start", "done", "back"}:
+        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    user_id = update.effective_user.id
+    if action == "start":
+        await act(context, tickets.start_ticket, int(ticket_id), user_id, now())
+        await callback.answer()
+        await callback.edit_message_reply_markup(keyboards.task(int(ticket_id), True))
+        await reply(update, texts.STARTED)
+        return
+    awaited = "done_note" if action == "done" else "hand_back_reason"
+    await act(context, _await_text, int(ticket_id), user_id, awaited, now())
+    await callback.answer()
+    await reply(update, texts.ASK_DONE_NOTE if action == "done" else texts.ASK_HAND_BACK_REASON)
+
+
+def _finish_task(
+    session: Session, telegram_id: int, state: dict[str, Any], text: str, photos: list[str], now_: Any
+) -> None:
+    ticket_id = int(state["ticket_id"])
+    if state["await"] == "done_note":
+        tickets.resolve_ticket(session, ticket_id, telegram_id, now_, note=text, attachments=photos)
+    else:
+        tickets.hand_back(session, ticket_id, telegram_id, text, now_)
+    drafts.clear_draft(session, telegram_id, TASK)
+
+
+async def task_text_given(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
+) -> None:
+    """The note for 办结 (text and/or photo) or the reason for 退回."""
+    if state["await"] == "hand_back_reason" and not text.strip():
+        await reply(update, texts.ASK_HAND_BACK_REASON)
+        return
+    await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now())
+    await reply(update, texts.DONE if state["await"] == "done_note" else texts.HANDED_BACK)

@@ -1,0 +1,346 @@
+"""Residents: choose an area once, describe a need (点单), confirm it, give an address and maybe a
+phone, follow their tickets (/my) and rate the result (评价).
+
+The request being described lives in the routing draft `intake` (never in memory), so a restart or
+another bot process continues where the resident was.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from sqlmodel import Session
+from telegram import ReplyKeyboardRemove, Update
+from telegram.ext import ContextTypes
+
+from bot import keyboards, texts
+from bot.handlers.common import act, callback_args, deps, display_name, edit, now, query, reply
+from classifier import Classification
+from routing import drafts, geography, members, tickets, views
+from routing.models import GeoLevel
+
+INTAKE = "intake"
+COMMENT = "comment"
+# A message that names a building, unit or room already carries its address.
+_ADDRESS = re.compile(r"\d+\s*(?:号楼|号院|栋|幢|单元|号|室|弄|巷)")
+_CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
+_PHONE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+MIN_ADDRESS_CHARS = 4
+
+
+def address_in(text: str) -> str | None:
+    """The clause of a message that contains an address (e.g. 3号楼2单元502), if any."""
+    for clause in _CLAUSE.split(text):
+        if _ADDRESS.search(clause):
+            return clause.strip()[:200]
+    return None
+
+
+# ── area (社区 / 网格) ────────────────────────────────────────────────────────────────────────────
+def _area_choices(session: Session, parent: str | None) -> list[tuple[str, str]]:
+    nodes = geography.list_nodes(session)
+    if parent is None:
+        communities = [n for n in nodes if n.level == GeoLevel.community]
+        if len(communities) > 1:
+            return [(n.code, n.name) for n in communities]
+    return [(g.code, g.name) for g in geography.list_grids(session, parent)]
+
+
+async def ask_area(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the communities (or the grids, when there is one community)."""
+    choices = await query(context, _area_choices, None)
+    await reply(update, texts.CHOOSE_AREA, keyboards.areas(choices))
+
+
+def _choose_area(session: Session, telegram_id: int, code: str, now_: Any) -> dict[str, Any]:
+    node = geography.get_node(session, code)
+    if node.level != GeoLevel.grid:
+        return {"grids": _area_choices(session, node.code)}
+    members.set_home_grid(session, telegram_id, node.code, now_)
+    community = geography.get_node(session, node.community_code) if node.community_code else node
+    pending = drafts.get_draft(session, telegram_id, INTAKE)
+    return {"grid": node.name, "community": community.name, "pending": pending}
+
+
+async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A community opens its grids; a grid is saved, and a request typed before continues."""
+    await update.callback_query.answer()
+    (code,) = callback_args(update)[:1]
+    result = await act(context, _choose_area, update.effective_user.id, code, now())
+    if "grids" in result:
+        await edit(update, texts.CHOOSE_AREA_AGAIN, keyboards.areas(result["grids"]))
+        return
+    await edit(update, texts.area_saved(result["grid"], result["community"]))
+    pending = result["pending"]
+    if pending and pending.get("step") == "area":
+        await _show_understanding(update, context, pending)
+
+
+# ── a new request ─────────────────────────────────────────────────────────────────────────────────
+def _new_intake(session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any) -> bool:
+    person = members.ensure_person(session, telegram_id, now_, name=name)
+    state["step"] = "confirm" if person.grid_code else "area"
+    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    return person.grid_code is not None
+
+
+def _intake_state(result: Classification, text: str, attachments: list[str]) -> dict[str, Any]:
+    return {
+        "token": secrets.token_hex(3),
+        "text": text,
+        "normalized": result.text,
+        "label": result.label,
+        "confidence": result.confidence,
+        "top3": [label for label, _ in result.top3],
+        "urgent": result.urgent,
+        "hotlines": list(result.hotlines),
+        "confident": result.confident,
+        "attachments": attachments,
+        "address": address_in(text),
+    }
+
+
+async def new_request(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str]
+) -> None:
+    """Classify what the resident wrote and show what was understood (or answer a non-request)."""
+    result = deps(context).classifier.classify(text)
+    if result.kind != "request" and not attachments:
+        if result.kind == "status":
+            await my_tickets(update, context)
+        else:
+            await reply(update, texts.NON_REQUEST[result.kind])
+        return
+    if result.urgent:
+        await reply(update, texts.urgent_advice(result.hotlines))
+    state = _intake_state(result, text, attachments)
+    user = update.effective_user
+    has_area = await act(context, _new_intake, user.id, display_name(user), state, now())
+    if not has_area:
+        await ask_area(update, context)
+        return
+    await _show_understanding(update, context, state)
+
+
+async def _show_understanding(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]
+) -> None:
+    taxonomy = deps(context).taxonomy
+    token = state["token"]
+    if state["label"] and (state["confident"] or state["urgent"]):
+        item = taxonomy.items[state["label"]]
+        await reply(
+            update, texts.understood(item.category_name, item.name, state["text"]), keyboards.confirm(token)
+        )
+        return
+    choices = [
+        (label, texts.btn_item(taxonomy.items[label].category_name, taxonomy.items[label].name))
+        for label in state["top3"]
+    ]
+    if choices:
+        await reply(update, texts.unsure(state["text"]), keyboards.candidates(token, choices))
+    else:
+        await reply(update, texts.unsure(state["text"]), keyboards.categories(token, _categories(context)))
+
+
+def _categories(context: ContextTypes.DEFAULT_TYPE) -> list[tuple[str, str]]:
+    return list(deps(context).taxonomy.categories.items())
+
+
+# ── the buttons under a request: 确认 / 修改 / 取消 / 其他 / an item ──────────────────────────────────
+def _update_intake(
+    session: Session, telegram_id: int, token: str, changes: dict[str, Any], now_: Any
+) -> dict | None:
+    """Apply changes to the intake draft if the pressed button belongs to it; None when stale."""
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if state is None or state.get("token") != token:
+        return None
+    if changes.get("step") == "cancelled":
+        drafts.clear_draft(session, telegram_id, INTAKE)
+        return state
+    state.update(changes)
+    if state.get("step") == "address" and state.get("address"):
+        state["step"] = "phone"
+    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    state["last_address"] = _last_address(session, telegram_id)
+    return state
+
+
+def _last_address(session: Session, telegram_id: int) -> str | None:
+    for ticket in tickets.list_resident_tickets(session, telegram_id, limit=5):
+        if ticket.address:
+            return ticket.address
+    return None
+
+
+async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """确认, 修改, 取消, 其他, a category, an item, or 使用上次的地址."""
+    await update.callback_query.answer()
+    token, action, *rest = [*callback_args(update), ""]
+    taxonomy = deps(context).taxonomy
+    user_id = update.effective_user.id
+    if action == "chg":
+        state = await query(context, drafts.get_draft, user_id, INTAKE)
+        if not state or state.get("token") != token:
+            await edit(update, texts.STALE_BUTTON)
+            return
+        await edit(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
+        return
+    if action == "cat" and rest[0] in taxonomy.categories:
+        entries = [(i.label, i.name) for i in taxonomy.items.values() if i.category == rest[0]]
+        await edit(update, texts.choose_item(taxonomy.categories[rest[0]]), keyboards.items(token, entries))
+        return
+    changes: dict[str, Any]
+    if action == "ok":
+        changes = {"step": "address"}
+    elif action == "it" and rest[0] in taxonomy.items:
+        changes = {"step": "address", "label": rest[0]}
+    elif action == "oth":
+        changes = {"step": "address", "label": None}
+    elif action == "no":
+        changes = {"step": "cancelled"}
+    elif action == "addr":
+        changes = {"step": "phone", "use_last_address": True}
+    else:
+        await edit(update, texts.STALE_BUTTON)
+        return
+    state = await act(context, _update_intake, user_id, token, changes, now())
+    if state is None:
+        await edit(update, texts.STALE_BUTTON)
+        return
+    if action == "no":
+        await edit(update, texts.INTAKE_CANCELLED)
+        return
+    if action == "addr":
+        state = await act(context, _update_intake, user_id, token, {"address": state["last_address"]}, now())
+    label = state.get("label")
+    if action != "addr":
+        names = views.item_names(label, taxonomy)
+        await edit(update, texts.understood(names[0], names[1], state["text"]))
+    await _next_step(update, context, state)
+
+
+async def _next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
+    if state["step"] == "address":
+        markup = keyboards.last_address(state["token"]) if state.get("last_address") else None
+        await reply(update, texts.ask_address(state.get("last_address")), markup)
+    elif state["step"] == "phone":
+        await reply(update, texts.ASK_PHONE, keyboards.share_phone())
+
+
+# ── address and phone, then the ticket ────────────────────────────────────────────────────────────
+async def address_given(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
+) -> None:
+    """The resident typed the address."""
+    if len(text.strip()) < MIN_ADDRESS_CHARS:
+        await reply(update, texts.ADDRESS_TOO_SHORT)
+        return
+    changes = {"address": text.strip()[:300], "step": "phone"}
+    state = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
+    if state is not None:
+        await _next_step(update, context, state)
+
+
+def _submit(
+    session: Session, telegram_id: int, name: str, phone: str | None, now_: Any
+) -> dict[str, Any] | None:
+    """Create the ticket from the intake draft and forget the draft, in one transaction."""
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if state is None or state.get("step") != "phone":
+        return None
+    person = members.ensure_person(session, telegram_id, now_, name=name)
+    ticket = tickets.submit_ticket(
+        session,
+        telegram_id,
+        state["text"],
+        now_,
+        label=state.get("label"),
+        grid_code=person.grid_code,
+        address=state.get("address") or "",
+        phone=phone,
+        attachments=state.get("attachments") or [],
+        urgent=bool(state.get("urgent")),
+        confidence=state.get("confidence"),
+        normalized_text=state.get("normalized", ""),
+        resident_name=name,
+    )
+    drafts.clear_draft(session, telegram_id, INTAKE)
+    return {"number": f"#{ticket.number}", "label": ticket.label, "urgent": ticket.urgent}
+
+
+async def phone_given(update: Update, context: ContextTypes.DEFAULT_TYPE, phone: str | None) -> None:
+    """A shared contact, a typed number, or 跳过: the ticket is created (its number comes from the outbox)."""
+    user = update.effective_user
+    if await act(context, _submit, user.id, display_name(user), phone, now()) is None:
+        await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())
+
+
+async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram's contact button: only the resident's own number is taken."""
+    contact = update.effective_message.contact
+    own = contact.user_id in (None, update.effective_user.id)
+    state = await query(context, drafts.get_draft, update.effective_user.id, INTAKE)
+    if not state or state.get("step") != "phone":
+        await reply(update, texts.NON_REQUEST["other"], ReplyKeyboardRemove())
+        return
+    await phone_given(update, context, contact.phone_number if own else None)
+
+
+async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """At the phone step: 跳过, or a number typed by hand."""
+    match = _PHONE.search(text.replace(" ", "").replace("-", ""))
+    await phone_given(update, context, match.group(0) if match else None)
+
+
+# ── /my and rating ────────────────────────────────────────────────────────────────────────────────
+def _my_rows(session: Session, telegram_id: int) -> list[dict[str, Any]]:
+    rows = []
+    for ticket in tickets.list_resident_tickets(session, telegram_id):
+        payload = views.ticket_payload(session, ticket)
+        payload["created_at"] = ticket.created_at
+        rows.append(payload)
+    return rows
+
+
+async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/my: the resident's tickets and where each stands."""
+    rows = await query(context, _my_rows, update.effective_user.id)
+    await reply(update, texts.my_tickets(rows, deps(context).tz))
+
+
+def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> None:
+    tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_)
+    drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment"}, now_)
+
+
+async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """1–5 ⭐ (then an optional comment), or 跳过 the comment."""
+    await update.callback_query.answer()
+    ticket_id, choice = ([*callback_args(update), "", ""])[:2]
+    if choice == "skip":
+        await act(context, drafts.clear_draft, update.effective_user.id, COMMENT)
+        await edit(update, texts.COMMENT_SKIPPED)
+        return
+    if not ticket_id.isdigit() or not choice.isdigit():
+        await edit(update, texts.STALE_BUTTON)
+        return
+    await act(context, _rate, update.effective_user.id, int(ticket_id), int(choice), now())
+    await edit(update, texts.rated(int(choice)), keyboards.skip_comment(int(ticket_id)))
+
+
+def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, now_: Any) -> None:
+    tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
+    drafts.clear_draft(session, telegram_id, COMMENT)
+
+
+async def comment_given(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
+) -> None:
+    """The optional words after a rating."""
+    await act(
+        context, _comment, update.effective_user.id, int(state["ticket_id"]), text.strip()[:1000], now()
+    )
+    await reply(update, texts.COMMENT_SAVED)

@@ -1,0 +1,171 @@
+"""Inline and reply keyboards, and the callback data they carry.
+
+Callback data is `<prefix>:<arg>[:<arg>]`, at most 64 bytes. It names *what* was pressed, never grants
+anything: every handler checks the pressing user's role and the current state in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+
+from bot import texts
+
+# Callback prefixes, one per handler (registered in bot/app.py).
+AREA = "geo"  # geo:<node code>                      resident chooses community/grid
+INTAKE = "in"  # in:<token>:<action>[:<arg>]          resident confirms / changes / cancels a request
+OFFER = "of"  # of:<acc|dec>:<ticket id>             member answers an offer
+TASK = "tk"  # tk:<start|done|back>:<ticket id>     member works on a ticket
+RATE = "rt"  # rt:<ticket id>:<1-5|skip>             resident rates
+JOIN = "jn"  # jn:<skill index|fin|grid>[:<code>]    member registration
+DISPATCH = "dp"  # dp:<ticket id>[:<member id>]      coordinator assigns
+
+
+def data(*parts: object) -> str:
+    """Join callback parts; fails loudly in development if Telegram's 64-byte limit is exceeded."""
+    value = ":".join(str(p) for p in parts)
+    assert len(value.encode("utf-8")) <= 64, value
+    return value
+
+
+def _rows(buttons: Sequence[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def areas(nodes: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per geography node (code, name)."""
+    buttons = [InlineKeyboardButton(name, callback_data=data(AREA, code)) for code, name in nodes]
+    return InlineKeyboardMarkup(_rows(buttons, 2))
+
+
+def confirm(token: str) -> InlineKeyboardMarkup:
+    """确认 / 修改 / 取消 for a request the bot understood."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(texts.BTN_CONFIRM, callback_data=data(INTAKE, token, "ok"))],
+            [
+                InlineKeyboardButton(texts.BTN_CHANGE, callback_data=data(INTAKE, token, "chg")),
+                InlineKeyboardButton(texts.BTN_CANCEL, callback_data=data(INTAKE, token, "no")),
+            ],
+        ]
+    )
+
+
+def candidates(token: str, items: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """The best items (label, button text), then 其他 and 取消, when the bot is unsure."""
+    rows = [
+        [InlineKeyboardButton(name, callback_data=data(INTAKE, token, "it", label))] for label, name in items
+    ]
+    rows.append([InlineKeyboardButton(texts.BTN_OTHER, callback_data=data(INTAKE, token, "oth"))])
+    rows.append([InlineKeyboardButton(texts.BTN_CANCEL, callback_data=data(INTAKE, token, "no"))])
+    return InlineKeyboardMarkup(rows)
+
+
+def categories(token: str, cats: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """The ten categories (code, name), then 其他 and 取消."""
+    buttons = [
+        InlineKeyboardButton(name, callback_data=data(INTAKE, token, "cat", code)) for code, name in cats
+    ]
+    rows = _rows(buttons, 2)
+    rows.append([InlineKeyboardButton(texts.BTN_OTHER, callback_data=data(INTAKE, token, "oth"))])
+    rows.append([InlineKeyboardButton(texts.BTN_CANCEL, callback_data=data(INTAKE, token, "no"))])
+    return InlineKeyboardMarkup(rows)
+
+
+def items(token: str, entries: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """The items of one category (label, name), then 返回."""
+    buttons = [
+        InlineKeyboardButton(name, callback_data=data(INTAKE, token, "it", label)) for label, name in entries
+    ]
+    rows = _rows(buttons, 2)
+    rows.append([InlineKeyboardButton(texts.BTN_BACK, callback_data=data(INTAKE, token, "chg"))])
+    return InlineKeyboardMarkup(rows)
+
+
+def last_address(token: str) -> InlineKeyboardMarkup:
+    """Reuse the address of the resident's previous ticket."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BTN_LAST_ADDRESS, callback_data=data(INTAKE, token, "addr"))]]
+    )
+
+
+def share_phone() -> ReplyKeyboardMarkup:
+    """Telegram's contact button, and 跳过."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.BTN_SHARE_PHONE, request_contact=True)], [KeyboardButton(texts.BTN_SKIP)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def offer(ticket_id: int) -> InlineKeyboardMarkup:
+    """接单 / 不方便."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(texts.BTN_ACCEPT, callback_data=data(OFFER, "acc", ticket_id)),
+                InlineKeyboardButton(texts.BTN_DECLINE, callback_data=data(OFFER, "dec", ticket_id)),
+            ]
+        ]
+    )
+
+
+def task(ticket_id: int, started: bool) -> InlineKeyboardMarkup:
+    """开始 / 退回 before work starts; 办结 / 退回 after."""
+    first = (
+        InlineKeyboardButton(texts.BTN_DONE, callback_data=data(TASK, "done", ticket_id))
+        if started
+        else InlineKeyboardButton(texts.BTN_START, callback_data=data(TASK, "start", ticket_id))
+    )
+    back = InlineKeyboardButton(texts.BTN_HAND_BACK, callback_data=data(TASK, "back", ticket_id))
+    return InlineKeyboardMarkup([[first, back]])
+
+
+def rating(ticket_id: int) -> InlineKeyboardMarkup:
+    """The digits 1–5 with stars."""
+    buttons = [
+        InlineKeyboardButton(texts.btn_stars(s), callback_data=data(RATE, ticket_id, s)) for s in range(1, 6)
+    ]
+    return InlineKeyboardMarkup([buttons[:3], buttons[3:]])
+
+
+def skip_comment(ticket_id: int) -> InlineKeyboardMarkup:
+    """跳过 the optional rating comment."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BTN_SKIP, callback_data=data(RATE, ticket_id, "skip"))]]
+    )
+
+
+def skills(all_skills: Sequence[str], chosen: set[str]) -> InlineKeyboardMarkup:
+    """Multi-select of skill tags, ending with 完成."""
+    buttons = [
+        InlineKeyboardButton(texts.btn_skill(skill, skill in chosen), callback_data=data(JOIN, index))
+        for index, skill in enumerate(all_skills)
+    ]
+    rows = _rows(buttons, 3)
+    rows.append([InlineKeyboardButton(texts.BTN_FINISH, callback_data=data(JOIN, "fin"))])
+    return InlineKeyboardMarkup(rows)
+
+
+def home_grids(grids: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """A member's home grid (code, name)."""
+    buttons = [InlineKeyboardButton(name, callback_data=data(JOIN, "grid", code)) for code, name in grids]
+    return InlineKeyboardMarkup(_rows(buttons, 2))
+
+
+def assign(ticket_id: int) -> InlineKeyboardMarkup:
+    """指派 for one waiting ticket."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BTN_ASSIGN, callback_data=data(DISPATCH, ticket_id))]]
+    )
+
+
+def members(ticket_id: int, entries: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One button per member (member id, button text)."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(text, callback_data=data(DISPATCH, ticket_id, member_id))]
+            for member_id, text in entries
+        ]
+    )

@@ -1,0 +1,441 @@
+"""Every text the bot shows, in Simplified Chinese, in one place (HTML parse mode).
+
+Anything that came from a person (their message, a name, an address, a comment) goes through `esc`;
+the functions here take raw values and escape them, so callers never build HTML themselves.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+MESSAGE_LIMIT = 4096  # Telegram's limit for one message
+QUOTE_LIMIT = 300  # how much of a resident's text we quote back
+
+
+def esc(value: object) -> str:
+    """Escape user-supplied text for HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """Cut raw text to `limit` characters (before escaping, so no entity is ever cut in half)."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """A resident's words, cut and escaped."""
+    return esc(clip(text, limit))
+
+
+def fit(message: str) -> str:
+    """Keep a finished message under Telegram's limit, cutting at a line break."""
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    cut = message.rfind("\n", 0, MESSAGE_LIMIT - 20)
+    return message[: cut if cut > 0 else MESSAGE_LIMIT - 20] + "\n……（内容过长，已省略）"
+
+
+def local_time(value: datetime | str | None, tz: ZoneInfo) -> str:
+    """A timestamp as residents read it: 11月23日 14:05."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    value = value.astimezone(tz)
+    return f"{value.month}月{value.day}日 {value:%H:%M}"
+
+
+# ── buttons (the words in them are a contract: product.md "Words on buttons") ──────────────────
+BTN_CONFIRM = "✅ 确认"
+BTN_CHANGE = "✏️ 修改"
+BTN_CANCEL = "❌ 取消"
+BTN_OTHER = "🙋 其他（由协调员派单）"
+BTN_SKIP = "跳过"
+BTN_SHARE_PHONE = "📱 发送我的手机号"
+BTN_LAST_ADDRESS = "📍 使用上次的地址"
+BTN_BACK = "↩️ 返回"
+BTN_ACCEPT = "✋ 接单"
+BTN_DECLINE = "🙅 不方便"
+BTN_START = "▶️ 开始办理"
+BTN_DONE = "✅ 办结"
+BTN_HAND_BACK = "↩️ 退回"
+BTN_ASSIGN = "👉 指派"
+BTN_FINISH = "✔️ 完成"
+
+
+def btn_stars(stars: int) -> str:
+    """A rating button: the digit and its stars."""
+    return f"{stars} {'⭐' * stars}"
+
+
+def btn_item(category_name: str, item_name: str) -> str:
+    return f"{category_name} · {item_name}"
+
+
+def btn_skill(skill: str, chosen: bool) -> str:
+    return f"{'✅' if chosen else '▫️'} {skill}"
+
+
+def btn_member(name: str, grid_name: str, load: int, capacity: int, on_duty: bool) -> str:
+    duty = "在岗" if on_duty else "离岗"
+    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}）"
+
+
+# ── everyone ────────────────────────────────────────────────────────────────────────────────────
+def welcome(name: str) -> str:
+    return (
+        f"您好，{esc(name)}！我是社区服务助手「接单」。\n"
+        "遇到生活中的难事、烦心事，直接用一句话告诉我就行，例如：\n"
+        "· 楼道灯坏了好几天了\n· 家里水管漏水\n· 想给独居的老母亲申请助餐\n"
+        "我会帮您登记工单，请社区党员、志愿者接单办理，并把进展随时告诉您。"
+    )
+
+
+CHOOSE_AREA = "请先选择您所在的社区和网格（只需选一次）："
+CHOOSE_AREA_AGAIN = "请选择您所在的网格："
+
+
+def area_saved(grid_name: str, community_name: str) -> str:
+    return (
+        f"好的，已记下您在 <b>{esc(community_name)} · {esc(grid_name)}</b>。现在请直接告诉我您需要什么帮助。"
+    )
+
+
+HELP_RESIDENT = (
+    "<b>怎么用</b>\n"
+    "· 直接发一句话（也可以发照片并配上文字）说明问题，我会帮您登记工单\n"
+    "· /my 查看我的工单和进度\n"
+    "· /cancel 退出当前步骤（已保存的内容不会丢）\n"
+    "· /stats 查看本社区的服务效能"
+)
+HELP_MEMBER = (
+    "<b>党员 / 志愿者</b>\n"
+    "· /duty 切换在岗 / 离岗\n· /tasks 我手上的工单\n· /points 我的积分、星级和排名\n"
+    "· 收到派单时点「接单」或「不方便」"
+)
+HELP_COORDINATOR = (
+    "<b>协调员</b>\n"
+    "· /invite 生成党员邀请码\n· /dispatch 待派单的工单\n· /overdue 超期和临期的工单\n"
+    "· /stats 响应率、解决率、满意率、超期率"
+)
+HELP_JOIN = "· 党员、志愿者请用协调员给的邀请码注册：/join 邀请码"
+
+CANCELLED_STEP = "好的，已退出当前步骤。需要帮助时随时告诉我。"
+NOTHING_TO_CANCEL = "现在没有进行中的步骤。"
+UNKNOWN_COMMAND = "抱歉，我不认识这个命令。发送 /help 查看可以做什么。"
+UNSUPPORTED_MESSAGE = "抱歉，我暂时只能看懂文字和照片。请用文字描述一下您的问题。"
+EMPTY_MESSAGE = "没有收到文字内容，请用一句话描述您遇到的问题。"
+GROUP_CHAT = "为保护隐私，请私聊我反映问题。"
+TRY_AGAIN = "抱歉，系统暂时繁忙，请稍后再试一次。已经登记的内容不会丢失。"
+EDITED_MESSAGE = "修改后的消息我这边不会更新。如需补充或更正，请直接再发一条新消息。"
+STALE_BUTTON = "这个按钮已经失效了（情况已有变化），请以最新的消息为准。"
+NOT_ALLOWED = "抱歉，您没有权限进行这个操作。"
+SLOW_DOWN = "您发得有点快，请稍等一分钟再发，我们不会漏掉您的诉求。"
+
+# ── resident: 点单 ─────────────────────────────────────────────────────────────────────────────────
+NON_REQUEST = {
+    "greeting": "您好！请直接告诉我您遇到的问题或需要的帮助，例如：“楼道灯坏了好几天了”。",
+    "thanks": "不客气！能帮上忙我们很高兴。有需要随时找我。",
+    "other": "我是社区服务助手，可以帮您登记生活中的困难和诉求（维修、养老、纠纷、环境卫生等），"
+    "由社区党员和志愿者接单办理。请直接说说您遇到的问题。",
+}
+
+
+def understood(category_name: str, item_name: str, text: str) -> str:
+    return (
+        f"我理解您反映的是：<b>{esc(category_name)} · {esc(item_name)}</b>\n"
+        f"「{quote(text)}」\n\n"
+        "对吗？没问题请点「确认」，不对请点「修改」。"
+    )
+
+
+def unsure(text: str) -> str:
+    return (
+        f"「{quote(text)}」\n\n"
+        "我不太确定这属于哪类事项，请选一个最接近的；都不像的话点「其他」，由协调员为您派单。"
+    )
+
+
+CHOOSE_CATEGORY = "请选择事项的大类："
+
+
+def choose_item(category_name: str) -> str:
+    return f"<b>{esc(category_name)}</b>：请选择具体事项："
+
+
+def urgent_advice(hotlines: Iterable[str]) -> str:
+    advice = {
+        "119": "⚠️ <b>如有燃气泄漏或火情，请立即拨打 119！</b>\n"
+        "燃气泄漏时：关闭燃气阀门、开窗通风、不要开关任何电器、不要打电话或点火，尽快离开到室外再拨打。",
+        "110": "⚠️ <b>如有人身危险，请立即拨打 110！</b>请先远离危险区域，提醒周围的人注意安全。",
+        "120": "⚠️ <b>如有人受伤或突发疾病，请立即拨打 120！</b>",
+        "12356": "💛 您的感受很重要，您并不孤单。<b>如果您有伤害自己的想法，请立即拨打心理援助热线 12356</b>，"
+        "紧急情况请拨打 120 或 110。我们也已通知社区工作人员尽快联系您。",
+    }
+    parts = [advice[h] for h in dict.fromkeys(hotlines) if h in advice]
+    return "\n\n".join(parts or [advice["110"]])
+
+
+def ask_address(last_address: str | None) -> str:
+    text = "请告诉我需要上门的地址，例如：幸福里小区 3 号楼 2 单元 502。"
+    if last_address:
+        text += f"\n上次的地址是：{quote(last_address, 100)}，可以直接点下面的按钮使用。"
+    return text
+
+
+ASK_PHONE = "方便留个手机号吗？只有接单的党员和协调员能看到。点「发送我的手机号」，或点「跳过」。"
+ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
+
+
+def ticket_created(number: str, category_name: str, item_name: str, urgent: bool) -> str:
+    speed = "这是紧急事项，已同时通知协调员优先处理。" if urgent else ""
+    return (
+        f"✅ 已为您登记工单 <b>{esc(number)}</b>（{esc(category_name)} · {esc(item_name)}）。\n"
+        f"{speed}正在为您联系合适的党员志愿者，有进展会第一时间告诉您。"
+        f"\n查询进度可发送 /my，或说“{esc(number)} 怎么样了”。"
+    )
+
+
+INTAKE_CANCELLED = "好的，这条诉求已取消，没有登记工单。"
+DUPLICATE_WAIT = "您刚刚还有一条诉求没有确认，请先点上面的按钮确认或取消。"
+
+
+def my_tickets(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
+    if not rows:
+        return "您还没有工单。遇到问题直接告诉我就行。"
+    lines = ["<b>我的工单</b>"]
+    for row in rows:
+        who = f" · {esc(row['member_name'])}" if row.get("member_name") else ""
+        lines.append(
+            f"{esc(row['number'])} {esc(row['item_name'])} · <b>{esc(row['status_name'])}</b>{who}"
+            f" · {local_time(row.get('created_at'), tz)}"
+        )
+    return fit("\n".join(lines))
+
+
+def rate_prompt(number: str, item_name: str) -> str:
+    return f"工单 <b>{esc(number)}</b>（{esc(item_name)}）已办结。请为这次服务打个分："
+
+
+def rated(stars: int) -> str:
+    if stars <= 2:
+        return (
+            f"收到您的 {stars} 星评价，很抱歉这次没让您满意。工单已重新打开，协调员会跟进。"
+            "想补充说明的话直接回复，或点「跳过」。"
+        )
+    return f"感谢您的 {stars} 星评价！想补充一句话的话直接回复，或点「跳过」。"
+
+
+COMMENT_SAVED = "补充说明已记录，谢谢您！"
+COMMENT_SKIPPED = "好的，谢谢您！"
+
+# ── member: 接单 ──────────────────────────────────────────────────────────────────────────────────
+JOIN_NEEDS_CODE = "请在 /join 后面加上协调员给您的邀请码，例如：/join AB12CD"
+JOIN_ALREADY = "您已经是登记在册的党员 / 志愿者了。/duty 切换在岗，/tasks 查看工单。"
+JOIN_ASK_NAME = "欢迎加入！请告诉我您的称呼（例如：王师傅、李老师），居民和协调员会看到这个名字。"
+JOIN_NAME_INVALID = "称呼请用 1–20 个字，例如：王师傅。"
+JOIN_ASK_SKILLS = "请选择您擅长的服务技能（可多选），选好后点「完成」："
+JOIN_NEED_SKILL = "请至少选择一项技能。"
+JOIN_ASK_GRID = "请选择您常驻的网格："
+
+
+def join_done(name: str, skills: list[str], grid_name: str) -> str:
+    return (
+        f"🎉 注册成功，{esc(name)}！\n技能：{esc('、'.join(skills))}\n网格：{esc(grid_name)}\n"
+        "您现在是<b>在岗</b>状态，有匹配的工单会推送给您。/duty 可切换在岗 / 离岗。"
+    )
+
+
+def duty_changed(on_duty: bool) -> str:
+    if on_duty:
+        return "✅ 已切换为<b>在岗</b>，有匹配的工单会推送给您。"
+    return "已切换为<b>离岗</b>，暂时不会收到新工单。手上的工单仍请按时办结。"
+
+
+NOT_A_MEMBER = "这个功能只对登记的党员 / 志愿者开放。如需加入，请向协调员索取邀请码：/join 邀请码"
+
+
+def offer(p: Mapping[str, Any], tz: ZoneInfo, *, assigned_by_coordinator: bool = False) -> str:
+    head = "👉 协调员指派给您一张工单" if assigned_by_coordinator else "📋 有一张新工单等您接单"
+    urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
+    return (
+        f"{head}\n{urgent}<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
+        f"网格：{esc(p['grid_name'])}\n诉求：「{quote(p['text'], 200)}」\n"
+        f"请在 {local_time(p.get('respond_due_at'), tz)} 前响应。"
+    )
+
+
+def offer_withdrawn(p: Mapping[str, Any]) -> str:
+    reasons = {
+        "taken": "已由其他党员接单，谢谢您的热心！",
+        "cancelled": "已被取消。",
+        "dispatch": "已转协调员派单。",
+        "expired": "已过接单时间，转给其他党员。",
+    }
+    reason = reasons.get(str(p.get("reason")), "已有变化，不需要您处理了。")
+    return f"（工单 {esc(p.get('number', ''))} {reason}）"
+
+
+def accepted(number: str) -> str:
+    return f"✋ 您已接下工单 <b>{esc(number)}</b>，详情和居民联系方式见下一条消息。"
+
+
+TICKET_TAKEN = "手慢了一步，这张工单已经被其他党员接走了，谢谢您！"
+DECLINED = "好的，已转给其他党员。"
+
+
+def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单成功") -> str:
+    phone = esc(p.get("phone") or "未留")
+    name = esc(p.get("resident_name") or "居民")
+    return fit(
+        f"{headline}：<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
+        f"诉求：「{quote(p['text'], 1000)}」\n"
+        f"居民：{name}\n地址：{esc(p.get('address') or '未填')}\n电话：{phone}\n"
+        f"网格：{esc(p['grid_name'])}\n"
+        f"请在 {local_time(p.get('resolve_due_at'), tz)} 前办结。出发时点「开始办理」。"
+    )
+
+
+STARTED = "▶️ 已开始办理。办好后点「办结」，办不了可以点「退回」并说明原因。"
+ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配文字）："
+ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
+DONE = "✅ 已办结，辛苦了！居民评价后积分会自动记入。"
+HANDED_BACK = "已退回，工单会重新派给其他党员。"
+
+
+def my_tasks(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
+    if not rows:
+        return "您手上暂时没有工单。"
+    lines = ["<b>我的工单</b>"]
+    for row in rows:
+        lines.append(
+            f"{esc(row['number'])} {esc(row['item_name'])} · <b>{esc(row['status_name'])}</b>"
+            f" · 办结时限 {local_time(row.get('resolve_due_at'), tz)}"
+        )
+    return fit("\n".join(lines))
+
+
+def points(summary: Mapping[str, Any]) -> str:
+    stars = summary.get("stars")
+    star_text = f"{'⭐' * stars}（{summary.get('stars_quarter')}）" if stars else "本季度尚未评星"
+    rank = (
+        f"第 {summary['rank_in_grid']} 名（共 {summary['members_in_grid']} 人）"
+        if summary.get("rank_in_grid")
+        else "—"
+    )
+    return (
+        f"<b>{esc(summary['name'])}</b> 的积分\n积分：{summary['points']}\n星级：{star_text}\n"
+        f"网格排名：{rank}\n已办结：{summary.get('resolved', 0)} 件　办理中：{summary.get('open_tickets', 0)} 件"
+    )
+
+
+# ── coordinator: 派单 ─────────────────────────────────────────────────────────────────────────────
+NOT_A_COORDINATOR = "这个功能只对协调员开放。"
+
+
+def invite_created(code: str, expires_at: datetime, tz: ZoneInfo) -> str:
+    return (
+        f"新的党员邀请码：<code>{esc(code)}</code>\n"
+        f"{local_time(expires_at, tz)} 前有效，只能使用一次。请让党员向我发送：\n<code>/join {esc(code)}</code>"
+    )
+
+
+NO_WAITING = "目前没有待派单的工单。👍"
+
+
+def waiting_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
+    return (
+        f"{urgent}<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
+        f"网格：{esc(p['grid_name'])}　状态：{esc(p['status_name'])}\n诉求：「{quote(p['text'], 200)}」\n"
+        f"地址：{esc(p.get('address') or '未填')}　电话：{esc(p.get('phone') or '未留')}\n"
+        f"响应时限：{local_time(p.get('respond_due_at'), tz)}"
+    )
+
+
+def choose_member(number: str) -> str:
+    return f"把工单 <b>{esc(number)}</b> 指派给谁？"
+
+
+NO_MEMBERS = "这个范围内还没有登记的党员。请先用 /invite 邀请党员注册。"
+
+
+def assigned_confirmation(number: str, member_name: str) -> str:
+    return f"已把工单 <b>{esc(number)}</b> 指派给 {esc(member_name)}，等待对方确认。"
+
+
+def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    return "📮 <b>有工单需要派单</b>\n" + waiting_ticket(p, tz) + "\n发送 /dispatch 处理。"
+
+
+def urgent_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    return "🚨 <b>紧急工单，请立即跟进</b>\n" + waiting_ticket(p, tz)
+
+
+def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    comment = f"\n评价：「{quote(p['comment'], 200)}」" if p.get("comment") else ""
+    return (
+        f"⚠️ <b>差评提醒</b>：工单 <b>{esc(p['number'])}</b> 获得 {p.get('stars')} 星，已重新打开。"
+        f"\n办理人：{esc(p.get('member_name') or '—')}{comment}\n" + waiting_ticket(p, tz)
+    )
+
+
+def member_unreachable(p: Mapping[str, Any]) -> str:
+    return f"⚠️ 党员 {esc(p.get('member_name') or '')} 已屏蔽机器人，已设为离岗，其待接的工单已转给其他党员。"
+
+
+NO_OVERDUE = "目前没有超期或临期的工单。👍"
+
+
+def overdue(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
+    lines = ["<b>超期 / 临期工单</b>"]
+    for row in rows:
+        mark = "🔴" if row["overdue"] else "🟡"
+        lines.append(
+            f"{mark} {esc(row['number'])} {esc(row['item_name'])} · {esc(row['status_name'])}"
+            f" · {esc(row['grid_name'])} · 时限 {local_time(row['due_at'], tz)}"
+        )
+    return fit("\n".join(lines))
+
+
+def stats(scope_name: str, figures: Mapping[str, Any], period: str) -> str:
+    def pct(key: str) -> str:
+        value = figures.get(key)
+        return "—" if value is None else f"{value:.0%}"
+
+    return (
+        f"<b>{esc(scope_name)} 服务效能</b>（{esc(period)}）\n"
+        f"工单：{figures.get('total', 0)} 件\n"
+        f"响应率：{pct('response_rate')}\n解决率：{pct('resolution_rate')}\n"
+        f"满意率：{pct('satisfaction_rate')}\n超期率：{pct('overdue_rate')}"
+    )
+
+
+# ── notifications to residents ───────────────────────────────────────────────────────────────────
+def resident_update(kind: str, p: Mapping[str, Any]) -> str:
+    number = f"<b>{esc(p.get('number', ''))}</b>"
+    member = esc(p.get("member_name") or "党员志愿者")
+    texts = {
+        "ticket_created": f"工单 {number} 已登记，正在为您联系党员志愿者。",
+        "ticket_accepted": f"🙋 您的工单 {number} 已由 {member} 接单，对方会尽快联系您。",
+        "ticket_started": f"▶️ {member} 已开始办理您的工单 {number}。",
+        "ticket_handed_back": f"您的工单 {number} 暂时退回，正在为您重新安排，请放心。",
+        "ticket_resolved": f"✅ 您的工单 {number} 已办结。"
+        + (f"\n办理说明：「{quote(p['note'], 300)}」" if p.get("note") else ""),
+        "ticket_closed": f"工单 {number} 已归档，感谢您的支持！",
+        "ticket_cancelled": f"工单 {number} 已取消。"
+        + (f"原因：{quote(p['reason'], 200)}" if p.get("reason") else ""),
+        "ticket_reopened": f"⚠️ 工单 {number} 因评价较低已重新打开，请尽快跟进。",
+        "ticket_reassigned": f"工单 {number} 已由协调员改派给其他党员。",
+    }
+    return texts.get(kind, f"工单 {number} 有新进展：{esc(p.get('status_name', ''))}")
+
+
+def member_rated(p: Mapping[str, Any]) -> str:
+    comment = f"\n留言：「{quote(p['comment'], 200)}」" if p.get("comment") else ""
+    return f"居民为工单 <b>{esc(p['number'])}</b> 打了 {p.get('stars')} 星。{comment}"

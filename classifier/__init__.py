@@ -1,0 +1,39 @@
+"""Pure text classification: a resident's message → service item, confidence, urgency, kind.
+
+No database and no Telegram here. `classify(text)` uses the taxonomy named by the TAXONOMY_FILE
+environment variable (default: the shipped `taxonomy.toml`) and keeps jieba's cache under DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from classifier.model import CONFIDENT_THRESHOLD, Classification, Classifier
+from classifier.taxonomy import Item, Taxonomy, TaxonomyError, load_taxonomy
+
+__all__ = [
+    "CONFIDENT_THRESHOLD",
+    "Classification",
+    "Classifier",
+    "Item",
+    "Taxonomy",
+    "TaxonomyError",
+    "classify",
+    "get_classifier",
+    "load_taxonomy",
+]
+
+
+@cache
+def get_classifier(taxonomy_file: str | None = None, data_dir: str | None = None) -> Classifier:
+    """The classifier for a taxonomy file, built once per process."""
+    taxonomy_file = taxonomy_file or os.environ.get("TAXONOMY_FILE") or None
+    data_dir = data_dir or os.environ.get("DATA_DIR") or "data"
+    return Classifier(load_taxonomy(taxonomy_file), cache_dir=Path(data_dir))
+
+
+def classify(text: str) -> Classification:
+    """Classify one message with the default classifier."""
+    return get_classifier().classify(text)

@@ -1,0 +1,114 @@
+"""Speed and memory benchmark: `python -m classifier.bench [FILE.jsonl]`.
+
+Prints, for the same short chat messages: classify() throughput on one core and its cost relative to
+`jieba.lcut` alone; the time a fresh process takes to give its first classification; peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+DEFAULT_MESSAGES = Path(__file__).resolve().parent / "examples.jsonl"
+# Run in a fresh process: time to the first classification, then peak memory after classifying
+# every message of the file.
+FRESH_PROCESS = """
+import json, resource, sys, time
+t = time.perf_counter()
+from classifier import classify
+classify("楼道灯坏了好几天了，晚上上下楼很危险")
+first = time.perf_counter() - t
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.strip():
+        classify(json.loads(line)["text"])
+print(first, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def machine_summary() -> str:
+    """One line naming the machine a figure was measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def load_messages(path: Path, max_chars: int = 60) -> list[str]:
+    """Short chat messages from a JSONL file (the `text` field)."""
+    import json
+
+    with path.open(encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh if line.strip()]
+    return [t for t in texts if len(t) <= max_chars]
+
+
+def per_second(function, messages: list[str], rounds: int) -> float:
+    """Messages per second of `function` over `rounds` passes (best pass)."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for text in messages:
+            function(text)
+        best = min(best, time.perf_counter() - start)
+    return len(messages) / best
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="python -m classifier.bench", description=__doc__)
+    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_MESSAGES)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    fresh = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(args.file)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    first, peak_mb = float(fresh[0]), float(fresh[1])
+    messages = load_messages(args.file)
+
+    from classifier import get_classifier
+
+    classifier = get_classifier()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import jieba
+    baseline = jieba.Tokenizer()
+    baseline.initialize()
+    classifier.classify(messages[0])
+    jieba_rate = per_second(baseline.lcut, messages, args.rounds)
+    classify_rate = per_second(classifier.classify, messages, args.rounds)
+
+    print(f"machine: {machine_summary()}")
+    print(
+        f"messages: {len(messages)} short chat messages (≤ 60 chars) from {args.file.name}, "
+        f"best of {args.rounds} passes, one core"
+    )
+    print(f"jieba.lcut alone:      {jieba_rate:10,.0f} messages/s  {1e6 / jieba_rate:6.1f} µs each")
+    print(
+        f"classify():            {classify_rate:10,.0f} messages/s  {1e6 / classify_rate:6.1f} µs each"
+        f"   (target ≥ 10,000/s)"
+    )
+    print(f"cost vs jieba.lcut:    {jieba_rate / classify_rate:10.2f}×   (target ≤ 1.5×)")
+    print(f"first classification:  {first:10.2f} s in a fresh process, imports included (target ≤ 1 s)")
+    print(
+        f"peak memory:           {peak_mb:10.0f} MB in that process after classifying every "
+        f"message of the file (target ≤ 150 MB)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

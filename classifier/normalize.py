@@ -1,0 +1,45 @@
+"""Text normalization before classification: one canonical form for everything residents type."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import opencc
+
+# Long texts (letters, pasted documents) are cut for scoring; the head usually states the problem and
+# the tail often repeats the request. Urgent detection always reads the whole text.
+MAX_SCORED_CHARS = 1200
+HEAD_CHARS = 900
+
+_t2s = opencc.OpenCC("t2s")
+# Emoji, pictographs, control and format characters carry no words: they become spaces.
+_NOISE = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0000fe00-\U0000fe0f\U0001f1e6-\U0001f1ff"
+    "\u200b-\u200f\u2028-\u202f\u2060-\u206f\x00-\x1f\x7f-\x9f\ud800-\udfff]+"
+)
+_SPACES = re.compile(r"\s+")
+# The few emoji that carry a word in a chat with the bot; all others are dropped.
+_EMOJI_WORDS = str.maketrans({"👍": " 赞 ", "👏": " 赞 ", "🙏": " 拜托 ", "🔥": " 火 "})
+
+
+def normalize(text: str) -> str:
+    """Canonical form: half-width, Simplified, lower-case ASCII, no emoji/control chars, single spaces."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)  # full-width letters/digits/punctuation -> half-width
+    text = _NOISE.sub(" ", text.translate(_EMOJI_WORDS))
+    text = _t2s.convert(text)
+    return _SPACES.sub(" ", text).strip().lower()
+
+
+def cut_for_scoring(text: str) -> str:
+    """Keep the head and the tail of a very long text, where the request usually is."""
+    if len(text) <= MAX_SCORED_CHARS:
+        return text
+    return text[:HEAD_CHARS] + " " + text[-(MAX_SCORED_CHARS - HEAD_CHARS) :]
+
+
+def has_cjk(text: str) -> bool:
+    """Whether the text contains at least one CJK ideograph."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)

@@ -1,0 +1,204 @@
+"""The service taxonomy: categories, items, lexicon, urgent signals and time-limit classes.
+
+Loaded from a TOML file (the shipped default or a deployment's own copy) and validated on load:
+an error names the file and the entry so that whoever edits the file can fix it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+DEFAULT_TAXONOMY_FILE = Path(__file__).with_name("taxonomy.toml")
+NON_REQUEST_KINDS = ("greeting", "thanks", "status", "other")
+
+
+class TaxonomyError(ValueError):
+    """The taxonomy file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeClass:
+    code: str
+    name: str
+    respond: timedelta
+    resolve: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    category: str
+    code: str
+    name: str
+    category_name: str
+    scope: str
+    skills: tuple[str, ...]
+    time_class: str
+    keywords: tuple[str, ...]
+    hints: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.category}.{self.code}"
+
+
+@dataclass(frozen=True, slots=True)
+class UrgentSignal:
+    code: str
+    hotline: str
+    label: str | None
+    default_label: str | None
+    patterns: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    source: Path
+    classes: dict[str, TimeClass]
+    categories: dict[str, str]  # code -> Chinese name
+    items: dict[str, Item]  # label -> item
+    urgent: tuple[UrgentSignal, ...]
+    kinds: dict[str, tuple[re.Pattern[str], ...]]
+    examples: Path | None  # labelled messages to learn term weights from
+
+    def item(self, label: str) -> Item:
+        """Return the item for a `category.item` label, or raise KeyError naming it."""
+        try:
+            return self.items[label]
+        except KeyError:
+            raise KeyError(f"unknown service item {label!r}") from None
+
+    @property
+    def skills(self) -> list[str]:
+        """All skill tags, in taxonomy order, each once."""
+        return list(dict.fromkeys(s for item in self.items.values() for s in item.skills))
+
+
+def _words(raw: object, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(w, str) and w.strip() for w in raw):
+        raise TaxonomyError(f"{where}: expected a list of non-empty strings")
+    return tuple(dict.fromkeys(w.strip() for w in raw))
+
+
+def _patterns(raw: object, where: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in _words(raw, where):
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise TaxonomyError(f"{where}: bad pattern {pattern!r}: {exc}") from None
+    return tuple(compiled)
+
+
+def _require(table: dict, key: str, where: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise TaxonomyError(f"{where}: missing or empty {key!r}")
+    return value.strip()
+
+
+def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) -> Taxonomy:
+    """Build and validate a Taxonomy from parsed TOML."""
+    classes: dict[str, TimeClass] = {}
+    for code, table in (data.get("classes") or {}).items():
+        where = f"{source}: [classes.{code}]"
+        try:
+            respond, resolve = int(table["respond_minutes"]), int(table["resolve_minutes"])
+        except (KeyError, TypeError, ValueError):
+            raise TaxonomyError(f"{where}: respond_minutes and resolve_minutes must be integers") from None
+        if not 0 < respond <= resolve:
+            raise TaxonomyError(f"{where}: need 0 < respond_minutes <= resolve_minutes")
+        classes[code] = TimeClass(
+            code, table.get("name", code), timedelta(minutes=respond), timedelta(minutes=resolve)
+        )
+    if not classes:
+        raise TaxonomyError(f"{source}: no [classes] defined")
+
+    categories: dict[str, str] = {}
+    items: dict[str, Item] = {}
+    for c_index, cat in enumerate(data.get("category") or [], start=1):
+        where = f"{source}: category #{c_index}"
+        cat_code = _require(cat, "code", where)
+        where = f"{source}: category {cat_code!r}"
+        if cat_code in categories:
+            raise TaxonomyError(f"{where}: duplicate category code")
+        categories[cat_code] = _require(cat, "name", where)
+        for i_index, raw in enumerate(cat.get("item") or [], start=1):
+            code = _require(raw, "code", f"{where}, item #{i_index}")
+            label = f"{cat_code}.{code}"
+            iwhere = f"{source}: item {label!r}"
+            if label in items:
+                raise TaxonomyError(f"{iwhere}: duplicate item code")
+            time_class = _require(raw, "class", iwhere)
+            if time_class not in classes:
+                raise TaxonomyError(f"{iwhere}: unknown class {time_class!r} (known: {', '.join(classes)})")
+            keywords = _words(raw.get("keywords", []), f"{iwhere} keywords")
+            hints = _words(raw.get("hints", []), f"{iwhere} hints")
+            if require_lexicon and not keywords:
+                raise TaxonomyError(f"{iwhere}: empty lexicon (keywords)")
+            items[label] = Item(
+                category=cat_code,
+                code=code,
+                name=_require(raw, "name", iwhere),
+                category_name=categories[cat_code],
+                scope=raw.get("scope", ""),
+                skills=_words(raw.get("skills", []), f"{iwhere} skills") or (),
+                time_class=time_class,
+                keywords=keywords,
+                hints=hints,
+            )
+        if not any(label.startswith(cat_code + ".") for label in items):
+            raise TaxonomyError(f"{where}: has no items")
+    if not items:
+        raise TaxonomyError(f"{source}: no categories/items defined")
+
+    urgent: list[UrgentSignal] = []
+    for u_index, raw in enumerate(data.get("urgent") or [], start=1):
+        uwhere = f"{source}: urgent #{u_index}"
+        code = _require(raw, "code", uwhere)
+        uwhere = f"{source}: urgent {code!r}"
+        label = raw.get("label") or None
+        default_label = raw.get("default_label") or None
+        for target in (label, default_label):
+            if target and target not in items:
+                raise TaxonomyError(f"{uwhere}: unknown item {target!r}")
+        patterns = _patterns(raw.get("patterns", []), f"{uwhere} patterns")
+        if require_lexicon and not patterns:
+            raise TaxonomyError(f"{uwhere}: empty patterns")
+        urgent.append(
+            UrgentSignal(code, _require(raw, "hotline", uwhere), label, default_label, tuple(patterns))
+        )
+
+    kinds_raw = data.get("kinds") or {}
+    unknown = set(kinds_raw) - set(NON_REQUEST_KINDS)
+    if unknown:
+        raise TaxonomyError(f"{source}: [kinds] unknown kind(s) {sorted(unknown)}")
+    kinds = {k: _patterns(kinds_raw.get(k, []), f"{source}: [kinds] {k}") for k in NON_REQUEST_KINDS}
+    examples_name = data.get("examples") or ""
+    examples = source.parent / examples_name if examples_name else None
+    if examples is not None and not examples.is_file():
+        raise TaxonomyError(f"{source}: examples file {examples_name!r} not found next to it")
+    return Taxonomy(source, classes, categories, items, tuple(urgent), kinds, examples)
+
+
+def load_taxonomy_file(path: str | Path, *, require_lexicon: bool = True) -> Taxonomy:
+    """Read and validate a taxonomy TOML file."""
+    source = Path(path)
+    try:
+        with source.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise TaxonomyError(f"{source}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TaxonomyError(f"{source}: {exc}") from None
+    return parse_taxonomy(data, source, require_lexicon=require_lexicon)
+
+
+@cache
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """The taxonomy at `path` (default: the shipped file), loaded once per path."""
+    return load_taxonomy_file(path or DEFAULT_TAXONOMY_FILE)

@@ -1,0 +1,84 @@
+"""Settings read from the environment or a `.env` file (the bot subclasses `Settings`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from classifier.taxonomy import Taxonomy, load_taxonomy
+
+
+class Settings(BaseSettings):
+    """Routing settings; every duration is multiplied by TIME_LIMIT_SCALE."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    DATA_DIR: Path = Path("data")
+    DATABASE_URL: str = ""  # empty: sqlite:///<DATA_DIR>/jiedan.db
+    TIME_LIMIT_SCALE: float = Field(default=1.0, gt=0)
+    TIMEZONE: str = "Asia/Shanghai"
+    TAXONOMY_FILE: Path | None = None
+    GEOGRAPHY_FILE: Path | None = None
+    WAVE_SIZE: int = Field(default=3, ge=1)
+    WAVE_TIMEOUT_MINUTES: float = Field(default=10, gt=0)
+    MAX_WAVES: int = Field(default=3, ge=1)
+    MEMBER_CAPACITY: int = Field(default=3, ge=1)
+    INVITE_TTL_DAYS: float = Field(default=7, gt=0)
+    OUTBOX_LEASE_SECONDS: int = Field(default=120, ge=1)
+    OUTBOX_MAX_ATTEMPTS: int = Field(default=10, ge=1)
+
+    @field_validator("TAXONOMY_FILE", "GEOGRAPHY_FILE", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("TIMEZONE")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _default_database_url(self) -> Settings:
+        if not self.DATABASE_URL:
+            self.DATABASE_URL = f"sqlite:///{self.DATA_DIR / 'jiedan.db'}"
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The deployment's time zone (for periods, quarters and quiet hours)."""
+        return ZoneInfo(self.TIMEZONE)
+
+    def scaled(self, duration: timedelta) -> timedelta:
+        """A duration multiplied by TIME_LIMIT_SCALE."""
+        return duration * self.TIME_LIMIT_SCALE
+
+    @property
+    def wave_timeout(self) -> timedelta:
+        """How long one wave of offers waits before the next wave."""
+        return self.scaled(timedelta(minutes=self.WAVE_TIMEOUT_MINUTES))
+
+    @property
+    def invite_ttl(self) -> timedelta:
+        """How long a member invite code stays valid."""
+        return self.scaled(timedelta(days=self.INVITE_TTL_DAYS))
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def get_taxonomy(settings: Settings | None = None) -> Taxonomy:
+    """The taxonomy named by the settings (the shipped one by default), loaded once per path."""
+    settings = settings or get_settings()
+    return load_taxonomy(settings.TAXONOMY_FILE)

@@ -1,0 +1,441 @@
+"""Offers in waves (接单), the atomic accept, and the coordinators' 派单.
+
+Wave offers stay valid until the ticket is taken or goes to dispatch, so a member of wave 1 can
+still accept while wave 2 is out. Coordinator assignments are offers too (kind `dispatch`): the
+member's consent is their accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, select
+
+from classifier.taxonomy import Taxonomy
+from routing.config import Settings, get_settings, get_taxonomy
+from routing.db import core
+from routing.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound, TicketAlreadyTaken
+from routing.matching import Ranked, find_candidates
+from routing.members import (
+    coordinators_for,
+    covers,
+    find_member,
+    get_member,
+    require_coordinator,
+)
+from routing.models import (
+    Member,
+    NotificationKind,
+    Offer,
+    OfferKind,
+    OfferState,
+    Person,
+    Ticket,
+)
+from routing.models import TicketStatus as S
+from routing.outbox import notification_row, notify, notify_many, notify_rows, withdraw_message
+from routing.states import (
+    ACCEPTABLE,
+    WAITING_FOR_COORDINATOR,
+    WITH_ASSIGNEE,
+    get_ticket,
+    record_event,
+    sync,
+    transition,
+    update_ticket,
+)
+from routing.views import ticket_payload
+
+MAX_ESCALATION = 2  # street
+
+
+def item_skills(ticket: Ticket, taxonomy: Taxonomy) -> tuple[str, ...]:
+    """The skill tags that the ticket's item asks for (none for 其他)."""
+    item = taxonomy.items.get(ticket.label) if ticket.label else None
+    return item.skills if item else ()
+
+
+def wave_timeout(ticket: Ticket, settings: Settings, taxonomy: Taxonomy) -> timedelta:
+    """How long a wave waits: WAVE_TIMEOUT, shorter when the response limit needs it (urgent)."""
+    time_class = taxonomy.classes.get(ticket.time_class)
+    timeout = settings.wave_timeout
+    if time_class is not None:
+        timeout = min(timeout, settings.scaled(time_class.respond) / (settings.MAX_WAVES + 1))
+    return timeout
+
+
+def pending_offers(session: Session, ticket_id: int) -> list[Offer]:
+    """The ticket's offers still waiting for an answer."""
+    return list(session.exec(select(Offer).where(Offer.ticket_id == ticket_id,
+                                                 Offer.state == OfferState.pending)))
+
+
+def _withdraw_offers(session: Session, ticket: Ticket, now: datetime, reason: str, *,
+                     keep_member_id: int | None = None) -> int:
+    """Withdraw pending offers (except one member's), telling each member's chat."""
+    count = 0
+    for offer in pending_offers(session, ticket.id):
+        if offer.member_id == keep_member_id:
+            continue
+        offer.state = OfferState.withdrawn
+        offer.answered_at = now
+        offer.reason = reason
+        member = session.get(Member, offer.member_id)
+        withdraw_message(session, offer.notification_id, member.telegram_id, now,
+                         ticket_id=ticket.id,
+                         payload={"ticket_id": ticket.id, "number": f"#{ticket.number}",
+                                  "reason": reason, "offer_id": offer.id})
+        count += 1
+    return count
+
+
+_INSERT_OFFERS = insert(Offer.__table__).returning(Offer.__table__.c.id)  # one multi-row INSERT
+
+
+def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: datetime,
+                kind: OfferKind, *, dispatched_by: int | None = None, taxonomy: Taxonomy,
+                payload: dict[str, Any] | None = None,
+                extra_notes: Sequence[dict[str, Any]] = ()) -> None:
+    """Insert the offers and their notifications (a few statements, whatever the wave size);
+    `extra_notes` (other notification rows of the same step) go in the same INSERT."""
+    payload = {**(payload or ticket_payload(session, ticket, taxonomy=taxonomy)),
+               "wave": ticket.wave, "dispatched_by": dispatched_by}
+    note_kind = NotificationKind.offer if kind == OfferKind.wave else NotificationKind.assigned
+    note_ids = notify_rows(session, [*extra_notes, *(
+        notification_row(r.telegram_id, note_kind, now, ticket.id, payload) for r in ranked)])
+    note_ids = note_ids[len(extra_notes):]
+    # Wave candidates never had an offer for this ticket; a coordinator may ask someone again.
+    existing = {} if kind == OfferKind.wave else {
+        o.member_id: o for o in session.exec(select(Offer).where(
+            Offer.ticket_id == ticket.id, Offer.member_id.in_([r.member_id for r in ranked])))}
+    rows = []
+    for r, note_id in zip(ranked, note_ids, strict=True):
+        values = dict(ticket_id=ticket.id, member_id=r.member_id, wave=ticket.wave,
+                      kind=str(kind), state=OfferState.pending, score=r.score,
+                      dispatched_by=dispatched_by, notification_id=note_id, sent_at=now,
+                      answered_at=None, reason=None)
+        if r.member_id in existing:
+            for key, value in values.items():
+                setattr(existing[r.member_id], key, value)
+        else:
+            rows.append(values)
+    if rows:
+        core(session, _INSERT_OFFERS, rows)
+
+
+def wave_candidates(session: Session, ticket: Ticket, now: datetime, *, settings: Settings,
+                    taxonomy: Taxonomy) -> list[Ranked]:
+    """The next wave's members: the best not yet asked (the ticket may not be saved yet)."""
+    skills = item_skills(ticket, taxonomy)
+    if not skills:
+        return []
+    return find_candidates(session, ticket_id=ticket.id, skills=skills, grid=ticket.grid_code,
+                           community=ticket.community_code, street=ticket.street_code, now=now,
+                           limit=settings.WAVE_SIZE, exclude_telegram_id=ticket.resident_id)
+
+
+def send_next_wave(session: Session, ticket: Ticket, now: datetime, *,
+                   settings: Settings | None = None, taxonomy: Taxonomy | None = None,
+                   reason: str = "wave") -> list[int]:
+    """Offer the ticket to the next best members, or send it to dispatch when the waves are
+    used up or nobody fits. Returns the members offered (none when it went to dispatch)."""
+    settings = settings or get_settings()
+    taxonomy = taxonomy or get_taxonomy(settings)
+    skills = item_skills(ticket, taxonomy)
+    if not skills:
+        to_dispatch(session, ticket, now, "no_item", settings=settings, taxonomy=taxonomy)
+        return []
+    if ticket.wave >= settings.MAX_WAVES:
+        to_dispatch(session, ticket, now, "no_acceptance", settings=settings, taxonomy=taxonomy)
+        return []
+    ranked = wave_candidates(session, ticket, now, settings=settings, taxonomy=taxonomy)
+    if not ranked:
+        has_pending = bool(pending_offers(session, ticket.id))
+        if ticket.status == S.offered and has_pending:
+            # Nobody new to ask, but earlier offers still stand: give them one more timeout.
+            update_ticket(session, ticket, now, kind="wave_skipped",
+                          next_wave_at=now + wave_timeout(ticket, settings, taxonomy),
+                          wave=ticket.wave + 1, data={"reason": "no_new_candidates"})
+            return []
+        to_dispatch(session, ticket, now, "no_candidates" if ticket.wave == 0 else "no_acceptance",
+                    settings=settings, taxonomy=taxonomy)
+        return []
+    wave = ticket.wave + 1
+    values = dict(wave=wave, next_wave_at=now + wave_timeout(ticket, settings, taxonomy))
+    if ticket.offered_at is None:
+        values["offered_at"] = now
+    transition(session, ticket, S.offered, now, kind=reason,
+               data={"wave": wave, "members": [r.member_id for r in ranked],
+                     "scores": [round(r.score, 4) for r in ranked]}, **values)
+    make_offers(session, ticket, ranked, now, OfferKind.wave, taxonomy=taxonomy)
+    return [r.member_id for r in ranked]
+
+
+def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
+                settings: Settings | None = None, taxonomy: Taxonomy | None = None,
+                alert_sent: bool = False) -> Ticket:
+    """The ticket waits for a coordinator's 派单; pending offers are withdrawn."""
+    taxonomy = taxonomy or get_taxonomy(settings)
+    _withdraw_offers(session, ticket, now, "dispatch")
+    transition(session, ticket, S.dispatch, now, kind="to_dispatch", data={"reason": reason},
+               dispatch_at=now, next_wave_at=None)
+    if not alert_sent:
+        payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
+                   "reason": reason}
+        notify_many(session, coordinators_for(session, ticket.grid_code,
+                                              level=ticket.escalation_level),
+                    NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
+    return ticket
+
+
+def advance_waves(session: Session, now: datetime, *, limit: int = 200,
+                  settings: Settings | None = None) -> int:
+    """Scheduler step: send the next wave for every ticket whose wave timed out. Returns count."""
+    settings = settings or get_settings()
+    taxonomy = get_taxonomy(settings)
+    query = (select(Ticket).where(Ticket.status == S.offered, Ticket.next_wave_at <= now)
+             .order_by(Ticket.next_wave_at).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    tickets = list(session.exec(query))
+    for ticket in tickets:
+        send_next_wave(session, ticket, now, settings=settings, taxonomy=taxonomy)
+    return len(tickets)
+
+
+def _offer_for(session: Session, ticket_id: int, member_id: int) -> Offer | None:
+    return session.exec(select(Offer).where(Offer.ticket_id == ticket_id,
+                                            Offer.member_id == member_id)).first()
+
+
+def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: datetime, *,
+                 settings: Settings | None = None) -> Ticket:
+    """A member accepts (接单). Atomic: of many concurrent accepts exactly one wins; the others
+    get TicketAlreadyTaken. Accepting twice by the winner is harmless."""
+    taxonomy = get_taxonomy(settings)
+    member = get_member(session, telegram_id)
+    ticket = get_ticket(session, ticket_id)
+    offer = _offer_for(session, ticket.id, member.id)
+    if offer is None:
+        raise NotAllowed(f"工单 #{ticket.number} 没有派给您")
+    if ticket.assignee_id == member.id and ticket.status in WITH_ASSIGNEE:
+        return ticket
+    if ticket.status == S.cancelled:
+        raise IllegalTransition(f"工单 #{ticket.number} 已被取消", current=ticket.status,
+                                target=S.accepted)
+    if ticket.assignee_id is not None or ticket.status in (S.resolved, S.closed):
+        raise TicketAlreadyTaken(f"工单 #{ticket.number} 已被其他成员接单")
+    if offer.state == OfferState.declined:
+        raise NotAllowed(f"您已婉拒工单 #{ticket.number}")
+    if offer.state != OfferState.pending or ticket.status not in ACCEPTABLE:
+        raise NotAllowed(f"工单 #{ticket.number} 的邀请已失效")
+    if member.active_count >= member.capacity:
+        raise NotAllowed(f"您手上已有 {member.active_count} 张工单，请先办结再接新单")
+
+    # The race is decided here: one conditional UPDATE; on PostgreSQL concurrent ones wait for
+    # the row lock, then re-check the WHERE against the winner's row and match nothing.
+    source = ticket.status
+    row = session.exec(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status.in_(list(ACCEPTABLE)),
+               Ticket.assignee_id.is_(None))
+        .values(status=S.accepted, assignee_id=member.id, next_wave_at=None, updated_at=now,
+                accepted_at=func.coalesce(Ticket.accepted_at, now), version=Ticket.version + 1)
+        .returning(Ticket.version, Ticket.accepted_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        session.refresh(ticket)
+        if ticket.status == S.cancelled:
+            raise IllegalTransition(f"工单 #{ticket.number} 已被取消", current=ticket.status,
+                                    target=S.accepted)
+        if ticket.assignee_id is not None:
+            raise TicketAlreadyTaken(f"工单 #{ticket.number} 已被其他成员接单", at_update=True)
+        raise NotAllowed(f"工单 #{ticket.number} 的邀请已失效")
+    sync(ticket, status=str(S.accepted), assignee_id=member.id, next_wave_at=None,
+         updated_at=now, version=row[0], accepted_at=row[1])
+    loaded = session.exec(
+        update(Member).where(Member.id == member.id, Member.active_count < Member.capacity)
+        .values(active_count=Member.active_count + 1, last_assigned_at=now)
+        .returning(Member.active_count).execution_options(synchronize_session=False)).first()
+    if loaded is None:  # the member accepted another ticket at the same instant
+        raise NotAllowed(f"您手上已有 {member.capacity} 张工单，请先办结再接新单")
+    sync(member, active_count=loaded[0], last_assigned_at=now)
+    offer.state, offer.answered_at = OfferState.accepted, now
+    record_event(session, ticket, "accepted", now, actor_id=telegram_id, actor_role="member",
+                 from_status=source, to_status=S.accepted,
+                 data={"member_id": member.id, "offer_id": offer.id, "wave": offer.wave,
+                       "offer_kind": offer.kind})
+    _withdraw_offers(session, ticket, now, "taken")
+
+    public = ticket_payload(session, ticket, taxonomy=taxonomy)
+    notify(session, ticket.resident_id, NotificationKind.ticket_accepted, now, ticket_id=ticket.id,
+           payload=public)
+    notify(session, telegram_id, NotificationKind.offer_accepted, now, ticket_id=ticket.id,
+           payload={**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
+                    "offer_notification_id": offer.notification_id})
+    if offer.dispatched_by is not None and offer.dispatched_by != telegram_id:
+        notify(session, offer.dispatched_by, NotificationKind.ticket_accepted, now,
+               ticket_id=ticket.id, payload=public)
+    return ticket
+
+
+def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datetime, *,
+                  reason: str | None = None, settings: Settings | None = None) -> Ticket:
+    """A member declines (不方便); when nobody else is still asked, the next wave goes out now
+    (a declined coordinator assignment goes back to dispatch)."""
+    settings = settings or get_settings()
+    member = get_member(session, telegram_id)
+    ticket = get_ticket(session, ticket_id)
+    offer = _offer_for(session, ticket.id, member.id)
+    if offer is None:
+        raise NotAllowed(f"工单 #{ticket.number} 没有派给您")
+    if offer.state != OfferState.pending:
+        return ticket  # already answered or withdrawn: nothing to do
+    offer.state, offer.answered_at, offer.reason = OfferState.declined, now, (reason or "")[:200]
+    record_event(session, ticket, "offer_declined", now, actor_id=telegram_id, actor_role="member",
+                 from_status=ticket.status, to_status=ticket.status,
+                 data={"member_id": member.id, "offer_id": offer.id, "reason": reason})
+    session.flush()
+    # An escalated ticket is already with the coordinators: no new wave for it.
+    if ticket.status == S.offered and not pending_offers(session, ticket.id):
+        if offer.kind == OfferKind.dispatch:
+            to_dispatch(session, ticket, now, "assignment_declined", settings=settings)
+        else:
+            send_next_wave(session, ticket, now, settings=settings)
+    return ticket
+
+
+def member_unreachable(session: Session, telegram_id: int, now: datetime, *,
+                       settings: Settings | None = None) -> None:
+    """Someone blocked the bot: mark them; a member goes off duty, their offers move on, and
+    coordinators hear about tickets they still hold."""
+    person = session.get(Person, telegram_id)
+    if person is not None:
+        person.unreachable_at = now
+    member = find_member(session, telegram_id)
+    if member is None:
+        return
+    member.on_duty = False
+    offers = list(session.exec(select(Offer).where(Offer.member_id == member.id,
+                                                   Offer.state == OfferState.pending)))
+    for offer in offers:
+        offer.state, offer.answered_at, offer.reason = OfferState.withdrawn, now, "unreachable"
+    session.flush()
+    for offer in offers:
+        ticket = get_ticket(session, offer.ticket_id)
+        record_event(session, ticket, "offer_withdrawn", now, from_status=ticket.status,
+                     to_status=ticket.status,
+                     data={"member_id": member.id, "reason": "unreachable"})
+        if ticket.status == S.offered and not pending_offers(session, ticket.id):
+            if offer.kind == OfferKind.dispatch:
+                to_dispatch(session, ticket, now, "member_unreachable", settings=settings)
+            else:
+                send_next_wave(session, ticket, now, settings=settings)
+    held = list(session.exec(select(Ticket).where(Ticket.assignee_id == member.id,
+                                                  Ticket.status.in_(list(WITH_ASSIGNEE)))))
+    for ticket in held:
+        notify_many(session, coordinators_for(session, ticket.grid_code,
+                                              level=ticket.escalation_level),
+                    NotificationKind.member_unreachable, now, ticket_id=ticket.id,
+                    payload={**ticket_payload(session, ticket, private=True),
+                             "member_name": member.display_name})
+
+
+# Coordinators' 派单 ------------------------------------------------------------------------------
+
+def list_waiting(session: Session, coordinator_id: int, *, scope: str | None = None,
+                 limit: int = 50) -> list[Ticket]:
+    """Tickets waiting for 派单 (dispatch, escalated, reopened) in the coordinator's scope,
+    urgent first, then oldest first."""
+    scopes = require_coordinator(session, coordinator_id, scope)
+    codes = [scope] if scope else scopes
+    query = (select(Ticket)
+             .where(Ticket.status.in_(list(WAITING_FOR_COORDINATOR)),
+                    Ticket.grid_code.in_(codes) | Ticket.community_code.in_(codes)
+                    | Ticket.street_code.in_(codes))
+             .order_by(Ticket.urgent.desc(), Ticket.created_at, Ticket.id).limit(limit))
+    return list(session.exec(query))
+
+
+def dispatch_candidates(session: Session, ticket_id: int, coordinator_id: int, now: datetime, *,
+                        limit: int = 8, settings: Settings | None = None) -> list[Ranked]:
+    """Members a coordinator can assign, best first: anyone in their scope, on duty or not."""
+    taxonomy = get_taxonomy(settings)
+    ticket = get_ticket(session, ticket_id)
+    scopes = require_coordinator(session, coordinator_id, ticket.grid_code)
+    return find_candidates(session, ticket_id=None, skills=item_skills(ticket, taxonomy),
+                           grid=ticket.grid_code, community=ticket.community_code,
+                           street=ticket.street_code, now=now, limit=limit,
+                           exclude_telegram_id=ticket.resident_id, require_skill=False,
+                           available_only=False, scope_codes=scopes)
+
+
+def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_id: int,
+                  now: datetime, *, settings: Settings | None = None) -> Offer:
+    """指派: a coordinator asks one member (in scope, on duty or not) to take the ticket; their
+    accept is their consent. Also reassigns a ticket that a member already holds."""
+    taxonomy = get_taxonomy(settings)
+    ticket = get_ticket(session, ticket_id)
+    scopes = require_coordinator(session, coordinator_id, ticket.grid_code)
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"成员 {member_id} 不存在")
+    if not covers(session, scopes, member.grid_code):
+        raise NotAllowed(f"成员 {member.display_name} 不在您的管辖范围内")
+    if member.telegram_id == ticket.resident_id:
+        raise InvalidInput("不能把工单指派给提交它的居民本人")
+    if ticket.assignee_id == member.id:
+        raise InvalidInput(f"工单 #{ticket.number} 已由 {member.display_name} 办理")
+    previous = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    _withdraw_offers(session, ticket, now, "reassigned")
+    kind = "reassigned" if previous else "assigned"
+    transition(session, ticket, S.offered, now, kind=kind, actor_id=coordinator_id,
+               actor_role="coordinator",
+               data={"member_id": member.id, "previous_member_id": previous and previous.id},
+               assignee_id=None, next_wave_at=None, offered_at=ticket.offered_at or now)
+    if previous is not None:
+        release_member(session, previous)
+        notify(session, previous.telegram_id, NotificationKind.ticket_reassigned, now,
+               ticket_id=ticket.id, payload=ticket_payload(session, ticket, taxonomy=taxonomy))
+    ranked = Ranked(member.id, member.telegram_id, member.display_name, 0.0, 0.0)
+    make_offers(session, ticket, [ranked], now, OfferKind.dispatch,
+                 dispatched_by=coordinator_id, taxonomy=taxonomy)
+    return _offer_for(session, ticket.id, member.id)
+
+
+def escalate_ticket(session: Session, ticket_id: int, now: datetime, *, reason: str,
+                    actor_id: int | None = None) -> Ticket:
+    """Hand the ticket one level up (grid → community → street); a waiting ticket becomes
+    `escalated`, one in hand keeps its status. Coordinators of the new level are told."""
+    ticket = get_ticket(session, ticket_id)
+    level = min(ticket.escalation_level + 1, MAX_ESCALATION)
+    data = {"reason": reason, "level": level}
+    role = "coordinator" if actor_id else "system"
+    if ticket.status in (S.offered, *WAITING_FOR_COORDINATOR):
+        transition(session, ticket, S.escalated, now, kind="escalated", actor_id=actor_id,
+                   actor_role=role, data=data, escalation_level=level)
+    elif ticket.status in WITH_ASSIGNEE or ticket.status == S.resolved:
+        update_ticket(session, ticket, now, kind="escalated", actor_id=actor_id, actor_role=role,
+                      data=data, escalation_level=level)
+    else:
+        raise IllegalTransition(f"工单 #{ticket.number} 已结束，不能升级", current=ticket.status,
+                                target=S.escalated)
+    notify_many(session, coordinators_for(session, ticket.grid_code, level=level),
+                NotificationKind.dispatch_needed, now, ticket_id=ticket.id,
+                payload={**ticket_payload(session, ticket, private=True), "reason": reason,
+                         "escalation_level": level})
+    return ticket
+
+
+def release_member(session: Session, member: Member) -> None:
+    """The member no longer holds one ticket."""
+    loaded = session.exec(
+        update(Member).where(Member.id == member.id, Member.active_count > 0)
+        .values(active_count=Member.active_count - 1)
+        .returning(Member.active_count).execution_options(synchronize_session=False)).first()
+    if loaded is not None:
+        sync(member, active_count=loaded[0])

@@ -1,0 +1,273 @@
+"""接单 matching: skill tags → taxonomy skills (rapidfuzz), and the candidate ranking.
+
+The ranking is one weighted score, computed in SQL for the database path (`find_candidates`) and
+in Python for the simulation and explanations (`score`); a test keeps the two in agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import Float, Integer, and_, bindparam, case, cast, exists, func, or_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, select
+
+from routing.db import core
+from routing.models import Member, MemberSkill, Offer, UTCDateTime
+
+FUZZY_THRESHOLD = 0.75  # rapidfuzz ratio/100 above which a free-text tag counts as a skill
+CONTAINED_SCORE = 0.95  # the member's tag contains the skill, e.g. 水电工 ⊇ 电工
+ALIAS_SCORE = 0.9
+
+# Everyday words for a skill that share no characters with it.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "律师": ("法律", "法律援助"),
+    "医师": ("医生",),
+    "大夫": ("医生",),
+    "护工": ("养老护理", "陪护"),
+    "老师": ("教师",),
+    "保安": ("治安",),
+    "警察": ("治安", "反诈"),
+    "心理医生": ("心理咨询",),
+    "心理师": ("心理咨询",),
+    "水电工": ("电工", "水暖"),
+    "管道工": ("水暖",),
+    "水管工": ("水暖",),
+    "保洁": ("环卫",),
+    "园林": ("绿化",),
+    "园艺": ("绿化",),
+    "社工": ("民政", "探访关爱"),
+    "会计": ("社保",),
+}
+
+PROXIMITY_GRID = 1.0
+PROXIMITY_COMMUNITY = 0.6
+PROXIMITY_STREET = 0.3
+
+
+@cache
+def _t2s() -> Any:
+    """OpenCC Traditional→Simplified converter (None when opencc is unavailable)."""
+    try:
+        import opencc
+    except ImportError:  # pragma: no cover - opencc is a declared dependency
+        return None
+    return opencc.OpenCC("t2s")
+
+
+def normalize_tag(tag: str) -> str:
+    """A tag as typed → Simplified Chinese without spaces."""
+    tag = "".join(tag.split())
+    converter = _t2s()
+    return converter.convert(tag) if converter and tag else tag
+
+
+def tag_score(tag: str, skill: str) -> float:
+    """How well a member's tag covers a taxonomy skill, 0–1."""
+    tag = normalize_tag(tag)
+    if not tag:
+        return 0.0
+    if tag == skill:
+        return 1.0
+    best = ALIAS_SCORE if skill in ALIASES.get(tag, ()) else 0.0
+    if skill in tag:
+        best = max(best, CONTAINED_SCORE)
+    ratio = fuzz.ratio(tag, skill) / 100
+    if len(tag) >= len(skill):
+        # A longer tag may be a more specific trade (电工师傅 for 电工), never a vaguer one.
+        ratio = max(ratio, fuzz.partial_ratio(skill, tag) / 100 * CONTAINED_SCORE)
+    if ratio >= FUZZY_THRESHOLD:
+        best = max(best, min(ratio, 0.99))
+    return best
+
+
+def match_skills(tags: Iterable[str], known: Sequence[str]) -> dict[str, tuple[float, str]]:
+    """Map free-text tags onto taxonomy skills: {skill: (score, tag that matched best)}."""
+    found: dict[str, tuple[float, str]] = {}
+    for tag in tags:
+        for skill in known:
+            s = tag_score(tag, skill)
+            if s >= FUZZY_THRESHOLD and s > found.get(skill, (0.0, ""))[0]:
+                found[skill] = (round(s, 3), tag.strip())
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Weights of the ranking terms (each term is 0–1)."""
+
+    skill: float = 0.35
+    proximity: float = 0.2
+    load: float = 0.15
+    fairness: float = 0.2  # tuned with routing.simulate: balances load without losing locality
+    rating: float = 0.05
+    pending: float = 0.08  # a penalty: offers still waiting for this member's answer
+    idle_horizon_s: float = 2 * 86400.0  # idle this long counts as fully rested
+    pending_saturation: float = 3.0  # this many unanswered offers count as the full penalty
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What the ranking knows about one member for one ticket."""
+
+    member_id: int
+    fit: float
+    proximity: float
+    active_count: int
+    capacity: int
+    idle_s: float | None  # seconds since last assignment; None: never assigned
+    pending: int = 0  # offers waiting for this member's answer
+    rating_sum: int = 0
+    rating_count: int = 0
+
+
+def rating_norm(rating_sum: int, rating_count: int) -> float:
+    """Average stars smoothed with two 4-star ratings, mapped to 0–1."""
+    return ((rating_sum + 8.0) / (rating_count + 2) - 1.0) / 4.0
+
+
+def score(c: Candidate, w: Weights = DEFAULT_WEIGHTS) -> float:
+    """The ranking score of one candidate (higher is better); mirrors `_score_sql`."""
+    idle = 1.0 if c.idle_s is None else min(1.0, c.idle_s / w.idle_horizon_s)
+    pending = min(1.0, c.pending / w.pending_saturation)
+    return (w.skill * c.fit + w.proximity * c.proximity
+            + w.load * (1.0 - c.active_count / c.capacity)
+            + w.fairness * idle + w.rating * rating_norm(c.rating_sum, c.rating_count)
+            - w.pending * pending)
+
+
+def rank(candidates: Iterable[Candidate], w: Weights = DEFAULT_WEIGHTS) -> list[Candidate]:
+    """Candidates best first (ties: lower member id first, as in SQL)."""
+    return sorted(candidates, key=lambda c: (-round(score(c, w), 9), c.member_id))
+
+
+def _seconds_since(col: Any, now: Any, dialect: str) -> ColumnElement[float]:
+    if dialect == "sqlite":
+        return (func.julianday(now) - func.julianday(col)) * 86400.0
+    return cast(func.extract("epoch", now - col), Float)
+
+
+def _score_sql(fit: ColumnElement[float], dialect: str, w: Weights) -> ColumnElement[float]:
+    """The SQL twin of `score`, over bound parameters :grid, :community and :now."""
+    now = bindparam("now", type_=UTCDateTime)
+    idle_s = _seconds_since(Member.last_assigned_at, now, dialect)
+    idle = case((Member.last_assigned_at.is_(None), 1.0),
+                (idle_s >= w.idle_horizon_s, 1.0), else_=idle_s / w.idle_horizon_s)
+    # Counted from the offers themselves: no write to the member row for every offer.
+    waiting = (select(cast(func.count(), Float)).where(Offer.member_id == Member.id,
+                                                       Offer.state == "pending")
+               .scalar_subquery())
+    pending = case((waiting >= w.pending_saturation, 1.0), else_=waiting / w.pending_saturation)
+    proximity = case((Member.grid_code == bindparam("grid"), PROXIMITY_GRID),
+                     (Member.community_code == bindparam("community"), PROXIMITY_COMMUNITY),
+                     else_=PROXIMITY_STREET)
+    load = 1.0 - cast(Member.active_count, Float) / cast(Member.capacity, Float)
+    rating = ((cast(Member.rating_sum, Float) + 8.0) / (cast(Member.rating_count, Float) + 2.0)
+              - 1.0) / 4.0
+    return (w.skill * fit + w.proximity * proximity + w.load * load
+            + w.fairness * idle + w.rating * rating - w.pending * pending)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A ranked member, as returned by the database ranking."""
+
+    member_id: int
+    telegram_id: int
+    display_name: str
+    fit: float
+    score: float
+
+
+@lru_cache(maxsize=64)
+def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by_scope: bool,
+                     for_ticket: bool, exclude: bool, w: Weights) -> Any:
+    """The ranking statement for one combination of options, built once (bound parameters:
+    skills, grid, community, street or scopes, now, ticket_id, exclude, limit)."""
+    skills = bindparam("skills", expanding=True)
+    base = select(Member.id, Member.telegram_id, Member.display_name)
+    if require_skill:
+        fit = func.max(MemberSkill.score)
+        query = base.join(MemberSkill, and_(MemberSkill.member_id == Member.id,
+                                            MemberSkill.skill.in_(skills)))
+    else:
+        fit = func.coalesce(func.max(MemberSkill.score), 0.0)
+        query = base.outerjoin(MemberSkill, and_(MemberSkill.member_id == Member.id,
+                                                 MemberSkill.skill.in_(skills)))
+    total = _score_sql(fit, dialect, w)
+    query = query.add_columns(fit.label("fit"), total.label("score"))
+    if by_scope:
+        scopes = bindparam("scopes", expanding=True)
+        query = query.where(or_(Member.grid_code.in_(scopes), Member.community_code.in_(scopes),
+                                Member.street_code.in_(scopes)))
+    else:
+        query = query.where(Member.street_code == bindparam("street"))
+        if require_skill:  # lets the index on (skill, street) do the narrowing
+            query = query.where(MemberSkill.street_code == bindparam("street"))
+    if available_only:
+        query = query.where(Member.on_duty, Member.active_count < Member.capacity)
+    if for_ticket:
+        query = query.where(~exists().where(Offer.ticket_id == bindparam("ticket_id"),
+                                            Offer.member_id == Member.id))
+    if exclude:
+        query = query.where(Member.telegram_id != bindparam("exclude"))
+    return (query.group_by(Member.id).order_by(total.desc(), Member.id)
+            .limit(bindparam("limit", type_=Integer)))
+
+
+def find_candidates(session: Session, *, ticket_id: int | None, skills: Sequence[str],
+                    grid: str, community: str, street: str, now: datetime, limit: int,
+                    exclude_telegram_id: int | None = None, require_skill: bool = True,
+                    available_only: bool = True, scope_codes: Sequence[str] | None = None,
+                    weights: Weights = DEFAULT_WEIGHTS) -> list[Ranked]:
+    """The best members for a ticket, ranked in SQL.
+
+    Automatic matching (the defaults): on duty, under capacity, in the ticket's street, holding
+    one of the item's skills, never offered this ticket before. Coordinator dispatch relaxes
+    skill and availability and limits to the coordinator's scope instead.
+    """
+    if require_skill and not skills:
+        return []
+    query = _candidate_query(session.get_bind().dialect.name, require_skill, available_only,
+                             bool(scope_codes), ticket_id is not None,
+                             exclude_telegram_id is not None, weights)
+    params: dict[str, Any] = {"skills": list(skills) or [""], "grid": grid,
+                              "community": community, "street": street, "now": now,
+                              "limit": limit, "scopes": list(scope_codes or []),
+                              "ticket_id": ticket_id, "exclude": exclude_telegram_id}
+    return [Ranked(r.id, r.telegram_id, r.display_name, float(r.fit), float(r.score))
+            for r in core(session, query, params)]
+
+
+def candidate_features(session: Session, *, member_ids: Sequence[int], skills: Sequence[str],
+                       grid: str, community: str, now: datetime) -> list[Candidate]:
+    """The ranking inputs of some members, read plainly (for explanations and tests)."""
+    rows = session.exec(select(Member).where(Member.id.in_(member_ids))).all()
+    fits: dict[int, float] = {}
+    for member_id, skill_score in session.exec(
+            select(MemberSkill.member_id, MemberSkill.score)
+            .where(MemberSkill.member_id.in_(member_ids), MemberSkill.skill.in_(skills))):
+        fits[member_id] = max(fits.get(member_id, 0.0), skill_score)
+    pending = dict(session.exec(
+        select(Offer.member_id, func.count()).where(Offer.member_id.in_(member_ids),
+                                                    Offer.state == "pending")
+        .group_by(Offer.member_id)).all())
+    result = []
+    for m in rows:
+        proximity = (PROXIMITY_GRID if m.grid_code == grid else
+                     PROXIMITY_COMMUNITY if m.community_code == community else PROXIMITY_STREET)
+        result.append(Candidate(
+            member_id=m.id, fit=fits.get(m.id, 0.0), proximity=proximity,
+            active_count=m.active_count, capacity=m.capacity,
+            idle_s=None if m.last_assigned_at is None else (now - m.last_assigned_at).total_seconds(),
+            pending=pending.get(m.id, 0),
+            rating_sum=m.rating_sum, rating_count=m.rating_count))
+    return result

@@ -1,0 +1,323 @@
+"""People, coordinators and their scopes, member invites, registration and duty."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from routing.config import Settings, get_settings, get_taxonomy
+from routing.db import core
+from routing.errors import InvalidInput, NotAllowed, NotFound
+from routing.geography import ancestry, get_grid, get_node
+from routing.matching import match_skills, normalize_tag
+from routing.models import Coordinator, GeoLevel, GeoNode, Invite, Member, MemberSkill, Person
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or retyped
+INVITE_LENGTH = 8
+MAX_TAGS = 12
+MAX_NAME = 40
+
+
+# People ---------------------------------------------------------------------------------------
+
+def ensure_person(session: Session, telegram_id: int, now: datetime, *, name: str | None = None
+                  ) -> Person:
+    """The person for a Telegram user, created on first contact; writing to us clears 'blocked'."""
+    person = session.get(Person, telegram_id)
+    if person is None:
+        person = Person(telegram_id=telegram_id, name=(name or "")[:200], created_at=now)
+        session.add(person)
+        session.flush()
+        return person
+    if name and person.name != name[:200]:
+        person.name = name[:200]
+    if person.unreachable_at is not None:
+        person.unreachable_at = None
+    return person
+
+
+@lru_cache(maxsize=4)
+def _touch_statement(dialect: str, with_name: bool) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    table = Person.__table__
+    changes: dict[str, Any] = {"unreachable_at": None}
+    if with_name:
+        changes["name"] = insert(table).excluded.name
+    return insert(table).on_conflict_do_update(index_elements=["telegram_id"], set_=changes)
+
+
+def touch_person(session: Session, telegram_id: int, now: datetime, *,
+                 name: str | None = None) -> None:
+    """ensure_person in one statement (an upsert), for hot paths such as submitting a ticket."""
+    statement = _touch_statement(session.get_bind().dialect.name, bool(name))
+    core(session, statement, {"telegram_id": telegram_id, "name": (name or "")[:200],
+                              "created_at": now, "grid_code": None, "unreachable_at": None})
+
+
+def set_home_grid(session: Session, telegram_id: int, grid_code: str, now: datetime) -> Person:
+    """Remember a resident's community/grid (chosen once at /start)."""
+    get_grid(session, grid_code)
+    person = ensure_person(session, telegram_id, now)
+    person.grid_code = grid_code
+    return person
+
+
+def roles(session: Session, telegram_id: int) -> dict[str, object]:
+    """What this user is: {'member': Member | None, 'coordinator_scopes': [codes]}."""
+    member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+    scopes = list(session.exec(select(Coordinator.scope_code)
+                               .where(Coordinator.telegram_id == telegram_id)))
+    return {"member": member, "coordinator_scopes": scopes}
+
+
+# Coordinators ---------------------------------------------------------------------------------
+
+def coordinator_scopes(session: Session, telegram_id: int) -> list[str]:
+    """The scope codes of a coordinator (empty if not a coordinator)."""
+    return list(session.exec(select(Coordinator.scope_code)
+                             .where(Coordinator.telegram_id == telegram_id)))
+
+
+def is_coordinator(session: Session, telegram_id: int) -> bool:
+    """Whether the user coordinates anything."""
+    return bool(coordinator_scopes(session, telegram_id))
+
+
+def covers(session: Session, scopes: Iterable[str], node_code: str) -> bool:
+    """Whether any of `scopes` is the node or one of its ancestors."""
+    return bool(set(scopes) & set(ancestry(get_node(session, node_code))))
+
+
+def require_coordinator(session: Session, telegram_id: int, node_code: str | None = None
+                        ) -> list[str]:
+    """The coordinator's scopes; NotAllowed if not a coordinator (of `node_code`, if given)."""
+    scopes = coordinator_scopes(session, telegram_id)
+    if not scopes:
+        raise NotAllowed("只有协调员（网格员/社区/街道）可以这样做")
+    if node_code is not None and not covers(session, scopes, node_code):
+        raise NotAllowed(f"{get_node(session, node_code).name} 不在您的管辖范围内")
+    return scopes
+
+
+def _default_street(session: Session) -> str:
+    streets = list(session.exec(select(GeoNode.code).where(
+        GeoNode.level == GeoLevel.street, GeoNode.active).order_by(GeoNode.position)))
+    if len(streets) != 1:
+        raise InvalidInput("geography has several streets: give the coordinators' scope")
+    return streets[0]
+
+
+def ensure_coordinators(session: Session, telegram_ids: Iterable[int], now: datetime, *,
+                        scope: str | None = None) -> list[Coordinator]:
+    """Make the configured users coordinators of `scope` (default: the only street); idempotent."""
+    scope = scope or _default_street(session)
+    get_node(session, scope)
+    result = []
+    for telegram_id in dict.fromkeys(telegram_ids):
+        ensure_person(session, telegram_id, now)
+        row = session.exec(select(Coordinator).where(
+            Coordinator.telegram_id == telegram_id, Coordinator.scope_code == scope)).first()
+        if row is None:
+            row = Coordinator(telegram_id=telegram_id, scope_code=scope, created_at=now)
+            session.add(row)
+        result.append(row)
+    session.flush()
+    return result
+
+
+def add_coordinator(session: Session, by_telegram_id: int, telegram_id: int, scope: str,
+                    now: datetime) -> Coordinator:
+    """A coordinator makes someone a coordinator of a node within their own scope."""
+    require_coordinator(session, by_telegram_id, scope)
+    node = get_node(session, scope)
+    if not node.active:
+        raise InvalidInput(f"{node.name} 已停用")
+    ensure_person(session, telegram_id, now)
+    row = session.exec(select(Coordinator).where(
+        Coordinator.telegram_id == telegram_id, Coordinator.scope_code == scope)).first()
+    if row is None:
+        row = Coordinator(telegram_id=telegram_id, scope_code=scope, added_by=by_telegram_id,
+                          created_at=now)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def remove_coordinator(session: Session, by_telegram_id: int, telegram_id: int, scope: str) -> None:
+    """Remove a coordinator scope (by a coordinator over that scope)."""
+    require_coordinator(session, by_telegram_id, scope)
+    session.exec(delete(Coordinator).where(Coordinator.telegram_id == telegram_id,
+                                           Coordinator.scope_code == scope))
+
+
+def coordinators_for(session: Session, grid_code: str, *, level: int = 0,
+                     all_levels: bool = False) -> list[int]:
+    """Telegram ids of the coordinators for a grid at escalation `level` (0 grid, 1 community,
+    2 street), falling back upwards when a level has nobody; `all_levels`: everyone above."""
+    path = ancestry(get_node(session, grid_code))  # grid, community, street
+    rows = session.exec(select(Coordinator.telegram_id, Coordinator.scope_code)
+                        .where(Coordinator.scope_code.in_(path))).all()
+    by_scope: dict[str, list[int]] = {}
+    for telegram_id, scope in rows:
+        by_scope.setdefault(scope, []).append(telegram_id)
+    if all_levels:
+        return list(dict.fromkeys(t for code in path for t in sorted(by_scope.get(code, []))))
+    for code in path[min(level, len(path) - 1):]:
+        if by_scope.get(code):
+            return sorted(by_scope[code])
+    return []
+
+
+# Invites and registration ---------------------------------------------------------------------
+
+def create_invite(session: Session, coordinator_id: int, now: datetime, *,
+                  settings: Settings | None = None) -> Invite:
+    """A one-time invite code for a new member (valid INVITE_TTL_DAYS, scaled)."""
+    settings = settings or get_settings()
+    require_coordinator(session, coordinator_id)
+    while True:
+        code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+        if session.get(Invite, code) is None:
+            break
+    invite = Invite(code=code, created_by=coordinator_id, created_at=now,
+                    expires_at=now + settings.invite_ttl)
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def check_invite(session: Session, code: str, now: datetime) -> Invite:
+    """The invite for a code if it can still be used, else a clear error."""
+    invite = session.get(Invite, normalize_code(code))
+    if invite is None:
+        raise NotFound("邀请码不存在，请向协调员确认")
+    if invite.used_at is not None:
+        raise NotAllowed("邀请码已被使用")
+    if invite.expires_at <= now:
+        raise NotAllowed("邀请码已过期，请向协调员重新申请")
+    return invite
+
+
+def normalize_code(code: str) -> str:
+    """Invite codes are case- and space-insensitive."""
+    return "".join(code.split()).upper()
+
+
+def _clean_name(display_name: str) -> str:
+    name = " ".join(display_name.split())
+    if not name:
+        raise InvalidInput("请填写称呼")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"称呼太长（最多 {MAX_NAME} 个字）")
+    return name
+
+
+def _clean_tags(tags: Sequence[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(t for t in (normalize_tag(t) for t in tags) if t))
+    if not cleaned:
+        raise InvalidInput("请至少选择或填写一项技能")
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput(f"技能最多 {MAX_TAGS} 项")
+    if any(len(t) > 50 for t in cleaned):
+        raise InvalidInput("单项技能太长（最多 50 个字）")
+    return cleaned
+
+
+def _set_skills(session: Session, member: Member, tags: list[str]) -> None:
+    skills = match_skills(tags, get_taxonomy().skills)
+    session.exec(delete(MemberSkill).where(MemberSkill.member_id == member.id))
+    for skill, (score, tag) in skills.items():
+        session.add(MemberSkill(member_id=member.id, skill=skill, street_code=member.street_code,
+                                score=score, tag=tag))
+
+
+def register_member(session: Session, telegram_id: int, code: str, display_name: str,
+                    skill_tags: Sequence[str], grid_code: str, now: datetime, *,
+                    settings: Settings | None = None) -> Member:
+    """Register a member with an invite code; they are on duty at once."""
+    settings = settings or get_settings()
+    invite = check_invite(session, code, now)
+    name = _clean_name(display_name)
+    tags = _clean_tags(skill_tags)
+    grid = get_grid(session, grid_code)
+    ensure_person(session, telegram_id, now, name=name)
+    if session.exec(select(Member.id).where(Member.telegram_id == telegram_id)).first():
+        raise NotAllowed("您已经是注册成员了")
+    member = Member(telegram_id=telegram_id, display_name=name, skill_tags=tags,
+                    grid_code=grid.code, community_code=grid.community_code or grid.code,
+                    street_code=grid.street_code, on_duty=True, capacity=settings.MEMBER_CAPACITY,
+                    joined_at=now, invite_code=invite.code)
+    session.add(member)
+    invite.used_at = now
+    invite.used_by = telegram_id
+    session.flush()
+    _set_skills(session, member, tags)
+    session.flush()
+    return member
+
+
+def update_member(session: Session, telegram_id: int, *, display_name: str | None = None,
+                  skill_tags: Sequence[str] | None = None, grid_code: str | None = None,
+                  capacity: int | None = None) -> Member:
+    """Change a member's own profile."""
+    member = get_member(session, telegram_id)
+    if display_name is not None:
+        member.display_name = _clean_name(display_name)
+    if skill_tags is not None:
+        member.skill_tags = _clean_tags(skill_tags)
+        _set_skills(session, member, member.skill_tags)
+    if grid_code is not None:
+        grid = get_grid(session, grid_code)
+        member.grid_code, member.street_code = grid.code, grid.street_code
+        member.community_code = grid.community_code or grid.code
+        session.exec(update(MemberSkill).where(MemberSkill.member_id == member.id)
+                     .values(street_code=grid.street_code))
+    if capacity is not None:
+        if not 1 <= capacity <= 20:
+            raise InvalidInput("同时办理的工单数应在 1–20 之间")
+        member.capacity = capacity
+    session.flush()
+    return member
+
+
+def get_member(session: Session, telegram_id: int) -> Member:
+    """The member profile of a Telegram user, or NotFound."""
+    member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+    if member is None:
+        raise NotFound("您还不是注册成员，请用邀请码 /join 加入")
+    return member
+
+
+def find_member(session: Session, telegram_id: int) -> Member | None:
+    """The member profile of a Telegram user, or None."""
+    return session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+
+
+def set_duty(session: Session, telegram_id: int, on_duty: bool | None = None) -> Member:
+    """Put a member on or off duty (None toggles); pending offers stay valid."""
+    member = get_member(session, telegram_id)
+    member.on_duty = (not member.on_duty) if on_duty is None else on_duty
+    return member
+
+
+def member_skills(session: Session, member_id: int) -> list[MemberSkill]:
+    """The taxonomy skills a member covers, best match first."""
+    return list(session.exec(select(MemberSkill).where(MemberSkill.member_id == member_id)
+                             .order_by(MemberSkill.score.desc(), MemberSkill.skill)))
+
+
+def members_in_scope(session: Session, scope: str, *, on_duty: bool | None = None) -> list[Member]:
+    """Members whose home grid is under a scope node."""
+    query = select(Member).where(or_(Member.grid_code == scope, Member.community_code == scope,
+                                     Member.street_code == scope))
+    if on_duty is not None:
+        query = query.where(Member.on_duty == on_duty)
+    return list(session.exec(query.order_by(Member.display_name, Member.id)))

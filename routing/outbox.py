@@ -1,0 +1,201 @@
+"""The notification outbox: rows written with each state change, delivered by the bot's worker.
+
+Worker loop (each step in its own `db.transaction`):
+    batch = claim_notifications(session, worker_id, now)   # committed before sending
+    ... send each; then mark_delivered / mark_failed / mark_unreachable.
+A crashed worker's claims come back after OUTBOX_LEASE_SECONDS. Delivery is at-least-once;
+the bot makes a resend harmless by checking `status` again before sending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from routing.config import Settings, get_settings
+from routing.db import core
+from routing.errors import NotFound
+from routing.models import Notification, NotificationKind, NotificationStatus
+
+_DONE = (NotificationStatus.sent, NotificationStatus.dead, NotificationStatus.unreachable,
+         NotificationStatus.cancelled)
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A claimed notification, detached from the session, with what the bot needs to send it."""
+
+    id: int
+    recipient_id: int
+    kind: str
+    ticket_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    edit_chat_id: int | None  # set when this notification asks to edit an earlier message
+    edit_message_id: int | None
+
+
+_TABLE = Notification.__table__
+_INSERT_NOTIFICATIONS = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+
+
+def notify(session: Session, recipient_id: int, kind: NotificationKind | str, now: datetime, *,
+           ticket_id: int | None = None, payload: dict[str, Any] | None = None,
+           refers_to_id: int | None = None) -> int:
+    """Queue one notification in the caller's transaction; returns its id."""
+    return notify_rows(session, [notification_row(recipient_id, kind, now, ticket_id, payload,
+                                                  refers_to_id)])[0]
+
+
+def notify_many(session: Session, recipient_ids: list[int], kind: NotificationKind | str,
+                now: datetime, *, ticket_id: int | None = None,
+                payload: dict[str, Any] | None = None) -> list[int]:
+    """Queue the same notification for several recipients (each once)."""
+    return notify_rows(session, [notification_row(rid, kind, now, ticket_id, payload, None)
+                                 for rid in dict.fromkeys(recipient_ids)])
+
+
+def notification_row(recipient_id: int, kind: NotificationKind | str, now: datetime,
+                     ticket_id: int | None, payload: dict[str, Any] | None,
+                     refers_to_id: int | None = None) -> dict[str, Any]:
+    """The column values of one new notification (for `notify_rows`)."""
+    return {"recipient_id": recipient_id, "kind": str(kind), "ticket_id": ticket_id,
+            "payload": dict(payload or {}), "refers_to_id": refers_to_id,
+            "status": NotificationStatus.pending, "attempts": 0, "created_at": now,
+            "next_attempt_at": now}
+
+
+def notify_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert prepared notification rows in one statement; their ids, in order."""
+    if not rows:
+        return []
+    return list(core(session, _INSERT_NOTIFICATIONS, rows).scalars())
+
+
+def withdraw_message(session: Session, notification_id: int | None, recipient_id: int,
+                     now: datetime, *, ticket_id: int | None, payload: dict[str, Any]) -> None:
+    """Take back an earlier message: cancel it if not yet handed to a worker, else ask to edit it."""
+    if notification_id is None:
+        return
+    cancelled = session.exec(
+        update(Notification)
+        .where(Notification.id == notification_id,
+               Notification.status == NotificationStatus.pending)
+        .values(status=NotificationStatus.cancelled)
+    ).rowcount
+    if not cancelled:
+        notify(session, recipient_id, NotificationKind.offer_withdrawn, now, ticket_id=ticket_id,
+               payload=payload, refers_to_id=notification_id)
+
+
+def claim_notifications(session: Session, worker: str, now: datetime, *, limit: int = 50,
+                        settings: Settings | None = None) -> list[Outgoing]:
+    """Claim up to `limit` due notifications for this worker (safe with several processes).
+
+    A notification that edits an earlier one waits until that one is delivered (or given up).
+    """
+    settings = settings or get_settings()
+    referent = aliased(Notification)
+    due = or_(
+        and_(Notification.status == NotificationStatus.pending, Notification.next_attempt_at <= now),
+        and_(Notification.status == NotificationStatus.claimed, Notification.lease_until < now),
+    )
+    referent_done = or_(
+        Notification.refers_to_id.is_(None),
+        exists().where(referent.id == Notification.refers_to_id, referent.status.in_(_DONE)),
+    )
+    query = (select(Notification.id).where(due, referent_done)
+             .order_by(Notification.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another worker is claiming right now are skipped, not waited for.
+        query = query.with_for_update(skip_locked=True, of=Notification)
+    ids = list(session.exec(query))
+    if not ids:
+        return []
+    lease = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    session.exec(
+        update(Notification).where(Notification.id.in_(ids))
+        .values(status=NotificationStatus.claimed, lease_until=lease, claimed_by=worker,
+                attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.exec(
+        select(Notification, referent.telegram_chat_id, referent.telegram_message_id)
+        .outerjoin(referent, referent.id == Notification.refers_to_id)
+        .where(Notification.id.in_(ids), Notification.claimed_by == worker)
+        .order_by(Notification.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [Outgoing(n.id, n.recipient_id, n.kind, n.ticket_id, dict(n.payload), n.attempts,
+                     chat_id, message_id) for n, chat_id, message_id in rows]
+
+
+def _get(session: Session, notification_id: int) -> Notification:
+    row = session.get(Notification, notification_id)
+    if row is None:
+        raise NotFound(f"notification {notification_id} not found")
+    return row
+
+
+def mark_delivered(session: Session, notification_id: int, now: datetime, *,
+                   chat_id: int | None = None, message_id: int | None = None) -> None:
+    """Record a successful send (and the Telegram message, so that later edits can find it)."""
+    row = _get(session, notification_id)
+    row.status = NotificationStatus.sent
+    row.sent_at = now
+    row.lease_until = None
+    row.last_error = None
+    row.telegram_chat_id = chat_id if chat_id is not None else row.recipient_id
+    row.telegram_message_id = message_id
+
+
+def mark_failed(session: Session, notification_id: int, now: datetime, error: str, *,
+                retry_after: float | None = None, settings: Settings | None = None) -> datetime | None:
+    """Schedule a retry with exponential backoff (or Telegram's retry_after); None if given up."""
+    settings = settings or get_settings()
+    row = _get(session, notification_id)
+    row.last_error = error[:500]
+    row.lease_until = None
+    if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        row.status = NotificationStatus.dead
+        return None
+    delay = retry_after if retry_after is not None else min(
+        BACKOFF_BASE_SECONDS * 2 ** max(row.attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    row.status = NotificationStatus.pending
+    row.next_attempt_at = now + timedelta(seconds=delay)
+    return row.next_attempt_at
+
+
+def mark_unreachable(session: Session, notification_id: int, now: datetime, *,
+                     settings: Settings | None = None) -> None:
+    """The recipient blocked the bot (403): stop writing to them; a member goes off duty and
+    their pending offers are re-routed."""
+    # dispatch imports outbox, so the member side is imported here.
+    from routing.dispatch import member_unreachable
+
+    row = _get(session, notification_id)
+    row.status = NotificationStatus.unreachable
+    row.lease_until = None
+    session.exec(
+        update(Notification)
+        .where(Notification.recipient_id == row.recipient_id,
+               Notification.status == NotificationStatus.pending)
+        .values(status=NotificationStatus.unreachable, last_error="recipient blocked the bot")
+        .execution_options(synchronize_session=False)
+    )
+    member_unreachable(session, row.recipient_id, now, settings=settings)
+
+
+def pending_count(session: Session) -> int:
+    """How many notifications wait for delivery (for monitoring)."""
+    from sqlalchemy import func
+
+    return session.exec(select(func.count()).select_from(Notification).where(
+        Notification.status.in_([NotificationStatus.pending, NotificationStatus.claimed]))).one()

@@ -1,0 +1,415 @@
+"""A ticket's life: submit (点单), start, resolve, hand back, cancel, rate (评价), close; queries.
+
+Accepting and coordinator dispatch live in `routing.dispatch`; the transitions in `routing.states`.
+Every function works in the caller's transaction (`routing.db.transaction`): when it raises a
+DomainError the caller's rollback leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, select
+
+from classifier.taxonomy import Taxonomy
+from routing import points
+from routing.config import Settings, get_settings, get_taxonomy
+from routing.db import core
+from routing.dispatch import (
+    make_offers,
+    pending_offers,
+    release_member,
+    send_next_wave,
+    to_dispatch,
+    wave_candidates,
+    wave_timeout,
+)
+from routing.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
+from routing.geography import get_grid
+from routing.members import (
+    coordinator_scopes,
+    coordinators_for,
+    covers,
+    get_member,
+    require_coordinator,
+    touch_person,
+)
+from routing.models import (
+    Member,
+    NotificationKind,
+    Offer,
+    OfferKind,
+    OfferState,
+    Rating,
+    Ticket,
+    TicketEvent,
+)
+from routing.models import TicketStatus as S
+from routing.outbox import notification_row, notify, notify_many, notify_rows, withdraw_message
+from routing.states import (
+    STATUS_NAMES,
+    WITH_ASSIGNEE,
+    check_transition,
+    event_row,
+    get_ticket,
+    record_event,
+    record_events,
+    transition,
+)
+from routing.views import ticket_payload
+
+NUMBER_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I/O, easily misread as digits
+MAX_TEXT = 4000
+MAX_ADDRESS = 500
+MAX_ATTACHMENTS = 10
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
+_NUMBER = re.compile(r"^#?\s*([A-Za-z])\s*(\d{4,5})$")
+
+
+def _random_number(attempt: int) -> str:
+    digits = 4 if attempt < 30 else 5  # five digits only when the four-digit space is crowded
+    return secrets.choice(NUMBER_LETTERS) + f"{secrets.randbelow(10 ** digits):0{digits}d}"
+
+
+@lru_cache(maxsize=4)
+def _insert_ticket_statement(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    table = Ticket.__table__
+    return (insert(table).on_conflict_do_nothing(index_elements=["number"])
+            .returning(table.c.id))
+
+
+def _insert_ticket(session: Session, ticket: Ticket) -> None:
+    """INSERT with a fresh random public number (a letter and four digits, not guessable in
+    order), retrying on the rare collision without a round trip to check first."""
+    statement = _insert_ticket_statement(session.get_bind().dialect.name)
+    values = ticket.model_dump(exclude={"id", "number"})
+    for attempt in range(50):
+        number = _random_number(attempt)
+        row = core(session, statement, {**values, "number": number}).first()
+        if row is not None:
+            ticket.id, ticket.number = row[0], number
+            # The row exists now: let the session track this object as persistent.
+            make_transient_to_detached(ticket)
+            session.add(ticket)
+            return
+    raise RuntimeError("no free ticket number found")  # pragma: no cover
+
+
+def parse_number(text: str) -> str:
+    """'#a1234', 'A1234' → 'A1234'; InvalidInput otherwise."""
+    match = _NUMBER.match(text.strip())
+    if not match:
+        raise InvalidInput(f"工单号格式不对：{text!r}（例如 #A1234）")
+    return match.group(1).upper() + match.group(2)
+
+
+def _validate(taxonomy: Taxonomy, text: str, label: str | None, address: str,
+              phone: str | None, attachments: Sequence[str], confidence: float | None) -> None:
+    if not text or not text.strip():
+        raise InvalidInput("请描述您需要的服务")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"描述太长（最多 {MAX_TEXT} 字）")
+    if label is not None and label not in taxonomy.items:
+        raise InvalidInput(f"未知的服务事项 {label!r}")
+    if len(address) > MAX_ADDRESS:
+        raise InvalidInput(f"地址太长（最多 {MAX_ADDRESS} 字）")
+    if phone is not None and not _PHONE.match(phone.strip()):
+        raise InvalidInput(f"电话号码格式不对：{phone!r}")
+    if len(attachments) > MAX_ATTACHMENTS or not all(
+            isinstance(a, str) and 0 < len(a) <= 256 for a in attachments):
+        raise InvalidInput(f"附件最多 {MAX_ATTACHMENTS} 个")
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        raise InvalidInput("confidence must be within 0–1")
+
+
+def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, *,
+                  label: str | None, grid_code: str, address: str = "", phone: str | None = None,
+                  attachments: Sequence[str] = (), urgent: bool = False,
+                  confidence: float | None = None, normalized_text: str = "",
+                  resident_name: str | None = None, settings: Settings | None = None) -> Ticket:
+    """Create a ticket the resident confirmed, and route it: the first wave of offers, or
+    dispatch when there is no item (其他) or no candidate. Urgent tickets alert the
+    coordinators at once as well."""
+    settings = settings or get_settings()
+    taxonomy = get_taxonomy(settings)
+    _validate(taxonomy, text, label, address, phone, attachments, confidence)
+    grid = get_grid(session, grid_code)
+    touch_person(session, resident_id, now, name=resident_name)
+    item = taxonomy.items[label] if label else None
+    time_class = "urgent" if urgent else (item.time_class if item else "normal")
+    limits = taxonomy.classes[time_class]
+    ticket = Ticket(
+        number="", resident_id=resident_id, text=text.strip(),
+        normalized_text=normalized_text, label=label, category=item.category if item else None,
+        confidence=confidence, urgent=urgent, time_class=time_class, status=S.submitted,
+        grid_code=grid.code, community_code=grid.community_code or grid.code,
+        street_code=grid.street_code, address=address.strip(),
+        phone=phone.strip() if phone else None, attachments=list(attachments),
+        resolution_attachments=[],  # given, not defaulted: pydantic inspects default factories
+        created_at=now, updated_at=now,
+        respond_due_at=now + settings.scaled(limits.respond),
+        resolve_due_at=now + settings.scaled(limits.resolve))
+    # The first wave is chosen before the INSERT, so that a routed ticket is written once, as
+    # offered; its log still shows submitted → offered.
+    ranked = wave_candidates(session, ticket, now, settings=settings, taxonomy=taxonomy)
+    if ranked:
+        check_transition(ticket, S.offered)
+        ticket.status, ticket.wave, ticket.offered_at = S.offered, 1, now
+        ticket.next_wave_at = now + wave_timeout(ticket, settings, taxonomy)
+    _insert_ticket(session, ticket)
+    events = [event_row(ticket, "submitted", now, actor_id=resident_id, actor_role="resident",
+                        to_status=S.submitted,
+                        data={"label": label, "confidence": confidence, "urgent": urgent})]
+    if ranked:
+        events.append(event_row(ticket, "wave", now, from_status=S.submitted, to_status=S.offered,
+                                data={"wave": 1, "members": [r.member_id for r in ranked],
+                                      "scores": [round(r.score, 4) for r in ranked]}))
+    record_events(session, events)
+
+    public = ticket_payload(session, ticket, taxonomy=taxonomy)
+    notes = [notification_row(resident_id, NotificationKind.ticket_created, now, ticket.id,
+                              public)]
+    if urgent:
+        private = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
+                   "needs_dispatch": not ranked}
+        notes += [notification_row(c, NotificationKind.urgent_alert, now, ticket.id, private)
+                  for c in coordinators_for(session, grid.code, all_levels=True)]
+    if ranked:
+        make_offers(session, ticket, ranked, now, OfferKind.wave, taxonomy=taxonomy,
+                    payload=public, extra_notes=notes)
+    else:
+        notify_rows(session, notes)
+        to_dispatch(session, ticket, now, "no_candidates" if item else "no_item",
+                    settings=settings, taxonomy=taxonomy, alert_sent=urgent)
+    return ticket
+
+
+def _assigned(session: Session, ticket_id: int, telegram_id: int) -> tuple[Ticket, Member]:
+    """The ticket and the member, who must be its assignee."""
+    member = get_member(session, telegram_id)
+    ticket = get_ticket(session, ticket_id)
+    if ticket.assignee_id != member.id:
+        raise NotAllowed(f"工单 #{ticket.number} 不是由您办理的")
+    return ticket, member
+
+
+def start_ticket(session: Session, ticket_id: int, telegram_id: int, now: datetime) -> Ticket:
+    """The assignee starts work (开始)."""
+    ticket, _member = _assigned(session, ticket_id, telegram_id)
+    transition(session, ticket, S.in_progress, now, kind="started", actor_id=telegram_id,
+               actor_role="member", started_at=now)
+    notify(session, ticket.resident_id, NotificationKind.ticket_started, now, ticket_id=ticket.id,
+           payload=ticket_payload(session, ticket))
+    return ticket
+
+
+def resolve_ticket(session: Session, ticket_id: int, telegram_id: int, now: datetime, *,
+                   note: str = "", attachments: Sequence[str] = ()) -> Ticket:
+    """The assignee marks it done (办结) with a short note or photo; points are awarded."""
+    ticket, member = _assigned(session, ticket_id, telegram_id)
+    if len(note) > 2000:
+        raise InvalidInput("办结说明太长（最多 2000 字）")
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise InvalidInput(f"附件最多 {MAX_ATTACHMENTS} 个")
+    transition(session, ticket, S.resolved, now, kind="resolved", actor_id=telegram_id,
+               actor_role="member", resolved_at=now, resolution_note=note.strip(),
+               resolution_attachments=list(attachments))
+    release_member(session, member)
+    earned = points.award_resolution(session, ticket, member, now)
+    payload = {**ticket_payload(session, ticket), "note": ticket.resolution_note,
+               "attachments": list(attachments), "points": earned}
+    notify(session, ticket.resident_id, NotificationKind.ticket_resolved, now, ticket_id=ticket.id,
+           payload=payload)
+    notify(session, ticket.resident_id, NotificationKind.rate_request, now, ticket_id=ticket.id,
+           payload=ticket_payload(session, ticket))
+    return ticket
+
+
+def hand_back(session: Session, ticket_id: int, telegram_id: int, reason: str, now: datetime, *,
+              settings: Settings | None = None) -> Ticket:
+    """The assignee hands the ticket back (退回) with a reason; it is routed again (without them)."""
+    ticket, member = _assigned(session, ticket_id, telegram_id)
+    if not reason or not reason.strip():
+        raise InvalidInput("请说明退回的原因")
+    transition(session, ticket, S.handed_back, now, kind="handed_back", actor_id=telegram_id,
+               actor_role="member", data={"reason": reason.strip()[:500], "member_id": member.id},
+               assignee_id=None, started_at=None, wave=0)
+    release_member(session, member)
+    notify(session, ticket.resident_id, NotificationKind.ticket_handed_back, now,
+           ticket_id=ticket.id, payload={**ticket_payload(session, ticket),
+                                         "reason": reason.strip()[:500]})
+    send_next_wave(session, ticket, now, settings=settings, reason="rerouted")
+    return ticket
+
+
+def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime, *,
+                  reason: str | None = None) -> Ticket:
+    """Cancel: by its resident (any time before resolution) or by a coordinator of its grid
+    (a reason is required). The assignee and pending offers are told."""
+    ticket = get_ticket(session, ticket_id)
+    if actor_id == ticket.resident_id:
+        role = "resident"
+    else:
+        require_coordinator(session, actor_id, ticket.grid_code)
+        role = "coordinator"
+        if not reason or not reason.strip():
+            raise InvalidInput("请填写取消的原因")
+    assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    reason = (reason or "").strip()[:500] or None
+    transition(session, ticket, S.cancelled, now, kind="cancelled", actor_id=actor_id,
+               actor_role=role, data={"reason": reason}, cancelled_at=now, cancel_reason=reason,
+               next_wave_at=None)
+    for offer in pending_offers(session, ticket.id):
+        offer.state, offer.answered_at, offer.reason = OfferState.withdrawn, now, "cancelled"
+        withdraw_message(session, offer.notification_id,
+                         session.get(Member, offer.member_id).telegram_id, now,
+                         ticket_id=ticket.id,
+                         payload={"ticket_id": ticket.id, "number": f"#{ticket.number}",
+                                  "reason": "cancelled", "offer_id": offer.id})
+    payload = {**ticket_payload(session, ticket), "reason": reason, "by": role}
+    if assignee is not None:
+        release_member(session, assignee)
+        notify(session, assignee.telegram_id, NotificationKind.ticket_cancelled, now,
+               ticket_id=ticket.id, payload=payload)
+    if role == "coordinator":
+        notify(session, ticket.resident_id, NotificationKind.ticket_cancelled, now,
+               ticket_id=ticket.id, payload=payload)
+    return ticket
+
+
+def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, now: datetime, *,
+                comment: str = "") -> Ticket:
+    """The ticket's own resident rates it 1–5. 4–5 earn a bonus; 1–2 reopen it, take back the
+    points and alert the coordinators; 3–5 close it."""
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise InvalidInput(f"评分应为 1–5 星，收到 {stars!r}")
+    if len(comment) > 1000:
+        raise InvalidInput("评价太长（最多 1000 字）")
+    ticket = get_ticket(session, ticket_id)
+    if ticket.resident_id != resident_id:
+        raise NotAllowed(f"只能评价自己提交的工单（#{ticket.number} 不是您的）")
+    if ticket.status != S.resolved:
+        raise IllegalTransition(
+            f"工单 #{ticket.number} 当前状态为「{STATUS_NAMES[S(ticket.status)]}」，办结后才能评价",
+            current=ticket.status, target="rated")
+    member_id = ticket.assignee_id  # kept after resolution: who did this round's work
+    member = session.get(Member, member_id) if member_id else None
+    session.add(Rating(ticket_id=ticket.id, round=ticket.reopen_count, resident_id=resident_id,
+                       member_id=member_id, stars=stars, comment=comment.strip(),
+                       created_at=now))
+    record_event(session, ticket, "rated", now, actor_id=resident_id, actor_role="resident",
+                 from_status=ticket.status, to_status=ticket.status,
+                 data={"stars": stars, "comment": comment.strip()})
+    payload = {**ticket_payload(session, ticket), "stars": stars, "comment": comment.strip()}
+    if member is not None:
+        member.rating_sum += stars
+        member.rating_count += 1
+        points.award_rating(session, ticket, member, stars, now)
+        notify(session, member.telegram_id, NotificationKind.rated, now, ticket_id=ticket.id,
+               payload=payload)
+    if stars <= 2:
+        if member is not None:
+            points.take_back(session, ticket, member, now)
+        transition(session, ticket, S.reopened, now, kind="reopened", actor_id=resident_id,
+                   actor_role="resident", data={"stars": stars}, rating=stars,
+                   reopen_count=ticket.reopen_count + 1, assignee_id=None)
+        private = {**ticket_payload(session, ticket, private=True), "stars": stars,
+                   "comment": comment.strip(),
+                   "member_name": member.display_name if member else None}
+        notify_many(session, coordinators_for(session, ticket.grid_code,
+                                              level=ticket.escalation_level),
+                    NotificationKind.low_rating, now, ticket_id=ticket.id, payload=private)
+        if member is not None:
+            notify(session, member.telegram_id, NotificationKind.ticket_reopened, now,
+                   ticket_id=ticket.id, payload=payload)
+    else:
+        transition(session, ticket, S.closed, now, kind="closed", actor_id=resident_id,
+                   actor_role="resident", rating=stars, closed_at=now)
+        _notify_closed(session, ticket, member, now)
+    return ticket
+
+
+def close_ticket(session: Session, ticket_id: int, now: datetime, *,
+                 actor_id: int | None = None) -> Ticket:
+    """Close a resolved ticket without a rating (the scheduler after the reminder, or a
+    coordinator)."""
+    ticket = get_ticket(session, ticket_id)
+    role = "system"
+    if actor_id is not None:
+        require_coordinator(session, actor_id, ticket.grid_code)
+        role = "coordinator"
+    transition(session, ticket, S.closed, now, kind="closed", actor_id=actor_id, actor_role=role,
+               closed_at=now)
+    member_id = ticket.assignee_id
+    _notify_closed(session, ticket, session.get(Member, member_id) if member_id else None, now)
+    return ticket
+
+
+def _notify_closed(session: Session, ticket: Ticket, member: Member | None, now: datetime) -> None:
+    payload = ticket_payload(session, ticket)
+    notify(session, ticket.resident_id, NotificationKind.ticket_closed, now, ticket_id=ticket.id,
+           payload=payload)
+    if member is not None:
+        notify(session, member.telegram_id, NotificationKind.ticket_closed, now,
+               ticket_id=ticket.id, payload=payload)
+
+
+# Queries -------------------------------------------------------------------------------------
+
+def get_ticket_by_number(session: Session, number: str) -> Ticket:
+    """A ticket by its public number ('#A1234' or 'a1234')."""
+    ticket = session.exec(select(Ticket).where(Ticket.number == parse_number(number))).first()
+    if ticket is None:
+        raise NotFound(f"工单 {number} 不存在")
+    return ticket
+
+
+def list_resident_tickets(session: Session, resident_id: int, *, limit: int = 10) -> list[Ticket]:
+    """/my: a resident's tickets, newest first."""
+    return list(session.exec(select(Ticket).where(Ticket.resident_id == resident_id)
+                             .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)))
+
+
+def list_member_tasks(session: Session, telegram_id: int) -> list[Ticket]:
+    """/tasks: the tickets a member holds (accepted or in progress), oldest first."""
+    member = get_member(session, telegram_id)
+    return list(session.exec(select(Ticket).where(Ticket.assignee_id == member.id,
+                                                  Ticket.status.in_(list(WITH_ASSIGNEE)))
+                             .order_by(Ticket.accepted_at, Ticket.id)))
+
+
+def list_member_offers(session: Session, telegram_id: int) -> list[Ticket]:
+    """Tickets currently offered to a member and not yet answered."""
+    member = get_member(session, telegram_id)
+    return list(session.exec(select(Ticket).join(Offer, Offer.ticket_id == Ticket.id)
+                             .where(Offer.member_id == member.id,
+                                    Offer.state == OfferState.pending)
+                             .order_by(Offer.sent_at, Ticket.id)))
+
+
+def ticket_events(session: Session, ticket_id: int) -> list[TicketEvent]:
+    """A ticket's log, oldest first."""
+    return list(session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                             .order_by(TicketEvent.id)))
+
+
+def ticket_view(session: Session, ticket_id: int, viewer_id: int) -> dict:
+    """A ticket as a given user may see it: contact details only for its resident, its
+    assignee and coordinators of its grid."""
+    ticket = get_ticket(session, ticket_id)
+    assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    private = (viewer_id == ticket.resident_id
+               or (assignee is not None and assignee.telegram_id == viewer_id))
+    if not private:
+        scopes = coordinator_scopes(session, viewer_id)
+        private = bool(scopes) and covers(session, scopes, ticket.grid_code)
+    return ticket_payload(session, ticket, private=private)

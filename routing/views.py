@@ -1,0 +1,60 @@
+"""What a message about a ticket may show: the public view, and the private one (with contact)
+for the assigned member and coordinators only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from classifier.taxonomy import Taxonomy
+from routing.config import get_taxonomy
+from routing.geography import get_node
+from routing.models import Member, Person, Ticket
+from routing.states import STATUS_NAMES
+
+OTHER_NAME = "其他"
+
+
+def item_names(label: str | None, taxonomy: Taxonomy) -> tuple[str, str]:
+    """(category name, item name) for a label; 其他 for none or an item no longer in the file."""
+    item = taxonomy.items.get(label) if label else None
+    return (item.category_name, item.name) if item else (OTHER_NAME, OTHER_NAME)
+
+
+def ticket_payload(session: Session, ticket: Ticket, *, private: bool = False,
+                   taxonomy: Taxonomy | None = None) -> dict[str, Any]:
+    """The facts a notification about this ticket carries; `private` adds address and phone."""
+    taxonomy = taxonomy or get_taxonomy()
+    category_name, item_name = item_names(ticket.label, taxonomy)
+    grid = get_node(session, ticket.grid_code)
+    community = get_node(session, ticket.community_code)
+    payload: dict[str, Any] = {
+        "ticket_id": ticket.id,
+        "number": f"#{ticket.number}",
+        "label": ticket.label,
+        "category_name": category_name,
+        "item_name": item_name,
+        "text": ticket.text,
+        "urgent": ticket.urgent,
+        "time_class": ticket.time_class,
+        "status": ticket.status,
+        "status_name": STATUS_NAMES.get(ticket.status, ticket.status),
+        "grid_code": ticket.grid_code,
+        "grid_name": grid.name,
+        "community_name": community.name,
+        "respond_due_at": ticket.respond_due_at.isoformat(),
+        "resolve_due_at": ticket.resolve_due_at.isoformat(),
+        "attachment_count": len(ticket.attachments or []),
+    }
+    if private:
+        resident = session.get(Person, ticket.resident_id)
+        payload.update(address=ticket.address, phone=ticket.phone,
+                       attachments=list(ticket.attachments or []),
+                       resident_id=ticket.resident_id,
+                       resident_name=resident.name if resident else "")
+    if ticket.assignee_id:
+        member = session.get(Member, ticket.assignee_id)
+        if member:
+            payload["member_name"] = member.display_name
+    return payload

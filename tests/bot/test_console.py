@@ -1,0 +1,220 @@
+"""The offline console: a real PTB Application served by ConsoleRequest, driven by scripted input."""
+
+import asyncio
+import html
+import io
+import time
+
+import pytest
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.console import ConsoleRequest, demo_phone, render_html, run_console
+
+PEOPLE = {1: ("张阿姨", "居民"), 1001: ("王师傅", "党员"), 9001: ("李主任", "网格员")}
+COORDINATOR = 9001
+
+
+def build(request: ConsoleRequest) -> Application:
+    """A tiny bot in the shape of the real one, built on the console request."""
+
+    async def post_init(app: Application) -> None:
+        """Register the command list, as the real bot does on start."""
+        await app.bot.set_my_commands([("start", "开始"), ("phone", "留电话"), ("report", "报表")])
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Welcome with confirm/cancel buttons."""
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("✅ 确认", callback_data="ok"),
+                    InlineKeyboardButton("❌ 取消", callback_data="no"),
+                ]
+            ]
+        )
+        await update.effective_message.reply_text("<b>欢迎</b>使用社区服务\n请确认：", reply_markup=keyboard)
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer the button and edit the message."""
+        query = update.callback_query
+        await query.answer("收到")
+        word = "已确认" if query.data == "ok" else "已取消"
+        await query.edit_message_text(f"{word}（{html.escape(query.from_user.first_name)}）")
+
+    async def phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Ask for a phone number with Telegram's contact button."""
+        keyboard = ReplyKeyboardMarkup(
+            [[KeyboardButton("📱 发送手机号", request_contact=True)], ["跳过"]], one_time_keyboard=True
+        )
+        await update.effective_message.reply_text("请留电话：", reply_markup=keyboard)
+
+    async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Thank for the shared contact."""
+        number = update.effective_message.contact.phone_number
+        await update.effective_message.reply_text(f"收到电话 {number}", reply_markup=ReplyKeyboardRemove())
+
+    async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Send a picture."""
+        await update.effective_message.reply_photo(b"\x89PNG fake", filename="report.png", caption="本周统计")
+
+    async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Download the photo and describe it."""
+        data = await (await update.effective_message.photo[-1].get_file()).download_as_bytearray()
+        caption = html.escape(update.effective_message.caption or "")
+        await update.effective_message.reply_text(f"收到图片（{len(data)} 字节）：{caption}")
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Echo the text and tell the coordinator."""
+        message = update.effective_message
+        text = html.escape(message.text)
+        await message.reply_text(f"你说：{text}")
+        await context.bot.send_message(
+            COORDINATOR, f"<i>{html.escape(message.from_user.first_name)}</i> 说：{text}"
+        )
+
+    app = (
+        ApplicationBuilder()
+        .token("123456:console")
+        .request(request)
+        .get_updates_request(request)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .post_init(post_init)
+        .build()
+    )
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("phone", phone))
+    app.add_handler(CommandHandler("report", report))
+    app.add_handler(CallbackQueryHandler(pressed))
+    app.add_handler(MessageHandler(filters.CONTACT, contact))
+    app.add_handler(MessageHandler(filters.PHOTO, photo))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    return app
+
+
+async def drive(*lines: str) -> str:
+    """Run the console on scripted input and return everything it printed."""
+    out = io.StringIO()
+    await asyncio.wait_for(
+        run_console(
+            build,
+            PEOPLE,
+            input_stream=io.StringIO("".join(f"{line}\n" for line in lines)),
+            output=out,
+            quiet=0.1,
+        ),
+        timeout=8,
+    )
+    return out.getvalue()
+
+
+async def test_scripted_conversation_across_people() -> None:
+    started = time.monotonic()
+    out = await drive("/start", "1", "hello <b>hi</b> & bye", ":as 王", "2", "/start", "2", ":who", ":quit")
+    assert time.monotonic() - started < 8
+    lines = out.splitlines()
+    # the reply, HTML rendered plainly, with numbered buttons under it
+    assert "→ 居民 张阿姨: 欢迎使用社区服务" in lines
+    assert "    请确认：" in lines
+    assert "    [1] ✅ 确认  [2] ❌ 取消" in lines
+    # pressing button 1: the callback answer and the edit
+    assert "    ↳ 按下「✅ 确认」" in lines
+    assert "→ 居民 张阿姨: (提示) 收到" in lines
+    assert "→ 居民 张阿姨: (已编辑) 已确认（张阿姨）" in lines
+    # user text echoed: escaped by the bot, shown literally; the coordinator sees it too
+    assert "→ 居民 张阿姨: 你说：hello <b>hi</b> & bye" in lines
+    assert "→ 网格员 李主任: 张阿姨 说：hello <b>hi</b> & bye" in lines
+    # switching person: prompt and recipient change; "2" with no buttons in his chat is plain text
+    assert "（现在你是 党员 王师傅，id 1001）" in lines
+    assert "→ 党员 王师傅: 你说：2" in lines
+    assert "→ 党员 王师傅: (已编辑) 已取消（王师傅）" in lines
+    assert "党员 王师傅> :who" in lines
+    assert any(line.strip().startswith("*") and "党员 王师傅" in line for line in lines)
+    assert "（再见）" in lines
+    # replies come out in order, before the next prompt
+    assert out.index("欢迎使用") < out.index("居民 张阿姨> 1") < out.index("(已编辑) 已确认")
+
+
+async def test_reply_keyboard_contact_photos_and_help() -> None:
+    out = await drive(":help", "/phone", "1", "/report", ":photo 楼道灯坏了", "/phone", ":press 跳过")
+    lines = out.splitlines()
+    assert "  /phone  留电话" in lines  # commands registered in post_init are listed by :help
+    assert "    ⌨ [1] 📱 发送手机号（分享联系方式）" in lines
+    assert "      [2] 跳过" in lines
+    assert f"→ 居民 张阿姨: 收到电话 {demo_phone(1)}" in lines
+    assert "→ 居民 张阿姨: [图片: report.png] 本周统计" in lines
+    assert "→ 居民 张阿姨: 收到图片（69 字节）：楼道灯坏了" in lines
+    assert "    ↳ 发送「跳过」" in lines
+    assert "→ 居民 张阿姨: 你说：跳过" in lines
+    assert out.rstrip().endswith("（再见）")  # end of input ends the session
+
+
+async def test_server_validates_like_telegram() -> None:
+    request = ConsoleRequest()
+    request.register_user(1, "张阿姨")
+    async with Bot("123456:console", request=request, get_updates_request=request) as bot:
+        assert (await bot.get_me()).username == "jiedan_console_bot"
+        with pytest.raises(BadRequest, match="unsupported start tag"):
+            await bot.send_message(1, "你说：<hi>", parse_mode=ParseMode.HTML)
+        first = await bot.send_message(1, "a &lt;b&gt; <b>c</b>", parse_mode=ParseMode.HTML)
+        second = await bot.send_message(1, "x" * 10)
+        assert first.text == "a <b> c" and second.message_id == first.message_id + 1
+        assert first.chat.type == "private" and first.from_user.is_bot
+        with pytest.raises(BadRequest, match="not modified"):
+            await bot.edit_message_text("x" * 10, chat_id=1, message_id=second.message_id)
+        with pytest.raises(BadRequest, match="too long"):
+            await bot.send_message(1, "长" * 4097)
+        with pytest.raises(BadRequest, match="not found"):
+            await bot.delete_message(1, 999)
+        chat = await bot.get_chat(1)
+        assert chat.first_name == "张阿姨"
+
+
+async def test_get_updates_honours_offset_limit_and_waits() -> None:
+    request = ConsoleRequest()
+    async with Bot("123456:console", request=request, get_updates_request=request) as bot:
+        ids = [request.send_user_message(1, f"m{i}") for i in range(3)]
+        batch = await bot.get_updates(limit=2)
+        assert [u.update_id for u in batch] == ids[:2]
+        assert [u.message.text for u in await bot.get_updates(offset=ids[1] + 1)] == ["m2"]
+        assert await bot.get_updates(offset=ids[2] + 1, timeout=0) == ()
+
+        async def later() -> None:
+            """Queue an update while getUpdates is waiting."""
+            await asyncio.sleep(0.2)
+            request.send_user_message(1, "/start now")
+
+        started = time.monotonic()
+        task = asyncio.create_task(later())
+        waited = await bot.get_updates(offset=ids[2] + 1, timeout=5)
+        await task
+        assert 0.15 < time.monotonic() - started < 2
+        message = waited[0].message
+        assert message.text == "/start now"
+        assert message.entities[0].type == "bot_command" and message.entities[0].length == 6
+
+
+def test_render_html() -> None:
+    assert (
+        render_html('<b>粗</b> <a href="https://x.cn/a">链接</a> &amp; &lt;i&gt;')
+        == "粗 链接 (https://x.cn/a) & <i>"
+    )
+    assert render_html('<a href="tg://user?id=1">王</a>') == "王"

@@ -1,0 +1,31 @@
+import json
+import subprocess
+import sys
+
+
+def run(*args: str, stdin: str = "") -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "classifier", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+
+def test_verdict_for_one_message() -> None:
+    out = run("楼道灯坏了好几天了")
+    assert "property.public_lighting" in out and "照明楼道" in out
+
+
+def test_jsonl_keeps_order_and_fields() -> None:
+    lines = [{"text": "楼道灯坏了好几天了"}, {"text": "你好"}, {"text": "闻到煤气味了"}, {"nope": 1}]
+    out = run("--jsonl", stdin="\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 4
+    assert set(rows[0]) == {"label", "confidence", "top3", "urgent", "kind"}
+    assert rows[0]["label"] == "property.public_lighting"
+    assert rows[1]["kind"] == "greeting" and rows[1]["label"] is None
+    assert rows[2]["urgent"] is True
+    assert rows[3]["kind"] != "request"

@@ -1,0 +1,127 @@
+import pytest
+
+from classifier import classify
+
+BAD_INPUTS = [
+    "",
+    "   \n\t  ",
+    "啊" * 10_000,
+    "楼道灯坏了" * 2_000,
+    "😀😀😀🙏🙏",
+    "。。。！！？？,,,...",
+    "My sink is blocked, can someone help?",
+    "wo jia shui guan lou shui le",
+    "<b>水管</b><script>alert(1)</script>",
+    "\x00\x01\x02\x1b[31m水管\x7f",
+    "\ud800",  # a lone surrogate, as a broken client may send
+]
+
+
+@pytest.mark.parametrize("text", BAD_INPUTS)
+def test_bad_input_never_raises_and_gives_a_sensible_result(text: str) -> None:
+    result = classify(text)
+    assert result.kind in {"request", "greeting", "thanks", "status", "other"}
+    assert 0.0 <= result.confidence <= 1.0
+    assert len(result.top3) <= 3
+    if result.label is None:
+        assert result.category is None and result.item is None
+    else:
+        assert result.label == f"{result.category}.{result.item}"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "。。。！！"])
+def test_empty_or_symbol_only_is_not_a_request(text: str) -> None:
+    result = classify(text)
+    assert result.kind != "request" and result.label is None and not result.urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("楼道灯坏了好几天了", "property.public_lighting"),
+        ("厨房下水道堵了，水下不去", "repair.plumbing"),
+        ("楼上天天装修，吵得老人睡不着", "dispute.noise_dispute"),
+        ("工地半夜还在施工，噪音太大了", "environment.noise"),
+        ("公司拖欠我三个月工资，我想找律师", "employment.wages"),
+        ("楼下饭店油烟太大，跟老板吵了一架", "environment.odor"),
+        ("整栋楼都停水了", "property.utilities"),
+        ("燃气灶打不着火了", "repair.gas_appliance"),
+        ("電梯又壞了，老人上不了樓", "property.elevator"),
+    ],
+)
+def test_clear_requests_and_boundaries(text: str, label: str) -> None:
+    result = classify(text)
+    assert result.kind == "request"
+    assert result.label == label, result
+
+
+@pytest.mark.parametrize(
+    ("text", "signal", "hotline"),
+    [
+        ("厨房里一股煤气味，好害怕", "gas", "119"),
+        ("楼道里着火了，好多烟", "fire", "119"),
+        ("我真的不想活了，活着没意思", "self_harm", "12356"),
+    ],
+)
+def test_urgent_signals_and_hotlines(text: str, signal: str, hotline: str) -> None:
+    result = classify(text)
+    assert result.urgent
+    assert signal in result.urgent_signals
+    assert hotline in result.hotlines
+
+
+def test_gas_smell_decides_the_item_whatever_else_is_said() -> None:
+    result = classify("燃气灶打不着火，而且屋里好像有一股煤气味")
+    assert result.label == "safety.gas_leak" and result.urgent
+
+
+def test_no_gas_smell_is_not_urgent() -> None:
+    result = classify("热水器打不着火，没有煤气味")
+    assert result.label == "repair.gas_appliance" and not result.urgent
+
+
+def test_urgent_buried_in_a_long_text() -> None:
+    text = (
+        "我想反映一下小区的情况。" + "物业一直不作为，停车也很乱，" * 200 + "还有我最近真的想死，撑不下去了。"
+    )
+    result = classify(text)
+    assert result.urgent and "self_harm" in result.urgent_signals
+
+
+def test_self_harm_without_another_need_goes_to_mental_health() -> None:
+    result = classify("活着太累了，不想活了")
+    assert result.urgent and result.label == "health.mental"
+
+
+@pytest.mark.parametrize("text", ["热死了", "累死了，今天加班", "气死我了", "笑死我了", "这家店火爆得很"])
+def test_ordinary_words_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("你好", "greeting"),
+        ("在吗？", "greeting"),
+        ("谢谢你们，辛苦了！", "thanks"),
+        ("我昨天报的事怎么样了", "status"),
+        ("#A1234 到哪一步了", "status"),
+        ("你是机器人吗", "other"),
+    ],
+)
+def test_non_requests_get_a_kind_and_no_item(text: str, kind: str) -> None:
+    result = classify(text)
+    assert result.kind == kind
+    assert result.label is None and result.top3 == []
+
+
+def test_homophone_typo_still_matches() -> None:
+    assert classify("电悌坏了").label == "property.elevator"
+    assert classify("拉圾好几天没人收").label == "environment.garbage"
+
+
+def test_confidence_orders_clear_above_vague() -> None:
+    clear = classify("小区电梯坏了，老人被困在电梯里")
+    vague = classify("有点事想问问")
+    assert clear.confident
+    assert vague.confidence < clear.confidence

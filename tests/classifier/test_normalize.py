@@ -1,0 +1,26 @@
+from classifier.normalize import MAX_SCORED_CHARS, cut_for_scoring, normalize
+
+
+def test_full_width_becomes_half_width() -> None:
+    assert normalize("ＡＢＣ１２３") == "abc123"
+
+
+def test_traditional_becomes_simplified() -> None:
+    assert normalize("電梯壞了，樓道燈不亮") == "电梯坏了,楼道灯不亮"
+
+
+def test_emoji_and_control_characters_are_removed() -> None:
+    assert normalize("水管漏了😭😭\x00\u200b 快来") == "水管漏了 快来"
+
+
+def test_whitespace_is_collapsed_and_empty_stays_empty() -> None:
+    assert normalize("  楼道\n\n灯\t坏了  ") == "楼道 灯 坏了"
+    assert normalize("") == ""
+    assert normalize(" \n\t ") == ""
+
+
+def test_long_text_keeps_head_and_tail() -> None:
+    text = "开头说明问题" + "啊" * 5000 + "最后请求处理"
+    cut = cut_for_scoring(text)
+    assert len(cut) <= MAX_SCORED_CHARS + 1
+    assert cut.startswith("开头说明问题") and cut.endswith("最后请求处理")

@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pytest
+
+from classifier.taxonomy import DEFAULT_TAXONOMY_FILE, TaxonomyError, load_taxonomy, load_taxonomy_file
+
+SPEC_CODES = {
+    "elderly": {"home_care", "meals", "escort", "lonely_visit", "disability", "aging_retrofit"},
+    "health": {"consult", "chronic", "family_doctor", "vaccine", "mental", "medical_access"},
+    "legal": {"consult", "aid", "contract", "family_law", "documents", "consumer"},
+    "dispute": {"neighbor", "family", "property_dispute", "noise_dispute", "land", "petition"},
+    "repair": {"appliance", "plumbing", "electrical", "lock", "gas_appliance", "furniture"},
+    "property": {"elevator", "parking", "public_lighting", "utilities", "roads", "building"},
+    "environment": {"garbage", "pollution", "noise", "greening", "sanitation", "odor"},
+    "employment": {"jobs", "training", "wages", "insurance", "assistance", "retirement"},
+    "education": {"after_school", "tutoring", "enrollment", "student_aid", "youth", "adult_learning"},
+    "safety": {"fire", "gas_leak", "public_order", "fraud", "hazard", "traffic"},
+}
+
+
+def test_shipped_taxonomy_has_the_contract_codes() -> None:
+    taxonomy = load_taxonomy()
+    assert set(taxonomy.categories) == set(SPEC_CODES)
+    for category, items in SPEC_CODES.items():
+        assert {i.code for i in taxonomy.items.values() if i.category == category} == items
+    assert taxonomy.item("safety.gas_leak").time_class == "urgent"
+    assert taxonomy.item("repair.plumbing").skills == ("水暖",)
+    assert taxonomy.classes["fast"].respond.total_seconds() == 3600
+    assert all(item.keywords for item in taxonomy.items.values())
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    source = DEFAULT_TAXONOMY_FILE.read_text(encoding="utf-8")
+    assert old in source
+    return _write(tmp_path, source.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('code = "meals"', 'code = "home_care"', "item 'elderly.home_care': duplicate item code"),
+        ('class = "slow"', 'class = "glacial"', "unknown class 'glacial'"),
+        ('code = "elderly"', 'code = "health"', "category 'health': duplicate category code"),
+        ("respond_minutes = 15", 'respond_minutes = "soon"', "[classes.urgent]"),
+        ('label = "safety.gas_leak"', 'label = "safety.gas"', "unknown item 'safety.gas'"),
+    ],
+)
+def test_errors_name_the_file_and_the_entry(tmp_path: Path, old: str, new: str, message: str) -> None:
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(TaxonomyError) as error:
+        load_taxonomy_file(path)
+    assert str(path) in str(error.value)
+    assert message in str(error.value)
+
+
+def test_empty_lexicon_is_an_error(tmp_path: Path) -> None:
+    source = DEFAULT_TAXONOMY_FILE.read_text(encoding="utf-8")
+    start = source.index("keywords = [", source.index('code = "meals"'))
+    end = source.index("]", start)
+    path = _write(tmp_path, source[:start] + "keywords = [" + source[end:])
+    with pytest.raises(TaxonomyError, match=r"item 'elderly.meals': empty lexicon"):
+        load_taxonomy_file(path)
+
+
+def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'version = 1\n[classes.fast\nname = "x"\n')
+    with pytest.raises(TaxonomyError, match=r"line 2"):
+        load_taxonomy_file(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(TaxonomyError, match="file not found"):
+        load_taxonomy_file(tmp_path / "nope.toml")

@@ -1,0 +1,93 @@
+"""Migrations: up from empty, the schema equals the models, down and up again, from any cwd."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+from routing import db
+from tests.routing.conftest import PG_ADMIN_URL
+
+
+@pytest.fixture
+def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A brand-new empty database (its own PostgreSQL database, dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    import psycopg
+
+    request.getfixturevalue("pg_url")  # skips (or fails under CI) without a server
+    admin = db.normalize_url(PG_ADMIN_URL).replace("postgresql+psycopg://", "postgresql://")
+    name = f"jiedan_mig_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _tables(url: str) -> set[str]:
+    engine = db.make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _diff(url: str) -> list:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_round_trip(empty_url: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # migrations must not depend on the working directory
+    model_tables = {t.name for t in SQLModel.metadata.sorted_tables}
+    assert db.current_revision(empty_url) is None
+
+    db.upgrade(empty_url)
+    assert _tables(empty_url) == model_tables | {"alembic_version"}
+    assert db.current_revision(empty_url) == "0001"
+    assert _diff(empty_url) == []  # the migration creates exactly what the models declare
+
+    db.downgrade(empty_url, "base")
+    assert _tables(empty_url) == {"alembic_version"}
+    assert db.current_revision(empty_url) is None
+
+    db.upgrade(empty_url)
+    assert _tables(empty_url) == model_tables | {"alembic_version"}
+    assert _diff(empty_url) == []
+    db.upgrade(empty_url)  # idempotent
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'sub' / 'x.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+    finally:
+        engine.dispose()
+
+
+def test_url_normalisation() -> None:
+    assert db.normalize_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert db.normalize_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert db.normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert db.is_sqlite("sqlite:///x.db") and not db.is_sqlite("postgresql://u@h/d")
