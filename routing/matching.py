@@ -155,17 +155,13 @@ def _seconds_since(col: Any, now: Any, dialect: str) -> ColumnElement[float]:
     return cast(func.extract("epoch", now - col), Float)
 
 
-def _score_sql(fit: ColumnElement[float], dialect: str, w: Weights) -> ColumnElement[float]:
-    """The SQL twin of `score`, over bound parameters :grid, :community and :now."""
+def _base_score_sql(fit: ColumnElement[float], dialect: str, w: Weights) -> ColumnElement[float]:
+    """The SQL twin of `score` without the pending-offers term, over bound parameters :grid,
+    :community and :now."""
     now = bindparam("now", type_=UTCDateTime)
     idle_s = _seconds_since(Member.last_assigned_at, now, dialect)
     idle = case((Member.last_assigned_at.is_(None), 1.0),
                 (idle_s >= w.idle_horizon_s, 1.0), else_=idle_s / w.idle_horizon_s)
-    # Counted from the offers themselves: no write to the member row for every offer.
-    waiting = (select(cast(func.count(), Float)).where(Offer.member_id == Member.id,
-                                                       Offer.state == "pending")
-               .scalar_subquery())
-    pending = case((waiting >= w.pending_saturation, 1.0), else_=waiting / w.pending_saturation)
     proximity = case((Member.grid_code == bindparam("grid"), PROXIMITY_GRID),
                      (Member.community_code == bindparam("community"), PROXIMITY_COMMUNITY),
                      else_=PROXIMITY_STREET)
@@ -173,7 +169,7 @@ def _score_sql(fit: ColumnElement[float], dialect: str, w: Weights) -> ColumnEle
     rating = ((cast(Member.rating_sum, Float) + 8.0) / (cast(Member.rating_count, Float) + 2.0)
               - 1.0) / 4.0
     return (w.skill * fit + w.proximity * proximity + w.load * load
-            + w.fairness * idle + w.rating * rating - w.pending * pending)
+            + w.fairness * idle + w.rating * rating)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,11 +183,19 @@ class Ranked:
     score: float
 
 
+LOOKAHEAD = 4  # the pending-offers penalty re-ranks this many times the wanted candidates
+
+
 @lru_cache(maxsize=64)
 def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by_scope: bool,
                      for_ticket: bool, exclude: bool, w: Weights) -> Any:
     """The ranking statement for one combination of options, built once (bound parameters:
-    skills, grid, community, street or scopes, now, ticket_id, exclude, limit)."""
+    skills, grid, community, street or scopes, now, ticket_id, exclude, limit, lookahead).
+
+    Two steps: every eligible member is scored in one pass; then only the best `lookahead`
+    of them get the pending-offers penalty, counted from the offer table (a per-row count
+    over all candidates would cost one index probe each, and a counter on the member row a
+    write per offer)."""
     skills = bindparam("skills", expanding=True)
     base = select(Member.id, Member.telegram_id, Member.display_name)
     if require_skill:
@@ -202,8 +206,8 @@ def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by
         fit = func.coalesce(func.max(MemberSkill.score), 0.0)
         query = base.outerjoin(MemberSkill, and_(MemberSkill.member_id == Member.id,
                                                  MemberSkill.skill.in_(skills)))
-    total = _score_sql(fit, dialect, w)
-    query = query.add_columns(fit.label("fit"), total.label("score"))
+    partial = _base_score_sql(fit, dialect, w)
+    query = query.add_columns(fit.label("fit"), partial.label("base"))
     if by_scope:
         scopes = bindparam("scopes", expanding=True)
         query = query.where(or_(Member.grid_code.in_(scopes), Member.community_code.in_(scopes),
@@ -219,8 +223,15 @@ def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by
                                             Offer.member_id == Member.id))
     if exclude:
         query = query.where(Member.telegram_id != bindparam("exclude"))
-    return (query.group_by(Member.id).order_by(total.desc(), Member.id)
-            .limit(bindparam("limit", type_=Integer)))
+    best = (query.group_by(Member.id).order_by(partial.desc(), Member.id)
+            .limit(bindparam("lookahead", type_=Integer)).subquery("best"))
+    waiting = (select(cast(func.count(), Float))
+               .where(Offer.member_id == best.c.id, Offer.state == "pending").scalar_subquery())
+    pending = case((waiting >= w.pending_saturation, 1.0), else_=waiting / w.pending_saturation)
+    total = best.c.base - w.pending * pending
+    return (select(best.c.id, best.c.telegram_id, best.c.display_name, best.c.fit,
+                   total.label("score"))
+            .order_by(total.desc(), best.c.id).limit(bindparam("limit", type_=Integer)))
 
 
 def find_candidates(session: Session, *, ticket_id: int | None, skills: Sequence[str],
@@ -241,7 +252,8 @@ def find_candidates(session: Session, *, ticket_id: int | None, skills: Sequence
                              exclude_telegram_id is not None, weights)
     params: dict[str, Any] = {"skills": list(skills) or [""], "grid": grid,
                               "community": community, "street": street, "now": now,
-                              "limit": limit, "scopes": list(scope_codes or []),
+                              "limit": limit, "lookahead": limit * LOOKAHEAD,
+                              "scopes": list(scope_codes or []),
                               "ticket_id": ticket_id, "exclude": exclude_telegram_id}
     return [Ranked(r.id, r.telegram_id, r.display_name, float(r.fit), float(r.score))
             for r in core(session, query, params)]

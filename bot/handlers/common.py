@@ -179,6 +179,7 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     """Domain errors become their polite message; anything else is logged and the person asked to retry."""
     error = context.error
     if isinstance(error, DomainError):
+        log.info("refused: %s", type(error).__name__)
         message = str(error)
     elif isinstance(error, SQLAlchemyError):
         log.error("database error while handling an update: %s", type(error).__name__, exc_info=error)

@@ -82,7 +82,7 @@ def _finish_join(session: Session, telegram_id: int, grid_code: str, now_: Any) 
     return {
         "name": member.display_name,
         "skills": member.skill_tags,
-        "grid": geography.get_node(session, member.grid_code).name,
+        "grid_name": geography.get_node(session, member.grid_code).name,
     }
 
 
@@ -222,7 +222,7 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, texts.STARTED)
         return
     awaited = "done_note" if action == "done" else "hand_back_reason"
-    await act(context, _await_text, int(ticket_id), user_id, awaited, now())
+    await act(context, _await_text, user_id, int(ticket_id), awaited, now())
     await callback.answer()
     await reply(update, texts.ASK_DONE_NOTE if action == "done" else texts.ASK_HAND_BACK_REASON)
 

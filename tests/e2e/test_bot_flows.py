@@ -32,7 +32,9 @@ async def register_member(coordinator: SimUser, member: SimUser, name: str, skil
     picker = await member.wait_for("技能")
     for skill in skills:
         await member.press(picker, skill)
-        picker = await member.wait_for(lambda m, s=skill: m.message_id == picker.message_id and f"✅ {s}" in str(m.button_texts))
+        picker = await member.wait_for(
+            lambda m, s=skill: m.message_id == picker.message_id and f"✅ {s}" in str(m.button_texts)
+        )
     await member.press(picker, "完成")
     grids = await member.wait_for("网格")
     await member.press(grids, GRID_BUTTON)
@@ -85,8 +87,12 @@ async def test_whole_life_of_a_ticket(emulator_client: EmulatorClient, bot_runne
 
     # Both electricians press 接单 at the same instant: exactly one wins.
     await asyncio.gather(electrician_a.press(offer_a, "接单"), electrician_b.press(offer_b, "接单"))
-    outcome_a = await electrician_a.wait_for(lambda m: "详情" in m.text or "已经被其他党员接走" in m.text or "其他党员接单" in m.text)
-    outcome_b = await electrician_b.wait_for(lambda m: "详情" in m.text or "已经被其他党员接走" in m.text or "其他党员接单" in m.text)
+    outcome_a = await electrician_a.wait_for(
+        lambda m: "详情" in m.text or "已经被其他党员接走" in m.text or "其他党员接单" in m.text
+    )
+    outcome_b = await electrician_b.wait_for(
+        lambda m: "详情" in m.text or "已经被其他党员接走" in m.text or "其他党员接单" in m.text
+    )
     winners = [u for u, o in ((electrician_a, outcome_a), (electrician_b, outcome_b)) if "详情" in o.text]
     assert len(winners) == 1
     winner = winners[0]
@@ -169,6 +175,8 @@ async def test_low_rating_reopens_and_alerts(emulator_client: EmulatorClient, bo
     offer = await member.wait_for("新工单")
     await member.press(offer, "接单")
     details = await member.wait_for("接单成功")
+    await member.press(details, "开始")
+    await member.wait_for("已开始办理")
     await member.press(details, "办结")
     await member.wait_for("办理结果")
     await member.send("已清运")

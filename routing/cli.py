@@ -1,0 +1,212 @@
+"""`jiedan`: database migrations and maintenance for the routing domain.
+
+    jiedan db upgrade [--revision head]      apply migrations (DATABASE_URL or --url)
+    jiedan db downgrade REVISION             undo migrations (e.g. base)
+    jiedan db current                        show the database's revision
+    jiedan geography check [FILE]            validate a geography file
+    jiedan geography sync                    upsert GEOGRAPHY_FILE into the database
+    jiedan seed-demo [--coordinator ID ...]  migrate, sync, coordinators, demo members
+    jiedan invite --coordinator ID           print a one-time member invite code
+    jiedan advance-waves                     one scheduler step: send due offer waves
+    jiedan stats [--scope S01] [--days 30]   the four rates, as JSON
+    jiedan simulate ... / jiedan bench ...   see python -m routing.simulate / routing.bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from routing import db
+from routing.config import Settings, get_settings
+from routing.errors import DomainError
+from routing.geography import GeographyError, load_geography, sync_geography
+
+DEMO_MEMBERS = [  # (telegram id, name, skill tags, grid)
+    (900001, "王师傅", ["水暖", "电工"], "S01-C01-G01"),
+    (900002, "李医生", ["医生"], "S01-C01-G02"),
+    (900003, "张律师", ["法律", "调解"], "S01-C02-G01"),
+    (900004, "赵大姐", ["养老护理", "陪护", "助餐"], "S01-C02-G02"),
+    (900005, "陈老师", ["教师", "托管"], "S01-C01-G01"),
+    (900006, "刘物业", ["物业", "电梯"], "S01-C02-G01"),
+]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    if getattr(args, "url", None):
+        settings = settings.model_copy(update={"DATABASE_URL": args.url})
+    return settings
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """db upgrade / downgrade / current."""
+    url = _settings(args).DATABASE_URL
+    if args.action == "upgrade":
+        db.upgrade(url, args.revision)
+        print(f"database at {db.current_revision(url)}")
+    elif args.action == "downgrade":
+        if not args.revision or args.revision == "head":
+            print("give the revision to go down to, e.g. base", file=sys.stderr)
+            return 2
+        db.downgrade(url, args.revision)
+        print(f"database at {db.current_revision(url) or 'base (empty)'}")
+    else:
+        print(db.current_revision(url) or "base (empty)")
+    return 0
+
+
+def cmd_geography(args: argparse.Namespace) -> int:
+    """geography check / sync."""
+    settings = _settings(args)
+    geo = load_geography(args.file or settings.GEOGRAPHY_FILE)
+    if args.action == "check":
+        print(f"{geo.source}: {len(geo.streets)} street(s), {len(geo.grids)} grid(s), ok")
+        return 0
+    engine = db.make_engine(settings.DATABASE_URL)
+    try:
+        with db.transaction(engine) as session:
+            print(f"{sync_geography(session, geo)} node(s) inserted or changed")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    """Migrate, sync geography, add coordinators and a few demo members (idempotent)."""
+    from routing import bootstrap, members
+
+    settings = _settings(args)
+    now = datetime.now(UTC)
+    coordinators = args.coordinator or [900000]
+    engine = bootstrap.start(settings, coordinator_ids=coordinators, now=now)
+    try:
+        with db.transaction(engine) as session:
+            added = 0
+            for telegram_id, name, tags, grid in DEMO_MEMBERS:
+                if members.find_member(session, telegram_id):
+                    continue
+                code = members.create_invite(session, coordinators[0], now, settings=settings).code
+                members.register_member(session, telegram_id, code, name, tags, grid, now,
+                                        settings=settings)
+                added += 1
+        print(f"coordinators {coordinators}; {added} demo member(s) added")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    """Print a one-time invite code created by a coordinator."""
+    from routing import members
+
+    settings = _settings(args)
+    engine = db.make_engine(settings.DATABASE_URL)
+    try:
+        with db.transaction(engine) as session:
+            invite = members.create_invite(session, args.coordinator, datetime.now(UTC),
+                                           settings=settings)
+        print(f"{invite.code} (valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_advance_waves(args: argparse.Namespace) -> int:
+    """Send the next wave for tickets whose wave timed out (what the scheduler runs)."""
+    from routing.dispatch import advance_waves
+
+    settings = _settings(args)
+    engine = db.make_engine(settings.DATABASE_URL)
+    try:
+        with db.transaction(engine) as session:
+            print(f"{advance_waves(session, datetime.now(UTC), settings=settings)} ticket(s) advanced")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """The four rates for a scope over the last N days, as JSON."""
+    from routing.stats import compute_stats, stats_by
+
+    settings = _settings(args)
+    engine = db.make_engine(settings.DATABASE_URL)
+    now = datetime.now(UTC)
+    start = now - timedelta(days=args.days)
+    try:
+        with db.transaction(engine) as session:
+            whole = compute_stats(session, args.scope, start, now, now)
+            parts = stats_by(session, args.scope, start, now, now, by="category")
+        print(json.dumps({"scope": args.scope, "days": args.days, "total": whole.as_dict(),
+                          "by_category": [p.as_dict() for p in parts]}, ensure_ascii=False,
+                         indent=1))
+    finally:
+        engine.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `jiedan`."""
+    parser = argparse.ArgumentParser(prog="jiedan", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("db", help="migrations")
+    p.add_argument("action", choices=("upgrade", "downgrade", "current"))
+    p.add_argument("revision", nargs="?", default="head")
+    p.add_argument("--revision", dest="revision")
+    p.add_argument("--url", help="database URL (default: DATABASE_URL)")
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("geography", help="check or sync the geography file")
+    p.add_argument("action", choices=("check", "sync"))
+    p.add_argument("file", nargs="?")
+    p.add_argument("--url")
+    p.set_defaults(func=cmd_geography)
+
+    p = sub.add_parser("seed-demo", help="demo data: coordinators and a few members")
+    p.add_argument("--coordinator", type=int, action="append")
+    p.add_argument("--url")
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("invite", help="create a member invite code")
+    p.add_argument("--coordinator", type=int, required=True)
+    p.add_argument("--url")
+    p.set_defaults(func=cmd_invite)
+
+    p = sub.add_parser("advance-waves", help="send due offer waves once")
+    p.add_argument("--url")
+    p.set_defaults(func=cmd_advance_waves)
+
+    p = sub.add_parser("stats", help="the four rates as JSON")
+    p.add_argument("--scope", default=None)
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--url")
+    p.set_defaults(func=cmd_stats)
+
+    sub.add_parser("simulate", help="python -m routing.simulate", add_help=False)
+    sub.add_parser("bench", help="python -m routing.bench", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `jiedan` script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("simulate", "bench"):
+        from routing import bench, simulate
+
+        return (simulate.main if argv[0] == "simulate" else bench.main)(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (DomainError, GeographyError, ValueError) as exc:
+        print(f"jiedan: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
