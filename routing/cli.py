@@ -1,6 +1,6 @@
 """`jiedan`: database migrations and maintenance for the routing domain.
 
-    jiedan db upgrade [--revision head]      apply migrations (DATABASE_URL or --url)
+    jiedan db upgrade [REVISION]             apply migrations (DATABASE_URL or --url)
     jiedan db downgrade REVISION             undo migrations (e.g. base)
     jiedan db current                        show the database's revision
     jiedan geography check [FILE]            validate a geography file
@@ -158,7 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="migrations")
     p.add_argument("action", choices=("upgrade", "downgrade", "current"))
     p.add_argument("revision", nargs="?", default="head")
-    p.add_argument("--revision", dest="revision")
     p.add_argument("--url", help="database URL (default: DATABASE_URL)")
     p.set_defaults(func=cmd_db)
 

@@ -79,8 +79,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 def core(session: Session, statement: Any, params: Any = None) -> Any:
-    """Execute a Core statement on the session's connection (no ORM bookkeeping): for the
-    hot paths, with statements built once and bound parameters."""
+    """Execute a Core statement on the session's connection, with statements built once and
+    bound parameters (the hot paths); pending ORM changes are flushed first, as ORM queries do."""
+    session.flush()
     return session.connection().execute(statement, params)
 
 

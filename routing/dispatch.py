@@ -73,13 +73,11 @@ def pending_offers(session: Session, ticket_id: int) -> list[Offer]:
                                                  Offer.state == OfferState.pending)))
 
 
-def _withdraw_offers(session: Session, ticket: Ticket, now: datetime, reason: str, *,
-                     keep_member_id: int | None = None) -> int:
-    """Withdraw pending offers (except one member's), telling each member's chat."""
+def withdraw_offers(session: Session, ticket: Ticket, now: datetime, reason: str) -> int:
+    """Withdraw the ticket's pending offers, telling each member's chat (taken, cancelled,
+    dispatch, reassigned)."""
     count = 0
     for offer in pending_offers(session, ticket.id):
-        if offer.member_id == keep_member_id:
-            continue
         offer.state = OfferState.withdrawn
         offer.answered_at = now
         offer.reason = reason
@@ -179,7 +177,7 @@ def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
                 alert_sent: bool = False) -> Ticket:
     """The ticket waits for a coordinator's 派单; pending offers are withdrawn."""
     taxonomy = taxonomy or get_taxonomy(settings)
-    _withdraw_offers(session, ticket, now, "dispatch")
+    withdraw_offers(session, ticket, now, "dispatch")
     transition(session, ticket, S.dispatch, now, kind="to_dispatch", data={"reason": reason},
                dispatch_at=now, next_wave_at=None)
     if not alert_sent:
@@ -269,7 +267,7 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
                  from_status=source, to_status=S.accepted,
                  data={"member_id": member.id, "offer_id": offer.id, "wave": offer.wave,
                        "offer_kind": offer.kind})
-    _withdraw_offers(session, ticket, now, "taken")
+    withdraw_offers(session, ticket, now, "taken")
 
     public = ticket_payload(session, ticket, taxonomy=taxonomy)
     notify(session, ticket.resident_id, NotificationKind.ticket_accepted, now, ticket_id=ticket.id,
@@ -391,7 +389,7 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
     if ticket.assignee_id == member.id:
         raise InvalidInput(f"工单 #{ticket.number} 已由 {member.display_name} 办理")
     previous = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
-    _withdraw_offers(session, ticket, now, "reassigned")
+    withdraw_offers(session, ticket, now, "reassigned")
     kind = "reassigned" if previous else "assigned"
     transition(session, ticket, S.offered, now, kind=kind, actor_id=coordinator_id,
                actor_role="coordinator",

@@ -25,12 +25,12 @@ from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import core
 from routing.dispatch import (
     make_offers,
-    pending_offers,
     release_member,
     send_next_wave,
     to_dispatch,
     wave_candidates,
     wave_timeout,
+    withdraw_offers,
 )
 from routing.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from routing.geography import get_grid
@@ -53,7 +53,7 @@ from routing.models import (
     TicketEvent,
 )
 from routing.models import TicketStatus as S
-from routing.outbox import notification_row, notify, notify_many, notify_rows, withdraw_message
+from routing.outbox import notification_row, notify, notify_many, notify_rows
 from routing.states import (
     STATUS_NAMES,
     WITH_ASSIGNEE,
@@ -268,13 +268,7 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
     transition(session, ticket, S.cancelled, now, kind="cancelled", actor_id=actor_id,
                actor_role=role, data={"reason": reason}, cancelled_at=now, cancel_reason=reason,
                next_wave_at=None)
-    for offer in pending_offers(session, ticket.id):
-        offer.state, offer.answered_at, offer.reason = OfferState.withdrawn, now, "cancelled"
-        withdraw_message(session, offer.notification_id,
-                         session.get(Member, offer.member_id).telegram_id, now,
-                         ticket_id=ticket.id,
-                         payload={"ticket_id": ticket.id, "number": f"#{ticket.number}",
-                                  "reason": "cancelled", "offer_id": offer.id})
+    withdraw_offers(session, ticket, now, "cancelled")
     payload = {**ticket_payload(session, ticket), "reason": reason, "by": role}
     if assignee is not None:
         release_member(session, assignee)

@@ -33,7 +33,7 @@ async def register_member(coordinator: SimUser, member: SimUser, name: str, skil
     for skill in skills:
         await member.press(picker, skill)
         picker = await member.wait_for(
-            lambda m, s=skill: m.message_id == picker.message_id and f"✅ {s}" in str(m.button_texts)
+            lambda m, s=skill, mid=picker.message_id: m.message_id == mid and f"✅ {s}" in str(m.button_texts)
         )
     await member.press(picker, "完成")
     grids = await member.wait_for("网格")
@@ -99,7 +99,6 @@ async def test_whole_life_of_a_ticket(emulator_client: EmulatorClient, bot_runne
     loser = electrician_b if winner is electrician_a else electrician_a
     details = await winner.wait_for("接单成功")
     assert "502" in details.text, "the winner sees the address"
-    loser_offer = (await loser.messages())[-1] if False else None  # noqa: F841 - kept simple below
     loser_messages = await loser.messages()
     offer_message = next(m for m in loser_messages if number in m.text and m.edited)
     assert not offer_message.buttons, "the loser's offer lost its buttons"

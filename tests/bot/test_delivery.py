@@ -1,0 +1,144 @@
+"""Delivery of the outbox: sent once, retried on network errors and 429, 403 marks the person
+unreachable, a no-op edit counts as delivered."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.config import BotSettings
+from bot.delivery import deliver_outbox, render
+from bot.handlers.common import Deps
+from routing import db, members, outbox
+from routing.models import Notification, NotificationStatus
+
+RECIPIENT = 4242
+PAYLOAD = {"ticket_id": 1, "number": "#A1234", "item_name": "照明楼道", "category_name": "物业设施"}
+
+
+class FakeBot:
+    """Records sends; raises the queued errors first."""
+
+    def __init__(self, errors: list[Exception] | None = None) -> None:
+        self.errors = list(errors or [])
+        self.sent: list[dict[str, Any]] = []
+        self.edited: list[dict[str, Any]] = []
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append({"chat_id": chat_id, "text": text, **kwargs})
+        return SimpleNamespace(chat_id=chat_id, message_id=len(self.sent) + 100)
+
+    async def edit_message_text(self, text: str, **kwargs: Any) -> Any:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.edited.append({"text": text, **kwargs})
+        return True
+
+
+def make_context(engine: Engine, bot: FakeBot) -> Any:
+    settings = BotSettings(_env_file=None)
+    deps = Deps(engine=engine, settings=settings, classifier=None, taxonomy=None, worker_id="test")
+    return SimpleNamespace(bot=bot, bot_data={"deps": deps}, job_queue=None)
+
+
+def queue(engine: Engine, kind: str = "ticket_started", recipient: int = RECIPIENT, **extra: Any) -> int:
+    with db.transaction(engine) as session:
+        row = outbox.notify(session, recipient, kind, datetime.now(UTC), payload=PAYLOAD, **extra)
+        session.flush()
+        return row.id
+
+
+def row(engine: Engine, notification_id: int) -> Notification:
+    with db.transaction(engine) as session:
+        return session.get(Notification, notification_id)
+
+
+@pytest.fixture
+def sqlite_engine(engine: Engine) -> Engine:
+    return engine
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_sent_once_and_recorded(sqlite_engine: Engine) -> None:
+    bot = FakeBot()
+    note = queue(sqlite_engine)
+    context = make_context(sqlite_engine, bot)
+    await deliver_outbox(context)
+    await deliver_outbox(context)
+    assert len(bot.sent) == 1 and "#A1234" in bot.sent[0]["text"]
+    saved = row(sqlite_engine, note)
+    assert saved.status == NotificationStatus.sent and saved.telegram_message_id == 101
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_429_waits_for_retry_after_then_sends(sqlite_engine: Engine) -> None:
+    bot = FakeBot([RetryAfter(30)])
+    note = queue(sqlite_engine)
+    before = datetime.now(UTC)
+    await deliver_outbox(make_context(sqlite_engine, bot))
+    saved = row(sqlite_engine, note)
+    assert saved.status == NotificationStatus.pending and not bot.sent
+    assert saved.next_attempt_at >= before + timedelta(seconds=29)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_network_error_is_retried_with_backoff(sqlite_engine: Engine) -> None:
+    bot = FakeBot([NetworkError("connection reset")])
+    note = queue(sqlite_engine)
+    await deliver_outbox(make_context(sqlite_engine, bot))
+    saved = row(sqlite_engine, note)
+    assert saved.status == NotificationStatus.pending and saved.attempts == 1
+    assert saved.next_attempt_at > datetime.now(UTC)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_403_marks_a_member_unreachable_and_off_duty(sqlite_engine: Engine, world: Any) -> None:
+    member_id = world.member("王师傅", ["电工"])
+    bot = FakeBot([Forbidden("bot was blocked by the user")])
+    note = queue(sqlite_engine, recipient=member_id)
+    later = queue(sqlite_engine, recipient=member_id)
+    await deliver_outbox(make_context(sqlite_engine, bot))
+    assert row(sqlite_engine, note).status == NotificationStatus.unreachable
+    assert row(sqlite_engine, later).status == NotificationStatus.unreachable
+    with db.transaction(sqlite_engine) as session:
+        assert members.get_member(session, member_id).on_duty is False
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_edit_that_changes_nothing_counts_as_delivered(sqlite_engine: Engine) -> None:
+    bot = FakeBot()
+    offer = queue(sqlite_engine, kind="offer")
+    await deliver_outbox(make_context(sqlite_engine, bot))
+    bot.errors.append(BadRequest("Message is not modified"))
+    withdrawn = queue(sqlite_engine, kind="offer_withdrawn", refers_to_id=offer)
+    await deliver_outbox(make_context(sqlite_engine, bot))
+    assert row(sqlite_engine, withdrawn).status == NotificationStatus.sent
+
+
+def test_every_notification_kind_renders_with_escaped_user_text() -> None:
+    from zoneinfo import ZoneInfo
+
+    from routing.models import NotificationKind
+
+    payload = {
+        **PAYLOAD,
+        "text": "<b>楼道</b> & 灯",
+        "grid_name": "第一网格",
+        "status_name": "已接单",
+        "respond_due_at": "2026-11-23T10:00:00+00:00",
+        "resolve_due_at": "2026-11-24T10:00:00+00:00",
+        "comment": "<i>不满意</i>",
+        "stars": 2,
+        "note": "<script>",
+        "member_name": "王<师傅>",
+    }
+    for kind in NotificationKind:
+        text, _ = render(str(kind), payload, ZoneInfo("Asia/Shanghai"))
+        assert text and "<b>楼道</b>" not in text and "<script>" not in text and "<i>不满意" not in text
