@@ -213,3 +213,38 @@ async def test_unsupported_input_is_answered_politely(emulator_client: EmulatorC
     understood = await resident.wait_for("我理解您反映的是")
     assert "<script>" in understood.text
     assert (await emulator_client.unsupported_calls("setMyCommands")) is not None
+
+
+async def test_a_restart_mid_conversation_loses_nothing(
+    emulator_client: EmulatorClient, bot_runner, tmp_path
+) -> None:
+    """SIGKILL between 确认 and the address: the new process continues where the resident was."""
+    env = emulator_client.bot_env(COORDINATOR_IDS=str(COORDINATOR), DATA_DIR=str(tmp_path / "shared"))
+    first = bot_runner(env)
+    await emulator_client.wait_for_polling(bot=first, timeout=60)
+    resident = emulator_client.user(6, "冯大妈")
+    await choose_area(resident)
+    await resident.send("电梯又坏了，老人上不了楼")
+    understood = await resident.wait_for("我理解您反映的是")
+    await resident.press(understood, "确认")
+    await resident.wait_for("地址")
+    first.process.kill()
+    first.process.wait(timeout=10)
+
+    second = bot_runner(env)
+    await emulator_client.wait_for_polling(bot=second, timeout=60)
+    await resident.send("幸福里小区 5 号楼 1 单元 301")
+    await resident.wait_for("手机号", timeout=20)
+    await resident.send("跳过")
+    created = await resident.wait_for("已为您登记工单", timeout=20)
+    assert "物业设施 · 电梯故障" in created.text
+
+
+async def test_a_photo_with_a_caption_is_a_request(emulator_client: EmulatorClient, bot_runner) -> None:
+    """A photo and its caption make one request; the photo travels with the ticket."""
+    await start_bot(emulator_client, bot_runner)
+    resident = emulator_client.user(7, "陈先生")
+    await choose_area(resident)
+    await resident.send_photo("小区门口的路灯坏了，晚上一片黑")
+    understood = await resident.wait_for("我理解您反映的是")
+    assert "照明楼道" in understood.text
