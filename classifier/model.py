@@ -44,6 +44,7 @@ with warnings.catch_warnings():
 
 KEYWORD_WEIGHT = 3.0
 HINT_WEIGHT = 1.0
+TERM_FREQ = 2000  # jieba frequency of lexicon terms: high enough that they come out as one word
 LEARNED_WEIGHT = 0.5
 LEARNED_MAX_ITEMS = 6  # a feature seen under more items than this says nothing
 SHARE_EXPONENT = 0.5  # a term listed under n items counts 1/n**SHARE_EXPONENT for each
@@ -149,13 +150,15 @@ class PatternSet:
                 self.always.append(pattern)
             for char in need or ():
                 self.by_char[char].append(pattern)
-        self.order = {pattern: i for i, pattern in enumerate(patterns)}
 
-    def candidates(self, chars: set[str]) -> list[re.Pattern[str]]:
+    def candidates(self, chars: set[str]) -> set[re.Pattern[str]]:
         found = set(self.always)
+        by_char = self.by_char
         for char in chars:
-            found.update(self.by_char.get(char, ()))
-        return sorted(found, key=self.order.__getitem__)
+            patterns = by_char.get(char)
+            if patterns:
+                found.update(patterns)
+        return found
 
     def search(self, text: str, chars: set[str]) -> re.Match[str] | None:
         for pattern in self.candidates(chars):
@@ -244,7 +247,7 @@ class Classifier:
         tokenizer.initialize()
         for term in raw:
             if " " not in term:
-                tokenizer.add_word(term, freq=max(tokenizer.suggest_freq(term), 1000))
+                tokenizer.add_word(term, freq=TERM_FREQ)
         return tokenizer
 
     @cached_property
