@@ -1,0 +1,92 @@
+"""Start-up: a bad setting stops the bot with one line naming it; no token runs the offline console."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import BotSettings, SettingsError, get_bot_settings
+
+CLEAN = {
+    k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN", "DATABASE_URL", "COORDINATOR_IDS"}
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("COORDINATOR_IDS", "12,abc"),
+        ("TIME_LIMIT_SCALE", "-1"),
+        ("TIMEZONE", "Mars/Olympus"),
+        ("TELEGRAM_BASE_URL", "ftp://example"),
+        ("QUIET_HOURS", "late"),
+    ],
+)
+def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    get_bot_settings.cache_clear()
+    with pytest.raises(SettingsError) as error:
+        get_bot_settings()
+    get_bot_settings.cache_clear()
+    assert name in str(error.value) and "\n" not in str(error.value)
+
+
+def test_good_settings_parse() -> None:
+    settings = BotSettings(
+        _env_file=None,
+        TELEGRAM_BOT_TOKEN="123456:ABCdefGHIjklMNOpqr",
+        COORDINATOR_IDS="1, 2;3",
+        TELEGRAM_BASE_URL="http://127.0.0.1:9999/",
+    )
+    assert settings.COORDINATOR_IDS == [1, 2, 3]
+    assert settings.api_base_url == "http://127.0.0.1:9999/bot"
+    assert "ABCdef" not in repr(settings), "the token never shows in logs or reprs"
+
+
+def test_bad_setting_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    env = {**CLEAN, "TELEGRAM_BOT_TOKEN": "oops", "DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_database_exits_with_a_clear_message(tmp_path: Path) -> None:
+    env = {
+        **CLEAN,
+        "DATA_DIR": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": "123456:ABCdefGHIjklMNOpqr",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "database unavailable" in result.stderr
+    assert "ABCdef" not in result.stderr + result.stdout
+
+
+def test_no_token_runs_the_offline_console_through_a_whole_intake(tmp_path: Path) -> None:
+    script = "/start\n楼道灯坏了好几天了\n1\n3号楼2单元\n2\n:as 王师傅\n1\n:quit\n"
+    env = {**CLEAN, "DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input=script,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "我理解您反映的是：物业设施 · 照明楼道" in out
+    assert "已为您登记工单" in out
+    assert "党员 王师傅: 📋 有一张新工单" in out
+    assert "接单成功" in out
