@@ -46,6 +46,7 @@ Tickets (tickets.py)
   hand_back(session, ticket_id, member_tid, reason, now)                退回 (re-routed)
   cancel_ticket(session, ticket_id, actor_tid, now, reason=)            resident, or coordinator
   rate_ticket(session, ticket_id, resident_tid, stars, now, comment=)   1–5; 1–2 reopen
+  comment_rating(session, ticket_id, resident_tid, comment, now)         words after the stars
   close_ticket(session, ticket_id, now, actor_id=None)                  resolved, never rated
   get_ticket_by_number(session, "#A1234") / list_resident_tickets(session, tid)   /my
   list_member_tasks(session, tid) / list_member_offers(session, tid)   /tasks

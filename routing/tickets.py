@@ -332,6 +332,41 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
     return ticket
 
 
+def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: str,
+                   now: datetime) -> Rating:
+    """The optional words after the stars: saved on the latest rating, sent to the member (and,
+    for a 1–2 star rating, to the coordinators, who need the reason)."""
+    comment = comment.strip()
+    if not comment:
+        raise InvalidInput("评价内容为空")
+    if len(comment) > 1000:
+        raise InvalidInput("评价太长（最多 1000 字）")
+    ticket = get_ticket(session, ticket_id)
+    if ticket.resident_id != resident_id:
+        raise NotAllowed(f"只能评价自己提交的工单（#{ticket.number} 不是您的）")
+    rating = session.exec(select(Rating).where(Rating.ticket_id == ticket.id)
+                          .order_by(Rating.round.desc())).first()
+    if rating is None:
+        raise NotFound(f"工单 #{ticket.number} 还没有评分")
+    rating.comment = comment
+    record_event(session, ticket, "rating_comment", now, actor_id=resident_id,
+                 actor_role="resident", from_status=ticket.status, to_status=ticket.status,
+                 data={"stars": rating.stars, "comment": comment})
+    member = session.get(Member, rating.member_id) if rating.member_id else None
+    if member is not None:
+        notify(session, member.telegram_id, NotificationKind.rated, now, ticket_id=ticket.id,
+               payload={**ticket_payload(session, ticket), "stars": rating.stars,
+                        "comment": comment})
+    if rating.stars <= 2:
+        notify_many(session, coordinators_for(session, ticket.grid_code,
+                                              level=ticket.escalation_level),
+                    NotificationKind.low_rating, now, ticket_id=ticket.id,
+                    payload={**ticket_payload(session, ticket, private=True),
+                             "stars": rating.stars, "comment": comment,
+                             "member_name": member.display_name if member else None})
+    return rating
+
+
 def close_ticket(session: Session, ticket_id: int, now: datetime, *,
                  actor_id: int | None = None) -> Ticket:
     """Close a resolved ticket without a rating (the scheduler after the reminder, or a

@@ -317,6 +317,29 @@ def test_low_rating_reopens_and_takes_points_back(world: World) -> None:
     assert world.get_member(plumber).points == 15 + 5 + 3
 
 
+def test_comment_after_rating(world: World) -> None:
+    plumber = world.member("王师傅", ["水暖"])
+    tid = submit(world)
+    with db.transaction(world.engine) as s:
+        dispatch.accept_offer(s, tid, plumber, T0 + minutes(1))
+        tickets.resolve_ticket(s, tid, plumber, T0 + minutes(60))
+        tickets.rate_ticket(s, tid, RESIDENT, 1, T0 + minutes(70))
+    with db.transaction(world.engine) as s:
+        rating = tickets.comment_rating(s, tid, RESIDENT, "  根本没修好  ", T0 + minutes(71))
+        assert rating.comment == "根本没修好" and rating.stars == 1
+    lows = notes(world, tid, NotificationKind.low_rating)
+    assert [n.payload.get("comment") for n in lows] == ["", "根本没修好"]
+    rated = notes(world, tid, NotificationKind.rated)
+    assert rated[-1].recipient_id == plumber and rated[-1].payload["comment"] == "根本没修好"
+    assert events(world, tid)[-1] == "rating_comment"
+    import pytest
+
+    from routing.errors import NotAllowed
+
+    with pytest.raises(NotAllowed), db.transaction(world.engine) as s:
+        tickets.comment_rating(s, tid, OTHER_RESIDENT, "好", T0 + minutes(72))
+
+
 def test_unrated_ticket_closed_by_system(world: World) -> None:
     plumber = world.member("王师傅", ["水暖"])
     tid = submit(world)
