@@ -88,8 +88,8 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
     return message.chat_id, message.message_id
 
 
-async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> None:
-    """Deliver one claimed notification and record what happened."""
+async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> bool:
+    """Deliver one claimed notification and record what happened; False when the person blocked the bot."""
     try:
         chat_id, message_id = await _send(context, note)
     except RetryAfter as error:
@@ -105,7 +105,7 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> Non
     except Forbidden:
         log.info("notification %s: recipient blocked the bot", note.id)
         await query(context, outbox.mark_unreachable, note.id, now())
-        return
+        return False
     except BadRequest as error:
         reason = str(error).lower()
         if (
@@ -129,13 +129,17 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> Non
         # InvalidToken: the Bot API answered 404, e.g. an emulator without the method.
         log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
         await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}")
-        return
+        return True
     await query(context, outbox.mark_delivered, note.id, now(), chat_id=chat_id, message_id=message_id)
+    return True
 
 
 async def _deliver_in_order(context: ContextTypes.DEFAULT_TYPE, notes: list[Outgoing]) -> None:
-    for note in notes:
-        await deliver_one(context, note)
+    for index, note in enumerate(notes):
+        if not await deliver_one(context, note):
+            for rest in notes[index + 1 :]:  # the same person: no point trying again now
+                await query(context, outbox.mark_unreachable, rest.id, now())
+            return
 
 
 async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:

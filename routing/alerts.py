@@ -1,24 +1,48 @@
 """Time limits (超期监察): which tickets are near (🟡 yellow, 80 % of a limit) or past (🔴 red) their
-response or resolution limit."""
+response or resolution limit, and the periodic scan that sends each card once.
+
+`scan_alerts(session, now)` is the scheduler step (every `scan_interval()`): it finds open tickets
+by their indexed due times, writes one `Alert` row per (ticket, limit, level) — the row goes in
+first, `INSERT … ON CONFLICT DO NOTHING`, so a card whose row already exists is never sent
+again, whatever number of scanners run — and only for the rows it really inserted queues the
+card and, for a red card, escalates the ticket grid → community → street (an event in the log).
+A card whose moment passed more than two scan intervals ago (the bot was down) is marked late.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, exists, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
+from classifier.taxonomy import Taxonomy
 from routing.config import Settings, get_settings, get_taxonomy
-from routing.members import require_coordinator
-from routing.models import Ticket
+from routing.db import core
+from routing.errors import ConcurrentUpdate
+from routing.geography import get_node
+from routing.members import coordinators_for, require_coordinator
+from routing.models import Alert, Member, NotificationKind, Person, Ticket
 from routing.models import TicketStatus as S
+from routing.outbox import notification_row, notify_rows
+from routing.states import WITH_ASSIGNEE, can_transition, event_row, record_events, sync
 from routing.views import ticket_payload
 
 YELLOW_SHARE = 0.8  # a yellow card at 80 % of a limit
 UNANSWERED = (S.submitted, S.offered, S.dispatch, S.escalated, S.reopened, S.handed_back)
 UNRESOLVED = (*UNANSWERED, S.accepted, S.in_progress)
+MAX_ESCALATION = 2  # street
+ESCALATE_TO_STATUS = (S.offered, S.dispatch, S.escalated, S.reopened)  # as dispatch.escalate_ticket
+LATE_AFTER_SCANS = 2  # a card more than this many scan intervals past its moment is "late"
+SCAN_INTERVAL_MIN = timedelta(seconds=1)
+SCAN_INTERVAL_MAX = timedelta(seconds=60)
+LIMITS = ("respond", "resolve")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,18 +54,38 @@ class Breach:
     due_at: datetime
 
 
-def breach_of(ticket: Ticket, now: datetime) -> Breach | None:
-    """The most pressing limit of a ticket at `now`, if it is at least at 80 %."""
+def open_limits(ticket: Ticket) -> list[tuple[str, datetime]]:
+    """The limits still running for a ticket: respond until accepted, resolve until resolved."""
     checks = []
     if ticket.accepted_at is None and ticket.status in UNANSWERED:
         checks.append(("respond", ticket.respond_due_at))
     if ticket.resolved_at is None or ticket.status == S.reopened:
         checks.append(("resolve", ticket.resolve_due_at))
+    return checks
+
+
+def yellow_at(ticket: Ticket, due: datetime) -> datetime:
+    """The moment of the yellow card for a limit due at `due` (80 % of the way there)."""
+    return ticket.created_at + (due - ticket.created_at) * YELLOW_SHARE
+
+
+def level_at(ticket: Ticket, due: datetime, now: datetime) -> str | None:
+    """"red" past the limit, "yellow" from 80 % of it, else None."""
+    if now >= due:
+        return "red"
+    if now >= yellow_at(ticket, due):
+        return "yellow"
+    return None
+
+
+def breach_of(ticket: Ticket, now: datetime) -> Breach | None:
+    """The most pressing limit of a ticket at `now`, if it is at least at 80 %."""
+    checks = open_limits(ticket)
     for limit, due in checks:
         if now >= due:
             return Breach(limit, "red", due)
     for limit, due in checks:
-        if now >= ticket.created_at + (due - ticket.created_at) * YELLOW_SHARE:
+        if level_at(ticket, due, now) == "yellow":
             return Breach(limit, "yellow", due)
     return None
 
@@ -72,3 +116,219 @@ def overdue_tickets(session: Session, coordinator_id: int, now: datetime, *, lim
             found.append(payload)
     found.sort(key=lambda p: (not p["overdue"], p["due_at"]))
     return found[:limit]
+
+
+# The scan ------------------------------------------------------------------------------------
+
+def scan_interval(settings: Settings | None = None) -> timedelta:
+    """How often to scan: 1/20 of the shortest scaled limit, between 1 s and 60 s."""
+    settings = settings or get_settings()
+    classes = get_taxonomy(settings).classes.values()
+    shortest = min((settings.scaled(d) for c in classes for d in (c.respond, c.resolve)),
+                   default=SCAN_INTERVAL_MAX * 20)
+    return max(SCAN_INTERVAL_MIN, min(SCAN_INTERVAL_MAX, shortest / 20))
+
+
+def yellow_windows(limit: str, settings: Settings, taxonomy: Taxonomy) -> dict[str, timedelta]:
+    """Per time class: how long before the due time its yellow card falls (20 % of its limit)."""
+    return {code: settings.scaled(getattr(c, limit)) * (1 - YELLOW_SHARE)
+            for code, c in taxonomy.classes.items()}
+
+
+def _sent(limit: str, *levels: str) -> ColumnElement[bool]:
+    """An alert of one of `levels` exists for the ticket's `limit` (the unique index answers)."""
+    return exists().where(Alert.ticket_id == Ticket.id, Alert.limit_kind == limit,
+                          Alert.level.in_(levels))
+
+
+def _candidate_ids(session: Session, limit: str, now: datetime, windows: dict[str, timedelta],
+                   max_rows: int) -> list[int]:
+    """Ids of open tickets with a card of `limit` due and not yet written.
+
+    The index on the due column drives it: `due <= now + widest window`; each time class then
+    has its own bound (due - 20 % of that class's scaled limit <= now), and red cards (due <= now)
+    are found whatever the class. Tickets whose class left the taxonomy use the widest window."""
+    due = Ticket.respond_due_at if limit == "respond" else Ticket.resolve_due_at
+    widest = max(windows.values(), default=timedelta(0))
+    per_class = [and_(Ticket.time_class == code, due <= now + w) for code, w in windows.items()]
+    per_class += [due <= now, Ticket.time_class.not_in(list(windows))]
+    if limit == "respond":
+        running = and_(Ticket.status.in_(UNANSWERED), Ticket.accepted_at.is_(None))
+    else:
+        running = and_(Ticket.status.in_(UNRESOLVED),
+                       or_(Ticket.resolved_at.is_(None), Ticket.status == S.reopened))
+    unsent = or_(~_sent(limit, "yellow", "red"), and_(due <= now, ~_sent(limit, "red")))
+    query = (select(Ticket.id).where(running, due <= now + widest, or_(*per_class), unsent)
+             .limit(max_rows))
+    return list(session.exec(query))
+
+
+@dataclass(slots=True)
+class _Card:
+    ticket: Ticket
+    limit: str
+    level: str
+    due_at: datetime
+    escalation_level: int = 0  # for red: the level the ticket goes to
+
+
+def _insert_alerts(session: Session, cards: list[_Card], now: datetime) -> set[tuple[int, str, str]]:
+    """Insert the cards' alert rows; the keys of those really inserted (the others existed)."""
+    if not cards:
+        return set()
+    table = Alert.__table__
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [{"ticket_id": c.ticket.id, "limit_kind": c.limit, "level": c.level,
+             "escalation_level": c.escalation_level, "created_at": now} for c in cards]
+    statement = (insert(table).values(rows)
+                 .on_conflict_do_nothing(index_elements=["ticket_id", "limit_kind", "level"])
+                 .returning(table.c.ticket_id, table.c.limit_kind, table.c.level))
+    return {tuple(row) for row in core(session, statement)}
+
+
+_TICKETS = Ticket.__table__
+_ESCALATE = (update(_TICKETS)
+             .where(_TICKETS.c.id == bindparam("_id"), _TICKETS.c.version == bindparam("_version"))
+             .values(status=bindparam("_status"), escalation_level=bindparam("_level"),
+                     updated_at=bindparam("_now", type_=_TICKETS.c.updated_at.type),
+                     version=_TICKETS.c.version + 1))
+
+
+def _assign_levels(cards: list[_Card]) -> None:
+    """Each red card takes its ticket one level further up (grid → community → street)."""
+    levels: dict[int, int] = {}
+    for card in cards:
+        if card.level == "red":
+            before = levels.get(card.ticket.id, card.ticket.escalation_level)
+            levels[card.ticket.id] = card.escalation_level = min(before + 1, MAX_ESCALATION)
+
+
+def _escalate(session: Session, reds: list[_Card], now: datetime) -> None:
+    """Apply the red cards' escalations: a ticket waiting for 接单 or 派单 becomes `escalated`,
+    one in hand keeps its status (as dispatch.escalate_ticket). One version-checked UPDATE per
+    ticket (sent as one batch) and one event per card in the ticket's log."""
+    events, final, tickets = [], {}, {}
+    for card in reds:
+        ticket = card.ticket
+        before, status = final.get(ticket.id, (ticket.escalation_level, ticket.status))
+        target = (str(S.escalated) if status in ESCALATE_TO_STATUS
+                  and can_transition(status, S.escalated) else status)
+        changed = (card.escalation_level, target) != (before, status)
+        events.append(event_row(
+            ticket, "escalated" if changed else "overdue", now, from_status=status,
+            to_status=target, data={"reason": f"{card.limit}_overdue", "limit": card.limit,
+                                    "card": "red", "level": card.escalation_level,
+                                    "due_at": card.due_at.isoformat()}))
+        final[ticket.id] = (card.escalation_level, target)
+        tickets[ticket.id] = ticket
+    updates = [{"_id": tid, "_version": tickets[tid].version, "_status": status, "_level": level,
+                "_now": now} for tid, (level, status) in final.items()]
+    if updates:
+        result = core(session, _ESCALATE, updates)
+        if result.rowcount not in (-1, len(updates)):
+            raise ConcurrentUpdate("工单刚刚被其他操作更新，超期扫描稍后重试")
+        for row in updates:
+            ticket = tickets[row["_id"]]
+            sync(ticket, status=row["_status"], escalation_level=row["_level"], updated_at=now,
+                 version=ticket.version + 1)
+    record_events(session, events)
+
+
+def _preload(session: Session, tickets: Iterable[Ticket]) -> None:
+    """Load the residents and assignees the payloads need, in two queries (identity map)."""
+    tickets = list(tickets)
+    residents = {t.resident_id for t in tickets}
+    assignees = {t.assignee_id for t in tickets if t.assignee_id}
+    if residents:
+        session.exec(select(Person).where(Person.telegram_id.in_(residents))).all()
+    if assignees:
+        session.exec(select(Member).where(Member.id.in_(assignees))).all()
+
+
+def _due_cards(session: Session, tickets: list[Ticket], now: datetime) -> list[_Card]:
+    """The cards due for these (locked) tickets that have no alert row yet; a due red card
+    makes a never written yellow card of the same limit moot."""
+    sent = set(session.exec(select(Alert.ticket_id, Alert.limit_kind, Alert.level)
+                            .where(Alert.ticket_id.in_([t.id for t in tickets]))).all())
+    cards = []
+    for ticket in tickets:
+        for kind, due in open_limits(ticket):
+            level = level_at(ticket, due, now)
+            if level is None or (ticket.id, kind, "red") in sent:
+                continue
+            if level == "yellow" and (ticket.id, kind, "yellow") in sent:
+                continue
+            cards.append(_Card(ticket, kind, level, due, ticket.escalation_level))
+    _assign_levels(cards)
+    return cards
+
+
+def scan_alerts(session: Session, now: datetime, *, settings: Settings | None = None,
+                limit: int = 500) -> int:
+    """Scheduler step: write and queue every yellow/red card that is due; returns how many.
+
+    At 80 % of a limit a 🟡 yellow card goes to the assignee (nobody accepted yet: to the
+    coordinators of the ticket's current level); past it a 🔴 red card goes to the coordinators
+    one level up and the ticket escalates. At most `limit` tickets per call (the next call
+    takes the rest)."""
+    settings = settings or get_settings()
+    taxonomy = get_taxonomy(settings)
+    ids: dict[int, None] = {}
+    for kind in LIMITS:
+        windows = yellow_windows(kind, settings, taxonomy)
+        ids.update(dict.fromkeys(_candidate_ids(session, kind, now, windows, limit)))
+    if not ids:
+        return 0
+    query = (select(Ticket).where(Ticket.id.in_(list(ids)[:limit]), Ticket.status.in_(UNRESOLVED))
+             .order_by(Ticket.id))
+    if session.get_bind().dialect.name == "postgresql":
+        # Another scanner's tickets are skipped, not waited for; the alert rows settle the rest.
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    tickets = list(session.exec(query))
+    if not tickets:
+        return 0
+    cards = _due_cards(session, tickets, now)
+    written = _insert_alerts(session, cards, now)
+    if len(written) < len(cards):  # another scanner was first with some: only ours count
+        cards = [c for c in cards if (c.ticket.id, c.limit, c.level) in written]
+        _assign_levels(cards)
+    if not cards:
+        return 0
+    _escalate(session, [c for c in cards if c.level == "red"], now)
+    _queue_cards(session, cards, now, settings, taxonomy)
+    return len(cards)
+
+
+def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: Settings,
+                 taxonomy: Taxonomy) -> None:
+    """One notification per card and recipient, in one INSERT."""
+    _preload(session, (c.ticket for c in cards))
+    late_after = scan_interval(settings) * LATE_AFTER_SCANS
+    coordinators: dict[tuple[str, int], list[int]] = {}
+    payloads: dict[int, dict[str, Any]] = {}
+    rows = []
+    for card in cards:
+        ticket = card.ticket
+        if ticket.id not in payloads:
+            payloads[ticket.id] = ticket_payload(session, ticket, private=True, taxonomy=taxonomy)
+        moment = card.due_at if card.level == "red" else yellow_at(ticket, card.due_at)
+        payload = {**payloads[ticket.id], "limit": card.limit, "level": card.level,
+                   "due_at": card.due_at.isoformat(), "late": now - moment > late_after,
+                   "escalation_level": card.escalation_level}
+        assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+        if card.level == "yellow" and assignee is not None and ticket.status in WITH_ASSIGNEE:
+            recipients, audience = [assignee.telegram_id], "member"
+        else:
+            key = (ticket.grid_code, card.escalation_level)
+            if key not in coordinators:
+                coordinators[key] = coordinators_for(session, ticket.grid_code,
+                                                     level=card.escalation_level)
+            recipients, audience = coordinators[key], "coordinator"
+        if card.level == "red":
+            code = ticket.street_code if card.escalation_level >= 2 else ticket.community_code
+            payload["escalated_to"] = get_node(session, code).name
+        payload["audience"] = audience
+        kind = NotificationKind.yellow_card if card.level == "yellow" else NotificationKind.red_card
+        rows += [notification_row(r, kind, now, ticket.id, payload) for r in dict.fromkeys(recipients)]
+    notify_rows(session, rows)

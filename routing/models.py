@@ -98,6 +98,8 @@ class NotificationKind(StrEnum):
     urgent_alert = "urgent_alert"
     low_rating = "low_rating"
     member_unreachable = "member_unreachable"
+    yellow_card = "yellow_card"  # 🟡 80 % of a time limit (routing.alerts.scan_alerts)
+    red_card = "red_card"  # 🔴 past a time limit; the ticket escalated one level
 
 
 class NotificationStatus(StrEnum):

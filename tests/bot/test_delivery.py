@@ -18,7 +18,17 @@ from routing import db, members, outbox
 from routing.models import Notification, NotificationStatus
 
 RECIPIENT = 4242
-PAYLOAD = {"ticket_id": 1, "number": "#A1234", "item_name": "照明楼道", "category_name": "物业设施"}
+PAYLOAD = {
+    "ticket_id": 1,
+    "number": "#A1234",
+    "item_name": "照明楼道",
+    "category_name": "物业设施",
+    "grid_name": "幸福里第一网格",
+    "text": "楼道灯坏了",
+    "status_name": "办理中",
+    "respond_due_at": "2026-11-23T10:00:00+00:00",
+    "resolve_due_at": "2026-11-24T10:00:00+00:00",
+}
 
 
 class FakeBot:
@@ -50,9 +60,7 @@ def make_context(engine: Engine, bot: FakeBot) -> Any:
 
 def queue(engine: Engine, kind: str = "ticket_started", recipient: int = RECIPIENT, **extra: Any) -> int:
     with db.transaction(engine) as session:
-        row = outbox.notify(session, recipient, kind, datetime.now(UTC), payload=PAYLOAD, **extra)
-        session.flush()
-        return row.id
+        return outbox.notify(session, recipient, kind, datetime.now(UTC), payload=PAYLOAD, **extra)
 
 
 def row(engine: Engine, notification_id: int) -> Notification:

@@ -18,7 +18,7 @@ from routing.errors import (
     TicketAlreadyTaken,
 )
 from routing.models import TicketStatus as S
-from tests.routing.conftest import COORD, G11, OTHER_RESIDENT, RESIDENT, T0, World, minutes
+from tests.conftest import COORD, G11, OTHER_RESIDENT, RESIDENT, T0, World, minutes
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple]]:

@@ -9,7 +9,7 @@ from sqlmodel import select
 from routing import db, members, outbox, tickets
 from routing.models import Notification, NotificationKind, Offer, OfferState, Ticket
 from routing.race import race_accept
-from tests.routing.conftest import G11, RESIDENT, T0, World, minutes
+from tests.conftest import G11, RESIDENT, T0, World, minutes
 
 RACERS = 50
 

@@ -16,7 +16,7 @@ from routing.models import (
     TicketEvent,
 )
 from routing.models import TicketStatus as S
-from tests.routing.conftest import (
+from tests.conftest import (
     C1,
     COORD,
     G11,

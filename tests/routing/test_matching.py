@@ -13,7 +13,7 @@ from classifier.taxonomy import Taxonomy
 from routing import db, matching
 from routing.matching import Candidate, Weights, match_skills, rank, score, tag_score
 from routing.models import Member
-from tests.routing.conftest import C1, G11, G12, G21, G22, STREET, T0, World
+from tests.conftest import C1, G11, G12, G21, G22, STREET, T0, World
 
 
 @pytest.mark.parametrize(("tag", "skill"), [

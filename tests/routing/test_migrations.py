@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from routing import db
-from tests.routing.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from routing.models import (
     Ticket,
 )
 from routing.models import TicketStatus as S
-from tests.routing.conftest import G11, G12, RESIDENT, T0, World, minutes
+from tests.conftest import G11, G12, RESIDENT, T0, World, minutes
 
 
 def _queue(world: World, n: int, recipient: int = RESIDENT) -> list[int]:

@@ -9,7 +9,7 @@ import pytest
 
 from routing import db, dispatch, points, stats, tickets
 from routing.models import Alert
-from tests.routing.conftest import C1, C2, G11, G12, G21, RESIDENT, STREET, T0, World, minutes
+from tests.conftest import C1, C2, G11, G12, G21, RESIDENT, STREET, T0, World, minutes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -12,7 +12,7 @@ from routing import bootstrap, db, drafts, members
 from routing.config import Settings
 from routing.geography import GeographyError, load_geography, parse_geography, sync_geography
 from routing.models import GeoNode, MemberSkill
-from tests.routing.conftest import C1, COORD, G11, G12, GRID_COORD, STREET, T0, World
+from tests.conftest import C1, COORD, G11, G12, GRID_COORD, STREET, T0, World
 
 
 def test_settings_defaults_and_scale(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from routing.errors import ConcurrentUpdate, IllegalTransition
 from routing.models import Notification, Ticket, TicketEvent
 from routing.models import TicketStatus as S
 from routing.states import OPEN, TRANSITIONS, can_transition, transition
-from tests.routing.conftest import G11, RESIDENT, T0, World, minutes
+from tests.conftest import G11, RESIDENT, T0, World, minutes
 
 LEGAL = [
     (S.submitted, S.offered), (S.submitted, S.dispatch), (S.submitted, S.cancelled),

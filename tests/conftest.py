@@ -1,4 +1,4 @@
-"""Fixtures: a migrated SQLite file per test and a throw-away PostgreSQL database per session."""
+"""Shared fixtures: a migrated SQLite file per test, a throw-away PostgreSQL database per session, a small world."""
 
 from __future__ import annotations
 
