@@ -16,6 +16,7 @@ from bot.app import build_application, make_deps
 from bot.config import BotSettings, SettingsError, get_bot_settings
 from classifier.taxonomy import TaxonomyError
 from routing import bootstrap, db
+from routing.demo import seed_demo
 from routing.geography import GeographyError
 
 log = logging.getLogger("bot")
@@ -45,7 +46,7 @@ def run_console(settings: BotSettings) -> None:
 
     engine = start_domain(settings)
     with db.transaction(engine) as session:
-        demo.seed(session, datetime.now(UTC))
+        seed_demo(session, datetime.now(UTC), settings=settings)
     app_deps = make_deps(settings, engine)
     print("未设置 TELEGRAM_BOT_TOKEN：启动离线演示对话（SQLite 演示数据）。输入 :help 查看用法，:quit 退出。")
     with contextlib.suppress(KeyboardInterrupt):

@@ -141,13 +141,13 @@ def _sent(limit: str, *levels: str) -> ColumnElement[bool]:
                           Alert.level.in_(levels))
 
 
-def _candidate_ids(session: Session, limit: str, now: datetime, windows: dict[str, timedelta],
-                   max_rows: int) -> list[int]:
-    """Ids of open tickets with a card of `limit` due and not yet written.
+def _due_condition(limit: str, now: datetime, windows: dict[str, timedelta]) -> Any:
+    """Open tickets with a card of `limit` (respond/resolve) due and not yet written.
 
     The index on the due column drives it: `due <= now + widest window`; each time class then
     has its own bound (due - 20 % of that class's scaled limit <= now), and red cards (due <= now)
-    are found whatever the class. Tickets whose class left the taxonomy use the widest window."""
+    are found whatever the class. Tickets whose class left the taxonomy use the widest window.
+    breach_of's rules decide exactly, afterwards."""
     due = Ticket.respond_due_at if limit == "respond" else Ticket.resolve_due_at
     widest = max(windows.values(), default=timedelta(0))
     per_class = [and_(Ticket.time_class == code, due <= now + w) for code, w in windows.items()]
@@ -158,9 +158,20 @@ def _candidate_ids(session: Session, limit: str, now: datetime, windows: dict[st
         running = and_(Ticket.status.in_(UNRESOLVED),
                        or_(Ticket.resolved_at.is_(None), Ticket.status == S.reopened))
     unsent = or_(~_sent(limit, "yellow", "red"), and_(due <= now, ~_sent(limit, "red")))
-    query = (select(Ticket.id).where(running, due <= now + widest, or_(*per_class), unsent)
+    return and_(due <= now + widest, running, or_(*per_class), unsent)
+
+
+def candidate_query(now: datetime, settings: Settings, taxonomy: Taxonomy, max_rows: int,
+                    *, lock: bool = False) -> Any:
+    """Tickets with some card due (at most `max_rows`); `lock`: FOR UPDATE SKIP LOCKED, so that
+    concurrent scanners (PostgreSQL) each take different tickets and never wait."""
+    query = (select(Ticket)
+             .where(or_(*(_due_condition(kind, now, yellow_windows(kind, settings, taxonomy))
+                          for kind in LIMITS)))
              .limit(max_rows))
-    return list(session.exec(query))
+    if lock:
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    return query
 
 
 @dataclass(slots=True)
@@ -274,18 +285,9 @@ def scan_alerts(session: Session, now: datetime, *, settings: Settings | None = 
     takes the rest)."""
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
-    ids: dict[int, None] = {}
-    for kind in LIMITS:
-        windows = yellow_windows(kind, settings, taxonomy)
-        ids.update(dict.fromkeys(_candidate_ids(session, kind, now, windows, limit)))
-    if not ids:
-        return 0
-    query = (select(Ticket).where(Ticket.id.in_(list(ids)[:limit]), Ticket.status.in_(UNRESOLVED))
-             .order_by(Ticket.id))
-    if session.get_bind().dialect.name == "postgresql":
-        # Another scanner's tickets are skipped, not waited for; the alert rows settle the rest.
-        query = query.with_for_update(skip_locked=True, of=Ticket)
-    tickets = list(session.exec(query))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    tickets = sorted(session.exec(candidate_query(now, settings, taxonomy, limit, lock=postgres)),
+                     key=lambda t: t.id)
     if not tickets:
         return 0
     cards = _due_cards(session, tickets, now)

@@ -25,15 +25,6 @@ from routing.config import Settings, get_settings
 from routing.errors import DomainError
 from routing.geography import GeographyError, load_geography, sync_geography
 
-DEMO_MEMBERS = [  # (telegram id, name, skill tags, grid)
-    (900001, "王师傅", ["水暖", "电工"], "S01-C01-G01"),
-    (900002, "李医生", ["医生"], "S01-C01-G02"),
-    (900003, "张律师", ["法律", "调解"], "S01-C02-G01"),
-    (900004, "赵大姐", ["养老护理", "陪护", "助餐"], "S01-C02-G02"),
-    (900005, "陈老师", ["教师", "托管"], "S01-C01-G01"),
-    (900006, "刘物业", ["物业", "电梯"], "S01-C02-G01"),
-]
-
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = get_settings()
@@ -77,23 +68,16 @@ def cmd_geography(args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     """Migrate, sync geography, add coordinators and a few demo members (idempotent)."""
-    from routing import bootstrap, members
+    from routing import bootstrap
+    from routing.demo import seed_demo
 
     settings = _settings(args)
     now = datetime.now(UTC)
-    coordinators = args.coordinator or [900000]
-    engine = bootstrap.start(settings, coordinator_ids=coordinators, now=now)
+    engine = bootstrap.start(settings, now=now)
     try:
         with db.transaction(engine) as session:
-            added = 0
-            for telegram_id, name, tags, grid in DEMO_MEMBERS:
-                if members.find_member(session, telegram_id):
-                    continue
-                code = members.create_invite(session, coordinators[0], now, settings=settings).code
-                members.register_member(session, telegram_id, code, name, tags, grid, now,
-                                        settings=settings)
-                added += 1
-        print(f"coordinators {coordinators}; {added} demo member(s) added")
+            added = seed_demo(session, now, coordinator_ids=args.coordinator, settings=settings)
+        print(f"demo data ready; {added} demo member(s) added")
     finally:
         engine.dispose()
     return 0

@@ -64,9 +64,9 @@ async def submit(resident: SimUser, text: str) -> str:
     return re.search(r"#[A-Z]\d{4,5}", created.text).group(0)
 
 
-async def test_whole_life_of_a_ticket(emulator_client: EmulatorClient, bot_runner) -> None:
-    """Intake, offers to the right members, a race for 接单, start, done, rating."""
-    await start_bot(emulator_client, bot_runner)
+async def test_whole_life_of_a_ticket(emulator_client: EmulatorClient, bot_runner, db_url: str) -> None:
+    """Intake, offers to the right members, a race for 接单, start, done, rating — on SQLite and PostgreSQL."""
+    await start_bot(emulator_client, bot_runner, DATABASE_URL=db_url)
     coordinator = emulator_client.user(COORDINATOR, "李主任")
     electrician_a = emulator_client.user(1001, "王师傅")
     electrician_b = emulator_client.user(1002, "刘师傅")

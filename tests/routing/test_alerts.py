@@ -1,0 +1,315 @@
+"""Yellow and red cards with a controllable clock (nothing sleeps): each card once per (ticket,
+limit, level), escalation grid → community → street, restarts, late cards, concurrent scanners."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import select
+
+from routing import alerts, db, dispatch, members, tickets
+from routing.alerts import scan_alerts
+from routing.config import Settings, get_taxonomy
+from routing.models import Alert, Notification, NotificationKind, Ticket, TicketEvent
+from routing.models import TicketStatus as S
+from tests.conftest import C1, COORD, G11, GRID_COORD, RESIDENT, T0, World, minutes
+
+COMMUNITY_COORD = 9101
+FAST_RESPOND, FAST_RESOLVE = 60, 1440  # repair.plumbing is "fast" (minutes)
+
+
+def submit(engine: Engine, settings: Settings, *, now: datetime = T0,
+           label: str | None = "repair.plumbing") -> int:
+    """A ticket nobody is offered (no members yet): it waits for 派单."""
+    with db.transaction(engine) as s:
+        return tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", now, label=label,
+                                     grid_code=G11, address="幸福里3号楼", phone="13800000000",
+                                     settings=settings).id
+
+
+def scan(engine: Engine, settings: Settings, now: datetime, **kw: object) -> int:
+    with db.transaction(engine) as s:
+        return scan_alerts(s, now, settings=settings, **kw)
+
+
+def cards(engine: Engine, ticket_id: int | None = None) -> list[Notification]:
+    kinds = [NotificationKind.yellow_card, NotificationKind.red_card]
+    with db.transaction(engine) as s:
+        q = select(Notification).where(Notification.kind.in_(kinds))
+        if ticket_id is not None:
+            q = q.where(Notification.ticket_id == ticket_id)
+        return list(s.exec(q.order_by(Notification.id)))
+
+
+def alert_rows(engine: Engine) -> list[tuple[int, str, str, int]]:
+    with db.transaction(engine) as s:
+        return [tuple(r) for r in s.exec(select(Alert.ticket_id, Alert.limit_kind, Alert.level,
+                                                Alert.escalation_level).order_by(Alert.id))]
+
+
+def ticket(engine: Engine, ticket_id: int) -> Ticket:
+    with db.transaction(engine) as s:
+        return s.get(Ticket, ticket_id)
+
+
+def events(engine: Engine, ticket_id: int, *kinds: str) -> list[TicketEvent]:
+    with db.transaction(engine) as s:
+        return [e for e in tickets.ticket_events(s, ticket_id) if e.kind in kinds]
+
+
+@pytest.fixture
+def community(world: World) -> World:
+    """The world plus a coordinator of community C1 (the level above grid G11)."""
+    with db.transaction(world.engine) as s:
+        members.add_coordinator(s, COORD, COMMUNITY_COORD, C1, T0)
+    return world
+
+
+def test_yellow_red_escalation_each_once_across_restarts(community: World, db_url: str) -> None:
+    world, settings = community, community.settings
+    tid = submit(world.engine, settings)
+    assert ticket(world.engine, tid).status == S.dispatch
+    assert scan(world.engine, settings, T0 + minutes(47)) == 0  # < 80 % of 60 min
+
+    # 🟡 at 80 % of the response limit: nobody accepted → the grid's coordinator.
+    assert scan(world.engine, settings, T0 + minutes(48)) == 1
+    for later in (48, 48, 50, 59.9):
+        assert scan(world.engine, settings, T0 + minutes(later)) == 0
+    (yellow,) = cards(world.engine, tid)
+    assert (yellow.kind, yellow.recipient_id) == (NotificationKind.yellow_card, GRID_COORD)
+    assert yellow.payload["limit"] == "respond" and yellow.payload["level"] == "yellow"
+    assert yellow.payload["late"] is False and yellow.payload["audience"] == "coordinator"
+    assert yellow.payload["due_at"] == (T0 + minutes(FAST_RESPOND)).isoformat()
+    assert yellow.payload["number"].startswith("#") and yellow.payload["address"]
+
+    # A restart: a new engine (new pool, new sessions) repeats nothing.
+    world.engine.dispose()
+    engine = db.make_engine(db_url)
+    try:
+        assert scan(engine, settings, T0 + minutes(50)) == 0
+
+        # 🔴 past the limit: the coordinators one level up; the ticket escalates to the community.
+        assert scan(engine, settings, T0 + minutes(60)) == 1
+        assert scan(engine, settings, T0 + minutes(61)) == 0
+        red = cards(engine, tid)[-1]
+        assert (red.kind, red.recipient_id) == (NotificationKind.red_card, COMMUNITY_COORD)
+        assert red.payload["escalation_level"] == 1 and red.payload["escalated_to"]
+        t = ticket(engine, tid)
+        assert (t.status, t.escalation_level) == (S.escalated, 1)
+        (event,) = events(engine, tid, "escalated")
+        assert (event.from_status, event.to_status) == (S.dispatch, S.escalated)
+        assert event.data["limit"] == "respond" and event.data["level"] == 1
+
+        # The community coordinator assigns a member, who accepts: the response limit stops.
+        plumber = world.member("王师傅", ["水暖"], now=T0 + minutes(62))
+        with db.transaction(engine) as s:
+            dispatch.assign_ticket(s, tid, COMMUNITY_COORD, members.get_member(s, plumber).id,
+                                   T0 + minutes(62), settings=settings)
+        with db.transaction(engine) as s:
+            dispatch.accept_offer(s, tid, plumber, T0 + minutes(63), settings=settings)
+        assert scan(engine, settings, T0 + minutes(1151)) == 0
+
+        # 🟡 of the resolution limit goes to the assignee; 🔴 to the street, level 2.
+        assert scan(engine, settings, T0 + minutes(1152)) == 1
+        assert cards(engine, tid)[-1].recipient_id == plumber
+        assert cards(engine, tid)[-1].payload["audience"] == "member"
+        engine.dispose()
+        engine = db.make_engine(db_url)  # another restart between yellow and red
+        assert scan(engine, settings, T0 + minutes(1200)) == 0
+        assert scan(engine, settings, T0 + minutes(FAST_RESOLVE)) == 1
+        red = cards(engine, tid)[-1]
+        assert (red.kind, red.recipient_id) == (NotificationKind.red_card, COORD)
+        assert red.payload["limit"] == "resolve" and red.payload["escalation_level"] == 2
+        t = ticket(engine, tid)
+        assert (t.status, t.escalation_level) == (S.accepted, 2)  # in hand: status kept
+        assert [e.data["level"] for e in events(engine, tid, "escalated")] == [1, 2]
+        for later in (FAST_RESOLVE, FAST_RESOLVE + 1, 10_000):
+            assert scan(engine, settings, T0 + minutes(later)) == 0
+        assert alert_rows(engine) == [(tid, "respond", "yellow", 0), (tid, "respond", "red", 1),
+                                      (tid, "resolve", "yellow", 1), (tid, "resolve", "red", 2)]
+        assert len(cards(engine, tid)) == 4
+    finally:
+        engine.dispose()
+
+
+def test_red_at_street_level_stays_at_street(world: World) -> None:
+    """Without a community coordinator the red card falls back to the street; a ticket already
+    at the street stays there, and its log still records the overdue card."""
+    settings = world.settings
+    tid = submit(world.engine, settings)
+    with db.transaction(world.engine) as s:
+        s.exec(text(f"UPDATE ticket SET escalation_level = 2 WHERE id = {tid}"))
+    assert scan(world.engine, settings, T0 + minutes(FAST_RESPOND)) == 1
+    (red,) = cards(world.engine, tid)
+    assert red.recipient_id == COORD and red.payload["escalation_level"] == 2
+    assert ticket(world.engine, tid).escalation_level == 2
+    assert events(world.engine, tid, "escalated")  # dispatch → escalated (status changed)
+
+
+def test_late_cards_after_downtime(world: World) -> None:
+    """The bot was down through both limits: on the next scan each limit's red card goes out
+    once, marked late (the yellow cards are moot); the ticket climbs two levels."""
+    settings = world.settings
+    tid = submit(world.engine, settings)
+    on_time = submit(world.engine, settings, now=T0 + minutes(FAST_RESOLVE * 2 - 48))
+    now = T0 + minutes(FAST_RESOLVE * 2)
+    assert scan(world.engine, settings, now) == 3
+    assert scan(world.engine, settings, now) == 0
+    reds = cards(world.engine, tid)
+    assert [(n.payload["limit"], n.payload["level"], n.payload["late"]) for n in reds] == [
+        ("respond", "red", True), ("resolve", "red", True)]
+    assert [n.payload["escalation_level"] for n in reds] == [1, 2]
+    t = ticket(world.engine, tid)
+    assert (t.status, t.escalation_level) == (S.escalated, 2)
+    assert [e.data["limit"] for e in events(world.engine, tid, "escalated")] == [
+        "respond", "resolve"]
+    (fresh,) = cards(world.engine, on_time)  # its yellow fell due just now: not late
+    assert fresh.payload["level"] == "yellow" and fresh.payload["late"] is False
+    # A card within two scan intervals of its moment is not late either.
+    interval = alerts.scan_interval(settings)
+    third = submit(world.engine, settings, now=now)
+    assert scan(world.engine, settings, now + minutes(48) + interval * 1.5) == 2
+    assert cards(world.engine, third)[0].payload["late"] is False
+    assert cards(world.engine, on_time)[-1].payload["late"] is True  # red 37 min ago
+
+
+def test_resolved_cancelled_and_accepted_tickets_get_no_cards(world: World) -> None:
+    settings = world.settings
+    plumber = world.member("王师傅", ["水暖"])
+    taken = submit(world.engine, settings)  # offered to the plumber
+    cancelled = submit(world.engine, settings)
+    resolved = submit(world.engine, settings)
+    with db.transaction(world.engine) as s:
+        dispatch.accept_offer(s, taken, plumber, T0 + minutes(1), settings=settings)
+        tickets.cancel_ticket(s, cancelled, RESIDENT, T0 + minutes(1))
+    with db.transaction(world.engine) as s:
+        dispatch.accept_offer(s, resolved, plumber, T0 + minutes(2), settings=settings)
+    with db.transaction(world.engine) as s:
+        tickets.resolve_ticket(s, resolved, plumber, T0 + minutes(3))
+    assert scan(world.engine, settings, T0 + minutes(FAST_RESPOND * 2)) == 0  # accepted: no respond
+    assert scan(world.engine, settings, T0 + minutes(FAST_RESOLVE)) == 1  # only `taken`, resolve red
+    assert [n.ticket_id for n in cards(world.engine)] == [taken]
+
+
+def test_scan_limit_leaves_the_rest_for_the_next_scan(world: World) -> None:
+    settings = world.settings
+    ids = [submit(world.engine, settings) for _ in range(5)]
+    now = T0 + minutes(50)
+    assert scan(world.engine, settings, now, limit=3) == 3
+    assert scan(world.engine, settings, now, limit=3) == 2
+    assert scan(world.engine, settings, now, limit=3) == 0
+    assert sorted(n.ticket_id for n in cards(world.engine)) == ids
+
+
+def test_alert_insert_is_the_arbiter(world: World) -> None:
+    """A card whose row another scanner already wrote is not inserted (ON CONFLICT DO NOTHING)."""
+    settings = world.settings
+    tid = submit(world.engine, settings)
+    now = T0 + minutes(50)
+    with db.transaction(world.engine) as s:
+        due = alerts._due_cards(s, [s.get(Ticket, tid)], now)
+        assert [(c.limit, c.level) for c in due] == [("respond", "yellow")]
+        assert alerts._insert_alerts(s, due, now) == {(tid, "respond", "yellow")}
+        assert alerts._insert_alerts(s, due, now) == set()
+    assert scan(world.engine, settings, now) == 0 and cards(world.engine) == []
+
+
+def test_two_scanners_at_once_send_each_card_once(world: World, backend: str,
+                                                  db_url: str) -> None:
+    settings = world.settings
+    ids = [submit(world.engine, settings) for _ in range(40)]
+    scanners = 6 if backend == "postgres" else 3
+    engines = [db.make_engine(db_url) for _ in range(scanners)]
+    barrier = threading.Barrier(scanners)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def run(engine: Engine) -> None:
+        try:
+            for step in (50, 50, 60, 60, 61):
+                barrier.wait(timeout=10)
+                counts.append(scan(engine, settings, T0 + minutes(step), limit=10))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for e in engines:
+        e.dispose()
+    assert not errors, errors
+    # 40 yellow + 40 red cards, each written and queued once, whoever wrote it.
+    assert sum(counts) == 80
+    rows = alert_rows(world.engine)
+    assert len(rows) == len(set((r[0], r[1], r[2]) for r in rows)) == 80
+    sent = cards(world.engine)
+    assert len(sent) == 80 and len({(n.ticket_id, n.kind) for n in sent}) == 80
+    assert {t.escalation_level for t in map(lambda i: ticket(world.engine, i), ids)} == {1}
+    assert sum(len(events(world.engine, i, "escalated")) for i in ids) == 40
+
+
+def test_postgres_second_scanner_skips_locked_tickets(world: World, backend: str,
+                                                      db_url: str) -> None:
+    """While one scanner holds its transaction, another neither waits nor repeats its cards."""
+    if backend != "postgres":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): a second scanner waits")
+    settings = world.settings
+    first, second = submit(world.engine, settings), submit(world.engine, settings)
+    other = db.make_engine(db_url)
+    try:
+        with db.transaction(world.engine) as s1:
+            s1.exec(select(Ticket).where(Ticket.id == first).with_for_update())  # a scanner's lock
+            assert scan(other, settings, T0 + minutes(50)) == 1  # the other ticket only
+            assert scan_alerts(s1, T0 + minutes(50), settings=settings) == 1
+        assert sorted(n.ticket_id for n in cards(world.engine)) == [first, second]
+    finally:
+        other.dispose()
+
+
+def test_candidate_query_reads_the_due_indexes(world: World, backend: str) -> None:
+    """The scan reads the respond/resolve due-time indexes, not the whole table."""
+    settings = world.settings
+    query = alerts.candidate_query(T0, settings, get_taxonomy(settings), 500)
+    with db.transaction(world.engine) as s:
+        compiled = query.compile(s.get_bind(), compile_kwargs={"literal_binds": True})
+        if backend == "postgres":
+            s.exec(text("SET LOCAL enable_seqscan = off"))  # an empty table: ask what it can use
+        explain = "EXPLAIN QUERY PLAN " if backend == "sqlite" else "EXPLAIN "
+        plan = "\n".join(str(r[-1]) for r in s.exec(text(explain + str(compiled))))
+    assert "ix_ticket_respond_due_at" in plan and "ix_ticket_resolve_due_at" in plan, plan
+
+
+def test_scan_interval_follows_the_shortest_limit(settings: Settings) -> None:
+    assert alerts.scan_interval(settings) == timedelta(seconds=45)  # urgent: 15 min / 20
+    fast = settings.model_copy(update={"TIME_LIMIT_SCALE": 0.001})
+    assert alerts.scan_interval(fast) == timedelta(seconds=1)
+    slow = settings.model_copy(update={"TIME_LIMIT_SCALE": 10})
+    assert alerts.scan_interval(slow) == timedelta(seconds=60)
+
+
+def test_cards_render_for_coordinators_and_members(world: World) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.delivery import render
+
+    settings = world.settings
+    tid = submit(world.engine, settings)
+    scan(world.engine, settings, T0 + minutes(50))
+    scan(world.engine, settings, T0 + minutes(60))
+    yellow, red = cards(world.engine, tid)
+    tz = ZoneInfo("Asia/Shanghai")
+    text_y, markup_y = render(yellow.kind, yellow.payload, tz)
+    assert "🟡" in text_y and "黄牌预警" in text_y and "响应" in text_y and "10:48" not in text_y
+    assert "11:00" in text_y and yellow.payload["grid_name"] in text_y and "补发" not in text_y
+    assert "指派" in str(markup_y.to_dict())
+    text_r, markup_r = render(red.kind, red.payload, tz)
+    assert "🔴" in text_r and "红牌超期" in text_r and "社区" in text_r
+    assert "指派" in str(markup_r.to_dict())
+    member_note = {**yellow.payload, "audience": "member", "limit": "resolve"}
+    text_m, markup_m = render("yellow_card", member_note, tz)
+    assert "办结" in text_m and markup_m is None
