@@ -31,7 +31,7 @@ from bot.delivery import deliver_outbox
 from bot.handlers import common, coordinator, member, resident, router
 from bot.handlers.common import Deps, deps, now, query
 from classifier import get_classifier
-from routing import dispatch
+from routing import alerts, dispatch
 from routing.config import get_taxonomy
 
 log = logging.getLogger(__name__)
@@ -138,12 +138,20 @@ async def advance_waves(context: ContextTypes.DEFAULT_TYPE) -> None:
         await deliver_outbox(context)
 
 
+async def scan_alerts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: yellow/red cards that fell due (also those missed while the bot was down)."""
+    written = await query(context, alerts.scan_alerts, now())
+    if written:
+        await deliver_outbox(context)
+
+
 async def post_init(app: Application) -> None:
     """Start the background jobs and tell Telegram the command list (optional: may fail)."""
     settings: BotSettings = app.bot_data["deps"].settings
     app.job_queue.run_repeating(deliver_outbox, interval=settings.DELIVERY_INTERVAL_SECONDS, first=0)
     wave_check = max(0.5, min(30.0, settings.wave_timeout.total_seconds() / 5))
     app.job_queue.run_repeating(advance_waves, interval=timedelta(seconds=wave_check), first=1)
+    app.job_queue.run_repeating(scan_alerts, interval=alerts.scan_interval(settings), first=1)
     try:
         await app.bot.set_my_commands(COMMANDS)
     except TelegramError as error:

@@ -62,6 +62,10 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.low_rating(payload, tz), keyboards.assign(ticket_id)
     if kind == "member_unreachable":
         return texts.member_unreachable(payload), None
+    if kind in ("yellow_card", "red_card"):
+        card = texts.yellow_card if kind == "yellow_card" else texts.red_card
+        to_coordinator = payload.get("audience") != "member"
+        return card(payload, tz), keyboards.assign(ticket_id) if to_coordinator else None
     return texts.resident_update(kind, payload), None
 
 

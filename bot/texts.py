@@ -439,3 +439,49 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
 def member_rated(p: Mapping[str, Any]) -> str:
     comment = f"\n留言：「{quote(p['comment'], 200)}」" if p.get("comment") else ""
     return f"居民为工单 <b>{esc(p['number'])}</b> 打了 {p.get('stars')} 星。{comment}"
+
+
+# ── time limits: yellow / red cards (超期监察) ────────────────────────────────────────────────────
+LIMIT_NAMES = {"respond": "响应", "resolve": "办结"}
+ESCALATION_NAMES = {0: "网格", 1: "社区", 2: "街道"}
+
+
+def _card_body(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
+    who = f"\n办理人：{esc(p['member_name'])}" if p.get("member_name") else ""
+    return (
+        f"{urgent}<b>{esc(p['number'])}</b> {esc(p.get('category_name', ''))} · {esc(p.get('item_name', ''))}\n"
+        f"网格：{esc(p.get('grid_name', ''))}　状态：{esc(p.get('status_name', ''))}{who}\n"
+        f"诉求：「{quote(p.get('text', ''), 200)}」"
+    )
+
+
+def _late(p: Mapping[str, Any]) -> str:
+    return "（补发：系统恢复后发出）" if p.get("late") else ""
+
+
+def yellow_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    limit = LIMIT_NAMES.get(str(p.get("limit")), "")
+    if p.get("audience") == "member":
+        action = "请抓紧办理，按时办结。" if p.get("limit") == "resolve" else "请尽快处理。"
+    elif p.get("limit") == "respond":
+        action = "还没有党员接单，请尽快派单。"
+    else:
+        action = "请督促跟进。"
+    return (
+        f"🟡 <b>黄牌预警</b>{_late(p)}：工单即将超过{limit}时限\n"
+        + _card_body(p, tz)
+        + f"\n{limit}时限：<b>{local_time(p.get('due_at'), tz)}</b>\n{action}"
+    )
+
+
+def red_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    limit = LIMIT_NAMES.get(str(p.get("limit")), "")
+    level = ESCALATION_NAMES.get(int(p.get("escalation_level") or 0), "")
+    to = esc(p.get("escalated_to") or "")
+    return (
+        f"🔴 <b>红牌超期</b>{_late(p)}：工单已超过{limit}时限\n"
+        + _card_body(p, tz)
+        + f"\n{limit}时限：<b>{local_time(p.get('due_at'), tz)}</b>（已超期）\n"
+        f"已升级至{level}{f'（{to}）' if to else ''}，请立即派单或督办。"
+    )

@@ -147,15 +147,16 @@ def _due_condition(limit: str, now: datetime, windows: dict[str, timedelta]) -> 
     The index on the due column drives it: `due <= now + widest window`; each time class then
     has its own bound (due - 20 % of that class's scaled limit <= now), and red cards (due <= now)
     are found whatever the class. Tickets whose class left the taxonomy use the widest window.
-    breach_of's rules decide exactly, afterwards."""
+    breach_of's rules decide exactly, afterwards. For `respond` the planner may prefer the status
+    index instead (only tickets waiting for 接单/派单 have a response limit running)."""
     due = Ticket.respond_due_at if limit == "respond" else Ticket.resolve_due_at
     widest = max(windows.values(), default=timedelta(0))
     per_class = [and_(Ticket.time_class == code, due <= now + w) for code, w in windows.items()]
     per_class += [due <= now, Ticket.time_class.not_in(list(windows))]
     if limit == "respond":
         running = and_(Ticket.status.in_(UNANSWERED), Ticket.accepted_at.is_(None))
-    else:
-        running = and_(Ticket.status.in_(UNRESOLVED),
+    else:  # every open status: `status || ''` keeps planners off the status index here
+        running = and_(Ticket.status.concat("").in_(UNRESOLVED),
                        or_(Ticket.resolved_at.is_(None), Ticket.status == S.reopened))
     unsent = or_(~_sent(limit, "yellow", "red"), and_(due <= now, ~_sent(limit, "red")))
     return and_(due <= now + widest, running, or_(*per_class), unsent)
