@@ -7,6 +7,7 @@ the functions here take raw values and escape them, so callers never build HTML 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,18 @@ from zoneinfo import ZoneInfo
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message
 QUOTE_LIMIT = 300  # how much of a resident's text we quote back
+
+
+# A building, unit or room number, and a mainland mobile number: what offers must not show.
+ADDRESS_NUMBER = re.compile(r"\d+\s*(?:号楼|号院|栋|幢|单元|号|室|弄|巷)|(?<=单元)\s*\d+|(?<=号楼)\s*\d+")
+PHONE_NUMBER = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+
+
+def redact(text: str) -> str:
+    """A resident's words without house numbers or phone numbers (for offers and public views)."""
+    return PHONE_NUMBER.sub(
+        "1**********", ADDRESS_NUMBER.sub(lambda m: "*" + m.group(0).lstrip("0123456789 "), text)
+    )
 
 
 def esc(value: object) -> str:
@@ -265,7 +278,7 @@ def offer(p: Mapping[str, Any], tz: ZoneInfo, *, assigned_by_coordinator: bool =
     urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
     return (
         f"{head}\n{urgent}<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
-        f"网格：{esc(p['grid_name'])}\n诉求：「{quote(p['text'], 200)}」\n"
+        f"网格：{esc(p['grid_name'])}\n诉求：「{quote(redact(p['text']), 200)}」\n"
         f"请在 {local_time(p.get('respond_due_at'), tz)} 前响应。"
     )
 

@@ -24,16 +24,14 @@ from routing.models import GeoLevel
 INTAKE = "intake"
 COMMENT = "comment"
 # A message that names a building, unit or room already carries its address.
-_ADDRESS = re.compile(r"\d+\s*(?:号楼|号院|栋|幢|单元|号|室|弄|巷)")
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
-_PHONE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
 MIN_ADDRESS_CHARS = 4
 
 
 def address_in(text: str) -> str | None:
     """The clause of a message that contains an address (e.g. 3号楼2单元502), if any."""
     for clause in _CLAUSE.split(text):
-        if _ADDRESS.search(clause):
+        if texts.ADDRESS_NUMBER.search(clause):
             return clause.strip()[:200]
     return None
 
@@ -291,7 +289,7 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """At the phone step: 跳过, or a number typed by hand."""
-    match = _PHONE.search(text.replace(" ", "").replace("-", ""))
+    match = texts.PHONE_NUMBER.search(text.replace(" ", "").replace("-", ""))
     await phone_given(update, context, match.group(0) if match else None)
 
 

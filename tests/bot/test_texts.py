@@ -1,0 +1,49 @@
+"""User-facing texts: escaping, cutting, and what offers may show."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot import texts
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def test_user_text_is_escaped_and_cut_before_escaping() -> None:
+    assert texts.quote("<b>a</b> & _x_ *y*") == "&lt;b&gt;a&lt;/b&gt; &amp; _x_ *y*"
+    cut = texts.quote("<" * 500, 10)
+    assert cut.endswith("…") and cut.count("&lt;") == 9  # never half an entity
+
+
+def test_long_messages_fit_telegram() -> None:
+    message = texts.fit("第一行\n" + "很长的内容" * 2000)
+    assert len(message) <= texts.MESSAGE_LIMIT and message.endswith("（内容过长，已省略）")
+
+
+def test_offers_never_show_house_or_phone_numbers() -> None:
+    payload = {
+        "number": "#A1234",
+        "category_name": "家居维修",
+        "item_name": "水管疏通",
+        "grid_name": "第一网格",
+        "text": "3号楼2单元502厨房漏水，电话13812345678",
+        "respond_due_at": "2026-11-23T10:00:00+00:00",
+    }
+    offer = texts.offer(payload, TZ)
+    assert "502" not in offer and "13812345678" not in offer and "厨房漏水" in offer
+    assert "3号楼" not in offer
+
+
+def test_the_resident_s_name_and_address_are_escaped_in_task_details() -> None:
+    payload = {
+        "number": "#A1234",
+        "category_name": "家居维修",
+        "item_name": "水管疏通",
+        "grid_name": "第一网格",
+        "text": "漏水",
+        "resident_name": "<script>",
+        "address": "A&B 小区",
+        "phone": None,
+    }
+    details = texts.task_details(payload, TZ)
+    assert "&lt;script&gt;" in details and "A&amp;B" in details and "未留" in details
