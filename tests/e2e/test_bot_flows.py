@@ -248,3 +248,24 @@ async def test_a_photo_with_a_caption_is_a_request(emulator_client: EmulatorClie
     await resident.send_photo("小区门口的路灯坏了，晚上一片黑")
     understood = await resident.wait_for("我理解您反映的是")
     assert "照明楼道" in understood.text
+
+
+async def test_coordinator_overdue_and_stats(emulator_client: EmulatorClient, bot_runner) -> None:
+    """/overdue lists a ticket past its limit; /stats shows the four rates to coordinators and residents."""
+    await start_bot(emulator_client, bot_runner, TIME_LIMIT_SCALE="0.0005")  # a 4-hour limit is 7 s
+    coordinator = emulator_client.user(COORDINATOR, "李主任")
+    resident = emulator_client.user(8, "蒋阿姨")
+    await choose_area(resident)
+    number = await submit(resident, "想给独居的老母亲申请助餐送餐")
+    await asyncio.sleep(8)
+    await coordinator.command("/overdue")
+    overdue = await coordinator.wait_for("超期")
+    assert number in overdue.text and "🔴" in overdue.text
+    await coordinator.command("/stats")
+    stats = await coordinator.wait_for("服务效能")
+    assert all(word in stats.text for word in ("响应率", "解决率", "满意率", "超期率"))
+    await resident.command("/stats")
+    public = await resident.wait_for("服务效能")
+    assert "幸福里社区" in public.text and "蒋阿姨" not in public.text
+    await resident.command("/overdue")
+    await resident.wait_for("只对协调员开放")
