@@ -31,7 +31,7 @@ from bot.delivery import deliver_outbox
 from bot.handlers import common, coordinator, member, resident, router
 from bot.handlers.common import Deps, deps, now, query
 from classifier import get_classifier
-from routing import alerts, dispatch
+from routing import alerts, dispatch, tickets
 from routing.config import get_taxonomy
 
 log = logging.getLogger(__name__)
@@ -145,12 +145,22 @@ async def scan_alerts(context: ContextTypes.DEFAULT_TYPE) -> None:
         await deliver_outbox(context)
 
 
+async def remind_unrated(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: 回访 — one reminder to rate a ticket resolved a day ago."""
+    if await query(context, tickets.remind_unrated, now()):
+        await deliver_outbox(context)
+
+
 async def post_init(app: Application) -> None:
     """Start the background jobs and tell Telegram the command list (optional: may fail)."""
     settings: BotSettings = app.bot_data["deps"].settings
     app.job_queue.run_repeating(deliver_outbox, interval=settings.DELIVERY_INTERVAL_SECONDS, first=0)
     wave_check = max(0.5, min(30.0, settings.wave_timeout.total_seconds() / 5))
     app.job_queue.run_repeating(advance_waves, interval=timedelta(seconds=wave_check), first=1)
+    reminder_check = max(
+        1.0, min(3600.0, settings.scaled(tickets.RATING_REMINDER_AFTER).total_seconds() / 24)
+    )
+    app.job_queue.run_repeating(remind_unrated, interval=timedelta(seconds=reminder_check), first=5)
     app.job_queue.run_repeating(scan_alerts, interval=alerts.scan_interval(settings), first=1)
     try:
         await app.bot.set_my_commands(COMMANDS)

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from routing.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 BATCH = 50
+QUIET_KINDS = frozenset({"rate_reminder", "yellow_card"})
 _LOCK = "delivery_lock"
 _AGAIN = "delivery_again"
 
@@ -52,6 +54,10 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.task_details(payload, tz), keyboards.task(ticket_id, started=False)
     if kind == "rate_request":
         return texts.rate_prompt(payload["number"], payload.get("item_name", "")), keyboards.rating(ticket_id)
+    if kind == "rate_reminder":
+        return texts.rate_reminder(payload["number"], payload.get("item_name", "")), keyboards.rating(
+            ticket_id
+        )
     if kind == "rated":
         return texts.member_rated(payload), None
     if kind == "dispatch_needed":
@@ -92,8 +98,31 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
     return message.chat_id, message.message_id
 
 
+def quiet_until(moment: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> datetime | None:
+    """The end of the quiet hours if `moment` falls inside them (they may span midnight), else None."""
+    start, end = quiet
+    local = moment.astimezone(tz)
+    now_t = local.time()
+    inside = start <= now_t < end if start <= end else (now_t >= start or now_t < end)
+    if not inside:
+        return None
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    return until if until > local else until + timedelta(days=1)
+
+
+def held_for_quiet_hours(kind: str, payload: Mapping[str, Any]) -> bool:
+    """Reminders wait for the morning; urgent tickets and red cards never do."""
+    return kind in QUIET_KINDS and not payload.get("urgent")
+
+
 async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> bool:
     """Deliver one claimed notification and record what happened; False when the person blocked the bot."""
+    settings = deps(context).settings
+    if held_for_quiet_hours(note.kind, note.payload):
+        until = quiet_until(now(), settings.quiet_hours, settings.tz)
+        if until is not None:
+            await query(context, outbox.postpone, note.id, until)
+            return True
     try:
         chat_id, message_id = await _send(context, note)
     except RetryAfter as error:

@@ -235,6 +235,10 @@ def rate_prompt(number: str, item_name: str) -> str:
     return f"工单 <b>{esc(number)}</b>（{esc(item_name)}）已办结。请为这次服务打个分："
 
 
+def rate_reminder(number: str, item_name: str) -> str:
+    return f"回访：工单 <b>{esc(number)}</b>（{esc(item_name)}）已办结一天了，您满意吗？请花几秒钟打个分："
+
+
 def rated(stars: int) -> str:
     if stars <= 2:
         return (

@@ -26,9 +26,8 @@ from classifier.taxonomy import Taxonomy
 from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import core
 from routing.errors import ConcurrentUpdate
-from routing.geography import get_node
-from routing.members import coordinators_for, require_coordinator
-from routing.models import Alert, Member, NotificationKind, Person, Ticket
+from routing.members import require_coordinator
+from routing.models import Alert, Coordinator, GeoNode, Member, NotificationKind, Person, Ticket
 from routing.models import TicketStatus as S
 from routing.outbox import notification_row, notify_rows
 from routing.states import WITH_ASSIGNEE, can_transition, event_row, record_events, sync
@@ -141,35 +140,48 @@ def _sent(limit: str, *levels: str) -> ColumnElement[bool]:
                           Alert.level.in_(levels))
 
 
-def _due_condition(limit: str, now: datetime, windows: dict[str, timedelta]) -> Any:
-    """Open tickets with a card of `limit` (respond/resolve) due and not yet written.
-
-    The index on the due column drives it: `due <= now + widest window`; each time class then
-    has its own bound (due - 20 % of that class's scaled limit <= now), and red cards (due <= now)
-    are found whatever the class. Tickets whose class left the taxonomy use the widest window.
-    breach_of's rules decide exactly, afterwards. For `respond` the planner may prefer the status
-    index instead (only tickets waiting for 接单/派单 have a response limit running)."""
-    due = Ticket.respond_due_at if limit == "respond" else Ticket.resolve_due_at
-    widest = max(windows.values(), default=timedelta(0))
-    per_class = [and_(Ticket.time_class == code, due <= now + w) for code, w in windows.items()]
-    per_class += [due <= now, Ticket.time_class.not_in(list(windows))]
+def _running(limit: str) -> Any:
+    """The tickets whose `limit` still runs (the SQL form of `open_limits`)."""
     if limit == "respond":
-        running = and_(Ticket.status.in_(UNANSWERED), Ticket.accepted_at.is_(None))
-    else:  # every open status: `status || ''` keeps planners off the status index here
-        running = and_(Ticket.status.concat("").in_(UNRESOLVED),
-                       or_(Ticket.resolved_at.is_(None), Ticket.status == S.reopened))
-    unsent = or_(~_sent(limit, "yellow", "red"), and_(due <= now, ~_sent(limit, "red")))
-    return and_(due <= now + widest, running, or_(*per_class), unsent)
+        return and_(Ticket.status.in_(UNANSWERED), Ticket.accepted_at.is_(None))
+    # Every open status: `status || ''` keeps planners off the status index, which cannot help.
+    return and_(Ticket.status.concat("").in_(UNRESOLVED),
+                or_(Ticket.resolved_at.is_(None), Ticket.status == S.reopened))
+
+
+def _due_terms(limit: str, now: datetime, windows: dict[str, timedelta],
+               since: datetime | None) -> list[Any]:
+    """OR-terms for tickets with a card of `limit` due at `now` and not written yet; each term
+    is a range on the limit's due-time index (breach_of's rules decide exactly, afterwards).
+
+    `since` given: only cards whose moment fell in (since, now] — red: due in (since, now];
+    yellow, per time class: due in (since + w, now + w], w = 20 % of the class's scaled limit.
+    These ranges are narrow whatever the number of open tickets.
+    `since` None (a sweep: start-up, and now and then): every card due and unwritten, late ones
+    included — one range `due <= now + widest window`, per-class bounds as a filter; tickets
+    whose class left the taxonomy use the widest window."""
+    due = Ticket.respond_due_at if limit == "respond" else Ticket.resolve_due_at
+    running = _running(limit)
+    no_card = ~_sent(limit, "yellow", "red")
+    if since is not None:
+        terms = [and_(due > since, due <= now, running, ~_sent(limit, "red"))]
+        terms += [and_(due > since + w, due <= now + w, Ticket.time_class == code, running, no_card)
+                  for code, w in windows.items()]
+        return terms
+    widest = max(windows.values(), default=timedelta(0))
+    reach = [and_(Ticket.time_class == code, due <= now + w) for code, w in windows.items()]
+    reach += [due <= now, Ticket.time_class.not_in(list(windows))]
+    unsent = or_(no_card, and_(due <= now, ~_sent(limit, "red")))
+    return [and_(due <= now + widest, running, or_(*reach), unsent)]
 
 
 def candidate_query(now: datetime, settings: Settings, taxonomy: Taxonomy, max_rows: int,
-                    *, lock: bool = False) -> Any:
-    """Tickets with some card due (at most `max_rows`); `lock`: FOR UPDATE SKIP LOCKED, so that
-    concurrent scanners (PostgreSQL) each take different tickets and never wait."""
-    query = (select(Ticket)
-             .where(or_(*(_due_condition(kind, now, yellow_windows(kind, settings, taxonomy))
-                          for kind in LIMITS)))
-             .limit(max_rows))
+                    *, since: datetime | None = None, lock: bool = False) -> Any:
+    """Tickets with some card due (at most `max_rows`), see `_due_terms`; `lock`: FOR UPDATE
+    SKIP LOCKED, so that concurrent scanners (PostgreSQL) take different tickets, never wait."""
+    terms = [term for kind in LIMITS
+             for term in _due_terms(kind, now, yellow_windows(kind, settings, taxonomy), since)]
+    query = select(Ticket).where(or_(*terms)).limit(max_rows)
     if lock:
         query = query.with_for_update(skip_locked=True, of=Ticket)
     return query
@@ -184,19 +196,23 @@ class _Card:
     escalation_level: int = 0  # for red: the level the ticket goes to
 
 
+_ALERTS = Alert.__table__
+_INSERT_ALERT = {
+    name: (insert(_ALERTS)
+           .on_conflict_do_nothing(index_elements=["ticket_id", "limit_kind", "level"])
+           .returning(_ALERTS.c.ticket_id, _ALERTS.c.limit_kind, _ALERTS.c.level))
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+
+
 def _insert_alerts(session: Session, cards: list[_Card], now: datetime) -> set[tuple[int, str, str]]:
-    """Insert the cards' alert rows; the keys of those really inserted (the others existed)."""
+    """Insert the cards' alert rows (INSERT … ON CONFLICT DO NOTHING); the keys of those really
+    inserted — a row that already exists (another scanner's) is not, and its card not sent."""
     if not cards:
         return set()
-    table = Alert.__table__
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     rows = [{"ticket_id": c.ticket.id, "limit_kind": c.limit, "level": c.level,
              "escalation_level": c.escalation_level, "created_at": now} for c in cards]
-    statement = (insert(table).values(rows)
-                 .on_conflict_do_nothing(index_elements=["ticket_id", "limit_kind", "level"])
-                 .returning(table.c.ticket_id, table.c.limit_kind, table.c.level))
-    return {tuple(row) for row in core(session, statement)}
+    statement = _INSERT_ALERT[session.get_bind().dialect.name]
+    return {tuple(row) for row in core(session, statement, rows)}
 
 
 _TICKETS = Ticket.__table__
@@ -247,17 +263,6 @@ def _escalate(session: Session, reds: list[_Card], now: datetime) -> None:
     record_events(session, events)
 
 
-def _preload(session: Session, tickets: Iterable[Ticket]) -> None:
-    """Load the residents and assignees the payloads need, in two queries (identity map)."""
-    tickets = list(tickets)
-    residents = {t.resident_id for t in tickets}
-    assignees = {t.assignee_id for t in tickets if t.assignee_id}
-    if residents:
-        session.exec(select(Person).where(Person.telegram_id.in_(residents))).all()
-    if assignees:
-        session.exec(select(Member).where(Member.id.in_(assignees))).all()
-
-
 def _due_cards(session: Session, tickets: list[Ticket], now: datetime) -> list[_Card]:
     """The cards due for these (locked) tickets that have no alert row yet; a due red card
     makes a never written yellow card of the same limit moot."""
@@ -277,18 +282,19 @@ def _due_cards(session: Session, tickets: list[Ticket], now: datetime) -> list[_
 
 
 def scan_alerts(session: Session, now: datetime, *, settings: Settings | None = None,
-                limit: int = 500) -> int:
+                limit: int = 500, since: datetime | None = None) -> int:
     """Scheduler step: write and queue every yellow/red card that is due; returns how many.
 
     At 80 % of a limit a 🟡 yellow card goes to the assignee (nobody accepted yet: to the
     coordinators of the ticket's current level); past it a 🔴 red card goes to the coordinators
     one level up and the ticket escalates. At most `limit` tickets per call (the next call
-    takes the rest)."""
+    takes the rest). `since`: look only for cards whose moment fell after it (the steady scan,
+    cheap at any size, see `Scanner`); None sweeps every open ticket (late cards included)."""
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
     postgres = session.get_bind().dialect.name == "postgresql"
-    tickets = sorted(session.exec(candidate_query(now, settings, taxonomy, limit, lock=postgres)),
-                     key=lambda t: t.id)
+    query = candidate_query(now, settings, taxonomy, limit, since=since, lock=postgres)
+    tickets = sorted(session.exec(query), key=lambda t: t.id)
     if not tickets:
         return 0
     cards = _due_cards(session, tickets, now)
@@ -303,35 +309,87 @@ def scan_alerts(session: Session, now: datetime, *, settings: Settings | None = 
     return len(cards)
 
 
+class Scanner:
+    """When the periodic job sweeps and how far back a steady scan looks (one per process).
+
+    The first scan after start sweeps (cards that fell due while the bot was down go out, late);
+    then each scan looks back to one interval before the previous one (so a ticket another
+    transaction had locked is looked at twice), and every `SWEEP_EVERY` scans it sweeps again
+    (a limit that started running again, e.g. a reopened ticket, is found then). A scan that
+    reached its limit is repeated from the same point. Nothing here is needed for correctness
+    across processes: the alert rows are."""
+
+    SWEEP_EVERY = 10
+
+    def __init__(self, settings: Settings | None = None, *, limit: int = 500) -> None:
+        self.interval = scan_interval(settings)
+        self.limit = limit
+        self.since: datetime | None = None  # None: the next scan sweeps
+        self.scans = 0
+
+    def since_for(self, now: datetime) -> datetime | None:
+        """The `since` for a scan at `now` (None: sweep)."""
+        return None if self.scans % self.SWEEP_EVERY == 0 else self.since
+
+    def done(self, started: datetime, written: int) -> None:
+        """Record a committed scan that began at `started`."""
+        if written >= self.limit:  # maybe more: the next scan starts from the same point
+            return
+        self.since = started - self.interval
+        self.scans += 1
+
+
+def _coordinators(session: Session, tickets: Iterable[Ticket]) -> dict[str, list[int]]:
+    """Coordinators by scope for the tickets' grids, communities and streets, in one query."""
+    codes = {code for t in tickets for code in (t.grid_code, t.community_code, t.street_code)}
+    by_scope: dict[str, list[int]] = {}
+    for telegram_id, scope in session.exec(select(Coordinator.telegram_id, Coordinator.scope_code)
+                                           .where(Coordinator.scope_code.in_(codes))):
+        by_scope.setdefault(scope, []).append(telegram_id)
+    return {scope: sorted(ids) for scope, ids in by_scope.items()}
+
+
+def _coordinators_at(ticket: Ticket, level: int, by_scope: dict[str, list[int]]) -> list[int]:
+    """members.coordinators_for for the ticket's grid at `level`: falling back upwards."""
+    path = [ticket.grid_code, ticket.community_code, ticket.street_code]
+    for code in path[min(level, len(path) - 1):]:
+        if by_scope.get(code):
+            return by_scope[code]
+    return []
+
+
 def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: Settings,
                  taxonomy: Taxonomy) -> None:
     """One notification per card and recipient, in one INSERT."""
-    _preload(session, (c.ticket for c in cards))
+    tickets = list({c.ticket.id: c.ticket for c in cards}.values())
+    # What the payloads read, loaded in a few queries and held here (the identity map is weak).
+    held = [*session.exec(select(Person).where(
+                Person.telegram_id.in_({t.resident_id for t in tickets}))),
+            *session.exec(select(Member).where(
+                Member.id.in_({t.assignee_id for t in tickets if t.assignee_id}))),
+            *session.exec(select(GeoNode).where(GeoNode.code.in_(
+                {c for t in tickets for c in (t.grid_code, t.community_code, t.street_code)})))]
+    nodes = {n.code: n for n in held if isinstance(n, GeoNode)}
+    coordinators = _coordinators(session, tickets)
     late_after = scan_interval(settings) * LATE_AFTER_SCANS
-    coordinators: dict[tuple[str, int], list[int]] = {}
-    payloads: dict[int, dict[str, Any]] = {}
+    payloads = {t.id: ticket_payload(session, t, private=True, taxonomy=taxonomy) for t in tickets}
     rows = []
     for card in cards:
         ticket = card.ticket
-        if ticket.id not in payloads:
-            payloads[ticket.id] = ticket_payload(session, ticket, private=True, taxonomy=taxonomy)
         moment = card.due_at if card.level == "red" else yellow_at(ticket, card.due_at)
         payload = {**payloads[ticket.id], "limit": card.limit, "level": card.level,
                    "due_at": card.due_at.isoformat(), "late": now - moment > late_after,
                    "escalation_level": card.escalation_level}
         assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
         if card.level == "yellow" and assignee is not None and ticket.status in WITH_ASSIGNEE:
-            recipients, audience = [assignee.telegram_id], "member"
+            recipients, payload["audience"] = [assignee.telegram_id], "member"
         else:
-            key = (ticket.grid_code, card.escalation_level)
-            if key not in coordinators:
-                coordinators[key] = coordinators_for(session, ticket.grid_code,
-                                                     level=card.escalation_level)
-            recipients, audience = coordinators[key], "coordinator"
+            recipients = _coordinators_at(ticket, card.escalation_level, coordinators)
+            payload["audience"] = "coordinator"
         if card.level == "red":
             code = ticket.street_code if card.escalation_level >= 2 else ticket.community_code
-            payload["escalated_to"] = get_node(session, code).name
-        payload["audience"] = audience
+            payload["escalated_to"] = nodes[code].name if code in nodes else ""
         kind = NotificationKind.yellow_card if card.level == "yellow" else NotificationKind.red_card
         rows += [notification_row(r, kind, now, ticket.id, payload) for r in dict.fromkeys(recipients)]
     notify_rows(session, rows)
+    del held

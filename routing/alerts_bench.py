@@ -2,15 +2,15 @@
 
     python -m routing.alerts_bench [--backend sqlite|postgres|both] [--tickets 100000] [--json]
 
-100,000 open tickets are bulk-inserted (core INSERT): 1 % have a card due (half waiting for 接单
-and near or past the response limit, half in hand and near or past the resolution limit), the
-rest are younger than 78 % of their limits. The classes are mixed like the shipped taxonomy's
-items (urgent, fast, normal, slow). Figures:
-- first scan: the committed scan that writes every due card (alert rows, cards, escalations,
-  log events) — `limit` large enough for all of them in one call; repeated in rolled-back
-  transactions for a median;
-- default scan: the same with the default limit (500 tickets per call);
-- idle scan: the next scan, when nothing new is due (what the bot pays every interval).
+100,000 open tickets are bulk-inserted (core INSERT); 1 % have a card that fell due in the last
+two minutes (half yellow, half red; a quarter of all tickets wait for 接单/派单, so the response
+limit runs, the rest are in hand, so the resolution limit runs); the others are younger than
+78 % of their limits. Classes are mixed as the shipped taxonomy's items are. Figures (medians of
+scans in rolled-back transactions, after one warm-up, plus the one committed scan):
+- scan: the steady job (`since` = two minutes back) writing all 1,000 tickets' cards (alert
+  rows, notifications, escalations, log events) in one call; also with the default limit (500);
+- sweep: the same cards found by a sweep (`since` None: start-up catch-up, every 10th scan);
+- candidates: the candidate query alone; idle: the next scans, when nothing new is due.
 The PostgreSQL server is BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/test).
 """
 
@@ -22,7 +22,7 @@ import random
 import statistics
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert
@@ -39,11 +39,13 @@ from routing.models import Alert, Coordinator, Notification, Person, Ticket
 
 MEMBERS = 2000
 RESIDENTS = 10_000
+WINDOW = timedelta(minutes=2)  # a steady scan looks back two intervals of 60 s
 
 
-def ticket_rows(taxonomy: Taxonomy, geo: Any, n: int, due_share: float, now: Any,
-                seed: int = 7) -> tuple[list[dict[str, Any]], int]:
-    """`n` open tickets, `due_share` of them with a card due at `now`; and that count."""
+def ticket_rows(taxonomy: Taxonomy, geo: Any, n: int, due_share: float, now: datetime,
+                window: timedelta, seed: int = 7) -> tuple[list[dict[str, Any]], int]:
+    """`n` open tickets; `due_share` of them have a card (half yellow, half red) whose moment
+    fell within `window` before `now`; the others are younger than 78 % of their limits."""
     rng = random.Random(seed)
     items = list(taxonomy.items.values())
     grids = geo.grids
@@ -53,16 +55,17 @@ def ticket_rows(taxonomy: Taxonomy, geo: Any, n: int, due_share: float, now: Any
         item = rng.choice(items)
         cls = taxonomy.classes[item.time_class]
         grid = rng.choice(grids)
-        waiting = rng.random() < 0.25
-        due = i <= n_due
-        # Elapsed share of the limit that runs: past 80 % for the due ones, below 78 % otherwise.
-        share = rng.uniform(0.8, 1.5) if due else rng.uniform(0.0, 0.78)
-        if waiting or (due and i % 2):
-            created = now - cls.respond * share
+        waiting = rng.random() < 0.25  # waiting for 接单/派单: the response limit runs
+        limit = cls.respond if waiting else cls.resolve
+        if i <= n_due:
+            moment = now - window * rng.random()
+            created = moment - limit * (1.0 if i % 2 else 0.8)  # red / yellow at `moment`
+        else:
+            created = now - limit * rng.uniform(0.0, 0.78)
+        if waiting:
             status, accepted, assignee = rng.choice(("dispatch", "offered")), None, None
         else:
-            created = now - cls.resolve * share
-            accepted = created + cls.respond * min(share, rng.uniform(0.05, 0.6))
+            accepted = created + cls.respond * rng.uniform(0.05, 0.6)
             status, assignee = rng.choice(("accepted", "in_progress")), rng.randint(1, MEMBERS)
         rows.append({
             "id": i, "number": f"Q{i:07d}", "resident_id": 10_000_000 + rng.randrange(RESIDENTS),
@@ -90,7 +93,7 @@ def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: 
         coordinators = [("S01", 9_000_000)] + [
             (node.code, 9_000_001 + k) for k, node in enumerate(
                 n for n in geo.nodes.values() if n.level != "street")]
-        rows, n_due = ticket_rows(taxonomy, geo, n_tickets, due_share, now)
+        rows, n_due = ticket_rows(taxonomy, geo, n_tickets, due_share, now, WINDOW)
         started = time.perf_counter()
         with engine.begin() as conn:
             conn.execute(insert(Person), [{"telegram_id": t, "name": f"协调员{t}", "created_at": T0}
@@ -102,43 +105,55 @@ def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: 
         load_s = time.perf_counter() - started
         _analyze(engine)
 
-        def timed_scan(limit: int, commit: bool) -> tuple[float, int]:
+        since = now - WINDOW  # the steady job: one interval before the previous scan (60 s)
+
+        def timed_scan(since: datetime | None, limit: int, commit: bool) -> tuple[float, int]:
             with Session(engine, expire_on_commit=False) as s:
                 t0 = time.perf_counter()
                 with s.begin() as tx:
-                    written = scan_alerts(s, now, settings=settings, limit=limit)
+                    written = scan_alerts(s, now, settings=settings, limit=limit, since=since)
                     if not commit:
                         tx.rollback()
                 return time.perf_counter() - t0, written
 
-        def candidates_ms() -> float:
+        def candidates_ms(since: datetime | None) -> float:
             with db.transaction(engine) as s:
                 t0 = time.perf_counter()
-                s.exec(candidate_query(now, settings, taxonomy, n_tickets)).all()
+                s.exec(candidate_query(now, settings, taxonomy, n_tickets, since=since)).all()
                 return (time.perf_counter() - t0) * 1000
 
+        def median_ms(runs: list[tuple[float, int]]) -> float:
+            return round(statistics.median(t for t, _ in runs) * 1000, 1)
+
         everything = 2 * n_due + 10
-        timed_scan(everything, commit=False)  # warm the caches, as a running bot has them
-        full = [timed_scan(everything, commit=False) for _ in range(repeats)]
-        default = [timed_scan(500, commit=False) for _ in range(repeats)]
-        candidates = statistics.median(candidates_ms() for _ in range(repeats))
-        first_s, written = timed_scan(everything, commit=True)
-        idle = [timed_scan(500, commit=True) for _ in range(repeats)]
+        timed_scan(since, everything, commit=False)  # warm the caches, as a running bot has them
+        steady = [timed_scan(since, everything, commit=False) for _ in range(repeats)]
+        steady_default = [timed_scan(since, 500, commit=False) for _ in range(repeats)]
+        sweep = [timed_scan(None, everything, commit=False) for _ in range(repeats)]
+        figures = {
+            "steady_candidates_ms": round(statistics.median(
+                candidates_ms(since) for _ in range(repeats)), 1),
+            "sweep_candidates_ms": round(statistics.median(
+                candidates_ms(None) for _ in range(repeats)), 1),
+        }
+        committed_s, written = timed_scan(since, everything, commit=True)
+        idle = [timed_scan(since, 500, commit=True) for _ in range(repeats)]
+        idle_sweep = [timed_scan(None, 500, commit=True) for _ in range(repeats)]
         with db.transaction(engine) as s:
             alerts = s.exec(select(func.count()).select_from(Alert)).one()
             notes = s.exec(select(func.count()).select_from(Notification)).one()
         engine.dispose()
     return {
         "backend": backend, "open_tickets": n_tickets, "due_tickets": n_due,
-        "bulk_load_s": round(load_s, 2), "cards": written, "alert_rows": alerts,
-        "notifications": notes,
-        "first_scan_ms": round(first_s * 1000, 1),
-        "first_scan_median_ms": round(statistics.median(t for t, _ in full) * 1000, 1),
-        "default_limit_scan_ms": round(statistics.median(t for t, _ in default) * 1000, 1),
-        "default_limit_cards": default[0][1],
-        "candidate_query_ms": round(candidates, 1),
-        "idle_scan_ms": round(statistics.median(t for t, _ in idle) * 1000, 1),
-        "idle_cards": sum(n for _, n in idle),
+        "bulk_load_s": round(load_s, 2),
+        "scan_ms": median_ms(steady), "scan_cards": steady[0][1],
+        "scan_committed_ms": round(committed_s * 1000, 1), "committed_cards": written,
+        "scan_limit500_ms": median_ms(steady_default), "limit500_cards": steady_default[0][1],
+        "sweep_ms": median_ms(sweep), "sweep_cards": sweep[0][1],
+        **figures,
+        "idle_scan_ms": median_ms(idle), "idle_sweep_ms": median_ms(idle_sweep),
+        "idle_cards": sum(n for _, n in idle + idle_sweep),
+        "alert_rows": alerts, "notifications": notes,
     }
 
 

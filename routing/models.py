@@ -100,6 +100,7 @@ class NotificationKind(StrEnum):
     member_unreachable = "member_unreachable"
     yellow_card = "yellow_card"  # 🟡 80 % of a time limit (routing.alerts.scan_alerts)
     red_card = "red_card"  # 🔴 past a time limit; the ticket escalated one level
+    rate_reminder = "rate_reminder"  # 回访: a resolved ticket still unrated after a day
 
 
 class NotificationStatus(StrEnum):

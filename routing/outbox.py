@@ -173,6 +173,15 @@ def mark_failed(session: Session, notification_id: int, now: datetime, error: st
     return row.next_attempt_at
 
 
+def postpone(session: Session, notification_id: int, until: datetime) -> None:
+    """Hold a claimed notification until `until` (quiet hours); not a failed attempt."""
+    row = _get(session, notification_id)
+    row.status = NotificationStatus.pending
+    row.next_attempt_at = until
+    row.lease_until = None
+    row.attempts = max(row.attempts - 1, 0)
+
+
 def mark_unreachable(session: Session, notification_id: int, now: datetime, *,
                      settings: Settings | None = None) -> None:
     """The recipient blocked the bot (403): stop writing to them; a member goes off duty and

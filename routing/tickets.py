@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import exists
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -442,3 +443,26 @@ def ticket_view(session: Session, ticket_id: int, viewer_id: int) -> dict:
         scopes = coordinator_scopes(session, viewer_id)
         private = bool(scopes) and covers(session, scopes, ticket.grid_code)
     return ticket_payload(session, ticket, private=private)
+
+
+RATING_REMINDER_AFTER = timedelta(days=1)
+
+
+def remind_unrated(session: Session, now: datetime, *, settings: Settings | None = None,
+                   limit: int = 200) -> int:
+    """回访: one reminder to rate, for tickets resolved at least a day ago (scaled) and not rated.
+
+    Once per resolution round: the reminder is an event of the ticket, and tickets with that event
+    for their current round are skipped."""
+    settings = settings or get_settings()
+    cutoff = now - settings.scaled(RATING_REMINDER_AFTER)
+    reminded = exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == "rate_reminded",
+                              TicketEvent.at >= Ticket.resolved_at)
+    due = session.exec(select(Ticket).where(Ticket.status == S.resolved, Ticket.resolved_at <= cutoff,
+                                            ~reminded).order_by(Ticket.resolved_at).limit(limit)).all()
+    for ticket in due:
+        record_event(session, ticket, "rate_reminded", now, actor_role="system",
+                     from_status=ticket.status, to_status=ticket.status)
+        notify(session, ticket.resident_id, NotificationKind.rate_reminder, now, ticket_id=ticket.id,
+               payload=ticket_payload(session, ticket))
+    return len(due)

@@ -150,3 +150,57 @@ def test_every_notification_kind_renders_with_escaped_user_text() -> None:
     for kind in NotificationKind:
         text, _ = render(str(kind), payload, ZoneInfo("Asia/Shanghai"))
         assert text and "<b>楼道</b>" not in text and "<script>" not in text and "<i>不满意" not in text
+
+
+def test_quiet_hours_span_midnight() -> None:
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    from bot.delivery import held_for_quiet_hours, quiet_until
+
+    tz = ZoneInfo("Asia/Shanghai")
+    quiet = (time(22, 0), time(7, 0))
+    night = datetime(2026, 11, 23, 23, 30, tzinfo=tz)
+    early = datetime(2026, 11, 24, 6, 0, tzinfo=tz)
+    day = datetime(2026, 11, 24, 12, 0, tzinfo=tz)
+    assert quiet_until(night, quiet, tz) == datetime(2026, 11, 24, 7, 0, tzinfo=tz)
+    assert quiet_until(early, quiet, tz) == datetime(2026, 11, 24, 7, 0, tzinfo=tz)
+    assert quiet_until(day, quiet, tz) is None
+    assert held_for_quiet_hours("rate_reminder", {}) and held_for_quiet_hours(
+        "yellow_card", {"urgent": False}
+    )
+    assert not held_for_quiet_hours("yellow_card", {"urgent": True})
+    assert not held_for_quiet_hours("red_card", {}) and not held_for_quiet_hours("urgent_alert", {})
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_reminder_in_quiet_hours_waits_for_the_morning(sqlite_engine: Engine, monkeypatch) -> None:
+    import bot.delivery
+
+    night = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai
+    monkeypatch.setattr(bot.delivery, "now", lambda: night)
+    bot_ = FakeBot()
+    note = queue(sqlite_engine, kind="rate_reminder")
+    urgent = queue(sqlite_engine, kind="urgent_alert")
+    with db.transaction(sqlite_engine) as session:  # make both due at "night"
+        for nid in (note, urgent):
+            session.get(Notification, nid).next_attempt_at = night - timedelta(minutes=1)
+    from routing import outbox as routing_outbox
+
+    monkeypatch.setattr(routing_outbox, "claim_notifications", _claim_at(night))
+    await deliver_outbox(make_context(sqlite_engine, bot_))
+    held = row(sqlite_engine, note)
+    assert held.status == NotificationStatus.pending and held.attempts == 0
+    assert held.next_attempt_at == datetime(2026, 11, 23, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai
+    assert row(sqlite_engine, urgent).status == NotificationStatus.sent
+
+
+def _claim_at(moment: datetime) -> Any:
+    from routing import outbox as routing_outbox
+
+    original = routing_outbox.claim_notifications
+
+    def claim(session: Any, worker: str, _now: datetime, **kwargs: Any) -> Any:
+        return original(session, worker, moment, **kwargs)
+
+    return claim

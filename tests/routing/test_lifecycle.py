@@ -386,3 +386,25 @@ def test_events_are_append_only(world: World) -> None:
     tid = submit(world, label=None)
     with pytest.raises(DBAPIError, match="append-only"), db.transaction(world.engine) as s:
         s.exec(update(TicketEvent).where(TicketEvent.ticket_id == tid).values(kind="x"))
+
+
+def test_rating_reminder_once_a_day_after_resolution(world: World) -> None:
+    plumber = world.member("王师傅", ["水暖"])
+    tid = submit(world)
+    rated_tid = submit(world, resident=OTHER_RESIDENT)
+    with db.transaction(world.engine) as s:
+        dispatch.accept_offer(s, tid, plumber, T0 + minutes(1))
+        tickets.resolve_ticket(s, tid, plumber, T0 + minutes(60))
+        dispatch.accept_offer(s, rated_tid, plumber, T0 + minutes(2))
+        tickets.resolve_ticket(s, rated_tid, plumber, T0 + minutes(60))
+        tickets.rate_ticket(s, rated_tid, OTHER_RESIDENT, 5, T0 + minutes(61))
+    day = minutes(24 * 60)
+    with db.transaction(world.engine) as s:
+        assert tickets.remind_unrated(s, T0 + minutes(60) + day - minutes(1), settings=world.settings) == 0
+    for later in (day, day + minutes(5), day * 3):
+        with db.transaction(world.engine) as s:
+            tickets.remind_unrated(s, T0 + minutes(60) + later, settings=world.settings)
+    reminders = notes(world, tid, NotificationKind.rate_reminder)
+    assert [n.recipient_id for n in reminders] == [RESIDENT]
+    assert not notes(world, rated_tid, NotificationKind.rate_reminder)
+    assert events(world, tid).count("rate_reminded") == 1

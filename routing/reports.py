@@ -1,0 +1,156 @@
+"""Weekly reports and daily digests for coordinators, computed in SQL aggregates (routing.stats).
+
+No personal data: only counts and rates for a scope node (grid, community, street).
+
+  weekly_report(session, scope, now, tz, weeks=8)   WeeklyReport: the four rates per week
+                                        (Monday 00:00 local) and tickets per category
+  daily_digest(session, scope, now)                 Digest: new / open / overdue / resolved in
+                                        the last 24 h (open and overdue: now), 满意率 (30 days)
+  list_coordinators(session)                        [(telegram_id, scope_code)] who get them
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, literal, or_
+from sqlmodel import Session, select
+
+from routing import stats
+from routing.geography import get_node
+from routing.models import Coordinator, Person, Ticket, UTCDateTime
+from routing.models import TicketStatus as S
+
+RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "overdue_rate")
+RATE_NAMES = {"response_rate": "响应率", "resolution_rate": "解决率",
+              "satisfaction_rate": "满意率", "overdue_rate": "超期率"}
+OTHER_NAME = "其他"
+DIGEST_SATISFACTION_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    start: datetime  # aware, Monday 00:00 local time
+    end: datetime  # the next Monday, or `now` for the current week
+    stats: dict[str, Any]  # Stats.as_dict(): total, open, rated and the four rates
+
+    @property
+    def label(self) -> str:
+        """The week as printed on the chart's axis: 3/3 (its Monday)."""
+        return f"{self.start.month}/{self.start.day}"
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyReport:
+    scope: str | None
+    scope_name: str
+    start: datetime
+    end: datetime
+    weeks: list[Week]
+    categories: list[tuple[str, str, int]] = field(default_factory=list)  # code, name, tickets
+    totals: dict[str, Any] = field(default_factory=dict)  # the whole period
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scope": self.scope, "scope_name": self.scope_name,
+                "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "weeks": [{"start": w.start.isoformat(), "label": w.label, **w.stats}
+                          for w in self.weeks],
+                "categories": [{"code": c, "name": n, "total": t} for c, n, t in self.categories],
+                "totals": self.totals}
+
+
+def week_start(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Monday 00:00 (local) of the week containing `moment`."""
+    local = moment.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    return datetime.combine(monday, time(0), tzinfo=tz)
+
+
+def _category_names(category_names: Mapping[str, str] | None) -> Mapping[str, str]:
+    if category_names is not None:
+        return category_names
+    from routing.config import get_taxonomy
+
+    return get_taxonomy().categories
+
+
+def scope_name(session: Session, scope: str | None) -> str:
+    return get_node(session, scope).name if scope else "全部"
+
+
+def weekly_report(session: Session, scope: str | None, now: datetime, tz: ZoneInfo, *,
+                  weeks: int = 8, end: datetime | None = None,
+                  category_names: Mapping[str, str] | None = None) -> WeeklyReport:
+    """The last `weeks` weeks up to `end` (default `now`; the last week may be partial): the
+    four rates per week, and tickets per category over the whole period."""
+    if weeks < 1:
+        raise ValueError("weeks must be at least 1")
+    end = end or now
+    first = week_start(end - timedelta(microseconds=1), tz) - timedelta(weeks=weeks - 1)
+    series = []
+    for i in range(weeks):
+        start = (first + timedelta(weeks=i))
+        stop = min(start + timedelta(weeks=1), end)
+        figures = stats.compute_stats(session, scope, start, stop, now)
+        series.append(Week(start, stop, figures.as_dict()))
+    names = _category_names(category_names)
+    categories = [
+        (row.key, OTHER_NAME if row.key == stats.OTHER_CATEGORY else names.get(row.key, row.key),
+         row.total)
+        for row in stats.stats_by(session, scope, first, end, now, by="category")
+        if row.total
+    ]
+    categories.sort(key=lambda c: (-c[2], c[0]))
+    totals = stats.compute_stats(session, scope, first, end, now).as_dict()
+    return WeeklyReport(scope, scope_name(session, scope), first, end, series, categories, totals)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    scope: str | None
+    scope_name: str
+    new: int  # created in the last 24 h (not cancelled)
+    open: int  # open now, whenever created
+    overdue: int  # open now and past a response or resolution limit
+    resolved: int  # resolved in the last 24 h
+    satisfaction_rate: float | None  # 满意率 of tickets created in the last 30 days
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scope": self.scope, "scope_name": self.scope_name, "new": self.new,
+                "open": self.open, "overdue": self.overdue, "resolved": self.resolved,
+                "satisfaction_rate": self.satisfaction_rate}
+
+
+def daily_digest(session: Session, scope: str | None, now: datetime) -> Digest:
+    """Counts for the coordinator's morning message, in one aggregate query (+ 满意率)."""
+    at = literal(now, UTCDateTime)
+    since = literal(now - timedelta(days=1), UTCDateTime)
+    is_open = Ticket.status.notin_([S.cancelled, S.closed, S.resolved])
+    past_limit = or_(and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= at),
+                     and_(Ticket.resolved_at.is_(None), Ticket.resolve_due_at <= at))
+    count = func.count
+    row = session.exec(select(
+        count().filter(Ticket.status != S.cancelled, Ticket.created_at >= since).label("new"),
+        count().filter(is_open).label("open"),
+        count().filter(is_open, past_limit).label("overdue"),
+        count().filter(Ticket.status.in_([S.resolved, S.closed]), Ticket.resolved_at >= since,
+                       Ticket.resolved_at < at).label("resolved"),
+    ).where(stats._scope_filter(session, scope), Ticket.created_at < at)).one()
+    month = stats.compute_stats(session, scope, now - timedelta(days=DIGEST_SATISFACTION_DAYS),
+                                now, now)
+    return Digest(scope, scope_name(session, scope), int(row.new or 0), int(row.open or 0),
+                  int(row.overdue or 0), int(row.resolved or 0), month.satisfaction_rate)
+
+
+def list_coordinators(session: Session) -> list[tuple[int, str]]:
+    """Every (coordinator, scope) pair that gets digests and weekly reports, reachable ones only."""
+    rows = session.exec(
+        select(Coordinator.telegram_id, Coordinator.scope_code)
+        .join(Person, Person.telegram_id == Coordinator.telegram_id)
+        .where(Person.unreachable_at.is_(None))
+        .order_by(Coordinator.telegram_id, Coordinator.scope_code))
+    return [(int(tid), code) for tid, code in rows]
