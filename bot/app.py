@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import keyboards, texts
+from bot import keyboards, report, texts
 from bot.config import BotSettings
 from bot.delivery import deliver_outbox
 from bot.handlers import common, coordinator, member, resident, router
@@ -48,6 +48,7 @@ COMMANDS = [
     BotCommand("dispatch", "协调员：待派单"),
     BotCommand("overdue", "协调员：超期工单"),
     BotCommand("stats", "服务效能"),
+    BotCommand("report", "协调员：服务效能周报"),
 ]
 
 
@@ -106,6 +107,7 @@ def register_handlers(app: Application) -> None:
         "dispatch": coordinator.dispatch_list,
         "overdue": coordinator.overdue,
         "stats": coordinator.stats_command,
+        "report": report.report_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=new_private))
@@ -140,7 +142,10 @@ async def advance_waves(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def scan_alerts(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: yellow/red cards that fell due (also those missed while the bot was down)."""
-    written = await query(context, alerts.scan_alerts, now())
+    scanner: alerts.Scanner = context.bot_data.setdefault("alert_scanner", alerts.Scanner(deps(context).settings))
+    started = now()
+    written = await query(context, alerts.scan_alerts, started, since=scanner.next_since())
+    scanner.done(started, written)
     if written:
         await deliver_outbox(context)
 
@@ -162,6 +167,7 @@ async def post_init(app: Application) -> None:
     )
     app.job_queue.run_repeating(remind_unrated, interval=timedelta(seconds=reminder_check), first=5)
     app.job_queue.run_repeating(scan_alerts, interval=alerts.scan_interval(settings), first=1)
+    report.schedule_jobs(app)  # Monday 09:00 weekly report, 08:00 daily digest
     try:
         await app.bot.set_my_commands(COMMANDS)
     except TelegramError as error:

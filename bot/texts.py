@@ -502,3 +502,52 @@ def red_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         + f"\n{limit}时限：<b>{local_time(p.get('due_at'), tz)}</b>（已超期）\n"
         f"已升级至{level}{f'（{to}）' if to else ''}，请立即派单或督办。"
     )
+
+
+# ── reports and digests (issue #5, item 5) ──────────────────────────────────────────────────────────
+REPORT_RATE_NAMES = {"response_rate": "响应率", "resolution_rate": "解决率",
+                     "satisfaction_rate": "满意率", "overdue_rate": "超期率"}
+
+
+def _report_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _report_period(r: Mapping[str, Any]) -> str:
+    weeks = r.get("weeks") or []
+    if not weeks:
+        return ""
+    return f"近 {len(weeks)} 周（{weeks[0]['label']} 起）"
+
+
+def report_caption(r: Mapping[str, Any]) -> str:
+    """The photo's caption (≤ 1024 characters): the period's totals."""
+    t = r.get("totals") or {}
+    rates = "　".join(f"{name} {_report_pct(t.get(key))}" for key, name in REPORT_RATE_NAMES.items())
+    return (
+        f"📊 <b>{esc(r.get('scope_name', ''))} 服务效能周报</b>\n{esc(_report_period(r))}"
+        f"　工单 {t.get('total', 0)} 件\n{rates}"
+    )
+
+
+def report_text(r: Mapping[str, Any]) -> str:
+    """The same report as text: tickets per category and the four rates week by week."""
+    lines = [report_caption(r), "", "<b>各类工单</b>"]
+    categories = r.get("categories") or []
+    lines += [f"· {esc(c['name'])}：{c['total']} 件" for c in categories] or ["· 暂无工单"]
+    lines += ["", "<b>每周四率</b>（周一起：工单 / 响应 / 解决 / 满意 / 超期）"]
+    for w in r.get("weeks") or []:
+        rates = " / ".join(_report_pct(w.get(key)) for key in REPORT_RATE_NAMES)
+        lines.append(f"{esc(w['label'])}：{w.get('total', 0)} 件 / {rates}")
+    return fit("\n".join(lines))
+
+
+def daily_digest(d: Mapping[str, Any]) -> str:
+    """A coordinator's morning message for one scope."""
+    return (
+        f"☀️ <b>{esc(d.get('scope_name', ''))} 每日简报</b>\n"
+        f"近 24 小时新增：{d.get('new', 0)} 件　办结：{d.get('resolved', 0)} 件\n"
+        f"在办：{d.get('open', 0)} 件　其中超期：{d.get('overdue', 0)} 件\n"
+        f"满意率（近 30 天）：{_report_pct(d.get('satisfaction_rate'))}"
+        + ("\n请用 /overdue 查看超期工单。" if d.get("overdue") else "")
+    )

@@ -4,8 +4,8 @@ How it decides (see also README, "How the classifier decides"):
 1. Every lexicon term (taxonomy.toml keywords and hints) has a weight per item: keyword 3, hint 1,
    divided by the square root of the number of items that list the term (a shared word decides less),
    and a little more for longer terms (they are more specific).
-2. Terms are found as jieba tokens (full weight) and as substrings that cross token boundaries
-   (slightly less). When little is found, tokens are also looked up by pinyin (homophone typos such
+2. Terms are found as jieba words (full mode: every dictionary word in the text, full weight) and,
+   for terms jieba does not know as words (learned character pairs), as substrings (slightly less). When little is found, tokens are also looked up by pinyin (homophone typos such
    as 电悌/电梯) and, for longer tokens, by rapidfuzz similarity.
 3. Learned weights: words and character pairs of the labelled examples (examples.jsonl) add weight to
    the items they were seen under, more when seen often there and under few items.
@@ -26,7 +26,7 @@ import re._parser as re_parser  # to read which characters a pattern needs
 import unicodedata
 import warnings
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -154,39 +154,31 @@ def required_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return of(re_parser.parse(pattern.pattern, pattern.flags))
 
 
-class PatternSet:
-    """Regular expressions searched together; each runs only when the text holds one of the characters
-    every match of it needs (an exact, automatic pre-filter: the result is what searching all gives)."""
+class PatternIndex:
+    """Named groups of regular expressions, searched only when the text holds one of the characters every
+    match of a pattern needs (an exact, automatic pre-filter: the result is what searching all gives)."""
 
-    def __init__(self, patterns: Sequence[re.Pattern[str]]) -> None:
-        self.always: list[re.Pattern[str]] = []
-        self.by_char: dict[str, list[re.Pattern[str]]] = defaultdict(list)
-        for pattern in patterns:
-            need = required_chars(pattern)
-            if need is None:
-                self.always.append(pattern)
-            for char in need or ():
-                self.by_char[char].append(pattern)
+    def __init__(self, groups: dict[str, Sequence[re.Pattern[str]]]) -> None:
+        self.always: list[tuple[str, re.Pattern[str]]] = []
+        self.by_char: dict[str, list[tuple[str, re.Pattern[str]]]] = defaultdict(list)
+        for group, patterns in groups.items():
+            for pattern in patterns:
+                need = required_chars(pattern)
+                if need is None:
+                    self.always.append((group, pattern))
+                for char in need or ():
+                    self.by_char[char].append((group, pattern))
 
-    def candidates(self, chars: set[str]) -> set[re.Pattern[str]]:
-        found = set(self.always)
+    def candidates(self, text: str) -> dict[str, set[re.Pattern[str]]]:
+        """For each group, the patterns that can match `text`."""
+        found: dict[str, set[re.Pattern[str]]] = defaultdict(set)
+        for group, pattern in self.always:
+            found[group].add(pattern)
         by_char = self.by_char
-        for char in chars:
-            patterns = by_char.get(char)
-            if patterns:
-                found.update(patterns)
+        for char in set(text):
+            for group, pattern in by_char.get(char, ()):
+                found[group].add(pattern)
         return found
-
-    def search(self, text: str, chars: set[str]) -> re.Match[str] | None:
-        for pattern in self.candidates(chars):
-            match = pattern.search(text)
-            if match:
-                return match
-        return None
-
-    def finditer(self, text: str, chars: set[str]) -> Iterator[re.Match[str]]:
-        for pattern in self.candidates(chars):
-            yield from pattern.finditer(text)
 
 
 class Classifier:
@@ -208,8 +200,10 @@ class Classifier:
         self.prefixes: dict[str, int] = {}  # first two characters → longest term starting with them
         for term in self.vocab:
             self.prefixes[term[:2]] = max(self.prefixes.get(term[:2], 0), len(term))
-        self.urgent = [(signal, PatternSet(signal.patterns)) for signal in taxonomy.urgent]
-        self.kinds = {kind: PatternSet(patterns) for kind, patterns in taxonomy.kinds.items()}
+        self.patterns = PatternIndex(
+            {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
+            | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()}
+        )
 
     def _lexicon_weights(self) -> dict[str, dict[int, float]]:
         """Term → {item: weight} from the taxonomy's keywords and hints."""
@@ -304,10 +298,12 @@ class Classifier:
         vocab = self.vocab
         found: dict[str, float] = {}
         unmatched: list[str] = []
-        for token in self.tokenizer.lcut(text, HMM=False):
+        # jieba's full mode: every dictionary word in the text, overlapping ones included, so each
+        # lexicon term present is found whatever the best segmentation would have been.
+        for token in self.tokenizer.lcut(text, cut_all=True):
             if token in vocab:
                 found[token] = 1.0
-            elif len(token) >= 2 and has_cjk(token):
+            elif len(token) >= 3 and has_cjk(token):
                 unmatched.append(token)
         prefixes = self.prefixes
         for i in range(len(text) - 1):
@@ -346,23 +342,26 @@ class Classifier:
                 scores[i] += weight * factor
         return scores
 
-    def _urgent_signals(self, text: str) -> list:
+    def _urgent_signals(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> list:
         signals = []
-        chars = set(text)
-        for signal, patterns in self.urgent:
-            for match in patterns.finditer(text, chars):
-                before = text[max(0, match.start() - 2) : match.start()]
-                if not before or (before[-1] not in NEGATIONS and before not in NEGATION_WORDS):
+        for signal in self.taxonomy.urgent:
+            for pattern in candidates.get(f"urgent:{signal.code}", ()):
+                if any(self._affirmed(text, match) for match in pattern.finditer(text)):
                     signals.append(signal)
                     break
         return signals
 
-    def _kind(self, text: str, best: float) -> str:
+    @staticmethod
+    def _affirmed(text: str, match: re.Match[str]) -> bool:
+        """Not negated by 没/不/无/没有… right before it."""
+        before = text[max(0, match.start() - 2) : match.start()]
+        return not before or (before[-1] not in NEGATIONS and before not in NEGATION_WORDS)
+
+    def _kind(self, text: str, best: float, candidates: dict[str, set[re.Pattern[str]]]) -> str:
         """Whether a message is a request, and if not, which kind of message it is."""
-        chars = set(text)
 
         def matches(kind: str) -> bool:
-            return self.kinds[kind].search(text, chars) is not None
+            return any(pattern.search(text) for pattern in candidates.get(f"kind:{kind}", ()))
 
         if _TICKET_NUMBER.search(text) or matches("status"):
             return "status"
@@ -395,11 +394,12 @@ class Classifier:
         """Classify one message. Never raises on any string input."""
         full = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))
         _, ranked = self.evidence(full)
-        signals = self._urgent_signals(full)
+        candidates = self.patterns.candidates(full)
+        signals = self._urgent_signals(full, candidates)
         forced = next((s.label for s in signals if s.label), None)
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-        kind = "request" if signals else self._kind(full, s1)
+        kind = "request" if signals else self._kind(full, s1, candidates)
 
         label: str | None = None
         confidence = 0.0
@@ -422,7 +422,7 @@ class Classifier:
         urgent = bool(signals) or (label is not None and self.taxonomy.items[label].time_class == "urgent")
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))
         if urgent and not hotlines:
-            hotlines = tuple(s.hotline for s, _ in self.urgent if s.label == label) or ("110",)
+            hotlines = tuple(s.hotline for s in self.taxonomy.urgent if s.label == label) or ("110",)
         category, item = label.split(".", 1) if label else (None, None)
         return Classification(
             text=full,

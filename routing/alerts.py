@@ -140,12 +140,14 @@ def _sent(limit: str, *levels: str) -> ColumnElement[bool]:
                           Alert.level.in_(levels))
 
 
-def _running(limit: str) -> Any:
-    """The tickets whose `limit` still runs (the SQL form of `open_limits`)."""
+def _running(limit: str, *, status_index: bool) -> Any:
+    """The tickets whose `limit` still runs (the SQL form of `open_limits`). Without
+    `status_index` the status test is written `status || ''`, which keeps planners (SQLite's
+    has no statistics) off the status index where a due-time range is narrower."""
+    status = Ticket.status if status_index else Ticket.status.concat("")
     if limit == "respond":
-        return and_(Ticket.status.in_(UNANSWERED), Ticket.accepted_at.is_(None))
-    # Every open status: `status || ''` keeps planners off the status index, which cannot help.
-    return and_(Ticket.status.concat("").in_(UNRESOLVED),
+        return and_(status.in_(UNANSWERED), Ticket.accepted_at.is_(None))
+    return and_(status.in_(UNRESOLVED),
                 or_(Ticket.resolved_at.is_(None), Ticket.status == S.reopened))
 
 
@@ -161,7 +163,9 @@ def _due_terms(limit: str, now: datetime, windows: dict[str, timedelta],
     included — one range `due <= now + widest window`, per-class bounds as a filter; tickets
     whose class left the taxonomy use the widest window."""
     due = Ticket.respond_due_at if limit == "respond" else Ticket.resolve_due_at
-    running = _running(limit)
+    # Sweeping the response limit, the waiting tickets (status index) may be fewer than those
+    # in the due range (which holds every accepted ticket); in the other cases the range wins.
+    running = _running(limit, status_index=since is None and limit == "respond")
     no_card = ~_sent(limit, "yellow", "red")
     if since is not None:
         terms = [and_(due > since, due <= now, running, ~_sent(limit, "red"))]
@@ -327,8 +331,8 @@ class Scanner:
         self.since: datetime | None = None  # None: the next scan sweeps
         self.scans = 0
 
-    def since_for(self, now: datetime) -> datetime | None:
-        """The `since` for a scan at `now` (None: sweep)."""
+    def next_since(self) -> datetime | None:
+        """The `since` for the next scan (None: sweep)."""
         return None if self.scans % self.SWEEP_EVERY == 0 else self.since
 
     def done(self, started: datetime, written: int) -> None:

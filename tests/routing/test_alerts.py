@@ -272,10 +272,12 @@ def test_postgres_second_scanner_skips_locked_tickets(world: World, backend: str
         other.dispose()
 
 
-def test_candidate_query_reads_the_due_indexes(world: World, backend: str) -> None:
+@pytest.mark.parametrize("steady", [False, True], ids=["sweep", "steady"])
+def test_candidate_query_reads_the_due_indexes(world: World, backend: str, steady: bool) -> None:
     """The scan reads the respond/resolve due-time indexes, not the whole table."""
     settings = world.settings
-    query = alerts.candidate_query(T0, settings, get_taxonomy(settings), 500)
+    since = T0 - minutes(2) if steady else None
+    query = alerts.candidate_query(T0, settings, get_taxonomy(settings), 500, since=since)
     with db.transaction(world.engine) as s:
         compiled = query.compile(s.get_bind(), compile_kwargs={"literal_binds": True})
         if backend == "postgres":
@@ -286,6 +288,9 @@ def test_candidate_query_reads_the_due_indexes(world: World, backend: str) -> No
     assert "ix_ticket_resolve_due_at" in plan, plan
     assert "ix_ticket_respond_due_at" in plan or "ix_ticket_status" in plan, plan
     assert "SCAN ticket" not in plan and "Seq Scan on ticket" not in plan, plan
+    if steady:  # narrow: a lower and an upper bound on each range
+        assert "ix_ticket_respond_due_at (respond_due_at>? AND respond_due_at<?)" in plan \
+            or backend == "postgres", plan
 
 
 def test_scan_interval_follows_the_shortest_limit(settings: Settings) -> None:
@@ -317,3 +322,39 @@ def test_cards_render_for_coordinators_and_members(world: World) -> None:
     member_note = {**yellow.payload, "audience": "member", "limit": "resolve"}
     text_m, markup_m = render("yellow_card", member_note, tz)
     assert "办结" in text_m and markup_m is None
+
+
+def test_steady_scans_miss_nothing_and_sweeps_catch_the_rest(world: World) -> None:
+    """The job's schedule (Scanner): narrow windows since the previous scan find every card
+    exactly once, as sweeps would; a card whose moment lies before the window is left to the
+    next sweep, which sends it marked late."""
+    settings = world.settings
+    ids = [submit(world.engine, settings, now=T0 + minutes(k * 7)) for k in range(3)]
+    ids.append(submit(world.engine, settings, now=T0 + minutes(5), label=None))  # normal class
+    scanner = alerts.Scanner(settings)
+    scanner.interval = minutes(10)  # the job every 10 minutes: 160 scans cover 1,600 minutes
+    sweeps = 0
+    for step in range(1, 161):
+        now = T0 + minutes(10 * step)
+        since = scanner.next_since()
+        sweeps += since is None
+        scanner.done(now, scan(world.engine, settings, now, since=since))
+    assert sweeps == 16
+    sent = [(n.ticket_id, n.payload["limit"], n.payload["level"]) for n in cards(world.engine)]
+    assert len(sent) == len(set(sent))
+    expected = {(t, limit, level) for t in ids[:3] for limit in ("respond", "resolve")
+                for level in ("yellow", "red")} | {(ids[3], "respond", "yellow"),
+                                                   (ids[3], "respond", "red")}
+    assert set(sent) == expected
+    for note in cards(world.engine):  # each found by the first scan after its moment
+        t = ticket(world.engine, note.ticket_id)
+        due = datetime.fromisoformat(note.payload["due_at"])
+        moment = due if note.payload["level"] == "red" else alerts.yellow_at(t, due)
+        assert timedelta(0) <= note.created_at - moment < minutes(10), note.payload
+    # A ticket whose yellow moment is already an hour old when it first shows up (as after
+    # a restore): steady scans do not look that far back; the next sweep sends it, late.
+    now = T0 + minutes(1610)
+    old = submit(world.engine, settings, now=now - minutes(48 + 60))
+    assert scan(world.engine, settings, now, since=now - minutes(20)) == 0
+    assert scan(world.engine, settings, now) == 1
+    assert cards(world.engine, old)[0].payload["late"] is True

@@ -1,0 +1,195 @@
+"""The weekly report chart (checked as an image), its text fallback, /report and the report jobs."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import Engine
+from telegram.error import BadRequest, Forbidden, InvalidToken
+
+from bot import report, texts
+from bot.config import BotSettings
+from bot.handlers.common import Deps
+from routing import db, tickets
+from tests.conftest import COORD, G11, GRID_COORD, RESIDENT, T0, World
+
+WEEKS = [(1, 5), (1, 12), (1, 19), (1, 26), (2, 2), (2, 9), (2, 16), (2, 23)]
+SAMPLE = {
+    "scope": "S01", "scope_name": "阳光街道",
+    "weeks": [{"label": f"{m}/{d}", "total": 4 + i, "response_rate": 0.75 + i / 40,
+               "resolution_rate": 0.5 + i / 20, "satisfaction_rate": None if i == 2 else 0.9,
+               "overdue_rate": 0.25 - i / 40} for i, (m, d) in enumerate(WEEKS)],
+    "categories": [{"code": "repair", "name": "家居维修", "total": 12},
+                   {"code": "elderly", "name": "养老助残", "total": 7},
+                   {"code": "dispute", "name": "矛盾纠纷", "total": 3},
+                   {"code": "other", "name": "其他", "total": 2}],
+    "totals": {"total": 24, "response_rate": 0.8, "resolution_rate": 0.7,
+               "satisfaction_rate": 0.9, "overdue_rate": 0.1},
+}
+
+
+def _missing_glyphs(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def test_chart_is_a_png_of_the_right_size_in_the_shipped_cjk_font() -> None:
+    from matplotlib import font_manager
+    from matplotlib.text import Text
+
+    path = report.cjk_font_path()
+    assert path.suffix == ".otf" and path.stat().st_size > 1_000_000
+    assert "site-packages" in str(path)  # shipped with the project, not a system font
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure = report.chart_figure(SAMPLE)
+        png = report.render_chart(SAMPLE)
+    assert _missing_glyphs(caught) == []
+
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    assert image.size == (1200, 500)
+    # The category bars are drawn (the bar colour is there), not an empty canvas.
+    colours = {colour for _, colour in image.convert("RGB").getcolors(1_000_000)}
+    assert (0xC0, 0x39, 0x2B) in colours
+
+    # Every piece of Chinese text is set in the shipped font file.
+    assert font_manager.findfont(report.cjk_font(), fallback_to_default=False) == str(path)
+    chinese = [t for t in figure.findobj(Text) if any("\u4e00" <= ch <= "\u9fff" for ch in t.get_text())]
+    shown = {t.get_text() for t in chinese}
+    assert {"家居维修", "其他", "各类工单数量", "服务效能四率（按周）", "响应率", "超期率"} <= shown
+    assert any(text.startswith("阳光街道 服务效能周报") for text in shown)
+    for text in chinese:
+        assert font_manager.findfont(text.get_fontproperties(), fallback_to_default=False) == str(path)
+
+
+def test_the_glyph_check_would_catch_a_font_without_chinese() -> None:
+    """The control: the default font (DejaVu Sans) has no Chinese glyphs, and matplotlib says so."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure = Figure()
+        FigureCanvasAgg(figure)
+        figure.suptitle("服务效能")
+        figure.savefig(io.BytesIO(), format="png")
+    assert _missing_glyphs(caught)
+
+
+def test_empty_report_still_renders() -> None:
+    empty = {**SAMPLE, "categories": [], "totals": {"total": 0},
+             "weeks": [{"label": "3/3", "total": 0, "response_rate": None, "resolution_rate": None,
+                        "satisfaction_rate": None, "overdue_rate": None}]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = report.render_chart(empty)
+    assert Image.open(io.BytesIO(png)).size == (1200, 500) and not _missing_glyphs(caught)
+
+
+def test_report_text_has_the_same_figures() -> None:
+    text = texts.report_text(SAMPLE)
+    assert "阳光街道 服务效能周报" in text and "近 8 周（1/5 起）" in text
+    assert "家居维修：12 件" in text and "其他：2 件" in text
+    assert "1/19：6 件 / 80% / 60% / — / 20%" in text
+    assert len(texts.report_caption(SAMPLE)) <= 1024
+
+
+class PhotoBot:
+    """Records sends; send_photo raises the given error (if any)."""
+
+    def __init__(self, photo_error: Exception | None = None) -> None:
+        self.photo_error = photo_error
+        self.photos: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+
+    async def send_photo(self, chat_id: int, photo: bytes, **kwargs: Any) -> Any:
+        if self.photo_error is not None:
+            raise self.photo_error
+        self.photos.append({"chat_id": chat_id, "photo": photo, **kwargs})
+        return SimpleNamespace(chat_id=chat_id, message_id=1)
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+        self.messages.append({"chat_id": chat_id, "text": text, **kwargs})
+        return SimpleNamespace(chat_id=chat_id, message_id=2)
+
+
+async def test_sends_the_chart_with_a_caption() -> None:
+    bot = PhotoBot()
+    assert await report.send_report(bot, 7, SAMPLE) == "photo"
+    assert bot.messages == []
+    sent = bot.photos[0]
+    assert sent["photo"].startswith(b"\x89PNG") and "阳光街道" in sent["caption"]
+
+
+@pytest.mark.parametrize("error", [InvalidToken("Not Found"), BadRequest("no photo today")])
+async def test_text_fallback_when_send_photo_fails(error: Exception) -> None:
+    bot = PhotoBot(error)
+    assert await report.send_report(bot, 7, SAMPLE) == "text"
+    assert bot.photos == []
+    assert bot.messages[0]["chat_id"] == 7
+    assert bot.messages[0]["text"] == texts.report_text(SAMPLE)
+
+
+async def test_text_fallback_when_the_chart_cannot_be_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_: Any) -> bytes:
+        raise RuntimeError("no font")
+
+    monkeypatch.setattr(report, "render_chart", broken)
+    bot = PhotoBot()
+    assert await report.send_report(bot, 7, SAMPLE) == "text" and bot.photos == []
+
+
+# ── /report and the jobs, on a real (SQLite) database ──────────────────────────────────────────────
+def _context(engine: Engine, bot: PhotoBot) -> Any:
+    deps = Deps(engine=engine, settings=BotSettings(_env_file=None), classifier=None, taxonomy=None,
+                worker_id="test")
+    return SimpleNamespace(bot=bot, bot_data={"deps": deps}, job_queue=None)
+
+
+def _update(user_id: int, replies: list[str]) -> Any:
+    async def reply_html(text: str, **_: Any) -> None:
+        replies.append(text)
+
+    return SimpleNamespace(effective_user=SimpleNamespace(id=user_id),
+                           effective_chat=SimpleNamespace(id=user_id),
+                           effective_message=SimpleNamespace(reply_html=reply_html))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_report_command(world: World) -> None:
+    with db.transaction(world.engine) as s:
+        tickets.submit_ticket(s, RESIDENT, "楼道灯坏了", T0, label=None, grid_code=G11)
+    bot = PhotoBot(InvalidToken("Not Found"))
+    replies: list[str] = []
+    await report.report_command(_update(GRID_COORD, replies), _context(world.engine, bot))
+    assert replies == [] and bot.messages[0]["chat_id"] == GRID_COORD
+    assert "服务效能周报" in bot.messages[0]["text"]
+
+    await report.report_command(_update(RESIDENT, replies), _context(world.engine, bot))
+    assert replies == [texts.NOT_A_COORDINATOR] and len(bot.messages) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_jobs_send_to_every_coordinator(world: World) -> None:
+    bot = PhotoBot()
+    context = _context(world.engine, bot)
+    assert await report.weekly_push(context) == 2
+    assert sorted(p["chat_id"] for p in bot.photos) == [COORD, GRID_COORD]
+    assert await report.daily_digest(context) == 2
+    assert sorted(m["chat_id"] for m in bot.messages) == [COORD, GRID_COORD]
+    assert all("每日简报" in m["text"] for m in bot.messages)
+
+    async def blocked(chat_id: int, text: str, **_: Any) -> Any:
+        if chat_id == COORD:
+            raise Forbidden("blocked")
+        bot.messages.append({"chat_id": chat_id, "text": text})
+
+    bot.send_message = blocked  # one coordinator blocked the bot: the others still get theirs
+    assert await report.daily_digest(context) == 1
