@@ -62,10 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"jiedan: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.LOG_LEVEL)
     if settings.TELEGRAM_BOT_TOKEN is None:
+        configure_logging("WARNING")  # the console shows the chat; only problems are logged
         run_console(settings)
         return 0
+    configure_logging(settings.LOG_LEVEL)
     engine = start_domain(settings)
     app = build_application(settings, make_deps(settings, engine))
     log.info("bot starting (long polling, Bot API at %s)", settings.TELEGRAM_BASE_URL)

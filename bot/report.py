@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
-from telegram import Bot, Update
+from telegram import Bot, InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 REPORT_WEEKS = 8
 CHART_SIZE = (12.0, 5.0)  # inches
 CHART_DPI = 100  # → 1200 × 500 px
+CHART_FILE_NAME = "服务效能周报.png"
 MAX_CATEGORIES = 12
 RATE_COLORS = {"response_rate": "#1f77b4", "resolution_rate": "#2ca02c",
                "satisfaction_rate": "#ff7f0e", "overdue_rate": "#d62728"}
@@ -111,6 +112,7 @@ def chart_figure(report: dict[str, Any]) -> Figure:
                        color=RATE_COLORS[key])
         right.set_xticks(x, [f"{w['label']}周" for w in weeks])
         right.set_ylim(-5, 120)
+        right.set_yticks(range(0, 101, 20))  # the space above 100 % holds the legend
         right.yaxis.set_major_formatter(PercentFormatter(100))
         right.grid(alpha=0.3)
         right.set_title("服务效能四率（按周）", fontproperties=font, fontsize=12)
@@ -149,7 +151,8 @@ async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> str:
     png = await _render(report)
     if png is not None:
         try:
-            await bot.send_photo(chat_id, photo=png, caption=texts.report_caption(report),
+            photo = InputFile(png, filename=CHART_FILE_NAME)
+            await bot.send_photo(chat_id, photo=photo, caption=texts.report_caption(report),
                                  parse_mode="HTML")
             return "photo"
         except TelegramError as error:

@@ -134,7 +134,7 @@ HELP_MEMBER = (
 HELP_COORDINATOR = (
     "<b>协调员</b>\n"
     "· /invite 生成党员邀请码\n· /dispatch 待派单的工单\n· /overdue 超期和临期的工单\n"
-    "· /stats 响应率、解决率、满意率、超期率"
+    "· /stats 响应率、解决率、满意率、超期率\n· /report 服务效能周报（图表）"
 )
 HELP_JOIN = "· 党员、志愿者请用协调员给的邀请码注册：/join 邀请码"
 

@@ -125,7 +125,8 @@ async def test_sends_the_chart_with_a_caption() -> None:
     assert await report.send_report(bot, 7, SAMPLE) == "photo"
     assert bot.messages == []
     sent = bot.photos[0]
-    assert sent["photo"].startswith(b"\x89PNG") and "阳光街道" in sent["caption"]
+    assert sent["photo"].input_file_content.startswith(b"\x89PNG") and "阳光街道" in sent["caption"]
+    assert sent["photo"].filename.endswith(".png")
 
 
 @pytest.mark.parametrize("error", [InvalidToken("Not Found"), BadRequest("no photo today")])

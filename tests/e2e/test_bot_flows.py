@@ -269,3 +269,19 @@ async def test_coordinator_overdue_and_stats(emulator_client: EmulatorClient, bo
     assert "幸福里社区" in public.text and "蒋阿姨" not in public.text
     await resident.command("/overdue")
     await resident.wait_for("只对协调员开放")
+
+
+async def test_report_arrives_as_text_without_send_photo(emulator_client: EmulatorClient, bot_runner) -> None:
+    """/report: the emulator has no sendPhoto (404 → InvalidToken), so the same report comes as text."""
+    await start_bot(emulator_client, bot_runner)
+    coordinator = emulator_client.user(COORDINATOR, "李主任")
+    resident = emulator_client.user(10, "钱大爷")
+    await choose_area(resident)
+    await submit(resident, "想给独居的老母亲申请助餐送餐")
+    await coordinator.command("/report")
+    text = await coordinator.wait_for("服务效能周报", timeout=30)
+    assert "各类工单" in text.text and "每周四率" in text.text and "养老助残：1 件" in text.text
+    assert "钱大爷" not in text.text
+    assert await emulator_client.unsupported_calls("sendPhoto") or await emulator_client.request_count("sendPhoto")
+    await resident.command("/report")
+    await resident.wait_for("只对协调员开放")
