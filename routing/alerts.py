@@ -7,6 +7,12 @@ first, `INSERT … ON CONFLICT DO NOTHING`, so a card whose row already exists i
 again, whatever number of scanners run — and only for the rows it really inserted queues the
 card and, for a red card, escalates the ticket grid → community → street (an event in the log).
 A card whose moment passed more than two scan intervals ago (the bot was down) is marked late.
+
+Each scan reads due-time index ranges. A steady scan (`since` = shortly before the previous
+scan) looks only at cards whose moment fell since then: narrow ranges, cheap at any size. A
+sweep (`since` None) finds every unwritten card, late ones included: the bot sweeps at start and
+every tenth scan (`Scanner`). On PostgreSQL candidates are taken FOR UPDATE SKIP LOCKED, so
+concurrent scanners share the work instead of waiting.
 """
 
 from __future__ import annotations
