@@ -259,7 +259,7 @@ async def test_coordinator_overdue_and_stats(emulator_client: EmulatorClient, bo
     number = await submit(resident, "想给独居的老母亲申请助餐送餐")
     await asyncio.sleep(8)
     await coordinator.command("/overdue")
-    overdue = await coordinator.wait_for("超期")
+    overdue = await coordinator.wait_for("超期 / 临期工单")
     assert number in overdue.text and "🔴" in overdue.text
     await coordinator.command("/stats")
     stats = await coordinator.wait_for("服务效能")
