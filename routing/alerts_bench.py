@@ -29,7 +29,7 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from classifier.bench import machine_summary
-from classifier.taxonomy import DEFAULT_TAXONOMY_FILE, Taxonomy, load_taxonomy_file
+from classifier.taxonomy import Taxonomy
 from routing import config, db
 from routing.alerts import candidate_query, scan_alerts
 from routing.bench import PG_URL, T0, _analyze, bench_geography, fresh_database, machine, populate
@@ -169,12 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     settings = Settings(_env_file=None)
-    try:
-        taxonomy = config.get_taxonomy(settings)
-    except ValueError:  # the classifier's lexicon is not needed for routing
-        taxonomy = load_taxonomy_file(settings.TAXONOMY_FILE or DEFAULT_TAXONOMY_FILE,
-                                      require_lexicon=False)
-    config.load_taxonomy = lambda path=None: taxonomy  # type: ignore[assignment]
+    taxonomy = config.get_taxonomy(settings)
     report: dict[str, Any] = {"machine": machine_summary(),
                               "versions": machine(PG_URL if "postgres" in backends else None),
                               "scans": []}

@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import Engine, insert, text
 
-from classifier.taxonomy import DEFAULT_TAXONOMY_FILE, Taxonomy, load_taxonomy_file
+from classifier.taxonomy import Taxonomy
 from routing import config, db
 from routing.config import Settings
 from routing.geography import Geography, Node, sync_geography
@@ -394,12 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = set(args.only or ("throughput", "candidates", "stats", "race"))
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     settings = Settings(_env_file=None)
-    try:
-        taxonomy = config.get_taxonomy(settings)
-    except ValueError:  # the classifier's lexicon is not needed for routing
-        taxonomy = load_taxonomy_file(settings.TAXONOMY_FILE or DEFAULT_TAXONOMY_FILE,
-                                      require_lexicon=False)
-    config.load_taxonomy = lambda path=None: taxonomy  # type: ignore[assignment]
+    taxonomy = config.get_taxonomy(settings)
     q = args.quick
     report: dict[str, Any] = {"machine": machine(PG_URL if "postgres" in backends else None)}
     if not args.json:

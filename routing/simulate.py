@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from classifier.taxonomy import Taxonomy, load_taxonomy_file
-from routing.config import Settings
+from classifier.taxonomy import Taxonomy
+from routing.config import Settings, get_taxonomy
 from routing.matching import (
     PROXIMITY_COMMUNITY,
     PROXIMITY_GRID,
@@ -271,16 +271,8 @@ def simulate(cfg: SimConfig, settings: Settings | None = None,
              taxonomy: Taxonomy | None = None) -> dict[str, dict[str, float]]:
     """All three strategies on the same world."""
     settings = settings or Settings(_env_file=None)
-    taxonomy = taxonomy or _taxonomy(settings)
+    taxonomy = taxonomy or get_taxonomy(settings)
     return {s: run(cfg, taxonomy, settings, s) for s in ("matcher", "random", "round_robin")}
-
-
-def _taxonomy(settings: Settings) -> Taxonomy:
-    from classifier.taxonomy import DEFAULT_TAXONOMY_FILE
-
-    # The simulation needs items, skills and classes only, not the classifier's lexicon.
-    return load_taxonomy_file(settings.TAXONOMY_FILE or DEFAULT_TAXONOMY_FILE,
-                              require_lexicon=False)
 
 
 def format_table(result: dict[str, dict[str, float]], cfg: SimConfig) -> str:

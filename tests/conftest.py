@@ -16,11 +16,8 @@ from sqlmodel import SQLModel
 
 import routing.config
 from classifier.taxonomy import (
-    DEFAULT_TAXONOMY_FILE,
     Taxonomy,
-    TaxonomyError,
     load_taxonomy,
-    load_taxonomy_file,
 )
 from routing import db, members
 from routing.config import Settings
@@ -41,11 +38,8 @@ UNSET = ("DATABASE_URL", "DATA_DIR", "TAXONOMY_FILE", "GEOGRAPHY_FILE")
 
 @pytest.fixture(scope="session")
 def taxonomy() -> Taxonomy:
-    """The shipped taxonomy; its lexicon may still be empty, which routing does not need."""
-    try:
-        return load_taxonomy()
-    except TaxonomyError:
-        return load_taxonomy_file(DEFAULT_TAXONOMY_FILE, require_lexicon=False)
+    """The shipped taxonomy."""
+    return load_taxonomy()
 
 
 @pytest.fixture(autouse=True)
