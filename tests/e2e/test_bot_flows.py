@@ -282,6 +282,27 @@ async def test_report_arrives_as_text_without_send_photo(emulator_client: Emulat
     text = await coordinator.wait_for("服务效能周报", timeout=30)
     assert "各类工单" in text.text and "每周四率" in text.text and "养老助残：1 件" in text.text
     assert "钱大爷" not in text.text
-    assert await emulator_client.unsupported_calls("sendPhoto") or await emulator_client.request_count("sendPhoto")
+    assert await emulator_client.unsupported_calls("sendPhoto") or await emulator_client.request_count(
+        "sendPhoto"
+    )
     await resident.command("/report")
     await resident.wait_for("只对协调员开放")
+
+
+async def test_yellow_then_red_card_then_escalation_once_each(
+    emulator_client: EmulatorClient, bot_runner
+) -> None:
+    """Nobody accepts: 🟡 at 80 % of the response limit, then 🔴 and escalation — each once, in seconds."""
+    started = asyncio.get_running_loop().time()
+    await start_bot(emulator_client, bot_runner, TIME_LIMIT_SCALE="0.001")  # 4 h → 14.4 s
+    coordinator = emulator_client.user(COORDINATOR, "李主任")
+    resident = emulator_client.user(9, "褚阿姨")
+    await choose_area(resident)
+    number = await submit(resident, "想给独居的老母亲申请助餐送餐")  # no member yet: straight to 派单
+    yellow = await coordinator.wait_for(lambda m: "黄牌预警" in m.text and number in m.text, timeout=30)
+    red = await coordinator.wait_for(lambda m: "红牌超期" in m.text and number in m.text, timeout=30)
+    assert "响应" in yellow.text and "已升级至社区" in red.text
+    await coordinator.expect_silence(
+        lambda m: ("黄牌" in m.text or "红牌" in m.text) and number in m.text, within=3
+    )
+    assert asyncio.get_running_loop().time() - started < 60
