@@ -8,8 +8,9 @@ import os
 import socket
 from collections import defaultdict
 from collections.abc import Awaitable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -31,7 +32,7 @@ from bot.delivery import deliver_outbox
 from bot.handlers import common, coordinator, member, resident, router
 from bot.handlers.common import Deps, deps, now, query
 from classifier import get_classifier
-from routing import alerts, dispatch, tickets
+from routing import alerts, dispatch, points, tickets
 from routing.config import get_taxonomy
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,9 @@ async def advance_waves(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def scan_alerts(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: yellow/red cards that fell due (also those missed while the bot was down)."""
-    scanner: alerts.Scanner = context.bot_data.setdefault("alert_scanner", alerts.Scanner(deps(context).settings))
+    scanner: alerts.Scanner = context.bot_data.setdefault(
+        "alert_scanner", alerts.Scanner(deps(context).settings)
+    )
     started = now()
     written = await query(context, alerts.scan_alerts, started, since=scanner.next_since())
     scanner.done(started, written)
@@ -154,6 +157,22 @@ async def remind_unrated(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: 回访 — one reminder to rate a ticket resolved a day ago."""
     if await query(context, tickets.remind_unrated, now()):
         await deliver_outbox(context)
+
+
+QUARTER_STARS_AT = time(0, 30)  # local time, on the first day of a quarter
+
+
+def _rate_previous_quarter(session: Any, now_: datetime, tz: ZoneInfo) -> int:
+    quarter = points.quarter_of(now_ - timedelta(days=1), tz)
+    return len(points.compute_quarter_stars(session, quarter, now_))
+
+
+async def rate_quarter(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: 评星 — on the first day of a quarter, every member's stars for the quarter just ended."""
+    local = now().astimezone(deps(context).tz)
+    if local.day == 1 and local.month in (1, 4, 7, 10):
+        rated = await query(context, _rate_previous_quarter, now(), deps(context).tz)
+        log.info("quarterly stars computed for %d member(s)", rated)
 
 
 async def post_init(app: Application) -> None:
@@ -168,6 +187,7 @@ async def post_init(app: Application) -> None:
     app.job_queue.run_repeating(remind_unrated, interval=timedelta(seconds=reminder_check), first=5)
     app.job_queue.run_repeating(scan_alerts, interval=alerts.scan_interval(settings), first=1)
     report.schedule_jobs(app)  # Monday 09:00 weekly report, 08:00 daily digest
+    app.job_queue.run_daily(rate_quarter, time=QUARTER_STARS_AT.replace(tzinfo=settings.tz))
     try:
         await app.bot.set_my_commands(COMMANDS)
     except TelegramError as error:
