@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import keyboards, report, texts
+from bot import keyboards, report
 from bot.config import BotSettings
 from bot.delivery import deliver_outbox
 from bot.handlers import common, coordinator, member, resident, router
@@ -219,4 +219,3 @@ def build_application(
     return app
 
 
-__all__ = ["build_application", "deps", "make_deps", "register_handlers", "texts"]

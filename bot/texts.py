@@ -125,6 +125,7 @@ HELP_RESIDENT = (
     "· /my 查看我的工单和进度\n"
     "· /cancel 退出当前步骤（已保存的内容不会丢）\n"
     "· /stats 查看本社区的服务效能"
+    "\n· /mydata 查看我们保存的您的信息，/forget 申请删除"
 )
 HELP_MEMBER = (
     "<b>党员 / 志愿者</b>\n"
@@ -551,3 +552,59 @@ def daily_digest(d: Mapping[str, Any]) -> str:
         f"满意率（近 30 天）：{_report_pct(d.get('satisfaction_rate'))}"
         + ("\n请用 /overdue 查看超期工单。" if d.get("overdue") else "")
     )
+
+
+# ── personal data: /mydata and /forget (issue #6, PIPL) ──────────────────────────────────────────
+BTN_FORGET_CONFIRM = "🗑 确认删除"
+BTN_FORGET_CANCEL = "❌ 取消"
+FORGET_ASK = (
+    "<b>删除我的个人信息</b>\n"
+    "确认后，我们会删除您的称呼、所在网格，以及您所有工单里的诉求原文、地址、手机号、照片和评价留言；"
+    "还没办完的工单会被取消（正在办理的党员会收到通知）。\n"
+    "工单编号、事项类别和办理时间会匿名保留，用于服务统计，之后 /my 里只能看到编号和状态。\n"
+    "此操作无法撤销。确定要删除吗？"
+)
+FORGET_KEPT = "好的，没有删除任何信息。"
+FORGET_ROLES = "\n您的党员 / 协调员身份和资料不受影响；如需注销，请联系协调员。"
+
+
+def forgotten(count: int, has_role: bool) -> str:
+    return (
+        f"✅ 已删除您的个人信息，{count} 张工单已匿名化，仅用于统计。"
+        "\n之后如果再给我发消息，我们会重新记录您的 Telegram 称呼。"
+        + (FORGET_ROLES if has_role else "")
+    )
+
+
+def my_data(d: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """Everything stored about a resident (routing.privacy.resident_data)."""
+    if not d.get("known"):
+        return "我们没有保存您的任何信息。"
+    lines = [
+        "<b>我们保存的您的信息</b>",
+        f"称呼：{esc(d.get('name') or '—')}",
+        f"所在网格：{esc(d.get('grid_name') or '—')}",
+        f"首次使用：{local_time(d.get('created_at'), tz)}",
+    ]
+    if d.get("drafts"):
+        lines.append(f"未完成的对话：{len(d['drafts'])} 个")
+    tickets = d.get("tickets") or []
+    lines += ["", f"<b>工单（{len(tickets)} 张）</b>" if tickets else "您还没有工单。"]
+    for t in tickets:
+        lines.append(
+            f"\n{esc(t['number'])} {esc(t['item_name'])} · <b>{esc(t['status_name'])}</b>"
+            f" · {local_time(t.get('created_at'), tz)}"
+        )
+        lines.append(f"诉求：{quote(t.get('text') or '—')}")
+        lines.append(f"地址：{esc(t.get('address') or '—')}　手机：{esc(t.get('phone') or '—')}")
+        if t.get("attachment_count"):
+            lines.append(f"照片：{t['attachment_count']} 张")
+        for r in t.get("ratings") or []:
+            comment = f"「{quote(r['comment'], 200)}」" if r.get("comment") else ""
+            lines.append(f"评价：{r['stars']} 星 {comment}".rstrip())
+    lines += [
+        "",
+        "这些信息只有接单的党员和本网格、社区、街道的协调员能看到。"
+        "删除请发送 /forget（工单会匿名保留用于统计）。",
+    ]
+    return fit("\n".join(lines))

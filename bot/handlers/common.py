@@ -23,6 +23,7 @@ from bot.config import BotSettings
 from classifier import Classifier
 from classifier.taxonomy import Taxonomy
 from routing import drafts, members
+from routing.db import transaction
 from routing.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ def now() -> datetime:
 
 
 def _in_transaction(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
-    from routing.db import transaction
-
     with transaction(engine) as session:
         return fn(session, *args, **kwargs)
 
@@ -70,7 +69,7 @@ async def query(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args:
 async def act(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Like `query`, for changes: afterwards the outbox is delivered at once instead of at the next tick."""
     result = await query(context, fn, *args, **kwargs)
-    from bot.delivery import deliver_soon
+    from bot.delivery import deliver_soon  # delivery imports this module
 
     deliver_soon(context)
     return result
