@@ -29,7 +29,7 @@ from telegram.request import BaseRequest
 from bot import keyboards, report
 from bot.config import BotSettings
 from bot.delivery import deliver_outbox
-from bot.handlers import common, coordinator, member, resident, router
+from bot.handlers import common, coordinator, member, privacy, resident, router
 from bot.handlers.common import Deps, deps, now, query
 from classifier import get_classifier
 from routing import alerts, dispatch, points, tickets
@@ -43,6 +43,8 @@ COMMANDS = [
     BotCommand("my", "我的工单"),
     BotCommand("help", "帮助"),
     BotCommand("cancel", "退出当前步骤"),
+    BotCommand("mydata", "查看我的个人信息"),
+    BotCommand("forget", "删除我的个人信息"),
     BotCommand("tasks", "党员：我的工单"),
     BotCommand("duty", "党员：在岗 / 离岗"),
     BotCommand("points", "党员：积分和星级"),
@@ -100,6 +102,8 @@ def register_handlers(app: Application) -> None:
         "help": common.help_command,
         "cancel": common.cancel,
         "my": resident.my_tickets,
+        "mydata": privacy.my_data,
+        "forget": privacy.forget,
         "join": member.join,
         "duty": member.duty,
         "tasks": member.tasks,
@@ -116,6 +120,7 @@ def register_handlers(app: Application) -> None:
         keyboards.AREA: resident.area_chosen,
         keyboards.INTAKE: resident.intake_button,
         keyboards.RATE: resident.rating_button,
+        privacy.FORGET: privacy.forget_button,
         keyboards.OFFER: member.offer_button,
         keyboards.TASK: member.task_button,
         keyboards.JOIN: member.join_button,

@@ -85,6 +85,11 @@ Outbox, for the delivery worker (outbox.py); each step in its own transaction
   urgent_alert, low_rating, member_unreachable. Payloads hold what the message needs
   (number, item_name, grid_name, text, …); address/phone only for the assignee/coordinators.
 
+Residents' data rights (privacy.py; /mydata, /forget)
+  resident_data(session, tid)                         everything stored about a resident (dict)
+  forget_resident(session, tid, now)                  erase: open tickets cancelled, tickets kept
+                                        anonymized for statistics; returns tickets anonymized
+
 Conversations in progress (drafts.py)
   get_draft(session, tid, flow) / save_draft(session, tid, flow, state, now) /
   clear_draft(session, tid, flow=None)                JSON state per (user, flow)

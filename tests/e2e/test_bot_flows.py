@@ -99,9 +99,11 @@ async def test_whole_life_of_a_ticket(emulator_client: EmulatorClient, bot_runne
     loser = electrician_b if winner is electrician_a else electrician_a
     details = await winner.wait_for("接单成功")
     assert "502" in details.text, "the winner sees the address"
-    loser_messages = await loser.messages()
-    offer_message = next(m for m in loser_messages if number in m.text and m.edited)
-    assert not offer_message.buttons, "the loser's offer lost its buttons"
+    loser_offer_id = (offer_b if winner is electrician_a else offer_a).message_id
+    offer_message = next(m for m in await loser.messages() if m.message_id == loser_offer_id)
+    assert offer_message.edited and not offer_message.buttons, (
+        "the loser's offer was edited, its buttons gone"
+    )
     await resident.wait_for("已由")
 
     await winner.press(details, "开始")
@@ -306,3 +308,26 @@ async def test_yellow_then_red_card_then_escalation_once_each(
         lambda m: ("黄牌" in m.text or "红牌" in m.text) and number in m.text, within=3
     )
     assert asyncio.get_running_loop().time() - started < 60
+
+
+async def test_mydata_then_forget(emulator_client: EmulatorClient, bot_runner) -> None:
+    """/mydata shows the address; /forget → 确认 erases it; /my still lists the ticket number."""
+    await start_bot(emulator_client, bot_runner)
+    resident = emulator_client.user(10, "卫大爷")
+    await choose_area(resident)
+    number = await submit(resident, "楼道灯坏了好几天了")
+    await resident.command("/mydata")
+    data = await resident.wait_for("我们保存的您的信息")
+    assert "3 号楼 2 单元 502" in data.text and number in data.text and "卫大爷" in data.text
+    await resident.command("/forget")
+    ask = await resident.wait_for("删除我的个人信息")
+    assert any("确认" in b for b in ask.button_texts) and any("取消" in b for b in ask.button_texts)
+    await resident.press(ask, "确认")
+    await resident.wait_for("已删除您的个人信息")
+    await resident.command("/mydata")
+    data = await resident.wait_for("我们保存的您的信息")
+    assert "502" not in data.text and "楼道灯" not in data.text and "卫大爷" not in data.text
+    assert number in data.text and "已取消" in data.text
+    await resident.command("/my")
+    mine = await resident.wait_for("我的工单")
+    assert number in mine.text
