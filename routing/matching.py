@@ -206,8 +206,9 @@ def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by
         fit = func.coalesce(func.max(MemberSkill.score), 0.0)
         query = base.outerjoin(MemberSkill, and_(MemberSkill.member_id == Member.id,
                                                  MemberSkill.skill.in_(skills)))
-    partial = _base_score_sql(fit, dialect, w)
-    query = query.add_columns(fit.label("fit"), partial.label("base"))
+    # Ordered by the labels, not by the expressions again: SQLite would compute them twice.
+    partial = _base_score_sql(fit, dialect, w).label("base")
+    query = query.add_columns(fit.label("fit"), partial)
     if by_scope:
         scopes = bindparam("scopes", expanding=True)
         query = query.where(or_(Member.grid_code.in_(scopes), Member.community_code.in_(scopes),
@@ -228,9 +229,8 @@ def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by
     waiting = (select(cast(func.count(), Float))
                .where(Offer.member_id == best.c.id, Offer.state == "pending").scalar_subquery())
     pending = case((waiting >= w.pending_saturation, 1.0), else_=waiting / w.pending_saturation)
-    total = best.c.base - w.pending * pending
-    return (select(best.c.id, best.c.telegram_id, best.c.display_name, best.c.fit,
-                   total.label("score"))
+    total = (best.c.base - w.pending * pending).label("score")
+    return (select(best.c.id, best.c.telegram_id, best.c.display_name, best.c.fit, total)
             .order_by(total.desc(), best.c.id).limit(bindparam("limit", type_=Integer)))
 
 
