@@ -31,7 +31,6 @@ from routing.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 BATCH = 50
-QUIET_KINDS = frozenset({"rate_reminder", "yellow_card"})
 _LOCK = "delivery_lock"
 _AGAIN = "delivery_again"
 
@@ -111,8 +110,11 @@ def quiet_until(moment: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> dat
 
 
 def held_for_quiet_hours(kind: str, payload: Mapping[str, Any]) -> bool:
-    """Reminders wait for the morning; urgent tickets and red cards never do."""
-    return kind in QUIET_KINDS and not payload.get("urgent")
+    """Reminders wait for the morning: yellow cards to members and rating reminders to residents.
+    Urgent tickets, coordinators' cards and red cards never wait."""
+    if payload.get("urgent"):
+        return False
+    return kind == "rate_reminder" or (kind == "yellow_card" and payload.get("audience") == "member")
 
 
 async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> bool:

@@ -166,10 +166,10 @@ def test_quiet_hours_span_midnight() -> None:
     assert quiet_until(night, quiet, tz) == datetime(2026, 11, 24, 7, 0, tzinfo=tz)
     assert quiet_until(early, quiet, tz) == datetime(2026, 11, 24, 7, 0, tzinfo=tz)
     assert quiet_until(day, quiet, tz) is None
-    assert held_for_quiet_hours("rate_reminder", {}) and held_for_quiet_hours(
-        "yellow_card", {"urgent": False}
-    )
-    assert not held_for_quiet_hours("yellow_card", {"urgent": True})
+    assert held_for_quiet_hours("rate_reminder", {})
+    assert held_for_quiet_hours("yellow_card", {"urgent": False, "audience": "member"})
+    assert not held_for_quiet_hours("yellow_card", {"urgent": True, "audience": "member"})
+    assert not held_for_quiet_hours("yellow_card", {"audience": "coordinator"})
     assert not held_for_quiet_hours("red_card", {}) and not held_for_quiet_hours("urgent_alert", {})
 
 
