@@ -32,7 +32,7 @@ from classifier.taxonomy import Taxonomy
 from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import core
 from routing.errors import ConcurrentUpdate
-from routing.members import require_coordinator
+from routing.members import coordinators_at_level, require_coordinator
 from routing.models import Alert, Coordinator, GeoNode, Member, NotificationKind, Person, Ticket
 from routing.models import TicketStatus as S
 from routing.outbox import notification_row, notify_rows
@@ -360,12 +360,8 @@ def _coordinators(session: Session, tickets: Iterable[Ticket]) -> dict[str, list
 
 
 def _coordinators_at(ticket: Ticket, level: int, by_scope: dict[str, list[int]]) -> list[int]:
-    """members.coordinators_for for the ticket's grid at `level`: falling back upwards."""
-    path = [ticket.grid_code, ticket.community_code, ticket.street_code]
-    for code in path[min(level, len(path) - 1):]:
-        if by_scope.get(code):
-            return by_scope[code]
-    return []
+    """members.coordinators_for for the ticket's grid at `level`, from coordinators already loaded."""
+    return coordinators_at_level([ticket.grid_code, ticket.community_code, ticket.street_code], level, by_scope)
 
 
 def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: Settings,

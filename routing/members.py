@@ -170,6 +170,12 @@ def coordinators_for(session: Session, grid_code: str, *, level: int = 0,
         by_scope.setdefault(scope, []).append(telegram_id)
     if all_levels:
         return list(dict.fromkeys(t for code in path for t in sorted(by_scope.get(code, []))))
+    return coordinators_at_level(path, level, by_scope)
+
+
+def coordinators_at_level(path: list[str], level: int, by_scope: dict[str, list[int]]) -> list[int]:
+    """The coordinators of the first node of `path` (grid, community, street) from `level` upwards
+    that has any: a level with nobody falls back to the one above."""
     for code in path[min(level, len(path) - 1):]:
         if by_scope.get(code):
             return sorted(by_scope[code])
