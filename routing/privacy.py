@@ -17,8 +17,8 @@ Decisions:
 - All of the person's drafts (conversations in progress) are deleted; pending notifications to
   them are cancelled.
 - The ticket log (`ticket_event`) is append-only by a database trigger, so it is not rewritten:
-  it holds no address, phone or request text, but the `rated` / `rating_comment` events carry the
-  rating comment and `cancelled` the reason typed. Each forgotten ticket gets a
+  it holds no address, phone, request text or rating comment (only whether there was one), but
+  the `cancelled` event keeps the reason typed by whoever cancelled. Each forgotten ticket gets a
   `resident_forgotten` event.
 """
 

@@ -303,7 +303,7 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
                        created_at=now))
     record_event(session, ticket, "rated", now, actor_id=resident_id, actor_role="resident",
                  from_status=ticket.status, to_status=ticket.status,
-                 data={"stars": stars, "comment": comment.strip()})
+                 data={"stars": stars, "has_comment": bool(comment.strip())})  # the words stay erasable
     payload = {**ticket_payload(session, ticket), "stars": stars, "comment": comment.strip()}
     if member is not None:
         member.rating_sum += stars
@@ -352,7 +352,7 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
     rating.comment = comment
     record_event(session, ticket, "rating_comment", now, actor_id=resident_id,
                  actor_role="resident", from_status=ticket.status, to_status=ticket.status,
-                 data={"stars": rating.stars, "comment": comment})
+                 data={"stars": rating.stars, "has_comment": bool(comment)})  # text only in the rating row
     member = session.get(Member, rating.member_id) if rating.member_id else None
     if member is not None:
         notify(session, member.telegram_id, NotificationKind.rated, now, ticket_id=ticket.id,
