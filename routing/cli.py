@@ -17,13 +17,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from routing import db
 from routing.config import Settings, get_settings
 from routing.errors import DomainError
 from routing.geography import GeographyError, load_geography, sync_geography
+
+
+@contextmanager
+def _session(settings: Settings, engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction on the configured database; the engine is disposed afterwards."""
+    engine = engine or db.make_engine(settings.DATABASE_URL)
+    try:
+        with db.transaction(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -57,12 +72,8 @@ def cmd_geography(args: argparse.Namespace) -> int:
     if args.action == "check":
         print(f"{geo.source}: {len(geo.streets)} street(s), {len(geo.grids)} grid(s), ok")
         return 0
-    engine = db.make_engine(settings.DATABASE_URL)
-    try:
-        with db.transaction(engine) as session:
-            print(f"{sync_geography(session, geo)} node(s) inserted or changed")
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        print(f"{sync_geography(session, geo)} node(s) inserted or changed")
     return 0
 
 
@@ -73,13 +84,9 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     now = datetime.now(UTC)
-    engine = bootstrap.start(settings, now=now)
-    try:
-        with db.transaction(engine) as session:
-            added = seed_demo(session, now, coordinator_ids=args.coordinator, settings=settings)
-        print(f"demo data ready; {added} demo member(s) added")
-    finally:
-        engine.dispose()
+    with _session(settings, bootstrap.start(settings, now=now)) as session:
+        added = seed_demo(session, now, coordinator_ids=args.coordinator, settings=settings)
+    print(f"demo data ready; {added} demo member(s) added")
     return 0
 
 
@@ -88,14 +95,10 @@ def cmd_invite(args: argparse.Namespace) -> int:
     from routing import members
 
     settings = _settings(args)
-    engine = db.make_engine(settings.DATABASE_URL)
-    try:
-        with db.transaction(engine) as session:
-            invite = members.create_invite(session, args.coordinator, datetime.now(UTC),
-                                           settings=settings)
-        print(f"{invite.code} (valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M})")
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        invite = members.create_invite(session, args.coordinator, datetime.now(UTC),
+                                       settings=settings)
+    print(f"{invite.code} (valid until {invite.expires_at.astimezone(settings.tz):%Y-%m-%d %H:%M})")
     return 0
 
 
@@ -104,12 +107,8 @@ def cmd_advance_waves(args: argparse.Namespace) -> int:
     from routing.dispatch import advance_waves
 
     settings = _settings(args)
-    engine = db.make_engine(settings.DATABASE_URL)
-    try:
-        with db.transaction(engine) as session:
-            print(f"{advance_waves(session, datetime.now(UTC), settings=settings)} ticket(s) advanced")
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        print(f"{advance_waves(session, datetime.now(UTC), settings=settings)} ticket(s) advanced")
     return 0
 
 
@@ -118,18 +117,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from routing.stats import compute_stats, stats_by
 
     settings = _settings(args)
-    engine = db.make_engine(settings.DATABASE_URL)
     now = datetime.now(UTC)
     start = now - timedelta(days=args.days)
-    try:
-        with db.transaction(engine) as session:
-            whole = compute_stats(session, args.scope, start, now, now)
-            parts = stats_by(session, args.scope, start, now, now, by="category")
-        print(json.dumps({"scope": args.scope, "days": args.days, "total": whole.as_dict(),
-                          "by_category": [p.as_dict() for p in parts]}, ensure_ascii=False,
-                         indent=1))
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        whole = compute_stats(session, args.scope, start, now, now)
+        parts = stats_by(session, args.scope, start, now, now, by="category")
+    print(json.dumps({"scope": args.scope, "days": args.days, "total": whole.as_dict(),
+                      "by_category": [p.as_dict() for p in parts]}, ensure_ascii=False, indent=1))
     return 0
 
 
