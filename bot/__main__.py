@@ -9,6 +9,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import demo
@@ -29,7 +30,7 @@ def configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def start_domain(settings: BotSettings):
+def start_domain(settings: BotSettings) -> Engine:
     """Migrations, geography and the configured coordinators; a clear line and exit on failure."""
     try:
         return bootstrap.start(settings, coordinator_ids=settings.COORDINATOR_IDS)

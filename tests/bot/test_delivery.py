@@ -68,66 +68,61 @@ def row(engine: Engine, notification_id: int) -> Notification:
         return session.get(Notification, notification_id)
 
 
-@pytest.fixture
-def sqlite_engine(engine: Engine) -> Engine:
-    return engine
-
-
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_sent_once_and_recorded(sqlite_engine: Engine) -> None:
+async def test_sent_once_and_recorded(engine: Engine) -> None:
     bot = FakeBot()
-    note = queue(sqlite_engine)
-    context = make_context(sqlite_engine, bot)
+    note = queue(engine)
+    context = make_context(engine, bot)
     await deliver_outbox(context)
     await deliver_outbox(context)
     assert len(bot.sent) == 1 and "#A1234" in bot.sent[0]["text"]
-    saved = row(sqlite_engine, note)
+    saved = row(engine, note)
     assert saved.status == NotificationStatus.sent and saved.telegram_message_id == 101
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_429_waits_for_retry_after_then_sends(sqlite_engine: Engine) -> None:
+async def test_429_waits_for_retry_after_then_sends(engine: Engine) -> None:
     bot = FakeBot([RetryAfter(30)])
-    note = queue(sqlite_engine)
+    note = queue(engine)
     before = datetime.now(UTC)
-    await deliver_outbox(make_context(sqlite_engine, bot))
-    saved = row(sqlite_engine, note)
+    await deliver_outbox(make_context(engine, bot))
+    saved = row(engine, note)
     assert saved.status == NotificationStatus.pending and not bot.sent
     assert saved.next_attempt_at >= before + timedelta(seconds=29)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_network_error_is_retried_with_backoff(sqlite_engine: Engine) -> None:
+async def test_network_error_is_retried_with_backoff(engine: Engine) -> None:
     bot = FakeBot([NetworkError("connection reset")])
-    note = queue(sqlite_engine)
-    await deliver_outbox(make_context(sqlite_engine, bot))
-    saved = row(sqlite_engine, note)
+    note = queue(engine)
+    await deliver_outbox(make_context(engine, bot))
+    saved = row(engine, note)
     assert saved.status == NotificationStatus.pending and saved.attempts == 1
     assert saved.next_attempt_at > datetime.now(UTC)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_403_marks_a_member_unreachable_and_off_duty(sqlite_engine: Engine, world: Any) -> None:
+async def test_403_marks_a_member_unreachable_and_off_duty(engine: Engine, world: Any) -> None:
     member_id = world.member("王师傅", ["电工"])
     bot = FakeBot([Forbidden("bot was blocked by the user")])
-    note = queue(sqlite_engine, recipient=member_id)
-    later = queue(sqlite_engine, recipient=member_id)
-    await deliver_outbox(make_context(sqlite_engine, bot))
-    assert row(sqlite_engine, note).status == NotificationStatus.unreachable
-    assert row(sqlite_engine, later).status == NotificationStatus.unreachable
-    with db.transaction(sqlite_engine) as session:
+    note = queue(engine, recipient=member_id)
+    later = queue(engine, recipient=member_id)
+    await deliver_outbox(make_context(engine, bot))
+    assert row(engine, note).status == NotificationStatus.unreachable
+    assert row(engine, later).status == NotificationStatus.unreachable
+    with db.transaction(engine) as session:
         assert members.get_member(session, member_id).on_duty is False
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_edit_that_changes_nothing_counts_as_delivered(sqlite_engine: Engine) -> None:
+async def test_edit_that_changes_nothing_counts_as_delivered(engine: Engine) -> None:
     bot = FakeBot()
-    offer = queue(sqlite_engine, kind="offer")
-    await deliver_outbox(make_context(sqlite_engine, bot))
+    offer = queue(engine, kind="offer")
+    await deliver_outbox(make_context(engine, bot))
     bot.errors.append(BadRequest("Message is not modified"))
-    withdrawn = queue(sqlite_engine, kind="offer_withdrawn", refers_to_id=offer)
-    await deliver_outbox(make_context(sqlite_engine, bot))
-    assert row(sqlite_engine, withdrawn).status == NotificationStatus.sent
+    withdrawn = queue(engine, kind="offer_withdrawn", refers_to_id=offer)
+    await deliver_outbox(make_context(engine, bot))
+    assert row(engine, withdrawn).status == NotificationStatus.sent
 
 
 def test_every_notification_kind_renders_with_escaped_user_text() -> None:
@@ -174,25 +169,25 @@ def test_quiet_hours_span_midnight() -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_a_reminder_in_quiet_hours_waits_for_the_morning(sqlite_engine: Engine, monkeypatch) -> None:
+async def test_a_reminder_in_quiet_hours_waits_for_the_morning(engine: Engine, monkeypatch) -> None:
     import bot.delivery
 
     night = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai
     monkeypatch.setattr(bot.delivery, "now", lambda: night)
     bot_ = FakeBot()
-    note = queue(sqlite_engine, kind="rate_reminder")
-    urgent = queue(sqlite_engine, kind="urgent_alert")
-    with db.transaction(sqlite_engine) as session:  # make both due at "night"
+    note = queue(engine, kind="rate_reminder")
+    urgent = queue(engine, kind="urgent_alert")
+    with db.transaction(engine) as session:  # make both due at "night"
         for nid in (note, urgent):
             session.get(Notification, nid).next_attempt_at = night - timedelta(minutes=1)
     from routing import outbox as routing_outbox
 
     monkeypatch.setattr(routing_outbox, "claim_notifications", _claim_at(night))
-    await deliver_outbox(make_context(sqlite_engine, bot_))
-    held = row(sqlite_engine, note)
+    await deliver_outbox(make_context(engine, bot_))
+    held = row(engine, note)
     assert held.status == NotificationStatus.pending and held.attempts == 0
     assert held.next_attempt_at == datetime(2026, 11, 23, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai
-    assert row(sqlite_engine, urgent).status == NotificationStatus.sent
+    assert row(engine, urgent).status == NotificationStatus.sent
 
 
 def _claim_at(moment: datetime) -> Any:
