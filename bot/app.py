@@ -222,5 +222,3 @@ def build_application(
     app.bot_data["deps"] = app_deps
     register_handlers(app)
     return app
-
-

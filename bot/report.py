@@ -42,8 +42,12 @@ CHART_SIZE = (12.0, 5.0)  # inches
 CHART_DPI = 100  # → 1200 × 500 px
 CHART_FILE_NAME = "服务效能周报.png"
 MAX_CATEGORIES = 12
-RATE_COLORS = {"response_rate": "#1f77b4", "resolution_rate": "#2ca02c",
-               "satisfaction_rate": "#ff7f0e", "overdue_rate": "#d62728"}
+RATE_COLORS = {
+    "response_rate": "#1f77b4",
+    "resolution_rate": "#2ca02c",
+    "satisfaction_rate": "#ff7f0e",
+    "overdue_rate": "#d62728",
+}
 WEEKLY_AT = time(9, 0)  # Mondays, settings.tz
 DIGEST_AT = time(8, 0)  # every day, settings.tz
 MONDAY = 1  # PTB's run_daily: 0 = Sunday … 6 = Saturday
@@ -99,8 +103,9 @@ def chart_figure(report: dict[str, Any]) -> Figure:
             left.bar_label(bars, padding=3, fontproperties=font)
             left.set_xlim(0, max(counts) * 1.15 + 1)
         else:
-            left.text(0.5, 0.5, "暂无工单", ha="center", va="center", transform=left.transAxes,
-                      fontproperties=font)
+            left.text(
+                0.5, 0.5, "暂无工单", ha="center", va="center", transform=left.transAxes, fontproperties=font
+            )
             left.set_yticks([])
         left.set_title("各类工单数量", fontproperties=font, fontsize=12)
         left.set_xlabel("工单（件）", fontproperties=font)
@@ -108,8 +113,9 @@ def chart_figure(report: dict[str, Any]) -> Figure:
         weeks = report["weeks"]
         x = list(range(len(weeks)))
         for key, name in reports.RATE_NAMES.items():
-            right.plot(x, [_percent(w.get(key)) for w in weeks], marker="o", label=name,
-                       color=RATE_COLORS[key])
+            right.plot(
+                x, [_percent(w.get(key)) for w in weeks], marker="o", label=name, color=RATE_COLORS[key]
+            )
         right.set_xticks(x, [f"{w['label']}周" for w in weeks])
         right.set_ylim(-5, 120)
         right.set_yticks(range(0, 101, 20))  # the space above 100 % holds the legend
@@ -152,13 +158,15 @@ async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> str:
     if png is not None:
         try:
             photo = InputFile(png, filename=CHART_FILE_NAME)
-            await bot.send_photo(chat_id, photo=photo, caption=texts.report_caption(report),
-                                 parse_mode="HTML")
+            await bot.send_photo(
+                chat_id, photo=photo, caption=texts.report_caption(report), parse_mode="HTML"
+            )
             return "photo"
         except TelegramError as error:
             log.warning("sendPhoto to %s failed, sending the report as text: %s", chat_id, error)
-    await bot.send_message(chat_id, texts.report_text(report), parse_mode="HTML",
-                           disable_web_page_preview=True)
+    await bot.send_message(
+        chat_id, texts.report_text(report), parse_mode="HTML", disable_web_page_preview=True
+    )
     return "text"
 
 
@@ -184,14 +192,17 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 def _weekly_reports(session: Session, now_: Any, tz: Any) -> list[tuple[int, dict[str, Any]]]:
     """For every coordinator and scope: the last complete weeks (up to this Monday 00:00)."""
     end = reports.week_start(now_, tz)
-    return [(tid, reports.weekly_report(session, scope, now_, tz, weeks=REPORT_WEEKS,
-                                        end=end).as_dict())
-            for tid, scope in reports.list_coordinators(session)]
+    return [
+        (tid, reports.weekly_report(session, scope, now_, tz, weeks=REPORT_WEEKS, end=end).as_dict())
+        for tid, scope in reports.list_coordinators(session)
+    ]
 
 
 def _digests(session: Session, now_: Any) -> list[tuple[int, dict[str, Any]]]:
-    return [(tid, reports.daily_digest(session, scope, now_).as_dict())
-            for tid, scope in reports.list_coordinators(session)]
+    return [
+        (tid, reports.daily_digest(session, scope, now_).as_dict())
+        for tid, scope in reports.list_coordinators(session)
+    ]
 
 
 async def weekly_push(context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -221,6 +232,7 @@ async def daily_digest(context: ContextTypes.DEFAULT_TYPE) -> int:
 def schedule_jobs(app: Application) -> None:
     """The Monday report and the morning digest, in the configured time zone."""
     tz = app.bot_data["deps"].settings.tz
-    app.job_queue.run_daily(weekly_push, time=WEEKLY_AT.replace(tzinfo=tz), days=(MONDAY,),
-                            name="weekly_report")
+    app.job_queue.run_daily(
+        weekly_push, time=WEEKLY_AT.replace(tzinfo=tz), days=(MONDAY,), name="weekly_report"
+    )
     app.job_queue.run_daily(daily_digest, time=DIGEST_AT.replace(tzinfo=tz), name="daily_digest")

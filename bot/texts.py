@@ -148,8 +148,6 @@ GROUP_CHAT = "为保护隐私，请私聊我反映问题。"
 TRY_AGAIN = "抱歉，系统暂时繁忙，请稍后再试一次。已经登记的内容不会丢失。"
 EDITED_MESSAGE = "修改后的消息我这边不会更新。如需补充或更正，请直接再发一条新消息。"
 STALE_BUTTON = "这个按钮已经失效了（情况已有变化），请以最新的消息为准。"
-NOT_ALLOWED = "抱歉，您没有权限进行这个操作。"
-SLOW_DOWN = "您发得有点快，请稍等一分钟再发，我们不会漏掉您的诉求。"
 
 # ── resident: 点单 ─────────────────────────────────────────────────────────────────────────────────
 NON_REQUEST = {
@@ -216,7 +214,6 @@ def ticket_created(number: str, category_name: str, item_name: str, urgent: bool
 
 
 INTAKE_CANCELLED = "好的，这条诉求已取消，没有登记工单。"
-DUPLICATE_WAIT = "您刚刚还有一条诉求没有确认，请先点上面的按钮确认或取消。"
 
 
 def my_tickets(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
@@ -506,8 +503,12 @@ def red_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 
 
 # ── reports and digests (issue #5, item 5) ──────────────────────────────────────────────────────────
-REPORT_RATE_NAMES = {"response_rate": "响应率", "resolution_rate": "解决率",
-                     "satisfaction_rate": "满意率", "overdue_rate": "超期率"}
+REPORT_RATE_NAMES = {
+    "response_rate": "响应率",
+    "resolution_rate": "解决率",
+    "satisfaction_rate": "满意率",
+    "overdue_rate": "超期率",
+}
 
 
 def _report_pct(value: float | None) -> str:
@@ -571,8 +572,7 @@ FORGET_ROLES = "\n您的党员 / 协调员身份和资料不受影响；如需�
 def forgotten(count: int, has_role: bool) -> str:
     return (
         f"✅ 已删除您的个人信息，{count} 张工单已匿名化，仅用于统计。"
-        "\n之后如果再给我发消息，我们会重新记录您的 Telegram 称呼。"
-        + (FORGET_ROLES if has_role else "")
+        "\n之后如果再给我发消息，我们会重新记录您的 Telegram 称呼。" + (FORGET_ROLES if has_role else "")
     )
 
 

@@ -94,15 +94,11 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await edit(update, texts.assigned_confirmation(number, name))
 
 
-def _overdue(session: Session, coordinator_id: int, now_: Any) -> list[dict[str, Any]]:
-    return alerts.overdue_tickets(session, coordinator_id, now_)
-
-
 async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/overdue: tickets past (🔴) or near (🟡) their limits in the coordinator's scope."""
     if not await _require_coordinator(update, context):
         return
-    rows = await query(context, _overdue, update.effective_user.id, now())
+    rows = await query(context, alerts.overdue_tickets, update.effective_user.id, now())
     await reply(update, texts.overdue(rows, deps(context).tz) if rows else texts.NO_OVERDUE)
 
 

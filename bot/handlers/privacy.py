@@ -18,10 +18,14 @@ FORGET = "fg"  # fg:<yes|no>                       resident confirms or keeps /f
 
 def forget_buttons() -> InlineKeyboardMarkup:
     """确认删除 / 取消 under the /forget question."""
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(texts.BTN_FORGET_CONFIRM, callback_data=keyboards.data(FORGET, "yes")),
-        InlineKeyboardButton(texts.BTN_FORGET_CANCEL, callback_data=keyboards.data(FORGET, "no")),
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(texts.BTN_FORGET_CONFIRM, callback_data=keyboards.data(FORGET, "yes")),
+                InlineKeyboardButton(texts.BTN_FORGET_CANCEL, callback_data=keyboards.data(FORGET, "no")),
+            ]
+        ]
+    )
 
 
 async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
