@@ -43,7 +43,10 @@ class Outgoing:
 
 
 _TABLE = Notification.__table__
-_INSERT_NOTIFICATIONS = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+# Not `sort_by_parameter_order`: on SQLite that makes one INSERT per row. The returned keys
+# give each id its row instead (see notify_rows).
+_INSERT_NOTIFICATIONS = insert(_TABLE).returning(
+    _TABLE.c.id, _TABLE.c.recipient_id, _TABLE.c.kind, _TABLE.c.ticket_id)
 
 
 def notify(session: Session, recipient_id: int, kind: NotificationKind | str, now: datetime, *,
@@ -76,7 +79,11 @@ def notify_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert prepared notification rows in one statement; their ids, in order."""
     if not rows:
         return []
-    return list(core(session, _INSERT_NOTIFICATIONS, rows).scalars())
+    ids: dict[tuple[int, str, int | None], list[int]] = {}
+    for note_id, *key in sorted(core(session, _INSERT_NOTIFICATIONS, rows)):
+        ids.setdefault(tuple(key), []).append(note_id)
+    # Rows with the same key are alike for every caller; ascending ids keep them in order.
+    return [ids[(r["recipient_id"], str(r["kind"]), r["ticket_id"])].pop(0) for r in rows]
 
 
 def withdraw_message(session: Session, notification_id: int | None, recipient_id: int,
