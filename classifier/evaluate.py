@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier import Classifier, get_classifier
+from classifier.normalize import normalize
 
 
 def load_jsonl(path: str | Path) -> list[dict]:
@@ -60,10 +63,12 @@ class Report:
         }
 
 
-def evaluate(records: list[dict], classifier: Classifier | None = None) -> Report:
-    """Classify every record and count hits."""
+def evaluate(
+    records: list[dict], classifier: Classifier | None = None, report: Report | None = None
+) -> Report:
+    """Classify every record and count hits (added to `report` when one is given)."""
     classifier = classifier or get_classifier()
-    report = Report()
+    report = report or Report()
     for record in records:
         gold = record.get("label")
         kind = record.get("kind") or ("request" if gold else "other")
@@ -97,6 +102,24 @@ def evaluate(records: list[dict], classifier: Classifier | None = None) -> Repor
     return report
 
 
+def cross_validate(records: list[dict], folds: int, seed: int = 0) -> Report:
+    """K-fold estimate: each fold is classified by a classifier that learned from the taxonomy's examples
+    without that fold's messages (so evaluating examples.jsonl itself measures unseen messages)."""
+    base = get_classifier()
+    examples_file = base.taxonomy.examples
+    examples = load_jsonl(examples_file) if examples_file else []
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    cache_dir = Path(os.environ.get("DATA_DIR") or "data")  # the same trimmed dictionary as get_classifier
+    report = Report()
+    for fold in range(folds):
+        held = [records[i] for i in order[fold::folds]]
+        held_texts = {normalize(r["text"]) for r in held}
+        learned = [e for e in examples if normalize(e["text"]) not in held_texts]
+        evaluate(held, Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned), report)
+    return report
+
+
 def format_report(report: Report, title: str) -> str:
     """The printed summary: figures, then a per-category confusion summary."""
     f = report.figures
@@ -126,10 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m classifier.evaluate", description=__doc__)
     parser.add_argument("files", nargs="+", help="labelled JSONL files")
     parser.add_argument("--misses", type=int, default=0, help="print up to N misclassified messages")
+    parser.add_argument(
+        "--cv", type=int, default=0, metavar="K", help="K-fold cross-validation: learn without each fold"
+    )
     args = parser.parse_args(argv)
     for path in args.files:
-        report = evaluate(load_jsonl(path))
-        print(format_report(report, str(path)))
+        records = load_jsonl(path)
+        if args.cv > 1:
+            report = cross_validate(records, args.cv)
+            print(format_report(report, f"{path} ({args.cv}-fold cross-validation)"))
+        else:
+            report = evaluate(records)
+            print(format_report(report, str(path)))
         for text, gold, predicted in report.misses[: args.misses]:
             print(f"    MISS {gold} → {predicted}: {text[:80]}")
     return 0

@@ -21,12 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 import re._parser as re_parser  # to read which characters a pattern needs
 import unicodedata
 import warnings
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -103,12 +104,10 @@ def _trimmed_dictionary(cache_dir: Path) -> str:
     if not trimmed.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         source = Path(jieba.__file__).with_name("dict.txt")
-        with (
-            source.open(encoding="utf-8") as src,
-            trimmed.with_suffix(".tmp").open("w", encoding="utf-8") as dst,
-        ):
+        partial = trimmed.with_suffix(f".{os.getpid()}.tmp")  # several workers may share the directory
+        with source.open(encoding="utf-8") as src, partial.open("w", encoding="utf-8") as dst:
             dst.writelines(line for line in src if int(line.split()[1]) >= DICTIONARY_MIN_FREQ)
-        trimmed.with_suffix(".tmp").replace(trimmed)
+        partial.replace(trimmed)
     return str(trimmed)
 
 
@@ -122,17 +121,25 @@ def _strip_tone(syllable: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", syllable) if not unicodedata.combining(ch))
 
 
-def required_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+def required_chars(
+    pattern: re.Pattern[str], share: Mapping[str, float] | None = None
+) -> frozenset[str] | None:
     """Characters of which every match of `pattern` contains at least one (None: no such set).
 
-    Read from the parsed pattern: a literal requires itself, a sequence the smallest requirement of
-    its parts, an alternation the union of its branches', a repeat of at least once its body's."""
+    Read from the parsed pattern: a literal requires itself, a sequence the cheapest requirement of
+    its parts, an alternation the union of its branches', a repeat of at least once its body's.
+    Cheapest: the characters least often seen in messages (`share`: character → share of messages
+    holding it), then the fewest; so that 了 or 我 does not wake a pattern that also needs 煤."""
+    share = share or {}
+
+    def cost(need: frozenset[str]) -> tuple[float, int]:
+        return sum(share.get(ch, 0.0) for ch in need), len(need)
 
     def of(items: Sequence) -> frozenset[str] | None:
         best = None
         for op, av in items:
             need = of_node(op, av)
-            if need is not None and (best is None or len(need) < len(best)):
+            if need is not None and (best is None or cost(need) < cost(best)):
                 best = need
         return best
 
@@ -154,16 +161,26 @@ def required_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return of(re_parser.parse(pattern.pattern, pattern.flags))
 
 
+def _character_share(examples: list[dict]) -> dict[str, float]:
+    """Character → share of the example messages holding it."""
+    counts: Counter[str] = Counter()
+    for example in examples:
+        counts.update(set(normalize(example["text"])))
+    return {ch: n / len(examples) for ch, n in counts.items()}
+
+
 class PatternIndex:
     """Named groups of regular expressions, searched only when the text holds one of the characters every
     match of a pattern needs (an exact, automatic pre-filter: the result is what searching all gives)."""
 
-    def __init__(self, groups: dict[str, Sequence[re.Pattern[str]]]) -> None:
+    def __init__(
+        self, groups: dict[str, Sequence[re.Pattern[str]]], share: Mapping[str, float] | None = None
+    ) -> None:
         self.always: list[tuple[str, re.Pattern[str]]] = []
         self.by_char: dict[str, list[tuple[str, re.Pattern[str]]]] = defaultdict(list)
         for group, patterns in groups.items():
             for pattern in patterns:
-                need = required_chars(pattern)
+                need = required_chars(pattern, share)
                 if need is None:
                     self.always.append((group, pattern))
                 for char in need or ():
@@ -202,7 +219,8 @@ class Classifier:
             self.prefixes[term[:2]] = max(self.prefixes.get(term[:2], 0), len(term))
         self.patterns = PatternIndex(
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
-            | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()}
+            | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()},
+            share=_character_share(examples or []),
         )
 
     def _lexicon_weights(self) -> dict[str, dict[int, float]]:

@@ -1,4 +1,8 @@
-"""The held-back half of the development set must meet the issue's targets, so a regression fails CI."""
+"""The held-back sets must meet the issue's targets, so a regression fails CI.
+
+holdout.jsonl: the held-back half of the first development set. holdout2.jsonl: the held-back half of a
+second set written later (more non-requests, urgent messages and their look-alikes, boundary cases, long
+letters), split before any tuning on the first half."""
 
 from pathlib import Path
 
@@ -7,7 +11,9 @@ import pytest
 from classifier.evaluate import evaluate, load_jsonl
 from classifier.taxonomy import load_taxonomy
 
-HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "holdout.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "data"
+HOLDOUT = DATA / "holdout.jsonl"
+HOLDOUT2 = DATA / "holdout2.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -15,10 +21,17 @@ def holdout() -> dict[str, float]:
     return evaluate(load_jsonl(HOLDOUT)).figures
 
 
-def test_holdout_is_large_covers_every_item_and_is_not_learned_from() -> None:
-    records = load_jsonl(HOLDOUT)
-    assert len(records) >= 600
-    assert len({r["label"] for r in records if r["label"]}) == 60
+@pytest.fixture(scope="module")
+def holdout2() -> dict[str, float]:
+    return evaluate(load_jsonl(HOLDOUT2)).figures
+
+
+@pytest.mark.parametrize(("path", "size"), [(HOLDOUT, 600), (HOLDOUT2, 450)])
+def test_holdout_is_large_covers_every_item_and_is_not_learned_from(path: Path, size: int) -> None:
+    records = load_jsonl(path)
+    assert len(records) >= size
+    items = {r["label"] for r in records if r["label"] and "." in r["label"]}
+    assert len(items) == 60
     assert sum(1 for r in records if not r["label"]) >= 60
     learned = {r["text"] for r in load_jsonl(load_taxonomy().examples)}
     assert not learned & {r["text"] for r in records}
@@ -33,7 +46,7 @@ def test_holdout_is_large_covers_every_item_and_is_not_learned_from() -> None:
         ("item@1", 0.85),
         ("category@1", 0.92),  # target 0.93
         ("item_top3", 0.95),
-        ("non_request_accuracy", 0.84),  # target 0.90
+        ("non_request_accuracy", 0.86),  # target 0.90
         ("urgent_recall", 0.93),  # target 1.0
         ("confident_accuracy", 0.95),
         ("confident_coverage", 0.60),
@@ -45,3 +58,24 @@ def test_holdout_meets_target(holdout: dict[str, float], figure: str, target: fl
 
 def test_holdout_false_urgent_rate(holdout: dict[str, float]) -> None:
     assert holdout["false_urgent_rate"] <= 0.03
+
+
+# The second set is harder on purpose (a third of it non-requests, 67 urgent messages with look-alikes).
+@pytest.mark.parametrize(
+    ("figure", "floor"),
+    [
+        ("item@1", 0.85),
+        ("category@1", 0.90),  # target 0.93
+        ("item_top3", 0.95),
+        ("non_request_accuracy", 0.78),  # target 0.90
+        ("urgent_recall", 0.85),  # target 1.0
+        ("confident_accuracy", 0.95),
+        ("confident_coverage", 0.60),
+    ],
+)
+def test_second_holdout_floor(holdout2: dict[str, float], figure: str, floor: float) -> None:
+    assert holdout2[figure] >= floor, f"{figure} = {holdout2[figure]:.3f} < {floor}"
+
+
+def test_second_holdout_false_urgent_rate(holdout2: dict[str, float]) -> None:
+    assert holdout2["false_urgent_rate"] <= 0.03
