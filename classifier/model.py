@@ -72,6 +72,10 @@ NEGATION_WORDS = frozenset({"没有", "并非", "不是", "毫无"})
 _PROBLEM_MARKERS = re.compile(
     "坏|漏|堵|吵|臭|脏|乱|投诉|反映|举报|求助|帮忙|帮帮|麻烦|怎么办|咋办|解决|处理|维修|不能|不了|没人管|问题|申请|咨询"
 )
+# Thanks that report the work done ("电梯修好了谢谢师傅") are thanks however many item words they hold,
+# unless something is still or again wrong.
+_WORK_DONE = re.compile("(修|弄|搞|处理|解决|办|换|装|清理|疏通|通)(好|完|妥)了|搞定了|已经好了|恢复了|没问题了")
+_STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再")
 _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
 
 log = logging.getLogger(__name__)
@@ -386,7 +390,8 @@ class Classifier:
         if matches("other"):
             return "other"  # adverts, questions about the bot, opinions: never a ticket
         strong = best >= STRONG_EVIDENCE
-        if matches("thanks") and (not strong or len(text) <= 12):
+        done = _WORK_DONE.search(text) and not _STILL_WRONG.search(text)
+        if matches("thanks") and (not strong or len(text) <= 12 or done):
             return "thanks"
         if strong:
             return "request"
@@ -425,18 +430,17 @@ class Classifier:
         if kind == "request":
             total = sum(score for _, score in ranked[:3]) or 1.0
             top3 = [(self.items[i].label, round(score / total, 3)) for i, score in ranked[:3]]
+            default = next((s.default_label for s in signals if s.default_label), None)
             if forced:
                 label, confidence = forced, 0.99
                 top3 = [(forced, 1.0), *[(lb, sc) for lb, sc in top3 if lb != forced]][:3]
+            elif default and s1 < STRONG_EVIDENCE:  # e.g. signs of self-harm and no clear other need
+                label, confidence = default, 0.5
+                top3 = [(default, 1.0), *[(lb, sc) for lb, sc in top3 if lb != default]][:3]
             elif s1 >= MIN_REQUEST_SCORE:
                 label = self.items[ranked[0][0]].label
                 a, b_best, b_margin = CALIBRATION
                 confidence = 1.0 / (1.0 + math.exp(-(a + b_best * s1 + b_margin * (s1 - s2))))
-            else:
-                default = next((s.default_label for s in signals if s.default_label), None)
-                if default:
-                    label, confidence = default, 0.5
-                    top3 = [(default, 1.0)]
         urgent = bool(signals) or (label is not None and self.taxonomy.items[label].time_class == "urgent")
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))
         if urgent and not hotlines:

@@ -93,6 +93,24 @@ def test_self_harm_without_another_need_goes_to_mental_health() -> None:
     assert result.urgent and result.label == "health.mental"
 
 
+def test_self_harm_with_weak_other_evidence_still_goes_to_mental_health() -> None:
+    result = classify("楼上天天吵，我真的想从楼上跳下去算了")
+    assert result.urgent and "self_harm" in result.urgent_signals
+    assert result.label == "health.mental"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("电梯修好了，谢谢师傅，辛苦了", "thanks"),
+        ("楼道的灯换好了 谢谢你们", "thanks"),
+        ("厨房水管修好了谢谢师傅，但是卫生间水管又开始漏水了", "request"),
+    ],
+)
+def test_thanks_for_work_done_is_thanks_unless_something_is_wrong_again(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
 @pytest.mark.parametrize("text", ["热死了", "累死了，今天加班", "气死我了", "笑死我了", "这家店火爆得很"])
 def test_ordinary_words_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent
