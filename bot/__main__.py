@@ -1,4 +1,5 @@
-"""Run the bot: `python -m bot` (long polling), or an offline console chat when no token is set."""
+"""Run the bot: `python -m bot` (long polling), `python -m bot --webhook` (a webhook worker; several
+may share one PostgreSQL database), or an offline console chat when no token is set."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+from telegram.ext import Application
 
 from bot import demo
-from bot.app import build_application, make_deps
+from bot.app import ALLOWED_UPDATES, build_application, make_deps
 from bot.config import BotSettings, SettingsError, get_bot_settings
 from classifier.taxonomy import TaxonomyError
 from routing import bootstrap, db
@@ -28,12 +33,41 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper())
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # PTB's debug lines carry request parameters and updates: people's messages, the webhook secret.
+    telegram = logging.getLogger("telegram")
+    telegram.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+
+
+STARTUP_LOCK = text("SELECT pg_advisory_lock(27236, 0)")  # any fixed key, used only here
+STARTUP_UNLOCK = text("SELECT pg_advisory_unlock(27236, 0)")
+
+
+@contextlib.contextmanager
+def one_start_at_a_time(url: str) -> Iterator[None]:
+    """Workers started together on one PostgreSQL database migrate and sync one after another
+    (two concurrent first migrations or geography inserts would fail)."""
+    if db.is_sqlite(url):
+        yield
+        return
+    engine = db.make_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(STARTUP_LOCK)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(STARTUP_UNLOCK)
+                conn.commit()
+    finally:
+        engine.dispose()
 
 
 def start_domain(settings: BotSettings) -> Engine:
     """Migrations, geography and the configured coordinators; a clear line and exit on failure."""
     try:
-        return bootstrap.start(settings, coordinator_ids=settings.COORDINATOR_IDS)
+        with one_start_at_a_time(settings.DATABASE_URL):
+            return bootstrap.start(settings, coordinator_ids=settings.COORDINATOR_IDS)
     except (TaxonomyError, GeographyError) as error:
         sys.exit(f"jiedan: {error}")
     except SQLAlchemyError as error:
@@ -57,11 +91,17 @@ def run_console(settings: BotSettings) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--webhook", action="store_true", help="serve Telegram's webhook (WEBHOOK_* settings), not polling"
+    )
+    args = parser.parse_args(argv)
     try:
         settings = get_bot_settings()
     except SettingsError as error:
         print(f"jiedan: {error}", file=sys.stderr)
+        return 2
+    if args.webhook and (problem := webhook_problem(settings)):
+        print(f"jiedan: {problem}", file=sys.stderr)
         return 2
     if settings.TELEGRAM_BOT_TOKEN is None:
         configure_logging("WARNING")  # the console shows the chat; only problems are logged
@@ -69,10 +109,52 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     configure_logging(settings.LOG_LEVEL)
     engine = start_domain(settings)
-    app = build_application(settings, make_deps(settings, engine))
+    app = build_application(settings, make_deps(settings, engine), webhook=args.webhook)
+    if args.webhook:
+        run_webhook(app, settings)
+        return 0
     log.info("bot starting (long polling, Bot API at %s)", settings.TELEGRAM_BASE_URL)
-    app.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+def webhook_problem(settings: BotSettings) -> str | None:
+    """What is missing for webhook mode, as one line naming the setting; None when ready."""
+    if settings.TELEGRAM_BOT_TOKEN is None:
+        return "setting TELEGRAM_BOT_TOKEN: required with --webhook — set it in the environment or in .env"
+    if settings.WEBHOOK_SECRET_TOKEN is None:
+        return (
+            "setting WEBHOOK_SECRET_TOKEN: required with --webhook (Telegram sends it with every update; "
+            "e.g. `openssl rand -hex 32`) — set it in the environment or in .env"
+        )
+    return None
+
+
+def webhook_options(settings: BotSettings) -> dict[str, Any]:
+    """The webhook server's arguments (Application.run_webhook's, or Updater.start_webhook's)."""
+    secret = settings.WEBHOOK_SECRET_TOKEN
+    assert secret is not None  # webhook_problem checked it
+    return {
+        "listen": settings.WEBHOOK_LISTEN,
+        "port": settings.WEBHOOK_PORT,
+        "url_path": settings.WEBHOOK_PATH,
+        "secret_token": secret.get_secret_value(),  # requests without it get 403
+        "webhook_url": settings.WEBHOOK_URL or None,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+def run_webhook(app: Application, settings: BotSettings) -> None:
+    """Serve the webhook until SIGINT/SIGTERM."""
+    log.info(
+        "bot starting (webhook on %s:%d%s, %s, Bot API at %s)",
+        settings.WEBHOOK_LISTEN,
+        settings.WEBHOOK_PORT,
+        settings.WEBHOOK_PATH,
+        f"registering {settings.WEBHOOK_URL}" if settings.WEBHOOK_URL else "not calling setWebhook",
+        settings.TELEGRAM_BASE_URL,
+    )
+    app.run_webhook(**webhook_options(settings))
 
 
 if __name__ == "__main__":

@@ -19,24 +19,35 @@ from telegram.ext import (
     Application,
     BaseUpdateProcessor,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import keyboards, report
 from bot.config import BotSettings
 from bot.delivery import deliver_outbox
-from bot.handlers import common, coordinator, member, privacy, resident, router
+from bot.handlers import common, coordinator, group, member, privacy, resident, router
 from bot.handlers.common import Deps, deps, now, query
+from bot.workers import (
+    HANDLING_CHAT,
+    ChatlessJobQueue,
+    WebhookBot,
+    lock_chats_across_processes,
+    one_process_at_a_time,
+)
 from classifier import get_classifier
 from routing import alerts, dispatch, points, tickets
 from routing.config import get_taxonomy
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
+CONNECTION_POOL_SIZE = 256  # PTB's default for the Bot API client, kept when the bot is built by hand
+# my_chat_member: the bot was removed from a group, whose alert subscriptions then end.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 COMMANDS = [
     BotCommand("start", "开始 / 选择社区"),
@@ -56,7 +67,12 @@ COMMANDS = [
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; one chat's updates run in the order they came."""
+    """Updates of different chats run concurrently; one chat's updates run in the order they came.
+
+    That order holds within this process. Several webhook workers may each get an update of the same
+    chat (a double tap, Telegram re-sending); on PostgreSQL `lock_chats_across_processes` makes
+    their database steps take turns.
+    """
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
@@ -69,7 +85,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             return
         lock = self._locks[chat.id]
         async with lock:
-            await coroutine
+            handling = HANDLING_CHAT.set(chat.id)
+            try:
+                await coroutine
+            finally:
+                HANDLING_CHAT.reset(handling)
         if not lock.locked() and not lock._waiters:  # forget idle chats
             self._locks.pop(chat.id, None)
 
@@ -82,6 +102,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 def make_deps(settings: BotSettings, engine: Any) -> Deps:
     """The dependencies handlers share."""
+    lock_chats_across_processes(engine)
     taxonomy = get_taxonomy(settings)
     classifier = get_classifier(str(settings.TAXONOMY_FILE or "") or None, str(settings.DATA_DIR))
     return Deps(
@@ -116,6 +137,13 @@ def register_handlers(app: Application) -> None:
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=new_private))
+    # Groups: only a coordinator's /subscribe and /unsubscribe are answered, nothing else.
+    groups = filters.ChatType.GROUPS
+    for name, callback in {"subscribe": group.subscribe, "unsubscribe": group.unsubscribe}.items():
+        app.add_handler(CommandHandler(name, callback, filters=groups & filters.UpdateType.MESSAGE))
+        app.add_handler(CommandHandler(name, group.subscribe_in_private, filters=new_private))
+    app.add_handler(MessageHandler(groups & filters.StatusUpdate.MIGRATE, group.migrated))
+    app.add_handler(ChatMemberHandler(group.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     buttons = {
         keyboards.AREA: resident.area_chosen,
         keyboards.INTAKE: resident.intake_button,
@@ -135,7 +163,6 @@ def register_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(new_private & filters.COMMAND, common.unknown_command))
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, common.edited_message))
     app.add_handler(MessageHandler(new_private, common.unsupported_message))
-    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, common.group_message))
     app.add_error_handler(common.error_handler)
 
 
@@ -160,7 +187,7 @@ async def scan_alerts(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def remind_unrated(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: 回访 — one reminder to rate a ticket resolved a day ago."""
-    if await query(context, tickets.remind_unrated, now()):
+    if await query(context, one_process_at_a_time(tickets.remind_unrated), now()):
         await deliver_outbox(context)
 
 
@@ -176,7 +203,7 @@ async def rate_quarter(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: 评星 — on the first day of a quarter, every member's stars for the quarter just ended."""
     local = now().astimezone(deps(context).tz)
     if local.day == 1 and local.month in (1, 4, 7, 10):
-        rated = await query(context, _rate_previous_quarter, now(), deps(context).tz)
+        rated = await query(context, one_process_at_a_time(_rate_previous_quarter), now(), deps(context).tz)
         log.info("quarterly stars computed for %d member(s)", rated)
 
 
@@ -191,7 +218,7 @@ async def post_init(app: Application) -> None:
     )
     app.job_queue.run_repeating(remind_unrated, interval=timedelta(seconds=reminder_check), first=5)
     app.job_queue.run_repeating(scan_alerts, interval=alerts.scan_interval(settings), first=1)
-    report.schedule_jobs(app)  # Monday 09:00 weekly report, 08:00 daily digest
+    report.schedule_jobs(app)  # 08:00 digests, Monday 09:00 reports: once per period, late after downtime
     app.job_queue.run_daily(rate_quarter, time=QUARTER_STARS_AT.replace(tzinfo=settings.tz))
     try:
         await app.bot.set_my_commands(COMMANDS)
@@ -199,25 +226,46 @@ async def post_init(app: Application) -> None:
         log.warning("setMyCommands failed (the bot works without the menu): %s", error)
 
 
+def rate_limiter(settings: BotSettings) -> AIORateLimiter:
+    """Telegram's send limits, this process's share; a 429 is not retried here (the outbox does)."""
+    return AIORateLimiter(overall_max_rate=settings.TELEGRAM_MESSAGES_PER_SECOND, max_retries=0)
+
+
+def _webhook_bot(settings: BotSettings, token: str, request: BaseRequest | None) -> WebhookBot:
+    return WebhookBot(
+        token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_base_file_url,
+        request=request or HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE),
+        get_updates_request=request or HTTPXRequest(),
+        rate_limiter=None if request else rate_limiter(settings),
+        webhook_url=settings.WEBHOOK_URL,
+    )
+
+
 def build_application(
-    settings: BotSettings, app_deps: Deps, request: BaseRequest | None = None
+    settings: BotSettings, app_deps: Deps, request: BaseRequest | None = None, *, webhook: bool = False
 ) -> Application:
-    """The configured Application; `request` replaces HTTP (the offline console)."""
+    """The configured Application; `request` replaces HTTP (the offline console); `webhook` gives it
+    the bot of a webhook worker (see WebhookBot)."""
     token = (
         settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else "123456:console"
     )
     builder = (
         Application.builder()
-        .token(token)
-        .base_url(settings.api_base_url)
-        .base_file_url(settings.api_base_file_url)
+        .job_queue(ChatlessJobQueue())
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .post_init(post_init)
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    if webhook:
+        builder = builder.bot(_webhook_bot(settings, token, request))
     else:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.token(token).base_url(settings.api_base_url)
+        builder = builder.base_file_url(settings.api_base_file_url)
+        if request is not None:
+            builder = builder.request(request).get_updates_request(request)
+        else:
+            builder = builder.rate_limiter(rate_limiter(settings))
     app = builder.build()
     app.bot_data["deps"] = app_deps
     register_handlers(app)

@@ -14,6 +14,7 @@ from routing.config import Settings
 
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _QUIET = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 
 
 class BotSettings(Settings):
@@ -25,6 +26,18 @@ class BotSettings(Settings):
     DELIVERY_INTERVAL_SECONDS: float = Field(default=2.0, gt=0)
     QUIET_HOURS: str = "22:00-07:00"  # non-urgent member reminders wait until the end
     LOG_LEVEL: str = "INFO"
+    # Webhook mode (`python -m bot --webhook`): this process listens on WEBHOOK_LISTEN:WEBHOOK_PORT at
+    # WEBHOOK_PATH, behind a reverse proxy that terminates HTTPS; Telegram must send the secret token.
+    # WEBHOOK_URL is the public address Telegram calls; a process that has it registers it with
+    # setWebhook at start (give it to one worker, or to none when it is set elsewhere).
+    WEBHOOK_LISTEN: str = "127.0.0.1"
+    WEBHOOK_PORT: int = Field(default=8443, ge=1, le=65535)
+    WEBHOOK_PATH: str = "/telegram"
+    WEBHOOK_SECRET_TOKEN: SecretStr | None = None
+    WEBHOOK_URL: str = ""
+    # Telegram allows a bot about 30 messages a second in all, and each process paces itself: with
+    # N workers give each 30/N. 0: no pacing (a test Bot API).
+    TELEGRAM_MESSAGES_PER_SECOND: float = Field(default=30, ge=0)
 
     @field_validator("TELEGRAM_BOT_TOKEN", mode="before")
     @classmethod
@@ -51,6 +64,30 @@ class BotSettings(Settings):
                 raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
             return [int(p) for p in parts]
         return value
+
+    @field_validator("WEBHOOK_SECRET_TOKEN", mode="before")
+    @classmethod
+    def _secret_shape(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or not _SECRET.match(value.strip()):
+            raise ValueError("must be 1-256 characters A-Z, a-z, 0-9, _ or - (e.g. `openssl rand -hex 32`)")
+        return value.strip()
+
+    @field_validator("WEBHOOK_PATH")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(c in value for c in " ?#"):
+            raise ValueError("must be a URL path such as /telegram")
+        return "/" + value.strip("/")
+
+    @field_validator("WEBHOOK_URL")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (Telegram calls only HTTPS addresses)")
+        return value.strip()
 
     @field_validator("QUIET_HOURS")
     @classmethod

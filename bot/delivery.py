@@ -4,7 +4,9 @@ A repeating job (and a kick after every change, `deliver_soon`) claims due notif
 by its kind, sends it (or edits the earlier message it refers to) and records the result:
 - delivered → the Telegram message id is kept, so a later notification can edit that message;
 - 429 → retried after Telegram's retry_after; network errors and timeouts → retried with backoff;
+  the person's later notifications wait behind it, so that a chat keeps its order;
 - 403 (the person blocked the bot) → unreachable; a member goes off duty and their offers move on;
+  a group chat that removed the bot is unsubscribed; a group that became a supergroup is followed;
 - 400 "message is not modified" / "message to edit not found" → nothing left to do: delivered.
 A crash between sending and recording can repeat one message after the lease (at-least-once); the
 window is one HTTP round trip.
@@ -21,12 +23,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ContextTypes
 
-from bot import keyboards, texts
+from bot import keyboards, report, texts
 from bot.handlers.common import Markup, deps, now, query
-from routing import outbox
+from routing import duplicates, outbox, subscriptions
 from routing.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -43,14 +53,17 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.ticket_created(
             payload["number"], category, item, bool(payload.get("urgent"))
         ), ReplyKeyboardRemove()
+    linked = texts.linked_tickets(payload.get("linked"))  # neighbours' same problem (issue #6)
     if kind == "offer":
-        return texts.offer(payload, tz), keyboards.offer(ticket_id)
+        return texts.offer(payload, tz) + linked, keyboards.offer(ticket_id)
     if kind == "assigned":
-        return texts.offer(payload, tz, assigned_by_coordinator=True), keyboards.offer(ticket_id)
+        return texts.offer(payload, tz, assigned_by_coordinator=True) + linked, keyboards.offer(ticket_id)
     if kind == "offer_withdrawn":
         return texts.offer_withdrawn(payload), None
     if kind == "offer_accepted":
-        return texts.task_details(payload, tz), keyboards.task(ticket_id, started=False)
+        return texts.task_details(payload, tz) + linked, keyboards.task(ticket_id, started=False)
+    if kind == "ticket_linked":
+        return texts.ticket_linked(payload), None
     if kind == "rate_request":
         return texts.rate_prompt(payload["number"], payload.get("item_name", "")), keyboards.rating(ticket_id)
     if kind == "rate_reminder":
@@ -67,6 +80,10 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.low_rating(payload, tz), keyboards.assign(ticket_id)
     if kind == "member_unreachable":
         return texts.member_unreachable(payload), None
+    if kind == "daily_digest":
+        return texts.daily_digest(payload), None
+    if kind == "group_alert":  # to a group chat: no buttons, no personal data in the payload
+        return texts.group_alert(payload, tz), None
     if kind in ("yellow_card", "red_card"):
         card = texts.yellow_card if kind == "yellow_card" else texts.red_card
         to_coordinator = payload.get("audience") != "member"
@@ -74,9 +91,18 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
     return texts.resident_update(kind, payload), None
 
 
+LINKED_KINDS = frozenset({"offer", "assigned", "offer_accepted"})  # cards that list linked tickets
+
+
 async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int, int | None]:
     """Send or edit; returns (chat id, message id)."""
-    text, markup = render(note.kind, note.payload, deps(context).tz)
+    if note.kind == "weekly_report":  # the chart drawn now, or the same report as text
+        message = await report.send_report(context.bot, note.recipient_id, note.payload)
+        return message.chat_id, message.message_id
+    payload = note.payload
+    if note.kind in LINKED_KINDS and note.ticket_id is not None:  # the links as they are now
+        payload = {**payload, "linked": await query(context, duplicates.linked_numbers, note.ticket_id)}
+    text, markup = render(note.kind, payload, deps(context).tz)
     if note.edit_message_id is not None and note.edit_chat_id is not None:
         edit_markup = markup if isinstance(markup, InlineKeyboardMarkup) else None
         await context.bot.edit_message_text(
@@ -117,14 +143,19 @@ def held_for_quiet_hours(kind: str, payload: Mapping[str, Any]) -> bool:
     return kind == "rate_reminder" or (kind == "yellow_card" and payload.get("audience") == "member")
 
 
-async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> bool:
-    """Deliver one claimed notification and record what happened; False when the person blocked the bot."""
+BLOCKED = "blocked"  # deliver_one: the person blocked the bot (403)
+DONE = "done"  # deliver_one: delivered, or finished with (given up, held for quiet hours)
+
+
+async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str | datetime:
+    """Deliver one claimed notification and record what happened: DONE, BLOCKED, or the time of the
+    retry when Telegram could not take it now (429, network, timeout)."""
     settings = deps(context).settings
     if held_for_quiet_hours(note.kind, note.payload):
         until = quiet_until(now(), settings.quiet_hours, settings.tz)
         if until is not None:
             await query(context, outbox.postpone, note.id, until)
-            return True
+            return DONE
     try:
         chat_id, message_id = await _send(context, note)
     except RetryAfter as error:
@@ -133,14 +164,22 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> boo
             if isinstance(error.retry_after, int | float)
             else error.retry_after.total_seconds()
         )
-        await query(
+        log.warning("notification %s: flood control, retry in %s s", note.id, delay)
+        retry = await query(
             context, outbox.mark_failed, note.id, now(), "429 flood control", retry_after=float(delay)
         )
-        return
+        return retry or DONE
     except Forbidden:
         log.info("notification %s: recipient blocked the bot", note.id)
         await query(context, outbox.mark_unreachable, note.id, now())
-        return False
+        return BLOCKED
+    except ChatMigrated as error:  # a group became a supergroup: it and its alerts move to the new id
+        log.info("notification %s: group %s is now %s", note.id, note.recipient_id, error.new_chat_id)
+        await query(
+            context, subscriptions.move_group, note.recipient_id, error.new_chat_id, now(),
+            notification_id=note.id,
+        )
+        return DONE
     except BadRequest as error:
         reason = str(error).lower()
         if (
@@ -156,24 +195,36 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> boo
                 chat_id=note.edit_chat_id,
                 message_id=note.edit_message_id,
             )
-            return
+            return DONE
+        # Rejected as sent: retried with backoff, but it does not hold the person's other messages.
         log.warning("notification %s (%s) rejected: %s", note.id, note.kind, error)
         await query(context, outbox.mark_failed, note.id, now(), f"400 {error}")
-        return
+        return DONE
     except (NetworkError, InvalidToken, TelegramError) as error:
         # InvalidToken: the Bot API answered 404, e.g. an emulator without the method.
         log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
+        retry = await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}")
+        return retry or DONE
+    except Exception as error:
+        # E.g. a payload that cannot be rendered: retried, then given up; never stops the job.
+        log.exception("notification %s (%s) could not be sent", note.id, note.kind)
         await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}")
-        return True
+        return DONE
     await query(context, outbox.mark_delivered, note.id, now(), chat_id=chat_id, message_id=message_id)
-    return True
+    return DONE
 
 
 async def _deliver_in_order(context: ContextTypes.DEFAULT_TYPE, notes: list[Outgoing]) -> None:
     for index, note in enumerate(notes):
-        if not await deliver_one(context, note):
-            for rest in notes[index + 1 :]:  # the same person: no point trying again now
-                await query(context, outbox.mark_unreachable, rest.id, now())
+        outcome = await deliver_one(context, note)
+        rest = notes[index + 1 :]
+        if outcome == BLOCKED:
+            for later in rest:  # the same person: no point trying again now
+                await query(context, outbox.mark_unreachable, later.id, now())
+            return
+        if isinstance(outcome, datetime):
+            for later in rest:  # wait behind the one that failed, so that the chat keeps its order
+                await query(context, outbox.postpone, later.id, outcome)
             return
 
 
@@ -188,7 +239,12 @@ async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
         while True:
             bot_data[_AGAIN] = False
             batch = await query(
-                context, outbox.claim_notifications, deps(context).worker_id, now(), limit=BATCH
+                context,
+                outbox.claim_notifications,
+                deps(context).worker_id,
+                now(),
+                limit=BATCH,
+                skip=report.SLOW_KINDS,  # drawn and sent by report.deliver_reports, apart
             )
             by_chat: dict[int, list[Outgoing]] = defaultdict(list)
             for note in batch:

@@ -169,3 +169,14 @@ def members(ticket_id: int, entries: Sequence[tuple[int, str]]) -> InlineKeyboar
             for member_id, text in entries
         ]
     )
+
+
+# ── abuse: the same resident's duplicate request (issue #6): in:<token>:dup / in:<token>:new ─────────
+def duplicate(token: str, *, view: bool = True) -> InlineKeyboardMarkup:
+    """查看原工单 (shows the open ticket) / 仍要新建 (go on with a new one): nothing is lost either way."""
+    new = InlineKeyboardButton(texts.BTN_NEW_ANYWAY, callback_data=data(INTAKE, token, "new"))
+    if not view:
+        return InlineKeyboardMarkup([[new]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BTN_VIEW_ORIGINAL, callback_data=data(INTAKE, token, "dup")), new]]
+    )

@@ -6,9 +6,12 @@ which the project ships as a dependency (`pylopdf-fonts-zh-cn`, SIL OFL 1.1) and
 never a system font. When the picture cannot be sent (Telegram error, or the emulator, which has
 no sendPhoto and answers 404 → InvalidToken), the same report goes as text.
 
-Digests and weekly pushes are sent directly from the jobs (not through the outbox): they are
-recomputed each time, nothing is lost by not retrying, and a failure for one coordinator does not
-stop the others.
+Digests and the weekly push go through the outbox, once per period whatever the number of bot
+processes (routing.reports.queue_due_reports): a job queues those whose moment has passed — at
+08:00 / Monday 09:00, and every few minutes, so that a bot that was down at that moment sends them
+late (补发). The delivery worker sends a digest as text; the weekly reports have a lane of their
+own (`deliver_reports`), where each chart is drawn from its notification's payload and sent with
+`send_report` — drawing takes ~0.3 s a chart, which must not hold up offers and cards.
 """
 
 from __future__ import annotations
@@ -17,19 +20,19 @@ import asyncio
 import io
 import logging
 import math
-from datetime import time
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
-from telegram import Bot, InputFile, Update
+from telegram import Bot, InputFile, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import texts
-from bot.handlers.common import deps, now, query, reply
-from routing import members, reports
+from bot.handlers.common import act, deps, now, query, reply
+from routing import members, outbox, reports
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -37,7 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REPORT_WEEKS = 8
 CHART_SIZE = (12.0, 5.0)  # inches
 CHART_DPI = 100  # → 1200 × 500 px
 CHART_FILE_NAME = "服务效能周报.png"
@@ -48,9 +50,12 @@ RATE_COLORS = {
     "satisfaction_rate": "#ff7f0e",
     "overdue_rate": "#d62728",
 }
-WEEKLY_AT = time(9, 0)  # Mondays, settings.tz
-DIGEST_AT = time(8, 0)  # every day, settings.tz
 MONDAY = 1  # PTB's run_daily: 0 = Sunday … 6 = Saturday
+REPORTS_EVERY = timedelta(minutes=5)  # the catch-up job (also once at start)
+REPORTS_LATE_AFTER = 2 * REPORTS_EVERY  # queued later than this after its moment: 补发
+REPORTS_BATCH = 20  # (coordinator, scope) pairs computed per transaction
+SLOW_KINDS = ("weekly_report",)  # not claimed by the delivery worker: see deliver_reports
+_REPORTS_LOCK = "report_delivery_lock"
 
 
 # ── the font ─────────────────────────────────────────────────────────────────────────────────────
@@ -151,23 +156,21 @@ async def _render(report: dict[str, Any]) -> bytes | None:
         return None
 
 
-async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> str:
-    """Send the chart with a caption; on any Telegram error (or no chart) the text. Returns
-    "photo" or "text". Errors of the text message itself propagate."""
+async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> Message:
+    """Send the chart with a caption; on any Telegram error (or no chart) the text. Errors of the
+    text message itself propagate (the delivery worker retries them)."""
     png = await _render(report)
     if png is not None:
         try:
             photo = InputFile(png, filename=CHART_FILE_NAME)
-            await bot.send_photo(
+            return await bot.send_photo(
                 chat_id, photo=photo, caption=texts.report_caption(report), parse_mode="HTML"
             )
-            return "photo"
         except TelegramError as error:
             log.warning("sendPhoto to %s failed, sending the report as text: %s", chat_id, error)
-    await bot.send_message(
+    return await bot.send_message(
         chat_id, texts.report_text(report), parse_mode="HTML", disable_web_page_preview=True
     )
-    return "text"
 
 
 # ── /report ──────────────────────────────────────────────────────────────────────────────────────
@@ -176,7 +179,7 @@ def _report_for(session: Session, telegram_id: int, now_: Any, tz: Any) -> dict[
     scopes = members.coordinator_scopes(session, telegram_id)
     if not scopes:
         return None
-    return reports.weekly_report(session, scopes[0], now_, tz, weeks=REPORT_WEEKS).as_dict()
+    return reports.weekly_report(session, scopes[0], now_, tz, weeks=reports.REPORT_WEEKS).as_dict()
 
 
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -189,50 +192,51 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 # ── jobs ─────────────────────────────────────────────────────────────────────────────────────────
-def _weekly_reports(session: Session, now_: Any, tz: Any) -> list[tuple[int, dict[str, Any]]]:
-    """For every coordinator and scope: the last complete weeks (up to this Monday 00:00)."""
-    end = reports.week_start(now_, tz)
-    return [
-        (tid, reports.weekly_report(session, scope, now_, tz, weeks=REPORT_WEEKS, end=end).as_dict())
-        for tid, scope in reports.list_coordinators(session)
-    ]
+async def send_due_reports(context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Job: queue today's digests and this week's reports that no process has queued yet, and
+    deliver them; returns how many were queued."""
+    queued = 0
+    while True:
+        batch = await act(context, reports.queue_due_reports, now(), deps(context).tz,
+                          late_after=REPORTS_LATE_AFTER, limit=REPORTS_BATCH)
+        queued += batch
+        if batch < REPORTS_BATCH:
+            break
+    if queued and context.job_queue is not None:
+        context.job_queue.run_once(deliver_reports, 0)
+    return queued
 
 
-def _digests(session: Session, now_: Any) -> list[tuple[int, dict[str, Any]]]:
-    return [
-        (tid, reports.daily_digest(session, scope, now_).as_dict())
-        for tid, scope in reports.list_coordinators(session)
-    ]
+async def deliver_reports(context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Job: deliver the queued weekly reports one at a time, apart from the other notifications
+    (as the delivery worker does: retries, 403, quiet hours); returns how many were handled."""
+    from bot.delivery import deliver_one  # delivery imports this module
 
-
-async def weekly_push(context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Job (Mondays 09:00): the weekly report to every coordinator; returns how many got it."""
-    sent = 0
-    for chat_id, report in await query(context, _weekly_reports, now(), deps(context).tz):
-        try:
-            await send_report(context.bot, chat_id, report)
-            sent += 1
-        except TelegramError as error:
-            log.warning("weekly report to %s failed: %s", chat_id, error)
-    return sent
-
-
-async def daily_digest(context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Job (daily 08:00): new, open, overdue, resolved and 满意率 to every coordinator."""
-    sent = 0
-    for chat_id, digest in await query(context, _digests, now()):
-        try:
-            await context.bot.send_message(chat_id, texts.daily_digest(digest), parse_mode="HTML")
-            sent += 1
-        except TelegramError as error:
-            log.warning("daily digest to %s failed: %s", chat_id, error)
-    return sent
+    lock: asyncio.Lock = context.bot_data.setdefault(_REPORTS_LOCK, asyncio.Lock())
+    if lock.locked():
+        return 0
+    handled = 0
+    async with lock:
+        while batch := await query(context, outbox.claim_notifications, deps(context).worker_id,
+                                   now(), limit=5, kinds=SLOW_KINDS):
+            for note in batch:
+                await deliver_one(context, note)
+            handled += len(batch)
+    return handled
 
 
 def schedule_jobs(app: Application) -> None:
-    """The Monday report and the morning digest, in the configured time zone."""
-    tz = app.bot_data["deps"].settings.tz
-    app.job_queue.run_daily(
-        weekly_push, time=WEEKLY_AT.replace(tzinfo=tz), days=(MONDAY,), name="weekly_report"
+    """Digests (08:00) and the weekly report (Monday 09:00), in the configured time zone: run at
+    those moments, and every few minutes from start, which sends what a stopped bot missed."""
+    settings = app.bot_data["deps"].settings
+    tz = settings.tz
+    app.job_queue.run_repeating(send_due_reports, interval=REPORTS_EVERY, first=2, name="reports")
+    app.job_queue.run_repeating(
+        deliver_reports, interval=settings.DELIVERY_INTERVAL_SECONDS, first=3, name="report_delivery"
     )
-    app.job_queue.run_daily(daily_digest, time=DIGEST_AT.replace(tzinfo=tz), name="daily_digest")
+    app.job_queue.run_daily(
+        send_due_reports, time=reports.DIGEST_AT.replace(tzinfo=tz), name="daily_digest"
+    )
+    app.job_queue.run_daily(
+        send_due_reports, time=reports.WEEKLY_AT.replace(tzinfo=tz), days=(MONDAY,), name="weekly_report"
+    )

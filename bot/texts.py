@@ -135,7 +135,8 @@ HELP_MEMBER = (
 HELP_COORDINATOR = (
     "<b>协调员</b>\n"
     "· /invite 生成党员邀请码\n· /dispatch 待派单的工单\n· /overdue 超期和临期的工单\n"
-    "· /stats 响应率、解决率、满意率、超期率\n· /report 服务效能周报（图表）"
+    "· /stats 响应率、解决率、满意率、超期率\n· /report 服务效能周报（图表）\n"
+    "· 在工作群里发送 /subscribe，群里会收到紧急、超期、待派单和差评提醒（不含个人信息）"
 )
 HELP_JOIN = "· 党员、志愿者请用协调员给的邀请码注册：/join 邀请码"
 
@@ -144,7 +145,6 @@ NOTHING_TO_CANCEL = "现在没有进行中的步骤。"
 UNKNOWN_COMMAND = "抱歉，我不认识这个命令。发送 /help 查看可以做什么。"
 UNSUPPORTED_MESSAGE = "抱歉，我暂时只能看懂文字和照片。请用文字描述一下您的问题。"
 EMPTY_MESSAGE = "没有收到文字内容，请用一句话描述您遇到的问题。"
-GROUP_CHAT = "为保护隐私，请私聊我反映问题。"
 TRY_AGAIN = "抱歉，系统暂时繁忙，请稍后再试一次。已经登记的内容不会丢失。"
 EDITED_MESSAGE = "修改后的消息我这边不会更新。如需补充或更正，请直接再发一条新消息。"
 STALE_BUTTON = "这个按钮已经失效了（情况已有变化），请以最新的消息为准。"
@@ -502,6 +502,75 @@ def red_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     )
 
 
+# ── group chats: alert subscriptions (issue #6) ─────────────────────────────────────────────────
+# A group is read by many people: these texts never show a resident's words, name, phone or address.
+SCOPE_LEVEL_NAMES = {"grid": "网格", "community": "社区", "street": "街道"}
+SUBSCRIBE_IN_GROUP = (
+    "群提醒要在群里设置：把我拉进工作群，在群里发送 /subscribe（可写明范围，如 /subscribe 社区），"
+    "群里就会收到您管辖范围的紧急工单、红牌超期、待派单和差评提醒（不含居民个人信息）；"
+    "在群里发送 /unsubscribe 取消。"
+)
+GROUP_NOT_SUBSCRIBED = "本群没有订阅工单提醒。"
+GROUP_ALERT_HEADS = {
+    "urgent_alert": "🚨 <b>紧急工单</b>",
+    "red_card": "🔴 <b>红牌超期</b>",
+    "dispatch_needed": "📮 <b>待派单</b>",
+    "low_rating": "⚠️ <b>差评提醒</b>",
+}
+DISPATCH_REASONS = {
+    "no_item": "事项需要人工判断",
+    "no_candidates": "没有匹配的党员",
+    "no_acceptance": "没有党员接单",
+    "assignment_declined": "指派的党员不方便",
+    "member_unreachable": "指派的党员联系不上",
+}
+
+
+def group_subscribed(scope_name: str, level: str, created: bool) -> str:
+    head = "✅ 本群已订阅" if created else "本群已经订阅了"
+    return (
+        f"{head} <b>{esc(scope_name)}</b>（{SCOPE_LEVEL_NAMES.get(level, '')}）的工单提醒："
+        "紧急工单、红牌超期、待派单、差评。\n"
+        "群消息不含居民的姓名、电话和地址；处理请私聊我（/dispatch、/overdue）。发送 /unsubscribe 取消订阅。"
+    )
+
+
+def group_unsubscribed(ended: list[str], kept: list[str]) -> str:
+    if not ended and not kept:
+        return GROUP_NOT_SUBSCRIBED
+    lines = [f"已取消订阅：{'、'.join(esc(n) for n in ended)}"] if ended else []
+    if kept:
+        lines.append(f"仍在订阅（不在您的管辖范围内，需由相应协调员取消）：{'、'.join(esc(n) for n in kept)}")
+    return "\n".join(lines)
+
+
+def group_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    alert = str(p.get("alert"))
+    level = ESCALATION_NAMES.get(int(p.get("escalation_level") or 0), "")
+    lines = [
+        f"{GROUP_ALERT_HEADS.get(alert, '📋 <b>工单提醒</b>')}{_late(p)}：<b>{esc(p.get('number', ''))}</b>"
+        f" {esc(p.get('category_name', ''))} · {esc(p.get('item_name', ''))}",
+        f"网格：{esc(p.get('grid_name', ''))}　当前层级：{level}",
+    ]
+    if alert == "red_card":
+        limit = LIMIT_NAMES.get(str(p.get("limit")), "")
+        to = esc(p.get("escalated_to") or "")
+        lines.append(
+            f"已超过{limit}时限（{local_time(p.get('due_at'), tz)}），已升级至{level}{f'（{to}）' if to else ''}。"
+        )
+        action = "请协调员私聊我发送 /overdue 督办。"
+    elif alert == "low_rating":
+        lines.append(f"居民评价 {esc(p.get('stars', ''))} 星，工单已重新打开。")
+        action = "请协调员私聊我发送 /dispatch 重新指派。"
+    elif alert == "urgent_alert":
+        action = "请协调员立即私聊我发送 /dispatch 跟进。"
+    else:
+        lines.append(f"原因：{DISPATCH_REASONS.get(str(p.get('reason')), '等待协调员派单')}。")
+        action = "请协调员私聊我发送 /dispatch 指派。"
+    lines.append(f"{action}（详情和联系方式只在私聊中显示）")
+    return "\n".join(lines)
+
+
 # ── reports and digests (issue #5, item 5) ──────────────────────────────────────────────────────────
 REPORT_RATE_NAMES = {
     "response_rate": "响应率",
@@ -527,7 +596,7 @@ def report_caption(r: Mapping[str, Any]) -> str:
     t = r.get("totals") or {}
     rates = "　".join(f"{name} {_report_pct(t.get(key))}" for key, name in REPORT_RATE_NAMES.items())
     return (
-        f"📊 <b>{esc(r.get('scope_name', ''))} 服务效能周报</b>\n{esc(_report_period(r))}"
+        f"📊 <b>{esc(r.get('scope_name', ''))} 服务效能周报</b>{_late(r)}\n{esc(_report_period(r))}"
         f"　工单 {t.get('total', 0)} 件\n{rates}"
     )
 
@@ -547,7 +616,7 @@ def report_text(r: Mapping[str, Any]) -> str:
 def daily_digest(d: Mapping[str, Any]) -> str:
     """A coordinator's morning message for one scope."""
     return (
-        f"☀️ <b>{esc(d.get('scope_name', ''))} 每日简报</b>\n"
+        f"☀️ <b>{esc(d.get('scope_name', ''))} 每日简报</b>{_late(d)}\n"
         f"近 24 小时新增：{d.get('new', 0)} 件　办结：{d.get('resolved', 0)} 件\n"
         f"在办：{d.get('open', 0)} 件　其中超期：{d.get('overdue', 0)} 件\n"
         f"满意率（近 30 天）：{_report_pct(d.get('satisfaction_rate'))}"
@@ -608,3 +677,62 @@ def my_data(d: Mapping[str, Any], tz: ZoneInfo) -> str:
         "删除请发送 /forget（工单会匿名保留用于统计）。",
     ]
     return fit("\n".join(lines))
+
+
+# ── abuse: rate limits, duplicates, neighbours' linked requests (issue #6) ─────────────────────
+BTN_VIEW_ORIGINAL = "📄 查看原工单"
+BTN_NEW_ANYWAY = "➕ 仍要新建"
+DUPLICATE_NEW = "好的，这是另一件事，为您新建一张工单。"
+_URGENT_ALWAYS = "紧急情况（燃气泄漏、火情、有人受伤）不受限制，请直接说明，或立即拨打 119 / 110 / 120。"
+
+
+def too_many_messages(until: datetime, tz: ZoneInfo) -> str:
+    return (
+        f"您的消息发得有点快，请稍等一下，{local_time(until, tz)} 之后再发。"
+        "刚才的消息我没有处理，到时请重新发送；之前填写的内容都已保存。\n" + _URGENT_ALWAYS
+    )
+
+
+def too_many_tickets(limit: int, until: datetime, tz: ZoneInfo, *, at_submit: bool) -> str:
+    head = (
+        f"您这一小时内已经登记了 {limit} 张工单。为了让每位居民的诉求都能及时处理，"
+        f"请在 {local_time(until, tz)} 之后再提交新的工单。"
+    )
+    if at_submit:
+        keep = "您的诉求和地址都已保存，到时发送手机号或点「跳过」即可提交。"
+    else:
+        keep = "这条诉求我先为您保存，可以先确认内容、填写地址，到时再提交。"
+    return f"{head}\n{keep}\n{_URGENT_ALWAYS}"
+
+
+def duplicate_found(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    return (
+        f"您在 {local_time(p.get('created_at'), tz)} 反映过同样的问题：工单 <b>{esc(p['number'])}</b>"
+        f"（{esc(p['item_name'])}），目前<b>{esc(p['status_name'])}</b>。\n"
+        "不用重复登记，有进展会第一时间通知您。如果这是另一件事，请点「仍要新建」。"
+    )
+
+
+def original_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    who = f"\n办理人：{esc(p['member_name'])}" if p.get("member_name") else ""
+    return (
+        f"工单 <b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
+        f"状态：<b>{esc(p['status_name'])}</b>{who}\n"
+        f"登记时间：{local_time(p.get('created_at'), tz)}\n诉求：「{quote(p['text'], 200)}」\n\n"
+        "有进展会通知您，也可以随时发送 /my 查看。如果这是另一件事，请点「仍要新建」。"
+    )
+
+
+def linked_tickets(numbers: Iterable[str] | None) -> str:
+    """The line under a member's offer or task card naming the neighbours' linked tickets."""
+    numbers = list(numbers or [])
+    if not numbers:
+        return ""
+    return f"\n🔗 附近居民反映的同一问题：{esc('、'.join(numbers))}，可一并查看处理。"
+
+
+def ticket_linked(p: Mapping[str, Any]) -> str:
+    return (
+        f"🔗 又有居民反映了与您办理的工单 <b>{esc(p['number'])}</b>（{esc(p.get('item_name', ''))}）"
+        f"相同的问题。同一问题的工单：{esc('、'.join(p.get('linked') or []))}，可一并查看处理。"
+    )

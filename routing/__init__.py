@@ -85,6 +85,14 @@ Outbox, for the delivery worker (outbox.py); each step in its own transaction
   urgent_alert, low_rating, member_unreachable. Payloads hold what the message needs
   (number, item_name, grid_name, text, …); address/phone only for the assignee/coordinators.
 
+Group chats' alert subscriptions (subscriptions.py; /subscribe, /unsubscribe in a group)
+  subscribe_group(session, chat_id, coordinator_tid, now, scope=None)   → Subscribed (code,
+                                        name, level, created); scope: a level word, name or code
+  unsubscribe_group(session, chat_id, coordinator_tid, scope=None)     → (ended, kept) names
+  group_scopes(session, chat_id) / group_gone(session, chat_id) / move_group(session, old, new, now)
+  Copies of urgent_alert, red_card, dispatch_needed and low_rating go to the groups subscribed
+  over the ticket's grid as kind group_alert (no personal data), queued by outbox.notify_rows.
+
 Residents' data rights (privacy.py; /mydata, /forget)
   resident_data(session, tid)                         everything stored about a resident (dict)
   forget_resident(session, tid, now)                  erase: open tickets cancelled, tickets kept

@@ -5,33 +5,42 @@
 100,000 open tickets are bulk-inserted (core INSERT); 1 % have a card that fell due in the last
 two minutes (half yellow, half red; a quarter of all tickets wait for 接单/派单, so the response
 limit runs, the rest are in hand, so the resolution limit runs); the others are younger than
-78 % of their limits. Classes are mixed as the shipped taxonomy's items are. Figures (medians of
-scans in rolled-back transactions, after one warm-up, plus the one committed scan):
-- scan: the steady job (`since` = two minutes back) writing all 1,000 tickets' cards (alert
-  rows, notifications, escalations, log events) in one call; also with the default limit (500);
-- sweep: the same cards found by a sweep (`since` None: start-up catch-up, every 10th scan);
-- candidates: the candidate query alone; idle: the next scans, when nothing new is due.
+78 % of their limits. Classes are mixed as the shipped taxonomy's items are. Each scan writes
+its cards as the bot does: alert rows, notifications (a yellow card of a ticket in hand goes to
+its member and the grid's coordinator), escalations and log events. Figures are medians of
+scans in rolled-back transactions after one warm-up (on PostgreSQL a VACUUM after each, outside
+the timing, so that the rolled-back rows of one run do not slow the next):
+- scan: one scan as the bot's job runs it — `Scanner`, at most SCAN_LIMIT (500) tickets per scan,
+  `since` = two minutes back; all_cards: every due ticket's cards (1,000) written in one call,
+  and that call committed;
+- sweep: the same, found by a sweep (`since` None: start-up catch-up, every 10th scan);
+- candidates: the candidate query alone (all due tickets); idle: later scans, nothing new due.
+The load average before and after is printed: the figures mean little on a busy machine.
 The PostgreSQL server is BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/test).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import statistics
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
 from classifier.bench import machine_summary
 from classifier.taxonomy import Taxonomy
 from routing import config, db
-from routing.alerts import candidate_query, scan_alerts
+from routing.alerts import SCAN_LIMIT, candidate_query, scan_alerts
 from routing.bench import PG_URL, T0, _analyze, bench_geography, fresh_database, machine, populate
 from routing.config import Settings
 from routing.geography import sync_geography
@@ -81,6 +90,26 @@ def ticket_rows(taxonomy: Taxonomy, geo: Any, n: int, due_share: float, now: dat
     return rows, n_due
 
 
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One timed scan: wall time, cards written, CPU time of this process and of its PostgreSQL
+    backend (on this machine) — the work itself, whatever else keeps the cores busy."""
+
+    wall_s: float
+    cards: int
+    cpu_s: float
+
+
+def cpu_s(backend_pid: int | None) -> float:
+    """CPU seconds used so far by this process and, if given, a local PostgreSQL backend."""
+    used = time.process_time()
+    if backend_pid is not None:
+        # The first field of schedstat: nanoseconds on a CPU (a server on another machine: none).
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            used += int(Path(f"/proc/{backend_pid}/schedstat").read_text().split()[0]) / 1e9
+    return used
+
+
 def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: int,
                due_share: float, repeats: int) -> dict[str, Any]:
     geo = bench_geography()
@@ -106,15 +135,25 @@ def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: 
         _analyze(engine)
 
         since = now - WINDOW  # the steady job: one interval before the previous scan (60 s)
+        postgres = backend == "postgres"
 
-        def timed_scan(since: datetime | None, limit: int, commit: bool) -> tuple[float, int]:
+        def vacuum() -> None:
+            if postgres:
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM"))
+
+        def timed_scan(since: datetime | None, limit: int, commit: bool = False) -> Run:
             with Session(engine, expire_on_commit=False) as s:
-                t0 = time.perf_counter()
-                with s.begin() as tx:
-                    written = scan_alerts(s, now, settings=settings, limit=limit, since=since)
-                    if not commit:
-                        tx.rollback()
-                return time.perf_counter() - t0, written
+                tx = s.begin()
+                backend = s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar() \
+                    if postgres else None
+                t0, cpu0 = time.perf_counter(), cpu_s(backend)
+                written = scan_alerts(s, now, settings=settings, limit=limit, since=since)
+                tx.commit() if commit else tx.rollback()
+                run = Run(time.perf_counter() - t0, written, cpu_s(backend) - cpu0)
+            if not commit:
+                vacuum()
+            return run
 
         def candidates_ms(since: datetime | None) -> float:
             with db.transaction(engine) as s:
@@ -122,39 +161,59 @@ def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: 
                 s.exec(candidate_query(now, settings, taxonomy, n_tickets, since=since)).all()
                 return (time.perf_counter() - t0) * 1000
 
-        def median_ms(runs: list[tuple[float, int]]) -> float:
-            return round(statistics.median(t for t, _ in runs) * 1000, 1)
+        def runs(since: datetime | None, limit: int) -> list[Run]:
+            return [timed_scan(since, limit) for _ in range(repeats)]
+
+        def median_ms(runs: list[Run], cpu: bool = False) -> float:
+            return round(statistics.median(r.cpu_s if cpu else r.wall_s for r in runs) * 1000, 1)
 
         everything = 2 * n_due + 10
-        timed_scan(since, everything, commit=False)  # warm the caches, as a running bot has them
-        steady = [timed_scan(since, everything, commit=False) for _ in range(repeats)]
-        steady_default = [timed_scan(since, 500, commit=False) for _ in range(repeats)]
-        sweep = [timed_scan(None, everything, commit=False) for _ in range(repeats)]
+        timed_scan(since, everything)  # warm the caches, as a running bot has them
+        scan, all_cards = runs(since, SCAN_LIMIT), runs(since, everything)
+        sweep, sweep_all = runs(None, SCAN_LIMIT), runs(None, everything)
         figures = {
             "steady_candidates_ms": round(statistics.median(
                 candidates_ms(since) for _ in range(repeats)), 1),
             "sweep_candidates_ms": round(statistics.median(
                 candidates_ms(None) for _ in range(repeats)), 1),
         }
-        committed_s, written = timed_scan(since, everything, commit=True)
-        idle = [timed_scan(since, 500, commit=True) for _ in range(repeats)]
-        idle_sweep = [timed_scan(None, 500, commit=True) for _ in range(repeats)]
+        committed = timed_scan(since, everything, commit=True)
+        idle = [timed_scan(since, SCAN_LIMIT, commit=True) for _ in range(repeats)]
+        idle_sweep = [timed_scan(None, SCAN_LIMIT, commit=True) for _ in range(repeats)]
         with db.transaction(engine) as s:
             alerts = s.exec(select(func.count()).select_from(Alert)).one()
             notes = s.exec(select(func.count()).select_from(Notification)).one()
         engine.dispose()
     return {
         "backend": backend, "open_tickets": n_tickets, "due_tickets": n_due,
-        "bulk_load_s": round(load_s, 2),
-        "scan_ms": median_ms(steady), "scan_cards": steady[0][1],
-        "scan_committed_ms": round(committed_s * 1000, 1), "committed_cards": written,
-        "scan_limit500_ms": median_ms(steady_default), "limit500_cards": steady_default[0][1],
-        "sweep_ms": median_ms(sweep), "sweep_cards": sweep[0][1],
+        "bulk_load_s": round(load_s, 2), "scan_limit": SCAN_LIMIT,
+        "scan_ms": median_ms(scan), "scan_ms_min": round(min(r.wall_s for r in scan) * 1000, 1),
+        "scan_cpu_ms": median_ms(scan, cpu=True), "scan_cards": scan[0].cards,
+        "all_cards_ms": median_ms(all_cards), "all_cards_cpu_ms": median_ms(all_cards, cpu=True),
+        "all_cards": all_cards[0].cards,
+        "all_cards_committed_ms": round(committed.wall_s * 1000, 1),
+        "committed_cards": committed.cards,
+        "sweep_ms": median_ms(sweep), "sweep_cpu_ms": median_ms(sweep, cpu=True),
+        "sweep_cards": sweep[0].cards,
+        "sweep_all_cards_ms": median_ms(sweep_all), "sweep_all_cards": sweep_all[0].cards,
         **figures,
         "idle_scan_ms": median_ms(idle), "idle_sweep_ms": median_ms(idle_sweep),
-        "idle_cards": sum(n for _, n in idle + idle_sweep),
+        "idle_cards": sum(r.cards for r in idle + idle_sweep),
         "alert_rows": alerts, "notifications": notes,
     }
+
+
+def summary(r: dict[str, Any]) -> str:
+    """The figures in words."""
+    return (f"{r['backend']}: one scan as the bot runs it (at most {r['scan_limit']} tickets): "
+            f"{r['scan_ms']} ms median, {r['scan_ms_min']} ms best, {r['scan_cards']} cards (CPU, "
+            f"client + server: {r['scan_cpu_ms']} ms); all "
+            f"{r['all_cards']} cards in one call: {r['all_cards_ms']} ms (CPU "
+            f"{r['all_cards_cpu_ms']} ms; committed: "
+            f"{r['all_cards_committed_ms']} ms); sweep {r['sweep_ms']} ms (CPU {r['sweep_cpu_ms']} ms) / all "
+            f"{r['sweep_all_cards_ms']} ms; candidates {r['steady_candidates_ms']} ms steady, "
+            f"{r['sweep_candidates_ms']} ms sweep; idle {r['idle_scan_ms']} ms / sweep "
+            f"{r['idle_sweep_ms']} ms")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,16 +231,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     taxonomy = config.get_taxonomy(settings)
     report: dict[str, Any] = {"machine": machine_summary(),
                               "versions": machine(PG_URL if "postgres" in backends else None),
-                              "scans": []}
+                              "load_before": [round(x, 2) for x in os.getloadavg()], "scans": []}
     if not args.json:
         print(f"machine: {report['machine']}", flush=True)
         print("versions: " + ", ".join(f"{k}={v}" for k, v in report["versions"].items()
                                        if k in ("sqlite", "postgresql", "sqlalchemy")), flush=True)
+        print(f"load average before: {report['load_before']}", flush=True)
     for backend in backends:
         result = bench_scan(backend, taxonomy, settings, args.tickets, args.due, args.repeats)
         report["scans"].append(result)
         if not args.json:
+            print(summary(result), flush=True)
             print(f"{backend}: " + json.dumps(result, ensure_ascii=False), flush=True)
+    report["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    if not args.json:
+        print(f"load average after: {report['load_after']}", flush=True)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0

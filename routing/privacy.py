@@ -14,8 +14,8 @@ Decisions:
 - The person's name and home grid are cleared (the grid is asked again on the next request). Only
   the resident side is forgotten: a member's profile (display name, skills, points) and a
   coordinator's scopes stay; a member who leaves is removed by a coordinator.
-- All of the person's drafts (conversations in progress) are deleted; pending notifications to
-  them are cancelled.
+- All of the person's drafts (conversations in progress) and their message-rate counter are
+  deleted; pending notifications to them are cancelled.
 - The ticket log (`ticket_event`) is append-only by a database trigger, so it is not rewritten:
   it holds no address, phone, request text or rating comment (only whether there was one), but
   the `cancelled` event keeps the reason typed by whoever cancelled. Each forgotten ticket gets a
@@ -27,13 +27,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from routing import drafts
 from routing.config import get_taxonomy
 from routing.members import find_member, is_coordinator
 from routing.models import (
     GeoNode,
+    MessageWindow,
     Notification,
     NotificationStatus,
     Person,
@@ -115,6 +116,7 @@ def forget_resident(session: Session, telegram_id: int, now: datetime) -> int:
     if person is not None:
         person.name, person.grid_code = "", None
     drafts.clear_draft(session, telegram_id)
+    session.exec(delete(MessageWindow).where(MessageWindow.telegram_id == telegram_id))
     anonymized = 0
     tickets = _tickets(session, telegram_id)
     for ticket in tickets:

@@ -7,6 +7,8 @@ No personal data: only counts and rates for a scope node (grid, community, stree
   daily_digest(session, scope, now)                 Digest: new / open / overdue / resolved in
                                         the last 24 h (open and overdue: now), 满意率 (30 days)
   list_coordinators(session)                        [(telegram_id, scope_code)] who get them
+  queue_due_reports(session, now, tz, late_after)   queue today's digests and this week's
+                                        reports not queued yet (once per period, any process)
 """
 
 from __future__ import annotations
@@ -21,15 +23,27 @@ from sqlalchemy import and_, func, literal, or_
 from sqlmodel import Session, select
 
 from routing import stats
+from routing.db import insert_new
 from routing.geography import get_node
-from routing.models import Coordinator, Person, Ticket, UTCDateTime
+from routing.models import (
+    Coordinator,
+    NotificationKind,
+    Person,
+    ReportRun,
+    Ticket,
+    UTCDateTime,
+)
 from routing.models import TicketStatus as S
+from routing.outbox import notification_row, notify_rows
 
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "overdue_rate")
 RATE_NAMES = {"response_rate": "响应率", "resolution_rate": "解决率",
               "satisfaction_rate": "满意率", "overdue_rate": "超期率"}
 OTHER_NAME = "其他"
 DIGEST_SATISFACTION_DAYS = 30
+DIGEST_AT = time(8, 0)  # every day, local time
+WEEKLY_AT = time(9, 0)  # Mondays, local time
+REPORT_WEEKS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +168,66 @@ def list_coordinators(session: Session) -> list[tuple[int, str]]:
         .where(Person.unreachable_at.is_(None))
         .order_by(Coordinator.telegram_id, Coordinator.scope_code))
     return [(int(tid), code) for tid, code in rows]
+
+
+# Sending each once per period ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """One digest or weekly report period: what, which (its key), and from when it is due."""
+
+    kind: NotificationKind
+    key: str  # the local date, 2025-03-03, or the ISO week, 2025-W10
+    moment: datetime  # 08:00 that day / 09:00 that week's Monday, local time
+
+
+def current_periods(now: datetime, tz: ZoneInfo) -> list[Period]:
+    """Today's digest and this week's report, those whose moment has passed."""
+    today = now.astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday())
+    year, week, _ = today.isocalendar()
+    periods = [Period(NotificationKind.daily_digest, today.isoformat(),
+                      datetime.combine(today, DIGEST_AT, tzinfo=tz)),
+               Period(NotificationKind.weekly_report, f"{year}-W{week:02d}",
+                      datetime.combine(monday, WEEKLY_AT, tzinfo=tz))]
+    return [p for p in periods if now >= p.moment]
+
+
+def _content(session: Session, period: Period, scope: str, now: datetime,
+             tz: ZoneInfo) -> dict[str, Any]:
+    """What the digest or report says, as of `now` (the report: the complete weeks before it)."""
+    if period.kind == NotificationKind.daily_digest:
+        return daily_digest(session, scope, now).as_dict()
+    return weekly_report(session, scope, now, tz, weeks=REPORT_WEEKS,
+                         end=week_start(now, tz)).as_dict()
+
+
+def queue_due_reports(session: Session, now: datetime, tz: ZoneInfo, *, late_after: timedelta,
+                      limit: int = 20) -> int:
+    """Queue the current periods' digests and weekly reports that no process has queued yet, for
+    at most `limit` (coordinator, scope) pairs; returns how many (call again while it is `limit`).
+
+    Each goes in first as a `report_run` row (`db.insert_new`: INSERT … ON CONFLICT DO NOTHING),
+    and only the rows this call inserted are computed and queued in the outbox, in the same
+    transaction: several processes queue each once, and none is marked without being queued.
+    One queued more than `late_after` after its moment (the bot was down) is marked late."""
+    queued = 0
+    for period in current_periods(now, tz):
+        done = set(session.exec(select(ReportRun.recipient_id, ReportRun.scope_code)
+                                .where(ReportRun.kind == period.kind, ReportRun.period == period.key)))
+        todo = [pair for pair in list_coordinators(session) if pair not in done][:limit - queued]
+        late = now - period.moment > late_after
+        mine = insert_new(session, ReportRun.__table__, [
+            {"kind": period.kind, "period": period.key, "recipient_id": recipient, "scope_code": scope,
+             "late": late, "created_at": now} for recipient, scope in todo],
+            ("kind", "period", "recipient_id", "scope_code"))
+        notes = [notification_row(recipient, period.kind, now, None,
+                                  {**_content(session, period, scope, now, tz),
+                                   "period": period.key, "late": late})
+                 for recipient, scope in todo
+                 if (period.kind, period.key, recipient, scope) in mine]
+        notify_rows(session, notes, ids=False)
+        queued += len(notes)
+        if queued >= limit:
+            break
+    return queued

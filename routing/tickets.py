@@ -21,7 +21,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from classifier.taxonomy import Taxonomy
-from routing import points
+from routing import duplicates, points
 from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import core
 from routing.dispatch import (
@@ -68,7 +68,7 @@ from routing.states import (
 from routing.views import ticket_payload
 
 NUMBER_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I/O, easily misread as digits
-MAX_TEXT = 4000
+MAX_TEXT = 4096  # a whole Telegram message: a request typed at the limit is not refused late
 MAX_ADDRESS = 500
 MAX_ATTACHMENTS = 10
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
@@ -175,6 +175,7 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
                                 data={"wave": 1, "members": [r.member_id for r in ranked],
                                       "scores": [round(r.score, 4) for r in ranked]}))
     record_events(session, events)
+    duplicates.link_near_duplicate(session, ticket, now, settings=settings)  # neighbours' same need
 
     public = ticket_payload(session, ticket, taxonomy=taxonomy)
     notes = [notification_row(resident_id, NotificationKind.ticket_created, now, ticket.id,

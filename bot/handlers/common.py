@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update, User
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import texts
@@ -101,10 +101,32 @@ async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
             raise
 
 
+async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> bool:
+    """Answer a pressed button (a toast, or an alert with `alert`). Telegram takes one answer per
+    press and only for a short while: a press delivered again after a restart, or answered late, is
+    still handled, only without the toast. False when Telegram refused the answer."""
+    try:
+        await update.callback_query.answer(text, show_alert=alert)
+    except BadRequest as error:
+        if "query" not in str(error).lower():
+            raise
+        log.info("button press not answered: %s", error)
+        return False
+    return True
+
+
+MAX_ID = 2**31 - 1  # ticket and member ids are 32-bit integers in PostgreSQL
+
+
 def callback_args(update: Update) -> list[str]:
-    """The parts of a pressed button's callback data after its prefix."""
+    """The parts of a pressed button's callback data after its prefix. Callback data comes from the
+    client: a part that looks like a number but is none the bot could have sent (other digits than
+    0-9, out of range) comes back as "?", so that the handlers' isdigit() checks refuse it."""
     data = update.callback_query.data if update.callback_query else ""
-    return (data or "").split(":")[1:]
+    return [
+        "?" if part.isdigit() and not (part.isascii() and int(part) <= MAX_ID) else part
+        for part in (data or "").split(":")[1:]
+    ]
 
 
 # ── handlers for everyone ───────────────────────────────────────────────────────────────────────
@@ -166,12 +188,7 @@ async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button this version of the bot does not know (e.g. from before an upgrade)."""
-    await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
-
-
-async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Intake is for private chats only: say so when addressed by a command in a group."""
-    await reply(update, texts.GROUP_CHAT)
+    await answer(update, texts.STALE_BUTTON, alert=True)
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -189,9 +206,10 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     if not isinstance(update, Update):
         return
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(texts.clip(message, 190), show_alert=True)
-        elif update.effective_message is not None and update.effective_chat.type == "private":
+        # A button's handler may have answered the press already: then the refusal goes to the chat.
+        if update.callback_query is not None and await answer(update, texts.clip(message, 190), alert=True):
+            return
+        if update.effective_message is not None and update.effective_chat.type == "private":
             await update.effective_message.reply_html(texts.esc(message))
     except TelegramError as send_error:
         log.warning("could not tell the user about an error: %s", send_error)

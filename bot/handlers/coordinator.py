@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, callback_args, deps, edit, now, query, reply
+from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply
 from routing import alerts, dispatch, geography, members, stats, views
 from routing.models import Member
 from routing.states import get_ticket
@@ -75,22 +75,21 @@ def _assign(
 
 async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """指派 shows the members to choose from; a member's button assigns the ticket to them."""
-    callback = update.callback_query
     args = callback_args(update)
     if not args or not all(a.isdigit() for a in args):
-        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        await answer(update, texts.STALE_BUTTON, alert=True)
         return
     user_id = update.effective_user.id
     if len(args) == 1:
         number, entries = await query(context, _candidates, int(args[0]), user_id, now())
-        await callback.answer()
+        await answer(update)
         if not entries:
             await reply(update, texts.NO_MEMBERS)
             return
         await edit(update, texts.choose_member(number), keyboards.members(int(args[0]), entries))
         return
     number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now())
-    await callback.answer()
+    await answer(update)
     await edit(update, texts.assigned_confirmation(number, name))
 
 

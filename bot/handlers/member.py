@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, callback_args, deps, display_name, edit, now, query, reply
+from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from routing import dispatch, drafts, geography, members, points, tickets
 from routing.errors import NotFound, TicketAlreadyTaken
 from routing.states import get_ticket
@@ -88,29 +88,28 @@ def _finish_join(session: Session, telegram_id: int, grid_code: str, now_: Any) 
 
 async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A skill toggled, 完成, or the home grid chosen."""
-    callback = update.callback_query
     args = callback_args(update)
     skills = deps(context).taxonomy.skills
     user_id = update.effective_user.id
     if args[0] == "grid" and len(args) > 1:
-        await callback.answer()
+        await answer(update)
         done = await act(context, _finish_join, user_id, args[1], now())
         await edit(update, texts.join_done(**done) if done else texts.STALE_BUTTON)
         return
     skill = skills[int(args[0])] if args[0].isdigit() and int(args[0]) < len(skills) else None
     state = await act(context, _toggle_skill, user_id, skill, now())
     if state is None:
-        await callback.answer()
+        await answer(update)
         await edit(update, texts.STALE_BUTTON)
         return
     if args[0] == "fin":
         if not state["skills"]:
-            await callback.answer(texts.JOIN_NEED_SKILL, show_alert=True)
+            await answer(update, texts.JOIN_NEED_SKILL, alert=True)
             return
-        await callback.answer()
+        await answer(update)
         await edit(update, texts.JOIN_ASK_GRID, keyboards.home_grids(state["grids"]))
         return
-    await callback.answer()
+    await answer(update)
     await edit(update, texts.JOIN_ASK_SKILLS, keyboards.skills(skills, set(state["skills"])))
 
 
@@ -176,24 +175,23 @@ def _accept(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> st
 
 async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """接单 (atomic: one winner; the details follow from the outbox) or 不方便 (the next member is asked)."""
-    callback = update.callback_query
     action, ticket_id = ([*callback_args(update), "", ""])[:2]
     if not ticket_id.isdigit() or action not in {"acc", "dec"}:
-        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        await answer(update, texts.STALE_BUTTON, alert=True)
         return
     user_id = update.effective_user.id
     if action == "dec":
         await act(context, dispatch.decline_offer, int(ticket_id), user_id, now())
-        await callback.answer()
+        await answer(update)
         await edit(update, texts.DECLINED)
         return
     try:
         number = await act(context, _accept, int(ticket_id), user_id, now())
     except TicketAlreadyTaken:
-        await callback.answer(texts.TICKET_TAKEN, show_alert=True)
+        await answer(update, texts.TICKET_TAKEN, alert=True)
         await edit(update, texts.TICKET_TAKEN)
         return
-    await callback.answer()
+    await answer(update)
     await edit(update, texts.accepted(number))
 
 
@@ -212,18 +210,18 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     callback = update.callback_query
     action, ticket_id = ([*callback_args(update), "", ""])[:2]
     if not ticket_id.isdigit() or action not in {"start", "done", "back"}:
-        await callback.answer(texts.STALE_BUTTON, show_alert=True)
+        await answer(update, texts.STALE_BUTTON, alert=True)
         return
     user_id = update.effective_user.id
     if action == "start":
         await act(context, tickets.start_ticket, int(ticket_id), user_id, now())
-        await callback.answer()
+        await answer(update)
         await callback.edit_message_reply_markup(keyboards.task(int(ticket_id), True))
         await reply(update, texts.STARTED)
         return
     awaited = "done_note" if action == "done" else "hand_back_reason"
     await act(context, _await_text, user_id, int(ticket_id), awaited, now())
-    await callback.answer()
+    await answer(update)
     await reply(update, texts.ASK_DONE_NOTE if action == "done" else texts.ASK_HAND_BACK_REASON)
 
 

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, callback_args, deps, edit, now, query, reply
+from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply
 from routing import members, privacy
 
 FORGET = "fg"  # fg:<yes|no>                       resident confirms or keeps /forget
@@ -47,7 +47,7 @@ def _forget(session: Session, telegram_id: int, now_: Any) -> dict[str, Any]:
 
 async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """确认删除 erases (idempotent, so a second press is harmless); 取消 keeps everything."""
-    await update.callback_query.answer()
+    await answer(update)
     choice = (callback_args(update) or [""])[0]
     if choice == "no":
         await edit(update, texts.FORGET_KEPT)

@@ -16,9 +16,9 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, callback_args, deps, display_name, edit, now, query, reply
+from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from classifier import Classification
-from routing import drafts, geography, members, tickets, views
+from routing import abuse, drafts, duplicates, geography, members, tickets, views
 from routing.models import GeoLevel
 
 INTAKE = "intake"
@@ -64,7 +64,7 @@ def _choose_area(session: Session, telegram_id: int, code: str, now_: Any) -> di
 
 async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A community opens its grids; a grid is saved, and a request typed before continues."""
-    await update.callback_query.answer()
+    await answer(update)
     (code,) = callback_args(update)[:1]
     result = await act(context, _choose_area, update.effective_user.id, code, now())
     if "grids" in result:
@@ -77,11 +77,24 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 # ── a new request ─────────────────────────────────────────────────────────────────────────────────
-def _new_intake(session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any) -> bool:
+def _new_intake(
+    session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any
+) -> dict[str, Any]:
+    """Save the request as the intake draft; find the resident's own open ticket for the same need,
+    or whether they have opened too many tickets this hour (urgent requests skip both)."""
     person = members.ensure_person(session, telegram_id, now_, name=name)
-    state["step"] = "confirm" if person.grid_code else "area"
+    found: dict[str, Any] = {"has_area": person.grid_code is not None, "duplicate": None,
+                             "limited_until": None}
+    if found["has_area"] and not state["urgent"]:
+        original = duplicates.find_own_duplicate(session, telegram_id, state["label"], state["text"], now_)
+        if original is not None:
+            state["duplicate_of"] = original.id
+            found["duplicate"] = duplicates.own_ticket(session, telegram_id, original.id)
+        else:
+            found["limited_until"] = abuse.ticket_limit_until(session, telegram_id, now_)
+    state["step"] = "duplicate" if found["duplicate"] else "confirm" if found["has_area"] else "area"
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
-    return person.grid_code is not None
+    return found
 
 
 def _intake_state(result: Classification, text: str, attachments: list[str]) -> dict[str, Any]:
@@ -115,10 +128,17 @@ async def new_request(
         await reply(update, texts.urgent_advice(result.hotlines))
     state = _intake_state(result, text, attachments)
     user = update.effective_user
-    has_area = await act(context, _new_intake, user.id, display_name(user), state, now())
-    if not has_area:
+    found = await act(context, _new_intake, user.id, display_name(user), state, now())
+    if not found["has_area"]:
         await ask_area(update, context)
         return
+    if found["duplicate"]:
+        markup = keyboards.duplicate(state["token"])
+        await reply(update, texts.duplicate_found(found["duplicate"], deps(context).tz), markup)
+        return
+    if found["limited_until"]:
+        limit, tz = deps(context).settings.TICKETS_PER_HOUR, deps(context).tz
+        await reply(update, texts.too_many_tickets(limit, found["limited_until"], tz, at_submit=False))
     await _show_understanding(update, context, state)
 
 
@@ -175,7 +195,7 @@ def _last_address(session: Session, telegram_id: int) -> str | None:
 
 async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """确认, 修改, 取消, 其他, a category, an item, or 使用上次的地址."""
-    await update.callback_query.answer()
+    await answer(update)
     token, action, *rest = [*callback_args(update), ""]
     taxonomy = deps(context).taxonomy
     user_id = update.effective_user.id
@@ -185,6 +205,9 @@ async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await edit(update, texts.STALE_BUTTON)
             return
         await edit(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
+        return
+    if action in ("dup", "new"):
+        await _duplicate_choice(update, context, token, action)
         return
     if action == "cat" and rest[0] in taxonomy.categories:
         entries = [(i.label, i.name) for i in taxonomy.items.values() if i.category == rest[0]]
@@ -228,6 +251,38 @@ async def _next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())
 
 
+# ── the same need again: 查看原工单 / 仍要新建 (issue #6) ─────────────────────────────────────────────
+def _duplicate_step(
+    session: Session, telegram_id: int, token: str, action: str, now_: Any
+) -> dict[str, Any] | None:
+    """For a draft waiting at the duplicate question: the earlier ticket (dup), or go on (new)."""
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if state is None or state.get("token") != token or state.get("step") != "duplicate":
+        return None
+    if action == "dup":
+        original = duplicates.own_ticket(session, telegram_id, int(state["duplicate_of"]))
+        if original is not None:
+            return {"state": state, "original": original}
+    state["step"] = "confirm"
+    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    return {"state": state, "original": None}
+
+
+async def _duplicate_choice(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, token: str, action: str
+) -> None:
+    """查看原工单 shows the open ticket (仍要新建 stays); 仍要新建 goes on as a new request."""
+    result = await act(context, _duplicate_step, update.effective_user.id, token, action, now())
+    if result is None:
+        await edit(update, texts.STALE_BUTTON)
+    elif result["original"] is not None:
+        text = texts.original_ticket(result["original"], deps(context).tz)
+        await edit(update, text, keyboards.duplicate(token, view=False))
+    else:
+        await edit(update, texts.DUPLICATE_NEW)
+        await _show_understanding(update, context, result["state"])
+
+
 # ── address and phone, then the ticket ────────────────────────────────────────────────────────────
 async def address_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
@@ -249,6 +304,10 @@ def _submit(
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("step") != "phone":
         return None
+    if not state.get("urgent"):  # urgent requests are never held back
+        until = abuse.ticket_limit_until(session, telegram_id, now_)
+        if until is not None:
+            return {"limited_until": until}  # the draft stays as it is
     person = members.ensure_person(session, telegram_id, now_, name=name)
     ticket = tickets.submit_ticket(
         session,
@@ -272,14 +331,20 @@ def _submit(
 async def phone_given(update: Update, context: ContextTypes.DEFAULT_TYPE, phone: str | None) -> None:
     """A shared contact, a typed number, or 跳过: the ticket is created (its number comes from the outbox)."""
     user = update.effective_user
-    if await act(context, _submit, user.id, display_name(user), phone, now()) is None:
+    result = await act(context, _submit, user.id, display_name(user), phone, now())
+    if result is None:
         await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())
+    elif result.get("limited_until"):
+        limit, tz = deps(context).settings.TICKETS_PER_HOUR, deps(context).tz
+        await reply(update, texts.too_many_tickets(limit, result["limited_until"], tz, at_submit=True),
+                    keyboards.share_phone())
 
 
 async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Telegram's contact button: only the resident's own number is taken."""
     contact = update.effective_message.contact
-    own = contact.user_id in (None, update.effective_user.id)
+    # The button shares one's own card (user_id set); a card from the address book is someone else's.
+    own = contact.user_id == update.effective_user.id
     state = await query(context, drafts.get_draft, update.effective_user.id, INTAKE)
     if not state or state.get("step") != "phone":
         await reply(update, texts.NON_REQUEST["other"], ReplyKeyboardRemove())
@@ -316,7 +381,7 @@ def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: 
 
 async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """1–5 ⭐ (then an optional comment), or 跳过 the comment."""
-    await update.callback_query.answer()
+    await answer(update)
     ticket_id, choice = ([*callback_args(update), "", ""])[:2]
     if choice == "skip":
         await act(context, drafts.clear_draft, update.effective_user.id, COMMENT)

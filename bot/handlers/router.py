@@ -1,15 +1,28 @@
 """Free text and photos go to whichever flow is waiting for words (newest first), else they are a
-new request. The flows' state is read from the routing drafts on every message."""
+new request. The flows' state is read from the routing drafts on every message.
+
+Residents' messages (everything but a member's task note or registration name) are counted against
+MESSAGES_PER_MINUTE in the same transaction; one over the limit is held back with one polite answer
+per minute, unless it is urgent: urgent words always go through."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.handlers import member, resident
-from bot.handlers.common import query, reply
-from routing import drafts
+from bot.handlers.common import deps, now, query, reply
+from routing import abuse, drafts
+
+# Who takes a message: a member's flow (not rate limited) or a resident's.
+TASK_NOTE, MEMBER_NAME = "task_note", "member_name"
+COMMENT, ADDRESS, PHONE, REQUEST, EMPTY = "comment", "address", "phone", "request", "empty"
+MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME})
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,25 +36,56 @@ async def photo_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _route(update, context, message.caption or "", [message.photo[-1].file_id])
 
 
+def _target(flows: list[tuple[str, dict[str, Any]]], text: str, photos: list[str]) -> tuple[str, dict]:
+    """The flow waiting for these words (newest first), else a new request."""
+    for flow, state in flows:
+        if flow == member.TASK and state.get("await") and (text or photos):
+            return TASK_NOTE, state
+        if flow == member.JOIN and state.get("await") == "name" and text:
+            return MEMBER_NAME, state
+        if flow == resident.COMMENT and text:
+            return COMMENT, state
+        if flow == resident.INTAKE and state.get("step") == "address" and text:
+            return ADDRESS, state
+        if flow == resident.INTAKE and state.get("step") == "phone" and text:
+            return PHONE, state
+    return (REQUEST if text else EMPTY), {}
+
+
+def _incoming(
+    session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime
+) -> tuple[str, dict, abuse.MessageCount | None]:
+    """Where the message goes, and (for a resident's message) the count of this minute's messages."""
+    target, state = _target(drafts.list_drafts(session, telegram_id), text, photos)
+    counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
+    return target, state, counted
+
+
+def _urgent(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """Urgent words (gas, fire, someone hurt) are never held back."""
+    return bool(text) and deps(context).classifier.classify(text).urgent
+
+
 async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str]) -> None:
     text = text.strip()
-    for flow, state in await query(context, drafts.list_drafts, update.effective_user.id):
-        if flow == member.TASK and state.get("await") and (text or photos):
-            await member.task_text_given(update, context, state, text, photos)
-            return
-        if flow == member.JOIN and state.get("await") == "name" and text:
-            await member.name_given(update, context, state, text)
-            return
-        if flow == resident.COMMENT and text:
-            await resident.comment_given(update, context, state, text)
-            return
-        if flow == resident.INTAKE and state.get("step") == "address" and text:
-            await resident.address_given(update, context, state, text)
-            return
-        if flow == resident.INTAKE and state.get("step") == "phone" and text:
-            await resident.phone_typed(update, context, text)
-            return
-    if not text:
-        await reply(update, texts.EMPTY_MESSAGE)
+    target, state, counted = await query(context, _incoming, update.effective_user.id, text, photos, now())
+    if counted is not None and counted.exceeded and not _urgent(context, text):
+        if counted.first_exceeded:
+            await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
         return
-    await resident.new_request(update, context, text, photos)
+    if target in (ADDRESS, PHONE) and _urgent(context, text):
+        target = REQUEST  # "煤气泄漏" typed at the address step is an emergency, not an address
+    if target == TASK_NOTE:
+        await member.task_text_given(update, context, state, text, photos)
+    elif target == MEMBER_NAME:
+        await member.name_given(update, context, state, text)
+    elif target == COMMENT:
+        await resident.comment_given(update, context, state, text)
+    elif target == ADDRESS:
+        await resident.address_given(update, context, state, text)
+    elif target == PHONE:
+        await resident.phone_typed(update, context, text)
+    elif target == EMPTY:
+        await reply(update, texts.EMPTY_MESSAGE)
+    else:
+        await resident.new_request(update, context, text, photos)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,39 @@ def test_no_token_runs_the_offline_console_through_a_whole_intake(tmp_path: Path
     assert "已为您登记工单" in out
     assert "党员 王师傅: 📋 有一张新工单" in out
     assert "接单成功" in out
+
+
+GEOGRAPHY = Path(__file__).resolve().parents[2] / "routing" / "geography.toml"
+TAXONOMY = Path(__file__).resolve().parents[2] / "classifier" / "taxonomy.toml"
+
+
+@pytest.mark.parametrize(
+    ("variable", "source", "old", "new", "expected"),
+    [
+        ("TAXONOMY_FILE", TAXONOMY, "[classes.", "[classes.broken\n[classes.", r"taxonomy\.toml: .*line \d+"),
+        ("TAXONOMY_FILE", TAXONOMY, 'class = "slow"', 'class = "glacial"', r"unknown class 'glacial'"),
+        ("GEOGRAPHY_FILE", GEOGRAPHY, "[[street.community]]", "[[street.community]", r"geo\.toml: .*line 9"),
+        ("GEOGRAPHY_FILE", GEOGRAPHY, 'code = "S01-C01-G02"', 'code = "S01-C01-G01"',
+         r"geo\.toml: grid 'S01-C01-G01': duplicate code"),
+    ],
+    ids=["taxonomy-syntax", "taxonomy-entry", "geography-syntax", "geography-entry"],
+)
+def test_a_broken_taxonomy_or_geography_file_stops_the_bot(
+    tmp_path: Path, variable: str, source: Path, old: str, new: str, expected: str
+) -> None:
+    """The bot refuses to start: non-zero exit, one line naming the file and the line (a syntax error)
+    or the entry by its code (a wrong value), before touching the database or Telegram."""
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    broken = tmp_path / ("geo.toml" if variable == "GEOGRAPHY_FILE" else "taxonomy.toml")
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    env = {**CLEAN, "DATA_DIR": str(tmp_path), "TELEGRAM_BOT_TOKEN": "123456:ABCdefGHIjklMNOpqr",
+           variable: str(broken)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jiedan: "), result.stderr[-2000:]
+    assert re.search(expected, lines[0]), lines[0]
+    assert not (tmp_path / "jiedan.db").exists(), "refused before creating the database"

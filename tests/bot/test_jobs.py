@@ -1,14 +1,18 @@
-"""Background jobs: the quarterly 评星 runs on the first day of a quarter only."""
+"""Background jobs: the quarterly 评星 runs on the first day of a quarter only; the report jobs'
+schedule."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 import bot.app
+from bot import report
+from bot.config import BotSettings
 from routing import db
 from routing.models import MemberStar
 from tests.bot.test_delivery import FakeBot, make_context
@@ -30,3 +34,23 @@ async def test_quarter_stars_on_the_first_day_of_a_quarter(
     await bot.app.rate_quarter(context)  # not a quarter's first day: nothing new
     with db.transaction(world.engine) as session:
         assert len(session.exec(select(MemberStar)).all()) == 1
+
+
+def test_report_jobs_run_at_their_moments_and_every_few_minutes() -> None:
+    """Digests at 08:00 and reports on Mondays at 09:00 (local), plus a catch-up job from start."""
+    calls: list[tuple[str, Any, dict[str, Any]]] = []
+    recorder = SimpleNamespace(
+        run_repeating=lambda callback, **kw: calls.append(("repeating", callback, kw)),
+        run_daily=lambda callback, **kw: calls.append(("daily", callback, kw)),
+    )
+    settings = BotSettings(_env_file=None)
+    app = SimpleNamespace(job_queue=recorder, bot_data={"deps": SimpleNamespace(settings=settings)})
+    report.schedule_jobs(app)
+    assert {callback for _, callback, _ in calls} == {report.send_due_reports, report.deliver_reports}
+    repeating = {callback: kw for how, callback, kw in calls if how == "repeating"}
+    assert repeating[report.send_due_reports]["interval"] <= timedelta(minutes=10)
+    assert repeating[report.send_due_reports]["first"] < 10  # at start: what a stopped bot missed
+    assert repeating[report.deliver_reports]["interval"] == settings.DELIVERY_INTERVAL_SECONDS
+    assert all(callback == report.send_due_reports for how, callback, _ in calls if how == "daily")
+    daily = sorted((kw["time"], kw.get("days")) for how, _, kw in calls if how == "daily")
+    assert daily == [(time(8, 0, tzinfo=settings.tz), None), (time(9, 0, tzinfo=settings.tz), (1,))]

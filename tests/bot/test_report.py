@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from PIL import Image
 from sqlalchemy import Engine
+from sqlmodel import select
 from telegram.error import BadRequest, Forbidden, InvalidToken
 
 from bot import report, texts
 from bot.config import BotSettings
+from bot.delivery import deliver_outbox
 from bot.handlers.common import Deps
 from routing import db, tickets
+from routing.models import Notification, NotificationStatus
 from tests.conftest import COORD, G11, GRID_COORD, RESIDENT, T0, World
 
 WEEKS = [(1, 5), (1, 12), (1, 19), (1, 26), (2, 2), (2, 9), (2, 16), (2, 23)]
@@ -122,8 +125,8 @@ class PhotoBot:
 
 async def test_sends_the_chart_with_a_caption() -> None:
     bot = PhotoBot()
-    assert await report.send_report(bot, 7, SAMPLE) == "photo"
-    assert bot.messages == []
+    message = await report.send_report(bot, 7, SAMPLE)
+    assert (message.chat_id, message.message_id) == (7, 1) and bot.messages == []
     sent = bot.photos[0]
     assert sent["photo"].input_file_content.startswith(b"\x89PNG") and "阳光街道" in sent["caption"]
     assert sent["photo"].filename.endswith(".png")
@@ -132,7 +135,7 @@ async def test_sends_the_chart_with_a_caption() -> None:
 @pytest.mark.parametrize("error", [InvalidToken("Not Found"), BadRequest("no photo today")])
 async def test_text_fallback_when_send_photo_fails(error: Exception) -> None:
     bot = PhotoBot(error)
-    assert await report.send_report(bot, 7, SAMPLE) == "text"
+    assert (await report.send_report(bot, 7, SAMPLE)).message_id == 2  # the text message
     assert bot.photos == []
     assert bot.messages[0]["chat_id"] == 7
     assert bot.messages[0]["text"] == texts.report_text(SAMPLE)
@@ -144,7 +147,7 @@ async def test_text_fallback_when_the_chart_cannot_be_drawn(monkeypatch: pytest.
 
     monkeypatch.setattr(report, "render_chart", broken)
     bot = PhotoBot()
-    assert await report.send_report(bot, 7, SAMPLE) == "text" and bot.photos == []
+    assert (await report.send_report(bot, 7, SAMPLE)).message_id == 2 and bot.photos == []
 
 
 # ── /report and the jobs, on a real (SQLite) database ──────────────────────────────────────────────
@@ -178,19 +181,51 @@ async def test_report_command(world: World) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_jobs_send_to_every_coordinator(world: World) -> None:
+async def test_due_reports_go_out_once_through_the_outbox(world: World,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bot started at 10:00 on a Monday: the 08:00 digest and the 09:00 report go out, late
+    (补发), each once however often the job runs; the report as a chart, drawn at delivery in a
+    lane of its own, so that the delivery worker is not held up by it."""
+    monkeypatch.setattr(report, "now", lambda: T0)  # Monday 10:00 in Shanghai
     bot = PhotoBot()
     context = _context(world.engine, bot)
-    assert await report.weekly_push(context) == 2
+    assert await report.send_due_reports(context) == 4
+    assert await report.send_due_reports(context) == 0
+    await deliver_outbox(context)
+    assert bot.photos == [] and len(bot.messages) == 2  # the digests only
+    assert await report.deliver_reports(context) == 2
+    await deliver_outbox(context)
+    assert await report.deliver_reports(context) == 0
     assert sorted(p["chat_id"] for p in bot.photos) == [COORD, GRID_COORD]
-    assert await report.daily_digest(context) == 2
+    assert all(p["photo"].input_file_content.startswith(b"\x89PNG") for p in bot.photos)
+    assert all("服务效能周报" in p["caption"] and "补发" in p["caption"] for p in bot.photos)
     assert sorted(m["chat_id"] for m in bot.messages) == [COORD, GRID_COORD]
-    assert all("每日简报" in m["text"] for m in bot.messages)
+    assert all("每日简报" in m["text"] and "补发" in m["text"] for m in bot.messages)
+    assert await report.send_due_reports(context) == 0  # sent: nothing new for this period
 
-    async def blocked(chat_id: int, text: str, **_: Any) -> Any:
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_report_push_falls_back_to_text(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator has no sendPhoto: the queued report is delivered as text, once; a coordinator
+    who blocked the bot does not stop the others."""
+    monkeypatch.setattr(report, "now", lambda: T0)
+    bot = PhotoBot(InvalidToken("Not Found"))
+    sent = bot.send_message
+
+    async def blocked(chat_id: int, text: str, **kwargs: Any) -> Any:
         if chat_id == COORD:
             raise Forbidden("blocked")
-        bot.messages.append({"chat_id": chat_id, "text": text})
+        return await sent(chat_id, text, **kwargs)
 
-    bot.send_message = blocked  # one coordinator blocked the bot: the others still get theirs
-    assert await report.daily_digest(context) == 1
+    bot.send_message = blocked
+    context = _context(world.engine, bot)
+    assert await report.send_due_reports(context) == 4
+    await deliver_outbox(context)
+    await report.deliver_reports(context)
+    assert bot.photos == [] and [m["chat_id"] for m in bot.messages] == [GRID_COORD] * 2
+    assert sorted("服务效能周报" in m["text"] for m in bot.messages) == [False, True]
+    with db.transaction(world.engine) as s:
+        statuses = {(n.recipient_id, n.kind): n.status for n in s.exec(select(Notification).where(
+            Notification.kind.in_(["daily_digest", "weekly_report"])))}
+    assert statuses[(COORD, "weekly_report")] == NotificationStatus.unreachable
+    assert statuses[(GRID_COORD, "weekly_report")] == NotificationStatus.sent

@@ -626,6 +626,22 @@ class SimUser:
         )
         return str(result["callback_query_id"])
 
+    async def press_data(self, message: BotMessage | int, callback_data: str) -> str:
+        """Press a button by its callback data even if an edit removed it meanwhile, as a client whose
+        screen was not updated yet does (e.g. eight members pressing 接单 at the same instant)."""
+        message_id = message if isinstance(message, int) else message.message_id
+        result = await self.client.post(
+            "/sendCallback",
+            {
+                "botToken": self.client.token,
+                "from": self.telegram_user,
+                "message": {"message_id": message_id, "chat": {"id": self.chat_id}},
+                "data": callback_data,
+                "force": True,
+            },
+        )
+        return str(result["callback_query_id"])
+
     async def callback_answer(self, callback_query_id: str, timeout: float = 5.0) -> dict | None:
         """The bot's answerCallbackQuery for that press ({text, show_alert, url}), or None."""
         return await self.client.post(
@@ -776,6 +792,12 @@ class BotProcess:
 
     async def astop(self, timeout: float = 10.0) -> int:
         return await asyncio.to_thread(self.stop, timeout)
+
+    def kill(self) -> int:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown code runs. Returns the exit code."""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        return self.process.wait(timeout=10)
 
     def __enter__(self) -> BotProcess:
         return self

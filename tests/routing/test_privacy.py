@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from routing import db, dispatch, drafts, members, privacy, stats, tickets
+from routing import abuse, db, dispatch, drafts, members, privacy, stats, tickets
 from routing.models import (
     Draft,
+    MessageWindow,
     Notification,
     NotificationKind,
     NotificationStatus,
@@ -83,6 +84,7 @@ def test_forget_keeps_statistics_and_leaves_no_trace(world: World) -> None:
     with db.transaction(world.engine) as s:
         drafts.save_draft(s, RESIDENT, "intake", {"text": WORDS, "address": ADDRESS}, T0)
         drafts.save_draft(s, RESIDENT, "comment", {"ticket_id": mine[0]}, T0)
+        abuse.count_message(s, RESIDENT, T0)
     before = _stats(world)
     assert before.total == 4
 
@@ -101,6 +103,7 @@ def test_forget_keeps_statistics_and_leaves_no_trace(world: World) -> None:
         ratings = s.exec(select(Rating).where(Rating.resident_id == RESIDENT)).all()
         assert len(ratings) == 3 and all(r.comment == "" for r in ratings)
         assert s.exec(select(Draft).where(Draft.telegram_id == RESIDENT)).all() == []
+        assert s.get(MessageWindow, RESIDENT) is None
         for note in s.exec(select(Notification).where(Notification.ticket_id.in_(mine))):
             dumped = str(note.payload)
             assert WORDS not in dumped and ADDRESS not in dumped and PHONE not in dumped

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import select
+
 from routing import db, dispatch, reports, tickets
+from routing.models import Notification, NotificationKind, Person, ReportRun
 from tests.conftest import COORD, G11, G12, GRID_COORD, RESIDENT, STREET, T0, World, minutes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,3 +98,127 @@ def test_daily_digest(world: World, backend: str) -> None:
 def test_list_coordinators(world: World, backend: str) -> None:
     with db.transaction(world.engine) as s:
         assert reports.list_coordinators(s) == [(COORD, STREET), (GRID_COORD, G11)]
+
+
+# Digests and weekly reports, each once per period (queue_due_reports) ---------------------------
+
+LATE_AFTER = timedelta(minutes=10)
+LOCAL_MONDAY = datetime(2025, 3, 3, tzinfo=SHANGHAI)  # T0 is this Monday, 10:00 local
+
+
+def _queue(engine: Engine, at: datetime, **kw: object) -> int:
+    with db.transaction(engine) as s:
+        return reports.queue_due_reports(s, at, SHANGHAI, late_after=LATE_AFTER, **kw)
+
+
+def _queued(engine: Engine) -> list[tuple[str, int, str, bool]]:
+    kinds = [NotificationKind.daily_digest, NotificationKind.weekly_report]
+    with db.transaction(engine) as s:
+        return [(n.kind, n.recipient_id, n.payload["period"], n.payload["late"]) for n in s.exec(
+            select(Notification).where(Notification.kind.in_(kinds)).order_by(Notification.id))]
+
+
+def test_digest_daily_and_report_weekly_once_each(world: World, backend: str) -> None:
+    engine = world.engine
+    assert _queue(engine, LOCAL_MONDAY + timedelta(hours=7, minutes=59)) == 0  # nothing due yet
+    assert _queue(engine, LOCAL_MONDAY + timedelta(hours=8)) == 2  # the digest, on time
+    for later in (timedelta(hours=8, minutes=3), timedelta(hours=8, minutes=59)):
+        assert _queue(engine, LOCAL_MONDAY + later) == 0
+    assert _queue(engine, LOCAL_MONDAY + timedelta(hours=9, seconds=30)) == 2  # Monday 09:00
+    assert _queue(engine, LOCAL_MONDAY + timedelta(days=1, hours=7)) == 0
+    assert _queue(engine, LOCAL_MONDAY + timedelta(days=1, hours=8, minutes=4)) == 2
+    assert _queue(engine, LOCAL_MONDAY + timedelta(days=6, hours=23)) == 2  # Sunday: a digest
+    assert _queue(engine, LOCAL_MONDAY + timedelta(days=7, hours=9)) == 4  # next Monday: both
+    digest, report = NotificationKind.daily_digest, NotificationKind.weekly_report
+    assert _queued(engine) == [
+        (digest, COORD, "2025-03-03", False), (digest, GRID_COORD, "2025-03-03", False),
+        (report, COORD, "2025-W10", False), (report, GRID_COORD, "2025-W10", False),
+        (digest, COORD, "2025-03-04", False), (digest, GRID_COORD, "2025-03-04", False),
+        (digest, COORD, "2025-03-09", True), (digest, GRID_COORD, "2025-03-09", True),
+        (digest, COORD, "2025-03-10", True), (digest, GRID_COORD, "2025-03-10", True),
+        (report, COORD, "2025-W11", False), (report, GRID_COORD, "2025-W11", False)]
+    with db.transaction(engine) as s:
+        runs = s.exec(select(ReportRun)).all()
+        notes = s.exec(select(Notification).where(Notification.kind == report)).all()
+    assert len(runs) == 12
+    assert {n.payload["scope"] for n in notes} == {STREET, G11}
+    # The report of the last complete weeks, ending at that Monday 00:00.
+    assert notes[0].payload["end"] == LOCAL_MONDAY.isoformat() and len(notes[0].payload["weeks"]) == 8
+
+
+def test_a_bot_started_after_the_moment_sends_late(world: World, backend: str) -> None:
+    """Down at Monday 09:00 and Tuesday 08:00: on start (Tuesday 10:00) this week's report and
+    today's digest go out, marked late; yesterday's digest is not sent any more."""
+    _small_world(world)
+    assert _queue(world.engine, LOCAL_MONDAY + timedelta(days=1, hours=10)) == 4
+    assert [(kind, period, late) for kind, _, period, late in _queued(world.engine)] == [
+        (NotificationKind.daily_digest, "2025-03-04", True)] * 2 + [
+        (NotificationKind.weekly_report, "2025-W10", True)] * 2
+    with db.transaction(world.engine) as s:
+        digest = s.exec(select(Notification).where(
+            Notification.kind == NotificationKind.daily_digest,
+            Notification.recipient_id == COORD)).one()
+        as_of_start = reports.daily_digest(s, STREET, LOCAL_MONDAY + timedelta(days=1, hours=10))
+    assert digest.payload == {**as_of_start.as_dict(), "period": "2025-03-04", "late": True}
+    assert (as_of_start.new, as_of_start.open, as_of_start.resolved) == (2, 1, 1)
+
+
+def test_batches_and_unreachable_coordinators(world: World, backend: str) -> None:
+    at = LOCAL_MONDAY + timedelta(hours=9)
+    with db.transaction(world.engine) as s:
+        s.exec(update(Person).where(Person.telegram_id == GRID_COORD)
+               .values(unreachable_at=T0))  # blocked the bot: gets nothing
+    assert [_queue(world.engine, at, limit=1) for _ in range(3)] == [1, 1, 0]
+    assert {(kind, rid) for kind, rid, _, _ in _queued(world.engine)} == {
+        (NotificationKind.daily_digest, COORD), (NotificationKind.weekly_report, COORD)}
+
+
+def test_marked_and_queued_together_or_not_at_all(world: World, backend: str) -> None:
+    at = LOCAL_MONDAY + timedelta(hours=8)
+    with pytest.raises(RuntimeError), db.transaction(world.engine) as s:
+        assert reports.queue_due_reports(s, at, SHANGHAI, late_after=LATE_AFTER) == 2
+        raise RuntimeError("crash before commit")
+    with db.transaction(world.engine) as s:
+        assert s.exec(select(ReportRun)).all() == []
+    assert _queued(world.engine) == []
+    assert _queue(world.engine, at) == 2
+
+
+def test_several_processes_queue_each_once(world: World, backend: str, db_url: str) -> None:
+    at = LOCAL_MONDAY + timedelta(hours=9)
+    processes = 6 if backend == "postgres" else 3
+    engines = [db.make_engine(db_url) for _ in range(processes)]
+    barrier = threading.Barrier(processes)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def run(engine: Engine) -> None:
+        try:
+            barrier.wait(timeout=10)
+            counts.append(_queue(engine, at, limit=1))
+            counts.append(_queue(engine, at))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for e in engines:
+        e.dispose()
+    assert not errors, errors
+    assert sum(counts) == 4
+    assert sorted((kind, rid) for kind, rid, _, _ in _queued(world.engine)) == sorted([
+        (NotificationKind.daily_digest, COORD), (NotificationKind.daily_digest, GRID_COORD),
+        (NotificationKind.weekly_report, COORD), (NotificationKind.weekly_report, GRID_COORD)])
+
+
+def test_current_periods() -> None:
+    monday_0859 = datetime(2025, 3, 3, 8, 59, tzinfo=SHANGHAI)
+    assert [(p.kind, p.key) for p in reports.current_periods(monday_0859, SHANGHAI)] == [
+        (NotificationKind.daily_digest, "2025-03-03")]
+    sunday_late = datetime(2025, 3, 9, 23, 59, tzinfo=SHANGHAI)  # ISO week 10 still
+    assert [p.key for p in reports.current_periods(sunday_late, SHANGHAI)] == ["2025-03-09", "2025-W10"]
+    new_year = datetime(2027, 1, 1, 12, tzinfo=SHANGHAI)  # a Friday in ISO week 2026-W53
+    assert [p.key for p in reports.current_periods(new_year, SHANGHAI)] == ["2027-01-01", "2026-W53"]

@@ -1,0 +1,94 @@
+"""Per-person rate limits (issue #6): tickets per hour and intake messages per minute.
+
+The counts live in the database, so that several bot processes share them:
+- tickets are counted in the ticket table (index on resident_id, created_at) over the last hour;
+- messages in a fixed one-minute window, one row per person in `message_window`, counted by one
+  INSERT … ON CONFLICT DO UPDATE … RETURNING per message (a fixed window lets a burst straddling a
+  minute boundary through twice the limit; good enough to slow a flood, and one statement).
+Urgent requests are never limited: the bot skips the checks for them. Both windows are durations,
+so TIME_LIMIT_SCALE scales them as it scales every other one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from routing.config import Settings, get_settings
+from routing.db import core
+from routing.models import MessageWindow, Person, Ticket
+
+TICKET_WINDOW = timedelta(hours=1)
+MESSAGE_WINDOW = timedelta(minutes=1)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MessageCount:
+    """A person's messages in the current window, and when the window ends."""
+
+    count: int
+    limit: int
+    until: datetime
+
+    @property
+    def exceeded(self) -> bool:
+        """This message is over the limit (hold it back, unless it is urgent)."""
+        return self.count > self.limit
+
+    @property
+    def first_exceeded(self) -> bool:
+        """The first message over the limit in this window: the one that gets the polite answer
+        (the rest are dropped silently, so that a flood gets one answer, not one per message)."""
+        return self.count == self.limit + 1
+
+
+def ticket_limit_until(session: Session, resident_id: int, now: datetime, *,
+                       settings: Settings | None = None) -> datetime | None:
+    """None when the resident may open another ticket now; else the moment they may (when the
+    oldest of their last TICKETS_PER_HOUR tickets leaves the hour)."""
+    settings = settings or get_settings()
+    window = settings.scaled(TICKET_WINDOW)
+    # Lock the person's row (PostgreSQL; SQLite's writer holds the database already), so that two
+    # processes submitting for the same resident at once count each other's ticket.
+    session.exec(select(Person.telegram_id).where(Person.telegram_id == resident_id)
+                 .with_for_update()).first()
+    recent = session.exec(select(Ticket.created_at).where(
+        Ticket.resident_id == resident_id, Ticket.created_at > now - window,
+    ).order_by(col(Ticket.created_at).desc()).limit(settings.TICKETS_PER_HOUR)).all()
+    if len(recent) < settings.TICKETS_PER_HOUR:
+        return None
+    return recent[-1] + window
+
+
+@lru_cache(maxsize=4)
+def _count_statement(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    table = MessageWindow.__table__
+    statement = insert(table).values(telegram_id=bindparam("telegram_id"),
+                                     window_start=bindparam("window_start", type_=table.c.window_start.type),
+                                     count=1)
+    same_window = table.c.window_start == statement.excluded.window_start
+    return statement.on_conflict_do_update(
+        index_elements=["telegram_id"],
+        set_={"count": case((same_window, table.c.count + 1), else_=1),
+              "window_start": statement.excluded.window_start},
+    ).returning(table.c.count)
+
+
+def count_message(session: Session, telegram_id: int, now: datetime, *,
+                  settings: Settings | None = None) -> MessageCount:
+    """Count one intake message of this person in the current window (one statement)."""
+    settings = settings or get_settings()
+    window = settings.scaled(MESSAGE_WINDOW)
+    start = _EPOCH + window * ((now - _EPOCH) // window)
+    count = core(session, _count_statement(session.get_bind().dialect.name),
+                 {"telegram_id": telegram_id, "window_start": start}).scalar_one()
+    return MessageCount(count=count, limit=settings.MESSAGES_PER_MINUTE, until=start + window)

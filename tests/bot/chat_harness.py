@@ -1,0 +1,236 @@
+"""The real Application (every handler of bot/app.py) on the offline console's in-process Bot API,
+fed one update at a time: fast, no emulator, no polling loop.
+
+`BotChat.say` / `press` queue an update on the ConsoleRequest, fetch it with getUpdates, run it
+through `Application.process_update` (handlers, then the error handlers) and deliver the outbox;
+they return what the bot showed the person. Every exception that reaches the error handlers and
+every Bot API error answer (e.g. HTML that Telegram would not parse) is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import select
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ContextTypes
+
+from bot.app import build_application
+from bot.config import BotSettings
+from bot.console import BotEvent, ConsoleRequest, StoredMessage, _ApiError
+from bot.delivery import deliver_outbox
+from bot.handlers.common import Deps
+from classifier import Classifier
+from routing import db, members
+from routing.errors import DomainError
+from routing.models import Draft, Notification, Ticket
+
+SECOND_ANSWER = "query is too old and response timeout expired or query ID is invalid"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+GRID = "S01-C01-G01"
+
+
+@dataclass
+class Reply:
+    """What one person saw: a message, an edit of one, or a callback answer (toast / alert)."""
+
+    kind: str
+    text: str
+    message: StoredMessage | None
+
+    def button(self, words: str) -> str:
+        """The callback data of the inline button whose text contains `words`."""
+        assert self.message is not None, f"no message: {self}"
+        found = [b for row in self.message.inline_keyboard for b in row if words in b["text"]]
+        assert len(found) == 1, f"{words!r} in {[b['text'] for r in self.message.inline_keyboard for b in r]}"
+        return found[0]["callback_data"]
+
+
+class BotChat:
+    """The bot and its simulated people; see the module docstring."""
+
+    def __init__(self, engine: Engine, settings: BotSettings, deps: Deps) -> None:
+        self.engine, self.settings, self.deps = engine, settings, deps
+        self.request = ConsoleRequest()
+        self.events: list[BotEvent] = []
+        self.errors: list[BaseException] = []
+        self.api_errors: list[BotEvent] = []
+        self.request.add_listener(self._on_event)
+        self._answered: set[str] = set()
+        self._telegram_dispatch = self.request._dispatch
+        self.request._dispatch = self._dispatch  # type: ignore[method-assign]
+        self.app = self._build()
+        self._offset = 0
+        self.updates: list[Update] = []
+
+    def _build(self) -> Application:
+        app = build_application(self.settings, self.deps, self.request)
+
+        async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+            """Remember every error that reached the error handlers."""
+            self.errors.append(context.error)
+
+        app.add_error_handler(record)
+        return app
+
+    async def _dispatch(self, name: str, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        """The console's Bot API, plus Telegram's rule that a button press is answered only once."""
+        if name == "answercallbackquery":
+            query_id = str(params.get("callback_query_id"))
+            if query_id in self._answered:
+                raise _ApiError(400, f"Bad Request: {SECOND_ANSWER}")
+            self._answered.add(query_id)
+        return await self._telegram_dispatch(name, params, files)
+
+    def _on_event(self, event: BotEvent) -> None:
+        self.events.append(event)
+        # Telegram's answers to a repeated edit or a repeated button answer: the bot expects them.
+        if event.kind == "error" and "not modified" not in event.text and SECOND_ANSWER not in event.text:
+            self.api_errors.append(event)
+
+    # -- driving
+    async def restart(self) -> None:
+        """A new Application (as after a restart of the process) on the same chats and database."""
+        await self.app.shutdown()
+        self.app = self._build()
+        await self.app.initialize()
+
+    async def _run(self, update_id: int, person: int) -> list[Reply]:
+        mark = len(self.events)
+        for update in await self.app.bot.get_updates(offset=self._offset, timeout=0):
+            self._offset = update.update_id + 1
+            self.updates.append(update)
+            await self.app.process_update(update)
+        await self.deliver()
+        return self.replies(person, mark)
+
+    async def redeliver(self, update: Update, person: int) -> list[Reply]:
+        """The same update again (same update_id), as Telegram does when the offset was not confirmed."""
+        mark = len(self.events)
+        await self.app.process_update(update)
+        await self.deliver()
+        return self.replies(person, mark)
+
+    async def deliver(self) -> None:
+        """One pass of the outbox delivery job (its errors go where PTB sends a failed job's)."""
+        try:
+            await deliver_outbox(CallbackContext(self.app))
+        except Exception as error:
+            self.errors.append(error)
+
+    async def say(self, person: int, text: str | None = None, **fields: Any) -> list[Reply]:
+        """A message from `person` in their private chat (text and/or other fields)."""
+        return await self._run(self.request.send_user_message(person, text, **fields), person)
+
+    async def press(self, person: int, data: str, message: StoredMessage | None = None) -> list[Reply]:
+        """`person` presses a button with callback `data` under `message` (default: their last one)."""
+        message = message or self.last_message(person)
+        return await self._run(self.request.press_inline(person, message, data), person)
+
+    async def push(self, update: dict[str, Any], person: int) -> list[Reply]:
+        """Any raw update (edited messages, group messages …)."""
+        return await self._run(self.request.push_update(update), person)
+
+    def message_payload(self, person: int, text: str | None = None, **fields: Any) -> dict[str, Any]:
+        """A user message as the Bot API sends it (for `push`)."""
+        chat = fields.pop("chat", None) or self.request.chat(person)
+        payload = {"message_id": 10_000 + len(self.events), "date": int(time.time()), "chat": chat,
+                   "from": self.request.user(person), **fields}
+        if text is not None:
+            payload["text"] = text
+        return payload
+
+    # -- observing
+    def replies(self, person: int, since: int = 0) -> list[Reply]:
+        """What `person` saw since event number `since`."""
+        return [
+            Reply(e.kind, e.text, e.message)
+            for e in self.events[since:]
+            if e.kind in ("message", "edit", "answer") and e.chat_id == person
+        ]
+
+    def last_message(self, person: int) -> StoredMessage:
+        """The bot's newest message in a person's chat."""
+        return [m for m in self.request.messages(person) if m.from_bot][-1]
+
+    def unexpected_errors(self) -> list[BaseException]:
+        """Errors other than the domain's polite refusals."""
+        return [e for e in self.errors if not isinstance(e, DomainError)]
+
+    def state(self) -> dict[str, Any]:
+        """Tickets (id, status, assignee) and drafts (user, flow, state): what must not change by accident."""
+        with db.transaction(self.engine) as s:
+            tickets = [(t.id, t.status, t.assignee_id, t.text, t.address, t.phone)
+                       for t in s.exec(select(Ticket).order_by(Ticket.id))]
+            drafts = [(d.telegram_id, d.flow, d.state)
+                      for d in s.exec(select(Draft).order_by(Draft.telegram_id, Draft.flow))]
+        return {"tickets": tickets, "drafts": drafts}
+
+    def count(self, model: type) -> int:
+        with db.transaction(self.engine) as s:
+            return s.exec(select(func.count()).select_from(model)).one()
+
+    def notifications(self) -> int:
+        return self.count(Notification)
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        with db.transaction(self.engine) as s:
+            return s.get(Ticket, ticket_id)
+
+    # -- the usual first steps
+    def home(self, person: int, grid: str = GRID) -> None:
+        """Give a resident a home grid (as choosing it with /start does)."""
+        with db.transaction(self.engine) as s:
+            members.ensure_person(s, person, _now(), name=f"居民{person}")
+            members.set_home_grid(s, person, grid, _now())
+
+    async def intake_to_address(self, person: int, text: str = "楼道灯坏了好几天了，晚上很黑") -> Reply:
+        """Describe a need and confirm it: the bot now waits for the address."""
+        understood = await self.say(person, text)
+        card = next(r for r in understood if "我理解您反映的是" in r.text)
+        await self.press(person, card.button("确认"), card.message)
+        return card
+
+    async def submit(self, person: int, text: str = "楼道灯坏了好几天了，晚上很黑") -> int:
+        """A whole intake; returns the new ticket's id."""
+        before = self.count(Ticket)
+        await self.intake_to_address(person, text)
+        await self.say(person, "幸福里小区 3 号楼 2 单元 502")
+        await self.say(person, "跳过")
+        assert self.count(Ticket) == before + 1, self.replies(person)
+        with db.transaction(self.engine) as s:
+            return s.exec(select(func.max(Ticket.id))).one()
+
+
+def _now() -> Any:
+    from bot.handlers.common import now
+
+    return now()
+
+
+def chinese(text: str) -> bool:
+    """A reply a Chinese-speaking resident can read (and not a stack trace)."""
+    return bool(CJK.search(text)) and "Traceback" not in text and "Error" not in text
+
+
+@asynccontextmanager
+async def bot_chat(
+    engine: Engine, data_dir: Path, classifier: Classifier, **settings: Any
+) -> AsyncIterator[BotChat]:
+    """A running BotChat on `engine` (migrated, with the geography)."""
+    bot_settings = BotSettings(_env_file=None, DATA_DIR=data_dir, **settings)
+    deps = Deps(engine=engine, settings=bot_settings, classifier=classifier,
+                taxonomy=classifier.taxonomy, worker_id="test-worker")
+    chat = BotChat(engine, bot_settings, deps)
+    await chat.app.initialize()
+    try:
+        yield chat
+    finally:
+        await chat.app.shutdown()

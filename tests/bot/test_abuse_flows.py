@@ -1,0 +1,215 @@
+"""Rate limits and duplicates as a resident and a member live them, through the real Application on
+the offline console's in-process Bot API (tests/bot/chat_harness.py), on SQLite and PostgreSQL, with
+the handlers' clock under the test's control."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot import texts
+from bot.handlers import member, resident, router
+from classifier import Classifier, get_classifier
+from routing import db, drafts
+from routing.models import Draft, Ticket
+from tests.bot.chat_harness import BotChat, Reply, bot_chat, chinese
+from tests.conftest import T0, World
+
+RESIDENT, NEIGHBOUR = 1, 2
+ADDRESS = "幸福里小区 3 号楼 2 单元 502"
+
+
+class Clock:
+    """The time the handlers see."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return get_classifier(None, "data")
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(resident, "now", clock)
+    monkeypatch.setattr(router, "now", clock)
+    return clock
+
+
+@pytest.fixture
+async def chat(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier
+) -> AsyncIterator[BotChat]:
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        chat.home(RESIDENT)
+        chat.home(NEIGHBOUR)
+        yield chat
+        assert chat.unexpected_errors() == [], chat.unexpected_errors()
+        assert chat.api_errors == [], [e.text for e in chat.api_errors]
+
+
+def tickets_of(chat: BotChat, person: int) -> list[Ticket]:
+    with db.transaction(chat.engine) as s:
+        return list(s.exec(select(Ticket).where(Ticket.resident_id == person).order_by(Ticket.id)))
+
+
+def intake(chat: BotChat, person: int) -> dict | None:
+    with db.transaction(chat.engine) as s:
+        return drafts.get_draft(s, person, resident.INTAKE)
+
+
+def card(replies: list[Reply], words: str) -> Reply:
+    found = [r for r in replies if words in r.text]
+    assert found, (words, [r.text for r in replies])
+    return found[-1]
+
+
+async def request(chat: BotChat, clock: Clock, person: int, text: str) -> list[Reply]:
+    """Describe a need, confirm it, give the address, skip the phone: what the last step showed."""
+    understood = card(await chat.say(person, text), "我理解您反映的是")
+    await chat.press(person, understood.button("确认"), understood.message)
+    if intake(chat, person)["step"] == "address":
+        await chat.say(person, ADDRESS)
+    clock.advance(seconds=30)
+    return await chat.say(person, "跳过")
+
+
+async def test_message_flood_is_slowed_politely_but_urgent_words_pass(chat: BotChat, clock: Clock) -> None:
+    clock.advance(seconds=5)  # 10:00:05
+    understood = card(await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑"), "我理解您反映的是")
+    await chat.press(RESIDENT, understood.button("确认"), understood.message)  # buttons are not counted
+    draft = intake(chat, RESIDENT)
+    for _ in range(19):  # 20 messages in this minute with the first one: each answered
+        assert texts.ADDRESS_TOO_SHORT in (await chat.say(RESIDENT, "你好"))[-1].text
+    slow = await chat.say(RESIDENT, "你好")  # the 21st
+    assert len(slow) == 1 and "发得有点快" in slow[0].text and "10:01" in slow[0].text
+    assert "之前填写的内容都已保存" in slow[0].text and chinese(slow[0].text)
+    assert await chat.say(RESIDENT, "你好") == []  # a flood gets one answer, not one per message
+    assert await chat.say(RESIDENT, "小区门口垃圾没人清理") == []
+    assert intake(chat, RESIDENT) == draft  # the request being described is kept
+
+    urgent = await chat.say(RESIDENT, "煤气泄漏了，好大的味道")  # never held back
+    assert any("119" in r.text for r in urgent) and any("我理解您反映的是" in r.text for r in urgent)
+    assert intake(chat, RESIDENT)["urgent"]
+
+    clock.advance(minutes=1)  # the next minute: back to normal
+    assert texts.NON_REQUEST["greeting"] in (await chat.say(RESIDENT, "你好"))[-1].text
+    assert texts.NON_REQUEST["greeting"] in (await chat.say(NEIGHBOUR, "你好"))[-1].text  # per person
+
+
+async def test_members_notes_and_names_are_not_counted(chat: BotChat, clock: Clock) -> None:
+    with db.transaction(chat.engine) as s:
+        drafts.save_draft(s, RESIDENT, member.TASK, {"await": "note", "ticket_id": 1}, T0)
+        assert router._incoming(s, RESIDENT, "修好了", [], T0)[::2] == (router.TASK_NOTE, None)
+        drafts.save_draft(s, RESIDENT, member.JOIN, {"await": "name"}, T0 + timedelta(seconds=1))
+        assert router._incoming(s, RESIDENT, "王师傅", [], T0)[::2] == (router.MEMBER_NAME, None)
+        s.exec(Draft.__table__.delete())
+        target, _, counted = router._incoming(s, RESIDENT, "楼道灯坏了", [], T0)
+        assert (target, counted.count) == (router.REQUEST, 1)
+
+
+async def test_sixth_ticket_in_an_hour_waits_and_nothing_is_lost(chat: BotChat, clock: Clock) -> None:
+    needs = ["家里插座没电了", "厨房水管漏水", "门锁坏了打不开", "冰箱不制冷了", "洗衣机不转了"]
+    for need in needs:
+        done = await request(chat, clock, RESIDENT, need)
+        assert any("已为您登记工单" in r.text for r in done), [r.text for r in done]
+        clock.advance(minutes=5)
+    assert len(tickets_of(chat, RESIDENT)) == 5
+    first = tickets_of(chat, RESIDENT)[0].created_at
+
+    clock.now = first + timedelta(minutes=50)
+    said = await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑")  # told at once, may go on
+    limit = card(said, "一小时内已经登记了 5 张工单")
+    assert "11:00" in limit.text and "先为您保存" in limit.text
+    understood = card(said, "我理解您反映的是")
+    await chat.press(RESIDENT, understood.button("确认"), understood.message)
+    await chat.say(RESIDENT, ADDRESS)
+    held = await chat.say(RESIDENT, "跳过")
+    assert "11:00" in card(held, "都已保存").text
+    assert "跳过" in str(card(held, "都已保存").message.reply_keyboard)  # the phone keyboard again
+    assert len(tickets_of(chat, RESIDENT)) == 5
+    kept = intake(chat, RESIDENT)
+    assert (kept["step"], kept["address"]) == ("phone", ADDRESS)
+
+    clock.now = first + timedelta(hours=1, seconds=1)  # the time the resident was told: 跳过 again
+    assert any("已为您登记工单" in r.text for r in await chat.say(RESIDENT, "跳过"))
+    assert tickets_of(chat, RESIDENT)[-1].address == ADDRESS  # from the draft kept meanwhile
+    assert len(tickets_of(chat, RESIDENT)) == 6
+
+    # Five tickets in the last hour again; urgent words at any step are never held back.
+    understood = card(await chat.say(RESIDENT, "卫生间马桶堵了，冲不下去"), "我理解您反映的是")
+    await chat.press(RESIDENT, understood.button("确认"), understood.message)
+    urgent = await request(chat, clock, RESIDENT, "煤气泄漏了，好大的味道")  # at the address step
+    assert any("119" in r.text for r in chat.replies(RESIDENT)[-8:])
+    assert any("已为您登记工单" in r.text for r in urgent)
+    assert tickets_of(chat, RESIDENT)[-1].urgent and len(tickets_of(chat, RESIDENT)) == 7
+
+
+async def test_same_need_again_shows_the_open_ticket(chat: BotChat, clock: Clock) -> None:
+    await request(chat, clock, RESIDENT, "楼道灯坏了好几天了，晚上很黑")
+    (original,) = tickets_of(chat, RESIDENT)
+    clock.advance(hours=2)
+    said = await chat.say(RESIDENT, "楼道的灯还是坏的，好几天了")
+    offer = card(said, "反映过同样的问题")
+    new_anyway = offer.button("仍要新建")
+    assert f"#{original.number}" in offer.text and "10:00" in offer.text
+    assert not any("我理解您反映的是" in r.text for r in said)  # no address asked yet
+    assert intake(chat, RESIDENT)["step"] == "duplicate"
+
+    shown = await chat.press(RESIDENT, offer.button("查看原工单"), offer.message)
+    status = card(shown, "状态")
+    assert f"#{original.number}" in status.text and "楼道灯坏了好几天了" in status.text
+    assert intake(chat, RESIDENT)["step"] == "duplicate"  # nothing lost: 仍要新建 is still there
+
+    went_on = await chat.press(RESIDENT, status.button("仍要新建"), status.message)
+    assert any(texts.DUPLICATE_NEW in r.text for r in went_on)
+    understood = card(went_on, "我理解您反映的是")
+    await chat.press(RESIDENT, understood.button("确认"), understood.message)
+    await chat.say(RESIDENT, ADDRESS)
+    assert any("已为您登记工单" in r.text for r in await chat.say(RESIDENT, "跳过"))
+    assert len(tickets_of(chat, RESIDENT)) == 2
+    stale = await chat.press(RESIDENT, new_anyway, offer.message)  # the question, answered already
+    assert any(texts.STALE_BUTTON in r.text for r in stale)
+
+    clock.advance(hours=7)  # outside DUPLICATE_WINDOW_HOURS: a new request as usual
+    assert any("我理解您反映的是" in r.text for r in await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑"))
+    other = await chat.say(RESIDENT, "家里插座没电了")  # another need: as usual
+    assert any("我理解您反映的是" in r.text for r in other)
+
+
+async def test_member_sees_the_neighbours_reports_together(chat: BotChat, clock: Clock, world: World) -> None:
+    electrician = world.member("王电工", ["电工"])
+    await request(chat, clock, RESIDENT, "3号楼路灯不亮")
+    offer = card(chat.replies(electrician), "新工单")
+    await chat.press(electrician, offer.button("接单"), offer.message)
+    (first,) = tickets_of(chat, RESIDENT)
+
+    clock.advance(minutes=20)
+    mark = len(chat.events)
+    await request(chat, clock, NEIGHBOUR, "三号楼门口路灯坏了，晚上很黑")
+    (second,) = tickets_of(chat, NEIGHBOUR)
+    assert second.linked_to_id == first.id
+    seen = chat.replies(electrician, mark)
+    told = card(seen, "又有居民反映了")
+    assert f"#{first.number}" in told.text and f"#{second.number}" in told.text
+    new_offer = card(seen, "新工单")  # the neighbour's ticket, offered to the same electrician
+    assert f"附近居民反映的同一问题：#{first.number}" in new_offer.text
+    for reply in seen:
+        for private in (ADDRESS, "502", "居民2"):
+            assert private not in reply.text.replace(f"#{first.number}", "").replace(
+                f"#{second.number}", ""), reply.text
+
