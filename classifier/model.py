@@ -218,9 +218,11 @@ class Classifier:
             examples = load_examples(taxonomy.examples)
         self._learn(raw, examples or [])
         self.vocab = self._postings(raw)
-        self.prefixes: dict[str, int] = {}  # first two characters → longest term starting with them
+        lengths: dict[str, set[int]] = defaultdict(set)
         for term in self.vocab:
-            self.prefixes[term[:2]] = max(self.prefixes.get(term[:2], 0), len(term))
+            lengths[term[:2]].add(len(term))
+        # first two characters → the lengths of the terms starting with them
+        self.term_lengths = {prefix: tuple(sorted(ls)) for prefix, ls in lengths.items()}
         self.patterns = PatternIndex(
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
             | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()},
@@ -327,14 +329,11 @@ class Classifier:
                 found[token] = 1.0
             elif len(token) >= 3 and has_cjk(token):
                 unmatched.append(token)
-        prefixes = self.prefixes
+        term_lengths = self.term_lengths
         for i in range(len(text) - 1):
-            longest = prefixes.get(text[i : i + 2])
-            if longest is None:
-                continue
-            for end in range(i + 2, min(i + longest, len(text)) + 1):
-                sub = text[i:end]
-                if sub in vocab and sub not in found:
+            for length in term_lengths.get(text[i : i + 2], ()):
+                sub = text[i : i + length]
+                if len(sub) == length and sub in vocab and sub not in found:
                     found[sub] = CROSS_TOKEN_FACTOR
         return found, unmatched
 
