@@ -20,6 +20,7 @@ from telegram.ext import Application
 from bot import demo
 from bot.app import ALLOWED_UPDATES, build_application, make_deps
 from bot.config import BotSettings, SettingsError, get_bot_settings
+from bot.polling import run_polling
 from classifier.taxonomy import TaxonomyError
 from routing import bootstrap, db
 from routing.demo import seed_demo
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         run_webhook(app, settings)
         return 0
     log.info("bot starting (long polling, Bot API at %s)", settings.TELEGRAM_BASE_URL)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    run_polling(app, ALLOWED_UPDATES)
     return 0
 
 
