@@ -10,17 +10,14 @@ import logging
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
-from telegram.ext import Application
 
-from bot import demo
+from bot import demo, serving
 from bot.app import ALLOWED_UPDATES, build_application, make_deps
 from bot.config import BotSettings, SettingsError, get_bot_settings
-from bot.polling import run_polling
 from classifier.taxonomy import TaxonomyError
 from routing import bootstrap, db
 from routing.demo import seed_demo
@@ -110,12 +107,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     configure_logging(settings.LOG_LEVEL)
     engine = start_domain(settings)
-    app = build_application(settings, make_deps(settings, engine), webhook=args.webhook)
+    app = build_application(settings, make_deps(settings, engine))
     if args.webhook:
-        run_webhook(app, settings)
-        return 0
-    log.info("bot starting (long polling, Bot API at %s)", settings.TELEGRAM_BASE_URL)
-    run_polling(app, ALLOWED_UPDATES)
+        log.info(
+            "bot starting (webhook on %s:%d%s, %s, Bot API at %s)",
+            settings.WEBHOOK_LISTEN,
+            settings.WEBHOOK_PORT,
+            settings.WEBHOOK_PATH,
+            f"registering {settings.WEBHOOK_URL}" if settings.WEBHOOK_URL else "not calling setWebhook",
+            settings.TELEGRAM_BASE_URL,
+        )
+    else:
+        log.info("bot starting (long polling, Bot API at %s)", settings.TELEGRAM_BASE_URL)
+    serving.run(app, settings, ALLOWED_UPDATES, webhook=args.webhook)
     return 0
 
 
@@ -129,33 +133,6 @@ def webhook_problem(settings: BotSettings) -> str | None:
             "e.g. `openssl rand -hex 32`) — set it in the environment or in .env"
         )
     return None
-
-
-def webhook_options(settings: BotSettings) -> dict[str, Any]:
-    """The webhook server's arguments (Application.run_webhook's, or Updater.start_webhook's)."""
-    secret = settings.WEBHOOK_SECRET_TOKEN
-    assert secret is not None  # webhook_problem checked it
-    return {
-        "listen": settings.WEBHOOK_LISTEN,
-        "port": settings.WEBHOOK_PORT,
-        "url_path": settings.WEBHOOK_PATH,
-        "secret_token": secret.get_secret_value(),  # requests without it get 403
-        "webhook_url": settings.WEBHOOK_URL or None,
-        "allowed_updates": ALLOWED_UPDATES,
-    }
-
-
-def run_webhook(app: Application, settings: BotSettings) -> None:
-    """Serve the webhook until SIGINT/SIGTERM."""
-    log.info(
-        "bot starting (webhook on %s:%d%s, %s, Bot API at %s)",
-        settings.WEBHOOK_LISTEN,
-        settings.WEBHOOK_PORT,
-        settings.WEBHOOK_PATH,
-        f"registering {settings.WEBHOOK_URL}" if settings.WEBHOOK_URL else "not calling setWebhook",
-        settings.TELEGRAM_BASE_URL,
-    )
-    app.run_webhook(**webhook_options(settings))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot import keyboards, report
 from bot.config import BotSettings
@@ -35,7 +35,6 @@ from bot.handlers.common import Deps, deps, now, query
 from bot.workers import (
     HANDLING_CHAT,
     ChatlessJobQueue,
-    WebhookBot,
     lock_chats_across_processes,
     one_process_at_a_time,
 )
@@ -45,7 +44,6 @@ from routing.config import get_taxonomy
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
-CONNECTION_POOL_SIZE = 256  # PTB's default for the Bot API client, kept when the bot is built by hand
 # my_chat_member: the bot was removed from a group, whose alert subscriptions then end.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
@@ -231,41 +229,26 @@ def rate_limiter(settings: BotSettings) -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=settings.TELEGRAM_MESSAGES_PER_SECOND, max_retries=0)
 
 
-def _webhook_bot(settings: BotSettings, token: str, request: BaseRequest | None) -> WebhookBot:
-    return WebhookBot(
-        token,
-        base_url=settings.api_base_url,
-        base_file_url=settings.api_base_file_url,
-        request=request or HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE),
-        get_updates_request=request or HTTPXRequest(),
-        rate_limiter=None if request else rate_limiter(settings),
-        webhook_url=settings.WEBHOOK_URL,
-    )
-
-
 def build_application(
-    settings: BotSettings, app_deps: Deps, request: BaseRequest | None = None, *, webhook: bool = False
+    settings: BotSettings, app_deps: Deps, request: BaseRequest | None = None
 ) -> Application:
-    """The configured Application; `request` replaces HTTP (the offline console); `webhook` gives it
-    the bot of a webhook worker (see WebhookBot)."""
+    """The configured Application; `request` replaces HTTP (the offline console)."""
     token = (
         settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else "123456:console"
     )
     builder = (
         Application.builder()
+        .token(token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_base_file_url)
         .job_queue(ChatlessJobQueue())
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .post_init(post_init)
     )
-    if webhook:
-        builder = builder.bot(_webhook_bot(settings, token, request))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.token(token).base_url(settings.api_base_url)
-        builder = builder.base_file_url(settings.api_base_file_url)
-        if request is not None:
-            builder = builder.request(request).get_updates_request(request)
-        else:
-            builder = builder.rate_limiter(rate_limiter(settings))
+        builder = builder.rate_limiter(rate_limiter(settings))
     app = builder.build()
     app.bot_data["deps"] = app_deps
     register_handlers(app)

@@ -10,8 +10,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, text
-from telegram.error import TelegramError
-from telegram.ext import ExtBot, Job, JobQueue
+from telegram.ext import Job, JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -67,25 +66,3 @@ class ChatlessJobQueue(JobQueue):
     async def job_callback(job_queue: JobQueue, job: Job) -> None:
         HANDLING_CHAT.set(None)
         await JobQueue.job_callback(job_queue, job)
-
-
-class WebhookBot(ExtBot):
-    """The bot of a webhook worker. PTB calls setWebhook when the webhook server starts; here that
-    call is made only by a worker that has WEBHOOK_URL, and its failure is logged, not fatal (the
-    worker serves whatever reaches it; the operator or another worker can set the webhook)."""
-
-    __slots__ = ("_webhook_url",)
-
-    def __init__(self, *args: Any, webhook_url: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._webhook_url = webhook_url
-
-    async def set_webhook(self, url: str, *args: Any, **kwargs: Any) -> bool:
-        if not self._webhook_url:
-            log.info("WEBHOOK_URL not set: this worker does not call setWebhook")
-            return True
-        try:
-            return await super().set_webhook(self._webhook_url, *args, **kwargs)
-        except TelegramError as error:
-            log.warning("setWebhook failed (serving anyway; set the webhook again later): %s", error)
-            return False

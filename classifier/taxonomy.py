@@ -185,8 +185,42 @@ def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) ->
     return Taxonomy(source, classes, categories, items, tuple(urgent), kinds, examples)
 
 
+_QUOTED = re.compile(r"'([^']+)'")
+_HEADER = re.compile(r"(\[[\w.]+\])")
+
+
+def with_line(message: str, source: Path) -> str:
+    """`message` ("FILE: entry 'code': problem") with the entry's line in the file added: the line of its
+    `code = "…"` (a dotted label is looked up part by part: the category's, then the item's after it;
+    for a duplicate, the later one) or of its `[table]` header. Unchanged when it cannot be found."""
+    prefix = f"{source}: "
+    if not message.startswith(prefix):
+        return message
+    entry = message[len(prefix):].split(":", 1)[0]
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return message
+    quoted, header = _QUOTED.search(entry), _HEADER.search(entry)
+    found: int | None = None
+    if quoted:
+        start, parts = 0, quoted[1].split(".")
+        for index, part in enumerate(parts):
+            code = re.compile(rf"""^\s*code\s*=\s*["']{re.escape(part)}["']""")
+            matches = [n for n in range(start, len(lines)) if code.match(lines[n])]
+            if not matches:
+                return message
+            last = index == len(parts) - 1 and "duplicate" in message
+            found = start = matches[-1] if last else matches[0]
+    elif header:
+        found = next((n for n, line in enumerate(lines) if line.strip() == header[1]), None)
+    if found is None:
+        return message
+    return f"{source}, line {found + 1}: {message[len(prefix):]}"
+
+
 def load_taxonomy_file(path: str | Path, *, require_lexicon: bool = True) -> Taxonomy:
-    """Read and validate a taxonomy TOML file."""
+    """Read and validate a taxonomy TOML file; an error names the file and the line."""
     source = Path(path)
     try:
         with source.open("rb") as fh:
@@ -195,7 +229,10 @@ def load_taxonomy_file(path: str | Path, *, require_lexicon: bool = True) -> Tax
         raise TaxonomyError(f"{source}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise TaxonomyError(f"{source}: {exc}") from None
-    return parse_taxonomy(data, source, require_lexicon=require_lexicon)
+    try:
+        return parse_taxonomy(data, source, require_lexicon=require_lexicon)
+    except TaxonomyError as exc:
+        raise TaxonomyError(with_line(str(exc), source)) from None
 
 
 @cache

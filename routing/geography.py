@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 from sqlmodel import Session, select
 
+from classifier.taxonomy import with_line
 from routing.errors import InvalidInput, NotFound
 from routing.models import GeoLevel, GeoNode
 
@@ -115,7 +116,10 @@ def load_geography(path: str | Path | None = None) -> Geography:
         raise GeographyError(f"{source}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise GeographyError(f"{source}: {exc}") from None
-    return parse_geography(data, source)
+    try:
+        return parse_geography(data, source)
+    except GeographyError as exc:
+        raise GeographyError(with_line(str(exc), source)) from None
 
 
 def sync_geography(session: Session, geo: Geography) -> int:

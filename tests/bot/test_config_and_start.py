@@ -101,18 +101,19 @@ TAXONOMY = Path(__file__).resolve().parents[2] / "classifier" / "taxonomy.toml"
     ("variable", "source", "old", "new", "expected"),
     [
         ("TAXONOMY_FILE", TAXONOMY, "[classes.", "[classes.broken\n[classes.", r"taxonomy\.toml: .*line \d+"),
-        ("TAXONOMY_FILE", TAXONOMY, 'class = "slow"', 'class = "glacial"', r"unknown class 'glacial'"),
+        ("TAXONOMY_FILE", TAXONOMY, 'class = "slow"', 'class = "glacial"',
+         r"taxonomy\.toml, line \d+: item '[a-z_.]+': unknown class 'glacial'"),
         ("GEOGRAPHY_FILE", GEOGRAPHY, "[[street.community]]", "[[street.community]", r"geo\.toml: .*line 9"),
         ("GEOGRAPHY_FILE", GEOGRAPHY, 'code = "S01-C01-G02"', 'code = "S01-C01-G01"',
-         r"geo\.toml: grid 'S01-C01-G01': duplicate code"),
+         r"geo\.toml, line \d+: grid 'S01-C01-G01': duplicate code"),
     ],
     ids=["taxonomy-syntax", "taxonomy-entry", "geography-syntax", "geography-entry"],
 )
 def test_a_broken_taxonomy_or_geography_file_stops_the_bot(
     tmp_path: Path, variable: str, source: Path, old: str, new: str, expected: str
 ) -> None:
-    """The bot refuses to start: non-zero exit, one line naming the file and the line (a syntax error)
-    or the entry by its code (a wrong value), before touching the database or Telegram."""
+    """The bot refuses to start: non-zero exit, one line naming the file and the line (of a syntax
+    error, or of the wrong entry's code), before touching the database or Telegram."""
     text = source.read_text(encoding="utf-8")
     assert old in text
     broken = tmp_path / ("geo.toml" if variable == "GEOGRAPHY_FILE" else "taxonomy.toml")

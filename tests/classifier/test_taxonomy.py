@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,16 @@ def test_errors_name_the_file_and_the_entry(tmp_path: Path, old: str, new: str, 
         load_taxonomy_file(path)
     assert str(path) in str(error.value)
     assert message in str(error.value)
+    # The line named is the entry's own: its `code = …` (the later one of a duplicate) or its header.
+    number = int(re.search(r", line (\d+): ", str(error.value))[1])
+    line = path.read_text(encoding="utf-8").splitlines()[number - 1]
+    entry = re.search(r"'([^']+)'", str(error.value).split(": ", 2)[1]) if "'" in message else None
+    if entry and "[" not in message:
+        assert line.strip() == f'code = "{entry[1].split(".")[-1]}"', line
+        if "duplicate" in message:
+            assert line.strip() == new
+    else:
+        assert line.strip() == "[classes.urgent]", line
 
 
 def test_empty_lexicon_is_an_error(tmp_path: Path) -> None:

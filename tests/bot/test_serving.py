@@ -1,4 +1,4 @@
-"""bot.polling: an update is confirmed to Telegram (the next getUpdates offset) only after it was handled."""
+"""bot.serving (long polling): an update is confirmed to Telegram (the next getUpdates offset) only after it was handled."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError
 
-from bot import polling
+from bot import serving
 
 
 class FakeApp:
@@ -44,7 +44,7 @@ class FakeApp:
 async def test_a_batch_is_confirmed_only_after_it_was_handled() -> None:
     stop = asyncio.Event()
     app = FakeApp([[7, 8], [9]], stop)
-    await asyncio.wait_for(polling.poll(app, stop, ["message"]), timeout=5)  # type: ignore[arg-type]
+    await asyncio.wait_for(serving.poll(app, stop, ["message"]), timeout=5)  # type: ignore[arg-type]
     assert app.log == [
         "getUpdates offset=None",
         "handled 7",
@@ -56,10 +56,10 @@ async def test_a_batch_is_confirmed_only_after_it_was_handled() -> None:
 
 
 async def test_network_failures_are_retried_without_losing_the_offset(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(polling, "RETRY_FIRST", 0.01)
+    monkeypatch.setattr(serving, "RETRY_FIRST", 0.01)
     stop = asyncio.Event()
     app = FakeApp([[3], NetworkError("unreachable"), NetworkError("unreachable"), [4]], stop)
-    await asyncio.wait_for(polling.poll(app, stop, ["message"]), timeout=5)  # type: ignore[arg-type]
+    await asyncio.wait_for(serving.poll(app, stop, ["message"]), timeout=5)  # type: ignore[arg-type]
     assert [line for line in app.log if line.startswith("getUpdates")] == [
         "getUpdates offset=None", "getUpdates offset=4", "getUpdates offset=4", "getUpdates offset=4",
         "getUpdates offset=5",

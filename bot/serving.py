@@ -1,0 +1,167 @@
+"""How updates reach the bot — long polling or a webhook — each confirming an update to Telegram only
+after it was handled.
+
+python-telegram-bot's own polling confirms a batch (by asking for the next offset) as soon as it has
+fetched it, and its webhook server answers 200 before the update is handled; either way the updates
+in hand are gone when the process is killed. Here the next getUpdates, which is what confirms, is
+sent only after the whole batch was handled, and a webhook POST is answered only after its update was
+handled (Telegram sends again an update whose POST failed). So a killed process's unfinished updates
+come again, to it after a restart or to another worker: at least once, and every handler copes with
+an update seen twice (tests/bot/test_hostile_input.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import tornado.httpserver
+import tornado.web
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+
+from bot.config import BotSettings
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open when there is nothing new
+RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # seconds between attempts after a network failure, doubling
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+async def handle(app: Application, update: Update) -> None:
+    """Handle one update as the Application would (chats concurrently, each chat in order)."""
+    await app.update_processor.process_update(update, app.process_update(update))
+
+
+async def handle_batch(app: Application, updates: tuple[Update, ...]) -> None:
+    """Handle a batch; errors of handlers go to the error handler already, others are logged."""
+    results = await asyncio.gather(*(handle(app, u) for u in updates), return_exceptions=True)
+    for update, result in zip(updates, results, strict=True):
+        if isinstance(result, BaseException):
+            log.error("update %s failed outside the handlers: %r", update.update_id, result)
+
+
+async def poll(app: Application, stop: asyncio.Event, allowed_updates: list[str]) -> None:
+    """Fetch, handle, then confirm, until `stop` is set (a batch in hand is finished first)."""
+    offset: int | None = None
+    delay = RETRY_FIRST
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        while not stop.is_set():
+            fetch = asyncio.create_task(
+                app.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=allowed_updates)
+            )
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not fetch.done():
+                fetch.cancel()
+                break
+            try:
+                updates = fetch.result()
+            except InvalidToken:
+                raise
+            except TelegramError as error:
+                log.warning("getUpdates failed (retrying in %.0f s): %s", delay, error)
+                await asyncio.wait({stopping}, timeout=delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            delay = RETRY_FIRST
+            if updates:
+                await handle_batch(app, updates)
+                offset = updates[-1].update_id + 1
+    finally:
+        stopping.cancel()
+
+
+class WebhookHandler(tornado.web.RequestHandler):
+    """One POST from Telegram: the secret token checked, the update handled, then 200."""
+
+    def initialize(self, app: Application, secret: str) -> None:
+        self.app, self.secret = app, secret
+
+    async def post(self) -> None:
+        """Answered after handling, so that an update in hand when the worker dies comes again."""
+        if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), self.secret):
+            self.set_status(403)
+            return
+        try:
+            update = Update.de_json(json.loads(self.request.body), self.app.bot)
+        except (ValueError, TypeError, KeyError) as error:
+            log.warning("webhook: not an update (%s)", error)
+            self.set_status(400)
+            return
+        await handle(self.app, update)
+        self.set_status(200)
+
+
+def start_webhook_server(app: Application, settings: BotSettings) -> tornado.httpserver.HTTPServer:
+    """Listen on WEBHOOK_LISTEN:WEBHOOK_PORT at WEBHOOK_PATH (plain HTTP, behind the HTTPS proxy)."""
+    assert settings.WEBHOOK_SECRET_TOKEN is not None  # checked at start
+    routes = [(settings.WEBHOOK_PATH, WebhookHandler,
+               {"app": app, "secret": settings.WEBHOOK_SECRET_TOKEN.get_secret_value()})]
+    server = tornado.httpserver.HTTPServer(tornado.web.Application(routes))
+    server.listen(settings.WEBHOOK_PORT, address=settings.WEBHOOK_LISTEN)
+    return server
+
+
+async def register_webhook(app: Application, settings: BotSettings, allowed_updates: list[str]) -> None:
+    """Only a worker with WEBHOOK_URL calls setWebhook; a refusal is logged, the worker serves anyway."""
+    if not settings.WEBHOOK_URL:
+        log.info("WEBHOOK_URL not set: this worker does not call setWebhook")
+        return
+    assert settings.WEBHOOK_SECRET_TOKEN is not None
+    try:
+        await app.bot.set_webhook(settings.WEBHOOK_URL, allowed_updates=allowed_updates,
+                                  secret_token=settings.WEBHOOK_SECRET_TOKEN.get_secret_value())
+    except TelegramError as error:
+        log.warning("setWebhook failed (serving anyway; set the webhook again later): %s", error)
+
+
+async def serve_webhook(app: Application, settings: BotSettings, stop: asyncio.Event,
+                        allowed_updates: list[str]) -> None:
+    """Serve Telegram's POSTs until `stop` is set."""
+    server = start_webhook_server(app, settings)
+    try:
+        await register_webhook(app, settings, allowed_updates)
+        await stop.wait()
+    finally:
+        server.stop()
+        await server.close_all_connections()
+
+
+async def serve_polling(app: Application, settings: BotSettings, stop: asyncio.Event,
+                        allowed_updates: list[str]) -> None:
+    """Long polling until `stop` is set."""
+    try:
+        await app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+    except TelegramError as error:
+        log.warning("deleteWebhook failed (polling anyway): %s", error)
+    await poll(app, stop, allowed_updates)
+
+
+Serve = Callable[[Application, BotSettings, asyncio.Event, list[str]], Awaitable[None]]
+
+
+async def _run(app: Application, settings: BotSettings, serve: Serve, allowed_updates: list[str]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with app:  # initialize … shutdown
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        try:
+            await serve(app, settings, stop, allowed_updates)
+        finally:
+            await app.stop()
+
+
+def run(app: Application, settings: BotSettings, allowed_updates: list[str], *, webhook: bool) -> None:
+    """Serve updates (a webhook or long polling) until SIGINT/SIGTERM."""
+    asyncio.run(_run(app, settings, serve_webhook if webhook else serve_polling, allowed_updates))
