@@ -172,6 +172,13 @@ def members(ticket_id: int, entries: Sequence[tuple[int, str]]) -> InlineKeyboar
 
 
 # ── abuse: the same resident's duplicate request (issue #6): in:<token>:dup / in:<token>:new ─────────
+def register_anyway(token: str) -> InlineKeyboardMarkup:
+    """登记为诉求 under the answer to a message the bot took for small talk."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BTN_REGISTER_ANYWAY, callback_data=data(INTAKE, token, "reg"))]]
+    )
+
+
 def duplicate(token: str, *, view: bool = True) -> InlineKeyboardMarkup:
     """查看原工单 (shows the open ticket) / 仍要新建 (go on with a new one): nothing is lost either way."""
     new = InlineKeyboardButton(texts.BTN_NEW_ANYWAY, callback_data=data(INTAKE, token, "new"))

@@ -682,6 +682,8 @@ def my_data(d: Mapping[str, Any], tz: ZoneInfo) -> str:
 # ── abuse: rate limits, duplicates, neighbours' linked requests (issue #6) ─────────────────────
 BTN_VIEW_ORIGINAL = "📄 查看原工单"
 BTN_NEW_ANYWAY = "➕ 仍要新建"
+BTN_REGISTER_ANYWAY = "📝 这是我的诉求，登记为诉求"
+REGISTER_ANYWAY = "好的，按诉求为您登记。"
 DUPLICATE_NEW = "好的，这是另一件事，为您新建一张工单。"
 _URGENT_ALWAYS = "紧急情况（燃气泄漏、火情、有人受伤）不受限制，请直接说明，或立即拨打 119 / 110 / 120。"
 

@@ -22,6 +22,8 @@ from routing import abuse, drafts, duplicates, geography, members, tickets, view
 from routing.models import GeoLevel
 
 INTAKE = "intake"
+NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
+MIN_NEED_CHARS = 6  # shorter "other" messages (测试, ？, a word) get no 登记为诉求 button
 COMMENT = "comment"
 # A message that names a building, unit or room already carries its address.
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
@@ -121,9 +123,43 @@ async def new_request(
     if result.kind != "request" and not attachments:
         if result.kind == "status":
             await my_tickets(update, context)
+        elif result.kind == "other" and len(result.text) >= MIN_NEED_CHARS:
+            # The classifier can be wrong: the resident may still register it as a need (派单).
+            token = secrets.token_hex(3)
+            state = {"token": token, "text": text}
+            await act(context, drafts.save_draft, update.effective_user.id, NOT_UNDERSTOOD, state, now())
+            await reply(update, texts.NON_REQUEST["other"], keyboards.register_anyway(token))
         else:
             await reply(update, texts.NON_REQUEST[result.kind])
         return
+    await _start_intake(update, context, result, text, attachments)
+
+
+def _take_not_understood(session: Session, telegram_id: int, token: str) -> str | None:
+    """The text kept for 登记为诉求, if the button belongs to it (then forgotten: one use)."""
+    state = drafts.get_draft(session, telegram_id, NOT_UNDERSTOOD)
+    if not state or state.get("token") != token:
+        return None
+    drafts.clear_draft(session, telegram_id, NOT_UNDERSTOOD)
+    return state["text"]
+
+
+async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+    """登记为诉求: a message judged not a request becomes one; the resident picks its category."""
+    text = await act(context, _take_not_understood, update.effective_user.id, token)
+    if text is None:
+        await edit(update, texts.STALE_BUTTON)
+        return
+    await edit(update, texts.REGISTER_ANYWAY)
+    result = deps(context).classifier.classify(text)
+    await _start_intake(update, context, result, text, [])
+
+
+async def _start_intake(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, result: Classification, text: str,
+    attachments: list[str],
+) -> None:
+    """Save the request as the intake draft and ask for what is missing (area) or show it."""
     if result.urgent:
         await reply(update, texts.urgent_advice(result.hotlines))
     state = _intake_state(result, text, attachments)
@@ -208,6 +244,9 @@ async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     if action in ("dup", "new"):
         await _duplicate_choice(update, context, token, action)
+        return
+    if action == "reg":
+        await register_anyway(update, context, token)
         return
     if action == "cat" and rest[0] in taxonomy.categories:
         entries = [(i.label, i.name) for i in taxonomy.items.values() if i.category == rest[0]]

@@ -1,0 +1,66 @@
+"""登记为诉求: a message the classifier took for small talk can still be registered as a need, through the
+real Application on the offline console's in-process Bot API (tests/bot/chat_harness.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot import texts
+from classifier import Classifier, get_classifier
+from routing.models import Draft, Ticket
+from tests.bot.chat_harness import BotChat, Reply, bot_chat
+from tests.conftest import World
+
+RESIDENT = 1
+VAGUE_NEED = "我想问问那个事情怎么弄"  # the classifier's "other"
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return get_classifier(None, "data")
+
+
+@pytest.fixture
+async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        chat.home(RESIDENT)
+        yield chat
+
+
+def _buttons(reply: Reply) -> str:
+    keyboard = reply.message.inline_keyboard if reply.message is not None else []
+    return " ".join(b["text"] for row in keyboard for b in row)
+
+
+async def test_small_talk_can_be_registered_as_a_need_and_goes_to_dispatch(chat: BotChat) -> None:
+    assert chat.deps.classifier.classify(VAGUE_NEED).kind == "other"
+    (answer,) = await chat.say(RESIDENT, VAGUE_NEED)
+    assert answer.text.startswith(texts.NON_REQUEST["other"][:10])
+
+    replies = await chat.press(RESIDENT, answer.button("登记为诉求"), answer.message)
+    choose = next(r for r in replies if "其他" in _buttons(r))  # the categories, and 其他
+    await chat.press(RESIDENT, choose.button("其他"), choose.message)
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    await chat.say(RESIDENT, "跳过")
+
+    assert chat.count(Ticket) == 1
+    ticket = chat.ticket(1)
+    assert ticket.text == VAGUE_NEED and ticket.label is None  # a coordinator dispatches it (派单)
+    assert chat.count(Draft) == 0, "the kept text is forgotten once used"
+    assert not chat.unexpected_errors()
+
+
+async def test_the_button_works_once_and_a_short_word_gets_none(chat: BotChat) -> None:
+    (answer,) = await chat.say(RESIDENT, VAGUE_NEED)
+    button = answer.button("登记为诉求")
+    await chat.press(RESIDENT, button, answer.message)
+    again = await chat.press(RESIDENT, button, answer.message)  # a replayed press
+    assert any(texts.STALE_BUTTON in r.text for r in again)
+
+    (short,) = await chat.say(RESIDENT, "测试")
+    assert short.text == texts.NON_REQUEST["other"] and not _buttons(short)
+    assert not chat.unexpected_errors()
