@@ -46,7 +46,7 @@ def test_holdout_is_large_covers_every_item_and_is_not_learned_from(path: Path, 
         ("item@1", 0.85),
         ("category@1", 0.92),  # target 0.93
         ("item_top3", 0.95),
-        ("non_request_accuracy", 0.88),  # target 0.90
+        ("non_request_accuracy", 0.89),  # target 0.90
         ("urgent_recall", 0.93),  # target 1.0
         ("confident_accuracy", 0.95),
         ("confident_coverage", 0.60),
