@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,3 +181,29 @@ def world(engine: Engine, settings: Settings) -> World:
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+def as_processes(db_url: str, count: int,
+                 work: Callable[[Engine, threading.Barrier], Iterable[int]]) -> list[int]:
+    """Run `work` in `count` threads, each with an engine of its own as a bot process has, sharing a
+    barrier to start steps together; returns every number they returned, and fails on any error."""
+    engines = [db.make_engine(db_url) for _ in range(count)]
+    barrier = threading.Barrier(count)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def run(engine: Engine) -> None:
+        try:
+            results.extend(work(engine, barrier))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for engine in engines:
+        engine.dispose()
+    assert not errors, errors
+    return results

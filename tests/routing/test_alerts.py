@@ -17,7 +17,7 @@ from routing.alerts import scan_alerts
 from routing.config import Settings, get_taxonomy
 from routing.models import Alert, Notification, NotificationKind, Ticket, TicketEvent
 from routing.models import TicketStatus as S
-from tests.conftest import C1, COORD, G11, GRID_COORD, RESIDENT, T0, World, minutes
+from tests.conftest import C1, COORD, G11, GRID_COORD, RESIDENT, T0, World, as_processes, minutes
 
 COMMUNITY_COORD = 9101
 FAST_RESPOND, FAST_RESOLVE = 60, 1440  # repair.plumbing is "fast" (minutes)
@@ -227,27 +227,15 @@ def test_two_scanners_at_once_send_each_card_once(world: World, backend: str,
     settings = world.settings
     ids = [submit(world.engine, settings) for _ in range(40)]
     scanners = 6 if backend == "postgres" else 3
-    engines = [db.make_engine(db_url) for _ in range(scanners)]
-    barrier = threading.Barrier(scanners)
-    counts: list[int] = []
-    errors: list[BaseException] = []
 
-    def run(engine: Engine) -> None:
-        try:
-            for step in (50, 50, 60, 60, 61):
-                barrier.wait(timeout=10)
-                counts.append(scan(engine, settings, T0 + minutes(step), limit=10))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+    def scanner(engine: Engine, barrier: threading.Barrier) -> list[int]:
+        counts = []
+        for step in (50, 50, 60, 60, 61):
+            barrier.wait(timeout=10)
+            counts.append(scan(engine, settings, T0 + minutes(step), limit=10))
+        return counts
 
-    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    for e in engines:
-        e.dispose()
-    assert not errors, errors
+    counts = as_processes(db_url, scanners, scanner)
     # 40 yellow + 40 red cards, each written and queued once, whoever wrote it.
     print(backend, "cards per scan:", counts)
     assert sum(counts) == 80

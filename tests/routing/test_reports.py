@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from routing import db, dispatch, reports, tickets
 from routing.models import Notification, NotificationKind, Person, ReportRun
-from tests.conftest import COORD, G11, G12, GRID_COORD, RESIDENT, STREET, T0, World, minutes
+from tests.conftest import COORD, G11, G12, GRID_COORD, RESIDENT, STREET, T0, World, as_processes, minutes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -187,27 +187,12 @@ def test_marked_and_queued_together_or_not_at_all(world: World, backend: str) ->
 def test_several_processes_queue_each_once(world: World, backend: str, db_url: str) -> None:
     at = LOCAL_MONDAY + timedelta(hours=9)
     processes = 6 if backend == "postgres" else 3
-    engines = [db.make_engine(db_url) for _ in range(processes)]
-    barrier = threading.Barrier(processes)
-    counts: list[int] = []
-    errors: list[BaseException] = []
 
-    def run(engine: Engine) -> None:
-        try:
-            barrier.wait(timeout=10)
-            counts.append(_queue(engine, at, limit=1))
-            counts.append(_queue(engine, at))
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+    def process(engine: Engine, barrier: threading.Barrier) -> list[int]:
+        barrier.wait(timeout=10)
+        return [_queue(engine, at, limit=1), _queue(engine, at)]
 
-    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    for e in engines:
-        e.dispose()
-    assert not errors, errors
+    counts = as_processes(db_url, processes, process)
     assert sum(counts) == 4
     assert sorted((kind, rid) for kind, rid, _, _ in _queued(world.engine)) == sorted([
         (NotificationKind.daily_digest, COORD), (NotificationKind.daily_digest, GRID_COORD),
