@@ -70,7 +70,9 @@ def test_balance_of_terms() -> None:
     assert score(_c(1, fit=1.0, proximity=0.6)) > score(_c(2, fit=0.75, proximity=1.0))
 
 
-def test_sql_ranking_equals_python_ranking(world: World) -> None:
+# One skill: one row per member, no grouping; two skills: grouped by member (both query shapes).
+@pytest.mark.parametrize("skills", [["水暖", "电工"], ["电工"]])
+def test_sql_ranking_equals_python_ranking(world: World, skills: list[str]) -> None:
     rng = random.Random(7)
     grids = [G11, G12, G21, G22]
     for i in range(30):
@@ -83,7 +85,6 @@ def test_sql_ranking_equals_python_ranking(world: World) -> None:
                 last_assigned_at=T0 - timedelta(hours=rng.randint(0, 100))
                 if rng.random() < 0.7 else None,
                 rating_sum=rng.randint(0, 20), rating_count=rng.randint(0, 4)))
-    skills = ["水暖", "电工"]
     with db.transaction(world.engine) as s:
         ranked = matching.find_candidates(s, ticket_id=None, skills=skills, grid=G11,
                                           community=C1, street=STREET, now=T0, limit=100)
