@@ -10,9 +10,11 @@ its cards as the bot does: alert rows, notifications (a yellow card of a ticket 
 its member and the grid's coordinator), escalations and log events. Figures are medians of
 scans in rolled-back transactions after one warm-up (on PostgreSQL a VACUUM after each, outside
 the timing, so that the rolled-back rows of one run do not slow the next):
-- scan: one scan as the bot's job runs it — `Scanner`, at most SCAN_LIMIT (500) tickets per scan,
-  `since` = two minutes back; all_cards: every due ticket's cards (1,000) written in one call,
-  and that call committed;
+- scan: one scan as the bot's job runs it (`scan_alerts` with the job's `since`, two minutes
+  back, and its cap, SCAN_LIMIT tickets) — the headline: with 1 % of 100,000 due it writes every
+  due ticket's card (1,000); committed: the same scan, committed (commit included);
+- all_cards: every due ticket's cards in one call, measured apart only when more tickets are due
+  than one scan takes (e.g. `--due 0.02`), else the scan's figures;
 - sweep: the same, found by a sweep (`since` None: start-up catch-up, every 10th scan);
 - candidates: the candidate query alone (all due tickets); idle: later scans, nothing new due.
 The load average before and after is printed: the figures mean little on a busy machine.
@@ -49,6 +51,7 @@ from routing.models import Alert, Coordinator, Notification, Person, Ticket
 MEMBERS = 2000
 RESIDENTS = 10_000
 WINDOW = timedelta(minutes=2)  # a steady scan looks back two intervals of 60 s
+TARGET_MS = 200  # the issue's: one scan over 100,000 open tickets, 1 % due, under 200 ms
 
 
 def ticket_rows(taxonomy: Taxonomy, geo: Any, n: int, due_share: float, now: datetime,
@@ -132,6 +135,9 @@ def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: 
             for k in range(0, len(rows), 5000):
                 conn.execute(insert(Ticket), rows[k:k + 5000])
         load_s = time.perf_counter() - started
+        # The bot holds no such list: kept, its 100,000 dicts would make each full collection of
+        # the garbage collector during a timed scan ~0.2 s slower (measured).
+        del rows
         _analyze(engine)
 
         since = now - WINDOW  # the steady job: one interval before the previous scan (60 s)
@@ -168,16 +174,19 @@ def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: 
             return round(statistics.median(r.cpu_s if cpu else r.wall_s for r in runs) * 1000, 1)
 
         everything = 2 * n_due + 10
-        timed_scan(since, everything)  # warm the caches, as a running bot has them
-        scan, all_cards = runs(since, SCAN_LIMIT), runs(since, everything)
-        sweep, sweep_all = runs(None, SCAN_LIMIT), runs(None, everything)
+        one_scan = n_due <= SCAN_LIMIT  # the bot's scan takes every due ticket
+        timed_scan(since, SCAN_LIMIT)  # warm the caches, as a running bot has them
+        scan = runs(since, SCAN_LIMIT)
+        all_cards = scan if one_scan else runs(since, everything)
+        sweep = runs(None, SCAN_LIMIT)
+        sweep_all = sweep if one_scan else runs(None, everything)
         figures = {
             "steady_candidates_ms": round(statistics.median(
                 candidates_ms(since) for _ in range(repeats)), 1),
             "sweep_candidates_ms": round(statistics.median(
                 candidates_ms(None) for _ in range(repeats)), 1),
         }
-        committed = timed_scan(since, everything, commit=True)
+        committed = timed_scan(since, SCAN_LIMIT if one_scan else everything, commit=True)
         idle = [timed_scan(since, SCAN_LIMIT, commit=True) for _ in range(repeats)]
         idle_sweep = [timed_scan(None, SCAN_LIMIT, commit=True) for _ in range(repeats)]
         with db.transaction(engine) as s:
@@ -188,7 +197,10 @@ def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: 
         "backend": backend, "open_tickets": n_tickets, "due_tickets": n_due,
         "bulk_load_s": round(load_s, 2), "scan_limit": SCAN_LIMIT,
         "scan_ms": median_ms(scan), "scan_ms_min": round(min(r.wall_s for r in scan) * 1000, 1),
+        "scan_ms_max": round(max(r.wall_s for r in scan) * 1000, 1),
         "scan_cpu_ms": median_ms(scan, cpu=True), "scan_cards": scan[0].cards,
+        "scan_takes_all": one_scan,
+        "target_met": one_scan and median_ms(scan) < TARGET_MS,
         "all_cards_ms": median_ms(all_cards), "all_cards_cpu_ms": median_ms(all_cards, cpu=True),
         "all_cards": all_cards[0].cards,
         "all_cards_committed_ms": round(committed.wall_s * 1000, 1),
@@ -205,15 +217,21 @@ def bench_scan(backend: str, taxonomy: Taxonomy, settings: Settings, n_tickets: 
 
 def summary(r: dict[str, Any]) -> str:
     """The figures in words."""
-    return (f"{r['backend']}: one scan as the bot runs it (at most {r['scan_limit']} tickets): "
-            f"{r['scan_ms']} ms median, {r['scan_ms_min']} ms best, {r['scan_cards']} cards (CPU, "
-            f"client + server: {r['scan_cpu_ms']} ms); all "
-            f"{r['all_cards']} cards in one call: {r['all_cards_ms']} ms (CPU "
-            f"{r['all_cards_cpu_ms']} ms; committed: "
-            f"{r['all_cards_committed_ms']} ms); sweep {r['sweep_ms']} ms (CPU {r['sweep_cpu_ms']} ms) / all "
-            f"{r['sweep_all_cards_ms']} ms; candidates {r['steady_candidates_ms']} ms steady, "
-            f"{r['sweep_candidates_ms']} ms sweep; idle {r['idle_scan_ms']} ms / sweep "
-            f"{r['idle_sweep_ms']} ms")
+    if r["scan_takes_all"]:
+        whole = (f"every due ticket's card ({r['all_cards']}) in that one scan; committed: "
+                 f"{r['all_cards_committed_ms']} ms")
+    else:
+        whole = (f"all {r['all_cards']} cards in one call: {r['all_cards_ms']} ms (CPU "
+                 f"{r['all_cards_cpu_ms']} ms; committed: {r['all_cards_committed_ms']} ms)")
+    verdict = "met" if r["target_met"] else "not met"
+    return (f"{r['backend']}: {r['open_tickets']} open tickets, {r['due_tickets']} due; one scan "
+            f"as the bot runs it (at most {r['scan_limit']} tickets): {r['scan_ms']} ms median "
+            f"({r['scan_ms_min']}–{r['scan_ms_max']} ms), {r['scan_cards']} cards (CPU, client + "
+            f"server: {r['scan_cpu_ms']} ms); {whole}; sweep {r['sweep_ms']} ms (CPU "
+            f"{r['sweep_cpu_ms']} ms) / all {r['sweep_all_cards_ms']} ms; candidates "
+            f"{r['steady_candidates_ms']} ms steady, {r['sweep_candidates_ms']} ms sweep; idle "
+            f"{r['idle_scan_ms']} ms / sweep {r['idle_sweep_ms']} ms; target: every due card in "
+            f"one scan under {TARGET_MS} ms (median): {verdict}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
