@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, case
+from sqlalchemy import Integer, bindparam, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from routing.config import Settings, get_settings
 from routing.db import core
@@ -28,6 +28,15 @@ from routing.models import MessageWindow, Person, Ticket
 TICKET_WINDOW = timedelta(hours=1)
 MESSAGE_WINDOW = timedelta(minutes=1)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+# The resident's newest tickets of the last hour (index resident_id, created_at); built once, as
+# it runs at every request and every submission.
+_T = Ticket.__table__.c
+_RECENT_TICKETS = (select(_T.created_at)
+                   .where(_T.resident_id == bindparam("resident"),
+                          _T.created_at > bindparam("since", type_=_T.created_at.type))
+                   .order_by(_T.created_at.desc()).limit(bindparam("limit", type_=Integer)))
 
 
 @dataclass(frozen=True)
@@ -50,19 +59,20 @@ class MessageCount:
         return self.count == self.limit + 1
 
 
-def ticket_limit_until(session: Session, resident_id: int, now: datetime, *,
+def ticket_limit_until(session: Session, resident_id: int, now: datetime, *, lock: bool = True,
                        settings: Settings | None = None) -> datetime | None:
     """None when the resident may open another ticket now; else the moment they may (when the
-    oldest of their last TICKETS_PER_HOUR tickets leaves the hour)."""
+    oldest of their last TICKETS_PER_HOUR tickets leaves the hour). `lock=False` for a look
+    ahead that opens no ticket (the check before the ticket is submitted locks)."""
     settings = settings or get_settings()
     window = settings.scaled(TICKET_WINDOW)
-    # Lock the person's row (PostgreSQL; SQLite's writer holds the database already), so that two
-    # processes submitting for the same resident at once count each other's ticket.
-    session.exec(select(Person.telegram_id).where(Person.telegram_id == resident_id)
-                 .with_for_update()).first()
-    recent = session.exec(select(Ticket.created_at).where(
-        Ticket.resident_id == resident_id, Ticket.created_at > now - window,
-    ).order_by(col(Ticket.created_at).desc()).limit(settings.TICKETS_PER_HOUR)).all()
+    if lock and session.get_bind().dialect.name == "postgresql":
+        # Lock the person's row, so that two processes submitting for the same resident at once
+        # count each other's ticket. SQLite's writer holds the whole database already, where the
+        # statement would lock nothing. Loaded as the entity: the submission reads it next.
+        session.get(Person, resident_id, with_for_update=True)
+    recent = core(session, _RECENT_TICKETS, {"resident": resident_id, "since": now - window,
+                                             "limit": settings.TICKETS_PER_HOUR}).scalars().all()
     if len(recent) < settings.TICKETS_PER_HOUR:
         return None
     return recent[-1] + window

@@ -1,39 +1,60 @@
-"""Conversations in progress, keyed by (Telegram user, flow), so that the bot keeps no state."""
+"""Conversations in progress, keyed by (Telegram user, flow), so that the bot keeps no state.
+
+Every message of a conversation reads or writes its draft, so the statements are built once and
+run as Core statements (no ORM identity map or flush): a save is one upsert, not a read and a write.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
 
+from routing.db import core
 from routing.models import Draft
+
+_TABLE = Draft.__table__
+_C = _TABLE.c
+_GET = select(_C.state).where(_C.telegram_id == bindparam("telegram_id"), _C.flow == bindparam("flow"))
+_LIST = (select(_C.flow, _C.state).where(_C.telegram_id == bindparam("telegram_id"))
+         .order_by(_C.updated_at.desc()))
+_CLEAR_ALL = delete(_TABLE).where(_C.telegram_id == bindparam("telegram_id"))
+_CLEAR = _CLEAR_ALL.where(_C.flow == bindparam("flow"))
+
+
+@lru_cache(maxsize=4)
+def _save_statement(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["telegram_id", "flow"],
+        set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+    )
 
 
 def get_draft(session: Session, telegram_id: int, flow: str) -> dict[str, Any] | None:
     """The saved state of a flow (e.g. 'intake', 'join'), or None."""
-    row = session.get(Draft, (telegram_id, flow))
-    return dict(row.state) if row else None
+    state = core(session, _GET, {"telegram_id": telegram_id, "flow": flow}).scalar_one_or_none()
+    return dict(state) if state is not None else None
 
 
 def save_draft(session: Session, telegram_id: int, flow: str, state: dict[str, Any],
                now: datetime) -> None:
     """Save (replace) the state of a flow; it must be JSON-serialisable."""
-    row = session.get(Draft, (telegram_id, flow))
-    if row is None:
-        session.add(Draft(telegram_id=telegram_id, flow=flow, state=dict(state), updated_at=now))
-    else:
-        row.state, row.updated_at = dict(state), now
-    session.flush()
+    core(session, _save_statement(session.get_bind().dialect.name),
+         {"telegram_id": telegram_id, "flow": flow, "state": dict(state), "updated_at": now})
 
 
 def clear_draft(session: Session, telegram_id: int, flow: str | None = None) -> int:
     """Forget one flow (or all of a user's flows, e.g. on /cancel). Returns rows removed."""
-    query = delete(Draft).where(Draft.telegram_id == telegram_id)
-    if flow is not None:
-        query = query.where(Draft.flow == flow)
-    return session.exec(query).rowcount
+    if flow is None:
+        return core(session, _CLEAR_ALL, {"telegram_id": telegram_id}).rowcount
+    return core(session, _CLEAR, {"telegram_id": telegram_id, "flow": flow}).rowcount
 
 
 def purge_drafts(session: Session, older_than: datetime) -> int:
@@ -43,6 +64,4 @@ def purge_drafts(session: Session, older_than: datetime) -> int:
 
 def list_drafts(session: Session, telegram_id: int) -> list[tuple[str, dict[str, Any]]]:
     """All of a user's flows in progress, most recently touched first: (flow, state)."""
-    rows = session.exec(select(Draft).where(Draft.telegram_id == telegram_id)
-                        .order_by(Draft.updated_at.desc()))
-    return [(row.flow, dict(row.state)) for row in rows]
+    return [(flow, dict(state)) for flow, state in core(session, _LIST, {"telegram_id": telegram_id})]

@@ -117,12 +117,13 @@ def find_own_duplicate(session: Session, resident_id: int, label: str | None, te
     if not label:
         return None
     settings = settings or get_settings()
-    recent = session.exec(select(Ticket).where(
-        Ticket.resident_id == resident_id, Ticket.created_at > now - settings.duplicate_window,
-        Ticket.label == label, col(Ticket.status).in_(list(OPEN)),
-    ).order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())).all()
+    rows = core(session, _own_statement(), {"resident": resident_id, "label": label,
+                                            "since": now - settings.duplicate_window}).all()
+    if not rows:
+        return None
     core_text = request_core(text)
-    return next((ticket for ticket in recent if _same(core_text, request_core(ticket.text))), None)
+    match = next((row for row in rows if _same(core_text, request_core(row.text))), None)
+    return session.get(Ticket, match.id) if match is not None else None
 
 
 def own_ticket(session: Session, resident_id: int, ticket_id: int) -> dict[str, Any] | None:
@@ -131,6 +132,18 @@ def own_ticket(session: Session, resident_id: int, ticket_id: int) -> dict[str, 
     if ticket is None or ticket.resident_id != resident_id:
         return None
     return {**ticket_payload(session, ticket), "created_at": ticket.created_at}
+
+
+@lru_cache(maxsize=1)
+def _own_statement() -> Any:
+    """A resident's open tickets of one item since a moment, newest first; columns only, built
+    once (it runs for every request; index resident_id, created_at)."""
+    t = Ticket.__table__.c
+    return (select(t.id, t.text)
+            .where(t.resident_id == bindparam("resident"),
+                   t.created_at > bindparam("since", type_=t.created_at.type),
+                   t.label == bindparam("label"), t.status.in_([str(s) for s in OPEN]))
+            .order_by(t.created_at.desc(), t.id.desc()))
 
 
 @lru_cache(maxsize=1)
@@ -156,9 +169,12 @@ def link_near_duplicate(session: Session, ticket: Ticket, now: datetime, *,
     settings = settings or get_settings()
     rows = core(session, _candidates_statement(), {
         "grid": ticket.grid_code, "since": now - settings.link_window, "label": ticket.label,
-        "id": ticket.id, "resident": ticket.resident_id}).all()
+        "id": ticket.id, "resident": ticket.resident_id})
     core_text = request_core(ticket.text)
-    match = next((row for row in rows if _same(core_text, request_core(row.text))), None)
+    # Read as far as the first match only: a problem many neighbours report matches early, and
+    # the rest of the (up to MAX_CANDIDATES) rows need not be fetched and compared.
+    with rows:
+        match = next((row for row in rows if _same(core_text, request_core(row.text))), None)
     if match is None:
         return None
     first = session.get(Ticket, match.linked_to_id or match.id)

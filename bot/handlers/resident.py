@@ -93,7 +93,8 @@ def _new_intake(
             state["duplicate_of"] = original.id
             found["duplicate"] = duplicates.own_ticket(session, telegram_id, original.id)
         else:
-            found["limited_until"] = abuse.ticket_limit_until(session, telegram_id, now_)
+            # A warning ahead: the check at submission counts again, under the person's lock.
+            found["limited_until"] = abuse.ticket_limit_until(session, telegram_id, now_, lock=False)
     state["step"] = "duplicate" if found["duplicate"] else "confirm" if found["has_area"] else "area"
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return found
