@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier import Classifier, get_classifier
+from classifier.model import KIND_MODEL_MAX_EVIDENCE
 from classifier.normalize import normalize
 
 
@@ -42,6 +44,8 @@ class Report:
     urgent_hits: int = 0
     non_urgent_total: int = 0
     false_urgent: int = 0
+    # urgent recall per signal (gas, fire, self_harm…), counted by the gold label the signal routes to
+    urgent_by_signal: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     confusion: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     misses: list[tuple[str, str, str | None]] = field(default_factory=list)
 
@@ -63,12 +67,24 @@ class Report:
         }
 
 
+def _signal_labels(classifier: Classifier) -> dict[str, str]:
+    """Gold label → the urgent signal that routes to it (gas → safety.gas_leak, fire → safety.fire,
+    self_harm → health.mental by default), to report recall per signal."""
+    labels: dict[str, str] = {}
+    for signal in classifier.taxonomy.urgent:
+        for label in (signal.label, signal.default_label):
+            if label:
+                labels.setdefault(label, signal.code)
+    return labels
+
+
 def evaluate(
     records: list[dict], classifier: Classifier | None = None, report: Report | None = None
 ) -> Report:
     """Classify every record and count hits (added to `report` when one is given)."""
     classifier = classifier or get_classifier()
     report = report or Report()
+    signal_of = _signal_labels(classifier)
     for record in records:
         gold = record.get("label")
         kind = record.get("kind") or ("request" if gold else "other")
@@ -77,6 +93,10 @@ def evaluate(
         if record.get("urgent"):
             report.urgent_total += 1
             report.urgent_hits += result.urgent
+            code = signal_of.get(gold or "")
+            if code:
+                report.urgent_by_signal[code][0] += result.urgent
+                report.urgent_by_signal[code][1] += 1
         else:
             report.non_urgent_total += 1
             report.false_urgent += result.urgent
@@ -120,6 +140,62 @@ def cross_validate(records: list[dict], folds: int, seed: int = 0) -> Report:
     return report
 
 
+LOST_REQUEST_COST = 2  # for choosing the kind model's settings: a lost request counts as two non-requests
+
+
+def kind_cross_validation(records: list[dict], folds: int, seed: int = 0) -> list[tuple[float, float, bool]]:
+    """For the messages whose kind the learned model decides (no urgent signal, no pattern decides), the
+    out-of-fold (log odds of "not a request", ln(1 + best item score), gold is not a request): each fold
+    scored by a classifier that learned its term weights and kind model without it."""
+    base = get_classifier()
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    cache_dir = Path(os.environ.get("DATA_DIR") or "data")
+    points = []
+    for fold in range(folds):
+        held = [records[i] for i in order[fold::folds]]
+        held_texts = {normalize(r["text"]) for r in held}
+        learned = [r for r in records if normalize(r["text"]) not in held_texts]
+        classifier = Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned)
+        for record in held:
+            text = normalize(record["text"])
+            _, ranked = classifier.evidence(text)
+            candidates = classifier.patterns.candidates(text)
+            if classifier._urgent_signals(text, candidates) or classifier.kind_by_rules(
+                text, ranked, candidates
+            ):
+                continue
+            best = ranked[0][1] if ranked else 0.0
+            if best >= KIND_MODEL_MAX_EVIDENCE:
+                continue  # a request without asking the model
+            gold = record.get("kind") or ("request" if record.get("label") else "other")
+            points.append((classifier.non_request_odds(text), math.log1p(best), gold != "request"))
+    return points
+
+
+def format_kind_sweep(points: list[tuple[float, float, bool]], requests: int, non_requests: int) -> str:
+    """Requests lost and non-requests recognized by the kind model for a grid of its two settings
+    (not a request when odds − weight · ln(1 + best) > threshold), as shares of all requests and
+    non-requests. The best setting maximizes non-requests recognized minus LOST_REQUEST_COST × requests
+    lost: a need answered as chit-chat costs more than a chat message the resident is asked to confirm."""
+    rows = []
+    for weight in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0):
+        for step in range(-14, 9):
+            threshold = step / 2
+            lost = sum(1 for odds, e, nr in points if not nr and odds - weight * e > threshold)
+            caught = sum(1 for odds, e, nr in points if nr and odds - weight * e > threshold)
+            rows.append((caught - LOST_REQUEST_COST * lost, weight, threshold, lost, caught))
+    best = max(rows, key=lambda row: (row[0], -row[3]))
+    lines = ["  evidence weight  threshold  requests lost  non-requests recognized by the model"]
+    for row in rows:
+        _, weight, threshold, lost, caught = row
+        lines.append(
+            f"  {weight:15.1f}  {threshold:9.1f}  {lost / requests:13.2%}  {caught / non_requests:11.2%}"
+            + ("   <- best" if row is best else "")
+        )
+    return "\n".join(lines)
+
+
 def format_report(report: Report, title: str) -> str:
     """The printed summary: figures, then a per-category confusion summary."""
     f = report.figures
@@ -134,8 +210,16 @@ def format_report(report: Report, title: str) -> str:
         f"  non-request accuracy {f['non_request_accuracy']:.1%}",
         f"  urgent recall        {f['urgent_recall']:.1%}  "
         f"(false alarms {f['false_urgent_rate']:.1%} of non-urgent)",
-        "  per category (gold → predicted, mistakes first):",
     ]
+    if report.urgent_by_signal:
+        lines.append(
+            "  urgent recall by signal (gold item) "
+            + ", ".join(
+                f"{code} {hits}/{n} {hits / n:.1%}"
+                for code, (hits, n) in sorted(report.urgent_by_signal.items())
+            )
+        )
+    lines.append("  per category (gold → predicted, mistakes first):")
     for gold, predicted in sorted(report.confusion.items()):
         n = sum(predicted.values())
         right = predicted.get(gold, 0)
@@ -152,9 +236,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cv", type=int, default=0, metavar="K", help="K-fold cross-validation: learn without each fold"
     )
+    parser.add_argument(
+        "--kind-cv",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K-fold cross-validation of the request-or-not model's two settings (evidence weight, threshold)",
+    )
     args = parser.parse_args(argv)
     for path in args.files:
         records = load_jsonl(path)
+        if args.kind_cv > 1:
+            kinds = [r.get("kind") or ("request" if r.get("label") else "other") for r in records]
+            points = kind_cross_validation(records, args.kind_cv)
+            print(f"{path} ({args.kind_cv}-fold cross-validation of the kind model)")
+            print(format_kind_sweep(points, kinds.count("request"), len(kinds) - kinds.count("request")))
+            continue
         if args.cv > 1:
             report = cross_validate(records, args.cv)
             print(format_report(report, f"{path} ({args.cv}-fold cross-validation)"))

@@ -13,11 +13,14 @@ How it decides (see also README, "How the classifier decides"):
    margin over the runner-up.
 5. Urgent signals (gas, fire, danger, medical, self-harm) are regular expressions over the whole text;
    gas and fire decide the item whatever else is said, self-harm keeps the item the message describes.
-6. Messages with no service evidence are not requests: greeting, thanks, status or other.
+6. Messages with no service evidence are not requests: greeting, thanks, status or other. Messages with
+   some evidence are requests unless a logistic regression over their characters, learned from the
+   examples' kinds, reads them as chit-chat, opinion or news more strongly than the evidence reads need.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -27,15 +30,16 @@ import re._parser as re_parser  # to read which characters a pattern needs
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
 from classifier.normalize import cut_for_scoring, has_cjk, normalize
-from classifier.taxonomy import Item, Taxonomy
+from classifier.taxonomy import Item, Taxonomy, UrgentSignal
 
 with warnings.catch_warnings():
     # jieba 0.42 imports pkg_resources when present; its deprecation warning is not ours to fix.
@@ -58,10 +62,26 @@ FUZZY_CUTOFF = 80
 MIN_REQUEST_SCORE = 1.0
 # A best score at least this high is a request even when it also greets, thanks or asks.
 STRONG_EVIDENCE = 3.0
-# Weak item evidence is still a request unless the message's character pairs say "not a request" with
-# log odds above this (learned from the examples' kinds; chosen by 5-fold cross-validation: the
-# lowest value that costs no item accuracy).
-NON_REQUEST_VETO = 6.0
+LETTER_CHARS = 150  # longer texts are letters (写信/留言板 style), not chat status queries
+# Request or not: a logistic regression over the message's characters and character pairs, learned
+# from the examples' kinds (`_learn_kind_weights`), gives log odds that it is not a request; item
+# evidence pulls the other way. A message with item evidence is not a request when
+#   odds − KIND_EVIDENCE_WEIGHT · ln(1 + best score) > NON_REQUEST_THRESHOLD.
+# Both chosen by 5-fold cross-validation over examples.jsonl (`python -m classifier.evaluate --kind-cv 5`):
+# the most non-requests recognized, a request lost counting as two of them.
+KIND_EVIDENCE_WEIGHT = 2.5
+NON_REQUEST_THRESHOLD = -4.5
+# Evidence this strong (several terms of one item) is a request whatever the wording: in the
+# cross-validation the model recognized almost no non-request beyond it, and not asking it there saves
+# its cost for half of all messages.
+KIND_MODEL_MAX_EVIDENCE = 12.0
+KIND_L2 = 1e-4  # ridge penalty of the kind model
+KIND_STEPS = 200  # full-batch Adam steps
+KIND_RATE = 0.1
+KIND_NON_REQUEST_WEIGHT = 3.0  # non-requests are one example in five: weigh them up
+# Smaller weights are left out: a third of the model, nearly as accurate in the cross-validation, faster.
+KIND_MIN_WEIGHT = 0.1
+KIND_MODEL_VERSION = "6"  # part of the cache key: change when the features or the fit change
 # The pinyin/fuzzy fallbacks run only when exact evidence is weaker than this.
 WEAK_EVIDENCE = 3.0
 # Logistic calibration of confidence, set on the tuning data (examples.jsonl) and checked on the held-back
@@ -177,25 +197,112 @@ def _character_share(texts: list[str]) -> dict[str, float]:
     return {ch: n / len(texts) for ch, n in counts.items()}
 
 
+_CJK_RUN = re.compile("[\u4e00-\u9fff]+")
+
+
 def _cjk_pairs(text: str) -> set[str]:
     """The pairs of adjacent Chinese characters in a text."""
-    return {text[i : i + 2] for i in range(len(text) - 1) if has_cjk(text[i]) and has_cjk(text[i + 1])}
+    return {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
 
 
-def _pair_log_odds(examples: list[dict], texts: list[str]) -> dict[str, float]:
-    """Character pair → log odds that a message holding it is not a request (naive Bayes, add-one),
-    learned from the examples' kinds (`texts`: normalized); pairs seen fewer than twice are left out."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    totals = [0, 0]
-    for example, text in zip(examples, texts, strict=True):
-        side = 0 if (example.get("kind") or "request") == "request" else 1
-        totals[side] += 1
-        for pair in _cjk_pairs(text):
-            counts[pair][side] += 1
-    if not all(totals):
+def kind_features(text: str) -> set[str]:
+    """What the request-or-not model reads (of the head and tail of a long text): its Chinese characters,
+    pairs of Chinese characters, its last character, ? and !. (Not its first character nor its length:
+    chit-chat is often short and starts with 我, but so does 我家停水了.)"""
+    text = cut_for_scoring(text)
+    if not text:
+        return set()
+    runs = _CJK_RUN.findall(text)
+    features = set("".join(runs))
+    features.update([run[i : i + 2] for run in runs for i in range(len(run) - 1)])
+    features.add(text[-1] + "$")
+    if "?" in text:
+        features.add("?")
+    if "!" in text:
+        features.add("!")
+    return features
+
+
+def _learn_kind_weights(texts: list[str], non_request: list[bool]) -> dict[str, float]:
+    """Logistic regression (ridge, full-batch Adam, deterministic): feature → weight of "not a request";
+    the intercept under "". `texts`: normalized."""
+    import numpy as np  # only when learning (a cache miss): numpy's import costs 0.1 s at start
+
+    vocab: dict[str, int] = {}
+    columns: list[int] = []
+    rows: list[int] = []
+    for row, text in enumerate(texts):
+        for feature in sorted(kind_features(text)):
+            columns.append(vocab.setdefault(feature, len(vocab)))
+            rows.append(row)
+    if not vocab or all(non_request) or not any(non_request):
         return {}
-    return {pair: math.log((c[1] + 1) / (totals[1] + 2)) - math.log((c[0] + 1) / (totals[0] + 2))
-            for pair, c in counts.items() if sum(c) >= 2}
+    col, row_of = np.array(columns), np.array(rows)
+    y = np.array(non_request, dtype=float)
+    sample = np.where(y == 1.0, KIND_NON_REQUEST_WEIGHT, 1.0)
+    sample /= sample.sum()
+    params = np.zeros(len(vocab) + 1)  # the weights, then the intercept
+    m = np.zeros_like(params)
+    v = np.zeros_like(params)
+    for step in range(1, KIND_STEPS + 1):
+        w, bias = params[:-1], params[-1]
+        z = np.bincount(row_of, weights=w[col], minlength=len(texts)) + bias
+        g = (1.0 / (1.0 + np.exp(-z)) - y) * sample
+        grad = np.append(np.bincount(col, weights=g[row_of], minlength=len(vocab)) + KIND_L2 * w, g.sum())
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad * grad
+        params -= KIND_RATE * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    weights = {f: round(float(params[i]), 3) for f, i in vocab.items() if abs(params[i]) >= KIND_MIN_WEIGHT}
+    weights[""] = round(float(params[-1]), 4)
+    return weights
+
+
+def _kind_weights(
+    texts: list[str],
+    kinds: list[str],
+    cache_dir: Path | None,
+    fingerprint: str,
+    model_decides: Callable[[str], bool],
+) -> dict[str, float]:
+    """The kind model, learned from the examples whose kind it decides (`model_decides`, which depends on
+    the taxonomy: `fingerprint`). Read from the data directory when learned before with the same
+    examples, taxonomy and settings, else learned (about 0.5 s) and written there."""
+
+    def learn() -> dict[str, float]:
+        chosen = [i for i, text in enumerate(texts) if model_decides(text)]
+        return _learn_kind_weights([texts[i] for i in chosen], [kinds[i] != "request" for i in chosen])
+
+    if cache_dir is None:
+        return learn()
+    settings = [KIND_MODEL_VERSION, KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
+    key = hashlib.sha256(json.dumps([settings, fingerprint, texts, kinds], ensure_ascii=False).encode())
+    cached = cache_dir / f"kind-model-{key.hexdigest()[:16]}.json"
+    try:
+        with cached.open(encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        pass
+    weights = learn()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")  # several workers may share the directory
+        partial.write_text(json.dumps(weights, ensure_ascii=False), encoding="utf-8")
+        partial.replace(cached)
+    except OSError as exc:  # a read-only data directory costs only the learning at each start
+        log.warning("kind model not cached: %s", exc)
+    return weights
+
+
+def _taxonomy_fingerprint(taxonomy: Taxonomy) -> str:
+    """What of a taxonomy decides which examples the kind model learns from: terms and patterns."""
+    return json.dumps(
+        [
+            [[i.label, i.time_class, i.keywords, i.hints] for i in taxonomy.items.values()],
+            [[s.code, [p.pattern for p in s.patterns]] for s in taxonomy.urgent],
+            {kind: [p.pattern for p in patterns] for kind, patterns in sorted(taxonomy.kinds.items())},
+        ],
+        ensure_ascii=False,
+    )
 
 
 class PatternIndex:
@@ -244,17 +351,26 @@ class Classifier:
         examples = examples or []
         texts = [normalize(example["text"]) for example in examples]
         self._learn(raw, examples, texts)
-        self.non_request_odds = _pair_log_odds(examples, texts)
         self.vocab = self._postings(raw)
         lengths: dict[str, set[int]] = defaultdict(set)
         for term in self.vocab:
             lengths[term[:2]].add(len(term))
         # first two characters → the lengths of the terms starting with them
         self.term_lengths = {prefix: tuple(sorted(ls)) for prefix, ls in lengths.items()}
+        self._urgent_groups = [(signal, f"urgent:{signal.code}") for signal in taxonomy.urgent]
         self.patterns = PatternIndex(
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
             | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()},
             share=_character_share(texts),
+        )
+        # The kind model learns from the examples whose kind it would decide: those that no urgent
+        # signal, pattern or lack of evidence already decides.
+        self.kind_weights = _kind_weights(
+            texts,
+            [example.get("kind") or "request" for example in examples],
+            cache_dir,
+            _taxonomy_fingerprint(taxonomy),
+            self._model_decides,
         )
 
     def _lexicon_weights(self) -> dict[str, dict[int, float]]:
@@ -392,13 +508,27 @@ class Classifier:
         return scores
 
     def _urgent_signals(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> list:
-        signals = []
-        for signal in self.taxonomy.urgent:
-            for pattern in candidates.get(f"urgent:{signal.code}", ()):
-                if any(self._affirmed(text, match) for match in pattern.finditer(text)):
-                    signals.append(signal)
+        return [signal for signal, _ in self._urgent_matches(text, candidates)]
+
+    def _urgent_matches(
+        self, text: str, candidates: dict[str, set[re.Pattern[str]]]
+    ) -> list[tuple[UrgentSignal, list[tuple[int, int]]]]:
+        """The urgent signals found, each with the spans of its affirmed matches (all of them for a signal
+        that keeps the item the message describes, the first one for the others)."""
+        found = []
+        for signal, group in self._urgent_groups:
+            spans: list[tuple[int, int]] = []
+            for pattern in candidates.get(group, ()):
+                for match in pattern.finditer(text):
+                    if self._affirmed(text, match):
+                        spans.append(match.span())
+                        if not signal.default_label:
+                            break
+                if spans and not signal.default_label:
                     break
-        return signals
+            if spans:
+                found.append((signal, spans))
+        return found
 
     @staticmethod
     def _affirmed(text: str, match: re.Match[str]) -> bool:
@@ -406,13 +536,37 @@ class Classifier:
         before = text[max(0, match.start() - 2) : match.start()]
         return not before or (before[-1] not in NEGATIONS and before not in NEGATION_WORDS)
 
-    def _kind(self, text: str, best: float, candidates: dict[str, set[re.Pattern[str]]]) -> str:
+    def _kind(
+        self, text: str, ranked: list[tuple[int, float]], candidates: dict[str, set[re.Pattern[str]]]
+    ) -> str:
         """Whether a message is a request, and if not, which kind of message it is."""
+        kind = self.kind_by_rules(text, ranked, candidates)
+        if kind:
+            return kind
+        # Item evidence, or a real need that fits no item (a coordinator dispatches it): a request
+        # unless the message reads as chit-chat, an opinion or news more than its evidence says need.
+        best = ranked[0][1] if ranked else 0.0
+        if best >= KIND_MODEL_MAX_EVIDENCE:
+            return "request"  # (the model still learns from such messages: it reads better for it)
+        if self.non_request_odds(text) - KIND_EVIDENCE_WEIGHT * math.log1p(best) > NON_REQUEST_THRESHOLD:
+            greeting = any(p.search(text) for p in candidates.get("kind:greeting", ()))
+            return "greeting" if greeting else "other"
+        return "request"
+
+    def kind_by_rules(
+        self, text: str, ranked: list[tuple[int, float]], candidates: dict[str, set[re.Pattern[str]]]
+    ) -> str | None:
+        """The kind that the patterns and the item evidence decide, or None: a request unless the kind
+        model says otherwise. `ranked`: item scores, best first."""
+        best = ranked[0][1] if ranked else 0.0
 
         def matches(kind: str) -> bool:
             return any(pattern.search(text) for pattern in candidates.get(f"kind:{kind}", ()))
 
-        if _TICKET_NUMBER.search(text) or matches("status"):
+        # A letter tells the history of earlier complaints (反映过, 没下文) around the need itself:
+        # with clear item evidence, a long text is the request, not a status query.
+        letter = len(text) > LETTER_CHARS and best >= STRONG_EVIDENCE
+        if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
             return "status"
         if matches("other"):
             return "other"  # adverts, questions about the bot, opinions: never a ticket
@@ -420,16 +574,27 @@ class Classifier:
         done = _WORK_DONE.search(text) and not _STILL_WRONG.search(text)
         if matches("thanks") and (not strong or len(text) <= 12 or done):
             return "thanks"
-        if strong:
-            return "request"
-        if matches("greeting"):
+        if not strong and matches("greeting"):
             return "greeting"
-        if best >= MIN_REQUEST_SCORE:
-            odds = sum(self.non_request_odds.get(p, 0.0) for p in _cjk_pairs(text))
-            return "other" if odds > NON_REQUEST_VETO else "request"
-        if len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text):
-            return "request"  # a real need that fits no item: a coordinator dispatches it
-        return "other"
+        unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
+        if best < MIN_REQUEST_SCORE and not unmatched_need:
+            return "other"
+        if best >= MIN_REQUEST_SCORE and self.items[ranked[0][0]].time_class == "urgent":
+            return "request"  # evidence of danger (fire, gas, hazard) is never talked away
+        return None
+
+    def _model_decides(self, text: str) -> bool:
+        """Whether the kind of a (normalized) message is left to the kind model."""
+        _, ranked = self.evidence(text)
+        candidates = self.patterns.candidates(text)
+        return not self._urgent_signals(text, candidates) and not self.kind_by_rules(text, ranked, candidates)
+
+    def non_request_odds(self, text: str) -> float:
+        """Log odds, by the learned kind model, that a (normalized) message is not a request."""
+        weights = self.kind_weights
+        if not weights:
+            return -math.inf
+        return weights[""] + sum(filter(None, map(weights.get, kind_features(text))))
 
     def evidence(self, text: str) -> tuple[dict[str, float], list[tuple[int, float]]]:
         """The lexicon terms found in normalized text, and item scores best first (for explaining)."""
@@ -439,18 +604,31 @@ class Classifier:
         if max(scores.values(), default=0.0) < WEAK_EVIDENCE and has_cjk(text):
             self._fallback_terms(text, unmatched, found)
             scores = self._score(found)
-        return found, sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        return found, sorted(scores.items(), key=itemgetter(1), reverse=True)
 
     def classify(self, raw_text: str) -> Classification:
         """Classify one message. Never raises on any string input."""
         full = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))
         _, ranked = self.evidence(full)
         candidates = self.patterns.candidates(full)
-        signals = self._urgent_signals(full, candidates)
+        matches = self._urgent_matches(full, candidates)
+        signals = [signal for signal, _ in matches]
         forced = next((s.label for s in signals if s.label), None)
+        default = next((s.default_label for s in signals if s.default_label), None)
+        if not forced and default and any(
+            score >= STRONG_EVIDENCE and self.items[i].label != default for i, score in ranked
+        ):
+            # Signs of self-harm: the item is the need the rest of the message describes, so the words
+            # of distress themselves (learned mostly under health.mental) do not count as evidence.
+            # (Without strong evidence of another need the answer is the default item either way.)
+            masked = list(full)
+            for signal, spans in matches:
+                for start, end in spans if signal.default_label else ():
+                    masked[start:end] = " " * (end - start)
+            _, ranked = self.evidence("".join(masked))
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-        kind = "request" if signals else self._kind(full, s1, candidates)
+        kind = "request" if signals else self._kind(full, ranked, candidates)
 
         label: str | None = None
         confidence = 0.0
@@ -458,7 +636,6 @@ class Classifier:
         if kind == "request":
             total = sum(score for _, score in ranked[:3]) or 1.0
             top3 = [(self.items[i].label, round(score / total, 3)) for i, score in ranked[:3]]
-            default = next((s.default_label for s in signals if s.default_label), None)
             if forced:
                 label, confidence = forced, 0.99
                 top3 = [(forced, 1.0), *[(lb, sc) for lb, sc in top3 if lb != forced]][:3]

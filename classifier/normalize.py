@@ -40,6 +40,9 @@ def cut_for_scoring(text: str) -> str:
     return text[:HEAD_CHARS] + " " + text[-(MAX_SCORED_CHARS - HEAD_CHARS) :]
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
+
+
 def has_cjk(text: str) -> bool:
     """Whether the text contains at least one CJK ideograph."""
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return _CJK.search(text) is not None

@@ -1,6 +1,8 @@
+from pathlib import Path
+
 import pytest
 
-from classifier import classify
+from classifier import Classifier, classify, get_classifier, load_taxonomy, model
 
 BAD_INPUTS = [
     "",
@@ -143,3 +145,94 @@ def test_confidence_orders_clear_above_vague() -> None:
     vague = classify("有点事想问问")
     assert clear.confident
     assert vague.confidence < clear.confidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我们小区的保洁阿姨人真好 每天都扫得干干净净",
+        "今天社区的义诊人好多 我排了半天 不过医生挺耐心的",
+        "现在的物业费真是越来越贵了 唉 随便说说",
+    ],
+)
+def test_chit_chat_that_names_service_words_is_not_a_request(text: str) -> None:
+    result = classify(text)
+    assert result.kind != "request" and result.label is None
+
+
+def test_the_kind_model_never_talks_away_evidence_of_danger(monkeypatch: pytest.MonkeyPatch) -> None:
+    classifier = get_classifier()
+    monkeypatch.setattr(classifier, "kind_weights", {"": 100.0})  # a model that says "chit-chat" always
+    assert classifier.classify("楼道灯不太亮").kind == "other"
+    assert classifier.classify("楼道灯坏了好几天了").kind == "request"  # too much evidence to ask the model
+    danger = classifier.classify("灭火器怎么用")  # fire-safety item evidence, no urgent signal
+    assert danger.kind == "request" and danger.urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("想申请低保 家里实在太难了 活着没意思", "employment.assistance"),
+        ("欠薪半年了 老板跑了 真不想活了", "employment.wages"),
+    ],
+)
+def test_self_harm_keeps_the_need_the_rest_of_the_message_describes(text: str, label: str) -> None:
+    result = classify(text)
+    assert result.urgent and "self_harm" in result.urgent_signals
+    assert result.label == label
+
+
+def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    examples = [
+        {"text": t, "label": "property.public_lighting", "kind": "request"}
+        for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪")
+    ]
+    examples += [{"text": t, "label": None, "kind": "other"} for t in ("今天天气真好", "哈哈哈 笑死")]
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    assert list(tmp_path.glob("kind-model-*.json"))
+
+    def no_learning(*_: object) -> dict[str, float]:
+        raise AssertionError("learned again")
+
+    monkeypatch.setattr(model, "_learn_kind_weights", no_learning)
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    assert second.kind_weights == first.kind_weights
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("家里燃气警报器一直在叫", "gas"),
+        ("燃气灶关了以后还能听到嘶嘶的声音", "gas"),
+        ("有人在楼道里放火", "fire"),
+        ("小孩玩打火机把窗帘点着了", "fire"),
+        ("楼上的火蔓延下来了", "fire"),
+        ("厨房里火苗蹿得老高", "fire"),
+        ("老头子走了半年了 我也想跟他走了", "self_harm"),
+        ("觉得活下去没什么意思了", "self_harm"),
+        ("你们别找我了 下辈子再见", "self_harm"),
+        ("我已经买好了农药", "self_harm"),
+    ],
+)
+def test_indirect_gas_fire_and_self_harm_phrasings_are_urgent(text: str, signal: str) -> None:
+    result = classify(text)
+    assert result.urgent and signal in result.urgent_signals, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["邻居家天天烧香 烟很大", "煤气灶点火的时候火苗有点小", "一起去吃火锅吧", "这个月燃气费怎么这么多"],
+)
+def test_look_alikes_give_no_urgent_signal(text: str) -> None:
+    assert not classify(text).urgent_signals
+
+
+def test_a_letter_telling_earlier_complaints_is_a_request_and_a_chat_status_query_stays() -> None:
+    letter = ("尊敬的社区领导：您好！我是幸福小区3号楼的住户，今年七十二岁。我们单元的楼道灯从上个月起就坏了，"
+              "晚上上下楼一片漆黑，前几天邻居家的老人还在楼梯上摔了一跤。我们已经给物业打过好几次电话，"
+              "也去居委会反映过，可是到现在都没有下文。恳请领导重视，尽快安排人把楼道灯修好，"
+              "让我们这些老人晚上出门能安心一些。谢谢！")
+    assert len(letter) > 150
+    verdict = classify(letter)
+    assert verdict.kind == "request" and verdict.category == "property"
+    assert classify("我上次反映的楼道灯坏了的事，怎么到现在还没下文？").kind == "status"
