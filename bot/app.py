@@ -32,7 +32,7 @@ from bot import keyboards, report
 from bot.config import BotSettings
 from bot.delivery import deliver_outbox
 from bot.handlers import common, coordinator, group, member, privacy, resident, router
-from bot.handlers.common import Deps, deps, now, query, watch_outbox
+from bot.handlers.common import Deps, deps, now, query
 from bot.workers import (
     HANDLING_CHAT,
     ChatlessJobQueue,
@@ -102,7 +102,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 def make_deps(settings: BotSettings, engine: Any) -> Deps:
     """The dependencies handlers share."""
     lock_chats_across_processes(engine)
-    watch_outbox(engine)
     taxonomy = get_taxonomy(settings)
     classifier = get_classifier(str(settings.TAXONOMY_FILE or "") or None, str(settings.DATA_DIR))
     return Deps(

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update, User
@@ -23,10 +22,9 @@ from bot import texts
 from bot.config import BotSettings
 from classifier import Classifier
 from classifier.taxonomy import Taxonomy
-from routing import drafts, members
+from routing import drafts, members, outbox
 from routing.db import transaction
 from routing.errors import DomainError
-from routing.models import Notification
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,36 +61,11 @@ def _in_transaction(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: d
         return fn(session, *args, **kwargs)
 
 
-# Set while `act` runs a transaction: becomes [True] once it inserts into the outbox.
-_QUEUED: ContextVar[list[bool] | None] = ContextVar("queued_notifications", default=None)
-_OUTBOX = Notification.__tablename__
-
-
-def _note_queued(_conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool) -> None:
-    queued = _QUEUED.get()
-    if queued is None or queued[0] or context is None or not context.isinsert:
-        return
-    table = getattr(getattr(context.compiled, "statement", None), "table", None)
-    if getattr(table, "name", None) == _OUTBOX:
-        queued[0] = True
-
-
-def watch_outbox(engine: Engine) -> None:
-    """Let `act` see whether its transaction queued a notification (an INSERT into the outbox),
-    so that it starts a delivery only then: most steps of a conversation notify nobody, and an
-    empty claim of the outbox costs as much as a handler's own transaction."""
-    if not event.contains(engine, "before_cursor_execute", _note_queued):
-        event.listen(engine, "before_cursor_execute", _note_queued)
-
-
 def _changing(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> tuple[T, bool]:
-    """`_in_transaction`, and whether it queued a notification (always assumed, unwatched)."""
-    queued = [not event.contains(engine, "before_cursor_execute", _note_queued)]
-    token = _QUEUED.set(queued)
-    try:
-        return _in_transaction(engine, fn, args, kwargs), queued[0]
-    finally:
-        _QUEUED.reset(token)
+    """`_in_transaction`, and whether the committed transaction queued notifications."""
+    with transaction(engine) as session:
+        result = fn(session, *args, **kwargs)
+    return result, bool(session.info.get(outbox.QUEUED))
 
 
 async def query(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -26,7 +26,7 @@ from bot.app import build_application
 from bot.config import BotSettings
 from bot.console import BotEvent, ConsoleRequest, StoredMessage, _ApiError
 from bot.delivery import deliver_outbox
-from bot.handlers.common import Deps, watch_outbox
+from bot.handlers.common import Deps
 from classifier import Classifier
 from routing import db, members
 from routing.errors import DomainError
@@ -226,7 +226,6 @@ async def bot_chat(
 ) -> AsyncIterator[BotChat]:
     """A running BotChat on `engine` (migrated, with the geography)."""
     bot_settings = BotSettings(_env_file=None, DATA_DIR=data_dir, **settings)
-    watch_outbox(engine)  # as make_deps does: `act` delivers what it queued
     deps = Deps(engine=engine, settings=bot_settings, classifier=classifier,
                 taxonomy=classifier.taxonomy, worker_id="test-worker")
     chat = BotChat(engine, bot_settings, deps)

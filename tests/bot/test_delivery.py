@@ -13,7 +13,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.config import BotSettings
 from bot.delivery import deliver_outbox, render
-from bot.handlers.common import Deps, act, watch_outbox
+from bot.handlers.common import Deps, act
 from routing import db, members, outbox
 from routing.models import Notification, NotificationStatus
 
@@ -203,7 +203,6 @@ def _claim_at(moment: datetime) -> Any:
 
 async def test_act_starts_a_delivery_only_when_its_transaction_queued_a_notification(engine: Engine) -> None:
     """Most conversation steps notify nobody: a claim of the outbox after them would find nothing."""
-    watch_outbox(engine)
     kicks: list[Any] = []
     context = make_context(engine, FakeBot())
     context.job_queue = SimpleNamespace(run_once=lambda callback, when: kicks.append(callback))
