@@ -159,12 +159,9 @@ def kind_cross_validation(records: list[dict], folds: int, seed: int = 0) -> lis
         classifier = Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned)
         for record in held:
             text = normalize(record["text"])
-            _, ranked = classifier.evidence(text)
-            candidates = classifier.patterns.candidates(text)
-            if classifier._urgent_signals(text, candidates) or classifier.kind_by_rules(
-                text, ranked, candidates
-            ):
+            if not classifier.kind_model_decides(text):
                 continue
+            _, ranked = classifier.evidence(text)
             best = ranked[0][1] if ranked else 0.0
             if best >= KIND_MODEL_MAX_EVIDENCE:
                 continue  # a request without asking the model

@@ -200,9 +200,9 @@ def _character_share(texts: list[str]) -> dict[str, float]:
 _CJK_RUN = re.compile("[\u4e00-\u9fff]+")
 
 
-def _cjk_pairs(text: str) -> set[str]:
-    """The pairs of adjacent Chinese characters in a text."""
-    return {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
+def _cjk_pairs(runs: list[str]) -> set[str]:
+    """The pairs of adjacent Chinese characters in runs of them (`_CJK_RUN.findall`)."""
+    return {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
 
 
 def kind_features(text: str) -> set[str]:
@@ -213,8 +213,7 @@ def kind_features(text: str) -> set[str]:
     if not text:
         return set()
     runs = _CJK_RUN.findall(text)
-    features = set("".join(runs))
-    features.update([run[i : i + 2] for run in runs for i in range(len(run) - 1)])
+    features = set("".join(runs)) | _cjk_pairs(runs)
     features.add(text[-1] + "$")
     if "?" in text:
         features.add("?")
@@ -370,7 +369,7 @@ class Classifier:
             [example.get("kind") or "request" for example in examples],
             cache_dir,
             _taxonomy_fingerprint(taxonomy),
-            self._model_decides,
+            self.kind_model_decides,
         )
 
     def _lexicon_weights(self) -> dict[str, dict[int, float]]:
@@ -387,7 +386,7 @@ class Classifier:
     def features(self, text: str) -> set[str]:
         """What a message is learned from: its jieba words and its CJK character pairs."""
         words = {t for t in self.tokenizer.lcut(text, HMM=False) if len(t) >= 2 and not t.isspace()}
-        return words | _cjk_pairs(text)
+        return words | _cjk_pairs(_CJK_RUN.findall(text))
 
     def _learn(self, raw: dict[str, dict[int, float]], examples: list[dict], texts: list[str]) -> None:
         """Add learned weights: a feature seen in examples of few items counts for those items,
@@ -507,9 +506,6 @@ class Classifier:
                 scores[i] += weight * factor
         return scores
 
-    def _urgent_signals(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> list:
-        return [signal for signal, _ in self._urgent_matches(text, candidates)]
-
     def _urgent_matches(
         self, text: str, candidates: dict[str, set[re.Pattern[str]]]
     ) -> list[tuple[UrgentSignal, list[tuple[int, int]]]]:
@@ -583,11 +579,12 @@ class Classifier:
             return "request"  # evidence of danger (fire, gas, hazard) is never talked away
         return None
 
-    def _model_decides(self, text: str) -> bool:
-        """Whether the kind of a (normalized) message is left to the kind model."""
+    def kind_model_decides(self, text: str) -> bool:
+        """Whether the kind of a (normalized) message is left to the kind model: no urgent signal,
+        pattern or lack of evidence decides it (what the model learns from, and is judged on)."""
         _, ranked = self.evidence(text)
         candidates = self.patterns.candidates(text)
-        return not self._urgent_signals(text, candidates) and not self.kind_by_rules(text, ranked, candidates)
+        return not self._urgent_matches(text, candidates) and not self.kind_by_rules(text, ranked, candidates)
 
     def non_request_odds(self, text: str) -> float:
         """Log odds, by the learned kind model, that a (normalized) message is not a request."""

@@ -69,7 +69,7 @@ def ticket_limit_until(session: Session, resident_id: int, now: datetime, *, loc
     if lock and session.get_bind().dialect.name == "postgresql":
         # Lock the person's row, so that two processes submitting for the same resident at once
         # count each other's ticket. SQLite's writer holds the whole database already, where the
-        # statement would lock nothing. Loaded as the entity: the submission reads it next.
+        # statement would lock nothing.
         session.get(Person, resident_id, with_for_update=True)
     recent = core(session, _RECENT_TICKETS, {"resident": resident_id, "since": now - window,
                                              "limit": settings.TICKETS_PER_HOUR}).scalars().all()
