@@ -56,13 +56,8 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _in_transaction(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
-    with transaction(engine) as session:
-        return fn(session, *args, **kwargs)
-
-
-def _changing(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> tuple[T, bool]:
-    """`_in_transaction`, and whether the committed transaction queued notifications."""
+def _in_transaction(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> tuple[T, bool]:
+    """`fn(session, …)` in one transaction; its result, and whether it queued notifications."""
     with transaction(engine) as session:
         result = fn(session, *args, **kwargs)
     return result, bool(session.info.get(outbox.QUEUED))
@@ -70,13 +65,14 @@ def _changing(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -
 
 async def query(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run `fn(session, *args, **kwargs)` in one transaction on a worker thread (never blocks the loop)."""
-    return await asyncio.to_thread(_in_transaction, deps(context).engine, fn, args, kwargs)
+    result, _ = await asyncio.to_thread(_in_transaction, deps(context).engine, fn, args, kwargs)
+    return result
 
 
 async def act(context: ContextTypes.DEFAULT_TYPE, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Like `query`, for changes: what they queued in the outbox is delivered at once instead of at
     the next tick."""
-    result, queued = await asyncio.to_thread(_changing, deps(context).engine, fn, args, kwargs)
+    result, queued = await asyncio.to_thread(_in_transaction, deps(context).engine, fn, args, kwargs)
     if queued:
         from bot.delivery import deliver_soon  # delivery imports this module
 
