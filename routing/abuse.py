@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from routing.config import Settings, get_settings
-from routing.db import core
+from routing.db import core, is_postgres
 from routing.models import MessageWindow, Person, Ticket
 
 TICKET_WINDOW = timedelta(hours=1)
@@ -66,7 +66,7 @@ def ticket_limit_until(session: Session, resident_id: int, now: datetime, *, loc
     ahead that opens no ticket (the check before the ticket is submitted locks)."""
     settings = settings or get_settings()
     window = settings.scaled(TICKET_WINDOW)
-    if lock and session.get_bind().dialect.name == "postgresql":
+    if lock and is_postgres(session):
         # Lock the person's row, so that two processes submitting for the same resident at once
         # count each other's ticket. SQLite's writer holds the whole database already, where the
         # statement would lock nothing.

@@ -21,7 +21,6 @@ the caller's transaction (`routing.alerts_bench` measures a scan of 1,000 cards)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,30 +28,21 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Table,
-    Text,
     and_,
-    any_,
     bindparam,
-    cast,
-    column,
     exists,
     func,
     or_,
     text,
     update,
 )
-from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import load_only
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from classifier.taxonomy import Taxonomy
 from routing.config import Settings, get_settings, get_taxonomy
-from routing.db import core, insert_new
+from routing.db import among, bulk_insert, core, insert_new, is_postgres, recordset, rows_json
 from routing.errors import ConcurrentUpdate
 from routing.geography import get_node
 from routing.members import coordinators_at_level, require_coordinator
@@ -247,6 +237,16 @@ def _due_terms(limit: str, now: datetime, windows: dict[str, timedelta],
             for code, w in windows.items()]
 
 
+# The ticket columns a scan reads (its own and `ticket_payload`'s): loading only these halves the
+# ORM's work for a thousand tickets (measured, PostgreSQL: ~12 ms a scan). Any other column
+# loads when first read; tests/routing/test_alerts_batch.py counts a scan's statements.
+_SCAN_READS = (Ticket.id, Ticket.number, Ticket.text, Ticket.label, Ticket.urgent, Ticket.time_class,
+               Ticket.status, Ticket.grid_code, Ticket.community_code, Ticket.street_code,
+               Ticket.attachments, Ticket.assignee_id, Ticket.escalation_level, Ticket.version,
+               Ticket.created_at, Ticket.accepted_at, Ticket.resolved_at, Ticket.respond_due_at,
+               Ticket.resolve_due_at)
+
+
 def candidate_query(now: datetime, settings: Settings, taxonomy: Taxonomy, max_rows: int,
                     *, since: datetime | None = None, lock: bool = False,
                     classes: dict[str, list[str]] | None = None) -> Any:
@@ -255,7 +255,7 @@ def candidate_query(now: datetime, settings: Settings, taxonomy: Taxonomy, max_r
     `classes`: per limit, the time classes to look at (default: the taxonomy's)."""
     terms = [term for kind in LIMITS for term in _due_terms(
         kind, now, yellow_windows(kind, settings, taxonomy, (classes or {}).get(kind)), since)]
-    query = select(Ticket).where(or_(*terms)).limit(max_rows)
+    query = select(Ticket).options(load_only(*_SCAN_READS)).where(or_(*terms)).limit(max_rows)
     if lock:
         query = query.with_for_update(skip_locked=True, of=Ticket)
     return query
@@ -270,59 +270,10 @@ class _Card:
     escalation_level: int = 0  # for red: the level the ticket goes to
 
 
-# PostgreSQL: the scan's bulk writes are single statements over one JSON parameter (a table of
-# rows, json_to_recordset) instead of a many-row VALUES or one statement per row, and its
-# lookups take one array (`_among`). Measured for a thousand cards (wall, client and server,
-# medians of ten scans): alert rows 36 → 15 ms (psycopg spent most of it splitting the text of a
-# 5,000-parameter INSERT, in Python), escalations 31 → 20 ms, events 19 → 10 ms, the lookups of
-# sent cards and assignees 14 → 5 ms. The JSON is encoded in C; each statement's text is the same
-# every scan. SQLite runs statements in-process: executemany there is as fast.
-
-def _json_value(value: Any) -> Any:
-    """json.dumps' fallback for the scan's rows: aware timestamps (as UTCDateTime insists)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: pass an aware datetime")
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def _rows_json(rows: list[dict[str, Any]]) -> str:
-    """The value of a `_recordset` parameter."""
-    return json.dumps(rows, default=_json_value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _recordset(table: Table, columns: Iterable[str], name: str = "_rows") -> Any:
-    """FROM json_to_recordset(:name) AS r(column type, …): rows given as one JSON array
-    (`_rows_json`), each column typed as in `table`."""
-    return (func.json_to_recordset(cast(bindparam(name, type_=Text), JSON))
-            .table_valued(*(column(c, table.c[c].type) for c in columns))
-            .render_derived(name="r", with_types=True))
-
-
-def _bulk_insert(table: Table, columns: tuple[str, ...]) -> Any:
-    """INSERT INTO table (columns) SELECT … FROM `_recordset` (PostgreSQL)."""
-    rows = _recordset(table, columns)
-    return pg_insert(table).from_select(list(columns), sa_select(*(rows.c[c] for c in columns)))
-
-
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _among(column: Any, values: Iterable[Any], postgres: bool) -> ColumnElement[bool]:
-    """column IN (values): on PostgreSQL `= ANY(array)`, one parameter instead of hundreds (the
-    driver splits a statement's text by its parameters, in Python)."""
-    values = list(values)
-    if postgres:
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
 _ALERTS = Alert.__table__
 _ALERT_COLUMNS = ("ticket_id", "limit_kind", "level", "escalation_level", "created_at")
 _ALERT_KEY = ("ticket_id", "limit_kind", "level")
-_INSERT_ALERTS = (_bulk_insert(_ALERTS, _ALERT_COLUMNS)
+_INSERT_ALERTS = (bulk_insert(_ALERTS, _ALERT_COLUMNS)
                   .on_conflict_do_nothing(index_elements=list(_ALERT_KEY))
                   .returning(*(_ALERTS.c[c] for c in _ALERT_KEY)))
 
@@ -334,20 +285,20 @@ def _insert_alerts(session: Session, cards: list[_Card], now: datetime) -> set[t
              "escalation_level": c.escalation_level, "created_at": now} for c in cards]
     if not rows:
         return set()
-    if _postgres(session):
-        return {tuple(row) for row in core(session, _INSERT_ALERTS, {"_rows": _rows_json(rows)})}
+    if is_postgres(session):
+        return {tuple(row) for row in core(session, _INSERT_ALERTS, {"_rows": rows_json(rows)})}
     return insert_new(session, _ALERTS, rows, _ALERT_KEY)
 
 
 _TICKETS = Ticket.__table__
 # The escalations, each UPDATE checked against the version the scan read. SQLite: one UPDATE
-# per ticket (an executemany); PostgreSQL: all in one UPDATE … FROM `_recordset`.
+# per ticket (an executemany); PostgreSQL: all in one UPDATE … FROM `recordset`.
 _ESCALATE = (update(_TICKETS)
              .where(_TICKETS.c.id == bindparam("_id"), _TICKETS.c.version == bindparam("_version"))
              .values(status=bindparam("_status"), escalation_level=bindparam("_level"),
                      updated_at=bindparam("_now", type_=_TICKETS.c.updated_at.type),
                      version=_TICKETS.c.version + 1))
-_ESCALATED = _recordset(_TICKETS, ("id", "version", "status", "escalation_level"))
+_ESCALATED = recordset(_TICKETS, ("id", "version", "status", "escalation_level"))
 _ESCALATE_ALL = (update(_TICKETS)
                  .where(_TICKETS.c.id == _ESCALATED.c.id,
                         _TICKETS.c.version == _ESCALATED.c.version)
@@ -360,8 +311,8 @@ _EVENTS = TicketEvent.__table__
 
 @lru_cache(maxsize=8)
 def _insert_events(columns: tuple[str, ...]) -> Any:
-    """The `_bulk_insert` of events with the columns `event_row` fills (the rest: defaults)."""
-    return _bulk_insert(_EVENTS, columns)
+    """The `bulk_insert` of events with the columns `event_row` fills (the rest: defaults)."""
+    return bulk_insert(_EVENTS, columns)
 
 
 def _assign_levels(cards: list[_Card]) -> None:
@@ -392,10 +343,10 @@ def _escalate(session: Session, reds: list[_Card], now: datetime) -> None:
         final[ticket.id] = (card.escalation_level, target)
         tickets[ticket.id] = ticket
     if final:
-        if _postgres(session):
+        if is_postgres(session):
             rows = [{"id": tid, "version": tickets[tid].version, "status": status,
                      "escalation_level": level} for tid, (level, status) in final.items()]
-            result = core(session, _ESCALATE_ALL, {"_rows": _rows_json(rows), "_now": now})
+            result = core(session, _ESCALATE_ALL, {"_rows": rows_json(rows), "_now": now})
         else:
             result = core(session, _ESCALATE, [
                 {"_id": tid, "_version": tickets[tid].version, "_status": status, "_level": level,
@@ -406,8 +357,8 @@ def _escalate(session: Session, reds: list[_Card], now: datetime) -> None:
             ticket = tickets[tid]
             sync(ticket, status=status, escalation_level=level, updated_at=now,
                  version=ticket.version + 1)
-    if events and _postgres(session):
-        core(session, _insert_events(tuple(events[0])), {"_rows": _rows_json(events)})
+    if events and is_postgres(session):
+        core(session, _insert_events(tuple(events[0])), {"_rows": rows_json(events)})
     else:
         record_events(session, events)
 
@@ -415,9 +366,9 @@ def _escalate(session: Session, reds: list[_Card], now: datetime) -> None:
 def _due_cards(session: Session, tickets: list[Ticket], now: datetime) -> list[_Card]:
     """The cards due for these (locked) tickets that have no alert row yet; a due red card
     makes a never written yellow card of the same limit moot."""
-    postgres = _postgres(session)
+    postgres = is_postgres(session)
     sent = set(session.exec(select(Alert.ticket_id, Alert.limit_kind, Alert.level).where(
-        _among(Alert.ticket_id, (t.id for t in tickets), postgres))).all())
+        among(Alert.ticket_id, (t.id for t in tickets), postgres))).all())
     cards = []
     for ticket in tickets:
         for kind, due in open_limits(ticket):
@@ -442,7 +393,7 @@ def scan_alerts(session: Session, now: datetime, *, settings: Settings | None = 
     cheap at any size, see `Scanner`); None sweeps every open ticket (late cards included)."""
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
-    postgres = _postgres(session)
+    postgres = is_postgres(session)
     if postgres:
         # The planner prices the per-row EXISTS probes of the candidate query high enough to JIT-
         # compile it (0.1–1 s, measured) for a query that runs in 5–30 ms: not for this one.
@@ -503,10 +454,10 @@ class Scanner:
 def _coordinators(session: Session, tickets: Iterable[Ticket]) -> dict[str, list[int]]:
     """Coordinators by scope for the tickets' grids, communities and streets, in one query."""
     codes = {code for t in tickets for code in (t.grid_code, t.community_code, t.street_code)}
-    postgres = _postgres(session)
+    postgres = is_postgres(session)
     by_scope: dict[str, list[int]] = {}
     for telegram_id, scope in session.exec(select(Coordinator.telegram_id, Coordinator.scope_code)
-                                           .where(_among(Coordinator.scope_code, codes, postgres))):
+                                           .where(among(Coordinator.scope_code, codes, postgres))):
         by_scope.setdefault(scope, []).append(telegram_id)
     return {scope: sorted(ids) for scope, ids in by_scope.items()}
 
@@ -524,10 +475,10 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
     tickets = list({c.ticket.id: c.ticket for c in cards}.values())
     # The assignees, in one query and held here: ticket_payload reads their names from the
     # identity map, which is weak. Only the columns read here (another loads when first read).
-    postgres = _postgres(session)
+    postgres = is_postgres(session)
     assignees = {m.id: m for m in session.exec(
         select(Member).options(load_only(Member.telegram_id, Member.display_name))
-        .where(_among(Member.id, {t.assignee_id for t in tickets if t.assignee_id}, postgres)))}
+        .where(among(Member.id, {t.assignee_id for t in tickets if t.assignee_id}, postgres)))}
     coordinators = _coordinators(session, tickets)
     late_after = scan_interval(settings) * LATE_AFTER_SCANS
     # The public view: a card shows the request, not the resident's contact details.

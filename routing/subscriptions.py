@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from routing.db import core
+from routing.db import among, core, is_postgres
 from routing.errors import InvalidInput, NotAllowed, NotFound
 from routing.geography import NodeInfo, get_node
 from routing.members import covers, require_coordinator
@@ -104,7 +104,7 @@ def subscribe_group(session: Session, chat_id: int, coordinator_id: int, now: da
     if not is_group_chat(chat_id):
         raise InvalidInput("请在群聊里发送 /subscribe")
     node = resolve_scope(session, coordinator_id, scope)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     table = GroupSubscription.__table__
     statement = (insert(table).on_conflict_do_nothing(index_elements=["chat_id", "scope_code"])
                  .returning(table.c.id))
@@ -180,20 +180,22 @@ def queue_group_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     if not alerts:
         return 0
     ticket_ids = {ticket_id for ticket_id, _, _ in alerts}
+    postgres = is_postgres(session)
     under = or_(GroupSubscription.scope_code == Ticket.grid_code,
                 GroupSubscription.scope_code == Ticket.community_code,
                 GroupSubscription.scope_code == Ticket.street_code)
     targets = session.exec(
         select(GroupSubscription.chat_id, Ticket.id, Ticket.escalation_level, Ticket.reopen_count,
                Ticket.dispatch_at)
-        .join(Ticket, under).where(Ticket.id.in_(ticket_ids))).all()
+        .join(Ticket, under).where(among(Ticket.id, ticket_ids, postgres))).all()
     if not targets:
         return 0
     chats = {chat_id for chat_id, *_ in targets}
     told = {(chat_id, ticket_id, payload.get("key")) for chat_id, ticket_id, payload in session.exec(
         select(Notification.recipient_id, Notification.ticket_id, Notification.payload)
         .where(Notification.kind == NotificationKind.group_alert,
-               Notification.ticket_id.in_(ticket_ids), Notification.recipient_id.in_(chats)))}
+               among(Notification.ticket_id, ticket_ids, postgres),
+               Notification.recipient_id.in_(chats)))}
     from routing.outbox import notification_row, notify_rows  # outbox calls this module
 
     new = []
