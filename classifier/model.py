@@ -198,6 +198,9 @@ def _character_share(texts: list[str]) -> dict[str, float]:
 
 
 _CJK_RUN = re.compile("[\u4e00-\u9fff]+")
+# The Chinese characters of jieba's blocks (jieba.re_han_default): its full mode gives every dictionary
+# word made only of these wherever it stands (jieba's dictionary holds every prefix of its words).
+_JIEBA_HAN = re.compile("[\u4e00-\u9fd5]+")
 
 
 def _cjk_pairs(runs: list[str]) -> set[str]:
@@ -312,14 +315,21 @@ class PatternIndex:
         self, groups: dict[str, Sequence[re.Pattern[str]]], share: Mapping[str, float] | None = None
     ) -> None:
         self.always: list[tuple[str, re.Pattern[str]]] = []
-        self.by_char: dict[str, list[tuple[str, re.Pattern[str]]]] = defaultdict(list)
+        by_char: dict[str, dict[str, set[re.Pattern[str]]]] = defaultdict(lambda: defaultdict(set))
         for group, patterns in groups.items():
             for pattern in patterns:
                 need = required_chars(pattern, share)
                 if need is None:
                     self.always.append((group, pattern))
                 for char in need or ():
-                    self.by_char[char].append((group, pattern))
+                    by_char[char][group].add(pattern)
+        # character → group → the patterns it wakes (frozen: merged into the result by set union, in C)
+        self.by_char: dict[str, dict[str, frozenset[re.Pattern[str]]]] = {
+            char: {group: frozenset(patterns) for group, patterns in groups.items()}
+            for char, groups in by_char.items()
+        }
+        # A message holds a few of these at most: intersecting (in C) beats looking up its every character.
+        self.triggers = frozenset(self.by_char)
 
     def candidates(self, text: str) -> dict[str, set[re.Pattern[str]]]:
         """For each group, the patterns that can match `text`."""
@@ -327,9 +337,9 @@ class PatternIndex:
         for group, pattern in self.always:
             found[group].add(pattern)
         by_char = self.by_char
-        for char in set(text):
-            for group, pattern in by_char.get(char, ()):
-                found[group].add(pattern)
+        for char in self.triggers.intersection(text):
+            for group, patterns in by_char[char].items():
+                found[group] |= patterns
         return found
 
 
@@ -341,6 +351,7 @@ class Classifier:
     ) -> None:
         self.taxonomy = taxonomy
         self.items: list[Item] = list(taxonomy.items.values())
+        self.labels = [item.label for item in self.items]  # (Item.label formats a string at each call)
         self.index = {item.label: i for i, item in enumerate(self.items)}
         raw = self._lexicon_weights()
         self.lexicon_terms = frozenset(raw)  # typo look-ups are against the lexicon, not learned pairs
@@ -356,6 +367,16 @@ class Classifier:
             lengths[term[:2]].add(len(term))
         # first two characters → the lengths of the terms starting with them
         self.term_lengths = {prefix: tuple(sorted(ls)) for prefix, ls in lengths.items()}
+        # Terms of Chinese characters only: jieba's full mode gives one as a word wherever it occurs iff it
+        # is in its dictionary (frequency > 0). For the others, it depends on their neighbours.
+        freq = self.tokenizer.FREQ
+        self._word_terms: set[str] = set()
+        self._context_terms: set[str] = set()
+        for term in self.vocab:
+            if _JIEBA_HAN.fullmatch(term) is None:
+                self._context_terms.add(term)
+            elif freq.get(term):
+                self._word_terms.add(term)
         self._urgent_groups = [(signal, f"urgent:{signal.code}") for signal in taxonomy.urgent]
         self.patterns = PatternIndex(
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
@@ -460,28 +481,53 @@ class Classifier:
                 buckets[len(term)].append(term)
         return buckets
 
-    def _find_terms(self, text: str) -> tuple[dict[str, float], list[str]]:
-        """Lexicon terms in the text with their evidence factor, and the tokens that matched nothing."""
+    def _find_terms(self, text: str) -> dict[str, float]:
+        """Lexicon terms in the text with their evidence factor: 1 for a word of jieba's full mode,
+        CROSS_TOKEN_FACTOR for a substring that is not one.
+
+        Every term is found as a substring; whether it is also a full-mode word is known in advance for
+        terms of Chinese characters only (`_word_terms`), which saves running jieba. A term with other
+        characters (110, wifi, b超: jieba joins or splits those depending on their neighbours) sends the
+        text to jieba itself (`_find_terms_by_jieba`), which gives the same result, slower."""
+        term_lengths = self.term_lengths
         vocab = self.vocab
-        found: dict[str, float] = {}
-        unmatched: list[str] = []
+        word_terms = self._word_terms
+        context_terms = self._context_terms
+        words: dict[str, float] = {}
+        pieces: dict[str, float] = {}
+        # By position, then length: the order in which jieba yields its words (the order of `found` is
+        # that of the score sums, and of the items among equal scores).
+        for i in range(len(text) - 1):
+            for length in term_lengths.get(text[i : i + 2], ()):
+                sub = text[i : i + length]
+                if len(sub) < length:
+                    break  # past the end of the text: so are the longer ones
+                if sub in word_terms:
+                    words[sub] = 1.0
+                elif sub in vocab:
+                    if sub in context_terms:
+                        return self._find_terms_by_jieba(text)
+                    pieces.setdefault(sub, CROSS_TOKEN_FACTOR)
+        return words | pieces
+
+    def _find_terms_by_jieba(self, text: str) -> dict[str, float]:
+        """What `_find_terms` finds, by jieba's full mode and then substrings (for any term)."""
+        vocab = self.vocab
         # jieba's full mode: every dictionary word in the text, overlapping ones included, so each
         # lexicon term present is found whatever the best segmentation would have been.
-        for token in self.tokenizer.lcut(text, cut_all=True):
-            if token in vocab:
-                found[token] = 1.0
-            elif len(token) >= 3 and has_cjk(token):
-                unmatched.append(token)
+        found = {token: 1.0 for token in self.tokenizer.lcut(text, cut_all=True) if token in vocab}
         term_lengths = self.term_lengths
         for i in range(len(text) - 1):
             for length in term_lengths.get(text[i : i + 2], ()):
                 sub = text[i : i + length]
                 if len(sub) == length and sub in vocab and sub not in found:
                     found[sub] = CROSS_TOKEN_FACTOR
-        return found, unmatched
+        return found
 
-    def _fallback_terms(self, text: str, unmatched: list[str], found: dict[str, float]) -> None:
-        """Homophone typos by pinyin over character windows; longer unknown tokens by rapidfuzz."""
+    def _fallback_terms(self, text: str, found: dict[str, float]) -> dict[str, float]:
+        """Homophone typos by pinyin over character windows; longer unknown tokens by rapidfuzz. Adds them
+        to `found` and returns them (in the same order)."""
+        added: dict[str, float] = {}
         index = self.pinyin_index
         chars = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
         keys = [self._pinyin_of.get(ord(ch), "?") for ch in chars]
@@ -491,19 +537,25 @@ class Classifier:
                 window = chars[i : i + size]
                 # A typo changes one character, so the others must be the term's own.
                 if term and term not in found and sum(a != b for a, b in zip(term, window, strict=True)) <= 1:
-                    found[term] = PINYIN_FACTOR
-        for token in unmatched:
-            choices = self.fuzzy_choices.get(len(token))
-            if len(token) >= 3 and choices:
+                    found[term] = added[term] = PINYIN_FACTOR
+        # The jieba words (full mode) that are no term: few messages need this, so jieba runs here.
+        vocab = self.vocab
+        for token in self.tokenizer.lcut(text, cut_all=True):
+            choices = self.fuzzy_choices.get(len(token))  # (none for fewer than three characters)
+            if choices and token not in vocab and has_cjk(token):
                 hit = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                 if hit and hit[0] not in found:
-                    found[hit[0]] = FUZZY_FACTOR
+                    found[hit[0]] = added[hit[0]] = FUZZY_FACTOR
+        return added
 
-    def _score(self, found: dict[str, float]) -> dict[int, float]:
-        scores: dict[int, float] = defaultdict(float)
+    def _score(self, found: dict[str, float], scores: dict[int, float] | None = None) -> dict[int, float]:
+        """Item → sum of the weights of the terms found (added to `scores` when given)."""
+        if scores is None:
+            scores = {}
+        vocab = self.vocab
         for term, factor in found.items():
-            for i, weight in self.vocab[term]:
-                scores[i] += weight * factor
+            for i, weight in vocab[term]:
+                scores[i] = scores.get(i, 0.0) + weight * factor
         return scores
 
     def _urgent_matches(
@@ -596,11 +648,11 @@ class Classifier:
     def evidence(self, text: str) -> tuple[dict[str, float], list[tuple[int, float]]]:
         """The lexicon terms found in normalized text, and item scores best first (for explaining)."""
         text = cut_for_scoring(text)
-        found, unmatched = self._find_terms(text)
+        found = self._find_terms(text)
         scores = self._score(found)
         if max(scores.values(), default=0.0) < WEAK_EVIDENCE and has_cjk(text):
-            self._fallback_terms(text, unmatched, found)
-            scores = self._score(found)
+            # The same sums as scoring all of `found` again: its terms are added in the same order.
+            self._score(self._fallback_terms(text, found), scores)
         return found, sorted(scores.items(), key=itemgetter(1), reverse=True)
 
     def classify(self, raw_text: str) -> Classification:
@@ -613,7 +665,7 @@ class Classifier:
         forced = next((s.label for s in signals if s.label), None)
         default = next((s.default_label for s in signals if s.default_label), None)
         if not forced and default and any(
-            score >= STRONG_EVIDENCE and self.items[i].label != default for i, score in ranked
+            score >= STRONG_EVIDENCE and self.labels[i] != default for i, score in ranked
         ):
             # Signs of self-harm: the item is the need the rest of the message describes, so the words
             # of distress themselves (learned mostly under health.mental) do not count as evidence.
@@ -632,7 +684,8 @@ class Classifier:
         top3: list[tuple[str, float]] = []
         if kind == "request":
             total = sum(score for _, score in ranked[:3]) or 1.0
-            top3 = [(self.items[i].label, round(score / total, 3)) for i, score in ranked[:3]]
+            labels = self.labels
+            top3 = [(labels[i], round(score / total, 3)) for i, score in ranked[:3]]
             if forced:
                 label, confidence = forced, 0.99
                 top3 = [(forced, 1.0), *[(lb, sc) for lb, sc in top3 if lb != forced]][:3]
@@ -640,7 +693,7 @@ class Classifier:
                 label, confidence = default, 0.5
                 top3 = [(default, 1.0), *[(lb, sc) for lb, sc in top3 if lb != default]][:3]
             elif s1 >= MIN_REQUEST_SCORE:
-                label = self.items[ranked[0][0]].label
+                label = self.labels[ranked[0][0]]
                 a, b_best, b_margin = CALIBRATION
                 confidence = 1.0 / (1.0 + math.exp(-(a + b_best * s1 + b_margin * (s1 - s2))))
         urgent = bool(signals) or (label is not None and self.taxonomy.items[label].time_class == "urgent")

@@ -18,7 +18,6 @@ _NOISE = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0000fe00-\U0000fe0f\U0001f1e6-\U0001f1ff"
     "\u200b-\u200f\u2028-\u202f\u2060-\u206f\x00-\x1f\x7f-\x9f\ud800-\udfff]+"
 )
-_SPACES = re.compile(r"\s+")
 # The few emoji that carry a word in a chat with the bot; all others are dropped.
 _EMOJI_WORDS = str.maketrans({"👍": " 赞 ", "👏": " 赞 ", "🙏": " 拜托 ", "🔥": " 火 "})
 
@@ -30,7 +29,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)  # full-width letters/digits/punctuation -> half-width
     text = _NOISE.sub(" ", text.translate(_EMOJI_WORDS))
     text = _t2s.convert(text)
-    return _SPACES.sub(" ", text).strip().lower()
+    return " ".join(text.split()).lower()  # (str.split and re's \s agree on what is a space)
 
 
 def cut_for_scoring(text: str) -> str:

@@ -1,8 +1,12 @@
+import json
 from pathlib import Path
 
 import pytest
 
 from classifier import Classifier, classify, get_classifier, load_taxonomy, model
+from classifier.normalize import cut_for_scoring, normalize
+
+EXAMPLES = Path(model.__file__).with_name("examples.jsonl")
 
 BAD_INPUTS = [
     "",
@@ -236,3 +240,16 @@ def test_a_letter_telling_earlier_complaints_is_a_request_and_a_chat_status_quer
     verdict = classify(letter)
     assert verdict.kind == "request" and verdict.category == "property"
     assert classify("我上次反映的楼道灯坏了的事，怎么到现在还没下文？").kind == "status"
+
+
+def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
+    """`_find_terms` knows in advance which terms jieba's full mode gives as words (for jieba 0.42.1,
+    pinned); running jieba on every message must find the same terms, factors and order."""
+    classifier = get_classifier()
+    texts = [json.loads(line)["text"] for line in EXAMPLES.read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    texts += ["b超预约", "打110报警了", "wifi连不上小区的网", "楼道灯坏了好几天了", "电悌坏了"]
+    for text in texts:
+        prepared = cut_for_scoring(normalize(text))
+        assert list(classifier._find_terms(prepared).items()) == list(
+            classifier._find_terms_by_jieba(prepared).items()), text
