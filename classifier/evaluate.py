@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier import Classifier, get_classifier
-from classifier.model import KIND_MODEL_MAX_EVIDENCE
+from classifier.model import ITEM_MODEL_MARGIN, ITEM_MODEL_WEIGHT, KIND_MODEL_MAX_EVIDENCE
 from classifier.normalize import normalize
 
 
@@ -140,6 +140,58 @@ def cross_validate(records: list[dict], folds: int, seed: int = 0) -> Report:
     return report
 
 
+# The item model's settings the sweep of `--item-cv --item-sweep` tries: (weight, lexicon margin below
+# which the model is asked); weight 0 is the lexicon alone.
+ITEM_SWEEP_WEIGHTS = (0.3, 0.5, 0.7, 1.0, 1.5)
+ITEM_SWEEP_MARGINS = (1.0, 2.0, 3.0, 5.0, math.inf)
+
+
+def item_cross_validation(
+    records: list[dict], folds: int, settings: list[tuple[float, float]], seed: int = 0
+) -> list[list[Report]]:
+    """For each fold, a report per item-model setting (weight, margin): the fold classified by a classifier
+    that learned its term weights, kind model and item model without it (the same folds as `--cv`)."""
+    base = get_classifier()
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    cache_dir = Path(os.environ.get("DATA_DIR") or "data")
+    reports = []
+    for fold in range(folds):
+        held = [records[i] for i in order[fold::folds]]
+        held_texts = {normalize(r["text"]) for r in held}
+        learned = [r for r in records if normalize(r["text"]) not in held_texts]
+        classifier = Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned)
+        row = []
+        for weight, margin in settings:
+            classifier.item_model_weight, classifier.item_model_margin = weight, margin
+            row.append(evaluate(held, classifier))
+        reports.append(row)
+    return reports
+
+
+def merge_reports(reports: list[Report]) -> Report:
+    """The counts of several reports added up (the figures an item-model comparison reads)."""
+    total = Report()
+    for report in reports:
+        for name in (
+            "total", "requests", "item_hits", "category_hits", "top3_hits", "confident", "confident_hits",
+            "labelled_requests", "non_requests", "non_request_hits",
+        ):  # fmt: skip
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+    return total
+
+
+def format_item_row(name: str, report: Report) -> str:
+    f = report.figures
+    return (
+        f"  {name:<38} {f['item@1']:7.1%} {f['category@1']:11.1%} {f['item_top3']:6.1%} "
+        f"{f['confident_accuracy']:13.1%} {f['confident_coverage']:9.1%}"
+    )
+
+
+ITEM_HEADER = "  setting                                 item@1  category@1  top-3  confident acc  coverage"
+
+
 LOST_REQUEST_COST = 2  # for choosing the kind model's settings: a lost request counts as two non-requests
 
 
@@ -193,6 +245,29 @@ def format_kind_sweep(points: list[tuple[float, float, bool]], requests: int, no
     return "\n".join(lines)
 
 
+def print_item_cv(path: str, records: list[dict], folds: int, sweep: bool) -> None:
+    """Per fold and overall: the lexicon alone vs with the item model at its chosen setting (and, with
+    `sweep`, overall figures for a grid of settings)."""
+    chosen = (ITEM_MODEL_WEIGHT, ITEM_MODEL_MARGIN)
+    settings = [(0.0, 0.0), chosen]
+    if sweep:
+        settings += [(w, m) for w in ITEM_SWEEP_WEIGHTS for m in ITEM_SWEEP_MARGINS if (w, m) != chosen]
+    reports = item_cross_validation(records, folds, settings)
+    names = ["lexicon only", f"combined (w {chosen[0]:g}, margin < {chosen[1]:g})"]
+    print(f"{path} ({folds}-fold cross-validation of the item model; requests only)")
+    print(ITEM_HEADER)
+    for fold, row in enumerate(reports):
+        for name, report in zip(names, row[:2], strict=True):
+            print(format_item_row(f"fold {fold + 1} {name}", report))
+    for column, name in enumerate(names):
+        print(format_item_row(f"all  {name}", merge_reports([row[column] for row in reports])))
+    if sweep:
+        print("  sweep (all folds):")
+        for column, (weight, margin) in enumerate(settings[2:], start=2):
+            name = f"w {weight:g}, margin < {margin:g}"
+            print(format_item_row(name, merge_reports([row[column] for row in reports])))
+
+
 def format_report(report: Report, title: str) -> str:
     """The printed summary: figures, then a per-category confusion summary."""
     f = report.figures
@@ -240,9 +315,24 @@ def main(argv: list[str] | None = None) -> int:
         metavar="K",
         help="K-fold cross-validation of the request-or-not model's two settings (evidence weight, threshold)",
     )
+    parser.add_argument(
+        "--item-cv",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K-fold cross-validation of the item model: lexicon alone vs lexicon and item model",
+    )
+    parser.add_argument(
+        "--item-sweep",
+        action="store_true",
+        help="with --item-cv: also a grid of the item model's weight and margin (overall figures)",
+    )
     args = parser.parse_args(argv)
     for path in args.files:
         records = load_jsonl(path)
+        if args.item_cv > 1:
+            print_item_cv(path, records, args.item_cv, args.item_sweep)
+            continue
         if args.kind_cv > 1:
             kinds = [r.get("kind") or ("request" if r.get("label") else "other") for r in records]
             points = kind_cross_validation(records, args.kind_cv)

@@ -9,7 +9,9 @@ How it decides (see also README, "How the classifier decides"):
    as 电悌/电梯) and, for longer tokens, by rapidfuzz similarity.
 3. Learned weights: words and character pairs of the labelled examples (examples.jsonl) add weight to
    the items they were seen under, more when seen often there and under few items.
-4. Item scores add up; the best item wins. Confidence is a logistic function of the best score and its
+4. Item scores add up; the best item wins. When it leads the runner-up by little, a learned item model
+   (logistic regression over the message's characters and character pairs, learned from the examples)
+   re-ranks the lexicon's few best items. Confidence is a logistic function of the best score and its
    margin over the runner-up.
 5. Urgent signals (gas, fire, danger, medical, self-harm) are regular expressions over the whole text;
    gas and fire decide the item whatever else is said, self-harm keeps the item the message describes.
@@ -82,6 +84,24 @@ KIND_NON_REQUEST_WEIGHT = 3.0  # non-requests are one example in five: weigh the
 # Smaller weights are left out: a third of the model, nearly as accurate in the cross-validation, faster.
 KIND_MIN_WEIGHT = 0.1
 KIND_MODEL_VERSION = "6"  # part of the cache key: change when the features or the fit change
+# Item model: a multinomial logistic regression over the message's Chinese characters and character
+# pairs, learned from the examples' labels (`_learn_item_weights`). When the lexicon's best item leads the
+# runner-up by less than ITEM_MODEL_MARGIN, the lexicon's ITEM_MODEL_CANDIDATES best items are re-ranked by
+#   lexicon score + ITEM_MODEL_WEIGHT · (model logit − mean logit of the candidates).
+# Chosen by 5-fold cross-validation over examples.jsonl (`python -m classifier.evaluate --item-cv 5
+# --item-sweep`): asking the model also when the lexicon leads by more (seven messages in ten) gained
+# under 0.1 point there, and letting it choose among all items rather than the lexicon's five best, none;
+# so it costs little time. Weights 0.5–0.7 did best; above 1 the model overrode good lexicon answers.
+ITEM_MODEL_WEIGHT = 0.7
+ITEM_MODEL_MARGIN = 3.0
+ITEM_MODEL_CANDIDATES = 5
+ITEM_L2 = 1e-4  # ridge penalty of the item model (the few full-batch steps regularize it more)
+ITEM_STEPS = 60  # full-batch Adam steps: as accurate in the cross-validation as 300, five times faster
+ITEM_RATE = 0.3
+ITEM_MIN_COUNT = 2  # features seen in fewer training messages are left out (they only memorize)
+ITEM_MIN_WEIGHT = 0.1  # smaller weights are left out: as accurate in the cross-validation, smaller
+ITEM_MODEL_VERSION = "1"  # part of the cache key: change when the features or the fit change
+LEARNED_TERMS_VERSION = "1"  # part of the cache key of the learned term counts (the same)
 # The pinyin/fuzzy fallbacks run only when exact evidence is weaker than this.
 WEAK_EVIDENCE = 3.0
 # Logistic calibration of confidence, set on the tuning data (examples.jsonl) and checked on the held-back
@@ -208,6 +228,14 @@ def _cjk_pairs(runs: list[str]) -> set[str]:
     return {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
 
 
+def item_features(text: str) -> set[str]:
+    """What the item model reads of a (cut, normalized) text: its Chinese characters and pairs of adjacent
+    Chinese characters. (Characters alone catch what no term lists: 吵 leans to noise, 欠 to debts; in the
+    cross-validation the lexicon terms found added nothing to them.)"""
+    runs = _CJK_RUN.findall(text)
+    return set("".join(runs)) | _cjk_pairs(runs)
+
+
 def kind_features(text: str) -> set[str]:
     """What the request-or-not model reads (of the head and tail of a long text): its Chinese characters,
     pairs of Chinese characters, its last character, ? and !. (Not its first character nor its length:
@@ -215,8 +243,7 @@ def kind_features(text: str) -> set[str]:
     text = cut_for_scoring(text)
     if not text:
         return set()
-    runs = _CJK_RUN.findall(text)
-    features = set("".join(runs)) | _cjk_pairs(runs)
+    features = item_features(text)
     features.add(text[-1] + "$")
     if "?" in text:
         features.add("?")
@@ -274,11 +301,17 @@ def _kind_weights(
         chosen = [i for i, text in enumerate(texts) if model_decides(text)]
         return _learn_kind_weights([texts[i] for i in chosen], [kinds[i] != "request" for i in chosen])
 
+    settings = [KIND_MODEL_VERSION, KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
+    return _cached(cache_dir, "kind-model", [settings, fingerprint, texts, kinds], learn)
+
+
+def _cached(cache_dir: Path | None, name: str, key: list, learn: Callable[[], dict]) -> dict:
+    """A learned model (JSON), read from the data directory when learned before from the same `key`
+    (examples and settings), else learned and written there."""
     if cache_dir is None:
         return learn()
-    settings = [KIND_MODEL_VERSION, KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
-    key = hashlib.sha256(json.dumps([settings, fingerprint, texts, kinds], ensure_ascii=False).encode())
-    cached = cache_dir / f"kind-model-{key.hexdigest()[:16]}.json"
+    digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()[:16]
+    cached = cache_dir / f"{name}-{digest}.json"
     try:
         with cached.open(encoding="utf-8") as fh:
             return json.load(fh)
@@ -291,8 +324,89 @@ def _kind_weights(
         partial.write_text(json.dumps(weights, ensure_ascii=False), encoding="utf-8")
         partial.replace(cached)
     except OSError as exc:  # a read-only data directory costs only the learning at each start
-        log.warning("kind model not cached: %s", exc)
+        log.warning("%s not cached: %s", name, exc)
     return weights
+
+
+def _learn_item_weights(texts: list[str], labels: list[int], n_items: int) -> dict[str, dict[str, float]]:
+    """Multinomial logistic regression (ridge, full-batch Adam, deterministic) over `item_features`:
+    feature → {item index (as a string, for JSON): weight}; the intercepts under "". `texts`: normalized."""
+    import numpy as np  # only when learning (a cache miss): numpy's import costs 0.1 s at start
+
+    feature_sets = [sorted(item_features(cut_for_scoring(text))) for text in texts]
+    seen = Counter(f for features in feature_sets for f in features)
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    columns: list[int] = []
+    for row, features in enumerate(feature_sets):
+        for feature in features:
+            if seen[feature] >= ITEM_MIN_COUNT:
+                rows.append(row)
+                columns.append(vocab.setdefault(feature, len(vocab)))
+    if not vocab:
+        return {}
+    row_of, col = np.array(rows), np.array(columns)
+    # Sums over a message's features and over a feature's messages, by `reduceat` over runs (no scipy):
+    # rows are already in runs; the columns are sorted into runs once.
+    row_starts = np.flatnonzero(np.diff(row_of, prepend=-1))
+    present_rows = row_of[row_starts]
+    by_column = np.argsort(col, kind="stable")
+    columns_present, column_starts = np.unique(col[by_column], return_index=True)
+    rows_by_column = row_of[by_column]
+    n = len(texts)
+    target = np.zeros((n, n_items), dtype=np.float32)
+    target[np.arange(n), labels] = 1.0
+    weights = np.zeros((len(vocab), n_items), dtype=np.float32)
+    bias = np.zeros(n_items, dtype=np.float32)
+    moments = [[np.zeros_like(p), np.zeros_like(p)] for p in (weights, bias)]
+    for step in range(1, ITEM_STEPS + 1):
+        z = np.broadcast_to(bias, (n, n_items)).copy()
+        z[present_rows] += np.add.reduceat(weights[col], row_starts)
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        g = (p / p.sum(axis=1, keepdims=True) - target) / n
+        grad_weights = ITEM_L2 * weights
+        grad_weights[columns_present] += np.add.reduceat(g[rows_by_column], column_starts)
+        for param, grad, (m, v) in ((weights, grad_weights, moments[0]), (bias, g.sum(axis=0), moments[1])):
+            m *= 0.9
+            m += 0.1 * grad
+            v *= 0.999
+            v += 0.001 * grad * grad
+            param -= ITEM_RATE * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    model: dict[str, dict[str, float]] = {"": {str(i): round(float(b), 3) for i, b in enumerate(bias)}}
+    for feature, index in vocab.items():
+        kept = {str(i): round(float(w), 3) for i, w in enumerate(weights[index]) if abs(w) >= ITEM_MIN_WEIGHT}
+        if kept:
+            model[feature] = kept
+    return model
+
+
+def _item_weights(
+    texts: list[str], labels: list[str | None], items: list[str], cache_dir: Path | None
+) -> dict[str, tuple[float, ...]]:
+    """The item model, learned from the examples labelled with an item (`items`: the taxonomy's labels, in
+    index order): feature → its weight for each item (the intercepts under ""). Read from the data
+    directory when learned before with the same examples, items and settings, else learned (about 2 s)
+    and written there."""
+    index = {label: i for i, label in enumerate(items)}
+    chosen = [i for i, label in enumerate(labels) if label in index]
+
+    def learn() -> dict:
+        return _learn_item_weights([texts[i] for i in chosen], [index[labels[i]] for i in chosen], len(items))
+
+    settings = [ITEM_MODEL_VERSION, ITEM_L2, ITEM_STEPS, ITEM_RATE, ITEM_MIN_COUNT, ITEM_MIN_WEIGHT]
+    key = [settings, items, [texts[i] for i in chosen], [labels[i] for i in chosen]]
+    stored = _cached(cache_dir, "item-model", key, learn)
+    # Dense rows (weight of every item; zeros share one float): picking a few items' weights from a
+    # tuple is faster than looking each up in a dict.
+    zeros = [0.0] * len(items)
+    dense: dict[str, tuple[float, ...]] = {"": tuple(zeros)}
+    for feature, row in stored.items():
+        weights = zeros.copy()
+        for i, w in row.items():
+            weights[int(i)] = w
+        dense[feature] = tuple(weights)
+    return dense
 
 
 def _taxonomy_fingerprint(taxonomy: Taxonomy) -> str:
@@ -360,7 +474,8 @@ class Classifier:
             examples = load_examples(taxonomy.examples)
         examples = examples or []
         texts = [normalize(example["text"]) for example in examples]
-        self._learn(raw, examples, texts)
+        fingerprint = _taxonomy_fingerprint(taxonomy)
+        self._learn(raw, examples, texts, cache_dir, fingerprint)
         self.vocab = self._postings(raw)
         lengths: dict[str, set[int]] = defaultdict(set)
         for term in self.vocab:
@@ -389,9 +504,18 @@ class Classifier:
             texts,
             [example.get("kind") or "request" for example in examples],
             cache_dir,
-            _taxonomy_fingerprint(taxonomy),
+            fingerprint,
             self.kind_model_decides,
         )
+        self.item_weights = _item_weights(
+            texts,
+            [e.get("label") if (e.get("kind") or "request") == "request" else None for e in examples],
+            self.labels,
+            cache_dir,
+        )
+        # Instance settings so that the cross-validation can compare (and sweep) them on one classifier.
+        self.item_model_weight = ITEM_MODEL_WEIGHT
+        self.item_model_margin = ITEM_MODEL_MARGIN
 
     def _lexicon_weights(self) -> dict[str, dict[int, float]]:
         """Term → {item: weight} from the taxonomy's keywords and hints."""
@@ -409,23 +533,32 @@ class Classifier:
         words = {t for t in self.tokenizer.lcut(text, HMM=False) if len(t) >= 2 and not t.isspace()}
         return words | _cjk_pairs(_CJK_RUN.findall(text))
 
-    def _learn(self, raw: dict[str, dict[int, float]], examples: list[dict], texts: list[str]) -> None:
+    def _learn(self, raw: dict[str, dict[int, float]], examples: list[dict], texts: list[str],
+               cache_dir: Path | None, fingerprint: str) -> None:
         """Add learned weights: a feature seen in examples of few items counts for those items,
         more the more often it was seen there (c/(c+1)) and the fewer items share it (log).
-        `texts`: the examples' texts, normalized."""
-        counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for example, text in zip(examples, texts, strict=True):
-            index = self.index.get(example.get("label") or "")
-            if index is not None:
-                for feature in self.features(text):
-                    counts[feature][index] += 1
+        `texts`: the examples' texts, normalized. The counts are kept in the data directory: segmenting
+        every example took a third of a second at each start."""
+        labels = [example.get("label") or "" for example in examples]
+
+        def count() -> dict[str, dict[str, int]]:
+            counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            for label, text in zip(labels, texts, strict=True):
+                index = self.index.get(label)
+                if index is not None:
+                    for feature in self.features(text):
+                        counts[feature][str(index)] += 1
+            return counts
+
+        # The features depend on jieba's dictionary, which the taxonomy's terms extend (the fingerprint).
+        key = [LEARNED_TERMS_VERSION, DICTIONARY_MIN_FREQ, fingerprint, texts, labels]
         n_items = len(self.items)
-        for feature, per_item in counts.items():
+        for feature, per_item in _cached(cache_dir, "term-counts", key, count).items():
             if len(per_item) > LEARNED_MAX_ITEMS:
                 continue
             spread = math.log(1 + n_items / len(per_item))
             for i, c in per_item.items():
-                raw[feature][i] = raw[feature].get(i, 0.0) + LEARNED_WEIGHT * c / (c + 1) * spread
+                raw[feature][int(i)] = raw[feature].get(int(i), 0.0) + LEARNED_WEIGHT * c / (c + 1) * spread
 
     @staticmethod
     def _postings(raw: dict[str, dict[int, float]]) -> dict[str, list[tuple[int, float]]]:
@@ -645,6 +778,31 @@ class Classifier:
             return -math.inf
         return weights[""] + sum(filter(None, map(weights.get, kind_features(text))))
 
+    def item_logits(self, text: str, candidates: Sequence[int]) -> dict[int, float]:
+        """The item model's logits of the `candidates` (item indexes) for a (normalized) text."""
+        weights = self.item_weights
+        pick = itemgetter(*candidates)  # (a tuple of the candidates' weights, picked in C)
+        rows = [pick(row) for row in map(weights.get, item_features(cut_for_scoring(text))) if row]
+        rows.append(pick(weights[""]))
+        if len(candidates) == 1:
+            return {candidates[0]: sum(rows)}
+        return dict(zip(candidates, map(sum, zip(*rows, strict=True)), strict=True))
+
+    def rerank(self, text: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Item scores best first, the lexicon's best candidates re-ranked by the item model when the
+        lexicon's lead is small (see ITEM_MODEL_WEIGHT); `ranked` as is otherwise."""
+        lead = ranked[0][1] - ranked[1][1] if len(ranked) > 1 else math.inf
+        if lead >= self.item_model_margin or not self.item_model_weight:
+            return ranked
+        head = ranked[:ITEM_MODEL_CANDIDATES]
+        logits = self.item_logits(text, [i for i, _ in head])
+        # Logits relative to the candidates' mean: the model moves score between them, not onto them all.
+        mean = sum(logits.values()) / len(logits)
+        weight = self.item_model_weight
+        head = [(i, score + weight * (logits[i] - mean)) for i, score in head]
+        head.sort(key=itemgetter(1), reverse=True)
+        return head + ranked[ITEM_MODEL_CANDIDATES:]
+
     def evidence(self, text: str) -> tuple[dict[str, float], list[tuple[int, float]]]:
         """The lexicon terms found in normalized text, and item scores best first (for explaining)."""
         text = cut_for_scoring(text)
@@ -658,6 +816,7 @@ class Classifier:
     def classify(self, raw_text: str) -> Classification:
         """Classify one message. Never raises on any string input."""
         full = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))
+        scored = full  # the text the item scores are of
         _, ranked = self.evidence(full)
         candidates = self.patterns.candidates(full)
         matches = self._urgent_matches(full, candidates)
@@ -674,7 +833,8 @@ class Classifier:
             for signal, spans in matches:
                 for start, end in spans if signal.default_label else ():
                     masked[start:end] = " " * (end - start)
-            _, ranked = self.evidence("".join(masked))
+            scored = "".join(masked)
+            _, ranked = self.evidence(scored)
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
         kind = "request" if signals else self._kind(full, ranked, candidates)
@@ -683,9 +843,16 @@ class Classifier:
         confidence = 0.0
         top3: list[tuple[str, float]] = []
         if kind == "request":
-            total = sum(score for _, score in ranked[:3]) or 1.0
+            if s1 >= MIN_REQUEST_SCORE and not forced and not (default and s1 < STRONG_EVIDENCE):
+                # Which item, among close lexicon candidates, the item model helps decide; whether it is
+                # a request at all (above) and the items urgent signals force (below) it does not.
+                ranked = self.rerank(scored, ranked)
+                s1 = ranked[0][1]
+                s2 = ranked[1][1] if len(ranked) > 1 else 0.0
+            # (A re-ranked score can fall below zero: it then has no share.)
+            total = sum(max(score, 0.0) for _, score in ranked[:3]) or 1.0
             labels = self.labels
-            top3 = [(labels[i], round(score / total, 3)) for i, score in ranked[:3]]
+            top3 = [(labels[i], round(max(score, 0.0) / total, 3)) for i, score in ranked[:3]]
             if forced:
                 label, confidence = forced, 0.99
                 top3 = [(forced, 1.0), *[(lb, sc) for lb, sc in top3 if lb != forced]][:3]

@@ -253,3 +253,59 @@ def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
         prepared = cut_for_scoring(normalize(text))
         assert list(classifier._find_terms(prepared).items()) == list(
             classifier._find_terms_by_jieba(prepared).items()), text
+
+
+def test_item_model_is_learned_once_cached_and_deterministic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    examples = [
+        {"text": t, "label": "dispute.noise_dispute", "kind": "request"}
+        for t in ("楼上天天很吵", "邻居半夜很吵", "楼上跺脚很吵")
+    ]
+    examples += [
+        {"text": t, "label": "environment.noise", "kind": "request"}
+        for t in ("工地半夜施工很吵", "工地噪音很吵", "马路上工地太吵")
+    ]
+    # Not requests: not learned from (or 谢谢, in two messages, would have a weight).
+    examples += [{"text": t, "label": None, "kind": "thanks"} for t in ("楼上不吵了 谢谢", "谢谢师傅")]
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    assert list(tmp_path.glob("item-model-*.json"))
+    noise_dispute, site_noise = first.index["dispute.noise_dispute"], first.index["environment.noise"]
+    # The characters of one item's examples only lean to that item.
+    assert first.item_weights["工地"][site_noise] > 0 > first.item_weights["工地"][noise_dispute]
+    assert "谢谢" not in first.item_weights
+
+    def no_learning(*_: object) -> dict:
+        raise AssertionError("learned again")
+
+    monkeypatch.setattr(model, "_learn_item_weights", no_learning)
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    assert second.item_weights == first.item_weights
+    monkeypatch.undo()
+    again = Classifier(load_taxonomy(), cache_dir=None, examples=examples)  # learned anew: the same
+    assert again.item_weights == first.item_weights
+
+
+def test_item_model_decides_only_between_close_lexicon_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    classifier = get_classifier()
+    close = "楼上邻居天天很吵"
+    _, ranked = classifier.evidence(normalize(close))
+    assert ranked[0][1] - ranked[1][1] < model.ITEM_MODEL_MARGIN  # (the premise of this test)
+    lexicon_best, runner_up = (classifier.labels[i] for i, _ in ranked[:2])
+    assert classify(close).label == lexicon_best
+    # A model that reads every message as the runner-up (or as a leaking gas pipe's odour):
+    def towards(item: int) -> tuple[float, ...]:
+        return tuple(50.0 if i == item else 0.0 for i in range(len(classifier.labels)))
+
+    odour = classifier.index["environment.odor"]
+    leaning = {"": towards(-1), "很": towards(ranked[1][0]), "大": towards(odour), "了": towards(odour)}
+    monkeypatch.setattr(classifier, "item_weights", leaning)
+    result = classifier.classify(close)
+    assert result.label == runner_up and result.top3[0][0] == runner_up and result.kind == "request"
+    # A clear lexicon lead, urgent signals and the request-or-not decision are not its to change.
+    assert classifier.classify("楼道灯坏了好几天了").label == "property.public_lighting"
+    gas = classifier.classify("家里燃气味道很大")
+    assert gas.label == "safety.gas_leak" and gas.urgent
+    assert classifier.classify("你好").kind == "greeting"
+    monkeypatch.setattr(classifier, "item_model_weight", 0.0)  # the lexicon alone
+    assert classifier.classify(close).label == lexicon_best
