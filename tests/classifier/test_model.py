@@ -216,6 +216,15 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
         ("觉得活下去没什么意思了", "self_harm"),
         ("你们别找我了 下辈子再见", "self_harm"),
         ("我已经买好了农药", "self_harm"),
+        ("燃气热水器那边好像漏了，厨房里一直有味", "gas"),
+        ("用煤炉子取暖，一家人早上起来都头晕", "gas"),
+        ("炒菜的时候油锅着了", "fire"),
+        ("楼下好多烟 看不清了", "fire"),
+        ("help！fire in the building 3单元", "fire"),
+        ("这些年的止痛药我都攒着没吃", "self_harm"),
+        ("活够本了 不想再受这个罪", "self_harm"),
+        ("以后不在了 麻烦帮我的猫找个好人家", "self_harm"),
+        ("有没有什么不痛苦的死法", "self_harm"),
     ],
 )
 def test_indirect_gas_fire_and_self_harm_phrasings_are_urgent(text: str, signal: str) -> None:
@@ -225,7 +234,9 @@ def test_indirect_gas_fire_and_self_harm_phrasings_are_urgent(text: str, signal:
 
 @pytest.mark.parametrize(
     "text",
-    ["邻居家天天烧香 烟很大", "煤气灶点火的时候火苗有点小", "一起去吃火锅吧", "这个月燃气费怎么这么多"],
+    ["邻居家天天烧香 烟很大", "煤气灶点火的时候火苗有点小", "一起去吃火锅吧", "这个月燃气费怎么这么多",
+     "去年家里着过一次火，现在想问问保险怎么理赔", "找工作不能在一棵树上吊死", "洗衣机要死不活的 转两下就停",
+     "燃气灶打不着火，没有什么味"],
 )
 def test_look_alikes_give_no_urgent_signal(text: str) -> None:
     assert not classify(text).urgent_signals
