@@ -2,7 +2,9 @@
 
 Each line: {"text": ..., "label": "category.item" or null, "kind": "request" | "greeting" | "thanks" |
 "status" | "other", "urgent": true/false}. `label` may also be a bare category code; `kind` and `urgent`
-are optional (a line without `kind` is a request when it has a label).
+are optional (a line without `kind` is a request when it has a label). An urgent line may also say
+"signal": "self_harm" when it tells signs of self-harm (however indirectly); the self-harm model learns
+from such lines of classifier/examples.jsonl, and `--self-harm-cv` counts them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier import Classifier, get_classifier
-from classifier.model import ITEM_MODEL_MARGIN, ITEM_MODEL_WEIGHT, KIND_MODEL_MAX_EVIDENCE
+from classifier.model import (
+    ITEM_MODEL_MARGIN,
+    ITEM_MODEL_WEIGHT,
+    KIND_MODEL_MAX_EVIDENCE,
+    SELF_HARM_L2,
+    SELF_HARM_THRESHOLD,
+)
 from classifier.normalize import normalize
 
 
@@ -245,6 +253,86 @@ def format_kind_sweep(points: list[tuple[float, float, bool]], requests: int, no
     return "\n".join(lines)
 
 
+# The self-harm model's settings the sweep of `--self-harm-cv` tries: ridge penalties, and log-odds
+# thresholds above which a message gets the self_harm signal.
+SELF_HARM_SWEEP_L2 = (1e-4, 1e-3, 1e-2)
+SELF_HARM_SWEEP_THRESHOLDS = tuple(step / 4 for step in range(-8, 21))
+MAX_MODEL_FALSE_ALARMS = 0.01  # of non-urgent messages marked urgent because of the model
+
+
+@dataclass(frozen=True)
+class SelfHarmPoint:
+    """One held-out message of the self-harm cross-validation."""
+
+    self_harm: bool  # gold: signs of self-harm (marked, or urgent and the patterns or default item say so)
+    urgent: bool  # gold urgency
+    by_patterns: bool  # marked urgent without the model (patterns, urgent items)
+    odds: float  # the self-harm model's log odds
+
+
+def self_harm_cross_validation(
+    records: list[dict], folds: int, l2_values: tuple[float, ...] = SELF_HARM_SWEEP_L2, seed: int = 0
+) -> dict[float, list[SelfHarmPoint]]:
+    """For each ridge penalty, the out-of-fold points of every record: each fold classified by a classifier
+    that learned its term weights, kind, item and self-harm models without it (the same folds as `--cv`)."""
+    base = get_classifier()
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    cache_dir = Path(os.environ.get("DATA_DIR") or "data")
+    default = base.self_harm_signal.default_label if base.self_harm_signal else None
+    points: dict[float, list[SelfHarmPoint]] = {l2: [] for l2 in l2_values}
+    for fold in range(folds):
+        held = [records[i] for i in order[fold::folds]]
+        held_texts = {normalize(r["text"]) for r in held}
+        learned = [r for r in records if normalize(r["text"]) not in held_texts]
+        for l2 in l2_values:
+            classifier = Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned, self_harm_l2=l2)
+            for record in held:
+                text = normalize(record["text"])
+                urgent = bool(record.get("urgent"))
+                self_harm = record.get("signal") == "self_harm" or (
+                    urgent and (record.get("label") == default or classifier.self_harm_pattern_fires(text))
+                )
+                classifier.self_harm_threshold = math.inf  # the patterns alone
+                by_patterns = classifier.classify(text).urgent
+                odds = classifier.self_harm_odds(text)
+                points[l2].append(SelfHarmPoint(self_harm, urgent, by_patterns, odds))
+    return points
+
+
+def format_self_harm_sweep(points: dict[float, list[SelfHarmPoint]]) -> str:
+    """Per ridge penalty and threshold: self-harm recall and false alarms (non-urgent messages marked
+    urgent; in brackets those because of the model), patterns alone first. The best setting recalls the
+    most self-harm while the model's false alarms stay ≤ MAX_MODEL_FALSE_ALARMS (then: fewer of them)."""
+    lines = ["  setting                       self-harm recall  false alarms (by the model)"]
+    rows = []
+    for l2, held in points.items():
+        harm = [p for p in held if p.self_harm]
+        calm = [p for p in held if not p.urgent]
+        if not harm or not calm:
+            continue
+        if not rows:
+            recall = sum(p.by_patterns for p in harm) / len(harm)
+            alarms = sum(p.by_patterns for p in calm) / len(calm)
+            lines.append(f"  {'patterns only':<28}  {recall:16.1%}  {alarms:12.2%}")
+        for threshold in SELF_HARM_SWEEP_THRESHOLDS:
+            recall = sum(p.by_patterns or p.odds > threshold for p in harm) / len(harm)
+            alarms = sum(p.by_patterns or p.odds > threshold for p in calm) / len(calm)
+            by_model = sum(not p.by_patterns and p.odds > threshold for p in calm) / len(calm)
+            rows.append((l2, threshold, recall, alarms, by_model))
+    allowed = [row for row in rows if row[4] <= MAX_MODEL_FALSE_ALARMS]
+    best = max(allowed, key=lambda row: (row[2], -row[4], row[1])) if allowed else None
+    for row in rows:
+        l2, threshold, recall, alarms, by_model = row
+        name = f"l2 {l2:g}, log odds > {threshold:g}"
+        lines.append(
+            f"  {name:<28}  {recall:16.1%}  {alarms:12.2%} ({by_model:.2%})"
+            + ("   <- best" if row is best else "")
+            + ("   <- chosen" if (l2, threshold) == (SELF_HARM_L2, SELF_HARM_THRESHOLD) else "")
+        )
+    return "\n".join(lines)
+
+
 def print_item_cv(path: str, records: list[dict], folds: int, sweep: bool) -> None:
     """Per fold and overall: the lexicon alone vs with the item model at its chosen setting (and, with
     `sweep`, overall figures for a grid of settings)."""
@@ -327,9 +415,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --item-cv: also a grid of the item model's weight and margin (overall figures)",
     )
+    parser.add_argument(
+        "--self-harm-cv",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K-fold cross-validation of the self-harm model: recall and false alarms, patterns alone vs "
+        "patterns and model, per ridge penalty and threshold",
+    )
     args = parser.parse_args(argv)
     for path in args.files:
         records = load_jsonl(path)
+        if args.self_harm_cv > 1:
+            print(f"{path} ({args.self_harm_cv}-fold cross-validation of the self-harm model)")
+            print(format_self_harm_sweep(self_harm_cross_validation(records, args.self_harm_cv)))
+            continue
         if args.item_cv > 1:
             print_item_cv(path, records, args.item_cv, args.item_sweep)
             continue

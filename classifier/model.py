@@ -32,9 +32,10 @@ import re._parser as re_parser  # to read which characters a pattern needs
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
 
@@ -101,6 +102,28 @@ ITEM_RATE = 0.3
 ITEM_MIN_COUNT = 2  # features seen in fewer training messages are left out (they only memorize)
 ITEM_MIN_WEIGHT = 0.1  # smaller weights are left out: as accurate in the cross-validation, smaller
 ITEM_MODEL_VERSION = "1"  # part of the cache key: change when the features or the fit change
+# Self-harm model: a binary logistic regression over `self_harm_features`, learned from the examples
+# (positives: those marked "signal": "self_harm", and the urgent ones on which the self_harm patterns fire
+# or that go to the self-harm default item; negatives: all others, gas and fire and look-alikes included).
+# Indirect signs (being a burden, last thanks, giving pets away, arranging passwords or a funeral, standing
+# on a rooftop, dialect, slang, English) are too many for patterns. When its log odds exceed
+# SELF_HARM_THRESHOLD the message gets the self_harm signal (it never removes one the patterns found).
+# Threshold and ridge penalty chosen by 5-fold cross-validation over examples.jsonl
+# (`python -m classifier.evaluate --self-harm-cv 5`): ridge 1e-3 recalled the most self-harm at any rate of
+# false alarms; log odds > 0 recalled the most (90.4 %, patterns alone 66.9 %) with the model marking 0.8 %
+# of non-urgent messages urgent, but it also marked grief alone (老伴走了三年了，我每天都想他: 0.48), so
+# the threshold is 0.5: 87.1 % recalled, 0.4 % marked.
+SELF_HARM_THRESHOLD = 0.5
+SELF_HARM_L2 = 1e-3
+SELF_HARM_STEPS = 200
+SELF_HARM_RATE = 0.1
+SELF_HARM_POSITIVE_WEIGHT = 3.0  # self-harm is one example in twenty: weigh it up
+SELF_HARM_MIN_WEIGHT = 0.05  # smaller weights are left out (smaller, as accurate)
+# It learned from chat messages (the longest example has about 110 characters) and reads only those: on
+# longer texts its many small character weights add up (five held-out requests joined into one text were
+# marked urgent by it four times in a hundred, windows of sentences or not), so letters keep the patterns.
+SELF_HARM_MAX_CHARS = LETTER_CHARS
+SELF_HARM_MODEL_VERSION = "1"  # part of the cache key: change when the features or the fit change
 LEARNED_TERMS_VERSION = "1"  # part of the cache key of the learned term counts (the same)
 # The pinyin/fuzzy fallbacks run only when exact evidence is weaker than this.
 WEAK_EVIDENCE = 3.0
@@ -252,38 +275,77 @@ def kind_features(text: str) -> set[str]:
     return features
 
 
-def _learn_kind_weights(texts: list[str], non_request: list[bool]) -> dict[str, float]:
-    """Logistic regression (ridge, full-batch Adam, deterministic): feature → weight of "not a request";
-    the intercept under "". `texts`: normalized."""
+def _fit_binary_logistic(
+    feature_sets: Sequence[Iterable[str]],
+    positive: Sequence[bool],
+    *,
+    positive_weight: float,
+    l2: float,
+    steps: int,
+    rate: float,
+    min_weight: float,
+) -> dict[str, float]:
+    """Binary logistic regression (ridge, full-batch Adam, deterministic) over sets of string features:
+    feature → weight of the positive class (weights under `min_weight` left out), the intercept under "".
+    Positives count `positive_weight` times a negative (the rarer class weighed up). Shared by the kind
+    and self-harm models."""
     import numpy as np  # only when learning (a cache miss): numpy's import costs 0.1 s at start
 
     vocab: dict[str, int] = {}
     columns: list[int] = []
     rows: list[int] = []
-    for row, text in enumerate(texts):
-        for feature in sorted(kind_features(text)):
+    for row, features in enumerate(feature_sets):
+        for feature in sorted(features):
             columns.append(vocab.setdefault(feature, len(vocab)))
             rows.append(row)
-    if not vocab or all(non_request) or not any(non_request):
+    if not vocab or all(positive) or not any(positive):
         return {}
     col, row_of = np.array(columns), np.array(rows)
-    y = np.array(non_request, dtype=float)
-    sample = np.where(y == 1.0, KIND_NON_REQUEST_WEIGHT, 1.0)
+    y = np.array(positive, dtype=float)
+    sample = np.where(y == 1.0, positive_weight, 1.0)
     sample /= sample.sum()
     params = np.zeros(len(vocab) + 1)  # the weights, then the intercept
     m = np.zeros_like(params)
     v = np.zeros_like(params)
-    for step in range(1, KIND_STEPS + 1):
+    for step in range(1, steps + 1):
         w, bias = params[:-1], params[-1]
-        z = np.bincount(row_of, weights=w[col], minlength=len(texts)) + bias
+        z = np.bincount(row_of, weights=w[col], minlength=len(feature_sets)) + bias
         g = (1.0 / (1.0 + np.exp(-z)) - y) * sample
-        grad = np.append(np.bincount(col, weights=g[row_of], minlength=len(vocab)) + KIND_L2 * w, g.sum())
+        grad = np.append(np.bincount(col, weights=g[row_of], minlength=len(vocab)) + l2 * w, g.sum())
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad * grad
-        params -= KIND_RATE * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
-    weights = {f: round(float(params[i]), 3) for f, i in vocab.items() if abs(params[i]) >= KIND_MIN_WEIGHT}
+        params -= rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    weights = {f: round(float(params[i]), 3) for f, i in vocab.items() if abs(params[i]) >= min_weight}
     weights[""] = round(float(params[-1]), 4)
     return weights
+
+
+_ASCII_WORD = re.compile("[a-z][a-z']+")
+
+
+def self_harm_features(text: str) -> set[str]:
+    """What the self-harm model reads of a (normalized) chat message: `item_features`, and its ASCII
+    words and pairs of adjacent words (English and pinyin: "end it all", "bu xiang huo")."""
+    features = item_features(text)
+    words = _ASCII_WORD.findall(text)
+    if words:
+        features.update(words)
+        features.update(f"{a} {b}" for a, b in pairwise(words))
+    return features
+
+
+def _learn_kind_weights(texts: list[str], non_request: list[bool]) -> dict[str, float]:
+    """The kind model: feature (`kind_features`) → weight of "not a request"; the intercept under "".
+    `texts`: normalized."""
+    return _fit_binary_logistic(
+        [kind_features(text) for text in texts],
+        non_request,
+        positive_weight=KIND_NON_REQUEST_WEIGHT,
+        l2=KIND_L2,
+        steps=KIND_STEPS,
+        rate=KIND_RATE,
+        min_weight=KIND_MIN_WEIGHT,
+    )
 
 
 def _kind_weights(
@@ -303,6 +365,47 @@ def _kind_weights(
 
     settings = [KIND_MODEL_VERSION, KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
     return _cached(cache_dir, "kind-model", [settings, fingerprint, texts, kinds], learn)
+
+
+def _self_harm_weights(
+    texts: list[str],
+    examples: list[dict],
+    cache_dir: Path | None,
+    fingerprint: str,
+    pattern_fires: Callable[[str], bool],
+    default_label: str | None,
+    l2: float = SELF_HARM_L2,
+) -> dict[str, float]:
+    """The self-harm model: feature (`self_harm_features`) → weight of self-harm; the intercept under "".
+    Positives: examples marked "signal": "self_harm", and urgent ones on which the self_harm patterns fire
+    (`pattern_fires`, which depends on the taxonomy: `fingerprint`) or that go to the signal's default item.
+    Read from the data directory when learned before with the same examples, taxonomy and settings, else
+    learned (about 0.5 s) and written there."""
+    signals = [example.get("signal") for example in examples]
+    urgent = [bool(example.get("urgent")) for example in examples]
+    labels = [example.get("label") for example in examples]
+
+    def learn() -> dict[str, float]:
+        positive = [
+            signal == "self_harm" or (is_urgent and (label == default_label or pattern_fires(text)))
+            for text, signal, is_urgent, label in zip(texts, signals, urgent, labels, strict=True)
+        ]
+        return _fit_binary_logistic(
+            [self_harm_features(text) for text in texts],
+            positive,
+            positive_weight=SELF_HARM_POSITIVE_WEIGHT,
+            l2=l2,
+            steps=SELF_HARM_STEPS,
+            rate=SELF_HARM_RATE,
+            min_weight=SELF_HARM_MIN_WEIGHT,
+        )
+
+    settings = [
+        SELF_HARM_MODEL_VERSION, l2, SELF_HARM_STEPS, SELF_HARM_RATE, SELF_HARM_POSITIVE_WEIGHT,
+        SELF_HARM_MIN_WEIGHT,
+    ]  # fmt: skip
+    key = [settings, fingerprint, default_label, texts, signals, urgent, labels]
+    return _cached(cache_dir, "self-harm-model", key, learn)
 
 
 def _cached(cache_dir: Path | None, name: str, key: list, learn: Callable[[], dict]) -> dict:
@@ -461,7 +564,11 @@ class Classifier:
     """A classifier over one taxonomy; build it once and call `classify` many times."""
 
     def __init__(
-        self, taxonomy: Taxonomy, cache_dir: Path | None = None, examples: list[dict] | None = None
+        self,
+        taxonomy: Taxonomy,
+        cache_dir: Path | None = None,
+        examples: list[dict] | None = None,
+        self_harm_l2: float = SELF_HARM_L2,  # (another value only for the cross-validation's sweep)
     ) -> None:
         self.taxonomy = taxonomy
         self.items: list[Item] = list(taxonomy.items.values())
@@ -513,9 +620,22 @@ class Classifier:
             self.labels,
             cache_dir,
         )
+        self.self_harm_signal = next((s for s in taxonomy.urgent if s.code == "self_harm"), None)
+        self.self_harm_weights: dict[str, float] = {}
+        if self.self_harm_signal is not None:
+            self.self_harm_weights = _self_harm_weights(
+                texts,
+                examples,
+                cache_dir,
+                fingerprint,
+                self.self_harm_pattern_fires,
+                self.self_harm_signal.default_label,
+                l2=self_harm_l2,
+            )
         # Instance settings so that the cross-validation can compare (and sweep) them on one classifier.
         self.item_model_weight = ITEM_MODEL_WEIGHT
         self.item_model_margin = ITEM_MODEL_MARGIN
+        self.self_harm_threshold = SELF_HARM_THRESHOLD
 
     def _lexicon_weights(self) -> dict[str, dict[int, float]]:
         """Term → {item: weight} from the taxonomy's keywords and hints."""
@@ -771,6 +891,21 @@ class Classifier:
         candidates = self.patterns.candidates(text)
         return not self._urgent_matches(text, candidates) and not self.kind_by_rules(text, ranked, candidates)
 
+    def self_harm_pattern_fires(self, text: str) -> bool:
+        """Whether a self_harm pattern finds an affirmed match in a (normalized) text."""
+        return any(
+            signal.code == "self_harm"
+            for signal, _ in self._urgent_matches(text, self.patterns.candidates(text))
+        )
+
+    def self_harm_odds(self, text: str) -> float:
+        """Log odds, by the learned self-harm model, that a (normalized) message tells signs of self-harm
+        (−inf for a text longer than a chat message: see SELF_HARM_MAX_CHARS)."""
+        weights = self.self_harm_weights
+        if not weights or len(text) > SELF_HARM_MAX_CHARS:
+            return -math.inf
+        return weights[""] + sum(filter(None, map(weights.get, self_harm_features(text))))
+
     def non_request_odds(self, text: str) -> float:
         """Log odds, by the learned kind model, that a (normalized) message is not a request."""
         weights = self.kind_weights
@@ -820,6 +955,15 @@ class Classifier:
         _, ranked = self.evidence(full)
         candidates = self.patterns.candidates(full)
         matches = self._urgent_matches(full, candidates)
+        self_harm = self.self_harm_signal
+        if (
+            self_harm is not None
+            and all(signal is not self_harm for signal, _ in matches)
+            and self.self_harm_odds(full) > self.self_harm_threshold
+        ):
+            # Indirect signs of self-harm, read by the model: the same effect as the patterns' signal,
+            # with no span of words to mask (the item is the need the message describes, or the default).
+            matches.append((self_harm, []))
         signals = [signal for signal, _ in matches]
         forced = next((s.label for s in signals if s.label), None)
         default = next((s.default_label for s in signals if s.default_label), None)

@@ -1,4 +1,5 @@
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,70 @@ def test_item_model_decides_only_between_close_lexicon_candidates(monkeypatch: p
     assert classifier.classify("你好").kind == "greeting"
     monkeypatch.setattr(classifier, "item_model_weight", 0.0)  # the lexicon alone
     assert classifier.classify(close).label == lexicon_best
+
+
+def test_self_harm_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    examples = [
+        {"text": t, "label": "health.mental", "kind": "request", "urgent": True, "signal": "self_harm"}
+        for t in ("以后就不麻烦大家了", "我的猫以后就拜托你们了", "密码都写好放抽屉里了")
+    ]
+    examples += [
+        {"text": t, "label": "property.public_lighting", "kind": "request", "urgent": False}
+        for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪")
+    ]
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    assert list(tmp_path.glob("self-harm-model-*.json"))
+    assert first.self_harm_weights["麻烦"] > 0 > first.self_harm_weights["灯"]
+
+    def no_learning(*_: object, **__: object) -> dict[str, float]:
+        raise AssertionError("learned again")
+
+    monkeypatch.setattr(model, "_fit_binary_logistic", no_learning)
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    assert second.self_harm_weights == first.self_harm_weights
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "谢谢社区这些年照顾我，以后就不麻烦大家了",
+        "我把猫托付给邻居了，以后它就靠你们了",
+        "药我都停了，也不想再去医院了",
+        "最近老是在查吃多少片药会睡过去",
+    ],
+)
+def test_indirect_self_harm_is_read_by_the_model(text: str) -> None:
+    classifier = get_classifier()
+    result = classifier.classify(text)
+    assert result.urgent and "self_harm" in result.urgent_signals, result
+    assert "12356" in result.hotlines and result.label == "health.mental" and result.kind == "request"
+    assert "self_harm" not in classifier._urgent_matches(  # (the model's catch, not a pattern's)
+        result.text, classifier.patterns.candidates(result.text)
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["累死了", "想死你们了", "老伴走了我很想他", "老伴走了三年了，我每天都想他", "笑死，隔壁的猫又跑来了",
+     "我家狗送给亲戚养了，租的房子不让养", "天台的门锁坏了，谁都能上去"],
+)
+def test_idioms_grief_and_pets_without_signs_of_self_harm_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
+
+
+def test_the_self_harm_model_never_removes_a_pattern_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    classifier = get_classifier()
+    monkeypatch.setattr(classifier, "self_harm_weights", {"": -100.0})  # a model that never says self-harm
+    assert "self_harm" in classifier.classify("我真的不想活了，活着没意思").urgent_signals
+    monkeypatch.setattr(classifier, "self_harm_weights", {"": 100.0})  # … and one that always does
+    result = classifier.classify("厨房里一股煤气味")
+    assert result.urgent_signals == ("gas", "self_harm") and result.label == "safety.gas_leak"
+
+
+def test_the_self_harm_model_reads_chat_messages_not_letters() -> None:
+    classifier = get_classifier()
+    hint = "我把猫托付给邻居了，以后它就靠你们了"
+    assert classifier.self_harm_odds(normalize(hint)) > model.SELF_HARM_THRESHOLD
+    letter = normalize("小区门口的路灯坏了好几天，晚上很黑。" * 10 + hint)
+    assert len(letter) > model.SELF_HARM_MAX_CHARS
+    assert classifier.self_harm_odds(letter) == -math.inf
