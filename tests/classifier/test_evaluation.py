@@ -69,13 +69,14 @@ def test_third_holdout_is_large_enough() -> None:
 # fumes, incense); measured after the tuning it was kept out of: item@1 91.7 %, category@1 93.6 %,
 # top-3 96.2 %, non-requests 75.5 %, urgent recall 93.2 % with 5.9 % false alarms. The item model and
 # holdout4's other half in the examples raised category@1 to 93.9 / 94.8 / 94.2 % and moved three of
-# holdout3's chit-chat messages to requests (non-requests 75.5 → 73.4 %).
+# holdout3's chit-chat messages to requests (non-requests 75.5 → 73.4 %). The learned self-harm model
+# (and two more blind tuning sets in the examples) took urgent recall on holdout3 and holdout4 to 100 %.
 FLOORS = {  # figure: (holdout, holdout2, holdout3, holdout4, target)
     "item@1": (0.85, 0.85, 0.89, 0.85, 0.85),
     "category@1": (0.93, 0.93, 0.93, 0.93, 0.93),
     "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95),
     "non_request_accuracy": (0.92, 0.90, 0.72, 0.90, 0.90),
-    "urgent_recall": (0.98, 0.85, 0.92, 0.88, 1.0),
+    "urgent_recall": (1.0, 0.88, 1.0, 1.0, 1.0),
     "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95),
     "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60),
 }
@@ -110,12 +111,13 @@ def test_urgent_recall_is_reported_per_signal() -> None:
 
 
 def test_hard_urgent_set_stays_at_least_where_it_is() -> None:
-    """urgent5 shows the gaps (targets: 100 % recall, ≤ 3 % false alarms): measured 80.7 % recall (gas
-    33/35, fire 32/35, self-harm 18/30) with 23.5 % false alarms, category@1 82.4 %."""
+    """urgent5 shows the gaps (targets: 100 % recall, ≤ 3 % false alarms): measured 91.6 % recall (gas
+    33/35, fire 33/35, self-harm 27/30) with 25.9 % false alarms, category@1 85.7 %; before the learned
+    self-harm model 80.7 % (self-harm 18/30), 23.5 %, 82.4 %."""
     hard = figures(URGENT5)
-    assert hard["urgent_recall"] >= 0.78
-    assert hard["false_urgent_rate"] <= 0.26
-    assert hard["category@1"] >= 0.80
+    assert hard["urgent_recall"] >= 0.90
+    assert hard["false_urgent_rate"] <= 0.27
+    assert hard["category@1"] >= 0.84
 
 
 def test_long_letters_meet_the_category_target() -> None:
