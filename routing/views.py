@@ -3,17 +3,36 @@ for the assigned member and coordinators only."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from classifier.taxonomy import Taxonomy
 from routing.config import get_taxonomy
 from routing.geography import get_node
-from routing.models import Member, Person, Ticket
+from routing.models import Member, Person
 from routing.states import STATUS_NAMES
 
 OTHER_NAME = "其他"
+
+
+class TicketFacts(Protocol):
+    """What `ticket_payload` reads of a ticket: a Ticket, or a row of these columns (the alert scan)."""
+
+    id: int | None
+    number: str
+    label: str | None
+    text: str
+    urgent: bool
+    time_class: str
+    status: str
+    grid_code: str
+    community_code: str
+    respond_due_at: datetime
+    resolve_due_at: datetime
+    attachments: list[str]
+    assignee_id: int | None
 
 
 def item_names(label: str | None, taxonomy: Taxonomy) -> tuple[str, str]:
@@ -22,9 +41,10 @@ def item_names(label: str | None, taxonomy: Taxonomy) -> tuple[str, str]:
     return (item.category_name, item.name) if item else (OTHER_NAME, OTHER_NAME)
 
 
-def ticket_payload(session: Session, ticket: Ticket, *, private: bool = False,
+def ticket_payload(session: Session, ticket: TicketFacts, *, private: bool = False,
                    taxonomy: Taxonomy | None = None) -> dict[str, Any]:
-    """The facts a notification about this ticket carries; `private` adds address and phone."""
+    """The facts a notification about this ticket carries; `private` (a Ticket) adds address and
+    phone."""
     taxonomy = taxonomy or get_taxonomy()
     category_name, item_name = item_names(ticket.label, taxonomy)
     grid = get_node(session, ticket.grid_code)

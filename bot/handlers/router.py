@@ -62,8 +62,9 @@ def _incoming(
 
 
 def _urgent(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
-    """Urgent words (gas, fire, someone hurt) are never held back."""
-    return bool(text) and deps(context).classifier.classify(text).urgent
+    """Urgent words (gas, fire, someone hurt) are never held back. (Words, not an item of the urgent
+    class: an address the classifier reads as a weak hazard is still an address.)"""
+    return bool(text) and bool(deps(context).classifier.classify(text).urgent_signals)
 
 
 async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str]) -> None:
