@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Float, Integer, and_, bindparam, case, cast, exists, func, or_
+from sqlalchemy import Float, Integer, and_, bindparam, case, cast, exists, func, or_, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
@@ -188,26 +188,61 @@ LOOKAHEAD = 4  # the pending-offers penalty re-ranks this many times the wanted 
 
 @lru_cache(maxsize=64)
 def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by_scope: bool,
-                     for_ticket: bool, exclude: bool, one_skill: bool, w: Weights) -> Any:
+                     for_ticket: bool, exclude: bool, skill_count: int, w: Weights) -> Any:
     """The ranking statement for one combination of options, built once (bound parameters:
-    skills, grid, community, street or scopes, now, ticket_id, exclude, limit, lookahead).
+    skills and skill_0…, grid, community, street or scopes, now, ticket_id, exclude, limit,
+    lookahead).
 
     Two steps: every eligible member is scored in one pass; then only the best `lookahead`
     of them get the pending-offers penalty, counted from the offer table (a per-row count
     over all candidates would cost one index probe each, and a counter on the member row a
-    write per offer). A member holds a skill once (the primary key), so when one skill is
-    required there is one row per member and no grouping (a third of the query's time)."""
-    skills = bindparam("skills", expanding=True)
+    write per offer)."""
+    options = (dialect, available_only, by_scope, for_ticket, exclude, w)
+    if not require_skill:
+        best = _best_members(None, *options)
+    elif skill_count == 1 or dialect == "postgresql":
+        best = _best_members(_skill_fits(skill_count, by_scope), *options)
+    else:
+        best = _best_of_each_skill(skill_count, *options)
+    best = best.subquery("best")
+    waiting = (select(cast(func.count(), Float))
+               .where(Offer.member_id == best.c.id, Offer.state == "pending").scalar_subquery())
+    pending = case((waiting >= w.pending_saturation, 1.0), else_=waiting / w.pending_saturation)
+    total = (best.c.base - w.pending * pending).label("score")
+    return (select(best.c.id, best.c.telegram_id, best.c.display_name, best.c.fit, total)
+            .order_by(total.desc(), best.c.id).limit(bindparam("limit", type_=Integer)))
+
+
+def _skill_fits(skill_count: int, by_scope: bool, skill: str = "skill_0") -> Any:
+    """(member_id, fit): the members holding a required skill, with how well. A member holds a
+    skill once (the primary key): with one skill, one row per member and no grouping; with
+    several (the expanding parameter `skills`), grouped here on the narrow skill rows, before
+    the join (PostgreSQL, 5,000 members, two skills: 1.7 → 1.3 ms of server time)."""
+    if skill_count == 1:
+        fits = select(MemberSkill.member_id, MemberSkill.score.label("fit")).where(
+            MemberSkill.skill == bindparam(skill))
+    else:
+        fits = (select(MemberSkill.member_id, func.max(MemberSkill.score).label("fit"))
+                .where(MemberSkill.skill.in_(bindparam("skills", expanding=True)))
+                .group_by(MemberSkill.member_id))
+    if not by_scope:  # lets the index on (skill, street) do the narrowing
+        fits = fits.where(MemberSkill.street_code == bindparam("street"))
+    return fits.subquery("fits")
+
+
+def _best_members(fits: Any, dialect: str, available_only: bool, by_scope: bool,
+                  for_ticket: bool, exclude: bool, w: Weights) -> Any:
+    """The best `lookahead` eligible members by base score: those of `fits` (`_skill_fits`), or
+    with None any member, scored by their best skill of `skills` (0 without)."""
     base = select(Member.id, Member.telegram_id, Member.display_name)
-    grouped = not (require_skill and one_skill)
-    if require_skill:
-        fit = func.max(MemberSkill.score) if grouped else MemberSkill.score
-        query = base.join(MemberSkill, and_(MemberSkill.member_id == Member.id,
-                                            MemberSkill.skill.in_(skills)))
+    if fits is not None:
+        fit = fits.c.fit
+        query = base.join(fits, fits.c.member_id == Member.id)
     else:
         fit = func.coalesce(func.max(MemberSkill.score), 0.0)
-        query = base.outerjoin(MemberSkill, and_(MemberSkill.member_id == Member.id,
-                                                 MemberSkill.skill.in_(skills)))
+        query = base.outerjoin(MemberSkill, and_(
+            MemberSkill.member_id == Member.id,
+            MemberSkill.skill.in_(bindparam("skills", expanding=True)))).group_by(Member.id)
     # Ordered by the labels, not by the expressions again: SQLite would compute them twice.
     partial = _base_score_sql(fit, dialect, w).label("base")
     query = query.add_columns(fit.label("fit"), partial)
@@ -217,8 +252,6 @@ def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by
                                 Member.street_code.in_(scopes)))
     else:
         query = query.where(Member.street_code == bindparam("street"))
-        if require_skill:  # lets the index on (skill, street) do the narrowing
-            query = query.where(MemberSkill.street_code == bindparam("street"))
     if available_only:
         query = query.where(Member.on_duty, Member.active_count < Member.capacity)
     if for_ticket:
@@ -226,16 +259,27 @@ def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by
                                             Offer.member_id == Member.id))
     if exclude:
         query = query.where(Member.telegram_id != bindparam("exclude"))
-    if grouped:
-        query = query.group_by(Member.id)
-    best = (query.order_by(partial.desc(), Member.id)
-            .limit(bindparam("lookahead", type_=Integer)).subquery("best"))
-    waiting = (select(cast(func.count(), Float))
-               .where(Offer.member_id == best.c.id, Offer.state == "pending").scalar_subquery())
-    pending = case((waiting >= w.pending_saturation, 1.0), else_=waiting / w.pending_saturation)
-    total = (best.c.base - w.pending * pending).label("score")
-    return (select(best.c.id, best.c.telegram_id, best.c.display_name, best.c.fit, total)
-            .order_by(total.desc(), best.c.id).limit(bindparam("limit", type_=Integer)))
+    return (query.order_by(partial.desc(), Member.id)
+            .limit(bindparam("lookahead", type_=Integer)))
+
+
+def _best_of_each_skill(skill_count: int, dialect: str, available_only: bool, by_scope: bool,
+                        for_ticket: bool, exclude: bool, w: Weights) -> Any:
+    """SQLite's `_best_members` for several skills: each skill's own best `lookahead`, merged,
+    a member counted once with their best skill (the highest fit gives the highest base). The
+    same members as grouping first: one kept out of the list of their best skill is behind
+    `lookahead` others there, so behind them here too. SQLite, 5,000 members, two skills:
+    0.55 ms, against 0.75 grouping either before or after the join (it sorts to group);
+    PostgreSQL would scan the members once per skill, and hashes: grouping first is cheaper."""
+    branches = [_best_members(_skill_fits(1, by_scope, f"skill_{i}"), dialect, available_only,
+                              by_scope, for_ticket, exclude, w)
+                .subquery(f"skill_{i}").select() for i in range(skill_count)]
+    merged = union_all(*branches).subquery("merged")
+    base = func.max(merged.c.base).label("base")
+    return (select(merged.c.id, merged.c.telegram_id, merged.c.display_name,
+                   func.max(merged.c.fit).label("fit"), base)
+            .group_by(merged.c.id, merged.c.telegram_id, merged.c.display_name)
+            .order_by(base.desc(), merged.c.id).limit(bindparam("lookahead", type_=Integer)))
 
 
 def find_candidates(session: Session, *, ticket_id: int | None, skills: Sequence[str],
@@ -251,14 +295,17 @@ def find_candidates(session: Session, *, ticket_id: int | None, skills: Sequence
     """
     if require_skill and not skills:
         return []
+    distinct = list(dict.fromkeys(skills))
     query = _candidate_query(session.get_bind().dialect.name, require_skill, available_only,
                              bool(scope_codes), ticket_id is not None,
-                             exclude_telegram_id is not None, len(set(skills)) == 1, weights)
-    params: dict[str, Any] = {"skills": list(skills) or [""], "grid": grid,
+                             exclude_telegram_id is not None,
+                             len(distinct) if require_skill else 0, weights)
+    params: dict[str, Any] = {"skills": distinct or [""], "grid": grid,
                               "community": community, "street": street, "now": now,
                               "limit": limit, "lookahead": limit * LOOKAHEAD,
                               "scopes": list(scope_codes or []),
                               "ticket_id": ticket_id, "exclude": exclude_telegram_id}
+    params.update((f"skill_{i}", skill) for i, skill in enumerate(distinct))
     return [Ranked(r.id, r.telegram_id, r.display_name, float(r.fit), float(r.score))
             for r in core(session, query, params)]
 

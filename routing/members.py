@@ -46,12 +46,16 @@ def ensure_person(session: Session, telegram_id: int, now: datetime, *, name: st
 
 @lru_cache(maxsize=4)
 def _touch_statement(dialect: str, with_name: bool) -> Any:
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    table = Person.__table__
+    insert = (sqlite_insert if dialect == "sqlite" else pg_insert)(Person.__table__)
+    person = Person.__table__.c
     changes: dict[str, Any] = {"unreachable_at": None}
+    changed = person.unreachable_at.is_not(None)
     if with_name:
-        changes["name"] = insert(table).excluded.name
-    return insert(table).on_conflict_do_update(index_elements=["telegram_id"], set_=changes)
+        changes["name"] = insert.excluded.name
+        changed = or_(changed, person.name != insert.excluded.name)
+    # Only a row that changes is rewritten: the usual known person costs no new row version.
+    return insert.on_conflict_do_update(index_elements=["telegram_id"], set_=changes,
+                                        where=changed)
 
 
 def touch_person(session: Session, telegram_id: int, now: datetime, *,

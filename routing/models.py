@@ -201,7 +201,9 @@ class MemberSkill(SQLModel, table=True):
     """
 
     __tablename__ = "member_skill"
-    __table_args__ = (Index("ix_member_skill_skill_street", "skill", "street_code", "member_id"),)
+    # With the score, matching reads a skill's members from the index, not the table rows.
+    __table_args__ = (Index("ix_member_skill_skill_street", "skill", "street_code", "member_id",
+                            "score"),)
 
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     skill: str = Field(primary_key=True, max_length=50)
@@ -219,6 +221,8 @@ RESOLUTION_RUNS = (*RESPONSE_RUNS, TicketStatus.accepted, TicketStatus.in_progre
 _RESPONSE_RUNS_WHERE = and_(column("status").in_([str(s) for s in RESPONSE_RUNS]),
                             column("accepted_at").is_(None))
 _RESOLUTION_RUNS_WHERE = column("status").in_([str(s) for s in RESOLUTION_RUNS])
+_ASSIGNED_WHERE = column("assignee_id").is_not(None)
+_LINKED_WHERE = column("linked_to_id").is_not(None)
 
 
 class Ticket(SQLModel, table=True):
@@ -236,6 +240,12 @@ class Ticket(SQLModel, table=True):
               sqlite_where=_RESPONSE_RUNS_WHERE, postgresql_where=_RESPONSE_RUNS_WHERE),
         Index("ix_ticket_resolve_running", "time_class", "resolve_due_at",
               sqlite_where=_RESOLUTION_RUNS_WHERE, postgresql_where=_RESOLUTION_RUNS_WHERE),
+        # Most tickets have no assignee or link (a new one never has): indexing only the set ones
+        # spares every submit two index writes; `= value` lookups imply IS NOT NULL on both.
+        Index("ix_ticket_assignee_id", "assignee_id",
+              sqlite_where=_ASSIGNED_WHERE, postgresql_where=_ASSIGNED_WHERE),
+        Index("ix_ticket_linked_to_id", "linked_to_id",
+              sqlite_where=_LINKED_WHERE, postgresql_where=_LINKED_WHERE),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -248,14 +258,14 @@ class Ticket(SQLModel, table=True):
     confidence: float | None = None
     urgent: bool = False
     time_class: str = Field(max_length=20)
-    status: str = Field(max_length=20, index=True)
+    status: str = Field(max_length=20)  # looked up through ix_ticket_status_wave (status first)
     grid_code: str = Field(foreign_key="geo_node.code", max_length=40)
     community_code: str = Field(max_length=40)
     street_code: str = Field(max_length=40)
     address: str = Field(default="", max_length=500)
     phone: str | None = Field(default=None, max_length=40)
     attachments: list[str] = Field(default_factory=list, sa_type=JSON)
-    assignee_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="member.id")  # partial index
     wave: int = 0
     next_wave_at: datetime | None = _ts(default=None)
     escalation_level: int = 0  # 0 grid, 1 community, 2 street
@@ -277,7 +287,7 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = _ts()
     version: int = 1  # bumped by every transition (optimistic concurrency)
     # The earliest open ticket of a group of neighbours' near-identical requests (duplicates.py).
-    linked_to_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    linked_to_id: int | None = Field(default=None, foreign_key="ticket.id")  # partial index
 
 
 class TicketEvent(SQLModel, table=True):
