@@ -151,12 +151,12 @@ def rows_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, default=_json_value, ensure_ascii=False, separators=(",", ":"))
 
 
-def recordset(table: Table, columns: Iterable[str], name: str = "_rows") -> Any:
-    """FROM json_to_recordset(:name) AS r(column type, …): rows given as one JSON array
+def recordset(table: Table, columns: Iterable[str], name: str = "_rows", alias: str = "r") -> Any:
+    """FROM json_to_recordset(:name) AS alias(column type, …): rows given as one JSON array
     (`rows_json`), each column typed as in `table` (PostgreSQL)."""
     return (func.json_to_recordset(cast(bindparam(name, type_=Text), JSON))
             .table_valued(*(column(c, table.c[c].type) for c in columns))
-            .render_derived(name="r", with_types=True))
+            .render_derived(name=alias, with_types=True))
 
 
 def bulk_insert(table: Table, columns: tuple[str, ...]) -> Any:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import and_, bindparam, func, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, select
 
 from classifier.taxonomy import Taxonomy
 from routing.config import Settings, get_settings, get_taxonomy
-from routing.db import core
+from routing.db import bulk_insert, core, is_postgres, recordset, rows_json
 from routing.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound, TicketAlreadyTaken
 from routing.matching import Ranked, find_candidates
 from routing.members import (
@@ -28,6 +30,7 @@ from routing.members import (
 )
 from routing.models import (
     Member,
+    Notification,
     NotificationKind,
     Offer,
     OfferKind,
@@ -36,7 +39,14 @@ from routing.models import (
     Ticket,
 )
 from routing.models import TicketStatus as S
-from routing.outbox import notification_row, notify, notify_many, notify_rows, withdraw_message
+from routing.outbox import (
+    before_insert,
+    notification_row,
+    notify,
+    notify_many,
+    notify_rows,
+    withdraw_message,
+)
 from routing.states import (
     ACCEPTABLE,
     WAITING_FOR_COORDINATOR,
@@ -90,7 +100,26 @@ def withdraw_offers(session: Session, ticket: Ticket, now: datetime, reason: str
     return count
 
 
-_INSERT_OFFERS = insert(Offer.__table__).returning(Offer.__table__.c.id)  # one multi-row INSERT
+_INSERT_OFFERS = insert(Offer.__table__)  # one multi-row INSERT
+_OFFER_COLUMNS = ("ticket_id", "member_id", "wave", "kind", "state", "score", "dispatched_by",
+                  "sent_at")
+
+
+@lru_cache(maxsize=4)
+def _insert_offers_with_notifications(note_columns: tuple[str, ...]) -> Any:
+    """PostgreSQL: a wave's notifications and the offers pointing at them as one statement
+    (`_rows`: notification rows, `_offers`: offer rows, `_note_kind`: the offers' notification
+    kind); two statements cost ~0.4 ms a ticket more (measured)."""
+    table = Notification.__table__
+    notes = (bulk_insert(table, note_columns)
+             .returning(table.c.id, table.c.recipient_id, table.c.kind).cte("notes"))
+    offers = recordset(Offer.__table__, _OFFER_COLUMNS, name="_offers", alias="o")
+    member = Member.__table__
+    chosen = (select(*(offers.c[c] for c in _OFFER_COLUMNS), notes.c.id)
+              .select_from(offers.join(member, member.c.id == offers.c.member_id)
+                           .join(notes, and_(notes.c.recipient_id == member.c.telegram_id,
+                                             notes.c.kind == bindparam("_note_kind")))))
+    return pg_insert(Offer.__table__).from_select([*_OFFER_COLUMNS, "notification_id"], chosen)
 
 
 def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: datetime,
@@ -102,8 +131,18 @@ def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: dat
     payload = {**(payload or ticket_payload(session, ticket, taxonomy=taxonomy)),
                "wave": ticket.wave, "dispatched_by": dispatched_by}
     note_kind = NotificationKind.offer if kind == OfferKind.wave else NotificationKind.assigned
-    note_ids = notify_rows(session, [*extra_notes, *(
-        notification_row(r.telegram_id, note_kind, now, ticket.id, payload) for r in ranked)])
+    notes = [*extra_notes, *(notification_row(r.telegram_id, note_kind, now, ticket.id, payload)
+                             for r in ranked)]
+    if kind == OfferKind.wave and is_postgres(session):
+        before_insert(session, notes)
+        offers = [dict(ticket_id=ticket.id, member_id=r.member_id, wave=ticket.wave,
+                       kind=str(kind), state=OfferState.pending, score=r.score,
+                       dispatched_by=dispatched_by, sent_at=now) for r in ranked]
+        core(session, _insert_offers_with_notifications(tuple(notes[0])),
+             {"_rows": rows_json(notes), "_offers": rows_json(offers),
+              "_note_kind": str(note_kind)})
+        return
+    note_ids = notify_rows(session, notes)
     note_ids = note_ids[len(extra_notes):]
     # Wave candidates never had an offer for this ticket; a coordinator may ask someone again.
     existing = {} if kind == OfferKind.wave else {

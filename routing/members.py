@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import bindparam, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -45,9 +45,15 @@ def ensure_person(session: Session, telegram_id: int, now: datetime, *, name: st
 
 
 @lru_cache(maxsize=4)
-def _touch_statement(dialect: str, with_name: bool) -> Any:
-    insert = (sqlite_insert if dialect == "sqlite" else pg_insert)(Person.__table__)
-    person = Person.__table__.c
+def touch_statement(dialect: str, with_name: bool) -> Any:
+    """ensure_person as one upsert (bound parameters: `touch_values`); also a CTE of the
+    PostgreSQL submit statement."""
+    table = Person.__table__
+    insert = (sqlite_insert if dialect == "sqlite" else pg_insert)(table).values(
+        {**{name: bindparam(name, type_=table.c[name].type)
+            for name in ("telegram_id", "name", "created_at")},
+         "grid_code": None, "unreachable_at": None})
+    person = table.c
     changes: dict[str, Any] = {"unreachable_at": None}
     changed = person.unreachable_at.is_not(None)
     if with_name:
@@ -58,12 +64,16 @@ def _touch_statement(dialect: str, with_name: bool) -> Any:
                                         where=changed)
 
 
+def touch_values(telegram_id: int, now: datetime, name: str | None) -> dict[str, Any]:
+    """The parameters of `touch_statement`."""
+    return {"telegram_id": telegram_id, "name": (name or "")[:200], "created_at": now}
+
+
 def touch_person(session: Session, telegram_id: int, now: datetime, *,
                  name: str | None = None) -> None:
     """ensure_person in one statement (an upsert), for hot paths such as submitting a ticket."""
-    statement = _touch_statement(session.get_bind().dialect.name, bool(name))
-    core(session, statement, {"telegram_id": telegram_id, "name": (name or "")[:200],
-                              "created_at": now, "grid_code": None, "unreachable_at": None})
+    statement = touch_statement(session.get_bind().dialect.name, bool(name))
+    core(session, statement, touch_values(telegram_id, now, name))
 
 
 def set_home_grid(session: Session, telegram_id: int, grid_code: str, now: datetime) -> Person:

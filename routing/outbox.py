@@ -85,8 +85,7 @@ def notify_rows(session: Session, rows: list[dict[str, Any]], *, ids: bool = Tru
     45 → 12 ms, measured), on SQLite an executemany."""
     if not rows:
         return []
-    session.info[QUEUED] = True  # the caller may deliver right after the commit (bot: `act`)
-    queue_group_alerts(session, rows)  # groups subscribed to the ticket's scope get a copy
+    before_insert(session, rows)
     if not ids:
         if is_postgres(session):
             core(session, _bulk_insert_statement(tuple(rows[0])), {"_rows": rows_json(rows)})
@@ -98,6 +97,13 @@ def notify_rows(session: Session, rows: list[dict[str, Any]], *, ids: bool = Tru
         ids.setdefault(tuple(key), []).append(note_id)
     # Rows with the same key are alike for every caller; ascending ids keep them in order.
     return [ids[(r["recipient_id"], str(r["kind"]), r["ticket_id"])].pop(0) for r in rows]
+
+
+def before_insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """What comes with every write of notification rows (`notify_rows`, or a caller's own
+    statement that inserts them, such as the offers' on PostgreSQL)."""
+    session.info[QUEUED] = True  # the caller may deliver right after the commit (bot: `act`)
+    queue_group_alerts(session, rows)  # groups subscribed to the ticket's scope get a copy
 
 
 @lru_cache(maxsize=4)

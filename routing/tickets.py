@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import exists, inspect
+from sqlalchemy import bindparam, exists, inspect, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from classifier.taxonomy import Taxonomy
 from routing import duplicates, points
 from routing.config import Settings, get_settings, get_taxonomy
-from routing.db import core
+from routing.db import core, is_postgres, recordset, rows_json
 from routing.dispatch import (
     make_offers,
     release_member,
@@ -42,6 +42,8 @@ from routing.members import (
     get_member,
     require_coordinator,
     touch_person,
+    touch_statement,
+    touch_values,
 )
 from routing.models import (
     Member,
@@ -81,12 +83,34 @@ def _random_number(attempt: int) -> str:
     return secrets.choice(NUMBER_LETTERS) + f"{secrets.randbelow(10 ** digits):0{digits}d}"
 
 
-@lru_cache(maxsize=4)
-def _insert_ticket_statement(dialect: str) -> Any:
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+# SQLite; PostgreSQL writes the ticket with its resident and first events (`_submit_statement`).
+_INSERT_TICKET = (sqlite_insert(Ticket.__table__).on_conflict_do_nothing(index_elements=["number"])
+                  .returning(Ticket.__table__.c.id))
+
+
+_EVENT_COLUMNS = ("at", "actor_id", "actor_role", "kind", "from_status", "to_status", "data")
+
+
+@lru_cache(maxsize=2)
+def _submit_statement(with_name: bool) -> Any:
+    """PostgreSQL: the resident's upsert, the ticket's INSERT and its first events as one
+    statement, returning the ticket's id once per event (no row: the number was taken).
+    Three statements cost ~0.6 ms a ticket more (measured); foreign keys are checked at the
+    end of the statement, so the log rows may refer to the ticket and it to the person."""
     table = Ticket.__table__
-    return (insert(table).on_conflict_do_nothing(index_elements=["number"])
-            .returning(table.c.id))
+    touched = touch_statement("postgresql", with_name).cte("touched")
+    inserted = (pg_insert(table)
+                .values({c.name: bindparam(c.name, type_=c.type) for c in table.c
+                         if c.name != "id"})
+                .on_conflict_do_nothing(index_elements=["number"])
+                .returning(table.c.id).cte("inserted"))
+    rows = recordset(TicketEvent.__table__, _EVENT_COLUMNS)
+    return (pg_insert(TicketEvent.__table__)
+            .from_select(["ticket_id", *_EVENT_COLUMNS],
+                         select(inserted.c.id, *(rows.c[c] for c in _EVENT_COLUMNS))
+                         .select_from(inserted.join(rows, true())))
+            .returning(TicketEvent.__table__.c.ticket_id)
+            .add_cte(touched))
 
 
 @cache
@@ -109,11 +133,20 @@ def _new_ticket(**values: Any) -> Ticket:
     return ticket
 
 
-def _insert_ticket(session: Session, ticket: Ticket) -> None:
-    """INSERT with a fresh random public number (a letter and four digits, not guessable in
-    order), retrying on the rare collision without a round trip to check first."""
-    statement = _insert_ticket_statement(session.get_bind().dialect.name)
+def _insert_ticket(session: Session, ticket: Ticket, events: list[dict[str, Any]], *,
+                   resident_name: str | None) -> None:
+    """Write a new ticket, its first events and its resident (created or touched), with a
+    fresh random public number (a letter and four digits, not guessable in order), retrying on
+    the rare collision without a round trip to check first."""
+    postgres = is_postgres(session)
     values = ticket.model_dump(exclude={"id", "number"})
+    if postgres:
+        statement = _submit_statement(bool(resident_name))
+        values.update(touch_values(ticket.resident_id, ticket.created_at, resident_name),
+                      _rows=rows_json([{c: e[c] for c in _EVENT_COLUMNS} for e in events]))
+    else:
+        touch_person(session, ticket.resident_id, ticket.created_at, name=resident_name)
+        statement = _INSERT_TICKET
     for attempt in range(50):
         number = _random_number(attempt)
         row = core(session, statement, {**values, "number": number}).first()
@@ -122,6 +155,8 @@ def _insert_ticket(session: Session, ticket: Ticket) -> None:
             # The row exists now: let the session track this object as persistent.
             make_transient_to_detached(ticket)
             session.add(ticket)
+            if not postgres:
+                record_events(session, [{**e, "ticket_id": ticket.id} for e in events])
             return
     raise RuntimeError("no free ticket number found")  # pragma: no cover
 
@@ -165,7 +200,6 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
     taxonomy = get_taxonomy(settings)
     _validate(taxonomy, text, label, address, phone, attachments, confidence)
     grid = get_grid(session, grid_code)
-    touch_person(session, resident_id, now, name=resident_name)
     item = taxonomy.items[label] if label else None
     time_class = "urgent" if urgent else (item.time_class if item else "normal")
     limits = taxonomy.classes[time_class]
@@ -186,7 +220,6 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
         check_transition(ticket, S.offered)
         ticket.status, ticket.wave, ticket.offered_at = S.offered, 1, now
         ticket.next_wave_at = now + wave_timeout(ticket, settings, taxonomy)
-    _insert_ticket(session, ticket)
     events = [event_row(ticket, "submitted", now, actor_id=resident_id, actor_role="resident",
                         to_status=S.submitted,
                         data={"label": label, "confidence": confidence, "urgent": urgent})]
@@ -194,7 +227,7 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
         events.append(event_row(ticket, "wave", now, from_status=S.submitted, to_status=S.offered,
                                 data={"wave": 1, "members": [r.member_id for r in ranked],
                                       "scores": [round(r.score, 4) for r in ranked]}))
-    record_events(session, events)
+    _insert_ticket(session, ticket, events, resident_name=resident_name)
     duplicates.link_near_duplicate(session, ticket, now, settings=settings)  # neighbours' same need
 
     public = ticket_payload(session, ticket, taxonomy=taxonomy)

@@ -167,13 +167,14 @@ async def test_telegram_failing_during_an_update_keeps_the_draft(
 # ── the database failing during an update ───────────────────────────────────────────────────────
 @contextmanager
 def failing_statement(engine: Engine, table: str) -> Iterator[list[str]]:
-    """The connection is lost in the middle of a transaction: at the first INSERT into `table`.
-    On PostgreSQL the server really ends the session (pg_terminate_backend); SQLite reports a disk
-    I/O error. Yields the statements that failed."""
+    """The connection is lost in the middle of a transaction: at the first statement that inserts
+    into `table`. On PostgreSQL the server really ends the session (pg_terminate_backend); SQLite
+    reports a disk I/O error. Yields the statements that failed."""
     failed: list[str] = []
 
     def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        if failed or not statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
+        # Also a part of a larger statement (WITH … AS (INSERT INTO notification …) on PostgreSQL).
+        if failed or f"INSERT INTO {table.upper()} " not in statement.upper():
             return
         failed.append(statement)
         if engine.dialect.name == "postgresql":

@@ -210,6 +210,24 @@ def test_hand_back_reroutes_without_that_member(world: World) -> None:
     assert notes(world, tid, NotificationKind.ticket_handed_back)[0].payload["reason"] == "缺少配件"
 
 
+def test_each_offer_points_at_its_own_notification(world: World) -> None:
+    # On PostgreSQL the offers and their notifications are written by one statement that
+    # pairs them by recipient; the urgent alerts to coordinators travel in the same INSERT.
+    members = {world.member_id(m): m for m in (world.member(n, ["水暖"]) for n in "abc")}
+    tid = submit(world, urgent=True)
+    by_id = {n.id: n for n in notes(world, tid)}
+    wave = offers(world, tid)
+    assert sorted(o.member_id for o in wave) == sorted(members)
+    for offer in wave:
+        note = by_id[offer.notification_id]
+        assert (note.recipient_id, note.kind) == (members[offer.member_id], NotificationKind.offer)
+        assert offer.state == OfferState.pending and offer.wave == 1 and offer.score > 0
+    assert {n.recipient_id for n in by_id.values() if n.kind == NotificationKind.urgent_alert
+            } == {COORD, GRID_COORD}
+    assert [n.recipient_id for n in by_id.values() if n.kind == NotificationKind.ticket_created
+            ] == [RESIDENT]
+
+
 def test_accept_withdraws_other_offers_with_edit_requests(world: World) -> None:
     a = world.member("a", ["水暖"])
     b = world.member("b", ["水暖"])
