@@ -144,6 +144,21 @@ _PROBLEM_MARKERS = re.compile(
 _WORK_DONE = re.compile("(修|弄|搞|处理|解决|办|换|装|清理|疏通|通)(好|完|妥)了|搞定了|已经好了|恢复了|没问题了")
 _STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再")
 _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
+# In a letter (longer than LETTER_CHARS) residents tell past accidents and feared ones as background to an
+# ordinary need (去年插座冒过火星, 万一着火消防车进不来): a fire, danger or medical match is not counted when
+# it is told as past (in its sentence: the time is often said once for the whole sentence, 去年冬天用电暖气的
+# 时候，插座冒过火星) or as hypothetical or feared (in its clause: 楼下着火了，万一烧上来怎么办 and 隔壁失火了，
+# 担心蔓延过来 are fires now), and its sentence says nothing of now. Gas and self-harm always count.
+LETTER_BACKGROUND_SIGNALS = frozenset({"fire", "danger", "medical"})
+_SENTENCE_END = re.compile("[。！？；!?;\n]")
+_CLAUSE_END = re.compile("[。！？；!?;\n，,、：:]")
+_PAST = re.compile(
+    "去年|前年|几年前|前几年|前些年|早些年|那年|当年|早年|上次|上回|上个月|以前|曾经|之前|那次|那回|当时|有一次|有一回"
+    "|过一次|过一回|过几次|过好几次"
+)
+_HYPOTHETICAL = re.compile("万一|如果|要是|一旦|假如|倘若|担心|怕|以免|隐患|防止|预防|不堪设想")
+# (到现在: "until now" in a story; 现在想起来: looking back. 赶紧/立即 are left out: stories say them too.)
+_PRESENT = re.compile("(?<!到)现在(?!想|回想)|正在|刚才|刚刚|马上|还在|此刻|这会儿|眼下|快来|救命|紧急")
 
 log = logging.getLogger(__name__)
 
@@ -819,9 +834,10 @@ class Classifier:
         found = []
         for signal, group in self._urgent_groups:
             spans: list[tuple[int, int]] = []
+            letter = len(text) > LETTER_CHARS and signal.code in LETTER_BACKGROUND_SIGNALS
             for pattern in candidates.get(group, ()):
                 for match in pattern.finditer(text):
-                    if self._affirmed(text, match):
+                    if self._affirmed(text, match) and not (letter and _told_as_background(text, match)):
                         spans.append(match.span())
                         if not signal.default_label:
                             break
@@ -1024,3 +1040,20 @@ class Classifier:
             hotlines=hotlines,
             kind=kind,
         )
+
+
+def _told_as_background(text: str, match: re.Match[str]) -> bool:
+    """Whether a match is told as past or hypothetical, and its sentence says nothing of now (read around the
+    match's end: patterns anchored at the text's start span every sentence before their words)."""
+    end = match.end() - 1 if match.end() > match.start() else match.start()
+    sentence = _around(text, end, _SENTENCE_END)
+    if _PRESENT.search(sentence):
+        return False
+    return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(_around(text, end, _CLAUSE_END)))
+
+
+def _around(text: str, position: int, ends: re.Pattern[str]) -> str:
+    """The part of `text` between the separators (`ends`) around `position`."""
+    starts = [m.end() for m in ends.finditer(text, 0, position)]
+    stop = ends.search(text, position)
+    return text[starts[-1] if starts else 0 : stop.start() if stop else len(text)]

@@ -1,0 +1,83 @@
+"""Letters (longer than LETTER_CHARS) that tell a past or feared fire, danger or medical emergency as
+background are not urgent; one happening now, gas and self-harm still are; chat messages are unchanged."""
+
+import pytest
+
+from classifier import classify
+from classifier.model import LETTER_CHARS
+
+OPENING = (
+    "尊敬的社区领导您好，我是幸福里小区6号楼的住户，在这里住了十几年，想反映一件事情，麻烦您抽空看一看。"
+    "我们这个小区是老旧小区，楼里住的大多是退休老人，子女都在外地工作，平时有什么事都靠邻里互相照应。"
+)
+CLOSING = "我们希望物业和社区能尽快安排人员处理，给居民一个明确的答复，我的联系电话已经在平台登记，谢谢各位。"
+
+
+def letter(middle: str) -> str:
+    text = OPENING + middle + CLOSING
+    assert len(text) > LETTER_CHARS
+    return text
+
+
+def test_a_past_fire_told_as_background_is_not_urgent() -> None:
+    result = classify(letter(
+        "我家卧室的插座松动好几年了。去年冬天用电暖器的时候，插座冒过火星，还有一股焦糊味，吓得我们拔了插头。"
+        "现在家里不敢用大功率电器，想请电工上门检查更换线路和插座。"
+    ))
+    # (no signal; the lexicon may still read the letter as safety.fire, an urgent item)
+    assert "fire" not in result.urgent_signals
+
+
+def test_a_hypothetical_fire_told_as_background_is_not_urgent() -> None:
+    result = classify(letter(
+        "楼道里的声控灯坏了大半年，晚上老人上下楼只能摸黑。万一哪天发生火灾，楼道黑成这样后果不堪设想。"
+        "希望物业把每层楼道的灯修好。"
+    ))
+    assert "fire" not in result.urgent_signals
+
+
+def test_a_fire_now_is_urgent_even_after_an_earlier_one() -> None:
+    result = classify(letter(
+        "前年这栋楼着过一次火，物业说会整改。现在楼下的车库着火了，黑烟顺着楼梯往上窜，我们下不去。"
+    ))
+    # Urgent by the item (safety.fire): the taxonomy's 着火 patterns skip any text that says 前年 anywhere,
+    # an older whole-text rule this change leaves as it is.
+    assert result.urgent
+    assert result.label == "safety.fire"
+
+
+@pytest.mark.parametrize(
+    ("signal", "middle"),
+    [
+        # a fire now, with worry or a what-if in another clause
+        ("fire", "隔壁家里失火了，担心蔓延到我们这一层，老人腿脚不便下不了楼。"),
+        ("fire", "楼下着火了，万一烧上来怎么办，楼梯里全是烟。"),
+        ("fire", "楼道里起火了，我好害怕，孩子还在屋里睡觉。"),
+        # gas and self-harm are never background, past or hypothetical
+        ("gas", "去年这栋楼也出过燃气的事。今天楼道里闻到很浓的煤气味，越来越大，敲门没人应。"),
+        ("gas", "如果燃气公司再不来人就麻烦了，去年楼道里闻到过很浓的煤气味，一直没查清。"),
+        ("self_harm", "去年我被公司裁员，欠了很多网贷。我真的不想活了，已经买好了一瓶安眠药。"),
+        ("self_harm", "如果你们还不管，我真的不想活了，去年我就想过这件事。"),
+    ],
+)
+def test_letters_that_stay_urgent(signal: str, middle: str) -> None:
+    result = classify(letter(middle))
+    assert result.urgent
+    assert signal in result.urgent_signals
+
+
+# Chat messages keep the rule as it was (documented: computed with the code before this change).
+@pytest.mark.parametrize(
+    ("text", "signals"),
+    [
+        ("去年着过火", ()),  # the fire patterns skip a fire told with 去年; the item (safety.fire) is urgent
+        ("去年插座冒过火星", ("fire",)),
+        ("万一着火了怎么办", ("fire",)),
+        ("楼下着火了", ("fire",)),
+    ],
+)
+def test_chat_messages_are_unchanged(text: str, signals: tuple[str, ...]) -> None:
+    result = classify(text)
+    assert len(text) <= LETTER_CHARS
+    assert result.urgent
+    assert result.urgent_signals == signals
