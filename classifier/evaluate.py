@@ -16,6 +16,7 @@ import os
 import random
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,21 +131,34 @@ def evaluate(
     return report
 
 
+def _folds(
+    records: list[dict], folds: int, seed: int, learn_from: list[dict] | None = None
+) -> Iterator[tuple[list[dict], list[dict]]]:
+    """The same K folds for every cross-validation: each fold's held-back records, and what a classifier
+    learns from without them (`learn_from`, by default the records themselves)."""
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    pool = records if learn_from is None else learn_from
+    for fold in range(folds):
+        held = [records[i] for i in order[fold::folds]]
+        held_texts = {normalize(r["text"]) for r in held}
+        yield held, [r for r in pool if normalize(r["text"]) not in held_texts]
+
+
+def _cache_dir() -> Path:
+    """The data directory get_classifier uses (the same trimmed dictionary and cached models)."""
+    return Path(os.environ.get("DATA_DIR") or "data")
+
+
 def cross_validate(records: list[dict], folds: int, seed: int = 0) -> Report:
     """K-fold estimate: each fold is classified by a classifier that learned from the taxonomy's examples
     without that fold's messages (so evaluating examples.jsonl itself measures unseen messages)."""
     base = get_classifier()
     examples_file = base.taxonomy.examples
     examples = load_jsonl(examples_file) if examples_file else []
-    order = list(range(len(records)))
-    random.Random(seed).shuffle(order)
-    cache_dir = Path(os.environ.get("DATA_DIR") or "data")  # the same trimmed dictionary as get_classifier
     report = Report()
-    for fold in range(folds):
-        held = [records[i] for i in order[fold::folds]]
-        held_texts = {normalize(r["text"]) for r in held}
-        learned = [e for e in examples if normalize(e["text"]) not in held_texts]
-        evaluate(held, Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned), report)
+    for held, learned in _folds(records, folds, seed, learn_from=examples):
+        evaluate(held, Classifier(base.taxonomy, cache_dir=_cache_dir(), examples=learned), report)
     return report
 
 
@@ -160,15 +174,9 @@ def item_cross_validation(
     """For each fold, a report per item-model setting (weight, margin): the fold classified by a classifier
     that learned its term weights, kind model and item model without it (the same folds as `--cv`)."""
     base = get_classifier()
-    order = list(range(len(records)))
-    random.Random(seed).shuffle(order)
-    cache_dir = Path(os.environ.get("DATA_DIR") or "data")
     reports = []
-    for fold in range(folds):
-        held = [records[i] for i in order[fold::folds]]
-        held_texts = {normalize(r["text"]) for r in held}
-        learned = [r for r in records if normalize(r["text"]) not in held_texts]
-        classifier = Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned)
+    for held, learned in _folds(records, folds, seed):
+        classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), examples=learned)
         row = []
         for weight, margin in settings:
             classifier.item_model_weight, classifier.item_model_margin = weight, margin
@@ -208,15 +216,9 @@ def kind_cross_validation(records: list[dict], folds: int, seed: int = 0) -> lis
     out-of-fold (log odds of "not a request", ln(1 + best item score), gold is not a request): each fold
     scored by a classifier that learned its term weights and kind model without it."""
     base = get_classifier()
-    order = list(range(len(records)))
-    random.Random(seed).shuffle(order)
-    cache_dir = Path(os.environ.get("DATA_DIR") or "data")
     points = []
-    for fold in range(folds):
-        held = [records[i] for i in order[fold::folds]]
-        held_texts = {normalize(r["text"]) for r in held}
-        learned = [r for r in records if normalize(r["text"]) not in held_texts]
-        classifier = Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned)
+    for held, learned in _folds(records, folds, seed):
+        classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), examples=learned)
         for record in held:
             text = normalize(record["text"])
             if not classifier.kind_model_decides(text):
@@ -276,17 +278,11 @@ def self_harm_cross_validation(
     """For each ridge penalty, the out-of-fold points of every record: each fold classified by a classifier
     that learned its term weights, kind, item and self-harm models without it (the same folds as `--cv`)."""
     base = get_classifier()
-    order = list(range(len(records)))
-    random.Random(seed).shuffle(order)
-    cache_dir = Path(os.environ.get("DATA_DIR") or "data")
     default = base.self_harm_signal.default_label if base.self_harm_signal else None
     points: dict[float, list[SelfHarmPoint]] = {l2: [] for l2 in l2_values}
-    for fold in range(folds):
-        held = [records[i] for i in order[fold::folds]]
-        held_texts = {normalize(r["text"]) for r in held}
-        learned = [r for r in records if normalize(r["text"]) not in held_texts]
+    for held, learned in _folds(records, folds, seed):
         for l2 in l2_values:
-            classifier = Classifier(base.taxonomy, cache_dir=cache_dir, examples=learned, self_harm_l2=l2)
+            classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), examples=learned, self_harm_l2=l2)
             for record in held:
                 text = normalize(record["text"])
                 urgent = bool(record.get("urgent"))
