@@ -133,30 +133,26 @@ def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: dat
     note_kind = NotificationKind.offer if kind == OfferKind.wave else NotificationKind.assigned
     notes = [*extra_notes, *(notification_row(r.telegram_id, note_kind, now, ticket.id, payload)
                              for r in ranked)]
+    offers = [dict(ticket_id=ticket.id, member_id=r.member_id, wave=ticket.wave, kind=str(kind),
+                   state=OfferState.pending, score=r.score, dispatched_by=dispatched_by, sent_at=now)
+              for r in ranked]
     if kind == OfferKind.wave and is_postgres(session):
         before_insert(session, notes)
-        offers = [dict(ticket_id=ticket.id, member_id=r.member_id, wave=ticket.wave,
-                       kind=str(kind), state=OfferState.pending, score=r.score,
-                       dispatched_by=dispatched_by, sent_at=now) for r in ranked]
         core(session, _insert_offers_with_notifications(tuple(notes[0])),
              {"_rows": rows_json(notes), "_offers": rows_json(offers),
               "_note_kind": str(note_kind)})
         return
-    note_ids = notify_rows(session, notes)
-    note_ids = note_ids[len(extra_notes):]
+    note_ids = notify_rows(session, notes)[len(extra_notes):]
     # Wave candidates never had an offer for this ticket; a coordinator may ask someone again.
     existing = {} if kind == OfferKind.wave else {
         o.member_id: o for o in session.exec(select(Offer).where(
             Offer.ticket_id == ticket.id, Offer.member_id.in_([r.member_id for r in ranked])))}
     rows = []
-    for r, note_id in zip(ranked, note_ids, strict=True):
-        values = dict(ticket_id=ticket.id, member_id=r.member_id, wave=ticket.wave,
-                      kind=str(kind), state=OfferState.pending, score=r.score,
-                      dispatched_by=dispatched_by, notification_id=note_id, sent_at=now,
-                      answered_at=None, reason=None)
-        if r.member_id in existing:
+    for offer, note_id in zip(offers, note_ids, strict=True):
+        values = {**offer, "notification_id": note_id, "answered_at": None, "reason": None}
+        if offer["member_id"] in existing:
             for key, value in values.items():
-                setattr(existing[r.member_id], key, value)
+                setattr(existing[offer["member_id"]], key, value)
         else:
             rows.append(values)
     if rows:
