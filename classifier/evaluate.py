@@ -102,6 +102,8 @@ def evaluate(
         if record.get("urgent"):
             report.urgent_total += 1
             report.urgent_hits += result.urgent
+            if not result.urgent:
+                report.misses.append((record["text"], f"urgent {gold}", "not urgent"))
             code = signal_of.get(gold or "")
             if code:
                 report.urgent_by_signal[code][0] += result.urgent
@@ -109,10 +111,14 @@ def evaluate(
         else:
             report.non_urgent_total += 1
             report.false_urgent += result.urgent
+            if result.urgent:
+                report.misses.append((record["text"], f"not urgent {gold}", f"urgent {result.label}"))
         if kind != "request":
             report.non_requests += 1
             report.non_request_hits += result.kind != "request"
             report.confusion["(non-request)"][result.category or "(non-request)"] += 1
+            if result.kind == "request":
+                report.misses.append((record["text"], f"({kind})", result.label))
             continue
         report.requests += 1
         gold_category = gold.split(".")[0] if gold else None
@@ -388,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m classifier.evaluate", description=__doc__)
     parser.add_argument("files", nargs="+", help="labelled JSONL files")
-    parser.add_argument("--misses", type=int, default=0, help="print up to N misclassified messages")
+    parser.add_argument(
+        "--misses", type=int, default=0, help="print up to N mistakes: items, non-requests taken as requests, urgency"
+    )
     parser.add_argument(
         "--cv", type=int, default=0, metavar="K", help="K-fold cross-validation: learn without each fold"
     )

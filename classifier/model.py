@@ -15,6 +15,8 @@ How it decides (see also README, "How the classifier decides"):
    margin over the runner-up.
 5. Urgent signals (gas, fire, danger, medical, self-harm) are regular expressions over the whole text;
    gas and fire decide the item whatever else is said, self-harm keeps the item the message describes.
+   Dangers told as past or feared in a letter, or as earlier, supposed or seen elsewhere in a chat
+   message with nothing said of now, are no signal (self-harm always is).
 6. Messages with no service evidence are not requests: greeting, thanks, status or other. Messages with
    some evidence are requests unless a logistic regression over their characters, learned from the
    examples' kinds, reads them as chit-chat, opinion or news more strongly than the evidence reads need.
@@ -84,7 +86,7 @@ KIND_RATE = 0.1
 KIND_NON_REQUEST_WEIGHT = 3.0  # non-requests are one example in five: weigh them up
 # Smaller weights are left out: a third of the model, nearly as accurate in the cross-validation, faster.
 KIND_MIN_WEIGHT = 0.1
-KIND_MODEL_VERSION = "6"  # part of the cache key: change when the features or the fit change
+KIND_MODEL_VERSION = "7"  # part of the cache key: change when the features or the fit change
 # Item model: a multinomial logistic regression over the message's Chinese characters and character
 # pairs, learned from the examples' labels (`_learn_item_weights`). When the lexicon's best item leads the
 # runner-up by less than ITEM_MODEL_MARGIN, the lexicon's ITEM_MODEL_CANDIDATES best items are re-ranked by
@@ -159,6 +161,33 @@ _PAST = re.compile(
 _HYPOTHETICAL = re.compile("万一|如果|要是|一旦|假如|倘若|担心|怕|以免|隐患|防止|预防|不堪设想")
 # (到现在: "until now" in a story; 现在想起来: looking back. 赶紧/立即 are left out: stories say them too.)
 _PRESENT = re.compile("(?<!到)现在(?!想|回想)|正在|刚才|刚刚|马上|还在|此刻|这会儿|眼下|快来|救命|紧急")
+
+# A chat message about an earlier danger (a status query or thanks about yesterday's gas leak: 昨天报的煤气味
+# 那单怎么样了, 昨晚着火的事多亏你们来得快), asking what to do should one happen (万一家里漏气了怎么办,
+# 遇到着火往哪跑) or retelling one seen elsewhere (新闻上说隔壁区有栋楼着火了, 天然气泄漏演练) tells no danger
+# now, unless it says something of now (还有味, 又冒烟, 快来…): its gas, fire, danger and medical matches do
+# not count. Self-harm always counts.
+EARLIER_SIGNALS = frozenset({"gas", "fire", "danger", "medical"})
+# A status query's danger must be named as reported in its clause (上午报的煤气味那单: a ticket already open),
+# not only timed (早上起来闻到煤气味，什么时候来人 is a danger now); thanks may also just time it.
+_REPORTED = re.compile("报(的|过|了|咗|嗰|𠮶)|反映(的|过|咗)|提交的|工单|单子|那单|单号|那个单|的事|那件事|那事|那次|那回")
+_EARLIER = re.compile(
+    "昨天|昨晚|昨日|昨儿|琴日|前天|前两天|前几天|前些天|上午|早上|早晨|上周|上礼拜|上星期|上个月|上次|上回|之前"
+    "|那天|当时|后来|幸亏|幸好|多亏|及时|来得快"
+)
+_ONGOING = re.compile(
+    _PRESENT.pattern
+    + "|还(有|是|在|冒|漏|闻|响|烧|[着著])|又|一直(有|在|是|冒|漏|闻|响|烧)|越来越|赶紧|赶快|尽快|快点|快派|快过来"
+)
+_WHAT_IF = re.compile("万一|如果|要是|假如|倘若|一旦|遇到|遇上|会不会|防止|预防|避免|以防|怎么防|如何防|怎样防")
+_TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
+    "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
+)
+_DRILL = re.compile("演练|演习|讲座|培训")  # (in the match's clause: 天然气泄漏演练)
+_QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|咋")
+_ASKS_FOR_HELP = re.compile(
+    "帮|派人|上门|来人|过来|来看|检查|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|能不能|可不可以|能否|希望|建议|组织|搞"
+)
 
 log = logging.getLogger(__name__)
 
@@ -832,20 +861,49 @@ class Classifier:
         """The urgent signals found, each with the spans of its affirmed matches (all of them for a signal
         that keeps the item the message describes, the first one for the others)."""
         found = []
+        letter = len(text) > LETTER_CHARS
+        frame: tuple[str | None, bool] | None = None  # (read only when a match may be told as earlier)
         for signal, group in self._urgent_groups:
             spans: list[tuple[int, int]] = []
-            letter = len(text) > LETTER_CHARS and signal.code in LETTER_BACKGROUND_SIGNALS
             for pattern in candidates.get(group, ()):
                 for match in pattern.finditer(text):
-                    if self._affirmed(text, match) and not (letter and _told_as_background(text, match)):
-                        spans.append(match.span())
-                        if not signal.default_label:
-                            break
+                    if not self._affirmed(text, match):
+                        continue
+                    if letter:
+                        if signal.code in LETTER_BACKGROUND_SIGNALS and _told_as_background(text, match):
+                            continue
+                    elif signal.code in EARLIER_SIGNALS:
+                        frame = frame or self.no_danger_now(text, candidates)
+                        if _told_as_earlier(text, match, *frame):
+                            continue
+                    spans.append(match.span())
+                    if not signal.default_label:
+                        break
                 if spans and not signal.default_label:
                     break
             if spans:
                 found.append((signal, spans))
         return found
+
+    def no_danger_now(
+        self, text: str, candidates: dict[str, set[re.Pattern[str]]]
+    ) -> tuple[str | None, bool]:
+        """For a (normalized) chat message that says nothing of now: "status" or "thanks" when it asks about
+        or thanks for something earlier, and whether it tells a danger as supposed or seen elsewhere and asks
+        no one for help (see EARLIER_SIGNALS)."""
+        if _ONGOING.search(text):
+            return None, False
+        what_if = bool(
+            ((_WHAT_IF.search(text) and _QUESTION.search(text)) or _TOLD_ELSEWHERE.search(text) or _DRILL.search(text))
+            and not _ASKS_FOR_HELP.search(text)
+        )
+        told_earlier = (_REPORTED, _EARLIER, _TICKET_NUMBER, _WORK_DONE)
+        if not any(pattern.search(text) for pattern in told_earlier):
+            return None, what_if
+        for kind in ("status", "thanks"):
+            if any(pattern.search(text) for pattern in candidates.get(f"kind:{kind}", ())):
+                return kind, what_if
+        return None, what_if
 
     @staticmethod
     def _affirmed(text: str, match: re.Match[str]) -> bool:
@@ -889,15 +947,23 @@ class Classifier:
             return "other"  # adverts, questions about the bot, opinions: never a ticket
         strong = best >= STRONG_EVIDENCE
         done = _WORK_DONE.search(text) and not _STILL_WRONG.search(text)
-        if matches("thanks") and (not strong or len(text) <= 12 or done):
-            return "thanks"
+        if matches("thanks") and (
+            not strong
+            or len(text) <= 12
+            or done
+            or (len(text) <= LETTER_CHARS and self.no_danger_now(text, candidates)[0] == "thanks")
+        ):
+            return "thanks"  # (the last: a chat message's thanks for something earlier, nothing now)
         if not strong and matches("greeting"):
             return "greeting"
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
         if best < MIN_REQUEST_SCORE and not unmatched_need:
             return "other"
         if best >= MIN_REQUEST_SCORE and self.items[ranked[0][0]].time_class == "urgent":
-            return "request"  # evidence of danger (fire, gas, hazard) is never talked away
+            # Evidence of danger (fire, gas, hazard) is never talked away, unless a chat message tells it as
+            # earlier (thanks for yesterday's repair of a gas leak), supposed or seen elsewhere.
+            earlier, what_if = (None, False) if len(text) > LETTER_CHARS else self.no_danger_now(text, candidates)
+            return earlier or ("other" if what_if else "request")
         return None
 
     def kind_model_decides(self, text: str) -> bool:
@@ -1050,6 +1116,25 @@ def _told_as_background(text: str, match: re.Match[str]) -> bool:
     if _PRESENT.search(sentence):
         return False
     return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(_around(text, end, _CLAUSE_END)))
+
+
+def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_if: bool) -> bool:
+    """Whether a match in a chat message that says nothing of now (`Classifier.no_danger_now`) is told as
+    earlier (its clause names the report: 昨天报的煤气味那单; in thanks also the time or the work done), as
+    supposed (its clause, before it, says 万一/如果/遇到…) or as seen elsewhere (its sentence, before it:
+    新闻上说…; its clause: 演练)."""
+    end = match.end() - 1 if match.end() > match.start() else match.start()
+    clause = _around(text, end, _CLAUSE_END)
+    if earlier and (_REPORTED.search(clause) or _TICKET_NUMBER.search(clause)):
+        return True
+    if earlier == "thanks" and (_EARLIER.search(clause) or _WORK_DONE.search(clause)):
+        return True
+    head = text[: end + 1]
+    return what_if and bool(
+        _WHAT_IF.search(_around(head, end, _CLAUSE_END))
+        or _TOLD_ELSEWHERE.search(_around(head, end, _SENTENCE_END))
+        or _DRILL.search(clause)
+    )
 
 
 def _around(text: str, position: int, ends: re.Pattern[str]) -> str:

@@ -11,7 +11,11 @@ holdout4.jsonl: the held-back half of a fourth chat set (10 requests per item, n
 messages and look-alikes), written blind; its other half tuned urgent patterns and joined the examples.
 urgent5.jsonl: the held-back half of a set written blind to be hard on urgency (indirect signs of
 self-harm, gas and fire told in many ways, 170 look-alikes: idioms, past events, questions, status and
-thanks about earlier gas and fire tickets); its other half tuned urgent patterns only."""
+thanks about earlier gas and fire tickets); its other half tuned urgent patterns only.
+holdout6.jsonl: the held-back half of two sets written blind (hard non-requests that name service words;
+urgent gas, fire and self-harm messages with their look-alikes), split by a fixed seed; the other half,
+tune6.jsonl, tuned the chat rule for dangers told as earlier, supposed or seen elsewhere (classifier.model,
+EARLIER_SIGNALS) and is not learned from."""
 
 from functools import cache
 from pathlib import Path
@@ -28,7 +32,9 @@ HOLDOUT3 = DATA / "holdout3.jsonl"
 HOLDOUT4 = DATA / "holdout4.jsonl"
 LETTERS = DATA / "letters.jsonl"
 URGENT5 = DATA / "urgent5.jsonl"
-HELD_BACK = (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4)  # chat-style sets with floors below
+HOLDOUT6 = DATA / "holdout6.jsonl"
+TUNE6 = DATA / "tune6.jsonl"
+HELD_BACK = (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6)  # chat-style sets with floors below
 
 
 @cache
@@ -46,7 +52,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
     assert sum(1 for r in records if not r["label"]) >= 60
 
 
-@pytest.mark.parametrize("path", [HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, LETTERS, URGENT5])
+@pytest.mark.parametrize("path", [HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, LETTERS, URGENT5, HOLDOUT6, TUNE6])
 def test_holdout_is_not_learned_from(path: Path) -> None:
     learned = {r["text"] for r in load_jsonl(load_taxonomy().examples)}
     shared = learned & {r["text"] for r in load_jsonl(path)}
@@ -71,16 +77,19 @@ def test_third_holdout_is_large_enough() -> None:
 # holdout4's other half in the examples raised category@1 to 93.9 / 94.8 / 94.2 % and moved three of
 # holdout3's chit-chat messages to requests (non-requests 75.5 → 73.4 %). The learned self-harm model
 # (and two more blind tuning sets in the examples) took urgent recall on holdout3 and holdout4 to 100 %.
-FLOORS = {  # figure: (holdout, holdout2, holdout3, holdout4, target)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85),
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93),
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95),
-    "non_request_accuracy": (0.92, 0.90, 0.72, 0.90, 0.90),
-    "urgent_recall": (1.0, 0.88, 1.0, 1.0, 1.0),
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95),
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60),
+# The chat rule for dangers told as earlier, supposed or seen elsewhere took holdout3's false alarms from
+# 4.5 to 3.2 % and holdout6's from 11.0 to 8.2 % (non-requests 61.5 → 69.2 %), urgent recall unchanged on
+# every set (it was 2.7 % on holdout3 before a status query's danger had to be named as reported).
+FLOORS = {  # figure: (holdout, holdout2, holdout3, holdout4, holdout6, target)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85),
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93),
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95),
+    "non_request_accuracy": (0.92, 0.90, 0.75, 0.90, 0.67, 0.90),
+    "urgent_recall": (1.0, 0.88, 1.0, 1.0, 0.94, 1.0),
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95),
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60),
 }
-MAX_FALSE_URGENT = (0.03, 0.03, 0.05, 0.03)  # target 0.03; holdout3: its look-alikes are gas and fire words
+MAX_FALSE_URGENT = (0.03, 0.03, 0.035, 0.03, 0.085)  # target 0.03; holdout3 and holdout6: not yet
 
 
 @pytest.mark.parametrize("figure", FLOORS)
@@ -112,12 +121,24 @@ def test_urgent_recall_is_reported_per_signal() -> None:
 
 def test_hard_urgent_set_stays_at_least_where_it_is() -> None:
     """urgent5 shows the gaps (targets: 100 % recall, ≤ 3 % false alarms): measured 91.6 % recall (gas
-    33/35, fire 33/35, self-harm 27/30) with 25.9 % false alarms, category@1 85.7 %; before the learned
-    self-harm model 80.7 % (self-harm 18/30), 23.5 %, 82.4 %."""
+    33/35, fire 33/35, self-harm 27/30) with 20.0 % false alarms (25.9 % before the chat rule for dangers
+    told as earlier, supposed or seen elsewhere; non-requests 36.4 → 59.1 %), category@1 85.7 %; before the
+    learned self-harm model 80.7 % (self-harm 18/30), 23.5 %, 82.4 %."""
     hard = figures(URGENT5)
     assert hard["urgent_recall"] >= 0.90
-    assert hard["false_urgent_rate"] <= 0.27
+    assert hard["false_urgent_rate"] <= 0.21
+    assert hard["non_request_accuracy"] >= 0.55
     assert hard["category@1"] >= 0.84
+
+
+def test_chat_tuning_set_stays_where_it_is() -> None:
+    """tune6 (not held back: it tuned the chat rule) went from 63.5 to 73.0 % non-requests and from 12.3 to
+    7.0 % false alarms; urgent recall 97.8 → 96.7 % (gas 20/22: a message read as chit-chat by the kind model,
+    which the rule changes by three examples it no longer learns from)."""
+    tuned = figures(TUNE6)
+    assert tuned["non_request_accuracy"] >= 0.72
+    assert tuned["false_urgent_rate"] <= 0.075
+    assert tuned["urgent_recall"] >= 0.96
 
 
 def test_long_letters_meet_the_category_target() -> None:
@@ -134,3 +155,13 @@ def test_letters_telling_past_or_feared_dangers_are_not_urgent() -> None:
     tuned = figures(DATA / "tune_letters.jsonl")
     assert tuned["urgent_recall"] == 1.0
     assert tuned["false_urgent_rate"] <= 0.17  # 37.5 % before the rule; the rest: items of the urgent class
+
+
+def test_misses_name_every_kind_of_mistake() -> None:
+    records = [
+        {"text": "楼道灯坏了好几天了", "label": "environment.garbage", "kind": "request", "urgent": False},
+        {"text": "厨房一股煤气味", "label": "safety.gas_leak", "kind": "request", "urgent": False},
+        {"text": "楼道灯坏了好几天了，师傅明天来修", "label": None, "kind": "thanks", "urgent": False},
+    ]
+    golds = [gold for _, gold, _ in evaluate(records).misses]
+    assert golds == ["environment.garbage", "not urgent safety.gas_leak", "(thanks)"]

@@ -66,17 +66,16 @@ def test_letters_that_stay_urgent(signal: str, middle: str) -> None:
     assert signal in result.urgent_signals
 
 
-# Chat messages keep the rule as it was (documented: computed with the code before this change).
+# Chat messages do not take the letter rule (their own rule: tests/classifier/test_urgent_chat.py).
 @pytest.mark.parametrize(
     ("text", "signals"),
     [
         ("去年着过火", ()),  # the fire patterns skip a fire told with 去年; the item (safety.fire) is urgent
         ("去年插座冒过火星", ("fire",)),
-        ("万一着火了怎么办", ("fire",)),
         ("楼下着火了", ("fire",)),
     ],
 )
-def test_chat_messages_are_unchanged(text: str, signals: tuple[str, ...]) -> None:
+def test_chat_messages_do_not_take_the_letter_rule(text: str, signals: tuple[str, ...]) -> None:
     result = classify(text)
     assert len(text) <= LETTER_CHARS
     assert result.urgent

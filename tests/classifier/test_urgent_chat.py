@@ -1,0 +1,63 @@
+"""Chat messages that tell a gas leak, fire, danger or medical emergency as earlier (a status query or thanks
+about an earlier ticket), as supposed (万一…怎么办) or as seen elsewhere (新闻上说…, 演练) and say nothing of
+now are not urgent; anything said of now, a new danger in another clause, a request for help, and signs of
+self-harm keep them urgent."""
+
+import pytest
+
+from classifier import classify
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("昨天报的煤气味那单，师傅几点到？", "status"),
+        ("琴日报嗰个煤气味，师傅几时嚟呀", "status"),
+        ("我上次反映的煤气味的事 后来燃气公司来查过了吗", "status"),
+        ("昨晚煤气泄漏的事谢谢你们来得快", "thanks"),
+        ("昨天煤气的事多亏你们，师傅来得特别快，换了个阀门就好了", "thanks"),
+        ("上次我家插座冒烟你们来得好快，一直没来得及说声谢谢", "thanks"),
+        ("感谢社区和消防，楼道那堆杂物着火幸亏发现得早", "thanks"),
+        ("万一家里漏气了应该怎么办", "other"),
+        ("万一着火了怎么办", "other"),
+        ("要是半夜楼里着火了，我们家在顶楼该往哪跑？", "other"),
+        ("新闻上说隔壁区有栋楼着火了，太吓人了", "other"),
+        ("昨晚看了个电视剧，里面大楼着火那段看得我心惊肉跳", "other"),
+        ("上个月那次天然气泄漏演练挺有用的", "other"),
+    ],
+)
+def test_a_danger_told_as_earlier_supposed_or_seen_elsewhere_is_not_urgent(text: str, kind: str) -> None:
+    result = classify(text)
+    assert (result.kind, result.label, result.urgent) == (kind, None, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        # something said of now
+        ("昨天报的煤气味，现在屋里还有味，师傅什么时候到", "gas"),
+        ("谢谢你们昨天来修燃气灶，今天厨房又有煤气味了", "gas"),
+        ("之前报过的管道漏气，今天井盖又在往外冒味道", "gas"),
+        ("楼道着火了，快来人，谢谢", "fire"),
+        # timed but not reported: a danger now (a status query's danger must be named as reported)
+        ("早上起来闻到一股煤气味，跟你们说一下，什么时候能来人看看", "gas"),
+        ("上午就闻到煤气味了，报了还没人来", "gas"),
+        # a new danger in a clause of its own
+        ("上次电梯的事谢谢你们，另外楼道里有煤气味", "gas"),
+        # the danger told first, the what-if after it
+        ("闻到煤气味，万一爆炸怎么办", "gas"),
+        ("楼下着火了，万一烧上来怎么办", "fire"),
+        # not a retelling: a television is on, the smell is real
+        ("看电视的时候闻到一股煤气味", "gas"),
+        # asking for help
+        ("小区能不能搞一次消防演练 教老人着火了怎么逃生", "fire"),
+        # self-harm always counts
+        ("昨天报的事谢谢你们，我真的不想活了", "self_harm"),
+        ("万一我哪天不想活了怎么办", "self_harm"),
+    ],
+)
+def test_what_is_said_of_now_stays_urgent(text: str, signal: str) -> None:
+    result = classify(text)
+    assert result.kind == "request"
+    assert result.urgent
+    assert signal in result.urgent_signals
