@@ -158,7 +158,8 @@ _PAST = re.compile(
     "去年|前年|几年前|前几年|前些年|早些年|那年|当年|早年|上次|上回|上个月|以前|曾经|之前|那次|那回|当时|有一次|有一回"
     "|过一次|过一回|过几次|过好几次"
 )
-_HYPOTHETICAL = re.compile("万一|如果|要是|一旦|假如|倘若|担心|怕|以免|隐患|防止|预防|不堪设想")
+_SUPPOSING = "万一|如果|要是|一旦|假如|倘若"
+_HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想")
 # (到现在: "until now" in a story; 现在想起来: looking back. 赶紧/立即 are left out: stories say them too.)
 _PRESENT = re.compile("(?<!到)现在(?!想|回想)|正在|刚才|刚刚|马上|还在|此刻|这会儿|眼下|快来|救命|紧急")
 
@@ -179,7 +180,8 @@ _ONGOING = re.compile(
     _PRESENT.pattern
     + "|还(有|是|在|冒|漏|闻|响|烧|[着著])|又|一直(有|在|是|冒|漏|闻|响|烧)|越来越|赶紧|赶快|尽快|快点|快派|快过来"
 )
-_WHAT_IF = re.compile("万一|如果|要是|假如|倘若|一旦|遇到|遇上|会不会|防止|预防|避免|以防|怎么防|如何防|怎样防")
+# (Not 担心/怕 as in a letter: "有股煤气味 怕是漏了" is one clause of a chat message.)
+_WHAT_IF = re.compile(_SUPPOSING + "|遇到|遇上|会不会|防止|预防|避免|以防|怎么防|如何防|怎样防")
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
 )
@@ -889,21 +891,17 @@ class Classifier:
         self, text: str, candidates: dict[str, set[re.Pattern[str]]]
     ) -> tuple[str | None, bool]:
         """For a (normalized) chat message that says nothing of now: "status" or "thanks" when it asks about
-        or thanks for something earlier, and whether it tells a danger as supposed or seen elsewhere and asks
-        no one for help (see EARLIER_SIGNALS)."""
-        if _ONGOING.search(text):
+        or thanks for something earlier (`_tells_of_earlier`), and whether it tells a danger as supposed or
+        seen elsewhere (`_supposes`); (None, False) for any other text. See EARLIER_SIGNALS."""
+        if not _says_nothing_of_now(text):
             return None, False
-        what_if = bool(
-            ((_WHAT_IF.search(text) and _QUESTION.search(text)) or _TOLD_ELSEWHERE.search(text) or _DRILL.search(text))
-            and not _ASKS_FOR_HELP.search(text)
-        )
-        told_earlier = (_REPORTED, _EARLIER, _TICKET_NUMBER, _WORK_DONE)
-        if not any(pattern.search(text) for pattern in told_earlier):
-            return None, what_if
-        for kind in ("status", "thanks"):
-            if any(pattern.search(text) for pattern in candidates.get(f"kind:{kind}", ())):
-                return kind, what_if
-        return None, what_if
+        kind = None
+        if _tells_of_earlier(text):
+            kind = next(
+                (k for k in ("status", "thanks") if any(p.search(text) for p in candidates.get(f"kind:{k}", ()))),
+                None,
+            )
+        return kind, _supposes(text)
 
     @staticmethod
     def _affirmed(text: str, match: re.Match[str]) -> bool:
@@ -951,7 +949,7 @@ class Classifier:
             not strong
             or len(text) <= 12
             or done
-            or (len(text) <= LETTER_CHARS and self.no_danger_now(text, candidates)[0] == "thanks")
+            or (_says_nothing_of_now(text) and _tells_of_earlier(text))
         ):
             return "thanks"  # (the last: a chat message's thanks for something earlier, nothing now)
         if not strong and matches("greeting"):
@@ -960,10 +958,9 @@ class Classifier:
         if best < MIN_REQUEST_SCORE and not unmatched_need:
             return "other"
         if best >= MIN_REQUEST_SCORE and self.items[ranked[0][0]].time_class == "urgent":
-            # Evidence of danger (fire, gas, hazard) is never talked away, unless a chat message tells it as
-            # earlier (thanks for yesterday's repair of a gas leak), supposed or seen elsewhere.
-            earlier, what_if = (None, False) if len(text) > LETTER_CHARS else self.no_danger_now(text, candidates)
-            return earlier or ("other" if what_if else "request")
+            # Evidence of danger (fire, gas, hazard) is never talked away, unless a chat message only supposes
+            # it or retells it (status queries and thanks about an earlier one were answered above).
+            return "other" if _says_nothing_of_now(text) and _supposes(text) else "request"
         return None
 
     def kind_model_decides(self, text: str) -> bool:
@@ -1108,10 +1105,15 @@ class Classifier:
         )
 
 
+def _last_position(match: re.Match[str]) -> int:
+    """Where a match's words end (what to read around: patterns anchored at the text's start span every
+    sentence before their words)."""
+    return match.end() - 1 if match.end() > match.start() else match.start()
+
+
 def _told_as_background(text: str, match: re.Match[str]) -> bool:
-    """Whether a match is told as past or hypothetical, and its sentence says nothing of now (read around the
-    match's end: patterns anchored at the text's start span every sentence before their words)."""
-    end = match.end() - 1 if match.end() > match.start() else match.start()
+    """Whether a match in a letter is told as past or hypothetical, and its sentence says nothing of now."""
+    end = _last_position(match)
     sentence = _around(text, end, _SENTENCE_END)
     if _PRESENT.search(sentence):
         return False
@@ -1123,7 +1125,7 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     earlier (its clause names the report: 昨天报的煤气味那单; in thanks also the time or the work done), as
     supposed (its clause, before it, says 万一/如果/遇到…) or as seen elsewhere (its sentence, before it:
     新闻上说…; its clause: 演练)."""
-    end = match.end() - 1 if match.end() > match.start() else match.start()
+    end = _last_position(match)
     clause = _around(text, end, _CLAUSE_END)
     if earlier and (_REPORTED.search(clause) or _TICKET_NUMBER.search(clause)):
         return True
@@ -1135,6 +1137,23 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         or _TOLD_ELSEWHERE.search(_around(head, end, _SENTENCE_END))
         or _DRILL.search(clause)
     )
+
+
+def _says_nothing_of_now(text: str) -> bool:
+    """Whether a text is a chat message (not a letter) with no word of now (现在, 还有, 又, 快来…)."""
+    return len(text) <= LETTER_CHARS and not _ONGOING.search(text)
+
+
+def _tells_of_earlier(text: str) -> bool:
+    """Whether a text names something reported, done or past (报的, 工单, 修好了, 昨天, 幸亏…)."""
+    return any(pattern.search(text) for pattern in (_REPORTED, _EARLIER, _TICKET_NUMBER, _WORK_DONE))
+
+
+def _supposes(text: str) -> bool:
+    """Whether a text asks what to do should something happen (万一…怎么办) or retells what was seen
+    elsewhere (新闻上说…, 演练), and asks no one for help."""
+    told = (_WHAT_IF.search(text) and _QUESTION.search(text)) or _TOLD_ELSEWHERE.search(text) or _DRILL.search(text)
+    return bool(told) and not _ASKS_FOR_HELP.search(text)
 
 
 def _around(text: str, position: int, ends: re.Pattern[str]) -> str:
