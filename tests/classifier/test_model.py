@@ -226,6 +226,8 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
         ("活够本了 不想再受这个罪", "self_harm"),
         ("以后不在了 麻烦帮我的猫找个好人家", "self_harm"),
         ("有没有什么不痛苦的死法", "self_harm"),
+        ("燃气表那块儿味道特别大", "gas"),
+        ("拿肥皂水抹了下接口 在冒泡", "gas"),
     ],
 )
 def test_indirect_gas_fire_and_self_harm_phrasings_are_urgent(text: str, signal: str) -> None:
@@ -237,7 +239,7 @@ def test_indirect_gas_fire_and_self_harm_phrasings_are_urgent(text: str, signal:
     "text",
     ["邻居家天天烧香 烟很大", "煤气灶点火的时候火苗有点小", "一起去吃火锅吧", "这个月燃气费怎么这么多",
      "去年家里着过一次火，现在想问问保险怎么理赔", "找工作不能在一棵树上吊死", "洗衣机要死不活的 转两下就停",
-     "燃气灶打不着火，没有什么味"],
+     "燃气灶打不着火，没有什么味", "炒辣椒的时候灶台那边味道好冲", "燃气表那儿没什么味道了"],
 )
 def test_look_alikes_give_no_urgent_signal(text: str) -> None:
     assert not classify(text).urgent_signals

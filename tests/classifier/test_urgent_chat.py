@@ -24,6 +24,13 @@ from classifier import classify
         ("新闻上说隔壁区有栋楼着火了，太吓人了", "other"),
         ("昨晚看了个电视剧，里面大楼着火那段看得我心惊肉跳", "other"),
         ("上个月那次天然气泄漏演练挺有用的", "other"),
+        # a question about a ticket (现在是谁…), that ticket named as 那个事, the hazard removed
+        ("楼道充电那个工单现在是谁在跟？", "status"),
+        ("上礼拜煤气泄漏那个事，后面的复查安排了没有", "status"),
+        ("谢谢你们，车棚那个火灾隐患已经清理掉了", "thanks"),
+        # a question about rules and habits
+        ("电瓶车为啥不能在楼道里充电？", "other"),
+        ("家里的燃气报警器一般多久换一次", "other"),
     ],
 )
 def test_a_danger_told_as_earlier_supposed_or_seen_elsewhere_is_not_urgent(text: str, kind: str) -> None:
@@ -51,6 +58,10 @@ def test_a_danger_told_as_earlier_supposed_or_seen_elsewhere_is_not_urgent(text:
         ("看电视的时候闻到一股煤气味", "gas"),
         # asking for help
         ("小区能不能搞一次消防演练 教老人着火了怎么逃生", "fire"),
+        # a question, then a danger: 怎么用 is no question about habits
+        ("灭火器怎么用 油锅着火了", "fire"),
+        ("煤气味一般多久能散掉", "gas"),
+        ("我们楼的电动车为什么都在楼道充电", "fire"),
         # self-harm always counts
         ("昨天报的事谢谢你们，我真的不想活了", "self_harm"),
         ("万一我哪天不想活了怎么办", "self_harm"),
