@@ -112,9 +112,28 @@ def test_self_harm_with_weak_other_evidence_still_goes_to_mental_health() -> Non
         ("电梯修好了，谢谢师傅，辛苦了", "thanks"),
         ("楼道的灯换好了 谢谢你们", "thanks"),
         ("厨房水管修好了谢谢师傅，但是卫生间水管又开始漏水了", "request"),
+        ("小区的停车位划好了 感谢物业", "thanks"),
+        ("谢谢你们帮我们处理了楼道堆物的问题", "thanks"),
+        ("廉租房的申请批下来了，谢谢网格员跑前跑后", "thanks"),
+        ("谢谢师傅，下水道疏通好了，可是厨房水管还是漏", "request"),
     ],
 )
 def test_thanks_for_work_done_is_thanks_unless_something_is_wrong_again(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("专业疏通下水道 马桶 50元起 24小时上门", "other"),
+        ("诚聘小区保洁两名 包吃住 有意者联系13912345678", "other"),
+        ("代办居住证 价格优惠 私信我", "other"),
+        # a price or a house call alone, or a question, is no advert
+        ("我妈想申请居家养老上门服务，一周来两次", "request"),
+        ("换个门锁要200元吗 师傅能上门服务吗", "request"),
+    ],
+)
+def test_adverts_are_other(text: str, kind: str) -> None:
     assert classify(text).kind == kind
 
 
