@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import BotSettings, SettingsError, get_bot_settings
+from tests.e2e.harness import share_learned_models
 
 CLEAN = {
     k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN", "DATABASE_URL", "COORDINATOR_IDS"}
@@ -75,6 +76,7 @@ def test_unreachable_database_exits_with_a_clear_message(tmp_path: Path) -> None
 
 def test_no_token_runs_the_offline_console_through_a_whole_intake(tmp_path: Path) -> None:
     script = "/start\n楼道灯坏了好几天了\n1\n3号楼2单元\n2\n:as 王师傅\n1\n:quit\n"
+    share_learned_models(tmp_path)
     env = {**CLEAN, "DATA_DIR": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-m", "bot"],

@@ -36,6 +36,7 @@ from bot.workers import (
 from routing import db, dispatch, drafts, members, tickets
 from routing.models import Person, Ticket
 from tests.conftest import G11, RESIDENT, T0, World, minutes
+from tests.e2e.harness import share_learned_models
 
 TOKEN = "123456:ABCdefGHIjklMNOpqr"
 SECRET = "s3cret-Token_for-tests"
@@ -96,6 +97,7 @@ async def webhook_server(engine: Engine, tmp_path: Path, api: RecordingApi, webh
                          ) -> AsyncIterator[str]:
     """The real Application serving its webhook on a free port, as `python -m bot --webhook` does;
     yields its URL."""
+    share_learned_models(tmp_path)
     settings = BotSettings(_env_file=None, TELEGRAM_BOT_TOKEN=TOKEN, DATA_DIR=tmp_path,
                            WEBHOOK_PORT=free_port(), WEBHOOK_SECRET_TOKEN=SECRET, WEBHOOK_URL=webhook_url)
     app = build_application(settings, make_deps(settings, engine), api)
@@ -301,6 +303,7 @@ start_domain(settings).dispose()
 def test_workers_started_together_on_a_new_database_migrate_one_after_another(
     pg_url: str, tmp_path: Path
 ) -> None:
+    share_learned_models(tmp_path)
     with throwaway_database(pg_url) as url:
         starts = [subprocess.Popen([sys.executable, "-c", START, url, str(tmp_path)], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CLEAN)
