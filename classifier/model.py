@@ -82,7 +82,6 @@ KIND_RATE = 0.1
 KIND_NON_REQUEST_WEIGHT = 2.0  # non-requests are one example in five (22 %): weigh them up
 # Smaller weights are left out: a third of the model, nearly as accurate in the cross-validation, faster.
 KIND_MIN_WEIGHT = 0.1
-KIND_MODEL_VERSION = "7"  # part of the cache key: change when the features or the fit change
 # Item model: a multinomial logistic regression over the message's Chinese characters and character
 # pairs, learned from the examples' labels (`_learn_item_weights`). When the lexicon's best item leads the
 # runner-up by less than ITEM_MODEL_MARGIN, the lexicon's ITEM_MODEL_CANDIDATES best items are re-ranked by
@@ -99,7 +98,6 @@ ITEM_STEPS = 60  # full-batch Adam steps: as accurate in the cross-validation as
 ITEM_RATE = 0.3
 ITEM_MIN_COUNT = 2  # features seen in fewer training messages are left out (they only memorize)
 ITEM_MIN_WEIGHT = 0.1  # smaller weights are left out: as accurate in the cross-validation, smaller
-ITEM_MODEL_VERSION = "1"  # part of the cache key: change when the features or the fit change
 # Self-harm model: a binary logistic regression over `self_harm_features`, learned from the examples
 # (positives: those marked "signal": "self_harm", and the urgent ones on which the self_harm patterns fire
 # or that go to the self-harm default item; negatives: all others, gas and fire and look-alikes included).
@@ -121,8 +119,6 @@ SELF_HARM_MIN_WEIGHT = 0.05  # smaller weights are left out (smaller, as accurat
 # longer texts its many small character weights add up (five held-out requests joined into one text were
 # marked urgent by it four times in a hundred, windows of sentences or not), so letters keep the patterns.
 SELF_HARM_MAX_CHARS = LETTER_CHARS
-SELF_HARM_MODEL_VERSION = "1"  # part of the cache key: change when the features or the fit change
-LEARNED_TERMS_VERSION = "1"  # part of the cache key of the learned term counts (the same)
 # The pinyin fallback runs only when exact evidence is weaker than this.
 WEAK_EVIDENCE = 3.0
 # Logistic calibration of confidence, set on the tuning data (examples.jsonl) and checked on the held-back
@@ -433,7 +429,7 @@ def _kind_weights(
         chosen = [i for i, text in enumerate(texts) if model_decides(text)]
         return _learn_kind_weights([texts[i] for i in chosen], [kinds[i] != "request" for i in chosen])
 
-    settings = [KIND_MODEL_VERSION, KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
+    settings = [KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
     return _cached(cache_dir, "kind-model", [settings, fingerprint, texts, kinds], learn)
 
 
@@ -471,19 +467,25 @@ def _self_harm_weights(
         )
 
     settings = [
-        SELF_HARM_MODEL_VERSION, l2, SELF_HARM_STEPS, SELF_HARM_RATE, SELF_HARM_POSITIVE_WEIGHT,
+        l2, SELF_HARM_STEPS, SELF_HARM_RATE, SELF_HARM_POSITIVE_WEIGHT,
         SELF_HARM_MIN_WEIGHT,
     ]  # fmt: skip
     key = [settings, fingerprint, default_label, texts, signals, urgent, labels]
     return _cached(cache_dir, "self-harm-model", key, learn)
 
 
+# This module's source is part of every learned model's cache key: its features, fits and rules (which
+# examples the kind model learns from) live here, and a change to any of them must not read a model that an
+# older version learned.
+_SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
 def _cached(cache_dir: Path | None, name: str, key: list, learn: Callable[[], dict]) -> dict:
     """A learned model (JSON), read from the data directory when learned before from the same `key`
-    (examples and settings), else learned and written there."""
+    (examples and settings) by the same source of this module, else learned and written there."""
     if cache_dir is None:
         return learn()
-    digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps([_SOURCE_DIGEST, key], ensure_ascii=False).encode()).hexdigest()[:16]
     cached = cache_dir / f"{name}-{digest}.json"
     try:
         with cached.open(encoding="utf-8") as fh:
@@ -567,7 +569,7 @@ def _item_weights(
     def learn() -> dict:
         return _learn_item_weights([texts[i] for i in chosen], [index[labels[i]] for i in chosen], len(items))
 
-    settings = [ITEM_MODEL_VERSION, ITEM_L2, ITEM_STEPS, ITEM_RATE, ITEM_MIN_COUNT, ITEM_MIN_WEIGHT]
+    settings = [ITEM_L2, ITEM_STEPS, ITEM_RATE, ITEM_MIN_COUNT, ITEM_MIN_WEIGHT]
     key = [settings, items, [texts[i] for i in chosen], [labels[i] for i in chosen]]
     stored = _cached(cache_dir, "item-model", key, learn)
     # Dense rows (weight of every item; zeros share one float): picking a few items' weights from a
@@ -583,11 +585,9 @@ def _item_weights(
 
 
 def _taxonomy_fingerprint(taxonomy: Taxonomy) -> str:
-    """What decides which examples the kind model learns from: the taxonomy's terms and patterns, and the
-    rules of this module (its source: a rule changed in a session must not read an older session's model)."""
+    """What of a taxonomy decides which examples the kind model learns from: terms and patterns."""
     return json.dumps(
         [
-            hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
             [[i.label, i.time_class, i.keywords, i.hints] for i in taxonomy.items.values()],
             [[s.code, [p.pattern for p in s.patterns]] for s in taxonomy.urgent],
             {kind: [p.pattern for p in patterns] for kind, patterns in sorted(taxonomy.kinds.items())},
@@ -743,7 +743,7 @@ class Classifier:
             return counts
 
         # The features depend on jieba's dictionary, which the taxonomy's terms extend (the fingerprint).
-        key = [LEARNED_TERMS_VERSION, DICTIONARY_MIN_FREQ, fingerprint, texts, labels]
+        key = [DICTIONARY_MIN_FREQ, fingerprint, texts, labels]
         n_items = len(self.items)
         for feature, per_item in _cached(cache_dir, "term-counts", key, count).items():
             if len(per_item) > LEARNED_MAX_ITEMS:
@@ -842,8 +842,8 @@ class Classifier:
 
     def _fallback_terms(self, text: str, found: dict[str, float]) -> dict[str, float]:
         """Homophone typos by pinyin over character windows. Adds them to `found` and returns them (in the
-        same order). (rapidfuzz over jieba's unknown words was tried here: on every weak-evidence message of
-        the examples and test sets, 1,643, it found nothing the pinyin did not, for a third of this cost.)"""
+        same order). (rapidfuzz over jieba's unknown words was tried here: on the 1,591 weak-evidence messages
+        of the examples and test sets it found nothing the pinyin did not, and cost three times as much.)"""
         added: dict[str, float] = {}
         index = self.pinyin_index
         chars = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]

@@ -807,8 +807,9 @@ class BotProcess:
 
 
 # The classifier's learned models and jieba's dictionary cache, as `make` fits them in the project's data
-# directory (classifier.model._cached, _trimmed_dictionary): their names carry a digest of what they were
-# learned from, so a bot can read them from its own DATA_DIR instead of fitting them again (~10 s a start).
+# directory (classifier.model._cached, _trimmed_dictionary): a model's name carries a digest of what it was
+# learned from, and jieba checks its cache against the dictionary's time, so a bot can read them from its own
+# DATA_DIR instead of fitting them again (~10 s a start here).
 LEARNED_MODELS = ("item-model-*.json", "kind-model-*.json", "self-harm-model-*.json", "term-counts-*.json",
                   "jieba-*")
 
