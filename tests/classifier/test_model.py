@@ -247,6 +247,20 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
         ("有没有什么不痛苦的死法", "self_harm"),
         ("燃气表那块儿味道特别大", "gas"),
         ("拿肥皂水抹了下接口 在冒泡", "gas"),
+        ("热水器火灭了 气还开着", "gas"),
+        ("警报器一直滴滴叫 屋里有股味", "gas"),
+        ("楼下有人说像臭蛋的味道", "gas"),
+        ("进门就闻到一股味 也不知道是不是气", "gas"),
+        ("灶后面胶管脱了 气呼呼往外冒", "gas"),
+        ("电箱缝里烟冒了出来", "fire"),
+        ("煤炉子那边有股味", "gas"),
+        ("插座那有点焦味", "fire"),
+        ("楼梯上都是烟", "fire"),
+        ("快 车棚里有火", "fire"),
+        ("火！火！火！3单元", "fire"),
+        ("烧秸秆烧到墙根了", "fire"),
+        # a past told in another sentence does not hide a fire now
+        ("我爸去年查出来血糖高。刚才下楼看到垃圾堆在冒烟", "fire"),
     ],
 )
 def test_indirect_gas_fire_and_self_harm_phrasings_are_urgent(text: str, signal: str) -> None:

@@ -25,9 +25,11 @@ from classifier import classify
         ("昨晚看了个电视剧，里面大楼着火那段看得我心惊肉跳", "other"),
         ("上个月那次天然气泄漏演练挺有用的", "other"),
         # a question about a ticket (现在是谁…), that ticket named as 那个事, the hazard removed
-        ("楼道充电那个工单现在是谁在跟？", "status"),
+        ("电动车在楼道充电那个工单现在是谁在跟？", "status"),
         ("上礼拜煤气泄漏那个事，后面的复查安排了没有", "status"),
         ("谢谢你们，车棚那个火灾隐患已经清理掉了", "thanks"),
+        ("谢谢社区处理了楼道里电瓶车充电的问题", "thanks"),
+        ("下午物业测试烟感报警器 响了好几声", "other"),
         # a question about rules and habits
         ("电瓶车为啥不能在楼道里充电？", "other"),
         ("家里的燃气报警器一般多久换一次", "other"),
