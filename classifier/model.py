@@ -36,10 +36,12 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
+
+import ahocorasick
 
 from classifier.normalize import cut_for_scoring, has_cjk, normalize
 from classifier.taxonomy import Item, Taxonomy, UrgentSignal
@@ -317,12 +319,13 @@ def _cjk_pairs(runs: list[str]) -> set[str]:
     return {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
 
 
-def item_features(text: str) -> set[str]:
+@lru_cache(maxsize=64)  # one message is read by the kind, self-harm and item models
+def item_features(text: str) -> frozenset[str]:
     """What the item model reads of a (cut, normalized) text: its Chinese characters and pairs of adjacent
     Chinese characters. (Characters alone catch what no term lists: 吵 leans to noise, 欠 to debts; in the
     cross-validation the lexicon terms found added nothing to them.)"""
     runs = _CJK_RUN.findall(text)
-    return set("".join(runs)) | _cjk_pairs(runs)
+    return frozenset("".join(runs)) | _cjk_pairs(runs)
 
 
 def kind_features(text: str) -> set[str]:
@@ -332,13 +335,12 @@ def kind_features(text: str) -> set[str]:
     text = cut_for_scoring(text)
     if not text:
         return set()
-    features = item_features(text)
-    features.add(text[-1] + "$")
+    marks = {text[-1] + "$"}
     if "?" in text:
-        features.add("?")
+        marks.add("?")
     if "!" in text:
-        features.add("!")
-    return features
+        marks.add("!")
+    return marks.union(item_features(text))
 
 
 def _fit_binary_logistic(
@@ -392,12 +394,10 @@ _ASCII_WORD = re.compile("[a-z][a-z']+")
 def self_harm_features(text: str) -> set[str]:
     """What the self-harm model reads of a (normalized) chat message: `item_features`, and its ASCII
     words and pairs of adjacent words (English and pinyin: "end it all", "bu xiang huo")."""
-    features = item_features(text)
     words = _ASCII_WORD.findall(text)
-    if words:
-        features.update(words)
-        features.update(f"{a} {b}" for a, b in pairwise(words))
-    return features
+    if not words:
+        return item_features(text)
+    return item_features(text).union(words, (f"{a} {b}" for a, b in pairwise(words)))
 
 
 def _learn_kind_weights(texts: list[str], non_request: list[bool]) -> dict[str, float]:
@@ -656,21 +656,18 @@ class Classifier:
         fingerprint = _taxonomy_fingerprint(taxonomy)
         self._learn(raw, examples, texts, cache_dir, fingerprint)
         self.vocab = self._postings(raw)
-        lengths: dict[str, set[int]] = defaultdict(set)
-        for term in self.vocab:
-            lengths[term[:2]].add(len(term))
-        # first two characters → the lengths of the terms starting with them
-        self.term_lengths = {prefix: tuple(sorted(ls)) for prefix, ls in lengths.items()}
-        # Terms of Chinese characters only: jieba's full mode gives one as a word wherever it occurs iff it
-        # is in its dictionary (frequency > 0). For the others, it depends on their neighbours.
+        # Every term with its evidence factor, found in one pass (Aho-Corasick). A term of Chinese characters
+        # only is a word of jieba's full mode wherever it occurs iff it is in jieba's dictionary (frequency
+        # > 0): factor 1, else CROSS_TOKEN_FACTOR. For a term with other characters (110, wifi, b超) it
+        # depends on its neighbours (factor None: see `_find_terms`).
         freq = self.tokenizer.FREQ
-        self._word_terms: set[str] = set()
-        self._context_terms: set[str] = set()
+        self._term_finder = ahocorasick.Automaton()
         for term in self.vocab:
-            if _JIEBA_HAN.fullmatch(term) is None:
-                self._context_terms.add(term)
-            elif freq.get(term):
-                self._word_terms.add(term)
+            factor: float | None = None
+            if _JIEBA_HAN.fullmatch(term):
+                factor = 1.0 if freq.get(term) else CROSS_TOKEN_FACTOR
+            self._term_finder.add_word(term, (term, factor))
+        self._term_finder.make_automaton()
         self._urgent_groups = [(signal, f"urgent:{signal.code}") for signal in taxonomy.urgent]
         self.patterns = PatternIndex(
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
@@ -799,46 +796,36 @@ class Classifier:
 
     def _find_terms(self, text: str) -> dict[str, float]:
         """Lexicon terms in the text with their evidence factor: 1 for a word of jieba's full mode,
-        CROSS_TOKEN_FACTOR for a substring that is not one.
+        CROSS_TOKEN_FACTOR for a substring that is not one; words first, each group by where it ends.
 
         Every term is found as a substring; whether it is also a full-mode word is known in advance for
-        terms of Chinese characters only (`_word_terms`), which saves running jieba. A term with other
-        characters (110, wifi, b超: jieba joins or splits those depending on their neighbours) sends the
-        text to jieba itself (`_find_terms_by_jieba`), which gives the same result, slower."""
-        term_lengths = self.term_lengths
-        vocab = self.vocab
-        word_terms = self._word_terms
-        context_terms = self._context_terms
+        terms of Chinese characters only (see `__init__`), which saves running jieba. A term with other
+        characters (jieba joins or splits those depending on their neighbours: 110, wifi, ct报告) sends
+        the text to jieba itself (`_find_terms_by_jieba`), which gives the same result, slower."""
         words: dict[str, float] = {}
         pieces: dict[str, float] = {}
-        # By position, then length: the order in which jieba yields its words (the order of `found` is
-        # that of the score sums, and of the items among equal scores).
-        for i in range(len(text) - 1):
-            for length in term_lengths.get(text[i : i + 2], ()):
-                sub = text[i : i + length]
-                if len(sub) < length:
-                    break  # past the end of the text: so are the longer ones
-                if sub in word_terms:
-                    words[sub] = 1.0
-                elif sub in vocab:
-                    if sub in context_terms:
-                        return self._find_terms_by_jieba(text)
-                    pieces.setdefault(sub, CROSS_TOKEN_FACTOR)
+        for _, (term, factor) in self._term_finder.iter(text):
+            if factor is None:
+                return self._find_terms_by_jieba(text)
+            if factor == 1.0:
+                words[term] = factor
+            else:
+                pieces[term] = factor
         return words | pieces
 
     def _find_terms_by_jieba(self, text: str) -> dict[str, float]:
-        """What `_find_terms` finds, by jieba's full mode and then substrings (for any term)."""
+        """What `_find_terms` finds, jieba's full mode telling which terms are words."""
         vocab = self.vocab
-        # jieba's full mode: every dictionary word in the text, overlapping ones included, so each
-        # lexicon term present is found whatever the best segmentation would have been.
-        found = {token: 1.0 for token in self.tokenizer.lcut(text, cut_all=True) if token in vocab}
-        term_lengths = self.term_lengths
-        for i in range(len(text) - 1):
-            for length in term_lengths.get(text[i : i + 2], ()):
-                sub = text[i : i + length]
-                if len(sub) == length and sub in vocab and sub not in found:
-                    found[sub] = CROSS_TOKEN_FACTOR
-        return found
+        # jieba's full mode: every dictionary word in the text, overlapping ones included.
+        full_mode = {token for token in self.tokenizer.lcut(text, cut_all=True) if token in vocab}
+        words: dict[str, float] = {}
+        pieces: dict[str, float] = {}
+        for _, (term, _) in self._term_finder.iter(text):
+            if term in full_mode:
+                words[term] = 1.0
+            else:
+                pieces[term] = CROSS_TOKEN_FACTOR
+        return words | pieces
 
     def _fallback_terms(self, text: str, found: dict[str, float]) -> dict[str, float]:
         """Homophone typos by pinyin over character windows. Adds them to `found` and returns them (in the

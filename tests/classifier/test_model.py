@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from classifier import Classifier, classify, get_classifier, load_taxonomy, model
+from classifier.model import CROSS_TOKEN_FACTOR
 from classifier.normalize import cut_for_scoring, normalize
 
 EXAMPLES = Path(model.__file__).with_name("examples.jsonl")
@@ -289,17 +290,30 @@ def test_a_letter_telling_earlier_complaints_is_a_request_and_a_chat_status_quer
     assert classify("我上次反映的楼道灯坏了的事，怎么到现在还没下文？").kind == "status"
 
 
+def _terms_by_jieba(classifier: Classifier, text: str) -> dict[str, float]:
+    """What `_find_terms` must find, the slow way: jieba's full mode (every dictionary word in the text,
+    overlapping ones included) gives the words; every other term found as a substring is a piece."""
+    vocab = classifier.vocab
+    words = {token for token in classifier.tokenizer.lcut(text, cut_all=True) if token in vocab}
+    longest = max(map(len, vocab))
+    substrings = {text[i:j] for i in range(len(text)) for j in range(i + 2, min(i + longest, len(text)) + 1)}
+    return {term: 1.0 if term in words else CROSS_TOKEN_FACTOR for term in substrings & vocab.keys()}
+
+
 def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
     """`_find_terms` knows in advance which terms jieba's full mode gives as words (for jieba 0.42.1,
-    pinned); running jieba on every message must find the same terms, factors and order."""
+    pinned); running jieba on every message must find the same terms and factors, words first."""
     classifier = get_classifier()
     texts = [json.loads(line)["text"] for line in EXAMPLES.read_text(encoding="utf-8").splitlines()
              if line.strip()]
-    texts += ["b超预约", "打110报警了", "wifi连不上小区的网", "楼道灯坏了好几天了", "电悌坏了"]
+    texts += ["b超预约", "打110报警了", "wifi连不上小区的网", "楼道灯坏了好几天了", "电悌坏了", "1101室的wifi2坏了",
+              "110 110", "3号楼b超", "wifi,110"]
     for text in texts:
         prepared = cut_for_scoring(normalize(text))
-        assert list(classifier._find_terms(prepared).items()) == list(
-            classifier._find_terms_by_jieba(prepared).items()), text
+        found = classifier._find_terms(prepared)
+        assert found == _terms_by_jieba(classifier, prepared), text
+        factors = list(found.values())
+        assert factors == sorted(factors, reverse=True), text  # words first
 
 
 def test_item_model_is_learned_once_cached_and_deterministic(
