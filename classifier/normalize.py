@@ -19,7 +19,7 @@ _NOISE = re.compile(
     "\u200b-\u200f\u2028-\u202f\u2060-\u206f\x00-\x1f\x7f-\x9f\ud800-\udfff]+"
 )
 # The few emoji that carry a word in a chat with the bot; all others are dropped.
-_EMOJI_WORDS = str.maketrans({"👍": " 赞 ", "👏": " 赞 ", "🙏": " 拜托 ", "🔥": " 火 "})
+_EMOJI_WORDS = str.maketrans({"👍": " 赞 ", "👏": " 赞 ", "🙏": " 拜托 ", "🔥": " 火 ", "💊": " 药 "})
 
 
 def normalize(text: str) -> str:

@@ -22,7 +22,13 @@ chat-style requests over every category with non-requests close to them), split 
 other half joined the examples. holdout8_voice.jsonl and holdout8_gas_fire.jsonl: the held-back halves of two
 sets written blind on 2026-12-03 — everyday messages in voice-dictation, WeChat and dialect styles (requests
 over every item, non-requests that name service words), and gas leaks and fires told without the obvious
-word with their look-alikes; their other halves joined the examples (the second after tuning patterns)."""
+word with their look-alikes; their other halves joined the examples (the second after tuning patterns).
+holdout9_chat.jsonl: a whole set written blind on 2026-12-03 like an ordinary week of chat (9 requests per
+item in every style, greetings, thanks, status queries and other chat naming service words); nothing of it
+was tuned on. holdout9_self_harm.jsonl: the held-back half of a set written blind the same day on signs of
+suicide and self-harm (most told indirectly, some buried in long messages or told of someone else) and
+their look-alikes; its other half tuned self-harm patterns only (in the examples it raised recall by
+little and false alarms as much)."""
 
 from functools import cache
 from pathlib import Path
@@ -44,7 +50,11 @@ TUNE6 = DATA / "tune6.jsonl"
 HOLDOUT7 = DATA / "holdout7.jsonl"
 HOLDOUT8_VOICE = DATA / "holdout8_voice.jsonl"
 HOLDOUT8_GAS_FIRE = DATA / "holdout8_gas_fire.jsonl"
-HELD_BACK = (HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE)  # chat-style, floors below
+HOLDOUT9_CHAT = DATA / "holdout9_chat.jsonl"
+HOLDOUT9_SELF_HARM = DATA / "holdout9_self_harm.jsonl"
+HELD_BACK = (  # chat-style, floors below
+    HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT,
+)
 
 
 @cache
@@ -65,7 +75,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
 @pytest.mark.parametrize(
     "path",
     [HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, LETTERS, URGENT5, HOLDOUT6, TUNE6, HOLDOUT7, DATA / "tune7_long.jsonl",
-     HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE],
+     HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     learned = {r["text"] for r in load_jsonl(load_taxonomy().examples)}
@@ -98,17 +108,18 @@ def test_third_holdout_is_large_enough() -> None:
 # holdout3 / holdout6 / holdout7 from 77.7 / 69.2 / 60.3 to 79.9 / 76.9 / 67.8 % and false alarms on holdout6 /
 # holdout7 from 7.8 / 5.0 to 5.0 / 4.3 %; holdout3's false alarms rose from 3.2 to 3.6 % (one message).
 # holdout8's other halves in the examples then took holdout7 to 69.8 % non-requests and 92.0 % urgent recall,
-# holdout3 to 81.3 % and 3.2 %, holdout6 to 78.5 %.
-FLOORS = {  # figure: (holdout, holdout2, holdout3, holdout4, holdout6, holdout7, holdout8_voice)  target
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85),  # 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.92, 0.92, 0.80, 0.92, 0.76, 0.68, 0.74),  # 0.90
-    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.96, 0.91, 1.0),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+# holdout3 to 81.3 % and 3.2 %, holdout6 to 78.5 %. The ninth set's self-harm patterns took holdout6's urgent
+# recall from 96.9 to 98.0 %. holdout9_chat, measured blind: every target met.
+FLOORS = {  # figure: (holdout, holdout2, holdout3, holdout4, holdout6, holdout7, holdout8_voice, holdout9_chat)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "non_request_accuracy": (0.92, 0.92, 0.80, 0.92, 0.76, 0.68, 0.74, 0.90),  # 0.90
+    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.91, 1.0, 1.0),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
-MAX_FALSE_URGENT = (0.03, 0.03, 0.035, 0.03, 0.06, 0.05, 0.03)  # target 0.03; holdout3, 6, 7: not yet
+MAX_FALSE_URGENT = (0.03, 0.03, 0.035, 0.03, 0.06, 0.05, 0.03, 0.03)  # target 0.03; holdout3, 6, 7: not yet
 
 
 @pytest.mark.parametrize("figure", FLOORS)
@@ -145,9 +156,9 @@ def test_hard_urgent_set_stays_at_least_where_it_is() -> None:
     learned self-harm model 80.7 % (self-harm 18/30), 23.5 %, 82.4 %. With holdout7's other half in the
     examples: 92.4 % recall, 16.5 % false alarms, non-requests 63.6 %, category@1 86.3 %; with holdout8's
     other halves: 91.6 % (a hazard message lost; gas, fire and self-harm unchanged), 16.5 %, 59.1 % (13 of
-    22), 86.3 %."""
+    22), 86.3 %; with the ninth set's self-harm patterns: 93.3 % recall."""
     hard = figures(URGENT5)
-    assert hard["urgent_recall"] >= 0.91
+    assert hard["urgent_recall"] >= 0.93
     assert hard["false_urgent_rate"] <= 0.17
     assert hard["non_request_accuracy"] >= 0.55
     assert hard["category@1"] >= 0.86
@@ -161,6 +172,27 @@ def test_indirect_gas_and_fire_set_stays_at_least_where_it_is() -> None:
     assert hard["urgent_recall"] >= 0.95
     assert hard["false_urgent_rate"] <= 0.15
     assert hard["category@1"] >= 0.90
+
+
+def test_self_harm_set_stays_at_least_where_it_is() -> None:
+    """holdout9_self_harm shows the largest gap: signs of suicide and self-harm told indirectly (giving
+    things away, being up high with nowhere to go, cutting as a habit, homophones of 自杀, farewells), 120
+    urgent messages and 120 look-alikes. Measured blind: 79.2 % recall, 8.3 % false alarms, category@1
+    86.2 %; the patterns written from its other half (which that half took from 73.9 to 99.2 % recall)
+    left all three unchanged here: the phrasings do not repeat."""
+    hard = figures(HOLDOUT9_SELF_HARM)
+    assert hard["urgent_recall"] >= 0.78
+    assert hard["false_urgent_rate"] <= 0.09
+    assert hard["category@1"] >= 0.85
+
+
+def test_self_harm_tuning_set_stays_where_it_is() -> None:
+    """tune9_self_harm.jsonl (holdout9_self_harm's other half, not learned from) tuned the self-harm
+    patterns: 73.9 → 99.2 % recall, false alarms 6.7 → 3.4 % (a film's plot and news of a stranger are
+    left urgent: "self-harm always is")."""
+    tuned = figures(DATA / "tune9_self_harm.jsonl")
+    assert tuned["urgent_recall"] >= 0.98
+    assert tuned["false_urgent_rate"] <= 0.04
 
 
 def test_chat_tuning_set_stays_where_it_is() -> None:

@@ -414,6 +414,46 @@ def test_indirect_self_harm_is_read_by_the_model(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "昨晚又偷偷划了几下，不敢让我妈看见",  # cutting, told as a habit
+        "胳膊上全是一道道刀痕，夏天都不敢穿短袖",
+        "一难受就拿头撞墙",
+        "站在阳台上老想往下跳",  # the urge to jump or crash
+        "开车的时候总想往大货车上撞",
+        "我现在就在河边，不知道该去哪",
+        "他坐到桥的护栏上头了",
+        "我想自沙",  # a homophone of 自杀
+        "不吃药了，就这样慢慢走掉吧",  # wanting to be gone
+        "病了这么多年，真的不想再熬了",
+        "这世上少我一个也没人在乎",
+        "给家里人写了告别信",
+        "晚上睡不着就上网搜怎么死",
+        "别劝我了，我都想好了",
+        "我走了以后家里的猫麻烦邻居养",
+        "把手机和电脑都送给表弟了，反正以后用不上",  # giving belongings away
+        "他把东西都送人了，还写了几封信",
+        "在我爸柜子里翻出好几瓶安眠药",
+        "儿子死了，我也跟他去",
+        "活着就是给儿女添麻烦",
+    ],
+)
+def test_more_indirect_signs_of_self_harm_are_found_by_the_patterns(text: str) -> None:
+    """Phrasings of the ninth set's tuning half (rewritten): each needs its own pattern."""
+    assert get_classifier().self_harm_pattern_fires(normalize(text)), text
+    assert classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", "今天把旧衣服都送人了",
+     "我在楼顶晒被子", "我现在在河边钓鱼", "冬天开车老打滑"],
+)
+def test_look_alikes_of_the_new_self_harm_patterns_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent, text
+
+
+@pytest.mark.parametrize(
+    "text",
     ["累死了", "想死你们了", "老伴走了我很想他", "老伴走了三年了，我每天都想他", "笑死，隔壁的猫又跑来了",
      "我家狗送给亲戚养了，租的房子不让养", "天台的门锁坏了，谁都能上去"],
 )
