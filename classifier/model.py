@@ -25,6 +25,7 @@ How it decides (see also README, "How the classifier decides"):
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 import math
@@ -36,7 +37,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
@@ -649,6 +650,7 @@ class Classifier:
         raw = self._lexicon_weights()
         self.lexicon_terms = frozenset(raw)  # typo look-ups are against the lexicon, not learned pairs
         self.tokenizer = self._build_tokenizer(cache_dir, raw)
+        self.pinyin_table, self.pinyin_index = self._load_pinyin(cache_dir)
         if examples is None and taxonomy.examples is not None:
             examples = load_examples(taxonomy.examples)
         examples = examples or []
@@ -775,24 +777,30 @@ class Classifier:
                 tokenizer.add_word(term, freq=TERM_FREQ)
         return tokenizer
 
-    @cached_property
-    def pinyin_index(self) -> dict[str, str]:
-        """Pinyin key (toneless syllables) → lexicon term, for terms whose key is unambiguous."""
-        keys: dict[str, set[str]] = defaultdict(set)
-        for term in self.lexicon_terms:
-            if all("\u4e00" <= ch <= "\u9fff" for ch in term):
-                keys[self._pinyin_key(term)].add(term)
-        return {key: next(iter(terms)) for key, terms in keys.items() if len(terms) == 1 and key}
+    def _load_pinyin(self, cache_dir: Path | None) -> tuple[dict[str, str], dict[str, str]]:
+        """The pinyin table (Chinese character → its first reading, toneless) and the pinyin index (key of
+        toneless syllables → lexicon term, for terms whose key is unambiguous), kept in the data directory:
+        importing pypinyin's table takes 0.2 s, which a resident's first message with little evidence
+        waited for; reading them takes 10 ms."""
 
-    @cached_property
-    def _pinyin_of(self) -> dict[int, str]:
-        from pypinyin.pinyin_dict import pinyin_dict  # imported only when typos need it (0.2 s)
+        def build() -> dict[str, dict[str, str]]:
+            from pypinyin.pinyin_dict import pinyin_dict
 
-        return {code: _strip_tone(readings.split(",")[0]) for code, readings in pinyin_dict.items()}
+            table = {
+                chr(code): _strip_tone(readings.split(",")[0])
+                for code, readings in pinyin_dict.items()
+                if 0x4E00 <= code <= 0x9FFF
+            }
+            keys: dict[str, set[str]] = defaultdict(set)
+            for term in sorted(self.lexicon_terms):
+                if all("\u4e00" <= ch <= "\u9fff" for ch in term):
+                    keys[" ".join(table.get(ch, "?") for ch in term)].add(term)
+            index = {key: min(terms) for key, terms in keys.items() if len(terms) == 1 and key}
+            return {"table": table, "index": index}
 
-    def _pinyin_key(self, text: str) -> str:
-        table = self._pinyin_of
-        return " ".join(table.get(ord(ch), "?") for ch in text)
+        key = [importlib.metadata.version("pypinyin"), sorted(self.lexicon_terms)]
+        pinyin = _cached(cache_dir, "pinyin", key, build)
+        return pinyin["table"], pinyin["index"]
 
     def _find_terms(self, text: str) -> dict[str, float]:
         """Lexicon terms in the text with their evidence factor: 1 for a word of jieba's full mode,
@@ -834,7 +842,7 @@ class Classifier:
         added: dict[str, float] = {}
         index = self.pinyin_index
         chars = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
-        keys = [self._pinyin_of.get(ord(ch), "?") for ch in chars]
+        keys = [self.pinyin_table.get(ch, "?") for ch in chars]
         for size in (2, 3, 4):
             for i in range(len(keys) - size + 1):
                 term = index.get(" ".join(keys[i : i + size]))

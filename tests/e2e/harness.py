@@ -811,7 +811,7 @@ class BotProcess:
 # learned from, and jieba checks its cache against the dictionary's time, so a bot can read them from its own
 # DATA_DIR instead of fitting them again (~10 s a start here).
 LEARNED_MODELS = ("item-model-*.json", "kind-model-*.json", "self-harm-model-*.json", "term-counts-*.json",
-                  "jieba-*")
+                  "pinyin-*.json", "jieba-*")
 
 
 def share_learned_models(data_dir: Path) -> None:
