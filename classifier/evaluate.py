@@ -4,7 +4,8 @@ Each line: {"text": ..., "label": "category.item" or null, "kind": "request" | "
 "status" | "other", "urgent": true/false}. `label` may also be a bare category code; `kind` and `urgent`
 are optional (a line without `kind` is a request when it has a label). An urgent line may also say
 "signal": "self_harm" when it tells signs of self-harm (however indirectly); the self-harm model learns
-from such lines of classifier/examples.jsonl, and `--self-harm-cv` counts them.
+from such lines of classifier/examples.jsonl and classifier/self_harm_examples.jsonl (which it always learns
+from whole: the cross-validations fold the files given), and `--self-harm-cv` counts them.
 """
 
 from __future__ import annotations

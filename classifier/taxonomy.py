@@ -64,6 +64,7 @@ class Taxonomy:
     urgent: tuple[UrgentSignal, ...]
     kinds: dict[str, tuple[re.Pattern[str], ...]]
     examples: Path | None  # labelled messages to learn term weights from
+    self_harm_examples: Path | None = None  # messages only the self-harm model learns from
 
     def item(self, label: str) -> Item:
         """Return the item for a `category.item` label, or raise KeyError naming it."""
@@ -178,11 +179,20 @@ def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) ->
     if unknown:
         raise TaxonomyError(f"{source}: [kinds] unknown kind(s) {sorted(unknown)}")
     kinds = {k: _patterns(kinds_raw.get(k, []), f"{source}: [kinds] {k}") for k in NON_REQUEST_KINDS}
-    examples_name = data.get("examples") or ""
-    examples = source.parent / examples_name if examples_name else None
-    if examples is not None and not examples.is_file():
-        raise TaxonomyError(f"{source}: examples file {examples_name!r} not found next to it")
-    return Taxonomy(source, classes, categories, items, tuple(urgent), kinds, examples)
+    examples = _companion_file(source, data, "examples")
+    self_harm_examples = _companion_file(source, data, "self_harm_examples")
+    return Taxonomy(source, classes, categories, items, tuple(urgent), kinds, examples, self_harm_examples)
+
+
+def _companion_file(source: Path, data: dict, key: str) -> Path | None:
+    """The file that `key` names next to the taxonomy file; None when the key is missing or empty."""
+    name = data.get(key) or ""
+    if not name:
+        return None
+    path = source.parent / name
+    if not path.is_file():
+        raise TaxonomyError(f"{source}: {key} file {name!r} not found next to it")
+    return path
 
 
 _QUOTED = re.compile(r"'([^']+)'")

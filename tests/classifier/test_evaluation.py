@@ -109,13 +109,15 @@ def test_third_holdout_is_large_enough() -> None:
 # holdout7 from 7.8 / 5.0 to 5.0 / 4.3 %; holdout3's false alarms rose from 3.2 to 3.6 % (one message).
 # holdout8's other halves in the examples then took holdout7 to 69.8 % non-requests and 92.0 % urgent recall,
 # holdout3 to 81.3 % and 3.2 %, holdout6 to 78.5 %. The ninth set's self-harm patterns took holdout6's urgent
-# recall from 96.9 to 98.0 %. holdout9_chat, measured blind: every target met.
+# recall from 96.9 to 98.0 %. holdout9_chat, measured blind: every target met. The self-harm model's own
+# training file (1,000 messages, half look-alikes) took holdout7's urgent recall from 92.0 to 94.2 %, its
+# false alarms from 4.3 to 4.8 %; holdout's false alarms 1.0 → 1.8 %, holdout9_chat's 1.7 → 2.7 %.
 FLOORS = {  # figure: (holdout, holdout2, holdout3, holdout4, holdout6, holdout7, holdout8_voice, holdout9_chat)
     "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
     "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
     "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
     "non_request_accuracy": (0.92, 0.92, 0.80, 0.92, 0.76, 0.68, 0.74, 0.90),  # 0.90
-    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.91, 1.0, 1.0),  # 1.0
+    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0),  # 1.0
     "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
     "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
@@ -156,10 +158,11 @@ def test_hard_urgent_set_stays_at_least_where_it_is() -> None:
     learned self-harm model 80.7 % (self-harm 18/30), 23.5 %, 82.4 %. With holdout7's other half in the
     examples: 92.4 % recall, 16.5 % false alarms, non-requests 63.6 %, category@1 86.3 %; with holdout8's
     other halves: 91.6 % (a hazard message lost; gas, fire and self-harm unchanged), 16.5 %, 59.1 % (13 of
-    22), 86.3 %; with the ninth set's self-harm patterns: 93.3 % recall."""
+    22), 86.3 %; with the ninth set's self-harm patterns: 93.3 % recall; with the self-harm model's own
+    training file: 98.3 % recall (self-harm 30/30), 15.3 % false alarms, category@1 87.9 %."""
     hard = figures(URGENT5)
-    assert hard["urgent_recall"] >= 0.93
-    assert hard["false_urgent_rate"] <= 0.17
+    assert hard["urgent_recall"] >= 0.97
+    assert hard["false_urgent_rate"] <= 0.16
     assert hard["non_request_accuracy"] >= 0.55
     assert hard["category@1"] >= 0.86
 
@@ -179,20 +182,22 @@ def test_self_harm_set_stays_at_least_where_it_is() -> None:
     things away, being up high with nowhere to go, cutting as a habit, homophones of 自杀, farewells), 120
     urgent messages and 120 look-alikes. Measured blind: 79.2 % recall, 8.3 % false alarms, category@1
     86.2 %; the patterns written from its other half (which that half took from 73.9 to 99.2 % recall)
-    left all three unchanged here: the phrasings do not repeat."""
+    left all three unchanged here: the phrasings do not repeat. The self-harm model's own training file
+    (1,000 messages written blind, half look-alikes): 85.0 % recall, 9.2 % false alarms."""
     hard = figures(HOLDOUT9_SELF_HARM)
-    assert hard["urgent_recall"] >= 0.78
-    assert hard["false_urgent_rate"] <= 0.09
+    assert hard["urgent_recall"] >= 0.84
+    assert hard["false_urgent_rate"] <= 0.10
     assert hard["category@1"] >= 0.85
 
 
 def test_self_harm_tuning_set_stays_where_it_is() -> None:
     """tune9_self_harm.jsonl (holdout9_self_harm's other half, not learned from) tuned the self-harm
     patterns: 73.9 → 99.2 % recall, false alarms 6.7 → 3.4 % (a film's plot and news of a stranger are
-    left urgent: "self-harm always is")."""
+    left urgent: "self-harm always is"); with the self-harm model's own training file 100 % and 4.2 % (最后一次
+    投诉 read as a farewell)."""
     tuned = figures(DATA / "tune9_self_harm.jsonl")
-    assert tuned["urgent_recall"] >= 0.98
-    assert tuned["false_urgent_rate"] <= 0.04
+    assert tuned["urgent_recall"] >= 0.99
+    assert tuned["false_urgent_rate"] <= 0.05
 
 
 def test_chat_tuning_set_stays_where_it_is() -> None:

@@ -381,7 +381,7 @@ def test_self_harm_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch:
         {"text": t, "label": "property.public_lighting", "kind": "request", "urgent": False}
         for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪")
     ]
-    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[])
     assert list(tmp_path.glob("self-harm-model-*.json"))
     assert first.self_harm_weights["麻烦"] > 0 > first.self_harm_weights["灯"]
 
@@ -389,8 +389,27 @@ def test_self_harm_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch:
         raise AssertionError("learned again")
 
     monkeypatch.setattr(model, "_fit_binary_logistic", no_learning)
-    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[])
     assert second.self_harm_weights == first.self_harm_weights
+
+
+def test_self_harm_examples_teach_the_self_harm_model_only(tmp_path: Path) -> None:
+    """The taxonomy's self_harm_examples teach the self-harm model and nothing else: in the examples their
+    words pulled the item and kind models toward health.mental."""
+    lighting = [
+        {"text": t, "label": "property.public_lighting", "kind": "request", "urgent": False}
+        for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪")
+    ]
+    signs = [
+        {"text": t, "label": "employment.wages", "kind": "request", "urgent": True, "signal": "self_harm"}
+        for t in ("工钱再不给就不麻烦大家了", "欠薪三个月 我的猫以后就拜托你们了", "工资卡密码都写好放抽屉里了")
+    ]
+    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, self_harm_examples=[])
+    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, self_harm_examples=signs)
+    assert taught.self_harm_weights["麻烦"] > 0 and "麻烦" not in without.self_harm_weights
+    assert taught.vocab == without.vocab
+    assert taught.kind_weights == without.kind_weights
+    assert taught.item_weights == without.item_weights
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,4 @@
+import json
 import re
 from pathlib import Path
 
@@ -88,3 +89,23 @@ def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TaxonomyError, match="file not found"):
         load_taxonomy_file(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("key", ["examples", "self_harm_examples"])
+def test_a_missing_companion_file_names_its_key(tmp_path: Path, key: str) -> None:
+    path = _broken(tmp_path, f'\n{key} = "', f'\n{key} = "gone-')  # (not next to the copy)
+    text = path.read_text(encoding="utf-8").replace('\nexamples = "examples.jsonl"', '\nexamples = ""')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=rf"{key} file 'gone-[a-z_]+\.jsonl' not found next to it"):
+        load_taxonomy_file(path)
+
+
+def test_the_shipped_self_harm_examples_mark_their_signs() -> None:
+    """Every urgent line of the self-harm model's own training file says "signal": "self_harm" (its labels
+    are the needs the messages describe, so neither the default item nor a pattern tells it)."""
+    lines = load_taxonomy().self_harm_examples.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    assert len(records) >= 900
+    assert all(r.get("signal") == "self_harm" for r in records if r["urgent"])
+    assert sum(1 for r in records if not r["urgent"]) >= 400  # look-alikes
+
