@@ -28,7 +28,10 @@ item in every style, greetings, thanks, status queries and other chat naming ser
 was tuned on. holdout9_self_harm.jsonl: the held-back half of a set written blind the same day on signs of
 suicide and self-harm (most told indirectly, some buried in long messages or told of someone else) and
 their look-alikes; its other half tuned self-harm patterns only (in the examples it raised recall by
-little and false alarms as much)."""
+little and false alarms as much). holdout11_self_harm_buried.jsonl and holdout11_self_harm_short.jsonl:
+the held-back halves of two sets written blind the same day — signs buried in a message about another need
+or told by someone else (40–150 characters), and short messy ones (3–40 characters: dictation, dialects,
+homophones, slang) — with look-alikes; their other halves tuned self-harm patterns only."""
 
 from functools import cache
 from pathlib import Path
@@ -52,6 +55,8 @@ HOLDOUT8_VOICE = DATA / "holdout8_voice.jsonl"
 HOLDOUT8_GAS_FIRE = DATA / "holdout8_gas_fire.jsonl"
 HOLDOUT9_CHAT = DATA / "holdout9_chat.jsonl"
 HOLDOUT9_SELF_HARM = DATA / "holdout9_self_harm.jsonl"
+HOLDOUT11_BURIED = DATA / "holdout11_self_harm_buried.jsonl"
+HOLDOUT11_SHORT = DATA / "holdout11_self_harm_short.jsonl"
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT,
 )
@@ -75,7 +80,8 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
 @pytest.mark.parametrize(
     "path",
     [HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, LETTERS, URGENT5, HOLDOUT6, TUNE6, HOLDOUT7, DATA / "tune7_long.jsonl",
-     HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl"],
+     HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl", HOLDOUT11_BURIED, HOLDOUT11_SHORT,
+     DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     learned = {r["text"] for r in load_jsonl(load_taxonomy().examples)}
@@ -198,6 +204,19 @@ def test_self_harm_tuning_set_stays_where_it_is() -> None:
     tuned = figures(DATA / "tune9_self_harm.jsonl")
     assert tuned["urgent_recall"] >= 0.99
     assert tuned["false_urgent_rate"] <= 0.05
+
+
+def test_buried_and_short_self_harm_sets_stay_at_least_where_they_are() -> None:
+    """The eleventh sets, measured blind as they arrived (the self-harm model already learning from its own
+    file): buried or told by others 87.2 % recall with 11.0 % false alarms (72.0 / 6.3 % before that file);
+    short and messy 44.8 % with 4.2 % (43.2 / 3.3 %) — the weakest figure we have: a short message gives the
+    model few characters to add up. The patterns written from their tuning halves (short ones 50.0 →
+    79.0 %) moved the held-back halves by one message."""
+    buried, short = figures(HOLDOUT11_BURIED), figures(HOLDOUT11_SHORT)
+    assert buried["urgent_recall"] >= 0.86 and buried["false_urgent_rate"] <= 0.12
+    assert short["urgent_recall"] >= 0.44 and short["false_urgent_rate"] <= 0.05
+    tuned = figures(DATA / "tune11_self_harm_short.jsonl")
+    assert tuned["urgent_recall"] >= 0.78 and tuned["false_urgent_rate"] <= 0.02
 
 
 def test_chat_tuning_set_stays_where_it_is() -> None:

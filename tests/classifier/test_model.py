@@ -464,6 +464,51 @@ def test_more_indirect_signs_of_self_harm_are_found_by_the_patterns(text: str) -
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "我就是个累赘",
+        "活得没意思 不如消失",
+        "安眠药吃多少片才会死",
+        "这么高跳下去能死吗",
+        "敌敌畏我放在床头了",
+        "昨天买好炭了 门窗都封好了",
+        "刚把一瓶都吞了",
+        "差点就从窗户出去了",
+        "家里那根绳子一直挂在房梁上",
+        "求你们别救我",
+        "我在天台了 不要找我",
+        "用指甲掐到出血才舒服",
+        "我又想噶了",
+        "真的想了断",
+        "你再走我就死给你看",
+        "闭上眼就再也不醒多好",
+        "就当没有过我吧",
+        "安眠药要很多 越多越好",
+        "东西全送掉了 什么都不留",
+        "阿拉勿想活了",
+        "我一觉睡过去最好",
+        "我死咗就冇人烦",
+        "家里没我更清净",
+        "总想开车去撞桥墩",
+        "太累了 想永远休息",
+    ],
+)
+def test_short_and_dialect_signs_of_self_harm_are_found_by_the_patterns(text: str) -> None:
+    """Phrasings of the eleventh sets' tuning half (rewritten): each needs its own pattern."""
+    assert get_classifier().self_harm_pattern_fires(normalize(text)), text
+    assert classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["别打120了，我已经到医院了", "周末带孩子一起走走", "一瓶酸奶都吃完了", "买好炭了 周末烧烤",
+     "老鼠药多买点，家里老鼠太多", "猫吃几颗巧克力会死吗", "我的后事不要办，骨灰撒海里就行"],
+)
+def test_look_alikes_of_the_short_self_harm_patterns_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent, text
+
+
+@pytest.mark.parametrize(
+    "text",
     ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", "今天把旧衣服都送人了",
      "我在楼顶晒被子", "我现在在河边钓鱼", "冬天开车老打滑"],
 )
