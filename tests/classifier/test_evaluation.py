@@ -31,7 +31,12 @@ their look-alikes; its other half tuned self-harm patterns only (in the examples
 little and false alarms as much). holdout11_self_harm_buried.jsonl and holdout11_self_harm_short.jsonl:
 the held-back halves of two sets written blind the same day — signs buried in a message about another need
 or told by someone else (40–150 characters), and short messy ones (3–40 characters: dictation, dialects,
-homophones, slang) — with look-alikes; their other halves tuned self-harm patterns only."""
+homophones, slang) — with look-alikes; their other halves tuned self-harm patterns only.
+holdout12_chit_chat.jsonl: the held-back half of two sets written blind the same day — chit-chat, stories,
+opinions, thanks, status queries and greetings that name service words (three in four messages), from
+older residents dictating and younger ones in WeChat style, with casual requests; its other half tuned
+status patterns only (in the examples its non-requests cost holdout3 three requests and holdout7 a
+confident answer)."""
 
 from functools import cache
 from pathlib import Path
@@ -57,8 +62,9 @@ HOLDOUT9_CHAT = DATA / "holdout9_chat.jsonl"
 HOLDOUT9_SELF_HARM = DATA / "holdout9_self_harm.jsonl"
 HOLDOUT11_BURIED = DATA / "holdout11_self_harm_buried.jsonl"
 HOLDOUT11_SHORT = DATA / "holdout11_self_harm_short.jsonl"
+HOLDOUT12 = DATA / "holdout12_chit_chat.jsonl"
 HELD_BACK = (  # chat-style, floors below
-    HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT,
+    HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12,
 )
 
 
@@ -81,7 +87,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
     "path",
     [HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, LETTERS, URGENT5, HOLDOUT6, TUNE6, HOLDOUT7, DATA / "tune7_long.jsonl",
      HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl", HOLDOUT11_BURIED, HOLDOUT11_SHORT,
-     DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl"],
+     DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl", HOLDOUT12],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     learned = {r["text"] for r in load_jsonl(load_taxonomy().examples)}
@@ -118,16 +124,16 @@ def test_third_holdout_is_large_enough() -> None:
 # recall from 96.9 to 98.0 %. holdout9_chat, measured blind: every target met. The self-harm model's own
 # training file (1,000 messages, half look-alikes) took holdout7's urgent recall from 92.0 to 94.2 %, its
 # false alarms from 4.3 to 4.8 %; holdout's false alarms 1.0 → 1.8 %, holdout9_chat's 1.7 → 2.7 %.
-FLOORS = {  # figure: (holdout, holdout2, holdout3, holdout4, holdout6, holdout7, holdout8_voice, holdout9_chat)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.92, 0.92, 0.80, 0.92, 0.76, 0.68, 0.74, 0.90),  # 0.90
-    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "non_request_accuracy": (0.92, 0.92, 0.80, 0.92, 0.76, 0.68, 0.74, 0.90, 0.76),  # 0.90
+    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
-MAX_FALSE_URGENT = (0.03, 0.03, 0.035, 0.03, 0.06, 0.05, 0.03, 0.03)  # target 0.03; holdout3, 6, 7: not yet
+MAX_FALSE_URGENT = (0.03, 0.03, 0.035, 0.03, 0.06, 0.05, 0.03, 0.03, 0.03)  # target 0.03; holdout3, 6, 7: not yet
 
 
 @pytest.mark.parametrize("figure", FLOORS)
