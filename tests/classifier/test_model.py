@@ -159,6 +159,8 @@ def test_ordinary_words_are_not_urgent(text: str) -> None:
         ("预约的家庭医生 明天几点上门", "status"),
         ("我咨询的医保问题 有人回了吗", "status"),
         ("修锁的单 接了吗", "status"),
+        ("你是真人还是电脑啊", "other"),  # (a fire, urgent, by learned pairs before)
+        ("你怎么回得这么快 是不是有人一直盯着", "other"),
     ],
 )
 def test_non_requests_get_a_kind_and_no_item(text: str, kind: str) -> None:
