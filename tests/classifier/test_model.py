@@ -464,17 +464,7 @@ def test_indirect_self_harm_is_read_by_the_model(text: str) -> None:
         "在我爸柜子里翻出好几瓶安眠药",
         "儿子死了，我也跟他去",
         "活着就是给儿女添麻烦",
-    ],
-)
-def test_more_indirect_signs_of_self_harm_are_found_by_the_patterns(text: str) -> None:
-    """Phrasings of the ninth set's tuning half (rewritten): each needs its own pattern."""
-    assert get_classifier().self_harm_pattern_fires(normalize(text)), text
-    assert classify(text).urgent
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
+        # short messages, dialect and slang
         "我就是个累赘",
         "活得没意思 不如消失",
         "安眠药吃多少片才会死",
@@ -502,27 +492,21 @@ def test_more_indirect_signs_of_self_harm_are_found_by_the_patterns(text: str) -
         "太累了 想永远休息",
     ],
 )
-def test_short_and_dialect_signs_of_self_harm_are_found_by_the_patterns(text: str) -> None:
-    """Phrasings of the eleventh sets' tuning half (rewritten): each needs its own pattern."""
+def test_indirect_signs_of_self_harm_are_found_by_their_own_patterns(text: str) -> None:
+    """Phrasings of the ninth and eleventh sets' tuning halves (rewritten): each is matched by one
+    pattern only, so that each pattern is needed by a case."""
     assert get_classifier().self_harm_pattern_fires(normalize(text)), text
     assert classify(text).urgent
 
 
 @pytest.mark.parametrize(
     "text",
-    ["别打120了，我已经到医院了", "周末带孩子一起走走", "一瓶酸奶都吃完了", "买好炭了 周末烧烤",
-     "老鼠药多买点，家里老鼠太多", "猫吃几颗巧克力会死吗", "我的后事不要办，骨灰撒海里就行"],
-)
-def test_look_alikes_of_the_short_self_harm_patterns_are_not_urgent(text: str) -> None:
-    assert not classify(text).urgent, text
-
-
-@pytest.mark.parametrize(
-    "text",
     ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", "今天把旧衣服都送人了",
-     "我在楼顶晒被子", "我现在在河边钓鱼", "冬天开车老打滑"],
+     "我在楼顶晒被子", "我现在在河边钓鱼", "冬天开车老打滑", "别打120了，我已经到医院了", "周末带孩子一起走走",
+     "一瓶酸奶都吃完了", "买好炭了 周末烧烤", "老鼠药多买点，家里老鼠太多", "猫吃几颗巧克力会死吗",
+     "我的后事不要办，骨灰撒海里就行"],
 )
-def test_look_alikes_of_the_new_self_harm_patterns_are_not_urgent(text: str) -> None:
+def test_look_alikes_of_the_self_harm_patterns_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent, text
 
 
