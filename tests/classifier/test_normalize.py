@@ -13,6 +13,11 @@ def test_emoji_and_control_characters_are_removed() -> None:
     assert normalize("水管漏了😭😭\x00\u200b 快来") == "水管漏了 快来"
 
 
+def test_the_few_emoji_that_carry_a_word_become_it() -> None:
+    assert normalize("🔥🔥 楼下") == "火 火 楼下"
+    assert normalize("💊💊 攒够了") == "药 药 攒够了"  # (pills kept back: a sign of self-harm)
+
+
 def test_whitespace_is_collapsed_and_empty_stays_empty() -> None:
     assert normalize("  楼道\n\n灯\t坏了  ") == "楼道 灯 坏了"
     assert normalize("") == ""
