@@ -270,6 +270,7 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
         ("火！火！火！3单元", "fire"),
         ("烧秸秆烧到墙根了", "fire"),
         ("燃气灶打不着 还有点臭臭的", "gas"),
+        ("燃气公司说会来 到现在还没来 现在味道比昨天大多了", "gas"),
         # a past told in another sentence does not hide a fire now
         ("我爸去年查出来血糖高。刚才下楼看到垃圾堆在冒烟", "fire"),
     ],
@@ -490,6 +491,16 @@ def test_indirect_self_harm_is_read_by_the_model(text: str) -> None:
         "家里没我更清净",
         "总想开车去撞桥墩",
         "太累了 想永远休息",
+        # the examples' cross-validation misses: initials, homophones, a last message, a spouse followed
+        "最近真的好想zs，有人吗",
+        "有时候想被车撞死",
+        "吃了好多安眼药 头好痛",
+        "这是我最后一次发消息了，祝大家都好",
+        "他在网上查我们这片哪栋楼最高",
+        "老伴走了一年了，我快来陪你了",
+        "i just don't want to be alive anymore",
+        "旧手机和电脑都捐给社区吧，我以后用不上了",
+        "降压药吃多少片会致命",
     ],
 )
 def test_indirect_signs_of_self_harm_are_found_by_their_own_patterns(text: str) -> None:
@@ -504,7 +515,7 @@ def test_indirect_signs_of_self_harm_are_found_by_their_own_patterns(text: str) 
     ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", "今天把旧衣服都送人了",
      "我在楼顶晒被子", "我现在在河边钓鱼", "冬天开车老打滑", "别打120了，我已经到医院了", "周末带孩子一起走走",
      "一瓶酸奶都吃完了", "买好炭了 周末烧烤", "老鼠药多买点，家里老鼠太多", "猫吃几颗巧克力会死吗",
-     "我的后事不要办，骨灰撒海里就行"],
+     "我的后事不要办，骨灰撒海里就行", "差点被车撞死 这路口太危险", "今天太热了"],
 )
 def test_look_alikes_of_the_self_harm_patterns_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent, text
