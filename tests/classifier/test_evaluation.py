@@ -122,7 +122,7 @@ def test_third_holdout_is_large_enough() -> None:
 # holdout8's other halves in the examples then took holdout7 to 69.8 % non-requests and 92.0 % urgent recall,
 # holdout3 to 81.3 % and 3.2 %, holdout6 to 78.5 %. The ninth set's self-harm patterns took holdout6's urgent
 # recall from 96.9 to 98.0 %. holdout9_chat, measured blind: every target met. The self-harm model's own
-# training file (1,000 messages, half look-alikes) took holdout7's urgent recall from 92.0 to 94.2 %, its
+# training file (997 messages, half look-alikes) took holdout7's urgent recall from 92.0 to 94.2 %, its
 # false alarms from 4.3 to 4.8 %; holdout's false alarms 1.0 → 1.8 %, holdout9_chat's 1.7 → 2.7 %.
 FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat)
     "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
@@ -195,7 +195,7 @@ def test_self_harm_set_stays_at_least_where_it_is() -> None:
     urgent messages and 120 look-alikes. Measured blind: 79.2 % recall, 8.3 % false alarms, category@1
     86.2 %; the patterns written from its other half (which that half took from 73.9 to 99.2 % recall)
     left all three unchanged here: the phrasings do not repeat. The self-harm model's own training file
-    (1,000 messages written blind, half look-alikes): 85.0 % recall, 9.2 % false alarms."""
+    (997 messages written blind, half look-alikes): 85.0 % recall, 9.2 % false alarms."""
     hard = figures(HOLDOUT9_SELF_HARM)
     assert hard["urgent_recall"] >= 0.84
     assert hard["false_urgent_rate"] <= 0.10

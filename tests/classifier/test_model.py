@@ -1,5 +1,6 @@
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -402,6 +403,19 @@ def test_self_harm_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(model, "_fit_binary_logistic", no_learning)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[])
     assert second.self_harm_weights == first.self_harm_weights
+
+
+def test_the_pinyin_table_is_read_from_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built once from pypinyin's table and kept: a later start must not import that table (0.2 s)."""
+    examples = [{"text": "楼道灯坏了", "label": "property.public_lighting", "kind": "request", "urgent": False}]
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[])
+    assert list(tmp_path.glob("pinyin-*.json"))
+    monkeypatch.setitem(sys.modules, "pypinyin.pinyin_dict", None)  # importing it now fails
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[])
+    assert second.pinyin_index == first.pinyin_index
+    assert second.classify("电悌坏了").label == "property.elevator"
 
 
 def test_self_harm_examples_teach_the_self_harm_model_only(tmp_path: Path) -> None:
