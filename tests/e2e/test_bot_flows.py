@@ -108,6 +108,8 @@ async def test_whole_life_of_a_ticket(emulator_client: EmulatorClient, bot_runne
 
     await winner.press(details, "开始")
     await resident.wait_for("已开始办理")
+    # The member's own 已开始办理 comes after the edit that shows 办结 (the resident's may come first).
+    await winner.wait_for("已开始办理")
     await winner.press(details, "办结")
     await winner.wait_for("办理结果")
     await winner.send("已更换灯泡，亮了")
