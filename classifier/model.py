@@ -162,8 +162,10 @@ _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
 # In a letter (longer than LETTER_CHARS) residents tell past accidents and feared ones as background to an
 # ordinary need (去年插座冒过火星, 万一着火消防车进不来): a fire, danger or medical match is not counted when
 # it is told as past (in its sentence: the time is often said once for the whole sentence, 去年冬天用电暖气的
-# 时候，插座冒过火星) or as hypothetical or feared (in its clause: 楼下着火了，万一烧上来怎么办 and 隔壁失火了，
-# 担心蔓延过来 are fires now), and its sentence says nothing of now. Gas and self-harm always count.
+# 时候，插座冒过火星) or as hypothetical or feared (before it in its sentence, or after it in its clause:
+# 楼下着火了，万一烧上来怎么办 and 隔壁失火了，担心蔓延过来 are fires now), and its sentence says nothing of
+# now; nor are its words evidence of the item (the letter's need is the other one it tells). Gas and
+# self-harm always count.
 LETTER_BACKGROUND_SIGNALS = frozenset({"fire", "danger", "medical"})
 _SENTENCE_END = re.compile("[。！？；!?;\n]")
 _CLAUSE_END = re.compile("[。！？；!?;\n，,、：:]")
@@ -900,6 +902,21 @@ class Classifier:
                 found.append((signal, spans))
         return found
 
+    def _background_spans(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> list[tuple[int, int]]:
+        """In a letter, the words of each fire, danger or medical match told as background (its span within
+        the clause where it ends: some patterns span every sentence before their words)."""
+        spans = []
+        for signal, group in self._urgent_groups:
+            if signal.code not in LETTER_BACKGROUND_SIGNALS:
+                continue
+            for pattern in candidates.get(group, ()):
+                for match in pattern.finditer(text):
+                    if self._affirmed(text, match) and _told_as_background(text, match):
+                        end = _last_position(match)
+                        clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, end)), default=0)
+                        spans.append((max(match.start(), clause_start), match.end()))
+        return spans
+
     def no_danger_now(
         self, text: str, candidates: dict[str, set[re.Pattern[str]]]
     ) -> tuple[str | None, bool]:
@@ -1062,16 +1079,19 @@ class Classifier:
         signals = [signal for signal, _ in matches]
         forced = next((s.label for s in signals if s.label), None)
         default = next((s.default_label for s in signals if s.default_label), None)
+        # Words that are not evidence of the item: a danger a letter tells as background (see
+        # LETTER_BACKGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
+        # (learned mostly under health.mental; without strong evidence of another need the answer is the
+        # default item either way).
+        unsaid = [] if forced or len(full) <= LETTER_CHARS else self._background_spans(full, candidates)
         if not forced and default and any(
             score >= STRONG_EVIDENCE and self.labels[i] != default for i, score in ranked
         ):
-            # Signs of self-harm: the item is the need the rest of the message describes, so the words
-            # of distress themselves (learned mostly under health.mental) do not count as evidence.
-            # (Without strong evidence of another need the answer is the default item either way.)
+            unsaid += [span for signal, spans in matches if signal.default_label for span in spans]
+        if unsaid:
             masked = list(full)
-            for signal, spans in matches:
-                for start, end in spans if signal.default_label else ():
-                    masked[start:end] = " " * (end - start)
+            for start, end in unsaid:
+                masked[start:end] = " " * (end - start)
             scored = "".join(masked)
             _, ranked = self.evidence(scored)
         s1 = ranked[0][1] if ranked else 0.0
@@ -1133,7 +1153,9 @@ def _told_as_background(text: str, match: re.Match[str]) -> bool:
     sentence = _around(text, end, _SENTENCE_END)
     if _PRESENT.search(sentence):
         return False
-    return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(_around(text, end, _CLAUSE_END)))
+    # Supposed or feared: said before it in its sentence (我担心万一着火，杂物会让火势更大) or after it in its clause.
+    supposed = _around(text[: end + 1], end, _SENTENCE_END) + _around(text[end:], 0, _CLAUSE_END)
+    return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(supposed))
 
 
 def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_if: bool) -> bool:

@@ -252,7 +252,9 @@ def test_letters_telling_past_or_feared_dangers_are_not_urgent() -> None:
     feared dangers as background, 40 with one happening now."""
     tuned = figures(DATA / "tune_letters.jsonl")
     assert tuned["urgent_recall"] == 1.0
-    assert tuned["false_urgent_rate"] <= 0.18  # 37.5 % before the rule; the rest: items of the urgent class
+    # 37.5 % before the rule, 16.2 % after it; 11.2 % since the words of a background danger are not evidence
+    # of its item. The rest: fire hazards that are arguably the item (飞线充电, 消防通道), gas told as past.
+    assert tuned["false_urgent_rate"] <= 0.12
 
 
 def test_dangers_buried_in_long_messages_are_urgent() -> None:

@@ -24,8 +24,10 @@ def test_a_past_fire_told_as_background_is_not_urgent() -> None:
         "我家卧室的插座松动好几年了。去年冬天用电暖器的时候，插座冒过火星，还有一股焦糊味，吓得我们拔了插头。"
         "现在家里不敢用大功率电器，想请电工上门检查更换线路和插座。"
     ))
-    # (no signal; the lexicon may still read the letter as safety.fire, an urgent item)
     assert "fire" not in result.urgent_signals
+    # and its words are not evidence of a fire hazard: the letter asks for an electrician
+    assert result.label == "repair.electrical"
+    assert not result.urgent
 
 
 def test_a_hypothetical_fire_told_as_background_is_not_urgent() -> None:
@@ -34,6 +36,20 @@ def test_a_hypothetical_fire_told_as_background_is_not_urgent() -> None:
         "希望物业把每层楼道的灯修好。"
     ))
     assert "fire" not in result.urgent_signals
+
+
+def test_a_fear_said_before_the_clause_of_the_fire_is_hypothetical() -> None:
+    result = classify(letter(
+        "对门邻居在楼道里堆了很多纸箱和旧家具，老人推轮椅都过不去。"
+        "我担心万一楼道里发生火灾，这些东西会让火势更大，大家都没法逃生。请社区出面调解。"
+    ))
+    assert "fire" not in result.urgent_signals  # 火势 is in the clause after the one that says 担心万一
+
+
+def test_charging_spaces_asked_for_are_not_a_fire_hazard() -> None:
+    result = classify(letter("小区充电桩太少了，希望在车库里规划建设一批合规的充电车位，让大家安全方便地充电。"))
+    assert result.label == "property.parking"
+    assert not result.urgent
 
 
 def test_a_fire_now_is_urgent_even_after_an_earlier_one() -> None:
