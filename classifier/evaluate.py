@@ -218,14 +218,31 @@ ITEM_HEADER = "  setting                                 item@1  category@1  top
 LOST_REQUEST_COST = 2  # for choosing the kind model's settings: a lost request counts as two non-requests
 
 
+def with_kind_examples(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """`records` and the taxonomy's kind_examples not among them (which the kind cross-validation folds
+    together), and those kind examples."""
+    kind_file = get_classifier().taxonomy.kind_examples
+    given = {normalize(r["text"]) for r in records}
+    kind_examples = [r for r in (load_jsonl(kind_file) if kind_file else []) if normalize(r["text"]) not in given]
+    return records + kind_examples, kind_examples
+
+
 def kind_cross_validation(records: list[dict], folds: int, seed: int = 0) -> list[tuple[float, float, bool]]:
     """For the messages whose kind the learned model decides (no urgent signal, no pattern decides), the
     out-of-fold (log odds of "not a request", ln(1 + best item score), gold is not a request): each fold
-    scored by a classifier that learned its term weights and kind model without it."""
+    scored by a classifier that learned its term weights and kind model without it. `records` are folded
+    together with the taxonomy's kind_examples (`with_kind_examples`), which teach the kind model only."""
     base = get_classifier()
+    pooled, kind_examples = with_kind_examples(records)
+    kind_ids = {id(r) for r in kind_examples}
     points = []
-    for held, learned in _folds(records, folds, seed):
-        classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), examples=learned)
+    for held, learned in _folds(pooled, folds, seed):
+        classifier = Classifier(
+            base.taxonomy,
+            cache_dir=_cache_dir(),
+            examples=[r for r in learned if id(r) not in kind_ids],
+            kind_examples=[r for r in learned if id(r) in kind_ids],
+        )
         for record in held:
             text = normalize(record["text"])
             if not classifier.kind_model_decides(text):
@@ -406,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="K",
-        help="K-fold cross-validation of the request-or-not model's two settings (evidence weight, threshold)",
+        help="K-fold cross-validation of the request-or-not model's two settings (evidence weight, threshold), "
+        "the file folded together with the taxonomy's kind_examples",
     )
     parser.add_argument(
         "--item-cv",
@@ -439,9 +457,10 @@ def main(argv: list[str] | None = None) -> int:
             print_item_cv(path, records, args.item_cv, args.item_sweep)
             continue
         if args.kind_cv > 1:
-            kinds = [r.get("kind") or ("request" if r.get("label") else "other") for r in records]
+            pooled, _ = with_kind_examples(records)
+            kinds = [r.get("kind") or ("request" if r.get("label") else "other") for r in pooled]
             points = kind_cross_validation(records, args.kind_cv)
-            print(f"{path} ({args.kind_cv}-fold cross-validation of the kind model)")
+            print(f"{path} and the kind examples ({args.kind_cv}-fold cross-validation of the kind model)")
             print(format_kind_sweep(points, kinds.count("request"), len(kinds) - kinds.count("request")))
             continue
         if args.cv > 1:

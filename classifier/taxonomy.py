@@ -65,6 +65,7 @@ class Taxonomy:
     kinds: dict[str, tuple[re.Pattern[str], ...]]
     examples: Path | None  # labelled messages to learn term weights from
     self_harm_examples: Path | None = None  # messages only the self-harm model learns from
+    kind_examples: Path | None = None  # messages only the request-or-not model learns from
 
     def item(self, label: str) -> Item:
         """Return the item for a `category.item` label, or raise KeyError naming it."""
@@ -181,7 +182,10 @@ def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) ->
     kinds = {k: _patterns(kinds_raw.get(k, []), f"{source}: [kinds] {k}") for k in NON_REQUEST_KINDS}
     examples = _companion_file(source, data, "examples")
     self_harm_examples = _companion_file(source, data, "self_harm_examples")
-    return Taxonomy(source, classes, categories, items, tuple(urgent), kinds, examples, self_harm_examples)
+    kind_examples = _companion_file(source, data, "kind_examples")
+    return Taxonomy(
+        source, classes, categories, items, tuple(urgent), kinds, examples, self_harm_examples, kind_examples
+    )
 
 
 def _companion_file(source: Path, data: dict, key: str) -> Path | None:

@@ -36,7 +36,9 @@ holdout12_chit_chat.jsonl: the held-back half of two sets written blind the same
 opinions, thanks, status queries and greetings that name service words (three in four messages), from
 older residents dictating and younger ones in WeChat style, with casual requests; its other half tuned
 status patterns only (in the examples its non-requests cost holdout3 three requests and holdout7 a
-confident answer)."""
+confident answer). holdout13_chat.jsonl: a whole set written blind on 2026-12-03 like an ordinary fortnight
+(half requests over every category, some urgent; half greetings, thanks, status queries, chit-chat, adverts),
+548 of 600 kept (the rest were already in our data); nothing of it was tuned on."""
 
 from functools import cache
 from pathlib import Path
@@ -63,8 +65,9 @@ HOLDOUT9_SELF_HARM = DATA / "holdout9_self_harm.jsonl"
 HOLDOUT11_BURIED = DATA / "holdout11_self_harm_buried.jsonl"
 HOLDOUT11_SHORT = DATA / "holdout11_self_harm_short.jsonl"
 HOLDOUT12 = DATA / "holdout12_chit_chat.jsonl"
+HOLDOUT13 = DATA / "holdout13_chat.jsonl"
 HELD_BACK = (  # chat-style, floors below
-    HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12,
+    HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
 )
 
 
@@ -87,12 +90,17 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
     "path",
     [HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, LETTERS, URGENT5, HOLDOUT6, TUNE6, HOLDOUT7, DATA / "tune7_long.jsonl",
      HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl", HOLDOUT11_BURIED, HOLDOUT11_SHORT,
-     DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl", HOLDOUT12],
+     DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl", HOLDOUT12, HOLDOUT13],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
-    learned = {r["text"] for r in load_jsonl(load_taxonomy().examples)}
+    taxonomy = load_taxonomy()
+    learned = {
+        r["text"]
+        for source in (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples)
+        for r in load_jsonl(source)
+    }
     shared = learned & {r["text"] for r in load_jsonl(path)}
-    assert not shared, f"{len(shared)} messages of {path.name} are in the examples"  # (not printed: held out)
+    assert not shared, f"{len(shared)} messages of {path.name} are learned from"  # (not printed: held out)
 
 
 def test_third_holdout_is_large_enough() -> None:
@@ -124,16 +132,22 @@ def test_third_holdout_is_large_enough() -> None:
 # recall from 96.9 to 98.0 %. holdout9_chat, measured blind: every target met. The self-harm model's own
 # training file (997 messages, half look-alikes) took holdout7's urgent recall from 92.0 to 94.2 %, its
 # false alarms from 4.3 to 4.8 %; holdout's false alarms 1.0 → 1.8 %, holdout9_chat's 1.7 → 2.7 %.
-FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.92, 0.92, 0.80, 0.92, 0.76, 0.68, 0.74, 0.90, 0.76),  # 0.90
-    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+# The kind model's own training file (kind_examples.jsonl: 1,293 non-requests, 707 casual requests) took
+# non-requests on holdout / 3 / 6 / 7 / holdout8_voice / holdout12 from 94.6 / 82.7 / 77.7 / 69.2 / 75.6 /
+# 77.3 to 96.7 / 85.6 / 82.3 / 72.2 / 77.3 / 81.3 %; holdout7's item@1 fell 92.1 → 91.4 %, holdout2's 94.7 →
+# 94.3 %, holdout4's rose 92.4 → 93.0 %. holdout13_chat (a fortnight's messages, written blind with that
+# file, which was kept apart from it) measured as it arrived: non-requests 85.7 %, every other target met.
+FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "non_request_accuracy": (0.95, 0.92, 0.84, 0.92, 0.80, 0.71, 0.76, 0.90, 0.80, 0.84),  # 0.90
+    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
-MAX_FALSE_URGENT = (0.03, 0.03, 0.035, 0.03, 0.06, 0.05, 0.03, 0.03, 0.03)  # target 0.03; holdout3, 6, 7: not yet
+# target 0.03; holdout3, 6, 7: not yet
+MAX_FALSE_URGENT = (0.03, 0.03, 0.035, 0.03, 0.06, 0.05, 0.03, 0.03, 0.03, 0.03)
 
 
 @pytest.mark.parametrize("figure", FLOORS)

@@ -437,6 +437,25 @@ def test_self_harm_examples_teach_the_self_harm_model_only(tmp_path: Path) -> No
     assert taught.item_weights == without.item_weights
 
 
+def test_kind_examples_teach_the_kind_model_only(tmp_path: Path) -> None:
+    """The taxonomy's kind_examples teach the request-or-not model and nothing else (not the term weights,
+    the item model nor the self-harm model): in the examples they would teach items too."""
+    lighting = [
+        {"text": t, "label": "property.public_lighting", "kind": "request", "urgent": False}
+        for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪", "早上好 楼道灯又不亮了")
+    ]
+    chat = [  # chit-chat that names lights (what the kind model decides: no pattern, some item evidence)
+        {"text": t, "label": None, "kind": "other", "urgent": False}
+        for t in ("路灯下面跳广场舞的人真多", "楼道灯的颜色还挺好看的", "小时候路灯下面写作业")
+    ]
+    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=[])
+    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=chat)
+    assert taught.non_request_odds("路灯下面跳舞的人好多") > without.non_request_odds("路灯下面跳舞的人好多")
+    assert taught.vocab == without.vocab
+    assert taught.item_weights == without.item_weights
+    assert taught.self_harm_weights == without.self_harm_weights
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from classifier.taxonomy import DEFAULT_TAXONOMY_FILE, TaxonomyError, load_taxonomy, load_taxonomy_file
+from classifier.taxonomy import (
+    DEFAULT_TAXONOMY_FILE,
+    NON_REQUEST_KINDS,
+    TaxonomyError,
+    load_taxonomy,
+    load_taxonomy_file,
+)
 
 SPEC_CODES = {
     "elderly": {"home_care", "meals", "escort", "lonely_visit", "disability", "aging_retrofit"},
@@ -91,10 +97,12 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_taxonomy_file(tmp_path / "nope.toml")
 
 
-@pytest.mark.parametrize("key", ["examples", "self_harm_examples"])
+@pytest.mark.parametrize("key", ["examples", "self_harm_examples", "kind_examples"])
 def test_a_missing_companion_file_names_its_key(tmp_path: Path, key: str) -> None:
     path = _broken(tmp_path, f'\n{key} = "', f'\n{key} = "gone-')  # (not next to the copy)
-    text = path.read_text(encoding="utf-8").replace('\nexamples = "examples.jsonl"', '\nexamples = ""')
+    text = path.read_text(encoding="utf-8")
+    for other in {"examples", "self_harm_examples", "kind_examples"} - {key}:  # the others: none
+        text = re.sub(rf'\n{other} = "[^"]*"', f'\n{other} = ""', text)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(TaxonomyError, match=rf"{key} file 'gone-[a-z_]+\.jsonl' not found next to it"):
         load_taxonomy_file(path)
@@ -109,3 +117,16 @@ def test_the_shipped_self_harm_examples_mark_their_signs() -> None:
     assert all(r.get("signal") == "self_harm" for r in records if r["urgent"])
     assert sum(1 for r in records if not r["urgent"]) >= 400  # look-alikes
 
+
+
+def test_the_shipped_kind_examples_are_requests_and_non_requests() -> None:
+    """The kind model's own training file: every line a known kind; requests name one of the 60 items,
+    non-requests none; both kinds well represented (it teaches where the line between them runs)."""
+    taxonomy = load_taxonomy()
+    lines = taxonomy.kind_examples.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    assert all(r["kind"] in {"request", *NON_REQUEST_KINDS} for r in records)
+    assert all(r["label"] in taxonomy.items for r in records if r["kind"] == "request")
+    assert all(r["label"] is None for r in records if r["kind"] != "request")
+    assert sum(1 for r in records if r["kind"] == "request") >= 600
+    assert sum(1 for r in records if r["kind"] != "request") >= 1200
