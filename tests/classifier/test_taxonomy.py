@@ -128,5 +128,5 @@ def test_the_shipped_kind_examples_are_requests_and_non_requests() -> None:
     assert all(r["kind"] in {"request", *NON_REQUEST_KINDS} for r in records)
     assert all(r["label"] in taxonomy.items for r in records if r["kind"] == "request")
     assert all(r["label"] is None for r in records if r["kind"] != "request")
-    assert sum(1 for r in records if r["kind"] == "request") >= 600
-    assert sum(1 for r in records if r["kind"] != "request") >= 1200
+    assert sum(1 for r in records if r["kind"] == "request") >= 1400
+    assert sum(1 for r in records if r["kind"] != "request") >= 2600
