@@ -40,7 +40,10 @@ confident answer). holdout13_chat.jsonl: a whole set written blind on 2026-12-03
 (half requests over every category, some urgent; half greetings, thanks, status queries, chit-chat, adverts),
 548 of 600 kept (the rest were already in our data); nothing of it was tuned on. holdout14_chat.jsonl: a
 whole set written blind the same day like a busy week in an old northern compound (half requests, 11
-urgent; half non-requests naming service topics), 469 of 500 kept; nothing of it was tuned on."""
+urgent; half non-requests naming service topics), 469 of 500 kept; nothing of it was tuned on.
+holdout15_long_chat.jsonl and holdout15_topics.jsonl: three sets written blind the same day as a third
+round of kind examples (long chit-chat; non-requests naming each category's topics; requests told around
+other talk); as training they moved non-requests by half a point, so they are tests."""
 
 from functools import cache
 from pathlib import Path
@@ -69,6 +72,8 @@ HOLDOUT11_SHORT = DATA / "holdout11_self_harm_short.jsonl"
 HOLDOUT12 = DATA / "holdout12_chit_chat.jsonl"
 HOLDOUT13 = DATA / "holdout13_chat.jsonl"
 HOLDOUT14 = DATA / "holdout14_chat.jsonl"
+HOLDOUT15_LONG_CHAT = DATA / "holdout15_long_chat.jsonl"
+HOLDOUT15_TOPICS = DATA / "holdout15_topics.jsonl"
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
     HOLDOUT14,
@@ -95,7 +100,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
     [HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, LETTERS, URGENT5, HOLDOUT6, TUNE6, HOLDOUT7, DATA / "tune7_long.jsonl",
      HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl", HOLDOUT11_BURIED, HOLDOUT11_SHORT,
      DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl", HOLDOUT12, HOLDOUT13,
-     HOLDOUT14],
+     HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -267,6 +272,20 @@ def test_long_letters_meet_the_category_target() -> None:
     # 10.7 % before the letter rule for past dangers, 8.0 % after; 9.3 % since a fire pattern's exclusions
     # (去年, 烧烤…) hold in their own sentence only (one letter more: a fire named where no past is told).
     assert letters["false_urgent_rate"] <= 0.10
+
+
+def test_long_chat_and_topic_look_alikes_do_not_regress() -> None:
+    """Two one-sided blind sets of 2026-12-03, far from the targets, kept so that a change is measured on them:
+    holdout15_long_chat (600 non-requests of 40–150 characters: long thanks and status queries that retell
+    the story, a day told to the bot, memories, hearsay) — the self-harm model marks 110 of them urgent
+    (grief, loneliness, 这日子就这么过吧: its character weights add up over a long run-on message); and
+    holdout15_topics (700 non-requests naming each category's topics, 714 requests told around other talk)."""
+    long_chat, topics = figures(HOLDOUT15_LONG_CHAT), figures(HOLDOUT15_TOPICS)
+    assert long_chat["non_request_accuracy"] >= 0.50  # 52.3 %
+    assert long_chat["false_urgent_rate"] <= 0.22  # 21.3 %: the largest false-alarm gap found
+    assert topics["item@1"] >= 0.89 and topics["category@1"] >= 0.91  # 90.6 / 92.2 %
+    assert topics["non_request_accuracy"] >= 0.63  # 64.6 %
+    assert topics["urgent_recall"] == 1.0 and topics["false_urgent_rate"] <= 0.05  # 27 urgent; 4.4 %
 
 
 def test_letters_telling_past_or_feared_dangers_are_not_urgent() -> None:
