@@ -43,7 +43,9 @@ whole set written blind the same day like a busy week in an old northern compoun
 urgent; half non-requests naming service topics), 469 of 500 kept; nothing of it was tuned on.
 holdout15_long_chat.jsonl and holdout15_topics.jsonl: three sets written blind the same day as a third
 round of kind examples (long chit-chat; non-requests naming each category's topics; requests told around
-other talk); as training they moved non-requests by half a point, so they are tests."""
+other talk); as training they moved non-requests by half a point, so they are tests.
+holdout16_self_harm.jsonl: written blind the same day to check changes to the self-harm model (signs of
+self-harm short, medium and buried; idioms, grief and long chatty messages without), 494 of 500 kept."""
 
 from functools import cache
 from pathlib import Path
@@ -74,6 +76,7 @@ HOLDOUT13 = DATA / "holdout13_chat.jsonl"
 HOLDOUT14 = DATA / "holdout14_chat.jsonl"
 HOLDOUT15_LONG_CHAT = DATA / "holdout15_long_chat.jsonl"
 HOLDOUT15_TOPICS = DATA / "holdout15_topics.jsonl"
+HOLDOUT16_SELF_HARM = DATA / "holdout16_self_harm.jsonl"
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
     HOLDOUT14,
@@ -100,7 +103,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
     [HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, LETTERS, URGENT5, HOLDOUT6, TUNE6, HOLDOUT7, DATA / "tune7_long.jsonl",
      HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl", HOLDOUT11_BURIED, HOLDOUT11_SHORT,
      DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl", HOLDOUT12, HOLDOUT13,
-     HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS],
+     HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS, HOLDOUT16_SELF_HARM],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -250,6 +253,15 @@ def test_buried_and_short_self_harm_sets_stay_at_least_where_they_are() -> None:
     assert short["urgent_recall"] >= 0.44 and short["false_urgent_rate"] <= 0.05
     tuned = figures(DATA / "tune11_self_harm_short.jsonl")
     assert tuned["urgent_recall"] >= 0.78 and tuned["false_urgent_rate"] <= 0.02
+
+
+def test_sixteenth_self_harm_set_stays_at_least_where_it_is() -> None:
+    """holdout16 (written blind on 2026-12-03 to check changes to the self-harm model: 197 signs, short,
+    medium and buried; 297 without, short idioms, grief without intent, and long chatty messages), as it
+    arrived: 88.8 % recall, 18.5 % false alarms — 38 of its 100 long chatty messages marked (see
+    holdout15_long_chat)."""
+    checked = figures(HOLDOUT16_SELF_HARM)
+    assert checked["urgent_recall"] >= 0.88 and checked["false_urgent_rate"] <= 0.19
 
 
 def test_chat_tuning_set_stays_where_it_is() -> None:
