@@ -882,10 +882,14 @@ class Classifier:
         return scores
 
     def _urgent_matches(
-        self, text: str, candidates: dict[str, set[re.Pattern[str]]]
+        self,
+        text: str,
+        candidates: dict[str, set[re.Pattern[str]]],
+        background: list[tuple[int, int]] | None = None,
     ) -> list[tuple[UrgentSignal, list[tuple[int, int]]]]:
         """The urgent signals found, each with the spans of its affirmed matches (all of them for a signal
-        that keeps the item the message describes, the first one for the others)."""
+        that keeps the item the message describes, the first one for the others). In a letter, the words of
+        the matches told as background go to `background` (see LETTER_BACKGROUND_SIGNALS)."""
         found = []
         letter = len(text) > LETTER_CHARS
         frame: tuple[str | None, bool] | None = None  # (read only when a match may be told as earlier)
@@ -897,6 +901,8 @@ class Classifier:
                         continue
                     if letter:
                         if signal.code in LETTER_BACKGROUND_SIGNALS and _told_as_background(text, match):
+                            if background is not None:
+                                background.append(_own_words(text, match))
                             continue
                     elif signal.code in EARLIER_SIGNALS:
                         frame = frame or self.no_danger_now(text, candidates)
@@ -910,21 +916,6 @@ class Classifier:
             if spans:
                 found.append((signal, spans))
         return found
-
-    def _background_spans(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> list[tuple[int, int]]:
-        """In a letter, the words of each fire, danger or medical match told as background (its span within
-        the clause where it ends: some patterns span every sentence before their words)."""
-        spans = []
-        for signal, group in self._urgent_groups:
-            if signal.code not in LETTER_BACKGROUND_SIGNALS:
-                continue
-            for pattern in candidates.get(group, ()):
-                for match in pattern.finditer(text):
-                    if self._affirmed(text, match) and _told_as_background(text, match):
-                        end = _last_position(match)
-                        clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, end)), default=0)
-                        spans.append((max(match.start(), clause_start), match.end()))
-        return spans
 
     def no_danger_now(
         self, text: str, candidates: dict[str, set[re.Pattern[str]]]
@@ -1075,7 +1066,8 @@ class Classifier:
         scored = full  # the text the item scores are of
         _, ranked = self.evidence(full)
         candidates = self.patterns.candidates(full)
-        matches = self._urgent_matches(full, candidates)
+        background: list[tuple[int, int]] = []
+        matches = self._urgent_matches(full, candidates, background)
         self_harm = self.self_harm_signal
         if (
             self_harm is not None
@@ -1092,7 +1084,7 @@ class Classifier:
         # LETTER_BACKGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
         # (learned mostly under health.mental; without strong evidence of another need the answer is the
         # default item either way).
-        unsaid = [] if forced or len(full) <= LETTER_CHARS else self._background_spans(full, candidates)
+        unsaid = [] if forced else background
         if not forced and default and any(
             score >= STRONG_EVIDENCE and self.labels[i] != default for i, score in ranked
         ):
@@ -1154,6 +1146,14 @@ def _last_position(match: re.Match[str]) -> int:
     """Where a match's words end (what to read around: patterns anchored at the text's start span every
     sentence before their words)."""
     return match.end() - 1 if match.end() > match.start() else match.start()
+
+
+def _own_words(text: str, match: re.Match[str]) -> tuple[int, int]:
+    """A match's span within the clause where it ends (some patterns span every sentence before their
+    words)."""
+    end = _last_position(match)
+    clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, end)), default=0)
+    return max(match.start(), clause_start), match.end()
 
 
 def _told_as_background(text: str, match: re.Match[str]) -> bool:

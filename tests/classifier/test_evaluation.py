@@ -52,7 +52,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.evaluate import evaluate, format_report, load_jsonl
+from classifier.evaluate import evaluate, format_report, load_jsonl, with_kind_examples
 from classifier.taxonomy import load_taxonomy
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -327,3 +327,12 @@ def test_misses_name_every_kind_of_mistake() -> None:
     ]
     golds = [gold for _, gold, _ in evaluate(records).misses]
     assert golds == ["environment.garbage", "not urgent safety.gas_leak", "(thanks)"]
+
+
+def test_the_kind_cross_validation_folds_the_kind_examples_once() -> None:
+    """`--kind-cv` folds the given file together with the kind examples, each message once."""
+    kind_examples = load_jsonl(load_taxonomy().kind_examples)
+    given = [*kind_examples[:3], {"text": "楼道灯坏了好几天了", "label": "property.public_lighting"}]
+    pooled, added = with_kind_examples(given)
+    assert added == kind_examples[3:]
+    assert pooled == given + kind_examples[3:]
