@@ -6,6 +6,8 @@ are optional (a line without `kind` is a request when it has a label). An urgent
 "signal": "self_harm" when it tells signs of self-harm (however indirectly); the self-harm model learns
 from such lines of classifier/examples.jsonl and classifier/self_harm_examples.jsonl (which it always learns
 from whole: the cross-validations fold the files given), and `--self-harm-cv` counts them.
+classifier/kind_examples.jsonl teaches the request-or-not model only: `--kind-cv` folds it together with the
+file given; the other cross-validations learn it whole.
 """
 
 from __future__ import annotations
