@@ -534,6 +534,16 @@ def test_indirect_self_harm_is_read_by_the_model(text: str) -> None:
         "i just don't want to be alive anymore",
         "旧手机和电脑都捐给社区吧，我以后用不上了",
         "降压药吃多少片会致命",
+        # classic phrasings the eleventh buried tuning half still missed
+        "我这样的人不配活着",
+        "她前几天拿回去一袋木炭，门缝都用湿毛巾塞住了",
+        "有时候想把煤气开着睡一觉就算了",
+        "要是一次吞一整瓶会怎么样",
+        "昨晚吞了一把头疼药，后来又吐了",
+        "我要是不在了，孩子们怎么办",
+        "与其这样还不如从窗户出去",
+        "开车的时候真想一脚油门冲出去",
+        "每天路过那座桥都想一头扎下去",
     ],
 )
 def test_indirect_signs_of_self_harm_are_found_by_their_own_patterns(text: str) -> None:
@@ -548,7 +558,9 @@ def test_indirect_signs_of_self_harm_are_found_by_their_own_patterns(text: str) 
     ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", "今天把旧衣服都送人了",
      "我在楼顶晒被子", "我现在在河边钓鱼", "冬天开车老打滑", "别打120了，我已经到医院了", "周末带孩子一起走走",
      "一瓶酸奶都吃完了", "买好炭了 周末烧烤", "老鼠药多买点，家里老鼠太多", "猫吃几颗巧克力会死吗",
-     "我的后事不要办，骨灰撒海里就行", "差点被车撞死 这路口太危险", "今天太热了"],
+     "我的后事不要办，骨灰撒海里就行", "差点被车撞死 这路口太危险", "今天太热了",
+     "不配合检查的住户太多了", "冬天用炭盆取暖 要开窗通风 别把门缝塞住了", "买了一袋木炭 周末烧烤 门缝漏风用胶带贴一下",
+     "孩子一口气吃了一大把糖", "我要是不在家，快递放门口", "一脚油门冲出去 差点撞上前车", "天太热了 看到河就想一头扎进去游个泳"],
 )
 def test_look_alikes_of_the_self_harm_patterns_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent, text
