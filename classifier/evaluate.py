@@ -229,13 +229,15 @@ def with_kind_examples(records: list[dict]) -> tuple[list[dict], list[dict]]:
     return records + kind_examples, kind_examples
 
 
-def kind_cross_validation(records: list[dict], folds: int, seed: int = 0) -> list[tuple[float, float, bool]]:
+def kind_cross_validation(
+    pooled: list[dict], kind_examples: list[dict], folds: int, seed: int = 0
+) -> list[tuple[float, float, bool]]:
     """For the messages whose kind the learned model decides (no urgent signal, no pattern decides), the
     out-of-fold (log odds of "not a request", ln(1 + best item score), gold is not a request): each fold
-    scored by a classifier that learned its term weights and kind model without it. `records` are folded
-    together with the taxonomy's kind_examples (`with_kind_examples`), which teach the kind model only."""
+    scored by a classifier that learned its term weights and kind model without it. `pooled` and
+    `kind_examples` as `with_kind_examples` gives them: the kind examples among the folded records teach
+    the kind model only."""
     base = get_classifier()
-    pooled, kind_examples = with_kind_examples(records)
     kind_ids = {id(r) for r in kind_examples}
     points = []
     for held, learned in _folds(pooled, folds, seed):
@@ -459,9 +461,9 @@ def main(argv: list[str] | None = None) -> int:
             print_item_cv(path, records, args.item_cv, args.item_sweep)
             continue
         if args.kind_cv > 1:
-            pooled, _ = with_kind_examples(records)
+            pooled, kind_examples = with_kind_examples(records)
             kinds = [r.get("kind") or ("request" if r.get("label") else "other") for r in pooled]
-            points = kind_cross_validation(records, args.kind_cv)
+            points = kind_cross_validation(pooled, kind_examples, args.kind_cv)
             print(f"{path} and the kind examples ({args.kind_cv}-fold cross-validation of the kind model)")
             print(format_kind_sweep(points, kinds.count("request"), len(kinds) - kinds.count("request")))
             continue

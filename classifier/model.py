@@ -1151,9 +1151,7 @@ def _last_position(match: re.Match[str]) -> int:
 def _own_words(text: str, match: re.Match[str]) -> tuple[int, int]:
     """A match's span within the clause where it ends (some patterns span every sentence before their
     words)."""
-    end = _last_position(match)
-    clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, end)), default=0)
-    return max(match.start(), clause_start), match.end()
+    return max(match.start(), _part_start(text, _last_position(match), _CLAUSE_END)), match.end()
 
 
 def _told_as_background(text: str, match: re.Match[str]) -> bool:
@@ -1209,8 +1207,12 @@ def _is_advert(text: str) -> bool:
     return sum(1 for marker in _ADVERT_MARKERS if marker.search(text)) >= 2 and not re.search("[?吗]", text)
 
 
+def _part_start(text: str, position: int, ends: re.Pattern[str]) -> int:
+    """Where the part of `text` between the separators (`ends`) around `position` starts."""
+    return max((m.end() for m in ends.finditer(text, 0, position)), default=0)
+
+
 def _around(text: str, position: int, ends: re.Pattern[str]) -> str:
     """The part of `text` between the separators (`ends`) around `position`."""
-    starts = [m.end() for m in ends.finditer(text, 0, position)]
     stop = ends.search(text, position)
-    return text[starts[-1] if starts else 0 : stop.start() if stop else len(text)]
+    return text[_part_start(text, position, ends) : stop.start() if stop else len(text)]
