@@ -77,6 +77,10 @@ LETTER_CHARS = 150  # longer texts are letters (写信/留言板 style), not cha
 # examples: 2.5 and −4.5.)
 KIND_EVIDENCE_WEIGHT = 2.5
 NON_REQUEST_THRESHOLD = -3.5
+# When the best item is a danger (gas, fire, hazard) but the message holds none of the lexicon's words for
+# one, only learned ones (单子, 师傅 and 下午 occur in gas examples), the kind model must find it more likely
+# not a request than a request: a lost danger costs more than a status query taken for a request.
+DANGER_NON_REQUEST_THRESHOLD = 0.0
 # Evidence this strong (several terms of one item) is a request whatever the wording: in the
 # cross-validation the model recognized almost no non-request beyond it, and not asking it there saves
 # its cost for half of all messages.
@@ -658,6 +662,11 @@ class Classifier:
         self.index = {item.label: i for i, item in enumerate(self.items)}
         raw = self._lexicon_weights()
         self.lexicon_terms = frozenset(raw)  # typo look-ups are against the lexicon, not learned pairs
+        # Words that name a danger: the lexicon's words of dangerous items, not the words learned from their
+        # examples (单子, 师傅 or 下午 may occur only in gas examples, yet name no danger).
+        self.danger_terms = frozenset(
+            term for term, weights in raw.items() if any(self.items[i].time_class == "urgent" for i in weights)
+        )
         self.tokenizer = self._build_tokenizer(cache_dir, raw)
         self.pinyin_table, self.pinyin_index = self._load_pinyin(cache_dir)
         if examples is None and taxonomy.examples is not None:
@@ -940,10 +949,14 @@ class Classifier:
         return not before or (before[-1] not in NEGATIONS and before not in NEGATION_WORDS)
 
     def _kind(
-        self, text: str, ranked: list[tuple[int, float]], candidates: dict[str, set[re.Pattern[str]]]
+        self,
+        text: str,
+        found: dict[str, float],
+        ranked: list[tuple[int, float]],
+        candidates: dict[str, set[re.Pattern[str]]],
     ) -> str:
         """Whether a message is a request, and if not, which kind of message it is."""
-        kind = self.kind_by_rules(text, ranked, candidates)
+        kind = self.kind_by_rules(text, found, ranked, candidates)
         if kind:
             return kind
         # Item evidence, or a real need that fits no item (a coordinator dispatches it): a request
@@ -951,16 +964,22 @@ class Classifier:
         best = ranked[0][1] if ranked else 0.0
         if best >= KIND_MODEL_MAX_EVIDENCE:
             return "request"  # (the model still learns from such messages: it reads better for it)
-        if self.non_request_odds(text) - KIND_EVIDENCE_WEIGHT * math.log1p(best) > NON_REQUEST_THRESHOLD:
+        danger = bool(ranked) and self.items[ranked[0][0]].time_class == "urgent"
+        threshold = DANGER_NON_REQUEST_THRESHOLD if danger else NON_REQUEST_THRESHOLD
+        if self.non_request_odds(text) - KIND_EVIDENCE_WEIGHT * math.log1p(best) > threshold:
             greeting = any(p.search(text) for p in candidates.get("kind:greeting", ()))
             return "greeting" if greeting else "other"
         return "request"
 
     def kind_by_rules(
-        self, text: str, ranked: list[tuple[int, float]], candidates: dict[str, set[re.Pattern[str]]]
+        self,
+        text: str,
+        found: dict[str, float],
+        ranked: list[tuple[int, float]],
+        candidates: dict[str, set[re.Pattern[str]]],
     ) -> str | None:
         """The kind that the patterns and the item evidence decide, or None: a request unless the kind
-        model says otherwise. `ranked`: item scores, best first."""
+        model says otherwise. `found` and `ranked`: the terms found and the item scores, best first."""
         best = ranked[0][1] if ranked else 0.0
 
         def matches(kind: str) -> bool:
@@ -990,8 +1009,12 @@ class Classifier:
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
         if best < MIN_REQUEST_SCORE and not unmatched_need:
             return "other"
-        if best >= MIN_REQUEST_SCORE and self.items[ranked[0][0]].time_class == "urgent":
-            # Evidence of danger (fire, gas, hazard) is never talked away, unless a chat message only supposes
+        if (
+            best >= MIN_REQUEST_SCORE
+            and self.items[ranked[0][0]].time_class == "urgent"
+            and not self.danger_terms.isdisjoint(found)
+        ):
+            # Words of danger (fire, gas, hazard) are never talked away, unless a chat message only supposes
             # it or retells it (status queries and thanks about an earlier one were answered above).
             return "other" if _says_nothing_of_now(text) and _supposes(text) else "request"
         return None
@@ -999,9 +1022,11 @@ class Classifier:
     def kind_model_decides(self, text: str) -> bool:
         """Whether the kind of a (normalized) message is left to the kind model: no urgent signal,
         pattern or lack of evidence decides it (what the model learns from, and is judged on)."""
-        _, ranked = self.evidence(text)
+        found, ranked = self.evidence(text)
         candidates = self.patterns.candidates(text)
-        return not self._urgent_matches(text, candidates) and not self.kind_by_rules(text, ranked, candidates)
+        return not self._urgent_matches(text, candidates) and not self.kind_by_rules(
+            text, found, ranked, candidates
+        )
 
     def self_harm_pattern_fires(self, text: str) -> bool:
         """Whether a self_harm pattern finds an affirmed match in a (normalized) text."""
@@ -1064,7 +1089,7 @@ class Classifier:
         """Classify one message. Never raises on any string input."""
         full = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))
         scored = full  # the text the item scores are of
-        _, ranked = self.evidence(full)
+        found, ranked = self.evidence(full)
         candidates = self.patterns.candidates(full)
         background: list[tuple[int, int]] = []
         matches = self._urgent_matches(full, candidates, background)
@@ -1094,10 +1119,10 @@ class Classifier:
             for start, end in unsaid:
                 masked[start:end] = " " * (end - start)
             scored = "".join(masked)
-            _, ranked = self.evidence(scored)
+            found, ranked = self.evidence(scored)
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-        kind = "request" if signals else self._kind(full, ranked, candidates)
+        kind = "request" if signals else self._kind(full, found, ranked, candidates)
 
         label: str | None = None
         confidence = 0.0

@@ -204,6 +204,22 @@ def test_the_kind_model_never_talks_away_evidence_of_danger(monkeypatch: pytest.
     assert danger.kind == "request" and danger.urgent
 
 
+@pytest.mark.parametrize("text", ["维修的师傅说下午到 是几点", "我上周的单子咋样了", "单号找不到了 怎么查"])
+def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> None:
+    """师傅, 下午 or 单子 occur in gas examples; without a word of danger the kind model may say no."""
+    result = classify(text)
+    assert result.kind != "request" and not result.urgent
+
+
+@pytest.mark.parametrize(
+    "text", ["热水器接口那闻着有股味儿 装的人刚走", "着了着了 厨房着了", "阳台着了 快来人", "gas leak 5栋 快来"]
+)
+def test_a_danger_told_without_the_lexicon_words_stays_urgent(text: str) -> None:
+    """Only the learned words point to a danger here: the kind model must be sure before it says no."""
+    result = classify(text)
+    assert result.kind == "request" and result.urgent
+
+
 @pytest.mark.parametrize(
     ("text", "label"),
     [
