@@ -7,12 +7,13 @@ another bot process continues where the resident was.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from typing import Any
 
 from sqlmodel import Session
-from telegram import ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
@@ -23,7 +24,7 @@ from routing.models import GeoLevel
 
 INTAKE = "intake"
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
-MIN_NEED_CHARS = 6  # shorter "other" messages (测试, ？, a word) get no 登记为诉求 button
+MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button
 COMMENT = "comment"
 # A message that names a building, unit or room already carries its address.
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
@@ -122,18 +123,28 @@ async def new_request(
     """Classify what the resident wrote and show what was understood (or answer a non-request)."""
     result = deps(context).classifier.classify(text)
     if result.kind != "request" and not attachments:
+        markup = None
+        if result.kind != "greeting" and len(result.text) >= MIN_NEED_CHARS:
+            # The classifier can be wrong (之前报的插座修好了 厨房的灯又不亮了 reads as a status query): the
+            # resident may still register it as a need.
+            markup = await _register_anyway_button(update, context, text)
         if result.kind == "status":
-            await my_tickets(update, context)
-        elif result.kind == "other" and len(result.text) >= MIN_NEED_CHARS:
-            # The classifier can be wrong: the resident may still register it as a need (派单).
-            token = secrets.token_hex(3)
-            state = {"token": token, "text": text}
-            await act(context, drafts.save_draft, update.effective_user.id, NOT_UNDERSTOOD, state, now())
-            await reply(update, texts.NON_REQUEST["other"], keyboards.register_anyway(token))
+            rows = await query(context, _my_rows, update.effective_user.id)
+            await reply(update, texts.my_tickets(rows, deps(context).tz), markup)
         else:
-            await reply(update, texts.NON_REQUEST[result.kind])
+            await reply(update, texts.NON_REQUEST[result.kind], markup)
         return
     await _start_intake(update, context, result, text, attachments)
+
+
+async def _register_anyway_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str
+) -> InlineKeyboardMarkup:
+    """The 登记为诉求 button, its text kept as the resident's draft (one per resident: the latest)."""
+    token = secrets.token_hex(3)
+    state = {"token": token, "text": text}
+    await act(context, drafts.save_draft, update.effective_user.id, NOT_UNDERSTOOD, state, now())
+    return keyboards.register_anyway(token)
 
 
 def _take_not_understood(session: Session, telegram_id: int, token: str) -> str | None:
@@ -152,7 +163,10 @@ async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, to
         await edit(update, texts.STALE_BUTTON)
         return
     await edit(update, texts.REGISTER_ANYWAY)
-    result = deps(context).classifier.classify(text)
+    classifier = deps(context).classifier
+    result = classifier.classify(text)
+    if result.kind != "request":  # the items its words point to, to choose from (else the categories)
+        result = dataclasses.replace(result, top3=classifier.likely_items(text))
     await _start_intake(update, context, result, text, [])
 
 

@@ -64,3 +64,29 @@ async def test_the_button_works_once_and_a_short_word_gets_none(chat: BotChat) -
     (short,) = await chat.say(RESIDENT, "测试")
     assert short.text == texts.NON_REQUEST["other"] and not _buttons(short)
     assert not chat.unexpected_errors()
+
+
+async def test_a_need_read_as_a_status_query_can_be_registered_with_its_item(chat: BotChat) -> None:
+    """A new need told after an earlier ticket may read as a status query: the tickets are shown, and the
+    button registers it, offering the items its words point to."""
+    need = "之前报的插座修好了 厨房的灯又不亮了"
+    assert chat.deps.classifier.classify(need).kind == "status"
+    (answer,) = await chat.say(RESIDENT, need)
+    assert answer.text == texts.my_tickets([], chat.deps.tz)
+
+    replies = await chat.press(RESIDENT, answer.button("登记为诉求"), answer.message)
+    choose = next(r for r in replies if "电路维修" in _buttons(r))  # the item candidates, not categories
+    await chat.press(RESIDENT, choose.button("电路维修"), choose.message)
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    await chat.say(RESIDENT, "跳过")
+    assert chat.count(Ticket) == 1 and chat.ticket(1).label == "repair.electrical"
+    assert not chat.unexpected_errors()
+
+
+async def test_thanks_long_enough_to_hide_a_need_get_the_button_and_short_ones_do_not(chat: BotChat) -> None:
+    (thanks,) = await chat.say(RESIDENT, "谢谢师傅 修得真好")
+    assert thanks.text == texts.NON_REQUEST["thanks"] and "登记为诉求" in _buttons(thanks)
+    (short,) = await chat.say(RESIDENT, "谢谢")
+    assert short.text == texts.NON_REQUEST["thanks"] and not _buttons(short)
+    (greeting,) = await chat.say(RESIDENT, "大家好 早上好啊")
+    assert not _buttons(greeting)
