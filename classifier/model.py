@@ -166,6 +166,9 @@ _ADVERT_MARKERS = tuple(
     )
 )
 _STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再")
+_ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
+# After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
+_WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
 _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
 # In a letter (longer than LETTER_CHARS) residents tell past accidents and feared ones as background to an
 # ordinary need (去年插座冒过火星, 万一着火消防车进不来): a fire, danger or medical match is not counted when
@@ -215,10 +218,29 @@ _WHAT_IF = re.compile(
     _SUPPOSING
     + "|遇到|遇上|会不会|防止|预防|避免|以防|怎么防|如何防|怎样防|提前了解|一般|通常|为(什么|啥)(不能|不让|不可以|禁止)"
     "|多久换|多长时间换|有(什么|啥)(规定|要求)|是什么意思|注意事项|(要|需要|该)注意(什么|啥|哪些)"
+    "|(哪里|哪儿|去哪|在哪)(能|可以)?买|哪种|(什么|啥|哪个)牌子|区别|有没有必要|有必要"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
+    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到"
 )
+# A chat message that calls off the danger it tells (see `_called_off`).
+_RETRACTED = re.compile(
+    "(?<!是不是)(?<!是否)(虚惊|误会|误报|搞错|弄错|看错|闻错|闻岔|听错|发错|手滑|乱按|按错|点错|撤回|是假的|假消息|谣言"
+    "|别管了|不用管|不用派人)"
+)
+_SETTLED = re.compile(
+    "没事了|冇事|啥事没有|没什么事|没啥事|放心了|不用(来|理|担心)|不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
+    "|已经(浇灭|踩灭|按灭|扑灭|灭了)"
+)
+_DREAMT = re.compile("梦见|梦到|做梦|噩梦|做了个梦")
+_THOUGHT = re.compile("以为|以為")
+_TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
+_DANGER_AGAIN = re.compile(
+    "现在(?!没事|好了|没了)|正在|还在|还有(味|烟|火)|还是(不行|没|有)|又(?![快好])|越来越|快来|快派|救命|紧急"
+    "|但(?!愿)|可(是|他|她)|这回|这次|不一样"
+)
+_CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
 _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|咋|多久|多长时间|为何")
 _ASKS_FOR_HELP = re.compile(
@@ -915,7 +937,7 @@ class Classifier:
                             continue
                     elif signal.code in EARLIER_SIGNALS:
                         frame = frame or self.no_danger_now(text, candidates)
-                        if _told_as_earlier(text, match, *frame):
+                        if _told_as_earlier(text, match, *frame) or _called_off(text, _last_position(match)):
                             continue
                     spans.append(match.span())
                     if not signal.default_label:
@@ -988,11 +1010,13 @@ class Classifier:
         # A letter tells the history of earlier complaints (反映过, 没下文) around the need itself:
         # with clear item evidence, a long text is the request, not a status query.
         letter = len(text) > LETTER_CHARS and best >= STRONG_EVIDENCE
+        strong = best >= STRONG_EVIDENCE
+        if strong and _done_then_wrong_again(text):
+            return "request"  # 之前报的插座修好了 厨房的灯又不亮了: the earlier ticket is done, this one is new
         if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
             return "status"
         if matches("other") or _is_advert(text):
             return "other"  # adverts, questions about the bot, opinions: never a ticket
-        strong = best >= STRONG_EVIDENCE
         work_done = _WORK_DONE.search(text)
         still_wrong = _STILL_WRONG.search(text)
         if matches("thanks") and (
@@ -1018,6 +1042,12 @@ class Classifier:
             # it or retells it (status queries and thanks about an earlier one were answered above).
             return "other" if _says_nothing_of_now(text) and _supposes(text) else "request"
         return None
+
+    def danger_called_off(self, text: str, found: dict[str, float]) -> bool:
+        """Whether the first words of danger in a chat message are called off (see `_called_off`; the words
+        after them may tell what it was: 以为着火了 原来是在烧纸钱)."""
+        ends = [text.find(term) + len(term) - 1 for term in found if term in self.danger_terms and term in text]
+        return bool(ends) and _called_off(text, min(ends))
 
     def kind_model_decides(self, text: str) -> bool:
         """Whether the kind of a (normalized) message is left to the kind model: no urgent signal,
@@ -1085,6 +1115,20 @@ class Classifier:
             self._score(self._fallback_terms(text, found), scores)
         return found, sorted(scores.items(), key=itemgetter(1), reverse=True)
 
+    def _shares(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
+        """The three best items, each with its share of their scores (a re-ranked score can fall below
+        zero: it then has no share)."""
+        total = sum(max(score, 0.0) for _, score in ranked[:3]) or 1.0
+        return [(self.labels[i], round(max(score, 0.0) / total, 3)) for i, score in ranked[:3]]
+
+    def likely_items(self, raw_text: str) -> list[tuple[str, float]]:
+        """The items a message's words point to, as `top3`, whatever its kind (empty when they point to
+        none): what to offer a resident who registers as a need what was read as no request."""
+        text = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))
+        _, ranked = self.evidence(text)
+        ranked = [(i, score) for i, score in ranked if score >= MIN_REQUEST_SCORE]
+        return self._shares(self.rerank(text, ranked)) if ranked else []
+
     def classify(self, raw_text: str) -> Classification:
         """Classify one message. Never raises on any string input."""
         full = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))
@@ -1120,6 +1164,11 @@ class Classifier:
                 masked[start:end] = " " * (end - start)
             scored = "".join(masked)
             found, ranked = self.evidence(scored)
+        if not signals and ranked and self.items[ranked[0][0]].time_class == "urgent" and self.danger_called_off(
+            full, found
+        ):
+            # The danger was called off (虚惊一场, 发错了, 梦见…): what else the message says decides.
+            ranked = [(i, score) for i, score in ranked if self.items[i].time_class != "urgent"]
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
         kind = "request" if signals else self._kind(full, found, ranked, candidates)
@@ -1134,10 +1183,7 @@ class Classifier:
                 ranked = self.rerank(scored, ranked)
                 s1 = ranked[0][1]
                 s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-            # (A re-ranked score can fall below zero: it then has no share.)
-            total = sum(max(score, 0.0) for _, score in ranked[:3]) or 1.0
-            labels = self.labels
-            top3 = [(labels[i], round(max(score, 0.0) / total, 3)) for i, score in ranked[:3]]
+            top3 = self._shares(ranked)
             if forced:
                 label, confidence = forced, 0.99
                 top3 = [(forced, 1.0), *[(lb, sc) for lb, sc in top3 if lb != forced]][:3]
@@ -1207,6 +1253,31 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         or _TOLD_ELSEWHERE.search(_around(head, end, _SENTENCE_END))
         or _DRILL.search(clause)
     )
+
+
+def _done_then_wrong_again(text: str) -> bool:
+    """Whether a text tells work as done (修好了, not 修好了吗) and, after it, something wrong again or
+    besides."""
+    for done in _WORK_DONE.finditer(text):
+        if not _ASKED.match(text, done.end()) and _WRONG_AGAIN.search(text, done.end()):
+            return True
+    return False
+
+
+def _called_off(text: str, position: int) -> bool:
+    """Whether a danger told at `position` of a chat message is called off: the message is taken back
+    (发错了, 撤回, 虚惊一场, 看错了: anywhere), the danger settled after it (没事了, 放心了, 不用来了, 已经踩灭了),
+    imagined before it (梦见, in its sentence) or mistaken (以为… and after it 原来/其实/结果是) — and nothing
+    after it, or after the taking back, says danger again (现在还有味, 又冒烟, 这回是真的, 但是…)."""
+    if len(text) > LETTER_CHARS or _DANGER_AGAIN.search(text, position + 1):
+        return False
+    retracted = _RETRACTED.search(text)
+    if (retracted and not _DANGER_AGAIN.search(text, retracted.end())) or _SETTLED.search(text, position + 1):
+        return True
+    if _DREAMT.search(_around(text[: position + 1], position, _SENTENCE_END)):
+        return True
+    clause = _around(text[: position + 1], position, _CHAT_CLAUSE_END)
+    return bool(_THOUGHT.search(clause) and _TURNED_OUT.search(text, position + 1))
 
 
 def _says_nothing_of_now(text: str) -> bool:

@@ -212,6 +212,50 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "还以为哪里着火了 原来是邻居在院子里烧烤",  # mistaken (以为… 原来)
+        "刚才那条发错了 不是我们楼着火 是电视里的",  # taken back
+        "做梦梦见厨房着火了 吓醒了",  # dreamt
+        "闻到一股煤气味 虚惊一场 是楼下在熬中药",
+        "烟感报警器响了半天 结果是我煎牛排的油烟 没事了",  # settled after it
+        "灭火器去哪买 家里想备一个",  # a question about equipment
+        "燃气报警器哪种牌子好",
+    ],
+)
+def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个月那次是虚惊 可现在又闻到煤气味了",  # the scare was earlier; now it is back
+        "以为是谁家做饭糊了 出门一看楼道里全是烟",  # mistaken the other way
+        "燃气报警器一直响 我闻了确实有煤气味 阀门已经关了",  # acting on it is not settling it
+        "报警器滴滴叫 不知道是不是误报 但确实有点煤气味",
+        "刚才说错了 不是煤气味 现在闻着越来越像了",
+        "虚惊一场 楼下着火了 快来",
+    ],
+)
+def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:
+    assert classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("之前报的插座修好了 厨房的灯又不亮了", "request"),  # earlier work done, a new need
+        ("上次疏通的下水道修好了 不过卫生间的水管也漏了", "request"),
+        ("水管修好了吗 还没人来", "status"),  # asked, not told as done
+        ("马桶修好了 再也不堵了 谢谢", "thanks"),  # 再也不: never again
+    ],
+)
+def test_work_told_as_done_then_something_wrong_again_is_a_new_request(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
     "text", ["热水器接口那闻着有股味儿 装的人刚走", "着了着了 厨房着了", "阳台着了 快来人", "gas leak 5栋 快来"]
 )
 def test_a_danger_told_without_the_lexicon_words_stays_urgent(text: str) -> None:
