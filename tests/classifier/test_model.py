@@ -245,6 +245,24 @@ def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
+        ("老年大学的报名审核过了没", "status"),  # whether an earlier request got through
+        ("修路灯的申请批没批", "status"),
+        ("那个补贴到底给不给办", "status"),
+        ("我家暖气不热那个 什么时候来人看", "status"),  # the earlier one named, then when
+        ("说好三天内来修 现在都第五天了", "status"),
+        ("低保申请现在什么状态", "status"),
+        ("想申请助餐 什么时候能开始送", "request"),  # a new request that asks when
+        ("楼道灯坏了 能派人来修吗", "request"),
+        ("楼道灯能修不修啊", "request"),
+    ],
+)
+def test_status_queries_that_name_their_service(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
         ("之前报的插座修好了 厨房的灯又不亮了", "request"),  # earlier work done, a new need
         ("上次疏通的下水道修好了 不过卫生间的水管也漏了", "request"),
         ("水管修好了吗 还没人来", "status"),  # asked, not told as done
