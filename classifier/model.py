@@ -148,8 +148,9 @@ _PROBLEM_MARKERS = re.compile(
 # Thanks that report the work done ("电梯修好了谢谢师傅") are thanks however many item words they hold,
 # unless something is still or again wrong.
 _WORK_DONE = re.compile(
-    "(修|弄|搞|处理|解决|办|换|装|清理|疏通|通|检查|查|划|做|剪|刷|补|运|拉|送|接)(好|完|妥)了"
+    "(修|弄|搞|处理|解决|办|换|装|清理|疏通|通|检查|查|划|做|剪|刷|补|运|拉|送|接|理|整理|清)(好|完|妥|干净)了"
     "|(清理|处理|清|拆|搬|挪|弄)(掉|走)了|(批|办|申请)下来了|(处理|解决)了|搞定了|已经好了|恢复了|没问题了"
+    "|通开了|不(再)?(堵|漏|渗|滴)了|(钱|补贴|补助|工资)?到账了|拿到(手)?了"
 )
 # An advert (家电清洗 99元一台 上门服务, 招聘保安 包吃住 有意者联系) names service words but asks for nothing: two
 # or more kinds of its markers, and no question, make a message "other" (see `_is_advert`).

@@ -267,6 +267,8 @@ def test_status_queries_that_name_their_service(text: str, kind: str) -> None:
         ("上次疏通的下水道修好了 不过卫生间的水管也漏了", "request"),
         ("水管修好了吗 还没人来", "status"),  # asked, not told as done
         ("马桶修好了 再也不堵了 谢谢", "thanks"),  # 再也不: never again
+        ("谢谢 消防通道里的杂物清干净了", "thanks"),  # work done: 清干净了, 通开了
+        ("谢谢师傅 厨房下水道堵了好几天 今天通开了", "thanks"),
     ],
 )
 def test_work_told_as_done_then_something_wrong_again_is_a_new_request(text: str, kind: str) -> None:
