@@ -1018,7 +1018,7 @@ class Classifier:
             return "status"
         if matches("other") or _is_advert(text):
             return "other"  # adverts, questions about the bot, opinions: never a ticket
-        work_done = _WORK_DONE.search(text)
+        work_done = "了" in text and _WORK_DONE.search(text)  # (each way of telling it ends in 了)
         still_wrong = _STILL_WRONG.search(text)
         if matches("thanks") and (
             not strong
@@ -1259,6 +1259,8 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
 def _done_then_wrong_again(text: str) -> bool:
     """Whether a text tells work as done (修好了, not 修好了吗) and, after it, something wrong again or
     besides."""
+    if not _WRONG_AGAIN.search(text):  # (the rarer of the two: most messages stop here)
+        return False
     for done in _WORK_DONE.finditer(text):
         if not _ASKED.match(text, done.end()) and _WRONG_AGAIN.search(text, done.end()):
             return True

@@ -77,9 +77,10 @@ HOLDOUT14 = DATA / "holdout14_chat.jsonl"
 HOLDOUT15_LONG_CHAT = DATA / "holdout15_long_chat.jsonl"
 HOLDOUT15_TOPICS = DATA / "holdout15_topics.jsonl"
 HOLDOUT16_SELF_HARM = DATA / "holdout16_self_harm.jsonl"
+HOLDOUT17 = DATA / "holdout17_month.jsonl"  # blind, 2026-12-03: an ordinary month, look-alikes included
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
-    HOLDOUT14,
+    HOLDOUT14, HOLDOUT17,
 )
 
 
@@ -104,7 +105,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl", HOLDOUT11_BURIED, HOLDOUT11_SHORT,
      DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl", HOLDOUT12, HOLDOUT13,
      HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS, HOLDOUT16_SELF_HARM,
-     DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl"],
+     DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl", HOLDOUT17],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -153,18 +154,21 @@ def test_third_holdout_is_large_enough() -> None:
 # (a fortnight's and a busy week's messages, written blind the same day as that file and kept apart from
 # it), measured as they arrived (holdout13 before the file, holdout14 with its first 2,000): non-requests 82.9 /
 # 82.9 %, now 86.1 / 84.8 %; holdout14's urgent recall 10/11 (a danger to someone, not gas, fire or
-# self-harm) and false alarms 3.1 %; every other target met.
-FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.84),  # 0.90
-    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+# self-harm) and false alarms 3.1 %; every other target met. holdout17_month (an ordinary month, blind, written
+# after the day's changes to dangers called off and status queries): as it arrived, item@1 93.5 %, category@1
+# 96.1 %, non-requests 86.0 % (85.2 % without those changes), urgent recall 33/36 (self-harm 7/9), false
+# alarms 2.8 % (3.2 %).
+FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.86, 0.85),  # 0.90
+    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.91),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
 # target 0.03; holdout6, 7: not yet
-MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03)
+MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03)
 
 
 @pytest.mark.parametrize("figure", FLOORS)
