@@ -223,7 +223,7 @@ _WHAT_IF = re.compile(
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
-    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到"
+    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|温馨提示|小常识|安全提示|防火提示"
 )
 # A chat message that calls off the danger it tells (see `_called_off`).
 _RETRACTED = re.compile(

@@ -243,6 +243,22 @@ def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "kind", "urgent"),
+    [
+        ("【通知】本周三停水，请提前储水", "other", False),  # a forwarded notice
+        ("[温馨提示] 垃圾分类新规下周实施", "other", False),
+        ("各位业主：本周末消杀灭鼠，请看好宠物", "other", False),
+        ("转：冬季防火小常识 电动车不进楼道", "other", False),  # a safety tip, no fire now
+        ("【求助】楼道灯坏了好几天", "request", False),  # brackets that ask
+        ("转：3栋着火了 大家快下楼", "request", True),  # a forwarded alarm stays one
+    ],
+)
+def test_forwarded_notices_are_not_requests_but_forwarded_alarms_are(text: str, kind: str, urgent: bool) -> None:
+    result = classify(text)
+    assert (result.kind, result.urgent) == (kind, urgent)
+
+
+@pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("老年大学的报名审核过了没", "status"),  # whether an earlier request got through
