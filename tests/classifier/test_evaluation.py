@@ -105,7 +105,8 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      HOLDOUT8_VOICE, HOLDOUT8_GAS_FIRE, HOLDOUT9_CHAT, HOLDOUT9_SELF_HARM, DATA / "tune9_self_harm.jsonl", HOLDOUT11_BURIED, HOLDOUT11_SHORT,
      DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl", HOLDOUT12, HOLDOUT13,
      HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS, HOLDOUT16_SELF_HARM,
-     DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl", HOLDOUT17],
+     DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl", HOLDOUT17,
+     DATA / "tune13_self_harm_ideation.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -163,7 +164,7 @@ FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, ho
     "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
     "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
     "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.86, 0.85),  # 0.90
-    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.91),  # 1.0
+    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.94),  # 1.0
     "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
     "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }

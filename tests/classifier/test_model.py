@@ -243,6 +243,27 @@ def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("再见了 这个世界 谢谢你们", True),  # a goodbye
+        ("如果哪天我不在了 我家的猫麻烦你们找人领养", True),  # a pet left for after "I am gone"
+        ("我走了以后 阳台的花麻烦邻居浇一下吧", True),
+        ("人死的时候到底疼不疼啊", True),  # wondering whether it hurts
+        ("真想永久下线 不想再上线了", True),  # slang
+        ("手腕上全是伤口 控制不住自己", True),
+        ("我已经想好怎么结束了", True),
+        ("如果我不在了 房子怎么分给两个儿子", False),  # a will
+        ("我走了以后这个花你帮忙浇浇水 出差一个月", False),  # a trip
+        ("搬家了 跟大家说声再见", False),
+        ("人死了以后户口怎么注销", False),
+        ("手上都是伤口 干活的时候划的", False),
+    ],
+)
+def test_goodbyes_arrangements_and_ideation_are_signs_and_their_look_alikes_are_not(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
     ("text", "kind", "urgent"),
     [
         ("【通知】本周三停水，请提前储水", "other", False),  # a forwarded notice
