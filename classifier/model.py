@@ -235,6 +235,10 @@ _SETTLED = re.compile(
     "|已经(浇灭|踩灭|按灭|扑灭|灭了)"
 )
 _DREAMT = re.compile("梦见|梦到|做梦|噩梦|做了个梦")
+# A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火 (its clause, up to the danger word).
+_FIGURATIVE = re.compile(
+    "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)|(嗓子|喉咙|脑袋|脑壳|头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
+)
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
 _DANGER_AGAIN = re.compile(
@@ -1270,7 +1274,8 @@ def _done_then_wrong_again(text: str) -> bool:
 def _called_off(text: str, position: int) -> bool:
     """Whether a danger told at `position` of a chat message is called off: the message is taken back
     (发错了, 撤回, 虚惊一场, 看错了: anywhere), the danger settled after it (没事了, 放心了, 不用来了, 已经踩灭了),
-    imagined before it (梦见, in its sentence) or mistaken (以为… and after it 原来/其实/结果是) — and nothing
+    imagined before it (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (以为… and
+    after it 原来/其实/结果是) — and nothing
     after it, or after the taking back, says danger again (现在还有味, 又冒烟, 这回是真的, 但是…)."""
     if len(text) > LETTER_CHARS or _DANGER_AGAIN.search(text, position + 1):
         return False
@@ -1278,6 +1283,8 @@ def _called_off(text: str, position: int) -> bool:
     if (retracted and not _DANGER_AGAIN.search(text, retracted.end())) or _SETTLED.search(text, position + 1):
         return True
     if _DREAMT.search(_around(text[: position + 1], position, _SENTENCE_END)):
+        return True
+    if _FIGURATIVE.search(_around(text[: position + 1], position, _CHAT_CLAUSE_END)):
         return True
     clause = _around(text[: position + 1], position, _CHAT_CLAUSE_END)
     return bool(_THOUGHT.search(clause) and _TURNED_OUT.search(text, position + 1))

@@ -219,6 +219,7 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "做梦梦见厨房着火了 吓醒了",  # dreamt
         "闻到一股煤气味 虚惊一场 是楼下在熬中药",
         "烟感报警器响了半天 结果是我煎牛排的油烟 没事了",  # settled after it
+        "这两天热得冒烟 大家出门注意防暑",  # a figure of speech
         "灭火器去哪买 家里想备一个",  # a question about equipment
         "燃气报警器哪种牌子好",
     ],
@@ -236,6 +237,7 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "报警器滴滴叫 不知道是不是误报 但确实有点煤气味",
         "刚才说错了 不是煤气味 现在闻着越来越像了",
         "虚惊一场 楼下着火了 快来",
+        "热水器冒烟了",  # (热…冒烟 is no figure of speech without 得)
     ],
 )
 def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:
