@@ -125,7 +125,7 @@ async def new_request(
     if result.kind != "request" and not attachments:
         markup = None
         if result.kind != "greeting" and len(result.text) >= MIN_NEED_CHARS:
-            # The classifier can be wrong (之前报的插座修好了 厨房的灯又不亮了 reads as a status query): the
+            # The classifier can be wrong (之前反映的臭水沟 现在又臭得不行 reads as a status query): the
             # resident may still register it as a need.
             markup = await _register_anyway_button(update, context, text)
         if result.kind == "status":

@@ -67,19 +67,21 @@ async def test_the_button_works_once_and_a_short_word_gets_none(chat: BotChat) -
 
 
 async def test_a_need_read_as_a_status_query_can_be_registered_with_its_item(chat: BotChat) -> None:
-    """A new need told after an earlier ticket may read as a status query: the tickets are shown, and the
+    """A need told with an earlier report may read as a status query: the tickets are shown, and the
     button registers it, offering the items its words point to."""
-    need = "之前报的插座修好了 厨房的灯又不亮了"
+    need = "之前反映的臭水沟 现在又臭得不行"
     assert chat.deps.classifier.classify(need).kind == "status"
     (answer,) = await chat.say(RESIDENT, need)
     assert answer.text == texts.my_tickets([], chat.deps.tz)
 
     replies = await chat.press(RESIDENT, answer.button("登记为诉求"), answer.message)
-    choose = next(r for r in replies if "电路维修" in _buttons(r))  # the item candidates, not categories
-    await chat.press(RESIDENT, choose.button("电路维修"), choose.message)
+    item = chat.deps.classifier.likely_items(need)[0][0]
+    name = chat.deps.taxonomy.items[item].name
+    choose = next(r for r in replies if name in _buttons(r))  # the item candidates, not categories
+    await chat.press(RESIDENT, choose.button(name), choose.message)
     await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
     await chat.say(RESIDENT, "跳过")
-    assert chat.count(Ticket) == 1 and chat.ticket(1).label == "repair.electrical"
+    assert chat.count(Ticket) == 1 and chat.ticket(1).label == item
     assert not chat.unexpected_errors()
 
 
