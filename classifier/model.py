@@ -1153,7 +1153,11 @@ class Classifier:
             matches.append((self_harm, []))
         signals = [signal for signal, _ in matches]
         forced = next((s.label for s in signals if s.label), None)
-        default = next((s.default_label for s in signals if s.default_label), None)
+        # The item when nothing else is clearly asked: signs of self-harm before a medical emergency (its
+        # item has the crisis counsellor; the hotlines keep both, 120 first).
+        default = next(
+            (s.default_label for s in sorted(signals, key=lambda s: s is not self_harm) if s.default_label), None
+        )
         # Words that are not evidence of the item: a danger a letter tells as background (see
         # LETTER_BACKGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
         # (learned mostly under health.mental; without strong evidence of another need the answer is the

@@ -245,6 +245,36 @@ def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("宝宝把一颗纽扣电池吞下去了", "health.medical_access"),  # swallowed what is not food
+        ("我老婆羊水破了 家里就我俩", "health.medical_access"),
+        ("孩子把开水壶碰倒了 胳膊烫了一大片", "health.medical_access"),
+        ("楼下大爷骑车摔沟里了 腿好像断了", "health.medical_access"),
+        ("爸爸刚才说胸口压着疼 一直冒冷汗", "health.medical_access"),
+        ("隔壁老太太敲门没人应 刚听见里面咚的一声 门反锁着", None),  # (its item: what else is named)
+    ],
+)
+def test_medical_emergencies_without_a_medical_word_are_urgent(text: str, label: str | None) -> None:
+    result = classify(text)
+    assert result.urgent and result.hotlines[0] == "120"
+    if label:
+        assert result.label == label
+
+
+@pytest.mark.parametrize(
+    "text", ["电梯里按紧急呼叫没人应 这电梯有没有人维保", "这衣服烫了一大片印子", "孩子吃了药 烧退了", "我家猫躺着一动不动 是不是病了"]
+)
+def test_look_alikes_of_medical_emergencies_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
+
+
+def test_signs_of_self_harm_keep_their_item_over_a_medical_emergency() -> None:
+    result = classify("我割腕了 血止不住")
+    assert result.label == "health.mental" and result.hotlines == ("120", "12356")
+
+
+@pytest.mark.parametrize(
     ("text", "urgent"),
     [
         ("再见了 这个世界 谢谢你们", True),  # a goodbye
