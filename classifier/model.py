@@ -1014,8 +1014,8 @@ class Classifier:
 
         # A letter tells the history of earlier complaints (反映过, 没下文) around the need itself:
         # with clear item evidence, a long text is the request, not a status query.
-        letter = len(text) > LETTER_CHARS and best >= STRONG_EVIDENCE
         strong = best >= STRONG_EVIDENCE
+        letter = len(text) > LETTER_CHARS and strong
         if strong and _done_then_wrong_again(text):
             return "request"  # 之前报的插座修好了 厨房的灯又不亮了: the earlier ticket is done, this one is new
         if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
@@ -1173,9 +1173,8 @@ class Classifier:
                 masked[start:end] = " " * (end - start)
             scored = "".join(masked)
             found, ranked = self.evidence(scored)
-        if not signals and ranked and self.items[ranked[0][0]].time_class == "urgent" and self.danger_called_off(
-            full, found
-        ):
+        danger = bool(ranked) and self.items[ranked[0][0]].time_class == "urgent"
+        if danger and not signals and self.danger_called_off(full, found):
             # The danger was called off (虚惊一场, 发错了, 梦见…): what else the message says decides.
             ranked = [(i, score) for i, score in ranked if self.items[i].time_class != "urgent"]
         s1 = ranked[0][1] if ranked else 0.0
@@ -1277,21 +1276,22 @@ def _done_then_wrong_again(text: str) -> bool:
 
 def _called_off(text: str, position: int) -> bool:
     """Whether a danger told at `position` of a chat message is called off: the message is taken back
-    (发错了, 撤回, 虚惊一场, 看错了: anywhere), the danger settled after it (没事了, 放心了, 不用来了, 已经踩灭了),
-    imagined before it (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (以为… and
-    after it 原来/其实/结果是) — and nothing
-    after it, or after the taking back, says danger again (现在还有味, 又冒烟, 这回是真的, 但是…)."""
+    (发错了, 撤回, 虚惊一场, 看错了: anywhere), the danger settled after it (没事了, 放心了, 已经踩灭了), dreamt
+    (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (以为… in its clause, and
+    after it 原来/其实/结果是) — and nothing after it, or after the taking back, says danger again (现在还有味,
+    又冒烟, 这回是真的, 但…)."""
     if len(text) > LETTER_CHARS or _DANGER_AGAIN.search(text, position + 1):
         return False
     retracted = _RETRACTED.search(text)
     if (retracted and not _DANGER_AGAIN.search(text, retracted.end())) or _SETTLED.search(text, position + 1):
         return True
-    if _DREAMT.search(_around(text[: position + 1], position, _SENTENCE_END)):
-        return True
-    if _FIGURATIVE.search(_around(text[: position + 1], position, _CHAT_CLAUSE_END)):
-        return True
-    clause = _around(text[: position + 1], position, _CHAT_CLAUSE_END)
-    return bool(_THOUGHT.search(clause) and _TURNED_OUT.search(text, position + 1))
+    head = text[: position + 1]
+    clause = _around(head, position, _CHAT_CLAUSE_END)
+    return bool(
+        _DREAMT.search(_around(head, position, _SENTENCE_END))
+        or _FIGURATIVE.search(clause)
+        or (_THOUGHT.search(clause) and _TURNED_OUT.search(text, position + 1))
+    )
 
 
 def _says_nothing_of_now(text: str) -> bool:
