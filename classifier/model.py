@@ -689,11 +689,10 @@ class Classifier:
         self.index = {item.label: i for i, item in enumerate(self.items)}
         raw = self._lexicon_weights()
         self.lexicon_terms = frozenset(raw)  # typo look-ups are against the lexicon, not learned pairs
-        # Words that name a danger: the lexicon's words of dangerous items, not the words learned from their
-        # examples (单子, 师傅 or 下午 may occur only in gas examples, yet name no danger).
-        self.danger_terms = frozenset(
-            term for term, weights in raw.items() if any(self.items[i].time_class == "urgent" for i in weights)
-        )
+        # The items of the urgent class (gas, fire, hazard), and the words that name them: the lexicon's, not
+        # the words learned from their examples (单子, 师傅 or 下午 may occur only in gas examples).
+        self.danger_items = frozenset(i for i, item in enumerate(self.items) if item.time_class == "urgent")
+        self.danger_terms = frozenset(term for term, weights in raw.items() if not self.danger_items.isdisjoint(weights))
         self.tokenizer = self._build_tokenizer(cache_dir, raw)
         self.pinyin_table, self.pinyin_index = self._load_pinyin(cache_dir)
         if examples is None and taxonomy.examples is not None:
@@ -991,7 +990,7 @@ class Classifier:
         best = ranked[0][1] if ranked else 0.0
         if best >= KIND_MODEL_MAX_EVIDENCE:
             return "request"  # (the model still learns from such messages: it reads better for it)
-        danger = bool(ranked) and self.items[ranked[0][0]].time_class == "urgent"
+        danger = bool(ranked) and ranked[0][0] in self.danger_items
         threshold = DANGER_NON_REQUEST_THRESHOLD if danger else NON_REQUEST_THRESHOLD
         if self.non_request_odds(text) - KIND_EVIDENCE_WEIGHT * math.log1p(best) > threshold:
             greeting = any(p.search(text) for p in candidates.get("kind:greeting", ()))
@@ -1040,7 +1039,7 @@ class Classifier:
             return "other"
         if (
             best >= MIN_REQUEST_SCORE
-            and self.items[ranked[0][0]].time_class == "urgent"
+            and ranked[0][0] in self.danger_items
             and not self.danger_terms.isdisjoint(found)
         ):
             # Words of danger (fire, gas, hazard) are never talked away, unless a chat message only supposes
@@ -1173,10 +1172,10 @@ class Classifier:
                 masked[start:end] = " " * (end - start)
             scored = "".join(masked)
             found, ranked = self.evidence(scored)
-        danger = bool(ranked) and self.items[ranked[0][0]].time_class == "urgent"
+        danger = bool(ranked) and ranked[0][0] in self.danger_items
         if danger and not signals and self.danger_called_off(full, found):
             # The danger was called off (虚惊一场, 发错了, 梦见…): what else the message says decides.
-            ranked = [(i, score) for i, score in ranked if self.items[i].time_class != "urgent"]
+            ranked = [(i, score) for i, score in ranked if i not in self.danger_items]
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
         kind = "request" if signals else self._kind(full, found, ranked, candidates)
