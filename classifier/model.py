@@ -25,9 +25,10 @@ How it decides (see also README, "How the classifier decides"):
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
+import importlib.util
 import json
 import logging
+import marshal
 import math
 import os
 import re
@@ -48,7 +49,7 @@ from classifier.normalize import cut_for_scoring, has_cjk, normalize
 from classifier.taxonomy import Item, Taxonomy, UrgentSignal
 
 with warnings.catch_warnings():
-    # jieba 0.42 imports pkg_resources when present; its deprecation warning is not ours to fix.
+    # jieba 0.42 imports pkg_resources when present (setuptools < 82); its deprecation warning is not ours.
     warnings.simplefilter("ignore", DeprecationWarning)
     warnings.simplefilter("ignore", UserWarning)
     import jieba
@@ -340,10 +341,10 @@ def required_chars(
 
 
 def _character_share(texts: list[str]) -> dict[str, float]:
-    """Character → share of the (normalized) example messages holding it."""
+    """Character → share of the example messages holding it (once normalized)."""
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(set(text))
+        counts.update(set(normalize(text)))
     return {ch: n / len(texts) for ch, n in counts.items()}
 
 
@@ -461,12 +462,13 @@ def _kind_weights(
     model_decides: Callable[[str], bool],
 ) -> dict[str, float]:
     """The kind model, learned from the examples whose kind it decides (`model_decides`, which depends on
-    the taxonomy: `fingerprint`). Read from the data directory when learned before with the same
+    the taxonomy: `fingerprint`). `texts`: as written (see `_cached`). Read from the data directory when learned before with the same
     examples, taxonomy and settings, else learned (about 0.5 s) and written there."""
 
     def learn() -> dict[str, float]:
-        chosen = [i for i, text in enumerate(texts) if model_decides(text)]
-        return _learn_kind_weights([texts[i] for i in chosen], [kinds[i] != "request" for i in chosen])
+        normalized = [normalize(text) for text in texts]
+        chosen = [i for i, text in enumerate(normalized) if model_decides(text)]
+        return _learn_kind_weights([normalized[i] for i in chosen], [kinds[i] != "request" for i in chosen])
 
     settings = [KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
     return _cached(cache_dir, "kind-model", [settings, fingerprint, texts, kinds], learn)
@@ -484,6 +486,7 @@ def _self_harm_weights(
     """The self-harm model: feature (`self_harm_features`) → weight of self-harm; the intercept under "".
     Positives: examples marked "signal": "self_harm", and urgent ones on which the self_harm patterns fire
     (`pattern_fires`, which depends on the taxonomy: `fingerprint`) or that go to the signal's default item.
+    `texts`: as written (see `_cached`).
     Read from the data directory when learned before with the same examples, taxonomy and settings, else
     learned (about 0.5 s) and written there."""
     signals = [example.get("signal") for example in examples]
@@ -491,12 +494,13 @@ def _self_harm_weights(
     labels = [example.get("label") for example in examples]
 
     def learn() -> dict[str, float]:
+        normalized = [normalize(text) for text in texts]
         positive = [
             signal == "self_harm" or (is_urgent and (label == default_label or pattern_fires(text)))
-            for text, signal, is_urgent, label in zip(texts, signals, urgent, labels, strict=True)
+            for text, signal, is_urgent, label in zip(normalized, signals, urgent, labels, strict=True)
         ]
         return _fit_binary_logistic(
-            [self_harm_features(text) for text in texts],
+            [self_harm_features(text) for text in normalized],
             positive,
             positive_weight=SELF_HARM_POSITIVE_WEIGHT,
             l2=l2,
@@ -513,15 +517,19 @@ def _self_harm_weights(
     return _cached(cache_dir, "self-harm-model", key, learn)
 
 
-# This module's source is part of every learned model's cache key: its features, fits and rules (which
-# examples the kind model learns from) live here, and a change to any of them must not read a model that an
-# older version learned.
-_SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+# This module's source and normalize's are part of every learned model's cache key: its features, fits and
+# rules (which examples the kind model learns from) live here, and a change to any of them must not read a
+# model that an older version learned.
+_SOURCE_DIGEST = hashlib.sha256(
+    Path(__file__).read_bytes() + Path(__file__).with_name("normalize.py").read_bytes()
+).hexdigest()
 
 
 def _cached(cache_dir: Path | None, name: str, key: list, learn: Callable[[], dict]) -> dict:
     """A learned model (JSON), read from the data directory when learned before from the same `key`
-    (examples and settings) by the same source of this module, else learned and written there."""
+    (examples and settings) by the same source of this module and of `normalize`, else learned and written
+    there. Keys hold the examples as written: normalizing them all took 0.1 s of every start, so it is
+    done only when learning."""
     if cache_dir is None:
         return learn()
     digest = hashlib.sha256(json.dumps([_SOURCE_DIGEST, key], ensure_ascii=False).encode()).hexdigest()[:16]
@@ -599,14 +607,16 @@ def _item_weights(
     texts: list[str], labels: list[str | None], items: list[str], cache_dir: Path | None
 ) -> dict[str, tuple[float, ...]]:
     """The item model, learned from the examples labelled with an item (`items`: the taxonomy's labels, in
-    index order): feature → its weight for each item (the intercepts under ""). Read from the data
+    index order): feature → its weight for each item (the intercepts under ""). `texts`: as written (see
+    `_cached`). Read from the data
     directory when learned before with the same examples, items and settings, else learned (about 2 s)
     and written there."""
     index = {label: i for i, label in enumerate(items)}
     chosen = [i for i, label in enumerate(labels) if label in index]
 
     def learn() -> dict:
-        return _learn_item_weights([texts[i] for i in chosen], [index[labels[i]] for i in chosen], len(items))
+        normalized = [normalize(texts[i]) for i in chosen]
+        return _learn_item_weights(normalized, [index[labels[i]] for i in chosen], len(items))
 
     settings = [ITEM_L2, ITEM_STEPS, ITEM_RATE, ITEM_MIN_COUNT, ITEM_MIN_WEIGHT]
     key = [settings, items, [texts[i] for i in chosen], [labels[i] for i in chosen]]
@@ -698,7 +708,7 @@ class Classifier:
         if examples is None and taxonomy.examples is not None:
             examples = load_examples(taxonomy.examples)
         examples = examples or []
-        texts = [normalize(example["text"]) for example in examples]
+        texts = [example["text"] for example in examples]  # as written: see `_cached`
         fingerprint = _taxonomy_fingerprint(taxonomy)
         self._learn(raw, examples, texts, cache_dir, fingerprint)
         self.vocab = self._postings(raw)
@@ -718,7 +728,7 @@ class Classifier:
         self.patterns = PatternIndex(
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
             | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()},
-            share=_character_share(texts),
+            share=_cached(cache_dir, "character-share", texts, lambda: _character_share(texts)),
         )
         # The kind model learns from the examples whose kind it would decide: those that no urgent
         # signal, pattern or lack of evidence already decides; and from the taxonomy's kind_examples,
@@ -727,7 +737,7 @@ class Classifier:
             kind_examples = load_examples(taxonomy.kind_examples)
         kind_examples = kind_examples or []
         self.kind_weights = _kind_weights(
-            texts + [normalize(example["text"]) for example in kind_examples],
+            texts + [example["text"] for example in kind_examples],
             [example.get("kind") or "request" for example in examples + kind_examples],
             cache_dir,
             fingerprint,
@@ -749,7 +759,7 @@ class Classifier:
                 self_harm_examples = load_examples(taxonomy.self_harm_examples)
             self_harm_examples = self_harm_examples or []
             self.self_harm_weights = _self_harm_weights(
-                texts + [normalize(example["text"]) for example in self_harm_examples],
+                texts + [example["text"] for example in self_harm_examples],
                 examples + self_harm_examples,
                 cache_dir,
                 fingerprint,
@@ -782,7 +792,7 @@ class Classifier:
                cache_dir: Path | None, fingerprint: str) -> None:
         """Add learned weights: a feature seen in examples of few items counts for those items,
         more the more often it was seen there (c/(c+1)) and the fewer items share it (log).
-        `texts`: the examples' texts, normalized. The counts are kept in the data directory: segmenting
+        `texts`: the examples' texts as written (see `_cached`). The counts are kept in the data directory: segmenting
         every example took a third of a second at each start."""
         labels = [example.get("label") or "" for example in examples]
 
@@ -791,7 +801,7 @@ class Classifier:
             for label, text in zip(labels, texts, strict=True):
                 index = self.index.get(label)
                 if index is not None:
-                    for feature in self.features(text):
+                    for feature in self.features(normalize(text)):
                         counts[feature][str(index)] += 1
             return counts
 
@@ -820,12 +830,17 @@ class Classifier:
         )
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            tokenizer.tmp_dir = str(cache_dir.resolve())
-            tokenizer.cache_file = (
-                f"jieba-{DICTIONARY_MIN_FREQ}.cache"  # joined to tmp_dir; one per dictionary
-            )
+            cache = cache_dir / f"jieba-{DICTIONARY_MIN_FREQ}.cache"  # one per dictionary
+            tokenizer.tmp_dir, tokenizer.cache_file = str(cache_dir.resolve()), cache.name
+            try:
+                # jieba reads its cache with marshal.load on the open file, object by object (0.25 s
+                # here); read whole, the same file loads in 0.07 s. jieba writes it at the first start.
+                tokenizer.FREQ, tokenizer.total = marshal.loads(cache.read_bytes())
+                tokenizer.initialized = True
+            except (OSError, ValueError, EOFError, TypeError):
+                pass
         jieba.setLogLevel(logging.WARNING)
-        tokenizer.initialize()
+        tokenizer.initialize()  # (nothing left to do when the cache was read)
         for term in raw:
             if " " not in term:
                 tokenizer.add_word(term, freq=TERM_FREQ)
@@ -852,7 +867,11 @@ class Classifier:
             index = {key: min(terms) for key, terms in keys.items() if len(terms) == 1 and key}
             return {"table": table, "index": index}
 
-        key = [importlib.metadata.version("pypinyin"), sorted(self.lexicon_terms)]
+        # The table's source file stands for pypinyin's version (importlib.metadata's look-up costs 45 ms).
+        spec = importlib.util.find_spec("pypinyin")
+        source = Path(spec.origin).with_name("pinyin_dict.py") if spec and spec.origin else None
+        stat = source.stat() if source and source.exists() else None
+        key = [[str(source), stat.st_size, stat.st_mtime_ns] if stat else None, sorted(self.lexicon_terms)]
         pinyin = _cached(cache_dir, "pinyin", key, build)
         return pinyin["table"], pinyin["index"]
 

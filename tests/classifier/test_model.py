@@ -383,6 +383,35 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
     assert second.kind_weights == first.kind_weights
 
 
+def test_a_second_start_learns_nothing_from_the_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    examples = [
+        {"text": t, "label": "property.public_lighting", "kind": "request"} for t in ("樓道燈壞了", "路灯不亮了")
+    ]
+    examples += [{"text": "今天天气真好", "label": None, "kind": "other"}]
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+
+    def not_again(*_: object) -> None:
+        raise AssertionError("the examples were read again")
+
+    # Neither segmented, counted nor normalized: the caches are keyed by the examples as written.
+    for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_character_share"):
+        monkeypatch.setattr(model, name, not_again)
+    monkeypatch.setattr(model.Classifier, "features", not_again)
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    assert second.vocab == first.vocab and second.kind_weights == first.kind_weights
+    assert second.classify("樓道燈壞了").label == "property.public_lighting"
+
+
+def test_a_damaged_jieba_cache_is_rebuilt(tmp_path: Path) -> None:
+    examples = [{"text": "楼道灯坏了", "label": "property.public_lighting", "kind": "request"}]
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    (cache,) = tmp_path.glob("jieba-*.cache")
+    cache.write_bytes(cache.read_bytes()[:1000])  # cut short, as by a full disk
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
+    assert second.tokenizer.FREQ == first.tokenizer.FREQ
+    assert second.classify("电梯坏了 困在里面").label == first.classify("电梯坏了 困在里面").label
+
+
 @pytest.mark.parametrize(
     ("text", "signal"),
     [
