@@ -320,6 +320,10 @@ def test_forwarded_notices_are_not_requests_but_forwarded_alarms_are(text: str, 
         ("我家暖气不热那个 什么时候来人看", "status"),  # the earlier one named, then when
         ("说好三天内来修 现在都第五天了", "status"),
         ("低保申请现在什么状态", "status"),
+        ("长椅坏了那个 有人接单没", "status"),  # the earlier one named, then whether anyone took it up
+        ("工地噪声扰民的投诉 转给城管了吗", "status"),
+        ("扬尘的举报 有没有人去查", "status"),
+        ("长椅坏了 有没有人来修一下", "request"),
         ("想申请助餐 什么时候能开始送", "request"),  # a new request that asks when
         ("楼道灯坏了 能派人来修吗", "request"),
         ("楼道灯能修不修啊", "request"),
