@@ -45,7 +45,10 @@ holdout15_long_chat.jsonl and holdout15_topics.jsonl: three sets written blind t
 round of kind examples (long chit-chat; non-requests naming each category's topics; requests told around
 other talk); as training they moved non-requests by half a point, so they are tests.
 holdout16_self_harm.jsonl: written blind the same day to check changes to the self-harm model (signs of
-self-harm short, medium and buried; idioms, grief and long chatty messages without), 494 of 500 kept."""
+self-harm short, medium and buried; idioms, grief and long chatty messages without), 494 of 500 kept.
+tune14_chat_kinds.jsonl (a set written blind in the next session: non-requests that name services in passing —
+chit-chat, adverts, notices, settled stories —, status queries and casual requests close to them) tuned advert
+markers and kind patterns; holdout18_week.jsonl, written blind the same hour, was measured, not tuned on."""
 
 from functools import cache
 from pathlib import Path
@@ -78,9 +81,10 @@ HOLDOUT15_LONG_CHAT = DATA / "holdout15_long_chat.jsonl"
 HOLDOUT15_TOPICS = DATA / "holdout15_topics.jsonl"
 HOLDOUT16_SELF_HARM = DATA / "holdout16_self_harm.jsonl"
 HOLDOUT17 = DATA / "holdout17_month.jsonl"  # blind, 2026-12-03: an ordinary month, look-alikes included
+HOLDOUT18 = DATA / "holdout18_week.jsonl"  # blind, the next session: a week of a large 街道 in early winter
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
-    HOLDOUT14, HOLDOUT17,
+    HOLDOUT14, HOLDOUT17, HOLDOUT18,
 )
 
 
@@ -106,7 +110,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      DATA / "tune11_self_harm_buried.jsonl", DATA / "tune11_self_harm_short.jsonl", HOLDOUT12, HOLDOUT13,
      HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS, HOLDOUT16_SELF_HARM,
      DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl", HOLDOUT17,
-     DATA / "tune13_self_harm_ideation.jsonl"],
+     DATA / "tune13_self_harm_ideation.jsonl", DATA / "tune14_chat_kinds.jsonl", HOLDOUT18],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -158,18 +162,20 @@ def test_third_holdout_is_large_enough() -> None:
 # self-harm) and false alarms 3.1 %; every other target met. holdout17_month (an ordinary month, blind, written
 # after the day's changes to dangers called off and status queries): as it arrived, item@1 93.5 %, category@1
 # 96.1 %, non-requests 86.0 % (85.2 % without those changes), urgent recall 33/36 (self-harm 7/9), false
-# alarms 2.8 % (3.2 %).
-FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.86, 0.85),  # 0.90
-    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.94),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+# alarms 2.8 % (3.2 %). holdout18_week (a week of a large 街道, blind, next session, after its start-up and first
+# status changes): as it arrived item@1 89.7 %, category@1 91.8 %, top-3 94.6 % (both under target: dialect,
+# situations told without the item's words), non-requests 93.0 %, urgent recall 39/39, false alarms 2.0 %.
+FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94),  # 0.95
+    "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.86, 0.85, 0.92),  # 0.90
+    "urgent_recall": (1.0, 0.90, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.94, 1.0),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
 # target 0.03; holdout6, 7: not yet
-MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03)
+MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03)
 
 
 @pytest.mark.parametrize("figure", FLOORS)

@@ -130,12 +130,32 @@ def test_thanks_for_work_done_is_thanks_unless_something_is_wrong_again(text: st
         ("专业疏通下水道 马桶 50元起 24小时上门", "other"),
         ("诚聘小区保洁两名 包吃住 有意者联系13912345678", "other"),
         ("代办居住证 价格优惠 私信我", "other"),
+        ("转让九成新冰箱一台 自提 300块", "other"),  # a sale
+        ("招聘夜班保安 60岁以下 工资日结 包住", "other"),  # who is hired, and on what terms
+        ("疏通下水道 随叫随到 电话138xxxx5678", "other"),  # a masked number is a number
+        ("暑期托管班招生啦 报名从速", "other"),
+        ("冰箱不制冷了 想找人修 我电话13912345678", "request"),  # a number alone is no advert
         # a price or a house call alone, or a question, is no advert
         ("我妈想申请居家养老上门服务，一周来两次", "request"),
         ("换个门锁要200元吗 师傅能上门服务吗", "request"),
     ],
 )
 def test_adverts_are_other(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("前年楼道灯坏了好久 后来换成声控的了 现在挺好", "other"),  # told as settled
+        ("体检报告出来了 各项都正常 总算放心了", "other"),
+        ("托管班一个月多少钱 问问 先不报", "other"),  # only asking
+        ("适老化改造是政府出钱吗 随便问问", "other"),
+        ("前年楼道灯坏了 现在又不亮了", "request"),
+        ("帮我问问低保怎么申请", "request"),  # asking for them to ask
+    ],
+)
+def test_settled_and_only_asking_are_not_requests(text: str, kind: str) -> None:
     assert classify(text).kind == kind
 
 
@@ -302,6 +322,8 @@ def test_goodbyes_arrangements_and_ideation_are_signs_and_their_look_alikes_are_
         ("[温馨提示] 垃圾分类新规下周实施", "other", False),
         ("各位业主：本周末消杀灭鼠，请看好宠物", "other", False),
         ("转：冬季防火小常识 电动车不进楼道", "other", False),  # a safety tip, no fire now
+        ("温馨提示：近期电信诈骗高发 请不要轻信陌生来电", "other", False),
+        ("老年大学秋季班开始报名了 有书法 太极 转给需要的人", "other", False),
         ("【求助】楼道灯坏了好几天", "request", False),  # brackets that ask
         ("转：3栋着火了 大家快下楼", "request", True),  # a forwarded alarm stays one
     ],
