@@ -235,13 +235,13 @@ _RETRACTED = re.compile(
     "|别管了|不用管|不用派人)"
 )
 _SETTLED = re.compile(
-    "没事了|冇事|啥事没有|没什么事|没啥事|放心了|不用(来|理|担心)|不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
+    "没事了|冇事|啥事没有|没什么事|没啥事|放心了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
     "|已经(浇灭|踩灭|按灭|扑灭|灭了)"
 )
 _DREAMT = re.compile("梦见|梦到|做梦|噩梦|做了个梦")
 # A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火 (its clause, up to the danger word).
 _FIGURATIVE = re.compile(
-    "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)|(嗓子|喉咙|脑袋|脑壳|头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
+    "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"  # (屋头, 里头: places)
 )
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
@@ -715,6 +715,11 @@ class Classifier:
         fingerprint = _taxonomy_fingerprint(taxonomy)
         self._learn(raw, examples, texts, cache_dir, fingerprint)
         self.vocab = self._postings(raw)
+        # Every word that is evidence of a danger item, the learned ones too (冒烟 in 热得冒烟): what a called-off
+        # danger is looked for in (see `danger_called_off`).
+        self.danger_evidence = frozenset(
+            term for term, postings in self.vocab.items() if any(i in self.danger_items for i, _ in postings)
+        )
         # Every term with its evidence factor, found in one pass (Aho-Corasick). A term of Chinese characters
         # only is a word of jieba's full mode wherever it occurs iff it is in jieba's dictionary (frequency
         # > 0): factor 1, else CROSS_TOKEN_FACTOR. For a term with other characters (110, wifi, b超) it
@@ -1070,10 +1075,18 @@ class Classifier:
         return None
 
     def danger_called_off(self, text: str, found: dict[str, float]) -> bool:
-        """Whether the first words of danger in a chat message are called off (see `_called_off`; the words
-        after them may tell what it was: 以为着火了 原来是在烧纸钱)."""
-        ends = [text.find(term) + len(term) - 1 for term in found if term in self.danger_terms and term in text]
-        return bool(ends) and _called_off(text, min(ends))
+        """Whether the danger a chat message tells is called off where its strongest word of danger stands (see
+        `_called_off`; the words after it may tell what it was: 以为着火了 原来是在烧纸钱). The learned words
+        count too (热得冒烟: 冒烟 is learned), weighed as in the item scores."""
+        weight = {
+            term: max(w * found[term] for i, w in self.vocab[term] if i in self.danger_items)
+            for term in found
+            if term in self.danger_evidence and term in text
+        }
+        if not weight:
+            return False
+        strongest = max(weight, key=weight.__getitem__)
+        return _called_off(text, text.find(strongest) + len(strongest) - 1)
 
     def kind_model_decides(self, text: str) -> bool:
         """Whether the kind of a (normalized) message is left to the kind model: no urgent signal,

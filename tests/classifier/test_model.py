@@ -239,7 +239,8 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "做梦梦见厨房着火了 吓醒了",  # dreamt
         "闻到一股煤气味 虚惊一场 是楼下在熬中药",
         "烟感报警器响了半天 结果是我煎牛排的油烟 没事了",  # settled after it
-        "这两天热得冒烟 大家出门注意防暑",  # a figure of speech
+        "这两天热得冒烟 大家出门注意防暑",  # a figure of speech (冒烟 a learned word of danger)
+        "跟客户讲了一下午 嗓子都冒烟了",
         "灭火器去哪买 家里想备一个",  # a question about equipment
         "燃气报警器哪种牌子好",
     ],
@@ -258,6 +259,8 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "刚才说错了 不是煤气味 现在闻着越来越像了",
         "虚惊一场 楼下着火了 快来",
         "热水器冒烟了",  # (热…冒烟 is no figure of speech without 得)
+        "屋头冒烟了 好像是电线短路",  # (屋头: at home, not a head)
+        "楼顶在冒烟，不知道是不是着火",  # (是不是着火 asks; it does not settle)
     ],
 )
 def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:

@@ -74,3 +74,41 @@ def test_what_is_said_of_now_stays_urgent(text: str, signal: str) -> None:
     assert result.kind == "request"
     assert result.urgent
     assert signal in result.urgent_signals
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        # told by their signs or by what is happening, not by their names
+        ("我爸突然嘴歪了 说话也不清楚", "medical"),  # a stroke
+        ("奶奶刚刚还好好的 现在左边身子动不了", "medical"),
+        ("有人正在撬我家的门 我一个人在家", "danger"),  # a break-in now
+        ("停车场车里锁着个小孩 车窗都关着", "danger"),
+        ("河水已经淹到膝盖了 老人还在屋里", "danger"),
+        # self-harm told by its means and preparations
+        ("买了炭 门窗都用胶带封好了", "self_harm"),
+        ("老鼠药吃多少能走", "self_harm"),
+        ("安眠药去哪买 不要处方的", "self_harm"),
+        ("二十楼跳下去够不够高", "self_harm"),
+        ("老伴先走了我就跟着他", "self_harm"),
+    ],
+)
+def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> None:
+    result = classify(text)
+    assert result.urgent and signal in result.urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爸中风以后半边身子动不了 想申请轮椅",  # a stroke years ago
+        "草都长到膝盖了 该修剪了",
+        "买了点炭 周末去烧烤",
+        "老鼠药放在哪里比较好 家里老鼠太多",
+        "安眠药和降压药能一起吃吗",
+        "晚上怕有人爬进来 门锁想换个好点的",  # feared, not happening
+        "出远门一个月 猫能寄养吗",
+    ],
+)
+def test_their_look_alikes_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
