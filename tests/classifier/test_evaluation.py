@@ -51,7 +51,10 @@ chit-chat, adverts, notices, settled stories —, status queries and casual requ
 markers and kind patterns; holdout18_week.jsonl, written blind the same hour, was measured, not tuned on.
 tune15_urgent_means.jsonl (written blind the same session: self-harm told by its means and preparations,
 dangers told by their signs or by what is happening — a stroke, a break-in, a child shut in a car, a flood —
-and 270 look-alikes) tuned urgent patterns only; its urgent recall 71.9 → 90.1 %, its false alarms unchanged."""
+and 270 look-alikes) tuned urgent patterns only; its urgent recall 71.9 → 89.8 %, its false alarms unchanged.
+holdout19_two_weeks.jsonl: two sets written blind the same session as training data (a week in a southern city,
+a week in a northern street office, every item seven to nine times, their dialects); as training they moved
+urgent flags both ways, so they are a test, nothing of them tuned on."""
 
 from functools import cache
 from pathlib import Path
@@ -85,9 +88,10 @@ HOLDOUT15_TOPICS = DATA / "holdout15_topics.jsonl"
 HOLDOUT16_SELF_HARM = DATA / "holdout16_self_harm.jsonl"
 HOLDOUT17 = DATA / "holdout17_month.jsonl"  # blind, 2026-12-03: an ordinary month, look-alikes included
 HOLDOUT18 = DATA / "holdout18_week.jsonl"  # blind, the next session: a week of a large 街道 in early winter
+HOLDOUT19 = DATA / "holdout19_two_weeks.jsonl"  # blind, the same session: a week in the south, one in the north
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
-    HOLDOUT14, HOLDOUT17, HOLDOUT18,
+    HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19,
 )
 
 
@@ -114,7 +118,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS, HOLDOUT16_SELF_HARM,
      DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl", HOLDOUT17,
      DATA / "tune13_self_harm_ideation.jsonl", DATA / "tune14_chat_kinds.jsonl", HOLDOUT18,
-     DATA / "tune15_urgent_means.jsonl"],
+     DATA / "tune15_urgent_means.jsonl", HOLDOUT19],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -171,18 +175,22 @@ def test_third_holdout_is_large_enough() -> None:
 # situations told without the item's words), non-requests 93.0 %, urgent recall 39/39, false alarms 2.0 %.
 # The urgent patterns from tune15 (means of self-harm; a stroke, a break-in, a child in a car, a flood told
 # without their names) took holdout2's urgent recall from 92.5 to 98.5 % and holdout17's from 34 to 35 of 36 —
-# not blind: those sets' urgent misses had been read at the session's start.
-FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94),  # 0.95
-    "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.86, 0.85, 0.92),  # 0.90
-    "urgent_recall": (1.0, 0.98, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.97, 1.0),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+# not blind: those sets' urgent misses had been read at the session's start. holdout19_two_weeks (a week in a
+# southern city, a week in a northern street office, dialects of both; written as training data, blind, after
+# those patterns): item@1 94.9 %, category@1 96.3 %, top-3 98.0 %, non-requests 91.2 %, urgent recall 58/61,
+# false alarms 1.6 %. As training it raised item@1 elsewhere (holdout18 89.7 → 90.6 %) but moved 17 urgent
+# flags on the other sets each way (9 dangers lost, 8 found), so it is a test.
+FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95),  # 0.95
+    "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.86, 0.85, 0.92, 0.90),  # 0.90
+    "urgent_recall": (1.0, 0.98, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.97, 1.0, 0.95),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
 # target 0.03; holdout6, 7: not yet
-MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03)
+MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03)
 
 
 @pytest.mark.parametrize("figure", FLOORS)
