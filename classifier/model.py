@@ -170,6 +170,7 @@ _ADVERT_MARKERS = tuple(
         "转让|出售|自提|[九八七]成新|闲置",
     )
 )
+_ADVERT_GROUPS = tuple(f"advert:{i}" for i in range(len(_ADVERT_MARKERS)))  # (searched by the pattern index)
 _STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再")
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
@@ -735,7 +736,8 @@ class Classifier:
         self._urgent_groups = [(signal, f"urgent:{signal.code}") for signal in taxonomy.urgent]
         self.patterns = PatternIndex(
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
-            | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()},
+            | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()}
+            | {group: [marker] for group, marker in zip(_ADVERT_GROUPS, _ADVERT_MARKERS, strict=True)},
             share=_cached(cache_dir, "character-share", texts, lambda: _character_share(texts)),
         )
         # The kind model learns from the examples whose kind it would decide: those that no urgent
@@ -1046,7 +1048,7 @@ class Classifier:
             return "request"  # 之前报的插座修好了 厨房的灯又不亮了: the earlier ticket is done, this one is new
         if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
             return "status"
-        if matches("other") or _is_advert(text):
+        if matches("other") or _is_advert(text, candidates):
             return "other"  # adverts, questions about the bot, opinions: never a ticket
         work_done = "了" in text and _WORK_DONE.search(text)  # (each way of telling it ends in 了)
         still_wrong = _STILL_WRONG.search(text)
@@ -1345,10 +1347,14 @@ def _supposes(text: str) -> bool:
     return bool(told) and not _ASKS_FOR_HELP.search(text)
 
 
-def _is_advert(text: str) -> bool:
+def _is_advert(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> bool:
     """Whether a text reads as an advert: two kinds of its markers (a price, a contact, wages, a free gift…)
-    and no question (想申请上门服务 is a request; 修个水龙头要50元吗 师傅能上门服务吗 asks one)."""
-    return sum(1 for marker in _ADVERT_MARKERS if marker.search(text)) >= 2 and not re.search("[?吗]", text)
+    and no question (想申请上门服务 is a request; 修个水龙头要50元吗 师傅能上门服务吗 asks one).
+    `candidates`: the text's patterns by group (`PatternIndex.candidates`), the markers' among them."""
+    woken = [patterns for group in _ADVERT_GROUPS if (patterns := candidates.get(group))]
+    if len(woken) < 2:  # (most messages: no marker can match)
+        return False
+    return sum(1 for patterns in woken if any(p.search(text) for p in patterns)) >= 2 and not re.search("[?吗]", text)
 
 
 def _part_start(text: str, position: int, ends: re.Pattern[str]) -> int:
