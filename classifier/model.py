@@ -240,9 +240,10 @@ _SETTLED = re.compile(
     "|已经(浇灭|踩灭|按灭|扑灭|灭了)"
 )
 _DREAMT = re.compile("梦见|梦到|做梦|噩梦|做了个梦")
-# A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火 (its clause, up to the danger word).
+# A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火 (its clause, up to the danger word); not 屋头, 里头 (places).
 _FIGURATIVE = re.compile(
-    "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"  # (屋头, 里头: places)
+    "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)"
+    "|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
 )
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
@@ -466,8 +467,9 @@ def _kind_weights(
     model_decides: Callable[[str], bool],
 ) -> dict[str, float]:
     """The kind model, learned from the examples whose kind it decides (`model_decides`, which depends on
-    the taxonomy: `fingerprint`). `texts`: as written (see `_cached`). Read from the data directory when learned before with the same
-    examples, taxonomy and settings, else learned (about 0.5 s) and written there."""
+    the taxonomy: `fingerprint`). `texts`: as written (see `_cached`). Read from the data directory when
+    learned before with the same examples, taxonomy and settings, else learned (about 0.5 s) and written
+    there."""
 
     def learn() -> dict[str, float]:
         normalized = [normalize(text) for text in texts]
@@ -612,9 +614,8 @@ def _item_weights(
 ) -> dict[str, tuple[float, ...]]:
     """The item model, learned from the examples labelled with an item (`items`: the taxonomy's labels, in
     index order): feature → its weight for each item (the intercepts under ""). `texts`: as written (see
-    `_cached`). Read from the data
-    directory when learned before with the same examples, items and settings, else learned (about 2 s)
-    and written there."""
+    `_cached`). Read from the data directory when learned before with the same examples, items and
+    settings, else learned (about 2 s) and written there."""
     index = {label: i for i, label in enumerate(items)}
     chosen = [i for i, label in enumerate(labels) if label in index]
 
@@ -716,8 +717,8 @@ class Classifier:
         fingerprint = _taxonomy_fingerprint(taxonomy)
         self._learn(raw, examples, texts, cache_dir, fingerprint)
         self.vocab = self._postings(raw)
-        # Every word that is evidence of a danger item, the learned ones too (冒烟 in 热得冒烟): what a called-off
-        # danger is looked for in (see `danger_called_off`).
+        # Every word that is evidence of a danger item, the learned ones too (冒烟 in 热得冒烟): where a
+        # called-off danger is looked for (see `danger_called_off`).
         self.danger_evidence = frozenset(
             term for term, postings in self.vocab.items() if any(i in self.danger_items for i, _ in postings)
         )
@@ -802,8 +803,8 @@ class Classifier:
                cache_dir: Path | None, fingerprint: str) -> None:
         """Add learned weights: a feature seen in examples of few items counts for those items,
         more the more often it was seen there (c/(c+1)) and the fewer items share it (log).
-        `texts`: the examples' texts as written (see `_cached`). The counts are kept in the data directory: segmenting
-        every example took a third of a second at each start."""
+        `texts`: the examples' texts as written (see `_cached`). The counts are kept in the data directory:
+        segmenting every example took a third of a second at each start."""
         labels = [example.get("label") or "" for example in examples]
 
         def count() -> dict[str, dict[str, int]]:
@@ -1077,9 +1078,9 @@ class Classifier:
         return None
 
     def danger_called_off(self, text: str, found: dict[str, float]) -> bool:
-        """Whether the danger a chat message tells is called off where its strongest word of danger stands (see
-        `_called_off`; the words after it may tell what it was: 以为着火了 原来是在烧纸钱). The learned words
-        count too (热得冒烟: 冒烟 is learned), weighed as in the item scores."""
+        """Whether the danger a chat message tells is called off where its strongest word of danger stands
+        (see `_called_off`; the words after it may tell what it was: 以为着火了 原来是在烧纸钱). The learned
+        words count too (热得冒烟: 冒烟 is learned), weighed as in the item scores."""
         weight = {
             term: max(w * found[term] for i, w in self.vocab[term] if i in self.danger_items)
             for term in found
@@ -1354,7 +1355,8 @@ def _is_advert(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> boo
     woken = [patterns for group in _ADVERT_GROUPS if (patterns := candidates.get(group))]
     if len(woken) < 2:  # (most messages: no marker can match)
         return False
-    return sum(1 for patterns in woken if any(p.search(text) for p in patterns)) >= 2 and not re.search("[?吗]", text)
+    kinds = sum(1 for patterns in woken if any(p.search(text) for p in patterns))
+    return kinds >= 2 and not re.search("[?吗]", text)
 
 
 def _part_start(text: str, position: int, ends: re.Pattern[str]) -> int:
