@@ -54,7 +54,10 @@ dangers told by their signs or by what is happening — a stroke, a break-in, a 
 and 270 look-alikes) tuned urgent patterns only; its urgent recall 71.9 → 89.8 %, its false alarms unchanged.
 holdout19_two_weeks.jsonl: two sets written blind the same session as training data (a week in a southern city,
 a week in a northern street office, every item seven to nine times, their dialects); as training they moved
-urgent flags both ways, so they are a test, nothing of them tuned on."""
+urgent flags both ways, so they are a test, nothing of them tuned on. tune16_week.jsonl (625: a week of a central
+city's street office, requests told without their item's words, written blind to find what holdout18 misses
+without reading holdout18): as it arrived item@1 95.0 %, category@1 96.2 %, non-requests 95.2 %, urgent 26/26,
+false alarms 2.2 %; its misses gave 笑不活了 (laughing) and tried a pinyin match of 模糊音 (not kept)."""
 
 from functools import cache
 from pathlib import Path
@@ -118,7 +121,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS, HOLDOUT16_SELF_HARM,
      DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl", HOLDOUT17,
      DATA / "tune13_self_harm_ideation.jsonl", DATA / "tune14_chat_kinds.jsonl", HOLDOUT18,
-     DATA / "tune15_urgent_means.jsonl", HOLDOUT19],
+     DATA / "tune15_urgent_means.jsonl", HOLDOUT19, DATA / "tune16_week.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()

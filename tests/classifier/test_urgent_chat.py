@@ -112,6 +112,7 @@ def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> N
         "出远门一个月 猫能寄养吗",
         "楼上不跳了 终于能睡个好觉",  # the neighbours upstairs
         "今天加班太累 想早点走",  # leaving work early
+        "😂😂笑不活了",  # laughing
     ],
 )
 def test_their_look_alikes_are_not_urgent(text: str) -> None:
