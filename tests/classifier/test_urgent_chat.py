@@ -85,6 +85,8 @@ def test_what_is_said_of_now_stays_urgent(text: str, signal: str) -> None:
         ("有人正在撬我家的门 我一个人在家", "danger"),  # a break-in now
         ("停车场车里锁着个小孩 车窗都关着", "danger"),
         ("河水已经淹到膝盖了 老人还在屋里", "danger"),
+        ("gas leaking in the stairwell 5栋", "gas"),  # in English
+        ("my neighbour's kitchen is on fire", "fire"),
         # self-harm told by its means and preparations
         ("买了炭 门窗都用胶带封好了", "self_harm"),
         ("老鼠药吃多少能走", "self_harm"),
@@ -113,6 +115,7 @@ def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> N
         "楼上不跳了 终于能睡个好觉",  # the neighbours upstairs
         "今天加班太累 想早点走",  # leaving work early
         "😂😂笑不活了",  # laughing
+        "I got fired today 想找份新工作",
     ],
 )
 def test_their_look_alikes_are_not_urgent(text: str) -> None:
