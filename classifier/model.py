@@ -707,7 +707,9 @@ class Classifier:
         # The items of the urgent class (gas, fire, hazard), and the words that name them: the lexicon's, not
         # the words learned from their examples (单子, 师傅 or 下午 may occur only in gas examples).
         self.danger_items = frozenset(i for i, item in enumerate(self.items) if item.time_class == "urgent")
-        self.danger_terms = frozenset(term for term, weights in raw.items() if not self.danger_items.isdisjoint(weights))
+        self.danger_terms = frozenset(
+            term for term, weights in raw.items() if not self.danger_items.isdisjoint(weights)
+        )
         self.tokenizer = self._build_tokenizer(cache_dir, raw)
         self.pinyin_table, self.pinyin_index = self._load_pinyin(cache_dir)
         if examples is None and taxonomy.examples is not None:
@@ -1192,9 +1194,8 @@ class Classifier:
         forced = next((s.label for s in signals if s.label), None)
         # The item when nothing else is clearly asked: signs of self-harm before a medical emergency (its
         # item has the crisis counsellor; the hotlines keep both, 120 first).
-        default = next(
-            (s.default_label for s in sorted(signals, key=lambda s: s is not self_harm) if s.default_label), None
-        )
+        by_precedence = sorted(signals, key=lambda s: s is not self_harm)
+        default = next((s.default_label for s in by_precedence if s.default_label), None)
         # Words that are not evidence of the item: a danger a letter tells as background (see
         # LETTER_BACKGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
         # (learned mostly under health.mental; without strong evidence of another need the answer is the
