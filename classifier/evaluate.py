@@ -27,7 +27,6 @@ from classifier import Classifier, get_classifier
 from classifier.model import (
     ITEM_MODEL_MARGIN,
     ITEM_MODEL_WEIGHT,
-    KIND_MODEL_MAX_EVIDENCE,
     SELF_HARM_L2,
     SELF_HARM_THRESHOLD,
 )
@@ -253,8 +252,6 @@ def kind_cross_validation(
                 continue
             _, ranked = classifier.evidence(text)
             best = ranked[0][1] if ranked else 0.0
-            if best >= KIND_MODEL_MAX_EVIDENCE:
-                continue  # a request without asking the model
             gold = record.get("kind") or ("request" if record.get("label") else "other")
             points.append((classifier.non_request_odds(text), math.log1p(best), gold != "request"))
     return points

@@ -184,12 +184,18 @@ def test_third_holdout_is_large_enough() -> None:
 # southern city, a week in a northern street office, dialects of both; written as training data, blind, after
 # those patterns): item@1 94.9 %, category@1 96.3 %, top-3 98.0 %, non-requests 91.2 %, urgent recall 58/61,
 # false alarms 1.6 %. As training it raised item@1 elsewhere (holdout18 89.7 → 90.6 %) but moved 17 urgent
-# flags on the other sets each way (9 dangers lost, 8 found), so it is a test.
+# flags on the other sets each way (9 dangers lost, 8 found), so it is a test. 1,952 more kind examples,
+# written blind for it (chit-chat, news, memories and adverts on the items' topics; thanks and status queries
+# that name the earlier need; requests told with their history), with the kind model asked whatever the
+# evidence (not above a best score of 12 only in letters) and numbers no longer learned as words: non-requests
+# on holdout / 2 / 3 / 6 / 7 / holdout8_voice / 12 / 13 / 14 / 17 / 19 from 96.7 / 96.2 / 89.9 / 83.8 / 78.0 /
+# 80.7 / 85.3 / 89.6 / 87.1 / 89.5 / 91.2 to 97.8 / 96.7 / 92.1 / 87.7 / 86.1 / 84.9 / 89.2 / 90.8 / 89.9 / 91.7
+# / 93.3 %; item@1 down at most 0.9 point (holdout8_voice 95.9 → 95.0 %), urgent flags 9 righted, 2 wronged.
 FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19)
     "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
     "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93),  # 0.93
     "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95),  # 0.95
-    "non_request_accuracy": (0.95, 0.94, 0.88, 0.96, 0.82, 0.76, 0.79, 0.95, 0.85, 0.88, 0.86, 0.85, 0.92, 0.90),  # 0.90
+    "non_request_accuracy": (0.97, 0.96, 0.91, 0.96, 0.87, 0.85, 0.84, 0.95, 0.88, 0.90, 0.89, 0.91, 0.92, 0.92),  # 0.90
     "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.97, 1.0, 0.95),  # 1.0
     "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
     "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
