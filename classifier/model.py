@@ -247,6 +247,7 @@ _FIGURATIVE = re.compile(
     "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)"
     "|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
 )
+_TURN = re.compile("不过|但是|可是|但(?!愿)|可惜|只是")
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
 _DANGER_AGAIN = re.compile(
@@ -256,6 +257,10 @@ _DANGER_AGAIN = re.compile(
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
 _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|咋|多久|多长时间|为何")
+# A chat message that opens with thanks, and asks, wants or hurries nothing (帮我扛煤气罐上楼 is thanks for the
+# help, 谢谢 能不能再来看看 a request), nor says anything of now or again (see `_only_thanks`).
+_OPENS_WITH_THANKS = re.compile("谢谢|感谢|多谢|太感谢|太谢谢|辛苦|thx|thanks|3q")
+_WANTS = re.compile("能不能|可不可以|可以|能否|请|麻烦|想|需要|希望|快|急")
 _ASKS_FOR_HELP = re.compile(
     "帮|派人|上门|来人|过来|来看|检查|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|能不能|可不可以|能否|希望|建议|组织|搞"
 )
@@ -1062,8 +1067,11 @@ class Classifier:
             or len(text) <= 12
             or (work_done and not still_wrong)
             or (_says_nothing_of_now(text) and _tells_of_earlier(text))
+            or (not still_wrong and _only_thanks(text))
         ):
-            return "thanks"  # (the last: a chat message's thanks for something earlier, nothing now)
+            # (the last two: a chat message's thanks for something earlier, nothing now; thanks and nothing
+            # else — 谢谢党员同志帮我奶奶检查煤气管道 was an urgent gas leak)
+            return "thanks"
         if strong and work_done and still_wrong:
             return "request"  # 修好了谢谢，但是卫生间又漏了: the thanks come with a new need
         if not strong and matches("greeting"):
@@ -1291,6 +1299,11 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     新闻上说…; its clause: 演练)."""
     end = _last_position(match)
     clause = _around(text, end, _CLAUSE_END)
+    # A turn before the match in its clause (谢谢上回修灶的师傅 不过今天厨房一股燃气味) starts what it tells.
+    start = _part_start(text, end, _CLAUSE_END)
+    turn = _TURN.search(text, start, match.start())
+    if turn:
+        clause = clause[turn.start() - start :]
     if earlier and (_REPORTED.search(clause) or _TICKET_NUMBER.search(clause)):
         return True
     if earlier == "thanks" and (_EARLIER.search(clause) or _WORK_DONE.search(clause)):
@@ -1342,6 +1355,14 @@ def _says_nothing_of_now(text: str) -> bool:
 def _tells_of_earlier(text: str) -> bool:
     """Whether a text names something reported, done or past (报的, 工单, 修好了, 昨天, 幸亏…)."""
     return any(pattern.search(text) for pattern in (_REPORTED, _EARLIER, _TICKET_NUMBER, _WORK_DONE))
+
+
+def _only_thanks(text: str) -> bool:
+    """Whether a chat message opens with thanks and neither asks nor wants anything nor says anything of now
+    (the caller checks that it says nothing of again: `_STILL_WRONG`)."""
+    if not _OPENS_WITH_THANKS.match(text):
+        return False
+    return not _QUESTION.search(text) and not _WANTS.search(text) and _says_nothing_of_now(text)
 
 
 def _supposes(text: str) -> bool:

@@ -125,6 +125,24 @@ def test_thanks_for_work_done_is_thanks_unless_something_is_wrong_again(text: st
 
 
 @pytest.mark.parametrize(
+    ("text", "kind", "urgent"),
+    [
+        ("谢谢党员同志帮我奶奶检查煤气管道", "thanks", False),
+        ("谢谢那位党员同志，大冷天帮我扛煤气罐上楼", "thanks", False),
+        ("谢谢社区送的灭火器和烟感 老母亲说这下安心了", "thanks", False),
+        ("谢谢师傅 能不能再来看看煤气灶 打不着火", "request", False),  # it asks
+        ("谢谢上次换管子 今天闻着厨房又有味了", "request", True),  # again, now
+        ("谢谢上回修灶的师傅 不过今天一开门厨房好大一股燃气味", "request", True),
+    ],
+)
+def test_thanks_and_nothing_else_is_thanks_even_when_it_names_a_danger(
+    text: str, kind: str, urgent: bool
+) -> None:
+    result = classify(text)
+    assert (result.kind, result.urgent) == (kind, urgent)
+
+
+@pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("专业疏通下水道 马桶 50元起 24小时上门", "other"),
