@@ -1295,12 +1295,14 @@ def _told_as_background(text: str, match: re.Match[str]) -> bool:
 def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_if: bool) -> bool:
     """Whether a match in a chat message that says nothing of now (`Classifier.no_danger_now`) is told as
     earlier (its clause names the report: 昨天报的煤气味那单; in thanks also the time or the work done), as
-    supposed (its clause, before it, says 万一/如果/遇到…) or as seen elsewhere (its sentence, before it:
+    supposed (its clause, before it, says 万一/如果/遇到…: in its words between spaces, or anywhere before it
+    when the clause asks after it, 万一 着火了 怎么办) or as seen elsewhere (its sentence, before it:
     新闻上说…; its clause: 演练)."""
     end = _last_position(match)
     clause = _around(text, end, _CLAUSE_END)
-    # A turn before the match in its clause (谢谢上回修灶的师傅 不过今天厨房一股燃气味) starts what it tells.
     start = _part_start(text, end, _CLAUSE_END)
+    after = clause[end + 1 - start :]
+    # A turn before the match in its clause (谢谢上回修灶的师傅 不过今天厨房一股燃气味) starts what it tells.
     turn = _TURN.search(text, start, match.start())
     if turn:
         clause = clause[turn.start() - start :]
@@ -1309,10 +1311,12 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     if earlier == "thanks" and (_EARLIER.search(clause) or _WORK_DONE.search(clause)):
         return True
     head = text[: end + 1]
+    # (Not a question asked before it: 如果是漏气怎么办 厨房一股煤气味 tells a smell now.)
+    supposed = _WHAT_IF.search(_around(head, end, _CHAT_CLAUSE_END)) or (
+        _WHAT_IF.search(_around(head, end, _CLAUSE_END)) and _QUESTION.search(after)
+    )
     return what_if and bool(
-        _WHAT_IF.search(_around(head, end, _CLAUSE_END))
-        or _TOLD_ELSEWHERE.search(_around(head, end, _SENTENCE_END))
-        or _DRILL.search(clause)
+        supposed or _TOLD_ELSEWHERE.search(_around(head, end, _SENTENCE_END)) or _DRILL.search(clause)
     )
 
 

@@ -20,6 +20,7 @@ from classifier import classify
         ("感谢社区和消防，楼道那堆杂物着火幸亏发现得早", "thanks"),
         ("万一家里漏气了应该怎么办", "other"),
         ("万一着火了怎么办", "other"),
+        ("万一 着火了 怎么办", "other"),  # the what-if between spaces, the question after the danger
         ("要是半夜楼里着火了，我们家在顶楼该往哪跑？", "other"),
         ("新闻上说隔壁区有栋楼着火了，太吓人了", "other"),
         ("昨晚看了个电视剧，里面大楼着火那段看得我心惊肉跳", "other"),
@@ -56,6 +57,9 @@ def test_a_danger_told_as_earlier_supposed_or_seen_elsewhere_is_not_urgent(text:
         # the danger told first, the what-if after it
         ("闻到煤气味，万一爆炸怎么办", "gas"),
         ("楼下着火了，万一烧上来怎么办", "fire"),
+        # the what-if or a question in words of their own before it (a space between: a chat clause)
+        ("如果是漏气怎么办 厨房一股煤气味", "gas"),
+        ("哪里能买灭火器 厨房着火了", "fire"),
         # not a retelling: a television is on, the smell is real
         ("看电视的时候闻到一股煤气味", "gas"),
         # asking for help
