@@ -241,13 +241,19 @@ _SETTLED = re.compile(
     "没事了|冇事|啥事没有|没什么事|没啥事|放心了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
     "|已经(浇灭|踩灭|按灭|扑灭|灭了)"
 )
-_DREAMT = re.compile("梦见|梦到|做梦|噩梦|做了个梦")
+_DREAMT = re.compile("梦见|梦到|做梦(?![都也]没想到)|噩梦|做了个梦")  # (not 做梦都没想到: never imagined)
 # A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火 (its clause, up to the danger word); not 屋头, 里头 (places).
 _FIGURATIVE = re.compile(
     "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)"
     "|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
 )
-_TURN = re.compile("不过|但是|可是|但(?!愿)|可惜|只是")
+# Words that place a danger at the writer's own home or building (see `_told_as_earlier`); not 楼道 or 小区
+# alone, which news and stories name as often.
+_AT_HOME = re.compile(
+    "我家|我们家|俺家|咱家|我屋|家里|家头|屋里|屋头|屋企|屋里厢|我们楼|我们小区|咱们小区|咱小区|我们单元|我们这栋"
+    "|厨房|卫生间|阳台|卧室|客厅"
+)
+_TURN = re.compile("不过|但是|可是|但(?!愿)|可惜|只是|没想到|谁知")  # (see `_told_as_earlier`)
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
 _DANGER_AGAIN = re.compile(
@@ -1299,8 +1305,12 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     when the clause asks after it, 万一 着火了 怎么办) or as seen elsewhere (its sentence, before it:
     新闻上说…; its clause: 演练)."""
     end = _last_position(match)
-    clause = _around(text, end, _CLAUSE_END)
-    start = _part_start(text, end, _CLAUSE_END)
+    # A danger placed at home in words of its own (群里说要停水 我家厨房着火了; spaces part a chat message's
+    # clauses) is told of now, whatever the other words say; elsewhere the whole clause and sentence count.
+    here = _AT_HOME.search(_around(text, end, _CHAT_CLAUSE_END))
+    clause_end, sentence_end = (_CHAT_CLAUSE_END, _CHAT_CLAUSE_END) if here else (_CLAUSE_END, _SENTENCE_END)
+    clause = _around(text, end, clause_end)
+    start = _part_start(text, end, clause_end)
     after = clause[end + 1 - start :]
     # A turn before the match in its clause (谢谢上回修灶的师傅 不过今天厨房一股燃气味) starts what it tells.
     turn = _TURN.search(text, start, match.start())
@@ -1316,7 +1326,7 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         _WHAT_IF.search(_around(head, end, _CLAUSE_END)) and _QUESTION.search(after)
     )
     return what_if and bool(
-        supposed or _TOLD_ELSEWHERE.search(_around(head, end, _SENTENCE_END)) or _DRILL.search(clause)
+        supposed or _TOLD_ELSEWHERE.search(_around(head, end, sentence_end)) or _DRILL.search(clause)
     )
 
 

@@ -23,6 +23,7 @@ from classifier import classify
         ("万一 着火了 怎么办", "other"),  # the what-if between spaces, the question after the danger
         ("要是半夜楼里着火了，我们家在顶楼该往哪跑？", "other"),
         ("新闻上说隔壁区有栋楼着火了，太吓人了", "other"),
+        ("新闻上说 隔壁区有栋楼着火了", "other"),  # not at home
         ("昨晚看了个电视剧，里面大楼着火那段看得我心惊肉跳", "other"),
         ("上个月那次天然气泄漏演练挺有用的", "other"),
         # a question about a ticket (现在是谁…), that ticket named as 那个事, the hazard removed
@@ -60,6 +61,12 @@ def test_a_danger_told_as_earlier_supposed_or_seen_elsewhere_is_not_urgent(text:
         # the what-if or a question in words of their own before it (a space between: a chat clause)
         ("如果是漏气怎么办 厨房一股煤气味", "gas"),
         ("哪里能买灭火器 厨房着火了", "fire"),
+        # placed at home in words of its own: the other words (news, thanks, a ticket) are about other things
+        ("群里说要停水 我家厨房着火了", "fire"),
+        ("刷到个视频 我家厨房着火了", "fire"),
+        ("谢谢上次修水管 厨房一股煤气味", "gas"),
+        ("上次报的水管单子还没人来 厨房一股煤气味", "gas"),
+        ("做梦都没想到 我家着火了", "fire"),  # never imagined, not dreamt
         # not a retelling: a television is on, the smell is real
         ("看电视的时候闻到一股煤气味", "gas"),
         # asking for help
