@@ -230,8 +230,10 @@ _WHAT_IF = re.compile(
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
-    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|温馨提示|小常识|安全提示|防火提示"
+    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到"
 )
+# A forwarded notice frames its whole sentence, wherever the danger is placed (see `_told_as_earlier`).
+_NOTICE = re.compile("温馨提示|小常识|安全提示|防火提示")
 # A chat message that calls off the danger it tells (see `_called_off`).
 _RETRACTED = re.compile(
     "(?<!是不是)(?<!是否)(虚惊|误会|误报|搞错|弄错|看错|闻错|闻岔|听错|发错|手滑|乱按|按错|点错|撤回|是假的|假消息|谣言"
@@ -247,11 +249,11 @@ _FIGURATIVE = re.compile(
     "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)"
     "|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
 )
-# Words that place a danger at the writer's own home or building (see `_told_as_earlier`); not 楼道 or 小区
-# alone, which news and stories name as often.
+# Words that place a danger at the writer's own home, building or family (see `_told_as_earlier`); not 小区 or
+# 隔壁 alone, which news and stories name as often (新闻上说 隔壁区有栋楼着火了).
 _AT_HOME = re.compile(
     "我家|我们家|俺家|咱家|我屋|家里|家头|屋里|屋头|屋企|屋里厢|我们楼|我们小区|咱们小区|咱小区|我们单元|我们这栋"
-    "|厨房|卫生间|阳台|卧室|客厅"
+    "|厨房|卫生间|阳台|卧室|客厅|楼道|楼梯|楼下|楼上|对门|我妈|我爸|老伴|我奶奶|我爷爷|我老公|我老婆"
 )
 _TURN = re.compile("不过|但是|可是|但(?!愿)|可惜|只是|没想到|谁知")  # (see `_told_as_earlier`)
 _THOUGHT = re.compile("以为|以為")
@@ -1306,8 +1308,10 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     新闻上说…; its clause: 演练)."""
     end = _last_position(match)
     # A danger placed at home in words of its own (群里说要停水 我家厨房着火了; spaces part a chat message's
-    # clauses) is told of now, whatever the other words say; elsewhere the whole clause and sentence count.
-    here = _AT_HOME.search(_around(text, end, _CHAT_CLAUSE_END))
+    # clauses) is told of now, whatever the other words say (not those words telling of earlier themselves:
+    # 我爸上次晕倒叫的陪诊 那个单子…); elsewhere the whole clause and sentence count.
+    own = _around(text, end, _CHAT_CLAUSE_END)
+    here = _AT_HOME.search(own) and not _EARLIER.search(own) and not _PAST.search(own)
     clause_end, sentence_end = (_CHAT_CLAUSE_END, _CHAT_CLAUSE_END) if here else (_CLAUSE_END, _SENTENCE_END)
     clause = _around(text, end, clause_end)
     start = _part_start(text, end, clause_end)
@@ -1326,7 +1330,10 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         _WHAT_IF.search(_around(head, end, _CLAUSE_END)) and _QUESTION.search(after)
     )
     return what_if and bool(
-        supposed or _TOLD_ELSEWHERE.search(_around(head, end, sentence_end)) or _DRILL.search(clause)
+        supposed
+        or _TOLD_ELSEWHERE.search(_around(head, end, sentence_end))
+        or _NOTICE.search(_around(head, end, _SENTENCE_END))
+        or _DRILL.search(clause)
     )
 
 
@@ -1382,7 +1389,12 @@ def _only_thanks(text: str) -> bool:
 def _supposes(text: str) -> bool:
     """Whether a text asks what to do should something happen (万一…怎么办) or retells what was seen
     elsewhere (新闻上说…, 演练), and asks no one for help."""
-    told = (_WHAT_IF.search(text) and _QUESTION.search(text)) or _TOLD_ELSEWHERE.search(text) or _DRILL.search(text)
+    told = (
+        (_WHAT_IF.search(text) and _QUESTION.search(text))
+        or _TOLD_ELSEWHERE.search(text)
+        or _NOTICE.search(text)
+        or _DRILL.search(text)
+    )
     return bool(told) and not _ASKS_FOR_HELP.search(text)
 
 

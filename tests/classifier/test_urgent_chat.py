@@ -24,6 +24,7 @@ from classifier import classify
         ("要是半夜楼里着火了，我们家在顶楼该往哪跑？", "other"),
         ("新闻上说隔壁区有栋楼着火了，太吓人了", "other"),
         ("新闻上说 隔壁区有栋楼着火了", "other"),  # not at home
+        ("温馨提示 楼道里不要堆杂物 以免着火", "other"),  # a notice frames all it says
         ("昨晚看了个电视剧，里面大楼着火那段看得我心惊肉跳", "other"),
         ("上个月那次天然气泄漏演练挺有用的", "other"),
         # a question about a ticket (现在是谁…), that ticket named as 那个事, the hazard removed
@@ -67,6 +68,9 @@ def test_a_danger_told_as_earlier_supposed_or_seen_elsewhere_is_not_urgent(text:
         ("谢谢上次修水管 厨房一股煤气味", "gas"),
         ("上次报的水管单子还没人来 厨房一股煤气味", "gas"),
         ("做梦都没想到 我家着火了", "fire"),  # never imagined, not dreamt
+        ("上次报的单子还没人来 楼道里全是烟", "fire"),  # the stairwell, downstairs, my mother: here
+        ("我报的井盖修了没 楼下着火了 烟往上冒", "fire"),
+        ("谢谢上次帮忙 我妈闻到煤气味", "gas"),
         # not a retelling: a television is on, the smell is real
         ("看电视的时候闻到一股煤气味", "gas"),
         # asking for help
