@@ -57,7 +57,12 @@ a week in a northern street office, every item seven to nine times, their dialec
 urgent flags both ways, so they are a test, nothing of them tuned on. tune16_week.jsonl (625: a week of a central
 city's street office, requests told without their item's words, written blind to find what holdout18 misses
 without reading holdout18): as it arrived item@1 95.0 %, category@1 96.2 %, non-requests 95.2 %, urgent 26/26,
-false alarms 2.2 %; its misses gave 笑不活了 (laughing) and tried a pinyin match of 模糊音 (not kept)."""
+false alarms 2.2 %; its misses gave 笑不活了 (laughing) and tried a pinyin match of 模糊音 (not kept).
+holdout20_week.jsonl (556 after removing lines already in the data: a week of a 湖北 city's mixed neighbourhood,
+武汉话 and migrants' dialects), written blind in the twelfth session after its kind examples and thanks rule,
+measured as it arrived: item@1 92.0 %, category@1 93.5 %, top-3 97.3 %, non-requests 88.6 %, urgent 37/38,
+false alarms 4.4 % (eight of its 23 count blocked fire exits, charging e-bikes and hazards told without a
+danger now as not urgent, which the urgent class of their items makes urgent here). Nothing tuned on it."""
 
 from functools import cache
 from pathlib import Path
@@ -92,9 +97,10 @@ HOLDOUT16_SELF_HARM = DATA / "holdout16_self_harm.jsonl"
 HOLDOUT17 = DATA / "holdout17_month.jsonl"  # blind, 2026-12-03: an ordinary month, look-alikes included
 HOLDOUT18 = DATA / "holdout18_week.jsonl"  # blind, the next session: a week of a large 街道 in early winter
 HOLDOUT19 = DATA / "holdout19_two_weeks.jsonl"  # blind, the same session: a week in the south, one in the north
+HOLDOUT20 = DATA / "holdout20_week.jsonl"  # blind, the twelfth session: a week in 湖北
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
-    HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19,
+    HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20,
 )
 
 
@@ -121,7 +127,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS, HOLDOUT16_SELF_HARM,
      DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl", HOLDOUT17,
      DATA / "tune13_self_harm_ideation.jsonl", DATA / "tune14_chat_kinds.jsonl", HOLDOUT18,
-     DATA / "tune15_urgent_means.jsonl", HOLDOUT19, DATA / "tune16_week.jsonl"],
+     DATA / "tune15_urgent_means.jsonl", HOLDOUT19, DATA / "tune16_week.jsonl", HOLDOUT20],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -196,17 +202,17 @@ def test_third_holdout_is_large_enough() -> None:
 # Thanks and nothing else (谢谢党员同志帮我奶奶检查煤气管道) as thanks, whatever danger it names: holdout7's false
 # alarms 3.9 → 3.7 %, non-requests 86.4 → 87.5 %, holdout18's 93.0 → 95.0 %; holdout6's 87.7 → 86.9 % and
 # holdout2's 97.3 → 96.7 % (the kind model, learned again, reads 暖气热了！谢谢物业和供暖公司😊 as a request).
-FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95),  # 0.95
-    "non_request_accuracy": (0.97, 0.96, 0.92, 0.96, 0.86, 0.87, 0.86, 0.95, 0.89, 0.92, 0.90, 0.91, 0.94, 0.93),  # 0.90
-    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.97, 1.0, 0.95),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19, 20)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93, 0.93),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95, 0.95),  # 0.95
+    "non_request_accuracy": (0.97, 0.96, 0.92, 0.96, 0.86, 0.87, 0.86, 0.95, 0.89, 0.92, 0.90, 0.91, 0.94, 0.93, 0.88),  # 0.90
+    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.93, 1.0, 1.0, 1.0, 1.0, 0.90, 0.97, 1.0, 0.95, 0.97),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
-# target 0.03; holdout6, 7: not yet
-MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03)
+# target 0.03; holdout6, 7, 20: not yet
+MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.05)
 
 
 @pytest.mark.parametrize("figure", FLOORS)
