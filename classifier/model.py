@@ -256,6 +256,8 @@ _AT_HOME = re.compile(
     "|厨房|卫生间|阳台|卧室|客厅|楼道|楼梯|楼下|楼上|对门|我妈|我爸|老伴|我奶奶|我爷爷|我老公|我老婆"
 )
 _TURN = re.compile("不过|但是|可是|但(?!愿)|可惜|只是|没想到|谁知")  # (see `_told_as_earlier`)
+_DENIED_OR_QUOTED = re.compile("不是|没有|没|[\"“”「」『』]")  # (see `_reports_anew`)
+_TOLD_WHAT = re.compile("是.{0,8}的")
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
 _DANGER_AGAIN = re.compile(
@@ -1357,6 +1359,8 @@ def _called_off(text: str, position: int) -> bool:
     if len(text) > LETTER_CHARS or _DANGER_AGAIN.search(text, position + 1):
         return False
     retracted = _RETRACTED.search(text)
+    if retracted and _reports_anew(text, position, retracted):
+        retracted = None
     if (retracted and not _DANGER_AGAIN.search(text, retracted.end())) or _SETTLED.search(text, position + 1):
         return True
     head = text[: position + 1]
@@ -1365,6 +1369,21 @@ def _called_off(text: str, position: int) -> bool:
         _DREAMT.search(_around(head, position, _SENTENCE_END))
         or _FIGURATIVE.search(clause)
         or (_THOUGHT.search(clause) and _TURNED_OUT.search(text, position + 1))
+    )
+
+
+def _reports_anew(text: str, position: int, retracted: re.Match[str]) -> bool:
+    """Whether, after a message taken back in words of their own (刚才那条发错了), a chat message tells a
+    danger at home as it is (我家厨房着火了): not denied or quoted in its clause (不是我家着火, "家里冒烟"那句),
+    nothing after it telling what it was (原来…, 是…的)."""
+    start = _part_start(text, position, _CHAT_CLAUSE_END)
+    own = _around(text, position, _CHAT_CLAUSE_END)
+    return (
+        retracted.end() <= start
+        and bool(_AT_HOME.search(own))
+        and not _DENIED_OR_QUOTED.search(own)
+        and not _TURNED_OUT.search(text, position + 1)
+        and not _TOLD_WHAT.search(text, position + 1)
     )
 
 

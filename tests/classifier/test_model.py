@@ -271,6 +271,7 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
     [
         "还以为哪里着火了 原来是邻居在院子里烧烤",  # mistaken (以为… 原来)
         "刚才那条发错了 不是我们楼着火 是电视里的",  # taken back
+        "刚才发错了 不是我家着火 是电视里的",  # taken back, the danger at home denied
         "做梦梦见厨房着火了 吓醒了",  # dreamt
         "闻到一股煤气味 虚惊一场 是楼下在熬中药",
         "烟感报警器响了半天 结果是我煎牛排的油烟 没事了",  # settled after it
@@ -293,6 +294,8 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "报警器滴滴叫 不知道是不是误报 但确实有点煤气味",
         "刚才说错了 不是煤气味 现在闻着越来越像了",
         "虚惊一场 楼下着火了 快来",
+        "刚才那条发错了 我家厨房着火了",  # the earlier message taken back, a danger at home told anew
+        "撤回 厨房一股煤气味",
         "热水器冒烟了",  # (热…冒烟 is no figure of speech without 得)
         "屋头冒烟了 好像是电线短路",  # (屋头: at home, not a head)
         "楼顶在冒烟，不知道是不是着火",  # (是不是着火 asks; it does not settle)
