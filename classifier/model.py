@@ -77,7 +77,7 @@ LETTER_CHARS = 150  # longer texts are letters (写信/留言板 style), not cha
 # recognized, a request lost counting as two of them. (Over examples.jsonl alone, before the kind
 # examples: 2.5 and −4.5.) With the kind examples' third round, which holds many requests told like
 # chit-chat, the cross-validation prefers 1.0 and −1.0; on the blind tuning chat sets (tune6, tune12,
-# tune14, tune16) that recognizes 11 more non-requests and loses 9 requests, worse by the same count, so
+# tune14, tune16) that recognized 11 more non-requests and lost 9 requests, worse by the same count, so
 # these stay.
 KIND_EVIDENCE_WEIGHT = 2.5
 NON_REQUEST_THRESHOLD = -3.5
@@ -91,8 +91,8 @@ LETTER_REQUEST_EVIDENCE = 12.0
 KIND_L2 = 1e-4  # ridge penalty of the kind model
 KIND_STEPS = 200  # full-batch Adam steps
 KIND_RATE = 0.1
-# Non-requests are nearly one example in two (46 %, with the kind examples): weigh them up (1.0 and 1.5 did as
-# well in the cross-validation with half of them; 2.0 was chosen when they were one in five).
+# Non-requests are 46 % of the examples (with the kind examples), weighed up all the same (1.0 and 1.5 did
+# as well in the cross-validation with half of them; 2.0 was chosen when they were one in five).
 KIND_NON_REQUEST_WEIGHT = 2.0
 # Smaller weights are left out: a third of the model, nearly as accurate in the cross-validation, faster.
 KIND_MIN_WEIGHT = 0.1
@@ -257,7 +257,7 @@ _AT_HOME = re.compile(
 )
 _TURN = re.compile("不过|但是|可是|但(?!愿)|可惜|只是|没想到|谁知")  # (see `_told_as_earlier`)
 _DENIED_OR_QUOTED = re.compile("不是|没有|没|[\"“”「」『』]")  # (see `_reports_anew`)
-_TOLD_WHAT = re.compile("是.{0,8}的")
+_TOLD_WHAT = re.compile("是.{0,8}的")  # (what it was: 是电视里的; see `_reports_anew`)
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
 _DANGER_AGAIN = re.compile(
