@@ -127,7 +127,8 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      HOLDOUT14, HOLDOUT15_LONG_CHAT, HOLDOUT15_TOPICS, HOLDOUT16_SELF_HARM,
      DATA / "tune12_danger_lookalikes.jsonl", DATA / "tune12_status_or_request.jsonl", HOLDOUT17,
      DATA / "tune13_self_harm_ideation.jsonl", DATA / "tune14_chat_kinds.jsonl", HOLDOUT18,
-     DATA / "tune15_urgent_means.jsonl", HOLDOUT19, DATA / "tune16_week.jsonl", HOLDOUT20],
+     DATA / "tune15_urgent_means.jsonl", HOLDOUT19, DATA / "tune16_week.jsonl", HOLDOUT20,
+     DATA / "tune17_person_danger.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -240,6 +241,18 @@ def test_urgent_recall_is_reported_per_signal() -> None:
         "self_harm": 1,
     }
     assert "urgent recall by signal" in format_report(report, "t")
+
+
+def test_dangers_to_a_person_stay_found() -> None:
+    """tune17_person_danger (320, written blind in the twelfth session: being followed, a child or a confused
+    old person missing just now, violence at home going on, a dog attacking, a fight with a knife, a door
+    kicked in, drowning, choking, poisoning, bleeding, and 160 look-alikes) tuned the danger and medical
+    patterns: urgent recall 53.8 → 88.8 %, false alarms 11.9 % before and after; over every other line of the
+    data two dangers found (an old man who does not answer, with a smell or the television on) and none
+    added."""
+    tune = figures(DATA / "tune17_person_danger.jsonl")
+    assert tune["urgent_recall"] >= 0.88
+    assert tune["false_urgent_rate"] <= 0.12
 
 
 def test_hard_urgent_set_stays_at_least_where_it_is() -> None:

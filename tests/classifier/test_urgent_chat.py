@@ -135,3 +135,40 @@ def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> N
 )
 def test_their_look_alikes_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("有个男的一直跟着我 我现在躲在超市里不敢出去", "danger"),
+        ("孩子刚才还在楼下玩 一转身人不见了", "danger"),
+        ("我老公喝多了在打我 我躲在卫生间", "danger"),
+        ("狗在咬小孩 快来人", "danger"),
+        ("他们打起来了 有人拿了刀", "danger"),
+        ("门外有人踹门 我一个人在家", "danger"),
+        ("小孩趴在窗台上 窗户开着 没有护栏", "danger"),
+        ("老人吃东西噎住了 说不出话", "medical"),
+        ("孩子喝了消毒水", "medical"),
+        ("血止不住 一直在流血", "medical"),
+    ],
+)
+def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str) -> None:
+    result = classify(text)
+    assert result.urgent and signal in result.urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上次有人跟踪我 后来报警了",  # past
+        "孩子找到了 谢谢大家",  # found
+        "狗咬人怎么办",  # a question
+        "吃鱼容易卡喉咙吗",
+        "被狗咬了 要打狂犬疫苗吗",  # a vaccine, not an attack going on
+        "老师说再迟到就弄死我们 开玩笑的啦",  # a joke
+        "孩子的书包丢了",  # a thing lost, not a child
+        "我家猫不见了",
+    ],
+)
+def test_their_look_alikes_stay_calm(text: str) -> None:
+    assert not classify(text).urgent
