@@ -168,6 +168,8 @@ def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str) -> 
         "老师说再迟到就弄死我们 开玩笑的啦",  # a joke
         "孩子的书包丢了",  # a thing lost, not a child
         "我家猫不见了",
+        "电梯坏了 爬楼爬得我晕了",  # not trapped
+        "钥匙锁在家里了 手机也快没电了",  # locked out, not in
     ],
 )
 def test_their_look_alikes_stay_calm(text: str) -> None:
