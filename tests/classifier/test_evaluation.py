@@ -258,7 +258,8 @@ def test_dangers_to_a_person_stay_found() -> None:
     assert tune["urgent_recall"] >= 0.88
     assert tune["false_urgent_rate"] <= 0.13
     # tune18_person_danger (360, a second writer, 240 dangers in twenty situations): 57.5 % with tune17's
-    # patterns, 90.0 % with its own (false alarms 15.8 % before and after); tune17 then 89.4 / 12.5 %.
+    # patterns, 90.0 % with its own (false alarms 15.8 % before and after); tune17 then 89.4 / 12.5 %. With the
+    # two sets' patterns for one idea merged: 90.4 and 88.8 %.
     second = figures(DATA / "tune18_person_danger.jsonl")
     assert second["urgent_recall"] >= 0.89
     assert second["false_urgent_rate"] <= 0.16
@@ -269,7 +270,7 @@ def test_dangers_to_a_person_held_out_stay_where_they_are() -> None:
     person and 120 look-alikes) shows how far they are from done: measured as it arrived, urgent recall 54.2 %
     (43.3 % without the tune17 patterns), false alarms 15.0 % (13.3 %); the two false alarms they added were
     questions (孩子噎着了怎么急救, 老人走丢了 应该先报警还是…), since excluded — not blind: 13.3 %. With
-    tune18's patterns (its misses not read): 58.3 %, false alarms 14.2 %."""
+    tune18's patterns (its misses not read): 58.3 %, false alarms 14.2 %; with the patterns merged, 59.2 %."""
     held = figures(DATA / "holdout21_person_danger.jsonl")
     assert held["urgent_recall"] >= 0.58
     assert held["false_urgent_rate"] <= 0.15
