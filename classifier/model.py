@@ -1315,7 +1315,7 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     own = _around(text, end, _CHAT_CLAUSE_END)
     here = _AT_HOME.search(own) and not _EARLIER.search(own) and not _PAST.search(own)
     clause_end, sentence_end = (_CHAT_CLAUSE_END, _CHAT_CLAUSE_END) if here else (_CLAUSE_END, _SENTENCE_END)
-    clause = _around(text, end, clause_end)
+    clause = own if here else _around(text, end, _CLAUSE_END)
     start = _part_start(text, end, clause_end)
     after = clause[end + 1 - start :]
     # A turn before the match in its clause (谢谢上回修灶的师傅 不过今天厨房一股燃气味) starts what it tells.
