@@ -13,8 +13,9 @@ How it decides (see also README, "How the classifier decides"):
    (logistic regression over the message's characters and character pairs, learned from the examples)
    re-ranks the lexicon's few best items. Confidence is a logistic function of the best score and its
    margin over the runner-up.
-5. Urgent signals (gas, fire, danger, medical, self-harm) are regular expressions over the whole text;
-   gas and fire decide the item whatever else is said, self-harm keeps the item the message describes.
+5. Urgent signals (gas, fire, hazards, dangers to a person, medical, self-harm) are regular expressions
+   over the whole text; gas and fire decide the item whatever else is said, the others keep the item the
+   message clearly describes (else their default: the hazard, public order, the family dispute…).
    Dangers told as past or feared in a letter, or as earlier, supposed or seen elsewhere in a chat
    message with nothing said of now, are no signal (self-harm always is).
 6. Messages with no service evidence are not requests: greeting, thanks, status or other. Messages with
@@ -184,8 +185,8 @@ _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
 # 时候，插座冒过火星) or as hypothetical or feared (before it in its sentence, or after it in its clause:
 # 楼下着火了，万一烧上来怎么办 and 隔壁失火了，担心蔓延过来 are fires now), and its sentence says nothing of
 # now; nor are its words evidence of the item (the letter's need is the other one it tells). Gas and
-# self-harm always count.
-LETTER_BACKGROUND_SIGNALS = frozenset({"fire", "danger", "medical"})
+# self-harm always count; every other signal (fire, dangers, medical) may be background.
+LETTER_FOREGROUND_SIGNALS = frozenset({"gas", "self_harm"})
 _SENTENCE_END = re.compile("[。！？；!?;\n]")
 _CLAUSE_END = re.compile("[。！？；!?;\n，,、：:]")
 _PAST = re.compile(
@@ -206,7 +207,7 @@ _PRESENT = re.compile(
 # 遇到着火往哪跑) or retelling one seen elsewhere (新闻上说隔壁区有栋楼着火了, 天然气泄漏演练) tells no danger
 # now, unless it says something of now (还有味, 又冒烟, 快来…): its gas, fire, danger and medical matches do
 # not count. Self-harm always counts.
-EARLIER_SIGNALS = frozenset({"gas", "fire", "danger", "medical"})
+ALWAYS_NOW_SIGNALS = frozenset({"self_harm"})
 # A status query's danger must be named as reported in its clause (上午报的煤气味那单: a ticket already open),
 # not only timed (早上起来闻到煤气味，什么时候来人 is a danger now); thanks may also just time it.
 _REPORTED = re.compile(
@@ -973,7 +974,7 @@ class Classifier:
     ) -> list[tuple[UrgentSignal, list[tuple[int, int]]]]:
         """The urgent signals found, each with the spans of its affirmed matches (all of them for a signal
         that keeps the item the message describes, the first one for the others). In a letter, the words of
-        the matches told as background go to `background` (see LETTER_BACKGROUND_SIGNALS)."""
+        the matches told as background go to `background` (see LETTER_FOREGROUND_SIGNALS)."""
         found = []
         letter = len(text) > LETTER_CHARS
         frame: tuple[str | None, bool] | None = None  # (read only when a match may be told as earlier)
@@ -984,11 +985,11 @@ class Classifier:
                     if not self._affirmed(text, match):
                         continue
                     if letter:
-                        if signal.code in LETTER_BACKGROUND_SIGNALS and _told_as_background(text, match):
+                        if signal.code not in LETTER_FOREGROUND_SIGNALS and _told_as_background(text, match):
                             if background is not None:
                                 background.append(_own_words(text, match))
                             continue
-                    elif signal.code in EARLIER_SIGNALS:
+                    elif signal.code not in ALWAYS_NOW_SIGNALS:
                         frame = frame or self.no_danger_now(text, candidates)
                         if _told_as_earlier(text, match, *frame) or _called_off(text, _last_position(match)):
                             continue
@@ -1006,7 +1007,7 @@ class Classifier:
     ) -> tuple[str | None, bool]:
         """For a (normalized) chat message that says nothing of now: "status" or "thanks" when it asks about
         or thanks for something earlier (`_tells_of_earlier`), and whether it tells a danger as supposed or
-        seen elsewhere (`_supposes`); (None, False) for any other text. See EARLIER_SIGNALS."""
+        seen elsewhere (`_supposes`); (None, False) for any other text. See ALWAYS_NOW_SIGNALS."""
         if not _says_nothing_of_now(text):
             return None, False
         kind = None
@@ -1217,14 +1218,18 @@ class Classifier:
         by_precedence = sorted(signals, key=lambda s: s is not self_harm)
         default = next((s.default_label for s in by_precedence if s.default_label), None)
         # Words that are not evidence of the item: a danger a letter tells as background (see
-        # LETTER_BACKGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
+        # LETTER_FOREGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
         # (learned mostly under health.mental; without strong evidence of another need the answer is the
         # default item either way).
         unsaid = [] if forced else background
-        if not forced and default and any(
-            score >= STRONG_EVIDENCE and self.labels[i] != default for i, score in ranked
-        ):
-            unsaid += [span for signal, spans in matches if signal.default_label for span in spans]
+        strong = {self.labels[i] for i, score in ranked if score >= STRONG_EVIDENCE}
+        if not forced and default and strong - {default}:
+            unsaid += [
+                span
+                for signal, spans in matches
+                if signal.default_label and (signal is self_harm or signal.default_label not in strong)
+                for span in spans
+            ]
         if unsaid:
             masked = list(full)
             for start, end in unsaid:

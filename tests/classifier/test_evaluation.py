@@ -15,7 +15,7 @@ thanks about earlier gas and fire tickets); its other half tuned urgent patterns
 holdout6.jsonl: the held-back half of two sets written blind (hard non-requests that name service words;
 urgent gas, fire and self-harm messages with their look-alikes), split by a fixed seed; the other half,
 tune6.jsonl, tuned the chat rule for dangers told as earlier, supposed or seen elsewhere (classifier.model,
-EARLIER_SIGNALS) and is not learned from.
+ALWAYS_NOW_SIGNALS) and is not learned from.
 holdout7.jsonl: the held-back half of three sets written blind on 2026-12-03 (hard non-requests that name
 service words; urgent gas, fire and self-harm messages, some buried in long messages, with look-alikes;
 chat-style requests over every category with non-requests close to them), split by a fixed seed; the
@@ -263,6 +263,11 @@ def test_dangers_to_a_person_stay_found() -> None:
     second = figures(DATA / "tune18_person_danger.jsonl")
     assert second["urgent_recall"] >= 0.89
     assert second["false_urgent_rate"] <= 0.16
+    # The item of each kind of danger (the danger signal split in the thirteenth session: a hazard, a person
+    # in danger from others, violence at home — each with its default item): item@1 tune17 45.5 → 58.9 %,
+    # tune18 40.3 → 50.0 %.
+    assert tune["item@1"] >= 0.58
+    assert second["item@1"] >= 0.49
 
 
 def test_dangers_to_a_person_held_out_stay_where_they_are() -> None:
@@ -270,10 +275,12 @@ def test_dangers_to_a_person_held_out_stay_where_they_are() -> None:
     person and 120 look-alikes) shows how far they are from done: measured as it arrived, urgent recall 54.2 %
     (43.3 % without the tune17 patterns), false alarms 15.0 % (13.3 %); the two false alarms they added were
     questions (孩子噎着了怎么急救, 老人走丢了 应该先报警还是…), since excluded — not blind: 13.3 %. With
-    tune18's patterns (its misses not read): 58.3 %, false alarms 14.2 %; with the patterns merged, 59.2 %."""
+    tune18's patterns (its misses not read): 58.3 %, false alarms 14.2 %; with the patterns merged, 59.2 %.
+    Item@1 52.4 → 58.5 % with the danger signal split by kind (not tuned on this set)."""
     held = figures(DATA / "holdout21_person_danger.jsonl")
     assert held["urgent_recall"] >= 0.58
     assert held["false_urgent_rate"] <= 0.15
+    assert held["item@1"] >= 0.58
 
 
 def test_hard_urgent_set_stays_at_least_where_it_is() -> None:

@@ -97,9 +97,9 @@ def test_what_is_said_of_now_stays_urgent(text: str, signal: str) -> None:
         # told by their signs or by what is happening, not by their names
         ("我爸突然嘴歪了 说话也不清楚", "medical"),  # a stroke
         ("奶奶刚刚还好好的 现在左边身子动不了", "medical"),
-        ("有人正在撬我家的门 我一个人在家", "danger"),  # a break-in now
-        ("停车场车里锁着个小孩 车窗都关着", "danger"),
-        ("河水已经淹到膝盖了 老人还在屋里", "danger"),
+        ("有人正在撬我家的门 我一个人在家", "person"),  # a break-in now
+        ("停车场车里锁着个小孩 车窗都关着", "hazard"),
+        ("河水已经淹到膝盖了 老人还在屋里", "hazard"),
         ("gas leaking in the stairwell 5栋", "gas"),  # in English
         ("my neighbour's kitchen is on fire", "fire"),
         # self-harm told by its means and preparations
@@ -138,23 +138,29 @@ def test_their_look_alikes_are_not_urgent(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "signal"),
+    ("text", "signal", "label"),
     [
-        ("有个男的一直跟着我 我现在躲在超市里不敢出去", "danger"),
-        ("孩子刚才还在楼下玩 一转身人不见了", "danger"),
-        ("我老公喝多了在打我 我躲在卫生间", "danger"),
-        ("狗在咬小孩 快来人", "danger"),
-        ("他们打起来了 有人拿了刀", "danger"),
-        ("门外有人踹门 我一个人在家", "danger"),
-        ("小孩趴在窗台上 窗户开着 没有护栏", "danger"),
-        ("老人吃东西噎住了 说不出话", "medical"),
-        ("孩子喝了消毒水", "medical"),
-        ("血止不住 一直在流血", "medical"),
+        ("有个男的一直跟着我 我现在躲在超市里不敢出去", "person", "safety.public_order"),
+        ("孩子刚才还在楼下玩 一转身人不见了", "person", "safety.public_order"),
+        ("我老公喝多了在打我 我躲在卫生间", "violence_at_home", "dispute.family"),
+        ("狗在咬小孩 快来人", "person", "safety.public_order"),
+        ("他们打起来了 有人拿了刀", "person", "safety.public_order"),
+        ("门外有人踹门 我一个人在家", "person", "safety.public_order"),
+        ("小孩趴在窗台上 窗户开着 没有护栏", "hazard", "safety.hazard"),
+        ("有人掉河里了 快来人", "hazard", "safety.hazard"),
+        ("老人吃东西噎住了 说不出话", "medical", "health.medical_access"),
+        ("孩子喝了消毒水", "medical", "health.medical_access"),
+        ("血止不住 一直在流血", "medical", "health.medical_access"),
+        # another need clearly told keeps its item; the hotline stays
+        ("电梯困人了 里面的老人喘不上气", "medical", "property.elevator"),
     ],
 )
-def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str) -> None:
+def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str, label: str) -> None:
+    """Each danger gets its hotline and, unless the message clearly names another need, the item of its
+    kind (a person in danger from others: public order, not the 心理疏导 the words of fear read as)."""
     result = classify(text)
     assert result.urgent and signal in result.urgent_signals
+    assert result.label == label
 
 
 @pytest.mark.parametrize(
