@@ -228,6 +228,9 @@ _WHAT_IF = re.compile(
     + "|遇到|遇上|会不会|防止|预防|避免|以防|怎么防|如何防|怎样防|提前了解|一般|通常|为(什么|啥)(不能|不让|不可以|禁止)"
     "|多久换|多长时间换|有(什么|啥)(规定|要求)|是什么意思|注意事项|(要|需要|该)注意(什么|啥|哪些)"
     "|(哪里|哪儿|去哪|在哪)(能|可以)?买|哪种|(什么|啥|哪个)牌子|区别|有没有必要|有必要"
+    # (questions of knowledge: which is safer, whether something catches fire easily, still usable, true)
+    "|哪个(更|比较|最)|容易(起火|着火|爆炸|漏气|中毒|自燃)|(风险|危险)(大不大|高不高|大吗|高吗)|是真的吗|真的假的"
+    "|靠谱吗|是一回事|还能用|能不能随便|能随便"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
@@ -267,7 +270,8 @@ _DANGER_AGAIN = re.compile(
 )
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
-_QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|咋|多久|多长时间|为何")
+# (A question also by its A-not-A form: 行不行, 会不会, 是不是, 有没有; and 几年, not 好几年.)
+_QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|咋|多久|多长时间|为何|(?<![好这那前十])几年|([^\\W\\d_])[不没]\\1")
 # A chat message that opens with thanks, and asks, wants or hurries nothing (帮我扛煤气罐上楼 is thanks for the
 # help, 谢谢 能不能再来看看 a request), nor says anything of now or again (see `_only_thanks`).
 _OPENS_WITH_THANKS = re.compile("谢谢|感谢|多谢|太感谢|太谢谢|辛苦|thx|thanks|3q")

@@ -279,6 +279,10 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "跟客户讲了一下午 嗓子都冒烟了",
         "灭火器去哪买 家里想备一个",  # a question about equipment
         "燃气报警器哪种牌子好",
+        "插线板串着插是不是容易起火",  # questions of knowledge, asked in the A-not-A form too
+        "煤气罐放阳台上行不行 太阳晒会不会有事",
+        "液化气和天然气哪个更安全一点 我们要装新房",
+        "电热毯一般用几年要换",
     ],
 )
 def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
@@ -299,6 +303,9 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "热水器冒烟了",  # (热…冒烟 is no figure of speech without 得)
         "屋头冒烟了 好像是电线短路",  # (屋头: at home, not a head)
         "楼顶在冒烟，不知道是不是着火",  # (是不是着火 asks; it does not settle)
+        "厨房有股煤气味 是不是漏了",  # a danger now, asked about
+        "家里煤气味好大 会不会爆炸",
+        "插座冒烟了 还能用吗",
     ],
 )
 def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:
