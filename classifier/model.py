@@ -236,8 +236,16 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
     "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到"
 )
-# A forwarded notice frames its whole sentence, wherever the danger is placed (see `_told_as_earlier`).
-_NOTICE = re.compile("温馨提示|小常识|安全提示|防火提示")
+# A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
+# wherever the danger is placed (see `_told_as_earlier`).
+_NOTICE = re.compile(
+    "温馨提示|小常识|安全提示|防火提示|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
+    "|应该(严管|禁止|严查)"
+)
+# Hearsay (听说…) in a danger's own words tells of elsewhere, unless they place it at home or near
+# (听说我们楼着火了, 听说隔壁着火了, 听说3栋冒烟了; not 隔壁小区).
+_HEARSAY = re.compile("听说|据说")
+_NEARBY = re.compile("隔壁(?!小区|区|街道|镇|村|县|市|省|单位|公司|学校|班)|\\d+(栋|号楼|幢|单元)|这栋|那栋|我们这|咱这|咱们这")
 # A chat message that calls off the danger it tells (see `_called_off`).
 _RETRACTED = re.compile(
     "(?<!是不是)(?<!是否)(虚惊|误会|误报|搞错|弄错|看错|闻错|闻岔|听错|发错|手滑|乱按|按错|点错|撤回|是假的|假消息|谣言"
@@ -1343,7 +1351,8 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     return what_if and bool(
         supposed
         or _TOLD_ELSEWHERE.search(_around(head, end, sentence_end))
-        or _NOTICE.search(_around(head, end, _SENTENCE_END))
+        or _NOTICE.search(_around(text, end, _SENTENCE_END))
+        or (_HEARSAY.search(own) and not here and not _NEARBY.search(own))
         or _DRILL.search(clause)
     )
 
@@ -1420,6 +1429,7 @@ def _supposes(text: str) -> bool:
     told = (
         (_WHAT_IF.search(text) and _QUESTION.search(text))
         or _TOLD_ELSEWHERE.search(text)
+        or (_HEARSAY.search(text) and not _AT_HOME.search(text) and not _NEARBY.search(text))
         or _NOTICE.search(text)
         or _DRILL.search(text)
     )

@@ -283,6 +283,10 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "煤气罐放阳台上行不行 太阳晒会不会有事",
         "液化气和天然气哪个更安全一点 我们要装新房",
         "电热毯一般用几年要换",
+        "听说隔壁小区昨晚着火了 烧了两层楼 好吓人",  # hearsay of elsewhere
+        "听说隔壁镇上有人持刀抢劫 真的假的",
+        "电动车上楼这个事 我觉得就应该严管",  # an opinion on a rule
+        "你们觉得电动车该不该进电梯",
     ],
 )
 def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
@@ -306,6 +310,10 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "厨房有股煤气味 是不是漏了",  # a danger now, asked about
         "家里煤气味好大 会不会爆炸",
         "插座冒烟了 还能用吗",
+        "听说隔壁着火了",  # hearsay, but next door
+        "听说3栋着火了 是真的吗",
+        "听说楼下着火了",
+        "听说隔壁小区着火了 我们楼道也闻到烟味了",  # and here too
     ],
 )
 def test_a_danger_told_after_a_false_alarm_stays_urgent(text: str) -> None:
