@@ -253,7 +253,7 @@ _RETRACTED = re.compile(
 )
 _SETTLED = re.compile(
     "没事了|冇事|啥事没有|没什么事|没啥事|放心了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
-    "|已经(浇灭|踩灭|按灭|扑灭|灭了)"
+    "|已经(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖)灭了|没事体|没味了|就好了(?![吗吧呢?])"
 )
 _DREAMT = re.compile("梦见|梦到|做梦(?![都也]没想到)|噩梦|做了个梦")  # (not 做梦都没想到: never imagined)
 # A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火 (its clause, up to the danger word); not 屋头, 里头 (places).

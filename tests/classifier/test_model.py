@@ -275,6 +275,8 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "做梦梦见厨房着火了 吓醒了",  # dreamt
         "闻到一股煤气味 虚惊一场 是楼下在熬中药",
         "烟感报警器响了半天 结果是我煎牛排的油烟 没事了",  # settled after it
+        "孩子玩打火机把窗帘烧了个小洞 当时就按灭了",
+        "早上燃气报警器滴滴响 原来是电池快没电在提示 换了就好了",
         "这两天热得冒烟 大家出门注意防暑",  # a figure of speech (冒烟 a learned word of danger)
         "跟客户讲了一下午 嗓子都冒烟了",
         "灭火器去哪买 家里想备一个",  # a question about equipment
