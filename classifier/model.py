@@ -1371,8 +1371,8 @@ def _done_then_wrong_again(text: str) -> bool:
 def _called_off(text: str, position: int) -> bool:
     """Whether a danger told at `position` of a chat message is called off: the message is taken back
     (发错了, 撤回, 虚惊一场, 看错了: anywhere), the danger settled after it (没事了, 放心了, 已经踩灭了), dreamt
-    (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (以为… in its clause, and
-    after it 原来/其实/结果是) — and nothing after it, or after the taking back, says danger again (现在还有味,
+    (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (以为… in its sentence, and
+    after it 原来/其实/结果是; or 原来… right after it) — and nothing after it, or after the taking back, says danger again (现在还有味,
     又冒烟, 这回是真的, 但…)."""
     if len(text) > LETTER_CHARS or _DANGER_AGAIN.search(text, position + 1):
         return False
@@ -1383,11 +1383,14 @@ def _called_off(text: str, position: int) -> bool:
         return True
     head = text[: position + 1]
     clause = _around(head, position, _CHAT_CLAUSE_END)
-    return bool(
-        _DREAMT.search(_around(head, position, _SENTENCE_END))
-        or _FIGURATIVE.search(clause)
-        or (_THOUGHT.search(clause) and _TURNED_OUT.search(text, position + 1))
+    # Mistaken: thought so (以为, in its sentence, before or after it) and then what it was (原来, 结果是), or
+    # told at once what it was (冒烟 其实是水箱开锅了); a danger told after 原来 is no mistake (its own match).
+    turned = _TURNED_OUT.search(text, position + 1)
+    mistaken = turned and (
+        _THOUGHT.search(_around(text[: turned.start()], position, _SENTENCE_END))
+        or len(text[position + 1 : turned.start()].strip(" ,，")) <= 2
     )
+    return bool(_DREAMT.search(_around(head, position, _SENTENCE_END)) or _FIGURATIVE.search(clause) or mistaken)
 
 
 def _reports_anew(text: str, position: int, retracted: re.Match[str]) -> bool:

@@ -276,6 +276,8 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "闻到一股煤气味 虚惊一场 是楼下在熬中药",
         "烟感报警器响了半天 结果是我煎牛排的油烟 没事了",  # settled after it
         "孩子玩打火机把窗帘烧了个小洞 当时就按灭了",
+        "对面楼顶冒白烟 以为失火 结果是新装的锅炉在排气 正常的",  # mistaken, the thought told after it
+        "楼下那辆车冒烟 其实是水箱开锅了",  # what it was, at once
         "早上燃气报警器滴滴响 原来是电池快没电在提示 换了就好了",
         "这两天热得冒烟 大家出门注意防暑",  # a figure of speech (冒烟 a learned word of danger)
         "跟客户讲了一下午 嗓子都冒烟了",
@@ -312,6 +314,8 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "厨房有股煤气味 是不是漏了",  # a danger now, asked about
         "家里煤气味好大 会不会爆炸",
         "插座冒烟了 还能用吗",
+        "以为是烧纸 原来是楼下电动车着火了",  # what it turned out to be is the danger
+        "楼下冒黑烟 其实是仓库着火了 快来",
         "听说隔壁着火了",  # hearsay, but next door
         "听说3栋着火了 是真的吗",
         "听说楼下着火了",
