@@ -234,7 +234,9 @@ _WHAT_IF = re.compile(
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
-    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到"
+    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|(抖音|快手)上|(视频|新闻)里|那个视频|网文"
+    # a memory (not 以前 alone: 以前的管子漏气了 is now)
+    "|年轻(的)?时(候)?|小时候|旧社会|讲古|老一辈|[几二三四五六七八九十\\d]+年前|当年|那年"
 )
 # A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
 # wherever the danger is placed (see `_told_as_earlier`).

@@ -291,6 +291,9 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "听说隔壁镇上有人持刀抢劫 真的假的",
         "电动车上楼这个事 我觉得就应该严管",  # an opinion on a rule
         "你们觉得电动车该不该进电梯",
+        "抖音上电动车在电梯里自燃那个视频好吓人",  # seen elsewhere
+        "我爷爷年轻时下过煤矿 他说瓦斯那个才叫吓人",  # a memory
+        "奶奶讲古 旧社会村里着火全靠敲锣",
     ],
 )
 def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
@@ -316,6 +319,8 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "插座冒烟了 还能用吗",
         "以为是烧纸 原来是楼下电动车着火了",  # what it turned out to be is the danger
         "楼下冒黑烟 其实是仓库着火了 快来",
+        "那会儿我在厨房 突然着火了",  # (that moment, not a memory)
+        "小时候住的老楼着火了 就在刚才 快来",
         "听说隔壁着火了",  # hearsay, but next door
         "听说3栋着火了 是真的吗",
         "听说楼下着火了",
