@@ -258,10 +258,12 @@ _SETTLED = re.compile(
     "|已经(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖)灭了|没事体|没味了|就好了(?![吗吧呢?])"
 )
 _DREAMT = re.compile("梦见|梦到|做梦(?![都也]没想到)|噩梦|做了个梦")  # (not 做梦都没想到: never imagined)
-# A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火 (its clause, up to the danger word); not 屋头, 里头 (places).
+# A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火, 激动得差点晕倒, 吵得火星四溅 (its clause, up to the danger
+# word); not 屋头, 里头 (places).
 _FIGURATIVE = re.compile(
     "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)"
     "|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
+    "|(得|就)[^,。 ]{0,6}(差点|想|快|要)(晕倒|晕过去|昏过去)|火星四溅|太火了"
 )
 # Words that place a danger at the writer's own home, building or family (see `_told_as_earlier`); not 小区 or
 # 隔壁 alone, which news and stories name as often (新闻上说 隔壁区有栋楼着火了).

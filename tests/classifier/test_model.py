@@ -281,6 +281,7 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "早上燃气报警器滴滴响 原来是电池快没电在提示 换了就好了",
         "这两天热得冒烟 大家出门注意防暑",  # a figure of speech (冒烟 a learned word of danger)
         "跟客户讲了一下午 嗓子都冒烟了",
+        "老张钓鱼钓上来一条大草鱼 激动得差点晕倒 哈哈哈",
         "灭火器去哪买 家里想备一个",  # a question about equipment
         "燃气报警器哪种牌子好",
         "插线板串着插是不是容易起火",  # questions of knowledge, asked in the A-not-A form too
@@ -320,6 +321,7 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "以为是烧纸 原来是楼下电动车着火了",  # what it turned out to be is the danger
         "楼下冒黑烟 其实是仓库着火了 快来",
         "那会儿我在厨房 突然着火了",  # (that moment, not a memory)
+        "我妈激动得差点晕倒 现在还喘不上气",  # a figure of speech, and then a sign now
         "小时候住的老楼着火了 就在刚才 快来",
         "听说隔壁着火了",  # hearsay, but next door
         "听说3栋着火了 是真的吗",
