@@ -257,6 +257,11 @@ _SETTLED = re.compile(
     "没事了|冇事|啥事没有|没什么事|没啥事|放心了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
     "|已经(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖)灭了|没事体|没味了|就好了(?![吗吧呢?])"
 )
+# A request called off because it is sorted (see `_takes_back`).
+# (Not 以后不用管我了, 下周不用来了: farewells.)
+_MISSENT = re.compile("发错(了|人|群|地方)|手滑|撤回|(按|点)错了")
+_CANCELLED = re.compile("不用派人|不用来人|(那条|那个|刚才|刚说)[^。]{0,6}不用管了|^不用了|撤单|撤了|想撤|取消|不报了")
+_SORTED = re.compile("(修|弄|整|搞)好了|搞定了|已经好了|没事了")
 _DREAMT = re.compile("梦见|梦到|做梦(?![都也]没想到)|噩梦|做了个梦")  # (not 做梦都没想到: never imagined)
 # A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火, 激动得差点晕倒, 吵得火星四溅 (its clause, up to the danger
 # word); not 屋头, 里头 (places).
@@ -1223,6 +1228,7 @@ class Classifier:
             self_harm is not None
             and all(signal is not self_harm for signal, _ in matches)
             and self.self_harm_odds(full) > self.self_harm_threshold
+            and not _takes_back(full)
         ):
             # Indirect signs of self-harm, read by the model: the same effect as the patterns' signal,
             # with no span of words to mask (the item is the need the message describes, or the default).
@@ -1409,6 +1415,15 @@ def _reports_anew(text: str, position: int, retracted: re.Match[str]) -> bool:
         and not _DENIED_OR_QUOTED.search(own)
         and not _TURNED_OUT.search(text, position + 1)
         and not _TOLD_WHAT.search(text, position + 1)
+    )
+
+
+def _takes_back(text: str) -> bool:
+    """Whether a chat message takes back an earlier one (发错了, 不用派人了) or calls off a request because it
+    is sorted (不用了 已经自己弄好了): it tells nothing new for the self-harm model to read (its patterns
+    still count)."""
+    return len(text) <= LETTER_CHARS and bool(
+        _MISSENT.search(text) or (_CANCELLED.search(text) and _SORTED.search(text))
     )
 
 

@@ -110,6 +110,8 @@ def test_what_is_said_of_now_stays_urgent(text: str, signal: str) -> None:
         ("老伴先走了我就跟着他", "self_harm"),
         ("身体不行了 不想拖累孩子 想早点走", "self_harm"),
         ("就想睡过去 睡很久很久 不醒那种", "self_harm"),
+        ("以后不用管我了，我的事我自己了结", "self_harm"),  # a farewell, not a request called off
+        ("不用了 我都安排好了 谢谢你们这些年照顾", "self_harm"),
     ],
 )
 def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> None:
@@ -131,6 +133,9 @@ def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> N
         "今天加班太累 想早点走",  # leaving work early
         "😂😂笑不活了",  # laughing
         "I got fired today 想找份新工作",
+        "不用了，已经自己弄好了",  # a request called off because sorted: nothing new for the self-harm model
+        "那个单我想撤了 已经自己修好了",
+        "好久不见，想死你了！（发错了，本来发给我闺蜜的）",  # sent to the wrong chat
     ],
 )
 def test_their_look_alikes_are_not_urgent(text: str) -> None:
