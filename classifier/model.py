@@ -230,7 +230,7 @@ _WHAT_IF = re.compile(
     "|(哪里|哪儿|去哪|在哪)(能|可以)?买|哪种|(什么|啥|哪个)牌子|区别|有没有必要|有必要"
     # (questions of knowledge: which is safer, whether something catches fire easily, still usable, true)
     "|哪个(更|比较|最)|容易(起火|着火|爆炸|漏气|中毒|自燃)|(风险|危险)(大不大|高不高|大吗|高吗)|是真的吗|真的假的"
-    "|靠谱吗|是一回事|还能用|能不能随便|能随便"
+    "|靠谱吗|是一回事|还能用|能不能随便|能随便|(有没有|有什么|有啥|什么|啥)规定|规定(是)?(咋|怎么)|让不让"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
@@ -241,7 +241,7 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
 # A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
 # wherever the danger is placed (see `_told_as_earlier`).
 _NOTICE = re.compile(
-    "温馨提示|小常识|安全提示|防火提示|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
+    "温馨提示|小常识|安全提示|防火提示|转发|【转】|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
     "|应该(严管|禁止|严查)"
 )
 # Hearsay (听说…) in a danger's own words tells of elsewhere, unless they place it at home or near
@@ -255,7 +255,7 @@ _RETRACTED = re.compile(
 )
 _SETTLED = re.compile(
     "没事了|冇事|啥事没有|没什么事|没啥事|放心了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
-    "|已经(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖)灭了|没事体|没味了|就好了(?![吗吧呢?])"
+    "|已经(浇灭|踩灭|按灭|扑灭|灭了)|(?<!不)是(消防)?(演习|演练)[啊呀哈嘛!！。 ]*$|(?<!火)(按|踩|扑|浇|拍|盖)灭了|没事体|没味了|就好了(?![吗吧呢?])"
 )
 # A request called off because it is sorted (see `_takes_back`).
 # (Not 以后不用管我了, 下周不用来了: farewells.)
@@ -1362,7 +1362,7 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         supposed
         or _TOLD_ELSEWHERE.search(_around(head, end, sentence_end))
         or _NOTICE.search(_around(text, end, _SENTENCE_END))
-        or (_HEARSAY.search(own) and not here and not _NEARBY.search(own))
+        or (_HEARSAY.search(_around(head, end, sentence_end)) and not here and not _NEARBY.search(own))
         or _DRILL.search(clause)
     )
 

@@ -295,6 +295,9 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "抖音上电动车在电梯里自燃那个视频好吓人",  # seen elsewhere
         "我爷爷年轻时下过煤矿 他说瓦斯那个才叫吓人",  # a memory
         "奶奶讲古 旧社会村里着火全靠敲锣",
+        "转发：秋冬季节注意防火 不要在楼道给电动车充电",  # forwarded
+        "今天消防演习 楼下全是烟 大家别害怕啊 是演习",  # what it was: a drill
+        "问问 电动车到底让不让在楼道充电 规定是咋说的",  # a question about a rule
     ],
 )
 def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
@@ -323,6 +326,7 @@ def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
         "那会儿我在厨房 突然着火了",  # (that moment, not a memory)
         "我妈激动得差点晕倒 现在还喘不上气",  # a figure of speech, and then a sign now
         "小时候住的老楼着火了 就在刚才 快来",
+        "你们刚说是演练 那现在那股黑烟也是演练？我看不像 火都窜出来了",
         "听说隔壁着火了",  # hearsay, but next door
         "听说3栋着火了 是真的吗",
         "听说楼下着火了",

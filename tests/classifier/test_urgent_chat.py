@@ -111,6 +111,12 @@ def test_what_is_said_of_now_stays_urgent(text: str, signal: str) -> None:
         ("身体不行了 不想拖累孩子 想早点走", "self_harm"),
         ("就想睡过去 睡很久很久 不醒那种", "self_harm"),
         ("以后不用管我了，我的事我自己了结", "self_harm"),  # a farewell, not a request called off
+        ("实在熬不住了 准备今晚就走", "self_harm"),  # can't hold on, with an ending
+        ("他求我把氧气拔了 我一个人熬不住了", "self_harm"),
+        ("孩子高烧抽了 翻白眼 120占线", "medical"),  # a fit
+        ("阿嫲跌咗喺厕所 头流緊血 叫佢都唔应", "medical"),
+        ("娃娃把洗衣凝珠咬破了 现在一直吐", "medical"),
+        ("门关上了钥匙在里面 2岁的娃一个人在屋里 灶上还烧着水", "danger"),
         ("不用了 我都安排好了 谢谢你们这些年照顾", "self_harm"),
     ],
 )
@@ -136,6 +142,7 @@ def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> N
         "不用了，已经自己弄好了",  # a request called off because sorted: nothing new for the self-harm model
         "那个单我想撤了 已经自己修好了",
         "好久不见，想死你了！（发错了，本来发给我闺蜜的）",  # sent to the wrong chat
+        "俺娘住院了夜里得有人看着，俺白天上班实在熬不住了，有陪护没",  # a carer's exhaustion, asking for a carer
     ],
 )
 def test_their_look_alikes_are_not_urgent(text: str) -> None:
@@ -150,6 +157,7 @@ def test_their_look_alikes_are_not_urgent(text: str) -> None:
         ("我老公喝多了在打我 我躲在卫生间", "violence_at_home", "dispute.family"),
         ("狗在咬小孩 快来人", "person", "safety.public_order"),
         ("他们打起来了 有人拿了刀", "person", "safety.public_order"),
+        ("有个男的跟了我三条街了 我现在躲在便利店里不敢出去", "person", "safety.public_order"),
         ("门外有人踹门 我一个人在家", "person", "safety.public_order"),
         ("小孩趴在窗台上 窗户开着 没有护栏", "hazard", "safety.hazard"),
         ("有人掉河里了 快来人", "hazard", "safety.hazard"),
