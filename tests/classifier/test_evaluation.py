@@ -62,7 +62,14 @@ holdout20_week.jsonl (556 after removing lines already in the data: a week of a 
 武汉话 and migrants' dialects), written blind in the twelfth session after its kind examples and thanks rule,
 measured as it arrived: item@1 92.0 %, category@1 93.5 %, top-3 97.3 %, non-requests 88.6 %, urgent 37/38,
 false alarms 4.4 % (eight of its 23 count blocked fire exits, charging e-bikes and hazards told without a
-danger now as not urgent, which the urgent class of their items makes urgent here). Nothing tuned on it."""
+danger now as not urgent, which the urgent class of their items makes urgent here). Nothing tuned on it.
+tune19_week.jsonl (530 of 560 kept: a week of a northern old town and a week of a southern new district, written
+blind in the thirteenth session by two writers), measured as it arrived (after the danger signal's split):
+item@1 90.6 %, category@1 93.0 %, top-3 97.0 %, non-requests 89.5 %, urgent 64/71, false alarms 3.5 %; then its
+misses were read and tuned on. holdout22_self_harm_pairs.jsonl (479: close pairs of signs of self-harm and
+look-alikes — tickets cancelled because sorted and for good, carers exhausted, goodbyes, idioms, pills and
+rooftops), written blind the same session: self-harm recall 67.1 % as it arrived, false alarms 10.0 %; as
+training for the self-harm model (tried) it moved urgent flags both ways, so it is a test."""
 
 from functools import cache
 from pathlib import Path
@@ -129,7 +136,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      DATA / "tune13_self_harm_ideation.jsonl", DATA / "tune14_chat_kinds.jsonl", HOLDOUT18,
      DATA / "tune15_urgent_means.jsonl", HOLDOUT19, DATA / "tune16_week.jsonl", HOLDOUT20,
      DATA / "tune17_person_danger.jsonl", DATA / "holdout21_person_danger.jsonl",
-     DATA / "tune18_person_danger.jsonl"],
+     DATA / "tune18_person_danger.jsonl", DATA / "tune19_week.jsonl", DATA / "holdout22_self_harm_pairs.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -426,3 +433,22 @@ def test_the_kind_cross_validation_folds_the_kind_examples_once() -> None:
     pooled, added = with_kind_examples(given)
     assert added == kind_examples[3:]
     assert pooled == given + kind_examples[3:]
+
+
+def test_a_week_read_for_its_misses_stays_where_it_is() -> None:
+    """tune19_week: read for its misses after its blind figures were taken (see the module docstring); urgent
+    recall 90.1 → 95.8 %, false alarms 3.5 → 2.2 %, non-requests 89.5 → 91.0 %."""
+    week = figures(DATA / "tune19_week.jsonl")
+    assert week["urgent_recall"] >= 0.95
+    assert week["false_urgent_rate"] <= 0.025
+    assert week["non_request_accuracy"] >= 0.90
+    assert week["category@1"] >= 0.93
+
+
+def test_self_harm_pairs_stay_at_least_where_they_are() -> None:
+    """holdout22_self_harm_pairs (blind, never tuned on) shows the self-harm signal's gap on signs that read
+    like ordinary messages: urgent recall 67.9 %; false alarms 10.0 % as it arrived, 7.5 % after the self-harm
+    model stopped reading requests called off because sorted and 熬不住了 became a sign only with an ending."""
+    pairs = figures(DATA / "holdout22_self_harm_pairs.jsonl")
+    assert pairs["urgent_recall"] >= 0.67
+    assert pairs["false_urgent_rate"] <= 0.08
