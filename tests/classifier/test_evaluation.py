@@ -69,7 +69,10 @@ item@1 90.6 %, category@1 93.0 %, top-3 97.0 %, non-requests 89.5 %, urgent 64/7
 misses were read and tuned on. holdout22_self_harm_pairs.jsonl (479: close pairs of signs of self-harm and
 look-alikes — tickets cancelled because sorted and for good, carers exhausted, goodbyes, idioms, pills and
 rooftops), written blind the same session: self-harm recall 67.1 % as it arrived, false alarms 10.0 %; as
-training for the self-harm model (tried) it moved urgent flags both ways, so it is a test."""
+training for the self-harm model (tried) it moved urgent flags both ways, so it is a test.
+holdout23_county.jsonl (292 of 300 kept: ten days of a county town in central China, written blind at the end of
+the thirteenth session): item@1 91.1 %, category@1 92.8 %, top-3 96.1 %, non-requests 90.2 % (89.3 % with the
+classifier as the session began), urgent 30/35 (the same), false alarms 3.1 %. Nothing tuned on it."""
 
 from functools import cache
 from pathlib import Path
@@ -105,9 +108,10 @@ HOLDOUT17 = DATA / "holdout17_month.jsonl"  # blind, 2026-12-03: an ordinary mon
 HOLDOUT18 = DATA / "holdout18_week.jsonl"  # blind, the next session: a week of a large 街道 in early winter
 HOLDOUT19 = DATA / "holdout19_two_weeks.jsonl"  # blind, the same session: a week in the south, one in the north
 HOLDOUT20 = DATA / "holdout20_week.jsonl"  # blind, the twelfth session: a week in 湖北
+HOLDOUT23 = DATA / "holdout23_county.jsonl"  # blind, the thirteenth session: ten days of a county town
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
-    HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20,
+    HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20, HOLDOUT23,
 )
 
 
@@ -136,7 +140,8 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      DATA / "tune13_self_harm_ideation.jsonl", DATA / "tune14_chat_kinds.jsonl", HOLDOUT18,
      DATA / "tune15_urgent_means.jsonl", HOLDOUT19, DATA / "tune16_week.jsonl", HOLDOUT20,
      DATA / "tune17_person_danger.jsonl", DATA / "holdout21_person_danger.jsonl",
-     DATA / "tune18_person_danger.jsonl", DATA / "tune19_week.jsonl", DATA / "holdout22_self_harm_pairs.jsonl"],
+     DATA / "tune18_person_danger.jsonl", DATA / "tune19_week.jsonl", DATA / "holdout22_self_harm_pairs.jsonl",
+     HOLDOUT23],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -214,17 +219,18 @@ def test_third_holdout_is_large_enough() -> None:
 # The person-danger patterns (tune17, tune18) took holdout14's urgent recall to 11/11, holdout20's to 38/38,
 # holdout7's 94.2 → 94.9 % and holdout19's 58 → 59 of 61 (not blind for holdout14 and holdout20: their misses
 # had been read).
-FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19, 20)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.97, 0.96, 0.92, 0.96, 0.86, 0.87, 0.86, 0.95, 0.89, 0.92, 0.90, 0.91, 0.94, 0.93, 0.88),  # 0.90
-    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.94, 1.0, 1.0, 1.0, 1.0, 1.0, 0.97, 1.0, 0.96, 1.0),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19, 20,
+    # 23 county)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93, 0.93, 0.92),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95, 0.95, 0.95),  # 0.95
+    "non_request_accuracy": (0.97, 0.96, 0.92, 0.96, 0.87, 0.87, 0.88, 0.95, 0.89, 0.92, 0.91, 0.91, 0.94, 0.93, 0.90, 0.90),  # 0.90
+    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.94, 1.0, 1.0, 1.0, 1.0, 1.0, 0.97, 1.0, 0.96, 1.0, 0.85),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
-# target 0.03; holdout6, 7, 20: not yet
-MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.06, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.05)
+# target 0.03; holdout6, 7, 20, 23: not yet
+MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.05, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.04, 0.035)
 
 
 @pytest.mark.parametrize("figure", FLOORS)
