@@ -30,6 +30,7 @@ from classifier import classify
         # a question about a ticket (现在是谁…), that ticket named as 那个事, the hazard removed
         ("电动车在楼道充电那个工单现在是谁在跟？", "status"),
         ("上礼拜煤气泄漏那个事，后面的复查安排了没有", "status"),
+        ("上个月我们楼那次燃气泄漏 后来查出来是啥原因啊", "status"),  # what an earlier danger turned out to be
         ("谢谢你们，车棚那个火灾隐患已经清理掉了", "thanks"),
         ("谢谢社区处理了楼道里电瓶车充电的问题", "thanks"),
         ("下午物业测试烟感报警器 响了好几声", "other"),
