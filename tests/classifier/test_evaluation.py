@@ -141,7 +141,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      DATA / "tune15_urgent_means.jsonl", HOLDOUT19, DATA / "tune16_week.jsonl", HOLDOUT20,
      DATA / "tune17_person_danger.jsonl", DATA / "holdout21_person_danger.jsonl",
      DATA / "tune18_person_danger.jsonl", DATA / "tune19_week.jsonl", DATA / "holdout22_self_harm_pairs.jsonl",
-     HOLDOUT23],
+     HOLDOUT23, DATA / "tune20_danger.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -273,6 +273,9 @@ def test_dangers_to_a_person_stay_found() -> None:
     # tune18_person_danger (360, a second writer, 240 dangers in twenty situations): 57.5 % with tune17's
     # patterns, 90.0 % with its own (false alarms 15.8 % before and after); tune17 then 89.4 / 12.5 %. With the
     # two sets' patterns for one idea merged: 90.4 and 88.8 %.
+    third = figures(DATA / "tune20_danger.jsonl")  # a third writer, the thirteenth session: 62.5 → 94.4 %
+    assert third["urgent_recall"] >= 0.94
+    assert third["false_urgent_rate"] <= 0.12
     second = figures(DATA / "tune18_person_danger.jsonl")
     assert second["urgent_recall"] >= 0.89
     assert second["false_urgent_rate"] <= 0.16
@@ -289,9 +292,10 @@ def test_dangers_to_a_person_held_out_stay_where_they_are() -> None:
     (43.3 % without the tune17 patterns), false alarms 15.0 % (13.3 %); the two false alarms they added were
     questions (孩子噎着了怎么急救, 老人走丢了 应该先报警还是…), since excluded — not blind: 13.3 %. With
     tune18's patterns (its misses not read): 58.3 %, false alarms 14.2 %; with the patterns merged, 59.2 %.
-    Item@1 52.4 → 58.5 % with the danger signal split by kind (not tuned on this set)."""
+    Item@1 52.4 → 58.5 % with the danger signal split by kind (not tuned on this set); with a third writer's
+    patterns (tune20_danger, its misses not read) 60.8 %, false alarms 11.7 %."""
     held = figures(DATA / "holdout21_person_danger.jsonl")
-    assert held["urgent_recall"] >= 0.58
+    assert held["urgent_recall"] >= 0.60
     assert held["false_urgent_rate"] <= 0.15
     assert held["item@1"] >= 0.58
 
