@@ -190,6 +190,14 @@ def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str, lab
         "我家猫不见了",
         "电梯坏了 爬楼爬得我晕了",  # not trapped
         "钥匙锁在家里了 手机也快没电了",  # locked out, not in
+        "小区门口有人拿着棍子在打枣 挺好玩的",
+        "孩子在池塘边钓鱼 没大人看着 我们想要个围栏",  # a worry, asking for a fence
+        "有人翻墙进学校打篮球 保安也不管",
+        "孩子跟一个不认识的阿姨走了一段路 后来自己回来了",  # back again
+        "我爸有阿尔茨海默 去年走丢过一次 现在想办个防走失卡",
+        "昨天有辆三轮翻了 人没事",
+        "那个人一直跟着我们旅行团 是导游",
+        "物业的人一直在门口 说要查水表 我一个人在家不敢开门 这正常吗",
     ],
 )
 def test_their_look_alikes_stay_calm(text: str) -> None:
