@@ -198,6 +198,9 @@ def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str, lab
         "昨天有辆三轮翻了 人没事",
         "那个人一直跟着我们旅行团 是导游",
         "物业的人一直在门口 说要查水表 我一个人在家不敢开门 这正常吗",
+        "我有哮喘 一到冬天就喘不上来气 想找家庭医生看看",  # a chronic illness, not breath short now
+        "爬六楼爬得我喘不过来气 能不能装电梯",
+        "上礼拜老伴在菜场晕倒 幸亏有好心人 现在好了",  # settled
     ],
 )
 def test_their_look_alikes_stay_calm(text: str) -> None:
