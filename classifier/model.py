@@ -1244,7 +1244,7 @@ class Classifier:
         # (learned mostly under health.mental; without strong evidence of another need the answer is the
         # default item either way).
         unsaid = [] if forced else background
-        strong = {self.labels[i] for i, score in ranked if score >= STRONG_EVIDENCE}
+        strong = {self.labels[i] for i, score in ranked if score >= STRONG_EVIDENCE} if default else set()
         if not forced and default and strong - {default}:
             unsaid += [
                 span
