@@ -72,7 +72,8 @@ rooftops), written blind the same session: self-harm recall 67.1 % as it arrived
 training for the self-harm model (tried) it moved urgent flags both ways, so it is a test.
 holdout23_county.jsonl (292 of 300 kept: ten days of a county town in central China, written blind at the end of
 the thirteenth session): item@1 91.1 %, category@1 92.8 %, top-3 96.1 %, non-requests 90.2 % (89.3 % with the
-classifier as the session began), urgent 30/35 (the same), false alarms 3.1 %. Nothing tuned on it."""
+classifier as the session began), urgent 30/35 (the same), false alarms 3.1 %; 31/35 after the third writer's
+danger patterns (tune20_danger). Nothing tuned on it."""
 
 from functools import cache
 from pathlib import Path
