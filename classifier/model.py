@@ -1382,9 +1382,9 @@ def _done_then_wrong_again(text: str) -> bool:
 def _called_off(text: str, position: int) -> bool:
     """Whether a danger told at `position` of a chat message is called off: the message is taken back
     (发错了, 撤回, 虚惊一场, 看错了: anywhere), the danger settled after it (没事了, 放心了, 已经踩灭了), dreamt
-    (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (以为… in its sentence, and
-    after it 原来/其实/结果是; or 原来… right after it) — and nothing after it, or after the taking back, says danger again (现在还有味,
-    又冒烟, 这回是真的, 但…)."""
+    (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (以为… in its sentence,
+    and after it 原来/其实/结果是; or 原来… right after it) — and nothing after it, or after the taking back,
+    says danger again (现在还有味, 又冒烟, 这回是真的, 但…)."""
     if len(text) > LETTER_CHARS or _DANGER_AGAIN.search(text, position + 1):
         return False
     retracted = _RETRACTED.search(text)
@@ -1420,9 +1420,9 @@ def _reports_anew(text: str, position: int, retracted: re.Match[str]) -> bool:
 
 
 def _takes_back(text: str) -> bool:
-    """Whether a chat message takes back an earlier one (发错了, 不用派人了) or calls off a request because it
-    is sorted (不用了 已经自己弄好了): it tells nothing new for the self-harm model to read (its patterns
-    still count)."""
+    """Whether a chat message was sent to the wrong chat (发错了, 撤回) or calls off a request because it is
+    sorted (不用了 已经自己弄好了, 不用派人了 已经好了): it tells nothing new for the self-harm model to read
+    (its patterns still count)."""
     return len(text) <= LETTER_CHARS and bool(
         _MISSENT.search(text) or (_CANCELLED.search(text) and _SORTED.search(text))
     )
