@@ -119,6 +119,11 @@ def test_what_is_said_of_now_stays_urgent(text: str, signal: str) -> None:
         ("娃娃把洗衣凝珠咬破了 现在一直吐", "medical"),
         ("门关上了钥匙在里面 2岁的娃一个人在屋里 灶上还烧着水", "danger"),
         ("不用了 我都安排好了 谢谢你们这些年照顾", "self_harm"),
+        ("不想再醒了", "self_harm"),  # short signs (tune21)
+        ("奶奶在那边等我", "self_harm"),
+        ("手机要关机了 别找我", "self_harm"),
+        ("今晚就走", "self_harm"),
+        ("我的东西都送人了", "self_harm"),
     ],
 )
 def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> None:
@@ -201,6 +206,17 @@ def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str, lab
         "我有哮喘 一到冬天就喘不上来气 想找家庭医生看看",  # a chronic illness, not breath short now
         "爬六楼爬得我喘不过来气 能不能装电梯",
         "上礼拜老伴在菜场晕倒 幸亏有好心人 现在好了",  # settled
+        # words of short signs of self-harm, in ordinary messages (something follows them)
+        "今天是报名最后一天",
+        "别找我了 我自己去办",
+        "今晚就走 明天到家",
+        "东西都送人了 搬家轻松多了",
+        "安排好了 今晚聚餐",
+        "划手机划到手酸",
+        "没有以后了 这家店关门了",
+        "写好信了 明天寄给老同学",
+        "不想治了 这个牙太贵了",
+        "火车快来了 我们上车吧",
     ],
 )
 def test_their_look_alikes_stay_calm(text: str) -> None:
