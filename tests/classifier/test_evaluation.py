@@ -274,12 +274,14 @@ def test_dangers_to_a_person_stay_found() -> None:
     # tune18_person_danger (360, a second writer, 240 dangers in twenty situations): 57.5 % with tune17's
     # patterns, 90.0 % with its own (false alarms 15.8 % before and after); tune17 then 89.4 / 12.5 %. With the
     # two sets' patterns for one idea merged: 90.4 and 88.8 %.
-    third = figures(DATA / "tune20_danger.jsonl")  # a third writer, the thirteenth session: 62.5 → 94.4 %
-    assert third["urgent_recall"] >= 0.94
-    assert third["false_urgent_rate"] <= 0.12
     second = figures(DATA / "tune18_person_danger.jsonl")
     assert second["urgent_recall"] >= 0.89
     assert second["false_urgent_rate"] <= 0.16
+    # tune20_danger (320, a third writer, the thirteenth session): 62.5 → 94.4 %, false alarms 11.2 % before and
+    # after its patterns (11.9 % at the session's end: one look-alike more from the kind model's relearning).
+    third = figures(DATA / "tune20_danger.jsonl")
+    assert third["urgent_recall"] >= 0.94
+    assert third["false_urgent_rate"] <= 0.12
     # The item of each kind of danger (the danger signal split in the thirteenth session: a hazard, a person
     # in danger from others, violence at home — each with its default item): item@1 tune17 45.5 → 58.9 %,
     # tune18 40.3 → 50.0 %.
@@ -448,7 +450,7 @@ def test_the_kind_cross_validation_folds_the_kind_examples_once() -> None:
 
 def test_a_week_read_for_its_misses_stays_where_it_is() -> None:
     """tune19_week: read for its misses after its blind figures were taken (see the module docstring); urgent
-    recall 90.1 → 95.8 %, false alarms 3.5 → 2.2 %, non-requests 89.5 → 91.0 %."""
+    recall 90.1 → 95.8 %, false alarms 3.5 → 2.0 %, non-requests 89.5 → 91.0 % (at the session's end)."""
     week = figures(DATA / "tune19_week.jsonl")
     assert week["urgent_recall"] >= 0.95
     assert week["false_urgent_rate"] <= 0.025
@@ -458,8 +460,9 @@ def test_a_week_read_for_its_misses_stays_where_it_is() -> None:
 
 def test_self_harm_pairs_stay_at_least_where_they_are() -> None:
     """holdout22_self_harm_pairs (blind, never tuned on) shows the self-harm signal's gap on signs that read
-    like ordinary messages: urgent recall 67.9 %; false alarms 10.0 % as it arrived, 7.5 % after the self-harm
-    model stopped reading requests called off because sorted and 熬不住了 became a sign only with an ending."""
+    like ordinary messages: urgent recall 67.9 % as it arrived, 70.0 % after tune21's short-sign patterns; false
+    alarms 10.0 % as it arrived, 7.5 % after the self-harm model stopped reading requests called off because
+    sorted and 熬不住了 became a sign only with an ending."""
     pairs = figures(DATA / "holdout22_self_harm_pairs.jsonl")
     assert pairs["urgent_recall"] >= 0.67
     assert pairs["false_urgent_rate"] <= 0.08
