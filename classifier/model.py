@@ -68,7 +68,8 @@ PINYIN_FACTOR = 0.7
 MIN_REQUEST_SCORE = 1.0
 # A best score at least this high is a request even when it also greets, thanks or asks.
 STRONG_EVIDENCE = 3.0
-LETTER_CHARS = 150  # longer texts are letters (写信/留言板 style), not chat status queries
+LETTER_CHARS = 150
+GREETING_REST_CHARS = 4  # a greeting with more Chinese characters besides is read as what they say  # longer texts are letters (写信/留言板 style), not chat status queries
 # Request or not: a logistic regression over the message's characters and character pairs, learned
 # from the examples' kinds (`_learn_kind_weights`), gives log odds that it is not a request; item
 # evidence pulls the other way. A message with item evidence is not a request when
@@ -86,6 +87,7 @@ NON_REQUEST_THRESHOLD = -3.5
 # one, only learned ones (单子, 师傅 and 下午 occur in gas examples), the kind model must find it more likely
 # not a request than a request: a lost danger costs more than a status query taken for a request.
 DANGER_NON_REQUEST_THRESHOLD = 0.0
+WEAK_DANGER_EVIDENCE = 2.0
 # A letter (longer than LETTER_CHARS) with evidence this strong is a request without asking the kind model,
 # which reads only its head and tail: the greeting and the thanks around the need (尊敬的领导您好 … 谢谢).
 LETTER_REQUEST_EVIDENCE = 12.0
@@ -178,6 +180,10 @@ _STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
+# What opens a second matter in a chat message (thanks or a status query, then 另外/对了/今天又…).
+_BESIDES = re.compile(
+    "(?:^|[ ,，。！!？?~、])(?:另外|对了|还有(?![没人味一二两三四五六七八九十几好0-9])|顺便|再就是)|(?:今天|今儿|现在|这回|这次)(?:又|也|发现)"
+)
 _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
 # In a letter (longer than LETTER_CHARS) residents tell past accidents and feared ones as background to an
 # ordinary need (去年插座冒过火星, 万一着火消防车进不来): a fire, danger or medical match is not counted when
@@ -1062,7 +1068,12 @@ class Classifier:
         best = ranked[0][1] if ranked else 0.0
         if best >= LETTER_REQUEST_EVIDENCE and len(text) > LETTER_CHARS:
             return "request"
-        danger = bool(ranked) and ranked[0][0] in self.danger_items
+        # (a danger item's learned words alone, weakly — 今朝去饮茶 — are no sign of danger)
+        danger = (
+            bool(ranked)
+            and ranked[0][0] in self.danger_items
+            and (best >= WEAK_DANGER_EVIDENCE or not self.danger_terms.isdisjoint(found))
+        )
         threshold = DANGER_NON_REQUEST_THRESHOLD if danger else NON_REQUEST_THRESHOLD
         if self.non_request_odds(text) - KIND_EVIDENCE_WEIGHT * math.log1p(best) > threshold:
             greeting = any(p.search(text) for p in candidates.get("kind:greeting", ()))
@@ -1089,6 +1100,8 @@ class Classifier:
         letter = len(text) > LETTER_CHARS and strong
         if strong and _done_then_wrong_again(text):
             return "request"  # 之前报的插座修好了 厨房的灯又不亮了: the earlier ticket is done, this one is new
+        if strong and self._new_need_besides(text, candidates):
+            return "request"  # 谢谢上回来清垃圾 另外楼后面那棵树歪了: thanks or a status query, and a new need
         if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
             return "status"
         if matches("other") or _is_advert(text, candidates):
@@ -1107,9 +1120,15 @@ class Classifier:
             return "thanks"
         if strong and work_done and still_wrong:
             return "request"  # 修好了谢谢，但是卫生间又漏了: the thanks come with a new need
-        if not strong and matches("greeting"):
-            return "greeting"
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
+        # A greeting and little else is a greeting; one that opens a need (在吗 俺家电视光有声没影儿) is read as
+        # the need is.
+        if (
+            not strong
+            and matches("greeting")
+            and ((best < MIN_REQUEST_SCORE and not unmatched_need) or _says_little_besides(text, candidates))
+        ):
+            return "greeting"
         if best < MIN_REQUEST_SCORE and not unmatched_need:
             return "other"
         if (
@@ -1121,6 +1140,17 @@ class Classifier:
             # it or retells it (status queries and thanks about an earlier one were answered above).
             return "other" if _says_nothing_of_now(text) and _supposes(text) else "request"
         return None
+
+    def _new_need_besides(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> bool:
+        """Whether a chat message, after 另外/对了/还有/今天又…, tells a need of its own: clear item evidence in
+        the words after it, and no status query there."""
+        besides = _BESIDES.search(text)
+        if not besides or len(text) > LETTER_CHARS:
+            return False
+        tail = text[besides.end() :]
+        _, ranked = self.evidence(tail)
+        asked = any(p.search(tail) for p in candidates.get("kind:status", ()))
+        return bool(ranked) and ranked[0][1] >= STRONG_EVIDENCE and not asked
 
     def danger_called_off(self, text: str, found: dict[str, float]) -> bool:
         """Whether the danger a chat message tells is called off where its strongest word of danger stands
@@ -1436,6 +1466,16 @@ def _says_nothing_of_now(text: str) -> bool:
 def _tells_of_earlier(text: str) -> bool:
     """Whether a text names something reported, done or past (报的, 工单, 修好了, 昨天, 幸亏…)."""
     return any(pattern.search(text) for pattern in (_REPORTED, _EARLIER, _TICKET_NUMBER, _WORK_DONE))
+
+
+def _says_little_besides(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> bool:
+    """Whether a text says at most a few Chinese characters besides its greetings (你好 在吗 我想问问)."""
+    greeted = [False] * len(text)
+    for pattern in candidates.get("kind:greeting", ()):
+        for match in pattern.finditer(text):
+            greeted[match.start() : match.end()] = [True] * (match.end() - match.start())
+    rest = sum(1 for char, inside in zip(text, greeted, strict=True) if not inside and _CJK_RUN.match(char))
+    return rest <= GREETING_REST_CHARS
 
 
 def _only_thanks(text: str) -> bool:

@@ -444,6 +444,56 @@ def test_work_told_as_done_then_something_wrong_again_is_a_new_request(text: str
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("在吗 俺家电视光有声没影儿", "request"),  # a greeting that opens a need is read as the need is
+        ("你好 我家厨房水管漏水了", "request"),
+        ("你好", "greeting"),
+        ("在吗 我想问问", "greeting"),  # a few words besides
+        ("早上好 各位", "greeting"),
+    ],
+)
+def test_a_greeting_alone_is_a_greeting_and_one_that_opens_a_need_is_a_request(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("谢谢上回来清垃圾 另外楼后面那棵树歪了 压在自行车棚上", "request"),
+        ("师傅上回修完挺好的 谢了啊 对了俺家厨房插座不通电了", "request"),
+        ("我那个空调的单子还没人来吧 另外卧室门把手掉了 关不上门", "request"),
+        ("上次报的路灯 换了两个 还有三个没换 什么时候来", "status"),  # 还有 + a number: the same ticket
+        ("谢谢师傅 对了 师傅人真好", "thanks"),  # nothing needed after 对了
+    ],
+)
+def test_thanks_or_a_status_query_then_another_need_is_a_request(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "停电通知：因线路检修，5号楼至8号楼停电，请提前做好准备",
+        "疫苗接种安排：周二周四上午在社区活动中心",
+        "燃气公司入户安检通知 请大家配合",
+    ],
+)
+def test_a_notice_under_its_title_is_not_a_request(text: str) -> None:
+    result = classify(text)
+    assert result.kind == "other" and not result.urgent
+
+
+@pytest.mark.parametrize(
+    "text", ["今儿累死了 带孙子一天 腰都直不起来", "我裂开了", "木炭和蜂窝煤哪个烤火更省钱？", "嗯 那个 喂喂 能听见吗"]
+)
+def test_a_danger_items_learned_words_alone_weakly_are_no_danger(text: str) -> None:
+    """Weak learned evidence of a danger item, and no word of danger: the kind model decides as for any item."""
+    result = classify(text)
+    assert result.kind != "request" and not result.urgent
+
+
+@pytest.mark.parametrize(
     "text", ["热水器接口那闻着有股味儿 装的人刚走", "着了着了 厨房着了", "阳台着了 快来人", "gas leak 5栋 快来"]
 )
 def test_a_danger_told_without_the_lexicon_words_stays_urgent(text: str) -> None:

@@ -183,6 +183,25 @@ def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str, lab
 
 
 @pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("后山的火越烧越大了 离村子不远", "fire"),
+        ("厨房着了 快来", "fire"),
+        ("车库着了 好大的烟", "fire"),
+        ("心口疼 刚才一下子倒下去了", "medical"),
+        ("菜市场顶棚被雪压得往下凹 底下好多人", "hazard"),
+        ("I'm on the roof", "self_harm"),
+        ("吃了一整板安眠药 现在有点晕", "self_harm"),
+        ("手上划了好几刀 不疼 心更疼", "self_harm"),
+        ("割了手碗 停不下来", "self_harm"),  # 手碗: a homophone of 手腕
+    ],
+)
+def test_dangers_that_only_learned_words_caught_have_patterns_of_their_own(text: str, signal: str) -> None:
+    """Caught before by weak learned words of a danger item, which no longer make a request on their own."""
+    assert signal in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "上次有人跟踪我 后来报警了",  # past

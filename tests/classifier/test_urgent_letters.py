@@ -86,7 +86,8 @@ def test_letters_that_stay_urgent(signal: str, middle: str) -> None:
 @pytest.mark.parametrize(
     ("text", "signals"),
     [
-        ("去年着过火", ()),  # the fire patterns skip a fire told with 去年; the item (safety.fire) is urgent
+        # the fire patterns skip a fire told with 去年; the item the rest asks for (safety.fire) is urgent
+        ("去年着过火 今年还没装灭火器", ()),
         ("去年插座冒过火星", ("fire",)),
         ("楼下着火了", ("fire",)),
     ],
