@@ -472,6 +472,21 @@ def test_thanks_or_a_status_query_then_another_need_is_a_request(text: str, kind
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("树枝锯掉了 不会砸车了 谢谢园林的师傅", "thanks"),  # the work told by what it changed
+        ("灭火器给换了新的 谢谢大家", "thanks"),
+        ("谢谢 楼下烧烤店装了油烟净化器 现在开窗没味儿了", "thanks"),
+        ("我上次申请的临时救助批下来没有", "status"),
+        ("请问一下上个月申请的适老化改造扶手 排到我们家没", "status"),
+        ("侬好 我上趟报的垃圾没人收的事体 现在哪能了", "status"),
+    ],
+)
+def test_thanks_told_by_what_changed_and_status_queries_in_other_words(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "停电通知：因线路检修，5号楼至8号楼停电，请提前做好准备",
