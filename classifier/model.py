@@ -206,7 +206,7 @@ _HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防
 # (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket.
 # 赶紧/立即 are left out: stories say them too.)
 _PRESENT = re.compile(
-    "(?<!到)现在(?!想|回想|是谁|谁在|由谁|什么情况|啥情况|怎么样|进展|进度|到哪|处理到)|正在|刚才|刚刚|马上|还在|此刻|这会儿"
+    "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能)|正在|刚才|刚刚|马上|还在|此刻|这会儿"
     "|眼下|快来|救命|紧急"
 )
 

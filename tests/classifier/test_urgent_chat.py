@@ -14,6 +14,7 @@ from classifier import classify
         ("昨天报的煤气味那单，师傅几点到？", "status"),
         ("琴日报嗰个煤气味，师傅几时嚟呀", "status"),
         ("我上次反映的煤气味的事 后来燃气公司来查过了吗", "status"),
+        ("我前天报的消防通道被占 现在什么进度", "status"),  # 现在 asks after the ticket, not the danger
         ("昨晚煤气泄漏的事谢谢你们来得快", "thanks"),
         ("昨天煤气的事多亏你们，师傅来得特别快，换了个阀门就好了", "thanks"),
         ("上次我家插座冒烟你们来得好快，一直没来得及说声谢谢", "thanks"),
