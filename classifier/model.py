@@ -156,9 +156,9 @@ _PROBLEM_MARKERS = re.compile(
 _WORK_DONE = re.compile(
     "(修|弄|搞|处理|解决|办|换|装|清理|疏通|通|检查|查|划|做|剪|刷|补|运|拉|送|接|理|整理|清)(好|完|妥|干净)了"
     "|(清理|处理|清|拆|搬|挪|弄)(掉|走)了|(批|办|申请)下来了|(处理|解决)了|搞定了|已经好了|恢复了|没问题了"
-    "|通开了|不(再)?(堵|漏|渗|滴)了|(钱|补贴|补助|工资)?到账了|拿到(手)?了"
+    "|通开了|不(再)?(堵|漏|渗|滴)了|到账了|拿到(手)?了"
     # (what the work changed: 树枝锯掉了, 换了新的, 楼道灯亮了, 现在开窗没味儿了)
-    "|(锯|砍|剪)(掉|断)了|换(了|上)新的|(?<![不没未])(亮|热)(了|起来了)|没(味|味儿|味道)了"
+    "|(锯|砍|剪)(掉|断)了|换(了|上)新的|(亮|热)(?<![不没未][亮热])(了|起来了)|没(味|味儿|味道)了"
 )
 # An advert (家电清洗 99元一台 上门服务, 招聘保安 包吃住, 转让冰箱 自提 300块) names service words but asks for nothing: two
 # or more kinds of its markers, and no question, make a message "other" (see `_is_advert`).
@@ -1108,19 +1108,22 @@ class Classifier:
             return "status"
         if matches("other") or _is_advert(text, candidates):
             return "other"  # adverts, questions about the bot, opinions: never a ticket
-        work_done = "了" in text and _WORK_DONE.search(text)  # (each way of telling it ends in 了)
         still_wrong = _STILL_WRONG.search(text)
+
+        def work_done() -> bool:  # (searched only when it decides: the slowest of these patterns)
+            return "了" in text and bool(_WORK_DONE.search(text))  # (each way of telling it ends in 了)
+
         if matches("thanks") and (
             not strong
             or len(text) <= 12
-            or (work_done and not still_wrong)
+            or (not still_wrong and work_done())
             or (_says_nothing_of_now(text) and _tells_of_earlier(text))
             or (not still_wrong and _only_thanks(text))
         ):
             # (the last two: a chat message's thanks for something earlier, nothing now; thanks and nothing
             # else — 谢谢党员同志帮我奶奶检查煤气管道 was an urgent gas leak)
             return "thanks"
-        if strong and work_done and still_wrong:
+        if strong and still_wrong and work_done():
             return "request"  # 修好了谢谢，但是卫生间又漏了: the thanks come with a new need
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
         # A greeting and little else is a greeting; one that opens a need (在吗 俺家电视光有声没影儿) is read as

@@ -81,7 +81,11 @@ non-requests that name services — status queries, thanks, notices, adverts, se
 look like chat) as it arrived: item@1 90.4 %, non-requests 91.2 %; tune23_urgent.jsonl (391 of 400: gas, fire and
 self-harm told in chat, 192 look-alikes) as it arrived: urgent recall 196/199, false alarms 26.6 % (most of them
 hazards the writer calls not urgent, which the urgent class of safety.fire makes urgent here, and self-harm told of
-a film, a novel or the news). Both tuned kind rules and patterns and are not learned from."""
+a film, a novel or the news). Both tuned kind rules and patterns and are not learned from. holdout25_week.jsonl
+(329 of 360 kept: a week of a north-eastern industrial city and a 福建 coastal town), written blind and measured only
+at the session's end: item@1 89.4 %, category@1 93.0 % (185/199), top-3 95.0 % (189/199), confident 96.1 % of
+89.9 %, non-requests 88.5 % (87.7 % with the classifier as the session began), urgent 16/16, false alarms 5.4 %
+(5.8 %)."""
 
 from functools import cache
 from pathlib import Path
@@ -119,9 +123,10 @@ HOLDOUT19 = DATA / "holdout19_two_weeks.jsonl"  # blind, the same session: a wee
 HOLDOUT20 = DATA / "holdout20_week.jsonl"  # blind, the twelfth session: a week in 湖北
 HOLDOUT23 = DATA / "holdout23_county.jsonl"  # blind, the thirteenth session: ten days of a county town
 HOLDOUT24 = DATA / "holdout24_week.jsonl"  # blind, the fourteenth session: a week in 成都 and 重庆
+HOLDOUT25 = DATA / "holdout25_week.jsonl"  # blind, the same session's end: a week in the north-east and 福建
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
-    HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20, HOLDOUT23, HOLDOUT24,
+    HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20, HOLDOUT23, HOLDOUT24, HOLDOUT25,
 )
 
 
@@ -152,7 +157,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      DATA / "tune17_person_danger.jsonl", DATA / "holdout21_person_danger.jsonl",
      DATA / "tune18_person_danger.jsonl", DATA / "tune19_week.jsonl", DATA / "holdout22_self_harm_pairs.jsonl",
      HOLDOUT23, DATA / "tune20_danger.jsonl", DATA / "tune21_short_signs.jsonl", HOLDOUT24,
-     DATA / "tune22_kinds.jsonl", DATA / "tune23_urgent.jsonl"],
+     DATA / "tune22_kinds.jsonl", DATA / "tune23_urgent.jsonl", HOLDOUT25],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -235,17 +240,17 @@ def test_third_holdout_is_large_enough() -> None:
 # 268/282 to 268/283 (a letter of thanks, a lock and a suspected gas leak, read as thanks before and now as the
 # lock, confidently: the gas is missed either way), so its floor is 0.94 there: not yet.
 FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19, 20,
-    # 23 county, 24 south-west week)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93, 0.93, 0.92, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.97, 0.96, 0.91, 0.96, 0.87, 0.87, 0.88, 0.95, 0.89, 0.92, 0.90, 0.91, 0.93, 0.93, 0.89, 0.90, 0.89),  # 0.90
-    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.94, 1.0, 1.0, 1.0, 1.0, 1.0, 0.97, 1.0, 0.96, 1.0, 0.85, 1.0),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+    # 23 county, 24 south-west week, 25 north-east and 福建 week)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.91, 0.93, 0.93, 0.92, 0.93, 0.92),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95, 0.95, 0.95, 0.95, 0.94),  # 0.95
+    "non_request_accuracy": (0.97, 0.96, 0.91, 0.96, 0.87, 0.87, 0.88, 0.95, 0.89, 0.92, 0.90, 0.91, 0.93, 0.93, 0.89, 0.90, 0.89, 0.88),  # 0.90
+    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.94, 1.0, 1.0, 1.0, 1.0, 1.0, 0.97, 1.0, 0.96, 1.0, 0.85, 1.0, 1.0),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
-# target 0.03; holdout6, 7, 20, 23, 24: not yet
-MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.05, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.04, 0.035, 0.06)
+# target 0.03; holdout6, 7, 20, 23, 24, 25: not yet (holdout25's category@1 and top-3 are one message below target)
+MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.05, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.04, 0.035, 0.06, 0.06)
 
 
 @pytest.mark.parametrize("figure", FLOORS)
