@@ -480,6 +480,10 @@ def test_thanks_or_a_status_query_then_another_need_is_a_request(text: str, kind
         ("我上次申请的临时救助批下来没有", "status"),
         ("请问一下上个月申请的适老化改造扶手 排到我们家没", "status"),
         ("侬好 我上趟报的垃圾没人收的事体 现在哪能了", "status"),
+        ("老年食堂订餐那个审核要几天啊", "status"),
+        ("文书代写说三天 今天第五天了", "status"),
+        ("法律援助那个啥时候能排到", "status"),
+        ("老旧小区改造啥时候轮到我们 外墙皮都掉了", "request"),  # not 排到: a need told with it
     ],
 )
 def test_thanks_told_by_what_changed_and_status_queries_in_other_words(text: str, kind: str) -> None:
