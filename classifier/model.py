@@ -68,8 +68,8 @@ PINYIN_FACTOR = 0.7
 MIN_REQUEST_SCORE = 1.0
 # A best score at least this high is a request even when it also greets, thanks or asks.
 STRONG_EVIDENCE = 3.0
-LETTER_CHARS = 150
-GREETING_REST_CHARS = 4  # a greeting with more Chinese characters besides is read as what they say  # longer texts are letters (写信/留言板 style), not chat status queries
+LETTER_CHARS = 150  # longer texts are letters (写信/留言板 style), not chat status queries
+GREETING_REST_CHARS = 4  # a greeting with more Chinese characters besides is read as what they say
 # Request or not: a logistic regression over the message's characters and character pairs, learned
 # from the examples' kinds (`_learn_kind_weights`), gives log odds that it is not a request; item
 # evidence pulls the other way. A message with item evidence is not a request when
@@ -87,6 +87,8 @@ NON_REQUEST_THRESHOLD = -3.5
 # one, only learned ones (单子, 师傅 and 下午 occur in gas examples), the kind model must find it more likely
 # not a request than a request: a lost danger costs more than a status query taken for a request.
 DANGER_NON_REQUEST_THRESHOLD = 0.0
+# Unless that evidence is also weak (a best score under this): then the kind model decides as for any item
+# (今儿累死了 带孙子一天 was an urgent gas leak by words learned from gas examples).
 WEAK_DANGER_EVIDENCE = 2.0
 # A letter (longer than LETTER_CHARS) with evidence this strong is a request without asking the kind model,
 # which reads only its head and tail: the greeting and the thanks around the need (尊敬的领导您好 … 谢谢).
@@ -1070,8 +1072,7 @@ class Classifier:
         best = ranked[0][1] if ranked else 0.0
         if best >= LETTER_REQUEST_EVIDENCE and len(text) > LETTER_CHARS:
             return "request"
-        # (a danger item's learned words alone, weakly — 今朝去饮茶 — are no sign of danger)
-        danger = (
+        danger = (  # (see WEAK_DANGER_EVIDENCE)
             bool(ranked)
             and ranked[0][0] in self.danger_items
             and (best >= WEAK_DANGER_EVIDENCE or not self.danger_terms.isdisjoint(found))
