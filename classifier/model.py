@@ -296,6 +296,11 @@ _DANGER_AGAIN = re.compile(
     "现在(?!没事|好了|没了)|正在|还在|还有(味|烟|火)|还是(不行|没|有)|又(?![快好])|越来越|快来|快派|救命|紧急"
     "|但(?!愿)|可(是|他|她)|这回|这次|不一样"
 )
+# Words of something burning, smoking, leaking or an alarm sounding in a danger pattern's match (not 灭火器, 防火门).
+_BURNING = re.compile("[着著烧冒烟焦糊味漏嘶滋炸爆响叫鸣]|(?<![灭防消])火(?![器栓门])")
+# A question about a thing or a rule (还能用吗, 能不能进电梯, 会不会爆炸), not what to do now (怎么办, 咋整).
+_ASKS_ABOUT = re.compile("[吗?？]|还能用|(能|会|要|是|有|该|可)[不没]\\1|多久|几年|安全不")
+THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
 # (A question also by its A-not-A form: 行不行, 会不会, 是不是, 有没有; and 几年, not 好几年.)
@@ -304,9 +309,8 @@ _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|
 # help, 谢谢 能不能再来看看 a request), nor says anything of now or again (see `_only_thanks`).
 _OPENS_WITH_THANKS = re.compile("谢谢|感谢|多谢|太感谢|太谢谢|辛苦|thx|thanks|3q")
 _WANTS = re.compile("能不能|可不可以|可以|能否|请|麻烦|想|需要|希望|快|急")
-_ASKS_FOR_HELP = re.compile(
-    "帮|派人|上门|来人|过来|来看|检查|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|能不能|可不可以|能否|希望|建议|组织|搞"
-)
+_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞")
+_ASKS_FOR_HELP = re.compile(_ASKS_TO_ACT.pattern + "|能不能|可不可以|能否")  # (asking whether one may, too)
 
 log = logging.getLogger(__name__)
 
@@ -1023,7 +1027,11 @@ class Classifier:
                             continue
                     elif signal.code not in ALWAYS_NOW_SIGNALS:
                         frame = frame or self.no_danger_now(text, candidates)
-                        if _told_as_earlier(text, match, *frame) or _called_off(text, _last_position(match)):
+                        if (
+                            _told_as_earlier(text, match, *frame)
+                            or _called_off(text, _last_position(match))
+                            or (signal.code in THING_SIGNALS and _asks_about_the_thing(text, match))
+                        ):
                             continue
                     spans.append(match.span())
                     if not signal.default_label:
@@ -1402,6 +1410,20 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         or (_HEARSAY.search(_around(head, end, sentence_end)) and not here and not _NEARBY.search(own))
         or _DRILL.search(clause)
     )
+
+
+def _asks_about_the_thing(text: str, match: re.Match[str]) -> bool:
+    """Whether a chat message only asks about equipment or a rule its match names, nothing burning or leaking
+    in the match's words (灭火器过期了还能用吗, 电动车电池能不能拿回家充电): the clause after the match, or the last
+    one, is a question, and the message says nothing of now and asks no one to act (能不能 alone asks whether
+    one may: 电动车能不能进电梯)."""
+    if _BURNING.search(match.group()) or not _says_nothing_of_now(text) or _ASKS_TO_ACT.search(text):
+        return False
+    end = _last_position(match)
+    after = _around(text, end, _CHAT_CLAUSE_END)[end + 1 - _part_start(text, end, _CHAT_CLAUSE_END) :]
+    last = text.rstrip(" ,，。!！~")
+    last = last[_part_start(last, len(last) - 1, _CHAT_CLAUSE_END) :] if last else ""
+    return bool(_ASKS_ABOUT.search(after) or _ASKS_ABOUT.search(last))
 
 
 def _done_then_wrong_again(text: str) -> bool:

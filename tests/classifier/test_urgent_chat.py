@@ -184,6 +184,23 @@ def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str, lab
 
 
 @pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("灭火器过期了还能用吗", False),  # a question about the thing the fire pattern names
+        ("小区的消防栓能随便用吗 想接点水洗车", False),
+        ("灭火器过期了会不会爆炸 哈哈随便问问", False),
+        ("烟感报警器响了 是不是着火了", True),  # an alarm sounding, something burning: not a question about a thing
+        ("电线冒火花了 要不要紧", True),
+        ("楼道里有人给电动车充电 能不能管管", True),  # asks for it to be dealt with
+        ("灭火器过期了 能不能来给换一下", True),
+        ("燃气报警器响了 是不是坏了", True),  # gas: never read as a question about a thing
+    ],
+)
+def test_a_question_about_fire_equipment_or_a_rule_is_no_fire(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
     ("text", "signal"),
     [
         ("后山的火越烧越大了 离村子不远", "fire"),
