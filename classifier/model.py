@@ -300,6 +300,8 @@ _DANGER_AGAIN = re.compile(
 _BURNING = re.compile("[着著烧冒烟焦糊味漏嘶滋炸爆响叫鸣]|(?<![灭防消])火(?![器栓门])")
 # A question about a thing or a rule (还能用吗, 能不能进电梯, 会不会爆炸), not what to do now (怎么办, 咋整).
 _ASKS_ABOUT = re.compile("[吗?？]|还能用|(能|会|要|是|有|该|可)[不没]\\1|多久|几年|安全不")
+_STORY = re.compile("电影|电视剧|小说|新闻|剧里|书里|动画|动漫|热搜|报道|短视频|抖音|快手")
+_FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
@@ -1025,7 +1027,10 @@ class Classifier:
                             if background is not None:
                                 background.append(_own_words(text, match))
                             continue
-                    elif signal.code not in ALWAYS_NOW_SIGNALS:
+                    elif signal.code in ALWAYS_NOW_SIGNALS:
+                        if _told_of_a_story(text, match):
+                            continue
+                    else:
                         frame = frame or self.no_danger_now(text, candidates)
                         if (
                             _told_as_earlier(text, match, *frame)
@@ -1410,6 +1415,14 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         or (_HEARSAY.search(_around(head, end, sentence_end)) and not here and not _NEARBY.search(own))
         or _DRILL.search(clause)
     )
+
+
+def _told_of_a_story(text: str, match: re.Match[str]) -> bool:
+    """Whether signs of self-harm are told of a story, a film or the news (小说里主角割腕那段, 新闻说又有学生跳楼了):
+    named before the match, and no one of the writer's own (我, 俺, 自己…) from the match's clause on. (Not 朋友圈
+    or 视频: a friend's post or a video call tells of someone the writer knows.)"""
+    clause = _part_start(text, match.start(), _CHAT_CLAUSE_END)
+    return bool(_STORY.search(text, 0, match.start())) and not _FIRST_PERSON.search(text, clause)
 
 
 def _asks_about_the_thing(text: str, match: re.Match[str]) -> bool:

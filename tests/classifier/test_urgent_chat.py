@@ -186,6 +186,21 @@ def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str, lab
 @pytest.mark.parametrize(
     ("text", "urgent"),
     [
+        ("小说里主角割腕那段写得好压抑", False),  # a story, the news, a film: no one of the writer's own
+        ("新闻说又有学生跳楼了 现在孩子压力太大了", False),
+        ("剧里那段跳楼戏好吓人", False),
+        ("看了新闻 我也想跳楼", True),  # the writer's own
+        ("刚看完那个电影 女主跳海了 我也不想活了", True),
+        ("同事朋友圈发告别的话 联系不上", True),  # a friend's post is no story
+    ],
+)
+def test_signs_of_self_harm_told_of_a_story_or_the_news_are_not_urgent(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
         ("灭火器过期了还能用吗", False),  # a question about the thing the fire pattern names
         ("小区的消防栓能随便用吗 想接点水洗车", False),
         ("灭火器过期了会不会爆炸 哈哈随便问问", False),
