@@ -504,11 +504,11 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
     """tune22_kinds and tune23_urgent (see the module docstring), read for their misses: tune22's item@1
     90.4 → 94.6 %, non-requests 91.2 → 95.4 % (greetings and thanks that open a need, notices under their
     title, thanks told by what the work changed, status queries in other words); tune23's urgent recall 196 →
-    199 of 199 (pills by the strip, cuts on the hand, 手碗), false alarms 26.6 → 25.5 % (a status query about a
-    blocked fire exit; the rest are hazards its writer calls not urgent, questions about equipment and
-    self-harm told of a film, a novel or the news)."""
+    199 of 199 (pills by the strip, cuts on the hand, 手碗), false alarms 26.6 → 24.0 % (a status query about a
+    blocked fire exit, a question about an extinguisher, self-harm told of a novel and of the news; most of the
+    rest are hazards its writer calls not urgent)."""
     kinds, urgent = figures(DATA / "tune22_kinds.jsonl"), figures(DATA / "tune23_urgent.jsonl")
     assert kinds["non_request_accuracy"] >= 0.94
     assert kinds["item@1"] >= 0.93
     assert urgent["urgent_recall"] == 1.0
-    assert urgent["false_urgent_rate"] <= 0.27
+    assert urgent["false_urgent_rate"] <= 0.25
