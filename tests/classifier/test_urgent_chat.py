@@ -186,6 +186,20 @@ def test_dangers_to_a_person_going_on_now_are_urgent(text: str, signal: str, lab
 @pytest.mark.parametrize(
     ("text", "urgent"),
     [
+        ("细人仔发烧三日咯，食了退烧药又烧起来，使唔使去医院？", False),  # a fever back, not a fire
+        ("村口个路烂撇咯，坑坑洼洼，落水天摩托都骑唔过。", False),  # 落水: rain in the south
+        ("一落水雨就打入来，窗门关唔紧", False),
+        ("昨天扑灭的那堆柴火今天又烧起来了", True),
+        ("有个小孩落水了 就在河边", True),
+    ],
+)
+def test_a_fever_or_the_rain_told_in_fire_and_water_words_is_no_danger(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
         ("小说里主角割腕那段写得好压抑", False),  # a story, the news, a film: no one of the writer's own
         ("新闻说又有学生跳楼了 现在孩子压力太大了", False),
         ("剧里那段跳楼戏好吓人", False),
