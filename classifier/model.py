@@ -300,6 +300,7 @@ _DANGER_AGAIN = re.compile(
 _BURNING = re.compile("[着著烧冒烟焦糊味漏嘶滋炸爆响叫鸣]|(?<![灭防消])火(?![器栓门])")
 # A question about a thing or a rule (还能用吗, 能不能进电梯, 会不会爆炸), not what to do now (怎么办, 咋整).
 _ASKS_ABOUT = re.compile("[吗?？]|还能用|(能|会|要|是|有|该|可)[不没]\\1|多久|几年|安全不")
+# A story, a film or the news told of, and the writer's own words (see `_told_of_a_story`).
 _STORY = re.compile("电影|电视剧|小说|新闻|剧里|书里|动画|动漫|热搜|报道|短视频|抖音|快手")
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
@@ -1163,8 +1164,8 @@ class Classifier:
     def _new_need_besides(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> bool:
         """Whether a chat message, after 另外/对了/还有/今天又…, tells a need of its own: clear item evidence in
         the words after it, and no status query there."""
-        besides = _BESIDES.search(text)
-        if not besides or len(text) > LETTER_CHARS:
+        besides = _BESIDES.search(text) if len(text) <= LETTER_CHARS else None
+        if not besides:
             return False
         tail = text[besides.end() :]
         _, ranked = self.evidence(tail)
@@ -1432,8 +1433,7 @@ def _asks_about_the_thing(text: str, match: re.Match[str]) -> bool:
     one may: 电动车能不能进电梯)."""
     if _BURNING.search(match.group()) or not _says_nothing_of_now(text) or _ASKS_TO_ACT.search(text):
         return False
-    end = _last_position(match)
-    after = _around(text, end, _CHAT_CLAUSE_END)[end + 1 - _part_start(text, end, _CHAT_CLAUSE_END) :]
+    after = _around(text[_last_position(match) + 1 :], 0, _CHAT_CLAUSE_END)  # (the rest of the match's clause)
     last = text.rstrip(" ,，。!！~")
     last = last[_part_start(last, len(last) - 1, _CHAT_CLAUSE_END) :] if last else ""
     return bool(_ASKS_ABOUT.search(after) or _ASKS_ABOUT.search(last))
