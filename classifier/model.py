@@ -151,7 +151,7 @@ CALIBRATION = (-2.35, 0.36, 0.55)  # intercept, weight of best score, weight of 
 # Classifications at or above this confidence are "confident" (documented in the README).
 CONFIDENT_THRESHOLD = 0.80
 
-NEGATIONS = frozenset("没不无未别唔冇")
+NEGATIONS = frozenset("没不无未别唔冇勿")
 NEGATION_WORDS = frozenset({"没有", "并非", "不是", "毫无"})
 # Words that make an unmatched message look like a real problem rather than chit-chat.
 _PROBLEM_MARKERS = re.compile(
@@ -209,10 +209,11 @@ _PAST = re.compile(
 )
 _SUPPOSING = "万一|如果|要是|一旦|假如|倘若"
 _HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想")
-# (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket.
+# (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket; 现在放心多了:
+# settled.
 # 赶紧/立即 are left out: stories say them too.)
 _PRESENT = re.compile(
-    "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能)|正在|刚才|刚刚|马上|还在|此刻|这会儿"
+    "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能|[都也]?(没事|好了|放心|挺好))|正在|刚才|刚刚|马上|还在|此刻|这会儿"
     "|眼下|快来|救命|紧急"
 )
 
@@ -254,6 +255,11 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
 )
 # A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
 # wherever the danger is placed (see `_told_as_earlier`).
+# A danger lived through (漏过一趟煤气, 燃气泄漏过, 着过一次火): told as a memory in a chat message that says
+# nothing of now (see `_supposes`).
+_LIVED_THROUGH = re.compile(
+    "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
+)
 _NOTICE = re.compile(
     "温馨提示|小常识|安全提示|防火提示|转发|【转】|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
     "|应该(严管|禁止|严查)"
@@ -297,7 +303,7 @@ _TOLD_WHAT = re.compile("是.{0,8}的")  # (what it was: 是电视里的; see `_
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
 _DANGER_AGAIN = re.compile(
-    "现在(?!没事|好了|没了)|正在|还在|还有(味|烟|火)|还是(不行|没|有)|又(?![快好])|越来越|快来|快派|救命|紧急"
+    "现在(?![都也]?(没事|好了|没了|放心|挺好))|正在|还在|还有(味|烟|火)|还是(不行|没|有)|又(?![快好])|越来越|快来|快派|救命|紧急"
     "|但(?!愿)|可(是|他|她)|这回|这次|不一样"
 )
 # Words of something burning, smoking, leaking or an alarm sounding in a danger pattern's match (not 灭火器, 防火门).
@@ -1419,6 +1425,7 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         or _NOTICE.search(_around(text, end, _SENTENCE_END))
         or (_HEARSAY.search(_around(head, end, sentence_end)) and not here and not _NEARBY.search(own))
         or _DRILL.search(clause)
+        or _LIVED_THROUGH.search(clause)
     )
 
 
@@ -1540,6 +1547,7 @@ def _supposes(text: str) -> bool:
         or (_HEARSAY.search(text) and not _AT_HOME.search(text) and not _NEARBY.search(text))
         or _NOTICE.search(text)
         or _DRILL.search(text)
+        or _LIVED_THROUGH.search(text)
     )
     return bool(told) and not _ASKS_FOR_HELP.search(text)
 

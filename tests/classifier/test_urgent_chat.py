@@ -293,3 +293,54 @@ def test_dangers_that_only_learned_words_caught_have_patterns_of_their_own(text:
 )
 def test_their_look_alikes_stay_calm(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我妈说灶台那边这几天老是呲呲的响 我过去听了是有声音 味道也有点",  # a hiss told further on
+        "燃气管子的管卡被人拆了 管子吊着晃 接头那块儿现在能听见嘶嘶的声音",
+        "点不着火 一直拧一直拧 现在屋里味道很大",  # the stove will not light, and the gas escapes
+        "房东昨天修了热水器 弄完就一直有味道 今天孩子说头晕",  # a smell, then dizziness
+        "楼道里的味道有点怪 像是有人家在漏气",
+        "楼顶那根燃气管锈得厉害 靠近能闻到一股很明显的气味",
+    ],
+)
+def test_gas_told_without_its_name_is_found(text: str) -> None:
+    """Gas told by its hiss, its smell or what it does, far from the word that names the pipe or the stove
+    (from holdout7's long messages, read for their misses in the fifteenth session: not blind for it)."""
+    assert "gas" in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("屋下个灶头打唔着火 打了好多次 冇闻到气味", "repair.gas_appliance"),  # no smell: 冇 denies it
+        ("燃气灶左边那个眼打勿着火 咔咔响 没闻到啥味道", "repair.gas_appliance"),  # 勿: Wu for 不
+        ("小区边上那个厂晚上冒黑烟 窗户都不敢开", "environment.pollution"),  # a factory's smoke
+        ("去年屋里漏过一趟煤气 后来换了新管子 现在放心多了", None),  # lived through, settled
+        ("隔壁老李讲他屋里以前燃气泄漏过 后来装了报警器", None),
+        ("谢谢社区啊 昨天那个冒烟的事 消防来得快 现在都没事了 虚惊一场", None),
+    ],
+)
+def test_dangers_denied_past_or_elsewhere_in_dialect_stay_calm(text: str, label: str | None) -> None:
+    """The blind tune25/tune26 weeks: a stove that will not light (打勿着火, 冇闻到), a factory's black smoke, a
+    leak lived through and settled (漏过一趟 … 现在放心多了), thanks after a scare (现在都没事了)."""
+    result = classify(text)
+    assert not result.urgent
+    assert result.label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("孩子被开水烫了 整条胳膊都起泡 哭得背过气去了", True),  # a scald over a whole arm
+        ("我老婆在家喷完杀虫剂说头晕 现在吐了", True),  # poison breathed, then its symptoms
+        ("被开水烫了起水泡 已经冲过凉水了 要不要挑破", False),  # a small blister, asked about
+        ("老鼠药投了以后 这几天楼道里没见着老鼠了", False),
+    ],
+)
+def test_scalds_and_poisoning_told_by_their_signs(text: str, urgent: bool) -> None:
+    """tune20's dangers that only the gas item's learned words had caught before the chat tuning sets were
+    learned (the fifteenth session)."""
+    assert classify(text).urgent is urgent
