@@ -164,7 +164,8 @@ _WORK_DONE = re.compile(
     "|(清理|处理|清|拆|搬|挪|弄)(掉|走)了|(批|办|申请)下来了|(处理|解决)了|搞定了|已经好了|恢复了|没问题了"
     "|通开了|不(再)?(堵|漏|渗|滴)了|到账了|拿到(手)?了"
     # (what the work changed: 树枝锯掉了, 换了新的, 楼道灯亮了, 现在开窗没味儿了)
-    "|(锯|砍|剪)(掉|断)了|换(了|上)新的|(亮|热)(?<![不没未][亮热])(了|起来了)|没(味|味儿|味道)了"
+    "|(锯|砍|剪)(掉|断)了|换(了|上)新的|(灯|锁|锁芯|门|龙头|玻璃|管子)换(好)?了|(亮|热)(?<![不没未][亮热])(了|起来了)"
+    "|没(味|味儿|味道)了"
 )
 # An advert (家电清洗 99元一台 上门服务, 招聘保安 包吃住, 转让冰箱 自提 300块) names service words but asks for nothing: two
 # or more kinds of its markers, and no question, make a message "other" (see `_is_advert`).
@@ -184,7 +185,7 @@ _ADVERT_MARKERS = tuple(
     )
 )
 _ADVERT_GROUPS = tuple(f"advert:{i}" for i in range(len(_ADVERT_MARKERS)))  # (searched by the pattern index)
-_STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再")
+_STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")

@@ -491,6 +491,13 @@ def test_thanks_or_a_status_query_then_another_need_is_a_request(text: str, kind
         ("文书代写说三天 今天第五天了", "status"),
         ("法律援助那个啥时候能排到", "status"),
         ("老旧小区改造啥时候轮到我们 外墙皮都掉了", "request"),  # not 排到: a need told with it
+        # the fifteenth session, from the blind tune25 and tune26 weeks
+        ("谢谢啊 楼道灯换了 晚上再也不用摸黑上楼了", "thanks"),  # 再也不用: relief, not still wrong
+        ("低保申请交上去一个月了 有消息伐", "status"),  # 伐: the Wu question particle
+        ("上次问的疫苗 啥时候回复", "status"),
+        ("小区路灯那个事 我看显示还在派单中", "status"),  # the ticket's state as the bot shows it
+        ("上次说帮我挂的专家号 挂上了没有", "status"),
+        ("社区医院的专家号能约上吗", "request"),  # whether one can book: not 约上了吗
     ],
 )
 def test_thanks_told_by_what_changed_and_status_queries_in_other_words(text: str, kind: str) -> None:
