@@ -164,7 +164,8 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      DATA / "tune17_person_danger.jsonl", DATA / "holdout21_person_danger.jsonl",
      DATA / "tune18_person_danger.jsonl", DATA / "holdout22_self_harm_pairs.jsonl",
      HOLDOUT23, DATA / "tune20_danger.jsonl", DATA / "tune21_short_signs.jsonl", HOLDOUT24,
-     DATA / "tune23_urgent.jsonl", HOLDOUT25, HOLDOUT26, DATA / "tune25_week.jsonl", DATA / "tune26_voice.jsonl"],
+     DATA / "tune23_urgent.jsonl", HOLDOUT25, HOLDOUT26, DATA / "tune25_week.jsonl", DATA / "tune26_voice.jsonl",
+     DATA / "tune27_week.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -549,3 +550,11 @@ def test_blind_weeks_of_the_fifteenth_session_stay_where_they_are() -> None:
     assert voice["non_request_accuracy"] >= 0.87
     assert voice["urgent_recall"] >= 0.93
     assert voice["false_urgent_rate"] <= 0.055
+    # tune27_week (351: 兰州/西安 and 昆明/贵阳, written blind later that session; its writer counted blocked exits as
+    # not urgent): with the session's start-up code item@1 95.8 %, non-requests 89.9 %, urgent 15/16, false alarms
+    # 3.0 %; as it arrived 98.1 / 92.1 %, 15/16, 2.4 %; then its misses tuned rules (莫得 asks, 我们这点莫得事 settles).
+    third = figures(DATA / "tune27_week.jsonl")
+    assert third["item@1"] >= 0.96
+    assert third["non_request_accuracy"] >= 0.92
+    assert third["urgent_recall"] >= 0.93
+    assert third["false_urgent_rate"] <= 0.03
