@@ -256,10 +256,11 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
 )
 # A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
 # wherever the danger is placed (see `_told_as_earlier`).
-# A danger lived through (漏过一趟煤气, 燃气泄漏过, 着过一次火): told as a memory in a chat message that says
-# nothing of now (see `_supposes`).
+# A danger lived through (漏过一趟煤气, 燃气泄漏过, 着过一回火): told as a memory in a chat message that says
+# nothing of now and nothing still wrong (see `_supposes`).
 _LIVED_THROUGH = re.compile(
     "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
+    "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟)?火"
 )
 _NOTICE = re.compile(
     "温馨提示|小常识|安全提示|防火提示|转发|【转】|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
@@ -1548,7 +1549,7 @@ def _supposes(text: str) -> bool:
         or (_HEARSAY.search(text) and not _AT_HOME.search(text) and not _NEARBY.search(text))
         or _NOTICE.search(text)
         or _DRILL.search(text)
-        or _LIVED_THROUGH.search(text)
+        or (_LIVED_THROUGH.search(text) and not _STILL_WRONG.search(text))  # (not 去年着过火 今年还没装灭火器)
     )
     return bool(told) and not _ASKS_FOR_HELP.search(text)
 

@@ -165,7 +165,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      DATA / "tune18_person_danger.jsonl", DATA / "holdout22_self_harm_pairs.jsonl",
      HOLDOUT23, DATA / "tune20_danger.jsonl", DATA / "tune21_short_signs.jsonl", HOLDOUT24,
      DATA / "tune23_urgent.jsonl", HOLDOUT25, HOLDOUT26, DATA / "tune25_week.jsonl", DATA / "tune26_voice.jsonl",
-     DATA / "tune27_week.jsonl"],
+     DATA / "tune27_week.jsonl", DATA / "tune28_week.jsonl"],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -558,3 +558,11 @@ def test_blind_weeks_of_the_fifteenth_session_stay_where_they_are() -> None:
     assert third["non_request_accuracy"] >= 0.92
     assert third["urgent_recall"] >= 0.93
     assert third["false_urgent_rate"] <= 0.03
+    # tune28_week (350: 济南/郑州 and 海口/三亚, blind, the same afternoon): with the session's start-up code item@1
+    # 96.1 %, non-requests 92.5 %, urgent 16/17, false alarms 1.8 %; as it arrived 97.0 / 93.2 %, 16/17, 1.8 %; then
+    # its misses tuned status patterns (说好的…没来, 报的…有人去过了吗) and 着过一回火 as a memory.
+    fourth = figures(DATA / "tune28_week.jsonl")
+    assert fourth["item@1"] >= 0.96
+    assert fourth["non_request_accuracy"] >= 0.93
+    assert fourth["urgent_recall"] >= 0.94
+    assert fourth["false_urgent_rate"] <= 0.025

@@ -500,6 +500,8 @@ def test_thanks_or_a_status_query_then_another_need_is_a_request(text: str, kind
         ("社区医院的专家号能约上吗", "request"),  # whether one can book: not 约上了吗
         ("我那个家庭医生签约，批下来莫得？", "status"),  # 莫得: south-western 没有
         ("开锁的还要好久嘛，我在门口等半天了", "status"),
+        ("昨天说好的上门量血压 医生没来啊", "status"),
+        ("我是给我爸报的独居探访 有人去过了吗", "status"),
     ],
 )
 def test_thanks_told_by_what_changed_and_status_queries_in_other_words(text: str, kind: str) -> None:

@@ -320,6 +320,7 @@ def test_gas_told_without_its_name_is_found(text: str) -> None:
         ("小区边上那个厂晚上冒黑烟 窗户都不敢开", "environment.pollution"),  # a factory's smoke
         ("去年屋里漏过一趟煤气 后来换了新管子 现在放心多了", None),  # lived through, settled
         ("隔壁老李讲他屋里以前燃气泄漏过 后来装了报警器", None),
+        ("老家以前着过一回火 后来全村都装了灭火器", None),
         ("谢谢社区啊 昨天那个冒烟的事 消防来得快 现在都没事了 虚惊一场", None),
         ("刚才楼下消防车呜呜地过克了，是去隔壁小区的，我们这点莫得事", None),  # sirens passing: all well here
         ("刚才消防车开过去 不晓得哪里着火 我们这边没事", None),
