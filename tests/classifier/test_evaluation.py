@@ -128,9 +128,11 @@ HOLDOUT23 = DATA / "holdout23_county.jsonl"  # blind, the thirteenth session: te
 HOLDOUT24 = DATA / "holdout24_week.jsonl"  # blind, the fourteenth session: a week in 成都 and 重庆
 HOLDOUT25 = DATA / "holdout25_week.jsonl"  # blind, the same session's end: a week in the north-east and 福建
 HOLDOUT26 = DATA / "holdout26_week.jsonl"  # blind, the fifteenth session: a week in 广州/佛山 and 长沙
+HOLDOUT27 = DATA / "holdout27_week.jsonl"  # blind, the same session's end: a week in 上海 and 天津/北京
 HELD_BACK = (  # chat-style, floors below
     HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
     HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20, HOLDOUT23, HOLDOUT24, HOLDOUT25, HOLDOUT26,
+    HOLDOUT27,
 )
 
 
@@ -165,7 +167,7 @@ def test_holdout_is_large_and_covers_every_item(path: Path, size: int) -> None:
      DATA / "tune18_person_danger.jsonl", DATA / "holdout22_self_harm_pairs.jsonl",
      HOLDOUT23, DATA / "tune20_danger.jsonl", DATA / "tune21_short_signs.jsonl", HOLDOUT24,
      DATA / "tune23_urgent.jsonl", HOLDOUT25, HOLDOUT26, DATA / "tune25_week.jsonl", DATA / "tune26_voice.jsonl",
-     DATA / "tune27_week.jsonl", DATA / "tune28_week.jsonl"],
+     DATA / "tune27_week.jsonl", DATA / "tune28_week.jsonl", HOLDOUT27],
 )
 def test_holdout_is_not_learned_from(path: Path) -> None:
     taxonomy = load_taxonomy()
@@ -246,7 +248,7 @@ def test_third_holdout_is_large_enough() -> None:
 # The fourteenth session's kind rules (a greeting that opens a need, thanks or a status query then 另外… a new need,
 # a notice under its title) and weak danger evidence read as any other took holdout7's confident accuracy from
 # 268/282 to 268/283 (a letter of thanks, a lock and a suspected gas leak, read as thanks before and now as the
-# lock, confidently: the gas is missed either way), so its floor is 0.94 there: not yet.
+# lock, confidently: the gas is missed either way), so its floor was 0.94 there (96.5 % since the fifteenth session: its gas found, the chat tuning sets learned).
 # The fifteenth session's examples learned the seven blind chat tuning sets (3,222 messages): over the 18 sets then
 # held back, item@1 +71 messages, category@1 +51, top-3 +34, non-requests +11, false alarms 169 → 154, urgent recall
 # unchanged (767 of 781); category@1 and top-3 met on every set (holdout18 91.8 → 94.0 / 94.9 → 97.6 %, holdout25
@@ -256,18 +258,21 @@ def test_third_holdout_is_large_enough() -> None:
 # Then gas told without its name far from the pipe or stove word (a hiss, a stove that will not light and a strong
 # smell, a water heater's smell and dizziness) took holdout7's gas from 44 to 50 of 50 (129 → 134 of 137) — not
 # blind: its misses were read for those patterns.
+# holdout27_week (blind, written at the same session's end, measured once, as it arrived after that session's changes):
+# item@1 94.8 %, category@1 95.7 %, top-3 96.2 %, confident 100 % (coverage 90.0 %), non-requests 96.9 %, urgent 17/17,
+# false alarms 2.2 % — every target; the session's start-up code read it 92.9 / 94.3 / 96.2 %, 99.5 %, 96.1 %, 17/17, 2.2 %.
 FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19, 20,
-    # 23 county, 24 south-west week, 25 north-east and 福建 week, 26 广州/佛山 and 长沙 week)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.97, 0.96, 0.91, 0.96, 0.87, 0.87, 0.90, 0.95, 0.89, 0.92, 0.90, 0.91, 0.93, 0.93, 0.90, 0.90, 0.89, 0.88, 0.90),  # 0.90
-    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.97, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.96, 1.0, 0.91, 1.0, 1.0, 1.0),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.94, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
+    # 23 county, 24 south-west week, 25 north-east and 福建 week, 26 广州/佛山 and 长沙 week, 27 上海 and 天津/北京 week)
+    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
+    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
+    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "non_request_accuracy": (0.97, 0.96, 0.91, 0.96, 0.87, 0.87, 0.90, 0.95, 0.89, 0.92, 0.90, 0.91, 0.93, 0.93, 0.90, 0.90, 0.89, 0.88, 0.90, 0.90),  # 0.90
+    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.97, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.96, 1.0, 0.91, 1.0, 1.0, 1.0, 1.0),  # 1.0
+    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
+    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
 }
 # target 0.03; holdout6, 7, 20, 24, 25, 26: not yet
-MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.05, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.04, 0.03, 0.06, 0.06, 0.04)
+MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.05, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.04, 0.03, 0.06, 0.06, 0.04, 0.03)
 
 
 @pytest.mark.parametrize("figure", FLOORS)
