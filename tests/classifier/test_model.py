@@ -502,6 +502,7 @@ def test_thanks_or_a_status_query_then_another_need_is_a_request(text: str, kind
         ("开锁的还要好久嘛，我在门口等半天了", "status"),
         ("昨天说好的上门量血压 医生没来啊", "status"),
         ("我是给我爸报的独居探访 有人去过了吗", "status"),
+        ("公司没签劳动合同 突然叫我明天不用来了 工资也不结", "request"),  # fired, not a ticket called off
     ],
 )
 def test_thanks_told_by_what_changed_and_status_queries_in_other_words(text: str, kind: str) -> None:
