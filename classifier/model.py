@@ -210,9 +210,8 @@ _PAST = re.compile(
 )
 _SUPPOSING = "万一|如果|要是|一旦|假如|倘若"
 _HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想")
-# (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket; 现在放心多了:
-# settled.
-# 赶紧/立即 are left out: stories say them too.)
+# (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket;
+# 现在放心多了: settled. 赶紧/立即 are left out: stories say them too.)
 _PRESENT = re.compile(
     "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能|[都也]?(没事|好了|放心|挺好))|正在|刚才|刚刚|马上|还在|此刻|这会儿"
     "|眼下|快来|救命|紧急"
@@ -254,14 +253,14 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     # a memory (not 以前 alone: 以前的管子漏气了 is now)
     "|年轻(的)?时(候)?|小时候|旧社会|讲古|老一辈|[几二三四五六七八九十\\d]+年前|当年|那年"
 )
-# A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
-# wherever the danger is placed (see `_told_as_earlier`).
 # A danger lived through (漏过一趟煤气, 燃气泄漏过, 着过一回火): told as a memory in a chat message that says
 # nothing of now and nothing still wrong (see `_supposes`).
 _LIVED_THROUGH = re.compile(
     "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
     "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟)?火"
 )
+# A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
+# wherever the danger is placed (see `_told_as_earlier`).
 _NOTICE = re.compile(
     "温馨提示|小常识|安全提示|防火提示|转发|【转】|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
     "|应该(严管|禁止|严查)"
