@@ -212,8 +212,11 @@ _SUPPOSING = "万一|如果|要是|一旦|假如|倘若"
 _HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想")
 # (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket;
 # 现在放心多了: settled. 赶紧/立即 are left out: stories say them too.)
+_NOW_SETTLED = "[都也]?(没事|好了|放心|挺好)"  # (after 现在: it is over, not going on)
 _PRESENT = re.compile(
-    "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能|[都也]?(没事|好了|放心|挺好))|正在|刚才|刚刚|马上|还在|此刻|这会儿"
+    "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能|"
+    + _NOW_SETTLED
+    + ")|正在|刚才|刚刚|马上|还在|此刻|这会儿"
     "|眼下|快来|救命|紧急"
 )
 
@@ -304,7 +307,7 @@ _TOLD_WHAT = re.compile("是.{0,8}的")  # (what it was: 是电视里的; see `_
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
 _DANGER_AGAIN = re.compile(
-    "现在(?![都也]?(没事|好了|没了|放心|挺好))|正在|还在|还有(味|烟|火)|还是(不行|没|有)|又(?![快好])|越来越|快来|快派|救命|紧急"
+    "现在(?!" + _NOW_SETTLED + "|[都也]?没了)|正在|还在|还有(味|烟|火)|还是(不行|没|有)|又(?![快好])|越来越|快来|快派|救命|紧急"
     "|但(?!愿)|可(是|他|她)|这回|这次|不一样"
 )
 # Words of something burning, smoking, leaking or an alarm sounding in a danger pattern's match (not 灭火器, 防火门).
