@@ -129,11 +129,47 @@ HOLDOUT24 = DATA / "holdout24_week.jsonl"  # blind, the fourteenth session: a we
 HOLDOUT25 = DATA / "holdout25_week.jsonl"  # blind, the same session's end: a week in the north-east and 福建
 HOLDOUT26 = DATA / "holdout26_week.jsonl"  # blind, the fifteenth session: a week in 广州/佛山 and 长沙
 HOLDOUT27 = DATA / "holdout27_week.jsonl"  # blind, the same session's end: a week in 上海 and 天津/北京
-HELD_BACK = (  # chat-style, floors below
-    HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT6, HOLDOUT7, HOLDOUT8_VOICE, HOLDOUT9_CHAT, HOLDOUT12, HOLDOUT13,
-    HOLDOUT14, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20, HOLDOUT23, HOLDOUT24, HOLDOUT25, HOLDOUT26,
-    HOLDOUT27,
-)
+HOLDOUT28 = DATA / "holdout28_week.jsonl"  # blind, the sixteenth session: a week in 哈尔滨/沈阳/长春 and 南昌/福州/厦门
+HOLDOUT29 = DATA / "holdout29_week.jsonl"  # blind, the same session: a week in 重庆/成都, 青岛/烟台 and 深圳
+
+# The targets for chat-style held-out data (false alarms: a ceiling).
+TARGETS = {
+    "item@1": 0.85,
+    "category@1": 0.93,
+    "item_top3": 0.95,
+    "non_request_accuracy": 0.90,
+    "urgent_recall": 1.0,
+    "confident_accuracy": 0.95,
+    "confident_coverage": 0.60,
+    "false_urgent_rate": 0.03,
+}
+# The chat-style held-back sets, each with the floors (ceiling for false alarms) that differ from the targets:
+# a stricter one where the set reads better (a guard against regressions), a looser one where it does not meet
+# the target yet (marked "not yet").
+HELD_BACK: dict[Path, dict[str, float]] = {
+    HOLDOUT: {"non_request_accuracy": 0.97},
+    HOLDOUT2: {"non_request_accuracy": 0.96},
+    HOLDOUT3: {"item@1": 0.89, "non_request_accuracy": 0.91},
+    HOLDOUT4: {"non_request_accuracy": 0.96},
+    HOLDOUT6: {"non_request_accuracy": 0.87, "urgent_recall": 0.97, "false_urgent_rate": 0.05},  # not yet
+    HOLDOUT7: {"non_request_accuracy": 0.87, "urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet
+    HOLDOUT8_VOICE: {},
+    HOLDOUT9_CHAT: {"non_request_accuracy": 0.95},
+    HOLDOUT12: {"non_request_accuracy": 0.89},  # not yet
+    HOLDOUT13: {"non_request_accuracy": 0.92},
+    HOLDOUT14: {},
+    HOLDOUT17: {"non_request_accuracy": 0.91},
+    HOLDOUT18: {"non_request_accuracy": 0.93},
+    HOLDOUT19: {"non_request_accuracy": 0.93, "urgent_recall": 0.96},  # urgent: not yet
+    HOLDOUT20: {"false_urgent_rate": 0.04},  # not yet
+    HOLDOUT23: {"urgent_recall": 0.91},  # not yet
+    HOLDOUT24: {"non_request_accuracy": 0.89, "false_urgent_rate": 0.06},  # not yet
+    HOLDOUT25: {"non_request_accuracy": 0.88, "false_urgent_rate": 0.06},  # not yet
+    HOLDOUT26: {"false_urgent_rate": 0.04},  # not yet
+    HOLDOUT27: {},
+    HOLDOUT28: {},
+    HOLDOUT29: {},
+}
 
 
 @cache
@@ -266,30 +302,19 @@ def test_third_holdout_is_large_enough() -> None:
 # holdout27_week (blind, written at the same session's end, measured once, as it arrived after that session's changes):
 # item@1 94.8 %, category@1 95.7 %, top-3 96.2 %, confident 100 % (coverage 90.0 %), non-requests 96.9 %, urgent 17/17,
 # false alarms 2.2 % — every target; the session's start-up code read it 92.9 / 94.3 / 96.2 %, 99.5 %, 96.1 %, 17/17, 2.2 %.
-FLOORS = {  # figure: (holdout, 2, 3, 4, 6, 7, holdout8_voice, holdout9_chat, holdout12_chit_chat, 13, 14, 17, 18, 19, 20,
-    # 23 county, 24 south-west week, 25 north-east and 福建 week, 26 广州/佛山 and 长沙 week, 27 上海 and 天津/北京 week)
-    "item@1": (0.85, 0.85, 0.89, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85),  # target 0.85
-    "category@1": (0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93, 0.93),  # 0.93
-    "item_top3": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "non_request_accuracy": (0.97, 0.96, 0.91, 0.96, 0.87, 0.87, 0.90, 0.95, 0.89, 0.92, 0.90, 0.91, 0.93, 0.93, 0.90, 0.90, 0.89, 0.88, 0.90, 0.90),  # 0.90
-    "urgent_recall": (1.0, 1.0, 1.0, 1.0, 0.97, 0.97, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.96, 1.0, 0.91, 1.0, 1.0, 1.0, 1.0),  # 1.0
-    "confident_accuracy": (0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95),  # 0.95
-    "confident_coverage": (0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60, 0.60),  # 0.60
-}
-# target 0.03; holdout6, 7, 20, 24, 25, 26: not yet
-MAX_FALSE_URGENT = (0.03, 0.03, 0.03, 0.03, 0.05, 0.04, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.04, 0.03, 0.06, 0.06, 0.04, 0.03)
+# holdout28_week and holdout29_week (blind, the sixteenth session), as they arrived (with that session's start-up
+# code): item@1 97.4 / 95.0 %, category@1 98.3 / 95.9 %, top-3 98.7 / 96.3 %, confident 98.6 / 99.0 % (coverage 96.1 /
+# 94.5 %), non-requests 93.3 / 93.3 %, urgent 18/18 and 20/20, false alarms 2.0 / 1.7 % — every target.
+FLOORS = [(path, figure) for path in HELD_BACK for figure in TARGETS]
 
 
-@pytest.mark.parametrize("figure", FLOORS)
-@pytest.mark.parametrize(("index", "path"), list(enumerate(HELD_BACK)))
-def test_holdout_floor(index: int, path: Path, figure: str) -> None:
-    value, floor = figures(path)[figure], FLOORS[figure][index]
-    assert value >= floor, f"{path.name}: {figure} = {value:.3f} < {floor}"
-
-
-@pytest.mark.parametrize(("index", "path"), list(enumerate(HELD_BACK)))
-def test_holdout_false_urgent_rate(index: int, path: Path) -> None:
-    assert figures(path)["false_urgent_rate"] <= MAX_FALSE_URGENT[index]
+@pytest.mark.parametrize(("path", "figure"), FLOORS, ids=[f"{path.stem}-{figure}" for path, figure in FLOORS])
+def test_holdout_meets_its_floors(path: Path, figure: str) -> None:
+    value, floor = figures(path)[figure], HELD_BACK[path].get(figure, TARGETS[figure])
+    if figure == "false_urgent_rate":
+        assert value <= floor, f"{path.name}: {figure} = {value:.3f} > {floor}"
+    else:
+        assert value >= floor, f"{path.name}: {figure} = {value:.3f} < {floor}"
 
 
 def test_urgent_recall_is_reported_per_signal() -> None:
