@@ -166,6 +166,8 @@ _WORK_DONE = re.compile(
     # (what the work changed: 树枝锯掉了, 换了新的, 楼道灯亮了, 现在开窗没味儿了)
     "|(锯|砍|剪)(掉|断)了|换(了|上)新的|(灯|锁|锁芯|门|龙头|玻璃|管子)换(好)?了|(亮|热)(?<![不没未][亮热])(了|起来了)"
     "|没(味|味儿|味道)了"
+    # (money that came, a quarrel talked out: 那笔钱收到了, 助学金下来了, 上次坐下来谈开了)
+    "|(钱|款|金|补贴|补助)[^。，, ]{0,3}(收到|下来)了|(谈|说|聊)开了|和好了"
 )
 # An advert (家电清洗 99元一台 上门服务, 招聘保安 包吃住, 转让冰箱 自提 300块) names service words but asks for nothing: two
 # or more kinds of its markers, and no question, make a message "other" (see `_is_advert`).
@@ -191,7 +193,8 @@ _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a q
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
 # What opens a second matter in a chat message (thanks or a status query, then 另外/对了/今天又…).
 _BESIDES = re.compile(
-    "(?:^|[ ,，。！!？?~、])(?:另外|对了|还有(?![没人味一二两三四五六七八九十几好0-9])|顺便|再就是)|(?:今天|今儿|现在|这回|这次)(?:又|也|发现)"
+    "(?:^|[ ,，。！!？?~、])(?:另外|对了|还有(?![没人味一二两三四五六七八九十几好0-9])|顺便|再就是|还想麻烦|想再麻烦|再麻烦)"
+    "|(?:今天|今儿|现在|这回|这次)(?:又|也|发现)"
 )
 _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
 # In a letter (longer than LETTER_CHARS) residents tell past accidents and feared ones as background to an
@@ -199,9 +202,12 @@ _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
 # it is told as past (in its sentence: the time is often said once for the whole sentence, 去年冬天用电暖气的
 # 时候，插座冒过火星) or as hypothetical or feared (before it in its sentence, or after it in its clause:
 # 楼下着火了，万一烧上来怎么办 and 隔壁失火了，担心蔓延过来 are fires now), and its sentence says nothing of
-# now; nor are its words evidence of the item (the letter's need is the other one it tells). Gas and
-# self-harm always count; every other signal (fire, dangers, medical) may be background.
-LETTER_FOREGROUND_SIGNALS = frozenset({"gas", "self_harm"})
+# now; nor are its words evidence of the item (the letter's need is the other one it tells). Self-harm always
+# counts; gas only as past, and not when its sentence says it was never resolved (去年闻到过煤气味，一直没查清);
+# every other signal (fire, dangers, medical) may be background.
+LETTER_FOREGROUND_SIGNALS = frozenset({"self_harm"})
+LETTER_PAST_ONLY_SIGNALS = frozenset({"gas"})
+_UNRESOLVED = re.compile("一直|至今|仍然|仍旧|还没|没(查清|解决|处理|修好|人管)")
 _SENTENCE_END = re.compile("[。！？；!?;\n]")
 _CLAUSE_END = re.compile("[。！？；!?;\n，,、：:]")
 _PAST = re.compile(
@@ -306,6 +312,9 @@ _DENIED_OR_QUOTED = re.compile("不是|没有|没|[\"“”「」『』]")  # (s
 _TOLD_WHAT = re.compile("是.{0,8}的")  # (what it was: 是电视里的; see `_reports_anew`)
 _THOUGHT = re.compile("以为|以為")
 _TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
+_ALMOST_THOUGHT = re.compile("差点(以为|以為|当成|当作)|还以为")  # (差点以为着火了: it was not)
+# The cause of a danger told (听说是电动车在家里充电引起的): the danger it caused is over (see `_told_as_earlier`).
+_CAUSE = re.compile("(是|因为)[^。，,]{0,14}(引起|导致|造成|引发|惹的祸)")
 _DANGER_AGAIN = re.compile(
     "现在(?!" + _NOW_SETTLED + "|[都也]?没了)|正在|还在|还有(味|烟|火)|还是(不行|没|有)|又(?![快好])|越来越|快来|快派|救命|紧急"
     "|但(?!愿)|可(是|他|她)|这回|这次|不一样"
@@ -535,16 +544,16 @@ def _kind_weights(
     kinds: list[str],
     cache_dir: Path | None,
     fingerprint: str,
-    model_decides: Callable[[str], bool],
+    learns_from: Callable[[str], bool],
 ) -> dict[str, float]:
-    """The kind model, learned from the examples whose kind it decides (`model_decides`, which depends on
-    the taxonomy: `fingerprint`). `texts`: as written (see `_cached`). Read from the data directory when
+    """The kind model, learned from the examples with item evidence and no urgent signal (`learns_from`, which
+    depends on the taxonomy: `fingerprint`). `texts`: as written (see `_cached`). Read from the data directory when
     learned before with the same examples, taxonomy and settings, else learned (about 0.5 s) and written
     there."""
 
     def learn() -> dict[str, float]:
         normalized = [normalize(text) for text in texts]
-        chosen = [i for i, text in enumerate(normalized) if model_decides(text)]
+        chosen = [i for i, text in enumerate(normalized) if learns_from(text)]
         return _learn_kind_weights([normalized[i] for i in chosen], [kinds[i] != "request" for i in chosen])
 
     settings = [KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
@@ -814,9 +823,8 @@ class Classifier:
             | {group: [marker] for group, marker in zip(_ADVERT_GROUPS, _ADVERT_MARKERS, strict=True)},
             share=_cached(cache_dir, "character-share", texts, lambda: _character_share(texts)),
         )
-        # The kind model learns from the examples whose kind it would decide: those that no urgent
-        # signal, pattern or lack of evidence already decides; and from the taxonomy's kind_examples,
-        # which teach it alone (see taxonomy.toml).
+        # The kind model learns from the examples with item evidence and no urgent signal (see
+        # `kind_model_learns_from`), and from the taxonomy's kind_examples, which teach it alone (see taxonomy.toml).
         if kind_examples is None and taxonomy.kind_examples is not None:
             kind_examples = load_examples(taxonomy.kind_examples)
         kind_examples = kind_examples or []
@@ -825,7 +833,7 @@ class Classifier:
             [example.get("kind") or "request" for example in examples + kind_examples],
             cache_dir,
             fingerprint,
-            self.kind_model_decides,
+            self.kind_model_learns_from,
         )
         self.item_weights = _item_weights(
             texts,
@@ -1038,7 +1046,10 @@ class Classifier:
                     if not self._affirmed(text, match):
                         continue
                     if letter:
-                        if signal.code not in LETTER_FOREGROUND_SIGNALS and _told_as_background(text, match):
+                        past_only = signal.code in LETTER_PAST_ONLY_SIGNALS
+                        if signal.code not in LETTER_FOREGROUND_SIGNALS and _told_as_background(
+                            text, match, past_only
+                        ):
                             if background is not None:
                                 background.append(_own_words(text, match))
                             continue
@@ -1139,20 +1150,23 @@ class Classifier:
             return "other"  # adverts, questions about the bot, opinions: never a ticket
         still_wrong = _STILL_WRONG.search(text)
 
-        def work_done() -> bool:  # (searched only when it decides: the slowest of these patterns)
-            return "了" in text and bool(_WORK_DONE.search(text))  # (each way of telling it ends in 了)
+        def work_done(wrong_after: bool) -> bool:
+            """Work told as done (each way of telling it ends in 了), and something wrong after it or nothing
+            (我眼睛又不好 … 补助已经发下来了 is thanks). (Searched only when it decides: the slowest pattern here.)"""
+            done = _WORK_DONE.search(text) if "了" in text else None
+            return done is not None and bool(_STILL_WRONG.search(text, done.start())) == wrong_after
 
         if matches("thanks") and (
             not strong
             or len(text) <= 12
-            or (not still_wrong and work_done())
+            or work_done(wrong_after=False)
             or (_says_nothing_of_now(text) and _tells_of_earlier(text))
             or (not still_wrong and _only_thanks(text))
         ):
             # (the last two: a chat message's thanks for something earlier, nothing now; thanks and nothing
             # else — 谢谢党员同志帮我奶奶检查煤气管道 was an urgent gas leak)
             return "thanks"
-        if strong and still_wrong and work_done():
+        if strong and still_wrong and work_done(wrong_after=True):
             return "request"  # 修好了谢谢，但是卫生间又漏了: the thanks come with a new need
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
         # A greeting and little else is a greeting; one that opens a need (在吗 俺家电视光有声没影儿) is read as
@@ -1200,9 +1214,18 @@ class Classifier:
         strongest = max(weight, key=weight.__getitem__)
         return _called_off(text, text.find(strongest) + len(strongest) - 1)
 
+    def kind_model_learns_from(self, text: str) -> bool:
+        """Whether the kind model learns from a (normalized) example: it has item evidence and no urgent signal.
+        (Not only the messages whose kind the model decides: learned from those alone, it changed with every
+        kind pattern added, and each change moved the kind of 5 to 15 other messages.)"""
+        _, ranked = self.evidence(text)
+        return bool(ranked) and ranked[0][1] >= MIN_REQUEST_SCORE and not self._urgent_matches(
+            text, self.patterns.candidates(text)
+        )
+
     def kind_model_decides(self, text: str) -> bool:
         """Whether the kind of a (normalized) message is left to the kind model: no urgent signal,
-        pattern or lack of evidence decides it (what the model learns from, and is judged on)."""
+        pattern or lack of evidence decides it (what the model is judged on)."""
         found, ranked = self.evidence(text)
         candidates = self.patterns.candidates(text)
         return not self._urgent_matches(text, candidates) and not self.kind_by_rules(
@@ -1383,12 +1406,15 @@ def _own_words(text: str, match: re.Match[str]) -> tuple[int, int]:
     return max(match.start(), _part_start(text, _last_position(match), _CLAUSE_END)), match.end()
 
 
-def _told_as_background(text: str, match: re.Match[str]) -> bool:
-    """Whether a match in a letter is told as past or hypothetical, and its sentence says nothing of now."""
+def _told_as_background(text: str, match: re.Match[str], past_only: bool = False) -> bool:
+    """Whether a match in a letter is told as past or hypothetical (`past_only`: as past and resolved), and its
+    sentence says nothing of now."""
     end = _last_position(match)
     sentence = _around(text, end, _SENTENCE_END)
     if _PRESENT.search(sentence):
         return False
+    if past_only:
+        return bool(_PAST.search(sentence)) and not _UNRESOLVED.search(sentence)
     # Supposed or feared: said before it in its sentence (我担心万一着火，杂物会让火势更大) or after it in its clause.
     supposed = _around(text[: end + 1], end, _SENTENCE_END) + _around(text[end:], 0, _CLAUSE_END)
     return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(supposed))
@@ -1398,8 +1424,8 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     """Whether a match in a chat message that says nothing of now (`Classifier.no_danger_now`) is told as
     earlier (its clause names the report: 昨天报的煤气味那单; in thanks also the time or the work done), as
     supposed (its clause, before it, says 万一/如果/遇到…: in its words between spaces, or anywhere before it
-    when the clause asks after it, 万一 着火了 怎么办) or as seen elsewhere (its sentence, before it:
-    新闻上说…; its clause: 演练)."""
+    when the clause asks after it, 万一 着火了 怎么办), as seen elsewhere (its sentence, before it:
+    新闻上说…; its clause: 演练), or as the cause of an earlier one (its clause: 是…引起的)."""
     end = _last_position(match)
     # A danger placed at home in words of its own (群里说要停水 我家厨房着火了; spaces part a chat message's
     # clauses) is told of now, whatever the other words say (not those words telling of earlier themselves:
@@ -1417,6 +1443,8 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     if earlier and (_REPORTED.search(clause) or _TICKET_NUMBER.search(clause)):
         return True
     if earlier == "thanks" and (_EARLIER.search(clause) or _WORK_DONE.search(clause)):
+        return True
+    if (earlier or what_if) and _CAUSE.search(clause):
         return True
     head = text[: end + 1]
     # (Not a question asked before it: 如果是漏气怎么办 厨房一股煤气味 tells a smell now.)
@@ -1468,8 +1496,8 @@ def _done_then_wrong_again(text: str) -> bool:
 def _called_off(text: str, position: int) -> bool:
     """Whether a danger told at `position` of a chat message is called off: the message is taken back
     (发错了, 撤回, 虚惊一场, 看错了: anywhere), the danger settled after it (没事了, 放心了, 已经踩灭了), dreamt
-    (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (以为… in its sentence,
-    and after it 原来/其实/结果是; or 原来… right after it) — and nothing after it, or after the taking back,
+    (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (差点以为 in its clause; 以为…
+    in its sentence, and after it 原来/其实/结果是; or 原来… right after it) — and nothing after it, or after the taking back,
     says danger again (现在还有味, 又冒烟, 这回是真的, 但…)."""
     if len(text) > LETTER_CHARS or _DANGER_AGAIN.search(text, position + 1):
         return False
@@ -1487,7 +1515,12 @@ def _called_off(text: str, position: int) -> bool:
         _THOUGHT.search(_around(text[: turned.start()], position, _SENTENCE_END))
         or len(text[position + 1 : turned.start()].strip(" ,，")) <= 2
     )
-    return bool(_DREAMT.search(_around(head, position, _SENTENCE_END)) or _FIGURATIVE.search(clause) or mistaken)
+    return bool(
+        _DREAMT.search(_around(head, position, _SENTENCE_END))
+        or _FIGURATIVE.search(clause)
+        or _ALMOST_THOUGHT.search(clause)
+        or mistaken
+    )
 
 
 def _reports_anew(text: str, position: int, retracted: re.Match[str]) -> bool:

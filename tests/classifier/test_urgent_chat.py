@@ -324,6 +324,10 @@ def test_gas_told_without_its_name_is_found(text: str) -> None:
         ("谢谢社区啊 昨天那个冒烟的事 消防来得快 现在都没事了 虚惊一场", None),
         ("刚才楼下消防车呜呜地过克了，是去隔壁小区的，我们这点莫得事", None),  # sirens passing: all well here
         ("刚才消防车开过去 不晓得哪里着火 我们这边没事", None),
+        # the blind tune29/tune30 weeks: almost taken for a fire, a fire's cause told, a smell denied at length
+        ("刚刚炒辣椒呛得全家咳嗽 差点以为着火了 哈哈", None),
+        ("上礼拜隔壁小区着火那个事 听说是电动车在家里充电引起的 大家可长点心吧", None),
+        ("壁挂炉打不着火 燃气阀门也开着 家里没有闻到任何燃气的味道", "repair.gas_appliance"),
     ],
 )
 def test_dangers_denied_past_or_elsewhere_in_dialect_stay_calm(text: str, label: str | None) -> None:

@@ -62,6 +62,14 @@ def test_a_fire_now_is_urgent_even_after_an_earlier_one() -> None:
     assert result.label == "safety.fire"
 
 
+def test_a_gas_leak_told_as_past_and_over_is_background() -> None:
+    result = classify(letter(
+        "说起来还是前年那次邻居家燃气泄漏之后，大家才下决心申请改造。改造完成到现在快一年了，"
+        "我们院的暖气一直不热，希望供热公司尽快排查问题。"
+    ))
+    assert not result.urgent
+
+
 @pytest.mark.parametrize(
     ("signal", "middle"),
     [
