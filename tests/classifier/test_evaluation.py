@@ -131,6 +131,7 @@ HOLDOUT26 = DATA / "holdout26_week.jsonl"  # blind, the fifteenth session: a wee
 HOLDOUT27 = DATA / "holdout27_week.jsonl"  # blind, the same session's end: a week in 上海 and 天津/北京
 HOLDOUT28 = DATA / "holdout28_week.jsonl"  # blind, the sixteenth session: a week in 哈尔滨/沈阳/长春 and 南昌/福州/厦门
 HOLDOUT29 = DATA / "holdout29_week.jsonl"  # blind, the same session: a week in 重庆/成都, 青岛/烟台 and 深圳
+HOLDOUT30 = DATA / "holdout30_week.jsonl"  # blind, the same session: 乌鲁木齐/银川/西宁, 南昌 and 安徽, 深圳's 港澳 residents
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -169,6 +170,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT27: {"non_request_accuracy": 0.95},
     HOLDOUT28: {},
     HOLDOUT29: {},
+    HOLDOUT30: {"urgent_recall": 0.94},  # not yet: a gas leak of four missed (18/19), as it arrived
 }
 
 
@@ -305,6 +307,9 @@ def test_third_holdout_is_large_enough() -> None:
 # holdout28_week and holdout29_week (blind, the sixteenth session), as they arrived (with that session's start-up
 # code): item@1 97.4 / 95.0 %, category@1 98.3 / 95.9 %, top-3 98.7 / 96.3 %, confident 98.6 / 99.0 % (coverage 96.1 /
 # 94.5 %), non-requests 93.3 / 93.3 %, urgent 18/18 and 20/20, false alarms 2.0 / 1.7 % — every target.
+# holdout30_week (blind, the same session, after its kind model and tune29/tune30 rules), as it arrived: item@1 92.9 %,
+# category@1 94.8 %, top-3 97.2 %, confident 96.4 % (coverage 91.0 %), non-requests 94.2 %, urgent 18/19 (a gas leak
+# missed), false alarms 2.4 %.
 # The sixteenth session's kind model learns from every example with item evidence and no urgent signal, not only
 # from those no kind pattern decides (its 5-fold cross-validation at the same settings: requests lost 2.41 → 2.72 %,
 # non-requests recognized 42.93 → 43.86 %): over the 22 chat sets held back, non-requests +35 messages, item@1 −12;
