@@ -1455,7 +1455,7 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         supposed
         or _TOLD_ELSEWHERE.search(_around(head, end, sentence_end))
         or _NOTICE.search(_around(text, end, _SENTENCE_END))
-        or (_HEARSAY.search(_around(head, end, sentence_end)) and not here and not _NEARBY.search(own))
+        or (_HEARSAY.search(_around(text, end, sentence_end)) and not here and not _NEARBY.search(own))
         or _DRILL.search(clause)
         or _LIVED_THROUGH.search(clause)
     )

@@ -545,6 +545,12 @@ def test_thanks_or_a_status_query_then_another_need_is_a_request(text: str, kind
         ("低保补助发下来了 谢谢 不过这个月又少了两百", "request"),  # something wrong after the work done
         ("谢谢上次律师的解答！还想麻烦一下 能不能帮我写一份给法院的情况说明", "request"),  # thanks, then a new ask
         ("上回问的体检报告的事 说医生会回电话 到现在也没动静 是不是忘了", "status"),
+        # from the blind tune31 voice rambles: praise without a thank-you word, an order or a matter asked after
+        ("嗯 我家的洗衣机修好了 师傅说皮带松了 换了一根 现在转得可稳了 真是好孩子", "thanks"),
+        ("我老头子那个手指头的事 工伤认定下来了 厂里赔了钱 你们那个劳动保障的同志帮了大忙 我们老两口商量着给你们送面锦旗", "thanks"),
+        ("修冰箱那个师傅说要换压缩机 订了快半个月了 到货了没有", "status"),
+        ("上次说的对门养狗的事 你们说找他谈了 这个事算完了没 还管不管了", "status"),
+        ("垃圾桶满了没人倒", "request"),
     ],
 )
 def test_thanks_told_by_what_changed_and_status_queries_in_other_words(text: str, kind: str) -> None:
