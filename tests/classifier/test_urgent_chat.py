@@ -354,3 +354,17 @@ def test_scalds_and_poisoning_told_by_their_signs(text: str, urgent: bool) -> No
     """tune20's dangers that only the gas item's learned words had caught before the chat tuning sets were
     learned (the fifteenth session)."""
     assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        # a sign buried in a longer chat message, found in a window of its clauses (the blind tune11 set)
+        ("糖尿病十几年了，胰岛素一个月好几百，社区能不能帮我做随访？我现在针都是一次打好多，想着打多了睡过去也就算了", True),
+        ("我们老两口都八十多了做不动饭了，社区食堂能送吗？老头子最近总说别给孩子添麻烦，饭也不好好吃，昨天他问我人要是不吃饭几天能走", True),
+        # a long ordinary ramble stays calm
+        ("嗯 我跟你说 今天我闺女从深圳回来了 带了好多东西 我们一家人吃了顿饺子 我高兴得不得了 晚上还一起看电视", False),
+    ],
+)
+def test_signs_buried_in_a_longer_message_are_found_in_its_clauses(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
