@@ -442,10 +442,11 @@ def test_buried_and_short_self_harm_sets_stay_at_least_where_they_are() -> None:
     model few characters to add up. The patterns written from their tuning halves (short ones 50.0 →
     79.0 %) moved the held-back halves by one message."""
     buried, short = figures(HOLDOUT11_BURIED), figures(HOLDOUT11_SHORT)
-    # (0.84: the sixteenth session's long rambles taught the self-harm model that ordinary long messages are not
-    # signs — false alarms on the voice rambles of tune31 20.9 → 12.5 %, over the held-back self-harm sets 631 → 640
-    # of 807 found and 90 → 79 false alarms — and this set lost four buried signs, 110 → 106 of 125)
-    assert buried["urgent_recall"] >= 0.84 and buried["false_urgent_rate"] <= 0.12
+    # (The sixteenth session's long rambles taught the self-harm model that ordinary long messages are not signs —
+    # false alarms on the voice rambles of tune31 20.9 → 12.5 %, over the held-back self-harm sets 631 → 640 of 807
+    # found and 90 → 79 false alarms — and this set lost four buried signs, 110 → 106 of 125, which the windows of
+    # clauses then found again.)
+    assert buried["urgent_recall"] >= 0.86 and buried["false_urgent_rate"] <= 0.12
     assert short["urgent_recall"] >= 0.44 and short["false_urgent_rate"] <= 0.05
     tuned = figures(DATA / "tune11_self_harm_short.jsonl")
     assert tuned["urgent_recall"] >= 0.78 and tuned["false_urgent_rate"] <= 0.03  # (0.02 until the long rambles: 2 → 3)
@@ -593,16 +594,26 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # urgent) with the session's start-up code 95.8 %, 89.9 %, 15/16, 3.0 %; as it arrived 98.1 / 92.1 %, 15/16, 2.4 %;
 # then 莫得 asks, 我们这点莫得事 settles. tune28_week (350: 济南/郑州 and 海口/三亚) with the start-up code 96.1 %,
 # 92.5 %, 16/17, 1.8 %; as it arrived 97.0 / 93.2 %, 16/17, 1.8 %; then 说好的…没来, 报的…有人去过了吗, 着过一回火.
+# The sixteenth session's blind tuning sets, likewise: tune29_week (338: 武汉/长沙, 南宁/柳州, 太原/石家庄) as it
+# arrived met every target (item@1 98.3 %, non-requests 92.1 %, 19/19, false alarms 1.9 %); tune30_topic_talk (450,
+# residents talking about service topics, half of them asking for nothing) 94.7 %, 73.7 %, 16/16, 6.7 %; tune31 (328
+# voice-dictated rambles) 96.2 %, 64.4 %, 32/32, 20.9 % (the self-harm model: no example that long); tune32_week
+# (317: 呼和浩特/包头, 潍坊/临沂, 台湾-born residents in 厦门) 94.3 %, 95.2 %, 19/20, 1.7 %. At the session's end:
+# 98.3 / 94.7 / 96.2 / 94.8 %, 94.1 / 83.5 / 78.8 / 96.2 %, the same urgent recall, 1.3 / 6.7 / 13.2 / 1.3 %.
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
     "tune27_week.jsonl": (0.96, 0.92, 0.93, 0.03),
     "tune28_week.jsonl": (0.96, 0.93, 0.94, 0.025),
+    "tune29_week.jsonl": (0.97, 0.93, 1.0, 0.02),
+    "tune30_topic_talk.jsonl": (0.93, 0.82, 1.0, 0.075),
+    "tune31_voice_rambles.jsonl": (0.95, 0.77, 1.0, 0.14),
+    "tune32_week.jsonl": (0.93, 0.95, 0.95, 0.02),
 }
 
 
 @pytest.mark.parametrize("name", BLIND_WEEKS)
-def test_blind_weeks_of_the_fifteenth_session_stay_where_they_are(name: str) -> None:
+def test_blind_tuning_weeks_stay_where_they_are(name: str) -> None:
     item, non_requests, urgent, false_alarms = BLIND_WEEKS[name]
     measured = figures(DATA / name)
     assert measured["item@1"] >= item
