@@ -211,7 +211,7 @@ def test_the_kind_model_learns_from_what_the_kind_patterns_decide_too() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["热死了", "累死了，今天加班", "气死我了", "笑死我了", "这家店火爆得很", "热得想死 今天39度", "上班累得想死"]
+    "text", ["热死了", "累死了，今天加班", "气死我了", "笑死我了", "这家店火爆得很", "热得想死 今天39度", "上班累得想死", "冰箱门关不上了 冷气呼呼往外跑"]
 )
 def test_ordinary_words_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent
