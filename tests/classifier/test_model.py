@@ -551,6 +551,9 @@ def test_thanks_or_a_status_query_then_another_need_is_a_request(text: str, kind
         ("修冰箱那个师傅说要换压缩机 订了快半个月了 到货了没有", "status"),
         ("上次说的对门养狗的事 你们说找他谈了 这个事算完了没 还管不管了", "status"),
         ("垃圾桶满了没人倒", "request"),
+        ("俺家老爷子那扶手到底装不装了 等半个月了都", "status"),  # (a back-reference the TOML had escaped twice)
+        ("托管的报名表交了 说等通知 到底收不收啊", "status"),
+        ("电梯天天停 一会好一会坏的 到底修不修", "request"),  # a complaint, not a query
     ],
 )
 def test_thanks_told_by_what_changed_and_status_queries_in_other_words(text: str, kind: str) -> None:

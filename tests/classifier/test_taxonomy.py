@@ -130,3 +130,13 @@ def test_the_shipped_kind_examples_are_requests_and_non_requests() -> None:
     assert all(r["label"] is None for r in records if r["kind"] != "request")
     assert sum(1 for r in records if r["kind"] == "request") >= 1400
     assert sum(1 for r in records if r["kind"] != "request") >= 2600
+
+
+def test_no_shipped_pattern_escapes_its_backslash_twice() -> None:
+    """Patterns are TOML literal strings ('…'), where a backslash is itself: `\\1` there is a literal backslash
+    and a 1, not a back-reference (到底装不装了 was never matched that way)."""
+    taxonomy = load_taxonomy()
+    patterns = [p for signal in taxonomy.urgent for p in signal.patterns]
+    patterns += [p for kind_patterns in taxonomy.kinds.values() for p in kind_patterns]
+    assert patterns
+    assert [p.pattern for p in patterns if "\\\\" in p.pattern] == []
