@@ -155,9 +155,9 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT4: {"non_request_accuracy": 0.96, "item_top3": 0.94},  # top-3: not yet (94.8 %)
     HOLDOUT6: {"non_request_accuracy": 0.87, "urgent_recall": 0.97, "false_urgent_rate": 0.05},  # not yet
     HOLDOUT7: {"non_request_accuracy": 0.88, "urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet
-    HOLDOUT8_VOICE: {"non_request_accuracy": 0.89},  # not yet (89.9 %)
+    HOLDOUT8_VOICE: {"non_request_accuracy": 0.89},  # not yet (89.1 %)
     HOLDOUT9_CHAT: {"non_request_accuracy": 0.95},
-    HOLDOUT12: {},
+    HOLDOUT12: {"non_request_accuracy": 0.91},
     HOLDOUT13: {"non_request_accuracy": 0.92},
     HOLDOUT14: {},
     HOLDOUT17: {"non_request_accuracy": 0.93},
@@ -167,7 +167,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT23: {"urgent_recall": 0.91},  # not yet
     HOLDOUT24: {"non_request_accuracy": 0.89, "false_urgent_rate": 0.06},  # not yet
     HOLDOUT25: {"false_urgent_rate": 0.06},  # not yet
-    HOLDOUT26: {"false_urgent_rate": 0.04},  # not yet
+    HOLDOUT26: {},  # (false alarms 3.3 → 2.4 % in the sixteenth session)
     HOLDOUT27: {"non_request_accuracy": 0.95},
     HOLDOUT28: {},
     HOLDOUT29: {},
