@@ -1059,9 +1059,8 @@ class Classifier:
                     if not self._affirmed(text, match):
                         continue
                     if letter:
-                        past_only = signal.code in LETTER_PAST_ONLY_SIGNALS
                         if signal.code not in LETTER_FOREGROUND_SIGNALS and _told_as_background(
-                            text, match, past_only
+                            text, match, past_only=signal.code in LETTER_PAST_ONLY_SIGNALS
                         ):
                             if background is not None:
                                 background.append(_own_words(text, match))
@@ -1442,7 +1441,7 @@ def _own_words(text: str, match: re.Match[str]) -> tuple[int, int]:
     return max(match.start(), _part_start(text, _last_position(match), _CLAUSE_END)), match.end()
 
 
-def _told_as_background(text: str, match: re.Match[str], past_only: bool = False) -> bool:
+def _told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> bool:
     """Whether a match in a letter is told as past or hypothetical (`past_only`: as past and resolved), and its
     sentence says nothing of now."""
     end = _last_position(match)
