@@ -215,6 +215,19 @@ def test_the_kind_model_learns_from_what_the_kind_patterns_decide_too() -> None:
     assert not classifier.kind_model_learns_from(normalize("好的"))  # no item evidence
 
 
+def test_the_kind_model_is_learned_from_examples_a_pattern_decides(tmp_path: Path) -> None:
+    """The wiring of the test above: thanks that a pattern decides still teach the kind model."""
+    lighting = [
+        {"text": t, "label": "property.public_lighting", "kind": "request", "urgent": False}
+        for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪")
+    ]
+    thanks = [{"text": "谢谢师傅 楼道灯修好了 亮堂堂的", "label": None, "kind": "thanks", "urgent": False}]
+    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=[])
+    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting + thanks, kind_examples=[])
+    assert not taught.kind_model_decides(normalize(thanks[0]["text"]))
+    assert taught.kind_weights != without.kind_weights
+
+
 @pytest.mark.parametrize(
     "text", ["热死了", "累死了，今天加班", "气死我了", "笑死我了", "这家店火爆得很", "热得想死 今天39度", "上班累得想死", "冰箱门关不上了 冷气呼呼往外跑"]
 )
