@@ -368,3 +368,61 @@ def test_scalds_and_poisoning_told_by_their_signs(text: str, urgent: bool) -> No
 )
 def test_signs_buried_in_a_longer_message_are_found_in_its_clauses(text: str, urgent: bool) -> None:
     assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # a fire told as over, its aftermath asked about (the blind tune35 set)
+        ("上回着火把我家门口的灯烧坏了 一直没人来换", "property.public_lighting"),
+        ("火灾以后屋里电线都得换 有没有电工能上门", "repair.electrical"),
+        ("上回楼里着火以后 我家外墙熏黑了一大片 物业说不归他们管", "dispute.property_dispute"),
+    ],
+)
+def test_a_fire_told_as_over_is_no_fire_now(text: str, label: str) -> None:
+    result = classify(text)
+    assert not result.urgent
+    assert result.label == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上次着火的那个楼道 现在又有人在充电",  # something of now
+        "上个月开始就有人在楼道给电动车充电 天天充",  # a standing hazard, not an event that is over
+        "刚才楼下着火了 烟好大",
+    ],
+)
+def test_a_fire_of_now_or_a_standing_hazard_stays_urgent(text: str) -> None:
+    assert "fire" in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("楼上 煤qi味好重 快来人", "gas"),  # half in pinyin
+        ("老妈用燃气热水器洗澡 洗着洗着晕过去了", "gas"),  # carbon monoxide
+        ("对门陈阿婆倒在屋里 隔着门听见她哼哼", "medical"),
+        ("楼上老太倒在房里 门反锁了进不去", "medical"),
+        ("我真没用 连死都没勇气", "self_harm"),
+                ("路边那根电缆被压扁了 铜线都露在外面", "hazard"),
+        ("我的后事都准备好了 就是这只猫没人管", "self_harm"),
+    ],
+)
+def test_dangers_in_the_blind_tune35_and_tune36_wordings_are_urgent(text: str, signal: str) -> None:
+    assert signal in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼上着火那家 火早就灭了 人也都好 大家别担心",  # put out long ago
+        "烤肉把烟雾报警器弄响了 吓一跳 没事没事",  # the resident reassures
+    ],
+)
+def test_a_fire_put_out_or_a_scare_waved_off_is_no_fire(text: str) -> None:
+    assert not classify(text).urgent
+
+
+def test_a_funeral_arranged_for_someone_who_died_is_no_sign() -> None:
+    assert not classify("我爸上个月走了 后事我都安排好了 谢谢社区帮忙").urgent
