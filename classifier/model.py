@@ -353,6 +353,7 @@ _ASKS_ABOUT = re.compile("[吗?？]|还能用|(能|会|要|是|有|该|可)[不�
 _STORY = re.compile("电影|电视剧|小说|新闻|剧里|书里|动画|动漫|热搜|报道|短视频|抖音|快手")
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
+OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
 # (A question also by its A-not-A form: 行不行, 会不会, 是不是, 有没有; and 几年, not 好几年.)
@@ -1060,8 +1061,9 @@ class Classifier:
         background: list[tuple[int, int]] | None = None,
     ) -> list[tuple[UrgentSignal, list[tuple[int, int]]]]:
         """The urgent signals found, each with the spans of its affirmed matches (all of them for a signal
-        that keeps the item the message describes, the first one for the others). In a letter, the words of
-        the matches told as background go to `background` (see LETTER_FOREGROUND_SIGNALS)."""
+        that keeps the item the message describes, the first one for the others). The words of the matches told
+        as background in a letter (see LETTER_FOREGROUND_SIGNALS), or as over in a chat message (`_told_as_over`),
+        go to `background`."""
         found = []
         letter = len(text) > LETTER_CHARS
         frame: tuple[str | None, bool] | None = None  # (read only when a match may be told as earlier)
@@ -1082,7 +1084,7 @@ class Classifier:
                         if _told_of_a_story(text, match):
                             continue
                     else:
-                        if signal.code in THING_SIGNALS and _told_as_over(text, match):
+                        if signal.code in OVER_SIGNALS and _told_as_over(text, match):
                             if background is not None:  # (its words are not evidence of the need either)
                                 background.append(_own_words(text, match))
                             continue
