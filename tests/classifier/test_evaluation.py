@@ -135,6 +135,7 @@ HOLDOUT30 = DATA / "holdout30_week.jsonl"  # blind, the same session: 乌鲁木�
 HOLDOUT31 = DATA / "holdout31_week.jsonl"  # blind, the same session's end: 大连/丹东, 宜昌/襄阳, 温州/台州, 拉萨/林芝
 HOLDOUT32 = DATA / "holdout32_week.jsonl"  # blind, the seventeenth session: 昆明/大理, 南宁/桂林 and 海口
 HOLDOUT33 = DATA / "holdout33_week.jsonl"  # blind, the same session: 石家庄/保定, 太原/大同, 郑州/洛阳 and 贵阳
+HOLDOUT34 = DATA / "holdout34_week.jsonl"  # blind, the same session's end: 九江/景德镇, 淄博/威海, 湛江/汕头, 大庆/齐齐哈尔
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -177,6 +178,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT31: {},
     HOLDOUT32: {},
     HOLDOUT33: {},
+    HOLDOUT34: {},
 }
 
 
@@ -329,6 +331,9 @@ def test_third_holdout_is_large_enough() -> None:
 # holdout32_week and holdout33_week (blind, the seventeenth session), as they arrived (with that session's start-up
 # code): item@1 97.3 / 97.7 %, category@1 97.7 / 98.6 %, top-3 99.5 / 99.1 %, confident 99.1 / 97.6 % (coverage 95.9 /
 # 96.4 %), non-requests 93.1 / 96.5 %, urgent 20/20 and 21/21, false alarms 0.3 / 1.3 % — every target.
+# holdout34_week (blind, written at the same session's end, measured once, after its changes): item@1 97.7 %,
+# category@1 98.2 %, top-3 99.5 %, confident 98.6 % (coverage 96.8 %), non-requests 93.3 %, urgent 20/20, false alarms
+# 1.3 % — every target (the start-up code: the same but false alarms 1.6 %).
 FLOORS = [(path, figure) for path in HELD_BACK for figure in TARGETS]
 
 
@@ -619,7 +624,8 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # group, 212 asking nothing) 96.0 %, 76.9 %, 12/12, 3.2 %; tune35_danger_lookalikes (394: 147 dangers and signs, the rest
 # look-alikes) 87.2 %, 64.8 %, 139/147, 12.6 %; tune36_week (330: 西安/兰州, 武汉, 苏州/无锡) 97.1 %, 93.4 %, 19/20, 0.3 %.
 # At the session's end: 94.4 / 95.4 / 89.6 / 97.1 %, 96.2 / 78.3 / 69.5 / 92.6 %, 19/19, 12/12, 146/147, 20/20,
-# 2.3 / 2.9 / 10.9 / 0.3 %.
+# 2.3 / 2.9 / 10.9 / 0.3 %. tune37_week (333: 合肥/芜湖, 长沙/株洲, 乌鲁木齐, 青岛; written near the end, measured with
+# the end code and not tuned on): 98.4 %, 81.7 %, 18/18, 2.2 % (the start-up code read it the same).
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
@@ -633,6 +639,7 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune34_group_talk.jsonl": (0.94, 0.77, 1.0, 0.035),
     "tune35_danger_lookalikes.jsonl": (0.88, 0.68, 0.99, 0.115),
     "tune36_week.jsonl": (0.96, 0.91, 1.0, 0.01),
+    "tune37_week.jsonl": (0.97, 0.80, 1.0, 0.03),
 }
 
 
