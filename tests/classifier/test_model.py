@@ -185,7 +185,7 @@ def test_settled_and_only_asking_are_not_requests(text: str, kind: str) -> None:
         ("物业今天发通知了 明天上午燃气管道检修 会停气 大家提前做饭哈", "other"),
         ("最近有冒充社保局打电话的 大家别上当", "other"),
         ("跟大家说一声 残疾证年审现在可以在手机上办了", "other"),
-        ("周五上午停气检修 大家提前把饭做了", "other"),  # (tune34)
+        ("物业说燃气管道要检修 大家提前把饭做了", "other"),  # (tune34: the pipe's name made it a request)
         ("厨房装了个燃气报警器 才八十块 推荐大家也装", "other"),
         # praise, hope or resignation at its end
         ("老楼顶上的违建拆了 楼顶又能晒被子了 好事", "other"),

@@ -406,7 +406,7 @@ def test_a_fire_of_now_or_a_standing_hazard_stays_urgent(text: str) -> None:
         ("楼上老太倒在房里 门反锁了进不去", "medical"),
         ("我真没用 连死都没勇气", "self_harm"),
                 ("路边那根电缆被压扁了 铜线都露在外面", "hazard"),
-        ("我的后事都准备好了 就是这只猫没人管", "self_harm"),
+        ("后事我都安排好了 房子留给小孙子", "self_harm"),
     ],
 )
 def test_dangers_in_the_blind_tune35_and_tune36_wordings_are_urgent(text: str, signal: str) -> None:
