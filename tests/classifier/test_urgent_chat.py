@@ -424,5 +424,13 @@ def test_a_fire_put_out_or_a_scare_waved_off_is_no_fire(text: str) -> None:
     assert not classify(text).urgent
 
 
-def test_a_funeral_arranged_for_someone_who_died_is_no_sign() -> None:
-    assert not classify("我爸上个月走了 后事我都安排好了 谢谢社区帮忙").urgent
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爸上个月走了 后事我都安排好了 谢谢社区帮忙",  # a funeral arranged for someone who died
+        "周末带着孩子一起走走 公园的步道修好了",  # a walk
+        "过年想带着娃一起走亲戚 社区有没有包车",
+    ],
+)
+def test_the_new_signs_look_alikes_stay_calm(text: str) -> None:
+    assert "self_harm" not in classify(text).urgent_signals
