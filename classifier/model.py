@@ -1352,11 +1352,11 @@ class Classifier:
         if (
             self_harm is not None
             and all(signal is not self_harm for signal, _ in matches)
-            and not _takes_back(full)
             and (
                 self.self_harm_odds(full) > self.self_harm_threshold
                 or self.self_harm_window_odds(full) > SELF_HARM_WINDOW_THRESHOLD  # (the costlier: second)
             )
+            and not _takes_back(full)  # (last: read only when the model reads signs)
         ):
             # Indirect signs of self-harm, read by the model: the same effect as the patterns' signal,
             # with no span of words to mask (the item is the need the message describes, or the default).

@@ -20,14 +20,19 @@ _NOISE = re.compile(
 )
 # The few emoji that carry a word in a chat with the bot; all others are dropped.
 _EMOJI_WORDS = str.maketrans({"👍": " 赞 ", "👏": " 赞 ", "🙏": " 拜托 ", "🔥": " 火 ", "💊": " 药 "})
+_WORD_EMOJI = frozenset(map(chr, _EMOJI_WORDS))
 
 
 def normalize(text: str) -> str:
     """Canonical form: half-width, Simplified, lower-case ASCII, no emoji/control chars, single spaces."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)  # full-width letters/digits/punctuation -> half-width
-    text = _NOISE.sub(" ", text.translate(_EMOJI_WORDS))
+    # (The checks first: most messages need neither step, and each costs more than its check.)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)  # full-width letters/digits/punctuation -> half-width
+    if not _WORD_EMOJI.isdisjoint(text):
+        text = text.translate(_EMOJI_WORDS)
+    text = _NOISE.sub(" ", text)
     text = _t2s.convert(text)
     return " ".join(text.split()).lower()  # (str.split and re's \s agree on what is a space)
 
