@@ -626,6 +626,10 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # At the session's end: 94.4 / 95.4 / 89.6 / 97.1 %, 96.2 / 78.3 / 69.5 / 92.6 %, 19/19, 12/12, 146/147, 20/20,
 # 2.3 / 2.9 / 10.9 / 0.3 %. tune37_week (333: 合肥/芜湖, 长沙/株洲, 乌鲁木齐, 青岛; written near the end, measured with
 # the end code and not tuned on): 98.4 %, 81.7 %, 18/18, 2.2 % (the start-up code read it the same).
+# The eighteenth session's, as they arrived: tune38_week (328: 兰州/西宁, 呼和浩特/包头, 扬州/镇江, 柳州/北海) 95.5 %,
+# 85.0 %, 24/24, 3.3 %; tune39_talk_or_need (341: talk about service topics, requests that sound like chatter, danger
+# look-alikes and dangers told in passing) 94.5 %, 70.6 %, 33/36, 5.6 %; then a stove left on with nobody home and an
+# old man behind a locked door who does not answer: 35/36, item@1 95.1 %.
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
@@ -640,6 +644,8 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune35_danger_lookalikes.jsonl": (0.88, 0.68, 0.99, 0.115),
     "tune36_week.jsonl": (0.96, 0.91, 1.0, 0.01),
     "tune37_week.jsonl": (0.97, 0.80, 1.0, 0.03),
+    "tune38_week.jsonl": (0.95, 0.84, 1.0, 0.035),
+    "tune39_talk_or_need.jsonl": (0.94, 0.70, 0.97, 0.06),
 }
 
 

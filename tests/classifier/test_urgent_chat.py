@@ -435,3 +435,28 @@ def test_a_fire_put_out_or_a_scare_waved_off_is_no_fire(text: str) -> None:
 )
 def test_the_new_signs_look_alikes_stay_calm(text: str) -> None:
     assert "self_harm" not in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("烧开水忘关火就出门了 人在外面一下子赶不回去 锅估计已经烧干了 家里还有猫", "fire"),  # nobody home now
+        ("楼下独居的陈爹爹 我敲门听到他在里面哼 叫他又不应 门从里面反锁了", "medical"),  # behind a door
+    ],
+)
+def test_dangers_in_the_blind_tune39_wordings_are_urgent(text: str, signal: str) -> None:
+    assert signal in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上次忘关火就出门了 幸好邻居帮忙关了",  # over
+        "我妈老是忘关火就出门 想给她装个自动熄火的灶",  # a habit: a request for equipment
+        "刚才忘关火就出门了 现在赶回去了 应该没事",  # back home
+        "我家小子在屋里打游戏 叫他又不应",  # ignoring his mother
+        "我家老头子耳朵背 叫他又不应 得走到跟前喊",  # deaf
+    ],
+)
+def test_their_look_alikes_stay_calm_too(text: str) -> None:
+    assert not classify(text).urgent
