@@ -155,12 +155,12 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT: {"non_request_accuracy": 0.97},
     HOLDOUT2: {"non_request_accuracy": 0.98},
     HOLDOUT3: {"item@1": 0.89, "non_request_accuracy": 0.91},
-    HOLDOUT4: {"non_request_accuracy": 0.96, "item_top3": 0.94},  # top-3: not yet (94.8 %)
+    HOLDOUT4: {"non_request_accuracy": 0.96, "item_top3": 0.94},  # top-3: not yet (94.5 %)
     HOLDOUT6: {"urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet (non-requests met since the seventeenth)
-    HOLDOUT7: {"non_request_accuracy": 0.88, "urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet
+    HOLDOUT7: {"urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet (non-requests met since the eighteenth)
     HOLDOUT8_VOICE: {"non_request_accuracy": 0.89},  # not yet (89.1 %)
     HOLDOUT9_CHAT: {"non_request_accuracy": 0.95},
-    HOLDOUT12: {},  # (non-requests 91.4 → 90.6 % in the seventeenth session: two messages)
+    HOLDOUT12: {"non_request_accuracy": 0.92},  # (90.6 → 92.8 % in the eighteenth session)
     HOLDOUT13: {"non_request_accuracy": 0.92},
     HOLDOUT14: {},
     HOLDOUT17: {"non_request_accuracy": 0.93},
@@ -169,7 +169,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT20: {"false_urgent_rate": 0.04},  # not yet
     HOLDOUT23: {"urgent_recall": 0.91},  # not yet
     HOLDOUT24: {"non_request_accuracy": 0.89, "false_urgent_rate": 0.06},  # not yet
-    HOLDOUT25: {"false_urgent_rate": 0.05},  # not yet (5.4 → 4.8 % in the seventeenth session)
+    HOLDOUT25: {"non_request_accuracy": 0.92, "false_urgent_rate": 0.05},  # false alarms: not yet (4.8 %)
     HOLDOUT26: {},  # (false alarms 3.3 → 2.4 % in the sixteenth session)
     HOLDOUT27: {"non_request_accuracy": 0.95},
     HOLDOUT28: {},
