@@ -160,7 +160,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT4: {"non_request_accuracy": 0.96, "item_top3": 0.94},  # top-3: not yet (94.5 %)
     HOLDOUT6: {"urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet (non-requests met since the seventeenth)
     HOLDOUT7: {"urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet (non-requests met since the eighteenth)
-    HOLDOUT8_VOICE: {"non_request_accuracy": 0.89},  # not yet (89.1 %)
+    HOLDOUT8_VOICE: {"non_request_accuracy": 0.89},  # not yet (89.9 %)
     HOLDOUT9_CHAT: {"non_request_accuracy": 0.95},
     HOLDOUT12: {"non_request_accuracy": 0.92},  # (90.6 → 92.8 % in the eighteenth session)
     HOLDOUT13: {"non_request_accuracy": 0.92},
