@@ -387,6 +387,13 @@ class Classification:
         return self.label is not None and self.confidence >= CONFIDENT_THRESHOLD
 
 
+# What a key of the classifier's Aho-Corasick automaton stands for (see `Classifier._add_model_keys`): the key;
+# its evidence factor as a lexicon term (see `_find_terms`; 0.0: not a term, a model feature only); its weight in
+# the kind model and in the self-harm model (0.0 if none); its weights in the item model, one per item (or None).
+# (A plain tuple: tens of thousands are made at each start, and a NamedTuple's are made in Python, 3× slower.)
+Key = tuple[str, float | None, float, float, tuple[float, ...] | None]
+
+
 def _trimmed_dictionary(cache_dir: Path) -> str:
     """jieba's dictionary without its rarest words (written once to the data directory): a third of the
     memory and start-up time, and the lexicon's own terms are added anyway."""
@@ -463,6 +470,7 @@ _CJK_RUN = re.compile("[\u4e00-\u9fff]+")
 # The Chinese characters of jieba's blocks (jieba.re_han_default): its full mode gives every dictionary
 # word made only of these wherever it stands (jieba's dictionary holds every prefix of its words).
 _JIEBA_HAN = re.compile("[\u4e00-\u9fd5]+")
+_CJK_FEATURE = re.compile("[\u4e00-\u9fff]{1,2}")  # a feature of `item_features`
 
 
 def _cjk_pairs(runs: list[str]) -> set[str]:
@@ -470,7 +478,6 @@ def _cjk_pairs(runs: list[str]) -> set[str]:
     return {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
 
 
-@lru_cache(maxsize=64)  # one message is read by the kind, self-harm and item models
 def item_features(text: str) -> frozenset[str]:
     """What the item model reads of a (cut, normalized) text: its Chinese characters and pairs of adjacent
     Chinese characters. (Characters alone catch what no term lists: 吵 leans to noise, 欠 to debts; in the
@@ -830,18 +837,15 @@ class Classifier:
         self.danger_evidence = frozenset(
             term for term, postings in self.vocab.items() if any(i in self.danger_items for i, _ in postings)
         )
-        # Every term with its evidence factor, found in one pass (Aho-Corasick). A term of Chinese characters
-        # only is a word of jieba's full mode wherever it occurs iff it is in jieba's dictionary (frequency
-        # > 0): factor 1, else CROSS_TOKEN_FACTOR. For a term with other characters (110, wifi, b超) it
-        # depends on its neighbours (factor None: see `_find_terms`).
-        freq = self.tokenizer.FREQ
-        self._term_finder = ahocorasick.Automaton()
+        # Every term with its evidence factor (`_term_factor`), found in one pass (Aho-Corasick); the learned
+        # models' features join them once the models are learned (`_add_model_keys`).
+        self._key_finder = ahocorasick.Automaton()
         for term in self.vocab:
-            factor: float | None = None
-            if _JIEBA_HAN.fullmatch(term):
-                factor = 1.0 if freq.get(term) else CROSS_TOKEN_FACTOR
-            self._term_finder.add_word(term, (term, factor))
-        self._term_finder.make_automaton()
+            self._key_finder.add_word(term, (term, self._term_factor(term), 0.0, 0.0, None))
+        self._key_finder.make_automaton()
+        self._model_keys: set[str] = set()  # (see `_add_model_keys`)
+        # The text → its keys found (one message is read by the item scores, the kind, self-harm and item models).
+        self._keys_in = lru_cache(maxsize=16)(self._find_keys)
         self._urgent_groups = [(signal, f"urgent:{signal.code}") for signal in taxonomy.urgent]
         self.patterns = PatternIndex(
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
@@ -885,6 +889,7 @@ class Classifier:
                 self.self_harm_signal.default_label,
                 l2=self_harm_l2,
             )
+        self._add_model_keys()
         # Instance settings so that the cross-validation can compare (and sweep) them on one classifier.
         self.item_model_weight = ITEM_MODEL_WEIGHT
         self.item_model_margin = ITEM_MODEL_MARGIN
@@ -941,6 +946,39 @@ class Classifier:
             specificity = 1.0 + 0.15 * min(len(term) - 2, 4)
             vocab[term] = [(i, w * share * specificity) for i, w in weights.items()]
         return vocab
+
+    def _add_model_keys(self) -> None:
+        """Add the learned models' Chinese features (characters and pairs of them) to the automaton of terms,
+        each key with its weights: one pass over a message then finds its terms and sums the three models
+        (`non_request_odds`, `self_harm_odds`, `item_logits`), with no substring made or looked up. The sums
+        are those over the models' feature sets (`kind_features`, `self_harm_features`, `item_features`):
+        a key counts once however often it occurs, as a feature does."""
+        kind, self_harm, items = self.kind_weights, self.self_harm_weights, self.item_weights
+        features = {key for weights in (kind, self_harm, items) for key in weights if _CJK_FEATURE.fullmatch(key)}
+        finder, vocab = self._key_finder, self.vocab
+        for key in features:
+            factor = finder.get(key)[1] if key in vocab else 0.0
+            finder.add_word(key, (key, factor, kind.get(key, 0.0), self_harm.get(key, 0.0), items.get(key)))
+        for key in self._model_keys - features:  # (called again with other models: their keys no more)
+            if key in vocab:
+                finder.add_word(key, (key, self._term_factor(key), 0.0, 0.0, None))
+            else:
+                finder.remove_word(key)
+        self._model_keys = features
+        finder.make_automaton()
+        self._keys_in.cache_clear()  # (the models were learned with terms only)
+
+    def _find_keys(self, text: str) -> dict[str, Key]:
+        """The automaton's keys in a text, each once, in the order they first end."""
+        return {key[0]: key for _, key in self._key_finder.iter(text)}
+
+    def _term_factor(self, term: str) -> float | None:
+        """A lexicon term's evidence factor where it occurs: of Chinese characters only, it is a word of jieba's
+        full mode wherever it occurs iff it is in jieba's dictionary (frequency > 0): 1, else CROSS_TOKEN_FACTOR.
+        For a term with other characters (110, wifi, b超) it depends on its neighbours: None (see `_find_terms`)."""
+        if not _JIEBA_HAN.fullmatch(term):
+            return None
+        return 1.0 if self.tokenizer.FREQ.get(term) else CROSS_TOKEN_FACTOR
 
     def _build_tokenizer(self, cache_dir: Path | None, raw: dict[str, dict[int, float]]) -> jieba.Tokenizer:
         tokenizer = jieba.Tokenizer(
@@ -1003,12 +1041,12 @@ class Classifier:
         the text to jieba itself (`_find_terms_by_jieba`), which gives the same result, slower."""
         words: dict[str, float] = {}
         pieces: dict[str, float] = {}
-        for _, (term, factor) in self._term_finder.iter(text):
+        for term, factor, _, _, _ in self._keys_in(text).values():
             if factor is None:
                 return self._find_terms_by_jieba(text)
             if factor == 1.0:
                 words[term] = factor
-            else:
+            elif factor:
                 pieces[term] = factor
         return words | pieces
 
@@ -1019,7 +1057,7 @@ class Classifier:
         full_mode = {token for token in self.tokenizer.lcut(text, cut_all=True) if token in vocab}
         words: dict[str, float] = {}
         pieces: dict[str, float] = {}
-        for _, (term, _) in self._term_finder.iter(text):
+        for term in (term for term, factor, _, _, _ in self._keys_in(text).values() if factor != 0.0):
             if term in full_mode:
                 words[term] = 1.0
             else:
@@ -1275,7 +1313,11 @@ class Classifier:
         weights = self.self_harm_weights
         if not weights or len(text) > SELF_HARM_MAX_CHARS:
             return -math.inf
-        return weights[""] + sum(filter(None, map(weights.get, self_harm_features(text))))
+        odds = weights[""] + sum([weight for _, _, _, weight, _ in self._keys_in(text).values()])
+        words = _ASCII_WORD.findall(text)  # (the features that are not keys: see `self_harm_features`)
+        if words:
+            odds += sum(filter(None, map(weights.get, {*words, *(f"{a} {b}" for a, b in pairwise(words))})))
+        return odds
 
     def self_harm_window_odds(self, text: str) -> float:
         """The self-harm model's highest log odds over the runs of clauses of a (normalized) chat message of
@@ -1289,13 +1331,21 @@ class Classifier:
         weights = self.kind_weights
         if not weights:
             return -math.inf
-        return weights[""] + sum(filter(None, map(weights.get, kind_features(text))))
+        text = cut_for_scoring(text)
+        if not text:
+            return weights[""]
+        marks = {text[-1] + "$", *(mark for mark in "?!" if mark in text)}  # (not keys: see `kind_features`)
+        return (
+            weights[""]
+            + sum([weight for _, _, weight, _, _ in self._keys_in(text).values()])
+            + sum(filter(None, map(weights.get, marks)))
+        )
 
     def item_logits(self, text: str, candidates: Sequence[int]) -> dict[int, float]:
         """The item model's logits of the `candidates` (item indexes) for a (normalized) text."""
         weights = self.item_weights
         pick = itemgetter(*candidates)  # (a tuple of the candidates' weights, picked in C)
-        rows = [pick(row) for row in map(weights.get, item_features(cut_for_scoring(text))) if row]
+        rows = [pick(row) for _, _, _, _, row in self._keys_in(cut_for_scoring(text)).values() if row]
         rows.append(pick(weights[""]))
         if len(candidates) == 1:
             return {candidates[0]: sum(rows)}

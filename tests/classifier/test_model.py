@@ -764,6 +764,29 @@ def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
         assert factors == sorted(factors, reverse=True), text  # words first
 
 
+def test_one_scan_sums_the_models_over_their_feature_sets() -> None:
+    """The kind, self-harm and item models are summed from the automaton's keys in one pass; the sums
+    must be those over the feature sets they were learned from (each feature once, marks and ASCII words
+    included), for chat, long letters, repeated words and texts with no Chinese at all."""
+    classifier = get_classifier()
+    texts = [json.loads(line)["text"] for line in EXAMPLES.read_text(encoding="utf-8").splitlines()
+             if line.strip()][::7]
+    texts += ["", "?", "楼道灯灯灯坏了坏了?!", "i want to end it all 不想活了", "bu xiang huo le", "wifi坏了!",
+              "楼上漏水" * 400, "家里燃气味道很大 " + "说来话长 " * 40]
+    kind, self_harm, items = classifier.kind_weights, classifier.self_harm_weights, classifier.item_weights
+    for text in map(normalize, texts):
+        expected = kind[""] + sum(kind.get(f, 0.0) for f in model.kind_features(text))
+        assert classifier.non_request_odds(text) == pytest.approx(expected, abs=1e-9), text
+        if len(text) <= model.SELF_HARM_MAX_CHARS:
+            expected = self_harm[""] + sum(self_harm.get(f, 0.0) for f in model.self_harm_features(text))
+            assert classifier.self_harm_odds(text) == pytest.approx(expected, abs=1e-9), text
+        features = model.item_features(cut_for_scoring(text)) | {""}
+        logits = classifier.item_logits(text, [0, 7, 59])
+        for i in (0, 7, 59):
+            expected = sum(items[f][i] for f in features if f in items)
+            assert logits[i] == pytest.approx(expected, abs=1e-9), text
+
+
 def test_item_model_is_learned_once_cached_and_deterministic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -808,15 +831,21 @@ def test_item_model_decides_only_between_close_lexicon_candidates(monkeypatch: p
 
     odour = classifier.index["environment.odor"]
     leaning = {"": towards(-1), "很": towards(ranked[1][0]), "大": towards(odour), "了": towards(odour)}
-    monkeypatch.setattr(classifier, "item_weights", leaning)
-    result = classifier.classify(close)
-    assert result.label == runner_up and result.top3[0][0] == runner_up and result.kind == "request"
-    # A clear lexicon lead, urgent signals and the request-or-not decision are not its to change.
-    assert classifier.classify("楼道灯坏了好几天了").label == "property.public_lighting"
-    gas = classifier.classify("家里燃气味道很大")
-    assert gas.label == "safety.gas_leak" and gas.urgent
-    assert classifier.classify("你好").kind == "greeting"
-    monkeypatch.setattr(classifier, "item_model_weight", 0.0)  # the lexicon alone
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(classifier, "item_weights", leaning)
+            classifier._add_model_keys()  # (the weights live in the automaton's keys too)
+            result = classifier.classify(close)
+            assert result.label == runner_up and result.top3[0][0] == runner_up and result.kind == "request"
+            # A clear lexicon lead, urgent signals and the request-or-not decision are not its to change.
+            assert classifier.classify("楼道灯坏了好几天了").label == "property.public_lighting"
+            gas = classifier.classify("家里燃气味道很大")
+            assert gas.label == "safety.gas_leak" and gas.urgent
+            assert classifier.classify("你好").kind == "greeting"
+            patched.setattr(classifier, "item_model_weight", 0.0)  # the lexicon alone
+            assert classifier.classify(close).label == lexicon_best
+    finally:
+        classifier._add_model_keys()  # the shared classifier's own weights again
     assert classifier.classify(close).label == lexicon_best
 
 
