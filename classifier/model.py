@@ -204,6 +204,10 @@ _ADVERT_MARKERS = tuple(
     )
 )
 _ADVERT_GROUPS = tuple(f"advert:{i}" for i in range(len(_ADVERT_MARKERS)))  # (searched by the pattern index)
+# What work done changed for the writer (楼道灯亮了 晚上下楼敢走了, 树枝锯掉了 停车不用提心吊胆了): see `_only_work_done`.
+_RELIEF = re.compile(
+    "(?<![不没])(敢|能|可以)[^。，,？?吗不没 ]{1,6}了|不用(?!了)|不怕了|终于|总算|可算|(放心|踏实|安心|舒服)了|清爽|好多了|像新的"
+)
 _STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
@@ -287,7 +291,7 @@ _LIVED_THROUGH = re.compile(
 # A fire told as over in a chat message that says nothing of now: timed in its own words (上次着火把楼道灯烧坏了,
 # 去年那场火灾) or followed by what came after it (火灾后家里电线都得重新走). What is asked is its aftermath.
 # (Only the event of a fire: a standing hazard told as reported before, 上次反映的楼道充电, is still there.)
-_FIRE_EVENT = re.compile("着火|著火|失火|起火|火灾|大火|烧(了|起来|着|坏|毁|没|掉)")
+_FIRE_EVENT = re.compile("着火|著火|失火|起火|火灾|大火|烧(了|起来|着|坏|毁|没|掉)|[着著]了")  # (楼下着了: its match)
 _FIRE_TIMED = re.compile(_DATED_PAST + "|前天|上周|上礼拜|上星期|那场")  # (not 以前: 以前的管子 is still there)
 _NEAR_MISS = re.compile("差点|差一点|险些|几乎")  # (上次差点烧起来: the hazard that nearly did it is still there)
 _FIRE_AFTERMATH = re.compile("(之后|以后|过后|后(?!面|头|边|门|院|楼|窗)|那户|那家|那[栋间]|的那)")
@@ -361,7 +365,7 @@ _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|
 # help, 谢谢 能不能再来看看 a request), nor says anything of now or again (see `_only_thanks`).
 _OPENS_WITH_THANKS = re.compile("谢谢|感谢|多谢|太感谢|太谢谢|辛苦|thx|thanks|3q")
 _WANTS = re.compile("能不能|可不可以|可以|能否|请|麻烦|想|需要|希望|快|急")
-_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞")
+_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查(?![了过])|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞")
 _ASKS_FOR_HELP = re.compile(_ASKS_TO_ACT.pattern + "|能不能|可不可以|能否")  # (asking whether one may, too)
 
 log = logging.getLogger(__name__)
@@ -1236,6 +1240,8 @@ class Classifier:
             return "thanks"
         if strong and still_wrong and work_done(wrong_after=True):
             return "request"  # 修好了谢谢，但是卫生间又漏了: the thanks come with a new need
+        if not still_wrong and _only_work_done(text):
+            return "thanks"  # 楼道灯亮了 晚上下楼敢走了: thanks told by what changed, no thank-you word
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
         # A greeting and little else is a greeting; one that opens a need (在吗 俺家电视光有声没影儿) is read as
         # the need is.
@@ -1689,6 +1695,22 @@ def _only_thanks(text: str) -> bool:
     if not _OPENS_WITH_THANKS.match(text):
         return False
     return not _QUESTION.search(text) and not _WANTS.search(text) and _says_nothing_of_now(text)
+
+
+def _only_work_done(text: str) -> bool:
+    """Whether a chat message tells work done (`_WORK_DONE`, not asked after: 修好了没) and the relief after it
+    (`_RELIEF`), and neither asks nor wants anything nor says anything of now (the caller checks that it says
+    nothing of again: `_STILL_WRONG`)."""
+    done = _WORK_DONE.search(text) if "了" in text and len(text) <= LETTER_CHARS else None
+    return (
+        done is not None
+        and not _ASKED.match(text, done.end())
+        and bool(_RELIEF.search(text, done.end()))
+        and not _QUESTION.search(text)
+        and not _WANTS.search(text)
+        and not _ASKS_FOR_HELP.search(text)
+        and _says_nothing_of_now(text)
+    )
 
 
 def _supposes(text: str) -> bool:

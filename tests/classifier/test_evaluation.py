@@ -640,6 +640,11 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # 85.0 %, 24/24, 3.3 %; tune39_talk_or_need (341: talk about service topics, requests that sound like chatter, danger
 # look-alikes and dangers told in passing) 94.5 %, 70.6 %, 33/36, 5.6 %; then a stove left on with nobody home and an
 # old man behind a locked door who does not answer: 35/36, item@1 95.1 %.
+# The nineteenth session's, as they arrived (a lift stuck with no sign of illness relabelled not urgent, as taxonomy.md's
+# elevator item says): tune40_week (322: 赣州/九江, 大同/长治, 湛江/茂名, 齐齐哈尔/大庆) 95.8 %, 89.3 %, 20/21, 1.0 %;
+# tune41_week (321: 岳阳/常德, 曲靖/大理, 秦皇岛/唐山, 台州/丽水) 95.8 %, 87.8 %, 18/21, 2.7 %. Then thanks told by the
+# relief work brought, a fire told as over, a drama's gas, a fight with blood, a Wu-dialect child by a stove:
+# 95.8 / 95.8 %, 90.8 / 90.1 %, 21/21 and 19/21, 1.0 / 2.0 %.
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
@@ -656,6 +661,8 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune37_week.jsonl": (0.97, 0.80, 1.0, 0.03),
     "tune38_week.jsonl": (0.95, 0.84, 1.0, 0.035),
     "tune39_talk_or_need.jsonl": (0.94, 0.70, 0.97, 0.06),
+    "tune40_week.jsonl": (0.95, 0.90, 1.0, 0.015),
+    "tune41_week.jsonl": (0.95, 0.89, 0.9, 0.025),
 }
 
 

@@ -125,6 +125,24 @@ def test_thanks_for_work_done_is_thanks_unless_something_is_wrong_again(text: st
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # thanks told by what the work changed for the writer, no thank-you word (tune40, tune41)
+        ("楼道灯亮了 晚上下楼敢走了", "thanks"),
+        ("树枝锯掉了 停车不用提心吊胆了", "thanks"),
+        ("工钱拿到了 一分不少 过年能回家了", "thanks"),
+        # work done, and something wrong after it or a new matter: a request; asked after: a status query
+        ("射灯不亮了 灯泡换了新的也不亮 估计线路有问题", "request"),
+        ("上回那水龙头换完了 这回暖气片漏水了 地上一滩", "request"),
+        ("书柜装好了是歪的 抽屉拉不开", "request"),
+        ("楼道灯修好了没 晚上还是不敢走", "status"),
+    ],
+)
+def test_work_done_and_the_relief_it_brought_is_thanks(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
     ("text", "kind", "urgent"),
     [
         ("谢谢党员同志帮我奶奶检查煤气管道", "thanks", False),

@@ -460,3 +460,26 @@ def test_dangers_in_the_blind_tune39_wordings_are_urgent(text: str, signal: str)
 )
 def test_their_look_alikes_stay_calm_too(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("楼下烧烤摊打起来了 拿酒瓶子砸 有人流血了", "person"),  # a fight with blood, now
+        ("小人反锁在屋里了 才三岁 燃气灶上还炖着汤 我在门口进弗去", "danger"),  # 小人: a child, in Wu
+    ],
+)
+def test_dangers_in_the_blind_tune40_and_tune41_wordings_are_urgent(text: str, signal: str) -> None:
+    assert signal in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上礼拜楼下着了个小火 消防来得快 一会就灭了 现在想起来还后怕",  # over, and timed
+        "刚看了个电视剧 里面有人煤气中毒 吓得我起来检查了三遍阀门 都好好的",  # a drama; checking done
+        "楼下烧烤摊天天晚上有人喝多了打架 酒瓶子乱飞",  # public order, not a danger now
+    ],
+)
+def test_tune40_and_tune41_look_alikes_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
