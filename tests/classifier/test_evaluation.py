@@ -138,6 +138,7 @@ HOLDOUT33 = DATA / "holdout33_week.jsonl"  # blind, the same session: 石家庄/
 HOLDOUT34 = DATA / "holdout34_week.jsonl"  # blind, the same session's end: 九江/景德镇, 淄博/威海, 湛江/汕头, 大庆/齐齐哈尔
 HOLDOUT35 = DATA / "holdout35_week.jsonl"  # blind, the eighteenth session's end: 泉州/漳州, 绵阳/南充, 常州/南通, 牡丹江/佳木斯
 HOLDOUT36 = DATA / "holdout36_week.jsonl"  # blind, the same session's end: 宝鸡/汉中, 徐州/连云港, 珠海/中山, 延吉/吉林市
+HOLDOUT37 = DATA / "holdout37_week.jsonl"  # blind, the nineteenth session's end: 遵义/六盘水, 襄阳/宜昌, 潍坊/淄博, 桂林/梧州
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -183,6 +184,8 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT34: {},
     HOLDOUT35: {"non_request_accuracy": 0.89, "false_urgent_rate": 0.04},  # not yet (89.4 %, 3.9 %)
     HOLDOUT36: {"non_request_accuracy": 0.80, "urgent_recall": 0.95, "false_urgent_rate": 0.035},  # not yet
+    # not yet: 89.8 % and 18/21 as it arrived (gas, fire and self-harm 10/10; the start-up code 89.0 %, 17/21)
+    HOLDOUT37: {"non_request_accuracy": 0.89, "urgent_recall": 0.85},
 }
 
 
