@@ -208,6 +208,7 @@ _ADVERT_GROUPS = tuple(f"advert:{i}" for i in range(len(_ADVERT_MARKERS)))  # (s
 _RELIEF = re.compile(
     "(?<![不没])(敢|能|可以)[^。，,？?吗不没 ]{1,6}了|不用(?!了)|不怕了|终于|总算|可算|(放心|踏实|安心|舒服)了|清爽|好多了|像新的"
 )
+_WORKS_AGAIN = re.compile("(?<![不没才只可就])(能|可以)(?!不|给|帮|来|派)[^。，,？?吗不没 ]{1,4}了")
 _STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
@@ -287,6 +288,7 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
 _LIVED_THROUGH = re.compile(
     "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
     "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟)?火"
+    "|(着火|著火|失火|起火|火灾|漏气|泄漏|爆炸|中毒)的?那(一)?(回|次|年)"  # (上个月楼下着火那回)
 )
 # A fire told as over in a chat message that says nothing of now: timed in its own words (上次着火把楼道灯烧坏了,
 # 去年那场火灾) or followed by what came after it (火灾后家里电线都得重新走). What is asked is its aftermath.
@@ -357,6 +359,9 @@ _STORY = re.compile("电影|电视剧|小说|新闻|剧里|书里|动画|动漫|
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
+# A simile (嘴跟漏了气的煤气罐似的, 脾气跟煤气罐似的 一点就着): a danger it likens to is not what the message tells (see
+# `Classifier._dangers_likened`; a danger told so is still found by the patterns).
+_SIMILE = re.compile("(跟|像|好像|好比|如同|赛过)[^。，,！!？?\\s]{1,8}?(似的|一样|一般|一个样)")
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
 # (A question also by its A-not-A form: 行不行, 会不会, 是不是, 有没有; and 几年, not 好几年.)
@@ -1288,6 +1293,18 @@ class Classifier:
         strongest = max(weight, key=weight.__getitem__)
         return _called_off(text, text.find(strongest) + len(strongest) - 1)
 
+    def _dangers_likened(self, text: str, found: dict[str, float]) -> list[tuple[int, int]]:
+        """The spans of the similes that liken to a danger (脾气跟煤气罐似的: `_SIMILE`, holding a word that is evidence
+        of a danger item). Other similes tell the need (楼道黑得跟山洞似的, 切肉跟锯木头似的)."""
+        dangers = [term for term in found if term in self.danger_evidence]
+        if not dangers:
+            return []
+        return [
+            simile.span()
+            for simile in _SIMILE.finditer(text)
+            if any(term in simile.group() for term in dangers)
+        ]
+
     def kind_model_learns_from(self, text: str) -> bool:
         """Whether the kind model learns from a (normalized) example: it has item evidence and no urgent signal.
         (Not only the messages whose kind the model decides: learned from those alone, it changed with every
@@ -1427,7 +1444,8 @@ class Classifier:
         # LETTER_FOREGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
         # (learned mostly under health.mental; without strong evidence of another need the answer is the
         # default item either way).
-        unsaid = [] if forced else background
+        # And a simile's words of danger: they liken, they do not tell (嘴跟漏了气的煤气罐似的).
+        unsaid = ([] if forced else background) + self._dangers_likened(full, found)
         strong = {self.labels[i] for i, score in ranked if score >= STRONG_EVIDENCE} if default else set()
         if not forced and default and strong - {default}:
             unsaid += [
@@ -1703,11 +1721,11 @@ def _only_work_done(text: str) -> bool:
     nothing of again: `_STILL_WRONG`)."""
     if "了" not in text or len(text) > LETTER_CHARS or not _RELIEF.search(text):
         return False  # (the cheap checks first: _WORK_DONE is the slowest pattern here)
-    done = _WORK_DONE.search(text)
+    done = _WORK_DONE.search(text) or _WORKS_AGAIN.search(text)
     return (
         done is not None
         and not _ASKED.match(text, done.end())
-        and bool(_RELIEF.search(text, done.end()))
+        and bool(_RELIEF.search(text, done.start()))
         and not _QUESTION.search(text)
         and not _WANTS.search(text)
         and not _ASKS_FOR_HELP.search(text)

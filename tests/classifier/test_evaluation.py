@@ -647,7 +647,10 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # elevator item says): tune40_week (322: 赣州/九江, 大同/长治, 湛江/茂名, 齐齐哈尔/大庆) 95.8 %, 89.3 %, 20/21, 1.0 %;
 # tune41_week (321: 岳阳/常德, 曲靖/大理, 秦皇岛/唐山, 台州/丽水) 95.8 %, 87.8 %, 18/21, 2.7 %. Then thanks told by the
 # relief work brought, a fire told as over, a drama's gas, a fight with blood, a Wu-dialect child by a stove:
-# 95.8 / 95.8 %, 90.8 / 90.1 %, 21/21 and 19/21, 1.0 / 2.0 %.
+# 95.8 / 95.8 %, 90.8 / 90.1 %, 21/21 and 19/21, 1.0 / 2.0 %. tune42_week (325: 开封/商丘, 芜湖/安庆, 宜宾/泸州, 阜新/锦州;
+# a loose manhole cover relabelled property.roads, as taxonomy.md says) 95.7 %, 85.5 %, 19/19, 5.2 %; tune43_week (314:
+# 惠州/江门, 榆林/延安, 盐城/淮安, 通辽/赤峰) 93.5 %, 83.7 %, 21/22, 3.8 %. Then dangers named in a simile, a fire
+# remembered (着火那回), a machine that works again: 95.7 / 93.5 %, 87.0 / 86.8 %, 19/19 and 21/22, 4.9 / 3.1 %.
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
@@ -666,6 +669,8 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune39_talk_or_need.jsonl": (0.94, 0.70, 0.97, 0.06),
     "tune40_week.jsonl": (0.95, 0.90, 1.0, 0.015),
     "tune41_week.jsonl": (0.95, 0.89, 0.9, 0.025),
+    "tune42_week.jsonl": (0.95, 0.86, 1.0, 0.05),
+    "tune43_week.jsonl": (0.93, 0.86, 0.95, 0.035),
 }
 
 

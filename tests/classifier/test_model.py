@@ -131,6 +131,10 @@ def test_thanks_for_work_done_is_thanks_unless_something_is_wrong_again(text: st
         ("楼道灯亮了 晚上下楼敢走了", "thanks"),
         ("树枝锯掉了 停车不用提心吊胆了", "thanks"),
         ("工钱拿到了 一分不少 过年能回家了", "thanks"),
+        ("洗衣机能甩干了 师傅人也好 就收了个零件钱", "thanks"),  # it works again (tune43)
+        ("来水了来水了 饭能做了", "thanks"),
+        ("我接到个电话说我中奖了要先交手续费才能领奖", "request"),  # 才能: only then
+        ("家里门槛太高 老妈推轮椅过不去 能给整平了不", "request"),  # 能给…了不: asked
         # work done, and something wrong after it or a new matter: a request; asked after: a status query
         ("射灯不亮了 灯泡换了新的也不亮 估计线路有问题", "request"),
         ("上回那水龙头换完了 这回暖气片漏水了 地上一滩", "request"),

@@ -479,7 +479,17 @@ def test_dangers_in_the_blind_tune40_and_tune41_wordings_are_urgent(text: str, s
         "上礼拜楼下着了个小火 消防来得快 一会就灭了 现在想起来还后怕",  # over, and timed
         "刚看了个电视剧 里面有人煤气中毒 吓得我起来检查了三遍阀门 都好好的",  # a drama; checking done
         "楼下烧烤摊天天晚上有人喝多了打架 酒瓶子乱飞",  # public order, not a danger now
+        "这老板嘴跟漏了气的煤气罐似的 叨叨叨一下午没停",  # a simile (tune42, tune43)
+        "我家那口子脾气跟煤气罐似的 一点就着 哈哈",
+        "上个月楼下着火那回 真把我吓坏了 幸亏消防来得快 一个人都没伤着",  # a fire remembered
     ],
 )
-def test_tune40_and_tune41_look_alikes_are_not_urgent(text: str) -> None:
+def test_tune40_to_tune43_look_alikes_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent
+
+
+def test_a_simile_keeps_what_it_tells_of_the_need() -> None:
+    """Only a simile's words of danger are set aside; one that tells the need still counts (楼道黑得像山洞), and
+    a gas smell told as a likeness is still a gas smell."""
+    assert classify("地下车库通道的灯全灭了 开车进去跟钻山洞似的").label == "property.public_lighting"
+    assert classify("厨房里闻着跟煤气味一样 臭臭的").urgent
