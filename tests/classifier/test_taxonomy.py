@@ -120,13 +120,15 @@ def test_the_shipped_self_harm_examples_mark_their_signs() -> None:
 
 
 def test_the_shipped_kind_examples_are_requests_and_non_requests() -> None:
-    """The kind model's own training file: every line a known kind; requests name one of the 60 items,
-    non-requests none; both kinds well represented (it teaches where the line between them runs)."""
+    """The kind model's own training file: every line a known kind; requests name one of the 60 items (or none: a
+    need that fits no item, for a coordinator), non-requests none; both kinds well represented (it teaches where
+    the line between them runs)."""
     taxonomy = load_taxonomy()
     lines = taxonomy.kind_examples.read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines if line.strip()]
     assert all(r["kind"] in {"request", *NON_REQUEST_KINDS} for r in records)
-    assert all(r["label"] in taxonomy.items for r in records if r["kind"] == "request")
+    assert all(r["label"] in taxonomy.items or r["label"] is None for r in records if r["kind"] == "request")
+    assert sum(1 for r in records if r["kind"] == "request" and r["label"] is None) < 100
     assert all(r["label"] is None for r in records if r["kind"] != "request")
     assert sum(1 for r in records if r["kind"] == "request") >= 1400
     assert sum(1 for r in records if r["kind"] != "request") >= 2600
