@@ -208,7 +208,7 @@ _ADVERT_GROUPS = tuple(f"advert:{i}" for i in range(len(_ADVERT_MARKERS)))  # (s
 _RELIEF = re.compile(
     "(?<![不没])(敢|能|可以)[^。，,？?吗不没 ]{1,6}了|不用(?!了)|不怕了|终于|总算|可算|(放心|踏实|安心|舒服)了|清爽|好多了|像新的"
 )
-_WORKS_AGAIN = re.compile("(?<![不没才只可就])(能|可以)(?!不|给|帮|来|派)[^。，,？?吗不没 ]{1,4}了")
+_WORKS_AGAIN = re.compile("(?<![不没才只可就])(能|可以|敢)(?!不|给|帮|来|派)[^。，,？?吗不没 ]{1,4}了")
 _STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
