@@ -239,7 +239,7 @@ _SUPPOSING = "万一|如果|要是|一旦|假如|倘若"
 _HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想")
 # (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket;
 # 现在放心多了: settled. 赶紧/立即 are left out: stories say them too.)
-_NOW_SETTLED = "[都也]?(没事|好了|放心|挺好)"  # (after 现在: it is over, not going on)
+_NOW_SETTLED = "[都也]?(没事|好了|放心|挺好)|[^。，, ]{0,5}没(有)?(味|味道|味儿)?了"  # (after 现在: it is over, not going on)
 _PRESENT = re.compile(
     "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能|"
     + _NOW_SETTLED
@@ -359,6 +359,12 @@ _STORY = re.compile("电影|电视剧|小说|新闻|剧里|书里|动画|动漫|
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
+ENDED_SIGNALS = frozenset({"gas", "fire"})  # the signals whose event a chat message may tell by how it ended
+# A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
+# 上次厨房起火 幸亏我老伴拿湿毛巾盖住了 现在想起来还后怕): see `_tells_how_it_ended`.
+_ENDED = re.compile(
+    "后怕|虚惊一场|没(有)?(人)?(受伤|伤着|伤到)|人都没事|(很快|一会儿?|几分钟|十几分钟|马上)就?(给)?(灭|扑灭|浇灭)了"
+)
 # A simile (嘴跟漏了气的煤气罐似的, 脾气跟煤气罐似的 一点就着): a danger it likens to is not what the message tells (see
 # `Classifier._dangers_likened`; a danger told so is still found by the patterns).
 _SIMILE = re.compile("(跟|像|好像|好比|如同|赛过)[^。，,！!？?\\s]{1,8}?(似的|一样|一般|一个样)")
@@ -1130,7 +1136,9 @@ class Classifier:
                         if _told_of_a_story(text, match):
                             continue
                     else:
-                        if signal.code in OVER_SIGNALS and _told_as_over(text, match):
+                        if (signal.code in OVER_SIGNALS and _told_as_over(text, match)) or (
+                            signal.code in ENDED_SIGNALS and _tells_how_it_ended(text)
+                        ):
                             if background is not None:  # (its words are not evidence of the need either)
                                 background.append(_own_words(text, match))
                             continue
@@ -1265,7 +1273,8 @@ class Classifier:
         ):
             # Words of danger (fire, gas, hazard) are never talked away, unless a chat message only supposes
             # it or retells it (status queries and thanks about an earlier one were answered above).
-            return "other" if _says_nothing_of_now(text) and _supposes(text) else "request"
+            ended = _supposes(text) or _tells_how_it_ended(text)
+            return "other" if _says_nothing_of_now(text) and ended else "request"
         return None
 
     def _new_need_besides(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> bool:
@@ -1731,6 +1740,11 @@ def _only_work_done(text: str) -> bool:
         and not _ASKS_FOR_HELP.search(text)
         and _says_nothing_of_now(text)
     )
+
+
+def _tells_how_it_ended(text: str) -> bool:
+    """Whether a chat message that says nothing of now tells how a danger ended (`_ENDED`) and asks for no help."""
+    return _says_nothing_of_now(text) and bool(_ENDED.search(text)) and not _ASKS_FOR_HELP.search(text)
 
 
 def _supposes(text: str) -> bool:

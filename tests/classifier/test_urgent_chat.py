@@ -483,6 +483,10 @@ def test_dangers_in_the_blind_tune40_and_tune41_wordings_are_urgent(text: str, s
         "这老板嘴跟漏了气的煤气罐似的 叨叨叨一下午没停",  # a simile (tune42, tune43)
         "我家那口子脾气跟煤气罐似的 一点就着 哈哈",
         "上个月楼下着火那回 真把我吓坏了 幸亏消防来得快 一个人都没伤着",  # a fire remembered
+        # a gas leak or a fire told by how it ended, nothing of now (tune44–tune46)
+        "上礼拜楼下饭店着火 消防车来得真快 五分钟就到了 没人受伤",
+        "前天夜里隔壁单元着火了 消防来得快 十几分钟就灭了 没伤着人 现在想想还后怕",
+        "燃气公司的人来看过了 是阀门没关严 现在一点味都没有了 虚惊一场",
     ],
 )
 def test_tune40_to_tune43_look_alikes_are_not_urgent(text: str) -> None:
@@ -494,3 +498,15 @@ def test_a_simile_keeps_what_it_tells_of_the_need() -> None:
     a gas smell told as a likeness is still a gas smell."""
     assert classify("地下车库通道的灯全灭了 开车进去跟钻山洞似的").label == "property.public_lighting"
     assert classify("厨房里闻着跟煤气味一样 臭臭的").urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼下饭店着火了 没人受伤 但是烟还在往我们楼里灌",  # how it ended so far, and still going on
+        "厨房着火了 幸好人都跑出来了 快来",  # luck now is not an ending
+        "刚才闻到煤气味 后怕 现在还有味",
+    ],
+)
+def test_an_ending_told_beside_a_danger_now_keeps_it_urgent(text: str) -> None:
+    assert classify(text).urgent
