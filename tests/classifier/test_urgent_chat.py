@@ -468,9 +468,11 @@ def test_their_look_alikes_stay_calm_too(text: str) -> None:
         ("楼下烧烤摊打起来了 拿酒瓶子砸 有人流血了", "person"),  # a fight with blood, now
         ("小人反锁在屋里了 才三岁 燃气灶上还炖着汤 我在门口进弗去", "danger"),  # 小人: a child, in Wu
         ("細路食咗花生 而家好似透唔到氣", "medical"),  # choking, in Cantonese (it was urgent only by learned pairs)
+        ("阮阿爸头拄讲话讲唔清楚，半边身动唔得，阮个人扛伊唔起，紧来人帮手", "medical"),  # a stroke, in Minnan (tune45)
+        ("隔壁阿伯三日无开门，头拄敲门听着里面有人哼，叫伊都无应，紧来人！！", "medical"),
     ],
 )
-def test_dangers_in_the_blind_tune40_and_tune41_wordings_are_urgent(text: str, signal: str) -> None:
+def test_dangers_in_the_blind_tune40_to_tune45_wordings_are_urgent(text: str, signal: str) -> None:
     assert signal in classify(text).urgent_signals
 
 
