@@ -662,6 +662,12 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # a loose manhole cover relabelled property.roads, as taxonomy.md says) 95.7 %, 85.5 %, 19/19, 5.2 %; tune43_week (314:
 # 惠州/江门, 榆林/延安, 盐城/淮安, 通辽/赤峰) 93.5 %, 83.7 %, 21/22, 3.8 %. Then dangers named in a simile, a fire
 # remembered (着火那回), a machine that works again: 95.7 / 93.5 %, 87.0 / 86.8 %, 19/19 and 21/22, 4.9 / 3.1 %.
+# Then the four written while the weeks above joined the kind model's file (not learned from themselves): tune44_week
+# (307: 南阳/信阳, 上饶/景德镇, 德阳/乐山, 鞍山/抚顺) 96.7 %, 91.9 %, 21/22, 2.1 %; tune45_week (308: 汕头/潮州, 十堰/荆州,
+# 邯郸/邢台, 嘉兴/湖州) 95.1 %, 85.5 %, 17/20, 3.5 %; tune46_talk (347: talk and needs that do not sound like needs; a lift
+# with no sign of illness relabelled) 92.7 %, 85.3 %, 13/15, 2.1 %; tune47_voice_week (331: dictated in 海拉尔, 常州,
+# 遂宁, 蚌埠) 94.2 %, 92.1 %, 22/22, 3.9 %. Then a gas leak or fire told by how it ended and two Minnan emergencies:
+# 96.7 / 95.1 / 92.7 / 94.2 %, 92.7 / 86.3 / 85.9 / 92.1 %, 21/22, 19/20, 13/15, 22/22, 1.8 / 3.1 / 2.1 / 3.9 %.
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
@@ -682,6 +688,10 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune41_week.jsonl": (0.95, 0.89, 0.9, 0.025),
     "tune42_week.jsonl": (0.95, 0.86, 1.0, 0.05),
     "tune43_week.jsonl": (0.93, 0.86, 0.95, 0.035),
+    "tune44_week.jsonl": (0.96, 0.92, 0.95, 0.02),
+    "tune45_week.jsonl": (0.95, 0.86, 0.95, 0.035),
+    "tune46_talk.jsonl": (0.92, 0.85, 0.86, 0.025),
+    "tune47_voice_week.jsonl": (0.94, 0.92, 1.0, 0.04),
 }
 
 
