@@ -1305,7 +1305,7 @@ class Classifier:
     def _dangers_likened(self, text: str, found: dict[str, float]) -> list[tuple[int, int]]:
         """The spans of the similes that liken to a danger (脾气跟煤气罐似的: `_SIMILE`, holding a word that is evidence
         of a danger item). Other similes tell the need (楼道黑得跟山洞似的, 切肉跟锯木头似的)."""
-        dangers = [term for term in found if term in self.danger_evidence]
+        dangers = self.danger_evidence.intersection(found)
         if not dangers:
             return []
         return [
