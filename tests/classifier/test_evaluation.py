@@ -139,6 +139,7 @@ HOLDOUT34 = DATA / "holdout34_week.jsonl"  # blind, the same session's end: 九�
 HOLDOUT35 = DATA / "holdout35_week.jsonl"  # blind, the eighteenth session's end: 泉州/漳州, 绵阳/南充, 常州/南通, 牡丹江/佳木斯
 HOLDOUT36 = DATA / "holdout36_week.jsonl"  # blind, the same session's end: 宝鸡/汉中, 徐州/连云港, 珠海/中山, 延吉/吉林市
 HOLDOUT37 = DATA / "holdout37_week.jsonl"  # blind, the nineteenth session's end: 遵义/六盘水, 襄阳/宜昌, 潍坊/淄博, 桂林/梧州
+HOLDOUT38 = DATA / "holdout38_week.jsonl"  # blind, the same session's end: 株洲/湘潭, 日照/临沂, 玉林/钦州, 西双版纳/普洱
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -171,7 +172,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT19: {"non_request_accuracy": 0.95, "urgent_recall": 0.96},  # urgent: not yet
     HOLDOUT20: {"false_urgent_rate": 0.04},  # not yet
     HOLDOUT23: {"urgent_recall": 0.91},  # not yet
-    HOLDOUT24: {"non_request_accuracy": 0.89, "false_urgent_rate": 0.06},  # not yet
+    HOLDOUT24: {"false_urgent_rate": 0.06},  # not yet (non-requests 90.5 % since the nineteenth session)
     HOLDOUT25: {"non_request_accuracy": 0.92, "false_urgent_rate": 0.05},  # false alarms: not yet (4.8 %)
     HOLDOUT26: {},  # (false alarms 3.3 → 2.4 % in the sixteenth session)
     HOLDOUT27: {"non_request_accuracy": 0.95},
@@ -182,10 +183,12 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT32: {},
     HOLDOUT33: {},
     HOLDOUT34: {},
-    HOLDOUT35: {"non_request_accuracy": 0.89, "false_urgent_rate": 0.04},  # not yet (89.4 %, 3.9 %)
-    HOLDOUT36: {"non_request_accuracy": 0.80, "urgent_recall": 0.95, "false_urgent_rate": 0.035},  # not yet
-    # not yet: 89.8 % and 18/21 as it arrived (gas, fire and self-harm 10/10; the start-up code 89.0 %, 17/21)
-    HOLDOUT37: {"non_request_accuracy": 0.89, "urgent_recall": 0.85},
+    HOLDOUT35: {"false_urgent_rate": 0.04},  # not yet (3.6 %; non-requests 89.4 → 91.7 % in the nineteenth session)
+    HOLDOUT36: {"non_request_accuracy": 0.84, "urgent_recall": 0.95},  # not yet (85.0 %, 20/21; false alarms 3.3 → 2.97 %)
+    # not yet: urgent 18/21 as it arrived (gas, fire and self-harm 10/10; non-requests 89.8 %, 91.3 % once the tuning weeks
+    # joined the kind model's file; the start-up code 89.0 %, 17/21)
+    HOLDOUT37: {"urgent_recall": 0.85},
+    HOLDOUT38: {"urgent_recall": 0.95},  # not yet: 21/22 as it arrived (violence at home missed; the start-up code the same)
 }
 
 
