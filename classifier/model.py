@@ -1072,7 +1072,9 @@ class Classifier:
         full_mode = {token for token in self.tokenizer.lcut(text, cut_all=True) if token in vocab}
         words: dict[str, float] = {}
         pieces: dict[str, float] = {}
-        for term in (term for term, factor, _, _, _ in self._keys_in(text).values() if factor != 0.0):
+        for term, factor, _, _, _ in self._keys_in(text).values():
+            if factor == 0.0:
+                continue  # (a model feature, not a term)
             if term in full_mode:
                 words[term] = 1.0
             else:
@@ -1725,9 +1727,9 @@ def _only_thanks(text: str) -> bool:
 
 
 def _only_work_done(text: str) -> bool:
-    """Whether a chat message tells work done (`_WORK_DONE`, not asked after: 修好了没) and the relief after it
-    (`_RELIEF`), and neither asks nor wants anything nor says anything of now (the caller checks that it says
-    nothing of again: `_STILL_WRONG`)."""
+    """Whether a chat message tells work done (`_WORK_DONE`, not asked after: 修好了没) or a thing that works again
+    (`_WORKS_AGAIN`: 洗衣机能甩干了), and relief from there on (`_RELIEF`), and neither asks nor wants anything nor says
+    anything of now (the caller checks that it says nothing of again: `_STILL_WRONG`)."""
     if "了" not in text or len(text) > LETTER_CHARS or not _RELIEF.search(text):
         return False  # (the cheap checks first: _WORK_DONE is the slowest pattern here)
     done = _WORK_DONE.search(text) or _WORKS_AGAIN.search(text)
