@@ -33,7 +33,7 @@ import marshal
 import math
 import os
 import re
-import re._parser as re_parser  # to read which characters a pattern needs
+import re._parser as re_parser  # to read which strings a pattern needs
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
@@ -43,6 +43,7 @@ from functools import lru_cache
 from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 
@@ -433,52 +434,119 @@ def _strip_tone(syllable: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", syllable) if not unicodedata.combining(ch))
 
 
-def required_chars(
-    pattern: re.Pattern[str], share: Mapping[str, float] | None = None
-) -> frozenset[str] | None:
-    """Characters of which every match of `pattern` contains at least one (None: no such set).
+_EXACT_CAP = 64  # the most strings a part of a pattern is expanded to (a product of alternatives grows fast)
 
-    Read from the parsed pattern: a literal requires itself, a sequence the cheapest requirement of
-    its parts, an alternation the union of its branches', a repeat of at least once its body's.
-    Cheapest: the characters least often seen in messages (`share`: character → share of messages
-    holding it), then the fewest; so that 了 or 我 does not wake a pattern that also needs 煤."""
-    share = share or {}
+
+def required_strings(pattern: re.Pattern[str], share: Callable[[str], float]) -> frozenset[str] | None:
+    """Strings of which every match of `pattern` contains at least one (None: no such set).
+
+    Read from the parsed pattern. A part that matches one of a few strings only (a literal, a class of
+    characters, an alternation or an optional part of such) stands for those strings; a run of such parts for
+    their concatenations, which every match of the run contains whole. A sequence requires the cheapest of its
+    parts' and runs' requirements, an alternation the union of its branches', a repeat of at least once its
+    body's. Cheapest: the strings least often seen in messages (`share`: string → share of messages holding
+    it), then the fewest; so that 了 does not wake a pattern that also needs 修好."""
 
     def cost(need: frozenset[str]) -> tuple[float, int]:
-        return sum(share.get(ch, 0.0) for ch in need), len(need)
+        return math.fsum(map(share, need)), len(need)  # (exactly rounded: the same in any order)
 
-    def of(items: Sequence) -> frozenset[str] | None:
-        best = None
-        for op, av in items:
-            need = of_node(op, av)
-            if need is not None and (best is None or cost(need) < cost(best)):
-                best = need
-        return best
+    def minimal(strings: Iterable[str]) -> frozenset[str]:
+        # A string that holds another of the set requires nothing more than that one.
+        kept: list[str] = []
+        for string in sorted(strings, key=len):
+            if not any(shorter in string for shorter in kept):
+                kept.append(string)
+        return frozenset(kept)
 
-    def of_node(op: object, av: object) -> frozenset[str] | None:
+    def exact(op: object, av: Any) -> frozenset[str] | None:
+        """The strings a part matches, if they are few (zero-width parts match "")."""
         name = str(op)
         if name == "LITERAL":
             return frozenset(chr(av))
-        if name == "IN" and all(str(o) == "LITERAL" for o, _ in av):
-            return frozenset(chr(v) for _, v in av)
-        if name == "BRANCH":
-            branches = [of(branch) for branch in av[1]]
-            return None if any(b is None for b in branches) else frozenset().union(*branches)
+        if name == "IN":
+            return frozenset(chr(v) for _, v in av) if all(str(o) == "LITERAL" for o, _ in av) else None
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            return frozenset([""])
         if name == "SUBPATTERN":
-            return of(av[-1])
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
-            return of(av[2])
+            return sequence_exact(av[-1])
+        if name == "BRANCH":
+            branches = [sequence_exact(branch) for branch in av[1]]
+            if any(b is None for b in branches):
+                return None
+            strings = frozenset().union(*branches)
+            return strings if len(strings) <= _EXACT_CAP else None
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[1] <= 2:
+            body = sequence_exact(av[2])
+            if body is None:
+                return None
+            strings, power = {""} if av[0] == 0 else set(), {""}
+            for count in range(1, av[1] + 1):
+                power = {a + b for a in power for b in body}
+                if count >= av[0]:
+                    strings |= power
+            return frozenset(strings) if len(strings) <= _EXACT_CAP else None
         return None
 
-    return of(re_parser.parse(pattern.pattern, pattern.flags))
+    exacts: dict[int, frozenset[str] | None] = {}  # (a part is read by each run that holds it: once is enough)
+
+    def sequence_exact(items: Sequence) -> frozenset[str] | None:
+        if id(items) not in exacts:
+            strings: frozenset[str] | None = frozenset([""])
+            for op, av in items:
+                part = exact(op, av)
+                if part is None or strings is None:
+                    strings = None
+                    break
+                strings = frozenset(a + b for a in strings for b in part)
+                if len(strings) > _EXACT_CAP:
+                    strings = None
+                    break
+            exacts[id(items)] = strings
+        return exacts[id(items)]
+
+    def need_of(op: object, av: Any) -> frozenset[str] | None:
+        name = str(op)
+        if name == "BRANCH":
+            branches = [sequence_need(branch) for branch in av[1]]
+            return None if any(b is None for b in branches) else minimal(frozenset().union(*branches))
+        if name == "SUBPATTERN":
+            return sequence_need(av[-1])
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            return sequence_need(av[2])
+        strings = exact(op, av)
+        return minimal(strings) if strings and "" not in strings else None
+
+    def sequence_need(items: Sequence) -> frozenset[str] | None:
+        parts = [exact(op, av) for op, av in items]
+        needs = [need for need in (need_of(op, av) for op, av in items) if need is not None]
+        for start in range(len(parts)):  # runs of parts of few strings: their concatenations
+            strings = {""}
+            for part in parts[start:]:
+                if part is None:
+                    break
+                strings = {a + b for a in strings for b in part}
+                if len(strings) > _EXACT_CAP:
+                    break
+                if "" not in strings:
+                    needs.append(frozenset(strings))
+        return minimal(min(needs, key=cost)) if needs else None
+
+    if pattern.flags & re.IGNORECASE:
+        return None  # (a literal would stand for either case)
+    return sequence_need(re_parser.parse(pattern.pattern, pattern.flags))
 
 
-def _character_share(texts: list[str]) -> dict[str, float]:
-    """Character → share of the example messages holding it (once normalized)."""
+def _substring_share(texts: list[str], strings: Iterable[str]) -> dict[str, float]:
+    """String → share of the example messages holding it (once normalized)."""
+    finder = ahocorasick.Automaton()
+    for string in strings:
+        finder.add_word(string, string)
     counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update(set(normalize(text)))
-    return {ch: n / len(texts) for ch, n in counts.items()}
+    if len(finder):
+        finder.make_automaton()
+        for text in texts:
+            counts.update({string for _, string in finder.iter(normalize(text))})
+    return {string: counts[string] / len(texts) for string in strings} if texts else dict.fromkeys(strings, 0.0)
 
 
 _CJK_RUN = re.compile("[\u4e00-\u9fff]+")
@@ -778,39 +846,60 @@ def _taxonomy_fingerprint(taxonomy: Taxonomy) -> str:
     )
 
 
+def pattern_needs(
+    patterns: Sequence[re.Pattern[str]], share_of: Callable[[list[str]], Mapping[str, float]] | None = None
+) -> list[list[str] | None]:
+    """Each pattern's `required_strings` (sorted; None: none), the cheapest by `share_of`: the strings a pattern
+    may need → the share of messages holding each (without it, the fewest strings are the cheapest)."""
+    asked: set[str] = set()
+
+    def ask(string: str) -> float:
+        asked.add(string)
+        return 0.0
+
+    if share_of is not None:
+        for pattern in patterns:  # (a first reading only collects the strings whose share is asked)
+            required_strings(pattern, ask)
+    shares = share_of(sorted(asked)) if share_of is not None else {}
+    needs = (required_strings(pattern, lambda string: shares.get(string, 0.0)) for pattern in patterns)
+    return [None if need is None else sorted(need) for need in needs]
+
+
 class PatternIndex:
-    """Named groups of regular expressions, searched only when the text holds one of the characters every
-    match of a pattern needs (an exact, automatic pre-filter: the result is what searching all gives)."""
+    """Named groups of regular expressions, searched only when the text holds one of the strings every match
+    of a pattern needs (an exact, automatic pre-filter: the result is what searching all gives)."""
 
     def __init__(
-        self, groups: dict[str, Sequence[re.Pattern[str]]], share: Mapping[str, float] | None = None
+        self, groups: dict[str, Sequence[re.Pattern[str]]], needs: Sequence[list[str] | None] | None = None
     ) -> None:
+        """`needs`: the `pattern_needs` of the groups' patterns in order (computed when not given)."""
+        patterns = [(group, pattern) for group, group_patterns in groups.items() for pattern in group_patterns]
+        if needs is None:
+            needs = pattern_needs([pattern for _, pattern in patterns])
+        self.groups = groups
         self.always: list[tuple[str, re.Pattern[str]]] = []
-        by_char: dict[str, dict[str, set[re.Pattern[str]]]] = defaultdict(lambda: defaultdict(set))
-        for group, patterns in groups.items():
-            for pattern in patterns:
-                need = required_chars(pattern, share)
-                if need is None:
-                    self.always.append((group, pattern))
-                for char in need or ():
-                    by_char[char][group].add(pattern)
-        # character → group → the patterns it wakes (frozen: merged into the result by set union, in C)
-        self.by_char: dict[str, dict[str, frozenset[re.Pattern[str]]]] = {
-            char: {group: frozenset(patterns) for group, patterns in groups.items()}
-            for char, groups in by_char.items()
-        }
-        # A message holds a few of these at most: intersecting (in C) beats looking up its every character.
-        self.triggers = frozenset(self.by_char)
+        by_string: dict[str, dict[str, set[re.Pattern[str]]]] = defaultdict(lambda: defaultdict(set))
+        for (group, pattern), need in zip(patterns, needs, strict=True):
+            if need is None:
+                self.always.append((group, pattern))
+            for string in need or ():
+                by_string[string][group].add(pattern)
+        # string → group → the patterns it wakes (frozen: merged into the result by set union, in C)
+        self._finder = ahocorasick.Automaton()
+        for string, wakes in by_string.items():
+            self._finder.add_word(string, (string, {group: frozenset(ps) for group, ps in wakes.items()}))
+        if by_string:
+            self._finder.make_automaton()
 
     def candidates(self, text: str) -> dict[str, set[re.Pattern[str]]]:
         """For each group, the patterns that can match `text`."""
         found: dict[str, set[re.Pattern[str]]] = defaultdict(set)
         for group, pattern in self.always:
             found[group].add(pattern)
-        by_char = self.by_char
-        for char in self.triggers.intersection(text):
-            for group, patterns in by_char[char].items():
-                found[group] |= patterns
+        if self._finder.kind == ahocorasick.AHOCORASICK:
+            for wakes in {string: wakes for _, (string, wakes) in self._finder.iter(text)}.values():
+                for group, patterns in wakes.items():
+                    found[group] |= patterns
         return found
 
 
@@ -862,11 +951,20 @@ class Classifier:
         # The text → its keys found (one message is read by the item scores, the kind, self-harm and item models).
         self._keys_in = lru_cache(maxsize=16)(self._find_keys)
         self._urgent_groups = [(signal, f"urgent:{signal.code}") for signal in taxonomy.urgent]
-        self.patterns = PatternIndex(
+        groups = (
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
             | {f"kind:{kind}": patterns for kind, patterns in taxonomy.kinds.items()}
-            | {group: [marker] for group, marker in zip(_ADVERT_GROUPS, _ADVERT_MARKERS, strict=True)},
-            share=_cached(cache_dir, "character-share", texts, lambda: _character_share(texts)),
+            | {group: [marker] for group, marker in zip(_ADVERT_GROUPS, _ADVERT_MARKERS, strict=True)}
+        )
+        patterns = [pattern for group_patterns in groups.values() for pattern in group_patterns]
+        self.patterns = PatternIndex(
+            groups,
+            _cached(
+                cache_dir,
+                "pattern-needs",
+                [texts, [[pattern.pattern, pattern.flags] for pattern in patterns]],
+                lambda: {"needs": pattern_needs(patterns, lambda strings: _substring_share(texts, strings))},
+            )["needs"],
         )
         # The kind model learns from the examples with item evidence and no urgent signal (see
         # `kind_model_learns_from`), and from the taxonomy's kind_examples, which teach it alone (see taxonomy.toml).

@@ -1,5 +1,6 @@
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -674,7 +675,7 @@ def test_a_second_start_learns_nothing_from_the_examples(tmp_path: Path, monkeyp
         raise AssertionError("the examples were read again")
 
     # Neither segmented, counted nor normalized: the caches are keyed by the examples as written.
-    for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_character_share"):
+    for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_substring_share"):
         monkeypatch.setattr(model, name, not_again)
     monkeypatch.setattr(model.Classifier, "features", not_again)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples)
@@ -1080,3 +1081,42 @@ def test_the_self_harm_model_reads_chat_messages_not_letters() -> None:
     letter = normalize("小区门口的路灯坏了好几天，晚上很黑。" * 10 + hint)
     assert len(letter) > model.SELF_HARM_MAX_CHARS
     assert classifier.self_harm_odds(letter) == -math.inf
+
+
+@pytest.mark.parametrize(
+    ("pattern", "need"),
+    [
+        ("在不在", {"在不在"}),  # a run of literals: the whole run
+        ("(之前|上次)[^。]{0,4}报", {"之前", "上次"}),  # (报 is common: see `share` below)
+        ("(修|办)(好了?|完)(吗|没)", {"修好吗", "修好了吗", "修完吗", "办好吗", "办好了吗", "办完吗"}
+         | {"修好没", "修好了没", "修完没", "办好没", "办好了没", "办完没"}),
+        ("(?<!不)煤气(罐|管)?漏", {"煤气漏", "煤气罐漏", "煤气管漏"}),  # (zero-width lookbehind, optional part)
+        ("[0-9]+楼|电梯", {"楼", "电梯"}),
+        ("(来|到)\\1了", {"来", "到"}),  # (a back-reference is not expanded)
+        (".{2,}", None),
+        ("[^。]+", None),
+        ("(?i)gas", None),  # (either case would match)
+    ],
+)
+def test_a_pattern_requires_the_rarest_strings_every_match_holds(pattern: str, need: set[str] | None) -> None:
+    def share(string: str) -> float:
+        return {"报": 0.3, "来": 0.2, "到": 0.2, "楼": 0.1}.get(string, 0.5 / len(string) ** 2)
+
+    found = model.required_strings(re.compile(pattern), share)
+    assert (set(found) if found is not None else None) == need
+
+
+def test_the_pattern_index_wakes_every_pattern_that_matches() -> None:
+    """The pre-filter is exact: on the examples, the patterns that match are among those it wakes."""
+    classifier = get_classifier()
+    groups = classifier.patterns.groups
+    texts = [normalize(example["text"]) for example in model.load_examples(EXAMPLES)][::7]
+    woken = 0
+    for text in texts:
+        candidates = classifier.patterns.candidates(text)
+        woken += sum(map(len, candidates.values()))
+        for group, patterns in groups.items():
+            matching = {pattern for pattern in patterns if pattern.search(text)}
+            assert matching <= candidates.get(group, set()), (text, group)
+    # And it is a filter: a message wakes a few of the hundreds of patterns.
+    assert woken / len(texts) < 5 < sum(map(len, groups.values())) / 100
