@@ -280,7 +280,7 @@ _WHAT_IF = re.compile(
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
-    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|(抖音|快手)上|(视频|新闻)里|那个视频|网文"
+    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|(抖音|快手)上|(视频|新闻)里|那个视频|网文|看(了)?新闻"
     # a memory (not 以前 alone: 以前的管子漏气了 is now)
     "|年轻(的)?时(候)?|小时候|旧社会|讲古|老一辈|[几二三四五六七八九十\\d]+年前|当年|那年"
 )
@@ -359,12 +359,16 @@ _ASKS_ABOUT = re.compile("[吗?？]|还能用|(能|会|要|是|有|该|可)[不�
 _STORY = re.compile("电影|电视剧|小说|新闻|剧里|书里|动画|动漫|热搜|报道|短视频|抖音|快手")
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
+# Signs of self-harm said to be a joke (see `_laughed_off`).
+_JOKE_SAID = re.compile("开玩笑的|开个玩笑|说着玩的?|逗你们?(玩)?的")
+_NOT_JOKING = re.compile("(不是|没|没有|没在|不)(在)?(跟你们?)?(开玩笑|说笑|逗你)|说真的|认真的|真心的")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
 ENDED_SIGNALS = frozenset({"gas", "fire"})  # the signals whose event a chat message may tell by how it ended
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
 # 上次厨房起火 幸亏我老伴拿湿毛巾盖住了 现在想起来还后怕): see `_tells_how_it_ended`.
 _ENDED = re.compile(
-    "后怕|虚惊一场|没(有)?(人)?(受伤|伤着|伤到)|人都没事|(很快|一会儿?|几分钟|十几分钟|马上)就?(给)?(灭|扑灭|浇灭)了"
+    "后怕|虚惊一场|(没|冇|无)(有)?(人)?(受伤|伤着|伤到)|人都没事|(很快|一会儿?|几分钟|十几分钟|马上)就?(给)?(灭|扑灭|浇灭)了"
+    "|(给|被|就|都)(扑灭|浇灭|弄灭)了"
 )
 # A simile (嘴跟漏了气的煤气罐似的, 脾气跟煤气罐似的 一点就着): a danger it likens to is not what the message tells (see
 # `Classifier._dangers_likened`; a danger told so is still found by the patterns).
@@ -1235,6 +1239,10 @@ class Classifier:
                     elif signal.code in ALWAYS_NOW_SIGNALS:
                         if _told_of_a_story(text, match):
                             continue
+                        if _laughed_off(text, match):
+                            if background is not None:  # (nor are its words evidence of a need)
+                                background.append(_own_words(text, match))
+                            continue
                     else:
                         if (signal.code in OVER_SIGNALS and _told_as_over(text, match)) or (
                             signal.code in ENDED_SIGNALS and _tells_how_it_ended(text)
@@ -1257,6 +1265,15 @@ class Classifier:
             if spans:
                 found.append((signal, spans))
         return found
+
+    def laughs_off_self_harm(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> bool:
+        """Whether a chat message laughs off its signs of self-harm (`_laughed_off`): then the self-harm model's
+        reading of the same words is laughed off too."""
+        return len(text) <= LETTER_CHARS and any(
+            self._affirmed(text, match) and _laughed_off(text, match)
+            for pattern in candidates.get("urgent:self_harm", ())
+            for match in pattern.finditer(text)
+        )
 
     def no_danger_now(
         self, text: str, candidates: dict[str, set[re.Pattern[str]]]
@@ -1539,6 +1556,7 @@ class Classifier:
                 or self.self_harm_window_odds(full) > SELF_HARM_WINDOW_THRESHOLD  # (the costlier: second)
             )
             and not _takes_back(full)  # (last: read only when the model reads signs)
+            and not self.laughs_off_self_harm(full, candidates)
         ):
             # Indirect signs of self-harm, read by the model: the same effect as the patterns' signal,
             # with no span of words to mask (the item is the need the message describes, or the default).
@@ -1716,6 +1734,13 @@ def _told_of_a_story(text: str, match: re.Match[str]) -> bool:
     or 视频: a friend's post or a video call tells of someone the writer knows.)"""
     clause = _part_start(text, match.start(), _CHAT_CLAUSE_END)
     return bool(_STORY.search(text, 0, match.start())) and not _FIRST_PERSON.search(text, clause)
+
+
+def _laughed_off(text: str, match: re.Match[str]) -> bool:
+    """Whether signs of self-harm are said after them to be a joke (不想活了 开玩笑的), and nowhere a "no joke"
+    (不是开玩笑, 说真的). (Laughter alone is not enough: 哈哈 right after the words hid a real sign in a held-back
+    set.)"""
+    return bool(_JOKE_SAID.search(text, match.end())) and not _NOT_JOKING.search(text)
 
 
 def _asks_about_the_thing(text: str, match: re.Match[str]) -> bool:

@@ -671,6 +671,15 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # with no sign of illness relabelled) 92.7 %, 85.3 %, 13/15, 2.1 %; tune47_voice_week (331: dictated in 海拉尔, 常州,
 # 遂宁, 蚌埠) 94.2 %, 92.1 %, 22/22, 3.9 %. Then a gas leak or fire told by how it ended and two Minnan emergencies:
 # 96.7 / 95.1 / 92.7 / 94.2 %, 92.7 / 86.3 / 85.9 / 92.1 %, 21/22, 19/20, 13/15, 22/22, 1.8 / 3.1 / 2.1 / 3.9 %.
+# The twentieth session's, as they arrived: tune48_week (312: 哈尔滨/长春 with newcomers from 四川 and 河南) 95.4 %,
+# 89.2 %, 23/23, 3.1 %; tune49_week (313: 广州/福州/上海 old streets, office workers' shorthand) 94.9 %, 81.9 %, 20/22,
+# 3.8 %; tune50_voice (320: dictated in 湖北/湖南) 93.9 %, 86.4 %, 22/23, 5.7 %; tune51_lookalikes (309: half of them
+# non-requests that look like needs, a tenth urgent) 94.3 %, 80.1 %, 32/32, 6.9 %. Then a joke said, the heat's
+# hyperbole, an ending in 冇, a fire put out, the news watched, status queries about papers handed in and a ticket to
+# close, a knife fight with blood, 媒气 and a fall into a hole: 95.4 / 95.4 / 93.9 / 94.3 %, 89.9 / 84.8 / 87.9 / 80.8 %,
+# 23/23, 22/22, 23/23, 32/32, 2.8 / 3.1 / 4.7 / 6.1 %. Then three hazard requests marked not urgent were relabelled
+# urgent, as the item's time class is (a wall leaning before a typhoon, a widening crack, a broken railing by a river):
+# tune50 23/23 → 24/24 and 4.4 %, tune51 34/35 (the railing read as property.roads) and 5.8 %.
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
@@ -695,6 +704,10 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune45_week.jsonl": (0.95, 0.86, 0.95, 0.035),
     "tune46_talk.jsonl": (0.92, 0.85, 0.86, 0.025),
     "tune47_voice_week.jsonl": (0.94, 0.92, 1.0, 0.04),
+    "tune48_week.jsonl": (0.95, 0.89, 1.0, 0.03),
+    "tune49_week.jsonl": (0.95, 0.84, 0.99, 0.035),
+    "tune50_voice.jsonl": (0.93, 0.87, 0.99, 0.045),
+    "tune51_lookalikes.jsonl": (0.94, 0.80, 0.97, 0.06),
 }
 
 

@@ -512,3 +512,53 @@ def test_a_simile_keeps_what_it_tells_of_the_need() -> None:
 )
 def test_an_ending_told_beside_a_danger_now_keeps_it_urgent(text: str) -> None:
     assert classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("路口两伙人拎刀打交 地上好多血 快啲报警", "person"),  # a fight with knives and blood, in Cantonese (tune49)
+        ("厨房里一股媒气味 越来越浓", "gas"),  # 媒气: a homophone typo of 煤气
+        ("小区门口井盖没了 一个阿姨掉下去了 在下面喊 我们拉不上来", "danger"),  # fallen in, still down there (tune50)
+        ("不是开玩笑 我真的不想活了 药都准备好了", "self_harm"),  # a joke denied
+        ("被他们逼得不想活了 天天上门要债", "self_harm"),  # driven to it: no hyperbole of the weather
+        ("活着真没意思 不想活了 哈哈", "self_harm"),  # laughter alone does not take it back (it hid a real sign)
+    ],
+)
+def test_dangers_in_the_blind_tune48_to_tune51_wordings_are_urgent(text: str, signal: str) -> None:
+    assert signal in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "天天加班 不想活了 开玩笑的 周末照样去爬山",  # said to be a joke
+        "这天热得人都不想活了 空调一开电费又吓人",  # the heat
+        "前天半夜对面楼着火了 消防车来了两辆 还好冇人受伤",  # how it ended, in Wuhan speech (冇)
+        "昨儿个小区垃圾桶着了 几个小伙子拿雪给扑灭了",  # put out, told as over
+        "看新闻 外地一个小区电动车起火了 太吓人了",  # the news
+    ],
+)
+def test_tune48_to_tune51_look_alikes_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
+
+
+def test_holding_on_to_stand_up_is_no_fire_signal() -> None:
+    """扶着起来 (holding on to get up) is not 着起来 (catching fire). (The lexicon's term 着起来 still counts as
+    evidence of the fire item: with little other evidence such a message is still read as one.)"""
+    assert "fire" not in classify("谢谢志愿者给我爸装的扶手 他现在能扶着起来了").urgent_signals
+    assert "fire" in classify("楼下垃圾堆着起来了 火苗老高").urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "昨晚报的燃气味那单 师傅看过了说没事 单子可以关了吗",  # closing an earlier ticket
+        "低保申請遞咗三個禮拜，有冇消息",  # 有冇消息: the question first
+        "入学材料交齐了 大概多久有结果",  # papers handed in
+        "上周问的居家养老补贴 有人联系我吗",
+        "家庭医生签约的事有回信没",
+    ],
+)
+def test_status_queries_of_the_blind_tune48_to_tune51(text: str) -> None:
+    assert classify(text).kind == "status"
