@@ -210,6 +210,8 @@ _RELIEF = re.compile(
     "(?<![不没])(敢|能|可以)[^。，,？?吗不没 ]{1,6}了|不用(?!了)|不怕了|终于|总算|可算|(放心|踏实|安心|舒服)了|清爽|好多了|像新的"
 )
 _WORKS_AGAIN = re.compile("(?<![不没才只可就])(能|可以|敢)(?!不|给|帮|来|派)[^。，,？?吗不没 ]{1,4}了")
+_ENDED_WELL = re.compile("还好没事|(就|都)?没事了|就好了|(?<![不打])通了")  # (a trouble told as sorted: see `_resolved_story`)
+_THIS_TIME = re.compile("这回|这次|这一次")  # (上回那水龙头换完了 这回暖气片漏水了: a new trouble)
 _STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
@@ -1372,6 +1374,8 @@ class Classifier:
             return "request"  # 修好了谢谢，但是卫生间又漏了: the thanks come with a new need
         if not still_wrong and _only_work_done(text):
             return "thanks"  # 楼道灯亮了 晚上下楼敢走了: thanks told by what changed, no thank-you word
+        if not still_wrong and _resolved_story(text):
+            return "other"  # 之前家里老跳闸 原来是热水壶坏了 换了个新的就好了: a trouble told as sorted, nothing asked
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
         # A greeting and little else is a greeting; one that opens a need (在吗 俺家电视光有声没影儿) is read as
         # the need is.
@@ -1847,6 +1851,23 @@ def _only_thanks(text: str) -> bool:
     if not _OPENS_WITH_THANKS.match(text):
         return False
     return not _QUESTION.search(text) and not _WANTS.search(text) and _says_nothing_of_now(text)
+
+
+def _resolved_story(text: str) -> bool:
+    """Whether a chat message tells of a trouble at an earlier time (`_EARLIER`) as sorted (`_WORK_DONE`, 还好没事),
+    and neither asks nor wants anything nor says anything of now (the caller checks that it says nothing of again:
+    `_STILL_WRONG`)."""
+    if "了" not in text or len(text) > LETTER_CHARS or not _EARLIER.search(text) or _THIS_TIME.search(text):
+        return False  # (the cheap checks first: _WORK_DONE is the slowest pattern here)
+    done = _WORK_DONE.search(text) or _ENDED_WELL.search(text)
+    return (
+        done is not None
+        and not _ASKED.match(text, done.end())
+        and not _QUESTION.search(text)
+        and not _WANTS.search(text)
+        and not _ASKS_FOR_HELP.search(text)
+        and _says_nothing_of_now(text)
+    )
 
 
 def _only_work_done(text: str) -> bool:

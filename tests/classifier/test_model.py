@@ -148,6 +148,23 @@ def test_work_done_and_the_relief_it_brought_is_thanks(text: str, kind: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # a trouble at an earlier time told as sorted, nothing asked: no request (tune51)
+        ("上礼拜家里下水道堵了 我老伴捣鼓了一下午 通了", "other"),
+        ("之前家里老是跳闸 原来是电饭煲坏了 换了个新的就好了", "other"),
+        ("前天电梯停了一会 后来物业来弄了 还好没事", "other"),
+        # not when a new trouble, an ask or now follows
+        ("上回那个插座换好了 这回是厨房灯不亮", "request"),
+        ("之前漏水的地方修好了 能不能再来看看卫生间", "request"),
+        ("我接到个电话说中奖要交手续费 转了两千过去 后来就打不通了", "request"),  # 打不通了 is no 通了
+    ],
+)
+def test_a_trouble_told_as_sorted_earlier_is_no_request(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
     ("text", "kind", "urgent"),
     [
         ("谢谢党员同志帮我奶奶检查煤气管道", "thanks", False),
