@@ -359,6 +359,7 @@ _BURNING = re.compile("[着著烧冒烟焦糊味漏嘶滋炸爆响叫鸣]|(?<![�
 _ASKS_ABOUT = re.compile("[吗?？]|还能用|(能|会|要|是|有|该|可)[不没]\\1|多久|几年|安全不")
 # A story, a film or the news told of, and the writer's own words (see `_told_of_a_story`).
 _STORY = re.compile("电影|电视剧|小说|新闻|剧里|书里|动画|动漫|热搜|报道|短视频|抖音|快手")
+_STORY_NAMED_AFTER = re.compile("的(新闻|视频|电影|电视剧|报道|帖子|短视频)")  # (那个跳楼的新闻你们看了冇)
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
 # Signs of self-harm said to be a joke (see `_laughed_off`).
@@ -1734,10 +1735,11 @@ def _told_as_over(text: str, match: re.Match[str]) -> bool:
 
 def _told_of_a_story(text: str, match: re.Match[str]) -> bool:
     """Whether signs of self-harm are told of a story, a film or the news (小说里主角割腕那段, 新闻说又有学生跳楼了):
-    named before the match, and no one of the writer's own (我, 俺, 自己…) from the match's clause on. (Not 朋友圈
+    named before the match or right after it (跳楼的新闻), and no one of the writer's own (我, 俺, 自己…) from the match's clause on. (Not 朋友圈
     or 视频: a friend's post or a video call tells of someone the writer knows.)"""
     clause = _part_start(text, match.start(), _CHAT_CLAUSE_END)
-    return bool(_STORY.search(text, 0, match.start())) and not _FIRST_PERSON.search(text, clause)
+    told = _STORY.search(text, 0, match.start()) or _STORY_NAMED_AFTER.match(text, match.end())
+    return bool(told) and not _FIRST_PERSON.search(text, clause)
 
 
 def _laughed_off(text: str, match: re.Match[str]) -> bool:

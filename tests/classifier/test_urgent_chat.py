@@ -537,6 +537,7 @@ def test_dangers_in_the_blind_tune48_to_tune51_wordings_are_urgent(text: str, si
         "前天半夜对面楼着火了 消防车来了两辆 还好冇人受伤",  # how it ended, in Wuhan speech (冇)
         "昨儿个小区垃圾桶着了 几个小伙子拿雪给扑灭了",  # put out, told as over
         "看新闻 外地一个小区电动车起火了 太吓人了",  # the news
+        "那个跳楼的新闻你们看到没 才二十岁 可惜了",  # the news named right after the sign
     ],
 )
 def test_tune48_to_tune51_look_alikes_are_not_urgent(text: str) -> None:
