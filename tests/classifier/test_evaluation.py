@@ -680,6 +680,13 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # 23/23, 22/22, 23/23, 32/32, 2.8 / 3.1 / 4.7 / 6.1 %. Then three hazard requests marked not urgent were relabelled
 # urgent, as the item's time class is (a wall leaning before a typhoon, a widening crack, a broken railing by a river):
 # tune50 23/23 → 24/24 and 4.4 %, tune51 34/35 (the railing read as property.roads) and 5.8 %.
+# Then three more, as they arrived: tune52_gas_fire (314: gas and fire told every way, look-alikes; three requests for
+# fire extinguishers relabelled urgent, as safety.fire's class is) 90.4 %, 71.4 %, 144/149, 18.2 %; tune53_self_harm
+# (301: signs told indirectly or masked, look-alikes) 89.4 %, 74.1 %, 126/135, 12.0 %; tune54_week (308: 西安/兰州/银川
+# and 重庆) 95.4 %, 89.6 %, 23/24, 3.2 %. Then a cry of 救火, 火烧厝, 帽烟, pills saved up in full, on a bridge for long,
+# passwords told, a last message on a timer, how long a fall takes, a joke hedged (开个玩笑吧可能) no joke, an ending
+# narrated (我赶紧…, 一点味都没有了), Cantonese thanks (劳烦晒, 搞掂咗): 92.6 / 90.7 / 95.4 %, 73.8 / 74.1 / 89.6 %,
+# 148/149, 135/135, 23/24, 16.4 / 12.0 / 2.8 %.
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
@@ -708,6 +715,9 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune49_week.jsonl": (0.95, 0.84, 0.99, 0.035),
     "tune50_voice.jsonl": (0.93, 0.87, 0.99, 0.045),
     "tune51_lookalikes.jsonl": (0.94, 0.80, 0.97, 0.06),
+    "tune52_gas_fire.jsonl": (0.92, 0.73, 0.99, 0.17),
+    "tune53_self_harm.jsonl": (0.90, 0.74, 1.0, 0.125),
+    "tune54_week.jsonl": (0.95, 0.89, 0.95, 0.03),
 }
 
 

@@ -563,3 +563,37 @@ def test_holding_on_to_stand_up_is_no_fire_signal() -> None:
 )
 def test_status_queries_of_the_blind_tune48_to_tune51(text: str) -> None:
     assert classify(text).kind == "status"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("救火啊 快来人", "fire"),  # a cry for help
+        ("厝边火烧厝啊 烟足大", "fire"),  # a house on fire, in Minnan
+        ("帽烟了 三楼那边", "fire"),  # 帽烟: a homophone typo of 冒烟
+        ("安眠药都攒齐了 就等周末", "self_harm"),
+        ("人在江边大桥上 站了一个小时了 不知道该找谁", "self_harm"),
+        ("存折密码都写在纸上了 放在抽屉里 你们帮我照看下老太婆", "self_harm"),  # where the passwords are: a farewell
+        ("好几天没吃东西了 吃了又有什么用", "self_harm"),
+        ("同事刚发我一段遗言 说是定时发的 联系不上她", "self_harm"),
+        ("从我家十二楼跳下去要几秒", "self_harm"),
+        ("天台上吹风 想着跳下去就不用上班了 开个玩笑吧可能", "self_harm"),  # a hedged joke is no joke
+        ("老伴去年走的 我想去河里找我老伴", "self_harm"),
+        ("燃气灶关了以后还是有一点点气味 是不是漏了", "gas"),
+    ],
+)
+def test_dangers_in_the_blind_tune52_to_tune54_wordings_are_urgent(text: str, signal: str) -> None:
+    assert signal in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "门禁的电子屏没反应了 进不去单元门",  # a device, not a person
+        "上礼拜厨房锅烧着了 我赶紧盖上锅盖 总算没事 现在想想还后怕",  # the writer's own haste, told of the past
+        "前天闻到煤气味 燃气公司来人换了接头 现在一点味都没有了",  # settled
+        "劳烦晒 上次煤气喉嘅事搞掂咗",  # thanks, in Cantonese
+    ],
+)
+def test_tune52_to_tune54_look_alikes_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
