@@ -578,6 +578,7 @@ def test_status_queries_of_the_blind_tune48_to_tune51(text: str) -> None:
         ("同事刚发我一段遗言 说是定时发的 联系不上她", "self_harm"),
         ("从我家十二楼跳下去要几秒", "self_harm"),
         ("天台上吹风 想着跳下去就不用上班了 开个玩笑吧可能", "self_harm"),  # a hedged joke is no joke
+        ("他们都以为我在开玩笑 其实我真的不想活了", "self_harm"),  # taken for a joke is no joke
         ("老伴去年走的 我想去河里找我老伴", "self_harm"),
         ("燃气灶关了以后还是有一点点气味 是不是漏了", "gas"),
     ],
@@ -593,6 +594,8 @@ def test_dangers_in_the_blind_tune52_to_tune54_wordings_are_urgent(text: str, si
         "上礼拜厨房锅烧着了 我赶紧盖上锅盖 总算没事 现在想想还后怕",  # the writer's own haste, told of the past
         "前天闻到煤气味 燃气公司来人换了接头 现在一点味都没有了",  # settled
         "劳烦晒 上次煤气喉嘅事搞掂咗",  # thanks, in Cantonese
+        "我舅舅当年跳河走的 那时候我还小 现在想做点心理志愿服务 怎么报名",  # a death long past
+        "看了个纪录片 讲大桥上的志愿者劝下了好多想轻生的人 很感动",  # a documentary
     ],
 )
 def test_tune52_to_tune54_look_alikes_are_not_urgent(text: str) -> None:
