@@ -559,6 +559,9 @@ def test_holding_on_to_stand_up_is_no_fire_signal() -> None:
         "入学材料交齐了 大概多久有结果",  # papers handed in
         "上周问的居家养老补贴 有人联系我吗",
         "家庭医生签约的事有回信没",
+        "残疾证换证的事 材料都交了 多久能下来",  # (tune54)
+        "上回楼道积水那个事 物业给个说法没有",
+        "适老化改造说要上门评估 啥时候来评估",
     ],
 )
 def test_status_queries_of_the_blind_tune48_to_tune51(text: str) -> None:
