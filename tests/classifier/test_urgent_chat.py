@@ -599,6 +599,7 @@ def test_dangers_in_the_blind_tune52_to_tune54_wordings_are_urgent(text: str, si
         "劳烦晒 上次煤气喉嘅事搞掂咗",  # thanks, in Cantonese
         "我舅舅当年跳河走的 那时候我还小 现在想做点心理志愿服务 怎么报名",  # a death long past
         "看了个纪录片 讲大桥上的志愿者劝下了好多想轻生的人 很感动",  # a documentary
+        "煤气一罐都一百三了 前几年才七十",  # its price
     ],
 )
 def test_tune52_to_tune54_look_alikes_are_not_urgent(text: str) -> None:
