@@ -140,6 +140,8 @@ HOLDOUT35 = DATA / "holdout35_week.jsonl"  # blind, the eighteenth session's end
 HOLDOUT36 = DATA / "holdout36_week.jsonl"  # blind, the same session's end: 宝鸡/汉中, 徐州/连云港, 珠海/中山, 延吉/吉林市
 HOLDOUT37 = DATA / "holdout37_week.jsonl"  # blind, the nineteenth session's end: 遵义/六盘水, 襄阳/宜昌, 潍坊/淄博, 桂林/梧州
 HOLDOUT38 = DATA / "holdout38_week.jsonl"  # blind, the same session's end: 株洲/湘潭, 日照/临沂, 玉林/钦州, 西双版纳/普洱
+HOLDOUT39 = DATA / "holdout39_week.jsonl"  # blind, the twentieth session's start: a 山东/河北 county town
+HOLDOUT40 = DATA / "holdout40_danger.jsonl"  # blind, the same session: a third urgent (南京, 合肥, 南宁, 太原), look-alikes
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -189,6 +191,11 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     # joined the kind model's file; the start-up code 89.0 %, 17/21)
     HOLDOUT37: {"urgent_recall": 0.85},
     HOLDOUT38: {"urgent_recall": 0.95},  # not yet: 21/22 as it arrived (violence at home missed; the start-up code the same)
+    # measured once with the twentieth session's end code, which read both as its start-up code did
+    HOLDOUT39: {"false_urgent_rate": 0.035},  # not yet: 3.1 % (non-requests 90.3 %, urgent 22/22)
+    # not yet: urgent 100/106 (gas 25/25, fire 25/25, self-harm 21/22; three dangers to a person, a collapse, a hazard),
+    # non-requests 80.7 %, false alarms 8.9 %
+    HOLDOUT40: {"urgent_recall": 0.94, "non_request_accuracy": 0.80, "false_urgent_rate": 0.09},
 }
 
 
