@@ -1863,32 +1863,28 @@ def _only_thanks(text: str) -> bool:
 
 def _resolved_story(text: str) -> bool:
     """Whether a chat message tells of a trouble at an earlier time (`_EARLIER`) as sorted (`_WORK_DONE`, 还好没事),
-    and neither asks nor wants anything nor says anything of now (the caller checks that it says nothing of again:
-    `_STILL_WRONG`)."""
+    and asks nothing more (`_asks_nothing_after`; the caller checks that it says nothing of again: `_STILL_WRONG`)."""
     if "了" not in text or len(text) > LETTER_CHARS or not _EARLIER.search(text) or _THIS_TIME.search(text):
         return False  # (the cheap checks first: _WORK_DONE is the slowest pattern here)
     done = _WORK_DONE.search(text) or _ENDED_WELL.search(text)
-    return (
-        done is not None
-        and not _ASKED.match(text, done.end())
-        and not _QUESTION.search(text)
-        and not _WANTS.search(text)
-        and not _ASKS_FOR_HELP.search(text)
-        and _says_nothing_of_now(text)
-    )
+    return done is not None and _asks_nothing_after(text, done)
 
 
 def _only_work_done(text: str) -> bool:
-    """Whether a chat message tells work done (`_WORK_DONE`, not asked after: 修好了没) or a thing that works again
-    (`_WORKS_AGAIN`: 洗衣机能甩干了), and relief from there on (`_RELIEF`), and neither asks nor wants anything nor says
-    anything of now (the caller checks that it says nothing of again: `_STILL_WRONG`)."""
+    """Whether a chat message tells work done (`_WORK_DONE`) or a thing that works again (`_WORKS_AGAIN`: 洗衣机能甩干了),
+    and relief from there on (`_RELIEF`), and asks nothing more (`_asks_nothing_after`; the caller checks that it says
+    nothing of again: `_STILL_WRONG`)."""
     if "了" not in text or len(text) > LETTER_CHARS or not _RELIEF.search(text):
         return False  # (the cheap checks first: _WORK_DONE is the slowest pattern here)
     done = _WORK_DONE.search(text) or _WORKS_AGAIN.search(text)
+    return done is not None and bool(_RELIEF.search(text, done.start())) and _asks_nothing_after(text, done)
+
+
+def _asks_nothing_after(text: str, done: re.Match[str]) -> bool:
+    """Whether what a chat message tells as done is not asked after (修好了没), and the message neither asks nor wants
+    anything nor says anything of now."""
     return (
-        done is not None
-        and not _ASKED.match(text, done.end())
-        and bool(_RELIEF.search(text, done.start()))
+        not _ASKED.match(text, done.end())
         and not _QUESTION.search(text)
         and not _WANTS.search(text)
         and not _ASKS_FOR_HELP.search(text)

@@ -693,7 +693,9 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
 # and 重庆) 95.4 %, 89.6 %, 23/24, 3.2 %. Then a cry of 救火, 火烧厝, 帽烟, pills saved up in full, on a bridge for long,
 # passwords told, a last message on a timer, how long a fall takes, a joke hedged (开个玩笑吧可能) no joke, an ending
 # narrated (我赶紧…, 一点味都没有了), Cantonese thanks (劳烦晒, 搞掂咗): 92.6 / 90.7 / 95.4 %, 73.8 / 74.1 / 89.6 %,
-# 148/149, 135/135, 23/24, 16.4 / 12.0 / 2.8 %.
+# 148/149, 135/135, 23/24, 16.4 / 12.0 / 2.8 %. At the session's end, after the status queries, the stories and the
+# price of gas: tune48–tune54 95.4 / 95.4 / 93.9 / 94.3 / 92.6 / 90.7 / 95.4 %, non-requests 89.2 / 86.2 / 88.6 / 82.8 /
+# 74.6 / 75.3 / 91.9 %, false alarms 2.8 / 3.1 / 4.1 / 5.8 / 15.8 / 10.8 / 2.8 %.
 BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false alarms ceiling
     "tune25_week.jsonl": (0.93, 0.92, 1.0, 0.035),
     "tune26_voice.jsonl": (0.95, 0.87, 0.93, 0.055),
