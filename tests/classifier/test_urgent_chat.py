@@ -604,3 +604,17 @@ def test_dangers_in_the_blind_tune52_to_tune54_wordings_are_urgent(text: str, si
 )
 def test_tune52_to_tune54_look_alikes_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("大风把路边电线刮断了 掉在地上还在冒火花 孩子们快放学了", "safety.hazard"),  # exposed wires outside
+        ("电线杆被货车撞歪了 线耷拉到人行道上 还在打火花", "safety.hazard"),
+        ("厨房插座一插电就冒火花 还有焦味", "safety.fire"),  # sparks at a socket: fire
+    ],
+)
+def test_a_wire_down_outside_sparking_is_a_hazard_not_a_fire(text: str, label: str) -> None:
+    """taxonomy.md: exposed wires outside are safety.hazard (安全员); sparks from a socket are a fire risk."""
+    result = classify(text)
+    assert result.urgent and result.label == label
