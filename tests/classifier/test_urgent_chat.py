@@ -611,10 +611,25 @@ def test_tune52_to_tune54_look_alikes_are_not_urgent(text: str) -> None:
     [
         ("大风把路边电线刮断了 掉在地上还在冒火花 孩子们快放学了", "safety.hazard"),  # exposed wires outside
         ("电线杆被货车撞歪了 线耷拉到人行道上 还在打火花", "safety.hazard"),
-        ("厨房插座一插电就冒火花 还有焦味", "safety.fire"),  # sparks at a socket: fire
+        ("厨房插座一插电就冒火花 还有焦味", "safety.fire"),  # sparks at a socket, something burning: fire
     ],
 )
 def test_a_wire_down_outside_sparking_is_a_hazard_not_a_fire(text: str, label: str) -> None:
     """taxonomy.md: exposed wires outside are safety.hazard (安全员); sparks from a socket are a fire risk."""
     result = classify(text)
     assert result.urgent and result.label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "urgent"),
+    [
+        ("卧室插座插头一插就冒火星 吓得我不敢用了 找个电工换一个", "repair.electrical", False),  # no longer used
+        ("插座刚才冒了下火花 我把总闸拉了 现在没电了", "repair.electrical", False),
+        ("插座冒火花 我把总闸拉了 还是有股焦糊味", "safety.fire", True),  # something burning: still a fire
+    ],
+)
+def test_a_socket_that_sparked_and_is_no_longer_used_is_a_repair(text: str, label: str, urgent: bool) -> None:
+    """Our data's convention (25 lines to 13): a socket that sparked, now unused and nothing burning, is an electrician's
+    job; with smoke or a burning smell it is a fire."""
+    result = classify(text)
+    assert (result.label, result.urgent) == (label, urgent)
