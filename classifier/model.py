@@ -369,6 +369,10 @@ THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equip
 # (Not bare 开玩笑 nor a joke said anywhere for the self-harm model's reading: each lost held-back signs.)
 _JOKE_SAID = re.compile("(开玩笑的|开个玩笑|说着玩的?|逗你们?(玩)?的)(?![吧啦]?(可能|吗|么|\\?|？))")
 _NOT_JOKING = re.compile("(不是|没|没有|没在|不|别|不要)(在)?(跟你们?)?(开玩笑|说笑|逗你)|说真的|认真的|真心的")
+# Smoke or burning as a habit from a factory, a chimney or waste (see `_burns_as_a_habit`).
+_SMOKE_SOURCE = re.compile("厂|烟囱|烟筒|收购站|废品站|烧垃圾|烧秸秆|焚烧|搅拌站|锅炉房")
+_HABIT = re.compile("天天|每天|每晚|经常|老是|总是|隔三差五|三天两头|持续|好几个月|一到晚上|常年")
+_FIRE_NOW = re.compile("[着著]火|起火|火苗|火光|明火|蔓延|烧到|烧着|快来|救命|119")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
 ENDED_SIGNALS = frozenset({"gas", "fire"})  # the signals whose event a chat message may tell by how it ended
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
@@ -1251,7 +1255,7 @@ class Classifier:
                                 background.append(_own_words(text, match))
                             continue
                     else:
-                        if (signal.code in OVER_SIGNALS and _told_as_over(text, match)) or (
+                        if (signal.code in OVER_SIGNALS and (_told_as_over(text, match) or _burns_as_a_habit(text))) or (
                             signal.code in ENDED_SIGNALS and _tells_how_it_ended(text)
                         ):
                             if background is not None:  # (its words are not evidence of the need either)
@@ -1890,6 +1894,12 @@ def _asks_nothing_after(text: str, done: re.Match[str]) -> bool:
         and not _ASKS_FOR_HELP.search(text)
         and _says_nothing_of_now(text)
     )
+
+
+def _burns_as_a_habit(text: str) -> bool:
+    """Whether a chat message tells of smoke or burning from a factory, a chimney or waste burnt as a habit (厂里天天晚上
+    冒黑烟 一股塑料烧焦的味): pollution (taxonomy.md: black smoke), unless it names a fire now (起火, 火苗, 快来)."""
+    return bool(_SMOKE_SOURCE.search(text) and _HABIT.search(text)) and not _FIRE_NOW.search(text)
 
 
 def _tells_how_it_ended(text: str) -> bool:

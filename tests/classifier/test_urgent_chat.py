@@ -633,3 +633,16 @@ def test_a_socket_that_sparked_and_is_no_longer_used_is_a_repair(text: str, labe
     job; with smoke or a burning smell it is a fire."""
     result = classify(text)
     assert (result.label, result.urgent) == (label, urgent)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "urgent"),
+    [
+        ("村口那个塑料厂天天晚上冒黑烟 一股烧塑料的味 窗户都不敢开", "environment.pollution", False),  # a habit: pollution
+        ("村口那个塑料厂冒黑烟了 起火了 火苗窜得老高", "safety.fire", True),  # a fire now
+    ],
+)
+def test_a_factory_burning_as_a_habit_is_pollution(text: str, label: str, urgent: bool) -> None:
+    """taxonomy.md: black smoke from factories is environment.pollution; a fire there now is still a fire."""
+    result = classify(text)
+    assert (result.label, result.urgent) == (label, urgent)
