@@ -372,6 +372,8 @@ _NOT_JOKING = re.compile("(不是|没|没有|没在|不|别|不要)(在)?(跟你
 # Smoke or burning as a habit from a factory, a chimney or waste (see `_burns_as_a_habit`).
 _SMOKE_SOURCE = re.compile("厂|烟囱|烟筒|收购站|废品站|烧垃圾|烧秸秆|焚烧|搅拌站|锅炉房")
 _HABIT = re.compile("天天|每天|每晚|经常|老是|总是|隔三差五|三天两头|持续|好几个月|一到晚上|常年")
+# (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
+_NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味")
 _FIRE_NOW = re.compile("[着著]火|起火|火苗|火光|明火|蔓延|烧到|烧着|快来|救命|119")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
 ENDED_SIGNALS = frozenset({"gas", "fire"})  # the signals whose event a chat message may tell by how it ended
@@ -939,6 +941,8 @@ class Classifier:
         # The items of the urgent class (gas, fire, hazard), and the words that name them: the lexicon's, not
         # the words learned from their examples (单子, 师傅 or 下午 may occur only in gas examples).
         self.danger_items = frozenset(i for i, item in enumerate(self.items) if item.time_class == "urgent")
+        gas = next((s.label for s in taxonomy.urgent if s.code == "gas"), None)
+        self.gas_leak_item = self.index.get(gas or "")  # (the item a gas signal forces)
         self.danger_terms = frozenset(
             term for term, weights in raw.items() if not self.danger_items.isdisjoint(weights)
         )
@@ -1604,6 +1608,9 @@ class Classifier:
         if danger and not signals and self.danger_called_off(full, found):
             # The danger was called off (虚惊一场, 发错了, 梦见…): what else the message says decides.
             ranked = [(i, score) for i, score in ranked if i not in self.danger_items]
+        elif danger and not signals and ranked[0][0] == self.gas_leak_item and _NO_GAS_SMELL.search(full):
+            # No smell of gas, said (燃气阀门拧不动了 没有漏气): the appliance, not a leak (taxonomy.md's boundary).
+            ranked = [(i, score) for i, score in ranked if i != self.gas_leak_item]
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
         kind = "request" if signals else self._kind(full, found, ranked, candidates)

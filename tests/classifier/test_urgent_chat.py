@@ -646,3 +646,17 @@ def test_a_factory_burning_as_a_habit_is_pollution(text: str, label: str, urgent
     """taxonomy.md: black smoke from factories is environment.pollution; a fire there now is still a fire."""
     result = classify(text)
     assert (result.label, result.urgent) == (label, urgent)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "urgent"),
+    [
+        ("燃气阀门太紧了拧不动 想换个新的 没有漏气", "repair.gas_appliance", False),  # no smell of gas, said
+        ("燃气软管用了好些年了 没闻到味 想请人来换一根", "repair.gas_appliance", False),
+        ("厨房有股没气味 好浓 不敢开灯", "safety.gas_leak", True),  # 没气: a homophone of 煤气, not "no gas"
+    ],
+)
+def test_no_smell_of_gas_said_is_the_appliance(text: str, label: str, urgent: bool) -> None:
+    """taxonomy.md: a stove or heater not working, no smell of gas, is repair.gas_appliance."""
+    result = classify(text)
+    assert (result.label, result.urgent) == (label, urgent)
