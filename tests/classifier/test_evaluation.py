@@ -194,7 +194,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     # measured once with the twentieth session's end code, which read both as its start-up code did
     HOLDOUT39: {"false_urgent_rate": 0.035},  # not yet: 3.1 % (non-requests 90.3 %, urgent 22/22)
     # not yet: urgent 100/106 (gas 25/25, fire 25/25, self-harm 21/22; three dangers to a person, a collapse, a hazard),
-    # non-requests 80.7 %, false alarms 8.9 %
+    # non-requests 80.7 %, false alarms 8.9 % (item@1 93.2 %; 93.8 % after the later rule for wires down outside)
     HOLDOUT40: {"urgent_recall": 0.94, "non_request_accuracy": 0.80, "false_urgent_rate": 0.09},
 }
 
