@@ -373,6 +373,10 @@ _NOT_JOKING = re.compile("(不是|没|没有|没在|不|别|不要)(在)?(跟你
 _SMOKE_SOURCE = re.compile("厂|烟囱|烟筒|收购站|废品站|烧垃圾|烧秸秆|焚烧|搅拌站|锅炉房")
 _HABIT = re.compile("天天|每天|每晚|经常|老是|总是|隔三差五|三天两头|持续|好几个月|一到晚上|常年")
 # (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
+# A fire that took the home, and relief asked for (see `_asks_relief_after_a_fire`).
+_RELIEF_ASKED = re.compile("救助|救济|补助|补贴|低保|困难帮扶")
+_BURNT_OUT = re.compile("烧(没|光|完|掉|了)|遭了?(一场)?火灾|失火|着了?(一场|场)?火")
+_FIRE_NOW_BURNING = re.compile("还在烧|火还|正在烧|快来|救命|119|火越")
 _NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味")
 _FIRE_NOW = re.compile("[着著]火|起火|火苗|火光|明火|蔓延|烧到|烧着|快来|救命|119")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
@@ -1259,7 +1263,7 @@ class Classifier:
                                 background.append(_own_words(text, match))
                             continue
                     else:
-                        if (signal.code in OVER_SIGNALS and (_told_as_over(text, match) or _burns_as_a_habit(text))) or (
+                        if (signal.code in OVER_SIGNALS and _fire_not_now(text, match)) or (
                             signal.code in ENDED_SIGNALS and _tells_how_it_ended(text)
                         ):
                             if background is not None:  # (its words are not evidence of the need either)
@@ -1901,6 +1905,18 @@ def _asks_nothing_after(text: str, done: re.Match[str]) -> bool:
         and not _ASKS_FOR_HELP.search(text)
         and _says_nothing_of_now(text)
     )
+
+
+def _fire_not_now(text: str, match: re.Match[str]) -> bool:
+    """Whether a chat message's fire is not one burning now: told as over (`_told_as_over`), smoke as a habit
+    (`_burns_as_a_habit`), or a fire that took the home, told to ask for relief (`_asks_relief_after_a_fire`)."""
+    return _told_as_over(text, match) or _burns_as_a_habit(text) or _asks_relief_after_a_fire(text)
+
+
+def _asks_relief_after_a_fire(text: str) -> bool:
+    """Whether a chat message asks for relief after a fire that took the home (家里着火烧了 啥都没了 有临时救助吗): the
+    need is employment.assistance, unless it says the fire is burning now."""
+    return bool(_RELIEF_ASKED.search(text) and _BURNT_OUT.search(text)) and not _FIRE_NOW_BURNING.search(text)
 
 
 def _burns_as_a_habit(text: str) -> bool:

@@ -660,3 +660,16 @@ def test_no_smell_of_gas_said_is_the_appliance(text: str, label: str, urgent: bo
     """taxonomy.md: a stove or heater not working, no smell of gas, is repair.gas_appliance."""
     result = classify(text)
     assert (result.label, result.urgent) == (label, urgent)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "urgent"),
+    [
+        ("上个月家里失火 东西全烧没了 现在借住在亲戚家 能申请临时救助吗", "employment.assistance", False),
+        ("家里着火了 还在烧 快来人 孩子还在里面", "safety.fire", True),  # burning now
+    ],
+)
+def test_relief_asked_after_a_fire_is_assistance(text: str, label: str, urgent: bool) -> None:
+    """A fire that took the home, told to ask for relief, is the assistance the message asks for (our data: 20 lines)."""
+    result = classify(text)
+    assert (result.label, result.urgent) == (label, urgent)
