@@ -371,7 +371,7 @@ _JOKE_SAID = re.compile("(开玩笑的|开个玩笑|说着玩的?|逗你们?(玩
 _NOT_JOKING = re.compile("(不是|没|没有|没在|不|别|不要)(在)?(跟你们?)?(开玩笑|说笑|逗你)|说真的|认真的|真心的")
 # Smoke or burning as a habit from a factory, a chimney or waste (see `_burns_as_a_habit`).
 _SMOKE_SOURCE = re.compile("厂|烟囱|烟筒|收购站|废品站|烧垃圾|烧秸秆|焚烧|搅拌站|锅炉房")
-_HABIT = re.compile("天天|每天|每晚|经常|老是|总是|隔三差五|三天两头|持续|好几个月|一到晚上|常年")
+_HABIT = re.compile("天天|每天|每晚|经常|老是|总是|隔三差五|三天两头|持续|好几个月|一到晚上|常年|偷偷|偷排|排放|排黑烟|往外排")
 # (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
 # A fire that took the home, and relief asked for (see `_asks_relief_after_a_fire`).
 _RELIEF_ASKED = re.compile("救助|救济|补助|补贴|低保|困难帮扶")
@@ -1920,8 +1920,9 @@ def _asks_relief_after_a_fire(text: str) -> bool:
 
 
 def _burns_as_a_habit(text: str) -> bool:
-    """Whether a chat message tells of smoke or burning from a factory, a chimney or waste burnt as a habit (厂里天天晚上
-    冒黑烟 一股塑料烧焦的味): pollution (taxonomy.md: black smoke), unless it names a fire now (起火, 火苗, 快来)."""
+    """Whether a chat message tells of smoke or burning from a factory, a chimney or waste burnt as a habit or let out
+    (厂里天天晚上冒黑烟 一股塑料烧焦的味, 那个厂晚上偷偷排黑烟): pollution (taxonomy.md: factories discharging, black
+    smoke), unless it names a fire now (起火, 火苗, 快来)."""
     return bool(_SMOKE_SOURCE.search(text) and _HABIT.search(text)) and not _FIRE_NOW.search(text)
 
 

@@ -639,6 +639,7 @@ def test_a_socket_that_sparked_and_is_no_longer_used_is_a_repair(text: str, labe
     ("text", "label", "urgent"),
     [
         ("村口那个塑料厂天天晚上冒黑烟 一股烧塑料的味 窗户都不敢开", "environment.pollution", False),  # a habit: pollution
+        ("对岸那个化工厂半夜偷偷排黑烟 一股焦糊味", "environment.pollution", False),  # let out
         ("村口那个塑料厂冒黑烟了 起火了 火苗窜得老高", "safety.fire", True),  # a fire now
     ],
 )
