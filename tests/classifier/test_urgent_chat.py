@@ -674,3 +674,9 @@ def test_relief_asked_after_a_fire_is_assistance(text: str, label: str, urgent: 
     """A fire that took the home, told to ask for relief, is the assistance the message asks for (our data: 20 lines)."""
     result = classify(text)
     assert (result.label, result.urgent) == (label, urgent)
+
+
+def test_smoke_from_a_restaurant_is_fumes() -> None:
+    """taxonomy.md: fumes from a restaurant are environment.odor."""
+    result = classify("小区门口那家烤鸭店烟特别大 熏得窗户都不敢开")
+    assert (result.label, result.urgent) == ("environment.odor", False)
