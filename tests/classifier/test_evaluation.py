@@ -162,7 +162,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT2: {"non_request_accuracy": 0.98},
     HOLDOUT3: {"item@1": 0.89, "non_request_accuracy": 0.91},
     HOLDOUT4: {"non_request_accuracy": 0.96, "item_top3": 0.94},  # top-3: not yet (94.5 %)
-    HOLDOUT6: {"urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet (non-requests met since the seventeenth)
+    HOLDOUT6: {"urgent_recall": 0.97},  # not yet (non-requests met since the seventeenth, false alarms since the twentieth)
     HOLDOUT7: {"urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet (non-requests met since the eighteenth)
     HOLDOUT8_VOICE: {"non_request_accuracy": 0.89},  # not yet (89.9 %)
     HOLDOUT9_CHAT: {"non_request_accuracy": 0.95},
@@ -174,8 +174,8 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT19: {"non_request_accuracy": 0.95, "urgent_recall": 0.96},  # urgent: not yet
     HOLDOUT20: {"false_urgent_rate": 0.04},  # not yet
     HOLDOUT23: {"urgent_recall": 0.91},  # not yet
-    HOLDOUT24: {"false_urgent_rate": 0.06},  # not yet (non-requests 90.5 % since the nineteenth session)
-    HOLDOUT25: {"non_request_accuracy": 0.92, "false_urgent_rate": 0.05},  # false alarms: not yet (4.8 %)
+    HOLDOUT24: {"false_urgent_rate": 0.045},  # not yet (4.7 → 4.3 % in the twentieth; non-requests 90.5 % since the nineteenth)
+    HOLDOUT25: {"non_request_accuracy": 0.92, "false_urgent_rate": 0.045},  # false alarms: not yet (4.8 → 4.2 %)
     HOLDOUT26: {},  # (false alarms 3.3 → 2.4 % in the sixteenth session)
     HOLDOUT27: {"non_request_accuracy": 0.95},
     HOLDOUT28: {},
@@ -185,7 +185,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT32: {},
     HOLDOUT33: {},
     HOLDOUT34: {},
-    HOLDOUT35: {"false_urgent_rate": 0.04},  # not yet (3.6 %; non-requests 89.4 → 91.7 % in the nineteenth session)
+    HOLDOUT35: {"false_urgent_rate": 0.035},  # not yet (3.6 → 3.2 % in the twentieth; non-requests 91.7 % since the nineteenth)
     HOLDOUT36: {"non_request_accuracy": 0.84, "urgent_recall": 0.95},  # not yet (85.0 %, 20/21; false alarms 3.3 → 2.97 %)
     # not yet: urgent 18/21 as it arrived (gas, fire and self-harm 10/10; non-requests 89.8 %, 91.3 % once the tuning weeks
     # joined the kind model's file; the start-up code 89.0 %, 17/21)
