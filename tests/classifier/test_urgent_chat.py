@@ -584,6 +584,9 @@ def test_status_queries_of_the_blind_tune48_to_tune51(text: str) -> None:
         ("他们都以为我在开玩笑 其实我真的不想活了", "self_harm"),  # taken for a joke is no joke
         ("老伴去年走的 我想去河里找我老伴", "self_harm"),
         ("燃气灶关了以后还是有一点点气味 是不是漏了", "gas"),
+        ("走廊里全是浓烟 呛得喘不过气 我们下不去", "fire"),  # a place filled with smoke
+        ("楼下烧烤店的排烟管在往外冒火光", "fire"),
+        ("小区门口那棵树被电线打着了 树冠正在烧", "fire"),
     ],
 )
 def test_dangers_in_the_blind_tune52_to_tune54_wordings_are_urgent(text: str, signal: str) -> None:
