@@ -587,6 +587,7 @@ def test_status_queries_of_the_blind_tune48_to_tune51(text: str) -> None:
         ("走廊里全是浓烟 呛得喘不过气 我们下不去", "fire"),  # a place filled with smoke
         ("楼下烧烤店的排烟管在往外冒火光", "fire"),
         ("小区门口那棵树被电线打着了 树冠正在烧", "fire"),
+        ("我爸在楼下下棋突然从椅子上歪倒了 问他话也答不上来", "medical"),
     ],
 )
 def test_dangers_in_the_blind_tune52_to_tune54_wordings_are_urgent(text: str, signal: str) -> None:
