@@ -588,6 +588,11 @@ def test_status_queries_of_the_blind_tune48_to_tune51(text: str) -> None:
         ("楼下烧烤店的排烟管在往外冒火光", "fire"),
         ("小区门口那棵树被电线打着了 树冠正在烧", "fire"),
         ("我爸在楼下下棋突然从椅子上歪倒了 问他话也答不上来", "medical"),
+        ("冷库的门坏了 我被关在里面了 零下十几度", "danger"),
+        ("小孩头卡在铁栅栏里出不来 一直哭", "danger"),
+        ("污水井里有人 下去清理就没上来", "danger"),
+        ("老棚子被雪压塌了一角 好多人还在里面", "danger"),
+        ("一群马蜂飞进院子 两个孩子被蛰了", "danger"),
     ],
 )
 def test_dangers_in_the_blind_tune52_to_tune54_wordings_are_urgent(text: str, signal: str) -> None:
