@@ -593,6 +593,8 @@ def test_status_queries_of_the_blind_tune48_to_tune51(text: str) -> None:
         ("污水井里有人 下去清理就没上来", "danger"),
         ("老棚子被雪压塌了一角 好多人还在里面", "danger"),
         ("一群马蜂飞进院子 两个孩子被蛰了", "danger"),
+        ("下班路上有个人一直在我后面慢慢跟 我走快他也快", "person"),  # followed
+        ("后面有脚步声 我停他也停 好怕", "person"),
     ],
 )
 def test_dangers_in_the_blind_tune52_to_tune54_wordings_are_urgent(text: str, signal: str) -> None:
