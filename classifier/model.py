@@ -259,7 +259,7 @@ ALWAYS_NOW_SIGNALS = frozenset({"self_harm"})
 # A status query's danger must be named as reported in its clause (上午报的煤气味那单: a ticket already open),
 # not only timed (早上起来闻到煤气味，什么时候来人 is a danger now); thanks may also just time it.
 _REPORTED = re.compile(
-    "报(的|过|了|咗|嗰|𠮶)|反映(的|过|咗)|提交的|工单|单子|那单|单号|那个单|的事|那个事|那件事|那事|那次|那回"
+    "报(的|过|了|咗|𠮶)|反映(的|过|咗)|提交的|工单|单子|那单|单号|那个单|的事|那个事|那件事|那事|那次|那回"
 )
 _EARLIER = re.compile(
     "昨天|昨晚|昨日|昨儿|琴日|前天|前两天|前几天|前些天|上午|早上|早晨|上周|上礼拜|上星期|上个月|上次|上回|之前"
@@ -344,9 +344,9 @@ _AT_HOME = re.compile(
 _TURN = re.compile("不过|但是|可是|但(?!愿)|可惜|只是|没想到|谁知")  # (see `_told_as_earlier`)
 _DENIED_OR_QUOTED = re.compile("不是|没有|没|[\"“”「」『』]")  # (see `_reports_anew`)
 _TOLD_WHAT = re.compile("是.{0,8}的")  # (what it was: 是电视里的; see `_reports_anew`)
-_THOUGHT = re.compile("以为|以為")
-_TURNED_OUT = re.compile("原来|原來|其实|其實|结果是|才知道|一看是")
-_ALMOST_THOUGHT = re.compile("差点(以为|以為|当成|当作)|还以为")  # (差点以为着火了: it was not)
+_THOUGHT = re.compile("以为")
+_TURNED_OUT = re.compile("原来|其实|结果是|才知道|一看是")
+_ALMOST_THOUGHT = re.compile("差点(以为|当成|当作)|还以为")  # (差点以为着火了: it was not)
 # The cause of a danger told (听说是电动车在家里充电引起的): the danger it caused is over (see `_told_as_earlier`).
 _CAUSE = re.compile("(是|因为)[^。，,]{0,14}(引起|导致|造成|引发|惹的祸)")
 _DANGER_AGAIN = re.compile(

@@ -50,3 +50,12 @@ _CJK = re.compile("[\u4e00-\u9fff]")
 def has_cjk(text: str) -> bool:
     """Whether the text contains at least one CJK ideograph."""
     return _CJK.search(text) is not None
+
+
+_CJK_PATTERN_RUN = re.compile("[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def simplified_pattern(pattern: str) -> str:
+    """A regular expression's Chinese characters as `normalize` leaves a message's (Traditional → Simplified: 搵 → 揾,
+    無 → 无), so that a pattern written with them can match; its syntax (ASCII) is left as it is."""
+    return _CJK_PATTERN_RUN.sub(lambda run: _t2s.convert(run.group()), pattern)

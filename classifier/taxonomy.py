@@ -13,6 +13,8 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
+from classifier.normalize import simplified_pattern
+
 DEFAULT_TAXONOMY_FILE = Path(__file__).with_name("taxonomy.toml")
 NON_REQUEST_KINDS = ("greeting", "thanks", "status", "other")
 
@@ -90,7 +92,7 @@ def _patterns(raw: object, where: str) -> tuple[re.Pattern[str], ...]:
     compiled = []
     for pattern in _words(raw, where):
         try:
-            compiled.append(re.compile(pattern))
+            compiled.append(re.compile(simplified_pattern(pattern)))  # (messages are read Simplified: see normalize)
         except re.error as exc:
             raise TaxonomyError(f"{where}: bad pattern {pattern!r}: {exc}") from None
     return tuple(compiled)

@@ -1,4 +1,4 @@
-from classifier.normalize import MAX_SCORED_CHARS, cut_for_scoring, normalize
+from classifier.normalize import MAX_SCORED_CHARS, cut_for_scoring, normalize, simplified_pattern
 
 
 def test_full_width_becomes_half_width() -> None:
@@ -29,3 +29,7 @@ def test_long_text_keeps_head_and_tail() -> None:
     cut = cut_for_scoring(text)
     assert len(cut) <= MAX_SCORED_CHARS + 1
     assert cut.startswith("开头说明问题") and cut.endswith("最后请求处理")
+
+
+def test_a_pattern_is_read_in_simplified_characters_with_its_syntax_untouched() -> None:
+    assert simplified_pattern("(話|说)要?(搵人)?(斬|砍)[我你]\\s*無[^。]{0,4}") == "(话|说)要?(揾人)?(斩|砍)[我你]\\s*无[^。]{0,4}"

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from classifier import classify
+from classifier.normalize import normalize
 from classifier.taxonomy import (
     DEFAULT_TAXONOMY_FILE,
     NON_REQUEST_KINDS,
@@ -142,3 +144,15 @@ def test_no_shipped_pattern_escapes_its_backslash_twice() -> None:
     patterns += [p for kind_patterns in taxonomy.kinds.values() for p in kind_patterns]
     assert patterns
     assert [p.pattern for p in patterns if "\\\\" in p.pattern] == []
+
+
+def test_every_pattern_is_read_as_messages_are_after_normalizing() -> None:
+    """Messages are read in Simplified characters (normalize): a pattern written with Traditional ones (佢話要搵人斬我)
+    would never match, so the taxonomy's patterns are read the same way."""
+    taxonomy = load_taxonomy()
+    patterns = [p for signal in taxonomy.urgent for p in signal.patterns] + [
+        p for group in taxonomy.kinds.values() for p in group
+    ]
+    traditional = {ch for p in patterns for ch in p.pattern if "\u4e00" <= ch <= "\u9fff" and normalize(ch) != ch}
+    assert not traditional
+    assert classify("佢話要搵人斬我 而家佢啲人喺樓下等緊").urgent
