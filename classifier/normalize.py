@@ -21,10 +21,14 @@ _NOISE = re.compile(
 # The few emoji that carry a word in a chat with the bot; all others are dropped.
 _EMOJI_WORDS = str.maketrans({"👍": " 赞 ", "👏": " 赞 ", "🙏": " 拜托 ", "🔥": " 火 ", "💊": " 药 "})
 _WORD_EMOJI = frozenset(map(chr, _EMOJI_WORDS))
+# A line break ends a sentence, as 。 does (上个月家里着过火⏎隔壁屋着火了: the past is the first line's only), unless
+# punctuation already ends the line or joins it to the next (地址：⏎3栋).
+_LINE_BREAK = re.compile("(?<![。!?;:,，、.…~])[ \t]*[\r\n\u2028\u2029]+")
 
 
 def normalize(text: str) -> str:
-    """Canonical form: half-width, Simplified, lower-case ASCII, no emoji/control chars, single spaces."""
+    """Canonical form: half-width, Simplified, lower-case ASCII, no emoji/control chars, line breaks as sentence ends,
+    single spaces."""
     if not text:
         return ""
     # (The checks first: most messages need neither step, and each costs more than its check.)
@@ -32,6 +36,8 @@ def normalize(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)  # full-width letters/digits/punctuation -> half-width
     if not _WORD_EMOJI.isdisjoint(text):
         text = text.translate(_EMOJI_WORDS)
+    if "\n" in text or "\r" in text or "\u2028" in text or "\u2029" in text:
+        text = _LINE_BREAK.sub("。", text.strip())
     text = _NOISE.sub(" ", text)
     text = _t2s.convert(text)
     return " ".join(text.split()).lower()  # (str.split and re's \s agree on what is a space)

@@ -691,3 +691,9 @@ def test_smoke_from_a_restaurant_is_fumes() -> None:
     """taxonomy.md: fumes from a restaurant are environment.odor."""
     result = classify("小区门口那家烤鸭店烟特别大 熏得窗户都不敢开")
     assert (result.label, result.urgent) == ("environment.odor", False)
+
+
+@pytest.mark.parametrize("text", ["上个月家里着过火\n隔壁屋着火了", "去年我们楼电动车起过火\n隔壁单元电瓶车冒烟了"])
+def test_a_danger_on_its_own_line_is_not_read_as_the_past_of_the_line_before(text: str) -> None:
+    """Residents press enter between sentences: the past told on one line is not the danger told on the next."""
+    assert classify(text).urgent
