@@ -23,7 +23,7 @@ _EMOJI_WORDS = str.maketrans({"👍": " 赞 ", "👏": " 赞 ", "🙏": " 拜托
 _WORD_EMOJI = frozenset(map(chr, _EMOJI_WORDS))
 # A line break ends a sentence, as 。 does (上个月家里着过火⏎隔壁屋着火了: the past is the first line's only), unless
 # punctuation already ends the line or joins it to the next (地址：⏎3栋).
-_LINE_BREAK = re.compile("(?<![。!?;:,，、.…~])[ \t]*[\r\n\u2028\u2029]+")
+_LINE_BREAK = re.compile("(?<![。!?;:,，、.…~])[ \t]*(?:[\r\n\u2028\u2029][ \t]*)+")
 
 
 def normalize(text: str) -> str:

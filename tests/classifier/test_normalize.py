@@ -42,6 +42,7 @@ def test_a_pattern_is_read_in_simplified_characters_with_its_syntax_untouched() 
     [
         ("楼道灯坏了\n好几天了", "楼道灯坏了。好几天了"),  # a line break ends a sentence
         ("第一行\r\n\r\n第二行  \n", "第一行。第二行"),
+        ("第一行\n  \n第二行", "第一行。第二行"),  # (a blank line between them)
         ("好的！\n谢谢", "好的! 谢谢"),  # punctuation already ends the line
         ("地址：\n3栋2单元", "地址: 3栋2单元"),  # or joins it to the next
     ],
