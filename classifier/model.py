@@ -372,13 +372,14 @@ _NOT_JOKING = re.compile("(不是|没|没有|没在|不|别|不要)(在)?(跟你
 # Smoke or burning as a habit from a factory, a chimney or waste (see `_burns_as_a_habit`).
 _SMOKE_SOURCE = re.compile("厂|烟囱|烟筒|收购站|废品站|烧垃圾|烧秸秆|焚烧|搅拌站|锅炉房")
 _HABIT = re.compile("天天|每天|每晚|经常|老是|总是|隔三差五|三天两头|持续|好几个月|一到晚上|常年|偷偷|偷排|排放|排黑烟|往外排")
-# (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
 # A fire that took the home, and relief asked for (see `_asks_relief_after_a_fire`).
 _RELIEF_ASKED = re.compile("救助|救济|补助|补贴|低保|困难帮扶")
 _BURNT_OUT = re.compile("烧(没|光|完|掉|了)|遭了?(一场)?火灾|失火|着了?(一场|场)?火")
-_FIRE_NOW_BURNING = re.compile("还在烧|火还|正在烧|快来|救命|119|火越")
+# A fire burning now (火苗, 还在烧, 快来), and a fire named at all (起火): see `_fire_not_now`.
+_BURNING_NOW = re.compile("还在烧|正在烧|火还|火越|火苗|火光|明火|蔓延|烧到|快来|救命|119")
+_FIRE_NAMED = re.compile("[着著]火|起火|烧着")
+# (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
 _NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味")
-_FIRE_NOW = re.compile("[着著]火|起火|火苗|火光|明火|蔓延|烧到|烧着|快来|救命|119")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
 ENDED_SIGNALS = frozenset({"gas", "fire"})  # the signals whose event a chat message may tell by how it ended
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
@@ -909,7 +910,8 @@ class PatternIndex:
         self._finder = ahocorasick.Automaton()
         for string, wakes in by_string.items():
             self._finder.add_word(string, (string, {group: frozenset(ps) for group, ps in wakes.items()}))
-        if by_string:
+        self._finds = bool(by_string)  # (an automaton with no word cannot be searched)
+        if self._finds:
             self._finder.make_automaton()
 
     def candidates(self, text: str) -> dict[str, set[re.Pattern[str]]]:
@@ -917,7 +919,7 @@ class PatternIndex:
         found: dict[str, set[re.Pattern[str]]] = defaultdict(set)
         for group, pattern in self.always:
             found[group].add(pattern)
-        if self._finder.kind == ahocorasick.AHOCORASICK:
+        if self._finds:
             for wakes in {string: wakes for _, (string, wakes) in self._finder.iter(text)}.values():
                 for group, patterns in wakes.items():
                     found[group] |= patterns
@@ -1916,14 +1918,18 @@ def _fire_not_now(text: str, match: re.Match[str]) -> bool:
 def _asks_relief_after_a_fire(text: str) -> bool:
     """Whether a chat message asks for relief after a fire that took the home (家里着火烧了 啥都没了 有临时救助吗): the
     need is employment.assistance, unless it says the fire is burning now."""
-    return bool(_RELIEF_ASKED.search(text) and _BURNT_OUT.search(text)) and not _FIRE_NOW_BURNING.search(text)
+    return bool(_RELIEF_ASKED.search(text) and _BURNT_OUT.search(text)) and not _BURNING_NOW.search(text)
 
 
 def _burns_as_a_habit(text: str) -> bool:
     """Whether a chat message tells of smoke or burning from a factory, a chimney or waste burnt as a habit or let out
     (厂里天天晚上冒黑烟 一股塑料烧焦的味, 那个厂晚上偷偷排黑烟): pollution (taxonomy.md: factories discharging, black
     smoke), unless it names a fire now (起火, 火苗, 快来)."""
-    return bool(_SMOKE_SOURCE.search(text) and _HABIT.search(text)) and not _FIRE_NOW.search(text)
+    return (
+        bool(_SMOKE_SOURCE.search(text) and _HABIT.search(text))
+        and not _FIRE_NAMED.search(text)
+        and not _BURNING_NOW.search(text)
+    )
 
 
 def _tells_how_it_ended(text: str) -> bool:

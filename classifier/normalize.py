@@ -24,6 +24,7 @@ _WORD_EMOJI = frozenset(map(chr, _EMOJI_WORDS))
 # A line break ends a sentence, as 。 does (上个月家里着过火⏎隔壁屋着火了: the past is the first line's only), unless
 # punctuation already ends the line or joins it to the next (地址：⏎3栋).
 _LINE_BREAK = re.compile("(?<![。!?;:,，、.…~])[ \t]*(?:[\r\n\u2028\u2029][ \t]*)+")
+_LINE_BREAKS = frozenset("\r\n\u2028\u2029")
 
 
 def normalize(text: str) -> str:
@@ -36,7 +37,7 @@ def normalize(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)  # full-width letters/digits/punctuation -> half-width
     if not _WORD_EMOJI.isdisjoint(text):
         text = text.translate(_EMOJI_WORDS)
-    if "\n" in text or "\r" in text or "\u2028" in text or "\u2029" in text:
+    if not _LINE_BREAKS.isdisjoint(text):
         text = _LINE_BREAK.sub("。", text.strip())
     text = _NOISE.sub(" ", text)
     text = _t2s.convert(text)

@@ -1141,4 +1141,5 @@ def test_the_pattern_index_wakes_every_pattern_that_matches() -> None:
             matching = {pattern for pattern in patterns if pattern.search(text)}
             assert matching <= candidates.get(group, set()), (text, group)
     # And it is a filter: a message wakes a few of the hundreds of patterns.
-    assert woken / len(texts) < 5 < sum(map(len, groups.values())) / 100
+    assert sum(map(len, groups.values())) > 500
+    assert woken / len(texts) < 5
