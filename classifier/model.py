@@ -199,7 +199,8 @@ _ADVERT_MARKERS = tuple(
         "招聘|诚聘|急招|招工|招(保安|保洁|保姆|司机|服务员|学徒)|招生(啦|了|中)",
         r"包吃住|包吃|包住|月薪|日结|时薪|薪资|待遇(优厚|从优)|高薪|\d+岁以下",
         r"名额有限|先到先得|限时|免费(领|送|安装|体验|检测|上门)|仅需|只需\d|赠送|送礼品|报名从速|包(拿证|过|教会)",
-        "不开不收费|公安备案|专业(开锁|疏通|清洗|维修|搬家)|上门服务|24小时(服务|上门)|随叫随到",
+        "不开不收费|公安备案|专业(开锁|疏通|清洗|维修|搬家)|上门服务|送货(上门|到家)|24小时(服务|上门)|随叫随到",
+        "本店|小店|新到一批|现货|批发|量大从优|欢迎(选购|订购|光临)",
         "代办|代缴|代理|代购",
         "转让|出售|自提|[九八七]成新|闲置",
     )
@@ -267,7 +268,7 @@ _EARLIER = re.compile(
 )
 _ONGOING = re.compile(
     _PRESENT.pattern
-    + "|还(有|是|在|冒|漏|闻|响|烧|[着著])|又|一直(有|在|是|冒|漏|闻|响|烧)|越来越|(?<![我俺])(赶紧|赶快)|尽快|快点|快派|快过来"
+    + "|还(有|是(?![^。!?吗]*\\?)|在|冒|漏|闻|响|烧|[着著])|又|一直(有|在|是|冒|漏|闻|响|烧)|越来越|(?<![我俺])(赶紧|赶快)|尽快|快点|快派|快过来"
 )
 # (Not 担心/怕 as in a letter: "有股煤气味 怕是漏了" is one clause of a chat message. The questions about
 # rules and habits, 燃气报警器一般多久换一次, 电动车为什么不能在楼道充电: not 怎么用, as in 灭火器怎么用 油锅着火了.)
@@ -280,8 +281,15 @@ _WHAT_IF = re.compile(
     "|哪个(更|比较|最)|容易(起火|着火|爆炸|漏气|中毒|自燃)|(风险|危险)(大不大|高不高|大吗|高吗)|是真的吗|真的假的"
     "|靠谱吗|是一回事|还能用|能不能随便|能随便|(有没有|有什么|有啥|什么|啥)规定|规定(是)?(咋|怎么)|让不让"
 )
+# A question asked to learn, said so (长长知识, 纯好奇): 煤气泄漏了应该先开窗还是先关阀门？长长知识.
+_USUAL_CAUSE = re.compile(
+    "(一般|通常|一般来说)[^。!?]{0,6}(什么|啥)原因|(一般|通常)(是|会)?(因为|由于)|(一般|通常)(该|要|应该)?(怎么|如何)(处理|办|做)"
+)
+_KNOWLEDGE = re.compile(
+    "长长?知识|涨知识|科普一下|想学学|学习一下|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
+)
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
-    "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)(上|里|中)?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
+    "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)[ ,]?(上|里|中)?[ ,]?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
     "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|(抖音|快手)上|(视频|新闻)里|那个视频|网文|看(了)?新闻"
     # a memory (not 以前 alone: 以前的管子漏气了 is now)
     "|年轻(的)?时(候)?|小时候|旧社会|讲古|老一辈|[几二三四五六七八九十\\d]+年前|当年|那年"
@@ -316,7 +324,7 @@ _RETRACTED = re.compile(
     "|别管了|不用管|不用派人)"
 )
 _SETTLED = re.compile(
-    "没事了|冇事|啥事没有|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
+    "没事了|冇事|啥事没有|(别|不用|(?<!要)不要|无需|用不着)(报警|打119|惊慌)|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头|家里|我家)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
     "|(已经|早就|早已)(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖)灭了|没事体|没味了|(现在|已经)好了|就好了(?![吗吧呢?])"
     "|没事没事"
     "|(?<!不)是(消防)?(演习|演练)[啊呀哈嘛!！。 ]*$"  # (what it was, at the end: not 那现在那股黑烟也是演练？)
@@ -328,10 +336,10 @@ _CANCELLED = re.compile("不用派人|不用来人|(那条|那个|刚才|刚说)
 _SORTED = re.compile("(修|弄|整|搞)好了|搞定了|已经好了|没事了")
 _SELF_HANDLED = re.compile("自己(去|来)(办|弄|处理|跑)")  # (别找我了 我自己去办: the resident will see to it)
 _DREAMT = re.compile("梦见|梦到|做梦(?![都也]没想到)|噩梦|做了个梦")  # (not 做梦都没想到: never imagined)
-# A figure of speech: 热得冒烟, 嗓子都冒烟了, 辣得嘴里冒火, 激动得差点晕倒, 吵得火星四溅 (its clause, up to the danger
+# A figure of speech: 热得冒烟, 手机烫得要着火了, 嗓子都冒烟了, 辣得嘴里冒火, 激动得差点晕倒, 吵得火星四溅 (its clause, up to the danger
 # word); not 屋头, 里头 (places).
 _FIGURATIVE = re.compile(
-    "(热|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}冒(烟|火)"
+    "(热|烫|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}(冒(烟|火)|[着著]火|烧起来)"
     "|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
     "|(得|就)[^,。 ]{0,6}(差点|想|快|要)(晕倒|晕过去|昏过去)|火星四溅|太火了"
 )
@@ -345,7 +353,13 @@ _TURN = re.compile("不过|但是|可是|但(?!愿)|可惜|只是|没想到|谁�
 _DENIED_OR_QUOTED = re.compile("不是|没有|没|[\"“”「」『』]")  # (see `_reports_anew`)
 _TOLD_WHAT = re.compile("是.{0,8}的")  # (what it was: 是电视里的; see `_reports_anew`)
 _THOUGHT = re.compile("以为")
-_TURNED_OUT = re.compile("原来|其实|结果是|才知道|一看是")
+_TURNED_OUT = re.compile("原来|其实|结果是|才知道|一看是|后来发现|发现是|一问才知道")
+# A search before what it turned out to be (找了半天 原来是粥熬糊了): the danger was only supposed.
+_SEARCHED = re.compile("找了?(半天|一圈|好久|一会)|查了(半天|一圈)|翻了(半天|一圈)|(下去|过去|上去|出去)(看|问)")
+# A smell or smoke named as the one told before, then what it was (那股焦味是楼下烤红薯的炉子; not 是从…: where from).
+_EXPLAINED = re.compile(
+    "(那股|那阵|这股|刚才那|早上那|中午那|昨晚那|晚上那)[^。,，]{0,8}(味|烟|火光|火)[^。,，]{0,3}(是(?!从|哪|不是)|找到了)"
+)
 _ALMOST_THOUGHT = re.compile("差点(以为|当成|当作)|还以为")  # (差点以为着火了: it was not)
 # The cause of a danger told (听说是电动车在家里充电引起的): the danger it caused is over (see `_told_as_earlier`).
 _CAUSE = re.compile("(是|因为)[^。，,]{0,14}(引起|导致|造成|引发|惹的祸)")
@@ -1733,7 +1747,10 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     )
     return what_if and bool(
         supposed
+        or _USUAL_CAUSE.search(after)  # (插座冒火花一般是什么原因啊)
         or _TOLD_ELSEWHERE.search(_around(head, end, sentence_end))
+        or _STORY_NAMED_AFTER.match(text, match.end())
+        or _KNOWLEDGE.search(text)
         or _NOTICE.search(_around(text, end, _SENTENCE_END))
         or (_HEARSAY.search(_around(text, end, sentence_end)) and not here and not _NEARBY.search(own))
         or _DRILL.search(clause)
@@ -1816,13 +1833,16 @@ def _called_off(text: str, position: int) -> bool:
     turned = _TURNED_OUT.search(text, position + 1)
     mistaken = turned and (
         _THOUGHT.search(_around(text[: turned.start()], position, _SENTENCE_END))
+        or _SEARCHED.search(text, position + 1, turned.start())
         or len(text[position + 1 : turned.start()].strip(" ,，")) <= 2
     )
+    explained = _EXPLAINED.search(text)
     return bool(
         _DREAMT.search(_around(head, position, _SENTENCE_END))
         or _FIGURATIVE.search(clause)
         or _ALMOST_THOUGHT.search(clause)
         or mistaken
+        or (explained is not None and explained.start() <= position < explained.end())
     )
 
 
@@ -1948,6 +1968,8 @@ def _supposes(text: str) -> bool:
         or _NOTICE.search(text)
         or _DRILL.search(text)
         or (_LIVED_THROUGH.search(text) and not _STILL_WRONG.search(text))  # (not 去年着过火 今年还没装灭火器)
+        or _STORY_NAMED_AFTER.search(text)
+        or _KNOWLEDGE.search(text)
     )
     return bool(told) and not _ASKS_FOR_HELP.search(text)
 
