@@ -275,7 +275,7 @@ _ONGOING = re.compile(
 _WHAT_IF = re.compile(
     _SUPPOSING
     + "|遇到|遇上|会不会|防止|预防|避免|以防|怎么防|如何防|怎样防|提前了解|一般|通常|为(什么|啥)(不能|不让|不可以|禁止)"
-    "|多久换|多长时间换|有(什么|啥)(规定|要求)|是什么意思|注意事项|(要|需要|该)注意(什么|啥|哪些)"
+    "|多久(要|需要|得|该)?换|多长时间换|装在[^。!?]{0,8}还是|(为什么|为啥)[^。!?]{0,10}会|有(什么|啥)(规定|要求)|是什么意思|注意事项|(要|需要|该)注意(什么|啥|哪些)"
     "|(哪里|哪儿|去哪|在哪)(能|可以)?买|哪种|(什么|啥|哪个)牌子|区别|有没有必要|有必要"
     # (questions of knowledge: which is safer, whether something catches fire easily, still usable, true)
     "|哪个(更|比较|最)|容易(起火|着火|爆炸|漏气|中毒|自燃)|(风险|危险)(大不大|高不高|大吗|高吗)|是真的吗|真的假的"
@@ -284,12 +284,13 @@ _WHAT_IF = re.compile(
 # A question asked to learn, said so (长长知识, 纯好奇): 煤气泄漏了应该先开窗还是先关阀门？长长知识.
 _USUAL_CAUSE = re.compile(
     "(一般|通常|一般来说)[^。!?]{0,6}(什么|啥)原因|(一般|通常)(是|会)?(因为|由于)|(一般|通常)(该|要|应该)?(怎么|如何)(处理|办|做)"
+    "|是真的吗|真的假的"
 )
 _KNOWLEDGE = re.compile(
-    "长长?知识|涨知识|科普一下|想学学|学习一下|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
+    "长长?知识|涨知识|科普一下|想学学|学习一下|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
-    "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)[ ,]?(上|里|中)?[ ,]?(说|讲|报道|播|放|演|看到|看见|刷到)|电视剧|电影"
+    "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)[ ,]?(上|里|中)?[ ,]?(都在)?(说|讲|报道|播|放|演|看到|看见|刷到|转)|电视剧|电影"
     "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|(抖音|快手)上|(视频|新闻)里|那个视频|网文|看(了)?新闻"
     # a memory (not 以前 alone: 以前的管子漏气了 is now)
     "|年轻(的)?时(候)?|小时候|旧社会|讲古|老一辈|[几二三四五六七八九十\\d]+年前|当年|那年"
@@ -298,7 +299,7 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
 # nothing of now and nothing still wrong (see `_supposes`).
 _LIVED_THROUGH = re.compile(
     "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
-    "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟)?火"
+    "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟|场)?(大)?火"
     "|(着火|著火|失火|起火|火灾|漏气|泄漏|爆炸|中毒)的?那(一)?(回|次|年)"  # (上个月楼下着火那回)
 )
 # A fire told as over in a chat message that says nothing of now: timed in its own words (上次着火把楼道灯烧坏了,
@@ -324,7 +325,7 @@ _RETRACTED = re.compile(
     "|别管了|不用管|不用派人)"
 )
 _SETTLED = re.compile(
-    "没事了|冇事|啥事没有|(别|不用|(?<!要)不要|无需|用不着)(报警|打119|惊慌)|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头|家里|我家)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
+    "没事了|冇事|啥事没有|(别|不用|(?<!要)不要|无需|用不着)(报警|打119|惊慌|慌|报(?![修名]))|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头|家里|我家)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
     "|(已经|早就|早已)(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖)灭了|没事体|没味了|(现在|已经)好了|就好了(?![吗吧呢?])"
     "|没事没事"
     "|(?<!不)是(消防)?(演习|演练)[啊呀哈嘛!！。 ]*$"  # (what it was, at the end: not 那现在那股黑烟也是演练？)
@@ -411,6 +412,7 @@ _DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's cla
 _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|咋|多久|多长时间|为何|(?<![好这那前十])几年|([^\\W\\d_])[不没]\\1")
 # A chat message that opens with thanks, and asks, wants or hurries nothing (帮我扛煤气罐上楼 is thanks for the
 # help, 谢谢 能不能再来看看 a request), nor says anything of now or again (see `_only_thanks`).
+_TAUGHT_HOW = re.compile("教(他|她|我|我们|大家|老人|我妈|我爸|俺)?(怎么|如何|咋)")
 _OPENS_WITH_THANKS = re.compile("谢谢|感谢|多谢|太感谢|太谢谢|辛苦|thx|thanks|3q")
 _WANTS = re.compile("能不能|可不可以|可以|能否|请|麻烦|想|需要|希望|快|急")
 _ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查(?![了过])|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞")
@@ -1895,7 +1897,8 @@ def _only_thanks(text: str) -> bool:
     (the caller checks that it says nothing of again: `_STILL_WRONG`)."""
     if not _OPENS_WITH_THANKS.match(text):
         return False
-    return not _QUESTION.search(text) and not _WANTS.search(text) and _says_nothing_of_now(text)
+    asked = _QUESTION.search(_TAUGHT_HOW.sub("", text))  # (还教他怎么关阀门: no question)
+    return not asked and not _WANTS.search(text) and _says_nothing_of_now(text)
 
 
 def _resolved_story(text: str) -> bool:
@@ -1971,7 +1974,7 @@ def _supposes(text: str) -> bool:
         or _STORY_NAMED_AFTER.search(text)
         or _KNOWLEDGE.search(text)
     )
-    return bool(told) and not _ASKS_FOR_HELP.search(text)
+    return (bool(told) and not _ASKS_FOR_HELP.search(text)) or bool(_KNOWLEDGE.search(text))
 
 
 def _is_advert(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> bool:
