@@ -200,7 +200,8 @@ _ADVERT_MARKERS = tuple(
         r"包吃住|包吃|包住|月薪|日结|时薪|薪资|待遇(优厚|从优)|高薪|\d+岁以下",
         r"名额有限|先到先得|限时|免费(领|送|安装|体验|检测|上门)|仅需|只需\d|赠送|送礼品|报名从速|包(拿证|过|教会)",
         "不开不收费|公安备案|专业(开锁|疏通|清洗|维修|搬家)|上门服务|送货(上门|到家)|24小时(服务|上门)|随叫随到",
-        "本店|小店|新到一批|现货|批发|量大从优|欢迎(选购|订购|光临)",
+        "本店|小店|新到一批|现货|批发",
+        "量大从优|欢迎(选购|订购|光临)",
         "代办|代缴|代理|代购",
         "转让|出售|自提|[九八七]成新|闲置",
     )
@@ -1429,7 +1430,11 @@ class Classifier:
         ):
             # Words of danger (fire, gas, hazard) are never talked away, unless a chat message only supposes
             # it or retells it (status queries and thanks about an earlier one were answered above).
-            told = _tells_how_it_ended(text) or (_says_nothing_of_now(text) and _supposes(text))
+            told = (
+                _tells_how_it_ended(text)
+                or (_says_nothing_of_now(text) and _supposes(text))
+                or bool(_KNOWLEDGE.search(text))
+            )
             return "other" if told else "request"
         return None
 
@@ -1747,12 +1752,13 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     supposed = _WHAT_IF.search(_around(head, end, _CHAT_CLAUSE_END)) or (
         _WHAT_IF.search(_around(head, end, _CLAUSE_END)) and _QUESTION.search(after)
     )
+    if _KNOWLEDGE.search(text):
+        return True  # a question asked to learn, said so, whatever else it says (119还是110 老记混)
     return what_if and bool(
         supposed
         or _USUAL_CAUSE.search(after)  # (插座冒火花一般是什么原因啊)
         or _TOLD_ELSEWHERE.search(_around(head, end, sentence_end))
         or _STORY_NAMED_AFTER.match(text, match.end())
-        or _KNOWLEDGE.search(text)
         or _NOTICE.search(_around(text, end, _SENTENCE_END))
         or (_HEARSAY.search(_around(text, end, sentence_end)) and not here and not _NEARBY.search(own))
         or _DRILL.search(clause)

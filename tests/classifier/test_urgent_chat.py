@@ -5,7 +5,8 @@ self-harm keep them urgent."""
 
 import pytest
 
-from classifier import classify
+from classifier import classify, get_classifier
+from classifier.normalize import normalize
 
 
 @pytest.mark.parametrize(
@@ -697,3 +698,63 @@ def test_smoke_from_a_restaurant_is_fumes() -> None:
 def test_a_danger_on_its_own_line_is_not_read_as_the_past_of_the_line_before(text: str) -> None:
     """Residents press enter between sentences: the past told on one line is not the danger told on the next."""
     assert classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("我刚说火灭了 现在又烧起来了 比刚才还大", "fire"),  # flaring up again
+        ("电梯里困着人 他说闻到烟味 我们在外面也闻到了", "fire"),  # smoke smelt where someone is trapped
+        ("孙子爬到飘窗上了 纱窗掉了 他还在往外探身子", "hazard"),  # a child leaning out
+        ("地下室进水了 水都快到插座了 我爸还在下面", "hazard"),  # water up to the sockets
+        ("路口积水里泡着一根电线 刚才有人蹚过去说脚发麻", "hazard"),  # a wire in a puddle
+        ("阿爷讲佢起唔到身 喺地下瞓咗成晚", "medical"),  # Cantonese: cannot get up, on the floor all night
+        ("我爸血压量出来两百一 刚才还吐了", "medical"),  # a crisis
+        ("我妈打完胰岛素人有点迷糊了 叫她答应得慢", "medical"),  # sugar too low
+        ("家里停电了 我爷爷的制氧机停了 喘得厉害", "medical"),
+    ],
+)
+def test_dangers_in_the_blind_tune55_to_tune57_wordings_are_urgent(text: str, signal: str) -> None:
+    assert signal in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "问一下 煤气泄漏了应该先开窗还是先关阀门? 长长知识",  # a question to learn, said so (还是: "or")
+        "电动车电池着火能不能用水浇? 单纯问问",  # …even when it asks 能不能
+        "插座冒火花一般是什么原因啊",
+        "请问火警是119还是110 老记混",
+        "听说隔壁单元着火了 是真的吗",
+        "昨天有个大楼着火的视频你们看了没 吓人",  # a story named after the fire
+        "我这手机烫得要着火了哈哈",  # hyperbole
+        "那股焦味是楼下烤红薯的炉子 我下去看过了",  # named, then explained
+        "闻到焦糊味找了半天 原来是锅里的粥熬糊了",  # a search, then what it was
+        "焊工在楼下焊栏杆 火星子溅得到处都是 不用报哈",
+        "我们那栋楼九几年着过大火 后来才装的消防栓",  # lived through
+    ],
+)
+def test_tune55_to_tune57_look_alikes_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
+
+
+def test_a_jump_from_a_bed_is_no_self_harm_pattern() -> None:
+    # (The self-harm model may still read the rest: 亏得我想…哈哈 is not laughed off by laughter alone.)
+    assert not get_classifier().self_harm_pattern_fires(normalize("股票又跌了 亏得我想从床上跳下去"))
+    assert get_classifier().self_harm_pattern_fires(normalize("我想从楼顶跳下去"))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("本店新到一批灭火器 欢迎选购", "other"),  # a shop's advert
+        ("液化气送货上门 需要的加我微信", "other"),
+        ("上礼拜停水停了一整天 现在来水了 就是跟你们说说", "other"),  # venting, said at the end
+        ("物业费也不知道花哪去了 我就发发牢骚", "other"),
+        ("谢谢小张帮我换了燃气软管 还教我怎么关阀门", "thanks"),  # teaching how is no question
+        ("楼上渗水嗰单 有冇人跟进啊", "status"),
+        ("有没有免费的心理咨询 就是想找个人倒倒苦水", "request"),  # talking is the service asked
+    ],
+)
+def test_the_kinds_of_the_blind_tune55_to_tune57(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
