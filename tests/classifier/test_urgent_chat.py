@@ -725,7 +725,6 @@ def test_dangers_in_the_blind_tune55_to_tune57_wordings_are_urgent(text: str, si
         "电动车电池着火能不能用水浇? 单纯问问",  # …even when it asks 能不能
         "插座冒火花一般是什么原因啊",
         "请问火警是119还是110 老记混",
-        "听说隔壁单元着火了 是真的吗",
         "昨天有个大楼着火的视频你们看了没 吓人",  # a story named after the fire
         "我这手机烫得要着火了哈哈",  # hyperbole
         "那股焦味是楼下烤红薯的炉子 我下去看过了",  # named, then explained
