@@ -300,7 +300,8 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
 _LIVED_THROUGH = re.compile(
     "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
     "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟|场)?(大)?火"
-    "|(着火|著火|失火|起火|火灾|漏气|泄漏|爆炸|中毒)的?那(一)?(回|次|年)"  # (上个月楼下着火那回)
+    "|(着火|著火|失火|起火|火灾|漏气|泄漏|爆炸|中毒)的?那(一)?(回|次|年)"
+    "|(晕倒|昏倒|晕|中风)过(一|几|好几|两)?(次|回)"  # (上个月楼下着火那回)
 )
 # A fire told as over in a chat message that says nothing of now: timed in its own words (上次着火把楼道灯烧坏了,
 # 去年那场火灾) or followed by what came after it (火灾后家里电线都得重新走). What is asked is its aftermath.
@@ -361,7 +362,8 @@ _SEARCHED = re.compile("找了?(半天|一圈|好久|一会)|查了(半天|一�
 _EXPLAINED = re.compile(
     "(那股|那阵|这股|刚才那|早上那|中午那|昨晚那|晚上那)[^。,，]{0,8}(味|烟|火光|火)[^。,，]{0,3}(是(?!从|哪|不是)|找到了)"
 )
-_ALMOST_THOUGHT = re.compile("差点(以为|当成|当作)|还以为")  # (差点以为着火了: it was not)
+# (差点以为着火了, 好多人以为真着火了: it was not)
+_ALMOST_THOUGHT = re.compile("差点(以为|当成|当作)|还以为|(好多人|很多人|不少人|大家|别人|邻居)(都)?以为")
 # The cause of a danger told (听说是电动车在家里充电引起的): the danger it caused is over (see `_told_as_earlier`).
 _CAUSE = re.compile("(是|因为)[^。，,]{0,14}(引起|导致|造成|引发|惹的祸)")
 _DANGER_AGAIN = re.compile(
@@ -388,7 +390,7 @@ THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equip
 _JOKE_SAID = re.compile("(开玩笑的|开个玩笑|说着玩的?|逗你们?(玩)?的)(?![吧啦]?(可能|吗|么|\\?|？))")
 _NOT_JOKING = re.compile("(不是|没|没有|没在|不|别|不要)(在)?(跟你们?)?(开玩笑|说笑|逗你)|说真的|认真的|真心的")
 # Smoke or burning as a habit from a factory, a chimney or waste (see `_burns_as_a_habit`).
-_SMOKE_SOURCE = re.compile("厂|烟囱|烟筒|收购站|废品站|烧垃圾|烧秸秆|焚烧|搅拌站|锅炉房")
+_SMOKE_SOURCE = re.compile("厂|烟囱|烟筒|收购站|废品站|烧垃圾|烧秸秆|焚烧|搅拌站|锅炉房|窑")
 _HABIT = re.compile("天天|每天|每晚|经常|老是|总是|隔三差五|三天两头|持续|好几个月|一到晚上|常年|偷偷|偷排|排放|排黑烟|往外排")
 # A fire that took the home, and relief asked for (see `_asks_relief_after_a_fire`).
 _RELIEF_ASKED = re.compile("救助|救济|补助|补贴|低保|困难帮扶")
@@ -399,18 +401,18 @@ _FIRE_NAMED = re.compile("[着著]火|起火|烧着")
 # (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
 _NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
-ENDED_SIGNALS = frozenset({"gas", "fire"})  # the signals whose event a chat message may tell by how it ended
+ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event a chat message may tell by how it ended
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
 # 上次厨房起火 幸亏我老伴拿湿毛巾盖住了 现在想起来还后怕): see `_tells_how_it_ended`.
 _ENDED = re.compile(
     "后怕|虚惊一场|(没|冇|无)(有)?(人)?(受伤|伤着|伤到)|人都没事|(很快|一会儿?|几分钟|十几分钟|马上)就?(给)?(灭|扑灭|浇灭)了"
-    "|(给|被|就|都)(扑灭|浇灭|弄灭)了"
+    "|(给|被|就|都)(扑灭|浇灭|弄灭)了|(抢救|救)过来了|脱离(了)?危险|(已经|都)出院了"
 )
 # A simile (嘴跟漏了气的煤气罐似的, 脾气跟煤气罐似的 一点就着): a danger it likens to is not what the message tells (see
 # `Classifier._dangers_likened`; a danger told so is still found by the patterns).
 _SIMILE = re.compile("(跟|像|好像|好比|如同|赛过)[^。，,！!？?\\s]{1,8}?(似的|一样|一般|一个样)")
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
-_DRILL = re.compile("演练|演习|讲座|培训|测试")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
+_DRILL = re.compile("演练|演习|讲座|培训|测试|安全教育")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
 # (A question also by its A-not-A form: 行不行, 会不会, 是不是, 有没有; and 几年, not 好几年.)
 _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|咋|多久|多长时间|为何|(?<![好这那前十])几年|([^\\W\\d_])[不没]\\1")
 # A chat message that opens with thanks, and asks, wants or hurries nothing (帮我扛煤气罐上楼 is thanks for the
@@ -1966,7 +1968,11 @@ def _burns_as_a_habit(text: str) -> bool:
 def _tells_how_it_ended(text: str) -> bool:
     """Whether a chat message that says nothing of now tells how a danger ended (`_ENDED`) and asks for no help."""
     # (_ENDED first: it is the rarest, so most messages are read by one search)
-    return bool(_ENDED.search(text)) and _says_nothing_of_now(text) and not _ASKS_FOR_HELP.search(text)
+    return (
+        bool(_ENDED.search(text))
+        and _says_nothing_of_now(text)
+        and not _ASKS_FOR_HELP.search(_ENDED.sub("", text))  # (抢救过来了 asks no one to come over)
+    )
 
 
 def _supposes(text: str) -> bool:

@@ -757,3 +757,38 @@ def test_a_jump_from_a_bed_is_no_self_harm_pattern() -> None:
 )
 def test_the_kinds_of_the_blind_tune55_to_tune57(text: str, kind: str) -> None:
     assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("老头子从床上掉下来了 爬不起来 我也拉不动他", "medical"),
+        ("楼梯口躺着个人 叫了半天没动静", "medical"),
+        ("我爸一边脸耷拉下来了 笑起来是歪的", "medical"),  # a stroke
+        ("顾客突然说胸口疼 倒在收银台边上了", "medical"),
+        ("吃了虾以后全身起疹子 现在喘不上气", "medical"),  # an allergy
+        ("两岁的娃吞了一颗纽扣电池 一直哭", "medical"),
+        ("隔壁阿婆屋里咚一声 之后喊她就没声音了", "medical"),  # a thud, then silence
+        ("湖边一个三岁的娃一个人玩水 周围没大人 已经走进水里了", "hazard"),
+        ("邻居家小孩被反锁在阳台上 外面三十七度", "hazard"),
+        ("有个男的从地铁站一直跟到我家楼下 现在还在门口转悠", "person"),
+    ],
+)
+def test_dangers_in_the_blind_tune58_and_tune59_wordings_are_urgent(text: str, signal: str) -> None:
+    assert signal in classify(text).urgent_signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "气得我想跳楼 哈哈 孩子数学又没及格",  # anger
+        "这月房贷一还 穷得要跳楼了",  # money
+        "群里传的那个跳楼新闻是假的 大家别转了",  # the news named after, and false
+        "听说三号楼有人跳楼是谣言 人家在楼顶晒被子",
+        "今天社区搞消防演练 烟雾弹一放好多人以为真着火了",  # taken for a fire
+        "上个月那个老人吃饭噎住的事 听说后来抢救过来了",  # how it ended
+        "村头那个烧砖的窑子天天冒黑烟",  # smoke as a habit: pollution
+    ],
+)
+def test_tune58_and_tune59_look_alikes_are_not_urgent(text: str) -> None:
+    assert not classify(text).urgent
