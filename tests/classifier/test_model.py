@@ -346,8 +346,10 @@ def test_the_kind_model_never_talks_away_evidence_of_danger(monkeypatch: pytest.
         + "希望尽快安排电工来修一下楼道灯。此致敬礼，谢谢！"
     )
     assert len(letter) > LETTER_CHARS and classifier.classify(letter).kind == "request"
-    danger = classifier.classify("灭火器怎么用")  # fire-safety item evidence, no urgent signal
+    danger = classifier.classify("屋檐上挂着好多冰溜子")  # a danger item's keyword, no urgent signal
     assert danger.kind == "request" and danger.urgent
+    # (Only its hints, 灭火器, and nothing said of now: the model's, at the danger threshold.)
+    assert classifier.classify("灭火器怎么用").kind == "other"
 
 
 def test_numbers_are_not_learned_as_words() -> None:
@@ -1143,3 +1145,17 @@ def test_the_pattern_index_wakes_every_pattern_that_matches() -> None:
     # And it is a filter: a message wakes a few of the hundreds of patterns.
     assert sum(map(len, groups.values())) > 500
     assert woken / len(texts) < 5
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("消防车来得真快 十分钟就到了 给他们点赞", "other"),  # only hints of a fire (消防车): the kind model decides
+        ("我儿子说长大要当消防员 从小就崇拜", "other"),
+        ("今天社区防火宣传发了个小灭火器 还挺可爱", "other"),
+        ("昨天那单说是误报 今天味道又来了 比昨天还浓", "request"),  # hints only, but said of now (又): a danger
+        ("楼道里一股煤气味", "request"),  # a keyword of a danger is never talked away
+    ],
+)
+def test_hints_of_a_danger_alone_are_weighed_by_the_kind_model(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
