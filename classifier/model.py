@@ -40,7 +40,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -313,7 +313,7 @@ _FIRE_AFTERMATH = re.compile("(之后|以后|过后|后(?!面|头|边|门|院|�
 # A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
 # wherever the danger is placed (see `_told_as_earlier`).
 _NOTICE = re.compile(
-    "温馨提示|小常识|安全提示|防火提示|转发|【转】|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
+    "温馨提示|小常识|安全提示|防火提示|转发|【转】|请勿|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
     "|应该(严管|禁止|严查)"
 )
 # Hearsay (听说…) in a danger's own words tells of elsewhere, unless they place it at home or near
@@ -326,7 +326,7 @@ _RETRACTED = re.compile(
     "|别管了|不用管|不用派人)"
 )
 _SETTLED = re.compile(
-    "没事了|冇事|啥事没有|(别|不用|(?<!要)不要|无需|用不着)(报警|打119|惊慌|慌|报(?![修名]))|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头|家里|我家)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(煤气|燃气|天然气|着火|火灾|漏气|失火)"
+    "没事了|冇事|啥事没有|(别|不用|(?<!要)不要|无需|用不着|莫)(报警|打119|惊慌|慌|紧张|害怕|报(?![修名]))|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头|家里|我家)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(真(的)?)?(煤气|燃气|天然气|着火|火灾|漏气|失火)"
     "|(已经|早就|早已)(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖)灭了|没事体|没味了|(现在|已经)好了|就好了(?![吗吧呢?])"
     "|没事没事"
     "|(?<!不)是(消防)?(演习|演练)[啊呀哈嘛!！。 ]*$"  # (what it was, at the end: not 那现在那股黑烟也是演练？)
@@ -341,8 +341,8 @@ _DREAMT = re.compile("梦见|梦到|做梦(?![都也]没想到)|噩梦|做了个
 # A figure of speech: 热得冒烟, 手机烫得要着火了, 嗓子都冒烟了, 辣得嘴里冒火, 激动得差点晕倒, 吵得火星四溅 (its clause, up to the danger
 # word); not 屋头, 里头 (places).
 _FIGURATIVE = re.compile(
-    "(热|烫|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想)得[^,。 ]{0,4}(冒(烟|火)|[着著]火|烧起来)"
-    "|(嗓子|喉咙|脑袋|脑壳|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?冒(烟|火)"
+    "(热|烫|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想|绿|红|恋|火大|快)得[^,。 ]{0,4}(冒(烟|火)|[着著]火|烧起来|冒火星)"
+    "|(嗓子|喉咙|脑袋|脑壳|头顶|脑门|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?(在)?冒(烟|火)"
     "|(得|就)[^,。 ]{0,6}(差点|想|快|要)(晕倒|晕过去|昏过去)|火星四溅|太火了"
 )
 # Words that place a danger at the writer's own home, building or family (see `_told_as_earlier`); not 小区 or
@@ -1478,15 +1478,16 @@ class Classifier:
         return _called_off(text, text.find(strongest) + len(strongest) - 1)
 
     def _dangers_likened(self, text: str, found: dict[str, float]) -> list[tuple[int, int]]:
-        """The spans of the similes that liken to a danger (脾气跟煤气罐似的: `_SIMILE`, holding a word that is evidence
-        of a danger item). Other similes tell the need (楼道黑得跟山洞似的, 切肉跟锯木头似的)."""
+        """The spans of the similes and figures of speech that liken to a danger (脾气跟煤气罐似的: `_SIMILE`; 头顶都在冒烟:
+        `_FIGURATIVE`; holding a word that is evidence of a danger item). Other similes tell the need (楼道黑得跟山洞似的,
+        切肉跟锯木头似的)."""
         dangers = self.danger_evidence.intersection(found)
         if not dangers:
             return []
         return [
-            simile.span()
-            for simile in _SIMILE.finditer(text)
-            if any(term in simile.group() for term in dangers)
+            figure.span()
+            for figure in chain(_SIMILE.finditer(text), _FIGURATIVE.finditer(text))
+            if any(term in figure.group() for term in dangers)
         ]
 
     def kind_model_learns_from(self, text: str) -> bool:

@@ -792,3 +792,29 @@ def test_dangers_in_the_blind_tune58_and_tune59_wordings_are_urgent(text: str, s
 )
 def test_tune58_and_tune59_look_alikes_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("今天股票绿得冒烟", False),  # figures of speech
+        ("看到期末成绩 我头顶都在冒烟", False),
+        ("楼下在烧纸钱 烟飘上来了 莫紧张", False),
+        ("消防演练通知:周五下午三点 听到警报请按指示下楼 不是真的火灾", False),
+        ("楼下独居的阿嬷跌倒在灶脚 叫伊无应", True),  # fallen and not answering (Minnan)
+    ],
+)
+def test_tune60_and_tune61_wordings(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("现在一罐液化气多少钱啊", "other"),  # its price
+        ("15公斤的煤气罐换一罐要120了 又涨价了", "other"),
+        ("我昨天报的煤气漏气 燃气公司的人什么时候来复查", "status"),
+    ],
+)
+def test_gas_prices_and_rechecks_are_no_new_request(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
