@@ -818,3 +818,21 @@ def test_tune60_and_tune61_wordings(text: str, urgent: bool) -> None:
 )
 def test_gas_prices_and_rechecks_are_no_new_request(text: str, kind: str) -> None:
     assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("刚才好几辆消防车呜呜呜开过去 不晓得哪里出事了", "other"),  # fire engines passing by
+        ("现在一罐液化气好多钱了", "other"),
+        ("液化气又涨了 换一罐要一百三", "other"),
+        ("以前烧蜂窝煤怕中毒 现在天然气方便多了", "other"),  # settled, told at the end
+        ("电视里在放火灾的片子 我妈看得直捂眼睛", "other"),
+        ("辣椒炒到冒烟才香", "other"),  # cooking
+        ("液化气罐放阳台上晒太阳要不要紧哦", "other"),  # a question of knowledge
+        ("残疾证申请递上去一个月了 还要等好久", "status"),
+        ("消防车开过去了 我们楼下着火了 快来", "request"),  # …unless a fire is named here
+    ],
+)
+def test_the_kinds_of_the_blind_tune62_wordings(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
