@@ -276,7 +276,7 @@ _ONGOING = re.compile(
 _WHAT_IF = re.compile(
     _SUPPOSING
     + "|遇到|遇上|会不会|防止|预防|避免|以防|怎么防|如何防|怎样防|提前了解|一般|通常|为(什么|啥)(不能|不让|不可以|禁止)"
-    "|多久(要|需要|得|该)?换|要不要紧|要紧不|多长时间换|装在[^。!?]{0,8}还是|(为什么|为啥)[^。!?]{0,10}会|有(什么|啥)(规定|要求)|是什么意思|注意事项|(要|需要|该)注意(什么|啥|哪些)"
+    "|多久(要|需要|得|该)?换|要不要紧|要紧不|哪个(便宜|划算|省钱)|多长时间换|装在[^。!?]{0,8}还是|(为什么|为啥)[^。!?]{0,10}会|有(什么|啥)(规定|要求)|是什么意思|注意事项|(要|需要|该)注意(什么|啥|哪些)"
     "|(哪里|哪儿|去哪|在哪)(能|可以)?买|哪种|(什么|啥|哪个)牌子|区别|有没有必要|有必要"
     # (questions of knowledge: which is safer, whether something catches fire easily, still usable, true)
     "|哪个(更|比较|最)|容易(起火|着火|爆炸|漏气|中毒|自燃)|(风险|危险)(大不大|高不高|大吗|高吗)|是真的吗|真的假的"
@@ -287,7 +287,7 @@ _USUAL_CAUSE = re.compile(
     "(一般|通常|一般来说)[^。!?]{0,6}(什么|啥)原因|(一般|通常)(是|会)?(因为|由于)|(一般|通常)(该|要|应该)?(怎么|如何)(处理|办|做)"
 )
 _KNOWLEDGE = re.compile(
-    "长长?知识|涨知识|科普一下|想学学|学习一下|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
+    "长长?知识|涨知识|科普一下|想学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)[ ,]?(上|里|中)?[ ,]?(都在|在|正在)?(说|讲|报道|播|放|演|看到|看见|刷到|转)|电视剧|电影"
@@ -384,6 +384,7 @@ _STORY_NAMED_AFTER = re.compile("的?(新闻|视频|电影|电视剧|报道|帖�
 _DIED_AFTER = re.compile("[^。，,]{0,2}(走的|走了|去世|死的|没的)")
 _YEARS_AGO = re.compile("[0-9一二三四五六七八九十几两多]+年(了|前)|当年|那年|那会儿|早年|多年")
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
+_REACTION = re.compile("(看|听|吓|哭|弄|搞|惹)得(我|俺)|吓(我|俺)一跳|(我|俺)(妈|爸|娘|爹|老伴|家人|们全家)")
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
 # Signs of self-harm said to be a joke (see `_laughed_off`).
 # (Not hedged: 开个玩笑吧可能 hid a real sign in tune53.)
@@ -1803,7 +1804,8 @@ def _told_of_a_story(text: str, match: re.Match[str]) -> bool:
     told = _STORY.search(text, 0, match.start()) or _STORY_NAMED_AFTER.match(text, match.end())
     if _DIED_AFTER.match(text, match.end()) and _YEARS_AGO.search(text):
         return True  # a death long past (我爸自杀走了已经十五年了, 我哥当年跳河走的)
-    return bool(told) and not _FIRST_PERSON.search(text, clause)
+    # (The writer's reaction is not the writer's own sign: 看得俺心里难受, 吓我一跳, 我妈看得直抹眼泪.)
+    return bool(told) and not _FIRST_PERSON.search(_REACTION.sub("", text[clause:]))
 
 
 def _laughed_off(text: str, match: re.Match[str]) -> bool:

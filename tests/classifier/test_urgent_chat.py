@@ -836,3 +836,26 @@ def test_gas_prices_and_rechecks_are_no_new_request(text: str, kind: str) -> Non
 )
 def test_the_kinds_of_the_blind_tune62_wordings(text: str, kind: str) -> None:
     assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("对门那小伙子在楼顶边上坐了老半天了 喊他也不理", True),
+        ("阮小弟最近物件攏送人 还讲以后恁免为伊烦恼了", True),  # a farewell to the family's worries (Minnan)
+        ("电视剧里那个人跳楼了 看得俺心里难受半天", False),  # a story; the writer's reaction is no sign
+        ("煤气泄漏了应该先干啥? 考考大家", False),
+        ("液化气罐和天然气哪个便宜 俺村里还用罐", False),
+        ("瓦斯一桶又起十箍 阮厝欲食不起矣", False),  # its price (Minnan)
+        ("消防车一过 俺家狗跟着嚎了半天", False),
+    ],
+)
+def test_tune63_wordings(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    "text", ["阮前几日报的瓦斯炉修理 有人接单无?", "阮报的独居阿公探访 有人去看过伊无?"]
+)
+def test_whether_anyone_took_an_earlier_request_is_a_status_query(text: str) -> None:
+    assert classify(text).kind == "status"
