@@ -859,3 +859,16 @@ def test_tune63_wordings(text: str, urgent: bool) -> None:
 )
 def test_whether_anyone_took_an_earlier_request_is_a_status_query(text: str) -> None:
     assert classify(text).kind == "status"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("我家暖气片那个阀门 滋滋往外冒水 接了一盆了", False),  # water, not gas
+        ("额屋里的然气灶打不着火 咔咔咔的 么有味道", False),  # 么有: 没有 in 陕西话
+        ("厨房一股煤气味 怎么有味道啊", True),  # …not 怎么有
+        ("三单元厨房油锅着火了 自己拿锅盖捂灭了 没事了", False),
+    ],
+)
+def test_tune64_voice_wordings(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
