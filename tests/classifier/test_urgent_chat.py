@@ -872,3 +872,15 @@ def test_whether_anyone_took_an_earlier_request_is_a_status_query(text: str) -> 
 )
 def test_tune64_voice_wordings(text: str, urgent: bool) -> None:
     assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("楼上漏水 我家厕所顶上吊顶黄了一大片", False),  # 上吊 inside 顶上吊顶
+        ("老爷子九十了 天天乐呵呵地说我活够本了", False),  # contentment
+        ("我今年八十三了 活够本了 不想再拖累儿女 存折密码都交代好了", True),  # …unless told with signs
+    ],
+)
+def test_words_that_contain_a_sign_but_tell_none(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
