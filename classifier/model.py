@@ -377,14 +377,17 @@ _BURNING = re.compile("[着著烧冒烟焦糊味漏嘶滋炸爆响叫鸣]|(?<![�
 _ASKS_ABOUT = re.compile("[吗?？]|还能用|(能|会|要|是|有|该|可)[不没]\\1|多久|几年|安全不")
 # A story, a film or the news told of, and the writer's own words (see `_told_of_a_story`).
 _STORY = re.compile(
-    "电影|电视剧|小说|新闻|剧里|书里|动画|动漫|热搜|报道|短视频|抖音|快手|纪录片|剧本杀|《|这剧|追剧|这部剧|游戏里|谣言"
+    "电影|电视剧|小说|新闻|剧里|书里|动画|动漫|热搜|报道|短视频|抖音|快手|纪录片|剧本杀|《|这剧|追剧|这部剧|游戏里|谣言|网上说|网传"
 )
 # (那个跳楼的新闻你们看了冇, 跳楼新闻是假的, 有人跳楼是谣言)
 _STORY_NAMED_AFTER = re.compile("的?(新闻|视频|电影|电视剧|报道|帖子|短视频)|[^。，,]{0,4}是(谣言|假的)")
 _DIED_AFTER = re.compile("[^。，,]{0,2}(走的|走了|去世|死的|没的)")
 _YEARS_AGO = re.compile("[0-9一二三四五六七八九十几两多]+年(了|前)|当年|那年|那会儿|早年|多年")
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
-_REACTION = re.compile("(看|听|吓|哭|弄|搞|惹)得(我|俺)|吓(我|俺)一跳|(我|俺)(妈|爸|娘|爹|老伴|家人|们全家)")
+_REACTION = re.compile(
+    "(看|听|吓|哭|弄|搞|惹)得(我|俺)|吓(我|俺)一跳|(我|俺)(妈|爸|娘|爹|老伴|家人|们全家)"
+    "|(我们|咱们|俺们|咱)(这|这里|这边|社区|小区|村|学校)"  # (a place: 我们这的学校有没有心理老师)
+)
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
 # Signs of self-harm said to be a joke (see `_laughed_off`).
 # (Not hedged: 开个玩笑吧可能 hid a real sign in tune53.)

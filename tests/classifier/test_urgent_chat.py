@@ -884,3 +884,14 @@ def test_tune64_voice_wordings(text: str, urgent: bool) -> None:
 )
 def test_words_that_contain_a_sign_but_tell_none(text: str, urgent: bool) -> None:
     assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "看新闻说外地有个学生跳楼了 我们这的学校有没有心理老师",  # the news; 我们这 is a place, not the writer's sign
+        "网上说隔壁市有人轻生 现在年轻人压力太大了",
+    ],
+)
+def test_signs_told_of_the_news_stay_the_news(text: str) -> None:
+    assert not classify(text).urgent
