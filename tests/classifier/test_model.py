@@ -1159,3 +1159,8 @@ def test_the_pattern_index_wakes_every_pattern_that_matches() -> None:
 )
 def test_hints_of_a_danger_alone_are_weighed_by_the_kind_model(text: str, kind: str) -> None:
     assert classify(text).kind == kind
+
+
+def test_when_the_one_who_said_he_would_come_comes_is_a_status_query() -> None:
+    result = classify("我报的那个电线冒火花的事 电工说周末来换线 周末是哪天来啊")
+    assert result.kind == "status" and not result.urgent
