@@ -214,7 +214,7 @@ _RELIEF = re.compile(
 _WORKS_AGAIN = re.compile("(?<![不没才只可就])(能|可以|敢)(?!不|给|帮|来|派)[^。，,？?吗不没 ]{1,4}了")
 _ENDED_WELL = re.compile("还好没事|(就|都)?没事了|就好了|(?<![不打])通了")  # (a trouble told as sorted: see `_resolved_story`)
 _THIS_TIME = re.compile("这回|这次|这一次")  # (上回那水龙头换完了 这回暖气片漏水了: a new trouble)
-_STILL_WRONG = re.compile("又|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
+_STILL_WRONG = re.compile("又(?!有电|有水|有气|有热水|能|可以|好[烧用做走睡]|恢复|亮|热乎|通了|有人|干净)|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
@@ -1446,7 +1446,7 @@ class Classifier:
             # it or retells it (status queries and thanks about an earlier one were answered above).
             told = (
                 _tells_how_it_ended(text)
-                or (_says_nothing_of_now(text) and _supposes(text))
+                or (_says_nothing_of_now(text) and (_supposes(text) or bool(_CAUSE.search(text))))
                 or bool(_KNOWLEDGE.search(text))
             )
             if told:
@@ -1765,8 +1765,8 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         return True
     if earlier == "thanks" and (_EARLIER.search(clause) or _WORK_DONE.search(clause)):
         return True
-    if (earlier or what_if) and _CAUSE.search(clause):
-        return True
+    if (earlier or what_if or _says_nothing_of_now(text)) and _CAUSE.search(clause):
+        return True  # (查出来是电动车充电引起的: the cause of a fire told, not a danger of now)
     head = text[: end + 1]
     # (Not a question asked before it: 如果是漏气怎么办 厨房一股煤气味 tells a smell now.)
     supposed = _WHAT_IF.search(_around(head, end, _CHAT_CLAUSE_END)) or (

@@ -1164,3 +1164,21 @@ def test_hints_of_a_danger_alone_are_weighed_by_the_kind_model(text: str, kind: 
 def test_when_the_one_who_said_he_would_come_comes_is_a_status_query() -> None:
     result = classify("我报的那个电线冒火花的事 电工说周末来换线 周末是哪天来啊")
     assert result.kind == "status" and not result.urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("法律援助申请表交了 接下来是等什么", "status"),  # after the papers went in
+        ("上次反映小区门口那个大坑 填了没有啊", "status"),
+        ("说有老师来家访 到现在还没来", "status"),
+        ("系统显示已办结 可是下水道还是堵的", "status"),
+    ],
+)
+def test_after_the_ticket(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
+
+
+def test_the_cause_of_an_earlier_fire_told_is_no_danger_now() -> None:
+    assert not classify("上个月三号楼着火那事 查出来是电动车充电引起的 大家别在楼道充").urgent
+    assert classify("隔壁张大爷摔在厨房地上起不来 快来人").urgent
