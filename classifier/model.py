@@ -415,6 +415,7 @@ _ENDED = re.compile(
 )
 # A simile (嘴跟漏了气的煤气罐似的, 脾气跟煤气罐似的 一点就着): a danger it likens to is not what the message tells (see
 # `Classifier._dangers_likened`; a danger told so is still found by the patterns).
+_LIKENING_HINT = re.compile("似的|一样|一般|一个样|[冒火晕昏]")  # (see `Classifier._dangers_likened`)
 _SIMILE = re.compile("(跟|像|好像|好比|如同|赛过)[^。，,！!？?\\s]{1,8}?(似的|一样|一般|一个样)")
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试|安全教育")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
@@ -1486,6 +1487,9 @@ class Classifier:
         """The spans of the similes and figures of speech that liken to a danger (脾气跟煤气罐似的: `_SIMILE`; 头顶都在冒烟:
         `_FIGURATIVE`; holding a word that is evidence of a danger item). Other similes tell the need (楼道黑得跟山洞似的,
         切肉跟锯木头似的)."""
+        # (Searched only where a simile's ending or a figure's danger word is: most messages have neither.)
+        if not _LIKENING_HINT.search(text):
+            return []
         dangers = self.danger_evidence.intersection(found)
         if not dangers:
             return []
