@@ -287,7 +287,7 @@ _USUAL_CAUSE = re.compile(
     "(一般|通常|一般来说)[^。!?]{0,6}(什么|啥)原因|(一般|通常)(是|会)?(因为|由于)|(一般|通常)(该|要|应该)?(怎么|如何)(处理|办|做)"
 )
 _KNOWLEDGE = re.compile(
-    "长长?知识|涨知识|科普一下|想学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
+    "长(长|个)?知识|涨知识|科普一下|想学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)[ ,]?(上|里|中)?[ ,]?(都在|在|正在)?(说|讲|报道|播|放|演|看到|看见|刷到|转)|电视剧|电影"
@@ -326,7 +326,7 @@ _RETRACTED = re.compile(
     "|别管了|不用管|不用派人)"
 )
 _SETTLED = re.compile(
-    "没事了|冇事|啥事没有|(别|不用|(?<!要)不要|无需|用不着|莫)(报警|打119|惊慌|慌|紧张|害怕|报(?![修名]))|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头|家里|我家)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(真(的)?)?(煤气|燃气|天然气|着火|火灾|漏气|失火)"
+    "没事了|冇事|啥事没有|(还好|幸好|好在)没事|(别|不用|(?<!要)不要|无需|用不着|莫)(报警|打119|惊慌|慌|紧张|害怕|报(?![修名]))|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头|家里|我家)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(真(的)?)?(煤气|燃气|天然气|着火|火灾|漏气|失火)"
     "|(已经|早就|早已)(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖|捂)灭了|没事体|没味了|(现在|已经)好了|就好了(?![吗吧呢?])"
     "|没事没事"
     "|(?<!不)是(消防)?(演习|演练)[啊呀哈嘛!！。 ]*$"  # (what it was, at the end: not 那现在那股黑烟也是演练？)
@@ -1275,13 +1275,16 @@ class Classifier:
         go to `background`."""
         found = []
         letter = len(text) > LETTER_CHARS
+        likened = [m.span() for m in _SIMILE.finditer(text)] if _LIKENING_HINT.search(text) else []
         frame: tuple[str | None, bool] | None = None  # (read only when a match may be told as earlier)
         for signal, group in self._urgent_groups:
             spans: list[tuple[int, int]] = []
             for pattern in candidates.get(group, ()):
                 for match in pattern.finditer(text):
-                    if not self._affirmed(text, match):
-                        continue
+                    if not self._affirmed(text, match) or (
+                        likened and any(a <= match.start() and match.end() <= b for a, b in likened)
+                    ):
+                        continue  # (denied, or inside a simile: 做饭跟放火一样)
                     if letter:
                         if signal.code not in LETTER_FOREGROUND_SIGNALS and _told_as_background(
                             text, match, past_only=signal.code in LETTER_PAST_ONLY_SIGNALS

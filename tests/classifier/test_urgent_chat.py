@@ -895,3 +895,17 @@ def test_words_that_contain_a_sign_but_tell_none(text: str, urgent: bool) -> Non
 )
 def test_signs_told_of_the_news_stay_the_news(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("我家那口子做饭跟放火一样 厨房烟大得呛人 哈哈哈", False),  # a simile: its danger word is likened
+        ("煤气泄漏了应该先干嘛 先关阀门还是先开窗 问问长个知识", False),
+        ("昨天半夜闻到焦味吓一跳 起来一看是我自己忘关电热毯 还好没事", False),
+        ("刚才救护车开进小区了 不知道哪家出事了", False),  # an ambulance passing
+        ("路过东关街看到消防车在巡逻 有点帅", False),
+    ],
+)
+def test_tune67_and_tune68_look_alikes(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
