@@ -88,7 +88,9 @@ at the session's end: item@1 89.4 %, category@1 93.0 % (185/199), top-3 95.0 % (
 (5.8 %). tune24_dialect.jsonl (360: six requests for every item in north-eastern, 闽南, Hakka, north-western and
 江淮 words, and elderly voice dictation), written blind at the end: item@1 91.7 → 92.5 %, false alarms 7.1 → 6.3 % (most misses in
 written Hokkien, left alone); it gave two fire and water words that were something else (a fever back, rain) and
-the homophone 电体."""
+the homophone 电体. The later sessions' sets are named where they are used below (HELD_BACK, BLIND_WEEKS) and described
+in README.md; the twenty-first session's held-back sets (holdout41–43) were written blind at its start and measured once
+with its start-up code and once with its end code, their misses not read."""
 
 from functools import cache
 from pathlib import Path
@@ -142,6 +144,9 @@ HOLDOUT37 = DATA / "holdout37_week.jsonl"  # blind, the nineteenth session's end
 HOLDOUT38 = DATA / "holdout38_week.jsonl"  # blind, the same session's end: 株洲/湘潭, 日照/临沂, 玉林/钦州, 西双版纳/普洱
 HOLDOUT39 = DATA / "holdout39_week.jsonl"  # blind, the twentieth session's start: a 山东/河北 county town
 HOLDOUT40 = DATA / "holdout40_danger.jsonl"  # blind, the same session: a third urgent (南京, 合肥, 南宁, 太原), look-alikes
+HOLDOUT41 = DATA / "holdout41_week.jsonl"  # blind, the twenty-first session's start: 赣州/吉安, 柳州/百色, 芜湖/蚌埠, 秦皇岛/唐山
+HOLDOUT42 = DATA / "holdout42_danger.jsonl"  # blind, the same: a third urgent (杭州/金华, 长沙/岳阳, 西安/咸阳, 沈阳/鞍山)
+HOLDOUT43 = DATA / "holdout43_week.jsonl"  # blind, the same session: 绍兴/湖州, 南阳/信阳, 绵阳/宜宾, 丹东/营口
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -163,7 +168,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT3: {"item@1": 0.89, "non_request_accuracy": 0.91},
     HOLDOUT4: {"non_request_accuracy": 0.96, "item_top3": 0.94},  # top-3: not yet (94.5 %)
     HOLDOUT6: {"urgent_recall": 0.97},  # not yet (non-requests met since the seventeenth, false alarms since the twentieth)
-    HOLDOUT7: {"urgent_recall": 0.97, "false_urgent_rate": 0.04},  # not yet (non-requests met since the eighteenth)
+    HOLDOUT7: {"urgent_recall": 0.97},  # not yet (non-requests met since the eighteenth, false alarms since the twenty-first)
     HOLDOUT8_VOICE: {"non_request_accuracy": 0.89},  # not yet (89.9 %)
     HOLDOUT9_CHAT: {"non_request_accuracy": 0.95},
     HOLDOUT12: {"non_request_accuracy": 0.92},  # (90.6 → 92.8 % in the eighteenth session)
@@ -174,8 +179,8 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT19: {"non_request_accuracy": 0.95, "urgent_recall": 0.96},  # urgent: not yet
     HOLDOUT20: {"false_urgent_rate": 0.04},  # not yet
     HOLDOUT23: {"urgent_recall": 0.91},  # not yet
-    HOLDOUT24: {"false_urgent_rate": 0.045},  # not yet (4.7 → 4.3 % in the twentieth; non-requests 90.5 % since the nineteenth)
-    HOLDOUT25: {"non_request_accuracy": 0.92, "false_urgent_rate": 0.045},  # false alarms: not yet (4.8 → 4.2 %)
+    HOLDOUT24: {"false_urgent_rate": 0.04},  # not yet (4.7 → 4.3 % in the twentieth, 3.7 % in the twenty-first)
+    HOLDOUT25: {"non_request_accuracy": 0.92, "false_urgent_rate": 0.04},  # false alarms: not yet (4.8 → 4.2 → 3.8 %)
     HOLDOUT26: {},  # (false alarms 3.3 → 2.4 % in the sixteenth session)
     HOLDOUT27: {"non_request_accuracy": 0.95},
     HOLDOUT28: {},
@@ -185,8 +190,8 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT32: {},
     HOLDOUT33: {},
     HOLDOUT34: {},
-    HOLDOUT35: {"false_urgent_rate": 0.035},  # not yet (3.6 → 3.2 % in the twentieth; non-requests 91.7 % since the nineteenth)
-    HOLDOUT36: {"non_request_accuracy": 0.84, "urgent_recall": 0.95},  # not yet (85.0 %, 20/21; false alarms 3.3 → 2.97 %)
+    HOLDOUT35: {},  # (false alarms 3.6 → 3.2 % in the twentieth session, 2.9 % in the twenty-first)
+    HOLDOUT36: {"non_request_accuracy": 0.85, "urgent_recall": 0.95},  # not yet (85.8 %, 20/21; false alarms 3.3 → 2.6 %)
     # not yet: urgent 18/21 as it arrived (gas, fire and self-harm 10/10; non-requests 89.8 %, 91.3 % once the tuning weeks
     # joined the kind model's file; the start-up code 89.0 %, 17/21)
     HOLDOUT37: {"urgent_recall": 0.85},
@@ -195,7 +200,14 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT39: {"false_urgent_rate": 0.035},  # not yet: 3.1 % (non-requests 90.3 %, urgent 22/22)
     # not yet: urgent 100/106 (gas 25/25, fire 25/25, self-harm 21/22; three dangers to a person, a collapse, a hazard),
     # non-requests 80.7 %, false alarms 8.9 % (item@1 93.2 %; 93.8 % after the later rule for wires down outside)
-    HOLDOUT40: {"urgent_recall": 0.94, "non_request_accuracy": 0.80, "false_urgent_rate": 0.09},
+    HOLDOUT40: {"urgent_recall": 0.94, "non_request_accuracy": 0.82, "false_urgent_rate": 0.08},
+    # measured once with the twenty-first session's end code (its start-up code: non-requests 94.7 %, false alarms 2.6 %)
+    HOLDOUT41: {},
+    # not yet, as it arrived and at the end: urgent 105/112 (gas 26/26, fire 26/26, self-harm 23/24; hazards 8/11, a danger
+    # to a person); non-requests 66.2 → 67.5 %, false alarms 10.9 → 10.3 %
+    HOLDOUT42: {"urgent_recall": 0.93, "non_request_accuracy": 0.67, "false_urgent_rate": 0.105},
+    # not yet: non-requests 84.2 → 85.7 %, false alarms 4.2 → 3.8 % (urgent 21/22 → 22/22, item@1 95.4 → 96.0 %)
+    HOLDOUT43: {"non_request_accuracy": 0.85, "false_urgent_rate": 0.04},
 }
 
 
@@ -727,6 +739,21 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune52_gas_fire.jsonl": (0.92, 0.73, 0.99, 0.17),
     "tune53_self_harm.jsonl": (0.90, 0.74, 1.0, 0.125),
     "tune54_week.jsonl": (0.95, 0.89, 0.95, 0.03),
+    # the twenty-first session's (each measured as it arrived: see README)
+    "tune55_week.jsonl": (0.97, 0.91, 1.00, 0.015),
+    "tune56_lookalikes.jsonl": (0.83, 0.77, 0.95, 0.1),
+    "tune57_talk_or_need.jsonl": (1.00, 0.82, 1.00, 0.035),
+    "tune58_week.jsonl": (0.93, 0.94, 1.00, 0.015),
+    "tune59_person_or_not.jsonl": (0.79, 0.73, 1.00, 0.08),
+    "tune60_week.jsonl": (0.93, 0.90, 1.00, 0.03),
+    "tune61_fire_gas_talk.jsonl": (0.92, 0.73, 0.99, 0.15),
+    "tune62_sw_week.jsonl": (0.95, 0.88, 0.95, 0.05),
+    "tune63_ne_se_week.jsonl": (0.95, 0.92, 1.00, 0.02),
+    "tune64_voice_talk.jsonl": (0.91, 0.94, 1.00, 0.03),
+    "tune65_week.jsonl": (0.97, 0.94, 1.00, 0.015),
+    "tune66_after_the_ticket.jsonl": (0.83, 0.93, 1.00, 0.02),
+    "tune67_week.jsonl": (0.96, 0.88, 1.00, 0.045),
+    "tune68_week.jsonl": (0.93, 0.92, 0.90, 0.035),
 }
 
 
