@@ -282,10 +282,11 @@ _WHAT_IF = re.compile(
     "|哪个(更|比较|最)|容易(起火|着火|爆炸|漏气|中毒|自燃)|(风险|危险)(大不大|高不高|大吗|高吗)|是真的吗|真的假的"
     "|靠谱吗|是一回事|还能用|能不能随便|能随便|(有没有|有什么|有啥|什么|啥)规定|规定(是)?(咋|怎么)|让不让"
 )
-# A question asked to learn, said so (长长知识, 纯好奇): 煤气泄漏了应该先开窗还是先关阀门？长长知识.
+# The usual cause or handling asked right after a danger's words (插座冒火花一般是什么原因啊): knowledge.
 _USUAL_CAUSE = re.compile(
     "(一般|通常|一般来说)[^。!?]{0,6}(什么|啥)原因|(一般|通常)(是|会)?(因为|由于)|(一般|通常)(该|要|应该)?(怎么|如何)(处理|办|做)"
 )
+# A question asked to learn, said so (长长知识, 纯好奇): 煤气泄漏了应该先开窗还是先关阀门？长长知识.
 _KNOWLEDGE = re.compile(
     "长(长|个)?知识|涨知识|科普一下|想学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
 )
@@ -300,8 +301,8 @@ _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
 _LIVED_THROUGH = re.compile(
     "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
     "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟|场)?(大)?火"
-    "|(着火|著火|失火|起火|火灾|漏气|泄漏|爆炸|中毒)的?那(一)?(回|次|年)"
-    "|(晕倒|昏倒|晕|中风)过(一|几|好几|两)?(次|回)"  # (上个月楼下着火那回)
+    "|(着火|著火|失火|起火|火灾|漏气|泄漏|爆炸|中毒)的?那(一)?(回|次|年)"  # (上个月楼下着火那回)
+    "|(晕倒|昏倒|晕|中风)过(一|几|好几|两)?(次|回)"  # (晕倒过一回: a collapse lived through)
 )
 # A fire told as over in a chat message that says nothing of now: timed in its own words (上次着火把楼道灯烧坏了,
 # 去年那场火灾) or followed by what came after it (火灾后家里电线都得重新走). What is asked is its aftermath.
@@ -1752,8 +1753,9 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     """Whether a match in a chat message that says nothing of now (`Classifier.no_danger_now`) is told as
     earlier (its clause names the report: 昨天报的煤气味那单; in thanks also the time or the work done), as
     supposed (its clause, before it, says 万一/如果/遇到…: in its words between spaces, or anywhere before it
-    when the clause asks after it, 万一 着火了 怎么办), as seen elsewhere (its sentence, before it:
-    新闻上说…; its clause: 演练), or as the cause of an earlier one (its clause: 是…引起的)."""
+    when the clause asks after it, 万一 着火了 怎么办; or its usual cause asked right after it), as seen elsewhere (its
+    sentence, before it: 新闻上说…; or a story named right after it: 着火的视频; its clause: 演练), as the cause of an
+    earlier one (its clause: 是…引起的), or in a question the message says is asked to learn (长长知识)."""
     end = _last_position(match)
     # A danger placed at home in words of its own (群里说要停水 我家厨房着火了; spaces part a chat message's
     # clauses) is told of now, whatever the other words say (not those words telling of earlier themselves:
@@ -2010,8 +2012,8 @@ def _supposes(text: str) -> bool:
         or _DRILL.search(text)
         or (_LIVED_THROUGH.search(text) and not _STILL_WRONG.search(text))  # (not 去年着过火 今年还没装灭火器)
         or _STORY_NAMED_AFTER.search(text)
-        or _KNOWLEDGE.search(text)
     )
+    # (A question asked to learn may ask: 电动车电池着火能不能用水浇? 单纯问问.)
     return (bool(told) and not _ASKS_FOR_HELP.search(text)) or bool(_KNOWLEDGE.search(text))
 
 
