@@ -288,7 +288,7 @@ _USUAL_CAUSE = re.compile(
 )
 # A question asked to learn, said so (长长知识, 纯好奇): 煤气泄漏了应该先开窗还是先关阀门？长长知识.
 _KNOWLEDGE = re.compile(
-    "长(长|个)?知识|涨知识|科普一下|想学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
+    "长(长|个)?知识|涨知识|科普一下|想(先)?学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)[ ,]?(上|里|中)?[ ,]?(都在|在|正在)?(说|讲|报道|播|放|演|看到|看见|刷到|转)|电视剧|电影"
@@ -314,7 +314,7 @@ _FIRE_AFTERMATH = re.compile("(之后|以后|过后|后(?!面|头|边|门|院|�
 # A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
 # wherever the danger is placed (see `_told_as_earlier`).
 _NOTICE = re.compile(
-    "温馨提示|小常识|安全提示|防火提示|转发|【转】|请勿|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
+    "温馨提示|小常识|安全提示|防火提示|转发|【转】|请勿|告示|严禁|(物业|社区|居委会)?提醒[:：]|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
     "|应该(严管|禁止|严查)"
 )
 # Hearsay (听说…) in a danger's own words tells of elsewhere, unless they place it at home or near

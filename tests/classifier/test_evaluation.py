@@ -754,6 +754,8 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune66_after_the_ticket.jsonl": (0.83, 0.93, 1.00, 0.02),
     "tune67_week.jsonl": (0.96, 0.88, 1.00, 0.045),
     "tune68_week.jsonl": (0.93, 0.92, 0.90, 0.035),
+    "tune69_week.jsonl": (0.95, 0.88, 1.00, 0.015),
+    "tune70_week.jsonl": (0.96, 0.94, 1.00, 0.02),
 }
 
 

@@ -909,3 +909,16 @@ def test_signs_told_of_the_news_stay_the_news(text: str) -> None:
 )
 def test_tune67_and_tune68_look_alikes(text: str, urgent: bool) -> None:
     assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("小区主水管爆了 水灌进我家一楼 我妈瘫在床上搬不动", True),  # water into a home, someone who cannot move
+        ("对门独居阿伯喺屋企跌低咗 隔住门听到佢喊 门锁住入唔到", True),  # Cantonese: fallen behind a locked door
+        ("煤气泄漏了到底该咋办? 想先学学 以防万一", False),
+        ("物业提醒:电动车严禁进楼道充电 发现一律清走", False),  # a notice
+    ],
+)
+def test_tune69_and_tune70_wordings(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
