@@ -1677,7 +1677,17 @@ class Classifier:
             if s1 >= MIN_REQUEST_SCORE and not forced and not (default and s1 < STRONG_EVIDENCE):
                 # Which item, among close lexicon candidates, the item model helps decide; whether it is
                 # a request at all (above) and the items urgent signals force (below) it does not.
-                ranked = self.rerank(scored, ranked)
+                reranked = self.rerank(scored, ranked)
+                if (
+                    not signals
+                    and reranked[0][0] in self.danger_items
+                    and ranked[0][0] not in self.danger_items
+                    and _tells_how_it_ended(full)
+                ):
+                    # (The item model may not make a danger of a message whose danger it tells as ended:
+                    # 昨晚厨房着火 十分钟就扑灭了 没人受伤.)
+                    reranked = [(i, score) for i, score in reranked if i not in self.danger_items] or reranked
+                ranked = reranked
                 s1 = ranked[0][1]
                 s2 = ranked[1][1] if len(ranked) > 1 else 0.0
             top3 = self._shares(ranked)
