@@ -414,9 +414,11 @@ _ENDED = re.compile(
     "后怕|虚惊一场|(没|冇|无)(有)?(人)?(受伤|伤着|伤到)|人都没事|(很快|一会儿?|几分钟|十几分钟|马上)就?(给)?(灭|扑灭|浇灭)了"
     "|(给|被|就|都)(扑灭|浇灭|弄灭)了|(抢救|救)过来了|脱离(了)?危险|(已经|都)出院了"
 )
-# A simile (嘴跟漏了气的煤气罐似的, 脾气跟煤气罐似的 一点就着): a danger it likens to is not what the message tells (see
-# `Classifier._dangers_likened`; a danger told so is still found by the patterns).
-_LIKENING_HINT = re.compile("似的|一样|一般|一个样|[冒火晕昏]")  # (see `Classifier._dangers_likened`)
+# A simile (嘴跟漏了气的煤气罐似的, 做饭跟放火一样): a danger it likens to is not what the message tells: no evidence of the
+# item (`Classifier._dangers_likened`) and no urgent signal from a match inside it (`Classifier._urgent_matches`).
+_SIMILE_ENDING = re.compile("似的|一样|一般|一个样")
+# (A simile's ending or a figure of speech's danger word: see `Classifier._dangers_likened`.)
+_LIKENING_HINT = re.compile(_SIMILE_ENDING.pattern + "|[冒火晕昏]")
 _SIMILE = re.compile("(跟|像|好像|好比|如同|赛过)[^。，,！!？?\\s]{1,8}?(似的|一样|一般|一个样)")
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试|安全教育")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
@@ -1276,7 +1278,7 @@ class Classifier:
         go to `background`."""
         found = []
         letter = len(text) > LETTER_CHARS
-        likened = [m.span() for m in _SIMILE.finditer(text)] if _LIKENING_HINT.search(text) else []
+        likened = [m.span() for m in _SIMILE.finditer(text)] if _SIMILE_ENDING.search(text) else []
         frame: tuple[str | None, bool] | None = None  # (read only when a match may be told as earlier)
         for signal, group in self._urgent_groups:
             spans: list[tuple[int, int]] = []
@@ -1448,7 +1450,8 @@ class Classifier:
             and not self.danger_terms.isdisjoint(found)
         ):
             # Words of danger (fire, gas, hazard) are never talked away, unless a chat message only supposes
-            # it or retells it (status queries and thanks about an earlier one were answered above).
+            # it or retells it (status queries and thanks about an earlier one were answered above), or says it
+            # asks to learn (a question asked to learn may ask: 电动车电池着火能不能用水浇? 单纯问问).
             told = (
                 _tells_how_it_ended(text)
                 or (_says_nothing_of_now(text) and (_supposes(text) or bool(_CAUSE.search(text))))
@@ -1766,6 +1769,8 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     when the clause asks after it, 万一 着火了 怎么办; or its usual cause asked right after it), as seen elsewhere (its
     sentence, before it: 新闻上说…; or a story named right after it: 着火的视频; its clause: 演练), as the cause of an
     earlier one (its clause: 是…引起的), or in a question the message says is asked to learn (长长知识)."""
+    if _KNOWLEDGE.search(text):
+        return True  # a question asked to learn, said so, whatever else it says (119还是110 老记混)
     end = _last_position(match)
     # A danger placed at home in words of its own (群里说要停水 我家厨房着火了; spaces part a chat message's
     # clauses) is told of now, whatever the other words say (not those words telling of earlier themselves:
@@ -1784,15 +1789,13 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
         return True
     if earlier == "thanks" and (_EARLIER.search(clause) or _WORK_DONE.search(clause)):
         return True
-    if (earlier or what_if or _says_nothing_of_now(text)) and _CAUSE.search(clause):
+    if _CAUSE.search(clause) and _says_nothing_of_now(text):
         return True  # (查出来是电动车充电引起的: the cause of a fire told, not a danger of now)
     head = text[: end + 1]
     # (Not a question asked before it: 如果是漏气怎么办 厨房一股煤气味 tells a smell now.)
     supposed = _WHAT_IF.search(_around(head, end, _CHAT_CLAUSE_END)) or (
         _WHAT_IF.search(_around(head, end, _CLAUSE_END)) and _QUESTION.search(after)
     )
-    if _KNOWLEDGE.search(text):
-        return True  # a question asked to learn, said so, whatever else it says (119还是110 老记混)
     return what_if and bool(
         supposed
         or _USUAL_CAUSE.search(after)  # (插座冒火花一般是什么原因啊)
@@ -2023,8 +2026,7 @@ def _supposes(text: str) -> bool:
         or (_LIVED_THROUGH.search(text) and not _STILL_WRONG.search(text))  # (not 去年着过火 今年还没装灭火器)
         or _STORY_NAMED_AFTER.search(text)
     )
-    # (A question asked to learn may ask: 电动车电池着火能不能用水浇? 单纯问问.)
-    return (bool(told) and not _ASKS_FOR_HELP.search(text)) or bool(_KNOWLEDGE.search(text))
+    return bool(told) and not _ASKS_FOR_HELP.search(text)
 
 
 def _is_advert(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> bool:

@@ -1181,6 +1181,9 @@ def test_after_the_ticket(text: str, kind: str) -> None:
 
 def test_the_cause_of_an_earlier_fire_told_is_no_danger_now() -> None:
     assert not classify("上个月三号楼着火那事 查出来是电动车充电引起的 大家别在楼道充").urgent
+
+
+def test_fallen_on_the_kitchen_floor_and_unable_to_get_up_is_urgent() -> None:
     assert classify("隔壁张大爷摔在厨房地上起不来 快来人").urgent
 
 
