@@ -269,7 +269,7 @@ _EARLIER = re.compile(
 )
 _ONGOING = re.compile(
     _PRESENT.pattern
-    + "|还(有|是(?![^。!?吗]*\\?)|在|冒|漏|闻|响|烧|[着著])|又|一直(有|在|是|冒|漏|闻|响|烧)|越来越|(?<![我俺])(赶紧|赶快)|尽快|快点|快派|快过来"
+    + "|还(有|是(?![^。!?吗]*\\?|先)|在|冒|漏|闻|响|烧|[着著])|又|一直(有|在|是|冒|漏|闻|响|烧)|越来越|(?<![我俺])(赶紧|赶快)|尽快|快点|快派|快过来"
 )
 # (Not 担心/怕 as in a letter: "有股煤气味 怕是漏了" is one clause of a chat message. The questions about
 # rules and habits, 燃气报警器一般多久换一次, 电动车为什么不能在楼道充电: not 怎么用, as in 灭火器怎么用 油锅着火了.)
@@ -285,14 +285,22 @@ _WHAT_IF = re.compile(
 # The usual cause or handling asked right after a danger's words (插座冒火花一般是什么原因啊): knowledge.
 _USUAL_CAUSE = re.compile(
     "(一般|通常|一般来说)[^。!?]{0,6}(什么|啥)原因|(一般|通常)(是|会)?(因为|由于)|(一般|通常)(该|要|应该)?(怎么|如何)(处理|办|做)"
+    "|有(哪些|什么|啥)(症状|表现|危害)"  # (一氧化碳中毒有哪些症状)
+)
+# A topic named at the end of a greeting, nothing told of it (在吗？关于灭火器的事).
+_TOPIC_ONLY = re.compile("(想(问|咨询|了解|打听)(一下|下|问)?|关于)[^,，。?？!！ ]{1,10}(的事|的事情|的问题)[?？。!！~ ]*$")
+# How to use or choose a thing of safety, asked with only a danger's hints (灭火器怎么用, 液化气罐放阳台安全吗, 要不要买个报警器).
+_HOW_TO = re.compile(
+    "怎么用|怎么使用|如何使用|咋用|(应该|该)(怎么|咋|如何)(救|自救|处理|逃生)|安全吗|要不要(买|装|换)|推荐|装在(哪|什么)"
+    "|还能(继续)?(用|充|骑)|能不能(继续)?(用|充)"
 )
 # A question asked to learn, said so (长长知识, 纯好奇): 煤气泄漏了应该先开窗还是先关阀门？长长知识.
 _KNOWLEDGE = re.compile(
-    "长(长|个)?知识|涨知识|科普一下|想(先)?学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已"
+    "长(长|个)?知识|涨知识|科普一下|想(先)?学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已|学到了"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)[ ,]?(上|里|中)?[ ,]?(都在|在|正在)?(说|讲|报道|播|放|演|看到|看见|刷到|转)|电视剧|电影"
-    "|小说|动画|动漫|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|(抖音|快手)上|(视频|新闻)里|那个视频|网文|看(了)?新闻"
+    "|小说|动画|动漫|(悬疑|古装|宫斗|谍战|韩|美|日|短|网)剧|追剧|看剧|剧情|热搜|直播|科普|短视频|剧里|书里|看了个|刷到|(抖音|快手)上|(视频|新闻)里|那个视频|网文|看(了)?新闻"
     # a memory (not 以前 alone: 以前的管子漏气了 is now)
     "|年轻(的)?时(候)?|小时候|旧社会|讲古|老一辈|[几二三四五六七八九十\\d]+年前|当年|那年"
 )
@@ -302,7 +310,8 @@ _LIVED_THROUGH = re.compile(
     "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
     "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟|场)?(大)?火"
     "|(着火|著火|失火|起火|火灾|漏气|泄漏|爆炸|中毒)的?那(一)?(回|次|年)"  # (上个月楼下着火那回)
-    "|(晕倒|昏倒|晕|中风)过(一|几|好几|两)?(次|回)"  # (晕倒过一回: a collapse lived through)
+    "|(晕倒|昏倒|晕|中风)过(一|几|好几|两)?(次|回)"
+    "|烧起来过|火烧过|被电(打|击)过"  # (隔壁烧起来过一趟, 年轻时候被电打过一次)  # (晕倒过一回: a collapse lived through)
 )
 # A fire told as over in a chat message that says nothing of now: timed in its own words (上次着火把楼道灯烧坏了,
 # 去年那场火灾) or followed by what came after it (火灾后家里电线都得重新走). What is asked is its aftermath.
@@ -314,8 +323,10 @@ _FIRE_AFTERMATH = re.compile("(之后|以后|过后|后(?!面|头|边|门|院|�
 # A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
 # wherever the danger is placed (see `_told_as_earlier`).
 _NOTICE = re.compile(
-    "温馨提示|小常识|安全提示|防火提示|转发|【转】|请勿|告示|严禁|(物业|社区|居委会)?提醒[:：]|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
+    "温馨提示|小常识|安全提示|防火提示|转发|转给大家|【转】|请勿|告示|严禁|(物业|社区|居委会)?提醒[:：]|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
     "|应该(严管|禁止|严查)"
+    # an appeal to the neighbours about a habit (电瓶车莫推到楼道里充电, 注意通风 防煤气中毒, 看好自家孩子)
+    "|(别|不要|莫|不准)(再)?(推|把|往|在|拉)[^。!?]{0,10}充电|注意(通风|防)|防(煤气|一氧化碳|溺水)|看好(自家|自己家|家里)?的?(孩子|小孩|娃)"
 )
 # Hearsay (听说…) in a danger's own words tells of elsewhere, unless they place it at home or near
 # (听说我们楼着火了, 听说隔壁着火了, 听说3栋冒烟了; not 隔壁小区).
@@ -386,7 +397,7 @@ _DIED_AFTER = re.compile("[^。，,]{0,2}(走的|走了|去世|死的|没的)")
 _YEARS_AGO = re.compile("[0-9一二三四五六七八九十几两多]+年(了|前)|当年|那年|那会儿|早年|多年")
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 _REACTION = re.compile(
-    "(看|听|吓|哭|弄|搞|惹)得(我|俺)|吓(我|俺)一跳|(我|俺)(妈|爸|娘|爹|老伴|家人|们全家)"
+    "(看|听|吓|哭|弄|搞|惹)得(我|俺)|吓(我|俺)一跳|不敢看|看不下去|(我|俺)(妈|爸|娘|爹|老伴|家人|们全家)"
     "|(我们|咱们|俺们|咱)(这|这里|这边|社区|小区|村|学校)"  # (a place: 我们这的学校有没有心理老师)
 )
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
@@ -412,7 +423,7 @@ ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event
 # 上次厨房起火 幸亏我老伴拿湿毛巾盖住了 现在想起来还后怕): see `_tells_how_it_ended`.
 _ENDED = re.compile(
     "后怕|虚惊一场|(没|冇|无)(有)?(人)?(受伤|伤着|伤到)|人都没事|(很快|一会儿?|几分钟|十几分钟|马上)就?(给)?(灭|扑灭|浇灭)了"
-    "|(给|被|就|都)(扑灭|浇灭|弄灭)了|(抢救|救)过来了|脱离(了)?危险|(已经|都)出院了"
+    "|(给|被|就|都)(扑灭|浇灭|弄灭)了|(抢救|救)(过|回)来了|脱离(了)?危险|(已经|都)出院了"
 )
 # A simile (嘴跟漏了气的煤气罐似的, 做饭跟放火一样): a danger it likens to is not what the message tells: no evidence of the
 # item (`Classifier._dangers_likened`) and no urgent signal from a match inside it (`Classifier._urgent_matches`).
@@ -429,7 +440,7 @@ _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|
 _TAUGHT_HOW = re.compile("教(他|她|我|我们|大家|老人|我妈|我爸|俺)?(怎么|如何|咋)")
 _OPENS_WITH_THANKS = re.compile("谢谢|感谢|多谢|太感谢|太谢谢|辛苦|thx|thanks|3q")
 _WANTS = re.compile("能不能|可不可以|可以|能否|请|麻烦|想|需要|希望|快|急")
-_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查(?![了过])|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞")
+_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查(?![了过])|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞(?!了)")
 _ASKS_FOR_HELP = re.compile(_ASKS_TO_ACT.pattern + "|能不能|可不可以|能否")  # (asking whether one may, too)
 
 log = logging.getLogger(__name__)
@@ -1433,6 +1444,9 @@ class Classifier:
             return "thanks"  # 楼道灯亮了 晚上下楼敢走了: thanks told by what changed, no thank-you word
         if not still_wrong and _resolved_story(text):
             return "other"  # 之前家里老跳闸 原来是热水壶坏了 换了个新的就好了: a trouble told as sorted, nothing asked
+        topic = _TOPIC_ONLY.search(text)
+        if topic and matches("greeting") and _says_little_besides(text[: topic.start()], candidates):
+            return "greeting"  # 你好 我想问一下燃气的事: a greeting that names a topic and tells nothing yet
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
         # A greeting and little else is a greeting; one that opens a need (在吗 俺家电视光有声没影儿) is read as
         # the need is.
@@ -1463,6 +1477,8 @@ class Classifier:
             # model decides, at the danger threshold (held-back: 14 false alarms fewer, no danger lost).
             if not self.danger_keywords.isdisjoint(found) or not _says_nothing_of_now(text):
                 return "request"
+            if _HOW_TO.search(text) and not _ASKS_TO_ACT.search(text):
+                return "other"  # 灭火器怎么用啊 拔了销子就能喷吗: how to use the thing, nothing burning, no one asked to come
         return None
 
     def _new_need_besides(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> bool:
@@ -1870,15 +1886,19 @@ def _called_off(text: str, position: int) -> bool:
     (梦见, in its sentence), a figure of speech (热得冒烟, in its clause) or mistaken (差点以为 in its clause; 以为…
     in its sentence, and after it 原来/其实/结果是; or 原来… right after it) — and nothing after it, or after the taking back,
     says danger again (现在还有味, 又冒烟, 这回是真的, 但…)."""
-    if len(text) > LETTER_CHARS or _DANGER_AGAIN.search(text, position + 1):
+    if len(text) > LETTER_CHARS:
+        return False
+    head = text[: position + 1]
+    clause = _around(head, position, _CHAT_CLAUSE_END)
+    if _FIGURATIVE.search(clause):
+        return True  # a figure of speech whatever follows it (气得我冒烟 老头下棋又悔棋)
+    if _DANGER_AGAIN.search(text, position + 1):
         return False
     retracted = _RETRACTED.search(text)
     if retracted and _reports_anew(text, position, retracted):
         retracted = None
     if (retracted and not _DANGER_AGAIN.search(text, retracted.end())) or _SETTLED.search(text, position + 1):
         return True
-    head = text[: position + 1]
-    clause = _around(head, position, _CHAT_CLAUSE_END)
     # Mistaken: thought so (以为, in its sentence, before or after it) and then what it was (原来, 结果是), or
     # told at once what it was (冒烟 其实是水箱开锅了); a danger told after 原来 is no mistake (its own match).
     turned = _TURNED_OUT.search(text, position + 1)
@@ -1890,7 +1910,6 @@ def _called_off(text: str, position: int) -> bool:
     explained = _EXPLAINED.search(text)
     return bool(
         _DREAMT.search(_around(head, position, _SENTENCE_END))
-        or _FIGURATIVE.search(clause)
         or _ALMOST_THOUGHT.search(clause)
         or mistaken
         or (explained is not None and explained.start() <= position < explained.end())
