@@ -1190,3 +1190,20 @@ def test_fallen_on_the_kitchen_floor_and_unable_to_get_up_is_urgent() -> None:
 def test_the_item_model_does_not_make_a_danger_of_one_told_as_ended() -> None:
     # (Its words read as 电梯 in the lexicon; the item model alone would make it a fire, urgent.)
     assert not classify("昨晚楼下有家厨房着火 消防十分钟就扑灭了 没人受伤 吓死我了").urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("刚才物业发通知 电梯明天维保 腿脚不好的提前安排", "other"),  # told to everyone
+        ("社区周六办免费义诊 老人家可以去转转", "other"),
+        ("心理讲座周日下午开讲 欢迎参加", "other"),
+        ("邻居家的狗又叫了一晚上 算了 不跟它计较", "other"),  # venting said at the end
+        ("开了一下午业主大会 啥也没定 散了散了", "other"),
+        ("你好 我想问一下燃气的事", "greeting"),
+        ("三楼张老师一个人住 好几天没见他出门 报纸堆在门口 帮忙派人去看看", "request"),  # 报纸 is no report
+        ("从早上停水到现在 通知说中午来水 现在天都黑了还没水", "request"),  # 通知说 is no promise to us
+    ],
+)
+def test_tune71_to_tune76_kinds(text: str, kind: str) -> None:
+    assert classify(text).kind == kind

@@ -922,3 +922,57 @@ def test_tune67_and_tune68_look_alikes(text: str, urgent: bool) -> None:
 )
 def test_tune69_and_tune70_wordings(text: str, urgent: bool) -> None:
     assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我奶奶在厨房跌了一跤 爬不起来了 我一个人扶不动 快来人",  # a fall, then unable to get up
+        "爷爷从沙发上滚下来了 一直喊疼 动不了",
+        "外婆吃着饭突然半边脸麻了 说话含含糊糊的",  # a stroke
+        "我爸早上起来半边身子动不了 喊他只会哼",
+        "我妈突然头疼得厉害 吐了一回 说看东西有重影",
+        "停电了 我爸的制氧机一停他就喘得厉害 什么时候来电",
+        "小区门口有个醉汉拎着酒瓶追着人打",
+        "有人在楼道里一家一家拧门 现在到我家门口了",
+        "窗外有个人影在推纱窗 家里就我和孩子",
+        "半夜有人敲门 问是谁也不说话 敲了好久了",
+        "村里两家吵起来了 动手了 拿着锄头",
+        "女儿放学三个小时了还没回家 手表关机 有人看见她上了一辆车",
+        "暴雨 地道桥积水了 有辆车熄火 人困在车里出不来",
+        "下大雨屋里进水了 插座都泡到了 我爸在床上下不来",
+        "河边有个小孩掉水里了 在扑腾 快来人",
+        "化工厂那边一股刺鼻的烟飘过来了 好几个人头晕想吐",
+        "我家娃把自己反锁在屋里了 钥匙在里面 灶上还烧着一锅汤",
+        "视频里我妈说屋里臭得很 像是煤气 她一个人在家",  # a video call, not a video
+        "又划了几下 看到血反而好受点",
+        "i just want to die 没人懂我",
+    ],
+)
+def test_tune71_to_tune76_dangers_now(text: str) -> None:
+    assert classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是半夜闻到煤气味 应该先关阀门还是先开窗",  # 还是先: either-or, not "still"
+        "各位邻居 电瓶车别再推进楼道充电了",  # an appeal about a habit
+        "天冷了烧炉子的注意通风 防煤气中毒",
+        "暑假到了 大家看好自家孩子 注意防溺水",
+        "灭火器怎么用啊 拔了销就能喷吗",  # how to use a thing of safety, nothing burning
+        "液化气罐放在厨房窗台上安全吗",
+        "你好 我想咨询一下燃气的事",  # a greeting that names a topic
+        "在吗 关于灭火器的事",
+        "被老板气得我冒烟 明天又要加班",  # a figure of speech, whatever follows it
+        "单位搞了个消防安全培训 学了灭火器咋用",  # 搞了: done, not asked for
+        "以前住老房子的时候 楼下烧起来过一趟 大家拎水救的火",
+        "上礼拜有个老人在超市晕倒了 保安做心肺复苏救回来了",
+        "社区急救培训讲了中风的样子：脸歪 说话含糊 学到了",
+        "昨天追的悬疑剧里 半夜有人拧门把手 吓死我了",
+        "今朝热得来要死脱了",  # 沪语: very hot
+        "最近有陌生人挨家挨户敲门推销 看着不像好人",  # suspicious, nothing going on now
+    ],
+)
+def test_tune71_to_tune76_look_alikes(text: str) -> None:
+    assert not classify(text).urgent
