@@ -218,9 +218,10 @@ _STILL_WRONG = re.compile("又(?!有电|有水|有气|有热水|能|可以|好[�
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
-# What opens a second matter in a chat message (thanks or a status query, then 另外/对了/今天又…).
+# What opens a second matter in a chat message (thanks or a status query, then 另外/对了/今天又/现在是/还想问…).
 _BESIDES = re.compile(
-    "(?:^|[ ,，。！!？?~、])(?:另外|对了|还有(?![没人味一二两三四五六七八九十几好0-9])|顺便|再就是|还想麻烦|想再麻烦|再麻烦)"
+    "(?:^|[ ,，。！!？?~、])(?:另外|对了|还有(?![没人味一二两三四五六七八九十几好0-9])|顺便|再就是|还想麻烦|想再麻烦|再麻烦"
+    "|现在是|还想问)"
     "|(?:今天|今儿|现在|这回|这次)(?:又|也|发现)"
 )
 _TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
@@ -323,7 +324,7 @@ _FIRE_AFTERMATH = re.compile("(之后|以后|过后|后(?!面|头|边|门|院|�
 # A forwarded notice, or an opinion on a rule (电动车该不该进电梯, 早就该管了 我支持), frames its whole sentence,
 # wherever the danger is placed (see `_told_as_earlier`).
 _NOTICE = re.compile(
-    "温馨提示|小常识|安全提示|防火提示|转发|转给大家|【转】|请勿|告示|严禁|(物业|社区|居委会)?提醒[:：]|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|我也?(支持|赞成|反对)"
+    "温馨提示|小常识|小知识|安全提示|防火提示|转发|转给大家|【转】|请勿|告示|严禁|(物业|社区|居委会)?提醒[:：]|(觉得|认为)[^。]{0,12}(该不该|应不应该)|早就该管|早该管|我也?(支持|赞成|反对)"
     "|应该(严管|禁止|严查)"
     # an appeal to the neighbours about a habit (电瓶车莫推到楼道里充电, 注意通风 防煤气中毒, 看好自家孩子)
     "|(别|不要|莫|不准)(再)?(推|把|往|在|拉)[^。!?]{0,10}充电|注意(通风|防)|防(煤气|一氧化碳|溺水)|看好(自家|自己家|家里)?的?(孩子|小孩|娃)"
@@ -339,7 +340,7 @@ _RETRACTED = re.compile(
 )
 _SETTLED = re.compile(
     "没事了|冇事|啥事没有|(还好|幸好|好在)没事|(别|不用|(?<!要)不要|无需|用不着|莫)(报警|打119|惊慌|慌|紧张|害怕|报(?![修名]))|(一点|一丝|啥|什么)(味|味道|味儿)?都没(有)?了|没什么事|没啥事|放心了|(这边|这里|这点|这儿|这头|家里|我家)[^。，,]{0,2}(没事|莫得事|没得事|冇得事)|莫得事了|不用(来|理|担心)|(?<!是)不是(真(的)?)?(煤气|燃气|天然气|着火|火灾|漏气|失火)"
-    "|(已经|早就|早已)(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖|捂)灭了|没事体|没味了|(现在|已经)好了|就好了(?![吗吧呢?])"
+    "|(已经|早就|早已)(浇灭|踩灭|按灭|扑灭|灭了)|(?<!火)(按|踩|扑|浇|拍|盖|捂)灭了|没事体|没味了|(现在|已经)都?好了|就好了(?![吗吧呢?])"
     "|没事没事"
     "|(?<!不)是(消防)?(演习|演练)[啊呀哈嘛!！。 ]*$"  # (what it was, at the end: not 那现在那股黑烟也是演练？)
 )
@@ -431,6 +432,7 @@ _SIMILE_ENDING = re.compile("似的|一样|一般|一个样")
 # (A simile's ending or a figure of speech's danger word: see `Classifier._dangers_likened`.)
 _LIKENING_HINT = re.compile(_SIMILE_ENDING.pattern + "|[冒火晕昏]")
 _SIMILE = re.compile("(跟|像|好像|好比|如同|赛过)[^。，,！!？?\\s]{1,8}?(似的|一样|一般|一个样)")
+_STARTLED = re.compile("吓(了|我|得我)?一(跳|大跳)|吓死(我|人|宝宝)?了?")
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
 _DRILL = re.compile("演练|演习|讲座|培训|测试|安全教育")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
 # (A question also by its A-not-A form: 行不行, 会不会, 是不是, 有没有; and 几年, not 好几年.)
@@ -440,7 +442,7 @@ _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|
 _TAUGHT_HOW = re.compile("教(他|她|我|我们|大家|老人|我妈|我爸|俺)?(怎么|如何|咋)")
 _OPENS_WITH_THANKS = re.compile("谢谢|感谢|多谢|太感谢|太谢谢|辛苦|thx|thanks|3q")
 _WANTS = re.compile("能不能|可不可以|可以|能否|请|麻烦|想|需要|希望|快|急")
-_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查(?![了过])|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞(?!了)")
+_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查(?![了过])|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞(?![了的])")
 _ASKS_FOR_HELP = re.compile(_ASKS_TO_ACT.pattern + "|能不能|可不可以|能否")  # (asking whether one may, too)
 
 log = logging.getLogger(__name__)
@@ -1701,10 +1703,10 @@ class Classifier:
                     not signals
                     and reranked[0][0] in self.danger_items
                     and ranked[0][0] not in self.danger_items
-                    and _tells_how_it_ended(full)
+                    and (_tells_how_it_ended(full) or self.danger_called_off(full, found))
                 ):
-                    # (The item model may not make a danger of a message whose danger it tells as ended:
-                    # 昨晚厨房着火 十分钟就扑灭了 没人受伤.)
+                    # (The item model may not make a danger of a message whose danger it calls off or tells as
+                    # ended: 楼道里一股烟味 问了一圈是三楼在烧香 没事了; 昨晚厨房着火 十分钟就扑灭了 没人受伤.)
                     reranked = [(i, score) for i, score in reranked if i not in self.danger_items] or reranked
                 ranked = reranked
                 s1 = ranked[0][1]
@@ -1905,7 +1907,7 @@ def _called_off(text: str, position: int) -> bool:
     mistaken = turned and (
         _THOUGHT.search(_around(text[: turned.start()], position, _SENTENCE_END))
         or _SEARCHED.search(text, position + 1, turned.start())
-        or len(text[position + 1 : turned.start()].strip(" ,，")) <= 2
+        or len(_STARTLED.sub("", text[position + 1 : turned.start()]).strip(" ,，")) <= 2  # (焦味 吓一跳 原来是…)
     )
     explained = _EXPLAINED.search(text)
     return bool(
