@@ -245,7 +245,7 @@ _SUPPOSING = "万一|如果|要是|一旦|假如|倘若"
 _HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想")
 # (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket;
 # 现在放心多了: settled. 赶紧/立即 are left out: stories say them too.)
-_NOW_SETTLED = "[都也]?(没事|好了|放心|挺好)|[^。，, ]{0,5}没(有)?(味|味道|味儿)?了"  # (after 现在: it is over, not going on)
+_NOW_SETTLED = "[都也]?(没事|好了|放心|挺好)|(已经)?出院(了)?|[^。，, ]{0,5}没(有)?(味|味道|味儿)?了"  # (after 现在: it is over, not going on)
 _PRESENT = re.compile(
     "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能|"
     + _NOW_SETTLED
@@ -297,7 +297,7 @@ _HOW_TO = re.compile(
 )
 # A question asked to learn, said so (长长知识, 纯好奇): 煤气泄漏了应该先开窗还是先关阀门？长长知识.
 _KNOWLEDGE = re.compile(
-    "长(长|个)?知识|涨知识|科普一下|想(先)?学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已|学到了"
+    "长(长|个)?知识|涨知识|科普一下|想(先)?学学|学习一下|考考(大家|你们|大伙)|1[12][09]还是1[12][09]|(火警|报警|急救)电话(是|打)?(多少|几号)|(纯|单纯|就是)好奇|好奇问|(想|先|提前)了解(一)?下|(单纯|就是|随便)问问|问问而已|学到了|(老是|总是|老)?记混|(还是|或者)直接打1[12][09]|千万不能[^。]{0,6}对吧"
 )
 _TOLD_ELSEWHERE = re.compile(  # (before the match, in its sentence)
     "(新闻|电视|视频|抖音|快手|报纸|网上|朋友圈|群里)[ ,]?(上|里|中)?[ ,]?(都在|在|正在)?(说|讲|报道|播|放|演|看到|看见|刷到|转)|电视剧|电影"
@@ -355,7 +355,7 @@ _DREAMT = re.compile("梦见|梦到|做梦(?![都也]没想到)|噩梦|做了个
 # word); not 屋头, 里头 (places).
 _FIGURATIVE = re.compile(
     "(热|烫|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想|绿|红|恋|火大|快)得[^,。 ]{0,4}(冒(烟|火)|[着著]火|烧起来|冒火星)"
-    "|(嗓子|喉咙|脑袋|脑壳|头顶|脑门|(?<![屋里外上前后楼])头|嘴|嘴里|心里)(都|要|直)?(在)?冒(烟|火)"
+    "|(嗓子|喉咙|脑袋|脑壳|头顶|脑门|(?<![屋里外上前后楼车炉灶])头|嘴|嘴里|心里)(都|要|直)?(在)?冒(烟|火)"
     "|(炒|煎|炸|熬)(到|得)冒烟"  # (cooking: 辣椒炒到冒烟才香)
     "|(得|就)[^,。 ]{0,6}(差点|想|快|要)(晕倒|晕过去|昏过去)|火星四溅|太火了"
 )
@@ -419,11 +419,15 @@ _FIRE_NAMED = re.compile("[着著]火|起火|烧着")
 # (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
 _NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
-ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event a chat message may tell by how it ended
+ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})
+# The signal whose event a chat message that says nothing of now may tell as past by its time alone (去年在家晕倒过一回,
+# 上次叫救护车花了三千多 医保能报多少): see `_timed_in_the_past`.
+TIMED_SIGNALS = frozenset({"medical"})
+_TIMED_PAST = re.compile(_PAST.pattern + "|前几天|前些天|上礼拜|上周|上星期")  # the signals whose event a chat message may tell by how it ended
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
 # 上次厨房起火 幸亏我老伴拿湿毛巾盖住了 现在想起来还后怕): see `_tells_how_it_ended`.
 _ENDED = re.compile(
-    "后怕|虚惊一场|(没|冇|无)(有)?(人)?(受伤|伤着|伤到)|人都没事|(很快|一会儿?|几分钟|十几分钟|马上)就?(给)?(灭|扑灭|浇灭)了"
+    "后怕|虚惊一场|(还好|幸好|幸亏)[^。]{0,4}闻到|赶紧关(了)?火|(没|冇|无)(有)?(人)?(受伤|伤着|伤到)|人都没事|(很快|一会儿?|几分钟|十几分钟|马上)就?(给)?(灭|扑灭|浇灭)了"
     "|(给|被|就|都)(扑灭|浇灭|弄灭)了|(抢救|救)(过|回)来了|脱离(了)?危险|(已经|都)出院了"
 )
 # A simile (嘴跟漏了气的煤气罐似的, 做饭跟放火一样): a danger it likens to is not what the message tells: no evidence of the
@@ -434,7 +438,7 @@ _LIKENING_HINT = re.compile(_SIMILE_ENDING.pattern + "|[冒火晕昏]")
 _SIMILE = re.compile("(跟|像|好像|好比|如同|赛过)[^。，,！!？?\\s]{1,8}?(似的|一样|一般|一个样)")
 _STARTLED = re.compile("吓(了|我|得我)?一(跳|大跳)|吓死(我|人|宝宝)?了?")
 _CHAT_CLAUSE_END = re.compile("[。！？；!?;\n，,、：: ]")
-_DRILL = re.compile("演练|演习|讲座|培训|测试|安全教育")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
+_DRILL = re.compile("演练|演习|讲座|培训|测试|安全教育|教(小朋友|孩子们?|大家|我们)")  # (in the match's clause: 天然气泄漏演练, 测试烟感报警器)
 # (A question also by its A-not-A form: 行不行, 会不会, 是不是, 有没有; and 几年, not 好几年.)
 _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|咋|多久|多长时间|为何|(?<![好这那前十])几年|([^\\W\\d_])[不没]\\1")
 # A chat message that opens with thanks, and asks, wants or hurries nothing (帮我扛煤气罐上楼 is thanks for the
@@ -1322,6 +1326,11 @@ class Classifier:
                             if background is not None:  # (its words are not evidence of the need either)
                                 background.append(_own_words(text, match))
                             continue
+                        if signal.code in TIMED_SIGNALS and _timed_in_the_past(text, match):
+                            # (上个月我爸在公园晕倒 现在已经出院了; 上回我妈摔倒 多亏你们叫了救护车)
+                            if background is not None:  # (its words are not evidence of the need either)
+                                background.append(_own_words(text, match))
+                            continue
                         frame = frame or self.no_danger_now(text, candidates)
                         if (
                             _told_as_earlier(text, match, *frame)
@@ -1826,6 +1835,15 @@ def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_
     )
 
 
+def _timed_in_the_past(text: str, match: re.Match[str]) -> bool:
+    """Whether a chat message that says nothing of now times a match in the past in its sentence (see TIMED_SIGNALS)."""
+    return (
+        _says_nothing_of_now(text)
+        and not _THIS_TIME.search(text)  # (上回我说我爸晕倒是虚惊 这回不一样 叫不应)
+        and bool(_TIMED_PAST.search(_around(text, _last_position(match), _SENTENCE_END)))
+    )
+
+
 def _told_as_over(text: str, match: re.Match[str]) -> bool:
     """Whether a fire in a chat message that says nothing of now is told as over: its own words (between spaces
     or punctuation) name the event and time it, or go on with what came after it (see _FIRE_EVENT)."""
@@ -2030,7 +2048,7 @@ def _tells_how_it_ended(text: str) -> bool:
     # (_ENDED first: it is the rarest, so most messages are read by one search)
     return (
         bool(_ENDED.search(text))
-        and _says_nothing_of_now(text)
+        and _says_nothing_of_now(_ENDED.sub("", text))  # (还好闻到了 赶紧关火: 赶紧 told of then)
         and not _ASKS_FOR_HELP.search(_ENDED.sub("", text))  # (抢救过来了 asks no one to come over)
     )
 

@@ -1207,3 +1207,19 @@ def test_the_item_model_does_not_make_a_danger_of_one_told_as_ended() -> None:
 )
 def test_tune71_to_tune76_kinds(text: str, kind: str) -> None:
     assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("广告:专业疏通马桶下水道 不通不收费", "other"),
+        ("小区超市招保洁两名 有意者到店面谈", "other"),
+        ("社区下周有手机课 欢迎老年朋友报名", "other"),
+        ("燃气安全小知识：闻到燃气味不要开关电器", "other"),
+        ("我申请的家庭医生签约通过没有", "status"),  # an application asked after
+        ("师傅啥子时候来嘛 我一直在屋头等", "status"),
+        ("窗户修好了谢谢 现在是衣柜门掉了", "request"),  # thanks, then 现在是 a second matter
+    ],
+)
+def test_tune77_to_tune88_kinds(text: str, kind: str) -> None:
+    assert classify(text).kind == kind

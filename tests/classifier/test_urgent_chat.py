@@ -976,3 +976,55 @@ def test_tune71_to_tune76_dangers_now(text: str) -> None:
 )
 def test_tune71_to_tune76_look_alikes(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爸刚才说要去跳长江 电话也不接了",  # a river named
+        "每天睁眼就想 为什么还要醒过来",
+        "我走咗佢哋會輕鬆啲",  # Cantonese: they would be better off
+        "外婆把金镯子分给我们 还说她要走了 可她身体没毛病",
+        "屋里烧着炕 我妈说头晕想吐 起不来",  # carbon monoxide
+        "路边一辆车车头在冒烟 里面好像还有人",  # 车头 is no head: no figure of speech
+        "我姨刚打电话说胸口疼 说了一半就没声了",
+        "电梯关牢了 阿婆气喘弗上来",
+        "我爸被关在阳台上了 门从里面插上了 外头零下十几度",
+        "孩子吃果冻噎住了 脸憋得发紫",  # choking
+        "我儿子发烧 突然两眼往上翻 手脚一抽一抽的",  # a seizure
+        "我老公胸口疼 出了一身冷汗 左边胳膊也麻",  # a heart attack
+        "奶奶嘴角往下耷拉着 话都说不利索了",  # a stroke
+        "我爸刚才被电到了 现在手一直抖 说不出话",
+        "地下室进水了 涨得好快 我爸还在下面",
+        "有个小孩跑到河面冰上 冰都裂了",
+        "楼下有人抢老太太的包 把她推倒了 人还没走",
+        "有人在拽我家的防盗网 我一个人在家",
+        "smell gas in the kitchen help",
+    ],
+)
+def test_tune77_to_tune88_dangers_now(text: str) -> None:
+    assert classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个月我爸在公园晕倒了 现在已经出院了 想起来还后怕",  # timed in the past, nothing of now
+        "我奶奶去年在家晕倒过一回 想给她签个家庭医生",
+        "119是火警 110是报警 我老是记混",
+        "幼儿园今天教孩子们着火了要弯腰捂口鼻",
+        "煮饺子差点把锅烧干 还好闻到了 赶紧关火",  # 赶紧 told of then
+        "热水器打不着火 没闻到燃气味 求师傅来修",
+        "楼下火锅店的排烟管对着我家窗户 牛油味熏得头疼",
+        "他一打游戏就跟触电似的 叫都叫不动",
+        "刚才闻到焦味吓一跳 原来是锅里的红薯糊了",  # a reaction between the smell and what it was
+        "楼道里一股烟味 问了一圈是三楼在烧香 没事了",
+        "前两天闻着有煤气味 燃气公司来看了 现在都好了",
+    ],
+)
+def test_tune77_to_tune88_look_alikes(text: str) -> None:
+    assert not classify(text).urgent
+
+
+def test_a_danger_called_off_is_not_made_one_by_the_item_model() -> None:
+    assert classify("楼道里一股烟味 问了一圈是三楼在烧香 没事了").label != "safety.fire"
