@@ -147,6 +147,12 @@ HOLDOUT40 = DATA / "holdout40_danger.jsonl"  # blind, the same session: a third 
 HOLDOUT41 = DATA / "holdout41_week.jsonl"  # blind, the twenty-first session's start: 赣州/吉安, 柳州/百色, 芜湖/蚌埠, 秦皇岛/唐山
 HOLDOUT42 = DATA / "holdout42_danger.jsonl"  # blind, the same: a third urgent (杭州/金华, 长沙/岳阳, 西安/咸阳, 沈阳/鞍山)
 HOLDOUT43 = DATA / "holdout43_week.jsonl"  # blind, the same session: 绍兴/湖州, 南阳/信阳, 绵阳/宜宾, 丹东/营口
+HOLDOUT44 = DATA / "holdout44_week.jsonl"  # blind, the twenty-second session's start: 贵阳/遵义, 济南/青岛, 南昌/九江, 拉萨
+HOLDOUT45 = DATA / "holdout45_danger.jsonl"  # blind, the same: a third urgent, a third look-alikes, a third a week
+HOLDOUT46 = DATA / "holdout46_week.jsonl"  # blind, the same session: 呼和浩特/包头, 桂林/南宁, 珠海/江门, 潍坊/烟台
+HOLDOUT47 = DATA / "holdout47_talk.jsonl"  # blind, the same: talk that names services and dangers, requests close to it
+HOLDOUT48 = DATA / "holdout48_danger.jsonl"  # blind, the same session: a third urgent, look-alikes, a week
+HOLDOUT49 = DATA / "holdout49_week.jsonl"  # blind, the same: 襄阳/十堰, 赣州/上饶, 盐城/淮安, 通辽/赤峰
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -200,14 +206,30 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT39: {"false_urgent_rate": 0.035},  # not yet: 3.1 % (non-requests 90.3 %, urgent 22/22)
     # not yet: urgent 100/106 (gas 25/25, fire 25/25, self-harm 21/22; three dangers to a person, a collapse, a hazard),
     # non-requests 80.7 %, false alarms 8.9 % (item@1 93.2 %; 93.8 % after the later rule for wires down outside)
-    HOLDOUT40: {"urgent_recall": 0.94, "non_request_accuracy": 0.82, "false_urgent_rate": 0.08},
+    HOLDOUT40: {"urgent_recall": 0.94, "non_request_accuracy": 0.83, "false_urgent_rate": 0.075},
     # measured once with the twenty-first session's end code (its start-up code: non-requests 94.7 %, false alarms 2.6 %)
     HOLDOUT41: {},
     # not yet, as it arrived and at the end: urgent 105/112 (gas 26/26, fire 26/26, self-harm 23/24; hazards 8/11, a danger
     # to a person); non-requests 66.2 → 67.5 %, false alarms 10.9 → 10.3 %
-    HOLDOUT42: {"urgent_recall": 0.93, "non_request_accuracy": 0.67, "false_urgent_rate": 0.105},
+    HOLDOUT42: {"urgent_recall": 0.93, "non_request_accuracy": 0.72, "false_urgent_rate": 0.085},  # (72.7 %, 8.2 % at the 22nd's end)
     # not yet: non-requests 84.2 → 85.7 %, false alarms 4.2 → 3.8 % (urgent 21/22 → 22/22, item@1 95.4 → 96.0 %)
-    HOLDOUT43: {"non_request_accuracy": 0.85, "false_urgent_rate": 0.04},
+    HOLDOUT43: {"non_request_accuracy": 0.86, "false_urgent_rate": 0.04},
+    # The twenty-second session's six, measured with its start-up code as each arrived and at its end (see README).
+    HOLDOUT44: {},  # start-up code: non-requests 93.1 %, false alarms 2.8 %; every target met both times
+    HOLDOUT45: {"urgent_recall": 0.96, "non_request_accuracy": 0.81, "false_urgent_rate": 0.09},  # not yet
+    HOLDOUT46: {},
+    HOLDOUT47: {"non_request_accuracy": 0.83, "false_urgent_rate": 0.035},  # not yet
+    # not yet: item@1 86.0 → 86.4 %, urgent 102/108 → 104/108, non-requests 75.9 → 76.0 %, false alarms 11.1 %
+    HOLDOUT48: {
+        "item@1": 0.86,
+        "category@1": 0.89,
+        "item_top3": 0.92,
+        "confident_accuracy": 0.91,
+        "urgent_recall": 0.96,
+        "non_request_accuracy": 0.75,
+        "false_urgent_rate": 0.115,
+    },
+    HOLDOUT49: {},
 }
 
 
@@ -756,6 +778,25 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune68_week.jsonl": (0.93, 0.92, 0.90, 0.035),
     "tune69_week.jsonl": (0.95, 0.88, 1.00, 0.015),
     "tune70_week.jsonl": (0.96, 0.94, 1.00, 0.02),
+    # the twenty-second session's (each measured as it arrived: see README)
+    "tune71_week.jsonl": (0.96, 0.93, 1.00, 0.035),
+    "tune72_danger_talk.jsonl": (0.90, 0.69, 0.99, 0.14),
+    "tune73_week.jsonl": (0.96, 0.96, 1.00, 0.025),
+    "tune74_talk_near_need.jsonl": (0.98, 0.82, 1.00, 0.02),
+    "tune75_week.jsonl": (0.99, 0.93, 1.00, 0.025),
+    "tune76_person_danger_talk.jsonl": (0.75, 0.71, 0.94, 0.105),
+    "tune77_week.jsonl": (0.98, 0.98, 1.00, 0.03),
+    "tune78_sad_or_signs.jsonl": (0.89, 0.53, 0.98, 0.11),
+    "tune79_after_ticket.jsonl": (0.84, 0.94, 1.00, 0.015),
+    "tune80_voice_elderly.jsonl": (0.95, 0.92, 1.00, 0.04),
+    "tune81_week.jsonl": (0.98, 0.96, 0.94, 0.03),
+    "tune82_fire_gas_now.jsonl": (0.91, 0.67, 1.00, 0.225),
+    "tune83_week.jsonl": (0.97, 0.95, 1.00, 0.025),
+    "tune84_danger_lookalikes.jsonl": (0.86, 0.72, 0.98, 0.125),
+    "tune85_group_talk.jsonl": (0.98, 0.92, 1.00, 0.02),
+    "tune86_week.jsonl": (0.95, 0.94, 1.00, 0.02),
+    "tune87_urgent_oddly.jsonl": (0.75, 0.67, 0.98, 0.16),
+    "tune88_young_wechat.jsonl": (0.94, 0.89, 1.00, 0.035),
 }
 
 
