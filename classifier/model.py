@@ -239,13 +239,13 @@ _UNRESOLVED = re.compile("一直|至今|仍然|仍旧|还没|没(查清|解决|�
 _SENTENCE_END = re.compile("[。！？；!?;\n]")
 _CLAUSE_END = re.compile("[。！？；!?;\n，,、：:]")
 # Words that date something past (去年, 上次, 那回); `_PAST` adds the vaguer ones (以前, 曾经, 当时, 有一次).
-_DATED_PAST = "去年|前年|几年前|前几年|前些年|早些年|那年|当年|早年|上次|上回|上个月|那次|那回"
+_DATED_PAST = "去年|前年|几年前|前几年|前些年|早些年|那年|当年|早年|上次|上回|上趟|上个月|那次|那回"
 _PAST = re.compile(_DATED_PAST + "|以前|曾经|之前|当时|有一次|有一回|过一次|过一回|过几次|过好几次")
 _SUPPOSING = "万一|如果|要是|一旦|假如|倘若"
 _HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想")
 # (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket;
 # 现在放心多了: settled. 赶紧/立即 are left out: stories say them too.)
-_NOW_SETTLED = "[都也]?(没事|好了|放心|挺好)|(已经)?出院(了)?|[^。，, ]{0,5}没(有)?(味|味道|味儿)?了"  # (after 现在: it is over, not going on)
+_NOW_SETTLED = "[都也]?(没事|好了|放心|挺好)|(已经)?(出院|回家休养|恢复营业)(了)?|[^。，, ]{0,5}没(有)?(味|味道|味儿)?了"  # (after 现在: it is over, not going on)
 _PRESENT = re.compile(
     "(?<!到)现在(?!想|回想|是谁|谁在|由谁|(什么|啥)?(情况|进展|进度)|怎么样|咋样|到哪|处理到|哪能|"
     + _NOW_SETTLED
@@ -265,7 +265,7 @@ _REPORTED = re.compile(
     "报(的|过|了|咗|𠮶)|反映(的|过|咗)|提交的|工单|单子|那单|单号|那个单|的事|那个事|那件事|那事|那次|那回"
 )
 _EARLIER = re.compile(
-    "昨天|昨晚|昨日|昨儿|琴日|前天|前两天|前几天|前些天|上午|早上|早晨|上周|上礼拜|上星期|上个月|上次|上回|之前"
+    "昨天|昨晚|昨日|昨儿|琴日|前天|前两天|前几天|前些天|上午|早上|早晨|上周|上礼拜|上星期|上个月|上次|上回|上趟|之前"
     "|那天|当时|后来|幸亏|幸好|多亏|及时|来得快"
 )
 _ONGOING = re.compile(
@@ -287,6 +287,8 @@ _WHAT_IF = re.compile(
 _USUAL_CAUSE = re.compile(
     "(一般|通常|一般来说)[^。!?]{0,6}(什么|啥)原因|(一般|通常)(是|会)?(因为|由于)|(一般|通常)(该|要|应该)?(怎么|如何)(处理|办|做)"
     "|有(哪些|什么|啥)(症状|表现|危害)"  # (一氧化碳中毒有哪些症状)
+    # (燃气泄漏的时候是不是不能开灯, 电池着火为啥那么难灭, 着火了应该往楼上跑还是往楼下跑, 是一回事吗)
+    "|的时候(是不是|应该|该|要不要|能不能|可以)|是不是不能|是一回事|为(啥|什么)[^。!?]{0,4}(难|容易|不能)|(应该|该)往[^。!?]{0,6}还是"
 )
 # A topic named at the end of a greeting, nothing told of it (在吗？关于灭火器的事).
 _TOPIC_ONLY = re.compile("(想(问|咨询|了解|打听)(一下|下|问)?|关于)[^,，。?？!！ ]{1,10}(的事|的事情|的问题)[?？。!！~ ]*$")
@@ -348,7 +350,7 @@ _SETTLED = re.compile(
 # (Not 以后不用管我了, 下周不用来了: farewells.)
 _MISSENT = re.compile("发错(了|人|群|地方)|手滑|撤回|(按|点)错了")
 _CANCELLED = re.compile("不用派人|不用来人|(那条|那个|刚才|刚说)[^。]{0,6}不用管了|^不用了|撤单|撤了|想撤|取消|不报了")
-_SORTED = re.compile("(修|弄|整|搞)好了|搞定了|已经好了|没事了")
+_SORTED = re.compile("(修|弄|整|搞)好了|搞定了|已经好了|没事了|已经(赶|跑)?(过去|到)了")
 _SELF_HANDLED = re.compile("自己(去|来)(办|弄|处理|跑)")  # (别找我了 我自己去办: the resident will see to it)
 _DREAMT = re.compile("梦见|梦到|做梦(?![都也]没想到)|噩梦|做了个梦")  # (not 做梦都没想到: never imagined)
 # A figure of speech: 热得冒烟, 手机烫得要着火了, 嗓子都冒烟了, 辣得嘴里冒火, 激动得差点晕倒, 吵得火星四溅 (its clause, up to the danger
@@ -357,7 +359,7 @@ _FIGURATIVE = re.compile(
     "(热|烫|渴|急|忙|气|辣|晒|累|吵|讲|说|看|算|想|绿|红|恋|火大|快)得[^,。 ]{0,4}(冒(烟|火)|[着著]火|烧起来|冒火星)"
     "|(嗓子|喉咙|脑袋|脑壳|头顶|脑门|(?<![屋里外上前后楼车炉灶])头|嘴|嘴里|心里)(都|要|直)?(在)?冒(烟|火)"
     "|(炒|煎|炸|熬)(到|得)冒烟"  # (cooking: 辣椒炒到冒烟才香)
-    "|(得|就)[^,。 ]{0,6}(差点|想|快|要)(晕倒|晕过去|昏过去)|火星四溅|太火了"
+    "|(得|就)[^,。 ]{0,6}(差点|想|快|要)(晕倒|晕过去|昏过去)|火星四溅|太火了|(看|吓|气|惊)得(我)?[^,。 ]{0,2}心脏骤停"
 )
 # Words that place a danger at the writer's own home, building or family (see `_told_as_earlier`); not 小区 or
 # 隔壁 alone, which news and stories name as often (新闻上说 隔壁区有栋楼着火了).
@@ -390,7 +392,7 @@ _BURNING = re.compile("[着著烧冒烟焦糊味漏嘶滋炸爆响叫鸣]|(?<![�
 _ASKS_ABOUT = re.compile("[吗?？]|还能用|(能|会|要|是|有|该|可)[不没]\\1|多久|几年|安全不")
 # A story, a film or the news told of, and the writer's own words (see `_told_of_a_story`).
 _STORY = re.compile(
-    "电影|电视剧|小说|新闻|剧里|书里|动画|动漫|热搜|报道|短视频|抖音|快手|纪录片|剧本杀|《|这剧|追剧|这部剧|游戏里|谣言|网上说|网传"
+    "电影|电视剧|小说|新闻|剧里|戏里|套戏|那部戏|书里|动画|动漫|热搜|报道|短视频|抖音|快手|纪录片|剧本杀|《|这剧|追剧|这部剧|游戏里|谣言|网上说|网传"
 )
 # (那个跳楼的新闻你们看了冇, 跳楼新闻是假的, 有人跳楼是谣言)
 _STORY_NAMED_AFTER = re.compile("的?(新闻|视频|电影|电视剧|报道|帖子|短视频)|[^。，,]{0,4}是(谣言|假的)")
@@ -398,7 +400,7 @@ _DIED_AFTER = re.compile("[^。，,]{0,2}(走的|走了|去世|死的|没的)")
 _YEARS_AGO = re.compile("[0-9一二三四五六七八九十几两多]+年(了|前)|当年|那年|那会儿|早年|多年")
 _FIRST_PERSON = re.compile("我|俺|咱|自己|偶|吾|阿拉|侬")
 _REACTION = re.compile(
-    "(看|听|吓|哭|弄|搞|惹)得(我|俺)|吓(我|俺)一跳|不敢看|看不下去|(我|俺)(妈|爸|娘|爹|老伴|家人|们全家)"
+    "(看|听|吓|哭|弄|搞|惹)得(我|俺)|吓(我|俺)一跳|不敢看|看不下去|(我|俺)?(直接)?跳过了|(我|俺)?(喊|哭)(到|得)(唔停|不停|稀里哗啦)|(我|俺)(妈|爸|娘|爹|老伴|家人|们全家)"
     "|(我们|咱们|俺们|咱)(这|这里|这边|社区|小区|村|学校)"  # (a place: 我们这的学校有没有心理老师)
 )
 THING_SIGNALS = frozenset({"fire"})  # the signal whose patterns also name equipment and rules
@@ -417,7 +419,7 @@ _BURNT_OUT = re.compile("烧(没|光|完|掉|了)|遭了?(一场)?火灾|失火|
 _BURNING_NOW = re.compile("还在烧|正在烧|火还|火越|火苗|火光|明火|蔓延|烧到|快来|救命|119")
 _FIRE_NAMED = re.compile("[着著]火|起火|烧着")
 # (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
-_NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味")
+_NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味|唔系漏气|没闻着味|冇味")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
 ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})
 # The signal whose event a chat message that says nothing of now may tell as past by its time alone (去年在家晕倒过一回,
@@ -446,7 +448,7 @@ _QUESTION = re.compile("[?吗呢嘛]|怎么|如何|怎样|应该|哪|什么|啥|
 _TAUGHT_HOW = re.compile("教(他|她|我|我们|大家|老人|我妈|我爸|俺)?(怎么|如何|咋)")
 _OPENS_WITH_THANKS = re.compile("谢谢|感谢|多谢|太感谢|太谢谢|辛苦|thx|thanks|3q")
 _WANTS = re.compile("能不能|可不可以|可以|能否|请|麻烦|想|需要|希望|快|急")
-_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查(?![了过])|安装|装个|换个|麻烦|请.{0,4}(来|派|查|看)|希望|建议|组织|搞(?![了的])")
+_ASKS_TO_ACT = re.compile("帮|派人|上门|来人|过来|来看|检查(?![了过])|安装|装个|换个|麻烦|请(?!大家|家长|各位|居民|业主)[^。]{0,4}(来|派|查|看)|希望|建议|组织|搞(个|一个|一下|点|些)")
 _ASKS_FOR_HELP = re.compile(_ASKS_TO_ACT.pattern + "|能不能|可不可以|能否")  # (asking whether one may, too)
 
 log = logging.getLogger(__name__)
@@ -2058,6 +2060,7 @@ def _supposes(text: str) -> bool:
     elsewhere (新闻上说…, 演练), and asks no one for help."""
     told = (
         (_WHAT_IF.search(text) and _QUESTION.search(text))
+        or _USUAL_CAUSE.search(text)  # (the question right after the danger's words: 着火的时候应该往上跑还是往下跑)
         or _TOLD_ELSEWHERE.search(text)
         or (_HEARSAY.search(text) and not _AT_HOME.search(text) and not _NEARBY.search(text))
         or _NOTICE.search(text)

@@ -153,6 +153,8 @@ HOLDOUT46 = DATA / "holdout46_week.jsonl"  # blind, the same session: 呼和浩�
 HOLDOUT47 = DATA / "holdout47_talk.jsonl"  # blind, the same: talk that names services and dangers, requests close to it
 HOLDOUT48 = DATA / "holdout48_danger.jsonl"  # blind, the same session: a third urgent, look-alikes, a week
 HOLDOUT49 = DATA / "holdout49_week.jsonl"  # blind, the same: 襄阳/十堰, 赣州/上饶, 盐城/淮安, 通辽/赤峰
+HOLDOUT50 = DATA / "holdout50_week.jsonl"  # blind, the same session: 佛山/肇庆, 德州/聊城, 常德/岳阳, 鸡西/鹤岗
+HOLDOUT51 = DATA / "holdout51_danger.jsonl"  # blind, the same: a third urgent by a new writer, look-alikes, a week
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -230,6 +232,18 @@ HELD_BACK: dict[Path, dict[str, float]] = {
         "false_urgent_rate": 0.115,
     },
     HOLDOUT49: {},
+    HOLDOUT50: {"false_urgent_rate": 0.035},  # not yet: 3.1 → 3.06 % (urgent 19/20 → 20/20)
+    # not yet: urgent 98/106 both times (gas 20/20, self-harm 34/34; hazards, a fire), non-requests 68.1 → 69.2 %,
+    # false alarms 12.6 → 11.7 %, item@1 87.3 → 86.9 %
+    HOLDOUT51: {
+        "item@1": 0.86,
+        "category@1": 0.90,
+        "item_top3": 0.94,
+        "confident_accuracy": 0.92,
+        "urgent_recall": 0.92,
+        "non_request_accuracy": 0.69,
+        "false_urgent_rate": 0.12,
+    },
 }
 
 
@@ -792,11 +806,16 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune81_week.jsonl": (0.98, 0.96, 0.94, 0.03),
     "tune82_fire_gas_now.jsonl": (0.91, 0.67, 1.00, 0.225),
     "tune83_week.jsonl": (0.97, 0.95, 1.00, 0.025),
-    "tune84_danger_lookalikes.jsonl": (0.86, 0.72, 0.98, 0.125),
+    "tune84_danger_lookalikes.jsonl": (0.86, 0.71, 0.98, 0.125),
     "tune85_group_talk.jsonl": (0.98, 0.92, 1.00, 0.02),
     "tune86_week.jsonl": (0.95, 0.94, 1.00, 0.02),
     "tune87_urgent_oddly.jsonl": (0.75, 0.67, 0.98, 0.16),
     "tune88_young_wechat.jsonl": (0.94, 0.89, 1.00, 0.035),
+    "tune89_week.jsonl": (0.95, 0.93, 1.00, 0.02),
+    "tune90_week.jsonl": (0.96, 0.91, 0.95, 0.025),
+    "tune91_alone_and_carers.jsonl": (0.88, 0.81, 0.75, 0.05),
+    "tune92_danger_talk.jsonl": (0.88, 0.69, 0.96, 0.23),
+    "tune93_status_or_not.jsonl": (0.95, 0.99, 1.00, 0.01),
 }
 
 

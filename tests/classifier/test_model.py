@@ -1223,3 +1223,11 @@ def test_tune71_to_tune76_kinds(text: str, kind: str) -> None:
 )
 def test_tune77_to_tune88_kinds(text: str, kind: str) -> None:
     assert classify(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["上次申请的法律援助 律师定下来没有", "之前说帮我妈申请补助 后来就没音讯了", "不用派人了 我弟已经赶过去了"],
+)
+def test_tune89_to_tune93_status_queries(text: str) -> None:
+    assert classify(text).kind == "status"

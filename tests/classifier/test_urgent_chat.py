@@ -1028,3 +1028,23 @@ def test_tune77_to_tune88_look_alikes(text: str) -> None:
 
 def test_a_danger_called_off_is_not_made_one_by_the_item_model() -> None:
     assert classify("楼道里一股烟味 问了一圈是三楼在烧香 没事了").label != "safety.fire"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("厨房gas味好重 不敢开灯 help", True),
+        ("老伴走了 存折首饰都分给孩子们了 没什么牵挂了", True),
+        ("工钱拖了半年 有时候想讲死死去较快活", True),  # Minnan
+        ("燃气泄漏的时候是不是不能开手机", False),  # a question right after the danger's words
+        ("电动车电池着火为啥那么难灭", False),
+        ("一氧化碳中毒跟煤气中毒是一回事吗", False),
+        ("这个月的水费单看得我心脏骤停", False),
+        ("防溺水提醒：暑期请家长看管好孩子 不要到河边游泳", False),  # 请家长 asks the parents, not us
+        ("谢谢侬 上趟阿拉屋里厢煤气漏气 侬拉来得老快", False),
+        ("谢谢社区 上次我爸晕倒你们帮忙叫的车 现在已经回家休养了", False),
+        ("昨晚追的剧里女主跳楼那一幕 我直接跳过了", False),  # the writer's reaction to a story
+    ],
+)
+def test_tune89_to_tune93_wordings(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
