@@ -1457,15 +1457,16 @@ class Classifier:
             return "thanks"  # 楼道灯亮了 晚上下楼敢走了: thanks told by what changed, no thank-you word
         if not still_wrong and _resolved_story(text):
             return "other"  # 之前家里老跳闸 原来是热水壶坏了 换了个新的就好了: a trouble told as sorted, nothing asked
-        topic = _TOPIC_ONLY.search(text)
-        if topic and matches("greeting") and _says_little_besides(text[: topic.start()], candidates):
+        greeted = matches("greeting")
+        topic = _TOPIC_ONLY.search(text) if greeted else None
+        if topic and _says_little_besides(text[: topic.start()], candidates):
             return "greeting"  # 你好 我想问一下燃气的事: a greeting that names a topic and tells nothing yet
         unmatched_need = len(text) >= 10 and has_cjk(text) and _PROBLEM_MARKERS.search(text)
         # A greeting and little else is a greeting; one that opens a need (在吗 俺家电视光有声没影儿) is read as
         # the need is.
         if (
             not strong
-            and matches("greeting")
+            and greeted
             and ((best < MIN_REQUEST_SCORE and not unmatched_need) or _says_little_besides(text, candidates))
         ):
             return "greeting"
