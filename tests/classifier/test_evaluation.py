@@ -155,6 +155,8 @@ HOLDOUT48 = DATA / "holdout48_danger.jsonl"  # blind, the same session: a third 
 HOLDOUT49 = DATA / "holdout49_week.jsonl"  # blind, the same: 襄阳/十堰, 赣州/上饶, 盐城/淮安, 通辽/赤峰
 HOLDOUT50 = DATA / "holdout50_week.jsonl"  # blind, the same session: 佛山/肇庆, 德州/聊城, 常德/岳阳, 鸡西/鹤岗
 HOLDOUT51 = DATA / "holdout51_danger.jsonl"  # blind, the same: a third urgent by a new writer, look-alikes, a week
+HOLDOUT52 = DATA / "holdout52_week.jsonl"  # blind, the same session: 榆林/延安, 绍兴/金华, 玉溪/曲靖, 黑河/伊春
+HOLDOUT53 = DATA / "holdout53_danger.jsonl"  # blind, the same: a third urgent, look-alikes, a week
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -243,6 +245,15 @@ HELD_BACK: dict[Path, dict[str, float]] = {
         "urgent_recall": 0.92,
         "non_request_accuracy": 0.69,
         "false_urgent_rate": 0.12,
+    },
+    HOLDOUT52: {},  # (false alarms 3.1 → 2.8 %, non-requests 94.6 → 95.3 %)
+    # not yet: urgent 100/105 → 101/105, non-requests 68.8 → 74.0 %, false alarms 8.6 → 6.6 %, category@1 92.5 %
+    HOLDOUT53: {
+        "category@1": 0.92,
+        "confident_accuracy": 0.93,
+        "urgent_recall": 0.96,
+        "non_request_accuracy": 0.74,
+        "false_urgent_rate": 0.07,
     },
 }
 
@@ -816,6 +827,9 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune91_alone_and_carers.jsonl": (0.88, 0.81, 0.75, 0.05),
     "tune92_danger_talk.jsonl": (0.88, 0.69, 0.96, 0.23),
     "tune93_status_or_not.jsonl": (0.95, 0.99, 1.00, 0.01),
+    "tune94_week.jsonl": (0.96, 0.96, 1.00, 0.025),
+    "tune96_danger_mix.jsonl": (0.86, 0.69, 0.99, 0.095),
+    "tune97_talk_kinds.jsonl": (0.93, 0.77, 1.00, 0.02),
 }
 
 

@@ -1231,3 +1231,7 @@ def test_tune77_to_tune88_kinds(text: str, kind: str) -> None:
 )
 def test_tune89_to_tune93_status_queries(text: str) -> None:
     assert classify(text).kind == "status"
+
+
+def test_whether_two_things_are_one_is_talk() -> None:
+    assert classify("社保和医保是一回事吗 我一直搞不清").kind == "other"

@@ -1048,3 +1048,22 @@ def test_a_danger_called_off_is_not_made_one_by_the_item_model() -> None:
 )
 def test_tune89_to_tune93_wordings(text: str, urgent: bool) -> None:
     assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("我老伴糖尿病 这会儿一身冷汗 说话都含糊了", True),
+        ("娃掉进小区的池塘里了 我够不着", True),
+        ("我被锁在阳台上了 三岁的孩子一个人在屋里 阳台门从里面锁上了", True),
+        ("爷爷从床上掉下来了 我扶不动他 一直喊疼", True),
+        ("割了一下 停不下来 还想再割", True),
+        ("厨房里有股味 就是煤气那种味道 越来越重", True),
+        ("昨天3栋有人家煤气泄漏 消防车都来了 还好人没事", False),
+        ("早上在菜场晕倒的那个阿姨后来怎么样了", False),  # asked after: timed in the past
+        ("烤鱼把烟雾报警器弄响了 没事啊没事", False),
+        ("上礼拜我家漏气 燃气公司当天就换了管子 现在好好的", False),
+    ],
+)
+def test_tune94_to_tune97_wordings(text: str, urgent: bool) -> None:
+    assert classify(text).urgent is urgent
