@@ -235,8 +235,8 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     },
     HOLDOUT49: {},
     HOLDOUT50: {"false_urgent_rate": 0.035},  # not yet: 3.1 → 3.06 % (urgent 19/20 → 20/20)
-    # not yet: urgent 98/106 both times (gas 20/20, self-harm 34/34; hazards, a fire), non-requests 68.1 → 69.2 %,
-    # false alarms 12.6 → 11.7 %, item@1 87.3 → 86.9 %
+    # not yet: urgent 98/106 both times (gas 20/20, self-harm 34/34; hazards, a fire), non-requests 68.1 → 70.3 %,
+    # false alarms 12.6 → 11.2 %, item@1 87.3 → 86.9 %
     HOLDOUT51: {
         "item@1": 0.86,
         "category@1": 0.90,
@@ -828,6 +828,7 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune92_danger_talk.jsonl": (0.88, 0.69, 0.96, 0.23),
     "tune93_status_or_not.jsonl": (0.95, 0.99, 1.00, 0.01),
     "tune94_week.jsonl": (0.96, 0.96, 1.00, 0.025),
+    "tune95_week.jsonl": (0.96, 0.97, 1.00, 0.03),
     "tune96_danger_mix.jsonl": (0.86, 0.69, 0.99, 0.095),
     "tune97_talk_kinds.jsonl": (0.93, 0.77, 1.00, 0.02),
 }

@@ -1067,3 +1067,11 @@ def test_tune89_to_tune93_wordings(text: str, urgent: bool) -> None:
 )
 def test_tune94_to_tune97_wordings(text: str, urgent: bool) -> None:
     assert classify(text).urgent is urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["燃气泄漏了是先开窗还是先关阀门 考考你", "上个月车棚里一辆电动车着火 幸亏发现得早没出事"],
+)
+def test_tune95_look_alikes(text: str) -> None:
+    assert not classify(text).urgent
