@@ -831,6 +831,10 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune95_week.jsonl": (0.96, 0.97, 1.00, 0.03),
     "tune96_danger_mix.jsonl": (0.86, 0.69, 0.99, 0.095),
     "tune97_talk_kinds.jsonl": (0.93, 0.77, 1.00, 0.02),
+    # the last round, measured as it arrived; only tune100's signs of self-harm were read for rules
+    "tune98_danger_lookalikes.jsonl": (0.77, 0.59, 0.92, 0.235),
+    "tune99_week.jsonl": (0.95, 0.97, 1.00, 0.035),
+    "tune100_sad_elderly_talk.jsonl": (0.90, 0.63, 0.95, 0.075),
 }
 
 

@@ -1075,3 +1075,17 @@ def test_tune94_to_tune97_wordings(text: str, urgent: bool) -> None:
 )
 def test_tune95_look_alikes(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我哥昨晚打电话说要跟我们诀别 现在关机了",
+        "厂子倒了 欠大家的工钱我想用命来还",
+        "村里老李把寿衣翻出来了 说过几天用得上",
+        "我在桥上 快来",
+        "阿拉老头子讲伊想跳黄浦江",
+    ],
+)
+def test_tune100_signs_of_self_harm(text: str) -> None:
+    assert classify(text).urgent
