@@ -313,8 +313,8 @@ _LIVED_THROUGH = re.compile(
     "(漏|泄漏|泄露|着|著|失|起)(过|了)(一|几|好几|两)(次|回|趟)|(漏|泄漏|泄露|着火|著火|失火|起火|爆炸|漏气)过"
     "|(着|著|失|起)过(一|几|好几|两)?(次|回|趟|场)?(大)?火"
     "|(着火|著火|失火|起火|火灾|漏气|泄漏|爆炸|中毒)的?那(一)?(回|次|年)"  # (上个月楼下着火那回)
-    "|(晕倒|昏倒|晕|中风)过(一|几|好几|两)?(次|回)|住过院"
-    "|烧起来过|火烧过|被电(打|击)过"  # (隔壁烧起来过一趟, 年轻时候被电打过一次)  # (晕倒过一回: a collapse lived through)
+    "|(晕倒|昏倒|晕|中风)过(一|几|好几|两)?(次|回)|住过院"  # (晕倒过一回: a collapse lived through)
+    "|烧起来过|火烧过|被电(打|击)过"  # (隔壁烧起来过一趟, 年轻时候被电打过一次)
 )
 # A fire told as over in a chat message that says nothing of now: timed in its own words (上次着火把楼道灯烧坏了,
 # 去年那场火灾) or followed by what came after it (火灾后家里电线都得重新走). What is asked is its aftermath.
@@ -421,11 +421,11 @@ _FIRE_NAMED = re.compile("[着著]火|起火|烧着")
 # (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
 _NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味|唔系漏气|没闻着味|冇味")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
-ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})
+ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event a chat message may tell by how it ended
 # The signal whose event a chat message that says nothing of now may tell as past by its time alone (去年在家晕倒过一回,
 # 上次叫救护车花了三千多 医保能报多少): see `_timed_in_the_past`.
 TIMED_SIGNALS = frozenset({"medical"})
-_TIMED_PAST = re.compile(_PAST.pattern + "|前几天|前些天|上礼拜|上周|上星期|后来(咋样|怎么样|如何)")  # the signals whose event a chat message may tell by how it ended
+_TIMED_PAST = re.compile(_PAST.pattern + "|前几天|前些天|上礼拜|上周|上星期|后来(咋样|怎么样|如何)")
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
 # 上次厨房起火 幸亏我老伴拿湿毛巾盖住了 现在想起来还后怕): see `_tells_how_it_ended`.
 _ENDED = re.compile(
@@ -2049,11 +2049,10 @@ def _burns_as_a_habit(text: str) -> bool:
 def _tells_how_it_ended(text: str) -> bool:
     """Whether a chat message that says nothing of now tells how a danger ended (`_ENDED`) and asks for no help."""
     # (_ENDED first: it is the rarest, so most messages are read by one search)
-    return (
-        bool(_ENDED.search(text))
-        and _says_nothing_of_now(_ENDED.sub("", text))  # (还好闻到了 赶紧关火: 赶紧 told of then)
-        and not _ASKS_FOR_HELP.search(_ENDED.sub("", text))  # (抢救过来了 asks no one to come over)
-    )
+    if not _ENDED.search(text):
+        return False
+    rest = _ENDED.sub("", text)  # (the ending's own words: 赶紧关火 is told of then, 抢救过来了 asks no one to come over)
+    return _says_nothing_of_now(rest) and not _ASKS_FOR_HELP.search(rest)
 
 
 def _supposes(text: str) -> bool:

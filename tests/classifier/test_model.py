@@ -1195,9 +1195,9 @@ def test_the_item_model_does_not_make_a_danger_of_one_told_as_ended() -> None:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("刚才物业发通知 电梯明天维保 腿脚不好的提前安排", "other"),  # told to everyone
-        ("社区周六办免费义诊 老人家可以去转转", "other"),
-        ("心理讲座周日下午开讲 欢迎参加", "other"),
+        ("刚才物业发通知，电梯下周二维保，停运两小时，腿脚不好的提前安排", "other"),  # told to everyone
+        ("周末文化广场免费量血压测血糖，老人家可以去转转", "other"),
+        ("心理健康讲座下午两点开始，讲怎么识别身边人的抑郁情绪，欢迎参加", "other"),
         ("邻居家的狗又叫了一晚上 算了 不跟它计较", "other"),  # venting said at the end
         ("开了一下午业主大会 啥也没定 散了散了", "other"),
         ("你好 我想问一下燃气的事", "greeting"),
@@ -1213,7 +1213,7 @@ def test_tune71_to_tune76_kinds(text: str, kind: str) -> None:
     ("text", "kind"),
     [
         ("广告:专业疏通马桶下水道 不通不收费", "other"),
-        ("小区超市招保洁两名 有意者到店面谈", "other"),
+        ("小区超市招收银员两名,有意者到店面谈", "other"),
         ("社区下周有手机课 欢迎老年朋友报名", "other"),
         ("燃气安全小知识：闻到燃气味不要开关电器", "other"),
         ("我申请的家庭医生签约通过没有", "status"),  # an application asked after

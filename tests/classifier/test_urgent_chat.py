@@ -927,25 +927,25 @@ def test_tune69_and_tune70_wordings(text: str, urgent: bool) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "我奶奶在厨房跌了一跤 爬不起来了 我一个人扶不动 快来人",  # a fall, then unable to get up
+        "阿拉姆妈跌了一跤，爬勿起来了，侬快点派人来，长寿路老公房4楼",  # a fall, then unable to get up
         "爷爷从沙发上滚下来了 一直喊疼 动不了",
         "外婆吃着饭突然半边脸麻了 说话含含糊糊的",  # a stroke
         "我爸早上起来半边身子动不了 喊他只会哼",
         "我妈突然头疼得厉害 吐了一回 说看东西有重影",
         "停电了 我爸的制氧机一停他就喘得厉害 什么时候来电",
         "小区门口有个醉汉拎着酒瓶追着人打",
-        "有人在楼道里一家一家拧门 现在到我家门口了",
+        "楼道里有人一家一家试门 咔嚓咔嚓的 我们这层好几户都醒了",
         "窗外有个人影在推纱窗 家里就我和孩子",
         "半夜有人敲门 问是谁也不说话 敲了好久了",
         "村里两家吵起来了 动手了 拿着锄头",
         "女儿放学三个小时了还没回家 手表关机 有人看见她上了一辆车",
         "暴雨 地道桥积水了 有辆车熄火 人困在车里出不来",
         "下大雨屋里进水了 插座都泡到了 我爸在床上下不来",
-        "河边有个小孩掉水里了 在扑腾 快来人",
+        "河边有个小娃儿掉水头了，在扑腾，我不会游泳，快来人啊",
         "化工厂那边一股刺鼻的烟飘过来了 好几个人头晕想吐",
-        "我家娃把自己反锁在屋里了 钥匙在里面 灶上还烧着一锅汤",
+        "尕娃才三岁把自己反锁在屋里了！我出来倒个垃圾门就关上了，钥匙在里面，灶上还烧着水，快来人开锁",
         "视频里我妈说屋里臭得很 像是煤气 她一个人在家",  # a video call, not a video
-        "又划了几下 看到血反而好受点",
+        "割了一下 看到血反而舒服点 我是不是有病",
         "i just want to die 没人懂我",
     ],
 )
@@ -962,16 +962,16 @@ def test_tune71_to_tune76_dangers_now(text: str) -> None:
         "暑假到了 大家看好自家孩子 注意防溺水",
         "灭火器怎么用啊 拔了销就能喷吗",  # how to use a thing of safety, nothing burning
         "液化气罐放在厨房窗台上安全吗",
-        "你好 我想咨询一下燃气的事",  # a greeting that names a topic
+        "你好，我想问一下燃气的事",  # a greeting that names a topic
         "在吗 关于灭火器的事",
         "被老板气得我冒烟 明天又要加班",  # a figure of speech, whatever follows it
         "单位搞了个消防安全培训 学了灭火器咋用",  # 搞了: done, not asked for
         "以前住老房子的时候 楼下烧起来过一趟 大家拎水救的火",
         "上礼拜有个老人在超市晕倒了 保安做心肺复苏救回来了",
         "社区急救培训讲了中风的样子：脸歪 说话含糊 学到了",
-        "昨天追的悬疑剧里 半夜有人拧门把手 吓死我了",
+        "昨晚看的悬疑剧，半夜有人拧门把手那段，吓得我不敢起夜",
         "今朝热得来要死脱了",  # 沪语: very hot
-        "最近有陌生人挨家挨户敲门推销 看着不像好人",  # suspicious, nothing going on now
+        "最近有陌生人挨家挨户敲门推销 看着不像好人",  # (a guard: strangers at the doors count only when it goes on now)
     ],
 )
 def test_tune71_to_tune76_look_alikes(text: str) -> None:
@@ -984,19 +984,19 @@ def test_tune71_to_tune76_look_alikes(text: str) -> None:
         "我爸刚才说要去跳长江 电话也不接了",  # a river named
         "每天睁眼就想 为什么还要醒过来",
         "我走咗佢哋會輕鬆啲",  # Cantonese: they would be better off
-        "外婆把金镯子分给我们 还说她要走了 可她身体没毛病",
-        "屋里烧着炕 我妈说头晕想吐 起不来",  # carbon monoxide
-        "路边一辆车车头在冒烟 里面好像还有人",  # 车头 is no head: no figure of speech
+        "我奶奶这几天把攒的首饰分给我们几个孙子，还说奶奶要走了，可她身体好好的啊",
+        "俺家烧炕,孩子说头晕想吐,屋里闷得慌,这咋整",  # carbon monoxide
+        "路边一辆小轿车车头在冒烟,司机不在,就停在幼儿园门口",  # 车头 is no head: no figure of speech
         "我姨刚打电话说胸口疼 说了一半就没声了",
         "电梯关牢了 阿婆气喘弗上来",
-        "我爸被关在阳台上了 门从里面插上了 外头零下十几度",
-        "孩子吃果冻噎住了 脸憋得发紫",  # choking
+        "俺妈被关在阳台上了，阳台门从里面插上了，外头零下二十多度，她就穿个毛衣，咋整啊",
+        "我屋里伢子吃果冻呛到了，脸都憋乌了，咯么搞咯",  # choking
         "我儿子发烧 突然两眼往上翻 手脚一抽一抽的",  # a seizure
-        "我老公胸口疼 出了一身冷汗 左边胳膊也麻",  # a heart attack
+        "我爸心口疼得直哼哼，左边胳膊也疼，吃了速效救心丸不管用",  # a heart attack
         "奶奶嘴角往下耷拉着 话都说不利索了",  # a stroke
-        "我爸刚才被电到了 现在手一直抖 说不出话",
+        "我阿公剛剛摸冰箱被電到，現在手一直抖講不出話",
         "地下室进水了 涨得好快 我爸还在下面",
-        "有个小孩跑到河面冰上 冰都裂了",
+        "4号楼后面那个水塘 有个小孩走到冰面上去了 冰都裂了 家长呢！！保安快去",
         "楼下有人抢老太太的包 把她推倒了 人还没走",
         "有人在拽我家的防盗网 我一个人在家",
         "smell gas in the kitchen help",
@@ -1010,15 +1010,15 @@ def test_tune77_to_tune88_dangers_now(text: str) -> None:
     "text",
     [
         "上个月我爸在公园晕倒了 现在已经出院了 想起来还后怕",  # timed in the past, nothing of now
-        "我奶奶去年在家晕倒过一回 想给她签个家庭医生",
+        "我奶奶去年在家晕倒过一回,想给她签个家庭医生,有情况能上门",
         "119是火警 110是报警 我老是记混",
         "幼儿园今天教孩子们着火了要弯腰捂口鼻",
         "煮饺子差点把锅烧干 还好闻到了 赶紧关火",  # 赶紧 told of then
-        "热水器打不着火 没闻到燃气味 求师傅来修",
+        "热水器打不着火 一直咔咔响 没闻到燃气味 大冬天洗不了澡要命了 求师傅",
         "楼下火锅店的排烟管对着我家窗户 牛油味熏得头疼",
-        "他一打游戏就跟触电似的 叫都叫不动",
+        "他一打游戏就跟触电似的 叫都叫不动",  # (a guard: the shock pattern asks for 触电了, not a simile)
         "刚才闻到焦味吓一跳 原来是锅里的红薯糊了",  # a reaction between the smell and what it was
-        "楼道里一股烟味 问了一圈是三楼在烧香 没事了",
+        "楼道里一股烟味,问了一圈是三楼在烧香拜佛,没事了",
         "前两天闻着有煤气味 燃气公司来看了 现在都好了",
     ],
 )
@@ -1027,7 +1027,7 @@ def test_tune77_to_tune88_look_alikes(text: str) -> None:
 
 
 def test_a_danger_called_off_is_not_made_one_by_the_item_model() -> None:
-    assert classify("楼道里一股烟味 问了一圈是三楼在烧香 没事了").label != "safety.fire"
+    assert classify("楼道里一股烟味,问了一圈是三楼在烧香拜佛,没事了").label != "safety.fire"
 
 
 @pytest.mark.parametrize(
@@ -1058,7 +1058,7 @@ def test_tune89_to_tune93_wordings(text: str, urgent: bool) -> None:
         ("我被锁在阳台上了 三岁的孩子一个人在屋里 阳台门从里面锁上了", True),
         ("爷爷从床上掉下来了 我扶不动他 一直喊疼", True),
         ("割了一下 停不下来 还想再割", True),
-        ("厨房里有股味 就是煤气那种味道 越来越重", True),
+        ("我妈家那个热水器旁边有气味就是煤气那种味道她说闻了两天了今天特别重我已经让她下楼了", True),
         ("昨天3栋有人家煤气泄漏 消防车都来了 还好人没事", False),
         ("早上在菜场晕倒的那个阿姨后来怎么样了", False),  # asked after: timed in the past
         ("烤鱼把烟雾报警器弄响了 没事啊没事", False),
