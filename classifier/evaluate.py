@@ -7,7 +7,8 @@ are optional (a line without `kind` is a request when it has a label). An urgent
 from such lines of classifier/examples.jsonl and classifier/self_harm_examples.jsonl (which it always learns
 from whole: the cross-validations fold the files given), and `--self-harm-cv` counts them.
 classifier/kind_examples.jsonl teaches the request-or-not model only: `--kind-cv` folds it together with the
-file given; the other cross-validations learn it whole.
+file given; the other cross-validations learn it whole. classifier/danger_examples.jsonl teaches the danger model
+only (which learns from every file): `--danger-cv K classifier/danger_examples.jsonl` folds it.
 """
 
 from __future__ import annotations
@@ -25,10 +26,15 @@ from pathlib import Path
 
 from classifier import Classifier, get_classifier
 from classifier.model import (
+    DANGER_L2,
+    DANGER_THRESHOLD,
     ITEM_MODEL_MARGIN,
     ITEM_MODEL_WEIGHT,
     SELF_HARM_L2,
+    SELF_HARM_MAX_CHARS,
     SELF_HARM_THRESHOLD,
+    danger_features,
+    learn_danger_weights,
 )
 from classifier.normalize import normalize
 
@@ -354,6 +360,59 @@ def format_self_harm_sweep(points: dict[float, list[SelfHarmPoint]]) -> str:
     return "\n".join(lines)
 
 
+DANGER_SWEEP_L2 = (1e-6, 3e-6, 1e-5, 3e-5)
+DANGER_SWEEP_THRESHOLDS = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
+
+
+def danger_cross_validation(
+    records: list[dict], folds: int, l2_values: tuple[float, ...] = DANGER_SWEEP_L2
+) -> list[tuple[float, float, int, int]]:
+    """(ridge, threshold, dangers found, false alarms) of the danger model over `records` (the danger examples)
+    cut into `folds` runs in file order (a tuning set seldom split): each run read by a model learned from every
+    other example file and the other runs. Found: urgent messages the rest of the classifier (patterns, the
+    self-harm model, urgent items) misses and the model reads; false alarms: the same for non-urgent ones."""
+    base = get_classifier()
+    known = {*base.kind_weights, *base.self_harm_weights, *base.item_weights, *base.vocab}
+    taxonomy = base.taxonomy
+    others = [
+        record
+        for path in (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples)
+        if path is not None
+        for record in load_jsonl(path)
+    ]
+    weights, base.danger_weights = base.danger_weights, {}  # the rest of the classifier, without the model
+    try:
+        missed = [not base.classify(record["text"]).urgent for record in records]
+    finally:
+        base.danger_weights = weights
+    size = math.ceil(len(records) / folds)
+    counts: dict[tuple[float, float], list[int]] = {}
+    for start in range(0, len(records), size):
+        learned = others + records[:start] + records[start + size :]
+        texts = [normalize(record["text"]) for record in learned]
+        urgent = [bool(record.get("urgent")) for record in learned]
+        for l2 in l2_values:
+            model = learn_danger_weights(texts, urgent, known, l2)
+            for record, was_missed in zip(records[start : start + size], missed[start : start + size], strict=True):
+                text = normalize(record["text"])
+                if not was_missed or len(text) > SELF_HARM_MAX_CHARS:
+                    continue
+                odds = model[""] + sum(model.get(feature, 0.0) for feature in danger_features(text, known))
+                for threshold in DANGER_SWEEP_THRESHOLDS:
+                    if odds > threshold:
+                        counts.setdefault((l2, threshold), [0, 0])[0 if record.get("urgent") else 1] += 1
+    return [(l2, t, *counts.get((l2, t), [0, 0])) for l2 in l2_values for t in DANGER_SWEEP_THRESHOLDS]
+
+
+def format_danger_sweep(rows: list[tuple[float, float, int, int]]) -> str:
+    """The danger cross-validation's rows, the chosen setting marked."""
+    lines = ["  setting                        dangers found  false alarms"]
+    for l2, threshold, found, alarms in rows:
+        chosen = "   <- chosen" if (l2, threshold) == (DANGER_L2, DANGER_THRESHOLD) else ""
+        lines.append(f"  {f'l2 {l2:g}, log odds > {threshold:g}':<30} {found:13d}  {alarms:12d}{chosen}")
+    return "\n".join(lines)
+
+
 def print_item_cv(path: str, records: list[dict], folds: int, sweep: bool) -> None:
     """Per fold and overall: the lexicon alone vs with the item model at its chosen setting (and, with
     `sweep`, overall figures for a grid of settings)."""
@@ -447,9 +506,21 @@ def main(argv: list[str] | None = None) -> int:
         help="K-fold cross-validation of the self-harm model: recall and false alarms, patterns alone vs "
         "patterns and model, per ridge penalty and threshold",
     )
+    parser.add_argument(
+        "--danger-cv",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K-fold cross-validation of the danger model over the file (the taxonomy's danger_examples): dangers "
+        "the rest of the classifier misses that it finds, and its false alarms, per ridge penalty and threshold",
+    )
     args = parser.parse_args(argv)
     for path in args.files:
         records = load_jsonl(path)
+        if args.danger_cv > 1:
+            print(f"{path} ({args.danger_cv}-fold cross-validation of the danger model)")
+            print(format_danger_sweep(danger_cross_validation(records, args.danger_cv)))
+            continue
         if args.self_harm_cv > 1:
             print(f"{path} ({args.self_harm_cv}-fold cross-validation of the self-harm model)")
             print(format_self_harm_sweep(self_harm_cross_validation(records, args.self_harm_cv)))

@@ -37,7 +37,7 @@ import re._parser as re_parser  # to read which strings a pattern needs
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, pairwise
@@ -161,6 +161,24 @@ SELF_HARM_MAX_CHARS = LETTER_CHARS
 SELF_HARM_WINDOW_MIN_CHARS = 40
 SELF_HARM_WINDOW_CHARS = 30
 SELF_HARM_WINDOW_THRESHOLD = 1.75
+# Danger model: a binary logistic regression over `self_harm_features` (the same characters, pairs and Latin words),
+# learned from every example file, the taxonomy's danger_examples (the blind chat tuning sets) included: positives
+# the urgent messages, whatever the danger. Patterns find a danger by its words, and each writer of the tuning sets
+# told dangers in words the patterns did not list (a fall, a stroke, a child gone: the twenty-third session's
+# tune105 recalled 92 of 137 by the patterns, the next writer's tune107 86 of 127 after them). When no pattern and no
+# self-harm reading found a danger in a chat message, log odds above DANGER_THRESHOLD give it the "danger" signal (the
+# item is what the message describes; 110). It reads only keys the other models and the lexicon already have
+# (see `danger_features`). Chosen by 5-fold cross-validation over the danger examples in file order
+# (`python -m classifier.evaluate --danger-cv 5 classifier/danger_examples.jsonl`): ridge 3e-6 and 4.0 found 42 of
+# the dangers the rest of the classifier missed for 7 false alarms (3.5: 47 for 12; ridge 1e-5 at 3.5: 40 for 8;
+# 1e-6 at 4.5: 41 for 9). Reading every feature instead (22,153 keys more in the automaton) cost 12 µs more a
+# message and 30 MB more for about as much.
+DANGER_THRESHOLD = 4.0
+DANGER_L2 = 3e-6
+DANGER_STEPS = 200
+DANGER_RATE = 0.1
+DANGER_POSITIVE_WEIGHT = 3.0
+DANGER_MIN_WEIGHT = 0.05
 # The pinyin fallback runs only when exact evidence is weaker than this.
 WEAK_EVIDENCE = 3.0
 # Logistic calibration of confidence, set on the tuning data (examples.jsonl) and checked on the held-back
@@ -218,6 +236,11 @@ _STILL_WRONG = re.compile("又(?!有电|有水|有气|有热水|能|可以|好[�
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
+# The work asked for again (评了一星 热水管还是漏 拜托重新派个师傅来看看; 单子先别关): a request, whatever a rating says.
+_REDO = re.compile(
+    "(?<!不用)(?<!不要)(?<!别)(重新(派|弄|装|修|安排|来)(?![了修])|要求重新|得重新|(叫|让)[^。，, ]{0,4}(师傅|他|人)[^。，, ]{0,2}回来"
+    "|(单子|工单)先?别关|别关单|(麻烦|请|能|能不能|可以|可不可以|快)再(派|来)(个人|个师傅|一趟|一次|看看))"
+)
 # What opens a second matter in a chat message (thanks or a status query, then 另外/对了/今天又/现在是/还想问…).
 _BESIDES = re.compile(
     "(?:^|[ ,，。！!？?~、])(?:另外|对了|还有(?![没人味一二两三四五六七八九十几好0-9])|顺便|再就是|还想麻烦|想再麻烦|再麻烦"
@@ -478,7 +501,8 @@ class Classification:
 # its evidence factor as a lexicon term (see `_find_terms`; 0.0: not a term, a model feature only); its weight in
 # the kind model and in the self-harm model (0.0 if none); its weights in the item model, one per item (or None).
 # (A plain tuple: tens of thousands are made at each start, and a NamedTuple's are made in Python, 3× slower.)
-Key = tuple[str, float | None, float, float, tuple[float, ...] | None]
+Key = tuple[str, float | None, float, float, float, tuple[float, ...] | None]
+_KIND_WEIGHT, _SELF_HARM_WEIGHT, _DANGER_WEIGHT = itemgetter(2), itemgetter(3), itemgetter(4)  # (of a Key)
 
 
 def _trimmed_dictionary(cache_dir: Path) -> str:
@@ -790,6 +814,59 @@ def _self_harm_weights(
     return _cached(cache_dir, "self-harm-model", key, learn)
 
 
+def danger_features(text: str, known: Collection[str]) -> set[str]:
+    """What the danger model reads of a (normalized) chat message: its `self_harm_features` among the `known` keys
+    (those the other models and the lexicon already have: the automaton gets no new key, so reading the model
+    costs a message one more sum, not more matches), and its Latin words."""
+    return {feature for feature in self_harm_features(text) if feature in known or feature.isascii()}
+
+
+def learn_danger_weights(
+    texts: list[str], urgent: list[bool], known: Collection[str], l2: float = DANGER_L2
+) -> dict[str, float]:
+    """The danger model: feature (`danger_features`) → weight of a danger now; the intercept under "".
+    `texts`: normalized."""
+    return _fit_binary_logistic(
+        [danger_features(text, known) for text in texts],
+        urgent,
+        positive_weight=DANGER_POSITIVE_WEIGHT,
+        l2=l2,
+        steps=DANGER_STEPS,
+        rate=DANGER_RATE,
+        min_weight=DANGER_MIN_WEIGHT,
+    )
+
+
+def _danger_weights(
+    learned: list[dict],
+    own: Path | list[dict],
+    known: Callable[[], Collection[str]],
+    fingerprint: str,
+    cache_dir: Path | None,
+) -> dict[str, float]:
+    """The danger model learned from the `learned` examples and its `own` (a file, read only when learning: its
+    digest keys the cache), among the `known` keys, which depend on the other models (the taxonomy's
+    `fingerprint` and the examples key them). Read from the data directory when learned before (learning takes
+    about 5 s)."""
+    texts = [example["text"] for example in learned]
+    urgent = [bool(example.get("urgent")) for example in learned]
+    if isinstance(own, Path):
+        own_key: object = hashlib.sha256(own.read_bytes()).hexdigest()
+    else:
+        own_key = [[example["text"], bool(example.get("urgent"))] for example in own]
+
+    def learn() -> dict[str, float]:
+        extra = load_examples(own) if isinstance(own, Path) else own
+        return learn_danger_weights(
+            [normalize(text) for text in texts + [example["text"] for example in extra]],
+            urgent + [bool(example.get("urgent")) for example in extra],
+            known(),
+        )
+
+    settings = [DANGER_L2, DANGER_STEPS, DANGER_RATE, DANGER_POSITIVE_WEIGHT, DANGER_MIN_WEIGHT]
+    return _cached(cache_dir, "danger-model", [settings, fingerprint, texts, urgent, own_key], learn)
+
+
 # This module's source and normalize's are part of every learned model's cache key: its features, fits and
 # rules (which examples the kind model learns from) live here, and a change to any of them must not read a
 # model that an older version learned.
@@ -986,6 +1063,7 @@ class Classifier:
         self_harm_l2: float = SELF_HARM_L2,  # (another value only for the cross-validation's sweep)
         self_harm_examples: list[dict] | None = None,
         kind_examples: list[dict] | None = None,
+        danger_examples: list[dict] | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.items: list[Item] = list(taxonomy.items.values())
@@ -1024,7 +1102,7 @@ class Classifier:
         # models' features join them once the models are learned (`_add_model_keys`).
         self._key_finder = ahocorasick.Automaton()
         for term in self.vocab:
-            self._key_finder.add_word(term, (term, self._term_factor(term), 0.0, 0.0, None))
+            self._key_finder.add_word(term, (term, self._term_factor(term), 0.0, 0.0, 0.0, None))
         self._key_finder.make_automaton()
         self._model_keys: set[str] = set()  # (see `_add_model_keys`)
         # The text → its keys found (one message is read by the item scores, the kind, self-harm and item models).
@@ -1080,6 +1158,22 @@ class Classifier:
                 self.self_harm_pattern_fires,
                 self.self_harm_signal.default_label,
                 l2=self_harm_l2,
+            )
+        # The danger model learns from every example file, its own danger_examples too (see DANGER_THRESHOLD).
+        self.danger_signal = next((s for s in taxonomy.urgent if s.code == "danger"), None)
+        self.danger_weights: dict[str, float] = {}
+        if self.danger_signal is not None:
+            if self_harm_examples is None and taxonomy.self_harm_examples is not None:
+                self_harm_examples = load_examples(taxonomy.self_harm_examples)
+            own: Path | list[dict] = (
+                danger_examples if danger_examples is not None else taxonomy.danger_examples or []
+            )
+            self.danger_weights = _danger_weights(
+                examples + (self_harm_examples or []) + kind_examples,
+                own,
+                lambda: {*self.kind_weights, *self.self_harm_weights, *self.item_weights, *self.vocab},
+                fingerprint,
+                cache_dir,
             )
         self._add_model_keys()
         # Instance settings so that the cross-validation can compare (and sweep) them on one classifier.
@@ -1145,15 +1239,19 @@ class Classifier:
         (`non_request_odds`, `self_harm_odds`, `item_logits`), with no substring made or looked up. The sums
         are those over the models' feature sets (`kind_features`, `self_harm_features`, `item_features`):
         a key counts once however often it occurs, as a feature does."""
-        kind, self_harm, items = self.kind_weights, self.self_harm_weights, self.item_weights
-        features = {key for weights in (kind, self_harm, items) for key in weights if _CJK_FEATURE.fullmatch(key)}
+        kind, self_harm, danger, items = self.kind_weights, self.self_harm_weights, self.danger_weights, self.item_weights
+        features = {
+            key for weights in (kind, self_harm, danger, items) for key in weights if _CJK_FEATURE.fullmatch(key)
+        }
         finder, vocab = self._key_finder, self.vocab
         for key in features:
             factor = finder.get(key)[1] if key in vocab else 0.0
-            finder.add_word(key, (key, factor, kind.get(key, 0.0), self_harm.get(key, 0.0), items.get(key)))
+            finder.add_word(
+                key, (key, factor, kind.get(key, 0.0), self_harm.get(key, 0.0), danger.get(key, 0.0), items.get(key))
+            )
         for key in self._model_keys - features:  # (called again with other models: their keys no more)
             if key in vocab:
-                finder.add_word(key, (key, self._term_factor(key), 0.0, 0.0, None))
+                finder.add_word(key, (key, self._term_factor(key), 0.0, 0.0, 0.0, None))
             else:
                 finder.remove_word(key)
         self._model_keys = features
@@ -1233,7 +1331,7 @@ class Classifier:
         the text to jieba itself (`_find_terms_by_jieba`), which gives the same result, slower."""
         words: dict[str, float] = {}
         pieces: dict[str, float] = {}
-        for term, factor, _, _, _ in self._keys_in(text).values():
+        for term, factor, _, _, _, _ in self._keys_in(text).values():
             if factor is None:
                 return self._find_terms_by_jieba(text)
             if factor == 1.0:
@@ -1249,7 +1347,7 @@ class Classifier:
         full_mode = {token for token in self.tokenizer.lcut(text, cut_all=True) if token in vocab}
         words: dict[str, float] = {}
         pieces: dict[str, float] = {}
-        for term, factor, _, _, _ in self._keys_in(text).values():
+        for term, factor, _, _, _, _ in self._keys_in(text).values():
             if factor == 0.0:
                 continue  # (a model feature, not a term)
             if term in full_mode:
@@ -1427,6 +1525,8 @@ class Classifier:
         letter = len(text) > LETTER_CHARS and strong
         if strong and _done_then_wrong_again(text):
             return "request"  # 之前报的插座修好了 厨房的灯又不亮了: the earlier ticket is done, this one is new
+        if strong and _REDO.search(text):
+            return "request"  # 给1星 插座还是没电 要求重新弄: the work asked for again
         if strong and self._new_need_besides(text, candidates):
             return "request"  # 谢谢上回来清垃圾 另外楼后面那棵树歪了: thanks or a status query, and a new need
         if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
@@ -1567,7 +1667,19 @@ class Classifier:
         weights = self.self_harm_weights
         if not weights or len(text) > SELF_HARM_MAX_CHARS:
             return -math.inf
-        odds = weights[""] + sum([weight for _, _, _, weight, _ in self._keys_in(text).values()])
+        odds = weights[""] + sum(map(_SELF_HARM_WEIGHT, self._keys_in(text).values()))
+        words = _ASCII_WORD.findall(text)  # (the features that are not keys: see `self_harm_features`)
+        if words:
+            odds += sum(filter(None, map(weights.get, {*words, *(f"{a} {b}" for a, b in pairwise(words))})))
+        return odds
+
+    def danger_odds(self, text: str) -> float:
+        """Log odds, by the learned danger model, that a (normalized) chat message tells a danger now (−inf for a
+        text longer than a chat message, as for the self-harm model)."""
+        weights = self.danger_weights
+        if not weights or len(text) > SELF_HARM_MAX_CHARS:
+            return -math.inf
+        odds = weights[""] + sum(map(_DANGER_WEIGHT, self._keys_in(text).values()))
         words = _ASCII_WORD.findall(text)  # (the features that are not keys: see `self_harm_features`)
         if words:
             odds += sum(filter(None, map(weights.get, {*words, *(f"{a} {b}" for a, b in pairwise(words))})))
@@ -1591,7 +1703,7 @@ class Classifier:
         marks = {text[-1] + "$", *(mark for mark in "?!" if mark in text)}  # (not keys: see `kind_features`)
         return (
             weights[""]
-            + sum([weight for _, _, weight, _, _ in self._keys_in(text).values()])
+            + sum(map(_KIND_WEIGHT, self._keys_in(text).values()))
             + sum(filter(None, map(weights.get, marks)))
         )
 
@@ -1599,7 +1711,7 @@ class Classifier:
         """The item model's logits of the `candidates` (item indexes) for a (normalized) text."""
         weights = self.item_weights
         pick = itemgetter(*candidates)  # (a tuple of the candidates' weights, picked in C)
-        rows = [pick(row) for _, _, _, _, row in self._keys_in(cut_for_scoring(text)).values() if row]
+        rows = [pick(row) for _, _, _, _, _, row in self._keys_in(cut_for_scoring(text)).values() if row]
         rows.append(pick(weights[""]))
         if len(candidates) == 1:
             return {candidates[0]: sum(rows)}
@@ -1666,11 +1778,23 @@ class Classifier:
             # Indirect signs of self-harm, read by the model: the same effect as the patterns' signal,
             # with no span of words to mask (the item is the need the message describes, or the default).
             matches.append((self_harm, []))
+            read_by_model = True
+        else:
+            read_by_model = False
+        if (
+            not matches
+            and self.danger_signal is not None
+            and self.danger_odds(full) > DANGER_THRESHOLD
+            and not _takes_back(full)
+        ):
+            matches.append((self.danger_signal, []))  # a danger no pattern saw, read by the danger model
         signals = [signal for signal, _ in matches]
         forced = next((s.label for s in signals if s.label), None)
         # The item when nothing else is clearly asked: signs of self-harm before a medical emergency (its
-        # item has the crisis counsellor; the hotlines keep both, 120 first).
-        by_precedence = sorted(signals, key=lambda s: s is not self_harm)
+        # item has the crisis counsellor; the hotlines keep both, 120 first) — unless the signs are only the
+        # model's reading beside a medical emergency's own words (突然说话含含糊糊 嘴也歪了: a stroke, whose
+        # words the model also reads as despair), where the emergency's item comes first.
+        by_precedence = sorted(signals, key=lambda s: (s is not self_harm) != (read_by_model and s.code == "medical"))
         default = next((s.default_label for s in by_precedence if s.default_label), None)
         # Words that are not evidence of the item: a danger a letter tells as background (see
         # LETTER_FOREGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need

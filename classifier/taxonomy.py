@@ -68,6 +68,7 @@ class Taxonomy:
     examples: Path | None  # labelled messages to learn term weights from
     self_harm_examples: Path | None = None  # messages only the self-harm model learns from
     kind_examples: Path | None = None  # messages only the request-or-not model learns from
+    danger_examples: Path | None = None  # messages only the danger model learns from (with all the others)
 
     def item(self, label: str) -> Item:
         """Return the item for a `category.item` label, or raise KeyError naming it."""
@@ -185,8 +186,10 @@ def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) ->
     examples = _companion_file(source, data, "examples")
     self_harm_examples = _companion_file(source, data, "self_harm_examples")
     kind_examples = _companion_file(source, data, "kind_examples")
+    danger_examples = _companion_file(source, data, "danger_examples")
     return Taxonomy(
-        source, classes, categories, items, tuple(urgent), kinds, examples, self_harm_examples, kind_examples
+        source, classes, categories, items, tuple(urgent), kinds, examples, self_harm_examples, kind_examples,
+        danger_examples,
     )
 
 

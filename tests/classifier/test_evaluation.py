@@ -157,6 +157,10 @@ HOLDOUT50 = DATA / "holdout50_week.jsonl"  # blind, the same session: 佛山/肇
 HOLDOUT51 = DATA / "holdout51_danger.jsonl"  # blind, the same: a third urgent by a new writer, look-alikes, a week
 HOLDOUT52 = DATA / "holdout52_week.jsonl"  # blind, the same session: 榆林/延安, 绍兴/金华, 玉溪/曲靖, 黑河/伊春
 HOLDOUT53 = DATA / "holdout53_danger.jsonl"  # blind, the same: a third urgent, look-alikes, a week
+HOLDOUT54 = DATA / "holdout54_week.jsonl"  # blind, the twenty-third session: 合肥/芜湖/安庆
+HOLDOUT55 = DATA / "holdout55_danger.jsonl"  # blind, the same: 贵阳/遵义, a third urgent, look-alikes
+HOLDOUT56 = DATA / "holdout56_person_danger.jsonl"  # blind, the same: dangers to a person or not, 北京/石家庄/大连
+HOLDOUT57 = DATA / "holdout57_week.jsonl"  # blind, the same: 福州/泉州/莆田
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -255,6 +259,28 @@ HELD_BACK: dict[Path, dict[str, float]] = {
         "non_request_accuracy": 0.74,
         "false_urgent_rate": 0.07,
     },
+    HOLDOUT54: {},  # (as it arrived and at the end: 95.3 %, 93.3 %, 19/19, 1.4 %)
+    # not yet: urgent 85/101 → 91/101 (the danger model), non-requests 64.1 %, false alarms 11.0 %
+    HOLDOUT55: {
+        "category@1": 0.90,
+        "item_top3": 0.92,
+        "urgent_recall": 0.90,
+        "non_request_accuracy": 0.64,
+        "false_urgent_rate": 0.115,
+    },
+    # not yet: urgent 84/129 → 102/129 (the danger model and the tune105/107 patterns), item@1 57.7 → 58.8 %
+    # (its writer labels emergencies health.medical_access or health.consult by what is asked)
+    HOLDOUT56: {
+        "item@1": 0.58,
+        "category@1": 0.69,
+        "item_top3": 0.69,
+        "confident_accuracy": 0.81,
+        "confident_coverage": 0.53,
+        "urgent_recall": 0.79,
+        "non_request_accuracy": 0.63,
+        "false_urgent_rate": 0.115,
+    },
+    HOLDOUT57: {},  # (95.9 %, 98.7 %, 20/20, 1.1 % as it arrived and at the end)
 }
 
 
@@ -288,20 +314,25 @@ LEARNED_BY_THE_KIND_MODEL = (
     "tune38_week.jsonl", "tune39_talk_or_need.jsonl", "tune40_week.jsonl", "tune41_week.jsonl", "tune42_week.jsonl",
     "tune43_week.jsonl",
 )
-NOT_LEARNED = sorted(
-    path for path in DATA.glob("*.jsonl") if path.name not in LEARNED_TUNING_SETS + LEARNED_BY_THE_KIND_MODEL
+# Every other chat tuning set teaches the danger model alone (since the twenty-third session:
+# classifier/danger_examples.jsonl holds them, less any text a held-back set or another example file also holds).
+LEARNED_BY_THE_DANGER_MODEL = tuple(
+    sorted(
+        path.name
+        for path in DATA.glob("tune*.jsonl")
+        if path.name not in LEARNED_TUNING_SETS + LEARNED_BY_THE_KIND_MODEL + ("tune_letters.jsonl",)
+    )
 )
+LEARNED = LEARNED_TUNING_SETS + LEARNED_BY_THE_KIND_MODEL + LEARNED_BY_THE_DANGER_MODEL
+NOT_LEARNED = sorted(path for path in DATA.glob("*.jsonl") if path.name not in LEARNED)
 
 
 @cache
 def learned_texts() -> frozenset[str]:
-    """Every text the classifier's models learn from (examples, self-harm and kind examples)."""
+    """Every text the classifier's models learn from (examples, self-harm, kind and danger examples)."""
     taxonomy = load_taxonomy()
-    return frozenset(
-        r["text"]
-        for source in (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples)
-        for r in load_jsonl(source)
-    )
+    sources = (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples, taxonomy.danger_examples)
+    return frozenset(r["text"] for source in sources for r in load_jsonl(source))
 
 
 @pytest.mark.parametrize("path", NOT_LEARNED, ids=lambda path: path.name)
@@ -310,7 +341,7 @@ def test_holdout_is_not_learned_from(path: Path) -> None:
     assert not shared, f"{len(shared)} messages of {path.name} are learned from"  # (not printed: held out)
 
 
-@pytest.mark.parametrize("name", LEARNED_TUNING_SETS + LEARNED_BY_THE_KIND_MODEL)
+@pytest.mark.parametrize("name", LEARNED)
 def test_the_learned_tuning_sets_are_in_the_examples(name: str) -> None:
     """The examples' copy of a learned tuning set is whole: only texts a held-back set holds are left out."""
     held = {r["text"] for path in NOT_LEARNED for r in load_jsonl(path)}
@@ -835,6 +866,15 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune98_danger_lookalikes.jsonl": (0.77, 0.59, 0.92, 0.235),
     "tune99_week.jsonl": (0.95, 0.97, 1.00, 0.035),
     "tune100_sad_elderly_talk.jsonl": (0.90, 0.63, 0.95, 0.075),
+    # the twenty-third session's (each measured as it arrived: see README; since then learned by the danger model)
+    "tune101_week.jsonl": (0.91, 0.94, 0.95, 0.03),
+    "tune102_danger_or_talk.jsonl": (0.93, 0.69, 0.99, 0.15),
+    "tune103_after_the_ticket.jsonl": (0.94, 0.91, 1.00, 0.01),
+    "tune104_voice_elderly.jsonl": (0.84, 0.95, 1.00, 0.025),
+    "tune105_person_in_danger.jsonl": (0.69, 0.58, 0.98, 0.085),
+    "tune106_boundaries.jsonl": (0.93, 0.97, 0.94, 0.01),
+    "tune107_person_in_danger.jsonl": (0.66, 0.68, 0.89, 0.14),
+    "tune108_week.jsonl": (0.93, 0.93, 0.94, 0.02),
 }
 
 

@@ -99,11 +99,14 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_taxonomy_file(tmp_path / "nope.toml")
 
 
-@pytest.mark.parametrize("key", ["examples", "self_harm_examples", "kind_examples"])
+COMPANIONS = ("examples", "self_harm_examples", "kind_examples", "danger_examples")
+
+
+@pytest.mark.parametrize("key", COMPANIONS)
 def test_a_missing_companion_file_names_its_key(tmp_path: Path, key: str) -> None:
     path = _broken(tmp_path, f'\n{key} = "', f'\n{key} = "gone-')  # (not next to the copy)
     text = path.read_text(encoding="utf-8")
-    for other in {"examples", "self_harm_examples", "kind_examples"} - {key}:  # the others: none
+    for other in set(COMPANIONS) - {key}:  # the others: none
         text = re.sub(rf'\n{other} = "[^"]*"', f'\n{other} = ""', text)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(TaxonomyError, match=rf"{key} file 'gone-[a-z_]+\.jsonl' not found next to it"):
