@@ -810,8 +810,8 @@ class BotProcess:
 # directory (classifier.model._cached, _trimmed_dictionary): a model's name carries a digest of what it was
 # learned from, and jieba checks its cache against the dictionary's time, so a bot can read them from its own
 # DATA_DIR instead of fitting them again (~10 s a start here).
-LEARNED_MODELS = ("item-model-*.json", "kind-model-*.json", "self-harm-model-*.json", "term-counts-*.json",
-                  "pinyin-*.json", "jieba-*")
+LEARNED_MODELS = ("item-model-*.json", "kind-model-*.json", "self-harm-model-*.json", "danger-model-*.json",
+                  "term-counts-*.json", "pattern-needs-*.json", "pinyin-*.json", "jieba-*")
 
 
 def share_learned_models(data_dir: Path) -> None:
