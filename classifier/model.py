@@ -169,12 +169,12 @@ SELF_HARM_WINDOW_THRESHOLD = 1.75
 # self-harm reading found a danger in a chat message, log odds above DANGER_THRESHOLD give it the "danger" signal (the
 # item is what the message describes; 110). It reads only keys the other models and the lexicon already have
 # (see `danger_features`). Chosen by 5-fold cross-validation over the danger examples in file order
-# (`python -m classifier.evaluate --danger-cv 5 classifier/danger_examples.jsonl`): ridge 3e-6 and 4.0 found 42 of
-# the dangers the rest of the classifier missed for 7 false alarms (3.5: 47 for 12; ridge 1e-5 at 3.5: 40 for 8;
-# 1e-6 at 4.5: 41 for 9). Reading every feature instead (22,153 keys more in the automaton) cost 12 µs more a
-# message and 30 MB more for about as much.
+# (`python -m classifier.evaluate --danger-cv 5 classifier/danger_examples.jsonl`, 26,601 messages): ridge 1e-6 and
+# 4.0 found 87 of the dangers the rest of the classifier missed for 12 false alarms (3.5: 97 for 18; ridge 3e-6 at 4.0:
+# 72 for 12; with the first 24,641 messages 3e-6 was chosen, 42 for 7). Reading every feature instead (22,153 keys
+# more in the automaton) cost 12 µs more a message and 30 MB more for about as much.
 DANGER_THRESHOLD = 4.0
-DANGER_L2 = 3e-6
+DANGER_L2 = 1e-6
 DANGER_STEPS = 200
 DANGER_RATE = 0.1
 DANGER_POSITIVE_WEIGHT = 3.0
