@@ -1788,6 +1788,9 @@ class Classifier:
             and not _takes_back(full)
         ):
             matches.append((self.danger_signal, []))  # a danger no pattern saw, read by the danger model
+            danger_read = True
+        else:
+            danger_read = False
         signals = [signal for signal, _ in matches]
         forced = next((s.label for s in signals if s.label), None)
         # The item when nothing else is clearly asked: signs of self-harm before a medical emergency (its
@@ -1860,6 +1863,10 @@ class Classifier:
                 confidence = 1.0 / (1.0 + math.exp(-(a + b_best * s1 + b_margin * (s1 - s2))))
         urgent = bool(signals) or (label is not None and self.taxonomy.items[label].time_class == "urgent")
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))
+        if danger_read and self_harm is not None and label == self_harm.default_label:
+            # The danger model cannot tell signs of self-harm from other dangers; in a message whose need is
+            # 心理疏导 the crisis line is given too (人间不值得 我先走了), after 110.
+            hotlines += (self_harm.hotline,)
         if urgent and not hotlines:
             hotlines = tuple(s.hotline for s in self.taxonomy.urgent if s.label == label) or ("110",)
         category, item = label.split(".", 1) if label else (None, None)

@@ -1304,3 +1304,8 @@ def test_danger_examples_teach_the_danger_model_only(tmp_path: Path) -> None:
     assert taught.kind_weights == without.kind_weights
     assert taught.item_weights == without.item_weights
     assert taught.self_harm_weights == without.self_harm_weights
+
+
+def test_a_danger_the_model_reads_in_a_need_for_counselling_also_gets_the_crisis_line() -> None:
+    result = classify("人间不值得 我先走了")  # (tune21)
+    assert (result.urgent_signals, result.label, result.hotlines) == (("danger",), "health.mental", ("110", "12356"))
