@@ -372,7 +372,7 @@ def danger_cross_validation(
     other example file and the other runs. Found: urgent messages the rest of the classifier (patterns, the
     self-harm model, urgent items) misses and the model reads; false alarms: the same for non-urgent ones."""
     base = get_classifier()
-    known = {*base.kind_weights, *base.self_harm_weights, *base.item_weights, *base.vocab}
+    known = base.known_keys()
     taxonomy = base.taxonomy
     others = [
         record

@@ -171,8 +171,9 @@ SELF_HARM_WINDOW_THRESHOLD = 1.75
 # (see `danger_features`). Chosen by 5-fold cross-validation over the danger examples in file order
 # (`python -m classifier.evaluate --danger-cv 5 classifier/danger_examples.jsonl`, 26,601 messages): ridge 1e-6 and
 # 4.0 found 87 of the dangers the rest of the classifier missed for 12 false alarms (3.5: 97 for 18; ridge 3e-6 at 4.0:
-# 72 for 12; with the first 24,641 messages 3e-6 was chosen, 42 for 7). Reading every feature instead (22,153 keys
-# more in the automaton) cost 12 µs more a message and 30 MB more for about as much.
+# 72 for 12; with the first 24,641 messages 3e-6 was chosen, 42 for 7). A first version read every feature (22,153
+# keys more in the automaton): in one bench run 99 µs a message and 142 MB against the start-up code's 87 µs and 112 MB,
+# and in a cross-validation grouped by tuning set about as many finds (30 for 5 false alarms against 29 for 8).
 DANGER_THRESHOLD = 4.0
 DANGER_L2 = 1e-6
 DANGER_STEPS = 200
@@ -499,7 +500,7 @@ class Classification:
 
 # What a key of the classifier's Aho-Corasick automaton stands for (see `Classifier._add_model_keys`): the key;
 # its evidence factor as a lexicon term (see `_find_terms`; 0.0: not a term, a model feature only); its weight in
-# the kind model and in the self-harm model (0.0 if none); its weights in the item model, one per item (or None).
+# the kind, the self-harm and the danger model (0.0 if none); its weights in the item model, one per item (or None).
 # (A plain tuple: tens of thousands are made at each start, and a NamedTuple's are made in Python, 3× slower.)
 Key = tuple[str, float | None, float, float, float, tuple[float, ...] | None]
 _KIND_WEIGHT, _SELF_HARM_WEIGHT, _DANGER_WEIGHT = itemgetter(2), itemgetter(3), itemgetter(4)  # (of a Key)
@@ -1143,13 +1144,13 @@ class Classifier:
         )
         self.self_harm_signal = next((s for s in taxonomy.urgent if s.code == "self_harm"), None)
         self.self_harm_weights: dict[str, float] = {}
+        # Messages written to teach signs of self-harm and their look-alikes teach this model (and the danger model,
+        # which learns from every file) only: in the examples their words pulled the item and kind models toward
+        # health.mental (letters' item@1 92.5 → 77.5 %).
+        if self_harm_examples is None and taxonomy.self_harm_examples is not None:
+            self_harm_examples = load_examples(taxonomy.self_harm_examples)
+        self_harm_examples = self_harm_examples or []
         if self.self_harm_signal is not None:
-            # Messages written to teach signs of self-harm and their look-alikes teach this model only: in
-            # the examples their words pulled the item and kind models toward health.mental (letters' item@1
-            # 92.5 → 77.5 %).
-            if self_harm_examples is None and taxonomy.self_harm_examples is not None:
-                self_harm_examples = load_examples(taxonomy.self_harm_examples)
-            self_harm_examples = self_harm_examples or []
             self.self_harm_weights = _self_harm_weights(
                 texts + [example["text"] for example in self_harm_examples],
                 examples + self_harm_examples,
@@ -1163,17 +1164,11 @@ class Classifier:
         self.danger_signal = next((s for s in taxonomy.urgent if s.code == "danger"), None)
         self.danger_weights: dict[str, float] = {}
         if self.danger_signal is not None:
-            if self_harm_examples is None and taxonomy.self_harm_examples is not None:
-                self_harm_examples = load_examples(taxonomy.self_harm_examples)
             own: Path | list[dict] = (
                 danger_examples if danger_examples is not None else taxonomy.danger_examples or []
             )
             self.danger_weights = _danger_weights(
-                examples + (self_harm_examples or []) + kind_examples,
-                own,
-                lambda: {*self.kind_weights, *self.self_harm_weights, *self.item_weights, *self.vocab},
-                fingerprint,
-                cache_dir,
+                examples + self_harm_examples + kind_examples, own, self.known_keys, fingerprint, cache_dir
             )
         self._add_model_keys()
         # Instance settings so that the cross-validation can compare (and sweep) them on one classifier.
@@ -1235,9 +1230,10 @@ class Classifier:
 
     def _add_model_keys(self) -> None:
         """Add the learned models' Chinese features (characters and pairs of them) to the automaton of terms,
-        each key with its weights: one pass over a message then finds its terms and sums the three models
-        (`non_request_odds`, `self_harm_odds`, `item_logits`), with no substring made or looked up. The sums
-        are those over the models' feature sets (`kind_features`, `self_harm_features`, `item_features`):
+        each key with its weights: one pass over a message then finds its terms and sums the four models
+        (`non_request_odds`, `self_harm_odds`, `danger_odds`, `item_logits`), with no substring made or looked up.
+        The sums are those over the models' feature sets (`kind_features`, `self_harm_features`, `danger_features`,
+        `item_features`):
         a key counts once however often it occurs, as a feature does."""
         kind, self_harm, danger, items = self.kind_weights, self.self_harm_weights, self.danger_weights, self.item_weights
         features = {
@@ -1664,26 +1660,28 @@ class Classifier:
     def self_harm_odds(self, text: str) -> float:
         """Log odds, by the learned self-harm model, that a (normalized) message tells signs of self-harm
         (−inf for a text longer than a chat message: see SELF_HARM_MAX_CHARS)."""
-        weights = self.self_harm_weights
-        if not weights or len(text) > SELF_HARM_MAX_CHARS:
-            return -math.inf
-        odds = weights[""] + sum(map(_SELF_HARM_WEIGHT, self._keys_in(text).values()))
-        words = _ASCII_WORD.findall(text)  # (the features that are not keys: see `self_harm_features`)
-        if words:
-            odds += sum(filter(None, map(weights.get, {*words, *(f"{a} {b}" for a, b in pairwise(words))})))
-        return odds
+        return self._chat_odds(text, self.self_harm_weights, _SELF_HARM_WEIGHT)
 
     def danger_odds(self, text: str) -> float:
         """Log odds, by the learned danger model, that a (normalized) chat message tells a danger now (−inf for a
         text longer than a chat message, as for the self-harm model)."""
-        weights = self.danger_weights
+        return self._chat_odds(text, self.danger_weights, _DANGER_WEIGHT)
+
+    def _chat_odds(self, text: str, weights: dict[str, float], weight_of_key: Callable[[Key], float]) -> float:
+        """A chat model's log odds over `self_harm_features` (both models read them): its weights of the keys found
+        (`weight_of_key` picks them from a Key) and of the Latin words and pairs, which are not keys."""
         if not weights or len(text) > SELF_HARM_MAX_CHARS:
             return -math.inf
-        odds = weights[""] + sum(map(_DANGER_WEIGHT, self._keys_in(text).values()))
-        words = _ASCII_WORD.findall(text)  # (the features that are not keys: see `self_harm_features`)
+        odds = weights[""] + sum(map(weight_of_key, self._keys_in(text).values()))
+        words = _ASCII_WORD.findall(text)
         if words:
             odds += sum(filter(None, map(weights.get, {*words, *(f"{a} {b}" for a, b in pairwise(words))})))
         return odds
+
+    def known_keys(self) -> set[str]:
+        """The keys the kind, self-harm and item models and the lexicon have: all the danger model may read (see
+        `danger_features`)."""
+        return {*self.kind_weights, *self.self_harm_weights, *self.item_weights, *self.vocab}
 
     def self_harm_window_odds(self, text: str) -> float:
         """The self-harm model's highest log odds over the runs of clauses of a (normalized) chat message of
@@ -1765,6 +1763,7 @@ class Classifier:
         background: list[tuple[int, int]] = []
         matches = self._urgent_matches(full, candidates, background)
         self_harm = self.self_harm_signal
+        read_by_model = False  # (signs of self-harm read by the self-harm model, no pattern's)
         if (
             self_harm is not None
             and all(signal is not self_harm for signal, _ in matches)
@@ -1779,25 +1778,22 @@ class Classifier:
             # with no span of words to mask (the item is the need the message describes, or the default).
             matches.append((self_harm, []))
             read_by_model = True
-        else:
-            read_by_model = False
-        if (
+        danger_read = (
             not matches
             and self.danger_signal is not None
             and self.danger_odds(full) > DANGER_THRESHOLD
             and not _takes_back(full)
-        ):
+        )
+        if danger_read:
             matches.append((self.danger_signal, []))  # a danger no pattern saw, read by the danger model
-            danger_read = True
-        else:
-            danger_read = False
         signals = [signal for signal, _ in matches]
         forced = next((s.label for s in signals if s.label), None)
         # The item when nothing else is clearly asked: signs of self-harm before a medical emergency (its
         # item has the crisis counsellor; the hotlines keep both, 120 first) — unless the signs are only the
         # model's reading beside a medical emergency's own words (突然说话含含糊糊 嘴也歪了: a stroke, whose
         # words the model also reads as despair), where the emergency's item comes first.
-        by_precedence = sorted(signals, key=lambda s: (s is not self_harm) != (read_by_model and s.code == "medical"))
+        order = ("medical", "self_harm") if read_by_model else ("self_harm",)
+        by_precedence = sorted(signals, key=lambda s: order.index(s.code) if s.code in order else len(order))
         default = next((s.default_label for s in by_precedence if s.default_label), None)
         # Words that are not evidence of the item: a danger a letter tells as background (see
         # LETTER_FOREGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need

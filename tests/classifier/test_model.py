@@ -1309,3 +1309,14 @@ def test_danger_examples_teach_the_danger_model_only(tmp_path: Path) -> None:
 def test_a_danger_the_model_reads_in_a_need_for_counselling_also_gets_the_crisis_line() -> None:
     result = classify("人间不值得 我先走了")  # (tune21)
     assert (result.urgent_signals, result.label, result.hotlines) == (("danger",), "health.mental", ("110", "12356"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我妈说话突然含含糊糊的 嘴也歪了 右手连筷子都拿不住", "我摔倒了 起不来 电话就在手边 家里就我一个人"],  # (tune105)
+)
+def test_a_medical_emergency_comes_before_signs_only_the_self_harm_model_reads(text: str) -> None:
+    result = classify(text)
+    assert (result.label, result.urgent_signals, result.hotlines) == (
+        "health.medical_access", ("medical", "self_harm"), ("120", "12356")
+    )
