@@ -311,9 +311,20 @@ def self_harm_cross_validation(
     base = get_classifier()
     default = base.self_harm_signal.default_label if base.self_harm_signal else None
     points: dict[float, list[SelfHarmPoint]] = {l2: [] for l2 in l2_values}
-    for held, learned in _folds(records, folds, seed):
+    own_file = base.taxonomy.self_harm_examples
+    if own_file is not None and records == load_jsonl(own_file):
+        # The self-harm model's own file, folded in runs in file order (a blind set seldom split: each run is read
+        # by a model that never saw its writer), the examples learned whole.
+        size = math.ceil(len(records) / folds)
+        runs = [(records[start : start + size], records[:start] + records[start + size :])
+                for start in range(0, len(records), size)]  # fmt: skip
+        arguments = [{"self_harm_examples": learned} for _, learned in runs]
+    else:
+        runs = list(_folds(records, folds, seed))
+        arguments = [{"examples": learned} for _, learned in runs]
+    for (held, _), learns_from in zip(runs, arguments, strict=True):
         for l2 in l2_values:
-            classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), examples=learned, self_harm_l2=l2)
+            classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), self_harm_l2=l2, **learns_from)
             for record in held:
                 text = normalize(record["text"])
                 urgent = bool(record.get("urgent"))
@@ -468,6 +479,37 @@ def format_report(report: Report, title: str) -> str:
     return "\n".join(lines)
 
 
+TABLE_SIGNALS = ("gas", "fire", "self_harm")
+TABLE_HEADER = (
+    "| set | messages | item@1 | category@1 | item in top 3 | confident accuracy / coverage | non-requests "
+    "| urgent recall / false alarms | gas / fire / self-harm |\n|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def format_table_row(name: str, report: Report) -> str:
+    """One Markdown table row of a file's figures (README's held-back table: `--table`)."""
+    f = report.figures
+
+    def rate(figure: str, applies: int) -> str:
+        return f"{f[figure]:.1%}".replace("%", " %") if applies else "—"
+
+    by_signal = ", ".join(
+        "{}/{}".format(*report.urgent_by_signal[code]) if code in report.urgent_by_signal else "—"
+        for code in TABLE_SIGNALS
+    )
+    return " | ".join([
+        f"| {name}",
+        str(report.total),
+        rate("item@1", report.labelled_requests),
+        rate("category@1", report.requests),
+        rate("item_top3", report.labelled_requests),
+        f"{rate('confident_accuracy', report.confident)} / {rate('confident_coverage', report.labelled_requests)}",
+        rate("non_request_accuracy", report.non_requests),
+        f"{rate('urgent_recall', report.urgent_total)} / {rate('false_urgent_rate', report.non_urgent_total)}",
+        f"{by_signal} |",
+    ])  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m classifier.evaluate", description=__doc__)
@@ -514,7 +556,15 @@ def main(argv: list[str] | None = None) -> int:
         help="K-fold cross-validation of the danger model over the file (the taxonomy's danger_examples): dangers "
         "the rest of the classifier misses that it finds, and its false alarms, per ridge penalty and threshold",
     )
+    parser.add_argument(
+        "--table", action="store_true", help="one Markdown table row of figures per file (README's held-back table)"
+    )
     args = parser.parse_args(argv)
+    if args.table:
+        print(TABLE_HEADER)
+        for path in args.files:
+            print(format_table_row(Path(path).stem, evaluate(load_jsonl(path))))
+        return 0
     for path in args.files:
         records = load_jsonl(path)
         if args.danger_cv > 1:
