@@ -89,7 +89,7 @@ at the session's end: item@1 89.4 %, category@1 93.0 % (185/199), top-3 95.0 % (
 江淮 words, and elderly voice dictation), written blind at the end: item@1 91.7 → 92.5 %, false alarms 7.1 → 6.3 % (most misses in
 written Hokkien, left alone); it gave two fire and water words that were something else (a fever back, rain) and
 the homophone 电体. The later sessions' sets are named where they are used below (HELD_BACK, BLIND_WEEKS) and described
-in README.md; the twenty-first session's held-back sets (holdout41–43) were written blind at its start and measured once
+in docs/classifier-journal.md; the twenty-first session's held-back sets (holdout41–43) were written blind at its start and measured once
 with its start-up code and once with its end code, their misses not read."""
 
 from functools import cache
@@ -233,7 +233,7 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT42: {"urgent_recall": 0.93, "non_request_accuracy": 0.71, "false_urgent_rate": 0.085},
     # not yet: non-requests 84.2 → 85.7 %, false alarms 4.2 → 3.8 % (urgent 21/22 → 22/22, item@1 95.4 → 96.0 %)
     HOLDOUT43: {"non_request_accuracy": 0.86, "false_urgent_rate": 0.04},
-    # The twenty-second session's six, measured with its start-up code as each arrived and at its end (see README).
+    # The twenty-second session's six, measured with its start-up code as each arrived and at its end (see docs/classifier-journal.md).
     HOLDOUT44: {},  # start-up code: non-requests 93.1 %, false alarms 2.8 %; every target met both times
     # not yet; the danger model's second round made one of its non-requests an urgent request (8.7 → 9.2 %)
     HOLDOUT45: {"urgent_recall": 0.96, "non_request_accuracy": 0.80, "false_urgent_rate": 0.095},
@@ -896,7 +896,7 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune52_gas_fire.jsonl": (0.92, 0.73, 0.99, 0.17),
     "tune53_self_harm.jsonl": (0.90, 0.74, 0.99, 0.125),  # (0.90, 0.74, 1.0, 0.125 until the 24th session)
     "tune54_week.jsonl": (0.95, 0.89, 0.95, 0.03),
-    # the twenty-first session's (each measured as it arrived: see README)
+    # the twenty-first session's (each measured as it arrived: see docs/classifier-journal.md)
     "tune55_week.jsonl": (0.97, 0.91, 1.00, 0.015),
     "tune56_lookalikes.jsonl": (0.83, 0.77, 0.95, 0.1),
     "tune57_talk_or_need.jsonl": (1.00, 0.82, 1.00, 0.035),
@@ -913,7 +913,7 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune68_week.jsonl": (0.93, 0.92, 0.90, 0.035),
     "tune69_week.jsonl": (0.95, 0.87, 1.00, 0.02),  # (0.95, 0.88, 1.00, 0.015 until the 24th session)
     "tune70_week.jsonl": (0.96, 0.94, 1.00, 0.02),
-    # the twenty-second session's (each measured as it arrived: see README)
+    # the twenty-second session's (each measured as it arrived: see docs/classifier-journal.md)
     "tune71_week.jsonl": (0.96, 0.93, 1.00, 0.035),
     "tune72_danger_talk.jsonl": (0.90, 0.69, 0.99, 0.14),
     "tune73_week.jsonl": (0.96, 0.96, 1.00, 0.025),
@@ -945,7 +945,7 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune98_danger_lookalikes.jsonl": (0.77, 0.59, 0.92, 0.235),
     "tune99_week.jsonl": (0.95, 0.97, 1.00, 0.035),
     "tune100_sad_elderly_talk.jsonl": (0.90, 0.63, 0.95, 0.075),
-    # the twenty-third session's (each measured as it arrived: see README; since then learned by the danger model)
+    # the twenty-third session's (each measured as it arrived: see docs/classifier-journal.md; since then learned by the danger model)
     "tune101_week.jsonl": (0.91, 0.94, 0.95, 0.03),
     "tune102_danger_or_talk.jsonl": (0.93, 0.69, 0.99, 0.15),
     "tune103_after_the_ticket.jsonl": (0.94, 0.90, 1.00, 0.015),  # (0.94, 0.91, 1.00, 0.01 until the 24th session)
