@@ -1778,6 +1778,7 @@ class Classifier:
                 or self.self_harm_window_odds(full) > SELF_HARM_WINDOW_THRESHOLD  # (the costlier: second)
             )
             and not _takes_back(full)  # (last: read only when the model reads signs)
+            and not _only_misses_someone(full)
             and not self.laughs_off_self_harm(full, candidates)
         ):
             # Indirect signs of self-harm, read by the model: the same effect as the patterns' signal,
@@ -1789,6 +1790,7 @@ class Classifier:
             and self.danger_signal is not None
             and self.danger_odds(full) > DANGER_THRESHOLD
             and not _takes_back(full)
+            and not _only_misses_someone(full)
         )
         if danger_read:
             matches.append((self.danger_signal, []))  # a danger no pattern saw, read by the danger model
@@ -2085,6 +2087,20 @@ def _reports_anew(text: str, position: int, retracted: re.Match[str]) -> bool:
         and not _TURNED_OUT.search(text, position + 1)
         and not _TOLD_WHAT.search(text, position + 1)
     )
+
+
+# 想死 said of missing someone (宝贝想死妈妈了, 想死你们了): the idiom, not a wish to die. The patterns know it; the models
+# read 想死 whatever follows it.
+_MISSING_SOMEONE = re.compile(
+    "想死(你|您|我|他|她|咱|大家|宝宝|宝贝|妈妈|爸爸|奶奶|爷爷|姥姥|姥爷|外婆|外公|孩子|闺蜜|老伴|兄弟|姐妹|孙子|孙女)(们)?"
+    "(了|啦|啊|呀|喽|咯)"
+)
+
+
+def _only_misses_someone(text: str) -> bool:
+    """Whether every 死 of a message is in 想死 said of missing someone (`_MISSING_SOMEONE`): then the self-harm and
+    danger models do not read it."""
+    return "死" in text and text.count("死") == len(_MISSING_SOMEONE.findall(text))
 
 
 def _takes_back(text: str) -> bool:

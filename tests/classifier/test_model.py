@@ -1085,10 +1085,7 @@ def test_look_alikes_of_the_self_harm_patterns_are_not_urgent(text: str) -> None
     ["累死了", "想死你们了", "老伴走了我很想他", "老伴走了三年了，我每天都想他", "笑死，隔壁的猫又跑来了",
      "我家狗送给亲戚养了，租的房子不让养", "天台的门锁坏了，谁都能上去",
      # missing someone or something: 想死 + whom, 想死我了
-     pytest.param("宝贝想死妈妈了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.99))), "想死奶奶了", pytest.param(
-         "孩子回家一直念叨想死她了",
-         marks=pytest.mark.xfail(strict=True, reason="the danger model reads 想死 (log odds 4.8 > 4.0), not whom"),
-     ), "想死我了 终于放假了"],
+     "宝贝想死妈妈了", "想死奶奶了", "孩子回家一直念叨想死她了", "想死我了 终于放假了"],
 )
 def test_idioms_grief_and_pets_without_signs_of_self_harm_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent
