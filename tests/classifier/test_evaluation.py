@@ -97,7 +97,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.evaluate import evaluate, format_report, load_jsonl, with_kind_examples
+from classifier.evaluate import evaluate, format_report, format_table_row, load_jsonl, with_kind_examples
 from classifier.taxonomy import load_taxonomy
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -559,6 +559,20 @@ def test_urgent_recall_is_reported_per_signal() -> None:
         "self_harm": 1,
     }
     assert "urgent recall by signal" in format_report(report, "t")
+
+
+def test_the_table_row_gives_every_figure_and_a_dash_where_none_applies() -> None:
+    records = [
+        {"text": "厨房一股煤气味", "label": "safety.gas_leak", "kind": "request", "urgent": True},
+        {"text": "楼道灯坏了好几天了", "label": "property.public_lighting", "kind": "request", "urgent": False},
+        {"text": "谢谢你们", "label": None, "kind": "thanks", "urgent": False},
+    ]
+    row = format_table_row("t", evaluate(records))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:2] == ["t", "3"] and len(cells) == 9
+    assert cells[6] == "100.0 %"  # the thanks recognized
+    assert cells[7] == "100.0 % / 0.0 %"
+    assert cells[8] == "1/1, —, —"  # gas; no fire or self-harm message
 
 
 def test_dangers_to_a_person_stay_found() -> None:
