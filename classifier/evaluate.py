@@ -159,6 +159,14 @@ def _folds(
         yield held, [r for r in pool if normalize(r["text"]) not in held_texts]
 
 
+def _runs(records: list[dict], folds: int) -> Iterator[tuple[list[dict], list[dict]]]:
+    """A file of blind sets cut into `folds` runs in file order (a set seldom split: each run is read by a model
+    that never saw its writer): each run, and the records without it."""
+    size = math.ceil(len(records) / folds)
+    for start in range(0, len(records), size):
+        yield records[start : start + size], records[:start] + records[start + size :]
+
+
 def _cache_dir() -> Path:
     """The data directory get_classifier uses (the same trimmed dictionary and cached models)."""
     return Path(os.environ.get("DATA_DIR") or "data")
@@ -304,27 +312,23 @@ class SelfHarmPoint:
 
 
 def self_harm_cross_validation(
-    records: list[dict], folds: int, l2_values: tuple[float, ...] = SELF_HARM_SWEEP_L2, seed: int = 0
+    records: list[dict],
+    folds: int,
+    l2_values: tuple[float, ...] = SELF_HARM_SWEEP_L2,
+    seed: int = 0,
+    own_file: bool = False,
 ) -> dict[float, list[SelfHarmPoint]]:
     """For each ridge penalty, the out-of-fold points of every record: each fold classified by a classifier
-    that learned its term weights, kind, item and self-harm models without it (the same folds as `--cv`)."""
+    that learned its term weights, kind, item and self-harm models without it (the same folds as `--cv`). With
+    `own_file`, the records are the model's own file (self_harm_examples), folded in runs (`_runs`), the examples
+    learned whole."""
     base = get_classifier()
     default = base.self_harm_signal.default_label if base.self_harm_signal else None
     points: dict[float, list[SelfHarmPoint]] = {l2: [] for l2 in l2_values}
-    own_file = base.taxonomy.self_harm_examples
-    if own_file is not None and records == load_jsonl(own_file):
-        # The self-harm model's own file, folded in runs in file order (a blind set seldom split: each run is read
-        # by a model that never saw its writer), the examples learned whole.
-        size = math.ceil(len(records) / folds)
-        runs = [(records[start : start + size], records[:start] + records[start + size :])
-                for start in range(0, len(records), size)]  # fmt: skip
-        arguments = [{"self_harm_examples": learned} for _, learned in runs]
-    else:
-        runs = list(_folds(records, folds, seed))
-        arguments = [{"examples": learned} for _, learned in runs]
-    for (held, _), learns_from in zip(runs, arguments, strict=True):
+    folded = "self_harm_examples" if own_file else "examples"
+    for held, learned in _runs(records, folds) if own_file else _folds(records, folds, seed):
         for l2 in l2_values:
-            classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), self_harm_l2=l2, **learns_from)
+            classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), self_harm_l2=l2, **{folded: learned})
             for record in held:
                 text = normalize(record["text"])
                 urgent = bool(record.get("urgent"))
@@ -393,20 +397,19 @@ def danger_cross_validation(
     ]
     weights, base.danger_weights = base.danger_weights, {}  # the rest of the classifier, without the model
     try:
-        missed = [not base.classify(record["text"]).urgent for record in records]
+        missed = {id(record) for record in records if not base.classify(record["text"]).urgent}
     finally:
         base.danger_weights = weights
-    size = math.ceil(len(records) / folds)
     counts: dict[tuple[float, float], list[int]] = {}
-    for start in range(0, len(records), size):
-        learned = others + records[:start] + records[start + size :]
+    for held, rest in _runs(records, folds):
+        learned = others + rest
         texts = [normalize(record["text"]) for record in learned]
         urgent = [bool(record.get("urgent")) for record in learned]
         for l2 in l2_values:
             model = learn_danger_weights(texts, urgent, known, l2)
-            for record, was_missed in zip(records[start : start + size], missed[start : start + size], strict=True):
+            for record in held:
                 text = normalize(record["text"])
-                if not was_missed or len(text) > SELF_HARM_MAX_CHARS:
+                if id(record) not in missed or len(text) > SELF_HARM_MAX_CHARS:
                     continue
                 odds = model[""] + sum(model.get(feature, 0.0) for feature in danger_features(text, known))
                 for threshold in DANGER_SWEEP_THRESHOLDS:
@@ -546,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         metavar="K",
         help="K-fold cross-validation of the self-harm model: recall and false alarms, patterns alone vs "
-        "patterns and model, per ridge penalty and threshold",
+        "patterns and model, per ridge penalty and threshold (the model's own file, self_harm_examples, is folded "
+        "in runs in file order, the examples learned whole)",
     )
     parser.add_argument(
         "--danger-cv",
@@ -573,7 +577,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if args.self_harm_cv > 1:
             print(f"{path} ({args.self_harm_cv}-fold cross-validation of the self-harm model)")
-            print(format_self_harm_sweep(self_harm_cross_validation(records, args.self_harm_cv)))
+            own = get_classifier().taxonomy.self_harm_examples
+            own_file = own is not None and Path(path).resolve() == own.resolve()
+            print(format_self_harm_sweep(self_harm_cross_validation(records, args.self_harm_cv, own_file=own_file)))
             continue
         if args.item_cv > 1:
             print_item_cv(path, records, args.item_cv, args.item_sweep)

@@ -1777,8 +1777,7 @@ class Classifier:
                 self.self_harm_odds(full) > self.self_harm_threshold
                 or self.self_harm_window_odds(full) > SELF_HARM_WINDOW_THRESHOLD  # (the costlier: second)
             )
-            and not _takes_back(full)  # (last: read only when the model reads signs)
-            and not _only_misses_someone(full)
+            and not _unread_by_the_models(full)  # (last: read only when the model reads signs)
             and not self.laughs_off_self_harm(full, candidates)
         ):
             # Indirect signs of self-harm, read by the model: the same effect as the patterns' signal,
@@ -1789,8 +1788,7 @@ class Classifier:
             not matches
             and self.danger_signal is not None
             and self.danger_odds(full) > DANGER_THRESHOLD
-            and not _takes_back(full)
-            and not _only_misses_someone(full)
+            and not _unread_by_the_models(full)
         )
         if danger_read:
             matches.append((self.danger_signal, []))  # a danger no pattern saw, read by the danger model
@@ -2098,9 +2096,14 @@ _MISSING_SOMEONE = re.compile(
 
 
 def _only_misses_someone(text: str) -> bool:
-    """Whether every 死 of a message is in 想死 said of missing someone (`_MISSING_SOMEONE`): then the self-harm and
-    danger models do not read it."""
+    """Whether every 死 of a message is in 想死 said of missing someone (`_MISSING_SOMEONE`)."""
     return "死" in text and text.count("死") == len(_MISSING_SOMEONE.findall(text))
+
+
+def _unread_by_the_models(text: str) -> bool:
+    """Whether the self-harm and danger models must leave a chat message unread: it takes itself back
+    (`_takes_back`) or its every 死 is missing someone (`_only_misses_someone`)."""
+    return _takes_back(text) or _only_misses_someone(text)
 
 
 def _takes_back(text: str) -> bool:

@@ -814,7 +814,7 @@ def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
 
 
 def test_one_scan_sums_the_models_over_their_feature_sets() -> None:
-    """The kind, self-harm and item models are summed from the automaton's keys in one pass; the sums
+    """The kind, self-harm, danger and item models are summed from the automaton's keys in one pass; the sums
     must be those over the feature sets they were learned from (each feature once, marks and ASCII words
     included), for chat, long letters, repeated words and texts with no Chinese at all."""
     classifier = get_classifier()
@@ -823,12 +823,15 @@ def test_one_scan_sums_the_models_over_their_feature_sets() -> None:
     texts += ["", "?", "楼道灯灯灯坏了坏了?!", "i want to end it all 不想活了", "bu xiang huo le", "wifi坏了!",
               "楼上漏水" * 400, "家里燃气味道很大 " + "说来话长 " * 40]
     kind, self_harm, items = classifier.kind_weights, classifier.self_harm_weights, classifier.item_weights
+    danger, known = classifier.danger_weights, classifier.known_keys()
     for text in map(normalize, texts):
         expected = kind[""] + sum(kind.get(f, 0.0) for f in model.kind_features(text))
         assert classifier.non_request_odds(text) == pytest.approx(expected, abs=1e-9), text
         if len(text) <= model.SELF_HARM_MAX_CHARS:
             expected = self_harm[""] + sum(self_harm.get(f, 0.0) for f in model.self_harm_features(text))
             assert classifier.self_harm_odds(text) == pytest.approx(expected, abs=1e-9), text
+            expected = danger[""] + sum(danger.get(f, 0.0) for f in model.danger_features(text, known))
+            assert classifier.danger_odds(text) == pytest.approx(expected, abs=1e-9), text
         features = model.item_features(cut_for_scoring(text)) | {""}
         logits = classifier.item_logits(text, [0, 7, 59])
         for i in (0, 7, 59):
