@@ -1309,10 +1309,12 @@ def test_danger_examples_teach_the_danger_model_only(tmp_path: Path) -> None:
 
 
 def test_a_danger_the_model_reads_in_a_need_for_counselling_also_gets_the_crisis_line() -> None:
-    result = classify("大家都说我矫情，那我消失好了，明天你们就看不到我了")  # (tune100)
+    result = classify("又一次进了急诊洗胃，醒过来第一个念头是为什么没成功")  # (tune100)
     assert (result.urgent_signals, result.label, result.hotlines) == (("danger",), "health.mental", ("110", "12356"))
-    # (人间不值得 我先走了, tune21, was this test's case until the self-harm model read it itself: 12356 either way)
-    assert "12356" in classify("人间不值得 我先走了").hotlines
+    # (Earlier cases of this test, until the self-harm model read them itself: 12356 either way. 人间不值得 我先走了,
+    # tune21; 大家都说我矫情，那我消失好了，明天你们就看不到我了, tune100, since the twenty-fifth session.)
+    for text in ("人间不值得 我先走了", "大家都说我矫情，那我消失好了，明天你们就看不到我了"):
+        assert "12356" in classify(text).hotlines
 
 
 @pytest.mark.parametrize(
