@@ -22,6 +22,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 
 from classifier import Classifier, get_classifier
@@ -33,6 +34,7 @@ from classifier.model import (
     SELF_HARM_L2,
     SELF_HARM_MAX_CHARS,
     SELF_HARM_THRESHOLD,
+    SELF_HARM_WINDOW_THRESHOLD,
     danger_features,
     learn_danger_weights,
 )
@@ -298,6 +300,8 @@ def format_kind_sweep(points: list[tuple[float, float, bool]], requests: int, no
 # thresholds above which a message gets the self_harm signal.
 SELF_HARM_SWEEP_L2 = (1e-4, 1e-3, 1e-2)
 SELF_HARM_SWEEP_THRESHOLDS = tuple(step / 4 for step in range(-8, 21))
+# and the thresholds of its reading of runs of clauses (SELF_HARM_WINDOW_THRESHOLD; inf: no such reading).
+SELF_HARM_SWEEP_WINDOW_THRESHOLDS = (1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0, 3.5, math.inf)
 MAX_MODEL_FALSE_ALARMS = 0.01  # of non-urgent messages marked urgent because of the model
 
 
@@ -309,6 +313,7 @@ class SelfHarmPoint:
     urgent: bool  # gold urgency
     by_patterns: bool  # marked urgent without the model (patterns, urgent items)
     odds: float  # the self-harm model's log odds
+    window_odds: float  # its highest log odds over the message's runs of clauses (−inf for a short message)
 
 
 def self_harm_cross_validation(
@@ -335,43 +340,56 @@ def self_harm_cross_validation(
                 self_harm = record.get("signal") == "self_harm" or (
                     urgent and (record.get("label") == default or classifier.self_harm_pattern_fires(text))
                 )
-                classifier.self_harm_threshold = math.inf  # the patterns alone
+                classifier.self_harm_threshold = classifier.self_harm_window_threshold = math.inf  # the patterns alone
                 by_patterns = classifier.classify(text).urgent
-                odds = classifier.self_harm_odds(text)
-                points[l2].append(SelfHarmPoint(self_harm, urgent, by_patterns, odds))
+                odds, window_odds = classifier.self_harm_odds(text), classifier.self_harm_window_odds(text)
+                points[l2].append(SelfHarmPoint(self_harm, urgent, by_patterns, odds, window_odds))
     return points
 
 
 def format_self_harm_sweep(points: dict[float, list[SelfHarmPoint]]) -> str:
     """Per ridge penalty and threshold: self-harm recall and false alarms (non-urgent messages marked
-    urgent; in brackets those because of the model), patterns alone first. The best setting recalls the
-    most self-harm while the model's false alarms stay ≤ MAX_MODEL_FALSE_ALARMS (then: fewer of them)."""
-    lines = ["  setting                       self-harm recall  false alarms (by the model)"]
-    rows = []
+    urgent; in brackets those because of the model), patterns alone first, with the windows' threshold in
+    use. The best setting recalls the most self-harm while the model's false alarms stay ≤
+    MAX_MODEL_FALSE_ALARMS (then: fewer of them, then the higher threshold). Then, at the best setting, the
+    same per threshold of the windows: shown, not chosen (few examples are long enough to have windows)."""
+    rows = []  # (l2, whole-text threshold, window threshold, recall, false alarms, those by the model)
+    patterns_only = ""
     for l2, held in points.items():
         harm = [p for p in held if p.self_harm]
         calm = [p for p in held if not p.urgent]
         if not harm or not calm:
             continue
-        if not rows:
+        if not patterns_only:
             recall = sum(p.by_patterns for p in harm) / len(harm)
             alarms = sum(p.by_patterns for p in calm) / len(calm)
-            lines.append(f"  {'patterns only':<28}  {recall:16.1%}  {alarms:12.2%}")
-        for threshold in SELF_HARM_SWEEP_THRESHOLDS:
-            recall = sum(p.by_patterns or p.odds > threshold for p in harm) / len(harm)
-            alarms = sum(p.by_patterns or p.odds > threshold for p in calm) / len(calm)
-            by_model = sum(not p.by_patterns and p.odds > threshold for p in calm) / len(calm)
-            rows.append((l2, threshold, recall, alarms, by_model))
-    allowed = [row for row in rows if row[4] <= MAX_MODEL_FALSE_ALARMS]
-    best = max(allowed, key=lambda row: (row[2], -row[4], row[1])) if allowed else None
-    for row in rows:
-        l2, threshold, recall, alarms, by_model = row
-        name = f"l2 {l2:g}, log odds > {threshold:g}"
-        lines.append(
-            f"  {name:<28}  {recall:16.1%}  {alarms:12.2%} ({by_model:.2%})"
+            patterns_only = f"  {'patterns only':<34}  {recall:16.1%}  {alarms:12.2%}"
+        for threshold, window in product(SELF_HARM_SWEEP_THRESHOLDS, SELF_HARM_SWEEP_WINDOW_THRESHOLDS):
+            recall = sum(p.by_patterns or p.odds > threshold or p.window_odds > window for p in harm) / len(harm)
+            alarms = sum(p.by_patterns or p.odds > threshold or p.window_odds > window for p in calm) / len(calm)
+            by_model = sum(
+                not p.by_patterns and (p.odds > threshold or p.window_odds > window) for p in calm
+            ) / len(calm)
+            rows.append((l2, threshold, window, recall, alarms, by_model))
+    if not rows:
+        return "  (no signs of self-harm or no calm messages to measure)"
+    allowed = [row for row in rows if row[2] == SELF_HARM_WINDOW_THRESHOLD and row[5] <= MAX_MODEL_FALSE_ALARMS]
+    best = max(allowed, key=lambda row: (row[3], -row[5], row[1])) if allowed else None
+    chosen = (SELF_HARM_L2, SELF_HARM_THRESHOLD, SELF_HARM_WINDOW_THRESHOLD)
+
+    def line(row: tuple, name: str) -> str:
+        return (
+            f"  {name:<34}  {row[3]:16.1%}  {row[4]:12.2%} ({row[5]:.2%})"
             + ("   <- best" if row is best else "")
-            + ("   <- chosen" if (l2, threshold) == (SELF_HARM_L2, SELF_HARM_THRESHOLD) else "")
+            + ("   <- chosen" if row[:3] == chosen else "")
         )
+
+    window = f"(windows: log odds > {SELF_HARM_WINDOW_THRESHOLD:g})"
+    lines = [f"  setting {window:<26}  self-harm recall  false alarms (by the model)", patterns_only]
+    lines += [line(r, f"l2 {r[0]:g}, log odds > {r[1]:g}") for r in rows if r[2] == SELF_HARM_WINDOW_THRESHOLD]
+    at = best or next(r for r in rows if r[:3] == chosen)
+    lines.append(f"  windows, at l2 {at[0]:g} and log odds > {at[1]:g}:")
+    lines += [line(r, f"window log odds > {r[2]:g}") for r in rows if r[:2] == at[:2]]
     return "\n".join(lines)
 
 

@@ -92,12 +92,21 @@ the homophone 电体. The later sessions' sets are named where they are used bel
 in docs/classifier-journal.md; the twenty-first session's held-back sets (holdout41–43) were written blind at its start and measured once
 with its start-up code and once with its end code, their misses not read."""
 
+import math
 from functools import cache
 from pathlib import Path
 
 import pytest
 
-from classifier.evaluate import evaluate, format_report, format_table_row, load_jsonl, with_kind_examples
+from classifier.evaluate import (
+    SelfHarmPoint,
+    evaluate,
+    format_report,
+    format_self_harm_sweep,
+    format_table_row,
+    load_jsonl,
+    with_kind_examples,
+)
 from classifier.taxonomy import load_taxonomy
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -611,6 +620,25 @@ def test_the_table_row_gives_every_figure_and_a_dash_where_none_applies() -> Non
     assert cells[6] == "100.0 %"  # the thanks recognized
     assert cells[7] == "100.0 % / 0.0 %"
     assert cells[8] == "1/1, —, —"  # gas; no fire or self-harm message
+
+
+def test_the_self_harm_sweep_tells_the_windows_from_the_patterns() -> None:
+    """A sign only a window reads is not the patterns' (the windows' threshold is swept apart), nor is a calm
+    message whose window the model marks."""
+    calm = [SelfHarmPoint(False, False, False, -9.0, -math.inf)] * 198
+    points = {
+        1e-4: [
+            SelfHarmPoint(True, True, False, 3.0, -math.inf),  # read whole
+            SelfHarmPoint(True, True, False, -9.0, 2.5),  # read only in a window
+            SelfHarmPoint(False, False, False, -9.0, 2.0),  # a calm message's window
+            *calm,
+        ]
+    }
+    lines = {line.split("  ")[1].strip(): line for line in format_self_harm_sweep(points).splitlines()[1:]}
+    assert " 0.0%" in lines["patterns only"]
+    assert "50.0%" in lines["window log odds > inf"] and "(0.00%)" in lines["window log odds > inf"]
+    assert "100.0%" in lines["window log odds > 2.25"] and "(0.00%)" in lines["window log odds > 2.25"]
+    assert "100.0%" in lines["window log odds > 1.75"] and "(0.50%)" in lines["window log odds > 1.75"]
 
 
 def test_dangers_to_a_person_stay_found() -> None:
