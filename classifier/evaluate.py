@@ -350,9 +350,11 @@ def self_harm_cross_validation(
 def format_self_harm_sweep(points: dict[float, list[SelfHarmPoint]]) -> str:
     """Per ridge penalty and threshold: self-harm recall and false alarms (non-urgent messages marked
     urgent; in brackets those because of the model), patterns alone first, with the windows' threshold in
-    use. The best setting recalls the most self-harm while the model's false alarms stay ≤
-    MAX_MODEL_FALSE_ALARMS (then: fewer of them, then the higher threshold). Then, at the best setting, the
-    same per threshold of the windows: shown, not chosen (few examples are long enough to have windows)."""
+    use. The best threshold of each ridge penalty recalls the most self-harm while the model's false alarms
+    stay ≤ MAX_MODEL_FALSE_ALARMS (then: fewer of them, then the higher threshold); the ridge penalty is the
+    one that reads the model's own file best, folded in runs (see SELF_HARM_THRESHOLD). Then, at the chosen
+    ridge's best threshold, the same per threshold of the windows: shown, not chosen (few examples are long
+    enough to have windows)."""
     rows = []  # (l2, whole-text threshold, window threshold, recall, false alarms, those by the model)
     patterns_only = ""
     for l2, held in points.items():
@@ -373,21 +375,26 @@ def format_self_harm_sweep(points: dict[float, list[SelfHarmPoint]]) -> str:
             rows.append((l2, threshold, window, recall, alarms, by_model))
     if not rows:
         return "  (no signs of self-harm or no calm messages to measure)"
-    allowed = [row for row in rows if row[2] == SELF_HARM_WINDOW_THRESHOLD and row[5] <= MAX_MODEL_FALSE_ALARMS]
-    best = max(allowed, key=lambda row: (row[3], -row[5], row[1])) if allowed else None
+    best = set()  # (of each ridge penalty)
+    for l2 in points:
+        allowed = [r for r in rows if r[0] == l2 and r[2] == SELF_HARM_WINDOW_THRESHOLD and r[5] <= MAX_MODEL_FALSE_ALARMS]
+        if allowed:
+            best.add(max(allowed, key=lambda row: (row[3], -row[5], row[1]))[:3])
     chosen = (SELF_HARM_L2, SELF_HARM_THRESHOLD, SELF_HARM_WINDOW_THRESHOLD)
 
     def line(row: tuple, name: str) -> str:
         return (
             f"  {name:<34}  {row[3]:16.1%}  {row[4]:12.2%} ({row[5]:.2%})"
-            + ("   <- best" if row is best else "")
+            + ("   <- best" if row[:3] in best else "")
             + ("   <- chosen" if row[:3] == chosen else "")
         )
 
     window = f"(windows: log odds > {SELF_HARM_WINDOW_THRESHOLD:g})"
     lines = [f"  setting {window:<26}  self-harm recall  false alarms (by the model)", patterns_only]
     lines += [line(r, f"l2 {r[0]:g}, log odds > {r[1]:g}") for r in rows if r[2] == SELF_HARM_WINDOW_THRESHOLD]
-    at = best or next(r for r in rows if r[:3] == chosen)
+    at = next((r for r in rows if r[:3] in best and r[0] == SELF_HARM_L2), None) or next(
+        (r for r in rows if r[:3] == chosen), rows[0]
+    )
     lines.append(f"  windows, at l2 {at[0]:g} and log odds > {at[1]:g}:")
     lines += [line(r, f"window log odds > {r[2]:g}") for r in rows if r[:2] == at[:2]]
     return "\n".join(lines)
