@@ -186,6 +186,8 @@ HOLDOUT70 = DATA / "holdout70_self_harm_mix.jsonl"  # blind, its second round: s
 HOLDOUT71 = DATA / "holdout71_week.jsonl"  # blind, the same round: an ordinary week of a large city
 HOLDOUT72 = DATA / "holdout72_short_signs_or_not.jsonl"  # blind, its third round: short signs and look-alikes
 HOLDOUT73 = DATA / "holdout73_voice_elderly_week.jsonl"  # blind, the same round: a week dictated by older villagers
+HOLDOUT74 = DATA / "holdout74_signs_mix.jsonl"  # blind, its fourth round: signs of self-harm and look-alikes
+HOLDOUT75 = DATA / "holdout75_week.jsonl"  # blind, the same round: a week of a western county seat
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -416,6 +418,17 @@ HELD_BACK: dict[Path, dict[str, float]] = {
         "false_urgent_rate": 0.078,
     },
     HOLDOUT73: {},  # every target, as it arrived and at the end (97.6 %, 100 %, 11/11, 2.3 %)
+    # not yet: urgent 107/111 → 108/111 (96.4 → 97.3 %), false alarms 8.3 %, non-requests 62.0 %, item@1 84.3 %
+    HOLDOUT74: {
+        "item@1": 0.84,
+        "category@1": 0.87,
+        "item_top3": 0.93,
+        "confident_accuracy": 0.92,
+        "urgent_recall": 0.97,
+        "non_request_accuracy": 0.62,
+        "false_urgent_rate": 0.083,
+    },
+    HOLDOUT75: {},  # every target, as it arrived and at the end (96.9 %, 96.6 %, 10/10, 1.8 %)
 }
 
 
@@ -1091,6 +1104,12 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune140_signs_in_requests.jsonl": (0.85, 0.0, 1.00, 0.02),  # (requests only)
     "tune141_week.jsonl": (0.98, 0.98, 1.00, 0.015),
     "tune142_talk_with_strong_words.jsonl": (0.91, 0.80, 1.00, 0.06),
+    # its fourth round (measured as they arrived, then learned by the danger model: in the self-harm model tune143–145
+    # cost more false alarms than they found signs; none of their misses read)
+    "tune143_life_crises_signs_or_not.jsonl": (0.88, 0.88, 1.00, 0.03),
+    "tune144_news_memory_or_signs.jsonl": (0.87, 0.64, 0.99, 0.155),
+    "tune145_mixed_language_signs_or_not.jsonl": (0.89, 0.92, 0.99, 0.035),
+    "tune146_week.jsonl": (0.96, 0.92, 0.90, 0.025),
 }
 
 
