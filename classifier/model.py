@@ -141,7 +141,7 @@ ITEM_MIN_WEIGHT = 0.1  # smaller weights are left out: as accurate in the cross-
 # messages, signs told as ordinarily as a bill, grief with and without intent, young people's slang, and their
 # look-alikes); its cross-validation then recalled the most at ridge 1e-4 and 0.5 (98.8 %, 0.65 % marked; ridge
 # 1e-3: 98.8 % at 0.5 with 0.88 %, 98.4 % at 0.75 with 0.70 %), so ridge 1e-4. The twenty-fifth session gave it
-# ten more blind sets (3,089 messages: short signs, old and young people's, signs buried in hardship, very short ones,
+# ten more blind sets (3,082 messages: short signs, old and young people's, signs buried in hardship, very short ones,
 # dialects, others' signs, voice-dictated rambles, signs inside requests of every category, strong words in talk, and
 # the look-alikes of each). After the first five the rule chose 0.75 (99.0 % at 0.5 and at 0.75, 0.83 and 0.53 %
 # marked); after all ten, ridge 1e-3 at 0.75 (98.8 %, 0.93 %). But folding the model's own file instead
@@ -149,7 +149,7 @@ ITEM_MIN_WEIGHT = 0.1  # smaller weights are left out: as accurate in the cross-
 # never saw its writer, half of them look-alikes, so it reads lower) ridge 1e-4 recalls more and marks fewer at
 # every threshold (at 0.75: 93.5 % and 4.15 % against 92.8 % and 5.69 %; held back, 1e-3 lost 32 dangers for 42
 # false alarms more). So the ridge is the one the own file's runs prefer, and the threshold the examples' rule's at
-# that ridge: 1e-4 at 0.5 (98.6 %, 0.80 % marked).
+# that ridge: 1e-4 at 0.5 (98.6 %, 0.81 % marked).
 SELF_HARM_THRESHOLD = 0.5
 SELF_HARM_L2 = 1e-4
 SELF_HARM_STEPS = 200
@@ -188,7 +188,8 @@ SELF_HARM_WINDOW_THRESHOLD = 1.75
 # (see `danger_features`). Chosen by 5-fold cross-validation over the danger examples in file order
 # (`python -m classifier.evaluate --danger-cv 5 classifier/danger_examples.jsonl`, 26,601 messages): ridge 1e-6 and
 # 4.0 found 87 of the dangers the rest of the classifier missed for 12 false alarms (3.5: 97 for 18; ridge 3e-6 at 4.0:
-# 72 for 12; with the first 24,641 messages 3e-6 was chosen, 42 for 7). A first version read every feature (22,153
+# 72 for 12; with the first 24,641 messages 3e-6 was chosen, 42 for 7). Kept since: with 28,503 messages 150 for 16,
+# with 31,915 (the twenty-fifth session) 212 for 16 (3.5: 239 for 20). A first version read every feature (22,153
 # keys more in the automaton): in one bench run 99 µs a message and 142 MB against the start-up code's 87 µs and 112 MB,
 # and in a cross-validation grouped by tuning set about as many finds (30 for 5 false alarms against 29 for 8).
 DANGER_THRESHOLD = 4.0
