@@ -175,6 +175,11 @@ SELF_HARM_MAX_CHARS = LETTER_CHARS
 # long enough to have windows, 1.25 → none move its recall 99.2 → 98.8 %; over the model's own file (its blind sets,
 # long ones among them) the windows at 1.75 read 1.5 points more of its signs for 1.4 points more of its calm
 # messages. Kept.
+# A danger only the danger model reads whose best item is self-harm's default (心理疏导), in a message the self-harm
+# model reads below these log odds, gets the medical emergency's item instead: over our data every sign of self-harm
+# the danger model read had odds ≥ −1.6 (31 lines), while 58 of the 129 dangers to a person it gave 心理疏导 were under
+# −1.75 (a fall, a collapse, a child or an old man not home). See `classify`.
+NOT_A_SIGN_ODDS = -1.75
 SELF_HARM_WINDOW_MIN_CHARS = 40
 SELF_HARM_WINDOW_CHARS = 30
 SELF_HARM_WINDOW_THRESHOLD = 1.75
@@ -1095,6 +1100,9 @@ class Classifier:
         self.danger_items = frozenset(i for i, item in enumerate(self.items) if item.time_class == "urgent")
         gas = next((s.label for s in taxonomy.urgent if s.code == "gas"), None)
         self.gas_leak_item = self.index.get(gas or "")  # (the item a gas signal forces)
+        self.medical_signal = next((s for s in taxonomy.urgent if s.code == "medical"), None)
+        medical = self.medical_signal.default_label if self.medical_signal else None
+        self.medical_item = self.index.get(medical or "")  # (the item of a medical emergency told plainly)
         self.danger_terms = frozenset(
             term for term, weights in raw.items() if not self.danger_items.isdisjoint(weights)
         )
@@ -1862,6 +1870,18 @@ class Classifier:
                     # (The item model may not make a danger of a message whose danger it calls off or tells as
                     # ended: 楼道里一股烟味 问了一圈是三楼在烧香 没事了; 昨晚厨房着火 十分钟就扑灭了 没人受伤.)
                     reranked = [(i, score) for i, score in reranked if i not in self.danger_items] or reranked
+                if (
+                    danger_read
+                    and self.medical_item is not None
+                    and self_harm is not None
+                    and self.labels[reranked[0][0]] == self_harm.default_label
+                    and self.self_harm_odds(full) < NOT_A_SIGN_ODDS
+                ):
+                    # A danger the danger model read, its item 心理疏导 by learned words only, in a message the
+                    # self-harm model reads as no sign (a fall, a stroke, a child not home): 就医协助, not counselling.
+                    reranked = [(self.medical_item, reranked[0][1])] + [
+                        (i, score) for i, score in reranked[1:] if i != self.medical_item
+                    ]
                 ranked = reranked
                 s1 = ranked[0][1]
                 s2 = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -1882,6 +1902,9 @@ class Classifier:
             # The danger model cannot tell signs of self-harm from other dangers; in a message whose need is
             # 心理疏导 the crisis line is given too (人间不值得 我先走了), after 110.
             hotlines += (self_harm.hotline,)
+        elif danger_read and self.medical_signal is not None and label == self.medical_signal.default_label:
+            # (A danger read by the model whose need is 就医协助: a fall, a collapse. The ambulance first.)
+            hotlines = (self.medical_signal.hotline, *hotlines)
         if urgent and not hotlines:
             hotlines = tuple(s.hotline for s in self.taxonomy.urgent if s.label == label) or ("110",)
         category, item = label.split(".", 1) if label else (None, None)

@@ -1323,6 +1323,21 @@ def test_a_danger_the_model_reads_in_a_need_for_counselling_also_gets_the_crisis
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "老伴儿刚才还说话呢 现在喘气呼噜呼噜的 一会儿有一会儿没有",  # (tune122)
+        "孩子用发卡捅插座被电了一下 哭了一会 现在一直睡 叫不太醒",  # (tune122)
+    ],
+)
+def test_a_danger_the_model_reads_with_no_sign_of_self_harm_goes_to_the_doctor_not_counselling(text: str) -> None:
+    """(Until the twenty-fifth session: 心理疏导 by learned words, and the crisis line besides 110.)"""
+    result = classify(text)
+    assert (result.urgent_signals, result.label, result.hotlines) == (
+        ("danger",), "health.medical_access", ("120", "110")
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
     ["我妈说话突然含含糊糊的 嘴也歪了 右手连筷子都拿不住", "我摔倒了 起不来 电话就在手边 家里就我一个人"],  # (tune105)
 )
 def test_a_medical_emergency_comes_before_signs_only_the_self_harm_model_reads(text: str) -> None:
