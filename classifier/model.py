@@ -176,9 +176,10 @@ SELF_HARM_MAX_CHARS = LETTER_CHARS
 # long ones among them) the windows at 1.75 read 1.5 points more of its signs for 1.4 points more of its calm
 # messages. Kept.
 # A danger only the danger model reads whose best item is self-harm's default (心理疏导), in a message the self-harm
-# model reads below these log odds, gets the medical emergency's item instead: over our data every sign of self-harm
-# the danger model read had odds ≥ −1.6 (31 lines), while 58 of the 129 dangers to a person it gave 心理疏导 were under
-# −1.75 (a fall, a collapse, a child or an old man not home). See `classify`.
+# model reads below these log odds, gets the medical emergency's item instead: over the tuning sets every sign of
+# self-harm the danger model read had odds ≥ −1.61 (21 lines; the held-back ones' 10, counted after, ≥ −0.85), while
+# about half the dangers to a person it gave 心理疏导 were under −1.75 (a fall, a collapse, a child not home). See
+# `classify`.
 NOT_A_SIGN_ODDS = -1.75
 SELF_HARM_WINDOW_MIN_CHARS = 40
 SELF_HARM_WINDOW_CHARS = 30
