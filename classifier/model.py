@@ -194,11 +194,12 @@ SELF_HARM_WINDOW_THRESHOLD = 1.75
 # (see `danger_features`). Chosen by 5-fold cross-validation over the danger examples in file order
 # (`python -m classifier.evaluate --danger-cv 5 classifier/danger_examples.jsonl`, 26,601 messages): ridge 1e-6 and
 # 4.0 found 87 of the dangers the rest of the classifier missed for 12 false alarms (3.5: 97 for 18; ridge 3e-6 at 4.0:
-# 72 for 12; with the first 24,641 messages 3e-6 was chosen, 42 for 7). Kept since: with 28,503 messages 150 for 16,
-# with 31,915 (the twenty-fifth session) 212 for 16 (3.5: 239 for 20). A first version read every feature (22,153
+# 72 for 12; with the first 24,641 messages 3e-6 was chosen, 42 for 7). With 28,503 messages 150 for 16 (3.5: 172 for
+# 23); with 31,915 (the twenty-fifth session) 212 for 16, and 3.5 the knee of the sweep: 239 for 20 (3.0: 257 for 30),
+# so 3.5 since (held back: 21 dangers more for 9 false alarms more). A first version read every feature (22,153
 # keys more in the automaton): in one bench run 99 µs a message and 142 MB against the start-up code's 87 µs and 112 MB,
 # and in a cross-validation grouped by tuning set about as many finds (30 for 5 false alarms against 29 for 8).
-DANGER_THRESHOLD = 4.0
+DANGER_THRESHOLD = 3.5
 DANGER_L2 = 1e-6
 DANGER_STEPS = 200
 DANGER_RATE = 0.1
