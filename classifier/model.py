@@ -175,15 +175,15 @@ SELF_HARM_MAX_CHARS = LETTER_CHARS
 # long enough to have windows, 1.25 → none move its recall 99.2 → 98.8 %; over the model's own file (its blind sets,
 # long ones among them) the windows at 1.75 read 1.5 points more of its signs for 1.4 points more of its calm
 # messages. Kept.
+SELF_HARM_WINDOW_MIN_CHARS = 40
+SELF_HARM_WINDOW_CHARS = 30
+SELF_HARM_WINDOW_THRESHOLD = 1.75
 # A danger only the danger model reads whose best item is self-harm's default (心理疏导), in a message the self-harm
 # model reads below these log odds, gets the medical emergency's item instead: over the tuning sets every sign of
 # self-harm the danger model read had odds ≥ −1.61 (21 lines; the held-back ones' 10, counted after, ≥ −0.85), while
 # about half the dangers to a person it gave 心理疏导 were under −1.75 (a fall, a collapse, a child not home). See
 # `classify`.
 NOT_A_SIGN_ODDS = -1.75
-SELF_HARM_WINDOW_MIN_CHARS = 40
-SELF_HARM_WINDOW_CHARS = 30
-SELF_HARM_WINDOW_THRESHOLD = 1.75
 # Danger model: a binary logistic regression over `self_harm_features` (the same characters, pairs and Latin words),
 # learned from every example file, the taxonomy's danger_examples (the blind chat tuning sets) included: positives
 # the urgent messages, whatever the danger. Patterns find a danger by its words, and each writer of the tuning sets
