@@ -1793,11 +1793,12 @@ class Classifier:
         matches = self._urgent_matches(full, candidates, background)
         self_harm = self.self_harm_signal
         read_by_model = False  # (signs of self-harm read by the self-harm model, no pattern's)
+        unmatched = self_harm is not None and all(signal is not self_harm for signal, _ in matches)
+        sign_odds = self.self_harm_odds(full) if unmatched else -math.inf  # (read once: see NOT_A_SIGN_ODDS too)
         if (
-            self_harm is not None
-            and all(signal is not self_harm for signal, _ in matches)
+            unmatched
             and (
-                self.self_harm_odds(full) > self.self_harm_threshold
+                sign_odds > self.self_harm_threshold
                 or self.self_harm_window_odds(full) > self.self_harm_window_threshold  # (the costlier: second)
             )
             and not _unread_by_the_models(full)  # (last: read only when the model reads signs)
@@ -1877,7 +1878,7 @@ class Classifier:
                     and self.medical_item is not None
                     and self_harm is not None
                     and self.labels[reranked[0][0]] == self_harm.default_label
-                    and self.self_harm_odds(full) < NOT_A_SIGN_ODDS
+                    and sign_odds < NOT_A_SIGN_ODDS
                 ):
                     # A danger the danger model read, its item 心理疏导 by learned words only, in a message the
                     # self-harm model reads as no sign (a fall, a stroke, a child not home): 就医协助, not counselling.
