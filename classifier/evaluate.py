@@ -22,7 +22,6 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import product
 from pathlib import Path
 
 from classifier import Classifier, get_classifier
@@ -334,17 +333,57 @@ def self_harm_cross_validation(
     for held, learned in _runs(records, folds) if own_file else _folds(records, folds, seed):
         for l2 in l2_values:
             classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), self_harm_l2=l2, **{folded: learned})
+            classifier.self_harm_threshold = classifier.self_harm_window_threshold = math.inf  # the patterns alone
             for record in held:
                 text = normalize(record["text"])
                 urgent = bool(record.get("urgent"))
                 self_harm = record.get("signal") == "self_harm" or (
                     urgent and (record.get("label") == default or classifier.self_harm_pattern_fires(text))
                 )
-                classifier.self_harm_threshold = classifier.self_harm_window_threshold = math.inf  # the patterns alone
                 by_patterns = classifier.classify(text).urgent
                 odds, window_odds = classifier.self_harm_odds(text), classifier.self_harm_window_odds(text)
                 points[l2].append(SelfHarmPoint(self_harm, urgent, by_patterns, odds, window_odds))
     return points
+
+
+def _self_harm_rates(
+    harm: list[SelfHarmPoint], calm: list[SelfHarmPoint], threshold: float, window: float
+) -> tuple[float, float, float]:
+    """Self-harm recall, false alarms and those because of the model, the model reading a whole text above
+    `threshold` and its windows above `window`."""
+
+    def read(point: SelfHarmPoint) -> bool:
+        return point.odds > threshold or point.window_odds > window
+
+    return (
+        sum(p.by_patterns or read(p) for p in harm) / len(harm),
+        sum(p.by_patterns or read(p) for p in calm) / len(calm),
+        sum(not p.by_patterns and read(p) for p in calm) / len(calm),
+    )
+
+
+def _self_harm_rates(
+    harm: list[SelfHarmPoint], calm: list[SelfHarmPoint], threshold: float, window: float
+) -> tuple[float, float, float]:
+    """Self-harm recall, false alarms and those because of the model, the model reading a whole text above
+    `threshold` and its windows above `window`."""
+
+    def read(point: SelfHarmPoint) -> bool:
+        return point.odds > threshold or point.window_odds > window
+
+    return (
+        sum(p.by_patterns or read(p) for p in harm) / len(harm),
+        sum(p.by_patterns or read(p) for p in calm) / len(calm),
+        sum(not p.by_patterns and read(p) for p in calm) / len(calm),
+    )
+
+
+def _sweep_marks(l2: float, threshold: float, window: float, best: float | None) -> str:
+    """A sweep row's marks: the best threshold of its ridge penalty (at the windows' threshold in use), the chosen
+    setting."""
+    is_best = threshold == best and window == SELF_HARM_WINDOW_THRESHOLD
+    chosen = (l2, threshold, window) == (SELF_HARM_L2, SELF_HARM_THRESHOLD, SELF_HARM_WINDOW_THRESHOLD)
+    return ("   <- best" if is_best else "") + ("   <- chosen" if chosen else "")
 
 
 def format_self_harm_sweep(points: dict[float, list[SelfHarmPoint]]) -> str:
@@ -355,48 +394,38 @@ def format_self_harm_sweep(points: dict[float, list[SelfHarmPoint]]) -> str:
     one that reads the model's own file best, folded in runs (see SELF_HARM_THRESHOLD). Then, at the chosen
     ridge's best threshold, the same per threshold of the windows: shown, not chosen (few examples are long
     enough to have windows)."""
-    rows = []  # (l2, whole-text threshold, window threshold, recall, false alarms, those by the model)
-    patterns_only = ""
+    window = f"(windows: log odds > {SELF_HARM_WINDOW_THRESHOLD:g})"
+    lines = [f"  setting {window:<26}  self-harm recall  false alarms (by the model)"]
+
+    def line(name: str, rates: tuple[float, float, float], marks: str) -> str:
+        return f"  {name:<34}  {rates[0]:16.1%}  {rates[1]:12.2%} ({rates[2]:.2%}){marks}"
+
+    at = None  # (ridge penalty, its signs, its calm messages, threshold, best threshold): where the windows are swept
     for l2, held in points.items():
         harm = [p for p in held if p.self_harm]
         calm = [p for p in held if not p.urgent]
         if not harm or not calm:
             continue
-        if not patterns_only:
+        if at is None:
             recall = sum(p.by_patterns for p in harm) / len(harm)
             alarms = sum(p.by_patterns for p in calm) / len(calm)
-            patterns_only = f"  {'patterns only':<34}  {recall:16.1%}  {alarms:12.2%}"
-        for threshold, window in product(SELF_HARM_SWEEP_THRESHOLDS, SELF_HARM_SWEEP_WINDOW_THRESHOLDS):
-            recall = sum(p.by_patterns or p.odds > threshold or p.window_odds > window for p in harm) / len(harm)
-            alarms = sum(p.by_patterns or p.odds > threshold or p.window_odds > window for p in calm) / len(calm)
-            by_model = sum(
-                not p.by_patterns and (p.odds > threshold or p.window_odds > window) for p in calm
-            ) / len(calm)
-            rows.append((l2, threshold, window, recall, alarms, by_model))
-    if not rows:
+            lines.append(f"  {'patterns only':<34}  {recall:16.1%}  {alarms:12.2%}")
+        rows = {t: _self_harm_rates(harm, calm, t, SELF_HARM_WINDOW_THRESHOLD) for t in SELF_HARM_SWEEP_THRESHOLDS}
+        allowed = [t for t, rates in rows.items() if rates[2] <= MAX_MODEL_FALSE_ALARMS]
+        best = max(allowed, key=lambda t: (rows[t][0], -rows[t][2], t)) if allowed else None
+        for threshold, rates in rows.items():
+            marks = _sweep_marks(l2, threshold, SELF_HARM_WINDOW_THRESHOLD, best)
+            lines.append(line(f"l2 {l2:g}, log odds > {threshold:g}", rates, marks))
+        if at is None or l2 == SELF_HARM_L2:
+            at = (l2, harm, calm, SELF_HARM_THRESHOLD if best is None else best, best)
+    if at is None:
         return "  (no signs of self-harm or no calm messages to measure)"
-    best = set()  # (of each ridge penalty)
-    for l2 in points:
-        allowed = [r for r in rows if r[0] == l2 and r[2] == SELF_HARM_WINDOW_THRESHOLD and r[5] <= MAX_MODEL_FALSE_ALARMS]
-        if allowed:
-            best.add(max(allowed, key=lambda row: (row[3], -row[5], row[1]))[:3])
-    chosen = (SELF_HARM_L2, SELF_HARM_THRESHOLD, SELF_HARM_WINDOW_THRESHOLD)
-
-    def line(row: tuple, name: str) -> str:
-        return (
-            f"  {name:<34}  {row[3]:16.1%}  {row[4]:12.2%} ({row[5]:.2%})"
-            + ("   <- best" if row[:3] in best else "")
-            + ("   <- chosen" if row[:3] == chosen else "")
-        )
-
-    window = f"(windows: log odds > {SELF_HARM_WINDOW_THRESHOLD:g})"
-    lines = [f"  setting {window:<26}  self-harm recall  false alarms (by the model)", patterns_only]
-    lines += [line(r, f"l2 {r[0]:g}, log odds > {r[1]:g}") for r in rows if r[2] == SELF_HARM_WINDOW_THRESHOLD]
-    at = next((r for r in rows if r[:3] in best and r[0] == SELF_HARM_L2), None) or next(
-        (r for r in rows if r[:3] == chosen), rows[0]
-    )
-    lines.append(f"  windows, at l2 {at[0]:g} and log odds > {at[1]:g}:")
-    lines += [line(r, f"window log odds > {r[2]:g}") for r in rows if r[:2] == at[:2]]
+    l2, harm, calm, threshold, best = at
+    lines.append(f"  windows, at l2 {l2:g} and log odds > {threshold:g}:")
+    for window_threshold in SELF_HARM_SWEEP_WINDOW_THRESHOLDS:
+        rates = _self_harm_rates(harm, calm, threshold, window_threshold)
+        marks = _sweep_marks(l2, threshold, window_threshold, best)
+        lines.append(line(f"window log odds > {window_threshold:g}", rates, marks))
     return "\n".join(lines)
 
 
