@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from classifier import Classifier, classify, get_classifier, load_taxonomy, model
-from classifier.model import CROSS_TOKEN_FACTOR, LETTER_CHARS
+from classifier.model import CROSS_TOKEN_FACTOR, LETTER_CHARS, SELF_HARM_WINDOW_THRESHOLD
 from classifier.normalize import cut_for_scoring, normalize
+from tests.classifier import KNOWN_SIGN_READING
 
 EXAMPLES = Path(model.__file__).with_name("examples.jsonl")
 
@@ -26,12 +27,6 @@ BAD_INPUTS = [
     "\ud800",  # a lone surrogate, as a broken client may send
 ]
 
-# Everyday messages the self-harm model has read as signs since it learned the twenty-fourth session's blind sets (over
-# 14,252 everyday messages it never learned from, kind_examples.jsonl's, it marks fewer than before: 162 against 201).
-KNOWN_SIGN_READING = (
-    "the self-harm model, learned with the blind sets of signs and look-alikes at ridge 1e-4, reads it as a sign "
-    "(log odds {} > 0.5)"
-)
 
 
 @pytest.mark.parametrize("text", BAD_INPUTS)
@@ -487,7 +482,7 @@ def test_signs_of_self_harm_keep_their_item_over_a_medical_emergency() -> None:
         ("手腕上全是伤口 控制不住自己", True),
         ("我已经想好怎么结束了", True),
         pytest.param(  # a will (a known false alarm before and after the twenty-fourth session's first round)
-            "如果我不在了 房子怎么分给两个儿子", False, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.13))
+            "如果我不在了 房子怎么分给两个儿子", False, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.96))
         ),
         ("我走了以后这个花你帮忙浇浇水 出差一个月", False),  # a trip
         ("搬家了 跟大家说声再见", False),
@@ -1074,11 +1069,11 @@ def test_indirect_signs_of_self_harm_are_found_by_their_own_patterns(text: str) 
 
 @pytest.mark.parametrize(
     "text",
-    ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", pytest.param("今天把旧衣服都送人了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(2.72))),
-     "我在楼顶晒被子", pytest.param("我现在在河边钓鱼", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.92))), "冬天开车老打滑", "别打120了，我已经到医院了", "周末带孩子一起走走",
+    ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", pytest.param("今天把旧衣服都送人了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.74))),
+     "我在楼顶晒被子", pytest.param("我现在在河边钓鱼", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.16))), "冬天开车老打滑", "别打120了，我已经到医院了", "周末带孩子一起走走",
      "一瓶酸奶都吃完了", "买好炭了 周末烧烤", "老鼠药多买点，家里老鼠太多", "猫吃几颗巧克力会死吗",
      "我的后事不要办，骨灰撒海里就行", "差点被车撞死 这路口太危险", "今天太热了",
-     "不配合检查的住户太多了", pytest.param("冬天用炭盆取暖 要开窗通风 别把门缝塞住了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.78))), "买了一袋木炭 周末烧烤 门缝漏风用胶带贴一下",
+     "不配合检查的住户太多了", pytest.param("冬天用炭盆取暖 要开窗通风 别把门缝塞住了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(2.18))), "买了一袋木炭 周末烧烤 门缝漏风用胶带贴一下",
      "孩子一口气吃了一大把糖", "我要是不在家，快递放门口", "一脚油门冲出去 差点撞上前车", "天太热了 看到河就想一头扎进去游个泳"],
 )
 def test_look_alikes_of_the_self_harm_patterns_are_not_urgent(text: str) -> None:
@@ -1310,6 +1305,20 @@ def test_danger_examples_teach_the_danger_model_only(tmp_path: Path) -> None:
     assert taught.kind_weights == without.kind_weights
     assert taught.item_weights == without.item_weights
     assert taught.self_harm_weights == without.self_harm_weights
+
+
+def test_a_sign_buried_in_a_long_message_is_read_in_its_windows() -> None:
+    """(tune143, never learned by the self-harm model: its whole text reads below the threshold, a window of its
+    clauses above.) The windows' threshold is the classifier's own setting: the self-harm cross-validation turns it
+    off for its patterns-only reading."""
+    text = "我爸失能在床 我辞职在家照顾三年 没收入没社保 亲戚还说我啃老 我也快五十了 真想和我爸一块走了算了 社区能不能帮忙找个护理员"
+    classifier = get_classifier()
+    assert classify(text).urgent_signals == ("self_harm",)
+    classifier.self_harm_window_threshold = math.inf
+    try:
+        assert not classify(text).urgent
+    finally:
+        classifier.self_harm_window_threshold = SELF_HARM_WINDOW_THRESHOLD
 
 
 def test_a_danger_the_model_reads_in_a_need_for_counselling_also_gets_the_crisis_line() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from classifier import classify, get_classifier
 from classifier.normalize import normalize
-from tests.classifier.test_model import KNOWN_SIGN_READING
+from tests.classifier import KNOWN_DANGER_READING, KNOWN_SIGN_READING
 
 
 @pytest.mark.parametrize(
@@ -287,15 +287,14 @@ def test_dangers_that_only_learned_words_caught_have_patterns_of_their_own(text:
             "今晚就走 明天到家",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="the self-harm model, learned with the twenty-fourth session's blind sets at ridge 1e-4, reads it "
-                "as a sign (log odds 0.78 > 0.5)",
+                reason=KNOWN_SIGN_READING.format(0.82),
             ),
         ),
         pytest.param(
             "东西都送人了 搬家轻松多了",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="the danger model reads 东西都送人了 as a sign (log odds 4.4 > 4.0); the move is no match for it",
+                reason=KNOWN_SIGN_READING.format(1.39) + " (东西都送人了; the move is no match for it)",
             ),
         ),
         pytest.param(  # (since the twenty-fifth session)
@@ -307,7 +306,7 @@ def test_dangers_that_only_learned_words_caught_have_patterns_of_their_own(text:
         "不想治了 这个牙太贵了",
         pytest.param(  # (since the twenty-fifth session's danger threshold 3.5)
             "火车快来了 我们上车吧",
-            marks=pytest.mark.xfail(strict=True, reason="the danger model reads it as a danger (log odds 3.65 > 3.5)"),
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(3.65)),
         ),
     ],
 )
@@ -1224,15 +1223,15 @@ def test_tune115_and_tune118_signs(text: str, signal: str) -> None:
     [
         pytest.param(
             "谢谢大家这些年的照顾，以后不麻烦了，下个月搬去儿子家住",
-            marks=pytest.mark.xfail(strict=True, reason="the self-harm model reads the thanks as a farewell (log odds 1.65)"),
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.43) + " (the thanks as a farewell)"),
         ),  # moving away
         pytest.param(
             "孩子睡着了就别叫醒他",
-            marks=pytest.mark.xfail(strict=True, reason="the danger model (4.94 > 4.0), as before the twenty-fourth session"),
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(5.25)),
         ),
         pytest.param(
             "宝宝睡着了就不醒 一觉到天亮",
-            marks=pytest.mark.xfail(strict=True, reason="the danger model (4.94 > 4.0), as before the twenty-fourth session"),
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(6.01)),
         ),
         "晾衣绳买好了 谁来帮忙挂上",
         "我妈老年痴呆 一个人走丢过两回了 想请人白天来照看",  # a habit, not now
