@@ -362,22 +362,6 @@ def _self_harm_rates(
     )
 
 
-def _self_harm_rates(
-    harm: list[SelfHarmPoint], calm: list[SelfHarmPoint], threshold: float, window: float
-) -> tuple[float, float, float]:
-    """Self-harm recall, false alarms and those because of the model, the model reading a whole text above
-    `threshold` and its windows above `window`."""
-
-    def read(point: SelfHarmPoint) -> bool:
-        return point.odds > threshold or point.window_odds > window
-
-    return (
-        sum(p.by_patterns or read(p) for p in harm) / len(harm),
-        sum(p.by_patterns or read(p) for p in calm) / len(calm),
-        sum(not p.by_patterns and read(p) for p in calm) / len(calm),
-    )
-
-
 def _sweep_marks(l2: float, threshold: float, window: float, best: float | None) -> str:
     """A sweep row's marks: the best threshold of its ridge penalty (at the windows' threshold in use), the chosen
     setting."""
