@@ -4,16 +4,19 @@ Each line: {"text": ..., "label": "category.item" or null, "kind": "request" | "
 "status" | "other", "urgent": true/false}. `label` may also be a bare category code; `kind` and `urgent`
 are optional (a line without `kind` is a request when it has a label). An urgent line may also say
 "signal": "self_harm" when it tells signs of self-harm (however indirectly); the self-harm model learns
-from such lines of classifier/examples.jsonl and classifier/self_harm_examples.jsonl (which it always learns
-from whole: the cross-validations fold the files given), and `--self-harm-cv` counts them.
+from such lines of classifier/examples.jsonl, classifier/self_harm_examples.jsonl and
+classifier/danger_examples.jsonl (which it always learns from whole: the cross-validations fold the files given;
+`--self-harm-cv K classifier/self_harm_examples.jsonl` folds the last two), and `--self-harm-cv` counts them.
 classifier/kind_examples.jsonl teaches the request-or-not model only: `--kind-cv` folds it together with the
-file given; the other cross-validations learn it whole. classifier/danger_examples.jsonl teaches the danger model
-only (which learns from every file): `--danger-cv K classifier/danger_examples.jsonl` folds it.
+file given; the other cross-validations learn it whole. classifier/danger_examples.jsonl (the blind chat tuning
+sets) teaches the danger model (which learns from every file) and the self-harm model only:
+`--danger-cv K classifier/danger_examples.jsonl` folds it.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -162,10 +165,11 @@ def _folds(
 
 def _runs(records: list[dict], folds: int) -> Iterator[tuple[list[dict], list[dict]]]:
     """A file of blind sets cut into `folds` runs in file order (a set seldom split: each run is read by a model
-    that never saw its writer): each run, and the records without it."""
-    size = math.ceil(len(records) / folds)
-    for start in range(0, len(records), size):
-        yield records[start : start + size], records[:start] + records[start + size :]
+    that never saw its writer): each run, and the records without it (always `folds` of them, empty for a file
+    shorter than that)."""
+    bounds = [len(records) * fold // folds for fold in range(folds + 1)]
+    for start, end in itertools.pairwise(bounds):
+        yield records[start:end], records[:start] + records[end:]
 
 
 def _cache_dir() -> Path:
@@ -324,15 +328,24 @@ def self_harm_cross_validation(
 ) -> dict[float, list[SelfHarmPoint]]:
     """For each ridge penalty, the out-of-fold points of every record: each fold classified by a classifier
     that learned its term weights, kind, item and self-harm models without it (the same folds as `--cv`). With
-    `own_file`, the records are the model's own file (self_harm_examples), folded in runs (`_runs`), the examples
+    `own_file`, the records are the model's own file (self_harm_examples) and the blind tuning sets it also learns
+    (danger_examples) are read too, each file folded in runs (`_runs`; run i is the i-th run of each), the examples
     learned whole."""
     base = get_classifier()
     default = base.self_harm_signal.default_label if base.self_harm_signal else None
     points: dict[float, list[SelfHarmPoint]] = {l2: [] for l2 in l2_values}
-    folded = "self_harm_examples" if own_file else "examples"
-    for held, learned in _runs(records, folds) if own_file else _folds(records, folds, seed):
+    if own_file:
+        blind_file = base.taxonomy.danger_examples
+        blind = load_jsonl(blind_file) if blind_file else []
+        runs = (
+            (held + blind_held, {"self_harm_examples": learned, "danger_examples": blind_learned})
+            for (held, learned), (blind_held, blind_learned) in zip(_runs(records, folds), _runs(blind, folds), strict=True)
+        )
+    else:
+        runs = ((held, {"examples": learned}) for held, learned in _folds(records, folds, seed))
+    for held, learned in runs:
         for l2 in l2_values:
-            classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), self_harm_l2=l2, **{folded: learned})
+            classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), self_harm_l2=l2, **learned)
             classifier.self_harm_threshold = classifier.self_harm_window_threshold = math.inf  # the patterns alone
             for record in held:
                 text = normalize(record["text"])
@@ -587,8 +600,9 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         metavar="K",
         help="K-fold cross-validation of the self-harm model: recall and false alarms, patterns alone vs "
-        "patterns and model, per ridge penalty and threshold (the model's own file, self_harm_examples, is folded "
-        "in runs in file order, the examples learned whole)",
+        "patterns and model, per ridge penalty and threshold (given its own file, self_harm_examples, that file and "
+        "the blind tuning sets it also learns, danger_examples, are folded in runs in file order, the examples "
+        "learned whole)",
     )
     parser.add_argument(
         "--danger-cv",

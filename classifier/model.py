@@ -118,10 +118,11 @@ ITEM_STEPS = 60  # full-batch Adam steps: as accurate in the cross-validation as
 ITEM_RATE = 0.3
 ITEM_MIN_COUNT = 2  # features seen in fewer training messages are left out (they only memorize)
 ITEM_MIN_WEIGHT = 0.1  # smaller weights are left out: as accurate in the cross-validation, smaller
-# Self-harm model: a binary logistic regression over `self_harm_features`, learned from the examples and
-# the taxonomy's self_harm_examples, which only this model reads (positives: those marked "signal":
-# "self_harm", and the urgent ones on which the self_harm patterns fire
-# or that go to the self-harm default item; negatives: all others, gas and fire and look-alikes included).
+# Self-harm model: a binary logistic regression over `self_harm_features`, learned from the examples,
+# the taxonomy's self_harm_examples, which only this model reads, and its danger_examples (the blind chat tuning
+# sets, which the danger model reads too) (positives: those marked "signal": "self_harm", and the urgent ones on
+# which the self_harm patterns fire or that go to the self-harm default item; negatives: all others, gas and fire
+# and look-alikes included).
 # Indirect signs (being a burden, last thanks, giving pets away, arranging passwords or a funeral, standing
 # on a rooftop, dialect, slang, English) are too many for patterns. When its log odds exceed
 # SELF_HARM_THRESHOLD the message gets the self_harm signal (it never removes one the patterns found).
@@ -149,8 +150,17 @@ ITEM_MIN_WEIGHT = 0.1  # smaller weights are left out: as accurate in the cross-
 # never saw its writer, half of them look-alikes, so it reads lower) ridge 1e-4 recalls more and marks fewer at
 # every threshold (at 0.75: 93.5 % and 4.15 % against 92.8 % and 5.69 %; held back, 1e-3 lost 32 dangers for 42
 # false alarms more). So the ridge is the one the own file's runs prefer, and the threshold the examples' rule's at
-# that ridge: 1e-4 at 0.5 (98.6 %, 0.81 % marked).
-SELF_HARM_THRESHOLD = 0.5
+# that ridge: 1e-4 at 0.5 (98.6 %, 0.81 % marked). The twenty-sixth session let it learn the blind chat tuning sets
+# too (danger_examples: 31,915 messages, 2,321 of them signs; until then only the danger model read them, and the
+# self-harm model knew about 9,000 calm messages of everyday life fewer). Folding both files in runs (each blind set
+# read by a model that never saw its writer), it recalls more at every rate of false alarms: 96.3 % of signs at 0
+# with 1.67 % of calm messages marked by it, where the model before recalled 95.5 % at 0.5 with 1.62 %; counting the
+# other dangers too, 33 more urgent messages found for 3 more false alarms (at 0.25: as many found, 88 fewer false
+# alarms). The rule then chose 0 (examples' cross-validation: 99.4 %, 0.83 % marked); held back, measured once:
+# 12 more urgent messages for 1 more false alarm (signs sets +25 found, +30 false alarms; ordinary weeks −23 false
+# alarms; dangers to a person −13 found, the old model having read some as signs). It marks a few more short
+# goodbyes and grief (搬家了 跟大家说声再见: 0.04; 老伴走了三年了，我每天都想他: 0.32): see the tests' known readings.
+SELF_HARM_THRESHOLD = 0.0
 SELF_HARM_L2 = 1e-4
 SELF_HARM_STEPS = 200
 SELF_HARM_RATE = 0.1
@@ -804,23 +814,26 @@ def _self_harm_weights(
     fingerprint: str,
     pattern_fires: Callable[[str], bool],
     default_label: str | None,
+    also: Path | list[dict],
     l2: float = SELF_HARM_L2,
 ) -> dict[str, float]:
     """The self-harm model: feature (`self_harm_features`) → weight of self-harm; the intercept under "".
     Positives: examples marked "signal": "self_harm", and urgent ones on which the self_harm patterns fire
     (`pattern_fires`, which depends on the taxonomy: `fingerprint`) or that go to the signal's default item.
-    `texts`: as written (see `_cached`).
-    Read from the data directory when learned before with the same examples, taxonomy and settings, else
-    learned (about 0.5 s) and written there."""
+    `texts`: as written (see `_cached`); `also`: more examples (a file, read only when learning: see
+    `_examples_key`). Read from the data directory when learned before with the same examples, taxonomy and
+    settings, else learned (about 20 s) and written there."""
     signals = [example.get("signal") for example in examples]
     urgent = [bool(example.get("urgent")) for example in examples]
     labels = [example.get("label") for example in examples]
 
     def learn() -> dict[str, float]:
-        normalized = [normalize(text) for text in texts]
+        more = load_examples(also) if isinstance(also, Path) else also
+        normalized = [normalize(text) for text in texts + [example["text"] for example in more]]
         positive = [
-            signal == "self_harm" or (is_urgent and (label == default_label or pattern_fires(text)))
-            for text, signal, is_urgent, label in zip(normalized, signals, urgent, labels, strict=True)
+            example.get("signal") == "self_harm"
+            or (bool(example.get("urgent")) and (example.get("label") == default_label or pattern_fires(text)))
+            for text, example in zip(normalized, examples + more, strict=True)
         ]
         return _fit_binary_logistic(
             [self_harm_features(text) for text in normalized],
@@ -836,7 +849,7 @@ def _self_harm_weights(
         l2, SELF_HARM_STEPS, SELF_HARM_RATE, SELF_HARM_POSITIVE_WEIGHT,
         SELF_HARM_MIN_WEIGHT,
     ]  # fmt: skip
-    key = [settings, fingerprint, default_label, texts, signals, urgent, labels]
+    key = [settings, fingerprint, default_label, texts, signals, urgent, labels, _examples_key(also)]
     return _cached(cache_dir, "self-harm-model", key, learn)
 
 
@@ -876,10 +889,6 @@ def _danger_weights(
     about 5 s)."""
     texts = [example["text"] for example in learned]
     urgent = [bool(example.get("urgent")) for example in learned]
-    if isinstance(own, Path):
-        own_key: object = hashlib.sha256(own.read_bytes()).hexdigest()
-    else:
-        own_key = [[example["text"], bool(example.get("urgent"))] for example in own]
 
     def learn() -> dict[str, float]:
         extra = load_examples(own) if isinstance(own, Path) else own
@@ -890,7 +899,15 @@ def _danger_weights(
         )
 
     settings = [DANGER_L2, DANGER_STEPS, DANGER_RATE, DANGER_POSITIVE_WEIGHT, DANGER_MIN_WEIGHT]
-    return _cached(cache_dir, "danger-model", [settings, fingerprint, texts, urgent, own_key], learn)
+    return _cached(cache_dir, "danger-model", [settings, fingerprint, texts, urgent, _examples_key(own)], learn)
+
+
+def _examples_key(examples: Path | list[dict]) -> object:
+    """What keys a learned model's cache for a large example file: its digest (reading and hashing its lines at
+    every start would cost a tenth of a second), or the examples themselves when given as a list."""
+    if isinstance(examples, Path):
+        return hashlib.sha256(examples.read_bytes()).hexdigest()
+    return [[example["text"], example.get("signal"), bool(example.get("urgent")), example.get("label")] for example in examples]
 
 
 # This module's source and normalize's are part of every learned model's cache key: its features, fits and
@@ -1178,6 +1195,8 @@ class Classifier:
         if self_harm_examples is None and taxonomy.self_harm_examples is not None:
             self_harm_examples = load_examples(taxonomy.self_harm_examples)
         self_harm_examples = self_harm_examples or []
+        # The blind chat tuning sets (danger_examples) teach it too: their everyday messages and look-alikes.
+        blind: Path | list[dict] = danger_examples if danger_examples is not None else taxonomy.danger_examples or []
         if self.self_harm_signal is not None:
             self.self_harm_weights = _self_harm_weights(
                 texts + [example["text"] for example in self_harm_examples],
@@ -1186,17 +1205,15 @@ class Classifier:
                 fingerprint,
                 self.self_harm_pattern_fires,
                 self.self_harm_signal.default_label,
+                blind,
                 l2=self_harm_l2,
             )
         # The danger model learns from every example file, its own danger_examples too (see DANGER_THRESHOLD).
         self.danger_signal = next((s for s in taxonomy.urgent if s.code == "danger"), None)
         self.danger_weights: dict[str, float] = {}
         if self.danger_signal is not None:
-            own: Path | list[dict] = (
-                danger_examples if danger_examples is not None else taxonomy.danger_examples or []
-            )
             self.danger_weights = _danger_weights(
-                examples + self_harm_examples + kind_examples, own, self.known_keys, fingerprint, cache_dir
+                examples + self_harm_examples + kind_examples, blind, self.known_keys, fingerprint, cache_dir
             )
         self._add_model_keys()
         # Instance settings so that the cross-validation can compare (and sweep) them on one classifier.

@@ -145,7 +145,9 @@ def test_dangers_told_by_signs_and_means_are_urgent(text: str, signal: str) -> N
         "晚上怕有人爬进来 门锁想换个好点的",  # feared, not happening
         "出远门一个月 猫能寄养吗",
         "楼上不跳了 终于能睡个好觉",  # the neighbours upstairs
-        "今天加班太累 想早点走",  # leaving work early
+        pytest.param(  # leaving work early (since the twenty-sixth session's self-harm model)
+            "今天加班太累 想早点走", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.45))
+        ),
         "😂😂笑不活了",  # laughing
         "I got fired today 想找份新工作",
         "不用了，已经自己弄好了",  # a request called off because sorted: nothing new for the self-harm model
@@ -287,27 +289,26 @@ def test_dangers_that_only_learned_words_caught_have_patterns_of_their_own(text:
             "今晚就走 明天到家",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason=KNOWN_SIGN_READING.format(0.82),
+                reason=KNOWN_SIGN_READING.format(1.25),
             ),
         ),
         pytest.param(
             "东西都送人了 搬家轻松多了",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason=KNOWN_SIGN_READING.format(1.39) + " (东西都送人了; the move is no match for it)",
+                reason=KNOWN_SIGN_READING.format(1.24) + " (东西都送人了; the move is no match for it)",
             ),
         ),
         pytest.param(  # (since the twenty-fifth session)
-            "安排好了 今晚聚餐", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.61))
+            "安排好了 今晚聚餐", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.08))
         ),
         "划手机划到手酸",
         "没有以后了 这家店关门了",
         "写好信了 明天寄给老同学",
-        "不想治了 这个牙太贵了",
-        pytest.param(  # (since the twenty-fifth session's danger threshold 3.5)
-            "火车快来了 我们上车吧",
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(3.65)),
+        pytest.param(  # (since the twenty-sixth session's self-harm model)
+            "不想治了 这个牙太贵了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.17))
         ),
+        "火车快来了 我们上车吧",  # (a known reading of the danger model from the twenty-fifth session until the 26th's)
     ],
 )
 def test_their_look_alikes_stay_calm(text: str) -> None:
@@ -447,10 +448,8 @@ def test_a_fire_put_out_or_a_scare_waved_off_is_no_fire(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param(  # a funeral arranged for someone who died (since the twenty-fifth session)
-            "我爸上个月走了 后事我都安排好了 谢谢社区帮忙",
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.70)),
-        ),
+        # a funeral arranged for someone who died (a known reading from the twenty-fifth session until the 26th's)
+        "我爸上个月走了 后事我都安排好了 谢谢社区帮忙",
         "周末带着孩子一起走走 公园的步道修好了",  # a walk
         "过年想带着娃一起走亲戚 社区有没有包车",
     ],
@@ -1223,15 +1222,15 @@ def test_tune115_and_tune118_signs(text: str, signal: str) -> None:
     [
         pytest.param(
             "谢谢大家这些年的照顾，以后不麻烦了，下个月搬去儿子家住",
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.43) + " (the thanks as a farewell)"),
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.44) + " (the thanks as a farewell)"),
         ),  # moving away
         pytest.param(
             "孩子睡着了就别叫醒他",
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(5.25)),
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(4.78)),
         ),
         pytest.param(
             "宝宝睡着了就不醒 一觉到天亮",
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(6.01)),
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(5.41)),
         ),
         "晾衣绳买好了 谁来帮忙挂上",
         "我妈老年痴呆 一个人走丢过两回了 想请人白天来照看",  # a habit, not now
