@@ -45,6 +45,7 @@ from sqlmodel import select
 from bot import bench, keyboards, texts
 from bot.config import BotSettings
 from bot.console import BotEvent, ConsoleRequest
+from classifier import share_learned
 from classifier.bench import machine_summary
 from routing import db, members
 from routing.members import MAX_TAGS
@@ -477,13 +478,17 @@ def throwaway_database(admin_url: str) -> Iterator[str]:
 
 # ── one run ──────────────────────────────────────────────────────────────────────────────────────
 async def run_load(database_url: str, *, workers: int, rate: float, seconds: float, first_port: int = 0,
-                   double_tap_every: int = DOUBLE_TAP_EVERY, messages_per_second: float = 0) -> LoadResult:
+                   double_tap_every: int = DOUBLE_TAP_EVERY, messages_per_second: float = 0,
+                   models_from: Path | None = None) -> LoadResult:
     """Run the load against `workers` webhook workers on an empty PostgreSQL database. The workers
-    start together, so they also migrate it and sync the geography at the same time."""
+    start together, so they also migrate it and sync the geography at the same time. They share the
+    classifier's models learned in `models_from` (a data directory), else each learns them first."""
     result = LoadResult(workers, rate, seconds)
     secret = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="jiedan-load-") as tmp:
         data_dir = Path(tmp)
+        if models_from is not None:
+            share_learned(models_from, data_dir)
         settings = BotSettings(_env_file=None, DATABASE_URL=database_url, DATA_DIR=data_dir)
         ports = [first_port + i if first_port else free_port() for i in range(workers)]
         poster = Poster([f"http://127.0.0.1:{p}{WEBHOOK_PATH}" for p in ports], secret)
@@ -578,7 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     for count in args.workers:
         with throwaway_database(args.database_url) as url:
             result = asyncio.run(run_load(url, workers=count, rate=args.rate, seconds=args.seconds,
-                                          first_port=args.port, messages_per_second=args.messages_per_second))
+                                          first_port=args.port, messages_per_second=args.messages_per_second,
+                                          models_from=BotSettings().DATA_DIR))
         print("\n".join(result.lines()), flush=True)
         failed |= bool(result.errors) or not result.exactly_once
     return 1 if failed else 0

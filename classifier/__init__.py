@@ -23,7 +23,14 @@ __all__ = [
     "classify",
     "get_classifier",
     "load_taxonomy",
+    "share_learned",
 ]
+
+# What a Classifier learns into its data directory (see model._cached and the jieba dictionary and cache).
+LEARNED_FILES = (
+    "item-model-*.json", "kind-model-*.json", "self-harm-model-*.json", "danger-model-*.json",
+    "term-counts-*.json", "pattern-needs-*.json", "pinyin-*.json", "jieba-*",
+)  # fmt: skip
 
 
 @cache
@@ -37,3 +44,14 @@ def get_classifier(taxonomy_file: str | None = None, data_dir: str | None = None
 def classify(text: str) -> Classification:
     """Classify one message with the default classifier."""
     return get_classifier().classify(text)
+
+
+def share_learned(source: Path, target: Path) -> None:
+    """Link what classifiers learned in one data directory into a fresh one (a test's, a load test's workers'), so
+    that a classifier there starts without learning: it writes anew only what it learns itself, beside the links."""
+    target.mkdir(parents=True, exist_ok=True)
+    for pattern in LEARNED_FILES:
+        for path in source.resolve().glob(pattern):
+            link = target / path.name
+            if not link.exists() and not link.is_symlink():
+                link.symlink_to(path)

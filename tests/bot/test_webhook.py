@@ -36,7 +36,7 @@ from bot.workers import (
 from routing import db, dispatch, drafts, members, tickets
 from routing.models import Person, Ticket
 from tests.conftest import G11, RESIDENT, T0, World, minutes
-from tests.e2e.harness import share_learned_models
+from tests.e2e.harness import ROOT, share_learned_models
 
 TOKEN = "123456:ABCdefGHIjklMNOpqr"
 SECRET = "s3cret-Token_for-tests"
@@ -322,7 +322,8 @@ def test_workers_started_together_on_a_new_database_migrate_one_after_another(
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_load_on_two_webhook_workers_is_exactly_once(db_url: str) -> None:
-    result = asyncio.run(run_load(db_url, workers=2, rate=40, seconds=3, double_tap_every=2))
+    load = run_load(db_url, workers=2, rate=40, seconds=3, double_tap_every=2, models_from=ROOT / "data")
+    result = asyncio.run(load)
     report = "\n".join(result.lines())
     assert result.errors == [], report
     assert result.conversations >= 10 and result.completed == result.conversations, report

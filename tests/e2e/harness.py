@@ -47,6 +47,8 @@ from typing import Any
 
 import httpx
 
+from classifier import share_learned
+
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR_DIR = ROOT / "tests" / "emulator"
 EMULATOR_SERVER = EMULATOR_DIR / "server.js"
@@ -810,18 +812,9 @@ class BotProcess:
 # directory (classifier.model._cached, _trimmed_dictionary): a model's name carries a digest of what it was
 # learned from, and jieba checks its cache against the dictionary's time, so a bot can read them from its own
 # DATA_DIR instead of fitting them again (~10 s a start here).
-LEARNED_MODELS = ("item-model-*.json", "kind-model-*.json", "self-harm-model-*.json", "danger-model-*.json",
-                  "term-counts-*.json", "pattern-needs-*.json", "pinyin-*.json", "jieba-*")
-
-
 def share_learned_models(data_dir: Path) -> None:
-    """Link the project's learned models into a bot's fresh data directory (links: the bot writes anew
-    only what it learns itself, beside them)."""
-    for pattern in LEARNED_MODELS:
-        for path in (ROOT / "data").glob(pattern):
-            link = data_dir / path.name
-            if not link.exists() and not link.is_symlink():
-                link.symlink_to(path)
+    """Link the project's learned models into a bot's fresh data directory."""
+    share_learned(ROOT / "data", data_dir)
 
 
 def start_bot(
