@@ -28,7 +28,7 @@ run: $(INSTALLED)
 
 test: $(INSTALLED) $(EMULATOR_INSTALLED)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2  # two processes (pytest-xdist): the suite is mostly waiting on bots and databases
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
