@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
 import os
 import random
@@ -39,14 +38,14 @@ from classifier.model import (
     SELF_HARM_WINDOW_THRESHOLD,
     danger_features,
     learn_danger_weights,
+    load_examples,
 )
 from classifier.normalize import normalize
 
 
 def load_jsonl(path: str | Path) -> list[dict]:
-    """Read a labelled JSONL file (blank lines skipped)."""
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """Read a labelled JSONL file (blank lines skipped), as the classifier reads its examples."""
+    return load_examples(Path(path))
 
 
 @dataclass

@@ -808,7 +808,6 @@ def _kind_weights(
 
 
 def _self_harm_weights(
-    texts: list[str],
     examples: list[dict],
     cache_dir: Path | None,
     fingerprint: str,
@@ -820,21 +819,17 @@ def _self_harm_weights(
     """The self-harm model: feature (`self_harm_features`) → weight of self-harm; the intercept under "".
     Positives: examples marked "signal": "self_harm", and urgent ones on which the self_harm patterns fire
     (`pattern_fires`, which depends on the taxonomy: `fingerprint`) or that go to the signal's default item.
-    `texts`: as written (see `_cached`); `also`: more examples (a file, read only when learning: see
-    `_examples_key`). Read from the data directory when learned before with the same examples, taxonomy and
-    settings, else learned (12 s on the twenty-sixth session's slow VM; 4 s without the blind tuning sets) and written
-    there."""
-    signals = [example.get("signal") for example in examples]
-    urgent = [bool(example.get("urgent")) for example in examples]
-    labels = [example.get("label") for example in examples]
+    `also`: more examples (a file, read only when learning: see `_examples_key`). Read from the data directory when
+    learned before with the same examples, taxonomy and settings, else learned (12 s on the twenty-sixth session's
+    slow VM; 4 s without the blind tuning sets) and written there."""
 
     def learn() -> dict[str, float]:
-        more = load_examples(also) if isinstance(also, Path) else also
-        normalized = [normalize(text) for text in texts + [example["text"] for example in more]]
+        every = examples + (load_examples(also) if isinstance(also, Path) else also)
+        normalized = [normalize(example["text"]) for example in every]
         positive = [
             example.get("signal") == "self_harm"
             or (bool(example.get("urgent")) and (example.get("label") == default_label or pattern_fires(text)))
-            for text, example in zip(normalized, examples + more, strict=True)
+            for text, example in zip(normalized, every, strict=True)
         ]
         return _fit_binary_logistic(
             [self_harm_features(text) for text in normalized],
@@ -850,7 +845,7 @@ def _self_harm_weights(
         l2, SELF_HARM_STEPS, SELF_HARM_RATE, SELF_HARM_POSITIVE_WEIGHT,
         SELF_HARM_MIN_WEIGHT,
     ]  # fmt: skip
-    key = [settings, fingerprint, default_label, texts, signals, urgent, labels, _examples_key(also)]
+    key = [settings, fingerprint, default_label, _examples_key(examples), _examples_key(also)]
     return _cached(cache_dir, "self-harm-model", key, learn)
 
 
@@ -904,11 +899,19 @@ def _danger_weights(
 
 
 def _examples_key(examples: Path | list[dict]) -> object:
-    """What keys a learned model's cache for a large example file: its digest (reading and hashing its lines at
-    every start would cost a tenth of a second), or the examples themselves when given as a list."""
+    """What keys a learned model's cache for examples: a file's digest (reading and hashing its lines at every
+    start would cost a tenth of a second), or the examples as written when given as a list (see `_cached`)."""
     if isinstance(examples, Path):
-        return hashlib.sha256(examples.read_bytes()).hexdigest()
+        stat = examples.stat()
+        return _file_digest(examples, stat.st_mtime_ns, stat.st_size)
     return [[example["text"], example.get("signal"), bool(example.get("urgent")), example.get("label")] for example in examples]
+
+
+@lru_cache(maxsize=8)
+def _file_digest(path: Path, mtime_ns: int, size: int) -> str:
+    """A file's SHA-256, computed once per version of it (its time and size): two models key their caches by the
+    danger examples' digest."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # This module's source and normalize's are part of every learned model's cache key: its features, fits and
@@ -1200,7 +1203,6 @@ class Classifier:
         blind: Path | list[dict] = danger_examples if danger_examples is not None else taxonomy.danger_examples or []
         if self.self_harm_signal is not None:
             self.self_harm_weights = _self_harm_weights(
-                texts + [example["text"] for example in self_harm_examples],
                 examples + self_harm_examples,
                 cache_dir,
                 fingerprint,

@@ -68,7 +68,7 @@ class Taxonomy:
     examples: Path | None  # labelled messages to learn term weights from
     self_harm_examples: Path | None = None  # messages only the self-harm model learns from
     kind_examples: Path | None = None  # messages only the request-or-not model learns from
-    danger_examples: Path | None = None  # messages only the danger model learns from (with all the others)
+    danger_examples: Path | None = None  # the blind chat tuning sets: only the danger and self-harm models learn them
 
     def item(self, label: str) -> Item:
         """Return the item for a `category.item` label, or raise KeyError naming it."""

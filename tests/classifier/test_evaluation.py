@@ -916,7 +916,9 @@ def test_chat_that_names_services_and_urgent_chat_stay_where_they_are() -> None:
     assert urgent["false_urgent_rate"] <= 0.25
 
 
-# The fifteenth session's blind tuning weeks, not learned from; their misses tuned rules after they were measured.
+# The fifteenth session's blind tuning weeks, not learned from then; their misses tuned rules after they were measured.
+# (Since the twenty-sixth session the danger and self-harm models learn every set here: danger_examples.jsonl and
+# self_harm_examples.jsonl hold them.)
 # tune25_week (348: 苏州/杭州/宁波 lanes and a 合肥 compound) and tune26_voice (360: dictated by voice, fillers and
 # speech-recognition homophones), as they arrived: item@1 92.6 / 96.0 %, non-requests 93.2 / 89.9 %, urgent 18/18 and
 # 15/16, false alarms 3.0 / 5.5 %; with the chat tuning sets learned: 95.4 / 96.5 %, 93.9 / 88.7 %, 18/18 and 15/16,
@@ -1101,15 +1103,15 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune135_person_danger_or_not.jsonl": (0.63, 0.88, 0.99, 0.08),
     "tune136_fire_gas_or_not.jsonl": (0.89, 0.69, 0.97, 0.23),
     # its third round (measured as they arrived, then learned: tune141 by the danger model, the others by the
-    # self-harm model; none of their misses read)
+    # self-harm model — since the twenty-sixth session both models learn every one; none of their misses read)
     "tune137_dialect_signs_or_not.jsonl": (0.86, 0.77, 1.00, 0.08),  # (0.86, 0.77, 1.00, 0.075 until the 26th session)
     "tune138_others_signs_or_not.jsonl": (0.79, 0.68, 1.00, 0.04),  # (0.79, 0.68, 1.00, 0.03 until the 26th session)
     "tune139_voice_rambles_signs_or_not.jsonl": (0.87, 0.77, 1.00, 0.025),
     "tune140_signs_in_requests.jsonl": (0.85, 0.00, 1.00, 0.04),  # (requests only; 0.85, 0.0, 1.00, 0.02 until the 26th session)
     "tune141_week.jsonl": (0.98, 0.98, 1.00, 0.015),
     "tune142_talk_with_strong_words.jsonl": (0.91, 0.78, 1.00, 0.08),  # (0.91, 0.80, 1.00, 0.06 until the 26th session)
-    # its fourth round (measured as they arrived, then learned by the danger model: in the self-harm model tune143–145
-    # cost more false alarms than they found signs; none of their misses read)
+    # its fourth round (measured as they arrived, then learned by the danger model — in the self-harm model tune143–145
+    # alone cost more false alarms than they found signs — and by both since the twenty-sixth session; none read)
     "tune143_life_crises_signs_or_not.jsonl": (0.88, 0.88, 1.00, 0.03),
     "tune144_news_memory_or_signs.jsonl": (0.87, 0.64, 0.99, 0.155),
     "tune145_mixed_language_signs_or_not.jsonl": (0.89, 0.92, 0.99, 0.035),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from classifier import Classifier, classify, get_classifier, load_taxonomy, model
-from classifier.model import CROSS_TOKEN_FACTOR, LETTER_CHARS, SELF_HARM_THRESHOLD, SELF_HARM_WINDOW_THRESHOLD
+from classifier.model import CROSS_TOKEN_FACTOR, LETTER_CHARS
 from classifier.normalize import cut_for_scoring, normalize
 from tests.classifier import KNOWN_SIGN_READING
 
@@ -1319,7 +1319,7 @@ def test_danger_examples_teach_the_danger_and_self_harm_models_only(tmp_path: Pa
     assert taught.item_weights == without.item_weights
 
 
-def test_a_sign_buried_in_a_long_message_is_read_in_its_windows() -> None:
+def test_a_sign_buried_in_a_long_message_is_read_in_its_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     """(tune11: its whole text reads below the threshold, a window of its clauses above, and no pattern matches; a
     tune143 message did until the self-harm model learned the blind tuning sets.) The windows' threshold is the
     classifier's own setting: the self-harm cross-validation turns it off for its patterns-only reading."""
@@ -1327,29 +1327,22 @@ def test_a_sign_buried_in_a_long_message_is_read_in_its_windows() -> None:
         "我们老两口都八十多了做不动饭了，社区食堂能送吗？老头子最近总说别给孩子添麻烦，饭也不好好吃，"
         "昨天他问我人要是不吃饭几天能走，我心里咯噔一下"
     )
-    classifier = get_classifier()
     assert classify(text).urgent_signals == ("self_harm",)
-    classifier.self_harm_window_threshold = math.inf
-    try:
-        assert not classify(text).urgent
-    finally:
-        classifier.self_harm_window_threshold = SELF_HARM_WINDOW_THRESHOLD
+    monkeypatch.setattr(get_classifier(), "self_harm_window_threshold", math.inf)
+    assert not classify(text).urgent
 
 
-def test_a_danger_the_model_reads_in_a_need_for_counselling_also_gets_the_crisis_line() -> None:
+def test_a_danger_the_model_reads_in_a_need_for_counselling_also_gets_the_crisis_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A sign the self-harm model misses (here: turned off) that the danger model reads still gets the crisis line.
     (The self-harm model reads every such sign of the tuning sets itself since the twenty-sixth session: 人间不值得
     我先走了, tune21, and 大家都说我矫情，那我消失好了…, tune100, were this test's cases before; 12356 either way.)"""
     text = "又一次进了急诊洗胃，醒过来第一个念头是为什么没成功"  # (tune100)
     assert classify(text).hotlines == ("12356",)
-    classifier = get_classifier()
-    classifier.self_harm_threshold = classifier.self_harm_window_threshold = math.inf
-    try:
-        result = classify(text)
-    finally:
-        classifier.self_harm_threshold, classifier.self_harm_window_threshold = (
-            SELF_HARM_THRESHOLD, SELF_HARM_WINDOW_THRESHOLD
-        )
+    for setting in ("self_harm_threshold", "self_harm_window_threshold"):
+        monkeypatch.setattr(get_classifier(), setting, math.inf)
+    result = classify(text)
     assert (result.urgent_signals, result.label, result.hotlines) == (("danger",), "health.mental", ("110", "12356"))
 
 

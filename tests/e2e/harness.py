@@ -808,12 +808,8 @@ class BotProcess:
         self.stop()
 
 
-# The classifier's learned models and jieba's dictionary cache, as `make` fits them in the project's data
-# directory (classifier.model._cached, _trimmed_dictionary): a model's name carries a digest of what it was
-# learned from, and jieba checks its cache against the dictionary's time, so a bot can read them from its own
-# DATA_DIR instead of fitting them again (~10 s a start here).
 def share_learned_models(data_dir: Path) -> None:
-    """Link the project's learned models into a bot's fresh data directory."""
+    """Link the project's learned models, as `make` fits them, into a bot's fresh data directory."""
     share_learned(ROOT / "data", data_dir)
 
 
