@@ -1,7 +1,7 @@
 """Tests of `classifier`.
 
 The reasons given for everyday messages a learned model misreads (marked xfail, strict): the thresholds are the
-model's own, the log odds those measured when the mark was last looked at (the twenty-sixth session's end)."""
+model's own, the log odds those measured when the mark was last looked at (the twenty-seventh session's end)."""
 
 from classifier.model import DANGER_THRESHOLD, SELF_HARM_THRESHOLD
 

@@ -9,7 +9,7 @@ import pytest
 from classifier import Classifier, classify, get_classifier, load_taxonomy, model
 from classifier.model import CROSS_TOKEN_FACTOR, LETTER_CHARS
 from classifier.normalize import cut_for_scoring, normalize
-from tests.classifier import KNOWN_SIGN_READING
+from tests.classifier import KNOWN_DANGER_READING, KNOWN_SIGN_READING
 
 EXAMPLES = Path(model.__file__).with_name("examples.jsonl")
 
@@ -377,7 +377,9 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
         "刚才那条发错了 不是我们楼着火 是电视里的",  # taken back
         "刚才发错了 不是我家着火 是电视里的",  # taken back, the danger at home denied
         "做梦梦见厨房着火了 吓醒了",  # dreamt
-        "闻到一股煤气味 虚惊一场 是楼下在熬中药",
+        pytest.param(  # (since the twenty-seventh session's danger threshold, 3.0)
+            "闻到一股煤气味 虚惊一场 是楼下在熬中药", marks=pytest.mark.xfail(strict=True, reason=KNOWN_DANGER_READING.format(3.46))
+        ),
         "烟感报警器响了半天 结果是我煎牛排的油烟 没事了",  # settled after it
         "孩子玩打火机把窗帘烧了个小洞 当时就按灭了",
         "对面楼顶冒白烟 以为失火 结果是新装的锅炉在排气 正常的",  # mistaken, the thought told after it
@@ -406,6 +408,45 @@ def test_words_learned_from_gas_examples_are_not_words_of_danger(text: str) -> N
 )
 def test_a_danger_called_off_or_asked_about_is_not_urgent(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("油锅着火了应该咋办 能用水浇吗 先问问 以防万一", None),  # a question asked in advance: the fire pattern's match
+        ("小区团购的烟雾报警器是不是周末到啊?就是上周群里那个", "safety.fire"),  # equipment: urgent by its item's class
+    ],
+)
+def test_a_danger_the_danger_model_reads_as_surely_none_is_not_urgent(
+    text: str, label: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The danger model's veto (DANGER_VETO_ODDS): its log odds here are under −13; without the veto both are urgent."""
+    result = classify(text)
+    assert (result.urgent, result.urgent_signals, result.hotlines, result.label) == (False, (), (), label)
+    with monkeypatch.context() as patch:
+        patch.setattr(model, "DANGER_VETO_ODDS", -math.inf)
+        assert classify(text).urgent
+    monkeypatch.setattr(get_classifier(), "danger_weights", {})  # (a taxonomy with no danger signal: no veto either)
+    assert classify(text).urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "signals"),
+    [
+        ("不想活了", ("self_harm",)),  # a sign of self-harm: the self-harm model's to read, never the danger model's to calm
+        (  # 40 characters or more: a danger may be buried in calm words (the model's odds then run low)
+            "各位邻居晚上好，想问一下这周六的消防安全讲座还办不办，上次说要发灭火器，我家老人想领一个，顺便问问燃气报警器是不是也免费",
+            (),
+        ),
+    ],
+)
+def test_the_danger_models_veto_leaves_signs_and_longer_messages_alone(
+    text: str, signals: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "DANGER_VETO_ODDS", math.inf)  # (every other danger calmed)
+    result = classify(text)
+    assert result.urgent
+    assert result.urgent_signals == signals
 
 
 @pytest.mark.parametrize(
@@ -482,18 +523,16 @@ def test_signs_of_self_harm_keep_their_item_over_a_medical_emergency() -> None:
         ("手腕上全是伤口 控制不住自己", True),
         ("我已经想好怎么结束了", True),
         pytest.param(  # a will (a known false alarm before and after the twenty-fourth session's first round)
-            "如果我不在了 房子怎么分给两个儿子", False, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.50))
+            "如果我不在了 房子怎么分给两个儿子", False, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.40))
         ),
         pytest.param(  # a trip (since the twenty-sixth session's self-harm model)
             "我走了以后这个花你帮忙浇浇水 出差一个月", False,
-            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.44)),
+            marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.51)),
         ),
-        pytest.param(  # (since the twenty-sixth session's self-harm model)
-            "搬家了 跟大家说声再见", False, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.04))
-        ),
+        ("搬家了 跟大家说声再见", False),  # (a known reading of the twenty-sixth session's self-harm model, 0.04: −0.13 now)
         ("人死了以后户口怎么注销", False),
         pytest.param(  # (since the twenty-fifth session)
-            "手上都是伤口 干活的时候划的", False, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.19))
+            "手上都是伤口 干活的时候划的", False, marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.06))
         ),
     ],
 )
@@ -1074,11 +1113,11 @@ def test_indirect_signs_of_self_harm_are_found_by_their_own_patterns(text: str) 
 
 @pytest.mark.parametrize(
     "text",
-    ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", pytest.param("今天把旧衣服都送人了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(2.29))),
-     "我在楼顶晒被子", pytest.param("我现在在河边钓鱼", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.34))), "冬天开车老打滑", "别打120了，我已经到医院了", "周末带孩子一起走走",
+    ["要死要死，快迟到了", "我妈长期吃安眠药，有没有办法减量", "冰箱快不行了，不制冷", "闹钟都叫不醒，白天老犯困", pytest.param("今天把旧衣服都送人了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(2.20))),
+     "我在楼顶晒被子", pytest.param("我现在在河边钓鱼", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.31))), "冬天开车老打滑", "别打120了，我已经到医院了", "周末带孩子一起走走",
      "一瓶酸奶都吃完了", "买好炭了 周末烧烤", "老鼠药多买点，家里老鼠太多", "猫吃几颗巧克力会死吗",
      "我的后事不要办，骨灰撒海里就行", "差点被车撞死 这路口太危险", "今天太热了",
-     "不配合检查的住户太多了", pytest.param("冬天用炭盆取暖 要开窗通风 别把门缝塞住了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.48))), "买了一袋木炭 周末烧烤 门缝漏风用胶带贴一下",
+     "不配合检查的住户太多了", pytest.param("冬天用炭盆取暖 要开窗通风 别把门缝塞住了", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(1.85))), "买了一袋木炭 周末烧烤 门缝漏风用胶带贴一下",
      "孩子一口气吃了一大把糖", "我要是不在家，快递放门口", "一脚油门冲出去 差点撞上前车", "天太热了 看到河就想一头扎进去游个泳"],
 )
 def test_look_alikes_of_the_self_harm_patterns_are_not_urgent(text: str) -> None:
@@ -1088,9 +1127,9 @@ def test_look_alikes_of_the_self_harm_patterns_are_not_urgent(text: str) -> None
 @pytest.mark.parametrize(
     "text",
     ["累死了", "想死你们了", pytest.param(  # (since the twenty-fifth session)
-        "老伴走了我很想他", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.86))
+        "老伴走了我很想他", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.67))
     ), pytest.param(  # (since the twenty-sixth session's self-harm model)
-        "老伴走了三年了，我每天都想他", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.32))
+        "老伴走了三年了，我每天都想他", marks=pytest.mark.xfail(strict=True, reason=KNOWN_SIGN_READING.format(0.19))
     ), "笑死，隔壁的猫又跑来了",
      "我家狗送给亲戚养了，租的房子不让养", "天台的门锁坏了，谁都能上去",
      # missing someone or something: 想死 + whom, 想死我了
@@ -1329,6 +1368,7 @@ def test_a_sign_buried_in_a_long_message_is_read_in_its_windows(monkeypatch: pyt
     )
     assert classify(text).urgent_signals == ("self_harm",)
     monkeypatch.setattr(get_classifier(), "self_harm_window_threshold", math.inf)
+    monkeypatch.setattr(model, "DANGER_THRESHOLD", math.inf)  # (it reads the sign too since the 27th session's 3.0)
     assert not classify(text).urgent
 
 
