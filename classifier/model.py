@@ -226,7 +226,7 @@ DANGER_THRESHOLD = 3.0
 # blocked fire exits, which writers disagree on); below −10, 168 for 12 (a child lost at the riverside, smoke from a
 # meter box buried in a long message); below −8, 288 for 27. Only in messages under SELF_HARM_WINDOW_MIN_CHARS: a
 # danger buried among many calm words runs the odds low (held back, counted, the unbounded veto calmed five gas and
-# fire messages of 122–141 characters in holdout7 among the 50 false alarms it calmed); so bounded, 73 for 1.
+# fire messages of 122–141 characters in holdout7 among the 45 false alarms it calmed); so bounded, 73 for 1.
 DANGER_VETO_ODDS = -12.0
 DANGER_L2 = 1e-6
 DANGER_STEPS = 200
@@ -1853,8 +1853,7 @@ class Classifier:
             read_by_model = True
         # A danger only the patterns saw (no sign of self-harm), in a chat message the danger model reads as surely
         # none: what it tells is news, a question, a status query, thanks or equipment (see DANGER_VETO_ODDS).
-        vetoed = self._surely_no_danger(full) if matches and all(s is not self_harm for s, _ in matches) else None
-        if vetoed:
+        if matches and all(signal is not self_harm for signal, _ in matches) and self._surely_no_danger(full):
             matches = []
         danger_read = (
             not matches
@@ -1950,7 +1949,7 @@ class Classifier:
         urgent = bool(signals) or (
             label is not None
             and self.taxonomy.items[label].time_class == "urgent"
-            and not (self._surely_no_danger(full) if vetoed is None else vetoed)  # (the same reading, for an item)
+            and not self._surely_no_danger(full)  # (the same reading, for an item's class)
         )
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))
         if danger_read and self_harm is not None and label == self_harm.default_label:
