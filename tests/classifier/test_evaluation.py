@@ -192,6 +192,9 @@ HOLDOUT76 = DATA / "holdout76_signs_or_not.jsonl"  # blind, the twenty-seventh s
 HOLDOUT77 = DATA / "holdout77_person_danger_or_not.jsonl"  # blind, the same round: dangers to a person or not
 HOLDOUT78 = DATA / "holdout78_week.jsonl"  # blind, the same round: a week of 南充 and its villages
 HOLDOUT79 = DATA / "holdout79_short_signs_pairs.jsonl"  # blind, its second round: short signs and look-alikes
+HOLDOUT80 = DATA / "holdout80_urgent_or_not.jsonl"  # blind, its third round: gas, fire, person danger, signs or not
+HOLDOUT81 = DATA / "holdout81_others_in_danger_or_not.jsonl"  # blind, the same (written to tune): others in danger
+HOLDOUT82 = DATA / "holdout82_asked_told_or_now.jsonl"  # blind, the same (written to tune): asked, told or now
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -464,6 +467,36 @@ HELD_BACK: dict[Path, dict[str, float]] = {
         "urgent_recall": 0.97,
         "non_request_accuracy": 0.62,
         "false_urgent_rate": 0.155,
+    },
+    # The third round, measured as it arrived with the end code (the start-up code's figures in brackets). holdout81
+    # and 82 were written as tuning sets; learned, they moved nothing held back but two dangers lost, so they are held
+    # back instead (their misses not read). Not yet: urgent 99.2 % (the same), false alarms 8.5 %, non-requests 66.7 %
+    HOLDOUT80: {
+        "category@1": 0.90,
+        "confident_accuracy": 0.93,
+        "urgent_recall": 0.99,
+        "non_request_accuracy": 0.66,
+        "false_urgent_rate": 0.09,
+    },
+    # not yet: urgent 94.7 % (94.0), false alarms 7.7 % (7.1), item@1 73.3 % (emergencies by the nearest item)
+    HOLDOUT81: {
+        "item@1": 0.73,
+        "category@1": 0.77,
+        "item_top3": 0.81,
+        "confident_accuracy": 0.82,
+        "urgent_recall": 0.94,
+        "non_request_accuracy": 0.78,
+        "false_urgent_rate": 0.08,
+    },
+    # not yet: urgent 94.5 % (the same), false alarms 17.8 % (18.8), non-requests 73.6 % (73.0)
+    HOLDOUT82: {
+        "item@1": 0.75,
+        "category@1": 0.79,
+        "item_top3": 0.85,
+        "confident_accuracy": 0.90,
+        "urgent_recall": 0.94,
+        "non_request_accuracy": 0.73,
+        "false_urgent_rate": 0.18,
     },
 }
 
