@@ -1745,11 +1745,6 @@ class Classifier:
             odds += sum(filter(None, map(weights.get, {*words, *(f"{a} {b}" for a, b in pairwise(words))})))
         return odds
 
-    def _surely_no_danger(self, text: str) -> bool:
-        """Whether the danger model reads a (normalized) chat message under SELF_HARM_WINDOW_MIN_CHARS as surely no
-        danger now (see DANGER_VETO_ODDS; never without a danger model: its odds are then −inf)."""
-        return len(text) < SELF_HARM_WINDOW_MIN_CHARS and -math.inf < self.danger_odds(text) < DANGER_VETO_ODDS
-
     def known_keys(self) -> set[str]:
         """The keys the kind, self-harm and item models and the lexicon have: all the danger model may read (see
         `danger_features`)."""
@@ -1851,14 +1846,17 @@ class Classifier:
             # with no span of words to mask (the item is the need the message describes, or the default).
             matches.append((self_harm, []))
             read_by_model = True
-        # A danger only the patterns saw (no sign of self-harm), in a chat message the danger model reads as surely
-        # none: what it tells is news, a question, a status query, thanks or equipment (see DANGER_VETO_ODDS).
-        if matches and all(signal is not self_harm for signal, _ in matches) and self._surely_no_danger(full):
+        danger_odds = self.danger_odds(full)  # (read once: the veto, the danger signal, an urgent item's class)
+        # A chat message under SELF_HARM_WINDOW_MIN_CHARS the danger model reads as surely no danger now (see
+        # DANGER_VETO_ODDS; never without a danger model: its odds are then −inf): news, a question, a status query,
+        # thanks or equipment. A danger only the patterns saw there (no sign of self-harm) is dropped.
+        surely_calm = len(full) < SELF_HARM_WINDOW_MIN_CHARS and -math.inf < danger_odds < DANGER_VETO_ODDS
+        if surely_calm and matches and all(signal is not self_harm for signal, _ in matches):
             matches = []
         danger_read = (
             not matches
             and self.danger_signal is not None
-            and self.danger_odds(full) > DANGER_THRESHOLD
+            and danger_odds > DANGER_THRESHOLD
             and not _unread_by_the_models(full)
         )
         if danger_read:
@@ -1949,7 +1947,7 @@ class Classifier:
         urgent = bool(signals) or (
             label is not None
             and self.taxonomy.items[label].time_class == "urgent"
-            and not self._surely_no_danger(full)  # (the same reading, for an item's class)
+            and not surely_calm
         )
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))
         if danger_read and self_harm is not None and label == self_harm.default_label:
