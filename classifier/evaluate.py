@@ -38,9 +38,11 @@ from classifier.model import (
     SELF_HARM_WINDOW_THRESHOLD,
     danger_features,
     learn_danger_weights,
+    learn_non_request_weights,
     load_examples,
 )
 from classifier.normalize import normalize
+from classifier.taxonomy import NON_REQUEST_KINDS
 
 
 def load_jsonl(path: str | Path) -> list[dict]:
@@ -60,6 +62,7 @@ class Report:
     labelled_requests: int = 0  # requests whose gold label names an item
     non_requests: int = 0
     non_request_hits: int = 0
+    non_request_kind_hits: int = 0  # non-requests read as their own kind (a status query as status…)
     urgent_total: int = 0
     urgent_hits: int = 0
     non_urgent_total: int = 0
@@ -82,6 +85,7 @@ class Report:
             "confident_accuracy": self._rate(self.confident_hits, self.confident),
             "confident_coverage": self._rate(self.confident, self.labelled_requests),
             "non_request_accuracy": self._rate(self.non_request_hits, self.non_requests),
+            "non_request_kind_accuracy": self._rate(self.non_request_kind_hits, self.non_requests),
             "urgent_recall": self._rate(self.urgent_hits, self.urgent_total),
             "false_urgent_rate": self._rate(self.false_urgent, self.non_urgent_total),
         }
@@ -127,6 +131,7 @@ def evaluate(
         if kind != "request":
             report.non_requests += 1
             report.non_request_hits += result.kind != "request"
+            report.non_request_kind_hits += result.kind == kind
             report.confusion["(non-request)"][result.category or "(non-request)"] += 1
             if result.kind == "request":
                 report.misses.append((record["text"], f"({kind})", result.label))
@@ -217,7 +222,7 @@ def merge_reports(reports: list[Report]) -> Report:
     for report in reports:
         for name in (
             "total", "requests", "item_hits", "category_hits", "top3_hits", "confident", "confident_hits",
-            "labelled_requests", "non_requests", "non_request_hits",
+            "labelled_requests", "non_requests", "non_request_hits", "non_request_kind_hits",
         ):  # fmt: skip
             setattr(total, name, getattr(total, name) + getattr(report, name))
     return total
@@ -468,6 +473,45 @@ def danger_cross_validation(
     return [(l2, t, *counts.get((l2, t), [0, 0])) for l2 in l2_values for t in DANGER_SWEEP_THRESHOLDS]
 
 
+def non_request_cross_validation(records: list[dict], folds: int) -> Counter[tuple[str, str]]:
+    """(gold kind, kind read) → count, over the messages of `records` (the danger examples) that the rest of the
+    classifier reads as "other" talk, the kind the non-request model gives them, each run in file order read by a
+    model learned from every other example file and the other runs (as `danger_cross_validation`)."""
+    base = get_classifier()
+    known = base.known_keys()
+    taxonomy = base.taxonomy
+    others = [
+        record
+        for path in (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples)
+        if path is not None
+        for record in load_jsonl(path)
+    ]
+    weights, base.non_request_weights = base.non_request_weights, {}  # the rest of the classifier, without the model
+    try:
+        talk = {id(record) for record in records if base.classify(record["text"]).kind == "other"}
+        counts: Counter[tuple[str, str]] = Counter()
+        for held, rest in _runs(records, folds):
+            learned = [r for r in others + rest if r.get("kind") in NON_REQUEST_KINDS]
+            base.non_request_weights = learn_non_request_weights(
+                [normalize(r["text"]) for r in learned], [r["kind"] for r in learned], known
+            )
+            for record in held:
+                if id(record) in talk:
+                    counts[record.get("kind") or "request", base.non_request_kind(normalize(record["text"]))] += 1
+    finally:
+        base.non_request_weights = weights
+    return counts
+
+
+def format_non_request_counts(counts: Counter[tuple[str, str]]) -> str:
+    """The non-request cross-validation's counts: per gold kind, the kinds read."""
+    lines = ["  gold kind    read as"]
+    for gold in (*NON_REQUEST_KINDS, "request"):
+        read = ", ".join(f"{kind} {n}" for (g, kind), n in counts.most_common() if g == gold)
+        lines.append(f"  {gold:<12} {read}")
+    return "\n".join(lines)
+
+
 def format_danger_sweep(rows: list[tuple[float, float, int, int]]) -> str:
     """The danger cross-validation's rows, the chosen setting marked."""
     lines = ["  setting                        dangers found  false alarms"]
@@ -511,7 +555,8 @@ def format_report(report: Report, title: str) -> str:
         f"  item in top-3        {f['item_top3']:.1%}",
         f"  confident accuracy   {f['confident_accuracy']:.1%}  "
         f"(coverage {f['confident_coverage']:.1%} of requests)",
-        f"  non-request accuracy {f['non_request_accuracy']:.1%}",
+        f"  non-request accuracy {f['non_request_accuracy']:.1%}  "
+        f"(of their own kind {f['non_request_kind_accuracy']:.1%}: greeting, thanks, status, other)",
         f"  urgent recall        {f['urgent_recall']:.1%}  "
         f"(false alarms {f['false_urgent_rate']:.1%} of non-urgent)",
     ]
@@ -612,6 +657,14 @@ def main(argv: list[str] | None = None) -> int:
         "the rest of the classifier misses that it finds, and its false alarms, per ridge penalty and threshold",
     )
     parser.add_argument(
+        "--non-request-cv",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K-fold cross-validation of the non-request model over the file (the taxonomy's danger_examples): the "
+        "kinds it reads in the messages the rest of the classifier calls other talk",
+    )
+    parser.add_argument(
         "--table", action="store_true", help="one Markdown table row of figures per file (README's held-back table)"
     )
     args = parser.parse_args(argv)
@@ -625,6 +678,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.danger_cv > 1:
             print(f"{path} ({args.danger_cv}-fold cross-validation of the danger model)")
             print(format_danger_sweep(danger_cross_validation(records, args.danger_cv)))
+            continue
+        if args.non_request_cv > 1:
+            print(f"{path} ({args.non_request_cv}-fold cross-validation of the non-request model)")
+            print(format_non_request_counts(non_request_cross_validation(records, args.non_request_cv)))
             continue
         if args.self_harm_cv > 1:
             print(f"{path} ({args.self_harm_cv}-fold cross-validation of the self-harm model)")

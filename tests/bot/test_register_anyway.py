@@ -16,7 +16,7 @@ from tests.bot.chat_harness import BotChat, Reply, bot_chat
 from tests.conftest import World
 
 RESIDENT = 1
-VAGUE_NEED = "我想问问那个事情怎么弄"  # the classifier's "other"
+VAGUE_NEED = "有点事情不知道找谁"  # the classifier's "other" (我想问问那个事情怎么弄, "that matter", reads as a status query)
 
 
 @pytest.fixture(scope="module")

@@ -98,15 +98,20 @@ from pathlib import Path
 
 import pytest
 
+from classifier import get_classifier
 from classifier.evaluate import (
+    Report,
     SelfHarmPoint,
     evaluate,
+    format_non_request_counts,
     format_report,
     format_self_harm_sweep,
     format_table_row,
     load_jsonl,
+    non_request_cross_validation,
     with_kind_examples,
 )
+from classifier.model import NON_REQUEST_MODEL_KINDS
 from classifier.taxonomy import load_taxonomy
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -195,6 +200,10 @@ HOLDOUT79 = DATA / "holdout79_short_signs_pairs.jsonl"  # blind, its second roun
 HOLDOUT80 = DATA / "holdout80_urgent_or_not.jsonl"  # blind, its third round: gas, fire, person danger, signs or not
 HOLDOUT81 = DATA / "holdout81_others_in_danger_or_not.jsonl"  # blind, the same (written to tune): others in danger
 HOLDOUT82 = DATA / "holdout82_asked_told_or_now.jsonl"  # blind, the same (written to tune): asked, told or now
+HOLDOUT83 = DATA / "holdout83_fire_gas_hazard_or_not.jsonl"  # blind, the 28th session: fire, gas, hazards or not
+HOLDOUT84 = DATA / "holdout84_week.jsonl"  # blind, the same round: a week of old factory compounds in 洛阳
+HOLDOUT85 = DATA / "holdout85_talk_or_need.jsonl"  # blind, the same round: talk on service topics or a need
+HOLDOUT86 = DATA / "holdout86_week.jsonl"  # blind, the same round: a week of a resettlement estate of 桂林
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -498,13 +507,31 @@ HELD_BACK: dict[Path, dict[str, float]] = {
         "non_request_accuracy": 0.73,
         "false_urgent_rate": 0.18,
     },
+    # The twenty-eighth session's, measured as they arrived (the non-request model does not move these figures).
+    # Not yet: urgent 109/110, false alarms 22.2 % (equipment, questions asked in advance, dangers told as over),
+    # non-requests 64.5 %.
+    HOLDOUT83: {
+        "item@1": 0.90,
+        "category@1": 0.90,
+        "urgent_recall": 0.99,
+        "non_request_accuracy": 0.64,
+        "false_urgent_rate": 0.23,
+    },
+    HOLDOUT84: {"non_request_accuracy": 0.98, "false_urgent_rate": 0.01},  # every target
+    HOLDOUT85: {"non_request_accuracy": 0.93, "false_urgent_rate": 0.01},  # every target
+    HOLDOUT86: {"non_request_accuracy": 0.98, "false_urgent_rate": 0.01},  # every target
 }
 
 
 @cache
+def report_of(path: Path) -> Report:
+    """The evaluation of a held-back set, computed once per run."""
+    return evaluate(load_jsonl(path))
+
+
 def figures(path: Path) -> dict[str, float]:
-    """The evaluation figures of a held-back set, computed once per run."""
-    return evaluate(load_jsonl(path)).figures
+    """The evaluation figures of a held-back set."""
+    return report_of(path).figures
 
 
 @pytest.mark.parametrize(("path", "size"), [(HOLDOUT, 600), (HOLDOUT2, 450)])
@@ -685,6 +712,14 @@ def test_holdout_meets_its_floors(path: Path, figure: str) -> None:
         assert value <= floor, f"{path.name}: {figure} = {value:.3f} > {floor}"
     else:
         assert value >= floor, f"{path.name}: {figure} = {value:.3f} < {floor}"
+
+
+def test_non_requests_held_back_are_read_as_their_own_kind() -> None:
+    """Over every held-back set, a greeting, thanks, status query or other talk read as its own kind (the bot answers
+    a status query with the resident's tickets): 75.3 % before the non-request model, 82.7 % with it."""
+    reports = [report_of(path) for path in NOT_LEARNED]
+    hits = sum(report.non_request_kind_hits for report in reports)
+    assert hits / sum(report.non_requests for report in reports) >= 0.82
 
 
 def test_urgent_recall_is_reported_per_signal() -> None:
@@ -926,6 +961,26 @@ def test_the_kind_cross_validation_folds_the_kind_examples_once() -> None:
     pooled, added = with_kind_examples(given)
     assert added == kind_examples[3:]
     assert pooled == given + kind_examples[3:]
+
+
+def test_the_non_request_cross_validation_reads_only_what_the_rest_calls_talk() -> None:
+    """`--non-request-cv` counts, run by run, the kinds its model gives the messages the rest of the classifier reads
+    as other talk — each once — and leaves the classifier's own model in place."""
+    classifier = get_classifier()
+    weights = classifier.non_request_weights
+    records = [
+        {"text": "等了一上午了 到底几点过来", "kind": "status"},
+        {"text": "真是帮大忙了 改天请你们喝茶", "kind": "thanks"},
+        {"text": "今天天气真不错 出去溜达溜达", "kind": "other"},
+        {"text": "楼道灯坏了好几天了", "label": "property.public_lighting", "kind": "request"},
+        {"text": "谢谢师傅", "kind": "thanks"},  # thanks by its pattern: not the model's to read
+    ]
+    counts = non_request_cross_validation(records, 2)
+    assert sum(counts.values()) == 3
+    assert {gold for gold, _ in counts} == {"status", "thanks", "other"}
+    assert {read for _, read in counts} <= set(NON_REQUEST_MODEL_KINDS)
+    assert classifier.non_request_weights is weights
+    assert "status" in format_non_request_counts(counts)
 
 
 def test_a_week_read_for_its_misses_stays_where_it_is() -> None:

@@ -671,6 +671,39 @@ def test_thanks_told_by_what_changed_and_status_queries_in_other_words(text: str
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("等了一上午了 到底几点过来", "status"),
+        ("师傅今天还过来不 我在家等着呢", "status"),
+        ("咋一直没人回我消息呢", "status"),
+        ("说好下午来 人呢", "status"),
+        ("多亏了小王 这下放心了", "thanks"),
+        ("真是帮大忙了 改天请你们喝茶", "thanks"),
+    ],
+)
+def test_the_non_request_model_tells_status_queries_and_thanks_from_talk(
+    text: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Talk that no status or thanks pattern reads (the rules call it "other") is a status query or thanks by the
+    non-request model: the bot answers a status query with the resident's tickets, not its introduction."""
+    classifier = get_classifier()
+    assert classifier.classify(text).kind == kind
+    monkeypatch.setattr(classifier, "non_request_weights", {})  # without the model: the rules' "other"
+    assert classifier.classify(text).kind == "other"
+
+
+@pytest.mark.parametrize("text", ["今天天气真不错 出去溜达溜达", "我孙子今年考上大学了", "小区门口新开了家面馆 味道不错"])
+def test_the_non_request_model_leaves_other_talk_other(text: str) -> None:
+    assert classify(text).kind == "other"
+
+
+def test_the_non_request_model_never_makes_a_greeting() -> None:
+    """Greetings are "other" to it: a greeting gets no 登记为诉求 button, which a need misread as one would lose."""
+    assert "greeting" not in model.NON_REQUEST_MODEL_KINDS
+    assert model._model_kind_index("greeting") == model.NON_REQUEST_MODEL_KINDS.index("other")
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "停电通知：因线路检修，5号楼至8号楼停电，请提前做好准备",
@@ -727,8 +760,10 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
         raise AssertionError("learned again")
 
     monkeypatch.setattr(model, "_learn_kind_weights", no_learning)
+    monkeypatch.setattr(model, "learn_non_request_weights", no_learning)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
     assert second.kind_weights == first.kind_weights
+    assert second.non_request_weights == first.non_request_weights
 
 
 def test_a_second_start_learns_nothing_from_the_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -742,7 +777,7 @@ def test_a_second_start_learns_nothing_from_the_examples(tmp_path: Path, monkeyp
         raise AssertionError("the examples were read again")
 
     # Neither segmented, counted nor normalized: the caches are keyed by the examples as written.
-    for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_substring_share"):
+    for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_fit_multinomial", "_substring_share"):
         monkeypatch.setattr(model, name, not_again)
     monkeypatch.setattr(model.Classifier, "features", not_again)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
@@ -855,9 +890,10 @@ def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
 
 
 def test_one_scan_sums_the_models_over_their_feature_sets() -> None:
-    """The kind, self-harm, danger and item models are summed from the automaton's keys in one pass; the sums
-    must be those over the feature sets they were learned from (each feature once, marks and ASCII words
-    included), for chat, long letters, repeated words and texts with no Chinese at all."""
+    """The kind, self-harm, danger and item models are summed from the automaton's keys in one pass, and the
+    non-request model reads its weights by the same keys; the sums must be those over the feature sets they were
+    learned from (each feature once, marks and ASCII words included), for chat, long letters, repeated words and
+    texts with no Chinese at all."""
     classifier = get_classifier()
     texts = [json.loads(line)["text"] for line in EXAMPLES.read_text(encoding="utf-8").splitlines()
              if line.strip()][::7]
@@ -865,6 +901,8 @@ def test_one_scan_sums_the_models_over_their_feature_sets() -> None:
               "楼上漏水" * 400, "家里燃气味道很大 " + "说来话长 " * 40]
     kind, self_harm, items = classifier.kind_weights, classifier.self_harm_weights, classifier.item_weights
     danger, known = classifier.danger_weights, classifier.known_keys()
+    talk = classifier.non_request_weights
+    assert set(talk) - {""} <= classifier._model_keys | set(classifier.vocab)  # every weight is a key of the automaton
     for text in map(normalize, texts):
         expected = kind[""] + sum(kind.get(f, 0.0) for f in model.kind_features(text))
         assert classifier.non_request_odds(text) == pytest.approx(expected, abs=1e-9), text
@@ -878,6 +916,8 @@ def test_one_scan_sums_the_models_over_their_feature_sets() -> None:
         for i in (0, 7, 59):
             expected = sum(items[f][i] for f in features if f in items)
             assert logits[i] == pytest.approx(expected, abs=1e-9), text
+        sums = [sum(talk[f][k] for f in features if f in talk) for k in range(len(model.NON_REQUEST_MODEL_KINDS))]
+        assert classifier.non_request_kind(text) == model.NON_REQUEST_MODEL_KINDS[sums.index(max(sums))], text
 
 
 def test_item_model_is_learned_once_cached_and_deterministic(
@@ -1200,7 +1240,8 @@ def test_the_pattern_index_wakes_every_pattern_that_matches() -> None:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("消防车来得真快 十分钟就到了 给他们点赞", "other"),  # only hints of a fire (消防车): the kind model decides
+        ("消防车来得真快 十分钟就到了 给他们点赞", "thanks"),  # only hints of a fire (消防车): the kind model decides
+        # (praise: thanks by the non-request model)
         ("我儿子说长大要当消防员 从小就崇拜", "other"),
         ("今天社区防火宣传发了个小灭火器 还挺可爱", "other"),
         ("昨天那单说是误报 今天味道又来了 比昨天还浓", "request"),  # hints only, but said of now (又): a danger
