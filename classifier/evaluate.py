@@ -434,6 +434,18 @@ DANGER_SWEEP_L2 = (1e-6, 3e-6, 1e-5, 3e-5)
 DANGER_SWEEP_THRESHOLDS = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)
 
 
+def _examples_besides_the_blind_sets(classifier: Classifier) -> list[dict]:
+    """Every example file's records but the blind tuning sets' (danger_examples), which the chat models'
+    cross-validations fold in runs."""
+    taxonomy = classifier.taxonomy
+    return [
+        record
+        for path in (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples)
+        if path is not None
+        for record in load_jsonl(path)
+    ]
+
+
 def danger_cross_validation(
     records: list[dict], folds: int, l2_values: tuple[float, ...] = DANGER_SWEEP_L2
 ) -> list[tuple[float, float, int, int]]:
@@ -443,13 +455,7 @@ def danger_cross_validation(
     self-harm model, urgent items) misses and the model reads; false alarms: the same for non-urgent ones."""
     base = get_classifier()
     known = base.known_keys()
-    taxonomy = base.taxonomy
-    others = [
-        record
-        for path in (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples)
-        if path is not None
-        for record in load_jsonl(path)
-    ]
+    others = _examples_besides_the_blind_sets(base)
     weights, base.danger_weights = base.danger_weights, {}  # the rest of the classifier, without the model
     try:
         missed = {id(record) for record in records if not base.classify(record["text"]).urgent}
@@ -479,13 +485,7 @@ def non_request_cross_validation(records: list[dict], folds: int) -> Counter[tup
     model learned from every other example file and the other runs (as `danger_cross_validation`)."""
     base = get_classifier()
     known = base.known_keys()
-    taxonomy = base.taxonomy
-    others = [
-        record
-        for path in (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples)
-        if path is not None
-        for record in load_jsonl(path)
-    ]
+    others = _examples_besides_the_blind_sets(base)
     weights, base.non_request_weights = base.non_request_weights, {}  # the rest of the classifier, without the model
     try:
         talk = {id(record) for record in records if base.classify(record["text"]).kind == "other"}

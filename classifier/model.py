@@ -1617,20 +1617,8 @@ class Classifier:
         ranked: list[tuple[int, float]],
         candidates: dict[str, set[re.Pattern[str]]],
     ) -> str:
-        """Whether a message is a request, and if not, which kind of message it is: talk the rules and the kind
-        model call "other" the non-request model tells apart (a status query or thanks in words no pattern lists:
-        人呢？说好的9点)."""
-        kind = self._request_or_kind(text, found, ranked, candidates)
-        return self.non_request_kind(text) if kind == "other" else kind
-
-    def _request_or_kind(
-        self,
-        text: str,
-        found: dict[str, float],
-        ranked: list[tuple[int, float]],
-        candidates: dict[str, set[re.Pattern[str]]],
-    ) -> str:
-        """Whether a message is a request, and if not, the kind the rules tell ("other" where none does)."""
+        """Whether a message is a request, and if not, which kind of message it is ("other": talk, which
+        `non_request_kind` reads further)."""
         kind = self.kind_by_rules(text, found, ranked, candidates)
         if kind:
             return kind
@@ -1856,7 +1844,7 @@ class Classifier:
 
     def non_request_kind(self, text: str) -> str:
         """Which kind of non-request a (normalized) message is, by the learned non-request model ("other" without
-        one): read where the rules and the kind model found talk, no request (see `_kind`)."""
+        one): read where the rules and the kind model found talk, no request (see `classify`)."""
         weights = self.non_request_weights
         if not weights:
             return "other"
@@ -1992,6 +1980,8 @@ class Classifier:
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
         kind = "request" if signals else self._kind(full, found, ranked, candidates)
+        if kind == "other":  # talk: a status query or thanks in words no pattern lists (人呢？说好的9点), or other
+            kind = self.non_request_kind(full)
 
         label: str | None = None
         confidence = 0.0
