@@ -204,6 +204,10 @@ HOLDOUT83 = DATA / "holdout83_fire_gas_hazard_or_not.jsonl"  # blind, the 28th s
 HOLDOUT84 = DATA / "holdout84_week.jsonl"  # blind, the same round: a week of old factory compounds in 洛阳
 HOLDOUT85 = DATA / "holdout85_talk_or_need.jsonl"  # blind, the same round: talk on service topics or a need
 HOLDOUT86 = DATA / "holdout86_week.jsonl"  # blind, the same round: a week of a resettlement estate of 桂林
+HOLDOUT87 = DATA / "holdout87_signs_danger_mix.jsonl"  # blind, its second round: signs, dangers, look-alikes
+HOLDOUT88 = DATA / "holdout88_short_signs_or_not.jsonl"  # blind, the same (written to tune): short signs or not
+HOLDOUT89 = DATA / "holdout89_person_danger_now_or_not.jsonl"  # the same (written to tune): person danger now or not
+HOLDOUT90 = DATA / "holdout90_others_signs_or_not.jsonl"  # the same (written to tune): signs of another person or not
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -520,6 +524,44 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     HOLDOUT84: {"non_request_accuracy": 0.98, "false_urgent_rate": 0.01},  # every target
     HOLDOUT85: {"non_request_accuracy": 0.93, "false_urgent_rate": 0.01},  # every target
     HOLDOUT86: {"non_request_accuracy": 0.98, "false_urgent_rate": 0.01},  # every target
+    # Its second round, measured as they arrived. holdout88–90 were written as tuning sets; learned by the self-harm and
+    # danger models they moved the other held-back sets by +2 urgent and +21 false alarms (ordinary weeks among them),
+    # so they are held back instead, their misses not read. Not yet: holdout87 urgent 142/144, false alarms 3.0 %,
+    # non-requests 78.4 %; holdout88 97.8 %, 13.2 %, 76.5 %; holdout89 92.5 %, 6.7 %, 79.0 %, item@1 68.8 % (emergencies
+    # by the nearest item); holdout90 96.7 %, 6.0 %, 80.9 %.
+    HOLDOUT87: {
+        "item@1": 0.90,
+        "category@1": 0.89,
+        "urgent_recall": 0.98,
+        "non_request_accuracy": 0.78,
+        "false_urgent_rate": 0.035,
+    },
+    HOLDOUT88: {
+        "item@1": 0.89,
+        "category@1": 0.90,
+        "confident_accuracy": 0.93,
+        "urgent_recall": 0.97,
+        "non_request_accuracy": 0.76,
+        "false_urgent_rate": 0.14,
+    },
+    HOLDOUT89: {
+        "item@1": 0.68,
+        "category@1": 0.75,
+        "item_top3": 0.77,
+        "confident_accuracy": 0.80,
+        "confident_coverage": 0.53,
+        "urgent_recall": 0.92,
+        "non_request_accuracy": 0.79,
+        "false_urgent_rate": 0.07,
+    },
+    HOLDOUT90: {
+        "item@1": 0.86,
+        "category@1": 0.83,
+        "confident_accuracy": 0.91,
+        "urgent_recall": 0.96,
+        "non_request_accuracy": 0.80,
+        "false_urgent_rate": 0.06,
+    },
 }
 
 
@@ -716,7 +758,8 @@ def test_holdout_meets_its_floors(path: Path, figure: str) -> None:
 
 def test_non_requests_held_back_are_read_as_their_own_kind() -> None:
     """Over every held-back set, a greeting, thanks, status query or other talk read as its own kind (the bot answers
-    a status query with the resident's tickets): 75.3 % before the non-request model, 82.7 % with it."""
+    a status query with the resident's tickets): over the 95 files at the twenty-eighth session's end, 75.1 % before the
+    non-request model, 82.5 % with it."""
     reports = [report_of(path) for path in NOT_LEARNED]
     hits = sum(report.non_request_kind_hits for report in reports)
     assert hits / sum(report.non_requests for report in reports) >= 0.82
