@@ -491,10 +491,7 @@ def non_request_cross_validation(records: list[dict], folds: int) -> Counter[tup
         talk = {id(record) for record in records if base.classify(record["text"]).kind == "other"}
         counts: Counter[tuple[str, str]] = Counter()
         for held, rest in _runs(records, folds):
-            learned = [r for r in others + rest if r.get("kind") in NON_REQUEST_KINDS]
-            base.non_request_weights = learn_non_request_weights(
-                [normalize(r["text"]) for r in learned], [r["kind"] for r in learned], known
-            )
+            base.non_request_weights = learn_non_request_weights(others + rest, known)
             for record in held:
                 if id(record) in talk:
                     counts[record.get("kind") or "request", base.non_request_kind(normalize(record["text"]))] += 1

@@ -589,6 +589,11 @@ def load_examples(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def _examples_in(source: Path | list[dict]) -> list[dict]:
+    """The examples of a file (read only when a model learns from it: its digest keys the cache), or as given."""
+    return load_examples(source) if isinstance(source, Path) else source
+
+
 def _strip_tone(syllable: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", syllable) if not unicodedata.combining(ch))
 
@@ -852,7 +857,7 @@ def _self_harm_weights(
     slow VM; 4 s without the blind tuning sets) and written there."""
 
     def learn() -> dict[str, float]:
-        every = examples + (load_examples(also) if isinstance(also, Path) else also)
+        every = examples + _examples_in(also)
         normalized = [normalize(example["text"]) for example in every]
         positive = [
             example.get("signal") == "self_harm"
@@ -915,7 +920,7 @@ def _danger_weights(
     urgent = [bool(example.get("urgent")) for example in learned]
 
     def learn() -> dict[str, float]:
-        extra = load_examples(own) if isinstance(own, Path) else own
+        extra = _examples_in(own)
         return learn_danger_weights(
             [normalize(text) for text in texts + [example["text"] for example in extra]],
             urgent + [bool(example.get("urgent")) for example in extra],
@@ -1065,18 +1070,24 @@ def _dense_rows(stored: dict[str, dict[str, float]], n_classes: int) -> dict[str
     return dense
 
 
-def learn_non_request_weights(texts: list[str], kinds: list[str], known: Collection[str]) -> dict[str, tuple[float, ...]]:
-    """The non-request model: which kind of non-request (NON_REQUEST_MODEL_KINDS) a message is, over its
-    `item_features` among the `known` keys (as the danger model: no new key). Feature → a weight per kind; the
-    intercepts under "". `texts`: normalized, non-requests of `kinds`."""
+def learn_non_request_weights(examples: list[dict], known: Collection[str]) -> dict[str, tuple[float, ...]]:
+    """The non-request model: which kind of non-request (NON_REQUEST_MODEL_KINDS) a message is, learned from the
+    non-requests among `examples` (as written) over their `item_features` among the `known` keys (as the danger
+    model: no new key). Feature → a weight per kind; the intercepts under ""."""
+    talk = _non_requests(examples)
     return _dense_rows(
         _fit_multinomial(
-            [sorted(f for f in item_features(cut_for_scoring(text)) if f in known) for text in texts],
-            [_model_kind_index(kind) for kind in kinds],
+            [sorted(f for f in item_features(cut_for_scoring(normalize(e["text"]))) if f in known) for e in talk],
+            [_model_kind_index(example["kind"]) for example in talk],
             len(NON_REQUEST_MODEL_KINDS),
         ),
         len(NON_REQUEST_MODEL_KINDS),
     )
+
+
+def _non_requests(examples: list[dict]) -> list[dict]:
+    """The greetings, thanks, status queries and other talk among examples."""
+    return [example for example in examples if example.get("kind") in NON_REQUEST_KINDS]
 
 
 def _non_request_weights(
@@ -1090,20 +1101,12 @@ def _non_request_weights(
     tuning sets: a file, read only when learning; its digest keys the cache), among the `known` keys, which depend
     on the other models (the taxonomy's `fingerprint` and the examples key them). Read from the data directory when
     learned before."""
-    chosen = [example for example in learned if example.get("kind") in NON_REQUEST_KINDS]
-    texts = [example["text"] for example in chosen]
-    kinds = [example["kind"] for example in chosen]
-
-    def learn() -> dict[str, tuple[float, ...]]:
-        extra = [e for e in (load_examples(own) if isinstance(own, Path) else own) if e.get("kind") in NON_REQUEST_KINDS]
-        every = texts + [example["text"] for example in extra]
-        return learn_non_request_weights(
-            [normalize(text) for text in every], kinds + [example["kind"] for example in extra], known()
-        )
-
+    talk = _non_requests(learned)
     settings = [ITEM_L2, ITEM_STEPS, ITEM_RATE, ITEM_MIN_COUNT, ITEM_MIN_WEIGHT, NON_REQUEST_MODEL_KINDS]
-    key = [settings, fingerprint, texts, kinds, _examples_key(own)]
-    stored = _cached(cache_dir, "non-request-model", key, learn)
+    key = [settings, fingerprint, [e["text"] for e in talk], [e["kind"] for e in talk], _examples_key(own)]
+    stored = _cached(
+        cache_dir, "non-request-model", key, lambda: learn_non_request_weights(talk + _examples_in(own), known())
+    )
     return {feature: tuple(row) for feature, row in stored.items()}  # (JSON keeps them as lists)
 
 
