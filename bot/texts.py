@@ -17,15 +17,17 @@ MESSAGE_LIMIT = 4096  # Telegram's limit for one message
 QUOTE_LIMIT = 300  # how much of a resident's text we quote back
 
 
-# A building, unit or room number, and a mainland mobile number: what offers must not show.
+# A building, unit or room number, and a phone number (mainland mobile, or a landline with its area
+# code): what offers must not show.
 ADDRESS_NUMBER = re.compile(r"\d+\s*(?:号楼|号院|栋|幢|单元|号|室|弄|巷)|(?<=单元)\s*\d+|(?<=号楼)\s*\d+")
-PHONE_NUMBER = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+PHONE_NUMBER = re.compile(r"(?:\+?86)?1[3-9]\d{9}|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 
 
 def redact(text: str) -> str:
     """A resident's words without house numbers or phone numbers (for offers and public views)."""
     return PHONE_NUMBER.sub(
-        "1**********", ADDRESS_NUMBER.sub(lambda m: "*" + m.group(0).lstrip("0123456789 "), text)
+        lambda m: m.group(0)[0] + "*" * (len(m.group(0)) - 1),
+        ADDRESS_NUMBER.sub(lambda m: "*" + m.group(0).lstrip("0123456789 "), text),
     )
 
 
@@ -202,6 +204,14 @@ def ask_address(last_address: str | None) -> str:
 
 ASK_PHONE = "方便留个手机号吗？只有接单的党员和协调员能看到。点「发送我的手机号」，或点「跳过」。"
 ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
+STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"
+STILL_NEEDS_PHONE = "您刚才的诉求还没有提交，还差最后一步。"
+PHONE_INCOMPLETE = "这个号码好像不完整，请再核对一下：手机号是 11 位，座机请带区号。不想留号码就点「跳过」。"
+PHONE_HOW = "请点「发送我的手机号」，或直接输入手机号或座机号；不想留号码就点「跳过」。"
+
+
+def supplement_added(text: str) -> str:
+    return f"已把这句话补充到您的诉求里：「{quote(text, 100)}」\n{ASK_PHONE}"
 
 
 def ticket_created(number: str, category_name: str, item_name: str, urgent: bool) -> str:

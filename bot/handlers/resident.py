@@ -31,12 +31,36 @@ _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 MIN_ADDRESS_CHARS = 4
 
 
+# At the phone step: words that mean "no number" (the 跳过 button sends the first); a local number typed
+# without its area code, which a member in the same city can still call; and the words around a number
+# that only label it (what is left is kept with the request).
+SKIP_WORDS = (texts.BTN_SKIP, "不用", "不留", "不方便", "不需要", "不要", "没有", "无")
+_LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")
+_NUMBER_RUN = re.compile(r"\+?\d[\d\s\-－]{5,}\d")
+_DIGITS = re.compile(r"\d{5,}")
+_PHONE_LABEL = re.compile(
+    "|".join(SKIP_WORDS) + r"|了|我的|我家|手机号?|电话|号码|座机|联系方式|是|[\s\d\-－+，,。.：:!！~～]"
+)
+MIN_SUPPLEMENT_CHARS = 3
+# What a resident may say at the address or phone step that is not an answer to it.
+_ASIDES = ("status", "thanks", "greeting")
+
+
 def address_in(text: str) -> str | None:
     """The clause of a message that contains an address (e.g. 3号楼2单元502), if any."""
     for clause in _CLAUSE.split(text):
         if texts.ADDRESS_NUMBER.search(clause):
             return clause.strip()[:200]
     return None
+
+
+def phone_in(text: str) -> tuple[str | None, str]:
+    """A phone number typed at the phone step, and the rest of the message."""
+    compact = re.sub(r"[\s\-－]", "", text)
+    match = texts.PHONE_NUMBER.search(compact) or _LOCAL_NUMBER.search(compact)
+    if match is None:
+        return None, text.strip()
+    return match.group(0), _NUMBER_RUN.sub(" ", text).strip()
 
 
 # ── area (社区 / 网格) ────────────────────────────────────────────────────────────────────────────
@@ -338,10 +362,27 @@ async def _duplicate_choice(
 
 
 # ── address and phone, then the ticket ────────────────────────────────────────────────────────────
+async def _aside(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> bool:
+    """Answer a status query, thanks or greeting typed in the middle of an intake; False if it is none."""
+    if kind not in _ASIDES:
+        return False
+    if kind == "status":
+        rows = await query(context, _my_rows, update.effective_user.id)
+        await reply(update, texts.my_tickets(rows, deps(context).tz))
+    elif kind == "thanks":
+        await reply(update, texts.NON_REQUEST["thanks"])
+    return True
+
+
 async def address_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
 ) -> None:
-    """The resident typed the address."""
+    """The resident typed the address (or asked after an earlier ticket: answered, the address asked again)."""
+    if address_in(text) is None and await _aside(update, context, deps(context).classifier.classify(text).kind):
+        last = await query(context, _last_address, update.effective_user.id)
+        markup = keyboards.last_address(state["token"]) if last else None
+        await reply(update, f"{texts.STILL_NEEDS_ADDRESS}\n{texts.ask_address(last)}", markup)
+        return
     if len(text.strip()) < MIN_ADDRESS_CHARS:
         await reply(update, texts.ADDRESS_TOO_SHORT)
         return
@@ -351,13 +392,33 @@ async def address_given(
         await _next_step(update, context, state)
 
 
+def _with_supplement(text: str, supplement: str) -> str:
+    """The request with words the resident added at the phone step (kept within a ticket's length; the
+    same words twice, as a re-sent update brings them, are added once)."""
+    added = f"\n（补充）{supplement}"
+    return text if text.endswith(added) else (text + added)[: tickets.MAX_TEXT]
+
+
+def _supplement(session: Session, telegram_id: int, supplement: str, now_: Any) -> bool:
+    """Add words to the intake draft's request; False when there is no draft waiting for a phone."""
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if state is None or state.get("step") != "phone":
+        return False
+    state["text"] = _with_supplement(state["text"], supplement)
+    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    return True
+
+
 def _submit(
-    session: Session, telegram_id: int, name: str, phone: str | None, now_: Any
+    session: Session, telegram_id: int, name: str, phone: str | None, now_: Any, supplement: str = ""
 ) -> dict[str, Any] | None:
     """Create the ticket from the intake draft and forget the draft, in one transaction."""
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("step") != "phone":
         return None
+    if supplement:
+        state["text"] = _with_supplement(state["text"], supplement)
+        drafts.save_draft(session, telegram_id, INTAKE, state, now_)  # kept if the limit holds it back
     if not state.get("urgent"):  # urgent requests are never held back
         until = abuse.ticket_limit_until(session, telegram_id, now_)
         if until is not None:
@@ -382,10 +443,12 @@ def _submit(
     return {"number": f"#{ticket.number}", "label": ticket.label, "urgent": ticket.urgent}
 
 
-async def phone_given(update: Update, context: ContextTypes.DEFAULT_TYPE, phone: str | None) -> None:
+async def phone_given(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, phone: str | None, supplement: str = ""
+) -> None:
     """A shared contact, a typed number, or 跳过: the ticket is created (its number comes from the outbox)."""
     user = update.effective_user
-    result = await act(context, _submit, user.id, display_name(user), phone, now())
+    result = await act(context, _submit, user.id, display_name(user), phone, now(), supplement)
     if result is None:
         await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())
     elif result.get("limited_until"):
@@ -407,9 +470,25 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """At the phone step: 跳过, or a number typed by hand."""
-    match = texts.PHONE_NUMBER.search(text.replace(" ", "").replace("-", ""))
-    await phone_given(update, context, match.group(0) if match else None)
+    """At the phone step: a number typed by hand, 跳过, or words to add to the request (never dropped)."""
+    phone, rest = phone_in(text)
+    kind = deps(context).classifier.classify(rest).kind
+    worth_keeping = len(_PHONE_LABEL.sub("", rest)) >= MIN_SUPPLEMENT_CHARS and kind not in ("thanks", "greeting")
+    supplement = rest if worth_keeping else ""
+    if phone is not None or rest.startswith(SKIP_WORDS):
+        await phone_given(update, context, phone, supplement)
+    elif _DIGITS.search(rest):
+        if supplement:
+            await act(context, _supplement, update.effective_user.id, supplement, now())
+        await reply(update, texts.PHONE_INCOMPLETE, keyboards.share_phone())
+    elif supplement and kind != "status":
+        if await act(context, _supplement, update.effective_user.id, supplement, now()):
+            await reply(update, texts.supplement_added(supplement), keyboards.share_phone())
+        else:
+            await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())
+    else:  # a question after an earlier ticket, thanks, or a word: answered, and the phone asked again
+        await _aside(update, context, kind)
+        await reply(update, f"{texts.STILL_NEEDS_PHONE}\n{texts.PHONE_HOW}", keyboards.share_phone())
 
 
 # ── /my and rating ────────────────────────────────────────────────────────────────────────────────

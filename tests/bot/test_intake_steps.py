@@ -1,0 +1,157 @@
+"""The address and phone steps of an intake: what a resident types there that is not an address or a
+number is answered, or kept with the request, never taken for what it is not and never dropped."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot import texts
+from bot.handlers import resident
+from classifier import Classifier, get_classifier
+from routing import db, drafts
+from routing.models import Ticket
+from tests.bot.chat_harness import BotChat, Reply, bot_chat, chinese
+from tests.conftest import World
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+RESIDENT = 1
+NEED = "楼道灯坏了好几天了，晚上很黑"
+ADDRESS = "幸福里小区 3 号楼 2 单元 502"
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return get_classifier(None, "data")
+
+
+@pytest.fixture
+async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        chat.home(RESIDENT)
+        yield chat
+
+
+def _intake(chat: BotChat) -> dict | None:
+    with db.transaction(chat.engine) as s:
+        return drafts.get_draft(s, RESIDENT, resident.INTAKE)
+
+
+def _texts(replies: list[Reply]) -> str:
+    assert replies and all(chinese(r.text) for r in replies), [r.text for r in replies]
+    return "\n".join(r.text for r in replies)
+
+
+async def _to_phone_step(chat: BotChat) -> None:
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    assert _intake(chat)["step"] == "phone"
+
+
+# ── the address step ──────────────────────────────────────────────────────────────────────────────
+async def test_a_question_after_an_earlier_ticket_is_answered_not_taken_for_the_address(chat: BotChat) -> None:
+    earlier = await chat.submit(RESIDENT, "小区门口的垃圾好几天没人清理了")
+    await chat.intake_to_address(RESIDENT, NEED)
+
+    shown = _texts(await chat.say(RESIDENT, "人呢？说好的9点"))
+    assert f"#{chat.ticket(earlier).number}" in shown, "the resident's tickets, as /my shows them"
+    assert texts.STILL_NEEDS_ADDRESS in shown and "3 号楼 2 单元 502" in shown  # the last address offered
+    assert _intake(chat)["step"] == "address" and not _intake(chat).get("address")
+
+    await chat.say(RESIDENT, "和平路 12 号 1 单元 301")
+    await chat.say(RESIDENT, "跳过")
+    assert chat.ticket(earlier + 1).address == "和平路 12 号 1 单元 301"
+    assert not chat.unexpected_errors()
+
+
+@pytest.mark.parametrize("aside", ["谢谢你们了", "您好您好"])
+async def test_thanks_or_a_greeting_at_the_address_step_asks_again(chat: BotChat, aside: str) -> None:
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = _texts(await chat.say(RESIDENT, aside))
+    assert texts.STILL_NEEDS_ADDRESS in shown
+    assert _intake(chat)["step"] == "address" and chat.count(Ticket) == 0
+
+
+@pytest.mark.parametrize("address", ["和平小区", "人民路菜市场对面", "红星村三组", "老干部活动中心楼下"])
+async def test_addresses_without_numbers_are_still_addresses(chat: BotChat, address: str) -> None:
+    await chat.intake_to_address(RESIDENT, NEED)
+    assert texts.ASK_PHONE in _texts(await chat.say(RESIDENT, address))
+    assert _intake(chat)["address"] == address
+
+
+async def test_a_too_short_address_is_asked_again(chat: BotChat) -> None:
+    await chat.intake_to_address(RESIDENT, NEED)
+    assert texts.ADDRESS_TOO_SHORT in _texts(await chat.say(RESIDENT, "3楼"))
+    assert _intake(chat)["step"] == "address"
+
+
+# ── the phone step ────────────────────────────────────────────────────────────────────────────────
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("13812345678", "13812345678"),
+    ("138 1234 5678", "13812345678"),
+    ("+86 138-1234-5678", "+8613812345678"),
+    ("0379-61234567", "037961234567"),
+    ("座机 6123456", "6123456"),
+    ("我的电话是13812345678", "13812345678"),
+])
+async def test_a_typed_number_is_taken(chat: BotChat, typed: str, stored: str) -> None:
+    await _to_phone_step(chat)
+    assert "已为您登记工单" in _texts(await chat.say(RESIDENT, typed))
+    ticket = chat.ticket(1)
+    assert ticket.phone == stored and ticket.text == NEED, "the number's label is not added to the request"
+
+
+@pytest.mark.parametrize("skip", ["跳过", "不用了", "不方便", "没有手机", "不用了，谢谢你们"])
+async def test_no_number_submits_without_one(chat: BotChat, skip: str) -> None:
+    await _to_phone_step(chat)
+    assert "已为您登记工单" in _texts(await chat.say(RESIDENT, skip))
+    ticket = chat.ticket(1)
+    assert ticket.phone is None and ticket.text == NEED
+
+
+async def test_words_at_the_phone_step_are_kept_with_the_request(chat: BotChat) -> None:
+    await _to_phone_step(chat)
+    words = "下午三点以后家里才有人，<b>敲门</b>大声点"
+    shown = _texts(await chat.say(RESIDENT, words))
+    assert "补充到您的诉求里" in shown and words in shown, "the words come back as written (escaped)"
+    assert chat.count(Ticket) == 0 and _intake(chat)["step"] == "phone"
+    await chat.redeliver(chat.updates[-1], RESIDENT)  # Telegram re-sends it: added once
+
+    await chat.say(RESIDENT, "13812345678 老人耳背多敲几下")
+    ticket = chat.ticket(1)
+    assert ticket.text == f"{NEED}\n（补充）{words}\n（补充）老人耳背多敲几下"
+    assert ticket.phone == "13812345678" and not chat.unexpected_errors()
+
+
+async def test_declining_with_a_reason_keeps_the_reason(chat: BotChat) -> None:
+    await _to_phone_step(chat)
+    await chat.say(RESIDENT, "不要打电话，下午三点以后直接来敲门")
+    ticket = chat.ticket(1)
+    assert ticket.phone is None and ticket.text == f"{NEED}\n（补充）不要打电话，下午三点以后直接来敲门"
+
+
+async def test_an_incomplete_number_is_asked_again(chat: BotChat) -> None:
+    await _to_phone_step(chat)
+    shown = _texts(await chat.say(RESIDENT, "138123456"))
+    assert texts.PHONE_INCOMPLETE in shown and chat.count(Ticket) == 0
+    await chat.say(RESIDENT, "13812345678")
+    assert chat.ticket(1).phone == "13812345678"
+
+
+@pytest.mark.parametrize("aside", ["谢谢", "好的", "嗯嗯"])
+async def test_short_words_at_the_phone_step_ask_again(chat: BotChat, aside: str) -> None:
+    await _to_phone_step(chat)
+    shown = _texts(await chat.say(RESIDENT, aside))
+    assert texts.PHONE_HOW in shown and chat.count(Ticket) == 0
+    assert _intake(chat)["text"] == NEED, "nothing worth keeping was added"
+
+
+async def test_a_status_query_at_the_phone_step_is_answered(chat: BotChat) -> None:
+    await _to_phone_step(chat)
+    shown = _texts(await chat.say(RESIDENT, "我之前报的那个单子有人接了吗"))
+    assert "工单" in shown and texts.PHONE_HOW in shown
+    assert chat.count(Ticket) == 0 and _intake(chat)["text"] == NEED
