@@ -34,6 +34,12 @@ def test_offers_never_show_house_or_phone_numbers() -> None:
     assert "3号楼" not in offer
 
 
+def test_landlines_with_an_area_code_are_hidden_too() -> None:
+    shown = texts.redact("家里座机0379-61234567，手机+8613812345678，2019年装的热水器")
+    assert "61234567" not in shown and "13812345678" not in shown
+    assert "0***" in shown and "2019年装的热水器" in shown  # a year is not a number to hide
+
+
 def test_the_resident_s_name_and_address_are_escaped_in_task_details() -> None:
     payload = {
         "number": "#A1234",
