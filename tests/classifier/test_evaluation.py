@@ -208,6 +208,8 @@ HOLDOUT87 = DATA / "holdout87_signs_danger_mix.jsonl"  # blind, its second round
 HOLDOUT88 = DATA / "holdout88_short_signs_or_not.jsonl"  # blind, the same (written to tune): short signs or not
 HOLDOUT89 = DATA / "holdout89_person_danger_now_or_not.jsonl"  # the same (written to tune): person danger now or not
 HOLDOUT90 = DATA / "holdout90_others_signs_or_not.jsonl"  # the same (written to tune): signs of another person or not
+HOLDOUT91 = DATA / "holdout91_week.jsonl"  # blind, the twenty-ninth session: a week of 西安 and 兰州
+HOLDOUT92 = DATA / "holdout92_week.jsonl"  # blind, the same: a week of 苏州 and 无锡
 
 # The targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -562,6 +564,9 @@ HELD_BACK: dict[Path, dict[str, float]] = {
         "non_request_accuracy": 0.80,
         "false_urgent_rate": 0.06,
     },
+    # The twenty-ninth session's, measured as they arrived: every target.
+    HOLDOUT91: {"non_request_accuracy": 0.96, "false_urgent_rate": 0.01},
+    HOLDOUT92: {"non_request_accuracy": 0.95, "false_urgent_rate": 0.015},
 }
 
 
