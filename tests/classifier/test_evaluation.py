@@ -210,6 +210,10 @@ HOLDOUT89 = DATA / "holdout89_person_danger_now_or_not.jsonl"  # the same (writt
 HOLDOUT90 = DATA / "holdout90_others_signs_or_not.jsonl"  # the same (written to tune): signs of another person or not
 HOLDOUT91 = DATA / "holdout91_week.jsonl"  # blind, the twenty-ninth session: a week of 西安 and 兰州
 HOLDOUT92 = DATA / "holdout92_week.jsonl"  # blind, the same: a week of 苏州 and 无锡
+HOLDOUT93 = DATA / "holdout93_week.jsonl"  # blind, its second round: a week of 济南 and 烟台
+HOLDOUT94 = DATA / "holdout94_talk_or_need.jsonl"  # the same: needs told as talk, talk told with a need's words
+HOLDOUT95 = DATA / "holdout95_signs_mix.jsonl"  # the same: signs of self-harm, requests of the same writers, look-alikes
+HOLDOUT96 = DATA / "holdout96_elderly_week.jsonl"  # the same: older residents' week in 长沙 and 南昌 (voice input)
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -567,6 +571,20 @@ HELD_BACK: dict[Path, dict[str, float]] = {
     # The twenty-ninth session's, measured as they arrived: every target.
     HOLDOUT91: {"non_request_accuracy": 0.96, "false_urgent_rate": 0.01},
     HOLDOUT92: {"non_request_accuracy": 0.95, "false_urgent_rate": 0.015},
+    # Its second round, written to test the multinomial kind model (not kept), measured as they arrived. Not yet:
+    # holdout94 category@1 91.6 %, non-requests 88.5 %; holdout95 urgent 97.9 %, false alarms 8.6 %, non-requests
+    # 76.1 %, confident accuracy 92.7 %; holdout96 category@1 91.5 %.
+    HOLDOUT93: {"non_request_accuracy": 0.91, "false_urgent_rate": 0.015},  # every target
+    HOLDOUT94: {"category@1": 0.91, "non_request_accuracy": 0.88, "false_urgent_rate": 0.015},
+    HOLDOUT95: {
+        "item@1": 0.89,
+        "category@1": 0.92,
+        "confident_accuracy": 0.92,
+        "urgent_recall": 0.97,
+        "non_request_accuracy": 0.76,
+        "false_urgent_rate": 0.09,
+    },
+    HOLDOUT96: {"category@1": 0.91, "non_request_accuracy": 0.92},
 }
 
 
