@@ -623,17 +623,21 @@ LEARNED_BY_THE_KIND_MODEL = (
     "tune38_week.jsonl", "tune39_talk_or_need.jsonl", "tune40_week.jsonl", "tune41_week.jsonl", "tune42_week.jsonl",
     "tune43_week.jsonl",
 )
+# Tuning sets whose misses were read but which no model learns: learned (by the kind model, or by the danger and
+# self-harm models), they moved the held-back sets the wrong way (the twenty-ninth session: older residents' voice
+# input). Their floors guard the ground they measure.
+READ_NOT_LEARNED = ("tune154_elderly_voice.jsonl", "tune155_elderly_voice.jsonl")
 # Every other chat tuning set teaches the danger model alone (since the twenty-third session:
 # classifier/danger_examples.jsonl holds them, less any text a held-back set or another example file also holds).
 LEARNED_BY_THE_DANGER_MODEL = tuple(
     sorted(
         path.name
         for path in DATA.glob("tune*.jsonl")
-        if path.name not in LEARNED_TUNING_SETS + LEARNED_BY_THE_KIND_MODEL + ("tune_letters.jsonl",)
+        if path.name not in LEARNED_TUNING_SETS + LEARNED_BY_THE_KIND_MODEL + READ_NOT_LEARNED + ("tune_letters.jsonl",)
     )
 )
 LEARNED = LEARNED_TUNING_SETS + LEARNED_BY_THE_KIND_MODEL + LEARNED_BY_THE_DANGER_MODEL
-NOT_LEARNED = sorted(path for path in DATA.glob("*.jsonl") if path.name not in LEARNED)
+NOT_LEARNED = sorted(path for path in DATA.glob("*.jsonl") if path.name not in LEARNED + READ_NOT_LEARNED)
 
 
 @cache
@@ -1316,6 +1320,10 @@ BLIND_WEEKS = {  # file: (item@1, non-requests, urgent recall) floors, false ala
     "tune151_sign_pairs.jsonl": (0.83, 0.78, 0.98, 0.055),  # (after the first round) 97.0 %, 8.4 %, 76.3 %
     "tune152_plain_dangers_or_questions.jsonl": (0.53, 0.70, 0.98, 0.12),  # 90.0 %, 13.1 %, 70.5 %
     "tune153_elderly_voice_signs_or_not.jsonl": (0.90, 0.86, 1.00, 0.02),  # 99.2 %, 4.1 %, 85.9 %
+    # The twenty-ninth session's, read but not learned (READ_NOT_LEARNED), as they arrived: item@1 89.5 and 92.7 %,
+    # category@1 90.0 and 92.8 % (homophones of voice input: 养老今, 草平, 住浴; a service asked after, read as talk).
+    "tune154_elderly_voice.jsonl": (0.89, 0.97, 1.00, 0.015),
+    "tune155_elderly_voice.jsonl": (0.92, 0.94, 1.00, 0.04),  # false alarms 3.8 %: polite rambles, the self-harm windows
 }
 
 
