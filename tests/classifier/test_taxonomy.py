@@ -9,6 +9,7 @@ from classifier.normalize import normalize
 from classifier.taxonomy import (
     DEFAULT_TAXONOMY_FILE,
     NON_REQUEST_KINDS,
+    Pattern,
     TaxonomyError,
     load_taxonomy,
     load_taxonomy_file,
@@ -77,6 +78,24 @@ def test_errors_name_the_file_and_the_entry(tmp_path: Path, old: str, new: str, 
             assert line.strip() == new
     else:
         assert line.strip() == "[classes.urgent]", line
+
+
+def test_a_bad_pattern_is_an_error_on_load(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "patterns = [\n", "patterns = [\n    '(煤气|燃气',\n")
+    with pytest.raises(TaxonomyError) as error:
+        load_taxonomy_file(path)
+    assert str(path) in str(error.value) and "bad pattern '(煤气|燃气'" in str(error.value)
+
+
+def test_patterns_are_checked_on_load_and_compiled_when_first_searched() -> None:
+    taxonomy = load_taxonomy_file(DEFAULT_TAXONOMY_FILE)
+    patterns = [p for signal in taxonomy.urgent for p in signal.patterns]
+    patterns += [p for kind in taxonomy.kinds.values() for p in kind]
+    assert patterns and not any(p.compiled for p in patterns)
+    gas = next(p for p in taxonomy.urgent if p.code == "gas").patterns[1]
+    assert gas.search("我闻到一股煤气味") and gas.compiled
+    compiled = re.compile(gas.pattern)
+    assert (gas.pattern, gas.flags) == (compiled.pattern, compiled.flags) and gas == Pattern(gas.pattern)
 
 
 def test_empty_lexicon_is_an_error(tmp_path: Path) -> None:
