@@ -589,9 +589,14 @@ def load_examples(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def _examples_in(source: Path | list[dict]) -> list[dict]:
-    """The examples of a file (read only when a model learns from it: its digest keys the cache), or as given."""
-    return load_examples(source) if isinstance(source, Path) else source
+# Examples as a file (read only when a model learns from it: its digest keys the caches) or as a list (given by the
+# cross-validations and the tests).
+Examples = Path | list[dict]
+
+
+def _examples_in(*sources: Examples) -> list[dict]:
+    """The examples of the sources, in order."""
+    return [example for source in sources for example in (load_examples(source) if isinstance(source, Path) else source)]
 
 
 def _strip_tone(syllable: str) -> str:
@@ -820,44 +825,44 @@ def _learn_kind_weights(texts: list[str], non_request: list[bool]) -> dict[str, 
 
 
 def _kind_weights(
-    texts: list[str],
-    kinds: list[str],
+    sources: Sequence[Examples],
     cache_dir: Path | None,
     fingerprint: str,
     learns_from: Callable[[str], bool],
 ) -> dict[str, float]:
     """The kind model, learned from the examples with item evidence and no urgent signal (`learns_from`, which
-    depends on the taxonomy: `fingerprint`). `texts`: as written (see `_cached`). Read from the data directory when
-    learned before with the same examples, taxonomy and settings, else learned (about 0.5 s) and written
-    there."""
+    depends on the taxonomy: `fingerprint`). Read from the data directory when learned before with the same
+    examples, taxonomy and settings, else learned (about 0.5 s) and written there."""
 
     def learn() -> dict[str, float]:
-        normalized = [normalize(text) for text in texts]
+        examples = _examples_in(*sources)
+        normalized = [normalize(example["text"]) for example in examples]
         chosen = [i for i, text in enumerate(normalized) if learns_from(text)]
-        return _learn_kind_weights([normalized[i] for i in chosen], [kinds[i] != "request" for i in chosen])
+        return _learn_kind_weights(
+            [normalized[i] for i in chosen], [(examples[i].get("kind") or "request") != "request" for i in chosen]
+        )
 
     settings = [KIND_L2, KIND_STEPS, KIND_RATE, KIND_NON_REQUEST_WEIGHT, KIND_MIN_WEIGHT]
-    return _cached(cache_dir, "kind-model", [settings, fingerprint, texts, kinds], learn)
+    return _cached(cache_dir, "kind-model", [settings, fingerprint, _examples_key(*sources)], learn)
 
 
 def _self_harm_weights(
-    examples: list[dict],
+    sources: Sequence[Examples],
     cache_dir: Path | None,
     fingerprint: str,
     pattern_fires: Callable[[str], bool],
     default_label: str | None,
-    also: Path | list[dict],
     l2: float = SELF_HARM_L2,
 ) -> dict[str, float]:
     """The self-harm model: feature (`self_harm_features`) → weight of self-harm; the intercept under "".
     Positives: examples marked "signal": "self_harm", and urgent ones on which the self_harm patterns fire
     (`pattern_fires`, which depends on the taxonomy: `fingerprint`) or that go to the signal's default item.
-    `also`: more examples (a file, read only when learning: see `_examples_key`). Read from the data directory when
+    `sources`: the examples (files read only when learning: see `_examples_key`). Read from the data directory when
     learned before with the same examples, taxonomy and settings, else learned (12 s on the twenty-sixth session's
     slow VM; 4 s without the blind tuning sets) and written there."""
 
     def learn() -> dict[str, float]:
-        every = examples + _examples_in(also)
+        every = _examples_in(*sources)
         normalized = [normalize(example["text"]) for example in every]
         positive = [
             example.get("signal") == "self_harm"
@@ -878,7 +883,7 @@ def _self_harm_weights(
         l2, SELF_HARM_STEPS, SELF_HARM_RATE, SELF_HARM_POSITIVE_WEIGHT,
         SELF_HARM_MIN_WEIGHT,
     ]  # fmt: skip
-    key = [settings, fingerprint, default_label, _examples_key(examples), _examples_key(also)]
+    key = [settings, fingerprint, default_label, _examples_key(*sources)]
     return _cached(cache_dir, "self-harm-model", key, learn)
 
 
@@ -906,38 +911,38 @@ def learn_danger_weights(
 
 
 def _danger_weights(
-    learned: list[dict],
-    own: Path | list[dict],
+    sources: Sequence[Examples],
     known: Callable[[], Collection[str]],
     fingerprint: str,
     cache_dir: Path | None,
 ) -> dict[str, float]:
-    """The danger model learned from the `learned` examples and its `own` (a file, read only when learning: its
-    digest keys the cache), among the `known` keys, which depend on the other models (the taxonomy's
-    `fingerprint` and the examples key them). Read from the data directory when learned before (learning takes
-    about 5 s)."""
-    texts = [example["text"] for example in learned]
-    urgent = [bool(example.get("urgent")) for example in learned]
+    """The danger model learned from the examples of every source (files read only when learning: see
+    `_examples_key`), among the `known` keys, which depend on the other models (the taxonomy's `fingerprint` and
+    the examples key them). Read from the data directory when learned before (learning takes about 5 s)."""
 
     def learn() -> dict[str, float]:
-        extra = _examples_in(own)
+        examples = _examples_in(*sources)
         return learn_danger_weights(
-            [normalize(text) for text in texts + [example["text"] for example in extra]],
-            urgent + [bool(example.get("urgent")) for example in extra],
+            [normalize(example["text"]) for example in examples],
+            [bool(example.get("urgent")) for example in examples],
             known(),
         )
 
     settings = [DANGER_L2, DANGER_STEPS, DANGER_RATE, DANGER_POSITIVE_WEIGHT, DANGER_MIN_WEIGHT]
-    return _cached(cache_dir, "danger-model", [settings, fingerprint, texts, urgent, _examples_key(own)], learn)
+    return _cached(cache_dir, "danger-model", [settings, fingerprint, _examples_key(*sources)], learn)
 
 
-def _examples_key(examples: Path | list[dict]) -> object:
-    """What keys a learned model's cache for examples: a file's digest (reading and hashing its lines at every
-    start would cost a tenth of a second), or the examples as written when given as a list (see `_cached`)."""
-    if isinstance(examples, Path):
-        stat = examples.stat()
-        return _file_digest(examples, stat.st_mtime_ns, stat.st_size)
-    return [[example["text"], example.get("signal"), bool(example.get("urgent")), example.get("label")] for example in examples]
+def _examples_key(*sources: Examples) -> object:
+    """What keys a learned model's cache for examples: each file's digest (reading its lines at every start cost a
+    tenth of a second), or the examples as written when given as a list (see `_cached`)."""
+    return [_source_key(source) for source in sources]
+
+
+def _source_key(source: Examples) -> object:
+    if isinstance(source, Path):
+        stat = source.stat()
+        return _file_digest(source, stat.st_mtime_ns, stat.st_size)
+    return [[e["text"], e.get("kind"), e.get("signal"), bool(e.get("urgent")), e.get("label")] for e in source]
 
 
 @lru_cache(maxsize=8)
@@ -958,8 +963,8 @@ _SOURCE_DIGEST = hashlib.sha256(
 def _cached(cache_dir: Path | None, name: str, key: list, learn: Callable[[], dict]) -> dict:
     """A learned model (JSON), read from the data directory when learned before from the same `key`
     (examples and settings) by the same source of this module and of `normalize`, else learned and written
-    there. Keys hold the examples as written: normalizing them all took 0.1 s of every start, so it is
-    done only when learning."""
+    there. Keys hold the example files' digests, or the examples as written when given as a list
+    (`_examples_key`): reading, let alone normalizing, them is done only when learning."""
     if cache_dir is None:
         return learn()
     digest = hashlib.sha256(json.dumps([_SOURCE_DIGEST, key], ensure_ascii=False).encode()).hexdigest()[:16]
@@ -1038,22 +1043,22 @@ def _fit_multinomial(feature_sets: list[list[str]], labels: list[int], n_classes
     return model
 
 
-def _item_weights(
-    texts: list[str], labels: list[str | None], items: list[str], cache_dir: Path | None
-) -> dict[str, tuple[float, ...]]:
-    """The item model, learned from the examples labelled with an item (`items`: the taxonomy's labels, in
-    index order): feature → its weight for each item (the intercepts under ""). `texts`: as written (see
-    `_cached`). Read from the data directory when learned before with the same examples, items and
-    settings, else learned (about 2 s) and written there."""
+def _item_weights(examples: Examples, items: list[str], cache_dir: Path | None) -> dict[str, tuple[float, ...]]:
+    """The item model, learned from the requests among the examples labelled with an item (`items`: the taxonomy's
+    labels, in index order): feature → its weight for each item (the intercepts under ""). Read from the data
+    directory when learned before with the same examples, items and settings, else learned (about 2 s) and
+    written there."""
     index = {label: i for i, label in enumerate(items)}
-    chosen = [i for i, label in enumerate(labels) if label in index]
 
     def learn() -> dict:
-        normalized = [normalize(texts[i]) for i in chosen]
-        return _learn_item_weights(normalized, [index[labels[i]] for i in chosen], len(items))
+        chosen = [
+            e for e in _examples_in(examples) if (e.get("kind") or "request") == "request" and e.get("label") in index
+        ]
+        normalized = [normalize(e["text"]) for e in chosen]
+        return _learn_item_weights(normalized, [index[e["label"]] for e in chosen], len(items))
 
     settings = [ITEM_L2, ITEM_STEPS, ITEM_RATE, ITEM_MIN_COUNT, ITEM_MIN_WEIGHT]
-    key = [settings, items, [texts[i] for i in chosen], [labels[i] for i in chosen]]
+    key = [settings, items, _examples_key(examples)]
     return _dense_rows(_cached(cache_dir, "item-model", key, learn), len(items))
 
 
@@ -1091,21 +1096,18 @@ def _non_requests(examples: list[dict]) -> list[dict]:
 
 
 def _non_request_weights(
-    learned: list[dict],
-    own: Path | list[dict],
+    sources: Sequence[Examples],
     known: Callable[[], Collection[str]],
     fingerprint: str,
     cache_dir: Path | None,
 ) -> dict[str, tuple[float, ...]]:
-    """The non-request model learned from the non-requests among the `learned` examples and its `own` (the blind
-    tuning sets: a file, read only when learning; its digest keys the cache), among the `known` keys, which depend
-    on the other models (the taxonomy's `fingerprint` and the examples key them). Read from the data directory when
-    learned before."""
-    talk = _non_requests(learned)
+    """The non-request model learned from the non-requests of every source (files read only when learning: see
+    `_examples_key`), among the `known` keys, which depend on the other models (the taxonomy's `fingerprint` and the
+    examples key them). Read from the data directory when learned before."""
     settings = [ITEM_L2, ITEM_STEPS, ITEM_RATE, ITEM_MIN_COUNT, ITEM_MIN_WEIGHT, NON_REQUEST_MODEL_KINDS]
-    key = [settings, fingerprint, [e["text"] for e in talk], [e["kind"] for e in talk], _examples_key(own)]
+    key = [settings, fingerprint, _examples_key(*sources)]
     stored = _cached(
-        cache_dir, "non-request-model", key, lambda: learn_non_request_weights(talk + _examples_in(own), known())
+        cache_dir, "non-request-model", key, lambda: learn_non_request_weights(_examples_in(*sources), known())
     )
     return {feature: tuple(row) for feature, row in stored.items()}  # (JSON keeps them as lists)
 
@@ -1222,12 +1224,10 @@ class Classifier:
         )
         self.tokenizer = self._build_tokenizer(cache_dir, raw)
         self.pinyin_table, self.pinyin_index = self._load_pinyin(cache_dir)
-        if examples is None and taxonomy.examples is not None:
-            examples = load_examples(taxonomy.examples)
-        examples = examples or []
-        texts = [example["text"] for example in examples]  # as written: see `_cached`
+        # Each example file is read only when a model learns from it (its digest keys the caches: see `_examples_key`).
+        examples_source: Examples = examples if examples is not None else taxonomy.examples or []
         fingerprint = _taxonomy_fingerprint(taxonomy)
-        self._learn(raw, examples, texts, cache_dir, fingerprint)
+        self._learn(raw, examples_source, cache_dir, fingerprint)
         self.vocab = self._postings(raw)
         # Every word that is evidence of a danger item, the learned ones too (冒烟 in 热得冒烟): where a
         # called-off danger is looked for (see `danger_called_off`).
@@ -1255,59 +1255,49 @@ class Classifier:
             _cached(
                 cache_dir,
                 "pattern-needs",
-                [texts, [[pattern.pattern, pattern.flags] for pattern in patterns]],
-                lambda: {"needs": pattern_needs(patterns, lambda strings: _substring_share(texts, strings))},
+                [_examples_key(examples_source), [[pattern.pattern, pattern.flags] for pattern in patterns]],
+                lambda: {
+                    "needs": pattern_needs(
+                        patterns,
+                        lambda strings: _substring_share([e["text"] for e in _examples_in(examples_source)], strings),
+                    )
+                },
             )["needs"],
         )
         # The kind model learns from the examples with item evidence and no urgent signal (see
         # `kind_model_learns_from`), and from the taxonomy's kind_examples, which teach it alone (see taxonomy.toml).
-        if kind_examples is None and taxonomy.kind_examples is not None:
-            kind_examples = load_examples(taxonomy.kind_examples)
-        kind_examples = kind_examples or []
+        kind_source: Examples = kind_examples if kind_examples is not None else taxonomy.kind_examples or []
         self.kind_weights = _kind_weights(
-            texts + [example["text"] for example in kind_examples],
-            [example.get("kind") or "request" for example in examples + kind_examples],
-            cache_dir,
-            fingerprint,
-            self.kind_model_learns_from,
+            [examples_source, kind_source], cache_dir, fingerprint, self.kind_model_learns_from
         )
-        self.item_weights = _item_weights(
-            texts,
-            [e.get("label") if (e.get("kind") or "request") == "request" else None for e in examples],
-            self.labels,
-            cache_dir,
-        )
+        self.item_weights = _item_weights(examples_source, self.labels, cache_dir)
         self.self_harm_signal = next((s for s in taxonomy.urgent if s.code == "self_harm"), None)
         self.self_harm_weights: dict[str, float] = {}
         # Messages written to teach signs of self-harm and their look-alikes teach this model (and the danger model,
         # which learns from every file) only: in the examples their words pulled the item and kind models toward
         # health.mental (letters' item@1 92.5 → 77.5 %).
-        if self_harm_examples is None and taxonomy.self_harm_examples is not None:
-            self_harm_examples = load_examples(taxonomy.self_harm_examples)
-        self_harm_examples = self_harm_examples or []
+        self_harm_source: Examples = (
+            self_harm_examples if self_harm_examples is not None else taxonomy.self_harm_examples or []
+        )
         # The blind chat tuning sets (danger_examples) teach it too: their everyday messages and look-alikes.
-        blind: Path | list[dict] = danger_examples if danger_examples is not None else taxonomy.danger_examples or []
+        blind: Examples = danger_examples if danger_examples is not None else taxonomy.danger_examples or []
+        every_source = [examples_source, self_harm_source, kind_source, blind]
         if self.self_harm_signal is not None:
             self.self_harm_weights = _self_harm_weights(
-                examples + self_harm_examples,
+                [examples_source, self_harm_source, blind],
                 cache_dir,
                 fingerprint,
                 self.self_harm_pattern_fires,
                 self.self_harm_signal.default_label,
-                blind,
                 l2=self_harm_l2,
             )
         # The danger model learns from every example file, its own danger_examples too (see DANGER_THRESHOLD).
         self.danger_signal = next((s for s in taxonomy.urgent if s.code == "danger"), None)
         self.danger_weights: dict[str, float] = {}
         if self.danger_signal is not None:
-            self.danger_weights = _danger_weights(
-                examples + self_harm_examples + kind_examples, blind, self.known_keys, fingerprint, cache_dir
-            )
+            self.danger_weights = _danger_weights(every_source, self.known_keys, fingerprint, cache_dir)
         # The non-request model learns from every file's non-requests (see `non_request_kind`).
-        self.non_request_weights = _non_request_weights(
-            examples + self_harm_examples + kind_examples, blind, self.known_keys, fingerprint, cache_dir
-        )
+        self.non_request_weights = _non_request_weights(every_source, self.known_keys, fingerprint, cache_dir)
         self._add_model_keys()
         # Instance settings so that the cross-validation can compare (and sweep) them on one classifier.
         self.item_model_weight = ITEM_MODEL_WEIGHT
@@ -1331,25 +1321,25 @@ class Classifier:
         words = {t for t in self.tokenizer.lcut(text, HMM=False) if len(t) >= 2 and not t.isspace()}
         return words | _cjk_pairs(_CJK_RUN.findall(text))
 
-    def _learn(self, raw: dict[str, dict[int, float]], examples: list[dict], texts: list[str],
-               cache_dir: Path | None, fingerprint: str) -> None:
+    def _learn(
+        self, raw: dict[str, dict[int, float]], examples: Examples, cache_dir: Path | None, fingerprint: str
+    ) -> None:
         """Add learned weights: a feature seen in examples of few items counts for those items,
         more the more often it was seen there (c/(c+1)) and the fewer items share it (log).
-        `texts`: the examples' texts as written (see `_cached`). The counts are kept in the data directory:
-        segmenting every example took a third of a second at each start."""
-        labels = [example.get("label") or "" for example in examples]
+        The counts are kept in the data directory: segmenting every example took a third of a second at each
+        start."""
 
         def count() -> dict[str, dict[str, int]]:
             counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-            for label, text in zip(labels, texts, strict=True):
-                index = self.index.get(label)
+            for example in _examples_in(examples):
+                index = self.index.get(example.get("label") or "")
                 if index is not None:
-                    for feature in self.features(normalize(text)):
+                    for feature in self.features(normalize(example["text"])):
                         counts[feature][str(index)] += 1
             return counts
 
         # The features depend on jieba's dictionary, which the taxonomy's terms extend (the fingerprint).
-        key = [DICTIONARY_MIN_FREQ, fingerprint, texts, labels]
+        key = [DICTIONARY_MIN_FREQ, fingerprint, _examples_key(examples)]
         n_items = len(self.items)
         for feature, per_item in _cached(cache_dir, "term-counts", key, count).items():
             if len(per_item) > LEARNED_MAX_ITEMS or feature.isdigit():
