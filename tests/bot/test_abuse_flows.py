@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot import texts
 from bot.handlers import member, resident, router
-from classifier import Classifier, get_classifier
+from classifier import Classifier
 from routing import db, drafts
 from routing.models import Draft, Ticket
 from tests.bot.chat_harness import BotChat, Reply, bot_chat, chinese
@@ -35,11 +35,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return get_classifier(None, "data")
 
 
 @pytest.fixture

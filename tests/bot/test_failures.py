@@ -20,18 +20,13 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 
 from bot import texts
 from bot.delivery import deliver_outbox
-from classifier import Classifier, get_classifier
+from classifier import Classifier
 from routing import db, outbox
 from routing.models import Draft, Notification, NotificationStatus, Ticket
 from tests.bot.chat_harness import bot_chat, chinese
 from tests.bot.test_delivery import PAYLOAD, RECIPIENT, FakeBot, make_context, queue, row
 
 RESIDENT = 1
-
-
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return get_classifier(None, "data")
 
 
 def make_due(engine: Engine) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from bot import texts
 from bot.handlers import resident
-from classifier import Classifier, get_classifier
+from classifier import Classifier
 from routing import db, dispatch, tickets
 from routing.models import Draft, Ticket
 from tests.bot.chat_harness import BotChat, Reply, bot_chat, chinese
@@ -525,11 +525,6 @@ async def _group_command(scene: Scene) -> None:
 
 
 # ── the test ────────────────────────────────────────────────────────────────────────────────────
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return get_classifier(None, "data")
-
-
 @pytest.mark.parametrize("name", list(CASES))
 async def test_hostile_input(name: str, engine: Engine, world: World, tmp_path: Path,
                              classifier: Classifier) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from bot import texts
 from bot.handlers import resident
-from classifier import Classifier, get_classifier
+from classifier import Classifier
 from routing import db, drafts
 from routing.models import Ticket
 from tests.bot.chat_harness import BotChat, Reply, bot_chat, chinese
@@ -22,11 +22,6 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 RESIDENT = 1
 NEED = "楼道灯坏了好几天了，晚上很黑"
 ADDRESS = "幸福里小区 3 号楼 2 单元 502"
-
-
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return get_classifier(None, "data")
 
 
 @pytest.fixture

@@ -10,18 +10,13 @@ import pytest
 from sqlalchemy import Engine
 
 from bot import texts
-from classifier import Classifier, get_classifier
+from classifier import Classifier
 from routing.models import Draft, Ticket
 from tests.bot.chat_harness import BotChat, Reply, bot_chat
 from tests.conftest import World
 
 RESIDENT = 1
 VAGUE_NEED = "有点事情不知道找谁"  # the classifier's "other" (我想问问那个事情怎么弄, "that matter", reads as a status query)
-
-
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return get_classifier(None, "data")
 
 
 @pytest.fixture
