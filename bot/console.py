@@ -1169,9 +1169,6 @@ async def run_console(
         try:
             if app.updater.running:
                 await app.updater.stop()
-            if app.job_queue is not None and app.job_queue.scheduler.running:
-                # No job may start while the queue stops: APScheduler cancels one that starts then.
-                app.job_queue.scheduler.pause()
             if app.running:
                 await app.stop()
             if app.post_stop:

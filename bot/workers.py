@@ -66,3 +66,11 @@ class ChatlessJobQueue(JobQueue):
     async def job_callback(job_queue: JobQueue, job: Job) -> None:
         HANDLING_CHAT.set(None)
         await JobQueue.job_callback(job_queue, job)
+
+    async def stop(self, wait: bool = True) -> None:
+        """Stop with no job starting meanwhile: APScheduler cancels a job that starts while it shuts down (an
+        error logged; the notification it was delivering stays in the outbox), so the scheduler is paused first
+        and the running jobs are waited for."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        await super().stop(wait)

@@ -1,18 +1,22 @@
 """Background jobs: the quarterly 评星 runs on the first day of a quarter only; the report jobs'
-schedule."""
+schedule; stopping the job queue cancels no job."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlmodel import select
+from telegram.ext import Application
 
 import bot.app
 from bot import report
 from bot.config import BotSettings
+from bot.workers import ChatlessJobQueue
 from routing import db
 from routing.models import MemberStar
 from tests.bot.test_delivery import FakeBot, make_context
@@ -54,3 +58,27 @@ def test_report_jobs_run_at_their_moments_and_every_few_minutes() -> None:
     assert all(callback == report.send_due_reports for how, callback, _ in calls if how == "daily")
     daily = sorted((kw["time"], kw.get("days")) for how, _, kw in calls if how == "daily")
     assert daily == [(time(8, 0, tzinfo=settings.tz), None), (time(9, 0, tzinfo=settings.tz), (1,))]
+
+
+async def test_stopping_waits_for_running_jobs_and_starts_none() -> None:
+    """A job that starts while the queue stops is cancelled by APScheduler (its traceback logged as an error): the
+    job queue pauses the scheduler first, so every job that started also finishes."""
+    app = Application.builder().token("1:offline").job_queue(ChatlessJobQueue()).build()
+    started: list[str] = []
+    finished: list[str] = []
+
+    def job(name: str, seconds: float) -> Callable[[object], Awaitable[None]]:
+        async def run(_: object) -> None:
+            started.append(name)
+            await asyncio.sleep(seconds)
+            finished.append(name)
+
+        return run
+
+    # A slow job running when the queue stops, and a quick one that would start while the queue waits for it.
+    app.job_queue.run_once(job("slow", 0.2), when=0)
+    app.job_queue.run_repeating(job("quick", 0.05), interval=0.01, first=0)
+    await app.job_queue.start()
+    await asyncio.sleep(0.1)
+    await app.job_queue.stop()
+    assert "slow" in started and sorted(finished) == sorted(started)
