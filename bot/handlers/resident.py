@@ -152,13 +152,20 @@ async def new_request(
             # The classifier can be wrong (之前反映的臭水沟 现在又臭得不行 reads as a status query): the
             # resident may still register it as a need.
             markup = await _register_anyway_button(update, context, text)
-        if result.kind == "status":
-            rows = await query(context, _my_rows, update.effective_user.id)
-            await reply(update, texts.my_tickets(rows, deps(context).tz), markup)
-        else:
-            await reply(update, texts.NON_REQUEST[result.kind], markup)
+        await _answer_talk(update, context, result.kind, markup)
         return
     await _start_intake(update, context, result, text, attachments)
+
+
+async def _answer_talk(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer a message that is no request: a status query with the resident's tickets, the others by their kind."""
+    if kind == "status":
+        rows = await query(context, _my_rows, update.effective_user.id)
+        await reply(update, texts.my_tickets(rows, deps(context).tz), markup)
+    else:
+        await reply(update, texts.NON_REQUEST[kind], markup)
 
 
 async def _register_anyway_button(
@@ -363,14 +370,12 @@ async def _duplicate_choice(
 
 # ── address and phone, then the ticket ────────────────────────────────────────────────────────────
 async def _aside(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> bool:
-    """Answer a status query, thanks or greeting typed in the middle of an intake; False if it is none."""
+    """Answer a status query or thanks typed in the middle of an intake (a greeting needs no answer but the step's
+    question); False if it is none of these."""
     if kind not in _ASIDES:
         return False
-    if kind == "status":
-        rows = await query(context, _my_rows, update.effective_user.id)
-        await reply(update, texts.my_tickets(rows, deps(context).tz))
-    elif kind == "thanks":
-        await reply(update, texts.NON_REQUEST["thanks"])
+    if kind != "greeting":
+        await _answer_talk(update, context, kind)
     return True
 
 
@@ -399,26 +404,25 @@ def _with_supplement(text: str, supplement: str) -> str:
     return text if text.endswith(added) else (text + added)[: tickets.MAX_TEXT]
 
 
-def _supplement(session: Session, telegram_id: int, supplement: str, now_: Any) -> bool:
-    """Add words to the intake draft's request; False when there is no draft waiting for a phone."""
+def _draft_at_phone(session: Session, telegram_id: int, now_: Any, supplement: str = "") -> dict[str, Any] | None:
+    """The intake draft waiting for a phone (None if there is none), with `supplement` added to its request and
+    saved (kept even if the ticket limit then holds the draft back)."""
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("step") != "phone":
-        return False
-    state["text"] = _with_supplement(state["text"], supplement)
-    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
-    return True
+        return None
+    if supplement:
+        state["text"] = _with_supplement(state["text"], supplement)
+        drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    return state
 
 
 def _submit(
     session: Session, telegram_id: int, name: str, phone: str | None, now_: Any, supplement: str = ""
 ) -> dict[str, Any] | None:
     """Create the ticket from the intake draft and forget the draft, in one transaction."""
-    state = drafts.get_draft(session, telegram_id, INTAKE)
-    if state is None or state.get("step") != "phone":
+    state = _draft_at_phone(session, telegram_id, now_, supplement)
+    if state is None:
         return None
-    if supplement:
-        state["text"] = _with_supplement(state["text"], supplement)
-        drafts.save_draft(session, telegram_id, INTAKE, state, now_)  # kept if the limit holds it back
     if not state.get("urgent"):  # urgent requests are never held back
         until = abuse.ticket_limit_until(session, telegram_id, now_)
         if until is not None:
@@ -479,10 +483,10 @@ async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         await phone_given(update, context, phone, supplement)
     elif _DIGITS.search(rest):
         if supplement:
-            await act(context, _supplement, update.effective_user.id, supplement, now())
+            await act(context, _draft_at_phone, update.effective_user.id, now(), supplement)
         await reply(update, texts.PHONE_INCOMPLETE, keyboards.share_phone())
     elif supplement and kind != "status":
-        if await act(context, _supplement, update.effective_user.id, supplement, now()):
+        if await act(context, _draft_at_phone, update.effective_user.id, now(), supplement):
             await reply(update, texts.supplement_added(supplement), keyboards.share_phone())
         else:
             await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())
