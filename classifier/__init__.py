@@ -31,7 +31,8 @@ __all__ = [
 # another data directory may link them instead of learning them again (a cold fit: 49 s on the 26th session's VM).
 LEARNED_FILES = (
     "item-model-*.json", "kind-model-*.json", "self-harm-model-*.json", "danger-model-*.json",
-    "non-request-model-*.json", "term-counts-*.json", "pattern-needs-*.json", "pinyin-*.json", "jieba-*",
+    "non-request-model-*.json", "term-counts-*.json", "letter-term-counts-*.json", "pattern-needs-*.json", "pinyin-*.json",
+    "jieba-*",
 )  # fmt: skip
 
 

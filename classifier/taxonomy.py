@@ -115,6 +115,7 @@ class Taxonomy:
     self_harm_examples: Path | None = None  # messages only the self-harm model learns from
     kind_examples: Path | None = None  # messages only the request-or-not model learns from
     danger_examples: Path | None = None  # the blind chat tuning sets: only the danger and self-harm models learn them
+    letter_examples: Path | None = None  # letters to a message board: only the letters' vocabulary learns them
 
     def item(self, label: str) -> Item:
         """Return the item for a `category.item` label, or raise KeyError naming it."""
@@ -233,9 +234,10 @@ def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) ->
     self_harm_examples = _companion_file(source, data, "self_harm_examples")
     kind_examples = _companion_file(source, data, "kind_examples")
     danger_examples = _companion_file(source, data, "danger_examples")
+    letter_examples = _companion_file(source, data, "letter_examples")
     return Taxonomy(
         source, classes, categories, items, tuple(urgent), kinds, examples, self_harm_examples, kind_examples,
-        danger_examples,
+        danger_examples, letter_examples,
     )
 
 

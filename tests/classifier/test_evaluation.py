@@ -214,6 +214,7 @@ HOLDOUT93 = DATA / "holdout93_week.jsonl"  # blind, its second round: a week of 
 HOLDOUT94 = DATA / "holdout94_talk_or_need.jsonl"  # the same: needs told as talk, talk told with a need's words
 HOLDOUT95 = DATA / "holdout95_signs_mix.jsonl"  # the same: signs of self-harm, requests of the same writers, look-alikes
 HOLDOUT96 = DATA / "holdout96_elderly_week.jsonl"  # the same: older residents' week in 长沙 and 南昌 (voice input)
+HOLDOUT97 = DATA / "holdout97_board_letters.jsonl"  # blind, the thirtieth session: 400 letters to a message board
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -642,9 +643,12 @@ NOT_LEARNED = sorted(path for path in DATA.glob("*.jsonl") if path.name not in L
 
 @cache
 def learned_texts() -> frozenset[str]:
-    """Every text the classifier's models learn from (examples, self-harm, kind and danger examples)."""
+    """Every text the classifier's models learn from (examples, self-harm, kind, danger and letter examples)."""
     taxonomy = load_taxonomy()
-    sources = (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples, taxonomy.danger_examples)
+    sources = (
+        taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples, taxonomy.danger_examples,
+        taxonomy.letter_examples,
+    )
     return frozenset(r["text"] for source in sources for r in load_jsonl(source))
 
 
@@ -979,6 +983,18 @@ def test_long_letters_meet_the_category_target() -> None:
     # 10.7 % before the letter rule for past dangers, 8.0 % after; 9.3 % since a fire pattern's exclusions
     # (去年, 烧烤…) hold in their own sentence only (one letter more: a fire named where no past is told).
     assert letters["false_urgent_rate"] <= 0.10
+
+
+def test_letters_to_a_message_board_meet_the_category_target() -> None:
+    """holdout97_board_letters: 400 letters to a city's message board (市长信箱, 留言板: 30–1,034 characters, greeted or
+    not, with their history, amounts, laws and rhetorical questions), written blind in the thirtieth session beside
+    the 800 that classifier/letter_examples.jsonl holds; as they arrived, with the session's start-up code: item@1
+    91.0 %, category@1 92.5 %, false alarms 8.3 %; with the letters' vocabulary 93.5 / 94.5 %, 8.0 %. (Real letters
+    read worse: see docs/classifier-journal.md.)"""
+    letters = figures(HOLDOUT97)
+    assert letters["item@1"] >= 0.93 and letters["category@1"] >= 0.94
+    assert letters["urgent_recall"] == 1.0
+    assert letters["false_urgent_rate"] <= 0.085  # (hazards told as lasting: the item's urgent class)
 
 
 def test_long_chat_and_topic_look_alikes_do_not_regress() -> None:

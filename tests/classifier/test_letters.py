@@ -1,0 +1,87 @@
+"""Letters to a message board (longer than LETTER_CHARS): what they ask is a request whatever they greet or thank, and
+they are scored by the lexicon and the letters' own vocabulary, not by what chat messages teach."""
+
+from pathlib import Path
+
+import pytest
+
+from classifier import Classifier, classify, load_taxonomy
+from classifier.model import LETTER_CHARS
+from classifier.normalize import normalize
+from tests.e2e.harness import share_learned_models
+
+WAGES_LETTER = (
+    "尊敬的县长：您好！我们是县城东区一个建筑工地的十二名工人，从去年三月干到十二月，老板一共只发了两个月的钱，"
+    "剩下的说等工程款下来再结。过年前我们去工地找了好几次，项目经理一直躲着不见，电话也不接。我们都是外地来打工的，"
+    "家里老人孩子都等着这笔钱，实在没有办法了，恳请有关部门督促老板尽快把拖欠的工钱结清。谢谢！"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        WAGES_LETTER,
+        # a complaint told to the authorities, with no greeting and a question at the end
+        "我要投诉我们小区旁边那家洗车店，每天早上六点不到就开始用高压水枪冲车，水流得满街都是，冬天结成冰，已经有两个老人"
+        "在那摔倒了。洗车店门口还乱停车，把人行道全占了，孩子上学只能走马路中间。我们跟老板说过好多次，他根本不理，"
+        "说他有营业执照谁也管不着。我们也打过几次电话，每次都说会转给相关单位，可一个多月过去了还是老样子。"
+        "请问这种情况到底归哪个部门管？",
+    ],
+)
+def test_a_letter_that_asks_the_authorities_or_complains_is_a_request(text: str) -> None:
+    assert len(normalize(text)) > LETTER_CHARS
+    assert classify(text).kind == "request"
+
+
+def test_a_letter_of_thanks_is_not_a_request() -> None:
+    text = (
+        "尊敬的社区领导：您好！我是幸福里小区三号楼的住户，今年七十八岁了。上个月我家卫生间水管爆了，水漫了一地，"
+        "是社区的小王同志冒雨带着师傅赶过来，连夜帮我们关了总阀，换了水管，还把地上的水都清理干净了，一分钱都没收。"
+        "我和老伴心里特别感激，儿女们不在身边，有这样的好同志我们住着踏实。特地写这封感谢信，希望领导表扬一下小王同志，"
+        "谢谢你们！"
+    )
+    assert len(normalize(text)) > LETTER_CHARS
+    assert classify(text).kind != "request"
+
+
+def test_a_letters_category_is_the_one_its_evidence_adds_up_to() -> None:
+    classifier = Classifier(load_taxonomy(), cache_dir=None, examples=[], kind_examples=[], danger_examples=[],
+                            self_harm_examples=[], letter_examples=[])
+    index = classifier.index
+    ranked = [
+        (index["dispute.petition"], 5.0),
+        (index["employment.wages"], 4.0),
+        (index["employment.insurance"], 3.0),
+        (index["legal.consult"], 1.0),
+    ]
+    assert classifier._category_first(ranked) == [ranked[1], ranked[2], ranked[0], ranked[3]]
+
+
+def letter_examples(label: str, body: str, count: int = 3) -> list[dict]:
+    return [{"text": f"{body}第{n}次来信", "label": label, "kind": "request"} for n in range(count)]
+
+
+def test_letters_learn_their_own_words_and_chat_messages_never_see_them(tmp_path: Path) -> None:
+    taught = letter_examples("employment.wages", "我们在工地干了一年，包工头卷款跑路了，请劳动监察大队帮我们讨回血汗钱。")
+    share_learned_models(tmp_path)  # (only the letters' counts are learned here)
+    classifier = Classifier(load_taxonomy(), cache_dir=tmp_path, letter_examples=taught)
+    assert list(tmp_path.glob("letter-term-counts-*.json"))
+    learned = {term for term, postings in classifier.letter_vocab.items() if term not in classifier.vocab}
+    assert "包工头" in learned or "卷款" in learned
+    word = "包工头" if "包工头" in learned else "卷款"
+    chat = f"{word}今天来了"
+    assert len(chat) <= LETTER_CHARS and word not in classifier._find_terms(chat)
+    letter = f"{word}" + "我们一直在等消息，" * 20
+    assert len(letter) > LETTER_CHARS and word in classifier._find_letter_terms(letter)
+
+
+def test_a_lexicon_word_letters_use_for_any_need_says_nothing_in_a_letter(tmp_path: Path) -> None:
+    labels = [
+        "employment.wages", "education.enrollment", "environment.noise", "property.roads", "legal.consumer",
+        "safety.fraud", "health.medical_access",
+    ]  # (more than LEARNED_MAX_ITEMS)
+    taught = [example for label in labels for example in letter_examples(label, "这件事希望政府重视。")]
+    share_learned_models(tmp_path)
+    classifier = Classifier(load_taxonomy(), cache_dir=tmp_path, letter_examples=taught)
+    assert "政府" in classifier.vocab  # a hint of dispute.petition in a chat message
+    assert "政府" not in classifier.letter_vocab
