@@ -33,6 +33,32 @@ def test_a_letter_that_asks_the_authorities_or_complains_is_a_request(text: str)
     assert classify(text).kind == "request"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # opening by addressing an official (before: a question about a policy, talk)
+        "尊敬的局长：请问今年我们县的最低工资标准调整到多少了？物价涨得这么快，厂里还是按老标准发，谢谢！",
+        # asking the authorities by their office (before: talk)
+        "我们县城的出租车从来不打表，一上车就要二十，外地人更是随便喊价，这种风气谁来管？希望政府整顿一下，谢谢。",
+    ],
+)
+def test_a_message_to_the_authorities_is_a_request(text: str) -> None:
+    assert len(normalize(text)) > 40
+    assert classify(text).kind == "request"
+
+
+def test_a_letter_with_clear_evidence_is_not_talk_by_a_chat_pattern() -> None:
+    """(猪肉又涨价了 is price gossip in a chat message; in a letter about watered meat, the letter is the need.)"""
+    text = (
+        "我们镇农贸市场里有几个肉摊长期卖注水肉，猪肉又涨价了，他们还往里注水，买回去一炒全是水，有时候还有一股怪味。"
+        "有一次我买的肉回家一看颜色都不对，拿回去找摊主理论，摊主还骂人。市场管理员说不归他管，我打过12315，"
+        "说转给了市场监管所，到现在一个多月了也没见人来查。老百姓天天要买肉吃，这样下去谁还敢在这买？"
+    )
+    assert len(normalize(text)) > LETTER_CHARS
+    result = classify(text)
+    assert result.kind == "request" and result.category == "legal"
+
+
 def test_a_letter_of_thanks_is_not_a_request() -> None:
     text = (
         "尊敬的社区领导：您好！我是幸福里小区三号楼的住户，今年七十八岁了。上个月我家卫生间水管爆了，水漫了一地，"
