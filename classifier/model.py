@@ -62,8 +62,8 @@ DICTIONARY_MIN_FREQ = 10  # jieba words rarer than this are left out of its dict
 TERM_FREQ = 2000  # jieba frequency of lexicon terms: high enough that they come out as one word
 LEARNED_WEIGHT = 0.5
 LEARNED_MAX_ITEMS = 6  # a feature seen under more items than this says nothing
-# A feature seen fewer times in the examples is not learned for letters: the letters' vocabulary took 37 MB, 19 with
-# this floor, and read the letters as well (see `letter_vocab`).
+# A feature seen fewer times in the examples is not learned for letters: the letters' vocabulary raised a process's
+# peak by 37 MB, by 19 with this floor, and read the real letters as well (see `letter_vocab`).
 LETTER_MIN_COUNT = 3
 SHARE_EXPONENT = 0.5  # a term listed under n items counts 1/n**SHARE_EXPONENT for each
 CROSS_TOKEN_FACTOR = 0.8  # a substring that jieba split across tokens is weaker evidence
@@ -97,7 +97,7 @@ WEAK_DANGER_EVIDENCE = 2.0
 # A letter (longer than LETTER_CHARS) with evidence this strong is a request without asking the kind model,
 # which reads only its head and tail: the greeting and the thanks around the need (尊敬的领导您好 … 谢谢). (Scored by
 # the letters' vocabulary, see `letter_vocab`: 12 when letters were scored by the chat weights. Texts this long that
-# are no request are rare: 8 in tests/data, one more of them read as a request at 3 than at 12.)
+# are no request are rare: of the 8 in tests/data, the letters' rules and vocabulary read 7 as requests, 3 before.)
 LETTER_REQUEST_EVIDENCE = 3.0
 KIND_L2 = 1e-4  # ridge penalty of the kind model
 KIND_STEPS = 200  # full-batch Adam steps
@@ -1261,7 +1261,7 @@ class Classifier:
         # 领导, 多次) added up over its length for the items whose examples ramble (心理疏导) or tell a history (信访化解),
         # whatever the letter asked; letters use those words for any need, so together they are no evidence.
         # Learned at the first letter (see `_letters`): a chat service may see none, and the letters' vocabulary and its
-        # automaton take 19 MB (0.2–0.4 s to read and build).
+        # automaton raise a process's peak by 19 MB (0.2–0.4 s to read and build).
         letter_source: Examples = letter_examples if letter_examples is not None else taxonomy.letter_examples or []
         self._letter_learning = (letter_raw, (examples_source, letter_source), cache_dir, fingerprint)
         self._letter_scorer: tuple[dict[str, list[tuple[int, float]]], ahocorasick.Automaton] | None = None
@@ -1519,8 +1519,7 @@ class Classifier:
         """The letters' vocabulary (see `letter_vocab`) and the automaton of its terms, each with its evidence factor:
         learned at the first letter, from the data directory's counts."""
         if self._letter_scorer is None:
-            lexicon, sources, cache_dir, fingerprint = self._letter_learning
-            raw = defaultdict(dict, {term: dict(weights) for term, weights in lexicon.items()})
+            raw, sources, cache_dir, fingerprint = self._letter_learning  # (the lexicon's copy made at start: learned once)
             self._learn(raw, sources, cache_dir, fingerprint, "letter-term-counts", letters=True)
             vocab = self._postings(raw)
             finder = ahocorasick.Automaton()
@@ -1591,7 +1590,7 @@ class Classifier:
         if vocab is None:
             vocab = self.vocab
         for term, factor in found.items():
-            for i, weight in vocab.get(term, ()):
+            for i, weight in vocab.get(term, ()):  # (a typo's lexicon term may be one the letters' vocabulary drops)
                 scores[i] = scores.get(i, 0.0) + weight * factor
         return scores
 
