@@ -5,31 +5,35 @@ from pathlib import Path
 
 import pytest
 
-from classifier import Classifier, classify, load_taxonomy
+from classifier import Classifier, classify, get_classifier, load_taxonomy
 from classifier.model import LETTER_CHARS
 from classifier.normalize import normalize
 from tests.e2e.harness import share_learned_models
 
-WAGES_LETTER = (
-    "尊敬的县长：您好！我们是县城东区一个建筑工地的十二名工人，从去年三月干到十二月，老板一共只发了两个月的钱，"
-    "剩下的说等工程款下来再结。过年前我们去工地找了好几次，项目经理一直躲着不见，电话也不接。我们都是外地来打工的，"
-    "家里老人孩子都等着这笔钱，实在没有办法了，恳请有关部门督促老板尽快把拖欠的工钱结清。谢谢！"
+# A letter of 150+ characters, its last words left to fill in: with the evidence it has, it is a request either way;
+# which of its words decide that is what the rules say.
+GRAVEL_LETTER = (
+    "关于我们镇东头那家砂石场运输车的事。那些大货车每天从早到晚来回跑，车斗装得冒尖也不盖篷布，一路走一路往下掉石子，"
+    "公路上到处是碎石，骑电动车的已经有好几个人摔了，晴天灰尘满天，下雨一路泥浆，路边人家的窗户都不敢开。我们多次找过"
+    "村干部，也打过热线，一直没有处理好，老百姓实在没有办法，只好在这里{}！谢谢！"
 )
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("words", "kind"),
     [
-        WAGES_LETTER,
-        # a complaint told to the authorities, with no greeting and a question at the end
-        "我要投诉我们小区旁边那家洗车店，每天早上六点不到就开始用高压水枪冲车，水流得满街都是，冬天结成冰，已经有两个老人"
-        "在那摔倒了。洗车店门口还乱停车，把人行道全占了，孩子上学只能走马路中间。我们跟老板说过好多次，他根本不理，"
-        "说他有营业执照谁也管不着。我们也打过几次电话，每次都说会转给相关单位，可一个多月过去了还是老样子。"
-        "请问这种情况到底归哪个部门管？",
+        ("投诉", "request"),  # a complaint to the authorities
+        ("恳请有关部门管一管", "request"),  # an ask of them
+        ("求助", None),  # neither: the rules leave it to the evidence and the kind model
+        ("投诉，特别表扬热线的小刘耐心", None),  # a letter of thanks asks nothing
     ],
 )
-def test_a_letter_that_asks_the_authorities_or_complains_is_a_request(text: str) -> None:
-    assert len(normalize(text)) > LETTER_CHARS
+def test_a_letter_that_asks_the_authorities_or_complains_is_a_request_by_the_rules(words: str, kind: str | None) -> None:
+    classifier = get_classifier()
+    text = normalize(GRAVEL_LETTER.format(words))
+    assert len(text) > LETTER_CHARS
+    found, ranked = classifier.evidence(text)
+    assert classifier.kind_by_rules(text, found, ranked, classifier.patterns.candidates(text)) == kind
     assert classify(text).kind == "request"
 
 
@@ -90,9 +94,12 @@ def letter_examples(label: str, body: str, count: int = 3) -> list[dict]:
 def test_letters_learn_their_own_words_and_chat_messages_never_see_them(tmp_path: Path) -> None:
     taught = letter_examples("employment.wages", "我们在工地干了一年，包工头卷款跑路了，请劳动监察大队帮我们讨回血汗钱。")
     share_learned_models(tmp_path)  # (only the letters' counts are learned here)
+    linked = set(tmp_path.glob("letter-term-counts-*.json"))
     classifier = Classifier(load_taxonomy(), cache_dir=tmp_path, letter_examples=taught)
-    assert list(tmp_path.glob("letter-term-counts-*.json"))
+    classifier.classify("包工头跑了 工钱没给")
+    assert set(tmp_path.glob("letter-term-counts-*.json")) == linked  # (a chat message learns nothing for letters)
     learned = {term for term, postings in classifier.letter_vocab.items() if term not in classifier.vocab}
+    assert len(set(tmp_path.glob("letter-term-counts-*.json")) - linked) == 1  # learned at the first letter, kept
     assert "包工头" in learned or "卷款" in learned
     word = "包工头" if "包工头" in learned else "卷款"
     chat = f"{word}今天来了"
