@@ -118,3 +118,49 @@ def test_a_lexicon_word_letters_use_for_any_need_says_nothing_in_a_letter(tmp_pa
     classifier = Classifier(load_taxonomy(), cache_dir=tmp_path, letter_examples=taught)
     assert "政府" in classifier.vocab  # a hint of dispute.petition in a chat message
     assert "政府" not in classifier.letter_vocab
+
+
+PARKING_LETTER = (
+    "尊敬的领导：我们是阳光花园小区的业主。小区一千多户，地下车位只有三百个，开发商只租不售，租金一年比一年高，"
+    "很多业主只好把车停在小区主路上，每天晚上单元门口、绿化带边上、{}，早上出门要挪好几辆车才出得去。"
+    "我们找过物业，物业说车位归开发商管；找开发商，开发商不理。恳请有关部门督促开发商按合理价格出租车位，规范小区停车。"
+)
+
+
+@pytest.mark.parametrize(
+    ("words", "signals"),
+    [
+        ("消防通道全停满了车", ()),  # a standing hazard the letter tells beside its need
+        ("消防通道全停满了车，昨晚一辆车起火了", ("fire",)),  # a fire told as happening: still urgent
+    ],
+)
+def test_a_standing_fire_hazard_in_a_letter_is_not_a_fire_now(words: str, signals: tuple[str, ...]) -> None:
+    text = PARKING_LETTER.format(words)
+    assert len(normalize(text)) > LETTER_CHARS
+    result = classify(text)
+    assert result.urgent_signals == signals
+    if not signals:  # (before: the fire signal forced safety.fire and an alarm on a letter about parking)
+        assert (result.label, result.urgent) == ("property.parking", False)
+
+
+DOCTOR_LETTER = (
+    "尊敬的卫健局领导：我父亲今年七十一岁，住在城东社区，前年签约了家庭医生，说好每季度上门随访一次，可是三年来医生一次都"
+    "没上过门。{}医院说是肺部感染，再晚两天就危险了。我们打卡上的电话，要么没人接，要么说医生在忙。恳请领导督促社区卫生"
+    "服务中心落实签约服务，按约定定期上门随访。"
+)
+
+
+@pytest.mark.parametrize(
+    ("words", "signals"),
+    [
+        # collapses told as the history of the need, no time said (before: 120 and an alarm)
+        ("父亲发烧拖了三天，邻居发现他躺在床上叫不应，连夜送去了卫生院。", ()),
+        ("拖到第五天，父亲人已经休克了，才送到卫生院。", ()),
+        # the same told as happening now
+        ("刚才邻居打电话说父亲躺在床上叫不应，我已经打了120，正往回赶。", ("medical",)),
+    ],
+)
+def test_a_collapse_in_a_letter_is_urgent_only_when_told_as_now(words: str, signals: tuple[str, ...]) -> None:
+    text = DOCTOR_LETTER.format(words)
+    assert len(normalize(text)) > LETTER_CHARS
+    assert classify(text).urgent_signals == signals
