@@ -164,3 +164,25 @@ def test_a_collapse_in_a_letter_is_urgent_only_when_told_as_now(words: str, sign
     text = DOCTOR_LETTER.format(words)
     assert len(normalize(text)) > LETTER_CHARS
     assert classify(text).urgent_signals == signals
+
+
+WAGES_LETTER = (
+    "尊敬的劳动监察大队领导：我们是一班泥水工，一共十一个人，去年三月到十二月在城南一个楼盘工地做主体结构。包工头说总包的钱没了，"
+    "剩下的工钱要等年后，每人只发了两千块过年钱，说好每天三百五十元，年底一次结清，到现在一年了还差十二万。过了年我们去找他，"
+    "他一会儿说在外地，一会儿说总包没拨款。恳请领导督促总包和包工头结清工钱。"
+)
+PLANNING_LETTER = (
+    "尊敬的市长：我们是老城区棚户区的居民，房子是上世纪七十年代建的，已经破旧不堪。我们从没奢想过城市规划能给自己带来多少好处，"
+    "只希望棚改早日启动，让我们搬进安全的房子。一到下雨天，屋顶漏水，墙皮一块块往下掉，家家户户拿盆接水。听说规划早就批了，"
+    "可是到现在没有一点动静，老人们天天盼着。恳请领导过问一下棚改什么时候开始。"
+)
+
+
+def test_a_letter_is_not_read_as_signs_by_words_pages_apart_or_inside_others() -> None:
+    """钱没了 and 我们去找他 (the debtor) far apart in a letter are not joining the dead, nor is 规划能给自己 cutting oneself
+    (before: both signs of self-harm); near each other, and in a chat message, as before."""
+    for letter in (WAGES_LETTER, PLANNING_LETTER):
+        assert len(normalize(letter)) > LETTER_CHARS
+        assert "self_harm" not in classify(letter).urgent_signals
+    assert "self_harm" in classify("老伴走了三年了，我天天想他，想去找他").urgent_signals
+    assert "self_harm" in classify("我想去找我老伴，她走了以后我一个人活着没意思").urgent_signals
