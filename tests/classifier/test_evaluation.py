@@ -215,6 +215,7 @@ HOLDOUT94 = DATA / "holdout94_talk_or_need.jsonl"  # the same: needs told as tal
 HOLDOUT95 = DATA / "holdout95_signs_mix.jsonl"  # the same: signs of self-harm, requests of the same writers, look-alikes
 HOLDOUT96 = DATA / "holdout96_elderly_week.jsonl"  # the same: older residents' week in 长沙 and 南昌 (voice input)
 HOLDOUT97 = DATA / "holdout97_board_letters.jsonl"  # blind, the thirtieth session: 400 letters to a message board
+HOLDOUT98 = DATA / "holdout98_real_style_letters.jsonl"  # the thirty-first session: 480 letters in the real letters' style
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -981,8 +982,9 @@ def test_long_letters_meet_the_category_target() -> None:
     assert letters["category@1"] >= 0.90, f"category@1 = {letters['category@1']:.3f}"  # target 0.80
     assert letters["urgent_recall"] == 1.0
     # 10.7 % before the letter rule for past dangers, 8.0 % after; 9.3 % since a fire pattern's exclusions
-    # (去年, 烧烤…) hold in their own sentence only (one letter more: a fire named where no past is told).
-    assert letters["false_urgent_rate"] <= 0.10
+    # (去年, 烧烤…) hold in their own sentence only (one letter more: a fire named where no past is told); 2.7 % since
+    # the thirty-first session's (medical and hazard matches told as now, a self-harm pattern near its death word).
+    assert letters["false_urgent_rate"] <= 0.05
 
 
 def test_letters_to_a_message_board_meet_the_category_target() -> None:
@@ -994,7 +996,21 @@ def test_letters_to_a_message_board_meet_the_category_target() -> None:
     letters = figures(HOLDOUT97)
     assert letters["item@1"] >= 0.93 and letters["category@1"] >= 0.94
     assert letters["urgent_recall"] == 1.0
-    assert letters["false_urgent_rate"] <= 0.085  # (hazards told as lasting: the item's urgent class)
+    # (8.0 % until the thirty-first session's letter rules, 6.2 % after: hazards told as lasting, the item's class)
+    assert letters["false_urgent_rate"] <= 0.07
+
+
+def test_letters_in_the_real_letters_style_meet_the_category_target() -> None:
+    """holdout98_real_style_letters: 480 letters written in the thirty-first session by six helpers who read the real
+    letters' tuning half (docs/real-letters) as references for style and topics — run-on, anonymized places, several
+    grievances with one main request, a third under 150 characters — and taxonomy.md for the labels. Learned as letter
+    examples they cost the letter sets (`letters` −1, holdout97 −1, the real tuning half −2), so they are held back. As
+    they arrived: item@1 92.7 %, category@1 94.0 %, false alarms 4.3 %: the helpers' letters say their main request
+    plainly, where the real ones read 62–68 % (see docs/classifier-journal.md)."""
+    letters = figures(HOLDOUT98)
+    assert letters["item@1"] >= 0.92 and letters["category@1"] >= 0.93
+    assert letters["urgent_recall"] == 1.0
+    assert letters["false_urgent_rate"] <= 0.05
 
 
 def test_long_chat_and_topic_look_alikes_do_not_regress() -> None:
