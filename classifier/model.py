@@ -350,7 +350,7 @@ LETTER_PAST_ONLY_SIGNALS = frozenset({"gas"})
 # A fire match in a letter whose own words tell no fire or smoke (消防通道全停满了车, 楼道里给电瓶充电) names a standing
 # hazard, not a fire now: it does not force safety.fire on a letter whose need is another (a parking letter that says
 # the fire lane is full of cars); when the hazard is the need, its words are evidence of it, and the item's class
-# makes the letter urgent as before (a held-back urgent letter is urgent so: by its item alone, it was lost).
+# makes the letter urgent as before (one held-back urgent letter is urgent only so: its one fire match is of this kind).
 LETTER_STANDING_SIGNALS = frozenset({"fire"})
 _FIRE_OR_SMOKE = re.compile("着火|著火|起火|失火|火灾|火势|火苗|火光|火情|火警|明火|冒烟|浓烟|黑烟|烟雾|[焦燃爆炸烧]")
 _UNRESOLVED = re.compile("一直|至今|仍然|仍旧|还没|没(查清|解决|处理|修好|人管)")
