@@ -350,7 +350,7 @@ LETTER_PAST_ONLY_SIGNALS = frozenset({"gas"})
 # A fire match in a letter whose own words tell no fire or smoke (消防通道全停满了车, 楼道里给电瓶充电) names a standing
 # hazard, not a fire now: it does not force safety.fire on a letter whose need is another (a parking letter that says
 # the fire lane is full of cars); when the hazard is the need, its words are evidence of it, and the item's class
-# makes the letter urgent as before (one held-back urgent letter is urgent only so: its one fire match is of this kind).
+# makes the letter urgent as before (one held-back urgent letter is urgent only so: its fire matches name no fire).
 LETTER_STANDING_SIGNALS = frozenset({"fire"})
 _FIRE_OR_SMOKE = re.compile("着火|著火|起火|失火|火灾|火势|火苗|火光|火情|火警|明火|冒烟|浓烟|黑烟|烟雾|[焦燃爆炸烧]")
 _UNRESOLVED = re.compile("一直|至今|仍然|仍旧|还没|没(查清|解决|处理|修好|人管)")
@@ -2203,9 +2203,10 @@ def _own_words(text: str, match: re.Match[str]) -> tuple[int, int]:
 def _next_sentences(text: str, match: re.Match[str]) -> str:
     """A match's sentence and the one after it."""
     end = _last_position(match)
-    start = _part_start(text, end, _SENTENCE_END)
-    after = [m.end() for m in _SENTENCE_END.finditer(text, end + 1)]
-    return text[start : after[1] if len(after) > 1 else len(text)]
+    ends = _SENTENCE_END.finditer(text, end + 1)  # (the first two are read, not all the letter's)
+    next(ends, None)  # (the match's own sentence ends)
+    following = next(ends, None)
+    return text[_part_start(text, end, _SENTENCE_END) : following.end() if following else len(text)]
 
 
 def _told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> bool:
