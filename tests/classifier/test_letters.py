@@ -166,6 +166,18 @@ def test_a_collapse_in_a_letter_is_urgent_only_when_told_as_now(words: str, sign
     assert classify(text).urgent_signals == signals
 
 
+def test_an_old_building_a_letter_asks_to_rebuild_is_not_a_danger_now() -> None:
+    """(已成危房 told as the ground of the need: before, the hazard signal and an alarm.)"""
+    text = (
+        "尊敬的镇领导：石桥镇老农贸市场旁边的公厕是旱厕，里面脏乱差，臭气熏天，老百姓上个厕所无从下脚。这座公厕长年无人管理，"
+        "屋顶漏雨，墙也裂了，已成危房。到了夏天蚊蝇乱飞，周围的商户和赶集的群众苦不堪言。我们向镇里反映过好几次，一直没有下文。"
+        "恳请领导重视，把这座公厕拆了重建，或者安排专人打扫管理，让群众用上干净卫生的厕所。"
+    )
+    assert len(normalize(text)) > LETTER_CHARS
+    result = classify(text)
+    assert (result.urgent_signals, result.urgent) == ((), False)
+
+
 WAGES_LETTER = (
     "尊敬的劳动监察大队领导：我们是一班泥水工，一共十一个人，去年三月到十二月在城南一个楼盘工地做主体结构。包工头说总包的钱没了，"
     "剩下的工钱要等年后，每人只发了两千块过年钱，说好每天三百五十元，年底一次结清，到现在一年了还差十二万。过了年我们去找他，"
@@ -186,3 +198,10 @@ def test_a_letter_is_not_read_as_signs_by_words_pages_apart_or_inside_others() -
         assert "self_harm" not in classify(letter).urgent_signals
     assert "self_harm" in classify("老伴走了三年了，我天天想他，想去找他").urgent_signals
     assert "self_harm" in classify("我想去找我老伴，她走了以后我一个人活着没意思").urgent_signals
+    near = (
+        "尊敬的民政局领导：我是城东社区的独居老人，今年七十九岁，每月靠八百元养老金过日子。老伴走了，我天天想去找他。"
+        "儿女都在外地打工，一年只回来一次。我腿脚不好，买菜做饭都难，上个月在家门口摔了一跤，到现在膝盖还肿着，"
+        "楼梯也爬不动了，家里的菜常常一放就是好几天。听说社区有上门送餐和助浴的服务，请问怎么申请，每个月要交多少钱？"
+    )
+    assert len(normalize(near)) > LETTER_CHARS
+    assert "self_harm" in classify(near).urgent_signals  # (in a letter, the two near each other: still a sign)
