@@ -91,7 +91,7 @@ def open_limits(ticket: Ticket) -> list[tuple[str, datetime]]:
     checks = []
     if ticket.accepted_at is None and ticket.status in UNANSWERED:
         checks.append(("respond", ticket.respond_due_at))
-    if ticket.resolved_at is None or ticket.status == S.reopened:
+    if ticket.resolved_at is None:  # (a reopened ticket's is cleared: its limit runs again)
         checks.append(("resolve", ticket.resolve_due_at))
     return checks
 
@@ -197,7 +197,7 @@ def _running(limit: str) -> ColumnElement[bool]:
     """The tickets whose `limit` still runs (the SQL form of `open_limits`)."""
     if limit == "respond":
         return _indexed(limit)
-    return and_(_indexed(limit), or_(Ticket.resolved_at.is_(None), Ticket.status == S.reopened))
+    return and_(_indexed(limit), Ticket.resolved_at.is_(None))
 
 
 def running_classes(session: Session, limit: str) -> list[str]:

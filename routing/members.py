@@ -19,6 +19,7 @@ from routing.errors import InvalidInput, NotAllowed, NotFound
 from routing.geography import ancestry, get_grid, get_node
 from routing.matching import match_skills, normalize_tag
 from routing.models import Coordinator, GeoLevel, GeoNode, Invite, Member, MemberSkill, Person
+from routing.states import sync
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or retyped
 INVITE_LENGTH = 8
@@ -275,9 +276,14 @@ def register_member(session: Session, telegram_id: int, code: str, display_name:
                     grid_code=grid.code, community_code=grid.community_code or grid.code,
                     street_code=grid.street_code, on_duty=True, capacity=settings.MEMBER_CAPACITY,
                     joined_at=now, invite_code=invite.code)
+    # Claimed by a conditional UPDATE: two people sending the same code at once (two processes)
+    # cannot both pass the check above and both join with it.
+    claimed = session.exec(update(Invite).where(Invite.code == invite.code, Invite.used_at.is_(None))
+                           .values(used_at=now, used_by=telegram_id))
+    if claimed.rowcount != 1:
+        raise NotAllowed("邀请码已被使用")
+    sync(invite, used_at=now, used_by=telegram_id)
     session.add(member)
-    invite.used_at = now
-    invite.used_by = telegram_id
     session.flush()
     _set_skills(session, member, tags)
     session.flush()

@@ -279,7 +279,8 @@ class Ticket(SQLModel, table=True):
     dispatch_at: datetime | None = _ts(default=None)
     accepted_at: datetime | None = _ts(default=None)  # first acceptance (响应)
     started_at: datetime | None = _ts(default=None)
-    resolved_at: datetime | None = _ts(default=None)  # latest resolution
+    # this round's resolution: a low rating that reopens the ticket clears it (its limits run again)
+    resolved_at: datetime | None = _ts(default=None)
     closed_at: datetime | None = _ts(default=None)
     cancelled_at: datetime | None = _ts(default=None)
     respond_due_at: datetime = _ts()  # indexed while running: ix_ticket_respond_running

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from routing.config import Settings, get_settings
@@ -31,6 +32,15 @@ def _add(session: Session, member: Member, ticket: Ticket | None, points: int, r
                          .execution_options(synchronize_session=False)).first()
     sync(member, points=total[0])
     return entry
+
+
+def add_rating(session: Session, member: Member, stars: int) -> None:
+    """Count a rating in the member's totals, in SQL (two ratings at once both count, as points do)."""
+    total, count = session.exec(update(Member).where(Member.id == member.id)
+                                .values(rating_sum=Member.rating_sum + stars, rating_count=Member.rating_count + 1)
+                                .returning(Member.rating_sum, Member.rating_count)
+                                .execution_options(synchronize_session=False)).one()
+    sync(member, rating_sum=total, rating_count=count)
 
 
 def award_resolution(session: Session, ticket: Ticket, member: Member, now: datetime) -> int:
@@ -101,12 +111,17 @@ def compute_quarter_stars(session: Session, quarter: str, now: datetime, *,
     settings = settings or get_settings()
     start, end = quarter_bounds(quarter, settings.tz)
     in_period = (PointEntry.created_at >= start) & (PointEntry.created_at < end)
+    # A round of work the resident reopened was not on time either (its points were taken back).
+    reopening = aliased(PointEntry)
+    reopened_round = select(reopening.id).where(
+        reopening.reason == "reopened", reopening.member_id == PointEntry.member_id,
+        reopening.ticket_id == PointEntry.ticket_id, reopening.round == PointEntry.round).exists()
     ledger = {
         r.member_id: r for r in session.exec(
             select(PointEntry.member_id,
                    func.sum(PointEntry.points).label("points"),
                    func.count().filter(PointEntry.reason == "resolved").label("resolved"),
-                   func.count().filter(PointEntry.reason == "on_time").label("on_time"),
+                   func.count().filter(PointEntry.reason == "on_time", ~reopened_round).label("on_time"),
                    func.count().filter(PointEntry.reason == "reopened").label("reopened"))
             .where(in_period).group_by(PointEntry.member_id))
     }

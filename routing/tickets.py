@@ -360,8 +360,7 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
                  data={"stars": stars, "has_comment": bool(comment.strip())})  # the words stay erasable
     payload = {**ticket_payload(session, ticket), "stars": stars, "comment": comment.strip()}
     if member is not None:
-        member.rating_sum += stars
-        member.rating_count += 1
+        points.add_rating(session, member, stars)
         points.award_rating(session, ticket, member, stars, now)
         notify(session, member.telegram_id, NotificationKind.rated, now, ticket_id=ticket.id,
                payload=payload)
@@ -370,7 +369,7 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
             points.take_back(session, ticket, member, now)
         transition(session, ticket, S.reopened, now, kind="reopened", actor_id=resident_id,
                    actor_role="resident", data={"stars": stars}, rating=stars,
-                   reopen_count=ticket.reopen_count + 1, assignee_id=None)
+                   reopen_count=ticket.reopen_count + 1, assignee_id=None, resolved_at=None)
         private = {**ticket_payload(session, ticket, private=True), "stars": stars,
                    "comment": comment.strip(),
                    "member_name": member.display_name if member else None}

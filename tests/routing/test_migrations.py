@@ -1,4 +1,4 @@
-"""Migrations: up from empty, the schema equals the models, down and up again, from any cwd."""
+"""Migrations: up from empty, the schema equals the models, down and up again, from any cwd; the data ones."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 from sqlmodel import SQLModel
 
-from routing import db
-from tests.conftest import PG_ADMIN_URL
+from routing import db, dispatch, tickets
+from routing.models import Ticket, TicketStatus
+from tests.conftest import G11, PG_ADMIN_URL, RESIDENT, T0, World, minutes
 
 
 @pytest.fixture
@@ -91,3 +92,26 @@ def test_url_normalisation() -> None:
     assert db.normalize_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert db.normalize_url("sqlite:///x.db") == "sqlite:///x.db"
     assert db.is_sqlite("sqlite:///x.db") and not db.is_sqlite("postgresql://u@h/d")
+
+
+def test_0006_clears_the_resolution_of_tickets_reopened_before(world: World, db_url: str) -> None:
+    """Tickets reopened by the code before 0006 kept their first round's `resolved_at`: the upgrade clears it (the
+    ticket is not resolved), and leaves a closed ticket's."""
+    plumber = world.member("王师傅", ["水暖"], G11)
+    ids = []
+    for stars in (1, 5):  # reopened, closed
+        with db.transaction(world.engine) as s:
+            tid = tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", T0, label="repair.plumbing", grid_code=G11,
+                                        address="幸福里3号楼", settings=world.settings).id
+            dispatch.accept_offer(s, tid, plumber, T0 + minutes(5), settings=world.settings)
+            tickets.resolve_ticket(s, tid, plumber, T0 + minutes(30))
+            tickets.rate_ticket(s, tid, RESIDENT, stars, T0 + minutes(40))
+        ids.append(tid)
+    with db.transaction(world.engine) as s:  # what the code before 0006 left on the reopened one
+        s.exec(update(Ticket).where(Ticket.id == ids[0]).values(resolved_at=T0 + minutes(30)))
+    db.downgrade(db_url, "0005")
+    db.upgrade(db_url)
+    with db.transaction(world.engine) as s:
+        reopened, closed = (s.get(Ticket, tid) for tid in ids)
+        assert (reopened.status, reopened.resolved_at) == (TicketStatus.reopened, None)
+        assert closed.status == TicketStatus.closed and closed.resolved_at == T0 + minutes(30)
