@@ -216,6 +216,8 @@ HOLDOUT95 = DATA / "holdout95_signs_mix.jsonl"  # the same: signs of self-harm, 
 HOLDOUT96 = DATA / "holdout96_elderly_week.jsonl"  # the same: older residents' week in 长沙 and 南昌 (voice input)
 HOLDOUT97 = DATA / "holdout97_board_letters.jsonl"  # blind, the thirtieth session: 400 letters to a message board
 HOLDOUT98 = DATA / "holdout98_real_style_letters.jsonl"  # the thirty-first session: 480 letters in the real letters' style
+HOLDOUT99 = DATA / "holdout99_compound_week.jsonl"  # blind, the thirty-second session: a northern 单位大院 and a new estate
+HOLDOUT100 = DATA / "holdout100_township_week.jsonl"  # blind, the same: a southern 城中村 and a resettlement estate
 
 # The issue's targets for chat-style held-out data (false alarms: a ceiling).
 TARGETS = {
@@ -587,6 +589,10 @@ HELD_BACK: dict[Path, dict[str, float]] = {
         "false_urgent_rate": 0.09,
     },
     HOLDOUT96: {"category@1": 0.91, "non_request_accuracy": 0.92},
+    # The thirty-second session's, measured as they arrived: every target (item@1 98.2 / 97.3 %, category@1 96.5 %,
+    # non-requests 97.1 / 100 %, urgent 8/8 each, false alarms 0.7 / 1.4 %; 147 each after the lines already in our data).
+    HOLDOUT99: {"non_request_accuracy": 0.95},
+    HOLDOUT100: {"non_request_accuracy": 0.95},
 }
 
 
