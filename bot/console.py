@@ -23,6 +23,8 @@ from typing import Any, TextIO
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
+from bot.texts import utf16_len
+
 __all__ = [
     "BotEvent",
     "ConsoleRequest",
@@ -85,11 +87,6 @@ _MEDIA_LABELS: dict[str, tuple[str, str]] = {
     "sendsticker": ("贴纸", "sticker"),
     "sendvideonote": ("视频消息", "video_note"),
 }
-
-
-def utf16_len(text: str) -> int:
-    """Length of text in UTF-16 code units, as Telegram counts offsets and limits."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def demo_phone(user_id: int) -> str:

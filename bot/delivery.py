@@ -166,7 +166,7 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
         )
         log.warning("notification %s: flood control, retry in %s s", note.id, delay)
         retry = await query(
-            context, outbox.mark_failed, note.id, now(), "429 flood control", retry_after=float(delay)
+            context, outbox.mark_failed, note.id, now(), "429 flood control", retry_after=float(delay), transient=True
         )
         return retry or DONE
     except Forbidden:
@@ -200,7 +200,13 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
         log.warning("notification %s (%s) rejected: %s", note.id, note.kind, error)
         await query(context, outbox.mark_failed, note.id, now(), f"400 {error}")
         return DONE
-    except (NetworkError, InvalidToken, TelegramError) as error:
+    except NetworkError as error:  # (and timeouts): retried for as long as the outage lasts
+        log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
+        retry = await query(
+            context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}", transient=True
+        )
+        return retry or DONE
+    except (InvalidToken, TelegramError) as error:
         # InvalidToken: the Bot API answered 404, e.g. an emulator without the method.
         log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
         retry = await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}")

@@ -7,6 +7,7 @@ the functions here take raw values and escape them, so callers never build HTML 
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -20,11 +21,16 @@ QUOTE_LIMIT = 300  # how much of a resident's text we quote back
 # A building, unit or room number, and a phone number (mainland mobile, or a landline with its area
 # code): what offers must not show.
 ADDRESS_NUMBER = re.compile(r"\d+\s*(?:号楼|号院|栋|幢|单元|号|室|弄|巷)|(?<=单元)\s*\d+|(?<=号楼)\s*\d+")
-PHONE_NUMBER = re.compile(r"(?:\+?86)?1[3-9]\d{9}|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+ADDRESS_SHORT = re.compile(r"(?<![\d-])\d{1,3}[-－—]\d{1,2}[-－—]\d{3,4}(?![\d-])")  # building-unit-room: 3-2-502
+# A mobile number however it is grouped (13812345678, 138 1234 5678, 138-1234-5678), or a landline.
+PHONE_NUMBER = re.compile(
+    r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}[-\s]?\d{7,8}(?!\d)"
+)
 
 
 def redact(text: str) -> str:
     """A resident's words without house numbers or phone numbers (for offers and public views)."""
+    text = ADDRESS_SHORT.sub("*", text)
     return PHONE_NUMBER.sub(
         lambda m: m.group(0)[0] + "*" * (len(m.group(0)) - 1),
         ADDRESS_NUMBER.sub(lambda m: "*" + m.group(0).lstrip("0123456789 "), text),
@@ -47,12 +53,19 @@ def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
     return esc(clip(text, limit))
 
 
+def utf16_len(text: str) -> int:
+    """Length of text in UTF-16 code units, as Telegram counts offsets and limits (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def fit(message: str) -> str:
     """Keep a finished message under Telegram's limit, cutting at a line break."""
-    if len(message) <= MESSAGE_LIMIT:
+    if utf16_len(message) <= MESSAGE_LIMIT:
         return message
-    cut = message.rfind("\n", 0, MESSAGE_LIMIT - 20)
-    return message[: cut if cut > 0 else MESSAGE_LIMIT - 20] + "\n……（内容过长，已省略）"
+    units = itertools.accumulate(2 if ord(char) > 0xFFFF else 1 for char in message)
+    end = next(i for i, total in enumerate(units) if total > MESSAGE_LIMIT - 20)  # (the first character past it)
+    cut = message.rfind("\n", 0, end)
+    return message[: cut if cut > 0 else end] + "\n……（内容过长，已省略）"
 
 
 def local_time(value: datetime | str | None, tz: ZoneInfo) -> str:
@@ -455,7 +468,8 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         "ticket_closed": f"工单 {number} 已归档，感谢您的支持！",
         "ticket_cancelled": f"工单 {number} 已取消。"
         + (f"原因：{quote(p['reason'], 200)}" if p.get("reason") else ""),
-        "ticket_reopened": f"⚠️ 工单 {number} 因评价较低已重新打开，请尽快跟进。",
+        # (sent to the member who did the work: the ticket went back to the coordinators, not to them)
+        "ticket_reopened": f"⚠️ 工单 {number} 因居民评价较低已重新打开，已转交协调员重新安排，本次积分已收回。",
         "ticket_reassigned": f"工单 {number} 已由协调员改派给其他党员。",
     }
     return texts.get(kind, f"工单 {number} 有新进展：{esc(p.get('status_name', ''))}")

@@ -76,7 +76,8 @@ Outbox, for the delivery worker (outbox.py); each step in its own transaction
                                         kind, ticket_id, payload, attempts, edit_chat_id,
                                         edit_message_id (set: edit that message instead)
   mark_delivered(session, id, now, chat_id=, message_id=)  record the sent message
-  mark_failed(session, id, now, error, retry_after=)       backoff; None when given up
+  mark_failed(session, id, now, error, retry_after=, transient=)  backoff; None when given up
+                                        (never for a transient failure: 429, the network)
   mark_unreachable(session, id, now)                       403: off duty, offers re-routed
   Kinds (models.NotificationKind): ticket_created, offer, assigned, offer_withdrawn (edit
   the offer: reason taken/cancelled/dispatch/reassigned), offer_accepted (winner: full details),

@@ -29,6 +29,7 @@ _DONE = (NotificationStatus.sent, NotificationStatus.dead, NotificationStatus.un
          NotificationStatus.cancelled)
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
+TRANSIENT_BACKOFF_MAX_SECONDS = 300  # (an urgent alert is at most five minutes late after an outage ends)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,17 +197,23 @@ def mark_delivered(session: Session, notification_id: int, now: datetime, *,
 
 
 def mark_failed(session: Session, notification_id: int, now: datetime, error: str, *,
-                retry_after: float | None = None, settings: Settings | None = None) -> datetime | None:
-    """Schedule a retry with exponential backoff (or Telegram's retry_after); None if given up."""
+                retry_after: float | None = None, transient: bool = False,
+                settings: Settings | None = None) -> datetime | None:
+    """Schedule a retry with exponential backoff (or Telegram's retry_after); None if given up.
+
+    A `transient` failure (429, the network, Telegram down) is retried for as long as it lasts, at most
+    TRANSIENT_BACKOFF_MAX_SECONDS apart: an outage loses no notification. Any other failure (Telegram
+    rejects the message, it cannot be rendered) is given up after OUTBOX_MAX_ATTEMPTS."""
     settings = settings or get_settings()
     row = _get(session, notification_id)
     row.last_error = error[:500]
     row.lease_until = None
-    if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+    if not transient and row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         row.status = NotificationStatus.dead
         return None
+    cap = TRANSIENT_BACKOFF_MAX_SECONDS if transient else BACKOFF_MAX_SECONDS
     delay = retry_after if retry_after is not None else min(
-        BACKOFF_BASE_SECONDS * 2 ** max(row.attempts - 1, 0), BACKOFF_MAX_SECONDS)
+        BACKOFF_BASE_SECONDS * 2 ** max(row.attempts - 1, 0), cap)
     row.status = NotificationStatus.pending
     row.next_attempt_at = now + timedelta(seconds=delay)
     return row.next_attempt_at

@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from routing import dispatch, drafts, geography, members, points, tickets
-from routing.errors import NotFound, TicketAlreadyTaken
+from routing.errors import DomainError, NotFound, TicketAlreadyTaken
 from routing.states import get_ticket
 
 JOIN = "join"
@@ -243,5 +243,11 @@ async def task_text_given(
     if state["await"] == "hand_back_reason" and not text.strip():
         await reply(update, texts.ASK_HAND_BACK_REASON)
         return
-    await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now())
+    try:
+        await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now())
+    except DomainError:
+        # The ticket moved on meanwhile (cancelled, reassigned): the note waits for nothing now, so the member's
+        # next words are theirs again; the error handler tells them why.
+        await act(context, drafts.clear_draft, update.effective_user.id, TASK)
+        raise
     await reply(update, texts.DONE if state["await"] == "done_note" else texts.HANDED_BACK)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -26,6 +27,8 @@ INTAKE = "intake"
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button
 COMMENT = "comment"
+# The words after a rating are its comment only this long after it: later words are a new message (a new need).
+COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 MIN_ADDRESS_CHARS = 4
@@ -49,7 +52,7 @@ _ASIDES = ("status", "thanks", "greeting")
 def address_in(text: str) -> str | None:
     """The clause of a message that contains an address (e.g. 3号楼2单元502), if any."""
     for clause in _CLAUSE.split(text):
-        if texts.ADDRESS_NUMBER.search(clause):
+        if texts.ADDRESS_NUMBER.search(clause) or texts.ADDRESS_SHORT.search(clause):
             return clause.strip()[:200]
     return None
 
@@ -513,7 +516,8 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> None:
     tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_)
-    drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment"}, now_)
+    drafts.save_draft(session, telegram_id, COMMENT,
+                      {"ticket_id": ticket_id, "await": "comment", "asked_at": now_.isoformat()}, now_)
 
 
 async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -534,6 +538,12 @@ async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, now_: Any) -> None:
     tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
     drafts.clear_draft(session, telegram_id, COMMENT)
+
+
+def awaits_comment(state: dict[str, Any], now_: datetime) -> bool:
+    """Whether a comment draft still waits for words (asked within COMMENT_WINDOW)."""
+    asked = state.get("asked_at")
+    return asked is not None and now_ - datetime.fromisoformat(asked) <= COMMENT_WINDOW
 
 
 async def comment_given(

@@ -36,14 +36,16 @@ async def photo_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _route(update, context, message.caption or "", [message.photo[-1].file_id])
 
 
-def _target(flows: list[tuple[str, dict[str, Any]]], text: str, photos: list[str]) -> tuple[str, dict]:
+def _target(
+    flows: list[tuple[str, dict[str, Any]]], text: str, photos: list[str], now_: datetime
+) -> tuple[str, dict]:
     """The flow waiting for these words (newest first), else a new request."""
     for flow, state in flows:
         if flow == member.TASK and state.get("await") and (text or photos):
             return TASK_NOTE, state
         if flow == member.JOIN and state.get("await") == "name" and text:
             return MEMBER_NAME, state
-        if flow == resident.COMMENT and text:
+        if flow == resident.COMMENT and text and resident.awaits_comment(state, now_):
             return COMMENT, state
         if flow == resident.INTAKE and state.get("step") == "address" and text:
             return ADDRESS, state
@@ -56,7 +58,10 @@ def _incoming(
     session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime
 ) -> tuple[str, dict, abuse.MessageCount | None]:
     """Where the message goes, and (for a resident's message) the count of this minute's messages."""
-    target, state = _target(drafts.list_drafts(session, telegram_id), text, photos)
+    flows = drafts.list_drafts(session, telegram_id)
+    target, state = _target(flows, text, photos, now_)
+    if target != COMMENT and any(flow == resident.COMMENT for flow, _ in flows):
+        drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
     return target, state, counted
 
@@ -74,8 +79,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         if counted.first_exceeded:
             await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
         return
-    if target in (ADDRESS, PHONE) and _urgent(context, text):
-        target = REQUEST  # "煤气泄漏" typed at the address step is an emergency, not an address
+    if target in (ADDRESS, PHONE, COMMENT) and _urgent(context, text):
+        target = REQUEST  # "煤气泄漏" typed at the address step (or after a rating) is an emergency
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
     elif target == MEMBER_NAME:

@@ -212,3 +212,20 @@ async def test_act_starts_a_delivery_only_when_its_transaction_queued_a_notifica
     assert kicks == []
     await act(context, outbox.notify, RECIPIENT, "ticket_started", now, payload=PAYLOAD)
     assert kicks == [deliver_outbox]
+
+
+@pytest.mark.parametrize("error", ["429", "network"])
+async def test_a_notification_is_not_dropped_after_repeated_telegram_failures(engine: Engine, error: str) -> None:
+    """A transient failure (429, the network) is retried for as long as it lasts: ten in a row (ten flood waits, or
+    about 45 minutes of Telegram unreachable) do not make the notification dead (a message Telegram rejects does)."""
+    failure = (lambda: RetryAfter(1)) if error == "429" else (lambda: NetworkError("connection reset"))
+    bot = FakeBot([failure() for _ in range(10)])
+    note = queue(engine, kind="ticket_accepted")
+    context = make_context(engine, bot)
+    for _ in range(11):
+        await deliver_outbox(context)
+        with db.transaction(engine) as s:  # the wait (retry_after / backoff) has passed
+            n = s.get(Notification, note)
+            n.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    assert bot.sent, row(engine, note).status
+    assert row(engine, note).status == NotificationStatus.sent

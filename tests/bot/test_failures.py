@@ -97,20 +97,23 @@ async def test_message_not_modified_and_a_rejected_message_do_not_hold_the_rest(
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_telegram_unreachable_for_a_long_time_gives_up_only_after_the_attempts(
+async def test_telegram_unreachable_for_a_long_time_never_gives_up(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Every send fails: each pass is logged, nothing raises, and only OUTBOX_MAX_ATTEMPTS (10) passes
-    later is the notification given up (dead), never silently dropped before."""
-    bot = FakeBot([NetworkError("Connection refused")] * 10)
+    """Every send fails, more times than OUTBOX_MAX_ATTEMPTS: each pass is logged, nothing raises, the notification
+    stays pending (an outage loses nothing), its retries at most TRANSIENT_BACKOFF_MAX_SECONDS apart."""
+    bot = FakeBot([NetworkError("Connection refused")] * 12)
     note = queue(engine)
-    for attempt in range(1, 11):
+    for attempt in range(1, 13):
         make_due(engine)
         with caplog.at_level(logging.WARNING, logger="bot.delivery"):
             await deliver_outbox(make_context(engine, bot))
-        assert row(engine, note).attempts == attempt
-        assert row(engine, note).status == ("dead" if attempt == 10 else "pending")
-    assert sum("will retry" in r.getMessage() for r in caplog.records) == 10
+        assert (row(engine, note).attempts, row(engine, note).status) == (attempt, "pending")
+    wait = row(engine, note).next_attempt_at - datetime.now(UTC)
+    assert timedelta(seconds=outbox.TRANSIENT_BACKOFF_MAX_SECONDS - 5) < wait <= timedelta(
+        seconds=outbox.TRANSIENT_BACKOFF_MAX_SECONDS
+    )
+    assert sum("will retry" in r.getMessage() for r in caplog.records) == 12
     assert not bot.sent
 
 

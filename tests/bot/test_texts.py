@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot import texts
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -53,3 +55,27 @@ def test_the_resident_s_name_and_address_are_escaped_in_task_details() -> None:
     }
     details = texts.task_details(payload, TZ)
     assert "&lt;script&gt;" in details and "A&amp;B" in details and "未留" in details
+
+
+@pytest.mark.parametrize(
+    ("words", "hidden", "kept"),
+    [
+        ("打我电话138 1234 5678", "12345678", "打我电话1"),
+        ("电话138-1234-5678", "1234", "电话1"),
+        ("+86 13812345678", "12345678", ""),
+        ("座机0755-12345678", "12345678", "座机0"),
+        ("幸福里3-2-502门口", "502", "幸福里"),
+        ("3号楼2单元502室", "502", "号楼"),
+        ("2024-10-15那天报的", "", "2024-10-15"),  # a date is no address
+    ],
+)
+def test_redact_hides_phone_and_room_numbers_however_written(words: str, hidden: str, kept: str) -> None:
+    shown = texts.redact(words)
+    assert (hidden == "" or hidden not in shown) and kept in shown, shown
+
+
+def test_fit_counts_as_telegram_does() -> None:
+    """An emoji is two UTF-16 units: a message of emoji is cut by units, not by characters."""
+    long = "🙏" * 3000  # 3,000 characters, 6,000 units
+    assert texts.utf16_len(texts.fit(long)) <= texts.MESSAGE_LIMIT < texts.utf16_len(long)
+    assert texts.fit("好" * texts.MESSAGE_LIMIT) == "好" * texts.MESSAGE_LIMIT
