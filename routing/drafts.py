@@ -21,7 +21,7 @@ from routing.models import Draft
 _TABLE = Draft.__table__
 _C = _TABLE.c
 _GET = select(_C.state).where(_C.telegram_id == bindparam("telegram_id"), _C.flow == bindparam("flow"))
-_LIST = (select(_C.flow, _C.state).where(_C.telegram_id == bindparam("telegram_id"))
+_LIST = (select(_C.flow, _C.state, _C.updated_at).where(_C.telegram_id == bindparam("telegram_id"))
          .order_by(_C.updated_at.desc()))
 _CLEAR_ALL = delete(_TABLE).where(_C.telegram_id == bindparam("telegram_id"))
 _CLEAR = _CLEAR_ALL.where(_C.flow == bindparam("flow"))
@@ -62,6 +62,7 @@ def purge_drafts(session: Session, older_than: datetime) -> int:
     return session.exec(delete(Draft).where(Draft.updated_at < older_than)).rowcount
 
 
-def list_drafts(session: Session, telegram_id: int) -> list[tuple[str, dict[str, Any]]]:
-    """All of a user's flows in progress, most recently touched first: (flow, state)."""
-    return [(flow, dict(state)) for flow, state in core(session, _LIST, {"telegram_id": telegram_id})]
+def list_drafts(session: Session, telegram_id: int) -> list[tuple[str, dict[str, Any], datetime]]:
+    """All of a user's flows in progress, most recently touched first: (flow, state, when last touched)."""
+    return [(flow, dict(state), touched)
+            for flow, state, touched in core(session, _LIST, {"telegram_id": telegram_id})]

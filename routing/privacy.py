@@ -89,7 +89,7 @@ def resident_data(session: Session, telegram_id: int) -> dict[str, Any]:
         "grid_name": grid.name if grid else None,
         "created_at": person.created_at if person else None,
         "tickets": rows,
-        "drafts": [flow for flow, _ in drafts.list_drafts(session, telegram_id)],
+        "drafts": [flow for flow, _, _ in drafts.list_drafts(session, telegram_id)],
         "member": find_member(session, telegram_id) is not None,
         "coordinator": is_coordinator(session, telegram_id),
     }

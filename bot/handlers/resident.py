@@ -29,6 +29,9 @@ MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 
 COMMENT = "comment"
 # The words after a rating are its comment only this long after it: later words are a new message (a new need).
 COMMENT_WINDOW = timedelta(minutes=30)
+# An intake untouched this long no longer takes the words as its address or phone: a resident who comes back the
+# next day with another need (我家下水道堵了) starts a new request instead of giving the old one that as its address.
+INTAKE_IDLE = timedelta(hours=12)
 # A message that names a building, unit or room already carries its address.
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 MIN_ADDRESS_CHARS = 4

@@ -37,10 +37,12 @@ async def photo_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 def _target(
-    flows: list[tuple[str, dict[str, Any]]], text: str, photos: list[str], now_: datetime
+    flows: list[tuple[str, dict[str, Any], datetime]], text: str, photos: list[str], now_: datetime
 ) -> tuple[str, dict]:
     """The flow waiting for these words (newest first), else a new request."""
-    for flow, state in flows:
+    for flow, state, touched in flows:
+        if flow == resident.INTAKE and now_ - touched > resident.INTAKE_IDLE:
+            continue  # an intake left that long is over: the words are a new message (it is replaced)
         if flow == member.TASK and state.get("await") and (text or photos):
             return TASK_NOTE, state
         if flow == member.JOIN and state.get("await") == "name" and text:
@@ -60,7 +62,7 @@ def _incoming(
     """Where the message goes, and (for a resident's message) the count of this minute's messages."""
     flows = drafts.list_drafts(session, telegram_id)
     target, state = _target(flows, text, photos, now_)
-    if target != COMMENT and any(flow == resident.COMMENT for flow, _ in flows):
+    if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
     return target, state, counted
