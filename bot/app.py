@@ -161,7 +161,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(new_private & filters.TEXT & ~filters.COMMAND, router.text_message))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, common.unknown_command))
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, common.edited_message))
-    app.add_handler(MessageHandler(new_private, common.unsupported_message))
+    app.add_handler(MessageHandler(new_private, router.unsupported_message))
     app.add_error_handler(common.error_handler)
 
 

@@ -218,6 +218,13 @@ def ask_address(last_address: str | None) -> str:
 ASK_PHONE = "方便留个手机号吗？只有接单的党员和协调员能看到。点「发送我的手机号」，或点「跳过」。"
 ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
 STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"
+PHOTO_ADDED = "照片收到了，会和您的诉求一起交给接单的党员。"
+UNSUPPORTED_AT_STEP = "抱歉，我暂时只能看懂文字和照片。"
+NEXT_NEED = "您刚才还提到另一件事，现在接着为您登记："
+
+
+def another_need_later(text: str) -> str:
+    return f"「{quote(text, 60)}」这件事我先记下了，等这一件登记好就接着为您办。这一件还差上门地址。"
 STILL_NEEDS_PHONE = "您刚才的诉求还没有提交，还差最后一步。"
 PHONE_INCOMPLETE = "这个号码好像不完整，请再核对一下：手机号是 11 位，座机请带区号。不想留号码就点「跳过」。"
 PHONE_HOW = "请点「发送我的手机号」，或直接输入手机号或座机号；不想留号码就点「跳过」。"

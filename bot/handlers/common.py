@@ -181,11 +181,6 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, texts.UNKNOWN_COMMAND)
 
 
-async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, voice, video, documents, polls…: ask for words instead."""
-    await reply(update, texts.UNSUPPORTED_MESSAGE)
-
-
 async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message changes nothing already saved: ask for a new message instead."""
     await reply(update, texts.EDITED_MESSAGE)

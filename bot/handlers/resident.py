@@ -40,7 +40,7 @@ MIN_ADDRESS_CHARS = 4
 # At the phone step: words that mean "no number" (the 跳过 button sends the first); a local number typed
 # without its area code, which a member in the same city can still call; and the words around a number
 # that only label it (what is left is kept with the request).
-SKIP_WORDS = (texts.BTN_SKIP, "不用", "不留", "不方便", "不需要", "不要", "没有", "无")
+SKIP_WORDS = (texts.BTN_SKIP, "不用", "不留", "不方便", "不需要", "不要", "没有", "无", "不知道", "不记得", "记不住", "忘了")
 _LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")
 _NUMBER_RUN = re.compile(r"\+?\d[\d\s\-－]{5,}\d")
 _DIGITS = re.compile(r"\d{5,}")
@@ -52,10 +52,26 @@ MIN_SUPPLEMENT_CHARS = 3
 _ASIDES = ("status", "thanks", "greeting")
 
 
+# A bare 号 after a number is a day of the month when it follows 月/从/到… or comes before a time word (从10号就坏了,
+# 5号晚上): no house number, so the address is still asked for.
+_DAY_BEFORE = frozenset("月从自到至今")
+_DAY_AFTER = re.compile(r"\s*(就|开始|以来|起|那天|当天|晚|早|夜|上午|下午|中午|凌晨|前|后|之前|之后|以后|到|至|左右|了)")
+
+
+def _a_day(clause: str, match: re.Match[str]) -> bool:
+    """Whether an address-number match is a bare 号 that tells a day (see _DAY_BEFORE)."""
+    number = match.group().strip()
+    if not number.endswith("号") or not number[:-1].strip().isdigit() or int(number[:-1]) > 31:
+        return False
+    before = clause[match.start() - 1] if match.start() else ""
+    return before in _DAY_BEFORE or bool(_DAY_AFTER.match(clause, match.end()))
+
+
 def address_in(text: str) -> str | None:
     """The clause of a message that contains an address (e.g. 3号楼2单元502), if any."""
     for clause in _CLAUSE.split(text):
-        if texts.ADDRESS_NUMBER.search(clause) or texts.ADDRESS_SHORT.search(clause):
+        numbers = [m for m in texts.ADDRESS_NUMBER.finditer(clause) if not _a_day(clause, m)]
+        if numbers or texts.ADDRESS_SHORT.search(clause):
             return clause.strip()[:200]
     return None
 
@@ -385,15 +401,50 @@ async def _aside(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
     return True
 
 
+async def _ask_address_again(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                             lead: str = texts.STILL_NEEDS_ADDRESS) -> None:
+    last = await query(context, _last_address, update.effective_user.id)
+    markup = keyboards.last_address(state["token"]) if last else None
+    await reply(update, f"{lead}\n{texts.ask_address(last)}", markup)
+
+
+def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, now_: Any) -> bool:
+    """Keep another need told at the address step with the intake, to be taken up once it is submitted."""
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if state is None or state.get("token") != token:
+        return False
+    state["next_text"] = f"{state['next_text']}\n{text}" if state.get("next_text") else text
+    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    return True
+
+
+def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str], now_: Any) -> bool:
+    """Add photos sent at the address or phone step to the intake's attachments."""
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if state is None or state.get("token") != token:
+        return False
+    state["attachments"] = [*(state.get("attachments") or []), *photos][: tickets.MAX_ATTACHMENTS]
+    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    return True
+
+
 async def address_given(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
 ) -> None:
-    """The resident typed the address (or asked after an earlier ticket: answered, the address asked again)."""
-    if address_in(text) is None and await _aside(update, context, deps(context).classifier.classify(text).kind):
-        last = await query(context, _last_address, update.effective_user.id)
-        markup = keyboards.last_address(state["token"]) if last else None
-        await reply(update, f"{texts.STILL_NEEDS_ADDRESS}\n{texts.ask_address(last)}", markup)
-        return
+    """The resident typed the address (or asked after an earlier ticket: answered, the address asked again; or told
+    another need: kept for after this one, the address asked again)."""
+    if photos:
+        await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
+    if address_in(text) is None:
+        result = deps(context).classifier.classify(text)
+        if await _aside(update, context, result.kind):
+            await _ask_address_again(update, context, state)
+            return
+        if result.kind == "request" and result.confident:
+            if result.label != state.get("label"):  # (the same need told again is not kept twice)
+                await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now())
+            await _ask_address_again(update, context, state, texts.another_need_later(text))
+            return
     if len(text.strip()) < MIN_ADDRESS_CHARS:
         await reply(update, texts.ADDRESS_TOO_SHORT)
         return
@@ -401,6 +452,24 @@ async def address_given(
     state = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
     if state is not None:
         await _next_step(update, context, state)
+
+
+async def photo_at_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                        photos: list[str]) -> None:
+    """A photo without words at the address or phone step: added to the request, the step asked again."""
+    await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
+    if state.get("step") == "address":
+        await _ask_address_again(update, context, state, texts.PHOTO_ADDED)
+    else:
+        await reply(update, f"{texts.PHOTO_ADDED}\n{texts.PHONE_HOW}", keyboards.share_phone())
+
+
+async def unsupported_at_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
+    """A sticker, voice or file at the address or phone step: what the step needs, asked again."""
+    if state.get("step") == "address":
+        await _ask_address_again(update, context, state, texts.UNSUPPORTED_AT_STEP)
+    else:
+        await reply(update, f"{texts.UNSUPPORTED_AT_STEP}\n{texts.PHONE_HOW}", keyboards.share_phone())
 
 
 def _with_supplement(text: str, supplement: str) -> str:
@@ -450,7 +519,8 @@ def _submit(
         resident_name=name,
     )
     drafts.clear_draft(session, telegram_id, INTAKE)
-    return {"number": f"#{ticket.number}", "label": ticket.label, "urgent": ticket.urgent}
+    return {"number": f"#{ticket.number}", "label": ticket.label, "urgent": ticket.urgent,
+            "next_text": state.get("next_text")}
 
 
 async def phone_given(
@@ -465,6 +535,9 @@ async def phone_given(
         limit, tz = deps(context).settings.TICKETS_PER_HOUR, deps(context).tz
         await reply(update, texts.too_many_tickets(limit, result["limited_until"], tz, at_submit=True),
                     keyboards.share_phone())
+    elif result.get("next_text"):  # another need told at the address step: now its turn
+        await reply(update, texts.NEXT_NEED, ReplyKeyboardRemove())
+        await new_request(update, context, result["next_text"], [])
 
 
 async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -479,13 +552,18 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await phone_given(update, context, contact.phone_number if own else None)
 
 
-async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """At the phone step: a number typed by hand, 跳过, or words to add to the request (never dropped)."""
+async def phone_typed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
+) -> None:
+    """At the phone step: a number typed by hand, 跳过, or words to add to the request (never dropped; nor are
+    photos sent with them)."""
+    if photos:
+        await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     phone, rest = phone_in(text)
     kind = deps(context).classifier.classify(rest).kind
     worth_keeping = len(_PHONE_LABEL.sub("", rest)) >= MIN_SUPPLEMENT_CHARS and kind not in ("thanks", "greeting")
     supplement = rest if worth_keeping else ""
-    if phone is not None or rest.startswith(SKIP_WORDS):
+    if phone is not None or rest.lstrip("我俺咱").startswith(SKIP_WORDS):
         await phone_given(update, context, phone, supplement)
     elif _DIGITS.search(rest):
         if supplement:

@@ -21,7 +21,8 @@ from routing import abuse, drafts
 
 # Who takes a message: a member's flow (not rate limited) or a resident's.
 TASK_NOTE, MEMBER_NAME = "task_note", "member_name"
-COMMENT, ADDRESS, PHONE, REQUEST, EMPTY = "comment", "address", "phone", "request", "empty"
+COMMENT, ADDRESS, PHONE, PHOTO_AT_STEP = "comment", "address", "phone", "photo_at_step"
+REQUEST, EMPTY = "request", "empty"
 MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME})
 
 
@@ -53,6 +54,8 @@ def _target(
             return ADDRESS, state
         if flow == resident.INTAKE and state.get("step") == "phone" and text:
             return PHONE, state
+        if flow == resident.INTAKE and state.get("step") in ("address", "phone") and photos:
+            return PHOTO_AT_STEP, state  # (a photo without words: added to the request)
     return (REQUEST if text else EMPTY), {}
 
 
@@ -74,6 +77,23 @@ def _urgent(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     return bool(text) and bool(deps(context).classifier.classify(text).urgent_signals)
 
 
+def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
+    """The resident's intake draft when it waits for an address or a phone (and is not left: see INTAKE_IDLE)."""
+    for flow, state, touched in drafts.list_drafts(session, telegram_id):
+        if flow == resident.INTAKE and state.get("step") in ("address", "phone"):
+            return state if now_ - touched <= resident.INTAKE_IDLE else None
+    return None
+
+
+async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, voice, video, documents…: words asked for (at an intake's step, that step's answer)."""
+    state = await query(context, _intake_step, update.effective_user.id, now())
+    if state is None:
+        await reply(update, texts.UNSUPPORTED_MESSAGE)
+    else:
+        await resident.unsupported_at_step(update, context, state)
+
+
 async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str]) -> None:
     text = text.strip()
     target, state, counted = await query(context, _incoming, update.effective_user.id, text, photos, now())
@@ -90,9 +110,11 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == COMMENT:
         await resident.comment_given(update, context, state, text)
     elif target == ADDRESS:
-        await resident.address_given(update, context, state, text)
+        await resident.address_given(update, context, state, text, photos)
     elif target == PHONE:
-        await resident.phone_typed(update, context, text)
+        await resident.phone_typed(update, context, state, text, photos)
+    elif target == PHOTO_AT_STEP:
+        await resident.photo_at_step(update, context, state, photos)
     elif target == EMPTY:
         await reply(update, texts.EMPTY_MESSAGE)
     else:

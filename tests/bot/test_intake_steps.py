@@ -23,6 +23,10 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 RESIDENT = 1
 NEED = "楼道灯坏了好几天了，晚上很黑"
 ADDRESS = "幸福里小区 3 号楼 2 单元 502"
+PHOTO = [{"file_id": "p-s", "file_unique_id": "ps", "width": 90, "height": 90},
+         {"file_id": "p-l", "file_unique_id": "pl", "width": 1280, "height": 960}]
+STICKER = {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 512, "height": 512,
+           "is_animated": False, "is_video": False, "emoji": "😀"}
 
 
 @pytest.fixture
@@ -162,3 +166,75 @@ async def test_an_intake_left_overnight_takes_no_later_need_as_its_address(chat:
     shown = _texts(await chat.say(RESIDENT, "我家厨房下水道堵了，水下不去"))
     assert "我理解您反映的是" in shown and "下水道" in shown, shown
     assert _intake(chat)["text"] == "我家厨房下水道堵了，水下不去"
+
+
+# ── what a resident sends at the address and phone steps that is not the answer ─────────────────
+async def test_a_date_in_the_need_is_not_taken_for_the_address(chat: BotChat) -> None:
+    """"从10号就坏了" (since the 10th) is a date, not a house number: the bot must still ask where to go."""
+    mark = len(chat.events)
+    await chat.intake_to_address(RESIDENT, "路灯从10号就坏了，到现在还没修")
+    shown = [r.text for r in chat.replies(RESIDENT, mark)]
+    assert any("上门的地址" in t for t in shown), shown
+    assert _intake(chat)["step"] == "address", _intake(chat)
+
+
+async def test_a_second_need_typed_at_the_address_step_is_not_stored_as_the_address(chat: BotChat) -> None:
+    """A resident asked for the address writes another problem instead: it must not become the address."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, "我家水管也漏水了，厨房全是水")
+    state = _intake(chat)
+    assert state is not None and state.get("address") != "我家水管也漏水了，厨房全是水", state
+
+
+async def test_a_sticker_at_the_address_step_asks_for_the_address_not_the_problem(chat: BotChat) -> None:
+    """At the address step a sticker/voice gets "请用文字描述一下您的问题"; the resident who then describes the
+    problem again has that description saved as the address."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = [r.text for r in await chat.say(RESIDENT, None, sticker=STICKER)]
+    await chat.say(RESIDENT, NEED)  # doing what the bot just asked
+    assert _intake(chat)["address"] != NEED, (shown, _intake(chat))
+
+
+async def test_a_photo_at_the_address_step_is_not_answered_with_describe_your_problem(chat: BotChat) -> None:
+    """A photo without words at the address step: the bot says "没有收到文字内容，请用一句话描述您遇到的问题",
+    drops the photo, and the description that follows becomes the address."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = [r.text for r in await chat.say(RESIDENT, None, photo=PHOTO)]
+    assert not any("描述您遇到的问题" in t for t in shown), shown
+    assert _intake(chat)["step"] == "address"
+
+
+async def test_a_photo_with_a_caption_at_the_phone_step_keeps_the_photo(chat: BotChat) -> None:
+    """The bot says it added the caption to the request, but the photo itself is silently dropped: the
+    member never sees it."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    shown = [r.text for r in await chat.say(RESIDENT, None, photo=PHOTO, caption="就是这个灯，灯罩也掉了")]
+    assert any("补充到您的诉求里" in t for t in shown), shown
+    await chat.say(RESIDENT, "跳过")
+    ticket = chat.ticket(1)
+    assert ticket.attachments, (ticket.text, ticket.attachments)
+
+
+@pytest.mark.parametrize("words", ["不知道", "记不住号码"])
+async def test_not_knowing_the_number_is_not_added_to_the_request(chat: BotChat, words: str) -> None:
+    """An elderly resident asked for a phone says 不知道: it is appended to the need as "（补充）不知道"."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    shown = [r.text for r in await chat.say(RESIDENT, words)]
+    state = _intake(chat)
+    text = state["text"] if state else chat.ticket(1).text
+    assert text == NEED, (shown, text)
+
+
+async def test_another_need_told_at_the_address_step_is_taken_up_after_the_first(chat: BotChat) -> None:
+    """The second need is kept with the first intake and started once the first is submitted: neither is lost."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    kept = [r.text for r in await chat.say(RESIDENT, "我家水管也漏水了，厨房全是水")]
+    assert any("先记下了" in t for t in kept), kept
+    await chat.say(RESIDENT, ADDRESS)
+    after = [r.text for r in await chat.say(RESIDENT, "跳过")]
+    assert chat.ticket(1).address == ADDRESS and "楼道灯" in chat.ticket(1).text
+    assert any(texts.NEXT_NEED in t for t in after), after
+    assert any("我理解您反映的是" in t and "水管" in t for t in after), after
+    assert _intake(chat)["text"] == "我家水管也漏水了，厨房全是水"
