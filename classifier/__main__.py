@@ -52,18 +52,22 @@ def as_json(result: Classification) -> dict:
 
 
 def run_jsonl() -> int:
-    """Read JSON lines with a `text` field on stdin; write one verdict line each, in order."""
+    """Read JSON lines with a `text` field on stdin; write one verdict line for each line read, in order (a line
+    that is blank or not such an object is reported on stderr and read as an empty text: output line N is always
+    input line N's)."""
     classifier = get_classifier()
     out = sys.stdout
     for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # (a UTF-8 byte order mark, as Notepad saves one)
         try:
-            text = json.loads(line).get("text", "")
-        except (json.JSONDecodeError, AttributeError):
-            print(f"line {number}: not a JSON object with a 'text' field", file=sys.stderr)
-            text = ""
-        out.write(json.dumps(as_json(classifier.classify(str(text))), ensure_ascii=False) + "\n")
+            value = json.loads(line).get("text")
+        except (ValueError, RecursionError, AttributeError):  # (not JSON, nested too deep, not an object)
+            value = None
+        if not isinstance(value, str):
+            print(f"line {number}: not a JSON object with a 'text' string", file=sys.stderr)
+        text = value if isinstance(value, str) else "" if value is None else str(value)
+        out.write(json.dumps(as_json(classifier.classify(text)), ensure_ascii=False) + "\n")
     out.flush()
     return 0
 

@@ -90,6 +90,20 @@ class Report:
             "false_urgent_rate": self._rate(self.false_urgent, self.non_urgent_total),
         }
 
+    def counted_over(self, figure: str) -> int:
+        """How many messages a figure is counted over (none: it says nothing, and is shown as —)."""
+        return {
+            "item@1": self.labelled_requests, "category@1": self.requests, "item_top3": self.labelled_requests,
+            "confident_accuracy": self.confident, "confident_coverage": self.labelled_requests,
+            "non_request_accuracy": self.non_requests, "non_request_kind_accuracy": self.non_requests,
+            "urgent_recall": self.urgent_total, "false_urgent_rate": self.non_urgent_total,
+        }[figure]  # fmt: skip
+
+    def shown(self, figure: str) -> str:
+        """A figure as a percentage, or — when it is counted over no message (a set without urgent messages has no
+        urgent recall, not one of 0 %)."""
+        return f"{self.figures[figure]:.1%}" if self.counted_over(figure) else "—"
+
 
 def _signal_labels(classifier: Classifier) -> dict[str, str]:
     """Gold label → the urgent signal that routes to it (gas → safety.gas_leak, fire → safety.fire,
@@ -543,19 +557,17 @@ def print_item_cv(path: str, records: list[dict], folds: int, sweep: bool) -> No
 
 def format_report(report: Report, title: str) -> str:
     """The printed summary: figures, then a per-category confusion summary."""
-    f = report.figures
+    f = report.shown
     lines = [
         f"{title}: {report.total} messages ({report.requests} requests, "
         f"{report.non_requests} non-requests, {report.urgent_total} urgent)",
-        f"  item@1               {f['item@1']:.1%}",
-        f"  category@1           {f['category@1']:.1%}",
-        f"  item in top-3        {f['item_top3']:.1%}",
-        f"  confident accuracy   {f['confident_accuracy']:.1%}  "
-        f"(coverage {f['confident_coverage']:.1%} of requests)",
-        f"  non-request accuracy {f['non_request_accuracy']:.1%}  "
-        f"(of their own kind {f['non_request_kind_accuracy']:.1%}: greeting, thanks, status, other)",
-        f"  urgent recall        {f['urgent_recall']:.1%}  "
-        f"(false alarms {f['false_urgent_rate']:.1%} of non-urgent)",
+        f"  item@1               {f('item@1')}",
+        f"  category@1           {f('category@1')}",
+        f"  item in top-3        {f('item_top3')}",
+        f"  confident accuracy   {f('confident_accuracy')}  (coverage {f('confident_coverage')} of requests)",
+        f"  non-request accuracy {f('non_request_accuracy')}  "
+        f"(of their own kind {f('non_request_kind_accuracy')}: greeting, thanks, status, other)",
+        f"  urgent recall        {f('urgent_recall')}  (false alarms {f('false_urgent_rate')} of non-urgent)",
     ]
     if report.urgent_by_signal:
         lines.append(
@@ -583,10 +595,8 @@ TABLE_HEADER = (
 
 def format_table_row(name: str, report: Report) -> str:
     """One Markdown table row of a file's figures (README's held-back table: `--table`)."""
-    f = report.figures
-
-    def rate(figure: str, applies: int) -> str:
-        return f"{f[figure]:.1%}".replace("%", " %") if applies else "—"
+    def rate(figure: str) -> str:
+        return report.shown(figure).replace("%", " %")
 
     by_signal = ", ".join(
         "{}/{}".format(*report.urgent_by_signal[code]) if code in report.urgent_by_signal else "—"
@@ -595,12 +605,12 @@ def format_table_row(name: str, report: Report) -> str:
     return " | ".join([
         f"| {name}",
         str(report.total),
-        rate("item@1", report.labelled_requests),
-        rate("category@1", report.requests),
-        rate("item_top3", report.labelled_requests),
-        f"{rate('confident_accuracy', report.confident)} / {rate('confident_coverage', report.labelled_requests)}",
-        rate("non_request_accuracy", report.non_requests),
-        f"{rate('urgent_recall', report.urgent_total)} / {rate('false_urgent_rate', report.non_urgent_total)}",
+        rate("item@1"),
+        rate("category@1"),
+        rate("item_top3"),
+        f"{rate('confident_accuracy')} / {rate('confident_coverage')}",
+        rate("non_request_accuracy"),
+        f"{rate('urgent_recall')} / {rate('false_urgent_rate')}",
         f"{by_signal} |",
     ])  # fmt: skip
 
@@ -665,13 +675,17 @@ def main(argv: list[str] | None = None) -> int:
         "--table", action="store_true", help="one Markdown table row of figures per file (README's held-back table)"
     )
     args = parser.parse_args(argv)
+    try:
+        loaded = {path: load_jsonl(path) for path in args.files}  # (a broken file is told before any figure)
+    except (OSError, ValueError) as error:
+        print(f"python -m classifier.evaluate: {error}", file=sys.stderr)
+        return 2
     if args.table:
         print(TABLE_HEADER)
         for path in args.files:
-            print(format_table_row(Path(path).stem, evaluate(load_jsonl(path))))
+            print(format_table_row(Path(path).stem, evaluate(loaded[path])))
         return 0
-    for path in args.files:
-        records = load_jsonl(path)
+    for path, records in loaded.items():
         if args.danger_cv > 1:
             print(f"{path} ({args.danger_cv}-fold cross-validation of the danger model)")
             print(format_danger_sweep(danger_cross_validation(records, args.danger_cv)))

@@ -355,6 +355,9 @@ LETTER_STANDING_SIGNALS = frozenset({"fire"})
 _FIRE_OR_SMOKE = re.compile("着火|著火|起火|失火|火灾|火势|火苗|火光|火情|火警|明火|冒烟|浓烟|黑烟|烟雾|[焦燃爆炸烧]")
 _UNRESOLVED = re.compile("一直|至今|仍然|仍旧|还没|没(查清|解决|处理|修好|人管)")
 _SENTENCE_END = re.compile("[。！？；!?;\n]")
+# A sentence or clause is read at most this far either side of a match: a text that runs on without a full stop
+# (晕倒晕倒… ten thousand characters) would otherwise be read whole at every match, its time growing as its square.
+PART_LIMIT = 300
 _CLAUSE_END = re.compile("[。！？；!?;\n，,、：:]")
 # Words that date something past (去年, 上次, 那回); `_PAST` adds the vaguer ones (以前, 曾经, 当时, 有一次).
 _DATED_PAST = "去年|前年|几年前|前几年|前些年|早些年|那年|当年|早年|上次|上回|上趟|上个月|那次|那回"
@@ -622,9 +625,21 @@ def _trimmed_dictionary(cache_dir: Path) -> str:
 
 
 def load_examples(path: Path) -> list[dict]:
-    """Labelled example messages (JSON lines with `text` and `label`)."""
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """Labelled example messages (JSON lines with `text` and `label`; blank lines skipped, a byte order mark read).
+    A line that is not a JSON object with a `text` string is a ValueError that names the file and the line."""
+    records = []
+    with path.open(encoding="utf-8-sig") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                raise ValueError(f"{path}, line {number}: not JSON ({error})") from None
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError(f"{path}, line {number}: not a JSON object with a 'text' string")
+            records.append(record)
+    return records
 
 
 # Examples as a file (read only when a model learns from it: its digest keys the caches) or as a list (given by the
@@ -2203,10 +2218,11 @@ def _own_words(text: str, match: re.Match[str]) -> tuple[int, int]:
 def _next_sentences(text: str, match: re.Match[str]) -> str:
     """A match's sentence and the one after it."""
     end = _last_position(match)
-    ends = _SENTENCE_END.finditer(text, end + 1)  # (the first two are read, not all the letter's)
+    stop = min(len(text), end + 1 + 2 * PART_LIMIT)
+    ends = _SENTENCE_END.finditer(text, end + 1, stop)  # (the first two are read, not all the letter's)
     next(ends, None)  # (the match's own sentence ends)
     following = next(ends, None)
-    return text[_part_start(text, end, _SENTENCE_END) : following.end() if following else len(text)]
+    return text[_part_start(text, end, _SENTENCE_END) : following.end() if following else stop]
 
 
 def _told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> bool:
@@ -2540,11 +2556,15 @@ def _is_advert(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> boo
 
 
 def _part_start(text: str, position: int, ends: re.Pattern[str]) -> int:
-    """Where the part of `text` between the separators (`ends`) around `position` starts."""
-    return max((m.end() for m in ends.finditer(text, 0, position)), default=0)
+    """Where the part of `text` between the separators (`ends`) around `position` starts (at most PART_LIMIT
+    characters before it)."""
+    start = max(0, position - PART_LIMIT)
+    return max((m.end() for m in ends.finditer(text, start, position)), default=start)
 
 
 def _around(text: str, position: int, ends: re.Pattern[str]) -> str:
-    """The part of `text` between the separators (`ends`) around `position`."""
-    stop = ends.search(text, position)
-    return text[_part_start(text, position, ends) : stop.start() if stop else len(text)]
+    """The part of `text` between the separators (`ends`) around `position` (at most PART_LIMIT characters
+    either side of it)."""
+    limit = min(len(text), position + PART_LIMIT)
+    stop = ends.search(text, position, limit)
+    return text[_part_start(text, position, ends) : stop.start() if stop else limit]

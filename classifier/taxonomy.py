@@ -153,11 +153,41 @@ def _require(table: dict, key: str, where: str) -> str:
     return value.strip()
 
 
+_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _code(table: dict, where: str) -> str:
+    """A code: lower-case letters, digits and _ (codes are joined by a dot into labels such as property.elevator)."""
+    code = _require(table, "code", where)
+    if not _CODE.fullmatch(code):
+        raise TaxonomyError(f"{where}: code {code!r} must be lower-case letters, digits and _, starting with a letter")
+    return code
+
+
+def _tables(value: object, where: str) -> list[dict]:
+    """A TOML array of tables ([[category]], [[category.item]], [[urgent]]); missing: none."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(table, dict) for table in value):
+        raise TaxonomyError(f"{where}: expected an array of tables ([[…]] entries)")
+    return value
+
+
+def _table(value: object, where: str) -> dict:
+    """A TOML table ([classes.…], [kinds]); missing: empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TaxonomyError(f"{where}: expected a table ([…] section)")
+    return value
+
+
 def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) -> Taxonomy:
     """Build and validate a Taxonomy from parsed TOML."""
     classes: dict[str, TimeClass] = {}
-    for code, table in (data.get("classes") or {}).items():
+    for code, table in _table(data.get("classes"), f"{source}: classes").items():
         where = f"{source}: [classes.{code}]"
+        table = _table(table, where)
         try:
             respond, resolve = int(table["respond_minutes"]), int(table["resolve_minutes"])
         except (KeyError, TypeError, ValueError):
@@ -172,15 +202,15 @@ def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) ->
 
     categories: dict[str, str] = {}
     items: dict[str, Item] = {}
-    for c_index, cat in enumerate(data.get("category") or [], start=1):
+    for c_index, cat in enumerate(_tables(data.get("category"), f"{source}: category"), start=1):
         where = f"{source}: category #{c_index}"
-        cat_code = _require(cat, "code", where)
+        cat_code = _code(cat, where)
         where = f"{source}: category {cat_code!r}"
         if cat_code in categories:
             raise TaxonomyError(f"{where}: duplicate category code")
         categories[cat_code] = _require(cat, "name", where)
-        for i_index, raw in enumerate(cat.get("item") or [], start=1):
-            code = _require(raw, "code", f"{where}, item #{i_index}")
+        for i_index, raw in enumerate(_tables(cat.get("item"), f"{where} item"), start=1):
+            code = _code(raw, f"{where}, item #{i_index}")
             label = f"{cat_code}.{code}"
             iwhere = f"{source}: item {label!r}"
             if label in items:
@@ -209,10 +239,12 @@ def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) ->
         raise TaxonomyError(f"{source}: no categories/items defined")
 
     urgent: list[UrgentSignal] = []
-    for u_index, raw in enumerate(data.get("urgent") or [], start=1):
+    for u_index, raw in enumerate(_tables(data.get("urgent"), f"{source}: urgent"), start=1):
         uwhere = f"{source}: urgent #{u_index}"
-        code = _require(raw, "code", uwhere)
+        code = _code(raw, uwhere)
         uwhere = f"{source}: urgent {code!r}"
+        if any(signal.code == code for signal in urgent):
+            raise TaxonomyError(f"{uwhere}: duplicate urgent code")
         label = raw.get("label") or None
         default_label = raw.get("default_label") or None
         for target in (label, default_label):
@@ -225,7 +257,7 @@ def parse_taxonomy(data: dict, source: Path, *, require_lexicon: bool = True) ->
             UrgentSignal(code, _require(raw, "hotline", uwhere), label, default_label, tuple(patterns))
         )
 
-    kinds_raw = data.get("kinds") or {}
+    kinds_raw = _table(data.get("kinds"), f"{source}: kinds")
     unknown = set(kinds_raw) - set(NON_REQUEST_KINDS)
     if unknown:
         raise TaxonomyError(f"{source}: [kinds] unknown kind(s) {sorted(unknown)}")
@@ -254,12 +286,26 @@ def _companion_file(source: Path, data: dict, key: str) -> Path | None:
 
 _QUOTED = re.compile(r"'([^']+)'")
 _HEADER = re.compile(r"(\[[\w.]+\])")
+_TABLE_LINE = re.compile(r"^\s*\[\[?\s*([\w.]+)\s*\]\]?\s*(#.*)?$")
+_CODE_LINE = re.compile(r"""^\s*code\s*=\s*["']([^"']*)["']""")
+
+
+def _entries(lines: list[str]) -> list[tuple[str, str, int]]:
+    """Each table of the file with a code: (its table name: category, category.item or urgent; its code; the line
+    of its `code = "…"`), in file order."""
+    entries, table = [], ""
+    for number, line in enumerate(lines):
+        if header := _TABLE_LINE.match(line):
+            table = header[1]
+        elif code := _CODE_LINE.match(line):
+            entries.append((table, code[1], number))
+    return entries
 
 
 def with_line(message: str, source: Path) -> str:
     """`message` ("FILE: entry 'code': problem") with the entry's line in the file added: the line of its
-    `code = "…"` (a dotted label is looked up part by part: the category's, then the item's after it;
-    for a duplicate, the later one) or of its `[table]` header. Unchanged when it cannot be found."""
+    `code = "…"` among the tables of its kind (an item's within its category's; for a duplicate, the later one)
+    or of its `[table]` header. Unchanged when it cannot be found."""
     prefix = f"{source}: "
     if not message.startswith(prefix):
         return message
@@ -271,14 +317,19 @@ def with_line(message: str, source: Path) -> str:
     quoted, header = _QUOTED.search(entry), _HEADER.search(entry)
     found: int | None = None
     if quoted:
-        start, parts = 0, quoted[1].split(".")
-        for index, part in enumerate(parts):
-            code = re.compile(rf"""^\s*code\s*=\s*["']{re.escape(part)}["']""")
-            matches = [n for n in range(start, len(lines)) if code.match(lines[n])]
-            if not matches:
-                return message
-            last = index == len(parts) - 1 and "duplicate" in message
-            found = start = matches[-1] if last else matches[0]
+        pick = -1 if "duplicate" in message else 0
+        entries = _entries(lines)
+        if entry.startswith("item ") and "." in quoted[1]:
+            category, item = quoted[1].split(".", 1)
+            starts = [n for table, code, n in entries if table == "category" and code == category]
+            if starts:
+                after = [(table, code, n) for table, code, n in entries if n > starts[0]]
+                end = next((n for table, _, n in after if table == "category"), len(lines))
+                found = ([n for table, code, n in after if table == "category.item" and code == item and n < end]
+                         or [None])[pick]
+        else:
+            table_of = "urgent" if entry.startswith("urgent ") else "category"
+            found = ([n for table, code, n in entries if table == table_of and code == quoted[1]] or [None])[pick]
     elif header:
         found = next((n for n, line in enumerate(lines) if line.strip() == header[1]), None)
     if found is None:
