@@ -119,7 +119,12 @@ def _insert_offers_with_notifications(note_columns: tuple[str, ...]) -> Any:
               .select_from(offers.join(member, member.c.id == offers.c.member_id)
                            .join(notes, and_(notes.c.recipient_id == member.c.telegram_id,
                                              notes.c.kind == bindparam("_note_kind")))))
-    return pg_insert(Offer.__table__).from_select([*_OFFER_COLUMNS, "notification_id"], chosen)
+    statement = pg_insert(Offer.__table__).from_select([*_OFFER_COLUMNS, "notification_id"], chosen)
+    # (a member who lost the race is asked again when the ticket is handed back: their offer row is renewed)
+    return statement.on_conflict_do_update(
+        index_elements=["ticket_id", "member_id"],
+        set_={**{c: statement.excluded[c] for c in (*_OFFER_COLUMNS, "notification_id")},
+              "answered_at": None, "reason": None})
 
 
 def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: datetime,
@@ -143,10 +148,9 @@ def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: dat
               "_note_kind": str(note_kind)})
         return
     note_ids = notify_rows(session, notes)[len(extra_notes):]
-    # Wave candidates never had an offer for this ticket; a coordinator may ask someone again.
-    existing = {} if kind == OfferKind.wave else {
-        o.member_id: o for o in session.exec(select(Offer).where(
-            Offer.ticket_id == ticket.id, Offer.member_id.in_([r.member_id for r in ranked])))}
+    # A coordinator may ask someone again; a wave, someone who lost the race before a hand-back.
+    existing = {o.member_id: o for o in session.exec(select(Offer).where(
+        Offer.ticket_id == ticket.id, Offer.member_id.in_([r.member_id for r in ranked])))}
     rows = []
     for offer, note_id in zip(offers, note_ids, strict=True):
         values = {**offer, "notification_id": note_id, "answered_at": None, "reason": None}

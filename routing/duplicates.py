@@ -14,8 +14,9 @@ The matching rule (`same_request`), kept simple on purpose:
    classifier, Chinese numerals before 号楼/栋/单元… as digits (三号楼 = 3号楼), punctuation and
    filler words (了, 的, 麻烦, 快点…) dropped, common ways of saying "broken", "missing", "blocked"
    and "not cleared" made one word (不亮/故障/坏了 → 坏);
-3. when both name a building or unit (3号楼, 5栋, 2单元) they must share one: 3号楼 and 7号楼 are two
-   street lamps, whatever else is said;
+3. when both name a building (3号楼, 5栋: one building however it is said) they must name one in common, and the
+   same for units (2单元): 3号楼 and 7号楼 are two street lamps, 3号楼2单元 and 5号楼2单元 two lifts, whatever else
+   is said;
 4. rapidfuzz `token_set_ratio` over the two texts' character pairs must reach SAME_REQUEST_SCORE:
    roughly, how much of the shorter text's wording the longer one repeats, in order within pairs.
 On the pairs in tests/routing/test_duplicates.py the same needs score 73–100 and different needs of
@@ -51,7 +52,9 @@ MAX_CANDIDATES = 200  # open tickets of one item in one grid looked at, oldest f
 _CN_DIGITS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
 _UNIT = r"(?:号楼|号院|栋|幢|单元|号|室|层|楼|门)"
 _CN_NUMBER = re.compile(rf"[零〇一二两三四五六七八九十]+(?={_UNIT})")
-_BUILDING = re.compile(r"\d+(?:号楼|号院|栋|幢|单元)")
+# Where in a compound: a building (3号楼, 3栋 and 3幢 are one building), a unit within it. Two requests that both
+# name a building must name one in common, and the same for units: 3号楼2单元 and 5号楼2单元 are two lifts.
+_PLACES = (re.compile(r"(\d+)(?:号楼|号院|栋|幢)"), re.compile(r"(\d+)单元"))
 _NOT_WORDS = re.compile(r"[\W_]+")
 _FILLER = re.compile(
     r"麻烦|快点|赶紧|尽快|来人|怎么回事|谢谢|你好|您好|请|帮忙|一下|还是|又|好几天|好久|一直|很|太"
@@ -94,9 +97,10 @@ def _score(core_a: str, core_b: str) -> float:
 
 
 def _same(core_a: str, core_b: str) -> bool:
-    buildings_a, buildings_b = set(_BUILDING.findall(core_a)), set(_BUILDING.findall(core_b))
-    if buildings_a and buildings_b and not buildings_a & buildings_b:
-        return False
+    for place in _PLACES:
+        numbers_a, numbers_b = set(place.findall(core_a)), set(place.findall(core_b))
+        if numbers_a and numbers_b and not numbers_a & numbers_b:
+            return False
     return _score(core_a, core_b) >= SAME_REQUEST_SCORE
 
 

@@ -43,6 +43,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "园艺": ("绿化",),
     "社工": ("民政", "探访关爱"),
     "会计": ("社保",),
+    # (what the trade-word rule keeps apart from their skill by characters alone: see TRADE_WORDS)
+    "电器维修": ("家电维修",),
+    "电器修理": ("家电维修",),
+    "家用电器维修": ("家电维修",),
+    "老人护理": ("养老护理",),
+    "老年护理": ("养老护理",),
 }
 
 PROXIMITY_GRID = 1.0
@@ -67,6 +73,16 @@ def normalize_tag(tag: str) -> str:
     return converter.convert(tag) if converter and tag else tag
 
 
+# The words that name a kind of work, not what it is done on: two trades that share one are compared by the rest
+# (电梯维修 and 家电维修 share 维修 and 电, but lifts are not home appliances).
+TRADE_WORDS = ("维修", "修理", "服务", "咨询", "指导", "护理", "工作")
+
+
+def _what_of(word: str) -> str:
+    """A trade without its trade word (电梯维修 → 电梯), or the word itself."""
+    return next((word[: -len(t)] for t in TRADE_WORDS if word.endswith(t) and len(word) > len(t)), word)
+
+
 def tag_score(tag: str, skill: str) -> float:
     """How well a member's tag covers a taxonomy skill, 0–1."""
     tag = normalize_tag(tag)
@@ -77,6 +93,10 @@ def tag_score(tag: str, skill: str) -> float:
     best = ALIAS_SCORE if skill in ALIASES.get(tag, ()) else 0.0
     if skill in tag:
         best = max(best, CONTAINED_SCORE)
+    if _what_of(tag) != tag and _what_of(skill) != skill:
+        tag, skill = _what_of(tag), _what_of(skill)
+        if tag == skill:  # (家电修理 for 家电维修)
+            return max(best, 0.99)
     ratio = fuzz.ratio(tag, skill) / 100
     if len(tag) >= len(skill):
         # A longer tag may be a more specific trade (电工师傅 for 电工), never a vaguer one.
@@ -254,9 +274,11 @@ def _best_members(fits: Any, dialect: str, available_only: bool, by_scope: bool,
         query = query.where(Member.street_code == bindparam("street"))
     if available_only:
         query = query.where(Member.on_duty, Member.active_count < Member.capacity)
-    if for_ticket:
+    if for_ticket:  # (never asked before, or asked and lost the race to the member who then handed it back)
         query = query.where(~exists().where(Offer.ticket_id == bindparam("ticket_id"),
-                                            Offer.member_id == Member.id))
+                                            Offer.member_id == Member.id,
+                                            or_(Offer.state != "withdrawn", Offer.reason.is_(None),
+                                                Offer.reason != "taken")))
     if exclude:
         query = query.where(Member.telegram_id != bindparam("exclude"))
     return (query.order_by(partial.desc(), Member.id)
@@ -290,7 +312,8 @@ def find_candidates(session: Session, *, ticket_id: int | None, skills: Sequence
     """The best members for a ticket, ranked in SQL.
 
     Automatic matching (the defaults): on duty, under capacity, in the ticket's street, holding
-    one of the item's skills, never offered this ticket before. Coordinator dispatch relaxes
+    one of the item's skills, never offered this ticket before (but for those who only lost the race to accept
+    it, when it comes back: handed back). Coordinator dispatch relaxes
     skill and availability and limits to the coordinator's scope instead.
     """
     if require_skill and not skills:

@@ -61,7 +61,7 @@ def test_threshold_has_room_on_both_sides() -> None:
     """The measured margins: the threshold is not sitting on a pair."""
     same = min(duplicates.similarity(a, b) for a, b in SAME)
     different = max(duplicates.similarity(a, b) for a, b in DIFFERENT
-                    if not duplicates._BUILDING.search(duplicates.request_core(a)))
+                    if not any(place.search(duplicates.request_core(a)) for place in duplicates._PLACES))
     assert different + 4 <= duplicates.SAME_REQUEST_SCORE <= same - 4, (different, same)
 
 
@@ -198,3 +198,17 @@ def test_link_window_and_a_closed_first_ticket(world: World) -> None:
                   now=T0 + timedelta(hours=1 + 72, minutes=1), resident=1004)
     # second is older than the window, but third (found) belongs to its group, which is still open
     assert load(world, late.id).linked_to_id == second.id
+
+
+def test_two_buildings_or_two_units_are_two_requests() -> None:
+    """Residents say where a lift is by building and unit: sharing one of the two is not the same place."""
+    assert not duplicates.same_request("3号楼2单元的电梯坏了", "5号楼2单元的电梯坏了")
+    assert not duplicates.same_request("3号楼2单元电梯坏了", "3号楼5单元电梯坏了")
+    assert duplicates.same_request("3号楼2单元的电梯坏了", "3栋2单元电梯坏了")  # (one building, said two ways)
+
+
+def test_neighbours_in_other_buildings_are_not_linked(world: World) -> None:
+    submit(world, "3号楼2单元的电梯坏了", "property.elevator")
+    other = submit(world, "5号楼2单元的电梯坏了", "property.elevator", resident=OTHER_RESIDENT, now=T0 + minutes(10))
+    with db.transaction(world.engine) as s:
+        assert s.get(Ticket, other.id).linked_to_id is None

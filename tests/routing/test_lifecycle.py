@@ -426,3 +426,19 @@ def test_rating_reminder_once_a_day_after_resolution(world: World) -> None:
     assert [n.recipient_id for n in reminders] == [RESIDENT]
     assert not notes(world, rated_tid, NotificationKind.rate_reminder)
     assert events(world, tid).count("rate_reminded") == 1
+
+
+def test_a_ticket_handed_back_is_offered_again_to_those_who_only_lost_the_race(world: World) -> None:
+    """Two plumbers are offered the ticket; 王 accepts first (李's offer withdrawn: taken, not declined), then hands
+    it back: it is offered to 李 again, not sent straight to the coordinators."""
+    wang = world.member("王师傅", ["水暖"], G11)
+    li = world.member("李师傅", ["水暖"], G11)
+    tid = submit(world)
+    with db.transaction(world.engine) as s:
+        dispatch.accept_offer(s, tid, wang, T0 + minutes(1), settings=world.settings)
+    with db.transaction(world.engine) as s:
+        tickets.hand_back(s, tid, wang, "缺少配件", T0 + minutes(5), settings=world.settings)
+    li_id = world.member_id(li)
+    with db.transaction(world.engine) as s:
+        pending = [o.member_id for o in dispatch.pending_offers(s, tid)]
+        assert (s.get(Ticket, tid).status, pending) == (S.offered, [li_id])

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from classifier.taxonomy import Taxonomy
-from routing import db, matching
+from routing import db, dispatch, matching, tickets
 from routing.matching import Candidate, Weights, match_skills, rank, score, tag_score
 from routing.models import Member
 from tests.conftest import C1, G11, G12, G21, G22, STREET, T0, World
@@ -105,3 +105,19 @@ def test_sql_ranking_equals_python_ranking(world: World, skills: list[str]) -> N
 def test_custom_weights() -> None:
     w = Weights(skill=0, proximity=1, load=0, fairness=0, rating=0, pending=0)
     assert [c.member_id for c in rank([_c(1, fit=0.1), _c(2, fit=1.0, proximity=0.3)], w)] == [1, 2]
+
+
+def test_a_trade_is_matched_by_what_it_works_on_not_by_its_trade_word(world: World) -> None:
+    """电梯维修 (lifts) shares 维修 and 电 with 家电维修 (home appliances) but is not it: a washing machine goes to the
+    appliance repairer of the next grid, not to the lift mechanic next door; 电器维修 is."""
+    assert tag_score("电梯维修", "家电维修") < matching.FUZZY_THRESHOLD <= tag_score("电器维修", "家电维修")
+    assert tag_score("家电修理", "家电维修") >= matching.FUZZY_THRESHOLD
+    world.settings = world.settings.model_copy(update={"WAVE_SIZE": 1})
+    world.member("电梯师傅", ["电梯维修"], G11)
+    repairer = world.member("家电师傅", ["家电维修"], G12)
+    with db.transaction(world.engine) as s:
+        tid = tickets.submit_ticket(s, 1001, "洗衣机坏了不转", T0, label="repair.appliance", grid_code=G11,
+                                    address="幸福里", settings=world.settings).id
+    repairer_id = world.member_id(repairer)
+    with db.transaction(world.engine) as s:
+        assert [o.member_id for o in dispatch.pending_offers(s, tid)] == [repairer_id]
