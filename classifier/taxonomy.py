@@ -327,9 +327,10 @@ def with_line(message: str, source: Path) -> str:
                 end = next((n for table, _, n in after if table == "category"), len(lines))
                 found = ([n for table, code, n in after if table == "category.item" and code == item and n < end]
                          or [None])[pick]
-        else:
-            table_of = "urgent" if entry.startswith("urgent ") else "category"
-            found = ([n for table, code, n in entries if table == table_of and code == quoted[1]] or [None])[pick]
+        else:  # (an urgent entry among the urgent ones, a category among the categories, anything else anywhere)
+            table_of = {"urgent": "urgent", "category": "category"}.get(entry.split(" ", 1)[0])
+            found = ([n for table, code, n in entries if table_of in (None, table) and code == quoted[1]]
+                     or [None])[pick]
     elif header:
         found = next((n for n, line in enumerate(lines) if line.strip() == header[1]), None)
     if found is None:
