@@ -332,6 +332,16 @@ def accepted(number: str) -> str:
 
 TICKET_TAKEN = "手慢了一步，这张工单已经被其他党员接走了，谢谢您！"
 DECLINED = "好的，已转给其他党员。"
+DECLINED_ASSIGNMENT = "好的，已告诉协调员，会另行安排。"
+
+
+def assignment_answered(p: Mapping[str, Any]) -> str:
+    """To the coordinator who assigned a ticket: the member's answer."""
+    number, member = f"<b>{esc(p.get('number', ''))}</b>", esc(p.get("member_name") or "成员")
+    if p.get("accepted"):
+        return f"✅ 您指派的工单 {number} 已由 {member} 接单。"
+    reason = f"，原因：{quote(p['reason'], 100)}" if p.get("reason") else ""
+    return f"↩️ {member} 婉拒了您指派的工单 {number}{reason}。工单回到待派单，请另行指派。"
 
 
 def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单成功") -> str:
@@ -342,14 +352,15 @@ def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单
         f"诉求：「{quote(p['text'], 1000)}」\n"
         f"居民：{name}\n地址：{esc(p.get('address') or '未填')}\n电话：{phone}\n"
         f"网格：{esc(p['grid_name'])}\n"
-        f"请在 {local_time(p.get('resolve_due_at'), tz)} 前办结。出发时点「开始办理」。"
+        f"请在 {local_time(p.get('resolve_due_at'), tz)} 前办结。"
+        + ("" if p.get("status") == "in_progress" else "出发时点「开始办理」。")
     )
 
 
 STARTED = "▶️ 已开始办理。办好后点「办结」，办不了可以点「退回」并说明原因。"
 ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配文字）："
 ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
-DONE = "✅ 已办结，辛苦了！居民评价后积分会自动记入。"
+DONE = "✅ 已办结，辛苦了！本单积分已记入；居民好评还有加分（评价较低会收回本单积分）。"
 HANDED_BACK = "已退回，工单会重新派给其他党员。"
 
 

@@ -317,15 +317,15 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
            payload={**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                     "offer_notification_id": offer.notification_id})
     if offer.dispatched_by is not None and offer.dispatched_by != telegram_id:
-        notify(session, offer.dispatched_by, NotificationKind.ticket_accepted, now,
-               ticket_id=ticket.id, payload=public)
+        notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
+               payload={**public, "member_name": member.display_name, "accepted": True})
     return ticket
 
 
 def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datetime, *,
-                  reason: str | None = None, settings: Settings | None = None) -> Ticket:
+                  reason: str | None = None, settings: Settings | None = None) -> Offer:
     """A member declines (不方便); when nobody else is still asked, the next wave goes out now
-    (a declined coordinator assignment goes back to dispatch)."""
+    (a declined coordinator assignment goes back to dispatch, and its coordinator is told). Returns the offer."""
     settings = settings or get_settings()
     member = get_member(session, telegram_id)
     ticket = get_ticket(session, ticket_id)
@@ -333,19 +333,25 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
     if offer is None:
         raise NotAllowed(f"工单 #{ticket.number} 没有派给您")
     if offer.state != OfferState.pending:
-        return ticket  # already answered or withdrawn: nothing to do
+        return offer  # already answered or withdrawn: nothing to do
     offer.state, offer.answered_at, offer.reason = OfferState.declined, now, (reason or "")[:200]
     record_event(session, ticket, "offer_declined", now, actor_id=telegram_id, actor_role="member",
                  from_status=ticket.status, to_status=ticket.status,
                  data={"member_id": member.id, "offer_id": offer.id, "reason": reason})
     session.flush()
+    told: list[int] = []  # (the coordinators the ticket's return to dispatch tells)
     # An escalated ticket is already with the coordinators: no new wave for it.
     if ticket.status == S.offered and not pending_offers(session, ticket.id):
         if offer.kind == OfferKind.dispatch:
+            told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
             to_dispatch(session, ticket, now, "assignment_declined", settings=settings)
         else:
             send_next_wave(session, ticket, now, settings=settings)
-    return ticket
+    if offer.dispatched_by is not None and offer.dispatched_by not in (telegram_id, *told):
+        notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
+               payload={**ticket_payload(session, ticket, private=True), "member_name": member.display_name,
+                        "accepted": False, "reason": reason or ""})
+    return offer
 
 
 def member_unreachable(session: Session, telegram_id: int, now: datetime, *,
@@ -429,6 +435,9 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
         raise InvalidInput("不能把工单指派给提交它的居民本人")
     if ticket.assignee_id == member.id:
         raise InvalidInput(f"工单 #{ticket.number} 已由 {member.display_name} 办理")
+    if member.active_count >= member.capacity:  # (they could not accept it: see accept_offer)
+        raise NotAllowed(f"{member.display_name} 手上已有 {member.active_count} 张工单（上限 {member.capacity}），"
+                         "请指派其他成员")
     previous = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
     withdraw_offers(session, ticket, now, "reassigned")
     kind = "reassigned" if previous else "assigned"

@@ -105,6 +105,7 @@ class NotificationKind(StrEnum):
     ticket_linked = "ticket_linked"  # to the assignee: a neighbour reported the same (duplicates.py)
     daily_digest = "daily_digest"  # a coordinator's morning counts for one scope (routing.reports)
     weekly_report = "weekly_report"  # the Monday report: a chart, or text when no photo can go
+    assignment_answered = "assignment_answered"  # to the coordinator who 指派'd: the member accepted or declined
 
 
 class NotificationStatus(StrEnum):

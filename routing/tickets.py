@@ -258,8 +258,10 @@ def _assigned(session: Session, ticket_id: int, telegram_id: int) -> tuple[Ticke
 
 
 def start_ticket(session: Session, ticket_id: int, telegram_id: int, now: datetime) -> Ticket:
-    """The assignee starts work (开始)."""
+    """The assignee starts work (开始); pressed again, it changes nothing."""
     ticket, _member = _assigned(session, ticket_id, telegram_id)
+    if ticket.status == S.in_progress:
+        return ticket
     transition(session, ticket, S.in_progress, now, kind="started", actor_id=telegram_id,
                actor_role="member", started_at=now)
     notify(session, ticket.resident_id, NotificationKind.ticket_started, now, ticket_id=ticket.id,

@@ -14,6 +14,8 @@ from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from routing import dispatch, drafts, geography, members, points, tickets
 from routing.errors import DomainError, NotFound, TicketAlreadyTaken
+from routing.models import OfferKind
+from routing.models import TicketStatus as S
 from routing.states import get_ticket
 
 JOIN = "join"
@@ -181,9 +183,9 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     user_id = update.effective_user.id
     if action == "dec":
-        await act(context, dispatch.decline_offer, int(ticket_id), user_id, now())
+        assigned = await act(context, _decline, int(ticket_id), user_id, now())
         await answer(update)
-        await edit(update, texts.DECLINED)
+        await edit(update, texts.DECLINED_ASSIGNMENT if assigned else texts.DECLINED)
         return
     try:
         number = await act(context, _accept, int(ticket_id), user_id, now())
@@ -196,11 +198,17 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 # ── 开始 / 办结 / 退回 ───────────────────────────────────────────────────────────────────────────────
+def _decline(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> bool:
+    """不方便; whether it answered a coordinator's 指派 (it goes back to them, not to other members)."""
+    return dispatch.decline_offer(session, ticket_id, telegram_id, now_).kind == OfferKind.dispatch
+
+
 def _await_text(session: Session, telegram_id: int, ticket_id: int, awaited: str, now_: Any) -> None:
-    """办结 and 退回 need words: remember what the next message is for (checking the ticket first)."""
+    """办结 and 退回 need words: remember what the next message is for (checking the ticket first: an old button of a
+    ticket done or taken back waits for nothing)."""
     ticket = get_ticket(session, ticket_id)
     member = members.find_member(session, telegram_id)
-    if member is None or ticket.assignee_id != member.id:
+    if member is None or ticket.assignee_id != member.id or ticket.status not in (S.accepted, S.in_progress):
         raise NotFound(f"工单 #{ticket.number} 不在您的办理列表中")
     drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": awaited}, now_)
 
