@@ -24,6 +24,7 @@ from routing.demo import seed_demo
 from routing.geography import GeographyError
 
 log = logging.getLogger("bot")
+CONSOLE_DATABASE = "console.db"  # (in DATA_DIR)
 
 
 def configure_logging(level: str) -> None:
@@ -68,15 +69,19 @@ def start_domain(settings: BotSettings) -> Engine:
             return bootstrap.start(settings, coordinator_ids=settings.COORDINATOR_IDS)
     except (TaxonomyError, GeographyError) as error:
         sys.exit(f"jiedan: {error}")
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, ValueError, ImportError) as error:  # (a port typo, a scheme with no driver)
         reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
         sys.exit(f"jiedan: database unavailable ({settings.DATABASE_URL.split('@')[-1]}): {reason}")
+    except OSError as error:  # (the SQLite file's directory cannot be made)
+        sys.exit(f"jiedan: setting DATA_DIR ({settings.DATA_DIR}): {error.strerror or error}")
 
 
 def run_console(settings: BotSettings) -> None:
-    """No token: the same Application on an in-process Bot API, with demo people at the keyboard."""
+    """No token: the same Application on an in-process Bot API, with demo people at the keyboard, on its own SQLite
+    database (DATA_DIR/console.db): the demo people never go into the configured one, which the real bot uses."""
     from bot.console import run_console as console
 
+    settings = settings.model_copy(update={"DATABASE_URL": f"sqlite:///{settings.DATA_DIR / CONSOLE_DATABASE}"})
     engine = start_domain(settings)
     with db.transaction(engine) as session:
         seed_demo(session, datetime.now(UTC), settings=settings)
@@ -119,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         log.info("bot starting (long polling, Bot API at %s)", settings.TELEGRAM_BASE_URL)
-    serving.run(app, settings, ALLOWED_UPDATES, webhook=args.webhook)
+    try:
+        serving.run(app, settings, ALLOWED_UPDATES, webhook=args.webhook)
+    except serving.StartError as error:
+        print(f"jiedan: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -14,6 +14,7 @@ from routing.config import Settings
 
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _QUIET = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 
 
@@ -93,9 +94,16 @@ class BotSettings(Settings):
     @classmethod
     def _quiet(cls, value: str) -> str:
         match = _QUIET.match(value.replace(" ", ""))
-        if not match or int(match[1]) > 23 or int(match[3]) > 23:
+        if not match or int(match[1]) > 23 or int(match[3]) > 23 or int(match[2]) > 59 or int(match[4]) > 59:
             raise ValueError("must look like 22:00-07:00")
         return value.replace(" ", "")
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
 
     @property
     def quiet_hours(self) -> tuple[time, time]:

@@ -776,6 +776,15 @@ _HELP = """\
   :quit             退出（或按 Ctrl-D）"""
 
 
+def _readable(line: str) -> str:
+    """A line as text: bytes that were not UTF-8 (read as surrogates) become �, so that every update can be
+    encoded as JSON (one such line made every later getUpdates fail)."""
+    try:
+        return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return line.encode("utf-8", "replace").decode("utf-8")
+
+
 class _LineReader:
     """Reads input lines on a daemon thread, one per request, so the event loop never blocks."""
 
@@ -783,6 +792,8 @@ class _LineReader:
         """Start the reader thread."""
         self._stream = stream
         self._builtin = use_builtin_input
+        if stream is None and hasattr(sys.stdin, "reconfigure"):
+            sys.stdin.reconfigure(errors="surrogateescape")  # (bytes that are not UTF-8: kept, then replaced)
         self._requests: queue.Queue[tuple[str, asyncio.Future[str | None]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="console-input", daemon=True)
         self._thread.start()
@@ -794,10 +805,10 @@ class _LineReader:
             line: str | None
             try:
                 if self._builtin:
-                    line = input(prompt)
+                    line = _readable(input(prompt))
                 else:
                     raw = (self._stream or sys.stdin).readline()
-                    line = raw.rstrip("\r\n") if raw else None
+                    line = _readable(raw.rstrip("\r\n")) if raw else None
             except EOFError:
                 line = None
             except Exception:  # a broken stream ends the session
@@ -990,6 +1001,9 @@ class ConsoleSession:
     def press_words(self, words: str) -> int | None:
         """Press the button whose text best matches words (latest keyboard first)."""
         wanted = words.strip().casefold()
+        if not wanted:  # ("" is in every button's text)
+            self.write("（请在 :press 后写上按钮的字，例如 :press 确认）")
+            return None
         candidates = [(m, b) for m in self.live_keyboards(self.current) for b in self.buttons(m)]
         exact = [(m, b) for m, b in candidates if str(b.get("text", "")).strip().casefold() == wanted]
         partial = [(m, b) for m, b in candidates if wanted in str(b.get("text", "")).casefold()]

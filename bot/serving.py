@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 import tornado.httpserver
 import tornado.web
 from telegram import Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.config import BotSettings
@@ -162,6 +162,18 @@ async def _run(app: Application, settings: BotSettings, serve: Serve, allowed_up
             await app.stop()
 
 
+class StartError(Exception):
+    """Telegram refused or could not be reached at start; the message is one line without the token."""
+
+
 def run(app: Application, settings: BotSettings, allowed_updates: list[str], *, webhook: bool) -> None:
-    """Serve updates (a webhook or long polling) until SIGINT/SIGTERM."""
-    asyncio.run(_run(app, settings, serve_webhook if webhook else serve_polling, allowed_updates))
+    """Serve updates (a webhook or long polling) until SIGINT/SIGTERM. A token Telegram rejects, or Telegram
+    unreachable at start, is a StartError (PTB's own message would print the token)."""
+    try:
+        asyncio.run(_run(app, settings, serve_webhook if webhook else serve_polling, allowed_updates))
+    except InvalidToken:
+        raise StartError("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather") from None
+    except NetworkError as error:
+        token = settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else None
+        reason = str(error).replace(token, "<token>") if token else str(error)
+        raise StartError(f"cannot reach the Bot API at {settings.TELEGRAM_BASE_URL}: {reason}") from None

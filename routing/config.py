@@ -20,15 +20,16 @@ class Settings(BaseSettings):
 
     DATA_DIR: Path = Path("data")
     DATABASE_URL: str = ""  # empty: sqlite:///<DATA_DIR>/jiedan.db
-    TIME_LIMIT_SCALE: float = Field(default=1.0, gt=0)
+    # (the upper bounds: a duration past them is a typo, and would overflow the date arithmetic)
+    TIME_LIMIT_SCALE: float = Field(default=1.0, gt=0, le=1000)
     TIMEZONE: str = "Asia/Shanghai"
     TAXONOMY_FILE: Path | None = None
     GEOGRAPHY_FILE: Path | None = None
     WAVE_SIZE: int = Field(default=3, ge=1)
-    WAVE_TIMEOUT_MINUTES: float = Field(default=10, gt=0)
+    WAVE_TIMEOUT_MINUTES: float = Field(default=10, gt=0, le=7 * 24 * 60)
     MAX_WAVES: int = Field(default=3, ge=1)
     MEMBER_CAPACITY: int = Field(default=3, ge=1)
-    INVITE_TTL_DAYS: float = Field(default=7, gt=0)
+    INVITE_TTL_DAYS: float = Field(default=7, gt=0, le=3650)
     OUTBOX_LEASE_SECONDS: int = Field(default=120, ge=1)
     OUTBOX_MAX_ATTEMPTS: int = Field(default=10, ge=1)
     # Abuse (routing.abuse, routing.duplicates). A resident who has opened TICKETS_PER_HOUR tickets
@@ -38,8 +39,8 @@ class Settings(BaseSettings):
     # neighbours' near-identical requests within LINK_WINDOW_HOURS are linked for the member.
     TICKETS_PER_HOUR: int = Field(default=5, ge=1)
     MESSAGES_PER_MINUTE: int = Field(default=20, ge=1)
-    DUPLICATE_WINDOW_HOURS: float = Field(default=6, gt=0)
-    LINK_WINDOW_HOURS: float = Field(default=72, gt=0)
+    DUPLICATE_WINDOW_HOURS: float = Field(default=6, gt=0, le=24 * 365)
+    LINK_WINDOW_HOURS: float = Field(default=72, gt=0, le=24 * 365)
 
     @field_validator("TAXONOMY_FILE", "GEOGRAPHY_FILE", mode="before")
     @classmethod
