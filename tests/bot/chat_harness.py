@@ -198,6 +198,14 @@ class BotChat:
         await self.press(person, card.button("确认"), card.message)
         return card
 
+    async def take_and_start(self, member: int) -> Reply:
+        """A member presses 接单 on their newest offer, then 开始: returns the task card (接单成功)."""
+        offer = next(r for r in reversed(self.replies(member)) if "新工单" in r.text)
+        await self.press(member, offer.button("接单"), offer.message)
+        details = next(r for r in self.replies(member) if "接单成功" in r.text)
+        await self.press(member, details.button("开始"), details.message)
+        return details
+
     async def submit(self, person: int, text: str = "楼道灯坏了好几天了，晚上很黑") -> int:
         """A whole intake; returns the new ticket's id."""
         before = self.count(Ticket)

@@ -40,8 +40,7 @@ async def _rated(chat: BotChat, world: World, stars: str = "5") -> int:
 async def test_urgent_message_after_rating_is_not_swallowed_as_comment(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """After rating, the resident does not add a comment; later they report a gas leak.
-    The emergency must get the urgent advice and start a request, not be filed as a rating comment."""
+    """After the stars the resident reports a gas leak: the urgent advice and a request, not a rating comment."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         await _rated(chat, world)
@@ -54,16 +53,13 @@ async def test_urgent_message_after_rating_is_not_swallowed_as_comment(
 async def test_member_not_stuck_after_ticket_is_cancelled_while_a_done_note_is_awaited(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """A member presses 办结 (the bot waits for the note); meanwhile the resident cancels the ticket.
-    The member's messages must not be refused forever as notes of a ticket that is no longer theirs."""
+    """A member presses 办结 (the bot waits for the note); meanwhile the resident cancels the ticket: the member is
+    told once, and their next words are theirs again (not refused as that ticket's note)."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         member = world.member("王师傅", ["电工"])
         ticket_id = await chat.submit(RESIDENT, NEED)
-        offer = next(r for r in chat.replies(member) if "新工单" in r.text)
-        await chat.press(member, offer.button("接单"), offer.message)
-        details = next(r for r in chat.replies(member) if "接单成功" in r.text)
-        await chat.press(member, details.button("开始"), details.message)
+        details = await chat.take_and_start(member)
         await chat.press(member, f"tk:done:{ticket_id}", details.message)
         with db.transaction(chat.engine) as s:
             tickets.cancel_ticket(s, ticket_id, RESIDENT, datetime.now(UTC))
@@ -79,8 +75,8 @@ async def test_member_not_stuck_after_ticket_is_cancelled_while_a_done_note_is_a
 async def test_offer_never_shows_the_residents_phone_written_with_spaces_or_dashes(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier, phone: str
 ) -> None:
-    """Offers go to several members before anyone accepts; product.md: they never show the resident's
-    phone. A mobile number written in groups (as people write it) is shown in full."""
+    """Offers go to several members before anyone accepts (product.md: they never show the resident's phone), also
+    when the number is written in groups, as people write it."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         member = world.member("王师傅", ["电工"])
@@ -104,8 +100,7 @@ async def test_offer_never_shows_an_exact_address_in_building_unit_room_notation
 async def test_mydata_with_emoji_rich_tickets_stays_within_telegrams_limit(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """texts.fit measures Python characters, Telegram measures UTF-16 units: a resident whose requests
-    are full of emoji (🙏 counts 2) gets no answer to /mydata ("message is too long")."""
+    """Telegram measures a message in UTF-16 units (🙏 counts 2): /mydata of emoji-rich requests still fits."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         now = datetime.now(UTC)
@@ -121,9 +116,8 @@ async def test_mydata_with_emoji_rich_tickets_stays_within_telegrams_limit(
 async def test_member_is_not_told_to_follow_up_a_reopened_ticket_taken_from_them(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """A 1–2 star rating reopens the ticket *without* its member (assignee cleared, points taken back,
-    the coordinators re-dispatch it). The member's notice still says 请尽快跟进, for a ticket that is
-    no longer in their /tasks."""
+    """A 1–2 star rating reopens the ticket *without* its member (assignee cleared, points taken back, the
+    coordinators re-dispatch it): the member is not told to follow up a ticket no longer in their /tasks."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         await _rated(chat, world, stars="1")

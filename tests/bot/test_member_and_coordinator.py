@@ -29,11 +29,11 @@ async def _assign_through_bot(chat: BotChat, coordinator: int, member_name: str)
     await chat.press(coordinator, card.button(member_name), card.message)
 
 
-async def test_coordinator_told_of_acceptance_in_resident_words(
+async def test_the_coordinator_who_assigned_is_told_of_the_acceptance_in_their_words(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """A coordinator assigns a ticket (指派); the member accepts. The coordinator is told with the text meant for the
-    resident: 「您的工单 … 对方会尽快联系您」 — it is not the coordinator's ticket and nobody will call them."""
+    """A coordinator assigns a ticket (指派) and the member accepts: the coordinator is told in a coordinator's words, not
+    the resident's 「您的工单 … 对方会尽快联系您」."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         await chat.submit(RESIDENT, NEED)  # nobody registered yet: it waits for 派单
@@ -50,8 +50,7 @@ async def test_coordinator_told_of_acceptance_in_resident_words(
 async def test_declining_a_coordinators_assignment_is_not_passed_to_other_members(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """A member declines (不方便) what a coordinator assigned to them: the ticket goes back to the coordinators
-    (assignment_declined), but the member is told 「已转给其他党员」."""
+    """不方便 on what a coordinator assigned sends the ticket back to the coordinators, and says so (not 「已转给其他党员」)."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         ticket_id = await chat.submit(RESIDENT, NEED)
@@ -66,9 +65,8 @@ async def test_declining_a_coordinators_assignment_is_not_passed_to_other_member
 async def test_coordinator_who_assigned_hears_of_the_decline(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """The street coordinator assigns a ticket of G11 and is told 「等待对方确认」. Had the member accepted, this
-    coordinator would be told (dispatched_by); the member declines, and only the grid's coordinator hears of it:
-    the coordinator who assigned it waits for a confirmation that never comes."""
+    """The street coordinator who assigned a ticket of G11 hears of the member's decline, as of an acceptance (not only
+    the grid's coordinator)."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         await chat.submit(RESIDENT, NEED)
@@ -81,19 +79,15 @@ async def test_coordinator_who_assigned_hears_of_the_decline(
         assert chat.replies(COORD, mark), "the coordinator who assigned it is told nothing"
 
 
-async def test_done_text_says_points_come_after_rating_but_they_are_already_given(
+async def test_done_says_the_points_are_in_already(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """办结 answers 「居民评价后积分会自动记入」, yet resolve_ticket awards the points at once: /points right
-    after shows them. The member is told something the ledger contradicts."""
+    """办结 gives the points at once (/points right after shows them), and its words say so."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         member = world.member("王师傅", ["电工"])
         ticket_id = await chat.submit(RESIDENT, NEED)
-        offer = next(r for r in chat.replies(member) if "新工单" in r.text)
-        await chat.press(member, offer.button("接单"), offer.message)
-        details = next(r for r in chat.replies(member) if "接单成功" in r.text)
-        await chat.press(member, details.button("开始"), details.message)
+        details = await chat.take_and_start(member)
         await chat.press(member, f"tk:done:{ticket_id}", details.message)
         done = [r.text for r in await chat.say(member, "已经修好了，换了新灯泡")]
         pts = [r.text for r in await chat.say(member, "/points")]
@@ -105,8 +99,7 @@ async def test_done_text_says_points_come_after_rating_but_they_are_already_give
 async def test_tasks_card_of_a_started_ticket_does_not_ask_to_press_start(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """/tasks shows a ticket in progress with 办结 / 退回, but its text ends 「出发时点「开始办理」」: a button
-    that is not there, for work already started."""
+    """/tasks shows a ticket in progress with 办结 / 退回, and its text does not ask to press 开始办理."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         member = world.member("王师傅", ["电工"])
@@ -124,9 +117,7 @@ async def test_tasks_card_of_a_started_ticket_does_not_ask_to_press_start(
 async def test_old_done_button_of_a_resolved_ticket_does_not_ask_for_a_note(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """The card of a ticket already resolved still has 办结 (the /tasks copy, or the card under the first one).
-    Pressed again, the bot asks 「请用一句话说明办理结果」, takes the member's next words and then refuses them
-    (当前状态为「已办结」…): the check before asking looks only at the assignee, who is kept after resolution."""
+    """An old 办结 (the /tasks copy, or the first card) of a ticket already resolved asks for no note."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         member = world.member("王师傅", ["电工"])
@@ -143,11 +134,10 @@ async def test_old_done_button_of_a_resolved_ticket_does_not_ask_for_a_note(
         assert not any("请用一句话说明办理结果" in t for t in again), again
 
 
-async def test_stale_done_button_then_the_members_own_need_is_refused(
+async def test_after_an_old_done_button_the_members_own_need_is_not_refused(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """After the stale 办结 (above), the member's next words — here a need of their own — are taken as the note of
-    the resolved ticket and refused with 「当前状态为「已办结」，不能变为「已办结」」."""
+    """After an old 办结, the member's next words (a need of their own) are not taken as that ticket's note."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         member = world.member("王师傅", ["电工"])
@@ -167,9 +157,8 @@ async def test_stale_done_button_then_the_members_own_need_is_refused(
 async def test_pressing_start_twice_is_harmless(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
-    """开始 pressed on the first card and then on the /tasks copy (or a double tap): the second press is answered
-    with an error alert 「工单 #… 当前状态为「办理中」，不能变为「办理中」」 instead of being harmless, as a second 接单
-    by the winner is."""
+    """开始 pressed twice (a double tap, or the first card and then the /tasks copy) changes nothing and raises no alert,
+    as a second 接单 by the winner."""
     async with bot_chat(engine, tmp_path, classifier) as chat:
         chat.home(RESIDENT)
         member = world.member("王师傅", ["电工"])

@@ -65,8 +65,8 @@ def _resolved_then_reopened(world: World) -> int:
 
 
 def test_daily_digest_counts_a_reopened_ticket_past_its_limit_as_overdue(world: World) -> None:
-    """The digest's `overdue` is "open now and past a response or resolution limit"; a reopened
-    ticket nobody has fixed a day later is both, but is not counted."""
+    """The digest's `overdue` is "open now and past a response or resolution limit": a reopened ticket nobody has
+    fixed a day later is both, and counted."""
     from routing import reports
 
     tid = _resolved_then_reopened(world)
@@ -79,9 +79,8 @@ def test_daily_digest_counts_a_reopened_ticket_past_its_limit_as_overdue(world: 
 
 
 def test_quarter_stars_do_not_count_a_reopened_resolution_as_on_time(world: World) -> None:
-    """A member's quarter: ticket 1 resolved on time but rated 1 star (reopened: its points taken
-    back, it no longer counts as resolved), ticket 2 resolved late. Their only resolution that
-    counts was late, yet the record says 1 of 1 on time and grants the punctuality star."""
+    """A member's quarter: ticket 1 resolved on time but rated 1 star (reopened: its points taken back, it no
+    longer counts as resolved), ticket 2 resolved late: their record is 1 resolved, 0 on time, no punctuality star."""
     from datetime import timedelta
 
     from routing import points
@@ -110,9 +109,8 @@ def test_quarter_stars_do_not_count_a_reopened_resolution_as_on_time(world: Worl
 
 
 def test_stats_do_not_count_a_reopened_unfixed_ticket_as_resolved_on_time(world: World) -> None:
-    """解决率 is the share of tickets resolved within the resolution limit. A ticket the resident
-    reopened (1 star: not fixed) and nobody fixed by two hours past its limit is not resolved,
-    yet it counts as resolved on time: 解决率 100 %, 超期率 0 %."""
+    """解决率 is the share of tickets resolved within the resolution limit: a ticket the resident reopened (1 star: not
+    fixed) and nobody fixed by two hours past its limit is neither resolved nor on time (解决率 0 %, 超期率 100 %)."""
     from routing import stats
 
     tid = _resolved_then_reopened(world)
