@@ -1247,3 +1247,14 @@ def test_tune115_and_tune118_signs(text: str, signal: str) -> None:
 def test_tune115_and_tune118_look_alikes(text: str) -> None:
     """The new patterns' edges: moving away, a sleeping child, a washing line, a habit, found again, a wristband."""
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize("cry", ["救命啊", "救命呀", "快来人啊", "来人啊", "有人吗 救命", "有没有人 救救我"])
+def test_a_cry_for_help_with_its_particles_is_urgent(cry: str) -> None:
+    """A cry for help and nothing else is a danger (110), also with 啊/呀 or after 有人吗 (it was talk, or a greeting)."""
+    result = classify(cry)
+    assert result.urgent and "110" in result.hotlines, result
+
+
+def test_asking_whether_anyone_is_there_is_no_cry() -> None:
+    assert not classify("有人吗").urgent and not classify("有人吗？在吗").urgent
