@@ -78,6 +78,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.urgent_alert(payload, tz), keyboards.assign(ticket_id)
     if kind == "low_rating":
         return texts.low_rating(payload, tz), keyboards.assign(ticket_id)
+    if kind == "contact_added":
+        return texts.contact_added(payload), None
     if kind == "assignment_answered":
         return texts.assignment_answered(payload), None if payload.get("accepted") else keyboards.assign(ticket_id)
     if kind == "member_unreachable":

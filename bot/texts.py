@@ -221,11 +221,33 @@ STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。
 PHOTO_ADDED = "照片收到了，会和您的诉求一起交给接单的党员。"
 UNSUPPORTED_AT_STEP = "抱歉，我暂时只能看懂文字和照片。"
 NEXT_NEED = "您刚才还提到另一件事，现在接着为您登记："
+ASK_WHERE_URGENT = "为了尽快找到您："
+ASK_WHERE_GENTLY = "如果愿意，告诉我您现在在哪里（小区、楼号就行），工作人员好尽快找到您；不想说也没关系，回复「不想说」就好。"
+ADDED_TO_URGENT = "这句话已补充到您的紧急工单里，协调员会看到。"
+
+
+def urgent_opened(number: str, self_harm: bool) -> str:
+    if self_harm:
+        return f"我们已经告诉社区的工作人员（工单 {esc(number)}），他们会尽快联系您。您不是一个人。"
+    return f"🚨 已为您登记紧急工单 <b>{esc(number)}</b>，社区协调员已收到提醒，会尽快联系您。"
+
+
+def contact_added_for_resident(number: str) -> str:
+    return f"已补充到您的紧急工单 <b>{esc(number)}</b> 里，协调员和办理的党员都会看到。"
+
+
+def contact_added(p: Mapping[str, Any]) -> str:
+    """To the coordinators and the member of an urgent ticket: what the resident added after it was opened."""
+    lines = [f"📍 紧急工单 <b>{esc(p.get('number', ''))}</b> 补充了信息：", f"地址：{esc(p.get('address') or '未填')}",
+             f"电话：{esc(p.get('phone') or '未留')}", f"诉求：「{quote(p.get('text') or '', 300)}」"]
+    return "\n".join(lines)
 
 
 def another_need_later(text: str) -> str:
     return f"「{quote(text, 60)}」这件事我先记下了，等这一件登记好就接着为您办。这一件还差上门地址。"
 STILL_NEEDS_PHONE = "您刚才的诉求还没有提交，还差最后一步。"
+URGENT_STILL_NEEDS_ADDRESS = "您的紧急工单已经登记，协调员已收到提醒；告诉我地址能更快找到您。"
+URGENT_STILL_NEEDS_PHONE = "您的紧急工单已经登记，协调员已收到提醒；留个电话能更快联系到您。"
 PHONE_INCOMPLETE = "这个号码好像不完整，请再核对一下：手机号是 11 位，座机请带区号。不想留号码就点「跳过」。"
 PHONE_HOW = "请点「发送我的手机号」，或直接输入手机号或座机号；不想留号码就点「跳过」。"
 

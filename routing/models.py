@@ -106,6 +106,7 @@ class NotificationKind(StrEnum):
     daily_digest = "daily_digest"  # a coordinator's morning counts for one scope (routing.reports)
     weekly_report = "weekly_report"  # the Monday report: a chart, or text when no photo can go
     assignment_answered = "assignment_answered"  # to the coordinator who 指派'd: the member accepted or declined
+    contact_added = "contact_added"  # an urgent ticket, opened at once, gets its address, phone or more words
 
 
 class NotificationStatus(StrEnum):

@@ -66,6 +66,7 @@ from routing.states import (
     record_event,
     record_events,
     transition,
+    update_ticket,
 )
 from routing.views import ticket_payload
 
@@ -245,6 +246,38 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
         notify_rows(session, notes)
         to_dispatch(session, ticket, now, "no_candidates" if item else "no_item",
                     settings=settings, taxonomy=taxonomy, alert_sent=urgent)
+    return ticket
+
+
+def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetime, *, address: str | None = None,
+                phone: str | None = None, supplement: str = "", attachments: Sequence[str] = (),
+                settings: Settings | None = None) -> Ticket:
+    """The resident adds what an urgent ticket, opened at once, did not have yet (where, a phone, more words, photos):
+    saved, and told to the coordinators it alerted and to its member."""
+    ticket = get_ticket(session, ticket_id)
+    if ticket.resident_id != resident_id:
+        raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
+    taxonomy = get_taxonomy(settings)
+    values: dict[str, Any] = {}
+    if address is not None and address.strip():
+        values["address"] = address.strip()[:MAX_ADDRESS]
+    if phone is not None:
+        values["phone"] = phone.strip()
+    if supplement.strip():
+        values["text"] = f"{ticket.text}\n（补充）{supplement.strip()}"[:MAX_TEXT]
+    if attachments:
+        values["attachments"] = [*(ticket.attachments or []), *attachments][:MAX_ATTACHMENTS]
+    _validate(taxonomy, values.get("text", ticket.text), ticket.label, values.get("address", ""),
+              values.get("phone"), values.get("attachments", ()), None)
+    if not values:
+        return ticket
+    update_ticket(session, ticket, now, kind="contact_added", actor_id=resident_id, actor_role="resident",
+                  data={"fields": sorted(values)}, **values)  # (the words stay in the ticket, not in its log)
+    recipients = coordinators_for(session, ticket.grid_code, all_levels=ticket.urgent)
+    if ticket.assignee_id is not None:
+        recipients.append(session.get(Member, ticket.assignee_id).telegram_id)
+    notify_many(session, list(dict.fromkeys(recipients)), NotificationKind.contact_added, now, ticket_id=ticket.id,
+                payload=ticket_payload(session, ticket, private=True, taxonomy=taxonomy))
     return ticket
 
 

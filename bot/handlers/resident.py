@@ -157,6 +157,7 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
         "top3": [label for label, _ in result.top3],
         "urgent": result.urgent,
         "hotlines": list(result.hotlines),
+        "self_harm": "self_harm" in result.urgent_signals,
         "confident": result.confident,
         "attachments": attachments,
         "address": address_in(text),
@@ -164,9 +165,10 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
 
 
 async def new_request(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str]
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str], then: str | None = None
 ) -> None:
-    """Classify what the resident wrote and show what was understood (or answer a non-request)."""
+    """Classify what the resident wrote and show what was understood (or answer a non-request); `then`: a need in
+    progress that this one (an emergency) went before, taken up after it."""
     result = deps(context).classifier.classify(text)
     if result.kind != "request" and not attachments:
         markup = None
@@ -176,7 +178,7 @@ async def new_request(
             markup = await _register_anyway_button(update, context, text)
         await _answer_talk(update, context, result.kind, markup)
         return
-    await _start_intake(update, context, result, text, attachments)
+    await _start_intake(update, context, result, text, attachments, then)
 
 
 async def _answer_talk(
@@ -225,12 +227,14 @@ async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, to
 
 async def _start_intake(
     update: Update, context: ContextTypes.DEFAULT_TYPE, result: Classification, text: str,
-    attachments: list[str],
+    attachments: list[str], then: str | None = None,
 ) -> None:
     """Save the request as the intake draft and ask for what is missing (area) or show it."""
     if result.urgent:
         await reply(update, texts.urgent_advice(result.hotlines))
     state = _intake_state(result, text, attachments)
+    if then:
+        state["next_text"] = then
     user = update.effective_user
     found = await act(context, _new_intake, user.id, display_name(user), state, now())
     if not found["has_area"]:
@@ -249,6 +253,9 @@ async def _start_intake(
 async def _show_understanding(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]
 ) -> None:
+    if state.get("urgent") and not state.get("ticket_id"):
+        await _open_urgent(update, context, state)
+        return
     taxonomy = deps(context).taxonomy
     token = state["token"]
     if state["label"] and (state["confident"] or state["urgent"]):
@@ -285,6 +292,8 @@ def _update_intake(
     state.update(changes)
     if state.get("step") == "address" and state.get("address"):
         state["step"] = "phone"
+    if state.get("ticket_id") and changes.get("address"):  # (an urgent ticket, opened at once: told at once)
+        tickets.add_contact(session, state["ticket_id"], telegram_id, now_, address=changes["address"])
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     state["last_address"] = _last_address(session, telegram_id)
     return state
@@ -402,10 +411,54 @@ async def _aside(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
 
 
 async def _ask_address_again(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
-                             lead: str = texts.STILL_NEEDS_ADDRESS) -> None:
+                             lead: str | None = None) -> None:
+    lead = lead or (texts.URGENT_STILL_NEEDS_ADDRESS if state.get("ticket_id") else texts.STILL_NEEDS_ADDRESS)
     last = await query(context, _last_address, update.effective_user.id)
     markup = keyboards.last_address(state["token"]) if last else None
     await reply(update, f"{lead}\n{texts.ask_address(last)}", markup)
+
+
+def _open_urgent_ticket(
+    session: Session, telegram_id: int, name: str, token: str, now_: Any
+) -> dict[str, Any] | None:
+    """An urgent request is a ticket at once, its coordinators alerted (product.md): the intake goes on only to add
+    where and a phone to it. None when the draft is no longer this one."""
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if state is None or state.get("token") != token:
+        return None
+    person = members.ensure_person(session, telegram_id, now_, name=name)
+    ticket = tickets.submit_ticket(
+        session, telegram_id, state["text"], now_, label=state.get("label"), grid_code=person.grid_code,
+        address=state.get("address") or "", attachments=state.get("attachments") or [], urgent=True,
+        confidence=state.get("confidence"), normalized_text=state.get("normalized", ""), resident_name=name,
+    )
+    state.update(ticket_id=ticket.id, number=f"#{ticket.number}", sent_attachments=len(state.get("attachments") or []),
+                 step="phone" if state.get("address") else "address")
+    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    state["last_address"] = _last_address(session, telegram_id)
+    return state
+
+
+async def _open_urgent(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
+    """Open the urgent ticket now, say so, and ask where (gently, to someone in crisis) or for a phone."""
+    user = update.effective_user
+    opened = await act(context, _open_urgent_ticket, user.id, display_name(user), state["token"], now())
+    if opened is None:
+        await reply(update, texts.STALE_BUTTON)
+        return
+    await reply(update, texts.urgent_opened(opened["number"], opened.get("self_harm", False)))
+    if opened["step"] == "phone":
+        await reply(update, texts.ASK_PHONE, keyboards.share_phone())
+    elif opened.get("self_harm"):
+        await reply(update, texts.ASK_WHERE_GENTLY)
+    else:
+        markup = keyboards.last_address(opened["token"]) if opened.get("last_address") else None
+        await reply(update, f"{texts.ASK_WHERE_URGENT}\n{texts.ask_address(opened.get('last_address'))}", markup)
+
+
+def _supplement_opened(session: Session, telegram_id: int, state: dict[str, Any], text: str, now_: Any) -> None:
+    """Words about the emergency told at the address step of a ticket already opened: added to it."""
+    tickets.add_contact(session, state["ticket_id"], telegram_id, now_, supplement=text)
 
 
 def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, now_: Any) -> bool:
@@ -435,10 +488,18 @@ async def address_given(
     another need: kept for after this one, the address asked again)."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
+    if state.get("ticket_id") and text.strip().startswith((*SKIP_WORDS, "不想说")):
+        await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
+        await reply(update, texts.ASK_PHONE, keyboards.share_phone())  # (where is not asked twice of someone urgent)
+        return
     if address_in(text) is None:
         result = deps(context).classifier.classify(text)
         if await _aside(update, context, result.kind):
             await _ask_address_again(update, context, state)
+            return
+        if state.get("ticket_id") and result.kind == "request":  # (已经打了119, 消防车到了: told of the emergency)
+            await act(context, _supplement_opened, update.effective_user.id, state, text, now())
+            await _ask_address_again(update, context, state, texts.ADDED_TO_URGENT)
             return
         if result.kind == "request" and result.confident:
             if result.label != state.get("label"):  # (the same need told again is not kept twice)
@@ -485,7 +546,9 @@ def _draft_at_phone(session: Session, telegram_id: int, now_: Any, supplement: s
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("step") != "phone":
         return None
-    if supplement:
+    if supplement and state.get("ticket_id"):  # (an urgent ticket, opened at once: the words go to it)
+        tickets.add_contact(session, state["ticket_id"], telegram_id, now_, supplement=supplement)
+    elif supplement:
         state["text"] = _with_supplement(state["text"], supplement)
         drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return state
@@ -495,6 +558,13 @@ def _submit(
     session: Session, telegram_id: int, name: str, phone: str | None, now_: Any, supplement: str = ""
 ) -> dict[str, Any] | None:
     """Create the ticket from the intake draft and forget the draft, in one transaction."""
+    if (opened := drafts.get_draft(session, telegram_id, INTAKE)) and opened.get("ticket_id"):
+        if opened.get("step") != "phone":
+            return None
+        tickets.add_contact(session, opened["ticket_id"], telegram_id, now_, phone=phone, supplement=supplement,
+                            attachments=(opened.get("attachments") or [])[opened.get("sent_attachments", 0):])
+        drafts.clear_draft(session, telegram_id, INTAKE)
+        return {"number": opened["number"], "contact_added": True, "next_text": opened.get("next_text")}
     state = _draft_at_phone(session, telegram_id, now_, supplement)
     if state is None:
         return None
@@ -535,7 +605,9 @@ async def phone_given(
         limit, tz = deps(context).settings.TICKETS_PER_HOUR, deps(context).tz
         await reply(update, texts.too_many_tickets(limit, result["limited_until"], tz, at_submit=True),
                     keyboards.share_phone())
-    elif result.get("next_text"):  # another need told at the address step: now its turn
+    elif result.get("contact_added"):
+        await reply(update, texts.contact_added_for_resident(result["number"]), ReplyKeyboardRemove())
+    if result and result.get("next_text") and not result.get("limited_until"):  # another need: now its turn
         await reply(update, texts.NEXT_NEED, ReplyKeyboardRemove())
         await new_request(update, context, result["next_text"], [])
 
@@ -576,7 +648,8 @@ async def phone_typed(
             await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())
     else:  # a question after an earlier ticket, thanks, or a word: answered, and the phone asked again
         await _aside(update, context, kind)
-        await reply(update, f"{texts.STILL_NEEDS_PHONE}\n{texts.PHONE_HOW}", keyboards.share_phone())
+        lead = texts.URGENT_STILL_NEEDS_PHONE if state.get("ticket_id") else texts.STILL_NEEDS_PHONE
+        await reply(update, f"{lead}\n{texts.PHONE_HOW}", keyboards.share_phone())
 
 
 # ── /my and rating ────────────────────────────────────────────────────────────────────────────────

@@ -101,8 +101,13 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         if counted.first_exceeded:
             await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
         return
-    if target in (ADDRESS, PHONE, COMMENT) and _urgent(context, text):
-        target = REQUEST  # "煤气泄漏" typed at the address step (or after a rating) is an emergency
+    then = None
+    opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
+    if target in (ADDRESS, PHONE, COMMENT) and not opened and _urgent(context, text):
+        # "煤气泄漏" typed at the address step (or after a rating) is an emergency; the need in progress waits for it.
+        # (At an urgent ticket's own steps, 已经打了120 is about that emergency: its step takes it.)
+        then = state.get("text") if target != COMMENT else None
+        target = REQUEST
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
     elif target == MEMBER_NAME:
@@ -118,4 +123,4 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == EMPTY:
         await reply(update, texts.EMPTY_MESSAGE)
     else:
-        await resident.new_request(update, context, text, photos)
+        await resident.new_request(update, context, text, photos, then)

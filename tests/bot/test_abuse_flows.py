@@ -97,12 +97,13 @@ async def test_message_flood_is_slowed_politely_but_urgent_words_pass(chat: BotC
     assert await chat.say(RESIDENT, "小区门口垃圾没人清理") == []
     assert intake(chat, RESIDENT) == draft  # the request being described is kept
 
-    urgent = await chat.say(RESIDENT, "煤气泄漏了，好大的味道")  # never held back
-    assert any("119" in r.text for r in urgent) and any("我理解您反映的是" in r.text for r in urgent)
-    assert intake(chat, RESIDENT)["urgent"]
+    urgent = await chat.say(RESIDENT, "煤气泄漏了，好大的味道")  # never held back: a ticket at once
+    assert any("119" in r.text for r in urgent) and any("已为您登记紧急工单" in r.text for r in urgent)
+    assert intake(chat, RESIDENT)["urgent"] and intake(chat, RESIDENT)["next_text"] == draft["text"]
 
-    clock.advance(minutes=1)  # the next minute: back to normal
-    assert texts.NON_REQUEST["greeting"] in (await chat.say(RESIDENT, "你好"))[-1].text
+    clock.advance(minutes=1)  # the next minute: back to normal (the urgent ticket's address step answers, asks again)
+    greeted = [r.text for r in await chat.say(RESIDENT, "你好")]
+    assert texts.URGENT_STILL_NEEDS_ADDRESS in greeted[-1]
     assert texts.NON_REQUEST["greeting"] in (await chat.say(NEIGHBOUR, "你好"))[-1].text  # per person
 
 
@@ -148,9 +149,8 @@ async def test_sixth_ticket_in_an_hour_waits_and_nothing_is_lost(chat: BotChat, 
     # Five tickets in the last hour again; urgent words at any step are never held back.
     understood = card(await chat.say(RESIDENT, "卫生间马桶堵了，冲不下去"), "我理解您反映的是")
     await chat.press(RESIDENT, understood.button("确认"), understood.message)
-    urgent = await request(chat, clock, RESIDENT, "煤气泄漏了，好大的味道")  # at the address step
-    assert any("119" in r.text for r in chat.replies(RESIDENT)[-8:])
-    assert any("已为您登记工单" in r.text for r in urgent)
+    urgent = await chat.say(RESIDENT, "煤气泄漏了，好大的味道")  # at the address step: a ticket at once
+    assert any("119" in r.text for r in urgent) and any("已为您登记紧急工单" in r.text for r in urgent)
     assert tickets_of(chat, RESIDENT)[-1].urgent and len(tickets_of(chat, RESIDENT)) == 7
 
 

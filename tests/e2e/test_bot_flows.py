@@ -192,7 +192,8 @@ async def test_low_rating_reopens_and_alerts(emulator_client: EmulatorClient, bo
 
 
 async def test_non_requests_and_urgent(emulator_client: EmulatorClient, bot_runner) -> None:
-    """Greetings get an answer and no ticket; gas smell gets 119 advice at once."""
+    """Greetings get an answer and no ticket; gas smell gets 119 advice and an urgent ticket at once, its
+    coordinators alerted before any question (product.md: "alert coordinators immediately")."""
     await start_bot(emulator_client, bot_runner)
     resident = emulator_client.user(4, "吴先生")
     await choose_area(resident)
@@ -202,9 +203,10 @@ async def test_non_requests_and_urgent(emulator_client: EmulatorClient, bot_runn
     await resident.wait_for("不客气")
     await resident.send("厨房里一股很浓的煤气味")
     await resident.wait_for("119")
-    await resident.wait_for("我理解您反映的是")
+    await resident.wait_for("已为您登记紧急工单")
+    await resident.wait_for("为了尽快找到您")
     coordinator_view = emulator_client.user(COORDINATOR, "李主任")
-    await coordinator_view.expect_silence("紧急工单", within=0.5)  # not before the resident confirms
+    await coordinator_view.wait_for("紧急")  # before the resident has answered anything
 
 
 async def test_unsupported_input_is_answered_politely(emulator_client: EmulatorClient, bot_runner) -> None:

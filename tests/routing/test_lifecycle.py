@@ -3,9 +3,11 @@ closed, and the side paths (decline, waves, dispatch, hand back, cancel, reopen)
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from routing import db, dispatch, tickets
+from routing.errors import NotAllowed
 from routing.models import (
     Notification,
     NotificationKind,
@@ -442,3 +444,22 @@ def test_a_ticket_handed_back_is_offered_again_to_those_who_only_lost_the_race(w
     with db.transaction(world.engine) as s:
         pending = [o.member_id for o in dispatch.pending_offers(s, tid)]
         assert (s.get(Ticket, tid).status, pending) == (S.offered, [li_id])
+
+
+def test_an_urgent_tickets_resident_adds_where_and_a_phone_and_the_coordinators_hear(world: World) -> None:
+    """An urgent ticket opened before its address: the resident (only they) adds it, a phone and words; the
+    coordinators it alerted are told (contact_added)."""
+    with db.transaction(world.engine) as s:
+        tid = tickets.submit_ticket(s, RESIDENT, "厨房一股煤气味", T0, label="safety.gas_leak", grid_code=G11,
+                                    urgent=True, settings=world.settings).id
+    with pytest.raises(NotAllowed), db.transaction(world.engine) as s:
+        tickets.add_contact(s, tid, OTHER_RESIDENT, T0 + minutes(1), address="别人家")
+    with db.transaction(world.engine) as s:
+        tickets.add_contact(s, tid, RESIDENT, T0 + minutes(1), address="幸福里3号楼", phone="13812345678",
+                            supplement="已经打了119")
+    with db.transaction(world.engine) as s:
+        t = s.get(Ticket, tid)
+        assert (t.address, t.phone, t.text) == ("幸福里3号楼", "13812345678", "厨房一股煤气味\n（补充）已经打了119")
+        told = s.exec(select(Notification.recipient_id).where(Notification.ticket_id == tid,
+                                                               Notification.kind == NotificationKind.contact_added))
+        assert GRID_COORD in set(told)
