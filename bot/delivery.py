@@ -22,6 +22,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove
 from telegram.error import (
     BadRequest,
@@ -140,11 +141,11 @@ def quiet_until(moment: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> dat
 
 
 def held_for_quiet_hours(kind: str, payload: Mapping[str, Any]) -> bool:
-    """Reminders wait for the morning: yellow cards to members and rating reminders to residents.
-    Urgent tickets, coordinators' cards and red cards never wait."""
-    if payload.get("urgent"):
-        return False
-    return kind == "rate_reminder" or (kind == "yellow_card" and payload.get("audience") == "member")
+    """Reminders wait for the morning: yellow cards to members and rating reminders to residents (an urgent
+    ticket's too: rating it can wait). An urgent ticket's yellow card, coordinators' cards and red cards never wait."""
+    if kind == "rate_reminder":
+        return True
+    return kind == "yellow_card" and payload.get("audience") == "member" and not payload.get("urgent")
 
 
 BLOCKED = "blocked"  # deliver_one: the person blocked the bot (403)
@@ -159,6 +160,8 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
         until = quiet_until(now(), settings.quiet_hours, settings.tz)
         if until is not None:
             await query(context, outbox.postpone, note.id, until)
+            return DONE
+        if await query(context, outbox.reminder_moot, note.id):  # (held overnight: done, rated, taken away)
             return DONE
     try:
         chat_id, message_id = await _send(context, note)
@@ -214,6 +217,11 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
         # InvalidToken: the Bot API answered 404, e.g. an emulator without the method.
         log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
         retry = await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}")
+        return retry or DONE
+    except SQLAlchemyError as error:  # (the database failed while the message was read: as transient as the network)
+        log.warning("notification %s (%s) not sent, database error, will retry: %s", note.id, note.kind,
+                    type(error).__name__)
+        retry = await query(context, outbox.mark_failed, note.id, now(), type(error).__name__, transient=True)
         return retry or DONE
     except Exception as error:
         # E.g. a payload that cannot be rendered: retried, then given up; never stops the job.

@@ -13,6 +13,7 @@ an update seen twice (tests/bot/test_hostile_input.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -50,10 +51,12 @@ async def handle_batch(app: Application, updates: tuple[Update, ...]) -> None:
 async def poll(app: Application, stop: asyncio.Event, allowed_updates: list[str]) -> None:
     """Fetch, handle, then confirm, until `stop` is set (a batch in hand is finished first)."""
     offset: int | None = None
+    asked = None  # (the offset of the last getUpdates sent: Telegram takes it as confirming what is below)
     delay = RETRY_FIRST
     stopping = asyncio.create_task(stop.wait())
     try:
         while not stop.is_set():
+            asked = offset
             fetch = asyncio.create_task(
                 app.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=allowed_updates)
             )
@@ -74,6 +77,9 @@ async def poll(app: Application, stop: asyncio.Event, allowed_updates: list[str]
             if updates:
                 await handle_batch(app, updates)
                 offset = updates[-1].update_id + 1
+        if offset != asked:  # (stopping after a batch: confirmed now, or it would come again after a restart)
+            with contextlib.suppress(TelegramError):
+                await app.bot.get_updates(offset=offset, timeout=0, allowed_updates=allowed_updates)
     finally:
         stopping.cancel()
 

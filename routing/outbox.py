@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from routing.config import Settings, get_settings
 from routing.db import bulk_insert, core, is_postgres, rows_json
 from routing.errors import NotFound
-from routing.models import Notification, NotificationKind, NotificationStatus
+from routing.models import Member, Notification, NotificationKind, NotificationStatus, Ticket, TicketStatus
 from routing.subscriptions import group_gone, is_group_chat, queue_group_alerts
 
 _DONE = (NotificationStatus.sent, NotificationStatus.dead, NotificationStatus.unreachable,
@@ -217,6 +217,27 @@ def mark_failed(session: Session, notification_id: int, now: datetime, error: st
     row.status = NotificationStatus.pending
     row.next_attempt_at = now + timedelta(seconds=delay)
     return row.next_attempt_at
+
+
+def reminder_moot(session: Session, notification_id: int) -> bool:
+    """Whether a reminder (held for the quiet hours, say) has nothing left to remind of: a rating reminder for a
+    ticket no longer waiting for its rating, a member's card for a ticket no longer theirs to finish. Such a one is
+    cancelled (True)."""
+    row = _get(session, notification_id)
+    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id else None
+    if ticket is None:
+        return False
+    if row.kind == NotificationKind.rate_reminder:
+        moot = ticket.status != TicketStatus.resolved
+    elif row.kind == NotificationKind.yellow_card:
+        member = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+        moot = (ticket.status not in (TicketStatus.accepted, TicketStatus.in_progress)
+                or member is None or member.telegram_id != row.recipient_id)
+    else:
+        return False
+    if moot:
+        row.status, row.lease_until = NotificationStatus.cancelled, None
+    return moot
 
 
 def postpone(session: Session, notification_id: int, until: datetime) -> None:
