@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     and_,
     bindparam,
+    case,
     exists,
     func,
     or_,
@@ -129,17 +130,17 @@ def overdue_tickets(session: Session, coordinator_id: int, now: datetime, *, lim
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
     scopes = require_coordinator(session, coordinator_id)
-    # The widest 20 % window of any class bounds the indexed range scan; breach_of decides exactly.
-    window_respond = max(settings.scaled(c.respond) for c in taxonomy.classes.values()) * (1 - YELLOW_SHARE)
-    window_resolve = max(settings.scaled(c.resolve) for c in taxonomy.classes.values()) * (1 - YELLOW_SHARE)
+    # Each class's own 20 % windows (not the widest: fresh fast tickets inside the slow class's window filled the
+    # rows read and pushed a red ticket out); breach_of decides exactly; the red ones are read first.
+    respond, resolve = (yellow_windows(limit_, settings, taxonomy) for limit_ in ("respond", "resolve"))
     in_scope = or_(Ticket.grid_code.in_(scopes), Ticket.community_code.in_(scopes),
                    Ticket.street_code.in_(scopes))
-    near = or_(
-        and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= now + window_respond),
-        Ticket.resolve_due_at <= now + window_resolve,
-    )
+    near = or_(*(and_(Ticket.time_class == code, or_(
+        and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= now + respond[code]),
+        Ticket.resolve_due_at <= now + resolve[code])) for code in respond))
+    red = or_(and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= now), Ticket.resolve_due_at <= now)
     rows = session.exec(select(Ticket).where(Ticket.status.in_(UNRESOLVED), in_scope, near)
-                        .order_by(Ticket.resolve_due_at).limit(limit * 4)).all()
+                        .order_by(case((red, 0), else_=1), Ticket.resolve_due_at).limit(limit * 4)).all()
     found = []
     for ticket in rows:
         breach = breach_of(ticket, now)
@@ -318,12 +319,16 @@ def _insert_events(columns: tuple[str, ...]) -> Any:
 
 
 def _assign_levels(cards: list[_Card]) -> None:
-    """Each red card takes its ticket one level further up (grid → community → street)."""
+    """Each red card takes its ticket one level further up (grid → community → street); a yellow card goes to the
+    level the ticket is at when it falls due (after a red card due before it in the same scan: the level above,
+    as when the bot never stopped)."""
     levels: dict[int, int] = {}
-    for card in cards:
+    for card in sorted(cards, key=lambda c: c.due_at if c.level == "red" else yellow_at(c.ticket, c.due_at)):
+        before = levels.get(card.ticket.id, card.ticket.escalation_level)
         if card.level == "red":
-            before = levels.get(card.ticket.id, card.ticket.escalation_level)
             levels[card.ticket.id] = card.escalation_level = min(before + 1, MAX_ESCALATION)
+        else:
+            card.escalation_level = before
 
 
 def _escalate(session: Session, reds: list[_Card], now: datetime) -> None:

@@ -401,3 +401,40 @@ def test_the_benchmark_runs_and_writes_the_cards_as_the_bot_does(capsys: pytest.
     assert scan["scan_takes_all"] and scan["scan_cards"] == 4
     assert scan["all_cards"] == scan["committed_cards"] == scan["alert_rows"] == 4
     assert scan["notifications"] >= 4 and scan["idle_cards"] == 0
+
+
+# ── found by a review (each failed on the code before) ─────────────────────────────────────────
+def test_catch_up_yellow_goes_to_the_level_the_ticket_just_escalated_to(community: World) -> None:
+    """Bot down from 47 min to 20 h: on coming back the respond red escalates the ticket to the
+    community, and the resolve yellow that fell due meanwhile must go to the coordinators of the
+    ticket's current level (the community), as it does when the bot never stopped."""
+    world, settings = community, community.settings
+    tid = submit(world.engine, settings)
+    assert scan(world.engine, settings, T0 + minutes(47)) == 0
+    assert scan(world.engine, settings, T0 + minutes(1200)) == 2  # respond red + resolve yellow
+    assert ticket(world.engine, tid).escalation_level == 1  # the community holds it now
+    yellow = [n for n in cards(world.engine, tid) if n.kind == NotificationKind.yellow_card]
+    assert [n.payload["limit"] for n in yellow] == ["resolve"]
+    # The steady timeline sends this card to COMMUNITY_COORD (test_alerts: "the community now").
+    assert [n.recipient_id for n in yellow] == [COMMUNITY_COORD], (
+        f"resolve yellow went to {[n.recipient_id for n in yellow]} (grid coordinator {GRID_COORD}),"
+        f" payload level {yellow[0].payload['escalation_level']}")
+
+
+def test_overdue_lists_a_red_ticket_behind_many_fresh_ones(community: World) -> None:
+    """/overdue (default limit 50): a slow ticket (家具小修) nobody took for 25 h is past its
+    response limit (🔴). 200 fresh fast tickets of the last half hour are near no limit yet;
+    the red ticket must still be listed."""
+    world, settings = community, community.settings
+    red = submit(world.engine, settings, label="repair.furniture")  # slow: respond 24 h
+    fresh_at = T0 + minutes(24 * 60 + 30)
+    with db.transaction(world.engine) as s:
+        for i in range(200):
+            tickets.submit_ticket(s, RESIDENT + 1 + i, f"第{i}户厨房水管漏水了", fresh_at, label="repair.plumbing",
+                                  grid_code=G11, address=f"幸福里{i}号楼", settings=settings)
+    now = T0 + minutes(25 * 60)
+    with db.transaction(world.engine) as s:
+        rows = alerts.overdue_tickets(s, COORD, now, settings=settings)
+        assert alerts.breach_of(s.get(Ticket, red), now) is not None  # it is 🔴
+    listed = [(r["ticket_id"], r["overdue"]) for r in rows]
+    assert (red, True) in listed, f"/overdue listed {len(listed)} tickets, not the red one"
