@@ -202,7 +202,7 @@ def urgent_advice(hotlines: Iterable[str]) -> str:
         "110": "⚠️ <b>如有人身危险，请立即拨打 110！</b>请先远离危险区域，提醒周围的人注意安全。",
         "120": "⚠️ <b>如有人受伤或突发疾病，请立即拨打 120！</b>",
         "12356": "💛 您的感受很重要，您并不孤单。<b>如果您有伤害自己的想法，请立即拨打心理援助热线 12356</b>，"
-        "紧急情况请拨打 120 或 110。我们也已通知社区工作人员尽快联系您。",
+        "紧急情况请拨打 120 或 110。",
     }
     parts = [advice[h] for h in dict.fromkeys(hotlines) if h in advice]
     return "\n\n".join(parts or [advice["110"]])
@@ -224,6 +224,7 @@ NEXT_NEED = "您刚才还提到另一件事，现在接着为您登记："
 ASK_WHERE_URGENT = "为了尽快找到您："
 ASK_WHERE_GENTLY = "如果愿意，告诉我您现在在哪里（小区、楼号就行），工作人员好尽快找到您；不想说也没关系，回复「不想说」就好。"
 ADDED_TO_URGENT = "这句话已补充到您的紧急工单里，协调员会看到。"
+HEARD_GENTLY = "谢谢你愿意告诉我。这些话工作人员会看到，他们会尽快联系你。想说什么都可以继续说，也可以随时拨打 12356。"
 
 
 def urgent_opened(number: str, self_harm: bool) -> str:
@@ -448,7 +449,11 @@ def assigned_confirmation(number: str, member_name: str) -> str:
 
 
 def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
-    return "📮 <b>有工单需要派单</b>\n" + waiting_ticket(p, tz) + "\n发送 /dispatch 处理。"
+    declined = ""
+    if p.get("declined_by"):  # (an assignment the member declined: who, and why)
+        why = f"：{quote(p['decline_reason'], 100)}" if p.get("decline_reason") else ""
+        declined = f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n"
+    return "📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz) + "\n发送 /dispatch 处理。"
 
 
 def urgent_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:

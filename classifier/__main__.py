@@ -66,7 +66,7 @@ def run_jsonl() -> int:
             value = None
         if not isinstance(value, str):
             print(f"line {number}: not a JSON object with a 'text' string", file=sys.stderr)
-        text = value if isinstance(value, str) else "" if value is None else str(value)
+        text = value if isinstance(value, str) else ""
         out.write(json.dumps(as_json(classifier.classify(text)), ensure_ascii=False) + "\n")
     out.flush()
     return 0

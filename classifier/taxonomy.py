@@ -153,14 +153,11 @@ def _require(table: dict, key: str, where: str) -> str:
     return value.strip()
 
 
-_CODE = re.compile(r"[a-z][a-z0-9_]*")
-
-
 def _code(table: dict, where: str) -> str:
-    """A code: lower-case letters, digits and _ (codes are joined by a dot into labels such as property.elevator)."""
+    """A code: no dot (codes are joined by a dot into labels such as property.elevator) and no space."""
     code = _require(table, "code", where)
-    if not _CODE.fullmatch(code):
-        raise TaxonomyError(f"{where}: code {code!r} must be lower-case letters, digits and _, starting with a letter")
+    if "." in code or any(c.isspace() for c in code):
+        raise TaxonomyError(f"{where}: code {code!r} must have no dot and no space (a label joins two codes by a dot)")
     return code
 
 
@@ -316,10 +313,17 @@ def with_line(message: str, source: Path) -> str:
         return message
     quoted, header = _QUOTED.search(entry), _HEADER.search(entry)
     found: int | None = None
+    numbered = re.search(r"item #(\d+)", entry)
     if quoted:
         pick = -1 if "duplicate" in message else 0
         entries = _entries(lines)
-        if entry.startswith("item ") and "." in quoted[1]:
+        if entry.startswith("category ") and numbered:  # (an item known by its place in its category)
+            starts = [n for table, code, n in entries if table == "category" and code == quoted[1]]
+            after = [(table, n) for table, _, n in entries if starts and n > starts[0]]
+            end = next((n for table, n in after if table == "category"), len(lines))
+            items = [n for table, n in after if table == "category.item" and n < end]
+            found = items[int(numbered[1]) - 1] if len(items) >= int(numbered[1]) else None
+        elif entry.startswith("item ") and "." in quoted[1]:
             category, item = quoted[1].split(".", 1)
             starts = [n for table, code, n in entries if table == "category" and code == category]
             if starts:

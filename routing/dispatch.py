@@ -213,7 +213,7 @@ def send_next_wave(session: Session, ticket: Ticket, now: datetime, *,
 
 def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
                 settings: Settings | None = None, taxonomy: Taxonomy | None = None,
-                alert_sent: bool = False) -> Ticket:
+                alert_sent: bool = False, details: dict[str, Any] | None = None) -> Ticket:
     """The ticket waits for a coordinator's 派单; pending offers are withdrawn."""
     taxonomy = taxonomy or get_taxonomy(settings)
     withdraw_offers(session, ticket, now, "dispatch")
@@ -221,7 +221,7 @@ def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
                dispatch_at=now, next_wave_at=None)
     if not alert_sent:
         payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
-                   "reason": reason}
+                   "reason": reason, **(details or {})}
         notify_many(session, coordinators_for(session, ticket.grid_code,
                                               level=ticket.escalation_level),
                     NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
@@ -344,7 +344,8 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
     if ticket.status == S.offered and not pending_offers(session, ticket.id):
         if offer.kind == OfferKind.dispatch:
             told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
-            to_dispatch(session, ticket, now, "assignment_declined", settings=settings)
+            to_dispatch(session, ticket, now, "assignment_declined", settings=settings,
+                        details={"declined_by": member.display_name, "decline_reason": reason or ""})
         else:
             send_next_wave(session, ticket, now, settings=settings)
     if offer.dispatched_by is not None and offer.dispatched_by not in (telegram_id, *told):

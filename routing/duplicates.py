@@ -15,7 +15,7 @@ The matching rule (`same_request`), kept simple on purpose:
    filler words (了, 的, 麻烦, 快点…) dropped, common ways of saying "broken", "missing", "blocked"
    and "not cleared" made one word (不亮/故障/坏了 → 坏);
 3. when both name a building (3号楼, 5栋: one building however it is said) they must name one in common, and the
-   same for units (2单元): 3号楼 and 7号楼 are two street lamps, 3号楼2单元 and 5号楼2单元 two lifts, whatever else
+   same for compounds (3号院) and units (2单元): 3号楼 and 7号楼 are two street lamps, 3号楼2单元 and 5号楼2单元 two lifts, whatever else
    is said;
 4. rapidfuzz `token_set_ratio` over the two texts' character pairs must reach SAME_REQUEST_SCORE:
    roughly, how much of the shorter text's wording the longer one repeats, in order within pairs.
@@ -54,7 +54,7 @@ _UNIT = r"(?:号楼|号院|栋|幢|单元|号|室|层|楼|门)"
 _CN_NUMBER = re.compile(rf"[零〇一二两三四五六七八九十]+(?={_UNIT})")
 # Where in a compound: a building (3号楼, 3栋 and 3幢 are one building), a unit within it. Two requests that both
 # name a building must name one in common, and the same for units: 3号楼2单元 and 5号楼2单元 are two lifts.
-_PLACES = (re.compile(r"(\d+)(?:号楼|号院|栋|幢)"), re.compile(r"(\d+)单元"))
+_PLACES = (re.compile(r"(\d+)(?:号楼|栋|幢)"), re.compile(r"(\d+)号院"), re.compile(r"(\d+)单元"))
 _NOT_WORDS = re.compile(r"[\W_]+")
 _FILLER = re.compile(
     r"麻烦|快点|赶紧|尽快|来人|怎么回事|谢谢|你好|您好|请|帮忙|一下|还是|又|好几天|好久|一直|很|太"
@@ -97,8 +97,12 @@ def _score(core_a: str, core_b: str) -> float:
 
 
 def _same(core_a: str, core_b: str) -> bool:
-    for place in _PLACES:
-        numbers_a, numbers_b = set(place.findall(core_a)), set(place.findall(core_b))
+    places_a = {(kind, n) for kind, place in enumerate(_PLACES) for n in place.findall(core_a)}
+    places_b = {(kind, n) for kind, place in enumerate(_PLACES) for n in place.findall(core_b)}
+    if places_a and places_b and not places_a & places_b:
+        return False  # (no place in common: 3号院 and 3号楼)
+    for kind in range(len(_PLACES)):  # (nor two of one kind: 3号楼2单元 and 5号楼2单元)
+        numbers_a, numbers_b = {n for k, n in places_a if k == kind}, {n for k, n in places_b if k == kind}
         if numbers_a and numbers_b and not numbers_a & numbers_b:
             return False
     return _score(core_a, core_b) >= SAME_REQUEST_SCORE

@@ -257,13 +257,15 @@ def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetim
     ticket = get_ticket(session, ticket_id)
     if ticket.resident_id != resident_id:
         raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
+    if ticket.status in (S.cancelled, S.closed):  # (a forgotten resident's ticket is cancelled too: nothing comes back)
+        raise NotAllowed(f"工单 #{ticket.number} 已{STATUS_NAMES[S(ticket.status)]}，不能再补充")
     taxonomy = get_taxonomy(settings)
     values: dict[str, Any] = {}
-    if address is not None and address.strip():
+    if address is not None and address.strip() and address.strip()[:MAX_ADDRESS] != ticket.address:
         values["address"] = address.strip()[:MAX_ADDRESS]
-    if phone is not None:
+    if phone is not None and phone.strip() != ticket.phone:
         values["phone"] = phone.strip()
-    if supplement.strip():
+    if supplement.strip() and not ticket.text.endswith(f"（补充）{supplement.strip()}"):  # (a re-sent update: once)
         values["text"] = f"{ticket.text}\n（补充）{supplement.strip()}"[:MAX_TEXT]
     if attachments:
         values["attachments"] = [*(ticket.attachments or []), *attachments][:MAX_ATTACHMENTS]

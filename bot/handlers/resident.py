@@ -165,7 +165,8 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
 
 
 async def new_request(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str], then: str | None = None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str],
+    then: dict[str, Any] | None = None
 ) -> None:
     """Classify what the resident wrote and show what was understood (or answer a non-request); `then`: a need in
     progress that this one (an emergency) went before, taken up after it."""
@@ -227,14 +228,15 @@ async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, to
 
 async def _start_intake(
     update: Update, context: ContextTypes.DEFAULT_TYPE, result: Classification, text: str,
-    attachments: list[str], then: str | None = None,
+    attachments: list[str], then: dict[str, Any] | None = None,
 ) -> None:
     """Save the request as the intake draft and ask for what is missing (area) or show it."""
     if result.urgent:
         await reply(update, texts.urgent_advice(result.hotlines))
     state = _intake_state(result, text, attachments)
-    if then:
-        state["next_text"] = then
+    if then and then.get("text"):  # (the need this one went before: its words, photos and the need it kept)
+        state.update(next_text=then["text"], next_attachments=then.get("attachments") or [],
+                     next_then=then.get("next_text"))
     user = update.effective_user
     found = await act(context, _new_intake, user.id, display_name(user), state, now())
     if not found["has_area"]:
@@ -418,6 +420,11 @@ async def _ask_address_again(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply(update, f"{lead}\n{texts.ask_address(last)}", markup)
 
 
+def _what_follows(state: dict[str, Any]) -> dict[str, Any]:
+    """What an intake keeps for after it: the next need's words and photos, and the need that one kept."""
+    return {key: state.get(key) for key in ("next_text", "next_attachments", "next_then")}
+
+
 def _open_urgent_ticket(
     session: Session, telegram_id: int, name: str, token: str, now_: Any
 ) -> dict[str, Any] | None:
@@ -456,6 +463,13 @@ async def _open_urgent(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await reply(update, f"{texts.ASK_WHERE_URGENT}\n{texts.ask_address(opened.get('last_address'))}", markup)
 
 
+def _declines(text: str) -> bool:
+    """Whether words at an urgent ticket's address step decline to say where (跳过, 不想说, 不方便…), as a whole
+    answer (无锡路 88 号 starts with 无 and is an address)."""
+    words = text.strip().strip("。.!！~")
+    return words in (*SKIP_WORDS, "不想说") or (len(words) <= 6 and words.startswith((*SKIP_WORDS[1:], "不想说")))
+
+
 def _supplement_opened(session: Session, telegram_id: int, state: dict[str, Any], text: str, now_: Any) -> None:
     """Words about the emergency told at the address step of a ticket already opened: added to it."""
     tickets.add_contact(session, state["ticket_id"], telegram_id, now_, supplement=text)
@@ -477,6 +491,10 @@ def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str
     if state is None or state.get("token") != token:
         return False
     state["attachments"] = [*(state.get("attachments") or []), *photos][: tickets.MAX_ATTACHMENTS]
+    if state.get("ticket_id"):  # (an urgent ticket, opened at once: the photo goes to it now)
+        tickets.add_contact(session, state["ticket_id"], telegram_id, now_,
+                            attachments=state["attachments"][state.get("sent_attachments", 0):])
+        state["sent_attachments"] = len(state["attachments"])
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return True
 
@@ -488,9 +506,14 @@ async def address_given(
     another need: kept for after this one, the address asked again)."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
-    if state.get("ticket_id") and text.strip().startswith((*SKIP_WORDS, "不想说")):
+    if state.get("ticket_id") and address_in(text) is None and _declines(text):
         await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())  # (where is not asked twice of someone urgent)
+        return
+    if state.get("ticket_id") and state.get("self_harm") and address_in(text) is None:
+        # (someone in crisis answering with how they feel: heard, added to the ticket, never taken for an address)
+        await act(context, _supplement_opened, update.effective_user.id, state, text, now())
+        await reply(update, texts.HEARD_GENTLY)
         return
     if address_in(text) is None:
         result = deps(context).classifier.classify(text)
@@ -564,7 +587,7 @@ def _submit(
         tickets.add_contact(session, opened["ticket_id"], telegram_id, now_, phone=phone, supplement=supplement,
                             attachments=(opened.get("attachments") or [])[opened.get("sent_attachments", 0):])
         drafts.clear_draft(session, telegram_id, INTAKE)
-        return {"number": opened["number"], "contact_added": True, "next_text": opened.get("next_text")}
+        return {"number": opened["number"], "contact_added": True, **_what_follows(opened)}
     state = _draft_at_phone(session, telegram_id, now_, supplement)
     if state is None:
         return None
@@ -590,7 +613,7 @@ def _submit(
     )
     drafts.clear_draft(session, telegram_id, INTAKE)
     return {"number": f"#{ticket.number}", "label": ticket.label, "urgent": ticket.urgent,
-            "next_text": state.get("next_text")}
+            **_what_follows(state)}
 
 
 async def phone_given(
@@ -609,7 +632,8 @@ async def phone_given(
         await reply(update, texts.contact_added_for_resident(result["number"]), ReplyKeyboardRemove())
     if result and result.get("next_text") and not result.get("limited_until"):  # another need: now its turn
         await reply(update, texts.NEXT_NEED, ReplyKeyboardRemove())
-        await new_request(update, context, result["next_text"], [])
+        then = {"text": result["next_then"]} if result.get("next_then") else None
+        await new_request(update, context, result["next_text"], result.get("next_attachments") or [], then)
 
 
 async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -694,10 +718,11 @@ def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, n
     drafts.clear_draft(session, telegram_id, COMMENT)
 
 
-def awaits_comment(state: dict[str, Any], now_: datetime) -> bool:
-    """Whether a comment draft still waits for words (asked within COMMENT_WINDOW)."""
-    asked = state.get("asked_at")
-    return asked is not None and now_ - datetime.fromisoformat(asked) <= COMMENT_WINDOW
+def awaits_comment(state: dict[str, Any], now_: datetime, touched: datetime) -> bool:
+    """Whether a comment draft still waits for words (asked within COMMENT_WINDOW; a draft saved before drafts told
+    when: by when it was saved)."""
+    asked = datetime.fromisoformat(state["asked_at"]) if state.get("asked_at") else touched
+    return now_ - asked <= COMMENT_WINDOW
 
 
 async def comment_given(

@@ -48,7 +48,7 @@ def _target(
             return TASK_NOTE, state
         if flow == member.JOIN and state.get("await") == "name" and text:
             return MEMBER_NAME, state
-        if flow == resident.COMMENT and text and resident.awaits_comment(state, now_):
+        if flow == resident.COMMENT and text and resident.awaits_comment(state, now_, touched):
             return COMMENT, state
         if flow == resident.INTAKE and state.get("step") == "address" and text:
             return ADDRESS, state
@@ -106,7 +106,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     if target in (ADDRESS, PHONE, COMMENT) and not opened and _urgent(context, text):
         # "煤气泄漏" typed at the address step (or after a rating) is an emergency; the need in progress waits for it.
         # (At an urgent ticket's own steps, 已经打了120 is about that emergency: its step takes it.)
-        then = state.get("text") if target != COMMENT else None
+        then = None if target == COMMENT else {key: state.get(key) for key in ("text", "attachments", "next_text")}
         target = REQUEST
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)

@@ -59,7 +59,7 @@ async def test_an_urgent_report_alerts_the_coordinators_before_any_question(chat
 
 async def test_the_crisis_line_promise_of_notified_staff_is_kept(chat: BotChat) -> None:
     shown = _shown(await chat.say(RESIDENT, "我不想活了"))
-    assert "12356" in shown and "已通知社区工作人员" in shown
+    assert "12356" in shown and "已经告诉社区的工作人员" in shown  # (said once the ticket exists, not before)
     assert _urgent_alerts(chat) >= 1
 
 
