@@ -714,10 +714,11 @@ def forgotten(count: int, has_role: bool) -> str:
     )
 
 
-def my_data(d: Mapping[str, Any], tz: ZoneInfo) -> str:
-    """Everything stored about a resident (routing.privacy.resident_data)."""
+def my_data(d: Mapping[str, Any], tz: ZoneInfo) -> list[str]:
+    """Everything stored about a resident (routing.privacy.resident_data), as as many messages as it takes (each
+    within Telegram's limit; a ticket is never split): nothing is left out."""
     if not d.get("known"):
-        return "我们没有保存您的任何信息。"
+        return ["我们没有保存您的任何信息。"]
     lines = [
         "<b>我们保存的您的信息</b>",
         f"称呼：{esc(d.get('name') or '—')}",
@@ -728,24 +729,29 @@ def my_data(d: Mapping[str, Any], tz: ZoneInfo) -> str:
         lines.append(f"未完成的对话：{len(d['drafts'])} 个")
     tickets = d.get("tickets") or []
     lines += ["", f"<b>工单（{len(tickets)} 张）</b>" if tickets else "您还没有工单。"]
+    blocks = ["\n".join(lines)]
     for t in tickets:
-        lines.append(
-            f"\n{esc(t['number'])} {esc(t['item_name'])} · <b>{esc(t['status_name'])}</b>"
-            f" · {local_time(t.get('created_at'), tz)}"
-        )
-        lines.append(f"诉求：{quote(t.get('text') or '—')}")
-        lines.append(f"地址：{esc(t.get('address') or '—')}　手机：{esc(t.get('phone') or '—')}")
+        ticket = [
+            f"{esc(t['number'])} {esc(t['item_name'])} · <b>{esc(t['status_name'])}</b>"
+            f" · {local_time(t.get('created_at'), tz)}",
+            f"诉求：{quote(t.get('text') or '—')}",
+            f"地址：{esc(t.get('address') or '—')}　手机：{esc(t.get('phone') or '—')}",
+        ]
         if t.get("attachment_count"):
-            lines.append(f"照片：{t['attachment_count']} 张")
+            ticket.append(f"照片：{t['attachment_count']} 张")
         for r in t.get("ratings") or []:
             comment = f"「{quote(r['comment'], 200)}」" if r.get("comment") else ""
-            lines.append(f"评价：{r['stars']} 星 {comment}".rstrip())
-    lines += [
-        "",
-        "这些信息只有接单的党员和本网格、社区、街道的协调员能看到。"
-        "删除请发送 /forget（工单会匿名保留用于统计）。",
-    ]
-    return fit("\n".join(lines))
+            ticket.append(f"评价：{r['stars']} 星 {comment}".rstrip())
+        blocks.append("\n".join(ticket))
+    blocks.append("这些信息只有接单的党员和本网格、社区、街道的协调员能看到。"
+                  "删除请发送 /forget（工单会匿名保留用于统计）。")
+    messages = [blocks[0]]
+    for block in blocks[1:]:  # (packed into messages, each within the limit)
+        if utf16_len(messages[-1]) + 2 + utf16_len(block) > MESSAGE_LIMIT:
+            messages.append(block)
+        else:
+            messages[-1] += "\n\n" + block
+    return [fit(message) for message in messages]
 
 
 # ── abuse: rate limits, duplicates, neighbours' linked requests (issue #6) ─────────────────────

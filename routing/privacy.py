@@ -14,8 +14,10 @@ Decisions:
 - The person's name and home grid are cleared (the grid is asked again on the next request). Only
   the resident side is forgotten: a member's profile (display name, skills, points) and a
   coordinator's scopes stay; a member who leaves is removed by a coordinator.
-- All of the person's drafts (conversations in progress) and their message-rate counter are
-  deleted; pending notifications to them are cancelled.
+- The person's drafts of a resident's conversations (`RESIDENT_FLOWS`: a request being described, a rating's
+  comment) and their message-rate counter are deleted; pending notifications to them about their own tickets are
+  cancelled. A member's or coordinator's conversations and messages (an offer, a 办结 note waited for, an urgent
+  alert) are theirs as a member or coordinator, and stay.
 - The ticket log (`ticket_event`) is append-only by a database trigger, so it is not rewritten:
   it holds no address, phone, request text or rating comment (only whether there was one), but
   the `cancelled` event keeps the reason typed by whoever cancelled. Each forgotten ticket gets a
@@ -53,6 +55,9 @@ _PAYLOAD_SCRUB: dict[str, Any] = {"text": FORGOTTEN_TEXT, "address": "", "phone"
                                   "attachments": [], "resident_name": "", "comment": "",
                                   "note": ""}
 
+
+# The conversations a person has as a resident (the bot's flow names), forgotten with them.
+RESIDENT_FLOWS = ("intake", "comment", "not_understood")
 
 def _tickets(session: Session, telegram_id: int) -> list[Ticket]:
     return list(session.exec(select(Ticket).where(Ticket.resident_id == telegram_id)
@@ -115,7 +120,8 @@ def forget_resident(session: Session, telegram_id: int, now: datetime) -> int:
     person = session.get(Person, telegram_id)
     if person is not None:
         person.name, person.grid_code = "", None
-    drafts.clear_draft(session, telegram_id)
+    for flow in RESIDENT_FLOWS:
+        drafts.clear_draft(session, telegram_id, flow)
     session.exec(delete(MessageWindow).where(MessageWindow.telegram_id == telegram_id))
     anonymized = 0
     tickets = _tickets(session, telegram_id)
@@ -138,7 +144,7 @@ def forget_resident(session: Session, telegram_id: int, now: datetime) -> int:
             if any(note.payload[k] != v for k, v in scrubbed.items()):
                 note.payload = {**note.payload, **scrubbed}
     for note in session.exec(select(Notification).where(
-            Notification.recipient_id == telegram_id,
+            Notification.recipient_id == telegram_id, col(Notification.ticket_id).in_(ids),
             Notification.status == NotificationStatus.pending)).all():
         note.status = NotificationStatus.cancelled
     session.flush()

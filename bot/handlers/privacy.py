@@ -31,7 +31,8 @@ def forget_buttons() -> InlineKeyboardMarkup:
 async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mydata: everything stored about this person as a resident."""
     data = await query(context, privacy.resident_data, update.effective_user.id)
-    await reply(update, texts.my_data(data, deps(context).tz))
+    for message in texts.my_data(data, deps(context).tz):
+        await reply(update, message)
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
