@@ -21,6 +21,7 @@ from bot.config import BotSettings, SettingsError, get_bot_settings
 from classifier.taxonomy import TaxonomyError
 from routing import bootstrap, db
 from routing.demo import seed_demo
+from routing.errors import DomainError
 from routing.geography import GeographyError
 
 log = logging.getLogger("bot")
@@ -66,9 +67,12 @@ def start_domain(settings: BotSettings) -> Engine:
     """Migrations, geography and the configured coordinators; a clear line and exit on failure."""
     try:
         with one_start_at_a_time(settings.DATABASE_URL):
-            return bootstrap.start(settings, coordinator_ids=settings.COORDINATOR_IDS)
+            return bootstrap.start(settings, coordinator_ids=settings.COORDINATOR_IDS,
+                                   coordinator_scope=settings.COORDINATOR_SCOPE)
     except (TaxonomyError, GeographyError) as error:
         sys.exit(f"jiedan: {error}")
+    except DomainError as error:  # (COORDINATOR_IDS with several streets and no COORDINATOR_SCOPE)
+        sys.exit(f"jiedan: setting COORDINATOR_IDS / COORDINATOR_SCOPE: {error}")
     except (SQLAlchemyError, ValueError, ImportError) as error:  # (a port typo, a scheme with no driver)
         reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
         sys.exit(f"jiedan: database unavailable ({settings.DATABASE_URL.split('@')[-1]}): {reason}")

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import NoDecode
 
-from routing.config import Settings
+from routing.config import Settings, explain
 
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _QUIET = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
@@ -24,6 +24,7 @@ class BotSettings(Settings):
     TELEGRAM_BOT_TOKEN: SecretStr | None = None  # none: the offline console chat
     TELEGRAM_BASE_URL: str = "https://api.telegram.org"
     COORDINATOR_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    COORDINATOR_SCOPE: str | None = None  # their scope (a street, community or grid code); none: the only street
     DELIVERY_INTERVAL_SECONDS: float = Field(default=2.0, gt=0)
     QUIET_HOURS: str = "22:00-07:00"  # non-urgent member reminders wait until the end
     LOG_LEVEL: str = "INFO"
@@ -124,15 +125,6 @@ class BotSettings(Settings):
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line saying which and how to fix it."""
-
-
-def explain(error: ValidationError) -> str:
-    """One line per bad setting, naming it."""
-    lines = []
-    for problem in error.errors():
-        name = ".".join(str(part) for part in problem["loc"]) or "settings"
-        lines.append(f"setting {name}: {problem['msg']} — fix it in the environment or in .env")
-    return "; ".join(lines)
 
 
 @cache

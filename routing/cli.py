@@ -21,11 +21,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from alembic.util.exc import CommandError
+from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from routing import db
-from routing.config import Settings, get_settings
+from routing.config import Settings, explain, get_settings
 from routing.errors import DomainError
 from routing.geography import GeographyError, load_geography, sync_geography
 
@@ -127,6 +130,22 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _telegram_id(value: str) -> int:
+    """A Telegram user id (a positive whole number that fits the database)."""
+    number = int(value)
+    if not 0 < number < 2**63:
+        raise argparse.ArgumentTypeError("not a Telegram user id")
+    return number
+
+
+def _days(value: str) -> int:
+    """--days: a whole number of days, 1 to 3650."""
+    days = int(value)
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError("must be 1–3650 days")
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `jiedan`."""
     parser = argparse.ArgumentParser(prog="jiedan", description=__doc__,
@@ -146,12 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_geography)
 
     p = sub.add_parser("seed-demo", help="demo data: coordinators and a few members")
-    p.add_argument("--coordinator", type=int, action="append")
+    p.add_argument("--coordinator", type=_telegram_id, action="append")
     p.add_argument("--url")
     p.set_defaults(func=cmd_seed_demo)
 
     p = sub.add_parser("invite", help="create a member invite code")
-    p.add_argument("--coordinator", type=int, required=True)
+    p.add_argument("--coordinator", type=_telegram_id, required=True)
     p.add_argument("--url")
     p.set_defaults(func=cmd_invite)
 
@@ -161,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="the four rates as JSON")
     p.add_argument("--scope", default=None)
-    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--days", type=_days, default=30)
     p.add_argument("--url")
     p.set_defaults(func=cmd_stats)
 
@@ -180,9 +199,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DomainError, GeographyError, ValueError) as exc:
-        print(f"jiedan: {exc}", file=sys.stderr)
-        return 1
+    except ValidationError as exc:  # (a setting: named, one line)
+        return _fail(explain(exc))
+    except (DomainError, GeographyError, CommandError) as exc:
+        return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
+            return _fail(f"the database has no tables yet: run `jiedan db upgrade` first ({reason})")
+        return _fail(f"database unavailable: {reason}")
+    except (ImportError, ValueError) as exc:  # (what a database URL with a typo or no installed driver raises)
+        return _fail(f"{_first_line(exc)} — check the database URL (DATABASE_URL or --url)")
+    except OSError as exc:  # (the SQLite file's directory cannot be made, a file cannot be read)
+        return _fail(f"{exc.strerror or _first_line(exc)}: {exc.filename or ''} — check DATA_DIR and the files named")
+    except OverflowError as exc:
+        return _fail(_first_line(exc))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _fail(message: str) -> int:
+    """An operator's mistake: one line on stderr, exit 1."""
+    print(f"jiedan: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from classifier.taxonomy import Taxonomy, load_taxonomy
@@ -102,3 +102,12 @@ def get_taxonomy(settings: Settings | None = None) -> Taxonomy:
     """The taxonomy named by the settings (the shipped one by default), loaded once per path."""
     settings = settings or get_settings()
     return load_taxonomy(settings.TAXONOMY_FILE)
+
+
+def explain(error: ValidationError) -> str:
+    """One line per bad setting, naming it."""
+    lines = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]) or "settings"
+        lines.append(f"setting {name}: {problem['msg']} — fix it in the environment or in .env")
+    return "; ".join(lines)

@@ -114,6 +114,8 @@ def load_geography(path: str | Path | None = None) -> Geography:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise GeographyError(f"{source}: file not found") from None
+    except OSError as exc:  # (a directory, no permission)
+        raise GeographyError(f"{source}: cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise GeographyError(f"{source}: {exc}") from None
     try:
