@@ -135,14 +135,16 @@ def overdue_tickets(session: Session, coordinator_id: int, now: datetime, *, lim
     respond, resolve = (yellow_windows(limit_, settings, taxonomy) for limit_ in ("respond", "resolve"))
     in_scope = or_(Ticket.grid_code.in_(scopes), Ticket.community_code.in_(scopes),
                    Ticket.street_code.in_(scopes))
-    widest = (max(respond.values()), max(resolve.values()))  # (a class no longer in the taxonomy: the widest)
-    near = or_(*(and_(Ticket.time_class == code, or_(
-        and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= now + respond[code]),
-        Ticket.resolve_due_at <= now + resolve[code])) for code in respond),
-        and_(Ticket.time_class.notin_(list(respond)), or_(
-            and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= now + widest[0]),
-            Ticket.resolve_due_at <= now + widest[1])))
-    red = or_(and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= now), Ticket.resolve_due_at <= now)
+
+    def within(respond_window: timedelta, resolve_window: timedelta) -> ColumnElement[bool]:
+        """A limit still running falls due within its window from now."""
+        return or_(and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= now + respond_window),
+                   Ticket.resolve_due_at <= now + resolve_window)
+
+    near = or_(*(and_(Ticket.time_class == code, within(respond[code], resolve[code])) for code in respond),
+               and_(Ticket.time_class.notin_(list(respond)),  # (a class no longer in the taxonomy: the widest)
+                    within(max(respond.values()), max(resolve.values()))))
+    red = within(timedelta(0), timedelta(0))
     rows = session.exec(select(Ticket).where(Ticket.status.in_(UNRESOLVED), in_scope, near)
                         .order_by(case((red, 0), else_=1), Ticket.resolve_due_at).limit(limit * 4)).all()
     found = []

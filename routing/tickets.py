@@ -249,6 +249,13 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
     return ticket
 
 
+def with_supplement(text: str, supplement: str) -> str:
+    """A request with words the resident added later (kept within a ticket's length; the same words twice, as a
+    re-sent update brings them, are added once)."""
+    added = f"\n（补充）{supplement}"
+    return text if text.endswith(added) else (text + added)[:MAX_TEXT]
+
+
 def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetime, *, address: str | None = None,
                 phone: str | None = None, supplement: str = "", attachments: Sequence[str] = (),
                 settings: Settings | None = None) -> Ticket:
@@ -265,8 +272,8 @@ def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetim
         values["address"] = address.strip()[:MAX_ADDRESS]
     if phone is not None and phone.strip() != ticket.phone:
         values["phone"] = phone.strip()
-    if supplement.strip() and not ticket.text.endswith(f"（补充）{supplement.strip()}"):  # (a re-sent update: once)
-        values["text"] = f"{ticket.text}\n（补充）{supplement.strip()}"[:MAX_TEXT]
+    if supplement.strip() and (text := with_supplement(ticket.text, supplement.strip())) != ticket.text:
+        values["text"] = text
     if attachments:
         values["attachments"] = [*(ticket.attachments or []), *attachments][:MAX_ATTACHMENTS]
     _validate(taxonomy, values.get("text", ticket.text), ticket.label, values.get("address", ""),

@@ -21,7 +21,7 @@ from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from classifier import Classification
 from routing import abuse, drafts, duplicates, geography, members, tickets, views
-from routing.models import GeoLevel
+from routing.models import GeoLevel, Ticket
 
 INTAKE = "intake"
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
@@ -412,17 +412,37 @@ async def _aside(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
     return True
 
 
-async def _ask_address_again(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
-                             lead: str | None = None) -> None:
-    lead = lead or (texts.URGENT_STILL_NEEDS_ADDRESS if state.get("ticket_id") else texts.STILL_NEEDS_ADDRESS)
-    last = await query(context, _last_address, update.effective_user.id)
-    markup = keyboards.last_address(state["token"]) if last else None
-    await reply(update, f"{lead}\n{texts.ask_address(last)}", markup)
+async def _ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                     lead: str | None = None) -> None:
+    """The intake step's question again (the address, or a phone), after `lead`: by default, what is still missing
+    (for an urgent ticket already opened: that it is opened)."""
+    opened = bool(state.get("ticket_id"))
+    if state.get("step") == "address":
+        lead = lead or (texts.URGENT_STILL_NEEDS_ADDRESS if opened else texts.STILL_NEEDS_ADDRESS)
+        last = await query(context, _last_address, update.effective_user.id)
+        markup = keyboards.last_address(state["token"]) if last else None
+        await reply(update, f"{lead}\n{texts.ask_address(last)}", markup)
+    else:
+        lead = lead or (texts.URGENT_STILL_NEEDS_PHONE if opened else texts.STILL_NEEDS_PHONE)
+        await reply(update, f"{lead}\n{texts.PHONE_HOW}", keyboards.share_phone())
 
 
 def _what_follows(state: dict[str, Any]) -> dict[str, Any]:
     """What an intake keeps for after it: the next need's words and photos, and the need that one kept."""
     return {key: state.get(key) for key in ("next_text", "next_attachments", "next_then")}
+
+
+def _ticket_of(
+    session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any, phone: str | None = None
+) -> Ticket:
+    """The ticket of an intake draft (an urgent one as soon as it is understood; any other once it has a phone)."""
+    person = members.ensure_person(session, telegram_id, now_, name=name)
+    return tickets.submit_ticket(
+        session, telegram_id, state["text"], now_, label=state.get("label"), grid_code=person.grid_code,
+        address=state.get("address") or "", phone=phone, attachments=state.get("attachments") or [],
+        urgent=bool(state.get("urgent")), confidence=state.get("confidence"),
+        normalized_text=state.get("normalized", ""), resident_name=name,
+    )
 
 
 def _open_urgent_ticket(
@@ -433,14 +453,8 @@ def _open_urgent_ticket(
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("token") != token:
         return None
-    person = members.ensure_person(session, telegram_id, now_, name=name)
-    ticket = tickets.submit_ticket(
-        session, telegram_id, state["text"], now_, label=state.get("label"), grid_code=person.grid_code,
-        address=state.get("address") or "", attachments=state.get("attachments") or [], urgent=True,
-        confidence=state.get("confidence"), normalized_text=state.get("normalized", ""), resident_name=name,
-    )
-    state.update(ticket_id=ticket.id, number=f"#{ticket.number}", sent_attachments=len(state.get("attachments") or []),
-                 step="phone" if state.get("address") else "address")
+    ticket = _ticket_of(session, telegram_id, name, state, now_)
+    state.update(ticket_id=ticket.id, number=f"#{ticket.number}", step="phone" if state.get("address") else "address")
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     state["last_address"] = _last_address(session, telegram_id)
     return state
@@ -492,9 +506,7 @@ def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str
         return False
     state["attachments"] = [*(state.get("attachments") or []), *photos][: tickets.MAX_ATTACHMENTS]
     if state.get("ticket_id"):  # (an urgent ticket, opened at once: the photo goes to it now)
-        tickets.add_contact(session, state["ticket_id"], telegram_id, now_,
-                            attachments=state["attachments"][state.get("sent_attachments", 0):])
-        state["sent_attachments"] = len(state["attachments"])
+        tickets.add_contact(session, state["ticket_id"], telegram_id, now_, attachments=photos)
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return True
 
@@ -518,16 +530,16 @@ async def address_given(
     if address_in(text) is None:
         result = deps(context).classifier.classify(text)
         if await _aside(update, context, result.kind):
-            await _ask_address_again(update, context, state)
+            await _ask_again(update, context, state)
             return
         if state.get("ticket_id") and result.kind == "request":  # (已经打了119, 消防车到了: told of the emergency)
             await act(context, _supplement_opened, update.effective_user.id, state, text, now())
-            await _ask_address_again(update, context, state, texts.ADDED_TO_URGENT)
+            await _ask_again(update, context, state, texts.ADDED_TO_URGENT)
             return
         if result.kind == "request" and result.confident:
             if result.label != state.get("label"):  # (the same need told again is not kept twice)
                 await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now())
-            await _ask_address_again(update, context, state, texts.another_need_later(text))
+            await _ask_again(update, context, state, texts.another_need_later(text))
             return
     if len(text.strip()) < MIN_ADDRESS_CHARS:
         await reply(update, texts.ADDRESS_TOO_SHORT)
@@ -542,25 +554,12 @@ async def photo_at_step(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
                         photos: list[str]) -> None:
     """A photo without words at the address or phone step: added to the request, the step asked again."""
     await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
-    if state.get("step") == "address":
-        await _ask_address_again(update, context, state, texts.PHOTO_ADDED)
-    else:
-        await reply(update, f"{texts.PHOTO_ADDED}\n{texts.PHONE_HOW}", keyboards.share_phone())
+    await _ask_again(update, context, state, texts.PHOTO_ADDED)
 
 
 async def unsupported_at_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
     """A sticker, voice or file at the address or phone step: what the step needs, asked again."""
-    if state.get("step") == "address":
-        await _ask_address_again(update, context, state, texts.UNSUPPORTED_AT_STEP)
-    else:
-        await reply(update, f"{texts.UNSUPPORTED_AT_STEP}\n{texts.PHONE_HOW}", keyboards.share_phone())
-
-
-def _with_supplement(text: str, supplement: str) -> str:
-    """The request with words the resident added at the phone step (kept within a ticket's length; the
-    same words twice, as a re-sent update brings them, are added once)."""
-    added = f"\n（补充）{supplement}"
-    return text if text.endswith(added) else (text + added)[: tickets.MAX_TEXT]
+    await _ask_again(update, context, state, texts.UNSUPPORTED_AT_STEP)
 
 
 def _draft_at_phone(session: Session, telegram_id: int, now_: Any, supplement: str = "") -> dict[str, Any] | None:
@@ -572,7 +571,7 @@ def _draft_at_phone(session: Session, telegram_id: int, now_: Any, supplement: s
     if supplement and state.get("ticket_id"):  # (an urgent ticket, opened at once: the words go to it)
         tickets.add_contact(session, state["ticket_id"], telegram_id, now_, supplement=supplement)
     elif supplement:
-        state["text"] = _with_supplement(state["text"], supplement)
+        state["text"] = tickets.with_supplement(state["text"], supplement)
         drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return state
 
@@ -584,8 +583,7 @@ def _submit(
     if (opened := drafts.get_draft(session, telegram_id, INTAKE)) and opened.get("ticket_id"):
         if opened.get("step") != "phone":
             return None
-        tickets.add_contact(session, opened["ticket_id"], telegram_id, now_, phone=phone, supplement=supplement,
-                            attachments=(opened.get("attachments") or [])[opened.get("sent_attachments", 0):])
+        tickets.add_contact(session, opened["ticket_id"], telegram_id, now_, phone=phone, supplement=supplement)
         drafts.clear_draft(session, telegram_id, INTAKE)
         return {"number": opened["number"], "contact_added": True, **_what_follows(opened)}
     state = _draft_at_phone(session, telegram_id, now_, supplement)
@@ -595,22 +593,7 @@ def _submit(
         until = abuse.ticket_limit_until(session, telegram_id, now_)
         if until is not None:
             return {"limited_until": until}  # the draft stays as it is
-    person = members.ensure_person(session, telegram_id, now_, name=name)
-    ticket = tickets.submit_ticket(
-        session,
-        telegram_id,
-        state["text"],
-        now_,
-        label=state.get("label"),
-        grid_code=person.grid_code,
-        address=state.get("address") or "",
-        phone=phone,
-        attachments=state.get("attachments") or [],
-        urgent=bool(state.get("urgent")),
-        confidence=state.get("confidence"),
-        normalized_text=state.get("normalized", ""),
-        resident_name=name,
-    )
+    ticket = _ticket_of(session, telegram_id, name, state, now_, phone)
     drafts.clear_draft(session, telegram_id, INTAKE)
     return {"number": f"#{ticket.number}", "label": ticket.label, "urgent": ticket.urgent,
             **_what_follows(state)}
@@ -672,8 +655,7 @@ async def phone_typed(
             await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())
     else:  # a question after an earlier ticket, thanks, or a word: answered, and the phone asked again
         await _aside(update, context, kind)
-        lead = texts.URGENT_STILL_NEEDS_PHONE if state.get("ticket_id") else texts.STILL_NEEDS_PHONE
-        await reply(update, f"{lead}\n{texts.PHONE_HOW}", keyboards.share_phone())
+        await _ask_again(update, context, state)
 
 
 # ── /my and rating ────────────────────────────────────────────────────────────────────────────────
@@ -694,8 +676,7 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> None:
     tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_)
-    drafts.save_draft(session, telegram_id, COMMENT,
-                      {"ticket_id": ticket_id, "await": "comment", "asked_at": now_.isoformat()}, now_)
+    drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment"}, now_)
 
 
 async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -718,11 +699,15 @@ def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, n
     drafts.clear_draft(session, telegram_id, COMMENT)
 
 
-def awaits_comment(state: dict[str, Any], now_: datetime, touched: datetime) -> bool:
-    """Whether a comment draft still waits for words (asked within COMMENT_WINDOW; a draft saved before drafts told
-    when: by when it was saved)."""
-    asked = datetime.fromisoformat(state["asked_at"]) if state.get("asked_at") else touched
-    return now_ - asked <= COMMENT_WINDOW
+def intake_left(touched: datetime, now_: datetime) -> bool:
+    """Whether an intake draft was left too long ago (INTAKE_IDLE) to take the next words."""
+    return now_ - touched > INTAKE_IDLE
+
+
+def awaits_comment(touched: datetime, now_: datetime) -> bool:
+    """Whether a comment draft still waits for words: saved (at the rating: it is never saved again) within
+    COMMENT_WINDOW."""
+    return now_ - touched <= COMMENT_WINDOW
 
 
 async def comment_given(

@@ -42,13 +42,13 @@ def _target(
 ) -> tuple[str, dict]:
     """The flow waiting for these words (newest first), else a new request."""
     for flow, state, touched in flows:
-        if flow == resident.INTAKE and now_ - touched > resident.INTAKE_IDLE:
+        if flow == resident.INTAKE and resident.intake_left(touched, now_):
             continue  # an intake left that long is over: the words are a new message (it is replaced)
         if flow == member.TASK and state.get("await") and (text or photos):
             return TASK_NOTE, state
         if flow == member.JOIN and state.get("await") == "name" and text:
             return MEMBER_NAME, state
-        if flow == resident.COMMENT and text and resident.awaits_comment(state, now_, touched):
+        if flow == resident.COMMENT and text and resident.awaits_comment(touched, now_):
             return COMMENT, state
         if flow == resident.INTAKE and state.get("step") == "address" and text:
             return ADDRESS, state
@@ -81,7 +81,7 @@ def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str
     """The resident's intake draft when it waits for an address or a phone (and is not left: see INTAKE_IDLE)."""
     for flow, state, touched in drafts.list_drafts(session, telegram_id):
         if flow == resident.INTAKE and state.get("step") in ("address", "phone"):
-            return state if now_ - touched <= resident.INTAKE_IDLE else None
+            return None if resident.intake_left(touched, now_) else state
     return None
 
 

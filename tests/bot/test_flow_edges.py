@@ -137,8 +137,7 @@ async def test_words_long_after_a_rating_are_a_new_message_not_its_comment(
         ticket_id = await _rated(chat, world)
         asked = datetime.now(UTC) - resident.COMMENT_WINDOW - timedelta(minutes=1)
         with db.transaction(chat.engine) as s:
-            drafts.save_draft(s, RESIDENT, resident.COMMENT,
-                              {"ticket_id": ticket_id, "await": "comment", "asked_at": asked.isoformat()}, asked)
+            drafts.save_draft(s, RESIDENT, resident.COMMENT, {"ticket_id": ticket_id, "await": "comment"}, asked)
         shown = [r.text for r in await chat.say(RESIDENT, "我家厨房下水道堵了，水下不去")]
         assert not any(texts.COMMENT_SAVED in t for t in shown), shown
         assert any("下水道" in t or "水管" in t for t in shown), shown  # (the new need, read back to confirm)

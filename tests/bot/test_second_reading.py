@@ -90,8 +90,8 @@ async def test_a_need_kept_for_later_survives_an_emergency(chat: BotChat) -> Non
     assert "下水道" in after or "下水道" in str(state.get("next_text")), (after, state)
 
 
-# 5. A comment draft saved before today's change has no asked_at: the resident's comment typed right after the
-#    stars is no longer saved (awaits_comment is False), it is taken for a new message.
+# 5. A comment draft as drafts were saved before the comment window (the rating's state alone, nothing of when): the
+#    resident's comment typed right after the stars is still its comment (the window reads when the draft was saved).
 async def test_a_comment_draft_saved_before_the_change_still_takes_the_comment(chat: BotChat, world: World) -> None:
     member = world.member("王师傅", ["电工"])
     ticket_id = await chat.submit(RESIDENT, NEED)

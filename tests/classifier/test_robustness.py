@@ -124,7 +124,8 @@ def test_kinds_written_as_a_list_is_a_taxonomy_error(tmp_path: Path) -> None:
         load_taxonomy_file(path)
 
 
-MINI = """
+# A taxonomy of one category and one item, its codes to fill in (with no companion files: it loads from anywhere).
+ONE_ITEM = """
 version = 1
 examples = ""
 [classes.normal]
@@ -133,11 +134,11 @@ respond_minutes = 240
 resolve_minutes = 4320
 
 [[category]]
-code = "prop.erty"
+code = "{category}"
 name = "物业"
 
 [[category.item]]
-code = "lighting"
+code = "{item}"
 name = "照明"
 class = "normal"
 keywords = ["灯坏了", "路灯"]
@@ -145,7 +146,7 @@ keywords = ["灯坏了", "路灯"]
 
 
 def test_a_code_with_a_dot_is_rejected_or_category_matches_label(tmp_path: Path) -> None:
-    path = write(tmp_path, MINI)
+    path = write(tmp_path, ONE_ITEM.format(category="prop.erty", item="lighting"))
     try:
         taxonomy = load_taxonomy_file(path)
     except TaxonomyError:

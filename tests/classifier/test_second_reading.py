@@ -8,25 +8,7 @@ import pytest
 
 from classifier import Classifier
 from classifier.taxonomy import load_taxonomy_file
-
-DEPLOYMENT = """
-version = 1
-examples = ""
-[classes.normal]
-name = "一般"
-respond_minutes = 240
-resolve_minutes = 4320
-
-[[category]]
-code = "{category}"
-name = "物业"
-
-[[category.item]]
-code = "{item}"
-name = "照明"
-class = "normal"
-keywords = ["灯坏了", "路灯"]
-"""
+from tests.classifier.test_robustness import ONE_ITEM
 
 
 @pytest.mark.parametrize(("category", "item"), [("property", "public-lighting"), ("Property", "lighting")])
@@ -34,7 +16,7 @@ def test_a_deployments_taxonomy_that_loaded_yesterday_still_loads(tmp_path: Path
     """TAXONOMY_FILE is 'the deployment's own copy of the taxonomy' (README); codes with a hyphen or a capital loaded and
     classified before today (labels are only joined by a dot), and their tickets' labels are in the database."""
     path = tmp_path / "taxonomy.toml"
-    path.write_text(DEPLOYMENT.format(category=category, item=item), encoding="utf-8")
+    path.write_text(ONE_ITEM.format(category=category, item=item), encoding="utf-8")
     taxonomy = load_taxonomy_file(path)
     result = Classifier(taxonomy, cache_dir=tmp_path / "data").classify("楼道灯坏了好几天了")
     assert result.label == f"{category}.{item}"
