@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from alembic.util import CommandError
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -73,9 +74,8 @@ def start_domain(settings: BotSettings) -> Engine:
         sys.exit(f"jiedan: {error}")
     except DomainError as error:  # (COORDINATOR_IDS with several streets and no COORDINATOR_SCOPE)
         sys.exit(f"jiedan: setting COORDINATOR_IDS / COORDINATOR_SCOPE: {error}")
-    except (SQLAlchemyError, ValueError, ImportError) as error:  # (a port typo, a scheme with no driver)
-        reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
-        sys.exit(f"jiedan: database unavailable ({settings.DATABASE_URL.split('@')[-1]}): {reason}")
+    except (SQLAlchemyError, CommandError, ValueError, ImportError) as error:  # (a port typo, no driver, a newer schema)
+        sys.exit(f"jiedan: {db.database_problem(error, settings.DATABASE_URL)}")
     except OSError as error:  # (the SQLite file's directory cannot be made)
         sys.exit(f"jiedan: setting DATA_DIR ({settings.DATA_DIR}): {error.strerror or error}")
 

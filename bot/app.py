@@ -60,6 +60,7 @@ COMMANDS = [
     BotCommand("points", "党员：积分和星级"),
     BotCommand("dispatch", "协调员：待派单"),
     BotCommand("overdue", "协调员：超期工单"),
+    BotCommand("members", "协调员：辖区党员"),
     BotCommand("stats", "服务效能"),
     BotCommand("report", "协调员：服务效能周报"),
 ]
@@ -132,6 +133,7 @@ def register_handlers(app: Application) -> None:
         "dispatch": coordinator.dispatch_list,
         "overdue": coordinator.overdue,
         "stats": coordinator.stats_command,
+        "members": coordinator.members_command,
         "report": report.report_command,
     }
     for name, callback in commands.items():
@@ -152,6 +154,7 @@ def register_handlers(app: Application) -> None:
         keyboards.TASK: member.task_button,
         keyboards.JOIN: member.join_button,
         keyboards.DISPATCH: coordinator.dispatch_button,
+        keyboards.REMOVE: coordinator.remove_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}:"))
@@ -190,19 +193,21 @@ async def remind_unrated(context: ContextTypes.DEFAULT_TYPE) -> None:
         await deliver_outbox(context)
 
 
-QUARTER_STARS_AT = time(0, 30)  # local time, on the first day of a quarter
+QUARTER_STARS_AT = time(0, 30)  # local time: the job runs daily (and at start) and rates a quarter once
 
 
 def _rate_previous_quarter(session: Any, now_: datetime, tz: ZoneInfo) -> int:
-    quarter = points.quarter_of(now_ - timedelta(days=1), tz)
+    quarter = points.previous_quarter(now_, tz)
+    if points.quarter_rated(session, quarter):
+        return 0
     return len(points.compute_quarter_stars(session, quarter, now_))
 
 
 async def rate_quarter(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Job: 评星 — on the first day of a quarter, every member's stars for the quarter just ended."""
-    local = now().astimezone(deps(context).tz)
-    if local.day == 1 and local.month in (1, 4, 7, 10):
-        rated = await query(context, one_process_at_a_time(_rate_previous_quarter), now(), deps(context).tz)
+    """Job: 评星 — every member's stars for the quarter just ended, once, on the first run after it ended (a bot
+    stopped on the quarter's first night rates it when it is back)."""
+    rated = await query(context, one_process_at_a_time(_rate_previous_quarter), now(), deps(context).tz)
+    if rated:
         log.info("quarterly stars computed for %d member(s)", rated)
 
 
@@ -223,6 +228,7 @@ async def post_init(app: Application) -> None:
     app.job_queue.run_repeating(scan_alerts, interval=alerts.scan_interval(settings), first=1)
     report.schedule_jobs(app)  # 08:00 digests, Monday 09:00 reports: once per period, late after downtime
     app.job_queue.run_daily(rate_quarter, time=QUARTER_STARS_AT.replace(tzinfo=settings.tz))
+    app.job_queue.run_once(rate_quarter, when=7)  # (a quarter that ended while the bot was stopped)
     try:
         await app.bot.set_my_commands(COMMANDS)
     except TelegramError as error:

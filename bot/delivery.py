@@ -84,7 +84,9 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
     if kind == "assignment_answered":
         return texts.assignment_answered(payload), None if payload.get("accepted") else keyboards.assign(ticket_id)
     if kind == "member_unreachable":
-        return texts.member_unreachable(payload), None
+        return texts.member_unreachable(payload, tz), keyboards.assign(ticket_id)
+    if kind == "member_removed":
+        return texts.member_removed(payload), None
     if kind == "daily_digest":
         return texts.daily_digest(payload), None
     if kind == "group_alert":  # to a group chat: no buttons, no personal data in the payload
@@ -107,6 +109,8 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
     payload = note.payload
     if note.kind in LINKED_KINDS and note.ticket_id is not None:  # the links as they are now
         payload = {**payload, "linked": await query(context, duplicates.linked_numbers, note.ticket_id)}
+    if note.kind == "yellow_card" and payload.get("due_at") and datetime.fromisoformat(payload["due_at"]) <= now():
+        payload = {**payload, "past_due": True}  # (held for the quiet hours, or retried, past its limit)
     text, markup = render(note.kind, payload, deps(context).tz)
     if note.edit_message_id is not None and note.edit_chat_id is not None:
         edit_markup = markup if isinstance(markup, InlineKeyboardMarkup) else None

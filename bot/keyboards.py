@@ -20,6 +20,7 @@ TASK = "tk"  # tk:<start|done|back>:<ticket id>     member works on a ticket
 RATE = "rt"  # rt:<ticket id>:<1-5|skip>             resident rates
 JOIN = "jn"  # jn:<skill index|fin|grid>[:<code>]    member registration
 DISPATCH = "dp"  # dp:<ticket id>[:<member id>]      coordinator assigns
+REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a member (asked, then confirmed)
 
 
 def data(*parts: object) -> str:
@@ -33,10 +34,19 @@ def _rows(buttons: Sequence[InlineKeyboardButton], per_row: int) -> list[list[In
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def areas(nodes: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
-    """One button per geography node (code, name)."""
-    buttons = [InlineKeyboardButton(name, callback_data=data(AREA, code)) for code, name in nodes]
+def areas(nodes: Sequence[tuple[str, str]], then: str | None = None) -> InlineKeyboardMarkup:
+    """One button per geography node (code, name); `then` names what to do once a grid is chosen."""
+    extra = (then,) if then else ()
+    buttons = [InlineKeyboardButton(name, callback_data=data(AREA, code, *extra)) for code, name in nodes]
     return InlineKeyboardMarkup(_rows(buttons, 2))
+
+
+CHANGE_AREA = "change"  # geo:change — choose the community and grid again
+
+
+def change_area() -> InlineKeyboardMarkup:
+    """更换社区 / 网格, for someone who has chosen."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.BTN_CHANGE_AREA, callback_data=data(AREA, CHANGE_AREA))]])
 
 
 def confirm(token: str) -> InlineKeyboardMarkup:
@@ -169,6 +179,20 @@ def members(ticket_id: int, entries: Sequence[tuple[int, str]]) -> InlineKeyboar
             for member_id, text in entries
         ]
     )
+
+
+def removable(entries: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One button per member of the coordinator's scope (member id, button text), to remove one."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data(REMOVE, member_id))]
+                                 for member_id, text in entries])
+
+
+def confirm_remove(member_id: int) -> InlineKeyboardMarkup:
+    """确认移出 / 取消."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.BTN_REMOVE_CONFIRM, callback_data=data(REMOVE, member_id, "ok")),
+        InlineKeyboardButton(texts.BTN_REMOVE_CANCEL, callback_data=data(REMOVE, "no")),
+    ]])
 
 
 # ── abuse: the same resident's duplicate request (issue #6): in:<token>:dup / in:<token>:new ─────────

@@ -20,21 +20,47 @@ QUOTE_LIMIT = 300  # how much of a resident's text we quote back
 
 # A building, unit or room number, and a phone number (mainland mobile, or a landline with its area
 # code): what offers must not show.
-ADDRESS_NUMBER = re.compile(r"\d+\s*(?:号楼|号院|栋|幢|单元|号|室|弄|巷)|(?<=单元)\s*\d+|(?<=号楼)\s*\d+")
+_HOUSE_AFTER = r"(?:(?<=单元)|(?<=号楼)|(?<=号院)|(?<=[栋幢座]))"  # (a room after its building: 5栋302, B座1203)
+ADDRESS_NUMBER = re.compile(
+    r"\d+\s*(?:号楼|号院|栋|幢|单元|号|室|弄|巷|房|户)|" + _HOUSE_AFTER + r"\s*\d+"
+)
 ADDRESS_SHORT = re.compile(r"(?<![\d-])\d{1,3}[-－—]\d{1,2}[-－—]\d{3,4}(?![\d-])")  # building-unit-room: 3-2-502
 # A mobile number however it is grouped (13812345678, 138 1234 5678, 138-1234-5678), or a landline.
 PHONE_NUMBER = re.compile(
     r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}[-\s]?\d{7,8}(?!\d)"
 )
+# Any number of seven digits or more, however grouped (a local number 87654321, 010 8765 4321): a phone, or an
+# account or ID number — not for offers either. (A date, 2024-10-01, is shown.)
+LONG_NUMBER = re.compile(r"(?<![\d])\+?\d(?:[-\s]?\d){6,}(?![\d])")
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+
+# Chinese numerals as older residents (and voice input) write house and phone numbers: 三号楼二单元五零二,
+# 一三八一二三四五六七八. Runs of three or more digits, and a number before a building word, are read as digits.
+_CN_DIGITS = dict(zip("零〇一二三四五六七八九两幺", "0012345678921", strict=True))
+_CN_NUMBER = re.compile(
+    "[零〇一二三四五六七八九幺]{3,}|[零〇一二三四五六七八九两十]{1,4}(?=号楼|号院|栋|幢|单元|层|楼|号|室)"
+)
+
+
+def _cn_number(numeral: str) -> str:
+    """一三八 → 138, 十二 → 12, 二十三 → 23."""
+    if "十" not in numeral:
+        return "".join(_CN_DIGITS[ch] for ch in numeral)
+    tens, _, ones = numeral.partition("十")
+    return str(int(_CN_DIGITS.get(tens[-1:], "1") if tens else 1) * 10 + int(_CN_DIGITS.get(ones[:1], "0") or 0))
+
+
+def arabic_numerals(text: str) -> str:
+    """House and phone numbers written in Chinese numerals, as digits (other numerals as they are: 一直, 三四个人)."""
+    return _CN_NUMBER.sub(lambda m: _cn_number(m.group(0)), text)
 
 
 def redact(text: str) -> str:
     """A resident's words without house numbers or phone numbers (for offers and public views)."""
-    text = ADDRESS_SHORT.sub("*", text)
-    return PHONE_NUMBER.sub(
-        lambda m: m.group(0)[0] + "*" * (len(m.group(0)) - 1),
-        ADDRESS_NUMBER.sub(lambda m: "*" + m.group(0).lstrip("0123456789 "), text),
-    )
+    text = ADDRESS_SHORT.sub("*", arabic_numerals(text))
+    text = ADDRESS_NUMBER.sub(lambda m: "*" + m.group(0).lstrip("0123456789 "), text)
+    text = PHONE_NUMBER.sub(lambda m: m.group(0)[0] + "*" * (len(m.group(0)) - 1), text)
+    return LONG_NUMBER.sub(lambda m: m.group(0) if _DATE.fullmatch(m.group(0)) else "*" * len(m.group(0)), text)
 
 
 def esc(value: object) -> str:
@@ -109,6 +135,25 @@ def btn_skill(skill: str, chosen: bool) -> str:
     return f"{'✅' if chosen else '▫️'} {skill}"
 
 
+BTN_REMOVE_CONFIRM = "确认移出"
+BTN_REMOVE_CANCEL = "取消"
+NO_MEMBERS_IN_SCOPE = "您的辖区还没有登记的党员。用 /invite 生成邀请码。"
+MEMBERS_HEAD = "<b>辖区党员</b>（点名字可以移出不再服务的党员）："
+
+
+def confirm_remove(name: str, holding: int) -> str:
+    held = f"他手上的 {holding} 张工单会退回给协调员派单。" if holding else ""
+    return f"确定把 <b>{esc(name)}</b> 移出吗？移出后不再收到工单，{held}以后凭新的邀请码可以重新加入。"
+
+
+def member_removed_done(name: str) -> str:
+    return f"已把 {esc(name)} 移出。"
+
+
+def member_removed(p: Mapping[str, Any]) -> str:
+    return "协调员已把您移出党员 / 志愿者名单，您不会再收到工单。谢谢您的付出！如需重新加入，请向协调员索取邀请码。"
+
+
 def btn_member(name: str, grid_name: str, load: int, capacity: int, on_duty: bool) -> str:
     duty = "在岗" if on_duty else "离岗"
     return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}）"
@@ -126,6 +171,13 @@ def welcome(name: str) -> str:
 
 CHOOSE_AREA = "请先选择您所在的社区和网格（只需选一次）："
 CHOOSE_AREA_AGAIN = "请选择您所在的网格："
+
+
+BTN_CHANGE_AREA = "🏘 更换社区 / 网格"
+
+
+def area_current(community_name: str, grid_name: str) -> str:
+    return f"您登记的是 <b>{esc(community_name)} · {esc(grid_name)}</b>。选错了或搬家了，可以点下面更换。"
 
 
 def area_saved(grid_name: str, community_name: str) -> str:
@@ -151,6 +203,7 @@ HELP_COORDINATOR = (
     "<b>协调员</b>\n"
     "· /invite 生成党员邀请码\n· /dispatch 待派单的工单\n· /overdue 超期和临期的工单\n"
     "· /stats 响应率、解决率、满意率、超期率\n· /report 服务效能周报（图表）\n"
+    "· /members 辖区党员名单；党员不再服务时可在这里移出\n"
     "· 在工作群里发送 /subscribe，群里会收到紧急、超期、待派单和差评提醒（不含个人信息）"
 )
 HELP_JOIN = "· 党员、志愿者请用协调员给的邀请码注册：/join 邀请码"
@@ -220,6 +273,7 @@ ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌�
 STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"
 PHOTO_ADDED = "照片收到了，会和您的诉求一起交给接单的党员。"
 UNSUPPORTED_AT_STEP = "抱歉，我暂时只能看懂文字和照片。"
+SAME_NEED_IN_PROGRESS = "这件事正在为您登记，就是这一件，还差上门地址。"
 NEXT_NEED = "您刚才还提到另一件事，现在接着为您登记："
 ASK_WHERE_URGENT = "为了尽快找到您："
 ASK_WHERE_GENTLY = "如果愿意，告诉我您现在在哪里（小区、楼号就行），工作人员好尽快找到您；不想说也没关系，回复「不想说」就好。"
@@ -246,11 +300,22 @@ def contact_added(p: Mapping[str, Any]) -> str:
 
 def another_need_later(text: str) -> str:
     return f"「{quote(text, 60)}」这件事我先记下了，等这一件登记好就接着为您办。这一件还差上门地址。"
+
+
 STILL_NEEDS_PHONE = "您刚才的诉求还没有提交，还差最后一步。"
 URGENT_STILL_NEEDS_ADDRESS = "您的紧急工单已经登记，协调员已收到提醒；告诉我地址能更快找到您。"
 URGENT_STILL_NEEDS_PHONE = "您的紧急工单已经登记，协调员已收到提醒；留个电话能更快联系到您。"
 PHONE_INCOMPLETE = "这个号码好像不完整，请再核对一下：手机号是 11 位，座机请带区号。不想留号码就点「跳过」。"
 PHONE_HOW = "请点「发送我的手机号」，或直接输入手机号或座机号；不想留号码就点「跳过」。"
+
+
+def shared_location(latitude: float, longitude: float) -> str:
+    """A location the resident shared, as the address a member opens in a map app."""
+    return f"居民发送的定位：{latitude:.5f},{longitude:.5f}"
+
+
+def address_added(address: str) -> str:
+    return f"已补充地址：<b>{quote(address, 200)}</b>\n{ASK_PHONE}"
 
 
 def supplement_added(text: str) -> str:
@@ -266,6 +331,8 @@ def ticket_created(number: str, category_name: str, item_name: str, urgent: bool
     )
 
 
+INTAKE_GIVEN_UP = "好的，这件事先不登记了。以后需要时，直接发消息告诉我就行。"
+PICK_AN_ITEM = "请点一下上面最接近的一项；都不像的话点「其他」，由协调员为您派单。"
 INTAKE_CANCELLED = "好的，这条诉求已取消，没有登记工单。"
 
 
@@ -280,6 +347,9 @@ def my_tickets(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
             f" · {local_time(row.get('created_at'), tz)}"
         )
     return fit("\n".join(lines))
+
+
+RATE_WITH_BUTTONS = "请点下面的星星打分（1–2 星表示不满意，工单会重新打开，协调员会跟进）。"
 
 
 def rate_prompt(number: str, item_name: str) -> str:
@@ -309,7 +379,7 @@ JOIN_ASK_NAME = "欢迎加入！请告诉我您的称呼（例如：王师傅、
 JOIN_NAME_INVALID = "称呼请用 1–20 个字，例如：王师傅。"
 JOIN_ASK_SKILLS = "请选择您擅长的服务技能（可多选），选好后点「完成」："
 JOIN_NEED_SKILL = "请至少选择一项技能。"
-JOIN_ASK_GRID = "请选择您常驻的网格："
+JOIN_ASK_GRID = "请选择您常驻的社区和网格："
 
 
 def join_done(name: str, skills: list[str], grid_name: str) -> str:
@@ -325,6 +395,7 @@ def duty_changed(on_duty: bool) -> str:
     return "已切换为<b>离岗</b>，暂时不会收到新工单。手上的工单仍请按时办结。"
 
 
+DUTY_USAGE = "用法：/duty 切换在岗 / 离岗；/duty on 设为在岗，/duty off 设为离岗。"
 NOT_A_MEMBER = "这个功能只对登记的党员 / 志愿者开放。如需加入，请向协调员索取邀请码：/join 邀请码"
 
 
@@ -334,8 +405,16 @@ def offer(p: Mapping[str, Any], tz: ZoneInfo, *, assigned_by_coordinator: bool =
     return (
         f"{head}\n{urgent}<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
         f"网格：{esc(p['grid_name'])}\n诉求：「{quote(redact(p['text']), 200)}」\n"
-        f"请在 {local_time(p.get('respond_due_at'), tz)} 前响应。"
+        + _time_limit(p, tz)
     )
+
+
+def _time_limit(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """The limit still running: the response's, or, once a member has responded (a ticket handed back or
+    reopened), the resolution's."""
+    if p.get("responded"):
+        return f"办结时限：{local_time(p.get('resolve_due_at'), tz)}"
+    return f"响应时限：{local_time(p.get('respond_due_at'), tz)}"
 
 
 def offer_withdrawn(p: Mapping[str, Any]) -> str:
@@ -433,7 +512,7 @@ def waiting_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         f"{urgent}<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
         f"网格：{esc(p['grid_name'])}　状态：{esc(p['status_name'])}\n诉求：「{quote(p['text'], 200)}」\n"
         f"地址：{esc(p.get('address') or '未填')}　电话：{esc(p.get('phone') or '未留')}\n"
-        f"响应时限：{local_time(p.get('respond_due_at'), tz)}"
+        + _time_limit(p, tz)
     )
 
 
@@ -453,6 +532,8 @@ def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     if p.get("declined_by"):  # (an assignment the member declined: who, and why)
         why = f"：{quote(p['decline_reason'], 100)}" if p.get("decline_reason") else ""
         declined = f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n"
+    elif p.get("hand_back_reason"):  # (handed back by the member who had it, and no one took it since)
+        declined = f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 100)}\n"
     return "📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz) + "\n发送 /dispatch 处理。"
 
 
@@ -468,8 +549,12 @@ def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     )
 
 
-def member_unreachable(p: Mapping[str, Any]) -> str:
-    return f"⚠️ 党员 {esc(p.get('member_name') or '')} 已屏蔽机器人，已设为离岗，其待接的工单已转给其他党员。"
+def member_unreachable(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """A member who holds this ticket blocked the bot: they cannot be told anything, so it needs 改派."""
+    return (
+        f"⚠️ 党员 {esc(p.get('member_name') or '')} 已屏蔽机器人（已设为离岗，收不到消息），"
+        f"他手上的这张工单请改派：\n" + waiting_ticket(p, tz)
+    )
 
 
 NO_OVERDUE = "目前没有超期或临期的工单。👍"
@@ -486,17 +571,42 @@ def overdue(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
     return fit("\n".join(lines))
 
 
-def stats(scope_name: str, figures: Mapping[str, Any], period: str) -> str:
-    def pct(key: str) -> str:
-        value = figures.get(key)
-        return "—" if value is None else f"{value:.0%}"
+def percent(value: float | None) -> str:
+    """A rate as people read it: whole percents, one decimal near 0 and 100 % (1 overdue in 250 is
+    0.4 %, not 0 %); "—" when nothing was due."""
+    if value is None:
+        return "—"
+    shown = f"{value:.1%}"
+    if shown == "100.0%" and value < 1:
+        return ">99.9%"
+    if shown == "0.0%" and value > 0:
+        return "<0.1%"
+    return shown.replace(".0%", "%")
 
-    return (
-        f"<b>{esc(scope_name)} 服务效能</b>（{esc(period)}）\n"
-        f"工单：{figures.get('total', 0)} 件\n"
-        f"响应率：{pct('response_rate')}\n解决率：{pct('resolution_rate')}\n"
-        f"满意率：{pct('satisfaction_rate')}\n超期率：{pct('overdue_rate')}"
-    )
+
+def _rates_line(figures: Mapping[str, Any]) -> str:
+    """One compact line of a group's figures (a community, a grid, a category)."""
+    rates = " · ".join(percent(figures.get(key)) for key in REPORT_RATE_NAMES)
+    return f"{figures.get('total', 0)} 件 · {rates}"
+
+
+def stats(sections: Iterable[Mapping[str, Any]], period: str) -> str:
+    """/stats: for each scope (name, figures, and its groups: communities or grids, categories), the four
+    rates."""
+    blocks = []
+    for section in sections:
+        figures = section["figures"]
+        lines = [
+            f"<b>{esc(section['name'])} 服务效能</b>（{esc(period)}）",
+            f"工单：{figures.get('total', 0)} 件",
+            *(f"{name}：{percent(figures.get(key))}" for key, name in REPORT_RATE_NAMES.items()),
+        ]
+        for title, groups in (("分区", section.get("children") or []), ("分类", section.get("categories") or [])):
+            if groups:
+                lines += ["", f"<b>{title}</b>（工单 · 响应 · 解决 · 满意 · 超期）"]
+                lines += [f"· {esc(name)}：{_rates_line(group)}" for name, group in groups]
+        blocks.append("\n".join(lines))
+    return fit("\n\n".join(blocks))
 
 
 # ── notifications to residents ───────────────────────────────────────────────────────────────────
@@ -546,14 +656,17 @@ def _late(p: Mapping[str, Any]) -> str:
 
 def yellow_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     limit = LIMIT_NAMES.get(str(p.get("limit")), "")
+    past_due = p.get("past_due")  # (sent after its limit: the red card has gone to the coordinators)
     if p.get("audience") == "member":
-        action = "请抓紧办理，按时办结。" if p.get("limit") == "resolve" else "请尽快处理。"
+        action = "已超过时限，请尽快办理。" if past_due else (
+            "请抓紧办理，按时办结。" if p.get("limit") == "resolve" else "请尽快处理。")
     elif p.get("limit") == "respond":
         action = "还没有党员接单，请尽快派单。"
     else:
         action = "请督促跟进。"
+    headline = f"工单已超过{limit}时限" if past_due else f"工单即将超过{limit}时限"
     return (
-        f"🟡 <b>黄牌预警</b>{_late(p)}：工单即将超过{limit}时限\n"
+        f"🟡 <b>黄牌预警</b>{_late(p)}：{headline}\n"
         + _card_body(p, tz)
         + f"\n{limit}时限：<b>{local_time(p.get('due_at'), tz)}</b>\n{action}"
     )
@@ -649,10 +762,6 @@ REPORT_RATE_NAMES = {
 }
 
 
-def _report_pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
-
-
 def _report_period(r: Mapping[str, Any]) -> str:
     weeks = r.get("weeks") or []
     if not weeks:
@@ -663,7 +772,7 @@ def _report_period(r: Mapping[str, Any]) -> str:
 def report_caption(r: Mapping[str, Any]) -> str:
     """The photo's caption (≤ 1024 characters): the period's totals."""
     t = r.get("totals") or {}
-    rates = "　".join(f"{name} {_report_pct(t.get(key))}" for key, name in REPORT_RATE_NAMES.items())
+    rates = "　".join(f"{name} {percent(t.get(key))}" for key, name in REPORT_RATE_NAMES.items())
     return (
         f"📊 <b>{esc(r.get('scope_name', ''))} 服务效能周报</b>{_late(r)}\n{esc(_report_period(r))}"
         f"　工单 {t.get('total', 0)} 件\n{rates}"
@@ -677,7 +786,7 @@ def report_text(r: Mapping[str, Any]) -> str:
     lines += [f"· {esc(c['name'])}：{c['total']} 件" for c in categories] or ["· 暂无工单"]
     lines += ["", "<b>每周四率</b>（周一起：工单 / 响应 / 解决 / 满意 / 超期）"]
     for w in r.get("weeks") or []:
-        rates = " / ".join(_report_pct(w.get(key)) for key in REPORT_RATE_NAMES)
+        rates = " / ".join(percent(w.get(key)) for key in REPORT_RATE_NAMES)
         lines.append(f"{esc(w['label'])}：{w.get('total', 0)} 件 / {rates}")
     return fit("\n".join(lines))
 
@@ -688,7 +797,7 @@ def daily_digest(d: Mapping[str, Any]) -> str:
         f"☀️ <b>{esc(d.get('scope_name', ''))} 每日简报</b>{_late(d)}\n"
         f"近 24 小时新增：{d.get('new', 0)} 件　办结：{d.get('resolved', 0)} 件\n"
         f"在办：{d.get('open', 0)} 件　其中超期：{d.get('overdue', 0)} 件\n"
-        f"满意率（近 30 天）：{_report_pct(d.get('satisfaction_rate'))}"
+        f"满意率（近 30 天）：{percent(d.get('satisfaction_rate'))}"
         + ("\n请用 /overdue 查看超期工单。" if d.get("overdue") else "")
     )
 

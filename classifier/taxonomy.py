@@ -153,11 +153,19 @@ def _require(table: dict, key: str, where: str) -> str:
     return value.strip()
 
 
+MAX_CODE = 24  # two codes and a dot must fit in a button's 64 bytes with the bot's own parts
+_CODE = re.compile(f"[A-Za-z0-9_-]{{1,{MAX_CODE}}}")
+
+
 def _code(table: dict, where: str) -> str:
-    """A code: no dot (codes are joined by a dot into labels such as property.elevator) and no space."""
+    """A code: ASCII letters, digits, _ or -, at most MAX_CODE of them (codes are joined by a dot into labels such
+    as property.elevator, and a label travels in a button's data, 64 bytes with ':' between its parts)."""
     code = _require(table, "code", where)
-    if "." in code or any(c.isspace() for c in code):
-        raise TaxonomyError(f"{where}: code {code!r} must have no dot and no space (a label joins two codes by a dot)")
+    if not _CODE.fullmatch(code):
+        raise TaxonomyError(
+            f"{where}: code {code!r} must be 1–{MAX_CODE} ASCII letters, digits, _ or - (no dot, space or colon: "
+            "a label joins two codes by a dot, and travels in a button)"
+        )
     return code
 
 

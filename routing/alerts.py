@@ -60,7 +60,7 @@ from routing.models import (
 )
 from routing.models import TicketStatus as S
 from routing.outbox import notification_row, notify_rows
-from routing.states import WITH_ASSIGNEE, can_transition, event_row, record_events
+from routing.states import STATUS_NAMES, WITH_ASSIGNEE, can_transition, event_row, record_events
 from routing.views import TicketFacts, ticket_payload
 
 YELLOW_SHARE = 0.8  # a yellow card at 80 % of a limit
@@ -337,10 +337,10 @@ def _assign_levels(cards: list[_Card]) -> None:
             card.escalation_level = before
 
 
-def _escalate(session: Session, reds: list[_Card], now: datetime) -> None:
+def _escalate(session: Session, reds: list[_Card], now: datetime) -> dict[int, str]:
     """Apply the red cards' escalations: a ticket waiting for 接单 or 派单 becomes `escalated`,
     one in hand keeps its status (as dispatch.escalate_ticket). Every ticket's UPDATE checks the
-    version the scan read; one event per card in the ticket's log."""
+    version the scan read; one event per card in the ticket's log. Returns ticket → its status now."""
     events, final, tickets = [], {}, {}
     for card in reds:
         ticket = card.ticket
@@ -375,6 +375,7 @@ def _escalate(session: Session, reds: list[_Card], now: datetime) -> None:
         core(session, _insert_events(tuple(events[0])), {"_rows": rows_json(events)})
     else:
         record_events(session, events)
+    return {tid: status for tid, (_, status) in final.items()}
 
 
 def _due_cards(session: Session, tickets: list[Ticket], now: datetime) -> list[_Card]:
@@ -430,8 +431,8 @@ def scan_alerts(session: Session, now: datetime, *, settings: Settings | None = 
         _assign_levels(cards)
     if not cards:
         return 0
-    _escalate(session, [c for c in cards if c.level == "red"], now)
-    _queue_cards(session, cards, now, settings, taxonomy)
+    escalated = _escalate(session, [c for c in cards if c.level == "red"], now)
+    _queue_cards(session, cards, now, settings, taxonomy, escalated)
     return len(cards)
 
 
@@ -482,8 +483,18 @@ def _coordinators_at(ticket: Ticket, level: int, by_scope: dict[str, list[int]])
                                  by_scope)
 
 
+def _last_reopened(session: Session, ticket_ids: list[int]) -> dict[int, datetime]:
+    """Ticket → when it was last reopened, for those of `ticket_ids` ever reopened (one query; none when empty)."""
+    if not ticket_ids:
+        return {}
+    return dict(session.exec(
+        select(TicketEvent.ticket_id, func.max(TicketEvent.at))
+        .where(TicketEvent.kind == "reopened", among(TicketEvent.ticket_id, set(ticket_ids), is_postgres(session)))
+        .group_by(TicketEvent.ticket_id)).all())
+
+
 def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: Settings,
-                 taxonomy: Taxonomy) -> None:
+                 taxonomy: Taxonomy, statuses: dict[int, str]) -> None:
     """One notification per card and recipient, in one INSERT. 🟡: the member holding the ticket
     (if any) and the coordinators of its current level; 🔴: the coordinators one level up."""
     tickets = list({c.ticket.id: c.ticket for c in cards}.values())
@@ -497,12 +508,21 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
     late_after = scan_interval(settings) * LATE_AFTER_SCANS
     # The public view: a card shows the request, not the resident's contact details.
     payloads = {t.id: ticket_payload(session, t, taxonomy=taxonomy) for t in tickets}
+    for tid, status in statuses.items():  # (the scan's rows were read before the escalation)
+        payloads[tid] |= {"status": status, "status_name": STATUS_NAMES.get(S(status), status)}
+    moments = {id(card): card.due_at if card.level == "red" else yellow_at(card.ticket, card.due_at)
+               for card in cards}
+    reopened = _last_reopened(session, [c.ticket.id for c in cards if now - moments[id(c)] > late_after])
     rows = []
     for card in cards:
         ticket = card.ticket
-        moment = card.due_at if card.level == "red" else yellow_at(ticket, card.due_at)
+        # A card is late (补发) when it waited past its moment, not when a reopening made it due at once (such a
+        # card is found by the next sweep: Scanner.SWEEP_EVERY scans at most).
+        moment, reopened_at = moments[id(card)], reopened.get(ticket.id)
+        late = (now - reopened_at > late_after + scan_interval(settings) * Scanner.SWEEP_EVERY
+                if reopened_at is not None and reopened_at > moment else now - moment > late_after)
         payload = {**payloads[ticket.id], "limit": card.limit, "level": card.level,
-                   "due_at": card.due_at.isoformat(), "late": now - moment > late_after,
+                   "due_at": card.due_at.isoformat(), "late": late,
                    "escalation_level": card.escalation_level, "audience": "coordinator"}
         kind = NotificationKind.yellow_card if card.level == "yellow" else NotificationKind.red_card
         if card.level == "red":

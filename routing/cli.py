@@ -201,15 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except ValidationError as exc:  # (a setting: named, one line)
         return _fail(explain(exc))
-    except (DomainError, GeographyError, CommandError) as exc:
+    except (DomainError, GeographyError) as exc:
         return _fail(str(exc))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
-            return _fail(f"the database has no tables yet: run `jiedan db upgrade` first ({reason})")
-        return _fail(f"database unavailable: {reason}")
-    except (ImportError, ValueError) as exc:  # (what a database URL with a typo or no installed driver raises)
-        return _fail(f"{_first_line(exc)} — check the database URL (DATABASE_URL or --url)")
+    except (SQLAlchemyError, CommandError, ImportError, ValueError) as exc:  # (a URL with a typo, no driver, …)
+        return _fail(db.database_problem(exc, _settings(args).DATABASE_URL))
     except OSError as exc:  # (the SQLite file's directory cannot be made, a file cannot be read)
         return _fail(f"{exc.strerror or _first_line(exc)}: {exc.filename or ''} — check DATA_DIR and the files named")
     except OverflowError as exc:

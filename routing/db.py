@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import (
     JSON,
     Engine,
@@ -48,6 +51,42 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def where(url: str) -> str:
+    """A database URL without its user and password: what messages and logs may show."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rsplit('@', 1)[-1]}" if rest else url
+
+
+def _without_credentials(reason: str, url: str) -> str:
+    """A driver's message with every part of the URL's user and password blanked (a password with an
+    unencoded @ is misread as part of the host, which the driver then quotes)."""
+    rest = url.partition("://")[2]
+    credentials = rest.rsplit("@", 1)[0] if "@" in rest else ""
+    for part in sorted(re.split("[:@/]", credentials), key=len, reverse=True):
+        if len(part) >= 3:
+            reason = reason.replace(part, "***").replace(unquote(part), "***")
+    return reason
+
+
+def database_problem(error: BaseException, url: str) -> str:
+    """One line for an operator about a database that cannot be used: the reason, never the URL's user or
+    password, and what to do."""
+    if isinstance(error, CommandError):  # (alembic's)
+        reason = (str(error).splitlines() or [""])[0]
+        if "Can't locate revision" in reason:
+            return (f"the database ({where(url)}) was migrated by a newer release of jiedan ({reason}): run that "
+                    "release, or restore the backup taken before it")
+        return f"database migration failed ({where(url)}): {reason}"
+    reason = _without_credentials((str(getattr(error, "orig", None) or error).splitlines() or [""])[0], url)
+    credentials = url.partition("://")[2].rpartition("@")[0]
+    hint = " — a password's @ : / must be percent-encoded (%40 %3A %2F)" if re.search("[@/]", credentials) else ""
+    if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
+        return f"the database has no tables yet: run `jiedan db upgrade` first ({reason})"
+    if isinstance(error, ImportError | ValueError):  # (what a URL with a typo or no installed driver raises)
+        return f"{reason} — check the database URL (DATABASE_URL or --url){hint}"
+    return f"database unavailable ({where(url)}): {reason}{hint}"
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, update
+from sqlalchemy import and_, bindparam, func, insert, literal, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, select
 
@@ -37,6 +37,8 @@ from routing.models import (
     OfferState,
     Person,
     Ticket,
+    TicketEvent,
+    UTCDateTime,
 )
 from routing.models import TicketStatus as S
 from routing.outbox import (
@@ -211,6 +213,18 @@ def send_next_wave(session: Session, ticket: Ticket, now: datetime, *,
     return [r.member_id for r in ranked]
 
 
+def _handed_back(session: Session, ticket: Ticket) -> dict[str, str]:
+    """Who handed the ticket back (退回) and why, when that is how this round of routing began (no member took it
+    since): what the coordinators who dispatch it next need to know."""
+    last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                  TicketEvent.kind.in_(["handed_back", "accepted"]))
+                        .order_by(TicketEvent.id.desc()).limit(1)).first()
+    if last is None or last.kind != "handed_back":
+        return {}
+    member = session.get(Member, last.data.get("member_id")) if last.data.get("member_id") else None
+    return {"handed_back_by": member.display_name if member else "", "hand_back_reason": last.data.get("reason", "")}
+
+
 def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
                 settings: Settings | None = None, taxonomy: Taxonomy | None = None,
                 alert_sent: bool = False, details: dict[str, Any] | None = None) -> Ticket:
@@ -221,7 +235,7 @@ def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
                dispatch_at=now, next_wave_at=None)
     if not alert_sent:
         payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
-                   "reason": reason, **(details or {})}
+                   "reason": reason, **_handed_back(session, ticket), **(details or {})}
         notify_many(session, coordinators_for(session, ticket.grid_code,
                                               level=ticket.escalation_level),
                     NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
@@ -279,10 +293,12 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     source = ticket.status
     row = session.exec(
         update(Ticket)
+        # (the version too: a coordinator's 指派 committed since this read withdrew this offer)
         .where(Ticket.id == ticket.id, Ticket.status.in_(list(ACCEPTABLE)),
-               Ticket.assignee_id.is_(None))
+               Ticket.assignee_id.is_(None), Ticket.version == ticket.version)
         .values(status=S.accepted, assignee_id=member.id, next_wave_at=None, updated_at=now,
-                accepted_at=func.coalesce(Ticket.accepted_at, now), version=Ticket.version + 1)
+                accepted_at=func.coalesce(Ticket.accepted_at, literal(now, UTCDateTime)),
+                version=Ticket.version + 1)
         .returning(Ticket.version, Ticket.accepted_at)
         .execution_options(synchronize_session=False)
     ).first()
@@ -355,40 +371,74 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
     return offer
 
 
+def _off_duty(session: Session, member: Member, now: datetime, reason: str, settings: Settings | None) -> None:
+    """A member who cannot take offers any more: off duty, their pending offers withdrawn and the tickets moved on
+    (the next wave, or back to the coordinators for an assignment)."""
+    member.on_duty = False
+    offers = list(session.exec(select(Offer).where(Offer.member_id == member.id,
+                                                   Offer.state == OfferState.pending)))
+    for offer in offers:
+        offer.state, offer.answered_at, offer.reason = OfferState.withdrawn, now, reason
+    session.flush()
+    for offer in offers:
+        ticket = get_ticket(session, offer.ticket_id)
+        record_event(session, ticket, "offer_withdrawn", now, from_status=ticket.status,
+                     to_status=ticket.status, data={"member_id": member.id, "reason": reason})
+        if ticket.status == S.offered and not pending_offers(session, ticket.id):
+            if offer.kind == OfferKind.dispatch:
+                to_dispatch(session, ticket, now, f"member_{reason}", settings=settings)
+            else:
+                send_next_wave(session, ticket, now, settings=settings)
+
+
+def _held(session: Session, member: Member) -> list[Ticket]:
+    return list(session.exec(select(Ticket).where(Ticket.assignee_id == member.id,
+                                                  Ticket.status.in_(list(WITH_ASSIGNEE)))))
+
+
 def member_unreachable(session: Session, telegram_id: int, now: datetime, *,
                        settings: Settings | None = None) -> None:
     """Someone blocked the bot: mark them; a member goes off duty, their offers move on, and
-    coordinators hear about tickets they still hold."""
+    coordinators hear about tickets they still hold (to reassign: the member may still be at work on them)."""
     person = session.get(Person, telegram_id)
     if person is not None:
         person.unreachable_at = now
     member = find_member(session, telegram_id)
     if member is None:
         return
-    member.on_duty = False
-    offers = list(session.exec(select(Offer).where(Offer.member_id == member.id,
-                                                   Offer.state == OfferState.pending)))
-    for offer in offers:
-        offer.state, offer.answered_at, offer.reason = OfferState.withdrawn, now, "unreachable"
-    session.flush()
-    for offer in offers:
-        ticket = get_ticket(session, offer.ticket_id)
-        record_event(session, ticket, "offer_withdrawn", now, from_status=ticket.status,
-                     to_status=ticket.status,
-                     data={"member_id": member.id, "reason": "unreachable"})
-        if ticket.status == S.offered and not pending_offers(session, ticket.id):
-            if offer.kind == OfferKind.dispatch:
-                to_dispatch(session, ticket, now, "member_unreachable", settings=settings)
-            else:
-                send_next_wave(session, ticket, now, settings=settings)
-    held = list(session.exec(select(Ticket).where(Ticket.assignee_id == member.id,
-                                                  Ticket.status.in_(list(WITH_ASSIGNEE)))))
-    for ticket in held:
+    _off_duty(session, member, now, "unreachable", settings)
+    for ticket in _held(session, member):
         notify_many(session, coordinators_for(session, ticket.grid_code,
                                               level=ticket.escalation_level),
                     NotificationKind.member_unreachable, now, ticket_id=ticket.id,
                     payload={**ticket_payload(session, ticket, private=True),
                              "member_name": member.display_name})
+
+
+MEMBER_REMOVED_REASON = "已不再担任党员/志愿者，由协调员移出"
+
+
+def remove_member(session: Session, coordinator_id: int, member_id: int, now: datetime, *,
+                  settings: Settings | None = None) -> Member:
+    """A coordinator removes a member of their scope who leaves (moved away, no longer serving): no more offers,
+    no longer a member to the bot (/join with a new code makes them one again), their pending offers move on
+    and the tickets they hold go back to the coordinators, with why; the member is told."""
+    member = session.get(Member, member_id)
+    if member is None or member.left_at is not None:
+        raise NotFound("这位成员不存在或已被移出")
+    if not covers(session, require_coordinator(session, coordinator_id), member.grid_code):
+        raise NotAllowed(f"成员 {member.display_name} 不在您的管辖范围内")
+    member.left_at = now
+    _off_duty(session, member, now, "removed", settings)
+    for ticket in _held(session, member):
+        transition(session, ticket, S.handed_back, now, kind="handed_back", actor_id=coordinator_id,
+                   actor_role="coordinator", data={"reason": MEMBER_REMOVED_REASON, "member_id": member.id},
+                   assignee_id=None, started_at=None, wave=0)
+        release_member(session, member)
+        to_dispatch(session, ticket, now, "member_removed", settings=settings)
+    notify(session, member.telegram_id, NotificationKind.member_removed, now,
+           payload={"member_name": member.display_name})
+    return member
 
 
 # Coordinators' 派单 ------------------------------------------------------------------------------

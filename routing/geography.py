@@ -232,6 +232,17 @@ def list_grids(session: Session, within: str | None = None) -> list[GeoNode]:
     return list(session.exec(query.order_by(GeoNode.position)))
 
 
+def area_choices(session: Session, parent: str | None = None) -> list[tuple[str, str]]:
+    """What someone choosing their grid picks from under `parent` (None: the top), as (code, name): its children,
+    or where a level has a single node, the level below it — a street, then a community, then a grid, a screen of
+    buttons each (Telegram shows at most 100)."""
+    nodes = list_nodes(session)
+    children = [n for n in nodes if n.parent_code == parent]
+    while len(children) == 1 and children[0].level != GeoLevel.grid:
+        children = [n for n in nodes if n.parent_code == children[0].code]
+    return [(n.code, n.name) for n in children]
+
+
 def list_nodes(session: Session) -> list[GeoNode]:
     """Every active node, in file order."""
     return list(session.exec(select(GeoNode).where(GeoNode.active).order_by(GeoNode.position)))

@@ -91,6 +91,8 @@ def tag_score(tag: str, skill: str) -> float:
     if tag == skill:
         return 1.0
     best = ALIAS_SCORE if skill in ALIASES.get(tag, ()) else 0.0
+    if skill in TRADE_WORDS and _what_of(tag) != tag:
+        return best  # (燃气维修 is a trade of its own, not the general 维修 a member can tick beside it)
     if skill in tag:
         best = max(best, CONTAINED_SCORE)
     if _what_of(tag) != tag and _what_of(skill) != skill:
@@ -272,6 +274,7 @@ def _best_members(fits: Any, dialect: str, available_only: bool, by_scope: bool,
                                 Member.street_code.in_(scopes)))
     else:
         query = query.where(Member.street_code == bindparam("street"))
+    query = query.where(Member.left_at.is_(None))
     if available_only:
         query = query.where(Member.on_duty, Member.active_count < Member.capacity)
     if for_ticket:  # (never asked before, or asked and lost the race to the member who then handed it back)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -24,7 +25,7 @@ from routing.states import sync
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or retyped
 INVITE_LENGTH = 8
 MAX_TAGS = 12
-MAX_NAME = 40
+MAX_NAME = 20  # (what the bot asks for: 1–20 个字)
 
 
 # People ---------------------------------------------------------------------------------------
@@ -96,9 +97,17 @@ def roles(session: Session, telegram_id: int) -> dict[str, object]:
 # Coordinators ---------------------------------------------------------------------------------
 
 def coordinator_scopes(session: Session, telegram_id: int) -> list[str]:
-    """The scope codes of a coordinator (empty if not a coordinator)."""
+    """The scope codes of a coordinator (empty if not a coordinator), in code order."""
     return list(session.exec(select(Coordinator.scope_code)
-                             .where(Coordinator.telegram_id == telegram_id)))
+                             .where(Coordinator.telegram_id == telegram_id)
+                             .order_by(Coordinator.scope_code)))
+
+
+def widest_scopes(session: Session, telegram_id: int) -> list[str]:
+    """A coordinator's scopes less those inside another of them (a street's grid is in the street's figures)."""
+    scopes = coordinator_scopes(session, telegram_id)
+    return [scope for scope in scopes
+            if not covers(session, [other for other in scopes if other != scope], scope)]
 
 
 def is_coordinator(session: Session, telegram_id: int) -> bool:
@@ -232,8 +241,12 @@ def normalize_code(code: str) -> str:
     return "".join(code.split()).upper()
 
 
-def _clean_name(display_name: str) -> str:
-    name = " ".join(display_name.split())
+def clean_name(display_name: str) -> str:
+    """A member's name as shown to others: without invisible or direction characters (a name of zero-width
+    spaces shows as nothing; U+202E turns the rest of a line around), spaces collapsed; InvalidInput when
+    empty or too long."""
+    visible = "".join(ch for ch in display_name if unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cn"))
+    name = " ".join(visible.split())
     if not name:
         raise InvalidInput("请填写称呼")
     if len(name) > MAX_NAME:
@@ -263,19 +276,25 @@ def _set_skills(session: Session, member: Member, tags: list[str]) -> None:
 def register_member(session: Session, telegram_id: int, code: str, display_name: str,
                     skill_tags: Sequence[str], grid_code: str, now: datetime, *,
                     settings: Settings | None = None) -> Member:
-    """Register a member with an invite code; they are on duty at once."""
+    """Register a member with an invite code; they are on duty at once. A member once removed joins again as the
+    same member (their points and history stay theirs)."""
     settings = settings or get_settings()
     invite = check_invite(session, code, now)
-    name = _clean_name(display_name)
+    name = clean_name(display_name)
     tags = _clean_tags(skill_tags)
     grid = get_grid(session, grid_code)
     ensure_person(session, telegram_id, now, name=name)
-    if session.exec(select(Member.id).where(Member.telegram_id == telegram_id)).first():
+    member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+    if member is not None and member.left_at is None:
         raise NotAllowed("您已经是注册成员了")
-    member = Member(telegram_id=telegram_id, display_name=name, skill_tags=tags,
-                    grid_code=grid.code, community_code=grid.community_code or grid.code,
-                    street_code=grid.street_code, on_duty=True, capacity=settings.MEMBER_CAPACITY,
-                    joined_at=now, invite_code=invite.code)
+    profile = dict(display_name=name, skill_tags=tags, grid_code=grid.code,
+                   community_code=grid.community_code or grid.code, street_code=grid.street_code, on_duty=True,
+                   capacity=settings.MEMBER_CAPACITY, joined_at=now, invite_code=invite.code, left_at=None)
+    if member is None:
+        member = Member(telegram_id=telegram_id, **profile)
+    else:
+        for key, value in profile.items():
+            setattr(member, key, value)
     # Claimed by a conditional UPDATE: two people sending the same code at once (two processes)
     # cannot both pass the check above and both join with it.
     claimed = session.exec(update(Invite).where(Invite.code == invite.code, Invite.used_at.is_(None))
@@ -296,7 +315,7 @@ def update_member(session: Session, telegram_id: int, *, display_name: str | Non
     """Change a member's own profile."""
     member = get_member(session, telegram_id)
     if display_name is not None:
-        member.display_name = _clean_name(display_name)
+        member.display_name = clean_name(display_name)
     if skill_tags is not None:
         member.skill_tags = _clean_tags(skill_tags)
         _set_skills(session, member, member.skill_tags)
@@ -315,16 +334,16 @@ def update_member(session: Session, telegram_id: int, *, display_name: str | Non
 
 
 def get_member(session: Session, telegram_id: int) -> Member:
-    """The member profile of a Telegram user, or NotFound."""
-    member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+    """The member profile of a Telegram user, or NotFound (also for a member removed: see Member.left_at)."""
+    member = find_member(session, telegram_id)
     if member is None:
         raise NotFound("您还不是注册成员，请用邀请码 /join 加入")
     return member
 
 
 def find_member(session: Session, telegram_id: int) -> Member | None:
-    """The member profile of a Telegram user, or None."""
-    return session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+    """The member profile of a Telegram user, or None (also for a member removed)."""
+    return session.exec(select(Member).where(Member.telegram_id == telegram_id, Member.left_at.is_(None))).first()
 
 
 def set_duty(session: Session, telegram_id: int, on_duty: bool | None = None) -> Member:
@@ -343,7 +362,7 @@ def member_skills(session: Session, member_id: int) -> list[MemberSkill]:
 def members_in_scope(session: Session, scope: str, *, on_duty: bool | None = None) -> list[Member]:
     """Members whose home grid is under a scope node."""
     query = select(Member).where(or_(Member.grid_code == scope, Member.community_code == scope,
-                                     Member.street_code == scope))
+                                     Member.street_code == scope), Member.left_at.is_(None))
     if on_duty is not None:
         query = query.where(Member.on_duty == on_duty)
     return list(session.exec(query.order_by(Member.display_name, Member.id)))

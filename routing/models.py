@@ -98,6 +98,7 @@ class NotificationKind(StrEnum):
     urgent_alert = "urgent_alert"
     low_rating = "low_rating"
     member_unreachable = "member_unreachable"
+    member_removed = "member_removed"  # to the member a coordinator removed
     yellow_card = "yellow_card"  # 🟡 80 % of a time limit (routing.alerts.scan_alerts)
     red_card = "red_card"  # 🔴 past a time limit; the ticket escalated one level
     rate_reminder = "rate_reminder"  # 回访: a resolved ticket still unrated after a day
@@ -194,6 +195,8 @@ class Member(SQLModel, table=True):
     last_assigned_at: datetime | None = _ts(default=None)
     joined_at: datetime = _ts()
     invite_code: str | None = Field(default=None, max_length=16)
+    # Removed by a coordinator (moved away, no longer serving): no offers, not a member to the bot, until /join again
+    left_at: datetime | None = _ts(default=None)
 
 
 class MemberSkill(SQLModel, table=True):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -81,6 +81,17 @@ def quarter_of(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local.year}Q{(local.month - 1) // 3 + 1}"
 
 
+def previous_quarter(moment: datetime, tz: ZoneInfo) -> str:
+    """The quarter before the one of `moment`, e.g. '2025Q2' for any moment of 2025Q3."""
+    start, _ = quarter_bounds(quarter_of(moment, tz), tz)
+    return quarter_of(start - timedelta(microseconds=1), tz)
+
+
+def quarter_rated(session: Session, quarter: str) -> bool:
+    """Whether a quarter's stars were computed."""
+    return session.exec(select(MemberStar.member_id).where(MemberStar.quarter == quarter).limit(1)).first() is not None
+
+
 def quarter_bounds(quarter: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """[start, end) of a quarter such as '2025Q3', as aware UTC datetimes."""
     year, q = int(quarter[:4]), int(quarter[5])
@@ -134,7 +145,9 @@ def compute_quarter_stars(session: Session, quarter: str, now: datetime, *,
             .group_by(Rating.member_id))
     }
     result = []
-    for member_id in session.exec(select(Member.id).order_by(Member.id)):
+    # (a member who joined after the quarter ended, or was removed before it began, has no record of it to rate)
+    serving = and_(Member.joined_at < end, or_(Member.left_at.is_(None), Member.left_at >= start))
+    for member_id in session.exec(select(Member.id).where(serving).order_by(Member.id)):
         led, rat = ledger.get(member_id), ratings.get(member_id)
         resolved = led.resolved if led else 0
         # A reopened resolution does not count as resolved work.
@@ -171,8 +184,8 @@ class Standing:
 def leaderboard(session: Session, scope: str, *, since: datetime | None = None,
                 until: datetime | None = None, limit: int = 10) -> list[Standing]:
     """Members under a scope node by points (in [since, until) if given, else all-time)."""
-    in_scope = or_(Member.grid_code == scope, Member.community_code == scope,
-                   Member.street_code == scope)
+    in_scope = and_(or_(Member.grid_code == scope, Member.community_code == scope, Member.street_code == scope),
+                    Member.left_at.is_(None))
     if since is None and until is None:
         query = select(Member.id, Member.display_name, Member.points.label("pts")).where(in_scope)
         order = Member.points

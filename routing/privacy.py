@@ -13,7 +13,7 @@ Decisions:
   closed or cancelled are only anonymized.
 - The person's name and home grid are cleared (the grid is asked again on the next request). Only
   the resident side is forgotten: a member's profile (display name, skills, points) and a
-  coordinator's scopes stay; a member who leaves is removed by a coordinator.
+  coordinator's scopes stay; a member who leaves is removed by a coordinator (dispatch.remove_member, `/members`).
 - The person's drafts of a resident's conversations (`RESIDENT_FLOWS`: a request being described, a rating's
   comment) and their message-rate counter are deleted; pending notifications to them about their own tickets are
   cancelled. A member's or coordinator's conversations and messages (an offer, a 办结 note waited for, an urgent

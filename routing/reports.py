@@ -27,6 +27,7 @@ from routing.db import insert_new
 from routing.geography import get_node
 from routing.models import (
     Coordinator,
+    GeoLevel,
     NotificationKind,
     Person,
     ReportRun,
@@ -94,6 +95,26 @@ def _category_names(category_names: Mapping[str, str] | None) -> Mapping[str, st
 
 def scope_name(session: Session, scope: str | None) -> str:
     return get_node(session, scope).name if scope else "全部"
+
+
+def scope_figures(session: Session, scope: str, start: datetime, end: datetime, now: datetime, *,
+                  category_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """/stats for one scope node: its name and four rates, then the same for each of its communities or grids
+    and each category with tickets (name, figures), busiest first."""
+    names = _category_names(category_names)
+    node_names = stats.node_names(session)
+    children = [] if get_node(session, scope).level == GeoLevel.grid else [
+        (node_names.get(row.key, row.key), row.as_dict())
+        for row in stats.stats_by(session, scope, start, end, now, by="child")
+    ]
+    categories = [
+        (OTHER_NAME if row.key == stats.OTHER_CATEGORY else names.get(row.key, row.key), row.as_dict())
+        for row in stats.stats_by(session, scope, start, end, now, by="category") if row.total
+    ]
+    categories.sort(key=lambda c: -c[1]["total"])
+    return {"name": scope_name(session, scope),
+            "figures": stats.compute_stats(session, scope, start, end, now).as_dict(),
+            "children": children, "categories": categories}
 
 
 def weekly_report(session: Session, scope: str | None, now: datetime, tz: ZoneInfo, *,

@@ -1,6 +1,8 @@
 """服务效能 statistics, computed in SQL aggregates (COUNT … FILTER), never ticket by ticket.
 
-For tickets created in [start, end) under a scope node, cancelled ones left out:
+For tickets created in [start, end) under a scope node; a cancelled ticket counts only for what came due or was done
+before it was cancelled (an answer, a rating, a red card, a limit passed), so cancelling — by the resident, /forget
+or a coordinator — never erases a breach from the figures:
 - 响应率 response_rate: accepted within the response limit / tickets accepted or past that limit;
 - 解决率 resolution_rate: resolved within the resolution limit / resolved or past that limit;
 - 满意率 satisfaction_rate: rated 4–5 / rated;
@@ -26,7 +28,7 @@ OTHER_CATEGORY = "other"
 @dataclass(frozen=True, slots=True)
 class Stats:
     key: str | None  # the group (category code, node code) or None for the whole scope
-    total: int
+    total: int  # tickets counted (a cancelled one only as the module says)
     cancelled: int
     open: int
     responded_on_time: int
@@ -70,11 +72,14 @@ class Stats:
 
 
 def _aggregates(now: datetime) -> list[Any]:
-    at = literal(now, UTCDateTime)
-    live = Ticket.status != S.cancelled
+    cancelled = Ticket.status == S.cancelled
+    # A cancelled ticket's limits stop running when it is cancelled.
+    at = func.coalesce(Ticket.cancelled_at, literal(now, UTCDateTime))
     # IN (subquery), not a correlated EXISTS: evaluated once into a hash (PostgreSQL) or a
     # temporary index (SQLite) instead of once per ticket.
     red_card = Ticket.id.in_(select(Alert.ticket_id).where(Alert.level == "red"))
+    live = or_(~cancelled, Ticket.accepted_at.is_not(None), Ticket.rating.is_not(None), red_card,
+               Ticket.respond_due_at <= Ticket.cancelled_at)
     late = or_(
         Ticket.accepted_at > Ticket.respond_due_at,
         and_(Ticket.accepted_at.is_(None), Ticket.respond_due_at <= at),
@@ -84,7 +89,7 @@ def _aggregates(now: datetime) -> list[Any]:
     count = func.count
     return [
         count().filter(live).label("total"),
-        count().filter(Ticket.status == S.cancelled).label("cancelled"),
+        count().filter(cancelled).label("cancelled"),
         count().filter(Ticket.status.notin_([S.cancelled, S.closed, S.resolved])).label("open"),
         count().filter(live, Ticket.accepted_at <= Ticket.respond_due_at)
         .label("responded_on_time"),

@@ -333,6 +333,12 @@ def resolve_ticket(session: Session, ticket_id: int, telegram_id: int, now: date
     return ticket
 
 
+def awaiting_rating(session: Session, resident_id: int) -> Ticket | None:
+    """The resident's newest ticket resolved and not yet rated (closed by a rating, or after its reminder)."""
+    return session.exec(select(Ticket).where(Ticket.resident_id == resident_id, Ticket.status == S.resolved)
+                        .order_by(Ticket.resolved_at.desc()).limit(1)).first()
+
+
 def hand_back(session: Session, ticket_id: int, telegram_id: int, reason: str, now: datetime, *,
               settings: Settings | None = None) -> Ticket:
     """The assignee hands the ticket back (退回) with a reason; it is routed again (without them)."""

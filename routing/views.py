@@ -65,6 +65,7 @@ def ticket_payload(session: Session, ticket: TicketFacts, *, private: bool = Fal
         "community_name": community.name,
         "respond_due_at": ticket.respond_due_at.isoformat(),
         "resolve_due_at": ticket.resolve_due_at.isoformat(),
+        "responded": ticket.accepted_at is not None,  # (the response limit no longer runs: handed back, reopened)
         "attachment_count": len(ticket.attachments or []),
     }
     if private:

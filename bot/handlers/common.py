@@ -18,11 +18,11 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRem
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import keyboards, texts
 from bot.config import BotSettings
 from classifier import Classifier
 from classifier.taxonomy import Taxonomy
-from routing import drafts, members, outbox
+from routing import drafts, geography, members, outbox
 from routing.db import transaction
 from routing.errors import DomainError
 
@@ -94,13 +94,17 @@ async def reply(update: Update, text: str, markup: Markup = None) -> None:
         await message.reply_html(texts.fit(text), reply_markup=markup, disable_web_page_preview=True)
 
 
-async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Replace the text (and keyboard) of the message whose button was pressed."""
+async def edit(update: Update, text: str | None, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the text (and keyboard) of the message whose button was pressed; with no text, the keyboard only.
+    A press repeated (a double tap) changes nothing, which Telegram calls an error: not one here."""
     query_ = update.callback_query
     if query_ is None:
         return
     try:
-        await query_.edit_message_text(texts.fit(text), parse_mode="HTML", reply_markup=markup)
+        if text is None:
+            await query_.edit_message_reply_markup(markup)
+        else:
+            await query_.edit_message_text(texts.fit(text), parse_mode="HTML", reply_markup=markup)
     except TelegramError as error:
         if "not modified" not in str(error).lower():
             raise
@@ -138,8 +142,11 @@ def callback_args(update: Update) -> list[str]:
 def _start_state(session: Session, telegram_id: int, name: str, now_: datetime) -> dict[str, Any]:
     person = members.ensure_person(session, telegram_id, now_, name=name)
     role = members.roles(session, telegram_id)
+    grid = geography.get_node(session, person.grid_code) if person.grid_code else None
+    community = geography.get_node(session, grid.community_code) if grid and grid.community_code else grid
     return {
-        "has_grid": person.grid_code is not None,
+        "has_grid": grid is not None,
+        "area": (community.name, grid.name) if grid and community else None,
         "member": role["member"] is not None,
         "coordinator": bool(role["coordinator_scopes"]),
     }
@@ -158,6 +165,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, texts.HELP_COORDINATOR)
     if not state["has_grid"]:
         await ask_area(update, context)
+    elif state["area"]:  # (chosen wrong, or moved: /start is where to choose again)
+        await reply(update, texts.area_current(*state["area"]), keyboards.change_area())
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,14 +13,13 @@ from telegram.ext import ContextTypes
 from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from routing import dispatch, drafts, geography, members, points, tickets
-from routing.errors import DomainError, NotFound, TicketAlreadyTaken
-from routing.models import OfferKind
+from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
+from routing.models import GeoLevel, OfferKind
 from routing.models import TicketStatus as S
 from routing.states import get_ticket
 
 JOIN = "join"
 TASK = "task"
-MAX_NAME = 20
 
 
 # ── /join CODE → name → skills → home grid ──────────────────────────────────────────────────────
@@ -50,8 +49,9 @@ async def name_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
 ) -> None:
     """The display name; then the skills."""
-    name = " ".join(text.split())
-    if not 1 <= len(name) <= MAX_NAME:
+    try:
+        name = members.clean_name(text)
+    except InvalidInput:
         await reply(update, texts.JOIN_NAME_INVALID)
         return
     state["name"] = name
@@ -69,14 +69,17 @@ def _toggle_skill(session: Session, telegram_id: int, skill: str | None, now_: A
         chosen.symmetric_difference_update({skill})
         state["skills"] = sorted(chosen)
         drafts.save_draft(session, telegram_id, JOIN, state, now_)
-    state["grids"] = [(g.code, g.name) for g in geography.list_grids(session)]
+    state["grids"] = geography.area_choices(session)
     return state
 
 
 def _finish_join(session: Session, telegram_id: int, grid_code: str, now_: Any) -> dict | None:
+    """Register the member in the grid chosen; a street or community chosen opens what is under it."""
     state = drafts.get_draft(session, telegram_id, JOIN)
     if state is None or not state.get("skills"):
         return None
+    if geography.get_node(session, grid_code).level != GeoLevel.grid:
+        return {"choices": geography.area_choices(session, grid_code)}
     member = members.register_member(
         session, telegram_id, state["code"], state["name"], state["skills"], grid_code, now_
     )
@@ -96,6 +99,9 @@ async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if args[0] == "grid" and len(args) > 1:
         await answer(update)
         done = await act(context, _finish_join, user_id, args[1], now())
+        if done and "choices" in done:
+            await edit(update, texts.JOIN_ASK_GRID, keyboards.home_grids(done["choices"]))
+            return
         await edit(update, texts.join_done(**done) if done else texts.STALE_BUTTON)
         return
     skill = skills[int(args[0])] if args[0].isdigit() and int(args[0]) < len(skills) else None
@@ -120,13 +126,20 @@ def _member_or_none(session: Session, telegram_id: int) -> bool:
     return members.find_member(session, telegram_id) is not None
 
 
+DUTY_WORDS = {"on": True, "在岗": True, "上岗": True, "开": True, "off": False, "离岗": False, "休息": False, "关": False}
+
+
 async def duty(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/duty: toggle on / off duty."""
+    """/duty: toggle on / off duty; /duty on (在岗) or /duty off (离岗) sets it."""
     user_id = update.effective_user.id
     if not await query(context, _member_or_none, user_id):
         await reply(update, texts.NOT_A_MEMBER)
         return
-    member = await act(context, members.set_duty, user_id)
+    word = context.args[0].lower() if context.args else None
+    if word is not None and word not in DUTY_WORDS:
+        await reply(update, texts.DUTY_USAGE)
+        return
+    member = await act(context, members.set_duty, user_id, DUTY_WORDS.get(word) if word else None)
     await reply(update, texts.duty_changed(member.on_duty))
 
 
@@ -215,7 +228,6 @@ def _await_text(session: Session, telegram_id: int, ticket_id: int, awaited: str
 
 async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """开始 starts work; 办结 and 退回 ask for a note or a reason."""
-    callback = update.callback_query
     action, ticket_id = ([*callback_args(update), "", ""])[:2]
     if not ticket_id.isdigit() or action not in {"start", "done", "back"}:
         await answer(update, texts.STALE_BUTTON, alert=True)
@@ -224,7 +236,7 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if action == "start":
         await act(context, tickets.start_ticket, int(ticket_id), user_id, now())
         await answer(update)
-        await callback.edit_message_reply_markup(keyboards.task(int(ticket_id), True))
+        await edit(update, None, keyboards.task(int(ticket_id), True))
         await reply(update, texts.STARTED)
         return
     awaited = "done_note" if action == "done" else "hand_back_reason"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
@@ -29,9 +29,6 @@ MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 
 COMMENT = "comment"
 # The words after a rating are its comment only this long after it: later words are a new message (a new need).
 COMMENT_WINDOW = timedelta(minutes=30)
-# An intake untouched this long no longer takes the words as its address or phone: a resident who comes back the
-# next day with another need (我家下水道堵了) starts a new request instead of giving the old one that as its address.
-INTAKE_IDLE = timedelta(hours=12)
 # A message that names a building, unit or room already carries its address.
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 MIN_ADDRESS_CHARS = 4
@@ -52,6 +49,47 @@ MIN_SUPPLEMENT_CHARS = 3
 _ASIDES = ("status", "thanks", "greeting")
 
 
+# Answers older residents type instead of pressing a button. Under 「对吗？」: yes, no (change it), or cancel; at
+# the address step or under 「对吗？」, giving up (那算了吧, 不用了已经好了) — not an address, and not despair either.
+_YES = re.compile(r"(对|對|对的|對的|是|是的|好|好的|嗯|嗯嗯|没错|沒錯|行|可以|确认|確認|确定|確定|ok|OK|Ok)[。！!~～ ]*")
+_NO = re.compile(r"(不对|不對|不是|错了|錯了|不准|修改|改一下|改)[。！!~～ ]*")
+_GIVE_UP_WORDS = "算了|不要了|不用了|不报了|不修了|不弄了|不办了|不需要了|取消|取消吧|撤销"
+_GIVE_UP = re.compile(
+    rf"(那|那就|就|哎|唉|嗯)?[,，\s]*({_GIVE_UP_WORDS})"
+    rf"([吧啊呀了,，。！!\s~～]|{_GIVE_UP_WORDS}|已经好了|好了|没事了|谢谢|自己弄|我自己弄|我自己想办法)*"
+)
+
+
+def typed_answer(text: str) -> str | None:
+    """What a short typed answer under 「对吗？」 means: "yes", "no" (change it), "cancel", or None."""
+    words = text.strip()
+    if _GIVE_UP.fullmatch(words):
+        return "cancel"
+    if _YES.fullmatch(words):
+        return "yes"
+    return "no" if _NO.fullmatch(words) else None
+
+
+_STARS = re.compile(r"([1-5一二三四五])\s*(星|颗星|顆星|分|⭐+)?[。！!~～ ]*")
+_RATING_WORDS = re.compile("满意|滿意|好评|好評|差评|差評|打分|颗星|还行|還行|一般般|[1-5一二三四五]星")
+RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one that says 不满意)
+
+
+def stars_typed(text: str) -> int | None:
+    """Stars typed instead of pressed (5, 五星, 4分), or 0 for short words of a rating that give none (很满意,
+    不满意 灯还是不亮: the buttons are shown again), None for other words."""
+    words = text.strip()
+    if match := _STARS.fullmatch(words):
+        digit = match.group(1)
+        return int(digit) if digit.isdigit() else "一二三四五".index(digit) + 1
+    return 0 if len(words) <= RATING_WORDS_MAX_CHARS and _RATING_WORDS.search(words) else None
+
+
+def gives_up(text: str) -> bool:
+    """Whether words at the address step give the request up (那算了吧, 算了 不报了, 不用了已经好了)."""
+    return bool(_GIVE_UP.fullmatch(text.strip()))
+
+
 # A bare 号 after a number is a day of the month when it follows 月/从/到… or comes before a time word (从10号就坏了,
 # 5号晚上): no house number, so the address is still asked for.
 _DAY_BEFORE = frozenset("月从自到至今")
@@ -68,8 +106,9 @@ def _a_day(clause: str, match: re.Match[str]) -> bool:
 
 
 def address_in(text: str) -> str | None:
-    """The clause of a message that contains an address (e.g. 3号楼2单元502), if any."""
-    for clause in _CLAUSE.split(text):
+    """The clause of a message that contains an address (e.g. 3号楼2单元502, 三号楼二单元五零二 read as digits), if
+    any."""
+    for clause in _CLAUSE.split(texts.arabic_numerals(text)):
         numbers = [m for m in texts.ADDRESS_NUMBER.finditer(clause) if not _a_day(clause, m)]
         if numbers or texts.ADDRESS_SHORT.search(clause):
             return clause.strip()[:200]
@@ -77,7 +116,8 @@ def address_in(text: str) -> str | None:
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
-    """A phone number typed at the phone step, and the rest of the message."""
+    """A phone number typed at the phone step (in digits or Chinese numerals), and the rest of the message."""
+    text = texts.arabic_numerals(text)
     compact = re.sub(r"[\s\-－]", "", text)
     match = texts.PHONE_NUMBER.search(compact) or _LOCAL_NUMBER.search(compact)
     if match is None:
@@ -86,25 +126,19 @@ def phone_in(text: str) -> tuple[str | None, str]:
 
 
 # ── area (社区 / 网格) ────────────────────────────────────────────────────────────────────────────
-def _area_choices(session: Session, parent: str | None) -> list[tuple[str, str]]:
-    nodes = geography.list_nodes(session)
-    if parent is None:
-        communities = [n for n in nodes if n.level == GeoLevel.community]
-        if len(communities) > 1:
-            return [(n.code, n.name) for n in communities]
-    return [(g.code, g.name) for g in geography.list_grids(session, parent)]
+AREA_THEN_STATS = "stats"  # (a resident asked /stats before choosing: show them once the grid is saved)
 
 
-async def ask_area(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_area(update: Update, context: ContextTypes.DEFAULT_TYPE, then: str | None = None) -> None:
     """Show the communities (or the grids, when there is one community)."""
-    choices = await query(context, _area_choices, None)
-    await reply(update, texts.CHOOSE_AREA, keyboards.areas(choices))
+    choices = await query(context, geography.area_choices, None)
+    await reply(update, texts.CHOOSE_AREA, keyboards.areas(choices, then))
 
 
 def _choose_area(session: Session, telegram_id: int, code: str, now_: Any) -> dict[str, Any]:
     node = geography.get_node(session, code)
     if node.level != GeoLevel.grid:
-        return {"grids": _area_choices(session, node.code)}
+        return {"grids": geography.area_choices(session, node.code)}
     members.set_home_grid(session, telegram_id, node.code, now_)
     community = geography.get_node(session, node.community_code) if node.community_code else node
     pending = drafts.get_draft(session, telegram_id, INTAKE)
@@ -114,12 +148,21 @@ def _choose_area(session: Session, telegram_id: int, code: str, now_: Any) -> di
 async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A community opens its grids; a grid is saved, and a request typed before continues."""
     await answer(update)
-    (code,) = callback_args(update)[:1]
+    code, *rest = callback_args(update)
+    then = rest[0] if rest else None
+    if code == keyboards.CHANGE_AREA:
+        await edit(update, texts.CHOOSE_AREA, keyboards.areas(await query(context, geography.area_choices, None)))
+        return
     result = await act(context, _choose_area, update.effective_user.id, code, now())
     if "grids" in result:
-        await edit(update, texts.CHOOSE_AREA_AGAIN, keyboards.areas(result["grids"]))
+        await edit(update, texts.CHOOSE_AREA_AGAIN, keyboards.areas(result["grids"], then))
         return
     await edit(update, texts.area_saved(result["grid"], result["community"]))
+    if then == AREA_THEN_STATS:
+        from bot.handlers.coordinator import stats_command
+
+        await stats_command(update, context)
+        return
     pending = result["pending"]
     if pending and pending.get("step") == "area":
         await _show_understanding(update, context, pending)
@@ -312,6 +355,29 @@ async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """确认, 修改, 取消, 其他, a category, an item, or 使用上次的地址."""
     await answer(update)
     token, action, *rest = [*callback_args(update), ""]
+    await _intake_action(update, context, token, action, rest)
+
+
+async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], meaning: str) -> None:
+    """对 / 不对 / 取消 typed under 「对吗？」, or the request given up at the address step (那算了吧): what the
+    button would do."""
+    token = state["token"]
+    if meaning == "cancel":
+        await act(context, _update_intake, update.effective_user.id, token, {"step": "cancelled"}, now())
+        await reply(update, texts.INTAKE_GIVEN_UP)
+    elif meaning == "no":
+        await reply(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
+    elif state.get("label") and (state.get("confident") or state.get("urgent")):
+        await _intake_action(update, context, token, "ok", [""])
+    else:  # (the bot was unsure and offered items: 对 says none of them)
+        await reply(update, texts.PICK_AN_ITEM)
+        await _show_understanding(update, context, state)
+
+
+async def _intake_action(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, token: str, action: str, rest: list[str]
+) -> None:
+    """What a button under a request does (typed answers too: `edit` then changes nothing, the replies follow)."""
     taxonomy = deps(context).taxonomy
     user_id = update.effective_user.id
     if action == "chg":
@@ -537,8 +603,10 @@ async def address_given(
             await _ask_again(update, context, state, texts.ADDED_TO_URGENT)
             return
         if result.kind == "request" and result.confident:
-            if result.label != state.get("label"):  # (the same need told again is not kept twice)
-                await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now())
+            if result.label == state.get("label"):  # (the same need told again: this one, not kept twice)
+                await _ask_again(update, context, state, texts.SAME_NEED_IN_PROGRESS)
+                return
+            await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now())
             await _ask_again(update, context, state, texts.another_need_later(text))
             return
     if len(text.strip()) < MIN_ADDRESS_CHARS:
@@ -574,6 +642,28 @@ def _draft_at_phone(session: Session, telegram_id: int, now_: Any, supplement: s
         state["text"] = tickets.with_supplement(state["text"], supplement)
         drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return state
+
+
+def place_of(message: Message | None) -> str | None:
+    """A place shared (a venue: its name and address; a location: where on the map) as an address's words."""
+    if message is None:
+        return None
+    if message.venue is not None:
+        return f"{message.venue.title} {message.venue.address}".strip()
+    if message.location is not None:
+        return texts.shared_location(message.location.latitude, message.location.longitude)
+    return None
+
+
+def _address_at_phone(session: Session, telegram_id: int, now_: Any, part: str) -> str | None:
+    """More of the address told at the phone step (幸福里小区, then 3号楼, then 2单元502): added to it; the address
+    now (None without such a draft, or for an urgent ticket's, whose words go to the ticket)."""
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if state is None or state.get("step") != "phone" or state.get("ticket_id"):
+        return None
+    state["address"] = f"{state.get('address') or ''} {part}".strip()[:300]
+    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    return state["address"]
 
 
 def _submit(
@@ -639,6 +729,10 @@ async def phone_typed(
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     phone, rest = phone_in(text)
+    part = address_in(rest) if phone is None else None
+    if part and (address := await act(context, _address_at_phone, update.effective_user.id, now(), part)):
+        await reply(update, texts.address_added(address), keyboards.share_phone())
+        return
     kind = deps(context).classifier.classify(rest).kind
     worth_keeping = len(_PHONE_LABEL.sub("", rest)) >= MIN_SUPPLEMENT_CHARS and kind not in ("thanks", "greeting")
     supplement = rest if worth_keeping else ""
@@ -694,14 +788,20 @@ async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await edit(update, texts.rated(int(choice)), keyboards.skip_comment(int(ticket_id)))
 
 
+async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
+    """Stars typed under 「请为这次服务打个分」 count as pressed; words of a rating get the buttons again."""
+    ticket_id, stars = state["ticket_id"], state["stars"]
+    if not stars:
+        await reply(update, texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
+                    keyboards.rating(ticket_id))
+        return
+    await act(context, _rate, update.effective_user.id, ticket_id, stars, now())
+    await reply(update, texts.rated(stars), keyboards.skip_comment(ticket_id))
+
+
 def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, now_: Any) -> None:
     tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
     drafts.clear_draft(session, telegram_id, COMMENT)
-
-
-def intake_left(touched: datetime, now_: datetime) -> bool:
-    """Whether an intake draft was left too long ago (INTAKE_IDLE) to take the next words."""
-    return now_ - touched > INTAKE_IDLE
 
 
 def awaits_comment(touched: datetime, now_: datetime) -> bool:

@@ -7,7 +7,7 @@ per minute, unless it is urgent: urgent words always go through."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -17,13 +17,23 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.handlers import member, resident
 from bot.handlers.common import deps, now, query, reply
-from routing import abuse, drafts
+from routing import abuse, drafts, tickets, views
 
 # Who takes a message: a member's flow (not rate limited) or a resident's.
 TASK_NOTE, MEMBER_NAME = "task_note", "member_name"
 COMMENT, ADDRESS, PHONE, PHOTO_AT_STEP = "comment", "address", "phone", "photo_at_step"
+TYPED_ANSWER = "typed_answer"  # 对 / 不对 / 取消 under 「对吗？」, 算了 at the address step
+RATING = "rating"  # 五星 / 5分 / 很满意 typed under 「请为这次服务打个分」
 REQUEST, EMPTY = "request", "empty"
 MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME})
+# A step left this long takes no more words (an address, a 办结 note, a 退回 reason, a member's name): the next
+# words are a new message (yesterday's need is not today's address, nor a reason to hand a ticket back).
+STEP_IDLE = timedelta(hours=12)
+
+
+def step_left(touched: datetime, now_: datetime) -> bool:
+    """Whether a flow waiting for words was left too long ago (STEP_IDLE) to take the next ones."""
+    return now_ - touched > STEP_IDLE
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,12 +52,17 @@ def _target(
 ) -> tuple[str, dict]:
     """The flow waiting for these words (newest first), else a new request."""
     for flow, state, touched in flows:
-        if flow == resident.INTAKE and resident.intake_left(touched, now_):
-            continue  # an intake left that long is over: the words are a new message (it is replaced)
+        if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
+            continue  # a step left that long is over: the words are a new message (an intake is replaced)
         if flow == member.TASK and state.get("await") and (text or photos):
             return TASK_NOTE, state
         if flow == member.JOIN and state.get("await") == "name" and text:
             return MEMBER_NAME, state
+        if flow == resident.INTAKE and text and not state.get("ticket_id"):
+            meaning = (resident.typed_answer(text) if state.get("step") == "confirm"
+                       else "cancel" if state.get("step") == "address" and resident.gives_up(text) else None)
+            if meaning:
+                return TYPED_ANSWER, {**state, "meaning": meaning}
         if flow == resident.COMMENT and text and resident.awaits_comment(touched, now_):
             return COMMENT, state
         if flow == resident.INTAKE and state.get("step") == "address" and text:
@@ -65,6 +80,12 @@ def _incoming(
     """Where the message goes, and (for a resident's message) the count of this minute's messages."""
     flows = drafts.list_drafts(session, telegram_id)
     target, state = _target(flows, text, photos, now_)
+    if target == REQUEST and (stars := resident.stars_typed(text)) is not None:
+        ticket = tickets.awaiting_rating(session, telegram_id)
+        if ticket is not None:
+            shown = views.ticket_payload(session, ticket)
+            target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
+                                     "item_name": shown["item_name"]}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
@@ -78,18 +99,22 @@ def _urgent(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
 
 
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
-    """The resident's intake draft when it waits for an address or a phone (and is not left: see INTAKE_IDLE)."""
+    """The resident's intake draft when it waits for an address or a phone (and is not left: see STEP_IDLE)."""
     for flow, state, touched in drafts.list_drafts(session, telegram_id):
         if flow == resident.INTAKE and state.get("step") in ("address", "phone"):
-            return None if resident.intake_left(touched, now_) else state
+            return None if step_left(touched, now_) else state
     return None
 
 
 async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, voice, video, documents…: words asked for (at an intake's step, that step's answer)."""
+    """Stickers, voice, video, documents…: words asked for (at an intake's step, that step's answer; a place shared
+    at the address step is the address)."""
     state = await query(context, _intake_step, update.effective_user.id, now())
+    place = resident.place_of(update.effective_message)
     if state is None:
         await reply(update, texts.UNSUPPORTED_MESSAGE)
+    elif place and state.get("step") == "address":
+        await resident.address_given(update, context, state, place, [])
     else:
         await resident.unsupported_at_step(update, context, state)
 
@@ -114,6 +139,10 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await member.name_given(update, context, state, text)
     elif target == COMMENT:
         await resident.comment_given(update, context, state, text)
+    elif target == RATING:
+        await resident.rating_typed(update, context, state)
+    elif target == TYPED_ANSWER:
+        await resident.answer_typed(update, context, state, state["meaning"])
     elif target == ADDRESS:
         await resident.address_given(update, context, state, text, photos)
     elif target == PHONE:

@@ -186,9 +186,29 @@ def _media_case(fields: dict[str, Any], mid_intake: bool) -> Case:
     return run
 
 
+PLACES = ("location", "venue")  # (at the address step, a place shared is the address: see _place_case)
+
 for _name, _fields in MEDIA.items():
     CASES[f"media:{_name}"] = _media_case(_fields, mid_intake=False)
-    CASES[f"media:{_name}:at-address-step"] = _media_case(_fields, mid_intake=True)
+    if _name not in PLACES:
+        CASES[f"media:{_name}:at-address-step"] = _media_case(_fields, mid_intake=True)
+
+
+def _place_case(fields: dict[str, Any]) -> Case:
+    async def run(scene: Scene) -> None:
+        """A place shared at the address step is the address (product.md: residents send a location); its
+        name, markup and all, is kept as typed and shown escaped."""
+        await scene.chat.intake_to_address(scene.resident)
+        polite(await scene.chat.say(scene.resident, None, **fields), texts.ASK_PHONE)
+        ((_, _, draft),) = scene.chat.state()["drafts"]
+        place = fields.get("venue", {}).get("address") or "121.47370"
+        assert draft["step"] == "phone" and place in draft["address"], draft
+
+    return run
+
+
+for _name in PLACES:
+    CASES[f"media:{_name}:at-address-step"] = _place_case(MEDIA[_name])
 
 
 @case("media:photo-without-caption")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, update
 
 from bot import texts
-from bot.handlers import resident
+from bot.handlers import resident, router
 from classifier import Classifier
 from routing import db, drafts
 from routing.models import Draft, Ticket
@@ -159,10 +159,10 @@ async def test_a_status_query_at_the_phone_step_is_answered(chat: BotChat) -> No
 
 async def test_an_intake_left_overnight_takes_no_later_need_as_its_address(chat: BotChat) -> None:
     """A resident who stopped at the address step and comes back the next day with another need starts that need;
-    within INTAKE_IDLE the same words would have been the address."""
+    within STEP_IDLE the same words would have been the address."""
     await chat.intake_to_address(RESIDENT, NEED)
     with db.transaction(chat.engine) as s:
-        s.exec(update(Draft).values(updated_at=datetime.now(UTC) - resident.INTAKE_IDLE - timedelta(minutes=1)))
+        s.exec(update(Draft).values(updated_at=datetime.now(UTC) - router.STEP_IDLE - timedelta(minutes=1)))
     shown = _texts(await chat.say(RESIDENT, "我家厨房下水道堵了，水下不去"))
     assert "我理解您反映的是" in shown and "下水道" in shown, shown
     assert _intake(chat)["text"] == "我家厨房下水道堵了，水下不去"

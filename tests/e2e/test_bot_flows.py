@@ -36,7 +36,9 @@ async def register_member(coordinator: SimUser, member: SimUser, name: str, skil
             lambda m, s=skill, mid=picker.message_id: m.message_id == mid and f"✅ {s}" in str(m.button_texts)
         )
     await member.press(picker, "完成")
-    grids = await member.wait_for("网格")
+    communities = await member.wait_for("网格")  # (the community first, then its grids: as a resident chooses)
+    await member.press(communities, "幸福里社区")
+    grids = await member.wait_for(lambda m: GRID_BUTTON in str(m.button_texts))
     await member.press(grids, GRID_BUTTON)
     await member.wait_for("注册成功")
 
