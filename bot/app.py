@@ -61,6 +61,7 @@ COMMANDS = [
     BotCommand("dispatch", "协调员：待派单"),
     BotCommand("overdue", "协调员：超期工单"),
     BotCommand("members", "协调员：辖区党员"),
+    BotCommand("addcoordinator", "协调员：邀请协调员"),
     BotCommand("stats", "服务效能"),
     BotCommand("report", "协调员：服务效能周报"),
 ]
@@ -134,6 +135,7 @@ def register_handlers(app: Application) -> None:
         "overdue": coordinator.overdue,
         "stats": coordinator.stats_command,
         "members": coordinator.members_command,
+        "addcoordinator": coordinator.add_coordinator,
         "report": report.report_command,
     }
     for name, callback in commands.items():
@@ -155,6 +157,7 @@ def register_handlers(app: Application) -> None:
         keyboards.JOIN: member.join_button,
         keyboards.DISPATCH: coordinator.dispatch_button,
         keyboards.REMOVE: coordinator.remove_button,
+        keyboards.ADD_COORDINATOR: coordinator.coordinator_scope_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}:"))

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import NoDecode
 
-from routing.config import Settings, explain
+from routing.config import Settings, SettingsFileError, explain, read_settings
 
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _QUIET = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
@@ -62,7 +62,7 @@ class BotSettings(Settings):
     def _ids(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
-            if not all(p.isdigit() for p in parts):
+            if not all(p.isascii() and p.isdigit() and 0 < int(p) < 2**63 for p in parts):
                 raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
             return [int(p) for p in parts]
         return value
@@ -131,6 +131,8 @@ class SettingsError(Exception):
 def get_bot_settings() -> BotSettings:
     """The process-wide bot settings, read once; raises SettingsError with a readable message."""
     try:
-        return BotSettings()
+        return read_settings(BotSettings)
     except ValidationError as error:
         raise SettingsError(explain(error)) from None
+    except SettingsFileError as error:
+        raise SettingsError(str(error)) from None

@@ -274,6 +274,8 @@ async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
             await asyncio.gather(*(_deliver_in_order(context, notes) for notes in by_chat.values()))
             if len(batch) < BATCH and not bot_data[_AGAIN]:
                 return
+            if not context.application.running:  # (stopping: the rest waits for the next start, not for us)
+                return
 
 
 def deliver_soon(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -21,6 +21,7 @@ RATE = "rt"  # rt:<ticket id>:<1-5|skip>             resident rates
 JOIN = "jn"  # jn:<skill index|fin|grid>[:<code>]    member registration
 DISPATCH = "dp"  # dp:<ticket id>[:<member id>]      coordinator assigns
 REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a member (asked, then confirmed)
+ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scope of a new coordinator
 
 
 def data(*parts: object) -> str:
@@ -181,10 +182,25 @@ def members(ticket_id: int, entries: Sequence[tuple[int, str]]) -> InlineKeyboar
     )
 
 
-def removable(entries: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    """One button per member of the coordinator's scope (member id, button text), to remove one."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data(REMOVE, member_id))]
-                                 for member_id, text in entries])
+MEMBERS_PER_PAGE = 40  # (Telegram takes at most 100 buttons under a message)
+
+
+def coordinator_scopes(node: tuple[str, str], children: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """本级 (the node itself: code, name) and its children to go further down."""
+    this = [InlineKeyboardButton(texts.btn_this_level(node[1]), callback_data=data(ADD_COORDINATOR, node[0], "ok"))]
+    below = [InlineKeyboardButton(name, callback_data=data(ADD_COORDINATOR, code)) for code, name in children]
+    return InlineKeyboardMarkup([this, *_rows(below, 2)])
+
+
+def removable(entries: Sequence[tuple[int, str]], page: int = 0) -> InlineKeyboardMarkup:
+    """One button per member of the coordinator's scope (member id, button text), to remove one; a page of them,
+    with 上一页 / 下一页."""
+    shown = entries[page * MEMBERS_PER_PAGE : (page + 1) * MEMBERS_PER_PAGE]
+    rows = [[InlineKeyboardButton(text, callback_data=data(REMOVE, member_id))] for member_id, text in shown]
+    turns = [InlineKeyboardButton(texts.BTN_PREVIOUS_PAGE, callback_data=data(REMOVE, "page", page - 1))] if page else []
+    if (page + 1) * MEMBERS_PER_PAGE < len(entries):
+        turns.append(InlineKeyboardButton(texts.BTN_NEXT_PAGE, callback_data=data(REMOVE, "page", page + 1)))
+    return InlineKeyboardMarkup(rows + ([turns] if turns else []))
 
 
 def confirm_remove(member_id: int) -> InlineKeyboardMarkup:

@@ -222,6 +222,8 @@ async def deliver_reports(context: ContextTypes.DEFAULT_TYPE) -> int:
             for note in batch:
                 await deliver_one(context, note)
             handled += len(batch)
+            if not context.application.running:  # (stopping: the rest goes out after the next start)
+                break
     return handled
 
 

@@ -17,6 +17,7 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -111,7 +112,11 @@ def start_webhook_server(app: Application, settings: BotSettings) -> tornado.htt
     routes = [(settings.WEBHOOK_PATH, WebhookHandler,
                {"app": app, "secret": settings.WEBHOOK_SECRET_TOKEN.get_secret_value()})]
     server = tornado.httpserver.HTTPServer(tornado.web.Application(routes))
-    server.listen(settings.WEBHOOK_PORT, address=settings.WEBHOOK_LISTEN)
+    try:
+        server.listen(settings.WEBHOOK_PORT, address=settings.WEBHOOK_LISTEN)
+    except OSError as error:  # (a port another worker has, an address that does not resolve)
+        raise StartError(f"setting WEBHOOK_LISTEN / WEBHOOK_PORT ({settings.WEBHOOK_LISTEN}:{settings.WEBHOOK_PORT}): "
+                         f"cannot listen there: {error.strerror or error} — give each worker its own port") from None
     return server
 
 
@@ -156,8 +161,17 @@ Serve = Callable[[Application, BotSettings, asyncio.Event, list[str]], Awaitable
 async def _run(app: Application, settings: BotSettings, serve: Serve, allowed_updates: list[str]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        """The first SIGINT/SIGTERM stops after the batch in hand; a second one (Ctrl-C again) exits at once (what was
+        claimed and not sent goes out after the lease, from the next start)."""
+        if stop.is_set():
+            log.warning("second stop signal: exiting now")
+            os._exit(1)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
     async with app:  # initialize … shutdown
         if app.post_init is not None:
             await app.post_init(app)

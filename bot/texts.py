@@ -8,59 +8,15 @@ from __future__ import annotations
 
 import html
 import itertools
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import numbers
+
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message
 QUOTE_LIMIT = 300  # how much of a resident's text we quote back
-
-
-# A building, unit or room number, and a phone number (mainland mobile, or a landline with its area
-# code): what offers must not show.
-_HOUSE_AFTER = r"(?:(?<=单元)|(?<=号楼)|(?<=号院)|(?<=[栋幢座]))"  # (a room after its building: 5栋302, B座1203)
-ADDRESS_NUMBER = re.compile(
-    r"\d+\s*(?:号楼|号院|栋|幢|单元|号|室|弄|巷|房|户)|" + _HOUSE_AFTER + r"\s*\d+"
-)
-ADDRESS_SHORT = re.compile(r"(?<![\d-])\d{1,3}[-－—]\d{1,2}[-－—]\d{3,4}(?![\d-])")  # building-unit-room: 3-2-502
-# A mobile number however it is grouped (13812345678, 138 1234 5678, 138-1234-5678), or a landline.
-PHONE_NUMBER = re.compile(
-    r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}[-\s]?\d{7,8}(?!\d)"
-)
-# Any number of seven digits or more, however grouped (a local number 87654321, 010 8765 4321): a phone, or an
-# account or ID number — not for offers either. (A date, 2024-10-01, is shown.)
-LONG_NUMBER = re.compile(r"(?<![\d])\+?\d(?:[-\s]?\d){6,}(?![\d])")
-_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
-
-# Chinese numerals as older residents (and voice input) write house and phone numbers: 三号楼二单元五零二,
-# 一三八一二三四五六七八. Runs of three or more digits, and a number before a building word, are read as digits.
-_CN_DIGITS = dict(zip("零〇一二三四五六七八九两幺", "0012345678921", strict=True))
-_CN_NUMBER = re.compile(
-    "[零〇一二三四五六七八九幺]{3,}|[零〇一二三四五六七八九两十]{1,4}(?=号楼|号院|栋|幢|单元|层|楼|号|室)"
-)
-
-
-def _cn_number(numeral: str) -> str:
-    """一三八 → 138, 十二 → 12, 二十三 → 23."""
-    if "十" not in numeral:
-        return "".join(_CN_DIGITS[ch] for ch in numeral)
-    tens, _, ones = numeral.partition("十")
-    return str(int(_CN_DIGITS.get(tens[-1:], "1") if tens else 1) * 10 + int(_CN_DIGITS.get(ones[:1], "0") or 0))
-
-
-def arabic_numerals(text: str) -> str:
-    """House and phone numbers written in Chinese numerals, as digits (other numerals as they are: 一直, 三四个人)."""
-    return _CN_NUMBER.sub(lambda m: _cn_number(m.group(0)), text)
-
-
-def redact(text: str) -> str:
-    """A resident's words without house numbers or phone numbers (for offers and public views)."""
-    text = ADDRESS_SHORT.sub("*", arabic_numerals(text))
-    text = ADDRESS_NUMBER.sub(lambda m: "*" + m.group(0).lstrip("0123456789 "), text)
-    text = PHONE_NUMBER.sub(lambda m: m.group(0)[0] + "*" * (len(m.group(0)) - 1), text)
-    return LONG_NUMBER.sub(lambda m: m.group(0) if _DATE.fullmatch(m.group(0)) else "*" * len(m.group(0)), text)
 
 
 def esc(value: object) -> str:
@@ -135,6 +91,8 @@ def btn_skill(skill: str, chosen: bool) -> str:
     return f"{'✅' if chosen else '▫️'} {skill}"
 
 
+BTN_PREVIOUS_PAGE = "⬅️ 上一页"
+BTN_NEXT_PAGE = "下一页 ➡️"
 BTN_REMOVE_CONFIRM = "确认移出"
 BTN_REMOVE_CANCEL = "取消"
 NO_MEMBERS_IN_SCOPE = "您的辖区还没有登记的党员。用 /invite 生成邀请码。"
@@ -204,6 +162,7 @@ HELP_COORDINATOR = (
     "· /invite 生成党员邀请码\n· /dispatch 待派单的工单\n· /overdue 超期和临期的工单\n"
     "· /stats 响应率、解决率、满意率、超期率\n· /report 服务效能周报（图表）\n"
     "· /members 辖区党员名单；党员不再服务时可在这里移出\n"
+    "· /addcoordinator 生成协调员邀请码（辖区内的网格、社区或街道）\n"
     "· 在工作群里发送 /subscribe，群里会收到紧急、超期、待派单和差评提醒（不含个人信息）"
 )
 HELP_JOIN = "· 党员、志愿者请用协调员给的邀请码注册：/join 邀请码"
@@ -232,6 +191,12 @@ def understood(category_name: str, item_name: str, text: str) -> str:
         f"「{quote(text)}」\n\n"
         "对吗？没问题请点「确认」，不对请点「修改」。"
     )
+
+
+def confirmed(category_name: str, item_name: str, text: str) -> str:
+    """The card once the resident confirmed it (or chose an item, or 其他): no question left on it."""
+    what = "其他（由协调员派单）" if category_name == item_name else f"{esc(category_name)} · {esc(item_name)}"
+    return f"✅ 已确认：<b>{what}</b>\n「{quote(text)}」"
 
 
 def unsure(text: str) -> str:
@@ -272,6 +237,7 @@ ASK_PHONE = "方便留个手机号吗？只有接单的党员和协调员能看�
 ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
 STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"
 PHOTO_ADDED = "照片收到了，会和您的诉求一起交给接单的党员。"
+PHOTO_WAITS_FOR_WORDS = "照片收到了。请再用一句话说说是什么问题，我会把照片和它一起登记。"
 UNSUPPORTED_AT_STEP = "抱歉，我暂时只能看懂文字和照片。"
 SAME_NEED_IN_PROGRESS = "这件事正在为您登记，就是这一件，还差上门地址。"
 NEXT_NEED = "您刚才还提到另一件事，现在接着为您登记："
@@ -296,6 +262,10 @@ def contact_added(p: Mapping[str, Any]) -> str:
     lines = [f"📍 紧急工单 <b>{esc(p.get('number', ''))}</b> 补充了信息：", f"地址：{esc(p.get('address') or '未填')}",
              f"电话：{esc(p.get('phone') or '未留')}", f"诉求：「{quote(p.get('text') or '', 300)}」"]
     return "\n".join(lines)
+
+
+def second_need_noted(text: str) -> str:
+    return f"您还提到「{quote(text, 60)}」，先登记第一件，登记好就接着为您登记这一件。"
 
 
 def another_need_later(text: str) -> str:
@@ -404,7 +374,7 @@ def offer(p: Mapping[str, Any], tz: ZoneInfo, *, assigned_by_coordinator: bool =
     urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
     return (
         f"{head}\n{urgent}<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
-        f"网格：{esc(p['grid_name'])}\n诉求：「{quote(redact(p['text']), 200)}」\n"
+        f"网格：{esc(p['grid_name'])}\n诉求：「{quote(numbers.redact(p['text']), 200)}」\n"
         + _time_limit(p, tz)
     )
 
@@ -423,6 +393,7 @@ def offer_withdrawn(p: Mapping[str, Any]) -> str:
         "cancelled": "已被取消。",
         "dispatch": "已转协调员派单。",
         "expired": "已过接单时间，转给其他党员。",
+        "removed": "已转给其他党员（您已不在党员名单中）。",
     }
     reason = reasons.get(str(p.get("reason")), "已有变化，不需要您处理了。")
     return f"（工单 {esc(p.get('number', ''))} {reason}）"
@@ -503,7 +474,29 @@ def invite_created(code: str, expires_at: datetime, tz: ZoneInfo) -> str:
     )
 
 
+def coordinator_invite_created(code: str, scope_name: str, expires_at: datetime, tz: ZoneInfo) -> str:
+    return (
+        f"新的协调员邀请码（{esc(scope_name)}）：<code>{esc(code)}</code>\n"
+        f"{local_time(expires_at, tz)} 前有效，只能使用一次。请让对方向我发送：\n<code>/join {esc(code)}</code>"
+    )
+
+
+def coordinator_joined(scope_name: str) -> str:
+    return f"✅ 您已成为 <b>{esc(scope_name)}</b> 的协调员。"
+
+
+CHOOSE_COORDINATOR_SCOPE = "新的协调员负责哪里？点「本级」选这一级，点下级名称可以继续往下选："
+
+
+def btn_this_level(name: str) -> str:
+    return f"✅ {name}（本级）"
+
+
 NO_WAITING = "目前没有待派单的工单。👍"
+
+
+def more_waiting(count: int) -> str:
+    return f"另有 {count} 件待派单，处理完上面这些后再发 /dispatch 查看。"
 
 
 def waiting_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
@@ -513,10 +506,14 @@ def waiting_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         f"网格：{esc(p['grid_name'])}　状态：{esc(p['status_name'])}\n诉求：「{quote(p['text'], 200)}」\n"
         f"地址：{esc(p.get('address') or '未填')}　电话：{esc(p.get('phone') or '未留')}\n"
         + _time_limit(p, tz)
+        + (f"\n⏳ 已指派给 {esc(p['assigned_to'])}，等待对方确认" if p.get("assigned_to") else "")
     )
 
 
-def choose_member(number: str) -> str:
+def choose_member(number: str, held_by: str | None = None) -> str:
+    """指派's question; for a ticket a member holds or was asked to take, who (改派 takes it from them)."""
+    if held_by:
+        return f"工单 <b>{esc(number)}</b> 现由 {esc(held_by)} 负责。改派给谁？（改派后会通知对方）"
     return f"把工单 <b>{esc(number)}</b> 指派给谁？"
 
 

@@ -308,6 +308,10 @@ _ENDED_WELL = re.compile("还好没事|(就|都)?没事了|就好了|(?<![不打
 _THIS_TIME = re.compile("这回|这次|这一次")  # (上回那水龙头换完了 这回暖气片漏水了: a new trouble)
 _STILL_WRONG = re.compile("又(?!有电|有水|有气|有热水|能|可以|好[烧用做走睡]|恢复|亮|热乎|通了|有人|干净)|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
 _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
+# Work asked for in so many words (修一下, 来换一下, 帮忙疏通下): with an item's clear evidence, a request — unless it
+# asks when (什么时候来修一下: about an earlier ticket) or is a question.
+_ASKS_FOR_WORK = re.compile("(修|换|清|通|清理|处理|弄|装|检查)一下")
+_ASKED_WHEN = re.compile("什么时候|啥时候|何时|怎么还|为什么|还没|多久|几点|[吗么呢?？]")
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
 # The work asked for again (评了一星 热水管还是漏 拜托重新派个师傅来看看; 单子先别关): a request, whatever a rating says.
@@ -1777,6 +1781,8 @@ class Classifier:
             return "request"  # 给1星 插座还是没电 要求重新弄: the work asked for again
         if strong and self._new_need_besides(text, candidates):
             return "request"  # 谢谢上回来清垃圾 另外楼后面那棵树歪了: thanks or a status query, and a new need
+        if strong and len(text) <= SELF_HARM_WINDOW_MIN_CHARS and _ASKS_FOR_WORK.search(text) and not _ASKED_WHEN.search(text):
+            return "request"  # 求求你们来修一下电梯, 电梯要修一下: work asked for, plainly (no question of when)
         if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
             return "status"
         if (
@@ -2173,8 +2179,10 @@ class Classifier:
         elif danger_read and self.medical_signal is not None and label == self.medical_signal.default_label:
             # (A danger read by the model whose need is 就医协助: a fall, a collapse. The ambulance first.)
             hotlines = (self.medical_signal.hotline, *hotlines)
-        if urgent and not hotlines:
-            hotlines = tuple(s.hotline for s in self.taxonomy.urgent if s.label == label) or ("110",)
+        if urgent:
+            # The item's own line first (a gas leak the danger model read: 119 and what to do about gas, then 110).
+            own = tuple(s.hotline for s in self.taxonomy.urgent if label and s.label == label)
+            hotlines = tuple(dict.fromkeys((*own, *hotlines))) or ("110",)
         category, item = label.split(".", 1) if label else (None, None)
         return Classification(
             text=full,

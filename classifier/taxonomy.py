@@ -358,6 +358,8 @@ def load_taxonomy_file(path: str | Path, *, require_lexicon: bool = True) -> Tax
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise TaxonomyError(f"{source}: file not found") from None
+    except OSError as exc:  # (a directory, a file the bot may not read)
+        raise TaxonomyError(f"{source}: cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise TaxonomyError(f"{source}: {exc}") from None
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -92,10 +93,26 @@ class Settings(BaseSettings):
         return self.scaled(timedelta(hours=self.LINK_WINDOW_HOURS))
 
 
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+class SettingsFileError(ValueError):
+    """The .env file cannot be read as settings (not UTF-8); the message is one line naming it."""
+
+
+def read_settings(cls: type[SettingsT]) -> SettingsT:
+    """Settings of `cls` from the environment and .env; a .env saved in another encoding (GBK, from Windows Notepad
+    on a Chinese system) is a SettingsFileError, not a traceback."""
+    try:
+        return cls()
+    except UnicodeDecodeError:
+        raise SettingsFileError(".env is not UTF-8 text: save it as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)") from None
+
+
 @cache
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
-    return Settings()
+    return read_settings(Settings)
 
 
 def get_taxonomy(settings: Settings | None = None) -> Taxonomy:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, select
 
@@ -68,6 +68,9 @@ def item_skills(ticket: Ticket, taxonomy: Taxonomy) -> tuple[str, ...]:
     """The skill tags that the ticket's item asks for (none for 其他)."""
     item = taxonomy.items.get(ticket.label) if ticket.label else None
     return item.skills if item else ()
+
+
+ASSIGNMENT_WAVES = 3  # a coordinator's 指派 unanswered for this many wave timeouts goes back to 派单, the coordinators told
 
 
 def wave_timeout(ticket: Ticket, settings: Settings, taxonomy: Taxonomy) -> timedelta:
@@ -253,7 +256,13 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
         query = query.with_for_update(skip_locked=True)
     tickets = list(session.exec(query))
     for ticket in tickets:
-        send_next_wave(session, ticket, now, settings=settings, taxonomy=taxonomy)
+        assigned = [o for o in pending_offers(session, ticket.id) if o.kind == OfferKind.dispatch]
+        if assigned:  # a coordinator's 指派 nobody answered: back to the coordinators, who hear who did not answer
+            member = session.get(Member, assigned[0].member_id)
+            to_dispatch(session, ticket, now, "assignment_unanswered", settings=settings, taxonomy=taxonomy,
+                        details={"declined_by": member.display_name if member else "", "decline_reason": "未回复"})
+        else:
+            send_next_wave(session, ticket, now, settings=settings, taxonomy=taxonomy)
     return len(tickets)
 
 
@@ -384,6 +393,10 @@ def _off_duty(session: Session, member: Member, now: datetime, reason: str, sett
         ticket = get_ticket(session, offer.ticket_id)
         record_event(session, ticket, "offer_withdrawn", now, from_status=ticket.status,
                      to_status=ticket.status, data={"member_id": member.id, "reason": reason})
+        if reason != "unreachable":  # (their chat is closed to the bot: no message to take back)
+            withdraw_message(session, offer.notification_id, member.telegram_id, now, ticket_id=ticket.id,
+                             payload={"ticket_id": ticket.id, "number": f"#{ticket.number}", "reason": reason,
+                                      "offer_id": offer.id})
         if ticket.status == S.offered and not pending_offers(session, ticket.id):
             if offer.kind == OfferKind.dispatch:
                 to_dispatch(session, ticket, now, f"member_{reason}", settings=settings)
@@ -435,6 +448,8 @@ def remove_member(session: Session, coordinator_id: int, member_id: int, now: da
                    actor_role="coordinator", data={"reason": MEMBER_REMOVED_REASON, "member_id": member.id},
                    assignee_id=None, started_at=None, wave=0)
         release_member(session, member)
+        notify(session, ticket.resident_id, NotificationKind.ticket_handed_back, now, ticket_id=ticket.id,
+               payload={**ticket_payload(session, ticket), "reason": "原办理人不再服务，协调员正在为您重新安排"})
         to_dispatch(session, ticket, now, "member_removed", settings=settings)
     notify(session, member.telegram_id, NotificationKind.member_removed, now,
            payload={"member_name": member.display_name})
@@ -443,31 +458,55 @@ def remove_member(session: Session, coordinator_id: int, member_id: int, now: da
 
 # Coordinators' 派单 ------------------------------------------------------------------------------
 
-def list_waiting(session: Session, coordinator_id: int, *, scope: str | None = None,
-                 limit: int = 50) -> list[Ticket]:
-    """Tickets waiting for 派单 (dispatch, escalated, reopened) in the coordinator's scope,
-    urgent first, then oldest first."""
+def _waiting(session: Session, coordinator_id: int, scope: str | None) -> Any:
+    """Tickets waiting for 派单 (dispatch, escalated, reopened, or assigned and not yet answered) in the
+    coordinator's scope."""
     scopes = require_coordinator(session, coordinator_id, scope)
     codes = [scope] if scope else scopes
-    query = (select(Ticket)
-             .where(Ticket.status.in_(list(WAITING_FOR_COORDINATOR)),
-                    Ticket.grid_code.in_(codes) | Ticket.community_code.in_(codes)
-                    | Ticket.street_code.in_(codes))
-             .order_by(Ticket.urgent.desc(), Ticket.created_at, Ticket.id).limit(limit))
-    return list(session.exec(query))
+    assigned = Ticket.id.in_(select(Offer.ticket_id).where(Offer.kind == OfferKind.dispatch,
+                                                           Offer.state == OfferState.pending))
+    return select(Ticket).where(
+        or_(Ticket.status.in_(list(WAITING_FOR_COORDINATOR)), and_(Ticket.status == S.offered, assigned)),
+        Ticket.grid_code.in_(codes) | Ticket.community_code.in_(codes) | Ticket.street_code.in_(codes))
+
+
+def list_waiting(session: Session, coordinator_id: int, *, scope: str | None = None,
+                 limit: int = 50) -> list[Ticket]:
+    """The first `limit` tickets waiting for 派单 in the coordinator's scope (see _waiting), urgent first, then
+    oldest first."""
+    query = _waiting(session, coordinator_id, scope)
+    return list(session.exec(query.order_by(Ticket.urgent.desc(), Ticket.created_at, Ticket.id).limit(limit)))
+
+
+def count_waiting(session: Session, coordinator_id: int, *, scope: str | None = None) -> int:
+    """How many tickets wait for 派单 in the coordinator's scope (see _waiting)."""
+    return session.exec(select(func.count()).select_from(_waiting(session, coordinator_id, scope).subquery())).one()
+
+
+def pending_assignee(session: Session, ticket_id: int) -> str | None:
+    """The member a coordinator assigned the ticket to who has not answered yet, if any."""
+    offer = session.exec(select(Offer).where(Offer.ticket_id == ticket_id, Offer.kind == OfferKind.dispatch,
+                                             Offer.state == OfferState.pending)).first()
+    member = session.get(Member, offer.member_id) if offer else None
+    return member.display_name if member else None
 
 
 def dispatch_candidates(session: Session, ticket_id: int, coordinator_id: int, now: datetime, *,
                         limit: int = 8, settings: Settings | None = None) -> list[Ranked]:
-    """Members a coordinator can assign, best first: anyone in their scope, on duty or not."""
+    """Members a coordinator can assign, best first: anyone in their scope, those who can take it now (on duty,
+    under capacity) before those who cannot."""
     taxonomy = get_taxonomy(settings)
     ticket = get_ticket(session, ticket_id)
     scopes = require_coordinator(session, coordinator_id, ticket.grid_code)
-    return find_candidates(session, ticket_id=None, skills=item_skills(ticket, taxonomy),
-                           grid=ticket.grid_code, community=ticket.community_code,
-                           street=ticket.street_code, now=now, limit=limit,
-                           exclude_telegram_id=ticket.resident_id, require_skill=False,
-                           available_only=False, scope_codes=scopes)
+    found: dict[int, Ranked] = {}
+    for available_only in (True, False):
+        for ranked in find_candidates(session, ticket_id=None, skills=item_skills(ticket, taxonomy),
+                                      grid=ticket.grid_code, community=ticket.community_code,
+                                      street=ticket.street_code, now=now, limit=limit,
+                                      exclude_telegram_id=ticket.resident_id, require_skill=False,
+                                      available_only=available_only, scope_codes=scopes):
+            found.setdefault(ranked.member_id, ranked)
+    return list(found.values())[:limit]
 
 
 def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_id: int,
@@ -482,6 +521,8 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
         raise NotFound(f"成员 {member_id} 不存在")
     if not covers(session, scopes, member.grid_code):
         raise NotAllowed(f"成员 {member.display_name} 不在您的管辖范围内")
+    if member.left_at is not None:
+        raise NotAllowed(f"{member.display_name} 已被移出，请指派其他成员")
     if member.telegram_id == ticket.resident_id:
         raise InvalidInput("不能把工单指派给提交它的居民本人")
     if ticket.assignee_id == member.id:
@@ -495,11 +536,15 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
     transition(session, ticket, S.offered, now, kind=kind, actor_id=coordinator_id,
                actor_role="coordinator",
                data={"member_id": member.id, "previous_member_id": previous and previous.id},
-               assignee_id=None, next_wave_at=None, offered_at=ticket.offered_at or now)
+               assignee_id=None, offered_at=ticket.offered_at or now,
+               next_wave_at=now + ASSIGNMENT_WAVES * wave_timeout(ticket, settings or get_settings(), taxonomy))
     if previous is not None:
         release_member(session, previous)
         notify(session, previous.telegram_id, NotificationKind.ticket_reassigned, now,
                ticket_id=ticket.id, payload=ticket_payload(session, ticket, taxonomy=taxonomy))
+        # (the resident was told this member took it: now someone else will)
+        notify(session, ticket.resident_id, NotificationKind.ticket_handed_back, now, ticket_id=ticket.id,
+               payload=ticket_payload(session, ticket, taxonomy=taxonomy))
     ranked = Ranked(member.id, member.telegram_id, member.display_name, 0.0, 0.0)
     make_offers(session, ticket, [ranked], now, OfferKind.dispatch,
                  dispatched_by=coordinator_id, taxonomy=taxonomy)

@@ -199,8 +199,10 @@ def coordinators_for(session: Session, grid_code: str, *, level: int = 0,
 
 def coordinators_at_level(path: list[str], level: int, by_scope: dict[str, list[int]]) -> list[int]:
     """The coordinators of the first node of `path` (grid, community, street) from `level` upwards
-    that has any: a level with nobody falls back to the one above."""
-    for code in path[min(level, len(path) - 1):]:
+    that has any: a level with nobody falls back to the one above; with nobody above either, to the nearest level
+    below (a red card to the street where only grids have coordinators still reaches someone who can act)."""
+    start = min(level, len(path) - 1)
+    for code in [*path[start:], *reversed(path[:start])]:
         if by_scope.get(code):
             return sorted(by_scope[code])
     return []
@@ -209,16 +211,17 @@ def coordinators_at_level(path: list[str], level: int, by_scope: dict[str, list[
 # Invites and registration ---------------------------------------------------------------------
 
 def create_invite(session: Session, coordinator_id: int, now: datetime, *,
-                  settings: Settings | None = None) -> Invite:
-    """A one-time invite code for a new member (valid INVITE_TTL_DAYS, scaled)."""
+                  settings: Settings | None = None, scope: str | None = None) -> Invite:
+    """A one-time invite code for a new member, or with `scope` (a node within the coordinator's own) for a new
+    coordinator of it (valid INVITE_TTL_DAYS, scaled)."""
     settings = settings or get_settings()
-    require_coordinator(session, coordinator_id)
+    require_coordinator(session, coordinator_id, scope)
     while True:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
         if session.get(Invite, code) is None:
             break
     invite = Invite(code=code, created_by=coordinator_id, created_at=now,
-                    expires_at=now + settings.invite_ttl)
+                    expires_at=now + settings.invite_ttl, scope_code=scope)
     session.add(invite)
     session.flush()
     return invite
@@ -236,18 +239,42 @@ def check_invite(session: Session, code: str, now: datetime) -> Invite:
     return invite
 
 
+def join_as_coordinator(session: Session, telegram_id: int, code: str, now: datetime) -> Coordinator:
+    """A coordinator's invite used: the person becomes a coordinator of its scope (added by who invited them, who
+    must still coordinate it)."""
+    invite = check_invite(session, code, now)
+    if invite.scope_code is None:
+        raise InvalidInput("这是党员邀请码，请按提示注册为党员")
+    _claim(session, invite, telegram_id, now)
+    return add_coordinator(session, invite.created_by, telegram_id, invite.scope_code, now)
+
+
+def _claim(session: Session, invite: Invite, telegram_id: int, now: datetime) -> None:
+    """Use an invite, by a conditional UPDATE: two people sending the same code at once (two processes) cannot
+    both pass the check and both join with it."""
+    claimed = session.exec(update(Invite).where(Invite.code == invite.code, Invite.used_at.is_(None))
+                           .values(used_at=now, used_by=telegram_id))
+    if claimed.rowcount != 1:
+        raise NotAllowed("邀请码已被使用")
+    sync(invite, used_at=now, used_by=telegram_id)
+
+
 def normalize_code(code: str) -> str:
     """Invite codes are case- and space-insensitive."""
     return "".join(code.split()).upper()
+
+
+_BLANK_LOOKING = frozenset("\u3164\u2800\u115f\u1160\uffa0")  # (letters that show as nothing: Hangul fillers, a blank braille cell)
 
 
 def clean_name(display_name: str) -> str:
     """A member's name as shown to others: without invisible or direction characters (a name of zero-width
     spaces shows as nothing; U+202E turns the rest of a line around), spaces collapsed; InvalidInput when
     empty or too long."""
-    visible = "".join(ch for ch in display_name if unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cn"))
+    visible = "".join(ch for ch in display_name
+                      if unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cn") and ch not in _BLANK_LOOKING)
     name = " ".join(visible.split())
-    if not name:
+    if not any(unicodedata.category(ch)[0] in "LNS" for ch in name):  # (a name of dots or dashes is none either)
         raise InvalidInput("请填写称呼")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"称呼太长（最多 {MAX_NAME} 个字）")
@@ -295,13 +322,9 @@ def register_member(session: Session, telegram_id: int, code: str, display_name:
     else:
         for key, value in profile.items():
             setattr(member, key, value)
-    # Claimed by a conditional UPDATE: two people sending the same code at once (two processes)
-    # cannot both pass the check above and both join with it.
-    claimed = session.exec(update(Invite).where(Invite.code == invite.code, Invite.used_at.is_(None))
-                           .values(used_at=now, used_by=telegram_id))
-    if claimed.rowcount != 1:
-        raise NotAllowed("邀请码已被使用")
-    sync(invite, used_at=now, used_by=telegram_id)
+    if invite.scope_code is not None:
+        raise InvalidInput("这是协调员邀请码，不能用来注册党员")
+    _claim(session, invite, telegram_id, now)
     session.add(member)
     session.flush()
     _set_skills(session, member, tags)

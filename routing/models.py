@@ -161,7 +161,7 @@ class Coordinator(SQLModel, table=True):
 
 
 class Invite(SQLModel, table=True):
-    """A one-time member invite code created by a coordinator."""
+    """A one-time invite code created by a coordinator: for a member, or (with a scope) for a coordinator."""
 
     __tablename__ = "invite"
 
@@ -171,6 +171,7 @@ class Invite(SQLModel, table=True):
     expires_at: datetime = _ts()
     used_at: datetime | None = _ts(default=None)
     used_by: int | None = _tid(default=None)
+    scope_code: str | None = Field(default=None, max_length=40)  # a coordinator's invite: the scope they get
 
 
 class Member(SQLModel, table=True):

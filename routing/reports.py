@@ -183,12 +183,17 @@ def daily_digest(session: Session, scope: str | None, now: datetime) -> Digest:
 
 def list_coordinators(session: Session) -> list[tuple[int, str]]:
     """Every (coordinator, scope) pair that gets digests and weekly reports, reachable ones only."""
+    return list(appointed(session))
+
+
+def appointed(session: Session) -> dict[tuple[int, str], datetime]:
+    """When each (coordinator, scope) pair that gets digests and weekly reports was appointed, reachable ones only."""
     rows = session.exec(
-        select(Coordinator.telegram_id, Coordinator.scope_code)
+        select(Coordinator.telegram_id, Coordinator.scope_code, Coordinator.created_at)
         .join(Person, Person.telegram_id == Coordinator.telegram_id)
         .where(Person.unreachable_at.is_(None))
         .order_by(Coordinator.telegram_id, Coordinator.scope_code))
-    return [(int(tid), code) for tid, code in rows]
+    return {(int(tid), code): at for tid, code, at in rows}
 
 
 # Sending each once per period ------------------------------------------------------------------
@@ -233,18 +238,20 @@ def queue_due_reports(session: Session, now: datetime, tz: ZoneInfo, *, late_aft
     transaction: several processes queue each once, and none is marked without being queued.
     One queued more than `late_after` after its moment (the bot was down) is marked late."""
     queued = 0
+    coordinators = appointed(session)
     for period in current_periods(now, tz):
         done = set(session.exec(select(ReportRun.recipient_id, ReportRun.scope_code)
                                 .where(ReportRun.kind == period.kind, ReportRun.period == period.key)))
-        todo = [pair for pair in list_coordinators(session) if pair not in done][:limit - queued]
-        late = now - period.moment > late_after
+        todo = [pair for pair in coordinators if pair not in done][:limit - queued]
+        # (late only for whoever coordinated then: a coordinator appointed after 08:00 gets today's digest, on time)
+        late = {pair: now - period.moment > late_after and coordinators[pair] <= period.moment for pair in todo}
         mine = insert_new(session, ReportRun.__table__, [
             {"kind": period.kind, "period": period.key, "recipient_id": recipient, "scope_code": scope,
-             "late": late, "created_at": now} for recipient, scope in todo],
+             "late": late[recipient, scope], "created_at": now} for recipient, scope in todo],
             ("kind", "period", "recipient_id", "scope_code"))
         notes = [notification_row(recipient, period.kind, now, None,
                                   {**_content(session, period, scope, now, tz),
-                                   "period": period.key, "late": late})
+                                   "period": period.key, "late": late[recipient, scope]})
                  for recipient, scope in todo
                  if (period.kind, period.key, recipient, scope) in mine]
         notify_rows(session, notes, ids=False)

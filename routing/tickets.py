@@ -193,10 +193,12 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
                   label: str | None, grid_code: str, address: str = "", phone: str | None = None,
                   attachments: Sequence[str] = (), urgent: bool = False,
                   confidence: float | None = None, normalized_text: str = "",
-                  resident_name: str | None = None, settings: Settings | None = None) -> Ticket:
+                  resident_name: str | None = None, settings: Settings | None = None,
+                  receipt: bool = True) -> Ticket:
     """Create a ticket the resident confirmed, and route it: the first wave of offers, or
     dispatch when there is no item (其他) or no candidate. Urgent tickets alert the
-    coordinators at once as well."""
+    coordinators at once as well. `receipt`: the resident is sent the ticket's receipt (not when the caller told
+    them already, in other words: someone in crisis gets no form)."""
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
     _validate(taxonomy, text, label, address, phone, attachments, confidence)
@@ -232,8 +234,7 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
     duplicates.link_near_duplicate(session, ticket, now, settings=settings)  # neighbours' same need
 
     public = ticket_payload(session, ticket, taxonomy=taxonomy)
-    notes = [notification_row(resident_id, NotificationKind.ticket_created, now, ticket.id,
-                              public)]
+    notes = [notification_row(resident_id, NotificationKind.ticket_created, now, ticket.id, public)] if receipt else []
     if urgent:
         private = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                    "needs_dispatch": not ranked}
@@ -333,9 +334,13 @@ def resolve_ticket(session: Session, ticket_id: int, telegram_id: int, now: date
     return ticket
 
 
-def awaiting_rating(session: Session, resident_id: int) -> Ticket | None:
-    """The resident's newest ticket resolved and not yet rated (closed by a rating, or after its reminder)."""
-    return session.exec(select(Ticket).where(Ticket.resident_id == resident_id, Ticket.status == S.resolved)
+RATING_TYPED_WITHIN = timedelta(days=3)  # stars typed later are not taken for a rating of a resolution this old
+
+
+def awaiting_rating(session: Session, resident_id: int, now: datetime) -> Ticket | None:
+    """The resident's newest ticket resolved within RATING_TYPED_WITHIN and not yet rated."""
+    return session.exec(select(Ticket).where(Ticket.resident_id == resident_id, Ticket.status == S.resolved,
+                                             Ticket.resolved_at >= now - RATING_TYPED_WITHIN)
                         .order_by(Ticket.resolved_at.desc()).limit(1)).first()
 
 

@@ -13,8 +13,10 @@ from telegram.ext import ContextTypes
 from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply
 from routing import alerts, dispatch, geography, members, reports, views
-from routing.models import Member
-from routing.states import get_ticket
+from routing.errors import NotAllowed
+from routing.models import GeoLevel, Member
+from routing.models import TicketStatus as S
+from routing.states import STATUS_NAMES, get_ticket
 
 STATS_DAYS = 30
 
@@ -34,22 +36,65 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, texts.invite_created(code.code, code.expires_at, deps(context).tz))
 
 
-def _waiting(session: Session, coordinator_id: int) -> list[dict[str, Any]]:
-    return [
-        views.ticket_payload(session, t, private=True) for t in dispatch.list_waiting(session, coordinator_id)
+def _scope_screen(session: Session, telegram_id: int, code: str | None) -> list[tuple[tuple[str, str], list]]:
+    """For /addcoordinator: each node to show (the coordinator's widest scopes, or the node pressed) with its
+    children (a grid has none)."""
+    codes = [code] if code else members.widest_scopes(session, telegram_id)
+    if code:
+        members.require_coordinator(session, telegram_id, code)
+    nodes = [geography.get_node(session, c) for c in codes]
+    return [((n.code, n.name), [] if n.level == GeoLevel.grid else geography.area_choices(session, n.code))
+            for n in nodes]
+
+
+async def add_coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/addcoordinator: choose the scope (one's own or below it), then a one-time coordinator invite code."""
+    if not await _require_coordinator(update, context):
+        return
+    for node, children in await query(context, _scope_screen, update.effective_user.id, None):
+        await reply(update, texts.CHOOSE_COORDINATOR_SCOPE, keyboards.coordinator_scopes(node, children))
+
+
+def _coordinator_invite(session: Session, telegram_id: int, scope: str, now_: Any) -> tuple[str, str, Any]:
+    """A coordinator's invite for `scope`: its code, the scope's name, when it expires."""
+    invite = members.create_invite(session, telegram_id, now_, scope=scope)
+    return invite.code, geography.get_node(session, scope).name, invite.expires_at
+
+
+async def coordinator_scope_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A node pressed under /addcoordinator: its level (本级) makes the invite, a child opens its own level."""
+    code, *rest = [*callback_args(update), ""]
+    user_id = update.effective_user.id
+    await answer(update)
+    if rest[:1] == ["ok"]:
+        code_, name, expires_at = await act(context, _coordinator_invite, user_id, code, now())
+        await edit(update, texts.coordinator_invite_created(code_, name, expires_at, deps(context).tz))
+        return
+    ((node, children),) = await query(context, _scope_screen, user_id, code)
+    await edit(update, texts.CHOOSE_COORDINATOR_SCOPE, keyboards.coordinator_scopes(node, children))
+
+
+def _waiting(session: Session, coordinator_id: int) -> tuple[list[dict[str, Any]], int]:
+    """The tickets /dispatch shows (with whom each is assigned to and not yet answered), and how many wait."""
+    rows = [
+        {**views.ticket_payload(session, t, private=True), "assigned_to": dispatch.pending_assignee(session, t.id)}
+        for t in dispatch.list_waiting(session, coordinator_id)
     ]
+    return rows, dispatch.count_waiting(session, coordinator_id)
 
 
 async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/dispatch: the tickets waiting for 派单, each with 指派."""
+    """/dispatch: the tickets waiting for 派单, each with 指派 (and how many more there are past the first ones)."""
     if not await _require_coordinator(update, context):
         return
-    rows = await query(context, _waiting, update.effective_user.id)
+    rows, total = await query(context, _waiting, update.effective_user.id)
     if not rows:
         await reply(update, texts.NO_WAITING)
         return
     for row in rows:
         await reply(update, texts.waiting_ticket(row, deps(context).tz), keyboards.assign(row["ticket_id"]))
+    if total > len(rows):
+        await reply(update, texts.more_waiting(total - len(rows)))
 
 
 def _member_button(session: Session, member: Member) -> tuple[int, str]:
@@ -58,11 +103,17 @@ def _member_button(session: Session, member: Member) -> tuple[int, str]:
     return member.id, texts.btn_member(member.display_name, grid, member.active_count, member.capacity, member.on_duty)
 
 
-def _candidates(session: Session, ticket_id: int, coordinator_id: int, now_: Any) -> tuple[str, list]:
-    ticket = views.ticket_payload(session, get_ticket(session, ticket_id))
+def _candidates(session: Session, ticket_id: int, coordinator_id: int, now_: Any) -> tuple[str, str | None, list]:
+    """The ticket's number, who holds it or was asked to (an old card pressed: 改派 takes it from them), and the
+    members to choose from. A ticket resolved, closed or cancelled is not assigned."""
+    ticket = get_ticket(session, ticket_id)
+    if ticket.status in (S.resolved, S.closed, S.cancelled):
+        raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不需要指派")
+    holder = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    held_by = holder.display_name if holder else dispatch.pending_assignee(session, ticket_id)
     entries = [_member_button(session, session.get(Member, ranked.member_id))
                for ranked in dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_)]
-    return ticket["number"], entries
+    return f"#{ticket.number}", held_by, entries
 
 
 def _assign(
@@ -81,12 +132,12 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     user_id = update.effective_user.id
     if len(args) == 1:
-        number, entries = await query(context, _candidates, int(args[0]), user_id, now())
+        number, held_by, entries = await query(context, _candidates, int(args[0]), user_id, now())
         await answer(update)
         if not entries:
             await reply(update, texts.NO_MEMBERS)
             return
-        await edit(update, texts.choose_member(number), keyboards.members(int(args[0]), entries))
+        await edit(update, texts.choose_member(number, held_by), keyboards.members(int(args[0]), entries))
         return
     number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now())
     await answer(update)
@@ -128,6 +179,11 @@ async def remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if args[:1] == ["no"]:
         await answer(update)
         await edit(update, texts.CANCELLED_STEP)
+        return
+    if args[:1] == ["page"] and args[1:2] and args[1].isdigit():
+        entries = await query(context, _scope_members, update.effective_user.id)
+        await answer(update)
+        await edit(update, texts.MEMBERS_HEAD, keyboards.removable(entries, int(args[1])))
         return
     if not args or not args[0].isdigit():
         await answer(update, texts.STALE_BUTTON, alert=True)

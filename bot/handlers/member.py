@@ -23,26 +23,34 @@ TASK = "task"
 
 
 # ── /join CODE → name → skills → home grid ──────────────────────────────────────────────────────
-def _begin_join(session: Session, telegram_id: int, code: str, name: str, now_: Any) -> bool:
-    """Check the invite and open the registration draft; False when already a member."""
+def _begin_join(session: Session, telegram_id: int, code: str, name: str, now_: Any) -> str | None:
+    """Check the invite: a coordinator's makes the person a coordinator at once (the scope's name); a member's
+    opens the registration draft ("" ; None when already a member)."""
     members.ensure_person(session, telegram_id, now_, name=name)
-    if members.find_member(session, telegram_id) is not None:
-        return False
     invite = members.check_invite(session, code, now_)
+    if invite.scope_code is not None:
+        joined = members.join_as_coordinator(session, telegram_id, code, now_)
+        return geography.get_node(session, joined.scope_code).name
+    if members.find_member(session, telegram_id) is not None:
+        return None
     drafts.save_draft(session, telegram_id, JOIN, {"code": invite.code, "await": "name", "skills": []}, now_)
-    return True
+    return ""
 
 
 async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/join CODE: start registering as a member."""
+    """/join CODE: start registering as a member (with a coordinator's code: become a coordinator)."""
     if not context.args:
         await reply(update, texts.JOIN_NEEDS_CODE)
         return
     user = update.effective_user
-    if not await act(context, _begin_join, user.id, context.args[0], display_name(user), now()):
+    scope_name = await act(context, _begin_join, user.id, context.args[0], display_name(user), now())
+    if scope_name is None:
         await reply(update, texts.JOIN_ALREADY)
-        return
-    await reply(update, texts.JOIN_ASK_NAME)
+    elif scope_name:
+        await reply(update, texts.coordinator_joined(scope_name))
+        await reply(update, texts.HELP_COORDINATOR)
+    else:
+        await reply(update, texts.JOIN_ASK_NAME)
 
 
 async def name_given(

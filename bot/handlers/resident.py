@@ -17,7 +17,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
-from bot import keyboards, texts
+from bot import keyboards, numbers, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from classifier import Classification
 from routing import abuse, drafts, duplicates, geography, members, tickets, views
@@ -30,7 +30,6 @@ COMMENT = "comment"
 # The words after a rating are its comment only this long after it: later words are a new message (a new need).
 COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
-_CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 MIN_ADDRESS_CHARS = 4
 
 
@@ -38,8 +37,7 @@ MIN_ADDRESS_CHARS = 4
 # without its area code, which a member in the same city can still call; and the words around a number
 # that only label it (what is left is kept with the request).
 SKIP_WORDS = (texts.BTN_SKIP, "不用", "不留", "不方便", "不需要", "不要", "没有", "无", "不知道", "不记得", "记不住", "忘了")
-_LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")
-_NUMBER_RUN = re.compile(r"\+?\d[\d\s\-－]{5,}\d")
+_NUMBER_RUN = re.compile(r"\+?\d[\d\s\-－]{5,}\d|[零〇一二三四五六七八九幺]{7,}")
 _DIGITS = re.compile(r"\d{5,}")
 _PHONE_LABEL = re.compile(
     "|".join(SKIP_WORDS) + r"|了|我的|我家|手机号?|电话|号码|座机|联系方式|是|[\s\d\-－+，,。.：:!！~～]"
@@ -85,44 +83,22 @@ def stars_typed(text: str) -> int | None:
     return 0 if len(words) <= RATING_WORDS_MAX_CHARS and _RATING_WORDS.search(words) else None
 
 
-def gives_up(text: str) -> bool:
-    """Whether words at the address step give the request up (那算了吧, 算了 不报了, 不用了已经好了)."""
-    return bool(_GIVE_UP.fullmatch(text.strip()))
+_WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事")  # (at the phone step, 不用了 alone skips the phone)
 
 
-# A bare 号 after a number is a day of the month when it follows 月/从/到… or comes before a time word (从10号就坏了,
-# 5号晚上): no house number, so the address is still asked for.
-_DAY_BEFORE = frozenset("月从自到至今")
-_DAY_AFTER = re.compile(r"\s*(就|开始|以来|起|那天|当天|晚|早|夜|上午|下午|中午|凌晨|前|后|之前|之后|以后|到|至|左右|了)")
-
-
-def _a_day(clause: str, match: re.Match[str]) -> bool:
-    """Whether an address-number match is a bare 号 that tells a day (see _DAY_BEFORE)."""
-    number = match.group().strip()
-    if not number.endswith("号") or not number[:-1].strip().isdigit() or int(number[:-1]) > 31:
-        return False
-    before = clause[match.start() - 1] if match.start() else ""
-    return before in _DAY_BEFORE or bool(_DAY_AFTER.match(clause, match.end()))
-
-
-def address_in(text: str) -> str | None:
-    """The clause of a message that contains an address (e.g. 3号楼2单元502, 三号楼二单元五零二 read as digits), if
-    any."""
-    for clause in _CLAUSE.split(texts.arabic_numerals(text)):
-        numbers = [m for m in texts.ADDRESS_NUMBER.finditer(clause) if not _a_day(clause, m)]
-        if numbers or texts.ADDRESS_SHORT.search(clause):
-            return clause.strip()[:200]
-    return None
+def gives_up(text: str, step: str) -> bool:
+    """Whether words at the address or phone step give the request up (那算了吧, 算了 不报了, 不用了已经好了); at
+    the phone step only words that withdraw the request itself (不用了 there means no phone)."""
+    words = text.strip()
+    return bool(_GIVE_UP.fullmatch(words)) and (step == "address" or bool(_WITHDRAWN.search(words)))
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
-    """A phone number typed at the phone step (in digits or Chinese numerals), and the rest of the message."""
-    text = texts.arabic_numerals(text)
-    compact = re.sub(r"[\s\-－]", "", text)
-    match = texts.PHONE_NUMBER.search(compact) or _LOCAL_NUMBER.search(compact)
-    if match is None:
+    """A phone number typed at the phone step (digits or Chinese numerals), and the rest of the message."""
+    phone = numbers.phone_in(text)
+    if phone is None:
         return None, text.strip()
-    return match.group(0), _NUMBER_RUN.sub(" ", text).strip()
+    return phone, _NUMBER_RUN.sub(" ", text).strip()
 
 
 # ── area (社区 / 网格) ────────────────────────────────────────────────────────────────────────────
@@ -203,7 +179,7 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
         "self_harm": "self_harm" in result.urgent_signals,
         "confident": result.confident,
         "attachments": attachments,
-        "address": address_in(text),
+        "address": numbers.address_in(text),
     }
 
 
@@ -212,8 +188,14 @@ async def new_request(
     then: dict[str, Any] | None = None
 ) -> None:
     """Classify what the resident wrote and show what was understood (or answer a non-request); `then`: a need in
-    progress that this one (an emergency) went before, taken up after it."""
-    result = deps(context).classifier.classify(text)
+    progress that this one (an emergency) went before, taken up after it. Two needs in one message (灯坏了，另外
+    水管也漏了) are two requests: the second is taken up after the first."""
+    classifier = deps(context).classifier
+    if then is None and (needs := two_needs(classifier, text)):
+        text, later = needs
+        await reply(update, texts.second_need_noted(later))
+        then = {"text": later}
+    result = classifier.classify(text)
     if result.kind != "request" and not attachments:
         markup = None
         if result.kind != "greeting" and len(result.text) >= MIN_NEED_CHARS:
@@ -223,6 +205,23 @@ async def new_request(
         await _answer_talk(update, context, result.kind, markup)
         return
     await _start_intake(update, context, result, text, attachments, then)
+
+
+_ANOTHER_NEED = re.compile(r"[，,。；;！!\s]*(另外|还有就是|还有|再有|再就是|顺便|同时)[，,：:\s]*")
+MIN_NEED_PART_CHARS = 4
+
+
+def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
+    """A message that tells two needs (另外, 还有, 顺便…), each a confident request of its own item: the one to take
+    first (an emergency first) and the other; None for one need (灯坏了 还有点闪: 还有 is no second need)."""
+    for match in _ANOTHER_NEED.finditer(text):
+        first, second = text[: match.start()].strip(), text[match.end():].strip()
+        if min(len(first), len(second)) < MIN_NEED_PART_CHARS:
+            continue
+        a, b = classifier.classify(first), classifier.classify(second)
+        if a.kind == b.kind == "request" and a.confident and b.confident and a.label != b.label:
+            return (second, first) if b.urgent and not a.urgent else (first, second)
+    return None
 
 
 async def _answer_talk(
@@ -273,7 +272,11 @@ async def _start_intake(
     update: Update, context: ContextTypes.DEFAULT_TYPE, result: Classification, text: str,
     attachments: list[str], then: dict[str, Any] | None = None,
 ) -> None:
-    """Save the request as the intake draft and ask for what is missing (area) or show it."""
+    """Save the request as the intake draft and ask for what is missing (area) or show it. An urgent item the
+    classifier only guesses (no urgent words, not confident: 想给老人装个燃气报警器) is asked first, as any unsure need:
+    choosing it makes the request urgent then (see _intake_action)."""
+    if result.urgent and not result.urgent_signals and not result.confident:
+        result = dataclasses.replace(result, urgent=False, hotlines=())
     if result.urgent:
         await reply(update, texts.urgent_advice(result.hotlines))
     state = _intake_state(result, text, attachments)
@@ -402,6 +405,8 @@ async def _intake_action(
         changes = {"step": "address"}
     elif action == "it" and rest[0] in taxonomy.items:
         changes = {"step": "address", "label": rest[0]}
+        if taxonomy.items[rest[0]].time_class == "urgent":  # (chosen: 燃气泄漏 the bot had not read as such)
+            changes |= {"urgent": True, "hotlines": _hotlines_of(taxonomy, rest[0])}
     elif action == "oth":
         changes = {"step": "address", "label": None}
     elif action == "no":
@@ -423,8 +428,17 @@ async def _intake_action(
     label = state.get("label")
     if action != "addr":
         names = views.item_names(label, taxonomy)
-        await edit(update, texts.understood(names[0], names[1], state["text"]))
+        await edit(update, texts.confirmed(names[0], names[1], state["text"]))
+    if state.get("urgent") and not state.get("ticket_id"):
+        await reply(update, texts.urgent_advice(state.get("hotlines") or ()))
+        await _open_urgent(update, context, state)
+        return
     await _next_step(update, context, state)
+
+
+def _hotlines_of(taxonomy: Any, label: str) -> list[str]:
+    """The emergency numbers of an urgent item (119 for a gas leak or a fire), else 110."""
+    return [s.hotline for s in taxonomy.urgent if s.label == label] or ["110"]
 
 
 async def _next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
@@ -508,6 +522,7 @@ def _ticket_of(
         address=state.get("address") or "", phone=phone, attachments=state.get("attachments") or [],
         urgent=bool(state.get("urgent")), confidence=state.get("confidence"),
         normalized_text=state.get("normalized", ""), resident_name=name,
+        receipt=not state.get("urgent"),  # (an urgent ticket is told at once, in its own words: _open_urgent)
     )
 
 
@@ -584,16 +599,16 @@ async def address_given(
     another need: kept for after this one, the address asked again)."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
-    if state.get("ticket_id") and address_in(text) is None and _declines(text):
+    if state.get("ticket_id") and numbers.address_in(text) is None and _declines(text):
         await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())  # (where is not asked twice of someone urgent)
         return
-    if state.get("ticket_id") and state.get("self_harm") and address_in(text) is None:
+    if state.get("ticket_id") and state.get("self_harm") and numbers.address_in(text) is None:
         # (someone in crisis answering with how they feel: heard, added to the ticket, never taken for an address)
         await act(context, _supplement_opened, update.effective_user.id, state, text, now())
         await reply(update, texts.HEARD_GENTLY)
         return
-    if address_in(text) is None:
+    if numbers.address_in(text) is None:
         result = deps(context).classifier.classify(text)
         if await _aside(update, context, result.kind):
             await _ask_again(update, context, state)
@@ -620,9 +635,40 @@ async def address_given(
 
 async def photo_at_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
                         photos: list[str]) -> None:
-    """A photo without words at the address or phone step: added to the request, the step asked again."""
+    """A photo without words while a request is described (an album's next photo, one sent at the address or phone
+    step): added to the request; at the address or phone step, the step asked again."""
     await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
-    await _ask_again(update, context, state, texts.PHOTO_ADDED)
+    if state.get("step") in ("address", "phone"):
+        await _ask_again(update, context, state, texts.PHOTO_ADDED)
+    else:
+        await reply(update, texts.PHOTO_ADDED)
+
+
+PHOTOS = "photos"  # photos sent before their words, kept PHOTOS_KEPT for the request those words make
+PHOTOS_KEPT = timedelta(minutes=30)
+
+
+def _keep_photos(session: Session, telegram_id: int, photos: list[str], now_: Any) -> None:
+    kept = drafts.get_draft(session, telegram_id, PHOTOS) or {"attachments": []}
+    kept["attachments"] = [*kept["attachments"], *photos][: tickets.MAX_ATTACHMENTS]
+    drafts.save_draft(session, telegram_id, PHOTOS, kept, now_)
+
+
+def photos_kept(session: Session, telegram_id: int, flows: list[tuple[str, dict[str, Any], datetime]],
+                now_: datetime) -> list[str]:
+    """The photos a resident sent before their words (within PHOTOS_KEPT; `flows`: their drafts), taken for the
+    request being made."""
+    for flow, state, touched in flows:
+        if flow == PHOTOS:
+            drafts.clear_draft(session, telegram_id, PHOTOS)
+            return list(state.get("attachments") or []) if now_ - touched <= PHOTOS_KEPT else []
+    return []
+
+
+async def photos_first(update: Update, context: ContextTypes.DEFAULT_TYPE, photos: list[str]) -> None:
+    """A photo with no words and no request in progress: kept, and the words asked for."""
+    await act(context, _keep_photos, update.effective_user.id, photos, now())
+    await reply(update, texts.PHOTO_WAITS_FOR_WORDS)
 
 
 async def unsupported_at_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
@@ -729,7 +775,7 @@ async def phone_typed(
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     phone, rest = phone_in(text)
-    part = address_in(rest) if phone is None else None
+    part = numbers.address_in(rest) if phone is None else None
     if part and (address := await act(context, _address_at_phone, update.effective_user.id, now(), part)):
         await reply(update, texts.address_added(address), keyboards.share_phone())
         return

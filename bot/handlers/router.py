@@ -25,6 +25,7 @@ COMMENT, ADDRESS, PHONE, PHOTO_AT_STEP = "comment", "address", "phone", "photo_a
 TYPED_ANSWER = "typed_answer"  # 对 / 不对 / 取消 under 「对吗？」, 算了 at the address step
 RATING = "rating"  # 五星 / 5分 / 很满意 typed under 「请为这次服务打个分」
 REQUEST, EMPTY = "request", "empty"
+PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words that follow (resident.PHOTOS)
 MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME})
 # A step left this long takes no more words (an address, a 办结 note, a 退回 reason, a member's name): the next
 # words are a new message (yesterday's need is not today's address, nor a reason to hand a ticket back).
@@ -59,8 +60,9 @@ def _target(
         if flow == member.JOIN and state.get("await") == "name" and text:
             return MEMBER_NAME, state
         if flow == resident.INTAKE and text and not state.get("ticket_id"):
-            meaning = (resident.typed_answer(text) if state.get("step") == "confirm"
-                       else "cancel" if state.get("step") == "address" and resident.gives_up(text) else None)
+            step = state.get("step")
+            meaning = (resident.typed_answer(text) if step == "confirm"
+                       else "cancel" if step in ("address", "phone") and resident.gives_up(text, step) else None)
             if meaning:
                 return TYPED_ANSWER, {**state, "meaning": meaning}
         if flow == resident.COMMENT and text and resident.awaits_comment(touched, now_):
@@ -69,19 +71,21 @@ def _target(
             return ADDRESS, state
         if flow == resident.INTAKE and state.get("step") == "phone" and text:
             return PHONE, state
-        if flow == resident.INTAKE and state.get("step") in ("address", "phone") and photos:
-            return PHOTO_AT_STEP, state  # (a photo without words: added to the request)
-    return (REQUEST if text else EMPTY), {}
+        if flow == resident.INTAKE and photos and not text:
+            return PHOTO_AT_STEP, state  # (a photo without words, an album's next one: added to the request)
+    return (REQUEST if text else PHOTOS_FIRST if photos else EMPTY), {}
 
 
 def _incoming(
-    session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime
+    session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime, stars: int | None = None
 ) -> tuple[str, dict, abuse.MessageCount | None]:
     """Where the message goes, and (for a resident's message) the count of this minute's messages."""
     flows = drafts.list_drafts(session, telegram_id)
     target, state = _target(flows, text, photos, now_)
-    if target == REQUEST and (stars := resident.stars_typed(text)) is not None:
-        ticket = tickets.awaiting_rating(session, telegram_id)
+    if target == REQUEST:
+        state = {"photos": resident.photos_kept(session, telegram_id, flows, now_)}  # (sent before these words)
+    if target == REQUEST and stars is not None:
+        ticket = tickets.awaiting_rating(session, telegram_id, now_)
         if ticket is not None:
             shown = views.ticket_payload(session, ticket)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
@@ -90,6 +94,17 @@ def _incoming(
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
     return target, state, counted
+
+
+def _stars(context: ContextTypes.DEFAULT_TYPE, text: str) -> int | None:
+    """Stars typed for a rating (五星, 5分), or 0 for words of one (很满意), unless the words are a new need
+    (三星冰箱不制冷了, 五星小区停水了): see resident.stars_typed."""
+    stars = resident.stars_typed(text)
+    if stars == 0:
+        result = deps(context).classifier.classify(text)
+        if result.kind == "request" and result.confident:
+            return None
+    return stars
 
 
 def _urgent(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
@@ -121,7 +136,9 @@ async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str]) -> None:
     text = text.strip()
-    target, state, counted = await query(context, _incoming, update.effective_user.id, text, photos, now())
+    target, state, counted = await query(
+        context, _incoming, update.effective_user.id, text, photos, now(), _stars(context, text)
+    )
     if counted is not None and counted.exceeded and not _urgent(context, text):
         if counted.first_exceeded:
             await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
@@ -151,5 +168,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await resident.photo_at_step(update, context, state, photos)
     elif target == EMPTY:
         await reply(update, texts.EMPTY_MESSAGE)
+    elif target == PHOTOS_FIRST:
+        await resident.photos_first(update, context, photos)
     else:
-        await resident.new_request(update, context, text, photos, then)
+        await resident.new_request(update, context, text, [*state.get("photos", []), *photos], then)

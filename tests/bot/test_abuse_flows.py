@@ -110,11 +110,11 @@ async def test_message_flood_is_slowed_politely_but_urgent_words_pass(chat: BotC
 async def test_members_notes_and_names_are_not_counted(chat: BotChat, clock: Clock) -> None:
     with db.transaction(chat.engine) as s:
         drafts.save_draft(s, RESIDENT, member.TASK, {"await": "note", "ticket_id": 1}, T0)
-        assert router._incoming(s, RESIDENT, "修好了", [], T0)[::2] == (router.TASK_NOTE, None)
+        assert router._incoming(s, RESIDENT, "修好了", [], T0, None)[::2] == (router.TASK_NOTE, None)
         drafts.save_draft(s, RESIDENT, member.JOIN, {"await": "name"}, T0 + timedelta(seconds=1))
-        assert router._incoming(s, RESIDENT, "王师傅", [], T0)[::2] == (router.MEMBER_NAME, None)
+        assert router._incoming(s, RESIDENT, "王师傅", [], T0, None)[::2] == (router.MEMBER_NAME, None)
         s.exec(Draft.__table__.delete())
-        target, _, counted = router._incoming(s, RESIDENT, "楼道灯坏了", [], T0)
+        target, _, counted = router._incoming(s, RESIDENT, "楼道灯坏了", [], T0, None)
         assert (target, counted.count) == (router.REQUEST, 1)
 
 

@@ -55,7 +55,7 @@ class FakeBot:
 def make_context(engine: Engine, bot: FakeBot) -> Any:
     settings = BotSettings(_env_file=None)
     deps = Deps(engine=engine, settings=settings, classifier=None, taxonomy=None, worker_id="test")
-    return SimpleNamespace(bot=bot, bot_data={"deps": deps}, job_queue=None)
+    return SimpleNamespace(bot=bot, bot_data={"deps": deps}, job_queue=None, application=SimpleNamespace(running=True))
 
 
 def queue(engine: Engine, kind: str = "ticket_started", recipient: int = RECIPIENT, **extra: Any) -> int:

@@ -43,4 +43,4 @@ def test_the_resident_flows_are_the_ones_forget_clears() -> None:
     from bot.handlers import resident
     from routing.privacy import RESIDENT_FLOWS
 
-    assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD} == set(RESIDENT_FLOWS)
+    assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD, resident.PHOTOS} == set(RESIDENT_FLOWS)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import warnings
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import select
 from telegram.error import BadRequest, Forbidden, InvalidToken
 
@@ -18,7 +19,7 @@ from bot.config import BotSettings
 from bot.delivery import deliver_outbox
 from bot.handlers.common import Deps
 from routing import db, tickets
-from routing.models import Notification, NotificationStatus
+from routing.models import Coordinator, Notification, NotificationStatus
 from tests.conftest import COORD, G11, GRID_COORD, RESIDENT, T0, World
 
 WEEKS = [(1, 5), (1, 12), (1, 19), (1, 26), (2, 2), (2, 9), (2, 16), (2, 23)]
@@ -154,7 +155,7 @@ async def test_text_fallback_when_the_chart_cannot_be_drawn(monkeypatch: pytest.
 def _context(engine: Engine, bot: PhotoBot) -> Any:
     deps = Deps(engine=engine, settings=BotSettings(_env_file=None), classifier=None, taxonomy=None,
                 worker_id="test")
-    return SimpleNamespace(bot=bot, bot_data={"deps": deps}, job_queue=None)
+    return SimpleNamespace(bot=bot, bot_data={"deps": deps}, job_queue=None, application=SimpleNamespace(running=True))
 
 
 def _update(user_id: int, replies: list[str]) -> Any:
@@ -187,6 +188,8 @@ async def test_due_reports_go_out_once_through_the_outbox(world: World,
     (补发), each once however often the job runs; the report as a chart, drawn at delivery in a
     lane of its own, so that the delivery worker is not held up by it."""
     monkeypatch.setattr(report, "now", lambda: T0)  # Monday 10:00 in Shanghai
+    with db.transaction(world.engine) as s:  # (coordinators since long before: a bot down, not a new coordinator)
+        s.exec(update(Coordinator).values(created_at=T0 - timedelta(days=30)))
     bot = PhotoBot()
     context = _context(world.engine, bot)
     assert await report.send_due_reports(context) == 4

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import texts
+from bot import numbers, texts
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -37,7 +37,7 @@ def test_offers_never_show_house_or_phone_numbers() -> None:
 
 
 def test_landlines_with_an_area_code_are_hidden_too() -> None:
-    shown = texts.redact("家里座机0379-61234567，手机+8613812345678，2019年装的热水器")
+    shown = numbers.redact("家里座机0379-61234567，手机+8613812345678，2019年装的热水器")
     assert "61234567" not in shown and "13812345678" not in shown
     assert "0***" in shown and "2019年装的热水器" in shown  # a year is not a number to hide
 
@@ -70,7 +70,7 @@ def test_the_resident_s_name_and_address_are_escaped_in_task_details() -> None:
     ],
 )
 def test_redact_hides_phone_and_room_numbers_however_written(words: str, hidden: str, kept: str) -> None:
-    shown = texts.redact(words)
+    shown = numbers.redact(words)
     assert (hidden == "" or hidden not in shown) and kept in shown, shown
 
 

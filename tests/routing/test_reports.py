@@ -11,7 +11,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import select
 
 from routing import db, dispatch, reports, tickets
-from routing.models import Notification, NotificationKind, Person, ReportRun
+from routing.models import Coordinator, Notification, NotificationKind, Person, ReportRun
 from tests.conftest import COORD, G11, G12, GRID_COORD, RESIDENT, STREET, T0, World, as_processes, minutes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -150,6 +150,8 @@ def test_a_bot_started_after_the_moment_sends_late(world: World, backend: str) -
     """Down at Monday 09:00 and Tuesday 08:00: on start (Tuesday 10:00) this week's report and
     today's digest go out, marked late; yesterday's digest is not sent any more."""
     _small_world(world)
+    with db.transaction(world.engine) as s:  # (coordinators since long before: a bot down, not a new coordinator)
+        s.exec(update(Coordinator).values(created_at=T0 - timedelta(days=30)))
     assert _queue(world.engine, LOCAL_MONDAY + timedelta(days=1, hours=10)) == 4
     assert [(kind, period, late) for kind, _, period, late in _queued(world.engine)] == [
         (NotificationKind.daily_digest, "2025-03-04", True)] * 2 + [

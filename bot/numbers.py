@@ -1,0 +1,93 @@
+"""House and phone numbers in what residents type: where the address is, which number is a phone, and what offers
+must not show. Residents write numbers in digits or, older ones and voice input, in Chinese numerals (三号楼二单元
+五零二, 一三八一二三四五六七八); a bare N号 is a house number only beside a place (和平路1号), else a day (25号才能来)."""
+
+from __future__ import annotations
+
+import re
+
+_CN = "零〇一二两三四五六七八九十百千幺"
+_CN_DIGITS = dict(zip("零〇一二两三四五六七八九幺", "0012234567891", strict=True))
+_NUMBER = rf"(?:\d+|[{_CN}]+)"
+_BUILDING = "号楼|号院|栋|幢|单元|室|弄|巷"
+# A building, unit or room number (N号楼, N单元, N室, a room-sized N房/N户, a room after its building: 5栋302,
+# 2单元五零二, B座1203), or a bare N号.
+_HOUSE = re.compile(
+    rf"{_NUMBER}\s*(?:{_BUILDING}|号)"
+    rf"|\d{{3,4}}\s*[房户]"
+    rf"|(?:(?<=单元)|(?<=号楼)|(?<=号院)|(?<=[栋幢]))\s*(?:\d+|[零〇一二三四五六七八九幺]{{2,4}})"
+    rf"|(?<=[A-Za-z0-9]座)\s*\d+"
+)
+_PLACE_BEFORE = re.compile("(路|街|道|巷|弄|村|组|小区|花园|苑|园|里|院|公寓|大厦|广场|社区|住)\\s*$")
+_A_BUILDING = re.compile(r"一\s*[栋幢]")  # (一栋楼 is "a building", not building one)
+ADDRESS_SHORT = re.compile(r"(?<![\d-])\d{1,3}[-－—]\d{1,2}[-－—]\d{3,4}(?![\d-])")  # building-unit-room: 3-2-502
+# A mobile number however it is grouped (13812345678, 138 1234 5678, 138-1234-5678), or a landline.
+PHONE_NUMBER = re.compile(
+    r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}[-\s]?\d{7,8}(?!\d)"
+)
+LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")  # a local number without its area code
+# Any number of seven digits or more, however grouped (87654321, 010 8765 4321): a phone, or an account or ID
+# number. Dates and times are not numbers to hide (2024-10-01 10:30).
+_LONG_NUMBER = re.compile(r"(?<![\d])\+?\d(?:[-\s]?\d){6,}(?![\d])")
+_DATE_OR_TIME = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[:：]\d{2}")
+_CN_PHONE = re.compile("[零〇一二三四五六七八九幺]{7,}")
+_CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
+
+
+def _is_house_number(clause: str, match: re.Match[str]) -> bool:
+    """Whether a match of _HOUSE is a house number: a bare N号 only after a place word (else a day of the month, a
+    count: 物业说25号才能来), and not 一栋楼 (a building)."""
+    found = match.group()
+    if _A_BUILDING.fullmatch(found.strip()):
+        return False
+    if not found.endswith("号"):
+        return True
+    return bool(_PLACE_BEFORE.search(clause[: match.start()]))
+
+
+def house_numbers(text: str) -> list[tuple[int, int]]:
+    """The spans of building, unit and room numbers in a text (see _HOUSE)."""
+    spans = []
+    start = 0  # (per clause: a place word in one clause says nothing of the next)
+    for part in _CLAUSE.split(text):
+        spans += [(start + m.start(), start + m.end()) for m in _HOUSE.finditer(part) if _is_house_number(part, m)]
+        spans += [(start + m.start(), start + m.end()) for m in ADDRESS_SHORT.finditer(part)]
+        start += len(part) + 1
+    return spans
+
+
+def address_in(text: str) -> str | None:
+    """The clause of a message that holds an address (a building, unit or room number: 3号楼2单元502, 三号楼二单元
+    五零二, 和平路1号), as typed; None without one."""
+    for part in _CLAUSE.split(text):
+        if house_numbers(part):
+            return part.strip()[:200]
+    return None
+
+
+def _digits(numeral: str) -> str:
+    return "".join(_CN_DIGITS[ch] for ch in numeral)
+
+
+def phone_in(text: str) -> str | None:
+    """A phone number in a text, digits or Chinese numerals, however grouped (as its digits)."""
+    compact = re.sub(r"[\s\-－]", "", _CN_PHONE.sub(lambda m: _digits(m.group()), text))
+    match = PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(compact)
+    return match.group(0) if match else None
+
+
+def redact(text: str) -> str:
+    """A resident's words without house numbers or phone numbers (for offers and public views): each number masked
+    where it stands, every other word as typed."""
+    masked = list(text)
+    spans = house_numbers(text)
+    taken = [m.span() for m in _DATE_OR_TIME.finditer(text)]  # (dates and times stay; a phone is masked once)
+    for pattern in (PHONE_NUMBER, _LONG_NUMBER, _CN_PHONE):
+        found = [m.span() for m in pattern.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
+        taken += found
+        spans += [(start + (pattern is PHONE_NUMBER), end) for start, end in found]  # (a phone shows its 1… or 0…)
+    for start, end in spans:
+        for i in range(start, end):
+            if text[i].isdigit() or text[i] in _CN:
+                masked[i] = "*"
+    return "".join(masked)
