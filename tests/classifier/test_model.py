@@ -1476,3 +1476,25 @@ def test_a_medical_emergency_comes_before_signs_only_the_self_harm_model_reads(t
     assert (result.label, result.urgent_signals, result.hotlines) == (
         "health.medical_access", ("medical", "self_harm"), ("120", "12356")
     )
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("修一下电梯", "property.elevator"),
+    ("电梯要修一下", "property.elevator"),
+    ("🙏🙏🙏 求求你们来修一下电梯", "property.elevator"),
+])
+def test_work_asked_for_in_so_many_words_is_a_request(text: str, label: str) -> None:
+    """(Was talk, or thanks for 🙏: the kind model's odds for short messages with 修一下 outweighed the keyword.)"""
+    result = classify(text)
+    assert (result.kind, result.label) == ("request", label)
+
+
+@pytest.mark.parametrize("text", ["什么时候来修一下电梯", "专业疏通下水道 随叫随到 电话138xxxx5678"])
+def test_asking_when_or_an_advert_is_no_work_asked_for(text: str) -> None:
+    assert classify(text).kind != "request"
+
+
+def test_a_gas_leak_read_by_the_danger_model_gives_119_first() -> None:
+    """厨房有股怪味 is a gas leak the danger model reads (its hotline 110): the item's own line, 119, comes first."""
+    result = classify("厨房有股怪味")
+    assert result.label == "safety.gas_leak" and result.hotlines[0] == "119"
