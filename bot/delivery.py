@@ -129,7 +129,22 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
         reply_markup=markup,
         disable_web_page_preview=True,
     )
+    if note.kind in PHOTO_KINDS:
+        await _send_photos(context, note.recipient_id, payload.get("attachments"))
     return message.chat_id, message.message_id
+
+
+PHOTO_KINDS = frozenset({"offer_accepted", "ticket_resolved"})  # the resident's photos to the member; the work's back
+
+
+async def _send_photos(context: ContextTypes.DEFAULT_TYPE, chat_id: int, attachments: object) -> None:
+    """The photos a message announced (📷 N 张), after it; one Telegram refuses is logged, not retried (the message
+    is sent: sending it again for a photo would repeat it)."""
+    for file_id in attachments if isinstance(attachments, list) else []:
+        try:
+            await context.bot.send_photo(chat_id, file_id)
+        except TelegramError as error:
+            log.warning("a ticket's photo to %s not sent: %s", chat_id, error)
 
 
 def quiet_until(moment: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> datetime | None:

@@ -15,10 +15,11 @@ _BUILDING = "号楼|号院|栋|幢|单元|室|弄|巷"
 _HOUSE = re.compile(
     rf"{_NUMBER}\s*(?:{_BUILDING}|号)"
     rf"|\d{{3,4}}\s*[房户]"
-    rf"|(?:(?<=单元)|(?<=号楼)|(?<=号院)|(?<=[栋幢]))\s*(?:\d+|[零〇一二三四五六七八九幺]{{2,4}})"
+    rf"|(?:(?<=单元)|(?<=号楼)|(?<=号院)|(?<=[栋幢]))[\s\-/的]*(?:\d+|[零〇一二三四五六七八九幺]{{2,4}})"
     rf"|(?<=[A-Za-z0-9]座)\s*\d+"
 )
 _PLACE_BEFORE = re.compile("(路|街|道|巷|弄|村|组|小区|花园|苑|园|里|院|公寓|大厦|广场|社区|住)\\s*$")
+_BUILDING_AFTER = re.compile(r"\s*(?:\d+\s*)?(?:单元|栋|幢|楼|室)")  # (3号2单元502: a building's number)
 _A_BUILDING = re.compile(r"一\s*[栋幢]")  # (一栋楼 is "a building", not building one)
 ADDRESS_SHORT = re.compile(r"(?<![\d-])\d{1,3}[-－—]\d{1,2}[-－—]\d{3,4}(?![\d-])")  # building-unit-room: 3-2-502
 # A mobile number however it is grouped (13812345678, 138 1234 5678, 138-1234-5678), or a landline.
@@ -30,19 +31,19 @@ LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")  # a local number without its
 # number. Dates and times are not numbers to hide (2024-10-01 10:30).
 _LONG_NUMBER = re.compile(r"(?<![\d])\+?\d(?:[-\s]?\d){6,}(?![\d])")
 _DATE_OR_TIME = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[:：]\d{2}")
-_CN_PHONE = re.compile("[零〇一二三四五六七八九幺]{7,}")
+_CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s,，、\\-]*[零〇一二三四五六七八九幺]){6,}")  # (read out: 一三八 一二三四 …)
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 
 
 def _is_house_number(clause: str, match: re.Match[str]) -> bool:
     """Whether a match of _HOUSE is a house number: a bare N号 only after a place word (else a day of the month, a
-    count: 物业说25号才能来), and not 一栋楼 (a building)."""
+    count: 物业说25号才能来) or before a unit (3号2单元), and not 一栋楼 (a building)."""
     found = match.group()
     if _A_BUILDING.fullmatch(found.strip()):
         return False
     if not found.endswith("号"):
         return True
-    return bool(_PLACE_BEFORE.search(clause[: match.start()]))
+    return bool(_PLACE_BEFORE.search(clause[: match.start()]) or _BUILDING_AFTER.match(clause, match.end()))
 
 
 def house_numbers(text: str) -> list[tuple[int, int]]:
@@ -59,14 +60,17 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
 def address_in(text: str) -> str | None:
     """The clause of a message that holds an address (a building, unit or room number: 3号楼2单元502, 三号楼二单元
     五零二, 和平路1号), as typed; None without one."""
-    for part in _CLAUSE.split(text):
+    parts = _CLAUSE.split(text)
+    for i, part in enumerate(parts):
         if house_numbers(part):
-            return part.strip()[:200]
+            # (and the clauses after it that go on with numbers: 幸福里小区3号楼，2单元502)
+            end = next((j for j in range(i + 1, len(parts)) if not house_numbers(parts[j])), len(parts))
+            return "，".join(p.strip() for p in parts[i:end])[:200]
     return None
 
 
 def _digits(numeral: str) -> str:
-    return "".join(_CN_DIGITS[ch] for ch in numeral)
+    return "".join(_CN_DIGITS[ch] for ch in numeral if ch in _CN_DIGITS)
 
 
 def phone_in(text: str) -> str | None:

@@ -87,6 +87,16 @@ def btn_item(category_name: str, item_name: str) -> str:
     return f"{category_name} · {item_name}"
 
 
+OTHER_ITEM = "其他（由协调员派单）"
+
+
+def item_of(category_name: object, item_name: object) -> str:
+    """「category · item」, escaped; a need that fits no item (其他 · 其他) once, as what it is."""
+    if category_name == item_name:
+        return OTHER_ITEM
+    return f"{esc(category_name)} · {esc(item_name)}"
+
+
 def btn_skill(skill: str, chosen: bool) -> str:
     return f"{'✅' if chosen else '▫️'} {skill}"
 
@@ -195,8 +205,7 @@ def understood(category_name: str, item_name: str, text: str) -> str:
 
 def confirmed(category_name: str, item_name: str, text: str) -> str:
     """The card once the resident confirmed it (or chose an item, or 其他): no question left on it."""
-    what = "其他（由协调员派单）" if category_name == item_name else f"{esc(category_name)} · {esc(item_name)}"
-    return f"✅ 已确认：<b>{what}</b>\n「{quote(text)}」"
+    return f"✅ 已确认：<b>{item_of(category_name, item_name)}</b>\n「{quote(text)}」"
 
 
 def unsure(text: str) -> str:
@@ -237,6 +246,7 @@ ASK_PHONE = "方便留个手机号吗？只有接单的党员和协调员能看�
 ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
 STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"
 PHOTO_ADDED = "照片收到了，会和您的诉求一起交给接单的党员。"
+PHOTO_AFTER_RATING = "照片收到了，谢谢您！想说的话也可以直接回复。"
 PHOTO_WAITS_FOR_WORDS = "照片收到了。请再用一句话说说是什么问题，我会把照片和它一起登记。"
 UNSUPPORTED_AT_STEP = "抱歉，我暂时只能看懂文字和照片。"
 SAME_NEED_IN_PROGRESS = "这件事正在为您登记，就是这一件，还差上门地址。"
@@ -294,9 +304,10 @@ def supplement_added(text: str) -> str:
 
 def ticket_created(number: str, category_name: str, item_name: str, urgent: bool) -> str:
     speed = "这是紧急事项，已同时通知协调员优先处理。" if urgent else ""
+    who = "协调员会为您派单" if category_name == item_name else "正在为您联系合适的党员志愿者"
     return (
-        f"✅ 已为您登记工单 <b>{esc(number)}</b>（{esc(category_name)} · {esc(item_name)}）。\n"
-        f"{speed}正在为您联系合适的党员志愿者，有进展会第一时间告诉您。"
+        f"✅ 已为您登记工单 <b>{esc(number)}</b>（{item_of(category_name, item_name)}）。\n"
+        f"{speed}{who}，有进展会第一时间告诉您。"
         f"\n查询进度可发送 /my，或说“{esc(number)} 怎么样了”。"
     )
 
@@ -373,7 +384,7 @@ def offer(p: Mapping[str, Any], tz: ZoneInfo, *, assigned_by_coordinator: bool =
     head = "👉 协调员指派给您一张工单" if assigned_by_coordinator else "📋 有一张新工单等您接单"
     urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
     return (
-        f"{head}\n{urgent}<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
+        f"{head}\n{urgent}<b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
         f"网格：{esc(p['grid_name'])}\n诉求：「{quote(numbers.redact(p['text']), 200)}」\n"
         + _time_limit(p, tz)
     )
@@ -405,6 +416,7 @@ def accepted(number: str) -> str:
 
 TICKET_TAKEN = "手慢了一步，这张工单已经被其他党员接走了，谢谢您！"
 DECLINED = "好的，已转给其他党员。"
+DECLINED_TO_COORDINATORS = "好的，已转给协调员派单。"
 DECLINED_ASSIGNMENT = "好的，已告诉协调员，会另行安排。"
 
 
@@ -417,15 +429,22 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
     return f"↩️ {member} 婉拒了您指派的工单 {number}{reason}。工单回到待派单，请另行指派。"
 
 
+def photos_line(attachments: object, what: str) -> str:
+    """「\n📷 what N 张」 for the photos a ticket carries (sent after the message that announces them), or nothing."""
+    count = len(attachments) if isinstance(attachments, list) else 0
+    return f"\n📷 {what} {count} 张" if count else ""
+
+
 def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单成功") -> str:
     phone = esc(p.get("phone") or "未留")
     name = esc(p.get("resident_name") or "居民")
     return fit(
-        f"{headline}：<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
+        f"{headline}：<b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
         f"诉求：「{quote(p['text'], 1000)}」\n"
         f"居民：{name}\n地址：{esc(p.get('address') or '未填')}\n电话：{phone}\n"
-        f"网格：{esc(p['grid_name'])}\n"
-        f"请在 {local_time(p.get('resolve_due_at'), tz)} 前办结。"
+        f"网格：{esc(p['grid_name'])}"
+        + photos_line(p.get("attachments"), "居民发的照片")
+        + f"\n请在 {local_time(p.get('resolve_due_at'), tz)} 前办结。"
         + ("" if p.get("status") == "in_progress" else "出发时点「开始办理」。")
     )
 
@@ -435,6 +454,7 @@ ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配
 ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
 DONE = "✅ 已办结，辛苦了！本单积分已记入；居民好评还有加分（评价较低会收回本单积分）。"
 HANDED_BACK = "已退回，工单会重新派给其他党员。"
+HANDED_BACK_TO_COORDINATORS = "已退回，工单已转给协调员派单。"
 
 
 def my_tasks(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
@@ -502,7 +522,7 @@ def more_waiting(count: int) -> str:
 def waiting_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
     return (
-        f"{urgent}<b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
+        f"{urgent}<b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
         f"网格：{esc(p['grid_name'])}　状态：{esc(p['status_name'])}\n诉求：「{quote(p['text'], 200)}」\n"
         f"地址：{esc(p.get('address') or '未填')}　电话：{esc(p.get('phone') or '未留')}\n"
         + _time_limit(p, tz)
@@ -616,8 +636,9 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         "ticket_started": f"▶️ {member} 已开始办理您的工单 {number}。",
         "ticket_handed_back": f"您的工单 {number} 暂时退回，正在为您重新安排，请放心。",
         "ticket_resolved": f"✅ 您的工单 {number} 已办结。"
-        + (f"\n办理说明：「{quote(p['note'], 300)}」" if p.get("note") else ""),
-        "ticket_closed": f"工单 {number} 已归档，感谢您的支持！",
+        + (f"\n办理说明：「{quote(p['note'], 300)}」" if p.get("note") else "")
+        + photos_line(p.get("attachments"), "办理照片"),
+        "ticket_closed": f"工单 {number} 已关闭，感谢您的支持！",
         "ticket_cancelled": f"工单 {number} 已取消。"
         + (f"原因：{quote(p['reason'], 200)}" if p.get("reason") else ""),
         # (sent to the member who did the work: the ticket went back to the coordinators, not to them)
@@ -641,7 +662,7 @@ def _card_body(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
     who = f"\n办理人：{esc(p['member_name'])}" if p.get("member_name") else ""
     return (
-        f"{urgent}<b>{esc(p['number'])}</b> {esc(p.get('category_name', ''))} · {esc(p.get('item_name', ''))}\n"
+        f"{urgent}<b>{esc(p['number'])}</b> {item_of(p.get('category_name', ''), p.get('item_name', ''))}\n"
         f"网格：{esc(p.get('grid_name', ''))}　状态：{esc(p.get('status_name', ''))}{who}\n"
         f"诉求：「{quote(p.get('text', ''), 200)}」"
     )
@@ -728,7 +749,7 @@ def group_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     level = ESCALATION_NAMES.get(int(p.get("escalation_level") or 0), "")
     lines = [
         f"{GROUP_ALERT_HEADS.get(alert, '📋 <b>工单提醒</b>')}{_late(p)}：<b>{esc(p.get('number', ''))}</b>"
-        f" {esc(p.get('category_name', ''))} · {esc(p.get('item_name', ''))}",
+        f" {item_of(p.get('category_name', ''), p.get('item_name', ''))}",
         f"网格：{esc(p.get('grid_name', ''))}　当前层级：{level}",
     ]
     if alert == "red_card":
@@ -899,7 +920,7 @@ def duplicate_found(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 def original_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     who = f"\n办理人：{esc(p['member_name'])}" if p.get("member_name") else ""
     return (
-        f"工单 <b>{esc(p['number'])}</b> {esc(p['category_name'])} · {esc(p['item_name'])}\n"
+        f"工单 <b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
         f"状态：<b>{esc(p['status_name'])}</b>{who}\n"
         f"登记时间：{local_time(p.get('created_at'), tz)}\n诉求：「{quote(p['text'], 200)}」\n\n"
         "有进展会通知您，也可以随时发送 /my 查看。如果这是另一件事，请点「仍要新建」。"

@@ -311,7 +311,9 @@ _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a q
 # Work asked for in so many words (修一下, 来换一下, 帮忙疏通下): with an item's clear evidence, a request — unless it
 # asks when (什么时候来修一下: about an earlier ticket) or is a question.
 _ASKS_FOR_WORK = re.compile("(修|换|清|通|清理|处理|弄|装|检查)一下")
-_ASKED_WHEN = re.compile("什么时候|啥时候|何时|怎么还|为什么|还没|多久|几点|[吗么呢?？]")
+_ASKED_WHEN = re.compile("什么时候|啥时候|何时|怎么还|为什么|还没|多久|几点|[吗么呢?？]"
+                         # (nor thanks for it, a call-off, work told as done or past, a notice)
+                         "|谢|不用|别再|不要再|已经|好了|昨天|前天|上次|上回|之前|通知|公告|【")
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
 # The work asked for again (评了一星 热水管还是漏 拜托重新派个师傅来看看; 单子先别关): a request, whatever a rating says.

@@ -245,6 +245,10 @@ def join_as_coordinator(session: Session, telegram_id: int, code: str, now: date
     invite = check_invite(session, code, now)
     if invite.scope_code is None:
         raise InvalidInput("这是党员邀请码，请按提示注册为党员")
+    if covers(session, coordinator_scopes(session, telegram_id), invite.scope_code):
+        raise NotAllowed("您已经是这里的协调员了；邀请码请留给要邀请的人")  # (not used up)
+    if not covers(session, coordinator_scopes(session, invite.created_by), invite.scope_code):
+        raise NotAllowed("邀请码已失效，请向协调员重新申请")  # (who invited no longer coordinates it)
     _claim(session, invite, telegram_id, now)
     return add_coordinator(session, invite.created_by, telegram_id, invite.scope_code, now)
 

@@ -217,10 +217,9 @@ class MemberSummary:
 def member_summary(session: Session, telegram_id: int) -> MemberSummary:
     """For /points: points, rank in the member's grid, latest stars, work done."""
     member = get_member(session, telegram_id)
-    better = session.exec(select(func.count()).select_from(Member).where(
-        Member.grid_code == member.grid_code, Member.points > member.points)).one()
-    in_grid = session.exec(select(func.count()).select_from(Member).where(
-        Member.grid_code == member.grid_code)).one()
+    serving = and_(Member.grid_code == member.grid_code, Member.left_at.is_(None))
+    better = session.exec(select(func.count()).select_from(Member).where(serving, Member.points > member.points)).one()
+    in_grid = session.exec(select(func.count()).select_from(Member).where(serving)).one()
     star = session.exec(select(MemberStar).where(MemberStar.member_id == member.id)
                         .order_by(MemberStar.quarter.desc())).first()
     resolved = session.exec(select(func.count()).select_from(PointEntry).where(

@@ -42,7 +42,7 @@ WITH_ASSIGNEE = frozenset({S.accepted, S.in_progress})
 STATUS_NAMES: dict[S, str] = {
     S.submitted: "已提交", S.offered: "待接单", S.dispatch: "待派单", S.escalated: "已升级",
     S.accepted: "已接单", S.in_progress: "办理中", S.handed_back: "已退回", S.resolved: "已办结",
-    S.reopened: "已重办", S.closed: "已关闭", S.cancelled: "已取消",
+    S.reopened: "已重新打开", S.closed: "已关闭", S.cancelled: "已取消",
 }
 
 

@@ -47,6 +47,7 @@ from routing.members import (
 )
 from routing.models import (
     Member,
+    Notification,
     NotificationKind,
     Offer,
     OfferKind,
@@ -338,10 +339,14 @@ RATING_TYPED_WITHIN = timedelta(days=3)  # stars typed later are not taken for a
 
 
 def awaiting_rating(session: Session, resident_id: int, now: datetime) -> Ticket | None:
-    """The resident's newest ticket resolved within RATING_TYPED_WITHIN and not yet rated."""
-    return session.exec(select(Ticket).where(Ticket.resident_id == resident_id, Ticket.status == S.resolved,
-                                             Ticket.resolved_at >= now - RATING_TYPED_WITHIN)
-                        .order_by(Ticket.resolved_at.desc()).limit(1)).first()
+    """The ticket whose rating the resident was asked for last (the prompt or its reminder, sent within
+    RATING_TYPED_WITHIN), if it still waits for it: what stars typed now rate."""
+    asked = (select(Notification.ticket_id).where(
+        Notification.recipient_id == resident_id,
+        Notification.kind.in_([NotificationKind.rate_request, NotificationKind.rate_reminder]),
+        Notification.sent_at >= now - RATING_TYPED_WITHIN).order_by(Notification.sent_at.desc()).limit(1))
+    ticket = session.get(Ticket, ticket_id) if (ticket_id := session.exec(asked).first()) else None
+    return ticket if ticket is not None and ticket.status == S.resolved else None
 
 
 def hand_back(session: Session, ticket_id: int, telegram_id: int, reason: str, now: datetime, *,

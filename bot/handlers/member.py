@@ -204,9 +204,9 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     user_id = update.effective_user.id
     if action == "dec":
-        assigned = await act(context, _decline, int(ticket_id), user_id, now())
+        told = await act(context, _decline, int(ticket_id), user_id, now())
         await answer(update)
-        await edit(update, texts.DECLINED_ASSIGNMENT if assigned else texts.DECLINED)
+        await edit(update, told)
         return
     try:
         number = await act(context, _accept, int(ticket_id), user_id, now())
@@ -219,9 +219,12 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 # ── 开始 / 办结 / 退回 ───────────────────────────────────────────────────────────────────────────────
-def _decline(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> bool:
-    """不方便; whether it answered a coordinator's 指派 (it goes back to them, not to other members)."""
-    return dispatch.decline_offer(session, ticket_id, telegram_id, now_).kind == OfferKind.dispatch
+def _decline(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> str:
+    """不方便: what to tell the member — DECLINED_ASSIGNMENT for a coordinator's 指派 (it goes back to them),
+    DECLINED when other members are asked, DECLINED_TO_COORDINATORS when nobody else was (派单)."""
+    if dispatch.decline_offer(session, ticket_id, telegram_id, now_).kind == OfferKind.dispatch:
+        return texts.DECLINED_ASSIGNMENT
+    return texts.DECLINED_TO_COORDINATORS if get_ticket(session, ticket_id).status == S.dispatch else texts.DECLINED
 
 
 def _await_text(session: Session, telegram_id: int, ticket_id: int, awaited: str, now_: Any) -> None:
@@ -255,13 +258,15 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 def _finish_task(
     session: Session, telegram_id: int, state: dict[str, Any], text: str, photos: list[str], now_: Any
-) -> None:
+) -> str:
+    """办结 or 退回 with the member's words; what to tell them (after 退回: whether other members are asked)."""
     ticket_id = int(state["ticket_id"])
+    drafts.clear_draft(session, telegram_id, TASK)
     if state["await"] == "done_note":
         tickets.resolve_ticket(session, ticket_id, telegram_id, now_, note=text, attachments=photos)
-    else:
-        tickets.hand_back(session, ticket_id, telegram_id, text, now_)
-    drafts.clear_draft(session, telegram_id, TASK)
+        return texts.DONE
+    ticket = tickets.hand_back(session, ticket_id, telegram_id, text, now_)
+    return texts.HANDED_BACK_TO_COORDINATORS if ticket.status == S.dispatch else texts.HANDED_BACK
 
 
 async def task_text_given(
@@ -272,10 +277,10 @@ async def task_text_given(
         await reply(update, texts.ASK_HAND_BACK_REASON)
         return
     try:
-        await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now())
+        told = await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now())
     except DomainError:
         # The ticket moved on meanwhile (cancelled, reassigned): the note waits for nothing now, so the member's
         # next words are theirs again; the error handler tells them why.
         await act(context, drafts.clear_draft, update.effective_user.id, TASK)
         raise
-    await reply(update, texts.DONE if state["await"] == "done_note" else texts.HANDED_BACK)
+    await reply(update, told)

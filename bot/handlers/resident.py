@@ -69,7 +69,9 @@ def typed_answer(text: str) -> str | None:
 
 
 _STARS = re.compile(r"([1-5一二三四五])\s*(星|颗星|顆星|分|⭐+)?[。！!~～ ]*")
-_RATING_WORDS = re.compile("满意|滿意|好评|好評|差评|差評|打分|颗星|还行|還行|一般般|[1-5一二三四五]星")
+_RATING_WORDS = re.compile(  # (not 三星电视, 五星小区: a star count followed by a noun is a name)
+    "满意|滿意|好评|好評|差评|差評|打分|颗星|还行|還行|一般般|[1-5一二三四五]星(?![\u4e00-\u9fff])|[1-5一二三四五]星(好评|评价)"
+)
 RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one that says 不满意)
 
 
@@ -191,9 +193,10 @@ async def new_request(
     progress that this one (an emergency) went before, taken up after it. Two needs in one message (灯坏了，另外
     水管也漏了) are two requests: the second is taken up after the first."""
     classifier = deps(context).classifier
+    attachments = attachments[: tickets.MAX_ATTACHMENTS]  # (an album of ten and one more: the first ten)
+    later = None
     if then is None and (needs := two_needs(classifier, text)):
         text, later = needs
-        await reply(update, texts.second_need_noted(later))
         then = {"text": later}
     result = classifier.classify(text)
     if result.kind != "request" and not attachments:
@@ -205,6 +208,8 @@ async def new_request(
         await _answer_talk(update, context, result.kind, markup)
         return
     await _start_intake(update, context, result, text, attachments, then)
+    if later:  # (after the first need's card, or its emergency's advice: 119 is said first)
+        await reply(update, texts.second_need_noted(later))
 
 
 _ANOTHER_NEED = re.compile(r"[，,。；;！!\s]*(另外|还有就是|还有|再有|再就是|顺便|同时)[，,：:\s]*")
@@ -220,6 +225,10 @@ def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
             continue
         a, b = classifier.classify(first), classifier.classify(second)
         if a.kind == b.kind == "request" and a.confident and b.confident and a.label != b.label:
+            # (an address told once, anywhere in the message, is each need's: 灯坏了，另外垃圾没人清，幸福里3号楼)
+            address = numbers.address_in(text)
+            first, second = (part if address is None or numbers.address_in(part) else f"{part}，{address}"
+                             for part in (first, second))
             return (second, first) if b.urgent and not a.urgent else (first, second)
     return None
 
@@ -366,8 +375,10 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
     button would do."""
     token = state["token"]
     if meaning == "cancel":
-        await act(context, _update_intake, update.effective_user.id, token, {"step": "cancelled"}, now())
+        cancelled = await act(context, _update_intake, update.effective_user.id, token, {"step": "cancelled"}, now())
         await reply(update, texts.INTAKE_GIVEN_UP)
+        if cancelled:
+            await _next_need(update, context, cancelled)
     elif meaning == "no":
         await reply(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
     elif state.get("label") and (state.get("confident") or state.get("urgent")):
@@ -422,6 +433,7 @@ async def _intake_action(
         return
     if action == "no":
         await edit(update, texts.INTAKE_CANCELLED)
+        await _next_need(update, context, state)
         return
     if action == "addr":
         state = await act(context, _update_intake, user_id, token, {"address": state["last_address"]}, now())
@@ -749,10 +761,16 @@ async def phone_given(
                     keyboards.share_phone())
     elif result.get("contact_added"):
         await reply(update, texts.contact_added_for_resident(result["number"]), ReplyKeyboardRemove())
-    if result and result.get("next_text") and not result.get("limited_until"):  # another need: now its turn
+    if result and not result.get("limited_until"):
+        await _next_need(update, context, result)
+
+
+async def _next_need(update: Update, context: ContextTypes.DEFAULT_TYPE, done: dict[str, Any]) -> None:
+    """Another need kept with an intake now done (submitted or cancelled): its turn."""
+    if done.get("next_text"):
         await reply(update, texts.NEXT_NEED, ReplyKeyboardRemove())
-        then = {"text": result["next_then"]} if result.get("next_then") else None
-        await new_request(update, context, result["next_text"], result.get("next_attachments") or [], then)
+        then = {"text": done["next_then"]} if done.get("next_then") else None
+        await new_request(update, context, done["next_text"], done.get("next_attachments") or [], then)
 
 
 async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -65,8 +65,8 @@ def _target(
                        else "cancel" if step in ("address", "phone") and resident.gives_up(text, step) else None)
             if meaning:
                 return TYPED_ANSWER, {**state, "meaning": meaning}
-        if flow == resident.COMMENT and text and resident.awaits_comment(touched, now_):
-            return COMMENT, state
+        if flow == resident.COMMENT and resident.awaits_comment(touched, now_) and (text or photos):
+            return COMMENT, state  # (a photo after the stars, with or without words: thanked, the window kept)
         if flow == resident.INTAKE and state.get("step") == "address" and text:
             return ADDRESS, state
         if flow == resident.INTAKE and state.get("step") == "phone" and text:
@@ -154,6 +154,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await member.task_text_given(update, context, state, text, photos)
     elif target == MEMBER_NAME:
         await member.name_given(update, context, state, text)
+    elif target == COMMENT and not text:
+        await reply(update, texts.PHOTO_AFTER_RATING)
     elif target == COMMENT:
         await resident.comment_given(update, context, state, text)
     elif target == RATING:
