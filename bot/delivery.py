@@ -106,6 +106,10 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
     if note.kind == "weekly_report":  # the chart drawn now, or the same report as text
         message = await report.send_report(context.bot, note.recipient_id, note.payload)
         return message.chat_id, message.message_id
+    if note.kind == "ticket_photo":  # (a photo the message before it announced: 📷 N 张)
+        message = await context.bot.send_photo(note.recipient_id, note.payload["file_id"],
+                                               caption=texts.photo_caption(note.payload))
+        return message.chat_id, message.message_id
     payload = note.payload
     if note.kind in LINKED_KINDS and note.ticket_id is not None:  # the links as they are now
         payload = {**payload, "linked": await query(context, duplicates.linked_numbers, note.ticket_id)}
@@ -129,22 +133,7 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
         reply_markup=markup,
         disable_web_page_preview=True,
     )
-    if note.kind in PHOTO_KINDS:
-        await _send_photos(context, note.recipient_id, payload.get("attachments"))
     return message.chat_id, message.message_id
-
-
-PHOTO_KINDS = frozenset({"offer_accepted", "ticket_resolved"})  # the resident's photos to the member; the work's back
-
-
-async def _send_photos(context: ContextTypes.DEFAULT_TYPE, chat_id: int, attachments: object) -> None:
-    """The photos a message announced (📷 N 张), after it; one Telegram refuses is logged, not retried (the message
-    is sent: sending it again for a photo would repeat it)."""
-    for file_id in attachments if isinstance(attachments, list) else []:
-        try:
-            await context.bot.send_photo(chat_id, file_id)
-        except TelegramError as error:
-            log.warning("a ticket's photo to %s not sent: %s", chat_id, error)
 
 
 def quiet_until(moment: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> datetime | None:

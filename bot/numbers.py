@@ -31,8 +31,12 @@ LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")  # a local number without its
 # number. Dates and times are not numbers to hide (2024-10-01 10:30).
 _LONG_NUMBER = re.compile(r"(?<![\d])\+?\d(?:[-\s]?\d){6,}(?![\d])")
 _DATE_OR_TIME = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[:：]\d{2}")
-_CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s,，、\\-]*[零〇一二三四五六七八九幺]){6,}")  # (read out: 一三八 一二三四 …)
+# A phone read out in numerals (一三八 一二三四 五六七八): a mobile's eleven first (一直 after it is no digit), else
+# a run of seven or more.
+_CN_MOBILE = re.compile("[一幺][\\s\\-,，、]*[三四五六七八九](?:[\\s\\-,，、]*[零〇一二三四五六七八九幺]){9}")
+_CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s\\-]*[零〇一二三四五六七八九幺]){6,}")
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
+_ROOM_ALONE = re.compile(r"(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})\s*[室房号]?")  # (幸福里3号楼2单元，502)
 
 
 def _is_house_number(clause: str, match: re.Match[str]) -> bool:
@@ -48,9 +52,11 @@ def _is_house_number(clause: str, match: re.Match[str]) -> bool:
 
 def house_numbers(text: str) -> list[tuple[int, int]]:
     """The spans of building, unit and room numbers in a text (see _HOUSE)."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     start = 0  # (per clause: a place word in one clause says nothing of the next)
     for part in _CLAUSE.split(text):
+        if spans and spans[-1][1] >= start - 1 and _ROOM_ALONE.fullmatch(part.strip()):
+            spans.append((start, start + len(part)))  # (a room told after a comma: 3号楼2单元，502)
         spans += [(start + m.start(), start + m.end()) for m in _HOUSE.finditer(part) if _is_house_number(part, m)]
         spans += [(start + m.start(), start + m.end()) for m in ADDRESS_SHORT.finditer(part)]
         start += len(part) + 1
@@ -64,7 +70,8 @@ def address_in(text: str) -> str | None:
     for i, part in enumerate(parts):
         if house_numbers(part):
             # (and the clauses after it that go on with numbers: 幸福里小区3号楼，2单元502)
-            end = next((j for j in range(i + 1, len(parts)) if not house_numbers(parts[j])), len(parts))
+            end = next((j for j in range(i + 1, len(parts))
+                        if not (house_numbers(parts[j]) or _ROOM_ALONE.fullmatch(parts[j].strip()))), len(parts))
             return "，".join(p.strip() for p in parts[i:end])[:200]
     return None
 
@@ -75,7 +82,8 @@ def _digits(numeral: str) -> str:
 
 def phone_in(text: str) -> str | None:
     """A phone number in a text, digits or Chinese numerals, however grouped (as its digits)."""
-    compact = re.sub(r"[\s\-－]", "", _CN_PHONE.sub(lambda m: _digits(m.group()), text))
+    digits = _CN_PHONE.sub(lambda m: _digits(m.group()), _CN_MOBILE.sub(lambda m: _digits(m.group()), text))
+    compact = re.sub(r"[\s\-－]", "", digits)
     match = PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(compact)
     return match.group(0) if match else None
 
@@ -86,7 +94,7 @@ def redact(text: str) -> str:
     masked = list(text)
     spans = house_numbers(text)
     taken = [m.span() for m in _DATE_OR_TIME.finditer(text)]  # (dates and times stay; a phone is masked once)
-    for pattern in (PHONE_NUMBER, _LONG_NUMBER, _CN_PHONE):
+    for pattern in (PHONE_NUMBER, _LONG_NUMBER, _CN_MOBILE, _CN_PHONE):
         found = [m.span() for m in pattern.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
         taken += found
         spans += [(start + (pattern is PHONE_NUMBER), end) for start, end in found]  # (a phone shows its 1… or 0…)

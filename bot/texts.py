@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import numbers
+from routing.views import OTHER_NAME  # (what a ticket with no item is called)
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message
 QUOTE_LIMIT = 300  # how much of a resident's text we quote back
@@ -92,7 +93,7 @@ OTHER_ITEM = "其他（由协调员派单）"
 
 def item_of(category_name: object, item_name: object) -> str:
     """「category · item」, escaped; a need that fits no item (其他 · 其他) once, as what it is."""
-    if category_name == item_name:
+    if category_name == item_name == OTHER_NAME:
         return OTHER_ITEM
     return f"{esc(category_name)} · {esc(item_name)}"
 
@@ -246,6 +247,7 @@ ASK_PHONE = "方便留个手机号吗？只有接单的党员和协调员能看�
 ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
 STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"
 PHOTO_ADDED = "照片收到了，会和您的诉求一起交给接单的党员。"
+PHOTO_ADDED_TO_REOPENED = "照片收到了，已附到这张工单里，协调员重新安排时会看到。想说的话也可以直接回复。"
 PHOTO_AFTER_RATING = "照片收到了，谢谢您！想说的话也可以直接回复。"
 PHOTO_WAITS_FOR_WORDS = "照片收到了。请再用一句话说说是什么问题，我会把照片和它一起登记。"
 UNSUPPORTED_AT_STEP = "抱歉，我暂时只能看懂文字和照片。"
@@ -304,7 +306,7 @@ def supplement_added(text: str) -> str:
 
 def ticket_created(number: str, category_name: str, item_name: str, urgent: bool) -> str:
     speed = "这是紧急事项，已同时通知协调员优先处理。" if urgent else ""
-    who = "协调员会为您派单" if category_name == item_name else "正在为您联系合适的党员志愿者"
+    who = "协调员会为您派单" if category_name == item_name == OTHER_NAME else "正在为您联系合适的党员志愿者"
     return (
         f"✅ 已为您登记工单 <b>{esc(number)}</b>（{item_of(category_name, item_name)}）。\n"
         f"{speed}{who}，有进展会第一时间告诉您。"
@@ -427,6 +429,10 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
         return f"✅ 您指派的工单 {number} 已由 {member} 接单。"
     reason = f"，原因：{quote(p['reason'], 100)}" if p.get("reason") else ""
     return f"↩️ {member} 婉拒了您指派的工单 {number}{reason}。工单回到待派单，请另行指派。"
+
+
+def photo_caption(p: Mapping[str, Any]) -> str:
+    return f"工单 {esc(p.get('number', ''))} 的照片"
 
 
 def photos_line(attachments: object, what: str) -> str:

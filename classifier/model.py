@@ -311,9 +311,11 @@ _ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a q
 # Work asked for in so many words (修一下, 来换一下, 帮忙疏通下): with an item's clear evidence, a request — unless it
 # asks when (什么时候来修一下: about an earlier ticket) or is a question.
 _ASKS_FOR_WORK = re.compile("(修|换|清|通|清理|处理|弄|装|检查)一下")
-_ASKED_WHEN = re.compile("什么时候|啥时候|何时|怎么还|为什么|还没|多久|几点|[吗么呢?？]"
-                         # (nor thanks for it, a call-off, work told as done or past, a notice)
-                         "|谢|不用|别再|不要再|已经|好了|昨天|前天|上次|上回|之前|通知|公告|【")
+_ASKED_WHEN = re.compile("什么时候|啥时候|何时|怎么还|为什么|还没|多久|几点|[吗么呢?？]")
+# (Nor thanks for it, a call-off, work told as done or past, a notice — unless the work is asked for all the same:
+# 麻烦修一下电梯，谢谢.)
+_WORK_NOT_ASKED = re.compile("谢|不用|不要再|已经|好了|昨天|前天|上次|上回|之前|通知|公告|【")
+_PLEASE = re.compile("麻烦|请(?!勿)|帮|快|赶紧|尽快|能不能|给.{0,4}修|别再拖|别拖")
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
 # The work asked for again (评了一星 热水管还是漏 拜托重新派个师傅来看看; 单子先别关): a request, whatever a rating says.
@@ -1783,7 +1785,13 @@ class Classifier:
             return "request"  # 给1星 插座还是没电 要求重新弄: the work asked for again
         if strong and self._new_need_besides(text, candidates):
             return "request"  # 谢谢上回来清垃圾 另外楼后面那棵树歪了: thanks or a status query, and a new need
-        if strong and len(text) <= SELF_HARM_WINDOW_MIN_CHARS and _ASKS_FOR_WORK.search(text) and not _ASKED_WHEN.search(text):
+        if (
+            strong
+            and len(text) <= SELF_HARM_WINDOW_MIN_CHARS
+            and _ASKS_FOR_WORK.search(text)
+            and not _ASKED_WHEN.search(text)
+            and (_PLEASE.search(text) or not _WORK_NOT_ASKED.search(text))
+        ):
             return "request"  # 求求你们来修一下电梯, 电梯要修一下: work asked for, plainly (no question of when)
         if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
             return "status"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, bindparam, func, insert, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,6 +46,7 @@ from routing.outbox import (
     notification_row,
     notify,
     notify_many,
+    notify_photos,
     notify_rows,
     withdraw_message,
 )
@@ -70,6 +71,7 @@ def item_skills(ticket: Ticket, taxonomy: Taxonomy) -> tuple[str, ...]:
     return item.skills if item else ()
 
 
+RowT = TypeVar("RowT", Member, Ticket)
 ASSIGNMENT_WAVES = 3  # a coordinator's 指派 unanswered for this many wave timeouts goes back to 派单, the coordinators told
 
 
@@ -253,7 +255,8 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
     query = (select(Ticket).where(Ticket.status == S.offered, Ticket.next_wave_at <= now)
              .order_by(Ticket.next_wave_at).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        # FOR NO KEY UPDATE: an event written for the ticket meanwhile (its foreign key's KEY SHARE) does not wait
+        query = query.with_for_update(skip_locked=True, key_share=True)
     tickets = list(session.exec(query))
     for ticket in tickets:
         assigned = [o for o in pending_offers(session, ticket.id) if o.kind == OfferKind.dispatch]
@@ -264,6 +267,15 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
         else:
             send_next_wave(session, ticket, now, settings=settings, taxonomy=taxonomy)
     return len(tickets)
+
+
+def _locked(session: Session, model: type[RowT], key: int, *, share: bool = False) -> RowT | None:
+    """A row read afresh and locked on PostgreSQL (FOR NO KEY UPDATE, or FOR SHARE), so that of two steps on it the
+    second waits for the first and sees what it wrote; a plain read on SQLite (whose writers are serialized)."""
+    query = select(model).where(model.id == key).execution_options(populate_existing=True)  # type: ignore[attr-defined]
+    if is_postgres(session):
+        query = query.with_for_update(read=True) if share else query.with_for_update(key_share=True)
+    return session.exec(query).first()
 
 
 def _offer_for(session: Session, ticket_id: int, member_id: int) -> Offer | None:
@@ -302,9 +314,7 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     source = ticket.status
     row = session.exec(
         update(Ticket)
-        # (the version too: a coordinator's 指派 committed since this read withdrew this offer)
-        .where(Ticket.id == ticket.id, Ticket.status.in_(list(ACCEPTABLE)),
-               Ticket.assignee_id.is_(None), Ticket.version == ticket.version)
+        .where(Ticket.id == ticket.id, Ticket.status.in_(list(ACCEPTABLE)), Ticket.assignee_id.is_(None))
         .values(status=S.accepted, assignee_id=member.id, next_wave_at=None, updated_at=now,
                 accepted_at=func.coalesce(Ticket.accepted_at, literal(now, UTCDateTime)),
                 version=Ticket.version + 1)
@@ -319,6 +329,14 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
         if ticket.assignee_id is not None:
             raise TicketAlreadyTaken(f"工单 #{ticket.number} 已被其他成员接单", at_update=True)
         raise NotAllowed(f"工单 #{ticket.number} 的邀请已失效")
+    # The offer too, only while it is pending: a coordinator's 指派 or a removal committed since it was read withdrew
+    # it (the ticket, in the same order as every other writer of both: the ticket first).
+    claimed = session.exec(update(Offer).where(Offer.id == offer.id, Offer.state == OfferState.pending)
+                           .values(state=OfferState.accepted, answered_at=now)
+                           .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise NotAllowed(f"工单 #{ticket.number} 的邀请已失效")
+    sync(offer, state=str(OfferState.accepted), answered_at=now)
     sync(ticket, status=str(S.accepted), assignee_id=member.id, next_wave_at=None,
          updated_at=now, version=row[0], accepted_at=row[1])
     loaded = session.exec(
@@ -328,7 +346,6 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     if loaded is None:  # the member accepted another ticket at the same instant
         raise NotAllowed(f"您手上已有 {member.capacity} 张工单，请先办结再接新单")
     sync(member, active_count=loaded[0], last_assigned_at=now)
-    offer.state, offer.answered_at = OfferState.accepted, now
     record_event(session, ticket, "accepted", now, actor_id=telegram_id, actor_role="member",
                  from_status=source, to_status=S.accepted,
                  data={"member_id": member.id, "offer_id": offer.id, "wave": offer.wave,
@@ -341,6 +358,7 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     notify(session, telegram_id, NotificationKind.offer_accepted, now, ticket_id=ticket.id,
            payload={**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                     "offer_notification_id": offer.notification_id})
+    notify_photos(session, telegram_id, ticket.id, public["number"], list(ticket.attachments or []), now)
     if offer.dispatched_by is not None and offer.dispatched_by != telegram_id:
         notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
                payload={**public, "member_name": member.display_name, "accepted": True})
@@ -353,7 +371,8 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
     (a declined coordinator assignment goes back to dispatch, and its coordinator is told). Returns the offer."""
     settings = settings or get_settings()
     member = get_member(session, telegram_id)
-    ticket = get_ticket(session, ticket_id)
+    # (the ticket before its offers, as the wave scheduler takes them)
+    ticket = _locked(session, Ticket, ticket_id) or get_ticket(session, ticket_id)
     offer = _offer_for(session, ticket.id, member.id)
     if offer is None:
         raise NotAllowed(f"工单 #{ticket.number} 没有派给您")
@@ -436,7 +455,7 @@ def remove_member(session: Session, coordinator_id: int, member_id: int, now: da
     """A coordinator removes a member of their scope who leaves (moved away, no longer serving): no more offers,
     no longer a member to the bot (/join with a new code makes them one again), their pending offers move on
     and the tickets they hold go back to the coordinators, with why; the member is told."""
-    member = session.get(Member, member_id)
+    member = _locked(session, Member, member_id)  # (one removal at a time; an assignment to them waits or is refused)
     if member is None or member.left_at is not None:
         raise NotFound("这位成员不存在或已被移出")
     if not covers(session, require_coordinator(session, coordinator_id), member.grid_code):
@@ -516,7 +535,7 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
     taxonomy = get_taxonomy(settings)
     ticket = get_ticket(session, ticket_id)
     scopes = require_coordinator(session, coordinator_id, ticket.grid_code)
-    member = session.get(Member, member_id)
+    member = _locked(session, Member, member_id, share=True)  # (a removal at the same moment waits, or came first)
     if member is None:
         raise NotFound(f"成员 {member_id} 不存在")
     if not covers(session, scopes, member.grid_code):

@@ -99,6 +99,7 @@ class NotificationKind(StrEnum):
     low_rating = "low_rating"
     member_unreachable = "member_unreachable"
     member_removed = "member_removed"  # to the member a coordinator removed
+    ticket_photo = "ticket_photo"  # one photo of a ticket (the resident's to its member, the work's to the resident)
     yellow_card = "yellow_card"  # 🟡 80 % of a time limit (routing.alerts.scan_alerts)
     red_card = "red_card"  # 🔴 past a time limit; the ticket escalated one level
     rate_reminder = "rate_reminder"  # 回访: a resolved ticket still unrated after a day

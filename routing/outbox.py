@@ -9,7 +9,7 @@ the bot makes a resend harmless by checking `status` again before sending.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -52,6 +52,14 @@ QUEUED = "jiedan.notifications_queued"  # session.info key: this transaction que
 # give each id its row instead (see notify_rows).
 _INSERT_NOTIFICATIONS = insert(_TABLE).returning(
     _TABLE.c.id, _TABLE.c.recipient_id, _TABLE.c.kind, _TABLE.c.ticket_id)
+
+
+def notify_photos(session: Session, recipient_id: int, ticket_id: int, number: str, photos: Sequence[str],
+                  now: datetime) -> None:
+    """A ticket's photos, each a message of its own after the one that announces them (📷 N 张): retried like
+    any other, without sending that message again."""
+    notify_rows(session, [notification_row(recipient_id, NotificationKind.ticket_photo, now, ticket_id,
+                                           {"file_id": file_id, "number": number}) for file_id in photos])
 
 
 def notify(session: Session, recipient_id: int, kind: NotificationKind | str, now: datetime, *,

@@ -57,7 +57,7 @@ from routing.models import (
     TicketEvent,
 )
 from routing.models import TicketStatus as S
-from routing.outbox import notification_row, notify, notify_many, notify_rows
+from routing.outbox import notification_row, notify, notify_many, notify_photos, notify_rows
 from routing.states import (
     STATUS_NAMES,
     WITH_ASSIGNEE,
@@ -330,6 +330,7 @@ def resolve_ticket(session: Session, ticket_id: int, telegram_id: int, now: date
                "attachments": list(attachments), "points": earned}
     notify(session, ticket.resident_id, NotificationKind.ticket_resolved, now, ticket_id=ticket.id,
            payload=payload)
+    notify_photos(session, ticket.resident_id, ticket.id, payload["number"], list(attachments), now)
     notify(session, ticket.resident_id, NotificationKind.rate_request, now, ticket_id=ticket.id,
            payload=ticket_payload(session, ticket))
     return ticket
@@ -338,15 +339,32 @@ def resolve_ticket(session: Session, ticket_id: int, telegram_id: int, now: date
 RATING_TYPED_WITHIN = timedelta(days=3)  # stars typed later are not taken for a rating of a resolution this old
 
 
+def add_resolution_photos(session: Session, ticket_id: int, telegram_id: int, photos: Sequence[str],
+                          now: datetime) -> Ticket:
+    """More photos of the work, from the member who resolved it (an album's next ones, sent one message each): kept
+    with the resolution and sent to the resident."""
+    ticket = get_ticket(session, ticket_id)
+    member = get_member(session, telegram_id)
+    if ticket.assignee_id != member.id or ticket.status != S.resolved:
+        raise NotAllowed(f"工单 #{ticket.number} 已不在您的办理列表中")
+    kept = list(ticket.resolution_attachments or [])
+    added = [photo for photo in photos if photo not in kept][: max(MAX_ATTACHMENTS - len(kept), 0)]
+    if added:
+        update_ticket(session, ticket, now, kind="resolution_photos", actor_id=telegram_id, actor_role="member",
+                      data={"count": len(added)}, resolution_attachments=[*kept, *added])
+        notify_photos(session, ticket.resident_id, ticket.id, f"#{ticket.number}", added, now)
+    return ticket
+
+
 def awaiting_rating(session: Session, resident_id: int, now: datetime) -> Ticket | None:
-    """The ticket whose rating the resident was asked for last (the prompt or its reminder, sent within
-    RATING_TYPED_WITHIN), if it still waits for it: what stars typed now rate."""
-    asked = (select(Notification.ticket_id).where(
+    """Of the tickets still waiting for the resident's rating, the one they were asked about last (the prompt or its
+    reminder, sent within RATING_TYPED_WITHIN): what stars typed now rate."""
+    asked = (select(Ticket).join(Notification, Notification.ticket_id == Ticket.id).where(
         Notification.recipient_id == resident_id,
         Notification.kind.in_([NotificationKind.rate_request, NotificationKind.rate_reminder]),
-        Notification.sent_at >= now - RATING_TYPED_WITHIN).order_by(Notification.sent_at.desc()).limit(1))
-    ticket = session.get(Ticket, ticket_id) if (ticket_id := session.exec(asked).first()) else None
-    return ticket if ticket is not None and ticket.status == S.resolved else None
+        Notification.sent_at >= now - RATING_TYPED_WITHIN, Ticket.status == S.resolved)
+        .order_by(Notification.sent_at.desc()).limit(1))
+    return session.exec(asked).first()
 
 
 def hand_back(session: Session, ticket_id: int, telegram_id: int, reason: str, now: datetime, *,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -16,10 +17,12 @@ from routing import dispatch, drafts, geography, members, points, tickets
 from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
 from routing.models import GeoLevel, OfferKind
 from routing.models import TicketStatus as S
-from routing.states import get_ticket
+from routing.states import WAITING_FOR_COORDINATOR, get_ticket
 
 JOIN = "join"
 TASK = "task"
+ALBUM = "done_album"  # a TASK draft's await: the photos after the one that resolved the ticket (ALBUM_WINDOW)
+ALBUM_WINDOW = timedelta(minutes=2)
 
 
 # ── /join CODE → name → skills → home grid ──────────────────────────────────────────────────────
@@ -224,7 +227,8 @@ def _decline(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> s
     DECLINED when other members are asked, DECLINED_TO_COORDINATORS when nobody else was (派单)."""
     if dispatch.decline_offer(session, ticket_id, telegram_id, now_).kind == OfferKind.dispatch:
         return texts.DECLINED_ASSIGNMENT
-    return texts.DECLINED_TO_COORDINATORS if get_ticket(session, ticket_id).status == S.dispatch else texts.DECLINED
+    waiting = get_ticket(session, ticket_id).status in WAITING_FOR_COORDINATOR
+    return texts.DECLINED_TO_COORDINATORS if waiting else texts.DECLINED
 
 
 def _await_text(session: Session, telegram_id: int, ticket_id: int, awaited: str, now_: Any) -> None:
@@ -262,11 +266,17 @@ def _finish_task(
     """办结 or 退回 with the member's words; what to tell them (after 退回: whether other members are asked)."""
     ticket_id = int(state["ticket_id"])
     drafts.clear_draft(session, telegram_id, TASK)
+    if state["await"] == ALBUM:  # (the next photos of the album whose first one resolved the ticket)
+        tickets.add_resolution_photos(session, ticket_id, telegram_id, photos, now_)
+        drafts.save_draft(session, telegram_id, TASK, state, now_)
+        return ""
     if state["await"] == "done_note":
         tickets.resolve_ticket(session, ticket_id, telegram_id, now_, note=text, attachments=photos)
+        if photos:  # (an album comes as one message per photo: the next ones, for a short while, join it)
+            drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": ALBUM}, now_)
         return texts.DONE
     ticket = tickets.hand_back(session, ticket_id, telegram_id, text, now_)
-    return texts.HANDED_BACK_TO_COORDINATORS if ticket.status == S.dispatch else texts.HANDED_BACK
+    return texts.HANDED_BACK_TO_COORDINATORS if ticket.status in WAITING_FOR_COORDINATOR else texts.HANDED_BACK
 
 
 async def task_text_given(
@@ -283,4 +293,5 @@ async def task_text_given(
         # next words are theirs again; the error handler tells them why.
         await act(context, drafts.clear_draft, update.effective_user.id, TASK)
         raise
-    await reply(update, told)
+    if told:
+        await reply(update, told)

@@ -22,6 +22,7 @@ from bot.handlers.common import act, answer, callback_args, deps, display_name, 
 from classifier import Classification
 from routing import abuse, drafts, duplicates, geography, members, tickets, views
 from routing.models import GeoLevel, Ticket
+from routing.models import TicketStatus as S
 
 INTAKE = "intake"
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
@@ -70,7 +71,8 @@ def typed_answer(text: str) -> str | None:
 
 _STARS = re.compile(r"([1-5一二三四五])\s*(星|颗星|顆星|分|⭐+)?[。！!~～ ]*")
 _RATING_WORDS = re.compile(  # (not 三星电视, 五星小区: a star count followed by a noun is a name)
-    "满意|滿意|好评|好評|差评|差評|打分|颗星|还行|還行|一般般|[1-5一二三四五]星(?![\u4e00-\u9fff])|[1-5一二三四五]星(好评|评价)"
+    "满意|滿意|好评|好評|差评|差評|打分|颗星|还行|還行|一般般"
+    "|[1-5一二三四五]星(?!电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街)"
 )
 RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one that says 不满意)
 
@@ -226,9 +228,10 @@ def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
         a, b = classifier.classify(first), classifier.classify(second)
         if a.kind == b.kind == "request" and a.confident and b.confident and a.label != b.label:
             # (an address told once, anywhere in the message, is each need's: 灯坏了，另外垃圾没人清，幸福里3号楼)
+            # (only an address told on its own: 3号楼楼道灯坏了 is the first need's words, not the second's address)
             address = numbers.address_in(text)
-            first, second = (part if address is None or numbers.address_in(part) else f"{part}，{address}"
-                             for part in (first, second))
+            if address is not None and classifier.classify(address).kind != "request":
+                first, second = (part if numbers.address_in(part) else f"{part}，{address}" for part in (first, second))
             return (second, first) if b.urgent and not a.urgent else (first, second)
     return None
 
@@ -488,6 +491,7 @@ async def _duplicate_choice(
     elif result["original"] is not None:
         text = texts.original_ticket(result["original"], deps(context).tz)
         await edit(update, text, keyboards.duplicate(token, view=False))
+        await _next_need(update, context, result["state"])  # (a second need told with this one: its turn now)
     else:
         await edit(update, texts.DUPLICATE_NEW)
         await _show_understanding(update, context, result["state"])
@@ -861,6 +865,23 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         return
     await act(context, _rate, update.effective_user.id, ticket_id, stars, now())
     await reply(update, texts.rated(stars), keyboards.skip_comment(ticket_id))
+
+
+def _photo_to_rated(session: Session, telegram_id: int, ticket_id: int, photos: list[str], now_: Any) -> bool:
+    """A photo after the stars goes to the ticket when it is open again (a low rating reopened it: the coordinators
+    and whoever takes it see it); False for a closed one (nothing to add it to)."""
+    ticket = tickets.get_ticket(session, ticket_id)
+    if ticket.status in (S.closed, S.cancelled):
+        return False
+    tickets.add_contact(session, ticket_id, telegram_id, now_, attachments=photos)
+    return True
+
+
+async def photo_after_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                             photos: list[str]) -> None:
+    """A photo in the rating's comment window: on the reopened ticket, or thanks; the window stays open."""
+    added = await act(context, _photo_to_rated, update.effective_user.id, int(state["ticket_id"]), photos, now())
+    await reply(update, texts.PHOTO_ADDED_TO_REOPENED if added else texts.PHOTO_AFTER_RATING)
 
 
 def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, now_: Any) -> None:

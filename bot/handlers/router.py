@@ -55,6 +55,10 @@ def _target(
     for flow, state, touched in flows:
         if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
             continue  # a step left that long is over: the words are a new message (an intake is replaced)
+        if flow == member.TASK and state.get("await") == member.ALBUM:
+            if photos and not text and now_ - touched <= member.ALBUM_WINDOW:
+                return TASK_NOTE, state  # (an album's next photo after 办结)
+            continue
         if flow == member.TASK and state.get("await") and (text or photos):
             return TASK_NOTE, state
         if flow == member.JOIN and state.get("await") == "name" and text:
@@ -155,7 +159,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == MEMBER_NAME:
         await member.name_given(update, context, state, text)
     elif target == COMMENT and not text:
-        await reply(update, texts.PHOTO_AFTER_RATING)
+        await resident.photo_after_rating(update, context, state, photos)
     elif target == COMMENT:
         await resident.comment_given(update, context, state, text)
     elif target == RATING:
