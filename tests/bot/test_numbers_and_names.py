@@ -34,3 +34,9 @@ def test_an_item_named_like_its_category_is_not_shown_as_other() -> None:
     「协调员会为您派单」 though it is offered to members."""
     receipt = texts.ticket_created("#A1234", "心理疏导", "心理疏导", False)
     assert "其他" not in receipt and "协调员会为您派单" not in receipt, receipt
+
+
+def test_a_count_after_a_building_and_de_is_no_room() -> None:
+    """5栋的2部电梯 (the two lifts of building 5): after 的 only a room-sized number is a room (3号楼的502 is)."""
+    assert numbers.redact("5栋的2部电梯都坏了") == "*栋的2部电梯都坏了"
+    assert "502" not in numbers.redact("3号楼的502")
