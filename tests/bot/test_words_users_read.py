@@ -26,15 +26,10 @@ DONE_PHOTO = [{"file_id": "photo-done", "file_unique_id": "u2", "width": 90, "he
 
 
 def _photo_shown(chat: BotChat, person: int, since: int) -> bool:
-    """Whether `person` was sent a photo (or at least told that one is attached) since event `since`."""
-    for event in chat.events[since:]:
-        if event.chat_id != person or event.kind != "message":
-            continue
-        if event.message is not None and "photo" in event.message.payload:
-            return True
-        if "照片" in event.text or "图片" in event.text:
-            return True
-    return False
+    """Whether `person` was sent a photo since event `since` (being told of one is not enough: 📷 N 张 is said
+    whether or not the photo then goes out)."""
+    return any(event.chat_id == person and event.kind == "message" and event.message is not None
+               and "photo" in event.message.payload for event in chat.events[since:])
 
 
 async def _rate(chat: BotChat, member: int, ticket_id: int, stars: int) -> None:
