@@ -2191,8 +2191,7 @@ class Classifier:
             hotlines = (self.medical_signal.hotline, *hotlines)
         if urgent:
             # The item's own line first (a gas leak the danger model read: 119 and what to do about gas, then 110).
-            own = tuple(s.hotline for s in self.taxonomy.urgent if label and s.label == label)
-            hotlines = tuple(dict.fromkeys((*own, *hotlines))) or ("110",)
+            hotlines = tuple(dict.fromkeys((*self.taxonomy.hotlines_of(label), *hotlines))) or ("110",)
         category, item = label.split(".", 1) if label else (None, None)
         return Classification(
             text=full,

@@ -124,6 +124,11 @@ class Taxonomy:
         except KeyError:
             raise KeyError(f"unknown service item {label!r}") from None
 
+    def hotlines_of(self, label: str | None) -> tuple[str, ...]:
+        """The emergency numbers of an item that is an urgent signal's own (119 for a gas leak or a fire); none for
+        another item or no item."""
+        return tuple(s.hotline for s in self.urgent if label and s.label == label)
+
     @property
     def skills(self) -> list[str]:
         """All skill tags, in taxonomy order, each once."""

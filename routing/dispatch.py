@@ -93,18 +93,20 @@ def pending_offers(session: Session, ticket_id: int) -> list[Offer]:
 def withdraw_offers(session: Session, ticket: Ticket, now: datetime, reason: str) -> int:
     """Withdraw the ticket's pending offers, telling each member's chat (taken, cancelled,
     dispatch, reassigned)."""
-    count = 0
-    for offer in pending_offers(session, ticket.id):
-        offer.state = OfferState.withdrawn
-        offer.answered_at = now
-        offer.reason = reason
-        member = session.get(Member, offer.member_id)
-        withdraw_message(session, offer.notification_id, member.telegram_id, now,
-                         ticket_id=ticket.id,
-                         payload={"ticket_id": ticket.id, "number": f"#{ticket.number}",
-                                  "reason": reason, "offer_id": offer.id})
-        count += 1
-    return count
+    offers = pending_offers(session, ticket.id)
+    for offer in offers:
+        _withdraw(session, offer, ticket, session.get(Member, offer.member_id).telegram_id, now, reason)
+    return len(offers)
+
+
+def _withdraw(session: Session, offer: Offer, ticket: Ticket, telegram_id: int, now: datetime, reason: str, *,
+              tell: bool = True) -> None:
+    """One pending offer withdrawn, and (`tell`) its message in the member's chat taken back."""
+    offer.state, offer.answered_at, offer.reason = OfferState.withdrawn, now, reason
+    if tell:
+        withdraw_message(session, offer.notification_id, telegram_id, now, ticket_id=ticket.id,
+                         payload={"ticket_id": ticket.id, "number": f"#{ticket.number}", "reason": reason,
+                                  "offer_id": offer.id})
 
 
 _INSERT_OFFERS = insert(Offer.__table__)  # one multi-row INSERT
@@ -405,17 +407,13 @@ def _off_duty(session: Session, member: Member, now: datetime, reason: str, sett
     member.on_duty = False
     offers = list(session.exec(select(Offer).where(Offer.member_id == member.id,
                                                    Offer.state == OfferState.pending)))
-    for offer in offers:
-        offer.state, offer.answered_at, offer.reason = OfferState.withdrawn, now, reason
+    tickets = [get_ticket(session, offer.ticket_id) for offer in offers]
+    for offer, ticket in zip(offers, tickets, strict=True):  # (their chat closed to the bot: no message taken back)
+        _withdraw(session, offer, ticket, member.telegram_id, now, reason, tell=reason != "unreachable")
     session.flush()
-    for offer in offers:
-        ticket = get_ticket(session, offer.ticket_id)
+    for offer, ticket in zip(offers, tickets, strict=True):
         record_event(session, ticket, "offer_withdrawn", now, from_status=ticket.status,
                      to_status=ticket.status, data={"member_id": member.id, "reason": reason})
-        if reason != "unreachable":  # (their chat is closed to the bot: no message to take back)
-            withdraw_message(session, offer.notification_id, member.telegram_id, now, ticket_id=ticket.id,
-                             payload={"ticket_id": ticket.id, "number": f"#{ticket.number}", "reason": reason,
-                                      "offer_id": offer.id})
         if ticket.status == S.offered and not pending_offers(session, ticket.id):
             if offer.kind == OfferKind.dispatch:
                 to_dispatch(session, ticket, now, f"member_{reason}", settings=settings)

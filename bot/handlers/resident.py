@@ -420,7 +420,7 @@ async def _intake_action(
     elif action == "it" and rest[0] in taxonomy.items:
         changes = {"step": "address", "label": rest[0]}
         if taxonomy.items[rest[0]].time_class == "urgent":  # (chosen: 燃气泄漏 the bot had not read as such)
-            changes |= {"urgent": True, "hotlines": _hotlines_of(taxonomy, rest[0])}
+            changes |= {"urgent": True, "hotlines": list(taxonomy.hotlines_of(rest[0])) or ["110"]}
     elif action == "oth":
         changes = {"step": "address", "label": None}
     elif action == "no":
@@ -449,11 +449,6 @@ async def _intake_action(
         await _open_urgent(update, context, state)
         return
     await _next_step(update, context, state)
-
-
-def _hotlines_of(taxonomy: Any, label: str) -> list[str]:
-    """The emergency numbers of an urgent item (119 for a gas leak or a fire), else 110."""
-    return [s.hotline for s in taxonomy.urgent if s.label == label] or ["110"]
 
 
 async def _next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:

@@ -4,7 +4,6 @@ removed member, blank-looking names. Each test's docstring tells the bug as it w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,13 +24,6 @@ SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 RESIDENT = 1
 NEED = "楼道灯坏了好几天了"
 TELEGRAM_MAX_INLINE_BUTTONS = 100
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
 
 
 def _intake(chat: BotChat) -> dict | None:

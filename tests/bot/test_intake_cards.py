@@ -5,19 +5,13 @@ found."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.handlers import resident
-from classifier import Classifier
 from routing import db, drafts
 from routing.models import Notification, NotificationKind, Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
-from tests.conftest import World
+from tests.bot.chat_harness import BotChat, Reply
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -25,13 +19,6 @@ RESIDENT = 1
 ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 PHOTO_1 = [{"file_id": "photo-1", "file_unique_id": "u1", "width": 1280, "height": 960}]
 PHOTO_2 = [{"file_id": "photo-2", "file_unique_id": "u2", "width": 1280, "height": 960}]
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
 
 
 def _shown(replies: list[Reply]) -> str:

@@ -3,20 +3,16 @@ number is answered, or kept with the request, never taken for what it is not and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import update
 
 from bot import texts
 from bot.handlers import resident, router
-from classifier import Classifier
 from routing import db, drafts
 from routing.models import Draft, Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat, chinese
-from tests.conftest import World
+from tests.bot.chat_harness import BotChat, Reply, chinese
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -27,13 +23,6 @@ PHOTO = [{"file_id": "p-s", "file_unique_id": "ps", "width": 90, "height": 90},
          {"file_id": "p-l", "file_unique_id": "pl", "width": 1280, "height": 960}]
 STICKER = {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 512, "height": 512,
            "is_animated": False, "is_video": False, "emoji": "😀"}
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
 
 
 def _intake(chat: BotChat) -> dict | None:

@@ -4,19 +4,15 @@ in Chinese numerals, a shared place), the same need again, a wrong community. Ea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from bot import texts
 from bot.handlers import resident
-from classifier import Classifier
 from routing import db, dispatch, drafts, tickets
 from routing.models import Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
+from tests.bot.chat_harness import BotChat, Reply
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -24,13 +20,6 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 RESIDENT = 1
 NEED = "楼道灯坏了好几天了"
 ADDRESS = "幸福里小区3号楼2单元502"
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
 
 
 def _intake(chat: BotChat) -> dict | None:

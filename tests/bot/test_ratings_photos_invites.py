@@ -3,31 +3,20 @@ them). Each test's docstring tells the bug as it was found."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from bot.handlers import resident
-from classifier import Classifier
 from routing import db, dispatch, drafts, members, tickets
 from routing.models import Invite, Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
+from tests.bot.chat_harness import BotChat, Reply
 from tests.conftest import COORD, G11, World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 RESIDENT = 1
 PHOTO = [{"file_id": "photo-after", "file_unique_id": "ua", "width": 1280, "height": 960}]
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
 
 
 def _shown(replies: list[Reply]) -> str:

@@ -3,18 +3,12 @@ them). Each test's docstring tells the bug as it was found."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Engine
 
 from bot.handlers import resident
-from classifier import Classifier
 from routing import db, drafts
 from routing.models import Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
-from tests.conftest import World
+from tests.bot.chat_harness import BotChat, Reply
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -24,13 +18,6 @@ ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 
 def _photo(n: int) -> list[dict]:
     return [{"file_id": f"photo-{n}", "file_unique_id": f"u{n}", "width": 1280, "height": 960}]
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
 
 
 def _shown(replies: list[Reply]) -> str:
