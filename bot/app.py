@@ -160,6 +160,7 @@ def register_handlers(app: Application) -> None:
         keyboards.DISPATCH: coordinator.dispatch_button,
         keyboards.REMOVE: coordinator.remove_button,
         keyboards.ADD_COORDINATOR: coordinator.coordinator_scope_button,
+        keyboards.STATS: coordinator.stats_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}:"))

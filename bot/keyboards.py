@@ -22,6 +22,7 @@ JOIN = "jn"  # jn:<skill index|fin|grid>[:<code>]    member registration
 DISPATCH = "dp"  # dp:<ticket id>[:<member id>]      coordinator assigns
 REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a member (asked, then confirmed)
 ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scope of a new coordinator
+STATS = "st"  # st:<period>                           /stats for another period (routing.reports.STATS_PERIODS)
 
 
 def data(*parts: object) -> str:
@@ -201,6 +202,15 @@ def removable(entries: Sequence[tuple[int, str]], page: int = 0) -> InlineKeyboa
     if (page + 1) * MEMBERS_PER_PAGE < len(entries):
         turns.append(InlineKeyboardButton(texts.BTN_NEXT_PAGE, callback_data=data(REMOVE, "page", page + 1)))
     return InlineKeyboardMarkup(rows + ([turns] if turns else []))
+
+
+def stats_periods(shown: str) -> InlineKeyboardMarkup:
+    """近 7 天 · 近 30 天 · 本月 · 上月 · 本季度, the one shown marked."""
+    buttons = [
+        InlineKeyboardButton(f"✓ {name}" if period == shown else name, callback_data=data(STATS, period))
+        for period, name in texts.STATS_PERIOD_NAMES.items()
+    ]
+    return InlineKeyboardMarkup(_rows(buttons, 3))
 
 
 def confirm_remove(member_id: int) -> InlineKeyboardMarkup:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import itertools
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -160,7 +160,7 @@ HELP_RESIDENT = (
     "· 直接发一句话（也可以发照片并配上文字）说明问题，我会帮您登记工单\n"
     "· /my 查看我的工单和进度\n"
     "· /cancel 退出当前步骤（已保存的内容不会丢）\n"
-    "· /stats 查看本社区的服务效能"
+    "· /stats 查看本社区的服务效能（可选近 7 天、本月、上月、本季度）"
     "\n· /mydata 查看我们保存的您的信息，/forget 申请删除"
 )
 HELP_MEMBER = (
@@ -171,7 +171,7 @@ HELP_MEMBER = (
 HELP_COORDINATOR = (
     "<b>协调员</b>\n"
     "· /invite 生成党员邀请码\n· /dispatch 待派单的工单\n· /overdue 超期和临期的工单\n"
-    "· /stats 响应率、解决率、满意率、超期率\n· /report 服务效能周报（图表）\n"
+    "· /stats 响应率、解决率、满意率、超期率（可选近 7 天、本月、上月、本季度）\n· /report 服务效能周报（图表）\n"
     "· /members 辖区党员名单；党员不再服务时可在这里移出\n"
     "· /addcoordinator 生成协调员邀请码（辖区内的网格、社区或街道）\n"
     "· 在工作群里发送 /subscribe，群里会收到紧急、超期、待派单和差评提醒（不含个人信息）"
@@ -611,6 +611,14 @@ def _rates_line(figures: Mapping[str, Any]) -> str:
     """One compact line of a group's figures (a community, a grid, a category)."""
     rates = " · ".join(percent(figures.get(key)) for key in REPORT_RATE_NAMES)
     return f"{figures.get('total', 0)} 件 · {rates}"
+
+
+STATS_PERIOD_NAMES = {"7d": "近 7 天", "30d": "近 30 天", "month": "本月", "last_month": "上月", "quarter": "本季度"}
+
+
+def stats_period(period: str, first_day: date, last_day: date) -> str:
+    """The period a /stats message shows, with its local dates (上月（11月1日–11月30日）)."""
+    return f"{STATS_PERIOD_NAMES[period]}（{first_day.month}月{first_day.day}日–{last_day.month}月{last_day.day}日）"
 
 
 def stats(sections: Iterable[Mapping[str, Any]], period: str) -> str:

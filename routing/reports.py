@@ -4,6 +4,8 @@ No personal data: only counts and rates for a scope node (grid, community, stree
 
   weekly_report(session, scope, now, tz, weeks=8)   WeeklyReport: the four rates per week
                                         (Monday 00:00 local) and tickets per category
+  scope_figures(session, scope, start, end, now)    /stats for one scope: its rates, by child node and category
+  stats_period(period, now, tz)                     [start, end) of a /stats period (STATS_PERIODS)
   daily_digest(session, scope, now)                 Digest: new / open / overdue / resolved in
                                         the last 24 h (open and overdue: now), 满意率 (30 days)
   list_coordinators(session)                        [(telegram_id, scope_code)] who get them
@@ -83,6 +85,27 @@ def week_start(moment: datetime, tz: ZoneInfo) -> datetime:
     local = moment.astimezone(tz)
     monday = local.date() - timedelta(days=local.weekday())
     return datetime.combine(monday, time(0), tzinfo=tz)
+
+
+# The periods /stats can show: the last 7 or 30 days, this month or quarter so far, or the whole of last month.
+STATS_PERIODS = ("7d", "30d", "month", "last_month", "quarter")
+DEFAULT_STATS_PERIOD = "30d"
+
+
+def stats_period(period: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) of a /stats period (one of STATS_PERIODS); months and quarters begin at local midnight."""
+    if period in ("7d", "30d"):
+        return now - timedelta(days=int(period[:-1])), now
+    local = now.astimezone(tz)
+    month = datetime(local.year, local.month, 1, tzinfo=tz)
+    if period == "month":
+        return month, now
+    if period == "last_month":
+        last = month - timedelta(days=1)
+        return datetime(last.year, last.month, 1, tzinfo=tz), month
+    if period == "quarter":
+        return datetime(local.year, local.month - (local.month - 1) % 3, 1, tzinfo=tz), now
+    raise ValueError(f"unknown /stats period {period!r}")
 
 
 def _category_names(category_names: Mapping[str, str] | None) -> Mapping[str, str]:

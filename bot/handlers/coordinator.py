@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -17,8 +17,6 @@ from routing.errors import NotAllowed
 from routing.models import GeoLevel, Member
 from routing.models import TicketStatus as S
 from routing.states import STATUS_NAMES, get_ticket
-
-STATS_DAYS = 30
 
 
 async def _require_coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -210,26 +208,48 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, texts.overdue(rows, deps(context).tz) if rows else texts.NO_OVERDUE)
 
 
-def _stats(session: Session, telegram_id: int, now_: Any) -> list[dict[str, Any]] | None:
-    """Each of a coordinator's scopes, or a resident's community (None without one): the four rates over
-    STATS_DAYS, and by community or grid and by category."""
+def _stats(session: Session, telegram_id: int, start: datetime, end: datetime, now_: datetime
+           ) -> list[dict[str, Any]] | None:
+    """Each of a coordinator's scopes, or a resident's community (None without one): the four rates for the
+    tickets created in [start, end), and by community or grid and by category."""
     scopes = members.widest_scopes(session, telegram_id)
     if not scopes:
         person = members.ensure_person(session, telegram_id, now_)
         if person.grid_code is None:
             return None
         scopes = [geography.get_node(session, person.grid_code).community_code or person.grid_code]
-    start = now_ - timedelta(days=STATS_DAYS)
-    return [reports.scope_figures(session, scope, start, now_, now_) for scope in scopes]
+    return [reports.scope_figures(session, scope, start, end, now_) for scope in scopes]
 
 
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats: 响应率, 解决率, 满意率, 超期率 (no personal data) for the coordinator's scope or the
-    resident's community."""
-    result = await act(context, _stats, update.effective_user.id, now())
+async def _show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE, period: str, *, pressed: bool) -> None:
+    """The figures for one period, with the buttons for the others: a new message, or the pressed one edited."""
+    now_, tz = now(), deps(context).tz
+    start, end = reports.stats_period(period, now_, tz)
+    result = await act(context, _stats, update.effective_user.id, start, end, now_)
     if result is None:
         from bot.handlers.resident import AREA_THEN_STATS, ask_area
 
         await ask_area(update, context, AREA_THEN_STATS)
         return
-    await reply(update, texts.stats(result, f"近 {STATS_DAYS} 天"))
+    last_day = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    shown = texts.stats(result, texts.stats_period(period, start.astimezone(tz).date(), last_day))
+    if pressed:
+        await edit(update, shown, keyboards.stats_periods(period))
+    else:
+        await reply(update, shown, keyboards.stats_periods(period))
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: 响应率, 解决率, 满意率, 超期率 (no personal data) for the coordinator's scope or the
+    resident's community, over the last 30 days; buttons show other periods."""
+    await _show_stats(update, context, reports.DEFAULT_STATS_PERIOD, pressed=False)
+
+
+async def stats_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A period pressed under /stats's figures: the same figures for that period."""
+    args = callback_args(update)
+    if args[:1] == [] or args[0] not in reports.STATS_PERIODS:
+        await answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    await answer(update)
+    await _show_stats(update, context, args[0], pressed=True)

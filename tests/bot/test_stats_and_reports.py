@@ -80,6 +80,55 @@ async def test_a_resident_asking_for_stats_before_choosing_an_area_gets_them_aft
     assert "服务效能" in shown, shown
 
 
+def _ticket_at(world: World, grid: str, at: datetime) -> None:
+    with db.transaction(world.engine) as s:
+        members.ensure_person(s, RESIDENT, at, name="居民")
+        tickets.submit_ticket(s, RESIDENT, "楼道灯坏了", at, label=None, grid_code=grid, address="3号楼",
+                              settings=world.settings)
+
+
+@SQLITE
+async def test_stats_can_show_last_month_and_this_month(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier
+) -> None:
+    """Spec: the four rates "by … period". /stats shows the last 30 days with buttons for 近 7 天, 本月, 上月 and
+    本季度; 上月 counts the tickets of last month only (in the deployment's time zone), 本月 those of this month."""
+    tz = world.settings.tz
+    now_ = datetime.now(UTC)
+    month_start = datetime(now_.astimezone(tz).year, now_.astimezone(tz).month, 1, tzinfo=tz)
+    _ticket_at(world, G11, month_start - timedelta(days=3))  # last month
+    _ticket_at(world, G11, month_start - timedelta(days=2))  # last month
+    _ticket_at(world, G11, month_start + (now_ - month_start) / 2)  # this month
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        (shown,) = [r for r in await chat.say(COORD, "/stats") if "服务效能" in r.text]
+        assert "近 30 天" in shown.text, shown.text
+        last = await chat.press(COORD, shown.button("上月"), shown.message)
+        this = await chat.press(COORD, shown.button("本月"), shown.message)
+        week = await chat.press(COORD, shown.button("近 7 天"), shown.message)
+        stale = await chat.press(COORD, "st:year", shown.message)
+    (last_text,) = [r.text for r in last if "服务效能" in r.text]
+    (this_text,) = [r.text for r in this if "服务效能" in r.text]
+    last_month = (month_start - timedelta(days=1)).date()
+    assert f"上月（{last_month.month}月1日–{last_month.month}月{last_month.day}日）" in last_text, last_text
+    assert "工单：2 件" in last_text, last_text
+    assert "本月" in this_text and "工单：1 件" in this_text, this_text
+    assert any("近 7 天" in r.text for r in week), [r.text for r in week]
+    assert any("失效" in r.text for r in stale), [r.text for r in stale]
+
+
+@SQLITE
+async def test_a_resident_can_choose_the_period_of_their_communitys_stats(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier
+) -> None:
+    """Residents see their community's figures, and may choose the period as coordinators do."""
+    _ticket(world, G11, resident=7)
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        chat.home(RESIDENT, G11)
+        (shown,) = [r for r in await chat.say(RESIDENT, "/stats") if "服务效能" in r.text]
+        quarter = await chat.press(RESIDENT, shown.button("本季度"), shown.message)
+    assert any("本季度" in r.text and "工单：1 件" in r.text for r in quarter), [r.text for r in quarter]
+
+
 def test_one_overdue_ticket_in_250_is_not_shown_as_zero() -> None:
     """A street with 250 tickets in 30 days, one of them past its limit (red card) and 249 answered in time:
     /stats says 「超期率：0%」 and 「响应率：100%」 — a coordinator (and residents, who see the same figures)
@@ -107,3 +156,10 @@ async def test_quarter_stars_are_given_when_the_bot_was_down_on_the_quarters_fir
         quarters = [s.quarter for s in session.exec(select(MemberStar))]
     assert quarters == ["2026Q3"], f"stars after the restart: {quarters}"
 
+
+
+def test_every_stats_period_has_a_button() -> None:
+    """The periods routing can compute and the buttons' names are the same list, in the same order."""
+    from routing.reports import STATS_PERIODS
+
+    assert tuple(texts.STATS_PERIOD_NAMES) == STATS_PERIODS

@@ -209,3 +209,23 @@ def test_current_periods() -> None:
     assert [p.key for p in reports.current_periods(sunday_late, SHANGHAI)] == ["2025-03-09", "2025-W10"]
     new_year = datetime(2027, 1, 1, 12, tzinfo=SHANGHAI)  # a Friday in ISO week 2026-W53
     assert [p.key for p in reports.current_periods(new_year, SHANGHAI)] == ["2027-01-01", "2026-W53"]
+
+
+def test_stats_periods_begin_at_local_midnight() -> None:
+    """/stats's periods: months and quarters begin at midnight in the deployment's time zone, not UTC's (at
+    00:30 on 1 March in Shanghai it is still February in UTC), and 上月 is the whole of last month."""
+    at = datetime(2026, 3, 1, 0, 30, tzinfo=SHANGHAI)
+    local = {p: tuple(t.astimezone(SHANGHAI) for t in reports.stats_period(p, at, SHANGHAI))
+             for p in reports.STATS_PERIODS}
+    assert local["month"] == (datetime(2026, 3, 1, tzinfo=SHANGHAI), at)
+    assert local["last_month"] == (datetime(2026, 2, 1, tzinfo=SHANGHAI), datetime(2026, 3, 1, tzinfo=SHANGHAI))
+    assert local["quarter"] == (datetime(2026, 1, 1, tzinfo=SHANGHAI), at)
+    assert local["7d"] == (at - timedelta(days=7), at)
+    assert local["30d"] == (at - timedelta(days=30), at)
+    january = datetime(2026, 1, 10, 12, tzinfo=SHANGHAI)
+    assert reports.stats_period("last_month", january, SHANGHAI) == (
+        datetime(2025, 12, 1, tzinfo=SHANGHAI), datetime(2026, 1, 1, tzinfo=SHANGHAI))
+    assert reports.stats_period("quarter", datetime(2026, 12, 31, 23, tzinfo=SHANGHAI), SHANGHAI)[0] == datetime(
+        2026, 10, 1, tzinfo=SHANGHAI)
+    with pytest.raises(ValueError):
+        reports.stats_period("year", at, SHANGHAI)
