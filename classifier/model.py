@@ -2180,6 +2180,9 @@ class Classifier:
             label is not None
             and self.taxonomy.items[label].time_class == "urgent"
             and not surely_calm
+            # A letter urgent by its item's class alone (消防隐患, 安全隐患: no signal matched) tells a standing
+            # hazard unless it says now somewhere (see LETTER_NOW_SIGNALS).
+            and (len(full) <= LETTER_CHARS or bool(_LETTER_NOW.search(full)))
         )
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))
         if danger_read and self_harm is not None and label == self_harm.default_label:

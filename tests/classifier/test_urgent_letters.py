@@ -62,6 +62,24 @@ def test_a_fire_now_is_urgent_even_after_an_earlier_one() -> None:
     assert result.label == "safety.fire"
 
 
+# A letter about fire safety that tells no fire now (172 characters): urgent by 消防隐患's class alone before.
+STANDING_FIRE_HAZARD = (
+    "尊敬的社区领导：您好！我是幸福小区5号楼的住户，想反映一下我们楼的消防设施问题。楼道里的消防栓箱子很多年没人检查过了，"
+    "打开一看里面的水带都发霉了，灭火器也过了有效期，烟感报警器有好几个不亮。物业说没有经费，一直拖着不处理。"
+    "我们楼里住的大多是老人，万一出事后果不堪设想。希望社区能督促物业尽快更换过期的灭火器，检修消防栓，定期组织消防检查。谢谢！"
+)
+
+
+def test_a_letter_urgent_by_its_items_class_alone_is_urgent_only_when_it_says_now() -> None:
+    """A letter whose item is urgent by its class (消防隐患) but whose words match no signal tells a standing hazard:
+    it is the right item and no alarm; the same letter saying 现在 (the hazard is there right now) stays urgent."""
+    calm = classify(STANDING_FIRE_HAZARD)
+    assert len(STANDING_FIRE_HAZARD) > LETTER_CHARS
+    assert (calm.label, calm.urgent, calm.urgent_signals, calm.hotlines) == ("safety.fire", False, (), ())
+    now = classify(STANDING_FIRE_HAZARD.replace("我们楼里住的", "现在楼下电动车还堵在安全出口，我们楼里住的"))
+    assert (now.label, now.urgent, now.hotlines[:1]) == ("safety.fire", True, ("119",))
+
+
 def test_a_gas_leak_told_as_past_and_over_is_background() -> None:
     result = classify(letter(
         "说起来还是前年那次邻居家燃气泄漏之后，大家才下决心申请改造。改造完成到现在快一年了，"
