@@ -174,21 +174,20 @@ async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> Message
 
 
 # ── /report ──────────────────────────────────────────────────────────────────────────────────────
-def _report_for(session: Session, telegram_id: int, now_: Any, tz: Any) -> dict[str, Any] | None:
-    """The report for the coordinator's first scope (as /stats), None for non-coordinators."""
-    scopes = members.coordinator_scopes(session, telegram_id)
-    if not scopes:
-        return None
-    return reports.weekly_report(session, scopes[0], now_, tz, weeks=reports.REPORT_WEEKS).as_dict()
+def _reports_for(session: Session, telegram_id: int, now_: Any, tz: Any) -> list[dict[str, Any]]:
+    """The report for each of the coordinator's scopes (as /stats), none for non-coordinators."""
+    return [reports.weekly_report(session, scope, now_, tz, weeks=reports.REPORT_WEEKS).as_dict()
+            for scope in members.widest_scopes(session, telegram_id)]
 
 
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report: the weekly report with a chart (text if the picture cannot be sent)."""
-    report = await query(context, _report_for, update.effective_user.id, now(), deps(context).tz)
-    if report is None:
+    found = await query(context, _reports_for, update.effective_user.id, now(), deps(context).tz)
+    if not found:
         await reply(update, texts.NOT_A_COORDINATOR)
         return
-    await send_report(context.bot, update.effective_chat.id, report)
+    for report in found:
+        await send_report(context.bot, update.effective_chat.id, report)
 
 
 # ── jobs ─────────────────────────────────────────────────────────────────────────────────────────

@@ -149,10 +149,10 @@ def area_current(community_name: str, grid_name: str) -> str:
     return f"您登记的是 <b>{esc(community_name)} · {esc(grid_name)}</b>。选错了或搬家了，可以点下面更换。"
 
 
-def area_saved(grid_name: str, community_name: str) -> str:
-    return (
-        f"好的，已记下您在 <b>{esc(community_name)} · {esc(grid_name)}</b>。现在请直接告诉我您需要什么帮助。"
-    )
+def area_saved(grid_name: str, community_name: str, *, need_told: bool = False) -> str:
+    """The area is saved; a need told before it was asked for goes on at once (no need to tell it again)."""
+    then = "" if need_told else "现在请直接告诉我您需要什么帮助。"
+    return f"好的，已记下您在 <b>{esc(community_name)} · {esc(grid_name)}</b>。{then}"
 
 
 HELP_RESIDENT = (
@@ -617,8 +617,8 @@ STATS_PERIOD_NAMES = {"7d": "近 7 天", "30d": "近 30 天", "month": "本月",
 
 
 def stats_period(period: str, first_day: date, last_day: date) -> str:
-    """The period a /stats message shows, with its local dates (上月（11月1日–11月30日）)."""
-    return f"{STATS_PERIOD_NAMES[period]}（{first_day.month}月{first_day.day}日–{last_day.month}月{last_day.day}日）"
+    """The period a /stats message shows, with its local dates (上月 · 11月1日–11月30日)."""
+    return f"{STATS_PERIOD_NAMES[period]} · {first_day.month}月{first_day.day}日–{last_day.month}月{last_day.day}日"
 
 
 def stats(sections: Iterable[Mapping[str, Any]], period: str) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    false,
     func,
     or_,
     text,
@@ -264,7 +265,7 @@ def candidate_query(now: datetime, settings: Settings, taxonomy: Taxonomy, max_r
     `classes`: per limit, the time classes to look at (default: the taxonomy's)."""
     terms = [term for kind in LIMITS for term in _due_terms(
         kind, now, yellow_windows(kind, settings, taxonomy, (classes or {}).get(kind)), since)]
-    query = sa_select(*_SCAN_READS).where(or_(*terms)).limit(max_rows)
+    query = sa_select(*_SCAN_READS).where(or_(false(), *terms)).limit(max_rows)  # (no terms: no row)
     if lock:
         query = query.with_for_update(skip_locked=True, of=Ticket.__table__)
     return query

@@ -87,16 +87,19 @@ def week_start(moment: datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(monday, time(0), tzinfo=tz)
 
 
-# The periods /stats can show: the last 7 or 30 days, this month or quarter so far, or the whole of last month.
+# The periods /stats can show: the last 7 or 30 days (today included, from local midnight), this month or quarter
+# so far, or the whole of last month.
 STATS_PERIODS = ("7d", "30d", "month", "last_month", "quarter")
 DEFAULT_STATS_PERIOD = "30d"
 
 
 def stats_period(period: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of a /stats period (one of STATS_PERIODS); months and quarters begin at local midnight."""
-    if period in ("7d", "30d"):
-        return now - timedelta(days=int(period[:-1])), now
+    """[start, end) of a /stats period (one of STATS_PERIODS); every period begins at local midnight, so that the
+    first day it names is counted whole."""
     local = now.astimezone(tz)
+    if period in ("7d", "30d"):
+        first = local.date() - timedelta(days=int(period[:-1]) - 1)
+        return datetime.combine(first, time(0), tzinfo=tz), now
     month = datetime(local.year, local.month, 1, tzinfo=tz)
     if period == "month":
         return month, now

@@ -137,14 +137,13 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if "grids" in result:
         await edit(update, texts.CHOOSE_AREA_AGAIN, keyboards.areas(result["grids"], then))
         return
-    await edit(update, texts.area_saved(result["grid"], result["community"]))
+    pending = result["pending"] if result["pending"] and result["pending"].get("step") == "area" else None
+    await edit(update, texts.area_saved(result["grid"], result["community"], need_told=pending is not None))
     if then == AREA_THEN_STATS:
         from bot.handlers.coordinator import stats_command
 
         await stats_command(update, context)
-        return
-    pending = result["pending"]
-    if pending and pending.get("step") == "area":
+    if pending:
         await _show_understanding(update, context, pending)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
 import bot.app
+import bot.handlers.coordinator
 from bot import texts
 from classifier import Classifier
 from routing import db, members, tickets
@@ -23,6 +25,7 @@ from tests.conftest import COORD, G11, G12, G21, GRID_COORD, World
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 RESIDENT = 1
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _ticket(world: World, grid: str, resident: int = RESIDENT) -> int:
@@ -109,7 +112,7 @@ async def test_stats_can_show_last_month_and_this_month(
     (last_text,) = [r.text for r in last if "服务效能" in r.text]
     (this_text,) = [r.text for r in this if "服务效能" in r.text]
     last_month = (month_start - timedelta(days=1)).date()
-    assert f"上月（{last_month.month}月1日–{last_month.month}月{last_month.day}日）" in last_text, last_text
+    assert f"上月 · {last_month.month}月1日–{last_month.month}月{last_month.day}日" in last_text, last_text
     assert "工单：2 件" in last_text, last_text
     assert "本月" in this_text and "工单：1 件" in this_text, this_text
     assert any("近 7 天" in r.text for r in week), [r.text for r in week]
@@ -163,3 +166,71 @@ def test_every_stats_period_has_a_button() -> None:
     from routing.reports import STATS_PERIODS
 
     assert tuple(texts.STATS_PERIOD_NAMES) == STATS_PERIODS
+
+
+# Found by a review of /stats's periods and /report (each test failed before; its docstring tells the bug as found).
+@SQLITE
+async def test_report_of_a_coordinator_of_two_grids_covers_the_second_grid(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier
+) -> None:
+    """A 网格员 coordinates 幸福里第一网格 and also 幸福里第二网格 (a second scope the street coordinator gave). Two
+    tickets came in this week in the second grid. /stats shows both grids, but /report — the weekly report the
+    coordinator asks for — is only 「幸福里第一网格 服务效能周报 … 工单 0 件」: the second grid's report cannot be
+    had on demand at all (bot/report.py `_report_for` takes `scopes[0]` only, while /stats and the Monday push
+    cover every scope)."""
+    with db.transaction(world.engine) as s:
+        members.add_coordinator(s, COORD, GRID_COORD, G12, datetime.now(UTC))
+    at = datetime.now(UTC) - timedelta(hours=1)
+    with db.transaction(world.engine) as s:
+        members.ensure_person(s, 7, at, name="居民")
+        for _ in range(2):
+            tickets.submit_ticket(s, 7, "楼道灯坏了", at, label=None, grid_code=G12, address="3号楼",
+                                  settings=world.settings)
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        shown = [r.text for r in await chat.say(GRID_COORD, "/report")]
+    weekly = [t for t in shown if "服务效能周报" in t]
+    assert weekly, shown
+    assert any("幸福里第二网格" in t for t in weekly), weekly
+
+
+@SQLITE
+async def test_choosing_the_area_for_stats_does_not_drop_the_need_told_before(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier
+) -> None:
+    """A new resident writes 「楼道灯坏了好几天了，晚上很黑」 and is asked to choose their community and grid. Before
+    choosing, they tap /stats in the menu (or type it) and are asked again; they choose 幸福里社区 · 幸福里第一网格
+    on that second keyboard and get the figures, with 「现在请直接告诉我您需要什么帮助」 — but the need they already
+    told is never taken up: no 「我理解您反映的是…」 card, no ticket, and their next words (好的) get the
+    introduction. The request sits forgotten in its draft at the area step (bot/handlers/resident.py `area_chosen`
+    returns after the figures when the keyboard was /stats's, skipping the pending intake it continues
+    otherwise)."""
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
+        asked = await chat.say(RESIDENT, "/stats")
+        grids = await chat.press(RESIDENT, asked[-1].button("幸福里社区"), asked[-1].message)
+        picked = await chat.press(RESIDENT, grids[-1].button("幸福里第一网格"), grids[-1].message)
+    shown = "\n".join(r.text for r in picked)
+    assert "服务效能" in shown and "我理解您反映的是" in shown, shown
+
+
+@SQLITE
+async def test_the_first_day_a_7_day_period_names_is_counted_whole(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sunday 6 December, 14:00 in Shanghai. A ticket came in on Sunday 29 November at 09:00. The street
+    coordinator presses 近 7 天 and reads 「近 7 天（11月29日–12月6日）… 工单：0 件」: the message names 29 November
+    as its first day (eight dates in all), yet that morning's ticket is not counted — the window is the 168 hours
+    before the press (now − 7 days, routing/reports.py `stats_period`), while the label
+    (bot/handlers/coordinator.py `_show_stats`) prints the local date of its start as if the whole day were in it.
+    Anyone checking the figure against the tickets of those dates finds it short; 近 30 天 likewise."""
+    pressed_at = datetime(2026, 12, 6, 14, 0, tzinfo=SHANGHAI)
+    monkeypatch.setattr(bot.handlers.coordinator, "now", lambda: pressed_at)
+    _ticket_at(world, G11, datetime(2026, 11, 29, 9, 0, tzinfo=SHANGHAI))
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        (shown,) = [r for r in await chat.say(COORD, "/stats") if "服务效能" in r.text]
+        week = await chat.press(COORD, shown.button("近 7 天"), shown.message)
+    (text,) = [r.text for r in week if "服务效能" in r.text]
+    head = text.splitlines()[0]
+    names_the_29th = "11月29日–" in head
+    counted = "工单：1 件" in text
+    assert counted or not names_the_29th, text

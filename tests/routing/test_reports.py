@@ -212,16 +212,16 @@ def test_current_periods() -> None:
 
 
 def test_stats_periods_begin_at_local_midnight() -> None:
-    """/stats's periods: months and quarters begin at midnight in the deployment's time zone, not UTC's (at
-    00:30 on 1 March in Shanghai it is still February in UTC), and 上月 is the whole of last month."""
+    """/stats's periods begin at midnight in the deployment's time zone, not UTC's (at 00:30 on 1 March in Shanghai
+    it is still February in UTC): 本月 from the 1st, 上月 the whole of last month, 近 7 天 seven whole days."""
     at = datetime(2026, 3, 1, 0, 30, tzinfo=SHANGHAI)
     local = {p: tuple(t.astimezone(SHANGHAI) for t in reports.stats_period(p, at, SHANGHAI))
              for p in reports.STATS_PERIODS}
     assert local["month"] == (datetime(2026, 3, 1, tzinfo=SHANGHAI), at)
     assert local["last_month"] == (datetime(2026, 2, 1, tzinfo=SHANGHAI), datetime(2026, 3, 1, tzinfo=SHANGHAI))
     assert local["quarter"] == (datetime(2026, 1, 1, tzinfo=SHANGHAI), at)
-    assert local["7d"] == (at - timedelta(days=7), at)
-    assert local["30d"] == (at - timedelta(days=30), at)
+    assert local["7d"] == (datetime(2026, 2, 23, tzinfo=SHANGHAI), at)  # (7 whole days, today the 7th)
+    assert local["30d"] == (datetime(2026, 1, 31, tzinfo=SHANGHAI), at)
     january = datetime(2026, 1, 10, 12, tzinfo=SHANGHAI)
     assert reports.stats_period("last_month", january, SHANGHAI) == (
         datetime(2025, 12, 1, tzinfo=SHANGHAI), datetime(2026, 1, 1, tzinfo=SHANGHAI))
