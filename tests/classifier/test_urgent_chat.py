@@ -352,6 +352,7 @@ def test_gas_told_without_its_name_is_found(text: str) -> None:
         ("刚刚炒辣椒呛得全家咳嗽 差点以为着火了 哈哈", None),
         ("上礼拜隔壁小区着火那个事 听说是电动车在家里充电引起的 大家可长点心吧", None),
         ("壁挂炉打不着火 燃气阀门也开着 家里没有闻到任何燃气的味道", "repair.gas_appliance"),
+        ("燃气灶打不着火，没有闻到煤气味，能上门修吗", "repair.gas_appliance"),  # 没有闻到, not only 没闻到
         # tune32: a heating pipe (暖气管) is no gas pipe; hearsay after the fire it tells of, elsewhere
         ("俺们这老楼楼道里的暖气管子漏了，哗哗淌水，整个单元都不热", "property.utilities"),
         ("隔壁小区前天着火了，听说没伤着人，万幸", None),
