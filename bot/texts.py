@@ -140,6 +140,7 @@ def welcome(name: str) -> str:
 
 CHOOSE_AREA = "请先选择您所在的社区和网格（只需选一次）："
 CHOOSE_AREA_AGAIN = "请选择您所在的网格："
+CHOOSE_AREA_WITH_BUTTONS = "您说的事我已经记下了。请点下面的按钮选择社区和网格，选好就接着为您登记。"
 
 
 BTN_CHANGE_AREA = "🏘 更换社区 / 网格"
@@ -280,8 +281,10 @@ def second_need_noted(text: str) -> str:
     return f"您还提到「{quote(text, 60)}」，先登记第一件，登记好就接着为您登记这一件。"
 
 
-def another_need_later(text: str) -> str:
-    return f"「{quote(text, 60)}」这件事我先记下了，等这一件登记好就接着为您办。这一件还差上门地址。"
+def another_need_later(text: str, step: str = "address") -> str:
+    """Another need told at the address or phone step: kept for after this one, whose step is asked again."""
+    missing = "上门地址" if step == "address" else "联系电话（不想留可以跳过）"
+    return f"「{quote(text, 60)}」这件事我先记下了，等这一件登记好就接着为您办。这一件还差{missing}。"
 
 
 STILL_NEEDS_PHONE = "您刚才的诉求还没有提交，还差最后一步。"
@@ -296,12 +299,21 @@ def shared_location(latitude: float, longitude: float) -> str:
     return f"居民发送的定位：{latitude:.5f},{longitude:.5f}"
 
 
+def address_noted(address: str) -> str:
+    return f"已记下上门地址：<b>{quote(address, 200)}</b>（登记时不用再说一遍）。"
+
+
 def address_added(address: str) -> str:
     return f"已补充地址：<b>{quote(address, 200)}</b>\n{ASK_PHONE}"
 
 
 def supplement_added(text: str) -> str:
     return f"已把这句话补充到您的诉求里：「{quote(text, 100)}」\n{ASK_PHONE}"
+
+
+def address_and_supplement_added(address: str, text: str) -> str:
+    """More of the address and other words told together at the phone step: both kept."""
+    return f"已补充地址：<b>{quote(address, 200)}</b>\n已把这句话补充到您的诉求里：「{quote(text, 100)}」\n{ASK_PHONE}"
 
 
 def ticket_created(number: str, category_name: str, item_name: str, urgent: bool) -> str:

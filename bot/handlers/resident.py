@@ -50,8 +50,12 @@ _ASIDES = ("status", "thanks", "greeting")
 
 # Answers older residents type instead of pressing a button. Under 「对吗？」: yes, no (change it), or cancel; at
 # the address step or under 「对吗？」, giving up (那算了吧, 不用了已经好了) — not an address, and not despair either.
-_YES = re.compile(r"(对|對|对的|對的|是|是的|好|好的|嗯|嗯嗯|没错|沒錯|行|可以|确认|確認|确定|確定|ok|OK|Ok)[。！!~～ ]*")
-_NO = re.compile(r"(不对|不對|不是|错了|錯了|不准|修改|改一下|改)[。！!~～ ]*")
+# (said once or again: 对对对, 是的是的; thanked after: 对的，谢谢 — the card asks 「对吗？没问题请点「确认」」)
+_YES_WORDS = "对|對|对的|對的|是|是的|好|好的|嗯|嗯嗯|没错|沒錯|没问题|沒問題|行|可以|确认|確認|确定|確定|ok|OK|Ok"
+_NO_WORDS = "不对|不對|不是|错了|錯了|不准|修改|改一下|改"
+_THANKS_AFTER = r"([，,。！!~～\s]*(谢谢|謝謝|谢谢你|谢谢您|麻烦了|麻煩了|辛苦了))?"
+_YES = re.compile(rf"({_YES_WORDS})([，,\s]*({_YES_WORDS}))*{_THANKS_AFTER}[。！!~～\s]*")
+_NO = re.compile(rf"({_NO_WORDS})([，,\s]*({_NO_WORDS}))*[。！!~～\s]*")
 _GIVE_UP_WORDS = "算了|不要了|不用了|不报了|不修了|不弄了|不办了|不需要了|取消|取消吧|撤销"
 _GIVE_UP = re.compile(
     rf"(那|那就|就|哎|唉|嗯)?[,，\s]*({_GIVE_UP_WORDS})"
@@ -69,7 +73,8 @@ def typed_answer(text: str) -> str | None:
     return "no" if _NO.fullmatch(words) else None
 
 
-_STARS = re.compile(r"([1-5一二三四五])\s*(星|颗星|顆星|分|⭐+)?[。！!~～ ]*")
+_STARS = re.compile(r"([1-5一二三四五])\s*(星|颗星|顆星|分|[颗顆个]?⭐+)?[。！!~～ ]*")
+_STAR_EMOJI = re.compile(r"(⭐\s*){1,5}[。！!~～ ]*")  # (the rating buttons' own ⭐⭐⭐⭐⭐, typed)
 _RATING_WORDS = re.compile(  # (not 三星电视, 五星小区: a star count followed by a noun is a name)
     "满意|滿意|好评|好評|差评|差評|打分|颗星|还行|還行|一般般"
     "|[1-5一二三四五]星(?!电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街)"
@@ -80,7 +85,9 @@ RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one 
 def stars_typed(text: str) -> int | None:
     """Stars typed instead of pressed (5, 五星, 4分), or 0 for short words of a rating that give none (很满意,
     不满意 灯还是不亮: the buttons are shown again), None for other words."""
-    words = text.strip()
+    words = text.strip().replace("\ufe0f", "")  # (⭐️: the star with its emoji presentation selector)
+    if _STAR_EMOJI.fullmatch(words):
+        return words.count("⭐")
     if match := _STARS.fullmatch(words):
         digit = match.group(1)
         return int(digit) if digit.isdigit() else "一二三四五".index(digit) + 1
@@ -97,6 +104,19 @@ def gives_up(text: str, step: str) -> bool:
     return bool(_GIVE_UP.fullmatch(words)) and (step == "address" or bool(_WITHDRAWN.search(words)))
 
 
+# The words around an address told on its own (地址是…, 我家在…, 就在…): not a need.
+_ADDRESS_WORDS = re.compile(r"[\s，,。.：:！!~～]|地址|住址|我们家|我家|我的|家住|住在|住|就在|在|就是|是|这里|这边")
+
+
+def address_only(text: str) -> str | None:
+    """An address told on its own (地址是幸福里小区3号楼2单元502, 在幸福里3号楼2单元502), without those words; None
+    for other words, or for a need told with its address (3号楼2单元的楼道灯坏了)."""
+    part = numbers.address_in(text)
+    if part is None or _ADDRESS_WORDS.sub("", text.replace(part, "")):
+        return None
+    return re.sub(r"^(我的|我们家|我家)?(地址|住址)?(是|在|就在|住在|家住)?[：:\s]*", "", part).strip() or None
+
+
 def phone_in(text: str) -> tuple[str | None, str]:
     """A phone number typed at the phone step (digits or Chinese numerals), and the rest of the message."""
     phone = numbers.phone_in(text)
@@ -109,10 +129,12 @@ def phone_in(text: str) -> tuple[str | None, str]:
 AREA_THEN_STATS = "stats"  # (a resident asked /stats before choosing: show them once the grid is saved)
 
 
-async def ask_area(update: Update, context: ContextTypes.DEFAULT_TYPE, then: str | None = None) -> None:
-    """Show the communities (or the grids, when there is one community)."""
+async def ask_area(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, then: str | None = None, lead: str | None = None
+) -> None:
+    """Show the communities (or the grids, when there is one community), after `lead`."""
     choices = await query(context, geography.area_choices, None)
-    await reply(update, texts.CHOOSE_AREA, keyboards.areas(choices, then))
+    await reply(update, f"{lead}\n{texts.CHOOSE_AREA}" if lead else texts.CHOOSE_AREA, keyboards.areas(choices, then))
 
 
 def _choose_area(session: Session, telegram_id: int, code: str, now_: Any) -> dict[str, Any]:
@@ -188,11 +210,12 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
 
 async def new_request(
     update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str],
-    then: dict[str, Any] | None = None
+    then: dict[str, Any] | None = None, address: str | None = None,
 ) -> None:
     """Classify what the resident wrote and show what was understood (or answer a non-request); `then`: a need in
-    progress that this one (an emergency) went before, taken up after it. Two needs in one message (灯坏了，另外
-    水管也漏了) are two requests: the second is taken up after the first."""
+    progress that this one (an emergency) went before, taken up after it; `address`: where this one is, told
+    already. Two needs in one message (灯坏了，另外水管也漏了) are two requests: the second is taken up after the
+    first."""
     classifier = deps(context).classifier
     attachments = attachments[: tickets.MAX_ATTACHMENTS]  # (an album of ten and one more: the first ten)
     later = None
@@ -208,11 +231,12 @@ async def new_request(
             markup = await _register_anyway_button(update, context, text)
         await _answer_talk(update, context, result.kind, markup)
         return
-    await _start_intake(update, context, result, text, attachments, then)
+    await _start_intake(update, context, result, text, attachments, then, address)
     if later:  # (after the first need's card, or its emergency's advice: 119 is said first)
         await reply(update, texts.second_need_noted(later))
 
 
+_ALSO = re.compile("另外|还有|再有|再就是|顺便|同时|也")
 _ANOTHER_NEED = re.compile(r"[，,。；;！!\s]*(另外|还有就是|还有|再有|再就是|顺便|同时)[，,：:\s]*")
 MIN_NEED_PART_CHARS = 4
 
@@ -281,7 +305,7 @@ async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, to
 
 async def _start_intake(
     update: Update, context: ContextTypes.DEFAULT_TYPE, result: Classification, text: str,
-    attachments: list[str], then: dict[str, Any] | None = None,
+    attachments: list[str], then: dict[str, Any] | None = None, address: str | None = None,
 ) -> None:
     """Save the request as the intake draft and ask for what is missing (area) or show it. An urgent item the
     classifier only guesses (no urgent words, not confident: 想给老人装个燃气报警器) is asked first, as any unsure need:
@@ -291,9 +315,11 @@ async def _start_intake(
     if result.urgent:
         await reply(update, texts.urgent_advice(result.hotlines))
     state = _intake_state(result, text, attachments)
-    if then and then.get("text"):  # (the need this one went before: its words, photos and the need it kept)
+    if then and then.get("text"):  # (the need this one went before: its words, photos, address and the need it kept)
         state.update(next_text=then["text"], next_attachments=then.get("attachments") or [],
-                     next_then=then.get("next_text"))
+                     next_then=then.get("next_text"), next_address=then.get("address"))
+    if address:
+        state["address"] = address
     user = update.effective_user
     found = await act(context, _new_intake, user.id, display_name(user), state, now())
     if not found["has_area"]:
@@ -519,7 +545,7 @@ async def _ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
 
 def _what_follows(state: dict[str, Any]) -> dict[str, Any]:
     """What an intake keeps for after it: the next need's words and photos, and the need that one kept."""
-    return {key: state.get(key) for key in ("next_text", "next_attachments", "next_then")}
+    return {key: state.get(key) for key in ("next_text", "next_attachments", "next_then", "next_address")}
 
 
 def _ticket_of(
@@ -590,6 +616,20 @@ def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, n
     return True
 
 
+async def _another_need(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str,
+                        result: Classification) -> bool:
+    """Another need (a confident request of another item) told at the address or phone step: kept for after this
+    one, and the step asked again; False for other words. At the phone step only a need said to be another (另外,
+    还有, 也…): words there are mostly about the visit (下午三点以后家里才有人，敲门大声点), not a need."""
+    if state.get("ticket_id") or result.kind != "request" or not result.confident or result.label == state.get("label"):
+        return False
+    if state.get("step") == "phone" and not _ALSO.search(text):
+        return False
+    await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now())
+    await _ask_again(update, context, state, texts.another_need_later(text, state.get("step", "address")))
+    return True
+
+
 def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str], now_: Any) -> bool:
     """Add photos sent at the address or phone step to the intake's attachments."""
     state = drafts.get_draft(session, telegram_id, INTAKE)
@@ -627,12 +667,10 @@ async def address_given(
             await act(context, _supplement_opened, update.effective_user.id, state, text, now())
             await _ask_again(update, context, state, texts.ADDED_TO_URGENT)
             return
-        if result.kind == "request" and result.confident:
-            if result.label == state.get("label"):  # (the same need told again: this one, not kept twice)
-                await _ask_again(update, context, state, texts.SAME_NEED_IN_PROGRESS)
-                return
-            await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now())
-            await _ask_again(update, context, state, texts.another_need_later(text))
+        if result.kind == "request" and result.confident and result.label == state.get("label"):
+            await _ask_again(update, context, state, texts.SAME_NEED_IN_PROGRESS)  # (told again: not kept twice)
+            return
+        if await _another_need(update, context, state, text, result):
             return
     if len(text.strip()) < MIN_ADDRESS_CHARS:
         await reply(update, texts.ADDRESS_TOO_SHORT)
@@ -641,6 +679,18 @@ async def address_given(
     state = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
     if state is not None:
         await _next_step(update, context, state)
+
+
+async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
+    """An address typed under 「对吗？」 before 确认: kept for the address step (not asked again), the card shown
+    again."""
+    kept = await act(context, _update_intake, update.effective_user.id, state["token"], {"address": state["address"]},
+                     now())
+    if kept is None:
+        await reply(update, texts.STALE_BUTTON)
+        return
+    await reply(update, texts.address_noted(state["address"]))
+    await _show_understanding(update, context, kept)
 
 
 async def photo_at_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
@@ -768,7 +818,8 @@ async def _next_need(update: Update, context: ContextTypes.DEFAULT_TYPE, done: d
     if done.get("next_text"):
         await reply(update, texts.NEXT_NEED, ReplyKeyboardRemove())
         then = {"text": done["next_then"]} if done.get("next_then") else None
-        await new_request(update, context, done["next_text"], done.get("next_attachments") or [], then)
+        await new_request(update, context, done["next_text"], done.get("next_attachments") or [], then,
+                          done.get("next_address"))
 
 
 async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -791,11 +842,19 @@ async def phone_typed(
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     phone, rest = phone_in(text)
+    result = deps(context).classifier.classify(rest)
+    if phone is None and await _another_need(update, context, state, rest, result):
+        return
     part = numbers.address_in(rest) if phone is None else None
     if part and (address := await act(context, _address_at_phone, update.effective_user.id, now(), part)):
-        await reply(update, texts.address_added(address), keyboards.share_phone())
+        left = rest.replace(part, " ", 1).strip(" ，,。；;")  # (the words told with it: 白天家里没人，晚上6点以后再来)
+        if len(_PHONE_LABEL.sub("", left)) >= MIN_SUPPLEMENT_CHARS:
+            await act(context, _draft_at_phone, update.effective_user.id, now(), left)
+            await reply(update, texts.address_and_supplement_added(address, left), keyboards.share_phone())
+        else:
+            await reply(update, texts.address_added(address), keyboards.share_phone())
         return
-    kind = deps(context).classifier.classify(rest).kind
+    kind = result.kind
     worth_keeping = len(_PHONE_LABEL.sub("", rest)) >= MIN_SUPPLEMENT_CHARS and kind not in ("thanks", "greeting")
     supplement = rest if worth_keeping else ""
     if phone is not None or rest.lstrip("我俺咱").startswith(SKIP_WORDS):
@@ -832,7 +891,8 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> None:
     tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_)
-    drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment"}, now_)
+    label = tickets.get_ticket(session, ticket_id).label  # (words of another need after the stars are no comment)
+    drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment", "label": label}, now_)
 
 
 async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

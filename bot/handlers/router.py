@@ -24,6 +24,8 @@ TASK_NOTE, MEMBER_NAME = "task_note", "member_name"
 COMMENT, ADDRESS, PHONE, PHOTO_AT_STEP = "comment", "address", "phone", "photo_at_step"
 TYPED_ANSWER = "typed_answer"  # 对 / 不对 / 取消 under 「对吗？」, 算了 at the address step
 RATING = "rating"  # 五星 / 5分 / 很满意 typed under 「请为这次服务打个分」
+ADDRESS_EARLY = "address_early"  # an address typed under 「对吗？」 (在幸福里3号楼2单元502): kept for the address step
+AREA_WORDS = "area_words"  # words typed while the community and grid buttons wait (我住幸福里社区)
 REQUEST, EMPTY = "request", "empty"
 PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words that follow (resident.PHOTOS)
 MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME})
@@ -69,6 +71,10 @@ def _target(
                        else "cancel" if step in ("address", "phone") and resident.gives_up(text, step) else None)
             if meaning:
                 return TYPED_ANSWER, {**state, "meaning": meaning}
+            if step == "confirm" and (address := resident.address_only(text)):
+                return ADDRESS_EARLY, {**state, "address": address}
+            if step == "area":
+                return AREA_WORDS, state
         if flow == resident.COMMENT and resident.awaits_comment(touched, now_) and (text or photos):
             return COMMENT, state  # (a photo after the stars, with or without words: thanked, the window kept)
         if flow == resident.INTAKE and state.get("step") == "address" and text:
@@ -87,7 +93,8 @@ def _incoming(
     flows = drafts.list_drafts(session, telegram_id)
     target, state = _target(flows, text, photos, now_)
     if target == REQUEST:
-        state = {"photos": resident.photos_kept(session, telegram_id, flows, now_)}  # (sent before these words)
+        state = {"photos": resident.photos_kept(session, telegram_id, flows, now_),  # (sent before these words)
+                 "waiting": _confirming(flows, now_)}
     if target == REQUEST and stars is not None:
         ticket = tickets.awaiting_rating(session, telegram_id, now_)
         if ticket is not None:
@@ -98,6 +105,20 @@ def _incoming(
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
     return target, state, counted
+
+
+def _confirming(flows: list[tuple[str, dict[str, Any], datetime]], now_: datetime) -> dict[str, Any] | None:
+    """The need shown with 「对吗？」 and not yet confirmed (an emergency told now goes before it, then it)."""
+    for flow, state, touched in flows:
+        if flow == resident.INTAKE and state.get("step") == "confirm" and not state.get("ticket_id"):
+            return None if step_left(touched, now_) else state
+    return None
+
+
+def _another_need(context: ContextTypes.DEFAULT_TYPE, text: str, label: str | None) -> bool:
+    """Whether words are a confident request of an item other than `label` (a new need, not a comment on it)."""
+    result = deps(context).classifier.classify(text)
+    return result.kind == "request" and result.confident and result.label != label
 
 
 def _stars(context: ContextTypes.DEFAULT_TYPE, text: str) -> int | None:
@@ -149,11 +170,20 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         return
     then = None
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
-    if target in (ADDRESS, PHONE, COMMENT) and not opened and _urgent(context, text):
-        # "煤气泄漏" typed at the address step (or after a rating) is an emergency; the need in progress waits for it.
-        # (At an urgent ticket's own steps, 已经打了120 is about that emergency: its step takes it.)
-        then = None if target == COMMENT else {key: state.get(key) for key in ("text", "attachments", "next_text")}
+    waiting = state.get("waiting") if target == REQUEST else None  # (a need shown with 「对吗？」, not confirmed)
+    at_step = target in (ADDRESS, PHONE, COMMENT, ADDRESS_EARLY, AREA_WORDS) and not opened
+    if (at_step or waiting) and _urgent(context, text):
+        # "煤气泄漏" typed at the address step, under 「对吗？」 (or after a rating) is an emergency; the need in progress
+        # waits for it, with what it was told already. (At an urgent ticket's own steps, 已经打了120 is about that
+        # emergency: its step takes it.)
+        kept = waiting or state
+        then = None if target == COMMENT else {key: kept.get(key)
+                                               for key in ("text", "attachments", "next_text", "address")}
         target = REQUEST
+    elif target == COMMENT and text and _another_need(context, text, state.get("label")):
+        target = REQUEST  # (灯修好了，五星 — 另外下水道堵了: a new need, not the rating's comment)
+    elif target == AREA_WORDS and _another_need(context, text, state.get("label")):
+        target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
     elif target == MEMBER_NAME:
@@ -170,6 +200,10 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await resident.address_given(update, context, state, text, photos)
     elif target == PHONE:
         await resident.phone_typed(update, context, state, text, photos)
+    elif target == ADDRESS_EARLY:
+        await resident.address_told_early(update, context, state)
+    elif target == AREA_WORDS:
+        await resident.ask_area(update, context, lead=texts.CHOOSE_AREA_WITH_BUTTONS)
     elif target == PHOTO_AT_STEP:
         await resident.photo_at_step(update, context, state, photos)
     elif target == EMPTY:
