@@ -432,6 +432,8 @@ TICKET_TAKEN = "手慢了一步，这张工单已经被其他党员接走了，�
 DECLINED = "好的，已转给其他党员。"
 DECLINED_TO_COORDINATORS = "好的，已转给协调员派单。"
 DECLINED_ASSIGNMENT = "好的，已告诉协调员，会另行安排。"
+DECLINE_AFTER_ACCEPT = "这张工单您已经接下了。如果办不了，请在工单消息里点「退回」并说明原因。"
+OFFER_WITHDRAWN = "这张工单已不需要您处理了（已由其他党员接单、已改派或已取消），谢谢您！"
 
 
 def assignment_answered(p: Mapping[str, Any]) -> str:
@@ -439,6 +441,8 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
     number, member = f"<b>{esc(p.get('number', ''))}</b>", esc(p.get("member_name") or "成员")
     if p.get("accepted"):
         return f"✅ 您指派的工单 {number} 已由 {member} 接单。"
+    if p.get("unanswered"):
+        return f"⏳ {member} 一直没有回复您指派的工单 {number}，指派已收回，请另行指派。"
     reason = f"，原因：{quote(p['reason'], 100)}" if p.get("reason") else ""
     return f"↩️ {member} 婉拒了您指派的工单 {number}{reason}。工单回到待派单，请另行指派。"
 
@@ -471,6 +475,7 @@ STARTED = "▶️ 已开始办理。办好后点「办结」，办不了可以�
 ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配文字）："
 ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
 DONE = "✅ 已办结，辛苦了！本单积分已记入；居民好评还有加分（评价较低会收回本单积分）。"
+NOTE_ADDED = "📝 已把这句话作为办理说明发给居民。"
 HANDED_BACK = "已退回，工单会重新派给其他党员。"
 HANDED_BACK_TO_COORDINATORS = "已退回，工单已转给协调员派单。"
 
@@ -664,6 +669,7 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         "ticket_resolved": f"✅ 您的工单 {number} 已办结。"
         + (f"\n办理说明：「{quote(p['note'], 300)}」" if p.get("note") else "")
         + photos_line(p.get("attachments"), "办理照片"),
+        "resolution_note": f"📝 {member} 补充了工单 {number} 的办理说明：「{quote(p.get('note', ''), 300)}」",
         "ticket_closed": f"工单 {number} 已关闭，感谢您的支持！",
         "ticket_cancelled": f"工单 {number} 已取消。"
         + (f"原因：{quote(p['reason'], 200)}" if p.get("reason") else ""),
@@ -761,12 +767,15 @@ def group_subscribed(scope_name: str, level: str, created: bool) -> str:
     )
 
 
-def group_unsubscribed(ended: list[str], kept: list[str]) -> str:
-    if not ended and not kept:
+def group_unsubscribed(ended: list[str], kept: list[str], others: list[str]) -> str:
+    """/unsubscribe's answer: what ended, what goes on (the coordinator's own, another scope named; or others')."""
+    if not ended and not kept and not others:
         return GROUP_NOT_SUBSCRIBED
     lines = [f"已取消订阅：{'、'.join(esc(n) for n in ended)}"] if ended else []
     if kept:
-        lines.append(f"仍在订阅（不在您的管辖范围内，需由相应协调员取消）：{'、'.join(esc(n) for n in kept)}")
+        lines.append(f"仍在订阅：{'、'.join(esc(n) for n in kept)}（要取消，请发送 /unsubscribe 加区域名称）")
+    if others:
+        lines.append(f"仍在订阅（不在您的管辖范围内，需由相应协调员取消）：{'、'.join(esc(n) for n in others)}")
     return "\n".join(lines)
 
 

@@ -81,7 +81,7 @@ Outbox, for the delivery worker (outbox.py); each step in its own transaction
   mark_unreachable(session, id, now)                       403: off duty, offers re-routed
   Kinds (models.NotificationKind): ticket_created, offer, assigned, offer_withdrawn (edit
   the offer: reason taken/cancelled/dispatch/reassigned), offer_accepted (winner: full details),
-  ticket_accepted, ticket_started, ticket_handed_back, ticket_resolved, rate_request, rated,
+  ticket_accepted, ticket_started, ticket_handed_back, ticket_resolved, resolution_note, rate_request, rated,
   ticket_reopened, ticket_closed, ticket_cancelled, ticket_reassigned, dispatch_needed,
   urgent_alert, low_rating, member_unreachable. Payloads hold what the message needs
   (number, item_name, grid_name, text, …); address/phone only for the assignee/coordinators.
@@ -89,7 +89,7 @@ Outbox, for the delivery worker (outbox.py); each step in its own transaction
 Group chats' alert subscriptions (subscriptions.py; /subscribe, /unsubscribe in a group)
   subscribe_group(session, chat_id, coordinator_tid, now, scope=None)   → Subscribed (code,
                                         name, level, created); scope: a level word, name or code
-  unsubscribe_group(session, chat_id, coordinator_tid, scope=None)     → (ended, kept) names
+  unsubscribe_group(session, chat_id, coordinator_tid, scope=None)     → (ended, kept, others) names
   group_scopes(session, chat_id) / group_gone(session, chat_id) / move_group(session, old, new, now)
   Copies of urgent_alert, red_card, dispatch_needed and low_rating go to the groups subscribed
   over the ticket's grid as kind group_alert (no personal data), queued by outbox.notify_rows.

@@ -241,20 +241,38 @@ def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
     transition(session, ticket, S.dispatch, now, kind="to_dispatch", data={"reason": reason},
                dispatch_at=now, next_wave_at=None)
     if not alert_sent:
-        payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
-                   "reason": reason, **_handed_back(session, ticket), **(details or {})}
-        notify_many(session, coordinators_for(session, ticket.grid_code,
-                                              level=ticket.escalation_level),
-                    NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
+        _dispatch_needed(session, ticket, now, reason, taxonomy, details)
     return ticket
+
+
+def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: str, taxonomy: Taxonomy,
+                     details: dict[str, Any] | None = None) -> list[int]:
+    """Tell the coordinators at the ticket's level that it waits for their 派单 (and why); returns whom."""
+    payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
+               "reason": reason, **_handed_back(session, ticket), **(details or {})}
+    told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+    notify_many(session, told, NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
+    return told
+
+
+def _tell_assigner(session: Session, offer: Offer, ticket: Ticket, member_name: str, told: list[int],
+                   now: datetime, *, reason: str = "", unanswered: bool = False) -> None:
+    """The coordinator who assigned the ticket hears that the member declined or never answered (unless the
+    coordinators' card told them already, or they are the member)."""
+    if offer.dispatched_by is None or offer.dispatched_by in told:
+        return
+    notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
+           payload={**ticket_payload(session, ticket, private=True), "member_name": member_name,
+                    "accepted": False, "reason": reason, "unanswered": unanswered})
 
 
 def advance_waves(session: Session, now: datetime, *, limit: int = 200,
                   settings: Settings | None = None) -> int:
-    """Scheduler step: send the next wave for every ticket whose wave timed out. Returns count."""
+    """Scheduler step: send the next wave for every ticket whose wave timed out; an assignment nobody answered
+    goes back to the coordinators (an escalated ticket's too: a red card may come while it waits). Returns count."""
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
-    query = (select(Ticket).where(Ticket.status == S.offered, Ticket.next_wave_at <= now)
+    query = (select(Ticket).where(Ticket.status.in_([S.offered, S.escalated]), Ticket.next_wave_at <= now)
              .order_by(Ticket.next_wave_at).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         # FOR NO KEY UPDATE: an event written for the ticket meanwhile (its foreign key's KEY SHARE) does not wait
@@ -264,10 +282,22 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
         assigned = [o for o in pending_offers(session, ticket.id) if o.kind == OfferKind.dispatch]
         if assigned:  # a coordinator's 指派 nobody answered: back to the coordinators, who hear who did not answer
             member = session.get(Member, assigned[0].member_id)
-            to_dispatch(session, ticket, now, "assignment_unanswered", settings=settings, taxonomy=taxonomy,
-                        details={"declined_by": member.display_name if member else "", "decline_reason": "未回复"})
-        else:
+            name = member.display_name if member else ""
+            details = {"declined_by": name, "decline_reason": "未回复"}
+            if ticket.status == S.offered:
+                to_dispatch(session, ticket, now, "assignment_unanswered", settings=settings, taxonomy=taxonomy,
+                            details=details)
+                told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+            else:  # (escalated: already with the coordinators; the assignment is withdrawn, they are told)
+                for offer in assigned:
+                    _withdraw(session, offer, ticket, session.get(Member, offer.member_id).telegram_id, now, "dispatch")
+                transition(session, ticket, S.escalated, now, kind="assignment_unanswered", next_wave_at=None)
+                told = _dispatch_needed(session, ticket, now, "assignment_unanswered", taxonomy, details)
+            _tell_assigner(session, assigned[0], ticket, name, told, now, reason="未回复", unanswered=True)
+        elif ticket.status == S.offered:
             send_next_wave(session, ticket, now, settings=settings, taxonomy=taxonomy)
+        else:  # (an escalated ticket's waves are over: the coordinators have it)
+            transition(session, ticket, S.escalated, now, kind="waves_over", next_wave_at=None)
     return len(tickets)
 
 
@@ -394,10 +424,7 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
                         details={"declined_by": member.display_name, "decline_reason": reason or ""})
         else:
             send_next_wave(session, ticket, now, settings=settings)
-    if offer.dispatched_by is not None and offer.dispatched_by not in (telegram_id, *told):
-        notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
-               payload={**ticket_payload(session, ticket, private=True), "member_name": member.display_name,
-                        "accepted": False, "reason": reason or ""})
+    _tell_assigner(session, offer, ticket, member.display_name, [telegram_id, *told], now, reason=reason or "")
     return offer
 
 
@@ -431,12 +458,15 @@ def member_unreachable(session: Session, telegram_id: int, now: datetime, *,
     """Someone blocked the bot: mark them; a member goes off duty, their offers move on, and
     coordinators hear about tickets they still hold (to reassign: the member may still be at work on them)."""
     person = session.get(Person, telegram_id)
+    told_before = person is not None and person.unreachable_at is not None  # (and not back since: ensure_person)
     if person is not None:
         person.unreachable_at = now
     member = find_member(session, telegram_id)
     if member is None:
         return
     _off_duty(session, member, now, "unreachable", settings)
+    if told_before:  # (a later message to them failed too: the coordinators heard it once, at the first)
+        return
     for ticket in _held(session, member):
         notify_many(session, coordinators_for(session, ticket.grid_code,
                                               level=ticket.escalation_level),

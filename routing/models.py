@@ -109,6 +109,7 @@ class NotificationKind(StrEnum):
     weekly_report = "weekly_report"  # the Monday report: a chart, or text when no photo can go
     assignment_answered = "assignment_answered"  # to the coordinator who 指派'd: the member accepted or declined
     contact_added = "contact_added"  # an urgent ticket, opened at once, gets its address, phone or more words
+    resolution_note = "resolution_note"  # to the resident: the member's words of the work, sent after its photo
 
 
 class NotificationStatus(StrEnum):

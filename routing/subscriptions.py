@@ -123,14 +123,17 @@ def group_scopes(session: Session, chat_id: int) -> list[NodeInfo]:
 
 
 def unsubscribe_group(session: Session, chat_id: int, coordinator_id: int, *,
-                      scope: str | None = None) -> tuple[list[str], list[str]]:
+                      scope: str | None = None) -> tuple[list[str], list[str], list[str]]:
     """/unsubscribe [scope] in a group: end its subscriptions within the coordinator's scopes
-    (only `scope`'s, if given). Returns the names of the scopes ended and of those kept."""
+    (only `scope`'s, if given). Returns the names of the scopes ended, of those kept that the coordinator
+    could end (another scope was named), and of those outside their scopes."""
     scopes = require_coordinator(session, coordinator_id)
     target = resolve_scope(session, coordinator_id, scope).code if scope and scope.strip() else None
-    ended, kept = [], []
+    ended, kept, others = [], [], []
     for node in group_scopes(session, chat_id):
-        if covers(session, scopes, node.code) and target in (None, node.code):
+        if not covers(session, scopes, node.code):
+            others.append(node)
+        elif target in (None, node.code):
             ended.append(node)
         else:
             kept.append(node)
@@ -138,7 +141,7 @@ def unsubscribe_group(session: Session, chat_id: int, coordinator_id: int, *,
         session.exec(delete(GroupSubscription).where(
             GroupSubscription.chat_id == chat_id,
             GroupSubscription.scope_code.in_([n.code for n in ended])))
-    return [n.name for n in ended], [n.name for n in kept]
+    return [n.name for n in ended], [n.name for n in kept], [n.name for n in others]
 
 
 def group_gone(session: Session, chat_id: int) -> int:

@@ -356,6 +356,22 @@ def add_resolution_photos(session: Session, ticket_id: int, telegram_id: int, ph
     return ticket
 
 
+def add_resolution_note(session: Session, ticket_id: int, telegram_id: int, note: str, now: datetime) -> Ticket:
+    """The member's words of the work sent right after the photo that resolved the ticket (办结: the photo first, the
+    sentence after it): kept with the resolution and sent to the resident."""
+    ticket = get_ticket(session, ticket_id)
+    member = get_member(session, telegram_id)
+    if ticket.assignee_id != member.id or ticket.status != S.resolved:
+        raise NotAllowed(f"工单 #{ticket.number} 已不在您的办理列表中")
+    note = note.strip()[:2000]
+    joined = f"{ticket.resolution_note}\n{note}" if ticket.resolution_note else note
+    update_ticket(session, ticket, now, kind="resolution_note", actor_id=telegram_id, actor_role="member",
+                  data={}, resolution_note=joined[:2000])
+    notify(session, ticket.resident_id, NotificationKind.resolution_note, now, ticket_id=ticket.id,
+           payload={**ticket_payload(session, ticket), "note": note})
+    return ticket
+
+
 def awaiting_rating(session: Session, resident_id: int, now: datetime) -> Ticket | None:
     """Of the tickets still waiting for the resident's rating, the one they were asked about last (the prompt or its
     reminder, sent within RATING_TYPED_WITHIN): what stars typed now rate."""

@@ -49,12 +49,12 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not await _from_coordinator(update, context):
         return
     try:
-        ended, kept = await query(context, subscriptions.unsubscribe_group, update.effective_chat.id,
-                                  update.effective_user.id, scope=_scope(context))
+        ended, kept, others = await query(context, subscriptions.unsubscribe_group, update.effective_chat.id,
+                                          update.effective_user.id, scope=_scope(context))
     except DomainError as error:
         await reply(update, texts.esc(error.message))
         return
-    await reply(update, texts.group_unsubscribed(ended, kept))
+    await reply(update, texts.group_unsubscribed(ended, kept, others))
 
 
 async def subscribe_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

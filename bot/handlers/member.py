@@ -15,14 +15,15 @@ from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from routing import dispatch, drafts, geography, members, points, tickets
 from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
-from routing.models import GeoLevel, OfferKind
+from routing.models import GeoLevel, OfferKind, OfferState
 from routing.models import TicketStatus as S
 from routing.states import WAITING_FOR_COORDINATOR, get_ticket
 
 JOIN = "join"
 TASK = "task"
-ALBUM = "done_album"  # a TASK draft's await: the photos after the one that resolved the ticket (ALBUM_WINDOW)
-ALBUM_WINDOW = timedelta(minutes=2)
+ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
+# photo sent after the words, or the words after a photo sent alone (the note then)
+ALBUM_WINDOW = timedelta(minutes=5)
 
 
 # ── /join CODE → name → skills → home grid ──────────────────────────────────────────────────────
@@ -46,7 +47,8 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, texts.JOIN_NEEDS_CODE)
         return
     user = update.effective_user
-    scope_name = await act(context, _begin_join, user.id, context.args[0], display_name(user), now())
+    code = "".join(context.args)  # (a code read out in two halves and typed so: ABCD EFGH)
+    scope_name = await act(context, _begin_join, user.id, code, display_name(user), now())
     if scope_name is None:
         await reply(update, texts.JOIN_ALREADY)
     elif scope_name:
@@ -224,8 +226,14 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 # ── 开始 / 办结 / 退回 ───────────────────────────────────────────────────────────────────────────────
 def _decline(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> str:
     """不方便: what to tell the member — DECLINED_ASSIGNMENT for a coordinator's 指派 (it goes back to them),
-    DECLINED when other members are asked, DECLINED_TO_COORDINATORS when nobody else was (派单)."""
-    if dispatch.decline_offer(session, ticket_id, telegram_id, now_).kind == OfferKind.dispatch:
+    DECLINED when other members are asked, DECLINED_TO_COORDINATORS when nobody else was (派单); for an offer
+    answered before (接单 pressed first) or withdrawn, what became of it."""
+    offer = dispatch.decline_offer(session, ticket_id, telegram_id, now_)
+    if offer.state == OfferState.accepted:
+        return texts.DECLINE_AFTER_ACCEPT
+    if offer.state == OfferState.withdrawn:
+        return texts.OFFER_WITHDRAWN
+    if offer.kind == OfferKind.dispatch:
         return texts.DECLINED_ASSIGNMENT
     waiting = get_ticket(session, ticket_id).status in WAITING_FOR_COORDINATOR
     return texts.DECLINED_TO_COORDINATORS if waiting else texts.DECLINED
@@ -266,14 +274,22 @@ def _finish_task(
     """办结 or 退回 with the member's words; what to tell them (after 退回: whether other members are asked)."""
     ticket_id = int(state["ticket_id"])
     drafts.clear_draft(session, telegram_id, TASK)
-    if state["await"] == ALBUM:  # (the next photos of the album whose first one resolved the ticket)
-        tickets.add_resolution_photos(session, ticket_id, telegram_id, photos, now_)
+    if state["await"] == ALBUM:  # (after the message that resolved the ticket: its photos, or its words)
+        if photos:
+            tickets.add_resolution_photos(session, ticket_id, telegram_id, photos, now_)
+        told = ""
+        if text and state.get("note_missing"):
+            tickets.add_resolution_note(session, ticket_id, telegram_id, text, now_)
+            state = {**state, "note_missing": False}
+            told = texts.NOTE_ADDED
         drafts.save_draft(session, telegram_id, TASK, state, now_)
-        return ""
+        return told
     if state["await"] == "done_note":
         tickets.resolve_ticket(session, ticket_id, telegram_id, now_, note=text, attachments=photos)
-        if photos:  # (an album comes as one message per photo: the next ones, for a short while, join it)
-            drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": ALBUM}, now_)
+        # (an album comes as one message per photo; on a phone the words often follow the photo, or a photo the
+        # words: for a short while, what follows joins the resolution)
+        drafts.save_draft(session, telegram_id, TASK,
+                          {"ticket_id": ticket_id, "await": ALBUM, "note_missing": not text}, now_)
         return texts.DONE
     ticket = tickets.hand_back(session, ticket_id, telegram_id, text, now_)
     return texts.HANDED_BACK_TO_COORDINATORS if ticket.status in WAITING_FOR_COORDINATOR else texts.HANDED_BACK

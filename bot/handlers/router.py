@@ -58,8 +58,9 @@ def _target(
         if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
             continue  # a step left that long is over: the words are a new message (an intake is replaced)
         if flow == member.TASK and state.get("await") == member.ALBUM:
-            if photos and not text and now_ - touched <= member.ALBUM_WINDOW:
-                return TASK_NOTE, state  # (an album's next photo after 办结)
+            photo_alone, note_missing = bool(photos and not text), bool(text and state.get("note_missing"))
+            if now_ - touched <= member.ALBUM_WINDOW and (photo_alone or note_missing):
+                return TASK_NOTE, state  # (an album's next photo after 办结, a photo after its words, or the words)
             continue
         if flow == member.TASK and state.get("await") and (text or photos):
             return TASK_NOTE, state

@@ -92,11 +92,11 @@ def test_who_may_subscribe_a_group_to_what(world: World) -> None:
         assert [n.code for n in subscriptions.group_scopes(s, STREET_GROUP)] == [STREET, C1]
         # The grid coordinator ends only what they cover: G11 in their group, not the street's.
         subscriptions.subscribe_group(s, GRID_GROUP, COORD, T0)
-        assert subscriptions.unsubscribe_group(s, GRID_GROUP, GRID_COORD) == (["幸福里第一网格"], ["示范街道"])
+        assert subscriptions.unsubscribe_group(s, GRID_GROUP, GRID_COORD) == (["幸福里第一网格"], [], ["示范街道"])
         with pytest.raises(NotAllowed):
             subscriptions.unsubscribe_group(s, GRID_GROUP, RESIDENT)
-        assert subscriptions.unsubscribe_group(s, STREET_GROUP, COORD, scope=C1) == (["幸福里社区"], ["示范街道"])
-        assert subscriptions.unsubscribe_group(s, STREET_GROUP, COORD) == (["示范街道"], [])
+        assert subscriptions.unsubscribe_group(s, STREET_GROUP, COORD, scope=C1) == (["幸福里社区"], ["示范街道"], [])
+        assert subscriptions.unsubscribe_group(s, STREET_GROUP, COORD) == (["示范街道"], [], [])
         assert subscriptions.group_scopes(s, STREET_GROUP) == []
 
 
