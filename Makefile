@@ -38,5 +38,6 @@ lint: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PY) -m classifier.bench
 
+# What `make` installed. Not data/: the database lives there (by default), with the learned models.
 clean:
-	rm -rf $(VENV) $(EMULATOR)/node_modules data/
+	rm -rf $(VENV) $(EMULATOR)/node_modules

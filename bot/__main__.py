@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic.util import CommandError
 from sqlalchemy import Engine, text
@@ -76,8 +77,11 @@ def start_domain(settings: BotSettings) -> Engine:
         sys.exit(f"jiedan: setting COORDINATOR_IDS / COORDINATOR_SCOPE: {error}")
     except (SQLAlchemyError, CommandError, ValueError, ImportError) as error:  # (a port typo, no driver, a newer schema)
         sys.exit(f"jiedan: {db.database_problem(error, settings.DATABASE_URL)}")
-    except OSError as error:  # (the SQLite file's directory cannot be made)
-        sys.exit(f"jiedan: setting DATA_DIR ({settings.DATA_DIR}): {error.strerror or error}")
+    except OSError as error:  # (the SQLite file's directory cannot be made: DATABASE_URL's, by default in DATA_DIR)
+        failed = Path(error.filename).resolve() if error.filename else None
+        if failed is None or failed.is_relative_to(settings.DATA_DIR.resolve()):
+            sys.exit(f"jiedan: setting DATA_DIR ({settings.DATA_DIR}): {error.strerror or error}")
+        sys.exit(f"jiedan: setting DATABASE_URL ({failed}): {error.strerror or error}")
 
 
 def run_console(settings: BotSettings) -> None:
@@ -88,7 +92,7 @@ def run_console(settings: BotSettings) -> None:
     settings = settings.model_copy(update={"DATABASE_URL": f"sqlite:///{settings.DATA_DIR / CONSOLE_DATABASE}"})
     engine = start_domain(settings)
     with db.transaction(engine) as session:
-        seed_demo(session, datetime.now(UTC), settings=settings)
+        seed_demo(session, datetime.now(UTC), scope=settings.COORDINATOR_SCOPE, settings=settings)
     app_deps = make_deps(settings, engine)
     print("未设置 TELEGRAM_BOT_TOKEN：启动离线演示对话（SQLite 演示数据）。输入 :help 查看用法，:quit 退出。")
     with contextlib.suppress(KeyboardInterrupt):

@@ -88,7 +88,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     now = datetime.now(UTC)
     with _session(settings, bootstrap.start(settings, now=now)) as session:
-        added = seed_demo(session, now, coordinator_ids=args.coordinator, settings=settings)
+        added = seed_demo(session, now, coordinator_ids=args.coordinator, scope=args.scope, settings=settings)
     print(f"demo data ready; {added} demo member(s) added")
     return 0
 
@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seed-demo", help="demo data: coordinators and a few members")
     p.add_argument("--coordinator", type=_telegram_id, action="append")
+    p.add_argument("--scope", help="the coordinators' node code (default: the first street)")
     p.add_argument("--url")
     p.set_defaults(func=cmd_seed_demo)
 
