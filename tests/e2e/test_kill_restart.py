@@ -217,6 +217,7 @@ async def test_kill_in_the_middle_of_notification_delivery(
             await asyncio.sleep(0.005)
         await asyncio.sleep(random.uniform(0, 0.06))
         bot.kill()
+        await asyncio.sleep(0.3)  # (a request the emulator had received before the kill: stored by then)
         at_kill = await client.messages()
         in_flight = sent_but_not_recorded(engine, at_kill)["ticket_started"]
         kills.append((on_telegram(at_kill), NOTIFICATIONS - outbox_left(engine), in_flight))
