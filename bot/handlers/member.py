@@ -278,7 +278,7 @@ def _finish_task(
         if photos:
             tickets.add_resolution_photos(session, ticket_id, telegram_id, photos, now_)
         told = ""
-        if text and state.get("note_missing"):
+        if text and state.get("note_missing"):  # (a caption after the note is no second note: the photo is kept)
             tickets.add_resolution_note(session, ticket_id, telegram_id, text, now_)
             state = {**state, "note_missing": False}
             told = texts.NOTE_ADDED

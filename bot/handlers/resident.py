@@ -108,13 +108,20 @@ def gives_up(text: str, step: str) -> bool:
 _ADDRESS_WORDS = re.compile(r"[\s，,。.：:！!~～]|地址|住址|我们家|我家|我的|家住|住在|住|就在|在|就是|是|这里|这边")
 
 
-def address_only(text: str) -> str | None:
-    """An address told on its own (地址是幸福里小区3号楼2单元502, 在幸福里3号楼2单元502), without those words; None
-    for other words, or for a need told with its address (3号楼2单元的楼道灯坏了)."""
-    part = numbers.address_in(text)
-    if part is None or _ADDRESS_WORDS.sub("", text.replace(part, "")):
+_YES_FIRST = re.compile(rf"({_YES_WORDS})[，,。！!\s]+")
+
+
+def address_only(text: str) -> tuple[str, bool] | None:
+    """An address told on its own under 「对吗？」 (地址是幸福里小区3号楼2单元502, 在幸福里3号楼2单元502), or after a yes
+    (对的，地址是…): the address without those words, and whether a yes came first; None for other words. (Whether
+    the words are a need told with its address, 3号楼2单元电梯坏了, the router asks the classifier.)"""
+    yes = _YES_FIRST.match(text.strip())
+    words = text.strip()[yes.end():] if yes else text
+    part = numbers.address_in(words)
+    if part is None or _ADDRESS_WORDS.sub("", words.replace(part, "")):
         return None
-    return re.sub(r"^(我的|我们家|我家)?(地址|住址)?(是|在|就在|住在|家住)?[：:\s]*", "", part).strip() or None
+    address = re.sub(r"^(我的|我们家|我家)?(地址|住址)?(是|在|就在|住在|家住)?[：:\s]*", "", part).strip()
+    return (address, yes is not None) if address else None
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
@@ -144,6 +151,11 @@ def _choose_area(session: Session, telegram_id: int, code: str, now_: Any) -> di
     members.set_home_grid(session, telegram_id, node.code, now_)
     community = geography.get_node(session, node.community_code) if node.community_code else node
     pending = drafts.get_draft(session, telegram_id, INTAKE)
+    if pending is not None and pending.get("step") == "area":  # (its card is shown now: it waits for 确认)
+        pending["step"] = "confirm"
+        drafts.save_draft(session, telegram_id, INTAKE, pending, now_)
+    else:
+        pending = None
     return {"grid": node.name, "community": community.name, "pending": pending}
 
 
@@ -159,7 +171,7 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if "grids" in result:
         await edit(update, texts.CHOOSE_AREA_AGAIN, keyboards.areas(result["grids"], then))
         return
-    pending = result["pending"] if result["pending"] and result["pending"].get("step") == "area" else None
+    pending = result["pending"]  # (a need told before the area was chosen)
     await edit(update, texts.area_saved(result["grid"], result["community"], need_told=pending is not None))
     if then == AREA_THEN_STATS:
         from bot.handlers.coordinator import stats_command
@@ -236,9 +248,16 @@ async def new_request(
         await reply(update, texts.second_need_noted(later))
 
 
-_ALSO = re.compile("另外|还有|再有|再就是|顺便|同时|也")
+# A need said to be another (not 也: 停车也不方便，师傅来了停在外面就行 is about the visit)
+_ANOTHER = re.compile("另外|还有|再有|再就是|顺便|同时")
 _ANOTHER_NEED = re.compile(r"[，,。；;！!\s]*(另外|还有就是|还有|再有|再就是|顺便|同时)[，,：:\s]*")
 MIN_NEED_PART_CHARS = 4
+
+
+def tells_another_need(text: str) -> bool:
+    """Whether words open by saying they tell another need (另外…, 还有…): after a rating, not its comment (the
+    reason for the stars names other items too: 只换了灯泡，线路有问题，一开灯就跳闸)."""
+    return bool(re.match(rf"\s*({_ANOTHER.pattern}|对了)", text))
 
 
 def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
@@ -620,10 +639,10 @@ async def _another_need(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
                         result: Classification) -> bool:
     """Another need (a confident request of another item) told at the address or phone step: kept for after this
     one, and the step asked again; False for other words. At the phone step only a need said to be another (另外,
-    还有, 也…): words there are mostly about the visit (下午三点以后家里才有人，敲门大声点), not a need."""
+    还有…): words there are mostly about the visit (下午三点以后家里才有人，敲门大声点), not a need."""
     if state.get("ticket_id") or result.kind != "request" or not result.confident or result.label == state.get("label"):
         return False
-    if state.get("step") == "phone" and not _ALSO.search(text):
+    if state.get("step") == "phone" and not _ANOTHER.search(text):
         return False
     await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now())
     await _ask_again(update, context, state, texts.another_need_later(text, state.get("step", "address")))
@@ -683,14 +702,17 @@ async def address_given(
 
 async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
     """An address typed under 「对吗？」 before 确认: kept for the address step (not asked again), the card shown
-    again."""
-    kept = await act(context, _update_intake, update.effective_user.id, state["token"], {"address": state["address"]},
-                     now())
+    again; after a yes (对的，地址是…), 确认 as well."""
+    address = state["early_address"]
+    kept = await act(context, _update_intake, update.effective_user.id, state["token"], {"address": address}, now())
     if kept is None:
         await reply(update, texts.STALE_BUTTON)
         return
-    await reply(update, texts.address_noted(state["address"]))
-    await _show_understanding(update, context, kept)
+    await reply(update, texts.address_noted(address))
+    if state.get("confirmed"):
+        await answer_typed(update, context, kept, "yes")
+    else:
+        await _show_understanding(update, context, kept)
 
 
 async def photo_at_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],

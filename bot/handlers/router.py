@@ -58,8 +58,7 @@ def _target(
         if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
             continue  # a step left that long is over: the words are a new message (an intake is replaced)
         if flow == member.TASK and state.get("await") == member.ALBUM:
-            photo_alone, note_missing = bool(photos and not text), bool(text and state.get("note_missing"))
-            if now_ - touched <= member.ALBUM_WINDOW and (photo_alone or note_missing):
+            if now_ - touched <= member.ALBUM_WINDOW and (photos or (text and state.get("note_missing"))):
                 return TASK_NOTE, state  # (an album's next photo after 办结, a photo after its words, or the words)
             continue
         if flow == member.TASK and state.get("await") and (text or photos):
@@ -72,8 +71,8 @@ def _target(
                        else "cancel" if step in ("address", "phone") and resident.gives_up(text, step) else None)
             if meaning:
                 return TYPED_ANSWER, {**state, "meaning": meaning}
-            if step == "confirm" and (address := resident.address_only(text)):
-                return ADDRESS_EARLY, {**state, "address": address}
+            if step == "confirm" and (told := resident.address_only(text)):
+                return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1]}
             if step == "area":
                 return AREA_WORDS, state
         if flow == resident.COMMENT and resident.awaits_comment(touched, now_) and (text or photos):
@@ -120,6 +119,17 @@ def _another_need(context: ContextTypes.DEFAULT_TYPE, text: str, label: str | No
     """Whether words are a confident request of an item other than `label` (a new need, not a comment on it)."""
     result = deps(context).classifier.classify(text)
     return result.kind == "request" and result.confident and result.label != label
+
+
+def _a_need(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """Whether words with an address in them tell a need (3号楼2单元电梯坏了, 3号楼着火了), not only where."""
+    result = deps(context).classifier.classify(text)
+    return result.kind == "request" and (result.confident or bool(result.urgent_signals))
+
+
+def _talk(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """Whether words are thanks, a greeting or a question, not a note (好的，谢谢 after 办结)."""
+    return deps(context).classifier.classify(text).kind in ("thanks", "greeting", "status")
 
 
 def _stars(context: ContextTypes.DEFAULT_TYPE, text: str) -> int | None:
@@ -170,6 +180,10 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
             await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
         return
     then = None
+    if target == ADDRESS_EARLY and _a_need(context, text):
+        target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
+    if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and _talk(context, text):
+        target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
     waiting = state.get("waiting") if target == REQUEST else None  # (a need shown with 「对吗？」, not confirmed)
     at_step = target in (ADDRESS, PHONE, COMMENT, ADDRESS_EARLY, AREA_WORDS) and not opened
@@ -181,7 +195,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         then = None if target == COMMENT else {key: kept.get(key)
                                                for key in ("text", "attachments", "next_text", "address")}
         target = REQUEST
-    elif target == COMMENT and text and _another_need(context, text, state.get("label")):
+    elif target == COMMENT and resident.tells_another_need(text) and _another_need(context, text, state.get("label")):
         target = REQUEST  # (灯修好了，五星 — 另外下水道堵了: a new need, not the rating's comment)
     elif target == AREA_WORDS and _another_need(context, text, state.get("label")):
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
