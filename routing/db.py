@@ -97,8 +97,10 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
+    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE. A statement's values
+    are never shown in an error's text or a log line (they hold residents' words, addresses and phones)."""
     url = normalize_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         connect_args = kwargs.pop("connect_args", {})

@@ -1,6 +1,6 @@
 """Duplicate and near-duplicate requests (issue #6).
 
-- The same resident writing the same need again while their ticket is open (within
+- The same resident writing the same need again while their ticket is open, not yet done (within
   DUPLICATE_WINDOW_HOURS) is shown that ticket instead of silently getting a second one
   (`find_own_duplicate`; the bot offers 查看原工单 / 仍要新建).
 - Neighbours' near-identical requests about a shared place (same grid, same item, within
@@ -15,8 +15,9 @@ The matching rule (`same_request`), kept simple on purpose:
    filler words (了, 的, 麻烦, 快点…) dropped, common ways of saying "broken", "missing", "blocked"
    and "not cleared" made one word (不亮/故障/坏了 → 坏);
 3. when both name a building (3号楼, 5栋: one building however it is said) they must name one in common, and the
-   same for compounds (3号院) and units (2单元): 3号楼 and 7号楼 are two street lamps, 3号楼2单元 and 5号楼2单元 two lifts, whatever else
-   is said;
+   same for compounds (3号院), units (2单元, 2门) and towers (A座): 3号楼 and 7号楼 are two street lamps, 3号楼2单元 and
+   5号楼2单元 two lifts, whatever else is said; the places are those of the words, else those of the address (told at
+   the address step: 电梯坏了 from 3号楼 and from 7号楼 are two lifts);
 4. rapidfuzz `token_set_ratio` over the two texts' character pairs must reach SAME_REQUEST_SCORE:
    roughly, how much of the shorter text's wording the longer one repeats, in order within pairs.
 On the pairs in tests/routing/test_duplicates.py the same needs score 73–100 and different needs of
@@ -38,6 +39,7 @@ from classifier.normalize import normalize
 from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import core
 from routing.models import Member, NotificationKind, Ticket
+from routing.models import TicketStatus as S
 from routing.outbox import notify
 from routing.states import OPEN, WITH_ASSIGNEE, record_event, update_ticket
 from routing.views import item_names, ticket_payload
@@ -50,11 +52,13 @@ MAX_CORE_CHARS = 300  # long messages: the head says what is wrong
 MAX_CANDIDATES = 200  # open tickets of one item in one grid looked at, oldest first
 
 _CN_DIGITS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
-_UNIT = r"(?:号楼|号院|栋|幢|单元|号|室|层|楼|门)"
+_UNIT = r"(?:号楼|号院|栋|幢|单元|号|室|层|楼|门|座)"
 _CN_NUMBER = re.compile(rf"[零〇一二两三四五六七八九十]+(?={_UNIT})")
-# Where in a compound: a building (3号楼, 3栋 and 3幢 are one building), a unit within it. Two requests that both
-# name a building must name one in common, and the same for units: 3号楼2单元 and 5号楼2单元 are two lifts.
-_PLACES = (re.compile(r"(\d+)(?:号楼|栋|幢)"), re.compile(r"(\d+)号院"), re.compile(r"(\d+)单元"))
+# Where in a compound: a building (3号楼, 3栋 and 3幢 are one building), a compound, a unit within a building (2单元,
+# said 2门 in the north), a tower (A座). Two requests that both name a building must name one in common, and the same
+# for units: 3号楼2单元 and 5号楼2单元 are two lifts, and so are A座 and B座.
+_PLACES = (re.compile(r"(\d+)(?:号楼|栋|幢)"), re.compile(r"(\d+)号院"), re.compile(r"(\d+)(?:单元|门)"),
+           re.compile(r"([a-z\d]+)座", re.IGNORECASE))
 _NOT_WORDS = re.compile(r"[\W_]+")
 _FILLER = re.compile(
     r"麻烦|快点|赶紧|尽快|来人|怎么回事|谢谢|你好|您好|请|帮忙|一下|还是|又|好几天|好久|一直|很|太"
@@ -96,9 +100,14 @@ def _score(core_a: str, core_b: str) -> float:
     return fuzz.token_set_ratio(_pairs(core_a), _pairs(core_b))
 
 
-def _same(core_a: str, core_b: str) -> bool:
-    places_a = {(kind, n) for kind, place in enumerate(_PLACES) for n in place.findall(core_a)}
-    places_b = {(kind, n) for kind, place in enumerate(_PLACES) for n in place.findall(core_b)}
+def _places(core: str) -> set[tuple[int, str]]:
+    return {(kind, n.lower()) for kind, place in enumerate(_PLACES) for n in place.findall(core)}
+
+
+def _same(core_a: str, core_b: str, where_a: str = "", where_b: str = "") -> bool:
+    """Whether two requests' words (cores) are the same need, the places they name not telling them apart: those of
+    the words (the lamp at 7号楼, wherever its reporter lives), else those of the address (where)."""
+    places_a, places_b = _places(core_a) or _places(where_a), _places(core_b) or _places(where_b)
     if places_a and places_b and not places_a & places_b:
         return False  # (no place in common: 3号院 and 3号楼)
     for kind in range(len(_PLACES)):  # (nor two of one kind: 3号楼2单元 and 5号楼2单元)
@@ -150,7 +159,7 @@ def _own_statement() -> Any:
     return (select(t.id, t.text)
             .where(t.resident_id == bindparam("resident"),
                    t.created_at > bindparam("since", type_=t.created_at.type),
-                   t.label == bindparam("label"), t.status.in_([str(s) for s in OPEN]))
+                   t.label == bindparam("label"), t.status.in_([str(s) for s in OPEN if s != S.resolved]))
             .order_by(t.created_at.desc(), t.id.desc()))
 
 
@@ -159,7 +168,7 @@ def _candidates_statement() -> Any:
     """Open tickets of one item in one grid since a moment, other residents', oldest first; columns
     only, built once (it runs for every submitted ticket; index grid_code, created_at)."""
     t = Ticket.__table__.c
-    return (select(t.id, t.text, t.linked_to_id)
+    return (select(t.id, t.text, t.address, t.linked_to_id)
             .where(t.grid_code == bindparam("grid"),
                    t.created_at > bindparam("since", type_=t.created_at.type),
                    t.label == bindparam("label"), t.id != bindparam("id"),
@@ -178,11 +187,13 @@ def link_near_duplicate(session: Session, ticket: Ticket, now: datetime, *,
     rows = core(session, _candidates_statement(), {
         "grid": ticket.grid_code, "since": now - settings.link_window, "label": ticket.label,
         "id": ticket.id, "resident": ticket.resident_id})
-    core_text = request_core(ticket.text)
+    core_text, where = request_core(ticket.text), request_core(ticket.address or "")
     # Read as far as the first match only: a problem many neighbours report matches early, and
-    # the rest of the (up to MAX_CANDIDATES) rows need not be fetched and compared.
+    # the rest of the (up to MAX_CANDIDATES) rows need not be fetched and compared. (The building is often told at the
+    # address step, not in the words: both are read for it.)
     with rows:
-        match = next((row for row in rows if _same(core_text, request_core(row.text))), None)
+        match = next((row for row in rows
+                      if _same(core_text, request_core(row.text), where, request_core(row.address or ""))), None)
     if match is None:
         return None
     first = session.get(Ticket, match.linked_to_id or match.id)

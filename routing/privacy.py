@@ -38,6 +38,7 @@ from routing.models import (
     GeoNode,
     MessageWindow,
     Notification,
+    NotificationKind,
     NotificationStatus,
     Person,
     Rating,
@@ -53,7 +54,7 @@ FORGET_REASON = "居民已申请删除个人信息"
 # What a notification payload may carry about the resident, and what it becomes.
 _PAYLOAD_SCRUB: dict[str, Any] = {"text": FORGOTTEN_TEXT, "address": "", "phone": None,
                                   "attachments": [], "resident_name": "", "comment": "",
-                                  "note": ""}
+                                  "note": "", "file_id": ""}  # (file_id: one photo of a ticket, its own message)
 
 
 # The conversations a person has as a resident (the bot's flow names), forgotten with them.
@@ -143,6 +144,8 @@ def forget_resident(session: Session, telegram_id: int, now: datetime) -> int:
             scrubbed = {k: v for k, v in _PAYLOAD_SCRUB.items() if k in (note.payload or {})}
             if any(note.payload[k] != v for k, v in scrubbed.items()):
                 note.payload = {**note.payload, **scrubbed}
+            if note.kind == NotificationKind.ticket_photo and note.status == NotificationStatus.pending:
+                note.status = NotificationStatus.cancelled  # (a photo not sent yet: never, to anyone)
     for note in session.exec(select(Notification).where(
             Notification.recipient_id == telegram_id, col(Notification.ticket_id).in_(ids),
             Notification.status == NotificationStatus.pending)).all():

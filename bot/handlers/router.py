@@ -87,11 +87,17 @@ def _target(
 
 
 def _incoming(
-    session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime, stars: int | None = None
-) -> tuple[str, dict, abuse.MessageCount | None]:
-    """Where the message goes, and (for a resident's message) the count of this minute's messages."""
+    session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime, stars: int | None = None,
+    urgent: bool = False,
+) -> tuple[str, dict, abuse.MessageCount | None, bool]:
+    """Where the message goes, (for a resident's message) the count of this minute's messages, and whether it is held
+    back (over MESSAGES_PER_MINUTE: urgent words and the answers at an urgent ticket's steps never are)."""
     flows = drafts.list_drafts(session, telegram_id)
     target, state = _target(flows, text, photos, now_)
+    counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
+    at_urgent_step = target in (ADDRESS, PHONE) and bool(state.get("ticket_id"))  # (an urgent ticket's where, phone)
+    if counted is not None and counted.exceeded and not urgent and not at_urgent_step:
+        return target, state, counted, True  # (held back: nothing it would take or end is touched)
     if target == REQUEST:
         state = {"photos": resident.photos_kept(session, telegram_id, flows, now_),  # (sent before these words)
                  "waiting": _confirming(flows, now_)}
@@ -103,8 +109,7 @@ def _incoming(
                                      "item_name": shown["item_name"]}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
-    counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
-    return target, state, counted
+    return target, state, counted, False
 
 
 def _confirming(flows: list[tuple[str, dict[str, Any], datetime]], now_: datetime) -> dict[str, Any] | None:
@@ -172,11 +177,11 @@ async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str]) -> None:
     text = text.strip()
-    target, state, counted = await query(
-        context, _incoming, update.effective_user.id, text, photos, now(), _stars(context, text)
+    target, state, counted, held = await query(
+        context, _incoming, update.effective_user.id, text, photos, now(), _stars(context, text), _urgent(context, text)
     )
-    if counted is not None and counted.exceeded and not _urgent(context, text):
-        if counted.first_exceeded:
+    if held:
+        if counted is not None and counted.first_exceeded:
             await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
         return
     then = None
