@@ -16,8 +16,9 @@ The matching rule (`same_request`), kept simple on purpose:
    and "not cleared" made one word (不亮/故障/坏了 → 坏);
 3. when both name a building (3号楼, 5栋: one building however it is said) they must name one in common, and the
    same for compounds (3号院), units (2单元, 2门) and towers (A座): 3号楼 and 7号楼 are two street lamps, 3号楼2单元 and
-   5号楼2单元 two lifts, whatever else is said; the places are those of the words, else those of the address (told at
-   the address step: 电梯坏了 from 3号楼 and from 7号楼 are two lifts);
+   5号楼2单元 two lifts, whatever else is said; the places are those of the words, with those of the address (told at
+   the address step) where the problem is in the reporter's building: a unit named alone (2单元电梯坏了 from 3号楼
+   and from 7号楼 are two lifts), or a lift (BUILDING_ITEMS); garbage at the gate from 3号楼 and 7号楼 is one problem;
 4. rapidfuzz `token_set_ratio` over the two texts' character pairs must reach SAME_REQUEST_SCORE:
    roughly, how much of the shorter text's wording the longer one repeats, in order within pairs.
 On the pairs in tests/routing/test_duplicates.py the same needs score 73–100 and different needs of
@@ -100,14 +101,31 @@ def _score(core_a: str, core_b: str) -> float:
     return fuzz.token_set_ratio(_pairs(core_a), _pairs(core_b))
 
 
+_UNIT_KIND = 2  # (of _PLACES: a unit is within a building)
+# Items whose problem is in the reporter's own building (a lift): two reports from two buildings are two problems even
+# when their words name no place; for the others (garbage at the gate) the reporters' homes say nothing of where.
+BUILDING_ITEMS = frozenset({"property.elevator"})
+
+
 def _places(core: str) -> set[tuple[int, str]]:
     return {(kind, n.lower()) for kind, place in enumerate(_PLACES) for n in place.findall(core)}
 
 
-def _same(core_a: str, core_b: str, where_a: str = "", where_b: str = "") -> bool:
-    """Whether two requests' words (cores) are the same need, the places they name not telling them apart: those of
-    the words (the lamp at 7号楼, wherever its reporter lives), else those of the address (where)."""
-    places_a, places_b = _places(core_a) or _places(where_a), _places(core_b) or _places(where_b)
+def _where(core: str, address: str, in_building: bool) -> set[tuple[int, str]]:
+    """The places a request names (the lamp at 7号楼, wherever its reporter lives); those of its address fill in
+    what the words leave out when the problem is in the reporter's building: a unit named alone (2单元电梯坏了),
+    or an item of BUILDING_ITEMS."""
+    places = _places(core)
+    kinds = {kind for kind, _ in places}
+    if in_building or kinds == {_UNIT_KIND}:
+        places |= {(kind, n) for kind, n in _places(address) if kind not in kinds}
+    return places
+
+
+def _same(core_a: str, core_b: str, where_a: str = "", where_b: str = "", *, in_building: bool = False) -> bool:
+    """Whether two requests' words (cores) are the same need, the places they name (see `_where`: with their
+    addresses) not telling them apart."""
+    places_a, places_b = _where(core_a, where_a, in_building), _where(core_b, where_b, in_building)
     if places_a and places_b and not places_a & places_b:
         return False  # (no place in common: 3号院 and 3号楼)
     for kind in range(len(_PLACES)):  # (nor two of one kind: 3号楼2单元 and 5号楼2单元)
@@ -192,8 +210,9 @@ def link_near_duplicate(session: Session, ticket: Ticket, now: datetime, *,
     # the rest of the (up to MAX_CANDIDATES) rows need not be fetched and compared. (The building is often told at the
     # address step, not in the words: both are read for it.)
     with rows:
-        match = next((row for row in rows
-                      if _same(core_text, request_core(row.text), where, request_core(row.address or ""))), None)
+        match = next((row for row in rows if _same(core_text, request_core(row.text), where,
+                                                   request_core(row.address or ""),
+                                                   in_building=ticket.label in BUILDING_ITEMS)), None)
     if match is None:
         return None
     first = session.get(Ticket, match.linked_to_id or match.id)

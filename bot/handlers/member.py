@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,14 @@ TASK = "task"
 ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
 # photo sent after the words, or the words after a photo sent alone (the note then)
 ALBUM_WINDOW = timedelta(minutes=5)
+# A word of acknowledgement after 办结 (好的，谢谢; 收到): no note for the resident.
+_ACKNOWLEDGED = re.compile(r"(好的|好|好嘞|嗯|嗯嗯|收到|谢谢|谢谢啦|多谢|辛苦了|知道了|明白|ok|OK|Ok)"
+                           r"([，,。！!~～\s]*(好的|收到|谢谢|谢啦|多谢|辛苦了))*[。！!~～\s]*")
+
+
+def acknowledges(text: str) -> bool:
+    """Whether words after 办结 only acknowledge it (好的，谢谢): the note it lacks is other words (已经修好了)."""
+    return bool(_ACKNOWLEDGED.fullmatch(text.strip()))
 
 
 # ── /join CODE → name → skills → home grid ──────────────────────────────────────────────────────

@@ -109,6 +109,8 @@ _ADDRESS_WORDS = re.compile(r"[\s，,。.：:！!~～]|地址|住址|我们家|�
 
 
 _YES_FIRST = re.compile(rf"({_YES_WORDS})[，,。！!\s]+")
+# What an address has none of and a need almost always has (坏了, 不亮, 没水, 漏, 堵…): 3号楼2单元电梯也坏了 is a need.
+_NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着火|冒烟")
 
 
 def address_only(text: str) -> tuple[str, bool] | None:
@@ -118,7 +120,7 @@ def address_only(text: str) -> tuple[str, bool] | None:
     yes = _YES_FIRST.match(text.strip())
     words = text.strip()[yes.end():] if yes else text
     part = numbers.address_in(words)
-    if part is None or _ADDRESS_WORDS.sub("", words.replace(part, "")):
+    if part is None or _ADDRESS_WORDS.sub("", words.replace(part, "")) or _NEED_WORDS.search(part):
         return None
     address = re.sub(r"^(我的|我们家|我家)?(地址|住址)?(是|在|就在|住在|家住)?[：:\s]*", "", part).strip()
     return (address, yes is not None) if address else None
@@ -254,10 +256,14 @@ _ANOTHER_NEED = re.compile(r"[，,。；;！!\s]*(另外|还有就是|还有|再
 MIN_NEED_PART_CHARS = 4
 
 
+# Another need said so, at the start of a sentence (谢谢师傅！另外…, 还有个事…), not 还有问题 (still a problem).
+_ANOTHER_NEED_SAID = re.compile(r"(^|[，,。！!；;\s])(另外|再有|再就是|对了|还有(个|一个|件|一件)?事)")
+
+
 def tells_another_need(text: str) -> bool:
-    """Whether words open by saying they tell another need (另外…, 还有…): after a rating, not its comment (the
-    reason for the stars names other items too: 只换了灯泡，线路有问题，一开灯就跳闸)."""
-    return bool(re.match(rf"\s*({_ANOTHER.pattern}|对了)", text))
+    """Whether words say they tell another need (另外…, 还有个事…): after a rating, not its comment (the reason for
+    the stars names other items too: 只换了灯泡，线路有问题，一开灯就跳闸; 还有问题 is the same need, still)."""
+    return bool(_ANOTHER_NEED_SAID.search(text.strip()))
 
 
 def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:

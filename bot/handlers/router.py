@@ -91,12 +91,16 @@ def _incoming(
     urgent: bool = False,
 ) -> tuple[str, dict, abuse.MessageCount | None, bool]:
     """Where the message goes, (for a resident's message) the count of this minute's messages, and whether it is held
-    back (over MESSAGES_PER_MINUTE: urgent words and the answers at an urgent ticket's steps never are)."""
+    back (over MESSAGES_PER_MINUTE: urgent words and the answers at an urgent ticket's steps never are, nor counted)."""
     flows = drafts.list_drafts(session, telegram_id)
     target, state = _target(flows, text, photos, now_)
-    counted = None if target in MEMBER_FLOWS else abuse.count_message(session, telegram_id, now_)
-    at_urgent_step = target in (ADDRESS, PHONE) and bool(state.get("ticket_id"))  # (an urgent ticket's where, phone)
-    if counted is not None and counted.exceeded and not urgent and not at_urgent_step:
+    # (an urgent ticket's where, phone and photos)
+    at_urgent_step = target in (ADDRESS, PHONE, PHOTO_AT_STEP) and bool(state.get("ticket_id"))
+    # Urgent words and an urgent ticket's answers always go through, and are not counted: the minute's one polite
+    # answer is kept for the first message held back.
+    counted = None if target in MEMBER_FLOWS or urgent or at_urgent_step else abuse.count_message(
+        session, telegram_id, now_)
+    if counted is not None and counted.exceeded:
         return target, state, counted, True  # (held back: nothing it would take or end is touched)
     if target == REQUEST:
         state = {"photos": resident.photos_kept(session, telegram_id, flows, now_),  # (sent before these words)
@@ -130,11 +134,6 @@ def _a_need(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     """Whether words with an address in them tell a need (3号楼2单元电梯坏了, 3号楼着火了), not only where."""
     result = deps(context).classifier.classify(text)
     return result.kind == "request" and (result.confident or bool(result.urgent_signals))
-
-
-def _talk(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
-    """Whether words are thanks, a greeting or a question, not a note (好的，谢谢 after 办结)."""
-    return deps(context).classifier.classify(text).kind in ("thanks", "greeting", "status")
 
 
 def _stars(context: ContextTypes.DEFAULT_TYPE, text: str) -> int | None:
@@ -187,7 +186,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     then = None
     if target == ADDRESS_EARLY and _a_need(context, text):
         target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
-    if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and _talk(context, text):
+    if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
     waiting = state.get("waiting") if target == REQUEST else None  # (a need shown with 「对吗？」, not confirmed)
