@@ -278,6 +278,7 @@ class _Card:
     level: str
     due_at: datetime
     escalation_level: int = 0  # for red: the level the ticket goes to
+    yellow_missed: bool = False  # for red: no yellow card of this limit was written (the bot was down past both)
 
 
 _ALERTS = Alert.__table__
@@ -393,7 +394,8 @@ def _due_cards(session: Session, tickets: list[Ticket], now: datetime) -> list[_
                 continue
             if level == "yellow" and (ticket.id, kind, "yellow") in sent:
                 continue
-            cards.append(_Card(ticket, kind, level, due, ticket.escalation_level))
+            cards.append(_Card(ticket, kind, level, due, ticket.escalation_level,
+                               yellow_missed=level == "red" and (ticket.id, kind, "yellow") not in sent))
     _assign_levels(cards)
     return cards
 
@@ -531,9 +533,14 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
             payload["escalated_to"] = get_node(session, code).name
         member = assignees.get(ticket.assignee_id) if ticket.status in WITH_ASSIGNEE else None
         recipients = _coordinators_at(ticket, card.escalation_level, coordinators)
-        if card.level == "yellow" and member is not None:
+        if card.level == "yellow" and member is not None and member.telegram_id not in recipients:
+            # (a coordinator holding the ticket themselves gets the coordinator's card: it never waits for the morning)
             rows.append(notification_row(member.telegram_id, kind, now, ticket.id,
                                          {**payload, "audience": "member"}))
+        elif card.level == "red" and card.yellow_missed and member is not None:
+            # (the bot was down past both moments: the member holding it is told its limit has passed)
+            rows.append(notification_row(member.telegram_id, NotificationKind.yellow_card, now, ticket.id,
+                                         {**payload, "level": "yellow", "audience": "member", "past_due": True}))
             recipients = [r for r in recipients if r != member.telegram_id]  # one card each
         rows += [notification_row(r, kind, now, ticket.id, payload) for r in recipients]
     notify_rows(session, rows, ids=False)

@@ -206,13 +206,15 @@ def queue_group_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> int:
         for (alert_ticket, kind, limit), row in alerts.items():
             if alert_ticket != ticket_id:
                 continue
-            key = f"{kind}:{limit or ''}:{level}:{reopened}:{dispatch_at.isoformat() if dispatch_at else ''}"
+            # (a card's own level: two red cards written in one scan after downtime raise the ticket twice)
+            level_now = row["payload"].get("escalation_level", level)
+            key = f"{kind}:{limit or ''}:{level_now}:{reopened}:{dispatch_at.isoformat() if dispatch_at else ''}"
             if (chat_id, ticket_id, key) in told:
                 continue
             told.add((chat_id, ticket_id, key))
             source = row["payload"]
             payload = {field: source[field] for field in PUBLIC_FIELDS if field in source}
-            payload.update(alert=kind, key=key, escalation_level=level)
+            payload.update(alert=kind, key=key, escalation_level=level_now)
             new.append(notification_row(chat_id, NotificationKind.group_alert, row["created_at"],
                                         ticket_id, payload))
     notify_rows(session, new)
