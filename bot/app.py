@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -30,7 +31,7 @@ from telegram.request import BaseRequest
 
 from bot import keyboards, report
 from bot.config import BotSettings
-from bot.delivery import deliver_outbox
+from bot.delivery import deliver_outbox, groups_delivered
 from bot.handlers import common, coordinator, group, member, privacy, resident, router
 from bot.handlers.common import Deps, deps, now, query
 from bot.workers import (
@@ -45,6 +46,7 @@ from routing.config import get_taxonomy
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
+GROUPS_STOP_WAIT = 20.0  # seconds a stopping bot waits for the groups' notifications being sent
 # my_chat_member: the bot was removed from a group, whose alert subscriptions then end.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
@@ -241,6 +243,12 @@ async def post_init(app: Application) -> None:
         log.warning("setMyCommands failed (the bot works without the menu): %s", error)
 
 
+async def post_stop(app: Application) -> None:
+    """Let the groups' notifications being sent in the background finish (a few at most: GROUP_NOTES_PER_PASS)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(groups_delivered(app.bot_data), timeout=GROUPS_STOP_WAIT)
+
+
 def rate_limiter(settings: BotSettings) -> AIORateLimiter:
     """Telegram's send limits, this process's share; a 429 is not retried here (the outbox does)."""
     return AIORateLimiter(overall_max_rate=settings.TELEGRAM_MESSAGES_PER_SECOND, max_retries=0)
@@ -261,6 +269,7 @@ def build_application(
         .job_queue(ChatlessJobQueue())
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .post_init(post_init)
+        .post_stop(post_stop)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

@@ -42,7 +42,11 @@ from routing.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 BATCH = 50
+# Telegram takes about 20 messages a minute in one group (the rate limiter paces them): a group's backlog goes a few
+# at a time, in the background, so that it holds up no one else's messages and never outlasts its claim's lease.
+GROUP_NOTES_PER_PASS = 5
 _LOCK = "delivery_lock"
+_GROUP_TASKS = "delivery_group_tasks"
 _AGAIN = "delivery_again"
 
 
@@ -181,7 +185,8 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
         )
         log.warning("notification %s: flood control, retry in %s s", note.id, delay)
         retry = await query(
-            context, outbox.mark_failed, note.id, now(), "429 flood control", retry_after=float(delay), transient=True
+            context, outbox.mark_failed, note.id, now(), "429 flood control", retry_after=float(delay), transient=True,
+            holds_chat=True,
         )
         return retry or DONE
     except Forbidden:
@@ -218,18 +223,21 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
     except NetworkError as error:  # (and timeouts): retried for as long as the outage lasts
         log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
         retry = await query(
-            context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}", transient=True
+            context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}", transient=True,
+            holds_chat=True,
         )
         return retry or DONE
     except (InvalidToken, TelegramError) as error:
         # InvalidToken: the Bot API answered 404, e.g. an emulator without the method.
         log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
-        retry = await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}")
+        retry = await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}",
+                            holds_chat=True)
         return retry or DONE
     except SQLAlchemyError as error:  # (the database failed while the message was read: as transient as the network)
         log.warning("notification %s (%s) not sent, database error, will retry: %s", note.id, note.kind,
                     type(error).__name__)
-        retry = await query(context, outbox.mark_failed, note.id, now(), type(error).__name__, transient=True)
+        retry = await query(context, outbox.mark_failed, note.id, now(), type(error).__name__, transient=True,
+                            holds_chat=True)
         return retry or DONE
     except Exception as error:
         # E.g. a payload that cannot be rendered: retried, then given up; never stops the job.
@@ -254,32 +262,64 @@ async def _deliver_in_order(context: ContextTypes.DEFAULT_TYPE, notes: list[Outg
             return
 
 
+async def _deliver_group(context: ContextTypes.DEFAULT_TYPE, notes: list[Outgoing]) -> None:
+    """A group chat's few notifications, in order, apart from the pass; then its next ones."""
+    await _deliver_in_order(context, notes)
+    await deliver_outbox(context)
+
+
+def _in_background(context: ContextTypes.DEFAULT_TYPE, chat_id: int, notes: list[Outgoing]) -> None:
+    tasks: set[asyncio.Task[None]] = context.bot_data.setdefault(_GROUP_TASKS, set())
+    task = asyncio.create_task(_deliver_group(context, notes), name=f"deliver to group {chat_id}")
+    tasks.add(task)  # (held: the loop keeps only weak references to tasks)
+    task.add_done_callback(tasks.discard)
+
+
 async def deliver_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Job: deliver everything due, chats in parallel, each chat's messages in order."""
+    """Job: deliver everything due, chats in parallel, each chat's messages in order (a group's in the background,
+    GROUP_NOTES_PER_PASS at a time: see there, and `groups_delivered`)."""
     bot_data = context.bot_data
     lock: asyncio.Lock = bot_data.setdefault(_LOCK, asyncio.Lock())
     if lock.locked():
         bot_data[_AGAIN] = True  # the running pass will look once more
         return
     async with lock:
-        while True:
-            bot_data[_AGAIN] = False
-            batch = await query(
-                context,
-                outbox.claim_notifications,
-                deps(context).worker_id,
-                now(),
-                limit=BATCH,
-                skip=report.SLOW_KINDS,  # drawn and sent by report.deliver_reports, apart
-            )
-            by_chat: dict[int, list[Outgoing]] = defaultdict(list)
-            for note in batch:
-                by_chat[note.recipient_id].append(note)
-            await asyncio.gather(*(_deliver_in_order(context, notes) for notes in by_chat.values()))
-            if len(batch) < BATCH and not bot_data[_AGAIN]:
-                return
-            if not context.application.running:  # (stopping: the rest waits for the next start, not for us)
-                return
+        await _passes(context)
+
+
+async def groups_delivered(bot_data: dict[str, Any]) -> None:
+    """Wait for the groups' notifications being delivered in the background (and the passes they start)."""
+    tasks: set[asyncio.Task[None]] = bot_data.get(_GROUP_TASKS, set())
+    while tasks:
+        await asyncio.gather(*list(tasks), return_exceptions=True)
+
+
+async def _passes(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Claim and deliver until nothing is due (groups' notifications: started in the background)."""
+    bot_data = context.bot_data
+    while True:
+        bot_data[_AGAIN] = False
+        batch = await query(
+            context,
+            outbox.claim_notifications,
+            deps(context).worker_id,
+            now(),
+            limit=BATCH,
+            skip=report.SLOW_KINDS,  # drawn and sent by report.deliver_reports, apart
+        )
+        by_chat: dict[int, list[Outgoing]] = defaultdict(list)
+        for note in batch:
+            by_chat[note.recipient_id].append(note)
+        for chat_id in [chat_id for chat_id in by_chat if subscriptions.is_group_chat(chat_id)]:
+            notes = by_chat.pop(chat_id)
+            for later in notes[GROUP_NOTES_PER_PASS:]:  # (claimed again once these are sent: in order)
+                await query(context, outbox.postpone, later.id, now())
+            _in_background(context, chat_id, notes[:GROUP_NOTES_PER_PASS])
+        await asyncio.gather(*(_deliver_in_order(context, notes) for notes in by_chat.values()))
+        if len(batch) < BATCH and not bot_data[_AGAIN]:
+            return
+        if not context.application.running:  # (stopping: the rest waits for the next start, not for us)
+            return
 
 
 def deliver_soon(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open when there is nothing new
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # seconds between attempts after a network failure, doubling
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+STOP_WAIT = 30.0  # seconds a stopping webhook worker waits for the updates in hand (then stops anyway)
 
 
 async def handle(app: Application, update: Update) -> None:
@@ -85,16 +86,33 @@ async def poll(app: Application, stop: asyncio.Event, allowed_updates: list[str]
         stopping.cancel()
 
 
+class InHand:
+    """The webhook POSTs being handled, so that a graceful stop finishes them (as polling finishes its batch)."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[object]] = set()
+        self.stopping = False
+
+    async def finish(self) -> None:
+        """No new POST is taken; those in hand are handled and answered (at most STOP_WAIT seconds)."""
+        self.stopping = True
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=STOP_WAIT)
+
+
 class WebhookHandler(tornado.web.RequestHandler):
     """One POST from Telegram: the secret token checked, the update handled, then 200."""
 
-    def initialize(self, app: Application, secret: str) -> None:
-        self.app, self.secret = app, secret
+    def initialize(self, app: Application, secret: str, in_hand: InHand) -> None:
+        self.app, self.secret, self.in_hand = app, secret, in_hand
 
     async def post(self) -> None:
         """Answered after handling, so that an update in hand when the worker dies comes again."""
         if not hmac.compare_digest(self.request.headers.get(SECRET_HEADER, ""), self.secret):
             self.set_status(403)
+            return
+        if self.in_hand.stopping:  # (Telegram sends it again: to the next worker)
+            self.set_status(503)
             return
         try:
             update = Update.de_json(json.loads(self.request.body), self.app.bot)
@@ -102,15 +120,23 @@ class WebhookHandler(tornado.web.RequestHandler):
             log.warning("webhook: not an update (%s)", error)
             self.set_status(400)
             return
-        await handle(self.app, update)
+        task = asyncio.current_task()
+        assert task is not None  # (tornado runs each request's handler in an asyncio task)
+        self.in_hand.tasks.add(task)
+        try:
+            await handle(self.app, update)
+        finally:
+            self.in_hand.tasks.discard(task)
         self.set_status(200)
 
 
-def start_webhook_server(app: Application, settings: BotSettings) -> tornado.httpserver.HTTPServer:
+def start_webhook_server(app: Application, settings: BotSettings,
+                         in_hand: InHand | None = None) -> tornado.httpserver.HTTPServer:
     """Listen on WEBHOOK_LISTEN:WEBHOOK_PORT at WEBHOOK_PATH (plain HTTP, behind the HTTPS proxy)."""
     assert settings.WEBHOOK_SECRET_TOKEN is not None  # checked at start
     routes = [(settings.WEBHOOK_PATH, WebhookHandler,
-               {"app": app, "secret": settings.WEBHOOK_SECRET_TOKEN.get_secret_value()})]
+               {"app": app, "secret": settings.WEBHOOK_SECRET_TOKEN.get_secret_value(),
+                "in_hand": in_hand or InHand()})]
     server = tornado.httpserver.HTTPServer(tornado.web.Application(routes))
     try:
         server.listen(settings.WEBHOOK_PORT, address=settings.WEBHOOK_LISTEN)
@@ -135,13 +161,15 @@ async def register_webhook(app: Application, settings: BotSettings, allowed_upda
 
 async def serve_webhook(app: Application, settings: BotSettings, stop: asyncio.Event,
                         allowed_updates: list[str]) -> None:
-    """Serve Telegram's POSTs until `stop` is set."""
-    server = start_webhook_server(app, settings)
+    """Serve Telegram's POSTs until `stop` is set (the updates in hand are finished first)."""
+    in_hand = InHand()
+    server = start_webhook_server(app, settings, in_hand)
     try:
         await register_webhook(app, settings, allowed_updates)
         await stop.wait()
     finally:
         server.stop()
+        await in_hand.finish()
         await server.close_all_connections()
 
 

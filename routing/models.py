@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, and_, column
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, and_, column, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -432,6 +432,8 @@ class Notification(SQLModel, table=True):
     lease_until: datetime | None = _ts(default=None)
     claimed_by: str | None = Field(default=None, max_length=100)
     last_error: str | None = Field(default=None, max_length=500)
+    # (a send that failed for a while — 429, the network — holds the person's later notifications behind it)
+    holds_chat: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(default=None)
     telegram_chat_id: int | None = _tid(default=None)

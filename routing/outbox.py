@@ -143,7 +143,9 @@ def claim_notifications(session: Session, worker: str, now: datetime, *, limit: 
     """Claim up to `limit` due notifications for this worker (safe with several processes);
     only of `kinds` if given, none of `skip` (a slow kind gets a delivery lane of its own).
 
-    A notification that edits an earlier one waits until that one is delivered (or given up).
+    A notification that edits an earlier one waits until that one is delivered (or given up); one to a person
+    waits behind their earlier ones of the same lane that another pass or worker is sending, or whose send failed for
+    a while (`holds_chat`): each chat keeps its order.
     """
     settings = settings or get_settings()
     referent = aliased(Notification)
@@ -155,7 +157,15 @@ def claim_notifications(session: Session, worker: str, now: datetime, *, limit: 
         Notification.refers_to_id.is_(None),
         exists().where(referent.id == Notification.refers_to_id, referent.status.in_(_DONE)),
     )
-    query = (select(Notification.id).where(due, referent_done)
+    earlier = aliased(Notification)
+    in_the_way = exists().where(
+        earlier.recipient_id == Notification.recipient_id, earlier.id < Notification.id,
+        or_(and_(earlier.status == NotificationStatus.pending, earlier.holds_chat, earlier.next_attempt_at > now),
+            and_(earlier.status == NotificationStatus.claimed, earlier.lease_until >= now)),
+        *([earlier.kind.in_(kinds)] if kinds is not None else []),
+        *([earlier.kind.not_in(skip)] if skip else []),
+    )
+    query = (select(Notification.id).where(due, referent_done, ~in_the_way)
              .order_by(Notification.id).limit(limit))
     if kinds is not None:
         query = query.where(Notification.kind.in_(kinds))
@@ -205,13 +215,14 @@ def mark_delivered(session: Session, notification_id: int, now: datetime, *,
 
 
 def mark_failed(session: Session, notification_id: int, now: datetime, error: str, *,
-                retry_after: float | None = None, transient: bool = False,
+                retry_after: float | None = None, transient: bool = False, holds_chat: bool = False,
                 settings: Settings | None = None) -> datetime | None:
     """Schedule a retry with exponential backoff (or Telegram's retry_after); None if given up.
 
     A `transient` failure (429, the network, Telegram down) is retried for as long as it lasts, at most
     TRANSIENT_BACKOFF_MAX_SECONDS apart: an outage loses no notification. Any other failure (Telegram
-    rejects the message, it cannot be rendered) is given up after OUTBOX_MAX_ATTEMPTS."""
+    rejects the message, it cannot be rendered) is given up after OUTBOX_MAX_ATTEMPTS. `holds_chat`: the person's
+    later notifications wait behind this one (see claim_notifications)."""
     settings = settings or get_settings()
     row = _get(session, notification_id)
     row.last_error = error[:500]
@@ -224,6 +235,7 @@ def mark_failed(session: Session, notification_id: int, now: datetime, error: st
         BACKOFF_BASE_SECONDS * 2 ** max(row.attempts - 1, 0), cap)
     row.status = NotificationStatus.pending
     row.next_attempt_at = now + timedelta(seconds=delay)
+    row.holds_chat = holds_chat
     return row.next_attempt_at
 
 
@@ -254,6 +266,7 @@ def postpone(session: Session, notification_id: int, until: datetime) -> None:
     row.status = NotificationStatus.pending
     row.next_attempt_at = until
     row.lease_until = None
+    row.holds_chat = False
     row.attempts = max(row.attempts - 1, 0)
 
 
