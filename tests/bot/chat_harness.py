@@ -25,7 +25,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes
 from bot.app import build_application
 from bot.config import BotSettings
 from bot.console import BotEvent, ConsoleRequest, StoredMessage, _ApiError
-from bot.delivery import deliver_outbox
+from bot.delivery import deliver_outbox, groups_delivered
 from bot.handlers.common import Deps
 from classifier import Classifier
 from routing import db, members
@@ -119,9 +119,11 @@ class BotChat:
         return self.replies(person, mark)
 
     async def deliver(self) -> None:
-        """One pass of the outbox delivery job (its errors go where PTB sends a failed job's)."""
+        """One pass of the outbox delivery job, and the groups' messages it sends in the background (its errors go
+        where PTB sends a failed job's)."""
         try:
             await deliver_outbox(CallbackContext(self.app))
+            await groups_delivered(self.app.bot_data)
         except Exception as error:
             self.errors.append(error)
 

@@ -21,7 +21,7 @@ from telegram.ext import Application
 from bot.app import build_application, make_deps
 from bot.config import BotSettings
 from bot.console import BotEvent, ConsoleRequest, StoredMessage
-from bot.delivery import deliver_outbox
+from bot.delivery import deliver_outbox, groups_delivered
 from routing import db, subscriptions, tickets
 from routing.models import (
     Draft,
@@ -223,11 +223,18 @@ def failing_in_group(bot: FakeBot, *errors: Exception) -> list[str]:
     return tried
 
 
+async def _deliver(engine: Engine, bot: FakeBot) -> None:
+    """A delivery pass and the groups' messages it sends in the background."""
+    context = make_context(engine, bot)
+    await deliver_outbox(context)
+    await groups_delivered(context.bot_data)
+
+
 async def test_403_from_a_group_unsubscribes_it_and_marks_no_person(engine: Engine, world: World) -> None:
     note = _group_note(engine, world)
     bot = FakeBot()
     tried = failing_in_group(bot, Forbidden("Forbidden: bot was kicked from the group chat"))
-    await deliver_outbox(make_context(engine, bot))
+    await _deliver(engine, bot)
     assert len(tried) == 1
     with db.transaction(engine) as s:
         assert s.get(Notification, note).status == NotificationStatus.unreachable
@@ -243,8 +250,8 @@ async def test_a_group_that_became_a_supergroup_gets_its_alert_at_the_new_id(eng
     new_id = -1009876543210
     bot = FakeBot()
     failing_in_group(bot, ChatMigrated(new_id))
-    await deliver_outbox(make_context(engine, bot))
-    await deliver_outbox(make_context(engine, bot))  # the next pass sends it to the new id
+    await _deliver(engine, bot)
+    await _deliver(engine, bot)  # the next pass sends it to the new id
     assert [m["chat_id"] for m in bot.sent].count(new_id) == 1
     assert GROUP not in [m["chat_id"] for m in bot.sent]
     with db.transaction(engine) as s:
