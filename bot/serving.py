@@ -208,6 +208,8 @@ async def _run(app: Application, settings: BotSettings, serve: Serve, allowed_up
             await serve(app, settings, stop, allowed_updates)
         finally:
             await app.stop()
+            if app.post_stop is not None:  # (as PTB's own run_polling does: the groups' messages in hand)
+                await app.post_stop(app)
 
 
 class StartError(Exception):

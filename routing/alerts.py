@@ -537,10 +537,10 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
             # (a coordinator holding the ticket themselves gets the coordinator's card: it never waits for the morning)
             rows.append(notification_row(member.telegram_id, kind, now, ticket.id,
                                          {**payload, "audience": "member"}))
-        elif card.level == "red" and card.yellow_missed and member is not None:
-            # (the bot was down past both moments: the member holding it is told its limit has passed)
+        elif card.level == "red" and card.yellow_missed and member is not None and member.telegram_id not in recipients:
+            # (the bot was down past both moments: the member holding it is told its limit has passed; a coordinator
+            # holding it themselves gets the red card)
             rows.append(notification_row(member.telegram_id, NotificationKind.yellow_card, now, ticket.id,
                                          {**payload, "level": "yellow", "audience": "member", "past_due": True}))
-            recipients = [r for r in recipients if r != member.telegram_id]  # one card each
         rows += [notification_row(r, kind, now, ticket.id, payload) for r in recipients]
     notify_rows(session, rows, ids=False)

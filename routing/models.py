@@ -418,7 +418,9 @@ class Notification(SQLModel, table=True):
     """Outbox: a message someone must receive, written in the same transaction as its cause."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),
+                      # (a person's notifications still to send: what a later one waits behind, see outbox)
+                      Index("ix_notification_recipient_status", "recipient_id", "status"))
 
     id: int | None = Field(default=None, primary_key=True)
     recipient_id: int = _tid(index=True)

@@ -158,12 +158,15 @@ def claim_notifications(session: Session, worker: str, now: datetime, *, limit: 
         exists().where(referent.id == Notification.refers_to_id, referent.status.in_(_DONE)),
     )
     earlier = aliased(Notification)
+    same_lane = [*([earlier.kind.in_(kinds)] if kinds is not None else []),
+                 *([earlier.kind.not_in(skip)] if skip else [])]
     in_the_way = exists().where(
-        earlier.recipient_id == Notification.recipient_id, earlier.id < Notification.id,
+        earlier.recipient_id == Notification.recipient_id,
+        earlier.status.in_([NotificationStatus.pending, NotificationStatus.claimed]),  # (ix_notification_recipient_status)
+        earlier.id < Notification.id,
         or_(and_(earlier.status == NotificationStatus.pending, earlier.holds_chat, earlier.next_attempt_at > now),
             and_(earlier.status == NotificationStatus.claimed, earlier.lease_until >= now)),
-        *([earlier.kind.in_(kinds)] if kinds is not None else []),
-        *([earlier.kind.not_in(skip)] if skip else []),
+        *same_lane,
     )
     query = (select(Notification.id).where(due, referent_done, ~in_the_way)
              .order_by(Notification.id).limit(limit))
@@ -171,10 +174,19 @@ def claim_notifications(session: Session, worker: str, now: datetime, *, limit: 
         query = query.where(Notification.kind.in_(kinds))
     if skip:
         query = query.where(Notification.kind.not_in(skip))
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         # Rows another worker is claiming right now are skipped, not waited for.
         query = query.with_for_update(skip_locked=True, of=Notification)
     ids = list(session.exec(query))
+    if postgres and ids:
+        # A person's earlier one skipped just now (due, still pending: another worker is claiming it, uncommitted):
+        # their later ones wait for the next pass, behind it.
+        behind = set(session.exec(select(Notification.id).where(Notification.id.in_(ids), exists().where(
+            earlier.recipient_id == Notification.recipient_id, earlier.id < Notification.id,
+            earlier.status == NotificationStatus.pending, earlier.next_attempt_at <= now,
+            earlier.id.not_in(ids), *same_lane))))
+        ids = [i for i in ids if i not in behind]
     if not ids:
         return []
     lease = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)

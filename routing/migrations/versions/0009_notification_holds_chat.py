@@ -23,8 +23,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column('notification', sa.Column('holds_chat', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # (what a later notification looks up: the person's earlier ones still to send, not their whole history)
+    op.create_index('ix_notification_recipient_status', 'notification', ['recipient_id', 'status'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_notification_recipient_status', table_name='notification')
     # (ALTER TABLE … DROP COLUMN, which SQLite has since 3.35: see 0007)
     op.execute(sa.text("ALTER TABLE notification DROP COLUMN holds_chat"))
