@@ -74,10 +74,11 @@ Points and statistics (points.py, stats.py)
 Outbox, for the delivery worker (outbox.py); each step in its own transaction
   claim_notifications(session, worker_id, now, limit=50)   → [Outgoing]: id, recipient_id,
                                         kind, ticket_id, payload, attempts, edit_chat_id,
-                                        edit_message_id (set: edit that message instead)
+                                        edit_message_id (set: edit that message instead); not one
+                                        behind a person's earlier one being sent or holding the chat
   mark_delivered(session, id, now, chat_id=, message_id=)  record the sent message
-  mark_failed(session, id, now, error, retry_after=, transient=)  backoff; None when given up
-                                        (never for a transient failure: 429, the network)
+  mark_failed(session, id, now, error, retry_after=, transient=, holds_chat=)  backoff; None when
+                                        given up (never for a transient failure: 429, the network)
   mark_unreachable(session, id, now)                       403: off duty, offers re-routed
   Kinds (models.NotificationKind): ticket_created, offer, assigned, offer_withdrawn (edit
   the offer: reason taken/cancelled/dispatch/reassigned), offer_accepted (winner: full details),
