@@ -263,9 +263,11 @@ async def _deliver_in_order(context: ContextTypes.DEFAULT_TYPE, notes: list[Outg
 
 
 async def _deliver_group(context: ContextTypes.DEFAULT_TYPE, notes: list[Outgoing]) -> None:
-    """A group chat's few notifications, in order, apart from the pass; then its next ones."""
+    """A group chat's few notifications, in order, apart from the pass; then its next ones (not once stopping: they
+    wait for the next start, unclaimed)."""
     await _deliver_in_order(context, notes)
-    await deliver_outbox(context)
+    if context.application.running:
+        await deliver_outbox(context)
 
 
 def _in_background(context: ContextTypes.DEFAULT_TYPE, chat_id: int, notes: list[Outgoing]) -> None:

@@ -180,12 +180,18 @@ def claim_notifications(session: Session, worker: str, now: datetime, *, limit: 
         query = query.with_for_update(skip_locked=True, of=Notification)
     ids = list(session.exec(query))
     if postgres and ids:
-        # A person's earlier one skipped just now (due, still pending: another worker is claiming it, uncommitted):
-        # their later ones wait for the next pass, behind it.
+        # A person's earlier one this claim skipped, claimable (due, its original sent if it edits one) yet not taken:
+        # another worker is claiming it (SKIP LOCKED), or has just claimed it. Their later ones wait for the next
+        # pass, behind it.
+        original = aliased(Notification)
+        claimable = and_(earlier.status == NotificationStatus.pending, earlier.next_attempt_at <= now, or_(
+            earlier.refers_to_id.is_(None),
+            exists().where(original.id == earlier.refers_to_id, original.status.in_(_DONE))))
+        claimed_elsewhere = and_(earlier.status == NotificationStatus.claimed, earlier.lease_until >= now,
+                                 earlier.claimed_by != worker)
         behind = set(session.exec(select(Notification.id).where(Notification.id.in_(ids), exists().where(
             earlier.recipient_id == Notification.recipient_id, earlier.id < Notification.id,
-            earlier.status == NotificationStatus.pending, earlier.next_attempt_at <= now,
-            earlier.id.not_in(ids), *same_lane))))
+            earlier.id.not_in(ids), or_(claimable, claimed_elsewhere), *same_lane))))
         ids = [i for i in ids if i not in behind]
     if not ids:
         return []
