@@ -10,13 +10,16 @@ _CN = "零〇一二两三四五六七八九十百千幺"
 _CN_DIGITS = dict(zip("零〇一二两三四五六七八九幺", "0012234567891", strict=True))
 _NUMBER = rf"(?:\d+|[{_CN}]+)"
 _BUILDING = "号楼|号院|栋|幢|单元|室|弄|巷"
-# A building, unit or room number (N号楼, N单元, N室, a room-sized N房/N户, a room after its building: 5栋302,
-# 2单元五零二, B座1203), or a bare N号.
+# A building, unit or room number (N号楼, N#楼 as estate signs write it, N单元, N室, a room-sized N房/N户, a room
+# after its building, unit (N门 in the north) or floor: 5栋302, 2单元五零二, 5#楼2-301, 1门402, 6楼602, B座1203), or a
+# bare N号.
 _HOUSE = re.compile(
     rf"{_NUMBER}\s*(?:{_BUILDING}|号)"
+    rf"|\d+\s*#\s*楼?"
     rf"|\d{{3,4}}\s*[房户]"
-    rf"|(?:(?<=单元)|(?<=号楼)|(?<=号院)|(?<=[栋幢]))"
-    rf"(?:[\s\-/]*(?:\d+|[零〇一二三四五六七八九幺]{{2,4}})|\s*的\s*(?:\d{{3,4}}|[零〇一二三四五六七八九幺]{{3,4}}))"
+    rf"|(?:(?<=单元)|(?<=号楼)|(?<=号院)|(?<=[栋幢])|(?<=\d门)|(?<=\d楼)|(?<=#)|(?<=#楼))"
+    rf"(?:[\s\-/]*(?:\d+(?:[-－]\d+)?|[零〇一二三四五六七八九幺]{{2,4}})"
+    rf"|\s*的\s*(?:\d{{3,4}}|[零〇一二三四五六七八九幺]{{3,4}}))"
     # (after 的 only a room-sized number: 3号楼的502, not 5栋的2部电梯)
     rf"|(?<=[A-Za-z0-9]座)\s*\d+"
 )

@@ -137,6 +137,13 @@ def withdraw_message(session: Session, notification_id: int | None, recipient_id
                payload=payload, refers_to_id=notification_id)
 
 
+def _due(row: Any, now: datetime) -> Any:
+    """Whether a notification (or an alias of the table) is due to be claimed: pending and due, or claimed by a worker
+    whose lease ran out (it died)."""
+    return or_(and_(row.status == NotificationStatus.pending, row.next_attempt_at <= now),
+               and_(row.status == NotificationStatus.claimed, row.lease_until < now))
+
+
 def claim_notifications(session: Session, worker: str, now: datetime, *, limit: int = 50,
                         settings: Settings | None = None, kinds: Collection[str] | None = None,
                         skip: Collection[str] = ()) -> list[Outgoing]:
@@ -149,10 +156,7 @@ def claim_notifications(session: Session, worker: str, now: datetime, *, limit: 
     """
     settings = settings or get_settings()
     referent = aliased(Notification)
-    due = or_(
-        and_(Notification.status == NotificationStatus.pending, Notification.next_attempt_at <= now),
-        and_(Notification.status == NotificationStatus.claimed, Notification.lease_until < now),
-    )
+    due = _due(Notification, now)
     referent_done = or_(
         Notification.refers_to_id.is_(None),
         exists().where(referent.id == Notification.refers_to_id, referent.status.in_(_DONE)),
@@ -184,7 +188,7 @@ def claim_notifications(session: Session, worker: str, now: datetime, *, limit: 
         # another worker is claiming it (SKIP LOCKED), or has just claimed it. Their later ones wait for the next
         # pass, behind it.
         original = aliased(Notification)
-        claimable = and_(earlier.status == NotificationStatus.pending, earlier.next_attempt_at <= now, or_(
+        claimable = and_(_due(earlier, now), or_(
             earlier.refers_to_id.is_(None),
             exists().where(original.id == earlier.refers_to_id, original.status.in_(_DONE))))
         claimed_elsewhere = and_(earlier.status == NotificationStatus.claimed, earlier.lease_until >= now,
