@@ -28,7 +28,7 @@ from bot.console import BotEvent, ConsoleRequest, StoredMessage, _ApiError
 from bot.delivery import deliver_outbox, groups_delivered
 from bot.handlers.common import Deps
 from classifier import Classifier
-from routing import db, members
+from routing import db, drafts, members
 from routing.errors import DomainError
 from routing.models import Draft, Notification, Ticket
 
@@ -51,6 +51,22 @@ class Reply:
         found = [b for row in self.message.inline_keyboard for b in row if words in b["text"]]
         assert len(found) == 1, f"{words!r} in {[b['text'] for r in self.message.inline_keyboard for b in r]}"
         return found[0]["callback_data"]
+
+
+def texts_of(replies: list[Reply]) -> str:
+    """Everything a person saw, one reply a line."""
+    return "\n".join(r.text for r in replies)
+
+
+def card_with(replies: list[Reply], words: str) -> Reply:
+    """The reply whose message has a button with `words` (a card to press later)."""
+    return next(r for r in replies if r.message is not None
+                and any(words in b["text"] for row in r.message.inline_keyboard for b in row))
+
+
+def photo(name: str) -> list[dict[str, Any]]:
+    """A photo message's `photo` field (one size), its file id `name`."""
+    return [{"file_id": name, "file_unique_id": f"u-{name}", "width": 1280, "height": 960}]
 
 
 class BotChat:
@@ -174,6 +190,11 @@ class BotChat:
             drafts = [(d.telegram_id, d.flow, d.state)
                       for d in s.exec(select(Draft).order_by(Draft.telegram_id, Draft.flow))]
         return {"tickets": tickets, "drafts": drafts}
+
+    def intake_draft(self, person: int) -> dict[str, Any] | None:
+        """A person's request being told (the intake draft), or None."""
+        with db.transaction(self.engine) as s:
+            return drafts.get_draft(s, person, "intake")
 
     def count(self, model: type) -> int:
         with db.transaction(self.engine) as s:

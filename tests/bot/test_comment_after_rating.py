@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.handlers import resident
-from routing import db, drafts
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, texts_of
 from tests.bot.test_fixes_reviewed_again import _resolved
 from tests.conftest import World
 
@@ -18,13 +16,8 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 RESIDENT = 1
 
 
-def _intake(chat: BotChat, person: int = RESIDENT) -> dict | None:
-    with db.transaction(chat.engine) as s:
-        return drafts.get_draft(s, person, resident.INTAKE)
 
 
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 @pytest.mark.parametrize("words", ["谢谢师傅！另外我家厨房水管也漏水了", "师傅辛苦了。还有个事，楼下的垃圾好几天没人清了"])
@@ -42,8 +35,8 @@ async def test_a_new_need_told_after_thanks_below_the_rating_is_not_swallowed_as
     await chat.deliver()
     prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("5"), prompt.message)
-    shown = _shown(await chat.say(RESIDENT, words))
-    assert _intake(chat) is not None, shown
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.intake_draft(RESIDENT) is not None, shown
 
 
 async def test_still_a_problem_after_a_low_rating_is_its_comment(chat: BotChat, world: World) -> None:
@@ -58,5 +51,5 @@ async def test_still_a_problem_after_a_low_rating_is_its_comment(chat: BotChat, 
     await chat.deliver()
     prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("1"), prompt.message)
-    shown = _shown(await chat.say(RESIDENT, "还有问题，一开灯就跳闸"))
-    assert "我理解您反映的是" not in shown and _intake(chat) is None, shown
+    shown = texts_of(await chat.say(RESIDENT, "还有问题，一开灯就跳闸"))
+    assert "我理解您反映的是" not in shown and chat.intake_draft(RESIDENT) is None, shown

@@ -10,10 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import texts
-from bot.handlers import resident
-from routing import db, drafts
 from routing.models import Ticket
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, card_with, texts_of
 from tests.bot.test_fixes_reviewed_again import _resolved
 from tests.conftest import World
 
@@ -24,24 +22,16 @@ NEED = "楼道灯坏了好几天了，晚上很黑"
 ADDRESS = "幸福里小区3号楼2单元502"
 
 
-def _intake(chat: BotChat, person: int = RESIDENT) -> dict | None:
-    with db.transaction(chat.engine) as s:
-        return drafts.get_draft(s, person, resident.INTAKE)
 
 
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
-def _card(replies: list[Reply], words: str) -> Reply:
-    return next(r for r in replies if r.message is not None
-                and any(words in b["text"] for row in r.message.inline_keyboard for b in row))
 
 
 async def _to_phone_step(chat: BotChat) -> None:
     await chat.intake_to_address(RESIDENT, NEED)
     await chat.say(RESIDENT, ADDRESS)
-    assert _intake(chat)["step"] == "phone"
+    assert chat.intake_draft(RESIDENT)["step"] == "phone"
 
 
 # ── the phone step ───────────────────────────────────────────────────────────────────────────────────
@@ -58,10 +48,10 @@ async def test_words_at_the_phone_step_that_name_a_building_are_not_dropped(
     (bot/handlers/resident.py) takes numbers.address_in(rest) as more of the address and returns, dropping the rest
     of the message, although the step promises words there are never dropped."""
     await _to_phone_step(chat)
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     await chat.say(RESIDENT, "跳过")
     ticket = chat.ticket(1)
-    waiting = _intake(chat) or {}
+    waiting = chat.intake_draft(RESIDENT) or {}
     assert kept in ticket.text or kept in (ticket.address or "") or kept in waiting.get("text", ""), (
         shown, ticket.text, ticket.address, waiting)
 
@@ -74,7 +64,7 @@ async def test_another_need_told_at_the_phone_step_is_not_folded_into_the_first(
     confident request of another item."""
     await _to_phone_step(chat)
     await chat.say(RESIDENT, "另外我家厨房水管也漏水了")
-    after = _shown(await chat.say(RESIDENT, "跳过"))
+    after = texts_of(await chat.say(RESIDENT, "跳过"))
     assert "水管" not in chat.ticket(1).text, chat.ticket(1).text
     assert texts.NEXT_NEED in after or chat.count(Ticket) == 2, after
 
@@ -88,11 +78,11 @@ async def test_an_emergency_told_before_confirming_another_need_does_not_lose_th
     (`then`) for after the emergency; at the confirm step (bot/handlers/router.py _route) the urgent message is a plain
     new request whose draft replaces the need being confirmed."""
     shown = await chat.say(RESIDENT, NEED)
-    light = _card(shown, "确认")
-    assert "119" in _shown(await chat.say(RESIDENT, "厨房一股煤气味，很大"))
+    light = card_with(shown, "确认")
+    assert "119" in texts_of(await chat.say(RESIDENT, "厨房一股煤气味，很大"))
     await chat.say(RESIDENT, ADDRESS)
-    after = _shown(await chat.say(RESIDENT, "跳过"))
-    pressed = _shown(await chat.press(RESIDENT, light.button("确认"), light.message))
+    after = texts_of(await chat.say(RESIDENT, "跳过"))
+    pressed = texts_of(await chat.press(RESIDENT, light.button("确认"), light.message))
     assert "楼道灯" in after or texts.STALE_BUTTON not in pressed, (after, pressed)
 
 
@@ -106,7 +96,7 @@ async def test_the_address_given_before_an_emergency_is_not_asked_again_after_it
     await chat.say(RESIDENT, "楼下着火了！好多烟")
     await chat.say(RESIDENT, "幸福里3号楼楼下")
     await chat.say(RESIDENT, "跳过")
-    state = _intake(chat)
+    state = chat.intake_draft(RESIDENT)
     assert state is not None and "楼道灯" in state["text"], state
     assert state.get("address") == ADDRESS, state
 
@@ -120,8 +110,8 @@ async def test_everyday_answers_under_is_this_right_are_understood(chat: BotChat
     it waits unconfirmed for ever; 「不对不对」 also gets the introduction, not the categories. typed_answer's _YES and _NO
     (bot/handlers/resident.py) take a single word only: no repetition, no 没问题, nothing after it."""
     await chat.say(RESIDENT, NEED)
-    shown = _shown(await chat.say(RESIDENT, words))
-    state = _intake(chat)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT)
     assert texts.NON_REQUEST["other"] not in shown, shown
     moved_on = state is not None and state["step"] != "confirm"
     assert moved_on or texts.CHOOSE_CATEGORY in shown, (shown, state)
@@ -137,9 +127,9 @@ async def test_a_new_resident_who_types_their_community_is_not_asked_for_their_p
     route for text at the intake's area step (bot/handlers/router.py _target): it is a new message."""
     newcomer = 55
     await chat.say(newcomer, NEED)
-    assert _intake(chat, newcomer)["step"] == "area"
+    assert chat.intake_draft(newcomer)["step"] == "area"
     shown = await chat.say(newcomer, "我住幸福里社区3号楼")
-    assert texts.NON_REQUEST["other"] not in _shown(shown), _shown(shown)
+    assert texts.NON_REQUEST["other"] not in texts_of(shown), texts_of(shown)
 
 
 # ── ratings ─────────────────────────────────────────────────────────────────────────────────────────
@@ -152,7 +142,7 @@ async def test_stars_typed_as_star_emoji_rate_the_ticket(chat: BotChat, world: W
     ticket_id = _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting",
                           datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
-    shown = _shown(await chat.say(RESIDENT, "⭐⭐⭐⭐⭐"))
+    shown = texts_of(await chat.say(RESIDENT, "⭐⭐⭐⭐⭐"))
     assert chat.ticket(ticket_id).rating == 5 or texts.RATE_WITH_BUTTONS in shown, shown
 
 
@@ -169,8 +159,8 @@ async def test_a_new_need_right_after_a_rating_is_not_filed_as_its_comment(chat:
     prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("5"), prompt.message)
     assert chat.ticket(ticket_id).status == "closed"
-    shown = _shown(await chat.say(RESIDENT, "另外我家厨房下水道堵了，水下不去，在3号楼2单元502"))
-    state = _intake(chat)
+    shown = texts_of(await chat.say(RESIDENT, "另外我家厨房下水道堵了，水下不去，在3号楼2单元502"))
+    state = chat.intake_draft(RESIDENT)
     assert (state is not None and "下水道" in state["text"]) or chat.count(Ticket) == 2, shown
 
 
@@ -185,9 +175,9 @@ async def test_the_address_typed_under_is_this_right_neither_replaces_the_need_n
     answers 「这个按钮已经失效了」. Written 「在幸福里3号楼2单元502」 it gets 「我是社区服务助手…请直接说说您遇到的问题」
     and, after 确认, 「请告诉我需要上门的地址」 as if never said. Only the address and phone steps read an address
     (bot/handlers/router.py _target); at the confirm step every message is a new need."""
-    card = _card(await chat.say(RESIDENT, NEED), "确认")
-    shown = _shown(await chat.say(RESIDENT, where))
-    pressed = _shown(await chat.press(RESIDENT, card.button("确认"), card.message))
-    state = _intake(chat)
+    card = card_with(await chat.say(RESIDENT, NEED), "确认")
+    shown = texts_of(await chat.say(RESIDENT, where))
+    pressed = texts_of(await chat.press(RESIDENT, card.button("确认"), card.message))
+    state = chat.intake_draft(RESIDENT)
     assert texts.STALE_BUTTON not in pressed and state is not None and state["text"] == NEED, (shown, pressed, state)
     assert state["step"] == "phone", (shown, pressed, state)

@@ -9,10 +9,9 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers import resident
-from routing import db, drafts
+from routing import db
 from routing.models import Rating, Ticket
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, texts_of
 from tests.bot.test_fixes_reviewed_again import _resolved
 from tests.conftest import World
 
@@ -22,13 +21,8 @@ RESIDENT = 1
 NEED = "楼道灯坏了好几天了，晚上很黑"
 
 
-def _intake(chat: BotChat, person: int = RESIDENT) -> dict | None:
-    with db.transaction(chat.engine) as s:
-        return drafts.get_draft(s, person, resident.INTAKE)
 
 
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 async def test_a_new_need_with_a_building_number_under_is_this_right_is_not_taken_for_the_address(
@@ -43,8 +37,8 @@ async def test_a_new_need_with_a_building_number_under_is_this_right_is_not_take
     words of the need included — so any one-clause need with a building number (its own docstring's example
     3号楼2单元的楼道灯坏了 too) is 'an address told on its own'."""
     await chat.say(RESIDENT, NEED)
-    shown = _shown(await chat.say(RESIDENT, "3号楼2单元电梯坏了"))
-    state = _intake(chat) or {}
+    shown = texts_of(await chat.say(RESIDENT, "3号楼2单元电梯坏了"))
+    state = chat.intake_draft(RESIDENT) or {}
     assert "已记下上门地址" not in shown, shown
     assert state.get("text") != NEED or "电梯坏了" not in (state.get("address") or ""), state
 
@@ -60,8 +54,8 @@ async def test_a_visit_note_told_with_also_at_the_phone_step_is_not_made_another
     another need; 也 is in most sentences about the visit (也不方便, 也没人, 也坏了)."""
     await chat.intake_to_address(RESIDENT, "厨房水管漏水了，地上全是水")
     await chat.say(RESIDENT, "幸福里小区3号楼2单元502")
-    shown = _shown(await chat.say(RESIDENT, "我们小区停车也不方便，师傅来了停在外面就行"))
-    after = _shown(await chat.say(RESIDENT, "跳过"))
+    shown = texts_of(await chat.say(RESIDENT, "我们小区停车也不方便，师傅来了停在外面就行"))
+    after = texts_of(await chat.say(RESIDENT, "跳过"))
     ticket = chat.ticket(1)
     assert "停在外面" in ticket.text, (shown, after, ticket.text)
     assert chat.count(Ticket) == 1 and "停车" not in after, (shown, after)
@@ -73,7 +67,7 @@ async def _newcomer_to_card(chat: BotChat, newcomer: int) -> None:
     grids = await chat.press(newcomer, area.button("幸福里社区"), area.message)
     grid = next(r for r in grids if r.message is not None and r.message.inline_keyboard)
     shown = await chat.press(newcomer, grid.button("幸福里第一网格"), grid.message)
-    assert "对吗" in _shown(shown), _shown(shown)
+    assert "对吗" in texts_of(shown), texts_of(shown)
 
 
 async def test_a_first_time_resident_who_types_yes_under_is_this_right_is_not_sent_back_to_the_area(
@@ -87,9 +81,9 @@ async def test_a_first_time_resident_who_types_yes_under_is_this_right_is_not_se
     AREA_WORDS rule (bot/handlers/router.py _target) sends every text at that step to the area buttons."""
     newcomer = 55
     await _newcomer_to_card(chat, newcomer)
-    shown = _shown(await chat.say(newcomer, "对"))
+    shown = texts_of(await chat.say(newcomer, "对"))
     assert "选择社区和网格" not in shown, shown
-    assert (_intake(chat, newcomer) or {}).get("step") == "address", (shown, _intake(chat, newcomer))
+    assert (chat.intake_draft(newcomer) or {}).get("step") == "address", (shown, chat.intake_draft(newcomer))
 
 
 async def test_a_fire_told_under_is_this_right_does_not_become_the_waiting_needs_address(chat: BotChat) -> None:
@@ -102,7 +96,7 @@ async def test_a_fire_told_under_is_this_right_does_not_become_the_waiting_needs
     await chat.say(RESIDENT, "3号楼着火了")
     await chat.say(RESIDENT, "幸福里小区3号楼2单元502")  # (the fire ticket's address)
     await chat.say(RESIDENT, "跳过")  # (its phone: the lighting need comes back)
-    state = _intake(chat) or {}
+    state = chat.intake_draft(RESIDENT) or {}
     assert "楼道灯" in state.get("text", ""), state
     assert "着火" not in (state.get("address") or ""), state
 
@@ -127,8 +121,8 @@ async def test_the_reason_for_a_rating_that_names_another_item_is_its_comment(
     await chat.deliver()
     prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button(stars), prompt.message)
-    shown = _shown(await chat.say(RESIDENT, words))
-    assert "我理解您反映的是" not in shown and _intake(chat) is None, shown
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "我理解您反映的是" not in shown and chat.intake_draft(RESIDENT) is None, shown
     with db.transaction(chat.engine) as s:
         rating = s.exec(select(Rating).where(Rating.ticket_id == ticket_id)).first()
         assert rating is not None and rating.comment == words, (shown, rating)
@@ -145,7 +139,7 @@ async def test_yes_with_the_address_under_is_this_right_neither_replaces_the_nee
     (typed_answer) and an address alone (address_only), but a yes with the address is neither: the router
     (bot/handlers/router.py _target) makes it a new request."""
     await chat.say(RESIDENT, NEED)
-    shown = _shown(await chat.say(RESIDENT, words))
-    state = _intake(chat) or {}
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT) or {}
     assert "我不太确定" not in shown and texts.NON_REQUEST["other"] not in shown, shown
     assert state.get("text") == NEED and "3号楼2单元502" in (state.get("address") or ""), (shown, state)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handlers import resident
-from routing import db, drafts
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, texts_of
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -15,13 +13,8 @@ RESIDENT = 1
 NEED = "楼道灯坏了好几天了，晚上很黑"
 
 
-def _intake(chat: BotChat, person: int = RESIDENT) -> dict | None:
-    with db.transaction(chat.engine) as s:
-        return drafts.get_draft(s, person, resident.INTAKE)
 
 
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 @pytest.mark.parametrize("words", ["对的，3号楼2单元电梯也坏了", "对的，2单元电梯也坏了", "3号楼2单元电梯也坏了"])
@@ -38,7 +31,7 @@ async def test_another_need_with_its_building_under_is_this_right_is_not_filed_a
     router (bot/handlers/router.py _route, `_a_need`) relies on the classifier being confident about the whole
     message to tell a need; with 对的 or 也 in it, it is not."""
     await chat.say(RESIDENT, NEED)
-    shown = _shown(await chat.say(RESIDENT, words))
-    state = _intake(chat) or {}
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT) or {}
     assert "已记下上门地址" not in shown, shown
     assert state.get("text") != NEED or "电梯" not in (state.get("address") or ""), (shown, state)

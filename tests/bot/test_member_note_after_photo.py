@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, photo, texts_of
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -13,12 +13,8 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 RESIDENT = 1
 
 
-def _photo(name: str) -> list[dict]:
-    return [{"file_id": name, "file_unique_id": f"u-{name}", "width": 1280, "height": 960}]
 
 
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 @pytest.mark.parametrize("note", ["灯泡换好了，亮了", "已经修好了", "线路已修复", "处理好了"])
@@ -36,6 +32,6 @@ async def test_the_note_typed_after_the_completion_photo_reaches_the_resident(
     ticket_id = await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
     details = await chat.take_and_start(member)
     await chat.press(member, f"tk:done:{ticket_id}", details.message)
-    await chat.say(member, None, photo=_photo("bulb"))
-    to_member = _shown(await chat.say(member, note))
+    await chat.say(member, None, photo=photo("bulb"))
+    to_member = texts_of(await chat.say(member, note))
     assert chat.ticket(ticket_id).resolution_note == note, (to_member, chat.ticket(ticket_id).resolution_note)

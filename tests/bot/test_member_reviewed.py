@@ -10,7 +10,7 @@ import pytest
 
 from routing import db, members
 from routing.models import Ticket
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, photo, texts_of
 from tests.conftest import COORD, World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -18,12 +18,8 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 RESIDENT = 1
 
 
-def _photo(name: str) -> list[dict]:
-    return [{"file_id": name, "file_unique_id": f"u-{name}", "width": 1280, "height": 960}]
 
 
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 async def test_the_words_sent_right_after_a_completion_photo_are_the_note_not_a_new_need(
@@ -38,11 +34,11 @@ async def test_the_words_sent_right_after_a_completion_photo_are_the_note_not_a_
     ticket_id = await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
     details = await chat.take_and_start(member)
     await chat.press(member, f"tk:done:{ticket_id}", details.message)
-    await chat.say(member, None, photo=_photo("bulb"))
-    to_member = _shown(await chat.say(member, "楼道灯泡已经换成新的了，亮了"))
+    await chat.say(member, None, photo=photo("bulb"))
+    to_member = texts_of(await chat.say(member, "楼道灯泡已经换成新的了，亮了"))
     assert "我理解您反映的是" not in to_member and "请直接说说您遇到的问题" not in to_member, to_member
     assert chat.count(Ticket) == 1
-    shown_to_resident = _shown(chat.replies(RESIDENT))
+    shown_to_resident = texts_of(chat.replies(RESIDENT))
     assert "换成新的" in shown_to_resident or "换成新的" in (chat.ticket(ticket_id).resolution_note or ""), (
         chat.ticket(ticket_id).resolution_note, shown_to_resident)
 
@@ -58,7 +54,7 @@ async def test_an_invite_code_typed_in_two_halves_is_taken_whole(chat: BotChat, 
     「/join ABCD EFGH」. Invite codes are meant to be space-insensitive (members.normalize_code drops every space), but
     /join reads only the first word: the member is told 「邀请码不存在，请向协调员确认」 for a code that is valid."""
     code = _invite(world)
-    shown = _shown(await chat.say(4242, f"/join {code[:4]} {code[4:]}"))
+    shown = texts_of(await chat.say(4242, f"/join {code[:4]} {code[4:]}"))
     assert "邀请码不存在" not in shown, shown
     assert "称呼" in shown, shown
 
@@ -73,7 +69,7 @@ async def test_a_completion_photo_sent_right_after_the_note_reaches_the_resident
     details = await chat.take_and_start(member)
     await chat.press(member, f"tk:done:{ticket_id}", details.message)
     await chat.say(member, "灯泡换好了")
-    to_member = _shown(await chat.say(member, None, photo=_photo("lit-stairs")))
+    to_member = texts_of(await chat.say(member, None, photo=photo("lit-stairs")))
     assert "是什么问题" not in to_member, to_member
     assert "lit-stairs" in (chat.ticket(ticket_id).resolution_attachments or []), to_member
 
@@ -90,7 +86,7 @@ async def test_a_quick_second_tap_on_decline_after_accepting_does_not_say_the_ti
     ticket_id = await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
     offer = next(r for r in reversed(chat.replies(member)) if "新工单" in r.text)
     await chat.press(member, offer.button("接单"), offer.message)
-    second = _shown(await chat.press(member, f"of:dec:{ticket_id}", offer.message))
+    second = texts_of(await chat.press(member, f"of:dec:{ticket_id}", offer.message))
     held = chat.ticket(ticket_id)
     assert held.status == "accepted" and held.assignee_id == world.member_id(member)
     assert "已转给其他党员" not in second, second

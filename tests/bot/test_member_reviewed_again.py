@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from routing.models import Ticket
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, photo, texts_of
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -14,12 +14,8 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 RESIDENT = 1
 
 
-def _photo(name: str) -> list[dict]:
-    return [{"file_id": name, "file_unique_id": f"u-{name}", "width": 1280, "height": 960}]
 
 
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 async def test_a_completion_photo_with_a_caption_sent_after_the_note_reaches_the_resident(
@@ -36,7 +32,7 @@ async def test_a_completion_photo_with_a_caption_sent_after_the_note_reaches_the
     details = await chat.take_and_start(member)
     await chat.press(member, f"tk:done:{ticket_id}", details.message)
     await chat.say(member, "灯泡换好了，亮了")
-    to_member = _shown(await chat.say(member, None, caption="换好后的样子", photo=_photo("lit-stairs")))
+    to_member = texts_of(await chat.say(member, None, caption="换好后的样子", photo=photo("lit-stairs")))
     assert "lit-stairs" in (chat.ticket(ticket_id).resolution_attachments or []), to_member
     assert "社区和网格" not in to_member and "我理解您反映的是" not in to_member, to_member
     assert chat.count(Ticket) == 1
@@ -54,9 +50,9 @@ async def test_thanks_for_the_points_after_a_completion_photo_are_not_sent_to_th
     ticket_id = await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
     details = await chat.take_and_start(member)
     await chat.press(member, f"tk:done:{ticket_id}", details.message)
-    await chat.say(member, None, photo=_photo("bulb"))
+    await chat.say(member, None, photo=photo("bulb"))
     await chat.say(member, "好的，谢谢")
     await chat.deliver()
-    to_resident = _shown(chat.replies(RESIDENT))
+    to_resident = texts_of(chat.replies(RESIDENT))
     assert "「好的，谢谢」" not in to_resident, to_resident
     assert "好的，谢谢" not in (chat.ticket(ticket_id).resolution_note or ""), chat.ticket(ticket_id).resolution_note

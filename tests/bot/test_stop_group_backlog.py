@@ -15,28 +15,13 @@ import bot.app
 from bot import serving
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.config import BotSettings
-from bot.console import ConsoleRequest
 from bot.handlers.common import Deps
 from routing import db, outbox
 from tests.bot.test_delivery import PAYLOAD, row
+from tests.bot.test_stop_sends_group_messages import GROUP, TOKEN, SlowGroupApi
 
-GROUP = -1001234567
-TOKEN = "123456:ABCdefGHIjklMNOpqr"
 SEND = 0.25  # seconds a message to the group takes (Telegram paces a group: 20 a minute, 3 s each in a backlog)
 
-
-class SlowGroupApi(ConsoleRequest):
-    def __init__(self) -> None:
-        super().__init__()
-        self.group_send_started = asyncio.Event()
-
-    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any,
-                         **kwargs: Any) -> tuple[int, bytes]:
-        if url.lower().endswith("/sendmessage") and request_data is not None \
-                and int(request_data.parameters.get("chat_id", 0)) == GROUP:
-            self.group_send_started.set()
-            await asyncio.sleep(SEND)
-        return await super().do_request(url, method, request_data, *args, **kwargs)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -53,7 +38,7 @@ async def test_a_stop_with_a_groups_backlog_leaves_no_alert_claimed_and_unsent(
     claimed and unsent, one cut mid-send: they go out only after the claim's lease, two minutes after the next start,
     maybe twice — what 27470bd set out to end."""
     monkeypatch.setattr(bot.app, "GROUPS_STOP_WAIT", 2.0)
-    api = SlowGroupApi()
+    api = SlowGroupApi(SEND)
     settings = BotSettings(_env_file=None, TELEGRAM_BOT_TOKEN=TOKEN, DATA_DIR=tmp_path)
     deps = Deps(engine=engine, settings=settings, classifier=None, taxonomy=None,  # type: ignore[arg-type]
                 worker_id="w1")

@@ -26,8 +26,9 @@ TOKEN = "123456:ABCdefGHIjklMNOpqr"
 class SlowGroupApi(ConsoleRequest):
     """The console's Bot API; a message to the group takes a moment (Telegram paces a group: 20 a minute)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 1.0) -> None:
         super().__init__()
+        self.delay = delay  # (seconds a message to the group takes)
         self.group_send_started = asyncio.Event()
 
     async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any,
@@ -35,7 +36,7 @@ class SlowGroupApi(ConsoleRequest):
         if url.lower().endswith("/sendmessage") and request_data is not None \
                 and int(request_data.parameters.get("chat_id", 0)) == GROUP:
             self.group_send_started.set()
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self.delay)
         return await super().do_request(url, method, request_data, *args, **kwargs)
 
 
