@@ -390,6 +390,7 @@ def duty_changed(on_duty: bool) -> str:
     return "已切换为<b>离岗</b>，暂时不会收到新工单。手上的工单仍请按时办结。"
 
 
+STILL_OFF_DUTY = "您现在是<b>离岗</b>状态，不会收到新工单。要恢复接单，请发送 /duty。"
 DUTY_USAGE = "用法：/duty 切换在岗 / 离岗；/duty on 设为在岗，/duty off 设为离岗。"
 NOT_A_MEMBER = "这个功能只对登记的党员 / 志愿者开放。如需加入，请向协调员索取邀请码：/join 邀请码"
 

@@ -144,10 +144,13 @@ def _start_state(session: Session, telegram_id: int, name: str, now_: datetime) 
     role = members.roles(session, telegram_id)
     grid = geography.get_node(session, person.grid_code) if person.grid_code else None
     community = geography.get_node(session, grid.community_code) if grid and grid.community_code else grid
+    member = role["member"]
     return {
         "has_grid": grid is not None,
         "area": (community.name, grid.name) if grid and community else None,
-        "member": role["member"] is not None,
+        "member": member is not None,
+        # (off duty: by /duty, or set so when they blocked the bot — /start is what unblocking it sends)
+        "off_duty": member is not None and member.left_at is None and not member.on_duty,
         "coordinator": bool(role["coordinator_scopes"]),
     }
 
@@ -161,6 +164,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, texts.welcome(display_name(user)))
     if state["member"]:
         await reply(update, texts.HELP_MEMBER)
+    if state["off_duty"]:
+        await reply(update, texts.STILL_OFF_DUTY)
     if state["coordinator"]:
         await reply(update, texts.HELP_COORDINATOR)
     if not state["has_grid"]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from routing import db, members
+from routing import db, dispatch, members
 from routing.models import Ticket
 from tests.bot.chat_harness import BotChat, photo, texts_of
 from tests.conftest import COORD, World
@@ -90,3 +90,17 @@ async def test_a_quick_second_tap_on_decline_after_accepting_does_not_say_the_ti
     held = chat.ticket(ticket_id)
     assert held.status == "accepted" and held.assignee_id == world.member_id(member)
     assert "已转给其他党员" not in second, second
+
+
+async def test_a_member_back_after_blocking_the_bot_is_told_they_are_off_duty(chat: BotChat, world: World) -> None:
+    """Found by the matching review (the test failed before): a member who blocked the bot was set off duty (offers
+    could not reach them). When they unblock it — Telegram sends /start — they were greeted as any member and never
+    told that no ticket will come until they send /duty."""
+    member = world.member("王师傅", ["水暖"])
+    with db.transaction(world.engine) as s:
+        dispatch.member_unreachable(s, member, datetime.now(UTC), settings=world.settings)
+        assert not members.get_member(s, member).on_duty
+    back = texts_of(await chat.say(member, "/start"))
+    assert "恢复接单" in back, back
+    await chat.say(member, "/duty on")
+    assert "恢复接单" not in texts_of(await chat.say(member, "/start"))
