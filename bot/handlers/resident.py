@@ -251,8 +251,9 @@ async def new_request(
 
 
 # A need said to be another (not 也: 停车也不方便，师傅来了停在外面就行 is about the visit)
-_ANOTHER = re.compile("另外|还有|再有|再就是|顺便|同时")
-_ANOTHER_NEED = re.compile(r"[，,。；;！!\s]*(另外|还有就是|还有|再有|再就是|顺便|同时)[，,：:\s]*")
+_ANOTHER_WORDS = "另外|还有就是|还有|再有|再就是|顺便|同时"
+_ANOTHER = re.compile(_ANOTHER_WORDS)
+_ANOTHER_NEED = re.compile(rf"[，,。；;！!\s]*({_ANOTHER_WORDS})[，,：:\s]*")
 MIN_NEED_PART_CHARS = 4
 
 

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.handlers import member, resident
 from bot.handlers.common import deps, now, query, reply
+from classifier import Classification
 from routing import abuse, drafts, tickets, views
 
 # Who takes a message: a member's flow (not rate limited) or a resident's.
@@ -116,49 +117,48 @@ def _incoming(
     return target, state, counted, False
 
 
-def _confirming(flows: list[tuple[str, dict[str, Any], datetime]], now_: datetime) -> dict[str, Any] | None:
-    """The need shown with 「对吗？」 and not yet confirmed (an emergency told now goes before it, then it)."""
+def _intake_at(flows: list[tuple[str, dict[str, Any], datetime]], steps: tuple[str, ...],
+               now_: datetime) -> dict[str, Any] | None:
+    """The resident's intake draft when it waits at one of `steps` (and is not left: see STEP_IDLE)."""
     for flow, state, touched in flows:
-        if flow == resident.INTAKE and state.get("step") == "confirm" and not state.get("ticket_id"):
+        if flow == resident.INTAKE and state.get("step") in steps:
             return None if step_left(touched, now_) else state
     return None
 
 
-def _another_need(context: ContextTypes.DEFAULT_TYPE, text: str, label: str | None) -> bool:
+def _confirming(flows: list[tuple[str, dict[str, Any], datetime]], now_: datetime) -> dict[str, Any] | None:
+    """The need shown with 「对吗？」 and not yet confirmed (an emergency told now goes before it, then it)."""
+    return _intake_at(flows, ("confirm",), now_)
+
+
+def _another_need(read: Classification | None, label: str | None) -> bool:
     """Whether words are a confident request of an item other than `label` (a new need, not a comment on it)."""
-    result = deps(context).classifier.classify(text)
-    return result.kind == "request" and result.confident and result.label != label
+    return read is not None and read.kind == "request" and read.confident and read.label != label
 
 
-def _a_need(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+def _a_need(read: Classification | None) -> bool:
     """Whether words with an address in them tell a need (3号楼2单元电梯坏了, 3号楼着火了), not only where."""
-    result = deps(context).classifier.classify(text)
-    return result.kind == "request" and (result.confident or bool(result.urgent_signals))
+    return read is not None and read.kind == "request" and (read.confident or bool(read.urgent_signals))
 
 
-def _stars(context: ContextTypes.DEFAULT_TYPE, text: str) -> int | None:
+def _stars(text: str, read: Classification | None) -> int | None:
     """Stars typed for a rating (五星, 5分), or 0 for words of one (很满意), unless the words are a new need
     (三星冰箱不制冷了, 五星小区停水了): see resident.stars_typed."""
     stars = resident.stars_typed(text)
-    if stars == 0:
-        result = deps(context).classifier.classify(text)
-        if result.kind == "request" and result.confident:
-            return None
+    if stars == 0 and read is not None and read.kind == "request" and read.confident:
+        return None
     return stars
 
 
-def _urgent(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+def _urgent(read: Classification | None) -> bool:
     """Urgent words (gas, fire, someone hurt) are never held back. (Words, not an item of the urgent
     class: an address the classifier reads as a weak hazard is still an address.)"""
-    return bool(text) and bool(deps(context).classifier.classify(text).urgent_signals)
+    return read is not None and bool(read.urgent_signals)
 
 
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
-    """The resident's intake draft when it waits for an address or a phone (and is not left: see STEP_IDLE)."""
-    for flow, state, touched in drafts.list_drafts(session, telegram_id):
-        if flow == resident.INTAKE and state.get("step") in ("address", "phone"):
-            return None if step_left(touched, now_) else state
-    return None
+    """The resident's intake draft when it waits for an address or a phone."""
+    return _intake_at(drafts.list_drafts(session, telegram_id), ("address", "phone"), now_)
 
 
 async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -176,22 +176,23 @@ async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str]) -> None:
     text = text.strip()
+    read = deps(context).classifier.classify(text) if text else None  # (once: every rule below asks of it)
     target, state, counted, held = await query(
-        context, _incoming, update.effective_user.id, text, photos, now(), _stars(context, text), _urgent(context, text)
+        context, _incoming, update.effective_user.id, text, photos, now(), _stars(text, read), _urgent(read)
     )
     if held:
         if counted is not None and counted.first_exceeded:
             await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
         return
     then = None
-    if target == ADDRESS_EARLY and _a_need(context, text):
+    if target == ADDRESS_EARLY and _a_need(read):
         target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
     waiting = state.get("waiting") if target == REQUEST else None  # (a need shown with 「对吗？」, not confirmed)
     at_step = target in (ADDRESS, PHONE, COMMENT, ADDRESS_EARLY, AREA_WORDS) and not opened
-    if (at_step or waiting) and _urgent(context, text):
+    if (at_step or waiting) and _urgent(read):
         # "煤气泄漏" typed at the address step, under 「对吗？」 (or after a rating) is an emergency; the need in progress
         # waits for it, with what it was told already. (At an urgent ticket's own steps, 已经打了120 is about that
         # emergency: its step takes it.)
@@ -199,9 +200,9 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         then = None if target == COMMENT else {key: kept.get(key)
                                                for key in ("text", "attachments", "next_text", "address")}
         target = REQUEST
-    elif target == COMMENT and resident.tells_another_need(text) and _another_need(context, text, state.get("label")):
+    elif target == COMMENT and resident.tells_another_need(text) and _another_need(read, state.get("label")):
         target = REQUEST  # (灯修好了，五星 — 另外下水道堵了: a new need, not the rating's comment)
-    elif target == AREA_WORDS and _another_need(context, text, state.get("label")):
+    elif target == AREA_WORDS and _another_need(read, state.get("label")):
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
