@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from bot.console import BotEvent, ConsoleRequest, StoredMessage, _ApiError
 from bot.delivery import deliver_outbox, groups_delivered
 from bot.handlers.common import Deps
 from classifier import Classifier
-from routing import db, drafts, members
+from routing import db, dispatch, drafts, members, tickets
 from routing.errors import DomainError
 from routing.models import Draft, Notification, Ticket
 
@@ -190,6 +191,17 @@ class BotChat:
             drafts = [(d.telegram_id, d.flow, d.state)
                       for d in s.exec(select(Draft).order_by(Draft.telegram_id, Draft.flow))]
         return {"tickets": tickets, "drafts": drafts}
+
+    def resolved_ticket(self, member: int, text: str, label: str, at: datetime, person: int = 1) -> int:
+        """A ticket of `person` in GRID (at 幸福里3号楼2单元502) that `member` accepted and resolved (修好了) by `at` + 30 min."""
+        with db.transaction(self.engine) as s:
+            ticket_id = tickets.submit_ticket(s, person, text, at, label=label, grid_code=GRID,
+                                              address="幸福里3号楼2单元502", confidence=0.9).id
+        with db.transaction(self.engine) as s:
+            dispatch.accept_offer(s, ticket_id, member, at + timedelta(minutes=5))
+        with db.transaction(self.engine) as s:
+            tickets.resolve_ticket(s, ticket_id, member, at + timedelta(minutes=30), note="修好了")
+        return ticket_id
 
     def intake_draft(self, person: int) -> dict[str, Any] | None:
         """A person's request being told (the intake draft), or None."""

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.bot.chat_harness import BotChat, texts_of
-from tests.bot.test_fixes_reviewed_again import _resolved
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -31,7 +30,7 @@ async def test_a_new_need_told_after_thanks_below_the_rating_is_not_swallowed_as
     (resident.tells_another_need, used in bot/handlers/router.py _route for COMMENT) looks for 另外/还有 only at the
     very start of the message, so a need after a thank-you (谢谢…另外…, 辛苦了。还有个事…) is a comment."""
     member = world.member("王师傅", ["电工"])
-    _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting", datetime.now(UTC) - timedelta(hours=1))
+    chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting", datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
     prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("5"), prompt.message)
@@ -47,7 +46,7 @@ async def test_still_a_problem_after_a_low_rating_is_its_comment(chat: BotChat, 
     after a rating a comment unless they open with 另外/还有 (resident.tells_another_need), but 还有 opens 「还有问题」,
     「还有毛病」 — "still" a problem, the commonest reason for a low rating — as well as 「还有，…」 (and another thing)."""
     member = world.member("王师傅", ["电工"])
-    _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting", datetime.now(UTC) - timedelta(hours=1))
+    chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting", datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
     prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("1"), prompt.message)

@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from bot import texts
 from bot.handlers import resident
-from routing import db, dispatch, drafts, tickets
+from routing import db, dispatch, drafts
 from routing.models import Notification, Ticket
 from tests.bot.chat_harness import BotChat, Reply
-from tests.conftest import G11, World
+from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -132,9 +132,9 @@ async def test_stars_typed_for_the_one_ticket_still_waiting_for_its_rating_rate_
     unrated (before the change they rated #A, the only ticket still waiting)."""
     member = world.member("王师傅", ["电工", "水暖"])
     now = datetime.now(UTC)
-    light = _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting", now - timedelta(hours=5))
+    light = chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting", now - timedelta(hours=5))
     await chat.deliver()
-    pipe = _resolved(chat, member, "厨房水管漏水了", "repair.plumbing", now - timedelta(hours=1))
+    pipe = chat.resolved_ticket(member, "厨房水管漏水了", "repair.plumbing", now - timedelta(hours=1))
     await chat.deliver()
     prompt = next(r for r in reversed(chat.replies(RESIDENT)) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("5"), prompt.message)
@@ -144,15 +144,6 @@ async def test_stars_typed_for_the_one_ticket_still_waiting_for_its_rating_rate_
     assert chat.ticket(light).rating == 5 or "打分" in shown or "评价" in shown, (shown, chat.ticket(light).rating)
 
 
-def _resolved(chat: BotChat, member: int, text: str, label: str, at: datetime) -> int:
-    with db.transaction(chat.engine) as s:
-        ticket_id = tickets.submit_ticket(s, RESIDENT, text, at, label=label, grid_code=G11,
-                                          address="幸福里3号楼2单元502", confidence=0.9).id
-    with db.transaction(chat.engine) as s:
-        dispatch.accept_offer(s, ticket_id, member, at + timedelta(minutes=5))
-    with db.transaction(chat.engine) as s:
-        tickets.resolve_ticket(s, ticket_id, member, at + timedelta(minutes=30), note="修好了")
-    return ticket_id
 
 
 # ── where a declined ticket went ─────────────────────────────────────────────────────────────────────
@@ -199,7 +190,7 @@ async def test_short_words_of_a_rating_with_a_particle_after_the_stars_still_get
     after the stars make the words no rating at all: the resident gets 「不客气！…」 or a need's card, the ticket
     stays unrated and the stars are not asked again (before the change: 「请点下面的星星打分」 and the buttons)."""
     member = world.member("王师傅", ["电工"])
-    ticket_id = _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting",
+    ticket_id = chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting",
                           datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
     shown = _shown(await chat.say(RESIDENT, words))

@@ -12,7 +12,6 @@ import pytest
 from bot import texts
 from routing.models import Ticket
 from tests.bot.chat_harness import BotChat, card_with, texts_of
-from tests.bot.test_fixes_reviewed_again import _resolved
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -139,7 +138,7 @@ async def test_stars_typed_as_star_emoji_rate_the_ticket(chat: BotChat, world: W
     are not shown again. stars_typed (bot/handlers/resident.py) takes a star emoji only after a digit (5⭐) and
     _RATING_WORDS has none; the classifier then strips the emoji and reads nothing."""
     member = world.member("王师傅", ["电工"])
-    ticket_id = _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting",
+    ticket_id = chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting",
                           datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
     shown = texts_of(await chat.say(RESIDENT, "⭐⭐⭐⭐⭐"))
@@ -153,7 +152,7 @@ async def test_a_new_need_right_after_a_rating_is_not_filed_as_its_comment(chat:
     believes it was registered. For 30 minutes (COMMENT_WINDOW) the router takes any words as the rating's comment
     (bot/handlers/router.py _target), even a confident request of another item than the rated ticket's."""
     member = world.member("王师傅", ["电工"])
-    ticket_id = _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting",
+    ticket_id = chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting",
                           datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
     prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)

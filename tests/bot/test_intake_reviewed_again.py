@@ -12,7 +12,6 @@ from bot import texts
 from routing import db
 from routing.models import Rating, Ticket
 from tests.bot.chat_harness import BotChat, texts_of
-from tests.bot.test_fixes_reviewed_again import _resolved
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -116,7 +115,7 @@ async def test_the_reason_for_a_rating_that_names_another_item_is_its_comment(
     COMMENT) takes any confident request of another item than the rated ticket's as a new need — but a reason or a
     thank-you names the work, often in another item's words."""
     member = world.member("王师傅", ["电工"])
-    ticket_id = _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting",
+    ticket_id = chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting",
                           datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
     prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.handlers import resident
-from routing import db, dispatch, drafts, members, tickets
+from routing import db, drafts, members, tickets
 from routing.models import Invite, Ticket
 from tests.bot.chat_harness import BotChat, Reply
 from tests.conftest import COORD, G11, World
@@ -23,15 +23,6 @@ def _shown(replies: list[Reply]) -> str:
     return "\n".join(r.text for r in replies)
 
 
-def _resolved(chat: BotChat, member: int, text: str, label: str, at: datetime) -> int:
-    with db.transaction(chat.engine) as s:
-        ticket_id = tickets.submit_ticket(s, RESIDENT, text, at, label=label, grid_code=G11,
-                                          address="幸福里3号楼2单元502", confidence=0.9).id
-    with db.transaction(chat.engine) as s:
-        dispatch.accept_offer(s, ticket_id, member, at + timedelta(minutes=5))
-    with db.transaction(chat.engine) as s:
-        tickets.resolve_ticket(s, ticket_id, member, at + timedelta(minutes=30), note="修好了")
-    return ticket_id
 
 
 async def test_stars_typed_under_a_reminder_rate_the_ticket_reminded_of(chat: BotChat, world: World) -> None:
@@ -41,8 +32,8 @@ async def test_stars_typed_under_a_reminder_rate_the_ticket_reminded_of(chat: Bo
     does not say which ticket was rated."""
     member = world.member("王师傅", ["电工", "水暖"])
     now = datetime.now(UTC)
-    light = _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting", now - timedelta(hours=26))
-    pipe = _resolved(chat, member, "厨房水管漏水了", "repair.plumbing", now - timedelta(hours=3))
+    light = chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting", now - timedelta(hours=26))
+    pipe = chat.resolved_ticket(member, "厨房水管漏水了", "repair.plumbing", now - timedelta(hours=3))
     await chat.deliver()
     with db.transaction(chat.engine) as s:
         assert tickets.remind_unrated(s, now) == 1  # the light's reminder only
@@ -61,7 +52,7 @@ async def test_a_photo_sent_as_the_comment_after_a_rating_does_not_turn_praise_i
     「师傅修得很好，谢谢」) instead of the rating's comment."""
     member = world.member("王师傅", ["电工"])
     now = datetime.now(UTC)
-    ticket_id = _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting", now - timedelta(hours=1))
+    ticket_id = chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting", now - timedelta(hours=1))
     await chat.deliver()
     prompt = next(r for r in reversed(chat.replies(RESIDENT)) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("5"), prompt.message)
@@ -98,7 +89,7 @@ async def test_a_short_need_naming_samsung_or_a_five_star_estate_is_not_taken_fo
     from bot import texts
 
     member = world.member("王师傅", ["电工"])
-    _resolved(chat, member, "楼道灯坏了好几天了", "property.public_lighting",
+    chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting",
               datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
     shown = _shown(await chat.say(RESIDENT, words))
