@@ -17,7 +17,7 @@ from classifier import Classifier
 from routing import db, dispatch, drafts, members, tickets
 from routing.errors import DomainError
 from routing.models import Notification, NotificationKind, Offer, OfferState, Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
+from tests.bot.chat_harness import BotChat, bot_chat, texts_of
 from tests.conftest import COORD, G11, GRID_COORD, T0, World, minutes
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -29,10 +29,6 @@ TELEGRAM_MAX_INLINE_BUTTONS = 100
 def _intake(chat: BotChat) -> dict | None:
     with db.transaction(chat.engine) as s:
         return drafts.get_draft(s, RESIDENT, resident.INTAKE)
-
-
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 # ── Chinese numerals read as digits ─────────────────────────────────────────────────────────────────
@@ -100,7 +96,7 @@ async def test_a_new_need_naming_samsung_or_a_five_star_estate_is_not_a_rating(
         dispatch.accept_offer(s, ticket_id, member, datetime.now(UTC))
         tickets.resolve_ticket(s, ticket_id, member, datetime.now(UTC))
     await chat.deliver()
-    shown = _shown(await chat.say(RESIDENT, need))
+    shown = texts_of(await chat.say(RESIDENT, need))
     assert "我理解您反映的是" in shown and texts.RATE_WITH_BUTTONS not in shown, shown
 
 
@@ -114,7 +110,7 @@ async def test_giving_up_at_the_phone_step_does_not_file_or_extend_the_request(c
     await chat.intake_to_address(RESIDENT, NEED)
     await chat.say(RESIDENT, "幸福里小区3号楼2单元502")
     assert (_intake(chat) or {}).get("step") == "phone"
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     assert chat.count(Ticket) == 0, shown
     assert _intake(chat) is None or (_intake(chat) or {}).get("step") == "cancelled", (shown, _intake(chat))
 

@@ -13,7 +13,7 @@ from bot import texts
 from bot.handlers import resident
 from routing import db, dispatch, drafts
 from routing.models import Notification, Ticket
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, Reply, texts_of
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -23,10 +23,6 @@ RESIDENT = 1
 
 def _photo(name: str) -> list[dict]:
     return [{"file_id": name, "file_unique_id": f"u-{name}", "width": 1280, "height": 960}]
-
-
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def _card(replies: list[Reply], words: str) -> Reply:
@@ -47,10 +43,10 @@ async def test_an_address_told_with_the_first_need_does_not_turn_the_second_need
     clause to the second need — 「垃圾也没人清，3号楼楼道灯坏了」. When the second is taken up the bot shows
     「我理解您反映的是：… 楼道照明」 (the first need's item again: the garbage is never registered as such)."""
     replies = await chat.say(RESIDENT, "3号楼楼道灯坏了，另外垃圾也没人清")
-    assert "还提到" in _shown(replies), _shown(replies)
+    assert "还提到" in texts_of(replies), texts_of(replies)
     card = _card(replies, "确认")
     await chat.press(RESIDENT, card.button("确认"), card.message)
-    second = _shown(await chat.say(RESIDENT, "跳过"))  # (the address is known: the phone step)
+    second = texts_of(await chat.say(RESIDENT, "跳过"))  # (the address is known: the phone step)
     assert chat.count(Ticket) == 1, second
     assert "垃圾" in second, second
     assert "楼道灯" not in second.split("接着为您登记", 1)[-1], second
@@ -68,10 +64,10 @@ async def test_the_second_of_two_needs_is_not_lost_when_the_first_turns_out_to_b
     world.member("王师傅", ["电工"])
     await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
     replies = await chat.say(RESIDENT, "楼道灯坏了好几天了，另外楼下垃圾也没人清")
-    shown = _shown(replies)
+    shown = texts_of(replies)
     assert "还提到" in shown, shown
     dup = _card(replies, "查看原工单")
-    after = _shown(await chat.press(RESIDENT, dup.button("查看原工单"), dup.message))
+    after = texts_of(await chat.press(RESIDENT, dup.button("查看原工单"), dup.message))
     with db.transaction(chat.engine) as s:
         intake = drafts.get_draft(s, RESIDENT, resident.INTAKE) or {}
     # The first need is the open ticket: the garbage is taken up now (its card), as after a submit or a cancel.
@@ -94,7 +90,7 @@ async def test_a_photo_sent_after_a_one_star_rating_is_kept_with_the_ticket(
     prompt = next(r for r in reversed(chat.replies(RESIDENT)) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("1"), prompt.message)
     assert chat.ticket(ticket_id).status == "reopened"
-    shown = _shown(await chat.say(RESIDENT, None, photo=_photo("still-dark")))
+    shown = texts_of(await chat.say(RESIDENT, None, photo=_photo("still-dark")))
     assert "照片收到了" in shown, shown
     with db.transaction(chat.engine) as s:
         kept = "still-dark" in str(s.get(Ticket, ticket_id).attachments) or any(
@@ -113,13 +109,13 @@ async def test_a_members_album_of_completion_photos_all_reach_the_resident(chat:
     details = await chat.take_and_start(member)
     await chat.press(member, f"tk:done:{ticket_id}", details.message)
     mark = len(chat.events)
-    to_member = _shown(await chat.say(member, None, photo=_photo("done-1"), caption="换好了", media_group_id="a1"))
-    to_member += _shown(await chat.say(member, None, photo=_photo("done-2"), media_group_id="a1"))
-    to_member += _shown(await chat.say(member, None, photo=_photo("done-3"), media_group_id="a1"))
+    to_member = texts_of(await chat.say(member, None, photo=_photo("done-1"), caption="换好了", media_group_id="a1"))
+    to_member += texts_of(await chat.say(member, None, photo=_photo("done-2"), media_group_id="a1"))
+    to_member += texts_of(await chat.say(member, None, photo=_photo("done-3"), media_group_id="a1"))
     assert chat.ticket(ticket_id).status == "resolved"
     assert "是什么问题" not in to_member, to_member
     assert len(_photos_to(chat, RESIDENT, mark)) == 3, (chat.ticket(ticket_id).resolution_attachments,
-                                                         _shown(chat.replies(RESIDENT, mark)))
+                                                         texts_of(chat.replies(RESIDENT, mark)))
 
 
 # ── typed stars ──────────────────────────────────────────────────────────────────────────────────────
@@ -140,10 +136,8 @@ async def test_stars_typed_for_the_one_ticket_still_waiting_for_its_rating_rate_
     await chat.press(RESIDENT, prompt.button("5"), prompt.message)
     await chat.press(RESIDENT, prompt.button("跳过"), prompt.message)
     assert chat.ticket(pipe).status == "closed"
-    shown = _shown(await chat.say(RESIDENT, "五星"))
+    shown = texts_of(await chat.say(RESIDENT, "五星"))
     assert chat.ticket(light).rating == 5 or "打分" in shown or "评价" in shown, (shown, chat.ticket(light).rating)
-
-
 
 
 # ── where a declined ticket went ─────────────────────────────────────────────────────────────────────
@@ -160,7 +154,7 @@ async def test_a_member_declining_an_escalated_ticket_is_not_told_it_went_to_oth
         dispatch.escalate_ticket(s, ticket_id, datetime.now(UTC), reason="respond_overdue")
     assert chat.ticket(ticket_id).status == "escalated"
     offer = next(r for r in chat.replies(member) if "新工单" in r.text)
-    told = _shown(await chat.press(member, offer.button("不方便"), offer.message))
+    told = texts_of(await chat.press(member, offer.button("不方便"), offer.message))
     with db.transaction(chat.engine) as s:
         pending = dispatch.pending_offers(s, ticket_id)
     assert not pending  # nobody else is asked
@@ -175,7 +169,7 @@ async def test_a_phone_read_out_in_numerals_and_followed_by_words_is_taken_as_th
     words gave the phone 13812345678."""
     await chat.intake_to_address(RESIDENT)
     await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
-    shown = _shown(await chat.say(RESIDENT, "一三八一二三四五六七八，一直有人在家"))
+    shown = texts_of(await chat.say(RESIDENT, "一三八一二三四五六七八，一直有人在家"))
     assert chat.count(Ticket) == 1, shown
     assert chat.ticket(1).phone == "13812345678", shown
 
@@ -193,7 +187,7 @@ async def test_short_words_of_a_rating_with_a_particle_after_the_stars_still_get
     ticket_id = chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting",
                           datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     assert chat.ticket(ticket_id).rating is not None or texts.RATE_WITH_BUTTONS in shown, shown
 
 

@@ -3,32 +3,15 @@ docstring tells the bug as it was found."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Engine
 
 from bot import numbers
-from classifier import Classifier
 from routing.models import Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
-from tests.conftest import World
+from tests.bot.chat_harness import BotChat, texts_of
 
 RESIDENT = 1
 NEED = "楼道灯坏了好几天了，晚上很黑"
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
-
-
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 @SQLITE
@@ -39,9 +22,9 @@ async def test_a_mobile_number_in_chinese_numerals_grouped_3_4_4_is_taken_as_the
     phone asked again — the member gets no phone."""
     await chat.intake_to_address(RESIDENT, NEED)
     await chat.say(RESIDENT, "幸福里小区3号楼2单元502")
-    shown = _shown(await chat.say(RESIDENT, "一三八 一二三四 五六七八"))
+    shown = texts_of(await chat.say(RESIDENT, "一三八 一二三四 五六七八"))
     if chat.count(Ticket) == 0:
-        shown += _shown(await chat.say(RESIDENT, "跳过"))
+        shown += texts_of(await chat.say(RESIDENT, "跳过"))
     ticket = chat.ticket(1)
     assert ticket.phone == "13812345678", (shown, ticket.phone, ticket.text)
 
@@ -78,6 +61,6 @@ async def test_an_address_typed_with_commas_in_the_need_is_kept_whole(chat: BotC
     card = next(r for r in await chat.say(RESIDENT, "楼道灯坏了，我家幸福里小区3号楼，2单元502") if r.message is not None
                 and any("确认" in b["text"] for row in r.message.inline_keyboard for b in row))
     await chat.press(RESIDENT, card.button("确认"), card.message)
-    shown = _shown(await chat.say(RESIDENT, "跳过"))
+    shown = texts_of(await chat.say(RESIDENT, "跳过"))
     assert chat.count(Ticket) == 1, shown
     assert "502" in chat.ticket(1).address, chat.ticket(1).address

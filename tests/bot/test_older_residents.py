@@ -12,7 +12,7 @@ from bot import texts
 from bot.handlers import resident
 from routing import db, dispatch, drafts, tickets
 from routing.models import Ticket
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, texts_of
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -27,10 +27,6 @@ def _intake(chat: BotChat) -> dict | None:
         return drafts.get_draft(s, RESIDENT, resident.INTAKE)
 
 
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
-
-
 # ── 1. 「对吗？」 answered in words ────────────────────────────────────────────────────────────────────
 @pytest.mark.parametrize("words", ["对", "是的", "好", "确认", "對"])
 async def test_typing_yes_to_is_this_right_goes_on_to_the_address(chat: BotChat, words: str) -> None:
@@ -38,7 +34,7 @@ async def test_typing_yes_to_is_this_right_goes_on_to_the_address(chat: BotChat,
     with its generic self-introduction (「请直接说说您遇到的问题」) and the request stays unconfirmed: the resident
     believes it is filed, or types the whole need again."""
     await chat.say(RESIDENT, NEED)
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     assert texts.NON_REQUEST["other"] not in shown, shown
     assert (_intake(chat) or {}).get("step") == "address", (shown, _intake(chat))
 
@@ -48,7 +44,7 @@ async def test_typing_no_to_is_this_right_is_understood(chat: BotChat, words: st
     """不对 / 不是 / 取消 typed under 「对吗？…不对请点「修改」」 get the generic self-introduction: neither the
     categories to change it nor a cancellation."""
     await chat.say(RESIDENT, NEED)
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     assert texts.NON_REQUEST["other"] not in shown, shown
     assert _intake(chat) is None or texts.CHOOSE_CATEGORY in shown or "修改" in shown, shown
 
@@ -69,7 +65,7 @@ async def test_a_typed_rating_is_recorded_or_pointed_to_the_buttons(
         tickets.resolve_ticket(s, ticket_id, member, now)
     await chat.deliver()
     assert any("打个分" in r.text for r in chat.replies(RESIDENT))
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     ticket = chat.ticket(ticket_id)
     assert ticket.rating is not None or "打分" in shown or "⭐" in shown or "星" in shown, (shown, ticket.status)
 
@@ -101,7 +97,7 @@ async def test_giving_up_at_the_address_step_is_not_taken_for_an_address(chat: B
     saved as the ticket's address and the bot asks for a phone (one 跳过 away from a ticket at 「那算了吧」);
     不用了已经好了 gets 「不客气！能帮上忙我们很高兴」 and the address demanded again, with no word of how to stop."""
     await chat.intake_to_address(RESIDENT, NEED)
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     state = _intake(chat)
     assert state is None or state.get("address") != words, (shown, state)
     assert state is None or "取消" in shown or "/cancel" in shown, (shown, state)
@@ -112,7 +108,7 @@ async def test_never_mind_at_the_address_step_does_not_open_a_crisis_ticket(chat
     心理疏导 ticket is opened in the resident's name, coordinators alerted, and the resident told 12356 and
     「您不是一个人」 — the lighting request they were filing waits behind it."""
     await chat.intake_to_address(RESIDENT, NEED)
-    shown = _shown(await chat.say(RESIDENT, "算了不要了"))
+    shown = texts_of(await chat.say(RESIDENT, "算了不要了"))
     assert "12356" not in shown and chat.count(Ticket) == 0, shown
 
 
@@ -149,9 +145,9 @@ async def test_the_same_need_told_again_mid_intake_is_not_promised_as_another(ch
     registration that never comes."""
     await chat.intake_to_address(RESIDENT, NEED)
     await chat.say(RESIDENT, "/start")
-    promised = "接着为您办" in _shown(await chat.say(RESIDENT, "楼道灯坏了"))
+    promised = "接着为您办" in texts_of(await chat.say(RESIDENT, "楼道灯坏了"))
     await chat.say(RESIDENT, ADDRESS)
-    after = _shown(await chat.say(RESIDENT, "跳过"))
+    after = texts_of(await chat.say(RESIDENT, "跳过"))
     assert not promised or texts.NEXT_NEED in after, after
 
 
@@ -172,6 +168,6 @@ async def test_a_place_shared_at_the_address_step_is_kept(chat: BotChat) -> None
     (tests/bot/test_hostile_input.py's media:venue:at-address-step asserts this drop as 'nothing saved'.)"""
     await chat.intake_to_address(RESIDENT, NEED)
     venue = {"location": {"latitude": 31.23, "longitude": 121.47}, "title": "居委会", "address": "和平路 1 号"}
-    shown = _shown(await chat.say(RESIDENT, None, venue=venue))
+    shown = texts_of(await chat.say(RESIDENT, None, venue=venue))
     state = _intake(chat) or {}
     assert state.get("address") or state.get("step") == "phone", (shown, state)

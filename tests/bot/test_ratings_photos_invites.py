@@ -10,19 +10,13 @@ import pytest
 from bot.handlers import resident
 from routing import db, drafts, members, tickets
 from routing.models import Invite, Ticket
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, texts_of
 from tests.conftest import COORD, G11, World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 RESIDENT = 1
 PHOTO = [{"file_id": "photo-after", "file_unique_id": "ua", "width": 1280, "height": 960}]
-
-
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
-
-
 
 
 async def test_stars_typed_under_a_reminder_rate_the_ticket_reminded_of(chat: BotChat, world: World) -> None:
@@ -39,7 +33,7 @@ async def test_stars_typed_under_a_reminder_rate_the_ticket_reminded_of(chat: Bo
         assert tickets.remind_unrated(s, now) == 1  # the light's reminder only
     await chat.deliver()
     assert "回访" in chat.replies(RESIDENT)[-1].text
-    shown = _shown(await chat.say(RESIDENT, "五星"))
+    shown = texts_of(await chat.say(RESIDENT, "五星"))
     assert chat.ticket(light).rating == 5, (shown, chat.ticket(light).rating, chat.ticket(pipe).rating)
 
 
@@ -56,8 +50,8 @@ async def test_a_photo_sent_as_the_comment_after_a_rating_does_not_turn_praise_i
     await chat.deliver()
     prompt = next(r for r in reversed(chat.replies(RESIDENT)) if "打个分" in r.text)
     await chat.press(RESIDENT, prompt.button("5"), prompt.message)
-    shown = _shown(await chat.say(RESIDENT, None, photo=PHOTO))
-    shown += _shown(await chat.say(RESIDENT, "师傅修得很好，谢谢"))
+    shown = texts_of(await chat.say(RESIDENT, None, photo=PHOTO))
+    shown += texts_of(await chat.say(RESIDENT, "师傅修得很好，谢谢"))
     with db.transaction(chat.engine) as s:
         intake = drafts.get_draft(s, RESIDENT, resident.INTAKE)
     assert intake is None and chat.count(Ticket) == 1, (shown, intake)
@@ -72,7 +66,7 @@ async def test_a_coordinator_trying_their_own_coordinator_invite_does_not_use_it
     reports for it too)."""
     with db.transaction(chat.engine) as s:
         code = members.create_invite(s, COORD, datetime.now(UTC), scope=G11).code
-    shown = _shown(await chat.say(COORD, f"/join {code}"))
+    shown = texts_of(await chat.say(COORD, f"/join {code}"))
     with db.transaction(chat.engine) as s:
         invite = s.get(Invite, code)
         scopes = members.coordinator_scopes(s, COORD)
@@ -92,7 +86,7 @@ async def test_a_short_need_naming_samsung_or_a_five_star_estate_is_not_taken_fo
     chat.resolved_ticket(member, "楼道灯坏了好几天了", "property.public_lighting",
               datetime.now(UTC) - timedelta(hours=1))
     await chat.deliver()
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     assert texts.RATE_WITH_BUTTONS not in shown, shown
 
 
@@ -109,5 +103,5 @@ async def test_a_coordinator_invite_from_someone_no_longer_coordinating_is_refus
         code = members.create_invite(s, GRID_COORD, datetime.now(UTC), scope=G11).code
     with db.transaction(chat.engine) as s:
         members.remove_coordinator(s, COORD, GRID_COORD, G11)
-    shown = _shown(await chat.say(7777, f"/join {code}"))
+    shown = texts_of(await chat.say(7777, f"/join {code}"))
     assert "只有协调员" not in shown and "不在您的管辖范围内" not in shown, shown

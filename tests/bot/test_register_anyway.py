@@ -3,27 +3,12 @@ real Application on the offline console's in-process Bot API (tests/bot/chat_har
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine
-
 from bot import texts
-from classifier import Classifier
 from routing.models import Draft, Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
-from tests.conftest import World
+from tests.bot.chat_harness import BotChat, Reply
 
 RESIDENT = 1
 VAGUE_NEED = "有点事情不知道找谁"  # the classifier's "other" (我想问问那个事情怎么弄, "that matter", reads as a status query)
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
 
 
 def _buttons(reply: Reply) -> str:

@@ -6,20 +6,17 @@ says what waits for the quiet hours."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot import texts
 from bot.handlers import resident
-from classifier import Classifier
 from routing import db, dispatch, drafts, tickets
 from routing.models import Notification, NotificationKind
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
+from tests.bot.chat_harness import BotChat, texts_of
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -30,17 +27,6 @@ NEED = "楼道灯坏了好几天了，晚上很黑"
 ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 PHOTO = [{"file_id": "p-s", "file_unique_id": "ps", "width": 90, "height": 90},
          {"file_id": "p-l", "file_unique_id": "pl", "width": 1280, "height": 960}]
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
-
-
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def _intake(chat: BotChat, person: int = RESIDENT) -> dict | None:
@@ -70,7 +56,7 @@ async def test_the_photo_of_a_need_an_emergency_went_before_is_kept(chat: BotCha
     assert _intake(chat)["attachments"] == ["p-l"]
     await chat.say(RESIDENT, "厨房一股煤气味，很大")
     await chat.say(RESIDENT, ADDRESS)
-    after = _shown(await chat.say(RESIDENT, "跳过"))
+    after = texts_of(await chat.say(RESIDENT, "跳过"))
     assert texts.NEXT_NEED in after
     state = _intake(chat)
     assert state is not None and "楼道灯" in state["text"]
@@ -80,11 +66,11 @@ async def test_the_photo_of_a_need_an_emergency_went_before_is_kept(chat: BotCha
 # 4b. The same: another need kept at that step (next_text) is lost when an emergency goes first.
 async def test_a_need_kept_for_later_survives_an_emergency(chat: BotChat) -> None:
     await chat.intake_to_address(RESIDENT, NEED)
-    kept = _shown(await chat.say(RESIDENT, "我家厨房下水道堵了，水下不去"))
+    kept = texts_of(await chat.say(RESIDENT, "我家厨房下水道堵了，水下不去"))
     assert "先记下了" in kept and "下水道" in _intake(chat)["next_text"]
     await chat.say(RESIDENT, "家里着火了")
     await chat.say(RESIDENT, ADDRESS)
-    after = _shown(await chat.say(RESIDENT, "跳过"))  # the fire ticket's phone: the light comes next
+    after = texts_of(await chat.say(RESIDENT, "跳过"))  # the fire ticket's phone: the light comes next
     assert texts.NEXT_NEED in after and "楼道灯" in after
     state = _intake(chat)
     assert "下水道" in after or "下水道" in str(state.get("next_text")), (after, state)
@@ -102,7 +88,7 @@ async def test_a_comment_draft_saved_before_the_change_still_takes_the_comment(c
         tickets.rate_ticket(s, ticket_id, RESIDENT, 5, now)
         # the draft as _rate saved it before today's change
         drafts.save_draft(s, RESIDENT, resident.COMMENT, {"ticket_id": ticket_id, "await": "comment"}, now)
-    shown = _shown(await chat.say(RESIDENT, "王师傅很负责，灯修得很好"))
+    shown = texts_of(await chat.say(RESIDENT, "王师傅很负责，灯修得很好"))
     assert texts.COMMENT_SAVED in shown, shown
 
 
@@ -110,7 +96,7 @@ async def test_a_comment_draft_saved_before_the_change_still_takes_the_comment(c
 #     told: no ticket, no alert, until an area button is pressed (which someone in crisis may never do).
 async def test_the_crisis_lines_promise_holds_for_someone_with_no_area_yet(chat: BotChat) -> None:
     """No promise that the community was told before any ticket exists (the area is asked first)."""
-    shown = _shown(await chat.say(NEWCOMER, "我不想活了"))
+    shown = texts_of(await chat.say(NEWCOMER, "我不想活了"))
     assert "12356" in shown and ("已通知社区工作人员" not in shown or _urgent_alerts(chat) >= 1), shown
 
 
@@ -118,7 +104,7 @@ async def test_the_crisis_lines_promise_holds_for_someone_with_no_area_yet(chat:
 #    the coordinators alerted never see it unless the resident gets through the phone step.
 async def test_a_photo_at_an_urgent_tickets_step_reaches_the_ticket(chat: BotChat) -> None:
     await chat.say(RESIDENT, "家里着火了")
-    shown = _shown(await chat.say(RESIDENT, None, photo=PHOTO))
+    shown = texts_of(await chat.say(RESIDENT, None, photo=PHOTO))
     assert texts.PHOTO_ADDED in shown
     await chat.say(RESIDENT, ADDRESS)
     assert chat.ticket(1).address == ADDRESS
@@ -130,7 +116,7 @@ async def test_a_photo_at_an_urgent_tickets_step_reaches_the_ticket(chat: BotCha
 @pytest.mark.parametrize("words", ["我真的好累，没人在乎我", "活着没意思", "为什么"])
 async def test_feelings_at_the_gentle_where_step_are_not_an_address(chat: BotChat, words: str) -> None:
     await chat.say(RESIDENT, "我不想活了")
-    shown = _shown(await chat.say(RESIDENT, words))
+    shown = texts_of(await chat.say(RESIDENT, words))
     assert "请告诉我需要上门的地址" not in shown and texts.ADDRESS_TOO_SHORT not in shown, shown
     assert not chat.ticket(1).address, chat.ticket(1).address
 

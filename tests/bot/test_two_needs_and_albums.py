@@ -8,7 +8,7 @@ import pytest
 from bot.handlers import resident
 from routing import db, drafts
 from routing.models import Ticket
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, Reply, texts_of
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -18,10 +18,6 @@ ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 
 def _photo(n: int) -> list[dict]:
     return [{"file_id": f"photo-{n}", "file_unique_id": f"u{n}", "width": 1280, "height": 960}]
-
-
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def _intake(chat: BotChat) -> dict | None:
@@ -49,9 +45,9 @@ async def test_the_address_told_at_the_end_of_two_needs_is_not_asked_again_for_t
     address is asked 'unless the message already has one'), but it is cut off with the second need, so after 确认 of
     the first the bot asks 「请告诉我需要上门的地址」 as if none was given."""
     replies = await chat.say(RESIDENT, "小区门口路灯坏了，另外垃圾也没人清，幸福里小区3号楼2单元502")
-    assert "还提到" in _shown(replies), _shown(replies)  # (two needs read)
+    assert "还提到" in texts_of(replies), texts_of(replies)  # (two needs read)
     card = _card(replies, "确认")
-    shown = _shown(await chat.press(RESIDENT, card.button("确认"), card.message))
+    shown = texts_of(await chat.press(RESIDENT, card.button("确认"), card.message))
     assert "请告诉我需要上门的地址" not in shown, (shown, _intake(chat))
 
 
@@ -60,9 +56,9 @@ async def test_cancelling_the_first_of_two_needs_does_not_drop_the_second(chat: 
     first (the street light is fixed already, or it was read wrong): the second need is silently forgotten — no
     card, no ticket, nothing kept."""
     replies = await chat.say(RESIDENT, "小区门口路灯坏了，另外垃圾也没人清")
-    assert "还提到" in _shown(replies), _shown(replies)
+    assert "还提到" in texts_of(replies), texts_of(replies)
     card = _card(replies, "取消")
-    shown = _shown(await chat.press(RESIDENT, card.button("取消"), card.message))
+    shown = texts_of(await chat.press(RESIDENT, card.button("取消"), card.message))
     state = _intake(chat) or {}
     assert "垃圾" in shown or "垃圾" in str(state.get("text", "")), (shown, state)
 
@@ -77,7 +73,7 @@ async def test_an_album_of_ten_photos_then_a_captioned_photo_can_still_be_submit
     card = _card(await chat.say(RESIDENT, None, photo=_photo(10), caption="楼下垃圾堆了好几天没人清"), "确认")
     await chat.press(RESIDENT, card.button("确认"), card.message)
     await chat.say(RESIDENT, ADDRESS)
-    shown = _shown(await chat.say(RESIDENT, "跳过"))
+    shown = texts_of(await chat.say(RESIDENT, "跳过"))
     assert chat.count(Ticket) == 1, shown
 
 
@@ -87,5 +83,5 @@ async def test_a_gas_leak_told_after_an_album_of_ten_photos_is_opened_at_once(ch
     emergency ticket exists."""
     for n in range(10):
         await chat.say(RESIDENT, None, photo=_photo(n), media_group_id="album-1")
-    shown = _shown(await chat.say(RESIDENT, None, photo=_photo(10), caption="厨房煤气泄漏了"))
+    shown = texts_of(await chat.say(RESIDENT, None, photo=_photo(10), caption="厨房煤气泄漏了"))
     assert chat.count(Ticket) == 1, shown

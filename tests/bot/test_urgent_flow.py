@@ -5,36 +5,19 @@ emergency typed in the middle of another need goes first and the other follows; 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot import texts
 from bot.handlers import resident
-from classifier import Classifier
 from routing import db, drafts
 from routing.models import Notification, NotificationKind, Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat
-from tests.conftest import World
+from tests.bot.chat_harness import BotChat, texts_of
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 RESIDENT = 1
 ADDRESS = "幸福里小区 3 号楼 2 单元 502"
-
-
-@pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        yield chat
-
-
-def _shown(replies: list[Reply]) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def _urgent_alerts(chat: BotChat) -> int:
@@ -51,20 +34,20 @@ def _intake(chat: BotChat) -> dict | None:
 @pytest.mark.parametrize("text", ["厨房一股煤气味，很大", "我妈摔倒了叫不醒"])
 async def test_an_urgent_report_alerts_the_coordinators_before_any_question(chat: BotChat, text: str) -> None:
     """The resident, frightened, answers nothing after the advice: the ticket and the coordinators' alert exist."""
-    shown = _shown(await chat.say(RESIDENT, text))
+    shown = texts_of(await chat.say(RESIDENT, text))
     assert "119" in shown or "120" in shown
     assert "已为您登记紧急工单" in shown and "确认" not in shown
     assert chat.count(Ticket) == 1 and _urgent_alerts(chat) >= 1
 
 
 async def test_the_crisis_line_promise_of_notified_staff_is_kept(chat: BotChat) -> None:
-    shown = _shown(await chat.say(RESIDENT, "我不想活了"))
+    shown = texts_of(await chat.say(RESIDENT, "我不想活了"))
     assert "12356" in shown and "已经告诉社区的工作人员" in shown  # (said once the ticket exists, not before)
     assert _urgent_alerts(chat) >= 1
 
 
 async def test_someone_in_crisis_is_asked_gently_and_may_decline(chat: BotChat) -> None:
-    shown = _shown(await chat.say(RESIDENT, "我不想活了"))
+    shown = texts_of(await chat.say(RESIDENT, "我不想活了"))
     assert "请告诉我需要上门的地址" not in shown and "不想说也没关系" in shown and "确认" not in shown
     await chat.say(RESIDENT, "不想说")
     await chat.say(RESIDENT, "跳过")
@@ -74,7 +57,7 @@ async def test_someone_in_crisis_is_asked_gently_and_may_decline(chat: BotChat) 
 async def test_where_and_a_phone_given_later_reach_the_coordinators(chat: BotChat) -> None:
     await chat.say(RESIDENT, "厨房一股煤气味，很大")
     await chat.say(RESIDENT, ADDRESS)
-    shown = _shown(await chat.say(RESIDENT, "13812345678"))
+    shown = texts_of(await chat.say(RESIDENT, "13812345678"))
     assert "已补充到您的紧急工单" in shown
     ticket = chat.ticket(1)
     assert (ticket.address, ticket.phone) == (ADDRESS, "13812345678")
@@ -86,10 +69,10 @@ async def test_where_and_a_phone_given_later_reach_the_coordinators(chat: BotCha
 # ── what the resident adds about the emergency ────────────────────────────────────────────────────
 async def test_already_called_119_is_added_to_the_emergency_not_a_second_need(chat: BotChat) -> None:
     await chat.say(RESIDENT, "厨房一股煤气味，很大")
-    shown = _shown(await chat.say(RESIDENT, "已经打了119"))
+    shown = texts_of(await chat.say(RESIDENT, "已经打了119"))
     assert "已补充到您的紧急工单" in shown or "补充到您的紧急工单" in shown, shown
     await chat.say(RESIDENT, ADDRESS)
-    after = _shown(await chat.say(RESIDENT, "跳过"))
+    after = texts_of(await chat.say(RESIDENT, "跳过"))
     assert texts.NEXT_NEED not in after and _intake(chat) is None and chat.count(Ticket) == 1
     assert "已经打了119" in chat.ticket(1).text and chat.ticket(1).address == ADDRESS
 
@@ -110,10 +93,10 @@ async def test_already_called_120_keeps_what_happened(chat: BotChat) -> None:
 
 async def test_an_emergency_at_another_needs_address_step_goes_first_and_the_other_follows(chat: BotChat) -> None:
     await chat.intake_to_address(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
-    first = _shown(await chat.say(RESIDENT, "厨房一股煤气味，很大"))
+    first = texts_of(await chat.say(RESIDENT, "厨房一股煤气味，很大"))
     assert "119" in first and "已为您登记紧急工单" in first
     await chat.say(RESIDENT, ADDRESS)
-    after = _shown(await chat.say(RESIDENT, "跳过"))
+    after = texts_of(await chat.say(RESIDENT, "跳过"))
     assert texts.NEXT_NEED in after and "楼道灯" in after, after
     assert _intake(chat)["text"] == "楼道灯坏了好几天了，晚上很黑"
 
@@ -121,11 +104,11 @@ async def test_an_emergency_at_another_needs_address_step_goes_first_and_the_oth
 # ── a cry for help; a question after an emergency ─────────────────────────────────────────────────
 @pytest.mark.parametrize("text", ["救命啊", "有人吗 救命", "快来人啊"])
 async def test_a_cry_for_help_gets_a_hotline(chat: BotChat, text: str) -> None:
-    shown = _shown(await chat.say(RESIDENT, text))
+    shown = texts_of(await chat.say(RESIDENT, text))
     assert "110" in shown or "120" in shown, shown
 
 
 async def test_a_question_after_an_emergency_lists_its_ticket(chat: BotChat) -> None:
     await chat.say(RESIDENT, "厨房一股煤气味，很大")
-    shown = _shown(await chat.say(RESIDENT, "人呢？说好的人呢"))
+    shown = texts_of(await chat.say(RESIDENT, "人呢？说好的人呢"))
     assert "您还没有工单" not in shown, shown
