@@ -371,7 +371,7 @@ _CLAUSE_END = re.compile("[。！？；!?;\n，,、：:]")
 _DATED_PAST = "去年|前年|几年前|前几年|前些年|早些年|那年|当年|早年|上次|上回|上趟|上个月|那次|那回"
 _PAST = re.compile(_DATED_PAST + "|以前|曾经|之前|当时|有一次|有一回|过一次|过一回|过几次|过好几次")
 _SUPPOSING = "万一|如果|要是|一旦|假如|倘若"
-_HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想")
+_HYPOTHETICAL = re.compile(_SUPPOSING + "|担心|怕|以免|隐患|防止|预防|不堪设想|真要|要真|真的要")
 # (到现在: "until now" in a story; 现在想起来: looking back; 现在是谁在处理: a question about a ticket;
 # 现在放心多了: settled. 赶紧/立即 are left out: stories say them too.)
 _NOW_SETTLED = "[都也]?(没事|好了|放心|挺好|好好的)|(已经)?(出院|回家休养|恢复营业)(了)?|[^。，, ]{0,5}没(有)?(味|味道|味儿)?了"  # (after 现在: it is over, not going on)
@@ -2256,7 +2256,9 @@ def _told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> 
         return bool(_PAST.search(sentence)) and not _UNRESOLVED.search(sentence)
     # Supposed or feared: said before it in its sentence (我担心万一着火，杂物会让火势更大) or after it in its clause.
     supposed = _around(text[: end + 1], end, _SENTENCE_END) + _around(text[end:], 0, _CLAUSE_END)
-    return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(supposed))
+    # Or of the news, before it in its sentence (看到新闻里电动车起火烧死人的事): a fire elsewhere, as in chat (`_STORY`).
+    told = _around(text[: end + 1], end, _SENTENCE_END)
+    return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(supposed) or _STORY.search(told))
 
 
 def _told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_if: bool) -> bool:

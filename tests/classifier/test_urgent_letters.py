@@ -46,6 +46,23 @@ def test_a_fear_said_before_the_clause_of_the_fire_is_hypothetical() -> None:
     assert "fire" not in result.urgent_signals  # 火势 is in the clause after the one that says 担心万一
 
 
+@pytest.mark.parametrize(
+    "middle",
+    [
+        "楼道里天天停着电动车，很多人拉个插线板就在楼道里充电。看到新闻里电动车起火烧死人的事情，真是很怕。",
+        "楼道里天天停着电动车，插线板就放在地上。前几天新闻上又报了电动车起火烧死人的事，我们看了心里发毛。",
+        "楼道里停满了电动车，安全出口也被纸箱堵着。真要着起火来，我们楼上的人往哪跑？",
+    ],
+)
+def test_a_fire_told_of_the_news_or_supposed_with_zhenyao_is_background(middle: str) -> None:
+    """A letter about e-bikes charging in the stairwell tells the news's fires or one it supposes (真要着起火来): the
+    hazard is its item, and no fire is happening (the fire signal fired on the news's 起火 before)."""
+    result = classify(letter(middle + "请消防部门来检查一下。"))
+    assert result.label == "safety.fire"
+    assert "fire" not in result.urgent_signals
+    assert not result.urgent
+
+
 def test_charging_spaces_asked_for_are_not_a_fire_hazard() -> None:
     result = classify(letter("小区充电桩太少了，希望在车库里规划建设一批合规的充电车位，让大家安全方便地充电。"))
     assert result.label == "property.parking"
