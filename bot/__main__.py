@@ -8,14 +8,12 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.util import CommandError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from bot import demo, serving
 from bot.app import ALLOWED_UPDATES, build_application, make_deps
@@ -40,37 +38,11 @@ def configure_logging(level: str) -> None:
     telegram.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
 
 
-STARTUP_LOCK = text("SELECT pg_advisory_lock(27236, 0)")  # any fixed key, used only here
-STARTUP_UNLOCK = text("SELECT pg_advisory_unlock(27236, 0)")
-
-
-@contextlib.contextmanager
-def one_start_at_a_time(url: str) -> Iterator[None]:
-    """Workers started together on one PostgreSQL database migrate and sync one after another
-    (two concurrent first migrations or geography inserts would fail)."""
-    if db.is_sqlite(url):
-        yield
-        return
-    engine = db.make_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.execute(STARTUP_LOCK)
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.execute(STARTUP_UNLOCK)
-                conn.commit()
-    finally:
-        engine.dispose()
-
-
 def start_domain(settings: BotSettings) -> Engine:
     """Migrations, geography and the configured coordinators; a clear line and exit on failure."""
-    try:
-        with one_start_at_a_time(settings.DATABASE_URL):
-            return bootstrap.start(settings, coordinator_ids=settings.COORDINATOR_IDS,
-                                   coordinator_scope=settings.COORDINATOR_SCOPE)
+    try:  # (workers started together take turns: see db.one_at_a_time)
+        return bootstrap.start(settings, coordinator_ids=settings.COORDINATOR_IDS,
+                               coordinator_scope=settings.COORDINATOR_SCOPE)
     except (TaxonomyError, GeographyError) as error:
         sys.exit(f"jiedan: {error}")
     except DomainError as error:  # (COORDINATOR_IDS with several streets and no COORDINATOR_SCOPE)

@@ -228,11 +228,13 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
         )
         return retry or DONE
     except (InvalidToken, TelegramError) as error:
-        # InvalidToken: the Bot API answered 404, e.g. an emulator without the method.
+        # InvalidToken: the Bot API answered 404, e.g. an emulator without the method. A photo refused so holds
+        # nothing back: the words around it (the rating prompt, a new offer) matter more than its place among them.
         log.warning("notification %s (%s) not sent, will retry: %s", note.id, note.kind, error)
+        holds = note.kind != "ticket_photo"
         retry = await query(context, outbox.mark_failed, note.id, now(), f"{type(error).__name__}: {error}",
-                            holds_chat=True)
-        return retry or DONE
+                            holds_chat=holds)
+        return (retry if holds else None) or DONE
     except SQLAlchemyError as error:  # (the database failed while the message was read: as transient as the network)
         log.warning("notification %s (%s) not sent, database error, will retry: %s", note.id, note.kind,
                     type(error).__name__)

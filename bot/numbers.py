@@ -5,6 +5,7 @@ must not show. Residents write numbers in digits or, older ones and voice input,
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _CN = "零〇一二两三四五六七八九十百千幺"
 _CN_DIGITS = dict(zip("零〇一二两三四五六七八九幺", "0012234567891", strict=True))
@@ -36,9 +37,12 @@ LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")  # a local number without its
 # number. Dates and times are not numbers to hide (2024-10-01 10:30).
 _LONG_NUMBER = re.compile(r"(?<![\d])\+?\d(?:[-\s]?\d){6,}(?![\d])")
 _DATE_OR_TIME = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[:：]\d{2}")
-# A phone read out in numerals (一三八 一二三四 五六七八): a mobile's eleven first (一直 after it is no digit), else
-# a run of seven or more.
-_CN_MOBILE = re.compile("[一幺][\\s\\-,，、]*[三四五六七八九](?:[\\s\\-,，、]*[零〇一二三四五六七八九幺]){9}")
+# A phone read out in numerals (一三八 一二三四 五六七八): a mobile's eleven and no twelfth (一直 after it is no digit:
+# 一 before a word is not one), else a run of seven or more.
+_CN_MOBILE = re.compile(
+    "[一幺][\\s\\-,，、]*[三四五六七八九](?:[\\s\\-,，、]*[零〇一二三四五六七八九幺]){9}"
+    "(?![\\s\\-,，、]*(?:[零〇二三四五六七八九幺]|一(?![直下定起样般点些共次会天趟声])))"
+)
 _CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s\\-]*[零〇一二三四五六七八九幺]){6,}")
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 _ROOM_ALONE = re.compile(r"(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})\s*[室房号]?")  # (幸福里3号楼2单元，502)
@@ -81,28 +85,73 @@ def address_in(text: str) -> str | None:
     return None
 
 
+# The parts of an address a correction replaces, by kind: the building (3号楼, 5栋, B座), the unit, the room.
+_ADDRESS_PARTS = (
+    re.compile(rf"{_NUMBER}\s*(?:号楼|栋|幢|号院)|[A-Za-z0-9]+座"),
+    re.compile(rf"{_NUMBER}\s*(?:单元|门)"),
+    re.compile(r"\d{3,4}\s*[室房号]?$|\d{3,4}\s*室|[零〇一二三四五六七八九幺]{3,4}\s*室?$"),
+)
+_ESTATE = re.compile("小区|花园|苑|家园|公寓|大厦|广场|新村|[路街巷弄村]")
+
+
+def corrected_address(address: str, correction: str) -> str:
+    """An address with a correction put in (幸福里小区3号楼2单元502, 不对，是5号楼 → 幸福里小区5号楼2单元502): each
+    building, unit or room it names in place of the one of its kind; a correction naming the estate or street is the
+    whole address; one naming a part the address lacks adds it."""
+    told = re.split("是|在", correction)[-1].strip(" ，,。")  # (不是3号楼，是5号楼: what comes after the last 是)
+    if _ESTATE.search(told):
+        return told
+    for kind in _ADDRESS_PARTS:
+        new = kind.search(told)
+        old = kind.search(address)
+        if new is None:
+            continue
+        if old is None:
+            address = f"{address} {new.group().strip()}"
+        else:
+            address = address[: old.start()] + new.group().strip() + address[old.end():]
+    return address
+
+
 def _digits(numeral: str) -> str:
     return "".join(_CN_DIGITS[ch] for ch in numeral if ch in _CN_DIGITS)
 
 
 def phone_in(text: str) -> str | None:
-    """A phone number in a text, digits or Chinese numerals, however grouped (as its digits)."""
+    """A phone number in a text, digits (full-width ones too: １３８…) or Chinese numerals, however grouped (as its
+    ASCII digits)."""
+    text = unicodedata.normalize("NFKC", text)
     digits = _CN_PHONE.sub(lambda m: _digits(m.group()), _CN_MOBILE.sub(lambda m: _digits(m.group()), text))
     compact = re.sub(r"[\s\-－]", "", digits)
     match = PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(compact)
     return match.group(0) if match else None
 
 
-def redact(text: str) -> str:
-    """A resident's words without house numbers or phone numbers (for offers and public views): each number masked
-    where it stands, every other word as typed."""
-    masked = list(text)
-    spans = house_numbers(text)
-    taken = [m.span() for m in _DATE_OR_TIME.finditer(text)]  # (dates and times stay; a phone is masked once)
+def _phone_spans(text: str) -> list[tuple[int, int, bool]]:
+    """The spans of phone-like numbers, digits or numerals, however grouped, and whether each is a phone number as
+    dialled (PHONE_NUMBER); not dates or times (2024-10-01 10:30)."""
+    taken = [m.span() for m in _DATE_OR_TIME.finditer(text)]
+    spans: list[tuple[int, int, bool]] = []
     for pattern in (PHONE_NUMBER, _LONG_NUMBER, _CN_MOBILE, _CN_PHONE):
         found = [m.span() for m in pattern.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
-        taken += found
-        spans += [(start + (pattern is PHONE_NUMBER), end) for start, end in found]  # (a phone shows its 1… or 0…)
+        taken += found  # (a phone is found once)
+        spans += [(start, end, pattern is PHONE_NUMBER) for start, end in found]
+    return spans
+
+
+def without_phones(text: str) -> str:
+    """A text with its phone numbers taken out (幺三八 幺二三四 五六七八 given at the phone step is not a note)."""
+    kept = list(text)
+    for start, end, _ in _phone_spans(text):
+        kept[start:end] = [" "] * (end - start)
+    return re.sub(r"\s{2,}", " ", "".join(kept)).strip()
+
+
+def redact(text: str) -> str:
+    """A resident's words without house numbers or phone numbers (for offers and public views): each number masked
+    where it stands (a phone shows its 1… or 0…), every other word as typed."""
+    masked = list(text)
+    spans = house_numbers(text) + [(start + dialled, end) for start, end, dialled in _phone_spans(text)]
     for start, end in spans:
         for i in range(start, end):
             if text[i].isdigit() or text[i] in _CN:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import itertools
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -245,6 +245,8 @@ def ask_address(last_address: str | None) -> str:
 
 
 ASK_PHONE = "方便留个手机号吗？只有接单的党员和协调员能看到。点「发送我的手机号」，或点「跳过」。"
+NEED_NOT_SUBMITTED = "您刚才说的事还没有提交：请点上面的「确认」，不对请点「修改」。"
+ADDRESS_EXPLAINED = "地址就是需要工作人员上门去的地方，写到小区、楼号和门牌号就行。"
 ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
 STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"
 PHOTO_ADDED = "照片收到了，会和您的诉求一起交给接单的党员。"
@@ -307,6 +309,10 @@ def address_added(address: str) -> str:
     return f"已补充地址：<b>{quote(address, 200)}</b>\n{ASK_PHONE}"
 
 
+def address_corrected(address: str) -> str:
+    return f"好的，地址已改为：<b>{quote(address, 200)}</b>\n{ASK_PHONE}"
+
+
 def supplement_added(text: str) -> str:
     return f"已把这句话补充到您的诉求里：「{quote(text, 100)}」\n{ASK_PHONE}"
 
@@ -353,6 +359,9 @@ def rate_prompt(number: str, item_name: str) -> str:
 
 def rate_reminder(number: str, item_name: str) -> str:
     return f"回访：工单 <b>{esc(number)}</b>（{esc(item_name)}）已办结一天了，您满意吗？请花几秒钟打个分："
+
+
+RATED_ALREADY = "这张工单您已经评过分了，谢谢您！"
 
 
 def rated(stars: int) -> str:
@@ -923,6 +932,7 @@ BTN_NEW_ANYWAY = "➕ 仍要新建"
 BTN_REGISTER_ANYWAY = "📝 这是我的诉求，登记为诉求"
 REGISTER_ANYWAY = "好的，按诉求为您登记。"
 DUPLICATE_NEW = "好的，这是另一件事，为您新建一张工单。"
+DUPLICATE_KEPT = "好的，不重复登记了。您原来的工单会继续办理，有进展会第一时间通知您。"
 _URGENT_ALWAYS = "紧急情况（燃气泄漏、火情、有人受伤）不受限制，请直接说明，或立即拨打 119 / 110 / 120。"
 
 
@@ -934,6 +944,8 @@ def too_many_messages(until: datetime, tz: ZoneInfo) -> str:
 
 
 def too_many_tickets(limit: int, until: datetime, tz: ZoneInfo, *, at_submit: bool) -> str:
+    if until.second or until.microsecond:  # (the minute shown is after it: 11:00:40 is told as 11:01)
+        until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
     head = (
         f"您这一小时内已经登记了 {limit} 张工单。为了让每位居民的诉求都能及时处理，"
         f"请在 {local_time(until, tz)} 之后再提交新的工单。"

@@ -24,13 +24,14 @@ def start(settings: Settings | None = None, *, coordinator_ids: Iterable[int] = 
     settings = settings or get_settings()
     get_taxonomy(settings)
     geography = load_geography(settings.GEOGRAPHY_FILE)
-    if migrate:
-        db.upgrade(settings.DATABASE_URL)
-    engine = db.make_engine(settings.DATABASE_URL)
-    now = now or datetime.now(UTC)
-    with db.transaction(engine) as session:
-        sync_geography(session, geography)
-        ids = list(coordinator_ids)
-        if ids:
-            ensure_coordinators(session, ids, now, scope=coordinator_scope)
+    with db.one_at_a_time(settings.DATABASE_URL):  # (workers starting together, `jiedan db upgrade` meanwhile)
+        if migrate:
+            db.upgrade(settings.DATABASE_URL)
+        engine = db.make_engine(settings.DATABASE_URL)
+        now = now or datetime.now(UTC)
+        with db.transaction(engine) as session:
+            sync_geography(session, geography)
+            ids = list(coordinator_ids)
+            if ids:
+                ensure_coordinators(session, ids, now, scope=coordinator_scope)
     return engine

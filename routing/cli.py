@@ -55,13 +55,15 @@ def cmd_db(args: argparse.Namespace) -> int:
     """db upgrade / downgrade / current."""
     url = _settings(args).DATABASE_URL
     if args.action == "upgrade":
-        db.upgrade(url, args.revision)
+        with db.one_at_a_time(url):  # (in turn with bot workers starting meanwhile)
+            db.upgrade(url, args.revision)
         print(f"database at {db.current_revision(url)}")
     elif args.action == "downgrade":
         if not args.revision or args.revision == "head":
             print("give the revision to go down to, e.g. base", file=sys.stderr)
             return 2
-        db.downgrade(url, args.revision)
+        with db.one_at_a_time(url):
+            db.downgrade(url, args.revision)
         print(f"database at {db.current_revision(url) or 'base (empty)'}")
     else:
         print(db.current_revision(url) or "base (empty)")

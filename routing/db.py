@@ -84,6 +84,8 @@ def database_problem(error: BaseException, url: str) -> str:
     hint = " — a password's @ : / must be percent-encoded (%40 %3A %2F)" if re.search("[@/]", credentials) else ""
     if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
         return f"the database has no tables yet: run `jiedan db upgrade` first ({reason})"
+    if "no such column" in reason or ("does not exist" in reason and "column" in reason):
+        return f"the database is older than this release: run `jiedan db upgrade` first ({reason})"
     if isinstance(error, ImportError | ValueError):  # (what a URL with a typo or no installed driver raises)
         return f"{reason} — check the database URL (DATABASE_URL or --url){hint}"
     return f"database unavailable ({where(url)}): {reason}{hint}"
@@ -105,8 +107,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         connect_args = kwargs.pop("connect_args", {})
         # psycopg prepares repeated statements; a generic (parameter-blind) plan of the ranking
-        # query was measured 30x slower than a custom one, so always plan with the values.
-        connect_args.setdefault("options", "-c plan_cache_mode=force_custom_plan")
+        # query was measured 30x slower than a custom one, so always plan with the values. (After the URL's own
+        # options, which connect_args would otherwise replace: ?options=-csearch_path%3Djiedan.)
+        own = make_url(url).query.get("options")
+        own = " ".join(own) if isinstance(own, tuple) else own
+        connect_args.setdefault("options", f"{own or ''} -c plan_cache_mode=force_custom_plan".strip())
         return create_engine(url, connect_args=connect_args, **kwargs)
 
     database = make_url(url).database
@@ -220,6 +225,34 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
     return config
+
+
+# Processes migrating or syncing one PostgreSQL database take turns (two first migrations at once fail on
+# PostgreSQL's catalogue): bot workers starting together, `jiedan db upgrade` run by a deploy meanwhile.
+_TURN_LOCK = "SELECT pg_advisory_lock(27236, 0)"  # any fixed key, used only here
+_TURN_UNLOCK = "SELECT pg_advisory_unlock(27236, 0)"
+
+
+@contextmanager
+def one_at_a_time(url: str) -> Iterator[None]:
+    """Hold the database's set-up turn (PostgreSQL; SQLite's own write lock serialises its migrations)."""
+    if is_sqlite(url):
+        yield
+        return
+    from sqlalchemy.pool import NullPool
+
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(_TURN_LOCK)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(_TURN_UNLOCK)
+                conn.commit()
+    finally:
+        engine.dispose()
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -122,7 +122,8 @@ def compute_quarter_stars(session: Session, quarter: str, now: datetime, *,
     settings = settings or get_settings()
     start, end = quarter_bounds(quarter, settings.tz)
     in_period = (PointEntry.created_at >= start) & (PointEntry.created_at < end)
-    # A round of work the resident reopened was not on time either (its points were taken back).
+    # A round of work the resident reopened is neither resolved work nor on time (its points were taken back); a
+    # reopening counts against the quarter it happened in, but takes nothing from that quarter's other rounds.
     reopening = aliased(PointEntry)
     reopened_round = select(reopening.id).where(
         reopening.reason == "reopened", reopening.member_id == PointEntry.member_id,
@@ -131,7 +132,7 @@ def compute_quarter_stars(session: Session, quarter: str, now: datetime, *,
         r.member_id: r for r in session.exec(
             select(PointEntry.member_id,
                    func.sum(PointEntry.points).label("points"),
-                   func.count().filter(PointEntry.reason == "resolved").label("resolved"),
+                   func.count().filter(PointEntry.reason == "resolved", ~reopened_round).label("resolved"),
                    func.count().filter(PointEntry.reason == "on_time", ~reopened_round).label("on_time"),
                    func.count().filter(PointEntry.reason == "reopened").label("reopened"))
             .where(in_period).group_by(PointEntry.member_id))
@@ -149,10 +150,8 @@ def compute_quarter_stars(session: Session, quarter: str, now: datetime, *,
     serving = and_(Member.joined_at < end, or_(Member.left_at.is_(None), Member.left_at >= start))
     for member_id in session.exec(select(Member.id).where(serving).order_by(Member.id)):
         led, rat = ledger.get(member_id), ratings.get(member_id)
-        resolved = led.resolved if led else 0
-        # A reopened resolution does not count as resolved work.
         reopened = led.reopened if led else 0
-        values = dict(points=int(led.points) if led else 0, resolved=max(resolved - reopened, 0),
+        values = dict(points=int(led.points) if led else 0, resolved=led.resolved if led else 0,
                       on_time=led.on_time if led else 0, rated=rat.rated if rat else 0,
                       rating_avg=round(float(rat.avg), 2) if rat else None, reopened=reopened)
         stars = stars_for(values["resolved"], min(values["on_time"], values["resolved"]),

@@ -56,6 +56,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def sent_at(update: Update) -> datetime:
+    """When the message was written (Telegram's date: one read after the bot was down was written earlier); never
+    later than now."""
+    message = update.effective_message
+    written = message.date if message is not None else None
+    return min(written, now()) if written is not None else now()
+
+
 def _in_transaction(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> tuple[T, bool]:
     """`fn(session, …)` in one transaction; its result, and whether it queued notifications."""
     with transaction(engine) as session:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,18 @@ from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, numbers, texts
-from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
+from bot.handlers.common import (
+    act,
+    answer,
+    callback_args,
+    deps,
+    display_name,
+    edit,
+    now,
+    query,
+    reply,
+    sent_at,
+)
 from classifier import Classification
 from routing import abuse, drafts, duplicates, geography, members, tickets, views
 from routing.models import GeoLevel, Ticket
@@ -32,13 +44,14 @@ COMMENT = "comment"
 COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
 MIN_ADDRESS_CHARS = 4
+# A question asked back where the address is asked (什么地址, 地址写什么; not 门口那个什么超市旁边).
+_ASKS = re.compile("[吗嘛呢？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)")
 
 
 # At the phone step: words that mean "no number" (the 跳过 button sends the first); a local number typed
 # without its area code, which a member in the same city can still call; and the words around a number
 # that only label it (what is left is kept with the request).
 SKIP_WORDS = (texts.BTN_SKIP, "不用", "不留", "不方便", "不需要", "不要", "没有", "无", "不知道", "不记得", "记不住", "忘了")
-_NUMBER_RUN = re.compile(r"\+?\d[\d\s\-－]{5,}\d|[零〇一二三四五六七八九幺]{7,}")
 _DIGITS = re.compile(r"\d{5,}")
 _PHONE_LABEL = re.compile(
     "|".join(SKIP_WORDS) + r"|了|我的|我家|手机号?|电话|号码|座机|联系方式|是|[\s\d\-－+，,。.：:!！~～]"
@@ -52,7 +65,7 @@ _ASIDES = ("status", "thanks", "greeting")
 # the address step or under 「对吗？」, giving up (那算了吧, 不用了已经好了) — not an address, and not despair either.
 # (said once or again: 对对对, 是的是的; thanked after: 对的，谢谢 — the card asks 「对吗？没问题请点「确认」」)
 _YES_WORDS = "对|對|对的|對的|是|是的|好|好的|嗯|嗯嗯|没错|沒錯|没问题|沒問題|行|可以|确认|確認|确定|確定|ok|OK|Ok"
-_NO_WORDS = "不对|不對|不是|错了|錯了|不准|修改|改一下|改"
+_NO_WORDS = "不对|不對|不是|错了|錯了|不准|修改|改一下|改|(我)?(说|写|打|搞|弄)错了"  # (我说错了: a correction)
 _THANKS_AFTER = r"([，,。！!~～\s]*(谢谢|謝謝|谢谢你|谢谢您|麻烦了|麻煩了|辛苦了))?"
 _YES = re.compile(rf"({_YES_WORDS})([，,\s]*({_YES_WORDS}))*{_THANKS_AFTER}[。！!~～\s]*")
 _NO = re.compile(rf"({_NO_WORDS})([，,\s]*({_NO_WORDS}))*[。！!~～\s]*")
@@ -73,11 +86,11 @@ def typed_answer(text: str) -> str | None:
     return "no" if _NO.fullmatch(words) else None
 
 
-_STARS = re.compile(r"([1-5一二三四五])\s*(星|颗星|顆星|分|[颗顆个]?⭐+)?[。！!~～ ]*")
+_STARS = re.compile(r"([1-5一二三四五两兩俩])\s*(星|颗星|顆星|分|[颗顆个]?⭐+)?[。！!~～ ]*")  # (两: two of a thing)
 _STAR_EMOJI = re.compile(r"(⭐\s*){1,5}[。！!~～ ]*")  # (the rating buttons' own ⭐⭐⭐⭐⭐, typed)
 _RATING_WORDS = re.compile(  # (not 三星电视, 五星小区: a star count followed by a noun is a name)
     "满意|滿意|好评|好評|差评|差評|打分|颗星|还行|還行|一般般"
-    "|[1-5一二三四五]星(?!电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街)"
+    "|[1-5一二三四五两兩俩]星(?!电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街)"
 )
 RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one that says 不满意)
 
@@ -85,12 +98,13 @@ RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one 
 def stars_typed(text: str) -> int | None:
     """Stars typed instead of pressed (5, 五星, 4分), or 0 for short words of a rating that give none (很满意,
     不满意 灯还是不亮: the buttons are shown again), None for other words."""
-    words = text.strip().replace("\ufe0f", "")  # (⭐️: the star with its emoji presentation selector)
+    # (NFKC: ５星 typed in full width; ⭐️: the star with its emoji presentation selector)
+    words = unicodedata.normalize("NFKC", text).strip().replace("\ufe0f", "")
     if _STAR_EMOJI.fullmatch(words):
         return words.count("⭐")
     if match := _STARS.fullmatch(words):
         digit = match.group(1)
-        return int(digit) if digit.isdigit() else "一二三四五".index(digit) + 1
+        return int(digit) if digit.isdigit() else 2 if digit in "两兩俩" else "一二三四五".index(digit) + 1
     return 0 if len(words) <= RATING_WORDS_MAX_CHARS and _RATING_WORDS.search(words) else None
 
 
@@ -109,6 +123,7 @@ _ADDRESS_WORDS = re.compile(r"[\s，,。.：:！!~～]|地址|住址|我们家|�
 
 
 _YES_FIRST = re.compile(rf"({_YES_WORDS})[，,。！!\s]+")
+_NO_FIRST = re.compile(rf"({_NO_WORDS})[，,。！!\s]*")  # (不对，是5号楼: a correction of the address)
 # What an address has none of and a need almost always has (坏了, 不亮, 没水, 漏, 堵…): 3号楼2单元电梯也坏了 is a need.
 _NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着火|冒烟")
 
@@ -118,7 +133,8 @@ def address_only(text: str) -> tuple[str, bool] | None:
     (对的，地址是…): the address without those words, and whether a yes came first; None for other words. (Whether
     the words are a need told with its address, 3号楼2单元电梯坏了, the router asks the classifier.)"""
     yes = _YES_FIRST.match(text.strip())
-    words = text.strip()[yes.end():] if yes else text
+    lead = yes or _NO_FIRST.match(text.strip())
+    words = text.strip()[lead.end():] if lead else text
     part = numbers.address_in(words)
     if part is None or _ADDRESS_WORDS.sub("", words.replace(part, "")) or _NEED_WORDS.search(part):
         return None
@@ -131,7 +147,7 @@ def phone_in(text: str) -> tuple[str | None, str]:
     phone = numbers.phone_in(text)
     if phone is None:
         return None, text.strip()
-    return phone, _NUMBER_RUN.sub(" ", text).strip()
+    return phone, numbers.without_phones(text)
 
 
 # ── area (社区 / 网格) ────────────────────────────────────────────────────────────────────────────
@@ -146,7 +162,7 @@ async def ask_area(
     await reply(update, f"{lead}\n{texts.CHOOSE_AREA}" if lead else texts.CHOOSE_AREA, keyboards.areas(choices, then))
 
 
-def _choose_area(session: Session, telegram_id: int, code: str, now_: Any) -> dict[str, Any]:
+def _choose_area(session: Session, telegram_id: int, name: str, code: str, now_: Any) -> dict[str, Any]:
     node = geography.get_node(session, code)
     if node.level != GeoLevel.grid:
         return {"grids": geography.area_choices(session, node.code)}
@@ -156,8 +172,10 @@ def _choose_area(session: Session, telegram_id: int, code: str, now_: Any) -> di
     if pending is not None and pending.get("step") == "area":  # (its card is shown now: it waits for 确认)
         pending["step"] = "confirm"
         drafts.save_draft(session, telegram_id, INTAKE, pending, now_)
-    else:
-        pending = None
+        if pending.get("urgent"):  # (opened with the area, before any answer that Telegram may lose)
+            pending = _open_urgent_ticket(session, telegram_id, name, pending["token"], now_)
+    elif not (pending is not None and pending.get("ticket_id") and pending.get("step") in ("address", "phone")):
+        pending = None  # (else an urgent ticket opened by an earlier press whose answer was lost: told again)
     return {"grid": node.name, "community": community.name, "pending": pending}
 
 
@@ -169,7 +187,8 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if code == keyboards.CHANGE_AREA:
         await edit(update, texts.CHOOSE_AREA, keyboards.areas(await query(context, geography.area_choices, None)))
         return
-    result = await act(context, _choose_area, update.effective_user.id, code, now())
+    user = update.effective_user
+    result = await act(context, _choose_area, user.id, display_name(user), code, now())
     if "grids" in result:
         await edit(update, texts.CHOOSE_AREA_AGAIN, keyboards.areas(result["grids"], then))
         return
@@ -185,10 +204,11 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 # ── a new request ─────────────────────────────────────────────────────────────────────────────────
 def _new_intake(
-    session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any
+    session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any, written_at: Any = None
 ) -> dict[str, Any]:
     """Save the request as the intake draft; find the resident's own open ticket for the same need,
-    or whether they have opened too many tickets this hour (urgent requests skip both)."""
+    or whether they have opened too many tickets this hour (urgent requests skip both: their ticket is opened here,
+    before any answer that Telegram may refuse, its time limits from `written_at`: the resident has waited since)."""
     person = members.ensure_person(session, telegram_id, now_, name=name)
     found: dict[str, Any] = {"has_area": person.grid_code is not None, "duplicate": None,
                              "limited_until": None}
@@ -202,6 +222,8 @@ def _new_intake(
             found["limited_until"] = abuse.ticket_limit_until(session, telegram_id, now_, lock=False)
     state["step"] = "duplicate" if found["duplicate"] else "confirm" if found["has_area"] else "area"
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    if found["has_area"] and state["urgent"]:
+        found["opened"] = _open_urgent_ticket(session, telegram_id, name, state["token"], written_at or now_)
     return found
 
 
@@ -224,12 +246,13 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
 
 async def new_request(
     update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str],
-    then: dict[str, Any] | None = None, address: str | None = None,
+    then: dict[str, Any] | None = None, address: str | None = None, waiting: dict[str, Any] | None = None,
 ) -> None:
     """Classify what the resident wrote and show what was understood (or answer a non-request); `then`: a need in
     progress that this one (an emergency) went before, taken up after it; `address`: where this one is, told
-    already. Two needs in one message (灯坏了，另外水管也漏了) are two requests: the second is taken up after the
-    first."""
+    already; `waiting`: a need shown with 「对吗？」 and not confirmed (short words that are no request go on telling it:
+    楼道灯 / 坏了 / 好几天了; thanks or a question are answered, and reminded of it). Two needs in one message
+    (灯坏了，另外水管也漏了) are two requests: the second is taken up after the first."""
     classifier = deps(context).classifier
     attachments = attachments[: tickets.MAX_ATTACHMENTS]  # (an album of ten and one more: the first ten)
     later = None
@@ -237,6 +260,13 @@ async def new_request(
         text, later = needs
         then = {"text": later}
     result = classifier.classify(text)
+    if waiting and result.kind == "other" and not attachments and len(text) <= MAX_PIECE_CHARS:
+        await _tell_more(update, context, waiting, text)
+        return
+    if waiting and result.kind in _ASIDES and not attachments:
+        await _answer_talk(update, context, result.kind)
+        await reply(update, texts.NEED_NOT_SUBMITTED)
+        return
     if result.kind != "request" and not attachments:
         markup = None
         if result.kind != "greeting" and len(result.text) >= MIN_NEED_CHARS:
@@ -248,6 +278,18 @@ async def new_request(
     await _start_intake(update, context, result, text, attachments, then, address)
     if later:  # (after the first need's card, or its emergency's advice: 119 is said first)
         await reply(update, texts.second_need_noted(later))
+
+
+MAX_PIECE_CHARS = 12  # (words under 「对吗？」 this short and no request of their own go on telling the need)
+
+
+async def _tell_more(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting: dict[str, Any], text: str) -> None:
+    """The need waiting under 「对吗？」 told on (楼道灯, then 坏了): read again with these words, its card shown anew."""
+    told = f"{waiting['text']}，{text}"
+    then = {"text": waiting["next_text"], "attachments": waiting.get("next_attachments"),
+            "next_text": waiting.get("next_then"), "address": waiting.get("next_address")} if waiting.get("next_text") else None
+    await _start_intake(update, context, deps(context).classifier.classify(told), told, waiting.get("attachments") or [],
+                        then, waiting.get("address"))
 
 
 # A need said to be another (not 也: 停车也不方便，师傅来了停在外面就行 is about the visit)
@@ -338,8 +380,6 @@ async def _start_intake(
     choosing it makes the request urgent then (see _intake_action)."""
     if result.urgent and not result.urgent_signals and not result.confident:
         result = dataclasses.replace(result, urgent=False, hotlines=())
-    if result.urgent:
-        await reply(update, texts.urgent_advice(result.hotlines))
     state = _intake_state(result, text, attachments)
     if then and then.get("text"):  # (the need this one went before: its words, photos, address and the need it kept)
         state.update(next_text=then["text"], next_attachments=then.get("attachments") or [],
@@ -347,7 +387,12 @@ async def _start_intake(
     if address:
         state["address"] = address
     user = update.effective_user
-    found = await act(context, _new_intake, user.id, display_name(user), state, now())
+    found = await act(context, _new_intake, user.id, display_name(user), state, now(), sent_at(update))
+    if result.urgent:  # (after the draft and its ticket are saved: a refused send loses nothing)
+        await reply(update, texts.urgent_advice(result.hotlines))
+    if found.get("opened"):
+        await _tell_opened(update, found["opened"])
+        return
     if not found["has_area"]:
         await ask_area(update, context)
         return
@@ -364,8 +409,11 @@ async def _start_intake(
 async def _show_understanding(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]
 ) -> None:
-    if state.get("urgent") and not state.get("ticket_id"):
-        await _open_urgent(update, context, state)
+    if state.get("urgent"):
+        if state.get("ticket_id"):
+            await _tell_opened(update, state)
+        else:
+            await _open_urgent(update, context, state)
         return
     taxonomy = deps(context).taxonomy
     token = state["token"]
@@ -425,12 +473,12 @@ async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], meaning: str) -> None:
-    """对 / 不对 / 取消 typed under 「对吗？」, or the request given up at the address step (那算了吧): what the
-    button would do."""
+    """对 / 不对 / 取消 typed under 「对吗？」, the request given up at the area or address step (那算了吧), or 好的 / 算了
+    under 「仍要新建」 (the ticket already open will do): what the button would do."""
     token = state["token"]
-    if meaning == "cancel":
+    if meaning in ("cancel", "keep_original"):
         cancelled = await act(context, _update_intake, update.effective_user.id, token, {"step": "cancelled"}, now())
-        await reply(update, texts.INTAKE_GIVEN_UP)
+        await reply(update, texts.DUPLICATE_KEPT if meaning == "keep_original" else texts.INTAKE_GIVEN_UP)
         if cancelled:
             await _next_need(update, context, cancelled)
     elif meaning == "no":
@@ -491,13 +539,15 @@ async def _intake_action(
         return
     if action == "addr":
         state = await act(context, _update_intake, user_id, token, {"address": state["last_address"]}, now())
-    label = state.get("label")
+    opened = None
+    if state.get("urgent") and not state.get("ticket_id"):  # (opened before any answer that Telegram may refuse)
+        opened = await act(context, _open_urgent_ticket, user_id, display_name(update.effective_user), token, now())
     if action != "addr":
-        names = views.item_names(label, taxonomy)
+        names = views.item_names(state.get("label"), taxonomy)
         await edit(update, texts.confirmed(names[0], names[1], state["text"]))
-    if state.get("urgent") and not state.get("ticket_id"):
+    if opened is not None:
         await reply(update, texts.urgent_advice(state.get("hotlines") or ()))
-        await _open_urgent(update, context, state)
+        await _tell_opened(update, opened)
         return
     await _next_step(update, context, state)
 
@@ -604,12 +654,17 @@ def _open_urgent_ticket(
 
 
 async def _open_urgent(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
-    """Open the urgent ticket now, say so, and ask where (gently, to someone in crisis) or for a phone."""
+    """Open the urgent ticket now and tell it."""
     user = update.effective_user
     opened = await act(context, _open_urgent_ticket, user.id, display_name(user), state["token"], now())
     if opened is None:
         await reply(update, texts.STALE_BUTTON)
         return
+    await _tell_opened(update, opened)
+
+
+async def _tell_opened(update: Update, opened: dict[str, Any]) -> None:
+    """Say the urgent ticket is opened, and ask where (gently, to someone in crisis) or for a phone."""
     await reply(update, texts.urgent_opened(opened["number"], opened.get("self_harm", False)))
     if opened["step"] == "phone":
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())
@@ -697,6 +752,9 @@ async def address_given(
             await _ask_again(update, context, state, texts.SAME_NEED_IN_PROGRESS)  # (told again: not kept twice)
             return
         if await _another_need(update, context, state, text, result):
+            return
+        if _ASKS.search(text.strip()):  # (什么地址, 地址写什么: a question back is no address)
+            await _ask_again(update, context, state, texts.ADDRESS_EXPLAINED)
             return
     if len(text.strip()) < MIN_ADDRESS_CHARS:
         await reply(update, texts.ADDRESS_TOO_SHORT)
@@ -790,13 +848,18 @@ def place_of(message: Message | None) -> str | None:
     return None
 
 
-def _address_at_phone(session: Session, telegram_id: int, now_: Any, part: str) -> str | None:
-    """More of the address told at the phone step (幸福里小区, then 3号楼, then 2单元502): added to it; the address
-    now (None without such a draft, or for an urgent ticket's, whose words go to the ticket)."""
+def _address_at_phone(
+    session: Session, telegram_id: int, now_: Any, part: str, correcting: bool = False
+) -> str | None:
+    """More of the address told at the phone step (幸福里小区, then 3号楼, then 2单元502): added to it, or put in place
+    of what it corrects (不对，是5号楼); the address now (None without such a draft, or for an urgent ticket's, whose
+    words go to the ticket)."""
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("step") != "phone" or state.get("ticket_id"):
         return None
-    state["address"] = f"{state.get('address') or ''} {part}".strip()[:300]
+    address = state.get("address") or ""
+    changed = numbers.corrected_address(address, part) if correcting and address else f"{address} {part}"
+    state["address"] = changed.strip()[:300]
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return state["address"]
 
@@ -875,9 +938,12 @@ async def phone_typed(
     if phone is None and await _another_need(update, context, state, rest, result):
         return
     part = numbers.address_in(rest) if phone is None else None
-    if part and (address := await act(context, _address_at_phone, update.effective_user.id, now(), part)):
+    correcting = part is not None and bool(_NO_FIRST.match(rest.strip()))
+    if part and (address := await act(context, _address_at_phone, update.effective_user.id, now(), part, correcting)):
         left = rest.replace(part, " ", 1).strip(" ，,。；;")  # (the words told with it: 白天家里没人，晚上6点以后再来)
-        if len(_PHONE_LABEL.sub("", left)) >= MIN_SUPPLEMENT_CHARS:
+        if correcting:
+            await reply(update, texts.address_corrected(address), keyboards.share_phone())
+        elif len(_PHONE_LABEL.sub("", left)) >= MIN_SUPPLEMENT_CHARS:
             await act(context, _draft_at_phone, update.effective_user.id, now(), left)
             await reply(update, texts.address_and_supplement_added(address, left), keyboards.share_phone())
         else:
@@ -918,10 +984,16 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await reply(update, texts.my_tickets(rows, deps(context).tz))
 
 
-def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> None:
+def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> bool:
+    """Rate the ticket and open the comment step; False when it is closed and rated already (an older prompt's
+    button pressed after the reminder's)."""
+    ticket = tickets.get_ticket(session, ticket_id)
+    if ticket.status == S.closed and ticket.rating is not None and ticket.resident_id == telegram_id:
+        return False
     tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_)
-    label = tickets.get_ticket(session, ticket_id).label  # (words of another need after the stars are no comment)
+    label = ticket.label  # (words of another need after the stars are no comment)
     drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment", "label": label}, now_)
+    return True
 
 
 async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -935,7 +1007,9 @@ async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not ticket_id.isdigit() or not choice.isdigit():
         await edit(update, texts.STALE_BUTTON)
         return
-    await act(context, _rate, update.effective_user.id, int(ticket_id), int(choice), now())
+    if not await act(context, _rate, update.effective_user.id, int(ticket_id), int(choice), now()):
+        await edit(update, texts.RATED_ALREADY)
+        return
     await edit(update, texts.rated(int(choice)), keyboards.skip_comment(int(ticket_id)))
 
 
@@ -946,7 +1020,9 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await reply(update, texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
         return
-    await act(context, _rate, update.effective_user.id, ticket_id, stars, now())
+    if not await act(context, _rate, update.effective_user.id, ticket_id, stars, now()):
+        await reply(update, texts.RATED_ALREADY)
+        return
     await reply(update, texts.rated(stars), keyboards.skip_comment(ticket_id))
 
 

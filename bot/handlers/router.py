@@ -69,7 +69,11 @@ def _target(
         if flow == resident.INTAKE and text and not state.get("ticket_id"):
             step = state.get("step")
             meaning = (resident.typed_answer(text) if step == "confirm"
-                       else "cancel" if step in ("address", "phone") and resident.gives_up(text, step) else None)
+                       else "cancel" if step in ("address", "phone") and resident.gives_up(text, step)
+                       else "cancel" if step == "area" and resident.gives_up(text, "address")
+                       # (the same need told again: 好的 / 算了 say the ticket already open will do)
+                       else "keep_original" if step == "duplicate" and resident.typed_answer(text) in ("yes", "cancel")
+                       else None)
             if meaning:
                 return TYPED_ANSWER, {**state, "meaning": meaning}
             if step == "confirm" and (told := resident.address_only(text)):
@@ -106,9 +110,10 @@ def _incoming(
     if target == REQUEST:
         state = {"photos": resident.photos_kept(session, telegram_id, flows, now_),  # (sent before these words)
                  "waiting": _confirming(flows, now_)}
-    if target == REQUEST and stars is not None:
+    # Stars typed: a rating, also under another ticket's comment step (two tickets done: 5 ⭐ pressed, then 4 typed).
+    if stars is not None and (target == REQUEST or (target == COMMENT and stars)):
         ticket = tickets.awaiting_rating(session, telegram_id, now_)
-        if ticket is not None:
+        if ticket is not None and ticket.id != state.get("ticket_id"):
             shown = views.ticket_payload(session, ticket)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
                                      "item_name": shown["item_name"]}
@@ -231,4 +236,5 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == PHOTOS_FIRST:
         await resident.photos_first(update, context, photos)
     else:
-        await resident.new_request(update, context, text, [*state.get("photos", []), *photos], then)
+        await resident.new_request(update, context, text, [*state.get("photos", []), *photos], then,
+                                   waiting=None if then else waiting)
