@@ -361,6 +361,9 @@ LETTER_PAST_ONLY_SIGNALS = frozenset({"gas"})
 # makes the letter urgent as before (one held-back urgent letter is urgent only so: its fire matches name no fire).
 LETTER_STANDING_SIGNALS = frozenset({"fire"})
 _FIRE_OR_SMOKE = re.compile("着火|著火|起火|失火|火灾|火势|火苗|火光|火情|火警|明火|冒烟|浓烟|黑烟|烟雾|[焦燃爆炸烧]")
+# A rotten-egg smell in a letter that names a factory or emissions around it is the plant's (硫化氢), not a gas leak:
+# 化工园区…空气里就有一股很刺鼻的味道，像烂鸡蛋又像农药.
+_INDUSTRY = re.compile("化工|工厂|厂子|厂区|工业园|园区|企业|排放|偷排|排污|烟囱|废气")
 _UNRESOLVED = re.compile("一直|至今|仍然|仍旧|还没|没(查清|解决|处理|修好|人管)")
 _SENTENCE_END = re.compile("[。！？；!?;\n]")
 # A sentence or clause is read at most this far either side of a match: a text that runs on without a full stop
@@ -1653,6 +1656,8 @@ class Classifier:
                     ):
                         continue  # (denied, or inside a simile: 做饭跟放火一样)
                     if letter:
+                        if signal.code == "gas" and _a_plants_smell(text, match):
+                            continue
                         if signal.code in LETTER_STANDING_SIGNALS and not _FIRE_OR_SMOKE.search(
                             text, *_own_words(text, match)
                         ):
@@ -2243,6 +2248,16 @@ def _next_sentences(text: str, match: re.Match[str]) -> str:
     next(ends, None)  # (the match's own sentence ends)
     following = next(ends, None)
     return text[_part_start(text, end, _SENTENCE_END) : following.end() if following else stop]
+
+
+def _a_plants_smell(text: str, match: re.Match[str]) -> bool:
+    """Whether a rotten-egg smell (像烂鸡蛋) is told with a factory or emissions in its sentence, the one before or
+    the one after (see `_INDUSTRY`)."""
+    if "蛋" not in match.group():
+        return False
+    start = _part_start(text, match.start(), _SENTENCE_END)
+    before = _around(text, start - 1, _SENTENCE_END) if start > 0 else ""
+    return bool(_INDUSTRY.search(before) or _INDUSTRY.search(_next_sentences(text, match)))
 
 
 def _told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> bool:

@@ -63,6 +63,19 @@ def test_a_fire_told_of_the_news_or_supposed_with_zhenyao_is_background(middle: 
     assert not result.urgent
 
 
+def test_a_rotten_egg_smell_from_a_chemical_plant_is_pollution_not_a_gas_leak() -> None:
+    """A village's letter about a chemical park's night-time emissions likens the smell to rotten eggs (硫化氢): the
+    gas pattern 像烂鸡蛋 read it as a gas leak with 119. Beside a factory or emissions it is the plant's smell; the same
+    smell at home, with no plant named, is still gas."""
+    plant = classify(letter(
+        "我们村东边一公里就是化工园区，这两年新上了几家化工厂。一到晚上十点以后，空气里就有一股很刺鼻的味道，像烂鸡蛋又像农药，"
+        "窗户关得再严都能闻到。希望环保部门夜里来突击检查。"
+    ))
+    assert (plant.category, plant.urgent) == ("environment", False)
+    home = classify(letter("今天早上一进厨房，闻到一股臭鸡蛋味，越来越大，我们不敢开灯。"))
+    assert (home.label, home.urgent) == ("safety.gas_leak", True)
+
+
 def test_charging_spaces_asked_for_are_not_a_fire_hazard() -> None:
     result = classify(letter("小区充电桩太少了，希望在车库里规划建设一批合规的充电车位，让大家安全方便地充电。"))
     assert result.label == "property.parking"
