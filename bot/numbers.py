@@ -41,7 +41,8 @@ _DATE_OR_TIME = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[:�
 # 一 before a word is not one), else a run of seven or more.
 _CN_MOBILE = re.compile(
     "[一幺][\\s\\-,，、]*[三四五六七八九](?:[\\s\\-,，、]*[零〇一二三四五六七八九幺]){9}"
-    "(?![\\s\\-,，、]*(?:[零〇二三四五六七八九幺]|一(?![直下定起样般点些共次会天趟声])))"
+    # (a twelfth numeral: one followed by another, or ending the text; not 一楼, 一个人 or 二楼 told after it)
+    "(?![\\s\\-,，、]*[零〇一二三四五六七八九幺](?:[\\s\\-,，、]*[零〇一二三四五六七八九幺]|[\\s,，。.!！?？]*$))"
 )
 _CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s\\-]*[零〇一二三四五六七八九幺]){6,}")
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
@@ -85,11 +86,18 @@ def address_in(text: str) -> str | None:
     return None
 
 
-# The parts of an address a correction replaces, by kind: the building (3号楼, 5栋, B座), the unit, the room.
+# The parts of an address a correction replaces, by kind, as (told in the correction, found in the address): the
+# courtyard (12号院), the building (3号楼, 5栋, B座), the unit, the room (602室, or a number after the building or unit:
+# not the house number of 和平路128号).
+_ROOM_TOLD = re.compile(r"\d{3,4}\s*[室房号]?$|\d{3,4}\s*室|[零〇一二三四五六七八九幺]{3,4}\s*室?$")
 _ADDRESS_PARTS = (
-    re.compile(rf"{_NUMBER}\s*(?:号楼|栋|幢|号院)|[A-Za-z0-9]+座"),
-    re.compile(rf"{_NUMBER}\s*(?:单元|门)"),
-    re.compile(r"\d{3,4}\s*[室房号]?$|\d{3,4}\s*室|[零〇一二三四五六七八九幺]{3,4}\s*室?$"),
+    (re.compile(rf"{_NUMBER}\s*号院"),) * 2,
+    (re.compile(rf"{_NUMBER}\s*(?:号楼|栋|幢)|[A-Za-z0-9]+座"),) * 2,
+    (re.compile(rf"{_NUMBER}\s*(?:单元|门)"),) * 2,
+    (_ROOM_TOLD, re.compile(
+        r"\d{3,4}\s*室|[零〇一二三四五六七八九幺]{3,4}\s*室"
+        r"|(?:(?<=单元)|(?<=号楼)|(?<=[栋幢门座])|(?<=\d门))[\s\-]*(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})(?![\d号])"
+    )),
 )
 _ESTATE = re.compile("小区|花园|苑|家园|公寓|大厦|广场|新村|[路街巷弄村]")
 
@@ -101,9 +109,9 @@ def corrected_address(address: str, correction: str) -> str:
     told = re.split("是|在", correction)[-1].strip(" ，,。")  # (不是3号楼，是5号楼: what comes after the last 是)
     if _ESTATE.search(told):
         return told
-    for kind in _ADDRESS_PARTS:
-        new = kind.search(told)
-        old = kind.search(address)
+    for told_as, found_as in _ADDRESS_PARTS:
+        new = told_as.search(told)
+        old = found_as.search(address)
         if new is None:
             continue
         if old is None:

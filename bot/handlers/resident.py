@@ -45,7 +45,7 @@ COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
 MIN_ADDRESS_CHARS = 4
 # A question asked back where the address is asked (什么地址, 地址写什么; not 门口那个什么超市旁边).
-_ASKS = re.compile("[吗嘛呢？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)")
+_ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋).*[呢嘛]$")
 
 
 # At the phone step: words that mean "no number" (the 跳过 button sends the first); a local number typed
@@ -64,14 +64,17 @@ _ASIDES = ("status", "thanks", "greeting")
 # Answers older residents type instead of pressing a button. Under 「对吗？」: yes, no (change it), or cancel; at
 # the address step or under 「对吗？」, giving up (那算了吧, 不用了已经好了) — not an address, and not despair either.
 # (said once or again: 对对对, 是的是的; thanked after: 对的，谢谢 — the card asks 「对吗？没问题请点「确认」」)
-_YES_WORDS = "对|對|对的|對的|是|是的|好|好的|嗯|嗯嗯|没错|沒錯|没问题|沒問題|行|可以|确认|確認|确定|確定|ok|OK|Ok"
+_YES_WORDS = (
+    "对|對|对的|對的|是|是的|好|好的|嗯|嗯嗯|没错|沒錯|没问题|沒問題|行|可以|确认|確認|确定|確定|ok|OK|Ok"
+    "|就这样吧|就这样|那就这样吧|那就这样|就这么办"  # (that's it: not despair, 就这样吧 read alone)
+)
 _NO_WORDS = "不对|不對|不是|错了|錯了|不准|修改|改一下|改|(我)?(说|写|打|搞|弄)错了"  # (我说错了: a correction)
 _THANKS_AFTER = r"([，,。！!~～\s]*(谢谢|謝謝|谢谢你|谢谢您|麻烦了|麻煩了|辛苦了))?"
 _YES = re.compile(rf"({_YES_WORDS})([，,\s]*({_YES_WORDS}))*{_THANKS_AFTER}[。！!~～\s]*")
 _NO = re.compile(rf"({_NO_WORDS})([，,\s]*({_NO_WORDS}))*[。！!~～\s]*")
-_GIVE_UP_WORDS = "算了|不要了|不用了|不报了|不修了|不弄了|不办了|不需要了|取消|取消吧|撤销"
+_GIVE_UP_WORDS = "算了|不要了|不用了|不报了|不修了|不弄了|不办了|不需要了|取消|取消吧|撤销|不用麻烦了"
 _GIVE_UP = re.compile(
-    rf"(那|那就|就|哎|唉|嗯)?[,，\s]*({_GIVE_UP_WORDS})"
+    rf"(那|那就|就|哎|唉|嗯|还是|先|我看还是)?[,，\s]*({_GIVE_UP_WORDS})"
     rf"([吧啊呀了,，。！!\s~～]|{_GIVE_UP_WORDS}|已经好了|好了|没事了|谢谢|自己弄|我自己弄|我自己想办法)*"
 )
 
@@ -123,23 +126,26 @@ _ADDRESS_WORDS = re.compile(r"[\s，,。.：:！!~～]|地址|住址|我们家|�
 
 
 _YES_FIRST = re.compile(rf"({_YES_WORDS})[，,。！!\s]+")
-_NO_FIRST = re.compile(rf"({_NO_WORDS})[，,。！!\s]*")  # (不对，是5号楼: a correction of the address)
+# A correction of the address (不对，是5号楼; 不是3号楼，是5号楼): a separator after the no-word (not 改革路5号).
+_NO_FIRST = re.compile(rf"({_NO_WORDS})[，,。！!\s]+|不是(?=[^，,。！!\s])")
 # What an address has none of and a need almost always has (坏了, 不亮, 没水, 漏, 堵…): 3号楼2单元电梯也坏了 is a need.
 _NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着火|冒烟")
 
 
-def address_only(text: str) -> tuple[str, bool] | None:
+def address_only(text: str) -> tuple[str, bool, bool] | None:
     """An address told on its own under 「对吗？」 (地址是幸福里小区3号楼2单元502, 在幸福里3号楼2单元502), or after a yes
-    (对的，地址是…): the address without those words, and whether a yes came first; None for other words. (Whether
-    the words are a need told with its address, 3号楼2单元电梯坏了, the router asks the classifier.)"""
+    (对的，地址是…), or as a correction (不对，是5号楼): the address without those words, whether a yes came first, and
+    whether a correction did; None for other words. (Whether the words are a need told with its address,
+    3号楼2单元电梯坏了, the router asks the classifier.)"""
     yes = _YES_FIRST.match(text.strip())
-    lead = yes or _NO_FIRST.match(text.strip())
+    no = None if yes else _NO_FIRST.match(text.strip())
+    lead = yes or no
     words = text.strip()[lead.end():] if lead else text
     part = numbers.address_in(words)
     if part is None or _ADDRESS_WORDS.sub("", words.replace(part, "")) or _NEED_WORDS.search(part):
         return None
     address = re.sub(r"^(我的|我们家|我家)?(地址|住址)?(是|在|就在|住在|家住)?[：:\s]*", "", part).strip()
-    return (address, yes is not None) if address else None
+    return (address, yes is not None, no is not None) if address else None
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
@@ -212,7 +218,7 @@ def _new_intake(
     person = members.ensure_person(session, telegram_id, now_, name=name)
     found: dict[str, Any] = {"has_area": person.grid_code is not None, "duplicate": None,
                              "limited_until": None}
-    if found["has_area"] and not state["urgent"]:
+    if found["has_area"] and not state["urgent"] and not state.get("duplicate_answered"):
         original = duplicates.find_own_duplicate(session, telegram_id, state["label"], state["text"], now_)
         if original is not None:
             state["duplicate_of"] = original.id
@@ -260,12 +266,18 @@ async def new_request(
         text, later = needs
         then = {"text": later}
     result = classifier.classify(text)
-    if waiting and result.kind == "other" and not attachments and len(text) <= MAX_PIECE_CHARS:
+    if waiting and not attachments and result.kind == "other" and _a_piece(waiting, text):
         await _tell_more(update, context, waiting, text)
         return
-    if waiting and result.kind in _ASIDES and not attachments:
-        await _answer_talk(update, context, result.kind)
-        await reply(update, texts.NEED_NOT_SUBMITTED)
+    if waiting and not attachments and result.kind in (*_ASIDES, "other") and len(text) <= MAX_PIECE_CHARS:
+        # Answered, and reminded of the need waiting (other words may be a need the bot did not read: 登记为诉求).
+        markup = None
+        if result.kind != "other":
+            await _answer_talk(update, context, result.kind)
+        elif len(result.text) >= MIN_NEED_CHARS:
+            markup = await _register_anyway_button(update, context, text)
+        sure = waiting.get("label") and (waiting.get("confident") or waiting.get("urgent"))
+        await reply(update, texts.NEED_NOT_SUBMITTED if sure else texts.NEED_NOT_SUBMITTED_UNSURE, markup)
         return
     if result.kind != "request" and not attachments:
         markup = None
@@ -283,13 +295,25 @@ async def new_request(
 MAX_PIECE_CHARS = 12  # (words under 「对吗？」 this short and no request of their own go on telling the need)
 
 
+def _a_piece(waiting: dict[str, Any], text: str) -> bool:
+    """Whether short words under the card the bot was unsure of go on telling its need (楼道灯, then 坏了): not when
+    the bot understood it (老伴走丢了 after 楼道灯坏了好几天了 is another matter), nor a phone or words giving it up."""
+    return (
+        len(text) <= MAX_PIECE_CHARS
+        and not (waiting.get("confident") or waiting.get("urgent"))
+        and numbers.phone_in(text) is None
+        and not _GIVE_UP.search(text)
+        and not _WITHDRAWN.search(text)
+    )
+
+
 async def _tell_more(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting: dict[str, Any], text: str) -> None:
     """The need waiting under 「对吗？」 told on (楼道灯, then 坏了): read again with these words, its card shown anew."""
     told = f"{waiting['text']}，{text}"
     then = {"text": waiting["next_text"], "attachments": waiting.get("next_attachments"),
             "next_text": waiting.get("next_then"), "address": waiting.get("next_address")} if waiting.get("next_text") else None
     await _start_intake(update, context, deps(context).classifier.classify(told), told, waiting.get("attachments") or [],
-                        then, waiting.get("address"))
+                        then, waiting.get("address"), keep={"duplicate_answered": waiting.get("duplicate_answered")})
 
 
 # A need said to be another (not 也: 停车也不方便，师傅来了停在外面就行 is about the visit)
@@ -374,6 +398,7 @@ async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, to
 async def _start_intake(
     update: Update, context: ContextTypes.DEFAULT_TYPE, result: Classification, text: str,
     attachments: list[str], then: dict[str, Any] | None = None, address: str | None = None,
+    keep: dict[str, Any] | None = None,
 ) -> None:
     """Save the request as the intake draft and ask for what is missing (area) or show it. An urgent item the
     classifier only guesses (no urgent words, not confident: 想给老人装个燃气报警器) is asked first, as any unsure need:
@@ -386,6 +411,7 @@ async def _start_intake(
                      next_then=then.get("next_text"), next_address=then.get("address"))
     if address:
         state["address"] = address
+    state.update(keep or {})  # (what the resident answered already: 仍要新建)
     user = update.effective_user
     found = await act(context, _new_intake, user.id, display_name(user), state, now(), sent_at(update))
     if result.urgent:  # (after the draft and its ticket are saved: a refused send loses nothing)
@@ -540,8 +566,9 @@ async def _intake_action(
     if action == "addr":
         state = await act(context, _update_intake, user_id, token, {"address": state["last_address"]}, now())
     opened = None
-    if state.get("urgent") and not state.get("ticket_id"):  # (opened before any answer that Telegram may refuse)
-        opened = await act(context, _open_urgent_ticket, user_id, display_name(update.effective_user), token, now())
+    if state.get("urgent"):  # (opened before any answer that Telegram may refuse; told again on a press repeated)
+        opened = state if state.get("ticket_id") else await act(
+            context, _open_urgent_ticket, user_id, display_name(update.effective_user), token, now())
     if action != "addr":
         names = views.item_names(state.get("label"), taxonomy)
         await edit(update, texts.confirmed(names[0], names[1], state["text"]))
@@ -572,7 +599,7 @@ def _duplicate_step(
         original = duplicates.own_ticket(session, telegram_id, int(state["duplicate_of"]))
         if original is not None:
             return {"state": state, "original": original}
-    state["step"] = "confirm"
+    state.update(step="confirm", duplicate_answered=True)
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return {"state": state, "original": None}
 
@@ -744,8 +771,12 @@ async def address_given(
         if await _aside(update, context, result.kind):
             await _ask_again(update, context, state)
             return
-        if state.get("ticket_id") and result.kind == "request":  # (已经打了119, 消防车到了: told of the emergency)
+        if state.get("ticket_id") and (result.kind == "request" or _ASKS.search(text.strip())):
+            # (已经打了119, 消防车到了, 我该怎么办？: told of the emergency; the advice again when its words read urgent
+            # again or ask what to do: the first may not have reached them)
             await act(context, _supplement_opened, update.effective_user.id, state, text, now())
+            if result.urgent or result.kind != "request":
+                await reply(update, texts.urgent_advice(state.get("hotlines") or ()))
             await _ask_again(update, context, state, texts.ADDED_TO_URGENT)
             return
         if result.kind == "request" and result.confident and result.label == state.get("label"):
@@ -769,6 +800,8 @@ async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE,
     """An address typed under 「对吗？」 before 确认: kept for the address step (not asked again), the card shown
     again; after a yes (对的，地址是…), 确认 as well."""
     address = state["early_address"]
+    if state.get("correcting") and state.get("address"):  # (不对，是5号楼 after the address told with the need)
+        address = numbers.corrected_address(state["address"], address)
     kept = await act(context, _update_intake, update.effective_user.id, state["token"], {"address": address}, now())
     if kept is None:
         await reply(update, texts.STALE_BUTTON)

@@ -77,7 +77,7 @@ def _target(
             if meaning:
                 return TYPED_ANSWER, {**state, "meaning": meaning}
             if step == "confirm" and (told := resident.address_only(text)):
-                return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1]}
+                return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1], "correcting": told[2]}
             if step == "area":
                 return AREA_WORDS, state
         if flow == resident.COMMENT and resident.awaits_comment(touched, now_) and (text or photos):
