@@ -32,6 +32,8 @@ ADDRESS_SHORT = re.compile(r"(?<![\d-])\d{1,3}[-－—]\d{1,2}[-－—]\d{3,4}(?
 PHONE_NUMBER = re.compile(
     r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}[-\s]?\d{7,8}(?!\d)"
 )
+# The same grouped in other ways residents type (138－1234－5678 in full width, 138.1234.5678): hidden in offers too.
+_GROUPED_PHONE = re.compile(r"(?<!\d)1[3-9]\d(?:[－—.．·・]\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}[－—.．·・]\d{7,8}(?!\d)")
 LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")  # a local number without its area code
 # Any number of seven digits or more, however grouped (87654321, 010 8765 4321): a phone, or an account or ID
 # number. Dates and times are not numbers to hide (2024-10-01 10:30).
@@ -140,10 +142,10 @@ def _phone_spans(text: str) -> list[tuple[int, int, bool]]:
     dialled (PHONE_NUMBER); not dates or times (2024-10-01 10:30)."""
     taken = [m.span() for m in _DATE_OR_TIME.finditer(text)]
     spans: list[tuple[int, int, bool]] = []
-    for pattern in (PHONE_NUMBER, _LONG_NUMBER, _CN_MOBILE, _CN_PHONE):
+    for pattern in (PHONE_NUMBER, _GROUPED_PHONE, _LONG_NUMBER, _CN_MOBILE, _CN_PHONE):
         found = [m.span() for m in pattern.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
         taken += found  # (a phone is found once)
-        spans += [(start, end, pattern is PHONE_NUMBER) for start, end in found]
+        spans += [(start, end, pattern in (PHONE_NUMBER, _GROUPED_PHONE)) for start, end in found]
     return spans
 
 

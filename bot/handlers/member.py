@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
@@ -25,14 +26,22 @@ TASK = "task"
 ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
 # photo sent after the words, or the words after a photo sent alone (the note then)
 ALBUM_WINDOW = timedelta(minutes=5)
-# A word of acknowledgement after 办结 (好的，谢谢; 收到): no note for the resident.
-_ACKNOWLEDGED = re.compile(r"(好的|好|好嘞|嗯|嗯嗯|收到|谢谢|谢谢啦|多谢|辛苦了|知道了|明白|ok|OK|Ok)"
-                           r"([，,。！!~～\s]*(好的|收到|谢谢|谢啦|多谢|辛苦了))*[。！!~～\s]*")
+# A word of acknowledgement after 办结 (好的，谢谢; 收到了; 没问题👍): no note for the resident.
+_ACK_WORD = r"(好的|好|好嘞|好滴|嗯|嗯嗯|收到|谢谢|谢啦|谢谢啦|多谢|辛苦了|知道了|明白|没问题|行|可以|ok|OK|Ok)[了呢啦哈的]?"
+_ACKNOWLEDGED = re.compile(rf"{_ACK_WORD}([，,。！!~～\s]*{_ACK_WORD})*[。！!~～\s]*")
+# Words that take back a 办结 or 退回 pressed by mistake (取消, 按错了, 不退了), and words at the 办结 step that say the work
+# is not done (还没修好，明天再去): the step is left, the ticket stays the member's.
+_STEP_TAKEN_BACK = re.compile(r"^(哦|啊|不好意思|对不起)?[，,\s]*(取消|算了|按错了|点错了|搞错了|弄错了|不退了|不退回了|不退|先不退|不办结|先不办结)")
+_NOT_DONE = re.compile("还没(修|弄|办|处理|做)?(好|完)|没(修|弄|办)好|(明天|下午|晚上|等会儿?|改天)再(去|来|修|弄)")
+
+
+def _without_symbols(text: str) -> str:
+    return "".join(ch for ch in text if not unicodedata.category(ch).startswith("S") and ch != "\ufe0f")
 
 
 def acknowledges(text: str) -> bool:
     """Whether words after 办结 only acknowledge it (好的，谢谢): the note it lacks is other words (已经修好了)."""
-    return bool(_ACKNOWLEDGED.fullmatch(text.strip()))
+    return bool(_ACKNOWLEDGED.fullmatch(_without_symbols(text).strip()))
 
 
 # ── /join CODE → name → skills → home grid ──────────────────────────────────────────────────────
@@ -65,6 +74,11 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, texts.HELP_COORDINATOR)
     else:
         await reply(update, texts.JOIN_ASK_NAME)
+
+
+async def words_at_skills(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Words typed where the skills are chosen with buttons."""
+    await reply(update, texts.JOIN_USE_BUTTONS)
 
 
 async def name_given(
@@ -304,12 +318,48 @@ def _finish_task(
     return texts.HANDED_BACK_TO_COORDINATORS if ticket.status in WAITING_FOR_COORDINATOR else texts.HANDED_BACK
 
 
+def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
+    """The tickets a member holds and the offers waiting for their answer; (0, 0) for anyone else."""
+    if members.find_member(session, telegram_id) is None:
+        return 0, 0
+    return len(tickets.list_member_tasks(session, telegram_id)), len(tickets.list_member_offers(session, telegram_id))
+
+
+_TAKING = re.compile(r"(我)?(接单|接了|我接|我来|我去|马上去|这就去|好的?[，,\s]*我去|收到)[了吧啊。！!~～\s]*")
+_WORK_DONE = re.compile("(修|办|弄|处理|搞|做|换)(好|完)了|搞定了?|已(经)?(修好|办好|处理好|完成)|完成了")
+
+
+async def about_their_work(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str], is_request: bool
+) -> bool:
+    """Words or a photo from a member at no step that are about their work: 接单 typed under an offer, 修好了 or a
+    photo of the work with a ticket in hand — pointed to the buttons, which say which ticket. False for anything
+    else (a member's own need is a resident's)."""
+    if is_request:
+        return False
+    held, offered = await query(context, _work_in_hand, update.effective_user.id)
+    if held and (photos or _WORK_DONE.search(text)):
+        await reply(update, texts.PRESS_DONE_FIRST)
+        return True
+    if offered and text and _TAKING.fullmatch(text.strip()):
+        await reply(update, texts.PRESS_TAKE)
+        return True
+    return False
+
+
 async def task_text_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
 ) -> None:
-    """The note for 办结 (text and/or photo) or the reason for 退回."""
+    """The note for 办结 (text and/or photo) or the reason for 退回; words taking the step back leave it."""
     if state["await"] == "hand_back_reason" and not text.strip():
         await reply(update, texts.ASK_HAND_BACK_REASON)
+        return
+    words = text.strip()
+    if state["await"] in ("done_note", "hand_back_reason") and not photos and (
+        _STEP_TAKEN_BACK.search(words) or (state["await"] == "done_note" and _NOT_DONE.search(words))
+    ):
+        await act(context, drafts.clear_draft, update.effective_user.id, TASK)
+        await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)
         return
     try:
         told = await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now())

@@ -21,7 +21,7 @@ from classifier import Classification
 from routing import abuse, drafts, tickets, views
 
 # Who takes a message: a member's flow (not rate limited) or a resident's.
-TASK_NOTE, MEMBER_NAME = "task_note", "member_name"
+TASK_NOTE, MEMBER_NAME, JOIN_WORDS = "task_note", "member_name", "join_words"
 COMMENT, ADDRESS, PHONE, PHOTO_AT_STEP = "comment", "address", "phone", "photo_at_step"
 TYPED_ANSWER = "typed_answer"  # 对 / 不对 / 取消 under 「对吗？」, 算了 at the address step
 RATING = "rating"  # 五星 / 5分 / 很满意 typed under 「请为这次服务打个分」
@@ -29,7 +29,7 @@ ADDRESS_EARLY = "address_early"  # an address typed under 「对吗？」 (在�
 AREA_WORDS = "area_words"  # words typed while the community and grid buttons wait (我住幸福里社区)
 REQUEST, EMPTY = "request", "empty"
 PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words that follow (resident.PHOTOS)
-MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME})
+MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME, JOIN_WORDS})
 # A step left this long takes no more words (an address, a 办结 note, a 退回 reason, a member's name): the next
 # words are a new message (yesterday's need is not today's address, nor a reason to hand a ticket back).
 STEP_IDLE = timedelta(hours=12)
@@ -66,6 +66,8 @@ def _target(
             return TASK_NOTE, state
         if flow == member.JOIN and state.get("await") == "name" and text:
             return MEMBER_NAME, state
+        if flow == member.JOIN and "name" in state and text:
+            return JOIN_WORDS, state  # (the skills are chosen with buttons)
         if flow == resident.INTAKE and text and not state.get("ticket_id"):
             step = state.get("step")
             meaning = (resident.typed_answer(text) if step == "confirm"
@@ -209,10 +211,16 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         target = REQUEST  # (灯修好了，五星 — 另外下水道堵了: a new need, not the rating's comment)
     elif target == AREA_WORDS and _another_need(read, state.get("label")):
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
+    if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and await member.about_their_work(
+        update, context, text, photos, _a_need(read)
+    ):
+        return  # (接单 or 修好了 typed, a photo of the work: a member pointed to the buttons)
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
     elif target == MEMBER_NAME:
         await member.name_given(update, context, state, text)
+    elif target == JOIN_WORDS:
+        await member.words_at_skills(update, context)
     elif target == COMMENT and not text:
         await resident.photo_after_rating(update, context, state, photos)
     elif target == COMMENT:
