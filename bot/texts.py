@@ -123,9 +123,10 @@ def member_removed(p: Mapping[str, Any]) -> str:
     return "协调员已把您移出党员 / 志愿者名单，您不会再收到工单。谢谢您的付出！如需重新加入，请向协调员索取邀请码。"
 
 
-def btn_member(name: str, grid_name: str, load: int, capacity: int, on_duty: bool) -> str:
+def btn_member(name: str, grid_name: str, load: int, capacity: int, on_duty: bool, waiting: int = 0) -> str:
     duty = "在岗" if on_duty else "离岗"
-    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}）"
+    asked = f"·待确认 {waiting}" if waiting else ""
+    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}{asked}）"
 
 
 # ── everyone ────────────────────────────────────────────────────────────────────────────────────
@@ -616,7 +617,7 @@ def member_unreachable(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 NO_OVERDUE = "目前没有超期或临期的工单。👍"
 
 
-def overdue(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
+def overdue(rows: list[Mapping[str, Any]], tz: ZoneInfo, more: int = 0) -> str:
     lines = ["<b>超期 / 临期工单</b>"]
     for row in rows:
         mark = "🔴" if row["overdue"] else "🟡"
@@ -624,6 +625,8 @@ def overdue(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
             f"{mark} {esc(row['number'])} {esc(row['item_name'])} · {esc(row['status_name'])}"
             f" · {esc(row['grid_name'])} · 时限 {local_time(row['due_at'], tz)}"
         )
+    if more > 0:
+        lines.append(f"另有 {more} 件超期或临期工单未列出，处理完上面这些后再发 /overdue 查看。")
     return fit("\n".join(lines))
 
 

@@ -125,9 +125,9 @@ def breach_of(ticket: Ticket, now: datetime) -> Breach | None:
 
 
 def overdue_tickets(session: Session, coordinator_id: int, now: datetime, *, limit: int = 50,
-                    settings: Settings | None = None) -> list[dict[str, Any]]:
-    """/overdue: open tickets in the coordinator's scope past (red) or near (yellow) a limit,
-    red first, then by due time."""
+                    settings: Settings | None = None) -> tuple[list[dict[str, Any]], int]:
+    """/overdue: open tickets in the coordinator's scope past (red) or near (yellow) a limit, red first, then by due
+    time (the first `limit`); and how many such tickets there are in all."""
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
     scopes = require_coordinator(session, coordinator_id)
@@ -148,6 +148,9 @@ def overdue_tickets(session: Session, coordinator_id: int, now: datetime, *, lim
     red = within(timedelta(0), timedelta(0))
     rows = session.exec(select(Ticket).where(Ticket.status.in_(UNRESOLVED), in_scope, near)
                         .order_by(case((red, 0), else_=1), Ticket.resolve_due_at).limit(limit * 4)).all()
+    # (each row read is decided by breach_of; past the rows read, the count is the query's)
+    total = session.exec(select(func.count()).select_from(Ticket).where(
+        Ticket.status.in_(UNRESOLVED), in_scope, near)).one() if len(rows) == limit * 4 else None
     found = []
     for ticket in rows:
         breach = breach_of(ticket, now)
@@ -156,7 +159,7 @@ def overdue_tickets(session: Session, coordinator_id: int, now: datetime, *, lim
             payload.update(overdue=breach.level == "red", limit=breach.limit, due_at=breach.due_at)
             found.append(payload)
     found.sort(key=lambda p: (not p["overdue"], p["due_at"]))
-    return found[:limit]
+    return found[:limit], len(found) if total is None else max(total, len(found))
 
 
 # The scan ------------------------------------------------------------------------------------

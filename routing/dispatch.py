@@ -19,7 +19,14 @@ from sqlmodel import Session, select
 from classifier.taxonomy import Taxonomy
 from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import bulk_insert, core, is_postgres, recordset, rows_json
-from routing.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound, TicketAlreadyTaken
+from routing.errors import (
+    ConcurrentUpdate,
+    IllegalTransition,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    TicketAlreadyTaken,
+)
 from routing.matching import Ranked, find_candidates
 from routing.members import (
     coordinators_for,
@@ -519,10 +526,15 @@ def _waiting(session: Session, coordinator_id: int, scope: str | None) -> Any:
 
 def list_waiting(session: Session, coordinator_id: int, *, scope: str | None = None,
                  limit: int = 50) -> list[Ticket]:
-    """The first `limit` tickets waiting for 派单 in the coordinator's scope (see _waiting), urgent first, then
-    oldest first."""
+    """The first `limit` tickets waiting for 派单 in the coordinator's scope (see _waiting): urgent first, then
+    those nobody has been asked to take before those assigned and not yet answered, each by the limit that falls due
+    first (one past its limit before fifty still in time), then oldest first."""
     query = _waiting(session, coordinator_id, scope)
-    return list(session.exec(query.order_by(Ticket.urgent.desc(), Ticket.created_at, Ticket.id).limit(limit)))
+    assigned = Ticket.id.in_(select(Offer.ticket_id).where(Offer.kind == OfferKind.dispatch,
+                                                           Offer.state == OfferState.pending))
+    due = Ticket.respond_due_at
+    order = (Ticket.urgent.desc(), assigned, due.is_(None), due, Ticket.created_at, Ticket.id)
+    return list(session.exec(query.order_by(*order).limit(limit)))
 
 
 def count_waiting(session: Session, coordinator_id: int, *, scope: str | None = None) -> int:
@@ -556,13 +568,32 @@ def dispatch_candidates(session: Session, ticket_id: int, coordinator_id: int, n
     return list(found.values())[:limit]
 
 
+def awaiting_assignments(session: Session, member_id: int, *, besides: int | None = None) -> int:
+    """How many assignments a member has not answered yet (besides ticket `besides`)."""
+    query = select(func.count()).select_from(Offer).where(
+        Offer.member_id == member_id, Offer.kind == OfferKind.dispatch, Offer.state == OfferState.pending)
+    if besides is not None:
+        query = query.where(Offer.ticket_id != besides)
+    return session.exec(query).one()
+
+
 def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_id: int,
-                  now: datetime, *, settings: Settings | None = None) -> Offer:
+                  now: datetime, *, settings: Settings | None = None, seen_version: int | None = None) -> Offer:
     """指派: a coordinator asks one member (in scope, on duty or not) to take the ticket; their
-    accept is their consent. Also reassigns a ticket that a member already holds."""
+    accept is their consent. Also reassigns a ticket that a member already holds. The same member asked again
+    (a double tap) changes nothing; `seen_version`: the ticket as the coordinator's member list was opened for — if
+    it moved on since (another coordinator assigned it, a member took it), nothing is taken from anyone."""
     taxonomy = get_taxonomy(settings)
     ticket = get_ticket(session, ticket_id)
     scopes = require_coordinator(session, coordinator_id, ticket.grid_code)
+    asked = _offer_for(session, ticket.id, member_id)
+    if asked is not None and asked.kind == OfferKind.dispatch and asked.state == OfferState.pending:
+        return asked  # (a double tap)
+    if seen_version is not None and ticket.version != seen_version:
+        holder = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+        who = holder.display_name if holder else pending_assignee(session, ticket.id)
+        raise ConcurrentUpdate(f"工单 #{ticket.number} 刚有变化" + (f"，现由 {who} 负责" if who else "")
+                               + "。需要改派的话，请重新点「指派」")
     member = _locked(session, Member, member_id, share=True)  # (a removal at the same moment waits, or came first)
     if member is None:
         raise NotFound(f"成员 {member_id} 不存在")
@@ -574,8 +605,11 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
         raise InvalidInput("不能把工单指派给提交它的居民本人")
     if ticket.assignee_id == member.id:
         raise InvalidInput(f"工单 #{ticket.number} 已由 {member.display_name} 办理")
-    if member.active_count >= member.capacity:  # (they could not accept it: see accept_offer)
-        raise NotAllowed(f"{member.display_name} 手上已有 {member.active_count} 张工单（上限 {member.capacity}），"
+    # (they could not accept it: see accept_offer; the assignments they have not answered count too)
+    waiting = awaiting_assignments(session, member.id, besides=ticket.id)
+    if member.active_count + waiting >= member.capacity:
+        also = f"、{waiting} 张指派待确认" if waiting else ""
+        raise NotAllowed(f"{member.display_name} 手上已有 {member.active_count} 张工单{also}（上限 {member.capacity}），"
                          "请指派其他成员")
     previous = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
     withdraw_offers(session, ticket, now, "reassigned")

@@ -96,14 +96,19 @@ async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 def _member_button(session: Session, member: Member) -> tuple[int, str]:
-    """A member as a button: (member id, name, grid, duty and load)."""
+    """A member as a button: (member id, name, grid, duty and load, and assignments not yet answered)."""
     grid = geography.get_node(session, member.grid_code).name
-    return member.id, texts.btn_member(member.display_name, grid, member.active_count, member.capacity, member.on_duty)
+    waiting = dispatch.awaiting_assignments(session, member.id)
+    return member.id, texts.btn_member(member.display_name, grid, member.active_count, member.capacity, member.on_duty,
+                                       waiting)
 
 
-def _candidates(session: Session, ticket_id: int, coordinator_id: int, now_: Any) -> tuple[str, str | None, list]:
-    """The ticket's number, who holds it or was asked to (an old card pressed: 改派 takes it from them), and the
-    members to choose from. A ticket resolved, closed or cancelled is not assigned."""
+def _candidates(
+    session: Session, ticket_id: int, coordinator_id: int, now_: Any
+) -> tuple[str, str | None, list, int]:
+    """The ticket's number, who holds it or was asked to (an old card pressed: 改派 takes it from them), the
+    members to choose from, and the ticket's version (a name tapped later assigns only if nothing changed since).
+    A ticket resolved, closed or cancelled is not assigned."""
     ticket = get_ticket(session, ticket_id)
     if ticket.status in (S.resolved, S.closed, S.cancelled):
         raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不需要指派")
@@ -111,13 +116,13 @@ def _candidates(session: Session, ticket_id: int, coordinator_id: int, now_: Any
     held_by = holder.display_name if holder else dispatch.pending_assignee(session, ticket_id)
     entries = [_member_button(session, session.get(Member, ranked.member_id))
                for ranked in dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_)]
-    return f"#{ticket.number}", held_by, entries
+    return f"#{ticket.number}", held_by, entries, ticket.version
 
 
 def _assign(
-    session: Session, ticket_id: int, coordinator_id: int, member_id: int, now_: Any
+    session: Session, ticket_id: int, coordinator_id: int, member_id: int, now_: Any, seen_version: int | None
 ) -> tuple[str, str]:
-    offer = dispatch.assign_ticket(session, ticket_id, coordinator_id, member_id, now_)
+    offer = dispatch.assign_ticket(session, ticket_id, coordinator_id, member_id, now_, seen_version=seen_version)
     member = session.get(Member, offer.member_id)
     return views.ticket_payload(session, get_ticket(session, ticket_id))["number"], member.display_name
 
@@ -130,14 +135,15 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     user_id = update.effective_user.id
     if len(args) == 1:
-        number, held_by, entries = await query(context, _candidates, int(args[0]), user_id, now())
+        number, held_by, entries, version = await query(context, _candidates, int(args[0]), user_id, now())
         await answer(update)
         if not entries:
             await reply(update, texts.NO_MEMBERS)
             return
-        await edit(update, texts.choose_member(number, held_by), keyboards.members(int(args[0]), entries))
+        await edit(update, texts.choose_member(number, held_by), keyboards.members(int(args[0]), entries, version))
         return
-    number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now())
+    seen = int(args[2]) if len(args) > 2 else None  # (a list from before versions were in its buttons: none)
+    number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now(), seen)
     await answer(update)
     await edit(update, texts.assigned_confirmation(number, name))
 
@@ -204,8 +210,8 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/overdue: tickets past (🔴) or near (🟡) their limits in the coordinator's scope."""
     if not await _require_coordinator(update, context):
         return
-    rows = await query(context, alerts.overdue_tickets, update.effective_user.id, now())
-    await reply(update, texts.overdue(rows, deps(context).tz) if rows else texts.NO_OVERDUE)
+    rows, total = await query(context, alerts.overdue_tickets, update.effective_user.id, now())
+    await reply(update, texts.overdue(rows, deps(context).tz, more=total - len(rows)) if rows else texts.NO_OVERDUE)
 
 
 def _stats(session: Session, telegram_id: int, start: datetime, end: datetime, now_: datetime

@@ -435,7 +435,7 @@ def test_overdue_lists_a_red_ticket_behind_many_fresh_ones(community: World) -> 
                                   grid_code=G11, address=f"幸福里{i}号楼", settings=settings)
     now = T0 + minutes(25 * 60)
     with db.transaction(world.engine) as s:
-        rows = alerts.overdue_tickets(s, COORD, now, settings=settings)
+        rows, _ = alerts.overdue_tickets(s, COORD, now, settings=settings)
         assert alerts.breach_of(s.get(Ticket, red), now) is not None  # it is 🔴
     listed = [(r["ticket_id"], r["overdue"]) for r in rows]
     assert (red, True) in listed, f"/overdue listed {len(listed)} tickets, not the red one"

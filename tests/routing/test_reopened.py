@@ -46,7 +46,7 @@ def test_reopened_ticket_taken_again_still_gets_its_resolution_red_card(world: W
         alerts.scan_alerts(s, late, settings=settings)  # a sweep
     with db.transaction(world.engine) as s:
         reds = list(s.exec(select(Alert).where(Alert.ticket_id == tid, Alert.level == "red")))
-        overdue = alerts.overdue_tickets(s, GRID_COORD, late, settings=settings)
+        overdue, _ = alerts.overdue_tickets(s, GRID_COORD, late, settings=settings)
     assert [p["ticket_id"] for p in overdue] == [tid], "/overdue does not list it"
     assert reds, "no red card for a reopened ticket left unresolved past its resolution limit"
 
