@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -54,9 +55,10 @@ def normalize_url(url: str) -> str:
 
 
 def where(url: str) -> str:
-    """A database URL without its user and password: what messages and logs may show."""
+    """A database URL without its user and password (before the host, or as ?user=…&password=…: no query is shown):
+    what messages and logs may show."""
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rsplit('@', 1)[-1]}" if rest else url
+    return f"{scheme}://{rest.rsplit('@', 1)[-1].split('?', 1)[0]}" if rest else url
 
 
 def _without_credentials(reason: str, url: str) -> str:
@@ -64,7 +66,8 @@ def _without_credentials(reason: str, url: str) -> str:
     unencoded @ is misread as part of the host, which the driver then quotes)."""
     rest = url.partition("://")[2]
     credentials = rest.rsplit("@", 1)[0] if "@" in rest else ""
-    for part in sorted(re.split("[:@/]", credentials), key=len, reverse=True):
+    parts = re.split("[:@/]", credentials) + re.findall(r"(?:password|user)=([^&]+)", rest.partition("?")[2])
+    for part in sorted(parts, key=len, reverse=True):
         if len(part) >= 3:
             reason = reason.replace(part, "***").replace(unquote(part), "***")
     return reason
@@ -110,8 +113,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # query was measured 30x slower than a custom one, so always plan with the values. (After the URL's own
         # options, which connect_args would otherwise replace: ?options=-csearch_path%3Djiedan.)
         own = make_url(url).query.get("options")
-        own = " ".join(own) if isinstance(own, tuple) else own
-        connect_args.setdefault("options", f"{own or ''} -c plan_cache_mode=force_custom_plan".strip())
+        own = " ".join(own) if isinstance(own, tuple) else own or os.environ.get("PGOPTIONS", "")  # (as libpq would)
+        connect_args.setdefault("options", f"{own} -c plan_cache_mode=force_custom_plan".strip())
         return create_engine(url, connect_args=connect_args, **kwargs)
 
     database = make_url(url).database
@@ -229,8 +232,8 @@ def alembic_config(url: str) -> Config:
 
 # Processes migrating or syncing one PostgreSQL database take turns (two first migrations at once fail on
 # PostgreSQL's catalogue): bot workers starting together, `jiedan db upgrade` run by a deploy meanwhile.
-_TURN_LOCK = "SELECT pg_advisory_lock(27236, 0)"  # any fixed key, used only here
-_TURN_UNLOCK = "SELECT pg_advisory_unlock(27236, 0)"
+_TURN_LOCK = "SELECT pg_advisory_lock(27237, 0)"  # a key of its own (27236 is bot.workers' chat locks' space)
+_TURN_UNLOCK = "SELECT pg_advisory_unlock(27237, 0)"
 
 
 @contextmanager
@@ -244,6 +247,12 @@ def one_at_a_time(url: str) -> Iterator[None]:
     engine = make_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
+            # Waiting for the turn is no statement to cut short, and its connection idles while the migration runs
+            # on another: the URL's or the database's time limits do not apply to it.
+            conn.exec_driver_sql("SET statement_timeout = 0")
+            conn.exec_driver_sql("SET lock_timeout = 0")
+            if (conn.dialect.server_version_info or (0,)) >= (14,):
+                conn.exec_driver_sql("SET idle_session_timeout = 0")
             conn.exec_driver_sql(_TURN_LOCK)
             conn.commit()
             try:

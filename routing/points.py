@@ -125,9 +125,10 @@ def compute_quarter_stars(session: Session, quarter: str, now: datetime, *,
     # A round of work the resident reopened is neither resolved work nor on time (its points were taken back); a
     # reopening counts against the quarter it happened in, but takes nothing from that quarter's other rounds.
     reopening = aliased(PointEntry)
-    reopened_round = select(reopening.id).where(
+    reopened_round = select(reopening.id).where(  # (reopened before the quarter ended: see below)
         reopening.reason == "reopened", reopening.member_id == PointEntry.member_id,
-        reopening.ticket_id == PointEntry.ticket_id, reopening.round == PointEntry.round).exists()
+        reopening.ticket_id == PointEntry.ticket_id, reopening.round == PointEntry.round,
+        reopening.created_at < end).exists()
     ledger = {
         r.member_id: r for r in session.exec(
             select(PointEntry.member_id,
