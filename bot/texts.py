@@ -339,6 +339,9 @@ PICK_AN_ITEM = "请点一下上面最接近的一项；都不像的话点「其�
 INTAKE_CANCELLED = "好的，这条诉求已取消，没有登记工单。"
 
 
+MY_NONE_MEMBER = "您还没有以居民身份提交的工单。您接的工单请发 /tasks 查看。"
+
+
 def my_tickets(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
     if not rows:
         return "您还没有工单。遇到问题直接告诉我就行。"

@@ -85,10 +85,11 @@ def database_problem(error: BaseException, url: str) -> str:
     reason = _without_credentials((str(getattr(error, "orig", None) or error).splitlines() or [""])[0], url)
     credentials = url.partition("://")[2].rpartition("@")[0]
     hint = " — a password's @ : / must be percent-encoded (%40 %3A %2F)" if re.search("[@/]", credentials) else ""
+    # (a column first: PostgreSQL words it 'column "x" of relation "y" does not exist')
+    if "no such column" in reason or "has no column named" in reason or ("does not exist" in reason and "column" in reason):
+        return f"the database is older than this release: run `jiedan db upgrade` first ({reason})"
     if "no such table" in reason or ("does not exist" in reason and "relation" in reason):
         return f"the database has no tables yet: run `jiedan db upgrade` first ({reason})"
-    if "no such column" in reason or ("does not exist" in reason and "column" in reason):
-        return f"the database is older than this release: run `jiedan db upgrade` first ({reason})"
     if isinstance(error, ImportError | ValueError):  # (what a URL with a typo or no installed driver raises)
         return f"{reason} — check the database URL (DATABASE_URL or --url){hint}"
     return f"database unavailable ({where(url)}): {reason}{hint}"

@@ -267,7 +267,7 @@ def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetim
     if ticket.resident_id != resident_id:
         raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
     if ticket.status in (S.cancelled, S.closed):  # (a forgotten resident's ticket is cancelled too: nothing comes back)
-        raise NotAllowed(f"工单 #{ticket.number} 已{STATUS_NAMES[S(ticket.status)]}，不能再补充")
+        raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不能再补充")
     taxonomy = get_taxonomy(settings)
     values: dict[str, Any] = {}
     if address is not None and address.strip() and address.strip()[:MAX_ADDRESS] != ticket.address:
@@ -306,6 +306,8 @@ def start_ticket(session: Session, ticket_id: int, telegram_id: int, now: dateti
     ticket, _member = _assigned(session, ticket_id, telegram_id)
     if ticket.status == S.in_progress:
         return ticket
+    if ticket.status != S.accepted:  # (an old card's button: the ticket is done, or moved on)
+        raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不需要再开始办理")
     transition(session, ticket, S.in_progress, now, kind="started", actor_id=telegram_id,
                actor_role="member", started_at=now)
     notify(session, ticket.resident_id, NotificationKind.ticket_started, now, ticket_id=ticket.id,

@@ -1012,9 +1012,10 @@ def _my_rows(session: Session, telegram_id: int) -> list[dict[str, Any]]:
 
 
 async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/my: the resident's tickets and where each stands."""
+    """/my: the resident's tickets and where each stands (a member without any: where theirs to do are)."""
     rows = await query(context, _my_rows, update.effective_user.id)
-    await reply(update, texts.my_tickets(rows, deps(context).tz))
+    is_member = not rows and await query(context, members.find_member, update.effective_user.id) is not None
+    await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz))
 
 
 def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> bool:

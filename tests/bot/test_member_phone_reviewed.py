@@ -169,3 +169,14 @@ async def test_skills_typed_at_the_skills_step_are_not_answered_with_the_residen
     told = texts_of(await chat.say(volunteer, "电工，水管"))
     assert "我是社区服务助手" not in told, told
     assert "技能" in told or "完成" in told, told
+
+
+async def test_my_of_a_member_without_tickets_of_their_own_points_to_tasks(chat: BotChat, world: World) -> None:
+    """A member holding a ticket sends /my (in the menu next to /tasks): they were told 「您还没有工单」 and read it as
+    having no work; /my lists what they asked for as a resident, so it now says where their work is (/tasks). (From
+    the same review's suspicions; the test failed before.)"""
+    member = world.member("王师傅", ["电工"])
+    await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
+    await chat.take_and_start(member)
+    told = texts_of(await chat.say(member, "/my"))
+    assert "/tasks" in told and "您还没有工单" not in told, told
