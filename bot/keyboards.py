@@ -19,7 +19,7 @@ OFFER = "of"  # of:<acc|dec>:<ticket id>             member answers an offer
 TASK = "tk"  # tk:<start|done|back>:<ticket id>     member works on a ticket
 RATE = "rt"  # rt:<ticket id>:<1-5|skip>             resident rates
 JOIN = "jn"  # jn:<skill index|fin|grid>[:<code>]    member registration
-DISPATCH = "dp"  # dp:<ticket id>[:<member id>:<ticket version>]  coordinator assigns
+DISPATCH = "dp"  # dp:<ticket id>[:<member id>:<holder's member id or 0>]  coordinator assigns
 REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a member (asked, then confirmed)
 ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scope of a new coordinator
 STATS = "st"  # st:<period>                           /stats for another period (routing.reports.STATS_PERIODS)
@@ -173,11 +173,11 @@ def assign(ticket_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def members(ticket_id: int, entries: Sequence[tuple[int, str]], version: int) -> InlineKeyboardMarkup:
-    """One button per member (member id, button text), for the ticket as it is now (its version)."""
+def members(ticket_id: int, entries: Sequence[tuple[int, str]], holder: int) -> InlineKeyboardMarkup:
+    """One button per member (member id, button text), for the ticket as held now (its holder's member id, or 0)."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(text, callback_data=data(DISPATCH, ticket_id, member_id, version))]
+            [InlineKeyboardButton(text, callback_data=data(DISPATCH, ticket_id, member_id, holder))]
             for member_id, text in entries
         ]
     )

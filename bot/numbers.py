@@ -5,7 +5,8 @@ must not show. Residents write numbers in digits or, older ones and voice input,
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from classifier.normalize import simplified
 
 _CN = "零〇一二两三四五六七八九十百千幺"
 _CN_DIGITS = dict(zip("零〇一二两三四五六七八九幺", "0012234567891", strict=True))
@@ -33,7 +34,11 @@ PHONE_NUMBER = re.compile(
     r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}[-\s]?\d{7,8}(?!\d)"
 )
 # The same grouped in other ways residents type (138－1234－5678 in full width, 138.1234.5678): hidden in offers too.
-_GROUPED_PHONE = re.compile(r"(?<!\d)1[3-9]\d(?:[－—.．·・]\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}[－—.．·・]\d{7,8}(?!\d)")
+_SEPARATOR = r"\s*[-－—.．·・]\s*"
+_GROUPED_PHONE = re.compile(
+    rf"(?<!\d)1[3-9]\d(?:{_SEPARATOR}\d{{4}}){{2}}(?!\d)"
+    rf"|(?<!\d)0\d{{2,3}}{_SEPARATOR}(?:\d{{7,8}}|\d{{3,4}}{_SEPARATOR}\d{{4}})(?!\d)"
+)
 LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")  # a local number without its area code
 # Any number of seven digits or more, however grouped (87654321, 010 8765 4321): a phone, or an account or ID
 # number. Dates and times are not numbers to hide (2024-10-01 10:30).
@@ -63,7 +68,9 @@ def _is_house_number(clause: str, match: re.Match[str]) -> bool:
 
 
 def house_numbers(text: str) -> list[tuple[int, int]]:
-    """The spans of building, unit and room numbers in a text (see _HOUSE)."""
+    """The spans of building, unit and room numbers in a text (see _HOUSE; Traditional and full width read too:
+    3號樓2單元502)."""
+    text = simplified(text)
     spans: list[tuple[int, int]] = []
     start = 0  # (per clause: a place word in one clause says nothing of the next)
     for part in _CLAUSE.split(text):
@@ -77,14 +84,20 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
 
 def address_in(text: str) -> str | None:
     """The clause of a message that holds an address (a building, unit or room number: 3号楼2单元502, 三号楼二单元
-    五零二, 和平路1号), as typed; None without one."""
-    parts = _CLAUSE.split(text)
+    五零二, 和平路1号; 3號樓 in Traditional), as typed; None without one."""
+    plain = simplified(text)
+    bounds, start = [], 0  # (the clauses, as positions: the same in the text as typed)
+    for separator in _CLAUSE.finditer(plain):
+        bounds.append((start, separator.start()))
+        start = separator.end()
+    bounds.append((start, len(plain)))
+    parts = [plain[a:b] for a, b in bounds]
     for i, part in enumerate(parts):
         if house_numbers(part):
             # (and the clauses after it that go on with numbers: 幸福里小区3号楼，2单元502)
             end = next((j for j in range(i + 1, len(parts))
                         if not (house_numbers(parts[j]) or _ROOM_ALONE.fullmatch(parts[j].strip()))), len(parts))
-            return "，".join(p.strip() for p in parts[i:end])[:200]
+            return "，".join(text[a:b].strip() for a, b in bounds[i:end])[:200]
     return None
 
 
@@ -108,7 +121,8 @@ def corrected_address(address: str, correction: str) -> str:
     """An address with a correction put in (幸福里小区3号楼2单元502, 不对，是5号楼 → 幸福里小区5号楼2单元502): each
     building, unit or room it names in place of the one of its kind; a correction naming the estate or street is the
     whole address; one naming a part the address lacks adds it."""
-    told = re.split("是|在", correction)[-1].strip(" ，,。")  # (不是3号楼，是5号楼: what comes after the last 是)
+    told = re.split("是|在", simplified(correction))[-1].strip(" ，,。")  # (不是3号楼，是5号楼: after the last 是)
+    address = simplified(address)
     if _ESTATE.search(told):
         return told
     for told_as, found_as in _ADDRESS_PARTS:
@@ -130,7 +144,7 @@ def _digits(numeral: str) -> str:
 def phone_in(text: str) -> str | None:
     """A phone number in a text, digits (full-width ones too: １３８…) or Chinese numerals, however grouped (as its
     ASCII digits)."""
-    text = unicodedata.normalize("NFKC", text)
+    text = simplified(text)
     digits = _CN_PHONE.sub(lambda m: _digits(m.group()), _CN_MOBILE.sub(lambda m: _digits(m.group()), text))
     compact = re.sub(r"[\s\-－]", "", digits)
     match = PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(compact)
@@ -140,6 +154,7 @@ def phone_in(text: str) -> str | None:
 def _phone_spans(text: str) -> list[tuple[int, int, bool]]:
     """The spans of phone-like numbers, digits or numerals, however grouped, and whether each is a phone number as
     dialled (PHONE_NUMBER); not dates or times (2024-10-01 10:30)."""
+    text = simplified(text)
     taken = [m.span() for m in _DATE_OR_TIME.finditer(text)]
     spans: list[tuple[int, int, bool]] = []
     for pattern in (PHONE_NUMBER, _GROUPED_PHONE, _LONG_NUMBER, _CN_MOBILE, _CN_PHONE):

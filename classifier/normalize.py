@@ -44,6 +44,18 @@ def normalize(text: str) -> str:
     return " ".join(text.split()).lower()  # (str.split and re's \s agree on what is a space)
 
 
+def simplified(text: str) -> str:
+    """Traditional → Simplified and full-width → half-width, character for character (幸福里小區３號樓 → 幸福里小区3号楼):
+    the same length, so a position in it is a position in the text (a conversion that would change the length is left
+    out). For rules that read what a resident typed (typed answers, numbers) and keep or mask the original."""
+    converted = _t2s.convert(text)
+    if len(converted) != len(text):
+        converted = text
+    if unicodedata.is_normalized("NFKC", converted):
+        return converted
+    return "".join(n if len(n := unicodedata.normalize("NFKC", ch)) == 1 else ch for ch in converted)
+
+
 def cut_for_scoring(text: str) -> str:
     """Keep the head and the tail of a very long text, where the request usually is."""
     if len(text) <= MAX_SCORED_CHARS:

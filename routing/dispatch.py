@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, select
 
@@ -527,19 +527,29 @@ def _waiting(session: Session, coordinator_id: int, scope: str | None) -> Any:
 def list_waiting(session: Session, coordinator_id: int, *, scope: str | None = None,
                  limit: int = 50) -> list[Ticket]:
     """The first `limit` tickets waiting for 派单 in the coordinator's scope (see _waiting): urgent first, then
-    those nobody has been asked to take before those assigned and not yet answered, each by the limit that falls due
-    first (one past its limit before fifty still in time), then oldest first."""
+    those nobody has been asked to take before those assigned and not yet answered, each by the limit still running
+    that falls due first (one past its limit before fifty still in time), then oldest first."""
     query = _waiting(session, coordinator_id, scope)
     assigned = Ticket.id.in_(select(Offer.ticket_id).where(Offer.kind == OfferKind.dispatch,
                                                            Offer.state == OfferState.pending))
-    due = Ticket.respond_due_at
-    order = (Ticket.urgent.desc(), assigned, due.is_(None), due, Ticket.created_at, Ticket.id)
+    # (the limit still running: to respond, or once answered — handed back, reopened — to resolve)
+    due = case((Ticket.accepted_at.is_(None), Ticket.respond_due_at), else_=Ticket.resolve_due_at)
+    order = (Ticket.urgent.desc(), assigned, due, Ticket.created_at, Ticket.id)
     return list(session.exec(query.order_by(*order).limit(limit)))
 
 
 def count_waiting(session: Session, coordinator_id: int, *, scope: str | None = None) -> int:
     """How many tickets wait for 派单 in the coordinator's scope (see _waiting)."""
     return session.exec(select(func.count()).select_from(_waiting(session, coordinator_id, scope).subquery())).one()
+
+
+def holder_of(session: Session, ticket: Ticket) -> int:
+    """The member who holds the ticket or was assigned it and has not answered (their id), 0 for nobody."""
+    if ticket.assignee_id:
+        return ticket.assignee_id
+    offer = session.exec(select(Offer).where(Offer.ticket_id == ticket.id, Offer.kind == OfferKind.dispatch,
+                                             Offer.state == OfferState.pending)).first()
+    return offer.member_id if offer else 0
 
 
 def pending_assignee(session: Session, ticket_id: int) -> str | None:
@@ -578,18 +588,19 @@ def awaiting_assignments(session: Session, member_id: int, *, besides: int | Non
 
 
 def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_id: int,
-                  now: datetime, *, settings: Settings | None = None, seen_version: int | None = None) -> Offer:
+                  now: datetime, *, settings: Settings | None = None, seen_holder: int | None = None) -> Offer:
     """指派: a coordinator asks one member (in scope, on duty or not) to take the ticket; their
     accept is their consent. Also reassigns a ticket that a member already holds. The same member asked again
-    (a double tap) changes nothing; `seen_version`: the ticket as the coordinator's member list was opened for — if
-    it moved on since (another coordinator assigned it, a member took it), nothing is taken from anyone."""
+    (a double tap) changes nothing; `seen_holder`: who held it (`holder_of`) when the coordinator's member list was
+    opened — if that changed since (another coordinator assigned it, a member took it), nothing is taken from anyone
+    (an address or a photo added meanwhile changes no holder)."""
     taxonomy = get_taxonomy(settings)
     ticket = get_ticket(session, ticket_id)
     scopes = require_coordinator(session, coordinator_id, ticket.grid_code)
     asked = _offer_for(session, ticket.id, member_id)
     if asked is not None and asked.kind == OfferKind.dispatch and asked.state == OfferState.pending:
         return asked  # (a double tap)
-    if seen_version is not None and ticket.version != seen_version:
+    if seen_holder is not None and holder_of(session, ticket) != seen_holder:
         holder = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
         who = holder.display_name if holder else pending_assignee(session, ticket.id)
         raise ConcurrentUpdate(f"工单 #{ticket.number} 刚有变化" + (f"，现由 {who} 负责" if who else "")

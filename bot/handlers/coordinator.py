@@ -107,8 +107,8 @@ def _candidates(
     session: Session, ticket_id: int, coordinator_id: int, now_: Any
 ) -> tuple[str, str | None, list, int]:
     """The ticket's number, who holds it or was asked to (an old card pressed: 改派 takes it from them), the
-    members to choose from, and the ticket's version (a name tapped later assigns only if nothing changed since).
-    A ticket resolved, closed or cancelled is not assigned."""
+    members to choose from, and that holder's id (a name tapped later assigns only if it is still theirs, or
+    nobody's). A ticket resolved, closed or cancelled is not assigned."""
     ticket = get_ticket(session, ticket_id)
     if ticket.status in (S.resolved, S.closed, S.cancelled):
         raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不需要指派")
@@ -116,13 +116,13 @@ def _candidates(
     held_by = holder.display_name if holder else dispatch.pending_assignee(session, ticket_id)
     entries = [_member_button(session, session.get(Member, ranked.member_id))
                for ranked in dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_)]
-    return f"#{ticket.number}", held_by, entries, ticket.version
+    return f"#{ticket.number}", held_by, entries, dispatch.holder_of(session, ticket)
 
 
 def _assign(
-    session: Session, ticket_id: int, coordinator_id: int, member_id: int, now_: Any, seen_version: int | None
+    session: Session, ticket_id: int, coordinator_id: int, member_id: int, now_: Any, seen_holder: int | None
 ) -> tuple[str, str]:
-    offer = dispatch.assign_ticket(session, ticket_id, coordinator_id, member_id, now_, seen_version=seen_version)
+    offer = dispatch.assign_ticket(session, ticket_id, coordinator_id, member_id, now_, seen_holder=seen_holder)
     member = session.get(Member, offer.member_id)
     return views.ticket_payload(session, get_ticket(session, ticket_id))["number"], member.display_name
 
@@ -135,14 +135,14 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     user_id = update.effective_user.id
     if len(args) == 1:
-        number, held_by, entries, version = await query(context, _candidates, int(args[0]), user_id, now())
+        number, held_by, entries, holder = await query(context, _candidates, int(args[0]), user_id, now())
         await answer(update)
         if not entries:
             await reply(update, texts.NO_MEMBERS)
             return
-        await edit(update, texts.choose_member(number, held_by), keyboards.members(int(args[0]), entries, version))
+        await edit(update, texts.choose_member(number, held_by), keyboards.members(int(args[0]), entries, holder))
         return
-    seen = int(args[2]) if len(args) > 2 else None  # (a list from before versions were in its buttons: none)
+    seen = int(args[2]) if len(args) > 2 else None  # (a list from before holders were in its buttons: none)
     number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now(), seen)
     await answer(update)
     await edit(update, texts.assigned_confirmation(number, name))

@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
+from classifier.normalize import simplified
 from routing import dispatch, drafts, geography, members, points, tickets
 from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
 from routing.models import GeoLevel, OfferKind, OfferState
@@ -31,8 +32,14 @@ _ACK_WORD = r"(好的|好|好嘞|好滴|嗯|嗯嗯|收到|谢谢|谢啦|谢谢�
 _ACKNOWLEDGED = re.compile(rf"{_ACK_WORD}([，,。！!~～\s]*{_ACK_WORD})*[。！!~～\s]*")
 # Words that take back a 办结 or 退回 pressed by mistake (取消, 按错了, 不退了), and words at the 办结 step that say the work
 # is not done (还没修好，明天再去): the step is left, the ticket stays the member's.
-_STEP_TAKEN_BACK = re.compile(r"^(哦|啊|不好意思|对不起)?[，,\s]*(取消|算了|按错了|点错了|搞错了|弄错了|不退了|不退回了|不退|先不退|不办结|先不办结)")
-_NOT_DONE = re.compile("还没(修|弄|办|处理|做)?(好|完)|没(修|弄|办)好|(明天|下午|晚上|等会儿?|改天)再(去|来|修|弄)")
+_TAKE_BACK = "取消|算了|按错了|点错了|搞错了|弄错了|不退了|不退回了|不退|先不退|不办结|先不办结|还没好"
+# (the whole message: 算了，这个活我干不了 is a reason, 搞错了单元，后来找到了，灯已换好 a note)
+_STEP_TAKEN_BACK = re.compile(
+    rf"(哦|啊|不好意思|对不起)?[，,\s]*({_TAKE_BACK})([，,。\s]*({_TAKE_BACK}))*[了吧啊呀。!！~～\s]*")
+_NOT_DONE = re.compile("还没有?(修|弄|办|处理|做)?(好|完)|没有?(修|弄|办)好|(明天|下午|晚上|等会儿?|改天)再(去|修|弄)")
+# Words of work done (a note that says so is a note, whatever else it says: 灯已换好，明天再来回访一下).
+_WORK_DONE = re.compile(
+    "(?<![没未])(?<!没有)(修|办|弄|处理|搞|做|换|装|通|清)(好|完)|搞定|已(经)?(修|办|处理|完成|换|装)|(?<![没未])完成了")
 
 
 def _without_symbols(text: str) -> str:
@@ -41,7 +48,7 @@ def _without_symbols(text: str) -> str:
 
 def acknowledges(text: str) -> bool:
     """Whether words after 办结 only acknowledge it (好的，谢谢): the note it lacks is other words (已经修好了)."""
-    return bool(_ACKNOWLEDGED.fullmatch(_without_symbols(text).strip()))
+    return bool(_ACKNOWLEDGED.fullmatch(_without_symbols(simplified(text)).strip()))
 
 
 # ── /join CODE → name → skills → home grid ──────────────────────────────────────────────────────
@@ -326,7 +333,7 @@ def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
 
 
 _TAKING = re.compile(r"(我)?(接单|接了|我接|我来|我去|马上去|这就去|好的?[，,\s]*我去|收到)[了吧啊。！!~～\s]*")
-_WORK_DONE = re.compile("(修|办|弄|处理|搞|做|换)(好|完)了|搞定了?|已(经)?(修好|办好|处理好|完成)|完成了")
+_A_QUESTION = re.compile("[吗嘛？?]$|没有?$|了没")  # (家里灯修好了吗: a member's own question, as a resident)
 
 
 async def about_their_work(
@@ -338,10 +345,11 @@ async def about_their_work(
     if is_request:
         return False
     held, offered = await query(context, _work_in_hand, update.effective_user.id)
-    if held and (photos or _WORK_DONE.search(text)):
+    words = simplified(text).strip()  # (接單, 辦好了 typed in Traditional)
+    if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))):
         await reply(update, texts.PRESS_DONE_FIRST)
         return True
-    if offered and text and _TAKING.fullmatch(text.strip()):
+    if offered and words and _TAKING.fullmatch(words):
         await reply(update, texts.PRESS_TAKE)
         return True
     return False
@@ -354,9 +362,10 @@ async def task_text_given(
     if state["await"] == "hand_back_reason" and not text.strip():
         await reply(update, texts.ASK_HAND_BACK_REASON)
         return
-    words = text.strip()
+    words = simplified(text).strip()  # (點錯了, 還沒修好 typed in Traditional)
     if state["await"] in ("done_note", "hand_back_reason") and not photos and (
-        _STEP_TAKEN_BACK.search(words) or (state["await"] == "done_note" and _NOT_DONE.search(words))
+        _STEP_TAKEN_BACK.fullmatch(words)
+        or (state["await"] == "done_note" and _NOT_DONE.search(words) and not _WORK_DONE.search(words))
     ):
         await act(context, drafts.clear_draft, update.effective_user.id, TASK)
         await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
-import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +31,7 @@ from bot.handlers.common import (
     sent_at,
 )
 from classifier import Classification
+from classifier.normalize import simplified
 from routing import abuse, drafts, duplicates, geography, members, tickets, views
 from routing.models import GeoLevel, Ticket
 from routing.models import TicketStatus as S
@@ -51,7 +51,8 @@ _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|�
 # At the phone step: words that mean "no number" (the 跳过 button sends the first); a local number typed
 # without its area code, which a member in the same city can still call; and the words around a number
 # that only label it (what is left is kept with the request).
-SKIP_WORDS = (texts.BTN_SKIP, "不用", "不留", "不方便", "不需要", "不要", "没有", "无", "不知道", "不记得", "记不住", "忘了")
+SKIP_WORDS = (texts.BTN_SKIP, "不用", "不留", "不方便", "不需要", "不要", "没有", "无", "不知道", "不记得", "记不住", "忘了",
+              "冇", "唔使", "唔记得", "莫得")  # (Cantonese, Sichuanese: matched on the Simplified text, see simplified)
 _DIGITS = re.compile(r"\d{5,}")
 _PHONE_LABEL = re.compile(
     "|".join(SKIP_WORDS) + r"|了|我的|我家|手机号?|电话|号码|座机|联系方式|是|[\s\d\-－+，,。.：:!！~～]"
@@ -67,21 +68,26 @@ _ASIDES = ("status", "thanks", "greeting")
 _YES_WORDS = (
     "对|對|对的|對的|是|是的|好|好的|嗯|嗯嗯|没错|沒錯|没问题|沒問題|行|可以|确认|確認|确定|確定|ok|OK|Ok"
     "|就这样吧|就这样|那就这样吧|那就这样|就这么办"  # (that's it: not despair, 就这样吧 read alone)
+    "|系|系呀|系啊|啱|冇错|得|得嘞|中|妥了|要得|好额"  # (Cantonese 係 (Simplified 系), northern 得嘞 / 中, Sichuanese 要得)
 )
 _NO_WORDS = "不对|不對|不是|错了|錯了|不准|修改|改一下|改|(我)?(说|写|打|搞|弄)错了"  # (我说错了: a correction)
-_THANKS_AFTER = r"([，,。！!~～\s]*(谢谢|謝謝|谢谢你|谢谢您|麻烦了|麻煩了|辛苦了))?"
-_YES = re.compile(rf"({_YES_WORDS})([，,\s]*({_YES_WORDS}))*{_THANKS_AFTER}[。！!~～\s]*")
+_THANKS_AFTER = r"([，,。！!~～\s]*(谢谢|謝謝|谢谢你|谢谢您|麻烦了|麻煩了|辛苦了|唔该|多谢))?"
+_YES = re.compile(rf"({_YES_WORDS})[啊呀啦嘞哦]?([，,\s]*({_YES_WORDS})[啊呀啦嘞哦]?)*{_THANKS_AFTER}[。！!~～\s]*")
 _NO = re.compile(rf"({_NO_WORDS})([，,\s]*({_NO_WORDS}))*[。！!~～\s]*")
-_GIVE_UP_WORDS = "算了|不要了|不用了|不报了|不修了|不弄了|不办了|不需要了|取消|取消吧|撤销|不用麻烦了"
+_GIVE_UP_WORDS = (
+    "算了|算啦|不要了|不要啦|不用了|不报了|不修了|不弄了|不办了|不需要了|取消|取消吧|撤销|不用麻烦了"
+    "|唔使|唔要|勿要了|莫得事了"  # (Cantonese 唔使喇 "no need": not despair either)
+)
 _GIVE_UP = re.compile(
     rf"(那|那就|就|哎|唉|嗯|还是|先|我看还是)?[,，\s]*({_GIVE_UP_WORDS})"
-    rf"([吧啊呀了,，。！!\s~～]|{_GIVE_UP_WORDS}|已经好了|好了|没事了|谢谢|自己弄|我自己弄|我自己想办法)*"
+    rf"([吧啊呀了啦喇嘞,，。！!\s~～]|{_GIVE_UP_WORDS}|已经好了|好了|没事了|谢谢|唔该|自己弄|我自己弄|我自己想办法)*"
 )
 
 
 def typed_answer(text: str) -> str | None:
-    """What a short typed answer under 「对吗？」 means: "yes", "no" (change it), "cancel", or None."""
-    words = text.strip()
+    """What a short typed answer under 「对吗？」 means: "yes", "no" (change it), "cancel", or None. (Read in
+    Simplified: 對, 確認, 謝謝 as typed in Traditional.)"""
+    words = simplified(text).strip()
     if _GIVE_UP.fullmatch(words):
         return "cancel"
     if _YES.fullmatch(words):
@@ -89,10 +95,10 @@ def typed_answer(text: str) -> str | None:
     return "no" if _NO.fullmatch(words) else None
 
 
-_STARS = re.compile(r"([1-5一二三四五两兩俩])\s*(星|颗星|顆星|分|[颗顆个]?⭐+)?[。！!~～ ]*")  # (两: two of a thing)
+_STARS = re.compile(r"([1-5一二三四五两兩俩])\s*(星|颗星|顆星|粒星|分|[颗顆个粒]?⭐+)?[。！!~～ ]*")  # (两: two; 粒: Cantonese)
 _STAR_EMOJI = re.compile(r"(⭐\s*){1,5}[。！!~～ ]*")  # (the rating buttons' own ⭐⭐⭐⭐⭐, typed)
 _RATING_WORDS = re.compile(  # (not 三星电视, 五星小区: a star count followed by a noun is a name)
-    "满意|滿意|好评|好評|差评|差評|打分|颗星|还行|還行|一般般"
+    "满意|滿意|好评|好評|差评|差評|打分|颗星|粒星|还行|還行|一般般"
     "|[1-5一二三四五两兩俩]星(?!电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街)"
 )
 RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one that says 不满意)
@@ -101,8 +107,8 @@ RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one 
 def stars_typed(text: str) -> int | None:
     """Stars typed instead of pressed (5, 五星, 4分), or 0 for short words of a rating that give none (很满意,
     不满意 灯还是不亮: the buttons are shown again), None for other words."""
-    # (NFKC: ５星 typed in full width; ⭐️: the star with its emoji presentation selector)
-    words = unicodedata.normalize("NFKC", text).strip().replace("\ufe0f", "")
+    # (５星 typed in full width, 五顆星 in Traditional; ⭐️: the star with its emoji presentation selector)
+    words = simplified(text).strip().replace("\ufe0f", "")
     if _STAR_EMOJI.fullmatch(words):
         return words.count("⭐")
     if match := _STARS.fullmatch(words):
@@ -117,7 +123,7 @@ _WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事
 def gives_up(text: str, step: str) -> bool:
     """Whether words at the address or phone step give the request up (那算了吧, 算了 不报了, 不用了已经好了); at
     the phone step only words that withdraw the request itself (不用了 there means no phone)."""
-    words = text.strip()
+    words = simplified(text).strip()
     return bool(_GIVE_UP.fullmatch(words)) and (step == "address" or bool(_WITHDRAWN.search(words)))
 
 
@@ -136,13 +142,19 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
     """An address told on its own under 「对吗？」 (地址是幸福里小区3号楼2单元502, 在幸福里3号楼2单元502), or after a yes
     (对的，地址是…), or as a correction (不对，是5号楼): the address without those words, whether a yes came first, and
     whether a correction did; None for other words. (Whether the words are a need told with its address,
-    3号楼2单元电梯坏了, the router asks the classifier.)"""
+    3号楼2单元电梯坏了, the router asks the classifier.) Read, and the address kept, in Simplified."""
+    text = simplified(text)
     yes = _YES_FIRST.match(text.strip())
     no = None if yes else _NO_FIRST.match(text.strip())
     lead = yes or no
     words = text.strip()[lead.end():] if lead else text
     part = numbers.address_in(words)
-    if part is None or _ADDRESS_WORDS.sub("", words.replace(part, "")) or _NEED_WORDS.search(part):
+    if part is None:
+        return None
+    rest = words
+    for clause in part.split("，"):  # (address_in joins its clauses with ，)
+        rest = rest.replace(clause, "", 1)
+    if _ADDRESS_WORDS.sub("", rest) or _NEED_WORDS.search(part):
         return None
     address = re.sub(r"^(我的|我们家|我家)?(地址|住址)?(是|在|就在|住在|家住)?[：:\s]*", "", part).strip()
     return (address, yes is not None, no is not None) if address else None
@@ -297,13 +309,13 @@ MAX_PIECE_CHARS = 12  # (words under 「对吗？」 this short and no request o
 
 def _a_piece(waiting: dict[str, Any], text: str) -> bool:
     """Whether short words under the card the bot was unsure of go on telling its need (楼道灯, then 坏了): not when
-    the bot understood it (老伴走丢了 after 楼道灯坏了好几天了 is another matter), nor a phone or words giving it up."""
+    the bot understood it (老伴走丢了 after 楼道灯坏了好几天了 is another matter), nor a phone or words giving it up (as a
+    whole: 好了两天又坏了 is a piece)."""
     return (
         len(text) <= MAX_PIECE_CHARS
         and not (waiting.get("confident") or waiting.get("urgent"))
         and numbers.phone_in(text) is None
-        and not _GIVE_UP.search(text)
-        and not _WITHDRAWN.search(text)
+        and not _GIVE_UP.fullmatch(simplified(text).strip())
     )
 
 
@@ -330,7 +342,7 @@ _ANOTHER_NEED_SAID = re.compile(r"(^|[，,。！!；;\s])(另外|再有|再就�
 def tells_another_need(text: str) -> bool:
     """Whether words say they tell another need (另外…, 还有个事…): after a rating, not its comment (the reason for
     the stars names other items too: 只换了灯泡，线路有问题，一开灯就跳闸; 还有问题 is the same need, still)."""
-    return bool(_ANOTHER_NEED_SAID.search(text.strip()))
+    return bool(_ANOTHER_NEED_SAID.search(simplified(text).strip()))
 
 
 def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
@@ -705,7 +717,7 @@ async def _tell_opened(update: Update, opened: dict[str, Any]) -> None:
 def _declines(text: str) -> bool:
     """Whether words at an urgent ticket's address step decline to say where (跳过, 不想说, 不方便…), as a whole
     answer (无锡路 88 号 starts with 无 and is an address)."""
-    words = text.strip().strip("。.!！~")
+    words = simplified(text).strip().strip("。.!！~")
     return words in (*SKIP_WORDS, "不想说") or (len(words) <= 6 and words.startswith((*SKIP_WORDS[1:], "不想说")))
 
 
@@ -771,7 +783,7 @@ async def address_given(
         if await _aside(update, context, result.kind):
             await _ask_again(update, context, state)
             return
-        if state.get("ticket_id") and (result.kind == "request" or _ASKS.search(text.strip())):
+        if state.get("ticket_id") and (result.kind == "request" or _ASKS.search(simplified(text).strip())):
             # (已经打了119, 消防车到了, 我该怎么办？: told of the emergency; the advice again when its words read urgent
             # again or ask what to do: the first may not have reached them)
             await act(context, _supplement_opened, update.effective_user.id, state, text, now())
@@ -784,7 +796,7 @@ async def address_given(
             return
         if await _another_need(update, context, state, text, result):
             return
-        if _ASKS.search(text.strip()):  # (什么地址, 地址写什么: a question back is no address)
+        if _ASKS.search(simplified(text).strip()):  # (什么地址, 地址写什么: a question back is no address)
             await _ask_again(update, context, state, texts.ADDRESS_EXPLAINED)
             return
     if len(text.strip()) < MIN_ADDRESS_CHARS:
@@ -976,16 +988,17 @@ async def phone_typed(
         left = rest.replace(part, " ", 1).strip(" ，,。；;")  # (the words told with it: 白天家里没人，晚上6点以后再来)
         if correcting:
             await reply(update, texts.address_corrected(address), keyboards.share_phone())
-        elif len(_PHONE_LABEL.sub("", left)) >= MIN_SUPPLEMENT_CHARS:
+        elif len(_PHONE_LABEL.sub("", simplified(left))) >= MIN_SUPPLEMENT_CHARS:
             await act(context, _draft_at_phone, update.effective_user.id, now(), left)
             await reply(update, texts.address_and_supplement_added(address, left), keyboards.share_phone())
         else:
             await reply(update, texts.address_added(address), keyboards.share_phone())
         return
     kind = result.kind
-    worth_keeping = len(_PHONE_LABEL.sub("", rest)) >= MIN_SUPPLEMENT_CHARS and kind not in ("thanks", "greeting")
+    plain = simplified(rest)  # (手機號碼, 沒有, 冇電話: the labels and skip words read in Simplified)
+    worth_keeping = len(_PHONE_LABEL.sub("", plain)) >= MIN_SUPPLEMENT_CHARS and kind not in ("thanks", "greeting")
     supplement = rest if worth_keeping else ""
-    if phone is not None or rest.lstrip("我俺咱").startswith(SKIP_WORDS):
+    if phone is not None or plain.lstrip("我俺咱").startswith(SKIP_WORDS):
         await phone_given(update, context, phone, supplement)
     elif _DIGITS.search(rest):
         if supplement:

@@ -211,8 +211,10 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         target = REQUEST  # (灯修好了，五星 — 另外下水道堵了: a new need, not the rating's comment)
     elif target == AREA_WORDS and _another_need(read, state.get("label")):
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
+    if target == JOIN_WORDS and (_urgent(read) or _a_need(read)):
+        target, state = REQUEST, {"photos": []}  # (a need or an emergency while the skills wait: a need, as any)
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and await member.about_their_work(
-        update, context, text, photos, _a_need(read)
+        update, context, text, photos, read is not None and read.kind == "request"
     ):
         return  # (接单 or 修好了 typed, a photo of the work: a member pointed to the buttons)
     if target == TASK_NOTE:
