@@ -48,8 +48,9 @@ _DATE_OR_TIME = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[:�
 # 一 before a word is not one), else a run of seven or more.
 _CN_MOBILE = re.compile(
     "[一幺][\\s\\-,，、]*[三四五六七八九](?:[\\s\\-,，、]*[零〇一二三四五六七八九幺]){9}"
-    # (a twelfth numeral: one followed by another, or ending the text; not 一楼, 一个人 or 二楼 told after it)
-    "(?![\\s\\-,，、]*[零〇一二三四五六七八九幺](?:[\\s\\-,，、]*[零〇一二三四五六七八九幺]|[\\s,，。.!！?？]*$))"
+    # (a twelfth numeral right after the eleventh, followed by another or ending the text; not 一楼, 一个人, nor
+    # numerals after a space or comma: 一三八…七八 二零一室)
+    "(?![零〇一二三四五六七八九幺](?:[零〇一二三四五六七八九幺]|[\\s,，。.!！?？]*$))"
 )
 _CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s\\-]*[零〇一二三四五六七八九幺]){6,}")
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
@@ -104,16 +105,17 @@ def address_in(text: str) -> str | None:
 # The parts of an address a correction replaces, by kind, as (told in the correction, found in the address): the
 # courtyard (12号院), the building (3号楼, 5栋, B座), the unit, the room (602室, or a number after the building or unit:
 # not the house number of 和平路128号).
-_ROOM_TOLD = re.compile(r"\d{3,4}\s*[室房号]?$|\d{3,4}\s*室|[零〇一二三四五六七八九幺]{3,4}\s*室?$")
+_ROOM_TOLD = re.compile(r"\d{3,4}\s*(?:室|房间?|号)?$|\d{3,4}\s*室|[零〇一二三四五六七八九幺]{3,4}\s*室?$")
 _ADDRESS_PARTS = (
     (re.compile(rf"{_NUMBER}\s*号院"),) * 2,
     (re.compile(rf"{_NUMBER}\s*(?:号楼|栋|幢)|[A-Za-z0-9]+座"),) * 2,
     (re.compile(rf"{_NUMBER}\s*(?:单元|门)"),) * 2,
     (_ROOM_TOLD, re.compile(
         r"\d{3,4}\s*室|[零〇一二三四五六七八九幺]{3,4}\s*室"
-        r"|(?:(?<=单元)|(?<=号楼)|(?<=[栋幢门座])|(?<=\d门))[\s\-]*(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})(?![\d号])"
+        r"|(?:(?<=单元)|(?<=号楼)|(?<=[栋幢门座])|(?<=\d门))[\s\-,，]*(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})(?![\d号])"
     )),
 )
+_NAMED_FIRST = re.compile(r"[^\d零〇一二两三四五六七八九十幺A-Za-z\s]{2,}[\d零〇一二两三四五六七八九十幺]")
 _ESTATE = re.compile("小区|花园|苑|家园|公寓|大厦|广场|新村|[路街巷弄村]")
 
 
@@ -123,8 +125,10 @@ def corrected_address(address: str, correction: str) -> str:
     whole address; one naming a part the address lacks adds it."""
     told = re.split("是|在", simplified(correction))[-1].strip(" ，,。")  # (不是3号楼，是5号楼: after the last 是)
     address = simplified(address)
-    if _ESTATE.search(told):
+    if _ESTATE.search(told) or _NAMED_FIRST.match(told):  # (光明里5号楼: another estate, the whole address)
         return told
+    # (3-2-502 written short: its building, unit and room as words, so that one of them can be put in place)
+    address = ADDRESS_SHORT.sub(lambda m: "{}号楼{}单元{}".format(*re.split("[-－—]", m.group())), address)
     for told_as, found_as in _ADDRESS_PARTS:
         new = told_as.search(told)
         old = found_as.search(address)

@@ -246,8 +246,7 @@ def ask_address(last_address: str | None) -> str:
 
 
 ASK_PHONE = "方便留个手机号吗？只有接单的党员和协调员能看到。点「发送我的手机号」，或点「跳过」。"
-NEED_NOT_SUBMITTED = "您刚才说的事还没有提交：请点上面的「确认」，不对请点「修改」。"
-NEED_NOT_SUBMITTED_UNSURE = "您刚才说的事还没有提交：请在上面点一个最接近的事项；都不像的话点「其他」。"
+NEED_NOT_SUBMITTED = "您刚才说的事还没有提交：请点上面那条消息里的按钮接着办。"
 ADDRESS_EXPLAINED = "地址就是需要工作人员上门去的地方，写到小区、楼号和门牌号就行。"
 ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
 STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"

@@ -44,8 +44,9 @@ COMMENT = "comment"
 COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
 MIN_ADDRESS_CHARS = 4
+_DONE_ALREADY = re.compile("已经|打了|叫了|关了|开了|到了|来了")  # (已经打了119，阀门也关了: no advice again)
 # A question asked back where the address is asked (什么地址, 地址写什么; not 门口那个什么超市旁边).
-_ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋).*[呢嘛]$")
+_ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋)[呢嘛]$")
 
 
 # At the phone step: words that mean "no number" (the 跳过 button sends the first); a local number typed
@@ -117,7 +118,7 @@ def stars_typed(text: str) -> int | None:
     return 0 if len(words) <= RATING_WORDS_MAX_CHARS and _RATING_WORDS.search(words) else None
 
 
-_WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事")  # (at the phone step, 不用了 alone skips the phone)
+_WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事|算了|算啦")  # (at the phone step, 不用了 alone skips the phone)
 
 
 def gives_up(text: str, step: str) -> bool:
@@ -135,7 +136,14 @@ _YES_FIRST = re.compile(rf"({_YES_WORDS})[，,。！!\s]+")
 # A correction of the address (不对，是5号楼; 不是3号楼，是5号楼): a separator after the no-word (not 改革路5号).
 _NO_FIRST = re.compile(rf"({_NO_WORDS})[，,。！!\s]+|不是(?=[^，,。！!\s])")
 # What an address has none of and a need almost always has (坏了, 不亮, 没水, 漏, 堵…): 3号楼2单元电梯也坏了 is a need.
+_ROOM_NUMBER = re.compile(r"(?<!\d)\d{3,4}(?!\d)")
+_THING_OF = re.compile(r"(号楼|栋|幢|单元|室|\d)的")
 _NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着火|冒烟")
+
+
+def says_no_first(text: str) -> bool:
+    """Whether words open with a no (不对，…; 不是…): under 「对吗？」, a correction."""
+    return bool(_NO_FIRST.match(simplified(text).strip()))
 
 
 def address_only(text: str) -> tuple[str, bool, bool] | None:
@@ -154,8 +162,8 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
     rest = words
     for clause in part.split("，"):  # (address_in joins its clauses with ，)
         rest = rest.replace(clause, "", 1)
-    if _ADDRESS_WORDS.sub("", rest) or _NEED_WORDS.search(part):
-        return None
+    if _ADDRESS_WORDS.sub("", rest) or _NEED_WORDS.search(part) or (no and _THING_OF.search(part)):
+        return None  # (不对，是5号楼的电梯: a correction of the need, not of where)
     address = re.sub(r"^(我的|我们家|我家)?(地址|住址)?(是|在|就在|住在|家住)?[：:\s]*", "", part).strip()
     return (address, yes is not None, no is not None) if address else None
 
@@ -282,14 +290,10 @@ async def new_request(
         await _tell_more(update, context, waiting, text)
         return
     if waiting and not attachments and result.kind in (*_ASIDES, "other") and len(text) <= MAX_PIECE_CHARS:
-        # Answered, and reminded of the need waiting (other words may be a need the bot did not read: 登记为诉求).
-        markup = None
+        # Answered, and reminded of the need waiting (its buttons, whichever are shown: 确认, the items, the categories).
         if result.kind != "other":
             await _answer_talk(update, context, result.kind)
-        elif len(result.text) >= MIN_NEED_CHARS:
-            markup = await _register_anyway_button(update, context, text)
-        sure = waiting.get("label") and (waiting.get("confident") or waiting.get("urgent"))
-        await reply(update, texts.NEED_NOT_SUBMITTED if sure else texts.NEED_NOT_SUBMITTED_UNSURE, markup)
+        await reply(update, texts.NEED_NOT_SUBMITTED)
         return
     if result.kind != "request" and not attachments:
         markup = None
@@ -578,7 +582,8 @@ async def _intake_action(
     if action == "addr":
         state = await act(context, _update_intake, user_id, token, {"address": state["last_address"]}, now())
     opened = None
-    if state.get("urgent"):  # (opened before any answer that Telegram may refuse; told again on a press repeated)
+    if state.get("urgent") and (not state.get("ticket_id") or action != "addr"):
+        # (opened before any answer that Telegram may refuse; told again on a press repeated — not 使用上次的地址)
         opened = state if state.get("ticket_id") else await act(
             context, _open_urgent_ticket, user_id, display_name(update.effective_user), token, now())
     if action != "addr":
@@ -783,11 +788,12 @@ async def address_given(
         if await _aside(update, context, result.kind):
             await _ask_again(update, context, state)
             return
-        if state.get("ticket_id") and (result.kind == "request" or _ASKS.search(simplified(text).strip())):
+        plain = simplified(text).strip()
+        if state.get("ticket_id") and (result.kind == "request" or _ASKS.search(plain)):
             # (已经打了119, 消防车到了, 我该怎么办？: told of the emergency; the advice again when its words read urgent
             # again or ask what to do: the first may not have reached them)
             await act(context, _supplement_opened, update.effective_user.id, state, text, now())
-            if result.urgent or result.kind != "request":
+            if _ASKS.search(plain) or (result.urgent and not _DONE_ALREADY.search(plain)):
                 await reply(update, texts.urgent_advice(state.get("hotlines") or ()))
             await _ask_again(update, context, state, texts.ADDED_TO_URGENT)
             return
@@ -983,7 +989,10 @@ async def phone_typed(
     if phone is None and await _another_need(update, context, state, rest, result):
         return
     part = numbers.address_in(rest) if phone is None else None
-    correcting = part is not None and bool(_NO_FIRST.match(rest.strip()))
+    lead = _NO_FIRST.match(simplified(rest).strip()) if phone is None else None
+    if part is None and lead and _ROOM_NUMBER.search(rest):
+        part = rest.strip()[lead.end():]  # (不对，是602: a room alone, corrected)
+    correcting = part is not None and lead is not None
     if part and (address := await act(context, _address_at_phone, update.effective_user.id, now(), part, correcting)):
         left = rest.replace(part, " ", 1).strip(" ，,。；;")  # (the words told with it: 白天家里没人，晚上6点以后再来)
         if correcting:

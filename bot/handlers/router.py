@@ -80,6 +80,8 @@ def _target(
                 return TYPED_ANSWER, {**state, "meaning": meaning}
             if step == "confirm" and (told := resident.address_only(text)):
                 return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1], "correcting": told[2]}
+            if step == "confirm" and resident.says_no_first(text):
+                return TYPED_ANSWER, {**state, "meaning": "no"}  # (不对，是5号楼的电梯: the need to choose again)
             if step == "area":
                 return AREA_WORDS, state
         if flow == resident.COMMENT and resident.awaits_comment(touched, now_) and (text or photos):
