@@ -102,7 +102,7 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
     return texts.resident_update(kind, payload), None
 
 
-LINKED_KINDS = frozenset({"offer", "assigned", "offer_accepted"})  # cards that list linked tickets
+LINKED_KINDS = frozenset({"offer", "assigned", "offer_accepted", "urgent_alert"})  # cards that list linked tickets
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int, int | None]:

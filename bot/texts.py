@@ -260,6 +260,10 @@ NEXT_NEED = "您刚才还提到另一件事，现在接着为您登记："
 ASK_WHERE_URGENT = "为了尽快找到您："
 ASK_WHERE_GENTLY = "如果愿意，告诉我您现在在哪里（小区、楼号就行），工作人员好尽快找到您；不想说也没关系，回复「不想说」就好。"
 ADDED_TO_URGENT = "这句话已补充到您的紧急工单里，协调员会看到。"
+
+
+def added_to_emergency(number: str) -> str:
+    return f"这句话已补充到您刚才登记的紧急工单 <b>{esc(number)}</b> 里，协调员会看到，正在跟进。"
 HEARD_GENTLY = "谢谢您愿意告诉我。这些话工作人员会看到，他们会尽快联系您。想说什么都可以继续说，也可以随时拨打 12356。"
 
 
@@ -597,7 +601,9 @@ def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 
 
 def urgent_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:
-    return "🚨 <b>紧急工单，请立即跟进</b>\n" + waiting_ticket(p, tz)
+    """An urgent ticket; one of neighbours reporting the same incident says so (the coordinators see one incident)."""
+    same = linked_tickets(p.get("linked"))
+    return "🚨 <b>紧急工单，请立即跟进</b>" + same + "\n" + waiting_ticket(p, tz)
 
 
 def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:

@@ -104,7 +104,7 @@ def _score(core_a: str, core_b: str) -> float:
 _UNIT_KIND = 2  # (of _PLACES: a unit is within a building)
 # Items whose problem is in the reporter's own building (a lift): two reports from two buildings are two problems even
 # when their words name no place; for the others (garbage at the gate) the reporters' homes say nothing of where.
-BUILDING_ITEMS = frozenset({"property.elevator"})
+BUILDING_ITEMS = frozenset({"property.elevator", "safety.gas_leak"})  # (a lift, a home's gas: the reporter's building)
 
 
 def _places(core: str) -> set[tuple[int, str]]:
@@ -159,6 +159,21 @@ def find_own_duplicate(session: Session, resident_id: int, label: str | None, te
     core_text = request_core(text)
     match = next((row for row in rows if _same(core_text, request_core(row.text))), None)
     return session.get(Ticket, match.id) if match is not None else None
+
+
+def own_open_emergency(session: Session, resident_id: int, label: str | None, now: datetime, *,
+                       settings: Settings | None = None) -> Ticket | None:
+    """The resident's own urgent ticket of the same item still open from within DUPLICATE_WINDOW_HOURS, whatever its
+    words (煤气味越来越大了 after 厨房一股煤气味: the same emergency, told on), or None."""
+    if not label:
+        return None
+    settings = settings or get_settings()
+    for row in core(session, _own_statement(), {"resident": resident_id, "label": label,
+                                                 "since": now - settings.duplicate_window}):
+        ticket = session.get(Ticket, row.id)
+        if ticket is not None and ticket.urgent:
+            return ticket
+    return None
 
 
 def own_ticket(session: Session, resident_id: int, ticket_id: int) -> dict[str, Any] | None:
@@ -230,6 +245,21 @@ def link_near_duplicate(session: Session, ticket: Ticket, now: datetime, *,
                         "item_name": item_names(first.label, get_taxonomy(settings))[1],
                         "linked": linked_numbers(session, first.id)})
     return first
+
+
+def relink(session: Session, ticket: Ticket, now: datetime, *, settings: Settings | None = None) -> Ticket | None:
+    """Link again a ticket whose address was told after it was opened (an urgent one: linked, or not, on its words
+    alone): out of a group whose place it does not share (the lift of 3号楼 and that of 7号楼), then linked as a new
+    ticket would be; the group's first, or None."""
+    if ticket.linked_to_id is not None:
+        first = session.get(Ticket, ticket.linked_to_id)
+        if first is not None and _same(request_core(ticket.text), request_core(first.text),
+                                       request_core(ticket.address or ""), request_core(first.address or ""),
+                                       in_building=ticket.label in BUILDING_ITEMS):
+            return first
+        update_ticket(session, ticket, now, kind="unlinked", linked_to_id=None,
+                      data={"from": ticket.linked_to_id})
+    return link_near_duplicate(session, ticket, now, settings=settings)
 
 
 def linked_numbers(session: Session, ticket_id: int) -> list[str]:

@@ -284,6 +284,8 @@ def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetim
         return ticket
     update_ticket(session, ticket, now, kind="contact_added", actor_id=resident_id, actor_role="resident",
                   data={"fields": sorted(values)}, **values)  # (the words stay in the ticket, not in its log)
+    if "address" in values:  # (linked on its words alone when opened: its place now tells)
+        duplicates.relink(session, ticket, now, settings=settings)
     recipients = coordinators_for(session, ticket.grid_code, all_levels=ticket.urgent)
     if ticket.assignee_id is not None:
         recipients.append(session.get(Member, ticket.assignee_id).telegram_id)

@@ -249,6 +249,13 @@ def _new_intake(
     state["step"] = "duplicate" if found["duplicate"] else "confirm" if found["has_area"] else "area"
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     if found["has_area"] and state["urgent"]:
+        own = duplicates.own_open_emergency(session, telegram_id, state["label"], now_)
+        if own is not None:  # (the same emergency told on: its words go to the ticket open for it)
+            tickets.add_contact(session, own.id, telegram_id, now_, supplement=state["text"],
+                                attachments=state["attachments"])
+            drafts.clear_draft(session, telegram_id, INTAKE)
+            found["told_on"] = f"#{own.number}"
+            return found
         found["opened"] = _open_urgent_ticket(session, telegram_id, name, state["token"], written_at or now_)
     return found
 
@@ -432,6 +439,9 @@ async def _start_intake(
     found = await act(context, _new_intake, user.id, display_name(user), state, now(), sent_at(update))
     if result.urgent:  # (after the draft and its ticket are saved: a refused send loses nothing)
         await reply(update, texts.urgent_advice(result.hotlines))
+    if found.get("told_on"):
+        await reply(update, texts.added_to_emergency(found["told_on"]))
+        return
     if found.get("opened"):
         await _tell_opened(update, found["opened"])
         return
