@@ -125,6 +125,7 @@ def corrected_address(address: str, correction: str) -> str:
     whole address; one naming a part the address lacks adds it."""
     told = re.split("是|在", simplified(correction))[-1].strip(" ，,。")  # (不是3号楼，是5号楼: after the last 是)
     address = simplified(address)
+    told = re.sub("^(房间号|房号|门牌号|门牌|房间|楼号)[是:：\\s]*", "", told)  # (不对，房间号602: the room)
     if _ESTATE.search(told) or _NAMED_FIRST.match(told):  # (光明里5号楼: another estate, the whole address)
         return told
     # (3-2-502 written short: its building, unit and room as words, so that one of them can be put in place)

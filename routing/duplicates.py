@@ -161,18 +161,24 @@ def find_own_duplicate(session: Session, resident_id: int, label: str | None, te
     return session.get(Ticket, match.id) if match is not None else None
 
 
-def own_open_emergency(session: Session, resident_id: int, label: str | None, now: datetime, *,
+def own_open_emergency(session: Session, resident_id: int, label: str | None, text: str, now: datetime, *,
                        settings: Settings | None = None) -> Ticket | None:
     """The resident's own urgent ticket of the same item still open from within DUPLICATE_WINDOW_HOURS, whatever its
-    words (煤气味越来越大了 after 厨房一股煤气味: the same emergency, told on), or None."""
+    words (煤气味越来越大了 after 厨房一股煤气味: the same emergency, told on) unless they name another place (我妈家
+    7号楼也有煤气味), or None."""
     if not label:
         return None
     settings = settings or get_settings()
+    told = _places(request_core(text))
     for row in core(session, _own_statement(), {"resident": resident_id, "label": label,
                                                  "since": now - settings.duplicate_window}):
         ticket = session.get(Ticket, row.id)
-        if ticket is not None and ticket.urgent:
-            return ticket
+        if ticket is None or not ticket.urgent:
+            continue
+        where = _where(request_core(ticket.text), request_core(ticket.address or ""), True)
+        if told and where and not told & where:
+            continue  # (another place: another emergency)
+        return ticket
     return None
 
 
@@ -233,6 +239,8 @@ def link_near_duplicate(session: Session, ticket: Ticket, now: datetime, *,
     first = session.get(Ticket, match.linked_to_id or match.id)
     if first is None or first.status not in OPEN:
         first = session.get(Ticket, match.id)  # the group's first is done: the earliest open match
+    if first is None or first.id == ticket.id:
+        return None  # (linked again with its address: it is its group's first already)
     score = round(_score(core_text, request_core(match.text)))
     update_ticket(session, ticket, now, kind="linked", linked_to_id=first.id,
                   data={"to": first.id, "number": f"#{first.number}", "score": score})

@@ -118,14 +118,16 @@ def stars_typed(text: str) -> int | None:
     return 0 if len(words) <= RATING_WORDS_MAX_CHARS and _RATING_WORDS.search(words) else None
 
 
-_WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事|算了|算啦")  # (at the phone step, 不用了 alone skips the phone)
+_WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事")
+_LET_IT_GO = re.compile("算了|算啦")  # (at the phone step, with no 不用: the request, not the phone)  # (at the phone step, 不用了 alone skips the phone)
 
 
 def gives_up(text: str, step: str) -> bool:
     """Whether words at the address or phone step give the request up (那算了吧, 算了 不报了, 不用了已经好了); at
     the phone step only words that withdraw the request itself (不用了 there means no phone)."""
     words = simplified(text).strip()
-    return bool(_GIVE_UP.fullmatch(words)) and (step == "address" or bool(_WITHDRAWN.search(words)))
+    return bool(_GIVE_UP.fullmatch(words)) and (
+        step == "address" or bool(_WITHDRAWN.search(words)) or (bool(_LET_IT_GO.search(words)) and "不用" not in words))
 
 
 # The words around an address told on its own (地址是…, 我家在…, 就在…): not a need.
@@ -134,7 +136,7 @@ _ADDRESS_WORDS = re.compile(r"[\s，,。.：:！!~～]|地址|住址|我们家|�
 
 _YES_FIRST = re.compile(rf"({_YES_WORDS})[，,。！!\s]+")
 # A correction of the address (不对，是5号楼; 不是3号楼，是5号楼): a separator after the no-word (not 改革路5号).
-_NO_FIRST = re.compile(rf"({_NO_WORDS})[，,。！!\s]+|不是(?=[^，,。！!\s])")
+_NO_FIRST = re.compile(rf"({_NO_WORDS})[，,。！!\s]+|不是(?=\d|[一二三四五六七八九十两]+\s*[号栋幢单])")
 # What an address has none of and a need almost always has (坏了, 不亮, 没水, 漏, 堵…): 3号楼2单元电梯也坏了 is a need.
 _ROOM_NUMBER = re.compile(r"(?<!\d)\d{3,4}(?!\d)")
 _THING_OF = re.compile(r"(号楼|栋|幢|单元|室|\d)的")
@@ -249,7 +251,7 @@ def _new_intake(
     state["step"] = "duplicate" if found["duplicate"] else "confirm" if found["has_area"] else "area"
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     if found["has_area"] and state["urgent"]:
-        own = duplicates.own_open_emergency(session, telegram_id, state["label"], now_)
+        own = duplicates.own_open_emergency(session, telegram_id, state["label"], state["text"], now_)
         if own is not None:  # (the same emergency told on: its words go to the ticket open for it)
             tickets.add_contact(session, own.id, telegram_id, now_, supplement=state["text"],
                                 attachments=state["attachments"])

@@ -81,7 +81,7 @@ def _target(
             if step == "confirm" and (told := resident.address_only(text)):
                 return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1], "correcting": told[2]}
             if step == "confirm" and resident.says_no_first(text):
-                return TYPED_ANSWER, {**state, "meaning": "no"}  # (不对，是5号楼的电梯: the need to choose again)
+                return TYPED_ANSWER, {**state, "meaning": "no", "corrects": True}  # (不对，是5号楼的电梯: choose again)
             if step == "area":
                 return AREA_WORDS, state
         if flow == resident.COMMENT and resident.awaits_comment(touched, now_) and (text or photos):
@@ -194,6 +194,9 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
             await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
         return
     then = None
+    if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
+        # (不是，楼下着火了 under 「对吗？」: an emergency, before the need waiting there)
+        target, state = REQUEST, {"photos": [], "waiting": {k: v for k, v in state.items() if k != "meaning"}}
     if target == ADDRESS_EARLY and _a_need(read):
         target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
