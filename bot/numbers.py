@@ -123,22 +123,24 @@ def corrected_address(address: str, correction: str) -> str:
     """An address with a correction put in (幸福里小区3号楼2单元502, 不对，是5号楼 → 幸福里小区5号楼2单元502): each
     building, unit or room it names in place of the one of its kind; a correction naming the estate or street is the
     whole address; one naming a part the address lacks adds it."""
-    told = re.split("是|在", simplified(correction))[-1].strip(" ，,。")  # (不是3号楼，是5号楼: after the last 是)
-    address = simplified(address)
-    told = re.sub("^(房间号|房号|门牌号|门牌|房间|楼号)[是:：\\s]*", "", told)  # (不对，房间号602: the room)
+    # (read in Simplified, put in as typed: 乾县 stays. 不是3号楼，是5号楼: what comes after the last 是)
+    plain = simplified(correction)
+    after = max(plain.rfind("是"), plain.rfind("在"), plain.rfind("系")) + 1
+    label = re.match(  # (不对，房间号602)
+        "(不对|不是|错了|我?说错了)?[ ，,。]*(房间号|房号|门牌号|门牌|房间|楼号)?[是:：\\s]*", plain[after:])
+    start = after + label.end()
+    told, typed = plain[start:].rstrip(" ，,。"), correction[start:].rstrip(" ，,。")
     if _ESTATE.search(told) or _NAMED_FIRST.match(told):  # (光明里5号楼: another estate, the whole address)
-        return told
+        return typed
     # (3-2-502 written short: its building, unit and room as words, so that one of them can be put in place)
     address = ADDRESS_SHORT.sub(lambda m: "{}号楼{}单元{}".format(*re.split("[-－—]", m.group())), address)
     for told_as, found_as in _ADDRESS_PARTS:
         new = told_as.search(told)
-        old = found_as.search(address)
+        old = found_as.search(simplified(address))
         if new is None:
             continue
-        if old is None:
-            address = f"{address} {new.group().strip()}"
-        else:
-            address = address[: old.start()] + new.group().strip() + address[old.end():]
+        put = typed[new.start():new.end()].strip()
+        address = f"{address} {put}" if old is None else address[: old.start()] + put + address[old.end():]
     return address
 
 

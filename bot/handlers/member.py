@@ -32,11 +32,16 @@ _ACK_WORD = r"(好的|好|好嘞|好滴|嗯|嗯嗯|收到|谢谢|谢啦|谢谢�
 _ACKNOWLEDGED = re.compile(rf"{_ACK_WORD}([，,。！!~～\s]*{_ACK_WORD})*[。！!~～\s]*")
 # Words that take back a 办结 or 退回 pressed by mistake (取消, 按错了, 不退了), and words at the 办结 step that say the work
 # is not done (还没修好，明天再去): the step is left, the ticket stays the member's.
-_TAKE_BACK = "取消|算了|按错了|点错了|搞错了|弄错了|不退了|不退回了|不退|先不退|不办结|先不办结|还没好"
-# (the whole message: 算了，这个活我干不了 is a reason, 搞错了单元，后来找到了，灯已换好 a note)
+# Words that take the step back whatever follows (不退了，我继续修; 点错了，不好意思), and words that do only as the whole
+# message (算了，这个活我干不了 is a reason; 搞错了单元，后来找到了，灯已换好 a note).
+_TAKE_BACK_SURELY = "不退了|不退回了|不退|先不退|按错了|点错了|不办结|先不办结|取消办结|取消退回|还在修|还没好"
+_TAKE_BACK = f"取消|算了|搞错了|弄错了|{_TAKE_BACK_SURELY}"
 _STEP_TAKEN_BACK = re.compile(
-    rf"(哦|啊|不好意思|对不起)?[，,\s]*({_TAKE_BACK})([，,。\s]*({_TAKE_BACK}))*[了吧啊呀。!！~～\s]*")
-_NOT_DONE = re.compile("还没有?(修|弄|办|处理|做)?(好|完)|没有?(修|弄|办)好|(明天|下午|晚上|等会儿?|改天)再(去|修|弄)")
+    rf"(哦|啊|不好意思|对不起)?[，,\s]*(({_TAKE_BACK_SURELY}).*|({_TAKE_BACK})([，,。\s]*({_TAKE_BACK}))*[了吧啊呀。!！~～\s]*)")
+# Work not done: surely (还是不亮, 零件没到, 没弄完), or a visit put off (明天再去) when no work done is told with it.
+_NOT_DONE_SURELY = re.compile(
+    "还是不(亮|行|通|好|转|出水)|还没有?(完全)?(修|弄|办|处理|做)?(好|完)(?!全)|没有?(修|弄|办)(好|完)|没到|不够|还在修")
+_PUT_OFF = re.compile("(明天|下午|晚上|等会儿?|改天)再(去|来|修|弄)")
 # Words of work done (a note that says so is a note, whatever else it says: 灯已换好，明天再来回访一下).
 _WORK_DONE = re.compile(
     "(?<![没未])(?<!没有)(修|办|弄|处理|搞|做|换|装|通|清)(好|完)|搞定|已(经)?(修|办|处理|完成|换|装)|(?<![没未])完成了")
@@ -365,7 +370,8 @@ async def task_text_given(
     words = simplified(text).strip()  # (點錯了, 還沒修好 typed in Traditional)
     if state["await"] in ("done_note", "hand_back_reason") and not photos and (
         _STEP_TAKEN_BACK.fullmatch(words)
-        or (state["await"] == "done_note" and _NOT_DONE.search(words) and not _WORK_DONE.search(words))
+        or (state["await"] == "done_note"
+            and (_NOT_DONE_SURELY.search(words) or (_PUT_OFF.search(words) and not _WORK_DONE.search(words))))
     ):
         await act(context, drafts.clear_draft, update.effective_user.id, TASK)
         await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)

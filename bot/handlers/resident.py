@@ -77,7 +77,7 @@ _YES = re.compile(rf"({_YES_WORDS})[啊呀啦嘞哦]?([，,\s]*({_YES_WORDS})[�
 _NO = re.compile(rf"({_NO_WORDS})([，,\s]*({_NO_WORDS}))*[。！!~～\s]*")
 _GIVE_UP_WORDS = (
     "算了|算啦|不要了|不要啦|不用了|不报了|不修了|不弄了|不办了|不需要了|取消|取消吧|撤销|不用麻烦了"
-    "|唔使|唔要|勿要了|莫得事了"  # (Cantonese 唔使喇 "no need": not despair either)
+    "|唔使|唔要|勿要了|莫得事|冇事"  # (Cantonese 唔使喇 "no need", 冇事喇 "it's fine now": not despair either)
 )
 _GIVE_UP = re.compile(
     rf"(那|那就|就|哎|唉|嗯|还是|先|我看还是)?[,，\s]*({_GIVE_UP_WORDS})"
@@ -118,7 +118,7 @@ def stars_typed(text: str) -> int | None:
     return 0 if len(words) <= RATING_WORDS_MAX_CHARS and _RATING_WORDS.search(words) else None
 
 
-_WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事")
+_WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事|冇事|莫得事")
 _LET_IT_GO = re.compile("算了|算啦")  # (at the phone step, with no 不用: the request, not the phone)  # (at the phone step, 不用了 alone skips the phone)
 
 
@@ -152,21 +152,24 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
     """An address told on its own under 「对吗？」 (地址是幸福里小区3号楼2单元502, 在幸福里3号楼2单元502), or after a yes
     (对的，地址是…), or as a correction (不对，是5号楼): the address without those words, whether a yes came first, and
     whether a correction did; None for other words. (Whether the words are a need told with its address,
-    3号楼2单元电梯坏了, the router asks the classifier.) Read, and the address kept, in Simplified."""
-    text = simplified(text)
-    yes = _YES_FIRST.match(text.strip())
-    no = None if yes else _NO_FIRST.match(text.strip())
+    3号楼2单元电梯坏了, the router asks the classifier.) Read in Simplified; the address kept as typed (乾县 stays)."""
+    typed = text.strip()
+    plain = simplified(typed)
+    yes = _YES_FIRST.match(plain)
+    no = None if yes else _NO_FIRST.match(plain)
     lead = yes or no
-    words = text.strip()[lead.end():] if lead else text
+    words, plain_words = (typed[lead.end():], plain[lead.end():]) if lead else (typed, plain)
     part = numbers.address_in(words)
     if part is None:
         return None
-    rest = words
-    for clause in part.split("，"):  # (address_in joins its clauses with ，)
+    plain_part = simplified(part)
+    rest = plain_words
+    for clause in plain_part.split("，"):  # (address_in joins its clauses with ，)
         rest = rest.replace(clause, "", 1)
-    if _ADDRESS_WORDS.sub("", rest) or _NEED_WORDS.search(part) or (no and _THING_OF.search(part)):
+    if _ADDRESS_WORDS.sub("", rest) or _NEED_WORDS.search(plain_part) or (no and _THING_OF.search(plain_part)):
         return None  # (不对，是5号楼的电梯: a correction of the need, not of where)
-    address = re.sub(r"^(我的|我们家|我家)?(地址|住址)?(是|在|就在|住在|家住)?[：:\s]*", "", part).strip()
+    said = re.match(r"(我的|我们家|我家)?(地址|住址)?(是|系|在|就在|住在|家住)?[：:\s]*", plain_part)  # (係: is)
+    address = part[said.end():].strip()
     return (address, yes is not None, no is not None) if address else None
 
 
