@@ -176,8 +176,10 @@ def own_open_emergency(session: Session, resident_id: int, label: str | None, te
         if ticket is None or not ticket.urgent:
             continue
         where = _where(request_core(ticket.text), request_core(ticket.address or ""), True)
-        if told and where and not told & where:
-            continue  # (another place: another emergency)
+        if any({n for k, n in told if k == kind} and {n for k, n in where if k == kind}
+               and not {n for k, n in told if k == kind} & {n for k, n in where if k == kind}
+               for kind in range(len(_PLACES))):
+            continue  # (another building, unit or room told: another emergency; 2单元 beside 3号楼 says nothing)
         return ticket
     return None
 

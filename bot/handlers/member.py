@@ -32,19 +32,27 @@ _ACK_WORD = r"(好的|好|好嘞|好滴|嗯|嗯嗯|收到|谢谢|谢啦|谢谢�
 _ACKNOWLEDGED = re.compile(rf"{_ACK_WORD}([，,。！!~～\s]*{_ACK_WORD})*[。！!~～\s]*")
 # Words that take back a 办结 or 退回 pressed by mistake (取消, 按错了, 不退了), and words at the 办结 step that say the work
 # is not done (还没修好，明天再去): the step is left, the ticket stays the member's.
-# Words that take the step back whatever follows (不退了，我继续修; 点错了，不好意思), and words that do only as the whole
-# message (算了，这个活我干不了 is a reason; 搞错了单元，后来找到了，灯已换好 a note).
-_TAKE_BACK_SURELY = "不退了|不退回了|不退|先不退|按错了|点错了|不办结|先不办结|取消办结|取消退回|还在修|还没好"
-_TAKE_BACK = f"取消|算了|搞错了|弄错了|{_TAKE_BACK_SURELY}"
-_STEP_TAKEN_BACK = re.compile(
-    rf"(哦|啊|不好意思|对不起)?[，,\s]*(({_TAKE_BACK_SURELY}).*|({_TAKE_BACK})([，,。\s]*({_TAKE_BACK}))*[了吧啊呀。!！~～\s]*)")
+# Words that take a step back whatever follows (不退了，我继续修; 点错了，不好意思), each step's own, and words that do only
+# as the whole message (算了，这个活我干不了 is a reason; 搞错了单元，后来找到了，灯已换好 a note; 不退不行了 a reason).
+_TAKE_BACK_SURELY = {
+    "done_note": "按错了|点错了|不办结|先不办结|取消办结|还在修|还没好",
+    "hand_back_reason": "不退了|不退回了|先不退|按错了|点错了|取消退回",
+}
+_TAKE_BACK = "取消|算了|搞错了|弄错了|不退|" + "|".join(_TAKE_BACK_SURELY.values())
+_STEP_TAKEN_BACK = {
+    step: re.compile(rf"(哦|啊|不好意思|对不起)?[，,\s]*(({surely}).*|({_TAKE_BACK})([，,。\s]*({_TAKE_BACK}))*"
+                     rf"[了吧啊呀。!！~～\s]*)")
+    for step, surely in _TAKE_BACK_SURELY.items()
+}
 # Work not done: surely (还是不亮, 零件没到, 没弄完), or a visit put off (明天再去) when no work done is told with it.
 _NOT_DONE_SURELY = re.compile(
     "还是不(亮|行|通|好|转|出水)|还没有?(完全)?(修|弄|办|处理|做)?(好|完)(?!全)|没有?(修|弄|办)(好|完)|没到|不够|还在修")
 _PUT_OFF = re.compile("(明天|下午|晚上|等会儿?|改天)再(去|来|修|弄)")
 # Words of work done (a note that says so is a note, whatever else it says: 灯已换好，明天再来回访一下).
+# (not told as to come: 明天再去修好; nor denied: 没修好. 现在亮了: working now)
 _WORK_DONE = re.compile(
-    "(?<![没未])(?<!没有)(修|办|弄|处理|搞|做|换|装|通|清)(好|完)|搞定|已(经)?(修|办|处理|完成|换|装)|(?<![没未])完成了")
+    "(?<![没未去再要会])(?<!没有)(修|办|弄|处理|搞|做|换|装|通|清)(好|完)|搞定|已(经)?(修|办|处理|完成|换|装)"
+    "|(?<![没未])完成了|现在(亮了|正常|好了|能用|通了|不漏)")
 
 
 def _without_symbols(text: str) -> str:
@@ -330,6 +338,17 @@ def _finish_task(
     return texts.HANDED_BACK_TO_COORDINATORS if ticket.status in WAITING_FOR_COORDINATOR else texts.HANDED_BACK
 
 
+def _not_done(note: str) -> bool:
+    """Whether a 办结 note says the work is not done: its last word of the work undone comes after its last word of
+    work done (已经换了灯泡，还是不亮 — but 瓦数不够，已换成新的LED灯，现在亮了 is done), or it puts off a visit and tells no
+    work done (明天再去; not 灯已换好，明天再来回访)."""
+    undone = [m.end() for m in _NOT_DONE_SURELY.finditer(note)]
+    done = [m.end() for m in _WORK_DONE.finditer(note)]
+    if undone:
+        return not done or max(undone) >= max(done)
+    return bool(_PUT_OFF.search(note)) and not done
+
+
 def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
     """The tickets a member holds and the offers waiting for their answer; (0, 0) for anyone else."""
     if members.find_member(session, telegram_id) is None:
@@ -369,9 +388,8 @@ async def task_text_given(
         return
     words = simplified(text).strip()  # (點錯了, 還沒修好 typed in Traditional)
     if state["await"] in ("done_note", "hand_back_reason") and not photos and (
-        _STEP_TAKEN_BACK.fullmatch(words)
-        or (state["await"] == "done_note"
-            and (_NOT_DONE_SURELY.search(words) or (_PUT_OFF.search(words) and not _WORK_DONE.search(words))))
+        _STEP_TAKEN_BACK[state["await"]].fullmatch(words)
+        or (state["await"] == "done_note" and _not_done(words))
     ):
         await act(context, drafts.clear_draft, update.effective_user.id, TASK)
         await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)

@@ -195,8 +195,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         return
     then = None
     if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
-        # (不是，楼下着火了 under 「对吗？」: an emergency, before the need waiting there)
-        target, state = REQUEST, {"photos": [], "waiting": {k: v for k, v in state.items() if k != "meaning"}}
+        # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
+        target, state = REQUEST, {"photos": [], "address_told": state.get("address")}
     if target == ADDRESS_EARLY and _a_need(read):
         target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
@@ -252,4 +252,4 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await resident.photos_first(update, context, photos)
     else:
         await resident.new_request(update, context, text, [*state.get("photos", []), *photos], then,
-                                   waiting=None if then else waiting)
+                                   address=state.get("address_told"), waiting=None if then else waiting)
