@@ -241,6 +241,14 @@ class BotChat:
         await self.press(member, details.button("开始"), details.message)
         return details
 
+    async def at_task_step(self, member: int, step: str, person: int, text: str = "楼道灯坏了好几天了，晚上很黑") -> int:
+        """A resident's need taken and started by `member`, who then presses 办结 ("done") or 退回 ("back"): the step
+        waits for their words; returns the ticket's id."""
+        ticket_id = await self.submit(person, text)
+        details = await self.take_and_start(member)
+        await self.press(member, f"tk:{step}:{ticket_id}", details.message)
+        return ticket_id
+
     async def submit(self, person: int, text: str = "楼道灯坏了好几天了，晚上很黑") -> int:
         """A whole intake; returns the new ticket's id."""
         before = self.count(Ticket)

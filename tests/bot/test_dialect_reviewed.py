@@ -187,9 +187,7 @@ async def test_traditional_words_saying_not_done_do_not_resolve_the_ticket(
     reads 「已办结。办理说明：「還沒修好」」 and is asked to rate work not done, the member gets the points
     (member._NOT_DONE / _STEP_TAKEN_BACK: 还 / 错 only in Simplified)."""
     member = world.member("王师傅", ["电工"])
-    ticket_id = await chat.submit(RESIDENT, NEED)
-    details = await chat.take_and_start(member)
-    await chat.press(member, f"tk:done:{ticket_id}", details.message)
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     told = texts_of(await chat.say(member, words))
     assert chat.ticket(ticket_id).status == "in_progress", (told, chat.ticket(ticket_id).status)
 

@@ -29,9 +29,7 @@ async def test_a_done_note_that_mentions_a_past_problem_resolves_the_ticket(
     progress: since a275e6e _NOT_DONE_SURELY (不够, 还是不亮, 没到, 还在修 anywhere) wins over words of work done.
     (bot/handlers/member.py task_text_given: _NOT_DONE_SURELY.search without _WORK_DONE.)"""
     member = world.member("王师傅", ["电工"])
-    ticket_id = await chat.submit(RESIDENT, NEED)
-    details = await chat.take_and_start(member)
-    await chat.press(member, f"tk:done:{ticket_id}", details.message)
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     told = texts_of(await chat.say(member, words))
     assert chat.ticket(ticket_id).status == "resolved", (told, chat.ticket(ticket_id).status)
 

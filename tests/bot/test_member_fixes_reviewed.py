@@ -64,9 +64,7 @@ async def test_a_real_done_note_mentioning_a_later_visit_resolves_the_ticket(
     the time limit runs to a red card.
     (bot/handlers/member.py task_text_given: _NOT_DONE.search(words) and _STEP_TAKEN_BACK.search(words) at done_note.)"""
     member = world.member("王师傅", ["电工"])
-    ticket_id = await chat.submit(RESIDENT, NEED)
-    details = await chat.take_and_start(member)
-    await chat.press(member, f"tk:done:{ticket_id}", details.message)
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     told = texts_of(await chat.say(member, note))
     assert chat.ticket(ticket_id).status == "resolved", (told, chat.ticket(ticket_id).status)
 

@@ -101,9 +101,7 @@ async def test_words_that_say_not_done_at_the_done_step_do_not_resolve_the_ticke
     step back (or say the work is not done) should leave the ticket in progress and tell the member so.
     (bot/handlers/member.py _finish_task: any words at done_note resolve the ticket.)"""
     member = world.member("王师傅", ["电工"])
-    ticket_id = await chat.submit(RESIDENT, NEED)
-    details = await chat.take_and_start(member)
-    await chat.press(member, f"tk:done:{ticket_id}", details.message)
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     told = texts_of(await chat.say(member, words))
     assert chat.ticket(ticket_id).status == "in_progress", (told, chat.ticket(ticket_id).status)
 
@@ -136,9 +134,7 @@ async def test_an_everyday_acknowledgement_after_a_photo_done_is_not_sent_to_the
     (bot/handlers/member.py acknowledges; bot/handlers/router.py _route sends everything else at the ALBUM step as the
     note.)"""
     member = world.member("王师傅", ["电工"])
-    ticket_id = await chat.submit(RESIDENT, NEED)
-    details = await chat.take_and_start(member)
-    await chat.press(member, f"tk:done:{ticket_id}", details.message)
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     await chat.say(member, None, photo=photo("bulb"))
     await chat.say(member, words)
     await chat.deliver()

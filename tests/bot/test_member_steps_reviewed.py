@@ -44,9 +44,7 @@ async def test_taking_back_a_done_pressed_by_mistake_does_not_resolve_the_ticket
     since de71fab _STEP_TAKEN_BACK must match the whole message (取消 then 办结 is not in its list; 不好意思 after).
     (bot/handlers/member.py task_text_given: _STEP_TAKEN_BACK.fullmatch.)"""
     member = world.member("王师傅", ["电工"])
-    ticket_id = await chat.submit(RESIDENT, NEED)
-    details = await chat.take_and_start(member)
-    await chat.press(member, f"tk:done:{ticket_id}", details.message)
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     told = texts_of(await chat.say(member, words))
     assert chat.ticket(ticket_id).status != "resolved", (told, chat.ticket(ticket_id).status)
 
@@ -64,8 +62,6 @@ async def test_a_note_saying_the_work_is_not_done_does_not_resolve_the_ticket(
     no longer has 再来 (明天再来回访 is already a note through _WORK_DONE's 已换好), nor 没弄完.
     (bot/handlers/member.py task_text_given: `_NOT_DONE.search and not _WORK_DONE.search`.)"""
     member = world.member("王师傅", ["电工"])
-    ticket_id = await chat.submit(RESIDENT, NEED)
-    details = await chat.take_and_start(member)
-    await chat.press(member, f"tk:done:{ticket_id}", details.message)
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     told = texts_of(await chat.say(member, words))
     assert chat.ticket(ticket_id).status != "resolved", (told, chat.ticket(ticket_id).status)
