@@ -24,7 +24,10 @@ _HOUSE = re.compile(
     rf"|\s*的\s*(?:\d{{3,4}}|[零〇一二三四五六七八九幺]{{3,4}}))"
     # (after 的 only a room-sized number: 3号楼的502, not 5栋的2部电梯)
     rf"|(?<=[A-Za-z0-9]座)\s*\d+"
+    # (a number after 门牌号 / 房号, whatever its shape: 门牌号3-502)
+    rf"|(?:(?<=门牌号)|(?<=门牌)|(?<=房号)|(?<=房间号))[\s:：是为]*\d+(?:[-－—]\d+)*"
 )
+_AFTER_A_BUILDING = re.compile(r"(?:单元|号楼|号院|[栋幢座]|\d门|\d楼|#)\s*$")  # (3号楼2单元502号: a room)
 _PLACE_BEFORE = re.compile("(路|街|道|巷|弄|村|组|小区|花园|苑|园|里|院|公寓|大厦|广场|社区|住)\\s*$")
 _BUILDING_AFTER = re.compile(r"\s*(?:\d+\s*)?(?:单元|栋|幢|楼|室)")  # (3号2单元502: a building's number)
 _A_BUILDING = re.compile(r"一\s*[栋幢]")  # (一栋楼 is "a building", not building one)
@@ -37,6 +40,7 @@ PHONE_NUMBER = re.compile(
 _SEPARATOR = r"\s*[-－—.．·・]\s*"
 _GROUPED_PHONE = re.compile(
     rf"(?<!\d)1[3-9]\d(?:{_SEPARATOR}\d{{4}}){{2}}(?!\d)"
+    r"|(?<!\d)1[3-9]\d(?:\s*[,，、]\s*\d{4}){2}(?!\d)"  # (voice input writes the pauses: 139，1234，5678)
     rf"|(?<!\d)0\d{{2,3}}{_SEPARATOR}(?:\d{{7,8}}|\d{{3,4}}{_SEPARATOR}\d{{4}})(?!\d)"
 )
 LOCAL_NUMBER = re.compile(r"(?<!\d)\d{7,8}(?!\d)")  # a local number without its area code
@@ -65,7 +69,9 @@ def _is_house_number(clause: str, match: re.Match[str]) -> bool:
         return False
     if not found.endswith("号"):
         return True
-    return bool(_PLACE_BEFORE.search(clause[: match.start()]) or _BUILDING_AFTER.match(clause, match.end()))
+    before = clause[: match.start()]
+    return bool(_PLACE_BEFORE.search(before) or _AFTER_A_BUILDING.search(before)
+                or _BUILDING_AFTER.match(clause, match.end()))
 
 
 def house_numbers(text: str) -> list[tuple[int, int]]:

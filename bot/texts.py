@@ -26,9 +26,13 @@ def esc(value: object) -> str:
 
 
 def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """Cut raw text to `limit` characters (before escaping, so no entity is ever cut in half)."""
+    """Cut raw text to `limit` characters (before escaping, so no entity is ever cut in half), keeping its beginning
+    and its end: what is added last (（补充）晚上七点以后在家; a warning closing a note) is as needed as the start."""
     text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) // 3
+    return text[: limit - 1 - tail] + "…" + text[len(text) - tail:]
 
 
 def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -162,9 +166,15 @@ HELP_RESIDENT = (
     "· 直接发一句话（也可以发照片并配上文字）说明问题，我会帮您登记工单\n"
     "· /my 查看我的工单和进度\n"
     "· /cancel 退出当前步骤（已保存的内容不会丢）\n"
-    "· /stats 查看本社区的服务效能（可选近 7 天、本月、上月、本季度）"
-    "\n· /mydata 查看我们保存的您的信息，/forget 申请删除"
+    "{stats}"
+    "· /mydata 查看我们保存的您的信息，/forget 申请删除"
 )
+HELP_RESIDENT_STATS = "· /stats 查看本社区的服务效能（可选近 7 天、本月、上月、本季度）\n"  # (a coordinator's: their scope's)
+
+
+def help_resident(coordinator: bool) -> str:
+    """What a resident can do (for a coordinator, /stats is told with their own commands: it shows their scope)."""
+    return HELP_RESIDENT.format(stats="" if coordinator else HELP_RESIDENT_STATS)
 HELP_MEMBER = (
     "<b>党员 / 志愿者</b>\n"
     "· /duty 切换在岗 / 离岗\n· /tasks 我手上的工单\n· /points 我的积分、星级和排名\n"
@@ -385,10 +395,12 @@ COMMENT_SAVED = "补充说明已记录，谢谢您！"
 COMMENT_SKIPPED = "好的，谢谢您！"
 
 # ── member: 接单 ──────────────────────────────────────────────────────────────────────────────────
-JOIN_NEEDS_CODE = "请在 /join 后面加上协调员给您的邀请码，例如：/join AB12CD"
+JOIN_NEEDS_CODE = "请在 /join 后面加上协调员给您的邀请码，例如：/join ABCD2345"
 JOIN_ALREADY = "您已经是登记在册的党员 / 志愿者了。/duty 切换在岗，/tasks 查看工单。"
 JOIN_ASK_NAME = "欢迎加入！请告诉我您的称呼（例如：王师傅、李老师），居民和协调员会看到这个名字。"
 JOIN_NAME_INVALID = "称呼请用 1–20 个字，例如：王师傅。"
+JOIN_GIVEN_UP = "好的，已取消注册，邀请码还可以再用。需要时再发送 /join 邀请码 即可。"
+JOIN_CODE_ALONE = "这像是一个邀请码。注册为党员 / 志愿者，请发送：/join {code}"
 JOIN_ASK_SKILLS = "请选择您擅长的服务技能（可多选），选好后点「完成」："
 JOIN_NEED_SKILL = "请至少选择一项技能。"
 JOIN_ASK_GRID = "请选择您常驻的社区和网格："
@@ -425,9 +437,10 @@ def offer(p: Mapping[str, Any], tz: ZoneInfo, *, assigned_by_coordinator: bool =
 def _time_limit(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     """The limit still running: the response's, or, once a member has responded (a ticket handed back or
     reopened), the resolution's."""
+    past = "（已超期）" if p.get("past_due") else ""
     if p.get("responded"):
-        return f"办结时限：{local_time(p.get('resolve_due_at'), tz)}"
-    return f"响应时限：{local_time(p.get('respond_due_at'), tz)}"
+        return f"办结时限：{local_time(p.get('resolve_due_at'), tz)}{past}"
+    return f"响应时限：{local_time(p.get('respond_due_at'), tz)}{past}"
 
 
 def offer_withdrawn(p: Mapping[str, Any]) -> str:
@@ -437,6 +450,9 @@ def offer_withdrawn(p: Mapping[str, Any]) -> str:
         "dispatch": "已转协调员派单。",
         "expired": "已过接单时间，转给其他党员。",
         "removed": "已转给其他党员（您已不在党员名单中）。",
+        "full": "已转给其他党员（您手上的工单已满，办结后会再收到新工单）。",
+        "off_duty": "已转给其他党员（您已离岗）。",
+        "forgotten": "的居民已申请删除个人信息，这条消息里的地址和电话已撤回。",
     }
     reason = reasons.get(str(p.get("reason")), "已有变化，不需要您处理了。")
     return f"（工单 {esc(p.get('number', ''))} {reason}）"
@@ -484,7 +500,8 @@ def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单
         f"居民：{name}\n地址：{esc(p.get('address') or '未填')}\n电话：{phone}\n"
         f"网格：{esc(p['grid_name'])}"
         + photos_line(p.get("attachments"), "居民发的照片")
-        + f"\n请在 {local_time(p.get('resolve_due_at'), tz)} 前办结。"
+        + (f"\n⚠️ 办结时限 {local_time(p.get('resolve_due_at'), tz)} 已过，请尽快办结。" if p.get("past_due")
+           else f"\n请在 {local_time(p.get('resolve_due_at'), tz)} 前办结。")
         + ("" if p.get("status") == "in_progress" else "出发时点「开始办理」。")
     )
 
@@ -593,10 +610,10 @@ def assigned_confirmation(number: str, member_name: str) -> str:
 def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     declined = ""
     if p.get("declined_by"):  # (an assignment the member declined: who, and why)
-        why = f"：{quote(p['decline_reason'], 100)}" if p.get("decline_reason") else ""
+        why = f"：{quote(p['decline_reason'], 500)}" if p.get("decline_reason") else ""
         declined = f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n"
     elif p.get("hand_back_reason"):  # (handed back by the member who had it, and no one took it since)
-        declined = f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 100)}\n"
+        declined = f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}\n"
     return "📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz) + "\n发送 /dispatch 处理。"
 
 
@@ -673,10 +690,11 @@ def stats(sections: Iterable[Mapping[str, Any]], period: str) -> str:
         figures = section["figures"]
         lines = [
             f"<b>{esc(section['name'])} 服务效能</b>（{esc(period)}）",
-            f"工单：{figures.get('total', 0)} 件",
+            f"工单：{figures.get('total', 0)} 件" + ("（这段时间暂无工单，各项比率以「—」表示）" if not figures.get("total") else ""),
             *(f"{name}：{percent(figures.get(key))}" for key, name in REPORT_RATE_NAMES.items()),
         ]
-        for title, groups in (("分区", section.get("children") or []), ("分类", section.get("categories") or [])):
+        for title, groups in (("分区", section.get("children") or []), ("网格", section.get("grids") or []),
+                              ("分类", section.get("categories") or [])):
             if groups:
                 lines += ["", f"<b>{title}</b>（工单 · 响应 · 解决 · 满意 · 超期）"]
                 lines += [f"· {esc(name)}：{_rates_line(group)}" for name, group in groups]
@@ -694,7 +712,7 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         "ticket_started": f"▶️ {member} 已开始办理您的工单 {number}。",
         "ticket_handed_back": f"您的工单 {number} 暂时退回，正在为您重新安排，请放心。",
         "ticket_resolved": f"✅ 您的工单 {number} 已办结。"
-        + (f"\n办理说明：「{quote(p['note'], 300)}」" if p.get("note") else "")
+        + (f"\n办理说明：「{quote(p['note'], 1000)}」" if p.get("note") else "")
         + photos_line(p.get("attachments"), "办理照片"),
         "resolution_note": f"📝 {member} 补充了工单 {number} 的办理说明：「{quote(p.get('note', ''), 300)}」",
         "ticket_closed": f"工单 {number} 已关闭，感谢您的支持！",
@@ -719,7 +737,8 @@ ESCALATION_NAMES = {0: "网格", 1: "社区", 2: "街道"}
 
 def _card_body(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
-    who = f"\n办理人：{esc(p['member_name'])}" if p.get("member_name") else ""
+    who = (f"\n办理人：{esc(p['member_name'])}" if p.get("member_name")
+           else f"\n⏳ 已指派给 {esc(p['assigned_to'])}，等待对方确认" if p.get("assigned_to") else "")
     return (
         f"{urgent}<b>{esc(p['number'])}</b> {item_of(p.get('category_name', ''), p.get('item_name', ''))}\n"
         f"网格：{esc(p.get('grid_name', ''))}　状态：{esc(p.get('status_name', ''))}{who}\n"
@@ -737,8 +756,10 @@ def yellow_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     if p.get("audience") == "member":
         action = "已超过时限，请尽快办理。" if past_due else (
             "请抓紧办理，按时办结。" if p.get("limit") == "resolve" else "请尽快处理。")
-    elif p.get("limit") == "respond":
-        action = "还没有党员接单，请尽快派单。"
+    elif p.get("assigned_to"):
+        action = "请催促对方接单，或改派他人。"
+    elif p.get("limit") == "respond" or not p.get("member_name"):  # (reopened, handed back: nobody holds it)
+        action = "还没有党员接单，请尽快派单。" if p.get("limit") == "respond" else "还没有党员办理，请尽快派单。"
     else:
         action = "请督促跟进。"
     headline = f"工单已超过{limit}时限" if past_due else f"工单即将超过{limit}时限"
@@ -757,7 +778,8 @@ def red_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         f"🔴 <b>红牌超期</b>{_late(p)}：工单已超过{limit}时限\n"
         + _card_body(p, tz)
         + f"\n{limit}时限：<b>{local_time(p.get('due_at'), tz)}</b>（已超期）\n"
-        f"已升级至{level}{f'（{to}）' if to else ''}，请立即派单或督办。"
+        + (f"{level}{f'（{to}）' if to else ''}暂无协调员，仍请您立即派单或督办。" if p.get("nobody_there")
+           else f"已升级至{level}{f'（{to}）' if to else ''}，请立即派单或督办。")
     )
 
 
@@ -923,13 +945,13 @@ def my_data(d: Mapping[str, Any], tz: ZoneInfo) -> list[str]:
         ticket = [
             f"{esc(t['number'])} {esc(t['item_name'])} · <b>{esc(t['status_name'])}</b>"
             f" · {local_time(t.get('created_at'), tz)}",
-            f"诉求：{quote(t.get('text') or '—')}",
+            f"诉求：{quote(t.get('text') or '—', 3000)}",  # (stored whole; a block is never split)
             f"地址：{esc(t.get('address') or '—')}　手机：{esc(t.get('phone') or '—')}",
         ]
         if t.get("attachment_count"):
             ticket.append(f"照片：{t['attachment_count']} 张")
         for r in t.get("ratings") or []:
-            comment = f"「{quote(r['comment'], 200)}」" if r.get("comment") else ""
+            comment = f"「{quote(r['comment'], 1000)}」" if r.get("comment") else ""
             ticket.append(f"评价：{r['stars']} 星 {comment}".rstrip())
         blocks.append("\n".join(ticket))
     blocks.append("这些信息只有接单的党员和本网格、社区、街道的协调员能看到。"
@@ -983,7 +1005,8 @@ def duplicate_found(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 
 
 def original_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
-    who = f"\n办理人：{esc(p['member_name'])}" if p.get("member_name") else ""
+    who = (f"\n办理人：{esc(p['member_name'])}" if p.get("member_name")
+           else f"\n⏳ 已指派给 {esc(p['assigned_to'])}，等待对方确认" if p.get("assigned_to") else "")
     return (
         f"工单 <b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
         f"状态：<b>{esc(p['status_name'])}</b>{who}\n"

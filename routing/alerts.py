@@ -55,7 +55,11 @@ from routing.models import (
     Alert,
     Coordinator,
     Member,
+    Notification,
     NotificationKind,
+    Offer,
+    OfferKind,
+    OfferState,
     Ticket,
     TicketEvent,
 )
@@ -519,6 +523,16 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
     moments = {id(card): card.due_at if card.level == "red" else yellow_at(card.ticket, card.due_at)
                for card in cards}
     reopened = _last_reopened(session, [c.ticket.id for c in cards if now - moments[id(c)] > late_after])
+    # Who a coordinator's 指派 waits for (a card says so, not 「还没有党员接单」), and who got a 🟡 already (a member
+    # who took the ticket after it went to another is told at the 🔴 that its limit has passed).
+    waiting_for = dict(session.exec(
+        select(Offer.ticket_id, Member.display_name).join(Member, Member.id == Offer.member_id)
+        .where(Offer.kind == OfferKind.dispatch, Offer.state == OfferState.pending,
+               among(Offer.ticket_id, {t.id for t in tickets}, postgres))).all())
+    red_ids = {c.ticket.id for c in cards if c.level == "red"}
+    told_yellow = {(n.ticket_id, n.recipient_id, (n.payload or {}).get("limit")) for n in session.exec(
+        select(Notification).where(Notification.kind == NotificationKind.yellow_card,
+                                   among(Notification.ticket_id, red_ids, postgres)))} if red_ids else set()
     rows = []
     for card in cards:
         ticket = card.ticket
@@ -531,18 +545,24 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
                    "due_at": card.due_at.isoformat(), "late": late,
                    "escalation_level": card.escalation_level, "audience": "coordinator"}
         kind = NotificationKind.yellow_card if card.level == "yellow" else NotificationKind.red_card
+        member = assignees.get(ticket.assignee_id) if ticket.status in WITH_ASSIGNEE else None
+        if member is None and ticket.id in waiting_for:
+            payload["assigned_to"] = waiting_for[ticket.id]
+        recipients = _coordinators_at(ticket, card.escalation_level, coordinators)
         if card.level == "red":
             code = ticket.street_code if card.escalation_level >= 2 else ticket.community_code
             payload["escalated_to"] = get_node(session, code).name
-        member = assignees.get(ticket.assignee_id) if ticket.status in WITH_ASSIGNEE else None
-        recipients = _coordinators_at(ticket, card.escalation_level, coordinators)
+            # (nobody coordinates that level nor above: the card came back to those below, who still have the ticket)
+            path = [ticket.grid_code, ticket.community_code, ticket.street_code][card.escalation_level:]
+            payload["nobody_there"] = not any(coordinators.get(node) for node in path)
         if card.level == "yellow" and member is not None and member.telegram_id not in recipients:
             # (a coordinator holding the ticket themselves gets the coordinator's card: it never waits for the morning)
             rows.append(notification_row(member.telegram_id, kind, now, ticket.id,
                                          {**payload, "audience": "member"}))
-        elif card.level == "red" and card.yellow_missed and member is not None and member.telegram_id not in recipients:
-            # (the bot was down past both moments: the member holding it is told its limit has passed; a coordinator
-            # holding it themselves gets the red card)
+        elif (card.level == "red" and member is not None and member.telegram_id not in recipients
+              and (ticket.id, member.telegram_id, card.limit) not in told_yellow):
+            # (no 🟡 reached the member holding it — the bot was down past both moments, or it went to the one before
+            # them: they are told its limit has passed; a coordinator holding it themselves gets the red card)
             rows.append(notification_row(member.telegram_id, NotificationKind.yellow_card, now, ticket.id,
                                          {**payload, "level": "yellow", "audience": "member", "past_due": True}))
         rows += [notification_row(r, kind, now, ticket.id, payload) for r in recipients]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, select
 
@@ -149,8 +149,10 @@ def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: dat
                 extra_notes: Sequence[dict[str, Any]] = ()) -> None:
     """Insert the offers and their notifications (a few statements, whatever the wave size);
     `extra_notes` (other notification rows of the same step) go in the same INSERT."""
+    running = ticket.resolve_due_at if ticket.accepted_at is not None else ticket.respond_due_at  # (views: responded)
     payload = {**(payload or ticket_payload(session, ticket, taxonomy=taxonomy)),
-               "wave": ticket.wave, "dispatched_by": dispatched_by}
+               "wave": ticket.wave, "dispatched_by": dispatched_by,
+               "past_due": running is not None and running <= now}  # (an overdue ticket handed back: said so)
     note_kind = NotificationKind.offer if kind == OfferKind.wave else NotificationKind.assigned
     notes = [*extra_notes, *(notification_row(r.telegram_id, note_kind, now, ticket.id, payload)
                              for r in ranked)]
@@ -279,7 +281,11 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
     goes back to the coordinators (an escalated ticket's too: a red card may come while it waits). Returns count."""
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
-    query = (select(Ticket).where(Ticket.status.in_([S.offered, S.escalated]), Ticket.next_wave_at <= now)
+    # (and an offered ticket nobody is asked for any more — the members asked went off duty or are full — at once)
+    nobody_asked = and_(Ticket.status == S.offered, ~exists().where(Offer.ticket_id == Ticket.id,
+                                                                    Offer.state == OfferState.pending))
+    query = (select(Ticket).where(Ticket.status.in_([S.offered, S.escalated]),
+                                  or_(Ticket.next_wave_at <= now, nobody_asked))
              .order_by(Ticket.next_wave_at).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         # FOR NO KEY UPDATE: an event written for the ticket meanwhile (its foreign key's KEY SHARE) does not wait
@@ -385,6 +391,12 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     if loaded is None:  # the member accepted another ticket at the same instant
         raise NotAllowed(f"您手上已有 {member.capacity} 张工单，请先办结再接新单")
     sync(member, active_count=loaded[0], last_assigned_at=now)
+    if member.active_count >= member.capacity:
+        # Full: their other offers could not be accepted now. Withdrawn (the offer rows only: each ticket, nobody left
+        # asked, gets its next wave at the next scan — see `advance_waves` — its row taken in its own turn).
+        for other in session.exec(select(Offer).where(Offer.member_id == member.id, Offer.kind == OfferKind.wave,
+                                                      Offer.state == OfferState.pending, Offer.ticket_id != ticket.id)):
+            _withdraw(session, other, session.get(Ticket, other.ticket_id), telegram_id, now, "full")
     record_event(session, ticket, "accepted", now, actor_id=telegram_id, actor_role="member",
                  from_status=source, to_status=S.accepted,
                  data={"member_id": member.id, "offer_id": offer.id, "wave": offer.wave,
@@ -396,7 +408,8 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
            payload=public)
     notify(session, telegram_id, NotificationKind.offer_accepted, now, ticket_id=ticket.id,
            payload={**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
-                    "offer_notification_id": offer.notification_id})
+                    "offer_notification_id": offer.notification_id,
+                    "past_due": ticket.resolve_due_at is not None and ticket.resolve_due_at <= now})
     notify_photos(session, telegram_id, ticket.id, public["number"], list(ticket.attachments or []), now)
     if offer.dispatched_by is not None and offer.dispatched_by != telegram_id:
         notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
@@ -435,12 +448,16 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
     return offer
 
 
-def _off_duty(session: Session, member: Member, now: datetime, reason: str, settings: Settings | None) -> None:
-    """A member who cannot take offers any more: off duty, their pending offers withdrawn and the tickets moved on
-    (the next wave, or back to the coordinators for an assignment)."""
+def _off_duty(session: Session, member: Member, now: datetime, reason: str, settings: Settings | None, *,
+              waves_only: bool = False) -> None:
+    """A member who cannot take offers any more: off duty, their pending offers (`waves_only`: not a coordinator's
+    指派) withdrawn and the tickets moved on (the next wave, or back to the coordinators for an assignment, and who
+    assigned it told)."""
     member.on_duty = False
-    offers = list(session.exec(select(Offer).where(Offer.member_id == member.id,
-                                                   Offer.state == OfferState.pending)))
+    query = select(Offer).where(Offer.member_id == member.id, Offer.state == OfferState.pending)
+    if waves_only:
+        query = query.where(Offer.kind == OfferKind.wave)
+    offers = list(session.exec(query))
     tickets = [get_ticket(session, offer.ticket_id) for offer in offers]
     for offer, ticket in zip(offers, tickets, strict=True):  # (their chat closed to the bot: no message taken back)
         _withdraw(session, offer, ticket, member.telegram_id, now, reason, tell=reason != "unreachable")
@@ -451,8 +468,22 @@ def _off_duty(session: Session, member: Member, now: datetime, reason: str, sett
         if ticket.status == S.offered and not pending_offers(session, ticket.id):
             if offer.kind == OfferKind.dispatch:
                 to_dispatch(session, ticket, now, f"member_{reason}", settings=settings)
+                told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+                _tell_assigner(session, offer, ticket, member.display_name, told, now,
+                               reason=_OFF_DUTY_REASONS.get(reason, ""))
             else:
                 send_next_wave(session, ticket, now, settings=settings)
+
+
+_OFF_DUTY_REASONS = {"unreachable": "联系不上（已屏蔽机器人）", "removed": "已被移出"}  # (told to who assigned it)
+
+
+def go_off_duty(session: Session, telegram_id: int, now: datetime, *, settings: Settings | None = None) -> Member:
+    """/duty off: no new offers, and the offers waiting for the member's answer go to others (a coordinator's 指派
+    stays: it asks them by name, on duty or not)."""
+    member = get_member(session, telegram_id)
+    _off_duty(session, member, now, "off_duty", settings, waves_only=True)
+    return member
 
 
 def _held(session: Session, member: Member) -> list[Ticket]:
@@ -575,7 +606,11 @@ def dispatch_candidates(session: Session, ticket_id: int, coordinator_id: int, n
                                       exclude_telegram_id=ticket.resident_id, require_skill=False,
                                       available_only=available_only, scope_codes=scopes):
             found.setdefault(ranked.member_id, ranked)
-    return list(found.values())[:limit]
+    # Who said 不方便 to this ticket, or handed it back, comes after the others (waves never ask them again).
+    answered = set(session.exec(select(Offer.member_id).where(
+        Offer.ticket_id == ticket.id, or_(Offer.state == OfferState.declined,
+                                          and_(Offer.state == OfferState.accepted, Offer.member_id != ticket.assignee_id)))))
+    return sorted(found.values(), key=lambda ranked: ranked.member_id in answered)[:limit]
 
 
 def awaiting_assignments(session: Session, member_id: int, *, besides: int | None = None) -> int:
@@ -612,6 +647,9 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
         raise NotAllowed(f"成员 {member.display_name} 不在您的管辖范围内")
     if member.left_at is not None:
         raise NotAllowed(f"{member.display_name} 已被移出，请指派其他成员")
+    person = session.get(Person, member.telegram_id)
+    if person is not None and person.unreachable_at is not None:
+        raise NotAllowed(f"{member.display_name} 联系不上（已屏蔽机器人），请指派其他成员")
     if member.telegram_id == ticket.resident_id:
         raise InvalidInput("不能把工单指派给提交它的居民本人")
     if ticket.assignee_id == member.id:

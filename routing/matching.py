@@ -6,7 +6,7 @@ in Python for the simulation and explanations (`score`); a test keeps the two in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
@@ -49,6 +49,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "家用电器维修": ("家电维修",),
     "老人护理": ("养老护理",),
     "老年护理": ("养老护理",),
+    "陪诊": ("陪护",),
+    "修理工": ("维修",),
+    "锁匠": ("开锁",),
+    "锁具维修": ("开锁",),
+    "家教": ("教师",),
+    "水电维修": ("水暖", "电工"),
+    "保洁员": ("环卫",),
 }
 
 PROXIMITY_GRID = 1.0
@@ -83,14 +90,27 @@ def _what_of(word: str) -> str:
     return next((word[: -len(t)] for t in TRADE_WORDS if word.endswith(t) and len(word) > len(t)), word)
 
 
+# A trade said of the person doing it (燃气维修师傅 is 燃气维修), and words that make a trade one for animals (宠物医生,
+# 兽医: a vet is no doctor of the taxonomy's).
+PERSON_WORDS = ("老师傅", "师傅")
+NOT_FOR_PEOPLE = ("宠物", "兽")
+
+
+def _without_person(tag: str) -> str:
+    return next((tag[: -len(w)] for w in PERSON_WORDS if tag.endswith(w) and len(tag) - len(w) >= 2), tag)
+
+
 def tag_score(tag: str, skill: str) -> float:
     """How well a member's tag covers a taxonomy skill, 0–1."""
-    tag = normalize_tag(tag)
+    tag = _without_person(normalize_tag(tag))
     if not tag:
         return 0.0
     if tag == skill:
         return 1.0
-    best = ALIAS_SCORE if skill in ALIASES.get(tag, ()) else 0.0
+    if tag.startswith(NOT_FOR_PEOPLE):
+        return 0.0
+    # (数学老师, 家教老师: a teacher)
+    best = ALIAS_SCORE if skill in ALIASES.get(tag, ()) or (skill == "教师" and tag.endswith("老师")) else 0.0
     if skill in TRADE_WORDS and _what_of(tag) != tag:
         return best  # (燃气维修 is a trade of its own, not the general 维修 a member can tick beside it)
     if skill in tag:
@@ -99,7 +119,8 @@ def tag_score(tag: str, skill: str) -> float:
         tag, skill = _what_of(tag), _what_of(skill)
         if tag == skill:  # (家电修理 for 家电维修)
             return max(best, 0.99)
-    ratio = fuzz.ratio(tag, skill) / 100
+    # (between short words of different lengths the ratio counts a character put in the middle: 电焊工 is no 电工)
+    ratio = fuzz.ratio(tag, skill) / 100 if len(tag) == len(skill) or min(len(tag), len(skill)) > 3 else 0.0
     if len(tag) >= len(skill):
         # A longer tag may be a more specific trade (电工师傅 for 电工), never a vaguer one.
         ratio = max(ratio, fuzz.partial_ratio(skill, tag) / 100 * CONTAINED_SCORE)
@@ -108,12 +129,33 @@ def tag_score(tag: str, skill: str) -> float:
     return best
 
 
-def match_skills(tags: Iterable[str], known: Sequence[str]) -> dict[str, tuple[float, str]]:
-    """Map free-text tags onto taxonomy skills: {skill: (score, tag that matched best)}."""
+def _item_skills(tag: str, items: Mapping[str, Sequence[str]]) -> list[str]:
+    """The skills of the service a tag names (作业辅导, 心理疏导: an item's name), or of the item whose name holds what
+    the trade is done on (家具维修 → 家具小修's 维修; 电梯维修 → 电梯故障's 电梯, not its 物业)."""
+    tag = _without_person(normalize_tag(tag))
+    if tag in items:
+        return list(items[tag])
+    what = _what_of(tag)
+    if what == tag or len(what) < 2:
+        return []
+    found: list[str] = []
+    for name, skills in items.items():
+        if what in name:
+            fitting = [s for s in skills if s in TRADE_WORDS or what in s]
+            found += fitting or (list(skills) if len(skills) == 1 else [])
+    return found
+
+
+def match_skills(tags: Iterable[str], known: Sequence[str],
+                 items: Mapping[str, Sequence[str]] | None = None) -> dict[str, tuple[float, str]]:
+    """Map free-text tags onto taxonomy skills: {skill: (score, tag that matched best)}; `items` (item name → its
+    skills) maps a tag naming a service to that service's skills."""
     found: dict[str, tuple[float, str]] = {}
     for tag in tags:
-        for skill in known:
-            s = tag_score(tag, skill)
+        scores = {skill: tag_score(tag, skill) for skill in known}
+        for skill in _item_skills(tag, items or {}):
+            scores[skill] = max(scores.get(skill, 0.0), ALIAS_SCORE)
+        for skill, s in scores.items():
             if s >= FUZZY_THRESHOLD and s > found.get(skill, (0.0, ""))[0]:
                 found[skill] = (round(s, 3), tag.strip())
     return found
@@ -216,7 +258,7 @@ def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by
     lookahead).
 
     Two steps: every eligible member is scored in one pass; then only the best `lookahead`
-    of them get the pending-offers penalty, counted from the offer table (a per-row count
+    of them (and those tied with the last: `_best_with_ties`) get the pending-offers penalty, counted from the offer table (a per-row count
     over all candidates would cost one index probe each, and a counter on the member row a
     write per offer)."""
     options = (dialect, available_only, by_scope, for_ticket, exclude, w)
@@ -284,8 +326,23 @@ def _best_members(fits: Any, dialect: str, available_only: bool, by_scope: bool,
                                                 Offer.reason != "taken")))
     if exclude:
         query = query.where(Member.telegram_id != bindparam("exclude"))
-    return (query.order_by(partial.desc(), Member.id)
-            .limit(bindparam("lookahead", type_=Integer)))
+    return _best_with_ties(query.subquery("scored"))
+
+
+TIES_CAP = 8  # times `lookahead`: at most this many members tied at the cut are looked at
+
+
+def _best_with_ties(scored: Any) -> Any:
+    """The best `lookahead` rows of `scored` by base score, and those tied with the last of them (up to TIES_CAP times
+    as many): a cut among equals by id would leave the members after it never asked while those before it already
+    wait on offers — the pending-offers penalty tells equals apart only among the rows it sees."""
+    place = func.rank().over(order_by=scored.c.base.desc()).label("place")
+    ranked = select(scored.c.id, scored.c.telegram_id, scored.c.display_name, scored.c.fit, scored.c.base,
+                    place).subquery("ranked")
+    lookahead = bindparam("lookahead", type_=Integer)
+    return (select(ranked.c.id, ranked.c.telegram_id, ranked.c.display_name, ranked.c.fit, ranked.c.base)
+            .where(ranked.c.place <= lookahead).order_by(ranked.c.base.desc(), ranked.c.id)
+            .limit(lookahead * TIES_CAP))
 
 
 def _best_of_each_skill(skill_count: int, dialect: str, available_only: bool, by_scope: bool,
@@ -301,10 +358,10 @@ def _best_of_each_skill(skill_count: int, dialect: str, available_only: bool, by
                 .subquery(f"skill_{i}").select() for i in range(skill_count)]
     merged = union_all(*branches).subquery("merged")
     base = func.max(merged.c.base).label("base")
-    return (select(merged.c.id, merged.c.telegram_id, merged.c.display_name,
-                   func.max(merged.c.fit).label("fit"), base)
-            .group_by(merged.c.id, merged.c.telegram_id, merged.c.display_name)
-            .order_by(base.desc(), merged.c.id).limit(bindparam("lookahead", type_=Integer)))
+    return _best_with_ties(select(merged.c.id, merged.c.telegram_id, merged.c.display_name,
+                                  func.max(merged.c.fit).label("fit"), base)
+                           .group_by(merged.c.id, merged.c.telegram_id, merged.c.display_name)
+                           .subquery("grouped"))
 
 
 def find_candidates(session: Session, *, ticket_id: int | None, skills: Sequence[str],

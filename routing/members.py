@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import core
 from routing.errors import InvalidInput, NotAllowed, NotFound
-from routing.geography import ancestry, get_grid, get_node
+from routing.geography import ancestry, area_choices, get_grid, get_node
 from routing.matching import match_skills, normalize_tag
 from routing.models import Coordinator, GeoLevel, GeoNode, Invite, Member, MemberSkill, Person
 from routing.states import sync
@@ -88,10 +88,9 @@ def set_home_grid(session: Session, telegram_id: int, grid_code: str, now: datet
 
 def roles(session: Session, telegram_id: int) -> dict[str, object]:
     """What this user is: {'member': Member | None, 'coordinator_scopes': [codes]}."""
-    member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
     scopes = list(session.exec(select(Coordinator.scope_code)
                                .where(Coordinator.telegram_id == telegram_id)))
-    return {"member": member, "coordinator_scopes": scopes}
+    return {"member": find_member(session, telegram_id), "coordinator_scopes": scopes}
 
 
 # Coordinators ---------------------------------------------------------------------------------
@@ -118,6 +117,22 @@ def is_coordinator(session: Session, telegram_id: int) -> bool:
 def covers(session: Session, scopes: Iterable[str], node_code: str) -> bool:
     """Whether any of `scopes` is the node or one of its ancestors."""
     return bool(set(scopes) & set(ancestry(get_node(session, node_code))))
+
+
+def home_grid_choices(session: Session, code: str, parent: str | None = None) -> list[tuple[str, str]]:
+    """Where a member invited with `code` chooses their home grid, under `parent` (None: the top), as (code, name):
+    within what who invited them coordinates (a 网格员's invite is for their grid), anywhere if they coordinate
+    nothing now."""
+    invite = find_invite(session, code)
+    scopes = widest_scopes(session, invite.created_by) if invite is not None else []
+    if parent is not None or not scopes:
+        return area_choices(session, parent)
+    top = area_choices(session)
+    if all(covers(session, scopes, node) for node, _ in top):
+        return top
+    if len(scopes) == 1 and get_node(session, scopes[0]).level != GeoLevel.grid:
+        return area_choices(session, scopes[0])
+    return [(scope, get_node(session, scope).name) for scope in scopes]
 
 
 def require_coordinator(session: Session, telegram_id: int, node_code: str | None = None
@@ -227,9 +242,14 @@ def create_invite(session: Session, coordinator_id: int, now: datetime, *,
     return invite
 
 
+def find_invite(session: Session, code: str) -> Invite | None:
+    """The invite for a code as typed, used or not, or None."""
+    return session.get(Invite, normalize_code(code))
+
+
 def check_invite(session: Session, code: str, now: datetime) -> Invite:
     """The invite for a code if it can still be used, else a clear error."""
-    invite = session.get(Invite, normalize_code(code))
+    invite = find_invite(session, code)
     if invite is None:
         raise NotFound("邀请码不存在，请向协调员确认")
     if invite.used_at is not None:
@@ -242,11 +262,14 @@ def check_invite(session: Session, code: str, now: datetime) -> Invite:
 def join_as_coordinator(session: Session, telegram_id: int, code: str, now: datetime) -> Coordinator:
     """A coordinator's invite used: the person becomes a coordinator of its scope (added by who invited them, who
     must still coordinate it)."""
+    used = find_invite(session, code)
+    if (used is not None and used.scope_code is not None
+            and covers(session, coordinator_scopes(session, telegram_id), used.scope_code)):
+        # (their own code sent again, used or not: not 「已被使用」, as if someone had taken it)
+        raise NotAllowed("您已经是这里的协调员了；邀请码请留给要邀请的人")  # (not used up)
     invite = check_invite(session, code, now)
     if invite.scope_code is None:
         raise InvalidInput("这是党员邀请码，请按提示注册为党员")
-    if covers(session, coordinator_scopes(session, telegram_id), invite.scope_code):
-        raise NotAllowed("您已经是这里的协调员了；邀请码请留给要邀请的人")  # (not used up)
     if not covers(session, coordinator_scopes(session, invite.created_by), invite.scope_code):
         raise NotAllowed("邀请码已失效，请向协调员重新申请")  # (who invited no longer coordinates it)
     _claim(session, invite, telegram_id, now)
@@ -264,20 +287,25 @@ def _claim(session: Session, invite: Invite, telegram_id: int, now: datetime) ->
 
 
 def normalize_code(code: str) -> str:
-    """Invite codes are case- and space-insensitive."""
-    return "".join(code.split()).upper()
+    """Invite codes are case-, space- and width-insensitive, and what a Chinese keyboard adds (ＡＢＣＤ２３４５, a 。 at
+    the end) is not part of them: only letters and digits count."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", code).upper() if ch.isascii() and ch.isalnum())
 
 
 _BLANK_LOOKING = frozenset("\u3164\u2800\u115f\u1160\uffa0")  # (letters that show as nothing: Hangul fillers, a blank braille cell)
 
 
+def visible_text(text: str) -> str:
+    """Text without invisible or direction characters (zero-width spaces a chat app pastes; U+202E, which turns
+    the rest of a line around — a phone number after an address so told reads backwards); line breaks kept."""
+    return "".join(ch for ch in text if ch in "\n\t" or (
+        unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cn") and ch not in _BLANK_LOOKING))
+
+
 def clean_name(display_name: str) -> str:
     """A member's name as shown to others: without invisible or direction characters (a name of zero-width
-    spaces shows as nothing; U+202E turns the rest of a line around), spaces collapsed; InvalidInput when
-    empty or too long."""
-    visible = "".join(ch for ch in display_name
-                      if unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cn") and ch not in _BLANK_LOOKING)
-    name = " ".join(visible.split())
+    spaces shows as nothing), spaces collapsed; InvalidInput when empty or too long."""
+    name = " ".join(visible_text(display_name).split())
     if not any(unicodedata.category(ch)[0] in "LNS" for ch in name):  # (a name of dots or dashes is none either)
         raise InvalidInput("请填写称呼")
     if len(name) > MAX_NAME:
@@ -297,7 +325,8 @@ def _clean_tags(tags: Sequence[str]) -> list[str]:
 
 
 def _set_skills(session: Session, member: Member, tags: list[str]) -> None:
-    skills = match_skills(tags, get_taxonomy().skills)
+    taxonomy = get_taxonomy()
+    skills = match_skills(tags, taxonomy.skills, {item.name: item.skills for item in taxonomy.items.values()})
     session.exec(delete(MemberSkill).where(MemberSkill.member_id == member.id))
     for skill, (score, tag) in skills.items():
         session.add(MemberSkill(member_id=member.id, skill=skill, street_code=member.street_code,
@@ -314,7 +343,11 @@ def register_member(session: Session, telegram_id: int, code: str, display_name:
     name = clean_name(display_name)
     tags = _clean_tags(skill_tags)
     grid = get_grid(session, grid_code)
-    ensure_person(session, telegram_id, now, name=name)
+    inviters_scopes = widest_scopes(session, invite.created_by)
+    if inviters_scopes and not covers(session, inviters_scopes, grid.code):
+        raise NotAllowed("这个邀请码只能在邀请您的协调员负责的网格登记")
+    person = ensure_person(session, telegram_id, now, name=name)
+    person.grid_code = person.grid_code or grid.code  # (their area as a resident too: not asked again)
     member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
     if member is not None and member.left_at is None:
         raise NotAllowed("您已经是注册成员了")
@@ -374,7 +407,7 @@ def find_member(session: Session, telegram_id: int) -> Member | None:
 
 
 def set_duty(session: Session, telegram_id: int, on_duty: bool | None = None) -> Member:
-    """Put a member on or off duty (None toggles); pending offers stay valid."""
+    """Put a member on or off duty (None toggles); their pending offers are left as they are (see dispatch.go_off_duty)."""
     member = get_member(session, telegram_id)
     member.on_duty = (not member.on_duty) if on_duty is None else on_duty
     return member

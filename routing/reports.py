@@ -15,6 +15,7 @@ No personal data: only counts and rates for a scope node (grid, community, stree
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -25,8 +26,10 @@ from sqlalchemy import and_, func, literal, or_
 from sqlmodel import Session, select
 
 from routing import stats
+from routing.config import get_settings
 from routing.db import insert_new
 from routing.geography import get_node
+from routing.members import widest_scopes
 from routing.models import (
     Coordinator,
     GeoLevel,
@@ -138,9 +141,14 @@ def scope_figures(session: Session, scope: str, start: datetime, end: datetime, 
         for row in stats.stats_by(session, scope, start, end, now, by="category") if row.total
     ]
     categories.sort(key=lambda c: -c[1]["total"])
+    # (a street's grids too, those with tickets: which grid of a community is late cannot be told from the community)
+    grids = [] if get_node(session, scope).level != GeoLevel.street else [
+        (node_names.get(row.key, row.key), row.as_dict())
+        for row in stats.stats_by(session, scope, start, end, now, by="grid") if row.total
+    ]
     return {"name": scope_name(session, scope),
             "figures": stats.compute_stats(session, scope, start, end, now).as_dict(),
-            "children": children, "categories": categories}
+            "children": children, "grids": grids, "categories": categories}
 
 
 def weekly_report(session: Session, scope: str | None, now: datetime, tz: ZoneInfo, *,
@@ -186,8 +194,9 @@ class Digest:
                 "satisfaction_rate": self.satisfaction_rate}
 
 
-def daily_digest(session: Session, scope: str | None, now: datetime) -> Digest:
-    """Counts for the coordinator's morning message, in one aggregate query (+ 满意率)."""
+def daily_digest(session: Session, scope: str | None, now: datetime, tz: ZoneInfo | None = None) -> Digest:
+    """Counts for the coordinator's morning message, in one aggregate query (+ 满意率 of the same 30 days as /stats's
+    近 30 天: from local midnight, so that the two say the same figure on the same morning)."""
     at = literal(now, UTCDateTime)
     since = literal(now - timedelta(days=1), UTCDateTime)
     is_open = Ticket.status.notin_([S.cancelled, S.closed, S.resolved])
@@ -201,8 +210,8 @@ def daily_digest(session: Session, scope: str | None, now: datetime) -> Digest:
         count().filter(Ticket.status.in_([S.resolved, S.closed]), Ticket.resolved_at >= since,
                        Ticket.resolved_at < at).label("resolved"),
     ).where(stats._scope_filter(session, scope), Ticket.created_at < at)).one()
-    month = stats.compute_stats(session, scope, now - timedelta(days=DIGEST_SATISFACTION_DAYS),
-                                now, now)
+    month_start, _ = stats_period(f"{DIGEST_SATISFACTION_DAYS}d", now, tz or get_settings().tz)
+    month = stats.compute_stats(session, scope, month_start, now, now)
     return Digest(scope, scope_name(session, scope), int(row.new or 0), int(row.open or 0),
                   int(row.overdue or 0), int(row.resolved or 0), month.satisfaction_rate)
 
@@ -249,7 +258,7 @@ def _content(session: Session, period: Period, scope: str, now: datetime,
              tz: ZoneInfo) -> dict[str, Any]:
     """What the digest or report says, as of `now` (the report: the complete weeks before it)."""
     if period.kind == NotificationKind.daily_digest:
-        return daily_digest(session, scope, now).as_dict()
+        return daily_digest(session, scope, now, tz).as_dict()
     return weekly_report(session, scope, now, tz, weeks=REPORT_WEEKS,
                          end=week_start(now, tz)).as_dict()
 
@@ -264,7 +273,11 @@ def queue_due_reports(session: Session, now: datetime, tz: ZoneInfo, *, late_aft
     transaction: several processes queue each once, and none is marked without being queued.
     One queued more than `late_after` after its moment (the bot was down) is marked late."""
     queued = 0
-    coordinators = appointed(session)
+    # (a coordinator of a street and of one of its grids gets the street's: the grid's figures are in it)
+    pairs = appointed(session)
+    several = {tid for tid, count in Counter(tid for tid, _ in pairs).items() if count > 1}
+    widest = {tid: widest_scopes(session, tid) for tid in several}
+    coordinators = {(tid, scope): at for (tid, scope), at in pairs.items() if tid not in widest or scope in widest[tid]}
     for period in current_periods(now, tz):
         done = set(session.exec(select(ReportRun.recipient_id, ReportRun.scope_code)
                                 .where(ReportRun.kind == period.kind, ReportRun.period == period.key)))

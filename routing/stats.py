@@ -41,7 +41,7 @@ class Stats:
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
-        return round(part / whole, 4) if whole else None
+        return part / whole if whole else None  # (not rounded here: 1 of 25,000 shows as <0.1%, not 0%)
 
     @property
     def response_rate(self) -> float | None:

@@ -255,7 +255,7 @@ def with_supplement(text: str, supplement: str) -> str:
     """A request with words the resident added later (kept within a ticket's length; the same words twice, as a
     re-sent update brings them, are added once)."""
     added = f"\n（补充）{supplement}"
-    return text if text.endswith(added) else (text + added)[:MAX_TEXT]
+    return text if text.endswith(added) else text[:MAX_TEXT - len(added)] + added[:MAX_TEXT]  # (the words added kept)
 
 
 def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetime, *, address: str | None = None,
@@ -570,11 +570,17 @@ def list_member_tasks(session: Session, telegram_id: int) -> list[Ticket]:
 
 def list_member_offers(session: Session, telegram_id: int) -> list[Ticket]:
     """Tickets currently offered to a member and not yet answered."""
+    return [ticket for ticket, _ in list_member_offers_with_kind(session, telegram_id)]
+
+
+def list_member_offers_with_kind(session: Session, telegram_id: int) -> list[tuple[Ticket, OfferKind]]:
+    """Tickets currently offered to a member and not yet answered, each with how (a wave, or a coordinator's
+    assignment)."""
     member = get_member(session, telegram_id)
-    return list(session.exec(select(Ticket).join(Offer, Offer.ticket_id == Ticket.id)
-                             .where(Offer.member_id == member.id,
-                                    Offer.state == OfferState.pending)
-                             .order_by(Offer.sent_at, Ticket.id)))
+    return [(ticket, kind) for ticket, kind in session.exec(
+        select(Ticket, Offer.kind).join(Offer, Offer.ticket_id == Ticket.id)
+        .where(Offer.member_id == member.id, Offer.state == OfferState.pending)
+        .order_by(Offer.sent_at, Ticket.id))]
 
 
 def ticket_events(session: Session, ticket_id: int) -> list[TicketEvent]:

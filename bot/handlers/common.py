@@ -92,7 +92,8 @@ def display_name(user: User | None) -> str:
     """A person's Telegram name, as they chose it."""
     if user is None:
         return ""
-    return (user.full_name or user.username or str(user.id))[:100]
+    shown = " ".join(members.visible_text(user.full_name or "").split())  # (an "empty" name: ㅤ, zero-width spaces)
+    return (shown or user.username or "")[:100]
 
 
 async def reply(update: Update, text: str, markup: Markup = None) -> None:
@@ -185,7 +186,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What this person can do, by role."""
     role = await query(context, members.roles, update.effective_user.id)
-    parts = [texts.HELP_RESIDENT]
+    parts = [texts.help_resident(bool(role["coordinator_scopes"]))]
     parts.append(texts.HELP_MEMBER if role["member"] else texts.HELP_JOIN)
     if role["coordinator_scopes"]:
         parts.append(texts.HELP_COORDINATOR)

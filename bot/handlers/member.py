@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from classifier.normalize import simplified
-from routing import dispatch, drafts, geography, members, points, tickets
+from routing import dispatch, drafts, geography, members, points, tickets, views
 from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
 from routing.models import GeoLevel, OfferKind, OfferState
 from routing.models import TicketStatus as S
@@ -69,12 +69,13 @@ def _begin_join(session: Session, telegram_id: int, code: str, name: str, now_: 
     """Check the invite: a coordinator's makes the person a coordinator at once (the scope's name); a member's
     opens the registration draft ("" ; None when already a member)."""
     members.ensure_person(session, telegram_id, now_, name=name)
-    invite = members.check_invite(session, code, now_)
-    if invite.scope_code is not None:
+    known = members.find_invite(session, code)
+    if known is not None and known.scope_code is None and members.find_member(session, telegram_id) is not None:
+        return None  # (their own code sent again too: not 「已被使用」, as if someone had taken it)
+    if known is not None and known.scope_code is not None:
         joined = members.join_as_coordinator(session, telegram_id, code, now_)
         return geography.get_node(session, joined.scope_code).name
-    if members.find_member(session, telegram_id) is not None:
-        return None
+    invite = members.check_invite(session, code, now_)
     drafts.save_draft(session, telegram_id, JOIN, {"code": invite.code, "await": "name", "skills": []}, now_)
     return ""
 
@@ -84,8 +85,22 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not context.args:
         await reply(update, texts.JOIN_NEEDS_CODE)
         return
+    await join_with(update, context, "".join(context.args))  # (a code read out in two halves and typed so: ABCD EFGH)
+
+
+# An invite code sent on its own, or after 邀请码 / 加入 (what a volunteer told the code over the phone sends).
+_CODE_ALONE = re.compile(rf"(我的)?(邀请码|加入|注册)?(是)?[:：\s]*([{members.INVITE_ALPHABET}]{{{members.INVITE_LENGTH}}})[。.!！\s]*")
+
+
+def code_alone(text: str) -> str | None:
+    """The invite code a message is made of (ABCD2345, 邀请码：ＡＢＣＤ２３４５), else None."""
+    told = _CODE_ALONE.fullmatch(simplified(text).upper().strip())
+    return told.group(4) if told else None
+
+
+async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+    """Start registering with an invite code (after /join, or sent on its own)."""
     user = update.effective_user
-    code = "".join(context.args)  # (a code read out in two halves and typed so: ABCD EFGH)
     scope_name = await act(context, _begin_join, user.id, code, display_name(user), now())
     if scope_name is None:
         await reply(update, texts.JOIN_ALREADY)
@@ -94,6 +109,12 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, texts.HELP_COORDINATOR)
     else:
         await reply(update, texts.JOIN_ASK_NAME)
+
+
+async def join_given_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """取消 / 算了 typed where the name is asked: the registration is left (the code is not used up)."""
+    await act(context, drafts.clear_draft, update.effective_user.id, JOIN)
+    await reply(update, texts.JOIN_GIVEN_UP)
 
 
 async def words_at_skills(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,17 +146,19 @@ def _toggle_skill(session: Session, telegram_id: int, skill: str | None, now_: A
         chosen.symmetric_difference_update({skill})
         state["skills"] = sorted(chosen)
         drafts.save_draft(session, telegram_id, JOIN, state, now_)
-    state["grids"] = geography.area_choices(session)
+    state["grids"] = members.home_grid_choices(session, state["code"])
     return state
 
 
 def _finish_join(session: Session, telegram_id: int, grid_code: str, now_: Any) -> dict | None:
     """Register the member in the grid chosen; a street or community chosen opens what is under it."""
     state = drafts.get_draft(session, telegram_id, JOIN)
+    if state is None and members.find_member(session, telegram_id) is not None:
+        return {"registered": True}  # (a second tap: the welcome the first one showed stays)
     if state is None or not state.get("skills"):
         return None
     if geography.get_node(session, grid_code).level != GeoLevel.grid:
-        return {"choices": geography.area_choices(session, grid_code)}
+        return {"choices": members.home_grid_choices(session, state["code"], grid_code)}
     member = members.register_member(
         session, telegram_id, state["code"], state["name"], state["skills"], grid_code, now_
     )
@@ -157,6 +180,8 @@ async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         done = await act(context, _finish_join, user_id, args[1], now())
         if done and "choices" in done:
             await edit(update, texts.JOIN_ASK_GRID, keyboards.home_grids(done["choices"]))
+            return
+        if done and "registered" in done:
             return
         await edit(update, texts.join_done(**done) if done else texts.STALE_BUTTON)
         return
@@ -182,6 +207,14 @@ def _member_or_none(session: Session, telegram_id: int) -> bool:
     return members.find_member(session, telegram_id) is not None
 
 
+def _set_duty(session: Session, telegram_id: int, on_duty: bool | None, now_: Any) -> Any:
+    """On or off duty (None toggles); off, the offers waiting for their answer go to others."""
+    member = members.get_member(session, telegram_id)
+    if on_duty is False or (on_duty is None and member.on_duty):
+        return dispatch.go_off_duty(session, telegram_id, now_)
+    return members.set_duty(session, telegram_id, True)
+
+
 DUTY_WORDS = {"on": True, "在岗": True, "上岗": True, "开": True, "off": False, "离岗": False, "休息": False, "关": False}
 
 
@@ -195,7 +228,7 @@ async def duty(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if word is not None and word not in DUTY_WORDS:
         await reply(update, texts.DUTY_USAGE)
         return
-    member = await act(context, members.set_duty, user_id, DUTY_WORDS.get(word) if word else None)
+    member = await act(context, _set_duty, user_id, DUTY_WORDS.get(word) if word else None, now())
     await reply(update, texts.duty_changed(member.on_duty))
 
 
@@ -206,6 +239,12 @@ def _task_rows(session: Session, telegram_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def _offer_rows(session: Session, telegram_id: int) -> list[dict[str, Any]]:
+    """The offers waiting for this member's 接单 (a coordinator's 指派 too), as their cards show them."""
+    return [{**views.ticket_payload(session, ticket), "assigned": kind == OfferKind.dispatch}
+            for ticket, kind in tickets.list_member_offers_with_kind(session, telegram_id)]
+
+
 async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/tasks: the tickets this member holds, each with its buttons."""
     user_id = update.effective_user.id
@@ -213,14 +252,19 @@ async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, texts.NOT_A_MEMBER)
         return
     rows = await query(context, _task_rows, user_id)
+    offered = await query(context, _offer_rows, user_id)
     tz = deps(context).tz
-    await reply(update, texts.my_tasks(rows, tz))
+    if rows or not offered:
+        await reply(update, texts.my_tasks(rows, tz))
     for row in rows:
         started = row["status"] == "in_progress"
         headline = "📌 办理中" if started else "📌 已接单"
         await reply(
             update, texts.task_details(row, tz, headline=headline), keyboards.task(row["ticket_id"], started)
         )
+    for offer in offered:  # (an offer or 指派 whose card scrolled away: its buttons again)
+        await reply(update, texts.offer(offer, tz, assigned_by_coordinator=offer["assigned"]),
+                    keyboards.offer(offer["ticket_id"]))
 
 
 def _points(session: Session, telegram_id: int) -> dict[str, Any]:
@@ -383,8 +427,8 @@ async def task_text_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
 ) -> None:
     """The note for 办结 (text and/or photo) or the reason for 退回; words taking the step back leave it."""
-    if state["await"] == "hand_back_reason" and not text.strip():
-        await reply(update, texts.ASK_HAND_BACK_REASON)
+    if state["await"] in ("done_note", "hand_back_reason") and not text.strip() and not photos:
+        await reply(update, texts.ASK_HAND_BACK_REASON if state["await"] == "hand_back_reason" else texts.ASK_DONE_NOTE)
         return
     words = simplified(text).strip()  # (點錯了, 還沒修好 typed in Traditional)
     if state["await"] in ("done_note", "hand_back_reason") and not photos and (

@@ -18,7 +18,7 @@ from bot import texts
 from bot.handlers import member, resident
 from bot.handlers.common import deps, now, query, reply
 from classifier import Classification
-from routing import abuse, drafts, tickets, views
+from routing import abuse, drafts, members, tickets, views
 
 # Who takes a message: a member's flow (not rate limited) or a resident's.
 TASK_NOTE, MEMBER_NAME, JOIN_WORDS = "task_note", "member_name", "join_words"
@@ -62,10 +62,12 @@ def _target(
             if now_ - touched <= member.ALBUM_WINDOW and (photos or (text and state.get("note_missing"))):
                 return TASK_NOTE, state  # (an album's next photo after 办结, a photo after its words, or the words)
             continue
+        if flow == member.TASK and state.get("await") in ("done_note", "hand_back_reason"):
+            return TASK_NOTE, state  # (nothing visible sent, zero-width spaces: the step asks again)
         if flow == member.TASK and state.get("await") and (text or photos):
             return TASK_NOTE, state
-        if flow == member.JOIN and state.get("await") == "name" and text:
-            return MEMBER_NAME, state
+        if flow == member.JOIN and state.get("await") == "name":
+            return MEMBER_NAME, state  # (nothing visible, zero-width spaces: the name is asked again)
         if flow == member.JOIN and "name" in state and text:
             return JOIN_WORDS, state  # (the skills are chosen with buttons)
         if flow == resident.INTAKE and text and not state.get("ticket_id"):
@@ -165,6 +167,11 @@ def _urgent(read: Classification | None) -> bool:
     return read is not None and bool(read.urgent_signals)
 
 
+def _invite_unused(session: Session, code: str) -> bool:
+    invite = members.find_invite(session, code)
+    return invite is not None and invite.used_at is None
+
+
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
     """The resident's intake draft when it waits for an address or a phone."""
     return _intake_at(drafts.list_drafts(session, telegram_id), ("address", "phone"), now_)
@@ -184,7 +191,7 @@ async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 
 async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str]) -> None:
-    text = text.strip()
+    text = members.visible_text(text).strip()  # (zero-width spaces alone are no address, no reason)
     read = deps(context).classifier.classify(text) if text else None  # (once: every rule below asks of it)
     target, state, counted, held = await query(
         context, _incoming, update.effective_user.id, text, photos, now(), _stars(text, read), _urgent(read)
@@ -218,12 +225,20 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
     if target == JOIN_WORDS and (_urgent(read) or _a_need(read)):
         target, state = REQUEST, {"photos": []}  # (a need or an emergency while the skills wait: a need, as any)
+    if target == MEMBER_NAME and (_urgent(read) or (len(text) > members.MAX_NAME and _a_need(read))):
+        target, state = REQUEST, {"photos": []}  # (no name: an emergency, a need; the registration waits)
+    if target == REQUEST and not waiting and (code := member.code_alone(text)) and await query(
+            context, _invite_unused, code):
+        await member.join_with(update, context, code)  # (the code a volunteer was told, sent without /join)
+        return
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and await member.about_their_work(
         update, context, text, photos, read is not None and read.kind == "request"
     ):
         return  # (接单 or 修好了 typed, a photo of the work: a member pointed to the buttons)
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
+    elif target == MEMBER_NAME and resident.gives_up(text, "address"):
+        await member.join_given_up(update, context)
     elif target == MEMBER_NAME:
         await member.name_given(update, context, state, text)
     elif target == JOIN_WORDS:

@@ -42,7 +42,8 @@ def written(session: Session) -> dict[str, list[Any]]:
     }
 
 
-SCAN_STATEMENTS = 14  # measured: 13 on SQLite, 14 on PostgreSQL (its SET LOCALs), late cards ("when reopened") included
+SCAN_STATEMENTS = 16  # measured: 15 on SQLite, 16 on PostgreSQL (its SET LOCALs), late cards ("when reopened"), who a
+# 指派 waits for and who had a 🟡 (for a red card's holder) included
 
 
 @contextmanager
