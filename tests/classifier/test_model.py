@@ -27,6 +27,21 @@ BAD_INPUTS = [
     "\ud800",  # a lone surrogate, as a broken client may send
 ]
 
+# A test of what a build learns or keeps passes its own examples, and none (`[]`) for the shipped example files it
+# does not look at: learning every model from those (kind_examples 15,000 lines, self_harm_examples 8,000,
+# danger_examples 33,000) took seconds a build. Where it looks at the kind or the self-harm model, these small
+# stand-ins teach it, with the lighting requests the tests give as examples, two classes (a model of one class is
+# empty, and two empty models are equal whatever they were learned from).
+FEW_KIND_EXAMPLES = [
+    {"text": t, "label": None, "kind": kind, "urgent": False}
+    for t, kind in (("楼道灯的颜色还挺好看的", "other"), ("谢谢师傅 楼道灯修好了", "thanks"),
+                    ("报修的楼道灯什么时候来修", "status"), ("小时候在路灯下面写作业", "other"))
+]
+FEW_SIGNS = [
+    {"text": t, "label": "health.mental", "kind": "request", "urgent": True, "signal": "self_harm"}
+    for t in ("活着没意思 不想再撑了", "把药都攒好了 今晚就走")
+]
+
 
 
 @pytest.mark.parametrize("text", BAD_INPUTS)
@@ -271,8 +286,9 @@ def test_the_kind_model_is_learned_from_examples_a_pattern_decides(tmp_path: Pat
         for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪")
     ]
     thanks = [{"text": "谢谢师傅 楼道灯修好了 亮堂堂的", "label": None, "kind": "thanks", "urgent": False}]
-    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=[], danger_examples=[])
-    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting + thanks, kind_examples=[], danger_examples=[])
+    quiet = {"self_harm_examples": [], "kind_examples": [], "danger_examples": []}
+    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, **quiet)
+    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting + thanks, **quiet)
     assert not taught.kind_model_decides(normalize(thanks[0]["text"]))
     assert taught.kind_weights != without.kind_weights
 
@@ -753,7 +769,8 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
         for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪")
     ]
     examples += [{"text": t, "label": None, "kind": "other"} for t in ("今天天气真好", "哈哈哈 笑死")]
-    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
+    quiet = {"self_harm_examples": [], "kind_examples": FEW_KIND_EXAMPLES, "danger_examples": []}
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert list(tmp_path.glob("kind-model-*.json"))
 
     def no_learning(*_: object) -> dict[str, float]:
@@ -761,7 +778,7 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setattr(model, "_learn_kind_weights", no_learning)
     monkeypatch.setattr(model, "learn_non_request_weights", no_learning)
-    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.kind_weights == first.kind_weights
     assert second.non_request_weights == first.non_request_weights
 
@@ -771,7 +788,8 @@ def test_a_second_start_learns_nothing_from_the_examples(tmp_path: Path, monkeyp
         {"text": t, "label": "property.public_lighting", "kind": "request"} for t in ("樓道燈壞了", "路灯不亮了")
     ]
     examples += [{"text": "今天天气真好", "label": None, "kind": "other"}]
-    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
+    quiet = {"self_harm_examples": [], "kind_examples": FEW_KIND_EXAMPLES, "danger_examples": []}
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
 
     def not_again(*_: object) -> None:
         raise AssertionError("the examples were read again")
@@ -780,7 +798,7 @@ def test_a_second_start_learns_nothing_from_the_examples(tmp_path: Path, monkeyp
     for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_fit_multinomial", "_substring_share"):
         monkeypatch.setattr(model, name, not_again)
     monkeypatch.setattr(model.Classifier, "features", not_again)
-    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.vocab == first.vocab and second.kind_weights == first.kind_weights
     assert second.classify("樓道燈壞了").label == "property.public_lighting"
 
@@ -811,10 +829,11 @@ def test_an_edited_example_file_keys_the_caches_anew(tmp_path: Path) -> None:
 
 def test_a_damaged_jieba_cache_is_rebuilt(tmp_path: Path) -> None:
     examples = [{"text": "楼道灯坏了", "label": "property.public_lighting", "kind": "request"}]
-    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
+    quiet = {"self_harm_examples": [], "kind_examples": [], "danger_examples": []}
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     (cache,) = tmp_path.glob("jieba-*.cache")
     cache.write_bytes(cache.read_bytes()[:1000])  # cut short, as by a full disk
-    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.tokenizer.FREQ == first.tokenizer.FREQ
     assert second.classify("电梯坏了 困在里面").label == first.classify("电梯坏了 困在里面").label
 
@@ -887,12 +906,12 @@ def test_a_letter_telling_earlier_complaints_is_a_request_and_a_chat_status_quer
     assert classify("我上次反映的楼道灯坏了的事，怎么到现在还没下文？").kind == "status"
 
 
-def _terms_by_jieba(classifier: Classifier, text: str) -> dict[str, float]:
+def _terms_by_jieba(classifier: Classifier, text: str, longest: int) -> dict[str, float]:
     """What `_find_terms` must find, the slow way: jieba's full mode (every dictionary word in the text,
-    overlapping ones included) gives the words; every other term found as a substring is a piece."""
+    overlapping ones included) gives the words; every other term found as a substring (of `longest` characters
+    at most: the vocabulary's longest term's) is a piece."""
     vocab = classifier.vocab
     words = {token for token in classifier.tokenizer.lcut(text, cut_all=True) if token in vocab}
-    longest = max(map(len, vocab))
     substrings = {text[i:j] for i in range(len(text)) for j in range(i + 2, min(i + longest, len(text)) + 1)}
     return {term: 1.0 if term in words else CROSS_TOKEN_FACTOR for term in substrings & vocab.keys()}
 
@@ -905,10 +924,11 @@ def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
              if line.strip()]
     texts += ["b超预约", "打110报警了", "wifi连不上小区的网", "楼道灯坏了好几天了", "电悌坏了", "1101室的wifi2坏了",
               "110 110", "3号楼b超", "wifi,110"]
+    longest = max(map(len, classifier.vocab))  # (once: over the whole vocabulary it took most of the test's time)
     for text in texts:
         prepared = cut_for_scoring(normalize(text))
         found = classifier._find_terms(prepared)
-        assert found == _terms_by_jieba(classifier, prepared), text
+        assert found == _terms_by_jieba(classifier, prepared, longest), text
         factors = list(found.values())
         assert factors == sorted(factors, reverse=True), text  # words first
 
@@ -957,7 +977,8 @@ def test_item_model_is_learned_once_cached_and_deterministic(
     ]
     # Not requests: not learned from (or 谢谢, in two messages, would have a weight).
     examples += [{"text": t, "label": None, "kind": "thanks"} for t in ("楼上不吵了 谢谢", "谢谢师傅")]
-    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
+    quiet = {"self_harm_examples": [], "kind_examples": [], "danger_examples": []}
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert list(tmp_path.glob("item-model-*.json"))
     noise_dispute, site_noise = first.index["dispute.noise_dispute"], first.index["environment.noise"]
     # The characters of one item's examples only lean to that item.
@@ -968,10 +989,10 @@ def test_item_model_is_learned_once_cached_and_deterministic(
         raise AssertionError("learned again")
 
     monkeypatch.setattr(model, "_learn_item_weights", no_learning)
-    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, danger_examples=[])
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.item_weights == first.item_weights
     monkeypatch.undo()
-    again = Classifier(load_taxonomy(), cache_dir=None, examples=examples, danger_examples=[])  # learned anew: the same
+    again = Classifier(load_taxonomy(), cache_dir=None, examples=examples, **quiet)  # learned anew: the same
     assert again.item_weights == first.item_weights
 
 
@@ -1015,7 +1036,8 @@ def test_self_harm_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch:
         {"text": t, "label": "property.public_lighting", "kind": "request", "urgent": False}
         for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪")
     ]
-    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[], danger_examples=[])
+    quiet = {"self_harm_examples": [], "kind_examples": [], "danger_examples": []}
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert list(tmp_path.glob("self-harm-model-*.json"))
     assert first.self_harm_weights["麻烦"] > 0 > first.self_harm_weights["灯"]
 
@@ -1023,7 +1045,7 @@ def test_self_harm_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch:
         raise AssertionError("learned again")
 
     monkeypatch.setattr(model, "_fit_binary_logistic", no_learning)
-    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[], danger_examples=[])
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.self_harm_weights == first.self_harm_weights
 
 
@@ -1032,10 +1054,11 @@ def test_the_pinyin_table_is_read_from_the_data_directory(
 ) -> None:
     """Built once from pypinyin's table and kept: a later start must not import that table (0.2 s)."""
     examples = [{"text": "楼道灯坏了", "label": "property.public_lighting", "kind": "request", "urgent": False}]
-    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[], danger_examples=[])
+    quiet = {"self_harm_examples": [], "kind_examples": [], "danger_examples": []}
+    first = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert list(tmp_path.glob("pinyin-*.json"))
     monkeypatch.setitem(sys.modules, "pypinyin.pinyin_dict", None)  # importing it now fails
-    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, self_harm_examples=[], danger_examples=[])
+    second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.pinyin_index == first.pinyin_index
     assert second.classify("电悌坏了").label == "property.elevator"
 
@@ -1051,8 +1074,9 @@ def test_self_harm_examples_teach_the_self_harm_model_only(tmp_path: Path) -> No
         {"text": t, "label": "employment.wages", "kind": "request", "urgent": True, "signal": "self_harm"}
         for t in ("工钱再不给就不麻烦大家了", "欠薪三个月 我的猫以后就拜托你们了", "工资卡密码都写好放抽屉里了")
     ]
-    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, self_harm_examples=[], danger_examples=[])
-    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, self_harm_examples=signs, danger_examples=[])
+    quiet = {"kind_examples": FEW_KIND_EXAMPLES, "danger_examples": []}
+    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, self_harm_examples=[], **quiet)
+    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, self_harm_examples=signs, **quiet)
     assert taught.self_harm_weights["麻烦"] > 0 and "麻烦" not in without.self_harm_weights
     assert taught.vocab == without.vocab
     assert taught.kind_weights == without.kind_weights
@@ -1070,8 +1094,9 @@ def test_kind_examples_teach_the_kind_model_only(tmp_path: Path) -> None:
         {"text": t, "label": None, "kind": "other", "urgent": False}
         for t in ("路灯下面跳广场舞的人真多", "楼道灯的颜色还挺好看的", "小时候路灯下面写作业")
     ]
-    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=[], danger_examples=[])
-    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=chat, danger_examples=[])
+    quiet = {"self_harm_examples": FEW_SIGNS, "danger_examples": []}
+    without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=[], **quiet)
+    taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=chat, **quiet)
     assert taught.non_request_odds("路灯下面跳舞的人好多") > without.non_request_odds("路灯下面跳舞的人好多")
     assert taught.vocab == without.vocab
     assert taught.item_weights == without.item_weights
