@@ -65,6 +65,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.offer(payload, tz, assigned_by_coordinator=True) + linked, keyboards.offer(ticket_id)
     if kind == "offer_withdrawn":
         return texts.offer_withdrawn(payload), None
+    if kind == "message_deleted":  # (deleted, not sent: see _send)
+        return texts.MESSAGE_DELETED, None
     if kind == "offer_accepted":
         return texts.task_details(payload, tz) + linked, keyboards.task(ticket_id, started=False)
     if kind == "ticket_linked":
@@ -114,6 +116,9 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
         message = await context.bot.send_photo(note.recipient_id, note.payload["file_id"],
                                                caption=texts.photo_caption(note.payload))
         return message.chat_id, message.message_id
+    if note.kind == "message_deleted":  # (its original was sent: claimed only then)
+        await context.bot.delete_message(note.edit_chat_id, note.edit_message_id)
+        return note.edit_chat_id, note.edit_message_id
     payload = note.payload
     if note.kind in LINKED_KINDS and note.ticket_id is not None:  # the links as they are now
         payload = {**payload, "linked": await query(context, duplicates.linked_numbers, note.ticket_id)}
@@ -206,6 +211,8 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
             "not modified" in reason
             or "message to edit not found" in reason
             or "message can't be edited" in reason
+            or "message to delete not found" in reason
+            or "message can't be deleted" in reason  # (over 48 hours old: Telegram keeps it)
         ):
             await query(
                 context,

@@ -25,8 +25,10 @@ _HOUSE = re.compile(
     # (after 的 only a room-sized number: 3号楼的502, not 5栋的2部电梯)
     rf"|(?<=[A-Za-z0-9]座)\s*\d+"
     # (a number after 门牌号 / 房号, whatever its shape: 门牌号3-502)
-    rf"|(?:(?<=门牌号)|(?<=门牌)|(?<=房号)|(?<=房间号))[\s:：是为]*\d+(?:[-－—]\d+)*"
+    rf"|(?:(?<=门牌号)|(?<=门牌)|(?<=房号)|(?<=房间号)|(?<=号码))[\s:：是为]*\d+(?:[-－—]\d+)*"
 )
+_BUILDING_ROOM = re.compile(r"(?<![\d\-－—])\d{1,3}[-－—]\d{3,4}(?![\d\-－—])")
+_DOOR_LABEL = re.compile("门牌|房号|房间号")
 _AFTER_A_BUILDING = re.compile(r"(?:单元|号楼|号院|[栋幢座]|\d门|\d楼|#)\s*$")  # (3号楼2单元502号: a room)
 _PLACE_BEFORE = re.compile("(路|街|道|巷|弄|村|组|小区|花园|苑|园|里|院|公寓|大厦|广场|社区|住)\\s*$")
 _BUILDING_AFTER = re.compile(r"\s*(?:\d+\s*)?(?:单元|栋|幢|楼|室)")  # (3号2单元502: a building's number)
@@ -70,7 +72,8 @@ def _is_house_number(clause: str, match: re.Match[str]) -> bool:
     if not found.endswith("号"):
         return True
     before = clause[: match.start()]
-    return bool(_PLACE_BEFORE.search(before) or _AFTER_A_BUILDING.search(before)
+    room_sized = bool(re.match(r"\s*(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})\s*号", found))  # (not a day: 6号楼18号前)
+    return bool(_PLACE_BEFORE.search(before) or (room_sized and _AFTER_A_BUILDING.search(before))
                 or _BUILDING_AFTER.match(clause, match.end()))
 
 
@@ -85,6 +88,9 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
             spans.append((start, start + len(part)))  # (a room told after a comma: 3号楼2单元，502)
         spans += [(start + m.start(), start + m.end()) for m in _HOUSE.finditer(part) if _is_house_number(part, m)]
         spans += [(start + m.start(), start + m.end()) for m in ADDRESS_SHORT.finditer(part)]
+        # (building-room written short after a place or a door-number label: 幸福里3-502, 门牌号：幸福里3-502)
+        spans += [(start + m.start(), start + m.end()) for m in _BUILDING_ROOM.finditer(part)
+                  if _PLACE_BEFORE.search(part[: m.start()]) or _DOOR_LABEL.search(part[: m.start()])]
         start += len(part) + 1
     return spans
 

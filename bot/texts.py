@@ -399,6 +399,7 @@ JOIN_NEEDS_CODE = "请在 /join 后面加上协调员给您的邀请码，例如
 JOIN_ALREADY = "您已经是登记在册的党员 / 志愿者了。/duty 切换在岗，/tasks 查看工单。"
 JOIN_ASK_NAME = "欢迎加入！请告诉我您的称呼（例如：王师傅、李老师），居民和协调员会看到这个名字。"
 JOIN_NAME_INVALID = "称呼请用 1–20 个字，例如：王师傅。"
+MESSAGE_DELETED = "（这条消息已删除）"
 JOIN_GIVEN_UP = "好的，已取消注册，邀请码还可以再用。需要时再发送 /join 邀请码 即可。"
 JOIN_CODE_ALONE = "这像是一个邀请码。注册为党员 / 志愿者，请发送：/join {code}"
 JOIN_ASK_SKILLS = "请选择您擅长的服务技能（可多选），选好后点「完成」："
@@ -682,6 +683,9 @@ def stats_period(period: str, first_day: date, last_day: date) -> str:
     return f"{STATS_PERIOD_NAMES[period]} · {first_day.month}月{first_day.day}日–{last_day.month}月{last_day.day}日"
 
 
+STATS_GRIDS = 20  # a street's grids listed in /stats
+
+
 def stats(sections: Iterable[Mapping[str, Any]], period: str) -> str:
     """/stats: for each scope (name, figures, and its groups: communities or grids, categories), the four
     rates."""
@@ -693,11 +697,15 @@ def stats(sections: Iterable[Mapping[str, Any]], period: str) -> str:
             f"工单：{figures.get('total', 0)} 件" + ("（这段时间暂无工单，各项比率以「—」表示）" if not figures.get("total") else ""),
             *(f"{name}：{percent(figures.get(key))}" for key, name in REPORT_RATE_NAMES.items()),
         ]
-        for title, groups in (("分区", section.get("children") or []), ("网格", section.get("grids") or []),
-                              ("分类", section.get("categories") or [])):
+        # (a street's grids last, the most overdue first, at most STATS_GRIDS of them: a long list pushes nothing out)
+        grids = section.get("grids") or []
+        for title, groups in (("分区", section.get("children") or []), ("分类", section.get("categories") or []),
+                              ("网格", grids[:STATS_GRIDS])):
             if groups:
                 lines += ["", f"<b>{title}</b>（工单 · 响应 · 解决 · 满意 · 超期）"]
                 lines += [f"· {esc(name)}：{_rates_line(group)}" for name, group in groups]
+        if len(grids) > STATS_GRIDS:
+            lines.append(f"（另有 {len(grids) - STATS_GRIDS} 个网格有工单，未列出）")
         blocks.append("\n".join(lines))
     return fit("\n\n".join(blocks))
 
@@ -779,6 +787,8 @@ def red_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         + _card_body(p, tz)
         + f"\n{limit}时限：<b>{local_time(p.get('due_at'), tz)}</b>（已超期）\n"
         + (f"{level}{f'（{to}）' if to else ''}暂无协调员，仍请您立即派单或督办。" if p.get("nobody_there")
+           else f"已升级至{level}{f'（{to}）' if to else ''}；{level}暂无协调员，请您立即派单或督办。"
+           if p.get("nobody_at_level")
            else f"已升级至{level}{f'（{to}）' if to else ''}，请立即派单或督办。")
     )
 

@@ -57,6 +57,7 @@ from routing.models import (
     Member,
     Notification,
     NotificationKind,
+    NotificationStatus,
     Offer,
     OfferKind,
     OfferState,
@@ -532,6 +533,7 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
     red_ids = {c.ticket.id for c in cards if c.level == "red"}
     told_yellow = {(n.ticket_id, n.recipient_id, (n.payload or {}).get("limit")) for n in session.exec(
         select(Notification).where(Notification.kind == NotificationKind.yellow_card,
+                                   Notification.status != NotificationStatus.cancelled,  # (held, then dropped)
                                    among(Notification.ticket_id, red_ids, postgres)))} if red_ids else set()
     rows = []
     for card in cards:
@@ -555,6 +557,7 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
             # (nobody coordinates that level nor above: the card came back to those below, who still have the ticket)
             path = [ticket.grid_code, ticket.community_code, ticket.street_code][card.escalation_level:]
             payload["nobody_there"] = not any(coordinators.get(node) for node in path)
+            payload["nobody_at_level"] = not coordinators.get(code)  # (it went on up: the street has it)
         if card.level == "yellow" and member is not None and member.telegram_id not in recipients:
             # (a coordinator holding the ticket themselves gets the coordinator's card: it never waits for the morning)
             rows.append(notification_row(member.telegram_id, kind, now, ticket.id,

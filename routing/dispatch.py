@@ -391,17 +391,13 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     if loaded is None:  # the member accepted another ticket at the same instant
         raise NotAllowed(f"您手上已有 {member.capacity} 张工单，请先办结再接新单")
     sync(member, active_count=loaded[0], last_assigned_at=now)
-    if member.active_count >= member.capacity:
-        # Full: their other offers could not be accepted now. Withdrawn (the offer rows only: each ticket, nobody left
-        # asked, gets its next wave at the next scan — see `advance_waves` — its row taken in its own turn).
-        for other in session.exec(select(Offer).where(Offer.member_id == member.id, Offer.kind == OfferKind.wave,
-                                                      Offer.state == OfferState.pending, Offer.ticket_id != ticket.id)):
-            _withdraw(session, other, session.get(Ticket, other.ticket_id), telegram_id, now, "full")
     record_event(session, ticket, "accepted", now, actor_id=telegram_id, actor_role="member",
                  from_status=source, to_status=S.accepted,
                  data={"member_id": member.id, "offer_id": offer.id, "wave": offer.wave,
                        "offer_kind": offer.kind})
     withdraw_offers(session, ticket, now, "taken")
+    if member.active_count >= member.capacity:
+        _withdraw_when_full(session, member, ticket, now)
 
     public = ticket_payload(session, ticket, taxonomy=taxonomy)
     notify(session, ticket.resident_id, NotificationKind.ticket_accepted, now, ticket_id=ticket.id,
@@ -415,6 +411,22 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
         notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
                payload={**public, "member_name": member.display_name, "accepted": True})
     return ticket
+
+
+def _withdraw_when_full(session: Session, member: Member, accepted: Ticket, now: datetime) -> None:
+    """A member now full: their other offers, which they could not accept now, are withdrawn (who assigned one is
+    told). The offer rows only: each ticket, nobody left asked, moves on at the next wave scan (`advance_waves`), its
+    row taken in its own turn; an offer another transaction holds (its ticket being taken this instant) is skipped,
+    not waited for: two members filling up on each other's tickets at once do not deadlock."""
+    query = select(Offer).where(Offer.member_id == member.id, Offer.state == OfferState.pending,
+                                Offer.ticket_id != accepted.id)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    for other in session.exec(query).all():
+        ticket = session.get(Ticket, other.ticket_id)
+        _withdraw(session, other, ticket, member.telegram_id, now, "full")
+        if other.kind == OfferKind.dispatch:
+            _tell_assigner(session, other, ticket, member.display_name, [], now, reason="手上工单已满")
 
 
 def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datetime, *,
@@ -465,14 +477,16 @@ def _off_duty(session: Session, member: Member, now: datetime, reason: str, sett
     for offer, ticket in zip(offers, tickets, strict=True):
         record_event(session, ticket, "offer_withdrawn", now, from_status=ticket.status,
                      to_status=ticket.status, data={"member_id": member.id, "reason": reason})
+        told: list[int] = []
         if ticket.status == S.offered and not pending_offers(session, ticket.id):
             if offer.kind == OfferKind.dispatch:
                 to_dispatch(session, ticket, now, f"member_{reason}", settings=settings)
                 told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
-                _tell_assigner(session, offer, ticket, member.display_name, told, now,
-                               reason=_OFF_DUTY_REASONS.get(reason, ""))
             else:
                 send_next_wave(session, ticket, now, settings=settings)
+        if offer.kind == OfferKind.dispatch:  # (an escalated ticket's too: it stays with the coordinators)
+            _tell_assigner(session, offer, ticket, member.display_name, told, now,
+                           reason=_OFF_DUTY_REASONS.get(reason, ""))
 
 
 _OFF_DUTY_REASONS = {"unreachable": "联系不上（已屏蔽机器人）", "removed": "已被移出"}  # (told to who assigned it)

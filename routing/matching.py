@@ -83,6 +83,7 @@ def normalize_tag(tag: str) -> str:
 # The words that name a kind of work, not what it is done on: two trades that share one are compared by the rest
 # (电梯维修 and 家电维修 share 维修 and 电, but lifts are not home appliances).
 TRADE_WORDS = ("维修", "修理", "服务", "咨询", "指导", "护理", "工作")
+REPAIR_WORDS = ("维修", "修理")  # (what X维修 repairs names the item: 家具维修 → 家具小修)
 
 
 def _what_of(word: str) -> str:
@@ -135,8 +136,8 @@ def _item_skills(tag: str, items: Mapping[str, Sequence[str]]) -> list[str]:
     tag = _without_person(normalize_tag(tag))
     if tag in items:
         return list(items[tag])
-    what = _what_of(tag)
-    if what == tag or len(what) < 2:
+    what = next((tag[: -len(t)] for t in REPAIR_WORDS if tag.endswith(t)), "")  # (社区服务, 养老服务: no service named)
+    if len(what) < 2:
         return []
     found: list[str] = []
     for name, skills in items.items():
@@ -319,16 +320,19 @@ def _best_members(fits: Any, dialect: str, available_only: bool, by_scope: bool,
     query = query.where(Member.left_at.is_(None))
     if available_only:
         query = query.where(Member.on_duty, Member.active_count < Member.capacity)
-    if for_ticket:  # (never asked before, or asked and lost the race to the member who then handed it back)
+    if for_ticket:  # (never asked before, or asked and their offer withdrawn for no answer of theirs: see ASK_AGAIN)
         query = query.where(~exists().where(Offer.ticket_id == bindparam("ticket_id"),
                                             Offer.member_id == Member.id,
                                             or_(Offer.state != "withdrawn", Offer.reason.is_(None),
-                                                Offer.reason != "taken")))
+                                                Offer.reason.not_in(ASK_AGAIN))))
     if exclude:
         query = query.where(Member.telegram_id != bindparam("exclude"))
     return _best_with_ties(query.subquery("scored"))
 
 
+# Offers withdrawn for no answer of the member's, who may be asked again: they lost the race to one who then handed the
+# ticket back, were full, or went off duty (and are back).
+ASK_AGAIN = ("taken", "full", "off_duty")
 TIES_CAP = 8  # times `lookahead`: at most this many members tied at the cut are looked at
 
 

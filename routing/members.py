@@ -256,6 +256,8 @@ def check_invite(session: Session, code: str, now: datetime) -> Invite:
         raise NotAllowed("邀请码已被使用")
     if invite.expires_at <= now:
         raise NotAllowed("邀请码已过期，请向协调员重新申请")
+    if not coordinator_scopes(session, invite.created_by):  # (who made it coordinates nothing now: nowhere to join)
+        raise NotAllowed("邀请码已失效，请向协调员重新申请")
     return invite
 
 
@@ -295,11 +297,25 @@ def normalize_code(code: str) -> str:
 _BLANK_LOOKING = frozenset("\u3164\u2800\u115f\u1160\uffa0")  # (letters that show as nothing: Hangul fillers, a blank braille cell)
 
 
+_JOINER = "\u200d"  # (joins emoji into one: 👨‍🔧, 👨‍👩‍👧)
+
+
 def visible_text(text: str) -> str:
     """Text without invisible or direction characters (zero-width spaces a chat app pastes; U+202E, which turns
-    the rest of a line around — a phone number after an address so told reads backwards); line breaks kept."""
-    return "".join(ch for ch in text if ch in "\n\t" or (
-        unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cn") and ch not in _BLANK_LOOKING))
+    the rest of a line around — a phone number after an address so told reads backwards); line breaks kept, and
+    the joiner between two characters of an emoji (characters newer than this Python's Unicode are kept: 🩷)."""
+    kept = []
+    for i, ch in enumerate(text):
+        if ch == _JOINER:
+            if 0 < i < len(text) - 1 and _shows(text[i - 1]) and _shows(text[i + 1]):
+                kept.append(ch)
+        elif ch in "\n\t" or _shows(ch):
+            kept.append(ch)
+    return "".join(kept)
+
+
+def _shows(ch: str) -> bool:
+    return unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Zl", "Zp") and ch not in _BLANK_LOOKING
 
 
 def clean_name(display_name: str) -> str:

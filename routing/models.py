@@ -110,6 +110,7 @@ class NotificationKind(StrEnum):
     assignment_answered = "assignment_answered"  # to the coordinator who 指派'd: the member accepted or declined
     contact_added = "contact_added"  # an urgent ticket, opened at once, gets its address, phone or more words
     resolution_note = "resolution_note"  # to the resident: the member's words of the work, sent after its photo
+    message_deleted = "message_deleted"  # delete an earlier message (a resident's photo a member got, on /forget)
 
 
 class NotificationStatus(StrEnum):

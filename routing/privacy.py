@@ -45,7 +45,7 @@ from routing.models import (
     Ticket,
 )
 from routing.models import TicketStatus as S
-from routing.outbox import withdraw_message
+from routing.outbox import notify, withdraw_message
 from routing.states import STATUS_NAMES, can_transition, update_ticket
 from routing.tickets import cancel_ticket, close_ticket
 from routing.views import item_names
@@ -148,6 +148,10 @@ def forget_resident(session: Session, telegram_id: int, now: datetime) -> int:
                 # (a card that showed where she lives and her phone, 接单成功 or a coordinator's: taken back)
                 withdraw_message(session, note.id, note.recipient_id, now, ticket_id=note.ticket_id,
                                  payload={"number": payload.get("number", ""), "reason": "forgotten"})
+            if (note.kind == NotificationKind.ticket_photo and note.recipient_id != telegram_id
+                    and note.telegram_message_id is not None and payload.get("file_id")):
+                notify(session, note.recipient_id, NotificationKind.message_deleted, now, ticket_id=note.ticket_id,
+                       refers_to_id=note.id)  # (her photo, her front door: deleted from their chat)
             scrubbed = {k: v for k, v in _PAYLOAD_SCRUB.items() if k in payload}
             if any(note.payload[k] != v for k, v in scrubbed.items()):
                 note.payload = {**note.payload, **scrubbed}

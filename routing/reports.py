@@ -33,6 +33,7 @@ from routing.members import widest_scopes
 from routing.models import (
     Coordinator,
     GeoLevel,
+    GeoNode,
     NotificationKind,
     Person,
     ReportRun,
@@ -141,11 +142,14 @@ def scope_figures(session: Session, scope: str, start: datetime, end: datetime, 
         for row in stats.stats_by(session, scope, start, end, now, by="category") if row.total
     ]
     categories.sort(key=lambda c: -c[1]["total"])
-    # (a street's grids too, those with tickets: which grid of a community is late cannot be told from the community)
-    grids = [] if get_node(session, scope).level != GeoLevel.street else [
-        (node_names.get(row.key, row.key), row.as_dict())
-        for row in stats.stats_by(session, scope, start, end, now, by="grid") if row.total
-    ]
+    # (a street's grids too, those with tickets, named with their community — two may both be 第一网格 —, the most
+    # overdue first: which grid of a community is late cannot be told from the community)
+    grids = []
+    if get_node(session, scope).level == GeoLevel.street:
+        parents = dict(session.exec(select(GeoNode.code, GeoNode.parent_code)).all())
+        grids = [(f"{node_names.get(parents.get(row.key) or '', '')}·{node_names.get(row.key, row.key)}", row.as_dict())
+                 for row in stats.stats_by(session, scope, start, end, now, by="grid") if row.total]
+        grids.sort(key=lambda g: (-(g[1].get("overdue") or 0), -g[1]["total"]))
     return {"name": scope_name(session, scope),
             "figures": stats.compute_stats(session, scope, start, end, now).as_dict(),
             "children": children, "grids": grids, "categories": categories}
@@ -281,7 +285,10 @@ def queue_due_reports(session: Session, now: datetime, tz: ZoneInfo, *, late_aft
     for period in current_periods(now, tz):
         done = set(session.exec(select(ReportRun.recipient_id, ReportRun.scope_code)
                                 .where(ReportRun.kind == period.kind, ReportRun.period == period.key)))
-        todo = [pair for pair in coordinators if pair not in done][:limit - queued]
+        # (one per person and period: a coordinator who got the street's today does not get their grid's too, should
+        # they give up the street during the day)
+        served = {recipient for recipient, _ in done}
+        todo = [pair for pair in coordinators if pair not in done and pair[0] not in served][:limit - queued]
         # (late only for whoever coordinated then: a coordinator appointed after 08:00 gets today's digest, on time)
         late = {pair: now - period.moment > late_after and coordinators[pair] <= period.moment for pair in todo}
         mine = insert_new(session, ReportRun.__table__, [

@@ -255,7 +255,10 @@ def with_supplement(text: str, supplement: str) -> str:
     """A request with words the resident added later (kept within a ticket's length; the same words twice, as a
     re-sent update brings them, are added once)."""
     added = f"\n（补充）{supplement}"
-    return text if text.endswith(added) else text[:MAX_TEXT - len(added)] + added[:MAX_TEXT]  # (the words added kept)
+    if text.endswith(added):
+        return text
+    added = added[: MAX_TEXT // 2]  # (the words added kept, and at least half of the request)
+    return text[: MAX_TEXT - len(added)] + added
 
 
 def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetime, *, address: str | None = None,

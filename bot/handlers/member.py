@@ -88,14 +88,20 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await join_with(update, context, "".join(context.args))  # (a code read out in two halves and typed so: ABCD EFGH)
 
 
-# An invite code sent on its own, or after 邀请码 / 加入 (what a volunteer told the code over the phone sends).
-_CODE_ALONE = re.compile(rf"(我的)?(邀请码|加入|注册)?(是)?[:：\s]*([{members.INVITE_ALPHABET}]{{{members.INVITE_LENGTH}}})[。.!！\s]*")
+# An invite code as a volunteer told it over the phone sends it: on its own (in two halves too: ABCD 2345), or in a
+# sentence about joining (王书记给我的邀请码是 ABCD2345，怎么加入？).
+_HALF = members.INVITE_LENGTH // 2
+_CODE = re.compile(rf"(?<![A-Z0-9])([{members.INVITE_ALPHABET}]{{{_HALF}}})[\s\-－—]?([{members.INVITE_ALPHABET}]{{{_HALF}}})"
+                   r"(?![A-Z0-9])")
+_CODE_ALONE = re.compile(rf"(我的)?(邀请码|加入|注册)?(是)?[:：\s]*{_CODE.pattern}[。.!！\s]*")
+_ABOUT_JOINING = re.compile("邀请码|加入|注册|入会|报名")
 
 
 def code_alone(text: str) -> str | None:
-    """The invite code a message is made of (ABCD2345, 邀请码：ＡＢＣＤ２３４５), else None."""
-    told = _CODE_ALONE.fullmatch(simplified(text).upper().strip())
-    return told.group(4) if told else None
+    """The invite code a message is made of (ABCD2345, 邀请码：ＡＢＣＤ２３４５) or tells about joining, else None."""
+    plain = simplified(text).upper().strip()
+    told = _CODE_ALONE.fullmatch(plain) or (_ABOUT_JOINING.search(plain) and _CODE.search(plain))
+    return "".join(told.groups()[-2:]) if told else None
 
 
 async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
@@ -109,6 +115,15 @@ async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
         await reply(update, texts.HELP_COORDINATOR)
     else:
         await reply(update, texts.JOIN_ASK_NAME)
+
+
+_NOT_JOINING = re.compile("不(想|要|打算)?(注册|加入|参加|报名|登记)|取消注册|先不")
+
+
+def gives_up_joining(text: str) -> bool:
+    """Words at the name step that leave the registration (算了，不注册了; 不加入了), said briefly."""
+    words = simplified(text).strip()
+    return len(words) <= 12 and bool(_NOT_JOINING.search(words))
 
 
 async def join_given_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -232,16 +247,17 @@ async def duty(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, texts.duty_changed(member.on_duty))
 
 
-def _task_rows(session: Session, telegram_id: int) -> list[dict[str, Any]]:
+def _task_rows(session: Session, telegram_id: int, now_: Any) -> list[dict[str, Any]]:
     return [
-        tickets.ticket_view(session, t.id, telegram_id)
+        {**tickets.ticket_view(session, t.id, telegram_id), "past_due": t.resolve_due_at <= now_}
         for t in tickets.list_member_tasks(session, telegram_id)
     ]
 
 
-def _offer_rows(session: Session, telegram_id: int) -> list[dict[str, Any]]:
+def _offer_rows(session: Session, telegram_id: int, now_: Any) -> list[dict[str, Any]]:
     """The offers waiting for this member's 接单 (a coordinator's 指派 too), as their cards show them."""
-    return [{**views.ticket_payload(session, ticket), "assigned": kind == OfferKind.dispatch}
+    return [{**views.ticket_payload(session, ticket), "assigned": kind == OfferKind.dispatch,
+             "past_due": (ticket.resolve_due_at if ticket.accepted_at else ticket.respond_due_at) <= now_}
             for ticket, kind in tickets.list_member_offers_with_kind(session, telegram_id)]
 
 
@@ -251,8 +267,8 @@ async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await query(context, _member_or_none, user_id):
         await reply(update, texts.NOT_A_MEMBER)
         return
-    rows = await query(context, _task_rows, user_id)
-    offered = await query(context, _offer_rows, user_id)
+    rows = await query(context, _task_rows, user_id, now())
+    offered = await query(context, _offer_rows, user_id, now())
     tz = deps(context).tz
     if rows or not offered:
         await reply(update, texts.my_tasks(rows, tz))

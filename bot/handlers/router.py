@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.handlers import member, resident
-from bot.handlers.common import deps, now, query, reply
+from bot.handlers.common import act, deps, now, query, reply
 from classifier import Classification
 from routing import abuse, drafts, members, tickets, views
 
@@ -167,11 +167,6 @@ def _urgent(read: Classification | None) -> bool:
     return read is not None and bool(read.urgent_signals)
 
 
-def _invite_unused(session: Session, code: str) -> bool:
-    invite = members.find_invite(session, code)
-    return invite is not None and invite.used_at is None
-
-
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
     """The resident's intake draft when it waits for an address or a phone."""
     return _intake_at(drafts.list_drafts(session, telegram_id), ("address", "phone"), now_)
@@ -200,7 +195,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         if counted is not None and counted.first_exceeded:
             await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
         return
-    then = None
+    then, leave_join = None, False
     if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
         # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
         target, state = REQUEST, {"photos": [], "address_told": state.get("address")}
@@ -226,9 +221,11 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     if target == JOIN_WORDS and (_urgent(read) or _a_need(read)):
         target, state = REQUEST, {"photos": []}  # (a need or an emergency while the skills wait: a need, as any)
     if target == MEMBER_NAME and (_urgent(read) or (len(text) > members.MAX_NAME and _a_need(read))):
-        target, state = REQUEST, {"photos": []}  # (no name: an emergency, a need; the registration waits)
+        # (no name: an emergency, a need. The registration is left — its code still unused, /join again — so that the
+        # words after it, 谢谢，消防员已经到了, are not taken for a name)
+        target, state, leave_join = REQUEST, {"photos": []}, True
     if target == REQUEST and not waiting and (code := member.code_alone(text)) and await query(
-            context, _invite_unused, code):
+            context, members.find_invite, code):
         await member.join_with(update, context, code)  # (the code a volunteer was told, sent without /join)
         return
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and await member.about_their_work(
@@ -237,7 +234,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         return  # (接单 or 修好了 typed, a photo of the work: a member pointed to the buttons)
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
-    elif target == MEMBER_NAME and resident.gives_up(text, "address"):
+    elif target == MEMBER_NAME and (resident.gives_up(text, "address") or member.gives_up_joining(text)):
         await member.join_given_up(update, context)
     elif target == MEMBER_NAME:
         await member.name_given(update, context, state, text)
@@ -268,3 +265,5 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     else:
         await resident.new_request(update, context, text, [*state.get("photos", []), *photos], then,
                                    address=state.get("address_told"), waiting=None if then else waiting)
+    if leave_join:  # (after the emergency is answered: nothing before it)
+        await act(context, drafts.clear_draft, update.effective_user.id, member.JOIN)
