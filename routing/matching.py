@@ -259,7 +259,7 @@ def _candidate_query(dialect: str, require_skill: bool, available_only: bool, by
     lookahead).
 
     Two steps: every eligible member is scored in one pass; then only the best `lookahead`
-    of them (and those tied with the last: `_best_with_ties`) get the pending-offers penalty, counted from the offer table (a per-row count
+    of them get the pending-offers penalty, counted from the offer table (a per-row count
     over all candidates would cost one index probe each, and a counter on the member row a
     write per offer)."""
     options = (dialect, available_only, by_scope, for_ticket, exclude, w)
@@ -327,26 +327,13 @@ def _best_members(fits: Any, dialect: str, available_only: bool, by_scope: bool,
                                                 Offer.reason.not_in(ASK_AGAIN))))
     if exclude:
         query = query.where(Member.telegram_id != bindparam("exclude"))
-    return _best_with_ties(query.subquery("scored"))
+    return (query.order_by(partial.desc(), Member.id)
+            .limit(bindparam("lookahead", type_=Integer)))
 
 
 # Offers withdrawn for no answer of the member's, who may be asked again: they lost the race to one who then handed the
 # ticket back, were full, or went off duty (and are back).
 ASK_AGAIN = ("taken", "full", "off_duty")
-TIES_CAP = 8  # times `lookahead`: at most this many members tied at the cut are looked at
-
-
-def _best_with_ties(scored: Any) -> Any:
-    """The best `lookahead` rows of `scored` by base score, and those tied with the last of them (up to TIES_CAP times
-    as many): a cut among equals by id would leave the members after it never asked while those before it already
-    wait on offers — the pending-offers penalty tells equals apart only among the rows it sees."""
-    place = func.rank().over(order_by=scored.c.base.desc()).label("place")
-    ranked = select(scored.c.id, scored.c.telegram_id, scored.c.display_name, scored.c.fit, scored.c.base,
-                    place).subquery("ranked")
-    lookahead = bindparam("lookahead", type_=Integer)
-    return (select(ranked.c.id, ranked.c.telegram_id, ranked.c.display_name, ranked.c.fit, ranked.c.base)
-            .where(ranked.c.place <= lookahead).order_by(ranked.c.base.desc(), ranked.c.id)
-            .limit(lookahead * TIES_CAP))
 
 
 def _best_of_each_skill(skill_count: int, dialect: str, available_only: bool, by_scope: bool,
@@ -362,10 +349,10 @@ def _best_of_each_skill(skill_count: int, dialect: str, available_only: bool, by
                 .subquery(f"skill_{i}").select() for i in range(skill_count)]
     merged = union_all(*branches).subquery("merged")
     base = func.max(merged.c.base).label("base")
-    return _best_with_ties(select(merged.c.id, merged.c.telegram_id, merged.c.display_name,
-                                  func.max(merged.c.fit).label("fit"), base)
-                           .group_by(merged.c.id, merged.c.telegram_id, merged.c.display_name)
-                           .subquery("grouped"))
+    return (select(merged.c.id, merged.c.telegram_id, merged.c.display_name,
+                   func.max(merged.c.fit).label("fit"), base)
+            .group_by(merged.c.id, merged.c.telegram_id, merged.c.display_name)
+            .order_by(base.desc(), merged.c.id).limit(bindparam("lookahead", type_=Integer)))
 
 
 def find_candidates(session: Session, *, ticket_id: int | None, skills: Sequence[str],
