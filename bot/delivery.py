@@ -116,9 +116,10 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
         message = await context.bot.send_photo(note.recipient_id, note.payload["file_id"],
                                                caption=texts.photo_caption(note.payload))
         return message.chat_id, message.message_id
-    if note.kind == "message_deleted":  # (its original was sent: claimed only then)
-        await context.bot.delete_message(note.edit_chat_id, note.edit_message_id)
-        return note.edit_chat_id, note.edit_message_id
+    if note.kind == "message_deleted":  # (claimed once its original is sent, or given up: then nothing to delete)
+        if note.edit_chat_id is not None and note.edit_message_id is not None:
+            await context.bot.delete_message(note.edit_chat_id, note.edit_message_id)
+        return note.edit_chat_id or note.recipient_id, note.edit_message_id
     payload = note.payload
     if note.kind in LINKED_KINDS and note.ticket_id is not None:  # the links as they are now
         payload = {**payload, "linked": await query(context, duplicates.linked_numbers, note.ticket_id)}

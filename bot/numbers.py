@@ -25,7 +25,7 @@ _HOUSE = re.compile(
     # (after 的 only a room-sized number: 3号楼的502, not 5栋的2部电梯)
     rf"|(?<=[A-Za-z0-9]座)\s*\d+"
     # (a number after 门牌号 / 房号, whatever its shape: 门牌号3-502)
-    rf"|(?:(?<=门牌号)|(?<=门牌)|(?<=房号)|(?<=房间号)|(?<=号码))[\s:：是为]*\d+(?:[-－—]\d+)*"
+    rf"|(?:(?<=门牌号)|(?<=门牌)|(?<=房号)|(?<=房间号)|(?<=门牌号码)|(?<=房间号码))[\s:：是为]*\d+(?:[-－—]\d+)*"
 )
 _BUILDING_ROOM = re.compile(r"(?<![\d\-－—])\d{1,3}[-－—]\d{3,4}(?![\d\-－—])")
 _DOOR_LABEL = re.compile("门牌|房号|房间号")
@@ -82,16 +82,17 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
     3號樓2單元502)."""
     text = simplified(text)
     spans: list[tuple[int, int]] = []
-    start = 0  # (per clause: a place word in one clause says nothing of the next)
+    start, previous = 0, ""  # (per clause: a place word in one clause says nothing of the next)
     for part in _CLAUSE.split(text):
-        if spans and spans[-1][1] >= start - 1 and _ROOM_ALONE.fullmatch(part.strip()):
-            spans.append((start, start + len(part)))  # (a room told after a comma: 3号楼2单元，502)
+        told_alone = _ROOM_ALONE.fullmatch(part.strip()) or _BUILDING_ROOM.fullmatch(part.strip())
+        if told_alone and ((spans and spans[-1][1] >= start - 1) or _PLACE_BEFORE.search(previous)):
+            spans.append((start, start + len(part)))  # (a room told after a comma: 3号楼2单元，502; 幸福里小区，3-502)
         spans += [(start + m.start(), start + m.end()) for m in _HOUSE.finditer(part) if _is_house_number(part, m)]
         spans += [(start + m.start(), start + m.end()) for m in ADDRESS_SHORT.finditer(part)]
         # (building-room written short after a place or a door-number label: 幸福里3-502, 门牌号：幸福里3-502)
         spans += [(start + m.start(), start + m.end()) for m in _BUILDING_ROOM.finditer(part)
                   if _PLACE_BEFORE.search(part[: m.start()]) or _DOOR_LABEL.search(part[: m.start()])]
-        start += len(part) + 1
+        start, previous = start + len(part) + 1, part
     return spans
 
 

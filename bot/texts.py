@@ -400,6 +400,7 @@ JOIN_ALREADY = "您已经是登记在册的党员 / 志愿者了。/duty 切换�
 JOIN_ASK_NAME = "欢迎加入！请告诉我您的称呼（例如：王师傅、李老师），居民和协调员会看到这个名字。"
 JOIN_NAME_INVALID = "称呼请用 1–20 个字，例如：王师傅。"
 MESSAGE_DELETED = "（这条消息已删除）"
+JOIN_LEFT = "（刚才的党员 / 志愿者注册已中止，邀请码还能用：需要时再发送 /join 邀请码。）"
 JOIN_GIVEN_UP = "好的，已取消注册，邀请码还可以再用。需要时再发送 /join 邀请码 即可。"
 JOIN_CODE_ALONE = "这像是一个邀请码。注册为党员 / 志愿者，请发送：/join {code}"
 JOIN_ASK_SKILLS = "请选择您擅长的服务技能（可多选），选好后点「完成」："
@@ -479,6 +480,8 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
     if p.get("unanswered"):
         return f"⏳ {member} 一直没有回复您指派的工单 {number}，指派已收回，请另行指派。"
     reason = f"，原因：{quote(p['reason'], 100)}" if p.get("reason") else ""
+    if p.get("withdrawn"):  # (not an answer of theirs: full, blocked the bot, removed)
+        return f"↩️ 您指派给 {member} 的工单 {number} 已收回{reason}。工单回到待派单，请另行指派。"
     return f"↩️ {member} 婉拒了您指派的工单 {number}{reason}。工单回到待派单，请另行指派。"
 
 

@@ -533,7 +533,8 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
     red_ids = {c.ticket.id for c in cards if c.level == "red"}
     told_yellow = {(n.ticket_id, n.recipient_id, (n.payload or {}).get("limit")) for n in session.exec(
         select(Notification).where(Notification.kind == NotificationKind.yellow_card,
-                                   Notification.status != NotificationStatus.cancelled,  # (held, then dropped)
+                                   Notification.status.in_([NotificationStatus.pending, NotificationStatus.claimed,
+                                                            NotificationStatus.sent]),  # (not dropped, not given up)
                                    among(Notification.ticket_id, red_ids, postgres)))} if red_ids else set()
     rows = []
     for card in cards:

@@ -265,14 +265,14 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
 
 
 def _tell_assigner(session: Session, offer: Offer, ticket: Ticket, member_name: str, told: list[int],
-                   now: datetime, *, reason: str = "", unanswered: bool = False) -> None:
+                   now: datetime, *, reason: str = "", unanswered: bool = False, withdrawn: bool = False) -> None:
     """The coordinator who assigned the ticket hears that the member declined or never answered (unless the
     coordinators' card told them already, or they are the member)."""
     if offer.dispatched_by is None or offer.dispatched_by in told:
         return
     notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
            payload={**ticket_payload(session, ticket, private=True), "member_name": member_name,
-                    "accepted": False, "reason": reason, "unanswered": unanswered})
+                    "accepted": False, "reason": reason, "unanswered": unanswered, "withdrawn": withdrawn})
 
 
 def advance_waves(session: Session, now: datetime, *, limit: int = 200,
@@ -307,11 +307,33 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
                 transition(session, ticket, S.escalated, now, kind="assignment_unanswered", next_wave_at=None)
                 told = _dispatch_needed(session, ticket, now, "assignment_unanswered", taxonomy, details)
             _tell_assigner(session, assigned[0], ticket, name, told, now, reason="未回复", unanswered=True)
+        elif ticket.status == S.offered and (full := _assignment_withdrawn_full(session, ticket)) is not None:
+            # (the member assigned filled up with other work: back to the coordinators, who assigned it told)
+            member = session.get(Member, full.member_id)
+            name = member.display_name if member else ""
+            to_dispatch(session, ticket, now, "assignment_withdrawn", settings=settings, taxonomy=taxonomy,
+                        details={"declined_by": name, "decline_reason": FULL_REASON})
+            told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+            _tell_assigner(session, full, ticket, name, [*told, *([member.telegram_id] if member else [])], now,
+                           reason=FULL_REASON, withdrawn=True)
         elif ticket.status == S.offered:
             send_next_wave(session, ticket, now, settings=settings, taxonomy=taxonomy)
         else:  # (an escalated ticket's waves are over: the coordinators have it)
             transition(session, ticket, S.escalated, now, kind="waves_over", next_wave_at=None)
     return len(tickets)
+
+
+FULL_REASON = "手上工单已满"
+
+
+def _assignment_withdrawn_full(session: Session, ticket: Ticket) -> Offer | None:
+    """The ticket's latest offer if it is a coordinator's 指派 withdrawn because the member filled up, else None."""
+    latest = session.exec(select(Offer).where(Offer.ticket_id == ticket.id)
+                          .order_by(Offer.sent_at.desc(), Offer.id.desc())).first()
+    if latest is not None and latest.kind == OfferKind.dispatch and latest.state == OfferState.withdrawn \
+            and latest.reason == "full":
+        return latest
+    return None
 
 
 def _locked(session: Session, model: type[RowT], key: int, *, share: bool = False) -> RowT | None:
@@ -414,19 +436,16 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
 
 
 def _withdraw_when_full(session: Session, member: Member, accepted: Ticket, now: datetime) -> None:
-    """A member now full: their other offers, which they could not accept now, are withdrawn (who assigned one is
-    told). The offer rows only: each ticket, nobody left asked, moves on at the next wave scan (`advance_waves`), its
-    row taken in its own turn; an offer another transaction holds (its ticket being taken this instant) is skipped,
+    """A member now full: their other offers, which they could not accept now, are withdrawn. The offer rows only: each
+    ticket, nobody left asked, moves on at the next wave scan (`advance_waves`: a 指派 back to 派单, who assigned it
+    told), its row taken in its own turn; an offer another transaction holds (its ticket being taken this instant) is skipped,
     not waited for: two members filling up on each other's tickets at once do not deadlock."""
     query = select(Offer).where(Offer.member_id == member.id, Offer.state == OfferState.pending,
                                 Offer.ticket_id != accepted.id)
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     for other in session.exec(query).all():
-        ticket = session.get(Ticket, other.ticket_id)
-        _withdraw(session, other, ticket, member.telegram_id, now, "full")
-        if other.kind == OfferKind.dispatch:
-            _tell_assigner(session, other, ticket, member.display_name, [], now, reason="手上工单已满")
+        _withdraw(session, other, session.get(Ticket, other.ticket_id), member.telegram_id, now, "full")
 
 
 def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datetime, *,
@@ -485,8 +504,8 @@ def _off_duty(session: Session, member: Member, now: datetime, reason: str, sett
             else:
                 send_next_wave(session, ticket, now, settings=settings)
         if offer.kind == OfferKind.dispatch:  # (an escalated ticket's too: it stays with the coordinators)
-            _tell_assigner(session, offer, ticket, member.display_name, told, now,
-                           reason=_OFF_DUTY_REASONS.get(reason, ""))
+            _tell_assigner(session, offer, ticket, member.display_name, [member.telegram_id, *told], now,
+                           reason=_OFF_DUTY_REASONS.get(reason, ""), withdrawn=True)
 
 
 _OFF_DUTY_REASONS = {"unreachable": "联系不上（已屏蔽机器人）", "removed": "已被移出"}  # (told to who assigned it)

@@ -56,6 +56,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "家教": ("教师",),
     "水电维修": ("水暖", "电工"),
     "保洁员": ("环卫",),
+    "居家护理": ("养老护理",),
+    "居家养老": ("养老护理",),
 }
 
 PROXIMITY_GRID = 1.0
@@ -83,7 +85,9 @@ def normalize_tag(tag: str) -> str:
 # The words that name a kind of work, not what it is done on: two trades that share one are compared by the rest
 # (电梯维修 and 家电维修 share 维修 and 电, but lifts are not home appliances).
 TRADE_WORDS = ("维修", "修理", "服务", "咨询", "指导", "护理", "工作")
-REPAIR_WORDS = ("维修", "修理")  # (what X维修 repairs names the item: 家具维修 → 家具小修)
+# Words before a trade word that name where or for whom, not a service (社区服务, 家庭维修, 养老服务): a tag so made
+# names no item.
+GENERIC_OBJECTS = ("社区", "小区", "家庭", "居家", "公共", "综合", "志愿", "养老", "便民", "上门", "日常")
 
 
 def _what_of(word: str) -> str:
@@ -136,8 +140,8 @@ def _item_skills(tag: str, items: Mapping[str, Sequence[str]]) -> list[str]:
     tag = _without_person(normalize_tag(tag))
     if tag in items:
         return list(items[tag])
-    what = next((tag[: -len(t)] for t in REPAIR_WORDS if tag.endswith(t)), "")  # (社区服务, 养老服务: no service named)
-    if len(what) < 2:
+    what = _what_of(tag)
+    if what == tag or len(what) < 2 or what in GENERIC_OBJECTS:  # (社区服务, 家庭维修: no service named)
         return []
     found: list[str] = []
     for name, skills in items.items():

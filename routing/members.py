@@ -307,11 +307,17 @@ def visible_text(text: str) -> str:
     kept = []
     for i, ch in enumerate(text):
         if ch == _JOINER:
-            if 0 < i < len(text) - 1 and _shows(text[i - 1]) and _shows(text[i + 1]):
+            if 0 < i < len(text) - 1 and _in_emoji(text[i - 1]) and _in_emoji(text[i + 1]):
                 kept.append(ch)
         elif ch in "\n\t" or _shows(ch):
             kept.append(ch)
     return "".join(kept)
+
+
+def _in_emoji(ch: str) -> bool:
+    """A character an emoji sequence joins (👨‍🔧; 🏳️‍🌈 has a variation selector, 👩🏽‍💻 a skin tone), not a digit or a
+    letter: 139‍1234‍5678 is a phone number, its joiners taken out."""
+    return unicodedata.category(ch) in ("So", "Sk", "Mn", "Cn") or ord(ch) >= 0x1F000
 
 
 def _shows(ch: str) -> bool:

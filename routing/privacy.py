@@ -148,8 +148,9 @@ def forget_resident(session: Session, telegram_id: int, now: datetime) -> int:
                 # (a card that showed where she lives and her phone, 接单成功 or a coordinator's: taken back)
                 withdraw_message(session, note.id, note.recipient_id, now, ticket_id=note.ticket_id,
                                  payload={"number": payload.get("number", ""), "reason": "forgotten"})
-            if (note.kind == NotificationKind.ticket_photo and note.recipient_id != telegram_id
-                    and note.telegram_message_id is not None and payload.get("file_id")):
+            in_chat = note.telegram_message_id is not None or note.status == NotificationStatus.claimed  # (or going)
+            if (note.kind == NotificationKind.ticket_photo and note.recipient_id != telegram_id and in_chat
+                    and payload.get("file_id")):
                 notify(session, note.recipient_id, NotificationKind.message_deleted, now, ticket_id=note.ticket_id,
                        refers_to_id=note.id)  # (her photo, her front door: deleted from their chat)
             scrubbed = {k: v for k, v in _PAYLOAD_SCRUB.items() if k in payload}

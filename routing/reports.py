@@ -29,7 +29,7 @@ from routing import stats
 from routing.config import get_settings
 from routing.db import insert_new
 from routing.geography import get_node
-from routing.members import widest_scopes
+from routing.members import covers, widest_scopes
 from routing.models import (
     Coordinator,
     GeoLevel,
@@ -149,7 +149,7 @@ def scope_figures(session: Session, scope: str, start: datetime, end: datetime, 
         parents = dict(session.exec(select(GeoNode.code, GeoNode.parent_code)).all())
         grids = [(f"{node_names.get(parents.get(row.key) or '', '')}·{node_names.get(row.key, row.key)}", row.as_dict())
                  for row in stats.stats_by(session, scope, start, end, now, by="grid") if row.total]
-        grids.sort(key=lambda g: (-(g[1].get("overdue") or 0), -g[1]["total"]))
+        grids.sort(key=lambda g: (-(g[1].get("overdue_rate") or 0), -g[1]["total"]))
     return {"name": scope_name(session, scope),
             "figures": stats.compute_stats(session, scope, start, end, now).as_dict(),
             "children": children, "grids": grids, "categories": categories}
@@ -220,6 +220,13 @@ def daily_digest(session: Session, scope: str | None, now: datetime, tz: ZoneInf
                   int(row.overdue or 0), int(row.resolved or 0), month.satisfaction_rate)
 
 
+def _served(session: Session, pair: tuple[int, str], theirs: list[str]) -> bool:
+    """Whether the person got this period's message for a scope within or around this one already (`theirs`: the
+    scopes they got it for; the street's, then made only 网格员 of one of its grids: not the grid's too)."""
+    scope = pair[1]
+    return any(covers(session, [other], scope) or covers(session, [scope], other) for other in theirs)
+
+
 def list_coordinators(session: Session) -> list[tuple[int, str]]:
     """Every (coordinator, scope) pair that gets digests and weekly reports, reachable ones only."""
     return list(appointed(session))
@@ -287,8 +294,11 @@ def queue_due_reports(session: Session, now: datetime, tz: ZoneInfo, *, late_aft
                                 .where(ReportRun.kind == period.kind, ReportRun.period == period.key)))
         # (one per person and period: a coordinator who got the street's today does not get their grid's too, should
         # they give up the street during the day)
-        served = {recipient for recipient, _ in done}
-        todo = [pair for pair in coordinators if pair not in done and pair[0] not in served][:limit - queued]
+        done_by: dict[int, list[str]] = {}
+        for recipient, scope in done:
+            done_by.setdefault(recipient, []).append(scope)
+        todo = [pair for pair in coordinators
+                if pair not in done and not _served(session, pair, done_by.get(pair[0], []))][:limit - queued]
         # (late only for whoever coordinated then: a coordinator appointed after 08:00 gets today's digest, on time)
         late = {pair: now - period.moment > late_after and coordinators[pair] <= period.moment for pair in todo}
         mine = insert_new(session, ReportRun.__table__, [

@@ -254,10 +254,9 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
 def with_supplement(text: str, supplement: str) -> str:
     """A request with words the resident added later (kept within a ticket's length; the same words twice, as a
     re-sent update brings them, are added once)."""
-    added = f"\n（补充）{supplement}"
+    added = f"\n（补充）{supplement}"[: MAX_TEXT // 2]  # (the words added kept, and at least half of the request)
     if text.endswith(added):
         return text
-    added = added[: MAX_TEXT // 2]  # (the words added kept, and at least half of the request)
     return text[: MAX_TEXT - len(added)] + added
 
 

@@ -17,7 +17,7 @@ from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from classifier.normalize import simplified
 from routing import dispatch, drafts, geography, members, points, tickets, views
-from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
+from routing.errors import DomainError, InvalidInput, NotAllowed, NotFound, TicketAlreadyTaken
 from routing.models import GeoLevel, OfferKind, OfferState
 from routing.models import TicketStatus as S
 from routing.states import WAITING_FOR_COORDINATOR, get_ticket
@@ -72,6 +72,8 @@ def _begin_join(session: Session, telegram_id: int, code: str, name: str, now_: 
     known = members.find_invite(session, code)
     if known is not None and known.scope_code is None and members.find_member(session, telegram_id) is not None:
         return None  # (their own code sent again too: not 「已被使用」, as if someone had taken it)
+    if known is not None and known.created_by == telegram_id:
+        raise NotAllowed("这是您自己生成的邀请码，请发给要邀请的人：对方发送 /join 邀请码 即可注册。")
     if known is not None and known.scope_code is not None:
         joined = members.join_as_coordinator(session, telegram_id, code, now_)
         return geography.get_node(session, joined.scope_code).name
@@ -98,10 +100,15 @@ _ABOUT_JOINING = re.compile("邀请码|加入|注册|入会|报名")
 
 
 def code_alone(text: str) -> str | None:
-    """The invite code a message is made of (ABCD2345, 邀请码：ＡＢＣＤ２３４５) or tells about joining, else None."""
+    """The invite code a message is made of (ABCD2345, 邀请码：ＡＢＣＤ２３４５) or tells about joining, else None. (A
+    code has a letter: 6688 2345 before it is a phone number.)"""
     plain = simplified(text).upper().strip()
-    told = _CODE_ALONE.fullmatch(plain) or (_ABOUT_JOINING.search(plain) and _CODE.search(plain))
-    return "".join(told.groups()[-2:]) if told else None
+    if told := _CODE_ALONE.fullmatch(plain):
+        candidates = [told]
+    else:
+        candidates = list(_CODE.finditer(plain)) if _ABOUT_JOINING.search(plain) else []
+    codes = ["".join(found.groups()[-2:]) for found in candidates]
+    return next((code for code in codes if not code.isdigit()), None)
 
 
 async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
@@ -117,7 +124,7 @@ async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
         await reply(update, texts.JOIN_ASK_NAME)
 
 
-_NOT_JOINING = re.compile("不(想|要|打算)?(注册|加入|参加|报名|登记)|取消注册|先不")
+_NOT_JOINING = re.compile("不(想|要|打算)?(注册|加入|参加|报名|登记|当|做|干|搞)|取消注册|先不")
 
 
 def gives_up_joining(text: str) -> bool:
@@ -192,7 +199,11 @@ async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     user_id = update.effective_user.id
     if args[0] == "grid" and len(args) > 1:
         await answer(update)
-        done = await act(context, _finish_join, user_id, args[1], now())
+        try:
+            done = await act(context, _finish_join, user_id, args[1], now())
+        except DomainError:  # (the code expired or was refused meanwhile: the registration is over; told why)
+            await act(context, drafts.clear_draft, user_id, JOIN)
+            raise
         if done and "choices" in done:
             await edit(update, texts.JOIN_ASK_GRID, keyboards.home_grids(done["choices"]))
             return

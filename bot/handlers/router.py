@@ -267,3 +267,4 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
                                    address=state.get("address_told"), waiting=None if then else waiting)
     if leave_join:  # (after the emergency is answered: nothing before it)
         await act(context, drafts.clear_draft, update.effective_user.id, member.JOIN)
+        await reply(update, texts.JOIN_LEFT)
