@@ -282,8 +282,9 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
     settings = settings or get_settings()
     taxonomy = get_taxonomy(settings)
     # (and an offered ticket nobody is asked for any more — the members asked went off duty or are full — at once)
-    nobody_asked = and_(Ticket.status == S.offered, ~exists().where(Offer.ticket_id == Ticket.id,
-                                                                    Offer.state == OfferState.pending))
+    nobody_asked = and_(or_(Ticket.status == S.offered, and_(Ticket.status == S.escalated,
+                                                             Ticket.next_wave_at.is_not(None))),
+                        ~exists().where(Offer.ticket_id == Ticket.id, Offer.state == OfferState.pending))
     query = (select(Ticket).where(Ticket.status.in_([S.offered, S.escalated]),
                                   or_(Ticket.next_wave_at <= now, nobody_asked))
              .order_by(Ticket.next_wave_at).limit(limit))
@@ -318,6 +319,14 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
                            reason=FULL_REASON, withdrawn=True)
         elif ticket.status == S.offered:
             send_next_wave(session, ticket, now, settings=settings, taxonomy=taxonomy)
+        elif (full := _assignment_withdrawn_full(session, ticket)) is not None:  # (escalated: the same, told so)
+            member = session.get(Member, full.member_id)
+            name = member.display_name if member else ""
+            transition(session, ticket, S.escalated, now, kind="assignment_withdrawn", next_wave_at=None)
+            told = _dispatch_needed(session, ticket, now, "assignment_withdrawn", taxonomy,
+                                    {"declined_by": name, "decline_reason": FULL_REASON})
+            _tell_assigner(session, full, ticket, name, [*told, *([member.telegram_id] if member else [])], now,
+                           reason=FULL_REASON, withdrawn=True)
         else:  # (an escalated ticket's waves are over: the coordinators have it)
             transition(session, ticket, S.escalated, now, kind="waves_over", next_wave_at=None)
     return len(tickets)

@@ -58,6 +58,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "保洁员": ("环卫",),
     "居家护理": ("养老护理",),
     "居家养老": ("养老护理",),
+    "送餐": ("助餐",),
+    "上门送餐": ("助餐",),
+    "疏通": ("水暖",),
+    "管道疏通": ("水暖",),
+    "医保咨询": ("社保",),
+    "社保咨询": ("社保",),
+    "低保咨询": ("民政",),
+    "健康指导": ("医生",),
 }
 
 PROXIMITY_GRID = 1.0
@@ -87,6 +95,7 @@ def normalize_tag(tag: str) -> str:
 TRADE_WORDS = ("维修", "修理", "服务", "咨询", "指导", "护理", "工作")
 # Words before a trade word that name where or for whom, not a service (社区服务, 家庭维修, 养老服务): a tag so made
 # names no item.
+REPAIR_WORDS = ("维修", "修理")
 GENERIC_OBJECTS = ("社区", "小区", "家庭", "居家", "公共", "综合", "志愿", "养老", "便民", "上门", "日常")
 
 
@@ -97,12 +106,19 @@ def _what_of(word: str) -> str:
 
 # A trade said of the person doing it (燃气维修师傅 is 燃气维修), and words that make a trade one for animals (宠物医生,
 # 兽医: a vet is no doctor of the taxonomy's).
-PERSON_WORDS = ("老师傅", "师傅")
+PERSON_WORDS = ("老师傅", "师傅", "服务")  # (and a service said as one: 送餐服务 is 送餐)
 NOT_FOR_PEOPLE = ("宠物", "兽")
 
 
 def _without_person(tag: str) -> str:
     return next((tag[: -len(w)] for w in PERSON_WORDS if tag.endswith(w) and len(tag) - len(w) >= 2), tag)
+
+
+def _same_trade(a: str, b: str) -> bool:
+    """Whether two words end in the same trade word, or both in a repair word (维修 / 修理)."""
+    trade_a = next((t for t in TRADE_WORDS if a.endswith(t)), "")
+    trade_b = next((t for t in TRADE_WORDS if b.endswith(t)), "")
+    return trade_a == trade_b or (trade_a in REPAIR_WORDS and trade_b in REPAIR_WORDS)
 
 
 def tag_score(tag: str, skill: str) -> float:
@@ -121,6 +137,8 @@ def tag_score(tag: str, skill: str) -> float:
     if skill in tag:
         best = max(best, CONTAINED_SCORE)
     if _what_of(tag) != tag and _what_of(skill) != skill:
+        if not _same_trade(tag, skill):
+            return best  # (养老咨询 is no 养老护理: another trade on the same thing)
         tag, skill = _what_of(tag), _what_of(skill)
         if tag == skill:  # (家电修理 for 家电维修)
             return max(best, 0.99)
@@ -140,8 +158,10 @@ def _item_skills(tag: str, items: Mapping[str, Sequence[str]]) -> list[str]:
     tag = _without_person(normalize_tag(tag))
     if tag in items:
         return list(items[tag])
-    what = _what_of(tag)
-    if what == tag or len(what) < 2 or what in GENERIC_OBJECTS:  # (社区服务, 家庭维修: no service named)
+    # (only what X维修 repairs names an item: 家具维修 → 家具小修. X服务 / X咨询 name no item by their object — 婚姻咨询
+    # is no 婚姻继承's 法律 —: those in use are aliases)
+    what = next((tag[: -len(t)] for t in REPAIR_WORDS if tag.endswith(t)), "")
+    if len(what) < 2 or what in GENERIC_OBJECTS:  # (家庭维修, 社区维修: no thing repaired named)
         return []
     found: list[str] = []
     for name, skills in items.items():

@@ -255,7 +255,7 @@ def with_supplement(text: str, supplement: str) -> str:
     """A request with words the resident added later (kept within a ticket's length; the same words twice, as a
     re-sent update brings them, are added once)."""
     added = f"\n（补充）{supplement}"[: MAX_TEXT // 2]  # (the words added kept, and at least half of the request)
-    if text.endswith(added):
+    if added in text:  # (re-sent: one update brought again, or two, after a restart)
         return text
     return text[: MAX_TEXT - len(added)] + added
 

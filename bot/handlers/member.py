@@ -17,7 +17,7 @@ from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
 from classifier.normalize import simplified
 from routing import dispatch, drafts, geography, members, points, tickets, views
-from routing.errors import DomainError, InvalidInput, NotAllowed, NotFound, TicketAlreadyTaken
+from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
 from routing.models import GeoLevel, OfferKind, OfferState
 from routing.models import TicketStatus as S
 from routing.states import WAITING_FOR_COORDINATOR, get_ticket
@@ -72,8 +72,6 @@ def _begin_join(session: Session, telegram_id: int, code: str, name: str, now_: 
     known = members.find_invite(session, code)
     if known is not None and known.scope_code is None and members.find_member(session, telegram_id) is not None:
         return None  # (their own code sent again too: not 「已被使用」, as if someone had taken it)
-    if known is not None and known.created_by == telegram_id:
-        raise NotAllowed("这是您自己生成的邀请码，请发给要邀请的人：对方发送 /join 邀请码 即可注册。")
     if known is not None and known.scope_code is not None:
         joined = members.join_as_coordinator(session, telegram_id, code, now_)
         return geography.get_node(session, joined.scope_code).name
@@ -99,16 +97,15 @@ _CODE_ALONE = re.compile(rf"(我的)?(邀请码|加入|注册)?(是)?[:：\s]*{_
 _ABOUT_JOINING = re.compile("邀请码|加入|注册|入会|报名")
 
 
-def code_alone(text: str) -> str | None:
-    """The invite code a message is made of (ABCD2345, 邀请码：ＡＢＣＤ２３４５) or tells about joining, else None. (A
-    code has a letter: 6688 2345 before it is a phone number.)"""
+def codes_told(text: str) -> list[str]:
+    """What may be the invite code of a message made of one (ABCD2345, 邀请码：ＡＢＣＤ２３４５) or telling about joining
+    (我刚装好TELEGRAM，邀请码是…: each run of eight to look up). A code has a letter: 6688 2345 is a phone number."""
     plain = simplified(text).upper().strip()
     if told := _CODE_ALONE.fullmatch(plain):
         candidates = [told]
     else:
         candidates = list(_CODE.finditer(plain)) if _ABOUT_JOINING.search(plain) else []
-    codes = ["".join(found.groups()[-2:]) for found in candidates]
-    return next((code for code in codes if not code.isdigit()), None)
+    return [code for code in ("".join(found.groups()[-2:]) for found in candidates) if not code.isdigit()]
 
 
 async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
@@ -124,13 +121,16 @@ async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
         await reply(update, texts.JOIN_ASK_NAME)
 
 
-_NOT_JOINING = re.compile("不(想|要|打算)?(注册|加入|参加|报名|登记|当|做|干|搞)|取消注册|先不")
+# Words at the name step that leave the registration, as the whole message ends (算了，不注册了; 我年纪大了，还是不想当志愿
+# 者了) — not a name that says what its bearer does not do (王师傅（不做高空作业）; 张姐，周末不干活).
+_NOT_JOINING = re.compile(
+    ".{0,16}?(不(想|要|打算|愿意)?(再)?(注册|加入|参加|报名|登记|当|做|干|搞)(志愿者|党员|这个)?|取消注册|先不(弄|注册|加入)?)"
+    "[了吧啊呀啦。!！~～\\s]*")
 
 
 def gives_up_joining(text: str) -> bool:
-    """Words at the name step that leave the registration (算了，不注册了; 不加入了), said briefly."""
-    words = simplified(text).strip()
-    return len(words) <= 12 and bool(_NOT_JOINING.search(words))
+    """Whether words at the name step leave the registration (算了，不注册了; 我不干了)."""
+    return bool(_NOT_JOINING.fullmatch(simplified(text).strip()))
 
 
 async def join_given_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

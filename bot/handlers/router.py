@@ -167,6 +167,16 @@ def _urgent(read: Classification | None) -> bool:
     return read is not None and bool(read.urgent_signals)
 
 
+def _invite_told(session: Session, telegram_id: int, codes: list[str]) -> str | None:
+    """The first of `codes` that is an invite someone else made (a coordinator asking about their own code, 邀请码
+    XXXX 怎么发给王师傅, is not joining)."""
+    for code in codes:
+        invite = members.find_invite(session, code)
+        if invite is not None and invite.created_by != telegram_id:
+            return code
+    return None
+
+
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
     """The resident's intake draft when it waits for an address or a phone."""
     return _intake_at(drafts.list_drafts(session, telegram_id), ("address", "phone"), now_)
@@ -224,8 +234,10 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         # (no name: an emergency, a need. The registration is left — its code still unused, /join again — so that the
         # words after it, 谢谢，消防员已经到了, are not taken for a name)
         target, state, leave_join = REQUEST, {"photos": []}, True
-    if target == REQUEST and not waiting and (code := member.code_alone(text)) and await query(
-            context, members.find_invite, code):
+        if not _urgent(read):  # (before the need's card, whose question is then the last word; nothing before an emergency)
+            await reply(update, texts.JOIN_LEFT)
+    if target == REQUEST and not waiting and (code := await query(context, _invite_told, update.effective_user.id,
+                                                                  member.codes_told(text))):
         await member.join_with(update, context, code)  # (the code a volunteer was told, sent without /join)
         return
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and await member.about_their_work(
@@ -267,4 +279,3 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
                                    address=state.get("address_told"), waiting=None if then else waiting)
     if leave_join:  # (after the emergency is answered: nothing before it)
         await act(context, drafts.clear_draft, update.effective_user.id, member.JOIN)
-        await reply(update, texts.JOIN_LEFT)
