@@ -29,8 +29,10 @@ _HOUSE = re.compile(
 )
 _BUILDING_ROOM = re.compile(r"(?<![\d\-－—])\d{1,3}[-－—]\d{3,4}(?![\d\-－—])")
 _DOOR_LABEL = re.compile("门牌|房号|房间号")
+HOTLINES = frozenset({"110", "119", "120", "122", "114", "12345", "12315", "12369"})  # (阳光花园，119: no room)
 # (an estate's name right before: 幸福里3-502, 幸福里小区，3-502 — not 不知道，200-300)
-_AN_ESTATE_BEFORE = re.compile("(小区|花园|苑|家园|公寓|大厦|新村|(?<![家这那哪心])里|(?<![医学法])院|栋|幢|座)\\s*$")
+_AN_ESTATE_BEFORE = re.compile(
+    "(小区|花园|苑|家园|公寓|大厦|新村|(?<![家这那哪心公千万英])里|(?<![医学法住剧影])院|\\d\\s*[栋幢座]|号楼)\\s*$")
 _AFTER_A_BUILDING = re.compile(r"(?:单元|号楼|号院|[栋幢座]|\d门|\d楼|#)\s*$")  # (3号楼2单元502号: a room)
 _PLACE_BEFORE = re.compile("(路|街|道|巷|弄|村|组|小区|花园|苑|园|里|院|公寓|大厦|广场|社区|住)\\s*$")
 _BUILDING_AFTER = re.compile(r"\s*(?:\d+\s*)?(?:单元|栋|幢|楼|室)")  # (3号2单元502: a building's number)
@@ -79,6 +81,11 @@ def _is_house_number(clause: str, match: re.Match[str]) -> bool:
                 or _BUILDING_AFTER.match(clause, match.end()))
 
 
+def _a_place_before(before: str) -> bool:
+    """A place word right before a number in its clause (人民路3-502, 翠竹园3-502; not 不知道200-300)."""
+    return bool(_PLACE_BEFORE.search(before)) and not before.rstrip().endswith("知道")
+
+
 def house_numbers(text: str) -> list[tuple[int, int]]:
     """The spans of building, unit and room numbers in a text (see _HOUSE; Traditional and full width read too:
     3號樓2單元502)."""
@@ -86,14 +93,15 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start, previous = 0, ""  # (per clause: a place word in one clause says nothing of the next)
     for part in _CLAUSE.split(text):
-        told_alone = _ROOM_ALONE.fullmatch(part.strip()) or _BUILDING_ROOM.fullmatch(part.strip())
+        told_alone = ((_ROOM_ALONE.fullmatch(part.strip()) or _BUILDING_ROOM.fullmatch(part.strip()))
+                      and part.strip() not in HOTLINES)
         if told_alone and ((spans and spans[-1][1] >= start - 1) or _AN_ESTATE_BEFORE.search(previous)):
             spans.append((start, start + len(part)))  # (a room told after a comma: 3号楼2单元，502; 幸福里小区，3-502)
         spans += [(start + m.start(), start + m.end()) for m in _HOUSE.finditer(part) if _is_house_number(part, m)]
         spans += [(start + m.start(), start + m.end()) for m in ADDRESS_SHORT.finditer(part)]
         # (building-room written short after a place or a door-number label: 幸福里3-502, 门牌号：幸福里3-502)
         spans += [(start + m.start(), start + m.end()) for m in _BUILDING_ROOM.finditer(part)
-                  if _AN_ESTATE_BEFORE.search(part[: m.start()]) or _DOOR_LABEL.search(part[: m.start()])]
+                  if _a_place_before(part[: m.start()]) or _DOOR_LABEL.search(part[: m.start()])]
         start, previous = start + len(part) + 1, part
     return spans
 
@@ -109,7 +117,8 @@ def address_in(text: str) -> str | None:
     bounds.append((start, len(plain)))
     parts = [plain[a:b] for a, b in bounds]
     for i, part in enumerate(parts):
-        alone = _BUILDING_ROOM.fullmatch(part.strip()) or _ROOM_ALONE.fullmatch(part.strip())
+        alone = (_BUILDING_ROOM.fullmatch(part.strip()) or _ROOM_ALONE.fullmatch(part.strip())) and \
+            part.strip() not in HOTLINES
         if i and alone and _AN_ESTATE_BEFORE.search(parts[i - 1]):
             return "，".join(text[a:b].strip() for a, b in bounds[i - 1:i + 1])[:200]  # (我住幸福里小区，3-502)
         if house_numbers(part):

@@ -322,9 +322,7 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
         elif (full := _assignment_withdrawn_full(session, ticket)) is not None:  # (escalated: the same, told so)
             member = session.get(Member, full.member_id)
             name = member.display_name if member else ""
-            transition(session, ticket, S.escalated, now, kind="assignment_withdrawn", next_wave_at=None)
-            told = _dispatch_needed(session, ticket, now, "assignment_withdrawn", taxonomy,
-                                    {"declined_by": name, "decline_reason": FULL_REASON})
+            told = _back_to_escalated(session, ticket, now, "assignment_withdrawn", name, FULL_REASON, settings)
             _tell_assigner(session, full, ticket, name, [*told, *([member.telegram_id] if member else [])], now,
                            reason=FULL_REASON, withdrawn=True)
         else:  # (an escalated ticket's waves are over: the coordinators have it)
@@ -484,8 +482,20 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
                         details={"declined_by": member.display_name, "decline_reason": reason or ""})
         else:
             send_next_wave(session, ticket, now, settings=settings)
+    elif ticket.status == S.escalated and offer.kind == OfferKind.dispatch and not pending_offers(session, ticket.id):
+        told = _back_to_escalated(session, ticket, now, "assignment_declined", member.display_name, reason or "",
+                                  settings)
     _tell_assigner(session, offer, ticket, member.display_name, [telegram_id, *told], now, reason=reason or "")
     return offer
+
+
+def _back_to_escalated(session: Session, ticket: Ticket, now: datetime, why: str, member_name: str, reason: str,
+                       settings: Settings | None) -> list[int]:
+    """An escalated ticket's 指派 ended without the member (declined, withdrawn): the coordinators holding it get its
+    card again, with who and why (as a ticket back to 派单 does); returns them."""
+    transition(session, ticket, S.escalated, now, kind=why, next_wave_at=None)
+    return _dispatch_needed(session, ticket, now, why, get_taxonomy(settings),
+                            {"declined_by": member_name, "decline_reason": reason})
 
 
 def _off_duty(session: Session, member: Member, now: datetime, reason: str, settings: Settings | None, *,
@@ -512,6 +522,10 @@ def _off_duty(session: Session, member: Member, now: datetime, reason: str, sett
                 told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
             else:
                 send_next_wave(session, ticket, now, settings=settings)
+        elif (ticket.status == S.escalated and offer.kind == OfferKind.dispatch
+              and not pending_offers(session, ticket.id)):
+            told = _back_to_escalated(session, ticket, now, f"member_{reason}", member.display_name,
+                                      _OFF_DUTY_REASONS.get(reason, ""), settings)
         if offer.kind == OfferKind.dispatch:  # (an escalated ticket's too: it stays with the coordinators)
             _tell_assigner(session, offer, ticket, member.display_name, [member.telegram_id, *told], now,
                            reason=_OFF_DUTY_REASONS.get(reason, ""), withdrawn=True)

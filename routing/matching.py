@@ -62,10 +62,16 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "上门送餐": ("助餐",),
     "疏通": ("水暖",),
     "管道疏通": ("水暖",),
+    "送餐服务": ("助餐",),
+    "居家护理服务": ("养老护理",),
+    "疏通服务": ("水暖",),
     "医保咨询": ("社保",),
+    "医保服务": ("社保",),
     "社保咨询": ("社保",),
     "低保咨询": ("民政",),
-    "健康指导": ("医生",),
+    "低保服务": ("民政",),
+    "探访服务": ("探访关爱",),
+    "法律服务": ("法律", "法律援助"),
 }
 
 PROXIMITY_GRID = 1.0
@@ -106,7 +112,7 @@ def _what_of(word: str) -> str:
 
 # A trade said of the person doing it (燃气维修师傅 is 燃气维修), and words that make a trade one for animals (宠物医生,
 # 兽医: a vet is no doctor of the taxonomy's).
-PERSON_WORDS = ("老师傅", "师傅", "服务")  # (and a service said as one: 送餐服务 is 送餐)
+PERSON_WORDS = ("老师傅", "师傅")
 NOT_FOR_PEOPLE = ("宠物", "兽")
 
 
@@ -114,11 +120,15 @@ def _without_person(tag: str) -> str:
     return next((tag[: -len(w)] for w in PERSON_WORDS if tag.endswith(w) and len(tag) - len(w) >= 2), tag)
 
 
+TRADE_FAMILIES = (REPAIR_WORDS, ("咨询", "指导"))  # (the same trade said two ways: 就业咨询 is 就业指导)
+
+
 def _same_trade(a: str, b: str) -> bool:
-    """Whether two words end in the same trade word, or both in a repair word (维修 / 修理)."""
+    """Whether two words end in the same trade (维修 / 修理; 咨询 / 指导), or one in 服务, which any trade is."""
     trade_a = next((t for t in TRADE_WORDS if a.endswith(t)), "")
     trade_b = next((t for t in TRADE_WORDS if b.endswith(t)), "")
-    return trade_a == trade_b or (trade_a in REPAIR_WORDS and trade_b in REPAIR_WORDS)
+    return (trade_a == trade_b or "服务" in (trade_a, trade_b)
+            or any(trade_a in family and trade_b in family for family in TRADE_FAMILIES))
 
 
 def tag_score(tag: str, skill: str) -> float:

@@ -97,15 +97,17 @@ _CODE_ALONE = re.compile(rf"(我的)?(邀请码|加入|注册)?(是)?[:：\s]*{_
 _ABOUT_JOINING = re.compile("邀请码|加入|注册|入会|报名")
 
 
-def codes_told(text: str) -> list[str]:
+def codes_told(text: str) -> tuple[list[str], bool]:
     """What may be the invite code of a message made of one (ABCD2345, 邀请码：ＡＢＣＤ２３４５) or telling about joining
-    (我刚装好TELEGRAM，邀请码是…: each run of eight to look up). A code has a letter: 6688 2345 is a phone number."""
+    (我刚装好TELEGRAM，邀请码是…: each run of eight to look up), and whether the message is the code alone. A code has a
+    letter: 6688 2345 is a phone number."""
     plain = simplified(text).upper().strip()
     if told := _CODE_ALONE.fullmatch(plain):
         candidates = [told]
     else:
         candidates = list(_CODE.finditer(plain)) if _ABOUT_JOINING.search(plain) else []
-    return [code for code in ("".join(found.groups()[-2:]) for found in candidates) if not code.isdigit()]
+    codes = [code for code in ("".join(found.groups()[-2:]) for found in candidates) if not code.isdigit()]
+    return codes, told is not None
 
 
 async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
@@ -124,8 +126,8 @@ async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
 # Words at the name step that leave the registration, as the whole message ends (算了，不注册了; 我年纪大了，还是不想当志愿
 # 者了) — not a name that says what its bearer does not do (王师傅（不做高空作业）; 张姐，周末不干活).
 _NOT_JOINING = re.compile(
-    ".{0,16}?(不(想|要|打算|愿意)?(再)?(注册|加入|参加|报名|登记|当|做|干|搞)(志愿者|党员|这个)?|取消注册|先不(弄|注册|加入)?)"
-    "[了吧啊呀啦。!！~～\\s]*")
+    ".{0,16}?(不(想|要|打算|愿意)?(再)?((注册|加入|参加|报名|登记)|(当|做|干|搞)(志愿者|党员|这个)?了)|取消注册|先不(注册|加入)?)"
+    "[了吧啊呀啦。，,!！~～\\s]*(谢谢|谢谢你|谢谢您|谢谢啊|不好意思|对不起|抱歉)?[了吧啊呀啦。!！~～\\s]*")
 
 
 def gives_up_joining(text: str) -> bool:

@@ -167,12 +167,12 @@ def _urgent(read: Classification | None) -> bool:
     return read is not None and bool(read.urgent_signals)
 
 
-def _invite_told(session: Session, telegram_id: int, codes: list[str]) -> str | None:
-    """The first of `codes` that is an invite someone else made (a coordinator asking about their own code, 邀请码
-    XXXX 怎么发给王师傅, is not joining)."""
+def _invite_told(session: Session, telegram_id: int, codes: list[str], alone: bool) -> str | None:
+    """The first of `codes` that is an invite (in a sentence, one someone else made: a coordinator asking about his
+    own code, 邀请码 XXXX 怎么发给王师傅, is not joining; sent alone, his own code is his /join)."""
     for code in codes:
         invite = members.find_invite(session, code)
-        if invite is not None and invite.created_by != telegram_id:
+        if invite is not None and (alone or invite.created_by != telegram_id):
             return code
     return None
 
@@ -230,15 +230,19 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
     if target == JOIN_WORDS and (_urgent(read) or _a_need(read)):
         target, state = REQUEST, {"photos": []}  # (a need or an emergency while the skills wait: a need, as any)
-    if target == MEMBER_NAME and (_urgent(read) or (len(text) > members.MAX_NAME and _a_need(read))):
+    if target == MEMBER_NAME and (_urgent(read) or (_a_need(read) and (len(text) > members.MAX_NAME or (
+            len(text) >= 8 and read is not None and read.confident)))):  # (厨房水管漏水了，快来人: no name)
         # (no name: an emergency, a need. The registration is left — its code still unused, /join again — so that the
         # words after it, 谢谢，消防员已经到了, are not taken for a name)
         target, state, leave_join = REQUEST, {"photos": []}, True
         if not _urgent(read):  # (before the need's card, whose question is then the last word; nothing before an emergency)
             await reply(update, texts.JOIN_LEFT)
-    if target == REQUEST and not waiting and (code := await query(context, _invite_told, update.effective_user.id,
-                                                                  member.codes_told(text))):
-        await member.join_with(update, context, code)  # (the code a volunteer was told, sent without /join)
+    if target == REQUEST and not waiting and (told := member.codes_told(text))[0] and (
+            code := await query(context, _invite_told, update.effective_user.id, *told)):
+        if told[1]:  # (the code a volunteer was told, sent without /join: joined with)
+            await member.join_with(update, context, code)
+        else:  # (a code in a sentence may be someone else's, asked about: how to use it, not used)
+            await reply(update, texts.JOIN_CODE_ALONE.format(code=code))
         return
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and await member.about_their_work(
         update, context, text, photos, read is not None and read.kind == "request"
