@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 from telegram.error import ChatMigrated, Forbidden
-from telegram.ext import Application
+from telegram.ext import Application, CallbackContext
 
 from bot.app import build_application, make_deps
 from bot.config import BotSettings
@@ -82,9 +82,11 @@ class Console:
         raise AssertionError("the bot did not settle")
 
     async def deliver(self) -> None:
-        """Run the outbox delivery job once, as the repeating job would."""
-        self.app.job_queue.run_once(deliver_outbox, 0)
-        await asyncio.sleep(0.1)
+        """One pass of the outbox delivery job, as the repeating job runs it, and the groups' messages it sends in the
+        background. (Awaited: a job scheduled to run at once started late on a loaded machine, after `settle` had
+        seen the bot quiet.)"""
+        await deliver_outbox(CallbackContext(self.app))
+        await groups_delivered(self.app.bot_data)
         await self.settle()
 
     def messages(self, chat_id: int) -> list[StoredMessage]:
