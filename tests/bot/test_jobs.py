@@ -79,6 +79,9 @@ async def test_stopping_waits_for_running_jobs_and_starts_none() -> None:
     app.job_queue.run_once(job("slow", 0.2), when=0)
     app.job_queue.run_repeating(job("quick", 0.05), interval=0.01, first=0)
     await app.job_queue.start()
-    await asyncio.sleep(0.1)
+    for _ in range(100):  # (until the slow one runs: a loaded machine starts a job due at once a little late)
+        await asyncio.sleep(0.05)
+        if "slow" in started:
+            break
     await app.job_queue.stop()
     assert "slow" in started and sorted(finished) == sorted(started)
