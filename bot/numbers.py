@@ -32,7 +32,7 @@ _DOOR_LABEL = re.compile("门牌|房号|房间号")
 HOTLINES = frozenset({"110", "119", "120", "122", "114", "12345", "12315", "12369"})  # (阳光花园，119: no room)
 # (an estate's name right before: 幸福里3-502, 幸福里小区，3-502 — not 不知道，200-300)
 _AN_ESTATE_BEFORE = re.compile(
-    "(小区|花园|苑|家园|公寓|大厦|新村|(?<![家这那哪心公千万英])里|(?<![医学法住剧影])院|\\d\\s*[栋幢座]|号楼)\\s*$")
+    "(小区|花园|苑|家园|公寓|大厦|新村|(?<![家这那哪心公千万英院城村])里|(?<![医学法住剧影])院|\\d\\s*[栋幢座]|号楼)\\s*$")
 _AFTER_A_BUILDING = re.compile(r"(?:单元|号楼|号院|[栋幢座]|\d门|\d楼|#)\s*$")  # (3号楼2单元502号: a room)
 _PLACE_BEFORE = re.compile("(路|街|道|巷|弄|村|组|小区|花园|苑|园|里|院|公寓|大厦|广场|社区|住)\\s*$")
 _BUILDING_AFTER = re.compile(r"\s*(?:\d+\s*)?(?:单元|栋|幢|楼|室)")  # (3号2单元502: a building's number)
@@ -93,9 +93,9 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start, previous = 0, ""  # (per clause: a place word in one clause says nothing of the next)
     for part in _CLAUSE.split(text):
-        told_alone = ((_ROOM_ALONE.fullmatch(part.strip()) or _BUILDING_ROOM.fullmatch(part.strip()))
-                      and part.strip() not in HOTLINES)
-        if told_alone and ((spans and spans[-1][1] >= start - 1) or _AN_ESTATE_BEFORE.search(previous)):
+        told_alone = _ROOM_ALONE.fullmatch(part.strip()) or _BUILDING_ROOM.fullmatch(part.strip())
+        after_a_house = bool(spans) and spans[-1][1] >= start - 1  # (3号楼2单元，120: a ground-floor room)
+        if told_alone and (after_a_house or (_AN_ESTATE_BEFORE.search(previous) and part.strip() not in HOTLINES)):
             spans.append((start, start + len(part)))  # (a room told after a comma: 3号楼2单元，502; 幸福里小区，3-502)
         spans += [(start + m.start(), start + m.end()) for m in _HOUSE.finditer(part) if _is_house_number(part, m)]
         spans += [(start + m.start(), start + m.end()) for m in ADDRESS_SHORT.finditer(part)]
@@ -122,11 +122,13 @@ def address_in(text: str) -> str | None:
         if i and alone and _AN_ESTATE_BEFORE.search(parts[i - 1]):
             return "，".join(text[a:b].strip() for a, b in bounds[i - 1:i + 1])[:200]  # (我住幸福里小区，3-502)
         if house_numbers(part):
-            # (and the clauses after it that go on with numbers: 幸福里小区3号楼，2单元502)
+            # (with the estate told before its building — 我住幸福里小区，12栋2单元502 —, and the clauses after it that go
+            # on with numbers: 幸福里小区3号楼，2单元502)
+            first = i - 1 if i and _AN_ESTATE_BEFORE.search(parts[i - 1]) else i
             end = next((j for j in range(i + 1, len(parts))
                         if not (house_numbers(parts[j]) or _ROOM_ALONE.fullmatch(parts[j].strip())
                                 or _BUILDING_ROOM.fullmatch(parts[j].strip()))), len(parts))
-            return "，".join(text[a:b].strip() for a, b in bounds[i:end])[:200]
+            return "，".join(text[a:b].strip() for a, b in bounds[first:end])[:200]
     return None
 
 

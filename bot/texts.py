@@ -402,7 +402,11 @@ JOIN_NAME_INVALID = "称呼请用 1–20 个字，例如：王师傅。"
 MESSAGE_DELETED = "（这条消息已删除）"
 JOIN_LEFT = "（刚才的党员 / 志愿者注册已中止，邀请码还能用：需要时再发送 /join 邀请码。）"
 JOIN_GIVEN_UP = "好的，已取消注册，邀请码还可以再用。需要时再发送 /join 邀请码 即可。"
-JOIN_CODE_ALONE = "这像是一个邀请码。注册为党员 / 志愿者，请发送：/join {code}"
+def join_code_told(code: str, coordinators: bool) -> str:
+    """A code told in a sentence: how it is used (by whom it was given to)."""
+    if coordinators:
+        return "这像是一个协调员邀请码：只给被邀请的那位协调员用，请由本人发送 /join 邀请码。"
+    return f"这像是一个邀请码。被邀请注册为党员 / 志愿者的本人，请发送：/join {esc(code)}"
 JOIN_ASK_SKILLS = "请选择您擅长的服务技能（可多选），选好后点「完成」："
 JOIN_NEED_SKILL = "请至少选择一项技能。"
 JOIN_ASK_GRID = "请选择您常驻的社区和网格："
@@ -615,7 +619,8 @@ def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     declined = ""
     if p.get("declined_by"):  # (an assignment the member declined: who, and why)
         why = f"：{quote(p['decline_reason'], 500)}" if p.get("decline_reason") else ""
-        declined = f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n"
+        declined = (f"↩️ 指派给 {esc(p['declined_by'])} 的工单已收回{why}\n" if p.get("withdrawn")
+                    else f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n")
     elif p.get("hand_back_reason"):  # (handed back by the member who had it, and no one took it since)
         declined = f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}\n"
     return "📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz) + "\n发送 /dispatch 处理。"

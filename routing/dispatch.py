@@ -313,7 +313,7 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
             member = session.get(Member, full.member_id)
             name = member.display_name if member else ""
             to_dispatch(session, ticket, now, "assignment_withdrawn", settings=settings, taxonomy=taxonomy,
-                        details={"declined_by": name, "decline_reason": FULL_REASON})
+                        details={"declined_by": name, "decline_reason": FULL_REASON, "withdrawn": True})
             told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
             _tell_assigner(session, full, ticket, name, [*told, *([member.telegram_id] if member else [])], now,
                            reason=FULL_REASON, withdrawn=True)
@@ -495,7 +495,8 @@ def _back_to_escalated(session: Session, ticket: Ticket, now: datetime, why: str
     card again, with who and why (as a ticket back to 派单 does); returns them."""
     transition(session, ticket, S.escalated, now, kind=why, next_wave_at=None)
     return _dispatch_needed(session, ticket, now, why, get_taxonomy(settings),
-                            {"declined_by": member_name, "decline_reason": reason})
+                            {"declined_by": member_name, "decline_reason": reason,
+                             "withdrawn": why != "assignment_declined"})  # (not his answer: removed, full, blocked)
 
 
 def _off_duty(session: Session, member: Member, now: datetime, reason: str, settings: Settings | None, *,

@@ -71,6 +71,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "低保咨询": ("民政",),
     "低保服务": ("民政",),
     "探访服务": ("探访关爱",),
+    "心理辅导": ("心理咨询",),
+    "教育辅导": ("教师",),
+    "学业辅导": ("教师",),
     "法律服务": ("法律", "法律援助"),
 }
 
@@ -117,7 +120,14 @@ NOT_FOR_PEOPLE = ("宠物", "兽")
 
 
 def _without_person(tag: str) -> str:
-    return next((tag[: -len(w)] for w in PERSON_WORDS if tag.endswith(w) and len(tag) - len(w) >= 2), tag)
+    """A tag without the word for the person doing it (燃气维修师傅; 心理辅导员, 心理咨询师: after a four-character trade)."""
+    tag = next((tag[: -len(w)] for w in PERSON_WORDS if tag.endswith(w) and len(tag) - len(w) >= 2), tag)
+    return tag[:-1] if tag.endswith(("员", "师")) and len(tag) >= 5 else tag
+
+
+def _without_service(tag: str) -> str:
+    """A tag without a closing 服务 (维修服务 is 维修, 上门送餐服务 上门送餐), or itself."""
+    return tag[:-2] if tag.endswith("服务") and len(tag) > 3 else tag
 
 
 TRADE_FAMILIES = (REPAIR_WORDS, ("咨询", "指导"))  # (the same trade said two ways: 就业咨询 is 就业指导)
@@ -136,12 +146,14 @@ def tag_score(tag: str, skill: str) -> float:
     tag = _without_person(normalize_tag(tag))
     if not tag:
         return 0.0
-    if tag == skill:
+    core = _without_service(tag)
+    if skill in (tag, core):
         return 1.0
     if tag.startswith(NOT_FOR_PEOPLE):
         return 0.0
     # (数学老师, 家教老师: a teacher)
-    best = ALIAS_SCORE if skill in ALIASES.get(tag, ()) or (skill == "教师" and tag.endswith("老师")) else 0.0
+    aliased = skill in ALIASES.get(tag, ()) or skill in ALIASES.get(core, ())
+    best = ALIAS_SCORE if aliased or (skill == "教师" and tag.endswith("老师")) else 0.0
     if skill in TRADE_WORDS and _what_of(tag) != tag:
         return best  # (燃气维修 is a trade of its own, not the general 维修 a member can tick beside it)
     if skill in tag:
@@ -149,9 +161,12 @@ def tag_score(tag: str, skill: str) -> float:
     if _what_of(tag) != tag and _what_of(skill) != skill:
         if not _same_trade(tag, skill):
             return best  # (养老咨询 is no 养老护理: another trade on the same thing)
+        generic = "服务" in (tag[-2:], skill[-2:])
         tag, skill = _what_of(tag), _what_of(skill)
-        if tag == skill:  # (家电修理 for 家电维修)
+        if tag == skill:  # (家电修理 for 家电维修; 家电服务 too)
             return max(best, 0.99)
+        if generic:
+            return best  # (家电回收服务, 养老金服务: said of the same thing, no trade of it)
     # (between short words of different lengths the ratio counts a character put in the middle: 电焊工 is no 电工)
     ratio = fuzz.ratio(tag, skill) / 100 if len(tag) == len(skill) or min(len(tag), len(skill)) > 3 else 0.0
     if len(tag) >= len(skill):
@@ -166,8 +181,8 @@ def _item_skills(tag: str, items: Mapping[str, Sequence[str]]) -> list[str]:
     """The skills of the service a tag names (作业辅导, 心理疏导: an item's name), or of the item whose name holds what
     the trade is done on (家具维修 → 家具小修's 维修; 电梯维修 → 电梯故障's 电梯, not its 物业)."""
     tag = _without_person(normalize_tag(tag))
-    if tag in items:
-        return list(items[tag])
+    if tag in items or _without_service(tag) in items:  # (作业辅导服务, 独居探访服务)
+        return list(items.get(tag) or items[_without_service(tag)])
     # (only what X维修 repairs names an item: 家具维修 → 家具小修. X服务 / X咨询 name no item by their object — 婚姻咨询
     # is no 婚姻继承's 法律 —: those in use are aliases)
     what = next((tag[: -len(t)] for t in REPAIR_WORDS if tag.endswith(t)), "")

@@ -49,7 +49,7 @@ _DONE_ALREADY = re.compile("已经|打了|叫了|关了|开了|到了|来了")  
 _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋)[呢嘛]$")
 # What makes words read as a status query one asked (我那个单子怎么样了; 什么时候来), not when to come told (晚上再来).
 # When to come told, not asked (什么时候来都行; 几点都可以); a question mark or 吗 asks all the same.
-_ANY_TIME = re.compile("(什么时候|啥时候|几点|哪天|随时)[^，,。？?]*(都|也)(行|可以|方便|有人|在家|成|中|没事|没问题|ok)", re.IGNORECASE)
+_ANY_TIME = re.compile("(什么时候|啥时候|几点|哪天|随时)[^，,。？?]*(都|也)(行|可以|方便|有人|在家|成|中(?!午)|没事|没问题|ok)", re.IGNORECASE)
 _ASKED = re.compile("[吗？?]")  # (嘛 is said, not asked: 什么时候来都可以嘛)
 _A_STATUS_QUESTION = re.compile("[吗嘛呢？?]|怎么|什么|啥|多久|进度|到哪|几时|何时|没有?[来到修]|了没")
 

@@ -177,6 +177,11 @@ def _invite_told(session: Session, telegram_id: int, codes: list[str], alone: bo
     return None
 
 
+def _coordinators_code(session: Session, code: str) -> bool:
+    invite = members.find_invite(session, code)
+    return invite is not None and invite.scope_code is not None
+
+
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
     """The resident's intake draft when it waits for an address or a phone."""
     return _intake_at(drafts.list_drafts(session, telegram_id), ("address", "phone"), now_)
@@ -230,8 +235,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
     if target == JOIN_WORDS and (_urgent(read) or _a_need(read)):
         target, state = REQUEST, {"photos": []}  # (a need or an emergency while the skills wait: a need, as any)
-    if target == MEMBER_NAME and (_urgent(read) or (_a_need(read) and (len(text) > members.MAX_NAME or (
-            len(text) >= 8 and read is not None and read.confident)))):  # (厨房水管漏水了，快来人: no name)
+    if target == MEMBER_NAME and (_urgent(read) or (len(text) > members.MAX_NAME and _a_need(read))):
         # (no name: an emergency, a need. The registration is left — its code still unused, /join again — so that the
         # words after it, 谢谢，消防员已经到了, are not taken for a name)
         target, state, leave_join = REQUEST, {"photos": []}, True
@@ -242,7 +246,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         if told[1]:  # (the code a volunteer was told, sent without /join: joined with)
             await member.join_with(update, context, code)
         else:  # (a code in a sentence may be someone else's, asked about: how to use it, not used)
-            await reply(update, texts.JOIN_CODE_ALONE.format(code=code))
+            await reply(update, texts.join_code_told(code, await query(context, _coordinators_code, code)))
         return
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and await member.about_their_work(
         update, context, text, photos, read is not None and read.kind == "request"

