@@ -106,6 +106,15 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_LIVES_AT = re.compile("^(我|我们|我家|俺|俺家)?(住在|家住|家在|住|在|地址是|地址)?[:：\\s]*")
+
+
+def _an_estate_clause(clause: str) -> bool:
+    """A clause that names an estate (我住幸福里小区, 阳光花园), not one that tells something of it (堆满了整个小区)."""
+    name = _LIVES_AT.sub("", clause.strip(), count=1)
+    return len(name) <= 8 and "了" not in name and bool(_AN_ESTATE_BEFORE.search(name))
+
+
 def address_in(text: str) -> str | None:
     """The clause of a message that holds an address (a building, unit or room number: 3号楼2单元502, 三号楼二单元
     五零二, 和平路1号; 3號樓 in Traditional), as typed; None without one."""
@@ -119,12 +128,12 @@ def address_in(text: str) -> str | None:
     for i, part in enumerate(parts):
         alone = (_BUILDING_ROOM.fullmatch(part.strip()) or _ROOM_ALONE.fullmatch(part.strip())) and \
             part.strip() not in HOTLINES
-        if i and alone and _AN_ESTATE_BEFORE.search(parts[i - 1]):
+        if i and alone and _an_estate_clause(parts[i - 1]):
             return "，".join(text[a:b].strip() for a, b in bounds[i - 1:i + 1])[:200]  # (我住幸福里小区，3-502)
         if house_numbers(part):
             # (with the estate told before its building — 我住幸福里小区，12栋2单元502 —, and the clauses after it that go
             # on with numbers: 幸福里小区3号楼，2单元502)
-            first = i - 1 if i and _AN_ESTATE_BEFORE.search(parts[i - 1]) else i
+            first = i - 1 if i and _an_estate_clause(parts[i - 1]) else i
             end = next((j for j in range(i + 1, len(parts))
                         if not (house_numbers(parts[j]) or _ROOM_ALONE.fullmatch(parts[j].strip())
                                 or _BUILDING_ROOM.fullmatch(parts[j].strip()))), len(parts))

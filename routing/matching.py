@@ -6,6 +6,7 @@ in Python for the simulation and explanations (`score`); a test keeps the two in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,6 +106,7 @@ TRADE_WORDS = ("维修", "修理", "服务", "咨询", "指导", "护理", "工�
 # Words before a trade word that name where or for whom, not a service (社区服务, 家庭维修, 养老服务): a tag so made
 # names no item.
 REPAIR_WORDS = ("维修", "修理")
+_NOT_THE_TRADE = re.compile("金|保险|缴费|抄表|回收|销售|收费|办理|申请|补贴|报销")  # (养老金服务: a pension, not care)
 GENERIC_OBJECTS = ("社区", "小区", "家庭", "居家", "公共", "综合", "志愿", "养老", "便民", "上门", "日常")
 
 
@@ -122,7 +124,8 @@ NOT_FOR_PEOPLE = ("宠物", "兽")
 def _without_person(tag: str) -> str:
     """A tag without the word for the person doing it (燃气维修师傅; 心理辅导员, 心理咨询师: after a four-character trade)."""
     tag = next((tag[: -len(w)] for w in PERSON_WORDS if tag.endswith(w) and len(tag) - len(w) >= 2), tag)
-    return tag[:-1] if tag.endswith(("员", "师")) and len(tag) >= 5 else tag
+    trade = tag[:-1].endswith((*TRADE_WORDS, "辅导", "疏导"))  # (not 小学数学老师, 社区安全员)
+    return tag[:-1] if tag.endswith(("员", "师")) and len(tag) >= 5 and trade else tag
 
 
 def _without_service(tag: str) -> str:
@@ -165,8 +168,9 @@ def tag_score(tag: str, skill: str) -> float:
         tag, skill = _what_of(tag), _what_of(skill)
         if tag == skill:  # (家电修理 for 家电维修; 家电服务 too)
             return max(best, 0.99)
-        if generic:
-            return best  # (家电回收服务, 养老金服务: said of the same thing, no trade of it)
+        if generic:  # (心理健康服务 is 心理咨询's; 家电回收服务, 养老金服务 are about the same thing, not its trade)
+            wider = skill in tag and not _NOT_THE_TRADE.search(tag.replace(skill, "", 1))
+            return max(best, CONTAINED_SCORE) if wider else best
     # (between short words of different lengths the ratio counts a character put in the middle: 电焊工 is no 电工)
     ratio = fuzz.ratio(tag, skill) / 100 if len(tag) == len(skill) or min(len(tag), len(skill)) > 3 else 0.0
     if len(tag) >= len(skill):

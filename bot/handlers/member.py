@@ -126,7 +126,7 @@ async def join_with(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
 # Words at the name step that leave the registration, as the whole message ends (算了，不注册了; 我年纪大了，还是不想当志愿
 # 者了) — not a name that says what its bearer does not do (王师傅（不做高空作业）; 张姐，周末不干活).
 _NOT_JOINING = re.compile(
-    ".{0,16}?(不(想|要|打算|愿意)?(再)?((注册|加入|参加|报名|登记)|(当|做)(志愿者|党员)|(当|做|干|搞)(这个)?了)|取消注册"
+    ".{0,16}?(不(想|要|打算|愿意)?(再)?((注册|加入|参加|报名|登记)|(当|做|干|搞)(志愿者|党员)|(当|做|干|搞)(这个)?了)|取消注册"
     "|先不(注册|加入)?)"
     "[了吧啊呀啦。，,!！~～\\s]*(谢谢|谢谢你|谢谢您|谢谢啊|不好意思|对不起|抱歉)?[了吧啊呀啦。!！~～\\s]*")
 
