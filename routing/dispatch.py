@@ -67,7 +67,7 @@ from routing.states import (
     transition,
     update_ticket,
 )
-from routing.views import ticket_payload
+from routing.views import running_limit, ticket_payload
 
 MAX_ESCALATION = 2  # street
 
@@ -149,7 +149,7 @@ def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: dat
                 extra_notes: Sequence[dict[str, Any]] = ()) -> None:
     """Insert the offers and their notifications (a few statements, whatever the wave size);
     `extra_notes` (other notification rows of the same step) go in the same INSERT."""
-    running = ticket.resolve_due_at if ticket.accepted_at is not None else ticket.respond_due_at  # (views: responded)
+    running = running_limit(ticket)
     payload = {**(payload or ticket_payload(session, ticket, taxonomy=taxonomy)),
                "wave": ticket.wave, "dispatched_by": dispatched_by,
                "past_due": running is not None and running <= now}  # (an overdue ticket handed back: said so)

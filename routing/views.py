@@ -31,6 +31,7 @@ class TicketFacts(Protocol):
     community_code: str
     respond_due_at: datetime
     resolve_due_at: datetime
+    accepted_at: datetime | None
     attachments: list[str]
     assignee_id: int | None
 
@@ -39,6 +40,12 @@ def item_names(label: str | None, taxonomy: Taxonomy) -> tuple[str, str]:
     """(category name, item name) for a label; 其他 for none or an item no longer in the file."""
     item = taxonomy.items.get(label) if label else None
     return (item.category_name, item.name) if item else (OTHER_NAME, OTHER_NAME)
+
+
+def running_limit(ticket: TicketFacts) -> datetime:
+    """The limit an offer of this ticket shows: the response's, or once a member has responded (a ticket handed back
+    or reopened) the resolution's — as `ticket_payload`'s "responded" tells the texts."""
+    return ticket.resolve_due_at if ticket.accepted_at is not None else ticket.respond_due_at
 
 
 def ticket_payload(session: Session, ticket: TicketFacts, *, private: bool = False,

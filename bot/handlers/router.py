@@ -167,19 +167,15 @@ def _urgent(read: Classification | None) -> bool:
     return read is not None and bool(read.urgent_signals)
 
 
-def _invite_told(session: Session, telegram_id: int, codes: list[str], alone: bool) -> str | None:
-    """The first of `codes` that is an invite (in a sentence, one someone else made: a coordinator asking about his
-    own code, 邀请码 XXXX 怎么发给王师傅, is not joining; sent alone, his own code is his /join)."""
+def _invite_told(session: Session, telegram_id: int, codes: list[str], alone: bool) -> tuple[str, bool] | None:
+    """The first of `codes` that is an invite, and whether it is a coordinator's (in a sentence, one someone else
+    made: a coordinator asking about his own code, 邀请码 XXXX 怎么发给王师傅, is not joining; sent alone, his own code is
+    his /join)."""
     for code in codes:
         invite = members.find_invite(session, code)
         if invite is not None and (alone or invite.created_by != telegram_id):
-            return code
+            return code, invite.scope_code is not None
     return None
-
-
-def _coordinators_code(session: Session, code: str) -> bool:
-    invite = members.find_invite(session, code)
-    return invite is not None and invite.scope_code is not None
 
 
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
@@ -242,11 +238,11 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         if not _urgent(read):  # (before the need's card, whose question is then the last word; nothing before an emergency)
             await reply(update, texts.JOIN_LEFT)
     if target == REQUEST and not waiting and (told := member.codes_told(text))[0] and (
-            code := await query(context, _invite_told, update.effective_user.id, *told)):
+            invite := await query(context, _invite_told, update.effective_user.id, *told)):
         if told[1]:  # (the code a volunteer was told, sent without /join: joined with)
-            await member.join_with(update, context, code)
+            await member.join_with(update, context, invite[0])
         else:  # (a code in a sentence may be someone else's, asked about: how to use it, not used)
-            await reply(update, texts.join_code_told(code, await query(context, _coordinators_code, code)))
+            await reply(update, texts.join_code_told(*invite))
         return
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and await member.about_their_work(
         update, context, text, photos, read is not None and read.kind == "request"
