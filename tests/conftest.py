@@ -161,6 +161,11 @@ class World:
         self.members[name] = tid
         return tid
 
+    def invite(self, by: int = COORD, scope: str | None = None) -> str:
+        """An invite code made now (the bot's clock), as /invite — or with `scope` /addcoordinator — makes it."""
+        with db.transaction(self.engine) as s:
+            return members.create_invite(s, by, datetime.now(UTC), settings=self.settings, scope=scope).code
+
     def member_id(self, tid: int) -> int:
         with db.transaction(self.engine) as s:
             return members.get_member(s, tid).id

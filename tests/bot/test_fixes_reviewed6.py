@@ -5,13 +5,10 @@ Found by a sixth review of the thirty-sixth session's fixes (each test failed be
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from routing import db, members
 from tests.bot.chat_harness import BotChat, texts_of
-from tests.conftest import COORD, RESIDENT, World
+from tests.conftest import RESIDENT, World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -19,17 +16,13 @@ NEWCOMER = 4242
 ASKS_SKILLS = "请选择您擅长的服务技能"
 
 
-def _invite(world: World, by: int = COORD) -> str:
-    with db.transaction(world.engine) as s:
-        return members.create_invite(s, by, datetime.now(UTC), settings=world.settings).code
-
 
 @pytest.mark.parametrize("words", ["算了，不干志愿者了", "我不搞志愿者了", "不干党员了"])
 async def test_giving_up_with_gan_or_gao_still_leaves_the_join(chat: BotChat, world: World, words: str) -> None:
     """Asked for his name after /join, a volunteer changes his mind: 「算了，不干志愿者了」. Before f93edf6 _NOT_JOINING
     took (当|做|干|搞)(志愿者|党员)了; now only 当/做 go with 志愿者/党员, so these words become his member name and the
     skills buttons follow."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, words))
     assert ASKS_SKILLS not in shown, shown

@@ -6,7 +6,6 @@ Found by a review of the thirty-sixth session's fixes (each test failed before).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import pytest
 
@@ -26,10 +25,6 @@ ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 PHONE = "13912345678"
 
 
-def _invite(world: World, by: int = COORD, scope: str | None = None) -> str:
-    with db.transaction(world.engine) as s:
-        return members.create_invite(s, by, datetime.now(UTC), settings=world.settings, scope=scope).code
-
 
 def _buttons(chat: BotChat, person: int) -> list[str]:
     return [b["text"] for row in chat.last_message(person).inline_keyboard for b in row]
@@ -43,7 +38,7 @@ async def test_after_an_emergency_at_the_name_step_the_next_words_do_not_become_
     (the fix), and she answers its address and phone questions. The join draft is still silently waiting for a name, so
     her next message — 「谢谢你们，消防员已经到了」 — is saved as her member name and the skills buttons pop up."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     start = int(time.time())  # (each message typed some seconds after the one before)
     urgent = texts_of(await chat.say(NEWCOMER, "家里煤气泄漏了，味道很大", date=start + 20))
@@ -62,7 +57,7 @@ async def test_giving_up_in_ones_own_words_at_the_name_step_does_not_become_the_
     """Asked for a name, the person changes their mind and says so in everyday words (「算了，不注册了」, 「不加入了」).
     Only a bare 取消 / 算了 is read as giving up (resident.gives_up of the address step); these words are taken as the
     member's name and the skills buttons follow, so a member called 「不加入了」 can be registered."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, words))
     assert ASKS_SKILLS not in shown, shown
@@ -78,7 +73,7 @@ async def test_an_invite_code_inside_a_sentence_is_not_registered_as_a_need(
     in a sentence, as people do (「王书记给我的邀请码是 ABCD2345，怎么加入？」), still gets the resident's intake (a
     need to confirm, or 「说说您遇到的问题」), and is never told about /join."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(NEWCOMER, said.format(code=code)))
     assert ASKS_NAME in shown or "/join" in shown, shown
 
@@ -89,7 +84,7 @@ async def test_a_removed_grid_coordinators_invite_does_not_open_every_community(
     volunteer who joins with that code is now offered every community (和平路社区 too) and may register there: the
     restriction to the inviter's grid (the fix) turns into no restriction at all, while a removed coordinator's
     coordinator codes are refused (「邀请码已失效」)."""
-    code = _invite(world, by=GRID_COORD)
+    code = world.invite(by=GRID_COORD)
     with db.transaction(world.engine) as s:
         members.remove_coordinator(s, COORD, GRID_COORD, G11)
     await chat.say(NEWCOMER, f"/join {code}")
@@ -166,7 +161,7 @@ async def test_a_used_invite_code_sent_alone_is_answered_as_an_invite(chat: BotC
     """The coordinator read the same code to two volunteers. The first joins; the second, as the fix allows, sends just
     the code. Since the code is used, it is not recognised at all: she gets the resident's greeting (「请直接告诉我您遇到的
     问题」) and never learns the code is used up (「邀请码已被使用」, what /join CODE says) nor how to join."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     await chat.say(NEWCOMER, "王师傅")
     card = chat.last_message(NEWCOMER)
@@ -242,6 +237,6 @@ async def test_an_invite_code_told_in_two_halves_and_sent_alone_starts_the_join(
     /join. /join takes a code in two halves, but code_alone wants eight letters in a row: the message is taken as a
     need (「请直接说说您遇到的问题」 or a need to confirm) and she is never told about /join."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(NEWCOMER, said.format(a=code[:4], b=code[4:])))
     assert ASKS_NAME in shown or "/join" in shown, shown

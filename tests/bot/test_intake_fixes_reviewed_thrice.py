@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from routing import db, members
+from routing import db
 from tests.bot.chat_harness import BotChat, texts_of
 from tests.conftest import COORD, World
 
@@ -24,10 +24,6 @@ ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 PHONE = "13912345678"
 
 
-def _invite(world: World, by: int = COORD, scope: str | None = None) -> str:
-    with db.transaction(world.engine) as s:
-        return members.create_invite(s, by, datetime.now(UTC), settings=world.settings, scope=scope).code
-
 
 # ── the name step: 不做 / 不干 / 不搞 / 不当 ────────────────────────────────────────────────────────
 @pytest.mark.parametrize("words", ["王师傅（不做高空作业）", "叫我老李，不搞那些虚的", "张姐，周末不干活"])
@@ -35,7 +31,7 @@ async def test_a_name_with_what_one_does_not_do_is_not_giving_up(chat: BotChat, 
     """Asked for her name after /join, a volunteer answers with her name and what she won't do (「王师傅（不做高空作业）」,
     「张姐，周末不干活」). gives_up_joining now reads 不做 / 不搞 / 不干 anywhere in 12 characters as leaving: the
     registration is cancelled (「已取消注册」) instead of the skills being asked."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, words))
     assert "已取消注册" not in shown, shown
@@ -59,7 +55,7 @@ async def test_a_coordinator_can_still_register_as_a_member_with_a_code_he_made(
     """A street coordinator who is also a 党员 wants to take tickets himself (he is the only coordinator of the street,
     the first one set up with `jiedan invite --coordinator <his id>`): he sends /invite and /join with that code. It
     used to register him; now it is refused 「这是您自己生成的邀请码」 and there is no other way for him to join."""
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(COORD, f"/join {code}"))
     assert ASKS_NAME in shown, shown
 
@@ -70,7 +66,7 @@ async def test_an_emergency_at_the_name_step_ends_with_its_question(chat: BotCha
     emergency and asks where it is; then JOIN_LEFT is sent after it, so the last message on her phone, the one she
     answers, is about a registration and not the address the emergency needs."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = await chat.say(NEWCOMER, "家里煤气泄漏了，好大的味道")
     assert "注册已中止" not in shown[-1].text, texts_of(shown)
@@ -128,7 +124,7 @@ async def test_the_code_after_an_eight_letter_word_is_still_found(chat: BotChat,
     the first candidate with a letter, TELEGRAM (eight letters of the code alphabet); that is no invite, so the message
     is read as a resident's need: the real code after it is never looked at and /join is never mentioned."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(NEWCOMER, f"我刚装好TELEGRAM，王书记给的邀请码是 {code}，怎么注册？"))
     assert ASKS_NAME in shown or f"/join {code}" in shown, shown
 
@@ -153,7 +149,7 @@ async def test_giving_up_said_at_more_length_at_the_name_step_is_not_the_name(ch
     """Asked for her name after /join, an elderly volunteer changes her mind in a full sentence: 「我年纪大了，还是不想当志愿者了」
     (15 characters). gives_up_joining stops at 12 characters: the sentence is saved as her member name (1–20 characters
     allowed) and the skills buttons follow."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, "我年纪大了，还是不想当志愿者了"))
     assert ASKS_SKILLS not in shown, shown

@@ -26,10 +26,6 @@ ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 PHONE = "13912345678"
 
 
-def _invite(world: World, by: int = COORD, scope: str | None = None) -> str:
-    with db.transaction(world.engine) as s:
-        return members.create_invite(s, by, datetime.now(UTC), settings=world.settings, scope=scope).code
-
 
 def _invite_used(world: World, code: str) -> bool:
     with db.transaction(world.engine) as s:
@@ -43,7 +39,7 @@ async def test_a_coordinator_asking_about_the_code_he_made_is_not_registered_wit
     """The street coordinator makes a member code with /invite and asks the bot, in a sentence, how to pass it on
     (「邀请码 ABCD2345 怎么发给王师傅让他加入？」). The sentence now counts as joining: he is welcomed as a new member and
     asked for his own name, and the next thing he types becomes his name (the code meant for 王师傅 then used up by him)."""
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(COORD, f"邀请码 {code} 怎么发给王师傅让他加入？"))
     assert ASKS_NAME not in shown, shown
     await chat.say(COORD, "好的我知道了")
@@ -55,7 +51,7 @@ async def test_an_eight_character_number_before_the_code_hides_the_code(chat: Bo
     the first code-like run (the landline in two halves of four) and, that being no invite, the message goes on as a
     resident's need: the code right after it is never looked at and /join is never mentioned."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(NEWCOMER, f"我想报名当志愿者，家里电话 6688 2345，邀请码是 {code}"))
     assert ASKS_NAME in shown or "/join" in shown, shown
 
@@ -68,7 +64,7 @@ async def test_giving_up_in_other_everyday_words_at_the_name_step_does_not_becom
     """Asked for a name after /join, the person changes her mind: 「我不想当志愿者了」, 「算了不搞了」, 「我不干了」.
     gives_up_joining knows only 不(想|要|打算)?(注册|加入|参加|报名|登记): these words are saved as her member name and the
     skills buttons follow."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, words))
     assert ASKS_SKILLS not in shown, shown
@@ -79,7 +75,7 @@ async def test_a_need_told_at_the_name_step_says_the_registration_was_left(chat:
     silently drops the registration: she is answered about the need only, never told that the registration was
     left and that /join CODE starts it again, so her name typed afterwards is taken as a new message."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     start = int(time.time())
     shown = texts_of(await chat.say(NEWCOMER, "我家楼道的灯坏了好几天了，晚上特别黑，老人下楼很危险", date=start + 20))

@@ -4,8 +4,6 @@ Found by a fourth review of the thirty-sixth session's fixes (each test failed b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from routing import db, members
@@ -21,10 +19,6 @@ ASKS_SKILLS = "请选择您擅长的服务技能"
 ASKS_ADDRESS = "请告诉我需要上门的地址"
 
 
-def _invite(world: World, by: int = COORD, scope: str | None = None) -> str:
-    with db.transaction(world.engine) as s:
-        return members.create_invite(s, by, datetime.now(UTC), settings=world.settings, scope=scope).code
-
 
 # ── the name step ───────────────────────────────────────────────────────────────────────────────
 @pytest.mark.parametrize("words", ["不注册了，谢谢", "我还是不报名了，谢谢您", "不想参加了，不好意思"])
@@ -32,7 +26,7 @@ async def test_giving_up_with_a_polite_word_after_it_is_not_the_name(chat: BotCh
     """Asked for her name after /join, a volunteer changes her mind politely: 「不注册了，谢谢」. _NOT_JOINING must now
     match the whole message and allows only 了吧啊… after the give-up, so 「，谢谢」 makes the sentence her member name and
     the skills buttons follow (「不注册了，谢谢」 was a give-up before deb6560)."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, words))
     assert ASKS_SKILLS not in shown, shown
@@ -42,7 +36,7 @@ async def test_giving_up_with_a_polite_word_after_it_is_not_the_name(chat: BotCh
 async def test_a_name_ending_in_what_one_does_not_do_is_not_giving_up(chat: BotChat, world: World, words: str) -> None:
     """Asked for his name, a volunteer gives it with what he won't do, the verb last: 「王师傅，高空不做」. The fullmatch
     allows 16 characters of anything before 不做 / 不干, so this reads as leaving: 「已取消注册」 instead of the skills."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, words))
     assert ASKS_SKILLS in shown, shown
@@ -54,7 +48,7 @@ async def test_a_short_need_at_the_name_step_is_not_the_name(chat: BotChat, worl
     characters). A need only leaves the name step when it is longer than a name (20): her need becomes her member name,
     the skills buttons follow, and nobody is sent."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, "厨房水管漏水了，快来人"))
     assert ASKS_SKILLS not in shown and "我理解您反映的是" in shown, shown
@@ -65,7 +59,7 @@ async def test_a_coordinator_sending_his_own_code_alone_is_not_answered_as_a_res
     """A coordinator who wants to take tickets himself makes a code with /invite and sends it back on its own (as
     volunteers are told to). _invite_told skips every code its sender made, even a message made of nothing else: he
     gets the resident's greeting (「请直接说说您遇到的问题」), nothing about registering, while /join with it works."""
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(COORD, code))
     assert ASKS_NAME in shown or "/join" in shown, shown
 
@@ -97,7 +91,7 @@ async def test_a_coordinators_code_asked_about_for_someone_else_is_not_used_up(c
     eight in a sentence about joining is looked up, and a coordinator's code found so is joined at once: the resident
     becomes the community's coordinator and the code is used up before 王主任 can send it."""
     chat.home(RESIDENT)
-    code = _invite(world, scope="S01-C01")
+    code = world.invite(scope="S01-C01")
     shown = texts_of(await chat.say(RESIDENT, f"我邻居王主任的邀请码是 {code}，他问怎么加入"))
     with db.transaction(world.engine) as s:
         invite = members.find_invite(s, code)

@@ -20,10 +20,6 @@ ASKS_SKILLS = "请选择您擅长的服务技能"
 ASKS_ADDRESS = "请告诉我需要上门的地址"
 
 
-def _invite(world: World, by: int = COORD) -> str:
-    with db.transaction(world.engine) as s:
-        return members.create_invite(s, by, datetime.now(UTC), settings=world.settings).code
-
 
 @pytest.mark.parametrize("words", ["陈阿姨，上门理发剪头", "张医生，上门量血压"])
 async def test_a_name_with_the_service_offered_is_not_taken_for_a_need(chat: BotChat, world: World, words: str) -> None:
@@ -31,7 +27,7 @@ async def test_a_name_with_the_service_offered_is_not_taken_for_a_need(chat: Bot
     characters). 5962924 takes any confident need of 8+ characters at the name step for a need: her registration is
     left (JOIN_LEFT), a request card about a haircut opens, and she is never asked her skills."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, words))
     assert ASKS_SKILLS in shown, shown
@@ -42,7 +38,7 @@ async def test_giving_up_without_le_still_leaves_the_join(chat: BotChat, world: 
     """Asked for her name after /join, a volunteer changes her mind: 「不想当志愿者」 / 「我还是不当志愿者吧」.
     5962924 now wants 了 right after 当/做/干/搞: each of these (a give-up on deb6560) becomes her
     member name and the skills buttons follow."""
-    code = _invite(world)
+    code = world.invite()
     await chat.say(NEWCOMER, f"/join {code}")
     shown = texts_of(await chat.say(NEWCOMER, words))
     assert ASKS_SKILLS not in shown, shown
@@ -85,7 +81,7 @@ async def test_a_volunteer_sending_her_code_in_a_sentence_joins(chat: BotChat, w
     started her registration (codes_told's docstring names this case); since 5962924 any code not sent alone only gets
     「请发送：/join CODE」, an extra step an elderly volunteer on a phone must now type exactly."""
     chat.home(NEWCOMER)
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(NEWCOMER, words.format(code=code)))
     assert ASKS_NAME in shown, shown
 

@@ -11,7 +11,7 @@ import pytest
 from routing import db, dispatch, members
 from routing.models import Ticket
 from tests.bot.chat_harness import BotChat, photo, texts_of
-from tests.conftest import COORD, World
+from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -43,17 +43,12 @@ async def test_the_words_sent_right_after_a_completion_photo_are_the_note_not_a_
         chat.ticket(ticket_id).resolution_note, shown_to_resident)
 
 
-def _invite(world: World) -> str:
-    """A member invite made now (the bot's clock), as /invite makes it."""
-    with db.transaction(world.engine) as s:
-        return members.create_invite(s, COORD, datetime.now(UTC), settings=world.settings).code
-
 
 async def test_an_invite_code_typed_in_two_halves_is_taken_whole(chat: BotChat, world: World) -> None:
     """The coordinator reads the eight-letter code out over the phone in two halves, and the new member types
     「/join ABCD EFGH」. Invite codes are meant to be space-insensitive (members.normalize_code drops every space), but
     /join reads only the first word: the member is told 「邀请码不存在，请向协调员确认」 for a code that is valid."""
-    code = _invite(world)
+    code = world.invite()
     shown = texts_of(await chat.say(4242, f"/join {code[:4]} {code[4:]}"))
     assert "邀请码不存在" not in shown, shown
     assert "称呼" in shown, shown
