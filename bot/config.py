@@ -26,7 +26,7 @@ class BotSettings(Settings):
     COORDINATOR_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
     COORDINATOR_SCOPE: str | None = None  # their scope (a street, community or grid code); none: the only street
     DELIVERY_INTERVAL_SECONDS: float = Field(default=2.0, gt=0)
-    QUIET_HOURS: str = "22:00-07:00"  # non-urgent member reminders wait until the end
+    QUIET_HOURS: str = "22:00-07:00"  # non-urgent member reminders wait until the end; 00:00-00:00 for none
     LOG_LEVEL: str = "INFO"
     # Webhook mode (`python -m bot --webhook`): this process listens on WEBHOOK_LISTEN:WEBHOOK_PORT at
     # WEBHOOK_PATH, behind a reverse proxy that terminates HTTPS; Telegram must send the secret token.

@@ -275,7 +275,9 @@ def chinese(text: str) -> bool:
 async def bot_chat(
     engine: Engine, data_dir: Path, classifier: Classifier, **settings: Any
 ) -> AsyncIterator[BotChat]:
-    """A running BotChat on `engine` (migrated, with the geography)."""
+    """A running BotChat on `engine` (migrated, with the geography). No quiet hours unless a test sets them: the
+    suite runs at any hour, and a reminder delivered at 22:00 in Shanghai would otherwise wait for the morning."""
+    settings.setdefault("QUIET_HOURS", "00:00-00:00")
     bot_settings = BotSettings(_env_file=None, DATA_DIR=data_dir, **settings)
     deps = Deps(engine=engine, settings=bot_settings, classifier=classifier,
                 taxonomy=classifier.taxonomy, worker_id="test-worker")

@@ -161,6 +161,8 @@ def test_quiet_hours_span_midnight() -> None:
     assert quiet_until(night, quiet, tz) == datetime(2026, 11, 24, 7, 0, tzinfo=tz)
     assert quiet_until(early, quiet, tz) == datetime(2026, 11, 24, 7, 0, tzinfo=tz)
     assert quiet_until(day, quiet, tz) is None
+    none = (time(0, 0), time(0, 0))  # QUIET_HOURS=00:00-00:00, as README says
+    assert all(quiet_until(moment, none, tz) is None for moment in (night, early, day))
     assert held_for_quiet_hours("rate_reminder", {})
     assert held_for_quiet_hours("yellow_card", {"urgent": False, "audience": "member"})
     assert not held_for_quiet_hours("yellow_card", {"urgent": True, "audience": "member"})
