@@ -412,8 +412,8 @@ def scan_alerts(session: Session, now: datetime, *, settings: Settings | None = 
                 limit: int = SCAN_LIMIT, since: datetime | None = None) -> int:
     """Scheduler step: write and queue every yellow/red card that is due; returns how many.
 
-    At 80 % of a limit a 🟡 yellow card goes to the assignee (if any) and to the coordinators of
-    the ticket's current level; past it a 🔴 red card goes to the coordinators one level up and
+    At 80 % of a limit a 🟡 yellow card goes to the assignee (if any), the grid's coordinators and
+    those of the ticket's current level; past it a 🔴 red card goes to the coordinators one level up and
     the ticket escalates. At most `limit` tickets per call (the next call
     takes the rest). `since`: look only for cards whose moment fell after it (the steady scan,
     cheap at any size, see `Scanner`); None sweeps every open ticket (late cards included)."""
@@ -507,7 +507,7 @@ def _last_reopened(session: Session, ticket_ids: list[int]) -> dict[int, datetim
 def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: Settings,
                  taxonomy: Taxonomy, statuses: dict[int, str]) -> None:
     """One notification per card and recipient, in one INSERT. 🟡: the member holding the ticket
-    (if any) and the coordinators of its current level; 🔴: the coordinators one level up."""
+    (if any), the grid's coordinators and those of its current level; 🔴: the coordinators one level up."""
     tickets = list({c.ticket.id: c.ticket for c in cards}.values())
     # The assignees, in one query and held here: ticket_payload reads their names from the
     # identity map, which is weak. Only the columns read here (another loads when first read).
@@ -552,6 +552,10 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
         if member is None and ticket.id in waiting_for:
             payload["assigned_to"] = waiting_for[ticket.id]
         recipients = _coordinators_at(ticket, card.escalation_level, coordinators)
+        if card.level == "yellow" and card.escalation_level > 0:
+            # (product.md: a yellow card goes to the grid's coordinator, who still answers for the ticket after it
+            # went up a level, as well as to that level's)
+            recipients = sorted({*recipients, *_coordinators_at(ticket, 0, coordinators)})
         if card.level == "red":
             code = ticket.street_code if card.escalation_level >= 2 else ticket.community_code
             payload["escalated_to"] = get_node(session, code).name

@@ -115,12 +115,13 @@ def test_yellow_red_escalation_each_once_across_restarts(community: World, db_ur
             dispatch.accept_offer(s, tid, plumber, T0 + minutes(63), settings=settings)
         assert scan(engine, settings, T0 + minutes(1151)) == 0
 
-        # 🟡 of the resolution limit goes to the assignee and to the coordinators of the
-        # ticket's level (the community now); 🔴 to the street, level 2.
+        # 🟡 of the resolution limit goes to the assignee, the grid's coordinator (product.md) and the
+        # coordinators of the ticket's level (the community now); 🔴 to the street, level 2.
         assert scan(engine, settings, T0 + minutes(1152)) == 1
-        assert [(n.kind, n.recipient_id, n.payload["audience"]) for n in cards(engine, tid)[-2:]] == [
+        assert sorted((n.kind, n.recipient_id, n.payload["audience"]) for n in cards(engine, tid)[-3:]) == sorted([
             (NotificationKind.yellow_card, plumber, "member"),
-            (NotificationKind.yellow_card, COMMUNITY_COORD, "coordinator")]
+            (NotificationKind.yellow_card, GRID_COORD, "coordinator"),
+            (NotificationKind.yellow_card, COMMUNITY_COORD, "coordinator")])
         engine.dispose()
         engine = db.make_engine(db_url)  # another restart between yellow and red
         assert scan(engine, settings, T0 + minutes(1200)) == 0
@@ -135,7 +136,7 @@ def test_yellow_red_escalation_each_once_across_restarts(community: World, db_ur
             assert scan(engine, settings, T0 + minutes(later)) == 0
         assert alert_rows(engine) == [(tid, "respond", "yellow", 0), (tid, "respond", "red", 1),
                                       (tid, "resolve", "yellow", 1), (tid, "resolve", "red", 2)]
-        assert len(cards(engine, tid)) == 5  # the resolution's yellow card went to two people
+        assert len(cards(engine, tid)) == 6  # the resolution's yellow card went to three people
     finally:
         engine.dispose()
 
@@ -369,7 +370,7 @@ def test_steady_scans_miss_nothing_and_sweeps_catch_the_rest(world: World) -> No
         scanner.done(now, scan(world.engine, settings, now, since=since))
     assert sweeps == 16
     sent = [(n.ticket_id, n.payload["limit"], n.payload["level"]) for n in cards(world.engine)]
-    assert len(sent) == len(set(sent))
+    assert len(sent) == len({(*card, n.recipient_id) for card, n in zip(sent, cards(world.engine), strict=True)})
     expected = {(t, limit, level) for t in ids[:3] for limit in ("respond", "resolve")
                 for level in ("yellow", "red")} | {(ids[3], "respond", "yellow"),
                                                    (ids[3], "respond", "red")}
@@ -408,16 +409,17 @@ def test_the_benchmark_runs_and_writes_the_cards_as_the_bot_does(capsys: pytest.
 def test_catch_up_yellow_goes_to_the_level_the_ticket_just_escalated_to(community: World) -> None:
     """Bot down from 47 min to 20 h: on coming back the respond red escalates the ticket to the
     community, and the resolve yellow that fell due meanwhile must go to the coordinators of the
-    ticket's current level (the community), as it does when the bot never stopped."""
+    ticket's current level (the community), as it does when the bot never stopped — and, as product.md says, to the
+    grid's coordinator too."""
     world, settings = community, community.settings
     tid = submit(world.engine, settings)
     assert scan(world.engine, settings, T0 + minutes(47)) == 0
     assert scan(world.engine, settings, T0 + minutes(1200)) == 2  # respond red + resolve yellow
     assert ticket(world.engine, tid).escalation_level == 1  # the community holds it now
     yellow = [n for n in cards(world.engine, tid) if n.kind == NotificationKind.yellow_card]
-    assert [n.payload["limit"] for n in yellow] == ["resolve"]
-    # The steady timeline sends this card to COMMUNITY_COORD (test_alerts: "the community now").
-    assert [n.recipient_id for n in yellow] == [COMMUNITY_COORD], (
+    assert {n.payload["limit"] for n in yellow} == {"resolve"}
+    # The steady timeline sends this card to COMMUNITY_COORD (test_alerts: "the community now") and GRID_COORD.
+    assert sorted(n.recipient_id for n in yellow) == sorted([GRID_COORD, COMMUNITY_COORD]), (
         f"resolve yellow went to {[n.recipient_id for n in yellow]} (grid coordinator {GRID_COORD}),"
         f" payload level {yellow[0].payload['escalation_level']}")
 
