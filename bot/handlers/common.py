@@ -206,6 +206,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message changes nothing already saved: ask for a new message instead."""
+    if update.effective_message is not None and update.effective_message.location is not None:
+        return  # (a live location's next position: Telegram sends each as an edit, the resident edited nothing)
     await reply(update, texts.EDITED_MESSAGE)
 
 

@@ -1,0 +1,220 @@
+"""Found by a review of intake (a resident's request from first message to ticket) in the thirty-seventh session
+(each test failed on the code before)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import texts
+from routing.models import Ticket
+from tests.bot.chat_harness import BotChat, card_with, photo, texts_of
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+RESIDENT = 1
+NEED = "楼道灯坏了好几天了"
+ADDRESS = "幸福里小区3号楼2单元502"
+
+
+async def _to_phone_step(chat: BotChat) -> None:
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    assert (chat.intake_draft(RESIDENT) or {}).get("step") == "phone"
+
+
+# ── 1. a live location at the address step ────────────────────────────────────────────────────────
+async def test_sharing_a_live_location_does_not_flood_the_resident_with_edited_message_warnings(chat: BotChat) -> None:
+    """Asked 「请告诉我需要上门的地址」, an older resident taps 📎 → 位置 → 「共享实时位置」 (Telegram's most prominent
+    choice). The first location is taken as the address and the phone is asked. But a live location is updated by
+    Telegram as *edited messages* every time the phone moves (for 15 minutes to 8 hours), and every one of them is
+    answered 「修改后的消息我这边不会更新。如需补充或更正，请直接再发一条新消息。」: three position updates, three scoldings
+    for something the resident never did, and dozens more while the sharing lasts (bot/handlers/common.py
+    edited_message answers every edited update, whatever it carries)."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    live = {"latitude": 31.23040, "longitude": 121.47370, "live_period": 900}
+    await chat.say(RESIDENT, None, location=live)
+    shown = []
+    for step in range(1, 4):
+        moved = {**live, "latitude": 31.23040 + step / 10_000}
+        update = chat.message_payload(RESIDENT, None, location=moved, edit_date=1_700_000_000 + step)
+        shown += await chat.push({"edited_message": update}, RESIDENT)
+    warnings = [r.text for r in shown if r.text == texts.EDITED_MESSAGE]
+    assert not warnings, texts_of(shown)
+
+
+# ── 2. a photo with words under 「对吗？」 ─────────────────────────────────────────────────────────────
+async def test_a_photo_captioned_under_the_card_does_not_replace_the_need_told(chat: BotChat) -> None:
+    """The resident writes 「楼道灯坏了好几天了」 and gets 「我理解您反映的是：物业设施 · 照明楼道 … 对吗？」. Before
+    pressing 确认 she sends a photo of the lamp captioned 「就是这个灯，你们看看」. The bot starts a new request of
+    these words: 「「就是这个灯，你们看看」 我不太确定这属于哪类事项」 with the ten categories; the lighting need is gone
+    (its 确认 button now says 「这个按钮已经失效了」) and what reaches the member would be 「就是这个灯，你们看看」 with no
+    word of what is broken. A photo without words is added to the need waiting (PHOTO_AT_STEP), but with a caption
+    bot/handlers/router.py _target sends it to REQUEST, and resident.new_request skips every 'waiting' rule when
+    there are attachments, so _start_intake replaces the draft."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, None, photo=photo("lamp"), caption="就是这个灯，你们看看"))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert NEED in state.get("text", ""), (shown, state)
+    assert "lamp" in (state.get("attachments") or []), state
+
+
+@pytest.mark.parametrize("caption", ["对", "地址是幸福里小区3号楼2单元502"])
+async def test_a_photo_sent_with_a_yes_or_the_address_under_the_card_is_kept(chat: BotChat, caption: str) -> None:
+    """Under 「楼道灯坏了好几天了 … 对吗？」 the resident answers with a photo of the dark stairwell captioned 「对」 (or
+    captioned with where it is, 「地址是幸福里小区3号楼2单元502」). The words are understood (the address step follows,
+    or 「已记下上门地址」), but the photo is silently dropped: the draft's attachments stay empty, so the member never
+    sees it. bot/handlers/router.py _route passes `photos` on only to the ADDRESS, PHONE, TASK_NOTE and REQUEST
+    targets: TYPED_ANSWER (resident.answer_typed) and ADDRESS_EARLY (resident.address_told_early) take no photos."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, None, photo=photo("stairs"), caption=caption))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert "stairs" in (state.get("attachments") or []), (shown, state)
+
+
+# ── 3. a second need under 「对吗？」 ─────────────────────────────────────────────────────────────────
+async def test_a_second_need_told_before_confirming_the_first_does_not_erase_it(chat: BotChat) -> None:
+    """「楼道灯坏了好几天了」 → card 「物业设施 · 照明楼道 … 对吗？」. Before pressing anything the resident remembers
+    another trouble and sends it as a second message, 「厨房水管漏水了」. The bot shows the plumbing card and the
+    lighting need is gone without a word: no 「先登记第一件」 (as for two needs in one message) and no 「这件事我先记下了」
+    (as for another need told at the address step); pressing 确认 on the lighting card answers 「这个按钮已经失效了」.
+    bot/handlers/resident.new_request: with `waiting` set and a confident request of another item, _start_intake saves
+    a new draft over the one waiting."""
+    first = card_with(await chat.say(RESIDENT, NEED), "确认")
+    await chat.say(RESIDENT, "厨房水管漏水了")
+    state = chat.intake_draft(RESIDENT) or {}
+    kept = f"{state.get('text', '')} {state.get('next_text') or ''}"
+    pressed = texts_of(await chat.press(RESIDENT, first.button("确认"), first.message))
+    assert "楼道灯" in kept or texts.STALE_BUTTON not in pressed, (state, pressed)
+
+
+# ── 4. words at the address step that are not an address ──────────────────────────────────────────
+@pytest.mark.parametrize("words", ["跟上次一样", "还是上次那个地址", "老地址"])
+async def test_same_as_last_time_typed_uses_the_last_address(chat: BotChat, words: str) -> None:
+    """A resident whose earlier ticket went to 「幸福里小区 3 号楼 2 单元 502」 tells a new need and is asked 「请告诉我需要
+    上门的地址 … 上次的地址是：幸福里小区 3 号楼 2 单元 502，可以直接点下面的按钮使用」. She types what the button says
+    instead of pressing it: 「跟上次一样」. The bot saves the words 「跟上次一样」 as the address and asks for the phone;
+    the member is sent to 「跟上次一样」 (「老地址」 gets 「地址好像不完整」). README: older residents type what others
+    press, and it does what the button would. resident.address_given takes any words of 4+ characters as the address
+    and never relates them to _last_address."""
+    await chat.submit(RESIDENT, "厨房水管漏水了")
+    last = chat.ticket(1).address
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert state.get("address") == last, (shown, state)
+
+
+@pytest.mark.parametrize("words", ["我不知道地址", "我不会写地址", "地址不知道怎么写"])
+async def test_not_knowing_the_address_is_not_taken_as_the_address_nor_as_another_need(
+    chat: BotChat, words: str
+) -> None:
+    """Asked for the address, an older resident answers that she does not know it or cannot write it: 「我不知道地址」
+    or 「我不会写地址」 is saved as the address itself (the phone is asked next; the member is sent to 「我不知道地址」),
+    and 「地址不知道怎么写」 is answered 「「地址不知道怎么写」这件事我先记下了，等这一件登记好就接着为您办」 — kept as a
+    second request (文书代写) to be registered after this one. resident.address_given: with no house number, words that
+    are neither a question (_ASKS) nor a confident request of another item are saved as the address whatever they say,
+    and a confident request (the classifier reads 写 as 文书代写) becomes another need."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert state.get("step") == "address" and not state.get("address"), (shown, state)
+    assert not state.get("next_text"), (shown, state)
+
+
+# ── 5. typed choices under the card the bot was unsure of ─────────────────────────────────────────
+@pytest.mark.parametrize("words", ["其他", "第一个"])
+async def test_a_choice_typed_under_the_unsure_card_is_not_glued_to_the_need(chat: BotChat, words: str) -> None:
+    """「楼道灯」 gets 「我不太确定这属于哪类事项，请选一个最接近的；都不像的话点「其他」」 with 物业设施 · 照明楼道 first.
+    The resident types the card's own word 「其他」, or 「第一个」, instead of pressing. The words are glued to the need
+    and read again: the card comes back as 「「楼道灯，第一个」」 — for 第一个 with the ten categories instead of the
+    three items, the right one gone — and the need the member will read is now 「楼道灯，其他」. README: older residents
+    type what others press (确认, 取消, 修改 typed work; 其他 does not). resident._a_piece takes any short 'other' words
+    under an unsure card as more of the need."""
+    await chat.say(RESIDENT, "楼道灯")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert state.get("text") == "楼道灯", (shown, state)
+
+
+# ── 6. /cancel at the phone step ───────────────────────────────────────────────────────────────────
+async def test_cancel_at_the_phone_step_does_not_silently_drop_the_request(chat: BotChat) -> None:
+    """/help tells residents 「/cancel 退出当前步骤（已保存的内容不会丢）」. At the phone step, not wanting to leave a
+    number, the resident sends /cancel to leave that step. The bot answers 「好的，已退出当前步骤。需要帮助时随时告诉我。」
+    and throws away the whole request — the need, the confirmed item and the address — without saying that nothing was
+    registered; she waits for a ticket that never comes. bot/handlers/common.cancel clears every draft and answers the
+    same words whatever was in progress (compare 取消 under the card: 「好的，这条诉求已取消，没有登记工单。」)."""
+    await _to_phone_step(chat)
+    shown = texts_of(await chat.say(RESIDENT, "/cancel"))
+    kept = chat.count(Ticket) == 1 or chat.intake_draft(RESIDENT) is not None
+    told = any(words in shown for words in ("没有登记", "不登记", "诉求已取消"))
+    assert kept or told, shown
+
+
+# ── 7. giving up at the phone step leaves the phone keyboard ──────────────────────────────────────
+async def test_giving_up_at_the_phone_step_removes_the_phone_keyboard(chat: BotChat) -> None:
+    """At the phone step the keyboard 「📱 发送我的手机号 / 跳过」 is shown. The resident types 「算了，不报了」 and is told
+    「好的，这件事先不登记了」, but the keyboard stays. Later she presses 「跳过」 on it and gets the introduction
+    「我是社区服务助手，可以帮您登记生活中的困难和诉求…请直接说说您遇到的问题」 (or, pressing 📱, her number is answered
+    with the same). /cancel and a submitted ticket remove it (ReplyKeyboardRemove); resident.answer_typed's
+    INTAKE_GIVEN_UP reply has no markup."""
+    await _to_phone_step(chat)
+    assert chat.request._reply_keyboards.get(RESIDENT) is not None
+    shown = texts_of(await chat.say(RESIDENT, "算了，不报了"))
+    assert chat.request._reply_keyboards.get(RESIDENT) is None, shown
+
+
+# ── 8. a location or a contact sent while a request is waiting ─────────────────────────────────────
+async def test_a_location_sent_under_the_card_is_not_answered_as_if_nothing_was_told(chat: BotChat) -> None:
+    """Under 「楼道灯坏了好几天了 … 对吗？」 the resident sends her location (where the broken lamp is), as product.md
+    expects residents to do. She is told 「抱歉，我暂时只能看懂文字和照片。请用文字描述一下您的问题。」 — to describe
+    the problem she has just described — and the location is dropped, although an address typed there is kept
+    (「已记下上门地址」). bot/handlers/router.unsupported_message looks only for an intake at the address or phone step
+    (_intake_step); at the confirm step it answers UNSUPPORTED_MESSAGE."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, None, location={"latitude": 31.2304, "longitude": 121.4737}))
+    assert "请用文字描述一下您的问题" not in shown, shown
+
+
+async def test_a_contact_sent_at_the_address_step_does_not_get_the_introduction(chat: BotChat) -> None:
+    """Asked 「请告诉我需要上门的地址」, the resident taps 📎 and sends her own contact (thinking the bot wants her
+    details). She gets 「我是社区服务助手，可以帮您登记生活中的困难和诉求…请直接说说您遇到的问题。」 as if no request were
+    in progress, the address is not asked again, and her number is dropped. bot/handlers/resident.contact_shared
+    answers NON_REQUEST['other'] to a contact at any step but the phone step."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    contact = {"phone_number": "13812345678", "first_name": "张阿姨", "user_id": RESIDENT}
+    shown = texts_of(await chat.say(RESIDENT, None, contact=contact))
+    assert texts.NON_REQUEST["other"] not in shown and "地址" in shown, shown
+
+
+# ── 9. a photo, then a greeting, then the need ─────────────────────────────────────────────────────
+@pytest.mark.parametrize("hello", ["在吗", "你好"])
+async def test_a_photo_sent_before_a_greeting_reaches_the_need_told_after_it(chat: BotChat, hello: str) -> None:
+    """An older resident sends a photo of the broken lamp first (「照片收到了。请再用一句话说说是什么问题，我会把照片和它
+    一起登记。」), then, as people do, 「在吗」, then 「楼道灯坏了好几天了」. The greeting takes the photo: it becomes a
+    request of its own, 「「在吗」 我不太确定这属于哪类事项」 with the ten categories, and when the need follows it replaces
+    that draft — the photo is gone from the request the member gets. bot/handlers/router._incoming hands the kept photos
+    (resident.photos_kept, which also clears them) to any words, and resident.new_request turns words with attachments
+    into a request whatever their kind."""
+    await chat.say(RESIDENT, None, photo=photo("lamp"))
+    await chat.say(RESIDENT, hello)
+    shown = texts_of(await chat.say(RESIDENT, NEED))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert state.get("text") == NEED and "lamp" in (state.get("attachments") or []), (shown, state)
+
+
+# ── 10. the same need again: 「仍要新建」 typed ────────────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["仍要新建", "是另一件事"])
+async def test_new_anyway_typed_under_the_duplicate_question_is_understood(chat: BotChat, words: str) -> None:
+    """The resident's lamp ticket is open; she writes 「楼道灯还是坏的，好几天了」 about another lamp and is told 「您在 …
+    反映过同样的问题：工单 #X0148（照明楼道）…如果这是另一件事，请点「仍要新建」。」. She types the button's words,
+    「仍要新建」, or answers the question, 「是另一件事」, and gets the introduction 「我是社区服务助手，可以帮您登记生活中的
+    困难和诉求…请直接说说您遇到的问题。」 as if nothing were waiting; the request stays parked at the duplicate question.
+    bot/handlers/router._target reads only yes / cancel words at the duplicate step (好的 / 算了 keep the original);
+    words asking for a new ticket fall through to a new request, answered as talk."""
+    await chat.submit(RESIDENT, NEED)
+    await chat.say(RESIDENT, "楼道灯还是坏的，好几天了")
+    assert (chat.intake_draft(RESIDENT) or {}).get("step") == "duplicate"
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert texts.NON_REQUEST["other"] not in shown, shown
+    assert state.get("step") != "duplicate", (shown, state)
