@@ -534,10 +534,14 @@ async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _intake_action(update, context, token, action, rest)
 
 
-async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], meaning: str) -> None:
+async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], meaning: str,
+                       photos: list[str] | None = None) -> None:
     """对 / 不对 / 取消 typed under 「对吗？」, the request given up at the area or address step (那算了吧), or 好的 / 算了
-    under 「仍要新建」 (the ticket already open will do): what the button would do."""
+    under 「仍要新建」 (the ticket already open will do): what the button would do (a photo sent with the words goes
+    with the request)."""
     token = state["token"]
+    if photos and meaning not in ("cancel", "keep_original"):
+        await act(context, _add_photos, update.effective_user.id, token, photos, now())
     if meaning in ("cancel", "keep_original"):
         cancelled = await act(context, _update_intake, update.effective_user.id, token, {"step": "cancelled"}, now())
         await reply(update, texts.DUPLICATE_KEPT if meaning == "keep_original" else texts.INTAKE_GIVEN_UP)
@@ -834,9 +838,12 @@ async def address_given(
         await _next_step(update, context, state)
 
 
-async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
+async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                             photos: list[str] | None = None) -> None:
     """An address typed under 「对吗？」 before 确认: kept for the address step (not asked again), the card shown
-    again; after a yes (对的，地址是…), 确认 as well."""
+    again; after a yes (对的，地址是…), 确认 as well. A photo sent with it goes with the request."""
+    if photos:
+        await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     address = state["early_address"]
     if state.get("correcting") and state.get("address"):  # (不对，是5号楼 after the address told with the need)
         address = numbers.corrected_address(state["address"], address)

@@ -263,13 +263,13 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == RATING:
         await resident.rating_typed(update, context, state)
     elif target == TYPED_ANSWER:
-        await resident.answer_typed(update, context, state, state["meaning"])
+        await resident.answer_typed(update, context, state, state["meaning"], photos)
     elif target == ADDRESS:
         await resident.address_given(update, context, state, text, photos)
     elif target == PHONE:
         await resident.phone_typed(update, context, state, text, photos)
     elif target == ADDRESS_EARLY:
-        await resident.address_told_early(update, context, state)
+        await resident.address_told_early(update, context, state, photos)
     elif target == AREA_WORDS:
         await resident.ask_area(update, context, lead=texts.CHOOSE_AREA_WITH_BUTTONS)
     elif target == PHOTO_AT_STEP:
