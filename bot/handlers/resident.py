@@ -303,6 +303,9 @@ async def new_request(
         text, later = needs
         then = {"text": later}
     result = classifier.classify(text)
+    if waiting and attachments and not _of_another_item(result, waiting.get("label")):
+        await _photo_under_card(update, context, waiting, text, result, attachments)
+        return
     if waiting and not attachments and result.kind == "other" and _a_piece(waiting, text):
         await _tell_more(update, context, waiting, text)
         return
@@ -338,6 +341,40 @@ def _a_piece(waiting: dict[str, Any], text: str) -> bool:
         and numbers.phone_in(text) is None
         and not _GIVE_UP.fullmatch(simplified(text).strip())
     )
+
+
+def _of_another_item(result: Classification, label: str | None) -> bool:
+    """Whether words are a confident request of an item other than `label` (a new need, not more of that one)."""
+    return result.kind == "request" and result.confident and result.label != label
+
+
+def _add_to_need(session: Session, telegram_id: int, token: str, photos: list[str], words: str,
+                 now_: Any) -> dict[str, Any] | None:
+    """Photos (and the words sent with them) added to the intake; the intake now, None when it is no longer this one."""
+    if not _add_photos(session, telegram_id, token, photos, now_):
+        return None
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    if words:
+        state["text"] = tickets.with_supplement(state["text"], words)
+        drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    return state
+
+
+async def _photo_under_card(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting: dict[str, Any], text: str,
+                            result: Classification, photos: list[str]) -> None:
+    """A photo with words under 「对吗？」 (就是这个灯，你们看看): the photo goes with the need waiting, its words read on
+    with the need (a piece of one the bot was unsure of) or added to it (a greeting or thanks is not); the card again."""
+    if result.kind == "other" and _a_piece(waiting, text):
+        attachments = [*(waiting.get("attachments") or []), *photos][: tickets.MAX_ATTACHMENTS]
+        await _tell_more(update, context, {**waiting, "attachments": attachments}, text)
+        return
+    words = "" if result.kind in _ASIDES else text
+    state = await act(context, _add_to_need, update.effective_user.id, waiting["token"], photos, words, now())
+    if state is None:
+        await reply(update, texts.STALE_BUTTON)
+        return
+    await reply(update, texts.PHOTO_ADDED)
+    await _show_understanding(update, context, state)
 
 
 async def _tell_more(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting: dict[str, Any], text: str) -> None:
@@ -770,7 +807,7 @@ async def _another_need(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
     """Another need (a confident request of another item) told at the address or phone step: kept for after this
     one, and the step asked again; False for other words. At the phone step only a need said to be another (另外,
     还有…): words there are mostly about the visit (下午三点以后家里才有人，敲门大声点), not a need."""
-    if state.get("ticket_id") or result.kind != "request" or not result.confident or result.label == state.get("label"):
+    if state.get("ticket_id") or not _of_another_item(result, state.get("label")):
         return False
     if state.get("step") == "phone" and not _ANOTHER.search(text):
         return False
