@@ -316,6 +316,13 @@ def shared_location(latitude: float, longitude: float) -> str:
     return f"居民发送的定位：{latitude:.5f},{longitude:.5f}"
 
 
+def last_address_used(address: str) -> str:
+    return f"好的，就用上次的地址：<b>{quote(address, 200)}</b>。"
+
+
+NO_LAST_ADDRESS = "我这里还没有您上次用过的地址。"
+
+
 def address_noted(address: str) -> str:
     return f"已记下上门地址：<b>{quote(address, 200)}</b>（登记时不用再说一遍）。"
 

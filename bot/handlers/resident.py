@@ -44,6 +44,9 @@ COMMENT = "comment"
 COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
 MIN_ADDRESS_CHARS = 4
+# The address of last time asked for in words (跟上次一样, 还是上次那个地址, 老地址, 同上): what 使用上次的地址 does.
+_SAME_ADDRESS = re.compile("上次|上回|同上|老地址|(原来|以前|之前)的?(地址|那个)|还是那个")
+_NOT_SAME_ADDRESS = re.compile("[不没坏漏堵修]")  # (上次修过没修好, 上次的地址不对: not the address of last time)
 _DONE_ALREADY = re.compile("已经|打了|叫了|关了|开了|到了|来了")  # (已经打了119，阀门也关了: no advice again)
 # A question asked back where the address is asked (什么地址, 地址写什么; not 门口那个什么超市旁边).
 _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋)[呢嘛]$")
@@ -828,6 +831,12 @@ def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str
     return True
 
 
+def _same_address(text: str) -> bool:
+    """Whether short words at the address step ask for the address of last time (跟上次一样, 老地址)."""
+    plain = simplified(text).strip()
+    return len(plain) <= MAX_PIECE_CHARS and bool(_SAME_ADDRESS.search(plain)) and not _NOT_SAME_ADDRESS.search(plain)
+
+
 async def address_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
 ) -> None:
@@ -843,6 +852,14 @@ async def address_given(
         # (someone in crisis answering with how they feel: heard, added to the ticket, never taken for an address)
         await act(context, _supplement_opened, update.effective_user.id, state, text, now())
         await reply(update, texts.HEARD_GENTLY)
+        return
+    if numbers.address_in(text) is None and _same_address(text):
+        last = await query(context, _last_address, update.effective_user.id)
+        if last is None:
+            await _ask_again(update, context, state, texts.NO_LAST_ADDRESS)
+            return
+        await reply(update, texts.last_address_used(last))
+        await _intake_action(update, context, state["token"], "addr", [""])
         return
     if numbers.address_in(text) is None:
         result = deps(context).classifier.classify(text)
