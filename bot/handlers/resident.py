@@ -47,6 +47,9 @@ MIN_ADDRESS_CHARS = 4
 # The address of last time asked for in words (跟上次一样, 还是上次那个地址, 老地址, 同上): what 使用上次的地址 does.
 _SAME_ADDRESS = re.compile("上次|上回|同上|老地址|(原来|以前|之前)的?(地址|那个)|还是那个")
 _NOT_SAME_ADDRESS = re.compile("[不没坏漏堵修]")  # (上次修过没修好, 上次的地址不对: not the address of last time)
+# Not knowing the address, or how to write it (我不知道地址, 地址不知道怎么写): help asked for, not an address.
+_ADDRESS_NAMED = re.compile("地址|住址|门牌")
+_NOT_KNOWN = re.compile("不知道|不晓得|不会|不清楚|记不住|不记得|记不清|忘了|搞不清|说不清|写不来|不懂")
 _DONE_ALREADY = re.compile("已经|打了|叫了|关了|开了|到了|来了")  # (已经打了119，阀门也关了: no advice again)
 # A question asked back where the address is asked (什么地址, 地址写什么; not 门口那个什么超市旁边).
 _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋)[呢嘛]$")
@@ -831,6 +834,12 @@ def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str
     return True
 
 
+def _address_unknown(text: str) -> bool:
+    """Whether words at the address step say the resident does not know it or how to write it (我不知道地址)."""
+    plain = simplified(text).strip()
+    return bool(_ADDRESS_NAMED.search(plain) and _NOT_KNOWN.search(plain))
+
+
 def _same_address(text: str) -> bool:
     """Whether short words at the address step ask for the address of last time (跟上次一样, 老地址)."""
     plain = simplified(text).strip()
@@ -844,7 +853,7 @@ async def address_given(
     another need: kept for after this one, the address asked again)."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
-    if state.get("ticket_id") and numbers.address_in(text) is None and _declines(text):
+    if state.get("ticket_id") and numbers.address_in(text) is None and (_declines(text) or _address_unknown(text)):
         await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())  # (where is not asked twice of someone urgent)
         return
@@ -860,6 +869,9 @@ async def address_given(
             return
         await reply(update, texts.last_address_used(last))
         await _intake_action(update, context, state["token"], "addr", [""])
+        return
+    if numbers.address_in(text) is None and _address_unknown(text):
+        await _ask_again(update, context, state, texts.ADDRESS_HELP)  # (neither the address nor another need)
         return
     if numbers.address_in(text) is None:
         result = deps(context).classifier.classify(text)
