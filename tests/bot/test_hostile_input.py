@@ -329,7 +329,7 @@ for _name, (_text, _expected) in COMMANDS.items():
 @case("command:cancel-with-args-mid-intake")
 async def _cancel_mid(scene: Scene) -> None:
     await scene.chat.intake_to_address(scene.resident)
-    polite(await scene.chat.say(scene.resident, "/cancel right now"), texts.CANCELLED_STEP)
+    polite(await scene.chat.say(scene.resident, "/cancel right now"), texts.INTAKE_CANCELLED)  # (nothing registered)
     assert scene.chat.state() == {"tickets": [], "drafts": []}
 
 
