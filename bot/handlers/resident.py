@@ -587,7 +587,8 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await act(context, _add_photos, update.effective_user.id, token, photos, now())
     if meaning in ("cancel", "keep_original"):
         cancelled = await act(context, _update_intake, update.effective_user.id, token, {"step": "cancelled"}, now())
-        await reply(update, texts.DUPLICATE_KEPT if meaning == "keep_original" else texts.INTAKE_GIVEN_UP)
+        shown = texts.DUPLICATE_KEPT if meaning == "keep_original" else texts.INTAKE_GIVEN_UP
+        await reply(update, shown, ReplyKeyboardRemove())  # (given up at the phone step: its keyboard goes too)
         if cancelled:
             await _next_need(update, context, cancelled)
     elif meaning == "no":
