@@ -269,6 +269,7 @@ PHOTO_ADDED_TO_REOPENED = "照片收到了，已附到这张工单里，协调�
 PHOTO_AFTER_RATING = "照片收到了，谢谢您！想说的话也可以直接回复。"
 PHOTO_WAITS_FOR_WORDS = "照片收到了。请再用一句话说说是什么问题，我会把照片和它一起登记。"
 UNSUPPORTED_AT_STEP = "抱歉，我暂时只能看懂文字和照片。"
+PHONE_AFTER_ADDRESS = "手机号等下一步再发就行，先要上门的地址。"
 SAME_NEED_IN_PROGRESS = "这件事正在为您登记，就是这一件，还差上门地址。"
 NEXT_NEED = "您刚才还提到另一件事，现在接着为您登记："
 ASK_WHERE_URGENT = "为了尽快找到您："

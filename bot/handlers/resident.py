@@ -1065,8 +1065,14 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # The button shares one's own card (user_id set); a card from the address book is someone else's.
     own = contact.user_id == update.effective_user.id
     state = await query(context, drafts.get_draft, update.effective_user.id, INTAKE)
-    if not state or state.get("step") != "phone":
+    if not state:
         await reply(update, texts.NON_REQUEST["other"], ReplyKeyboardRemove())
+        return
+    if state.get("step") == "address":  # (her details sent too early: the address is what is asked)
+        await _ask_again(update, context, state, texts.PHONE_AFTER_ADDRESS)
+        return
+    if state.get("step") != "phone":  # (under 「对吗？」, the area or the duplicate question: its buttons wait)
+        await reply(update, texts.NEED_NOT_SUBMITTED)
         return
     await phone_given(update, context, contact.phone_number if own else None)
 

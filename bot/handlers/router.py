@@ -179,16 +179,21 @@ def _invite_told(session: Session, telegram_id: int, codes: list[str], alone: bo
 
 
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
-    """The resident's intake draft when it waits for an address or a phone."""
-    return _intake_at(drafts.list_drafts(session, telegram_id), ("address", "phone"), now_)
+    """The resident's intake draft when it waits for 确认, an address or a phone."""
+    return _intake_at(drafts.list_drafts(session, telegram_id), ("confirm", "address", "phone"), now_)
 
 
 async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, voice, video, documents…: words asked for (at an intake's step, that step's answer; a place shared
-    at the address step is the address)."""
+    at the address step is the address, under 「对吗？」 kept for it as an address typed there is)."""
     state = await query(context, _intake_step, update.effective_user.id, now())
     place = resident.place_of(update.effective_message)
-    if state is None:
+    if state is not None and state.get("step") == "confirm":
+        if place:
+            await resident.address_told_early(update, context, {**state, "early_address": place})
+        else:
+            await reply(update, f"{texts.UNSUPPORTED_AT_STEP}\n{texts.NEED_NOT_SUBMITTED}")
+    elif state is None:
         await reply(update, texts.UNSUPPORTED_MESSAGE)
     elif place and state.get("step") == "address":
         await resident.address_given(update, context, state, place, [])
