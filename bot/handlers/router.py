@@ -99,10 +99,11 @@ def _target(
 
 def _incoming(
     session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime, stars: int | None = None,
-    urgent: bool = False,
+    urgent: bool = False, talk: bool = False,
 ) -> tuple[str, dict, abuse.MessageCount | None, bool]:
     """Where the message goes, (for a resident's message) the count of this minute's messages, and whether it is held
-    back (over MESSAGES_PER_MINUTE: urgent words and the answers at an urgent ticket's steps never are, nor counted)."""
+    back (over MESSAGES_PER_MINUTE: urgent words and the answers at an urgent ticket's steps never are, nor counted).
+    `talk`: the words are a greeting, thanks or a question (photos sent before them wait for the need)."""
     flows = drafts.list_drafts(session, telegram_id)
     target, state = _target(flows, text, photos, now_)
     # (an urgent ticket's where, phone and photos)
@@ -114,7 +115,8 @@ def _incoming(
     if counted is not None and counted.exceeded:
         return target, state, counted, True  # (held back: nothing it would take or end is touched)
     if target == REQUEST:
-        state = {"photos": resident.photos_kept(session, telegram_id, flows, now_),  # (sent before these words)
+        # (sent before these words; 在吗 after a photo is answered, the photo kept for the need that follows)
+        state = {"photos": [] if talk else resident.photos_kept(session, telegram_id, flows, now_),
                  "waiting": _confirming(flows, now_)}
     # Stars typed: a rating, also under another ticket's comment step (two tickets done: 5 ⭐ pressed, then 4 typed).
     if stars is not None and (target == REQUEST or (target == COMMENT and stars)):
@@ -161,6 +163,11 @@ def _stars(text: str, read: Classification | None) -> int | None:
     return stars
 
 
+def _talk(read: Classification | None) -> bool:
+    """Whether words are a greeting, thanks or a status question: answered as talk, no need told."""
+    return read is not None and read.kind in ("greeting", "thanks", "status")
+
+
 def _urgent(read: Classification | None) -> bool:
     """Urgent words (gas, fire, someone hurt) are never held back. (Words, not an item of the urgent
     class: an address the classifier reads as a weak hazard is still an address.)"""
@@ -205,7 +212,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     text = members.visible_text(text).strip()  # (zero-width spaces alone are no address, no reason)
     read = deps(context).classifier.classify(text) if text else None  # (once: every rule below asks of it)
     target, state, counted, held = await query(
-        context, _incoming, update.effective_user.id, text, photos, now(), _stars(text, read), _urgent(read)
+        context, _incoming, update.effective_user.id, text, photos, now(), _stars(text, read), _urgent(read), _talk(read)
     )
     if held:
         if counted is not None and counted.first_exceeded:
