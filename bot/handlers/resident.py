@@ -129,6 +129,16 @@ def stars_typed(text: str) -> int | None:
     return 0 if len(words) <= RATING_WORDS_MAX_CHARS and _RATING_WORDS.search(words) else None
 
 
+# Under the duplicate question: the words of 仍要新建, or that it is another matter (是另一件事, 不是一回事).
+_NEW_ANYWAY = re.compile("新建|另一件|另外一件|不是一回事|不是一件事|不是同一|两回事|不一样")
+
+
+def new_anyway(text: str) -> bool:
+    """Whether short words under 「如果这是另一件事，请点「仍要新建」」 say so: what 仍要新建 does."""
+    words = simplified(text).strip()
+    return len(words) <= MAX_PIECE_CHARS and bool(_NEW_ANYWAY.search(words)) and not _GIVE_UP.fullmatch(words)
+
+
 _WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事|冇事|莫得事")
 _LET_IT_GO = re.compile("算了|算啦")  # (at the phone step, with no 不用: the request, not the phone)  # (at the phone step, 不用了 alone skips the phone)
 
@@ -580,7 +590,7 @@ async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], meaning: str,
                        photos: list[str] | None = None) -> None:
     """对 / 不对 / 取消 typed under 「对吗？」, the request given up at the area or address step (那算了吧), or 好的 / 算了
-    under 「仍要新建」 (the ticket already open will do): what the button would do (a photo sent with the words goes
+    under 「仍要新建」 (the ticket already open will do), or 仍要新建 / 是另一件事 there: what the button would do (a photo sent with the words goes
     with the request)."""
     token = state["token"]
     if photos and meaning not in ("cancel", "keep_original"):
@@ -591,6 +601,9 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await reply(update, shown, ReplyKeyboardRemove())  # (given up at the phone step: its keyboard goes too)
         if cancelled:
             await _next_need(update, context, cancelled)
+    elif meaning == "new":  # (仍要新建 typed under the duplicate question)
+        await reply(update, texts.DUPLICATE_NEW)
+        await _intake_action(update, context, token, "new", [""])
     elif meaning == "no":
         await reply(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
     elif state.get("label") and (state.get("confident") or state.get("urgent")):

@@ -77,6 +77,7 @@ def _target(
                        else "cancel" if step == "area" and resident.gives_up(text, "address")
                        # (the same need told again: 好的 / 算了 say the ticket already open will do)
                        else "keep_original" if step == "duplicate" and resident.typed_answer(text) in ("yes", "cancel")
+                       else "new" if step == "duplicate" and resident.new_anyway(text)
                        else None)
             if meaning:
                 return TYPED_ANSWER, {**state, "meaning": meaning}
