@@ -107,6 +107,27 @@ def typed_answer(text: str) -> str | None:
     return "no" if _NO.fullmatch(words) else None
 
 
+# Under the card the bot was unsure of: its 其他 typed (都不是, 都不像), or an item by its place (第一个, 第2个).
+_OTHER_TYPED = re.compile("(点)?(其他|其它|都不是|都不像|都不对)[吧啊呀的。！!~～\\s]*")
+# (never a bare digit nor 一个: they may mean anything, and an item chosen may be an emergency's)
+_NTH_TYPED = re.compile("(选|点)?第([1-9一二三四五六七八九])(个|项|条|种)?[吧啊呀的。！!~～\\s]*")
+
+
+def choice_typed(text: str, state: dict[str, Any]) -> str | None:
+    """What words typed under the card the bot was unsure of choose: "oth" (其他, 都不是), "it:<label>" (第一个: the
+    item shown there), or None (also under a card the bot was sure of: 确认 / 修改 are its words)."""
+    if state.get("label") and (state.get("confident") or state.get("urgent")):
+        return None
+    words = simplified(text).strip()
+    if _OTHER_TYPED.fullmatch(words):
+        return "oth"
+    shown = state.get("top3") or []
+    nth = _NTH_TYPED.fullmatch(words)
+    if nth and (place := "123456789一二三四五六七八九".index(nth.group(2)) % 9) < len(shown):
+        return f"it:{shown[place]}"
+    return None
+
+
 _STARS = re.compile(r"([1-5一二三四五两兩俩])\s*(星|颗星|顆星|粒星|分|[颗顆个粒]?⭐+)?[。！!~～ ]*")  # (两: two; 粒: Cantonese)
 _STAR_EMOJI = re.compile(r"(⭐\s*){1,5}[。！!~～ ]*")  # (the rating buttons' own ⭐⭐⭐⭐⭐, typed)
 _RATING_WORDS = re.compile(  # (not 三星电视, 五星小区: a star count followed by a noun is a name)
@@ -601,6 +622,9 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await reply(update, shown, ReplyKeyboardRemove())  # (given up at the phone step: its keyboard goes too)
         if cancelled:
             await _next_need(update, context, cancelled)
+    elif meaning == "oth" or meaning.startswith("it:"):  # (其他 / 第一个 typed under the card the bot was unsure of)
+        action, _, label = meaning.partition(":")
+        await _intake_action(update, context, token, action, [label])
     elif meaning == "new":  # (仍要新建 typed under the duplicate question)
         await reply(update, texts.DUPLICATE_NEW)
         await _intake_action(update, context, token, "new", [""])

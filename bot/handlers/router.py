@@ -72,7 +72,7 @@ def _target(
             return JOIN_WORDS, state  # (the skills are chosen with buttons)
         if flow == resident.INTAKE and text and not state.get("ticket_id"):
             step = state.get("step")
-            meaning = (resident.typed_answer(text) if step == "confirm"
+            meaning = (resident.typed_answer(text) or resident.choice_typed(text, state) if step == "confirm"
                        else "cancel" if step in ("address", "phone") and resident.gives_up(text, step)
                        else "cancel" if step == "area" and resident.gives_up(text, "address")
                        # (the same need told again: 好的 / 算了 say the ticket already open will do)
