@@ -343,6 +343,11 @@ async def new_request(
     if waiting and attachments and not _of_another_item(result, waiting.get("label")):
         await _photo_under_card(update, context, waiting, text, result, attachments)
         return
+    # (another need told under a card the bot was sure of: kept for after it, not put in its place — a need retold
+    # under a card the bot was unsure of still replaces it)
+    if waiting and waiting.get("confident") and not result.urgent and await _another_need(
+            update, context, waiting, text, result, attachments):
+        return
     if waiting and not attachments and result.kind == "other" and _a_piece(waiting, text):
         await _tell_more(update, context, waiting, text)
         return
@@ -758,7 +763,10 @@ async def _ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
     """The intake step's question again (the address, or a phone), after `lead`: by default, what is still missing
     (for an urgent ticket already opened: that it is opened)."""
     opened = bool(state.get("ticket_id"))
-    if state.get("step") == "address":
+    if state.get("step") == "confirm":  # (the card again, its buttons last)
+        await reply(update, lead or texts.NEED_NOT_SUBMITTED)
+        await _show_understanding(update, context, state)
+    elif state.get("step") == "address":
         lead = lead or (texts.URGENT_STILL_NEEDS_ADDRESS if opened else texts.STILL_NEEDS_ADDRESS)
         last = await query(context, _last_address, update.effective_user.id)
         markup = keyboards.last_address(state["token"]) if last else None
@@ -836,26 +844,30 @@ def _supplement_opened(session: Session, telegram_id: int, state: dict[str, Any]
     tickets.add_contact(session, state["ticket_id"], telegram_id, now_, supplement=text)
 
 
-def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, now_: Any) -> bool:
-    """Keep another need told at the address step with the intake, to be taken up once it is submitted."""
+def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, now_: Any,
+                    photos: list[str] | None = None) -> bool:
+    """Keep another need told at the address step (or under 「对吗？」, with its photos) with the intake, to be taken
+    up once it is submitted."""
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("token") != token:
         return False
     state["next_text"] = f"{state['next_text']}\n{text}" if state.get("next_text") else text
+    if photos:
+        state["next_attachments"] = [*(state.get("next_attachments") or []), *photos][: tickets.MAX_ATTACHMENTS]
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return True
 
 
 async def _another_need(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str,
-                        result: Classification) -> bool:
-    """Another need (a confident request of another item) told at the address or phone step: kept for after this
-    one, and the step asked again; False for other words. At the phone step only a need said to be another (另外,
-    还有…): words there are mostly about the visit (下午三点以后家里才有人，敲门大声点), not a need."""
+                        result: Classification, photos: list[str] | None = None) -> bool:
+    """Another need (a confident request of another item) told under 「对吗？」 or at the address or phone step: kept
+    (with `photos`) for after this one, and the step asked again; False for other words. At the phone step only a
+    need said to be another (另外, 还有…): words there are mostly about the visit (下午三点以后家里才有人，敲门大声点)."""
     if state.get("ticket_id") or not _of_another_item(result, state.get("label")):
         return False
     if state.get("step") == "phone" and not _ANOTHER.search(text):
         return False
-    await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now())
+    await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now(), photos)
     await _ask_again(update, context, state, texts.another_need_later(text, state.get("step", "address")))
     return True
 
