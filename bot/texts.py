@@ -395,6 +395,7 @@ def rate_reminder(number: str, item_name: str) -> str:
 
 
 RATED_ALREADY = "这张工单您已经评过分了，谢谢您！"
+RATED_REOPENED = "这张工单您已经评过分了，工单已重新打开，协调员会跟进。"
 
 
 def rated(stars: int) -> str:

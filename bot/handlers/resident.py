@@ -1190,16 +1190,16 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz))
 
 
-def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> bool:
-    """Rate the ticket and open the comment step; False when it is closed and rated already (an older prompt's
-    button pressed after the reminder's)."""
+def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> str | None:
+    """Rate the ticket and open the comment step; else the answer to a ticket rated already (an older prompt's button
+    pressed after the reminder's, or a double tap): closed, or reopened by a low rating and being redone."""
     ticket = tickets.get_ticket(session, ticket_id)
-    if ticket.status == S.closed and ticket.rating is not None and ticket.resident_id == telegram_id:
-        return False
+    if ticket.rating is not None and ticket.status != S.resolved and ticket.resident_id == telegram_id:
+        return texts.RATED_ALREADY if ticket.status == S.closed else texts.RATED_REOPENED
     tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_)
     label = ticket.label  # (words of another need after the stars are no comment)
     drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment", "label": label}, now_)
-    return True
+    return None
 
 
 async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -1213,8 +1213,8 @@ async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not ticket_id.isdigit() or not choice.isdigit():
         await edit(update, texts.STALE_BUTTON)
         return
-    if not await act(context, _rate, update.effective_user.id, int(ticket_id), int(choice), now()):
-        await edit(update, texts.RATED_ALREADY)
+    if refused := await act(context, _rate, update.effective_user.id, int(ticket_id), int(choice), now()):
+        await edit(update, refused)
         return
     await edit(update, texts.rated(int(choice)), keyboards.skip_comment(int(ticket_id)))
 
@@ -1226,8 +1226,8 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await reply(update, texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
         return
-    if not await act(context, _rate, update.effective_user.id, ticket_id, stars, now()):
-        await reply(update, texts.RATED_ALREADY)
+    if refused := await act(context, _rate, update.effective_user.id, ticket_id, stars, now()):
+        await reply(update, refused)
         return
     await reply(update, texts.rated(stars), keyboards.skip_comment(ticket_id))
 

@@ -1,0 +1,241 @@
+"""Found by a review of ratings (评价 / 回访, 积分 / 评星) in the thirty-seventh session (each test failed on the code before).
+A resident rating with buttons and in words, the comment after the stars, a low rating that reopens the ticket, the
+回访 reminder, and what the member and the coordinators are told; each docstring tells the bug as the person meets it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot import texts
+from routing import db, tickets
+from routing.models import Rating
+from tests.bot.chat_harness import BotChat, Reply, card_with, texts_of
+from tests.conftest import GRID_COORD, World
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+RESIDENT = 1
+LIGHT = "楼道灯坏了好几天了"
+LIGHTING = "property.public_lighting"
+INTRODUCTION = texts.NON_REQUEST["other"][:10]  # 「我是社区服务助手，可以帮…」
+
+
+async def _prompted(chat: BotChat, world: World, *, hours_ago: float = 1) -> tuple[int, int, Reply]:
+    """王师傅 resolved the resident's stairwell light `hours_ago`; the resident has 「…已办结。请为这次服务打个分：」."""
+    member = world.member("王师傅", ["电工", "水暖"])
+    ticket_id = chat.resolved_ticket(member, LIGHT, LIGHTING, datetime.now(UTC) - timedelta(hours=hours_ago))
+    await chat.deliver()
+    prompt = next(r for r in reversed(chat.replies(RESIDENT)) if "打个分" in r.text)
+    return member, ticket_id, prompt
+
+
+def _comments(chat: BotChat, ticket_id: int) -> list[str]:
+    with db.transaction(chat.engine) as s:
+        return [r.comment for r in s.exec(select(Rating).where(Rating.ticket_id == ticket_id))]
+
+
+# ── 1. stars typed in a few words ────────────────────────────────────────────────────────────────────
+@pytest.mark.parametrize(("words", "stars"), [("5星好评", 5), ("给五星", 5), ("五星！谢谢师傅", 5), ("5分吧", 5),
+                                              ("一星，灯还是不亮", 1)])
+async def test_stars_typed_with_a_word_or_two_around_them_are_not_taken(
+    chat: BotChat, world: World, words: str, stars: int
+) -> None:
+    """Under 「请为这次服务打个分」 the resident types the stars as people write them: 「5星好评」, 「给五星」,
+    「五星！谢谢师傅」, 「5分吧」, or 「一星，灯还是不亮」. The count is right there, yet nothing is rated: for most the bot
+    answers 「请点下面的星星打分…」 and shows the prompt again (the reason 「灯还是不亮」 is thrown away), and for 「5分吧」
+    it answers with its self-introduction 「我是社区服务助手…请直接说说您遇到的问题」. Only a bare 五星 / 5分 / 5 counts
+    (bot/handlers/resident.py stars_typed: _STARS must fullmatch the whole message; anything more falls to
+    _RATING_WORDS, which returns 0 = 'ask again', or to nothing). A short message with one star count (not followed by a
+    noun such as 三星电视) should rate, the remaining words becoming the comment."""
+    _member, ticket_id, _prompt = await _prompted(chat, world)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.ticket(ticket_id).rating == stars, (shown, chat.ticket(ticket_id).status)
+
+
+# ── 2. praise or 'not fixed' typed under the prompt ──────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["满分", "很好", "不错", "没修好", "灯还是不亮"])
+async def test_praise_or_not_fixed_typed_under_the_prompt_gets_the_self_introduction(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """The member marked the light done; the resident gets 「工单 #… 已办结。请为这次服务打个分：」 and answers in words, as
+    older people do: 「满分」 / 「很好」 / 「不错」, or — the case that matters most — 「没修好」 / 「灯还是不亮」. The bot
+    replies with its self-introduction 「我是社区服务助手，可以帮您登记生活中的困难和诉求…请直接说说您遇到的问题」, as if
+    nothing were pending: the ticket stays 「已办结」, no coordinator hears that the work was not done (a 1–2 star rating
+    would have reopened it), and the resident is not even shown the stars again. 很满意 / 不满意 are recognised
+    (resident._RATING_WORDS) but these everyday words of a verdict are not, so router._incoming sends them to a new
+    request. Words that judge the work under a fresh prompt should at least bring the stars back (「请点下面的星星打分
+    （1–2 星表示不满意…）」), or, for 没修好, say how to reopen it."""
+    _member, ticket_id, _prompt = await _prompted(chat, world)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert INTRODUCTION not in shown, shown
+    assert chat.ticket(ticket_id).rating is not None or "打分" in shown, shown
+
+
+# ── 3. 跳过 typed at the comment step ───────────────────────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["跳过", "不用了", "没有"])
+async def test_skip_typed_instead_of_pressed_is_saved_and_sent_as_the_comment(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """After 5 ⭐ the bot says 「感谢您的 5 星评价！想补充一句话的话直接回复，或点「跳过」。」 The resident types 「跳过」
+    (or 「不用了」, 「没有」) instead of pressing the button. The bot answers 「补充说明已记录，谢谢您！」, stores 「跳过」
+    as the rating's comment, and 王师傅 gets a second 「居民为工单 #… 打了 5 星。\n留言：「跳过」」. 跳过 is the word of
+    skipping an optional step (product.md), and typed it skips the phone step; at the comment step
+    (bot/handlers/router.py _target → COMMENT → resident.comment_given) every word is a comment. Typed 跳过 / 不用了 /
+    没有 here should close the step like the button (「好的，谢谢您！」) and send nothing to the member."""
+    member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("5"), prompt.message)
+    told_before = len(chat.replies(member))
+    await chat.say(RESIDENT, words)
+    to_member = texts_of(chat.replies(member)[told_before:])
+    assert _comments(chat, ticket_id) == [""], _comments(chat, ticket_id)
+    assert words not in to_member, to_member
+
+
+# ── 4. the reason of a low rating in two messages ────────────────────────────────────────────────────
+async def test_the_second_message_of_a_low_ratings_reason_becomes_a_new_request(chat: BotChat, world: World) -> None:
+    """1 ⭐: 「工单已重新打开，协调员会跟进。想补充说明的话直接回复」. The resident explains in two short messages, a minute
+    apart: 「灯还是不亮」 then 「一开灯就跳闸」. The first is saved (「补充说明已记录」); the second gets a new card
+    「我理解您反映的是：家居维修 · 电路维修「一开灯就跳闸」对吗？」 — a second request for the same light, while the
+    coordinators' 差评提醒 carries only 「灯还是不亮」 and never the actual fault. README: 'the words after a rating are its
+    comment for 30 minutes', but resident._comment clears the comment draft after the first message, so the window
+    closes at once. The draft should stay open for the window (the next words appended to the comment and passed on)."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    await chat.say(RESIDENT, "灯还是不亮")
+    shown = texts_of(await chat.say(RESIDENT, "一开灯就跳闸"))
+    to_coordinator = texts_of(chat.replies(GRID_COORD))
+    assert chat.intake_draft(RESIDENT) is None and "我理解您反映的是" not in shown, shown
+    assert "一开灯就跳闸" in to_coordinator or any("一开灯就跳闸" in c for c in _comments(chat, ticket_id)), (
+        shown, _comments(chat, ticket_id))
+
+
+# ── 5. stars typed while a new need waits for its address ─────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["五星", "5星"])
+async def test_stars_typed_while_a_new_need_waits_for_its_address_are_not_a_rating(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """The resident is reporting a leaking pipe and the bot has asked 「请告诉我需要上门的地址」. Meanwhile 王师傅 finishes
+    the stairwell light and the newest message in the chat is 「工单 #… 已办结。请为这次服务打个分：」. The resident types
+    「五星」: the bot answers 「不客气！能帮上忙我们很高兴。」 and asks for the address again; 「5星」 gets 「地址好像不完整」.
+    Either way the light is never rated, though the resident believes it is (and the member's bonus and 满意率 miss it).
+    router._target hands any words to the intake's address step before stars are looked at (stars only count for
+    REQUEST / COMMENT in _incoming). A message that is only a star count is no address: it should rate the ticket
+    awaiting its rating, and the address be asked again."""
+    member = world.member("王师傅", ["电工", "水暖"])
+    await chat.intake_to_address(RESIDENT, "厨房水管漏水了")
+    ticket_id = chat.resolved_ticket(member, LIGHT, LIGHTING, datetime.now(UTC) - timedelta(hours=1))
+    await chat.deliver()
+    assert "打个分" in chat.replies(RESIDENT)[-1].text
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.ticket(ticket_id).rating == 5, (shown, chat.intake_draft(RESIDENT))
+    assert (chat.intake_draft(RESIDENT) or {}).get("step") == "address", chat.intake_draft(RESIDENT)
+
+
+# ── 6. the other card's stars after a low rating ──────────────────────────────────────────────────────
+async def test_stars_pressed_on_the_other_card_after_a_low_rating_say_it_must_be_resolved_first(
+    chat: BotChat, world: World
+) -> None:
+    """The resident did not rate for a day and got the 回访 「已办结一天了，您满意吗？」 card; they press 1 ⭐ on it (the
+    ticket reopens). Later, scrolling up, they press 5 ⭐ on the first 「请为这次服务打个分」 card, which still has its
+    buttons. They are told 「工单 #… 当前状态为「已重新打开」，办结后才能评价」 — 'you can rate only after it is resolved',
+    about a ticket they rated a minute ago. A rated, closed ticket gets 「这张工单您已经评过分了，谢谢您！」
+    (resident._rate), but a reopened one falls through to tickets.rate_ticket's IllegalTransition text. _rate should
+    also treat a reopened ticket whose current round is rated as 'rated already' (and say the coordinators follow it
+    up)."""
+    _member, ticket_id, prompt = await _prompted(chat, world, hours_ago=26)
+    with db.transaction(chat.engine) as s:
+        assert tickets.remind_unrated(s, datetime.now(UTC)) == 1
+    await chat.deliver()
+    reminder = next(r for r in reversed(chat.replies(RESIDENT)) if "回访" in r.text)
+    await chat.press(RESIDENT, reminder.button("1"), reminder.message)
+    assert chat.ticket(ticket_id).status == "reopened"
+    shown = texts_of(await chat.press(RESIDENT, "rt:%d:5" % ticket_id, prompt.message))
+    assert "办结后才能评价" not in shown, shown
+
+
+# ── 7. 跳过 wipes what the resident was told ─────────────────────────────────────────────────────────────
+async def test_skipping_the_comment_wipes_the_notice_that_the_ticket_was_reopened(chat: BotChat, world: World) -> None:
+    """The rating card reads 「收到您的 1 星评价，很抱歉这次没让您满意。工单已重新打开，协调员会跟进。想补充说明的话直接回复，
+    或点「跳过」。」. The resident presses 「跳过」 and the same message is edited to just 「好的，谢谢您！」: the chat no
+    longer shows which ticket, how many stars, or that it was reopened and a coordinator will follow up (the prompt's
+    「工单 #… 已办结」 was overwritten by the first edit). An older resident looking back the next day finds no trace of
+    the complaint. resident.rating_button edits the card to texts.COMMENT_SKIPPED alone; it should keep the rating's
+    text and only drop the 跳过 button (or append the thanks)."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    await chat.press(RESIDENT, f"rt:{ticket_id}:skip", prompt.message)
+    card = prompt.message.text
+    assert "重新打开" in card and "1 星" in card, card
+
+
+# ── 8. the member sent to redo the work is not told why ──────────────────────────────────────────────────
+async def test_the_member_sent_to_redo_a_reopened_ticket_is_not_told_it_was_reopened_or_why(
+    chat: BotChat, world: World
+) -> None:
+    """王师傅's stairwell light gets 1 ⭐ and the comment 「灯还是不亮，一开灯就跳闸」. The grid coordinator presses
+    「指派」 on the 差评提醒 and picks 李师傅. 李师傅's card reads 「👉 协调员指派给您一张工单 … 诉求：「楼道灯坏了好几天了」」
+    and, after 接单, 「✅ 接单成功 … 诉求：「楼道灯坏了好几天了」」 — as if it were a fresh request: nothing says the work was
+    done once and rated 1 star, nor what is still wrong. He goes to change a bulb again. A photo sent after the stars is
+    added to the ticket so that 'whoever takes it sees it' (resident._photo_to_rated), but the words are kept only in the
+    Rating row, and views.ticket_payload / texts.offer / texts.task_details show neither the reopening nor the comment.
+    The offer and task card of a reopened ticket should say 「居民评价 1 星，已重新打开」 with the resident's reason."""
+    world.member("李师傅", ["电工"])
+    _member, _ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    await chat.say(RESIDENT, "灯还是不亮，一开灯就跳闸")
+    alert = card_with([r for r in chat.replies(GRID_COORD) if "差评提醒" in r.text], "指派")
+    await chat.press(GRID_COORD, alert.button("指派"), alert.message)
+    picker = card_with(chat.replies(GRID_COORD), "李师傅")
+    await chat.press(GRID_COORD, picker.button("李师傅"), picker.message)
+    li = world.members["李师傅"]
+    offer = card_with(chat.replies(li), "接单")
+    await chat.press(li, offer.button("接单"), offer.message)
+    seen = texts_of(chat.replies(li))
+    assert "接单成功" in seen, seen
+    assert "跳闸" in seen and "重新打开" in seen, seen
+
+
+# ── 9. the comment raises a second 差评 alarm ─────────────────────────────────────────────────────────────
+async def test_a_comment_after_the_coordinator_acted_raises_a_second_dispatch_alarm(chat: BotChat, world: World) -> None:
+    """1 ⭐: the grid coordinator gets 「⚠️ 差评提醒：工单 #… 获得 1 星，已重新打开。」 with 「👉 指派」, and assigns it to
+    李师傅 at once (「已把工单 #… 指派给 李师傅，等待对方确认。」). A minute later the resident adds the reason; the
+    coordinator now gets a second, complete 「⚠️ 差评提醒：工单 #… 获得 1 星，已重新打开。」 card with its own 「👉 指派」
+    button, as if the ticket were waiting for them again — a coordinator going down their chat assigns it a second time
+    (taking it from 李师傅) or wonders which alarm is current. tickets.comment_rating sends a whole new low_rating
+    notification for every comment. The reason should reach the coordinators as an addition to the alert (an edit of
+    the card, or a note without a new 指派), not as a second alarm."""
+    world.member("李师傅", ["电工"])
+    _member, _ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    alert = card_with([r for r in chat.replies(GRID_COORD) if "差评提醒" in r.text], "指派")
+    await chat.press(GRID_COORD, alert.button("指派"), alert.message)
+    picker = card_with(chat.replies(GRID_COORD), "李师傅")
+    await chat.press(GRID_COORD, picker.button("李师傅"), picker.message)
+    mark = len(chat.replies(GRID_COORD))
+    await chat.say(RESIDENT, "灯还是不亮，一开灯就跳闸")
+    later = [r for r in chat.replies(GRID_COORD)[mark:] if r.kind == "message" and "差评提醒" in r.text
+             and r.message is not None and any("指派" in b["text"] for row in r.message.inline_keyboard for b in row)]
+    assert later == [], texts_of(later)
+
+
+# ── 10. a mistaken 1 ⭐ cannot be taken back ────────────────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["点错了，应该是五星", "按错了，是5星"])
+async def test_a_mistaken_one_star_cannot_be_corrected_and_the_correction_is_sent_as_the_complaint(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """The stars sit 1 2 3 on the first row; an older resident's thumb lands on 「1 ⭐」 instead of 「5 ⭐」. They read
+    「收到您的 1 星评价，很抱歉这次没让您满意。工单已重新打开…想补充说明的话直接回复」 and type at once 「点错了，应该是五星」
+    (or 「按错了，是5星」). The bot answers 「补充说明已记录，谢谢您！」: the ticket stays reopened with 1 star, 王师傅 keeps
+    his points taken back and reads 「留言：「点错了，应该是五星」」, and the coordinators get a second 「⚠️ 差评提醒」
+    whose 评价 is the correction itself. Nothing in the bot lets a rating be corrected: router._incoming only lets stars
+    typed at the comment step rate *another* ticket, and the comment step saves any words as the complaint's reason.
+    点错了 / 按错了 (already understood at a member's steps) or a new star count for the same ticket, right after the
+    rating and before anyone acted on it, should let the resident rate again (or at least show the stars again)."""
+    member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert texts.COMMENT_SAVED not in shown, (shown, _comments(chat, ticket_id))
+    assert chat.ticket(ticket_id).rating == 5 or "打分" in shown, (shown, chat.ticket(ticket_id).status)
