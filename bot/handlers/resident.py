@@ -1254,6 +1254,16 @@ def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, n
     drafts.clear_draft(session, telegram_id, COMMENT)
 
 
+# Words that decline the optional comment, as the 跳过 button does (跳过, 不用了, 没有了, 不说了), not 没有修好.
+_NO_COMMENT = re.compile(
+    "(" + "|".join(SKIP_WORDS) + r"|不说|没了|没什么|没啥)[了啦吧]?[，,。.!！~～\s]*(谢谢[您你]?)?[。.!！~～\s]*")
+
+
+def declines_comment(text: str) -> bool:
+    """Whether words at the comment step skip it (跳过 typed instead of pressed): saved as no comment."""
+    return bool(_NO_COMMENT.fullmatch(simplified(text).strip()))
+
+
 def awaits_comment(touched: datetime, now_: datetime) -> bool:
     """Whether a comment draft still waits for words: saved (at the rating: it is never saved again) within
     COMMENT_WINDOW."""
@@ -1263,7 +1273,11 @@ def awaits_comment(touched: datetime, now_: datetime) -> bool:
 async def comment_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
 ) -> None:
-    """The optional words after a rating."""
+    """The optional words after a rating; 跳过 typed closes the step as the button does."""
+    if declines_comment(text):
+        await act(context, drafts.clear_draft, update.effective_user.id, COMMENT)
+        await reply(update, texts.COMMENT_SKIPPED)
+        return
     await act(
         context, _comment, update.effective_user.id, int(state["ticket_id"]), text.strip()[:1000], now()
     )
