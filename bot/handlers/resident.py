@@ -130,24 +130,48 @@ def choice_typed(text: str, state: dict[str, Any]) -> str | None:
 
 _STARS = re.compile(r"([1-5一二三四五两兩俩])\s*(星|颗星|顆星|粒星|分|[颗顆个粒]?⭐+)?[。！!~～ ]*")  # (两: two; 粒: Cantonese)
 _STAR_EMOJI = re.compile(r"(⭐\s*){1,5}[。！!~～ ]*")  # (the rating buttons' own ⭐⭐⭐⭐⭐, typed)
-_RATING_WORDS = re.compile(  # (not 三星电视, 五星小区: a star count followed by a noun is a name)
-    "满意|滿意|好评|好評|差评|差評|打分|颗星|粒星|还行|還行|一般般"
-    "|[1-5一二三四五两兩俩]星(?!电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街)"
+# A star count followed by one of these is a name, not a rating (三星电视, 五星小区).
+_STAR_NAMES = "电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街"
+# A star count inside a few words (5星好评, 给五星, 一星，灯还是不亮, 5分吧): 分 only at the end of a phrase (not 5分钟).
+_STAR_COUNT = re.compile(rf"(?<![0-9])([1-5一二三四五两俩])\s*(?:(?:星|颗星|粒星|[颗个粒]?⭐+)(?!{_STAR_NAMES})"
+                         r"|分(?=$|[吧啊呀哈了，,。.！!~～\s]))")
+_RATING_WORDS = re.compile(  # (words of a verdict on the work: the stars are shown again, 1–2 reopen it)
+    "满意|滿意|好评|好評|差评|差評|打分|颗星|粒星|还行|還行|一般般|满分|很好|挺好|不错|蛮好"
+    "|没修好|没弄好|没有修好|还没好|还是不亮|还是坏|还是不行|还是漏|还在漏"
+    f"|[1-5一二三四五两兩俩]星(?!{_STAR_NAMES})"
 )
+# The words around a star count that only carry it (给五星吧): what else is left is the rating's comment.
+_AROUND_STARS = re.compile(r"^[给打我就吧啊呀哈了，,。.！!~～\s]+|[给打吧啊呀哈了，,。.！!~～\s]+$")
 RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one that says 不满意)
 
 
+def _count(numeral: str) -> int:
+    return int(numeral) if numeral.isdigit() else 2 if numeral in "两兩俩" else "一二三四五".index(numeral) + 1
+
+
 def stars_typed(text: str) -> int | None:
-    """Stars typed instead of pressed (5, 五星, 4分), or 0 for short words of a rating that give none (很满意,
-    不满意 灯还是不亮: the buttons are shown again), None for other words."""
+    """Stars typed instead of pressed (5, 五星, 4分, or one count in a few words: 5星好评, 一星，灯还是不亮), or 0 for
+    short words of a rating that give none (很满意, 不满意 灯还是不亮, 没修好: the buttons are shown again), None for
+    other words."""
     # (５星 typed in full width, 五顆星 in Traditional; ⭐️: the star with its emoji presentation selector)
     words = simplified(text).strip().replace("\ufe0f", "")
     if _STAR_EMOJI.fullmatch(words):
         return words.count("⭐")
     if match := _STARS.fullmatch(words):
-        digit = match.group(1)
-        return int(digit) if digit.isdigit() else 2 if digit in "两兩俩" else "一二三四五".index(digit) + 1
-    return 0 if len(words) <= RATING_WORDS_MAX_CHARS and _RATING_WORDS.search(words) else None
+        return _count(match.group(1))
+    if len(words) > RATING_WORDS_MAX_CHARS:
+        return None
+    if len(counts := {_count(n) for n in _STAR_COUNT.findall(words)}) == 1:  # (5星好评，五星: one count, said twice)
+        return counts.pop()
+    return 0 if _RATING_WORDS.search(words) else None
+
+
+def words_with_stars(text: str) -> str:
+    """The words typed with a star count (一星，灯还是不亮 → 灯还是不亮; 给五星吧 → none): the rating's comment."""
+    words = simplified(text).strip().replace("\ufe0f", "")
+    if _STAR_EMOJI.fullmatch(words) or _STARS.fullmatch(words):
+        return ""
+    return _AROUND_STARS.sub("", _STAR_COUNT.sub(" ", words)).strip()
 
 
 # Under the duplicate question: the words of 仍要新建, or that it is another matter (是另一件事, 不是一回事).
@@ -1190,13 +1214,13 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz))
 
 
-def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any) -> str | None:
+def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any, comment: str = "") -> str | None:
     """Rate the ticket and open the comment step; else the answer to a ticket rated already (an older prompt's button
     pressed after the reminder's, or a double tap): closed, or reopened by a low rating and being redone."""
     ticket = tickets.get_ticket(session, ticket_id)
     if ticket.rating is not None and ticket.status != S.resolved and ticket.resident_id == telegram_id:
         return texts.RATED_ALREADY if ticket.status == S.closed else texts.RATED_REOPENED
-    tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_)
+    tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_, comment=comment[:1000])
     label = ticket.label  # (words of another need after the stars are no comment)
     drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment", "label": label}, now_)
     return None
@@ -1220,13 +1244,14 @@ async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
-    """Stars typed under 「请为这次服务打个分」 count as pressed; words of a rating get the buttons again."""
+    """Stars typed under 「请为这次服务打个分」 count as pressed (the words with them are the comment); words of a
+    rating get the buttons again."""
     ticket_id, stars = state["ticket_id"], state["stars"]
     if not stars:
         await reply(update, texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
         return
-    if refused := await act(context, _rate, update.effective_user.id, ticket_id, stars, now()):
+    if refused := await act(context, _rate, update.effective_user.id, ticket_id, stars, now(), state["comment"]):
         await reply(update, refused)
         return
     await reply(update, texts.rated(stars), keyboards.skip_comment(ticket_id))

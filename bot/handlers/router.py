@@ -125,7 +125,7 @@ def _incoming(
         if ticket is not None and ticket.id != state.get("ticket_id"):
             shown = views.ticket_payload(session, ticket)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
-                                     "item_name": shown["item_name"]}
+                                     "item_name": shown["item_name"], "comment": resident.words_with_stars(text)}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     return target, state, counted, False

@@ -152,7 +152,7 @@ async def test_stars_pressed_on_the_other_card_after_a_low_rating_say_it_must_be
     reminder = next(r for r in reversed(chat.replies(RESIDENT)) if "回访" in r.text)
     await chat.press(RESIDENT, reminder.button("1"), reminder.message)
     assert chat.ticket(ticket_id).status == "reopened"
-    shown = texts_of(await chat.press(RESIDENT, "rt:%d:5" % ticket_id, prompt.message))
+    shown = texts_of(await chat.press(RESIDENT, f"rt:{ticket_id}:5", prompt.message))
     assert "办结后才能评价" not in shown, shown
 
 
@@ -234,7 +234,7 @@ async def test_a_mistaken_one_star_cannot_be_corrected_and_the_correction_is_sen
     typed at the comment step rate *another* ticket, and the comment step saves any words as the complaint's reason.
     点错了 / 按错了 (already understood at a member's steps) or a new star count for the same ticket, right after the
     rating and before anyone acted on it, should let the resident rate again (or at least show the stars again)."""
-    member, ticket_id, prompt = await _prompted(chat, world)
+    _member, ticket_id, prompt = await _prompted(chat, world)
     await chat.press(RESIDENT, prompt.button("1"), prompt.message)
     shown = texts_of(await chat.say(RESIDENT, words))
     assert texts.COMMENT_SAVED not in shown, (shown, _comments(chat, ticket_id))
