@@ -398,13 +398,15 @@ RATED_ALREADY = "这张工单您已经评过分了，谢谢您！"
 RATED_REOPENED = "这张工单您已经评过分了，工单已重新打开，协调员会跟进。"
 
 
-def rated(stars: int) -> str:
+def rated(stars: int, number: str, *, ask_comment: bool = True) -> str:
+    """The answer to a rating (kept on its card after 跳过: which ticket, the stars, that it was reopened)."""
     if stars <= 2:
         return (
-            f"收到您的 {stars} 星评价，很抱歉这次没让您满意。工单已重新打开，协调员会跟进。"
-            "想补充说明的话直接回复，或点「跳过」。"
+            f"收到您对工单 <b>{esc(number)}</b> 的 {stars} 星评价，很抱歉这次没让您满意。工单已重新打开，协调员会跟进。"
+            + ("想补充说明的话直接回复，或点「跳过」。" if ask_comment else "")
         )
-    return f"感谢您的 {stars} 星评价！想补充一句话的话直接回复，或点「跳过」。"
+    return (f"感谢您对工单 <b>{esc(number)}</b> 的 {stars} 星评价！"
+            + ("想补充一句话的话直接回复，或点「跳过」。" if ask_comment else ""))
 
 
 COMMENT_SAVED = "补充说明已记录，谢谢您！"

@@ -498,8 +498,7 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
     ticket = get_ticket(session, ticket_id)
     if ticket.resident_id != resident_id:
         raise NotAllowed(f"只能评价自己提交的工单（#{ticket.number} 不是您的）")
-    rating = session.exec(select(Rating).where(Rating.ticket_id == ticket.id)
-                          .order_by(Rating.round.desc())).first()
+    rating = latest_rating(session, ticket.id)
     if rating is None:
         raise NotFound(f"工单 #{ticket.number} 还没有评分")
     rating.comment = comment
@@ -519,6 +518,11 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
                              "stars": rating.stars, "comment": comment,
                              "member_name": member.display_name if member else None})
     return rating
+
+
+def latest_rating(session: Session, ticket_id: int) -> Rating | None:
+    """The ticket's latest rating (of its last rated round), if any."""
+    return session.exec(select(Rating).where(Rating.ticket_id == ticket_id).order_by(Rating.round.desc())).first()
 
 
 def close_ticket(session: Session, ticket_id: int, now: datetime, *,

@@ -166,6 +166,13 @@ def stars_typed(text: str) -> int | None:
     return 0 if _RATING_WORDS.search(words) else None
 
 
+def stars_alone(text: str) -> bool:
+    """Whether words are nothing but a star count with its unit (五星, 5星, ⭐⭐⭐⭐⭐): no address or phone, even at those
+    steps (a bare 5 may be one)."""
+    words = simplified(text).strip().replace("\ufe0f", "")
+    return bool(_STAR_EMOJI.fullmatch(words) or ((match := _STARS.fullmatch(words)) and match.group(2)))
+
+
 def words_with_stars(text: str) -> str:
     """The words typed with a star count (一星，灯还是不亮 → 灯还是不亮; 给五星吧 → none): the rating's comment."""
     words = simplified(text).strip().replace("\ufe0f", "")
@@ -1214,47 +1221,60 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz))
 
 
-def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any, comment: str = "") -> str | None:
-    """Rate the ticket and open the comment step; else the answer to a ticket rated already (an older prompt's button
-    pressed after the reminder's, or a double tap): closed, or reopened by a low rating and being redone."""
+def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any, comment: str = "", *,
+          comment_step: bool = True) -> tuple[str, bool]:
+    """Rate the ticket and (unless another step waits for words) open the comment step: what the resident is told,
+    and whether it was rated — not when it was already (an older prompt's button pressed after the reminder's, or a
+    double tap): closed, or reopened by a low rating and being redone."""
     ticket = tickets.get_ticket(session, ticket_id)
     if ticket.rating is not None and ticket.status != S.resolved and ticket.resident_id == telegram_id:
-        return texts.RATED_ALREADY if ticket.status == S.closed else texts.RATED_REOPENED
+        return (texts.RATED_ALREADY if ticket.status == S.closed else texts.RATED_REOPENED), False
     tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_, comment=comment[:1000])
     label = ticket.label  # (words of another need after the stars are no comment)
-    drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment", "label": label}, now_)
-    return None
+    if comment_step:
+        drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment", "label": label},
+                          now_)
+    return texts.rated(stars, f"#{ticket.number}", ask_comment=comment_step), True
+
+
+def _skip_comment(session: Session, telegram_id: int, ticket_id: int) -> str:
+    """Close the comment step; the rating card's words without its question, and thanks (what was rated, and that
+    the ticket was reopened, stay in the chat)."""
+    drafts.clear_draft(session, telegram_id, COMMENT)
+    ticket = session.get(Ticket, ticket_id)
+    rating = tickets.latest_rating(session, ticket_id) if ticket and ticket.resident_id == telegram_id else None
+    if rating is None:
+        return texts.COMMENT_SKIPPED
+    return texts.rated(rating.stars, f"#{ticket.number}", ask_comment=False) + "\n" + texts.COMMENT_SKIPPED
 
 
 async def rating_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """1–5 ⭐ (then an optional comment), or 跳过 the comment."""
     await answer(update)
     ticket_id, choice = ([*callback_args(update), "", ""])[:2]
-    if choice == "skip":
-        await act(context, drafts.clear_draft, update.effective_user.id, COMMENT)
-        await edit(update, texts.COMMENT_SKIPPED)
+    if choice == "skip" and ticket_id.isdigit():
+        await edit(update, await act(context, _skip_comment, update.effective_user.id, int(ticket_id)))
         return
     if not ticket_id.isdigit() or not choice.isdigit():
         await edit(update, texts.STALE_BUTTON)
         return
-    if refused := await act(context, _rate, update.effective_user.id, int(ticket_id), int(choice), now()):
-        await edit(update, refused)
-        return
-    await edit(update, texts.rated(int(choice)), keyboards.skip_comment(int(ticket_id)))
+    told, rated = await act(context, _rate, update.effective_user.id, int(ticket_id), int(choice), now())
+    await edit(update, told, keyboards.skip_comment(int(ticket_id)) if rated else None)
 
 
 async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
-    """Stars typed under 「请为这次服务打个分」 count as pressed (the words with them are the comment); words of a
-    rating get the buttons again."""
-    ticket_id, stars = state["ticket_id"], state["stars"]
+    """Stars typed under 「请为这次服务打个分」 count as pressed (the words with them are the comment; at an intake's
+    address or phone step, its question is asked again); words of a rating get the buttons again."""
+    ticket_id, stars, intake = state["ticket_id"], state["stars"], state.get("intake")
     if not stars:
         await reply(update, texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
         return
-    if refused := await act(context, _rate, update.effective_user.id, ticket_id, stars, now(), state["comment"]):
-        await reply(update, refused)
-        return
-    await reply(update, texts.rated(stars), keyboards.skip_comment(ticket_id))
+    told, rated = await act(context, _rate, update.effective_user.id, ticket_id, stars, now(), state["comment"],
+                            comment_step=intake is None)
+    await reply(update, told, keyboards.skip_comment(ticket_id) if rated and intake is None else None)
+    if intake is not None:
+        await _ask_again(update, context, intake)
 
 
 def _photo_to_rated(session: Session, telegram_id: int, ticket_id: int, photos: list[str], now_: Any) -> bool:

@@ -119,13 +119,16 @@ def _incoming(
         # (sent before these words; 在吗 after a photo is answered, the photo kept for the need that follows)
         state = {"photos": [] if talk else resident.photos_kept(session, telegram_id, flows, now_),
                  "waiting": _confirming(flows, now_)}
-    # Stars typed: a rating, also under another ticket's comment step (two tickets done: 5 ⭐ pressed, then 4 typed).
-    if stars is not None and (target == REQUEST or (target == COMMENT and stars)):
+    # Stars typed: a rating, also under another ticket's comment step (two tickets done: 5 ⭐ pressed, then 4 typed),
+    # and at an intake's address or phone step when they are nothing else (五星 is no address: asked again after).
+    at_intake_step = target in (ADDRESS, PHONE) and resident.stars_alone(text)
+    if stars is not None and (target == REQUEST or (target == COMMENT and stars) or at_intake_step):
         ticket = tickets.awaiting_rating(session, telegram_id, now_)
         if ticket is not None and ticket.id != state.get("ticket_id"):
             shown = views.ticket_payload(session, ticket)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
-                                     "item_name": shown["item_name"], "comment": resident.words_with_stars(text)}
+                                     "item_name": shown["item_name"], "comment": resident.words_with_stars(text),
+                                     "intake": state if at_intake_step else None}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     return target, state, counted, False
