@@ -658,6 +658,12 @@ def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     )
 
 
+def low_rating_comment(p: Mapping[str, Any]) -> str:
+    """The reason a resident told after a 差评提醒 (in one message or more): a note to it."""
+    return (f"💬 工单 <b>{esc(p['number'])}</b>（{p.get('stars')} 星差评）居民补充：「{quote(p.get('comment') or '', 500)}」"
+            f"\n当前状态：{esc(p.get('status_name') or '')}")
+
+
 def member_unreachable(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     """A member who holds this ticket blocked the bot: they cannot be told anything, so it needs 改派."""
     return (

@@ -84,7 +84,7 @@ Outbox, for the delivery worker (outbox.py); each step in its own transaction
   the offer: reason taken/cancelled/dispatch/reassigned), offer_accepted (winner: full details),
   ticket_accepted, ticket_started, ticket_handed_back, ticket_resolved, resolution_note, rate_request, rated,
   ticket_reopened, ticket_closed, ticket_cancelled, ticket_reassigned, dispatch_needed,
-  urgent_alert, low_rating, member_unreachable. Payloads hold what the message needs
+  urgent_alert, low_rating (then low_rating_comment: the reason, a note), member_unreachable. Payloads hold what the message needs
   (number, item_name, grid_name, text, …); address/phone only for the assignee/coordinators.
 
 Group chats' alert subscriptions (subscriptions.py; /subscribe, /unsubscribe in a group)

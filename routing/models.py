@@ -97,6 +97,7 @@ class NotificationKind(StrEnum):
     dispatch_needed = "dispatch_needed"
     urgent_alert = "urgent_alert"
     low_rating = "low_rating"
+    low_rating_comment = "low_rating_comment"  # the reason told after a 差评提醒: a note to it, not a second alarm
     member_unreachable = "member_unreachable"
     member_removed = "member_removed"  # to the member a coordinator removed
     ticket_photo = "ticket_photo"  # one photo of a ticket (the resident's to its member, the work's to the resident)

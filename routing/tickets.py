@@ -60,6 +60,7 @@ from routing.models import TicketStatus as S
 from routing.outbox import notification_row, notify, notify_many, notify_photos, notify_rows
 from routing.states import (
     STATUS_NAMES,
+    WAITING_FOR_COORDINATOR,
     WITH_ASSIGNEE,
     check_transition,
     event_row,
@@ -488,8 +489,9 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
 
 def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: str,
                    now: datetime) -> Rating:
-    """The optional words after the stars: saved on the latest rating, sent to the member (and,
-    for a 1–2 star rating, to the coordinators, who need the reason)."""
+    """The optional words after the stars: added to the latest rating's (a reason told in two messages is one
+    comment, up to 1000 characters), and sent to the member (and, for a 1–2 star rating, to the coordinators, who
+    need the reason: as a note to the 差评提醒 they got, with 指派 only while the ticket still waits for it)."""
     comment = comment.strip()
     if not comment:
         raise InvalidInput("评价内容为空")
@@ -501,7 +503,7 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
     rating = latest_rating(session, ticket.id)
     if rating is None:
         raise NotFound(f"工单 #{ticket.number} 还没有评分")
-    rating.comment = comment
+    rating.comment = (f"{rating.comment}\n{comment}" if rating.comment else comment)[:1000]
     record_event(session, ticket, "rating_comment", now, actor_id=resident_id,
                  actor_role="resident", from_status=ticket.status, to_status=ticket.status,
                  data={"stars": rating.stars, "has_comment": bool(comment)})  # text only in the rating row
@@ -513,10 +515,11 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
     if rating.stars <= 2:
         notify_many(session, coordinators_for(session, ticket.grid_code,
                                               level=ticket.escalation_level),
-                    NotificationKind.low_rating, now, ticket_id=ticket.id,
+                    NotificationKind.low_rating_comment, now, ticket_id=ticket.id,
                     payload={**ticket_payload(session, ticket, private=True),
                              "stars": rating.stars, "comment": comment,
-                             "member_name": member.display_name if member else None})
+                             "member_name": member.display_name if member else None,
+                             "waiting": ticket.status in WAITING_FOR_COORDINATOR})
     return rating
 
 

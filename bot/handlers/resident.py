@@ -18,6 +18,7 @@ from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, numbers, texts
+from bot.handlers import member
 from bot.handlers.common import (
     act,
     answer,
@@ -1294,9 +1295,15 @@ async def photo_after_rating(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply(update, texts.PHOTO_ADDED_TO_REOPENED if added else texts.PHOTO_AFTER_RATING)
 
 
-def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, now_: Any) -> None:
+def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, now_: Any) -> str:
+    """Add the words to the rating's comment; the step stays open for the window (a reason told in two messages is
+    one), but thanks after a comment close it (好的，谢谢 is no reason to pass on)."""
+    rating = tickets.latest_rating(session, ticket_id)
+    if rating is not None and rating.comment and member.acknowledges(comment):
+        drafts.clear_draft(session, telegram_id, COMMENT)
+        return texts.COMMENT_SKIPPED
     tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
-    drafts.clear_draft(session, telegram_id, COMMENT)
+    return texts.COMMENT_SAVED
 
 
 # Words that decline the optional comment, as the 跳过 button does (跳过, 不用了, 没有了, 不说了), not 没有修好.
@@ -1323,7 +1330,6 @@ async def comment_given(
         await act(context, drafts.clear_draft, update.effective_user.id, COMMENT)
         await reply(update, texts.COMMENT_SKIPPED)
         return
-    await act(
+    await reply(update, await act(
         context, _comment, update.effective_user.id, int(state["ticket_id"]), text.strip()[:1000], now()
-    )
-    await reply(update, texts.COMMENT_SAVED)
+    ))

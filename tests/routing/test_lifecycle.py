@@ -347,8 +347,10 @@ def test_comment_after_rating(world: World) -> None:
     with db.transaction(world.engine) as s:
         rating = tickets.comment_rating(s, tid, RESIDENT, "  根本没修好  ", T0 + minutes(71))
         assert rating.comment == "根本没修好" and rating.stars == 1
-    lows = notes(world, tid, NotificationKind.low_rating)
-    assert [n.payload.get("comment") for n in lows] == ["", "根本没修好"]
+    lows = notes(world, tid, NotificationKind.low_rating)  # (the reason: a note to the alert, not a second one)
+    assert [n.payload.get("comment") for n in lows] == [""]
+    [reason] = notes(world, tid, NotificationKind.low_rating_comment)
+    assert reason.payload["comment"] == "根本没修好" and reason.payload["waiting"]
     rated = notes(world, tid, NotificationKind.rated)
     assert rated[-1].recipient_id == plumber and rated[-1].payload["comment"] == "根本没修好"
     assert events(world, tid)[-1] == "rating_comment"
