@@ -454,8 +454,18 @@ def offer(p: Mapping[str, Any], tz: ZoneInfo, *, assigned_by_coordinator: bool =
     return (
         f"{head}\n{urgent}<b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
         f"网格：{esc(p['grid_name'])}\n诉求：「{quote(numbers.redact(p['text']), 200)}」\n"
-        + _time_limit(p, tz)
+        + _reopened(p, redact=True) + _time_limit(p, tz)
     )
+
+
+def _reopened(p: Mapping[str, Any], *, redact: bool = False) -> str:
+    """A line for a ticket a low rating reopened: the work was done once, and what the resident says is still wrong
+    (an offer, seen by several members, with any phone number in it hidden, as its request is)."""
+    if not p.get("reopened_stars"):
+        return ""
+    reason = p.get("reopened_comment") or ""
+    said = f"：「{quote(numbers.redact(reason) if redact else reason, 200)}」" if reason else ""
+    return f"⚠️ 居民评价 {p['reopened_stars']} 星，已重新打开{said}\n"
 
 
 def _time_limit(p: Mapping[str, Any], tz: ZoneInfo) -> str:
@@ -522,7 +532,7 @@ def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单
     name = esc(p.get("resident_name") or "居民")
     return fit(
         f"{headline}：<b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
-        f"诉求：「{quote(p['text'], 1000)}」\n"
+        f"诉求：「{quote(p['text'], 1000)}」\n" + _reopened(p) +
         f"居民：{name}\n地址：{esc(p.get('address') or '未填')}\n电话：{phone}\n"
         f"网格：{esc(p['grid_name'])}"
         + photos_line(p.get("attachments"), "居民发的照片")

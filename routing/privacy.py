@@ -54,7 +54,7 @@ FORGOTTEN_TEXT = "（居民已申请删除）"
 FORGET_REASON = "居民已申请删除个人信息"
 # What a notification payload may carry about the resident, and what it becomes.
 _PAYLOAD_SCRUB: dict[str, Any] = {"text": FORGOTTEN_TEXT, "address": "", "phone": None,
-                                  "attachments": [], "resident_name": "", "comment": "",
+                                  "attachments": [], "resident_name": "", "comment": "", "reopened_comment": "",
                                   "note": "", "file_id": ""}  # (file_id: one photo of a ticket, its own message)
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from classifier.taxonomy import Taxonomy
 from routing.config import get_taxonomy
 from routing.geography import get_node
-from routing.models import Member, Person
+from routing.models import Member, Person, Rating
 from routing.states import STATUS_NAMES
 
 OTHER_NAME = "其他"
@@ -85,4 +85,16 @@ def ticket_payload(session: Session, ticket: TicketFacts, *, private: bool = Fal
         member = session.get(Member, ticket.assignee_id)
         if member:
             payload["member_name"] = member.display_name
+    payload.update(reopened_by(session, ticket))
     return payload
+
+
+def reopened_by(session: Session, ticket: TicketFacts) -> dict[str, Any]:
+    """For a ticket a low rating reopened, that rating's stars and the resident's reason: whoever is asked to do the
+    work again reads what is still wrong (none for a scan's row, which has no reopen count: its cards need none)."""
+    reopened = getattr(ticket, "reopen_count", 0)
+    rating = session.exec(select(Rating).where(Rating.ticket_id == ticket.id, Rating.round == reopened - 1)
+                          ).first() if reopened else None
+    if rating is None or rating.stars > 2:
+        return {}
+    return {"reopened_stars": rating.stars, "reopened_comment": rating.comment}
