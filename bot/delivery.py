@@ -85,6 +85,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.urgent_alert(payload, tz), keyboards.assign(ticket_id)
     if kind == "low_rating":
         return texts.low_rating(payload, tz), keyboards.assign(ticket_id)
+    if kind == "rating_corrected":
+        return texts.rating_corrected_note(payload), None
     if kind == "low_rating_comment":  # (指派 only while the ticket still waits for it)
         return texts.low_rating_comment(payload), keyboards.assign(ticket_id) if payload.get("waiting") else None
     if kind == "contact_added":

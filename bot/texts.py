@@ -410,6 +410,18 @@ def rated(stars: int, number: str, *, ask_comment: bool = True) -> str:
 
 
 COMMENT_SAVED = "补充说明已记录，谢谢您！"
+ASK_CORRECTED_STARS = "您想打几星？请直接回复，例如：5星。"
+RATING_NOT_CORRECTABLE = "评分已提交，协调员已经在跟进，不能再修改了；您的话已转告协调员。"
+
+
+def rating_corrected(stars: int, number: str) -> str:
+    return f"好的，已改为 {stars} 星评价，工单 <b>{esc(number)}</b> 已关闭。谢谢您！"
+
+
+def rating_corrected_note(p: Mapping[str, Any]) -> str:
+    """To the coordinators: the 差评 they were alerted to was a slip the resident corrected at once."""
+    return (f"✅ 工单 <b>{esc(p['number'])}</b>：居民说 {p.get('was')} 星是点错了，已改为 {p.get('stars')} 星，"
+            "工单已关闭，不用再派单了。")
 COMMENT_SKIPPED = "好的，谢谢您！"
 
 # ── member: 接单 ──────────────────────────────────────────────────────────────────────────────────

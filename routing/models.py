@@ -98,6 +98,7 @@ class NotificationKind(StrEnum):
     urgent_alert = "urgent_alert"
     low_rating = "low_rating"
     low_rating_comment = "low_rating_comment"  # the reason told after a 差评提醒: a note to it, not a second alarm
+    rating_corrected = "rating_corrected"  # to the coordinators: the 差评 was a slip, corrected; nothing to dispatch
     member_unreachable = "member_unreachable"
     member_removed = "member_removed"  # to the member a coordinator removed
     ticket_photo = "ticket_photo"  # one photo of a ticket (the resident's to its member, the work's to the resident)

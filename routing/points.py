@@ -34,10 +34,11 @@ def _add(session: Session, member: Member, ticket: Ticket | None, points: int, r
     return entry
 
 
-def add_rating(session: Session, member: Member, stars: int) -> None:
-    """Count a rating in the member's totals, in SQL (two ratings at once both count, as points do)."""
+def add_rating(session: Session, member: Member, stars: int, count: int = 1) -> None:
+    """Count a rating in the member's totals, in SQL (two ratings at once both count, as points do); a negative one
+    takes it out again (a rating the resident corrected)."""
     total, count = session.exec(update(Member).where(Member.id == member.id)
-                                .values(rating_sum=Member.rating_sum + stars, rating_count=Member.rating_count + 1)
+                                .values(rating_sum=Member.rating_sum + stars, rating_count=Member.rating_count + count)
                                 .returning(Member.rating_sum, Member.rating_count)
                                 .execution_options(synchronize_session=False)).one()
     sync(member, rating_sum=total, rating_count=count)
@@ -71,6 +72,20 @@ def take_back(session: Session, ticket: Ticket, member: Member, now: datetime) -
     if earned:
         _add(session, member, ticket, -earned, "reopened", now)
     return -earned
+
+
+def give_back(session: Session, ticket: Ticket, member: Member, round_: int) -> None:
+    """Undo `take_back` of a round (a low rating the resident corrected at once): its entry goes, so the round counts
+    as resolved work again (see compute_quarter_stars), and its points return to the member."""
+    entry = session.exec(select(PointEntry).where(
+        PointEntry.ticket_id == ticket.id, PointEntry.member_id == member.id, PointEntry.reason == "reopened",
+        PointEntry.round == round_)).first()
+    if entry is None:
+        return
+    session.delete(entry)
+    total = session.exec(update(Member).where(Member.id == member.id).values(points=Member.points - entry.points)
+                         .returning(Member.points).execution_options(synchronize_session=False)).first()
+    sync(member, points=total[0])
 
 
 # Quarters and stars ---------------------------------------------------------------------------

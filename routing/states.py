@@ -29,7 +29,8 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.in_progress: frozenset({S.resolved, S.handed_back, S.offered, S.cancelled}),
     S.handed_back: frozenset({S.offered, S.dispatch}),
     S.resolved: frozenset({S.closed, S.reopened}),
-    S.reopened: frozenset({S.offered, S.escalated, S.cancelled}),
+    # (→ resolved: a low rating the resident corrected before anyone acted on it, then rated again)
+    S.reopened: frozenset({S.offered, S.escalated, S.cancelled, S.resolved}),
     S.closed: frozenset(),
     S.cancelled: frozenset(),
 }

@@ -523,6 +523,45 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
     return rating
 
 
+def rating_correctable(session: Session, ticket: Ticket) -> bool:
+    """Whether the ticket's low rating may still be corrected: it reopened the ticket and nobody acted on it since
+    (its words and photos the resident added are no action)."""
+    if ticket.status != S.reopened:
+        return False
+    last = session.exec(select(TicketEvent.kind).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind.not_in(("rating_comment", "contact_added")))
+        .order_by(TicketEvent.id.desc()).limit(1)).first()
+    return last == "reopened"
+
+
+def correct_rating(session: Session, ticket_id: int, resident_id: int, stars: int, now: datetime) -> Ticket:
+    """A low rating the resident says was a slip (点错了，应该是五星), before anyone acted on it: the reopening is
+    undone (the member's points and the round's resolution given back, the rating taken out of their totals), the
+    coordinators told there is nothing to dispatch, and the ticket rated again with `stars` (3–5: closed)."""
+    ticket = get_ticket(session, ticket_id)
+    if ticket.resident_id != resident_id:
+        raise NotAllowed(f"只能评价自己提交的工单（#{ticket.number} 不是您的）")
+    rating = latest_rating(session, ticket.id)
+    if rating is None or not rating_correctable(session, ticket) or not 3 <= stars <= 5:
+        raise IllegalTransition(f"工单 #{ticket.number} 的评分已不能修改", current=ticket.status, target="resolved")
+    member = session.get(Member, rating.member_id) if rating.member_id else None
+    if member is not None:
+        points.give_back(session, ticket, member, rating.round)
+        points.add_rating(session, member, -rating.stars, count=-1)
+    resolved_at = session.exec(select(TicketEvent.at).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "resolved").order_by(TicketEvent.id.desc())).first()
+    was, round_, member_id = rating.stars, rating.round, rating.member_id
+    session.delete(rating)
+    session.flush()  # (the round's rating again, below: one row per round)
+    transition(session, ticket, S.resolved, now, kind="rating_corrected", actor_id=resident_id,
+               actor_role="resident", data={"stars": was, "corrected_to": stars}, reopen_count=round_,
+               assignee_id=member_id, resolved_at=resolved_at or now, rating=None)
+    notify_many(session, coordinators_for(session, ticket.grid_code, level=ticket.escalation_level),
+                NotificationKind.rating_corrected, now, ticket_id=ticket.id,
+                payload={**ticket_payload(session, ticket), "was": was, "stars": stars})
+    return rate_ticket(session, ticket.id, resident_id, stars, now)  # (the low rating's reason is not this one's)
+
+
 def latest_rating(session: Session, ticket_id: int) -> Rating | None:
     """The ticket's latest rating (of its last rated round), if any."""
     return session.exec(select(Rating).where(Rating.ticket_id == ticket_id).order_by(Rating.round.desc())).first()

@@ -167,6 +167,25 @@ def stars_typed(text: str) -> int | None:
     return 0 if _RATING_WORDS.search(words) else None
 
 
+_SLIP = re.compile("点错|按错|打错|弄错|搞错|手滑|点歪")  # (the stars pressed by mistake)
+
+
+def says_slip(text: str) -> bool:
+    """Whether words say the stars were pressed by mistake (点错了，应该是五星)."""
+    return bool(_SLIP.search(simplified(text)))
+
+
+def corrected_stars(text: str, rated: int) -> int | None:
+    """The stars words at the comment step correct the rating to (点错了，应该是五星; 5星 typed right after 1 ⭐), 0 for
+    a slip said without them (点错了), None for no correction."""
+    words = simplified(text).strip().replace("\ufe0f", "")
+    counts = {_count(n) for n in _STAR_COUNT.findall(words)} if len(words) <= RATING_WORDS_MAX_CHARS else set()
+    told = counts.pop() if len(counts) == 1 else 0
+    if says_slip(words):
+        return told
+    return stars_typed(words) if stars_alone(words) and stars_typed(words) != rated else None
+
+
 def stars_alone(text: str) -> bool:
     """Whether words are nothing but a star count with its unit (五星, 5星, ⭐⭐⭐⭐⭐): no address or phone, even at those
     steps (a bare 5 may be one)."""
@@ -1297,13 +1316,22 @@ async def photo_after_rating(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, now_: Any) -> str:
     """Add the words to the rating's comment; the step stays open for the window (a reason told in two messages is
-    one), but thanks after a comment close it (好的，谢谢 is no reason to pass on)."""
+    one), but thanks after a comment close it (好的，谢谢 is no reason to pass on). Words that correct a low rating
+    pressed by mistake (点错了，应该是五星) rate again while nobody has acted on the reopened ticket."""
     rating = tickets.latest_rating(session, ticket_id)
     if rating is not None and rating.comment and member.acknowledges(comment):
         drafts.clear_draft(session, telegram_id, COMMENT)
         return texts.COMMENT_SKIPPED
+    stars = corrected_stars(comment, rating.stars) if rating is not None and rating.stars <= 2 else None
+    if stars is not None and tickets.rating_correctable(session, tickets.get_ticket(session, ticket_id)):
+        if not stars:
+            return texts.ASK_CORRECTED_STARS
+        if stars >= 3:
+            ticket = tickets.correct_rating(session, ticket_id, telegram_id, stars, now_)
+            drafts.clear_draft(session, telegram_id, COMMENT)
+            return texts.rating_corrected(stars, f"#{ticket.number}")
     tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
-    return texts.COMMENT_SAVED
+    return texts.RATING_NOT_CORRECTABLE if stars is not None and stars >= 3 else texts.COMMENT_SAVED
 
 
 # Words that decline the optional comment, as the 跳过 button does (跳过, 不用了, 没有了, 不说了), not 没有修好.

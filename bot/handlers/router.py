@@ -122,7 +122,9 @@ def _incoming(
     # Stars typed: a rating, also under another ticket's comment step (two tickets done: 5 ⭐ pressed, then 4 typed),
     # and at an intake's address or phone step when they are nothing else (五星 is no address: asked again after).
     at_intake_step = target in (ADDRESS, PHONE) and resident.stars_alone(text)
-    if stars is not None and (target == REQUEST or (target == COMMENT and stars) or at_intake_step):
+    # (点错了，应该是五星 at the comment step corrects that rating: resident.comment_given)
+    at_comment_step = target == COMMENT and bool(stars) and not resident.says_slip(text)
+    if stars is not None and (target == REQUEST or at_comment_step or at_intake_step):
         ticket = tickets.awaiting_rating(session, telegram_id, now_)
         if ticket is not None and ticket.id != state.get("ticket_id"):
             shown = views.ticket_payload(session, ticket)

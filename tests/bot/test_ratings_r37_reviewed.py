@@ -239,3 +239,32 @@ async def test_a_mistaken_one_star_cannot_be_corrected_and_the_correction_is_sen
     shown = texts_of(await chat.say(RESIDENT, words))
     assert texts.COMMENT_SAVED not in shown, (shown, _comments(chat, ticket_id))
     assert chat.ticket(ticket_id).rating == 5 or "打分" in shown, (shown, chat.ticket(ticket_id).status)
+
+
+async def test_a_corrected_one_star_counts_as_the_five_stars_meant(chat: BotChat, world: World) -> None:
+    """(With the fix of the test above.) 1 ⭐ by mistake, then 「点错了，应该是五星」 before anyone acted: 王师傅 ends with
+    the points of an on-time 5 ⭐ (10 + 5 + 5), one 5-star rating in his totals, the ticket closed after its first round,
+    and the coordinators are told there is nothing to dispatch."""
+    member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    assert world.get_member(member).points == 0
+    shown = texts_of(await chat.say(RESIDENT, "点错了，应该是五星"))
+    ticket, wang = chat.ticket(ticket_id), world.get_member(member)
+    assert "已改为 5 星" in shown and ticket.status == "closed" and ticket.reopen_count == 0, shown
+    assert (wang.points, wang.rating_sum, wang.rating_count) == (20, 5, 1)
+    assert "不用再派单" in texts_of(chat.replies(GRID_COORD))
+
+
+async def test_a_low_rating_a_coordinator_acted_on_is_not_corrected(chat: BotChat, world: World) -> None:
+    """(With the fix above.) Once the coordinator has assigned the reopened ticket, 「点错了，应该是五星」 changes no
+    rating: the resident is told so, and the words reach the coordinators."""
+    world.member("李师傅", ["电工"])
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    alert = card_with([r for r in chat.replies(GRID_COORD) if "差评提醒" in r.text], "指派")
+    await chat.press(GRID_COORD, alert.button("指派"), alert.message)
+    picker = card_with(chat.replies(GRID_COORD), "李师傅")
+    await chat.press(GRID_COORD, picker.button("李师傅"), picker.message)
+    shown = texts_of(await chat.say(RESIDENT, "点错了，应该是五星"))
+    assert texts.RATING_NOT_CORRECTABLE in shown and chat.ticket(ticket_id).rating == 1, shown
+    assert "点错了，应该是五星" in texts_of(chat.replies(GRID_COORD))
