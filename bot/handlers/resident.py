@@ -328,12 +328,17 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 # ── a new request ─────────────────────────────────────────────────────────────────────────────────
 def _new_intake(
-    session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any, written_at: Any = None
+    session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any, written_at: Any = None,
+    registered: bool = False,
 ) -> dict[str, Any]:
     """Save the request as the intake draft; find the resident's own open ticket for the same need,
     or whether they have opened too many tickets this hour (urgent requests skip both: their ticket is opened here,
-    before any answer that Telegram may refuse, its time limits from `written_at`: the resident has waited since)."""
+    before any answer that Telegram may refuse, its time limits from `written_at`: the resident has waited since).
+    `registered`: the words were kept for 登记为诉求; they are forgotten only now, once the intake holds them (a failure
+    before leaves the button working)."""
     person = members.ensure_person(session, telegram_id, now_, name=name)
+    if registered:
+        drafts.clear_draft(session, telegram_id, NOT_UNDERSTOOD)
     found: dict[str, Any] = {"has_area": person.grid_code is not None, "duplicate": None,
                              "limited_until": None}
     if found["has_area"] and not state["urgent"] and not state.get("duplicate_answered"):
@@ -535,18 +540,15 @@ async def _register_anyway_button(
     return keyboards.register_anyway(token)
 
 
-def _take_not_understood(session: Session, telegram_id: int, token: str) -> str | None:
-    """The text kept for 登记为诉求, if the button belongs to it (then forgotten: one use)."""
+def _not_understood(session: Session, telegram_id: int, token: str) -> str | None:
+    """The text kept for 登记为诉求, if the button belongs to it (forgotten with the intake that takes it: one use)."""
     state = drafts.get_draft(session, telegram_id, NOT_UNDERSTOOD)
-    if not state or state.get("token") != token:
-        return None
-    drafts.clear_draft(session, telegram_id, NOT_UNDERSTOOD)
-    return state["text"]
+    return state["text"] if state and state.get("token") == token else None
 
 
 async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     """登记为诉求: a message judged not a request becomes one; the resident picks its category."""
-    text = await act(context, _take_not_understood, update.effective_user.id, token)
+    text = await query(context, _not_understood, update.effective_user.id, token)
     if text is None:
         await edit(update, texts.STALE_BUTTON)
         return
@@ -555,17 +557,18 @@ async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, to
     result = classifier.classify(text)
     if result.kind != "request":  # the items its words point to, to choose from (else the categories)
         result = dataclasses.replace(result, top3=classifier.likely_items(text))
-    await _start_intake(update, context, result, text, [])
+    await _start_intake(update, context, result, text, [], registered=True)
 
 
 async def _start_intake(
     update: Update, context: ContextTypes.DEFAULT_TYPE, result: Classification, text: str,
     attachments: list[str], then: dict[str, Any] | None = None, address: str | None = None,
-    keep: dict[str, Any] | None = None,
+    keep: dict[str, Any] | None = None, registered: bool = False,
 ) -> None:
     """Save the request as the intake draft and ask for what is missing (area) or show it. An urgent item the
     classifier only guesses (no urgent words, not confident: 想给老人装个燃气报警器) is asked first, as any unsure need:
-    choosing it makes the request urgent then (see _intake_action)."""
+    choosing it makes the request urgent then (see _intake_action). `registered`: the words kept for 登记为诉求,
+    forgotten in the same transaction."""
     if result.urgent and not result.urgent_signals and not result.confident:
         result = dataclasses.replace(result, urgent=False, hotlines=())
     state = _intake_state(result, text, attachments)
@@ -576,7 +579,7 @@ async def _start_intake(
         state["address"] = address
     state.update(keep or {})  # (what the resident answered already: 仍要新建)
     user = update.effective_user
-    found = await act(context, _new_intake, user.id, display_name(user), state, now(), sent_at(update))
+    found = await act(context, _new_intake, user.id, display_name(user), state, now(), sent_at(update), registered)
     if result.urgent:  # (after the draft and its ticket are saved: a refused send loses nothing)
         await reply(update, texts.urgent_advice(result.hotlines))
     if found.get("told_on"):
