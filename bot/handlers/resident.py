@@ -1106,6 +1106,8 @@ def _address_at_phone(
     if state is None or state.get("step") != "phone" or state.get("ticket_id"):
         return None
     address = state.get("address") or ""
+    if not correcting and "".join(part.split()) in "".join(address.split()):
+        return address  # (told already: a re-sent update, or sent again after a lost answer, is not added twice)
     changed = numbers.corrected_address(address, part) if correcting and address else f"{address} {part}"
     state["address"] = changed.strip()[:300]
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
