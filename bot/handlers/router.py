@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.handlers import member, resident
-from bot.handlers.common import act, deps, now, query, reply
+from bot.handlers.common import act, deps, now, query, reply, sent_at
 from classifier import Classification
 from routing import abuse, drafts, members, tickets, views
 
@@ -100,13 +100,15 @@ def _target(
 
 def _incoming(
     session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime, stars: int | None = None,
-    urgent: bool = False, talk: bool = False,
+    urgent: bool = False, talk: bool = False, written: datetime | None = None,
 ) -> tuple[str, dict, abuse.MessageCount | None, bool]:
     """Where the message goes, (for a resident's message) the count of this minute's messages, and whether it is held
     back (over MESSAGES_PER_MINUTE: urgent words and the answers at an urgent ticket's steps never are, nor counted).
-    `talk`: the words are a greeting, thanks or a question (photos sent before them wait for the need)."""
+    `talk`: the words are a greeting, thanks or a question (photos sent before them wait for the need). The steps'
+    time windows are measured to when it was `written` (one read after the bot was down came in time)."""
+    written = written or now_
     flows = drafts.list_drafts(session, telegram_id)
-    target, state = _target(flows, text, photos, now_)
+    target, state = _target(flows, text, photos, written)
     # (an urgent ticket's where, phone and photos)
     at_urgent_step = target in (ADDRESS, PHONE, PHOTO_AT_STEP) and bool(state.get("ticket_id"))
     # Urgent words and an urgent ticket's answers always go through, and are not counted: the minute's one polite
@@ -117,15 +119,15 @@ def _incoming(
         return target, state, counted, True  # (held back: nothing it would take or end is touched)
     if target == REQUEST:
         # (sent before these words; 在吗 after a photo is answered, the photo kept for the need that follows)
-        state = {"photos": [] if talk else resident.photos_kept(session, telegram_id, flows, now_),
-                 "waiting": _confirming(flows, now_)}
+        state = {"photos": [] if talk else resident.photos_kept(session, telegram_id, flows, written),
+                 "waiting": _confirming(flows, written)}
     # Stars typed: a rating, also under another ticket's comment step (two tickets done: 5 ⭐ pressed, then 4 typed),
     # and at an intake's address or phone step when they are nothing else (五星 is no address: asked again after).
     at_intake_step = target in (ADDRESS, PHONE) and resident.stars_alone(text)
     # (点错了，应该是五星 at the comment step corrects that rating: resident.comment_given)
     at_comment_step = target == COMMENT and bool(stars) and not resident.says_slip(text)
     if stars is not None and (target == REQUEST or at_comment_step or at_intake_step):
-        ticket = tickets.awaiting_rating(session, telegram_id, now_)
+        ticket = tickets.awaiting_rating(session, telegram_id, written)
         if ticket is not None and ticket.id != state.get("ticket_id"):
             shown = views.ticket_payload(session, ticket)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
@@ -199,7 +201,7 @@ def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str
 async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, voice, video, documents…: words asked for (at an intake's step, that step's answer; a place shared
     at the address step is the address, under 「对吗？」 kept for it as an address typed there is)."""
-    state = await query(context, _intake_step, update.effective_user.id, now())
+    state = await query(context, _intake_step, update.effective_user.id, sent_at(update))
     place = resident.place_of(update.effective_message)
     if state is not None and state.get("step") == "confirm":
         if place:
@@ -218,7 +220,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     text = members.visible_text(text).strip()  # (zero-width spaces alone are no address, no reason)
     read = deps(context).classifier.classify(text) if text else None  # (once: every rule below asks of it)
     target, state, counted, held = await query(
-        context, _incoming, update.effective_user.id, text, photos, now(), _stars(text, read), _urgent(read), _talk(read)
+        context, _incoming, update.effective_user.id, text, photos, now(), _stars(text, read), _urgent(read), _talk(read),
+        sent_at(update),
     )
     if held:
         if counted is not None and counted.first_exceeded:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers import member, resident, router
+from bot.handlers import common, member, resident, router
 from classifier import Classifier
 from routing import db, drafts
 from routing.models import Draft, Ticket
@@ -42,6 +42,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr(resident, "now", clock)
     monkeypatch.setattr(router, "now", clock)
+    monkeypatch.setattr(common, "now", clock)  # (a message counts as written then: common.sent_at)
     return clock
 
 
