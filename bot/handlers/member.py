@@ -26,7 +26,8 @@ JOIN = "join"
 TASK = "task"
 ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
 # photo sent after the words, or the words after a photo sent alone (the note then)
-ALBUM_WINDOW = timedelta(minutes=5)
+HANDED_BACK = "handed_back"  # a TASK draft's await after 退回 (ALBUM_WINDOW): the reason, sent again, is recognised
+ALBUM_WINDOW = timedelta(minutes=5)  # (also how long a step's words, sent again after 办结 or 退回, are recognised)
 # A word of acknowledgement after 办结 (好的，谢谢; 收到了; 没问题👍): no note for the resident.
 _ACK_WORD = r"(好的|好|好嘞|好滴|嗯|嗯嗯|收到|谢谢|谢啦|谢谢啦|多谢|辛苦了|知道了|明白|没问题|行|可以|ok|OK|Ok)[了呢啦哈的]?"
 _ACKNOWLEDGED = re.compile(rf"{_ACK_WORD}([，,。！!~～\s]*{_ACK_WORD})*[。！!~～\s]*")
@@ -390,6 +391,8 @@ def _finish_task(
 ) -> str:
     """办结 or 退回 with the member's words; what to tell them (after 退回: whether other members are asked)."""
     ticket_id = int(state["ticket_id"])
+    if text and not photos and text == state.get("told"):  # (the same words again: a re-sent update, or a lost answer)
+        return texts.DONE if state["await"] == ALBUM else _handed_back(state["to_coordinators"])
     drafts.clear_draft(session, telegram_id, TASK)
     if state["await"] == ALBUM:  # (after the message that resolved the ticket: its photos, or its words)
         if photos:
@@ -406,10 +409,18 @@ def _finish_task(
         # (an album comes as one message per photo; on a phone the words often follow the photo, or a photo the
         # words: for a short while, what follows joins the resolution)
         drafts.save_draft(session, telegram_id, TASK,
-                          {"ticket_id": ticket_id, "await": ALBUM, "note_missing": not text}, now_)
+                          {"ticket_id": ticket_id, "await": ALBUM, "note_missing": not text, "told": text}, now_)
         return texts.DONE
     ticket = tickets.hand_back(session, ticket_id, telegram_id, text, now_)
-    return texts.HANDED_BACK_TO_COORDINATORS if ticket.status in WAITING_FOR_COORDINATOR else texts.HANDED_BACK
+    to_coordinators = ticket.status in WAITING_FOR_COORDINATOR
+    drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": HANDED_BACK, "told": text,
+                                                   "to_coordinators": to_coordinators}, now_)
+    return _handed_back(to_coordinators)
+
+
+def _handed_back(to_coordinators: bool) -> str:
+    """What a member is told after 退回: whether the coordinators or other members have the ticket now."""
+    return texts.HANDED_BACK_TO_COORDINATORS if to_coordinators else texts.HANDED_BACK
 
 
 def _not_done(note: str) -> bool:

@@ -58,8 +58,12 @@ def _target(
     for flow, state, touched in flows:
         if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
             continue  # a step left that long is over: the words are a new message (an intake is replaced)
-        if flow == member.TASK and state.get("await") == member.ALBUM:
-            if now_ - touched <= member.ALBUM_WINDOW and (photos or (text and state.get("note_missing"))):
+        if flow == member.TASK and state.get("await") in (member.ALBUM, member.HANDED_BACK):
+            if now_ - touched > member.ALBUM_WINDOW:
+                continue
+            if text and not photos and text == state.get("told"):
+                return TASK_NOTE, state  # (the 办结 note or 退回 reason again: a re-sent update, or after a lost answer)
+            if state["await"] == member.ALBUM and (photos or (text and state.get("note_missing"))):
                 return TASK_NOTE, state  # (an album's next photo after 办结, a photo after its words, or the words)
             continue
         if flow == member.TASK and state.get("await") in ("done_note", "hand_back_reason"):
