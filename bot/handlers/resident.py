@@ -1336,6 +1336,7 @@ def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, n
             drafts.clear_draft(session, telegram_id, COMMENT)
             return texts.rating_corrected(stars, f"#{ticket.number}")
     tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
+    drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "commented": comment}, now_)
     return texts.RATING_NOT_CORRECTABLE if stars is not None and stars >= 3 else texts.COMMENT_SAVED
 
 
@@ -1350,19 +1351,22 @@ def declines_comment(text: str) -> bool:
 
 
 def awaits_comment(touched: datetime, now_: datetime) -> bool:
-    """Whether a comment draft still waits for words: saved (at the rating: it is never saved again) within
-    COMMENT_WINDOW."""
+    """Whether a comment draft still waits for words: saved (at the rating, or at the comment: then only the same
+    words again) within COMMENT_WINDOW."""
     return now_ - touched <= COMMENT_WINDOW
 
 
 async def comment_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
 ) -> None:
-    """The optional words after a rating; 跳过 typed closes the step as the button does."""
+    """The optional words after a rating; 跳过 typed closes the step as the button does. The same words again (a
+    re-sent update, or sent after a lost answer) are thanked for again: saved once."""
     if declines_comment(text):
         await act(context, drafts.clear_draft, update.effective_user.id, COMMENT)
         await reply(update, texts.COMMENT_SKIPPED)
         return
-    await reply(update, await act(
-        context, _comment, update.effective_user.id, int(state["ticket_id"]), text.strip()[:1000], now()
-    ))
+    comment = text.strip()[:1000]
+    if comment == state.get("commented"):
+        await reply(update, texts.COMMENT_SAVED)
+        return
+    await reply(update, await act(context, _comment, update.effective_user.id, int(state["ticket_id"]), comment, now()))
