@@ -61,6 +61,7 @@ from routing.models import (
     Offer,
     OfferKind,
     OfferState,
+    Person,
     Ticket,
     TicketEvent,
 )
@@ -477,21 +478,26 @@ class Scanner:
         self.scans += 1
 
 
-def _coordinators(session: Session, tickets: Iterable[Ticket]) -> dict[str, list[int]]:
-    """Coordinators by scope for the tickets' grids, communities and streets, in one query."""
+def _coordinators(session: Session, tickets: Iterable[Ticket]) -> tuple[dict[str, list[int]], frozenset[int]]:
+    """Coordinators by scope for the tickets' grids, communities and streets, and those of them who cannot be
+    reached (see members.coordinators_at_level), in one query."""
     codes = {code for t in tickets for code in (t.grid_code, t.community_code, t.street_code)}
     postgres = is_postgres(session)
     by_scope: dict[str, list[int]] = {}
-    for telegram_id, scope in session.exec(select(Coordinator.telegram_id, Coordinator.scope_code)
-                                           .where(among(Coordinator.scope_code, codes, postgres))):
+    away: set[int] = set()
+    for telegram_id, scope, gone in session.exec(
+            select(Coordinator.telegram_id, Coordinator.scope_code, Person.unreachable_at)
+            .join(Person, Person.telegram_id == Coordinator.telegram_id, isouter=True)
+            .where(among(Coordinator.scope_code, codes, postgres))):
         by_scope.setdefault(scope, []).append(telegram_id)
-    return {scope: sorted(ids) for scope, ids in by_scope.items()}
+        if gone is not None:
+            away.add(telegram_id)
+    return {scope: sorted(ids) for scope, ids in by_scope.items()}, frozenset(away)
 
 
-def _coordinators_at(ticket: Ticket, level: int, by_scope: dict[str, list[int]]) -> list[int]:
+def _coordinators_at(ticket: Ticket, level: int, loaded: tuple[dict[str, list[int]], frozenset[int]]) -> list[int]:
     """members.coordinators_for for the ticket's grid at `level`, from coordinators already loaded."""
-    return coordinators_at_level([ticket.grid_code, ticket.community_code, ticket.street_code], level,
-                                 by_scope)
+    return coordinators_at_level([ticket.grid_code, ticket.community_code, ticket.street_code], level, *loaded)
 
 
 def _last_reopened(session: Session, ticket_ids: list[int]) -> dict[int, datetime]:
@@ -516,6 +522,7 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
         select(Member).options(load_only(Member.telegram_id, Member.display_name))
         .where(among(Member.id, {t.assignee_id for t in tickets if t.assignee_id}, postgres)))}
     coordinators = _coordinators(session, tickets)
+    by_scope = coordinators[0]  # (who coordinates each level, reachable or not: whether anyone is there)
     late_after = scan_interval(settings) * LATE_AFTER_SCANS
     # The public view: a card shows the request, not the resident's contact details.
     payloads = {t.id: ticket_payload(session, t, taxonomy=taxonomy) for t in tickets}
@@ -561,8 +568,8 @@ def _queue_cards(session: Session, cards: list[_Card], now: datetime, settings: 
             payload["escalated_to"] = get_node(session, code).name
             # (nobody coordinates that level nor above: the card came back to those below, who still have the ticket)
             path = [ticket.grid_code, ticket.community_code, ticket.street_code][card.escalation_level:]
-            payload["nobody_there"] = not any(coordinators.get(node) for node in path)
-            payload["nobody_at_level"] = not coordinators.get(code)  # (it went on up: the street has it)
+            payload["nobody_there"] = not any(by_scope.get(node) for node in path)
+            payload["nobody_at_level"] = not by_scope.get(code)  # (it went on up: the street has it)
         if card.level == "yellow" and member is not None and member.telegram_id not in recipients:
             # (a coordinator holding the ticket themselves gets the coordinator's card: it never waits for the morning)
             rows.append(notification_row(member.telegram_id, kind, now, ticket.id,

@@ -33,6 +33,7 @@ from routing.members import (
     covers,
     find_member,
     get_member,
+    is_coordinator,
     require_coordinator,
 )
 from routing.models import (
@@ -548,14 +549,23 @@ def _held(session: Session, member: Member) -> list[Ticket]:
                                                   Ticket.status.in_(list(WITH_ASSIGNEE)))))
 
 
+# What a coordinator must act on: moved on to another coordinator when theirs cannot be delivered.
+_TO_ACT_ON = frozenset({NotificationKind.dispatch_needed, NotificationKind.low_rating, NotificationKind.yellow_card,
+                        NotificationKind.red_card, NotificationKind.member_unreachable})
+
+
 def member_unreachable(session: Session, telegram_id: int, now: datetime, *,
-                       settings: Settings | None = None) -> None:
-    """Someone blocked the bot: mark them; a member goes off duty, their offers move on, and
-    coordinators hear about tickets they still hold (to reassign: the member may still be at work on them)."""
+                       settings: Settings | None = None, bounced: Sequence[Notification] = ()) -> None:
+    """Someone blocked the bot (or, a coordinator, never opened it): mark them; a coordinator's cards to act on
+    (`bounced`: theirs that can no longer go out) go to another coordinator; a member goes off duty, their offers
+    move on, and coordinators hear about tickets they still hold (to reassign: the member may still be at work on
+    them)."""
     person = session.get(Person, telegram_id)
     told_before = person is not None and person.unreachable_at is not None  # (and not back since: ensure_person)
     if person is not None:
         person.unreachable_at = now
+    if is_coordinator(session, telegram_id):
+        _cards_move_on(session, bounced, now)
     member = find_member(session, telegram_id)
     if member is None:
         return
@@ -568,6 +578,22 @@ def member_unreachable(session: Session, telegram_id: int, now: datetime, *,
                     NotificationKind.member_unreachable, now, ticket_id=ticket.id,
                     payload={**ticket_payload(session, ticket, private=True),
                              "member_name": member.display_name})
+
+
+def _cards_move_on(session: Session, bounced: Sequence[Notification], now: datetime) -> None:
+    """An unreachable coordinator's cards to act on (派单, a low rating, a time limit, a member gone) go to the
+    coordinators who can read them (coordinators_for leaves out the unreachable: the level above, if theirs has
+    nobody else), each once: not to anyone who had the same card for that ticket."""
+    for note in bounced:
+        ticket = session.get(Ticket, note.ticket_id) if note.ticket_id else None
+        if note.kind not in _TO_ACT_ON or ticket is None or ticket.status in (S.closed, S.cancelled) or (
+                note.kind == NotificationKind.dispatch_needed and ticket.status not in WAITING_FOR_COORDINATOR):
+            continue  # (done with meanwhile: closed, or 派单 by someone else)
+        had = set(session.exec(select(Notification.recipient_id).where(
+            Notification.ticket_id == ticket.id, Notification.kind == note.kind,
+            Notification.created_at >= note.created_at)).all())
+        told = [c for c in coordinators_for(session, ticket.grid_code, level=ticket.escalation_level) if c not in had]
+        notify_many(session, told, note.kind, now, ticket_id=ticket.id, payload=note.payload)
 
 
 MEMBER_REMOVED_REASON = "已不再担任党员/志愿者，由协调员移出"

@@ -202,24 +202,31 @@ def coordinators_for(session: Session, grid_code: str, *, level: int = 0,
     """Telegram ids of the coordinators for a grid at escalation `level` (0 grid, 1 community,
     2 street), falling back upwards when a level has nobody; `all_levels`: everyone above."""
     path = ancestry(get_node(session, grid_code))  # grid, community, street
-    rows = session.exec(select(Coordinator.telegram_id, Coordinator.scope_code)
+    rows = session.exec(select(Coordinator.telegram_id, Coordinator.scope_code, Person.unreachable_at)
+                        .join(Person, Person.telegram_id == Coordinator.telegram_id, isouter=True)
                         .where(Coordinator.scope_code.in_(path))).all()
     by_scope: dict[str, list[int]] = {}
-    for telegram_id, scope in rows:
+    for telegram_id, scope, _ in rows:
         by_scope.setdefault(scope, []).append(telegram_id)
+    away = frozenset(telegram_id for telegram_id, _, gone in rows if gone is not None)
     if all_levels:
-        return list(dict.fromkeys(t for code in path for t in sorted(by_scope.get(code, []))))
-    return coordinators_at_level(path, level, by_scope)
+        everyone = list(dict.fromkeys(t for code in path for t in sorted(by_scope.get(code, []))))
+        return [t for t in everyone if t not in away] or everyone
+    return coordinators_at_level(path, level, by_scope, away)
 
 
-def coordinators_at_level(path: list[str], level: int, by_scope: dict[str, list[int]]) -> list[int]:
+def coordinators_at_level(path: list[str], level: int, by_scope: dict[str, list[int]],
+                          away: frozenset[int] = frozenset()) -> list[int]:
     """The coordinators of the first node of `path` (grid, community, street) from `level` upwards
     that has any: a level with nobody falls back to the one above; with nobody above either, to the nearest level
-    below (a red card to the street where only grids have coordinators still reaches someone who can act)."""
+    below (a red card to the street where only grids have coordinators still reaches someone who can act). Those
+    `away` (they blocked the bot, or never opened it: Person.unreachable_at) count as nobody while anyone else can
+    be told."""
     start = min(level, len(path) - 1)
-    for code in [*path[start:], *reversed(path[:start])]:
-        if by_scope.get(code):
-            return sorted(by_scope[code])
+    for skipped in (away, frozenset()):
+        for code in [*path[start:], *reversed(path[:start])]:
+            if reachable := [t for t in by_scope.get(code, []) if t not in skipped]:
+                return sorted(reachable)
     return []
 
 

@@ -295,13 +295,15 @@ def postpone(session: Session, notification_id: int, until: datetime) -> None:
 def mark_unreachable(session: Session, notification_id: int, now: datetime, *,
                      settings: Settings | None = None) -> None:
     """The recipient blocked the bot (403): stop writing to them; a member goes off duty and
-    their pending offers are re-routed."""
+    their pending offers are re-routed; a coordinator's cards to act on go to another coordinator."""
     # dispatch imports outbox, so the member side is imported here.
     from routing.dispatch import member_unreachable
 
     row = _get(session, notification_id)
     row.status = NotificationStatus.unreachable
     row.lease_until = None
+    bounced = [row, *session.exec(select(Notification).where(
+        Notification.recipient_id == row.recipient_id, Notification.status == NotificationStatus.pending)).all()]
     session.exec(
         update(Notification)
         .where(Notification.recipient_id == row.recipient_id,
@@ -312,7 +314,7 @@ def mark_unreachable(session: Session, notification_id: int, now: datetime, *,
     if is_group_chat(row.recipient_id):  # a group that removed the bot: no member to take off duty
         group_gone(session, row.recipient_id)
         return
-    member_unreachable(session, row.recipient_id, now, settings=settings)
+    member_unreachable(session, row.recipient_id, now, settings=settings, bounced=bounced)
 
 
 def pending_count(session: Session) -> int:
