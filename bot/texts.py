@@ -557,6 +557,7 @@ def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单
 STARTED = "▶️ 已开始办理。办好后点「办结」，办不了可以点「退回」并说明原因。"
 ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配文字）："
 ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
+HAND_BACK_PHOTO_KEPT = "📷 照片收到了，会和退回的原因一起交给协调员。请再用文字说明退回的原因："
 NOT_DONE_YET = "好的，还没办结，工单仍由您办理。办好后再点「办结」（/tasks 可以看到您手上的工单）。"
 NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
 PRESS_DONE_FIRST = "办好了的话，请在那张工单的消息下面点「办结」，再发照片或一句话说明（/tasks 可以看到您手上的工单）。"
@@ -662,7 +663,8 @@ def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         declined = (f"↩️ 指派给 {esc(p['declined_by'])} 的工单已收回{why}\n" if p.get("withdrawn")
                     else f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n")
     elif p.get("hand_back_reason"):  # (handed back by the member who had it, and no one took it since)
-        declined = f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}\n"
+        declined = (f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}"
+                    + photos_line(p.get("hand_back_photos"), "退回时发的照片") + "\n")
     return "📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz) + "\n发送 /dispatch 处理。"
 
 

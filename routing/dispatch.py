@@ -239,7 +239,8 @@ def _handed_back(session: Session, ticket: Ticket) -> dict[str, str]:
     if last is None or last.kind != "handed_back":
         return {}
     member = session.get(Member, last.data.get("member_id")) if last.data.get("member_id") else None
-    return {"handed_back_by": member.display_name if member else "", "hand_back_reason": last.data.get("reason", "")}
+    return {"handed_back_by": member.display_name if member else "", "hand_back_reason": last.data.get("reason", ""),
+            "hand_back_photos": list(last.data.get("photos") or [])}
 
 
 def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
@@ -262,6 +263,8 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
                "reason": reason, **_handed_back(session, ticket), **(details or {})}
     told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
     notify_many(session, told, NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
+    for coordinator in dict.fromkeys(told):  # (the photos the member handed it back with, after the card)
+        notify_photos(session, coordinator, ticket.id, payload["number"], payload.get("hand_back_photos") or [], now)
     return told
 
 

@@ -391,13 +391,15 @@ def awaiting_rating(session: Session, resident_id: int, now: datetime) -> Ticket
 
 
 def hand_back(session: Session, ticket_id: int, telegram_id: int, reason: str, now: datetime, *,
-              settings: Settings | None = None) -> Ticket:
-    """The assignee hands the ticket back (退回) with a reason; it is routed again (without them)."""
+              settings: Settings | None = None, attachments: Sequence[str] = ()) -> Ticket:
+    """The assignee hands the ticket back (退回) with a reason (and photos of why: the coordinators who dispatch it
+    next see them); it is routed again (without them)."""
     ticket, member = _assigned(session, ticket_id, telegram_id)
     if not reason or not reason.strip():
         raise InvalidInput("请说明退回的原因")
     transition(session, ticket, S.handed_back, now, kind="handed_back", actor_id=telegram_id,
-               actor_role="member", data={"reason": reason.strip()[:500], "member_id": member.id},
+               actor_role="member", data={"reason": reason.strip()[:500], "member_id": member.id,
+                                          "photos": list(attachments)[:MAX_ATTACHMENTS]},
                assignee_id=None, started_at=None, wave=0)
     release_member(session, member)
     notify(session, ticket.resident_id, NotificationKind.ticket_handed_back, now,

@@ -411,7 +411,8 @@ def _finish_task(
         drafts.save_draft(session, telegram_id, TASK,
                           {"ticket_id": ticket_id, "await": ALBUM, "note_missing": not text, "told": text}, now_)
         return texts.DONE
-    ticket = tickets.hand_back(session, ticket_id, telegram_id, text, now_)
+    photos = [*state.get("photos", []), *photos]  # (sent before the words: kept in the step)
+    ticket = tickets.hand_back(session, ticket_id, telegram_id, text, now_, attachments=photos)
     to_coordinators = ticket.status in WAITING_FOR_COORDINATOR
     drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": HANDED_BACK, "told": text,
                                                    "to_coordinators": to_coordinators}, now_)
@@ -470,6 +471,13 @@ async def task_text_given(
     """The note for 办结 (text and/or photo) or the reason for 退回; words taking the step back leave it."""
     if state["await"] in ("done_note", "hand_back_reason") and not text.strip() and not photos:
         await reply(update, texts.ASK_HAND_BACK_REASON if state["await"] == "hand_back_reason" else texts.ASK_DONE_NOTE)
+        return
+    if state["await"] == "hand_back_reason" and photos and not text.strip():
+        # (on a phone the photo of the problem comes first, the words after it: the step keeps the photo and waits)
+        kept = [*state.get("photos", []), *photos][: tickets.MAX_ATTACHMENTS]
+        await act(context, drafts.save_draft, update.effective_user.id, TASK, {**state, "photos": kept}, now())
+        if not state.get("photos"):  # (an album's next photos: asked once)
+            await reply(update, texts.HAND_BACK_PHOTO_KEPT)
         return
     words = simplified(text).strip()  # (點錯了, 還沒修好 typed in Traditional)
     if state["await"] in ("done_note", "hand_back_reason") and not photos and (

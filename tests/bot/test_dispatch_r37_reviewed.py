@@ -1,0 +1,241 @@
+"""Found by a review of dispatch in the thirty-seventh session (each test failed on the code before).
+
+The coordinators' side (派单): /dispatch, 指派, a member's answer to it, 退回 and what follows, urgent tickets'
+alerts, /overdue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from routing import db, tickets
+from tests.bot.chat_harness import BotChat, Reply, photo
+from tests.conftest import COORD, G11, GRID_COORD, World
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+RESIDENT = 1
+NEED = "楼道灯坏了好几天了，晚上很黑"  # 照明楼道: an electrician's job (电工)
+GAS = "厨房煤气味很大，好像漏气了"  # 燃气泄漏: urgent, 燃气维修 / 消防
+
+
+def _buttons(reply: Reply) -> list[str]:
+    return [b["text"] for row in reply.message.inline_keyboard for b in row] if reply.message else []
+
+
+def _cards(replies: list[Reply]) -> list[Reply]:
+    return [r for r in replies if "指派" in str(_buttons(r))]
+
+
+async def _assign(chat: BotChat, coordinator: int, card: Reply, name: str) -> None:
+    """指派 on `card`, then the member `name`."""
+    listed = await chat.press(coordinator, card.button("指派"), card.message)
+    picker = next(r for r in listed if name in str(_buttons(r)))
+    await chat.press(coordinator, picker.button(name), picker.message)
+
+
+# 1 ------------------------------------------------------------------------------------------------
+async def test_a_photo_sent_as_the_hand_back_reason_loses_the_step(chat: BotChat, world: World) -> None:
+    """A member on site presses 「↩️ 退回」 and is asked 「请说明退回的原因（例如：需要专业资质、联系不上居民）：」. On a phone the
+    natural answer is a photo of the problem (the lamp 6 m up a stairwell) and then the words. The photo is answered
+    「请说明退回的原因」 — but the step is already gone (task_text_given clears the draft on the InvalidInput that
+    tickets.hand_back raises for an empty reason), so the words he types next, 「梯子不够高，需要专业设备」, are taken as a
+    resident's new message (「我是社区服务助手…请直接说说您遇到的问题」) and the ticket stays his, 办理中. The photo is lost too.
+    Expected: a photo without words at the 退回 step keeps the step (asks for the words, or takes the photo with them),
+    and the words that follow hand the ticket back."""
+    wang = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(wang, "back", RESIDENT)
+    asked = await chat.say(wang, photo=photo("lamp-6m-up"))
+    told = await chat.say(wang, "梯子不够高，需要专业设备")
+    seen = "\n".join(r.text for r in asked + told)
+    assert chat.ticket(ticket_id).status != "in_progress", seen
+    assert "已退回" in seen, seen
+    card = next(r.text for r in chat.replies(GRID_COORD) if "退回" in r.text)  # (nobody else can: 派单)
+    assert "梯子不够高" in card and "照片 1 张" in card, card
+
+
+# 2 ------------------------------------------------------------------------------------------------
+async def test_an_urgent_ticket_offered_to_members_is_missing_from_dispatch(chat: BotChat, world: World) -> None:
+    """A resident reports a gas smell. The 网格员 gets 「🚨 紧急工单，请立即跟进 … 状态：待接单」 (and a subscribed work group
+    「请协调员立即私聊我发送 /dispatch 跟进」). He sends /dispatch and reads 「目前没有待派单的工单。👍」: the urgent ticket,
+    which product.md says goes to the coordinators to assign by hand ("or it is urgent, it goes to the coordinators of
+    that grid"), is in no list while it waits for a member's 接单 — once the 🚨 card scrolls away he cannot find it.
+    Cause: dispatch._waiting lists WAITING_FOR_COORDINATOR and assigned tickets only, never an urgent `offered` one
+    (list_waiting even orders by urgent first). Expected: an urgent ticket nobody has accepted is listed with 指派."""
+    world.member("王师傅", ["燃气维修"])
+    await chat.say(RESIDENT, GAS)
+    alert = next(r for r in chat.replies(GRID_COORD) if "紧急工单" in r.text)
+    number = alert.text.split("#")[1].split()[0]
+    shown = await chat.say(GRID_COORD, "/dispatch")
+    assert any(number in r.text for r in _cards(shown)), [r.text for r in shown]
+
+
+# 3 ------------------------------------------------------------------------------------------------
+async def test_the_urgent_alert_of_a_ticket_nobody_can_take_says_it_waits_for_dispatch(
+    chat: BotChat, world: World
+) -> None:
+    """A gas smell is reported in a grid where no member has the skill (nobody registered 燃气维修 / 消防 yet). The
+    ticket goes straight to 派单, and because it is urgent its only card to the coordinators is the 🚨 one (to_dispatch
+    is called with alert_sent=True: no 📮). That card reads 「状态：已提交」 — an internal state the ticket already left
+    (the payload is built before to_dispatch; the ticket is 待派单) — and nothing says that nobody was asked and it is
+    up to them: the `needs_dispatch` the payload carries is never shown (texts.urgent_alert ignores it). Compare a
+    ticket offered to members: 「状态：待接单」. Expected: the card says 待派单 / that no member was found and the
+    coordinator must 指派 now."""
+    await chat.say(RESIDENT, GAS)
+    alert = next(r for r in chat.replies(GRID_COORD) if "紧急工单" in r.text)
+    assert "已提交" not in alert.text, alert.text
+    assert "待派单" in alert.text or "派单" in alert.text.split("响应时限")[-1], alert.text
+
+
+# 4 ------------------------------------------------------------------------------------------------
+async def test_the_coordinator_is_not_told_when_the_member_he_assigned_hands_the_ticket_back(
+    chat: BotChat, world: World
+) -> None:
+    """The 网格员 assigns a waiting ticket to 王师傅 by hand (指派), and is told 「✅ 您指派的工单 … 已由 王师傅 接单。」. 王师傅
+    then hands it back: 「需要登高作业证，我没有」. The resident is told 「暂时退回，正在为您重新安排」, the ticket silently goes out
+    in waves again — and the coordinator who answers for it hears nothing: the last thing he was told is that 王师傅
+    has it. (He hears only if every member of the new waves declines, tens of minutes later.) The same happens to an
+    urgent ticket handed back: the coordinators alerted 🚨 are not told it lost its member. Cause: tickets.hand_back
+    notifies only the resident and calls send_next_wave; _tell_assigner is never called for a hand-back. Expected:
+    the coordinator who assigned it (or the grid's coordinators) is told who handed it back and why."""
+    ticket_id = await chat.submit(RESIDENT, NEED)  # nobody registered yet: it waits for 派单
+    wang = world.member("王师傅", ["电工"])
+    world.member("李师傅", ["电工"])
+    card = _cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    await _assign(chat, GRID_COORD, card, "王师傅")
+    offer = next(r for r in chat.replies(wang) if "指派给您" in r.text)
+    await chat.press(wang, offer.button("接单"), offer.message)
+    details = next(r for r in chat.replies(wang) if "接单成功" in r.text)
+    await chat.press(wang, details.button("退回"), details.message)
+    mark = len(chat.events)
+    await chat.say(wang, "需要登高作业证，我没有")
+    assert chat.ticket(ticket_id).assignee_id is None
+    told = [r.text for r in chat.replies(GRID_COORD, mark)]
+    assert any("王师傅" in t and "登高作业证" in t for t in told), told
+
+
+# 5 ------------------------------------------------------------------------------------------------
+async def test_dispatch_does_not_say_a_ticket_is_past_its_limit(chat: BotChat, world: World) -> None:
+    """A leaking pipe reported three hours ago has waited for 派单 past its one-hour response limit (a 🔴 red card
+    went out). The 网格员's /dispatch card shows 「响应时限：… 20:21」 with nothing more, exactly like a ticket still in
+    time; the member he then assigns it to reads 「响应时限：… 20:21（已超期）」. The coordinator, who answers for the limits,
+    is the only one not told which waiting tickets are already late (he has to compare each time with the clock).
+    Cause: texts._time_limit marks 「（已超期）」 from the payload's `past_due`, which make_offers sets for offers but
+    coordinator._waiting (and _dispatch_needed) never do. Expected: the /dispatch card says 已超期 too."""
+    now = datetime.now(UTC)
+    with db.transaction(chat.engine) as s:
+        tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", now - timedelta(hours=3), label="repair.plumbing",
+                              grid_code=G11, address="幸福里3号楼", settings=world.settings)
+    shown = _cards(await chat.say(GRID_COORD, "/dispatch"))
+    assert len(shown) == 1, [r.text for r in shown]
+    assert "超期" in shown[0].text, shown[0].text
+
+
+# 6 ------------------------------------------------------------------------------------------------
+async def test_a_member_who_types_that_he_cannot_take_an_assignment_is_answered_as_a_resident(
+    chat: BotChat, world: World
+) -> None:
+    """The 网格员 assigns a ticket to 王师傅 (「👉 协调员指派给您一张工单」). 王师傅, an older volunteer, answers in words, as
+    he would to a person: 「我在外地，这单接不了」 (or just 「不方便」). The bot answers him as a new resident:
+    「我是社区服务助手，可以帮您登记生活中的困难和诉求…请直接说说您遇到的问题。」 (sometimes with 「📝 这是我的诉求，登记为诉求」). The
+    assignment stays pending, the coordinator hears nothing for three wave timeouts and then only 「一直没有回复」. Typing
+    「接单」 is pointed to the button (PRESS_TAKE, member.about_their_work), README: "Members' words do what their buttons
+    would where it is safe" — but a refusal is not recognised at all. Expected: words refusing an offer or
+    assignment waiting for the member's answer point to 「不方便」 (or decline it), not the resident's welcome."""
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    wang = world.member("王师傅", ["电工"])
+    card = _cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    await _assign(chat, GRID_COORD, card, "王师傅")
+    assert any("指派给您" in r.text for r in chat.replies(wang))
+    for words in ("我在外地，这单接不了", "不方便"):
+        told = "\n".join(r.text for r in await chat.say(wang, words))
+        assert "社区服务助手" not in told, (words, told)
+        assert "不方便" in told or "婉拒" in told or "已告诉协调员" in told, (words, told)
+    assert chat.ticket(ticket_id).status == "offered"  # (still asked, not lost)
+
+
+# 7 ------------------------------------------------------------------------------------------------
+async def test_a_coordinator_refused_for_a_stale_list_is_sent_to_a_button_that_is_not_there(
+    chat: BotChat, world: World
+) -> None:
+    """Two coordinators work the same waiting ticket: the street's and the 网格员 each send /dispatch and press 指派. The
+    网格员 picks 王师傅, who accepts at once. The street coordinator, a moment later, picks 李师傅 in his own list and
+    gets 「工单 … 刚有变化，现由 王师傅 负责。需要改派的话，请重新点「指派」」. But his message is still the old list (王师傅 0/3,
+    李师傅 0/3) with no 「指派」 button — the bot replaced it with the member buttons — every name he presses there gets
+    the same refusal (the stale holder is in its callback data), and /dispatch answers 「目前没有待派单的工单。👍」
+    (an accepted ticket is not listed). He is told to press a button that exists nowhere. Cause: the refusal
+    (dispatch.assign_ticket's ConcurrentUpdate) reaches the error handler as an alert only; dispatch_button leaves the
+    stale keyboard. Expected: the refused list is refreshed (who holds it now, buttons that work) or offers 指派."""
+    await chat.submit(RESIDENT, NEED)
+    wang = world.member("王师傅", ["电工"])
+    world.member("李师傅", ["电工"])
+    street_card = _cards(await chat.say(COORD, "/dispatch"))[0]
+    grid_card = _cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    street_list = next(r for r in await chat.press(COORD, street_card.button("指派"), street_card.message)
+                       if "李师傅" in str(_buttons(r)))
+    await _assign(chat, GRID_COORD, grid_card, "王师傅")
+    offer = next(r for r in chat.replies(wang) if "指派给您" in r.text)
+    await chat.press(wang, offer.button("接单"), offer.message)
+
+    refused = await chat.press(COORD, street_list.button("李师傅"), street_list.message)
+    assert any("请重新点「指派」" in r.text for r in refused), [r.text for r in refused]
+    # What he has now to act on: the message he pressed, and /dispatch.
+    pressed = next(m for m in chat.request.messages(COORD) if m.message_id == street_list.message.message_id)
+    now_shown = [b["text"] for row in pressed.inline_keyboard for b in row]
+    listed = _cards(await chat.say(COORD, "/dispatch"))
+    assert any("指派" in b for b in now_shown) or "王师傅" in pressed.text or listed, (pressed.text, now_shown)
+
+
+# 8 ------------------------------------------------------------------------------------------------
+async def test_overdue_does_not_say_who_holds_a_late_ticket_nor_which_limit(chat: BotChat, world: World) -> None:
+    """王师傅 accepted a leaking pipe 30 hours ago and has not finished it: its 办结 limit passed 6 hours ago. The work
+    group was told 「请协调员私聊我发送 /overdue 督办」; the 网格员 sends /overdue and reads
+    「🔴 #… 水管疏通 · 已接单 · 幸福里第一网格 · 时限 12月6日 16:24」 — no word of who has it (the person to chase), nor
+    whether 时限 is the response or the resolution limit, and no button to act on it (/dispatch does not list a ticket
+    a member holds). The red card itself says 「办理人：王师傅」 and 「办结时限」. Cause: texts.overdue prints only number,
+    item, status, grid and due time, though the rows carry `member_name` and `limit`. Expected: each line names the
+    limit (响应 / 办结) and, for a ticket in hand, its 办理人."""
+    now = datetime.now(UTC)
+    t0 = now - timedelta(hours=30)
+    wang = world.member("王师傅", ["水暖"], now=t0)
+    with db.transaction(chat.engine) as s:
+        ticket_id = tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", t0, label="repair.plumbing", grid_code=G11,
+                                          address="幸福里3号楼", settings=world.settings).id
+    from routing import dispatch
+
+    with db.transaction(chat.engine) as s:
+        dispatch.accept_offer(s, ticket_id, wang, t0 + timedelta(minutes=5))
+    shown = "\n".join(r.text for r in await chat.say(GRID_COORD, "/overdue"))
+    assert "🔴" in shown, shown
+    assert "王师傅" in shown, shown
+    assert "办结" in shown, shown
+
+
+# 9 ------------------------------------------------------------------------------------------------
+async def test_the_coordinator_whose_assignment_fails_because_the_member_blocked_the_bot_is_not_told_why(
+    chat: BotChat, world: World
+) -> None:
+    """The 网格员 assigns a ticket to 王师傅 (「已把工单 … 指派给 王师傅，等待对方确认。」). 王师傅 has blocked the bot: the next
+    message to him fails with 403 and delivery calls dispatch.member_unreachable. The ticket goes back to 派单, and the
+    网格员 receives a bare 「📮 有工单需要派单 … 发送 /dispatch 处理。」 — the same card as a brand-new ticket, with no word that
+    his assignment to 王师傅 was withdrawn or why, so he may well assign 王师傅 again. Had the street coordinator made the
+    assignment he would have been told 「↩️ 您指派给 王师傅 的工单 … 已收回，原因：联系不上（已屏蔽机器人）」; an escalated ticket's card
+    says 「↩️ 指派给 王师傅 的工单已收回：…」. Cause: dispatch._off_duty calls to_dispatch(…, f"member_{reason}") without the
+    `details` (declined_by / decline_reason / withdrawn) the other paths pass, and _tell_assigner then skips the
+    assigner because he is among the coordinators the 📮 card told. (The same for a member removed by another
+    coordinator with /members.) Expected: the card names 王师傅 and says why the assignment was withdrawn."""
+    from routing import dispatch
+
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    wang = world.member("王师傅", ["电工"])
+    card = _cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    await _assign(chat, GRID_COORD, card, "王师傅")
+    mark = len(chat.events)
+    with db.transaction(chat.engine) as s:
+        dispatch.member_unreachable(s, wang, datetime.now(UTC))
+    await chat.deliver()
+    assert chat.ticket(ticket_id).status == "dispatch"
+    told = [r.text for r in chat.replies(GRID_COORD, mark)]
+    assert told, "the coordinator is told nothing"
+    assert any("王师傅" in t for t in told), told
