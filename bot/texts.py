@@ -639,6 +639,7 @@ def waiting_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         f"地址：{esc(p.get('address') or '未填')}　电话：{esc(p.get('phone') or '未留')}\n"
         + _time_limit(p, tz)
         + (f"\n⏳ 已指派给 {esc(p['assigned_to'])}，等待对方确认" if p.get("assigned_to") else "")
+        + ("\n⏳ 已推送给党员，等待接单（也可以直接指派）" if p.get("offered_to_members") else "")
     )
 
 

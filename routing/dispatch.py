@@ -630,14 +630,15 @@ def remove_member(session: Session, coordinator_id: int, member_id: int, now: da
 # Coordinators' 派单 ------------------------------------------------------------------------------
 
 def _waiting(session: Session, coordinator_id: int, scope: str | None) -> Any:
-    """Tickets waiting for 派单 (dispatch, escalated, reopened, or assigned and not yet answered) in the
-    coordinator's scope."""
+    """Tickets waiting for 派单 (dispatch, escalated, reopened, or assigned and not yet answered, or urgent and not yet
+    accepted: the coordinators assign an urgent one by hand, while its offers wait) in the coordinator's scope."""
     scopes = require_coordinator(session, coordinator_id, scope)
     codes = [scope] if scope else scopes
     assigned = Ticket.id.in_(select(Offer.ticket_id).where(Offer.kind == OfferKind.dispatch,
                                                            Offer.state == OfferState.pending))
     return select(Ticket).where(
-        or_(Ticket.status.in_(list(WAITING_FOR_COORDINATOR)), and_(Ticket.status == S.offered, assigned)),
+        or_(Ticket.status.in_(list(WAITING_FOR_COORDINATOR)), and_(Ticket.status == S.offered,
+                                                                   or_(assigned, Ticket.urgent))),
         Ticket.grid_code.in_(codes) | Ticket.community_code.in_(codes) | Ticket.street_code.in_(codes))
 
 

@@ -74,10 +74,12 @@ async def coordinator_scope_button(update: Update, context: ContextTypes.DEFAULT
 
 def _waiting(session: Session, coordinator_id: int) -> tuple[list[dict[str, Any]], int]:
     """The tickets /dispatch shows (with whom each is assigned to and not yet answered), and how many wait."""
-    rows = [
-        {**views.ticket_payload(session, t, private=True), "assigned_to": dispatch.pending_assignee(session, t.id)}
-        for t in dispatch.list_waiting(session, coordinator_id)
-    ]
+    rows = []
+    for ticket in dispatch.list_waiting(session, coordinator_id):
+        assigned_to = dispatch.pending_assignee(session, ticket.id)
+        rows.append({**views.ticket_payload(session, ticket, private=True), "assigned_to": assigned_to,
+                     # (an urgent ticket listed while its offers wait: the members asked may still take it)
+                     "offered_to_members": ticket.status == S.offered and not assigned_to})
     return rows, dispatch.count_waiting(session, coordinator_id)
 
 
