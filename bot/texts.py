@@ -672,7 +672,11 @@ def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 def urgent_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     """An urgent ticket; one of neighbours reporting the same incident says so (the coordinators see one incident)."""
     same = linked_tickets(p.get("linked"))
-    return "🚨 <b>紧急工单，请立即跟进</b>" + same + "\n" + waiting_ticket(p, tz)
+    nobody = f"\n{URGENT_NOBODY_ASKED}" if p.get("needs_dispatch") else ""
+    return "🚨 <b>紧急工单，请立即跟进</b>" + same + "\n" + waiting_ticket(p, tz) + nobody
+
+
+URGENT_NOBODY_ASKED = "⚠️ 没有可推送的党员，请立即指派。"
 
 
 def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:

@@ -240,6 +240,8 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
     if urgent:
         private = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                    "needs_dispatch": not ranked}
+        if not ranked:  # (built before to_dispatch below: the status the ticket is in when the card is read)
+            private.update(status=str(S.dispatch), status_name=STATUS_NAMES[S.dispatch])
         notes += [notification_row(c, NotificationKind.urgent_alert, now, ticket.id, private)
                   for c in coordinators_for(session, grid.code, all_levels=True)]
     if ranked:
