@@ -524,6 +524,9 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
     if p.get("unanswered"):
         return f"⏳ {member} 一直没有回复您指派的工单 {number}，指派已收回，请另行指派。"
     reason = f"，原因：{quote(p['reason'], 100)}" if p.get("reason") else ""
+    if p.get("handed_back"):  # (after accepting it: 退回)
+        then = "工单回到待派单，请另行指派。" if p.get("to_dispatch") else "工单已重新推送给其他党员，也可以另行指派。"
+        return f"↩️ {member} 退回了您指派的工单 {number}{reason}。{then}"
     if p.get("withdrawn"):  # (not an answer of theirs: full, blocked the bot, removed)
         return f"↩️ 您指派给 {member} 的工单 {number} 已收回{reason}。工单回到待派单，请另行指派。"
     return f"↩️ {member} 婉拒了您指派的工单 {number}{reason}。工单回到待派单，请另行指派。"

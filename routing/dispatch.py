@@ -257,11 +257,12 @@ def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
 
 
 def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: str, taxonomy: Taxonomy,
-                     details: dict[str, Any] | None = None) -> list[int]:
-    """Tell the coordinators at the ticket's level that it waits for their 派单 (and why); returns whom."""
+                     details: dict[str, Any] | None = None, *, all_levels: bool = False) -> list[int]:
+    """Tell the coordinators at the ticket's level (`all_levels`: all those an urgent ticket alerts) that it waits for
+    their 派单 (and why); returns whom."""
     payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                "reason": reason, **_handed_back(session, ticket), **(details or {})}
-    told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+    told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=all_levels)
     notify_many(session, told, NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
     for coordinator in dict.fromkeys(told):  # (the photos the member handed it back with, after the card)
         notify_photos(session, coordinator, ticket.id, payload["number"], payload.get("hand_back_photos") or [], now)
@@ -269,14 +270,36 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
 
 
 def _tell_assigner(session: Session, offer: Offer, ticket: Ticket, member_name: str, told: list[int],
-                   now: datetime, *, reason: str = "", unanswered: bool = False, withdrawn: bool = False) -> None:
-    """The coordinator who assigned the ticket hears that the member declined or never answered (unless the
-    coordinators' card told them already, or they are the member)."""
+                   now: datetime, *, reason: str = "", unanswered: bool = False, withdrawn: bool = False,
+                   handed_back: bool = False) -> None:
+    """The coordinator who assigned the ticket hears that the member declined, never answered or handed it back
+    (unless the coordinators' card told them already, or they are the member)."""
     if offer.dispatched_by is None or offer.dispatched_by in told:
         return
     notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
            payload={**ticket_payload(session, ticket, private=True), "member_name": member_name,
-                    "accepted": False, "reason": reason, "unanswered": unanswered, "withdrawn": withdrawn})
+                    "accepted": False, "reason": reason, "unanswered": unanswered, "withdrawn": withdrawn,
+                    "handed_back": handed_back, "to_dispatch": ticket.status in WAITING_FOR_COORDINATOR})
+
+
+def accepted_offer(session: Session, ticket_id: int, member_id: int) -> Offer | None:
+    """The offer (a wave's or a coordinator's 指派) by which the member took the ticket, if any."""
+    offer = _offer_for(session, ticket_id, member_id)
+    return offer if offer is not None and offer.state == OfferState.accepted else None
+
+
+def tell_hand_back(session: Session, ticket: Ticket, member: Member, offer: Offer | None, reason: str,
+                   now: datetime, *, settings: Settings | None = None) -> None:
+    """After 退回, routed again: the coordinators who answer for the ticket hear who handed it back and why — those
+    alerted to an urgent one (their 📮 card, with 指派), and the one who assigned it to the member — unless its
+    return to 派单 told them already."""
+    told = (coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+            if ticket.status in WAITING_FOR_COORDINATOR else [])
+    if ticket.urgent and not told:
+        told = _dispatch_needed(session, ticket, now, "handed_back", get_taxonomy(settings), all_levels=True)
+    if offer is not None:
+        _tell_assigner(session, offer, ticket, member.display_name, [member.telegram_id, *told], now, reason=reason,
+                       handed_back=True)
 
 
 def advance_waves(session: Session, now: datetime, *, limit: int = 200,

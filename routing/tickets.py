@@ -25,9 +25,11 @@ from routing import duplicates, points
 from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import core, is_postgres, recordset, rows_json
 from routing.dispatch import (
+    accepted_offer,
     make_offers,
     release_member,
     send_next_wave,
+    tell_hand_back,
     to_dispatch,
     wave_candidates,
     wave_timeout,
@@ -407,7 +409,9 @@ def hand_back(session: Session, ticket_id: int, telegram_id: int, reason: str, n
     notify(session, ticket.resident_id, NotificationKind.ticket_handed_back, now,
            ticket_id=ticket.id, payload={**ticket_payload(session, ticket),
                                          "reason": reason.strip()[:500]})
+    offer = accepted_offer(session, ticket.id, member.id)  # (read before the next wave renews anyone's offer)
     send_next_wave(session, ticket, now, settings=settings, reason="rerouted")
+    tell_hand_back(session, ticket, member, offer, reason.strip()[:500], now, settings=settings)
     return ticket
 
 

@@ -115,6 +115,24 @@ async def test_the_coordinator_is_not_told_when_the_member_he_assigned_hands_the
     assert any("王师傅" in t and "登高作业证" in t for t in told), told
 
 
+async def test_the_coordinators_alerted_to_an_urgent_ticket_are_told_when_it_is_handed_back(
+    chat: BotChat, world: World
+) -> None:
+    """A gas smell: 王师傅 takes it from the offer, then hands it back (「没有带检测仪」). It goes out to 李师傅 again, and
+    the coordinators who got the 🚨 alert hear that it lost its member, who and why (a card with 指派)."""
+    wang = world.member("王师傅", ["燃气维修"])
+    world.member("李师傅", ["燃气维修"])
+    await chat.say(RESIDENT, GAS)
+    offer = next(r for r in chat.replies(wang) if "接单" in str(_buttons(r)))
+    await chat.press(wang, offer.button("接单"), offer.message)
+    details = next(r for r in chat.replies(wang) if "接单成功" in r.text)
+    await chat.press(wang, details.button("退回"), details.message)
+    mark = len(chat.events)
+    await chat.say(wang, "没有带检测仪")
+    told = [r for r in chat.replies(GRID_COORD, mark) if "王师傅" in r.text and "检测仪" in r.text]
+    assert told and _cards(told), [r.text for r in chat.replies(GRID_COORD, mark)]
+
+
 # 5 ------------------------------------------------------------------------------------------------
 async def test_dispatch_does_not_say_a_ticket_is_past_its_limit(chat: BotChat, world: World) -> None:
     """A leaking pipe reported three hours ago has waited for 派单 past its one-hour response limit (a 🔴 red card
