@@ -68,7 +68,7 @@ from routing.states import (
     transition,
     update_ticket,
 )
-from routing.views import running_limit, ticket_payload
+from routing.views import past_due, ticket_payload
 
 MAX_ESCALATION = 2  # street
 
@@ -150,10 +150,9 @@ def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: dat
                 extra_notes: Sequence[dict[str, Any]] = ()) -> None:
     """Insert the offers and their notifications (a few statements, whatever the wave size);
     `extra_notes` (other notification rows of the same step) go in the same INSERT."""
-    running = running_limit(ticket)
     payload = {**(payload or ticket_payload(session, ticket, taxonomy=taxonomy)),
                "wave": ticket.wave, "dispatched_by": dispatched_by,
-               "past_due": running is not None and running <= now}  # (an overdue ticket handed back: said so)
+               "past_due": past_due(ticket, now)}  # (an overdue ticket handed back: said so)
     note_kind = NotificationKind.offer if kind == OfferKind.wave else NotificationKind.assigned
     notes = [*extra_notes, *(notification_row(r.telegram_id, note_kind, now, ticket.id, payload)
                              for r in ranked)]
@@ -260,7 +259,7 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
                      details: dict[str, Any] | None = None, *, all_levels: bool = False) -> list[int]:
     """Tell the coordinators at the ticket's level (`all_levels`: all those an urgent ticket alerts) that it waits for
     their 派单 (and why); returns whom."""
-    payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
+    payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy), "past_due": past_due(ticket, now),
                "reason": reason, **_handed_back(session, ticket), **(details or {})}
     told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=all_levels)
     notify_many(session, told, NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
@@ -603,7 +602,7 @@ def member_unreachable(session: Session, telegram_id: int, now: datetime, *,
                                               level=ticket.escalation_level),
                     NotificationKind.member_unreachable, now, ticket_id=ticket.id,
                     payload={**ticket_payload(session, ticket, private=True),
-                             "member_name": member.display_name})
+                             "member_name": member.display_name, "past_due": past_due(ticket, now)})
 
 
 def _cards_move_on(session: Session, bounced: Sequence[Notification], now: datetime) -> None:
@@ -811,7 +810,7 @@ def escalate_ticket(session: Session, ticket_id: int, now: datetime, *, reason: 
     notify_many(session, coordinators_for(session, ticket.grid_code, level=level),
                 NotificationKind.dispatch_needed, now, ticket_id=ticket.id,
                 payload={**ticket_payload(session, ticket, private=True), "reason": reason,
-                         "escalation_level": level})
+                         "escalation_level": level, "past_due": past_due(ticket, now)})
     return ticket
 
 

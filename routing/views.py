@@ -48,6 +48,11 @@ def running_limit(ticket: TicketFacts) -> datetime:
     return ticket.resolve_due_at if ticket.accepted_at is not None else ticket.respond_due_at
 
 
+def past_due(ticket: TicketFacts, now: datetime) -> bool:
+    """Whether the limit still running (`running_limit`) has passed: a card says 「（已超期）」 after it."""
+    return running_limit(ticket) <= now
+
+
 def ticket_payload(session: Session, ticket: TicketFacts, *, private: bool = False,
                    taxonomy: Taxonomy | None = None) -> dict[str, Any]:
     """The facts a notification about this ticket carries; `private` (a Ticket) adds address and

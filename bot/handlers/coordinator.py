@@ -72,12 +72,13 @@ async def coordinator_scope_button(update: Update, context: ContextTypes.DEFAULT
     await edit(update, texts.CHOOSE_COORDINATOR_SCOPE, keyboards.coordinator_scopes(node, children))
 
 
-def _waiting(session: Session, coordinator_id: int) -> tuple[list[dict[str, Any]], int]:
+def _waiting(session: Session, coordinator_id: int, now_: datetime) -> tuple[list[dict[str, Any]], int]:
     """The tickets /dispatch shows (with whom each is assigned to and not yet answered), and how many wait."""
     rows = []
     for ticket in dispatch.list_waiting(session, coordinator_id):
         assigned_to = dispatch.pending_assignee(session, ticket.id)
         rows.append({**views.ticket_payload(session, ticket, private=True), "assigned_to": assigned_to,
+                     "past_due": views.past_due(ticket, now_),
                      # (an urgent ticket listed while its offers wait: the members asked may still take it)
                      "offered_to_members": ticket.status == S.offered and not assigned_to})
     return rows, dispatch.count_waiting(session, coordinator_id)
@@ -87,7 +88,7 @@ async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """/dispatch: the tickets waiting for 派单, each with 指派 (and how many more there are past the first ones)."""
     if not await _require_coordinator(update, context):
         return
-    rows, total = await query(context, _waiting, update.effective_user.id)
+    rows, total = await query(context, _waiting, update.effective_user.id, now())
     if not rows:
         await reply(update, texts.NO_WAITING)
         return

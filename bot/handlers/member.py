@@ -272,7 +272,7 @@ def _task_rows(session: Session, telegram_id: int, now_: Any) -> list[dict[str, 
 def _offer_rows(session: Session, telegram_id: int, now_: Any) -> list[dict[str, Any]]:
     """The offers waiting for this member's 接单 (a coordinator's 指派 too), as their cards show them."""
     return [{**views.ticket_payload(session, ticket), "assigned": kind == OfferKind.dispatch,
-             "past_due": views.running_limit(ticket) <= now_}
+             "past_due": views.past_due(ticket, now_)}
             for ticket, kind in tickets.list_member_offers_with_kind(session, telegram_id)]
 
 
