@@ -109,6 +109,14 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
 
 
 LINKED_KINDS = frozenset({"offer", "assigned", "offer_accepted", "urgent_alert"})  # cards that list linked tickets
+# Cards that show the limit still running (texts._time_limit): 「（已超期）」 once it has passed when they are sent.
+LIMIT_KINDS = frozenset({"offer", "assigned", "dispatch_needed", "urgent_alert", "low_rating", "member_unreachable"})
+
+
+def _limit_passed(payload: dict[str, Any]) -> bool:
+    """Whether the limit a ticket card shows (the response's, or once responded the resolution's) has passed now."""
+    due = payload.get("resolve_due_at" if payload.get("responded") else "respond_due_at")
+    return isinstance(due, str) and datetime.fromisoformat(due) <= now()
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int, int | None]:
@@ -129,6 +137,8 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
         payload = {**payload, "linked": await query(context, duplicates.linked_numbers, note.ticket_id)}
     if note.kind == "yellow_card" and payload.get("due_at") and datetime.fromisoformat(payload["due_at"]) <= now():
         payload = {**payload, "past_due": True}  # (held for the quiet hours, or retried, past its limit)
+    if note.kind in LIMIT_KINDS and _limit_passed(payload):
+        payload = {**payload, "past_due": True}  # (a ticket waiting past its limit, or a card sent late: said so)
     text, markup = render(note.kind, payload, deps(context).tz)
     if note.edit_message_id is not None and note.edit_chat_id is not None:
         edit_markup = markup if isinstance(markup, InlineKeyboardMarkup) else None

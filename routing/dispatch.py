@@ -259,7 +259,7 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
                      details: dict[str, Any] | None = None, *, all_levels: bool = False) -> list[int]:
     """Tell the coordinators at the ticket's level (`all_levels`: all those an urgent ticket alerts) that it waits for
     their 派单 (and why); returns whom."""
-    payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy), "past_due": past_due(ticket, now),
+    payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                "reason": reason, **_handed_back(session, ticket), **(details or {})}
     told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=all_levels)
     notify_many(session, told, NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
@@ -602,7 +602,7 @@ def member_unreachable(session: Session, telegram_id: int, now: datetime, *,
                                               level=ticket.escalation_level),
                     NotificationKind.member_unreachable, now, ticket_id=ticket.id,
                     payload={**ticket_payload(session, ticket, private=True),
-                             "member_name": member.display_name, "past_due": past_due(ticket, now)})
+                             "member_name": member.display_name})
 
 
 def _cards_move_on(session: Session, bounced: Sequence[Notification], now: datetime) -> None:
@@ -810,7 +810,7 @@ def escalate_ticket(session: Session, ticket_id: int, now: datetime, *, reason: 
     notify_many(session, coordinators_for(session, ticket.grid_code, level=level),
                 NotificationKind.dispatch_needed, now, ticket_id=ticket.id,
                 payload={**ticket_payload(session, ticket, private=True), "reason": reason,
-                         "escalation_level": level, "past_due": past_due(ticket, now)})
+                         "escalation_level": level})
     return ticket
 
 

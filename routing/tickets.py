@@ -72,7 +72,7 @@ from routing.states import (
     transition,
     update_ticket,
 )
-from routing.views import past_due, ticket_payload
+from routing.views import ticket_payload
 
 _TICKET_CLASS = inspect(Ticket).class_manager  # makes Tickets without __init__ (_new_ticket)
 NUMBER_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I/O, easily misread as digits
@@ -480,7 +480,7 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
                    actor_role="resident", data={"stars": stars}, rating=stars,
                    reopen_count=ticket.reopen_count + 1, assignee_id=None, resolved_at=None)
         private = {**ticket_payload(session, ticket, private=True), "stars": stars,
-                   "comment": comment.strip(), "past_due": past_due(ticket, now),
+                   "comment": comment.strip(),
                    "member_name": member.display_name if member else None}
         notify_many(session, coordinators_for(session, ticket.grid_code,
                                               level=ticket.escalation_level),

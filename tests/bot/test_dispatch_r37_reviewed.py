@@ -145,6 +145,7 @@ async def test_dispatch_does_not_say_a_ticket_is_past_its_limit(chat: BotChat, w
     with db.transaction(chat.engine) as s:
         tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", now - timedelta(hours=3), label="repair.plumbing",
                               grid_code=G11, address="幸福里3号楼", settings=world.settings)
+    await chat.deliver()  # (its 📮 card, sent three hours ago)
     shown = _cards(await chat.say(GRID_COORD, "/dispatch"))
     assert len(shown) == 1, [r.text for r in shown]
     assert "超期" in shown[0].text, shown[0].text
