@@ -443,13 +443,16 @@ def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
 
 
 _TAKING = re.compile(r"(我)?(接单|接了|我接|我来|我去|马上去|这就去|好的?[，,\s]*我去|收到)[了吧啊。！!~～\s]*")
+# (我在外地，这单接不了 / 不方便 typed under an offer: a refusal, the most common typed answer; 腿脚不方便 alone is no answer)
+_REFUSING = re.compile(r"接不了|去不了|来不了|过不去|不能接|接不过来|没空|没时间|在外地|出差了|不在本地")
+_JUST_NOT_CONVENIENT = re.compile(r"(我|这单|这个|今天|现在)*(不方便|不行)[了啊呀哦。！!~～\s]*")
 _A_QUESTION = re.compile("[吗嘛？?]$|没有?$|了没")  # (家里灯修好了吗: a member's own question, as a resident)
 
 
 async def about_their_work(
     update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str], is_request: bool
 ) -> bool:
-    """Words or a photo from a member at no step that are about their work: 接单 typed under an offer, 修好了 or a
+    """Words or a photo from a member at no step that are about their work: 接单 or 接不了 typed under an offer, 修好了 or a
     photo of the work with a ticket in hand — pointed to the buttons, which say which ticket. False for anything
     else (a member's own need is a resident's)."""
     if is_request:
@@ -461,6 +464,10 @@ async def about_their_work(
         return True
     if offered and words and _TAKING.fullmatch(words):
         await reply(update, texts.PRESS_TAKE)
+        return True
+    refusing = _REFUSING.search(words) or _JUST_NOT_CONVENIENT.fullmatch(words)
+    if offered and words and refusing and not _A_QUESTION.search(words):
+        await reply(update, texts.PRESS_DECLINE)
         return True
     return False
 
