@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply
 from routing import alerts, dispatch, geography, members, reports, views
-from routing.errors import NotAllowed
+from routing.errors import ConcurrentUpdate, NotAllowed
 from routing.models import GeoLevel, Member
 from routing.models import TicketStatus as S
 from routing.states import STATUS_NAMES, get_ticket
@@ -130,6 +130,16 @@ def _assign(
     return views.ticket_payload(session, get_ticket(session, ticket_id))["number"], member.display_name
 
 
+async def _member_list(
+    context: ContextTypes.DEFAULT_TYPE, ticket_id: int, user_id: int
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """指派's question and its member buttons for the ticket as it is held now (None: no member to choose)."""
+    number, held_by, entries, holder = await query(context, _candidates, ticket_id, user_id, now())
+    if not entries:
+        return None
+    return texts.choose_member(number, held_by), keyboards.members(ticket_id, entries, holder)
+
+
 async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """指派 shows the members to choose from; a member's button assigns the ticket to them."""
     args = callback_args(update)
@@ -138,15 +148,22 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     user_id = update.effective_user.id
     if len(args) == 1:
-        number, held_by, entries, holder = await query(context, _candidates, int(args[0]), user_id, now())
+        shown = await _member_list(context, int(args[0]), user_id)
         await answer(update)
-        if not entries:
+        if shown is None:
             await reply(update, texts.NO_MEMBERS)
             return
-        await edit(update, texts.choose_member(number, held_by), keyboards.members(int(args[0]), entries, holder))
+        await edit(update, *shown)
         return
     seen = int(args[2]) if len(args) > 2 else None  # (a list from before holders were in its buttons: none)
-    number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now(), seen)
+    try:
+        number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now(), seen)
+    except ConcurrentUpdate:
+        # (a stale list: another coordinator assigned it, or a member took it) the list as the ticket is held now, so
+        # that a 改派 can be chosen in it; the error handler then says why
+        if (shown := await _member_list(context, int(args[0]), user_id)) is not None:
+            await edit(update, *shown)
+        raise
     await answer(update)
     await edit(update, texts.assigned_confirmation(number, name))
 
