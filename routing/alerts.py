@@ -165,7 +165,18 @@ def overdue_tickets(session: Session, coordinator_id: int, now: datetime, *, lim
             payload.update(overdue=breach.level == "red", limit=breach.limit, due_at=breach.due_at)
             found.append(payload)
     found.sort(key=lambda p: (not p["overdue"], p["due_at"]))
-    return found[:limit], len(found) if total is None else max(total, len(found))
+    shown = found[:limit]
+    # (who to chase: the member holding it, or the one a 指派 waits for, as the cards say)
+    waiting_for = dict(session.exec(
+        select(Offer.ticket_id, Member.display_name).join(Member, Member.id == Offer.member_id)
+        .where(Offer.kind == OfferKind.dispatch, Offer.state == OfferState.pending,
+               Offer.ticket_id.in_([p["ticket_id"] for p in shown]))).all()) if shown else {}
+    for payload in shown:
+        if payload["status"] not in WITH_ASSIGNEE:
+            payload.pop("member_name", None)
+            if payload["ticket_id"] in waiting_for:
+                payload["assigned_to"] = waiting_for[payload["ticket_id"]]
+    return shown, len(found) if total is None else max(total, len(found))
 
 
 # The scan ------------------------------------------------------------------------------------
