@@ -544,8 +544,10 @@ def _off_duty(session: Session, member: Member, now: datetime, reason: str, sett
                      to_status=ticket.status, data={"member_id": member.id, "reason": reason})
         told: list[int] = []
         if ticket.status == S.offered and not pending_offers(session, ticket.id):
-            if offer.kind == OfferKind.dispatch:
-                to_dispatch(session, ticket, now, f"member_{reason}", settings=settings)
+            if offer.kind == OfferKind.dispatch:  # (the card says whose 指派 was withdrawn and why, as a decline's does)
+                to_dispatch(session, ticket, now, f"member_{reason}", settings=settings,
+                            details={"declined_by": member.display_name,
+                                     "decline_reason": _OFF_DUTY_REASONS.get(reason, ""), "withdrawn": True})
                 told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
             else:
                 send_next_wave(session, ticket, now, settings=settings)
