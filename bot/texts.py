@@ -712,12 +712,12 @@ def overdue(rows: list[Mapping[str, Any]], tz: ZoneInfo, more: int = 0) -> str:
     lines = ["<b>超期 / 临期工单</b>"]
     for row in rows:
         mark = "🔴" if row["overdue"] else "🟡"
+        limit = LIMIT_NAMES.get(str(row.get("limit")), "")  # (响应 or 办结: which one to chase)
         who = (f" · 办理人：{esc(row['member_name'])}" if row.get("member_name")
                else f" · 已指派给 {esc(row['assigned_to'])}，待确认" if row.get("assigned_to") else "")
         lines.append(
             f"{mark} {esc(row['number'])} {esc(row['item_name'])} · {esc(row['status_name'])}"
-            f" · {esc(row['grid_name'])} · {LIMIT_NAMES.get(str(row.get('limit')), '')}时限 {local_time(row['due_at'], tz)}"
-            + who
+            f" · {esc(row['grid_name'])} · {limit}时限 {local_time(row['due_at'], tz)}{who}"
         )
     if more > 0:
         lines.append(f"另有 {more} 件超期或临期工单未列出，处理完上面这些后再发 /overdue 查看。")

@@ -229,7 +229,7 @@ def send_next_wave(session: Session, ticket: Ticket, now: datetime, *,
     return [r.member_id for r in ranked]
 
 
-def _handed_back(session: Session, ticket: Ticket) -> dict[str, str]:
+def _handed_back(session: Session, ticket: Ticket) -> dict[str, Any]:
     """Who handed the ticket back (退回) and why, when that is how this round of routing began (no member took it
     since): what the coordinators who dispatch it next need to know."""
     last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,

@@ -21,8 +21,8 @@ Decisions:
 - The ticket log (`ticket_event`) is append-only by a database trigger, so it is not rewritten:
   it holds no address, phone, request text or rating comment (only whether there was one), but
   the `cancelled` event keeps the reason typed by whoever cancelled, the `handed_back` one the member's reason and
-  the Telegram ids of the photos sent with it (never sent again once the ticket is forgotten: it is closed). Each forgotten ticket gets a
-  `resident_forgotten` event.
+  the Telegram ids of the photos sent with it (never sent again once the ticket is forgotten: it is closed).
+  Each forgotten ticket gets a `resident_forgotten` event.
 """
 
 from __future__ import annotations
