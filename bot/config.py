@@ -25,7 +25,7 @@ class BotSettings(Settings):
     TELEGRAM_BASE_URL: str = "https://api.telegram.org"
     COORDINATOR_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
     COORDINATOR_SCOPE: str | None = None  # their scope (a street, community or grid code); none: the only street
-    DELIVERY_INTERVAL_SECONDS: float = Field(default=2.0, gt=0)
+    DELIVERY_INTERVAL_SECONDS: float = Field(default=2.0, gt=0, le=3600)  # (past an hour: a typo)
     QUIET_HOURS: str = "22:00-07:00"  # non-urgent member reminders wait until the end; 00:00-00:00 for none
     LOG_LEVEL: str = "INFO"
     # Webhook mode (`python -m bot --webhook`): this process listens on WEBHOOK_LISTEN:WEBHOOK_PORT at

@@ -21,25 +21,25 @@ class Settings(BaseSettings):
 
     DATA_DIR: Path = Path("data")
     DATABASE_URL: str = ""  # empty: sqlite:///<DATA_DIR>/jiedan.db
-    # (the upper bounds: a duration past them is a typo, and would overflow the date arithmetic)
+    # (the upper bounds: a value past them is a typo, and would overflow the date arithmetic or a database integer)
     TIME_LIMIT_SCALE: float = Field(default=1.0, gt=0, le=1000)
     TIMEZONE: str = "Asia/Shanghai"
     TAXONOMY_FILE: Path | None = None
     GEOGRAPHY_FILE: Path | None = None
-    WAVE_SIZE: int = Field(default=3, ge=1)
+    WAVE_SIZE: int = Field(default=3, ge=1, le=1000)
     WAVE_TIMEOUT_MINUTES: float = Field(default=10, gt=0, le=7 * 24 * 60)
-    MAX_WAVES: int = Field(default=3, ge=1)
-    MEMBER_CAPACITY: int = Field(default=3, ge=1)
+    MAX_WAVES: int = Field(default=3, ge=1, le=100)
+    MEMBER_CAPACITY: int = Field(default=3, ge=1, le=1_000_000)
     INVITE_TTL_DAYS: float = Field(default=7, gt=0, le=3650)
-    OUTBOX_LEASE_SECONDS: int = Field(default=120, ge=1)
-    OUTBOX_MAX_ATTEMPTS: int = Field(default=10, ge=1)
+    OUTBOX_LEASE_SECONDS: int = Field(default=120, ge=1, le=24 * 60 * 60)
+    OUTBOX_MAX_ATTEMPTS: int = Field(default=10, ge=1, le=1000)
     # Abuse (routing.abuse, routing.duplicates). A resident who has opened TICKETS_PER_HOUR tickets
     # in the last hour, or sent MESSAGES_PER_MINUTE free-text/photo messages in the current minute,
     # is asked to wait (urgent requests never are). The same resident's open ticket for the same
     # item and words, created within DUPLICATE_WINDOW_HOURS, is offered instead of a new one;
     # neighbours' near-identical requests within LINK_WINDOW_HOURS are linked for the member.
-    TICKETS_PER_HOUR: int = Field(default=5, ge=1)
-    MESSAGES_PER_MINUTE: int = Field(default=20, ge=1)
+    TICKETS_PER_HOUR: int = Field(default=5, ge=1, le=10_000)
+    MESSAGES_PER_MINUTE: int = Field(default=20, ge=1, le=10_000)
     DUPLICATE_WINDOW_HOURS: float = Field(default=6, gt=0, le=24 * 365)
     LINK_WINDOW_HOURS: float = Field(default=72, gt=0, le=24 * 365)
 
