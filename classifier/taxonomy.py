@@ -25,6 +25,10 @@ class TaxonomyError(ValueError):
     """The taxonomy file is malformed; the message names the file and the entry."""
 
 
+# What an operator is told about a file that is not UTF-8 (GBK, as Windows Notepad on a Chinese system saves it).
+NOT_UTF8 = "not UTF-8 text: save it as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)"
+
+
 # The methods of a compiled pattern a taxonomy Pattern offers (see `Pattern.__getattr__`).
 _COMPILED_METHODS = ("finditer", "fullmatch", "match", "search", "sub")
 
@@ -365,6 +369,8 @@ def load_taxonomy_file(path: str | Path, *, require_lexicon: bool = True) -> Tax
         raise TaxonomyError(f"{source}: file not found") from None
     except OSError as exc:  # (a directory, a file the bot may not read)
         raise TaxonomyError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise TaxonomyError(f"{source}: {NOT_UTF8}") from None
     except tomllib.TOMLDecodeError as exc:
         raise TaxonomyError(f"{source}: {exc}") from None
     try:

@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from classifier.taxonomy import TaxonomyError
 from routing import db
 from routing.config import Settings, SettingsFileError, explain, get_settings
 from routing.errors import DomainError
@@ -204,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except ValidationError as exc:  # (a setting: named, one line)
         return _fail(explain(exc))
-    except (DomainError, GeographyError, SettingsFileError) as exc:
+    except (DomainError, GeographyError, TaxonomyError, SettingsFileError) as exc:
         return _fail(str(exc))
     except (SQLAlchemyError, CommandError, ImportError, ValueError) as exc:  # (a URL with a typo, no driver, …)
         return _fail(db.database_problem(exc, _settings(args).DATABASE_URL))

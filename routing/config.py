@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from classifier.taxonomy import Taxonomy, load_taxonomy
+from classifier.taxonomy import NOT_UTF8, Taxonomy, load_taxonomy
 
 
 class Settings(BaseSettings):
@@ -106,7 +106,7 @@ def read_settings(cls: type[SettingsT]) -> SettingsT:
     try:
         return cls()
     except UnicodeDecodeError:
-        raise SettingsFileError(".env is not UTF-8 text: save it as UTF-8 (in Notepad: 另存为 → 编码 UTF-8)") from None
+        raise SettingsFileError(f".env is {NOT_UTF8}") from None
 
 
 @cache

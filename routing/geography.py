@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 from sqlmodel import Session, select
 
-from classifier.taxonomy import with_line
+from classifier.taxonomy import NOT_UTF8, with_line
 from routing.errors import InvalidInput, NotFound
 from routing.models import GeoLevel, GeoNode
 
@@ -116,6 +116,8 @@ def load_geography(path: str | Path | None = None) -> Geography:
         raise GeographyError(f"{source}: file not found") from None
     except OSError as exc:  # (a directory, no permission)
         raise GeographyError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise GeographyError(f"{source}: {NOT_UTF8}") from None
     except tomllib.TOMLDecodeError as exc:
         raise GeographyError(f"{source}: {exc}") from None
     try:
