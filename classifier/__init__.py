@@ -44,7 +44,8 @@ def get_classifier(taxonomy_file: str | None = None, data_dir: str | None = None
     """The classifier for a taxonomy file, built once per process."""
     taxonomy_file = taxonomy_file or _configured("TAXONOMY_FILE")
     data_dir = data_dir or _configured("DATA_DIR") or "data"
-    return Classifier(load_taxonomy(taxonomy_file), cache_dir=Path(data_dir))
+    taxonomy = load_taxonomy(str(Path(taxonomy_file).expanduser()) if taxonomy_file else None)  # (as the settings)
+    return Classifier(taxonomy, cache_dir=Path(data_dir).expanduser())
 
 
 def _configured(name: str) -> str | None:

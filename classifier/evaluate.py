@@ -192,7 +192,7 @@ def _runs(records: list[dict], folds: int) -> Iterator[tuple[list[dict], list[di
 
 def _cache_dir() -> Path:
     """The data directory get_classifier uses (the same trimmed dictionary and cached models)."""
-    return Path(os.environ.get("DATA_DIR") or "data")
+    return Path(os.environ.get("DATA_DIR") or "data").expanduser()
 
 
 def cross_validate(records: list[dict], folds: int, seed: int = 0) -> Report:

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     def _empty_path_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("DATA_DIR", "TAXONOMY_FILE", "GEOGRAPHY_FILE")
+    @classmethod
+    def _home(cls, value: Path | None) -> Path | None:
+        # `.env` is no shell: `~/jiedan-data` would otherwise be a directory named `~` in the working directory
+        return value.expanduser() if value is not None else None
+
     @field_validator("TIMEZONE")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
