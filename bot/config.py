@@ -16,13 +16,14 @@ _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _QUIET = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
+TELEGRAM_API = "https://api.telegram.org"
 
 
 class BotSettings(Settings):
     """Everything the bot reads at start; a bad value stops it with one line naming the setting."""
 
     TELEGRAM_BOT_TOKEN: SecretStr | None = None  # none: the offline console chat
-    TELEGRAM_BASE_URL: str = "https://api.telegram.org"
+    TELEGRAM_BASE_URL: str = TELEGRAM_API
     COORDINATOR_IDS: Annotated[list[int], NoDecode] = Field(default_factory=list)
     COORDINATOR_SCOPE: str | None = None  # their scope (a street, community or grid code); none: the only street
     DELIVERY_INTERVAL_SECONDS: float = Field(default=2.0, gt=0, le=3600)  # (past an hour: a typo)
@@ -55,7 +56,8 @@ class BotSettings(Settings):
     def _base_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        # (python-telegram-bot's documentation writes a local server's base_url with /bot; api_base_url adds it)
+        return value.rstrip("/").removesuffix("/bot").rstrip("/")
 
     @field_validator("COORDINATOR_IDS", mode="before")
     @classmethod

@@ -27,7 +27,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
-from bot.config import BotSettings
+from bot.config import TELEGRAM_API, BotSettings
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +222,9 @@ def run(app: Application, settings: BotSettings, allowed_updates: list[str], *, 
     try:
         asyncio.run(_run(app, settings, serve_webhook if webhook else serve_polling, allowed_updates))
     except InvalidToken:
+        if settings.TELEGRAM_BASE_URL != TELEGRAM_API:  # (a self-hosted server's 404 for a wrong path looks the same)
+            raise StartError(f"the Bot API at {settings.TELEGRAM_BASE_URL} rejected the bot token: check "
+                             "TELEGRAM_BASE_URL (the server's address, without /bot) and TELEGRAM_BOT_TOKEN") from None
         raise StartError("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather") from None
     except NetworkError as error:
         token = settings.TELEGRAM_BOT_TOKEN.get_secret_value() if settings.TELEGRAM_BOT_TOKEN else None
