@@ -19,6 +19,7 @@ DEFAULT_GEOGRAPHY_FILE = Path(__file__).with_name("geography.toml")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 _LEVELS = (GeoLevel.street, GeoLevel.community, GeoLevel.grid)
 _CHILD_KEY = {GeoLevel.street: "community", GeoLevel.community: "grid"}
+_NAME_LENGTH = 100  # (GeoNode.name's column; only PostgreSQL enforces it, SQLite would take any name)
 
 
 class GeographyError(ValueError):
@@ -66,6 +67,8 @@ def _node_from(raw: object, level: str, parent: Node | None, position: int, wher
     where = f"{geo.source}: {level} {code!r}"
     if not isinstance(name, str) or not name.strip():
         raise GeographyError(f"{where}: missing or empty name")
+    if len(name.strip()) > _NAME_LENGTH:
+        raise GeographyError(f"{where}: name longer than {_NAME_LENGTH} characters ({len(name.strip())})")
     if code in geo.nodes:
         raise GeographyError(f"{where}: duplicate code")
     if parent is not None and not code.startswith(parent.code + "-"):
