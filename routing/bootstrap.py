@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from routing import db
 from routing.config import Settings, get_settings, get_taxonomy
 from routing.geography import load_geography, sync_geography
-from routing.members import ensure_coordinators
+from routing.members import configured_scope, ensure_coordinators
 
 
 def start(settings: Settings | None = None, *, coordinator_ids: Iterable[int] = (),
@@ -31,6 +31,8 @@ def start(settings: Settings | None = None, *, coordinator_ids: Iterable[int] = 
         now = now or datetime.now(UTC)
         with db.transaction(engine) as session:
             sync_geography(session, geography)
+            if coordinator_scope:  # (even without ids: the console places its demo people there)
+                configured_scope(session, coordinator_scope)
             ids = list(coordinator_ids)
             if ids:
                 ensure_coordinators(session, ids, now, scope=coordinator_scope)

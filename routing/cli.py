@@ -4,7 +4,7 @@
     jiedan db downgrade REVISION             undo migrations (e.g. base)
     jiedan db current                        show the database's revision
     jiedan geography check [FILE]            validate a geography file
-    jiedan geography sync                    upsert GEOGRAPHY_FILE into the database
+    jiedan geography sync                    upsert GEOGRAPHY_FILE into the database (what every start does)
     jiedan seed-demo [--coordinator ID ...]  migrate, sync, coordinators, demo members
     jiedan invite --coordinator ID           print a one-time member invite code
     jiedan advance-waves                     one scheduler step: send due offer waves
@@ -31,7 +31,7 @@ from classifier.taxonomy import TaxonomyError
 from routing import db
 from routing.config import Settings, SettingsFileError, explain, get_settings
 from routing.errors import DomainError
-from routing.geography import GeographyError, load_geography, sync_geography
+from routing.geography import DEFAULT_GEOGRAPHY_FILE, GeographyError, load_geography, sync_geography
 
 
 @contextmanager
@@ -80,6 +80,10 @@ def cmd_geography(args: argparse.Namespace) -> int:
         return 0
     with _session(settings) as session:
         print(f"{sync_geography(session, geo)} node(s) inserted or changed")
+    configured = settings.GEOGRAPHY_FILE or DEFAULT_GEOGRAPHY_FILE
+    if geo.source.resolve() != configured.resolve():  # (every start syncs GEOGRAPHY_FILE, deactivating the rest)
+        print(f"jiedan: note: the bot and seed-demo sync GEOGRAPHY_FILE ({configured}) at every start, which undoes "
+              f"this: set GEOGRAPHY_FILE={geo.source.resolve()} in the environment or in .env", file=sys.stderr)
     return 0
 
 

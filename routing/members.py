@@ -154,11 +154,19 @@ def _default_street(session: Session) -> str:
     return streets[0]
 
 
+def configured_scope(session: Session, scope: str | None) -> str:
+    """The configured coordinators' scope (default: the only street), which must be in the geography file."""
+    scope = scope or _default_street(session)
+    node = get_node(session, scope)
+    if not node.active:  # (gone from the file: no grids to place anyone in)
+        raise InvalidInput(f"区域 {node.name}（{scope}）已停用：它不在当前的地理文件（GEOGRAPHY_FILE）中")
+    return scope
+
+
 def ensure_coordinators(session: Session, telegram_ids: Iterable[int], now: datetime, *,
                         scope: str | None = None) -> list[Coordinator]:
     """Make the configured users coordinators of `scope` (default: the only street); idempotent."""
-    scope = scope or _default_street(session)
-    get_node(session, scope)
+    scope = configured_scope(session, scope)
     result = []
     for telegram_id in dict.fromkeys(telegram_ids):
         ensure_person(session, telegram_id, now)
