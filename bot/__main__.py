@@ -19,7 +19,7 @@ from bot import demo, serving
 from bot.app import ALLOWED_UPDATES, build_application, make_deps
 from bot.config import BotSettings, SettingsError, get_bot_settings
 from classifier.taxonomy import TaxonomyError
-from routing import bootstrap, db
+from routing import bootstrap, db, members
 from routing.demo import seed_demo
 from routing.errors import DomainError
 from routing.geography import GeographyError
@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     configure_logging(settings.LOG_LEVEL)
     engine = start_domain(settings)
+    with db.transaction(engine) as session:
+        if not members.any_coordinator(session):
+            log.warning("no coordinator at all: nobody gets urgent alerts or 派单 and red cards, and nobody can /invite "
+                        "members — set COORDINATOR_IDS (Telegram user ids, comma-separated) and restart")
     app = build_application(settings, make_deps(settings, engine))
     if args.webhook:
         log.info(

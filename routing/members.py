@@ -114,6 +114,11 @@ def is_coordinator(session: Session, telegram_id: int) -> bool:
     return bool(coordinator_scopes(session, telegram_id))
 
 
+def any_coordinator(session: Session) -> bool:
+    """Whether anyone at all is a coordinator (without one, no alert, 派单 card or invite has anyone to come from)."""
+    return session.exec(select(Coordinator.id).limit(1)).first() is not None
+
+
 def covers(session: Session, scopes: Iterable[str], node_code: str) -> bool:
     """Whether any of `scopes` is the node or one of its ancestors."""
     return bool(set(scopes) & set(ancestry(get_node(session, node_code))))
