@@ -8,12 +8,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.engine import URL
 from sqlmodel import Session, select
 
 from classifier.taxonomy import NOT_UTF8, with_line
 from routing.errors import InvalidInput, NotFound
-from routing.models import GeoLevel, GeoNode
+from routing.models import GeoLevel, GeoNode, Person
 
 DEFAULT_GEOGRAPHY_FILE = Path(__file__).with_name("geography.toml")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -155,6 +156,10 @@ def sync_geography(session: Session, geo: Geography) -> int:
             row.active = False
             changed += 1
     session.flush()
+    # A resident whose grid left the file chooses their area again (a request typed meanwhile is kept), as one who
+    # never chose: their grid could take no ticket.
+    inactive = select(GeoNode.code).where(GeoNode.level == GeoLevel.grid, GeoNode.active.is_(False))
+    session.exec(update(Person).where(Person.grid_code.in_(inactive)).values(grid_code=None))
     clear_node_cache()
     return changed
 
