@@ -34,6 +34,6 @@ def start(settings: Settings | None = None, *, coordinator_ids: Iterable[int] = 
             if coordinator_scope:  # (even without ids: the console places its demo people there)
                 configured_scope(session, coordinator_scope)
             ids = list(coordinator_ids)
-            if ids:
-                ensure_coordinators(session, ids, now, scope=coordinator_scope)
+            if ids:  # (exactly these; none listed leaves the coordinators as they are: `jiedan coordinator remove`)
+                ensure_coordinators(session, ids, now, scope=coordinator_scope, exclusive=True)
     return engine

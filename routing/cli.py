@@ -7,6 +7,7 @@
     jiedan geography sync                    upsert GEOGRAPHY_FILE into the database (what every start does)
     jiedan seed-demo [--coordinator ID ...]  migrate, sync, coordinators, demo members
     jiedan invite --coordinator ID           print a one-time member invite code
+    jiedan coordinator remove ID [--scope S] take the coordinator role away (of every scope, or of S)
     jiedan advance-waves                     one scheduler step: send due offer waves
     jiedan stats [--scope S01] [--days 30]   the four rates, as JSON
     jiedan simulate ... / jiedan bench ...   see python -m routing.simulate / routing.bench
@@ -112,6 +113,19 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coordinator(args: argparse.Namespace) -> int:
+    """coordinator remove: the operator takes the role away (a COORDINATOR_IDS typo, someone who left)."""
+    from routing import members
+
+    with _session(_settings(args)) as session:
+        removed = members.drop_coordinator(session, args.id, args.scope)
+    if not removed:
+        return _fail(f"user {args.id} is not a coordinator{f' of {args.scope}' if args.scope else ''}")
+    print(f"user {args.id}: {removed} coordinator scope(s) removed (if listed in COORDINATOR_IDS, take them out too: "
+          "the bot makes those coordinators again at its next start)")
+    return 0
+
+
 def cmd_advance_waves(args: argparse.Namespace) -> int:
     """Send the next wave for tickets whose wave timed out (what the scheduler runs)."""
     from routing.dispatch import advance_waves
@@ -181,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coordinator", type=_telegram_id, required=True)
     p.add_argument("--url")
     p.set_defaults(func=cmd_invite)
+
+    p = sub.add_parser("coordinator", help="take a user's coordinator role away")
+    p.add_argument("action", choices=("remove",))
+    p.add_argument("id", type=_telegram_id)
+    p.add_argument("--scope", help="only this node code (default: every scope)")
+    p.add_argument("--url")
+    p.set_defaults(func=cmd_coordinator)
 
     p = sub.add_parser("advance-waves", help="send due offer waves once")
     p.add_argument("--url")

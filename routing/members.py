@@ -169,8 +169,9 @@ def configured_scope(session: Session, scope: str | None) -> str:
 
 
 def ensure_coordinators(session: Session, telegram_ids: Iterable[int], now: datetime, *,
-                        scope: str | None = None) -> list[Coordinator]:
-    """Make the configured users coordinators of `scope` (default: the only street); idempotent."""
+                        scope: str | None = None, exclusive: bool = False) -> list[Coordinator]:
+    """Make the configured users coordinators of `scope` (default: the only street); idempotent. `exclusive`
+    (COORDINATOR_IDS at start): the other configured coordinators lose the role; those a coordinator added keep it."""
     scope = configured_scope(session, scope)
     result = []
     for telegram_id in dict.fromkeys(telegram_ids):
@@ -182,6 +183,9 @@ def ensure_coordinators(session: Session, telegram_ids: Iterable[int], now: date
             session.add(row)
         result.append(row)
     session.flush()
+    if exclusive:  # (an id corrected, a 网格员 who left, a scope changed: cards with personal data stop reaching them)
+        session.exec(delete(Coordinator).where(Coordinator.added_by.is_(None),
+                                               Coordinator.id.not_in([row.id for row in result])))
     return result
 
 
@@ -206,8 +210,15 @@ def add_coordinator(session: Session, by_telegram_id: int, telegram_id: int, sco
 def remove_coordinator(session: Session, by_telegram_id: int, telegram_id: int, scope: str) -> None:
     """Remove a coordinator scope (by a coordinator over that scope)."""
     require_coordinator(session, by_telegram_id, scope)
-    session.exec(delete(Coordinator).where(Coordinator.telegram_id == telegram_id,
-                                           Coordinator.scope_code == scope))
+    drop_coordinator(session, telegram_id, scope)
+
+
+def drop_coordinator(session: Session, telegram_id: int, scope: str | None = None) -> int:
+    """Take a user's coordinator role away, of one scope or of all (`jiedan coordinator remove`); rows removed."""
+    query = delete(Coordinator).where(Coordinator.telegram_id == telegram_id)
+    if scope is not None:
+        query = query.where(Coordinator.scope_code == scope)
+    return session.exec(query).rowcount
 
 
 def coordinators_for(session: Session, grid_code: str, *, level: int = 0,

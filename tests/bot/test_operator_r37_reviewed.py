@@ -277,6 +277,18 @@ def test_jiedan_seed_demo_with_an_inactive_scope_is_one_line(tmp_path: Path) -> 
         assert len(lines) == 1 and lines[0].startswith("jiedan: "), lines
 
 
+def test_jiedan_coordinator_remove_takes_the_role_away(tmp_path: Path) -> None:
+    """(With 6.) An operator who made someone coordinator without COORDINATOR_IDS (`jiedan seed-demo --coordinator`),
+    or whose COORDINATOR_IDS is now empty, had no way to take the role back: routing.members.remove_coordinator
+    existed, but no command called it. `jiedan coordinator remove ID` does, and says so when there was nothing to
+    remove."""
+    assert jiedan(tmp_path, "seed-demo", "--coordinator", "77").returncode == 0
+    removed = jiedan(tmp_path, "coordinator", "remove", "77")
+    assert removed.returncode == 0 and "77" in removed.stdout, removed.stderr
+    again = jiedan(tmp_path, "coordinator", "remove", "77")
+    assert again.returncode == 1 and again.stderr.strip().splitlines() == ["jiedan: user 77 is not a coordinator"]
+
+
 # 8 ---------------------------------------------------------------------------------------------------------------
 
 TOKEN = "123456789:AAFAKEtokenSECRETxyz0123456789"

@@ -103,11 +103,14 @@ name = "幸福里第一网格"
 def test_bootstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(_env_file=None, DATA_DIR=tmp_path / "data")
     engine = bootstrap.start(settings, coordinator_ids=[11, 12], now=T0)
-    engine2 = bootstrap.start(settings, coordinator_ids=[11], now=T0)  # a restart
+    with db.transaction(engine) as s:
+        members.add_coordinator(s, 12, 13, STREET, T0)  # (added by a coordinator, not configured)
+    engine2 = bootstrap.start(settings, coordinator_ids=[11], now=T0)  # a restart, 12 taken out of COORDINATOR_IDS
     try:
         with db.transaction(engine2) as s:
             assert members.coordinator_scopes(s, 11) == [STREET]
-            assert members.is_coordinator(s, 12)
+            assert not members.is_coordinator(s, 12)  # (cards with residents' data no longer reach them)
+            assert members.coordinator_scopes(s, 13) == [STREET]  # (the one 12 added stays)
             assert len(list(s.exec(select(GeoNode)))) == 7
     finally:
         engine.dispose()
