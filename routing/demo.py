@@ -32,7 +32,7 @@ def seed_demo(
     settings: Settings | None = None,
 ) -> int:
     """Create the demo coordinator (of `scope`, default the first street), residents and members (in the scope's
-    grids) unless there; returns members added."""
+    grids) unless there, moving members already there into the scope's grids; returns members added."""
     coordinators = coordinator_ids or [COORDINATOR[0]]
     scope = scope or next(n.code for n in geography.list_nodes(session) if n.level == GeoLevel.street)
     members.ensure_coordinators(session, coordinators, now, scope=scope)
@@ -43,10 +43,13 @@ def seed_demo(
     members.set_home_grid(session, RESIDENTS[0][0], grids[0], now)
     added = 0
     for telegram_id, name, skills, place in MEMBERS:
-        if members.find_member(session, telegram_id) is None:
+        member = members.find_member(session, telegram_id)
+        if member is None:
             invite = members.create_invite(session, coordinators[0], now, settings=settings)
             members.register_member(
                 session, telegram_id, invite.code, name, skills, grids[place % len(grids)], now, settings=settings
             )
             added += 1
+        elif member.grid_code not in grids:  # (seeded before the geography or the scope changed: offers reach them)
+            members.update_member(session, telegram_id, grid_code=grids[place % len(grids)])
     return added
