@@ -1127,6 +1127,9 @@ def _submit(
     state = _draft_at_phone(session, telegram_id, now_, supplement)
     if state is None:
         return None
+    if members.ensure_person(session, telegram_id, now_).grid_code is None:  # (their grid left the geography file)
+        drafts.save_draft(session, telegram_id, INTAKE, state | {"step": "area"}, now_)
+        return {"area_gone": True}
     if not state.get("urgent"):  # urgent requests are never held back
         until = abuse.ticket_limit_until(session, telegram_id, now_)
         if until is not None:
@@ -1143,6 +1146,10 @@ async def phone_given(
     """A shared contact, a typed number, or 跳过: the ticket is created (its number comes from the outbox)."""
     user = update.effective_user
     result = await act(context, _submit, user.id, display_name(user), phone, now(), supplement)
+    if result and result.get("area_gone"):  # (the request is kept: once an area is chosen, its card is shown again)
+        await reply(update, texts.AREA_GONE, ReplyKeyboardRemove())
+        await ask_area(update, context)
+        return
     if result is None:
         await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())
     elif result.get("limited_until"):

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import SettingsError, get_bot_settings
+from routing import db
+from routing.geography import parse_geography, sync_geography
+from tests.bot.chat_harness import BotChat, card_with, texts_of
+from tests.bot.conftest import RESIDENT
 from tests.bot.test_operator import CLEAN, run_bot
 from tests.e2e.harness import share_learned_models
 
@@ -191,6 +196,32 @@ def test_a_resident_whose_grid_left_the_geography_file_is_not_stuck(tmp_path: Pa
     out = second.stdout
     assert "已停用" not in out and "S01-C01-G02" not in out, out[out.find("跳过"):][:400]
     assert "已为您登记工单" in out or "选择您所在" in out, out[-800:]
+
+
+async def test_a_resident_at_the_phone_step_when_their_grid_left_the_file_chooses_it_again(
+        chat: BotChat, tmp_path: Path) -> None:
+    """(With 5.) The bot restarts with the new geography file while 张阿姨 is at the phone step of a request. She taps
+    跳过 and gets 「未知的区域编码 None」 (before the fix for 5: 「网格 幸福里第一网格（S01-C01-G01）已停用」), and the
+    request is not registered. She should be asked to choose her area again, the request kept, and then get it
+    registered."""
+    await chat.intake_to_address(RESIDENT)
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    shipped = SHIPPED_GEOGRAPHY.read_text(encoding="utf-8")
+    grid = '[[street.community.grid]]\ncode = "S01-C01-G01"\nname = "幸福里第一网格"\n\n'
+    assert grid in shipped
+    with db.transaction(chat.engine) as session:
+        sync_geography(session, parse_geography(tomllib.loads(shipped.replace(grid, "")), tmp_path / "geo.toml"))
+    told = await chat.say(RESIDENT, "跳过")
+    assert "选择您所在的社区和网格" in texts_of(told), texts_of(told)
+    assert "区域编码" not in texts_of(told) and "已停用" not in texts_of(told), texts_of(told)
+    areas = told[-1]
+    grids = (await chat.press(RESIDENT, areas.button("幸福里社区"), areas.message))[-1]
+    shown = await chat.press(RESIDENT, grids.button("幸福里第二网格"), grids.message)
+    card = card_with(shown, "确认")
+    await chat.press(RESIDENT, card.button("确认"), card.message)
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    done = await chat.say(RESIDENT, "跳过")
+    assert "已为您登记工单" in texts_of(done), texts_of(done)
 
 
 # 6 ---------------------------------------------------------------------------------------------------------------
