@@ -51,6 +51,11 @@ _NOT_SAME_ADDRESS = re.compile("[不没坏漏堵修]")  # (上次修过没修好
 # Not knowing the address, or how to write it (我不知道地址, 地址不知道怎么写): help asked for, not an address.
 _ADDRESS_NAMED = re.compile("地址|住址|门牌")
 _NOT_KNOWN = re.compile("不知道|不晓得|不会|不清楚|记不住|不记得|记不清|忘了|搞不清|说不清|写不来|不懂")
+# The words around 'I don't know the address' that name no place: what is left after them (幸福里小区东门) is an address.
+_UNKNOWN_FILLER = re.compile(
+    "门牌号?码?|房号|号码|具体|详细|准确|确切|怎么写|怎么填|怎么说|在哪里?|是多少|是什么|啥"
+    r"|[我的了也太很都还就呢啊吧呀哦嘛要写说填，,。.！!？?~～\s]")
+MIN_PLACE_CHARS = 3  # (what is left of 我不知道具体地址 is nothing; of 幸福里小区，门牌号忘了, the estate)
 _DONE_ALREADY = re.compile("已经|打了|叫了|关了|开了|到了|来了")  # (已经打了119，阀门也关了: no advice again)
 # A question asked back where the address is asked (什么地址, 地址写什么; not 门口那个什么超市旁边).
 _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋)[呢嘛]$")
@@ -939,9 +944,13 @@ def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str
 
 
 def _address_unknown(text: str) -> bool:
-    """Whether words at the address step say the resident does not know it or how to write it (我不知道地址)."""
+    """Whether words at the address step say the resident does not know it or how to write it (我不知道地址), and
+    name no place besides (幸福里小区东门，门牌号不记得了 is an address: the member can find the gate and call)."""
     plain = simplified(text).strip()
-    return bool(_ADDRESS_NAMED.search(plain) and _NOT_KNOWN.search(plain))
+    if not (_ADDRESS_NAMED.search(plain) and _NOT_KNOWN.search(plain)):
+        return False
+    rest = _UNKNOWN_FILLER.sub("", _NOT_KNOWN.sub("", _ADDRESS_NAMED.sub("", plain)))
+    return len(rest) < MIN_PLACE_CHARS
 
 
 def _same_address(text: str) -> bool:
