@@ -46,7 +46,10 @@ COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
 MIN_ADDRESS_CHARS = 4
 # The address of last time asked for in words (跟上次一样, 还是上次那个地址, 老地址, 同上): what 使用上次的地址 does.
-_SAME_ADDRESS = re.compile("上次|上回|同上|老地址|(原来|以前|之前)的?(地址|那个)|还是那个")
+# What follows 上次 must be the address or the place (not 上次是在我女儿家, 还是上次那个师傅).
+_PLACE_OF = "一样|地址|那个地址|那个地方|地方|那里|那儿|那边|那家"
+_SAME_ADDRESS = re.compile(
+    f"(上次|上回|原来|以前|之前)的?({_PLACE_OF})|同上|老地址|老地方|还是那个(地址|地方)|还是那里|还是那儿")
 _NOT_SAME_ADDRESS = re.compile("[不没坏漏堵修]")  # (上次修过没修好, 上次的地址不对: not the address of last time)
 # Not knowing the address, or how to write it (我不知道地址, 地址不知道怎么写): help asked for, not an address.
 _ADDRESS_NAMED = re.compile("地址|住址|门牌")
