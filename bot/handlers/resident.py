@@ -124,14 +124,17 @@ _NTH_TYPED = re.compile("(选|点)?第([1-9一二三四五六七八九])(个|项
 
 def choice_typed(text: str, state: dict[str, Any]) -> str | None:
     """What words typed under the card the bot was unsure of choose: "oth" (其他, 都不是), "it:<label>" (第一个: the
-    item shown there), or None (also under a card the bot was sure of: 确认 / 修改 are its words)."""
-    if state.get("label") and (state.get("confident") or state.get("urgent")):
-        return None
+    item shown there), "no" (都不对 under a card the bot was sure of, or 第一个 once the categories replaced the card:
+    they are shown), or None (under a card the bot was sure of, 确认 / 修改 are its words)."""
     words = simplified(text).strip()
+    nth = _NTH_TYPED.fullmatch(words)
+    if nth and state.get("categories_shown"):
+        return "no"  # (the card's items were rejected and are off screen: the categories again, to press)
+    if state.get("label") and (state.get("confident") or state.get("urgent")):
+        return "no" if _OTHER_TYPED.fullmatch(words) else None  # (都不对: there was one item, and it is wrong)
     if _OTHER_TYPED.fullmatch(words):
         return "oth"
     shown = state.get("top3") or []
-    nth = _NTH_TYPED.fullmatch(words)
     if nth and (place := "123456789一二三四五六七八九".index(nth.group(2)) % 9) < len(shown):
         return f"it:{shown[place]}"
     return None
@@ -696,6 +699,7 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await reply(update, texts.DUPLICATE_NEW)
         await _intake_action(update, context, token, "new", [""])
     elif meaning == "no":
+        await act(context, _update_intake, update.effective_user.id, token, {"categories_shown": True}, now())
         await reply(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
     elif state.get("label") and (state.get("confident") or state.get("urgent")):
         await _intake_action(update, context, token, "ok", [""])
@@ -711,8 +715,8 @@ async def _intake_action(
     taxonomy = deps(context).taxonomy
     user_id = update.effective_user.id
     if action == "chg":
-        state = await query(context, drafts.get_draft, user_id, INTAKE)
-        if not state or state.get("token") != token:
+        # (the card's items are no longer on screen: 第二个 typed now means no item of it)
+        if await act(context, _update_intake, user_id, token, {"categories_shown": True}, now()) is None:
             await edit(update, texts.STALE_BUTTON)
             return
         await edit(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
