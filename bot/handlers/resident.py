@@ -216,10 +216,23 @@ def words_with_stars(text: str) -> str:
 _NEW_ANYWAY = re.compile("新建|另一件|另外一件|不是一回事|不是一件事|不是同一|两回事|不一样")
 
 
+# The other answer there: the same matter (是同一件事, 一样的, 就是那件事), or no new one (不用新建了, 不是另一件事).
+_SAME_MATTER = re.compile(
+    "(?<!不是)(同一件|同一个|一回事)|(?<!不)一样|就是(那|这)(件|个)"
+    "|(不|不用|不要|别|没|没有|无需|不需要)(再)?(新建|是另一件|是另外一件|另一件|另外一件)")
+
+
 def new_anyway(text: str) -> bool:
     """Whether short words under 「如果这是另一件事，请点「仍要新建」」 say so: what 仍要新建 does."""
     words = simplified(text).strip()
-    return len(words) <= MAX_PIECE_CHARS and bool(_NEW_ANYWAY.search(words)) and not _GIVE_UP.fullmatch(words)
+    return (len(words) <= MAX_PIECE_CHARS and bool(_NEW_ANYWAY.search(words)) and not _GIVE_UP.fullmatch(words)
+            and not same_matter(words))
+
+
+def same_matter(text: str) -> bool:
+    """Whether short words under that question say it is the matter already reported: what 好的 / 算了 do there."""
+    words = simplified(text).strip()
+    return len(words) <= MAX_PIECE_CHARS and bool(_SAME_MATTER.search(words))
 
 
 _WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事|冇事|莫得事")

@@ -80,7 +80,8 @@ def _target(
                        else "cancel" if step in ("address", "phone") and resident.gives_up(text, step)
                        else "cancel" if step == "area" and resident.gives_up(text, "address")
                        # (the same need told again: 好的 / 算了 say the ticket already open will do)
-                       else "keep_original" if step == "duplicate" and resident.typed_answer(text) in ("yes", "cancel")
+                       else "keep_original" if step == "duplicate" and (
+                           resident.typed_answer(text) in ("yes", "cancel") or resident.same_matter(text))
                        else "new" if step == "duplicate" and resident.new_anyway(text)
                        else None)
             if meaning:
