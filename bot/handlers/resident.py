@@ -260,6 +260,17 @@ _THING_OF = re.compile(r"(号楼|栋|幢|单元|室|\d)的")
 _NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着火|冒烟")
 
 
+# The need shown said to be wrong, with the right one (不是楼道灯，是厨房水管漏水了): a retelling that
+# replaces the card, not another need kept for after it.
+# (不对，… with its separator is already a typed no: says_no_first)
+_CORRECTS_NEED = re.compile("^不是[^，,。；;是]{1,10}[，,。；;\\s]*(而|其实|应该)?是.")
+
+
+def corrects_need(text: str) -> bool:
+    """Whether words under 「对吗？」 say the need shown is wrong and tell the right one (不是楼道灯，是厨房水管漏水了)."""
+    return bool(_CORRECTS_NEED.search(simplified(text).strip()))
+
+
 def says_no_first(text: str) -> bool:
     """Whether words open with a no (不对，…; 不是…): under 「对吗？」, a correction."""
     return bool(_NO_FIRST.match(simplified(text).strip()))
@@ -424,8 +435,8 @@ async def new_request(
         await _photo_under_card(update, context, waiting, text, result, attachments)
         return
     # (another need told under a card the bot was sure of: kept for after it, not put in its place — a need retold
-    # under a card the bot was unsure of still replaces it)
-    if waiting and waiting.get("confident") and not result.urgent and await _another_need(
+    # under a card the bot was unsure of, or said to be the right one, 不是楼道灯，是…, still replaces it)
+    if waiting and waiting.get("confident") and not result.urgent and not corrects_need(text) and await _another_need(
             update, context, waiting, text, result, attachments):
         return
     if waiting and not attachments and result.kind == "other" and _a_piece(waiting, text):
