@@ -941,9 +941,12 @@ def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, n
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("token") != token:
         return False
-    state["next_text"] = f"{state['next_text']}\n{text}" if state.get("next_text") else text
+    kept = (state.get("next_text") or "").split("\n")
+    if text not in kept:  # (told twice, or an update sent again: kept once)
+        state["next_text"] = "\n".join([*filter(None, kept), text])
     if photos:
-        state["next_attachments"] = [*(state.get("next_attachments") or []), *photos][: tickets.MAX_ATTACHMENTS]
+        had = state.get("next_attachments") or []
+        state["next_attachments"] = [*had, *(p for p in photos if p not in had)][: tickets.MAX_ATTACHMENTS]
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return True
 
