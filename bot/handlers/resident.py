@@ -1053,8 +1053,8 @@ async def address_given(
 
 async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
                              photos: list[str] | None = None) -> None:
-    """An address typed under 「对吗？」 before 确认: kept for the address step (not asked again), the card shown
-    again; after a yes (对的，地址是…), 确认 as well. A photo sent with it goes with the request."""
+    """An address typed under 「对吗？」 before 确认 (or a place shared at the questions before it): kept for the
+    address step (not asked again), the card shown again; after a yes (对的，地址是…), 确认 as well. A photo sent with it goes with the request."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     address = state["early_address"]
@@ -1065,7 +1065,9 @@ async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await reply(update, texts.STALE_BUTTON)
         return
     await reply(update, texts.address_noted(address))
-    if state.get("confirmed"):
+    if kept.get("step") != "confirm":  # (a place shared at the duplicate or community question: its buttons wait)
+        await reply(update, texts.NEED_NOT_SUBMITTED)
+    elif state.get("confirmed"):
         await answer_typed(update, context, kept, "yes")
     else:
         await _show_understanding(update, context, kept)

@@ -199,16 +199,19 @@ def _invite_told(session: Session, telegram_id: int, codes: list[str], alone: bo
 
 
 def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
-    """The resident's intake draft when it waits for 确认, an address or a phone."""
-    return _intake_at(drafts.list_drafts(session, telegram_id), ("confirm", "address", "phone"), now_)
+    """The resident's intake draft when it waits for 确认 (or, before it, 仍要新建 or the community), an address or a
+    phone."""
+    steps = ("confirm", "duplicate", "area", "address", "phone")
+    return _intake_at(drafts.list_drafts(session, telegram_id), steps, now_)
 
 
 async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, voice, video, documents…: words asked for (at an intake's step, that step's answer; a place shared
-    at the address step is the address, under 「对吗？」 kept for it as an address typed there is)."""
+    at the address step is the address, under 「对吗？」 (or the questions before it) kept for it as an address typed
+    there is)."""
     state = await query(context, _intake_step, update.effective_user.id, sent_at(update))
     place = resident.place_of(update.effective_message)
-    if state is not None and state.get("step") == "confirm":
+    if state is not None and state.get("step") in ("confirm", "duplicate", "area"):
         if place:
             await resident.address_told_early(update, context, {**state, "early_address": place})
         else:
