@@ -1,5 +1,5 @@
-"""Found by a review of intake (a resident's request from first message to ticket) in the thirty-seventh session
-(each test failed on the code before)."""
+"""Found by a review of intake (a resident's request from first message to ticket), and of its fixes (intake2: the
+last section), in the thirty-seventh session (each test failed on the code before)."""
 
 from __future__ import annotations
 
@@ -218,3 +218,164 @@ async def test_new_anyway_typed_under_the_duplicate_question_is_understood(chat:
     state = chat.intake_draft(RESIDENT) or {}
     assert texts.NON_REQUEST["other"] not in shown, shown
     assert state.get("step") != "duplicate", (shown, state)
+
+
+# ═══ Found by a review of the fixes (intake2): regressions and holes left by the first round's fixes ═══════════
+LOCATION = {"latitude": 31.2304, "longitude": 121.4737}
+
+
+async def _at_duplicate_question(chat: BotChat) -> None:
+    await chat.submit(RESIDENT, NEED)
+    await chat.say(RESIDENT, "楼道灯还是坏的，好几天了")
+    assert (chat.intake_draft(RESIDENT) or {}).get("step") == "duplicate"
+
+
+# ── R1. 仍要新建 typed: its negation creates the ticket ─────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["不用新建了", "不要新建", "不是另一件事"])
+async def test_saying_no_new_ticket_under_the_duplicate_question_does_not_create_one(
+    chat: BotChat, words: str
+) -> None:
+    """Her lamp ticket is open; she writes about the lamp again and is asked 「您在…反映过同样的问题…如果这是另一件事，
+    请点「仍要新建」」. She answers 「不用新建了」 (or 「不要新建」, 「不是另一件事」) — no, it is the same one. The bot
+    answers 「好的，这是另一件事，为您新建一张工单。」 and goes on to register a second ticket for the same lamp: the
+    exact opposite of what she said. resident.new_anyway (the new 仍要新建-typed rule) only searches for 新建 /
+    另一件 anywhere in the words, so their negation matches too; _GIVE_UP does not cover 不用新建了."""
+    await _at_duplicate_question(chat)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert texts.DUPLICATE_NEW not in shown, shown
+    state = chat.intake_draft(RESIDENT) or {}
+    assert state.get("step") != "confirm", (shown, state)
+
+
+# ── R2. the other answer to the duplicate question, typed ───────────────────────────────────────────
+@pytest.mark.parametrize("words", ["是同一件事", "一样的", "就是那件事"])
+async def test_saying_it_is_the_same_matter_under_the_duplicate_question_is_understood(
+    chat: BotChat, words: str
+) -> None:
+    """Under 「您在…反映过同样的问题…如果这是另一件事，请点「仍要新建」」 she answers the question in words: 「是同一件事」
+    (「一样的」, 「就是那件事」). She gets the introduction 「我是社区服务助手，可以帮您登记生活中的困难和诉求…请直接说说
+    您遇到的问题。」 as if nothing were going on, and the request stays parked at the question. The fix made 仍要新建 /
+    是另一件事 typed work (router._target → resident.new_anyway) but its counterpart, that it is the same matter (what
+    好的 / 算了 already do: DUPLICATE_KEPT), is not read."""
+    await _at_duplicate_question(chat)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert texts.NON_REQUEST["other"] not in shown, shown
+    assert (chat.intake_draft(RESIDENT) or {}).get("step") != "duplicate", shown
+    assert chat.count(Ticket) == 1
+
+
+# ── R3. 不是…，是… under a card the bot was sure of ───────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["不是楼道灯，是厨房水管漏水了", "不是灯，是厨房水管漏水"])
+async def test_a_correction_under_the_card_replaces_the_need_instead_of_queueing_it(chat: BotChat, words: str) -> None:
+    """「楼道灯坏了好几天了」 → 「我理解您反映的是：物业设施 · 照明楼道 … 对吗？」. She corrects it: 「不是楼道灯，是厨房
+    水管漏水了」. Before this round the plumbing card replaced the lamp card. Now the bot answers 「「不是楼道灯，是厨房水管
+    漏水了」这件事我先记下了，等这一件登记好就接着为您办。这一件请先确认：」 and shows the lamp card again — the lamp she
+    just said is NOT her problem — and would register her correction as a second ticket afterwards. Regression of
+    90ac16c: resident.new_request now sends any confident request of another item under a confident card to
+    _another_need, without looking for the words of a correction (不是…是…, 不对, 说错了 — _NO_WORDS)."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert "这件事我先记下了" not in shown, shown
+    assert state.get("label") != "property.public_lighting" and not state.get("next_text"), (shown, state)
+
+
+# ── R4. an emergency's where with the door number forgotten ─────────────────────────────────────────
+@pytest.mark.parametrize("words", ["在幸福里小区菜市场旁边，门牌号记不清了", "就在幸福里小区门口，具体地址说不清"])
+async def test_an_urgent_tickets_where_is_kept_when_the_door_number_is_forgotten(chat: BotChat, words: str) -> None:
+    """「煤气泄漏了，好大的味道」 opens an urgent ticket at once and asks 「为了尽快找到您：请告诉我需要上门的地址」. She
+    answers what she can: 「在幸福里小区菜市场旁边，门牌号记不清了」. The bot goes straight to 「方便留个手机号吗？」 and
+    her words are thrown away: the urgent ticket has no address and no supplement, so the coordinator rushing there has
+    nothing. Before this round they were saved as the address. Regression of f5e4850: resident.address_given treats
+    any words naming 地址/门牌 with 不知道/记不清/说不清 (_address_unknown) as 'no address' and, for an urgent ticket,
+    skips to the phone without keeping what else was said."""
+    await chat.say(RESIDENT, "煤气泄漏了，好大的味道")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    ticket = chat.ticket(1)
+    assert "幸福里小区" in f"{ticket.address or ''} {ticket.text}", (shown, ticket.address, ticket.text)
+
+
+# ── R5. the same at an ordinary request's address step ──────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["幸福里小区东门，门牌号不记得了", "幸福里小区，门牌号忘了"])
+async def test_an_address_with_the_door_number_forgotten_is_not_discarded(chat: BotChat, words: str) -> None:
+    """Asked 「请告诉我需要上门的地址」 she writes what she knows, 「幸福里小区东门，门牌号不记得了」. Before this round it
+    was saved as the address (the member can find the east gate and call). Now it is thrown away and she is told
+    「没关系，写上小区名和楼号就行，例如：幸福里小区 3 号楼。」 and asked the same question again — she did write the
+    小区名, and does not know more: each honest answer loops. Regression of f5e4850 (resident._address_unknown is
+    checked before anything else and looks only for 门牌/地址 + 不记得/忘了, not for whether a place was named)."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    state = chat.intake_draft(RESIDENT) or {}
+    assert "幸福里小区" in (state.get("address") or ""), (shown, state)
+
+
+# ── R6. 上次 at the address step ────────────────────────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["上次是在我女儿家", "上次是帮我妈报的", "还是上次那个师傅来吧"])
+async def test_words_about_last_time_are_not_taken_for_the_last_address(chat: BotChat, words: str) -> None:
+    """Her earlier ticket went to 「幸福里小区 3 号楼 2 单元 502」. Asked for the address of a new need she explains
+    「上次是在我女儿家」 (last time was my daughter's flat — so this time it is elsewhere), or 「上次是帮我妈报的」, or
+    asks for 「还是上次那个师傅来吧」. The bot answers 「好的，就用上次的地址：幸福里小区 3 号楼 2 单元 502。」 and moves on
+    to the phone: the member will go to the daughter's (mother's) flat. resident._SAME_ADDRESS matches 上次 / 还是那个
+    anywhere in 12 characters; only 不没坏漏堵修 (_NOT_SAME_ADDRESS) stop it. It should require words that ask for the
+    address itself (一样, 同上, 老地址, 那个地址)."""
+    await chat.submit(RESIDENT, "厨房水管漏水了")
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "就用上次的地址" not in shown, shown
+    assert (chat.intake_draft(RESIDENT) or {}).get("address") != chat.ticket(1).address, shown
+
+
+# ── R7. 第二个 after the candidates were rejected ─────────────────────────────────────────────────────
+async def test_an_item_by_its_place_typed_after_rejecting_the_candidates_does_not_choose_a_hidden_one(
+    chat: BotChat,
+) -> None:
+    """「楼道灯」 → 「我不太确定这属于哪类事项」 with 物业设施 · 照明楼道 / 治安消防 · 燃气泄漏 / 矛盾调解 · 邻里纠纷. She types
+    「不对」 and gets 「请选择事项的大类：」 with the ten categories; she then types 「第二个」 (the second category). The
+    bot picks the second *candidate* of the card she rejected, 燃气泄漏: 「⚠️ 如有燃气泄漏或火情，请立即拨打 119！」 and
+    「🚨 已为您登记紧急工单」 — a false gas-leak alarm for a stairwell lamp, coordinators alerted. (After pressing a
+    category, 「第一个」 likewise picks the rejected first candidate, not that category's first item.) router._target →
+    resident.choice_typed reads 第N个 against state['top3'] whatever keyboard is shown last."""
+    await chat.say(RESIDENT, "楼道灯")
+    assert texts.CHOOSE_CATEGORY in texts_of(await chat.say(RESIDENT, "不对"))
+    shown = texts_of(await chat.say(RESIDENT, "第二个"))
+    assert chat.count(Ticket) == 0 and "119" not in shown, shown
+    assert (chat.intake_draft(RESIDENT) or {}).get("label") != "safety.gas_leak", shown
+
+
+# ── R8. another need told twice under the card ─────────────────────────────────────────────────────
+async def test_another_need_told_twice_before_confirming_is_kept_once(chat: BotChat) -> None:
+    """Under the lamp card she writes 「厨房水管漏水了」, and, as older residents do when a long card comes back instead
+    of an answer to it (or as a re-sent update), sends it again. Both are appended: after the lamp ticket the next card
+    reads 「厨房水管漏水了\n厨房水管漏水了」, and that doubled text is the plumbing ticket's request the member reads.
+    resident._keep_next_need (now also used under 「对吗？」) joins every message to next_text without checking that the
+    same words are already kept."""
+    await chat.say(RESIDENT, NEED)
+    await chat.say(RESIDENT, "厨房水管漏水了")
+    await chat.say(RESIDENT, "厨房水管漏水了")
+    state = chat.intake_draft(RESIDENT) or {}
+    assert state.get("next_text") == "厨房水管漏水了", state
+
+
+# ── R9. a location at the duplicate question ────────────────────────────────────────────────────────
+async def test_a_location_sent_at_the_duplicate_question_is_not_answered_as_if_nothing_was_told(
+    chat: BotChat,
+) -> None:
+    """The same bug 41e6a01 fixed under 「对吗？」, one step on: at 「您在…反映过同样的问题…请点「仍要新建」」 she shares
+    her location (the other lamp is here). She is told 「抱歉，我暂时只能看懂文字和照片。请用文字描述一下您的问题。」 —
+    to describe what she has just described twice. router.unsupported_message looks for an intake only at confirm,
+    address and phone (_intake_step); at the duplicate (and area) step it answers UNSUPPORTED_MESSAGE."""
+    await _at_duplicate_question(chat)
+    shown = texts_of(await chat.say(RESIDENT, None, location=LOCATION))
+    assert "请用文字描述一下您的问题" not in shown, shown
+
+
+# ── R10. 都不对 typed under a card the bot was sure of ─────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["都不对", "都不是"])
+async def test_all_wrong_typed_under_a_sure_card_lets_her_change_it(chat: BotChat, words: str) -> None:
+    """Under 「我理解您反映的是：物业设施 · 照明楼道 … 对吗？没问题请点「确认」，不对请点「修改」。」 she types 「都不对」.
+    The fix made 都不对 / 都不是 typed work under the unsure card (choice_typed → 其他), but under this card it answers
+    only 「您刚才说的事还没有提交：请点上面那条消息里的按钮接着办。」 — 不对 typed would show 「请选择事项的大类：」.
+    choice_typed returns None for a confident card and typed_answer's _NO does not allow the 都 in front."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert texts.CHOOSE_CATEGORY in shown, shown
