@@ -58,7 +58,9 @@ def now() -> datetime:
 
 def sent_at(update: Update) -> datetime:
     """When the message was written (Telegram's date: one read after the bot was down was written earlier); never
-    later than now."""
+    later than now. A button press is now: its message's date is when the bot sent the button."""
+    if update.callback_query is not None:
+        return now()
     message = update.effective_message
     written = message.date if message is not None else None
     return min(written, now()) if written is not None else now()
