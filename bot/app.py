@@ -25,6 +25,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -47,7 +48,7 @@ from routing.config import get_taxonomy
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
 GROUPS_STOP_WAIT = 20.0  # seconds a stopping bot waits for the groups' notifications being sent
-# my_chat_member: the bot was removed from a group, whose alert subscriptions then end.
+# my_chat_member: the bot was removed from a group, whose alert subscriptions then end; or unblocked in private.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 COMMANDS = [
@@ -122,6 +123,7 @@ def make_deps(settings: BotSettings, engine: Any) -> Deps:
 def register_handlers(app: Application) -> None:
     """Every command, button and message type the bot answers."""
     private = filters.ChatType.PRIVATE
+    app.add_handler(TypeHandler(Update, common.back_in_touch), group=-1)  # (before the handler that answers)
     new_private = private & filters.UpdateType.MESSAGE
     commands = {
         "start": common.start,

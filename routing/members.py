@@ -46,6 +46,16 @@ def ensure_person(session: Session, telegram_id: int, now: datetime, *, name: st
     return person
 
 
+def back_in_touch(session: Session, telegram_id: int) -> bool:
+    """Someone marked unreachable wrote, pressed or unblocked the bot: cards reach them again. A read when they
+    were never marked (every update calls it). Whether they were."""
+    person = session.get(Person, telegram_id)
+    if person is None or person.unreachable_at is None:
+        return False
+    person.unreachable_at = None
+    return True
+
+
 @lru_cache(maxsize=4)
 def touch_statement(dialect: str, with_name: bool) -> Any:
     """ensure_person as one upsert (bound parameters: `touch_values`); also a CTE of the

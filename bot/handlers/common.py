@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update, User
+from telegram import ChatMember, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update, User
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -164,6 +165,21 @@ def _start_state(session: Session, telegram_id: int, name: str, now_: datetime) 
         "off_duty": member is not None and member.left_at is None and not member.on_duty,
         "coordinator": bool(role["coordinator_scopes"]),
     }
+
+
+async def back_in_touch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any private update from someone who blocked the bot (a command, a press, unblocking it) makes them reachable
+    again: cards to act on stop skipping them."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type != ChatType.PRIVATE:
+        return
+    change = update.my_chat_member
+    if change is not None and change.new_chat_member.status == ChatMember.BANNED:  # (blocked it, not back)
+        return
+    try:
+        await query(context, members.back_in_touch, user.id)
+    except SQLAlchemyError:  # (the handler that answers meets it too, and says so once)
+        log.warning("could not mark %s reachable again", user.id, exc_info=True)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
