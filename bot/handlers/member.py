@@ -14,7 +14,18 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, answer, callback_args, deps, display_name, edit, now, query, reply
+from bot.handlers.common import (
+    act,
+    answer,
+    callback_args,
+    deps,
+    display_name,
+    edit,
+    now,
+    query,
+    reply,
+    sent_at,
+)
 from classifier.normalize import simplified
 from routing import dispatch, drafts, geography, members, points, tickets, views
 from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
@@ -27,7 +38,8 @@ TASK = "task"
 ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
 # photo sent after the words, or the words after a photo sent alone (the note then)
 HANDED_BACK = "handed_back"  # a TASK draft's await after 退回 (ALBUM_WINDOW): the reason, sent again, is recognised
-ALBUM_WINDOW = timedelta(minutes=5)  # (also how long a step's words, sent again after 办结 or 退回, are recognised)
+ALBUM_WINDOW = timedelta(minutes=5)  # (how long an album's next photos, or the note's words, join the resolution)
+RETRY_WINDOW = timedelta(minutes=30)  # how long the 办结 note or 退回 reason sent again (after 请稍后再试) is recognised
 # A word of acknowledgement after 办结 (好的，谢谢; 收到了; 没问题👍): no note for the resident.
 _ACK_WORD = r"(好的|好|好嘞|好滴|嗯|嗯嗯|收到|谢谢|谢啦|谢谢啦|多谢|辛苦了|知道了|明白|没问题|行|可以|ok|OK|Ok)[了呢啦哈的]?"
 _ACKNOWLEDGED = re.compile(rf"{_ACK_WORD}([，,。！!~～\s]*{_ACK_WORD})*[。！!~～\s]*")
@@ -387,11 +399,14 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def _finish_task(
-    session: Session, telegram_id: int, state: dict[str, Any], text: str, photos: list[str], now_: Any
+    session: Session, telegram_id: int, state: dict[str, Any], text: str, photos: list[str], now_: Any,
+    written: Any = None,
 ) -> str:
-    """办结 or 退回 with the member's words; what to tell them (after 退回: whether other members are asked)."""
+    """办结 or 退回 with the member's words; what to tell them (after 退回: whether other members are asked). The step
+    after it is dated when the words were `written`: the windows of the next messages are measured on that clock."""
     ticket_id = int(state["ticket_id"])
-    if text and not photos and text == state.get("told"):  # (the same words again: a re-sent update, or a lost answer)
+    written = written or now_
+    if text and text == state.get("told"):  # (the same message again, a photo too: a re-sent update, or a lost answer)
         return texts.DONE if state["await"] == ALBUM else _handed_back(state["to_coordinators"])
     drafts.clear_draft(session, telegram_id, TASK)
     if state["await"] == ALBUM:  # (after the message that resolved the ticket: its photos, or its words)
@@ -402,20 +417,20 @@ def _finish_task(
             tickets.add_resolution_note(session, ticket_id, telegram_id, text, now_)
             state = {**state, "note_missing": False}
             told = texts.NOTE_ADDED
-        drafts.save_draft(session, telegram_id, TASK, state, now_)
+        drafts.save_draft(session, telegram_id, TASK, state, written)
         return told
     if state["await"] == "done_note":
         tickets.resolve_ticket(session, ticket_id, telegram_id, now_, note=text, attachments=photos)
         # (an album comes as one message per photo; on a phone the words often follow the photo, or a photo the
         # words: for a short while, what follows joins the resolution)
         drafts.save_draft(session, telegram_id, TASK,
-                          {"ticket_id": ticket_id, "await": ALBUM, "note_missing": not text, "told": text}, now_)
+                          {"ticket_id": ticket_id, "await": ALBUM, "note_missing": not text, "told": text}, written)
         return texts.DONE
     photos = [*state.get("photos", []), *photos]  # (sent before the words: kept in the step)
     ticket = tickets.hand_back(session, ticket_id, telegram_id, text, now_, attachments=photos)
     to_coordinators = ticket.status in WAITING_FOR_COORDINATOR
     drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": HANDED_BACK, "told": text,
-                                                   "to_coordinators": to_coordinators}, now_)
+                                                   "to_coordinators": to_coordinators}, written)
     return _handed_back(to_coordinators)
 
 
@@ -495,7 +510,8 @@ async def task_text_given(
         await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)
         return
     try:
-        told = await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now())
+        told = await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now(),
+                         sent_at(update))
     except DomainError:
         # The ticket moved on meanwhile (cancelled, reassigned): the note waits for nothing now, so the member's
         # next words are theirs again; the error handler tells them why.

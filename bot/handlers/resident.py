@@ -1347,8 +1347,9 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await reply(update, texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
         return
-    told, rated = await act(context, _rate, update.effective_user.id, ticket_id, stars, now(), state["comment"],
-                            comment_step=intake is None)
+    # (rated when written: the comment window runs from then, as the next words' windows do — after downtime too)
+    told, rated = await act(context, _rate, update.effective_user.id, ticket_id, stars, sent_at(update),
+                            state["comment"], comment_step=intake is None)
     await reply(update, told, keyboards.skip_comment(ticket_id) if rated and intake is None else None)
     if intake is not None:
         await _ask_again(update, context, intake)

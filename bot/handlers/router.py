@@ -59,10 +59,10 @@ def _target(
         if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
             continue  # a step left that long is over: the words are a new message (an intake is replaced)
         if flow == member.TASK and state.get("await") in (member.ALBUM, member.HANDED_BACK):
+            if text and text == state.get("told") and now_ - touched <= member.RETRY_WINDOW:
+                return TASK_NOTE, state  # (the 办结 note or 退回 reason again: a re-sent update, or after a lost answer)
             if now_ - touched > member.ALBUM_WINDOW:
                 continue
-            if text and not photos and text == state.get("told"):
-                return TASK_NOTE, state  # (the 办结 note or 退回 reason again: a re-sent update, or after a lost answer)
             if state["await"] == member.ALBUM and (photos or (text and state.get("note_missing"))):
                 return TASK_NOTE, state  # (an album's next photo after 办结, a photo after its words, or the words)
             continue
