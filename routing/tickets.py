@@ -499,7 +499,8 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
                    now: datetime) -> Rating:
     """The optional words after the stars: added to the latest rating's (a reason told in two messages is one
     comment, up to 1000 characters), and sent to the member (and, for a 1–2 star rating, to the coordinators, who
-    need the reason: as a note to the 差评提醒 they got, with 指派 only while the ticket still waits for it)."""
+    need the reason: as a note to the 差评提醒 they got, with 指派 only while the ticket still waits for it). A part
+    the comment has already (a reason in two messages, both sent again after a crash) is neither added nor sent."""
     comment = comment.strip()
     if not comment:
         raise InvalidInput("评价内容为空")
@@ -511,6 +512,8 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
     rating = latest_rating(session, ticket.id)
     if rating is None:
         raise NotFound(f"工单 #{ticket.number} 还没有评分")
+    if f"\n{comment}\n" in f"\n{rating.comment or ''}\n":  # (a whole part, its lines too)
+        return rating
     rating.comment = (f"{rating.comment}\n{comment}" if rating.comment else comment)[:1000]
     record_event(session, ticket, "rating_comment", now, actor_id=resident_id,
                  actor_role="resident", from_status=ticket.status, to_status=ticket.status,
