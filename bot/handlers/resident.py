@@ -585,6 +585,12 @@ async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, to
     """登记为诉求: a message judged not a request becomes one; the resident picks its category."""
     text = await query(context, _not_understood, update.effective_user.id, token)
     if text is None:
+        intake = await query(context, drafts.get_draft, update.effective_user.id, INTAKE)
+        if intake and intake.get("registered") == token and intake.get("step") in ("confirm", "area"):
+            # (pressed again after its card was lost: the request her words became waits there)
+            await (_show_understanding(update, context, intake) if intake["step"] == "confirm"
+                   else ask_area(update, context))
+            return
         await edit(update, texts.STALE_BUTTON)
         return
     await edit(update, texts.REGISTER_ANYWAY)
@@ -592,7 +598,7 @@ async def register_anyway(update: Update, context: ContextTypes.DEFAULT_TYPE, to
     result = classifier.classify(text)
     if result.kind != "request":  # the items its words point to, to choose from (else the categories)
         result = dataclasses.replace(result, top3=classifier.likely_items(text))
-    await _start_intake(update, context, result, text, [], registered=True)
+    await _start_intake(update, context, result, text, [], keep={"registered": token}, registered=True)
 
 
 async def _start_intake(
