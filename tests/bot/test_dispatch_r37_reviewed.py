@@ -8,8 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import update
 
-from routing import db, tickets
+from bot import texts
+from routing import db, dispatch, tickets
+from routing.models import Ticket
 from tests.bot.chat_harness import BotChat, Reply, photo
 from tests.conftest import COORD, G11, GRID_COORD, World
 
@@ -258,3 +261,217 @@ async def test_the_coordinator_whose_assignment_fails_because_the_member_blocked
     told = [r.text for r in chat.replies(GRID_COORD, mark)]
     assert told, "the coordinator is told nothing"
     assert any("王师傅" in t for t in told), told
+
+
+# Found by a review of the fixes --------------------------------------------------------------------
+# (the refusal typed in words, urgent tickets' coordinators, 退回 photos, the coordinators' texts)
+
+async def _offered(chat: BotChat, world: World) -> int:
+    """王师傅 has a wave offer (楼道灯) waiting for his answer; returns his id."""
+    wang = world.member("王师傅", ["电工"])
+    await chat.submit(RESIDENT, NEED)
+    assert any("接单" in str(_buttons(r)) for r in chat.replies(wang))
+    return wang
+
+
+async def test_polite_typed_refusals_are_still_answered_as_a_new_resident(chat: BotChat, world: World) -> None:
+    """王师傅 has an offer waiting. He answers it in words as people do, politely: 「不好意思，这单我不方便」,
+    「今天有事，不方便」, or that it is not his trade: 「这个我修不了」. The fix e85a0ba points 「不方便」 alone and
+    「我在外地，这单接不了」 to the 「不方便」 button, but these everyday variants still get the resident's welcome
+    (「我是社区服务助手…请直接说说您遇到的问题」): _JUST_NOT_CONVENIENT must match the whole message (a 不好意思 / 今天有事
+    before it breaks it) and _REFUSING has no 不方便 nor 修不了 / 干不了 / 弄不了. Expected: pointed to 「不方便」 too."""
+    wang = await _offered(chat, world)
+    for words in ("不好意思，这单我不方便", "今天有事，不方便", "这个我修不了"):
+        told = "\n".join(r.text for r in await chat.say(wang, words))
+        assert "社区服务助手" not in told, (words, told)
+        assert texts.PRESS_DECLINE in told, (words, told)
+
+
+async def test_a_members_own_need_mentioning_a_trip_is_taken_for_a_refusal(chat: BotChat, world: World) -> None:
+    """王师傅, a member with an offer waiting, is also a resident. He writes his own family's need:
+    「我儿子出差了，家里水管漏了」. Since e85a0ba any message with 出差了 / 在外地 / 没时间 / 没空 … anywhere in it
+    (_REFUSING.search) from a member with an offer is answered 「不能接的话，请点工单消息下面的「不方便」按钮，好及时另行安排。」
+    — his leaking pipe is not registered nor offered 登记为诉求 (as it was before the fix, and as it is for any
+    resident: 「我是社区服务助手…」 with 「📝 这是我的诉求，登记为诉求」), and he is nudged to decline an offer he did not
+    mention. The same for his own ticket's news 「维修师傅说今天来不了」 (来不了), which a resident is answered about with
+    his tickets and 登记为诉求. Expected: a message that tells a need
+    is not read as a refusal of the offer."""
+    wang = await _offered(chat, world)
+    for words in ("我儿子出差了，家里水管漏了", "维修师傅说今天来不了"):
+        told = await chat.say(wang, words)
+        seen = "\n".join(r.text for r in told)
+        assert texts.PRESS_DECLINE not in seen, (words, seen)
+        assert any("登记为诉求" in str(_buttons(r)) for r in told), (words, seen)  # (as any resident is answered)
+
+
+async def test_a_member_who_says_he_will_go_later_is_told_to_decline(chat: BotChat, world: World) -> None:
+    """王师傅 has an offer waiting and types under it 「下午没时间，我晚上去修」 — he means to take it, tonight. The bot
+    answers 「不能接的话，请点工单消息下面的「不方便」按钮，好及时另行安排。」: 没时间 anywhere in the words is read as a refusal
+    (_REFUSING.search in member.about_their_work), and he is steered to the button that gives the ticket away.
+    Expected: words that say when he will go are not answered as a refusal (rather: point to 「接单」)."""
+    wang = await _offered(chat, world)
+    seen = "\n".join(r.text for r in await chat.say(wang, "下午没时间，我晚上去修"))
+    assert texts.PRESS_DECLINE not in seen, seen
+
+
+async def test_a_refusal_asked_as_a_question_is_not_pointed_to_the_button(chat: BotChat, world: World) -> None:
+    """王师傅 has an offer waiting and asks 「我这周在外地，接不了怎么办？」 — the very question the 「不方便」 button answers.
+    The classifier reads it as a request (a land dispute), and about_their_work returns at once for a request
+    (before the new refusal check, which would skip it anyway: _A_QUESTION, meant for a member's own 家里灯修好了吗,
+    excludes anything ending in ？). So his refusal becomes an intake card of his own: 「「我这周在外地，接不了怎么办？」
+    我不太确定这属于哪类事项，请选一个最接近的…」 and the offer stays unanswered. Expected: a
+    refusal asked as a question (接不了怎么办？) is answered with the 「不方便」 button too."""
+    wang = await _offered(chat, world)
+    seen = "\n".join(r.text for r in await chat.say(wang, "我这周在外地，接不了怎么办？"))
+    assert texts.PRESS_DECLINE in seen, seen
+
+
+async def test_the_street_coordinator_alerted_to_an_urgent_ticket_is_not_told_it_was_handed_back(
+    chat: BotChat, world: World
+) -> None:
+    """A gas smell: both the 网格员 and the street coordinator get 「🚨 紧急工单，请立即跟进」. 王师傅, the only member with the
+    skill, takes it and then hands it back (「没有带检测仪」). With nobody else to offer it to, it goes to 派单 — and only
+    the 网格员 gets the 📮 card: the street coordinator, alerted like him, hears nothing and believes 王师傅 is on the
+    way. c52623f promised 「for an urgent ticket the coordinators alerted get its card again」, but tell_hand_back
+    sends to all levels only when the ticket did not go back to 派单 (when it did, to_dispatch told the grid level
+    alone, and `told` is that level). Expected: every coordinator who got the 🚨 alert is told of the 退回."""
+    wang = world.member("王师傅", ["燃气维修"])
+    await chat.say(RESIDENT, GAS)
+    assert any("紧急工单" in r.text for r in chat.replies(COORD))
+    offer = next(r for r in chat.replies(wang) if "接单" in str(_buttons(r)))
+    await chat.press(wang, offer.button("接单"), offer.message)
+    details = next(r for r in chat.replies(wang) if "接单成功" in r.text)
+    await chat.press(wang, details.button("退回"), details.message)
+    mark = len(chat.events)
+    await chat.say(wang, "没有带检测仪")
+    grid = [r.text for r in chat.replies(GRID_COORD, mark) if "检测仪" in r.text]
+    assert grid, "the 网格员 is told"
+    street = [r.text for r in chat.replies(COORD, mark)]
+    assert any("王师傅" in t and "检测仪" in t for t in street), street
+
+
+async def test_hand_back_photos_promised_to_the_coordinators_reach_nobody(chat: BotChat, world: World) -> None:
+    """王师傅 took a 楼道灯 from an offer, presses 退回 and sends a photo first. The bot answers 「📷 照片收到了，会和退回的
+    原因一起交给协调员。请再用文字说明退回的原因：」; he types 「梯子不够高，需要专业设备」. 李师傅 can still be asked, so the ticket
+    goes out in a new wave — and no coordinator gets anything, neither the words nor the photo (tell_hand_back only
+    tells coordinators when it went to 派单, is urgent, or was assigned by one; the photos only ride on the 📮 card).
+    The promise made to 王师傅 is false, and the photo of why it cannot be done is lost to whoever dispatches it
+    later. Expected: the photo reaches the coordinators as promised (or the bot does not promise it)."""
+    wang = world.member("王师傅", ["电工"])
+    world.member("李师傅", ["电工"])
+    ticket_id = await chat.at_task_step(wang, "back", RESIDENT)
+    mark = len(chat.events)
+    asked = "\n".join(r.text for r in await chat.say(wang, photo=photo("lamp-6m-up")))
+    await chat.say(wang, "梯子不够高，需要专业设备")
+    assert chat.ticket(ticket_id).assignee_id is None
+    promised = "交给协调员" in asked
+    told = chat.replies(GRID_COORD, mark) + chat.replies(COORD, mark)
+    got_photo = any(r.message is not None and getattr(r.message, "photo", None) for r in told) or any(
+        "照片" in r.text for r in told)
+    assert got_photo or not promised, (asked, [r.text for r in told])
+
+
+async def test_the_street_coordinator_alerted_to_an_urgent_ticket_is_not_told_nobody_took_it(
+    chat: BotChat, world: World
+) -> None:
+    """The neighbour of the 退回 fix: a gas smell, both the 网格员 and the street coordinator get 「🚨 紧急工单，请立即跟进 …
+    状态：待接单」. 王师傅, the only member with the skill, presses 「不方便」. The ticket goes to 派单 and only the 网格员
+    gets 「📮 有工单需要派单」; the street coordinator, who answers for the urgent ticket too, is left with a card saying
+    it waits for a member's 接单 (his /dispatch would show it, but nothing makes him look). The 🚨 card's audience
+    (all levels) is told by the 退回 path (tell_hand_back's all_levels) but not by a decline nor an expired wave
+    (to_dispatch → _dispatch_needed at the ticket's level). Expected: everyone the 🚨 alert went to hears that the
+    urgent ticket now waits for 指派."""
+    wang = world.member("王师傅", ["燃气维修"])
+    await chat.say(RESIDENT, GAS)
+    assert any("紧急工单" in r.text for r in chat.replies(COORD))
+    offer = next(r for r in chat.replies(wang) if "接单" in str(_buttons(r)))
+    mark = len(chat.events)
+    await chat.press(wang, offer.button("不方便"), offer.message)
+    assert any("派单" in r.text for r in chat.replies(GRID_COORD, mark)), "the 网格员 is told"
+    street = [r.text for r in chat.replies(COORD, mark)]
+    assert any("派单" in t for t in street), street
+
+
+async def test_hand_back_photos_come_again_unannounced_after_a_declined_assignment(
+    chat: BotChat, world: World
+) -> None:
+    """王师傅 hands a 楼道灯 back with a photo (「梯子不够高，需要专业设备」); nobody else can take it, so the 网格员 gets
+    「📮 有工单需要派单 ↩️ 王师傅 退回：「梯子不够高…」 📷 退回时发的照片 1 张」 and the photo. He assigns it to 李师傅, who
+    presses 「不方便」: the new 📮 card says 「↩️ 指派的 李师傅 不方便」 — and the same photo of 王师傅's comes again after it,
+    captioned only 「工单 … 的照片」, announced by nothing (the card's 退回 line is replaced by the decline line), as if
+    李师傅 had sent it. Every later return to 派单 until someone accepts sends it again. Cause: _dispatch_needed sends
+    payload["hand_back_photos"] (from _handed_back, which reads the last 退回 as long as nobody accepted since) whatever
+    the card shows. Expected: the photos are sent with the card that announces them, not with every later card."""
+    wang = world.member("王师傅", ["电工"])
+    await chat.at_task_step(wang, "back", RESIDENT)
+    await chat.say(wang, photo=photo("lamp-6m-up"))
+    await chat.say(wang, "梯子不够高，需要专业设备")
+    first = [r for r in chat.replies(GRID_COORD) if "退回" in r.text]
+    assert first and "照片 1 张" in first[-1].text, [r.text for r in chat.replies(GRID_COORD)]
+    li = world.member("李师傅", ["电工"])
+    card = _cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    listed = await chat.press(GRID_COORD, card.button("指派"), card.message)
+    picker = next(r for r in listed if "李师傅" in str(_buttons(r)))
+    await chat.press(GRID_COORD, picker.button("李师傅"), picker.message)
+    offer = next(r for r in chat.replies(li) if "指派给您" in r.text)
+    mark = len(chat.events)
+    await chat.press(li, offer.button("不方便"), offer.message)
+    after = chat.replies(GRID_COORD, mark)
+    card_text = "\n".join(r.text for r in after if "派单" in r.text)
+    photos_again = [r for r in after if r.text.endswith("的照片")]
+    assert not photos_again or "照片" in card_text, (card_text, [r.text for r in after])
+
+
+async def test_the_refusal_of_a_stale_list_points_to_a_button_the_refreshed_list_does_not_have(
+    chat: BotChat, world: World
+) -> None:
+    """Two coordinators open 指派 on the same ticket; the 网格员 assigns 王师傅, who accepts. The street coordinator then
+    picks 李师傅 in his old list. Since 9bb9906 his message is refreshed into 「工单 … 现由 王师傅 负责。改派给谁？（改派后会
+    通知对方）」 with the member buttons — but the alert over it still says 「工单 … 刚有变化，现由 王师傅 负责。需要改派的话，
+    请重新点「指派」」: there is no 「指派」 under the message any more, the names are (dispatch.assign_ticket's message,
+    written for the stale list). Expected: the refusal tells him to choose again in the list shown (e.g. 「需要改派的话，
+    请在下面重新选择」), not to press a button that is not there."""
+    await chat.submit(RESIDENT, NEED)
+    wang = world.member("王师傅", ["电工"])
+    world.member("李师傅", ["电工"])
+    street_card = _cards(await chat.say(COORD, "/dispatch"))[0]
+    grid_card = _cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    street_list = next(r for r in await chat.press(COORD, street_card.button("指派"), street_card.message)
+                       if "李师傅" in str(_buttons(r)))
+    listed = await chat.press(GRID_COORD, grid_card.button("指派"), grid_card.message)
+    picker = next(r for r in listed if "王师傅" in str(_buttons(r)))
+    await chat.press(GRID_COORD, picker.button("王师傅"), picker.message)
+    offer = next(r for r in chat.replies(wang) if "指派给您" in r.text)
+    await chat.press(wang, offer.button("接单"), offer.message)
+    refused = await chat.press(COORD, street_list.button("李师傅"), street_list.message)
+    pressed = next(m for m in chat.request.messages(COORD) if m.message_id == street_list.message.message_id)
+    now_shown = [b["text"] for row in pressed.inline_keyboard for b in row]
+    told = "\n".join(r.text for r in refused)
+    assert "王师傅" in pressed.text, pressed.text  # (the list refreshed, as the fix meant)
+    assert "请重新点「指派」" not in told or any("指派" in b for b in now_shown), (told, pressed.text, now_shown)
+
+
+async def test_an_assignment_nobody_answered_is_carded_as_a_refusal(chat: BotChat, world: World) -> None:
+    """The neighbour of 92d494d (a withdrawn 指派 explained): the 网格员 assigns a ticket to 李师傅, who never answers.
+    After the assignment's timeouts it goes back to 派单 and the 网格员's card reads 「📮 有工单需要派单 ↩️ 指派的 李师傅
+    不方便：「未回复」」 — 不方便 is the wording of a member who pressed 「不方便」, i.e. refused; 李师傅 said nothing at all
+    (he may not have seen it; the next assignment to him may be just as silent). The withdrawn (blocked the bot,
+    removed, full) and declined paths now each say what happened; this one does not: advance_waves passes
+    {"declined_by", "decline_reason": "未回复"} without "withdrawn" (nor an "unanswered" the card knows), so
+    texts.dispatch_needed takes the 不方便 branch. Expected: the card says he did not answer (as the assigner's own
+    message does: 「一直没有回复」 / 「指派已收回」), not that he found it 不方便."""
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    world.member("李师傅", ["电工"])
+    card = _cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    listed = await chat.press(GRID_COORD, card.button("指派"), card.message)
+    picker = next(r for r in listed if "李师傅" in str(_buttons(r)))
+    await chat.press(GRID_COORD, picker.button("李师傅"), picker.message)
+    mark = len(chat.events)
+    with db.transaction(chat.engine) as s:  # (the assignment's timeouts have passed)
+        s.exec(update(Ticket).where(Ticket.id == ticket_id).values(next_wave_at=datetime.now(UTC) - timedelta(seconds=1)))
+    with db.transaction(chat.engine) as s:
+        assert dispatch.advance_waves(s, datetime.now(UTC)) == 1
+    await chat.deliver()
+    cards = [r.text for r in chat.replies(GRID_COORD, mark) if "李师傅" in r.text]
+    assert cards, [r.text for r in chat.replies(GRID_COORD, mark)]
+    assert not any("李师傅 不方便" in t for t in cards), cards
