@@ -255,13 +255,19 @@ def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
     return ticket
 
 
+def _dispatch_audience(session: Session, ticket: Ticket) -> list[int]:
+    """The coordinators a ticket's return to 派单 tells: those at its level, or for an urgent ticket all those its 🚨
+    alert went to (each of them answers for it and would otherwise still think a member has it)."""
+    return coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=ticket.urgent)
+
+
 def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: str, taxonomy: Taxonomy,
-                     details: dict[str, Any] | None = None, *, all_levels: bool = False) -> list[int]:
-    """Tell the coordinators at the ticket's level (`all_levels`: all those an urgent ticket alerts) that it waits for
-    their 派单 (and why); returns whom."""
+                     details: dict[str, Any] | None = None) -> list[int]:
+    """Tell the coordinators who answer for the ticket (_dispatch_audience) that it waits for their 派单 (and why);
+    returns whom."""
     payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                "reason": reason, **_handed_back(session, ticket), **(details or {})}
-    told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=all_levels)
+    told = _dispatch_audience(session, ticket)
     notify_many(session, told, NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
     for coordinator in dict.fromkeys(told):  # (the photos the member handed it back with, after the card)
         notify_photos(session, coordinator, ticket.id, payload["number"], payload.get("hand_back_photos") or [], now)
@@ -292,10 +298,9 @@ def tell_hand_back(session: Session, ticket: Ticket, member: Member, offer: Offe
     """After 退回, routed again: the coordinators who answer for the ticket hear who handed it back and why — those
     alerted to an urgent one (their 📮 card, with 指派), and the one who assigned it to the member — unless its
     return to 派单 told them already."""
-    told = (coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
-            if ticket.status in WAITING_FOR_COORDINATOR else [])
+    told = _dispatch_audience(session, ticket) if ticket.status in WAITING_FOR_COORDINATOR else []
     if ticket.urgent and not told:
-        told = _dispatch_needed(session, ticket, now, "handed_back", get_taxonomy(settings), all_levels=True)
+        told = _dispatch_needed(session, ticket, now, "handed_back", get_taxonomy(settings))
     if offer is not None:
         _tell_assigner(session, offer, ticket, member.display_name, [member.telegram_id, *told], now, reason=reason,
                        handed_back=True)
@@ -327,7 +332,7 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
             if ticket.status == S.offered:
                 to_dispatch(session, ticket, now, "assignment_unanswered", settings=settings, taxonomy=taxonomy,
                             details=details)
-                told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+                told = _dispatch_audience(session, ticket)
             else:  # (escalated: already with the coordinators; the assignment is withdrawn, they are told)
                 for offer in assigned:
                     _withdraw(session, offer, ticket, session.get(Member, offer.member_id).telegram_id, now, "dispatch")
@@ -340,7 +345,7 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
             name = member.display_name if member else ""
             to_dispatch(session, ticket, now, "assignment_withdrawn", settings=settings, taxonomy=taxonomy,
                         details={"declined_by": name, "decline_reason": FULL_REASON, "withdrawn": True})
-            told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+            told = _dispatch_audience(session, ticket)
             _tell_assigner(session, full, ticket, name, [*told, *([member.telegram_id] if member else [])], now,
                            reason=FULL_REASON, withdrawn=True)
         elif ticket.status == S.offered:
@@ -503,7 +508,7 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
     # An escalated ticket is already with the coordinators: no new wave for it.
     if ticket.status == S.offered and not pending_offers(session, ticket.id):
         if offer.kind == OfferKind.dispatch:
-            told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+            told = _dispatch_audience(session, ticket)
             to_dispatch(session, ticket, now, "assignment_declined", settings=settings,
                         details={"declined_by": member.display_name, "decline_reason": reason or ""})
         else:
@@ -548,7 +553,7 @@ def _off_duty(session: Session, member: Member, now: datetime, reason: str, sett
                 to_dispatch(session, ticket, now, f"member_{reason}", settings=settings,
                             details={"declined_by": member.display_name,
                                      "decline_reason": _OFF_DUTY_REASONS.get(reason, ""), "withdrawn": True})
-                told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+                told = _dispatch_audience(session, ticket)
             else:
                 send_next_wave(session, ticket, now, settings=settings)
         elif (ticket.status == S.escalated and offer.kind == OfferKind.dispatch
