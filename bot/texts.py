@@ -527,7 +527,8 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
     reason = f"，原因：{quote(p['reason'], 100)}" if p.get("reason") else ""
     if p.get("handed_back"):  # (after accepting it: 退回)
         then = "工单回到待派单，请另行指派。" if p.get("to_dispatch") else "工单已重新推送给其他党员，也可以另行指派。"
-        return f"↩️ {member} 退回了您指派的工单 {number}{reason}。{then}"
+        photos = photos_line(p.get("hand_back_photos"), "退回时发的照片")
+        return f"↩️ {member} 退回了您指派的工单 {number}{reason}。{then}{photos}"
     if p.get("withdrawn"):  # (not an answer of theirs: full, blocked the bot, removed)
         return f"↩️ 您指派给 {member} 的工单 {number} 已收回{reason}。工单回到待派单，请另行指派。"
     return f"↩️ {member} 婉拒了您指派的工单 {number}{reason}。工单回到待派单，请另行指派。"
@@ -561,7 +562,7 @@ def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单
 STARTED = "▶️ 已开始办理。办好后点「办结」，办不了可以点「退回」并说明原因。"
 ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配文字）："
 ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
-HAND_BACK_PHOTO_KEPT = "📷 照片收到了，会和退回的原因一起交给协调员。请再用文字说明退回的原因："
+HAND_BACK_PHOTO_KEPT = "📷 照片收到了。请再用文字说明退回的原因："
 NOT_DONE_YET = "好的，还没办结，工单仍由您办理。办好后再点「办结」（/tasks 可以看到您手上的工单）。"
 NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
 PRESS_DONE_FIRST = "办好了的话，请在那张工单的消息下面点「办结」，再发照片或一句话说明（/tasks 可以看到您手上的工单）。"

@@ -269,22 +269,29 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
                "reason": reason, **_handed_back(session, ticket), **(details or {})}
     told = _dispatch_audience(session, ticket)
     notify_many(session, told, NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
-    for coordinator in dict.fromkeys(told):  # (the photos the member handed it back with, after the card)
-        notify_photos(session, coordinator, ticket.id, payload["number"], payload.get("hand_back_photos") or [], now)
+    # (the photos the member handed it back with, after the card that announces them: not after a later card, whose
+    # line tells of a 指派 declined or withdrawn instead)
+    photos = [] if payload.get("declined_by") else payload.get("hand_back_photos") or []
+    for coordinator in dict.fromkeys(told):
+        notify_photos(session, coordinator, ticket.id, payload["number"], photos, now)
     return told
 
 
 def _tell_assigner(session: Session, offer: Offer, ticket: Ticket, member_name: str, told: list[int],
                    now: datetime, *, reason: str = "", unanswered: bool = False, withdrawn: bool = False,
-                   handed_back: bool = False) -> None:
+                   handed_back: bool = False, photos: Sequence[str] = ()) -> None:
     """The coordinator who assigned the ticket hears that the member declined, never answered or handed it back
-    (unless the coordinators' card told them already, or they are the member)."""
+    (with the photos of the 退回, after the message) unless the coordinators' card told them already, or they are the
+    member."""
     if offer.dispatched_by is None or offer.dispatched_by in told:
         return
+    payload = {**ticket_payload(session, ticket, private=True), "member_name": member_name,
+               "accepted": False, "reason": reason, "unanswered": unanswered, "withdrawn": withdrawn,
+               "handed_back": handed_back, "to_dispatch": ticket.status in WAITING_FOR_COORDINATOR,
+               "hand_back_photos": list(photos)}
     notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
-           payload={**ticket_payload(session, ticket, private=True), "member_name": member_name,
-                    "accepted": False, "reason": reason, "unanswered": unanswered, "withdrawn": withdrawn,
-                    "handed_back": handed_back, "to_dispatch": ticket.status in WAITING_FOR_COORDINATOR})
+           payload=payload)
+    notify_photos(session, offer.dispatched_by, ticket.id, payload["number"], photos, now)
 
 
 def accepted_offer(session: Session, ticket_id: int, member_id: int) -> Offer | None:
@@ -303,7 +310,7 @@ def tell_hand_back(session: Session, ticket: Ticket, member: Member, offer: Offe
         told = _dispatch_needed(session, ticket, now, "handed_back", get_taxonomy(settings))
     if offer is not None:
         _tell_assigner(session, offer, ticket, member.display_name, [member.telegram_id, *told], now, reason=reason,
-                       handed_back=True)
+                       handed_back=True, photos=_handed_back(session, ticket).get("hand_back_photos", []))
 
 
 def advance_waves(session: Session, now: datetime, *, limit: int = 200,
