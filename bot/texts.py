@@ -656,6 +656,7 @@ def choose_member(number: str, held_by: str | None = None) -> str:
     return f"把工单 <b>{esc(number)}</b> 指派给谁？"
 
 
+ASSIGN_LIST_REFRESHED = "工单刚有变化，名单已按现在的情况更新。需要改派的话，请在下面重新选择。"
 NO_MEMBERS = "这个范围内还没有登记的党员。请先用 /invite 邀请党员注册。"
 
 

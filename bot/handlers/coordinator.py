@@ -160,10 +160,12 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         number, name = await act(context, _assign, int(args[0]), user_id, int(args[1]), now(), seen)
     except ConcurrentUpdate:
         # (a stale list: another coordinator assigned it, or a member took it) the list as the ticket is held now, so
-        # that a 改派 can be chosen in it; the error handler then says why
-        if (shown := await _member_list(context, int(args[0]), user_id)) is not None:
-            await edit(update, *shown)
-        raise
+        # that a 改派 can be chosen in it, and a refusal that points to it; with no list, the error handler's refusal
+        if (shown := await _member_list(context, int(args[0]), user_id)) is None:
+            raise
+        await edit(update, *shown)
+        await answer(update, texts.ASSIGN_LIST_REFRESHED, alert=True)
+        return
     await answer(update)
     await edit(update, texts.assigned_confirmation(number, name))
 

@@ -201,7 +201,7 @@ async def test_a_coordinator_refused_for_a_stale_list_is_sent_to_a_button_that_i
     await chat.press(wang, offer.button("接单"), offer.message)
 
     refused = await chat.press(COORD, street_list.button("李师傅"), street_list.message)
-    assert any("请重新点「指派」" in r.text for r in refused), [r.text for r in refused]
+    assert any("刚有变化" in r.text for r in refused), [r.text for r in refused]
     # What he has now to act on: the message he pressed, and /dispatch.
     pressed = next(m for m in chat.request.messages(COORD) if m.message_id == street_list.message.message_id)
     now_shown = [b["text"] for row in pressed.inline_keyboard for b in row]
