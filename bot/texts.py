@@ -668,8 +668,12 @@ def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     declined = ""
     if p.get("declined_by"):  # (an assignment the member declined: who, and why)
         why = f"：{quote(p['decline_reason'], 500)}" if p.get("decline_reason") else ""
-        declined = (f"↩️ 指派给 {esc(p['declined_by'])} 的工单已收回{why}\n" if p.get("withdrawn")
-                    else f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n")
+        if p.get("unanswered"):
+            declined = f"↩️ 指派给 {esc(p['declined_by'])} 的工单一直没有回复，已收回\n"
+        elif p.get("withdrawn"):
+            declined = f"↩️ 指派给 {esc(p['declined_by'])} 的工单已收回{why}\n"
+        else:
+            declined = f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n"
     elif p.get("hand_back_reason"):  # (handed back by the member who had it, and no one took it since)
         declined = (f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}"
                     + photos_line(p.get("hand_back_photos"), "退回时发的照片") + "\n")

@@ -335,7 +335,7 @@ def advance_waves(session: Session, now: datetime, *, limit: int = 200,
         if assigned:  # a coordinator's 指派 nobody answered: back to the coordinators, who hear who did not answer
             member = session.get(Member, assigned[0].member_id)
             name = member.display_name if member else ""
-            details = {"declined_by": name, "decline_reason": "未回复"}
+            details = {"declined_by": name, "unanswered": True}  # (he said nothing: no 不方便 of his)
             if ticket.status == S.offered:
                 to_dispatch(session, ticket, now, "assignment_unanswered", settings=settings, taxonomy=taxonomy,
                             details=details)
