@@ -475,3 +475,27 @@ async def test_an_assignment_nobody_answered_is_carded_as_a_refusal(chat: BotCha
     cards = [r.text for r in chat.replies(GRID_COORD, mark) if "李师傅" in r.text]
     assert cards, [r.text for r in chat.replies(GRID_COORD, mark)]
     assert not any("李师傅 不方便" in t for t in cards), cards
+
+
+async def test_the_coordinator_who_assigned_a_ticket_handed_back_with_a_photo_gets_the_photo(
+    chat: BotChat, world: World
+) -> None:
+    """(With the fix above, the 退回 photo's prompt no longer promises the coordinators.) The 网格员 assigned a 楼道灯 to
+    王师傅, who accepts and hands it back with a photo and 「梯子不够高，需要专业设备」; 李师傅 can still be asked, so it goes
+    out in a new wave and the 网格员 hears 「↩️ 王师傅 退回了您指派的工单…」. Expected: that message counts the photo and
+    the photo follows it (he may have to assign it again), once."""
+    await chat.submit(RESIDENT, NEED)
+    wang = world.member("王师傅", ["电工"])
+    card = _cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    await _assign(chat, GRID_COORD, card, "王师傅")
+    world.member("李师傅", ["电工"])
+    offer = next(r for r in chat.replies(wang) if "指派给您" in r.text)
+    await chat.press(wang, offer.button("接单"), offer.message)
+    details = next(r for r in chat.replies(wang) if "接单成功" in r.text)
+    await chat.press(wang, details.button("退回"), details.message)
+    mark = len(chat.events)
+    await chat.say(wang, photo=photo("lamp-6m-up"))
+    await chat.say(wang, "梯子不够高，需要专业设备")
+    told = chat.replies(GRID_COORD, mark)
+    assert any("退回了您指派的工单" in r.text and "照片 1 张" in r.text for r in told), [r.text for r in told]
+    assert len([r for r in told if r.text.endswith("的照片")]) == 1, [r.text for r in told]
