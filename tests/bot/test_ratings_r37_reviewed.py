@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import select, update
 
 from bot import texts
-from routing import db, tickets
-from routing.models import Rating
+from routing import db, subscriptions, tickets
+from routing.models import Draft, Rating
 from tests.bot.chat_harness import BotChat, Reply, card_with, texts_of
 from tests.conftest import GRID_COORD, World
 
@@ -268,3 +268,228 @@ async def test_a_low_rating_a_coordinator_acted_on_is_not_corrected(chat: BotCha
     shown = texts_of(await chat.say(RESIDENT, "点错了，应该是五星"))
     assert texts.RATING_NOT_CORRECTABLE in shown and chat.ticket(ticket_id).rating == 1, shown
     assert "点错了，应该是五星" in texts_of(chat.replies(GRID_COORD))
+
+
+# ══ Found by a review of the fixes (each test failed on the code of the first round's fixes) ══════════════════
+def _drafts_touched_ago(chat: BotChat, person: int, ago: timedelta) -> None:
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Draft).where(Draft.telegram_id == person).values(updated_at=datetime.now(UTC) - ago))
+
+
+# ── 1. 一星期 (a week) read as one star ──────────────────────────────────────────────────────────────
+@pytest.mark.parametrize("words", ["厨房水管漏了一星期了", "停水两星期了"])
+async def test_a_need_that_says_for_a_week_is_taken_as_a_one_star_rating(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """The stairwell light was marked done an hour ago and the resident has 「请为这次服务打个分」 in the chat. She does not
+    rate; she tells her next trouble: 「厨房水管漏了一星期了」 (the pipe has leaked for a week) or 「停水两星期了」. The bot
+    answers 「收到您对工单 #… 的 1 星评价，很抱歉这次没让您满意。工单已重新打开…」: the light 王师傅 fixed is rated 1 ⭐
+    (2 ⭐ for 两星期), reopened, his points taken back, the coordinators get a 差评提醒 — and her leaking pipe is never
+    registered. 星期 is 'week'; the new _STAR_COUNT in bot/handlers/resident.py (commit 1164379) takes any 一/两/1–5 followed
+    by 星 in a message of up to 12 characters as a star count, and router._stars lets a non-zero count through even when
+    the classifier reads a confident request (only 0 is overruled). 星期 (and 星期天 etc.) must not be a star count, and a
+    count found inside a confident request should not rate."""
+    _member, ticket_id, _prompt = await _prompted(chat, world)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.ticket(ticket_id).status == "resolved" and chat.ticket(ticket_id).rating is None, shown
+    assert "星评价" not in shown, shown
+
+
+# ── 2. 搞错 in the complaint read as 'I pressed the wrong star' ────────────────────────────────────────
+@pytest.mark.parametrize("words", ["师傅搞错了，修的是隔壁楼的灯，我们楼的灯还是不亮", "弄错地方了，我说的是3号楼"])
+async def test_a_complaint_that_says_the_member_got_it_wrong_is_dropped_and_the_stars_asked(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """1 ⭐, and the bot asks 「想补充说明的话直接回复」. The resident explains what went wrong: 「师傅搞错了，修的是隔壁楼的灯，
+    我们楼的灯还是不亮」 (the member fixed the wrong light) or 「弄错地方了，我说的是3号楼」. The bot answers 「您想打几星？
+    请直接回复，例如：5星。」 — as if she had pressed the wrong star — and her reason is neither saved nor sent: the
+    coordinators' 差评提醒 never learns that the member went to the wrong building. resident.says_slip
+    (_SLIP = 点错|按错|打错|弄错|搞错|…, commit 2ba4761) looks for the words anywhere in a message of any length, and
+    resident._comment returns ASK_CORRECTED_STARS before tickets.comment_rating. Only words about the stars (点错了 /
+    按错了, with no other complaint, or with a star count) should count as a slip; 师傅搞错了 is the complaint itself."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert texts.ASK_CORRECTED_STARS not in shown, shown
+    assert _comments(chat, ticket_id) == [words], (shown, _comments(chat, ticket_id))
+    assert words[:6] in texts_of(chat.replies(GRID_COORD)), texts_of(chat.replies(GRID_COORD))
+
+
+# ── 3. the answer to 「您想打几星？」 is saved as the complaint ───────────────────────────────────────────────
+@pytest.mark.parametrize("answer", ["5", "五"])
+async def test_the_answer_to_how_many_stars_is_saved_as_the_complaint(
+    chat: BotChat, world: World, answer: str
+) -> None:
+    """1 ⭐ pressed by mistake; the resident types 「点错了」 and the bot asks 「您想打几星？请直接回复，例如：5星。」. She
+    answers 「5」 (or 「五」), as one answers a question of how many. The bot says 「补充说明已记录，谢谢您！」: the ticket
+    stays reopened with 1 ⭐, 王师傅's points stay taken back, and the coordinators get 「💬 工单 #…（1 星差评）居民补充：
+    「5」」. resident.corrected_stars only takes a bare number when stars_alone (a unit: 5星, 五星), so the bot's own
+    question is not understood in the plainest answer. Right after ASK_CORRECTED_STARS a bare 1–5 should be the stars."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    asked = texts_of(await chat.say(RESIDENT, "点错了"))
+    assert texts.ASK_CORRECTED_STARS in asked, asked
+    shown = texts_of(await chat.say(RESIDENT, answer))
+    assert chat.ticket(ticket_id).rating == 5 and chat.ticket(ticket_id).status == "closed", (
+        shown, _comments(chat, ticket_id))
+
+
+# ── 4. a new need after the comment is swallowed into it ───────────────────────────────────────────────
+async def test_a_new_need_told_after_the_comment_is_appended_to_it(chat: BotChat, world: World) -> None:
+    """5 ⭐ and a comment 「师傅很负责」 (「补充说明已记录，谢谢您！」). Ten minutes later the resident tells her next trouble:
+    「厨房水管漏水了」. Before commit 8bdc9b1 this started a new request (the comment step closed with the comment); now it
+    is answered 「补充说明已记录，谢谢您！」 again and appended to the light's comment (「师傅很负责\n厨房水管漏水了」), sent to
+    王师傅 as a 留言 — the leak is never registered and she believes it is. The comment step now stays open for the whole
+    window, and resident._comment (commit a286549) saves the COMMENT draft again after every comment, so the 30 minutes
+    start over each time and the draft loses its "label"; only words saying 另外/还有个事 get out (router: tells_another_need).
+    After a comment, a confident request of another item should be a new need."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("5"), prompt.message)
+    await chat.say(RESIDENT, "师傅很负责")
+    _drafts_touched_ago(chat, RESIDENT, timedelta(minutes=10))
+    shown = texts_of(await chat.say(RESIDENT, "厨房水管漏水了"))
+    assert _comments(chat, ticket_id) == ["师傅很负责"], (shown, _comments(chat, ticket_id))
+    assert texts.COMMENT_SAVED not in shown, shown
+
+
+async def test_the_comment_window_starts_over_with_each_comment(chat: BotChat, world: World) -> None:
+    """README: the words after a rating are its comment for 30 minutes. 1 ⭐ at 9:00; the reason at 9:25 (「灯还是不亮」).
+    At 9:50 — 50 minutes after the stars — the resident writes about something else, 「楼下的路灯也不亮了」: it is still
+    taken as the light's comment (「补充说明已记录」, a 💬 居民补充 to the coordinators) instead of a new request, because
+    resident._comment re-saves the COMMENT draft with every comment (commit a286549, to recognise a re-sent one), and
+    router._target measures COMMENT_WINDOW from the draft's last save. The window should be counted from the rating
+    (keep the draft's time, or store the rating's time in it)."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    _drafts_touched_ago(chat, RESIDENT, timedelta(minutes=25))
+    await chat.say(RESIDENT, "灯还是不亮")
+    _drafts_touched_ago(chat, RESIDENT, timedelta(minutes=25))  # 50 minutes after the stars
+    shown = texts_of(await chat.say(RESIDENT, "楼下的路灯也不亮了"))
+    assert _comments(chat, ticket_id) == ["灯还是不亮"], (shown, _comments(chat, ticket_id))
+
+
+# ── 5. a mistaken 5 ⭐ on work not done ──────────────────────────────────────────────────────────────────
+async def test_a_mistaken_five_stars_on_work_not_done_reaches_nobody(chat: BotChat, world: World) -> None:
+    """The opposite slip of the one commit 2ba4761 handles: the light still does not work, but the resident's thumb lands
+    on 「5 ⭐」. She types at once 「点错了，应该是一星，灯还是不亮」. The bot answers 「补充说明已记录，谢谢您！」: the ticket
+    stays closed with 5 ⭐ (王师傅 keeps his bonus), the words go to 王师傅 only as a 留言, and no coordinator hears that the
+    light is still broken — the comment reaches the coordinators only for a 1–2 star rating (tickets.comment_rating), and
+    resident._comment looks for a correction only when rating.stars <= 2. A slip towards a low rating said right after the
+    stars should reopen the ticket (or at least reach the coordinators and tell her so)."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("5"), prompt.message)
+    shown = texts_of(await chat.say(RESIDENT, "点错了，应该是一星，灯还是不亮"))
+    to_coordinator = texts_of(chat.replies(GRID_COORD))
+    assert chat.ticket(ticket_id).status == "reopened" or "灯还是不亮" in to_coordinator, (shown, to_coordinator)
+
+
+# ── 6. the correction does not reach the subscribed group ─────────────────────────────────────────────
+GROUP_CHAT = -1001234
+
+
+async def test_a_corrected_one_star_stays_a_dispatch_alarm_in_the_subscribed_group(chat: BotChat, world: World) -> None:
+    """The grid coordinator subscribed the 网格群 (/subscribe). The resident presses 1 ⭐ by mistake: the group reads
+    「⚠️ 差评提醒：#… 居民评价 1 星，工单已重新打开。请协调员私聊我发送 /dispatch 重新指派。」. A few seconds later she types
+    「点错了，应该是五星」 and the ticket is closed with 5 ⭐ (commit 2ba4761). The coordinators are told in private
+    「✅ 工单 #…：居民说 1 星是点错了，已改为 5 星…不用再派单了」, but the group is told nothing: everyone in it still sees an
+    open 差评 asking for /dispatch (and a complaint against 王师傅 that never was). tickets.correct_rating sends the
+    rating_corrected note with notify_many to the coordinators only, and NotificationKind.rating_corrected is not among
+    subscriptions.GROUP_ALERT_KINDS. The group that got the alarm should get the correction."""
+    with db.transaction(chat.engine) as s:
+        subscriptions.subscribe_group(s, GROUP_CHAT, GRID_COORD, datetime.now(UTC))
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    await chat.deliver()
+    alarm = texts_of(chat.replies(GROUP_CHAT))
+    assert "差评提醒" in alarm, alarm
+    mark = len(chat.replies(GROUP_CHAT))
+    shown = texts_of(await chat.say(RESIDENT, "点错了，应该是五星"))
+    await chat.deliver()
+    assert chat.ticket(ticket_id).status == "closed", shown
+    later = texts_of(chat.replies(GROUP_CHAT)[mark:])
+    assert "5 星" in later or "不用再派单" in later or "已关闭" in later, later
+
+
+# ── 7. the member is not told his points came back ──────────────────────────────────────────────────────
+async def test_the_member_is_not_told_the_one_star_was_a_slip_and_his_points_returned(
+    chat: BotChat, world: World
+) -> None:
+    """王师傅 reads 「居民为工单 #… 打了 1 星。」 and 「⚠️ 工单 #… 因居民评价较低已重新打开，已转交协调员重新安排，本次积分已收回。」.
+    The resident corrects it at once (「点错了，应该是五星」): his points are given back (points.give_back) and the ticket
+    closed, but all he gets is 「居民为工单 #… 打了 5 星。」 and 「工单 #… 已关闭，感谢您的支持！」 — nothing says the 1 ⭐
+    was a slip, that the ticket is no longer reopened, or that 本次积分 are his again; he is left believing he was marked
+    down (two contradicting ratings of one round). tickets.correct_rating tells only the coordinators (rating_corrected);
+    it should tell the member too (「居民说 1 星是点错了，已改为 5 星，积分已退回」)."""
+    member, _ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    await chat.deliver()
+    mark = len(chat.replies(member))
+    await chat.say(RESIDENT, "点错了，应该是五星")
+    await chat.deliver()
+    later = texts_of(chat.replies(member)[mark:])
+    assert "点错" in later or "积分已退回" in later or "已改为" in later, later
+
+
+# ── 8. the reason told after the coordinator assigned never reaches the member redoing it ─────────────────
+async def test_the_reason_told_after_the_assignment_never_reaches_the_member_redoing_it(
+    chat: BotChat, world: World
+) -> None:
+    """1 ⭐ on the stairwell light; the grid coordinator assigns it to 李师傅 at once from the 差评提醒, and 李师傅 presses
+    接单 (his 接单成功 card reads 「⚠️ 居民评价 1 星，已重新打开」 with no reason yet). A minute later the resident writes
+    why: 「灯还是不亮，一开灯就跳闸」. The coordinators get 「💬 工单 #…（1 星差评）居民补充：「灯还是不亮，一开灯就跳闸」」
+    and 王师傅 (who did the first round) gets the 留言, but 李师傅 — the one going to redo the work — gets nothing: commit
+    251ca82 shows the reason on the offer and the task card only if it came before them. tickets.comment_rating notifies
+    the rating's member and the coordinators, never the ticket's current assignee. When the reopened ticket is with a
+    member (offered or accepted), the reason told later should reach him too."""
+    world.member("李师傅", ["电工"])
+    _member, _ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    alert = card_with([r for r in chat.replies(GRID_COORD) if "差评提醒" in r.text], "指派")
+    await chat.press(GRID_COORD, alert.button("指派"), alert.message)
+    picker = card_with(chat.replies(GRID_COORD), "李师傅")
+    await chat.press(GRID_COORD, picker.button("李师傅"), picker.message)
+    li = world.members["李师傅"]
+    offer = card_with(chat.replies(li), "接单")
+    await chat.press(li, offer.button("接单"), offer.message)
+    assert "接单成功" in texts_of(chat.replies(li))
+    mark = len(chat.replies(li))
+    await chat.say(RESIDENT, "灯还是不亮，一开灯就跳闸")
+    await chat.deliver()
+    assert "跳闸" in texts_of(chat.replies(GRID_COORD)), texts_of(chat.replies(GRID_COORD))
+    assert "跳闸" in texts_of(chat.replies(li)[mark:]), texts_of(chat.replies(li)[mark:])
+
+
+# ── 9. stars typed under 「对吗？」: the 对 that follows is saved as the rating's comment ─────────────────────
+async def test_stars_typed_under_the_confirm_card_make_the_next_yes_a_comment(chat: BotChat, world: World) -> None:
+    """The resident is reporting a leaking pipe: 「我理解您反映的是：家居维修 · 水管疏通…对吗？」. Meanwhile 王师傅's light is
+    done and 「请为这次服务打个分」 arrives. She types 「五星」: the light is rated (「感谢您对工单 #… 的 5 星评价！想补充一句话的话
+    直接回复，或点「跳过」。」), and the pipe's card is not shown again. She then answers the pipe's question 「对」: the bot
+    says 「补充说明已记录，谢谢您！」, saves 「对」 as the light's comment (王师傅 gets 留言：「对」), and the pipe is never
+    registered (its draft still waits at 确认). Commit d5f6d04 fixed this at the address and phone steps (rated without a
+    comment step, the step's question asked again: router._incoming at_intake_step) but not at the confirm step next to
+    them, where the new COMMENT draft now takes every word before the intake's typed answers (router._target, newest
+    flow first). Stars typed while a need waits under 「对吗？」 should rate without a comment step and show the card again."""
+    member = world.member("王师傅", ["电工", "水暖"])
+    await chat.say(RESIDENT, "厨房水管漏水了")
+    assert (chat.intake_draft(RESIDENT) or {}).get("step") == "confirm"
+    ticket_id = chat.resolved_ticket(member, LIGHT, LIGHTING, datetime.now(UTC) - timedelta(hours=1))
+    await chat.deliver()
+    await chat.say(RESIDENT, "五星")
+    assert chat.ticket(ticket_id).rating == 5
+    shown = texts_of(await chat.say(RESIDENT, "对"))
+    assert _comments(chat, ticket_id) == [""], (shown, _comments(chat, ticket_id))
+    assert (chat.intake_draft(RESIDENT) or {}).get("step") != "confirm", (shown, chat.intake_draft(RESIDENT))
+
+
+# ── 10. a correction with a few kind words is not understood ──────────────────────────────────────────────
+async def test_a_correction_with_a_word_of_thanks_is_asked_again(chat: BotChat, world: World) -> None:
+    """1 ⭐ by mistake; the resident types 「点错了，应该是五星，师傅修得很好」 — the slip, the stars and a kind word. The bot
+    answers 「您想打几星？请直接回复，例如：5星。」 although she just said 五星, and her praise is dropped. resident.corrected_stars
+    counts the stars only in a message of up to 12 characters (RATING_WORDS_MAX_CHARS), while says_slip looks at any
+    length: 16 characters and the count is thrown away, 0 = 'ask'. When the slip is said, one star count anywhere in the
+    message should correct the rating (the other words its comment)."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    shown = texts_of(await chat.say(RESIDENT, "点错了，应该是五星，师傅修得很好"))
+    assert texts.ASK_CORRECTED_STARS not in shown, shown
+    assert chat.ticket(ticket_id).rating == 5, shown
