@@ -142,8 +142,8 @@ def choice_typed(text: str, state: dict[str, Any]) -> str | None:
 
 _STARS = re.compile(r"([1-5一二三四五两兩俩])\s*(星|颗星|顆星|粒星|分|[颗顆个粒]?⭐+)?[。！!~～ ]*")  # (两: two; 粒: Cantonese)
 _STAR_EMOJI = re.compile(r"(⭐\s*){1,5}[。！!~～ ]*")  # (the rating buttons' own ⭐⭐⭐⭐⭐, typed)
-# A star count followed by one of these is a name, not a rating (三星电视, 五星小区).
-_STAR_NAMES = "电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街"
+# A star count followed by one of these is a name, not a rating (三星电视, 五星小区; 一星期: a week).
+_STAR_NAMES = "期|电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街"
 # A star count inside a few words (5星好评, 给五星, 一星，灯还是不亮, 5分吧): 分 only at the end of a phrase (not 5分钟).
 _STAR_COUNT = re.compile(rf"(?<![0-9])([1-5一二三四五两俩])\s*(?:(?:星|颗星|粒星|[颗个粒]?⭐+)(?!{_STAR_NAMES})"
                          r"|分(?=$|[吧啊呀哈了，,。.！!~～\s]))")

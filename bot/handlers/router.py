@@ -169,9 +169,10 @@ def _a_need(read: Classification | None) -> bool:
 
 def _stars(text: str, read: Classification | None) -> int | None:
     """Stars typed for a rating (五星, 5分), or 0 for words of one (很满意), unless the words are a new need
-    (三星冰箱不制冷了, 五星小区停水了): see resident.stars_typed."""
+    (三星冰箱不制冷了, 五星小区停水了, 一星，厨房水管漏水了): see resident.stars_typed. Stars typed alone always rate."""
     stars = resident.stars_typed(text)
-    if stars == 0 and read is not None and read.kind == "request" and read.confident:
+    if stars is not None and read is not None and read.kind == "request" and read.confident and not (
+            resident.stars_alone(text)):
         return None
     return stars
 
