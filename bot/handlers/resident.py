@@ -1315,8 +1315,8 @@ def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: 
     tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_, comment=comment[:1000])
     label = ticket.label  # (words of another need after the stars are no comment)
     if comment_step:
-        drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "await": "comment", "label": label},
-                          now_)
+        drafts.save_draft(session, telegram_id, COMMENT,
+                          {"ticket_id": ticket_id, "await": "comment", "label": label, "stars": stars}, now_)
     return texts.rated(stars, f"#{ticket.number}", ask_comment=comment_step), True
 
 
@@ -1378,10 +1378,11 @@ async def photo_after_rating(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply(update, texts.PHOTO_ADDED_TO_REOPENED if added else texts.PHOTO_AFTER_RATING)
 
 
-def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, now_: Any) -> str:
+def _comment(session: Session, telegram_id: int, state: dict[str, Any], comment: str, now_: Any) -> str:
     """Add the words to the rating's comment; the step stays open for the window (a reason told in two messages is
     one), but thanks after a comment close it (好的，谢谢 is no reason to pass on). Words that correct a low rating
     pressed by mistake (点错了，应该是五星) rate again while nobody has acted on the reopened ticket."""
+    ticket_id = int(state["ticket_id"])
     rating = tickets.latest_rating(session, ticket_id)
     if rating is not None and rating.comment and member.acknowledges(comment):
         drafts.clear_draft(session, telegram_id, COMMENT)
@@ -1395,7 +1396,9 @@ def _comment(session: Session, telegram_id: int, ticket_id: int, comment: str, n
             drafts.clear_draft(session, telegram_id, COMMENT)
             return texts.rating_corrected(stars, f"#{ticket.number}")
     tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
-    drafts.save_draft(session, telegram_id, COMMENT, {"ticket_id": ticket_id, "commented": comment}, now_)
+    # (the step's time kept: the window runs from the stars, not from the last comment; its label and stars kept too)
+    rated = next((touched for flow, _, touched in drafts.list_drafts(session, telegram_id) if flow == COMMENT), now_)
+    drafts.save_draft(session, telegram_id, COMMENT, {**state, "commented": comment}, rated)
     return texts.RATING_NOT_CORRECTABLE if stars is not None and stars >= 3 else texts.COMMENT_SAVED
 
 
@@ -1409,9 +1412,14 @@ def declines_comment(text: str) -> bool:
     return bool(_NO_COMMENT.fullmatch(simplified(text).strip()))
 
 
+def commented_well(state: dict[str, Any]) -> bool:
+    """Whether a comment was given on a rating of 3–5 ⭐ (no reason in parts to wait for: a need told next is new)."""
+    return bool(state.get("commented")) and int(state.get("stars") or 0) >= 3
+
+
 def awaits_comment(touched: datetime, now_: datetime) -> bool:
-    """Whether a comment draft still waits for words: saved (at the rating, or at the comment: then only the same
-    words again) within COMMENT_WINDOW."""
+    """Whether a comment draft still waits for words: saved at the rating (a comment keeps that time) within
+    COMMENT_WINDOW."""
     return now_ - touched <= COMMENT_WINDOW
 
 
@@ -1428,4 +1436,4 @@ async def comment_given(
     if comment == state.get("commented"):
         await reply(update, texts.COMMENT_SAVED)
         return
-    await reply(update, await act(context, _comment, update.effective_user.id, int(state["ticket_id"]), comment, now()))
+    await reply(update, await act(context, _comment, update.effective_user.id, state, comment, now()))

@@ -272,8 +272,11 @@ async def test_a_low_rating_a_coordinator_acted_on_is_not_corrected(chat: BotCha
 
 # ══ Found by a review of the fixes (each test failed on the code of the first round's fixes) ══════════════════
 def _drafts_touched_ago(chat: BotChat, person: int, ago: timedelta) -> None:
+    """Move the person's drafts `ago` back in time (as if the words since them had taken that long)."""
     with db.transaction(chat.engine) as s:
-        s.exec(update(Draft).where(Draft.telegram_id == person).values(updated_at=datetime.now(UTC) - ago))
+        for draft in s.exec(select(Draft).where(Draft.telegram_id == person)).all():
+            s.exec(update(Draft).where(Draft.telegram_id == person, Draft.flow == draft.flow)
+                   .values(updated_at=draft.updated_at - ago))
 
 
 # ── 1. 一星期 (a week) read as one star ──────────────────────────────────────────────────────────────
