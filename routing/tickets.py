@@ -545,10 +545,12 @@ def rating_correctable(session: Session, ticket: Ticket) -> bool:
     return last == "reopened"
 
 
-def correct_rating(session: Session, ticket_id: int, resident_id: int, stars: int, now: datetime) -> Ticket:
+def correct_rating(session: Session, ticket_id: int, resident_id: int, stars: int, now: datetime,
+                   comment: str = "") -> Ticket:
     """A low rating the resident says was a slip (点错了，应该是五星), before anyone acted on it: the reopening is
     undone (the member's points and the round's resolution given back, the rating taken out of their totals), the
-    coordinators told there is nothing to dispatch, and the ticket rated again with `stars` (3–5: closed)."""
+    coordinators told there is nothing to dispatch, and the ticket rated again with `stars` (3–5: closed) and the
+    words typed with the correction (the low rating's reason is not this one's)."""
     ticket = get_ticket(session, ticket_id)
     if ticket.resident_id != resident_id:
         raise NotAllowed(f"只能评价自己提交的工单（#{ticket.number} 不是您的）")
@@ -570,7 +572,7 @@ def correct_rating(session: Session, ticket_id: int, resident_id: int, stars: in
     notify_many(session, coordinators_for(session, ticket.grid_code, level=ticket.escalation_level),
                 NotificationKind.rating_corrected, now, ticket_id=ticket.id,
                 payload={**ticket_payload(session, ticket), "was": was, "stars": stars})
-    return rate_ticket(session, ticket.id, resident_id, stars, now)  # (the low rating's reason is not this one's)
+    return rate_ticket(session, ticket.id, resident_id, stars, now, comment=comment[:1000])
 
 
 def latest_rating(session: Session, ticket_id: int) -> Rating | None:

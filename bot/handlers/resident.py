@@ -178,23 +178,43 @@ def stars_typed(text: str) -> int | None:
     return 0 if _RATING_WORDS.search(words) else None
 
 
-_SLIP = re.compile("点错|按错|打错|弄错|搞错|手滑|点歪")  # (the stars pressed by mistake)
+_SLIP = re.compile("点错|按错|手滑|点歪")  # (the stars pressed by mistake, said in any words)
+# 打错了 / 搞错了 said of herself: only in a few words or with the stars meant (师傅搞错了，修的是隔壁楼的灯 is the complaint).
+_SLIP_SAID = re.compile("(我|不好意思|抱歉|对不起)?[，,。 ]*(打错|弄错|搞错)")
+SLIP_MAX_CHARS = 6
+# The words of a correction around the stars meant (点错了，应该是五星): what else is left is the new rating's comment.
+_SLIP_WORDS = re.compile(r"(不好意思|抱歉|对不起)?[，, ]*我?(点错|按错|打错|弄错|搞错|手滑|点歪)了?"
+                         r"|应该是|应该|本来想|本来要|想打|要打|(?<=[，, ])是(?=\s|$)")
+
+
+def _told_count(words: str) -> int:
+    """The one star count in words (点错了，应该是五星，师傅修得很好 → 5), else 0."""
+    counts = {_count(n) for n in _STAR_COUNT.findall(words)}
+    return counts.pop() if len(counts) == 1 else 0
 
 
 def says_slip(text: str) -> bool:
-    """Whether words say the stars were pressed by mistake (点错了，应该是五星)."""
-    return bool(_SLIP.search(simplified(text)))
-
-
-def corrected_stars(text: str, rated: int) -> int | None:
-    """The stars words at the comment step correct the rating to (点错了，应该是五星; 5星 typed right after 1 ⭐), 0 for
-    a slip said without them (点错了), None for no correction."""
+    """Whether words say the stars were pressed by mistake (点错了，应该是五星; 搞错了), not that the work was wrong."""
     words = simplified(text).strip().replace("\ufe0f", "")
-    counts = {_count(n) for n in _STAR_COUNT.findall(words)} if len(words) <= RATING_WORDS_MAX_CHARS else set()
-    told = counts.pop() if len(counts) == 1 else 0
+    return bool(_SLIP.search(words) or (_SLIP_SAID.match(words) and (
+        len(words) <= SLIP_MAX_CHARS or _told_count(words))))
+
+
+def corrected_stars(text: str, rated: int, asked: bool = False) -> int | None:
+    """The stars words at the comment step correct the rating to (点错了，应该是五星; 5星 typed right after 1 ⭐; a bare
+    5 when 「您想打几星？」 was `asked`), 0 for a slip said without them (点错了), None for no correction."""
+    words = simplified(text).strip().replace("\ufe0f", "")
     if says_slip(words):
-        return told
+        return _told_count(words)
+    if asked and (match := _STARS.fullmatch(words)):
+        return _count(match.group(1))
     return stars_typed(words) if stars_alone(words) and stars_typed(words) != rated else None
+
+
+def correction_words(text: str) -> str:
+    """The words typed with a correction besides it (点错了，应该是五星，师傅修得很好 → 师傅修得很好): the new comment."""
+    words = simplified(text).strip().replace("\ufe0f", "")
+    return _AROUND_STARS.sub("", _SLIP_WORDS.sub(" ", _STAR_COUNT.sub(" ", words))).strip(" ，,。.！!")
 
 
 def stars_alone(text: str) -> bool:
@@ -1387,19 +1407,26 @@ def _comment(session: Session, telegram_id: int, state: dict[str, Any], comment:
     if rating is not None and rating.comment and member.acknowledges(comment):
         drafts.clear_draft(session, telegram_id, COMMENT)
         return texts.COMMENT_SKIPPED
-    stars = corrected_stars(comment, rating.stars) if rating is not None and rating.stars <= 2 else None
+    asked = bool(state.get("asked_stars"))  # (「您想打几星？」 was asked: a bare 5 answers it)
+    stars = corrected_stars(comment, rating.stars, asked) if rating is not None and rating.stars <= 2 else None
     if stars is not None and tickets.rating_correctable(session, tickets.get_ticket(session, ticket_id)):
         if not stars:
+            _keep_step(session, telegram_id, {**state, "asked_stars": True}, now_)
             return texts.ASK_CORRECTED_STARS
         if stars >= 3:
-            ticket = tickets.correct_rating(session, ticket_id, telegram_id, stars, now_)
+            ticket = tickets.correct_rating(session, ticket_id, telegram_id, stars, now_,
+                                            comment=correction_words(comment))
             drafts.clear_draft(session, telegram_id, COMMENT)
             return texts.rating_corrected(stars, f"#{ticket.number}")
     tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
-    # (the step's time kept: the window runs from the stars, not from the last comment; its label and stars kept too)
-    rated = next((touched for flow, _, touched in drafts.list_drafts(session, telegram_id) if flow == COMMENT), now_)
-    drafts.save_draft(session, telegram_id, COMMENT, {**state, "commented": comment}, rated)
+    _keep_step(session, telegram_id, {**state, "commented": comment, "asked_stars": False}, now_)
     return texts.RATING_NOT_CORRECTABLE if stars is not None and stars >= 3 else texts.COMMENT_SAVED
+
+
+def _keep_step(session: Session, telegram_id: int, state: dict[str, Any], now_: Any) -> None:
+    """Save the comment step's state with its time kept: the window runs from the stars, not from the last words."""
+    rated = next((touched for flow, _, touched in drafts.list_drafts(session, telegram_id) if flow == COMMENT), now_)
+    drafts.save_draft(session, telegram_id, COMMENT, state, rated)
 
 
 # Words that decline the optional comment, as the 跳过 button does (跳过, 不用了, 没有了, 不说了), not 没有修好.
