@@ -129,6 +129,8 @@ def _incoming(
     # Stars typed: a rating, also under another ticket's comment step (two tickets done: 5 ⭐ pressed, then 4 typed),
     # and at an intake's address or phone step when they are nothing else (五星 is no address: asked again after).
     at_intake_step = target in (ADDRESS, PHONE) and resident.stars_alone(text)
+    # (五星 typed while a need waits under 「对吗？」: rated without a comment step, so that her 对 next answers the card)
+    at_confirm_step = target == REQUEST and state.get("waiting") is not None and resident.stars_alone(text)
     # (点错了，应该是五星 at the comment step corrects that rating: resident.comment_given)
     at_comment_step = target == COMMENT and bool(stars) and not resident.says_slip(text)
     if stars is not None and (target == REQUEST or at_comment_step or at_intake_step):
@@ -137,7 +139,8 @@ def _incoming(
             shown = views.ticket_payload(session, ticket)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
                                      "item_name": shown["item_name"], "comment": resident.words_with_stars(text),
-                                     "intake": state if at_intake_step else None}
+                                     "intake": state if at_intake_step else state["waiting"] if at_confirm_step
+                                     else None}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     return target, state, counted, False
