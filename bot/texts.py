@@ -882,6 +882,7 @@ GROUP_ALERT_HEADS = {
     "red_card": "🔴 <b>红牌超期</b>",
     "dispatch_needed": "📮 <b>待派单</b>",
     "low_rating": "⚠️ <b>差评提醒</b>",
+    "rating_corrected": "✅ <b>差评已更正</b>",
 }
 DISPATCH_REASONS = {
     "no_item": "事项需要人工判断",
@@ -931,6 +932,10 @@ def group_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     elif alert == "low_rating":
         lines.append(f"居民评价 {esc(p.get('stars', ''))} 星，工单已重新打开。")
         action = "请协调员私聊我发送 /dispatch 重新指派。"
+    elif alert == "rating_corrected":
+        lines.append(f"居民说 {esc(p.get('was', ''))} 星是点错了，已更正为 {esc(p.get('stars', ''))} 星，"
+                     "工单已关闭，无需派单。")
+        return "\n".join(lines)
     elif alert == "urgent_alert":
         action = "请协调员立即私聊我发送 /dispatch 跟进。"
     else:

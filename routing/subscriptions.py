@@ -38,12 +38,14 @@ from routing.models import (
 )
 
 # The coordinators' alerts a subscribed group gets a copy of (yellow cards stay private).
+# (rating_corrected: a 差评 the group was alarmed by was a slip, the ticket closed: no /dispatch needed)
 GROUP_ALERT_KINDS = frozenset({NotificationKind.urgent_alert, NotificationKind.red_card,
-                               NotificationKind.dispatch_needed, NotificationKind.low_rating})
+                               NotificationKind.dispatch_needed, NotificationKind.low_rating,
+                               NotificationKind.rating_corrected})
 # What a group alert may carry over from the coordinators' payload: nothing about a person.
 PUBLIC_FIELDS = ("ticket_id", "number", "category_name", "item_name", "grid_name",
                  "community_name", "urgent", "status_name", "reason", "limit", "level", "due_at",
-                 "late", "escalated_to", "stars", "needs_dispatch")
+                 "late", "escalated_to", "stars", "was", "needs_dispatch")
 LEVEL_NAMES = {GeoLevel.grid: "网格", GeoLevel.community: "社区", GeoLevel.street: "街道"}
 LEVEL_WORDS = {**{name: level for level, name in LEVEL_NAMES.items()},
                **{str(level): level for level in GeoLevel}}
