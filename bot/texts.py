@@ -810,6 +810,9 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
 
 def member_rated(p: Mapping[str, Any]) -> str:
     comment = f"\n留言：「{quote(p['comment'], 200)}」" if p.get("comment") else ""
+    if p.get("was"):  # (the low rating he was told of was a slip, corrected at once)
+        return (f"✅ 居民说工单 <b>{esc(p['number'])}</b> 的 {p['was']} 星是点错了，已改为 {p.get('stars')} 星，"
+                f"工单不再重新打开，本次积分已退回。{comment}")
     return f"居民为工单 <b>{esc(p['number'])}</b> 打了 {p.get('stars')} 星。{comment}"
 
 

@@ -445,9 +445,10 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
 
 
 def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, now: datetime, *,
-                comment: str = "") -> Ticket:
+                comment: str = "", was: int | None = None) -> Ticket:
     """The ticket's own resident rates it 1–5. 4–5 earn a bonus; 1–2 reopen it, take back the
-    points and alert the coordinators; 3–5 close it."""
+    points and alert the coordinators; 3–5 close it. `was`: the stars of a slip this corrects (the member is told
+    the low rating was one and his points are back)."""
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
         raise InvalidInput(f"评分应为 1–5 星，收到 {stars!r}")
     if len(comment) > 1000:
@@ -467,7 +468,7 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
     record_event(session, ticket, "rated", now, actor_id=resident_id, actor_role="resident",
                  from_status=ticket.status, to_status=ticket.status,
                  data={"stars": stars, "has_comment": bool(comment.strip())})  # the words stay erasable
-    payload = {**ticket_payload(session, ticket), "stars": stars, "comment": comment.strip()}
+    payload = {**ticket_payload(session, ticket), "stars": stars, "comment": comment.strip(), "was": was}
     if member is not None:
         points.add_rating(session, member, stars)
         points.award_rating(session, ticket, member, stars, now)
@@ -572,7 +573,7 @@ def correct_rating(session: Session, ticket_id: int, resident_id: int, stars: in
     notify_many(session, coordinators_for(session, ticket.grid_code, level=ticket.escalation_level),
                 NotificationKind.rating_corrected, now, ticket_id=ticket.id,
                 payload={**ticket_payload(session, ticket), "was": was, "stars": stars})
-    return rate_ticket(session, ticket.id, resident_id, stars, now, comment=comment[:1000])
+    return rate_ticket(session, ticket.id, resident_id, stars, now, comment=comment[:1000], was=was)
 
 
 def latest_rating(session: Session, ticket_id: int) -> Rating | None:
