@@ -413,6 +413,7 @@ def rated(stars: int, number: str, *, ask_comment: bool = True) -> str:
 COMMENT_SAVED = "补充说明已记录，谢谢您！"
 ASK_CORRECTED_STARS = "您想打几星？请直接回复，例如：5星。"
 RATING_NOT_CORRECTABLE = "评分已提交，协调员已经在跟进，不能再修改了；您的话已转告协调员。"
+SLIP_TO_LOW_TOLD = "评分已提交，不能再修改了；您的话已转告协调员，他们会联系您跟进。"
 
 
 def rating_corrected(stars: int, number: str) -> str:
@@ -699,7 +700,11 @@ def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 
 
 def low_rating_comment(p: Mapping[str, Any]) -> str:
-    """The reason a resident told after a 差评提醒 (in one message or more): a note to it."""
+    """The reason a resident told after a 差评提醒 (in one message or more): a note to it. (Or words saying a good
+    rating was a slip for a low one: the ticket is closed, someone has to follow it up.)"""
+    if p.get("slipped_to"):
+        return (f"⚠️ 工单 <b>{esc(p['number'])}</b>：居民评了 {p.get('stars')} 星后说是点错了，应为 {p['slipped_to']} 星"
+                f"（工单已关闭，未重新打开，请联系居民跟进）：「{quote(p.get('comment') or '', 500)}」")
     return (f"💬 工单 <b>{esc(p['number'])}</b>（{p.get('stars')} 星差评）居民补充：「{quote(p.get('comment') or '', 500)}」"
             f"\n当前状态：{esc(p.get('status_name') or '')}")
 

@@ -497,11 +497,13 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
 
 
 def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: str,
-                   now: datetime) -> Rating:
+                   now: datetime, slipped_to: int | None = None) -> Rating:
     """The optional words after the stars: added to the latest rating's (a reason told in two messages is one
     comment, up to 1000 characters), and sent to the member (and, for a 1–2 star rating, to the coordinators, who
     need the reason: as a note to the 差评提醒 they got, with 指派 only while the ticket still waits for it). A part
-    the comment has already (a reason in two messages, both sent again after a crash) is neither added nor sent."""
+    the comment has already (a reason in two messages, both sent again after a crash) is neither added nor sent.
+    `slipped_to`: the resident says a 3–5 star rating was a slip for these 1–2 stars (the work not done): the
+    coordinators get her words too, to follow up (the closed ticket stays closed)."""
     comment = comment.strip()
     if not comment:
         raise InvalidInput("评价内容为空")
@@ -524,11 +526,11 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
         notify(session, member.telegram_id, NotificationKind.rated, now, ticket_id=ticket.id,
                payload={**ticket_payload(session, ticket), "stars": rating.stars,
                         "comment": comment})
-    if rating.stars <= 2:
+    if rating.stars <= 2 or slipped_to:
         notify_many(session, coordinators_for(session, ticket.grid_code,
                                               level=ticket.escalation_level),
                     NotificationKind.low_rating_comment, now, ticket_id=ticket.id,
-                    payload={**ticket_payload(session, ticket, private=True),
+                    payload={**ticket_payload(session, ticket, private=True), "slipped_to": slipped_to,
                              "stars": rating.stars, "comment": comment,
                              "member_name": member.display_name if member else None,
                              "waiting": ticket.status in WAITING_FOR_COORDINATOR})

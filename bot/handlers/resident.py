@@ -1418,8 +1418,13 @@ def _comment(session: Session, telegram_id: int, state: dict[str, Any], comment:
                                             comment=correction_words(comment))
             drafts.clear_draft(session, telegram_id, COMMENT)
             return texts.rating_corrected(stars, f"#{ticket.number}")
-    tickets.comment_rating(session, ticket_id, telegram_id, comment, now_)
+    # (点错了，应该是一星 after 5 ⭐: the work not done; the closed ticket stays so, the coordinators follow it up)
+    low = _told_count(simplified(comment)) if rating is not None and rating.stars >= 3 and says_slip(comment) else 0
+    slipped_to = low if 1 <= low <= 2 else None
+    tickets.comment_rating(session, ticket_id, telegram_id, comment, now_, slipped_to=slipped_to)
     _keep_step(session, telegram_id, {**state, "commented": comment, "asked_stars": False}, now_)
+    if slipped_to:
+        return texts.SLIP_TO_LOW_TOLD
     return texts.RATING_NOT_CORRECTABLE if stars is not None and stars >= 3 else texts.COMMENT_SAVED
 
 
