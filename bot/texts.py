@@ -705,7 +705,8 @@ def low_rating_comment(p: Mapping[str, Any]) -> str:
     if p.get("slipped_to"):
         return (f"⚠️ 工单 <b>{esc(p['number'])}</b>：居民评了 {p.get('stars')} 星后说是点错了，应为 {p['slipped_to']} 星"
                 f"（工单已关闭，未重新打开，请联系居民跟进）：「{quote(p.get('comment') or '', 500)}」")
-    return (f"💬 工单 <b>{esc(p['number'])}</b>（{p.get('stars')} 星差评）居民补充：「{quote(p.get('comment') or '', 500)}」"
+    said = numbers.redact(p.get("comment") or "") if p.get("offered") else p.get("comment") or ""  # (as the offer)
+    return (f"💬 工单 <b>{esc(p['number'])}</b>（{p.get('stars')} 星差评）居民补充：「{quote(said, 500)}」"
             f"\n当前状态：{esc(p.get('status_name') or '')}")
 
 

@@ -534,7 +534,22 @@ def comment_rating(session: Session, ticket_id: int, resident_id: int, comment: 
                              "stars": rating.stars, "comment": comment,
                              "member_name": member.display_name if member else None,
                              "waiting": ticket.status in WAITING_FOR_COORDINATOR})
+    if rating.stars <= 2:
+        _reason_to_redoer(session, ticket, rating, comment, now)
     return rating
+
+
+def _reason_to_redoer(session: Session, ticket: Ticket, rating: Rating, comment: str, now: datetime) -> None:
+    """A low rating's reason told after the reopened ticket was assigned or offered: the member who will redo the
+    work reads it too (an offer's with phone numbers hidden, as on the offer), not only the first round's member."""
+    offered = session.exec(select(Offer.member_id).where(Offer.ticket_id == ticket.id,
+                                                         Offer.state == OfferState.pending)).all()
+    payload = {**ticket_payload(session, ticket), "stars": rating.stars, "comment": comment, "waiting": False}
+    for member_id in {ticket.assignee_id, *offered} - {None, rating.member_id}:
+        redoer = session.get(Member, member_id)
+        if redoer is not None:
+            notify(session, redoer.telegram_id, NotificationKind.low_rating_comment, now, ticket_id=ticket.id,
+                   payload={**payload, "offered": member_id != ticket.assignee_id})
 
 
 def rating_correctable(session: Session, ticket: Ticket) -> bool:
