@@ -2067,12 +2067,13 @@ class Classifier:
         self_harm = self.self_harm_signal
         read_by_model = False  # (signs of self-harm read by the self-harm model, no pattern's)
         unmatched = self_harm is not None and all(signal is not self_harm for signal, _ in matches)
-        sign_odds = self.self_harm_odds(full) if unmatched else -math.inf  # (read once: see NOT_A_SIGN_ODDS too)
+        signs = _without_being_away(full)  # (what the self-harm model reads)
+        sign_odds = self.self_harm_odds(signs) if unmatched else -math.inf  # (read once: see NOT_A_SIGN_ODDS too)
         if (
             unmatched
             and (
                 sign_odds > self.self_harm_threshold
-                or self.self_harm_window_odds(full) > self.self_harm_window_threshold  # (the costlier: second)
+                or self.self_harm_window_odds(signs) > self.self_harm_window_threshold  # (the costlier: second)
             )
             and not _unread_by_the_models(full)  # (last: read only when the model reads signs)
             and not self.laughs_off_self_harm(full, candidates)
@@ -2449,6 +2450,10 @@ _MISSING_SOMEONE = re.compile(
 # 想死 of being tired, hot, bored… (上班累得想死, 无聊到想死, 热到想死 汕头今日38度): the tuning sets' writers call it
 # hyperbole ten times in twelve, and the two others say it is no joke (累到想死，不是开玩笑那种: `_NOT_JOKING`).
 _WORN_OUT = re.compile("(累|热|冷|困|饿|无聊|吵|馋|晒|冻|忙)(得|到)(要)?想死")
+# Being away (我这两天不在家, 我这几天都不在, 明天不在本地): the self-harm model learned 不在 from 我不在了 (gone), and
+# read a member's 我这两天不在家 as signs of it. Not 不在了, nor 过两天我就不在了 (no time of being away before it).
+_AWAY = re.compile("不在(家|本地|这边|那边|小区|单位|国内)|((这|这一)(两|几|一两)天|今天|明天|后天|这周|下周|周末|最近|这段时间)"
+                   "(都|也)?不在(?!了)")
 
 
 def _says_death_only_figuratively(text: str) -> bool:
@@ -2456,6 +2461,11 @@ def _says_death_only_figuratively(text: str) -> bool:
     (`_WORN_OUT`), and the message does not say it is no joke."""
     figurative = len(_MISSING_SOMEONE.findall(text)) + len(_WORN_OUT.findall(text))
     return "死" in text and text.count("死") == figurative and not _NOT_JOKING.search(text)
+
+
+def _without_being_away(text: str) -> str:
+    """The text with its words of being away (`_AWAY`) blanked, for the self-harm model."""
+    return _AWAY.sub(lambda away: " " * len(away.group()), text) if "不在" in text else text
 
 
 def _unread_by_the_models(text: str) -> bool:

@@ -1222,7 +1222,9 @@ def test_look_alikes_of_the_self_harm_patterns_are_not_urgent(text: str) -> None
     ), "笑死，隔壁的猫又跑来了",
      "我家狗送给亲戚养了，租的房子不让养", "天台的门锁坏了，谁都能上去",
      # missing someone or something: 想死 + whom, 想死我了
-     "宝贝想死妈妈了", "想死奶奶了", "孩子回家一直念叨想死她了", "想死我了 终于放假了"],
+     "宝贝想死妈妈了", "想死奶奶了", "孩子回家一直念叨想死她了", "想死我了 终于放假了",
+     # being away, told by a member to an offer (found by a review of the coordinators' side, thirty-seventh session)
+     "我这两天不在家", "我这几天都不在", "我这两天不在本地", "我今天不在家，明天来吧", "我最近不在家"],
 )
 def test_idioms_grief_and_pets_without_signs_of_self_harm_are_not_urgent(text: str) -> None:
     assert not classify(text).urgent
