@@ -8,13 +8,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import update
 from sqlalchemy.engine import URL
 from sqlmodel import Session, select
 
 from classifier.taxonomy import NOT_UTF8, with_line
 from routing.errors import InvalidInput, NotFound
-from routing.models import GeoLevel, GeoNode, Person
+from routing.models import GeoLevel, GeoNode
 
 DEFAULT_GEOGRAPHY_FILE = Path(__file__).with_name("geography.toml")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -156,10 +155,7 @@ def sync_geography(session: Session, geo: Geography) -> int:
             row.active = False
             changed += 1
     session.flush()
-    # A resident whose grid left the file chooses their area again (a request typed meanwhile is kept), as one who
-    # never chose: their grid could take no ticket.
-    inactive = select(GeoNode.code).where(GeoNode.level == GeoLevel.grid, GeoNode.active.is_(False))
-    session.exec(update(Person).where(Person.grid_code.in_(inactive)).values(grid_code=None))
+    # (A resident whose grid left the file keeps it on their row, read as no area: members.home_grid.)
     clear_node_cache()
     return changed
 

@@ -88,6 +88,17 @@ def touch_person(session: Session, telegram_id: int, now: datetime, *,
     core(session, statement, touch_values(telegram_id, now, name))
 
 
+def home_grid(session: Session, person: Person) -> str | None:
+    """The resident's grid, or None when they chose none or it left the geography file. The column is kept: a grid
+    that comes back (a wrong file synced once, then put right) is their area again without asking."""
+    if person.grid_code is None:
+        return None
+    try:
+        return person.grid_code if get_node(session, person.grid_code).active else None
+    except NotFound:
+        return None
+
+
 def set_home_grid(session: Session, telegram_id: int, grid_code: str, now: datetime) -> Person:
     """Remember a resident's community/grid (chosen once at /start)."""
     get_grid(session, grid_code)
@@ -410,7 +421,7 @@ def register_member(session: Session, telegram_id: int, code: str, display_name:
     if inviters_scopes and not covers(session, inviters_scopes, grid.code):
         raise NotAllowed("这个邀请码只能在邀请您的协调员负责的网格登记")
     person = ensure_person(session, telegram_id, now, name=name)
-    person.grid_code = person.grid_code or grid.code  # (their area as a resident too: not asked again)
+    person.grid_code = home_grid(session, person) or grid.code  # (their area as a resident too: not asked again)
     member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
     if member is not None and member.left_at is None:
         raise NotAllowed("您已经是注册成员了")

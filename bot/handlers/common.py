@@ -154,7 +154,8 @@ def callback_args(update: Update) -> list[str]:
 def _start_state(session: Session, telegram_id: int, name: str, now_: datetime) -> dict[str, Any]:
     person = members.ensure_person(session, telegram_id, now_, name=name)
     role = members.roles(session, telegram_id)
-    grid = geography.get_node(session, person.grid_code) if person.grid_code else None
+    grid_code = members.home_grid(session, person)
+    grid = geography.get_node(session, grid_code) if grid_code else None
     community = geography.get_node(session, grid.community_code) if grid and grid.community_code else grid
     member = role["member"]
     return {

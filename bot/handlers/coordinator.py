@@ -243,9 +243,10 @@ def _stats(session: Session, telegram_id: int, start: datetime, end: datetime, n
     scopes = members.widest_scopes(session, telegram_id)
     if not scopes:
         person = members.ensure_person(session, telegram_id, now_)
-        if person.grid_code is None:
+        grid_code = members.home_grid(session, person)
+        if grid_code is None:
             return None
-        scopes = [geography.get_node(session, person.grid_code).community_code or person.grid_code]
+        scopes = [geography.get_node(session, grid_code).community_code or grid_code]
     return [reports.scope_figures(session, scope, start, end, now_) for scope in scopes]
 
 

@@ -341,6 +341,20 @@ async def ask_area(
     await reply(update, f"{lead}\n{texts.CHOOSE_AREA}" if lead else texts.CHOOSE_AREA, keyboards.areas(choices, then))
 
 
+def _area_gone(session: Session, telegram_id: int, state: dict[str, Any], now_: Any) -> bool:
+    """Whether the resident's grid left the geography file: the draft is kept, back at the area step."""
+    if members.home_grid(session, members.ensure_person(session, telegram_id, now_)) is not None:
+        return False
+    drafts.save_draft(session, telegram_id, INTAKE, state | {"step": "area"}, now_)
+    return True
+
+
+async def _ask_area_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Their grid left the file: the request is kept, and once an area is chosen it goes on (an urgent one opened)."""
+    await reply(update, texts.AREA_GONE, ReplyKeyboardRemove())
+    await ask_area(update, context)
+
+
 def _choose_area(session: Session, telegram_id: int, name: str, code: str, now_: Any) -> dict[str, Any]:
     node = geography.get_node(session, code)
     if node.level != GeoLevel.grid:
@@ -394,7 +408,7 @@ def _new_intake(
     person = members.ensure_person(session, telegram_id, now_, name=name)
     if registered:
         drafts.clear_draft(session, telegram_id, NOT_UNDERSTOOD)
-    found: dict[str, Any] = {"has_area": person.grid_code is not None, "duplicate": None,
+    found: dict[str, Any] = {"has_area": members.home_grid(session, person) is not None, "duplicate": None,
                              "limited_until": None}
     if found["has_area"] and not state["urgent"] and not state.get("duplicate_answered"):
         original = duplicates.find_own_duplicate(session, telegram_id, state["label"], state["text"], now_)
@@ -647,7 +661,7 @@ async def _start_intake(
         await reply(update, texts.added_to_emergency(found["told_on"]))
         return
     if found.get("opened"):
-        await _tell_opened(update, found["opened"])
+        await _tell_opened(update, context, found["opened"])
         return
     if not found["has_area"]:
         await ask_area(update, context)
@@ -667,7 +681,7 @@ async def _show_understanding(
 ) -> None:
     if state.get("urgent"):
         if state.get("ticket_id"):
-            await _tell_opened(update, state)
+            await _tell_opened(update, context, state)
         else:
             await _open_urgent(update, context, state)
         return
@@ -817,7 +831,7 @@ async def _intake_action(
         await edit(update, texts.confirmed(names[0], names[1], state["text"]))
     if opened is not None:
         await reply(update, texts.urgent_advice(state.get("hotlines") or ()))
-        await _tell_opened(update, opened)
+        await _tell_opened(update, context, opened)
         return
     await _next_step(update, context, state)
 
@@ -903,7 +917,7 @@ def _ticket_of(
     """The ticket of an intake draft (an urgent one as soon as it is understood; any other once it has a phone)."""
     person = members.ensure_person(session, telegram_id, now_, name=name)
     return tickets.submit_ticket(
-        session, telegram_id, state["text"], now_, label=state.get("label"), grid_code=person.grid_code,
+        session, telegram_id, state["text"], now_, label=state.get("label"), grid_code=members.home_grid(session, person),
         address=state.get("address") or "", phone=phone, attachments=state.get("attachments") or [],
         urgent=bool(state.get("urgent")), confidence=state.get("confidence"),
         normalized_text=state.get("normalized", ""), resident_name=name,
@@ -919,6 +933,8 @@ def _open_urgent_ticket(
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("token") != token:
         return None
+    if _area_gone(session, telegram_id, state, now_):  # (opened by _choose_area once the area is chosen)
+        return state | {"area_gone": True}
     ticket = _ticket_of(session, telegram_id, name, state, now_)
     state.update(ticket_id=ticket.id, number=f"#{ticket.number}", step="phone" if state.get("address") else "address")
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
@@ -933,11 +949,14 @@ async def _open_urgent(update: Update, context: ContextTypes.DEFAULT_TYPE, state
     if opened is None:
         await reply(update, texts.STALE_BUTTON)
         return
-    await _tell_opened(update, opened)
+    await _tell_opened(update, context, opened)
 
 
-async def _tell_opened(update: Update, opened: dict[str, Any]) -> None:
+async def _tell_opened(update: Update, context: ContextTypes.DEFAULT_TYPE, opened: dict[str, Any]) -> None:
     """Say the urgent ticket is opened, and ask where (gently, to someone in crisis) or for a phone."""
+    if opened.get("area_gone"):
+        await _ask_area_again(update, context)
+        return
     await reply(update, texts.urgent_opened(opened["number"], opened.get("self_harm", False)))
     if opened["step"] == "phone":
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())
@@ -1198,8 +1217,7 @@ def _submit(
     state = _draft_at_phone(session, telegram_id, now_, supplement)
     if state is None:
         return None
-    if members.ensure_person(session, telegram_id, now_).grid_code is None:  # (their grid left the geography file)
-        drafts.save_draft(session, telegram_id, INTAKE, state | {"step": "area"}, now_)
+    if _area_gone(session, telegram_id, state, now_):
         return {"area_gone": True}
     if not state.get("urgent"):  # urgent requests are never held back
         until = abuse.ticket_limit_until(session, telegram_id, now_)
@@ -1217,9 +1235,8 @@ async def phone_given(
     """A shared contact, a typed number, or 跳过: the ticket is created (its number comes from the outbox)."""
     user = update.effective_user
     result = await act(context, _submit, user.id, display_name(user), phone, now(), supplement)
-    if result and result.get("area_gone"):  # (the request is kept: once an area is chosen, its card is shown again)
-        await reply(update, texts.AREA_GONE, ReplyKeyboardRemove())
-        await ask_area(update, context)
+    if result and result.get("area_gone"):
+        await _ask_area_again(update, context)
         return
     if result is None:
         await reply(update, texts.STALE_BUTTON, ReplyKeyboardRemove())

@@ -1,6 +1,9 @@
 """Found by a review of the operator area in the thirty-seventh session (each test failed on the code before): what a
 new operator meets with `make run` without a token (the offline console), settings from the environment / `.env`, the
-geography file and the `jiedan` commands. Each docstring tells the bug as the operator or a resident sees it."""
+geography file and the `jiedan` commands. Each docstring tells the bug as the operator or a resident sees it.
+
+The section "Found by a review of the fixes" (operator2): found by a review of the operator fixes in the
+thirty-seventh session (each test failed on the code before)."""
 
 from __future__ import annotations
 
@@ -13,11 +16,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import SettingsError, get_bot_settings
-from routing import db
-from routing.geography import parse_geography, sync_geography
-from tests.bot.chat_harness import BotChat, card_with, texts_of
+from classifier.taxonomy import DEFAULT_TAXONOMY_FILE, load_taxonomy_file
+from routing import db, members
+from routing.geography import DEFAULT_GEOGRAPHY_FILE, load_geography, parse_geography, sync_geography
+from routing.models import Person
+from tests.bot.chat_harness import BotChat, Reply, card_with, texts_of
 from tests.bot.conftest import RESIDENT
 from tests.bot.test_operator import CLEAN, run_bot
+from tests.conftest import COORD, G11, GRID_COORD, T0, World
 from tests.e2e.harness import share_learned_models
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -485,3 +491,244 @@ def test_a_data_dir_written_with_a_tilde_is_the_home_directory(tmp_path: Path) -
     assert "离线控制台" in done.stdout, done.stderr[-500:]
     assert not (work / "~").exists(), "a directory named '~' was created in the working directory"
     assert (home / "jiedan-data" / "console.db").exists()
+
+
+# Found by a review of the fixes ======================================================================================
+
+SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+NEED = "楼道灯坏了好几天了，晚上很黑"  # 照明楼道: an electrician's job (电工)
+
+OTHER_GEOGRAPHY = """\
+[[street]]
+code = "X01"
+name = "新华街道"
+[[street.community]]
+code = "X01-C01"
+name = "新华社区"
+[[street.community.grid]]
+code = "X01-C01-G01"
+name = "第一网格"
+"""
+
+
+def _buttons(reply: Reply) -> list[str]:
+    return [b["text"] for row in reply.message.inline_keyboard for b in row] if reply.message else []
+
+
+# 12 ------------------------------------------------------------------------------------------------
+@SQLITE
+def test_one_start_with_the_wrong_geography_file_erases_every_residents_area_for_good(
+    engine, tmp_path: Path
+) -> None:
+    """The geography in the database is replaced once by another file and then put right: `jiedan geography sync
+    other.toml` (which the CLI still performs, printing only afterwards a note that the next start undoes it), or
+    one start without GEOGRAPHY_FILE in the environment (a systemd unit or container that does not read .env: the
+    shipped demo geography is synced, every grid of the deployment deactivated) — then the bot is started with the
+    right file again. Every grid is active again, as
+    before. But c75f566 made sync_geography run `UPDATE person SET grid_code = NULL` for every resident whose grid
+    was inactive at that moment: every resident of the deployment has lost the area they chose, and each of them
+    is asked 「请选择您所在的区域」 again at their next message (elderly residents who chose it once with a
+    helper's help). Before the fix, the grid stayed on the resident's row and simply worked again when the file
+    was put right. Data a deployment must never lose is erased by a reversible mistake. Expected: a resident's
+    grid survives a round trip of the geography (treat an inactive grid as "not chosen" when reading it, instead
+    of erasing the column)."""
+    with db.transaction(engine) as s:
+        members.set_home_grid(s, RESIDENT, G11, T0)
+    other = tmp_path / "other.toml"
+    other.write_text(OTHER_GEOGRAPHY, encoding="utf-8")
+    with db.transaction(engine) as s:
+        sync_geography(s, load_geography(other))  # the mistake
+    with db.transaction(engine) as s:
+        sync_geography(s, load_geography(DEFAULT_GEOGRAPHY_FILE))  # put right: G11 is active again
+    with db.transaction(engine) as s:
+        assert s.get(Person, RESIDENT).grid_code == G11
+
+
+# 13 ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["geography", "taxonomy"])
+def test_a_file_saved_as_utf8_with_bom_is_refused_with_a_cryptic_error(kind: str, tmp_path: Path) -> None:
+    """d0aa4b1 tells an operator whose geography or taxonomy file was saved as GBK: 「not UTF-8 text: save it as
+    UTF-8 (in Notepad: 另存为 → 编码 UTF-8)」. Windows Notepad before 2019 writes exactly that choice with a byte
+    order mark, and today's Notepad offers 「UTF-8 with BOM」 next to 「UTF-8」. The file saved as told is then
+    refused with `FILE: Invalid statement (at line 1, column 1)` — line 1 looks perfectly fine to the operator,
+    who did what the bot asked. (.env with a BOM is read fine: python-dotenv drops it.) Cause: load_geography and
+    load_taxonomy_file give the raw bytes to tomllib.load, which does not accept a BOM. Expected: a UTF-8 BOM is
+    skipped (decode with utf-8-sig, then tomllib.loads), so the file loads."""
+    source = DEFAULT_GEOGRAPHY_FILE if kind == "geography" else DEFAULT_TAXONOMY_FILE
+    saved = tmp_path / f"{kind}.toml"
+    saved.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    if kind == "geography":
+        assert load_geography(saved).nodes
+    else:
+        assert load_taxonomy_file(saved).items
+
+
+# 14 ------------------------------------------------------------------------------------------------
+@SQLITE
+async def test_a_removed_coordinator_is_still_told_about_the_tickets_he_assigned(
+    chat: BotChat, world: World
+) -> None:
+    """The 网格员 (9011) assigns a waiting ticket to 王师傅 by hand (指派) and then leaves his post; the operator
+    runs `jiedan coordinator remove 9011` — the command 7d1074e added so that 「派单 and red cards with residents'
+    data stop reaching them」. 王师傅 then presses 「🙅 不方便」 on the assignment. The former 网格员 still receives
+    「↩️ 王师傅 婉拒了您指派的工单 #S3886。工单回到待派单，请另行指派。」 — he is told to reassign a ticket he no longer may
+    (every button would refuse him), and he keeps hearing of every later 不方便 / 退回 (with its reason) / unanswered
+    assignment of the tickets he once assigned; the notification is built with the resident's private ticket
+    payload (ticket_payload(private=True)). Cause:
+    dispatch._tell_assigner notifies offer.dispatched_by without checking that he is still a coordinator over the
+    ticket's grid. Expected: a user who is no longer a coordinator (of that grid) is not told; the coordinators who
+    answer for the grid now are."""
+    ticket_id = await chat.submit(RESIDENT, NEED)  # nobody registered yet: it waits for 派单
+    wang = world.member("王师傅", ["电工"])
+    world.member("李师傅", ["电工"])
+    card = next(r for r in await chat.say(GRID_COORD, "/dispatch") if "指派" in str(_buttons(r)))
+    listed = await chat.press(GRID_COORD, card.button("指派"), card.message)
+    picker = next(r for r in listed if "王师傅" in str(_buttons(r)))
+    await chat.press(GRID_COORD, picker.button("王师傅"), picker.message)
+    offer = next(r for r in chat.replies(wang) if "指派给您" in r.text)
+    with db.transaction(world.engine) as s:  # jiedan coordinator remove 9011
+        assert members.drop_coordinator(s, GRID_COORD) == 1
+    mark = len(chat.events)
+    await chat.press(wang, offer.button("不方便"), offer.message)
+    assert chat.ticket(ticket_id).assignee_id is None
+    told = [r.text for r in chat.replies(GRID_COORD, mark)]
+    assert told == [], told
+
+
+# 15 ------------------------------------------------------------------------------------------------
+def test_database_url_with_a_tilde_makes_a_directory_named_tilde(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    """bfdff81 made DATA_DIR=~/jiedan-data in .env mean the home directory, because 「.env is no shell」 and a
+    directory named '~' in the working directory silently held the database. The setting right next to it has the
+    same trap: DATABASE_URL=sqlite:///~/jiedan/jiedan.db (the README's default is sqlite:///data/jiedan.db, so an
+    operator moving it to their home writes exactly this) makes ./~/jiedan/jiedan.db in whatever directory the bot
+    was started from — a different, empty database each time it is started from elsewhere (a systemd unit vs. a
+    shell), with the residents' tickets apparently gone. Cause: db.make_engine mkdirs and opens the URL's path as
+    written. Expected: a SQLite path starting with ~ is expanded (or refused with one line naming DATABASE_URL)."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    engine = db.make_engine("sqlite:///~/jiedan/jiedan.db")
+    with engine.connect():
+        pass
+    engine.dispose()
+    assert not (work / "~").exists(), sorted(str(p.relative_to(work)) for p in work.rglob("*"))
+
+
+# 16 ------------------------------------------------------------------------------------------------
+def _geography_without(grid: str, tmp_path: Path) -> Path:
+    """The demo geography with one grid taken out (the deployment's file after the grids were redrawn)."""
+    lines = DEFAULT_GEOGRAPHY_FILE.read_text(encoding="utf-8").split("\n\n")
+    kept = [block for block in lines if f'code = "{grid}"' not in block]
+    path = tmp_path / "redrawn.toml"
+    path.write_text("\n\n".join(kept), encoding="utf-8")
+    return path
+
+
+@SQLITE
+async def test_an_emergency_chosen_on_the_unsure_card_after_the_grid_left_the_file_fails(
+    chat: BotChat, world: World, tmp_path: Path
+) -> None:
+    """e8e7902 covered a resident who was at the phone step when a restart took their grid out of the geography
+    file: 「您原来登记的网格已经调整，这件事还没有提交。请重新选择…」. The step right next to it is not covered: the resident
+    typed 「楼道灯」, the bot, unsure, showed its item buttons; the bot restarts with the redrawn grids (her grid
+    gone, so c75f566 cleared her area); she presses 「燃气泄漏」 — an emergency. resident._intake_action opens the
+    urgent ticket at once through _open_urgent_ticket → _ticket_of, which passes person.grid_code (now None) to
+    tickets.submit_ticket: the press fails (「未知的区域编码 None」 / an error), no urgent ticket is opened and no
+    coordinator is alerted — for a gas leak. Expected: as at the phone step, she is told her grid changed and asked
+    to choose her area, the emergency kept and opened as soon as she has chosen."""
+    with db.transaction(world.engine) as s:
+        members.set_home_grid(s, RESIDENT, G11, T0)
+    first = await chat.say(RESIDENT, "楼道灯")
+    card = next(r for r in first if r.message is not None and "燃气泄漏" in str(_buttons(r)))
+    with db.transaction(world.engine) as s:  # the restart with the redrawn geography file
+        sync_geography(s, load_geography(_geography_without(G11, tmp_path)))
+    pressed = await chat.press(RESIDENT, card.button("燃气泄漏"), card.message)
+    seen = texts_of(pressed)
+    assert "None" not in seen and "系统暂时繁忙" not in seen, seen
+    assert "网格已经调整" in seen or "请先选择您所在的社区和网格" in seen or "请选择" in seen, seen
+    areas = pressed[-1]  # (chosen, the emergency is opened and the coordinators alerted)
+    grids = (await chat.press(RESIDENT, areas.button("幸福里社区"), areas.message))[-1]
+    mark = len(chat.events)
+    await chat.press(RESIDENT, grids.button("幸福里第二网格"), grids.message)
+    assert "已为您登记紧急工单" in texts_of(chat.replies(RESIDENT, mark)), texts_of(chat.replies(RESIDENT, mark))
+    assert "🚨" in texts_of(chat.replies(COORD, mark)), texts_of(chat.replies(COORD, mark))  # the street alerted
+
+
+# 17 ------------------------------------------------------------------------------------------------
+async def test_messages_per_second_below_one_silently_stops_every_send(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """3da886f gave the numeric settings bounds so that a value that cannot work 「stops the bot with one line naming
+    the setting, not … a silent outage later」. TELEGRAM_MESSAGES_PER_SECOND was left with only `ge=0`. The README
+    tells the operator to set it to 「this process's share of Telegram's limit: 30/N」 — a city deployment with 40
+    webhook workers writes 0.75, with 60 workers 0.5. The bot starts without a word, and then every call to
+    Telegram fails inside python-telegram-bot's AIORateLimiter: aiolimiter's AsyncLimiter(max_rate=0.5,
+    time_period=1) raises 「ValueError: Can't acquire more than the maximum capacity」 for a single message, so no
+    offer, alert, receipt or answer ever reaches anyone. Cause: bot.app.rate_limiter passes the rate with a
+    one-second period. Expected: a rate under 1 works (e.g. AIORateLimiter(overall_max_rate=1,
+    overall_time_period=1/rate)), or is refused at start with one line naming TELEGRAM_MESSAGES_PER_SECOND."""
+    from pydantic import ValidationError
+
+    from bot.app import rate_limiter
+    from bot.config import BotSettings
+    from routing.config import read_settings
+
+    monkeypatch.chdir(tmp_path)  # (no .env)
+    monkeypatch.setenv("TELEGRAM_MESSAGES_PER_SECOND", "0.5")  # 30 / 60 workers
+    try:
+        settings = read_settings(BotSettings)
+    except ValidationError as error:  # refused at start, naming the setting: fine
+        assert "TELEGRAM_MESSAGES_PER_SECOND" in str(error)
+        return
+    limiter = rate_limiter(settings)
+    await limiter.initialize()
+
+    async def send(*_args: object, **_kwargs: object) -> bool:
+        return True
+
+    assert await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1, "text": "您好"}, None)
+
+
+# 18 ------------------------------------------------------------------------------------------------
+@SQLITE
+async def test_a_new_member_choosing_a_grid_that_left_the_file_loses_the_whole_registration(
+    chat: BotChat, world: World, tmp_path: Path
+) -> None:
+    """The member-side twin of e8e7902 (a resident at the phone step whose grid left the file is told
+    「您原来登记的网格已经调整…请重新选择」, the request kept). A party member registers with the code a coordinator gave
+    him: /join CODE, his name 「王师傅」, the skill 电工, 完成, 幸福里社区 — and the bot restarts with the redrawn
+    grids while the list 幸福里第一网格 / 幸福里第二网格 is on his screen. He presses 幸福里第一网格 and reads only
+    「网格 幸福里第一网格（S01-C01-G01）已停用」 — an internal code, no buttons, and join_button's DomainError branch has
+    cleared his registration: the name and skills he entered are gone, /start now greets him as a resident, and
+    nothing says he must send /join CODE again. Expected: as for the resident, he is told the grids changed and
+    shown the current grids (his name and skills kept), and choosing one registers him."""
+    code = world.invite()
+    new = 7777
+    await chat.say(new, f"/join {code}")
+    skills = (await chat.say(new, "王师傅"))[-1]
+    await chat.press(new, skills.button("电工"), skills.message)
+    skills = chat.replies(new)[-1]
+    await chat.press(new, skills.button("完成"), skills.message)
+    communities = chat.replies(new)[-1]
+    await chat.press(new, communities.button("幸福里社区"), communities.message)
+    grids = chat.replies(new)[-1]
+    assert "幸福里第一网格" in str(_buttons(grids))
+    with db.transaction(world.engine) as s:  # the restart with the redrawn geography file
+        sync_geography(s, load_geography(_geography_without(G11, tmp_path)))
+    told = await chat.press(new, grids.button("幸福里第一网格"), grids.message)
+    seen = "\n".join(r.text for r in told)
+    assert G11 not in seen, seen
+    choices = [r for r in told if r.message is not None and r.message.inline_keyboard]
+    assert choices, seen  # the grids to choose from again
+    again = choices[-1]
+    button = "幸福里第二网格" if "幸福里第二网格" in str(_buttons(again)) else "幸福里社区"
+    await chat.press(new, again.button(button), again.message)
+    if button == "幸福里社区":
+        last = chat.replies(new)[-1]
+        await chat.press(new, last.button("幸福里第二网格"), last.message)
+    with db.transaction(world.engine) as s:
+        member = members.find_member(s, new)
+        assert member is not None and member.display_name == "王师傅"
