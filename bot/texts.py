@@ -442,6 +442,7 @@ def join_code_told(code: str, coordinators: bool) -> str:
 JOIN_ASK_SKILLS = "请选择您擅长的服务技能（可多选），选好后点「完成」："
 JOIN_NEED_SKILL = "请至少选择一项技能。"
 JOIN_ASK_GRID = "请选择您常驻的社区和网格："
+JOIN_GRID_GONE = "网格刚刚调整过，您选的网格已不再使用。姓名和技能已为您保留，" + JOIN_ASK_GRID
 
 
 def join_done(name: str, skills: list[str], grid_name: str) -> str:

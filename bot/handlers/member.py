@@ -195,7 +195,10 @@ def _finish_join(session: Session, telegram_id: int, grid_code: str, now_: Any) 
         return {"registered": True}  # (a second tap: the welcome the first one showed stays)
     if state is None or not state.get("skills"):
         return None
-    if geography.get_node(session, grid_code).level != GeoLevel.grid:
+    node = geography.get_node(session, grid_code)
+    if not node.active:  # (it left the geography file while the list was on screen: the current ones, draft kept)
+        return {"choices": members.home_grid_choices(session, state["code"]), "gone": True}
+    if node.level != GeoLevel.grid:
         return {"choices": members.home_grid_choices(session, state["code"], grid_code)}
     member = members.register_member(
         session, telegram_id, state["code"], state["name"], state["skills"], grid_code, now_
@@ -221,7 +224,8 @@ async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await act(context, drafts.clear_draft, user_id, JOIN)
             raise
         if done and "choices" in done:
-            await edit(update, texts.JOIN_ASK_GRID, keyboards.home_grids(done["choices"]))
+            lead = texts.JOIN_GRID_GONE if done.get("gone") else texts.JOIN_ASK_GRID
+            await edit(update, lead, keyboards.home_grids(done["choices"]))
             return
         if done and "registered" in done:
             return
