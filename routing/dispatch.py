@@ -29,6 +29,7 @@ from routing.errors import (
 )
 from routing.matching import Ranked, find_candidates
 from routing.members import (
+    coordinator_scopes,
     coordinators_for,
     covers,
     find_member,
@@ -277,21 +278,30 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
     return told
 
 
+def _assigner(session: Session, offer: Offer, ticket: Ticket) -> int | None:
+    """Who assigned the offer (指派), while they still coordinate the ticket's grid: one removed since (jiedan
+    coordinator remove, COORDINATOR_IDS) no longer hears of it; the grid's coordinators now do, at 派单."""
+    if offer.dispatched_by is None:
+        return None
+    scopes = coordinator_scopes(session, offer.dispatched_by)
+    return offer.dispatched_by if scopes and covers(session, scopes, ticket.grid_code) else None
+
+
 def _tell_assigner(session: Session, offer: Offer, ticket: Ticket, member_name: str, told: list[int],
                    now: datetime, *, reason: str = "", unanswered: bool = False, withdrawn: bool = False,
                    handed_back: bool = False, photos: Sequence[str] = ()) -> None:
     """The coordinator who assigned the ticket hears that the member declined, never answered or handed it back
     (with the photos of the 退回, after the message) unless the coordinators' card told them already, or they are the
     member."""
-    if offer.dispatched_by is None or offer.dispatched_by in told:
+    assigner = _assigner(session, offer, ticket)
+    if assigner is None or assigner in told:
         return
     payload = {**ticket_payload(session, ticket, private=True), "member_name": member_name,
                "accepted": False, "reason": reason, "unanswered": unanswered, "withdrawn": withdrawn,
                "handed_back": handed_back, "to_dispatch": ticket.status in WAITING_FOR_COORDINATOR,
                "hand_back_photos": list(photos)}
-    notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
-           payload=payload)
-    notify_photos(session, offer.dispatched_by, ticket.id, payload["number"], photos, now)
+    notify(session, assigner, NotificationKind.assignment_answered, now, ticket_id=ticket.id, payload=payload)
+    notify_photos(session, assigner, ticket.id, payload["number"], photos, now)
 
 
 def accepted_offer(session: Session, ticket_id: int, member_id: int) -> Offer | None:
@@ -474,8 +484,9 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
                     "offer_notification_id": offer.notification_id,
                     "past_due": ticket.resolve_due_at is not None and ticket.resolve_due_at <= now})
     notify_photos(session, telegram_id, ticket.id, public["number"], list(ticket.attachments or []), now)
-    if offer.dispatched_by is not None and offer.dispatched_by != telegram_id:
-        notify(session, offer.dispatched_by, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
+    assigner = _assigner(session, offer, ticket)
+    if assigner is not None and assigner != telegram_id:
+        notify(session, assigner, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
                payload={**public, "member_name": member.display_name, "accepted": True})
     return ticket
 
