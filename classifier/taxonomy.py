@@ -363,8 +363,7 @@ def load_taxonomy_file(path: str | Path, *, require_lexicon: bool = True) -> Tax
     """Read and validate a taxonomy TOML file; an error names the file and the line."""
     source = Path(path)
     try:
-        with source.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(source.read_bytes().decode("utf-8-sig"))  # (Notepad's 「UTF-8 with BOM」 too)
     except FileNotFoundError:
         raise TaxonomyError(f"{source}: file not found") from None
     except OSError as exc:  # (a directory, a file the bot may not read)

@@ -113,8 +113,7 @@ def load_geography(path: str | Path | None = None) -> Geography:
     """Read and validate a geography TOML file (default: the shipped demo)."""
     source = Path(path) if path else DEFAULT_GEOGRAPHY_FILE
     try:
-        with source.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(source.read_bytes().decode("utf-8-sig"))  # (Notepad's 「UTF-8 with BOM」 too)
     except FileNotFoundError:
         raise GeographyError(f"{source}: file not found") from None
     except OSError as exc:  # (a directory, no permission)

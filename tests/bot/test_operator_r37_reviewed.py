@@ -558,6 +558,8 @@ def test_a_file_saved_as_utf8_with_bom_is_refused_with_a_cryptic_error(kind: str
     source = DEFAULT_GEOGRAPHY_FILE if kind == "geography" else DEFAULT_TAXONOMY_FILE
     saved = tmp_path / f"{kind}.toml"
     saved.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    for examples in source.parent.glob("*.jsonl"):  # (the files a taxonomy names, next to it)
+        (tmp_path / examples.name).write_bytes(examples.read_bytes())
     if kind == "geography":
         assert load_geography(saved).nodes
     else:
