@@ -47,10 +47,14 @@ SQLITE_WAL_CHECKPOINT_PAGES = 4_000
 
 
 def normalize_url(url: str) -> str:
-    """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs."""
+    """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs; a SQLite path written with ~
+    (sqlite:///~/jiedan/jiedan.db in .env, which is no shell) is in the home directory, as DATA_DIR's is."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
+    scheme, separator, path = url.partition(":///")
+    if separator and scheme.startswith("sqlite") and path.startswith("~"):
+        return f"{scheme}:///{Path(path).expanduser()}"
     return url
 
 
