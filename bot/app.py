@@ -253,7 +253,10 @@ async def post_stop(app: Application) -> None:
 
 def rate_limiter(settings: BotSettings) -> AIORateLimiter:
     """Telegram's send limits, this process's share; a 429 is not retried here (the outbox does)."""
-    return AIORateLimiter(overall_max_rate=settings.TELEGRAM_MESSAGES_PER_SECOND, max_retries=0)
+    rate = settings.TELEGRAM_MESSAGES_PER_SECOND
+    if 0 < rate < 1:  # (30/N with over 30 workers: one message every 1/rate seconds; a bucket under 1 takes none)
+        return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / rate, max_retries=0)
+    return AIORateLimiter(overall_max_rate=rate, max_retries=0)
 
 
 def build_application(
