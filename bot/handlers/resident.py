@@ -232,19 +232,25 @@ def words_with_stars(text: str) -> str:
     return _AROUND_STARS.sub("", _STAR_COUNT.sub(" ", words)).strip()
 
 
-# Under the duplicate question: the words of 仍要新建, or that it is another matter (是另一件事, 不是一回事).
-_NEW_ANYWAY = re.compile("新建|另一件|另外一件|不是一回事|不是一件事|不是同一|两回事|不一样")
+# Under the duplicate question: the same matter denied (不一样, 不是一样的, 不太一样, 不是那件事; not 是不是那个, asked).
+_NOT_THAT_ONE_WORDS = "不(是|太|大|完全|怎么)?一样|(?<!是)不是(那|这)(件|个)"
+_NOT_THAT_ONE = re.compile(_NOT_THAT_ONE_WORDS)
+# The words of 仍要新建 there, or that it is another matter (是另一件事, 不是一回事, 不太一样).
+_NEW_ANYWAY = re.compile(f"新建|另一件|另外一件|不是一回事|不是一件事|不是同一|两回事|{_NOT_THAT_ONE_WORDS}")
 
 
-# The other answer there: the same matter (是同一件事, 一样的, 就是那件事), or no new one (不用新建了, 不是另一件事).
+# The other answer there: the same matter (是同一件事, 一样的, 就是那件事), or no new one (不用新建了, 不是另一件事);
+# never when the same is denied (不是一样的: the negation looks further back than one character).
 _SAME_MATTER = re.compile(
-    "(?<!不是)(同一件|同一个|一回事)|(?<!不)一样|就是(那|这)(件|个)"
+    "(?<!不是)(同一件|同一个|一回事)|一样|就是(那|这)(件|个)"
     "|(不|不用|不要|别|没|没有|无需|不需要)(再)?(新建|是另一件|是另外一件|另一件|另外一件)")
 
 
 def new_anyway(text: str) -> bool:
     """Whether short words under 「如果这是另一件事，请点「仍要新建」」 say so: what 仍要新建 does."""
     words = simplified(text).strip()
+    if _NOT_THAT_ONE.search(words) and _ASKED.search(words):
+        return False  # (不是一样的吗？ asks back whether it is the same: neither answer, the question stays)
     return (len(words) <= MAX_PIECE_CHARS and bool(_NEW_ANYWAY.search(words)) and not _GIVE_UP.fullmatch(words)
             and not same_matter(words))
 
@@ -252,7 +258,8 @@ def new_anyway(text: str) -> bool:
 def same_matter(text: str) -> bool:
     """Whether short words under that question say it is the matter already reported: what 好的 / 算了 do there."""
     words = simplified(text).strip()
-    return len(words) <= MAX_PIECE_CHARS and bool(_SAME_MATTER.search(words))
+    return (len(words) <= MAX_PIECE_CHARS and bool(_SAME_MATTER.search(words))
+            and not _NOT_THAT_ONE.search(words))
 
 
 _WITHDRAWN = re.compile("不报|不修|不弄|不办|取消|撤销|好了|没事|冇事|莫得事")
