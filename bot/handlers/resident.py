@@ -52,13 +52,13 @@ _SAME_ADDRESS = re.compile(
     f"(上次|上回|原来|以前|之前)的?({_PLACE_OF})|同上|老地址|老地方|还是那个(地址|地方)|还是那里|还是那儿")
 _NOT_SAME_ADDRESS = re.compile("[不没坏漏堵修]")  # (上次修过没修好, 上次的地址不对: not the address of last time)
 # Not knowing the address, or how to write it (我不知道地址, 地址不知道怎么写): help asked for, not an address.
-_ADDRESS_NAMED = re.compile("地址|住址|门牌")
+_ADDRESS_NAMED = re.compile("地址|住址|门牌号?码?|房号")  # (taken out before places are looked for: 门牌's 门 is no gate)
 _NOT_KNOWN = re.compile("不知道|不晓得|不会|不清楚|记不住|不记得|记不清|忘了|搞不清|说不清|写不来|不懂")
-# The words around 'I don't know the address' that name no place: what is left after them (幸福里小区东门) is an address.
-_UNKNOWN_FILLER = re.compile(
-    "门牌号?码?|房号|号码|具体|详细|准确|确切|怎么写|怎么填|怎么说|在哪里?|是多少|是什么|啥"
-    r"|[我的了也太很都还就呢啊吧呀哦嘛要写说填，,。.！!？?~～\s]")
-MIN_PLACE_CHARS = 3  # (what is left of 我不知道具体地址 is nothing; of 幸福里小区，门牌号忘了, the estate)
+# Words of a place told with it (幸福里小区东门，门牌号不记得了: the member can find the gate and call): an address,
+# however little. Other words (我问问我女儿, 等我儿子回来问问, 你们打电话问我吧) name none: help is what she needs.
+_PLACE_WORD = re.compile(
+    r"小区|社区|楼|栋|幢|单元|(?<!上)门|路|街|巷|弄|村|苑|园|庄|院|大厦|公寓|广场|市场|超市|商场|旁边|对面|附近|隔壁"
+    r"|边上|(?<![这那哪家心])里|\d|[一二三四五六七八九十两]号")
 _DONE_ALREADY = re.compile("已经|打了|叫了|关了|开了|到了|来了")  # (已经打了119，阀门也关了: no advice again)
 # A question asked back where the address is asked (什么地址, 地址写什么; not 门口那个什么超市旁边).
 _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋)[呢嘛]$")
@@ -1035,8 +1035,7 @@ def _address_unknown(text: str) -> bool:
     plain = simplified(text).strip()
     if not (_ADDRESS_NAMED.search(plain) and _NOT_KNOWN.search(plain)):
         return False
-    rest = _UNKNOWN_FILLER.sub("", _NOT_KNOWN.sub("", _ADDRESS_NAMED.sub("", plain)))
-    return len(rest) < MIN_PLACE_CHARS
+    return not _PLACE_WORD.search(_ADDRESS_NAMED.sub("", plain))
 
 
 def _same_address(text: str) -> bool:
