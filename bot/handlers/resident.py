@@ -45,12 +45,17 @@ COMMENT = "comment"
 COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
 MIN_ADDRESS_CHARS = 4
-# The address of last time asked for in words (跟上次一样, 还是上次那个地址, 老地址, 同上): what 使用上次的地址 does.
-# What follows 上次 must be the address or the place (not 上次是在我女儿家, 还是上次那个师傅).
+# The address of last time asked for in words (跟上次一样, 还是上次那个地址, 还是之前那个, 老地址, 同上): what
+# 使用上次的地址 does. The words end there, or with a particle (就行, 吧): not 上次是在我女儿家, 还是上次那个师傅来吧,
+# 原来的地方拆迁了 (words after the place tell something else of it).
 _PLACE_OF = "一样|地址|那个地址|那个地方|地方|那里|那儿|那边|那家"
+_EARLIER = "上次|上回|原来|以前|之前"
+_PARTICLES = r"[的吧啊呀哈嘛哦呢，,。.！!~～\s]*"
 _SAME_ADDRESS = re.compile(
-    f"(上次|上回|原来|以前|之前)的?({_PLACE_OF})|同上|老地址|老地方|还是那个(地址|地方)|还是那里|还是那儿")
-_NOT_SAME_ADDRESS = re.compile("[不没坏漏堵修]")  # (上次修过没修好, 上次的地址不对: not the address of last time)
+    f"(({_EARLIER})(的那个|的|那个)({_PLACE_OF})?|({_EARLIER})({_PLACE_OF})|同上|老地址|老地方|还是那个(地址|地方)?"
+    f"|还是那里|还是那儿){_PARTICLES}((就|也)?(行|好|可以|是了)|一样|谢谢|麻烦了|麻烦你了|麻烦您了)?{_PARTICLES}$")
+# (上次修过没修好, 上次的地址不对, 原来那里拆了, 以前的搬走了: not the address of last time)
+_NOT_SAME_ADDRESS = re.compile("[不没坏漏堵修拆搬卖]")
 # Not knowing the address, or how to write it (我不知道地址, 地址不知道怎么写): help asked for, not an address.
 _ADDRESS_NAMED = re.compile("地址|住址|门牌号?码?|房号")  # (taken out before places are looked for: 门牌's 门 is no gate)
 _NOT_KNOWN = re.compile("不知道|不晓得|不会|不清楚|记不住|不记得|记不清|忘了|搞不清|说不清|写不来|不懂")
