@@ -127,12 +127,20 @@ _OTHER_TYPED = re.compile("(点)?(其他|其它|都不是|都不像|都不对)[�
 _NTH_TYPED = re.compile("(选|点)?第([1-9一二三四五六七八九])(个|项|条|种)?[吧啊呀的。！!~～\\s]*")
 
 
+# The categories shown in place of the card (修改, 不对, 返回): none of the card's items nor a category's on screen.
+_CATEGORIES_SHOWN = {"categories_shown": True, "shown_items": None}
+
+
 def choice_typed(text: str, state: dict[str, Any]) -> str | None:
     """What words typed under the card the bot was unsure of choose: "oth" (其他, 都不是), "it:<label>" (第一个: the
-    item shown there), "no" (都不对 under a card the bot was sure of, or 第一个 once the categories replaced the card:
-    they are shown), or None (under a card the bot was sure of, 确认 / 修改 are its words)."""
+    item shown there, or of the category pressed since), "no" (都不对 under a card the bot was sure of, or 第一个 once
+    the categories replaced the card: they are shown), or None (under a card the bot was sure of, 确认 / 修改 are its
+    words)."""
     words = simplified(text).strip()
     nth = _NTH_TYPED.fullmatch(words)
+    place = "123456789一二三四五六七八九".index(nth.group(2)) % 9 if nth else 0
+    if nth and (items := state.get("shown_items")):
+        return f"it:{items[place]}" if place < len(items) else None
     if nth and state.get("categories_shown"):
         return "no"  # (the card's items were rejected and are off screen: the categories again, to press)
     if state.get("label") and (state.get("confident") or state.get("urgent")):
@@ -140,7 +148,7 @@ def choice_typed(text: str, state: dict[str, Any]) -> str | None:
     if _OTHER_TYPED.fullmatch(words):
         return "oth"
     shown = state.get("top3") or []
-    if nth and (place := "123456789一二三四五六七八九".index(nth.group(2)) % 9) < len(shown):
+    if nth and place < len(shown):
         return f"it:{shown[place]}"
     return None
 
@@ -775,7 +783,7 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         await reply(update, texts.DUPLICATE_NEW)
         await _intake_action(update, context, token, "new", [""])
     elif meaning == "no":
-        await act(context, _update_intake, update.effective_user.id, token, {"categories_shown": True}, now())
+        await act(context, _update_intake, update.effective_user.id, token, _CATEGORIES_SHOWN, now())
         await reply(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
     elif state.get("label") and (state.get("confident") or state.get("urgent")):
         await _intake_action(update, context, token, "ok", [""])
@@ -792,7 +800,7 @@ async def _intake_action(
     user_id = update.effective_user.id
     if action == "chg":
         # (the card's items are no longer on screen: 第二个 typed now means no item of it)
-        if await act(context, _update_intake, user_id, token, {"categories_shown": True}, now()) is None:
+        if await act(context, _update_intake, user_id, token, _CATEGORIES_SHOWN, now()) is None:
             await edit(update, texts.STALE_BUTTON)
             return
         await edit(update, texts.CHOOSE_CATEGORY, keyboards.categories(token, _categories(context)))
@@ -805,6 +813,11 @@ async def _intake_action(
         return
     if action == "cat" and rest[0] in taxonomy.categories:
         entries = [(i.label, i.name) for i in taxonomy.items.values() if i.category == rest[0]]
+        # (the category's items replace the categories on screen: 第一个 typed now picks the first of them)
+        shown = {"categories_shown": False, "shown_items": [label for label, _ in entries]}
+        if await act(context, _update_intake, user_id, token, shown, now()) is None:
+            await edit(update, texts.STALE_BUTTON)
+            return
         await edit(update, texts.choose_item(taxonomy.categories[rest[0]]), keyboards.items(token, entries))
         return
     changes: dict[str, Any]
