@@ -304,11 +304,19 @@ _NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着
 # replaces the card, not another need kept for after it.
 # (不对，… with its separator is already a typed no: says_no_first)
 _CORRECTS_NEED = re.compile("^不是[^，,。；;是]{1,10}[，,。；;\\s]*(而|其实|应该)?是.")
+# Said without the second 是 (不是楼道灯，厨房水管漏水了; 不是楼道灯的问题，…): only when the words denied are the need
+# shown (不是我说，… opens a sentence and denies nothing).
+_DENIES_NEED = re.compile("^不是([^，,。；;]{1,10}?)(的问题|的事情|的事|的)?[，,。；;\\s]+.")
 
 
-def corrects_need(text: str) -> bool:
-    """Whether words under 「对吗？」 say the need shown is wrong and tell the right one (不是楼道灯，是厨房水管漏水了)."""
-    return bool(_CORRECTS_NEED.search(simplified(text).strip()))
+def corrects_need(text: str, shown: str = "") -> bool:
+    """Whether words under 「对吗？」 say the need shown is wrong and tell the right one (不是楼道灯，是厨房水管漏水了;
+    不是楼道灯，厨房水管漏水了 when `shown`, the card's words and item, has 楼道灯)."""
+    words = simplified(text).strip()
+    if _CORRECTS_NEED.search(words):
+        return True
+    denied, shown = (found := _DENIES_NEED.match(words)) and found.group(1), simplified(shown)
+    return bool(denied) and (denied in shown or any(denied[i:i + 2] in shown for i in range(len(denied) - 1)))
 
 
 def says_no_first(text: str) -> bool:
@@ -490,8 +498,8 @@ async def new_request(
         return
     # (another need told under a card the bot was sure of: kept for after it, not put in its place — a need retold
     # under a card the bot was unsure of, or said to be the right one, 不是楼道灯，是…, still replaces it)
-    if waiting and waiting.get("confident") and not result.urgent and not corrects_need(text) and await _another_need(
-            update, context, waiting, text, result, attachments):
+    if waiting and waiting.get("confident") and not result.urgent and not corrects_need(text, _card_words(
+            context, waiting)) and await _another_need(update, context, waiting, text, result, attachments):
         return
     if waiting and not attachments and result.kind == "other" and _a_piece(waiting, text):
         await _tell_more(update, context, waiting, text)
@@ -721,6 +729,11 @@ async def _show_understanding(
         await reply(update, texts.unsure(state["text"]), keyboards.candidates(token, choices))
     else:
         await reply(update, texts.unsure(state["text"]), keyboards.categories(token, _categories(context)))
+
+
+def _card_words(context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> str:
+    """The words of the card shown for a need: what it told, its category and item (names, not codes)."""
+    return " ".join((state["text"], *views.item_names(state.get("label"), deps(context).taxonomy)))
 
 
 def _categories(context: ContextTypes.DEFAULT_TYPE) -> list[tuple[str, str]]:
