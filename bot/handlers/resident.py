@@ -32,7 +32,7 @@ from bot.handlers.common import (
     sent_at,
 )
 from classifier import Classification
-from classifier.normalize import simplified
+from classifier.normalize import normalize, simplified
 from routing import abuse, drafts, duplicates, geography, members, tickets, views
 from routing.models import GeoLevel, Ticket
 from routing.models import TicketStatus as S
@@ -1017,6 +1017,23 @@ def _supplement_opened(session: Session, telegram_id: int, state: dict[str, Any]
     tickets.add_contact(session, state["ticket_id"], telegram_id, now_, supplement=text)
 
 
+_NOT_A_WORD = re.compile(r"[\W_]+")
+
+
+def _words_of(text: str) -> str:
+    """The words alone (no punctuation, spaces, case or script): 厨房水管漏水了！ and 厨房水管漏水了 are the same."""
+    return _NOT_A_WORD.sub("", normalize(text))
+
+
+def _kept_once(kept: list[str], text: str) -> list[str]:
+    """The needs kept with `text` added, unless they have its words already (told twice, with another ！ or an update
+    sent again); text that says more than one kept replaces it (厨房水管漏水了 → 厨房水管漏水了，很急)."""
+    words = _words_of(text)
+    if any(words in _words_of(told) for told in kept):
+        return kept
+    return [*(told for told in kept if _words_of(told) not in words), text]
+
+
 def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, now_: Any,
                     photos: list[str] | None = None) -> bool:
     """Keep another need told at the address step (or under 「对吗？」, with its photos) with the intake, to be taken
@@ -1024,9 +1041,7 @@ def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, n
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("token") != token:
         return False
-    kept = (state.get("next_text") or "").split("\n")
-    if text not in kept:  # (told twice, or an update sent again: kept once)
-        state["next_text"] = "\n".join([*filter(None, kept), text])
+    state["next_text"] = "\n".join(_kept_once([*filter(None, (state.get("next_text") or "").split("\n"))], text))
     if photos:
         had = state.get("next_attachments") or []
         state["next_attachments"] = [*had, *(p for p in photos if p not in had)][: tickets.MAX_ATTACHMENTS]
