@@ -496,3 +496,108 @@ async def test_a_correction_with_a_word_of_thanks_is_asked_again(chat: BotChat, 
     shown = texts_of(await chat.say(RESIDENT, "点错了，应该是五星，师傅修得很好"))
     assert texts.ASK_CORRECTED_STARS not in shown, shown
     assert chat.ticket(ticket_id).rating == 5, shown
+
+
+# ══ Found by a third review (each test failed on the code of the second round's fixes) ═════════════════════════
+def _latest_comment(chat: BotChat, ticket_id: int) -> str | None:
+    """The comment of the ticket's latest rating (None when unrated)."""
+    with db.transaction(chat.engine) as s:
+        rating = tickets.latest_rating(s, ticket_id)
+        return rating.comment if rating is not None else None
+
+
+# ── 1. one star typed with its reason is taken as a new request ─────────────────────────────────────────
+@pytest.mark.parametrize("words", ["一星，一开灯就跳闸", "一星，灯还是不亮，一开灯就跳闸"])
+async def test_one_star_typed_with_its_reason_is_taken_as_a_new_electrical_request(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """Regression of commit 5d658b4 (星期 is no star count). Under 「请为这次服务打个分」 for the stairwell light the resident
+    types 「一星，一开灯就跳闸」 (one star: the lamp trips the breaker when switched on). Before the fix this rated 1 ⭐ with the
+    reason as its comment and reopened the ticket (tests/bot/test_ratings_r37_reviewed.py rates 「一星，灯还是不亮」 so). Now
+    the light is left unrated and resolved, and she is walked through a brand-new 电路 request (「我理解您反映的是…对吗？」):
+    王师傅's bad work is never flagged, no 差评提醒 reaches the coordinators. router._stars now drops any star count when the
+    classifier reads a confident request, unless the stars are typed alone; a reason about the same failed repair is read
+    as a confident request (一开灯就跳闸 → repair.electrical). A count at the start of the message followed by a separator
+    (一星，…) is a rating; only counts inside the words (漏了一星期) should be overruled."""
+    _member, ticket_id, _prompt = await _prompted(chat, world)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.ticket(ticket_id).rating == 1, (shown, chat.ticket(ticket_id).status)
+    assert "跳闸" in texts_of(chat.replies(GRID_COORD)), texts_of(chat.replies(GRID_COORD))
+
+
+# ── 2. the answer to 「您想打几星？」 in a few words is saved as the complaint ─────────────────────────────
+@pytest.mark.parametrize("answer", ["五星吧", "那就五星吧", "五星，谢谢"])
+async def test_the_answer_to_how_many_stars_in_a_few_words_is_saved_as_the_complaint(
+    chat: BotChat, world: World, answer: str
+) -> None:
+    """Hole next to commit c19a677 (a bare 5 after 「您想打几星？」). 1 ⭐ pressed by mistake, 「点错了」, and the bot asks
+    「您想打几星？请直接回复，例如：5星。」. She answers as people do: 「五星吧」, 「那就五星吧」 or 「五星，谢谢」. The bot says
+    「补充说明已记录，谢谢您！」: the ticket stays reopened at 1 ⭐, 王师傅's points stay taken back, and the coordinators get
+    「💬 工单 #…（1 星差评）居民补充：「五星吧」」. resident.corrected_stars with `asked` only takes _STARS.fullmatch (a bare
+    count with its unit), and says_slip is false for these words, so anything around the count makes it a complaint.
+    Once the bot has asked, one star count in a few words should be the answer (as _STAR_COUNT finds in 5星好评)."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    asked = texts_of(await chat.say(RESIDENT, "点错了"))
+    assert texts.ASK_CORRECTED_STARS in asked, asked
+    shown = texts_of(await chat.say(RESIDENT, answer))
+    assert chat.ticket(ticket_id).rating == 5 and chat.ticket(ticket_id).status == "closed", (
+        shown, _latest_comment(chat, ticket_id))
+
+
+# ── 3. a correction leaves a stray word as the new rating's comment ──────────────────────────────────────
+@pytest.mark.parametrize(("words", "left"), [("点错了，我想给五星", "想"), ("手滑了，要五星", "要"),
+                                             ("按错了，本来是想点五星的", "本来是想点")])
+async def test_a_correction_leaves_a_stray_word_as_the_new_ratings_comment(
+    chat: BotChat, world: World, words: str, left: str
+) -> None:
+    """Regression of commit c19a677 (the kind words typed with a correction kept as its comment). 1 ⭐ by mistake; the
+    resident types 「点错了，我想给五星」 (or 「手滑了，要五星」, 「按错了，本来是想点五星的」). The rating is corrected to 5 ⭐, but
+    the new rating's comment is the scrap 「想」 (「要」, 「本来是想点 的」): it is stored and shown to 王师傅 as the resident's
+    words. resident.correction_words removes only 点错了/应该是/想打/要打/本来想… and the count, so the verbs people
+    actually use (想给, 要, 本来是想点…的) are left behind. Words that are only the correction should leave no comment
+    (remove the correction's verbs and particles, or keep the rest only when it is a real phrase)."""
+    member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    await chat.deliver()
+    mark = len(chat.replies(member))
+    shown = texts_of(await chat.say(RESIDENT, words))
+    await chat.deliver()
+    assert chat.ticket(ticket_id).rating == 5, shown
+    assert not _latest_comment(chat, ticket_id), _latest_comment(chat, ticket_id)
+    assert f"「{left}" not in texts_of(chat.replies(member)[mark:]), texts_of(chat.replies(member)[mark:])
+
+
+# ── 4. a mistaken 5 ⭐ called a 差评 reaches no coordinator ─────────────────────────────────────────────────
+async def test_a_mistaken_five_stars_called_a_bad_review_reaches_no_coordinator(chat: BotChat, world: World) -> None:
+    """Hole next to commit 6ce4731 (a mistaken 5 ⭐ told to the coordinators). The light still does not work but the
+    resident's thumb lands on 「5 ⭐」; she types 「点错了，应该是差评，灯根本没修好」. The bot answers 「补充说明已记录，谢谢您！」,
+    the words go to 王师傅 only, and no coordinator hears the light is still broken — while 「点错了，应该是一星，灯还是不亮」
+    now reaches them (「居民评了 5 星后说是点错了，应为 1 星…」). resident._comment looks only for a star count
+    (_told_count) to decide slipped_to; 差评 / 不满意 / 最低 said with the slip mean the same low rating."""
+    _member, _ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("5"), prompt.message)
+    shown = texts_of(await chat.say(RESIDENT, "点错了，应该是差评，灯根本没修好"))
+    await chat.deliver()
+    to_coordinator = texts_of(chat.replies(GRID_COORD))
+    assert "灯根本没修好" in to_coordinator, (shown, to_coordinator)
+
+
+# ── 5. praise in two messages: its second part taken as a new request ──────────────────────────────────
+async def test_praise_in_two_messages_is_cut_and_its_second_part_registered_as_a_new_request(
+    chat: BotChat, world: World
+) -> None:
+    """Regression of commit 1d3e7c1 (a new need after a comment on a 3–5 ⭐ rating). 5 ⭐ for the stairwell light, then the
+    praise in two messages as people type on a phone: 「师傅很负责」, and a minute later 「顺便把门口的下水道也通了」 (he also
+    cleared the drain by the door). Before the fix both were the rating's comment. Now the second part is answered
+    「我理解您反映的是：…疏通…对吗？」: a drain that is already cleared is about to become a new request, and the praise for
+    the extra work never reaches 王师傅. router._route sends any confident request of another item to REQUEST once
+    resident.commented_well(state) (a comment on 3–5 ⭐), without 另外/还有 or any sign of a need (坏/漏/堵/不…了); words in
+    the past about work done (也通了, 修好了) are praise. A need should be told as one (the classifier's 'need' words, or
+    另外) before the comment step gives way."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("5"), prompt.message)
+    await chat.say(RESIDENT, "师傅很负责")
+    shown = texts_of(await chat.say(RESIDENT, "顺便把门口的下水道也通了"))
+    assert "对吗" not in shown, shown
+    assert "下水道也通了" in (_latest_comment(chat, ticket_id) or ""), (shown, _latest_comment(chat, ticket_id))
