@@ -160,6 +160,9 @@ _STAR_NAMES = "期|电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小
 # A star count inside a few words (5星好评, 给五星, 一星，灯还是不亮, 5分吧): 分 only at the end of a phrase (not 5分钟).
 _STAR_COUNT = re.compile(rf"(?<![0-9])([1-5一二三四五两俩])\s*(?:(?:星|颗星|粒星|[颗个粒]?⭐+)(?!{_STAR_NAMES})"
                          r"|分(?=$|[吧啊呀哈了，,。.！!~～\s]))")
+# A star count that opens the message, its reason after a separator (一星，灯还是不亮，一开灯就跳闸): a rating at any length
+# (一星期… has no separator after 星).
+_STARS_FIRST = re.compile(r"([1-5一二三四五两俩])\s*(?:星|颗星|粒星|[颗个粒]?⭐+|分)[，,。.！!~～\s]+\S")
 _RATING_WORDS = re.compile(  # (words of a verdict on the work: the stars are shown again, 1–2 reopen it)
     "满意|滿意|好评|好評|差评|差評|打分|颗星|粒星|还行|還行|一般般|满分|很好|挺好|不错|蛮好"
     "|没修好|没弄好|没有修好|还没好|还是不亮|还是坏|还是不行|还是漏|还在漏"
@@ -175,7 +178,8 @@ def _count(numeral: str) -> int:
 
 
 def stars_typed(text: str) -> int | None:
-    """Stars typed instead of pressed (5, 五星, 4分, or one count in a few words: 5星好评, 一星，灯还是不亮), or 0 for
+    """Stars typed instead of pressed (5, 五星, 4分, one count in a few words: 5星好评, or opening words of any length:
+    一星，灯还是不亮，一开灯就跳闸), or 0 for
     short words of a rating that give none (很满意, 不满意 灯还是不亮, 没修好: the buttons are shown again), None for
     other words."""
     # (５星 typed in full width, 五顆星 in Traditional; ⭐️: the star with its emoji presentation selector)
@@ -183,6 +187,8 @@ def stars_typed(text: str) -> int | None:
     if _STAR_EMOJI.fullmatch(words):
         return words.count("⭐")
     if match := _STARS.fullmatch(words):
+        return _count(match.group(1))
+    if match := _STARS_FIRST.match(words):
         return _count(match.group(1))
     if len(words) > RATING_WORDS_MAX_CHARS:
         return None
@@ -235,6 +241,12 @@ def stars_alone(text: str) -> bool:
     steps (a bare 5 may be one)."""
     words = simplified(text).strip().replace("\ufe0f", "")
     return bool(_STAR_EMOJI.fullmatch(words) or ((match := _STARS.fullmatch(words)) and match.group(2)))
+
+
+def stars_first(text: str) -> bool:
+    """Whether words open with a star count and then give its reason (一星，一开灯就跳闸): a rating even when the reason
+    reads as a request of the same trouble."""
+    return bool(_STARS_FIRST.match(simplified(text).strip().replace("\ufe0f", "")))
 
 
 def words_with_stars(text: str) -> str:

@@ -172,10 +172,11 @@ def _a_need(read: Classification | None) -> bool:
 
 def _stars(text: str, read: Classification | None) -> int | None:
     """Stars typed for a rating (五星, 5分), or 0 for words of one (很满意), unless the words are a new need
-    (三星冰箱不制冷了, 五星小区停水了, 一星，厨房水管漏水了): see resident.stars_typed. Stars typed alone always rate."""
+    (三星冰箱不制冷了, 五星小区停水了, 厨房水管漏了一星期了): see resident.stars_typed. Stars typed alone, or opening the
+    words before their reason (一星，一开灯就跳闸: the failed repair told as a request of its kind), always rate."""
     stars = resident.stars_typed(text)
     if stars is not None and read is not None and read.kind == "request" and read.confident and not (
-            resident.stars_alone(text)):
+            resident.stars_alone(text) or resident.stars_first(text)):
         return None
     return stars
 
