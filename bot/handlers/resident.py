@@ -204,6 +204,10 @@ SLIP_MAX_CHARS = 6
 # The words of a correction around the stars meant (点错了，应该是五星): what else is left is the new rating's comment.
 _SLIP_WORDS = re.compile(r"(不好意思|抱歉|对不起)?[，, ]*我?(点错|按错|打错|弄错|搞错|手滑|点歪)了?"
                          r"|应该是|应该|本来想|本来要|想打|要打|(?<=[，, ])是(?=\s|$)")
+# The stars meant with the verbs and particles that carry them (我想给五星, 要五星, 本来是想点五星的).
+_STARS_MEANT = re.compile(rf"我?(本来|其实)?就?是?(想|要)?(给|点|打|评|改成|改为)?\s*(?:{_STAR_COUNT.pattern})\s*[的吧啊呀哈了]*")
+# What is left of a correction's words when nothing else was said (a 想, a 要 的): no comment.
+_CORRECTION_SCRAPS = re.compile(r"[我想要给点打评改成为是本来其实就的吧啊呀哈了，,。.！!~～\s]*")
 
 
 def _told_count(words: str) -> int:
@@ -233,7 +237,8 @@ def corrected_stars(text: str, rated: int, asked: bool = False) -> int | None:
 def correction_words(text: str) -> str:
     """The words typed with a correction besides it (点错了，应该是五星，师傅修得很好 → 师傅修得很好): the new comment."""
     words = simplified(text).strip().replace("\ufe0f", "")
-    return _AROUND_STARS.sub("", _SLIP_WORDS.sub(" ", _STAR_COUNT.sub(" ", words))).strip(" ，,。.！!")
+    rest = _AROUND_STARS.sub("", _SLIP_WORDS.sub(" ", _STARS_MEANT.sub(" ", words))).strip(" ，,。.！!")
+    return "" if _CORRECTION_SCRAPS.fullmatch(rest) else rest
 
 
 def stars_alone(text: str) -> bool:
