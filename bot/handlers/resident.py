@@ -615,6 +615,21 @@ def tells_another_need(text: str) -> bool:
     return bool(_ANOTHER_NEED_SAID.search(simplified(text).strip()))
 
 
+# Something wrong now (坏, 漏, 堵, 不亮, 没水, 停电) or asked for (修一下, 麻烦…), told after a comment on a good rating: a need.
+_TROUBLE = re.compile("坏|漏|堵|渗|裂|塌|臭|吵|跳闸|冒烟|着火|不(亮|通|转|响|热|动|行|能|灵|好使)|没(水|电|气|信号|人管)"
+                      "|停(水|电|气)|(修|换|通|看|弄|处理|检查)一下|看看|麻烦|请(?!勿)")
+# Work told as done (顺便把下水道也通了, 水管也不漏了): more praise, unless something is wrong again or still (又, 还是).
+_DONE = re.compile("(?<![不没])(好|通|完|干净|亮)了|不再?(堵|漏|渗|滴|吵|臭)了")
+_STILL_WRONG = re.compile("又|还是|还没|还不(?!错)|但是|可是|不过")
+
+
+def tells_trouble(text: str) -> bool:
+    """Whether words tell a need as one (厨房水管漏水了, 下水道又堵了), not praise for work done besides (顺便把门口的下水道
+    也通了): after a comment on a good rating, only these leave the comment step."""
+    words = simplified(text).strip()
+    return bool(_STILL_WRONG.search(words) or (_TROUBLE.search(words) and not _DONE.search(words)))
+
+
 def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
     """A message that tells two needs (另外, 还有, 顺便…), each a confident request of its own item: the one to take
     first (an emergency first) and the other; None for one need (灯坏了 还有点闪: 还有 is no second need)."""
