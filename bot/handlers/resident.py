@@ -207,7 +207,7 @@ _SLIP_WORDS = re.compile(r"(不好意思|抱歉|对不起)?[，, ]*我?(点错|�
 # The stars meant with the verbs and particles that carry them (我想给五星, 要五星, 本来是想点五星的).
 _STARS_MEANT = re.compile(rf"我?(本来|其实)?就?是?(想|要)?(给|点|打|评|改成|改为)?\s*(?:{_STAR_COUNT.pattern})\s*[的吧啊呀哈了]*")
 # What is left of a correction's words when nothing else was said (a 想, a 要 的): no comment.
-_CORRECTION_SCRAPS = re.compile(r"[我想要给点打评改成为是本来其实就的吧啊呀哈了，,。.！!~～\s]*")
+_CORRECTION_SCRAPS = re.compile(r"[我想要给点打评改成为是本来其实那就的吧啊呀哈了，,。.！!~～\s]*")
 
 
 def _told_count(words: str) -> int:
@@ -225,12 +225,15 @@ def says_slip(text: str) -> bool:
 
 def corrected_stars(text: str, rated: int, asked: bool = False) -> int | None:
     """The stars words at the comment step correct the rating to (点错了，应该是五星; 5星 typed right after 1 ⭐; a bare
-    5 when 「您想打几星？」 was `asked`), 0 for a slip said without them (点错了), None for no correction."""
+    5, or a count in a few words as 那就五星吧, when 「您想打几星？」 was `asked`), 0 for a slip said without them (点错了),
+    None for no correction."""
     words = simplified(text).strip().replace("\ufe0f", "")
     if says_slip(words):
         return _told_count(words)
     if asked and (match := _STARS.fullmatch(words)):
         return _count(match.group(1))
+    if asked and len(words) <= RATING_WORDS_MAX_CHARS and (told := _told_count(words)):
+        return told  # (五星吧, 那就五星吧, 五星，谢谢: the answer in a few words)
     return stars_typed(words) if stars_alone(words) and stars_typed(words) != rated else None
 
 
