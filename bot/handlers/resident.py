@@ -210,10 +210,23 @@ _STARS_MEANT = re.compile(rf"我?(本来|其实)?就?是?(想|要)?(给|点|打|
 _CORRECTION_SCRAPS = re.compile(r"[我想要给点打评改成为是本来其实那就的吧啊呀哈了，,。.！!~～\s]*")
 
 
+# A low rating meant, said in words with the slip after a good one (点错了，应该是差评，灯根本没修好): the lowest.
+_LOW_MEANT = re.compile("(?<!不是)(?<!不算)差评|不满意|最低|没有?修好|没弄好|根本没|还是不|还是坏|还在漏")
+
+
 def _told_count(words: str) -> int:
     """The one star count in words (点错了，应该是五星，师傅修得很好 → 5), else 0."""
     counts = {_count(n) for n in _STAR_COUNT.findall(words)}
     return counts.pop() if len(counts) == 1 else 0
+
+
+def slipped_low(text: str) -> int:
+    """The 1–2 stars words say a good rating was a slip for (点错了，应该是一星; 点错了，应该是差评 → 1), else 0."""
+    words = simplified(text).strip().replace("\ufe0f", "")
+    if not says_slip(words):
+        return 0
+    low = _told_count(words) or (1 if _LOW_MEANT.search(words) else 0)
+    return low if low <= 2 else 0
 
 
 def says_slip(text: str) -> bool:
@@ -1523,8 +1536,7 @@ def _comment(session: Session, telegram_id: int, state: dict[str, Any], comment:
             drafts.clear_draft(session, telegram_id, COMMENT)
             return texts.rating_corrected(stars, f"#{ticket.number}")
     # (点错了，应该是一星 after 5 ⭐: the work not done; the closed ticket stays so, the coordinators follow it up)
-    low = _told_count(simplified(comment)) if rating is not None and rating.stars >= 3 and says_slip(comment) else 0
-    slipped_to = low if 1 <= low <= 2 else None
+    slipped_to = (slipped_low(comment) or None) if rating is not None and rating.stars >= 3 else None
     tickets.comment_rating(session, ticket_id, telegram_id, comment, now_, slipped_to=slipped_to)
     _keep_step(session, telegram_id, {**state, "commented": comment, "asked_stars": False}, now_)
     if slipped_to:
