@@ -662,6 +662,14 @@ def list_member_offers_with_kind(session: Session, telegram_id: int) -> list[tup
         .order_by(Offer.sent_at, Ticket.id))]
 
 
+def offered_since(session: Session, telegram_id: int, since: datetime, besides: int) -> bool:
+    """Whether a ticket other than `besides` was offered or assigned to the member after `since` (a new card to answer
+    in the chat)."""
+    member = get_member(session, telegram_id)
+    return session.exec(select(Offer.id).where(Offer.member_id == member.id, Offer.ticket_id != besides,
+                                               Offer.sent_at > since).limit(1)).first() is not None
+
+
 def ticket_events(session: Session, ticket_id: int) -> list[TicketEvent]:
     """A ticket's log, oldest first."""
     return list(session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)

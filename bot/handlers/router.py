@@ -112,7 +112,7 @@ def _incoming(
     `talk`: the words are a greeting, thanks or a question (photos sent before them wait for the need). The steps'
     time windows are measured to when it was `written` (one read after the bot was down came in time)."""
     written = written or now_
-    flows = drafts.list_drafts(session, telegram_id)
+    flows = _told_before_a_card(session, telegram_id, drafts.list_drafts(session, telegram_id), text)
     target, state = _target(flows, text, photos, written)
     # (an urgent ticket's where, phone and photos)
     at_urgent_step = target in (ADDRESS, PHONE, PHOTO_AT_STEP) and bool(state.get("ticket_id"))
@@ -144,6 +144,15 @@ def _incoming(
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
     return target, state, counted, False
+
+
+def _told_before_a_card(session: Session, telegram_id: int, flows: list[tuple[str, dict[str, Any], datetime]],
+                        text: str) -> list[tuple[str, dict[str, Any], datetime]]:
+    """The flows, a member's 办结 note or 退回 reason no longer recognised when sent again after a new offer's card: the
+    same words then answer that card (今天有事，不方便: pointed to 「不方便」), not the step before it."""
+    return [(flow, {**state, "told": None} if flow == member.TASK and text and state.get("told") == text
+             and tickets.offered_since(session, telegram_id, touched, int(state["ticket_id"])) else state, touched)
+            for flow, state, touched in flows]
 
 
 def _intake_at(flows: list[tuple[str, dict[str, Any], datetime]], steps: tuple[str, ...],

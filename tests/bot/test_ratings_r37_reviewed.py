@@ -601,3 +601,25 @@ async def test_praise_in_two_messages_is_cut_and_its_second_part_registered_as_a
     shown = texts_of(await chat.say(RESIDENT, "顺便把门口的下水道也通了"))
     assert "对吗" not in shown, shown
     assert "下水道也通了" in (_latest_comment(chat, ticket_id) or ""), (shown, _latest_comment(chat, ticket_id))
+
+
+# ── 6. a 退回 reason typed again under a new offer ───────────────────────────────────────────────────────────
+async def test_a_hand_back_reason_typed_again_under_a_new_offer_hands_back_the_old_ticket_again(
+    chat: BotChat, world: World
+) -> None:
+    """(The review's untested risk, next to commit 95c91aa.) 王师傅 hands the stairwell light back with the reason
+    「今天有事，不方便」 (「已退回…」). Ten minutes later a new ticket is offered to him (「新工单…」 with 接单 / 不方便) and he
+    answers it in words as he did before: 「今天有事，不方便」. The bot answers 「已退回…」 again, about the old ticket: the
+    same words within RETRY_WINDOW (30 minutes) are taken for the old 退回 reason sent again, and he is not pointed to
+    the new offer's 「不方便」 button, so the offer waits unanswered. The reason sent again is a retry only while no new
+    card came between: after a new offer, the words answer it."""
+    wang = world.member("王师傅", ["电工"])
+    await chat.at_task_step(wang, "back", RESIDENT)
+    assert "已退回" in texts_of(await chat.say(wang, "今天有事，不方便"))
+    _drafts_touched_ago(chat, wang, timedelta(minutes=10))
+    chat.home(2)
+    await chat.submit(2, "家里插座没电了，冰箱都停了")
+    assert any("新工单" in r.text for r in chat.replies(wang)), texts_of(chat.replies(wang))
+    shown = texts_of(await chat.say(wang, "今天有事，不方便"))
+    assert "已退回" not in shown, shown
+    assert texts.PRESS_DECLINE in shown, shown
