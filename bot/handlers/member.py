@@ -462,18 +462,23 @@ def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
 
 
 _TAKING = re.compile(r"(我)?(接单|接了|我接|我来|我去|马上去|这就去|好的?[，,\s]*我去|收到)[了吧啊。！!~～\s]*")
-# A short answer to the offer, in words: a courtesy (不好意思), reasons (今天有事，我在外地), then the refusal (这单接不了,
-# 这个我修不了, 不方便), maybe asked (接不了怎么办？). The whole message, short: words that also tell a need (我儿子出差了，家里
-# 水管漏了), someone else's news (师傅说今天来不了) or when he will go (下午没时间，我晚上去修) are no refusal of the offer.
-_WHO_WHEN = r"(我|人|这单|这个|这次|这活|今天|明天|这周|这两天|这几天|最近|现在|暂时|上午|下午|晚上|实在|真的|确实|也)"
-_WHY = r"(在外地|出差了?|有事|有点事|没空|没时间|不在本地|不在家|太忙了?|在忙|很忙|生病了?|不舒服)"
-_CANNOT = r"(接不了|去不了|来不了|修不了|干不了|弄不了|做不了|办不了|过不去|不能接|接不过来|不方便|不行|没空|没时间|在外地|出差了?|不在本地)"
+# A short answer to the offer, in words: maybe a courtesy (不好意思啊), then clauses that each give a reason or the
+# refusal, in any order (今天有事，去不了; 接不了，我在外地; 我在外地呢; 在忙), maybe asked (接不了怎么办？). The whole
+# message, short: words that also tell a need (我儿子出差了，家里水管漏了), someone else's news (师傅说今天来不了), a bare
+# question to the bot (修不了？) or when he will go (下午没时间，我晚上去修) are no refusal of the offer.
+_WHO_WHEN = (r"(我|人|家里|家中|单位|老伴|身体|这单|这个|这次|这活|今天|明天|这周|这两天|这几天|最近|现在|暂时|上午|下午|晚上"
+             r"|实在|真的|确实|也)")
+_WHY = r"(在外地|出差了?|有事|有点事|没空|没时间|不在本地|不在家|太忙了?|在忙|很忙|生病了?|不舒服|走不开|抽不开身)"
+_CANNOT = (r"(接不了|去不了|来不了|修不了|干不了|弄不了|做不了|办不了|过不去|回不来|赶不回来|顾不上|不能接|接不过来|不方便|不行"
+           r"|没空|没时间|在外地|出差了?|不在本地)")
 _PAUSE = r"[，,。.！!、~～\s]"
-_REASONS = rf"({_WHO_WHEN}*{_WHY}{_PAUSE}*)*"
-_REFUSAL = re.compile(rf"((真|实在)?(不好意思|抱歉|对不起){_PAUSE}*)?{_REASONS}{_WHO_WHEN}*{_CANNOT}[了啊呀哦]*{_PAUSE}*"
-                      r"(怎么办|怎么弄|咋办|可以吗|行吗)?[？?。！!~～\s]*")
-# (下午没时间，我晚上去修: he will take it, later — a time is needed: 我没时间去 is a refusal)
-_GOING_LATER = re.compile(rf"{_REASONS}我?(今天|明天|后天|上午|中午|下午|晚上|晚点|晚些|待会儿?|等会儿?|一会儿?|稍后|周末|马上)+"
+_PARTICLES = r"[了啊呀哦呢吧嘛]*"
+_COURTESY = rf"((真|实在)?(不好意思|抱歉|对不起){_PARTICLES}{_PAUSE}*)"
+_CLAUSE = rf"({_WHO_WHEN}*({_WHY}|{_CANNOT}){_PARTICLES}{_PAUSE}*)"  # (家里有事, 这单我接不了了, 人不舒服)
+_ASKED = r"((怎么办|怎么弄|咋办|可以吗|行吗)[？?]*)"  # (only so: 今天来不了？ asks the bot)
+_REFUSAL = re.compile(rf"{_COURTESY}?{_CLAUSE}+{_ASKED}?[。！!~～\s]*")
+# (下午没时间，我晚上去修, 今天不方便，明天去修: he will take it, later — a time is needed: 我没时间去 is a refusal)
+_GOING_LATER = re.compile(rf"{_CLAUSE}*我?(今天|明天|后天|上午|中午|下午|晚上|晚点|晚些|待会儿?|等会儿?|一会儿?|稍后|周末|马上)+"
                           r"再?(去修|去弄|去看看?|过去看看?|过去|过来|去|来修|来)(吧|啊|哈)?[。！!~～\s]*")
 _MAX_TYPED_ANSWER = 40  # (a longer message tells more than an answer to the offer)
 _A_QUESTION = re.compile("[吗嘛？?]$|没有?$|了没")  # (家里灯修好了吗: a member's own question, as a resident)
