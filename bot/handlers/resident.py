@@ -48,9 +48,9 @@ MIN_ADDRESS_CHARS = 4
 # The address of last time asked for in words (跟上次一样, 还是上次那个地址, 还是之前那个, 老地址, 同上): what
 # 使用上次的地址 does. The words end there, or with a particle (就行, 吧): not 上次是在我女儿家, 还是上次那个师傅来吧,
 # 原来的地方拆迁了 (words after the place tell something else of it).
-_PLACE_OF = "一样|地址|那个地址|那个地方|地方|那里|那儿|那边|那家"
+_PLACE_OF = "一样的地址|一样的地方|一样|地址|那个地址|那个地方|地方|那里|那儿|那边|那家"
 _EARLIER = "上次|上回|原来|以前|之前"
-_PARTICLES = r"[的吧啊呀哈嘛哦呢，,。.！!~～\s]*"
+_PARTICLES = r"[的了吧啊呀哈嘛哦呢，,。.！!~～\s]*"
 _SAME_ADDRESS = re.compile(
     f"(({_EARLIER})(的那个|的|那个)({_PLACE_OF})?|({_EARLIER})({_PLACE_OF})|同上|老地址|老地方|还是那个(地址|地方)?"
     f"|还是那里|还是那儿){_PARTICLES}((就|也)?(行|好|可以|是了)|一样|谢谢|麻烦了|麻烦你了|麻烦您了)?{_PARTICLES}$")
@@ -162,7 +162,8 @@ _STAR_COUNT = re.compile(rf"(?<![0-9])([1-5一二三四五两俩])\s*(?:(?:星|�
                          r"|分(?=$|[吧啊呀哈了，,。.！!~～\s]))")
 # A star count that opens the message, its reason after a separator (一星，灯还是不亮，一开灯就跳闸): a rating at any length
 # (一星期… has no separator after 星).
-_STARS_FIRST = re.compile(r"([1-5一二三四五两俩])\s*(?:星|颗星|粒星|[颗个粒]?⭐+|分)[，,。.！!~～\s]+\S")
+_STARS_FIRST = re.compile(  # (not 三星 冰箱不制冷了: a brand before its appliance)
+    rf"([1-5一二三四五两俩])\s*(?:星|颗星|粒星|[颗个粒]?⭐+|分)[，,。.！!~～\s]+(?!{_STAR_NAMES})\S")
 _RATING_WORDS = re.compile(  # (words of a verdict on the work: the stars are shown again, 1–2 reopen it)
     "满意|滿意|好评|好評|差评|差評|打分|颗星|粒星|还行|還行|一般般|满分|很好|挺好|不错|蛮好"
     "|没修好|没弄好|没有修好|还没好|还是不亮|还是坏|还是不行|还是漏|还在漏"
@@ -339,7 +340,8 @@ _NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着
 _CORRECTS_NEED = re.compile("^不是[^，,。；;是]{1,10}[，,。；;\\s]*(而|其实|应该)?是.")
 # Said without the second 是 (不是楼道灯，厨房水管漏水了; 不是楼道灯的问题，…): only when the words denied are the need
 # shown (不是我说，… opens a sentence and denies nothing).
-_DENIES_NEED = re.compile("^不是([^，,。；;]{1,10}?)(的问题|的事情|的事|的)?[，,。；;\\s]+.")
+# (不是光楼道灯，… / 不是只有 / 不只: not only that need — another besides it, not a correction)
+_DENIES_NEED = re.compile("^不是(?!光|只|仅|单|就)([^，,。；;]{1,10}?)(的问题|的事情|的事|的)?[，,。；;\\s]+.")
 
 
 def corrects_need(text: str, shown: str = "") -> bool:
@@ -631,19 +633,17 @@ def tells_another_need(text: str) -> bool:
     return bool(_ANOTHER_NEED_SAID.search(simplified(text).strip()))
 
 
-# Something wrong now (坏, 漏, 堵, 不亮, 没水, 停电) or asked for (修一下, 麻烦…), told after a comment on a good rating: a need.
-_TROUBLE = re.compile("坏|漏|堵|渗|裂|塌|臭|吵|跳闸|冒烟|着火|不(亮|通|转|响|热|动|行|能|灵|好使)|没(水|电|气|信号|人管)"
-                      "|停(水|电|气)|(修|换|通|看|弄|处理|检查)一下|看看|麻烦|请(?!勿)")
 # Work told as done (顺便把下水道也通了, 水管也不漏了): more praise, unless something is wrong again or still (又, 还是).
-_DONE = re.compile("(?<![不没])(好|通|完|干净|亮)了|不再?(堵|漏|渗|滴|吵|臭)了")
+_DONE = re.compile("(?<![不没])(好|通|完|干净|亮)了|不再?(堵|漏|渗|滴|吵|臭)了|(?<![不没])(换|装|修|弄|清|扫|擦|搞)(好|完|干净)?了")
 _STILL_WRONG = re.compile("又|还是|还没|还不(?!错)|但是|可是|不过")
 
 
 def tells_trouble(text: str) -> bool:
-    """Whether words tell a need as one (厨房水管漏水了, 下水道又堵了), not praise for work done besides (顺便把门口的下水道
-    也通了): after a comment on a good rating, only these leave the comment step."""
+    """Whether words tell a need as one (厨房水管漏水了, 空调不制冷了, 下水道又堵了), not praise for work done besides
+    (顺便把门口的下水道也通了, 灯泡也换了): after a comment on a good rating, only these leave the comment step. (Any
+    trouble, not a list of them: 不制冷, 打不开 … are told in more ways than a list holds.)"""
     words = simplified(text).strip()
-    return bool(_STILL_WRONG.search(words) or (_TROUBLE.search(words) and not _DONE.search(words)))
+    return bool(_STILL_WRONG.search(words) or not _DONE.search(words))
 
 
 def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
