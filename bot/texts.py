@@ -809,7 +809,8 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         + photos_line(p.get("attachments"), "办理照片"),
         "resolution_note": f"📝 {member} 补充了工单 {number} 的办理说明：「{quote(p.get('note', ''), 300)}」",
         "ticket_closed": f"工单 {number} 已关闭，感谢您的支持！",
-        "ticket_cancelled": f"工单 {number} 已取消。"
+        "ticket_cancelled": (f"工单 {number} 已由居民取消，不用再派单了。" if p.get("audience") == "coordinator"
+                             else f"工单 {number} 已取消。")
         + (f"原因：{quote(p['reason'], 200)}" if p.get("reason") else ""),
         # (sent to the member who did the work: the ticket went back to the coordinators, not to them)
         "ticket_reopened": f"⚠️ 工单 {number} 因居民评价较低已重新打开，已转交协调员重新安排，本次积分已收回。",

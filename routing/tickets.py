@@ -418,7 +418,8 @@ def hand_back(session: Session, ticket_id: int, telegram_id: int, reason: str, n
 def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime, *,
                   reason: str | None = None) -> Ticket:
     """Cancel: by its resident (any time before resolution) or by a coordinator of its grid
-    (a reason is required). The assignee and pending offers are told."""
+    (a reason is required). The assignee and pending offers are told, and the coordinators acting on it (派单, an
+    urgent alert) when the resident cancels."""
     ticket = get_ticket(session, ticket_id)
     if actor_id == ticket.resident_id:
         role = "resident"
@@ -429,6 +430,8 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
             raise InvalidInput("请填写取消的原因")
     assignee = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
     reason = (reason or "").strip()[:500] or None
+    # (coordinators whose 📮 card says 待派单, or all those an urgent ticket's 🚨 alert reached, would act on it still)
+    carded = ticket.status in WAITING_FOR_COORDINATOR or ticket.urgent
     transition(session, ticket, S.cancelled, now, kind="cancelled", actor_id=actor_id,
                actor_role=role, data={"reason": reason}, cancelled_at=now, cancel_reason=reason,
                next_wave_at=None)
@@ -441,6 +444,10 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
     if role == "coordinator":
         notify(session, ticket.resident_id, NotificationKind.ticket_cancelled, now,
                ticket_id=ticket.id, payload=payload)
+    elif carded:
+        told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=ticket.urgent)
+        notify_many(session, told, NotificationKind.ticket_cancelled, now, ticket_id=ticket.id,
+                    payload={**payload, "audience": "coordinator"})
     return ticket
 
 

@@ -113,7 +113,6 @@ async def test_a_second_coordinator_of_the_grid_is_never_told_the_ticket_at_disp
     assert any("李师傅" in t for t in told) or "待派单" not in shown.text, (told, shown.text)
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed yet (fourth review): a cancelled urgent ticket at 派单 is not told to the coordinators its card reached")
 async def test_coordinators_are_never_told_an_urgent_ticket_waiting_for_dispatch_was_cancelled(
     chat: BotChat, world: World
 ) -> None:
