@@ -520,11 +520,11 @@ OFFER_WITHDRAWN = "这张工单已不需要您处理了（已由其他党员接�
 
 
 def assignment_answered(p: Mapping[str, Any]) -> str:
-    """To the coordinator who assigned a ticket: the member's answer (to the others its urgent 📮 card reached: that
-    a member took it)."""
+    """To the coordinator who assigned a ticket: the member's answer (to the others its 📮 card reached: that a member
+    took it)."""
     number, member = f"<b>{esc(p.get('number', ''))}</b>", esc(p.get("member_name") or "成员")
     if p.get("alerted"):
-        return f"✅ 紧急工单 {number} 已由 {member} 接单，不用再派单了。"
+        return f"✅ {'紧急工单' if p.get('urgent') else '工单'} {number} 已由 {member} 接单，不用再派单了。"
     if p.get("accepted"):
         return f"✅ 您指派的工单 {number} 已由 {member} 接单。"
     if p.get("unanswered"):

@@ -488,8 +488,9 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     if assigner is not None and assigner != telegram_id:
         notify(session, assigner, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
                payload={**public, "member_name": member.display_name, "accepted": True})
-    if ticket.urgent and ticket.dispatch_at is not None:
-        # (an urgent ticket's 📮 card reached every level: each would otherwise still think it waits for 派单)
+    if offer.kind == OfferKind.dispatch or (ticket.urgent and ticket.dispatch_at is not None):
+        # (a ticket taken from 派单 — its 📮 card reached every coordinator of its level, an urgent one's every level:
+        # each would otherwise still think it waits for 派单)
         others = [c for c in _dispatch_audience(session, ticket) if c not in (offer.dispatched_by, telegram_id)]
         notify_many(session, others, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
                     payload={**public, "member_name": member.display_name, "accepted": True, "alerted": True})

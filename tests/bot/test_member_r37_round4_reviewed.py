@@ -79,7 +79,6 @@ async def test_the_reason_typed_again_under_the_same_ticket_assigned_back_is_ans
     assert texts.PRESS_DECLINE in again, again
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed yet (fourth review): only urgent tickets tell every coordinator their 派单 card reached that it was taken")
 async def test_a_second_coordinator_of_the_grid_is_never_told_the_ticket_at_dispatch_was_taken(
     chat: BotChat, world: World
 ) -> None:
