@@ -61,6 +61,8 @@ _ADDRESS_NAMED = re.compile("地址|住址|门牌号?码?|房号")  # (taken out
 _NOT_KNOWN = re.compile("不知道|不晓得|不会|不清楚|记不住|不记得|记不清|忘了|搞不清|说不清|写不来|不懂")
 # Words of a place told with it (幸福里小区东门，门牌号不记得了: the member can find the gate and call): an address,
 # however little. Other words (我问问我女儿, 等我儿子回来问问, 你们打电话问我吧) name none: help is what she needs.
+_CLAUSES = re.compile("[，,。；;！!？?、\\s]+")
+_ASKING_SOMEONE = re.compile("问|打电话|联系|回来")  # (我问问我女儿, 你们问社区吧, 等我儿子回来)
 _PLACE_WORD = re.compile(
     r"小区|社区|楼|栋|幢|单元|(?<!上)门|路|街|巷|弄|村|苑|园|庄|院|大厦|公寓|广场|市场|超市|商场|旁边|对面|附近|隔壁"
     r"|边上|(?<![这那哪家心])里|\d|[一二三四五六七八九十两]号")
@@ -1125,11 +1127,18 @@ def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str
 
 def _address_unknown(text: str) -> bool:
     """Whether words at the address step say the resident does not know it or how to write it (我不知道地址), and
-    name no place besides (幸福里小区东门，门牌号不记得了 is an address: the member can find the gate and call)."""
+    tell nothing else but whom she will ask (我问问楼下邻居): any other words are a place, however little
+    (幸福里小区东门，门牌号不记得了; 门牌号不记得了，就在菜场后面: the member can find it and call)."""
     plain = simplified(text).strip()
     if not (_ADDRESS_NAMED.search(plain) and _NOT_KNOWN.search(plain)):
         return False
-    return not _PLACE_WORD.search(_ADDRESS_NAMED.sub("", plain))
+    for clause in filter(None, (c.strip() for c in _CLAUSES.split(plain))):
+        if _NOT_KNOWN.search(clause):
+            if _PLACE_WORD.search(_ADDRESS_NAMED.sub("", clause)):
+                return False  # (门牌号记不清了在菜市场旁边)
+        elif not _ASKING_SOMEONE.search(clause):
+            return False
+    return True
 
 
 def _same_address(text: str) -> bool:

@@ -48,7 +48,6 @@ async def test_last_address_asked_for_in_ordinary_words_is_saved_as_the_address(
 
 
 # ── 2. not knowing the address, planning to ask a neighbour or the 社区 ────────────────────────────────────
-@pytest.mark.xfail(strict=True, reason="not fixed yet (fourth review): 楼下邻居, 社区, 隔壁 read as place words at the address step")
 @pytest.mark.parametrize("words", ["地址我不清楚，我问问楼下邻居", "地址我记不清了，你们问社区吧", "门牌号忘了，我问问隔壁"])
 async def test_not_knowing_the_address_and_asking_a_neighbour_is_saved_as_the_address(chat: BotChat, words: str) -> None:
     """Hole next to commit c661b27 (地址我不清楚，我问问我女儿 → help). She writes 「地址我不清楚，我问问楼下邻居」 (or
@@ -116,7 +115,6 @@ async def test_not_only_the_lamp_under_the_card_throws_the_lamp_away(chat: BotCh
 
 
 # ── 6. a landmark told with 'I don't know the address' is no longer taken ─────────────────────────────────
-@pytest.mark.xfail(strict=True, reason="not fixed yet (fourth review): 菜场, 卫生站, 学校后面 are not in the place words, so the landmark is refused")
 @pytest.mark.parametrize("words", ["门牌号不记得了，就在菜场后面", "具体地址说不清，卫生站后面那排平房", "地址我不会写，学校后面第三家"])
 async def test_a_landmark_told_with_not_knowing_the_address_is_refused(chat: BotChat, words: str) -> None:
     """Regression of commit c661b27. Asked 「请告诉我需要上门的地址」, an older resident who cannot write her address
