@@ -480,6 +480,9 @@ _REFUSAL = re.compile(rf"{_COURTESY}?{_CLAUSE}+{_ASKED}?[。！!~～\s]*")
 # (下午没时间，我晚上去修, 今天不方便，明天去修: he will take it, later — a time is needed: 我没时间去 is a refusal)
 _GOING_LATER = re.compile(rf"{_CLAUSE}*我?(今天|明天|后天|上午|中午|下午|晚上|晚点|晚些|待会儿?|等会儿?|一会儿?|稍后|周末|马上)+"
                           r"再?(去修|去弄|去看看?|过去看看?|过去|过来|去|来修|来)(吧|啊|哈)?[。！!~～\s]*")
+# (在忙，等会儿看; 晚点回复: he will answer the offer later — reminded that it waits, and how)
+_LOOKING_LATER = re.compile(rf"{_CLAUSE}*(晚点|晚些|等会儿?|待会儿?|一会儿?|稍后|回头|有空)再?(看看?|回复|回|答复|说)"
+                            r"(吧|啊|哈)?[。！!~～\s]*")
 _MAX_TYPED_ANSWER = 40  # (a longer message tells more than an answer to the offer)
 _A_QUESTION = re.compile("[吗嘛？?]$|没有?$|了没")  # (家里灯修好了吗: a member's own question, as a resident)
 
@@ -507,6 +510,9 @@ async def about_their_work(
         return True
     if offered and words and _typed(_REFUSAL, words):
         await reply(update, texts.PRESS_DECLINE)
+        return True
+    if offered and words and _typed(_LOOKING_LATER, words):
+        await reply(update, texts.PRESS_LATER)
         return True
     return False
 

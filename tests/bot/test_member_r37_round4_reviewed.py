@@ -39,7 +39,6 @@ async def test_a_member_saying_he_feels_unwell_gets_the_refusal_hint_instead_of_
         assert texts.PRESS_DECLINE not in told, (words, told)
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed yet (fourth review): 在忙，等会儿看 is neither a refusal nor a later, so it gets the resident welcome")
 async def test_busy_will_look_later_is_welcomed_as_a_new_resident(chat: BotChat, world: World) -> None:
     """The neighbour of 「在忙」 alone (now pointed to 「不方便」 by 87ace99): 王师傅, an offer waiting, between duties types
     「在忙，等会儿看」 or 「在忙，晚点回复」 — he is busy and will look at it later. He is answered with the new resident's
