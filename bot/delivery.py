@@ -113,9 +113,15 @@ LINKED_KINDS = frozenset({"offer", "assigned", "offer_accepted", "urgent_alert"}
 LIMIT_KINDS = frozenset({"offer", "assigned", "dispatch_needed", "urgent_alert", "low_rating", "member_unreachable"})
 
 
-def _limit_passed(payload: dict[str, Any]) -> bool:
-    """Whether the limit a ticket card shows (the response's, or once responded the resolution's) has passed now."""
-    due = payload.get("resolve_due_at" if payload.get("responded") else "respond_due_at")
+def _limit_passed(kind: str, payload: Mapping[str, Any]) -> bool:
+    """Whether the limit a card shows has passed now: a yellow card's own, or a ticket card's still running (the
+    response's, or once responded the resolution's)."""
+    if kind == "yellow_card":  # (held for the quiet hours, or retried, past its limit)
+        due = payload.get("due_at")
+    elif kind in LIMIT_KINDS:
+        due = payload.get("resolve_due_at" if payload.get("responded") else "respond_due_at")
+    else:
+        return False
     return isinstance(due, str) and datetime.fromisoformat(due) <= now()
 
 
@@ -135,9 +141,7 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int
     payload = note.payload
     if note.kind in LINKED_KINDS and note.ticket_id is not None:  # the links as they are now
         payload = {**payload, "linked": await query(context, duplicates.linked_numbers, note.ticket_id)}
-    if note.kind == "yellow_card" and payload.get("due_at") and datetime.fromisoformat(payload["due_at"]) <= now():
-        payload = {**payload, "past_due": True}  # (held for the quiet hours, or retried, past its limit)
-    if note.kind in LIMIT_KINDS and _limit_passed(payload):
+    if _limit_passed(note.kind, payload):
         payload = {**payload, "past_due": True}  # (a ticket waiting past its limit, or a card sent late: said so)
     text, markup = render(note.kind, payload, deps(context).tz)
     if note.edit_message_id is not None and note.edit_chat_id is not None:

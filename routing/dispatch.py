@@ -69,7 +69,7 @@ from routing.states import (
     transition,
     update_ticket,
 )
-from routing.views import past_due, ticket_payload
+from routing.views import ticket_payload
 
 MAX_ESCALATION = 2  # street
 
@@ -152,8 +152,7 @@ def make_offers(session: Session, ticket: Ticket, ranked: list[Ranked], now: dat
     """Insert the offers and their notifications (a few statements, whatever the wave size);
     `extra_notes` (other notification rows of the same step) go in the same INSERT."""
     payload = {**(payload or ticket_payload(session, ticket, taxonomy=taxonomy)),
-               "wave": ticket.wave, "dispatched_by": dispatched_by,
-               "past_due": past_due(ticket, now)}  # (an overdue ticket handed back: said so)
+               "wave": ticket.wave, "dispatched_by": dispatched_by}  # (已超期: decided when sent, bot.delivery)
     note_kind = NotificationKind.offer if kind == OfferKind.wave else NotificationKind.assigned
     notes = [*extra_notes, *(notification_row(r.telegram_id, note_kind, now, ticket.id, payload)
                              for r in ranked)]

@@ -593,3 +593,15 @@ async def test_the_street_coordinator_told_an_urgent_ticket_waits_for_dispatch_i
     shown = next(m for m in chat.request.messages(COORD)
                  if m.message_id == street_cards[-1].message.message_id)
     assert any("李师傅" in t for t in told) or "待派单" not in shown.text, (told, shown.text)
+
+
+async def test_an_offer_sent_after_its_limit_has_passed_says_so(chat: BotChat, world: World) -> None:
+    """已超期 is decided when a card is sent (bot.delivery): an offer of a plumbing ticket written two hours ago (its
+    one-hour response limit passed since), delivered only now, shows 「（已超期）」 beside its 响应时限."""
+    plumber = world.member("王师傅", ["水暖"])
+    with db.transaction(chat.engine) as s:
+        tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", datetime.now(UTC) - timedelta(hours=2),
+                              label="repair.plumbing", grid_code=G11, address="幸福里3号楼2单元502", confidence=0.9)
+    await chat.deliver()
+    offer = next(r for r in chat.replies(plumber) if "接单" in str(_buttons(r)))
+    assert "响应时限" in offer.text and "（已超期）" in offer.text, offer.text
