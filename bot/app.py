@@ -210,15 +210,18 @@ def _rate_previous_quarter(session: Any, now_: datetime, tz: ZoneInfo) -> int:
     quarter = points.previous_quarter(now_, tz)
     if points.quarter_rated(session, quarter):
         return 0
-    return len(points.compute_quarter_stars(session, quarter, now_))
+    rated = len(points.compute_quarter_stars(session, quarter, now_))
+    points.tell_quarter_stars(session, quarter, now_)
+    return rated
 
 
 async def rate_quarter(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: 评星 — every member's stars for the quarter just ended, once, on the first run after it ended (a bot
-    stopped on the quarter's first night rates it when it is back)."""
+    stopped on the quarter's first night rates it when it is back); each member is told theirs in the morning."""
     rated = await query(context, one_process_at_a_time(_rate_previous_quarter), now(), deps(context).tz)
     if rated:
         log.info("quarterly stars computed for %d member(s)", rated)
+        await deliver_outbox(context)
 
 
 async def post_init(app: Application) -> None:

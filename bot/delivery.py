@@ -99,6 +99,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.member_removed(payload), None
     if kind == "daily_digest":
         return texts.daily_digest(payload), None
+    if kind == "quarter_stars":
+        return texts.quarter_stars(payload), None
     if kind == "group_alert":  # to a group chat: no buttons, no personal data in the payload
         return texts.group_alert(payload, tz), None
     if kind in ("yellow_card", "red_card"):
@@ -177,9 +179,10 @@ def quiet_until(moment: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> dat
 
 
 def held_for_quiet_hours(kind: str, payload: Mapping[str, Any]) -> bool:
-    """Reminders wait for the morning: yellow cards to members and rating reminders to residents (an urgent
-    ticket's too: rating it can wait). An urgent ticket's yellow card, coordinators' cards and red cards never wait."""
-    if kind == "rate_reminder":
+    """Reminders wait for the morning: yellow cards to members, rating reminders to residents (an urgent
+    ticket's too: rating it can wait) and the quarter's stars (rated at 00:30). An urgent ticket's yellow card,
+    coordinators' cards and red cards never wait."""
+    if kind in ("rate_reminder", "quarter_stars"):
         return True
     return kind == "yellow_card" and payload.get("audience") == "member" and not payload.get("urgent")
 

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import numbers
+from routing.points import STAR_POINTS
 from routing.views import OTHER_NAME  # (what a ticket with no item is called)
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message
@@ -593,9 +594,35 @@ def my_tasks(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
     return fit("\n".join(lines))
 
 
+def quarter_name(quarter: str) -> str:
+    """A quarter as stored ('2026Q3') as people say it: 2026 年第三季度."""
+    return f"{quarter[:4]} 年第{'一二三四'[int(quarter[5]) - 1]}季度"
+
+
+STAR_RULE = (f"评星：基础 1 星；有办结 +1，按时办结 ≥ 80% +1，平均评价 ≥ 4 星 +1，"
+             f"季度积分 ≥ {STAR_POINTS} 且无差评重开 +1。")
+
+
+def quarter_stars(record: Mapping[str, Any]) -> str:
+    """评星 told: a member's stars for the quarter just ended and the record behind them."""
+    stars, rated = record["stars"], record.get("rated") or 0
+    ratings = f"收到评价 {rated} 次，平均 {record['rating_avg']:.1f} 星" if rated else "还没有收到评价"
+    lines = [
+        f"⭐ <b>{quarter_name(record['quarter'])}评星</b>：{'⭐' * stars}（{stars} 星）",
+        f"办结 {record.get('resolved', 0)} 件，按时 {record.get('on_time', 0)} 件；{ratings}；"
+        f"季度积分 {record.get('points', 0)}。",
+    ]
+    if record.get("reopened"):
+        lines.append(f"另有 {record['reopened']} 件因差评重新办理。")
+    if stars < 5:
+        lines.append(STAR_RULE)
+    lines.append(("谢谢您为居民服务！" if record.get("resolved") else "") + "发送 /points 查看积分和排名。")
+    return "\n".join(lines)
+
+
 def points(summary: Mapping[str, Any]) -> str:
-    stars = summary.get("stars")
-    star_text = f"{'⭐' * stars}（{summary.get('stars_quarter')}）" if stars else "本季度尚未评星"
+    stars, quarter = summary.get("stars"), summary.get("stars_quarter")
+    star_text = f"{'⭐' * stars}（{quarter_name(quarter)}）" if stars and quarter else "尚未评星（每季度结束后评定）"
     rank = (
         f"第 {summary['rank_in_grid']} 名（共 {summary['members_in_grid']} 人）"
         if summary.get("rank_in_grid")

@@ -113,6 +113,7 @@ class NotificationKind(StrEnum):
     contact_added = "contact_added"  # an urgent ticket, opened at once, gets its address, phone or more words
     resolution_note = "resolution_note"  # to the resident: the member's words of the work, sent after its photo
     message_deleted = "message_deleted"  # delete an earlier message (a resident's photo a member got, on /forget)
+    quarter_stars = "quarter_stars"  # 评星: to each member still serving, their stars for the quarter just rated
 
 
 class NotificationStatus(StrEnum):

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from routing.config import Settings, get_settings
 from routing.members import get_member
-from routing.models import Member, MemberStar, PointEntry, Rating, Ticket
+from routing.models import Member, MemberStar, NotificationKind, PointEntry, Rating, Ticket
+from routing.outbox import notification_row, notify_rows
 from routing.states import sync
 
 POINTS_BY_CLASS = {"urgent": 20, "fast": 15, "normal": 10, "slow": 12}
@@ -184,6 +185,19 @@ def compute_quarter_stars(session: Session, quarter: str, now: datetime, *,
         result.append(row)
     session.flush()
     return result
+
+
+def tell_quarter_stars(session: Session, quarter: str, now: datetime) -> int:
+    """评星 told: each member still serving gets their stars for `quarter` and the record behind them (in the
+    transaction that rated it, so a quarter is told once). Returns how many were told."""
+    rows = session.exec(select(MemberStar, Member.telegram_id).join(Member, Member.id == MemberStar.member_id)
+                        .where(MemberStar.quarter == quarter, Member.left_at.is_(None)).order_by(Member.id)).all()
+    notify_rows(session, [notification_row(
+        telegram_id, NotificationKind.quarter_stars, now, None,
+        {"quarter": quarter, "stars": star.stars, "points": star.points, "resolved": star.resolved,
+         "on_time": star.on_time, "rated": star.rated, "rating_avg": star.rating_avg, "reopened": star.reopened})
+        for star, telegram_id in rows], ids=False)
+    return len(rows)
 
 
 # Leaderboards ---------------------------------------------------------------------------------
