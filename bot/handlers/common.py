@@ -262,7 +262,10 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         # A button's handler may have answered the press already: then the refusal goes to the chat.
         if update.callback_query is not None and await answer(update, texts.clip(message, 190), alert=True):
             return
-        if update.effective_message is not None and update.effective_chat.type == "private":
-            await update.effective_message.reply_html(texts.esc(message))
+        # In a group only a command asked the bot something (/subscribe): other group messages get no answer.
+        message_in = update.effective_message
+        if message_in is not None and (update.effective_chat.type == "private"
+                                       or (message_in.text or "").startswith("/")):
+            await message_in.reply_html(texts.esc(message))
     except TelegramError as send_error:
         log.warning("could not tell the user about an error: %s", send_error)
