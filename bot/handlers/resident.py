@@ -96,7 +96,8 @@ _ASIDES = ("status", "thanks", "greeting")
 _YES_WORDS = (
     "对|對|对的|對的|是|是的|好|好的|嗯|嗯嗯|没错|沒錯|没问题|沒問題|行|可以|确认|確認|确定|確定|ok|OK|Ok"
     "|就这样吧|就这样|那就这样吧|那就这样|就这么办"  # (that's it: not despair, 就这样吧 read alone)
-    "|系|系呀|系啊|啱|冇错|得|得嘞|中|妥了|要得|好额"  # (Cantonese 係 (Simplified 系), northern 得嘞 / 中, Sichuanese 要得)
+    "|系|系呀|系啊|啱|冇错|冇问题|得|得嘞|中|妥了|要得|没得问题|好额"  # (Cantonese 係 (Simplified 系), 冇問題, northern 得嘞 / 中,
+    # Sichuanese 要得 / 没得问题)
 )
 _NO_WORDS = "不对|不對|不是|错了|錯了|不准|修改|改一下|改|(我)?(说|写|打|搞|弄)错了"  # (我说错了: a correction)
 _THANKS_AFTER = r"([，,。！!~～\s]*(谢谢|謝謝|谢谢你|谢谢您|麻烦了|麻煩了|辛苦了|唔该|多谢))?"
