@@ -337,6 +337,10 @@ def address_noted(address: str) -> str:
     return f"已记下上门地址：<b>{quote(address, 200)}</b>（登记时不用再说一遍）。"
 
 
+def phone_noted(phone: str) -> str:
+    return f"已记下联系电话：<b>{esc(phone)}</b>（登记时不用再说一遍）。"
+
+
 def address_added(address: str) -> str:
     return f"已补充地址：<b>{quote(address, 200)}</b>\n{ASK_PHONE}"
 

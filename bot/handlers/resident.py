@@ -387,6 +387,21 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
     return (address, yes is not None, no is not None) if address else None
 
 
+_PHONE_TOLD = re.compile(r"(我|俺|我的|我家|家里|有事)?(打|联系|找)?(我)?的?(手机号码?|手机|电话号码|电话|号码|联系电话|联系方式)?"
+                         r"(是|系|：|:)?")
+
+
+def phone_only(text: str) -> tuple[str, bool] | None:
+    """A phone number told on its own under 「对吗？」 (我电话13812345678, 手机：138…), or after a yes (对的，我电话是…):
+    the number and whether a yes came first; None for other words."""
+    plain = simplified(text.strip())
+    yes = _YES_FIRST.match(plain)
+    phone, rest = phone_in(plain[yes.end():] if yes else plain)
+    if phone is None or _PHONE_TOLD.sub("", re.sub(r"[\s，,。.！!~～]", "", rest)):
+        return None
+    return phone, yes is not None
+
+
 def phone_in(text: str) -> tuple[str | None, str]:
     """A phone number typed at the phone step (digits or Chinese numerals), and the rest of the message."""
     phone = numbers.phone_in(text)
@@ -929,6 +944,8 @@ async def _next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
     if state["step"] == "address":
         markup = keyboards.last_address(state["token"]) if state.get("last_address") else None
         await reply(update, texts.ask_address(state.get("last_address")), markup)
+    elif state["step"] == "phone" and state.get("phone"):  # (told under 「对吗？」: not asked again)
+        await phone_given(update, context, state["phone"])
     elif state["step"] == "phone":
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())
 
@@ -1209,17 +1226,32 @@ async def address_given(
 async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
                              photos: list[str] | None = None) -> None:
     """An address typed under 「对吗？」 before 确认 (or a place shared at the questions before it): kept for the
-    address step (not asked again), the card shown again; after a yes (对的，地址是…), 确认 as well. A photo sent with it goes with the request."""
-    if photos:
-        await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
+    address step (not asked again)."""
     address = state["early_address"]
     if state.get("correcting") and state.get("address"):  # (不对，是5号楼 after the address told with the need)
         address = numbers.corrected_address(state["address"], address)
-    kept = await act(context, _update_intake, update.effective_user.id, state["token"], {"address": address}, now())
+    await _told_early(update, context, state, {"address": address}, texts.address_noted(address), photos)
+
+
+async def phone_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                           photos: list[str] | None = None) -> None:
+    """A phone number typed under 「对吗？」 (我电话138…, 对的，电话是…): kept for the phone step, which is then not
+    asked."""
+    phone = state["early_phone"]
+    await _told_early(update, context, state, {"phone": phone}, texts.phone_noted(phone), photos)
+
+
+async def _told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                      changes: dict[str, Any], noted: str, photos: list[str] | None) -> None:
+    """What a later step asks, told before 确认: kept, said so, the card shown again; after a yes (对的，地址是…), 确认
+    as well. A photo sent with it goes with the request."""
+    if photos:
+        await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
+    kept = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
     if kept is None:
         await reply(update, texts.STALE_BUTTON)
         return
-    await reply(update, texts.address_noted(address))
+    await reply(update, noted)
     if kept.get("step") != "confirm":  # (a place shared at the duplicate or community question: its buttons wait)
         await reply(update, texts.NEED_NOT_SUBMITTED)
     elif state.get("confirmed"):

@@ -26,6 +26,7 @@ COMMENT, ADDRESS, PHONE, PHOTO_AT_STEP = "comment", "address", "phone", "photo_a
 TYPED_ANSWER = "typed_answer"  # 对 / 不对 / 取消 under 「对吗？」, 算了 at the address step
 RATING = "rating"  # 五星 / 5分 / 很满意 typed under 「请为这次服务打个分」
 ADDRESS_EARLY = "address_early"  # an address typed under 「对吗？」 (在幸福里3号楼2单元502): kept for the address step
+PHONE_EARLY = "phone_early"  # a phone number typed under 「对吗？」 (对的，我电话138…): kept for the phone step
 AREA_WORDS = "area_words"  # words typed while the community and grid buttons wait (我住幸福里社区)
 REQUEST, EMPTY = "request", "empty"
 PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words that follow (resident.PHOTOS)
@@ -88,6 +89,8 @@ def _target(
                 return TYPED_ANSWER, {**state, "meaning": meaning}
             if step == "confirm" and (told := resident.address_only(text)):
                 return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1], "correcting": told[2]}
+            if step == "confirm" and (phone := resident.phone_only(text)):
+                return PHONE_EARLY, {**state, "early_phone": phone[0], "confirmed": phone[1]}
             if step == "confirm" and resident.says_no_first(text):
                 return TYPED_ANSWER, {**state, "meaning": "no", "corrects": True}  # (不对，是5号楼的电梯: choose again)
             if step == "area":
@@ -259,7 +262,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
     waiting = state.get("waiting") if target == REQUEST else None  # (a need shown with 「对吗？」, not confirmed)
-    at_step = target in (ADDRESS, PHONE, COMMENT, ADDRESS_EARLY, AREA_WORDS) and not opened
+    at_step = target in (ADDRESS, PHONE, COMMENT, ADDRESS_EARLY, PHONE_EARLY, AREA_WORDS) and not opened
     if (at_step or waiting) and _urgent(read):
         # "煤气泄漏" typed at the address step, under 「对吗？」 (or after a rating) is an emergency; the need in progress
         # waits for it, with what it was told already. (At an urgent ticket's own steps, 已经打了120 is about that
@@ -317,6 +320,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await resident.phone_typed(update, context, state, text, photos)
     elif target == ADDRESS_EARLY:
         await resident.address_told_early(update, context, state, photos)
+    elif target == PHONE_EARLY:
+        await resident.phone_told_early(update, context, state, photos)
     elif target == AREA_WORDS:
         await resident.ask_area(update, context, lead=texts.CHOOSE_AREA_WITH_BUTTONS)
     elif target == PHOTO_AT_STEP:
