@@ -128,7 +128,7 @@ def register_handlers(app: Application) -> None:
     commands = {
         "start": common.start,
         "help": common.help_command,
-        "cancel": common.cancel,
+        "cancel": router.cancel,
         "my": resident.my_tickets,
         "mydata": privacy.my_data,
         "forget": privacy.forget,

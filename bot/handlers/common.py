@@ -23,7 +23,7 @@ from bot import keyboards, texts
 from bot.config import BotSettings
 from classifier import Classifier
 from classifier.taxonomy import Taxonomy
-from routing import drafts, geography, members, outbox
+from routing import geography, members, outbox
 from routing.db import transaction
 from routing.errors import DomainError
 
@@ -210,21 +210,6 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if role["coordinator_scopes"]:
         parts.append(texts.HELP_COORDINATOR)
     await reply(update, "\n\n".join(parts))
-
-
-def _cancel_all(session: Session, telegram_id: int) -> tuple[int, bool]:
-    """Forget every flow in progress: the rows removed, and whether a request not registered yet was one of them."""
-    from bot.handlers.resident import INTAKE
-
-    intake = drafts.get_draft(session, telegram_id, INTAKE)
-    return drafts.clear_draft(session, telegram_id), intake is not None and not intake.get("ticket_id")
-
-
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Leave the current step; tickets already created are kept (a request not registered yet is said to be dropped)."""
-    removed, request_dropped = await act(context, _cancel_all, update.effective_user.id)
-    shown = texts.INTAKE_CANCELLED if request_dropped else texts.CANCELLED_STEP if removed else texts.NOTHING_TO_CANCEL
-    await reply(update, shown, ReplyKeyboardRemove())
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

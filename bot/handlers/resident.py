@@ -854,7 +854,7 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         shown = texts.DUPLICATE_KEPT if meaning == "keep_original" else texts.INTAKE_GIVEN_UP
         await reply(update, shown, ReplyKeyboardRemove())  # (given up at the phone step: its keyboard goes too)
         if cancelled:
-            await _next_need(update, context, cancelled)
+            await next_need(update, context, cancelled)
     elif meaning == "oth" or meaning.startswith("it:"):  # (其他 / 第一个 typed under the card the bot was unsure of)
         action, _, label = meaning.partition(":")
         await _intake_action(update, context, token, action, [label])
@@ -921,7 +921,7 @@ async def _intake_action(
         return
     if action == "no":
         await edit(update, texts.INTAKE_CANCELLED)
-        await _next_need(update, context, state)
+        await next_need(update, context, state)
         return
     if action == "addr":
         state = await act(context, _update_intake, user_id, token, {"address": state["last_address"]}, now())
@@ -977,7 +977,7 @@ async def _duplicate_choice(
     elif result["original"] is not None:
         text = texts.original_ticket(result["original"], deps(context).tz)
         await edit(update, text, keyboards.duplicate(token, view=False))
-        await _next_need(update, context, result["state"])  # (a second need told with this one: its turn now)
+        await next_need(update, context, result["state"])  # (a second need told with this one: its turn now)
     else:
         await edit(update, texts.DUPLICATE_NEW)
         await _show_understanding(update, context, result["state"])
@@ -1389,10 +1389,10 @@ async def phone_given(
     elif result.get("contact_added"):
         await reply(update, texts.contact_added_for_resident(result["number"]), ReplyKeyboardRemove())
     if result and not result.get("limited_until"):
-        await _next_need(update, context, result)
+        await next_need(update, context, result)
 
 
-async def _next_need(update: Update, context: ContextTypes.DEFAULT_TYPE, done: dict[str, Any]) -> None:
+async def next_need(update: Update, context: ContextTypes.DEFAULT_TYPE, done: dict[str, Any]) -> None:
     """Another need kept with an intake now done (submitted or cancelled): its turn."""
     if done.get("next_text"):
         await reply(update, texts.NEXT_NEED, ReplyKeyboardRemove())

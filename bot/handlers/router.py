@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from telegram import Update
+from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import texts
@@ -39,6 +39,23 @@ STEP_IDLE = timedelta(hours=12)
 def step_left(touched: datetime, now_: datetime) -> bool:
     """Whether a flow waiting for words was left too long ago (STEP_IDLE) to take the next ones."""
     return now_ - touched > STEP_IDLE
+
+
+def _cancel_all(session: Session, telegram_id: int) -> tuple[int, dict[str, Any] | None]:
+    """Forget every flow in progress: the rows removed, and the resident's intake among them (None if none)."""
+    intake = drafts.get_draft(session, telegram_id, resident.INTAKE)
+    return drafts.clear_draft(session, telegram_id), intake
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel: leave the current step; tickets already created are kept (a request not registered yet is said to be
+    dropped), and another need told with it comes next, as after 取消."""
+    removed, intake = await act(context, _cancel_all, update.effective_user.id)
+    request_dropped = intake is not None and not intake.get("ticket_id")
+    shown = texts.INTAKE_CANCELLED if request_dropped else texts.CANCELLED_STEP if removed else texts.NOTHING_TO_CANCEL
+    await reply(update, shown, ReplyKeyboardRemove())
+    if intake is not None:
+        await resident.next_need(update, context, intake)
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
