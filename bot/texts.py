@@ -376,9 +376,10 @@ INTAKE_CANCELLED = "好的，这条诉求已取消，没有登记工单。"
 MY_NONE_MEMBER = "您还没有以居民身份提交的工单。您接的工单请发 /tasks 查看。"
 
 
-def my_tickets(rows: list[Mapping[str, Any]], tz: ZoneInfo) -> str:
+def my_tickets(rows: list[Mapping[str, Any]], tz: ZoneInfo, telling: bool = False) -> str:
+    """/my's list; `telling`: a need is being told (its step is asked next)."""
     if not rows:
-        return "您还没有工单。遇到问题直接告诉我就行。"
+        return "您还没有登记好的工单。" if telling else "您还没有工单。遇到问题直接告诉我就行。"
     lines = ["<b>我的工单</b>"]
     for row in rows:
         who = f" · {esc(row['member_name'])}" if row.get("member_name") else ""

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,15 @@ from routing.errors import DomainError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+# A step left this long takes no more words (an address, a 办结 note, a 退回 reason, a member's name): the next
+# words are a new message (yesterday's need is not today's address, nor a reason to hand a ticket back).
+STEP_IDLE = timedelta(hours=12)
+
+
+def step_left(touched: datetime, now_: datetime) -> bool:
+    """Whether a flow waiting for words was left too long ago (STEP_IDLE) to take the next ones."""
+    return now_ - touched > STEP_IDLE
 
 
 @dataclass(frozen=True)

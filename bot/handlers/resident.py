@@ -30,6 +30,7 @@ from bot.handlers.common import (
     query,
     reply,
     sent_at,
+    step_left,
 )
 from classifier import Classification
 from classifier.normalize import normalize, simplified
@@ -1467,20 +1468,29 @@ async def phone_typed(
 
 
 # ── /my and rating ────────────────────────────────────────────────────────────────────────────────
-def _my_rows(session: Session, telegram_id: int) -> list[dict[str, Any]]:
+def _my_rows(session: Session, telegram_id: int, now_: datetime) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The resident's tickets, and the need they are telling if it waits at its card, address or phone."""
     rows = []
     for ticket in tickets.list_resident_tickets(session, telegram_id):
         payload = views.ticket_payload(session, ticket)
         payload["created_at"] = ticket.created_at
         rows.append(payload)
-    return rows
+    waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
+                    if flow == INTAKE and state.get("step") in ("confirm", "address", "phone")
+                    and not step_left(touched, now_)), None)
+    return rows, waiting
 
 
 async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/my: the resident's tickets and where each stands (a member without any: where theirs to do are)."""
-    rows = await query(context, _my_rows, update.effective_user.id)
-    is_member = not rows and await query(context, members.find_member, update.effective_user.id) is not None
-    await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz))
+    """/my: the resident's tickets and where each stands (a member without any: where theirs to do are), then the need
+    still being told, with its step asked again."""
+    rows, waiting = await query(context, _my_rows, update.effective_user.id, now())
+    is_member = not rows and not waiting and await query(
+        context, members.find_member, update.effective_user.id) is not None
+    await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz,
+                                                                                 telling=waiting is not None))
+    if waiting is not None:
+        await _ask_again(update, context, waiting)
 
 
 def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: Any, comment: str = "", *,

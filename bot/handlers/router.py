@@ -7,7 +7,7 @@ per minute, unless it is urgent: urgent words always go through."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.handlers import member, resident
-from bot.handlers.common import act, deps, now, query, reply, sent_at
+from bot.handlers.common import act, deps, now, query, reply, sent_at, step_left
 from classifier import Classification
 from routing import abuse, drafts, members, tickets, views
 
@@ -31,14 +31,6 @@ AREA_WORDS = "area_words"  # words typed while the community and grid buttons wa
 REQUEST, EMPTY = "request", "empty"
 PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words that follow (resident.PHOTOS)
 MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME, JOIN_WORDS})
-# A step left this long takes no more words (an address, a 办结 note, a 退回 reason, a member's name): the next
-# words are a new message (yesterday's need is not today's address, nor a reason to hand a ticket back).
-STEP_IDLE = timedelta(hours=12)
-
-
-def step_left(touched: datetime, now_: datetime) -> bool:
-    """Whether a flow waiting for words was left too long ago (STEP_IDLE) to take the next ones."""
-    return now_ - touched > STEP_IDLE
 
 
 def _cancel_all(session: Session, telegram_id: int) -> tuple[int, dict[str, Any] | None]:
