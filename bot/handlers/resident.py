@@ -946,7 +946,7 @@ async def _next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
         markup = keyboards.last_address(state["token"]) if state.get("last_address") else None
         await reply(update, texts.ask_address(state.get("last_address")), markup)
     elif state["step"] == "phone" and state.get("phone"):  # (told under 「对吗？」: not asked again)
-        await phone_given(update, context, state["phone"])
+        await phone_given(update, context, state["phone"], _contact_words(state.get("phone_contact")))
     elif state["step"] == "phone":
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())
 
@@ -1403,21 +1403,36 @@ async def next_need(update: Update, context: ContextTypes.DEFAULT_TYPE, done: di
 
 
 async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Telegram's contact button: only the resident's own number is taken."""
+    """A contact shared: her own (the 📱 button) or a card from the address book (her son's, to be called instead). Its
+    number is the request's phone, kept for the phone step when it comes before it; another's name goes with it."""
     contact = update.effective_message.contact
+    phone = numbers.phone_in(contact.phone_number or "") or (contact.phone_number or "").strip()[:40] or None
     # The button shares one's own card (user_id set); a card from the address book is someone else's.
-    own = contact.user_id == update.effective_user.id
+    other = "" if contact.user_id == update.effective_user.id else " ".join(
+        part for part in (contact.first_name, contact.last_name) if part).strip()
     state = await query(context, drafts.get_draft, update.effective_user.id, INTAKE)
     if not state:
         await reply(update, texts.NON_REQUEST["other"], ReplyKeyboardRemove())
         return
-    if state.get("step") == "address":  # (her details sent too early: the address is what is asked)
+    step = state.get("step")
+    if step == "phone":
+        await phone_given(update, context, phone, _contact_words(other))
+    elif phone and step == "confirm":
+        await _told_early(update, context, state, {"phone": phone, "phone_contact": other}, texts.phone_noted(phone),
+                          None)
+    elif phone and step == "address":  # (her details sent before the address: kept, the address asked again)
+        await act(context, _update_intake, update.effective_user.id, state["token"],
+                  {"phone": phone, "phone_contact": other}, now())
+        await _ask_again(update, context, state, texts.phone_noted(phone))
+    elif step == "address":
         await _ask_again(update, context, state, texts.PHONE_AFTER_ADDRESS)
-        return
-    if state.get("step") != "phone":  # (under 「对吗？」, the area or the duplicate question: its buttons wait)
+    else:  # (the area or the duplicate question: its buttons wait)
         await reply(update, texts.NEED_NOT_SUBMITTED)
-        return
-    await phone_given(update, context, contact.phone_number if own else None)
+
+
+def _contact_words(name: str | None) -> str:
+    """The words a contact card from the address book adds to the request: whom the number reaches."""
+    return f"联系人：{name}" if name else ""
 
 
 async def phone_typed(

@@ -189,10 +189,11 @@ def _media_case(fields: dict[str, Any], mid_intake: bool) -> Case:
 
 
 PLACES = ("location", "venue")  # (at the address step, a place shared is the address: see _place_case)
+CONTACTS = ("contact-of-someone-else", "contact-card-without-telegram")  # (kept for the phone step: _contact_case)
 
 for _name, _fields in MEDIA.items():
     CASES[f"media:{_name}"] = _media_case(_fields, mid_intake=False)
-    if _name not in PLACES:
+    if _name not in PLACES + CONTACTS:
         CASES[f"media:{_name}:at-address-step"] = _media_case(_fields, mid_intake=True)
 
 
@@ -222,20 +223,33 @@ async def _photo(scene: Scene) -> None:
     assert scene.chat.count(Ticket) == 0
 
 
-for _name in ("contact-of-someone-else", "contact-card-without-telegram"):
+for _name in CONTACTS:
 
     def _contact_case(fields: dict[str, Any] = MEDIA[_name]) -> Case:
         async def run(scene: Scene) -> None:
-            """At the phone step someone else's number is not taken: the ticket has no phone."""
+            """At the phone step a card from the address book (her son's, a neighbour's) is the number to call, and
+            the request says whose it is: never taken for the resident's own, never dropped without a word."""
             await scene.chat.intake_to_address(scene.resident)
             await scene.chat.say(scene.resident, ADDRESS)
             polite(await scene.chat.say(scene.resident, None, **fields), "已为您登记工单")
             ((*_, phone),) = scene.chat.state()["tickets"]
-            assert phone is None, "another person's number is never stored as the resident's"
+            assert phone == "+8613912345678" and "联系人：邻居" in scene.chat.ticket(1).text
 
         return run
 
     CASES[f"media:{_name}:at-phone-step"] = _contact_case()
+
+    def _contact_early_case(fields: dict[str, Any] = MEDIA[_name]) -> Case:
+        async def run(scene: Scene) -> None:
+            """A card sent at the address step is kept for the phone step; the address is asked again."""
+            await scene.chat.intake_to_address(scene.resident)
+            polite(await scene.chat.say(scene.resident, None, **fields), "已记下联系电话")
+            ((_, _, draft),) = scene.chat.state()["drafts"]
+            assert draft["step"] == "address" and draft["phone"] == "+8613912345678", draft
+
+        return run
+
+    CASES[f"media:{_name}:at-address-step"] = _contact_early_case()
 
 
 # ── edited and forwarded messages ───────────────────────────────────────────────────────────────
