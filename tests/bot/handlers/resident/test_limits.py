@@ -1,11 +1,11 @@
-"""Rate limits and duplicates as a resident and a member live them, through the real Application on
-the offline console's in-process Bot API (tests/bot/chat_harness.py), on SQLite and PostgreSQL, with
-the handlers' clock under the test's control."""
+"""Rate limits as a resident and a member live them (messages a minute, tickets an hour), through the real
+Application on the offline console's in-process Bot API, on SQLite and PostgreSQL, with the handlers' clock under the
+test's control; and a long answer measured as Telegram measures it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,77 +13,40 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers import common, member, resident, router
+from bot.handlers import member, router
 from classifier import Classifier
-from routing import db, drafts
+from routing import db, drafts, tickets
 from routing.models import Draft, Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat, chinese
+from tests.bot.chat_harness import BotChat, bot_chat, chinese
+from tests.bot.handlers.resident.neighbours_harness import (
+    ADDRESS,
+    NEIGHBOUR,
+    RESIDENT,
+    Clock,
+    card,
+    handlers_clock,
+    intake,
+    neighbours_chat,
+    request,
+    tickets_of,
+)
 from tests.conftest import T0, World
-
-RESIDENT, NEIGHBOUR = 1, 2
-ADDRESS = "幸福里小区 3 号楼 2 单元 502"
-
-
-class Clock:
-    """The time the handlers see."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(resident, "now", clock)
-    monkeypatch.setattr(router, "now", clock)
-    monkeypatch.setattr(common, "now", clock)  # (a message counts as written then: common.sent_at)
-    return clock
+    return handlers_clock(monkeypatch)
 
 
 @pytest.fixture
 async def chat(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> AsyncIterator[BotChat]:
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        chat.home(NEIGHBOUR)
+    async with neighbours_chat(engine, tmp_path, classifier) as chat:
         yield chat
-        assert chat.unexpected_errors() == [], chat.unexpected_errors()
-        assert chat.api_errors == [], [e.text for e in chat.api_errors]
 
 
-def tickets_of(chat: BotChat, person: int) -> list[Ticket]:
-    with db.transaction(chat.engine) as s:
-        return list(s.exec(select(Ticket).where(Ticket.resident_id == person).order_by(Ticket.id)))
-
-
-def intake(chat: BotChat, person: int) -> dict | None:
-    with db.transaction(chat.engine) as s:
-        return drafts.get_draft(s, person, resident.INTAKE)
-
-
-def card(replies: list[Reply], words: str) -> Reply:
-    found = [r for r in replies if words in r.text]
-    assert found, (words, [r.text for r in replies])
-    return found[-1]
-
-
-async def request(chat: BotChat, clock: Clock, person: int, text: str) -> list[Reply]:
-    """Describe a need, confirm it, give the address, skip the phone: what the last step showed."""
-    understood = card(await chat.say(person, text), "我理解您反映的是")
-    await chat.press(person, understood.button("确认"), understood.message)
-    if intake(chat, person)["step"] == "address":
-        await chat.say(person, ADDRESS)
-    clock.advance(seconds=30)
-    return await chat.say(person, "跳过")
-
-
+# --- messages a minute ---
 async def test_message_flood_is_slowed_politely_but_urgent_words_pass(chat: BotChat, clock: Clock) -> None:
     clock.advance(seconds=5)  # 10:00:05
     understood = card(await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑"), "我理解您反映的是")
@@ -117,104 +80,6 @@ async def test_members_notes_and_names_are_not_counted(chat: BotChat, clock: Clo
         s.exec(Draft.__table__.delete())
         target, _, counted, _ = router._incoming(s, RESIDENT, "楼道灯坏了", [], T0, None)
         assert (target, counted.count) == (router.REQUEST, 1)
-
-
-async def test_sixth_ticket_in_an_hour_waits_and_nothing_is_lost(chat: BotChat, clock: Clock) -> None:
-    needs = ["家里插座没电了", "厨房水管漏水", "门锁坏了打不开", "冰箱不制冷了", "洗衣机不转了"]
-    for need in needs:
-        done = await request(chat, clock, RESIDENT, need)
-        assert any("已为您登记工单" in r.text for r in done), [r.text for r in done]
-        clock.advance(minutes=5)
-    assert len(tickets_of(chat, RESIDENT)) == 5
-    first = tickets_of(chat, RESIDENT)[0].created_at
-
-    # (the first ticket is from 10:00 and some seconds: the minute told is the one after them, 11:01)
-    assert first.second or first.microsecond
-    clock.now = first + timedelta(minutes=50)
-    said = await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑")  # told at once, may go on
-    limit = card(said, "一小时内已经登记了 5 张工单")
-    assert "11:01" in limit.text and "先为您保存" in limit.text
-    understood = card(said, "我理解您反映的是")
-    await chat.press(RESIDENT, understood.button("确认"), understood.message)
-    await chat.say(RESIDENT, ADDRESS)
-    held = await chat.say(RESIDENT, "跳过")
-    assert "11:01" in card(held, "都已保存").text
-    assert "跳过" in str(card(held, "都已保存").message.reply_keyboard)  # the phone keyboard again
-    assert len(tickets_of(chat, RESIDENT)) == 5
-    kept = intake(chat, RESIDENT)
-    assert (kept["step"], kept["address"]) == ("phone", ADDRESS)
-
-    clock.now = first + timedelta(hours=1, seconds=1)  # (before the time the resident was told) 跳过 again
-    assert any("已为您登记工单" in r.text for r in await chat.say(RESIDENT, "跳过"))
-    assert tickets_of(chat, RESIDENT)[-1].address == ADDRESS  # from the draft kept meanwhile
-    assert len(tickets_of(chat, RESIDENT)) == 6
-
-    # Five tickets in the last hour again; urgent words at any step are never held back.
-    understood = card(await chat.say(RESIDENT, "卫生间马桶堵了，冲不下去"), "我理解您反映的是")
-    await chat.press(RESIDENT, understood.button("确认"), understood.message)
-    urgent = await chat.say(RESIDENT, "煤气泄漏了，好大的味道")  # at the address step: a ticket at once
-    assert any("119" in r.text for r in urgent) and any("已为您登记紧急工单" in r.text for r in urgent)
-    assert tickets_of(chat, RESIDENT)[-1].urgent and len(tickets_of(chat, RESIDENT)) == 7
-
-
-async def test_same_need_again_shows_the_open_ticket(chat: BotChat, clock: Clock) -> None:
-    await request(chat, clock, RESIDENT, "楼道灯坏了好几天了，晚上很黑")
-    (original,) = tickets_of(chat, RESIDENT)
-    clock.advance(hours=2)
-    said = await chat.say(RESIDENT, "楼道的灯还是坏的，好几天了")
-    offer = card(said, "反映过同样的问题")
-    new_anyway = offer.button("仍要新建")
-    assert f"#{original.number}" in offer.text and "10:00" in offer.text
-    assert not any("我理解您反映的是" in r.text for r in said)  # no address asked yet
-    assert intake(chat, RESIDENT)["step"] == "duplicate"
-
-    shown = await chat.press(RESIDENT, offer.button("查看原工单"), offer.message)
-    status = card(shown, "状态")
-    assert f"#{original.number}" in status.text and "楼道灯坏了好几天了" in status.text
-    assert intake(chat, RESIDENT)["step"] == "duplicate"  # nothing lost: 仍要新建 is still there
-
-    went_on = await chat.press(RESIDENT, status.button("仍要新建"), status.message)
-    assert any(texts.DUPLICATE_NEW in r.text for r in went_on)
-    understood = card(went_on, "我理解您反映的是")
-    await chat.press(RESIDENT, understood.button("确认"), understood.message)
-    await chat.say(RESIDENT, ADDRESS)
-    assert any("已为您登记工单" in r.text for r in await chat.say(RESIDENT, "跳过"))
-    assert len(tickets_of(chat, RESIDENT)) == 2
-    stale = await chat.press(RESIDENT, new_anyway, offer.message)  # the question, answered already
-    assert any(texts.STALE_BUTTON in r.text for r in stale)
-
-    clock.advance(hours=7)  # outside DUPLICATE_WINDOW_HOURS: a new request as usual
-    assert any("我理解您反映的是" in r.text for r in await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑"))
-    other = await chat.say(RESIDENT, "家里插座没电了")  # another need: as usual
-    assert any("我理解您反映的是" in r.text for r in other)
-
-
-async def test_member_sees_the_neighbours_reports_together(chat: BotChat, clock: Clock, world: World) -> None:
-    electrician = world.member("王电工", ["电工"])
-    await request(chat, clock, RESIDENT, "3号楼路灯不亮")
-    offer = card(chat.replies(electrician), "新工单")
-    await chat.press(electrician, offer.button("接单"), offer.message)
-    (first,) = tickets_of(chat, RESIDENT)
-
-    clock.advance(minutes=20)
-    mark = len(chat.events)
-    await request(chat, clock, NEIGHBOUR, "三号楼门口路灯坏了，晚上很黑")
-    (second,) = tickets_of(chat, NEIGHBOUR)
-    assert second.linked_to_id == first.id
-    seen = chat.replies(electrician, mark)
-    told = card(seen, "又有居民反映了")
-    assert f"#{first.number}" in told.text and f"#{second.number}" in told.text
-    new_offer = card(seen, "新工单")  # the neighbour's ticket, offered to the same electrician
-    assert f"附近居民反映的同一问题：#{first.number}" in new_offer.text
-    for reply in seen:
-        for private in (ADDRESS, "502", "居民2"):
-            assert private not in reply.text.replace(f"#{first.number}", "").replace(
-                f"#{second.number}", ""), reply.text
-
-
-# Found by a review of personal data and abuse limits in the thirty-fourth session (each test failed before; its
-# docstring tells the bug as it was found).
-ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 
 
 async def test_the_address_of_a_gas_leak_is_not_held_back_by_the_message_limit(chat: BotChat, clock: Clock) -> None:
@@ -267,3 +132,60 @@ async def test_photos_sent_before_words_held_back_by_the_limit_are_still_kept(ch
     with db.transaction(chat.engine) as s:
         kept = [state for flow, state, _ in drafts.list_drafts(s, RESIDENT) if flow == "intake"]
     assert kept and kept[0].get("attachments") == ["photo-1"], f"the photo sent first is gone: {kept}"
+
+
+# --- tickets an hour ---
+async def test_sixth_ticket_in_an_hour_waits_and_nothing_is_lost(chat: BotChat, clock: Clock) -> None:
+    needs = ["家里插座没电了", "厨房水管漏水", "门锁坏了打不开", "冰箱不制冷了", "洗衣机不转了"]
+    for need in needs:
+        done = await request(chat, clock, RESIDENT, need)
+        assert any("已为您登记工单" in r.text for r in done), [r.text for r in done]
+        clock.advance(minutes=5)
+    assert len(tickets_of(chat, RESIDENT)) == 5
+    first = tickets_of(chat, RESIDENT)[0].created_at
+
+    # (the first ticket is from 10:00 and some seconds: the minute told is the one after them, 11:01)
+    assert first.second or first.microsecond
+    clock.now = first + timedelta(minutes=50)
+    said = await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑")  # told at once, may go on
+    limit = card(said, "一小时内已经登记了 5 张工单")
+    assert "11:01" in limit.text and "先为您保存" in limit.text
+    understood = card(said, "我理解您反映的是")
+    await chat.press(RESIDENT, understood.button("确认"), understood.message)
+    await chat.say(RESIDENT, ADDRESS)
+    held = await chat.say(RESIDENT, "跳过")
+    assert "11:01" in card(held, "都已保存").text
+    assert "跳过" in str(card(held, "都已保存").message.reply_keyboard)  # the phone keyboard again
+    assert len(tickets_of(chat, RESIDENT)) == 5
+    kept = intake(chat, RESIDENT)
+    assert (kept["step"], kept["address"]) == ("phone", ADDRESS)
+
+    clock.now = first + timedelta(hours=1, seconds=1)  # (before the time the resident was told) 跳过 again
+    assert any("已为您登记工单" in r.text for r in await chat.say(RESIDENT, "跳过"))
+    assert tickets_of(chat, RESIDENT)[-1].address == ADDRESS  # from the draft kept meanwhile
+    assert len(tickets_of(chat, RESIDENT)) == 6
+
+    # Five tickets in the last hour again; urgent words at any step are never held back.
+    understood = card(await chat.say(RESIDENT, "卫生间马桶堵了，冲不下去"), "我理解您反映的是")
+    await chat.press(RESIDENT, understood.button("确认"), understood.message)
+    urgent = await chat.say(RESIDENT, "煤气泄漏了，好大的味道")  # at the address step: a ticket at once
+    assert any("119" in r.text for r in urgent) and any("已为您登记紧急工单" in r.text for r in urgent)
+    assert tickets_of(chat, RESIDENT)[-1].urgent and len(tickets_of(chat, RESIDENT)) == 7
+
+
+# --- a long answer within Telegram's limit ---
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_mydata_with_emoji_rich_tickets_stays_within_telegrams_limit(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier
+) -> None:
+    """Telegram measures a message in UTF-16 units (🙏 counts 2): /mydata of emoji-rich requests still fits."""
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        chat.home(RESIDENT)
+        now = datetime.now(UTC)
+        with db.transaction(chat.engine) as s:
+            for _ in range(8):
+                tickets.submit_ticket(s, RESIDENT, "楼道灯坏了" + "🙏" * 300, now,
+                                      label=None, grid_code="S01-C01-G01", address="幸福里 3 号楼")
+        replies = await chat.say(RESIDENT, "/mydata")
+        assert chat.api_errors == [], [e.text for e in chat.api_errors]
+        assert any("我们保存的您的信息" in r.text for r in replies), [r.text for r in replies]
