@@ -61,6 +61,17 @@ async def test_no_need_in_cantonese_under_the_card_opens_no_self_harm_ticket(cha
     assert "12356" not in told, told
 
 
+@pytest.mark.parametrize("words", ["冇問題", "冇问题啊", "冇問題，唔該", "没得问题"])
+async def test_no_problem_in_cantonese_or_sichuanese_under_the_card_confirms(chat: BotChat, words: str) -> None:
+    """The card asks 「对吗？没问题请点「确认」」; an older resident in Guangzhou answers with the card's own word in
+    Cantonese, 「冇問題」 (or 冇问题啊, 冇問題，唔該; in Sichuan 没得问题), and was told 「您的诉求还没有提交…」: 冇错 was
+    a yes, 冇問題 was not."""
+    await chat.say(RESIDENT, NEED)
+    told = texts_of(await chat.say(RESIDENT, words))
+    draft = chat.intake_draft(RESIDENT)
+    assert draft and draft["step"] == "address", (told, draft)
+
+
 # --- the address, told with the need, under 「对吗？」 or given up ---
 async def test_a_traditional_address_told_with_the_need_is_not_asked_again(chat: BotChat) -> None:
     """A resident writes 「樓道燈壞了好幾天了，晚上很黑，幸福里小區3號樓2單元502」 and presses 「确认」. product.md: the bot
