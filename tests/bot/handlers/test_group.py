@@ -1,7 +1,8 @@
 """Group chats, through the real Application on the offline console's in-process Bot API: only a
-coordinator's /subscribe and /unsubscribe are answered; a subscribed group gets its scope's alerts
-without personal data; a resident writing in a group gets nothing and no ticket. Delivery: a group
-that removed the bot (403) is unsubscribed, one that became a supergroup is followed."""
+coordinator's /subscribe and /unsubscribe are answered (/unsubscribe of one scope among several says what is
+left); a subscribed group gets its scope's alerts without personal data; a resident writing in a group gets
+nothing and no ticket. Delivery: a group that removed the bot (403) is unsubscribed, one that became a supergroup
+is followed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from bot.app import build_application, make_deps
 from bot.config import BotSettings
 from bot.console import BotEvent, ConsoleRequest, StoredMessage
 from bot.delivery import deliver_outbox, groups_delivered
+from classifier import Classifier
 from routing import db, subscriptions, tickets
 from routing.models import (
     Draft,
@@ -32,8 +35,9 @@ from routing.models import (
     Person,
     Ticket,
 )
+from tests.bot.chat_harness import BotChat, bot_chat
 from tests.bot.test_delivery import FakeBot, make_context
-from tests.conftest import COORD, G11, GRID_COORD, RESIDENT, World
+from tests.conftest import C1, COORD, G11, GRID_COORD, RESIDENT, World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -119,6 +123,8 @@ def submit_urgent(engine: Engine, settings: Any) -> str:
         return f"#{ticket.number}"
 
 
+# --- /subscribe and /unsubscribe: only a coordinator's, in a group ---
+
 async def test_only_a_coordinators_subscribe_is_answered_in_a_group(console: Console, engine: Engine,
                                                                    world: World) -> None:
     for text in ("/subscribe", "/start", "/help", "/my", "/dispatch", "/unknown",
@@ -141,6 +147,42 @@ async def test_only_a_coordinators_subscribe_is_answered_in_a_group(console: Con
     with db.transaction(engine) as s:
         assert [n.code for n in subscriptions.group_scopes(s, GROUP)] == [G11]
 
+
+async def test_subscribe_in_a_private_chat_says_where_to_send_it(console: Console) -> None:
+    console.request.send_user_message(GRID_COORD, "/subscribe")
+    console.pushed = console.request.send_user_message(RESIDENT, "/subscribe")
+    await console.settle()
+    assert "在群里" in console.messages(GRID_COORD)[-1].text
+    assert "只对协调员开放" in console.messages(RESIDENT)[-1].text
+
+
+async def _in_group(chat: BotChat, person: int, text: str) -> list[str]:
+    """`person` sends a command in the group; what the bot said there."""
+    payload = chat.message_payload(person, text, chat=chat.request.chat(GROUP),
+                                   entities=[{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}])
+    return [r.text for r in await chat.push({"message": payload}, GROUP)]
+
+
+async def test_unsubscribing_one_scope_does_not_call_the_other_one_outside_ones_scope(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier
+) -> None:
+    """The street coordinator subscribes the street's work group to 幸福里社区 and to 幸福里第一网格, then ends the
+    grid's subscription with /unsubscribe 幸福里第一网格. The bot answers in the group 「已取消订阅：幸福里第一网格
+    仍在订阅（不在您的管辖范围内，需由相应协调员取消）：幸福里社区」 — but 幸福里社区 is his own scope, he could end it
+    himself with /unsubscribe 幸福里社区; the group is told it needs some other coordinator to do it
+    (unsubscribe_group puts every subscription it did not end in `kept`, also those left only because another scope
+    was named)."""
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        assert any("已订阅" in t for t in await _in_group(chat, COORD, "/subscribe 幸福里社区"))
+        assert any("已订阅" in t for t in await _in_group(chat, COORD, "/subscribe 幸福里第一网格"))
+        answer = "\n".join(await _in_group(chat, COORD, "/unsubscribe 幸福里第一网格"))
+        assert "已取消订阅：幸福里第一网格" in answer, answer
+        with db.transaction(engine) as s:
+            assert [n.code for n in subscriptions.group_scopes(s, GROUP)] == [C1]
+        assert "不在您的管辖范围内" not in answer, answer
+
+
+# --- the alerts a subscribed group gets ---
 
 async def test_a_subscribed_group_gets_alerts_without_personal_data(console: Console, engine: Engine,
                                                                    world: World) -> None:
@@ -169,6 +211,8 @@ async def test_a_subscribed_group_gets_alerts_without_personal_data(console: Con
     assert len(console.messages(GROUP)) == before  # no more alerts
 
 
+# --- a group that removed the bot, or became a supergroup ---
+
 async def test_removing_the_bot_from_a_group_unsubscribes_it(console: Console, engine: Engine) -> None:
     console.say_in_group(GRID_COORD, "/subscribe")
     await console.settle()
@@ -191,14 +235,6 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscription(console: 
         assert [n.code for n in subscriptions.group_scopes(s, new_id)] == [G11]
         assert subscriptions.group_scopes(s, GROUP) == []
     assert len(console.messages(GROUP)) == 1  # the service message got no answer
-
-
-async def test_subscribe_in_a_private_chat_says_where_to_send_it(console: Console) -> None:
-    console.request.send_user_message(GRID_COORD, "/subscribe")
-    console.pushed = console.request.send_user_message(RESIDENT, "/subscribe")
-    await console.settle()
-    assert "在群里" in console.messages(GRID_COORD)[-1].text
-    assert "只对协调员开放" in console.messages(RESIDENT)[-1].text
 
 
 def _group_note(engine: Engine, world: World) -> int:
