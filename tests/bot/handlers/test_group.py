@@ -20,6 +20,7 @@ from sqlmodel import select
 from telegram.error import ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext
 
+from bot import texts
 from bot.app import build_application, make_deps
 from bot.config import BotSettings
 from bot.console import BotEvent, ConsoleRequest, StoredMessage
@@ -37,6 +38,7 @@ from routing.models import (
 )
 from tests.bot.chat_harness import BotChat, bot_chat
 from tests.bot.test_delivery import FakeBot, make_context
+from tests.bot.test_failures import failing_statement
 from tests.conftest import C1, COORD, G11, GRID_COORD, RESIDENT, World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -180,6 +182,23 @@ async def test_unsubscribing_one_scope_does_not_call_the_other_one_outside_ones_
         with db.transaction(engine) as s:
             assert [n.code for n in subscriptions.group_scopes(s, GROUP)] == [C1]
         assert "不在您的管辖范围内" not in answer, answer
+
+
+async def test_subscribe_in_a_group_while_the_database_fails_asks_to_try_again(
+    engine: Engine, world: World, tmp_path: Path, classifier: Classifier
+) -> None:
+    """A coordinator types /subscribe 幸福里社区 in the street's work group just as the database connection drops: the
+    bot said nothing in the group (errors were answered in private chats only), so he could not tell whether the group
+    was subscribed. Now he is asked to try again, and the second try subscribes it."""
+    async with bot_chat(engine, tmp_path, classifier) as chat:
+        with failing_statement(engine, "group_subscription") as failed:
+            answer = await _in_group(chat, COORD, "/subscribe 幸福里社区")
+        assert failed, "the failure was injected"
+        assert answer == [texts.TRY_AGAIN], answer
+        chat.errors.clear()
+        assert any("已订阅" in t for t in await _in_group(chat, COORD, "/subscribe 幸福里社区"))
+        with db.transaction(engine) as s:
+            assert [n.name for n in subscriptions.group_scopes(s, GROUP)] == ["幸福里社区"]
 
 
 # --- the alerts a subscribed group gets ---
