@@ -131,7 +131,7 @@ def _incoming(
     # Urgent words and an urgent ticket's answers always go through, and are not counted: the minute's one polite
     # answer is kept for the first message held back.
     counted = None if target in MEMBER_FLOWS or urgent or at_urgent_step else abuse.count_message(
-        session, telegram_id, now_)
+        session, telegram_id, written)  # (in the minute it was written: those read at once after an outage are no flood)
     if counted is not None and counted.exceeded:
         return target, state, counted, True  # (held back: nothing it would take or end is touched)
     if target == REQUEST:
@@ -259,7 +259,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     )
     if held:
         if counted is not None and counted.first_exceeded:
-            await reply(update, texts.too_many_messages(counted.until, deps(context).tz))
+            # (a flood written in a minute long past, read after an outage: it may go on now)
+            await reply(update, texts.too_many_messages(max(counted.until, now()), deps(context).tz))
         return
     then, leave_join = None, False
     if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):

@@ -71,6 +71,18 @@ async def test_message_flood_is_slowed_politely_but_urgent_words_pass(chat: BotC
     assert texts.NON_REQUEST["greeting"] in (await chat.say(NEIGHBOUR, "你好"))[-1].text  # per person
 
 
+async def test_messages_written_slowly_while_the_bot_was_down_are_not_a_flood(chat: BotChat, clock: Clock) -> None:
+    """The bot was down for half an hour. Meanwhile an older resident wrote 在吗 every minute, twenty times, then her
+    need. Back up, the bot reads all 21 at once: they were counted in the minute it read them, the need was the 21st
+    — held back as a flood (「您的消息发得有点快」) and lost. Messages count in the minute they were written."""
+    clock.advance(minutes=30)
+    for minute in range(20):
+        written = int((T0 + timedelta(minutes=minute)).timestamp())
+        assert await chat.say(RESIDENT, "在吗", date=written), minute
+    need = await chat.say(RESIDENT, "楼道灯坏了好几天了，晚上很黑", date=int((T0 + timedelta(minutes=20)).timestamp()))
+    assert any("我理解您反映的是" in r.text for r in need), [r.text for r in need]
+
+
 async def test_members_notes_and_names_are_not_counted(chat: BotChat, clock: Clock) -> None:
     with db.transaction(chat.engine) as s:
         drafts.save_draft(s, RESIDENT, member.TASK, {"await": "note", "ticket_id": 1}, T0)
