@@ -73,6 +73,16 @@ def test_core_words() -> None:
     assert duplicates.similarity("了了了", "的的") == 0.0  # nothing left to compare
 
 
+@pytest.mark.parametrize(("a", "b"), [
+    ("3号院2号楼的电梯坏了", "2号院3号楼的电梯坏了"),  # two compounds, two lifts
+    ("3号院的路灯坏了", "3号楼的路灯坏了"),  # compound No. 3 is not building No. 3
+])
+def test_a_courtyard_number_is_not_a_building_number(a: str, b: str) -> None:
+    """Before today 3号院 and 3号楼 were two places (the rule compared '3号院' with '3号楼'); _PLACES now keeps only the
+    number, so 3号院2号楼 and 2号院3号楼 'share' buildings 2 and 3."""
+    assert not duplicates.same_request(a, b)
+
+
 # Own duplicates -------------------------------------------------------------------------------
 
 def submit(world: World, text: str, label: str, *, now=T0, resident: int = RESIDENT,

@@ -1,5 +1,6 @@
 """A ticket's whole life on both backends: submit → offered → accepted → in progress → resolved →
-closed, and the side paths (decline, waves, dispatch, hand back, cancel, reopen)."""
+closed, and the side paths (decline, waves, dispatch, hand back, cancel, reopen); what a ticket cancelled or done
+still takes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from routing import db, dispatch, tickets
-from routing.errors import NotAllowed
+from routing.errors import DomainError, NotAllowed
 from routing.models import (
     Notification,
     NotificationKind,
@@ -31,6 +32,9 @@ from tests.conftest import (
     World,
     minutes,
 )
+from tests.routing.helpers import resolved_plumbing, urgent_gas_leak
+
+SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def submit(world: World, label: str | None = "repair.plumbing", *, now=T0, urgent=False,
@@ -465,3 +469,52 @@ def test_an_urgent_tickets_resident_adds_where_and_a_phone_and_the_coordinators_
         told = s.exec(select(Notification.recipient_id).where(Notification.ticket_id == tid,
                                                                Notification.kind == NotificationKind.contact_added))
         assert GRID_COORD in set(told)
+
+
+# --- a ticket cancelled or done: nothing more added, old buttons answered in plain words ---
+
+def _contact_notes(world: World, tid: int) -> list[int]:
+    with db.transaction(world.engine) as s:
+        return list(s.exec(select(Notification.recipient_id).where(
+            Notification.ticket_id == tid, Notification.kind == NotificationKind.contact_added)))
+
+
+def test_add_contact_is_refused_on_a_cancelled_ticket(world: World) -> None:
+    """A cancelled ticket takes no more words, address or phone, and the coordinators are not told of one."""
+    tid = urgent_gas_leak(world)
+    with db.transaction(world.engine) as s:
+        tickets.cancel_ticket(s, tid, RESIDENT, T0 + minutes(1))
+    try:
+        with db.transaction(world.engine) as s:
+            tickets.add_contact(s, tid, RESIDENT, T0 + minutes(2), address="幸福里3号楼502",
+                                phone="13812345678")
+    except DomainError:
+        pass
+    with db.transaction(world.engine) as s:
+        t = s.get(Ticket, tid)
+        assert t.status == S.cancelled
+        assert (t.address, t.phone) == ("", None), (t.address, t.phone)
+    assert _contact_notes(world, tid) == [], "coordinators told of a contact added to a cancelled ticket"
+
+
+@SQLITE
+def test_an_old_start_button_of_a_ticket_done_says_so_in_plain_words(world: World) -> None:
+    """A member presses yesterday's 开始办理 on a ticket resolved since: told it is done (it said 「当前状态为「已办结」，
+    不能变为「办理中」」, the state machine's words)."""
+    member = world.member("王师傅", ["水暖"])
+    ticket_id = resolved_plumbing(world, member)
+    with db.transaction(world.engine) as s, pytest.raises(NotAllowed) as refused:
+        tickets.start_ticket(s, ticket_id, member, T0 + minutes(60))
+    assert "已办结" in str(refused.value) and "不能变为" not in str(refused.value)
+
+
+@SQLITE
+def test_a_closed_tickets_refusal_to_add_says_its_status_once(world: World) -> None:
+    """Words added to a ticket closed since are refused with its status said once (it said 「已已关闭」)."""
+    member = world.member("王师傅", ["水暖"])
+    ticket_id = resolved_plumbing(world, member)
+    with db.transaction(world.engine) as s:
+        tickets.rate_ticket(s, ticket_id, RESIDENT, 5, T0 + minutes(90))
+    with db.transaction(world.engine) as s, pytest.raises(NotAllowed) as refused:
+        tickets.add_contact(s, ticket_id, RESIDENT, T0 + minutes(100), supplement="还有一点")
+    assert "已关闭" in str(refused.value) and "已已" not in str(refused.value)

@@ -1,6 +1,6 @@
-"""A coordinator removes a member who no longer serves (dispatch.remove_member): no more offers, their offers move
-on, the tickets they hold go back to 派单 with why, they are told, and /join with a new code makes them a member
-again with their points."""
+"""Members and coordinators (routing/members.py, and dispatch.remove_member): who coordinates where, registration
+with free-text skills and duty, and a coordinator removing a member who no longer serves (his tickets go back to 派单
+with why, he is told, and /join with a new code makes him a member again with his points)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlmodel import select
 from bot import delivery
 from routing import db, dispatch, members, tickets
 from routing.errors import NotAllowed
-from routing.models import Notification, NotificationKind, Offer, OfferState
+from routing.models import MemberSkill, Notification, NotificationKind, Offer, OfferState
 from routing.models import TicketStatus as S
-from tests.conftest import COORD, G11, G21, GRID_COORD, RESIDENT, T0, World, minutes
+from tests.conftest import C1, COORD, G11, G12, G21, GRID_COORD, RESIDENT, STREET, T0, World, minutes
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -30,6 +30,52 @@ def _notes(world: World, kind: str, recipient: int) -> list[Notification]:
         return list(s.exec(select(Notification).where(Notification.kind == kind,
                                                       Notification.recipient_id == recipient)))
 
+
+# --- people, roles and coordinators ---
+
+def test_people_roles_and_coordinators(world: World) -> None:
+    with db.transaction(world.engine) as s:
+        assert members.coordinators_for(s, G11) == [GRID_COORD]
+        assert members.coordinators_for(s, G12) == [COORD]  # nobody at G12 or C1: street
+        assert members.coordinators_for(s, G11, level=1) == [COORD]
+        assert members.coordinators_for(s, G11, all_levels=True) == [GRID_COORD, COORD]
+        members.ensure_coordinators(s, [COORD], T0)  # idempotent
+        assert members.coordinator_scopes(s, COORD) == [STREET]
+        members.add_coordinator(s, COORD, 9100, C1, T0)
+        assert members.coordinators_for(s, G12) == [9100]
+        members.remove_coordinator(s, COORD, 9100, C1)
+        assert members.coordinators_for(s, G12) == [COORD]
+        person = members.set_home_grid(s, 1234, G12, T0)
+        assert person.grid_code == G12
+    tid = world.member("张三", ["电工"])
+    with db.transaction(world.engine) as s:
+        roles = members.roles(s, tid)
+        assert roles["member"].display_name == "张三" and roles["coordinator_scopes"] == []
+
+
+# --- registration: skills and duty ---
+
+def test_registration_skills_and_duty(world: World) -> None:
+    tid = world.member("老王", ["水电工", "會計", "修自行车"], G11)
+    m = world.get_member(tid)
+    assert m.on_duty and m.capacity == 3 and m.skill_tags == ["水电工", "会计", "修自行车"]
+    with db.transaction(world.engine) as s:
+        skills = {x.skill: (x.score, x.tag) for x in members.member_skills(s, m.id)}
+    assert skills["电工"][1] == "水电工" and skills["水暖"][1] == "水电工"
+    assert skills["社保"] == (0.9, "会计")  # an alias
+    with db.transaction(world.engine) as s:
+        assert not members.set_duty(s, tid).on_duty
+        assert members.set_duty(s, tid, True).on_duty
+        members.update_member(s, tid, skill_tags=["教师"], grid_code=G12, capacity=5)
+    with db.transaction(world.engine) as s:
+        assert [x.skill for x in s.exec(select(MemberSkill).where(
+            MemberSkill.member_id == m.id))] == ["教师"]
+        m2 = members.get_member(s, tid)
+        assert (m2.grid_code, m2.community_code, m2.capacity) == (G12, C1, 5)
+        assert [x.id for x in members.members_in_scope(s, C1)] == [m.id]
+
+
+# --- a coordinator removes a member ---
 
 def test_a_removed_member_hands_back_what_they_hold_and_gets_no_more_offers(world: World) -> None:
     wang = world.member("王师傅", ["水暖"])

@@ -1,31 +1,38 @@
-"""Residents' data rights: /mydata's view of everything stored, and /forget's erasure (tickets stay,
-anonymized, and the statistics do not move)."""
+"""Residents' data rights (routing/privacy.py): /mydata's view of everything stored, in as many messages as it takes,
+and /forget's erasure (tickets stay, anonymized, the statistics do not move; nothing comes back later; a member's or
+coordinator's own role is not forgotten)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from bot import texts
 from routing import abuse, db, dispatch, drafts, members, privacy, stats, tickets
+from routing.errors import DomainError
 from routing.models import (
     Draft,
     MessageWindow,
     Notification,
     NotificationKind,
     NotificationStatus,
+    Offer,
     Person,
     Rating,
     Ticket,
     TicketEvent,
 )
 from routing.models import TicketStatus as S
-from tests.conftest import G11, OTHER_RESIDENT, RESIDENT, STREET, T0, World, minutes
+from tests.conftest import G11, GRID_COORD, OTHER_RESIDENT, RESIDENT, STREET, T0, World, minutes
+from tests.routing.helpers import urgent_gas_leak
 
 ADDRESS = "和平路12号3号楼502"
 PHONE = "13800138000"
 WORDS = "厨房水管漏水，地上全是水"
 COMMENT = "师傅很耐心，谢谢"
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _submit(world: World, resident: int, now, *, text: str = WORDS, phone: str | None = PHONE) -> int:
@@ -58,6 +65,17 @@ def _forget(world: World, resident: int = RESIDENT, now=None) -> int:
         return privacy.forget_resident(s, resident, now or T0 + timedelta(days=5))
 
 
+def _resident_ticket(world: World, now, *, urgent: bool = False, text: str = "厨房水管漏水，地上全是水") -> int:
+    with db.transaction(world.engine) as s:
+        members.ensure_person(s, RESIDENT, now, name="王阿姨")
+        members.set_home_grid(s, RESIDENT, G11, now)
+        return tickets.submit_ticket(s, RESIDENT, text, now, label="repair.plumbing", grid_code=G11,
+                                     address="和平路12号3号楼502", phone="13800138000", urgent=urgent,
+                                     resident_name="王阿姨", settings=world.settings).id
+
+
+# --- /mydata ---
+
 def test_resident_data_shows_everything_stored(world: World) -> None:
     plumber = world.member("老张", ["水暖"])
     tid = _done(world, RESIDENT, plumber, T0, 5)
@@ -75,6 +93,20 @@ def test_resident_data_shows_everything_stored(world: World) -> None:
     with db.transaction(world.engine) as s:
         assert privacy.resident_data(s, 424242)["known"] is False
 
+
+def test_my_data_shows_the_newest_tickets_of_a_resident_with_many(world: World) -> None:
+    """/mydata must show everything kept; with 25 tickets the newest are cut off by fit()."""
+    ids = [_resident_ticket(world, T0 + timedelta(days=i), text=f"第{i}件事：楼道灯坏了，晚上很黑，老人上下楼不方便" * 12)
+           for i in range(25)]
+    with db.transaction(world.engine) as s:
+        data = privacy.resident_data(s, RESIDENT)
+        newest = f"#{s.get(Ticket, ids[-1]).number}"
+    messages = texts.my_data(data, TZ)
+    assert all(texts.utf16_len(m) <= texts.MESSAGE_LIMIT for m in messages)
+    assert newest in "\n".join(messages)
+
+
+# --- /forget ---
 
 def test_forget_keeps_statistics_and_leaves_no_trace(world: World) -> None:
     plumber = world.member("老张", ["水暖"])
@@ -162,3 +194,53 @@ def test_forget_cancels_open_tickets_and_tells_the_member(world: World) -> None:
             Notification.recipient_id == RESIDENT,
             Notification.status == NotificationStatus.pending)).all()
         assert pending == []
+
+
+def test_add_contact_after_forget_brings_no_personal_data_back(world: World) -> None:
+    """/forget erases a resident's words, address and phone; an add_contact for that (now cancelled) ticket must not
+    write them into it again."""
+    tid = urgent_gas_leak(world)
+    with db.transaction(world.engine) as s:
+        privacy.forget_resident(s, RESIDENT, T0 + minutes(1))
+    try:
+        with db.transaction(world.engine) as s:
+            tickets.add_contact(s, tid, RESIDENT, T0 + minutes(2), address="幸福里3号楼502",
+                                phone="13812345678", supplement="我叫张三")
+    except DomainError:
+        pass
+    with db.transaction(world.engine) as s:
+        t = s.get(Ticket, tid)
+        assert (t.text, t.address, t.phone) == (privacy.FORGOTTEN_TEXT, "", None), (t.text, t.address, t.phone)
+
+
+# --- /forget forgets the resident side only ---
+
+def test_a_member_who_uses_forget_keeps_the_offers_waiting_for_them(world: World) -> None:
+    """/forget forgets the *resident* side only (README, FORGET_ROLES: 'your member / coordinator
+    role is not affected'); a member's pending offer must still reach them."""
+    plumber = world.member("老张", ["水暖"])
+    tid = _resident_ticket(world, T0)
+    with db.transaction(world.engine) as s:
+        offer_note = s.exec(select(Notification).where(
+            Notification.recipient_id == plumber, Notification.kind == NotificationKind.offer)).one()
+        assert offer_note.status == NotificationStatus.pending
+    with db.transaction(world.engine) as s:
+        privacy.forget_resident(s, plumber, T0 + minutes(1))  # the member forgets their resident data
+    with db.transaction(world.engine) as s:
+        offer = s.exec(select(Offer).where(Offer.ticket_id == tid)).one()
+        note = s.get(Notification, offer_note.id)
+        assert offer.state == "pending"  # the offer still waits for the member's answer ...
+        assert note.status == NotificationStatus.pending  # ... but its message was cancelled
+
+
+def test_a_coordinator_who_uses_forget_still_gets_the_urgent_alert(world: World) -> None:
+    tid = _resident_ticket(world, T0, urgent=True)
+    with db.transaction(world.engine) as s:
+        alert = s.exec(select(Notification).where(
+            Notification.recipient_id == GRID_COORD, Notification.ticket_id == tid,
+            Notification.kind == NotificationKind.urgent_alert)).one()
+        assert alert.status == NotificationStatus.pending
+    with db.transaction(world.engine) as s:
+        privacy.forget_resident(s, GRID_COORD, T0 + minutes(1))
+    with db.transaction(world.engine) as s:
+        assert s.get(Notification, alert.id).status == NotificationStatus.pending

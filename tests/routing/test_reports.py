@@ -1,4 +1,5 @@
-"""Weekly report series and daily digests (issue #5, item 5), on SQLite and PostgreSQL."""
+"""Weekly report series, daily digests and the /stats figures (routing/reports.py, issue #5, item 5), each queued once
+per person and period, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,11 +11,26 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
-from routing import db, dispatch, reports, tickets
-from routing.models import Coordinator, Notification, NotificationKind, Person, ReportRun
-from tests.conftest import COORD, G11, G12, GRID_COORD, RESIDENT, STREET, T0, World, as_processes, minutes
+from routing import db, dispatch, members, reports, tickets
+from routing.models import Coordinator, Notification, NotificationKind, Person, ReportRun, Ticket
+from routing.models import TicketStatus as S
+from tests.conftest import (
+    COORD,
+    G11,
+    G12,
+    G21,
+    GRID_COORD,
+    RESIDENT,
+    STREET,
+    T0,
+    World,
+    as_processes,
+    minutes,
+)
+from tests.routing.helpers import resolved_then_reopened
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def _submit(world: World, label: str | None, at: datetime) -> int:
@@ -47,6 +63,8 @@ def _small_world(world: World) -> None:
     with db.transaction(world.engine) as s:
         dispatch.accept_offer(s, t5, member, T0 + timedelta(days=7) + minutes(1))
 
+
+# --- the weekly series, the daily digest, the /stats figures ---
 
 def test_weekly_series(world: World, backend: str) -> None:
     _small_world(world)
@@ -95,12 +113,46 @@ def test_daily_digest(world: World, backend: str) -> None:
     assert day1.as_dict()["scope"] == STREET
 
 
+def test_daily_digest_counts_a_reopened_ticket_past_its_limit_as_overdue(world: World) -> None:
+    """The digest's `overdue` is "open now and past a response or resolution limit": a reopened ticket nobody has
+    fixed a day later is both, and counted."""
+    tid = resolved_then_reopened(world)
+    later = T0 + minutes(26 * 60)  # two hours past the 24 h resolution limit
+    with db.transaction(world.engine) as s:
+        assert s.get(Ticket, tid).status == S.reopened
+        digest = reports.daily_digest(s, G11, later)
+    assert digest.open == 1
+    assert digest.overdue == 1, f"digest says overdue={digest.overdue} for an open ticket 2 h past its limit"
+
+
+@SQLITE
+def test_the_grid_with_overdue_tickets_comes_first_in_a_streets_stats(world: World) -> None:
+    """The street coordinator sends /stats. 幸福里第一网格 had three leaks today, all within their limits; 和平路第一网格
+    had one, two days ago, nobody took it and it is long past its limit (超期率 100%). The fix lists the grids "the most
+    overdue first" (and cuts the list at 20), but sorts on an `overdue` key the figures do not have (they carry
+    `overdue_rate`): the grids come busiest first, and on a big street the late grid is the one cut off."""
+    now = T0 + timedelta(days=2)
+    with db.transaction(world.engine) as s:
+        tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", T0, label="repair.plumbing", grid_code=G21,
+                              address="和平路5号2单元301", phone="13800000000", confidence=0.9,
+                              settings=world.settings)
+    for i in range(3):
+        with db.transaction(world.engine) as s:
+            tickets.submit_ticket(s, RESIDENT + 1 + i, "卫生间下水道堵了", now - minutes(5 - i),
+                                  label="repair.plumbing", grid_code=G11, address="幸福里3号楼2单元501",
+                                  phone="13800000000", confidence=0.9, settings=world.settings)
+    with db.transaction(world.engine) as s:
+        figures = reports.scope_figures(s, STREET, T0 - timedelta(days=1), now, now)
+    order = [(name, g["total"], g["overdue_rate"]) for name, g in figures["grids"]]
+    assert order[0][0].endswith("和平路第一网格"), order
+
+
 def test_list_coordinators(world: World, backend: str) -> None:
     with db.transaction(world.engine) as s:
         assert reports.list_coordinators(s) == [(COORD, STREET), (GRID_COORD, G11)]
 
 
-# Digests and weekly reports, each once per period (queue_due_reports) ---------------------------
+# --- digests and weekly reports queued, each once per period (queue_due_reports) ---
 
 LATE_AFTER = timedelta(minutes=10)
 LOCAL_MONDAY = datetime(2025, 3, 3, tzinfo=SHANGHAI)  # T0 is this Monday, 10:00 local
@@ -175,6 +227,23 @@ def test_batches_and_unreachable_coordinators(world: World, backend: str) -> Non
         (NotificationKind.daily_digest, COORD), (NotificationKind.weekly_report, COORD)}
 
 
+def test_a_coordinator_of_two_grids_gets_both_digests_when_the_queueing_is_done_in_batches(world: World) -> None:
+    """The 网格员 of 幸福里第一网格 also looks after a grid of the next community (two widest scopes, two digests).
+    At 08:00 the digests are queued in batches (`limit`, as a street with many coordinators needs): the batch that
+    ends after his first grid's digest leaves him "served" for the day, so his second grid's 每日简报 never comes."""
+    with db.transaction(world.engine) as s:
+        members.add_coordinator(s, COORD, GRID_COORD, G21, T0 - timedelta(days=30))
+    tuesday = datetime(2025, 3, 4, 8, 1, tzinfo=SHANGHAI)
+    for _ in range(10):
+        with db.transaction(world.engine) as s:
+            if not reports.queue_due_reports(s, tuesday, SHANGHAI, late_after=LATE_AFTER, limit=1):
+                break
+    with db.transaction(world.engine) as s:
+        digests = s.exec(select(Notification).where(Notification.recipient_id == GRID_COORD,
+                                                    Notification.kind == NotificationKind.daily_digest)).all()
+    assert len(digests) == 2, [d.payload.get("name") for d in digests]
+
+
 def test_marked_and_queued_together_or_not_at_all(world: World, backend: str) -> None:
     at = LOCAL_MONDAY + timedelta(hours=8)
     with pytest.raises(RuntimeError), db.transaction(world.engine) as s:
@@ -200,6 +269,8 @@ def test_several_processes_queue_each_once(world: World, backend: str, db_url: s
         (NotificationKind.daily_digest, COORD), (NotificationKind.daily_digest, GRID_COORD),
         (NotificationKind.weekly_report, COORD), (NotificationKind.weekly_report, GRID_COORD)])
 
+
+# --- periods ---
 
 def test_current_periods() -> None:
     monday_0859 = datetime(2025, 3, 3, 8, 59, tzinfo=SHANGHAI)

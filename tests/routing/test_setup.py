@@ -1,4 +1,4 @@
-"""Settings, geography file and sync, people and coordinators, member registration, drafts."""
+"""Settings, the geography file and its sync, the bootstrap at start, and drafts of conversations."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from sqlmodel import select
 from routing import bootstrap, db, drafts, members
 from routing.config import Settings
 from routing.geography import GeographyError, load_geography, parse_geography, sync_geography
-from routing.models import GeoNode, MemberSkill
-from tests.conftest import C1, COORD, G11, G12, GRID_COORD, STREET, T0, World
+from routing.models import GeoNode
+from tests.conftest import C1, G12, STREET, T0
 
+# --- settings ---
 
 def test_settings_defaults_and_scale(tmp_path: Path) -> None:
     s = Settings(_env_file=None, DATA_DIR=tmp_path)
@@ -39,6 +40,8 @@ def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings(_env_file=None)
     assert s.DATABASE_URL == "postgresql://u@h/d" and s.WAVE_SIZE == 5
 
+
+# --- the geography ---
 
 def test_shipped_geography() -> None:
     geo = load_geography()
@@ -100,6 +103,8 @@ name = "幸福里第一网格"
         members.set_home_grid(s, 1, G12, T0)
 
 
+# --- the bootstrap at start ---
+
 def test_bootstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(_env_file=None, DATA_DIR=tmp_path / "data")
     engine = bootstrap.start(settings, coordinator_ids=[11, 12], now=T0)
@@ -117,45 +122,7 @@ def test_bootstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         engine2.dispose()
 
 
-def test_people_roles_and_coordinators(world: World) -> None:
-    with db.transaction(world.engine) as s:
-        assert members.coordinators_for(s, G11) == [GRID_COORD]
-        assert members.coordinators_for(s, G12) == [COORD]  # nobody at G12 or C1: street
-        assert members.coordinators_for(s, G11, level=1) == [COORD]
-        assert members.coordinators_for(s, G11, all_levels=True) == [GRID_COORD, COORD]
-        members.ensure_coordinators(s, [COORD], T0)  # idempotent
-        assert members.coordinator_scopes(s, COORD) == [STREET]
-        members.add_coordinator(s, COORD, 9100, C1, T0)
-        assert members.coordinators_for(s, G12) == [9100]
-        members.remove_coordinator(s, COORD, 9100, C1)
-        assert members.coordinators_for(s, G12) == [COORD]
-        person = members.set_home_grid(s, 1234, G12, T0)
-        assert person.grid_code == G12
-    tid = world.member("张三", ["电工"])
-    with db.transaction(world.engine) as s:
-        roles = members.roles(s, tid)
-        assert roles["member"].display_name == "张三" and roles["coordinator_scopes"] == []
-
-
-def test_registration_skills_and_duty(world: World) -> None:
-    tid = world.member("老王", ["水电工", "會計", "修自行车"], G11)
-    m = world.get_member(tid)
-    assert m.on_duty and m.capacity == 3 and m.skill_tags == ["水电工", "会计", "修自行车"]
-    with db.transaction(world.engine) as s:
-        skills = {x.skill: (x.score, x.tag) for x in members.member_skills(s, m.id)}
-    assert skills["电工"][1] == "水电工" and skills["水暖"][1] == "水电工"
-    assert skills["社保"] == (0.9, "会计")  # an alias
-    with db.transaction(world.engine) as s:
-        assert not members.set_duty(s, tid).on_duty
-        assert members.set_duty(s, tid, True).on_duty
-        members.update_member(s, tid, skill_tags=["教师"], grid_code=G12, capacity=5)
-    with db.transaction(world.engine) as s:
-        assert [x.skill for x in s.exec(select(MemberSkill).where(
-            MemberSkill.member_id == m.id))] == ["教师"]
-        m2 = members.get_member(s, tid)
-        assert (m2.grid_code, m2.community_code, m2.capacity) == (G12, C1, 5)
-        assert [x.id for x in members.members_in_scope(s, C1)] == [m.id]
-
+# --- drafts of a conversation ---
 
 def test_drafts(engine) -> None:
     with db.transaction(engine) as s:
