@@ -268,7 +268,7 @@ def _due_terms(limit: str, now: datetime, windows: dict[str, timedelta],
 
 # The ticket columns a scan reads (its own and `ticket_payload`'s), read as plain rows: for a
 # thousand tickets on PostgreSQL, ORM instances of every column took ~50 ms, of these ~39 ms, rows
-# ~20 ms (measured). tests/routing/test_alerts_batch.py counts a scan's statements.
+# ~20 ms (measured). tests/routing/test_alerts.py counts a scan's statements.
 _SCAN_READS = (Ticket.id, Ticket.number, Ticket.text, Ticket.label, Ticket.urgent, Ticket.time_class,
                Ticket.status, Ticket.grid_code, Ticket.community_code, Ticket.street_code,
                Ticket.attachments, Ticket.assignee_id, Ticket.escalation_level, Ticket.version,
