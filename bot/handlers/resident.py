@@ -688,7 +688,7 @@ async def _answer_talk(
 ) -> None:
     """Answer a message that is no request: a status query with the resident's tickets, the others by their kind."""
     if kind == "status":
-        rows = await query(context, _my_rows, update.effective_user.id)
+        rows, _ = await query(context, _my_rows, update.effective_user.id, now())
         await reply(update, texts.my_tickets(rows, deps(context).tz), markup)
     else:
         await reply(update, texts.NON_REQUEST[kind], markup)
