@@ -460,7 +460,7 @@ async def _after_hand_back(scene: Scene) -> None:
 @case("button:old-card-after-a-newer-request")
 async def _old_card(scene: Scene) -> None:
     """确认 under an older card does not confirm the newer request that replaced it (the need told again in other
-    words; another need told there is kept for after it instead, test_intake_r37_reviewed)."""
+    words; another need told there is kept for after it instead, tests/bot/handlers/resident/test_intake.py)."""
     old = next(r for r in await scene.chat.say(scene.resident, NEED) if "我理解" in r.text)
     await scene.chat.say(scene.resident, "楼道的灯不亮了，晚上黑乎乎的")
     before = scene.chat.state()

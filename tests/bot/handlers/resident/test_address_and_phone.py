@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from bot import texts
-from bot.handlers import router
+from bot.handlers import common
 from routing import db
 from routing.models import Draft, Ticket
 from tests.bot.chat_harness import BotChat, Reply, chinese, texts_of
@@ -119,7 +119,7 @@ async def test_an_intake_left_overnight_takes_no_later_need_as_its_address(chat:
     within STEP_IDLE the same words would have been the address."""
     await chat.intake_to_address(RESIDENT, NEED)
     with db.transaction(chat.engine) as s:
-        s.exec(update(Draft).values(updated_at=datetime.now(UTC) - router.STEP_IDLE - timedelta(minutes=1)))
+        s.exec(update(Draft).values(updated_at=datetime.now(UTC) - common.STEP_IDLE - timedelta(minutes=1)))
     shown = _texts(await chat.say(RESIDENT, "我家厨房下水道堵了，水下不去"))
     assert "我理解您反映的是" in shown and "下水道" in shown, shown
     assert chat.intake_draft(RESIDENT)["text"] == "我家厨房下水道堵了，水下不去"
@@ -768,3 +768,67 @@ async def test_the_street_added_at_the_phone_step_on_gaige_road_keeps_the_rest(c
     shown = texts_of(await chat.say(RESIDENT, "改革路88号幸福里小区"))
     address = (chat.intake_draft(RESIDENT) or {}).get("address") or ""
     assert "改革路88号" in address and "502" in address, (shown, address)
+
+
+# --- a phone told before its step, or sent as a contact card ---
+SONS_CARD = {"phone_number": "+86 139 1234 5678", "first_name": "李明"}
+OWN_CARD = {"phone_number": "13812345678", "first_name": "张阿姨", "user_id": RESIDENT}
+
+
+@SQLITE
+async def test_a_yes_with_the_phone_confirms_and_the_phone_is_not_asked_again(chat: BotChat) -> None:
+    """An older resident answers the card with 「对的，我电话13812345678」: the bot said 「我是社区服务助手…请直接说说您
+    遇到的问题」, the need stayed unconfirmed and the number was lost. Now the yes confirms, the number is kept, and once
+    the address is told the ticket is registered with it, the phone not asked."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "对的，我电话13812345678"))
+    assert "已记下联系电话：13812345678" in shown, shown
+    assert chat.intake_draft(RESIDENT)["step"] == "address", shown
+    shown = texts_of(await chat.say(RESIDENT, ADDRESS))
+    assert texts.ASK_PHONE not in shown and "已为您登记工单" in shown, shown
+    ticket = chat.ticket(1)
+    assert (ticket.phone, ticket.address, ticket.text) == ("13812345678", ADDRESS, NEED)
+
+
+@pytest.mark.parametrize("words", ["我电话13812345678", "手机：138 1234 5678", "有事打我电话一三八一二三四五六七八"],
+                         ids=["labelled", "grouped", "in_numerals"])
+@SQLITE
+async def test_the_phone_alone_under_the_card_is_kept_and_the_card_shown_again(chat: BotChat, words: str) -> None:
+    """The number alone, before 确认: kept, the card asked again; 确认 then goes to the address, and the ticket takes
+    the number without asking for it."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "已记下联系电话：13812345678" in shown and "对吗" in shown, shown
+    assert chat.intake_draft(RESIDENT)["step"] == "confirm"
+    await chat.say(RESIDENT, "对")
+    await chat.say(RESIDENT, ADDRESS)
+    assert chat.count(Ticket) == 1 and chat.ticket(1).phone == "13812345678"
+
+
+@SQLITE
+async def test_her_sons_card_at_the_phone_step_is_the_number_to_call(chat: BotChat) -> None:
+    """Asked for a phone, she sends her son's card from the address book (he will let the worker in). The ticket was
+    registered with no phone, his number dropped without a word; now it is the ticket's phone, and the request says
+    whose it is."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    assert "已为您登记工单" in texts_of(await chat.say(RESIDENT, None, contact=SONS_CARD))
+    ticket = chat.ticket(1)
+    assert ticket.phone == "+8613912345678" and "联系人：李明" in ticket.text, (ticket.phone, ticket.text)
+
+
+@pytest.mark.parametrize("card", [OWN_CARD, SONS_CARD], ids=["own", "her_sons"])
+@SQLITE
+async def test_a_card_under_the_card_or_at_the_address_step_is_kept_for_the_phone_step(chat: BotChat,
+                                                                                     card: dict) -> None:
+    """A card sent before the phone is asked — under 「对吗？」 (「您刚才说的事还没有提交」, the number lost) or at the
+    address step (「手机号等下一步再发就行」, lost too) — is kept; the phone step is then not asked."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, None, contact=card))
+    assert "已记下联系电话" in shown and "对吗" in shown, shown
+    await chat.say(RESIDENT, "对")
+    assert chat.intake_draft(RESIDENT)["step"] == "address"
+    shown = texts_of(await chat.say(RESIDENT, None, contact=OWN_CARD))
+    assert "已记下联系电话：13812345678" in shown and "地址" in shown, shown  # (the address asked again)
+    assert texts.ASK_PHONE not in texts_of(await chat.say(RESIDENT, ADDRESS))
+    assert chat.count(Ticket) == 1 and chat.ticket(1).phone == "13812345678"

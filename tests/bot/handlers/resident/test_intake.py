@@ -711,3 +711,39 @@ async def test_a_piece_told_after_new_anyway_does_not_ask_the_duplicate_question
     assert (chat.intake_draft(RESIDENT) or {}).get("step") == "confirm"
     shown = texts_of(await chat.say(RESIDENT, "是另一个楼道"))
     assert "仍要新建" not in shown, shown
+
+
+# --- /cancel and /my while a need is being told ---
+async def test_cancel_drops_the_first_need_and_the_second_comes_next(chat: BotChat) -> None:
+    """She told two needs at once (楼道灯坏了，另外厨房水管也漏了) and was told the second would follow the first. She
+    sends /cancel under the first one's card: 「好的，这条诉求已取消」 — and the kitchen pipe was gone without a word,
+    while 取消 pressed on the card goes on to it. Now /cancel does the same: the pipe's card follows; a second
+    /cancel drops that one too."""
+    await chat.say(RESIDENT, "楼道灯坏了，另外厨房水管也漏了")
+    shown = texts_of(await chat.say(RESIDENT, "/cancel"))
+    assert texts.INTAKE_CANCELLED in shown and "厨房水管也漏了" in shown and "对吗" in shown, shown
+    assert "厨房水管" in chat.intake_draft(RESIDENT)["text"]
+    shown = texts_of(await chat.say(RESIDENT, "/cancel"))
+    assert texts.INTAKE_CANCELLED in shown and "对吗" not in shown, shown
+    assert chat.intake_draft(RESIDENT) is None and chat.count(Ticket) == 0
+
+
+async def test_my_while_the_address_is_asked_says_the_need_is_not_registered_yet(chat: BotChat) -> None:
+    """She confirmed 楼道灯坏了 and was asked for the address; unsure, she sends /my to see it: 「您还没有工单。遇到问题
+    直接告诉我就行。」 — as if she had told nothing, and the address question gone from view. Now /my says nothing is
+    registered yet and asks for the address again; the address then registers the ticket."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "/my"))
+    assert "遇到问题直接告诉我就行" not in shown and texts.STILL_NEEDS_ADDRESS in shown, shown
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    assert "已为您登记工单" in texts_of(await chat.say(RESIDENT, "跳过"))
+
+
+async def test_my_under_the_card_lists_the_tickets_then_shows_the_card_again(chat: BotChat) -> None:
+    """With a ticket already registered and a second need waiting under 「对吗？」, /my lists the ticket and shows the
+    waiting card again, its buttons last."""
+    await chat.submit(RESIDENT, "小区门口的垃圾好几天没人清理了")
+    await chat.say(RESIDENT, NEED)
+    replies = await chat.say(RESIDENT, "/my")
+    shown = texts_of(replies)
+    assert "我的工单" in shown and texts.NEED_NOT_SUBMITTED in shown and "对吗" in replies[-1].text, shown
