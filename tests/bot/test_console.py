@@ -1,11 +1,16 @@
-"""The offline console: a real PTB Application served by ConsoleRequest, driven by scripted input."""
+"""The offline console (bot/console.py): a real PTB Application served by ConsoleRequest, driven by scripted input;
+`python -m bot` without a token: the console on its own database, in the shipped or the deployment's own geography."""
+
+from __future__ import annotations
 
 import asyncio
 import html
 import io
 import time
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -28,8 +33,29 @@ from telegram.ext import (
     filters,
 )
 
+import bot.__main__ as bot_main
+import bot.console
+from bot.config import BotSettings
 from bot.console import ConsoleRequest, demo_phone, render_html, run_console
+from routing import db
+from routing.errors import DomainError
+from tests.bot.bot_process import OWN_GEOGRAPHY, console, last_line, run_bot
 
+ONE_GRID_GEOGRAPHY = """
+[[street]]
+code = "JD01"
+name = "东城街道"
+
+[[street.community]]
+code = "JD01-SQ01"
+name = "和谐社区"
+
+[[street.community.grid]]
+code = "JD01-SQ01-WG01"
+name = "和谐第一网格"
+"""
+
+INTAKE = "楼道灯坏了\n1\n幸福里小区3号楼2单元502\n跳过\n"
 PEOPLE = {1: ("张阿姨", "居民"), 1001: ("王师傅", "党员"), 9001: ("李主任", "网格员")}
 COORDINATOR = 9001
 
@@ -126,47 +152,7 @@ async def drive(*lines: str) -> str:
     return out.getvalue()
 
 
-async def test_scripted_conversation_across_people() -> None:
-    started = time.monotonic()
-    out = await drive("/start", "1", "hello <b>hi</b> & bye", ":as 王", "2", "/start", "2", ":who", ":quit")
-    assert time.monotonic() - started < 8
-    lines = out.splitlines()
-    # the reply, HTML rendered plainly, with numbered buttons under it
-    assert "→ 居民 张阿姨: 欢迎使用社区服务" in lines
-    assert "    请确认：" in lines
-    assert "    [1] ✅ 确认  [2] ❌ 取消" in lines
-    # pressing button 1: the callback answer and the edit
-    assert "    ↳ 按下「✅ 确认」" in lines
-    assert "→ 居民 张阿姨: (提示) 收到" in lines
-    assert "→ 居民 张阿姨: (已编辑) 已确认（张阿姨）" in lines
-    # user text echoed: escaped by the bot, shown literally; the coordinator sees it too
-    assert "→ 居民 张阿姨: 你说：hello <b>hi</b> & bye" in lines
-    assert "→ 网格员 李主任: 张阿姨 说：hello <b>hi</b> & bye" in lines
-    # switching person: prompt and recipient change; "2" with no buttons in his chat is plain text
-    assert "（现在你是 党员 王师傅，id 1001）" in lines
-    assert "→ 党员 王师傅: 你说：2" in lines
-    assert "→ 党员 王师傅: (已编辑) 已取消（王师傅）" in lines
-    assert "党员 王师傅> :who" in lines
-    assert any(line.strip().startswith("*") and "党员 王师傅" in line for line in lines)
-    assert "（再见）" in lines
-    # replies come out in order, before the next prompt
-    assert out.index("欢迎使用") < out.index("居民 张阿姨> 1") < out.index("(已编辑) 已确认")
-
-
-async def test_reply_keyboard_contact_photos_and_help() -> None:
-    out = await drive(":help", "/phone", "1", "/report", ":photo 楼道灯坏了", "/phone", ":press 跳过")
-    lines = out.splitlines()
-    assert "  /phone  留电话" in lines  # commands registered in post_init are listed by :help
-    assert "    ⌨ [1] 📱 发送手机号（分享联系方式）" in lines
-    assert "      [2] 跳过" in lines
-    assert f"→ 居民 张阿姨: 收到电话 {demo_phone(1)}" in lines
-    assert "→ 居民 张阿姨: [图片: report.png] 本周统计" in lines
-    assert "→ 居民 张阿姨: 收到图片（69 字节）：楼道灯坏了" in lines
-    assert "    ↳ 发送「跳过」" in lines
-    assert "→ 居民 张阿姨: 你说：跳过" in lines
-    assert out.rstrip().endswith("（再见）")  # end of input ends the session
-
-
+# --- the console's Bot API ---
 async def test_server_validates_like_telegram() -> None:
     request = ConsoleRequest()
     request.register_user(1, "张阿姨")
@@ -218,3 +204,136 @@ def test_render_html() -> None:
         == "粗 链接 (https://x.cn/a) & <i>"
     )
     assert render_html('<a href="tg://user?id=1">王</a>') == "王"
+
+
+# --- a conversation typed in the console ---
+async def test_scripted_conversation_across_people() -> None:
+    started = time.monotonic()
+    out = await drive("/start", "1", "hello <b>hi</b> & bye", ":as 王", "2", "/start", "2", ":who", ":quit")
+    assert time.monotonic() - started < 8
+    lines = out.splitlines()
+    # the reply, HTML rendered plainly, with numbered buttons under it
+    assert "→ 居民 张阿姨: 欢迎使用社区服务" in lines
+    assert "    请确认：" in lines
+    assert "    [1] ✅ 确认  [2] ❌ 取消" in lines
+    # pressing button 1: the callback answer and the edit
+    assert "    ↳ 按下「✅ 确认」" in lines
+    assert "→ 居民 张阿姨: (提示) 收到" in lines
+    assert "→ 居民 张阿姨: (已编辑) 已确认（张阿姨）" in lines
+    # user text echoed: escaped by the bot, shown literally; the coordinator sees it too
+    assert "→ 居民 张阿姨: 你说：hello <b>hi</b> & bye" in lines
+    assert "→ 网格员 李主任: 张阿姨 说：hello <b>hi</b> & bye" in lines
+    # switching person: prompt and recipient change; "2" with no buttons in his chat is plain text
+    assert "（现在你是 党员 王师傅，id 1001）" in lines
+    assert "→ 党员 王师傅: 你说：2" in lines
+    assert "→ 党员 王师傅: (已编辑) 已取消（王师傅）" in lines
+    assert "党员 王师傅> :who" in lines
+    assert any(line.strip().startswith("*") and "党员 王师傅" in line for line in lines)
+    assert "（再见）" in lines
+    # replies come out in order, before the next prompt
+    assert out.index("欢迎使用") < out.index("居民 张阿姨> 1") < out.index("(已编辑) 已确认")
+
+
+async def test_reply_keyboard_contact_photos_and_help() -> None:
+    out = await drive(":help", "/phone", "1", "/report", ":photo 楼道灯坏了", "/phone", ":press 跳过")
+    lines = out.splitlines()
+    assert "  /phone  留电话" in lines  # commands registered in post_init are listed by :help
+    assert "    ⌨ [1] 📱 发送手机号（分享联系方式）" in lines
+    assert "      [2] 跳过" in lines
+    assert f"→ 居民 张阿姨: 收到电话 {demo_phone(1)}" in lines
+    assert "→ 居民 张阿姨: [图片: report.png] 本周统计" in lines
+    assert "→ 居民 张阿姨: 收到图片（69 字节）：楼道灯坏了" in lines
+    assert "    ↳ 发送「跳过」" in lines
+    assert "→ 居民 张阿姨: 你说：跳过" in lines
+    assert out.rstrip().endswith("（再见）")  # end of input ends the session
+
+
+# The bug: bytes that are not UTF-8 on stdin wedged the console.
+def test_a_line_that_is_not_utf8_does_not_wedge_the_console(tmp_path: Path) -> None:
+    stdin = b"\xff\xfe\xe6\xa5\xbc\n" + "楼道灯坏了好几天了\n:quit\n".encode()
+    result = run_bot(tmp_path, {"LC_ALL": "C.UTF-8"}, stdin=stdin)
+    assert "我理解您反映的是：物业设施 · 照明楼道" in result.stdout, result.stderr.strip().splitlines()[-1]
+
+
+# The bug: `:press` with no words pressed the newest keyboard's first button (here: 确认).
+def test_press_without_words_presses_nothing(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, {}, stdin="楼道灯坏了好几天了\n:press\n:quit\n".encode())
+    assert "我理解您反映的是" in result.stdout
+    assert "按下「✅ 确认」" not in result.stdout, "an empty :press confirmed the request"
+
+
+# --- `python -m bot` without a token: the console's own database, its people and geography ---
+# The bug: no token with a PostgreSQL DATABASE_URL put the demo people into the operator's database.
+def test_the_console_does_not_seed_demo_people_into_the_configured_postgresql(tmp_path: Path, pg_url: str) -> None:
+    engine = db.make_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE person, member RESTART IDENTITY CASCADE"))
+    result = run_bot(tmp_path, {"DATABASE_URL": pg_url})
+    assert "离线控制台" in result.stdout, result.stderr[-500:]
+    with engine.connect() as conn:
+        demo = conn.execute(text("SELECT count(*) FROM member WHERE telegram_id BETWEEN 1001 AND 1005")).scalar()
+    engine.dispose()
+    assert demo == 0, f"the README's offline console 'on SQLite' wrote {demo} demo members into PostgreSQL"
+
+
+def test_an_unknown_coordinator_scope_does_not_crash_the_console(tmp_path: Path) -> None:
+    """The operator of a multi-street deployment writes `COORDINATOR_SCOPE=s01` (lower case, or a code from an old
+    file) in `.env` and types `make run` before getting a token, to try the offline console the README promises. Instead
+    of the console (or one line naming COORDINATOR_SCOPE, as every other bad setting gets) they get a 15-line Python
+    traceback ending in `routing.errors.NotFound: 未知的区域编码 's01'`. Cause: bot/__main__.py run_console calls
+    routing/demo.py seed_demo(scope=settings.COORDINATOR_SCOPE) outside start_domain's error handling, and
+    start_domain itself checks COORDINATOR_SCOPE only when COORDINATOR_IDS is set (routing/bootstrap.py start)."""
+    result = console(tmp_path, {"COORDINATOR_SCOPE": "s01"}, ":quit\n")
+    assert "Traceback" not in result.stderr, last_line(result)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "COORDINATOR_SCOPE" in lines[0], lines
+
+
+def test_console_starts_when_the_deployment_has_its_own_geography_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator has put the deployment's own street → community → grid tree in `.env`
+    (`GEOGRAPHY_FILE=geo.toml`, README's configuration table; `jiedan geography check geo.toml` says ok) and, before
+    getting a token from @BotFather, types `make run` to try the bot in the offline console, as the README's first
+    command invites. Instead of the console they get a Python traceback ending in
+    `routing.errors.NotFound: 未知的区域编码 'S01-C01-G01'`: `bot/__main__.py` run_console seeds the demo people
+    (`routing/demo.py` seed_demo) with the shipped demo geography's codes (S01-C01-G01 …) into a database synced from
+    the configured file, outside start_domain's one-line error handling. (With a geography of several streets it
+    fails the same way, in ensure_coordinators.)"""
+    geography = tmp_path / "geo.toml"
+    geography.write_text(ONE_GRID_GEOGRAPHY, encoding="utf-8")
+    settings = BotSettings(_env_file=None, DATA_DIR=tmp_path / "data", GEOGRAPHY_FILE=geography)
+    chatted = []
+
+    async def console(build, people, **_kwargs) -> None:  # (the chat itself is not under test)
+        chatted.append(people)
+
+    monkeypatch.setattr(bot.console, "run_console", console)
+    monkeypatch.setattr(bot_main, "make_deps", lambda settings, engine: None)
+    try:
+        bot_main.run_console(settings)
+    except SystemExit as stopped:  # a clear one-line refusal would be acceptable too
+        assert isinstance(stopped.code, str) and "\n" not in stopped.code
+        return
+    except DomainError as error:
+        pytest.fail(f"the console crashed with a traceback: {type(error).__name__}: {error}")
+    assert chatted, "the console did not start"
+
+
+def test_the_console_with_the_deployments_own_geography_still_has_members_to_offer_to(tmp_path: Path) -> None:
+    """A new operator does what the README invites: `make run` first (no token: the console with the demo geography),
+    then writes the deployment's own street → community → grid tree, sets `GEOGRAPHY_FILE` and runs `make run` again
+    to see it in the console ("placed in the deployment's own geography"). 张阿姨 now lives in 阳光第一网格, types
+    楼道灯坏了 and gets 「✅ 已为您登记工单」, but no member ever sees 「📋 有一张新工单等您接单」: the ticket goes
+    straight to 李主任 as 「📮 有工单需要派单」. The demo members registered by the first run stay in the old, now
+    inactive, 示范街道 grids: routing/demo.py seed_demo skips a member who exists (`find_member(...) is None`) and
+    never moves them into the new scope's grids, while the resident is moved (set_home_grid). Fix: move existing demo
+    members to the scope's grids (or start the console database afresh)."""
+    first = console(tmp_path, {}, ":quit\n")
+    assert "离线控制台" in first.stdout, last_line(first)
+    geography = tmp_path / "geo.toml"
+    geography.write_text(OWN_GEOGRAPHY, encoding="utf-8")
+    second = console(tmp_path, {"GEOGRAPHY_FILE": str(geography)}, INTAKE + ":quit\n")
+    assert "已为您登记工单" in second.stdout, second.stdout[-1500:] + last_line(second)
+    assert "有一张新工单等您接单" in second.stdout, second.stdout[second.stdout.find("已为您登记工单"):][:800]

@@ -1,10 +1,11 @@
-"""The weekly report chart (checked as an image), its text fallback, /report and the report jobs."""
+"""The weekly report (bot/report.py): the chart (checked as an image), its text fallback, /report and the report
+jobs' schedule and delivery."""
 
 from __future__ import annotations
 
 import io
 import warnings
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -42,6 +43,7 @@ def _missing_glyphs(caught: list[warnings.WarningMessage]) -> list[str]:
     return [str(w.message) for w in caught if "missing from font" in str(w.message)]
 
 
+# --- the chart and its text ---
 def test_chart_is_a_png_of_the_right_size_in_the_shipped_cjk_font() -> None:
     from matplotlib import font_manager
     from matplotlib.text import Text
@@ -107,6 +109,7 @@ def test_report_text_has_the_same_figures() -> None:
     assert len(texts.report_caption(SAMPLE)) <= 1024
 
 
+# --- sending it: the chart, or the text when the photo or the chart fails ---
 class PhotoBot:
     """Records sends; send_photo raises the given error (if any)."""
 
@@ -153,7 +156,7 @@ async def test_text_fallback_when_the_chart_cannot_be_drawn(monkeypatch: pytest.
     assert (await report.send_report(bot, 7, SAMPLE)).message_id == 2 and bot.photos == []
 
 
-# ── /report and the jobs, on a real (SQLite) database ──────────────────────────────────────────────
+# --- /report and the jobs, on a real (SQLite) database ---
 def _context(engine: Engine, bot: PhotoBot) -> Any:
     deps = Deps(engine=engine, settings=BotSettings(_env_file=None), classifier=None, taxonomy=None,
                 worker_id="test")
@@ -181,6 +184,26 @@ async def test_report_command(world: World) -> None:
 
     await report.report_command(_update(RESIDENT, replies), _context(world.engine, bot))
     assert replies == [texts.NOT_A_COORDINATOR] and len(bot.messages) == 1
+
+
+def test_report_jobs_run_at_their_moments_and_every_few_minutes() -> None:
+    """Digests at 08:00 and reports on Mondays at 09:00 (local), plus a catch-up job from start."""
+    calls: list[tuple[str, Any, dict[str, Any]]] = []
+    recorder = SimpleNamespace(
+        run_repeating=lambda callback, **kw: calls.append(("repeating", callback, kw)),
+        run_daily=lambda callback, **kw: calls.append(("daily", callback, kw)),
+    )
+    settings = BotSettings(_env_file=None)
+    app = SimpleNamespace(job_queue=recorder, bot_data={"deps": SimpleNamespace(settings=settings)})
+    report.schedule_jobs(app)
+    assert {callback for _, callback, _ in calls} == {report.send_due_reports, report.deliver_reports}
+    repeating = {callback: kw for how, callback, kw in calls if how == "repeating"}
+    assert repeating[report.send_due_reports]["interval"] <= timedelta(minutes=10)
+    assert repeating[report.send_due_reports]["first"] < 10  # at start: what a stopped bot missed
+    assert repeating[report.deliver_reports]["interval"] == settings.DELIVERY_INTERVAL_SECONDS
+    assert all(callback == report.send_due_reports for how, callback, _ in calls if how == "daily")
+    daily = sorted((kw["time"], kw.get("days")) for how, _, kw in calls if how == "daily")
+    assert daily == [(time(8, 0, tzinfo=settings.tz), None), (time(9, 0, tzinfo=settings.tz), (1,))]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
