@@ -118,6 +118,7 @@ def test_every_notification_kind_renders_with_escaped_user_text() -> None:
         "resolve_due_at": "2026-11-24T10:00:00+00:00",
         "comment": "<i>不满意</i>",
         "stars": 2,
+        "quarter": "2026Q3",
         "note": "<script>",
         "member_name": "王<师傅>",
     }
