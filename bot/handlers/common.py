@@ -134,13 +134,17 @@ async def edit(update: Update, text: str | None, markup: InlineKeyboardMarkup | 
 async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> bool:
     """Answer a pressed button (a toast, or an alert with `alert`). Telegram takes one answer per
     press and only for a short while: a press delivered again after a restart, or answered late, is
-    still handled, only without the toast. False when Telegram refused the answer."""
+    still handled, only without the toast; an alert's words (已被接单, 按钮已过期) then come as a message,
+    since nothing else would tell the person. Whether the person was told."""
     try:
         await update.callback_query.answer(text, show_alert=alert)
     except BadRequest as error:
         if "query" not in str(error).lower():
             raise
         log.info("button press not answered: %s", error)
+        if alert and text and update.effective_message is not None:
+            await reply(update, texts.esc(text))
+            return True
         return False
     return True
 
