@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 from telegram import Bot, InputFile, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import texts
@@ -157,8 +157,9 @@ async def _render(report: dict[str, Any]) -> bytes | None:
 
 
 async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> Message:
-    """Send the chart with a caption; on any Telegram error (or no chart) the text. Errors of the
-    text message itself propagate (the delivery worker retries them)."""
+    """Send the chart with a caption; when the chart cannot be drawn or Telegram refuses the photo, the text.
+    A photo that timed out (it may have arrived), flood control or the network propagate, as errors of the text
+    message do: the delivery worker sends the report again later, not as a second report in text now."""
     png = await _render(report)
     if png is not None:
         try:
@@ -166,6 +167,10 @@ async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> Message
             return await bot.send_photo(
                 chat_id, photo=photo, caption=texts.report_caption(report), parse_mode="HTML"
             )
+        except BadRequest as error:  # (the photo refused: a NetworkError to PTB, but final)
+            log.warning("sendPhoto to %s refused, sending the report as text: %s", chat_id, error)
+        except (NetworkError, RetryAfter):
+            raise
         except TelegramError as error:
             log.warning("sendPhoto to %s failed, sending the report as text: %s", chat_id, error)
     return await bot.send_message(
