@@ -242,7 +242,7 @@ async def test_not_knowing_the_address_with_a_few_more_words_is_not_saved_as_the
 
 @SQLITE
 @pytest.mark.parametrize("words", ["地址我不清楚，我问问楼下邻居", "地址我记不清了，你们问社区吧", "门牌号忘了，我问问隔壁"])
-async def test_not_knowing_the_address_and_asking_a_neighbour_is_saved_as_the_address(chat: BotChat, words: str) -> None:
+async def test_not_knowing_the_address_and_asking_a_neighbour_is_not_saved_as_the_address(chat: BotChat, words: str) -> None:
     """Hole next to commit c661b27 (地址我不清楚，我问问我女儿 → help). She writes 「地址我不清楚，我问问楼下邻居」 (or
     「地址我记不清了，你们问社区吧」, 「门牌号忘了，我问问隔壁」): she does not know it and will ask someone. The bot saves these
     words as the ticket's address and asks for the phone; the member gets 「地址：地址我不清楚，我问问楼下邻居」. The new
@@ -271,7 +271,7 @@ async def test_an_address_with_the_door_number_forgotten_is_not_discarded(chat: 
 
 @SQLITE
 @pytest.mark.parametrize("words", ["门牌号不记得了，就在菜场后面", "具体地址说不清，卫生站后面那排平房", "地址我不会写，学校后面第三家"])
-async def test_a_landmark_told_with_not_knowing_the_address_is_refused(chat: BotChat, words: str) -> None:
+async def test_a_landmark_told_with_not_knowing_the_address_is_taken_as_the_address(chat: BotChat, words: str) -> None:
     """Regression of commit c661b27. Asked 「请告诉我需要上门的地址」, an older resident who cannot write her address
     describes where she lives: 「门牌号不记得了，就在菜场后面」 (behind the food market),
     「具体地址说不清，卫生站后面那排平房」, 「地址我不会写，学校后面第三家」. Before the commit these were taken as the address
@@ -288,7 +288,7 @@ async def test_a_landmark_told_with_not_knowing_the_address_is_refused(chat: Bot
 
 # --- the address step: a sticker, a photo, a location, a contact ---
 @SQLITE
-async def test_a_sticker_at_the_address_step_asks_for_the_address_not_the_problem(chat: BotChat) -> None:
+async def test_a_need_retold_after_a_sticker_at_the_address_step_is_not_taken_for_the_address(chat: BotChat) -> None:
     """At the address step a sticker/voice gets "请用文字描述一下您的问题"; the resident who then describes the
     problem again has that description saved as the address."""
     await chat.intake_to_address(RESIDENT, NEED)
@@ -682,7 +682,7 @@ async def test_when_to_come_told_in_dialect_at_the_phone_step_is_added(chat: Bot
 
 
 @BOTH_BACKENDS
-async def test_a_status_question_at_the_phone_step_with_dou_zai_is_answered_not_added(
+async def test_a_status_question_at_the_phone_step_with_dou_zai_is_not_added_to_the_request(
     chat: BotChat, world: World
 ) -> None:
     """A resident with a ticket open reports a second need; at its phone step she asks about the first one:

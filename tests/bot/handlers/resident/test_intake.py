@@ -376,7 +376,7 @@ async def test_a_correction_of_the_need_is_not_taken_for_an_address(chat: BotCha
 
 # --- a second need told under the card ---
 @pytest.mark.parametrize("words", ["不是光楼道灯，厨房水管也漏水了", "不是只有楼道灯，厨房水管也漏水了"])
-async def test_not_only_the_lamp_under_the_card_throws_the_lamp_away(chat: BotChat, words: str) -> None:
+async def test_not_only_the_lamp_under_the_card_keeps_the_lamp_and_queues_the_leak(chat: BotChat, words: str) -> None:
     """Regression of commit c5ab3d8 (不是X，Y without the second 是 replaces the need). 「楼道灯坏了好几天了」 → 「我理解您反映的是：
     …照明楼道…对吗？」. She adds a second trouble the way people do: 「不是光楼道灯，厨房水管也漏水了」 (not only the
     lamp — the kitchen pipe leaks too; or 「不是只有楼道灯，…」). Before the commit the kitchen leak was kept for after the lamp

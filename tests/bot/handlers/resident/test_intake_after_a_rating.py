@@ -85,7 +85,7 @@ async def test_stars_typed_for_the_one_ticket_still_waiting_for_its_rating_rate_
 
 
 @pytest.mark.parametrize("words", ["三星 冰箱不制冷了", "三星，洗衣机坏了，麻烦来看看"])
-async def test_a_samsung_appliance_need_under_the_rating_prompt_rates_three_stars(
+async def test_a_samsung_appliance_need_under_the_rating_prompt_is_not_a_rating(
     chat: BotChat, world: World, words: str
 ) -> None:
     """Regression of commit 1df9123 (一星，一开灯就跳闸 rates at any length). Under 「请为这次服务打个分」 for the stairwell
@@ -186,7 +186,7 @@ async def test_a_new_need_right_after_a_rating_is_not_filed_as_its_comment(chat:
 
 
 @pytest.mark.parametrize("need", ["空调不制冷了", "门锁打不开了", "热水器不出热水"])
-async def test_a_new_need_after_praising_the_work_is_saved_as_the_comment(
+async def test_a_new_need_after_praising_the_work_is_a_new_request_not_the_comment(
     chat: BotChat, world: World, need: str
 ) -> None:
     """Regression of commit 91868df. 5 ⭐ for the stairwell light, 「师傅很负责」, then her next trouble: 「空调不制冷了」 (or

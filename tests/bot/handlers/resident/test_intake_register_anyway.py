@@ -84,7 +84,7 @@ async def test_thanks_long_enough_to_hide_a_need_get_the_button_and_short_ones_d
 
 # --- while a card waits ---
 @SQLITE
-async def test_register_anyway_from_the_reminder_keeps_the_need_waiting(chat: BotChat) -> None:
+async def test_the_reminder_while_a_card_waits_offers_no_register_button_and_keeps_the_need(chat: BotChat) -> None:
     """The lamp card 「楼道灯坏了好几天了 … 对吗？」 waits. The resident types 「我儿子明天过来」; since 8ab2807 the bot answers
     「您刚才说的事还没有提交：请点上面的「确认」…」 with a 「📝 这是我的诉求，登记为诉求」 button (resident.new_request). They
     press it: register_anyway → _start_intake saves the new words as THE intake draft (one per resident), so the lamp

@@ -150,7 +150,7 @@ async def test_photos_sent_before_words_held_back_by_the_limit_are_still_kept(ch
 
 # --- messages a minute after an emergency ---
 @SQLITE
-async def test_the_first_message_held_back_after_an_emergency_gets_the_polite_answer(
+async def test_the_first_message_held_back_after_an_emergency_is_not_dropped_in_silence(
     chat: BotChat, clock: Clock
 ) -> None:
     """An old woman has typed a lot this minute (20 messages while describing the stairwell light), then smells gas:

@@ -81,7 +81,7 @@ def _drafts_touched_ago(chat: BotChat, person: int, ago: timedelta) -> None:
 # --- the stars typed under 「请为这次服务打个分」 ---
 @pytest.mark.parametrize(("words", "stars"), [("5星好评", 5), ("给五星", 5), ("五星！谢谢师傅", 5), ("5分吧", 5),
                                               ("一星，灯还是不亮", 1)])
-async def test_stars_typed_with_a_word_or_two_around_them_are_not_taken(
+async def test_stars_typed_with_a_word_or_two_around_them_rate_the_ticket(
     chat: BotChat, world: World, words: str, stars: int
 ) -> None:
     """Under 「请为这次服务打个分」 the resident types the stars as people write them: 「5星好评」, 「给五星」,
@@ -129,12 +129,12 @@ async def test_full_width_digits_typed_from_a_chinese_keyboard_rate_the_ticket(
 
 
 @pytest.mark.parametrize("words", ["一星，一开灯就跳闸", "一星，灯还是不亮，一开灯就跳闸"])
-async def test_one_star_typed_with_its_reason_is_taken_as_a_new_electrical_request(
+async def test_one_star_typed_with_its_reason_rates_the_ticket_and_tells_the_coordinators(
     chat: BotChat, world: World, words: str
 ) -> None:
     """Regression of commit 5d658b4 (星期 is no star count). Under 「请为这次服务打个分」 for the stairwell light the resident
     types 「一星，一开灯就跳闸」 (one star: the lamp trips the breaker when switched on). Before the fix this rated 1 ⭐ with the
-    reason as its comment and reopened the ticket (test_stars_typed_with_a_word_or_two_around_them_are_not_taken
+    reason as its comment and reopened the ticket (test_stars_typed_with_a_word_or_two_around_them_rate_the_ticket
     rates 「一星，灯还是不亮」 so). Now
     the light is left unrated and resolved, and she is walked through a brand-new 电路 request (「我理解您反映的是…对吗？」):
     王师傅's bad work is never flagged, no 差评提醒 reaches the coordinators. router._stars now drops any star count when the
@@ -148,7 +148,7 @@ async def test_one_star_typed_with_its_reason_is_taken_as_a_new_electrical_reque
 
 
 @pytest.mark.parametrize("words", ["满分", "很好", "不错", "没修好", "灯还是不亮"])
-async def test_praise_or_not_fixed_typed_under_the_prompt_gets_the_self_introduction(
+async def test_praise_or_not_fixed_typed_under_the_prompt_rates_or_brings_the_stars_back(
     chat: BotChat, world: World, words: str
 ) -> None:
     """The member marked the light done; the resident gets 「工单 #… 已办结。请为这次服务打个分：」 and answers in words, as
@@ -166,7 +166,7 @@ async def test_praise_or_not_fixed_typed_under_the_prompt_gets_the_self_introduc
 
 
 @pytest.mark.parametrize("words", ["厨房水管漏了一星期了", "停水两星期了"])
-async def test_a_need_that_says_for_a_week_is_taken_as_a_one_star_rating(
+async def test_a_need_that_says_for_a_week_is_not_taken_for_a_one_star_rating(
     chat: BotChat, world: World, words: str
 ) -> None:
     """The stairwell light was marked done an hour ago and the resident has 「请为这次服务打个分」 in the chat. She does not
@@ -202,7 +202,7 @@ async def test_a_short_need_naming_samsung_or_a_five_star_estate_is_not_taken_fo
 
 # --- the stars typed while a new need is being told ---
 @pytest.mark.parametrize("words", ["五星", "5星"])
-async def test_stars_typed_while_a_new_need_waits_for_its_address_are_not_a_rating(
+async def test_stars_typed_while_a_new_need_waits_for_its_address_rate_the_ticket(
     chat: BotChat, world: World, words: str
 ) -> None:
     """The resident is reporting a leaking pipe and the bot has asked 「请告诉我需要上门的地址」. Meanwhile 王师傅 finishes
@@ -222,7 +222,7 @@ async def test_stars_typed_while_a_new_need_waits_for_its_address_are_not_a_rati
     assert (chat.intake_draft(RESIDENT) or {}).get("step") == "address", chat.intake_draft(RESIDENT)
 
 
-async def test_stars_typed_under_the_confirm_card_make_the_next_yes_a_comment(chat: BotChat, world: World) -> None:
+async def test_stars_typed_under_the_confirm_card_do_not_make_the_next_yes_a_comment(chat: BotChat, world: World) -> None:
     """The resident is reporting a leaking pipe: 「我理解您反映的是：家居维修 · 水管疏通…对吗？」. Meanwhile 王师傅's light is
     done and 「请为这次服务打个分」 arrives. She types 「五星」: the light is rated (「感谢您对工单 #… 的 5 星评价！想补充一句话的话
     直接回复，或点「跳过」。」), and the pipe's card is not shown again. She then answers the pipe's question 「对」: the bot
@@ -284,7 +284,7 @@ async def test_stars_typed_for_a_second_ticket_after_rating_the_first_are_not_ta
     assert chat.ticket(pipe).rating == 4, (shown, chat.ticket(pipe).status)
 
 
-async def test_stars_pressed_on_the_other_card_after_a_low_rating_say_it_must_be_resolved_first(
+async def test_stars_pressed_on_the_other_card_after_a_low_rating_are_not_refused_as_unresolved(
     chat: BotChat, world: World
 ) -> None:
     """The resident did not rate for a day and got the 回访 「已办结一天了，您满意吗？」 card; they press 1 ⭐ on it (the
@@ -307,7 +307,7 @@ async def test_stars_pressed_on_the_other_card_after_a_low_rating_say_it_must_be
 
 # --- the comment after the stars ---
 @pytest.mark.parametrize("words", ["跳过", "不用了", "没有"])
-async def test_skip_typed_instead_of_pressed_is_saved_and_sent_as_the_comment(
+async def test_skip_typed_instead_of_pressed_is_neither_saved_nor_sent_as_the_comment(
     chat: BotChat, world: World, words: str
 ) -> None:
     """After 5 ⭐ the bot says 「感谢您的 5 星评价！想补充一句话的话直接回复，或点「跳过」。」 The resident types 「跳过」
@@ -325,7 +325,7 @@ async def test_skip_typed_instead_of_pressed_is_saved_and_sent_as_the_comment(
     assert words not in to_member, to_member
 
 
-async def test_skipping_the_comment_wipes_the_notice_that_the_ticket_was_reopened(chat: BotChat, world: World) -> None:
+async def test_skipping_the_comment_keeps_the_notice_that_the_ticket_was_reopened(chat: BotChat, world: World) -> None:
     """The rating card reads 「收到您的 1 星评价，很抱歉这次没让您满意。工单已重新打开，协调员会跟进。想补充说明的话直接回复，
     或点「跳过」。」. The resident presses 「跳过」 and the same message is edited to just 「好的，谢谢您！」: the chat no
     longer shows which ticket, how many stars, or that it was reopened and a coordinator will follow up (the prompt's
@@ -361,7 +361,7 @@ async def test_a_photo_sent_as_the_comment_after_a_rating_does_not_turn_praise_i
     assert chat.ticket(ticket_id).status == "closed"
 
 
-async def test_praise_in_two_messages_is_cut_and_its_second_part_registered_as_a_new_request(
+async def test_praise_in_two_messages_is_kept_whole_as_the_comment(
     chat: BotChat, world: World
 ) -> None:
     """Regression of commit 1d3e7c1 (a new need after a comment on a 3–5 ⭐ rating). 5 ⭐ for the stairwell light, then the
@@ -381,7 +381,7 @@ async def test_praise_in_two_messages_is_cut_and_its_second_part_registered_as_a
 
 
 # --- a new need, or an emergency, after the stars ---
-async def test_a_new_need_told_after_the_comment_is_appended_to_it(chat: BotChat, world: World) -> None:
+async def test_a_new_need_told_after_the_comment_is_not_appended_to_it(chat: BotChat, world: World) -> None:
     """5 ⭐ and a comment 「师傅很负责」 (「补充说明已记录，谢谢您！」). Ten minutes later the resident tells her next trouble:
     「厨房水管漏水了」. Before commit 8bdc9b1 this started a new request (the comment step closed with the comment); now it
     is answered 「补充说明已记录，谢谢您！」 again and appended to the light's comment (「师傅很负责\n厨房水管漏水了」), sent to
@@ -427,7 +427,7 @@ async def test_urgent_message_after_rating_is_not_swallowed_as_comment(chat: Bot
 
 
 # --- the comment window ---
-async def test_the_comment_window_starts_over_with_each_comment(chat: BotChat, world: World) -> None:
+async def test_the_comment_window_is_counted_from_the_rating_not_each_comment(chat: BotChat, world: World) -> None:
     """README: the words after a rating are its comment for 30 minutes. 1 ⭐ at 9:00; the reason at 9:25 (「灯还是不亮」).
     At 9:50 — 50 minutes after the stars — the resident writes about something else, 「楼下的路灯也不亮了」: it is still
     taken as the light's comment (「补充说明已记录」, a 💬 居民补充 to the coordinators) instead of a new request, because
@@ -458,7 +458,7 @@ async def test_words_long_after_a_rating_are_a_new_message_not_its_comment(
 
 
 # --- a low rating: its reason, the reopened ticket ---
-async def test_the_second_message_of_a_low_ratings_reason_becomes_a_new_request(chat: BotChat, world: World) -> None:
+async def test_the_second_message_of_a_low_ratings_reason_is_kept_as_its_reason(chat: BotChat, world: World) -> None:
     """1 ⭐: 「工单已重新打开，协调员会跟进。想补充说明的话直接回复」. The resident explains in two short messages, a minute
     apart: 「灯还是不亮」 then 「一开灯就跳闸」. The first is saved (「补充说明已记录」); the second gets a new card
     「我理解您反映的是：家居维修 · 电路维修「一开灯就跳闸」对吗？」 — a second request for the same light, while the
@@ -492,7 +492,7 @@ async def test_still_a_problem_after_a_low_rating_is_its_comment(chat: BotChat, 
 
 
 @pytest.mark.parametrize("words", ["师傅搞错了，修的是隔壁楼的灯，我们楼的灯还是不亮", "弄错地方了，我说的是3号楼"])
-async def test_a_complaint_that_says_the_member_got_it_wrong_is_dropped_and_the_stars_asked(
+async def test_a_complaint_that_says_the_member_got_it_wrong_is_saved_and_passed_on(
     chat: BotChat, world: World, words: str
 ) -> None:
     """1 ⭐, and the bot asks 「想补充说明的话直接回复」. The resident explains what went wrong: 「师傅搞错了，修的是隔壁楼的灯，
@@ -510,7 +510,7 @@ async def test_a_complaint_that_says_the_member_got_it_wrong_is_dropped_and_the_
     assert words[:6] in texts_of(chat.replies(GRID_COORD)), texts_of(chat.replies(GRID_COORD))
 
 
-async def test_a_comment_after_the_coordinator_acted_raises_a_second_dispatch_alarm(chat: BotChat, world: World) -> None:
+async def test_a_comment_after_the_coordinator_acted_raises_no_second_dispatch_alarm(chat: BotChat, world: World) -> None:
     """1 ⭐: the grid coordinator gets 「⚠️ 差评提醒：工单 #… 获得 1 星，已重新打开。」 with 「👉 指派」, and assigns it to
     李师傅 at once (「已把工单 #… 指派给 李师傅，等待对方确认。」). A minute later the resident adds the reason; the
     coordinator now gets a second, complete 「⚠️ 差评提醒：工单 #… 获得 1 星，已重新打开。」 card with its own 「👉 指派」
@@ -529,7 +529,7 @@ async def test_a_comment_after_the_coordinator_acted_raises_a_second_dispatch_al
     assert later == [], texts_of(later)
 
 
-async def test_the_member_sent_to_redo_a_reopened_ticket_is_not_told_it_was_reopened_or_why(
+async def test_the_member_sent_to_redo_a_reopened_ticket_is_told_it_was_reopened_and_why(
     chat: BotChat, world: World
 ) -> None:
     """王师傅's stairwell light gets 1 ⭐ and the comment 「灯还是不亮，一开灯就跳闸」. The grid coordinator presses
@@ -552,7 +552,7 @@ async def test_the_member_sent_to_redo_a_reopened_ticket_is_not_told_it_was_reop
     assert "跳闸" in seen and "重新打开" in seen, seen
 
 
-async def test_the_reason_told_after_the_assignment_never_reaches_the_member_redoing_it(
+async def test_the_reason_told_after_the_assignment_reaches_the_member_redoing_it(
     chat: BotChat, world: World
 ) -> None:
     """1 ⭐ on the stairwell light; the grid coordinator assigns it to 李师傅 at once from the 差评提醒, and 李师傅 presses
@@ -592,7 +592,7 @@ async def test_member_is_not_told_to_follow_up_a_reopened_ticket_taken_from_them
 
 # --- a mistaken 1 ⭐ corrected (点错了) ---
 @pytest.mark.parametrize("words", ["点错了，应该是五星", "按错了，是5星"])
-async def test_a_mistaken_one_star_cannot_be_corrected_and_the_correction_is_sent_as_the_complaint(
+async def test_a_mistaken_one_star_corrected_at_once_is_undone(
     chat: BotChat, world: World, words: str
 ) -> None:
     """The stars sit 1 2 3 on the first row; an older resident's thumb lands on 「1 ⭐」 instead of 「5 ⭐」. They read
@@ -636,7 +636,7 @@ async def test_a_low_rating_a_coordinator_acted_on_is_not_corrected(chat: BotCha
     assert "点错了，应该是五星" in texts_of(chat.replies(GRID_COORD))
 
 
-async def test_a_correction_with_a_word_of_thanks_is_asked_again(chat: BotChat, world: World) -> None:
+async def test_a_correction_with_a_word_of_thanks_corrects_the_rating(chat: BotChat, world: World) -> None:
     """1 ⭐ by mistake; the resident types 「点错了，应该是五星，师傅修得很好」 — the slip, the stars and a kind word. The bot
     answers 「您想打几星？请直接回复，例如：5星。」 although she just said 五星, and her praise is dropped. resident.corrected_stars
     counts the stars only in a message of up to 12 characters (RATING_WORDS_MAX_CHARS), while says_slip looks at any
@@ -650,7 +650,7 @@ async def test_a_correction_with_a_word_of_thanks_is_asked_again(chat: BotChat, 
 
 
 @pytest.mark.parametrize("answer", ["5", "五"])
-async def test_the_answer_to_how_many_stars_is_saved_as_the_complaint(
+async def test_the_answer_to_how_many_stars_corrects_the_rating(
     chat: BotChat, world: World, answer: str
 ) -> None:
     """1 ⭐ pressed by mistake; the resident types 「点错了」 and the bot asks 「您想打几星？请直接回复，例如：5星。」. She
@@ -668,7 +668,7 @@ async def test_the_answer_to_how_many_stars_is_saved_as_the_complaint(
 
 
 @pytest.mark.parametrize("answer", ["五星吧", "那就五星吧", "五星，谢谢"])
-async def test_the_answer_to_how_many_stars_in_a_few_words_is_saved_as_the_complaint(
+async def test_the_answer_to_how_many_stars_in_a_few_words_corrects_the_rating(
     chat: BotChat, world: World, answer: str
 ) -> None:
     """Hole next to commit c19a677 (a bare 5 after 「您想打几星？」). 1 ⭐ pressed by mistake, 「点错了」, and the bot asks
@@ -688,7 +688,7 @@ async def test_the_answer_to_how_many_stars_in_a_few_words_is_saved_as_the_compl
 
 @pytest.mark.parametrize(("words", "left"), [("点错了，我想给五星", "想"), ("手滑了，要五星", "要"),
                                              ("按错了，本来是想点五星的", "本来是想点")])
-async def test_a_correction_leaves_a_stray_word_as_the_new_ratings_comment(
+async def test_a_correction_leaves_no_stray_word_as_the_new_ratings_comment(
     chat: BotChat, world: World, words: str, left: str
 ) -> None:
     """Regression of commit c19a677 (the kind words typed with a correction kept as its comment). 1 ⭐ by mistake; the
@@ -708,7 +708,7 @@ async def test_a_correction_leaves_a_stray_word_as_the_new_ratings_comment(
     assert f"「{left}" not in texts_of(chat.replies(member)[mark:]), texts_of(chat.replies(member)[mark:])
 
 
-async def test_a_corrected_one_star_stays_a_dispatch_alarm_in_the_subscribed_group(chat: BotChat, world: World) -> None:
+async def test_a_corrected_one_star_is_no_longer_an_alarm_in_the_subscribed_group(chat: BotChat, world: World) -> None:
     """The grid coordinator subscribed the 网格群 (/subscribe). The resident presses 1 ⭐ by mistake: the group reads
     「⚠️ 差评提醒：#… 居民评价 1 星，工单已重新打开。请协调员私聊我发送 /dispatch 重新指派。」. A few seconds later she types
     「点错了，应该是五星」 and the ticket is closed with 5 ⭐ (commit 2ba4761). The coordinators are told in private
@@ -731,7 +731,7 @@ async def test_a_corrected_one_star_stays_a_dispatch_alarm_in_the_subscribed_gro
     assert "5 星" in later or "不用再派单" in later or "已关闭" in later, later
 
 
-async def test_the_member_is_not_told_the_one_star_was_a_slip_and_his_points_returned(
+async def test_the_member_is_told_the_one_star_was_a_slip_and_his_points_returned(
     chat: BotChat, world: World
 ) -> None:
     """王师傅 reads 「居民为工单 #… 打了 1 星。」 and 「⚠️ 工单 #… 因居民评价较低已重新打开，已转交协调员重新安排，本次积分已收回。」.
@@ -751,7 +751,7 @@ async def test_the_member_is_not_told_the_one_star_was_a_slip_and_his_points_ret
 
 
 # --- a mistaken 5 ⭐ on work not done ---
-async def test_a_mistaken_five_stars_on_work_not_done_reaches_nobody(chat: BotChat, world: World) -> None:
+async def test_a_mistaken_five_stars_on_work_not_done_reopens_it_or_reaches_the_coordinators(chat: BotChat, world: World) -> None:
     """The opposite slip of the one commit 2ba4761 handles: the light still does not work, but the resident's thumb lands
     on 「5 ⭐」. She types at once 「点错了，应该是一星，灯还是不亮」. The bot answers 「补充说明已记录，谢谢您！」: the ticket
     stays closed with 5 ⭐ (王师傅 keeps his bonus), the words go to 王师傅 only as a 留言, and no coordinator hears that the
@@ -765,7 +765,7 @@ async def test_a_mistaken_five_stars_on_work_not_done_reaches_nobody(chat: BotCh
     assert chat.ticket(ticket_id).status == "reopened" or "灯还是不亮" in to_coordinator, (shown, to_coordinator)
 
 
-async def test_a_mistaken_five_stars_called_a_bad_review_reaches_no_coordinator(chat: BotChat, world: World) -> None:
+async def test_a_mistaken_five_stars_called_a_bad_review_reaches_the_coordinators(chat: BotChat, world: World) -> None:
     """Hole next to commit 6ce4731 (a mistaken 5 ⭐ told to the coordinators). The light still does not work but the
     resident's thumb lands on 「5 ⭐」; she types 「点错了，应该是差评，灯根本没修好」. The bot answers 「补充说明已记录，谢谢您！」,
     the words go to 王师傅 only, and no coordinator hears the light is still broken — while 「点错了，应该是一星，灯还是不亮」
@@ -781,7 +781,7 @@ async def test_a_mistaken_five_stars_called_a_bad_review_reaches_no_coordinator(
 
 # --- found with the ratings: a member's steps, a coordinator's invite ---
 # (their place is with the member's and the coordinator's tests, tests/bot/handlers/member and coordinator)
-async def test_a_hand_back_reason_typed_again_under_a_new_offer_hands_back_the_old_ticket_again(
+async def test_a_hand_back_reason_typed_again_under_a_new_offer_points_to_its_decline_button(
     chat: BotChat, world: World
 ) -> None:
     """(The review's untested risk, next to commit 95c91aa.) 王师傅 hands the stairwell light back with the reason
@@ -816,7 +816,7 @@ async def test_member_not_stuck_after_ticket_is_cancelled_while_a_done_note_is_a
     await chat.deliver()
     first = [r.text for r in await chat.say(member, "已经修好了，换了新灯泡")]
     second = [r.text for r in await chat.say(member, "我家厨房下水道堵了，水下不去")]
-    # The second message is a new need of the member's own; it is refused again as a note.
+    # The second message is a new need of the member's own; it is not refused as a note.
     assert not any("当前状态为" in t for t in second), (first, second)
     assert all(flow != "task" for tid, flow, _ in chat.state()["drafts"] if tid == member), chat.state()
 

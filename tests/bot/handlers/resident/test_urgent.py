@@ -173,7 +173,7 @@ async def test_a_cry_for_help_gets_a_hotline(chat: BotChat, text: str) -> None:
     assert "110" in shown or "120" in shown, shown
 
 
-async def test_a_question_after_an_emergency_lists_its_ticket(chat: BotChat) -> None:
+async def test_a_question_after_an_emergency_is_not_told_there_is_no_ticket(chat: BotChat) -> None:
     await chat.say(RESIDENT, "厨房一股煤气味，很大")
     shown = texts_of(await chat.say(RESIDENT, "人呢？说好的人呢"))
     assert "您还没有工单" not in shown, shown
