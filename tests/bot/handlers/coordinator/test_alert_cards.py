@@ -63,7 +63,7 @@ async def _deliver_at(world: Any, bot_: FakeBot, moment: datetime, monkeypatch: 
 # --- who gets the cards ---
 
 @SQLITE
-def test_the_member_who_took_a_ticket_after_its_yellow_card_is_never_told_it_is_late(world: World) -> None:
+def test_the_member_who_took_a_ticket_after_its_yellow_card_is_told_it_is_late(world: World) -> None:
     """王师傅 takes a plumbing ticket (resolve 24 h); at 80 % (19 h 12 min) he and the grid get the 🟡 card. At 19 h 30
     he hands it back (退回), 赵师傅 takes it at 19 h 35 and holds it past the limit. 赵师傅 is never told anything — no
     yellow card (it was "already sent", to 王师傅) and no red card (coordinators only) — although he is the assignee
@@ -131,7 +131,7 @@ def test_a_red_card_to_the_street_reaches_community_coordinators_when_the_street
 # --- what a yellow card asks ---
 
 @SQLITE
-def test_a_yellow_card_for_a_ticket_nobody_holds_asks_to_follow_up_not_to_dispatch(world: World) -> None:
+def test_a_yellow_card_for_a_ticket_nobody_holds_asks_to_dispatch(world: World) -> None:
     """王师傅 fixes a leak in 30 min; the resident rates it 1 star at 2 h: the ticket is reopened and waits for the
     grid coordinator to dispatch it again (状态：已重新打开, nobody holds it). At 80 % of the resolution limit the
     coordinator's 🟡 card says 「请督促跟进」 (urge whoever is on it) — nobody is on it; what it needs is 派单, as the
@@ -149,7 +149,7 @@ def test_a_yellow_card_for_a_ticket_nobody_holds_asks_to_follow_up_not_to_dispat
 
 
 @SQLITE
-def test_a_response_yellow_card_asks_to_dispatch_a_ticket_already_assigned(world: World) -> None:
+def test_a_response_yellow_card_of_a_ticket_already_assigned_names_the_member(world: World) -> None:
     """Nobody takes a plumbing ticket (respond 1 h); at 30 min the grid coordinator assigns it (指派) to 王师傅, who has
     not answered yet. At 48 min the coordinator's 🟡 card says 「还没有党员接单，请尽快派单」 and names nobody: it reads
     as if nothing had been done, and does not say the ticket waits for 王师傅's answer (/dispatch does say
@@ -183,7 +183,7 @@ def test_a_red_card_shows_the_status_its_escalation_gave(world: World) -> None:
 
 
 @SQLITE
-def test_a_red_card_that_came_back_to_the_grid_says_it_went_to_the_community(engine: Engine, settings: Settings) -> None:
+def test_a_red_card_that_came_back_to_the_grid_says_the_community_has_no_coordinator(engine: Engine, settings: Settings) -> None:
     """README: the coordinators may be a grid's 网格员 only. A ticket nobody takes passes its response limit: the 🔴 is
     addressed to the community, where nobody is, and falls back to the grid coordinator — who reads
     「已升级至社区（幸福里社区），请立即派单或督办」: told the ticket is now the community's, while nobody there will
@@ -243,7 +243,7 @@ def test_reopened_tickets_red_card_is_not_labelled_as_resent_after_an_outage(wor
 
 # --- the time limit an offer shows ---
 
-def test_an_offer_after_a_hand_back_shows_the_limit_still_running(world: World) -> None:
+def test_an_offer_after_a_hand_back_shows_no_response_limit_already_met(world: World) -> None:
     """A fast ticket (respond 1 h) is accepted in 5 min, then handed back at 12:00 (two hours on). The member it is
     offered to next is asked 「请在 3月3日 11:00 前响应」 — an hour ago: the response limit was met long ago (it no
     longer runs), and the offer shows a deadline in the past."""
@@ -297,7 +297,7 @@ async def test_the_urgent_alert_of_a_ticket_nobody_can_take_says_it_waits_for_di
 
 
 @SQLITE
-async def test_the_street_coordinator_alerted_to_an_urgent_ticket_is_not_told_nobody_took_it(
+async def test_the_street_coordinator_alerted_to_an_urgent_ticket_is_told_nobody_took_it(
     chat: BotChat, world: World
 ) -> None:
     """The neighbour of the 退回 fix: a gas smell, both the 网格员 and the street coordinator get 「🚨 紧急工单，请立即跟进 …
@@ -319,7 +319,7 @@ async def test_the_street_coordinator_alerted_to_an_urgent_ticket_is_not_told_no
 
 
 @SQLITE
-async def test_the_street_coordinator_told_an_urgent_ticket_waits_for_dispatch_is_never_told_it_was_taken(
+async def test_the_street_coordinator_told_an_urgent_ticket_waits_for_dispatch_learns_it_was_taken(
     chat: BotChat, world: World
 ) -> None:
     """A gas smell. 王师傅 and 李师傅 (燃气维修) both press 「不方便」, so since 104406a both the 网格员 and the street
@@ -371,7 +371,7 @@ async def test_the_coordinators_alerted_to_an_urgent_ticket_are_told_when_it_is_
 
 
 @SQLITE
-async def test_the_street_coordinator_alerted_to_an_urgent_ticket_is_not_told_it_was_handed_back(
+async def test_the_street_coordinator_alerted_to_an_urgent_ticket_is_told_it_was_handed_back(
     chat: BotChat, world: World
 ) -> None:
     """A gas smell: both the 网格员 and the street coordinator get 「🚨 紧急工单，请立即跟进」. 王师傅, the only member with the
@@ -471,7 +471,7 @@ def test_a_group_told_of_two_late_red_cards_names_the_community_as_the_community
 # --- the quiet hours ---
 
 @SQLITE
-async def test_a_members_yellow_card_held_past_its_limit_says_the_limit_passed(
+async def test_a_members_yellow_card_held_past_its_limit_does_not_say_the_limit_is_still_ahead(
     world: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fast ticket (resolve 24 h) created at 03:18 Shanghai: its resolve yellow falls at 22:30 (quiet hours, the

@@ -39,7 +39,7 @@ async def _choose(chat: BotChat, coordinator: int, card) -> list:
 # --- /dispatch: which waiting tickets it lists, and in what order ---
 
 @SQLITE
-async def test_an_urgent_ticket_offered_to_members_is_missing_from_dispatch(chat: BotChat, world: World) -> None:
+async def test_an_urgent_ticket_offered_to_members_is_listed_in_dispatch(chat: BotChat, world: World) -> None:
     """A resident reports a gas smell. The 网格员 gets 「🚨 紧急工单，请立即跟进 … 状态：待接单」 (and a subscribed work group
     「请协调员立即私聊我发送 /dispatch 跟进」). He sends /dispatch and reads 「目前没有待派单的工单。👍」: the urgent ticket,
     which product.md says goes to the coordinators to assign by hand ("or it is urgent, it goes to the coordinators of
@@ -55,7 +55,7 @@ async def test_an_urgent_ticket_offered_to_members_is_missing_from_dispatch(chat
 
 
 @SQLITE
-async def test_dispatch_does_not_say_a_ticket_is_past_its_limit(chat: BotChat, world: World) -> None:
+async def test_dispatch_says_a_ticket_is_past_its_limit(chat: BotChat, world: World) -> None:
     """A leaking pipe reported three hours ago has waited for 派单 past its one-hour response limit (a 🔴 red card
     went out). The 网格员's /dispatch card shows 「响应时限：… 20:21」 with nothing more, exactly like a ticket still in
     time; the member he then assigns it to reads 「响应时限：… 20:21（已超期）」. The coordinator, who answers for the limits,
@@ -187,7 +187,7 @@ async def test_after_assigning_the_first_fifty_dispatch_shows_the_ones_still_wai
 # --- 指派: the member list and its buttons ---
 
 @SQLITE
-async def test_the_members_who_can_take_the_ticket_now_come_first_in_the_assign_list(
+async def test_the_member_who_can_take_the_ticket_now_is_in_the_assign_list(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
     """指派 lists at most 8 members ranked by skill, ignoring duty and load. In a grid with 4 electricians at their
@@ -389,7 +389,7 @@ async def _a_stale_list_pressed(chat: BotChat, world: World) -> tuple[list[Reply
 
 
 @SQLITE
-async def test_a_coordinator_refused_for_a_stale_list_is_sent_to_a_button_that_is_not_there(
+async def test_a_coordinator_refused_for_a_stale_list_is_left_a_way_to_reassign(
     chat: BotChat, world: World
 ) -> None:
     """Two coordinators work the same waiting ticket: the street's and the 网格员 each send /dispatch and press 指派. The
@@ -409,7 +409,7 @@ async def test_a_coordinator_refused_for_a_stale_list_is_sent_to_a_button_that_i
 
 
 @SQLITE
-async def test_the_refusal_of_a_stale_list_points_to_a_button_the_refreshed_list_does_not_have(
+async def test_the_refusal_of_a_stale_list_does_not_point_to_a_button_that_is_gone(
     chat: BotChat, world: World
 ) -> None:
     """Two coordinators open 指派 on the same ticket; the 网格员 assigns 王师傅, who accepts. The street coordinator then
@@ -450,7 +450,7 @@ async def test_overdue_says_how_many_more_are_overdue_past_the_first_fifty(
 
 
 @SQLITE
-async def test_overdue_does_not_say_who_holds_a_late_ticket_nor_which_limit(chat: BotChat, world: World) -> None:
+async def test_overdue_says_who_holds_a_late_ticket_and_which_limit(chat: BotChat, world: World) -> None:
     """王师傅 accepted a leaking pipe 30 hours ago and has not finished it: its 办结 limit passed 6 hours ago. The work
     group was told 「请协调员私聊我发送 /overdue 督办」; the 网格员 sends /overdue and reads
     「🔴 #… 水管疏通 · 已接单 · 幸福里第一网格 · 时限 12月6日 16:24」 — no word of who has it (the person to chase), nor

@@ -53,7 +53,7 @@ async def test_the_resident_is_told_when_the_member_who_took_the_ticket_is_repla
         assert chat.replies(RESIDENT, mark), "the resident is told nothing: 王师傅 no longer has the ticket"
 
 
-async def test_the_coordinator_whose_assignment_fails_because_the_member_blocked_the_bot_is_not_told_why(
+async def test_the_coordinator_whose_assignee_blocked_the_bot_is_told_which_member_it_was(
     chat: BotChat, world: World
 ) -> None:
     """The 网格员 assigns a ticket to 王师傅 (「已把工单 … 指派给 王师傅，等待对方确认。」). 王师傅 has blocked the bot: the next
@@ -157,7 +157,7 @@ async def test_the_street_coordinator_who_assigned_hears_when_the_member_never_a
             "the street coordinator who assigned the ticket is never told 李师傅 did not answer", told)
 
 
-async def test_an_assignment_nobody_answered_is_carded_as_a_refusal(chat: BotChat, world: World) -> None:
+async def test_an_assignment_nobody_answered_is_not_carded_as_a_refusal(chat: BotChat, world: World) -> None:
     """The neighbour of 92d494d (a withdrawn 指派 explained): the 网格员 assigns a ticket to 李师傅, who never answers.
     After the assignment's timeouts it goes back to 派单 and the 网格员's card reads 「📮 有工单需要派单 ↩️ 指派的 李师傅
     不方便：「未回复」」 — 不方便 is the wording of a member who pressed 「不方便」, i.e. refused; 李师傅 said nothing at all
@@ -222,7 +222,7 @@ def test_an_assignment_made_after_the_yellow_card_still_times_out(world: World) 
 
 # --- 退回: the coordinators told who handed it back and why, with the photos ---
 
-async def test_the_coordinator_is_not_told_when_the_member_he_assigned_hands_the_ticket_back(
+async def test_the_coordinator_is_told_when_the_member_he_assigned_hands_the_ticket_back(
     chat: BotChat, world: World
 ) -> None:
     """The 网格员 assigns a waiting ticket to 王师傅 by hand (指派), and is told 「✅ 您指派的工单 … 已由 王师傅 接单。」. 王师傅
@@ -248,7 +248,7 @@ async def test_the_coordinator_is_not_told_when_the_member_he_assigned_hands_the
     assert any("王师傅" in t and "登高作业证" in t for t in told), told
 
 
-async def test_a_photo_sent_as_the_hand_back_reason_loses_the_step(chat: BotChat, world: World) -> None:
+async def test_a_photo_sent_at_the_hand_back_step_keeps_the_step(chat: BotChat, world: World) -> None:
     """A member on site presses 「↩️ 退回」 and is asked 「请说明退回的原因（例如：需要专业资质、联系不上居民）：」. On a phone the
     natural answer is a photo of the problem (the lamp 6 m up a stairwell) and then the words. The photo is answered
     「请说明退回的原因」 — but the step is already gone (task_text_given clears the draft on the InvalidInput that
@@ -267,7 +267,7 @@ async def test_a_photo_sent_as_the_hand_back_reason_loses_the_step(chat: BotChat
     assert "梯子不够高" in card and "照片 1 张" in card, card
 
 
-async def test_hand_back_photos_promised_to_the_coordinators_reach_nobody(chat: BotChat, world: World) -> None:
+async def test_hand_back_photos_are_promised_to_the_coordinators_only_if_they_reach_them(chat: BotChat, world: World) -> None:
     """王师傅 took a 楼道灯 from an offer, presses 退回 and sends a photo first. The bot answers 「📷 照片收到了，会和退回的
     原因一起交给协调员。请再用文字说明退回的原因：」; he types 「梯子不够高，需要专业设备」. 李师傅 can still be asked, so the ticket
     goes out in a new wave — and no coordinator gets anything, neither the words nor the photo (tell_hand_back only
@@ -312,7 +312,7 @@ async def test_the_coordinator_who_assigned_a_ticket_handed_back_with_a_photo_ge
     assert len([r for r in told if r.text.endswith("的照片")]) == 1, [r.text for r in told]
 
 
-async def test_hand_back_photos_come_again_unannounced_after_a_declined_assignment(
+async def test_hand_back_photos_do_not_come_again_unannounced_after_a_declined_assignment(
     chat: BotChat, world: World
 ) -> None:
     """王师傅 hands a 楼道灯 back with a photo (「梯子不够高，需要专业设备」); nobody else can take it, so the 网格员 gets

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 # --- a refusal typed in words ---
 
-async def test_a_member_who_types_that_he_cannot_take_an_assignment_is_answered_as_a_resident(
+async def test_a_member_who_types_that_he_cannot_take_an_assignment_is_pointed_to_decline(
     chat: BotChat, world: World
 ) -> None:
     """The 网格员 assigns a ticket to 王师傅 (「👉 协调员指派给您一张工单」). 王师傅, an older volunteer, answers in words, as
@@ -38,7 +38,7 @@ async def test_a_member_who_types_that_he_cannot_take_an_assignment_is_answered_
     assert chat.ticket(ticket_id).status == "offered"  # (still asked, not lost)
 
 
-async def test_polite_typed_refusals_are_still_answered_as_a_new_resident(chat: BotChat, world: World) -> None:
+async def test_polite_typed_refusals_are_pointed_to_decline(chat: BotChat, world: World) -> None:
     """王师傅 has an offer waiting. He answers it in words as people do, politely: 「不好意思，这单我不方便」,
     「今天有事，不方便」, or that it is not his trade: 「这个我修不了」. The fix e85a0ba points 「不方便」 alone and
     「我在外地，这单接不了」 to the 「不方便」 button, but these everyday variants still get the resident's welcome
@@ -56,7 +56,7 @@ async def _answers(chat: BotChat, world: World, phrases: tuple[str, ...]) -> dic
     return {w: "\n".join(r.text for r in await chat.say(wang, w)) for w in phrases}
 
 
-async def test_a_refusal_with_its_reason_after_it_is_answered_as_a_new_resident(chat: BotChat, world: World) -> None:
+async def test_a_refusal_with_its_reason_after_it_is_pointed_to_decline(chat: BotChat, world: World) -> None:
     """王师傅 has an offer waiting and types the refusal first, the reason after: 「接不了，我在外地」,
     「这单我接不了了，家里有事」. Before c14815e (_REFUSING.search) these were answered 「不能接的话，请点工单消息下面的
     「不方便」按钮…」; now _REFUSAL must match the whole message and allows nothing after the refusal but 怎么办/行吗, so he
@@ -68,7 +68,7 @@ async def test_a_refusal_with_its_reason_after_it_is_answered_as_a_new_resident(
         assert "社区服务助手" not in told, (words, told)
 
 
-async def test_a_refusal_with_an_everyday_reason_or_particle_is_answered_as_a_new_resident(
+async def test_a_refusal_with_an_everyday_reason_or_particle_is_pointed_to_decline(
     chat: BotChat, world: World
 ) -> None:
     """「家里有事，去不了」, 「不好意思啊，今天去不了」, 「现在在外地，回不来」, 「我在外地呢」 — ordinary refusals from a member
@@ -80,7 +80,7 @@ async def test_a_refusal_with_an_everyday_reason_or_particle_is_answered_as_a_ne
         assert texts.PRESS_DECLINE in told, (words, told)
 
 
-async def test_a_reason_alone_is_no_refusal(chat: BotChat, world: World) -> None:
+async def test_a_reason_alone_is_pointed_to_decline(chat: BotChat, world: World) -> None:
     """The neighbour of the fix: _WHY lists 在忙, 不舒服, 太忙了 as reasons, but a reason typed alone as the answer —
     「在忙」, 「人不舒服」, 「最近太忙了」 — needs a _CANNOT word after it, so he is welcomed as a new resident
     (「我是社区服务助手…」) while 「没时间」 or 「人不在本地」 alone are pointed to 「不方便」. Expected: the same answer."""
@@ -90,7 +90,7 @@ async def test_a_reason_alone_is_no_refusal(chat: BotChat, world: World) -> None
         assert texts.PRESS_DECLINE in told, (words, told)
 
 
-async def test_a_refusal_asked_as_a_question_is_not_pointed_to_the_button(chat: BotChat, world: World) -> None:
+async def test_a_refusal_asked_as_a_question_is_pointed_to_decline(chat: BotChat, world: World) -> None:
     """王师傅 has an offer waiting and asks 「我这周在外地，接不了怎么办？」 — the very question the 「不方便」 button answers.
     The classifier reads it as a request (a land dispute), and about_their_work returns at once for a request
     (before the new refusal check, which would skip it anyway: _A_QUESTION, meant for a member's own 家里灯修好了吗,
@@ -104,7 +104,7 @@ async def test_a_refusal_asked_as_a_question_is_not_pointed_to_the_button(chat: 
 
 # --- going later is no refusal ---
 
-async def test_a_member_who_says_he_will_go_later_is_told_to_decline(chat: BotChat, world: World) -> None:
+async def test_a_member_who_says_he_will_go_later_is_not_told_to_decline(chat: BotChat, world: World) -> None:
     """王师傅 has an offer waiting and types under it 「下午没时间，我晚上去修」 — he means to take it, tonight. The bot
     answers 「不能接的话，请点工单消息下面的「不方便」按钮，好及时另行安排。」: 没时间 anywhere in the words is read as a refusal
     (_REFUSING.search in member.about_their_work), and he is steered to the button that gives the ticket away.
@@ -114,7 +114,7 @@ async def test_a_member_who_says_he_will_go_later_is_told_to_decline(chat: BotCh
     assert texts.PRESS_DECLINE not in seen, seen
 
 
-async def test_not_convenient_today_but_tomorrow_is_answered_as_a_new_resident(chat: BotChat, world: World) -> None:
+async def test_not_convenient_today_but_tomorrow_is_pointed_to_take_the_offer(chat: BotChat, world: World) -> None:
     """c14815e points 「下午没时间，我晚上去修」 to 「接单」 (_GOING_LATER), but its neighbour 「今天不方便，明天去修」 or
     「今天不行，明天过去」 gets 「我是社区服务助手…请直接说说您遇到的问题。」 with 「登记为诉求」: 不方便 / 不行 are in _CANNOT
     but not in _WHY, which is all _REASONS lets before the time. Expected: pointed to 「接单」 like the 没时间 wording."""
@@ -125,7 +125,7 @@ async def test_not_convenient_today_but_tomorrow_is_answered_as_a_new_resident(c
 
 # --- a member's own need or question is no refusal ---
 
-async def test_a_members_own_need_mentioning_a_trip_is_taken_for_a_refusal(chat: BotChat, world: World) -> None:
+async def test_a_members_own_need_mentioning_a_trip_is_not_taken_for_a_refusal(chat: BotChat, world: World) -> None:
     """王师傅, a member with an offer waiting, is also a resident. He writes his own family's need:
     「我儿子出差了，家里水管漏了」. Since e85a0ba any message with 出差了 / 在外地 / 没时间 / 没空 … anywhere in it
     (_REFUSING.search) from a member with an offer is answered 「不能接的话，请点工单消息下面的「不方便」按钮，好及时另行安排。」
@@ -142,7 +142,7 @@ async def test_a_members_own_need_mentioning_a_trip_is_taken_for_a_refusal(chat:
         assert any("登记为诉求" in str(buttons(r)) for r in told), (words, seen)  # (as any resident is answered)
 
 
-async def test_a_members_question_about_his_own_repair_is_taken_for_a_refusal(chat: BotChat, world: World) -> None:
+async def test_a_members_question_about_his_own_repair_is_not_taken_for_a_refusal(chat: BotChat, world: World) -> None:
     """王师傅 (an offer waiting) asks about something he was told: 「今天来不了？」, 「修不了？」. Before c14815e,
     _A_QUESTION kept a question (…？) from being read as a refusal; the fix dropped that check for the whole-message
     pattern (to accept 接不了怎么办？), and the trailing ？ is allowed by itself, so his question is answered 「不能接的话，

@@ -376,7 +376,7 @@ def test_a_coordinator_of_a_street_and_of_one_of_its_grids_gets_one_digest_and_o
     assert sorted(kinds) == [NotificationKind.daily_digest, NotificationKind.weekly_report], kinds
 
 
-def test_a_coordinator_who_gives_up_the_street_gets_their_grids_digest_marked_as_sent_after_a_breakdown(
+def test_the_grids_digest_after_giving_up_the_street_is_not_marked_as_resent(
         world: World) -> None:
     """The street coordinator is also 网格员 of 幸福里第一网格. At 08:05 they get the street's 每日简报 (the grid's is
     no longer sent: "its figures are in the street's"). At 10:30 they hand the street over and keep their grid: the
@@ -396,7 +396,7 @@ def test_a_coordinator_who_gives_up_the_street_gets_their_grids_digest_marked_as
     assert not any("补发" in d for d in digests), digests
 
 
-def test_a_coordinator_who_gives_up_the_street_on_tuesday_gets_the_grids_weekly_report_marked_late(
+def test_the_grids_weekly_report_after_giving_up_the_street_on_tuesday_is_not_marked_as_resent(
         world: World) -> None:
     """Same coordinator (street + 幸福里第一网格): Monday 09:05 the street's weekly chart arrives. On Tuesday they hand
     the street over: on Tuesday the grid's weekly report of the same week arrives, captioned 「（补发：系统恢复后发出）」

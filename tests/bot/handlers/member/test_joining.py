@@ -258,7 +258,7 @@ async def test_a_member_who_sends_their_join_again_is_told_they_are_registered(c
 
 
 @BOTH
-async def test_a_new_coordinator_who_sends_their_join_again_is_told_they_coordinate_already(
+async def test_a_new_coordinator_who_sends_their_join_again_is_not_told_the_code_was_used(
     chat: BotChat, world: World
 ) -> None:
     """The same for a coordinator added by /addcoordinator: sending the code again says 「邀请码已被使用」, while for an
@@ -301,7 +301,7 @@ async def test_a_member_back_after_blocking_the_bot_is_told_they_are_off_duty(ch
 
 
 @SQLITE
-async def test_duty_on_and_off_set_what_they_say(
+async def test_duty_on_sent_while_on_duty_keeps_the_member_on_duty(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
     """A member who is on duty (as every new member is) types 「/duty on」 to make sure: the bot ignores the word and

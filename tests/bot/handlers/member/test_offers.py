@@ -360,7 +360,7 @@ async def test_typing_jiedan_under_an_offer_is_not_answered_as_a_resident(
 
 
 @SQLITE
-async def test_a_member_saying_he_feels_unwell_gets_the_refusal_hint_instead_of_the_crisis_line(
+async def test_a_member_saying_he_feels_unwell_gets_the_crisis_line_not_the_refusal_hint(
     chat: BotChat, world: World
 ) -> None:
     """A resident who writes 「我真的不舒服」 or 「我最近身体不舒服」 gets 「💛 您的感受很重要，您并不孤单。如果您有伤害自己
@@ -382,7 +382,7 @@ async def test_a_member_saying_he_feels_unwell_gets_the_refusal_hint_instead_of_
 
 
 @SQLITE
-async def test_busy_will_look_later_is_welcomed_as_a_new_resident(chat: BotChat, world: World) -> None:
+async def test_busy_will_look_later_is_pointed_to_the_offers_buttons(chat: BotChat, world: World) -> None:
     """The neighbour of 「在忙」 alone (now pointed to 「不方便」 by 87ace99): 王师傅, an offer waiting, between duties types
     「在忙，等会儿看」 or 「在忙，晚点回复」 — he is busy and will look at it later. He is answered with the new resident's
     welcome 「我是社区服务助手，可以帮您登记生活中的困难和诉求…请直接说说您遇到的问题。」, as if he were a stranger with
@@ -485,7 +485,7 @@ async def test_a_coordinator_cannot_assign_to_a_member_at_capacity(chat: BotChat
 
 
 @SQLITE
-async def test_a_second_coordinator_of_the_grid_is_never_told_the_ticket_at_dispatch_was_taken(
+async def test_a_second_coordinator_of_the_grid_learns_the_ticket_at_dispatch_was_taken(
     chat: BotChat, world: World
 ) -> None:
     """A grid with two coordinators (网格员 and a second one added with jiedan coordinator add). A lamp is out; 王师傅
@@ -519,7 +519,7 @@ async def test_a_second_coordinator_of_the_grid_is_never_told_the_ticket_at_disp
 
 
 @SQLITE
-async def test_coordinators_are_never_told_an_urgent_ticket_waiting_for_dispatch_was_cancelled(
+async def test_coordinators_learn_an_urgent_ticket_waiting_for_dispatch_was_cancelled(
     chat: BotChat, world: World
 ) -> None:
     """The neighbour of b7ac1df (every coordinator an urgent ticket's 📮 card reached hears when it is taken): a gas
