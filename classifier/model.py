@@ -319,6 +319,8 @@ _PLEASE = re.compile("麻烦|请(?!勿)|帮|快|赶紧|尽快|能不能|给.{0,4
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
 # The work asked for again (评了一星 热水管还是漏 拜托重新派个师傅来看看; 单子先别关): a request, whatever a rating says.
+# A need corrected as it is told (不是灯的事，是厨房水管漏了; 不是电梯的问题 而是楼道灯): what follows 是 is the need.
+_NOT_THAT_BUT = re.compile("(不是|不是说)[^,，。!！?？ ]{1,12}(的事|的事情|的问题)?[,，。 ]*(而)?是")
 _REDO = re.compile(
     "(?<!不用)(?<!不要)(?<!别)(重新(派|弄|装|修|安排|来)(?![了修])|要求重新|得重新|(叫|让)[^。，, ]{0,4}(师傅|他|人)[^。，, ]{0,2}回来"
     "|(单子|工单)先?别关|别关单|(麻烦|请|能|能不能|可以|可不可以|快)再(派|来)(个人|个师傅|一趟|一次|看看))"
@@ -1788,6 +1790,8 @@ class Classifier:
             return "request"  # 之前报的插座修好了 厨房的灯又不亮了: the earlier ticket is done, this one is new
         if strong and _REDO.search(text):
             return "request"  # 给1星 插座还是没电 要求重新弄: the work asked for again
+        if strong and _NOT_THAT_BUT.match(text):
+            return "request"  # 不是灯的事，是厨房水管漏了: the need told again, corrected (不是…的事 is no earlier ticket)
         if strong and self._new_need_besides(text, candidates):
             return "request"  # 谢谢上回来清垃圾 另外楼后面那棵树歪了: thanks or a status query, and a new need
         if (
