@@ -669,11 +669,11 @@ def list_member_offers_with_kind(session: Session, telegram_id: int) -> list[tup
         .order_by(Offer.sent_at, Ticket.id))]
 
 
-def offered_since(session: Session, telegram_id: int, since: datetime, besides: int) -> bool:
-    """Whether a ticket other than `besides` was offered or assigned to the member after `since` (a new card to answer
-    in the chat)."""
+def offered_since(session: Session, telegram_id: int, since: datetime) -> bool:
+    """Whether a ticket was offered or assigned to the member after `since` (a new card to answer in the chat: also
+    the ticket he handed back then, assigned back to him)."""
     member = get_member(session, telegram_id)
-    return session.exec(select(Offer.id).where(Offer.member_id == member.id, Offer.ticket_id != besides,
+    return session.exec(select(Offer.id).where(Offer.member_id == member.id,
                                                Offer.sent_at > since).limit(1)).first() is not None
 
 

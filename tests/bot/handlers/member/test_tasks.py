@@ -586,7 +586,6 @@ def test_the_hand_back_reason_reaches_the_coordinators_who_dispatch(world: World
 
 
 @SQLITE
-@pytest.mark.xfail(strict=True, reason="not fixed yet (fourth review): the same 退回 reason after the same ticket was assigned back is taken for a re-sent one")
 async def test_the_reason_typed_again_under_the_same_ticket_assigned_back_is_pointed_to_decline(
     chat: BotChat, world: World
 ) -> None:
