@@ -388,19 +388,27 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
     return (address, yes is not None, no is not None) if address else None
 
 
-_PHONE_TOLD = re.compile(r"(我|俺|我的|我家|家里|有事)?(打|联系|找)?(我)?的?(手机号码?|手机|电话号码|电话|号码|联系电话|联系方式)?"
-                         r"(是|系|：|:)?")
+# The words that only say whose number it is (我家电话是, 我儿子电话, 座机, 有事打我电话), and a correction of one told
+# before (电话错了，是…).
+_PHONE_TOLD = re.compile(
+    r"(我们家|我家|家里|我的|我|俺|有事)?的?(儿子|女儿|闺女|孙子|孙女|老伴|爱人|老公|老婆|孩子|家里人)?的?(打|联系|找)?(我)?的?"
+    r"(手机号码|手机号|手机|电话号码|电话|号码|联系电话|联系方式|座机号?|固话)?(写|说|打)?(错了)?[，,。\s]*(是|系|：|:)?")
+_PHONE_ASIDE_CHARS = 20  # (more than a few words beside the number: not only a phone told)
 
 
-def phone_only(text: str) -> tuple[str, bool] | None:
-    """A phone number told on its own under 「对吗？」 (我电话13812345678, 手机：138…), or after a yes (对的，我电话是…):
-    the number and whether a yes came first; None for other words."""
+def phone_only(text: str) -> tuple[str, bool, str] | None:
+    """A phone number told under 「对吗？」 (我电话13812345678, 我家座机66668888, 对的，我儿子电话是…; 不对，电话是139… to
+    correct one told before): the number, whether a yes came first, and the few words told beside it (下午在家); None
+    for other words."""
     plain = simplified(text.strip())
-    yes = _YES_FIRST.match(plain)
-    phone, rest = phone_in(plain[yes.end():] if yes else plain)
-    if phone is None or _PHONE_TOLD.sub("", re.sub(r"[\s，,。.！!~～]", "", rest)):
+    lead = _YES_FIRST.match(plain) or _NO_FIRST.match(plain)
+    phone, rest = phone_in(plain[lead.end():] if lead else plain)
+    if phone is None:
         return None
-    return phone, yes is not None
+    rest = _PHONE_TOLD.sub("", rest, count=1).strip("，,。.！!~～ \t")
+    if len(rest) > _PHONE_ASIDE_CHARS or (rest and numbers.address_in(rest) is not None):
+        return None  # (the need or where, told with the number: read as such)
+    return phone, bool(lead and lead.re is _YES_FIRST), rest
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
@@ -821,8 +829,9 @@ def _update_intake(
     state.update(changes)
     if state.get("step") == "address" and state.get("address"):
         state["step"] = "phone"
-    if state.get("ticket_id") and changes.get("address"):  # (an urgent ticket, opened at once: told at once)
-        tickets.add_contact(session, state["ticket_id"], telegram_id, now_, address=changes["address"])
+    if state.get("ticket_id") and (changes.get("address") or changes.get("phone")):  # (an urgent ticket: told at once)
+        tickets.add_contact(session, state["ticket_id"], telegram_id, now_, address=changes.get("address"),
+                            phone=changes.get("phone"))
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     state["last_address"] = _last_address(session, telegram_id)
     return state
@@ -946,7 +955,7 @@ async def _next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
         markup = keyboards.last_address(state["token"]) if state.get("last_address") else None
         await reply(update, texts.ask_address(state.get("last_address")), markup)
     elif state["step"] == "phone" and state.get("phone"):  # (told under 「对吗？」: not asked again)
-        await phone_given(update, context, state["phone"], _contact_words(state.get("phone_contact")))
+        await phone_given(update, context, state["phone"])
     elif state["step"] == "phone":
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())
 
@@ -1042,9 +1051,13 @@ def _open_urgent_ticket(
         return None
     if _area_gone(session, telegram_id, state, now_):  # (opened by _choose_area once the area is chosen)
         return state | {"area_gone": True}
-    ticket = _ticket_of(session, telegram_id, name, state, now_)
-    state.update(ticket_id=ticket.id, number=f"#{ticket.number}", step="phone" if state.get("address") else "address")
-    drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    ticket = _ticket_of(session, telegram_id, name, state, now_, state.get("phone"))  # (a phone told under the card)
+    step = "address" if not state.get("address") else "phone" if not state.get("phone") else "done"
+    state.update(ticket_id=ticket.id, number=f"#{ticket.number}", step=step)
+    if step == "done":  # (where and a phone told before it was opened: nothing left to ask)
+        drafts.clear_draft(session, telegram_id, INTAKE)
+    else:
+        drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     state["last_address"] = _last_address(session, telegram_id)
     return state
 
@@ -1065,7 +1078,9 @@ async def _tell_opened(update: Update, context: ContextTypes.DEFAULT_TYPE, opene
         await _ask_area_again(update, context)
         return
     await reply(update, texts.urgent_opened(opened["number"], opened.get("self_harm", False)))
-    if opened["step"] == "phone":
+    if opened["step"] == "done":
+        await next_need(update, context, opened)
+    elif opened["step"] == "phone":
         await reply(update, texts.ASK_PHONE, keyboards.share_phone())
     elif opened.get("self_harm"):
         await reply(update, texts.ASK_WHERE_GENTLY)
@@ -1173,9 +1188,13 @@ async def address_given(
     another need: kept for after this one, the address asked again)."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
+    if (phone := phone_only(text)) and not phone[2]:  # (我电话138…: her phone, not where)
+        await phone_at_address_step(update, context, state, phone[0])
+        return
     if state.get("ticket_id") and numbers.address_in(text) is None and (_declines(text) or _address_unknown(text)):
-        await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
-        await reply(update, texts.ASK_PHONE, keyboards.share_phone())  # (where is not asked twice of someone urgent)
+        moved = await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
+        if moved is not None:  # (where is not asked twice of someone urgent; a phone kept is not asked again)
+            await _next_step(update, context, moved)
         return
     if state.get("ticket_id") and state.get("self_harm") and numbers.address_in(text) is None:
         # (someone in crisis answering with how they feel: heard, added to the ticket, never taken for an address)
@@ -1237,9 +1256,10 @@ async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE,
 async def phone_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
                            photos: list[str] | None = None) -> None:
     """A phone number typed under 「对吗？」 (我电话138…, 对的，电话是…): kept for the phone step, which is then not
-    asked."""
-    phone = state["early_phone"]
-    await _told_early(update, context, state, {"phone": phone}, texts.phone_noted(phone), photos)
+    asked; the few words beside it (下午在家) go with the request."""
+    phone, aside = state["early_phone"], state.get("early_aside")
+    changes = {"phone": phone} | ({"text": tickets.with_supplement(state["text"], aside)} if aside else {})
+    await _told_early(update, context, state, changes, texts.phone_noted(phone), photos)
 
 
 async def _told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
@@ -1404,35 +1424,40 @@ async def next_need(update: Update, context: ContextTypes.DEFAULT_TYPE, done: di
 
 async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A contact shared: her own (the 📱 button) or a card from the address book (her son's, to be called instead). Its
-    number is the request's phone, kept for the phone step when it comes before it; another's name goes with it."""
-    contact = update.effective_message.contact
-    phone = numbers.phone_in(contact.phone_number or "") or (contact.phone_number or "").strip()[:40] or None
-    # The button shares one's own card (user_id set); a card from the address book is someone else's.
-    other = "" if contact.user_id == update.effective_user.id else " ".join(
-        part for part in (contact.first_name, contact.last_name) if part).strip()
+    number is the request's phone, kept for the phone step when it comes before it."""
+    phone = card_phone(update.effective_message.contact)
     state = await query(context, drafts.get_draft, update.effective_user.id, INTAKE)
     if not state:
         await reply(update, texts.NON_REQUEST["other"], ReplyKeyboardRemove())
         return
     step = state.get("step")
     if step == "phone":
-        await phone_given(update, context, phone, _contact_words(other))
+        await phone_given(update, context, phone)
     elif phone and step == "confirm":
-        await _told_early(update, context, state, {"phone": phone, "phone_contact": other}, texts.phone_noted(phone),
-                          None)
-    elif phone and step == "address":  # (her details sent before the address: kept, the address asked again)
-        await act(context, _update_intake, update.effective_user.id, state["token"],
-                  {"phone": phone, "phone_contact": other}, now())
-        await _ask_again(update, context, state, texts.phone_noted(phone))
+        await _told_early(update, context, state, {"phone": phone}, texts.phone_noted(phone), None)
+    elif phone and step == "address":
+        await phone_at_address_step(update, context, state, phone)
     elif step == "address":
         await _ask_again(update, context, state, texts.PHONE_AFTER_ADDRESS)
     else:  # (the area or the duplicate question: its buttons wait)
         await reply(update, texts.NEED_NOT_SUBMITTED)
 
 
-def _contact_words(name: str | None) -> str:
-    """The words a contact card from the address book adds to the request: whom the number reaches."""
-    return f"联系人：{name}" if name else ""
+def card_phone(contact: Any) -> str | None:
+    """A contact card's number as the card gives it (+1 415…, 010…: already a number, not words to read). Whose it is
+    stays out of the request: its words reach every member offered the ticket."""
+    return re.sub(r"[\s\-－()（）.]", "", contact.phone_number or "")[:40] or None
+
+
+async def phone_at_address_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                                phone: str) -> None:
+    """A phone sent (a card) or typed (我电话138…) when the address is asked: kept for the phone step (an urgent
+    ticket's: given to the ticket at once), the address asked again."""
+    kept = await act(context, _update_intake, update.effective_user.id, state["token"], {"phone": phone}, now())
+    if kept is None:
+        await reply(update, texts.STALE_BUTTON)
+        return
+    await _ask_again(update, context, kept, texts.phone_noted(phone))
 
 
 async def phone_typed(
@@ -1491,7 +1516,7 @@ def _my_rows(session: Session, telegram_id: int, now_: datetime) -> tuple[list[d
         payload["created_at"] = ticket.created_at
         rows.append(payload)
     waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
-                    if flow == INTAKE and state.get("step") in ("confirm", "address", "phone")
+                    if flow == INTAKE and state.get("step") in ("area", "confirm", "address", "phone")
                     and not step_left(touched, now_)), None)
     return rows, waiting
 
@@ -1504,7 +1529,9 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         context, members.find_member, update.effective_user.id) is not None
     await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz,
                                                                                  telling=waiting is not None))
-    if waiting is not None:
+    if waiting is not None and waiting.get("step") == "area":  # (a newcomer's need waits for the community)
+        await ask_area(update, context, lead=texts.CHOOSE_AREA_WITH_BUTTONS)
+    elif waiting is not None:
         await _ask_again(update, context, waiting)
 
 

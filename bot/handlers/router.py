@@ -33,20 +33,23 @@ PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words th
 MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME, JOIN_WORDS})
 
 
-def _cancel_all(session: Session, telegram_id: int) -> tuple[int, dict[str, Any] | None]:
-    """Forget every flow in progress: the rows removed, and the resident's intake among them (None if none)."""
-    intake = drafts.get_draft(session, telegram_id, resident.INTAKE)
-    return drafts.clear_draft(session, telegram_id), intake
+def _cancel_all(session: Session, telegram_id: int, now_: datetime) -> tuple[int, dict[str, Any] | None, bool]:
+    """Forget every flow in progress: the rows removed, the resident's intake among them (None if none), and whether
+    it was left too long ago to go on with what it kept (STEP_IDLE)."""
+    intake = next(((state, touched) for flow, state, touched in drafts.list_drafts(session, telegram_id)
+                   if flow == resident.INTAKE), None)
+    removed = drafts.clear_draft(session, telegram_id)
+    return removed, intake[0] if intake else None, intake is not None and step_left(intake[1], now_)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel: leave the current step; tickets already created are kept (a request not registered yet is said to be
     dropped), and another need told with it comes next, as after 取消."""
-    removed, intake = await act(context, _cancel_all, update.effective_user.id)
+    removed, intake, left = await act(context, _cancel_all, update.effective_user.id, now())
     request_dropped = intake is not None and not intake.get("ticket_id")
     shown = texts.INTAKE_CANCELLED if request_dropped else texts.CANCELLED_STEP if removed else texts.NOTHING_TO_CANCEL
     await reply(update, shown, ReplyKeyboardRemove())
-    if intake is not None:
+    if intake is not None and not left:  # (yesterday's second need is not started today)
         await resident.next_need(update, context, intake)
 
 
@@ -99,7 +102,7 @@ def _target(
             if step == "confirm" and (told := resident.address_only(text)):
                 return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1], "correcting": told[2]}
             if step == "confirm" and (phone := resident.phone_only(text)):
-                return PHONE_EARLY, {**state, "early_phone": phone[0], "confirmed": phone[1]}
+                return PHONE_EARLY, {**state, "early_phone": phone[0], "confirmed": phone[1], "early_aside": phone[2]}
             if step == "confirm" and resident.says_no_first(text):
                 return TYPED_ANSWER, {**state, "meaning": "no", "corrects": True}  # (不对，是5号楼的电梯: choose again)
             if step == "area":
@@ -266,7 +269,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
         # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
         target, state = REQUEST, {"photos": [], "address_told": state.get("address")}
-    if target == ADDRESS_EARLY and _a_need(read):
+    if target in (ADDRESS_EARLY, PHONE_EARLY) and _a_need(read):
         target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)

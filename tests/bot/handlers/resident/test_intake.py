@@ -3,12 +3,15 @@ the need, a second need, two needs in one message, the same need told again."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from sqlalchemy import update
 
 from bot import texts
-from bot.handlers import resident
+from bot.handlers import common, resident
 from routing import db, drafts
-from routing.models import Ticket
+from routing.models import Draft, Ticket
 from tests.bot.chat_harness import BotChat, card_with, photo, texts_of
 from tests.bot.handlers.resident.intake_helpers import (
     ADDRESS,
@@ -747,3 +750,26 @@ async def test_my_under_the_card_lists_the_tickets_then_shows_the_card_again(cha
     replies = await chat.say(RESIDENT, "/my")
     shown = texts_of(replies)
     assert "我的工单" in shown and texts.NEED_NOT_SUBMITTED in shown and "对吗" in replies[-1].text, shown
+
+
+async def test_cancel_a_day_later_does_not_start_yesterdays_second_need(chat: BotChat) -> None:
+    """Yesterday she told two needs (楼道灯坏了，另外厨房水管也漏了) and left the first under its card. Today, to clear
+    things up, she sends /cancel: the bot says it is cancelled and then starts yesterday's kitchen pipe with a new card
+    「对吗？」 — words left longer than STEP_IDLE are nowhere else taken up (they are no answer to anything)."""
+    await chat.say(RESIDENT, "楼道灯坏了，另外厨房水管也漏了")
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Draft).values(updated_at=datetime.now(UTC) - common.STEP_IDLE - timedelta(hours=1)))
+    shown = texts_of(await chat.say(RESIDENT, "/cancel"))
+    assert "对吗" not in shown and "厨房水管" not in shown, shown
+    assert chat.intake_draft(RESIDENT) is None
+
+
+async def test_my_while_the_community_is_asked_does_not_say_nothing_was_told(chat: BotChat) -> None:
+    """A new resident (no community chosen yet) tells 楼道灯坏了 and is asked 「请先选择您所在的社区和网格」; unsure, she
+    sends /my: 「您还没有工单。遇到问题直接告诉我就行。」 — the very answer ec2093d took away under 「对吗？」 and at the
+    address and phone steps (_my_rows leaves out the 'area' step), and the community question is not asked again."""
+    newcomer = 7
+    shown = texts_of(await chat.say(newcomer, NEED))
+    assert "社区" in shown and chat.intake_draft(newcomer)["step"] == "area", shown
+    shown = texts_of(await chat.say(newcomer, "/my"))
+    assert "遇到问题直接告诉我就行" not in shown, shown

@@ -1,0 +1,235 @@
+"""A phone told before its step — under 「对吗？」 or when the address is asked, typed or sent as a contact card — kept
+for the phone step, which is then not asked; an urgent ticket's phone given to it at once; whose a card is, never shown
+in offers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import texts
+from routing.models import Ticket
+from tests.bot.chat_harness import BotChat, card_with, texts_of
+from tests.bot.handlers.resident.intake_helpers import ADDRESS, NEED, RESIDENT
+from tests.conftest import World
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+GAS = "厨房一股煤气味，很大"
+SONS_CARD = {"phone_number": "+86 139 1234 5678", "first_name": "李明"}
+OWN_CARD = {"phone_number": "13812345678", "first_name": "张阿姨", "user_id": RESIDENT}
+
+
+# --- under 「对吗？」 ---
+async def test_a_yes_with_the_phone_confirms_and_the_phone_is_not_asked_again(chat: BotChat) -> None:
+    """An older resident answers the card with 「对的，我电话13812345678」: the bot said 「我是社区服务助手…请直接说说您
+    遇到的问题」, the need stayed unconfirmed and the number was lost. Now the yes confirms, the number is kept, and once
+    the address is told the ticket is registered with it, the phone not asked."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "对的，我电话13812345678"))
+    assert "已记下联系电话：13812345678" in shown, shown
+    assert chat.intake_draft(RESIDENT)["step"] == "address", shown
+    shown = texts_of(await chat.say(RESIDENT, ADDRESS))
+    assert texts.ASK_PHONE not in shown and "已为您登记工单" in shown, shown
+    ticket = chat.ticket(1)
+    assert (ticket.phone, ticket.address, ticket.text) == ("13812345678", ADDRESS, NEED)
+
+
+@pytest.mark.parametrize("words", ["我电话13812345678", "手机：138 1234 5678", "有事打我电话一三八一二三四五六七八"],
+                         ids=["labelled", "grouped", "in_numerals"])
+async def test_the_phone_alone_under_the_card_is_kept_and_the_card_shown_again(chat: BotChat, words: str) -> None:
+    """The number alone, before 确认: kept, the card asked again; 确认 then goes to the address, and the ticket takes
+    the number without asking for it."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "已记下联系电话：13812345678" in shown and "对吗" in shown, shown
+    assert chat.intake_draft(RESIDENT)["step"] == "confirm"
+    await chat.say(RESIDENT, "对")
+    await chat.say(RESIDENT, ADDRESS)
+    assert chat.count(Ticket) == 1 and chat.ticket(1).phone == "13812345678"
+
+
+async def test_her_sons_card_at_the_phone_step_is_the_number_to_call(chat: BotChat) -> None:
+    """Asked for a phone, she sends her son's card from the address book (he will let the worker in). The ticket was
+    registered with no phone, his number dropped without a word; now it is the ticket's phone. His name stays out of
+    the request, whose words every member offered the ticket reads."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    assert "已为您登记工单" in texts_of(await chat.say(RESIDENT, None, contact=SONS_CARD))
+    ticket = chat.ticket(1)
+    assert ticket.phone == "+8613912345678" and "李明" not in ticket.text, (ticket.phone, ticket.text)
+
+
+@pytest.mark.parametrize("card", [OWN_CARD, SONS_CARD], ids=["own", "her_sons"])
+async def test_a_card_under_the_card_or_at_the_address_step_is_kept_for_the_phone_step(chat: BotChat,
+                                                                                     card: dict) -> None:
+    """A card sent before the phone is asked — under 「对吗？」 (「您刚才说的事还没有提交」, the number lost) or at the
+    address step (「手机号等下一步再发就行」, lost too) — is kept; the phone step is then not asked."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, None, contact=card))
+    assert "已记下联系电话" in shown and "对吗" in shown, shown
+    await chat.say(RESIDENT, "对")
+    assert chat.intake_draft(RESIDENT)["step"] == "address"
+    shown = texts_of(await chat.say(RESIDENT, None, contact=OWN_CARD))
+    assert "已记下联系电话：13812345678" in shown and "地址" in shown, shown  # (the address asked again)
+    assert texts.ASK_PHONE not in texts_of(await chat.say(RESIDENT, ADDRESS))
+    assert chat.count(Ticket) == 1 and chat.ticket(1).phone == "13812345678"
+
+
+async def test_forget_forgets_a_phone_told_early(chat: BotChat) -> None:
+    await chat.say(RESIDENT, NEED)
+    await chat.say(RESIDENT, "我电话13812345678")
+    assert chat.intake_draft(RESIDENT)["phone"] == "13812345678"
+    await chat.say(RESIDENT, "/forget")
+    await chat.press(RESIDENT, chat.last_message(RESIDENT).inline_keyboard[0][0]["callback_data"])
+    assert chat.intake_draft(RESIDENT) is None
+    assert "13812345678" not in repr(chat.state())
+
+
+# --- when the address is asked ---
+async def test_a_phone_typed_at_the_address_step_is_not_taken_for_the_address(chat: BotChat) -> None:
+    """Asked for the address, she types 「我电话13812345678」 (as a card there is now kept for the phone step). It is
+    saved as the ADDRESS (address='我电话13812345678'), and the bot asks 「方便留个手机号吗？」: the member who takes the
+    ticket is sent to no address, and she is asked for the number she just gave."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "我电话13812345678"))
+    draft = chat.intake_draft(RESIDENT)
+    assert "13812345678" not in (draft.get("address") or ""), (shown, draft)
+
+
+# --- contact cards ---
+async def test_a_card_with_a_number_abroad_is_kept_whole(chat: BotChat) -> None:
+    """At the phone step she sends her daughter's card (working abroad: +1 (415) 555-0100). The card's number is
+    read as if typed in a sentence (numbers.phone_in): the area code in brackets is dropped and the ticket's phone is
+    5550100 — a number that reaches nobody. A card's number is exact; it should be kept whole (+14155550100)."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    card = {"phone_number": "+1 (415) 555-0100", "first_name": "王芳"}
+    shown = texts_of(await chat.say(RESIDENT, None, contact=card))
+    assert "已为您登记工单" in shown, shown
+    phone = chat.ticket(1).phone or ""
+    assert "415" in phone and phone.replace(" ", "").replace("-", "").endswith("4155550100"), phone
+
+
+async def test_a_landline_card_with_its_area_code_in_brackets_keeps_the_area_code(chat: BotChat) -> None:
+    """A neighbour's landline card, (010) 8888 6666, sent at the phone step of a resident in another city's style:
+    the ticket keeps 88886666 without 010 (as the same number typed 010-8888 6666 keeps it: 01088886666)."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    card = {"phone_number": "(010) 8888 6666", "first_name": "刘阿姨"}
+    await chat.say(RESIDENT, None, contact=card)
+    assert chat.ticket(1).phone == "01088886666", chat.ticket(1).phone
+
+
+@pytest.mark.parametrize("words", ["我家电话是66668888", "我儿子电话13812345678", "我电话13812345678，下午在家",
+                                   "座机66668888"],
+                         ids=["home_phone", "sons_number", "with_when_home", "landline"])
+async def test_a_phone_told_under_the_card_in_other_everyday_words_is_kept(chat: BotChat, words: str) -> None:
+    """864e3ef keeps 「我电话13812345678」 told under 「对吗？」; the same number told as older residents say it — 我家电话是…
+    (resident._PHONE_TOLD tries 我 before 我家, so 家 is left over), her son's number (as his card now is), the number
+    with when she is home, or 座机 — is still answered with the bot's introduction 「我是社区服务助手…请直接说说您遇到的
+    问题」 (or 「您刚才说的事还没有提交」) and the number lost, the card's question gone."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "请直接说说您遇到的问题" not in shown, shown
+    assert chat.intake_draft(RESIDENT).get("phone"), (shown, chat.intake_draft(RESIDENT))
+
+
+async def test_the_contacts_name_from_a_card_is_not_shown_in_offers(chat: BotChat, world: World) -> None:
+    """Her son's card at the phone step adds 「（补充）联系人：李明」 to the request's words, and the request's words are
+    what every member offered the ticket sees before 接单: his name goes to all of them with 「1**********」 beside it.
+    Whom the number reaches belongs with the number, shown only to the member who accepted."""
+    member = world.member("王师傅", ["电工"])
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    await chat.say(RESIDENT, None, contact=SONS_CARD)
+    await chat.deliver()
+    offer = next(r for r in chat.replies(member) if "新工单" in r.text)
+    assert "李明" not in offer.text, offer.text
+
+
+@pytest.mark.parametrize("words", ["不对，电话是13912345678", "说错了，是13912345678", "电话错了，是13912345678"],
+                         ids=["bu_dui", "said_wrong", "phone_wrong"])
+async def test_a_phone_told_early_can_be_corrected_under_the_card(chat: BotChat, words: str) -> None:
+    """Under 「对吗？」 she tells 「我电话13812345678」 (「已记下联系电话：13812345678」), sees a digit wrong and corrects it.
+    「不对，电话是139…」 and 「说错了，是139…」 open the categories (「请选择事项的大类」, as if the item were wrong);
+    「电话错了，是139…」 gets the bot's introduction. The wrong 138… stays in the draft, and since the phone step is no
+    longer asked, the ticket is registered with it: nobody can reach her. (An address told early can be corrected
+    this way: address_only reads 不对 first.)"""
+    await chat.say(RESIDENT, NEED)
+    await chat.say(RESIDENT, "我电话13812345678")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.intake_draft(RESIDENT).get("phone") == "13912345678", (shown, chat.intake_draft(RESIDENT))
+
+
+async def test_a_number_in_a_cards_name_is_hidden_in_offers(chat: BotChat, world: World) -> None:
+    member = world.member("王师傅", ["电工"])
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, ADDRESS)
+    await chat.say(RESIDENT, None, contact={"phone_number": "+86 139 1234 5678", "first_name": "李明",
+                                            "last_name": "13912345678"})
+    await chat.deliver()
+    offer = next(r for r in chat.replies(member) if "新工单" in r.text)
+    assert "13912345678" not in offer.text and "502" not in offer.text.split("诉求")[1], offer.text
+
+
+# --- an urgent ticket, opened at once ---
+async def test_sons_card_at_an_urgent_tickets_address_step_reaches_the_ticket_at_once(chat: BotChat) -> None:
+    """Gas smelt: the urgent ticket is opened at once and the address asked. Frightened, she sends her son's card
+    (he is on his way). The bot says 「已记下联系电话：+8613912345678（登记时不用再说一遍）」 — but the number only sits in the
+    draft: the urgent ticket, already with the coordinators, has no phone until she also tells an address (everything
+    told at an urgent ticket's steps goes to the ticket at once: tickets.add_contact)."""
+    shown = texts_of(await chat.say(RESIDENT, GAS))
+    assert "已为您登记紧急工单" in shown, shown
+    shown = texts_of(await chat.say(RESIDENT, None, contact=SONS_CARD))
+    assert "已记下联系电话" in shown, shown
+    ticket = chat.ticket(1)
+    assert ticket.phone == "+8613912345678", (ticket.phone, ticket.text)
+
+
+async def test_sons_card_then_no_address_at_an_urgent_ticket_is_not_asked_for_a_phone_again(chat: BotChat) -> None:
+    """The same, and then she declines the address (不想说): the bot asks 「方便留个手机号吗？」 again, though it told her
+    「已记下联系电话…登记时不用再说一遍」; 跳过 then leaves the urgent ticket with no phone at all."""
+    await chat.say(RESIDENT, GAS)
+    await chat.say(RESIDENT, None, contact=SONS_CARD)
+    shown = texts_of(await chat.say(RESIDENT, "不想说"))
+    assert texts.ASK_PHONE not in shown, shown
+    ticket = chat.ticket(1)
+    assert ticket.phone == "+8613912345678", (ticket.phone, shown)
+
+
+async def test_address_and_phone_told_early_then_an_urgent_item_chosen_keeps_the_phone(chat: BotChat) -> None:
+    """Under 「对吗？」 (燃气热水器点不着) she tells her address, then 「我电话13812345678」: both 「已记下…（登记时不用再说
+    一遍）」. She corrects the item with 修改 → 治安消防 → 燃气泄漏: the urgent ticket is opened (_open_urgent_ticket →
+    _ticket_of, with phone=None) and, the address known, the bot asks 「方便留个手机号吗？」 — the number told early is
+    neither on the ticket nor used: the phone step is asked again."""
+    await chat.say(RESIDENT, "燃气热水器点不着")
+    await chat.say(RESIDENT, ADDRESS)
+    replies = await chat.say(RESIDENT, "我电话13812345678")
+    assert "已记下联系电话：13812345678" in texts_of(replies), texts_of(replies)
+    card = card_with(replies, "修改")
+    await chat.press(RESIDENT, card.button("修改"), card.message)
+    categories = chat.replies(RESIDENT)[-1]
+    await chat.press(RESIDENT, categories.button("治安消防"), categories.message)
+    items = chat.replies(RESIDENT)[-1]
+    shown = texts_of(await chat.press(RESIDENT, items.button("燃气泄漏"), items.message))
+    ticket = chat.ticket(1)
+    assert ticket.urgent, shown
+    assert texts.ASK_PHONE not in shown, shown
+    assert ticket.phone == "13812345678", (ticket.phone, shown)
+
+
+async def test_a_phone_typed_at_an_urgent_tickets_address_step_is_its_phone_not_its_address(chat: BotChat) -> None:
+    """The same at an urgent ticket's address step: 「我电话13812345678」 goes to the open ticket as its ADDRESS
+    (tickets.add_contact(address=…)), the coordinators are told that address, the ticket has no phone, and she is asked
+    for the phone again — while her son's card sent there is kept as the phone (e6c5dc3)."""
+    await chat.say(RESIDENT, GAS)
+    shown = texts_of(await chat.say(RESIDENT, "我电话13812345678"))
+    ticket = chat.ticket(1)
+    assert "13812345678" not in (ticket.address or ""), (ticket.address, shown)
+    assert ticket.phone == "13812345678", (ticket.phone, shown)
+
+
+async def test_my_at_an_urgent_tickets_address_step_lists_it_and_asks_where(chat: BotChat) -> None:
+    await chat.say(RESIDENT, "厨房一股煤气味，很大")
+    shown = texts_of(await chat.say(RESIDENT, "/my"))
+    assert "我的工单" in shown and "紧急工单已经登记" in shown and "还没有登记好" not in shown, shown
