@@ -93,8 +93,9 @@ async def test_a_job_scheduled_while_handling_a_chat_runs_outside_it() -> None:
 
 
 # --- the rate limiter ---
-async def test_messages_per_second_below_one_silently_stops_every_send(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_messages_per_second_below_one_sends_or_is_refused_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """3da886f gave the numeric settings bounds so that a value that cannot work 「stops the bot with one line naming
     the setting, not … a silent outage later」. TELEGRAM_MESSAGES_PER_SECOND was left with only `ge=0`. The README
     tells the operator to set it to 「this process's share of Telegram's limit: 30/N」 — a city deployment with 40

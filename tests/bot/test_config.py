@@ -193,8 +193,8 @@ def test_sqlite_database_url_in_a_bad_directory_is_not_blamed_on_data_dir(tmp_pa
     assert "DATABASE_URL" in line or str(blocker) in line, line
 
 
-def test_database_url_with_a_tilde_makes_a_directory_named_tilde(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                                 ) -> None:
+def test_a_database_url_with_a_tilde_makes_no_directory_named_tilde(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                    ) -> None:
     """bfdff81 made DATA_DIR=~/jiedan-data in .env mean the home directory, because 「.env is no shell」 and a
     directory named '~' in the working directory silently held the database. The setting right next to it has the
     same trap: DATABASE_URL=sqlite:///~/jiedan/jiedan.db (the README's default is sqlite:///data/jiedan.db, so an
@@ -326,7 +326,7 @@ def test_a_file_saved_in_gbk_is_named_not_blamed_on_the_database_url(tmp_path: P
 
 
 @pytest.mark.parametrize("kind", ["geography", "taxonomy"])
-def test_a_file_saved_as_utf8_with_bom_is_refused_with_a_cryptic_error(kind: str, tmp_path: Path) -> None:
+def test_a_file_saved_as_utf8_with_bom_loads(kind: str, tmp_path: Path) -> None:
     """d0aa4b1 tells an operator whose geography or taxonomy file was saved as GBK: 「not UTF-8 text: save it as
     UTF-8 (in Notepad: 另存为 → 编码 UTF-8)」. Windows Notepad before 2019 writes exactly that choice with a byte
     order mark, and today's Notepad offers 「UTF-8 with BOM」 next to 「UTF-8」. The file saved as told is then
@@ -385,7 +385,7 @@ def test_a_rejected_token_is_never_printed(tmp_path: Path, telegram_rejecting_th
 
 
 # The bug: Telegram unreachable at start gave a 60-line traceback.
-def test_telegram_unreachable_at_start_is_one_clear_line(tmp_path: Path) -> None:
+def test_telegram_unreachable_at_start_gives_no_traceback(tmp_path: Path) -> None:
     result = run_bot(tmp_path, {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": "http://127.0.0.1:9"})
     assert "Traceback" not in result.stderr, result.stderr.strip().splitlines()[-1]
 

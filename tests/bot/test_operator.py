@@ -211,7 +211,7 @@ async def test_a_resident_at_the_phone_step_when_their_grid_left_the_file_choose
 
 
 @SQLITE
-async def test_an_emergency_chosen_on_the_unsure_card_after_the_grid_left_the_file_fails(
+async def test_an_emergency_chosen_after_the_grid_left_the_file_is_opened_once_an_area_is_chosen(
     chat: BotChat, world: World, tmp_path: Path
 ) -> None:
     """e8e7902 covered a resident who was at the phone step when a restart took their grid out of the geography
@@ -241,7 +241,7 @@ async def test_an_emergency_chosen_on_the_unsure_card_after_the_grid_left_the_fi
 
 
 @SQLITE
-async def test_a_new_member_choosing_a_grid_that_left_the_file_loses_the_whole_registration(
+async def test_a_new_member_choosing_a_grid_that_left_the_file_keeps_his_registration(
     chat: BotChat, world: World, tmp_path: Path
 ) -> None:
     """The member-side twin of e8e7902 (a resident at the phone step whose grid left the file is told
@@ -282,7 +282,7 @@ async def test_a_new_member_choosing_a_grid_that_left_the_file_loses_the_whole_r
 
 
 @SQLITE
-def test_one_start_with_the_wrong_geography_file_erases_every_residents_area_for_good(
+def test_a_residents_area_survives_a_start_with_the_wrong_geography_file(
     engine, tmp_path: Path
 ) -> None:
     """The geography in the database is replaced once by another file and then put right: `jiedan geography sync
@@ -347,7 +347,7 @@ def test_jiedan_coordinator_remove_takes_the_role_away(tmp_path: Path) -> None:
 
 
 @SQLITE
-async def test_a_removed_coordinator_is_still_told_about_the_tickets_he_assigned(
+async def test_a_removed_coordinator_is_no_longer_told_about_the_tickets_he_assigned(
     chat: BotChat, world: World
 ) -> None:
     """The 网格员 (9011) assigns a waiting ticket to 王师傅 by hand (指派) and then leaves his post; the operator

@@ -540,7 +540,7 @@ def test_acceptance_time_given_in_shanghai_time_is_stored_as_the_same_instant(wo
         event = s.exec(select(TicketEvent).where(TicketEvent.ticket_id == tid,
                                                  TicketEvent.kind == "accepted")).one()
         assert event.at == T0 + minutes(5)  # the log has it right …
-        assert ticket.accepted_at == T0 + minutes(5), f"{backend}: accepted_at {ticket.accepted_at}"  # … the ticket not
+        assert ticket.accepted_at == T0 + minutes(5), f"{backend}: accepted_at {ticket.accepted_at}"  # … and the ticket too
 
 START = """
 import sys

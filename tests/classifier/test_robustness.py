@@ -70,7 +70,7 @@ def test_jsonl_survives_a_deeply_nested_line() -> None:
 
 def test_jsonl_writes_one_line_per_input_line_blank_included() -> None:
     good = json.dumps({"text": "楼道灯坏了好几天了"}, ensure_ascii=False)
-    stdin = f"{good}\n\n{good}\nnot json\n"  # (an invalid line gets a line; a blank one does not)
+    stdin = f"{good}\n\n{good}\nnot json\n"  # (an invalid line gets a line, and so does a blank one)
     out = run_cli("classifier", "--jsonl", stdin=stdin)
     assert len(out.stdout.decode().splitlines()) == 4
 

@@ -230,7 +230,7 @@ def test_resolved_cancelled_and_accepted_tickets_get_no_cards(world: World) -> N
 # --- the member holding a ticket past its limit ---
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_a_holder_whose_yellow_card_was_withdrawn_overnight_is_never_told_the_ticket_is_late(world: World) -> None:
+def test_a_holder_whose_yellow_card_was_withdrawn_overnight_is_told_the_ticket_is_late(world: World) -> None:
     """王师傅 holds a plumbing ticket (办结 by 3月4日 10:00). Its 🟡 falls at 05:12 and is held for the quiet hours; at
     05:30 he hands the ticket back, so at 07:00 the worker drops the held card as moot (never sent). At 07:05 the
     网格员 指派 it back to him and he accepts. At 10:00 it passes its limit: the coordinators get the 🔴, but 王师傅

@@ -230,7 +230,7 @@ def test_a_member_who_uses_forget_keeps_the_offers_waiting_for_them(world: World
         offer = s.exec(select(Offer).where(Offer.ticket_id == tid)).one()
         note = s.get(Notification, offer_note.id)
         assert offer.state == "pending"  # the offer still waits for the member's answer ...
-        assert note.status == NotificationStatus.pending  # ... but its message was cancelled
+        assert note.status == NotificationStatus.pending  # ... and its message still waits to be sent
 
 
 def test_a_coordinator_who_uses_forget_still_gets_the_urgent_alert(world: World) -> None:
