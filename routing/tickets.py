@@ -669,11 +669,13 @@ def list_member_offers_with_kind(session: Session, telegram_id: int) -> list[tup
         .order_by(Offer.sent_at, Ticket.id))]
 
 
-def offered_since(session: Session, telegram_id: int, since: datetime) -> bool:
-    """Whether a ticket was offered or assigned to the member after `since` (a new card to answer in the chat: also
-    the ticket he handed back then, assigned back to him)."""
+def offered_since(session: Session, telegram_id: int, since: datetime, ticket_id: int) -> bool:
+    """Whether a ticket was offered or assigned to the member after `since`: a new card to answer in the chat — another
+    ticket, or `ticket_id` itself (handed back then) assigned back to him and waiting for his answer. (`since` is a
+    message's date, whole seconds: the card he answered then may have been sent later in that second.)"""
     member = get_member(session, telegram_id)
-    return session.exec(select(Offer.id).where(Offer.member_id == member.id,
+    new_card = (Offer.ticket_id != ticket_id) | (Offer.state == OfferState.pending)
+    return session.exec(select(Offer.id).where(Offer.member_id == member.id, new_card,
                                                Offer.sent_at > since).limit(1)).first() is not None
 
 

@@ -166,7 +166,7 @@ def _told_before_a_card(session: Session, telegram_id: int, flows: list[tuple[st
     """The flows, a member's 办结 note or 退回 reason no longer recognised when sent again after a new offer's card: the
     same words then answer that card (今天有事，不方便: pointed to 「不方便」), not the step before it."""
     return [(flow, {**state, "told": None} if flow == member.TASK and text and state.get("told") == text
-             and tickets.offered_since(session, telegram_id, touched) else state, touched)
+             and tickets.offered_since(session, telegram_id, touched, int(state["ticket_id"])) else state, touched)
             for flow, state, touched in flows]
 
 

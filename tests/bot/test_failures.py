@@ -38,7 +38,7 @@ from routing.models import (
     Ticket,
     TicketStatus,
 )
-from tests.bot.chat_harness import BotChat, bot_chat, chinese, photo, texts_of
+from tests.bot.chat_harness import SECOND_ANSWER, BotChat, bot_chat, chinese, photo, texts_of
 from tests.bot.test_delivery import PAYLOAD, RECIPIENT, FakeBot, make_context, queue, row
 from tests.conftest import COORD, G11, GRID_COORD, World
 
@@ -591,6 +591,29 @@ async def test_double_tap_on_start_does_not_tell_the_member_the_system_is_busy(
         again = await chat.press(member, f"tk:start:{ticket_id}", details.message)  # same card, same keyboard
         assert not any(texts.TRY_AGAIN in r.text for r in again), [r.text for r in again]
         assert chat.unexpected_errors() == [], chat.unexpected_errors()
+
+
+def answers_refused(chat: BotChat) -> None:
+    """Telegram refuses every answer to a button press from now on (the press reached the bot too late)."""
+    real = chat._telegram_dispatch
+
+    async def late(name: str, params: dict, files: dict) -> Any:
+        if name == "answercallbackquery":
+            raise _ApiError(400, f"Bad Request: {SECOND_ANSWER}")
+        return await real(name, params, files)
+
+    chat._telegram_dispatch = late
+
+
+@SQLITE
+async def test_a_late_press_on_a_button_from_before_an_upgrade_says_so_in_the_chat(chat: BotChat) -> None:
+    """A resident presses a button of a card from before an upgrade (its data no longer known) while the bot is slow
+    after the restart: the only answer, the pop-up 「这个按钮已经失效了…」, was refused by Telegram as too old, and she saw
+    nothing at all. The pop-up's words now come as a message."""
+    await chat.say(RESIDENT, NEED)
+    answers_refused(chat)
+    shown = texts_of(await chat.press(RESIDENT, "old:1"))
+    assert texts.STALE_BUTTON in shown, shown
 
 
 # --- after a restart: an update handled again, a message read late ---
