@@ -130,7 +130,8 @@ def _limit_passed(kind: str, payload: Mapping[str, Any]) -> bool:
 async def _send(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> tuple[int, int | None]:
     """Send or edit; returns (chat id, message id)."""
     if note.kind == "weekly_report":  # the chart drawn now, or the same report as text
-        message = await report.send_report(context.bot, note.recipient_id, note.payload)
+        message = await report.send_report(context.bot, note.recipient_id, note.payload,
+                                             retried=note.attempts - 1)  # (this claim counted)
         return message.chat_id, message.message_id
     if note.kind == "ticket_photo":  # (a photo the message before it announced: 📷 N 张)
         message = await context.bot.send_photo(note.recipient_id, note.payload["file_id"],

@@ -156,11 +156,16 @@ async def _render(report: dict[str, Any]) -> bytes | None:
         return None
 
 
-async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> Message:
-    """Send the chart with a caption; when the chart cannot be drawn or Telegram refuses the photo, the text.
-    A photo that timed out (it may have arrived), flood control or the network propagate, as errors of the text
-    message do: the delivery worker sends the report again later, not as a second report in text now."""
-    png = await _render(report)
+CHART_TRIES = 2  # (a chart whose sending timed out this often goes as text: it may arrive each time)
+
+
+async def send_report(bot: Bot, chat_id: int, report: dict[str, Any], *, retried: int | None = None) -> Message:
+    """Send the chart with a caption; when the chart cannot be drawn or Telegram refuses the photo, the text. From
+    the delivery worker (`retried`: its attempts so far), a photo that timed out (it may have arrived), flood control
+    or the network propagate, as errors of the text message do: the report is sent again later, not followed by the
+    same report in text now — as text once the chart was tried CHART_TRIES times. Asked for (/report), the text at
+    once."""
+    png = None if retried is not None and retried >= CHART_TRIES else await _render(report)
     if png is not None:
         try:
             photo = InputFile(png, filename=CHART_FILE_NAME)
@@ -169,8 +174,10 @@ async def send_report(bot: Bot, chat_id: int, report: dict[str, Any]) -> Message
             )
         except BadRequest as error:  # (the photo refused: a NetworkError to PTB, but final)
             log.warning("sendPhoto to %s refused, sending the report as text: %s", chat_id, error)
-        except (NetworkError, RetryAfter):
-            raise
+        except (NetworkError, RetryAfter) as error:
+            if retried is not None:
+                raise
+            log.warning("sendPhoto to %s failed, sending the report as text: %s", chat_id, error)
         except TelegramError as error:
             log.warning("sendPhoto to %s failed, sending the report as text: %s", chat_id, error)
     return await bot.send_message(

@@ -131,18 +131,20 @@ async def edit(update: Update, text: str | None, markup: InlineKeyboardMarkup | 
             raise
 
 
-async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> bool:
+async def answer(update: Update, text: str | None = None, *, alert: bool = False, edited: bool = False) -> bool:
     """Answer a pressed button (a toast, or an alert with `alert`). Telegram takes one answer per
     press and only for a short while: a press delivered again after a restart, or answered late, is
-    still handled, only without the toast; an alert's words (已被接单, 按钮已过期) then come as a message,
-    since nothing else would tell the person. Whether the person was told."""
+    still handled, only without the toast; an alert's words (这个按钮已经失效了…) then come as a message when
+    nothing else tells the person (not when the card is `edited` to say them too). Whether the person was told.
+    (Telegram refuses a press answered already in the same words: one delivered again after a restart gets the
+    message too.)"""
     try:
         await update.callback_query.answer(text, show_alert=alert)
     except BadRequest as error:
         if "query" not in str(error).lower():
             raise
         log.info("button press not answered: %s", error)
-        if alert and text and update.effective_message is not None:
+        if alert and text and not edited and update.effective_message is not None:
             await reply(update, texts.esc(text))
             return True
         return False

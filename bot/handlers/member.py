@@ -350,7 +350,7 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     try:
         number = await act(context, _accept, int(ticket_id), user_id, now())
     except TicketAlreadyTaken:
-        await answer(update, texts.TICKET_TAKEN, alert=True)
+        await answer(update, texts.TICKET_TAKEN, alert=True, edited=True)
         await edit(update, texts.TICKET_TAKEN)
         return
     await answer(update)

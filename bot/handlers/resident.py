@@ -393,22 +393,39 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
 _PHONE_TOLD = re.compile(
     r"(我们家|我家|家里|我的|我|俺|有事)?的?(儿子|女儿|闺女|孙子|孙女|老伴|爱人|老公|老婆|孩子|家里人)?的?(打|联系|找)?(我)?的?"
     r"(手机号码|手机号|手机|电话号码|电话|号码|联系电话|联系方式|座机号?|固话)?(写|说|打)?(错了)?[，,。\s]*(是|系|：|:)?")
-_PHONE_ASIDE_CHARS = 20  # (more than a few words beside the number: not only a phone told)
+_PHONE_LABEL_WORDS = re.compile("手机|电话|号码|座机|固话|联系方式")
+# Beside a number told under the card: when she is home (下午在家, 晚上6点以后) goes with the request; who she is
+# (我叫王秀英, 我姓李) is left out (offers show the request's words).
+_WHEN_HOME = re.compile("上午|下午|中午|晚上|白天|早上|周末|平时|随时|点(以|之)?后|点前|点以前|在家|家里有人|有人在|都在|方便")
+_SELF_NAMED = re.compile(r"(我|本人)(叫|姓|是)[^，,。\d]{1,6}$")
+_CLAUSES = re.compile(r"[，,。；;！!]+")
 
 
 def phone_only(text: str) -> tuple[str, bool, str] | None:
-    """A phone number told under 「对吗？」 (我电话13812345678, 我家座机66668888, 对的，我儿子电话是…; 不对，电话是139… to
-    correct one told before): the number, whether a yes came first, and the few words told beside it (下午在家); None
-    for other words."""
+    """A phone number told under 「对吗？」 or when the address is asked (我电话13812345678, 我家座机66668888, 对的，我
+    儿子电话是…; 不对，电话是139… to correct one told before): the number, whether a yes came first, and what was said
+    beside it that goes with the request (下午在家; another number); None for other words — the need corrected or told
+    (不对，是电梯，电话138…), an address (12-2-1203), a meter's number (电表号12345678)."""
     plain = simplified(text.strip())
-    lead = _YES_FIRST.match(plain) or _NO_FIRST.match(plain)
-    phone, rest = phone_in(plain[lead.end():] if lead else plain)
-    if phone is None:
-        return None
-    rest = _PHONE_TOLD.sub("", rest, count=1).strip("，,。.！!~～ \t")
-    if len(rest) > _PHONE_ASIDE_CHARS or (rest and numbers.address_in(rest) is not None):
-        return None  # (the need or where, told with the number: read as such)
-    return phone, bool(lead and lead.re is _YES_FIRST), rest
+    yes = _YES_FIRST.match(plain)
+    lead = yes or _NO_FIRST.match(plain)
+    phone, aside = None, []
+    for clause in _CLAUSES.split(plain[lead.end():] if lead else plain):
+        number, rest = phone_in(clause)
+        if phone is None and number is not None:  # (the first number is hers; its clause says only whose it is)
+            labelled = _PHONE_LABEL_WORDS.search(clause) or numbers.PHONE_NUMBER.search(number)
+            if not labelled or _PHONE_TOLD.fullmatch(rest.strip()) is None:
+                return None  # (a number of 7–8 digits is a phone only when said to be one: 电表号12345678, 12-2-1203)
+            phone = number
+        elif clause.strip() and not _SELF_NAMED.search(clause) and not _PHONE_TOLD.fullmatch(clause.strip()):
+            if (lead and not yes) or not (_WHEN_HOME.search(clause) or number):
+                return None  # (不对 with more than a number: the need corrected; other words: read as such)
+            aside.append(clause.strip())
+    said = "，".join(aside)
+    return (phone, yes is not None, said) if phone and len(said) <= _PHONE_ASIDE_CHARS else None
+
+
+_PHONE_ASIDE_CHARS = 40  # (more beside the number: not only a phone told)
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
@@ -542,10 +559,11 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
 async def new_request(
     update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str],
     then: dict[str, Any] | None = None, address: str | None = None, waiting: dict[str, Any] | None = None,
+    phone: str | None = None,
 ) -> None:
     """Classify what the resident wrote and show what was understood (or answer a non-request); `then`: a need in
     progress that this one (an emergency) went before, taken up after it; `address`: where this one is, told
-    already; `waiting`: a need shown with 「对吗？」 and not confirmed (short words that are no request go on telling it:
+    already (and `phone`, told under the card this one corrects); `waiting`: a need shown with 「对吗？」 and not confirmed (short words that are no request go on telling it:
     楼道灯 / 坏了 / 好几天了; thanks or a question are answered, and reminded of it). Two needs in one message
     (灯坏了，另外水管也漏了) are two requests: the second is taken up after the first."""
     classifier = deps(context).classifier
@@ -580,7 +598,7 @@ async def new_request(
             markup = await _register_anyway_button(update, context, text)
         await _answer_talk(update, context, result.kind, markup)
         return
-    await _start_intake(update, context, result, text, attachments, then, address)
+    await _start_intake(update, context, result, text, attachments, then, address, keep={"phone": phone} if phone else None)
     if later:  # (after the first need's card, or its emergency's advice: 119 is said first)
         await reply(update, texts.second_need_noted(later))
 

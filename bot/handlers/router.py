@@ -268,7 +268,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     then, leave_join = None, False
     if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
         # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
-        target, state = REQUEST, {"photos": [], "address_told": state.get("address")}
+        target, state = REQUEST, {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
     if target in (ADDRESS_EARLY, PHONE_EARLY) and _a_need(read):
         target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
@@ -345,6 +345,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await resident.photos_first(update, context, photos)
     else:
         await resident.new_request(update, context, text, [*state.get("photos", []), *photos], then,
-                                   address=state.get("address_told"), waiting=None if then else waiting)
+                                   address=state.get("address_told"), waiting=None if then else waiting,
+                                   phone=state.get("phone_told"))
     if leave_join:  # (after the emergency is answered: nothing before it)
         await act(context, drafts.clear_draft, update.effective_user.id, member.JOIN)

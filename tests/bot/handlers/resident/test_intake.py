@@ -773,3 +773,24 @@ async def test_my_while_the_community_is_asked_does_not_say_nothing_was_told(cha
     assert "社区" in shown and chat.intake_draft(newcomer)["step"] == "area", shown
     shown = texts_of(await chat.say(newcomer, "/my"))
     assert "遇到问题直接告诉我就行" not in shown, shown
+
+
+async def test_my_at_the_area_step_then_a_community_chosen_goes_on(chat: BotChat) -> None:
+    newcomer = 7
+    await chat.say(newcomer, NEED)
+    shown = texts_of(await chat.say(newcomer, "/my"))
+    assert "您还没有登记好的工单" in shown and "社区" in shown, shown
+    last = chat.replies(newcomer)[-1]
+    await chat.press(newcomer, last.button("幸福里社区"), last.message)
+    grids = chat.replies(newcomer)[-1]
+    first_grid = grids.message.inline_keyboard[0][0]["callback_data"]
+    shown = texts_of(await chat.press(newcomer, first_grid, grids.message))
+    assert "对吗" in shown and chat.intake_draft(newcomer)["step"] == "confirm", shown
+
+
+async def test_cancel_within_the_idle_time_still_goes_on_to_the_second_need(chat: BotChat) -> None:
+    await chat.say(RESIDENT, "楼道灯坏了，另外厨房水管也漏了")
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Draft).values(updated_at=datetime.now(UTC) - common.STEP_IDLE + timedelta(hours=1)))
+    shown = texts_of(await chat.say(RESIDENT, "/cancel"))
+    assert "厨房水管" in shown and "对吗" in shown, shown
