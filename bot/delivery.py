@@ -212,6 +212,9 @@ async def deliver_one(context: ContextTypes.DEFAULT_TYPE, note: Outgoing) -> str
             else error.retry_after.total_seconds()
         )
         log.warning("notification %s: flood control, retry in %s s", note.id, delay)
+        if note.kind == "weekly_report":  # (no chart went: not one of its tries, see report.CHART_TRIES)
+            await query(context, outbox.postpone, note.id, now() + timedelta(seconds=float(delay)))
+            return DONE
         retry = await query(
             context, outbox.mark_failed, note.id, now(), "429 flood control", retry_after=float(delay), transient=True,
             holds_chat=True,

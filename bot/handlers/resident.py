@@ -11,7 +11,7 @@ import dataclasses
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
@@ -394,38 +394,55 @@ _PHONE_TOLD = re.compile(
     r"(我们家|我家|家里|我的|我|俺|有事)?的?(儿子|女儿|闺女|孙子|孙女|老伴|爱人|老公|老婆|孩子|家里人)?的?(打|联系|找)?(我)?的?"
     r"(手机号码|手机号|手机|电话号码|电话|号码|联系电话|联系方式|座机号?|固话)?(写|说|打)?(错了)?[，,。\s]*(是|系|：|:)?")
 _PHONE_LABEL_WORDS = re.compile("手机|电话|号码|座机|固话|联系方式")
-# Beside a number told under the card: when she is home (下午在家, 晚上6点以后) goes with the request; who she is
-# (我叫王秀英, 我姓李) is left out (offers show the request's words).
-_WHEN_HOME = re.compile("上午|下午|中午|晚上|白天|早上|周末|平时|随时|点(以|之)?后|点前|点以前|在家|家里有人|有人在|都在|方便")
-_SELF_NAMED = re.compile(r"(我|本人)(叫|姓|是)[^，,。\d]{1,6}$")
+# Beside a number told under the card: when she is home (下午在家, 晚上6点以后) goes with the request; who she is (我叫
+# 王秀英, 王阿姨, 联系人张阿姨) and thanks or haste (谢谢, 麻烦了, 尽快来) are left out (offers show the request's words).
+_WHEN_HOME = re.compile(r"(上午|下午|中午|晚上|白天|早上|周末|平时|工作日)[^，,。]{0,8}(在家|有人|方便|都行|可以)?$"
+                        r"|([\d一二三四五六七八九十两]+点)[^，,。]{0,6}(以后|之后|后|以前|之前|前)|在家|家里有人|随时(都)?(可以|行|方便)")
+_NAMED = re.compile(r"(我|本人)(叫|姓|是)[^，,。\d]{1,6}$|^(联系人)[:：]?[^，,。\d]{1,6}$"
+                    r"|^[\u4e00-\u9fff]{1,3}(阿姨|叔叔|大爷|大妈|奶奶|爷爷|师傅|先生|女士|老师|大姐|大哥)$")
+_COURTESY = re.compile(r"(谢谢|谢了|多谢|麻烦了|麻烦你了|麻烦您了|辛苦了|唔该|尽快|快点|尽快来|早点来|快来)[吧啊呀了哈!！~～]*")
 _CLAUSES = re.compile(r"[，,。；;！!]+")
+_PHONE_ASIDE_CHARS = 40  # (more beside the number: not only a phone told)
 
 
-def phone_only(text: str) -> tuple[str, bool, str] | None:
+class PhoneTold(NamedTuple):
+    phone: str
+    yes: bool  # (a yes came first: 对的，我电话…)
+    aside: str  # (when she is home, another number: goes with the request)
+    address: str  # (where, told beside it: 电话138…，12-2-1203)
+
+
+def phone_only(text: str) -> PhoneTold | None:
     """A phone number told under 「对吗？」 or when the address is asked (我电话13812345678, 我家座机66668888, 对的，我
-    儿子电话是…; 不对，电话是139… to correct one told before): the number, whether a yes came first, and what was said
-    beside it that goes with the request (下午在家; another number); None for other words — the need corrected or told
-    (不对，是电梯，电话138…), an address (12-2-1203), a meter's number (电表号12345678)."""
+    儿子电话是…; 不对，电话是139… to correct one told before), with what was said beside it; None for other words — the
+    need corrected or told (不对，是电梯，电话138…), an address alone (12-2-1203), a meter's number (电表号12345678)."""
     plain = simplified(text.strip())
     yes = _YES_FIRST.match(plain)
     lead = yes or _NO_FIRST.match(plain)
-    phone, aside = None, []
-    for clause in _CLAUSES.split(plain[lead.end():] if lead else plain):
+    phone, aside, address = None, [], ""
+    for clause in (c.strip() for c in _CLAUSES.split(plain[lead.end():] if lead else plain)):
         number, rest = phone_in(clause)
-        if phone is None and number is not None:  # (the first number is hers; its clause says only whose it is)
-            labelled = _PHONE_LABEL_WORDS.search(clause) or numbers.PHONE_NUMBER.search(number)
-            if not labelled or _PHONE_TOLD.fullmatch(rest.strip()) is None:
-                return None  # (a number of 7–8 digits is a phone only when said to be one: 电表号12345678, 12-2-1203)
+        if phone is None and number is not None and (numbers.PHONE_NUMBER.search(number)
+                                                     or _PHONE_LABEL_WORDS.search(clause)):
+            told = _PHONE_TOLD.match(rest.strip())  # (the first number is hers: what is before it says whose)
+            after = rest.strip()[told.end():].strip() if told else rest.strip()
+            if after and not (_WHEN_HOME.search(after) or _COURTESY.fullmatch(after)):
+                return None
             phone = number
-        elif clause.strip() and not _SELF_NAMED.search(clause) and not _PHONE_TOLD.fullmatch(clause.strip()):
-            if (lead and not yes) or not (_WHEN_HOME.search(clause) or number):
-                return None  # (不对 with more than a number: the need corrected; other words: read as such)
-            aside.append(clause.strip())
+            if after and _WHEN_HOME.search(after):
+                aside.append(after)
+        elif not clause or _NAMED.search(clause) or _COURTESY.fullmatch(clause) or _PHONE_TOLD.fullmatch(clause):
+            continue
+        elif not address and (where := address_only(clause)):
+            address = where[0]
+        elif _WHEN_HOME.search(clause) or (number is not None and phone is not None):
+            aside.append(clause)
+        else:
+            return None  # (the need corrected, another need, other words: read as such)
     said = "，".join(aside)
-    return (phone, yes is not None, said) if phone and len(said) <= _PHONE_ASIDE_CHARS else None
-
-
-_PHONE_ASIDE_CHARS = 40  # (more beside the number: not only a phone told)
+    if phone is None or len(said) > _PHONE_ASIDE_CHARS:
+        return None
+    return PhoneTold(phone, yes is not None, said, address)
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
@@ -1206,8 +1223,14 @@ async def address_given(
     another need: kept for after this one, the address asked again)."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
-    if (phone := phone_only(text)) and not phone[2]:  # (我电话138…: her phone, not where)
-        await phone_at_address_step(update, context, state, phone[0])
+    if (told := phone_only(text)) and told.address:  # (电话138…，12-2-1203: both)
+        changes = {"address": told.address, "phone": told.phone} | _aside_added(state, told.aside)
+        moved = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
+        if moved is not None:
+            await _next_step(update, context, moved)
+        return
+    if told:  # (我电话138…: her phone, not where)
+        await phone_at_address_step(update, context, state, told)
         return
     if state.get("ticket_id") and numbers.address_in(text) is None and (_declines(text) or _address_unknown(text)):
         moved = await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
@@ -1275,9 +1298,16 @@ async def phone_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, s
                            photos: list[str] | None = None) -> None:
     """A phone number typed under 「对吗？」 (我电话138…, 对的，电话是…): kept for the phone step, which is then not
     asked; the few words beside it (下午在家) go with the request."""
-    phone, aside = state["early_phone"], state.get("early_aside")
-    changes = {"phone": phone} | ({"text": tickets.with_supplement(state["text"], aside)} if aside else {})
-    await _told_early(update, context, state, changes, texts.phone_noted(phone), photos)
+    told = PhoneTold(*state["early_phone"])
+    changes = {"phone": told.phone} | _aside_added(state, told.aside) | ({"address": told.address} if told.address
+                                                                         else {})
+    noted = texts.phone_noted(told.phone) + (f"\n{texts.address_noted(told.address)}" if told.address else "")
+    await _told_early(update, context, state, changes, noted, photos)
+
+
+def _aside_added(state: dict[str, Any], aside: str) -> dict[str, Any]:
+    """What was said beside a phone (下午在家), added to the request the intake holds."""
+    return {"text": tickets.with_supplement(state["text"], aside)} if aside and state.get("text") else {}
 
 
 async def _told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
@@ -1454,7 +1484,7 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     elif phone and step == "confirm":
         await _told_early(update, context, state, {"phone": phone}, texts.phone_noted(phone), None)
     elif phone and step == "address":
-        await phone_at_address_step(update, context, state, phone)
+        await phone_at_address_step(update, context, state, PhoneTold(phone, False, "", ""))
     elif step == "address":
         await _ask_again(update, context, state, texts.PHONE_AFTER_ADDRESS)
     else:  # (the area or the duplicate question: its buttons wait)
@@ -1468,10 +1498,13 @@ def card_phone(contact: Any) -> str | None:
 
 
 async def phone_at_address_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
-                                phone: str) -> None:
-    """A phone sent (a card) or typed (我电话138…) when the address is asked: kept for the phone step (an urgent
-    ticket's: given to the ticket at once), the address asked again."""
-    kept = await act(context, _update_intake, update.effective_user.id, state["token"], {"phone": phone}, now())
+                                told: PhoneTold) -> None:
+    """A phone sent (a card) or typed (我电话138…，下午在家) when the address is asked: kept for the phone step (an
+    urgent ticket's: given to the ticket at once), what was said beside it added to the request, the address asked
+    again."""
+    phone = told.phone
+    changes = {"phone": phone} | _aside_added(state, told.aside)
+    kept = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
     if kept is None:
         await reply(update, texts.STALE_BUTTON)
         return

@@ -102,7 +102,7 @@ def _target(
             if step == "confirm" and (told := resident.address_only(text)):
                 return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1], "correcting": told[2]}
             if step == "confirm" and (phone := resident.phone_only(text)):
-                return PHONE_EARLY, {**state, "early_phone": phone[0], "confirmed": phone[1], "early_aside": phone[2]}
+                return PHONE_EARLY, {**state, "early_phone": list(phone), "confirmed": phone.yes}
             if step == "confirm" and resident.says_no_first(text):
                 return TYPED_ANSWER, {**state, "meaning": "no", "corrects": True}  # (不对，是5号楼的电梯: choose again)
             if step == "area":

@@ -313,3 +313,39 @@ async def test_a_chart_that_keeps_timing_out_is_not_sent_without_end(world: Worl
                    .values(next_attempt_at=T0 - timedelta(hours=1)))
     to_coord = [p for p in bot.photos if p["chat_id"] == COORD]
     assert len(to_coord) <= 2, len(to_coord)
+
+
+class FloodedTwice(PhotoBot):
+    """sendPhoto refused for flood control twice (nothing sent), then fine — a Monday with every coordinator's report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.floods = 2
+
+    async def send_photo(self, chat_id: int, photo: bytes, **kwargs: Any) -> Any:
+        if chat_id == COORD and self.floods:
+            self.floods -= 1
+            raise RetryAfter(1)
+        return await super().send_photo(chat_id, photo, **kwargs)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_chart_refused_for_flood_control_is_not_counted_as_a_chart_that_timed_out(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CHART_TRIES counts every claim of the report (note.attempts - 1), not the charts that timed out. Two 429s
+    (Telegram sent nothing: flood control, likely on Monday when every coordinator's report goes) use up both tries, and
+    the coordinator gets the text though the chart never timed out and would go now."""
+    monkeypatch.setattr(report, "now", lambda: T0)
+    with db.transaction(world.engine) as s:
+        s.exec(update(Coordinator).values(created_at=T0 - timedelta(days=30)))
+    bot = FloodedTwice()
+    context = _context(world.engine, bot)
+    await report.send_due_reports(context)
+    for _ in range(3):
+        await report.deliver_reports(context)
+        with db.transaction(world.engine) as s:  # (the retry's time come)
+            s.exec(update(Notification).where(Notification.kind == "weekly_report")
+                   .values(next_attempt_at=T0 - timedelta(hours=1)))
+    photos = [p for p in bot.photos if p["chat_id"] == COORD]
+    texts = [m for m in bot.messages if m["chat_id"] == COORD]
+    assert (len(photos), len(texts)) == (1, 0), (len(photos), len(texts))
