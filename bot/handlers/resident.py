@@ -394,14 +394,16 @@ _PHONE_TOLD = re.compile(
     r"(我们家|我家|家里|我的|我|俺|有事)?的?(儿子|女儿|闺女|孙子|孙女|老伴|爱人|老公|老婆|孩子|家里人)?的?(打|联系|找)?(我)?的?"
     r"(手机号码|手机号|手机|电话号码|电话|号码|联系电话|联系方式|座机号?|固话)?(写|说|打)?(错了)?[，,。\s]*(是|系|：|:)?")
 _PHONE_LABEL_WORDS = re.compile("手机|电话|号码|座机|固话|联系方式")
-# Beside a number told under the card: when she is home (下午在家, 晚上6点以后) goes with the request; who she is (我叫
-# 王秀英, 王阿姨, 联系人张阿姨) and thanks or haste (谢谢, 麻烦了, 尽快来) are left out (offers show the request's words).
-_WHEN_HOME = re.compile(r"(上午|下午|中午|晚上|白天|早上|周末|平时|工作日)[^，,。]{0,8}(在家|有人|方便|都行|可以)?$"
-                        r"|([\d一二三四五六七八九十两]+点)[^，,。]{0,6}(以后|之后|后|以前|之前|前)|在家|家里有人|随时(都)?(可以|行|方便)")
-_NAMED = re.compile(r"(我|本人)(叫|姓|是)[^，,。\d]{1,6}$|^(联系人)[:：]?[^，,。\d]{1,6}$"
-                    r"|^[\u4e00-\u9fff]{1,3}(阿姨|叔叔|大爷|大妈|奶奶|爷爷|师傅|先生|女士|老师|大姐|大哥)$")
+# Beside a number told under the card: who she is (我叫王秀英, 王阿姨, 联系人张阿姨) and thanks or haste (谢谢, 麻烦了,
+# 尽快来) are left out (offers show the request's words); anything else said goes with the request (下午在家, 1楼,
+# 我是独居老人), unless the whole message is a need (the router reads it as one).
+_WHEN_HOME = re.compile(r"((上午|下午|中午|晚上|白天|早上|周末|平时|工作日)?([\d一二三四五六七八九十两]+点)?(以后|之后|后|以前|之前|前)?"
+                        r"(都|一般)?(在家|有人|方便|都行|可以))|随时(都)?(可以|行|方便)")
+_NAMED = re.compile(r"(我|本人)(叫|姓)[^，,。\d]{1,6}|联系人[:：]?(?![^，,。]*[不没在是])[\u4e00-\u9fff]{2,3}"
+                    r"|[小老]?[\u4e00-\u9fff](阿姨|叔叔|大爷|大妈|奶奶|爷爷|师傅|先生|女士|老师|大姐|大哥)")
 _COURTESY = re.compile(r"(谢谢|谢了|多谢|麻烦了|麻烦你了|麻烦您了|辛苦了|唔该|尽快|快点|尽快来|早点来|快来)[吧啊呀了哈!！~～]*")
-_CLAUSES = re.compile(r"[，,。；;！!]+")
+_CORRECTS = re.compile("不是|不对|说错了|是")  # (a clause that corrects the need: 不是灯坏了, 是电梯)
+_PHONE_CLAUSES = re.compile(r"[，,。；;！!]+")  # (not spaces: 138 1234 5678)
 _PHONE_ASIDE_CHARS = 40  # (more beside the number: not only a phone told)
 
 
@@ -420,29 +422,35 @@ def phone_only(text: str) -> PhoneTold | None:
     yes = _YES_FIRST.match(plain)
     lead = yes or _NO_FIRST.match(plain)
     phone, aside, address = None, [], ""
-    for clause in (c.strip() for c in _CLAUSES.split(plain[lead.end():] if lead else plain)):
+    for clause in (c.strip() for c in _PHONE_CLAUSES.split(plain[lead.end():] if lead else plain)):
         number, rest = phone_in(clause)
         if phone is None and number is not None and (numbers.PHONE_NUMBER.search(number)
                                                      or _PHONE_LABEL_WORDS.search(clause)):
             told = _PHONE_TOLD.match(rest.strip())  # (the first number is hers: what is before it says whose)
             after = rest.strip()[told.end():].strip() if told else rest.strip()
-            if after and not (_WHEN_HOME.search(after) or _COURTESY.fullmatch(after)):
-                return None
+            if after and not (_WHEN_HOME.fullmatch(after) or _COURTESY.fullmatch(after)):
+                return None  # (楼道灯坏了 13812345678: the need, told with a number)
             phone = number
-            if after and _WHEN_HOME.search(after):
+            if after and _WHEN_HOME.fullmatch(after):
                 aside.append(after)
-        elif not clause or _NAMED.search(clause) or _COURTESY.fullmatch(clause) or _PHONE_TOLD.fullmatch(clause):
+        elif not clause or _NAMED.fullmatch(clause) or _COURTESY.fullmatch(clause) or _PHONE_TOLD.fullmatch(clause):
             continue
         elif not address and (where := address_only(clause)):
             address = where[0]
-        elif _WHEN_HOME.search(clause) or (number is not None and phone is not None):
-            aside.append(clause)
+        elif not _WHEN_HOME.fullmatch(clause) and ((lead and not yes) or (phone is None and _CORRECTS.match(clause))):
+            return None  # (不对，是电梯，电话138…; 不是灯坏了，是…: the need corrected)
         else:
-            return None  # (the need corrected, another need, other words: read as such)
+            aside.append(clause)
     said = "，".join(aside)
     if phone is None or len(said) > _PHONE_ASIDE_CHARS:
         return None
     return PhoneTold(phone, yes is not None, said, address)
+
+
+def another_need_beside(beside: Classification, label: str | None) -> bool:
+    """Whether the words told beside a phone (read alone: the number would hide them) are an emergency or another need
+    than `label`'s, even one the bot is unsure of (老人在家摔倒了, 楼上楼下都在漏水) — not more of it (3楼楼道灯不亮)."""
+    return bool(beside.urgent_signals) or (beside.kind == "request" and beside.label != label)
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
@@ -1223,7 +1231,10 @@ async def address_given(
     another need: kept for after this one, the address asked again)."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
-    if (told := phone_only(text)) and told.address:  # (电话138…，12-2-1203: both)
+    told = phone_only(text)
+    if told and told.aside and another_need_beside(deps(context).classifier.classify(told.aside), state.get("label")):
+        told = None  # (电话138…，厨房水管也漏了: another need, read as such below)
+    if told and told.address:  # (电话138…，12-2-1203: both)
         changes = {"address": told.address, "phone": told.phone} | _aside_added(state, told.aside)
         moved = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
         if moved is not None:

@@ -269,7 +269,13 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
         # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
         target, state = REQUEST, {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
-    if target in (ADDRESS_EARLY, PHONE_EARLY) and _a_need(read):
+    if target == PHONE_EARLY and (aside := state["early_phone"][2]):
+        beside = deps(context).classifier.classify(aside)  # (电话138…，老人在家摔倒了: the number would hide it)
+        # (an emergency or another need told beside the number: read as told alone; the same need, or where and when
+        # — 3楼楼道灯不亮, 下午在家 —: more of this one)
+        read = beside if resident.another_need_beside(beside, state.get("label")) else None
+    told_beside = target == PHONE_EARLY and bool(state["early_phone"][2]) and read is not None  # (read: the words beside)
+    if target in (ADDRESS_EARLY, PHONE_EARLY) and (_a_need(read) or (told_beside and read.kind == "request")):
         target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)

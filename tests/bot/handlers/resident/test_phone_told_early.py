@@ -18,6 +18,7 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 GAS = "厨房一股煤气味，很大"
 KEPT = "已记下联系电话：13812345678"
+PHONE = "13812345678"
 SONS_CARD = {"phone_number": "+86 139 1234 5678", "first_name": "李明"}
 OWN_CARD = {"phone_number": "13812345678", "first_name": "张阿姨", "user_id": RESIDENT}
 
@@ -233,6 +234,52 @@ async def test_her_address_told_beside_the_phone_is_the_address_not_an_aside(cha
     assert chat.intake_draft(RESIDENT) is None or chat.intake_draft(RESIDENT)["step"] != "address", shown
 
 
+@pytest.mark.xfail(strict=True, reason="not fixed: the classifier reads 老人在家摔倒了 and 晚上楼上很吵 alone as talk, so told beside the number they are kept as more of this need")
+@pytest.mark.parametrize("words", ["电话13812345678，老人在家摔倒了", "电话13812345678，晚上楼上很吵"],
+                         ids=["fall", "noise_at_night"])
+async def test_a_need_with_a_time_or_at_home_word_beside_the_phone_is_not_an_aside(chat: BotChat, words: str) -> None:
+    """Under the 楼道灯 card: 「电话13812345678，老人在家摔倒了」. _WHEN_HOME now matches 在家 anywhere in a clause and any
+    clause that starts with 上午/下午/晚上/早上… and ends within 8 characters, so a fall at home (urgent) or a noise
+    complaint is kept as 「（补充）老人在家摔倒了」 in the lamp request (shown to electricians) and never registered."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "（补充）" not in chat.intake_draft(RESIDENT)["text"], (shown, chat.intake_draft(RESIDENT)["text"])
+
+
+@pytest.mark.parametrize("words", ["电话13812345678，家里没人", "电话13812345678，是我女儿的", "电话13812345678，1楼",
+                                   "电话13812345678，幸福里小区", "对，电话13812345678，3楼"],
+                         ids=["nobody_home", "daughters", "floor", "estate", "yes_floor"])
+async def test_the_phone_told_with_a_few_plain_words_under_the_card_is_kept(chat: BotChat, words: str) -> None:
+    """Under the card, a number with 家里没人 (answered 「您还没有工单」), 是我女儿的, 1楼, 幸福里小区 or 对…，3楼
+    (answered 「我是社区服务助手…请直接说说您遇到的问题」): phone_only refuses any clause that is no when-home, name,
+    courtesy or address that address_only reads, so the number she gave is lost (and a 对 with it)."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.intake_draft(RESIDENT).get("phone") == PHONE, shown
+
+
+async def test_the_need_told_again_with_its_place_and_the_phone_keeps_the_phone(chat: BotChat) -> None:
+    """Under the 楼道灯 card: 「电话13812345678，3楼楼道灯不亮」 (the need's place, not her address). phone_only gives None,
+    the message is read as the need told anew: the draft's request becomes 「电话13812345678，3楼楼道灯不亮」 (her number in
+    the request's words) and the phone is not kept — she will be asked for it again."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "电话13812345678，3楼楼道灯不亮"))
+    draft = chat.intake_draft(RESIDENT)
+    assert draft.get("phone") == PHONE and PHONE not in draft["text"], (shown, draft)
+
+
+@pytest.mark.parametrize("words", ["电话13812345678，联系人不在家", "电话13812345678，要电工师傅"],
+                         ids=["contact_not_home", "wants_electrician"])
+async def test_words_beside_the_phone_that_look_like_a_name_but_say_more_are_not_dropped(chat: BotChat,
+                                                                                         words: str) -> None:
+    """_NAMED drops any clause 联系人… (up to 6 characters) and any 1–3 characters + 师傅/阿姨/…: 「联系人不在家」 (nobody
+    will answer / be home) and 「要电工师傅」 are silently dropped; 「已记下联系电话」, the request says nothing of them."""
+    await chat.say(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    said = words.split("，")[1]
+    assert said in chat.intake_draft(RESIDENT)["text"], (shown, chat.intake_draft(RESIDENT)["text"])
+
+
 # --- when the address is asked ---
 async def test_a_phone_typed_at_the_address_step_is_not_taken_for_the_address(chat: BotChat) -> None:
     """Asked for the address, she types 「我电话13812345678」 (as a card there is now kept for the phone step). It is
@@ -265,6 +312,36 @@ async def test_the_phone_with_when_home_at_the_address_step_is_not_the_address(c
     shown = texts_of(await chat.say(RESIDENT, words))
     draft = chat.intake_draft(RESIDENT)
     assert not any(n in (draft.get("address") or "") for n in ("13812345678", "66668888")), (shown, draft)
+
+
+@pytest.mark.xfail(strict=True, reason="not fixed: 我是独居老人 beside the phone and address at the address step reads as another need and the message falls back to the address path")
+async def test_what_she_says_of_herself_beside_phone_and_address_is_not_dropped(chat: BotChat) -> None:
+    """At the address step: 「电话13812345678，12-2-1203，我是独居老人」. The ticket is registered with phone and address,
+    and 「我是独居老人」 (lives alone: matters to whoever comes, and to priority) is dropped as if it were her name.
+    (Under the card the same words are kept as a second need.)"""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "电话13812345678，12-2-1203，我是独居老人"))
+    assert "独居" in chat.ticket(1).text, (shown, chat.ticket(1).text)
+
+
+@pytest.mark.parametrize("words", ["电话13812345678，1楼", "电话13812345678，楼下"], ids=["floor", "downstairs"])
+async def test_the_phone_with_a_place_address_only_cannot_read_at_the_address_step_is_not_the_address(
+        chat: BotChat, words: str) -> None:
+    """Asked where, she answers 「电话13812345678，1楼」. phone_only gives None (1楼 is no address to address_only), so
+    the whole message is saved as the ADDRESS 「电话13812345678，1楼」 and she is asked 「方便留个手机号吗？」 as if she had
+    given none."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    draft = chat.intake_draft(RESIDENT)
+    assert PHONE not in (draft.get("address") or "") and draft.get("phone") == PHONE, (shown, draft)
+
+
+async def test_nobody_home_with_the_phone_at_the_address_step_is_not_answered_as_a_query(chat: BotChat) -> None:
+    """Asked where, she answers 「电话13812345678，家里没人」: 「您还没有工单。遇到问题直接告诉我就行。」 — read as asking
+    after her tickets while one is being told; the number is lost and the address not asked again."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "电话13812345678，家里没人"))
+    assert "您还没有工单" not in shown and chat.intake_draft(RESIDENT).get("phone") == PHONE, shown
 
 
 # --- contact cards ---
