@@ -178,6 +178,11 @@ _AROUND_STARS = re.compile(r"^[给打我就吧啊呀哈了，,。.！!~～\s]+|[
 RATING_WORDS_MAX_CHARS = 12  # (a longer message is a need of its own, even one that says 不满意)
 
 
+def _star_words(text: str) -> str:
+    """Words typed about a rating as they are read: Simplified, trimmed, ⭐️ as ⭐ (its emoji presentation selector)."""
+    return simplified(text).strip().replace("\ufe0f", "")
+
+
 def _count(numeral: str) -> int:
     return int(numeral) if numeral.isdigit() else 2 if numeral in "两兩俩" else "一二三四五".index(numeral) + 1
 
@@ -188,7 +193,7 @@ def stars_typed(text: str) -> int | None:
     short words of a rating that give none (很满意, 不满意 灯还是不亮, 没修好: the buttons are shown again), None for
     other words."""
     # (５星 typed in full width, 五顆星 in Traditional; ⭐️: the star with its emoji presentation selector)
-    words = simplified(text).strip().replace("\ufe0f", "")
+    words = _star_words(text)
     if _STAR_EMOJI.fullmatch(words):
         return words.count("⭐")
     if match := _STARS.fullmatch(words):
@@ -227,7 +232,7 @@ def _told_count(words: str) -> int:
 
 def slipped_low(text: str) -> int:
     """The 1–2 stars words say a good rating was a slip for (点错了，应该是一星; 点错了，应该是差评 → 1), else 0."""
-    words = simplified(text).strip().replace("\ufe0f", "")
+    words = _star_words(text)
     if not says_slip(words):
         return 0
     low = _told_count(words) or (1 if _LOW_MEANT.search(words) else 0)
@@ -236,7 +241,7 @@ def slipped_low(text: str) -> int:
 
 def says_slip(text: str) -> bool:
     """Whether words say the stars were pressed by mistake (点错了，应该是五星; 搞错了), not that the work was wrong."""
-    words = simplified(text).strip().replace("\ufe0f", "")
+    words = _star_words(text)
     return bool(_SLIP.search(words) or (_SLIP_SAID.match(words) and (
         len(words) <= SLIP_MAX_CHARS or _told_count(words))))
 
@@ -245,7 +250,7 @@ def corrected_stars(text: str, rated: int, asked: bool = False) -> int | None:
     """The stars words at the comment step correct the rating to (点错了，应该是五星; 5星 typed right after 1 ⭐; a bare
     5, or a count in a few words as 那就五星吧, when 「您想打几星？」 was `asked`), 0 for a slip said without them (点错了),
     None for no correction."""
-    words = simplified(text).strip().replace("\ufe0f", "")
+    words = _star_words(text)
     if says_slip(words):
         return _told_count(words)
     if asked and (match := _STARS.fullmatch(words)):
@@ -257,7 +262,7 @@ def corrected_stars(text: str, rated: int, asked: bool = False) -> int | None:
 
 def correction_words(text: str) -> str:
     """The words typed with a correction besides it (点错了，应该是五星，师傅修得很好 → 师傅修得很好): the new comment."""
-    words = simplified(text).strip().replace("\ufe0f", "")
+    words = _star_words(text)
     rest = _AROUND_STARS.sub("", _SLIP_WORDS.sub(" ", _STARS_MEANT.sub(" ", words))).strip(" ，,。.！!")
     return "" if _CORRECTION_SCRAPS.fullmatch(rest) else rest
 
@@ -265,19 +270,19 @@ def correction_words(text: str) -> str:
 def stars_alone(text: str) -> bool:
     """Whether words are nothing but a star count with its unit (五星, 5星, ⭐⭐⭐⭐⭐): no address or phone, even at those
     steps (a bare 5 may be one)."""
-    words = simplified(text).strip().replace("\ufe0f", "")
+    words = _star_words(text)
     return bool(_STAR_EMOJI.fullmatch(words) or ((match := _STARS.fullmatch(words)) and match.group(2)))
 
 
 def stars_first(text: str) -> bool:
     """Whether words open with a star count and then give its reason (一星，一开灯就跳闸): a rating even when the reason
     reads as a request of the same trouble."""
-    return bool(_STARS_FIRST.match(simplified(text).strip().replace("\ufe0f", "")))
+    return bool(_STARS_FIRST.match(_star_words(text)))
 
 
 def words_with_stars(text: str) -> str:
     """The words typed with a star count (一星，灯还是不亮 → 灯还是不亮; 给五星吧 → none): the rating's comment."""
-    words = simplified(text).strip().replace("\ufe0f", "")
+    words = _star_words(text)
     if _STAR_EMOJI.fullmatch(words) or _STARS.fullmatch(words):
         return ""
     return _AROUND_STARS.sub("", _STAR_COUNT.sub(" ", words)).strip()
@@ -1577,10 +1582,17 @@ def _my_rows(session: Session, telegram_id: int, now_: datetime) -> tuple[list[d
         payload = views.ticket_payload(session, ticket)
         payload["created_at"] = ticket.created_at
         rows.append(payload)
-    waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
-                    if flow == INTAKE and state.get("step") in ("area", "confirm", "address", "phone")
-                    and not step_left(touched, now_)), None)
-    return rows, waiting
+    return rows, intake_at(drafts.list_drafts(session, telegram_id), ("area", "confirm", "address", "phone"), now_)
+
+
+def intake_at(flows: list[tuple[str, dict[str, Any], datetime]], steps: tuple[str, ...],
+              now_: datetime) -> dict[str, Any] | None:
+    """The resident's intake draft (among `flows`, drafts.list_drafts) when it waits at one of `steps` and is not left
+    (STEP_IDLE)."""
+    for flow, state, touched in flows:
+        if flow == INTAKE and state.get("step") in steps:
+            return None if step_left(touched, now_) else state
+    return None
 
 
 async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

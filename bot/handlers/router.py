@@ -170,18 +170,9 @@ def _told_before_a_card(session: Session, telegram_id: int, flows: list[tuple[st
             for flow, state, touched in flows]
 
 
-def _intake_at(flows: list[tuple[str, dict[str, Any], datetime]], steps: tuple[str, ...],
-               now_: datetime) -> dict[str, Any] | None:
-    """The resident's intake draft when it waits at one of `steps` (and is not left: see STEP_IDLE)."""
-    for flow, state, touched in flows:
-        if flow == resident.INTAKE and state.get("step") in steps:
-            return None if step_left(touched, now_) else state
-    return None
-
-
 def _confirming(flows: list[tuple[str, dict[str, Any], datetime]], now_: datetime) -> dict[str, Any] | None:
     """The need shown with 「对吗？」 and not yet confirmed (an emergency told now goes before it, then it)."""
-    return _intake_at(flows, ("confirm",), now_)
+    return resident.intake_at(flows, ("confirm",), now_)
 
 
 def _another_need(read: Classification | None, label: str | None) -> bool:
@@ -231,7 +222,7 @@ def _intake_step(session: Session, telegram_id: int, now_: datetime) -> dict[str
     """The resident's intake draft when it waits for 确认 (or, before it, 仍要新建 or the community), an address or a
     phone."""
     steps = ("confirm", "duplicate", "area", "address", "phone")
-    return _intake_at(drafts.list_drafts(session, telegram_id), steps, now_)
+    return resident.intake_at(drafts.list_drafts(session, telegram_id), steps, now_)
 
 
 async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

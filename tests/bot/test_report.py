@@ -285,6 +285,21 @@ async def test_report_command_with_a_chart_that_timed_out_still_gives_the_report
     assert any("服务效能周报" in m["text"] for m in bot.messages), (bot.messages, replies)
 
 
+async def _monday_reports(world: World, monkeypatch: pytest.MonkeyPatch, bot: PhotoBot, passes: int) -> None:
+    """Monday 10:00: the week's reports queued for the coordinators, then `passes` delivery passes, each retry's time
+    come before the next."""
+    monkeypatch.setattr(report, "now", lambda: T0)
+    with db.transaction(world.engine) as s:
+        s.exec(update(Coordinator).values(created_at=T0 - timedelta(days=30)))
+    context = _context(world.engine, bot)
+    await report.send_due_reports(context)
+    for _ in range(passes):
+        await report.deliver_reports(context)
+        with db.transaction(world.engine) as s:
+            s.exec(update(Notification).where(Notification.kind == "weekly_report")
+                   .values(next_attempt_at=T0 - timedelta(hours=1)))
+
+
 class ArrivesThenTimesOut(PhotoBot):
     """A slow sendPhoto: the chart arrives, then the request times out (as ffbcab1 says: 'it may have arrived')."""
 
@@ -300,17 +315,8 @@ async def test_a_chart_that_keeps_timing_out_is_not_sent_without_end(world: Worl
     retried for as long as it lasts with no attempt limit and no text fallback, so the coordinator gets the same chart
     again at every retry (six here, and on, for as long as the link is slow). ffbcab1 promised 'at most the chart
     twice'; before it, one chart and the text."""
-    monkeypatch.setattr(report, "now", lambda: T0)
-    with db.transaction(world.engine) as s:
-        s.exec(update(Coordinator).values(created_at=T0 - timedelta(days=30)))
     bot = ArrivesThenTimesOut()
-    context = _context(world.engine, bot)
-    await report.send_due_reports(context)
-    for _ in range(6):
-        await report.deliver_reports(context)
-        with db.transaction(world.engine) as s:  # (the retry's time come)
-            s.exec(update(Notification).where(Notification.kind == "weekly_report")
-                   .values(next_attempt_at=T0 - timedelta(hours=1)))
+    await _monday_reports(world, monkeypatch, bot, passes=6)
     to_coord = [p for p in bot.photos if p["chat_id"] == COORD]
     assert len(to_coord) <= 2, len(to_coord)
 
@@ -335,17 +341,8 @@ async def test_a_chart_refused_for_flood_control_is_not_counted_as_a_chart_that_
     """CHART_TRIES counts every claim of the report (note.attempts - 1), not the charts that timed out. Two 429s
     (Telegram sent nothing: flood control, likely on Monday when every coordinator's report goes) use up both tries, and
     the coordinator gets the text though the chart never timed out and would go now."""
-    monkeypatch.setattr(report, "now", lambda: T0)
-    with db.transaction(world.engine) as s:
-        s.exec(update(Coordinator).values(created_at=T0 - timedelta(days=30)))
     bot = FloodedTwice()
-    context = _context(world.engine, bot)
-    await report.send_due_reports(context)
-    for _ in range(3):
-        await report.deliver_reports(context)
-        with db.transaction(world.engine) as s:  # (the retry's time come)
-            s.exec(update(Notification).where(Notification.kind == "weekly_report")
-                   .values(next_attempt_at=T0 - timedelta(hours=1)))
+    await _monday_reports(world, monkeypatch, bot, passes=3)
     photos = [p for p in bot.photos if p["chat_id"] == COORD]
     texts = [m for m in bot.messages if m["chat_id"] == COORD]
     assert (len(photos), len(texts)) == (1, 0), (len(photos), len(texts))
