@@ -65,6 +65,24 @@ def card_with(replies: list[Reply], words: str) -> Reply:
                 and any(words in b["text"] for row in r.message.inline_keyboard for b in row))
 
 
+def buttons(reply: Reply) -> list[str]:
+    """The texts of a reply's inline buttons."""
+    return [b["text"] for row in reply.message.inline_keyboard for b in row] if reply.message else []
+
+
+async def assign(chat: BotChat, coordinator: int, card: Reply, name: str) -> list[Reply]:
+    """指派 on `card`, then the member `name`: what the last press showed."""
+    listed = await chat.press(coordinator, card.button("指派"), card.message)
+    picker = next(r for r in listed if name in str(buttons(r)))
+    return await chat.press(coordinator, picker.button(name), picker.message)
+
+
+async def assign_through_bot(chat: BotChat, coordinator: int, name: str) -> list[Reply]:
+    """The coordinator's /dispatch → 指派 → the member's button: what the last press showed."""
+    card = next(r for r in await chat.say(coordinator, "/dispatch") if "指派" in str(buttons(r)))
+    return await assign(chat, coordinator, card, name)
+
+
 def photo(name: str) -> list[dict[str, Any]]:
     """A photo message's `photo` field (one size), its file id `name`."""
     return [{"file_id": name, "file_unique_id": f"u-{name}", "width": 1280, "height": 960}]

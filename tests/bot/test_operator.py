@@ -18,7 +18,7 @@ from routing import db, members
 from routing.geography import DEFAULT_GEOGRAPHY_FILE, load_geography, parse_geography, sync_geography
 from routing.models import Person
 from tests.bot.bot_process import CLEAN, OWN_GEOGRAPHY, console, jiedan, saved_in_gbk
-from tests.bot.chat_harness import BotChat, Reply, card_with, texts_of
+from tests.bot.chat_harness import BotChat, assign_through_bot, buttons, card_with, texts_of
 from tests.bot.conftest import RESIDENT
 from tests.conftest import COORD, G11, GRID_COORD, T0, World
 
@@ -37,10 +37,6 @@ name = "新华社区"
 code = "X01-C01-G01"
 name = "第一网格"
 """
-
-
-def _buttons(reply: Reply) -> list[str]:
-    return [b["text"] for row in reply.message.inline_keyboard for b in row] if reply.message else []
 
 
 def _geography_without(grid: str, tmp_path: Path) -> Path:
@@ -225,7 +221,7 @@ async def test_an_emergency_chosen_after_the_grid_left_the_file_is_opened_once_a
     with db.transaction(world.engine) as s:
         members.set_home_grid(s, RESIDENT, G11, T0)
     first = await chat.say(RESIDENT, "楼道灯")
-    card = next(r for r in first if r.message is not None and "燃气泄漏" in str(_buttons(r)))
+    card = next(r for r in first if r.message is not None and "燃气泄漏" in str(buttons(r)))
     with db.transaction(world.engine) as s:  # the restart with the redrawn geography file
         sync_geography(s, load_geography(_geography_without(G11, tmp_path)))
     pressed = await chat.press(RESIDENT, card.button("燃气泄漏"), card.message)
@@ -262,7 +258,7 @@ async def test_a_new_member_choosing_a_grid_that_left_the_file_keeps_his_registr
     communities = chat.replies(new)[-1]
     await chat.press(new, communities.button("幸福里社区"), communities.message)
     grids = chat.replies(new)[-1]
-    assert "幸福里第一网格" in str(_buttons(grids))
+    assert "幸福里第一网格" in str(buttons(grids))
     with db.transaction(world.engine) as s:  # the restart with the redrawn geography file
         sync_geography(s, load_geography(_geography_without(G11, tmp_path)))
     told = await chat.press(new, grids.button("幸福里第一网格"), grids.message)
@@ -271,7 +267,7 @@ async def test_a_new_member_choosing_a_grid_that_left_the_file_keeps_his_registr
     choices = [r for r in told if r.message is not None and r.message.inline_keyboard]
     assert choices, seen  # the grids to choose from again
     again = choices[-1]
-    button = "幸福里第二网格" if "幸福里第二网格" in str(_buttons(again)) else "幸福里社区"
+    button = "幸福里第二网格" if "幸福里第二网格" in str(buttons(again)) else "幸福里社区"
     await chat.press(new, again.button(button), again.message)
     if button == "幸福里社区":
         last = chat.replies(new)[-1]
@@ -363,10 +359,7 @@ async def test_a_removed_coordinator_is_no_longer_told_about_the_tickets_he_assi
     ticket_id = await chat.submit(RESIDENT, NEED)  # nobody registered yet: it waits for 派单
     wang = world.member("王师傅", ["电工"])
     world.member("李师傅", ["电工"])
-    card = next(r for r in await chat.say(GRID_COORD, "/dispatch") if "指派" in str(_buttons(r)))
-    listed = await chat.press(GRID_COORD, card.button("指派"), card.message)
-    picker = next(r for r in listed if "王师傅" in str(_buttons(r)))
-    await chat.press(GRID_COORD, picker.button("王师傅"), picker.message)
+    await assign_through_bot(chat, GRID_COORD, "王师傅")
     offer = next(r for r in chat.replies(wang) if "指派给您" in r.text)
     with db.transaction(world.engine) as s:  # jiedan coordinator remove 9011
         assert members.drop_coordinator(s, GRID_COORD) == 1

@@ -1,9 +1,8 @@
-"""What the coordinators' tests share: a reply's buttons, the cards with 指派, 指派 through the bot, a member with an
-offer waiting."""
+"""What the coordinators' tests share: the cards with 指派, a member with an offer waiting."""
 
 from __future__ import annotations
 
-from tests.bot.chat_harness import BotChat, Reply
+from tests.bot.chat_harness import BotChat, Reply, buttons
 from tests.bot.conftest import RESIDENT
 from tests.conftest import World
 
@@ -11,21 +10,9 @@ NEED = "楼道灯坏了好几天了，晚上很黑"  # 照明楼道: an electric
 GAS = "厨房煤气味很大，好像漏气了"  # 燃气泄漏: urgent, 燃气维修 / 消防
 
 
-def buttons(reply: Reply) -> list[str]:
-    """The texts of a reply's inline buttons."""
-    return [b["text"] for row in reply.message.inline_keyboard for b in row] if reply.message else []
-
-
 def dispatch_cards(replies: list[Reply]) -> list[Reply]:
     """The replies with a 指派 button (/dispatch's cards, the 📮 and 🚨 cards)."""
     return [r for r in replies if "指派" in str(buttons(r))]
-
-
-async def assign(chat: BotChat, coordinator: int, card: Reply, name: str) -> None:
-    """指派 on `card`, then the member `name`."""
-    listed = await chat.press(coordinator, card.button("指派"), card.message)
-    picker = next(r for r in listed if name in str(buttons(r)))
-    await chat.press(coordinator, picker.button(name), picker.message)
 
 
 async def offered(chat: BotChat, world: World) -> int:

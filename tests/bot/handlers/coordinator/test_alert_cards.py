@@ -19,9 +19,9 @@ from routing.alerts import scan_alerts
 from routing.config import Settings
 from routing.models import Notification, NotificationKind, Ticket
 from routing.states import STATUS_NAMES
-from tests.bot.chat_harness import BotChat
+from tests.bot.chat_harness import BotChat, assign, buttons
 from tests.bot.conftest import RESIDENT
-from tests.bot.handlers.coordinator.helpers import GAS, assign, buttons, dispatch_cards
+from tests.bot.handlers.coordinator.helpers import GAS, dispatch_cards
 from tests.bot.test_delivery import FakeBot, make_context
 from tests.conftest import C1, COORD, G11, GRID_COORD, T0, World, minutes
 from tests.conftest import RESIDENT as WORLD_RESIDENT  # (1001: the small world's resident, not `chat`'s)

@@ -17,9 +17,9 @@ from classifier import Classifier
 from routing import db, dispatch, members, tickets
 from routing.alerts import scan_alerts
 from routing.models import Member, Ticket
-from tests.bot.chat_harness import BotChat, Reply, bot_chat, card_with
+from tests.bot.chat_harness import BotChat, Reply, assign, bot_chat, buttons, card_with
 from tests.bot.conftest import RESIDENT
-from tests.bot.handlers.coordinator.helpers import GAS, NEED, assign, buttons, dispatch_cards
+from tests.bot.handlers.coordinator.helpers import GAS, NEED, dispatch_cards
 from tests.conftest import COORD, G11, GRID_COORD, T0, World, minutes
 from tests.conftest import RESIDENT as WORLD_RESIDENT  # (1001: the small world's resident, not `chat`'s)
 

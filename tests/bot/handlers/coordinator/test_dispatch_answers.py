@@ -14,9 +14,9 @@ from classifier import Classifier
 from routing import db, dispatch, members, tickets
 from routing.alerts import scan_alerts
 from routing.models import Notification, NotificationKind, Offer, OfferState, Ticket
-from tests.bot.chat_harness import BotChat, bot_chat, photo
+from tests.bot.chat_harness import BotChat, assign, assign_through_bot, bot_chat, buttons, photo
 from tests.bot.conftest import RESIDENT
-from tests.bot.handlers.coordinator.helpers import NEED, assign, buttons, dispatch_cards
+from tests.bot.handlers.coordinator.helpers import NEED, dispatch_cards
 from tests.conftest import COORD, G11, GRID_COORD, T0, World, minutes
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -81,15 +81,6 @@ async def test_the_coordinator_whose_assignee_blocked_the_bot_is_told_which_memb
 
 # --- an assignment nobody answers ---
 
-async def _assign_through_bot(chat: BotChat, coordinator: int, name: str) -> None:
-    """The coordinator's /dispatch → 指派 → the member's button."""
-    card = next(r for r in await chat.say(coordinator, "/dispatch") if "指派" in str(buttons(r)))
-    picker = next(r for r in await chat.press(coordinator, card.button("指派"), card.message)
-                  if name in str(buttons(r)))
-    done = await chat.press(coordinator, picker.button(name), picker.message)
-    assert any("指派给" in r.text and name in r.text for r in done), [r.text for r in done]
-
-
 async def test_an_assignment_nobody_answers_stays_in_dispatch(
     engine: Engine, world: World, tmp_path: Path, classifier: Classifier
 ) -> None:
@@ -141,7 +132,8 @@ async def test_the_street_coordinator_who_assigned_hears_when_the_member_never_a
         chat.home(RESIDENT)
         ticket_id = await chat.submit(RESIDENT, NEED)  # nobody registered yet: it waits for 派单
         world.member("李师傅", ["电工"])
-        await _assign_through_bot(chat, COORD, "李师傅")
+        done = await assign_through_bot(chat, COORD, "李师傅")
+        assert any("指派给" in r.text and "李师傅" in r.text for r in done), [r.text for r in done]
         number = chat.ticket(ticket_id).number
         mark = len(chat.events)
         with db.transaction(engine) as s:  # (the three wave timeouts have passed: 30 minutes)

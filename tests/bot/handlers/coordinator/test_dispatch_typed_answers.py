@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot import texts
-from tests.bot.chat_harness import BotChat
+from tests.bot.chat_harness import BotChat, assign, buttons
 from tests.bot.conftest import RESIDENT
-from tests.bot.handlers.coordinator.helpers import NEED, assign, buttons, dispatch_cards, offered
+from tests.bot.handlers.coordinator.helpers import NEED, dispatch_cards, offered
 from tests.conftest import GRID_COORD, World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

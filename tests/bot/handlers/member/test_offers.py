@@ -15,15 +15,8 @@ from bot.delivery import render
 from classifier import Classifier
 from routing import db, dispatch, members, tickets
 from routing.models import Member, Notification, NotificationKind, Offer, OfferState, Ticket
-from tests.bot.chat_harness import BotChat, bot_chat, card_with, texts_of
-from tests.bot.handlers.member.helpers import (
-    TZ,
-    assign,
-    assign_through_bot,
-    buttons,
-    file_ticket,
-    notifications,
-)
+from tests.bot.chat_harness import BotChat, assign, assign_through_bot, bot_chat, buttons, card_with, texts_of
+from tests.bot.handlers.member.helpers import TZ, file_ticket, notifications
 from tests.conftest import COORD, G11, G12, GRID_COORD, T0, World, minutes
 from tests.conftest import RESIDENT as WORLD_RESIDENT
 

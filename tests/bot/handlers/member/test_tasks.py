@@ -16,8 +16,8 @@ from bot.handlers.member import _task_rows
 from classifier import Classifier
 from routing import db, dispatch, tickets
 from routing.models import Notification, NotificationKind, Ticket
-from tests.bot.chat_harness import BotChat, bot_chat, card_with, photo, texts_of
-from tests.bot.handlers.member.helpers import TZ, assign, assign_through_bot, file_ticket, notifications
+from tests.bot.chat_harness import BotChat, assign, assign_through_bot, bot_chat, card_with, photo, texts_of
+from tests.bot.handlers.member.helpers import TZ, file_ticket, notifications
 from tests.conftest import COORD, GRID_COORD, T0, World, minutes
 from tests.routing.test_alerts import FAST_RESOLVE, scan, submit
 

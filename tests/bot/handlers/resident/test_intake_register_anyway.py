@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from bot import texts
 from routing.models import Draft, Ticket
-from tests.bot.chat_harness import BotChat, Reply, texts_of
+from tests.bot.chat_harness import BotChat, buttons, texts_of
 from tests.bot.handlers.resident.intake_helpers import BOTH_BACKENDS, LAMP, RESIDENT, SQLITE
 
 VAGUE_NEED = "有点事情不知道找谁"  # the classifier's "other" (我想问问那个事情怎么弄, "that matter", reads as a status query)
-
-
-def _buttons(reply: Reply) -> str:
-    keyboard = reply.message.inline_keyboard if reply.message is not None else []
-    return " ".join(b["text"] for row in keyboard for b in row)
 
 
 # --- small talk registered as a need ---
@@ -24,7 +19,7 @@ async def test_small_talk_can_be_registered_as_a_need_and_goes_to_dispatch(chat:
     assert answer.text.startswith(texts.NON_REQUEST["other"][:10])
 
     replies = await chat.press(RESIDENT, answer.button("登记为诉求"), answer.message)
-    choose = next(r for r in replies if "其他" in _buttons(r))  # the categories, and 其他
+    choose = next(r for r in replies if "其他" in str(buttons(r)))  # the categories, and 其他
     await chat.press(RESIDENT, choose.button("其他"), choose.message)
     await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
     await chat.say(RESIDENT, "跳过")
@@ -39,7 +34,7 @@ async def test_small_talk_can_be_registered_as_a_need_and_goes_to_dispatch(chat:
 @BOTH_BACKENDS
 async def test_the_button_works_once_and_a_short_word_gets_none(chat: BotChat) -> None:
     (short,) = await chat.say(RESIDENT, "测试")  # (no need waiting: under 「对吗？」 short words go on telling it)
-    assert short.text == texts.NON_REQUEST["other"] and not _buttons(short)
+    assert short.text == texts.NON_REQUEST["other"] and not buttons(short)
 
     (answer,) = await chat.say(RESIDENT, VAGUE_NEED)
     button = answer.button("登记为诉求")
@@ -47,7 +42,7 @@ async def test_the_button_works_once_and_a_short_word_gets_none(chat: BotChat) -
     token = chat.intake_draft(RESIDENT)["token"]
     # A replayed press (or one after its card was lost) shows the request's card again, and starts no second one.
     again = await chat.press(RESIDENT, button, answer.message)
-    assert not any(texts.STALE_BUTTON in r.text for r in again) and any(_buttons(r) for r in again)
+    assert not any(texts.STALE_BUTTON in r.text for r in again) and any(buttons(r) for r in again)
     assert chat.intake_draft(RESIDENT)["token"] == token
     assert not chat.unexpected_errors()
 
@@ -64,7 +59,7 @@ async def test_a_need_read_as_a_status_query_can_be_registered_with_its_item(cha
     replies = await chat.press(RESIDENT, answer.button("登记为诉求"), answer.message)
     item = chat.deps.classifier.likely_items(need)[0][0]
     name = chat.deps.taxonomy.items[item].name
-    choose = next(r for r in replies if name in _buttons(r))  # the item candidates, not categories
+    choose = next(r for r in replies if name in str(buttons(r)))  # the item candidates, not categories
     await chat.press(RESIDENT, choose.button(name), choose.message)
     await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
     await chat.say(RESIDENT, "跳过")
@@ -75,11 +70,11 @@ async def test_a_need_read_as_a_status_query_can_be_registered_with_its_item(cha
 @BOTH_BACKENDS
 async def test_thanks_long_enough_to_hide_a_need_get_the_button_and_short_ones_do_not(chat: BotChat) -> None:
     (thanks,) = await chat.say(RESIDENT, "谢谢师傅 修得真好")
-    assert thanks.text == texts.NON_REQUEST["thanks"] and "登记为诉求" in _buttons(thanks)
+    assert thanks.text == texts.NON_REQUEST["thanks"] and "登记为诉求" in str(buttons(thanks))
     (short,) = await chat.say(RESIDENT, "谢谢")
-    assert short.text == texts.NON_REQUEST["thanks"] and not _buttons(short)
+    assert short.text == texts.NON_REQUEST["thanks"] and not buttons(short)
     (greeting,) = await chat.say(RESIDENT, "大家好 早上好啊")
-    assert not _buttons(greeting)
+    assert not buttons(greeting)
 
 
 # --- while a card waits ---
