@@ -319,6 +319,8 @@ async def test_a_chart_that_keeps_timing_out_is_not_sent_without_end(world: Worl
     await _monday_reports(world, monkeypatch, bot, passes=6)
     to_coord = [p for p in bot.photos if p["chat_id"] == COORD]
     assert len(to_coord) <= 2, len(to_coord)
+    texts_sent = [m for m in bot.messages if m["chat_id"] == COORD]  # (and the report reaches him, as text, once)
+    assert len(texts_sent) == 1 and "服务效能周报" in texts_sent[0]["text"], texts_sent
 
 
 class FloodedTwice(PhotoBot):
