@@ -1314,7 +1314,7 @@ async def phone_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, s
                            photos: list[str] | None = None) -> None:
     """A phone number typed under 「对吗？」 (我电话138…, 对的，电话是…): kept for the phone step, which is then not
     asked; the few words beside it (下午在家) go with the request."""
-    told = PhoneTold(*state["early_phone"])
+    told: PhoneTold = state["early_phone"]
     changes = {"phone": told.phone} | _aside_added(state, told.aside) | ({"address": told.address} if told.address
                                                                          else {})
     noted = texts.phone_noted(told.phone) + (f"\n{texts.address_noted(told.address)}" if told.address else "")

@@ -102,7 +102,7 @@ def _target(
             if step == "confirm" and (told := resident.address_only(text)):
                 return ADDRESS_EARLY, {**state, "early_address": told[0], "confirmed": told[1], "correcting": told[2]}
             if step == "confirm" and (phone := resident.phone_only(text)):
-                return PHONE_EARLY, {**state, "early_phone": list(phone), "confirmed": phone.yes}
+                return PHONE_EARLY, {**state, "early_phone": phone, "confirmed": phone.yes}
             if step == "confirm" and resident.says_no_first(text):
                 return TYPED_ANSWER, {**state, "meaning": "no", "corrects": True}  # (不对，是5号楼的电梯: choose again)
             if step == "area":
@@ -260,14 +260,15 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
         # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
         target, state = REQUEST, {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
-    if target == PHONE_EARLY and (aside := state["early_phone"][2]):
+    another_need = target in (ADDRESS_EARLY, PHONE_EARLY) and _a_need(read)  # (a need told with where it is)
+    if target == PHONE_EARLY and (aside := state["early_phone"].aside):
         beside = deps(context).classifier.classify(aside)  # (电话138…，老人在家摔倒了: the number would hide it)
-        # (an emergency or another need told beside the number: read as told alone; the same need, or where and when
-        # — 3楼楼道灯不亮, 下午在家 —: more of this one)
+        # (an emergency or another need told beside the number, even one the bot is unsure of: read as told alone;
+        # the same need, or where and when — 3楼楼道灯不亮, 下午在家 —: more of this one)
         read = beside if resident.another_need_beside(beside, state.get("label")) else None
-    told_beside = target == PHONE_EARLY and bool(state["early_phone"][2]) and read is not None  # (read: the words beside)
-    if target in (ADDRESS_EARLY, PHONE_EARLY) and (_a_need(read) or (told_beside and read.kind == "request")):
-        target, state = REQUEST, {"photos": [], "waiting": state}  # (a need told with where it is: a new message)
+        another_need = read is not None and read.kind == "request"
+    if another_need:
+        target, state = REQUEST, {"photos": [], "waiting": state}  # (a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
