@@ -455,7 +455,7 @@ def phone_only(text: str) -> PhoneTold | None:
 def another_need_beside(beside: Classification, label: str | None) -> bool:
     """Whether the words told beside a phone (read alone: the number would hide them) are an emergency or another need
     than `label`'s, even one the bot is unsure of (老人在家摔倒了, 楼上楼下都在漏水) — not more of it (3楼楼道灯不亮)."""
-    return bool(beside.urgent_signals) or (beside.kind == "request" and beside.label != label)
+    return bool(beside.urgent_signals) or of_another_item(beside, label, even_unsure=True)
 
 
 def phone_in(text: str) -> tuple[str | None, str]:
@@ -603,7 +603,7 @@ async def new_request(
         text, later = needs
         then = {"text": later}
     result = classifier.classify(text)
-    if waiting and attachments and not _of_another_item(result, waiting.get("label")):
+    if waiting and attachments and not of_another_item(result, waiting.get("label")):
         await _photo_under_card(update, context, waiting, text, result, attachments)
         return
     # (another need told under a card the bot was sure of: kept for after it, not put in its place — a need retold
@@ -648,9 +648,10 @@ def _a_piece(waiting: dict[str, Any], text: str) -> bool:
     )
 
 
-def _of_another_item(result: Classification, label: str | None) -> bool:
-    """Whether words are a confident request of an item other than `label` (a new need, not more of that one)."""
-    return result.kind == "request" and result.confident and result.label != label
+def of_another_item(read: Classification | None, label: str | None, *, even_unsure: bool = False) -> bool:
+    """Whether words are a request of an item other than `label` (a new need, not more of that one): a confident one,
+    or with `even_unsure` any."""
+    return read is not None and read.kind == "request" and (read.confident or even_unsure) and read.label != label
 
 
 def _add_to_need(session: Session, telegram_id: int, token: str, photos: list[str], words: str,
@@ -1186,7 +1187,7 @@ async def _another_need(update: Update, context: ContextTypes.DEFAULT_TYPE, stat
     """Another need (a confident request of another item) told under 「对吗？」 or at the address or phone step: kept
     (with `photos`) for after this one, and the step asked again; False for other words. At the phone step only a
     need said to be another (另外, 还有…): words there are mostly about the visit (下午三点以后家里才有人，敲门大声点)."""
-    if state.get("ticket_id") or not _of_another_item(result, state.get("label")):
+    if state.get("ticket_id") or not of_another_item(result, state.get("label")):
         return False
     if state.get("step") == "phone" and not _ANOTHER.search(text):
         return False

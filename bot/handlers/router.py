@@ -175,11 +175,6 @@ def _confirming(flows: list[tuple[str, dict[str, Any], datetime]], now_: datetim
     return resident.intake_at(flows, ("confirm",), now_)
 
 
-def _another_need(read: Classification | None, label: str | None) -> bool:
-    """Whether words are a confident request of an item other than `label` (a new need, not a comment on it)."""
-    return read is not None and read.kind == "request" and read.confident and read.label != label
-
-
 def _a_need(read: Classification | None) -> bool:
     """Whether words with an address in them tell a need (3号楼2单元电梯坏了, 3号楼着火了), not only where."""
     return read is not None and read.kind == "request" and (read.confident or bool(read.urgent_signals))
@@ -283,12 +278,12 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
                                                for key in ("text", "attachments", "next_text", "address")}
         target = REQUEST
     elif target == COMMENT and (resident.tells_another_need(text) or (
-            resident.commented_well(state) and resident.tells_trouble(text))) and _another_need(read, state.get("label")):
+            resident.commented_well(state) and resident.tells_trouble(text))) and resident.of_another_item(read, state.get("label")):
         # (灯修好了，五星 — 另外下水道堵了; 厨房水管漏水了 after 5 ⭐ and 师傅很负责: a new need, not the rating's comment.
         # A low rating's reason may come in parts: 灯还是不亮, then 一开灯就跳闸; praise too: 师傅很负责, then
         # 顺便把门口的下水道也通了 — work done, no need)
         target = REQUEST
-    elif target == AREA_WORDS and _another_need(read, state.get("label")):
+    elif target == AREA_WORDS and resident.of_another_item(read, state.get("label")):
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
     if target == JOIN_WORDS and (_urgent(read) or _a_need(read)):
         target, state = REQUEST, {"photos": []}  # (a need or an emergency while the skills wait: a need, as any)
