@@ -567,6 +567,15 @@ ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event
 # 上次叫救护车花了三千多 医保能报多少): see `_timed_in_the_past`.
 TIMED_SIGNALS = frozenset({"medical"})
 _TIMED_PAST = re.compile(_PAST.pattern + "|前几天|前些天|上礼拜|上周|上星期|后来(咋样|怎么样|如何)")
+# A person's fall told as it is now (老人在家摔倒了, 我妈在卫生间滑倒了 快来): a short chat message where the fall ends its
+# clause (not 摔倒了能自动报警, 摔倒了别急着扶), with no question, no time before today, nothing supposed, feared, nearly
+# happened, seen elsewhere or told as over (老人摔倒了该不该扶, 怕摔, 差点摔了, 新闻里…, 还好没事), is a request for help,
+# whatever the kind model's odds for its few words.
+_PERSON_FELL = re.compile("(摔倒|跌倒|滑倒|绊倒|摔了一跤|跌了一跤|摔了一下|摔跤)了([啊呀啦哦喔]|!|！|…)*(?=$|[,，。 ])")
+_FALL_NOT_NOW = re.compile(
+    _TIMED_PAST.pattern + "|昨天|昨晚|前天|那天|差点|差一点|怕|担心|万一|如果|要是|梦|视频|新闻|电视|还好|幸好|幸亏|没事|没大碍"
+)
+FALL_MAX_CHARS = 40
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
 # 上次厨房起火 幸亏我老伴拿湿毛巾盖住了 现在想起来还后怕): see `_tells_how_it_ended`.
 _ENDED = re.compile(
@@ -1848,6 +1857,8 @@ class Classifier:
             and ((best < MIN_REQUEST_SCORE and not unmatched_need) or _says_little_besides(text, candidates))
         ):
             return "greeting"
+        if _fell_now(text):
+            return "request"  # 老人在家摔倒了: a fall told as now, help asked by telling it
         if best < MIN_REQUEST_SCORE and not unmatched_need:
             return "other"
         if (
@@ -2567,6 +2578,17 @@ def _burns_as_a_habit(text: str) -> bool:
         bool(_SMOKE_SOURCE.search(text) and _HABIT.search(text))
         and not _FIRE_NAMED.search(text)
         and not _BURNING_NOW.search(text)
+    )
+
+
+def _fell_now(text: str) -> bool:
+    """Whether a short chat message tells a person's fall as now (`_PERSON_FELL`): no question, and no time before
+    today, nothing supposed or feared, no near miss, story or relief (`_FALL_NOT_NOW`)."""
+    return (
+        len(text) <= FALL_MAX_CHARS
+        and bool(_PERSON_FELL.search(text))
+        and not _QUESTION.search(text)
+        and not _FALL_NOT_NOW.search(text)
     )
 
 
