@@ -1314,11 +1314,16 @@ async def address_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE,
 async def phone_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
                            photos: list[str] | None = None) -> None:
     """A phone number typed under 「对吗？」 (我电话138…, 对的，电话是…): kept for the phone step, which is then not
-    asked; the few words beside it (下午在家) go with the request."""
+    asked; the few words beside it (下午在家) go with the request, or, when they are another need (`another_need`:
+    电话138…，另外厨房水管也漏了), are kept for after it."""
     told: PhoneTold = state["early_phone"]
-    changes = {"phone": told.phone} | _aside_added(state, told.aside) | ({"address": told.address} if told.address
-                                                                         else {})
-    noted = texts.phone_noted(told.phone) + (f"\n{texts.address_noted(told.address)}" if told.address else "")
+    later = told.aside if state.get("another_need") else ""
+    changes = {"phone": told.phone} | _aside_added(state, "" if later else told.aside) | (
+        {"address": told.address} if told.address else {})
+    noted = texts.phone_noted(told.phone) + (f"\n{texts.address_noted(told.address)}" if told.address else "") + (
+        f"\n{texts.second_need_noted(later)}" if later else "")
+    if later:
+        await act(context, _keep_next_need, update.effective_user.id, state["token"], later, now())
     await _told_early(update, context, state, changes, noted, photos)
 
 

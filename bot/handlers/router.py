@@ -256,14 +256,20 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
         target, state = REQUEST, {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
     another_need = target in (ADDRESS_EARLY, PHONE_EARLY) and _a_need(read)  # (a need told with where it is)
+    phone_told = None
     if target == PHONE_EARLY and (aside := state["early_phone"].aside):
         beside = deps(context).classifier.classify(aside)  # (电话138…，老人在家摔倒了: the number would hide it)
         # (an emergency or another need told beside the number, even one the bot is unsure of: read as told alone;
         # the same need, or where and when — 3楼楼道灯不亮, 下午在家 —: more of this one)
         read = beside if resident.another_need_beside(beside, state.get("label")) else None
         another_need = read is not None and read.kind == "request"
+        if another_need and state.get("confident") and not _urgent(read):
+            # (电话138…，另外厨房水管也漏了 under a card the bot was sure of: the number for this need, the other for after)
+            state, another_need = {**state, "another_need": True}, False
+        elif another_need:  # (an emergency, or a need retold under a card the bot was unsure of: read alone, with her number)
+            text, phone_told = aside, state["early_phone"].phone
     if another_need:
-        target, state = REQUEST, {"photos": [], "waiting": state}  # (a new message)
+        target, state = REQUEST, {"photos": [], "waiting": state, "phone_told": phone_told}  # (a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
