@@ -114,6 +114,7 @@ class NotificationKind(StrEnum):
     resolution_note = "resolution_note"  # to the resident: the member's words of the work, sent after its photo
     message_deleted = "message_deleted"  # delete an earlier message (a resident's photo a member got, on /forget)
     quarter_stars = "quarter_stars"  # 评星: to each member still serving, their stars for the quarter just rated
+    shown = "shown"  # a ticket's contact in a reply sent at once (/tasks, /dispatch): recorded so it can be taken back
 
 
 class NotificationStatus(StrEnum):

@@ -121,6 +121,15 @@ def _bulk_insert_statement(columns: tuple[str, ...]) -> Any:
     return bulk_insert(_TABLE, columns)
 
 
+def record_shown(session: Session, recipient_id: int, ticket_id: int, now: datetime, *, chat_id: int,
+                 message_id: int, payload: dict[str, Any]) -> None:
+    """A message the bot sent at once in answer to a command (/tasks, /dispatch), not through the outbox, that shows
+    a ticket's contact: recorded as sent, so that it is taken back as the outbox's cards are (a resident's /forget)."""
+    session.add(Notification(**notification_row(recipient_id, NotificationKind.shown, now, ticket_id, payload)
+                             | {"status": NotificationStatus.sent, "sent_at": now, "telegram_chat_id": chat_id,
+                                "telegram_message_id": message_id}))
+
+
 def withdraw_message(session: Session, notification_id: int | None, recipient_id: int,
                      now: datetime, *, ticket_id: int | None, payload: dict[str, Any]) -> None:
     """Take back an earlier message: cancel it if not yet handed to a worker, else ask to edit it."""

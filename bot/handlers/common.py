@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
-from telegram import ChatMember, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update, User
+from telegram import (
+    ChatMember,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+    User,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -108,11 +116,23 @@ def display_name(user: User | None) -> str:
     return (shown or user.username or "")[:100]
 
 
-async def reply(update: Update, text: str, markup: Markup = None) -> None:
-    """Answer in the chat the update came from, in HTML."""
+async def reply(update: Update, text: str, markup: Markup = None) -> Message | None:
+    """Answer in the chat the update came from, in HTML; the message sent."""
     message = update.effective_message
-    if message is not None:
-        await message.reply_html(texts.fit(text), reply_markup=markup, disable_web_page_preview=True)
+    if message is None:
+        return None
+    return await message.reply_html(texts.fit(text), reply_markup=markup, disable_web_page_preview=True)
+
+
+async def reply_with_contact(update: Update, context: ContextTypes.DEFAULT_TYPE, row: dict[str, Any], text: str,
+                             markup: Markup = None) -> None:
+    """A reply that shows a ticket's address and phone (/tasks, /dispatch): recorded, so that the resident's /forget
+    takes it back as it takes back the cards the outbox sent."""
+    sent = await reply(update, text, markup)
+    if sent is not None and (row.get("address") or row.get("phone")):
+        contact = {"number": row.get("number", ""), "address": row.get("address"), "phone": row.get("phone")}
+        await act(context, outbox.record_shown, update.effective_user.id, row["ticket_id"], now(),
+                  chat_id=sent.chat_id, message_id=sent.message_id, payload=contact)
 
 
 async def edit(update: Update, text: str | None, markup: InlineKeyboardMarkup | None = None) -> None:

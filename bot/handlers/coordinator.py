@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply
+from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply, reply_with_contact
 from routing import alerts, dispatch, geography, members, reports, views
 from routing.errors import ConcurrentUpdate, NotAllowed
 from routing.models import GeoLevel, Member
@@ -93,7 +93,8 @@ async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply(update, texts.NO_WAITING)
         return
     for row in rows:
-        await reply(update, texts.waiting_ticket(row, deps(context).tz), keyboards.assign(row["ticket_id"]))
+        await reply_with_contact(update, context, row, texts.waiting_ticket(row, deps(context).tz),
+                                 keyboards.assign(row["ticket_id"]))
     if total > len(rows):
         await reply(update, texts.more_waiting(total - len(rows)))
 

@@ -24,6 +24,7 @@ from bot.handlers.common import (
     now,
     query,
     reply,
+    reply_with_contact,
     sent_at,
 )
 from classifier.normalize import simplified
@@ -306,9 +307,8 @@ async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for row in rows:
         started = row["status"] == "in_progress"
         headline = "📌 办理中" if started else "📌 已接单"
-        await reply(
-            update, texts.task_details(row, tz, headline=headline), keyboards.task(row["ticket_id"], started)
-        )
+        await reply_with_contact(update, context, row, texts.task_details(row, tz, headline=headline),
+                                 keyboards.task(row["ticket_id"], started))
     for offer in offered:  # (an offer or 指派 whose card scrolled away: its buttons again)
         await reply(update, texts.offer(offer, tz, assigned_by_coordinator=offer["assigned"]),
                     keyboards.offer(offer["ticket_id"]))

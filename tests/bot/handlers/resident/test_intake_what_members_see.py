@@ -280,7 +280,6 @@ async def test_forget_when_the_photo_is_too_old_to_delete_still_takes_it_back(ch
 
 
 @BOTH_BACKENDS
-@pytest.mark.xfail(strict=True, reason="not done yet: /tasks replies are sent directly, not through the outbox, so /forget cannot find them to take them back")
 async def test_forget_also_takes_back_the_task_card_tasks_showed(chat: BotChat, world: World) -> None:
     """A member accepts a ticket, then types /tasks (the fix lists each held ticket again with its buttons, address
     and phone). The resident sends /forget: the 「接单成功」 card is now withdrawn (the fix), but the copy /tasks sent is a
@@ -301,7 +300,6 @@ async def test_forget_also_takes_back_the_task_card_tasks_showed(chat: BotChat, 
 
 
 @BOTH_BACKENDS
-@pytest.mark.xfail(strict=True, reason="not done yet: /dispatch replies are sent directly, not through the outbox, so /forget cannot find them to take them back")
 async def test_forget_also_takes_back_the_address_dispatch_showed_the_coordinator(chat: BotChat, world: World) -> None:
     """No member can take the need, so the 网格员 types /dispatch: the list shows the resident's address and phone. She
     then sends /forget. The 📮 card pushed to the coordinator is withdrawn (the fix), but the /dispatch list is a plain
