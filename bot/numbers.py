@@ -65,6 +65,7 @@ _CN_MOBILE = re.compile(
 _CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s\\-]*[零〇一二三四五六七八九幺]){6,}")
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 _ROOM_ALONE = re.compile(r"(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})\s*[室房号]?")  # (幸福里3号楼2单元，502)
+_ROOM_THEN_NEED = re.compile(_ROOM_ALONE.pattern + r"(?=\s*(?:家)?的)")  # (幸福里小区，502 的灯坏了: the room, then its need)
 
 
 def _is_house_number(clause: str, match: re.Match[str]) -> bool:
@@ -97,6 +98,9 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
         after_a_house = bool(spans) and spans[-1][1] >= start - 1  # (3号楼2单元，120: a ground-floor room)
         if told_alone and (after_a_house or (_AN_ESTATE_BEFORE.search(previous) and part.strip() not in HOTLINES)):
             spans.append((start, start + len(part)))  # (a room told after a comma: 3号楼2单元，502; 幸福里小区，3-502)
+        room = _ROOM_THEN_NEED.match(part) if _AN_ESTATE_BEFORE.search(previous) else None
+        if room and room.group().strip() not in HOTLINES:
+            spans.append((start + room.start(), start + room.end()))  # (幸福里小区，502 的灯坏了)
         spans += [(start + m.start(), start + m.end()) for m in _HOUSE.finditer(part) if _is_house_number(part, m)]
         spans += [(start + m.start(), start + m.end()) for m in ADDRESS_SHORT.finditer(part)]
         # (building-room written short after a place or a door-number label: 幸福里3-502, 门牌号：幸福里3-502)
@@ -130,6 +134,10 @@ def address_in(text: str) -> str | None:
             part.strip() not in HOTLINES
         if i and alone and _an_estate_clause(parts[i - 1]):
             return "，".join(text[a:b].strip() for a, b in bounds[i - 1:i + 1])[:200]  # (我住幸福里小区，3-502)
+        room = _ROOM_THEN_NEED.match(part.strip()) if i and _an_estate_clause(parts[i - 1]) else None
+        if room and room.group().strip() not in HOTLINES:
+            estate = text[bounds[i - 1][0]:bounds[i - 1][1]].strip()
+            return f"{estate}，{room.group().strip()}"[:200]  # (我住幸福里小区，502 的灯坏了)
         if house_numbers(part):
             # (with the estate told before its building — 我住幸福里小区，12栋2单元502 —, and the clauses after it that go
             # on with numbers: 幸福里小区3号楼，2单元502)
