@@ -872,9 +872,6 @@ def _update_intake(
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("token") != token:
         return None
-    if changes.get("step") == "cancelled":
-        drafts.clear_draft(session, telegram_id, INTAKE)
-        return state
     state.update(changes)
     if state.get("step") == "address" and state.get("address"):
         state["step"] = "phone"
@@ -884,6 +881,16 @@ def _update_intake(
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     state["last_address"] = _last_address(session, telegram_id)
     return state
+
+
+def _cancel_intake(session: Session, telegram_id: int, token: str, now_: datetime) -> dict[str, Any] | None:
+    """The intake given up (取消, 算了), forgotten; None when the answer is stale. What it kept for after it comes with it
+    unless it was left (STEP_IDLE): yesterday's second need is not started today."""
+    for flow, state, touched in drafts.list_drafts(session, telegram_id):
+        if flow == INTAKE and state.get("token") == token:
+            drafts.clear_draft(session, telegram_id, INTAKE)
+            return {} if step_left(touched, now_) else state
+    return None
 
 
 def _last_address(session: Session, telegram_id: int) -> str | None:
@@ -909,7 +916,7 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
     if photos and meaning not in ("cancel", "keep_original"):
         await act(context, _add_photos, update.effective_user.id, token, photos, now())
     if meaning in ("cancel", "keep_original"):
-        cancelled = await act(context, _update_intake, update.effective_user.id, token, {"step": "cancelled"}, now())
+        cancelled = await act(context, _cancel_intake, update.effective_user.id, token, now())
         shown = texts.DUPLICATE_KEPT if meaning == "keep_original" else texts.INTAKE_GIVEN_UP
         await reply(update, shown, ReplyKeyboardRemove())  # (given up at the phone step: its keyboard goes too)
         if cancelled:
@@ -958,6 +965,12 @@ async def _intake_action(
             return
         await edit(update, texts.choose_item(taxonomy.categories[rest[0]]), keyboards.items(token, entries))
         return
+    if action == "no":
+        cancelled = await act(context, _cancel_intake, user_id, token, now())
+        await edit(update, texts.STALE_BUTTON if cancelled is None else texts.INTAKE_CANCELLED)
+        if cancelled:
+            await next_need(update, context, cancelled)
+        return
     changes: dict[str, Any]
     if action == "ok":
         changes = {"step": "address"}
@@ -967,8 +980,6 @@ async def _intake_action(
             changes |= {"urgent": True, "hotlines": list(taxonomy.hotlines_of(rest[0])) or ["110"]}
     elif action == "oth":
         changes = {"step": "address", "label": None}
-    elif action == "no":
-        changes = {"step": "cancelled"}
     elif action == "addr":
         changes = {"step": "phone", "use_last_address": True}
     else:
@@ -977,10 +988,6 @@ async def _intake_action(
     state = await act(context, _update_intake, user_id, token, changes, now())
     if state is None:
         await edit(update, texts.STALE_BUTTON)
-        return
-    if action == "no":
-        await edit(update, texts.INTAKE_CANCELLED)
-        await next_need(update, context, state)
         return
     if action == "addr":
         state = await act(context, _update_intake, user_id, token, {"address": state["last_address"]}, now())

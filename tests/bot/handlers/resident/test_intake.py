@@ -764,6 +764,23 @@ async def test_cancel_a_day_later_does_not_start_yesterdays_second_need(chat: Bo
     assert chat.intake_draft(RESIDENT) is None
 
 
+async def test_the_cards_cancel_a_day_later_does_not_start_yesterdays_second_need(chat: BotChat) -> None:
+    """The same with the card's own 取消, pressed today under yesterday's 「对吗？」: the card said 已取消 and then
+    yesterday's kitchen pipe came with a new card."""
+    card = card_with(await chat.say(RESIDENT, "楼道灯坏了，另外厨房水管也漏了"), "取消")
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Draft).values(updated_at=datetime.now(UTC) - common.STEP_IDLE - timedelta(hours=1)))
+    shown = texts_of(await chat.press(RESIDENT, card.button("取消"), card.message))
+    assert "对吗" not in shown and "厨房水管" not in shown, shown
+    assert chat.intake_draft(RESIDENT) is None
+
+
+async def test_the_cards_cancel_at_once_goes_on_to_the_second_need(chat: BotChat) -> None:
+    card = card_with(await chat.say(RESIDENT, "楼道灯坏了，另外厨房水管也漏了"), "取消")
+    shown = texts_of(await chat.press(RESIDENT, card.button("取消"), card.message))
+    assert "厨房水管" in shown and chat.intake_draft(RESIDENT)["text"] == "厨房水管也漏了", shown
+
+
 async def test_my_while_the_community_is_asked_does_not_say_nothing_was_told(chat: BotChat) -> None:
     """A new resident (no community chosen yet) tells 楼道灯坏了 and is asked 「请先选择您所在的社区和网格」; unsure, she
     sends /my: 「您还没有工单。遇到问题直接告诉我就行。」 — the very answer ec2093d took away under 「对吗？」 and at the
