@@ -567,13 +567,25 @@ ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event
 # 上次叫救护车花了三千多 医保能报多少): see `_timed_in_the_past`.
 TIMED_SIGNALS = frozenset({"medical"})
 _TIMED_PAST = re.compile(_PAST.pattern + "|前几天|前些天|上礼拜|上周|上星期|后来(咋样|怎么样|如何)")
-# A person's fall told as it is now (老人在家摔倒了, 我妈在卫生间滑倒了 快来): a short chat message where the fall ends its
-# clause (not 摔倒了能自动报警, 摔倒了别急着扶), with no question, no time before today, nothing supposed, feared, nearly
-# happened, seen elsewhere or told as over (老人摔倒了该不该扶, 怕摔, 差点摔了, 新闻里…, 还好没事), is a request for help,
-# whatever the kind model's odds for its few words.
-_PERSON_FELL = re.compile("(摔倒|跌倒|滑倒|绊倒|摔了一跤|跌了一跤|摔了一下|摔跤)了([啊呀啦哦喔]|!|！|…)*(?=$|[,，。 ])")
+# A person's fall told as it is now (老人在家摔倒了, 我妈摔了一跤, 老伴滑倒了快来): a short chat message that names who fell
+# (not a phone, a bike, a cat or the stock market) and ends with the fall or a call for help after it (not
+# 摔倒了能自动报警, 摔倒了别急着扶, 他摔倒了，又站起来了), with no question and nothing that tells it as past, supposed, feared, warned of, nearly
+# happened, seen or heard elsewhere, joked about or over (老人摔倒了该不该扶, 怕摔, 别摔倒了, 差点摔了, 抖音上…, 听说…,
+# 哈哈…滑冰, 已经扶起来了), is a request for help, whatever the kind model's odds for its few words; its item is 就医协助
+# unless the message names another need clearly (see `Classifier.classify`).
+_FALLER = (
+    "(老人|老年人|老头|老太|老汉|老爷子|大爷|大妈|大娘|奶奶|爷爷|姥姥|姥爷|外婆|外公|婆婆|公公|阿婆|阿公|阿爷|阿嫲|老伴|老公"
+    "|老婆|媳妇|丈夫|妻子|爸|妈|娘|爹|父亲|母亲|儿子|女儿|孩子|小孩|娃|孙子|孙女|邻居|阿姨|叔叔|伯伯|嬢嬢|婶|有人)"
+    "[^,，。!！?？ ]{0,10}?|我(刚|刚才|刚刚|在[^,，。!！?？ ]{1,5})?"  # (I myself: 我刚在厨房摔倒了, not 我家猫)
+)
+_PERSON_FELL = re.compile(
+    "(" + _FALLER + ")(摔倒|跌倒|滑倒|绊倒|栽倒|摔了一跤|滑了一跤|跌了一跤|摔了一下|摔跤|摔在地上|摔地上)"
+    "(了|啦|咗)?([啊呀啦哦喔]|!|！|…|。|~)*[,， ]*(?=$|快|请|帮|赶紧|救|怎么办|咋办)"
+)
 _FALL_NOT_NOW = re.compile(
-    _TIMED_PAST.pattern + "|昨天|昨晚|前天|那天|差点|差一点|怕|担心|万一|如果|要是|梦|视频|新闻|电视|还好|幸好|幸亏|没事|没大碍"
+    _TIMED_PAST.pattern + "|" + _STORY.pattern + "|" + _HEARSAY.pattern
+    + "|昨天|昨晚|前天|那天|小时候|差点|差一点|怕|担心|万一|如果|要是|梦|以为|别|小心|容易|防|视频|朋友圈|电视|还是"
+    "|还好|幸好|幸亏|没事|没大碍|已经(好|扶|来|处理|送|没事|回)|好了|不用|哈哈|笑|😂|社死|丢人|滑冰|滑雪|溜冰|比赛|踢球|打球"
 )
 FALL_MAX_CHARS = 40
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
@@ -2121,6 +2133,8 @@ class Classifier:
         order = ("medical", "self_harm") if read_by_model else ("self_harm",)
         by_precedence = sorted(signals, key=lambda s: order.index(s.code) if s.code in order else len(order))
         default = next((s.default_label for s in by_precedence if s.default_label), None)
+        if default is None and not signals and self.medical_signal is not None and _fell_now(full):
+            default = self.medical_signal.default_label  # (a fall told as now: 就医协助, unless another need is clear)
         # Words that are not evidence of the item: a danger a letter tells as background (see
         # LETTER_FOREGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
         # (learned mostly under health.mental; without strong evidence of another need the answer is the
@@ -2586,6 +2600,7 @@ def _fell_now(text: str) -> bool:
     today, nothing supposed or feared, no near miss, story or relief (`_FALL_NOT_NOW`)."""
     return (
         len(text) <= FALL_MAX_CHARS
+        and ("摔" in text or "倒" in text or "跌" in text or "跤" in text)  # (the cheap test first: most tell no fall)
         and bool(_PERSON_FELL.search(text))
         and not _QUESTION.search(text)
         and not _FALL_NOT_NOW.search(text)
