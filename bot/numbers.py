@@ -65,7 +65,11 @@ _CN_MOBILE = re.compile(
 _CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s\\-]*[零〇一二三四五六七八九幺]){6,}")
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 _ROOM_ALONE = re.compile(r"(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})\s*[室房号]?")  # (幸福里3号楼2单元，502)
-_ROOM_THEN_NEED = re.compile(_ROOM_ALONE.pattern + r"(?=\s*(?:家)?的)")  # (幸福里小区，502 的灯坏了: the room, then its need)
+# A room that begins the need's clause after the estate (幸福里小区，502 的灯坏了): written in digits, a floor and a door of
+# 01–40 (not 1200的暖气费, 699的套餐, 800的停车费) and no year (2024的新规定), and no money after its 的 (押金, 补贴).
+_ROOM_THEN_NEED = re.compile(
+    r"(?!19\d\d|20\d\d)[1-9]\d?(?:0[1-9]|[1-3]\d|40)\s*[室房号]?(?=\s*(?:家)?的(?!钱|费|押金|补贴|套餐|工资|罚款|红包|快递))"
+)
 
 
 def _is_house_number(clause: str, match: re.Match[str]) -> bool:

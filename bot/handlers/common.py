@@ -127,12 +127,17 @@ async def reply(update: Update, text: str, markup: Markup = None) -> Message | N
 async def reply_with_contact(update: Update, context: ContextTypes.DEFAULT_TYPE, row: dict[str, Any], text: str,
                              markup: Markup = None) -> None:
     """A reply that shows a ticket's address and phone (/tasks, /dispatch): recorded, so that the resident's /forget
-    takes it back as it takes back the cards the outbox sent."""
+    takes it back as it takes back the cards the outbox sent. (A record the database refuses is logged: the list goes
+    on — the member needs the next address at the door more than the record.)"""
     sent = await reply(update, text, markup)
     if sent is not None and (row.get("address") or row.get("phone")):
         contact = {"number": row.get("number", ""), "address": row.get("address"), "phone": row.get("phone")}
-        await act(context, outbox.record_shown, update.effective_user.id, row["ticket_id"], now(),
-                  chat_id=sent.chat_id, message_id=sent.message_id, payload=contact)
+        try:
+            await act(context, outbox.record_shown, update.effective_user.id, row["ticket_id"], now(),
+                      chat_id=sent.chat_id, message_id=sent.message_id, payload=contact)
+        except SQLAlchemyError:
+            log.warning("could not record message %s of ticket %s for /forget", sent.message_id, row["ticket_id"],
+                        exc_info=True)
 
 
 async def edit(update: Update, text: str | None, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -703,6 +703,13 @@ MIN_NEED_PART_CHARS = 4
 _ANOTHER_NEED_SAID = re.compile(r"(^|[，,。！!；;\s])(另外|再有|再就是|对了|还有(个|一个|件|一件)?事)")
 
 
+def without_another(text: str) -> str:
+    """Words of another need without the 另外/还有… that said so (另外厨房水管也漏了 → 厨房水管也漏了: read alone, as told)."""
+    lead = _ANOTHER_NEED.match(text)
+    rest = text[lead.end():].strip() if lead else text
+    return rest if len(rest) >= MIN_NEED_PART_CHARS else text
+
+
 def tells_another_need(text: str) -> bool:
     """Whether words say they tell another need (另外…, 还有个事…): after a rating, not its comment (the reason for
     the stars names other items too: 只换了灯泡，线路有问题，一开灯就跳闸; 还有问题 is the same need, still)."""
@@ -1324,14 +1331,14 @@ async def phone_told_early(update: Update, context: ContextTypes.DEFAULT_TYPE, s
     asked; the few words beside it (下午在家) go with the request, or, when they are another need (`another_need`:
     电话138…，另外厨房水管也漏了), are kept for after it."""
     told: PhoneTold = state["early_phone"]
-    later = told.aside if state.get("another_need") else ""
+    later = without_another(told.aside) if state.get("another_need") else ""
     changes = {"phone": told.phone} | _aside_added(state, "" if later else told.aside) | (
         {"address": told.address} if told.address else {})
     noted = texts.phone_noted(told.phone) + (f"\n{texts.address_noted(told.address)}" if told.address else "") + (
         f"\n{texts.second_need_noted(later)}" if later else "")
-    if later:
-        await act(context, _keep_next_need, update.effective_user.id, state["token"], later, now())
-    await _told_early(update, context, state, changes, noted, photos)
+    if later:  # (a photo sent with it shows the other need: it goes with that one)
+        await act(context, _keep_next_need, update.effective_user.id, state["token"], later, now(), photos)
+    await _told_early(update, context, state, changes, noted, None if later else photos)
 
 
 def _aside_added(state: dict[str, Any], aside: str) -> dict[str, Any]:

@@ -263,11 +263,12 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         # the same need, or where and when — 3楼楼道灯不亮, 下午在家 —: more of this one)
         read = beside if resident.another_need_beside(beside, state.get("label")) else None
         another_need = read is not None and read.kind == "request"
-        if another_need and state.get("confident") and not _urgent(read):
-            # (电话138…，另外厨房水管也漏了 under a card the bot was sure of: the number for this need, the other for after)
+        if another_need and not _urgent(read) and (state.get("confident") or resident.tells_another_need(aside)):
+            # (电话138…，另外厨房水管也漏了 under a card the bot was sure of, or said to be another: the number for this
+            # need, the other for after it)
             state, another_need = {**state, "another_need": True}, False
         elif another_need:  # (an emergency, or a need retold under a card the bot was unsure of: read alone, with her number)
-            text, phone_told = aside, state["early_phone"].phone
+            text, phone_told = resident.without_another(aside), state["early_phone"].phone
     if another_need:
         target, state = REQUEST, {"photos": [], "waiting": state, "phone_told": phone_told}  # (a new message)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot import delivery, texts
 from bot.delivery import render
 from bot.handlers.member import _task_rows
 from classifier import Classifier
-from routing import db, dispatch, tickets
+from routing import db, dispatch, outbox, tickets
 from routing.models import Notification, NotificationKind, Ticket
 from tests.bot.chat_harness import BotChat, assign, assign_through_bot, bot_chat, card_with, photo, texts_of
 from tests.bot.handlers.member.helpers import TZ, file_ticket, notifications
@@ -650,3 +651,24 @@ def test_tasks_does_not_tell_a_member_to_finish_before_a_deadline_already_past(w
         (row,) = _task_rows(s, wang, T0 + minutes(FAST_RESOLVE + 120))
     card = texts.task_details(row, TZ, headline="📌 已接单")
     assert "前办结" not in card, card
+
+
+async def test_tasks_lists_every_task_when_the_record_for_forget_cannot_be_written(
+        chat: BotChat, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member holding two tickets types /tasks while the database refuses writes (disk full, a read-only failover):
+    the first card went out, its record for /forget raised, and the second task — the address and phone needed at the
+    door — was never listed (「抱歉，系统暂时繁忙」 instead)."""
+    member = world.member("王师傅", ["电工"])
+    for need in (NEED, "家里插座没电了，冰箱也停了"):
+        await chat.submit(RESIDENT, need)
+        await chat.deliver()
+        offer = next(r for r in reversed(chat.replies(member)) if "新工单" in r.text)
+        await chat.press(member, offer.button("接单"), offer.message)
+        await chat.deliver()
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO notification", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(outbox, "record_shown", disk_full)
+    listed = [r.text for r in await chat.say(member, "/tasks")]
+    assert len([t for t in listed if "📌" in t]) == 2, listed

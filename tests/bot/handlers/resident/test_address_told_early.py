@@ -50,6 +50,15 @@ async def test_a_room_after_the_estate_with_the_need_is_kept(chat: BotChat, worl
     assert chat.intake_draft(RESIDENT)["address"] == "我住幸福里小区，502", chat.intake_draft(RESIDENT)
 
 
+async def test_an_amount_after_the_estate_is_not_taken_for_her_room(chat: BotChat, world: World) -> None:
+    """「我住幸福里小区，1200的暖气费交了，家里暖气还是不热」 and 确认: the address step was skipped and the ticket went out
+    with the address 「我住幸福里小区，1200」, a flat that does not exist."""
+    chat.home(RESIDENT)
+    await chat.intake_to_address(RESIDENT, "我住幸福里小区，1200的暖气费交了，家里暖气还是不热")
+    shown = texts_of(chat.replies(RESIDENT)[-1:])
+    assert ASKS_ADDRESS in shown, (shown, chat.intake_draft(RESIDENT))
+
+
 # --- in the first message, words that are no address ---
 async def test_a_day_of_the_month_in_the_need_is_not_taken_for_the_address(chat: BotChat) -> None:
     """「下水道堵了，物业说25号才能来」: 「物业说25号才能来」 is saved as the address, so after 确认 the bot skips the

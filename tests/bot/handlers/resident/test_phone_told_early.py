@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot import texts
 from routing import db
 from routing.models import Notification, Ticket
-from tests.bot.chat_harness import BotChat, card_with, texts_of
+from tests.bot.chat_harness import BotChat, card_with, photo, texts_of
 from tests.bot.handlers.resident.intake_helpers import ADDRESS, NEED, RESIDENT
 from tests.conftest import World
 
@@ -209,6 +209,38 @@ async def test_a_yes_with_the_phone_and_a_second_need_keeps_both_needs(chat: Bot
     assert draft["text"] == NEED, (shown, draft["text"])
     assert draft.get("phone") == "13812345678", shown
     assert "厨房水管也漏了" in draft.get("next_text", "") and "138" not in draft["next_text"], draft
+
+
+async def test_a_photo_sent_with_the_phone_and_another_need_goes_with_that_need(chat: BotChat) -> None:
+    """Under the 楼道灯 card, a photo of the kitchen pipe captioned 「电话13812345678，另外厨房水管也漏了」: the leak was kept
+    for later but its photo was added to the lamp request (shown to the electrician), and the leak had none."""
+    await chat.say(RESIDENT, NEED)
+    await chat.say(RESIDENT, None, photo=photo("pipe"), caption="电话13812345678，另外厨房水管也漏了")
+    draft = chat.intake_draft(RESIDENT)
+    assert draft.get("next_text") == "厨房水管也漏了", draft
+    assert not draft.get("attachments") and draft.get("next_attachments"), draft
+
+
+async def test_the_other_need_kept_beside_the_phone_is_read_without_its_lingwai(chat: BotChat) -> None:
+    """「对的，电话13812345678，另外厨房水管也漏了」: the leak was kept as 「另外厨房水管也漏了」, which the classifier reads unsure
+    (「厨房水管也漏了」 is sure): after the lamp's address, the leak opened with 「我不太确定…」 and a picker offering
+    燃气泄漏."""
+    await chat.say(RESIDENT, NEED)
+    await chat.say(RESIDENT, "对的，电话13812345678，另外厨房水管也漏了")
+    shown = texts_of(await chat.say(RESIDENT, ADDRESS))
+    assert chat.count(Ticket) == 1, shown
+    assert "我不太确定" not in shown and "对吗" in shown, shown
+
+
+async def test_another_need_said_so_beside_the_phone_under_an_unsure_card_keeps_the_first(chat: BotChat) -> None:
+    """The bot was unsure of 「老人家里灯不太对劲」 and showed its picker; she answers 「电话13812345678，另外厨房水管也漏了」
+    (另外: in addition). The leak was read alone as the new request and the first need dropped without a word."""
+    await chat.say(RESIDENT, "老人家里灯不太对劲")
+    assert not chat.intake_draft(RESIDENT).get("confident")
+    shown = texts_of(await chat.say(RESIDENT, "电话13812345678，另外厨房水管也漏了"))
+    draft = chat.intake_draft(RESIDENT)
+    assert draft["text"] == "老人家里灯不太对劲" and draft.get("next_text") == "厨房水管也漏了", (shown, draft)
+    assert draft.get("phone") == "13812345678", draft
 
 
 async def test_a_new_need_told_beside_the_phone_is_not_pasted_into_this_one(chat: BotChat) -> None:
