@@ -316,6 +316,19 @@ _ASKED_WHEN = re.compile("什么时候|啥时候|何时|怎么还|为什么|还�
 # 麻烦修一下电梯，谢谢.)
 _WORK_NOT_ASKED = re.compile("谢|不用|不要再|已经|好了|昨天|前天|上次|上回|之前|通知|公告|【")
 _PLEASE = re.compile("麻烦|请(?!勿)|帮|快|赶紧|尽快|能不能|给.{0,4}修|别再拖|别拖")
+# A trouble told plainly and nothing else (水管漏了, 没热水了, 屋顶漏了 谢谢): with an item's evidence, a request — the kind
+# model read 漏了 and 没…了 as the thanks they end (水管不漏了), and the words are too few to outweigh it. Not negated
+# (不漏了), not told as earlier or done, no question.
+_TROUBLE_TOLD = re.compile(
+    "(?<![不没别])(坏|漏|漏水|渗水|滴水|堵|停电|停水|跳闸|跳匝|断网|不亮|不通|不转|不制冷|不热|没水|没电|没热水|没气|没信号)了$"
+)
+_COURTESY_AFTER = re.compile("[，,。.!！~～ ]*(谢谢你们|谢谢师傅|谢谢|谢了|多谢|唔该晒|唔该|麻烦了|麻烦你们了)?[。.!！~～ ]*$")
+# (and the work asked for after the trouble, in a clause of its own: 水管漏了，麻烦派人来看看，谢谢)
+_ASK_AFTER = re.compile(
+    "[，,。!！ ]+(麻烦|请|快|赶紧|尽快|能不能|可不可以)(你们|师傅|物业|社区)?[^,，。!！?？]{0,6}(来|派|看|修|处理|弄|通|换)[^,，。!！?？]{0,6}$"
+)
+TROUBLE_MAX_CHARS = 12
+TROUBLE_MIN_EVIDENCE = 2.0
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
 # The work asked for again (评了一星 热水管还是漏 拜托重新派个师傅来看看; 单子先别关): a request, whatever a rating says.
@@ -1823,6 +1836,8 @@ class Classifier:
             and (_PLEASE.search(text) or not _WORK_NOT_ASKED.search(text))
         ):
             return "request"  # 求求你们来修一下电梯, 电梯要修一下: work asked for, plainly (no question of when)
+        if self._trouble_told(text, best):
+            return "request"  # 水管漏了, 没热水了 谢谢: a trouble told plainly
         if _TICKET_NUMBER.search(text) or (matches("status") and not letter):
             return "status"
         if (
@@ -1895,6 +1910,20 @@ class Classifier:
             if _HOW_TO.search(text) and not _ASKS_TO_ACT.search(text):
                 return "other"  # 灭火器怎么用啊 拔了销子就能喷吗: how to use the thing, nothing burning, no one asked to come
         return None
+
+    @staticmethod
+    def _trouble_told(text: str, best: float) -> bool:
+        """Whether a short chat message tells a trouble plainly and nothing else (`_TROUBLE_TOLD`, thanks after it
+        aside), with evidence of an item (`best`, its best score)."""
+        if best < TROUBLE_MIN_EVIDENCE or "了" not in text:
+            return False
+        told = _ASK_AFTER.sub("", _COURTESY_AFTER.sub("", text))
+        return (
+            len(told) <= TROUBLE_MAX_CHARS
+            and bool(_TROUBLE_TOLD.search(told))
+            and not _QUESTION.search(told)
+            and not _tells_of_earlier(told)
+        )
 
     def _new_need_besides(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> bool:
         """Whether a chat message, after 另外/对了/还有/今天又…, tells a need of its own: clear item evidence in
@@ -2492,9 +2521,19 @@ def _says_death_only_figuratively(text: str) -> bool:
     return "死" in text and text.count("死") == figurative and not _NOT_JOKING.search(text)
 
 
+# 跳过 said for skip (the bot's own word at the phone step: 窗户这里，跳过), not 跳过去 (jump over).
+_SKIP = re.compile("跳过(?![去来])")
+
+
+def _blanked(pattern: re.Pattern[str], text: str) -> str:
+    """The text with `pattern`'s matches blanked (as many spaces: the positions stay)."""
+    return pattern.sub(lambda match: " " * len(match.group()), text)
+
+
 def _without_being_away(text: str) -> str:
-    """The text with its words of being away (`_AWAY`) blanked, for the self-harm model."""
-    return _AWAY.sub(lambda away: " " * len(away.group()), text) if "不在" in text else text
+    """The text with its words of being away (`_AWAY`) and of skipping (`_SKIP`) blanked, for the self-harm model."""
+    text = _blanked(_AWAY, text) if "不在" in text else text
+    return _blanked(_SKIP, text) if "跳过" in text else text
 
 
 def _unread_by_the_models(text: str) -> bool:

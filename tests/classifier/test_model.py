@@ -661,6 +661,30 @@ def test_a_fall_of_a_thing_dreamt_seen_warned_of_or_over_is_not_a_request(text: 
     assert classify(text).kind != "request", classify(text)
 
 
+@pytest.mark.parametrize("text", ["水管漏了", "家里水管漏了", "屋顶漏了", "没热水了", "停电了", "家里跳闸了", "楼道灯坏了 谢谢",
+                                  "电梯坏了 谢谢你们", "水管漏水了 唔该晒", "我家水管漏水了，麻烦派人来看看，谢谢"])
+def test_a_trouble_told_plainly_is_a_request_whatever_thanks_end_it(text: str) -> None:
+    """「水管漏了」 and 「我家水管漏水了，麻烦派人来看看，谢谢」 were thanks (the kind model reads 漏了 and a closing 谢谢 as the
+    thanks for a mended pipe), 「停电了」 talk: nothing was registered, and the resident believed she had been helped."""
+    assert classify(text).kind == "request", classify(text)
+
+
+@pytest.mark.parametrize("text", ["水管不漏了 谢谢", "水管修好了 谢谢", "水管漏了吗"])
+def test_a_trouble_mended_or_asked_about_is_no_new_request(text: str) -> None:
+    assert classify(text).kind != "request", classify(text)
+
+
+@pytest.mark.parametrize("text", ["就是这里，跳过", "窗户这里，跳过", "电话就不留了，跳过"])
+def test_skip_is_no_sign_of_self_harm(text: str) -> None:
+    """「跳过」 is the bot's own word for skipping the phone: typed with a few words (窗户这里，跳过) the self-harm model read
+    跳 as jumping — the crisis line 12356 and an urgent 心理疏导 ticket."""
+    assert not classify(text).urgent, classify(text)
+
+
+def test_jumping_over_is_still_read() -> None:
+    assert classify("我想从楼上跳过去").urgent
+
+
 @pytest.mark.parametrize("text", ["晚上楼上很吵", "楼上好吵啊", "隔壁很吵 睡不着"])
 def test_noise_said_with_a_degree_word_is_a_noise_complaint(text: str) -> None:
     """「晚上楼上很吵」 was talk: the lexicon had 楼上太吵 and 邻居很吵 but not 楼上很吵."""
