@@ -29,6 +29,8 @@ _HOUSE = re.compile(
 )
 _BUILDING_ROOM = re.compile(r"(?<![\d\-－—])\d{1,3}[-－—]\d{3,4}(?![\d\-－—])")
 _DOOR_LABEL = re.compile("门牌|房号|房间号")
+# A door number in numerals after its label (门牌五零二, 房号是五〇二: voice input writes them so).
+_LABELLED_DOOR_IN_NUMERALS = re.compile("(?:门牌号?|房号|房间号)[是为:：\\s]*([零〇一二三四五六七八九幺]{3,4})")
 HOTLINES = frozenset({"110", "119", "120", "122", "114", "12345", "12315", "12369"})  # (阳光花园，119: no room)
 # (an estate's name right before: 幸福里3-502, 幸福里小区，3-502 — not 不知道，200-300)
 _AN_ESTATE_BEFORE = re.compile(
@@ -107,6 +109,7 @@ def house_numbers(text: str) -> list[tuple[int, int]]:
             spans.append((start + room.start(), start + room.end()))  # (幸福里小区，502 的灯坏了)
         spans += [(start + m.start(), start + m.end()) for m in _HOUSE.finditer(part) if _is_house_number(part, m)]
         spans += [(start + m.start(), start + m.end()) for m in ADDRESS_SHORT.finditer(part)]
+        spans += [(start + m.start(1), start + m.end(1)) for m in _LABELLED_DOOR_IN_NUMERALS.finditer(part)]
         # (building-room written short after a place or a door-number label: 幸福里3-502, 门牌号：幸福里3-502)
         spans += [(start + m.start(), start + m.end()) for m in _BUILDING_ROOM.finditer(part)
                   if _a_place_before(part[: m.start()]) or _DOOR_LABEL.search(part[: m.start()])]
@@ -207,6 +210,13 @@ def phone_in(text: str) -> str | None:
     compact = re.sub(r"[\s\-－]", "", digits)
     match = PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(compact)
     return match.group(0) if match else None
+
+
+def dialled_phone_in(text: str) -> str | None:
+    """A phone number in a text as dialled — a mobile number, or a landline with its area code (not 8 digits alone,
+    which may be a meter or an account): told with a need, hers."""
+    phone = phone_in(text)
+    return phone if phone is not None and PHONE_NUMBER.fullmatch(phone) else None
 
 
 def _phone_spans(text: str) -> list[tuple[int, int, bool]]:

@@ -40,7 +40,8 @@ from routing.models import TicketStatus as S
 
 INTAKE = "intake"
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
-MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button
+MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
+_TROUBLE_WORD = re.compile("坏|漏|堵|停电|停水|跳闸|不亮|不通|没电|没水|没气|没热水|不热|不转")  # (灯坏了, 漏水)
 COMMENT = "comment"
 # The words after a rating are its comment only this long after it: later words are a new message (a new need).
 COMMENT_WINDOW = timedelta(minutes=30)
@@ -583,6 +584,7 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
         "confident": result.confident,
         "attachments": attachments,
         "address": numbers.address_in(text),
+        "phone": numbers.dialled_phone_in(text),  # (楼道灯坏了，我电话138…: not asked again)
     }
 
 
@@ -622,7 +624,7 @@ async def new_request(
         return
     if result.kind != "request" and not attachments:
         markup = None
-        if result.kind != "greeting" and len(result.text) >= MIN_NEED_CHARS:
+        if result.kind != "greeting" and (len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text)):
             # The classifier can be wrong (之前反映的臭水沟 现在又臭得不行 reads as a status query): the
             # resident may still register it as a need.
             markup = await _register_anyway_button(update, context, text)

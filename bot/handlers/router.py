@@ -14,7 +14,7 @@ from sqlmodel import Session
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import numbers, texts
 from bot.handlers import member, resident
 from bot.handlers.common import act, deps, now, query, reply, sent_at, step_left
 from classifier import Classification
@@ -202,6 +202,14 @@ def _urgent(read: Classification | None) -> bool:
     return read is not None and bool(read.urgent_signals)
 
 
+def _an_address_read_as_danger(target: str, text: str, read: Classification | None) -> bool:
+    """An answer to where that holds an address and reads urgent by the danger model alone (幸福里3号楼2单元502 我不在家
+    我妈在: the model learned addresses from the dangers told with them): the address, no emergency. Words of danger the
+    patterns know (幸福里3号楼 我妈晕倒了) are one still."""
+    return (target == ADDRESS and read is not None and read.urgent_signals == ("danger",)
+            and numbers.address_in(text) is not None)
+
+
 def _invite_told(session: Session, telegram_id: int, codes: list[str], alone: bool) -> tuple[str, bool] | None:
     """The first of `codes` that is an invite, and whether it is a coordinator's (in a sentence, one someone else
     made: a coordinator asking about his own code, 邀请码 XXXX 怎么发给王师傅, is not joining; sent alone, his own code is
@@ -271,12 +279,16 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
             text, phone_told = resident.without_another(aside), state["early_phone"].phone
     if another_need:
         target, state = REQUEST, {"photos": [], "waiting": state, "phone_told": phone_told}  # (a new message)
+    if target in (ADDRESS, PHONE) and not state.get("ticket_id") and resident.says_no_first(text) and (
+            resident.of_another_item(read, state.get("label"))):
+        # (不对 是楼道灯坏了 at the address step: the need she confirmed, corrected — not another kept for after it)
+        target, state = REQUEST, {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
     waiting = state.get("waiting") if target == REQUEST else None  # (a need shown with 「对吗？」, not confirmed)
     at_step = target in (ADDRESS, PHONE, COMMENT, ADDRESS_EARLY, PHONE_EARLY, AREA_WORDS) and not opened
-    if (at_step or waiting) and _urgent(read):
+    if (at_step or waiting) and _urgent(read) and not _an_address_read_as_danger(target, text, read):
         # "煤气泄漏" typed at the address step, under 「对吗？」 (or after a rating) is an emergency; the need in progress
         # waits for it, with what it was told already. (At an urgent ticket's own steps, 已经打了120 is about that
         # emergency: its step takes it.)

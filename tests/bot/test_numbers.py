@@ -355,3 +355,10 @@ async def test_a_need_clause_ending_in_xiaoqu_is_not_taken_into_the_address(chat
     await chat.say(WORLD_RESIDENT, "跳过")
     ticket = chat.ticket(1)
     assert ticket is not None and need not in (ticket.address or ""), ticket and ticket.address
+
+
+@pytest.mark.parametrize("words", ["住幸福里三栋 门牌五零二 手机幺三八一二三四五六七八", "房号是五〇二，水管漏了"])
+def test_a_door_number_in_numerals_after_its_label_is_hidden_in_offers(words: str) -> None:
+    """Voice input writes the door number in numerals (门牌五零二): offers showed it to every member asked, while the
+    building and the phone beside it were hidden."""
+    assert "五零二" not in redact(words) and "五〇二" not in redact(words), redact(words)

@@ -768,3 +768,33 @@ async def test_the_street_added_at_the_phone_step_on_gaige_road_keeps_the_rest(c
     shown = texts_of(await chat.say(RESIDENT, "改革路88号幸福里小区"))
     address = (chat.intake_draft(RESIDENT) or {}).get("address") or ""
     assert "改革路88号" in address and "502" in address, (shown, address)
+
+
+@pytest.mark.parametrize("answer", ["幸福里3号楼2单元502 我不在家 我妈在", "和平里小区8号楼2单元501，我是她儿子，电话13698765432"],
+                         ids=["not_home_mother_is", "i_am_her_son"])
+async def test_the_address_with_who_is_home_is_no_emergency(chat: BotChat, answer: str) -> None:
+    """A son reports his mother's blocked toilet and answers where with 「幸福里3号楼2单元502 我不在家 我妈在」: the danger
+    model (which learned addresses from the dangers told with them) read it as one — 「如有人身危险，请立即拨打 110」, an
+    urgent ticket whose request was the address line, 🚨 to the coordinators, and the toilet put off as 「另一件事」."""
+    await chat.intake_to_address(RESIDENT, "帮我妈报个修，她家马桶堵了")
+    shown = texts_of(await chat.say(RESIDENT, answer))
+    assert "110" not in shown and "120" not in shown and "紧急工单" not in shown, shown
+    draft, ticket = chat.intake_draft(RESIDENT), chat.ticket(1)  # (with the phone too: registered at once)
+    told = draft["text"] if draft else ticket.text
+    assert told.startswith("帮我妈报个修，她家马桶堵了") and not (ticket and ticket.urgent), (draft, ticket)
+
+
+async def test_an_emergency_told_with_the_address_is_still_one(chat: BotChat) -> None:
+    await chat.intake_to_address(RESIDENT, "帮我妈报个修，她家马桶堵了")
+    shown = texts_of(await chat.say(RESIDENT, "幸福里3号楼2单元502 我妈晕倒了 叫不醒"))
+    assert "120" in shown and "紧急工单" in shown, shown
+
+
+async def test_a_correction_of_the_need_at_the_address_step_corrects_it(chat: BotChat) -> None:
+    """「电梯坏了」 → 确认 → then she sees it is wrong and answers where with 「不对 是楼道灯坏了」: it was kept as another
+    need for after (「这件事我先记下了」), and the 电梯 ticket she had just said was wrong went out first."""
+    await chat.intake_to_address(RESIDENT, "电梯坏了")
+    shown = texts_of(await chat.say(RESIDENT, "不对 是楼道灯坏了"))
+    draft = chat.intake_draft(RESIDENT)
+    assert "我先记下了" not in shown and draft["label"] == "property.public_lighting", (shown, draft)
+    assert not draft.get("next_text"), draft

@@ -31,6 +31,15 @@ async def test_small_talk_can_be_registered_as_a_need_and_goes_to_dispatch(chat:
     assert not chat.unexpected_errors()
 
 
+@SQLITE
+async def test_a_short_trouble_the_bot_did_not_understand_gets_the_button(chat: BotChat) -> None:
+    """「灯坏了」 (which lamp: too little to choose an item) got 「请直接说说您遇到的问题」 and, under six characters, no
+    登记为诉求 button: she had told her problem and was asked to tell it, with no way on."""
+    (answer,) = await chat.say(RESIDENT, "灯坏了")
+    await chat.press(RESIDENT, answer.button("登记为诉求"), answer.message)
+    assert chat.intake_draft(RESIDENT)["text"] == "灯坏了"
+
+
 @BOTH_BACKENDS
 async def test_the_button_works_once_and_a_short_word_gets_none(chat: BotChat) -> None:
     (short,) = await chat.say(RESIDENT, "测试")  # (no need waiting: under 「对吗？」 short words go on telling it)

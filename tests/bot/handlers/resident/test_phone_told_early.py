@@ -316,6 +316,33 @@ async def test_words_beside_the_phone_that_look_like_a_name_but_say_more_are_not
     assert said in chat.intake_draft(RESIDENT)["text"], (shown, chat.intake_draft(RESIDENT)["text"])
 
 
+# --- with the need ---
+async def test_a_phone_told_with_the_need_is_not_asked_again(chat: BotChat) -> None:
+    """「楼道灯坏了好几天了，晚上很黑，我电话13812345678」 → 对 → the address → 「方便留个手机号吗？」: an address told with
+    the need was kept (its step skipped), a phone was not."""
+    await chat.intake_to_address(RESIDENT, "楼道灯坏了好几天了，晚上很黑，我电话13812345678")
+    shown = texts_of(await chat.say(RESIDENT, ADDRESS))
+    assert texts.ASK_PHONE not in shown and chat.ticket(1).phone == PHONE, shown
+
+
+@pytest.mark.parametrize("need", [
+    "我是她儿子，我在外地，我妈一个人住在幸福里6号楼1单元302，她家水管漏水了，麻烦派人去看看，我电话13698765432",
+    "喂你好我是幸福里三号楼二单元五零二的张阿姨我家厨房水管漏水了漏了一地你们快派人来我电话一三八一二三四五六七八"],
+    ids=["son", "voice_run_on"])
+async def test_everything_told_at_once_is_not_asked_again(chat: BotChat, need: str) -> None:
+    """The son (or her voice input, one run-on) tells the need, the address and the phone in one message: after 对 the
+    address was rightly not asked, but 「方便留个手机号吗？」 asked for the number just given."""
+    card = card_with(await chat.say(RESIDENT, need), "确认")
+    shown = texts_of(await chat.press(RESIDENT, card.button("确认"), card.message))
+    assert texts.ASK_PHONE not in shown and chat.ticket(1) is not None and chat.ticket(1).phone, shown
+
+
+async def test_a_meter_number_told_with_the_need_is_not_her_phone(chat: BotChat) -> None:
+    await chat.intake_to_address(RESIDENT, "楼道灯坏了好几天了，电表号12345678")
+    shown = texts_of(await chat.say(RESIDENT, ADDRESS))
+    assert texts.ASK_PHONE in shown, shown
+
+
 # --- when the address is asked ---
 async def test_a_phone_typed_at_the_address_step_is_not_taken_for_the_address(chat: BotChat) -> None:
     """Asked for the address, she types 「我电话13812345678」 (as a card there is now kept for the phone step). It is
