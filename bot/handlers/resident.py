@@ -400,6 +400,7 @@ _PHONE_TOLD = re.compile(
     r"(我们家|我家|家里|我的|我|俺|有事)?的?(儿子|女儿|闺女|孙子|孙女|老伴|爱人|老公|老婆|孩子|家里人)?的?(打|联系|找)?(我)?的?"
     r"(手机号码|手机号|手机|电话号码|电话|号码|联系电话|联系方式|座机号?|固话)?(写|说|打)?(错了)?[，,。\s]*(是|系|：|:)?")
 _PHONE_LABEL_WORDS = re.compile("手机|电话|号码|座机|固话|联系方式")
+_PHONE_LABEL_AFTER = re.compile("[，,\\s]*(我的|我)?(联系)?(手机号码|手机号|手机|电话号码|电话|座机)(是|：|:)?$")  # (…502 电话)
 # Beside a number told under the card: who she is (我叫王秀英, 王阿姨, 联系人张阿姨) and thanks or haste (谢谢, 麻烦了,
 # 尽快来) are left out (offers show the request's words); anything else said goes with the request (下午在家, 1楼,
 # 我是独居老人), unless the whole message is a need (the router reads it as one).
@@ -434,6 +435,10 @@ def phone_only(text: str) -> PhoneTold | None:
                                                      or _PHONE_LABEL_WORDS.search(clause)):
             told = _PHONE_TOLD.match(rest.strip())  # (the first number is hers: what is before it says whose)
             after = rest.strip()[told.end():].strip() if told else rest.strip()
+            # (13812345678 幸福里3号楼2单元502, 地址是…502 电话138…: her address beside it, no comma between)
+            where = address_only(_PHONE_LABEL_AFTER.sub("", after)) if after and not address else None
+            if where:
+                address, after = where[0], ""
             if after and not (_WHEN_HOME.fullmatch(after) or _COURTESY.fullmatch(after)):
                 return None  # (楼道灯坏了 13812345678: the need, told with a number)
             phone = number

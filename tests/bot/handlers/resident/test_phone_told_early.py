@@ -607,3 +607,18 @@ async def test_a_gas_smell_told_with_the_phone_under_the_card_gives_the_urgent_t
     shown = texts_of(await chat.say(RESIDENT, ADDRESS))
     assert chat.ticket(1).phone == "13812345678", shown
     assert "13812345678" not in chat.ticket(1).text, chat.ticket(1).text  # (its words go to whoever is sent)
+
+
+@pytest.mark.parametrize("answer", ["13812345678 幸福里3号楼2单元502", "我电话是13812345678住幸福里4号楼3单元201",
+                                    "地址是幸福里3号楼2单元502 电话13812345678"],
+                         ids=["phone_space_address", "phone_then_lives", "address_space_phone"])
+async def test_phone_and_address_in_one_answer_without_a_comma_are_both_kept(chat: BotChat, answer: str) -> None:
+    """Asked where, she sends both in one line with a space or nothing between: the whole line, number included, became
+    the address (「13812345678 幸福里3号楼2单元502」) and 「方便留个手机号吗？」 asked for the number just given. (With a
+    comma it worked.)"""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, answer))
+    assert texts.ASK_PHONE not in shown, shown
+    ticket = chat.ticket(1)
+    assert ticket.phone == PHONE and PHONE not in ticket.address and "号楼" in ticket.address, (ticket.phone,
+                                                                                             ticket.address)
