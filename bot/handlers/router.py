@@ -296,8 +296,10 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         then = None if target == COMMENT else {key: kept.get(key)
                                                for key in ("text", "attachments", "next_text", "address")}
         target = REQUEST
-    elif target == COMMENT and (resident.tells_another_need(text) or (
-            resident.commented_well(state) and resident.tells_trouble(text))) and resident.of_another_item(read, state.get("label")):
+    elif target == COMMENT and (
+            (said_another := resident.tells_another_need(text))
+            or (resident.commented_well(state) and resident.tells_trouble(text))
+    ) and resident.of_another_item(read, state.get("label"), even_unsure=said_another):
         # (灯修好了，五星 — 另外下水道堵了; 厨房水管漏水了 after 5 ⭐ and 师傅很负责: a new need, not the rating's comment.
         # A low rating's reason may come in parts: 灯还是不亮, then 一开灯就跳闸; praise too: 师傅很负责, then
         # 顺便把门口的下水道也通了 — work done, no need)

@@ -1,6 +1,6 @@
 """Whole conversations as people have them — a 75-year-old resident typing slowly in short pieces, a son reporting for
-his mother in another city, a member between other duties, a grid coordinator — where the bot still fails them (strict
-xfails: each reason says what is not done). Each docstring is the conversation as typed and what the bot said."""
+his mother in another city, a member between other duties, a grid coordinator. Where the bot still fails them, a strict
+xfail says what is not done. Each docstring is the conversation as typed and what the bot said."""
 
 from __future__ import annotations
 
@@ -177,7 +177,6 @@ async def test_changing_her_mind_after_giving_up_takes_the_need_back(chat: BotCh
     assert "水管漏水" in ((chat.intake_draft(RESIDENT) or {}).get("text") or shown), shown
 
 
-@pytest.mark.xfail(strict=True, reason="not done yet: after the rating's first comment, 另外… is taken as more comment")
 async def test_another_need_after_the_rating_comment_is_a_new_need(chat: BotChat, world: World) -> None:
     """The lamp is fixed; she presses 5 ⭐, writes 「谢谢师傅」 (「补充说明已记录，谢谢您！」), then 「另外我家水管也漏水了」 →
     「补充说明已记录，谢谢您！」 again: the leak becomes a second comment on the lamp's rating, sent to 王师傅 as 「留言：
