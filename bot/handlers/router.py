@@ -202,6 +202,12 @@ def _urgent(read: Classification | None) -> bool:
     return read is not None and bool(read.urgent_signals)
 
 
+def _corrected(state: dict[str, Any]) -> dict[str, Any]:
+    """A need told in place of the intake's (不对，是…; an emergency under 「对吗？」), as a new message: where and the
+    phone told already go with it."""
+    return {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
+
+
 def _an_address_read_as_danger(target: str, text: str, read: Classification | None) -> bool:
     """An answer to where that holds an address and reads urgent by the danger model alone (幸福里3号楼2单元502 我不在家
     我妈在: the model learned addresses from the dangers told with them): the address, no emergency. Words of danger the
@@ -262,7 +268,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     then, leave_join = None, False
     if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
         # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
-        target, state = REQUEST, {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
+        target, state = REQUEST, _corrected(state)
     another_need = target in (ADDRESS_EARLY, PHONE_EARLY) and _a_need(read)  # (a need told with where it is)
     phone_told = None
     if target == PHONE_EARLY and (aside := state["early_phone"].aside):
@@ -282,7 +288,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     if target in (ADDRESS, PHONE) and not state.get("ticket_id") and resident.says_no_first(text) and (
             resident.of_another_item(read, state.get("label"))):
         # (不对 是楼道灯坏了 at the address step: the need she confirmed, corrected — not another kept for after it)
-        target, state = REQUEST, {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
+        target, state = REQUEST, _corrected(state)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)

@@ -5,32 +5,26 @@ xfail says what is not done. Each docstring is the conversation as typed and wha
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from bot import texts
-from classifier import Classifier
-from tests.bot.chat_harness import BotChat, bot_chat, buttons, card_with, texts_of
+from tests.bot.chat_harness import BotChat, buttons, card_with, texts_of
+from tests.bot.handlers.resident.intake_helpers import ADDRESS, RESIDENT
 from tests.conftest import GRID_COORD, World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
-RESIDENT = 1
-ADDRESS = "幸福里小区 3 号楼 2 单元 502"
 REGISTERED = "已为您登记工单"
 
 
 @pytest.fixture
-async def chat(engine: Engine, world: World, tmp_path: Path, classifier: Classifier) -> AsyncIterator[BotChat]:
-    """The bot (tests/bot/conftest.py's classifier), RESIDENT living in 幸福里第一网格, and two members there: a
-    plumber-electrician and a property worker."""
-    async with bot_chat(engine, tmp_path, classifier) as chat:
-        chat.home(RESIDENT)
-        world.member("王师傅", ["水暖", "电工", "家电维修", "维修"])
-        world.member("刘物业", ["物业", "电梯", "环卫"])
-        yield chat
+async def chat(chat: BotChat, world: World) -> AsyncIterator[BotChat]:
+    """tests/bot/conftest.py's bot, RESIDENT living in 幸福里第一网格, and two members there: a plumber-electrician and a
+    property worker."""
+    world.member("王师傅", ["水暖", "电工", "家电维修", "维修"])
+    world.member("刘物业", ["物业", "电梯", "环卫"])
+    yield chat
 
 
 async def to_address_step(chat: BotChat, need: str) -> None:
