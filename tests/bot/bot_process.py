@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from tests.e2e.harness import BOT_SETTINGS, share_learned_models
@@ -43,6 +45,33 @@ def run_bot(tmp_path: Path, env: dict[str, str], stdin: bytes = b":quit\n",
     return subprocess.CompletedProcess(result.args, result.returncode,
                                        result.stdout.decode("utf-8", "replace"),
                                        result.stderr.decode("utf-8", "replace"))
+
+
+def start_bot_until(tmp_path: Path, env: dict[str, str], marker: str, timeout: float = 30) -> tuple[bool, str]:
+    """`python -m bot` until its log says `marker` (then it is stopped) or it exits: (marker seen, its output).
+    The tests of a bot that starts wait for the line, not for a fixed time."""
+    process = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    seen = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if marker in line:
+                seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    while reader.is_alive() and not seen.is_set() and time.monotonic() < deadline:
+        seen.wait(0.05)  # the reader ends when the bot exits
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=30)
+    reader.join(5)
+    return seen.is_set(), "".join(lines)
 
 
 def console(tmp_path: Path, env: dict[str, str], lines: str) -> subprocess.CompletedProcess[str]:

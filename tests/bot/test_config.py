@@ -25,7 +25,7 @@ from bot.config import BotSettings, SettingsError, get_bot_settings
 from classifier.taxonomy import DEFAULT_TAXONOMY_FILE, load_taxonomy_file
 from routing import db
 from routing.geography import DEFAULT_GEOGRAPHY_FILE, load_geography
-from tests.bot.bot_process import CLEAN, run_bot, saved_in_gbk
+from tests.bot.bot_process import CLEAN, run_bot, saved_in_gbk, start_bot_until
 from tests.e2e.harness import share_learned_models
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSECRETpart"
@@ -426,15 +426,10 @@ def test_a_base_url_written_with_bot_is_not_blamed_on_the_token(tmp_path: Path, 
     share_learned_models(data)
     env = {**CLEAN, "DATA_DIR": str(data), "TELEGRAM_BOT_TOKEN": SELF_HOSTED_TOKEN,
            "TELEGRAM_BASE_URL": self_hosted_bot_api + "/bot"}
-    process = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _, stderr = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:  # it started and is polling the server: the address was understood
-        process.terminate()
-        process.communicate(timeout=30)
+    started, output = start_bot_until(tmp_path, env, "Application started")
+    if started:  # it is polling the server: the address was understood
         return
-    last = (stderr.strip().splitlines() or [""])[-1]
+    last = (output.strip().splitlines() or [""])[-1]
     assert "TELEGRAM_BASE_URL" in last, last
 
 
@@ -450,15 +445,9 @@ def test_a_bot_started_with_no_coordinator_at_all_says_so(tmp_path: Path, self_h
     data.mkdir()
     share_learned_models(data)
     env = {**CLEAN, "DATA_DIR": str(data), "TELEGRAM_BOT_TOKEN": SELF_HOSTED_TOKEN, "TELEGRAM_BASE_URL": self_hosted_bot_api}
-    process = subprocess.Popen([sys.executable, "-m", "bot"], env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        stdout, stderr = process.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.terminate()
-        stdout, stderr = process.communicate(timeout=30)
-    assert "Application started" in stderr or process.returncode not in (0, None), stderr[-500:]
-    assert "COORDINATOR_IDS" in stdout + stderr, stderr.strip().splitlines()[-3:]
+    started, output = start_bot_until(tmp_path, env, "Application started")
+    assert started, output[-500:]
+    assert "COORDINATOR_IDS" in output, output.strip().splitlines()[-3:]
 
 
 # --- no token: the offline console ---
