@@ -33,7 +33,7 @@ from telegram.request import BaseRequest
 from bot import keyboards, report
 from bot.config import BotSettings
 from bot.delivery import deliver_outbox, groups_delivered
-from bot.handlers import common, coordinator, group, member, privacy, resident, router
+from bot.handlers import call_off, common, coordinator, group, member, privacy, resident, router
 from bot.handlers.common import Deps, deps, now, query
 from bot.workers import (
     HANDLING_CHAT,
@@ -165,6 +165,7 @@ def register_handlers(app: Application) -> None:
         keyboards.REMOVE: coordinator.remove_button,
         keyboards.ADD_COORDINATOR: coordinator.coordinator_scope_button,
         keyboards.STATS: coordinator.stats_button,
+        keyboards.CALL_OFF: call_off.call_off_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}:"))

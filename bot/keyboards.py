@@ -23,6 +23,7 @@ DISPATCH = "dp"  # dp:<ticket id>[:<member id>:<holder's member id or 0>]  coord
 REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a member (asked, then confirmed)
 ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scope of a new coordinator
 STATS = "st"  # st:<period>                           /stats for another period (routing.reports.STATS_PERIODS)
+CALL_OFF = "cx"  # cx:<ticket id>[:ok] | cx:no          resident calls off a ticket (asked, then confirmed)
 
 
 def data(*parts: object) -> str:
@@ -237,3 +238,19 @@ def duplicate(token: str, *, view: bool = True) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.BTN_VIEW_ORIGINAL, callback_data=data(INTAKE, token, "dup")), new]]
     )
+
+
+def call_off_choices(entries: Sequence[tuple[int, str, str]]) -> InlineKeyboardMarkup:
+    """撤销 #A1234 楼道照明 for each of a resident's tickets that can still be called off (id, number, item name)."""
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(texts.btn_call_off(number, item_name), callback_data=data(CALL_OFF, ticket_id))]
+        for ticket_id, number, item_name in entries
+    ])
+
+
+def confirm_call_off(ticket_id: int) -> InlineKeyboardMarkup:
+    """确认撤销 / 不撤销."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.BTN_CALL_OFF_CONFIRM, callback_data=data(CALL_OFF, ticket_id, "ok")),
+        InlineKeyboardButton(texts.BTN_CALL_OFF_KEEP, callback_data=data(CALL_OFF, "no")),
+    ]])

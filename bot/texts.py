@@ -166,7 +166,7 @@ def area_saved(grid_name: str, community_name: str, *, need_told: bool = False) 
 HELP_RESIDENT = (
     "<b>怎么用</b>\n"
     "· 直接发一句话（也可以发照片并配上文字）说明问题，我会帮您登记工单\n"
-    "· /my 查看我的工单和进度\n"
+    "· /my 查看我的工单和进度，不需要了也可以在那里撤销\n"
     "· /cancel 退出当前步骤（已登记的工单不受影响）\n"
     "{stats}"
     "· /mydata 查看我们保存的您的信息，/forget 申请删除"
@@ -389,6 +389,31 @@ def my_tickets(rows: list[Mapping[str, Any]], tz: ZoneInfo, telling: bool = Fals
         )
     return fit("\n".join(lines))
 
+
+
+# ── a resident calls off a ticket (撤销工单): /my's buttons, or 不用来了 typed ─────────────────────────────────
+BTN_CALL_OFF_CONFIRM = "✅ 确认撤销"
+BTN_CALL_OFF_KEEP = "不撤销"
+CALL_OFF_WHICH = "您想撤销哪一张工单？请点一下它（撤销后不会再安排人上门）："
+CALL_OFF_KEPT = "好的，工单继续办理。"
+
+
+def btn_call_off(number: str, item_name: str) -> str:
+    return f"撤销 {number} {item_name}"
+
+
+def confirm_call_off(number: str, item_name: str, member_name: str | None) -> str:
+    """The question before a ticket is called off: which one, and who will be told."""
+    told = f"已接单的 {esc(member_name)} 会收到通知，不用再上门。" if member_name else "撤销后不会再安排人上门。"
+    return f"确定要撤销工单 <b>{esc(number)}</b>（{esc(item_name)}）吗？{told}"
+
+
+def called_off(number: str) -> str:
+    return f"✅ 已撤销工单 <b>{esc(number)}</b>。以后有需要，直接发消息告诉我就行。"
+
+
+def call_off_too_late(number: str, status_name: str) -> str:
+    return f"工单 <b>{esc(number)}</b> {esc(status_name)}，不能再撤销了。"
 
 RATE_WITH_BUTTONS = "请点下面的星星打分（1–2 星表示不满意，工单会重新打开，协调员会跟进）。"
 
@@ -843,6 +868,7 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         "resolution_note": f"📝 {member} 补充了工单 {number} 的办理说明：「{quote(p.get('note', ''), 300)}」",
         "ticket_closed": f"工单 {number} 已关闭，感谢您的支持！",
         "ticket_cancelled": (f"工单 {number} 已由居民取消，不用再派单了。" if p.get("audience") == "coordinator"
+                             else f"工单 {number} 居民已取消，不用再上门了。" if p.get("by") == "resident"
                              else f"工单 {number} 已取消。")
         + (f"原因：{quote(p['reason'], 200)}" if p.get("reason") else ""),
         # (sent to the member who did the work: the ticket went back to the coordinators, not to them)

@@ -18,7 +18,7 @@ from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, numbers, texts
-from bot.handlers import member
+from bot.handlers import call_off, member
 from bot.handlers.common import (
     act,
     answer,
@@ -627,6 +627,9 @@ async def new_request(
             await _answer_talk(update, context, result.kind)
         await reply(update, texts.NEED_NOT_SUBMITTED)
         return
+    if (not waiting and not attachments and result.kind != "request" and call_off.calls_off(text)
+            and await call_off.offer_call_off(update, context, text)):
+        return  # (算了不用来了 我儿子修好了, after a ticket: not a need to register)
     if result.kind != "request" and not attachments:
         markup = None
         if result.kind != "greeting" and (len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text)):
@@ -1629,7 +1632,8 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     is_member = not rows and not waiting and await query(
         context, members.find_member, update.effective_user.id) is not None
     await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz,
-                                                                                 telling=waiting is not None))
+                                                                                 telling=waiting is not None),
+                call_off.call_off_markup(rows))
     if waiting is not None and waiting.get("step") == "area":  # (a newcomer's need waits for the community)
         await ask_area(update, context, lead=texts.CHOOSE_AREA_WITH_BUTTONS)
     elif waiting is not None:

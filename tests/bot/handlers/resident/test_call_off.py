@@ -1,0 +1,163 @@
+"""A resident calls off a ticket (撤销工单): in words after registering it (算了不用来了 我儿子修好了) or from /my's buttons —
+asked, then confirmed; the member who took it and the members it was offered to are told, nobody comes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot import texts
+from bot.handlers.call_off import calls_off
+from bot.handlers.common import now
+from routing.models import TicketStatus as S
+from tests.bot.chat_harness import BotChat, buttons, card_with, texts_of
+from tests.bot.handlers.resident.intake_helpers import RESIDENT
+from tests.conftest import World
+
+on_sqlite = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # (the words' tests need no database)
+
+NEIGHBOUR = 2
+
+
+@pytest.fixture
+async def chat(chat: BotChat, world: World) -> AsyncIterator[BotChat]:
+    """RESIDENT in 幸福里第一网格, with a plumber-electrician there to offer tickets to."""
+    world.member("王师傅", ["水暖", "电工", "家电维修", "维修"])
+    yield chat
+
+
+@pytest.mark.parametrize("words", [
+    "算了不用来了 我儿子修好了", "不用来了", "我要取消工单", "撤销报修", "灯我自己修好了，不用派人了", "不需要了，谢谢",
+    "不用麻烦师傅了 邻居帮忙弄好了", "取消",
+])
+def test_words_that_call_a_ticket_off(words: str) -> None:
+    assert calls_off(words)
+
+
+@pytest.mark.parametrize("words", [
+    "别取消我的工单", "不用取消 还是要来", "不要撤销", "师傅已经修好了 谢谢", "修好了", "什么时候来", "楼道灯又坏了",
+])
+def test_words_that_do_not_call_a_ticket_off(words: str) -> None:
+    assert not calls_off(words)
+
+
+@on_sqlite
+async def test_words_after_registering_call_the_ticket_off_once_confirmed(chat: BotChat, world: World) -> None:
+    """「我家水龙头坏了」 registered and offered to 王师傅; 「算了不用来了 我儿子修好了」 asks 「确定要撤销工单 …吗？」 (not a
+    new need with 登记为诉求); 确认撤销 cancels it and withdraws 王师傅's offer: nobody comes."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    member = world.members["王师傅"]
+    assert any("新工单" in r.text for r in chat.replies(member))
+    replies = await chat.say(RESIDENT, "算了不用来了 我儿子修好了")
+    assert not any("登记为诉求" in b for r in replies for b in buttons(r)), texts_of(replies)
+    card = card_with(replies, "确认撤销")
+    assert "确定要撤销工单" in card.text and chat.ticket(ticket_id).status == S.offered
+    mark = len(chat.replies(member))
+    shown = texts_of(await chat.press(RESIDENT, card.button("确认撤销"), card.message))
+    assert "已撤销工单" in shown, shown
+    assert chat.ticket(ticket_id).status == S.cancelled
+    assert chat.ticket(ticket_id).cancel_reason == "算了不用来了 我儿子修好了"
+    assert "取消" in texts_of(chat.replies(member)[mark:]), "the offer is withdrawn in 王师傅's chat"
+
+
+@on_sqlite
+async def test_the_member_who_took_it_is_told_with_the_residents_words(chat: BotChat, world: World) -> None:
+    """王师傅 accepted and started; the resident writes 「不用来了，我自己修好了」 and confirms: he reads that the resident
+    called it off, and why, and it is no longer among his tasks."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    member = world.members["王师傅"]
+    await chat.take_and_start(member)
+    card = card_with(await chat.say(RESIDENT, "不用来了，我自己修好了"), "确认撤销")
+    assert "王师傅" in card.text, card.text
+    mark = len(chat.replies(member))
+    await chat.press(RESIDENT, card.button("确认撤销"), card.message)
+    told = texts_of(chat.replies(member)[mark:])
+    assert "居民已取消" in told and "我自己修好了" in told, told
+    assert chat.ticket(ticket_id).status == S.cancelled and chat.ticket(ticket_id).assignee_id is not None
+    assert f"#{chat.ticket(ticket_id).number}" not in texts_of(await chat.say(member, "/tasks"))
+
+
+@on_sqlite
+async def test_not_calling_it_off_keeps_the_ticket(chat: BotChat) -> None:
+    """不撤销 under the question: the ticket goes on, and says so."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    card = card_with(await chat.say(RESIDENT, "不用来了"), "不撤销")
+    shown = texts_of(await chat.press(RESIDENT, card.button("不撤销"), card.message))
+    assert texts.CALL_OFF_KEPT in shown and chat.ticket(ticket_id).status == S.offered
+
+
+@on_sqlite
+async def test_my_lists_a_button_for_each_ticket_that_can_still_be_called_off(chat: BotChat, world: World) -> None:
+    """/my: 「撤销 #… 水管疏通」 for the open ticket, none for the one already done; pressing asks first."""
+    member = world.members["王师傅"]
+    done = chat.resolved_ticket(member, "厨房灯不亮", "repair.electrical", now() - timedelta(hours=2))
+    open_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    listing = card_with(await chat.say(RESIDENT, "/my"), "撤销")
+    shown = buttons(listing)
+    open_number = f"#{chat.ticket(open_id).number}"
+    assert len(shown) == 1 and open_number in shown[0], shown
+    assert f"#{chat.ticket(done).number}" not in " ".join(shown)
+    asked = await chat.press(RESIDENT, listing.button("撤销"), listing.message)
+    card = card_with(asked, "确认撤销")
+    assert open_number in card.text
+    await chat.press(RESIDENT, card.button("确认撤销"), card.message)
+    assert chat.ticket(open_id).status == S.cancelled and chat.ticket(done).status == S.resolved
+
+
+@on_sqlite
+async def test_two_open_tickets_ask_which(chat: BotChat) -> None:
+    """Two tickets open: 「不用来了」 lists both to choose from; the one chosen is asked about, the other untouched."""
+    first = await chat.submit(RESIDENT, "我家水龙头坏了")
+    second = await chat.submit(RESIDENT, "家里插座没电了")
+    replies = await chat.say(RESIDENT, "不用来了")
+    assert texts.CALL_OFF_WHICH in texts_of(replies)
+    listing = card_with(replies, "撤销")
+    assert len(buttons(listing)) == 2, buttons(listing)
+    number = f"#{chat.ticket(first).number}"
+    card = card_with(await chat.press(RESIDENT, listing.button(number), listing.message), "确认撤销")
+    await chat.press(RESIDENT, card.button("确认撤销"), card.message)
+    assert chat.ticket(first).status == S.cancelled and chat.ticket(second).status == S.offered
+
+
+@on_sqlite
+async def test_the_ticket_named_is_the_one_asked_about(chat: BotChat) -> None:
+    """Two tickets open: 「取消 #… 那个」 naming the second (lower case, without #) asks about that one only."""
+    await chat.submit(RESIDENT, "我家水龙头坏了")
+    second = await chat.submit(RESIDENT, "家里插座没电了")
+    number = chat.ticket(second).number
+    card = card_with(await chat.say(RESIDENT, f"取消 {number.lower()} 那个"), "确认撤销")
+    assert f"#{number}" in card.text and len(buttons(card)) == 2, card.text
+
+
+@on_sqlite
+async def test_too_late_to_call_off_once_done(chat: BotChat, world: World) -> None:
+    """The question was asked; meanwhile the member marked it done: 确认撤销 says it is done, the ticket stays
+    resolved (his 办结 counts)."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    member = world.members["王师傅"]
+    details = await chat.take_and_start(member)
+    card = card_with(await chat.say(RESIDENT, "不用来了"), "确认撤销")
+    await chat.press(member, f"tk:done:{ticket_id}", details.message)
+    await chat.say(member, "换了新龙头")
+    assert chat.ticket(ticket_id).status == S.resolved, chat.state()
+    shown = texts_of(await chat.press(RESIDENT, card.button("确认撤销"), card.message))
+    assert "不能再撤销" in shown and chat.ticket(ticket_id).status == S.resolved, shown
+
+
+@on_sqlite
+async def test_nobody_else_can_call_a_ticket_off(chat: BotChat) -> None:
+    """The button's data pressed by another person (a forged or forwarded press) changes nothing."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    chat.home(NEIGHBOUR)
+    await chat.say(NEIGHBOUR, "/my")
+    shown = texts_of(await chat.press(NEIGHBOUR, f"cx:{ticket_id}:ok"))
+    assert texts.STALE_BUTTON in shown and chat.ticket(ticket_id).status == S.offered
+
+
+@on_sqlite
+async def test_without_an_open_ticket_the_words_are_answered_as_before(chat: BotChat) -> None:
+    """「不用来了」 from someone with no ticket: no question about calling one off."""
+    replies = await chat.say(RESIDENT, "不用来了")
+    assert not any("撤销" in b for r in replies for b in buttons(r)), texts_of(replies)
