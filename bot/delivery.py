@@ -91,6 +91,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.low_rating_comment(payload), keyboards.assign(ticket_id) if payload.get("waiting") else None
     if kind == "contact_added":
         return texts.contact_added(payload), None
+    if kind == "decline_reason":
+        return texts.decline_reason(payload), None
     if kind == "assignment_answered":
         return texts.assignment_answered(payload), None if payload.get("accepted") else keyboards.assign(ticket_id)
     if kind == "member_unreachable":

@@ -545,7 +545,9 @@ def accepted(number: str) -> str:
 TICKET_TAKEN = "手慢了一步，这张工单已经被其他党员接走了，谢谢您！"
 DECLINED = "好的，已转给其他党员。"
 DECLINED_TO_COORDINATORS = "好的，已转给协调员派单。"
-DECLINED_ASSIGNMENT = "好的，已告诉协调员，会另行安排。"
+DECLINED_ASSIGNMENT = "好的，已告诉协调员，会另行安排。方便的话回一句原因，我转告协调员（不回也可以）。"
+DECLINE_REASON_TOLD = "收到，已把原因转告协调员。"
+DECLINE_REASON_KEPT = "收到，谢谢告知。"
 DECLINE_AFTER_ACCEPT = "这张工单您已经接下了。如果办不了，请在工单消息里点「退回」并说明原因。"
 OFFER_WITHDRAWN = "这张工单已不需要您处理了（已由其他党员接单、已改派或已取消），谢谢您！"
 
@@ -568,6 +570,12 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
     if p.get("withdrawn"):  # (not an answer of theirs: full, blocked the bot, removed)
         return f"↩️ 您指派给 {member} 的工单 {number} 已收回{reason}。工单回到待派单，请另行指派。"
     return f"↩️ {member} 婉拒了您指派的工单 {number}{reason}。工单回到待派单，请另行指派。"
+
+
+def decline_reason(p: Mapping[str, Any]) -> str:
+    """To the coordinator who assigned a ticket: why the member declined it, told after 不方便."""
+    member = esc(p.get("member_name") or "成员")
+    return f"📝 {member} 婉拒工单 <b>{esc(p.get('number', ''))}</b> 的原因：「{quote(p.get('reason', ''), 200)}」"
 
 
 def photo_caption(p: Mapping[str, Any]) -> str:

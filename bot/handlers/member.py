@@ -27,6 +27,7 @@ from bot.handlers.common import (
     reply_with_contact,
     sent_at,
 )
+from classifier import Classification
 from classifier.normalize import simplified
 from routing import dispatch, drafts, geography, members, points, tickets, views
 from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
@@ -487,18 +488,34 @@ _MAX_TYPED_ANSWER = 40  # (a longer message tells more than an answer to the off
 _A_QUESTION = re.compile("[吗嘛？?]$|没有?$|了没")  # (家里灯修好了吗: a member's own question, as a resident)
 
 
+def _a_reason(words: str, read: Classification | None) -> bool:
+    """Whether words could be why a member declined: not a need of his own the bot is sure of, not thanks, a greeting or
+    a question of progress, not taking the offer after all (我去), not 好的 / 收到."""
+    if acknowledges(words):
+        return False
+    if read is not None and (read.kind in ("greeting", "thanks", "status") or (read.kind == "request" and read.confident)):
+        return False
+    return _TAKING.fullmatch(words) is None
+
+
 def _typed(pattern: re.Pattern[str], words: str) -> bool:
     """Whether the whole of a short message is the answer `pattern` reads."""
     return len(words) <= _MAX_TYPED_ANSWER and pattern.fullmatch(words) is not None
 
 
 async def about_their_work(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str], is_request: bool
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str], read: Classification | None
 ) -> bool:
-    """Words or a photo from a member at no step that are about their work: 接单 or 接不了 typed under an offer, 修好了 or a
-    photo of the work with a ticket in hand — pointed to the buttons, which say which ticket. False for anything
-    else (a member's own need is a resident's)."""
+    """Words or a photo from a member at no step that are about their work: why, right after 不方便 (told to the
+    coordinator who assigned it); 接单 or 接不了 typed under an offer, 修好了 or a photo of the work with a ticket in hand —
+    pointed to the buttons, which say which ticket. False for anything else (a member's own need is a resident's)."""
     words = simplified(text).strip()  # (接單, 辦好了 typed in Traditional)
+    if words and not photos and _a_reason(words, read) and (
+            declined := await query(context, dispatch.just_declined, update.effective_user.id, now())):
+        told = await act(context, dispatch.add_decline_reason, declined, update.effective_user.id, text, now())
+        await reply(update, texts.DECLINE_REASON_TOLD if told else texts.DECLINE_REASON_KEPT)
+        return True
+    is_request = read is not None and read.kind == "request"
     if is_request and not _typed(_REFUSAL, words):  # (接不了怎么办？ can read as a request: it is his answer)
         return False
     held, offered = await query(context, _work_in_hand, update.effective_user.id)

@@ -329,7 +329,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         return
     # (never words of an emergency or of signs of self-harm: 我真的不舒服 gets its answer, not 「请点不方便」)
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and not _urgent(read) and (
-            await member.about_their_work(update, context, text, photos, read is not None and read.kind == "request")):
+            await member.about_their_work(update, context, text, photos, read)):
         return  # (接单 or 修好了 typed, a photo of the work: a member pointed to the buttons)
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)

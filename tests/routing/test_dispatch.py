@@ -306,3 +306,56 @@ def test_the_grid_coordinator_is_told_when_his_assignee_of_an_escalated_ticket_b
             Notification.ticket_id == ticket_id, Notification.recipient_id == GRID_COORD,
             Notification.kind == NotificationKind.assignment_answered)).all()
     assert told, "the 网格员 who assigned 王师傅 is never told the assignment cannot reach him"
+
+
+def _assigned_then_declined(world: World, coordinator: int) -> tuple[int, int]:
+    """A ticket assigned by `coordinator` to 王师傅, who declines it (不方便) two minutes later: (ticket id, his id)."""
+    with db.transaction(world.engine) as s:
+        tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
+                                    grid_code=G11, address="幸福里3号楼", settings=world.settings).id
+    member = world.member("王师傅", ["电工"])
+    with db.transaction(world.engine) as s:
+        dispatch.assign_ticket(s, tid, coordinator, world.member_id(member), T0 + minutes(1), settings=world.settings)
+    with db.transaction(world.engine) as s:
+        dispatch.decline_offer(s, tid, member, T0 + minutes(2), settings=world.settings)
+    return tid, member
+
+
+def test_why_told_after_declining_an_assignment_reaches_who_assigned_it(world: World) -> None:
+    """不方便 on a street coordinator's 指派, then 「在外地出差」 typed: the reason is kept on the offer, and the coordinator
+    who assigned it (and the grid's, whose 派单 card the ticket is back on) hear it, once."""
+    tid, member = _assigned_then_declined(world, COORD)
+    with db.transaction(world.engine) as s:
+        offer_id = dispatch.just_declined(s, member, T0 + minutes(5))
+        assert offer_id is not None
+        assert dispatch.add_decline_reason(s, offer_id, member, "在外地出差", T0 + minutes(5))
+    with db.transaction(world.engine) as s:
+        told = list(s.exec(select(Notification).where(Notification.kind == NotificationKind.decline_reason)))
+        assert s.get(Offer, offer_id).reason == "在外地出差"
+        assert dispatch.just_declined(s, member, T0 + minutes(6)) is None, "one reason per 不方便"
+    assert sorted(n.recipient_id for n in told) == sorted({COORD, GRID_COORD}), [n.recipient_id for n in told]
+    assert all(n.payload["reason"] == "在外地出差" and n.ticket_id == tid for n in told)
+
+
+def test_words_long_after_declining_are_no_reason(world: World) -> None:
+    """Past DECLINE_REASON_WINDOW after 不方便 there is nothing to give a reason for."""
+    _, member = _assigned_then_declined(world, COORD)
+    with db.transaction(world.engine) as s:
+        assert dispatch.just_declined(s, member, T0 + minutes(2) + dispatch.DECLINE_REASON_WINDOW - minutes(1))
+        assert dispatch.just_declined(s, member, T0 + minutes(3) + dispatch.DECLINE_REASON_WINDOW) is None
+
+
+def test_why_a_wave_offer_was_declined_is_kept_and_told_to_nobody(world: World) -> None:
+    """A wave's offer declined: the next members were asked at once; the reason is kept, no coordinator is bothered."""
+    member = world.member("王师傅", ["电工"])
+    with db.transaction(world.engine) as s:
+        tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
+                                    grid_code=G11, address="幸福里3号楼", settings=world.settings).id
+    with db.transaction(world.engine) as s:
+        dispatch.decline_offer(s, tid, member, T0 + minutes(1), settings=world.settings)
+    with db.transaction(world.engine) as s:
+        offer_id = dispatch.just_declined(s, member, T0 + minutes(2))
+        assert offer_id is not None and not dispatch.add_decline_reason(s, offer_id, member, "在开会", T0 + minutes(2))
+    with db.transaction(world.engine) as s:
+        assert s.get(Offer, offer_id).reason == "在开会"
+        assert not s.exec(select(Notification).where(Notification.kind == NotificationKind.decline_reason)).all()

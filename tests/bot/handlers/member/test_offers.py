@@ -436,6 +436,44 @@ async def test_coordinator_who_assigned_hears_of_the_decline(chat: BotChat, worl
     assert chat.replies(COORD, mark), "the coordinator who assigned it is told nothing"
 
 
+async def _declined_assignment(chat: BotChat, world: World) -> tuple[int, int]:
+    """A street coordinator's 指派 of the resident's need to 王师傅, who presses 不方便: (ticket id, his id)."""
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    member = world.member("王师傅", ["电工"])
+    await assign_through_bot(chat, COORD, "王师傅")
+    offer = next(r for r in chat.replies(member) if "指派给您" in r.text)
+    shown = texts_of(await chat.press(member, offer.button("不方便"), offer.message))
+    assert texts.DECLINED_ASSIGNMENT in shown, shown
+    return ticket_id, member
+
+
+@SQLITE
+async def test_why_a_member_declined_an_assignment_reaches_the_coordinator(chat: BotChat, world: World) -> None:
+    """After 不方便 on a 指派 the bot invites a reason; 「家里老人住院了 这周都在医院」 typed next is no need of his own
+    (no card, no 登记为诉求): the coordinator who assigned it reads it with the ticket's number, he is thanked."""
+    ticket_id, member = await _declined_assignment(chat, world)
+    mark = len(chat.events)
+    replies = await chat.say(member, "家里老人住院了 <这周>都在医院")
+    assert texts_of(replies) == texts.DECLINE_REASON_TOLD, texts_of(replies)
+    told = texts_of(chat.replies(COORD, mark))
+    assert "王师傅" in told and f"#{chat.ticket(ticket_id).number}" in told and "<这周>都在医院" in told, told
+    assert chat.intake_draft(member) is None
+    again = await chat.say(member, "下周应该可以")
+    assert texts.DECLINE_REASON_TOLD not in texts_of(again), "one reason per 不方便"
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["好的", "谢谢", "我家厨房水管漏水了"])
+async def test_thanks_or_his_own_need_after_declining_are_no_reason(chat: BotChat, world: World, words: str) -> None:
+    """好的 / 谢谢 after 不方便 are answered as before; a need of his own the bot is sure of gets its card. None of them
+    is sent to the coordinator as why."""
+    _, member = await _declined_assignment(chat, world)
+    mark = len(chat.events)
+    replies = await chat.say(member, words)
+    assert texts.DECLINE_REASON_TOLD not in texts_of(replies), texts_of(replies)
+    assert not any("婉拒工单" in r.text for r in chat.replies(COORD, mark))
+
+
 @SQLITE
 async def test_the_assign_list_does_not_put_first_the_member_who_just_declined(
         chat: BotChat, world: World) -> None:

@@ -90,7 +90,6 @@ async def test_the_first_receipt_comes_before_the_second_needs_card(chat: BotCha
     assert shown.index(REGISTERED) < shown.index(texts.NEXT_NEED), shown
 
 
-@pytest.mark.xfail(strict=True, reason="not done yet: no reason is asked after 不方便 on a coordinator's 指派, and the words a member types next are read as a resident's")
 async def test_a_members_reason_after_declining_an_assignment_reaches_the_coordinator(chat: BotChat, world: World) -> None:
     """「电梯坏了」 is offered to 刘物业, who declines; the grid coordinator /dispatch → 指派 → 王师傅, who presses 「不方便」:
     「好的，已告诉协调员，会另行安排。」 — no reason asked; the coordinator reads 「↩️ 指派的 王师傅 不方便」. He types why,
@@ -113,7 +112,6 @@ async def test_a_members_reason_after_declining_an_assignment_reaches_the_coordi
     assert "家里老人住院了" in texts_of(chat.replies(GRID_COORD, mark)), shown
 
 
-@pytest.mark.xfail(strict=True, reason="not done yet: words a member types after 不方便 on an offer are answered as a resident's talk")
 async def test_a_members_reason_after_declining_an_offer_gets_no_residents_answer(chat: BotChat, world: World) -> None:
     """An offer: 王师傅 presses 「不方便」 (「好的，已转给协调员派单。」), then types 「在外面开会 下午才回来」. The bot answers
     as to a resident: 「我是社区服务助手…请直接说说您遇到的问题。」 with 「📝 这是我的诉求，登记为诉求」."""
