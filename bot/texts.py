@@ -402,10 +402,13 @@ def btn_call_off(number: str, item_name: str) -> str:
     return f"撤销 {number} {item_name}"
 
 
-def confirm_call_off(number: str, item_name: str, member_name: str | None) -> str:
-    """The question before a ticket is called off: which one, and who will be told."""
-    told = f"已接单的 {esc(member_name)} 会收到通知，不用再上门。" if member_name else "撤销后不会再安排人上门。"
-    return f"确定要撤销工单 <b>{esc(number)}</b>（{esc(item_name)}）吗？{told}"
+def confirm_call_off(row: Mapping[str, Any]) -> str:
+    """The question before a ticket (its payload) is called off: which one, who will be told, and for an urgent one
+    that danger still calls for the hotline."""
+    member = row.get("member_name")
+    told = f"已接单的 {esc(member)} 会收到通知，不用再上门。" if member else "撤销后不会再安排人上门。"
+    danger = "\n⚠️ 如果仍有危险，请立即拨打 119 / 110 / 120。" if row.get("urgent") else ""
+    return f"确定要撤销工单 <b>{esc(row['number'])}</b>（{esc(row['item_name'])}）吗？{told}{danger}"
 
 
 def called_off(number: str) -> str:
@@ -878,7 +881,8 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         "ticket_cancelled": (f"工单 {number} 已由居民取消，不用再派单了。" if p.get("audience") == "coordinator"
                              else f"工单 {number} 居民已取消，不用再上门了。" if p.get("by") == "resident"
                              else f"工单 {number} 已取消。")
-        + (f"原因：{quote(p['reason'], 200)}" if p.get("reason") else ""),
+        + (f"原因：{quote(p['reason'], 200)}" if p.get("reason")
+           else f"居民说：「{quote(p['resident_words'], 200)}」" if p.get("resident_words") else ""),
         # (sent to the member who did the work: the ticket went back to the coordinators, not to them)
         "ticket_reopened": f"⚠️ 工单 {number} 因居民评价较低已重新打开，已转交协调员重新安排，本次积分已收回。",
         "ticket_reassigned": f"工单 {number} 已由协调员改派给其他党员。",

@@ -20,7 +20,8 @@ Decisions:
   alert) are theirs as a member or coordinator, and stay.
 - The ticket log (`ticket_event`) is append-only by a database trigger, so it is not rewritten:
   it holds no address, phone, request text or rating comment (only whether there was one), but
-  the `cancelled` event keeps the reason typed by whoever cancelled, the `handed_back` one the member's reason and
+  the `cancelled` event keeps the reason a coordinator typed (a resident's own words calling a ticket off are only in
+  the messages: `resident_words`, scrubbed), the `handed_back` one the member's reason and
   the Telegram ids of the photos sent with it (never sent again once the ticket is forgotten: it is closed).
   Each forgotten ticket gets a `resident_forgotten` event.
 """
@@ -56,11 +57,12 @@ FORGET_REASON = "居民已申请删除个人信息"
 # What a notification payload may carry about the resident, and what it becomes.
 _PAYLOAD_SCRUB: dict[str, Any] = {"text": FORGOTTEN_TEXT, "address": "", "phone": None,
                                   "attachments": [], "resident_name": "", "comment": "", "reopened_comment": "",
-                                  "note": "", "file_id": ""}  # (file_id: one photo of a ticket, its own message)
+                                  "note": "", "file_id": "", "resident_words": ""}  # (file_id: one photo of a
+# ticket, its own message; resident_words: what she said calling a ticket off)
 
 
 # The conversations a person has as a resident (the bot's flow names), forgotten with them.
-RESIDENT_FLOWS = ("intake", "comment", "not_understood", "photos")
+RESIDENT_FLOWS = ("intake", "comment", "not_understood", "photos", "call_off")
 
 def _tickets(session: Session, telegram_id: int) -> list[Ticket]:
     return list(session.exec(select(Ticket).where(Ticket.resident_id == telegram_id)

@@ -416,10 +416,12 @@ def hand_back(session: Session, ticket_id: int, telegram_id: int, reason: str, n
 
 
 def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime, *,
-                  reason: str | None = None) -> Ticket:
+                  reason: str | None = None, resident_words: str = "") -> Ticket:
     """Cancel: by its resident (any time before resolution) or by a coordinator of its grid
     (a reason is required). The assignee and pending offers are told, and the coordinators acting on it (派单, an
-    urgent alert) when the resident cancels."""
+    urgent alert) when the resident cancels. `resident_words`: what the resident said calling it off (算了不用来了
+    我儿子修好了), told to them but kept out of the ticket and its append-only log (/forget erases it from the
+    messages)."""
     ticket = get_ticket(session, ticket_id)
     if actor_id == ticket.resident_id:
         role = "resident"
@@ -436,7 +438,8 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
                actor_role=role, data={"reason": reason}, cancelled_at=now, cancel_reason=reason,
                next_wave_at=None)
     withdraw_offers(session, ticket, now, "cancelled")
-    payload = {**ticket_payload(session, ticket), "reason": reason, "by": role}
+    payload = {**ticket_payload(session, ticket), "reason": reason, "by": role,
+               "resident_words": resident_words.strip()[:200] if role == "resident" else ""}
     if assignee is not None:
         release_member(session, assignee)
         notify(session, assignee.telegram_id, NotificationKind.ticket_cancelled, now,

@@ -5,7 +5,7 @@ who would act on it."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -21,21 +21,58 @@ from routing.models import Ticket
 from routing.models import TicketStatus as S
 from routing.states import STATUS_NAMES, can_transition
 
-CALL_OFF = "call_off"  # the draft keeping the words a call-off was asked in: the member reads them as its reason
-MAX_CHOICES = 5  # (a resident with more open tickets calls off the newest; /my lists at most ten)
+CALL_OFF = "call_off"  # the draft of a call-off asked in words: the tickets asked about, her words (told to the member)
+MAX_CHOICES = 5  # (a resident with more open tickets names the one: 取消 #A1234)
+ANSWER_WINDOW = timedelta(minutes=10)  # 是的 / 不撤销 typed this soon after the question answer it
+RECENTLY_DONE = timedelta(days=1)  # 不用再来了 this soon after a ticket was done is thanks for it, not a call-off
 
-# Words that call off what was registered: 不用来了, 不需要了, 取消工单, 撤销, 我自己修好了, 儿子帮忙弄好了 — not 别取消,
-# 不用取消, 不要撤销, nor 修好了 alone (the member who came may have fixed it: his 办结 earns his points).
+_HELPERS = "自己|我|儿子|女儿|老伴|老公|老婆|爱人|孩子|家里人|家人|邻居|亲戚|朋友|物业"
+# Words that call off what was registered (不用来了, 不要派人来了, 不修了, 我自己修好了, 儿子帮忙弄好了, 找人修好了) — not
+# 修好了 alone, nor 师傅帮我修好了: the member who came may have fixed it, and his 办结 earns his points.
 _CALL_OFF = re.compile(
-    r"不用(再)?(来|过来|上门|派人|修|麻烦|处理|管)了?|不(需要|要)(再)?(来|派人|上门|修|处理)了|不用了|不需要了"
-    r"|(?<![不别没])(?<!不用)(?<!不要)(取消|撤销|撤回|撤掉|作废)"
-    r"|(自己|我|儿子|女儿|老伴|家里人|家人|邻居|亲戚|朋友)(已经|帮忙|帮我)?(修|弄|搞|处理|解决)好了"
+    r"不(用|需要|要)再?(派人|找人|叫人|安排人|麻烦师傅|麻烦)?(来|过来|上门|修|处理|管)?了|不(报修|报|修|弄|办)了"
+    rf"|(?<![帮给替])({_HELPERS})(已经|帮忙|帮我|找人)?(修|弄|搞|处理|解决)好了|找人(修|弄|搞)好了"
 )
+# Calling it off in so many words (取消, 撤销, 撤单): also when a ticket was just done.
+_CANCEL_WORD = re.compile("取消|撤销|撤回|撤掉|作废|撤单|退单")
+_NEGATION = re.compile("[没不别非]")  # (我没有取消啊, 不是要取消, 别撤销: before the word in its clause)
+_CLAUSE_END = re.compile(r"[，,。.！!？?；;\s]")
+# A question (我的工单取消了吗, 谁让你们撤销的？, 不用上门吗) asks, it does not call off — unless it asks how (怎么撤销工单).
+_QUESTION = re.compile("[吗嘛么？?]|什么|为什么|为啥|谁|是不是|有没有|啥")
+_HOW_TO = re.compile(f"(怎么|怎样|如何|咋)(才能)?({_CANCEL_WORD.pattern})")
+# Another time (今天下午不用来了 明天来): put off, not called off.
+_ANOTHER_TIME = re.compile("(明天|后天|改天|下午|晚上|上午|周末|下周|过几天|过两天|晚点|晚些|下次|等我)再?(来|过来|上门|修)")
+# Typed under the question: yes (是的, 确认撤销, 对，撤销吧), or no (不撤销, 算了).
+_YES_CANCEL = re.compile(f"(确认|确定|对|是的?|好的?|嗯)?[，,\\s]*({_CANCEL_WORD.pattern})(吧|啊|了)?[。！!~～\\s]*")
+_NO_CANCEL = re.compile(f"(不|别|不要|不用)({_CANCEL_WORD.pattern}|撤)(了|吧|啦)?[。！!~～\\s]*|不要了?|算了|先不[了用]?")
+
+
+def _says_cancel(words: str) -> bool:
+    """Whether words say 取消 / 撤销 / 撤单, not negated in their clause (我没有取消啊, 不是要取消)."""
+    for match in _CANCEL_WORD.finditer(words):
+        clause = _CLAUSE_END.split(words[: match.start()])[-1]
+        if not _NEGATION.search(clause):
+            return True
+    return False
 
 
 def calls_off(text: str) -> bool:
-    """Whether words call off a registered need (see _CALL_OFF)."""
-    return _CALL_OFF.search(simplified(text)) is not None
+    """Whether words call off a registered need (see _CALL_OFF, _CANCEL_WORD): not a question, not put off to another
+    time."""
+    words = simplified(text)
+    if _QUESTION.search(words) and not _HOW_TO.search(words):
+        return False
+    if _ANOTHER_TIME.search(words):
+        return False
+    return _says_cancel(words) or _CALL_OFF.search(words) is not None
+
+
+def typed_answer(text: str) -> str | None:
+    """What words typed under 「确定要撤销工单…吗？」 answer: "yes" (是的, 确认撤销), "no" (不撤销, 算了), or None."""
+    words = simplified(text).strip()
+    if _NO_CANCEL.fullmatch(words):
+        return "no"
+    return "yes" if _YES_CANCEL.fullmatch(words) else None
 
 
 def _open_tickets(session: Session, telegram_id: int) -> list[dict[str, Any]]:
@@ -51,27 +88,40 @@ def call_off_markup(rows: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
     return keyboards.call_off_choices(open_) if open_ else None
 
 
-def _asked(session: Session, telegram_id: int, words: str, now_: datetime) -> list[dict[str, Any]]:
-    """The tickets words could call off (the one they name: 取消 #A1234); the words kept as the reason (for those
-    tickets only)."""
-    rows = _open_tickets(session, telegram_id)
-    named = [row for row in rows if re.search(rf"(?<![A-Z0-9]){row['number'][1:]}(?![0-9])", words.upper())]
-    rows = named or rows
+def _asked(session: Session, telegram_id: int, words: str, now_: datetime) -> tuple[list[dict[str, Any]], str | None]:
+    """The tickets words could call off — the one they name (取消 #A1234), else those still open — or, instead, what to
+    say of the one named (done already). None of them when a ticket was just done and the words do not say 取消 in so
+    many words (谢谢师傅，修好了，不用再来了 thanks him). The words are kept as hers for those tickets."""
+    mine = tickets.list_resident_tickets(session, telegram_id, limit=50)
+    upper = words.upper()
+    named = [t for t in mine if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)]
+    if named and not can_transition(named[0].status, S.cancelled):
+        number, status = f"#{named[0].number}", STATUS_NAMES.get(named[0].status, named[0].status)
+        return [], texts.call_off_too_late(number, status)
+    if named:
+        rows = [views.ticket_payload(session, named[0])]
+    elif any(t.resolved_at and t.resolved_at >= now_ - RECENTLY_DONE for t in mine) and not _says_cancel(
+            simplified(words)):
+        return [], None
+    else:
+        rows = _open_tickets(session, telegram_id)
     if rows:
         drafts.save_draft(session, telegram_id, CALL_OFF,
                           {"reason": words[:200], "ticket_ids": [row["ticket_id"] for row in rows]}, now_)
-    return rows
+    return rows, None
 
 
 async def offer_call_off(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str) -> bool:
     """Words that call off a ticket: ask which (or confirm the one); False when the resident has none open."""
-    rows = await act(context, _asked, update.effective_user.id, words, now())
+    rows, told = await act(context, _asked, update.effective_user.id, words, now())
+    if told:
+        await reply(update, told)
+        return True
     if not rows:
         return False
     if len(rows) == 1:
         row = rows[0]
-        await reply(update, texts.confirm_call_off(row["number"], row["item_name"], row.get("member_name")),
-                    keyboards.confirm_call_off(row["ticket_id"]))
+        await reply(update, texts.confirm_call_off(row), keyboards.confirm_call_off(row["ticket_id"]))
     else:
         await reply(update, texts.CALL_OFF_WHICH, call_off_markup(rows))
     return True
@@ -90,10 +140,10 @@ def _call_off(session: Session, telegram_id: int, ticket_id: int, now_: datetime
     if ticket is None or ticket.resident_id != telegram_id:
         return texts.STALE_BUTTON, False
     kept = drafts.get_draft(session, telegram_id, CALL_OFF) or {}
-    reason = kept.get("reason") if ticket_id in kept.get("ticket_ids", []) else None
+    words = kept.get("reason", "") if ticket_id in kept.get("ticket_ids", []) else ""
     number = f"#{ticket.number}"
     try:
-        tickets.cancel_ticket(session, ticket_id, telegram_id, now_, reason=reason)
+        tickets.cancel_ticket(session, ticket_id, telegram_id, now_, resident_words=words)
     except (IllegalTransition, ConcurrentUpdate):
         session.refresh(ticket)
         return texts.call_off_too_late(number, STATUS_NAMES.get(ticket.status, ticket.status)), False
@@ -123,5 +173,19 @@ async def call_off_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif not can_transition(row["status"], S.cancelled):
         await edit(update, texts.call_off_too_late(row["number"], row["status_name"]))
     else:
-        await edit(update, texts.confirm_call_off(row["number"], row["item_name"], row.get("member_name")),
-                   keyboards.confirm_call_off(ticket_id))
+        await edit(update, texts.confirm_call_off(row), keyboards.confirm_call_off(ticket_id))
+
+
+async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
+    """是的 / 确认撤销 typed under the question about one ticket call it off; 不撤销 / 算了 keep it."""
+    if state["meaning"] == "yes":
+        told, _ = await act(context, _call_off, update.effective_user.id, state["ticket_ids"][0], now())
+        await reply(update, told)
+    else:
+        await act(context, drafts.clear_draft, update.effective_user.id, CALL_OFF)
+        await reply(update, texts.CALL_OFF_KEPT)
+
+
+def awaits_answer(state: dict[str, Any], touched: datetime, now_: datetime) -> bool:
+    """Whether the question about one ticket (not a list to choose from) still waits for a typed answer."""
+    return len(state.get("ticket_ids", [])) == 1 and now_ - touched <= ANSWER_WINDOW

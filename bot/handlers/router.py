@@ -15,7 +15,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import numbers, texts
-from bot.handlers import member, resident
+from bot.handlers import call_off, member, resident
 from bot.handlers.common import act, deps, now, query, reply, sent_at, step_left
 from classifier import Classification
 from routing import abuse, drafts, members, tickets, views
@@ -28,6 +28,7 @@ RATING = "rating"  # 五星 / 5分 / 很满意 typed under 「请为这次服务
 ADDRESS_EARLY = "address_early"  # an address typed under 「对吗？」 (在幸福里3号楼2单元502): kept for the address step
 PHONE_EARLY = "phone_early"  # a phone number typed under 「对吗？」 (对的，我电话138…): kept for the phone step
 AREA_WORDS = "area_words"  # words typed while the community and grid buttons wait (我住幸福里社区)
+CALL_OFF_ANSWER = "call_off_answer"  # 是的 / 不撤销 typed under 「确定要撤销工单…吗？」
 REQUEST, EMPTY = "request", "empty"
 PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words that follow (resident.PHOTOS)
 MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME, JOIN_WORDS})
@@ -69,6 +70,9 @@ def _target(
 ) -> tuple[str, dict]:
     """The flow waiting for these words (newest first), else a new request."""
     for flow, state, touched in flows:
+        if flow == call_off.CALL_OFF and text and call_off.awaits_answer(state, touched, now_) and (
+                meaning := call_off.typed_answer(text) or ("yes" if resident.typed_answer(text) == "yes" else None)):
+            return CALL_OFF_ANSWER, {**state, "meaning": meaning}
         if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
             continue  # a step left that long is over: the words are a new message (an intake is replaced)
         if flow == member.TASK and state.get("await") in (member.ALBUM, member.HANDED_BACK):
@@ -158,6 +162,8 @@ def _incoming(
                                      else None}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
+    if target != CALL_OFF_ANSWER and any(flow == call_off.CALL_OFF for flow, _, _ in flows):
+        drafts.clear_draft(session, telegram_id, call_off.CALL_OFF)  # (words after the question: it is answered or left)
     return target, state, counted, False
 
 
@@ -345,6 +351,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await resident.comment_given(update, context, state, text)
     elif target == RATING:
         await resident.rating_typed(update, context, state)
+    elif target == CALL_OFF_ANSWER:
+        await call_off.answer_typed(update, context, state)
     elif target == TYPED_ANSWER:
         await resident.answer_typed(update, context, state, state["meaning"], photos)
     elif target == ADDRESS:

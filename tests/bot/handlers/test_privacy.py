@@ -74,10 +74,11 @@ def test_unknown_person_and_forget_buttons() -> None:
 
 def test_the_resident_flows_are_the_ones_forget_clears() -> None:
     """/forget clears the resident's conversations only (routing.privacy.RESIDENT_FLOWS names the bot's flows)."""
-    from bot.handlers import resident
+    from bot.handlers import call_off, resident
     from routing.privacy import RESIDENT_FLOWS
 
-    assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD, resident.PHOTOS} == set(RESIDENT_FLOWS)
+    assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD, resident.PHOTOS, call_off.CALL_OFF} == set(
+        RESIDENT_FLOWS)
 
 
 @SQLITE

@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from bot import texts
 from bot.handlers.call_off import calls_off
 from bot.handlers.common import now
+from bot.handlers.privacy import FORGET
+from routing import db
+from routing.models import Notification
 from routing.models import TicketStatus as S
-from tests.bot.chat_harness import BotChat, buttons, card_with, texts_of
+from tests.bot.chat_harness import BotChat, Reply, buttons, card_with, texts_of
 from tests.bot.handlers.resident.intake_helpers import RESIDENT
 from tests.conftest import World
 
@@ -30,7 +34,8 @@ async def chat(chat: BotChat, world: World) -> AsyncIterator[BotChat]:
 
 @pytest.mark.parametrize("words", [
     "算了不用来了 我儿子修好了", "不用来了", "我要取消工单", "撤销报修", "灯我自己修好了，不用派人了", "不需要了，谢谢",
-    "不用麻烦师傅了 邻居帮忙弄好了", "取消",
+    "不用麻烦师傅了 邻居帮忙弄好了", "取消", "不要派人来了", "不需要派人来了", "我老公修好了", "我已经找人修好了", "我要撤单",
+    "不修了", "怎么撤销工单",
 ])
 def test_words_that_call_a_ticket_off(words: str) -> None:
     assert calls_off(words)
@@ -38,6 +43,9 @@ def test_words_that_call_a_ticket_off(words: str) -> None:
 
 @pytest.mark.parametrize("words", [
     "别取消我的工单", "不用取消 还是要来", "不要撤销", "师傅已经修好了 谢谢", "修好了", "什么时候来", "楼道灯又坏了",
+    # (the member fixed it: 我 of 帮我 is not who fixed it; denials, questions, complaints, another time)
+    "王师傅已经帮我修好了，谢谢", "师傅帮我弄好了", "我没有取消啊", "我没说要取消", "不是要取消，是问问什么时候来",
+    "谁让你们撤销的？", "我的工单取消了吗", "不用上门吗？电话里能说清楚吗", "今天下午不用来了 家里没人 明天来",
 ])
 def test_words_that_do_not_call_a_ticket_off(words: str) -> None:
     assert not calls_off(words)
@@ -58,7 +66,7 @@ async def test_words_after_registering_call_the_ticket_off_once_confirmed(chat: 
     shown = texts_of(await chat.press(RESIDENT, card.button("确认撤销"), card.message))
     assert "已撤销工单" in shown, shown
     assert chat.ticket(ticket_id).status == S.cancelled
-    assert chat.ticket(ticket_id).cancel_reason == "算了不用来了 我儿子修好了"
+    assert chat.ticket(ticket_id).cancel_reason is None, "her words stay out of the ticket and its log"
     assert "取消" in texts_of(chat.replies(member)[mark:]), "the offer is withdrawn in 王师傅's chat"
 
 
@@ -161,3 +169,112 @@ async def test_without_an_open_ticket_the_words_are_answered_as_before(chat: Bot
     """「不用来了」 from someone with no ticket: no question about calling one off."""
     replies = await chat.say(RESIDENT, "不用来了")
     assert not any("撤销" in b for r in replies for b in buttons(r)), texts_of(replies)
+
+
+def asks_to_call_off(replies: list[Reply]) -> bool:
+    """Whether the bot asked about calling a ticket off (its question, or the list to choose from)."""
+    return any("确认撤销" in b or b.startswith("撤销 #") for r in replies for b in buttons(r))
+
+
+@on_sqlite
+async def test_thanks_to_the_member_who_fixed_it_is_not_a_call_off(chat: BotChat, world: World) -> None:
+    """王师傅 took and started the tap; before he presses 办结 she writes 「王师傅已经帮我修好了，谢谢」: thanks, not a
+    call-off — one press would have cost him his 办结 and points."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    await chat.take_and_start(world.members["王师傅"])
+    replies = await chat.say(RESIDENT, "王师傅已经帮我修好了，谢谢")
+    assert not asks_to_call_off(replies), texts_of(replies)
+    assert chat.ticket(ticket_id).status == S.in_progress
+
+
+@on_sqlite
+async def test_thanks_after_one_ticket_is_done_does_not_offer_to_call_off_the_other(chat: BotChat,
+                                                                                  world: World) -> None:
+    """楼道灯 still waiting, 水龙头 just done by 王师傅: 「谢谢师傅，修好了，不用再来了」 thanks him; it does not ask about
+    the lamp. 取消 said in so many words still asks."""
+    member = world.members["王师傅"]
+    lamp = await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
+    tap = await chat.submit(RESIDENT, "我家水龙头坏了")
+    details = await chat.take_and_start(member)
+    await chat.press(member, f"tk:done:{tap}", details.message)
+    await chat.say(member, "换了新龙头")
+    assert chat.ticket(tap).status == S.resolved and chat.ticket(lamp).status == S.offered
+    replies = await chat.say(RESIDENT, "谢谢师傅，修好了，不用再来了")
+    assert not asks_to_call_off(replies), texts_of(replies)
+    asked = card_with(await chat.say(RESIDENT, "楼道灯那个取消吧"), "确认撤销")
+    assert f"#{chat.ticket(lamp).number}" in asked.text
+
+
+@on_sqlite
+@pytest.mark.parametrize("words", ["我没有取消啊", "我的工单取消了吗", "今天下午不用来了 家里没人 明天来"])
+async def test_a_question_a_denial_or_another_time_is_not_asked_to_be_called_off(chat: BotChat, words: str) -> None:
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    replies = await chat.say(RESIDENT, words)
+    assert not asks_to_call_off(replies), texts_of(replies)
+    assert chat.ticket(ticket_id).status == S.offered
+
+
+@on_sqlite
+async def test_not_sending_anyone_is_not_offered_as_a_new_need(chat: BotChat) -> None:
+    """「不要派人来了」 after registering asks about calling it off, not 「登记为诉求」."""
+    await chat.submit(RESIDENT, "我家水龙头坏了")
+    replies = await chat.say(RESIDENT, "不要派人来了")
+    assert not any("登记为诉求" in b for r in replies for b in buttons(r)), texts_of(replies)
+    assert asks_to_call_off(replies), texts_of(replies)
+
+
+@on_sqlite
+async def test_naming_a_ticket_already_done_says_so(chat: BotChat, world: World) -> None:
+    """厨房灯 was done two hours ago, 水龙头 waits: 「取消 #<厨房灯>」 says that one is done, and asks nothing of the other."""
+    done = chat.resolved_ticket(world.members["王师傅"], "厨房灯不亮", "repair.electrical", now() - timedelta(hours=2))
+    open_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    replies = await chat.say(RESIDENT, f"取消 #{chat.ticket(done).number}")
+    assert "不能再撤销" in texts_of(replies) and f"#{chat.ticket(open_id).number}" not in texts_of(replies)
+    assert not asks_to_call_off(replies), texts_of(replies)
+
+
+@on_sqlite
+@pytest.mark.parametrize(("words", "status"), [("是的", S.cancelled), ("确认撤销", S.cancelled),
+                                               ("对，撤销吧", S.cancelled), ("不撤销", S.offered), ("算了", S.offered)])
+async def test_an_answer_typed_under_the_question(chat: BotChat, words: str, status: S) -> None:
+    """Under 「确定要撤销工单 …吗？」 a typed 是的 / 确认撤销 calls it off, 不撤销 / 算了 keep it — not asked again."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    card_with(await chat.say(RESIDENT, "不用来了"), "确认撤销")
+    replies = await chat.say(RESIDENT, words)
+    assert chat.ticket(ticket_id).status == status, texts_of(replies)
+    assert not asks_to_call_off(replies), texts_of(replies)
+    assert ("已撤销工单" if status == S.cancelled else texts.CALL_OFF_KEPT) in texts_of(replies)
+
+
+@on_sqlite
+async def test_forget_erases_the_words_a_ticket_was_called_off_in(chat: BotChat, world: World) -> None:
+    """「不用来了，我儿子张伟周末回来修好了」: asked, then /forget leaves no trace of them in her drafts; called off (王师傅
+    had taken it: he read them), then /forget erases them from what he was sent; the ticket never kept them."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    await chat.take_and_start(world.members["王师傅"])
+    card = card_with(await chat.say(RESIDENT, "不用来了，我儿子张伟周末回来修好了"), "确认撤销")
+    await chat.say(RESIDENT, "/forget")
+    await chat.press(RESIDENT, f"{FORGET}:no")
+    await chat.press(RESIDENT, card.button("确认撤销"), card.message)
+    await chat.deliver()
+    assert "张伟" in texts_of(chat.replies(world.members["王师傅"]))
+    assert chat.ticket(ticket_id).status == S.cancelled and "张伟" not in (chat.ticket(ticket_id).cancel_reason or "")
+    await chat.say(RESIDENT, "/forget")
+    await chat.press(RESIDENT, f"{FORGET}:yes")
+    assert "张伟" not in str(chat.state()["drafts"])
+    with db.transaction(chat.engine) as session:
+        payloads = [str(n.payload) for n in session.exec(select(Notification).where(Notification.ticket_id == ticket_id))]
+    assert not any("张伟" in p for p in payloads), [p for p in payloads if "张伟" in p]
+
+
+
+@on_sqlite
+async def test_calling_off_an_urgent_ticket_reminds_of_the_hotline(chat: BotChat) -> None:
+    """A gas leak's ticket (opened at once, then its address and 跳过 the phone): 「阀门关好了 不用来了」 asks, and says
+    that danger still calls 119."""
+    await chat.say(RESIDENT, "厨房煤气味很大，好像漏气了")
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    await chat.say(RESIDENT, "跳过")
+    replies = await chat.say(RESIDENT, "阀门关好了 不用来了")
+    card = card_with(replies, "确认撤销")
+    assert "119" in card.text, card.text
