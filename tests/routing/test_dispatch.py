@@ -87,14 +87,7 @@ def test_grid_coordinator_who_assigned_hears_the_decline_reason(world: World) ->
     """decline_offer: 'the coordinator who assigned is told the member's answer (declined with the reason)'. When that
     coordinator is the ticket's own grid coordinator, they get only the generic dispatch_needed, without the member's
     name or reason."""
-    with db.transaction(world.engine) as s:
-        tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
-                                    grid_code=G11, address="幸福里3号楼", settings=world.settings).id
-    member = world.member("王师傅", ["电工"])
-    with db.transaction(world.engine) as s:
-        dispatch.assign_ticket(s, tid, GRID_COORD, world.member_id(member), T0 + minutes(1), settings=world.settings)
-    with db.transaction(world.engine) as s:
-        dispatch.decline_offer(s, tid, member, T0 + minutes(2), reason="在外地出差", settings=world.settings)
+    tid, _ = _assigned_then_declined(world, GRID_COORD, reason="在外地出差")
     with db.transaction(world.engine) as s:
         told = list(s.exec(select(Notification).where(Notification.ticket_id == tid,
                                                       Notification.recipient_id == GRID_COORD,
@@ -104,14 +97,7 @@ def test_grid_coordinator_who_assigned_hears_the_decline_reason(world: World) ->
 
 def test_street_coordinator_who_assigned_hears_the_decline_reason(world: World) -> None:
     """The same with the street coordinator assigning: passes (the contrast)."""
-    with db.transaction(world.engine) as s:
-        tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
-                                    grid_code=G11, address="幸福里3号楼", settings=world.settings).id
-    member = world.member("王师傅", ["电工"])
-    with db.transaction(world.engine) as s:
-        dispatch.assign_ticket(s, tid, COORD, world.member_id(member), T0 + minutes(1), settings=world.settings)
-    with db.transaction(world.engine) as s:
-        dispatch.decline_offer(s, tid, member, T0 + minutes(2), reason="在外地出差", settings=world.settings)
+    tid, _ = _assigned_then_declined(world, COORD, reason="在外地出差")
     with db.transaction(world.engine) as s:
         told = list(s.exec(select(Notification).where(Notification.ticket_id == tid,
                                                       Notification.recipient_id == COORD,
@@ -308,8 +294,9 @@ def test_the_grid_coordinator_is_told_when_his_assignee_of_an_escalated_ticket_b
     assert told, "the 网格员 who assigned 王师傅 is never told the assignment cannot reach him"
 
 
-def _assigned_then_declined(world: World, coordinator: int) -> tuple[int, int]:
-    """A ticket assigned by `coordinator` to 王师傅, who declines it (不方便) two minutes later: (ticket id, his id)."""
+def _assigned_then_declined(world: World, coordinator: int, reason: str | None = None) -> tuple[int, int]:
+    """A ticket assigned by `coordinator` to 王师傅, who declines it (不方便, with `reason`) two minutes later: (ticket id,
+    his id)."""
     with db.transaction(world.engine) as s:
         tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
                                     grid_code=G11, address="幸福里3号楼", settings=world.settings).id
@@ -317,7 +304,7 @@ def _assigned_then_declined(world: World, coordinator: int) -> tuple[int, int]:
     with db.transaction(world.engine) as s:
         dispatch.assign_ticket(s, tid, coordinator, world.member_id(member), T0 + minutes(1), settings=world.settings)
     with db.transaction(world.engine) as s:
-        dispatch.decline_offer(s, tid, member, T0 + minutes(2), settings=world.settings)
+        dispatch.decline_offer(s, tid, member, T0 + minutes(2), reason=reason, settings=world.settings)
     return tid, member
 
 
