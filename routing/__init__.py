@@ -56,8 +56,8 @@ Tickets (tickets.py)
 Offers and 派单 (dispatch.py)
   accept_offer(session, ticket_id, member_tid, now)   接单; atomic, losers get TicketAlreadyTaken
   decline_offer(session, ticket_id, member_tid, now, reason=)   不方便; next wave when none left (the offer)
-  just_declined(session, member_tid, now) / add_decline_reason(session, offer_id, member_tid, reason, now)
-                                        why, typed after 不方便: a 指派's coordinator hears it
+  add_decline_reason(session, offer_id, member_tid, reason, now)   why, typed after 不方便: a 指派's
+                                        coordinator hears it
   advance_waves(session, now)                         scheduler step (every ~30 s): due waves
   list_waiting(session, coordinator_tid, scope=None)  /dispatch: tickets waiting for 派单
   dispatch_candidates(session, ticket_id, coordinator_tid, now, limit=8)   指派 buttons

@@ -544,31 +544,18 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
 
 
 
-DECLINE_REASON_WINDOW = timedelta(minutes=15)  # words a member types this soon after 不方便 are why
-
-
-def just_declined(session: Session, telegram_id: int, now: datetime) -> int | None:
-    """The offer a member declined (不方便) in the last DECLINE_REASON_WINDOW and gave no reason for yet (its id)."""
-    member = find_member(session, telegram_id)
-    if member is None:
-        return None
-    return session.exec(select(Offer.id).where(
-        Offer.member_id == member.id, Offer.state == OfferState.declined, Offer.answered_at >= now - DECLINE_REASON_WINDOW,
-        or_(Offer.reason.is_(None), Offer.reason == ""),
-    ).order_by(Offer.answered_at.desc(), Offer.id.desc())).first()
-
-
 def add_decline_reason(session: Session, offer_id: int, telegram_id: int, reason: str, now: datetime) -> bool:
-    """Why the member declined, told after 不方便: kept on the offer and in the ticket's log; for a coordinator's
-    指派, the one who assigned it and the coordinators its return to 派单 told hear it. Whether a coordinator was told."""
+    """Why the member declined, told after 不方便 (in one message or several: added to what he said): kept on the offer
+    and in the ticket's log; for a coordinator's 指派, the one who assigned it and the coordinators its return to 派单
+    told hear it. Whether a coordinator was told."""
     offer = session.get(Offer, offer_id)
     member = get_member(session, telegram_id)
     if offer is None or offer.member_id != member.id or offer.state != OfferState.declined:
         raise NotAllowed("这张工单不是您婉拒的")
     ticket = get_ticket(session, offer.ticket_id)
-    offer.reason = reason.strip()[:200]
+    offer.reason = "；".join(filter(None, [offer.reason, reason.strip()]))[:200]
     record_event(session, ticket, "decline_reason", now, actor_id=telegram_id, actor_role="member",
-                 from_status=ticket.status, to_status=ticket.status, data={"offer_id": offer.id, "reason": offer.reason})
+                 from_status=ticket.status, to_status=ticket.status, data={"offer_id": offer.id, "reason": reason.strip()})
     if offer.kind != OfferKind.dispatch:
         return False  # (a wave's offer: the next members were asked at once; nobody waits for why)
     told = [_assigner(session, offer, ticket)]
@@ -576,7 +563,8 @@ def add_decline_reason(session: Session, offer_id: int, telegram_id: int, reason
         told += _dispatch_audience(session, ticket)
     told = [c for c in dict.fromkeys(told) if c is not None and c != telegram_id]
     notify_many(session, told, NotificationKind.decline_reason, now, ticket_id=ticket.id,
-                payload={**ticket_payload(session, ticket), "member_name": member.display_name, "reason": offer.reason})
+                payload={**ticket_payload(session, ticket), "member_name": member.display_name,
+                         "reason": reason.strip()[:200]})
     return bool(told)
 
 def _back_to_escalated(session: Session, ticket: Ticket, now: datetime, why: str, member_name: str, reason: str,

@@ -35,13 +35,14 @@ _CALL_OFF = re.compile(
 )
 # Calling it off in so many words (取消, 撤销, 撤单): also when a ticket was just done.
 _CANCEL_WORD = re.compile("取消|撤销|撤回|撤掉|作废|撤单|退单")
-_NEGATION = re.compile("[没不别非]")  # (我没有取消啊, 不是要取消, 别撤销: before the word in its clause)
-_CLAUSE_END = re.compile(r"[，,。.！!？?；;\s]")
+# Said not to (我没有取消啊, 我没说要取消, 不是要取消, 别撤销): the negation right before the word — not 不好意思我要取消.
+_NEGATED = re.compile("(没有?|没说|不是|不想|不要|不用|不必|别|并没有?)说?[要想]?$")
 # A question (我的工单取消了吗, 谁让你们撤销的？, 不用上门吗) asks, it does not call off — unless it asks how (怎么撤销工单).
-_QUESTION = re.compile("[吗嘛么？?]|什么|为什么|为啥|谁|是不是|有没有|啥")
+_QUESTION = re.compile("[吗嘛？?]|什么|为什么|为啥|啥意思|谁|是不是|有没有")
 _HOW_TO = re.compile(f"(怎么|怎样|如何|咋)(才能)?({_CANCEL_WORD.pattern})")
-# Another time (今天下午不用来了 明天来): put off, not called off.
+# Another time (今天下午不用来了 明天来): put off, not called off — unless someone else comes (我儿子明天来修).
 _ANOTHER_TIME = re.compile("(明天|后天|改天|下午|晚上|上午|周末|下周|过几天|过两天|晚点|晚些|下次|等我)再?(来|过来|上门|修)")
+_CLAUSE_END = re.compile(r"[，,。.！!？?；;\s]")
 # Typed under the question: yes (是的, 确认撤销, 对，撤销吧), or no (不撤销, 算了).
 _YES_CANCEL = re.compile(f"(确认|确定|对|是的?|好的?|嗯)?[，,\\s]*({_CANCEL_WORD.pattern})(吧|啊|了)?[。！!~～\\s]*")
 _NO_CANCEL = re.compile(f"(不|别|不要|不用)({_CANCEL_WORD.pattern}|撤)(了|吧|啦)?[。！!~～\\s]*|不要了?|算了|先不[了用]?")
@@ -49,11 +50,13 @@ _NO_CANCEL = re.compile(f"(不|别|不要|不用)({_CANCEL_WORD.pattern}|撤)(�
 
 def _says_cancel(words: str) -> bool:
     """Whether words say 取消 / 撤销 / 撤单, not negated in their clause (我没有取消啊, 不是要取消)."""
-    for match in _CANCEL_WORD.finditer(words):
-        clause = _CLAUSE_END.split(words[: match.start()])[-1]
-        if not _NEGATION.search(clause):
-            return True
-    return False
+    return any(not _NEGATED.search(words[: match.start()]) for match in _CANCEL_WORD.finditer(words))
+
+
+def _put_off(words: str) -> bool:
+    """Whether words put the visit off to another time (今天下午不用来了 明天来), not someone else coming (我儿子明天来修)."""
+    return any(not re.search(_HELPERS, _CLAUSE_END.split(words[: match.start()])[-1])
+               for match in _ANOTHER_TIME.finditer(words))
 
 
 def calls_off(text: str) -> bool:
@@ -62,7 +65,7 @@ def calls_off(text: str) -> bool:
     words = simplified(text)
     if _QUESTION.search(words) and not _HOW_TO.search(words):
         return False
-    if _ANOTHER_TIME.search(words):
+    if _put_off(words):
         return False
     return _says_cancel(words) or _CALL_OFF.search(words) is not None
 
@@ -88,6 +91,14 @@ def call_off_markup(rows: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
     return keyboards.call_off_choices(open_) if open_ else None
 
 
+def _thanks_for_work_done(mine: list[Ticket], now_: datetime) -> bool:
+    """Whether 不用再来了 is about a ticket done lately: one resolved in the last RECENTLY_DONE after every ticket still
+    open was registered (the tap done this morning; not the lamp done yesterday before the tap was reported)."""
+    done = [t.resolved_at for t in mine if t.resolved_at and t.resolved_at >= now_ - RECENTLY_DONE]
+    still_open = [t.created_at for t in mine if can_transition(t.status, S.cancelled)]
+    return bool(done) and max(done) >= max(still_open, default=max(done))
+
+
 def _asked(session: Session, telegram_id: int, words: str, now_: datetime) -> tuple[list[dict[str, Any]], str | None]:
     """The tickets words could call off — the one they name (取消 #A1234), else those still open — or, instead, what to
     say of the one named (done already). None of them when a ticket was just done and the words do not say 取消 in so
@@ -100,8 +111,7 @@ def _asked(session: Session, telegram_id: int, words: str, now_: datetime) -> tu
         return [], texts.call_off_too_late(number, status)
     if named:
         rows = [views.ticket_payload(session, named[0])]
-    elif any(t.resolved_at and t.resolved_at >= now_ - RECENTLY_DONE for t in mine) and not _says_cancel(
-            simplified(words)):
+    elif _thanks_for_work_done(mine, now_) and not _says_cancel(simplified(words)):
         return [], None
     else:
         rows = _open_tickets(session, telegram_id)
@@ -173,7 +183,16 @@ async def call_off_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif not can_transition(row["status"], S.cancelled):
         await edit(update, texts.call_off_too_late(row["number"], row["status_name"]))
     else:
+        await act(context, _asking, update.effective_user.id, ticket_id, now())
         await edit(update, texts.confirm_call_off(row), keyboards.confirm_call_off(ticket_id))
+
+
+def _asking(session: Session, telegram_id: int, ticket_id: int, now_: datetime) -> None:
+    """The question about one ticket, asked from a button (/my, the list): the one a typed 是的 answers, with her words
+    if they were about it."""
+    kept = drafts.get_draft(session, telegram_id, CALL_OFF) or {}
+    words = kept.get("reason", "") if ticket_id in kept.get("ticket_ids", []) else ""
+    drafts.save_draft(session, telegram_id, CALL_OFF, {"reason": words, "ticket_ids": [ticket_id]}, now_)
 
 
 async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:

@@ -40,6 +40,8 @@ TASK = "task"
 ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
 # photo sent after the words, or the words after a photo sent alone (the note then)
 HANDED_BACK = "handed_back"  # a TASK draft's await after 退回 (ALBUM_WINDOW): the reason, sent again, is recognised
+DECLINED = "declined"  # after 不方便: the offer whose reason the member's next words may give (REASON_WINDOW)
+REASON_WINDOW = timedelta(minutes=15)
 ALBUM_WINDOW = timedelta(minutes=5)  # (how long an album's next photos, or the note's words, join the resolution)
 RETRY_WINDOW = timedelta(minutes=30)  # how long the 办结 note or 退回 reason sent again (after 请稍后再试) is recognised
 # A word of acknowledgement after 办结 (好的，谢谢; 收到了; 没问题👍): no note for the resident.
@@ -368,10 +370,41 @@ def _decline(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> s
         return texts.DECLINE_AFTER_ACCEPT
     if offer.state == OfferState.withdrawn:
         return texts.OFFER_WITHDRAWN
-    if offer.kind == OfferKind.dispatch:
+    # (a coordinator's 指派 to someone else: its coordinator is told why, so the bot asks; he who assigned it to himself is not)
+    asked = offer.kind == OfferKind.dispatch and offer.dispatched_by != telegram_id
+    if offer.answered_at == now_:  # (declined now, not a second press)
+        _await_reason(session, telegram_id, offer.id, asked, now_)
+    if asked:
         return texts.DECLINED_ASSIGNMENT
+    if offer.kind == OfferKind.dispatch:
+        return texts.DECLINED_OWN_ASSIGNMENT
     waiting = get_ticket(session, ticket_id).status in WAITING_FOR_COORDINATOR
     return texts.DECLINED_TO_COORDINATORS if waiting else texts.DECLINED
+
+
+def _await_reason(session: Session, telegram_id: int, offer_id: int, asked: bool, now_: Any) -> None:
+    """Words after 不方便 may say why: for this offer — unless a reason the bot asked for (a 指派) still waits, which a
+    wave's offer declined meanwhile does not take the place of."""
+    waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
+                    if flow == DECLINED and now_ - touched <= REASON_WINDOW), None)
+    if asked or not (waiting and waiting.get("asked")):
+        drafts.save_draft(session, telegram_id, DECLINED, {"offer_id": offer_id, "asked": asked, "told": []}, now_)
+
+
+def _reason_awaited(session: Session, telegram_id: int, now_: Any) -> tuple[dict[str, Any] | None, int, int]:
+    """The 不方便 whose reason a member's words may give (within REASON_WINDOW), and the tickets he holds and the offers
+    waiting for his answer (_work_in_hand)."""
+    waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
+                    if flow == DECLINED and now_ - touched <= REASON_WINDOW), None)
+    return waiting, *_work_in_hand(session, telegram_id)
+
+
+def _tell_reason(session: Session, telegram_id: int, state: dict[str, Any], text: str, now_: Any) -> bool:
+    """Why, told after 不方便 (routing.dispatch.add_decline_reason): the words kept as told, so that the same words sent
+    again are not told twice. Whether a coordinator was told."""
+    told = dispatch.add_decline_reason(session, state["offer_id"], telegram_id, text, now_)
+    drafts.save_draft(session, telegram_id, DECLINED, {**state, "told": [*state.get("told", []), text][-5:]}, now_)
+    return told
 
 
 def _await_text(session: Session, telegram_id: int, ticket_id: int, awaited: str, now_: Any) -> None:
@@ -488,14 +521,22 @@ _MAX_TYPED_ANSWER = 40  # (a longer message tells more than an answer to the off
 _A_QUESTION = re.compile("[吗嘛？?]$|没有?$|了没")  # (家里灯修好了吗: a member's own question, as a resident)
 
 
-def _a_reason(words: str, read: Classification | None) -> bool:
-    """Whether words could be why a member declined: not a need of his own the bot is sure of, not thanks, a greeting or
-    a question of progress, not taking the offer after all (我去), not 好的 / 收到."""
-    if acknowledges(words):
+_ASKS = re.compile("[吗嘛？?]|多少|怎么|什么|哪|几")
+# Being busy or away (在外面开会, 家里有事, 在医院陪老人): why, after 不方便 on a wave's offer, which nobody asked.
+_BUSY = re.compile(f"{_WHY}|开会|在外面|在外边|上班|加班|值班|住院|医院|陪|带孩子|接孩子|出门|外出|回老家|赶不回|走不开")
+
+
+def _a_reason(words: str, read: Classification | None, asked: bool) -> bool:
+    """Whether words could be why a member declined: not 好的 / 收到, thanks, a greeting or a question, nor a need of his
+    own the bot is sure of; after a wave's offer (no reason asked, nobody waits on one) only being busy or away, so that
+    his own need (家里水管有点问题) is answered as anyone's."""
+    if acknowledges(words) or _ASKS.search(words) or _TAKING.fullmatch(words):
         return False
-    if read is not None and (read.kind in ("greeting", "thanks", "status") or (read.kind == "request" and read.confident)):
+    if read is None or read.kind in ("greeting", "thanks", "status"):
         return False
-    return _TAKING.fullmatch(words) is None
+    if not asked:
+        return _BUSY.search(words) is not None and not (read.kind == "request" and read.confident)
+    return read.kind != "request" or not read.confident
 
 
 def _typed(pattern: re.Pattern[str], words: str) -> bool:
@@ -510,15 +551,20 @@ async def about_their_work(
     coordinator who assigned it); 接单 or 接不了 typed under an offer, 修好了 or a photo of the work with a ticket in hand —
     pointed to the buttons, which say which ticket. False for anything else (a member's own need is a resident's)."""
     words = simplified(text).strip()  # (接單, 辦好了 typed in Traditional)
-    if words and not photos and _a_reason(words, read) and (
-            declined := await query(context, dispatch.just_declined, update.effective_user.id, now())):
-        told = await act(context, dispatch.add_decline_reason, declined, update.effective_user.id, text, now())
-        await reply(update, texts.DECLINE_REASON_TOLD if told else texts.DECLINE_REASON_KEPT)
+    declined, held, offered = await query(context, _reason_awaited, update.effective_user.id, now())
+    # (接不了, 在忙，等会儿看 typed while another offer waits answer that one, as below)
+    answers_an_offer = offered and (_TAKING.fullmatch(words) or any(
+        _typed(pattern, words) for pattern in (_REFUSAL, _GOING_LATER, _LOOKING_LATER)))
+    if declined and words and not photos and not answers_an_offer and _a_reason(words, read, declined["asked"]):
+        if text not in declined["told"]:  # (the same words sent again: told once)
+            asked = await act(context, _tell_reason, update.effective_user.id, declined, text, now())
+        else:
+            asked = declined["asked"]
+        await reply(update, texts.DECLINE_REASON_TOLD if asked else texts.DECLINE_REASON_KEPT)
         return True
     is_request = read is not None and read.kind == "request"
     if is_request and not _typed(_REFUSAL, words):  # (接不了怎么办？ can read as a request: it is his answer)
         return False
-    held, offered = await query(context, _work_in_hand, update.effective_user.id)
     if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))):
         await reply(update, texts.PRESS_DONE_FIRST)
         return True

@@ -308,28 +308,27 @@ def _assigned_then_declined(world: World, coordinator: int, reason: str | None =
     return tid, member
 
 
-def test_why_told_after_declining_an_assignment_reaches_who_assigned_it(world: World) -> None:
-    """不方便 on a street coordinator's 指派, then 「在外地出差」 typed: the reason is kept on the offer, and the coordinator
-    who assigned it (and the grid's, whose 派单 card the ticket is back on) hear it, once."""
-    tid, member = _assigned_then_declined(world, COORD)
+def _declined_offer(world: World, tid: int, member: int) -> int:
     with db.transaction(world.engine) as s:
-        offer_id = dispatch.just_declined(s, member, T0 + minutes(5))
-        assert offer_id is not None
+        return s.exec(select(Offer.id).where(Offer.ticket_id == tid, Offer.member_id == world.member_id(member),
+                                             Offer.state == OfferState.declined)).one()
+
+
+def test_why_told_after_declining_an_assignment_reaches_who_assigned_it(world: World) -> None:
+    """不方便 on a street coordinator's 指派, then 「在外地出差」 and 「下周回来」 typed: the reason is kept on the offer, and
+    the coordinator who assigned it (and the grid's, whose 派单 card the ticket is back on) hear each part."""
+    tid, member = _assigned_then_declined(world, COORD)
+    offer_id = _declined_offer(world, tid, member)
+    with db.transaction(world.engine) as s:
         assert dispatch.add_decline_reason(s, offer_id, member, "在外地出差", T0 + minutes(5))
     with db.transaction(world.engine) as s:
-        told = list(s.exec(select(Notification).where(Notification.kind == NotificationKind.decline_reason)))
-        assert s.get(Offer, offer_id).reason == "在外地出差"
-        assert dispatch.just_declined(s, member, T0 + minutes(6)) is None, "one reason per 不方便"
-    assert sorted(n.recipient_id for n in told) == sorted({COORD, GRID_COORD}), [n.recipient_id for n in told]
-    assert all(n.payload["reason"] == "在外地出差" and n.ticket_id == tid for n in told)
-
-
-def test_words_long_after_declining_are_no_reason(world: World) -> None:
-    """Past DECLINE_REASON_WINDOW after 不方便 there is nothing to give a reason for."""
-    _, member = _assigned_then_declined(world, COORD)
+        assert dispatch.add_decline_reason(s, offer_id, member, "下周回来", T0 + minutes(6))
     with db.transaction(world.engine) as s:
-        assert dispatch.just_declined(s, member, T0 + minutes(2) + dispatch.DECLINE_REASON_WINDOW - minutes(1))
-        assert dispatch.just_declined(s, member, T0 + minutes(3) + dispatch.DECLINE_REASON_WINDOW) is None
+        told = list(s.exec(select(Notification).where(Notification.kind == NotificationKind.decline_reason)))
+        assert s.get(Offer, offer_id).reason == "在外地出差；下周回来"
+    assert sorted(n.recipient_id for n in told) == sorted([COORD, GRID_COORD, COORD, GRID_COORD])
+    assert sorted(n.payload["reason"] for n in told) == ["下周回来", "下周回来", "在外地出差", "在外地出差"]
+    assert all(n.ticket_id == tid for n in told)
 
 
 def test_why_a_wave_offer_was_declined_is_kept_and_told_to_nobody(world: World) -> None:
@@ -340,9 +339,9 @@ def test_why_a_wave_offer_was_declined_is_kept_and_told_to_nobody(world: World) 
                                     grid_code=G11, address="幸福里3号楼", settings=world.settings).id
     with db.transaction(world.engine) as s:
         dispatch.decline_offer(s, tid, member, T0 + minutes(1), settings=world.settings)
+    offer_id = _declined_offer(world, tid, member)
     with db.transaction(world.engine) as s:
-        offer_id = dispatch.just_declined(s, member, T0 + minutes(2))
-        assert offer_id is not None and not dispatch.add_decline_reason(s, offer_id, member, "在开会", T0 + minutes(2))
+        assert not dispatch.add_decline_reason(s, offer_id, member, "在开会", T0 + minutes(2))
     with db.transaction(world.engine) as s:
         assert s.get(Offer, offer_id).reason == "在开会"
         assert not s.exec(select(Notification).where(Notification.kind == NotificationKind.decline_reason)).all()

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot import delivery, texts
 from bot.delivery import render
+from bot.handlers.common import now
 from classifier import Classifier
 from routing import db, dispatch, members, tickets
 from routing.models import Member, Notification, NotificationKind, Offer, OfferState, Ticket
@@ -458,8 +459,13 @@ async def test_why_a_member_declined_an_assignment_reaches_the_coordinator(chat:
     told = texts_of(chat.replies(COORD, mark))
     assert "王师傅" in told and f"#{chat.ticket(ticket_id).number}" in told and "<这周>都在医院" in told, told
     assert chat.intake_draft(member) is None
-    again = await chat.say(member, "下周应该可以")
-    assert texts.DECLINE_REASON_TOLD not in texts_of(again), "one reason per 不方便"
+    mark = len(chat.events)
+    assert texts.DECLINE_REASON_TOLD in texts_of(await chat.say(member, "下周应该可以")), "a reason in two messages"
+    assert "下周应该可以" in texts_of(chat.replies(COORD, mark))
+    mark = len(chat.events)
+    replies = await chat.say(member, "下周应该可以")  # (sent again: a double send, or after 请稍后再试)
+    assert texts.DECLINE_REASON_TOLD in texts_of(replies) and not chat.replies(COORD, mark), texts_of(replies)
+    assert chat.intake_draft(member) is None
 
 
 @SQLITE
@@ -472,6 +478,102 @@ async def test_thanks_or_his_own_need_after_declining_are_no_reason(chat: BotCha
     replies = await chat.say(member, words)
     assert texts.DECLINE_REASON_TOLD not in texts_of(replies), texts_of(replies)
     assert not any("婉拒工单" in r.text for r in chat.replies(COORD, mark))
+
+
+TAP = "我家水龙头坏了"  # 水暖
+
+
+def declined_to_coordinator(chat: BotChat, coordinator: int, mark: int) -> bool:
+    """Whether a coordinator was told why a member declined since `mark`."""
+    return any("婉拒工单" in r.text for r in chat.replies(coordinator, mark))
+
+
+@SQLITE
+@pytest.mark.parametrize(("words", "pointed"), [("接不了", texts.PRESS_DECLINE),
+                                                ("今天有事，去不了", texts.PRESS_DECLINE),
+                                                ("在忙，等会儿看", texts.PRESS_LATER)])
+async def test_words_under_a_new_offer_after_declining_another_point_to_its_buttons(
+        chat: BotChat, world: World, words: str, pointed: str) -> None:
+    """王师傅 declines the lamp, then the tap is offered to him and he types 「接不了」 under it: he is pointed to its
+    buttons (接不了 answers the offer waiting, not why he declined the lamp)."""
+    wang = world.member("王师傅", ["电工", "水暖"])
+    await chat.submit(RESIDENT, NEED)
+    lamp = [r for r in chat.replies(wang) if "新工单" in r.text][-1]
+    await chat.press(wang, lamp.button("不方便"), lamp.message)
+    await chat.submit(RESIDENT, TAP)
+    assert "水龙头" in [r for r in chat.replies(wang) if "新工单" in r.text][-1].text
+    replies = await chat.say(wang, words)
+    assert pointed in texts_of(replies), texts_of(replies)
+
+
+@SQLITE
+async def test_cancel_ends_the_wait_for_a_reason(chat: BotChat, world: World) -> None:
+    """不方便 on a 指派, then /cancel (「现在没有进行中的步骤」), then his own 「家里卫生间有点渗水」: sent to the coordinator
+    as why he declined."""
+    wang = (await _declined_assignment(chat, world))[1]
+    await chat.say(wang, "/cancel")
+    mark = len(chat.events)
+    replies = await chat.say(wang, "家里卫生间有点渗水")
+    assert texts.DECLINE_REASON_TOLD not in texts_of(replies), texts_of(replies)
+    assert not declined_to_coordinator(chat, COORD, mark)
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["家里水管有点问题", "我家门口有点臭"])
+async def test_a_need_of_his_own_after_declining_a_wave_offer_is_not_swallowed(
+        chat: BotChat, world: World, words: str) -> None:
+    """A wave offer declined (no reason was asked, nobody will read one): his own need the bot is unsure of is answered
+    「收到，谢谢告知。」 and lost — without 不方便 he is offered 「登记为诉求」."""
+    wang = world.member("王师傅", ["电工"])
+    chat.home(wang)
+    await chat.submit(RESIDENT, NEED)
+    offer = next(r for r in chat.replies(wang) if "新工单" in r.text)
+    await chat.press(wang, offer.button("不方便"), offer.message)
+    replies = await chat.say(wang, words)
+    assert texts.DECLINE_REASON_KEPT not in texts_of(replies), texts_of(replies)
+    assert any("登记为诉求" in b for r in replies for b in buttons(r)), texts_of(replies)
+
+
+@SQLITE
+async def test_a_reason_sent_again_is_not_read_as_his_own_need(chat: BotChat, world: World) -> None:
+    """「家里老人住院了 这周都在医院」 sent twice (a re-sent message, a double tap): the second becomes an intake card
+    (陪诊陪护 / 就医协助 / 其他…) for a need of his own."""
+    wang = (await _declined_assignment(chat, world))[1]
+    assert texts.DECLINE_REASON_TOLD in texts_of(await chat.say(wang, "家里老人住院了 这周都在医院"))
+    replies = await chat.say(wang, "家里老人住院了 这周都在医院")
+    assert chat.intake_draft(wang) is None, texts_of(replies)
+    assert not any("其他" in b or "登记为诉求" in b for r in replies for b in buttons(r)), texts_of(replies)
+
+
+@SQLITE
+async def test_the_reason_asked_for_an_assignment_reaches_its_coordinator_after_another_decline(
+        chat: BotChat, world: World) -> None:
+    """王师傅 declines COORD's 指派 (asked: 「方便的话回一句原因，我转告协调员」), then a wave offer of a tap; his reason
+    goes to the newest declined offer — the wave's — and COORD, who asked for it, never hears it."""
+    wang = (await _declined_assignment(chat, world))[1]
+    chat.home(NEIGHBOUR)
+    # (a neighbour's lamp: offered to 王师傅, an electrician)
+    await chat.submit(NEIGHBOUR, "家里客厅的灯不亮了")
+    offers = [r for r in chat.replies(wang) if "新工单" in r.text]
+    assert offers, "a wave offer of the second lamp"
+    await chat.press(wang, offers[-1].button("不方便"), offers[-1].message)
+    mark = len(chat.events)
+    replies = await chat.say(wang, "家里老人住院了 这周都在医院")
+    assert declined_to_coordinator(chat, COORD, mark), f"COORD asked for it and never got it; he read {texts_of(replies)}"
+
+
+@SQLITE
+async def test_a_coordinator_declining_his_own_assignment_is_not_asked_why(chat: BotChat, world: World) -> None:
+    """李主任 (G11's coordinator, also an electrician) assigns a ticket to himself and presses 不方便: he is told
+    「已告诉协调员…方便的话回一句原因，我转告协调员」 — he is that coordinator; his words next go to nobody."""
+    await chat.submit(RESIDENT, NEED)  # (no electrician yet: it waits for 派单)
+    with db.transaction(world.engine) as s:
+        invite = members.create_invite(s, COORD, now(), settings=world.settings)
+        members.register_member(s, GRID_COORD, invite.code, "李主任", ["电工"], G11, now(), settings=world.settings)
+    await assign_through_bot(chat, GRID_COORD, "李主任")
+    offer = next(r for r in chat.replies(GRID_COORD) if "指派给您" in r.text)
+    shown = texts_of(await chat.press(GRID_COORD, offer.button("不方便"), offer.message))
+    assert "转告协调员" not in shown, shown
 
 
 @SQLITE

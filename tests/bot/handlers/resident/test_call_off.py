@@ -278,3 +278,56 @@ async def test_calling_off_an_urgent_ticket_reminds_of_the_hotline(chat: BotChat
     replies = await chat.say(RESIDENT, "阀门关好了 不用来了")
     card = card_with(replies, "确认撤销")
     assert "119" in card.text, card.text
+
+
+@on_sqlite
+async def test_a_ticket_done_this_morning_does_not_stop_another_being_called_off(
+        chat: BotChat, world: World) -> None:
+    """厨房灯 done three hours ago; 水龙头 registered since. 「算了不用来了 我儿子修好了」 is about the tap: asked (thanks
+    for work done only covers the tickets registered before it was done)."""
+    chat.resolved_ticket(world.members["王师傅"], "厨房灯不亮", "repair.electrical", now() - timedelta(hours=3))
+    tap = await chat.submit(RESIDENT, "我家水龙头坏了")
+    replies = await chat.say(RESIDENT, "算了不用来了 我儿子修好了")
+    assert asks_to_call_off(replies), texts_of(replies)
+    assert f"#{chat.ticket(tap).number}" in card_with(replies, "确认撤销").text
+
+
+@on_sqlite
+async def test_yes_typed_under_the_question_from_my_calls_off_the_ticket_asked_about(
+        chat: BotChat) -> None:
+    """「取消 #<lamp>」 asks about the lamp; she does not answer, opens /my and presses 「撤销 #<tap>」: her 「是的」 calls
+    off the tap, the question on her screen — not the lamp."""
+    lamp = await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
+    tap = await chat.submit(RESIDENT, "我家水龙头坏了")
+    await chat.say(RESIDENT, f"取消 #{chat.ticket(lamp).number}")
+    mine = await chat.say(RESIDENT, "/my")
+    label = f"撤销 #{chat.ticket(tap).number}"
+    card = card_with(mine, label)
+    asked = await chat.press(RESIDENT, card.button(label), card.message)
+    assert f"确定要撤销工单 #{chat.ticket(tap).number}" in texts_of(asked).replace("<b>", "").replace("</b>", "")
+    replies = await chat.say(RESIDENT, "是的")
+    assert chat.ticket(lamp).status == S.offered, texts_of(replies)
+    assert chat.ticket(tap).status == S.cancelled, texts_of(replies)
+
+
+@on_sqlite
+async def test_yes_typed_after_choosing_from_the_list_calls_it_off(chat: BotChat) -> None:
+    """Two open tickets: 「不用来了」 lists them, she presses 「撤销 #<tap>」 and is asked 「确定要撤销…吗？」; her typed
+    「是的」 calls it off."""
+    await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
+    tap = await chat.submit(RESIDENT, "我家水龙头坏了")
+    listed = await chat.say(RESIDENT, "不用来了")
+    label = f"撤销 #{chat.ticket(tap).number}"
+    card = card_with(listed, label)
+    await chat.press(RESIDENT, card.button(label), card.message)
+    replies = await chat.say(RESIDENT, "是的")
+    assert chat.ticket(tap).status == S.cancelled, texts_of(replies)
+
+
+@pytest.mark.parametrize("words", [
+    "没啥事了 不用来了", "我儿子修好了，不用跑这么远了", "不用来了，这么点小事我自己弄好了",  # (啥, 这么: no question)
+    "不好意思我要取消工单", "没事了取消吧",  # (不 of 不好意思, 没 of 没事了: not negating 取消)
+    "不用派人了，我儿子明天来修",  # (her son comes tomorrow: not the member put off)
+])
+def test_more_words_that_call_a_ticket_off(words: str) -> None:
+    assert calls_off(words)
