@@ -45,7 +45,8 @@ _ANOTHER_TIME = re.compile("(明天|后天|改天|下午|晚上|上午|周末|�
 _CLAUSE_END = re.compile(r"[，,。.！!？?；;\s]")
 # Typed under the question: yes (是的, 确认撤销, 对，撤销吧), or no (不撤销, 算了).
 _YES_CANCEL = re.compile(f"(确认|确定|对|是的?|好的?|嗯)?[，,\\s]*({_CANCEL_WORD.pattern})(吧|啊|了)?[。！!~～\\s]*")
-_NO_CANCEL = re.compile(f"(不|别|不要|不用)({_CANCEL_WORD.pattern}|撤)(了|吧|啦)?[。！!~～\\s]*|不要了?|算了|先不[了用]?")
+_NO_CANCEL = re.compile(f"(先|还是)?(不|别|不要|不用)({_CANCEL_WORD.pattern}|撤)(了|吧|啦)?[。！!~～\\s]*"
+                        "|不要了?|不用了?|不是|不对|算了吧?|先不[了用]?")
 
 
 def _says_cancel(words: str) -> bool:

@@ -551,7 +551,7 @@ async def about_their_work(
     coordinator who assigned it); 接单 or 接不了 typed under an offer, 修好了 or a photo of the work with a ticket in hand —
     pointed to the buttons, which say which ticket. False for anything else (a member's own need is a resident's)."""
     words = simplified(text).strip()  # (接單, 辦好了 typed in Traditional)
-    declined, held, offered = await query(context, _reason_awaited, update.effective_user.id, now())
+    declined, held, offered = await query(context, _reason_awaited, update.effective_user.id, sent_at(update))
     # (接不了, 在忙，等会儿看 typed while another offer waits answer that one, as below)
     answers_an_offer = offered and (_TAKING.fullmatch(words) or any(
         _typed(pattern, words) for pattern in (_REFUSAL, _GOING_LATER, _LOOKING_LATER)))

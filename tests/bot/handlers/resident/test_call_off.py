@@ -235,7 +235,8 @@ async def test_naming_a_ticket_already_done_says_so(chat: BotChat, world: World)
 
 @on_sqlite
 @pytest.mark.parametrize(("words", "status"), [("是的", S.cancelled), ("确认撤销", S.cancelled),
-                                               ("对，撤销吧", S.cancelled), ("不撤销", S.offered), ("算了", S.offered)])
+                                               ("对，撤销吧", S.cancelled), ("不撤销", S.offered), ("算了", S.offered),
+                                               ("不用了", S.offered), ("先不撤销了", S.offered), ("不是", S.offered)])
 async def test_an_answer_typed_under_the_question(chat: BotChat, words: str, status: S) -> None:
     """Under 「确定要撤销工单 …吗？」 a typed 是的 / 确认撤销 calls it off, 不撤销 / 算了 keep it — not asked again."""
     ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
