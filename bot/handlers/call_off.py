@@ -21,7 +21,7 @@ from routing.models import Ticket
 from routing.models import TicketStatus as S
 from routing.states import STATUS_NAMES, can_transition
 
-CALL_OFF = "call_off"  # the draft of a call-off asked in words: the tickets asked about, her words (told to the member)
+CALL_OFF = "call_off"  # the draft of the question asked: the tickets asked about, her words (told to the member)
 MAX_CHOICES = 5  # (a resident with more open tickets names the one: 取消 #A1234)
 ANSWER_WINDOW = timedelta(minutes=10)  # 是的 / 不撤销 typed this soon after the question answer it
 RECENTLY_DONE = timedelta(days=1)  # 不用再来了 this soon after a ticket was done is thanks for it, not a call-off
@@ -50,7 +50,7 @@ _NO_CANCEL = re.compile(f"(先|还是)?(不|别|不要|不用)({_CANCEL_WORD.pat
 
 
 def _says_cancel(words: str) -> bool:
-    """Whether words say 取消 / 撤销 / 撤单, not negated in their clause (我没有取消啊, 不是要取消)."""
+    """Whether words say 取消 / 撤销 / 撤单, not negated right before (我没有取消啊, 不是要取消)."""
     return any(not _NEGATED.search(words[: match.start()]) for match in _CANCEL_WORD.finditer(words))
 
 
