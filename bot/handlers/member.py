@@ -556,11 +556,10 @@ async def about_their_work(
     answers_an_offer = offered and (_TAKING.fullmatch(words) or any(
         _typed(pattern, words) for pattern in (_REFUSAL, _GOING_LATER, _LOOKING_LATER)))
     if declined and words and not photos and not answers_an_offer and _a_reason(words, read, declined["asked"]):
+        told = declined["asked"]
         if text not in declined["told"]:  # (the same words sent again: told once)
-            asked = await act(context, _tell_reason, update.effective_user.id, declined, text, now())
-        else:
-            asked = declined["asked"]
-        await reply(update, texts.DECLINE_REASON_TOLD if asked else texts.DECLINE_REASON_KEPT)
+            told = await act(context, _tell_reason, update.effective_user.id, declined, text, now())
+        await reply(update, texts.DECLINE_REASON_TOLD if told else texts.DECLINE_REASON_KEPT)
         return True
     is_request = read is not None and read.kind == "request"
     if is_request and not _typed(_REFUSAL, words):  # (接不了怎么办？ can read as a request: it is his answer)
