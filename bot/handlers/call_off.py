@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, answer, callback_args, edit, now, query, reply
+from bot.handlers.common import act, answer, callback_args, edit, now, query, reply, written_within
 from classifier.normalize import simplified
 from routing import drafts, tickets, views
 from routing.errors import ConcurrentUpdate, IllegalTransition
@@ -44,7 +44,8 @@ _HOW_TO = re.compile(f"(怎么|怎样|如何|咋)(才能)?({_CANCEL_WORD.pattern
 _ANOTHER_TIME = re.compile("(明天|后天|改天|下午|晚上|上午|周末|下周|过几天|过两天|晚点|晚些|下次|等我)再?(来|过来|上门|修)")
 _CLAUSE_END = re.compile(r"[，,。.！!？?；;\s]")
 # Typed under the question: yes (是的, 确认撤销, 对，撤销吧), or no (不撤销, 算了).
-_YES_CANCEL = re.compile(f"(确认|确定|对|是的?|好的?|嗯)?[，,\\s]*({_CANCEL_WORD.pattern})(吧|啊|了)?[。！!~～\\s]*")
+_YES_CANCEL = re.compile(f"((确认|确定|对|是的?|好的?|嗯)?[，,\\s]*要?({_CANCEL_WORD.pattern}|撤)(吧|啊|了)?"
+                         "|是的?|对的?|确认|确定|嗯嗯?)[。！!~～\\s]*")  # (not 好的，谢谢: thanks for another message)
 _NO_CANCEL = re.compile(f"(先|还是)?(不|别|不要|不用)({_CANCEL_WORD.pattern}|撤)(了|吧|啦)?[。！!~～\\s]*"
                         "|不要了?|不用了?|不是|不对|算了吧?|先不[了用]?")
 
@@ -208,4 +209,4 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
 
 def awaits_answer(state: dict[str, Any], touched: datetime, now_: datetime) -> bool:
     """Whether the question about one ticket (not a list to choose from) still waits for a typed answer."""
-    return len(state.get("ticket_ids", [])) == 1 and now_ - touched <= ANSWER_WINDOW
+    return len(state.get("ticket_ids", [])) == 1 and written_within(touched, now_, ANSWER_WINDOW)

@@ -44,6 +44,12 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 STEP_IDLE = timedelta(hours=12)
 
 
+def written_within(touched: datetime, written: datetime, window: timedelta) -> bool:
+    """Whether words written at `written` came within `window` after a step was `touched` — not before it (read late,
+    after a restart: they cannot answer a question not yet asked). A message's date is whole seconds: a little slack."""
+    return -timedelta(seconds=2) <= written - touched <= window
+
+
 def step_left(touched: datetime, now_: datetime) -> bool:
     """Whether a flow waiting for words was left too long ago (STEP_IDLE) to take the next ones."""
     return now_ - touched > STEP_IDLE

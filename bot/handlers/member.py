@@ -26,6 +26,7 @@ from bot.handlers.common import (
     reply,
     reply_with_contact,
     sent_at,
+    written_within,
 )
 from classifier import Classification
 from classifier.normalize import simplified
@@ -335,6 +336,7 @@ async def my_points(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # ── offers: 接单 / 不方便 ───────────────────────────────────────────────────────────────────────────
 def _accept(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> str:
     ticket = dispatch.accept_offer(session, ticket_id, telegram_id, now_)
+    drafts.clear_draft(session, telegram_id, DECLINED)  # (his words now are about the ticket he took: 我十分钟后到)
     return f"#{ticket.number}"
 
 
@@ -386,7 +388,7 @@ def _await_reason(session: Session, telegram_id: int, offer_id: int, asked: bool
     """Words after 不方便 may say why: for this offer — unless a reason the bot asked for (a 指派) still waits, which a
     wave's offer declined meanwhile does not take the place of."""
     waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
-                    if flow == DECLINED and now_ - touched <= REASON_WINDOW), None)
+                    if flow == DECLINED and written_within(touched, now_, REASON_WINDOW)), None)
     if asked or not (waiting and waiting.get("asked")):
         drafts.save_draft(session, telegram_id, DECLINED, {"offer_id": offer_id, "asked": asked, "told": []}, now_)
 
@@ -395,7 +397,7 @@ def _reason_awaited(session: Session, telegram_id: int, now_: Any) -> tuple[dict
     """The 不方便 whose reason a member's words may give (within REASON_WINDOW), and the tickets he holds and the offers
     waiting for his answer (_work_in_hand)."""
     waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
-                    if flow == DECLINED and now_ - touched <= REASON_WINDOW), None)
+                    if flow == DECLINED and written_within(touched, now_, REASON_WINDOW)), None)
     return waiting, *_work_in_hand(session, telegram_id)
 
 
@@ -521,7 +523,7 @@ _MAX_TYPED_ANSWER = 40  # (a longer message tells more than an answer to the off
 _A_QUESTION = re.compile("[吗嘛？?]$|没有?$|了没")  # (家里灯修好了吗: a member's own question, as a resident)
 
 
-_ASKS = re.compile("[吗嘛？?]|多少|怎么|什么|哪|几")
+_ASKS = re.compile("[吗嘛？?]|多少")  # (not 几, 怎么, 什么 anywhere: 这几天在外地, 腿脚不怎么方便, 没什么 就是有点事)
 # Being busy or away (在外面开会, 家里有事, 在医院陪老人): why, after 不方便 on a wave's offer, which nobody asked.
 _BUSY = re.compile(f"{_WHY}|开会|在外面|在外边|上班|加班|值班|住院|医院|陪|带孩子|接孩子|出门|外出|回老家|赶不回|走不开")
 

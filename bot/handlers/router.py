@@ -71,7 +71,7 @@ def _target(
     """The flow waiting for these words (newest first), else a new request."""
     for flow, state, touched in flows:
         if flow == call_off.CALL_OFF and text and call_off.awaits_answer(state, touched, now_) and (
-                meaning := call_off.typed_answer(text) or ("yes" if resident.typed_answer(text) == "yes" else None)):
+                meaning := call_off.typed_answer(text)):
             return CALL_OFF_ANSWER, {**state, "meaning": meaning}
         if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
             continue  # a step left that long is over: the words are a new message (an intake is replaced)
@@ -162,8 +162,6 @@ def _incoming(
                                      else None}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
         drafts.clear_draft(session, telegram_id, resident.COMMENT)  # (words after it: the rating's comment is over)
-    if target != CALL_OFF_ANSWER and any(flow == call_off.CALL_OFF for flow, _, _ in flows):
-        drafts.clear_draft(session, telegram_id, call_off.CALL_OFF)  # (words after the question: it is answered or left)
     return target, state, counted, False
 
 

@@ -437,10 +437,10 @@ async def test_coordinator_who_assigned_hears_of_the_decline(chat: BotChat, worl
     assert chat.replies(COORD, mark), "the coordinator who assigned it is told nothing"
 
 
-async def _declined_assignment(chat: BotChat, world: World) -> tuple[int, int]:
-    """A street coordinator's 指派 of the resident's need to 王师傅, who presses 不方便: (ticket id, his id)."""
+async def _declined_assignment(chat: BotChat, world: World, skills: tuple[str, ...] = ("电工",)) -> tuple[int, int]:
+    """A street coordinator's 指派 of the resident's need to 王师傅 (`skills`), who presses 不方便: (ticket id, his id)."""
     ticket_id = await chat.submit(RESIDENT, NEED)
-    member = world.member("王师傅", ["电工"])
+    member = world.member("王师傅", list(skills))
     await assign_through_bot(chat, COORD, "王师傅")
     offer = next(r for r in chat.replies(member) if "指派给您" in r.text)
     shown = texts_of(await chat.press(member, offer.button("不方便"), offer.message))
@@ -574,6 +574,35 @@ async def test_a_coordinator_declining_his_own_assignment_is_not_asked_why(chat:
     offer = next(r for r in chat.replies(GRID_COORD) if "指派给您" in r.text)
     shown = texts_of(await chat.press(GRID_COORD, offer.button("不方便"), offer.message))
     assert "转告协调员" not in shown, shown
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["这几天在外地，回不来", "最近腿脚不怎么方便，爬不了楼", "没什么，就是家里有点事"])
+async def test_a_reason_with_ji_or_shenme_in_it_is_told(chat: BotChat, world: World, words: str) -> None:
+    """The reason the bot asked for, with 几 (这几天), 怎么 (不怎么) or 什么 (没什么) in it: told, not read as a question."""
+    _, wang = await _declined_assignment(chat, world)
+    mark = len(chat.events)
+    replies = await chat.say(wang, words)
+    assert texts.DECLINE_REASON_TOLD in texts_of(replies), texts_of(replies)
+    assert declined_to_coordinator(chat, COORD, mark)
+
+
+# ── A: calling a ticket off ──────────────────────────────────────────────────────────────────────────────────
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["我十分钟后到", "在路上了，马上到", "已经联系上居民了"])
+async def test_words_about_the_ticket_he_took_next_are_not_why_he_declined(
+        chat: BotChat, world: World, words: str) -> None:
+    """王师傅 declines COORD's 指派 of the lamp (asked why), then takes a neighbour's tap offered to him. 「我十分钟后到」 is
+    about the tap he just took: COORD must not read 「王师傅 婉拒工单 #… 的原因：我十分钟后到」."""
+    _, wang = await _declined_assignment(chat, world, ("电工", "水暖"))
+    chat.home(NEIGHBOUR)
+    await chat.submit(NEIGHBOUR, TAP)
+    await chat.take_and_start(wang)
+    mark = len(chat.events)
+    replies = await chat.say(wang, words)
+    assert not declined_to_coordinator(chat, COORD, mark), texts_of(replies)
 
 
 @SQLITE

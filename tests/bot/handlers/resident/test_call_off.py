@@ -332,3 +332,70 @@ async def test_yes_typed_after_choosing_from_the_list_calls_it_off(chat: BotChat
 ])
 def test_more_words_that_call_a_ticket_off(words: str) -> None:
     assert calls_off(words)
+
+
+@on_sqlite
+async def test_ok_to_the_accepted_message_after_the_question_does_not_call_off(chat: BotChat, world: World) -> None:
+    """「不用来了」 asks 「确定要撤销…吗？」; she does not answer. 王师傅 takes the ticket and she reads 「…已接单…」; her
+    「好的，谢谢」 acknowledges that, and it calls the ticket off — only the question's own answers answer it."""
+    wang = world.members["王师傅"]
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    card_with(await chat.say(RESIDENT, "不用来了"), "确认撤销")
+    mark = len(chat.events)
+    await chat.take_and_start(wang)
+    await chat.deliver()
+    assert chat.replies(RESIDENT, mark), "she is told 王师傅 took it"
+    replies = await chat.say(RESIDENT, "好的，谢谢")
+    assert chat.ticket(ticket_id).status != "cancelled", texts_of(replies)
+
+
+@on_sqlite
+async def test_her_words_reach_the_member_when_she_adds_a_line_before_confirming(
+        chat: BotChat, world: World) -> None:
+    """「不用来了，我儿子周末回来修好了」 asks; she adds 「麻烦你们了」, then presses 确认撤销: 王师傅, who took it, reads
+    居民已取消 with her words."""
+    wang = world.members["王师傅"]
+    await chat.submit(RESIDENT, "我家水龙头坏了")
+    await chat.take_and_start(wang)
+    card = card_with(await chat.say(RESIDENT, "不用来了，我儿子周末回来修好了"), "确认撤销")
+    await chat.say(RESIDENT, "麻烦你们了")
+    mark = len(chat.replies(wang))
+    await chat.press(RESIDENT, card.button("确认撤销"), card.message)
+    await chat.deliver()
+    told = texts_of(chat.replies(wang)[mark:])
+    assert "居民已取消" in told and "周末回来修好了" in told, told
+
+
+@on_sqlite
+@pytest.mark.parametrize("words", ["确定要撤销", "要撤销", "撤吧"])
+async def test_the_question_echoed_answers_it(chat: BotChat, world: World, words: str) -> None:
+    """「确定要撤销」 / 「要撤销」 typed under 「确定要撤销工单…吗？」 are a yes: not the same question again."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    card_with(await chat.say(RESIDENT, "不用来了"), "确认撤销")
+    replies = await chat.say(RESIDENT, words)
+    assert chat.ticket(ticket_id).status == "cancelled", texts_of(replies)
+
+
+@on_sqlite
+async def test_an_answer_written_before_the_question_was_asked_does_not_answer_it(
+        chat: BotChat, world: World) -> None:
+    """The bot was down: she wrote 「算了不用来了」 and, ten seconds later, 「好的」 (to something else: she never saw the
+    question, it did not exist yet). Read after the restart, the first asks; the second, written before the question,
+    does not answer it."""
+    import time
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    written = int(time.time()) - 600
+    await chat.say(RESIDENT, "算了不用来了", date=written)
+    replies = await chat.say(RESIDENT, "好的", date=written + 10)
+    assert chat.ticket(ticket_id).status != "cancelled", texts_of(replies)
+
+
+@on_sqlite
+async def test_yes_after_a_word_of_thanks_still_answers_the_question(chat: BotChat, world: World) -> None:
+    """「算了不用来了」 → 「确定要撤销…吗？」; 「谢谢你们」 (answered 不客气, nothing asked) then 「是的」: the question is still
+    the one on screen: 是的 answers it."""
+    ticket_id = await chat.submit(RESIDENT, "我家水龙头坏了")
+    card_with(await chat.say(RESIDENT, "算了不用来了"), "确认撤销")
+    await chat.say(RESIDENT, "谢谢你们")
+    replies = await chat.say(RESIDENT, "是的")
+    assert chat.ticket(ticket_id).status == "cancelled", texts_of(replies)
