@@ -390,7 +390,6 @@ def my_tickets(rows: list[Mapping[str, Any]], tz: ZoneInfo, telling: bool = Fals
     return fit("\n".join(lines))
 
 
-
 # ── a resident calls off a ticket (撤销工单): /my's buttons, or 不用来了 typed ─────────────────────────────────
 BTN_CALL_OFF_CONFIRM = "✅ 确认撤销"
 BTN_CALL_OFF_KEEP = "不撤销"
@@ -417,6 +416,7 @@ def called_off(number: str) -> str:
 
 def call_off_too_late(number: str, status_name: str) -> str:
     return f"工单 <b>{esc(number)}</b> {esc(status_name)}，不能再撤销了。"
+
 
 RATE_WITH_BUTTONS = "请点下面的星星打分（1–2 星表示不满意，工单会重新打开，协调员会跟进）。"
 

@@ -543,7 +543,6 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
     return offer
 
 
-
 def add_decline_reason(session: Session, offer_id: int, telegram_id: int, reason: str, now: datetime) -> bool:
     """Why the member declined, told after 不方便 (in one message or several: added to what he said): kept on the offer
     and in the ticket's log; for a coordinator's 指派, the one who assigned it and the coordinators its return to 派单
@@ -566,6 +565,7 @@ def add_decline_reason(session: Session, offer_id: int, telegram_id: int, reason
                 payload={**ticket_payload(session, ticket), "member_name": member.display_name,
                          "reason": reason.strip()[:200]})
     return bool(told)
+
 
 def _back_to_escalated(session: Session, ticket: Ticket, now: datetime, why: str, member_name: str, reason: str,
                        settings: Settings | None) -> list[int]:

@@ -80,16 +80,21 @@ def typed_answer(text: str) -> str | None:
     return "yes" if _YES_CANCEL.fullmatch(words) else None
 
 
+def _can_call_off(status: str) -> bool:
+    """Whether a ticket in this status can still be called off (before resolution)."""
+    return can_transition(status, S.cancelled)
+
+
 def _open_tickets(session: Session, telegram_id: int) -> list[dict[str, Any]]:
     """The resident's tickets that can still be called off (before resolution), newest first."""
     return [views.ticket_payload(session, ticket) for ticket in tickets.list_resident_tickets(session, telegram_id)
-            if can_transition(ticket.status, S.cancelled)][:MAX_CHOICES]
+            if _can_call_off(ticket.status)][:MAX_CHOICES]
 
 
 def call_off_markup(rows: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
     """/my's buttons: one per ticket in `rows` (payloads) that can still be called off."""
     open_ = [(row["ticket_id"], row["number"], row["item_name"]) for row in rows
-             if can_transition(row["status"], S.cancelled)][:MAX_CHOICES]
+             if _can_call_off(row["status"])][:MAX_CHOICES]
     return keyboards.call_off_choices(open_) if open_ else None
 
 
@@ -97,7 +102,7 @@ def _thanks_for_work_done(mine: list[Ticket], now_: datetime) -> bool:
     """Whether 不用再来了 is about a ticket done lately: one resolved in the last RECENTLY_DONE after every ticket still
     open was registered (the tap done this morning; not the lamp done yesterday before the tap was reported)."""
     done = [t.resolved_at for t in mine if t.resolved_at and t.resolved_at >= now_ - RECENTLY_DONE]
-    still_open = [t.created_at for t in mine if can_transition(t.status, S.cancelled)]
+    still_open = [t.created_at for t in mine if _can_call_off(t.status)]
     return bool(done) and max(done) >= max(still_open, default=max(done))
 
 
@@ -108,7 +113,7 @@ def _asked(session: Session, telegram_id: int, words: str, now_: datetime) -> tu
     mine = tickets.list_resident_tickets(session, telegram_id, limit=50)
     upper = words.upper()
     named = [t for t in mine if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)]
-    if named and not can_transition(named[0].status, S.cancelled):
+    if named and not _can_call_off(named[0].status):
         number, status = f"#{named[0].number}", STATUS_NAMES.get(named[0].status, named[0].status)
         return [], texts.call_off_too_late(number, status)
     if named:
@@ -145,22 +150,27 @@ def _ask(session: Session, telegram_id: int, ticket_id: int) -> dict[str, Any] |
     return views.ticket_payload(session, ticket) if ticket and ticket.resident_id == telegram_id else None
 
 
-def _call_off(session: Session, telegram_id: int, ticket_id: int, now_: datetime) -> tuple[str, bool]:
-    """Cancel the resident's ticket, with the words they called it off in as the reason: what to show, and whether
-    it was called off (not when it was done, or is no longer theirs to call off)."""
+def _words_about(session: Session, telegram_id: int, ticket_id: int) -> str:
+    """The words she called a ticket off in, kept with the question about it (none when they were about others)."""
+    kept = drafts.get_draft(session, telegram_id, CALL_OFF) or {}
+    return kept.get("reason", "") if ticket_id in kept.get("ticket_ids", []) else ""
+
+
+def _call_off(session: Session, telegram_id: int, ticket_id: int, now_: datetime) -> str:
+    """Cancel the resident's ticket, her words told to the member who took it: what to show her (that it was called
+    off, or that it was done meanwhile or is not hers)."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or ticket.resident_id != telegram_id:
-        return texts.STALE_BUTTON, False
-    kept = drafts.get_draft(session, telegram_id, CALL_OFF) or {}
-    words = kept.get("reason", "") if ticket_id in kept.get("ticket_ids", []) else ""
+        return texts.STALE_BUTTON
     number = f"#{ticket.number}"
     try:
-        tickets.cancel_ticket(session, ticket_id, telegram_id, now_, resident_words=words)
+        tickets.cancel_ticket(session, ticket_id, telegram_id, now_,
+                              resident_words=_words_about(session, telegram_id, ticket_id))
     except (IllegalTransition, ConcurrentUpdate):
         session.refresh(ticket)
-        return texts.call_off_too_late(number, STATUS_NAMES.get(ticket.status, ticket.status)), False
+        return texts.call_off_too_late(number, STATUS_NAMES.get(ticket.status, ticket.status))
     drafts.clear_draft(session, telegram_id, CALL_OFF)
-    return texts.called_off(number), True
+    return texts.called_off(number)
 
 
 async def call_off_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -176,13 +186,12 @@ async def call_off_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     ticket_id = int(args[0])
     if args[1:2] == ["ok"]:
-        told, _ = await act(context, _call_off, update.effective_user.id, ticket_id, now())
-        await edit(update, told)
+        await edit(update, await act(context, _call_off, update.effective_user.id, ticket_id, now()))
         return
     row = await query(context, _ask, update.effective_user.id, ticket_id)
     if row is None:
         await edit(update, texts.STALE_BUTTON)
-    elif not can_transition(row["status"], S.cancelled):
+    elif not _can_call_off(row["status"]):
         await edit(update, texts.call_off_too_late(row["number"], row["status_name"]))
     else:
         await act(context, _asking, update.effective_user.id, ticket_id, now())
@@ -192,16 +201,14 @@ async def call_off_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 def _asking(session: Session, telegram_id: int, ticket_id: int, now_: datetime) -> None:
     """The question about one ticket, asked from a button (/my, the list): the one a typed 是的 answers, with her words
     if they were about it."""
-    kept = drafts.get_draft(session, telegram_id, CALL_OFF) or {}
-    words = kept.get("reason", "") if ticket_id in kept.get("ticket_ids", []) else ""
-    drafts.save_draft(session, telegram_id, CALL_OFF, {"reason": words, "ticket_ids": [ticket_id]}, now_)
+    drafts.save_draft(session, telegram_id, CALL_OFF,
+                      {"reason": _words_about(session, telegram_id, ticket_id), "ticket_ids": [ticket_id]}, now_)
 
 
 async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
     """是的 / 确认撤销 typed under the question about one ticket call it off; 不撤销 / 算了 keep it."""
     if state["meaning"] == "yes":
-        told, _ = await act(context, _call_off, update.effective_user.id, state["ticket_ids"][0], now())
-        await reply(update, told)
+        await reply(update, await act(context, _call_off, update.effective_user.id, state["ticket_ids"][0], now()))
     else:
         await act(context, drafts.clear_draft, update.effective_user.id, CALL_OFF)
         await reply(update, texts.CALL_OFF_KEPT)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -384,21 +384,18 @@ def _decline(session: Session, ticket_id: int, telegram_id: int, now_: Any) -> s
     return texts.DECLINED_TO_COORDINATORS if waiting else texts.DECLINED
 
 
+def reason_awaited(flows: list[tuple[str, dict[str, Any], datetime]], written: datetime) -> dict[str, Any] | None:
+    """Among a person's drafts (drafts.list_drafts), the 不方便 whose reason words written then may give (REASON_WINDOW)."""
+    return next((state for flow, state, touched in flows
+                 if flow == DECLINED and written_within(touched, written, REASON_WINDOW)), None)
+
+
 def _await_reason(session: Session, telegram_id: int, offer_id: int, asked: bool, now_: Any) -> None:
     """Words after 不方便 may say why: for this offer — unless a reason the bot asked for (a 指派) still waits, which a
     wave's offer declined meanwhile does not take the place of."""
-    waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
-                    if flow == DECLINED and written_within(touched, now_, REASON_WINDOW)), None)
+    waiting = reason_awaited(drafts.list_drafts(session, telegram_id), now_)
     if asked or not (waiting and waiting.get("asked")):
         drafts.save_draft(session, telegram_id, DECLINED, {"offer_id": offer_id, "asked": asked, "told": []}, now_)
-
-
-def _reason_awaited(session: Session, telegram_id: int, now_: Any) -> tuple[dict[str, Any] | None, int, int]:
-    """The 不方便 whose reason a member's words may give (within REASON_WINDOW), and the tickets he holds and the offers
-    waiting for his answer (_work_in_hand)."""
-    waiting = next((state for flow, state, touched in drafts.list_drafts(session, telegram_id)
-                    if flow == DECLINED and written_within(touched, now_, REASON_WINDOW)), None)
-    return waiting, *_work_in_hand(session, telegram_id)
 
 
 def _tell_reason(session: Session, telegram_id: int, state: dict[str, Any], text: str, now_: Any) -> bool:
@@ -547,25 +544,29 @@ def _typed(pattern: re.Pattern[str], words: str) -> bool:
 
 
 async def about_their_work(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str], read: Classification | None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str], read: Classification | None,
+    declined: dict[str, Any] | None = None,
 ) -> bool:
-    """Words or a photo from a member at no step that are about their work: why, right after 不方便 (told to the
-    coordinator who assigned it); 接单 or 接不了 typed under an offer, 修好了 or a photo of the work with a ticket in hand —
-    pointed to the buttons, which say which ticket. False for anything else (a member's own need is a resident's)."""
+    """Words or a photo from a member at no step that are about their work: why, right after 不方便 (`declined`:
+    reason_awaited; told to the coordinator who assigned it); 接单 or 接不了 typed under an offer, 修好了 or a photo of the
+    work with a ticket in hand — pointed to the buttons, which say which ticket. False for anything else (a member's own
+    need is a resident's)."""
     words = simplified(text).strip()  # (接單, 辦好了 typed in Traditional)
-    declined, held, offered = await query(context, _reason_awaited, update.effective_user.id, sent_at(update))
-    # (接不了, 在忙，等会儿看 typed while another offer waits answer that one, as below)
-    answers_an_offer = offered and (_TAKING.fullmatch(words) or any(
-        _typed(pattern, words) for pattern in (_REFUSAL, _GOING_LATER, _LOOKING_LATER)))
-    if declined and words and not photos and not answers_an_offer and _a_reason(words, read, declined["asked"]):
-        told = declined["asked"]
-        if text not in declined["told"]:  # (the same words sent again: told once)
-            told = await act(context, _tell_reason, update.effective_user.id, declined, text, now())
-        await reply(update, texts.DECLINE_REASON_TOLD if told else texts.DECLINE_REASON_KEPT)
-        return True
+    work = None  # (the tickets he holds and the offers waiting for his answer: read once, when needed)
+    if declined and words and not photos and _a_reason(words, read, declined["asked"]):
+        work = await query(context, _work_in_hand, update.effective_user.id)
+        # (接不了, 在忙，等会儿看 typed while another offer waits answer that one, below)
+        if not (work[1] and (_TAKING.fullmatch(words) or any(
+                _typed(pattern, words) for pattern in (_REFUSAL, _GOING_LATER, _LOOKING_LATER)))):
+            told = declined["asked"]
+            if text not in declined["told"]:  # (the same words sent again: told once)
+                told = await act(context, _tell_reason, update.effective_user.id, declined, text, now())
+            await reply(update, texts.DECLINE_REASON_TOLD if told else texts.DECLINE_REASON_KEPT)
+            return True
     is_request = read is not None and read.kind == "request"
     if is_request and not _typed(_REFUSAL, words):  # (接不了怎么办？ can read as a request: it is his answer)
         return False
+    held, offered = work or await query(context, _work_in_hand, update.effective_user.id)
     if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))):
         await reply(update, texts.PRESS_DONE_FIRST)
         return True

@@ -144,7 +144,7 @@ def _incoming(
     if target == REQUEST:
         # (sent before these words; 在吗 after a photo is answered, the photo kept for the need that follows)
         state = {"photos": [] if talk else resident.photos_kept(session, telegram_id, flows, written),
-                 "waiting": _confirming(flows, written)}
+                 "waiting": _confirming(flows, written), "declined": member.reason_awaited(flows, written)}
     # Stars typed: a rating, also under another ticket's comment step (two tickets done: 5 ⭐ pressed, then 4 typed),
     # and at an intake's address or phone step when they are nothing else (五星 is no address: asked again after).
     at_intake_step = target in (ADDRESS, PHONE) and resident.stars_alone(text)
@@ -333,7 +333,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         return
     # (never words of an emergency or of signs of self-harm: 我真的不舒服 gets its answer, not 「请点不方便」)
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and not _urgent(read) and (
-            await member.about_their_work(update, context, text, photos, read)):
+            await member.about_their_work(update, context, text, photos, read, state.get("declined"))):
         return  # (接单 or 修好了 typed, a photo of the work: a member pointed to the buttons)
     if target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
