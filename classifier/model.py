@@ -2248,18 +2248,25 @@ class Classifier:
             # hazard unless it says now somewhere (see LETTER_NOW_SIGNALS).
             and (len(full) <= LETTER_CHARS or bool(_LETTER_NOW.search(full)))
         )
+        category = label.split(".", 1)[0] if label else None
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))
         if danger_read and self_harm is not None and label == self_harm.default_label:
             # The danger model cannot tell signs of self-harm from other dangers; in a message whose need is
             # 心理疏导 the crisis line is given too (人间不值得 我先走了), after 110.
             hotlines += (self_harm.hotline,)
-        elif danger_read and self.medical_signal is not None and label == self.medical_signal.default_label:
-            # (A danger read by the model whose need is 就医协助: a fall, a collapse. The ambulance first.)
+        elif (
+            danger_read
+            and self.medical_signal is not None
+            and label is not None
+            and category == self.medical_signal.default_label.split(".", 1)[0]
+        ):
+            # (A danger read by the model whose need is health's — 就医协助, 健康咨询: a fall, a collapse, chest pain
+            # 胸口疼得厉害. The ambulance first: the police line alone told them to move away from danger.)
             hotlines = (self.medical_signal.hotline, *hotlines)
         if urgent:
             # The item's own line first (a gas leak the danger model read: 119 and what to do about gas, then 110).
             hotlines = tuple(dict.fromkeys((*self.taxonomy.hotlines_of(label), *hotlines))) or ("110",)
-        category, item = label.split(".", 1) if label else (None, None)
+        item = label.split(".", 1)[1] if label else None
         return Classification(
             text=full,
             label=label,

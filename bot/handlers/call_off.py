@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, answer, callback_args, edit, now, query, reply, written_within
+from bot.handlers.common import INTAKE, act, answer, callback_args, edit, now, query, reply, written_within
 from classifier.normalize import simplified
 from routing import drafts, tickets, views
 from routing.errors import ConcurrentUpdate, IllegalTransition
@@ -50,6 +50,12 @@ _NO_CANCEL = re.compile(f"(先|还是)?(不|别|不要|不用)({_CANCEL_WORD.pat
                         "|不要了?|不用了?|不是|不对|算了吧?|先不[了用]?")
 
 
+# Words that an emergency told is over or was none (虚惊一场, 是我闻错了, 老头子自己起来了 没事了): asked about an open
+# urgent ticket only — the coordinators it alerted would still come.
+_ALL_CLEAR = re.compile("虚惊一场|(?<!不是)(?<!会不会)没(什么|啥)?事了|(闻|看|听|搞|弄)错了|(自己|已经)(爬|站)?起来了"
+                        "|不要紧了|缓过来了|醒过来了|火(已经)?(灭|扑灭)了")
+
+
 def _says_cancel(words: str) -> bool:
     """Whether words say 取消 / 撤销 / 撤单, not negated right before (我没有取消啊, 不是要取消)."""
     return any(not _NEGATED.search(words[: match.start()]) for match in _CANCEL_WORD.finditer(words))
@@ -70,6 +76,12 @@ def calls_off(text: str) -> bool:
     if _put_off(words):
         return False
     return _says_cancel(words) or _CALL_OFF.search(words) is not None
+
+
+def settles_emergency(text: str) -> bool:
+    """Whether words say an emergency is over or was none (see _ALL_CLEAR): not a question."""
+    words = simplified(text)
+    return not _QUESTION.search(words) and _ALL_CLEAR.search(words) is not None
 
 
 def typed_answer(text: str) -> str | None:
@@ -106,10 +118,12 @@ def _thanks_for_work_done(mine: list[Ticket], now_: datetime) -> bool:
     return bool(done) and max(done) >= max(still_open, default=max(done))
 
 
-def _asked(session: Session, telegram_id: int, words: str, now_: datetime) -> tuple[list[dict[str, Any]], str | None]:
-    """The tickets words could call off — the one they name (取消 #A1234), else those still open — or, instead, what to
-    say of the one named (done already). None of them when a ticket was just done and the words do not say 取消 in so
-    many words (谢谢师傅，修好了，不用再来了 thanks him). The words are kept as hers for those tickets."""
+def _asked(session: Session, telegram_id: int, words: str, now_: datetime, urgent_only: bool = False
+           ) -> tuple[list[dict[str, Any]], str | None]:
+    """The tickets words could call off — the one they name (取消 #A1234), else those still open (`urgent_only`: the
+    urgent ones) — or, instead, what to say of the one named (done already). None of them when a ticket was just done
+    and the words do not say 取消 in so many words (谢谢师傅，修好了，不用再来了 thanks him). The words are kept as hers
+    for those tickets."""
     mine = tickets.list_resident_tickets(session, telegram_id, limit=50)
     upper = words.upper()
     named = [t for t in mine if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)]
@@ -121,16 +135,18 @@ def _asked(session: Session, telegram_id: int, words: str, now_: datetime) -> tu
     elif _thanks_for_work_done(mine, now_) and not _says_cancel(simplified(words)):
         return [], None
     else:
-        rows = _open_tickets(session, telegram_id)
+        rows = [row for row in _open_tickets(session, telegram_id) if row["urgent"] or not urgent_only]
     if rows:
         drafts.save_draft(session, telegram_id, CALL_OFF,
                           {"reason": words[:200], "ticket_ids": [row["ticket_id"] for row in rows]}, now_)
     return rows, None
 
 
-async def offer_call_off(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str) -> bool:
-    """Words that call off a ticket: ask which (or confirm the one); False when the resident has none open."""
-    rows, told = await act(context, _asked, update.effective_user.id, words, now())
+async def offer_call_off(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str, urgent_only: bool = False
+                         ) -> bool:
+    """Words that call off a ticket: ask which (or confirm the one); False when the resident has none open (`urgent_only`:
+    no urgent one, for words that say an emergency is over)."""
+    rows, told = await act(context, _asked, update.effective_user.id, words, now(), urgent_only)
     if told:
         await reply(update, told)
         return True
@@ -170,6 +186,8 @@ def _call_off(session: Session, telegram_id: int, ticket_id: int, now_: datetime
         session.refresh(ticket)
         return texts.call_off_too_late(number, STATUS_NAMES.get(ticket.status, ticket.status))
     drafts.clear_draft(session, telegram_id, CALL_OFF)
+    if (drafts.get_draft(session, telegram_id, INTAKE) or {}).get("ticket_id") == ticket_id:
+        drafts.clear_draft(session, telegram_id, INTAKE)  # (its where and phone were still asked)
     return texts.called_off(number)
 
 

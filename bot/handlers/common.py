@@ -44,6 +44,8 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 STEP_IDLE = timedelta(hours=12)
 
 
+INTAKE = "intake"  # the draft of a resident's need being told (an urgent one's after its ticket is opened)
+
 def written_within(touched: datetime, written: datetime, window: timedelta) -> bool:
     """Whether words written at `written` came within `window` after a step was `touched` — not before it (read late,
     after a restart: they cannot answer a question not yet asked). A message's date is whole seconds: a little slack."""

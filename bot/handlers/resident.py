@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 from bot import keyboards, numbers, texts
 from bot.handlers import call_off, member
 from bot.handlers.common import (
+    INTAKE,
     act,
     answer,
     callback_args,
@@ -38,7 +39,6 @@ from routing import abuse, drafts, duplicates, geography, members, tickets, view
 from routing.models import GeoLevel, Ticket
 from routing.models import TicketStatus as S
 
-INTAKE = "intake"
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
 _TROUBLE_WORD = re.compile("坏|漏|堵|停电|停水|跳闸|不亮|不通|没电|没水|没气|没热水|不热|不转")  # (灯坏了, 漏水)
@@ -84,6 +84,7 @@ _A_STATUS_QUESTION = re.compile("[吗嘛呢？?]|怎么|什么|啥|多久|进度
 SKIP_WORDS = (texts.BTN_SKIP, "不用", "不留", "不方便", "不需要", "不要", "没有", "无", "不知道", "不记得", "记不住", "忘了",
               "冇", "唔使", "唔记得", "莫得")  # (Cantonese, Sichuanese: matched on the Simplified text, see simplified)
 _DIGITS = re.compile(r"\d{5,}")
+_COMING = re.compile("来|上门|派人")
 _PHONE_LABEL = re.compile(
     "|".join(SKIP_WORDS) + r"|了|我的|我家|手机号?|电话|号码|座机|联系方式|是|[\s\d\-－+，,。.：:!！~～]"
 )
@@ -630,6 +631,9 @@ async def new_request(
     if (not waiting and not attachments and result.kind != "request" and call_off.calls_off(text)
             and await call_off.offer_call_off(update, context, text)):
         return  # (算了不用来了 我儿子修好了, after a ticket: not a need to register)
+    if (not waiting and not attachments and result.kind != "request" and call_off.settles_emergency(text)
+            and await call_off.offer_call_off(update, context, text, urgent_only=True)):
+        return  # (没事了 是我闻错了, after a gas ticket: its coordinators would still come)
     if result.kind != "request" and not attachments:
         markup = None
         if result.kind != "greeting" and (len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text)):
@@ -740,14 +744,16 @@ def tells_trouble(text: str) -> bool:
 
 
 def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
-    """A message that tells two needs (另外, 还有, 顺便…), each a confident request of its own item: the one to take
-    first (an emergency first) and the other; None for one need (灯坏了 还有点闪: 还有 is no second need)."""
+    """A message that tells two needs (另外, 还有, 顺便…), each a confident request of its own item or an emergency: the
+    one to take first (an emergency first) and the other; None for one need (灯坏了 还有点闪: 还有 is no second need)."""
     for match in _ANOTHER_NEED.finditer(text):
         first, second = text[: match.start()].strip(), text[match.end():].strip()
         if min(len(first), len(second)) < MIN_NEED_PART_CHARS:
             continue
         a, b = classifier.classify(first), classifier.classify(second)
-        if a.kind == b.kind == "request" and a.confident and b.confident and a.label != b.label:
+        # (an emergency's half counts however sure its item: 另外我老伴摔倒了起不来 is no part of the lamp's ticket)
+        if a.kind == b.kind == "request" and (a.confident or a.urgent_signals) and (b.confident or b.urgent_signals) \
+                and a.label != b.label:
             # (an address told once, anywhere in the message, is each need's: 灯坏了，另外垃圾没人清，幸福里3号楼)
             # (only an address told on its own: 3号楼楼道灯坏了 is the first need's words, not the second's address)
             address = numbers.address_in(text)
@@ -1169,6 +1175,19 @@ def _declines(text: str) -> bool:
     return words in (*SKIP_WORDS, "不想说") or (len(words) <= 6 and words.startswith((*SKIP_WORDS[1:], "不想说")))
 
 
+async def _emergency_called_off(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                                text: str) -> bool:
+    """Words at an urgent ticket's where or phone step that it is over or not wanted (没事了 是我闻错了, 不用来了): the
+    question whether to call it off, not an address or more words for it."""
+    if not state.get("ticket_id") or numbers.address_in(text) is not None:
+        return False
+    if _declines(text) and not _COMING.search(text):
+        return False  # (不用了 there declines to say where, as 跳过; 不用来了 does not want anyone to come)
+    if not (call_off.calls_off(text) or call_off.settles_emergency(text)):
+        return False
+    return await call_off.offer_call_off(update, context, text, urgent_only=True)
+
+
 def _supplement_opened(session: Session, telegram_id: int, state: dict[str, Any], text: str, now_: Any) -> None:
     """Words about the emergency told at the address step of a ticket already opened: added to it."""
     tickets.add_contact(session, state["ticket_id"], telegram_id, now_, supplement=text)
@@ -1237,6 +1256,8 @@ def _address_unknown(text: str) -> bool:
     tell nothing else but whom she will ask (我问问楼下邻居): any other words are a place, however little
     (幸福里小区东门，门牌号不记得了; 门牌号不记得了，就在菜场后面: the member can find it and call)."""
     plain = simplified(text).strip()
+    if len(plain) <= MAX_PIECE_CHARS and _NOT_KNOWN.fullmatch(plain.strip("。.!！~啊呀了")):
+        return True  # (不知道, 不清楚啊: the address is what was asked)
     if not (_ADDRESS_NAMED.search(plain) and _NOT_KNOWN.search(plain)):
         return False
     for clause in filter(None, (c.strip() for c in _CLAUSES.split(plain))):
@@ -1272,6 +1293,8 @@ async def address_given(
         return
     if told:  # (我电话138…: her phone, not where)
         await phone_at_address_step(update, context, state, told)
+        return
+    if await _emergency_called_off(update, context, state, text):
         return
     if state.get("ticket_id") and numbers.address_in(text) is None and (_declines(text) or _address_unknown(text)):
         moved = await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
@@ -1316,7 +1339,7 @@ async def address_given(
         if _ASKS.search(simplified(text).strip()):  # (什么地址, 地址写什么: a question back is no address)
             await _ask_again(update, context, state, texts.ADDRESS_EXPLAINED)
             return
-    if len(text.strip()) < MIN_ADDRESS_CHARS:
+    if len(text.strip()) < MIN_ADDRESS_CHARS and numbers.address_in(text) is None:  # (3号楼 is enough: her grid is known)
         await reply(update, texts.ADDRESS_TOO_SHORT)
         return
     changes = {"address": text.strip()[:300], "step": "phone"}
@@ -1565,6 +1588,8 @@ async def phone_typed(
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     phone, rest = phone_in(text)
+    if phone is None and await _emergency_called_off(update, context, state, rest):
+        return
     result = deps(context).classifier.classify(rest)
     if phone is None and await _another_need(update, context, state, rest, result):
         return
@@ -1593,6 +1618,12 @@ async def phone_typed(
         if supplement:
             await act(context, _draft_at_phone, update.effective_user.id, now(), supplement)
         await reply(update, texts.PHONE_INCOMPLETE, keyboards.share_phone())
+    elif state.get("self_harm") and state.get("ticket_id") and worth_keeping:
+        # (someone in crisis telling how they feel, not a form's answer: heard, added to the ticket, as at the where step)
+        if await act(context, _draft_at_phone, update.effective_user.id, now(), supplement):
+            await reply(update, texts.HEARD_GENTLY, keyboards.share_phone())
+        else:
+            await reply(update, texts.HEARD_GENTLY, ReplyKeyboardRemove())
     elif supplement and (kind != "status" or not _A_STATUS_QUESTION.search(plain)
                          or (bool(_ANY_TIME.search(plain)) and not _ASKED.search(plain))):  # (晚上再来; 什么时候来都行)
         if await act(context, _draft_at_phone, update.effective_user.id, now(), supplement):

@@ -1259,3 +1259,23 @@ def test_a_cry_for_help_with_its_particles_is_urgent(cry: str) -> None:
 
 def test_asking_whether_anyone_is_there_is_no_cry() -> None:
     assert not classify("有人吗").urgent and not classify("有人吗？在吗").urgent
+
+
+@pytest.mark.parametrize("text", ["胸口疼得厉害", "头晕站不起来"])
+def test_a_medical_danger_the_model_reads_gives_the_ambulance_first(text: str) -> None:
+    """Chest pain, dizzy and unable to stand: the danger model's 110 alone told them 「请先远离危险区域」; a danger whose
+    need is a health item is an ambulance's first."""
+    result = classify(text)
+    assert result.urgent and result.category == "health" and result.hotlines[0] == "120", result
+
+
+@pytest.mark.parametrize("text", ["老伴好像中风了", "老人吃药吃多了", "我妈刚刚是不是脑梗了", "我爸把一瓶安眠药都吃了"])
+def test_a_stroke_feared_or_too_much_medicine_is_an_emergency(text: str) -> None:
+    """These were talk (「我是社区服务助手…请直接说说您遇到的问题」), with no hotline at all."""
+    result = classify(text)
+    assert result.urgent and "120" in result.hotlines, result
+
+
+@pytest.mark.parametrize("text", ["他中风以后走路不方便", "我爸中风过，想申请家庭医生", "你吃错药了吧", "药吃多了会不会伤肝"])
+def test_a_stroke_in_the_past_or_a_question_about_medicine_is_not(text: str) -> None:
+    assert not classify(text).urgent

@@ -60,6 +60,24 @@ async def test_a_too_short_address_is_asked_again(chat: BotChat) -> None:
 
 
 @SQLITE
+@pytest.mark.parametrize("building", ["3号楼", "三号楼", "12栋"])
+async def test_a_building_number_alone_is_an_address(chat: BotChat, building: str) -> None:
+    """Her grid is known, and the examples say 「小区名和楼号就行」: 「3号楼」 was refused as too short."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    assert texts.ASK_PHONE in _texts(await chat.say(RESIDENT, building))
+    assert chat.intake_draft(RESIDENT)["address"] == building
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["不知道", "不清楚啊", "不记得了"])
+async def test_not_knowing_alone_at_the_address_step_gets_help(chat: BotChat, words: str) -> None:
+    """「不知道」 was answered 「地址好像不完整」 as if it were an address; 「不知道地址」 got the help to write it."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    assert texts.ADDRESS_HELP in _texts(await chat.say(RESIDENT, words))
+    assert chat.intake_draft(RESIDENT)["step"] == "address"
+
+
+@SQLITE
 @pytest.mark.parametrize("words", ["在菜市场后面那栋楼呢", "就在老街口嘛"])
 async def test_an_address_ending_with_a_particle_is_taken(chat: BotChat, words: str) -> None:
     """After 确认 the bot asks where to come. An older resident (or their voice input) answers the way they speak:

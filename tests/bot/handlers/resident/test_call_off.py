@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
-from bot.handlers.call_off import calls_off
+from bot.handlers.call_off import calls_off, settles_emergency
 from bot.handlers.common import now
 from bot.handlers.privacy import FORGET
 from routing import db
@@ -399,3 +399,47 @@ async def test_yes_after_a_word_of_thanks_still_answers_the_question(chat: BotCh
     await chat.say(RESIDENT, "谢谢你们")
     replies = await chat.say(RESIDENT, "是的")
     assert chat.ticket(ticket_id).status == "cancelled", texts_of(replies)
+
+
+@pytest.mark.parametrize("words", ["没事了 虚惊一场 是我闻错了", "老头子自己起来了 没事了", "煤气没事了 是隔壁在炖肉"])
+def test_words_that_an_emergency_is_over(words: str) -> None:
+    assert settles_emergency(words)
+
+
+@pytest.mark.parametrize("words", ["会不会没事了？", "不是没事了 还是有味道", "没事了吗"])
+def test_words_that_do_not_say_an_emergency_is_over(words: str) -> None:
+    assert not settles_emergency(words)
+
+
+@on_sqlite
+async def test_an_emergency_told_over_asks_to_call_its_ticket_off(chat: BotChat) -> None:
+    """「没事了 虚惊一场 是我闻错了」 after a gas ticket got 「不客气！」: the urgent ticket stayed open, its coordinators
+    coming. It asks 「确定要撤销工单 …吗？」; confirmed, the ticket is cancelled with her words told."""
+    await chat.say(RESIDENT, "家里有煤气味")
+    ticket = chat.ticket(1)
+    assert ticket.urgent
+    shown = texts_of(await chat.say(RESIDENT, "没事了 虚惊一场 是我闻错了"))
+    assert "确定要撤销工单" in shown and "不客气" not in shown, shown
+    await chat.say(RESIDENT, "是的")
+    assert chat.ticket(1).status == S.cancelled
+    assert chat.intake_draft(RESIDENT) is None  # (its where was being asked: no longer, for a ticket called off)
+
+
+@on_sqlite
+async def test_all_clear_words_leave_an_ordinary_ticket_alone(chat: BotChat) -> None:
+    """没事了 is no call-off of a need that was never an emergency (the lamp still wants fixing)."""
+    await chat.submit(RESIDENT, "楼道灯坏了")
+    shown = texts_of(await chat.say(RESIDENT, "没事了"))
+    assert "确定要撤销工单" not in shown, shown
+
+
+@on_sqlite
+@pytest.mark.parametrize(("words", "asked"), [("不用来了", True), ("不用了", False)])
+async def test_at_an_urgent_tickets_where_step_not_coming_is_asked_but_not_saying_where_is_not(
+        chat: BotChat, words: str, asked: bool) -> None:
+    """Asked where, 「不用来了」 does not want anyone to come (the call-off question), 「不用了」 declines to say where (the
+    ticket goes on without it)."""
+    await chat.say(RESIDENT, "家里有煤气味")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert ("确定要撤销工单" in shown) == asked, shown
+    assert chat.ticket(1).status != S.cancelled

@@ -553,6 +553,15 @@ async def test_two_needs_in_one_message_are_both_registered(chat: BotChat) -> No
     assert "repair.plumbing" in labels or "水管疏通" in shown, (labels, shown)
 
 
+async def test_an_emergency_told_after_another_need_gets_its_own_ticket_first(chat: BotChat) -> None:
+    """「楼道灯坏了，另外我老伴摔倒了起不来」: the fall's half is no confident item of its own (就医协助 by default), so both
+    were one urgent 照明楼道 ticket offered to the electricians; the fall is its own 就医协助 ticket, the lamp after."""
+    shown = texts_of(await chat.say(RESIDENT, "楼道灯坏了，另外我老伴摔倒了起不来"))
+    ticket = chat.ticket(1)
+    assert ticket.urgent and ticket.label == "health.medical_access" and "灯" not in ticket.text, (ticket, shown)
+    assert "120" in shown and "楼道灯坏了" in shown, shown
+
+
 async def test_the_address_told_at_the_end_of_two_needs_is_not_asked_again_for_the_first(chat: BotChat) -> None:
     """「小区门口路灯坏了，另外垃圾也没人清，幸福里小区3号楼2单元502」: the message has the address (product.md: an
     address is asked 'unless the message already has one'), but it is cut off with the second need, so after 确认 of

@@ -357,6 +357,27 @@ async def test_feelings_at_the_gentle_where_step_never_become_the_address(chat: 
     assert not chat.ticket(1).address, chat.ticket(1).address
 
 
+@pytest.mark.parametrize("building", ["3号楼", "三号楼", "12栋"])
+async def test_a_building_number_at_the_gentle_where_step_goes_on_the_ticket(chat: BotChat, building: str) -> None:
+    """Asked 「告诉我您现在在哪里（小区、楼号就行）」, someone in crisis answers 「3号楼」: it was refused as 「地址好像不完整」
+    (three characters) and never reached the ticket the coordinator must act on."""
+    await chat.say(RESIDENT, "我不想活了")
+    shown = texts_of(await chat.say(RESIDENT, building))
+    assert texts.ADDRESS_TOO_SHORT not in shown, shown
+    assert building in chat.ticket(1).address, chat.ticket(1).address
+
+
+@pytest.mark.parametrize("words", ["没人管我", "我好难受"])
+async def test_feelings_at_the_phone_step_of_a_crisis_are_heard_not_filed(chat: BotChat, words: str) -> None:
+    """Someone in crisis who would not say where is asked for a phone; 「没人管我」 there got the form's answer
+    「已把这句话补充到您的诉求里」, no crisis line. It is heard as at the where step, and still reaches the ticket."""
+    await chat.say(RESIDENT, "我不想活了")
+    await chat.say(RESIDENT, "不想说")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert texts.HEARD_GENTLY in shown and "补充到您的诉求" not in shown, shown
+    assert words in chat.ticket(1).text, chat.ticket(1).text
+
+
 # --- what waits for the quiet hours ---
 
 # README: "urgent tickets and red cards never wait" (quiet hours); the rating reminder of an urgent ticket now waits.
