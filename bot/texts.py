@@ -418,6 +418,11 @@ def call_off_too_late(number: str, status_name: str) -> str:
     return f"工单 <b>{esc(number)}</b> {esc(status_name)}，不能再撤销了。"
 
 
+def rating_words_kept(words: str) -> str:
+    """Words that the work was not done, typed under the rating card without stars: kept for the stars."""
+    return f"抱歉这次没让您满意。您说的「{quote(words, 60)}」已记下，打分后会一起转告协调员和师傅。"
+
+
 RATE_WITH_BUTTONS = "请点下面的星星打分（1–2 星表示不满意，工单会重新打开，协调员会跟进）。"
 
 

@@ -43,6 +43,7 @@ NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for �
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
 _TROUBLE_WORD = re.compile("坏|漏|堵|停电|停水|跳闸|不亮|不通|没电|没水|没气|没热水|不热|不转")  # (灯坏了, 漏水)
 COMMENT = "comment"
+RATING_WORDS = "rating_words"  # words typed under the rating card without stars: the comment of the stars given next
 # The words after a rating are its comment only this long after it: later words are a new message (a new need).
 COMMENT_WINDOW = timedelta(minutes=30)
 # A message that names a building, unit or room already carries its address.
@@ -224,6 +225,8 @@ _CORRECTION_SCRAPS = re.compile(r"[我想要给点打评改成为是本来其实
 
 # A low rating meant, said in words with the slip after a good one (点错了，应该是差评，灯根本没修好): the lowest.
 _LOW_MEANT = re.compile("(?<!不是)(?<!不算)差评|不满意|最低|没有?修好|没弄好|根本没|还是不|还是坏|还在漏")
+# Words under the rating card that the work was not done or not well (the stars are still asked): kept, said so.
+_UNHAPPY = re.compile(f"{_LOW_MEANT.pattern}|没人?来|(?<!不)太?差劲?|不行")
 
 
 def _told_count(words: str) -> int:
@@ -1679,6 +1682,10 @@ def _rate(session: Session, telegram_id: int, ticket_id: int, stars: int, now_: 
     ticket = tickets.get_ticket(session, ticket_id)
     if ticket.rating is not None and ticket.status != S.resolved and ticket.resident_id == telegram_id:
         return (texts.RATED_ALREADY if ticket.status == S.closed else texts.RATED_REOPENED), False
+    kept = drafts.get_draft(session, telegram_id, RATING_WORDS) or {}
+    if not comment and kept.get("ticket_id") == ticket_id:
+        comment = kept["words"]  # (灯还是不亮 typed before the stars pressed: their reason)
+    drafts.clear_draft(session, telegram_id, RATING_WORDS)
     tickets.rate_ticket(session, ticket_id, telegram_id, stars, now_, comment=comment[:1000])
     label = ticket.label  # (words of another need after the stars are no comment)
     if comment_step:
@@ -1717,7 +1724,11 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
     address or phone step, its question is asked again); words of a rating get the buttons again."""
     ticket_id, stars, intake = state["ticket_id"], state["stars"], state.get("intake")
     if not stars:
-        await reply(update, texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
+        words = state["comment"]
+        if words:
+            await act(context, _keep_rating_words, update.effective_user.id, ticket_id, words, now())
+        lead = texts.rating_words_kept(words) + "\n" if words and _UNHAPPY.search(_star_words(words)) else ""
+        await reply(update, lead + texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
         return
     # (rated when written: the comment window runs from then, as the next words' windows do — after downtime too)
@@ -1726,6 +1737,15 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
     await reply(update, told, keyboards.skip_comment(ticket_id) if rated and intake is None else None)
     if intake is not None:
         await _ask_again(update, context, intake)
+
+
+def _keep_rating_words(session: Session, telegram_id: int, ticket_id: int, words: str, now_: Any) -> None:
+    """Words of a rating without stars (很满意, 师傅根本没来 灯还是不亮): kept, in the order told, for the stars given next."""
+    kept = drafts.get_draft(session, telegram_id, RATING_WORDS) or {}
+    told = kept.get("words", "") if kept.get("ticket_id") == ticket_id else ""
+    if f"\n{words}\n" not in f"\n{told}\n":
+        told = f"{told}\n{words}" if told else words
+    drafts.save_draft(session, telegram_id, RATING_WORDS, {"ticket_id": ticket_id, "words": told[:1000]}, now_)
 
 
 def _photo_to_rated(session: Session, telegram_id: int, ticket_id: int, photos: list[str], now_: Any) -> bool:

@@ -850,3 +850,24 @@ async def test_a_coordinator_invite_from_someone_no_longer_coordinating_is_refus
         members.remove_coordinator(s, COORD, GRID_COORD, G11)
     shown = texts_of(await chat.say(7777, f"/join {code}"))
     assert "只有协调员" not in shown and "不在您的管辖范围内" not in shown, shown
+
+
+async def test_a_complaint_typed_instead_of_stars_is_kept_for_the_stars(chat: BotChat, world: World) -> None:
+    """「师傅根本没来 灯还是不亮」 typed under the rating card got the stars again, her words dropped: pressed 1 ⭐ after, the
+    coordinators' 差评提醒 had no reason (she had given it). It is said to be kept, and is the comment of the stars."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    shown = texts_of(await chat.say(RESIDENT, "师傅根本没来 灯还是不亮"))
+    assert "已记下" in shown and texts.RATE_WITH_BUTTONS in shown, shown
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    assert chat.ticket(ticket_id).rating == 1 and "灯还是不亮" in "".join(_comments(chat, ticket_id) or [""])
+    await chat.deliver()
+    assert any("灯还是不亮" in r.text for r in chat.replies(GRID_COORD)), [r.text for r in chat.replies(GRID_COORD)]
+
+
+async def test_praise_typed_instead_of_stars_goes_with_them_unannounced(chat: BotChat, world: World) -> None:
+    """「非常满意谢谢王师傅」: the stars asked again (no 「没让您满意」), the words the comment the member reads."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    shown = texts_of(await chat.say(RESIDENT, "非常满意谢谢王师傅"))
+    assert "没让您满意" not in shown and texts.RATE_WITH_BUTTONS in shown, shown
+    await chat.press(RESIDENT, prompt.button("5"), prompt.message)
+    assert chat.ticket(ticket_id).rating == 5 and _comments(chat, ticket_id) == ["非常满意谢谢王师傅"]
