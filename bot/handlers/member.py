@@ -66,11 +66,25 @@ _STEP_TAKEN_BACK = {
 _NOT_DONE_SURELY = re.compile(
     "还是不(亮|行|通|好|转|出水)|还没有?(完全)?(修|弄|办|处理|做)?(好|完)(?!全)|没有?(修|弄|办)(好|完)|没到|不够|还在修")
 _PUT_OFF = re.compile("(明天|下午|晚上|等会儿?|改天)再(去|来|修|弄)")
+# Work that cannot be done, or a door nobody opens (修不了，得找物业; 联系不上居民; 敲门没人): no note of work done — 退回 is
+# how the ticket goes to someone who can.
+_CANNOT_DO = re.compile("(修|弄|办|干|做|处理)不(了|好)|没(法|办法)(修|弄|办|处理)|联系不上|打不通|没人接|进不去|(?<!已)不在家"
+                     "|敲门没人|没人开门|没人在家|没修(?![好完])")
 # Words of work done (a note that says so is a note, whatever else it says: 灯已换好，明天再来回访一下).
 # (not told as to come: 明天再去修好; nor denied: 没修好. 现在亮了: working now)
 _WORK_DONE = re.compile(
     "(?<![没未去再要会])(?<!没有)(修|办|弄|处理|搞|做|换|装|通|清)(好|完)|搞定|已(经)?(修|办|处理|完成|换|装)"
     "|(?<![没未])完成了|现在(亮了|正常|好了|能用|通了|不漏)")
+
+
+# Words a note of the work is told in (已, 检查, 送医, 告知家属…): an emergency's words with them tell what was done about it.
+_WORK_TOLD = re.compile("已|检查|处理|送医|送到|送去|告知|通知|联系了|陪|帮忙|协助|换了|清理|修好|弄好|打了|叫了|居民")
+
+
+def tells_of_work(text: str) -> bool:
+    """Whether words at the 办结 / 退回 step tell of the work (已叫120送医, 检查过没有漏气), not of an emergency the
+    member is in (我家厨房着火了，快来人)."""
+    return bool(_WORK_TOLD.search(simplified(text)))
 
 
 def _without_symbols(text: str) -> str:
@@ -478,13 +492,13 @@ def _handed_back(to_coordinators: bool) -> str:
 
 def _not_done(note: str) -> bool:
     """Whether a 办结 note says the work is not done: its last word of the work undone comes after its last word of
-    work done (已经换了灯泡，还是不亮 — but 瓦数不够，已换成新的LED灯，现在亮了 is done), or it puts off a visit and tells no
-    work done (明天再去; not 灯已换好，明天再来回访)."""
+    work done (已经换了灯泡，还是不亮 — but 瓦数不够，已换成新的LED灯，现在亮了 is done), or it puts off a visit or says the
+    work cannot be done and tells no work done (明天再去, 联系不上居民; not 灯已换好，明天再来回访)."""
     undone = [m.end() for m in _NOT_DONE_SURELY.finditer(note)]
     done = [m.end() for m in _WORK_DONE.finditer(note)]
     if undone:
         return not done or max(undone) >= max(done)
-    return bool(_PUT_OFF.search(note)) and not done
+    return bool(_PUT_OFF.search(note) or _CANNOT_DO.search(note)) and not done
 
 
 def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
@@ -602,7 +616,13 @@ async def task_text_given(
         or (state["await"] == "done_note" and _not_done(words))
     ):
         await act(context, drafts.clear_draft, update.effective_user.id, TASK)
-        await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)
+        if state["await"] == "done_note" and _not_done(words) and _CANNOT_DO.search(words):
+            await reply(update, texts.CANNOT_DO_YET)  # (联系不上居民: 退回, not 办结)
+        else:
+            await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)
+        return
+    if state["await"] == "done_note" and not photos and acknowledges(text):
+        await reply(update, texts.ASK_DONE_NOTE)  # (好的 answers the question, it tells no work: the resident reads the note)
         return
     try:
         told = await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now(),

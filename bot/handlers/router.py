@@ -316,6 +316,9 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         target = REQUEST
     elif target == AREA_WORDS and resident.of_another_item(read, state.get("label")):
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
+    leave_task = target == TASK_NOTE and bool(text) and _urgent(read) and not member.tells_of_work(text)
+    if leave_task:  # (我家厨房着火了 while a 办结 note waits: an emergency, not the note; 办结 is pressed again after)
+        target, state = REQUEST, {"photos": []}
     if target == JOIN_WORDS and (_urgent(read) or _a_need(read)):
         target, state = REQUEST, {"photos": []}  # (a need or an emergency while the skills wait: a need, as any)
     if target == MEMBER_NAME and (_urgent(read) or (len(text) > members.MAX_NAME and _a_need(read))):
@@ -375,3 +378,6 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
                                    phone=state.get("phone_told"))
     if leave_join:  # (after the emergency is answered: nothing before it)
         await act(context, drafts.clear_draft, update.effective_user.id, member.JOIN)
+    if leave_task:
+        await act(context, drafts.clear_draft, update.effective_user.id, member.TASK)
+        await reply(update, texts.TASK_STEP_LEFT)

@@ -672,3 +672,45 @@ async def test_tasks_lists_every_task_when_the_record_for_forget_cannot_be_writt
     monkeypatch.setattr(outbox, "record_shown", disk_full)
     listed = [r.text for r in await chat.say(member, "/tasks")]
     assert len([t for t in listed if "📌" in t]) == 2, listed
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["修不了，得找物业", "联系不上居民", "居民不在家", "敲门没人", "没修"])
+async def test_a_note_that_the_work_cannot_be_done_points_to_hand_back(chat: BotChat, world: World, words: str) -> None:
+    """「联系不上居民」 — the bot's own example of a 退回 reason — typed as the 办结 note resolved the ticket: the resident
+    read it was done, the member was paid. The ticket stays his, and he is pointed to 「退回」."""
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
+    told = texts_of(await chat.say(member, words))
+    assert chat.ticket(ticket_id).status == "in_progress" and texts.CANNOT_DO_YET in told, told
+
+
+@SQLITE
+async def test_an_acknowledgement_is_no_note_of_the_work(chat: BotChat, world: World) -> None:
+    """「好的」 answering 「请用一句话说明办理结果」 was the note the resident read: 「办理说明：「好的」」."""
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
+    told = texts_of(await chat.say(member, "好的"))
+    assert chat.ticket(ticket_id).status == "in_progress" and texts.ASK_DONE_NOTE in told, told
+
+
+@SQLITE
+@pytest.mark.parametrize("step", ["done", "back"])
+@pytest.mark.parametrize("words", ["我家厨房着火了，快来人", "活着太累了，我不想活了"])
+async def test_an_emergency_at_the_done_or_hand_back_step_is_an_emergency(
+        chat: BotChat, world: World, step: str, words: str) -> None:
+    """A fire at home or signs of self-harm typed while the 办结 note (or 退回 reason) waits became that note: the
+    ticket resolved (or handed back) with it, no hotline, no urgent ticket. It is an emergency; the work stays his."""
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, step, RESIDENT, NEED)
+    told = texts_of(await chat.say(member, words))
+    assert chat.ticket(ticket_id).status == "in_progress", told
+    assert ("119" in told or "12356" in told) and texts.TASK_STEP_LEFT in told, told
+
+
+@SQLITE
+async def test_a_note_of_an_emergency_handled_is_the_note(chat: BotChat, world: World) -> None:
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
+    await chat.say(member, "已修好，顺便检查了煤气管道，没有漏气")
+    assert chat.ticket(ticket_id).status == "resolved"
