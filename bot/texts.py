@@ -599,7 +599,7 @@ def photos_line(attachments: object, what: str) -> str:
 
 def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单成功") -> str:
     phone = esc(p.get("phone") or "未留")
-    name = esc(p.get("resident_name") or "居民")
+    name = resident_named(p) or "居民"
     return fit(
         f"{headline}：<b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
         f"诉求：「{quote(p['text'], 1000)}」\n" + _reopened(p) +
@@ -720,12 +720,23 @@ def more_waiting(count: int) -> str:
     return f"另有 {count} 件待派单，处理完上面这些后再发 /dispatch 查看。"
 
 
+def resident_named(p: Mapping[str, Any]) -> str:
+    """The resident's name, linked to their chat (Telegram opens it for those who may write to them: a coordinator or the
+    member can reach someone who left no phone); empty once forgotten (/forget clears the name)."""
+    name = p.get("resident_name") or ""
+    if not name:
+        return ""
+    resident_id = p.get("resident_id")
+    return f'<a href="tg://user?id={int(resident_id)}">{esc(name)}</a>' if resident_id else esc(name)
+
+
 def waiting_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     urgent = "🚨 <b>紧急</b> " if p.get("urgent") else ""
+    resident = f"居民：{named}　" if (named := resident_named(p)) else ""
     return (
         f"{urgent}<b>{esc(p['number'])}</b> {item_of(p['category_name'], p['item_name'])}\n"
         f"网格：{esc(p['grid_name'])}　状态：{esc(p['status_name'])}\n诉求：「{quote(p['text'], 200)}」\n"
-        f"地址：{esc(p.get('address') or '未填')}　电话：{esc(p.get('phone') or '未留')}\n"
+        f"{resident}地址：{esc(p.get('address') or '未填')}　电话：{esc(p.get('phone') or '未留')}\n"
         + _time_limit(p, tz)
         + (f"\n⏳ 已指派给 {esc(p['assigned_to'])}，等待对方确认" if p.get("assigned_to") else "")
         + ("\n⏳ 已推送给党员，等待接单（也可以直接指派）" if p.get("offered_to_members") else "")

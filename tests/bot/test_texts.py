@@ -612,3 +612,23 @@ async def test_an_emergency_written_while_the_bot_was_down_counts_from_when_it_w
     sent = datetime.fromtimestamp(written, UTC)
     assert due <= sent + timedelta(minutes=15), (
         f"written at {sent:%H:%M:%S} UTC, ticket created {created:%H:%M:%S}, respond limit {due:%H:%M:%S}")
+
+
+@SQLITE
+async def test_the_coordinators_card_names_the_resident_with_a_link_to_her_chat(chat: BotChat) -> None:
+    """「🚨 紧急工单，请立即跟进」 for 「活着太累了，不想活了」 had no name and no way to reach her (地址：未填　电话：未留).
+    Coordinators' cards name the resident, linked to her chat (the offers to members before anyone accepts do not)."""
+    from bot.delivery import render
+
+    await chat.say(RESIDENT, "活着太累了，不想活了")
+    with db.transaction(chat.engine) as s:
+        alerts = s.exec(select(Notification).where(Notification.kind == NotificationKind.urgent_alert)).all()
+        cards = [render(note.kind, note.payload, TZ)[0] for note in alerts]
+    assert cards and all(f'href="tg://user?id={RESIDENT}"' in card for card in cards), cards
+
+
+def test_a_forgotten_resident_is_not_named_nor_linked() -> None:
+    from bot.texts import resident_named
+
+    assert resident_named({"resident_name": "", "resident_id": 7}) == ""
+    assert resident_named({"resident_name": "<王>", "resident_id": 7}) == '<a href="tg://user?id=7">&lt;王&gt;</a>'
