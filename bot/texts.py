@@ -295,10 +295,12 @@ def contact_added_for_resident(number: str) -> str:
 
 
 def contact_added(p: Mapping[str, Any]) -> str:
-    """To the coordinators and the member of an urgent ticket: what the resident added after it was opened."""
-    lines = [f"📍 紧急工单 <b>{esc(p.get('number', ''))}</b> 补充了信息：", f"地址：{esc(p.get('address') or '未填')}",
+    """To the coordinators and the member of a ticket: what the resident added after it was opened (an urgent one's where
+    and phone; a photo after a low rating reopened one)."""
+    kind = "紧急工单" if p.get("urgent", True) else "工单"
+    lines = [f"📍 {kind} <b>{esc(p.get('number', ''))}</b> 补充了信息：", f"地址：{esc(p.get('address') or '未填')}",
              f"电话：{esc(p.get('phone') or '未留')}", f"诉求：「{quote(p.get('text') or '', 300)}」"]
-    return "\n".join(lines)
+    return "\n".join(lines) + photos_line(p.get("attachments"), "居民发的照片")
 
 
 def second_need_noted(text: str) -> str:

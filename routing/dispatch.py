@@ -286,6 +286,14 @@ def _assigner(session: Session, offer: Offer, ticket: Ticket) -> int | None:
     return offer.dispatched_by if scopes and covers(session, scopes, ticket.grid_code) else None
 
 
+def assigners(session: Session, ticket: Ticket) -> list[int]:
+    """The coordinators who asked a member to take the ticket (指派), waiting for an answer or taken, and coordinate its
+    grid still: a call-off is theirs to hear even when no card of theirs says 待派单."""
+    offers = session.exec(select(Offer).where(Offer.ticket_id == ticket.id, Offer.kind == OfferKind.dispatch,
+                                              Offer.state.in_([OfferState.pending, OfferState.accepted]))).all()
+    return list(dict.fromkeys(a for offer in offers if (a := _assigner(session, offer, ticket)) is not None))
+
+
 def _tell_assigner(session: Session, offer: Offer, ticket: Ticket, member_name: str, told: list[int],
                    now: datetime, *, reason: str = "", unanswered: bool = False, withdrawn: bool = False,
                    handed_back: bool = False, photos: Sequence[str] = ()) -> None:

@@ -26,6 +26,7 @@ from routing.config import Settings, get_settings, get_taxonomy
 from routing.db import core, is_postgres, recordset, rows_json
 from routing.dispatch import (
     accepted_offer,
+    assigners,
     make_offers,
     release_member,
     send_next_wave,
@@ -296,8 +297,11 @@ def add_contact(session: Session, ticket_id: int, resident_id: int, now: datetim
     recipients = coordinators_for(session, ticket.grid_code, all_levels=ticket.urgent)
     if ticket.assignee_id is not None:
         recipients.append(session.get(Member, ticket.assignee_id).telegram_id)
-    notify_many(session, list(dict.fromkeys(recipients)), NotificationKind.contact_added, now, ticket_id=ticket.id,
-                payload=ticket_payload(session, ticket, private=True, taxonomy=taxonomy))
+    recipients = list(dict.fromkeys(recipients))
+    payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy), "attachments": list(attachments)}
+    notify_many(session, recipients, NotificationKind.contact_added, now, ticket_id=ticket.id, payload=payload)
+    for recipient in recipients:  # (the photos just added, after the message that counts them)
+        notify_photos(session, recipient, ticket.id, payload["number"], list(attachments), now)
     return ticket
 
 
@@ -434,6 +438,7 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
     reason = (reason or "").strip()[:500] or None
     # (coordinators whose 📮 card says 待派单, or all those an urgent ticket's 🚨 alert reached, would act on it still)
     carded = ticket.status in WAITING_FOR_COORDINATOR or ticket.urgent
+    assigned_by = assigners(session, ticket)  # (read before the offers are withdrawn)
     transition(session, ticket, S.cancelled, now, kind="cancelled", actor_id=actor_id,
                actor_role=role, data={"reason": reason}, cancelled_at=now, cancel_reason=reason,
                next_wave_at=None)
@@ -447,10 +452,11 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
     if role == "coordinator":
         notify(session, ticket.resident_id, NotificationKind.ticket_cancelled, now,
                ticket_id=ticket.id, payload=payload)
-    elif carded:
-        told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=ticket.urgent)
-        notify_many(session, told, NotificationKind.ticket_cancelled, now, ticket_id=ticket.id,
-                    payload={**payload, "audience": "coordinator"})
+    elif carded or assigned_by:
+        told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level,
+                                all_levels=ticket.urgent) if carded else []
+        notify_many(session, list(dict.fromkeys([*told, *assigned_by])), NotificationKind.ticket_cancelled, now,
+                    ticket_id=ticket.id, payload={**payload, "audience": "coordinator"})
     return ticket
 
 

@@ -1822,10 +1822,13 @@ def awaits_comment(touched: datetime, now_: datetime) -> bool:
 
 
 async def comment_given(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str] = ()
 ) -> None:
     """The optional words after a rating; 跳过 typed closes the step as the button does. The same words again (a
-    re-sent update, or sent after a lost answer) are thanked for again: saved once."""
+    re-sent update, or sent after a lost answer) are thanked for again: saved once. A photo sent with them (灯还是不亮，
+    你们看) goes to the reopened ticket, as one sent alone."""
+    if photos:
+        await act(context, _photo_to_rated, update.effective_user.id, int(state["ticket_id"]), list(photos), now())
     if declines_comment(text):
         await act(context, drafts.clear_draft, update.effective_user.id, COMMENT)
         await reply(update, texts.COMMENT_SKIPPED)

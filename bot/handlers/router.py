@@ -349,7 +349,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == COMMENT and not text:
         await resident.photo_after_rating(update, context, state, photos)
     elif target == COMMENT:
-        await resident.comment_given(update, context, state, text)
+        await resident.comment_given(update, context, state, text, photos)
     elif target == RATING:
         await resident.rating_typed(update, context, state)
     elif target == CALL_OFF_ANSWER:

@@ -77,7 +77,8 @@ def test_the_resident_flows_are_the_ones_forget_clears() -> None:
     from bot.handlers import call_off, resident
     from routing.privacy import RESIDENT_FLOWS
 
-    assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD, resident.PHOTOS, call_off.CALL_OFF} == set(
+    assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD, resident.PHOTOS, call_off.CALL_OFF,
+            resident.RATING_WORDS} == set(
         RESIDENT_FLOWS)
 
 

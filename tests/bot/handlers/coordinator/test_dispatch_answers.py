@@ -332,3 +332,17 @@ async def test_hand_back_photos_do_not_come_again_unannounced_after_a_declined_a
     card_text = "\n".join(r.text for r in after if "派单" in r.text)
     photos_again = [r for r in after if r.text.endswith("的照片")]
     assert not photos_again or "照片" in card_text, (card_text, [r.text for r in after])
+
+
+async def test_the_coordinator_who_assigned_a_ticket_hears_the_resident_called_it_off(
+        chat: BotChat, world: World) -> None:
+    """指派 to 王师傅 (「等待对方确认」), then the resident: 「算了不用来了，我儿子弄好了」 → 确认撤销. 王师傅's card said so;
+    the coordinator's last word on it stayed 「等待对方确认」 (only a card saying 待派单 heard of a call-off)."""
+    await chat.submit(RESIDENT, NEED)  # nobody registered yet: it waits for 派单
+    world.member("王师傅", ["电工"])
+    await assign_through_bot(chat, COORD, "王师傅")
+    before = len(chat.replies(COORD))
+    await chat.say(RESIDENT, "算了不用来了，我儿子弄好了")
+    await chat.say(RESIDENT, "是的")
+    await chat.deliver()
+    assert any("已由居民取消" in r.text for r in chat.replies(COORD)[before:]), [r.text for r in chat.replies(COORD)]

@@ -871,3 +871,28 @@ async def test_praise_typed_instead_of_stars_goes_with_them_unannounced(chat: Bo
     assert "没让您满意" not in shown and texts.RATE_WITH_BUTTONS in shown, shown
     await chat.press(RESIDENT, prompt.button("5"), prompt.message)
     assert chat.ticket(ticket_id).rating == 5 and _comments(chat, ticket_id) == ["非常满意谢谢王师傅"]
+
+
+async def test_a_photo_with_words_after_a_low_rating_goes_to_the_reopened_ticket(chat: BotChat, world: World) -> None:
+    """After 1 ⭐ a photo captioned 「灯还是不亮，你们看」: the words reached the coordinator, the photo was dropped (not on
+    the ticket: whoever redoes the work never saw it). Sent alone it was kept."""
+    _member, ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    await chat.say(RESIDENT, None, photo=PHOTO, caption="灯还是不亮，你们看")
+    assert chat.ticket(ticket_id).attachments, chat.ticket(ticket_id).attachments
+    assert "灯还是不亮" in "".join(_comments(chat, ticket_id))
+
+
+async def test_a_photo_after_a_low_rating_reaches_the_coordinator_as_a_photo_of_a_routine_ticket(
+        chat: BotChat, world: World) -> None:
+    """She was told 「照片收到了，已附到这张工单里，协调员重新安排时会看到」; the coordinator read 「📍 紧急工单 … 补充了信息」 (a
+    lamp is no emergency) with no photo. Now: 「工单 … 补充了信息」, 📷 1 张, and the photo after it."""
+    _member, _ticket_id, prompt = await _prompted(chat, world)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    before = len(chat.replies(GRID_COORD))
+    await chat.say(RESIDENT, None, photo=PHOTO)
+    await chat.deliver()
+    seen = chat.replies(GRID_COORD)[before:]
+    added = [r.text for r in seen if "补充了信息" in r.text]
+    assert added and "紧急工单" not in added[0] and "📷" in added[0], [r.text for r in seen]
+    assert any(r.message is not None and "photo" in r.message.payload for r in seen), [r.text for r in seen]
