@@ -625,6 +625,9 @@ CANNOT_DO_YET = ("好的，还没办结，工单仍由您办理。办不了的�
 NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
 PRESS_DONE_FIRST = "办好了的话，请在那张工单的消息下面点「办结」，再发照片或一句话说明（/tasks 可以看到您手上的工单）。"
 PRESS_TAKE = "要接这张工单，请点工单消息下面的「接单」按钮。"
+PRESS_START = "出发时请在那张工单的消息下面点「开始办理」，办好后再点「办结」（/tasks 可以看到您手上的工单）。"
+PRESS_HAND_BACK = ("办不了的话，请在那张工单的消息下面点「退回」并说明原因，协调员会另行安排（/tasks 可以看到您手上的工单）。"
+                   "在那之前工单仍由您办理。")
 PRESS_DECLINE = "不能接的话，请点工单消息下面的「不方便」按钮，好及时另行安排。"
 PRESS_LATER = "好的。工单在等您答复：能接请点工单消息下面的「接单」，不能接请点「不方便」，好及时另行安排。"
 JOIN_USE_BUTTONS = "请点上面的按钮：先选您擅长的技能（可多选）并点「完成」，再选您所在的网格。"
@@ -792,6 +795,26 @@ def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         f"⚠️ <b>差评提醒</b>：工单 <b>{esc(p['number'])}</b> 获得 {p.get('stars')} 星，已重新打开。"
         f"\n办理人：{esc(p.get('member_name') or '—')}{comment}\n" + waiting_ticket(p, tz)
     )
+
+
+def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """A resident's 催办: to the coordinators (the ticket's card, 改派 under it) and to the member who holds it."""
+    said = f"居民说：「{quote(p.get('resident_words') or '', 200)}」\n"
+    if p.get("audience") == "member":
+        return (f"⏰ 居民在催工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）。\n{said}"
+                "请尽快联系居民，告诉对方您什么时候到；办不了请点「退回」。")
+    holder = f"办理人：{esc(p['member_name'])}\n" if p.get("member_name") else ""
+    return f"⏰ <b>居民催办</b>\n{said}{holder}" + waiting_ticket(p, tz)
+
+
+def chase_told(number: str, member_name: str | None) -> str:
+    """To the resident whose 催办 was passed on."""
+    who = f"协调员和办理的 {esc(member_name)}" if member_name else "协调员"
+    return f"抱歉让您久等了。已把您的话转告{who}（工单 <b>{esc(number)}</b>），他们会尽快跟进。"
+
+
+def chase_told_lately(number: str) -> str:
+    return f"您的催办刚已转告协调员（工单 <b>{esc(number)}</b>），请再稍等一下，他们会尽快跟进。"
 
 
 def low_rating_comment(p: Mapping[str, Any]) -> str:

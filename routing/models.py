@@ -111,6 +111,7 @@ class NotificationKind(StrEnum):
     weekly_report = "weekly_report"  # the Monday report: a chart, or text when no photo can go
     decline_reason = "decline_reason"  # why a member declined a coordinator's 指派, typed after 不方便: to that coordinator
     assignment_answered = "assignment_answered"  # to the coordinator who 指派'd: the member accepted or declined (urgent, taken: all alerted)
+    chased = "chased"  # 催办: a resident urges a ticket not done yet, to its coordinators and its member
     contact_added = "contact_added"  # an urgent ticket, opened at once, gets its address, phone or more words
     resolution_note = "resolution_note"  # to the resident: the member's words of the work, sent after its photo
     message_deleted = "message_deleted"  # delete an earlier message (a resident's photo a member got, on /forget)

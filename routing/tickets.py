@@ -62,6 +62,7 @@ from routing.models import (
 from routing.models import TicketStatus as S
 from routing.outbox import notification_row, notify, notify_many, notify_photos, notify_rows
 from routing.states import (
+    OPEN,
     STATUS_NAMES,
     WAITING_FOR_COORDINATOR,
     WITH_ASSIGNEE,
@@ -458,6 +459,34 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
         notify_many(session, list(dict.fromkeys([*told, *assigned_by])), NotificationKind.ticket_cancelled, now,
                     ticket_id=ticket.id, payload={**payload, "audience": "coordinator"})
     return ticket
+
+
+CHASE_INTERVAL = timedelta(hours=2)  # a resident's 催办 of one ticket reaches its coordinators at most this often
+
+
+def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
+    """The resident asks after a ticket not done yet, in words that complain or urge (都三天了还没人来, 投诉, 怎么还不来):
+    told to the coordinators who answer for it now (its escalation level) and to the member who holds it, with her
+    words. False when it was told less than CHASE_INTERVAL ago (she is answered as before: nobody is told twice)."""
+    ticket = get_ticket(session, ticket_id)
+    if ticket.resident_id != resident_id:
+        raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
+    if ticket.status == S.resolved or ticket.status not in OPEN:
+        return False
+    last = session.exec(select(TicketEvent.at).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "chased")
+                        .order_by(TicketEvent.at.desc())).first()
+    if last is not None and now - last < CHASE_INTERVAL:
+        return False
+    record_event(session, ticket, "chased", now, actor_id=resident_id, actor_role="resident",
+                 from_status=ticket.status, to_status=ticket.status)  # (her words only in the messages: /forget)
+    payload = {**ticket_payload(session, ticket, private=True), "resident_words": words.strip()[:200]}
+    coordinators = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
+    notify_many(session, coordinators, NotificationKind.chased, now, ticket_id=ticket.id,
+                payload={**payload, "audience": "coordinator"})
+    if ticket.assignee_id is not None and (member := session.get(Member, ticket.assignee_id)) is not None:
+        notify(session, member.telegram_id, NotificationKind.chased, now, ticket_id=ticket.id,
+               payload={**payload, "audience": "member"})
+    return True
 
 
 def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, now: datetime, *,

@@ -552,6 +552,12 @@ def _a_reason(words: str, read: Classification | None, asked: bool) -> bool:
     return read.kind != "request" or not read.confident
 
 
+# Giving a ticket in hand up (这单我干不了了, 麻烦换个人, 退回) or naming a button (办结, 开始): the card's buttons do it.
+_GIVING_UP = re.compile("退回|换个?人|(干|做|办|去|弄|修)不了|不干了|干不下去")
+_DONE_NAMED = re.compile("(办结|结单)[了吧。！!~～\s]*")
+_START_NAMED = re.compile("(开始办理|开始)[了吧。！!~～\s]*")
+
+
 def _typed(pattern: re.Pattern[str], words: str) -> bool:
     """Whether the whole of a short message is the answer `pattern` reads."""
     return len(words) <= _MAX_TYPED_ANSWER and pattern.fullmatch(words) is not None
@@ -577,12 +583,22 @@ async def about_their_work(
                 told = await act(context, _tell_reason, update.effective_user.id, declined, text, now())
             await reply(update, texts.DECLINE_REASON_TOLD if told else texts.DECLINE_REASON_KEPT)
             return True
+    giving_up = bool(words) and _GIVING_UP.search(words) is not None and not _A_QUESTION.search(words)
+    if giving_up and not (read is not None and read.kind == "request" and read.confident):
+        work = work or await query(context, _work_in_hand, update.effective_user.id)
+        if work[0] and not work[1]:  # (with an offer waiting too, 不方便 answers it: below)
+            await reply(update, texts.PRESS_HAND_BACK)  # (the ticket stays his until 退回 says why: someone else is found)
+            return True
     is_request = read is not None and read.kind == "request"
     if is_request and not _typed(_REFUSAL, words):  # (接不了怎么办？ can read as a request: it is his answer)
         return False
     held, offered = work or await query(context, _work_in_hand, update.effective_user.id)
-    if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))):
+    if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))
+                 or (words and _DONE_NAMED.fullmatch(words))):
         await reply(update, texts.PRESS_DONE_FIRST)
+        return True
+    if held and words and _START_NAMED.fullmatch(words):
+        await reply(update, texts.PRESS_START)
         return True
     if offered and words and (_TAKING.fullmatch(words) or _typed(_GOING_LATER, words)):
         await reply(update, texts.PRESS_TAKE)

@@ -38,6 +38,7 @@ from classifier.normalize import normalize, simplified
 from routing import abuse, drafts, duplicates, geography, members, tickets, views
 from routing.models import GeoLevel, Ticket
 from routing.models import TicketStatus as S
+from routing.states import OPEN
 
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
@@ -637,6 +638,14 @@ async def new_request(
     if (not waiting and not attachments and result.kind != "request" and call_off.settles_emergency(text)
             and await call_off.offer_call_off(update, context, text, urgent_only=True)):
         return  # (没事了 是我闻错了, after a gas ticket: its coordinators would still come)
+    if not waiting and not attachments and result.kind in ("status", "other") and chases(text):
+        chased = await act(context, _chase, update.effective_user.id, text, now())
+        if chased is not None:
+            row, told = chased
+            await reply(update, texts.chase_told(row["number"], row.get("member_name")) if told
+                        else texts.chase_told_lately(row["number"]))
+            await _answer_talk(update, context, "status")
+            return
     if result.kind != "request" and not attachments:
         markup = None
         if result.kind != "greeting" and (len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text)):
@@ -764,6 +773,29 @@ def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
                 first, second = (part if numbers.address_in(part) else f"{part}，{address}" for part in (first, second))
             return (second, first) if b.urgent and not a.urgent else (first, second)
     return None
+
+
+# Words that urge or complain about a ticket not done (都三天了还没人来, 投诉, 怎么还不来, 你们到底管不管): 催办.
+_CHASING = re.compile("投诉|太慢|还没人?来|还不来|没人来|怎么还没|还没(修|弄|办|处理)|(都|等了)[^，,。]{0,4}(天|小时|上午|下午|半天)了?"
+                      "|到底|管不管|没人管|有没有人管|催一下|催催|说好的")
+
+
+def chases(text: str) -> bool:
+    """Whether words urge or complain about a ticket not done yet (see _CHASING)."""
+    return bool(_CHASING.search(simplified(text)))
+
+
+def _chase(session: Session, telegram_id: int, text: str, now_: datetime) -> tuple[dict[str, Any], bool] | None:
+    """The ticket a 催办 is about — the one named (#A1234), else her newest not done — passed on to its coordinators and
+    member (False: it was, lately); None when she has none open."""
+    mine = [t for t in tickets.list_resident_tickets(session, telegram_id, limit=20)
+            if t.status in OPEN and t.status != S.resolved]
+    upper = text.upper()
+    ticket = next((t for t in mine if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)), mine[0] if mine else None)
+    if ticket is None:
+        return None
+    told = tickets.chase_ticket(session, ticket.id, telegram_id, text, now_)
+    return views.ticket_payload(session, ticket), told
 
 
 async def _answer_talk(

@@ -714,3 +714,21 @@ async def test_a_note_of_an_emergency_handled_is_the_note(chat: BotChat, world: 
     ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     await chat.say(member, "已修好，顺便检查了煤气管道，没有漏气")
     assert chat.ticket(ticket_id).status == "resolved"
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["这单我干不了了", "我去不了了，麻烦换个人", "退回"])
+async def test_giving_up_a_ticket_in_hand_in_words_points_to_hand_back(chat: BotChat, world: World, words: str) -> None:
+    """「我去不了了，麻烦换个人」 with a ticket in hand opened a request of his own (心理疏导 / 社保医保 …) that swallowed his
+    next words; 「这单我干不了了」 got the resident's greeting. The ticket stayed his, the member thought he had told."""
+    member, ticket_id = await _member_with_work(chat, world)
+    told = texts_of(await chat.say(member, words))
+    assert texts.PRESS_HAND_BACK in told and chat.intake_draft(member) is None, told
+    assert chat.ticket(ticket_id).status == "in_progress"
+
+
+@SQLITE
+@pytest.mark.parametrize(("words", "pointer"), [("开始", "PRESS_START"), ("办结", "PRESS_DONE_FIRST")])
+async def test_a_button_named_in_words_points_to_it(chat: BotChat, world: World, words: str, pointer: str) -> None:
+    member, _ticket_id = await _member_with_work(chat, world)
+    assert getattr(texts, pointer) in texts_of(await chat.say(member, words))

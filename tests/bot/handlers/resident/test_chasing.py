@@ -1,0 +1,62 @@
+"""A resident urges a ticket not done yet (催办: 都三天了还没人来, 投诉, 你们到底管不管): her words reach the coordinators
+who answer for it and the member who holds it, at most once per CHASE_INTERVAL; she is told so, with her tickets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import select
+
+from bot.handlers.resident import chases
+from routing import db
+from routing.models import Notification, NotificationKind
+from tests.bot.chat_harness import BotChat, texts_of
+from tests.bot.handlers.resident.intake_helpers import RESIDENT
+from tests.conftest import GRID_COORD, World
+
+SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+async def chat(chat: BotChat, world: World) -> AsyncIterator[BotChat]:
+    """RESIDENT in 幸福里第一网格, with an electrician there to take her lamp."""
+    world.member("王师傅", ["电工"])
+    yield chat
+
+
+def _chased_to(chat: BotChat) -> list[int]:
+    with db.transaction(chat.engine) as s:
+        return [n.recipient_id for n in s.exec(select(Notification).where(Notification.kind == NotificationKind.chased))]
+
+
+@pytest.mark.parametrize("words", ["都三天了还没人来", "你们到底管不管", "我要投诉", "怎么还不来", "等了一上午了"])
+def test_words_that_chase(words: str) -> None:
+    assert chases(words)
+
+
+@pytest.mark.parametrize("words", ["师傅什么时候来", "我的工单", "谢谢", "楼道灯坏了"])
+def test_words_that_do_not_chase(words: str) -> None:
+    assert not chases(words)
+
+
+@SQLITE
+async def test_a_chase_reaches_the_coordinator_and_the_member_once(chat: BotChat, world: World) -> None:
+    """「都三天了还没人来」 got the bare list and 「登记为诉求」; nobody was told. Now the grid's coordinator and 王师傅
+    hear her words; said again soon after, she is told it was passed on, and nobody is told twice."""
+    await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    member = world.members["王师傅"]
+    await chat.take_and_start(member)
+    shown = texts_of(await chat.say(RESIDENT, "都三天了还没人来"))
+    assert "已把您的话转告" in shown and "登记为诉求" not in shown, shown
+    assert set(_chased_to(chat)) == {GRID_COORD, member}, _chased_to(chat)
+    await chat.deliver()
+    assert any("居民催办" in r.text and "都三天了还没人来" in r.text for r in chat.replies(GRID_COORD))
+    shown = texts_of(await chat.say(RESIDENT, "你们到底管不管"))
+    assert "刚已转告" in shown and len(_chased_to(chat)) == 2, shown
+
+
+@SQLITE
+async def test_a_chase_with_nothing_open_is_answered_as_before(chat: BotChat) -> None:
+    shown = texts_of(await chat.say(RESIDENT, "都三天了还没人来"))
+    assert "转告" not in shown and not _chased_to(chat), shown
