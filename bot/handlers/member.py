@@ -554,8 +554,8 @@ def _a_reason(words: str, read: Classification | None, asked: bool) -> bool:
 
 # Giving a ticket in hand up (这单我干不了了, 麻烦换个人, 退回) or naming a button (办结, 开始): the card's buttons do it.
 _GIVING_UP = re.compile("退回|换个?人|(干|做|办|去|弄|修)不了|不干了|干不下去")
-_DONE_NAMED = re.compile("(办结|结单)[了吧。！!~～\s]*")
-_START_NAMED = re.compile("(开始办理|开始)[了吧。！!~～\s]*")
+_DONE_NAMED = re.compile(r"(办结|结单)[了吧。！!~～\s]*")
+_START_NAMED = re.compile(r"(开始办理|开始)[了吧。！!~～\s]*")
 
 
 def _typed(pattern: re.Pattern[str], words: str) -> bool:
