@@ -755,6 +755,14 @@ def choose_member(number: str, held_by: str | None = None) -> str:
     return f"把工单 <b>{esc(number)}</b> 指派给谁？"
 
 
+def ticket_not_found(number: str) -> str:
+    return f"没有找到工单 {esc(number.upper())}，请核对工单号（例如 #A1234）。"
+
+
+def ticket_not_in_scope(number: str) -> str:
+    return f"工单 <b>{esc(number)}</b> 不在您的管辖范围内。"
+
+
 ASSIGN_LIST_REFRESHED = "工单刚有变化，名单已按现在的情况更新。需要改派的话，请在下面重新选择。"
 NO_MEMBERS = "这个范围内还没有登记的党员。请先用 /invite 邀请党员注册。"
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,8 +13,8 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply, reply_with_contact
-from routing import alerts, dispatch, geography, members, reports, views
-from routing.errors import ConcurrentUpdate, NotAllowed
+from routing import alerts, dispatch, geography, members, reports, tickets, views
+from routing.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
 from routing.models import GeoLevel, Member
 from routing.models import TicketStatus as S
 from routing.states import STATUS_NAMES, get_ticket
@@ -84,9 +85,51 @@ def _waiting(session: Session, coordinator_id: int, now_: datetime) -> tuple[lis
     return rows, dispatch.count_waiting(session, coordinator_id)
 
 
+# A ticket's number in a coordinator's words (#S5511, s5511 怎么样了): its card.
+_NUMBER_TOLD = re.compile(r"(?<![A-Za-z0-9])#?\s*([A-Za-z]\d{4,5})(?!\d)")
+
+
+def _ticket_card(session: Session, coordinator_id: int, number: str, now_: datetime) -> dict[str, Any] | str | None:
+    """The card of a ticket in the coordinator's scope (its row as /dispatch shows it, who holds it too), a sentence when
+    it is not theirs or not found, None when the person coordinates nothing."""
+    scopes = members.coordinator_scopes(session, coordinator_id)
+    if not scopes:
+        return None
+    try:
+        ticket = tickets.get_ticket_by_number(session, number)
+    except (NotFound, InvalidInput):
+        return texts.ticket_not_found(number)
+    if not members.covers(session, scopes, ticket.grid_code):
+        return texts.ticket_not_in_scope(f"#{ticket.number}")
+    return {**views.ticket_payload(session, ticket, private=True),
+            "assigned_to": dispatch.pending_assignee(session, ticket.id), "past_due": views.past_due(ticket, now_)}
+
+
+async def look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """A coordinator's words naming a ticket (#S5511 怎么样了): its card, 指派 / 改派 under it while it is not done. False
+    for anyone else (a resident asking after her own ticket is answered as before) or words naming no number."""
+    told = _NUMBER_TOLD.search(text)
+    if told is None:
+        return False
+    row = await query(context, _ticket_card, update.effective_user.id, told.group(1), now())
+    if row is None:
+        return False
+    if isinstance(row, str):
+        await reply(update, row)
+        return True
+    done = row["status"] in (S.resolved, S.closed, S.cancelled)
+    holder = f"办理人：{row['member_name']}\n" if row.get("member_name") and not done else ""
+    await reply_with_contact(update, context, row, holder + texts.waiting_ticket(row, deps(context).tz),
+                             None if done else keyboards.assign(row["ticket_id"]))
+    return True
+
+
 async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/dispatch: the tickets waiting for 派单, each with 指派 (and how many more there are past the first ones)."""
+    """/dispatch: the tickets waiting for 派单, each with 指派 (and how many more there are past the first ones); /dispatch
+    #S5511 shows that ticket's card."""
     if not await _require_coordinator(update, context):
+        return
+    if context.args and await look_up(update, context, " ".join(context.args)):
         return
     rows, total = await query(context, _waiting, update.effective_user.id, now())
     if not rows:

@@ -15,7 +15,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from bot import numbers, texts
-from bot.handlers import call_off, member, resident
+from bot.handlers import call_off, coordinator, member, resident
 from bot.handlers.common import act, deps, now, query, reply, sent_at, step_left
 from classifier import Classification
 from routing import abuse, drafts, members, tickets, views
@@ -334,6 +334,9 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         else:  # (a code in a sentence may be someone else's, asked about: how to use it, not used)
             await reply(update, texts.join_code_told(*invite))
         return
+    if target == REQUEST and not waiting and not photos and not _urgent(read) and (
+            await coordinator.look_up(update, context, text)):
+        return  # (#S5511 怎么样了 from a coordinator: that ticket's card, not 「您还没有工单」)
     # (never words of an emergency or of signs of self-harm: 我真的不舒服 gets its answer, not 「请点不方便」)
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and not _urgent(read) and (
             await member.about_their_work(update, context, text, photos, read, state.get("declined"))):

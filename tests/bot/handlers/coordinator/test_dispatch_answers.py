@@ -346,3 +346,25 @@ async def test_the_coordinator_who_assigned_a_ticket_hears_the_resident_called_i
     await chat.say(RESIDENT, "是的")
     await chat.deliver()
     assert any("已由居民取消" in r.text for r in chat.replies(COORD)[before:]), [r.text for r in chat.replies(COORD)]
+
+
+async def test_a_coordinator_naming_a_ticket_gets_its_card_with_reassign(chat: BotChat, world: World) -> None:
+    """「#S5511 怎么样了」 from a coordinator got 「您还没有工单」 and 「登记为诉求」; once a member had accepted, the ticket was
+    in no coordinator's list, so a resident phoning about it could not be helped. Its card, who holds it, 指派 / 改派."""
+    world.member("王师傅", ["电工"])
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    await chat.take_and_start(world.members["王师傅"])
+    number = chat.ticket(ticket_id).number
+    shown = await chat.say(COORD, f"#{number} 怎么样了")
+    text = "\n".join(r.text for r in shown)
+    assert number in text and "王师傅" in text and "您还没有工单" not in text, text
+    assert any("指派" in str(buttons(r)) for r in shown), text
+    shown = await chat.say(COORD, f"/dispatch {number.lower()}")
+    assert number in "\n".join(r.text for r in shown)
+
+
+async def test_a_ticket_number_from_a_resident_is_answered_as_before(chat: BotChat) -> None:
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    number = chat.ticket(ticket_id).number
+    text = "\n".join(r.text for r in await chat.say(RESIDENT, f"#{number} 怎么样了"))
+    assert "管辖范围" not in text and number in text, text
