@@ -91,6 +91,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.low_rating_comment(payload), keyboards.assign(ticket_id) if payload.get("waiting") else None
     if kind == "contact_added":
         return texts.contact_added(payload), None
+    if kind == "urgent_unplaced":
+        return texts.urgent_unplaced(payload), None
     if kind == "chased":  # (改派 from the coordinators' card, as from a 🟡 card)
         to_coordinator = payload.get("audience") == "coordinator"
         return texts.chased(payload, tz), keyboards.assign(ticket_id) if to_coordinator else None

@@ -794,6 +794,22 @@ def urgent_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     return "🚨 <b>紧急工单，请立即跟进</b>" + same + "\n" + waiting_ticket(p, tz) + nobody
 
 
+HEARD_GENTLY_BEFORE_AREA = ("谢谢您愿意告诉我，您不是一个人。想说什么都可以继续说，也可以随时拨打 12356。"
+                            "点一下您所在的社区，离您最近的人会联系您：")
+URGENT_AREA_LEAD = "已通知街道的工作人员。请点一下您所在的社区，好让离您最近的人赶来："
+URGENT_AREA_LEAD_GENTLY = "我们已经告诉街道的工作人员。如果愿意，点一下您所在的社区，离您最近的人会联系您："
+
+
+def urgent_unplaced(p: Mapping[str, Any]) -> str:
+    """To the top coordinators: an emergency from someone who has not chosen their grid (no ticket until they do)."""
+    named = resident_named(p)
+    lines = ["🚨 <b>紧急求助，请立即跟进</b>（居民还没选社区，选好后会生成紧急工单）",
+             f"居民：{named or '（已删除）'}", f"诉求：「{quote(p.get('text') or '', 300)}」"]
+    if p.get("hotlines"):
+        lines.append(f"已提示居民拨打：{esc(' / '.join(p['hotlines']))}")
+    return "\n".join(lines)
+
+
 URGENT_NOBODY_ASKED = "⚠️ 没有可推送的党员，请立即指派。"
 
 

@@ -140,6 +140,16 @@ def any_coordinator(session: Session) -> bool:
     return session.exec(select(Coordinator.id).limit(1)).first() is not None
 
 
+def top_coordinators(session: Session) -> list[int]:
+    """The coordinators of the top of the geography (the streets; everyone, where no street has one): those who hear of
+    an emergency from someone who has not chosen their grid yet."""
+    rows = session.exec(select(Coordinator.telegram_id, GeoNode.parent_code)
+                        .join(GeoNode, GeoNode.code == Coordinator.scope_code)
+                        .order_by(Coordinator.telegram_id)).all()
+    top = [telegram_id for telegram_id, parent in rows if parent is None]
+    return list(dict.fromkeys(top or [telegram_id for telegram_id, _ in rows]))
+
+
 def covers(session: Session, scopes: Iterable[str], node_code: str) -> bool:
     """Whether any of `scopes` is the node or one of its ancestors."""
     return bool(set(scopes) & set(ancestry(get_node(session, node_code))))

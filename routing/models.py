@@ -96,6 +96,7 @@ class NotificationKind(StrEnum):
     ticket_reassigned = "ticket_reassigned"
     dispatch_needed = "dispatch_needed"
     urgent_alert = "urgent_alert"
+    urgent_unplaced = "urgent_unplaced"  # an emergency from someone with no grid chosen yet: to the top coordinators
     low_rating = "low_rating"
     low_rating_comment = "low_rating_comment"  # the reason told after a 差评提醒: a note to it, not a second alarm
     rating_corrected = "rating_corrected"  # to the coordinators: the 差评 was a slip, corrected; nothing to dispatch

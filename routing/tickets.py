@@ -44,6 +44,7 @@ from routing.members import (
     covers,
     get_member,
     require_coordinator,
+    top_coordinators,
     touch_person,
     touch_statement,
     touch_values,
@@ -459,6 +460,17 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
         notify_many(session, list(dict.fromkeys([*told, *assigned_by])), NotificationKind.ticket_cancelled, now,
                     ticket_id=ticket.id, payload={**payload, "audience": "coordinator"})
     return ticket
+
+
+def alert_unplaced(session: Session, resident_id: int, text: str, hotlines: Sequence[str], now: datetime, *,
+                   resident_name: str = "") -> bool:
+    """An emergency from someone who has not chosen their grid: no ticket yet (a ticket is a grid's, opened once they
+    choose), so the top coordinators hear of it at once, with the words and who wrote them. False when nobody could."""
+    told = top_coordinators(session)
+    notify_many(session, told, NotificationKind.urgent_unplaced, now,
+                payload={"text": text.strip()[:500], "resident_id": resident_id, "resident_name": resident_name,
+                         "hotlines": list(hotlines)})
+    return bool(told)
 
 
 CHASE_INTERVAL = timedelta(hours=2)  # a resident's 催办 of one ticket reaches its coordinators at most this often

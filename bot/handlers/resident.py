@@ -567,6 +567,12 @@ def _new_intake(
             # A warning ahead: the check at submission counts again, under the person's lock.
             found["limited_until"] = abuse.ticket_limit_until(session, telegram_id, now_, lock=False)
     state["step"] = "duplicate" if found["duplicate"] else "confirm" if found["has_area"] else "area"
+    if not found["has_area"] and state["urgent"]:
+        # (no grid, no ticket yet: the top coordinators hear of it now, once — the ticket follows the area's button)
+        earlier = drafts.get_draft(session, telegram_id, INTAKE) or {}
+        state["alerted"] = bool(earlier.get("alerted")) or tickets.alert_unplaced(
+            session, telegram_id, state["text"], state["hotlines"], now_, resident_name=person.name or name)
+        found["alerted"] = state["alerted"]
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     if found["has_area"] and state["urgent"]:
         own = duplicates.own_open_emergency(session, telegram_id, state["label"], state["text"], now_)
@@ -874,7 +880,9 @@ async def _start_intake(
         await _tell_opened(update, context, found["opened"])
         return
     if not found["has_area"]:
-        await ask_area(update, context)
+        lead = (texts.URGENT_AREA_LEAD_GENTLY if state["self_harm"] else texts.URGENT_AREA_LEAD) if found.get(
+            "alerted") else None
+        await ask_area(update, context, lead=lead)
         return
     if found["duplicate"]:
         markup = keyboards.duplicate(state["token"])

@@ -367,6 +367,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await resident.address_told_early(update, context, state, photos)
     elif target == PHONE_EARLY:
         await resident.phone_told_early(update, context, state, photos)
+    elif target == AREA_WORDS and state.get("self_harm"):  # (没人管我 from someone in crisis: heard, then the buttons)
+        await resident.ask_area(update, context, lead=texts.HEARD_GENTLY_BEFORE_AREA)
     elif target == AREA_WORDS:
         await resident.ask_area(update, context, lead=texts.CHOOSE_AREA_WITH_BUTTONS)
     elif target == PHOTO_AT_STEP:

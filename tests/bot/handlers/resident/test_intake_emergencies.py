@@ -24,6 +24,7 @@ from tests.bot.handlers.resident.intake_helpers import (
     album_photo,
     to_phone_step,
 )
+from tests.conftest import COORD
 
 pytestmark = SQLITE
 
@@ -338,6 +339,25 @@ async def test_the_crisis_lines_promise_holds_for_someone_with_no_area_yet(chat:
     """No promise that the community was told before any ticket exists (the area is asked first)."""
     shown = texts_of(await chat.say(NEWCOMER, "我不想活了"))
     assert "12356" in shown and ("已通知社区工作人员" not in shown or _urgent_alerts(chat) >= 1), shown
+
+
+def _unplaced_alerts(chat: BotChat) -> list[int]:
+    with db.transaction(chat.engine) as s:
+        return [n.recipient_id for n in s.exec(select(Notification).where(
+            Notification.kind == NotificationKind.urgent_unplaced))]
+
+
+@pytest.mark.parametrize("words", ["我不想活了", "家里着火了"])
+async def test_an_emergency_from_someone_with_no_area_reaches_the_street_at_once(chat: BotChat, words: str) -> None:
+    """A first-time resident's 「我不想活了」 or fire got the hotline, then only the community buttons: no ticket, no
+    coordinator told, for as long as no button was pressed. The street's coordinators hear of it at once (once, not
+    again for the next words); the ticket follows the area's button."""
+    shown = texts_of(await chat.say(NEWCOMER, words))
+    assert "街道的工作人员" in shown and _unplaced_alerts(chat) == [COORD], (shown, _unplaced_alerts(chat))
+    await chat.say(NEWCOMER, words)
+    assert len(_unplaced_alerts(chat)) == 1
+    await chat.deliver()
+    assert any("紧急求助" in r.text and words in r.text for r in chat.replies(COORD))
 
 
 # Someone in crisis, asked gently where they are, writes how they feel instead: it must neither become the
