@@ -210,6 +210,9 @@ NON_REQUEST = {
 }
 
 
+LISTENING = "我在听，您慢慢说。说完整了我就帮您登记。"
+
+
 def understood(category_name: str, item_name: str, text: str) -> str:
     return (
         f"我理解您反映的是：<b>{esc(category_name)} · {esc(item_name)}</b>\n"

@@ -554,6 +554,7 @@ def _new_intake(
     `registered`: the words were kept for 登记为诉求; they are forgotten only now, once the intake holds them (a failure
     before leaves the button working)."""
     person = members.ensure_person(session, telegram_id, now_, name=name)
+    drafts.clear_draft(session, telegram_id, PIECES)  # (told: the words before it are not read with what follows)
     if registered:
         drafts.clear_draft(session, telegram_id, NOT_UNDERSTOOD)
     found: dict[str, Any] = {"has_area": members.home_grid(session, person) is not None, "duplicate": None,
@@ -632,6 +633,10 @@ async def new_request(
     if waiting and not attachments and result.kind == "other" and _a_piece(waiting, text):
         await _tell_more(update, context, waiting, text)
         return
+    if (waiting and not attachments and result.kind == "request" and not result.confident and _a_piece(waiting, text)
+            and _surer_together(classifier.classify(f"{waiting['text']}，{text}"))):
+        await _tell_more(update, context, waiting, text)  # (煤气, then 味道好大: a gas leak, not a new unsure card)
+        return
     if waiting and not attachments and result.kind in (*_ASIDES, "other") and len(text) <= MAX_PIECE_CHARS:
         # Answered, and reminded of the need waiting (its buttons, whichever are shown: 确认, the items, the categories).
         if result.kind != "other":
@@ -652,6 +657,9 @@ async def new_request(
                         else texts.chase_told_lately(row["number"]))
             await _answer_talk(update, context, "status")
             return
+    if (not waiting and not attachments and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
+            and not simplified(text).strip().startswith(SKIP_WORDS) and await _told_in_pieces(update, context, text)):
+        return
     if result.kind != "request" and not attachments:
         markup = None
         if result.kind != "greeting" and (len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text)):
@@ -666,6 +674,38 @@ async def new_request(
 
 
 MAX_PIECE_CHARS = 12  # (words under 「对吗？」 this short and no request of their own go on telling the need)
+PIECES = "pieces"  # short words that are no request yet, kept a moment: 我老伴 / 在厕所 / 摔了 are read together
+PIECES_WINDOW = timedelta(minutes=3)
+MAX_PIECES = 4
+MAX_LOOSE_PIECE_CHARS = 20
+
+
+def _with_earlier_pieces(session: Session, telegram_id: int, text: str, written: datetime) -> str | None:
+    """The words told in pieces just before (within PIECES_WINDOW of each other) and these, joined — or None when there
+    were none; these are kept as the latest piece either way."""
+    kept = drafts.get_draft(session, telegram_id, PIECES) or {}
+    fresh = kept.get("at") and written - datetime.fromisoformat(kept["at"]) <= PIECES_WINDOW
+    pieces = [*(kept.get("texts", []) if fresh else []), text][-MAX_PIECES:]
+    drafts.save_draft(session, telegram_id, PIECES, {"texts": pieces, "at": written.isoformat()}, written)
+    return "，".join(pieces) if len(pieces) > 1 else None
+
+
+async def _told_in_pieces(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """Short words that are no request alone, read with the pieces told just before them (我老伴 / 摔了 / 起不来了;
+    煤气 / 味道好大): a need (an emergency) when together they are one; else a word that the bot is listening (the
+    greeting is said once). False for a first piece (answered as any talk)."""
+    joined = await act(context, _with_earlier_pieces, update.effective_user.id, text, sent_at(update))
+    if joined is None:
+        return False
+    result = deps(context).classifier.classify(joined)
+    if result.kind != "request":
+        markup = None
+        if len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text):
+            markup = await _register_anyway_button(update, context, joined)  # (the classifier can be wrong)
+        await reply(update, texts.LISTENING, markup)
+        return True
+    await _start_intake(update, context, result, joined, [])
+    return True
 
 
 def _a_piece(waiting: dict[str, Any], text: str) -> bool:
@@ -678,6 +718,11 @@ def _a_piece(waiting: dict[str, Any], text: str) -> bool:
         and numbers.phone_in(text) is None
         and not _GIVE_UP.fullmatch(simplified(text).strip())
     )
+
+
+def _surer_together(joined: Classification) -> bool:
+    """Whether an unsure need and short words after it, read together, are an emergency or a need the bot is sure of."""
+    return bool(joined.urgent_signals) or joined.confident
 
 
 def of_another_item(read: Classification | None, label: str | None, *, even_unsure: bool = False) -> bool:

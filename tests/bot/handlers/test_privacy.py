@@ -78,7 +78,7 @@ def test_the_resident_flows_are_the_ones_forget_clears() -> None:
     from routing.privacy import RESIDENT_FLOWS
 
     assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD, resident.PHOTOS, call_off.CALL_OFF,
-            resident.RATING_WORDS} == set(
+            resident.RATING_WORDS, resident.PIECES} == set(
         RESIDENT_FLOWS)
 
 

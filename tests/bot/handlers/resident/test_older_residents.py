@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import texts
-from routing import db, dispatch, tickets
+from routing import db, dispatch, drafts, tickets
 from routing.models import Ticket
 from tests.bot.chat_harness import BotChat, texts_of
 from tests.bot.handlers.resident.neighbours_harness import tickets_of
@@ -428,3 +428,35 @@ async def test_yesterdays_rating_buttons_after_rating_from_the_reminder_say_it_i
     shown = texts_of(await chat.press(RESIDENT, first_four, first.message))
     assert chat.ticket(ticket_id).rating == 5
     assert "办结后才能评价" not in shown, shown
+
+
+# --- a need told in pieces, before any card ---
+@pytest.mark.parametrize("pieces", [["我老伴", "在厕所", "摔了", "起不来了"], ["我老伴摔了", "起不来了"]])
+async def test_an_emergency_told_in_pieces_is_read_together(chat: BotChat, pieces: list[str]) -> None:
+    """Each piece got the self-introduction 「我是社区服务助手…请直接说说您遇到的问题」; 「我老伴摔了起不来了」 in one message is
+    a medical emergency, in pieces no 120, no ticket. Read together, it is; the greeting is said once."""
+    shown = ""
+    for piece in pieces:
+        shown += texts_of(await chat.say(RESIDENT, piece)) + "\n"
+    assert "120" in shown and chat.ticket(1).urgent, shown
+    assert shown.count("我是社区服务助手") <= 1, shown
+
+
+async def test_a_gas_leak_told_in_two_pieces_is_one(chat: BotChat) -> None:
+    """「煤气」 (an unsure card: 燃气泄漏 / 燃气具维修 …), then 「味道好大」: a new unsure card replaced it — no 119."""
+    await chat.say(RESIDENT, "煤气")
+    shown = texts_of(await chat.say(RESIDENT, "味道好大"))
+    assert "119" in shown and chat.ticket(1).label == "safety.gas_leak", shown
+
+
+async def test_words_long_apart_are_not_read_together(chat: BotChat) -> None:
+    """Pieces are read together only while they follow each other (PIECES_WINDOW)."""
+    from bot.handlers import resident
+
+    await chat.say(RESIDENT, "我老伴")
+    with db.transaction(chat.engine) as s:
+        kept = drafts.get_draft(s, RESIDENT, resident.PIECES)
+        kept["at"] = (datetime.fromisoformat(kept["at"]) - resident.PIECES_WINDOW - timedelta(minutes=1)).isoformat()
+        drafts.save_draft(s, RESIDENT, resident.PIECES, kept, datetime.now(UTC))
+    shown = texts_of(await chat.say(RESIDENT, "在厕所"))
+    assert "我在听" not in shown, shown
