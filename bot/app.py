@@ -166,6 +166,7 @@ def register_handlers(app: Application) -> None:
         keyboards.ADD_COORDINATOR: coordinator.coordinator_scope_button,
         keyboards.STATS: coordinator.stats_button,
         keyboards.CALL_OFF: call_off.call_off_button,
+        keyboards.CLOSE: coordinator.close_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}:"))

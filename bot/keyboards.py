@@ -24,6 +24,7 @@ REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a memb
 ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scope of a new coordinator
 STATS = "st"  # st:<period>                           /stats for another period (routing.reports.STATS_PERIODS)
 CALL_OFF = "cx"  # cx:<ticket id>[:ok] | cx:no          resident calls off a ticket (asked, then confirmed)
+CLOSE = "cl"  # cl:<ticket id>                          coordinator closes a ticket (its reason typed next)
 
 
 def data(*parts: object) -> str:
@@ -168,9 +169,10 @@ def home_grids(grids: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 
 def assign(ticket_id: int) -> InlineKeyboardMarkup:
-    """指派 for one waiting ticket."""
+    """指派 for one waiting ticket, and 关闭 (a duplicate, a test, not the community's to do: closed with a reason)."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BTN_ASSIGN, callback_data=data(DISPATCH, ticket_id))]]
+        [[InlineKeyboardButton(texts.BTN_ASSIGN, callback_data=data(DISPATCH, ticket_id)),
+          InlineKeyboardButton(texts.BTN_CLOSE, callback_data=data(CLOSE, ticket_id))]]
     )
 
 

@@ -81,6 +81,7 @@ BTN_START = "▶️ 开始办理"
 BTN_DONE = "✅ 办结"
 BTN_HAND_BACK = "↩️ 退回"
 BTN_ASSIGN = "👉 指派"
+BTN_CLOSE = "✖️ 关闭"
 BTN_FINISH = "✔️ 完成"
 
 
@@ -756,6 +757,22 @@ def choose_member(number: str, held_by: str | None = None) -> str:
     if held_by:
         return f"工单 <b>{esc(number)}</b> 现由 {esc(held_by)} 负责。改派给谁？（改派后会通知对方）"
     return f"把工单 <b>{esc(number)}</b> 指派给谁？"
+
+
+def ask_close_reason(number: str) -> str:
+    return (f"请说明关闭工单 <b>{esc(number)}</b> 的原因（例如：重复工单、不属于社区办理、测试），居民会收到。"
+            "不关了请回复「算了」。")
+
+
+def ticket_closed(number: str) -> str:
+    return f"已关闭工单 <b>{esc(number)}</b>，已告知居民（和接单的党员）。"
+
+
+def not_to_close(number: str, status_name: str) -> str:
+    return f"工单 <b>{esc(number)}</b> {esc(status_name)}，不需要关闭。"
+
+
+CLOSE_KEPT = "好的，工单没有关闭。"
 
 
 def ticket_not_found(number: str) -> str:

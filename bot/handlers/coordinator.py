@@ -13,8 +13,8 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
 from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply, reply_with_contact
-from routing import alerts, dispatch, geography, members, reports, tickets, views
-from routing.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
+from routing import alerts, dispatch, drafts, geography, members, reports, tickets, views
+from routing.errors import ConcurrentUpdate, DomainError, InvalidInput, NotAllowed, NotFound
 from routing.models import GeoLevel, Member
 from routing.models import TicketStatus as S
 from routing.states import STATUS_NAMES, get_ticket
@@ -212,6 +212,56 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await answer(update)
     await edit(update, texts.assigned_confirmation(number, name))
+
+
+CLOSE = "close"  # the draft of a ticket a coordinator is closing: its reason is typed next
+CLOSE_WINDOW = timedelta(minutes=10)  # (a reason typed later may be words about something else)
+_NOT_CLOSING = re.compile(r"(算了|不关了?|取消|不用了?|先不)[了吧。！!~～\s]*")
+
+
+def _closing(session: Session, coordinator_id: int, ticket_id: int, now_: datetime) -> str:
+    """Ask why a ticket in the coordinator's scope is closed (the draft waits for the reason); what to say."""
+    ticket = get_ticket(session, ticket_id)
+    members.require_coordinator(session, coordinator_id, ticket.grid_code)
+    if ticket.status in (S.resolved, S.closed, S.cancelled):
+        return texts.not_to_close(f"#{ticket.number}", STATUS_NAMES.get(ticket.status, ticket.status))
+    drafts.save_draft(session, coordinator_id, CLOSE, {"ticket_id": ticket_id, "number": f"#{ticket.number}"}, now_)
+    return texts.ask_close_reason(f"#{ticket.number}")
+
+
+async def close_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """关闭 on a ticket's card: its reason is asked (the resident reads it)."""
+    args = callback_args(update)
+    if not args or not args[0].isdigit():
+        await answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    await answer(update)
+    await reply(update, await act(context, _closing, update.effective_user.id, int(args[0]), now()))
+
+
+def awaits_reason(touched: datetime, now_: datetime) -> bool:
+    """Whether a 关闭 pressed still waits for its reason."""
+    return now_ - touched <= CLOSE_WINDOW
+
+
+def _close(session: Session, coordinator_id: int, state: dict[str, Any], reason: str, now_: datetime) -> str:
+    drafts.clear_draft(session, coordinator_id, CLOSE)
+    ticket = tickets.cancel_ticket(session, int(state["ticket_id"]), coordinator_id, now_, reason=reason)
+    return texts.ticket_closed(f"#{ticket.number}")
+
+
+async def close_reason_given(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
+                             text: str) -> None:
+    """The reason a ticket is closed (told to its resident and member), or 算了: not closed."""
+    if _NOT_CLOSING.fullmatch(text.strip()):
+        await act(context, drafts.clear_draft, update.effective_user.id, CLOSE)
+        await reply(update, texts.CLOSE_KEPT)
+        return
+    try:
+        await reply(update, await act(context, _close, update.effective_user.id, state, text.strip()[:500], now()))
+    except DomainError:  # (done or cancelled meanwhile: the error handler says so; the reason waits for nothing now)
+        await act(context, drafts.clear_draft, update.effective_user.id, CLOSE)
+        raise
 
 
 def _scope_members(session: Session, telegram_id: int) -> list[tuple[int, str]]:

@@ -27,6 +27,7 @@ TYPED_ANSWER = "typed_answer"  # 对 / 不对 / 取消 under 「对吗？」, �
 RATING = "rating"  # 五星 / 5分 / 很满意 typed under 「请为这次服务打个分」
 ADDRESS_EARLY = "address_early"  # an address typed under 「对吗？」 (在幸福里3号楼2单元502): kept for the address step
 PHONE_EARLY = "phone_early"  # a phone number typed under 「对吗？」 (对的，我电话138…): kept for the phone step
+CLOSE_REASON = "close_reason"  # why a coordinator closes a ticket, typed after 关闭
 AREA_WORDS = "area_words"  # words typed while the community and grid buttons wait (我住幸福里社区)
 CALL_OFF_ANSWER = "call_off_answer"  # 是的 / 不撤销 typed under 「确定要撤销工单…吗？」
 REQUEST, EMPTY = "request", "empty"
@@ -70,6 +71,8 @@ def _target(
 ) -> tuple[str, dict]:
     """The flow waiting for these words (newest first), else a new request."""
     for flow, state, touched in flows:
+        if flow == coordinator.CLOSE and text and coordinator.awaits_reason(touched, now_):
+            return CLOSE_REASON, state
         if flow == call_off.CALL_OFF and text and call_off.awaits_answer(state, touched, now_) and (
                 meaning := call_off.typed_answer(text)):
             return CALL_OFF_ANSWER, {**state, "meaning": meaning}
@@ -341,7 +344,9 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and not _urgent(read) and (
             await member.about_their_work(update, context, text, photos, read, state.get("declined"))):
         return  # (接单 or 修好了 typed, a photo of the work: a member pointed to the buttons)
-    if target == TASK_NOTE:
+    if target == CLOSE_REASON:
+        await coordinator.close_reason_given(update, context, state, text)
+    elif target == TASK_NOTE:
         await member.task_text_given(update, context, state, text, photos)
     elif target == MEMBER_NAME and (resident.gives_up(text, "address") or member.gives_up_joining(text)):
         await member.join_given_up(update, context)

@@ -368,3 +368,24 @@ async def test_a_ticket_number_from_a_resident_is_answered_as_before(chat: BotCh
     number = chat.ticket(ticket_id).number
     text = "\n".join(r.text for r in await chat.say(RESIDENT, f"#{number} 怎么样了"))
     assert "管辖范围" not in text and number in text, text
+
+
+async def test_a_coordinator_closes_a_ticket_with_a_reason_the_resident_reads(chat: BotChat) -> None:
+    """A duplicate, a test, or work that is not the community's: the cards offered only 指派, so it ran to a red card
+    and counted as overdue. 关闭 asks why; the reason closes it and reaches the resident."""
+    ticket_id = await chat.submit(RESIDENT, NEED)  # nobody registered: it waits for 派单
+    card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)))
+    asked = "\n".join(r.text for r in await chat.press(COORD, card.button("关闭"), card.message))
+    assert "原因" in asked, asked
+    told = "\n".join(r.text for r in await chat.say(COORD, "重复工单，已在 #A0001 处理"))
+    assert "已关闭" in told and chat.ticket(ticket_id).status == "cancelled", told
+    await chat.deliver()
+    assert any("重复工单" in r.text for r in chat.replies(RESIDENT)), [r.text for r in chat.replies(RESIDENT)]
+
+
+async def test_closing_can_be_given_up(chat: BotChat) -> None:
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)))
+    await chat.press(COORD, card.button("关闭"), card.message)
+    told = "\n".join(r.text for r in await chat.say(COORD, "算了"))
+    assert "没有关闭" in told and chat.ticket(ticket_id).status != "cancelled", told
