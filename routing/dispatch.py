@@ -553,8 +553,8 @@ def decline_offer(session: Session, ticket_id: int, telegram_id: int, now: datet
 
 def add_decline_reason(session: Session, offer_id: int, telegram_id: int, reason: str, now: datetime) -> bool:
     """Why the member declined, told after 不方便 (in one message or several: added to what he said): kept on the offer
-    and in the ticket's log; for a coordinator's 指派, the one who assigned it and the coordinators its return to 派单
-    told hear it. Whether a coordinator was told."""
+    and in the ticket's log; for a coordinator's 指派, the one who assigned it, and for any offer the coordinators of
+    the 派单 the ticket waits for, hear it. Whether a coordinator was told."""
     offer = session.get(Offer, offer_id)
     member = get_member(session, telegram_id)
     if offer is None or offer.member_id != member.id or offer.state != OfferState.declined:
@@ -563,9 +563,10 @@ def add_decline_reason(session: Session, offer_id: int, telegram_id: int, reason
     offer.reason = "；".join(filter(None, [offer.reason, reason.strip()]))[:200]
     record_event(session, ticket, "decline_reason", now, actor_id=telegram_id, actor_role="member",
                  from_status=ticket.status, to_status=ticket.status, data={"offer_id": offer.id, "reason": reason.strip()})
-    if offer.kind != OfferKind.dispatch:
+    if offer.kind != OfferKind.dispatch and ticket.status not in WAITING_FOR_COORDINATOR:
         return False  # (a wave's offer: the next members were asked at once; nobody waits for why)
-    told = [_assigner(session, offer, ticket)]
+    # (a wave's 不方便 that left the ticket to 派单: the coordinators who choose next read why — 在外地出差，下周才回来)
+    told = [_assigner(session, offer, ticket)] if offer.kind == OfferKind.dispatch else []
     if ticket.status in WAITING_FOR_COORDINATOR:
         told += _dispatch_audience(session, ticket)
     told = [c for c in dict.fromkeys(told) if c is not None and c != telegram_id]

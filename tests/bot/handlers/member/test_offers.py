@@ -799,3 +799,20 @@ async def test_a_misread_need_corrected_into_an_emergency_does_not_come_back(
     await chat.say(101, "幸福里小区3号楼2单元502")
     shown = texts_of(await chat.say(101, "跳过"))
     assert "水管疏通" not in shown and "水龙头" not in shown, shown
+
+
+@SQLITE
+async def test_why_a_wave_offer_was_declined_reaches_the_coordinators_it_was_left_to(
+        chat: BotChat, world: World) -> None:
+    """王师傅, the only electrician, presses 不方便 (the ticket goes to 派单) and says 「在外地出差，下周才回来」: he was told
+    「收到，谢谢告知」, the coordinator read nothing of it, and could 指派 it straight back to him."""
+    wang = world.member("王师傅", ["电工"])
+    chat.home(wang)
+    await chat.submit(RESIDENT, NEED)
+    offer = next(r for r in chat.replies(wang) if "新工单" in r.text)
+    await chat.press(wang, offer.button("不方便"), offer.message)
+    mark = len(chat.events)
+    replies = await chat.say(wang, "在外地出差，下周才回来")
+    await chat.deliver()
+    assert texts.DECLINE_REASON_TOLD in texts_of(replies), texts_of(replies)
+    assert declined_to_coordinator(chat, GRID_COORD, mark) or declined_to_coordinator(chat, COORD, mark)
