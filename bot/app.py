@@ -199,6 +199,12 @@ async def scan_alerts(context: ContextTypes.DEFAULT_TYPE) -> None:
         await deliver_outbox(context)
 
 
+async def remind_unfinished(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: a need left at its address or phone step an hour ago is recalled to its resident, once."""
+    if await query(context, one_process_at_a_time(resident.remind_unfinished), now()):
+        await deliver_outbox(context)
+
+
 async def remind_unrated(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Job: 回访 — one reminder to rate a ticket resolved a day ago."""
     if await query(context, one_process_at_a_time(tickets.remind_unrated), now()):
@@ -240,6 +246,7 @@ async def post_init(app: Application) -> None:
         1.0, min(3600.0, settings.scaled(tickets.RATING_REMINDER_AFTER).total_seconds() / 24)
     )
     app.job_queue.run_repeating(remind_unrated, interval=timedelta(seconds=reminder_check), first=5)
+    app.job_queue.run_repeating(remind_unfinished, interval=timedelta(minutes=5), first=9)
     app.job_queue.run_repeating(scan_alerts, interval=alerts.scan_interval(settings), first=1)
     report.schedule_jobs(app)  # 08:00 digests, Monday 09:00 reports: once per period, late after downtime
     app.job_queue.run_daily(rate_quarter, time=QUARTER_STARS_AT.replace(tzinfo=settings.tz))

@@ -91,6 +91,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.low_rating_comment(payload), keyboards.assign(ticket_id) if payload.get("waiting") else None
     if kind == "contact_added":
         return texts.contact_added(payload), None
+    if kind == "intake_reminder":
+        return texts.intake_reminder(payload), None
     if kind == "urgent_unplaced":
         return texts.urgent_unplaced(payload), None
     if kind == "chased":  # (改派 from the coordinators' card, as from a 🟡 card)
@@ -188,9 +190,9 @@ def quiet_until(moment: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> dat
 
 def held_for_quiet_hours(kind: str, payload: Mapping[str, Any]) -> bool:
     """Reminders wait for the morning: yellow cards to members, rating reminders to residents (an urgent
-    ticket's too: rating it can wait) and the quarter's stars (rated at 00:30). An urgent ticket's yellow card,
+    ticket's too: rating it can wait), a need left unfinished recalled, and the quarter's stars (rated at 00:30). An urgent ticket's yellow card,
     coordinators' cards and red cards never wait."""
-    if kind in ("rate_reminder", "quarter_stars"):
+    if kind in ("rate_reminder", "quarter_stars", "intake_reminder"):
         return True
     return kind == "yellow_card" and payload.get("audience") == "member" and not payload.get("urgent")
 

@@ -436,6 +436,13 @@ def rate_prompt(number: str, item_name: str) -> str:
     return f"工单 <b>{esc(number)}</b>（{esc(item_name)}）已办结。请为这次服务打个分："
 
 
+def intake_reminder(p: Mapping[str, Any]) -> str:
+    """A need left at its address or phone step, recalled once."""
+    missing = ("还差上门地址：回复地址（例如：幸福里小区 3 号楼）就能登记" if p.get("step") == "address"
+               else "还差最后一步：回复手机号，或回复「跳过」就能登记")
+    return f"📝 您说的「{quote(p.get('text') or '', 60)}」还没有提交，{missing}。不需要了请回复「算了」。"
+
+
 def rate_reminder(number: str, item_name: str) -> str:
     return f"回访：工单 <b>{esc(number)}</b>（{esc(item_name)}）已办结一天了，您满意吗？请花几秒钟打个分："
 

@@ -62,6 +62,16 @@ def purge_drafts(session: Session, older_than: datetime) -> int:
     return session.exec(delete(Draft).where(Draft.updated_at < older_than)).rowcount
 
 
+def idle_drafts(session: Session, flow: str, since: datetime, until: datetime, *, limit: int = 200
+                ) -> list[tuple[int, dict[str, Any], datetime]]:
+    """The drafts of a flow last touched between `since` and `until` (a conversation left a while ago, not yet given
+    up), newest first: (telegram id, state, when last touched)."""
+    rows = session.exec(select(Draft.telegram_id, Draft.state, Draft.updated_at)
+                        .where(Draft.flow == flow, Draft.updated_at >= since, Draft.updated_at <= until)
+                        .order_by(Draft.updated_at.desc()).limit(limit)).all()
+    return [(telegram_id, dict(state), touched) for telegram_id, state, touched in rows]
+
+
 def list_drafts(session: Session, telegram_id: int) -> list[tuple[str, dict[str, Any], datetime]]:
     """All of a user's flows in progress, most recently touched first: (flow, state, when last touched)."""
     return [(flow, dict(state), touched)

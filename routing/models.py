@@ -105,6 +105,7 @@ class NotificationKind(StrEnum):
     ticket_photo = "ticket_photo"  # one photo of a ticket (the resident's to its member, the work's to the resident)
     yellow_card = "yellow_card"  # 🟡 80 % of a time limit (routing.alerts.scan_alerts)
     red_card = "red_card"  # 🔴 past a time limit; the ticket escalated one level
+    intake_reminder = "intake_reminder"  # a need left at its address or phone step an hour ago: to its resident
     rate_reminder = "rate_reminder"  # 回访: a resolved ticket still unrated after a day
     group_alert = "group_alert"  # to a subscribed group chat: no personal data (subscriptions.py)
     ticket_linked = "ticket_linked"  # to the assignee: a neighbour reported the same (duplicates.py)

@@ -21,6 +21,7 @@ from bot import keyboards, numbers, texts
 from bot.handlers import call_off, member
 from bot.handlers.common import (
     INTAKE,
+    STEP_IDLE,
     act,
     answer,
     callback_args,
@@ -35,8 +36,8 @@ from bot.handlers.common import (
 )
 from classifier import Classification
 from classifier.normalize import normalize, simplified
-from routing import abuse, drafts, duplicates, geography, members, tickets, views
-from routing.models import GeoLevel, Ticket
+from routing import abuse, drafts, duplicates, geography, members, outbox, tickets, views
+from routing.models import GeoLevel, NotificationKind, Ticket
 from routing.models import TicketStatus as S
 from routing.states import OPEN
 
@@ -1721,6 +1722,25 @@ async def phone_typed(
     else:  # a question after an earlier ticket, thanks, or a word: answered, and the phone asked again
         await _aside(update, context, kind)
         await _ask_again(update, context, state)
+
+
+# ── a need left unfinished ─────────────────────────────────────────────────────────────────────────
+INTAKE_REMINDER_AFTER = timedelta(hours=1)  # a need left at its address or phone step this long is recalled, once
+
+
+def remind_unfinished(session: Session, now_: datetime) -> int:
+    """Recall a need left at its address or phone step (an older resident puts the phone down, believing it reported):
+    one reminder, while the step still takes the answer (STEP_IDLE); the step's time is kept. How many were sent."""
+    sent = 0
+    for telegram_id, state, touched in drafts.idle_drafts(session, INTAKE, now_ - STEP_IDLE,
+                                                          now_ - INTAKE_REMINDER_AFTER):
+        if state.get("reminded") or state.get("ticket_id") or state.get("step") not in ("address", "phone"):
+            continue  # (an urgent ticket is open already; a card not confirmed is no report she believes made)
+        drafts.save_draft(session, telegram_id, INTAKE, {**state, "reminded": True}, touched)
+        outbox.notify(session, telegram_id, NotificationKind.intake_reminder, now_,
+                      payload={"text": state["text"], "step": state["step"]})
+        sent += 1
+    return sent
 
 
 # ── /my and rating ────────────────────────────────────────────────────────────────────────────────

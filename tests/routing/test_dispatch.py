@@ -332,8 +332,10 @@ def test_why_told_after_declining_an_assignment_reaches_who_assigned_it(world: W
 
 
 def test_why_a_wave_offer_was_declined_is_kept_and_told_to_nobody(world: World) -> None:
-    """A wave's offer declined: the next members were asked at once; the reason is kept, no coordinator is bothered."""
+    """A wave's offer declined: the next members were asked at once; the reason is kept, no coordinator is bothered.
+    (When the 不方便 left the ticket to 派单, the coordinators choosing next are told: bot tests.)"""
     member = world.member("王师傅", ["电工"])
+    world.member("李师傅", ["电工"])  # (asked next: the ticket does not wait for a coordinator)
     with db.transaction(world.engine) as s:
         tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
                                     grid_code=G11, address="幸福里3号楼", settings=world.settings).id

@@ -816,3 +816,40 @@ async def test_a_correction_of_the_need_at_the_address_step_corrects_it(chat: Bo
     draft = chat.intake_draft(RESIDENT)
     assert "我先记下了" not in shown and draft["label"] == "property.public_lighting", (shown, draft)
     assert not draft.get("next_text"), draft
+
+
+# --- a need left at the address step ---
+def _age_draft(chat: BotChat, hours: float) -> None:
+    with db.transaction(chat.engine) as s:
+        s.execute(update(Draft).where(Draft.telegram_id == RESIDENT, Draft.flow == "intake")
+                  .values(updated_at=datetime.now(UTC) - timedelta(hours=hours)))
+
+
+@SQLITE
+async def test_a_need_left_at_the_address_step_is_recalled_once(chat: BotChat) -> None:
+    """She confirmed 楼道灯坏了 and put the phone down at 「请告诉我需要上门的地址」, believing she had reported it; after
+    12 hours the step was gone, and the next day 「怎么还没来」 got 「您还没有工单」. An hour later she is reminded once,
+    and her answer to the reminder is the address."""
+    from bot.handlers import resident
+
+    await chat.intake_to_address(RESIDENT, NEED)
+    _age_draft(chat, 2)
+    with db.transaction(chat.engine) as s:
+        assert resident.remind_unfinished(s, datetime.now(UTC)) == 1
+        assert resident.remind_unfinished(s, datetime.now(UTC)) == 0  # (once)
+    await chat.deliver()
+    reminder = [r.text for r in chat.replies(RESIDENT) if "还没有提交" in r.text]
+    assert reminder and NEED[:6] in reminder[0] and "地址" in reminder[0], reminder
+    assert texts.ASK_PHONE in _texts(await chat.say(RESIDENT, ADDRESS))
+
+
+@SQLITE
+async def test_a_need_left_a_moment_ago_or_long_ago_is_not_recalled(chat: BotChat) -> None:
+    from bot.handlers import resident
+
+    await chat.intake_to_address(RESIDENT, NEED)
+    with db.transaction(chat.engine) as s:
+        assert resident.remind_unfinished(s, datetime.now(UTC)) == 0  # (just now: she may be typing)
+    _age_draft(chat, 13)
+    with db.transaction(chat.engine) as s:
+        assert resident.remind_unfinished(s, datetime.now(UTC)) == 0  # (left: the step no longer takes an answer)
