@@ -549,10 +549,11 @@ def offer_withdrawn(p: Mapping[str, Any]) -> str:
         "taken": "已由其他党员接单，谢谢您的热心！",
         "cancelled": "已被取消。",
         "dispatch": "已转协调员派单。",
-        "expired": "已过接单时间，转给其他党员。",
-        "removed": "已转给其他党员（您已不在党员名单中）。",
-        "full": "已转给其他党员（您手上的工单已满，办结后会再收到新工单）。",
-        "off_duty": "已转给其他党员（您已离岗）。",
+        "expired": "已过接单时间，不需要您处理了。",
+        # (whether other members were asked or the coordinators were left it, the card cannot know: it is not his now)
+        "removed": "不需要您处理了：您已不在党员名单中。",
+        "full": "不需要您处理了：您手上的工单已满，办结一张后才会收到新工单。",
+        "off_duty": "不需要您处理了：您已离岗。",
         "forgotten": "的居民已申请删除个人信息，这条消息里的地址和电话已撤回。",
     }
     reason = reasons.get(str(p.get("reason")), "已有变化，不需要您处理了。")

@@ -632,3 +632,11 @@ def test_a_forgotten_resident_is_not_named_nor_linked() -> None:
 
     assert resident_named({"resident_name": "", "resident_id": 7}) == ""
     assert resident_named({"resident_name": "<王>", "resident_id": 7}) == '<a href="tg://user?id=7">&lt;王&gt;</a>'
+
+
+@pytest.mark.parametrize("reason", ["off_duty", "full", "removed", "expired"])
+def test_a_withdrawn_offer_does_not_say_others_were_asked(reason: str) -> None:
+    """「已转给其他党员（您已离岗）」 when nobody else was asked (the only electrician: the ticket went to 派单), and
+    「办结后会再收到新工单」 read as a promise that this one would come back."""
+    told = texts.offer_withdrawn({"number": "#A1234", "reason": reason})
+    assert "其他党员" not in told and "不需要您处理" in told, told
