@@ -24,7 +24,7 @@ REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a memb
 ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scope of a new coordinator
 STATS = "st"  # st:<period>                           /stats for another period (routing.reports.STATS_PERIODS)
 CALL_OFF = "cx"  # cx:<ticket id>[:ok] | cx:no          resident calls off a ticket (asked, then confirmed)
-CLOSE = "cl"  # cl:<ticket id>                          coordinator closes a ticket (its reason typed next)
+CLOSE = "cl"  # cl:<ticket id>[:ok] | cl:no            coordinator closes a ticket (its reason typed, then confirmed)
 
 
 def data(*parts: object) -> str:
@@ -174,6 +174,12 @@ def assign(ticket_id: int) -> InlineKeyboardMarkup:
         [[InlineKeyboardButton(texts.BTN_ASSIGN, callback_data=data(DISPATCH, ticket_id)),
           InlineKeyboardButton(texts.BTN_CLOSE, callback_data=data(CLOSE, ticket_id))]]
     )
+
+
+def confirm_close(ticket_id: int) -> InlineKeyboardMarkup:
+    """确认关闭 / 不关闭, under the reason a coordinator typed."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.BTN_CONFIRM_CLOSE, callback_data=data(CLOSE, ticket_id, "ok")),
+                                  InlineKeyboardButton(texts.BTN_KEEP_OPEN, callback_data=data(CLOSE, "no"))]])
 
 
 def members(ticket_id: int, entries: Sequence[tuple[int, str]], holder: int) -> InlineKeyboardMarkup:

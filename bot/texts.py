@@ -82,6 +82,8 @@ BTN_DONE = "✅ 办结"
 BTN_HAND_BACK = "↩️ 退回"
 BTN_ASSIGN = "👉 指派"
 BTN_CLOSE = "✖️ 关闭"
+BTN_CONFIRM_CLOSE = "✅ 确认关闭"
+BTN_KEEP_OPEN = "不关闭"
 BTN_FINISH = "✔️ 完成"
 
 
@@ -780,6 +782,14 @@ def not_to_close(number: str, status_name: str) -> str:
     return f"工单 <b>{esc(number)}</b> {esc(status_name)}，不需要关闭。"
 
 
+def confirm_close(row: Mapping[str, Any], reason: str) -> str:
+    """The question before a coordinator closes a ticket: which, as it is now (taken meanwhile: by whom), and why."""
+    urgent = "🚨 紧急" if row.get("urgent") else ""
+    held = f"，{esc(row['member_name'])} 正在办理" if row.get("member_name") else ""
+    return (f"确定关闭{urgent}工单 <b>{esc(row['number'])}</b>（{esc(row['item_name'])} · {esc(row['status_name'])}{held}）"
+            f"吗？居民会收到原因：「{quote(reason, 200)}」")
+
+
 CLOSE_KEPT = "好的，工单没有关闭。"
 
 
@@ -975,7 +985,9 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         + photos_line(p.get("attachments"), "办理照片"),
         "resolution_note": f"📝 {member} 补充了工单 {number} 的办理说明：「{quote(p.get('note', ''), 300)}」",
         "ticket_closed": f"工单 {number} 已关闭，感谢您的支持！",
-        "ticket_cancelled": (f"工单 {number} 已由居民取消，不用再派单了。" if p.get("audience") == "coordinator"
+        "ticket_cancelled": (f"工单 {number} 已由协调员关闭，不用再派单了。"
+                             if p.get("audience") == "coordinator" and p.get("by") == "coordinator"
+                             else f"工单 {number} 已由居民取消，不用再派单了。" if p.get("audience") == "coordinator"
                              else f"工单 {number} 居民已取消，不用再上门了。" if p.get("by") == "resident"
                              else f"工单 {number} 已取消。")
         + (f"原因：{quote(p['reason'], 200)}" if p.get("reason")

@@ -454,6 +454,10 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
     if role == "coordinator":
         notify(session, ticket.resident_id, NotificationKind.ticket_cancelled, now,
                ticket_id=ticket.id, payload=payload)
+        if carded:  # (the other coordinators an urgent alert or a 派单 card reached: closed, nothing to do)
+            told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=ticket.urgent)
+            notify_many(session, [c for c in told if c != actor_id], NotificationKind.ticket_cancelled, now,
+                        ticket_id=ticket.id, payload={**payload, "audience": "coordinator"})
     elif carded or assigned_by:
         told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level,
                                 all_levels=ticket.urgent) if carded else []

@@ -12,9 +12,20 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import act, answer, callback_args, deps, edit, now, query, reply, reply_with_contact
+from bot.handlers.common import (
+    INTAKE,
+    act,
+    answer,
+    callback_args,
+    deps,
+    edit,
+    now,
+    query,
+    reply,
+    reply_with_contact,
+)
 from routing import alerts, dispatch, drafts, geography, members, reports, tickets, views
-from routing.errors import ConcurrentUpdate, DomainError, InvalidInput, NotAllowed, NotFound
+from routing.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
 from routing.models import GeoLevel, Member
 from routing.models import TicketStatus as S
 from routing.states import STATUS_NAMES, get_ticket
@@ -89,16 +100,20 @@ def _waiting(session: Session, coordinator_id: int, now_: datetime) -> tuple[lis
 _NUMBER_TOLD = re.compile(r"(?<![A-Za-z0-9])#?\s*([A-Za-z]\d{4,5})(?!\d)")
 
 
-def _ticket_card(session: Session, coordinator_id: int, number: str, now_: datetime) -> dict[str, Any] | str | None:
+def _ticket_card(session: Session, coordinator_id: int, number: str, now_: datetime, hashed: bool = True
+                 ) -> dict[str, Any] | str | None:
     """The card of a ticket in the coordinator's scope (its row as /dispatch shows it, who holds it too), a sentence when
-    it is not theirs or not found, None when the person coordinates nothing."""
+    it is not in their scope or, named with #, not found; None when the person coordinates nothing, the ticket is their
+    own, or a number without # is no ticket's."""
     scopes = members.coordinator_scopes(session, coordinator_id)
     if not scopes:
         return None
     try:
         ticket = tickets.get_ticket_by_number(session, number)
     except (NotFound, InvalidInput):
-        return texts.ticket_not_found(number)
+        return texts.ticket_not_found(number) if hashed else None  # (B1203室 in a need of her own: no number)
+    if ticket.resident_id == coordinator_id:
+        return None  # (her own ticket: asked after, called off or chased as any resident's)
     if not members.covers(session, scopes, ticket.grid_code):
         return texts.ticket_not_in_scope(f"#{ticket.number}")
     return {**views.ticket_payload(session, ticket, private=True),
@@ -111,7 +126,7 @@ async def look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str)
     told = _NUMBER_TOLD.search(text)
     if told is None:
         return False
-    row = await query(context, _ticket_card, update.effective_user.id, told.group(1), now())
+    row = await query(context, _ticket_card, update.effective_user.id, told.group(1), now(), "#" in told.group())
     if row is None:
         return False
     if isinstance(row, str):
@@ -192,6 +207,7 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     user_id = update.effective_user.id
     if len(args) == 1:
+        await act(context, drafts.clear_draft, user_id, CLOSE)  # (指派 chosen instead: no reason waits any more)
         shown = await _member_list(context, int(args[0]), user_id)
         await answer(update)
         if shown is None:
@@ -216,7 +232,7 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 CLOSE = "close"  # the draft of a ticket a coordinator is closing: its reason is typed next
 CLOSE_WINDOW = timedelta(minutes=10)  # (a reason typed later may be words about something else)
-_NOT_CLOSING = re.compile(r"(算了|不关了?|取消|不用了?|先不)[了吧。！!~～\s]*")
+_NOT_CLOSING = re.compile("算了|不关|先不|别关|不用关|点错|按错|不要关")
 
 
 def _closing(session: Session, coordinator_id: int, ticket_id: int, now_: datetime) -> str:
@@ -230,12 +246,20 @@ def _closing(session: Session, coordinator_id: int, ticket_id: int, now_: dateti
 
 
 async def close_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """关闭 on a ticket's card: its reason is asked (the resident reads it)."""
+    """关闭 on a ticket's card asks why; 确认关闭 under the reason closes it (the resident reads why); 不关闭 keeps it."""
     args = callback_args(update)
+    if args[:1] == ["no"]:
+        await answer(update)
+        await act(context, drafts.clear_draft, update.effective_user.id, CLOSE)
+        await edit(update, texts.CLOSE_KEPT)
+        return
     if not args or not args[0].isdigit():
         await answer(update, texts.STALE_BUTTON, alert=True)
         return
     await answer(update)
+    if args[1:2] == ["ok"]:
+        await edit(update, await act(context, _close, update.effective_user.id, int(args[0]), now()))
+        return
     await reply(update, await act(context, _closing, update.effective_user.id, int(args[0]), now()))
 
 
@@ -244,24 +268,34 @@ def awaits_reason(touched: datetime, now_: datetime) -> bool:
     return now_ - touched <= CLOSE_WINDOW
 
 
-def _close(session: Session, coordinator_id: int, state: dict[str, Any], reason: str, now_: datetime) -> str:
+def _reason_kept(session: Session, coordinator_id: int, state: dict[str, Any], reason: str, now_: datetime
+                 ) -> dict[str, Any]:
+    """The reason typed, kept for 确认关闭; the ticket as it is now (taken meanwhile: the question says by whom)."""
+    drafts.save_draft(session, coordinator_id, CLOSE, {**state, "reason": reason}, now_)
+    return views.ticket_payload(session, get_ticket(session, int(state["ticket_id"])))
+
+
+def _close(session: Session, coordinator_id: int, ticket_id: int, now_: datetime) -> str:
+    """Close the ticket with the reason typed for it (its resident's where or phone no longer asked); what to show."""
+    state = drafts.get_draft(session, coordinator_id, CLOSE) or {}
+    if state.get("ticket_id") != ticket_id or not state.get("reason"):
+        return texts.STALE_BUTTON
     drafts.clear_draft(session, coordinator_id, CLOSE)
-    ticket = tickets.cancel_ticket(session, int(state["ticket_id"]), coordinator_id, now_, reason=reason)
+    ticket = tickets.cancel_ticket(session, ticket_id, coordinator_id, now_, reason=state["reason"])
+    if (drafts.get_draft(session, ticket.resident_id, INTAKE) or {}).get("ticket_id") == ticket_id:
+        drafts.clear_draft(session, ticket.resident_id, INTAKE)  # (her next words are read afresh: 味道越来越大了)
     return texts.ticket_closed(f"#{ticket.number}")
 
 
 async def close_reason_given(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any],
                              text: str) -> None:
-    """The reason a ticket is closed (told to its resident and member), or 算了: not closed."""
-    if _NOT_CLOSING.fullmatch(text.strip()):
+    """The reason a ticket is closed, asked to be confirmed (确认关闭 / 不关闭); 算了, 不关了, 点错了: not closed."""
+    if _NOT_CLOSING.search(text.strip()):
         await act(context, drafts.clear_draft, update.effective_user.id, CLOSE)
         await reply(update, texts.CLOSE_KEPT)
         return
-    try:
-        await reply(update, await act(context, _close, update.effective_user.id, state, text.strip()[:500], now()))
-    except DomainError:  # (done or cancelled meanwhile: the error handler says so; the reason waits for nothing now)
-        await act(context, drafts.clear_draft, update.effective_user.id, CLOSE)
-        raise
+    row = await act(context, _reason_kept, update.effective_user.id, state, text.strip()[:500], now())
+    await reply(update, texts.confirm_close(row, text.strip()[:500]), keyboards.confirm_close(row["ticket_id"]))
 
 
 def _scope_members(session: Session, telegram_id: int) -> list[tuple[int, str]]:

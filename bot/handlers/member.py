@@ -64,7 +64,7 @@ _STEP_TAKEN_BACK = {
 }
 # Work not done: surely (还是不亮, 零件没到, 没弄完), or a visit put off (明天再去) when no work done is told with it.
 _NOT_DONE_SURELY = re.compile(
-    "还是不(亮|行|通|好|转|出水)|还没有?(完全)?(修|弄|办|处理|做)?(好|完)(?!全)|没有?(修|弄|办)(好|完)|没到|不够|还在修")
+    "还是(修|弄)?不(亮|行|通|好|转|出水)|还没有?(完全)?(修|弄|办|处理|做)?(好|完)(?!全)|没有?(修|弄|办)(好|完)|没到|不够|还在修")
 _PUT_OFF = re.compile("(明天|下午|晚上|等会儿?|改天)再(去|来|修|弄)")
 # Work that cannot be done, or a door nobody opens (修不了，得找物业; 联系不上居民; 敲门没人): no note of work done — 退回 is
 # how the ticket goes to someone who can.
@@ -72,19 +72,27 @@ _CANNOT_DO = re.compile("(修|弄|办|干|做|处理)不(了|好)|没(法|办法
                      "|敲门没人|没人开门|没人在家|没修(?![好完])")
 # Words of work done (a note that says so is a note, whatever else it says: 灯已换好，明天再来回访一下).
 # (not told as to come: 明天再去修好; nor denied: 没修好. 现在亮了: working now)
+# Any work told, in the many words a note tells it in (通了, 换了, 送到了, 交给邻居, 问题解决, 没问题了): with them, words that
+# the resident was out or unreachable tell how it went, not that it could not be done.
+_SOME_WORK = re.compile("通了|换了|装了|送到|送了|送去|清走|清了|交给|放在|挂在|解决|没问题|指导|关了|开了|买了|取了|帮|陪|联系上"
+                        "|接好|弄了|修了|处理了|去了现场")
 _WORK_DONE = re.compile(
     "(?<![没未去再要会])(?<!没有)(修|办|弄|处理|搞|做|换|装|通|清)(好|完)|搞定|已(经)?(修|办|处理|完成|换|装)"
     "|(?<![没未])完成了|现在(亮了|正常|好了|能用|通了|不漏)")
 
 
-# Words a note of the work is told in (已, 检查, 送医, 告知家属…): an emergency's words with them tell what was done about it.
-_WORK_TOLD = re.compile("已|检查|处理|送医|送到|送去|告知|通知|联系了|陪|帮忙|协助|换了|清理|修好|弄好|打了|叫了|居民")
+# An emergency of the member's own, told at the 办结 / 退回 step: his home or himself (我家, 我老伴, 我) or a cry, and none of
+# the words a note of the work is told in — what was done (已, 关了, 拉走, 扶起来…), or the people served (居民, 老人, 他).
+_OWN = re.compile("我|俺|咱|快来|救命|来人")
+_WORK_TOLD = re.compile("已|检查|处理|送医|送到|送去|告知|通知|联系|陪|帮忙|协助|换了|清理|修好|弄好|打了|叫了|关了|拉了|拉走"
+                        "|接走|扶|灭了|来了|误报|没有(漏|泄)|居民|老人|大爷|大妈|奶奶|爷爷|阿姨|邻居|家属|他|她|现场")
 
 
-def tells_of_work(text: str) -> bool:
-    """Whether words at the 办结 / 退回 step tell of the work (已叫120送医, 检查过没有漏气), not of an emergency the
-    member is in (我家厨房着火了，快来人)."""
-    return bool(_WORK_TOLD.search(simplified(text)))
+def own_emergency(text: str) -> bool:
+    """Whether urgent words at the 办结 / 退回 step tell an emergency the member is in (我家厨房着火了，快来人), not the work
+    on one (燃气报警器响了，是误报，没有漏气; 老人晕倒了，120拉走了): a note about the ticket's own emergency stays its note."""
+    words = simplified(text)
+    return bool(_OWN.search(words)) and not _WORK_TOLD.search(words)
 
 
 def _without_symbols(text: str) -> str:
@@ -498,7 +506,9 @@ def _not_done(note: str) -> bool:
     done = [m.end() for m in _WORK_DONE.finditer(note)]
     if undone:
         return not done or max(undone) >= max(done)
-    return bool(_PUT_OFF.search(note) or _CANNOT_DO.search(note)) and not done
+    if _CANNOT_DO.search(note) and not done and not _SOME_WORK.search(note):
+        return True  # (联系不上居民 alone; but 打电话没人接，去了现场，下水道通了 tells the work done)
+    return bool(_PUT_OFF.search(note)) and not done
 
 
 def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
@@ -553,7 +563,9 @@ def _a_reason(words: str, read: Classification | None, asked: bool) -> bool:
 
 
 # Giving a ticket in hand up (这单我干不了了, 麻烦换个人, 退回) or naming a button (办结, 开始): the card's buttons do it.
-_GIVING_UP = re.compile("退回|换个?人|(干|做|办|去|弄|修)不了|不干了|干不下去")
+# (about this ticket — 这单, 工单, 换个人 at the end, 去不了 first — not a need of her own: 我胳膊摔伤了，做不了饭; 快递被退回了)
+_GIVING_UP = re.compile(r"(这单|这个单|这张单?|单子|工单|这活|这个活)[^。]{0,8}(干|做|办|去|弄|修|接)不了|(?<!被)退回"
+                        r"|(麻烦|请|帮我|能不能)?换个?人(吧|来|去)?[。！!~～\s]*$|^我?(今天|明天)?(去|干|做|来)不了")
 _DONE_NAMED = re.compile(r"(办结|结单)[了吧。！!~～\s]*")
 _START_NAMED = re.compile(r"(开始办理|开始)[了吧。！!~～\s]*")
 
@@ -584,7 +596,7 @@ async def about_their_work(
             await reply(update, texts.DECLINE_REASON_TOLD if told else texts.DECLINE_REASON_KEPT)
             return True
     giving_up = bool(words) and _GIVING_UP.search(words) is not None and not _A_QUESTION.search(words)
-    if giving_up and not (read is not None and read.kind == "request" and read.confident):
+    if giving_up:
         work = work or await query(context, _work_in_hand, update.effective_user.id)
         if work[0] and not work[1]:  # (with an offer waiting too, 不方便 answers it: below)
             await reply(update, texts.PRESS_HAND_BACK)  # (the ticket stays his until 退回 says why: someone else is found)

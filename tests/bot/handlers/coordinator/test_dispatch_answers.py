@@ -377,15 +377,45 @@ async def test_a_coordinator_closes_a_ticket_with_a_reason_the_resident_reads(ch
     card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)))
     asked = "\n".join(r.text for r in await chat.press(COORD, card.button("关闭"), card.message))
     assert "原因" in asked, asked
-    told = "\n".join(r.text for r in await chat.say(COORD, "重复工单，已在 #A0001 处理"))
+    asked = await chat.say(COORD, "重复工单，已在 #A0001 处理")
+    assert "确定关闭" in asked[-1].text and chat.ticket(ticket_id).status != "cancelled", asked[-1].text
+    told = "\n".join(r.text for r in await chat.press(COORD, asked[-1].button("确认关闭"), asked[-1].message))
     assert "已关闭" in told and chat.ticket(ticket_id).status == "cancelled", told
     await chat.deliver()
     assert any("重复工单" in r.text for r in chat.replies(RESIDENT)), [r.text for r in chat.replies(RESIDENT)]
 
 
-async def test_closing_can_be_given_up(chat: BotChat) -> None:
+@pytest.mark.parametrize("words", ["算了", "算了，不关了", "先不关了", "点错了"])
+async def test_closing_can_be_given_up(chat: BotChat, words: str) -> None:
+    """「算了，不关了」, 「点错了」 closed the ticket, the resident reading 「原因：点错了」."""
     ticket_id = await chat.submit(RESIDENT, NEED)
     card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)))
     await chat.press(COORD, card.button("关闭"), card.message)
-    told = "\n".join(r.text for r in await chat.say(COORD, "算了"))
+    told = "\n".join(r.text for r in await chat.say(COORD, words))
     assert "没有关闭" in told and chat.ticket(ticket_id).status != "cancelled", told
+
+
+async def test_words_after_close_closes_nothing_without_confirming(chat: BotChat, world: World) -> None:
+    """关闭, then 指派 chosen instead, then 「王师傅电话多少」: the ticket was cancelled with that as its reason."""
+    ticket_id = await chat.submit(RESIDENT, NEED)  # (nobody registered yet: it waits for 派单)
+    world.member("王师傅", ["电工"])
+    card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)))
+    await chat.press(COORD, card.button("关闭"), card.message)
+    await chat.press(COORD, card.button("指派"), card.message)
+    await chat.say(COORD, "王师傅电话多少")
+    assert chat.ticket(ticket_id).status != "cancelled"
+
+
+async def test_an_emergency_after_close_is_an_emergency(chat: BotChat) -> None:
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)))
+    await chat.press(COORD, card.button("关闭"), card.message)
+    told = "\n".join(r.text for r in await chat.say(COORD, "我家着火了，快来人"))
+    assert "119" in told and chat.ticket(ticket_id).status != "cancelled", told
+
+
+async def test_a_coordinators_own_ticket_and_a_room_number_are_no_look_up(chat: BotChat) -> None:
+    """A coordinator asking after her own ticket is answered as its resident (not 「不在您的管辖范围内」), and
+    「我家B1203室的热水器坏了」 is her need, not 「没有找到工单 B1203」."""
+    told = "\n".join(r.text for r in await chat.say(COORD, "我家B1203室的热水器坏了，不出热水"))
+    assert "没有找到工单" not in told, told

@@ -732,3 +732,30 @@ async def test_giving_up_a_ticket_in_hand_in_words_points_to_hand_back(chat: Bot
 async def test_a_button_named_in_words_points_to_it(chat: BotChat, world: World, words: str, pointer: str) -> None:
     member, _ticket_id = await _member_with_work(chat, world)
     assert getattr(texts, pointer) in texts_of(await chat.say(member, words))
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["燃气报警器响了，是误报，没有漏气", "老人晕倒了，120拉走了，家属跟去医院了",
+                                   "电线冒烟起火，用灭火器灭了，没人受伤"])
+async def test_a_note_of_the_tickets_own_emergency_is_its_note(chat: BotChat, world: World, words: str) -> None:
+    """A member who handled an emergency tells it in its own words: filed as a new urgent ticket in his name."""
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
+    await chat.say(member, words)
+    assert chat.ticket(ticket_id).status == "resolved" and chat.count(Ticket) == 1
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["打电话没人接，去了现场，下水道通了", "送餐送到了，老人不在家交给邻居", "灯泡换了，居民不在家"])
+async def test_a_note_of_work_done_while_the_resident_was_out_is_a_note(chat: BotChat, world: World, words: str) -> None:
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
+    await chat.say(member, words)
+    assert chat.ticket(ticket_id).status == "resolved"
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["水管漏了我修不了", "我胳膊摔伤了，做不了饭", "快递被退回了，找不到人"])
+async def test_a_need_of_her_own_with_a_ticket_in_hand_is_no_hand_back(chat: BotChat, world: World, words: str) -> None:
+    member, _ticket_id = await _member_with_work(chat, world)
+    assert texts.PRESS_HAND_BACK not in texts_of(await chat.say(member, words))
