@@ -428,7 +428,8 @@ def call_off_too_late(number: str, status_name: str) -> str:
 
 def rating_words_kept(words: str) -> str:
     """Words that the work was not done, typed under the rating card without stars: kept for the stars."""
-    return f"抱歉这次没让您满意。您说的「{quote(words, 60)}」已记下，打分后会一起转告协调员和师傅。"
+    return (f"抱歉这次没让您满意。您说的「{quote(words, 60)}」已记下，会随打分一起转给师傅；"
+            "还没解决的话请点 1 星或 2 星，工单会重新打开，协调员会跟进。")
 
 
 RATE_WITH_BUTTONS = "请点下面的星星打分（1–2 星表示不满意，工单会重新打开，协调员会跟进）。"
@@ -841,7 +842,7 @@ URGENT_AREA_LEAD_GENTLY = "我们已经告诉街道的工作人员。如果愿�
 def urgent_unplaced(p: Mapping[str, Any]) -> str:
     """To the top coordinators: an emergency from someone who has not chosen their grid (no ticket until they do)."""
     named = resident_named(p)
-    lines = ["🚨 <b>紧急求助，请立即跟进</b>（居民还没选社区，选好后会生成紧急工单）",
+    lines = ["🚨 <b>紧急求助，请立即跟进</b>（居民还没选社区，暂无工单：请直接联系居民）",
              f"居民：{named or '（已删除）'}", f"诉求：「{quote(p.get('text') or '', 300)}」"]
     if p.get("hotlines"):
         lines.append(f"已提示居民拨打：{esc(' / '.join(p['hotlines']))}")

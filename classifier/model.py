@@ -573,6 +573,10 @@ _BURNT_OUT = re.compile("烧(没|光|完|掉|了)|遭了?(一场)?火灾|失火|
 _BURNING_NOW = re.compile("还在烧|正在烧|火还|火越|火苗|火光|明火|蔓延|烧到|快来|救命|119")
 _FIRE_NAMED = re.compile("[着著]火|起火|烧着")
 # (Not 有股没气味: 没气 is a homophone of 煤气; nor 奶奶说她闻不到: the one who cannot smell it is not the one who tells.)
+# Someone hurt (a body harmed, not 没人受伤): an urgent message with these words gives the ambulance's number first.
+_PERSON = "人|孩子|小孩|娃|宝宝|老人|大爷|大妈|大哥|大姐|阿姨|他|她|我|妈|爸|爷爷|奶奶|外婆|外公|老伴|工人|邻居"
+_HURT = re.compile(f"流血|出血|血流|({_PERSON})[^。，,]{{0,10}}(掉|摔|跌|滚)下来|坠楼|骨折|咬伤|({_PERSON})[^。，,]{{0,3}}被[^。，,]{{0,3}}咬"
+                   "|烫伤|烧伤|头[^。，,]{0,3}(破|流血)|不省人事|昏迷|晕倒|晕过去|(?<!没人)(?<!没有)(?<!无人)(?<!没)(?<!冇人)受伤|伤得")
 _NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味|唔系漏气|没闻着味|冇味")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
 ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event a chat message may tell by how it ended
@@ -2266,6 +2270,9 @@ class Classifier:
         if urgent:
             # The item's own line first (a gas leak the danger model read: 119 and what to do about gas, then 110).
             hotlines = tuple(dict.fromkeys((*self.taxonomy.hotlines_of(label), *hotlines))) or ("110",)
+            if self.medical_signal is not None and self.medical_signal.hotline not in hotlines and _HURT.search(full):
+                # (someone hurt, whatever the need: 小孩从楼上掉下来了, 被狗咬了，流血了 — the ambulance first)
+                hotlines = (self.medical_signal.hotline, *hotlines)
         item = label.split(".", 1)[1] if label else None
         return Classification(
             text=full,

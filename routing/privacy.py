@@ -50,9 +50,8 @@ from routing.models import TicketStatus as S
 from routing.outbox import notify, withdraw_message
 from routing.states import STATUS_NAMES, can_transition, update_ticket
 from routing.tickets import cancel_ticket, close_ticket
-from routing.views import item_names
+from routing.views import FORGOTTEN_TEXT, item_names
 
-FORGOTTEN_TEXT = "（居民已申请删除）"
 FORGET_REASON = "居民已申请删除个人信息"
 # What a notification payload may carry about the resident, and what it becomes.
 _PAYLOAD_SCRUB: dict[str, Any] = {"text": FORGOTTEN_TEXT, "address": "", "phone": None,

@@ -14,6 +14,8 @@ from routing.geography import get_node
 from routing.models import Member, Person, Rating
 from routing.states import STATUS_NAMES
 
+FORGOTTEN_TEXT = "（居民已申请删除）"  # what /forget leaves of a ticket's words (routing.privacy)
+
 OTHER_NAME = "其他"
 
 
@@ -82,10 +84,11 @@ def ticket_payload(session: Session, ticket: TicketFacts, *, private: bool = Fal
     }
     if private:
         resident = session.get(Person, ticket.resident_id)
+        forgotten = ticket.text == FORGOTTEN_TEXT  # (/forget: her name, given again since, is not put back on it)
         payload.update(address=ticket.address, phone=ticket.phone,
                        attachments=list(ticket.attachments or []),
                        resident_id=ticket.resident_id,
-                       resident_name=resident.name if resident else "")
+                       resident_name=resident.name if resident and not forgotten else "")
     if ticket.assignee_id:
         member = session.get(Member, ticket.assignee_id)
         if member:

@@ -16,6 +16,7 @@ from bot import keyboards, texts
 from bot.handlers.common import INTAKE, act, answer, callback_args, edit, now, query, reply, written_within
 from classifier.normalize import simplified
 from routing import drafts, tickets, views
+from routing.config import get_taxonomy
 from routing.errors import ConcurrentUpdate, IllegalTransition
 from routing.models import Ticket
 from routing.models import TicketStatus as S
@@ -52,8 +53,11 @@ _NO_CANCEL = re.compile(f"(先|还是)?(不|别|不要|不用)({_CANCEL_WORD.pat
 
 # Words that an emergency told is over or was none (虚惊一场, 是我闻错了, 老头子自己起来了 没事了): asked about an open
 # urgent ticket only — the coordinators it alerted would still come.
-_ALL_CLEAR = re.compile("虚惊一场|(?<!不是)(?<!会不会)没(什么|啥)?事了|(闻|看|听|搞|弄)错了|(自己|已经)(爬|站)?起来了"
-                        "|不要紧了|缓过来了|醒过来了|火(已经)?(灭|扑灭)了")
+_ALL_CLEAR = re.compile("虚惊一场|(?<!不是)(?<!会不会)没(什么|啥)?事了|(闻|看|听)错了|(自己|已经)(爬|站)?起来了"
+                        "|不要紧了|缓过来了|火(已经)?(灭|扑灭)了")
+# ...unless someone is still wanted (快来, 来看看, 但是…疼), the helper came (陈医生来了，没事了，谢谢: 办结 is his), or a place
+# is told (看错了，是4号楼: an address corrected).
+_STILL_WANTED = re.compile("快|来看|过来|但|可是|还是|还有|疼|痛|不行|救|(?<!起)来了|谢谢|多亏|是\\d|号楼|单元|栋")
 
 
 def _says_cancel(words: str) -> bool:
@@ -81,7 +85,7 @@ def calls_off(text: str) -> bool:
 def settles_emergency(text: str) -> bool:
     """Whether words say an emergency is over or was none (see _ALL_CLEAR): not a question."""
     words = simplified(text)
-    return not _QUESTION.search(words) and _ALL_CLEAR.search(words) is not None
+    return not _QUESTION.search(words) and _ALL_CLEAR.search(words) is not None and not _STILL_WANTED.search(words)
 
 
 def typed_answer(text: str) -> str | None:
@@ -95,6 +99,14 @@ def typed_answer(text: str) -> str | None:
 def _can_call_off(status: str) -> bool:
     """Whether a ticket in this status can still be called off (before resolution)."""
     return can_transition(status, S.cancelled)
+
+
+def crisis(row: dict[str, Any]) -> bool:
+    """Whether a ticket (its payload) is someone's crisis, urgent under the item signs of self-harm are filed under:
+    words (不用来了，别管我了; 没事了) never call it off — they may be a warning sign themselves; /my's button or a
+    coordinator does."""
+    signs = next((s for s in get_taxonomy().urgent if s.code == "self_harm"), None)
+    return bool(row.get("urgent")) and signs is not None and row.get("label") == signs.default_label
 
 
 def _open_tickets(session: Session, telegram_id: int) -> list[dict[str, Any]]:
@@ -135,7 +147,8 @@ def _asked(session: Session, telegram_id: int, words: str, now_: datetime, urgen
     elif _thanks_for_work_done(mine, now_) and not _says_cancel(simplified(words)):
         return [], None
     else:
-        rows = [row for row in _open_tickets(session, telegram_id) if row["urgent"] or not urgent_only]
+        rows = [row for row in _open_tickets(session, telegram_id)
+                if (row["urgent"] or not urgent_only) and not crisis(row)]
     if rows:
         drafts.save_draft(session, telegram_id, CALL_OFF,
                           {"reason": words[:200], "ticket_ids": [row["ticket_id"] for row in rows]}, now_)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,15 +85,19 @@ _WORK_DONE = re.compile(
 # An emergency of the member's own, told at the 办结 / 退回 step: his home or himself (我家, 我老伴, 我) or a cry, and none of
 # the words a note of the work is told in — what was done (已, 关了, 拉走, 扶起来…), or the people served (居民, 老人, 他).
 _OWN = re.compile("我|俺|咱|快来|救命|来人")
-_WORK_TOLD = re.compile("已|检查|处理|送医|送到|送去|告知|通知|联系|陪|帮忙|协助|换了|清理|修好|弄好|打了|叫了|关了|拉了|拉走"
-                        "|接走|扶|灭了|来了|误报|没有(漏|泄)|居民|老人|大爷|大妈|奶奶|爷爷|阿姨|邻居|家属|他|她|现场")
+_OTHERS = re.compile("居民|老人|大爷|大妈|奶奶|爷爷|阿姨|邻居|家属|他|她")
+_WORK_TOLD = re.compile("已|检查|处理|送医|送到|送去|告知|通知|联系|陪|协助|换了|清理|修好|弄好|打了|叫了|关了|拉了|拉走"
+                        "|接走|扶|灭了|来了|误报|没有(漏|泄)|现场")
 
 
-def own_emergency(text: str) -> bool:
+def own_emergency(text: str, signals: Sequence[str] = ()) -> bool:
     """Whether urgent words at the 办结 / 退回 step tell an emergency the member is in (我家厨房着火了，快来人), not the work
-    on one (燃气报警器响了，是误报，没有漏气; 老人晕倒了，120拉走了): a note about the ticket's own emergency stays its note."""
+    on one (燃气报警器响了，是误报，没有漏气; 老人晕倒了，120拉走了): a note about the ticket's own emergency stays its note.
+    Signs of self-harm of his own count whatever else is said (我不想活了，已经写好遗书了), not a resident's (他说活着没意思)."""
     words = simplified(text)
-    return bool(_OWN.search(words)) and not _WORK_TOLD.search(words)
+    if not _OWN.search(words) or _OTHERS.search(words):
+        return False
+    return "self_harm" in signals or not _WORK_TOLD.search(words)
 
 
 def _without_symbols(text: str) -> str:

@@ -64,6 +64,8 @@ _NOT_SAME_ADDRESS = re.compile("[不没坏漏堵修拆搬卖]")
 # Not knowing the address, or how to write it (我不知道地址, 地址不知道怎么写): help asked for, not an address.
 _ADDRESS_NAMED = re.compile("地址|住址|门牌号?码?|房号")  # (taken out before places are looked for: 门牌's 门 is no gate)
 _NOT_KNOWN = re.compile("不知道|不晓得|不会|不清楚|记不住|不记得|记不清|忘了|搞不清|说不清|写不来|不懂")
+_NOT_KNOWN_ALONE = re.compile(rf"(我|我也|真的|实在|这个|这)*({_NOT_KNOWN.pattern}|记不得|搞不清楚|说不清楚)"
+                              r"[了啊呀哦。.!！~～\s]*")
 # Words of a place told with it (幸福里小区东门，门牌号不记得了: the member can find the gate and call): an address,
 # however little. Other words (我问问我女儿, 等我儿子回来问问, 你们打电话问我吧) name none: help is what she needs.
 _CLAUSES = re.compile("[，,。；;！!？?、\\s]+")
@@ -572,7 +574,8 @@ def _new_intake(
     if not found["has_area"] and state["urgent"]:
         # (no grid, no ticket yet: the top coordinators hear of it now, once — the ticket follows the area's button)
         earlier = drafts.get_draft(session, telegram_id, INTAKE) or {}
-        state["alerted"] = bool(earlier.get("alerted")) or tickets.alert_unplaced(
+        told_before = earlier.get("alerted") and earlier.get("text") == state["text"]  # (the same words again)
+        state["alerted"] = bool(told_before) or tickets.alert_unplaced(
             session, telegram_id, state["text"], state["hotlines"], now_, resident_name=person.name or name)
         found["alerted"] = state["alerted"]
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
@@ -644,6 +647,10 @@ async def new_request(
             await _answer_talk(update, context, result.kind)
         await reply(update, texts.NEED_NOT_SUBMITTED)
         return
+    if not waiting and not attachments and result.kind != "request" and (
+            await act(context, _heard_in_crisis, update.effective_user.id, text, now())):
+        await reply(update, texts.HEARD_GENTLY)  # (没事了, 别管我了 after 我不想活了: heard, and on the ticket)
+        return
     if (not waiting and not attachments and result.kind != "request" and call_off.calls_off(text)
             and await call_off.offer_call_off(update, context, text)):
         return  # (算了不用来了 我儿子修好了, after a ticket: not a need to register)
@@ -651,7 +658,8 @@ async def new_request(
             and await call_off.offer_call_off(update, context, text, urgent_only=True)):
         return  # (没事了 是我闻错了, after a gas ticket: its coordinators would still come)
     if not waiting and not attachments and result.kind in ("status", "other") and chases(text):
-        chased = await act(context, _chase, update.effective_user.id, text, now())
+        pointed = [label for label, _ in classifier.likely_items(text)]  # (修灯的…: the lamp's ticket, of several)
+        chased = await act(context, _chase, update.effective_user.id, text, pointed, now())
         if chased is not None:
             row, told = chased
             await reply(update, texts.chase_told(row["number"], row.get("member_name")) if told
@@ -659,8 +667,15 @@ async def new_request(
             await _answer_talk(update, context, "status")
             return
     if (not waiting and not attachments and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
-            and not simplified(text).strip().startswith(SKIP_WORDS) and await _told_in_pieces(update, context, text)):
+            and _a_loose_piece(text) and await _told_in_pieces(update, context, text)):
         return
+    if result.kind == "request" and not waiting and not attachments and then is None and (
+            pieces := await query(context, _earlier_pieces, update.effective_user.id, sent_at(update))):
+        # (我老伴, then 没气了: read alone 水电气暖, together an emergency; 电梯, then 又停了: sure together)
+        joined = "，".join([*pieces, text])
+        together = classifier.classify(joined)
+        if together.urgent_signals or (together.confident and not result.confident):
+            text, result = joined, together
     if result.kind != "request" and not attachments:
         markup = None
         if result.kind != "greeting" and (len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text)):
@@ -681,12 +696,24 @@ MAX_PIECES = 4
 MAX_LOOSE_PIECE_CHARS = 20
 
 
+def _a_loose_piece(text: str) -> bool:
+    """Whether short words may be a piece of a need told in pieces: not a step's word (跳过), a question (你是机器人吗) or
+    an acknowledgement (嗯, 收到)."""
+    plain = simplified(text).strip()
+    return not (plain.startswith(SKIP_WORDS) or _ASKS.search(plain) or member.acknowledges(plain))
+
+
+def _earlier_pieces(session: Session, telegram_id: int, written: datetime) -> list[str]:
+    """The short words told just before (within PIECES_WINDOW), oldest first."""
+    kept = drafts.get_draft(session, telegram_id, PIECES) or {}
+    fresh = kept.get("at") and written - datetime.fromisoformat(kept["at"]) <= PIECES_WINDOW
+    return list(kept.get("texts", [])) if fresh else []
+
+
 def _with_earlier_pieces(session: Session, telegram_id: int, text: str, written: datetime) -> str | None:
     """The words told in pieces just before (within PIECES_WINDOW of each other) and these, joined — or None when there
     were none; these are kept as the latest piece either way."""
-    kept = drafts.get_draft(session, telegram_id, PIECES) or {}
-    fresh = kept.get("at") and written - datetime.fromisoformat(kept["at"]) <= PIECES_WINDOW
-    pieces = [*(kept.get("texts", []) if fresh else []), text][-MAX_PIECES:]
+    pieces = [*_earlier_pieces(session, telegram_id, written), text][-MAX_PIECES:]
     drafts.save_draft(session, telegram_id, PIECES, {"texts": pieces, "at": written.isoformat()}, written)
     return "，".join(pieces) if len(pieces) > 1 else None
 
@@ -828,22 +855,43 @@ def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
 
 
 # Words that urge or complain about a ticket not done (都三天了还没人来, 投诉, 怎么还不来, 你们到底管不管): 催办.
-_CHASING = re.compile("投诉|太慢|还没人?来|还不来|没人来|怎么还没|还没(修|弄|办|处理)|(都|等了)[^，,。]{0,4}(天|小时|上午|下午|半天)了?"
-                      "|到底|管不管|没人管|有没有人管|催一下|催催|说好的")
+# (about the visit or the work only: not 我家老人没人管, 我想投诉物业, 说好的周末停水 — a need or a notice)
+_CHASING = re.compile("太慢|还没人?来|还不来|没人来|怎么还没(人)?(来|修|弄|办|处理|好|到)|还没(修|弄|办|处理)好?"
+                      "|(都|等了)[^，,。]{0,4}(天|小时|上午|下午|半天)了|催一下|催催|(?<!要)催办|管不管")
+_CHASE_ENDED = re.compile("终于|修好了|弄好了|来了|谢谢|感谢")  # (我都等了一上午了，终于修好了: thanks)
+
+
+CRISIS_HEARD = timedelta(days=1)  # words after a crisis ticket this soon are hers to the people who follow it up
+
+
+def _heard_in_crisis(session: Session, telegram_id: int, text: str, now_: datetime) -> bool:
+    """Words that are no request from someone whose crisis ticket (signs of self-harm) is open and recent: added to it,
+    its coordinators and member told (False when there is none)."""
+    for ticket in tickets.list_resident_tickets(session, telegram_id, limit=5):
+        row = views.ticket_payload(session, ticket)
+        if call_off.crisis(row) and ticket.status in OPEN and ticket.status != S.resolved and (
+                now_ - ticket.created_at <= CRISIS_HEARD):
+            tickets.add_contact(session, ticket.id, telegram_id, now_, supplement=text)
+            return True
+    return False
 
 
 def chases(text: str) -> bool:
-    """Whether words urge or complain about a ticket not done yet (see _CHASING)."""
-    return bool(_CHASING.search(simplified(text)))
+    """Whether words urge or complain about a ticket not done yet (see _CHASING), not thanks for it at last."""
+    words = simplified(text)
+    return bool(_CHASING.search(words)) and not _CHASE_ENDED.search(words)
 
 
-def _chase(session: Session, telegram_id: int, text: str, now_: datetime) -> tuple[dict[str, Any], bool] | None:
-    """The ticket a 催办 is about — the one named (#A1234), else her newest not done — passed on to its coordinators and
-    member (False: it was, lately); None when she has none open."""
+def _chase(session: Session, telegram_id: int, text: str, labels: list[str], now_: datetime
+           ) -> tuple[dict[str, Any], bool] | None:
+    """The ticket a 催办 is about — the one named (#A1234), else the newest not done of the items its words point to
+    (`labels`: 修灯的怎么还没人来 → 照明楼道), else her newest not done — passed on to its coordinators and member (False:
+    it was, lately); None when she has none open."""
     mine = [t for t in tickets.list_resident_tickets(session, telegram_id, limit=20)
             if t.status in OPEN and t.status != S.resolved]
     upper = text.upper()
-    ticket = next((t for t in mine if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)), mine[0] if mine else None)
+    named = next((t for t in mine if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)), None)
+    ticket = named or next((t for t in mine if t.label in labels), mine[0] if mine else None)
     if ticket is None:
         return None
     told = tickets.chase_ticket(session, ticket.id, telegram_id, text, now_)
@@ -1268,8 +1316,8 @@ async def _emergency_called_off(update: Update, context: ContextTypes.DEFAULT_TY
                                 text: str) -> bool:
     """Words at an urgent ticket's where or phone step that it is over or not wanted (没事了 是我闻错了, 不用来了): the
     question whether to call it off, not an address or more words for it."""
-    if not state.get("ticket_id") or numbers.address_in(text) is not None:
-        return False
+    if not state.get("ticket_id") or state.get("self_harm") or numbers.address_in(text) is not None:
+        return False  # (someone in crisis saying 不用来了，别管我了 is heard, not asked to withdraw it)
     if _declines(text) and not _COMING.search(text):
         return False  # (不用了 there declines to say where, as 跳过; 不用来了 does not want anyone to come)
     if not (call_off.calls_off(text) or call_off.settles_emergency(text)):
@@ -1345,8 +1393,8 @@ def _address_unknown(text: str) -> bool:
     tell nothing else but whom she will ask (我问问楼下邻居): any other words are a place, however little
     (幸福里小区东门，门牌号不记得了; 门牌号不记得了，就在菜场后面: the member can find it and call)."""
     plain = simplified(text).strip()
-    if len(plain) <= MAX_PIECE_CHARS and _NOT_KNOWN.fullmatch(plain.strip("。.!！~啊呀了")):
-        return True  # (不知道, 不清楚啊: the address is what was asked)
+    if len(plain) <= MAX_PIECE_CHARS and _NOT_KNOWN_ALONE.fullmatch(plain):
+        return True  # (不知道, 我也不知道, 记不得了: the address is what was asked)
     if not (_ADDRESS_NAMED.search(plain) and _NOT_KNOWN.search(plain)):
         return False
     for clause in filter(None, (c.strip() for c in _CLAUSES.split(plain))):

@@ -321,7 +321,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
     if target == CLOSE_REASON and _urgent(read):
         target, state = REQUEST, {"photos": []}  # (我家着火了 after 关闭: an emergency, never a reason)
-    leave_task = target == TASK_NOTE and bool(text) and _urgent(read) and member.own_emergency(text)
+    leave_task = target == TASK_NOTE and bool(text) and _urgent(read) and member.own_emergency(text, read.urgent_signals)
     if leave_task:  # (我家厨房着火了 while a 办结 note waits: an emergency, not the note; 办结 is pressed again after)
         target, state = REQUEST, {"photos": []}
     if target == JOIN_WORDS and (_urgent(read) or _a_need(read)):

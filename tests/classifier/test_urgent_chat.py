@@ -1279,3 +1279,22 @@ def test_a_stroke_feared_or_too_much_medicine_is_an_emergency(text: str) -> None
 @pytest.mark.parametrize("text", ["他中风以后走路不方便", "我爸中风过，想申请家庭医生", "你吃错药了吧", "药吃多了会不会伤肝"])
 def test_a_stroke_in_the_past_or_a_question_about_medicine_is_not(text: str) -> None:
     assert not classify(text).urgent
+
+
+@pytest.mark.parametrize("text", ["邻居家小孩从楼上掉下来了", "我被狗咬了，流血了"])
+def test_someone_hurt_gets_the_ambulance_whatever_the_need(text: str) -> None:
+    """Urgent under 安全隐患 or 法律咨询, these had 110 alone: 「请先远离危险区域」 for a child fallen from a building."""
+    result = classify(text)
+    assert result.urgent and result.hotlines[0] == "120", result
+
+
+@pytest.mark.parametrize("text", ["我妈总担心药吃多了伤胃，想找个医生咨询一下", "医生说可能是脑梗了，现在在住院，想申请护工",
+                                  "我爸说降压药吃多了也不好", "他刚刚心梗了，已经送医院了，家里没人照顾狗",
+                                  "我老伴中风了半边身子不能动，想请个护工"])
+def test_worry_a_diagnosis_or_care_after_a_stroke_is_no_emergency(text: str) -> None:
+    assert not classify(text).urgent
+
+
+def test_a_stroke_said_alone_is_an_emergency() -> None:
+    result = classify("老伴中风了")
+    assert result.urgent and result.hotlines[0] == "120", result

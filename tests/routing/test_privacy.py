@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot import texts
-from routing import abuse, db, dispatch, drafts, members, privacy, stats, tickets
+from routing import abuse, db, dispatch, drafts, members, privacy, stats, tickets, views
 from routing.errors import DomainError
 from routing.models import (
     Draft,
@@ -244,3 +244,14 @@ def test_a_coordinator_who_uses_forget_still_gets_the_urgent_alert(world: World)
         privacy.forget_resident(s, GRID_COORD, T0 + minutes(1))
     with db.transaction(world.engine) as s:
         assert s.get(Notification, alert.id).status == NotificationStatus.pending
+
+
+def test_a_forgotten_ticket_does_not_take_her_name_back_when_she_writes_again(world: World) -> None:
+    """/forget clears her name; writing again gives her person row a name again, and the coordinators' cards of her old
+    (anonymised) tickets showed it, linked to her chat."""
+    tid = _submit(world, RESIDENT, T0)
+    with db.transaction(world.engine) as s:
+        privacy.forget_resident(s, RESIDENT, T0 + timedelta(minutes=1))
+        members.ensure_person(s, RESIDENT, T0 + timedelta(minutes=2), name="王阿姨")
+        payload = views.ticket_payload(s, s.get(Ticket, tid), private=True)
+    assert payload["resident_name"] == ""

@@ -443,3 +443,20 @@ async def test_at_an_urgent_tickets_where_step_not_coming_is_asked_but_not_sayin
     shown = texts_of(await chat.say(RESIDENT, words))
     assert ("确定要撤销工单" in shown) == asked, shown
     assert chat.ticket(1).status != S.cancelled
+
+
+@pytest.mark.parametrize("words", ["看错了，是4号楼", "人醒过来了，你们快来看看", "陈医生来了，没事了，谢谢"])
+def test_words_that_still_want_someone_do_not_settle_an_emergency(words: str) -> None:
+    """An address corrected, a plea to come, the helper come: the second review found each asked 「确定要撤销…」."""
+    assert not settles_emergency(words)
+
+
+@on_sqlite
+@pytest.mark.parametrize("words", ["不用来了，别管我了", "没事了"])
+async def test_words_never_call_off_a_crisis_ticket(chat: BotChat, words: str) -> None:
+    """After 我不想活了, 「不用来了，别管我了」 or 「没事了」 were offered 「✅ 确认撤销」 of the crisis ticket: one tap withdrew
+    it. They are heard (12356) and added to the ticket; /my's button or a coordinator may close it."""
+    await chat.say(RESIDENT, "我不想活了")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "确定要撤销" not in shown and "12356" in shown, shown
+    assert words in chat.ticket(1).text and chat.ticket(1).status != S.cancelled

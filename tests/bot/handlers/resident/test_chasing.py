@@ -30,7 +30,7 @@ def _chased_to(chat: BotChat) -> list[int]:
         return [n.recipient_id for n in s.exec(select(Notification).where(Notification.kind == NotificationKind.chased))]
 
 
-@pytest.mark.parametrize("words", ["都三天了还没人来", "你们到底管不管", "我要投诉", "怎么还不来", "等了一上午了"])
+@pytest.mark.parametrize("words", ["都三天了还没人来", "你们到底管不管", "怎么还不来", "等了一上午了", "催一下"])
 def test_words_that_chase(words: str) -> None:
     assert chases(words)
 
@@ -60,3 +60,19 @@ async def test_a_chase_reaches_the_coordinator_and_the_member_once(chat: BotChat
 async def test_a_chase_with_nothing_open_is_answered_as_before(chat: BotChat) -> None:
     shown = texts_of(await chat.say(RESIDENT, "都三天了还没人来"))
     assert "转告" not in shown and not _chased_to(chat), shown
+
+
+@pytest.mark.parametrize("words", ["我家老人没人管", "我想投诉物业", "我都等了一上午了，终于修好了", "这个到底怎么用",
+                                   "说好的周末停水，怎么还没停", "我要投诉王师傅，态度太差了"])
+def test_a_need_a_question_or_thanks_is_no_chase(words: str) -> None:
+    """Each was passed to the coordinators (and the member) as a 催办 of another ticket; a need lost its 登记为诉求."""
+    assert not chases(words)
+
+
+@SQLITE
+async def test_a_chase_naming_the_thing_goes_to_its_ticket(chat: BotChat) -> None:
+    """Two tickets open: 「楼道灯的事都三天了还没人来修」 was passed on about the newest (the water pipe)."""
+    lamp = await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    await chat.submit(RESIDENT, "厨房水管漏水了")
+    shown = texts_of(await chat.say(RESIDENT, "楼道灯的事都三天了还没人来修"))
+    assert f"#{chat.ticket(lamp).number}" in shown, shown

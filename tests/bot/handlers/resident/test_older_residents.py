@@ -460,3 +460,16 @@ async def test_words_long_apart_are_not_read_together(chat: BotChat) -> None:
         drafts.save_draft(s, RESIDENT, resident.PIECES, kept, datetime.now(UTC))
     shown = texts_of(await chat.say(RESIDENT, "在厕所"))
     assert "我在听" not in shown, shown
+
+
+async def test_pieces_before_a_need_that_makes_an_emergency_with_them(chat: BotChat) -> None:
+    """「我老伴」, then 「没气了」 (alone: 物业设施 · 水电气暖, a confident card): together a medical emergency."""
+    await chat.say(RESIDENT, "我老伴")
+    shown = texts_of(await chat.say(RESIDENT, "没气了"))
+    assert "120" in shown and chat.ticket(1).urgent and "我老伴" in chat.ticket(1).text, shown
+
+
+@pytest.mark.parametrize("words", ["嗯", "你是机器人吗"])
+async def test_a_question_or_an_acknowledgement_is_no_piece(chat: BotChat, words: str) -> None:
+    await chat.say(RESIDENT, "今天天气不错")
+    assert "我在听" not in texts_of(await chat.say(RESIDENT, words))
