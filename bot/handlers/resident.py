@@ -647,9 +647,12 @@ async def new_request(
             await _answer_talk(update, context, result.kind)
         await reply(update, texts.NEED_NOT_SUBMITTED)
         return
-    if not waiting and not attachments and result.kind != "request" and (
-            await act(context, _heard_in_crisis, update.effective_user.id, text, now())):
-        await reply(update, texts.HEARD_GENTLY)  # (没事了, 别管我了 after 我不想活了: heard, and on the ticket)
+    # Words right after an emergency was registered — more of it (快点, 求求你们), or talk — go to its ticket: a crisis's
+    # heard gently first (没事了, 别管我了 after 我不想活了: never a call-off), another's after the call-off's questions.
+    follow_up = not waiting and not attachments and (
+        result.kind != "request" or (bool(result.urgent_signals) and not result.confident and len(text) <= MAX_PIECE_CHARS))
+    if follow_up and await act(context, _added_to_open_emergency, update.effective_user.id, text, now(), True):
+        await reply(update, texts.HEARD_GENTLY)
         return
     if (not waiting and not attachments and result.kind != "request" and call_off.calls_off(text)
             and await call_off.offer_call_off(update, context, text)):
@@ -657,6 +660,12 @@ async def new_request(
     if (not waiting and not attachments and result.kind != "request" and call_off.settles_emergency(text)
             and await call_off.offer_call_off(update, context, text, urgent_only=True)):
         return  # (没事了 是我闻错了, after a gas ticket: its coordinators would still come)
+    if follow_up and result.kind not in ("thanks", "greeting", "status") and (
+            number := await act(context, _added_to_open_emergency, update.effective_user.id, text, now())):
+        if result.urgent:
+            await reply(update, texts.urgent_advice(result.hotlines))
+        await reply(update, texts.added_to_emergency(number))
+        return
     if not waiting and not attachments and result.kind in ("status", "other") and chases(text):
         pointed = [label for label, _ in classifier.likely_items(text)]  # (修灯的…: the lamp's ticket, of several)
         chased = await act(context, _chase, update.effective_user.id, text, pointed, now())
@@ -862,18 +871,21 @@ _CHASE_ENDED = re.compile("终于|修好了|弄好了|来了|谢谢|感谢")  # 
 
 
 CRISIS_HEARD = timedelta(days=1)  # words after a crisis ticket this soon are hers to the people who follow it up
+URGENT_FOLLOW_UP = timedelta(hours=2)  # ...and after another emergency, this soon (快点, 求求你们: more of it)
 
 
-def _heard_in_crisis(session: Session, telegram_id: int, text: str, now_: datetime) -> bool:
-    """Words that are no request from someone whose crisis ticket (signs of self-harm) is open and recent: added to it,
-    its coordinators and member told (False when there is none)."""
+def _added_to_open_emergency(session: Session, telegram_id: int, text: str, now_: datetime, crisis_only: bool = False
+                             ) -> str | None:
+    """Words added to the resident's emergency ticket registered lately and still open (`crisis_only`: signs of
+    self-harm), its coordinators and member told: its number; None when there is none."""
     for ticket in tickets.list_resident_tickets(session, telegram_id, limit=5):
         row = views.ticket_payload(session, ticket)
-        if call_off.crisis(row) and ticket.status in OPEN and ticket.status != S.resolved and (
-                now_ - ticket.created_at <= CRISIS_HEARD):
+        in_crisis = call_off.crisis(row)
+        if row["urgent"] and (in_crisis or not crisis_only) and ticket.status in OPEN and ticket.status != S.resolved \
+                and now_ - ticket.created_at <= (CRISIS_HEARD if in_crisis else URGENT_FOLLOW_UP):
             tickets.add_contact(session, ticket.id, telegram_id, now_, supplement=text)
-            return True
-    return False
+            return row["number"]
+    return None
 
 
 def chases(text: str) -> bool:

@@ -407,3 +407,15 @@ def test_readme_says_what_waits_for_the_quiet_hours(backend: str) -> None:
     readme = (Path(__file__).parents[4] / "README.md").read_text(encoding="utf-8")
     says_urgent_never_waits = "urgent tickets and red cards never wait" in readme
     assert not (says_urgent_never_waits and held_for_quiet_hours("rate_reminder", {"urgent": True}))
+
+
+@pytest.mark.parametrize("words", ["快点", "求求你们"])
+async def test_words_right_after_an_emergency_go_to_its_ticket(chat: BotChat, words: str) -> None:
+    """After a fall's ticket was registered, 「快点」 got the self-introduction and 「求求你们」 a second, crisis ticket
+    (心理疏导, 110 and 12356): more of the same emergency, they go to its ticket."""
+    await chat.say(RESIDENT, "我老伴摔倒了起不来")
+    await chat.say(RESIDENT, "幸福里小区3号楼2单元502")
+    await chat.say(RESIDENT, "跳过")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.count(Ticket) == 1 and words in chat.ticket(1).text, shown
+    assert "我是社区服务助手" not in shown, shown
