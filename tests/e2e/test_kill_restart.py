@@ -144,7 +144,7 @@ async def test_kill_in_the_middle_of_an_acceptance(
         await press_all()
         await asyncio.sleep(delay)
         bot.kill()
-        await asyncio.sleep(0.3)  # (a request the emulator had received before the kill: stored by then)
+        await asyncio.sleep(1.0)  # (a request the emulator had received, a commit the database had, before the kill: done by then)
         expected_twice += sent_but_not_recorded(engine, await client.messages())
         bot = await start(bot_runner, client, env)
         await settle(engine, bot)
@@ -219,7 +219,7 @@ async def test_kill_in_the_middle_of_notification_delivery(
             await asyncio.sleep(0.005)
         await asyncio.sleep(random.uniform(0, 0.06))
         bot.kill()
-        await asyncio.sleep(0.3)  # (a request the emulator had received before the kill: stored by then)
+        await asyncio.sleep(1.0)  # (a request the emulator had received, a commit the database had, before the kill: done by then)
         at_kill = await client.messages()
         in_flight = sent_but_not_recorded(engine, at_kill)["ticket_started"]
         kills.append((on_telegram(at_kill), NOTIFICATIONS - outbox_left(engine), in_flight))
