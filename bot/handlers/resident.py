@@ -1400,7 +1400,7 @@ def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str
     return True
 
 
-def _address_unknown(text: str) -> bool:
+def address_unknown(text: str) -> bool:
     """Whether words at the address step say the resident does not know it or how to write it (我不知道地址), and
     tell nothing else but whom she will ask (我问问楼下邻居): any other words are a place, however little
     (幸福里小区东门，门牌号不记得了; 门牌号不记得了，就在菜场后面: the member can find it and call)."""
@@ -1445,7 +1445,7 @@ async def address_given(
         return
     if await _emergency_called_off(update, context, state, text):
         return
-    if state.get("ticket_id") and numbers.address_in(text) is None and (_declines(text) or _address_unknown(text)):
+    if state.get("ticket_id") and numbers.address_in(text) is None and (_declines(text) or address_unknown(text)):
         moved = await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
         if moved is not None:  # (where is not asked twice of someone urgent; a phone kept is not asked again)
             await _next_step(update, context, moved)
@@ -1463,7 +1463,7 @@ async def address_given(
         await reply(update, texts.last_address_used(last))
         await _intake_action(update, context, state["token"], "addr", [""])
         return
-    if numbers.address_in(text) is None and _address_unknown(text):
+    if numbers.address_in(text) is None and address_unknown(text):
         await _ask_again(update, context, state, texts.ADDRESS_HELP)  # (neither the address nor another need)
         return
     if numbers.address_in(text) is None:

@@ -217,8 +217,10 @@ def _corrected(state: dict[str, Any]) -> dict[str, Any]:
 
 def _an_address_read_as_danger(target: str, text: str, read: Classification | None) -> bool:
     """An answer to where that holds an address and reads urgent by the danger model alone (幸福里3号楼2单元502 我不在家
-    我妈在: the model learned addresses from the dangers told with them): the address, no emergency. Words of danger the
-    patterns know (幸福里3号楼 我妈晕倒了) are one still."""
+    我妈在: the model learned addresses from the dangers told with them), or says the address is not known: no emergency.
+    Words of danger the patterns know (幸福里3号楼 我妈晕倒了) are one still."""
+    if target == ADDRESS and resident.address_unknown(text):
+        return True  # (我也不知道 — read by the self-harm model as a sign — answers where: the help to write it)
     return (target == ADDRESS and read is not None and read.urgent_signals == ("danger",)
             and numbers.address_in(text) is not None)
 

@@ -69,7 +69,7 @@ async def test_a_building_number_alone_is_an_address(chat: BotChat, building: st
 
 
 @SQLITE
-@pytest.mark.parametrize("words", ["不知道", "不清楚啊", "不记得了", "我不知道", "真的不知道", "我忘了"])
+@pytest.mark.parametrize("words", ["不知道", "不清楚啊", "不记得了", "我不知道", "真的不知道", "我也不知道", "我忘了"])
 async def test_not_knowing_alone_at_the_address_step_gets_help(chat: BotChat, words: str) -> None:
     """「不知道」 was answered 「地址好像不完整」 as if it were an address; 「不知道地址」 got the help to write it."""
     await chat.intake_to_address(RESIDENT, NEED)
