@@ -178,8 +178,13 @@ def assign(ticket_id: int) -> InlineKeyboardMarkup:
 
 def confirm_close(ticket_id: int) -> InlineKeyboardMarkup:
     """确认关闭 / 不关闭, under the reason a coordinator typed."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.BTN_CONFIRM_CLOSE, callback_data=data(CLOSE, ticket_id, "ok")),
-                                  InlineKeyboardButton(texts.BTN_KEEP_OPEN, callback_data=data(CLOSE, "no"))]])
+    return _confirm(CLOSE, ticket_id, texts.BTN_CONFIRM_CLOSE, texts.BTN_KEEP_OPEN)
+
+
+def _confirm(prefix: str, ticket_id: int, yes: str, no: str) -> InlineKeyboardMarkup:
+    """A question about one ticket answered by two buttons: `prefix`:<ticket id>:ok, or `prefix`:no."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(yes, callback_data=data(prefix, ticket_id, "ok")),
+                                  InlineKeyboardButton(no, callback_data=data(prefix, "no"))]])
 
 
 def members(ticket_id: int, entries: Sequence[tuple[int, str]], holder: int) -> InlineKeyboardMarkup:
@@ -258,7 +263,4 @@ def call_off_choices(entries: Sequence[tuple[int, str, str]]) -> InlineKeyboardM
 
 def confirm_call_off(ticket_id: int) -> InlineKeyboardMarkup:
     """确认撤销 / 不撤销."""
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(texts.BTN_CALL_OFF_CONFIRM, callback_data=data(CALL_OFF, ticket_id, "ok")),
-        InlineKeyboardButton(texts.BTN_CALL_OFF_KEEP, callback_data=data(CALL_OFF, "no")),
-    ]])
+    return _confirm(CALL_OFF, ticket_id, texts.BTN_CALL_OFF_CONFIRM, texts.BTN_CALL_OFF_KEEP)

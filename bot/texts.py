@@ -635,14 +635,13 @@ ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质�
 HAND_BACK_PHOTO_KEPT = "📷 照片收到了。请再用文字说明退回的原因："
 NOT_DONE_YET = "好的，还没办结，工单仍由您办理。办好后再点「办结」（/tasks 可以看到您手上的工单）。"
 TASK_STEP_LEFT = "刚才的办结 / 退回还没有完成，工单仍由您办理；处理好眼前的事，再在那张工单的消息下面重新点一下就行。"
-CANNOT_DO_YET = ("好的，还没办结，工单仍由您办理。办不了的话，请在那张工单的消息下面点「退回」并说明原因，协调员会重新安排"
-                 "（/tasks 可以看到您手上的工单）。")
 NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
 PRESS_DONE_FIRST = "办好了的话，请在那张工单的消息下面点「办结」，再发照片或一句话说明（/tasks 可以看到您手上的工单）。"
 PRESS_TAKE = "要接这张工单，请点工单消息下面的「接单」按钮。"
 PRESS_START = "出发时请在那张工单的消息下面点「开始办理」，办好后再点「办结」（/tasks 可以看到您手上的工单）。"
 PRESS_HAND_BACK = ("办不了的话，请在那张工单的消息下面点「退回」并说明原因，协调员会另行安排（/tasks 可以看到您手上的工单）。"
                    "在那之前工单仍由您办理。")
+CANNOT_DO_YET = "好的，还没办结。" + PRESS_HAND_BACK  # (a 办结 note that says the work cannot be done: 联系不上居民)
 PRESS_DECLINE = "不能接的话，请点工单消息下面的「不方便」按钮，好及时另行安排。"
 PRESS_LATER = "好的。工单在等您答复：能接请点工单消息下面的「接单」，不能接请点「不方便」，好及时另行安排。"
 JOIN_USE_BUTTONS = "请点上面的按钮：先选您擅长的技能（可多选）并点「完成」，再选您所在的网格。"
@@ -763,6 +762,12 @@ def waiting_ticket(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     )
 
 
+def ticket_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """A ticket's card with who holds it while it is not done (a coordinator's look-up, a 催办)."""
+    held = p.get("member_name") and p.get("status") not in ("resolved", "closed", "cancelled")
+    return (f"办理人：{esc(p['member_name'])}\n" if held else "") + waiting_ticket(p, tz)
+
+
 def choose_member(number: str, held_by: str | None = None) -> str:
     """指派's question; for a ticket a member holds or was asked to take, who (改派 takes it from them)."""
     if held_by:
@@ -866,8 +871,7 @@ def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     if p.get("audience") == "member":
         return (f"⏰ 居民在催工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）。\n{said}"
                 "请尽快联系居民，告诉对方您什么时候到；办不了请点「退回」。")
-    holder = f"办理人：{esc(p['member_name'])}\n" if p.get("member_name") else ""
-    return f"⏰ <b>居民催办</b>\n{said}{holder}" + waiting_ticket(p, tz)
+    return f"⏰ <b>居民催办</b>\n{said}" + ticket_card(p, tz)
 
 
 def chase_told(number: str, member_name: str | None) -> str:

@@ -2254,25 +2254,20 @@ class Classifier:
         )
         category = label.split(".", 1)[0] if label else None
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))
-        if danger_read and self_harm is not None and label == self_harm.default_label:
+        crisis_line = danger_read and self_harm is not None and label == self_harm.default_label
+        if crisis_line:
             # The danger model cannot tell signs of self-harm from other dangers; in a message whose need is
             # 心理疏导 the crisis line is given too (人间不值得 我先走了), after 110.
             hotlines += (self_harm.hotline,)
-        elif (
-            danger_read
-            and self.medical_signal is not None
-            and label is not None
-            and category == self.medical_signal.default_label.split(".", 1)[0]
-        ):
-            # (A danger read by the model whose need is health's — 就医协助, 健康咨询: a fall, a collapse, chest pain
-            # 胸口疼得厉害. The ambulance first: the police line alone told them to move away from danger.)
-            hotlines = (self.medical_signal.hotline, *hotlines)
         if urgent:
             # The item's own line first (a gas leak the danger model read: 119 and what to do about gas, then 110).
             hotlines = tuple(dict.fromkeys((*self.taxonomy.hotlines_of(label), *hotlines))) or ("110",)
-            if self.medical_signal is not None and self.medical_signal.hotline not in hotlines and _HURT.search(full):
-                # (someone hurt, whatever the need: 小孩从楼上掉下来了, 被狗咬了，流血了 — the ambulance first)
-                hotlines = (self.medical_signal.hotline, *hotlines)
+            medical = self.medical_signal
+            # The ambulance first for someone hurt, whatever the need (小孩从楼上掉下来了, 被狗咬了，流血了), and for a danger
+            # the model read whose need is health's but not 心理疏导's (胸口疼得厉害: 110 alone said to move away from it).
+            if medical is not None and medical.hotline not in hotlines and (_HURT.search(full) or (
+                    danger_read and not crisis_line and category == medical.default_label.split(".", 1)[0])):
+                hotlines = (medical.hotline, *hotlines)
         item = label.split(".", 1)[1] if label else None
         return Classification(
             text=full,

@@ -44,7 +44,9 @@ Tickets (tickets.py)
   start_ticket(session, ticket_id, member_tid, now)                     开始
   resolve_ticket(session, ticket_id, member_tid, now, note=, attachments=)   办结 (+ points)
   hand_back(session, ticket_id, member_tid, reason, now)                退回 (re-routed)
-  cancel_ticket(session, ticket_id, actor_tid, now, reason=)            resident, or coordinator
+  cancel_ticket(session, ticket_id, actor_tid, now, reason=, resident_words=)   resident, or coordinator
+  chase_ticket(session, ticket_id, resident_tid, words, now)            催办: to its coordinators and member
+  alert_unplaced(session, resident_tid, text, hotlines, now)            an emergency before a grid is chosen
   rate_ticket(session, ticket_id, resident_tid, stars, now, comment=)   1–5; 1–2 reopen
   comment_rating(session, ticket_id, resident_tid, comment, now)         words after the stars
   close_ticket(session, ticket_id, now, actor_id=None)                  resolved, never rated
@@ -57,7 +59,7 @@ Offers and 派单 (dispatch.py)
   accept_offer(session, ticket_id, member_tid, now)   接单; atomic, losers get TicketAlreadyTaken
   decline_offer(session, ticket_id, member_tid, now, reason=)   不方便; next wave when none left (the offer)
   add_decline_reason(session, offer_id, member_tid, reason, now)   why, typed after 不方便: a 指派's
-                                        coordinator hears it
+                                        coordinator, and the 派单's when the ticket waits for one, hear it
   advance_waves(session, now)                         scheduler step (every ~30 s): due waves
   list_waiting(session, coordinator_tid, scope=None)  /dispatch: tickets waiting for 派单
   dispatch_candidates(session, ticket_id, coordinator_tid, now, limit=8)   指派 buttons

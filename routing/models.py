@@ -111,7 +111,7 @@ class NotificationKind(StrEnum):
     ticket_linked = "ticket_linked"  # to the assignee: a neighbour reported the same (duplicates.py)
     daily_digest = "daily_digest"  # a coordinator's morning counts for one scope (routing.reports)
     weekly_report = "weekly_report"  # the Monday report: a chart, or text when no photo can go
-    decline_reason = "decline_reason"  # why a member declined a coordinator's 指派, typed after 不方便: to that coordinator
+    decline_reason = "decline_reason"  # why a member declined, typed after 不方便: to who assigned it, or whose 派单 it waits for
     assignment_answered = "assignment_answered"  # to the coordinator who 指派'd: the member accepted or declined (urgent, taken: all alerted)
     chased = "chased"  # 催办: a resident urges a ticket not done yet, to its coordinators and its member
     contact_added = "contact_added"  # an urgent ticket, opened at once, gets its address, phone or more words

@@ -36,6 +36,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 }
 
 OPEN = frozenset(set(S) - {S.closed, S.cancelled})
+UNRESOLVED = frozenset(OPEN - {S.resolved})  # not done yet: to do, or being done
 WAITING_FOR_COORDINATOR = frozenset({S.dispatch, S.escalated, S.reopened})
 ACCEPTABLE = frozenset({S.offered, S.escalated})  # statuses in which a pending offer can win
 WITH_ASSIGNEE = frozenset({S.accepted, S.in_progress})

@@ -63,8 +63,8 @@ from routing.models import (
 from routing.models import TicketStatus as S
 from routing.outbox import notification_row, notify, notify_many, notify_photos, notify_rows
 from routing.states import (
-    OPEN,
     STATUS_NAMES,
+    UNRESOLVED,
     WAITING_FOR_COORDINATOR,
     WITH_ASSIGNEE,
     check_transition,
@@ -440,7 +440,7 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
     reason = (reason or "").strip()[:500] or None
     # (coordinators whose 📮 card says 待派单, or all those an urgent ticket's 🚨 alert reached, would act on it still)
     carded = ticket.status in WAITING_FOR_COORDINATOR or ticket.urgent
-    assigned_by = assigners(session, ticket)  # (read before the offers are withdrawn)
+    assigned_by = assigners(session, ticket) if role == "resident" else []  # (read before the offers are withdrawn)
     transition(session, ticket, S.cancelled, now, kind="cancelled", actor_id=actor_id,
                actor_role=role, data={"reason": reason}, cancelled_at=now, cancel_reason=reason,
                next_wave_at=None)
@@ -454,15 +454,13 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
     if role == "coordinator":
         notify(session, ticket.resident_id, NotificationKind.ticket_cancelled, now,
                ticket_id=ticket.id, payload=payload)
-        if carded:  # (the other coordinators an urgent alert or a 派单 card reached: closed, nothing to do)
-            told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=ticket.urgent)
-            notify_many(session, [c for c in told if c != actor_id], NotificationKind.ticket_cancelled, now,
-                        ticket_id=ticket.id, payload={**payload, "audience": "coordinator"})
-    elif carded or assigned_by:
-        told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level,
-                                all_levels=ticket.urgent) if carded else []
-        notify_many(session, list(dict.fromkeys([*told, *assigned_by])), NotificationKind.ticket_cancelled, now,
-                    ticket_id=ticket.id, payload={**payload, "audience": "coordinator"})
+    # The coordinators its card or urgent alert reached (the one who closed it aside), and, when its resident called it
+    # off, those who assigned it (指派) too: nothing is left for them to do.
+    told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level,
+                            all_levels=ticket.urgent) if carded else []
+    told = [c for c in [*told, *assigned_by] if c != actor_id]
+    notify_many(session, told, NotificationKind.ticket_cancelled, now, ticket_id=ticket.id,
+                payload={**payload, "audience": "coordinator"})
     return ticket
 
 
@@ -481,13 +479,13 @@ CHASE_INTERVAL = timedelta(hours=2)  # a resident's 催办 of one ticket reaches
 
 
 def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
-    """The resident asks after a ticket not done yet, in words that complain or urge (都三天了还没人来, 投诉, 怎么还不来):
+    """The resident asks after a ticket not done yet, in words that urge (都三天了还没人来, 怎么还不来, 你们到底管不管):
     told to the coordinators who answer for it now (its escalation level) and to the member who holds it, with her
     words. False when it was told less than CHASE_INTERVAL ago (she is answered as before: nobody is told twice)."""
     ticket = get_ticket(session, ticket_id)
     if ticket.resident_id != resident_id:
         raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
-    if ticket.status == S.resolved or ticket.status not in OPEN:
+    if ticket.status not in UNRESOLVED:
         return False
     last = session.exec(select(TicketEvent.at).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "chased")
                         .order_by(TicketEvent.at.desc())).first()

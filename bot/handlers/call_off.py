@@ -13,7 +13,18 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
-from bot.handlers.common import INTAKE, act, answer, callback_args, edit, now, query, reply, written_within
+from bot.handlers.common import (
+    INTAKE,
+    act,
+    answer,
+    callback_args,
+    edit,
+    now,
+    query,
+    reply,
+    ticket_named,
+    written_within,
+)
 from classifier.normalize import simplified
 from routing import drafts, tickets, views
 from routing.config import get_taxonomy
@@ -101,12 +112,11 @@ def _can_call_off(status: str) -> bool:
     return can_transition(status, S.cancelled)
 
 
-def crisis(row: dict[str, Any]) -> bool:
-    """Whether a ticket (its payload) is someone's crisis, urgent under the item signs of self-harm are filed under:
-    words (不用来了，别管我了; 没事了) never call it off — they may be a warning sign themselves; /my's button or a
-    coordinator does."""
+def crisis(urgent: bool, label: str | None) -> bool:
+    """Whether a ticket is someone's crisis, urgent under the item signs of self-harm are filed under: words (不用来了，
+    别管我了; 没事了) never call it off — they may be a warning sign themselves; /my's button or a coordinator does."""
     signs = next((s for s in get_taxonomy().urgent if s.code == "self_harm"), None)
-    return bool(row.get("urgent")) and signs is not None and row.get("label") == signs.default_label
+    return urgent and signs is not None and label == signs.default_label
 
 
 def _open_tickets(session: Session, telegram_id: int) -> list[dict[str, Any]]:
@@ -137,18 +147,16 @@ def _asked(session: Session, telegram_id: int, words: str, now_: datetime, urgen
     and the words do not say 取消 in so many words (谢谢师傅，修好了，不用再来了 thanks him). The words are kept as hers
     for those tickets."""
     mine = tickets.list_resident_tickets(session, telegram_id, limit=50)
-    upper = words.upper()
-    named = [t for t in mine if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)]
-    if named and not _can_call_off(named[0].status):
-        number, status = f"#{named[0].number}", STATUS_NAMES.get(named[0].status, named[0].status)
-        return [], texts.call_off_too_late(number, status)
+    named = ticket_named(words, mine)
+    if named and not _can_call_off(named.status):
+        return [], texts.call_off_too_late(f"#{named.number}", STATUS_NAMES.get(named.status, named.status))
     if named:
-        rows = [views.ticket_payload(session, named[0])]
+        rows = [views.ticket_payload(session, named)]
     elif _thanks_for_work_done(mine, now_) and not _says_cancel(simplified(words)):
         return [], None
     else:
         rows = [row for row in _open_tickets(session, telegram_id)
-                if (row["urgent"] or not urgent_only) and not crisis(row)]
+                if (row["urgent"] or not urgent_only) and not crisis(row["urgent"], row["label"])]
     if rows:
         drafts.save_draft(session, telegram_id, CALL_OFF,
                           {"reason": words[:200], "ticket_ids": [row["ticket_id"] for row in rows]}, now_)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ from classifier.taxonomy import Taxonomy
 from routing import geography, members, outbox
 from routing.db import transaction
 from routing.errors import DomainError
+from routing.models import Ticket
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,9 +44,14 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 # A step left this long takes no more words (an address, a 办结 note, a 退回 reason, a member's name): the next
 # words are a new message (yesterday's need is not today's address, nor a reason to hand a ticket back).
 STEP_IDLE = timedelta(hours=12)
-
-
 INTAKE = "intake"  # the draft of a resident's need being told (an urgent one's after its ticket is opened)
+
+
+def ticket_named(text: str, tickets: Iterable[Ticket]) -> Ticket | None:
+    """The first of `tickets` whose number the words name (取消 #A1234, a1234 怎么还没来), or None."""
+    upper = text.upper()
+    return next((t for t in tickets if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)), None)
+
 
 def written_within(touched: datetime, written: datetime, window: timedelta) -> bool:
     """Whether words written at `written` came within `window` after a step was `touched` — not before it (read late,

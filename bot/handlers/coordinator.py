@@ -26,9 +26,9 @@ from bot.handlers.common import (
 )
 from routing import alerts, dispatch, drafts, geography, members, reports, tickets, views
 from routing.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
-from routing.models import GeoLevel, Member
+from routing.models import GeoLevel, Member, Ticket
 from routing.models import TicketStatus as S
-from routing.states import STATUS_NAMES, get_ticket
+from routing.states import STATUS_NAMES, UNRESOLVED, get_ticket
 
 
 async def _require_coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -88,12 +88,16 @@ def _waiting(session: Session, coordinator_id: int, now_: datetime) -> tuple[lis
     """The tickets /dispatch shows (with whom each is assigned to and not yet answered), and how many wait."""
     rows = []
     for ticket in dispatch.list_waiting(session, coordinator_id):
-        assigned_to = dispatch.pending_assignee(session, ticket.id)
-        rows.append({**views.ticket_payload(session, ticket, private=True), "assigned_to": assigned_to,
-                     "past_due": views.past_due(ticket, now_),
-                     # (an urgent ticket listed while its offers wait: the members asked may still take it)
-                     "offered_to_members": ticket.status == S.offered and not assigned_to})
+        row = _card_row(session, ticket, now_)
+        # (an urgent ticket listed while its offers wait: the members asked may still take it)
+        rows.append({**row, "offered_to_members": ticket.status == S.offered and not row["assigned_to"]})
     return rows, dispatch.count_waiting(session, coordinator_id)
+
+
+def _card_row(session: Session, ticket: Ticket, now_: datetime) -> dict[str, Any]:
+    """A ticket as a coordinator's card shows it: its contact, whom a 指派 waits for, whether it is past due."""
+    return {**views.ticket_payload(session, ticket, private=True),
+            "assigned_to": dispatch.pending_assignee(session, ticket.id), "past_due": views.past_due(ticket, now_)}
 
 
 # A ticket's number in a coordinator's words (#S5511, s5511 怎么样了): its card.
@@ -116,8 +120,7 @@ def _ticket_card(session: Session, coordinator_id: int, number: str, now_: datet
         return None  # (her own ticket: asked after, called off or chased as any resident's)
     if not members.covers(session, scopes, ticket.grid_code):
         return texts.ticket_not_in_scope(f"#{ticket.number}")
-    return {**views.ticket_payload(session, ticket, private=True),
-            "assigned_to": dispatch.pending_assignee(session, ticket.id), "past_due": views.past_due(ticket, now_)}
+    return _card_row(session, ticket, now_)
 
 
 async def look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
@@ -132,9 +135,8 @@ async def look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str)
     if isinstance(row, str):
         await reply(update, row)
         return True
-    done = row["status"] in (S.resolved, S.closed, S.cancelled)
-    holder = f"办理人：{row['member_name']}\n" if row.get("member_name") and not done else ""
-    await reply_with_contact(update, context, row, holder + texts.waiting_ticket(row, deps(context).tz),
+    done = row["status"] not in UNRESOLVED
+    await reply_with_contact(update, context, row, texts.ticket_card(row, deps(context).tz),
                              None if done else keyboards.assign(row["ticket_id"]))
     return True
 
@@ -172,7 +174,7 @@ def _candidates(
     members to choose from, and that holder's id (a name tapped later assigns only if it is still theirs, or
     nobody's). A ticket resolved, closed or cancelled is not assigned."""
     ticket = get_ticket(session, ticket_id)
-    if ticket.status in (S.resolved, S.closed, S.cancelled):
+    if ticket.status not in UNRESOLVED:
         raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不需要指派")
     holder = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
     held_by = holder.display_name if holder else dispatch.pending_assignee(session, ticket_id)
@@ -239,7 +241,7 @@ def _closing(session: Session, coordinator_id: int, ticket_id: int, now_: dateti
     """Ask why a ticket in the coordinator's scope is closed (the draft waits for the reason); what to say."""
     ticket = get_ticket(session, ticket_id)
     members.require_coordinator(session, coordinator_id, ticket.grid_code)
-    if ticket.status in (S.resolved, S.closed, S.cancelled):
+    if ticket.status not in UNRESOLVED:
         return texts.not_to_close(f"#{ticket.number}", STATUS_NAMES.get(ticket.status, ticket.status))
     drafts.save_draft(session, coordinator_id, CLOSE, {"ticket_id": ticket_id, "number": f"#{ticket.number}"}, now_)
     return texts.ask_close_reason(f"#{ticket.number}")

@@ -73,13 +73,13 @@ _CANNOT_DO = re.compile("(修|弄|办|干|做|处理)不(了|好)|没(法|办法
                      "|敲门没人|没人开门|没人在家|没修(?![好完])")
 # Words of work done (a note that says so is a note, whatever else it says: 灯已换好，明天再来回访一下).
 # (not told as to come: 明天再去修好; nor denied: 没修好. 现在亮了: working now)
+_WORK_DONE = re.compile(
+    "(?<![没未去再要会])(?<!没有)(修|办|弄|处理|搞|做|换|装|通|清)(好|完)|搞定|已(经)?(修|办|处理|完成|换|装)"
+    "|(?<![没未])完成了|现在(亮了|正常|好了|能用|通了|不漏)")
 # Any work told, in the many words a note tells it in (通了, 换了, 送到了, 交给邻居, 问题解决, 没问题了): with them, words that
 # the resident was out or unreachable tell how it went, not that it could not be done.
 _SOME_WORK = re.compile("通了|换了|装了|送到|送了|送去|清走|清了|交给|放在|挂在|解决|没问题|指导|关了|开了|买了|取了|帮|陪|联系上"
                         "|接好|弄了|修了|处理了|去了现场")
-_WORK_DONE = re.compile(
-    "(?<![没未去再要会])(?<!没有)(修|办|弄|处理|搞|做|换|装|通|清)(好|完)|搞定|已(经)?(修|办|处理|完成|换|装)"
-    "|(?<![没未])完成了|现在(亮了|正常|好了|能用|通了|不漏)")
 
 
 # An emergency of the member's own, told at the 办结 / 退回 step: his home or himself (我家, 我老伴, 我) or a cry, and none of
@@ -644,12 +644,12 @@ async def task_text_given(
             await reply(update, texts.HAND_BACK_PHOTO_KEPT)
         return
     words = simplified(text).strip()  # (點錯了, 還沒修好 typed in Traditional)
+    not_done = state["await"] == "done_note" and _not_done(words)
     if state["await"] in ("done_note", "hand_back_reason") and not photos and (
-        _STEP_TAKEN_BACK[state["await"]].fullmatch(words)
-        or (state["await"] == "done_note" and _not_done(words))
+        _STEP_TAKEN_BACK[state["await"]].fullmatch(words) or not_done
     ):
         await act(context, drafts.clear_draft, update.effective_user.id, TASK)
-        if state["await"] == "done_note" and _not_done(words) and _CANNOT_DO.search(words):
+        if not_done and _CANNOT_DO.search(words):
             await reply(update, texts.CANNOT_DO_YET)  # (联系不上居民: 退回, not 办结)
         else:
             await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)

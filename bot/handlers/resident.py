@@ -33,13 +33,14 @@ from bot.handlers.common import (
     reply,
     sent_at,
     step_left,
+    ticket_named,
 )
 from classifier import Classification
 from classifier.normalize import normalize, simplified
 from routing import abuse, drafts, duplicates, geography, members, outbox, tickets, views
 from routing.models import GeoLevel, NotificationKind, Ticket
 from routing.models import TicketStatus as S
-from routing.states import OPEN
+from routing.states import UNRESOLVED
 
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
@@ -649,24 +650,27 @@ async def new_request(
         return
     # Words right after an emergency was registered — more of it (快点, 求求你们), or talk — go to its ticket: a crisis's
     # heard gently first (没事了, 别管我了 after 我不想活了: never a call-off), another's after the call-off's questions.
-    follow_up = not waiting and not attachments and (
+    words_alone = not waiting and not attachments  # (no need waiting under 「对吗？」, no photo: words to read as they are)
+    follow_up = words_alone and (
         result.kind != "request" or (bool(result.urgent_signals) and not result.confident and len(text) <= MAX_PIECE_CHARS))
-    if follow_up and await act(context, _added_to_open_emergency, update.effective_user.id, text, now(), True):
+    emergency = await query(context, _open_emergency, update.effective_user.id, now()) if follow_up else None
+    if emergency and emergency[2]:
+        await act(context, tickets.add_contact, emergency[0], update.effective_user.id, now(), supplement=text)
         await reply(update, texts.HEARD_GENTLY)
         return
-    if (not waiting and not attachments and result.kind != "request" and call_off.calls_off(text)
+    if (words_alone and result.kind != "request" and call_off.calls_off(text)
             and await call_off.offer_call_off(update, context, text)):
         return  # (算了不用来了 我儿子修好了, after a ticket: not a need to register)
-    if (not waiting and not attachments and result.kind != "request" and call_off.settles_emergency(text)
+    if (words_alone and result.kind != "request" and call_off.settles_emergency(text)
             and await call_off.offer_call_off(update, context, text, urgent_only=True)):
         return  # (没事了 是我闻错了, after a gas ticket: its coordinators would still come)
-    if follow_up and result.kind not in ("thanks", "greeting", "status") and (
-            number := await act(context, _added_to_open_emergency, update.effective_user.id, text, now())):
+    if emergency and result.kind not in ("thanks", "greeting", "status"):
+        await act(context, tickets.add_contact, emergency[0], update.effective_user.id, now(), supplement=text)
         if result.urgent:
             await reply(update, texts.urgent_advice(result.hotlines))
-        await reply(update, texts.added_to_emergency(number))
+        await reply(update, texts.added_to_emergency(emergency[1]))
         return
-    if not waiting and not attachments and result.kind in ("status", "other") and chases(text):
+    if words_alone and result.kind in ("status", "other") and chases(text):
         pointed = [label for label, _ in classifier.likely_items(text)]  # (修灯的…: the lamp's ticket, of several)
         chased = await act(context, _chase, update.effective_user.id, text, pointed, now())
         if chased is not None:
@@ -675,10 +679,10 @@ async def new_request(
                         else texts.chase_told_lately(row["number"]))
             await _answer_talk(update, context, "status")
             return
-    if (not waiting and not attachments and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
+    if (words_alone and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
             and _a_loose_piece(text) and await _told_in_pieces(update, context, text)):
         return
-    if result.kind == "request" and not waiting and not attachments and then is None and (
+    if result.kind == "request" and words_alone and then is None and (
             pieces := await query(context, _earlier_pieces, update.effective_user.id, sent_at(update))):
         # (我老伴, then 没气了: read alone 水电气暖, together an emergency; 电梯, then 又停了: sure together)
         joined = "，".join([*pieces, text])
@@ -874,18 +878,17 @@ CRISIS_HEARD = timedelta(days=1)  # words after a crisis ticket this soon are he
 URGENT_FOLLOW_UP = timedelta(hours=2)  # ...and after another emergency, this soon (快点, 求求你们: more of it)
 
 
-def _added_to_open_emergency(session: Session, telegram_id: int, text: str, now_: datetime, crisis_only: bool = False
-                             ) -> str | None:
-    """Words added to the resident's emergency ticket registered lately and still open (`crisis_only`: signs of
-    self-harm), its coordinators and member told: its number; None when there is none."""
+def _open_emergency(session: Session, telegram_id: int, now_: datetime) -> tuple[int, str, bool] | None:
+    """The resident's emergency ticket registered lately (CRISIS_HEARD for a crisis, else URGENT_FOLLOW_UP) and not done
+    yet — a crisis before any other —: its id, number and whether it is a crisis (signs of self-harm); None when there
+    is none."""
+    found = []
     for ticket in tickets.list_resident_tickets(session, telegram_id, limit=5):
-        row = views.ticket_payload(session, ticket)
-        in_crisis = call_off.crisis(row)
-        if row["urgent"] and (in_crisis or not crisis_only) and ticket.status in OPEN and ticket.status != S.resolved \
-                and now_ - ticket.created_at <= (CRISIS_HEARD if in_crisis else URGENT_FOLLOW_UP):
-            tickets.add_contact(session, ticket.id, telegram_id, now_, supplement=text)
-            return row["number"]
-    return None
+        in_crisis = call_off.crisis(ticket.urgent, ticket.label)
+        if ticket.urgent and ticket.status in UNRESOLVED and (
+                now_ - ticket.created_at <= (CRISIS_HEARD if in_crisis else URGENT_FOLLOW_UP)):
+            found.append((ticket.id, f"#{ticket.number}", in_crisis))
+    return next((one for one in found if one[2]), found[0] if found else None)
 
 
 def chases(text: str) -> bool:
@@ -899,10 +902,8 @@ def _chase(session: Session, telegram_id: int, text: str, labels: list[str], now
     """The ticket a 催办 is about — the one named (#A1234), else the newest not done of the items its words point to
     (`labels`: 修灯的怎么还没人来 → 照明楼道), else her newest not done — passed on to its coordinators and member (False:
     it was, lately); None when she has none open."""
-    mine = [t for t in tickets.list_resident_tickets(session, telegram_id, limit=20)
-            if t.status in OPEN and t.status != S.resolved]
-    upper = text.upper()
-    named = next((t for t in mine if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)), None)
+    mine = [t for t in tickets.list_resident_tickets(session, telegram_id, limit=20) if t.status in UNRESOLVED]
+    named = ticket_named(text, mine)
     ticket = named or next((t for t in mine if t.label in labels), mine[0] if mine else None)
     if ticket is None:
         return None

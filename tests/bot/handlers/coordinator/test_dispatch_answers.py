@@ -402,8 +402,9 @@ async def test_words_after_close_closes_nothing_without_confirming(chat: BotChat
     card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)))
     await chat.press(COORD, card.button("关闭"), card.message)
     await chat.press(COORD, card.button("指派"), card.message)
-    await chat.say(COORD, "王师傅电话多少")
+    asked = "\n".join(r.text for r in await chat.say(COORD, "王师傅电话多少"))
     assert chat.ticket(ticket_id).status != "cancelled"
+    assert "确定关闭" not in asked, asked  # (指派 chosen instead: no reason waits — not even one to confirm)
 
 
 async def test_an_emergency_after_close_is_an_emergency(chat: BotChat) -> None:
@@ -419,3 +420,7 @@ async def test_a_coordinators_own_ticket_and_a_room_number_are_no_look_up(chat: 
     「我家B1203室的热水器坏了」 is her need, not 「没有找到工单 B1203」."""
     told = "\n".join(r.text for r in await chat.say(COORD, "我家B1203室的热水器坏了，不出热水"))
     assert "没有找到工单" not in told, told
+    chat.home(COORD)  # (she lives in the grid she coordinates: her own ticket would be in scope, and is still hers)
+    number = chat.ticket(await chat.submit(COORD, NEED)).number
+    told = "\n".join(r.text for r in await chat.say(COORD, f"#{number} 怎么样了"))
+    assert "我的工单" in told and "办理人" not in told, told
