@@ -95,9 +95,10 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.intake_reminder(payload), None
     if kind == "urgent_unplaced":
         return texts.urgent_unplaced(payload), None
-    if kind == "chased":  # (改派 from the coordinators' card, as from a 🟡 card)
-        to_coordinator = payload.get("audience") == "coordinator"
-        return texts.chased(payload, tz), keyboards.assign(ticket_id) if to_coordinator else None
+    if kind == "chased":  # (改派 from the coordinators' card, as from a 🟡 card; 接单 / 不方便 for a 指派 not answered)
+        audience = payload.get("audience")
+        markup = {"coordinator": keyboards.assign(ticket_id), "assigned": keyboards.offer(ticket_id)}.get(audience)
+        return texts.chased(payload, tz), markup
     if kind == "decline_reason":
         return texts.decline_reason(payload), None
     if kind == "assignment_answered":

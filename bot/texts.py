@@ -866,11 +866,15 @@ def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 
 
 def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
-    """A resident's 催办: to the coordinators (the ticket's card, 改派 under it) and to the member who holds it."""
+    """A resident's 催办: to the coordinators (the ticket's card, 改派 under it), to the member who holds it, and to the
+    one assigned it who has not answered (its 接单 / 不方便 under it)."""
     said = f"居民说：「{quote(p.get('resident_words') or '', 200)}」\n"
+    asked = f"⏰ 居民在催工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）。\n{said}"
     if p.get("audience") == "member":
-        return (f"⏰ 居民在催工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）。\n{said}"
-                "请尽快联系居民，告诉对方您什么时候到；办不了请点「退回」。")
+        return asked + "请尽快联系居民，告诉对方您什么时候到；办不了请点「退回」。"
+    if p.get("audience") == "assigned":
+        return (asked + f"协调员指派给您的这张单还在等您回复：能去请点「{BTN_ACCEPT}」，"
+                f"去不了请点「{BTN_DECLINE}」，好让协调员另找人。")
     return f"⏰ <b>居民催办</b>\n{said}" + ticket_card(p, tz)
 
 

@@ -27,6 +27,7 @@ from routing.db import core, is_postgres, recordset, rows_json
 from routing.dispatch import (
     accepted_offer,
     assigners,
+    holder_of,
     make_offers,
     release_member,
     send_next_wave,
@@ -480,8 +481,8 @@ CHASE_INTERVAL = timedelta(hours=2)  # a resident's 催办 of one ticket reaches
 
 def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
     """The resident asks after a ticket not done yet, in words that urge (都三天了还没人来, 怎么还不来, 你们到底管不管):
-    told to the coordinators who answer for it now (its escalation level) and to the member who holds it, with her
-    words. False when it was told less than CHASE_INTERVAL ago (she is answered as before: nobody is told twice)."""
+    told to the coordinators who answer for it now (its escalation level) and to the member who holds it or was
+    assigned it, with her words. False when it was told less than CHASE_INTERVAL ago (she is answered as before: nobody is told twice)."""
     ticket = get_ticket(session, ticket_id)
     if ticket.resident_id != resident_id:
         raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
@@ -497,9 +498,10 @@ def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str,
     coordinators = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
     notify_many(session, coordinators, NotificationKind.chased, now, ticket_id=ticket.id,
                 payload={**payload, "audience": "coordinator"})
-    if ticket.assignee_id is not None and (member := session.get(Member, ticket.assignee_id)) is not None:
+    # The member who holds it, or who was assigned it (指派) and has not answered: asked to answer, with its buttons.
+    if (member := session.get(Member, holder_of(session, ticket))) is not None:
         notify(session, member.telegram_id, NotificationKind.chased, now, ticket_id=ticket.id,
-               payload={**payload, "audience": "member"})
+               payload={**payload, "audience": "member" if ticket.assignee_id else "assigned"})
     return True
 
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.handlers.resident import chases
 from routing import db
 from routing.models import Notification, NotificationKind
-from tests.bot.chat_harness import BotChat, texts_of
+from tests.bot.chat_harness import BotChat, assign_through_bot, texts_of
 from tests.bot.handlers.resident.intake_helpers import RESIDENT
 from tests.conftest import GRID_COORD, World
 
@@ -76,3 +76,22 @@ async def test_a_chase_naming_the_thing_goes_to_its_ticket(chat: BotChat) -> Non
     await chat.submit(RESIDENT, "厨房水管漏水了")
     shown = texts_of(await chat.say(RESIDENT, "楼道灯的事都三天了还没人来修"))
     assert f"#{chat.ticket(lamp).number}" in shown, shown
+
+
+@SQLITE
+async def test_a_chase_asks_the_member_assigned_to_answer(chat: BotChat, world: World) -> None:
+    """A 指派 not yet answered: her 「怎么还不来」 reached the coordinators only, and the member assigned never heard that
+    she was waiting. Now he does, with 接单 / 不方便 under her words, and 接单 there takes the ticket."""
+    ticket_id = await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    offer = next(r for r in chat.replies(world.members["王师傅"]) if "新工单" in r.text)
+    await chat.press(world.members["王师傅"], offer.button("不方便"), offer.message)  # (so it waits for 派单)
+    member = world.member("李师傅", ["电工"])
+    await assign_through_bot(chat, GRID_COORD, "李师傅")
+    assert chat.ticket(ticket_id).status == "offered"  # (asked, not yet answered)
+    await chat.say(RESIDENT, "怎么还不来")
+    assert member in _chased_to(chat), _chased_to(chat)
+    await chat.deliver()
+    chased = next(r for r in chat.replies(member) if "居民在催工单" in r.text)
+    assert "怎么还不来" in chased.text and "还在等您回复" in chased.text, chased.text
+    await chat.press(member, chased.button("接单"), chased.message)
+    assert chat.ticket(ticket_id).status == "accepted", chat.replies(member)[-1].text
