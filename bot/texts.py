@@ -828,14 +828,16 @@ def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     elif p.get("hand_back_reason"):  # (handed back by the member who had it, and no one took it since)
         declined = (f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}"
                     + photos_line(p.get("hand_back_photos"), "退回时发的照片") + "\n")
-    return "📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz) + "\n发送 /dispatch 处理。"
+    return ("📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz)
+            + photos_line(p.get("resident_photos"), "居民发的照片") + "\n发送 /dispatch 处理。")
 
 
 def urgent_alert(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     """An urgent ticket; one of neighbours reporting the same incident says so (the coordinators see one incident)."""
     same = linked_tickets(p.get("linked"))
     nobody = f"\n{URGENT_NOBODY_ASKED}" if p.get("needs_dispatch") else ""
-    return "🚨 <b>紧急工单，请立即跟进</b>" + same + "\n" + waiting_ticket(p, tz) + nobody
+    photos = photos_line(p.get("attachments"), "居民发的照片")
+    return "🚨 <b>紧急工单，请立即跟进</b>" + same + "\n" + waiting_ticket(p, tz) + photos + nobody
 
 
 HEARD_GENTLY_BEFORE_AREA = ("谢谢您愿意告诉我，您不是一个人。想说什么都可以继续说，也可以随时拨打 12356。"

@@ -57,6 +57,7 @@ from routing.outbox import (
     notify_many,
     notify_photos,
     notify_rows,
+    unsent_photos,
     withdraw_message,
 )
 from routing.states import (
@@ -268,12 +269,15 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
     payload = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                "reason": reason, **_handed_back(session, ticket), **(details or {})}
     told = _dispatch_audience(session, ticket)
-    notify_many(session, told, NotificationKind.dispatch_needed, now, ticket_id=ticket.id, payload=payload)
-    # (the photos the member handed it back with, after the card that announces them: not after a later card, whose
-    # line tells of a 指派 declined or withdrawn instead)
-    photos = [] if payload.get("declined_by") else payload.get("hand_back_photos") or []
-    for coordinator in dict.fromkeys(told):
-        notify_photos(session, coordinator, ticket.id, payload["number"], photos, now)
+    # The resident's photos those coordinators have not had yet (an 🚨 alert's, or an earlier 📮's, brought them), and
+    # the photos the member handed it back with: each after the card that counts them (not after a later card, whose
+    # line tells of a 指派 declined or withdrawn instead).
+    hers = {c: unsent_photos(session, c, ticket.id, payload.get("attachments") or []) for c in dict.fromkeys(told)}
+    handed = [] if payload.get("declined_by") else payload.get("hand_back_photos") or []
+    notify_rows(session, [notification_row(c, NotificationKind.dispatch_needed, now, ticket.id,
+                                           {**payload, "resident_photos": photos}) for c, photos in hers.items()])
+    for coordinator, photos in hers.items():
+        notify_photos(session, coordinator, ticket.id, payload["number"], photos + handed, now)
     return told
 
 

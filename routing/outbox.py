@@ -62,6 +62,17 @@ def notify_photos(session: Session, recipient_id: int, ticket_id: int, number: s
                                            {"file_id": file_id, "number": number}) for file_id in photos])
 
 
+def unsent_photos(session: Session, recipient_id: int, ticket_id: int, photos: Sequence[str]) -> list[str]:
+    """Those of a ticket's `photos` not yet queued to the recipient (a coordinator gets a resident's photos once, with
+    the first card that counts them)."""
+    if not photos:
+        return []
+    queued = {payload.get("file_id") for payload in session.exec(select(Notification.payload).where(
+        Notification.recipient_id == recipient_id, Notification.ticket_id == ticket_id,
+        Notification.kind == NotificationKind.ticket_photo))}
+    return [file_id for file_id in photos if file_id not in queued]
+
+
 def notify(session: Session, recipient_id: int, kind: NotificationKind | str, now: datetime, *,
            ticket_id: int | None = None, payload: dict[str, Any] | None = None,
            refers_to_id: int | None = None) -> int:

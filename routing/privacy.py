@@ -56,8 +56,9 @@ FORGET_REASON = "居民已申请删除个人信息"
 # What a notification payload may carry about the resident, and what it becomes.
 _PAYLOAD_SCRUB: dict[str, Any] = {"text": FORGOTTEN_TEXT, "address": "", "phone": None,
                                   "attachments": [], "resident_name": "", "comment": "", "reopened_comment": "",
-                                  "note": "", "file_id": "", "resident_words": ""}  # (file_id: one photo of a
-# ticket, its own message; resident_words: what she said calling a ticket off)
+                                  "note": "", "file_id": "", "resident_words": "", "resident_photos": []}  # (file_id:
+# one photo of a ticket, its own message; resident_words: what she said calling a ticket off or chasing it;
+# resident_photos: those a 📮 card counts)
 
 
 # The conversations a person has as a resident (the bot's flow names), forgotten with them.

@@ -243,18 +243,21 @@ def submit_ticket(session: Session, resident_id: int, text: str, now: datetime, 
 
     public = ticket_payload(session, ticket, taxonomy=taxonomy)
     notes = [notification_row(resident_id, NotificationKind.ticket_created, now, ticket.id, public)] if receipt else []
+    alerted = coordinators_for(session, grid.code, all_levels=True) if urgent else []
     if urgent:
         private = {**ticket_payload(session, ticket, private=True, taxonomy=taxonomy),
                    "needs_dispatch": not ranked}
         if not ranked:  # (built before to_dispatch below: the status the ticket is in when the card is read)
             private.update(status=str(S.dispatch), status_name=STATUS_NAMES[S.dispatch])
-        notes += [notification_row(c, NotificationKind.urgent_alert, now, ticket.id, private)
-                  for c in coordinators_for(session, grid.code, all_levels=True)]
+        notes += [notification_row(c, NotificationKind.urgent_alert, now, ticket.id, private) for c in alerted]
     if ranked:
         make_offers(session, ticket, ranked, now, OfferKind.wave, taxonomy=taxonomy,
                     payload=public, extra_notes=notes)
     else:
         notify_rows(session, notes)
+    for coordinator in alerted:  # (her photos after the 🚨 card that counts them: what is burning, leaking, broken)
+        notify_photos(session, coordinator, ticket.id, public["number"], list(ticket.attachments or []), now)
+    if not ranked:
         to_dispatch(session, ticket, now, "no_candidates" if item else "no_item",
                     settings=settings, taxonomy=taxonomy, alert_sent=urgent)
     return ticket

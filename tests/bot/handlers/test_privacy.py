@@ -136,3 +136,22 @@ def test_forget_erases_the_residents_photos_from_the_outbox_too(world: World) ->
         left = [(n.kind, n.payload) for n in s.exec(select(Notification).where(Notification.ticket_id == tid))
                 if PHOTO in str(n.payload)]
     assert left == [], f"the resident's photo is still in the outbox after /forget: {left}"
+
+
+def test_forget_erases_her_photos_from_the_coordinators_cards_too(world: World) -> None:
+    """Nobody can take her need: the 📮 card that counts her photo (resident_photos) and the photo after it go to the
+    coordinators. After /forget no payload of the ticket holds the photo's file id."""
+    with db.transaction(world.engine) as s:
+        members.ensure_person(s, WORLD_RESIDENT, T0, name="王阿姨")
+        members.set_home_grid(s, WORLD_RESIDENT, G11, T0)
+        tid = tickets.submit_ticket(s, WORLD_RESIDENT, "厨房水管漏水，地上全是水", T0, label="repair.plumbing",
+                                    grid_code=G11, address="和平路12号3号楼502", attachments=[PHOTO],
+                                    normalized_text="厨房水管漏水，地上全是水", settings=world.settings).id
+    with db.transaction(world.engine) as s:
+        cards = s.exec(select(Notification).where(Notification.kind == NotificationKind.dispatch_needed)).all()
+        assert cards and all(n.payload.get("resident_photos") == [PHOTO] for n in cards)
+        privacy.forget_resident(s, WORLD_RESIDENT, T0 + minutes(30))
+    with db.transaction(world.engine) as s:
+        left = [(n.kind, n.payload) for n in s.exec(select(Notification).where(Notification.ticket_id == tid))
+                if PHOTO in str(n.payload)]
+    assert left == [], f"the resident's photo is still in the outbox after /forget: {left}"
