@@ -19,6 +19,7 @@ OFFER = "of"  # of:<acc|dec>:<ticket id>             member answers an offer
 TASK = "tk"  # tk:<start|done|back>:<ticket id>     member works on a ticket
 RATE = "rt"  # rt:<ticket id>:<1-5|skip>             resident rates
 JOIN = "jn"  # jn:<skill index|fin|grid>[:<code>]    member registration
+SKILLS = "sk"  # sk:<skill index|fin>                  member changes their skills (/skills)
 DISPATCH = "dp"  # dp:<ticket id>[:<member id>:<holder's member id or 0>]  coordinator assigns
 REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a member (asked, then confirmed)
 ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scope of a new coordinator
@@ -151,14 +152,14 @@ def skip_comment(ticket_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def skills(all_skills: Sequence[str], chosen: set[str]) -> InlineKeyboardMarkup:
-    """Multi-select of skill tags, ending with 完成."""
+def skills(all_skills: Sequence[str], chosen: set[str], prefix: str = JOIN) -> InlineKeyboardMarkup:
+    """Multi-select of skill tags, ending with 完成 (`prefix`: registration's, or SKILLS for a member's change)."""
     buttons = [
-        InlineKeyboardButton(texts.btn_skill(skill, skill in chosen), callback_data=data(JOIN, index))
+        InlineKeyboardButton(texts.btn_skill(skill, skill in chosen), callback_data=data(prefix, index))
         for index, skill in enumerate(all_skills)
     ]
     rows = _rows(buttons, 3)
-    rows.append([InlineKeyboardButton(texts.BTN_FINISH, callback_data=data(JOIN, "fin"))])
+    rows.append([InlineKeyboardButton(texts.BTN_FINISH, callback_data=data(prefix, "fin"))])
     return InlineKeyboardMarkup(rows)
 
 

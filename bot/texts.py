@@ -182,7 +182,7 @@ def help_resident(coordinator: bool) -> str:
     return HELP_RESIDENT.format(stats="" if coordinator else HELP_RESIDENT_STATS)
 HELP_MEMBER = (
     "<b>党员 / 志愿者</b>\n"
-    "· /duty 切换在岗 / 离岗\n· /tasks 我手上的工单\n· /points 我的积分、星级和排名\n"
+    "· /duty 切换在岗 / 离岗\n· /tasks 我手上的工单\n· /points 我的积分、星级和排名\n· /skills 修改我的技能\n"
     "· 收到派单时点「接单」或「不方便」"
 )
 HELP_COORDINATOR = (
@@ -498,6 +498,16 @@ JOIN_ASK_SKILLS = "请选择您擅长的服务技能（可多选），选好后�
 JOIN_NEED_SKILL = "请至少选择一项技能。"
 JOIN_ASK_GRID = "请选择您常驻的社区和网格："
 JOIN_GRID_GONE = "网格刚刚调整过，您选的网格已不再使用。姓名和技能已为您保留，" + JOIN_ASK_GRID
+
+
+def skills_now(skills: list[str]) -> str:
+    """/skills: the skills chosen so far, and how to change them."""
+    return (f"您现在的技能：{esc('、'.join(skills)) or '（未选）'}\n"
+            "点技能可添加或去掉（可多选），选好后点「完成」。有匹配的工单会按新的技能推送给您。")
+
+
+def skills_saved(skills: list[str]) -> str:
+    return f"✅ 技能已更新：{esc('、'.join(skills))}\n有匹配的工单会按这些技能推送给您。"
 
 
 def join_done(name: str, skills: list[str], grid_name: str) -> str:

@@ -1,5 +1,6 @@
 """Members (党员 / 志愿者): register with an invite (/join), go on and off duty (/duty), answer offers
-(接单 / 不方便), work on tickets (开始 / 办结 / 退回), see their tasks (/tasks) and points (/points)."""
+(接单 / 不方便), work on tickets (开始 / 办结 / 退回), see their tasks (/tasks) and points (/points), change their
+skills (/skills)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from routing.models import TicketStatus as S
 from routing.states import WAITING_FOR_COORDINATOR, get_ticket
 
 JOIN = "join"
+SKILLS = "skills"  # the draft of a member's skills being changed with buttons (/skills)
 TASK = "task"
 ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
 # photo sent after the words, or the words after a photo sent alone (the note then)
@@ -278,6 +280,65 @@ async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await answer(update)
     await edit(update, texts.JOIN_ASK_SKILLS, keyboards.skills(skills, set(state["skills"])))
+
+
+# ── /skills: the skills offers are matched by, changed with the buttons of /join ───────────────────
+def _begin_skills(session: Session, telegram_id: int, now_: Any) -> list[str] | None:
+    """The member's skills, kept as the draft the buttons change (None: not a member)."""
+    member = members.find_member(session, telegram_id)
+    if member is None:
+        return None
+    drafts.save_draft(session, telegram_id, SKILLS, {"skills": list(member.skill_tags)}, now_)
+    return list(member.skill_tags)
+
+
+async def skills_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/skills: change the skills (a new one learned, one no longer offered)."""
+    chosen = await act(context, _begin_skills, update.effective_user.id, now())
+    if chosen is None:
+        await reply(update, texts.NOT_A_MEMBER)
+        return
+    keyboard = keyboards.skills(deps(context).taxonomy.skills, set(chosen), keyboards.SKILLS)
+    await reply(update, texts.skills_now(chosen), keyboard)
+
+
+def _choose_skill(session: Session, telegram_id: int, skill: str | None, finish: bool, now_: Any
+                  ) -> dict[str, Any] | None:
+    """A skill toggled in the draft, or (完成) the draft's skills saved: the draft, `saved` once saved (None: no draft,
+    or no longer a member)."""
+    state = drafts.get_draft(session, telegram_id, SKILLS)
+    if state is None or members.find_member(session, telegram_id) is None:
+        return None
+    chosen: list[str] = state["skills"]
+    if skill is not None:
+        state["skills"] = [s for s in chosen if s != skill] if skill in chosen else [*chosen, skill]
+        drafts.save_draft(session, telegram_id, SKILLS, state, now_)
+    if finish and state["skills"]:
+        member = members.update_member(session, telegram_id, skill_tags=state["skills"])
+        drafts.clear_draft(session, telegram_id, SKILLS)
+        return {"skills": list(member.skill_tags), "saved": True}
+    return state
+
+
+async def skills_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A skill toggled, or 完成: the skills saved."""
+    args = callback_args(update)
+    skills = deps(context).taxonomy.skills
+    skill = skills[int(args[0])] if args[0].isdigit() and int(args[0]) < len(skills) else None
+    finish = args[0] == "fin"
+    state = await act(context, _choose_skill, update.effective_user.id, skill, finish, now())
+    if state is None:
+        await answer(update)
+        await edit(update, texts.STALE_BUTTON)
+        return
+    if finish and not state["skills"]:
+        await answer(update, texts.JOIN_NEED_SKILL, alert=True)
+        return
+    await answer(update)
+    if state.get("saved"):
+        await edit(update, texts.skills_saved(state["skills"]))
+        return
+    await edit(update, texts.skills_now(state["skills"]), keyboards.skills(skills, set(state["skills"]), keyboards.SKILLS))
 
 
 # ── /duty, /tasks, /points ──────────────────────────────────────────────────────────────────────

@@ -1,0 +1,52 @@
+"""/skills: a member changes the skills offers are matched by (a skill learned, one no longer offered), with the
+buttons of /join; nobody else can."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import texts
+from routing import db, members
+from tests.bot.chat_harness import BotChat, buttons, texts_of
+from tests.conftest import RESIDENT, World
+
+BOTH = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+def _skills(chat: BotChat, member: int) -> list[str]:
+    with db.transaction(chat.engine) as s:
+        return list(members.get_member(s, member).skill_tags)
+
+
+@BOTH
+async def test_a_member_adds_a_skill_and_is_offered_its_work(chat: BotChat, world: World) -> None:
+    """An electrician who also fixes pipes had no way to say so after /join: a leaking pipe was never offered to him.
+    /skills shows his skills ticked; 水暖 then 完成 saves both, and the next leak is offered to him."""
+    member = world.member("王师傅", ["电工"])
+    card = next(r for r in await chat.say(member, "/skills") if "完成" in str(buttons(r)))
+    assert "电工" in card.text and any("✅" in b and "电工" in b for b in buttons(card)), (card.text, buttons(card))
+    await chat.press(member, card.button("水暖"), card.message)
+    saved = texts_of(await chat.press(member, card.button("完成"), card.message))
+    assert "技能已更新" in saved and "水暖" in saved, saved
+    assert _skills(chat, member) == ["电工", "水暖"]
+    chat.home(RESIDENT)
+    await chat.submit(RESIDENT, "厨房水管漏水了，地上全是水")
+    assert any("新工单" in r.text for r in chat.replies(member)), [r.text for r in chat.replies(member)]
+
+
+@SQLITE
+async def test_a_member_cannot_be_left_without_a_skill(chat: BotChat, world: World) -> None:
+    """His only skill unticked, 完成 is refused with 「请至少选择一项技能」 and his skills stay as they were."""
+    member = world.member("王师傅", ["电工"])
+    card = next(r for r in await chat.say(member, "/skills") if "完成" in str(buttons(r)))
+    await chat.press(member, card.button("电工"), card.message)
+    await chat.press(member, card.button("完成"), card.message)
+    assert _skills(chat, member) == ["电工"]
+    assert any(texts.JOIN_NEED_SKILL in e.text for e in chat.events if e.kind == "answer"), [
+        (e.kind, e.text) for e in chat.events[-3:]]
+
+
+@SQLITE
+async def test_someone_who_is_no_member_is_told_how_to_join(chat: BotChat) -> None:
+    assert texts.NOT_A_MEMBER in texts_of(await chat.say(RESIDENT, "/skills"))
