@@ -20,7 +20,7 @@ TASK = "tk"  # tk:<start|done|back>:<ticket id>     member works on a ticket
 RATE = "rt"  # rt:<ticket id>:<1-5|skip>             resident rates
 JOIN = "jn"  # jn:<skill index|fin|grid>[:<code>]    member registration
 SKILLS = "sk"  # sk:<skill index|fin>                  member changes their skills (/skills)
-DISPATCH = "dp"  # dp:<ticket id>[:<member id>:<holder's member id or 0>]  coordinator assigns
+DISPATCH = "dp"  # dp:<ticket id>[:<member id>:<holder's member id or 0> | :p:<page>]  coordinator assigns
 REMOVE = "rm"  # rm:<member id>[:ok]                  coordinator removes a member (asked, then confirmed)
 ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scope of a new coordinator
 STATS = "st"  # st:<period>                           /stats for another period (routing.reports.STATS_PERIODS)
@@ -188,14 +188,21 @@ def _confirm(prefix: str, ticket_id: int, yes: str, no: str) -> InlineKeyboardMa
                                   InlineKeyboardButton(no, callback_data=data(prefix, "no"))]])
 
 
-def members(ticket_id: int, entries: Sequence[tuple[int, str]], holder: int) -> InlineKeyboardMarkup:
-    """One button per member (member id, button text), for the ticket as held now (its holder's member id, or 0)."""
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(text, callback_data=data(DISPATCH, ticket_id, member_id, holder))]
-            for member_id, text in entries
-        ]
-    )
+ASSIGN_PER_PAGE = 8  # members a page of 指派's list shows, best first
+PAGE = "p"  # dp:<ticket id>:p:<page>: another page of 指派's list
+
+
+def members(ticket_id: int, entries: Sequence[tuple[int, str]], holder: int, page: int = 0, more: bool = False
+            ) -> InlineKeyboardMarkup:
+    """One button per member (member id, button text), for the ticket as held now (its holder's member id, or 0); a
+    page of them, with 上一页 / 下一页."""
+    rows = [[InlineKeyboardButton(text, callback_data=data(DISPATCH, ticket_id, member_id, holder))]
+            for member_id, text in entries]
+    turns = [InlineKeyboardButton(texts.BTN_PREVIOUS_PAGE, callback_data=data(DISPATCH, ticket_id, PAGE, page - 1))
+             ] if page else []
+    if more:
+        turns.append(InlineKeyboardButton(texts.BTN_NEXT_PAGE, callback_data=data(DISPATCH, ticket_id, PAGE, page + 1)))
+    return InlineKeyboardMarkup(rows + ([turns] if turns else []))
 
 
 MEMBERS_PER_PAGE = 40  # (Telegram takes at most 100 buttons under a message)

@@ -168,19 +168,23 @@ def _member_button(session: Session, member: Member) -> tuple[int, str]:
 
 
 def _candidates(
-    session: Session, ticket_id: int, coordinator_id: int, now_: Any
-) -> tuple[str, str | None, list, int]:
-    """The ticket's number, who holds it or was asked to (an old card pressed: 改派 takes it from them), the
-    members to choose from, and that holder's id (a name tapped later assigns only if it is still theirs, or
-    nobody's). A ticket resolved, closed or cancelled is not assigned."""
+    session: Session, ticket_id: int, coordinator_id: int, now_: Any, page: int = 0
+) -> tuple[str, str | None, list, bool, int]:
+    """The ticket's number, who holds it or was asked to (an old card pressed: 改派 takes it from them), a page of the
+    members to choose from (best first) and whether more follow, and that holder's id (a name tapped later assigns only
+    if it is still theirs, or nobody's). A ticket resolved, closed or cancelled is not assigned."""
     ticket = get_ticket(session, ticket_id)
     if ticket.status not in UNRESOLVED:
         raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不需要指派")
     holder = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
     held_by = holder.display_name if holder else dispatch.pending_assignee(session, ticket_id)
-    entries = [_member_button(session, session.get(Member, ranked.member_id))
-               for ranked in dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_)]
-    return f"#{ticket.number}", held_by, entries, dispatch.holder_of(session, ticket)
+    first = page * keyboards.ASSIGN_PER_PAGE
+    ranked = dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_,
+                                          limit=first + keyboards.ASSIGN_PER_PAGE + 1)  # (one more: is there a next page)
+    entries = [_member_button(session, session.get(Member, r.member_id))
+               for r in ranked[first : first + keyboards.ASSIGN_PER_PAGE]]
+    more = len(ranked) > first + keyboards.ASSIGN_PER_PAGE
+    return f"#{ticket.number}", held_by, entries, more, dispatch.holder_of(session, ticket)
 
 
 def _assign(
@@ -192,25 +196,29 @@ def _assign(
 
 
 async def _member_list(
-    context: ContextTypes.DEFAULT_TYPE, ticket_id: int, user_id: int
+    context: ContextTypes.DEFAULT_TYPE, ticket_id: int, user_id: int, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    """指派's question and its member buttons for the ticket as it is held now (None: no member to choose)."""
-    number, held_by, entries, holder = await query(context, _candidates, ticket_id, user_id, now())
+    """指派's question and a page of its member buttons for the ticket as it is held now (None: no member to choose)."""
+    number, held_by, entries, more, holder = await query(context, _candidates, ticket_id, user_id, now(), page)
     if not entries:
         return None
-    return texts.choose_member(number, held_by), keyboards.members(ticket_id, entries, holder)
+    return texts.choose_member(number, held_by), keyboards.members(ticket_id, entries, holder, page, more)
 
 
 async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """指派 shows the members to choose from; a member's button assigns the ticket to them."""
+    """指派 shows the members to choose from (上一页 / 下一页 turn their pages); a member's button assigns the ticket to
+    them."""
     args = callback_args(update)
+    page = None
+    if len(args) == 3 and args[1] == keyboards.PAGE and args[2].isdigit():
+        args, page = args[:1], int(args[2])
     if not args or not all(a.isdigit() for a in args):
         await answer(update, texts.STALE_BUTTON, alert=True)
         return
     user_id = update.effective_user.id
-    if len(args) == 1:
+    if page is not None or len(args) == 1:
         await act(context, drafts.clear_draft, user_id, CLOSE)  # (指派 chosen instead: no reason waits any more)
-        shown = await _member_list(context, int(args[0]), user_id)
+        shown = await _member_list(context, int(args[0]), user_id, page or 0)
         await answer(update)
         if shown is None:
             await reply(update, texts.NO_MEMBERS)

@@ -287,7 +287,7 @@ def test_the_resident_adding_where_to_an_urgent_ticket_does_not_make_the_coordin
     tid_member = world.member("王师傅", ["燃气"], G11)
     with db.transaction(world.engine) as s:
         member_id = members.get_member(s, tid_member).id
-        _, held_by, _, holder = handler._candidates(s, tid, GRID_COORD, T0 + minutes(1))
+        _, held_by, _, _, holder = handler._candidates(s, tid, GRID_COORD, T0 + minutes(1))
     assert held_by is None
     with db.transaction(world.engine) as s:
         if added == "address":
@@ -470,3 +470,26 @@ async def test_overdue_says_who_holds_a_late_ticket_and_which_limit(chat: BotCha
     assert "🔴" in shown, shown
     assert "王师傅" in shown, shown
     assert "办结" in shown, shown
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_the_assign_list_turns_its_pages(chat: BotChat, world: World) -> None:
+    """Ten electricians in the grid: 指派 listed the best eight and no more, so the one the coordinator had just phoned
+    could not be chosen. Now 下一页 shows the other two (上一页 goes back), and one of them can be assigned."""
+    ticket_id = await chat.submit(RESIDENT, NEED)  # (nobody registered yet: it waits for 派单)
+    names = [f"电工{n}号" for n in range(10)]
+    for name in names:
+        world.member(name, ["电工"])
+    card = dispatch_cards(await chat.say(GRID_COORD, "/dispatch"))[0]
+    listed = next(r for r in await chat.press(GRID_COORD, card.button("指派"), card.message) if "指派给谁" in r.text)
+    first = [b for b in buttons(listed) if "电工" in b]
+    assert len(first) == 8 and "下一页" in str(buttons(listed)) and "上一页" not in str(buttons(listed)), buttons(listed)
+    turned = next(r for r in await chat.press(GRID_COORD, listed.button("下一页"), listed.message) if "指派给谁" in r.text)
+    second = [b for b in buttons(turned) if "电工" in b]
+    assert len(second) == 2 and not set(second) & set(first) and "上一页" in str(buttons(turned)), buttons(turned)
+    back = next(r for r in await chat.press(GRID_COORD, turned.button("上一页"), turned.message) if "指派给谁" in r.text)
+    assert [b for b in buttons(back) if "电工" in b] == first
+    turned = next(r for r in await chat.press(GRID_COORD, back.button("下一页"), back.message) if "指派给谁" in r.text)
+    chosen = next(name for name in names if any(name in b for b in second))
+    await chat.press(GRID_COORD, turned.button(chosen), turned.message)
+    assert any("指派给您" in r.text for r in chat.replies(world.members[chosen])), chat.ticket(ticket_id).status
