@@ -670,15 +670,8 @@ async def new_request(
             await reply(update, texts.urgent_advice(result.hotlines))
         await reply(update, texts.added_to_emergency(emergency[1]))
         return
-    if words_alone and result.kind in ("status", "other") and chases(text):
-        pointed = [label for label, _ in classifier.likely_items(text)]  # (修灯的…: the lamp's ticket, of several)
-        chased = await act(context, _chase, update.effective_user.id, text, pointed, now())
-        if chased is not None:
-            row, told = chased
-            await reply(update, texts.chase_told(row["number"], row.get("member_name")) if told
-                        else texts.chase_told_lately(row["number"]))
-            await _answer_talk(update, context, "status")
-            return
+    if words_alone and result.kind in ("status", "other") and chases(text) and await _passed_on(update, context, text):
+        return
     if (words_alone and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
             and _a_loose_piece(text) and await _told_in_pieces(update, context, text)):
         return
@@ -895,6 +888,19 @@ def chases(text: str) -> bool:
     """Whether words urge or complain about a ticket not done yet (see _CHASING), not thanks for it at last."""
     words = simplified(text)
     return bool(_CHASING.search(words)) and not _CHASE_ENDED.search(words)
+
+
+async def _passed_on(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """A 催办 passed on (see `_chase`), and she told so with her tickets; False when she has none not done."""
+    pointed = [label for label, _ in deps(context).classifier.likely_items(text)]  # (修灯的…: the lamp's, of several)
+    chased = await act(context, _chase, update.effective_user.id, text, pointed, now())
+    if chased is None:
+        return False
+    row, told = chased
+    await reply(update, texts.chase_told(row["number"], row.get("member_name")) if told
+                else texts.chase_told_lately(row["number"]))
+    await _answer_talk(update, context, "status")
+    return True
 
 
 def _chase(session: Session, telegram_id: int, text: str, labels: list[str], now_: datetime
@@ -1469,8 +1475,9 @@ async def address_given(
         return
     if numbers.address_in(text) is None:
         result = deps(context).classifier.classify(text)
-        if await _aside(update, context, result.kind):
-            await _ask_again(update, context, state)
+        if (result.kind in ("status", "other") and chases(text) and await _passed_on(update, context, text)) or (
+                await _aside(update, context, result.kind)):
+            await _ask_again(update, context, state)  # (a 催办 of an earlier ticket passed on, or answered: the step again)
             return
         plain = simplified(text).strip()
         if state.get("ticket_id") and (result.kind == "request" or _ASKS.search(plain)):
@@ -1759,6 +1766,10 @@ async def phone_typed(
             await reply(update, texts.address_added(address), keyboards.share_phone())
         return
     kind = result.kind
+    if (phone is None and not state.get("self_harm") and kind in ("status", "other") and chases(rest)
+            and await _passed_on(update, context, rest)):
+        await _ask_again(update, context, state)  # (都三天了还没人来: an earlier ticket's, not words for this one)
+        return
     plain = simplified(rest)  # (手機號碼, 沒有, 冇電話: the labels and skip words read in Simplified)
     worth_keeping = len(_PHONE_LABEL.sub("", plain)) >= MIN_SUPPLEMENT_CHARS and kind not in ("thanks", "greeting")
     supplement = rest if worth_keeping else ""

@@ -95,3 +95,22 @@ async def test_a_chase_asks_the_member_assigned_to_answer(chat: BotChat, world: 
     assert "怎么还不来" in chased.text and "还在等您回复" in chased.text, chased.text
     await chat.press(member, chased.button("接单"), chased.message)
     assert chat.ticket(ticket_id).status == "accepted", chat.replies(member)[-1].text
+
+
+@SQLITE
+@pytest.mark.parametrize("step", ["address", "phone"])
+async def test_a_chase_typed_while_another_need_is_told_is_passed_on_and_the_step_waits(
+    chat: BotChat, world: World, step: str
+) -> None:
+    """Her lamp waits; telling a new need (the pipe), at its address or phone step she types 「都三天了还没人来」: it got
+    her ticket list and the step again (or was kept as words of the pipe's), and nobody heard her. Now it is passed on
+    about the lamp, and the pipe's step still waits for its answer."""
+    lamp = await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    await chat.intake_to_address(RESIDENT, "厨房水管漏水了")
+    if step == "phone":
+        await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    shown = texts_of(await chat.say(RESIDENT, "都三天了还没人来"))
+    assert "已把您的话转告" in shown and f"#{chat.ticket(lamp).number}" in shown, shown
+    assert GRID_COORD in _chased_to(chat), _chased_to(chat)
+    draft = chat.intake_draft(RESIDENT) or {}
+    assert draft.get("step") == step and "还没人来" not in draft.get("text", ""), draft  # (not words of the pipe's)
