@@ -209,10 +209,25 @@ def stars_typed(text: str) -> int | None:
     if match := _STARS_FIRST.match(words):
         return _count(match.group(1))
     if len(words) > RATING_WORDS_MAX_CHARS:
-        return None
+        return 0 if disputes_the_work(words) else None
     if len(counts := {_count(n) for n in _STAR_COUNT.findall(words)}) == 1:  # (5星好评，五星: one count, said twice)
         return counts.pop()
     return 0 if _RATING_WORDS.search(words) else None
+
+
+# The work told as not done, of a ticket just marked done (师傅根本没来过，怎么就办结了？灯还是不亮): under the rating card,
+# words of its rating however long — not a need of its own, nor a question about the ticket; unless another need is told
+# besides (另外厨房水管也漏了: that one is registered).
+_DISPUTED = re.compile("没来过|根本没(人)?来|没人来过|没见(到)?人|人都没来|没上门|没进门|(怎么|咋)(就)?(办结|结了|完成)|就办结了"
+                       "|糊弄|敷衍|瞎填|乱填|没有?修好|没弄好|根本没(修|弄|管|处理)|还是不(亮|行|通|转|出水)|还是坏|还(是|在)漏")
+_BESIDES_TOLD = re.compile("另外|还有(?!.*(不亮|坏|漏))|顺便|再就是|对了")
+DISPUTE_MAX_CHARS = 200
+
+
+def disputes_the_work(text: str) -> bool:
+    """Whether words typed under the rating card say the work was not done (see _DISPUTED), and nothing besides."""
+    words = _star_words(text)
+    return len(words) <= DISPUTE_MAX_CHARS and bool(_DISPUTED.search(words)) and not _BESIDES_TOLD.search(words)
 
 
 _SLIP = re.compile("点错|按错|手滑|点歪")  # (the stars pressed by mistake, said in any words)
@@ -1904,7 +1919,8 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         words = state["comment"]
         if words:
             await act(context, _keep_rating_words, update.effective_user.id, ticket_id, words, now())
-        lead = texts.rating_words_kept(words) + "\n" if words and _UNHAPPY.search(_star_words(words)) else ""
+        unhappy = _UNHAPPY.search(_star_words(words)) or disputes_the_work(words)
+        lead = texts.rating_words_kept(words) + "\n" if words and unhappy else ""
         await reply(update, lead + texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
         return

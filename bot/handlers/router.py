@@ -127,12 +127,13 @@ def _target(
 
 def _incoming(
     session: Session, telegram_id: int, text: str, photos: list[str], now_: datetime, stars: int | None = None,
-    urgent: bool = False, talk: bool = False, written: datetime | None = None,
+    urgent: bool = False, talk: bool = False, written: datetime | None = None, need: str | None = None,
 ) -> tuple[str, dict, abuse.MessageCount | None, bool]:
     """Where the message goes, (for a resident's message) the count of this minute's messages, and whether it is held
     back (over MESSAGES_PER_MINUTE: urgent words and the answers at an urgent ticket's steps never are, nor counted).
     `talk`: the words are a greeting, thanks or a question (photos sent before them wait for the need). The steps'
-    time windows are measured to when it was `written` (one read after the bot was down came in time)."""
+    time windows are measured to when it was `written` (one read after the bot was down came in time). `need`: the item
+    the words surely ask for, if any (words of a rating that ask for another item's work are that need)."""
     written = written or now_
     flows = _told_before_a_card(session, telegram_id, drafts.list_drafts(session, telegram_id), text)
     target, state = _target(flows, text, photos, written)
@@ -157,6 +158,8 @@ def _incoming(
     at_comment_step = target == COMMENT and bool(stars) and not resident.says_slip(text)
     if stars is not None and (target == REQUEST or at_comment_step or at_intake_step):
         ticket = tickets.awaiting_rating(session, telegram_id, written)
+        if ticket is not None and stars == 0 and need not in (None, ticket.label):
+            ticket = None  # (师傅没来过 我家水管也漏了, under the lamp's rating card: the pipe, registered)
         if ticket is not None and ticket.id != state.get("ticket_id"):
             shown = views.ticket_payload(session, ticket)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
@@ -190,10 +193,13 @@ def _a_need(read: Classification | None) -> bool:
 def _stars(text: str, read: Classification | None) -> int | None:
     """Stars typed for a rating (五星, 5分), or 0 for words of one (很满意), unless the words are a new need
     (三星冰箱不制冷了, 五星小区停水了, 厨房水管漏了一星期了): see resident.stars_typed. Stars typed alone, or opening the
-    words before their reason (一星，一开灯就跳闸: the failed repair told as a request of its kind), always rate."""
+    words before their reason (一星，一开灯就跳闸: the failed repair told as a request of its kind), always rate; so do
+    words that the work was not done (灯还是不亮，师傅根本没来过), unless they tell a need of another item (see _incoming)."""
     stars = resident.stars_typed(text)
+    if stars == 0 and read is not None and read.urgent_signals:
+        return None  # (urgent words are never a rating's: 师傅没来过，现在楼道里冒烟了)
     if stars is not None and read is not None and read.kind == "request" and read.confident and not (
-            resident.stars_alone(text) or resident.stars_first(text)):
+            resident.stars_alone(text) or resident.stars_first(text) or resident.disputes_the_work(text)):
         return None
     return stars
 
@@ -267,7 +273,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     read = deps(context).classifier.classify(text) if text else None  # (once: every rule below asks of it)
     target, state, counted, held = await query(
         context, _incoming, update.effective_user.id, text, photos, now(), _stars(text, read), _urgent(read), _talk(read),
-        sent_at(update),
+        sent_at(update), read.label if read is not None and read.kind == "request" and read.confident else None,
     )
     if held:
         if counted is not None and counted.first_exceeded:
