@@ -1298,3 +1298,12 @@ def test_worry_a_diagnosis_or_care_after_a_stroke_is_no_emergency(text: str) -> 
 def test_a_stroke_said_alone_is_an_emergency() -> None:
     result = classify("老伴中风了")
     assert result.urgent and result.hotlines[0] == "120", result
+
+
+@pytest.mark.parametrize("text", ["没有活下去的力气了", "活下去的力气都没有了", "师傅没来过，我已经没有活下去的力气了",
+                                  "我真的没有活下去的信心了"])
+def test_no_strength_left_to_live_is_a_sign_of_self_harm(text: str) -> None:
+    """没有活下去的勇气 was a pattern, 没有活下去的力气 (strength, heart, anything to hope for) not: alone it was talk, and after
+    a complaint about a repair a status query (found by a review of the rating card's words, 42nd session)."""
+    result = classify(text)
+    assert result.urgent and "self_harm" in result.urgent_signals, result
