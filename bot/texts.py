@@ -149,6 +149,14 @@ def welcome(name: str) -> str:
 
 CHOOSE_AREA = "请先选择您所在的社区和网格（只需选一次）："
 CHOOSE_AREA_AGAIN = "请选择您所在的网格："
+def area_named(name: str) -> str:
+    return f"好的，{esc(name)}。"
+
+
+def address_kept(address: str) -> str:
+    return f"地址「{esc(address)}」已记下。"
+
+
 CHOOSE_AREA_WITH_BUTTONS = "您说的事我已经记下了。请点下面的按钮选择社区和网格，选好就接着为您登记。"
 AREA_GONE = "您原来登记的网格已经调整，这件事还没有提交。请重新选择您所在的社区和网格，选好就接着为您登记。"
 

@@ -248,6 +248,18 @@ def area_choices(session: Session, parent: str | None = None) -> list[tuple[str,
     return [(n.code, n.name) for n in children]
 
 
+# The words a node's name ends with that residents leave out (和平路社区 is 和平路 to them: 我住和平路小区5号楼).
+_LEVEL_WORDS = re.compile("(街道|社区|网格|居委会|村委会|居民委员会)$")
+
+
+def areas_named(session: Session, text: str) -> list[GeoNode]:
+    """The communities or grids words name (the name, or without its 社区 / 网格), the grids first: what a resident
+    typed instead of pressing the area buttons. Empty when they name none."""
+    nodes = [n for n in list_nodes(session) if n.level in (GeoLevel.grid, GeoLevel.community)]
+    named = [n for n in nodes if len(stem := _LEVEL_WORDS.sub("", n.name)) >= 2 and stem in text]
+    return sorted(named, key=lambda n: n.level != GeoLevel.grid)
+
+
 def list_nodes(session: Session) -> list[GeoNode]:
     """Every active node, in file order."""
     return list(session.exec(select(GeoNode).where(GeoNode.active).order_by(GeoNode.position)))

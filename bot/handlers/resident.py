@@ -562,6 +562,42 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _show_understanding(update, context, pending)
 
 
+def _area_in_words(session: Session, telegram_id: int, text: str, now_: Any) -> dict[str, Any]:
+    """Words typed where the area buttons wait (我住和平路小区5号楼): the one community or grid they name (code and name,
+    or none), and the address they tell, kept for the need waiting (not asked again after the area)."""
+    plain = simplified(text)
+    named = geography.areas_named(session, plain)
+    grids = [n for n in named if n.level == GeoLevel.grid]
+    chosen = grids if grids else [n for n in named if n.level == GeoLevel.community]
+    address = numbers.address_in(text)
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    kept = bool(address and state is not None and state.get("step") == "area" and not state.get("address"))
+    if kept:
+        state["address"] = address
+        drafts.save_draft(session, telegram_id, INTAKE, state, now_)
+    area = (chosen[0].code, chosen[0].name) if len(chosen) == 1 else None
+    return {"area": area, "address": address if kept else None}
+
+
+async def area_words(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Words typed instead of pressing an area button: the community they name opens its grids (a grid named is chosen),
+    as pressed; else the buttons again. An address told is kept for the need."""
+    user = update.effective_user
+    found = await act(context, _area_in_words, user.id, text, now())
+    kept = texts.address_kept(found["address"]) if found["address"] else ""
+    if found["area"] is None:
+        await ask_area(update, context, lead=kept + texts.CHOOSE_AREA_WITH_BUTTONS)
+        return
+    code, name = found["area"]
+    result = await act(context, _choose_area, user.id, display_name(user), code, now())
+    if "grids" in result:
+        await reply(update, f"{kept}{texts.area_named(name)}\n{texts.CHOOSE_AREA_AGAIN}", keyboards.areas(result["grids"]))
+        return
+    await reply(update, kept + texts.area_saved(result["grid"], result["community"], need_told=result["pending"] is not None))
+    if result["pending"]:
+        await _show_understanding(update, context, result["pending"])
+
+
 # ── a new request ─────────────────────────────────────────────────────────────────────────────────
 def _new_intake(
     session: Session, telegram_id: int, name: str, state: dict[str, Any], now_: Any, written_at: Any = None,

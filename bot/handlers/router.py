@@ -385,7 +385,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == AREA_WORDS and state.get("self_harm"):  # (没人管我 from someone in crisis: heard, then the buttons)
         await resident.ask_area(update, context, lead=texts.HEARD_GENTLY_BEFORE_AREA)
     elif target == AREA_WORDS:
-        await resident.ask_area(update, context, lead=texts.CHOOSE_AREA_WITH_BUTTONS)
+        await resident.area_words(update, context, text)
     elif target == PHOTO_AT_STEP:
         await resident.photo_at_step(update, context, state, photos)
     elif target == EMPTY:

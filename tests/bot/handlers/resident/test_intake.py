@@ -12,7 +12,7 @@ from bot import texts
 from bot.handlers import common, resident
 from routing import db, drafts
 from routing.models import Draft, Ticket
-from tests.bot.chat_harness import BotChat, card_with, photo, texts_of
+from tests.bot.chat_harness import BotChat, buttons, card_with, photo, texts_of
 from tests.bot.handlers.resident.intake_helpers import (
     ADDRESS,
     HOME,
@@ -66,6 +66,28 @@ async def test_a_new_resident_who_types_their_community_is_not_asked_for_their_p
     assert chat.intake_draft(newcomer)["step"] == "area"
     shown = await chat.say(newcomer, "我住幸福里社区3号楼")
     assert texts.NON_REQUEST["other"] not in texts_of(shown), texts_of(shown)
+
+
+async def test_a_community_typed_instead_of_pressed_opens_its_grids_and_the_address_is_kept(chat: BotChat) -> None:
+    """At the area buttons a first-time resident types 「我住和平路小区5号楼」: the buttons came again, the community she
+    named not chosen and her address asked once more after them. Now 和平路社区's grids are shown, as if pressed, and the
+    address is kept: after her grid and 确认 only the phone is asked."""
+    newcomer = 55
+    await chat.say(newcomer, NEED)
+    shown = await chat.say(newcomer, "我住和平路小区5号楼")
+    grids = next(r for r in shown if "和平路第一网格" in str(buttons(r)))
+    assert "幸福里" not in str(buttons(grids)) and "已记下" in grids.text, (grids.text, buttons(grids))
+    card = next(r for r in await chat.press(newcomer, grids.button("和平路第一网格"), grids.message) if "对吗" in r.text)
+    await chat.press(newcomer, card.button("确认"), card.message)
+    draft = chat.intake_draft(newcomer) or {}
+    assert draft.get("step") == "phone" and "和平路小区5号楼" in draft.get("address", ""), draft
+
+
+async def test_a_grid_typed_instead_of_pressed_is_chosen(chat: BotChat) -> None:
+    newcomer = 56
+    await chat.say(newcomer, NEED)
+    shown = texts_of(await chat.say(newcomer, "和平路第二网格"))
+    assert "和平路第二网格" in shown and "对吗" in shown, shown
 
 
 async def test_a_first_time_resident_who_types_yes_under_is_this_right_is_not_sent_back_to_the_area(
