@@ -653,12 +653,15 @@ class Classification:
         return self.label is not None and self.confidence >= CONFIDENT_THRESHOLD
 
 
+# A term's evidence of the items: (item index, weight) pairs (see `Classifier._postings`).
+Postings = Sequence[tuple[int, float]]
 # What a key of the classifier's Aho-Corasick automaton stands for (see `Classifier._add_model_keys`): the key;
 # its evidence factor as a lexicon term (see `_find_terms`; 0.0: not a term, a model feature only); its weight in
-# the kind, the self-harm and the danger model (0.0 if none); its weights in the item model, one per item (or None).
+# the kind, the self-harm and the danger model (0.0 if none); its weights in the item model, one per item (or None);
+# its postings as a term (empty if none: kept here, a message's terms are scored with no look-up in the vocabulary).
 # (A plain tuple: tens of thousands are made at each start, and a NamedTuple's are made in Python, 3× slower.)
-Key = tuple[str, float | None, float, float, float, tuple[float, ...] | None]
-_KIND_WEIGHT, _SELF_HARM_WEIGHT, _DANGER_WEIGHT = itemgetter(2), itemgetter(3), itemgetter(4)  # (of a Key)
+Key = tuple[str, float | None, float, float, float, tuple[float, ...] | None, Postings]
+_KIND_WEIGHT, _SELF_HARM_WEIGHT, _DANGER_WEIGHT, _ITEM_ROW = itemgetter(2), itemgetter(3), itemgetter(4), itemgetter(5)
 
 
 def _trimmed_dictionary(cache_dir: Path) -> str:
@@ -1272,22 +1275,19 @@ class PatternIndex:
             for string in need or ():
                 by_string[string][group].add(pattern)
         # string → group → the patterns it wakes (frozen: merged into the result by set union, in C)
-        self._finder = ahocorasick.Automaton()
-        for string, wakes in by_string.items():
-            self._finder.add_word(string, (string, {group: frozenset(ps) for group, ps in wakes.items()}))
-        self._finds = bool(by_string)  # (an automaton with no word cannot be searched)
-        if self._finds:
-            self._finder.make_automaton()
+        self.wakes: dict[str, dict[str, frozenset[re.Pattern[str]]]] = {
+            string: {group: frozenset(ps) for group, ps in wakes.items()} for string, wakes in by_string.items()
+        }
 
-    def candidates(self, text: str) -> dict[str, set[re.Pattern[str]]]:
-        """For each group, the patterns that can match `text`."""
+    def candidates(self, strings: Iterable[str]) -> dict[str, set[re.Pattern[str]]]:
+        """For each group, the patterns that can match a text that holds `strings` (each of `wakes` it holds: found
+        with the classifier's other keys, in one pass over the text — see `Classifier.candidates`)."""
         found: dict[str, set[re.Pattern[str]]] = defaultdict(set)
         for group, pattern in self.always:
             found[group].add(pattern)
-        if self._finds:
-            for wakes in {string: wakes for _, (string, wakes) in self._finder.iter(text)}.values():
-                for group, patterns in wakes.items():
-                    found[group] |= patterns
+        for wakes in filter(None, map(self.wakes.get, strings)):
+            for group, patterns in wakes.items():
+                found[group] |= patterns
         return found
 
 
@@ -1353,7 +1353,7 @@ class Classifier:
         # models' features join them once the models are learned (`_add_model_keys`).
         self._key_finder = ahocorasick.Automaton()
         for term in self.vocab:
-            self._key_finder.add_word(term, (term, self._term_factor(term), 0.0, 0.0, 0.0, None))
+            self._key_finder.add_word(term, (term, self._term_factor(term), 0.0, 0.0, 0.0, None, self.vocab[term]))
         self._key_finder.make_automaton()
         self._model_keys: set[str] = set()  # (see `_add_model_keys`)
         # The text → its keys found (one message is read by the item scores, the kind, self-harm and item models).
@@ -1379,6 +1379,11 @@ class Classifier:
                 },
             )["needs"],
         )
+        # The strings that wake patterns are keys too (of no model, no term's: see `candidates`).
+        for string in self.patterns.wakes.keys() - self.vocab.keys():
+            self._key_finder.add_word(string, (string, 0.0, 0.0, 0.0, 0.0, None, ()))
+        self._key_finder.make_automaton()
+        self._keys_in.cache_clear()
         # The kind model learns from the examples with item evidence and no urgent signal (see
         # `kind_model_learns_from`), and from the taxonomy's kind_examples, which teach it alone (see taxonomy.toml).
         kind_source: Examples = kind_examples if kind_examples is not None else taxonomy.kind_examples or []
@@ -1499,17 +1504,22 @@ class Classifier:
         finder, vocab = self._key_finder, self.vocab
         for key in features:
             factor = finder.get(key)[1] if key in vocab else 0.0
-            finder.add_word(
-                key, (key, factor, kind.get(key, 0.0), self_harm.get(key, 0.0), danger.get(key, 0.0), items.get(key))
-            )
+            finder.add_word(key, (key, factor, kind.get(key, 0.0), self_harm.get(key, 0.0), danger.get(key, 0.0),
+                                  items.get(key), vocab.get(key, ())))
         for key in self._model_keys - features:  # (called again with other models: their keys no more)
             if key in vocab:
-                finder.add_word(key, (key, self._term_factor(key), 0.0, 0.0, 0.0, None))
+                finder.add_word(key, (key, self._term_factor(key), 0.0, 0.0, 0.0, None, vocab[key]))
+            elif key in self.patterns.wakes:
+                finder.add_word(key, (key, 0.0, 0.0, 0.0, 0.0, None, ()))
             else:
                 finder.remove_word(key)
         self._model_keys = features
         finder.make_automaton()
         self._keys_in.cache_clear()  # (the models were learned with terms only)
+
+    def candidates(self, text: str) -> dict[str, set[re.Pattern[str]]]:
+        """For each group of patterns (urgent signals, kinds, adverts), those that can match a (normalized) text."""
+        return self.patterns.candidates(self._keys_in(text))
 
     def _find_keys(self, text: str) -> dict[str, Key]:
         """The automaton's keys in a text, each once, in the order they first end."""
@@ -1576,7 +1586,13 @@ class Classifier:
 
     def _find_terms(self, text: str) -> dict[str, float]:
         """Lexicon terms in the text with their evidence factor: 1 for a word of jieba's full mode,
-        CROSS_TOKEN_FACTOR for a substring that is not one; words first, each group by where it ends.
+        CROSS_TOKEN_FACTOR for a substring that is not one; words first, each group by where it ends (see
+        `_scored_terms`)."""
+        return self._scored_terms(text)[0]
+
+    def _scored_terms(self, text: str) -> tuple[dict[str, float], dict[int, float]]:
+        """The lexicon terms in the text (`_find_terms`), and the item scores they give (`_score`: the same sums, in
+        the same order, words first), in one pass over the keys found.
 
         Every term is found as a substring; whether it is also a full-mode word is known in advance for
         terms of Chinese characters only (see `__init__`), which saves running jieba. A term with other
@@ -1584,15 +1600,24 @@ class Classifier:
         the text to jieba itself (`_find_terms_by_jieba`), which gives the same result, slower."""
         words: dict[str, float] = {}
         pieces: dict[str, float] = {}
+        scores: dict[int, float] = {}
+        pieces_postings: list[Postings] = []
         keys = self._keys_in(text).values()
-        for term, factor, _, _, _, _ in keys:
+        for term, factor, _, _, _, _, postings in keys:
             if factor is None:
-                return self._find_terms_by_jieba(text, [key[0] for key in keys if key[1] != 0.0], self.vocab)
+                found = self._find_terms_by_jieba(text, [key[0] for key in keys if key[1] != 0.0], self.vocab)
+                return found, self._score(found)
             if factor == 1.0:
                 words[term] = factor
+                for i, weight in postings:
+                    scores[i] = scores.get(i, 0.0) + weight
             elif factor:
                 pieces[term] = factor
-        return words | pieces
+                pieces_postings.append(postings)
+        for postings, factor in zip(pieces_postings, pieces.values(), strict=True):
+            for i, weight in postings:
+                scores[i] = scores.get(i, 0.0) + weight * factor
+        return words | pieces, scores
 
     def _letters(self) -> tuple[dict[str, list[tuple[int, float]]], ahocorasick.Automaton]:
         """The letters' vocabulary (see `letter_vocab`) and the automaton of its terms, each with its evidence factor:
@@ -1976,14 +2001,14 @@ class Classifier:
         kind pattern added, and each change moved the kind of 5 to 15 other messages.)"""
         _, ranked = self.evidence(text)
         return bool(ranked) and ranked[0][1] >= MIN_REQUEST_SCORE and not self._urgent_matches(
-            text, self.patterns.candidates(text)
+            text, self.candidates(text)
         )
 
     def kind_model_decides(self, text: str) -> bool:
         """Whether the kind of a (normalized) message is left to the kind model: no urgent signal,
         pattern or lack of evidence decides it (what the model is judged on)."""
         found, ranked = self.evidence(text)
-        candidates = self.patterns.candidates(text)
+        candidates = self.candidates(text)
         return not self._urgent_matches(text, candidates) and not self.kind_by_rules(
             text, found, ranked, candidates
         )
@@ -1992,7 +2017,7 @@ class Classifier:
         """Whether a self_harm pattern finds an affirmed match in a (normalized) text."""
         return any(
             signal.code == "self_harm"
-            for signal, _ in self._urgent_matches(text, self.patterns.candidates(text))
+            for signal, _ in self._urgent_matches(text, self.candidates(text))
         )
 
     def self_harm_odds(self, text: str) -> float:
@@ -2057,7 +2082,7 @@ class Classifier:
         """The item model's logits of the `candidates` (item indexes) for a (normalized) text."""
         weights = self.item_weights
         pick = itemgetter(*candidates)  # (a tuple of the candidates' weights, picked in C)
-        rows = [pick(row) for _, _, _, _, _, row in self._keys_in(cut_for_scoring(text)).values() if row]
+        rows = [pick(row) for row in map(_ITEM_ROW, self._keys_in(cut_for_scoring(text)).values()) if row]
         rows.append(pick(weights[""]))
         if len(candidates) == 1:
             return {candidates[0]: sum(rows)}
@@ -2082,9 +2107,12 @@ class Classifier:
         """The lexicon terms found in normalized text, and item scores best first (for explaining)."""
         text = cut_for_scoring(text)
         letter = len(text) > LETTER_CHARS
-        found = self._find_letter_terms(text) if letter else self._find_terms(text)
         vocab = self.letter_vocab if letter else self.vocab
-        scores = self._score(found, vocab=vocab)
+        if letter:
+            found = self._find_letter_terms(text)
+            scores = self._score(found, vocab=vocab)
+        else:
+            found, scores = self._scored_terms(text)
         if max(scores.values(), default=0.0) < WEAK_EVIDENCE and has_cjk(text):
             # The same sums as scoring all of `found` again: its terms are added in the same order.
             self._score(self._fallback_terms(text, found), scores, vocab)
@@ -2121,7 +2149,7 @@ class Classifier:
         full = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))
         scored = full  # the text the item scores are of
         found, ranked = self.evidence(full)
-        candidates = self.patterns.candidates(full)
+        candidates = self.candidates(full)
         background: list[tuple[int, int]] = []
         matches = self._urgent_matches(full, candidates, background)
         self_harm = self.self_harm_signal
@@ -2683,7 +2711,7 @@ def _supposes(text: str) -> bool:
 def _is_advert(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> bool:
     """Whether a text reads as an advert: two kinds of its markers (a price, a contact, wages, a free gift…)
     and no question (想申请上门服务 is a request; 修个水龙头要50元吗 师傅能上门服务吗 asks one).
-    `candidates`: the text's patterns by group (`PatternIndex.candidates`), the markers' among them."""
+    `candidates`: the text's patterns by group (`Classifier.candidates`), the markers' among them."""
     woken = [patterns for group in _ADVERT_GROUPS if (patterns := candidates.get(group))]
     if len(woken) < 2:  # (most messages: no marker can match)
         return False

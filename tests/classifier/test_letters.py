@@ -33,7 +33,7 @@ def test_a_letter_that_asks_the_authorities_or_complains_is_a_request_by_the_rul
     text = normalize(GRAVEL_LETTER.format(words))
     assert len(text) > LETTER_CHARS
     found, ranked = classifier.evidence(text)
-    assert classifier.kind_by_rules(text, found, ranked, classifier.patterns.candidates(text)) == kind
+    assert classifier.kind_by_rules(text, found, ranked, classifier.candidates(text)) == kind
     assert classify(text).kind == "request"
 
 

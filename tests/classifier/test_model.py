@@ -1190,7 +1190,7 @@ def test_indirect_self_harm_is_read_by_the_model(text: str) -> None:
     assert result.urgent and "self_harm" in result.urgent_signals, result
     assert "12356" in result.hotlines and result.label == "health.mental" and result.kind == "request"
     assert "self_harm" not in classifier._urgent_matches(  # (the model's catch, not a pattern's)
-        result.text, classifier.patterns.candidates(result.text)
+        result.text, classifier.candidates(result.text)
     )
 
 
@@ -1350,7 +1350,7 @@ def test_the_pattern_index_wakes_every_pattern_that_matches() -> None:
     texts = [normalize(example["text"]) for example in model.load_examples(EXAMPLES)][::7]
     woken = 0
     for text in texts:
-        candidates = classifier.patterns.candidates(text)
+        candidates = classifier.candidates(text)
         woken += sum(map(len, candidates.values()))
         for group, patterns in groups.items():
             matching = {pattern for pattern in patterns if pattern.search(text)}
