@@ -436,8 +436,8 @@ def call_off_too_late(number: str, status_name: str) -> str:
 
 def rating_words_kept(words: str) -> str:
     """Words that the work was not done, typed under the rating card without stars: kept for the stars."""
-    return (f"抱歉这次没让您满意。您说的「{quote(words, 60)}」已记下，会随打分一起转给师傅；"
-            "还没解决的话请点 1 星或 2 星，工单会重新打开，协调员会跟进。")
+    return (f"抱歉这次没让您满意。您说的「{quote(words, 60)}」已记下，会随打分一起转达；"
+            "还没解决的话请点 1 星或 2 星，工单会重新打开，您的话会交给协调员跟进。")
 
 
 RATE_WITH_BUTTONS = "请点下面的星星打分（1–2 星表示不满意，工单会重新打开，协调员会跟进）。"
@@ -900,7 +900,7 @@ def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
 
 def chase_told(number: str, member_name: str | None) -> str:
     """To the resident whose 催办 was passed on."""
-    who = f"协调员和办理的 {esc(member_name)}" if member_name else "协调员"
+    who = f"协调员和 {esc(member_name)}" if member_name else "协调员"
     return f"抱歉让您久等了。已把您的话转告{who}（工单 <b>{esc(number)}</b>），他们会尽快跟进。"
 
 

@@ -250,13 +250,21 @@ def area_choices(session: Session, parent: str | None = None) -> list[tuple[str,
 
 # The words a node's name ends with that residents leave out (和平路社区 is 和平路 to them: 我住和平路小区5号楼).
 _LEVEL_WORDS = re.compile("(街道|社区|网格|居委会|村委会|居民委员会)$")
+# A name told as where someone lives: after 住 / 家在, or followed by 小区 / 社区 / 网格…, or alone in its clause — not
+# a place where something is (和平路上的路灯坏了 names no home).
+_HOME_BEFORE = "(?:住在?|家在|家住)"
+_HOME_AFTER = "(?=小区|社区|网格|街道|村|居委|$|[\\s，,。；;！!])"
 
 
 def areas_named(session: Session, text: str) -> list[GeoNode]:
-    """The communities or grids words name (the name, or without its 社区 / 网格), the grids first: what a resident
-    typed instead of pressing the area buttons. Empty when they name none."""
+    """The communities or grids words name as someone's home (the name, or without its 社区 / 网格), the grids first:
+    what a resident typed instead of pressing the area buttons. Empty when they name none."""
     nodes = [n for n in list_nodes(session) if n.level in (GeoLevel.grid, GeoLevel.community)]
-    named = [n for n in nodes if len(stem := _LEVEL_WORDS.sub("", n.name)) >= 2 and stem in text]
+    named = []
+    for node in nodes:
+        stem = re.escape(_LEVEL_WORDS.sub("", node.name))
+        if len(stem) >= 2 and re.search(f"{_HOME_BEFORE}{stem}|{stem}{_HOME_AFTER}", text):
+            named.append(node)
     return sorted(named, key=lambda n: n.level != GeoLevel.grid)
 
 

@@ -37,7 +37,7 @@ from bot.handlers.common import (
 )
 from classifier import Classification
 from classifier.normalize import normalize, simplified
-from routing import abuse, drafts, duplicates, geography, members, outbox, tickets, views
+from routing import abuse, dispatch, drafts, duplicates, geography, members, outbox, tickets, views
 from routing.models import GeoLevel, NotificationKind, Ticket
 from routing.models import TicketStatus as S
 from routing.states import UNRESOLVED
@@ -208,19 +208,21 @@ def stars_typed(text: str) -> int | None:
         return _count(match.group(1))
     if match := _STARS_FIRST.match(words):
         return _count(match.group(1))
-    if len(words) > RATING_WORDS_MAX_CHARS:
-        return 0 if disputes_the_work(words) else None
-    if len(counts := {_count(n) for n in _STAR_COUNT.findall(words)}) == 1:  # (5星好评，五星: one count, said twice)
+    short = len(words) <= RATING_WORDS_MAX_CHARS
+    if short and len(counts := {_count(n) for n in _STAR_COUNT.findall(words)}) == 1:  # (5星好评，五星: one count, twice)
         return counts.pop()
-    return 0 if _RATING_WORDS.search(words) else None
+    return 0 if (short and _RATING_WORDS.search(words)) or disputes_the_work(words) else None
 
 
 # The work told as not done, of a ticket just marked done (师傅根本没来过，怎么就办结了？灯还是不亮): under the rating card,
-# words of its rating however long — not a need of its own, nor a question about the ticket; unless another need is told
-# besides (另外厨房水管也漏了: that one is registered).
-_DISPUTED = re.compile("没来过|根本没(人)?来|没人来过|没见(到)?人|人都没来|没上门|没进门|(怎么|咋)(就)?(办结|结了|完成)|就办结了"
-                       "|糊弄|敷衍|瞎填|乱填|没有?修好|没弄好|根本没(修|弄|管|处理)|还是不(亮|行|通|转|出水)|还是坏|还(是|在)漏")
-_BESIDES_TOLD = re.compile("另外|还有(?!.*(不亮|坏|漏))|顺便|再就是|对了")
+# words of its rating however long or short — not a need of its own, nor a question about the ticket; unless another
+# need is told besides (另外厨房水管也漏了, 还有卫生间的灯也坏了, 楼下王奶奶家的水管也还在漏: that one is registered).
+_FALSE_DONE = ("没来过|根本没(人)?来|没人来过|没见(到)?人|人都没来|没(有)?上(过)?门|没进门|(怎么|咋)(就)?(办结|结了|完成)"
+               "|就办结了|糊弄|敷衍|瞎填|乱填")
+_DISPUTED = re.compile(f"{_FALSE_DONE}|没有?修好|没弄好|根本没(修|弄|管|处理)|还是不(亮|行|通|转|出水)|还是坏|还(是|在)漏")
+# (the 办结 itself said to be false: under the card however the classifier reads the words, not another item's need)
+_DONE_FALSELY = re.compile(_FALSE_DONE)
+_BESIDES_TOLD = re.compile("另外|还有(?!点|些)|顺便|再就是|对了|[^，,。！!？?\\s]{2,}也(还)?(坏|漏|不亮|堵|不通|不行|没|在漏|有)")
 DISPUTE_MAX_CHARS = 200
 
 
@@ -228,6 +230,12 @@ def disputes_the_work(text: str) -> bool:
     """Whether words typed under the rating card say the work was not done (see _DISPUTED), and nothing besides."""
     words = _star_words(text)
     return len(words) <= DISPUTE_MAX_CHARS and bool(_DISPUTED.search(words)) and not _BESIDES_TOLD.search(words)
+
+
+def disputes_the_done(text: str) -> bool:
+    """Whether words under the rating card say the 办结 was false (师傅根本没来过, 怎么就办结了), nothing besides: they are
+    the rating's whatever item the classifier reads in the rest (灯还是不亮，开关一按就跳闸)."""
+    return disputes_the_work(text) and bool(_DONE_FALSELY.search(_star_words(text)))
 
 
 _SLIP = re.compile("点错|按错|手滑|点歪")  # (the stars pressed by mistake, said in any words)
@@ -965,7 +973,10 @@ def _chase(session: Session, telegram_id: int, text: str, labels: list[str], now
     if ticket is None:
         return None
     told = tickets.chase_ticket(session, ticket.id, telegram_id, text, now_)
-    return views.ticket_payload(session, ticket), told
+    row = views.ticket_payload(session, ticket)
+    if not row.get("member_name"):  # (the member a coordinator assigned it to, asked and told too)
+        row["member_name"] = dispatch.pending_assignee(session, ticket.id)
+    return row, told
 
 
 async def _answer_talk(
@@ -1547,6 +1558,10 @@ async def address_given(
         if _ASKS.search(simplified(text).strip()):  # (什么地址, 地址写什么: a question back is no address)
             await _ask_again(update, context, state, texts.ADDRESS_EXPLAINED)
             return
+    part = numbers.address_in(text)
+    rest = text.replace(part, " ", 1).strip(" ，,。；;") if part else ""
+    if rest and chases(rest) and await _passed_on(update, context, rest):
+        text = part  # (都三天了还没人来，我家在和平路小区5号楼: the 催办 passed on, the address kept alone)
     if len(text.strip()) < MIN_ADDRESS_CHARS and numbers.address_in(text) is None:  # (3号楼 is enough: her grid is known)
         await reply(update, texts.ADDRESS_TOO_SHORT)
         return
@@ -1817,9 +1832,13 @@ async def phone_typed(
             await reply(update, texts.address_added(address), keyboards.share_phone())
         return
     kind = result.kind
-    if (phone is None and not state.get("self_harm") and kind in ("status", "other") and chases(rest)
+    if (not state.get("self_harm") and kind in ("status", "other") and chases(rest)
             and await _passed_on(update, context, rest)):
-        await _ask_again(update, context, state)  # (都三天了还没人来: an earlier ticket's, not words for this one)
+        # (都三天了还没人来: an earlier ticket's, not words for this one; a phone typed with it is this one's)
+        if phone is None:
+            await _ask_again(update, context, state)
+        else:
+            await phone_given(update, context, phone, "")
         return
     plain = simplified(rest)  # (手機號碼, 沒有, 冇電話: the labels and skip words read in Simplified)
     worth_keeping = len(_PHONE_LABEL.sub("", plain)) >= MIN_SUPPLEMENT_CHARS and kind not in ("thanks", "greeting")

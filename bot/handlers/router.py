@@ -158,12 +158,13 @@ def _incoming(
     at_comment_step = target == COMMENT and bool(stars) and not resident.says_slip(text)
     if stars is not None and (target == REQUEST or at_comment_step or at_intake_step):
         ticket = tickets.awaiting_rating(session, telegram_id, written)
-        if ticket is not None and stars == 0 and need not in (None, ticket.label):
-            ticket = None  # (师傅没来过 我家水管也漏了, under the lamp's rating card: the pipe, registered)
+        if ticket is not None and stars == 0 and need not in (None, ticket.label) and not resident.disputes_the_done(text):
+            ticket = None  # (灯还是不亮，开关一按就跳闸 under the lamp's card: 电路维修, registered; 师傅根本没来过…: rated)
         if ticket is not None and ticket.id != state.get("ticket_id"):
             shown = views.ticket_payload(session, ticket)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
-                                     "item_name": shown["item_name"], "comment": resident.words_with_stars(text),
+                                     "item_name": shown["item_name"],
+                                     "comment": resident.words_with_stars(text) if stars else text.strip(),  # (verbatim)
                                      "intake": state if at_intake_step else state["waiting"] if at_confirm_step
                                      else None}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):

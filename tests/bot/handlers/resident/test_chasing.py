@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.handlers.resident import chases
 from routing import db
-from routing.models import Notification, NotificationKind
+from routing.models import Notification, NotificationKind, Ticket
 from tests.bot.chat_harness import BotChat, assign_through_bot, texts_of
 from tests.bot.handlers.resident.intake_helpers import RESIDENT
 from tests.conftest import GRID_COORD, World
@@ -88,8 +88,8 @@ async def test_a_chase_asks_the_member_assigned_to_answer(chat: BotChat, world: 
     member = world.member("李师傅", ["电工"])
     await assign_through_bot(chat, GRID_COORD, "李师傅")
     assert chat.ticket(ticket_id).status == "offered"  # (asked, not yet answered)
-    await chat.say(RESIDENT, "怎么还不来")
-    assert member in _chased_to(chat), _chased_to(chat)
+    shown = texts_of(await chat.say(RESIDENT, "怎么还不来"))
+    assert member in _chased_to(chat) and "李师傅" in shown, (_chased_to(chat), shown)  # (she is told he heard)
     await chat.deliver()
     chased = next(r for r in chat.replies(member) if "居民在催工单" in r.text)
     assert "怎么还不来" in chased.text and "还在等您回复" in chased.text, chased.text
@@ -114,3 +114,26 @@ async def test_a_chase_typed_while_another_need_is_told_is_passed_on_and_the_ste
     assert GRID_COORD in _chased_to(chat), _chased_to(chat)
     draft = chat.intake_draft(RESIDENT) or {}
     assert draft.get("step") == step and "还没人来" not in draft.get("text", ""), draft  # (not words of the pipe's)
+
+
+@SQLITE
+@pytest.mark.parametrize(("step", "words"), [("address", "都三天了还没人来，我家在和平路小区5号楼2单元"),
+                                             ("phone", "怎么还不来 13800138000")])
+async def test_a_chase_told_with_the_answer_of_the_step_is_passed_on_and_the_answer_kept(
+    chat: BotChat, world: World, step: str, words: str
+) -> None:
+    """The 催办 came with the step's answer: at the address step the whole text became the pipe's address, at the phone
+    step 「怎么还不来」 was added to the pipe's words; the lamp's 催办 was lost. Now it is passed on, and the address or
+    phone alone is the pipe's."""
+    await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    await chat.intake_to_address(RESIDENT, "厨房水管漏水了")
+    if step == "phone":
+        await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "已把您的话转告" in shown and GRID_COORD in _chased_to(chat), shown
+    with db.transaction(chat.engine) as s:
+        pipe = s.exec(select(Ticket).order_by(Ticket.id.desc())).first() if step == "phone" else None
+    if step == "address":
+        assert (chat.intake_draft(RESIDENT) or {}).get("address") == "我家在和平路小区5号楼2单元", chat.intake_draft(RESIDENT)
+    else:
+        assert pipe is not None and "还不来" not in pipe.text and pipe.phone == "13800138000", (pipe.text, pipe.phone)

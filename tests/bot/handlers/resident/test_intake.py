@@ -842,3 +842,12 @@ async def test_cancel_within_the_idle_time_still_goes_on_to_the_second_need(chat
         s.exec(update(Draft).values(updated_at=datetime.now(UTC) - common.STEP_IDLE + timedelta(hours=1)))
     shown = texts_of(await chat.say(RESIDENT, "/cancel"))
     assert "厨房水管" in shown and "对吗" in shown, shown
+
+
+async def test_a_street_named_in_a_need_at_the_area_buttons_chooses_no_home(chat: BotChat) -> None:
+    """「和平路上的路灯也坏了」 at the area buttons chose 和平路社区 as her home: a place where something is, not where she
+    lives. The buttons are shown again."""
+    newcomer = 57
+    await chat.say(newcomer, NEED)
+    shown = await chat.say(newcomer, "和平路上的路灯也坏了")
+    assert not any("和平路第一网格" in str(buttons(r)) for r in shown), texts_of(shown)
