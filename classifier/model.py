@@ -1349,15 +1349,6 @@ class Classifier:
         self.danger_evidence = frozenset(
             term for term, postings in self.vocab.items() if any(i in self.danger_items for i, _ in postings)
         )
-        # Every term with its evidence factor (`_term_factor`), found in one pass (Aho-Corasick); the learned
-        # models' features join them once the models are learned (`_add_model_keys`).
-        self._key_finder = ahocorasick.Automaton()
-        for term in self.vocab:
-            self._key_finder.add_word(term, (term, self._term_factor(term), 0.0, 0.0, 0.0, None, self.vocab[term]))
-        self._key_finder.make_automaton()
-        self._model_keys: set[str] = set()  # (see `_add_model_keys`)
-        # The text → its keys found (one message is read by the item scores, the kind, self-harm and item models).
-        self._keys_in = lru_cache(maxsize=16)(self._find_keys)
         self._urgent_groups = [(signal, f"urgent:{signal.code}") for signal in taxonomy.urgent]
         groups = (
             {f"urgent:{signal.code}": signal.patterns for signal in taxonomy.urgent}
@@ -1379,11 +1370,18 @@ class Classifier:
                 },
             )["needs"],
         )
-        # The strings that wake patterns are keys too (of no model, no term's: see `candidates`).
+        # Every term with its evidence factor (`_term_factor`), and the strings that wake patterns (of no model, no
+        # term's: see `candidates`), found in one pass (Aho-Corasick); the learned models' features join them once the
+        # models are learned (`_add_model_keys`).
+        self._key_finder = ahocorasick.Automaton()
+        for term in self.vocab:
+            self._key_finder.add_word(term, (term, self._term_factor(term), 0.0, 0.0, 0.0, None, self.vocab[term]))
         for string in self.patterns.wakes.keys() - self.vocab.keys():
             self._key_finder.add_word(string, (string, 0.0, 0.0, 0.0, 0.0, None, ()))
         self._key_finder.make_automaton()
-        self._keys_in.cache_clear()
+        self._model_keys: set[str] = set()  # (see `_add_model_keys`)
+        # The text → its keys found (one message is read by the item scores, the kind, self-harm and item models).
+        self._keys_in = lru_cache(maxsize=16)(self._find_keys)
         # The kind model learns from the examples with item evidence and no urgent signal (see
         # `kind_model_learns_from`), and from the taxonomy's kind_examples, which teach it alone (see taxonomy.toml).
         kind_source: Examples = kind_examples if kind_examples is not None else taxonomy.kind_examples or []
