@@ -268,6 +268,15 @@ def areas_named(session: Session, text: str) -> list[GeoNode]:
     return sorted(named, key=lambda n: n.level != GeoLevel.grid)
 
 
+def grids_named_within(session: Session, community_code: str, text: str) -> list[GeoNode]:
+    """The grids of a community that words name the short way, without the community's name (第一网格, 第一 for
+    和平路第一网格): what a resident types at the grid buttons once the community is known."""
+    community = get_node(session, community_code)
+    stem = _LEVEL_WORDS.sub("", community.name)
+    grids = [n for n in list_nodes(session) if n.parent_code == community.code and n.level == GeoLevel.grid]
+    return [n for n in grids if len(short := _LEVEL_WORDS.sub("", n.name).replace(stem, "", 1)) >= 2 and short in text]
+
+
 def list_nodes(session: Session) -> list[GeoNode]:
     """Every active node, in file order."""
     return list(session.exec(select(GeoNode).where(GeoNode.active).order_by(GeoNode.position)))

@@ -533,6 +533,9 @@ async def _ask_area_again(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 def _choose_area(session: Session, telegram_id: int, name: str, code: str, now_: Any) -> dict[str, Any]:
     node = geography.get_node(session, code)
     if node.level != GeoLevel.grid:
+        pending = drafts.get_draft(session, telegram_id, INTAKE)
+        if pending is not None and pending.get("step") == "area":  # (her grid may then be typed the short way)
+            drafts.save_draft(session, telegram_id, INTAKE, pending | {"area_community": node.code}, now_)
         return {"grids": geography.area_choices(session, node.code)}
     members.set_home_grid(session, telegram_id, node.code, now_)
     community = geography.get_node(session, node.community_code) if node.community_code else node
@@ -574,16 +577,22 @@ def _area_in_words(session: Session, telegram_id: int, text: str, now_: Any) -> 
     """Words typed where the area buttons wait (我住和平路小区5号楼): the one community or grid they name (code and name,
     or none), and the address they tell, kept for the need waiting (not asked again after the area)."""
     plain = simplified(text)
-    named = geography.areas_named(session, plain)
+    state = drafts.get_draft(session, telegram_id, INTAKE)
+    at_step = state is not None and state.get("step") == "area"
+    # (第一网格 once her community was named: its grid, told the short way)
+    within = state.get("area_community") if at_step else None
+    named = geography.areas_named(session, plain) or (geography.grids_named_within(session, within, plain) if within else [])
     grids = [n for n in named if n.level == GeoLevel.grid]
     chosen = grids if grids else [n for n in named if n.level == GeoLevel.community]
+    area = (chosen[0].code, chosen[0].name) if len(chosen) == 1 else None
     address = numbers.address_in(text)
-    state = drafts.get_draft(session, telegram_id, INTAKE)
-    kept = bool(address and state is not None and state.get("step") == "area" and not state.get("address"))
+    kept = bool(address and at_step and not state.get("address"))
     if kept:
         state["address"] = address
+    if at_step and area and not grids:
+        state["area_community"] = area[0]
+    if kept or (at_step and area and not grids):
         drafts.save_draft(session, telegram_id, INTAKE, state, now_)
-    area = (chosen[0].code, chosen[0].name) if len(chosen) == 1 else None
     return {"area": area, "address": address if kept else None}
 
 

@@ -851,3 +851,17 @@ async def test_a_street_named_in_a_need_at_the_area_buttons_chooses_no_home(chat
     await chat.say(newcomer, NEED)
     shown = await chat.say(newcomer, "和平路上的路灯也坏了")
     assert not any("和平路第一网格" in str(buttons(r)) for r in shown), texts_of(shown)
+
+
+@pytest.mark.parametrize("community", ["typed", "pressed"])
+async def test_a_grid_typed_the_short_way_at_the_grid_buttons_is_chosen(chat: BotChat, community: str) -> None:
+    """Her community known (typed, or pressed), 「第一网格」 at the grid buttons went back to the community list."""
+    newcomer = 58
+    shown = await chat.say(newcomer, NEED)
+    if community == "typed":
+        await chat.say(newcomer, "我住和平路小区5号楼")
+    else:
+        areas = next(r for r in shown if "和平路社区" in str(buttons(r)))
+        await chat.press(newcomer, areas.button("和平路社区"), areas.message)
+    shown = texts_of(await chat.say(newcomer, "第一网格"))
+    assert "和平路第一网格" in shown and "对吗" in shown, shown
