@@ -485,24 +485,27 @@ CHASE_INTERVAL = timedelta(hours=2)  # a resident's 催办 of one ticket reaches
 def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
     """The resident asks after a ticket not done yet, in words that urge (都三天了还没人来, 怎么还不来, 你们到底管不管):
     told to the coordinators who answer for it now (its escalation level) and to the member who holds it or was
-    assigned it, with her words. False when it was told less than CHASE_INTERVAL ago (she is answered as before: nobody is told twice)."""
+    assigned it, with her words. False when it was told less than CHASE_INTERVAL ago to the same member (she is
+    answered as before: nobody is told twice; a member who has it since 改派 is told)."""
     ticket = get_ticket(session, ticket_id)
     if ticket.resident_id != resident_id:
         raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
     if ticket.status not in UNRESOLVED:
         return False
-    last = session.exec(select(TicketEvent.at).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "chased")
+    holder = holder_of(session, ticket)
+    last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "chased")
                         .order_by(TicketEvent.at.desc())).first()
-    if last is not None and now - last < CHASE_INTERVAL:
+    if last is not None and now - last.at < CHASE_INTERVAL and (last.data or {}).get("holder", 0) == holder:
         return False
     record_event(session, ticket, "chased", now, actor_id=resident_id, actor_role="resident",
-                 from_status=ticket.status, to_status=ticket.status)  # (her words only in the messages: /forget)
+                 from_status=ticket.status, to_status=ticket.status,
+                 data={"holder": holder})  # (her words only in the messages: /forget)
     payload = {**ticket_payload(session, ticket, private=True), "resident_words": words.strip()[:200]}
     coordinators = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level)
     notify_many(session, coordinators, NotificationKind.chased, now, ticket_id=ticket.id,
                 payload={**payload, "audience": "coordinator"})
     # The member who holds it, or who was assigned it (指派) and has not answered: asked to answer, with its buttons.
-    if (member := session.get(Member, holder_of(session, ticket))) is not None:
+    if (member := session.get(Member, holder)) is not None:
         notify(session, member.telegram_id, NotificationKind.chased, now, ticket_id=ticket.id,
                payload={**payload, "audience": "member" if ticket.assignee_id else "assigned"})
     return True

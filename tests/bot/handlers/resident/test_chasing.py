@@ -137,3 +137,20 @@ async def test_a_chase_told_with_the_answer_of_the_step_is_passed_on_and_the_ans
         assert (chat.intake_draft(RESIDENT) or {}).get("address") == "我家在和平路小区5号楼2单元", chat.intake_draft(RESIDENT)
     else:
         assert pipe is not None and "还不来" not in pipe.text and pipe.phone == "13800138000", (pipe.text, pipe.phone)
+
+
+@SQLITE
+async def test_a_chase_after_a_reassignment_reaches_the_new_member(chat: BotChat, world: World) -> None:
+    """Assigned to 李师傅, chased, then 改派 to 张师傅: her next 催办 within two hours was answered 「刚已转告」 and 张师傅
+    never heard she was waiting. A chase reaches each member who holds the ticket (or was asked to) once."""
+    ticket_id = await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    offer = next(r for r in chat.replies(world.members["王师傅"]) if "新工单" in r.text)
+    await chat.press(world.members["王师傅"], offer.button("不方便"), offer.message)
+    world.member("李师傅", ["电工"])
+    await assign_through_bot(chat, GRID_COORD, "李师傅")
+    await chat.say(RESIDENT, "怎么还不来")
+    zhang = world.member("张师傅", ["电工"])
+    await assign_through_bot(chat, GRID_COORD, "张师傅")
+    shown = texts_of(await chat.say(RESIDENT, "都等了一上午了"))
+    assert "已把您的话转告" in shown and zhang in _chased_to(chat), (shown, _chased_to(chat))
+    assert chat.ticket(ticket_id).status == "offered"
