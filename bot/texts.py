@@ -514,6 +514,9 @@ def skills_now(skills: list[str]) -> str:
             "点技能可添加或去掉（可多选），选好后点「完成」。有匹配的工单会按新的技能推送给您。")
 
 
+SKILLS_USE_BUTTONS = "请点上面的技能按钮添加或去掉，选好后点「完成」。"
+
+
 def skills_saved(skills: list[str]) -> str:
     return f"✅ 技能已更新：{esc('、'.join(skills))}\n有匹配的工单会按这些技能推送给您。"
 

@@ -33,6 +33,7 @@ from bot.handlers.common import (
 from classifier import Classification
 from classifier.normalize import simplified
 from routing import dispatch, drafts, geography, members, points, tickets, views
+from routing.config import get_taxonomy
 from routing.errors import DomainError, InvalidInput, NotFound, TicketAlreadyTaken
 from routing.models import GeoLevel, OfferKind, OfferState
 from routing.models import TicketStatus as S
@@ -40,6 +41,7 @@ from routing.states import WAITING_FOR_COORDINATOR, get_ticket
 
 JOIN = "join"
 SKILLS = "skills"  # the draft of a member's skills being changed with buttons (/skills)
+SKILLS_WINDOW = timedelta(minutes=10)  # (skill names typed this soon after /skills are meant for its buttons)
 TASK = "task"
 ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
 # photo sent after the words, or the words after a photo sent alone (the note then)
@@ -318,6 +320,21 @@ def _choose_skill(session: Session, telegram_id: int, skill: str | None, finish:
         drafts.clear_draft(session, telegram_id, SKILLS)
         return {"skills": list(member.skill_tags), "saved": True}
     return state
+
+
+_SKILL_LIST = re.compile("[，,、；;和及\\s]+")
+
+
+def names_skills(text: str) -> bool:
+    """Whether words are skill names and nothing else (电工, 水暖、电工): typed where they are chosen with buttons."""
+    skills = set(get_taxonomy().skills)
+    parts = [part for part in _SKILL_LIST.split(simplified(text).strip()) if part]
+    return bool(parts) and all(part in skills for part in parts)
+
+
+async def words_at_skill_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Skill names typed under /skills' buttons."""
+    await reply(update, texts.SKILLS_USE_BUTTONS)
 
 
 async def skills_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

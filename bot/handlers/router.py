@@ -21,7 +21,7 @@ from classifier import Classification
 from routing import abuse, drafts, members, tickets, views
 
 # Who takes a message: a member's flow (not rate limited) or a resident's.
-TASK_NOTE, MEMBER_NAME, JOIN_WORDS = "task_note", "member_name", "join_words"
+TASK_NOTE, MEMBER_NAME, JOIN_WORDS, SKILL_WORDS = "task_note", "member_name", "join_words", "skill_words"
 COMMENT, ADDRESS, PHONE, PHOTO_AT_STEP = "comment", "address", "phone", "photo_at_step"
 TYPED_ANSWER = "typed_answer"  # 对 / 不对 / 取消 under 「对吗？」, 算了 at the address step
 RATING = "rating"  # 五星 / 5分 / 很满意 typed under 「请为这次服务打个分」
@@ -32,7 +32,7 @@ AREA_WORDS = "area_words"  # words typed while the community and grid buttons wa
 CALL_OFF_ANSWER = "call_off_answer"  # 是的 / 不撤销 typed under 「确定要撤销工单…吗？」
 REQUEST, EMPTY = "request", "empty"
 PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words that follow (resident.PHOTOS)
-MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME, JOIN_WORDS})
+MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME, JOIN_WORDS, SKILL_WORDS})
 
 
 def _cancel_all(session: Session, telegram_id: int, now_: datetime) -> tuple[int, dict[str, Any] | None, bool]:
@@ -94,6 +94,8 @@ def _target(
             return MEMBER_NAME, state  # (nothing visible, zero-width spaces: the name is asked again)
         if flow == member.JOIN and "name" in state and text:
             return JOIN_WORDS, state  # (the skills are chosen with buttons)
+        if flow == member.SKILLS and text and now_ - touched <= member.SKILLS_WINDOW and member.names_skills(text):
+            return SKILL_WORDS, state  # (电工 typed under /skills: its buttons)
         if flow == resident.INTAKE and text and not state.get("ticket_id"):
             step = state.get("step")
             meaning = (resident.typed_answer(text) or resident.choice_typed(text, state) if step == "confirm"
@@ -365,6 +367,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await member.name_given(update, context, state, text)
     elif target == JOIN_WORDS:
         await member.words_at_skills(update, context)
+    elif target == SKILL_WORDS:
+        await member.words_at_skill_change(update, context)
     elif target == COMMENT and not text:
         await resident.photo_after_rating(update, context, state, photos)
     elif target == COMMENT:

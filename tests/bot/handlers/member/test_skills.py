@@ -50,3 +50,13 @@ async def test_a_member_cannot_be_left_without_a_skill(chat: BotChat, world: Wor
 @SQLITE
 async def test_someone_who_is_no_member_is_told_how_to_join(chat: BotChat) -> None:
     assert texts.NOT_A_MEMBER in texts_of(await chat.say(RESIDENT, "/skills"))
+
+
+@SQLITE
+async def test_skill_names_typed_under_the_buttons_point_to_them(chat: BotChat, world: World) -> None:
+    """「电工」 typed under /skills' buttons got the resident's introduction, as if he had a need to tell."""
+    member = world.member("王师傅", ["电工"])
+    await chat.say(member, "/skills")
+    shown = texts_of(await chat.say(member, "水暖、电工"))
+    assert texts.SKILLS_USE_BUTTONS in shown, shown
+    assert _skills(chat, member) == ["电工"]
