@@ -99,6 +99,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         audience = payload.get("audience")
         markup = {"coordinator": keyboards.assign(ticket_id), "assigned": keyboards.offer(ticket_id)}.get(audience)
         return texts.chased(payload, tz), markup
+    if kind == "done_disputed":
+        return texts.done_disputed(payload, tz), None
     if kind == "decline_reason":
         return texts.decline_reason(payload), None
     if kind == "assignment_answered":

@@ -434,8 +434,12 @@ def call_off_too_late(number: str, status_name: str) -> str:
     return f"工单 <b>{esc(number)}</b> {esc(status_name)}，不能再撤销了。"
 
 
-def rating_words_kept(words: str) -> str:
-    """Words that the work was not done, typed under the rating card without stars: kept for the stars."""
+def rating_words_kept(words: str, told: bool = False) -> str:
+    """Words that the work was not done, typed under the rating card without stars: kept for the stars (`told`: they
+    said the 办结 was false, and the coordinators have them already)."""
+    if told:
+        return (f"抱歉这次没让您满意。您说的「{quote(words, 60)}」已转告协调员核实。"
+                "还没解决的话请点 1 星或 2 星，工单会重新打开，再派人来办。")
     return (f"抱歉这次没让您满意。您说的「{quote(words, 60)}」已记下，会随打分一起转达；"
             "还没解决的话请点 1 星或 2 星，工单会重新打开，您的话会交给协调员跟进。")
 
@@ -515,6 +519,7 @@ def skills_now(skills: list[str]) -> str:
 
 
 SKILLS_USE_BUTTONS = "请点上面的技能按钮添加或去掉，选好后点「完成」。"
+SKILLS_UNCHANGED = "好的，技能没有改动。"
 
 
 def skills_saved(skills: list[str]) -> str:
@@ -899,6 +904,13 @@ def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         return (asked + f"协调员指派给您的这张单还在等您回复：能去请点「{BTN_ACCEPT}」，"
                 f"去不了请点「{BTN_DECLINE}」，好让协调员另找人。")
     return f"⏰ <b>居民催办</b>\n{said}" + ticket_card(p, tz)
+
+
+def done_disputed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """To the coordinators: a resident says a ticket marked done was not, before rating it."""
+    member = esc(p.get("member_name") or "党员")
+    return (f"⚠️ <b>居民说工单没有办好</b>\n居民说：「{quote(p.get('resident_words') or '', 200)}」\n"
+            f"这张单已由 {member} 点了办结。请核实；居民打 1–2 星后工单会重新打开，可再指派。\n" + ticket_card(p, tz))
 
 
 def chase_told(number: str, member_name: str | None) -> str:

@@ -268,13 +268,29 @@ def areas_named(session: Session, text: str) -> list[GeoNode]:
     return sorted(named, key=lambda n: n.level != GeoLevel.grid)
 
 
+_NUMERALS = "零一二三四五六七八九十"
+
+
+def _short_grid(short: str) -> re.Pattern[str]:
+    """How a grid is typed the short way, its community known: 第一网格, 一网格, 1网格, 第1网格, or 第一 / 一 alone (for
+    和平路第一网格: short 第一) — not 第一 inside other words (我第一次用这个)."""
+    numbered = re.fullmatch("第?([一二三四五六七八九十]|[0-9]+)", short)
+    if numbered:
+        n = numbered.group(1)
+        said = f"第?(?:{n}|{_NUMERALS.index(n)})" if n in _NUMERALS else f"第?(?:{n})"
+    else:
+        said = re.escape(short)
+    return re.compile(f"{said}(?:网格|格)|^\\s*{said}个?\\s*[。.!！]*$")
+
+
 def grids_named_within(session: Session, community_code: str, text: str) -> list[GeoNode]:
-    """The grids of a community that words name the short way, without the community's name (第一网格, 第一 for
-    和平路第一网格): what a resident types at the grid buttons once the community is known."""
+    """The grids of a community that words name the short way, without the community's name (第一网格, 二网格, 第一
+    alone for 和平路第一网格): what a resident types at the grid buttons once the community is known."""
     community = get_node(session, community_code)
     stem = _LEVEL_WORDS.sub("", community.name)
     grids = [n for n in list_nodes(session) if n.parent_code == community.code and n.level == GeoLevel.grid]
-    return [n for n in grids if len(short := _LEVEL_WORDS.sub("", n.name).replace(stem, "", 1)) >= 2 and short in text]
+    return [n for n in grids if (short := _LEVEL_WORDS.sub("", n.name).replace(stem, "", 1)) and
+            _short_grid(short).search(text)]
 
 
 def list_nodes(session: Session) -> list[GeoNode]:

@@ -495,7 +495,7 @@ def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str,
     holder = holder_of(session, ticket)
     last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "chased")
                         .order_by(TicketEvent.at.desc())).first()
-    if last is not None and now - last.at < CHASE_INTERVAL and (last.data or {}).get("holder", 0) == holder:
+    if last is not None and now - last.at < CHASE_INTERVAL and (last.data or {}).get("holder", holder) == holder:
         return False
     record_event(session, ticket, "chased", now, actor_id=resident_id, actor_role="resident",
                  from_status=ticket.status, to_status=ticket.status,
@@ -508,6 +508,28 @@ def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str,
     if (member := session.get(Member, holder)) is not None:
         notify(session, member.telegram_id, NotificationKind.chased, now, ticket_id=ticket.id,
                payload={**payload, "audience": "member" if ticket.assignee_id else "assigned"})
+    return True
+
+
+def dispute_done(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
+    """The resident says a ticket marked done was not (师傅根本没来过, 怎么就办结了), under its rating card: the coordinators
+    who answer for it are told at once, with her words — a false 办结 is theirs to look into, whatever stars follow
+    (1–2 reopen it). False when it was told less than CHASE_INTERVAL ago, or the ticket is no longer done."""
+    ticket = get_ticket(session, ticket_id)
+    if ticket.resident_id != resident_id:
+        raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
+    if ticket.status != S.resolved:
+        return False
+    last = session.exec(select(TicketEvent.at).where(TicketEvent.ticket_id == ticket.id,
+                                                     TicketEvent.kind == "done_disputed")
+                        .order_by(TicketEvent.at.desc())).first()
+    if last is not None and now - last < CHASE_INTERVAL:
+        return False
+    record_event(session, ticket, "done_disputed", now, actor_id=resident_id, actor_role="resident",
+                 from_status=ticket.status, to_status=ticket.status)  # (her words only in the messages: /forget)
+    payload = {**ticket_payload(session, ticket, private=True), "resident_words": words.strip()[:200]}
+    notify_many(session, coordinators_for(session, ticket.grid_code, level=ticket.escalation_level),
+                NotificationKind.done_disputed, now, ticket_id=ticket.id, payload=payload)
     return True
 
 

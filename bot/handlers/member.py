@@ -325,15 +325,42 @@ def _choose_skill(session: Session, telegram_id: int, skill: str | None, finish:
 _SKILL_LIST = re.compile("[，,、；;和及\\s]+")
 
 
+_SKILLS_DONE = re.compile("(完成|好了|选好了|就这些|可以了)[了。.!！]*")
+_SKILLS_KEPT = re.compile("(取消|算了|不改了|不用改了)[了吧。.!！]*")
+
+
 def names_skills(text: str) -> bool:
-    """Whether words are skill names and nothing else (电工, 水暖、电工): typed where they are chosen with buttons."""
+    """Whether words are skill names and nothing else (电工, 水暖、电工), or 完成 / 算了: typed where the skills are chosen
+    with buttons."""
+    plain = simplified(text).strip()
+    if _SKILLS_DONE.fullmatch(plain) or _SKILLS_KEPT.fullmatch(plain):
+        return True
     skills = set(get_taxonomy().skills)
-    parts = [part for part in _SKILL_LIST.split(simplified(text).strip()) if part]
+    parts = [part for part in _SKILL_LIST.split(plain) if part]
     return bool(parts) and all(part in skills for part in parts)
 
 
-async def words_at_skill_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Skill names typed under /skills' buttons."""
+def _skills_unchanged(session: Session, telegram_id: int) -> None:
+    drafts.clear_draft(session, telegram_id, SKILLS)
+
+
+async def words_at_skill_change(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Words typed under /skills' buttons: 完成 saves, 算了 leaves the skills as they were, skill names point to the
+    buttons."""
+    plain = simplified(text).strip()
+    user_id = update.effective_user.id
+    if _SKILLS_KEPT.fullmatch(plain):
+        await act(context, _skills_unchanged, user_id)
+        await reply(update, texts.SKILLS_UNCHANGED)
+        return
+    if _SKILLS_DONE.fullmatch(plain):
+        state = await act(context, _choose_skill, user_id, None, True, now())
+        if state is not None and state.get("saved"):
+            await reply(update, texts.skills_saved(state["skills"]))
+            return
+        if state is not None:
+            await reply(update, texts.JOIN_NEED_SKILL)
+            return
     await reply(update, texts.SKILLS_USE_BUTTONS)
 
 

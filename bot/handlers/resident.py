@@ -211,18 +211,21 @@ def stars_typed(text: str) -> int | None:
     short = len(words) <= RATING_WORDS_MAX_CHARS
     if short and len(counts := {_count(n) for n in _STAR_COUNT.findall(words)}) == 1:  # (5星好评，五星: one count, twice)
         return counts.pop()
-    return 0 if (short and _RATING_WORDS.search(words)) or disputes_the_work(words) else None
+    rated = short and bool(_RATING_WORDS.search(words)) and not _BESIDES_TOLD.search(words)  # (满意，另外水管也漏了: a need)
+    return 0 if rated or disputes_the_work(words) else None
 
 
 # The work told as not done, of a ticket just marked done (师傅根本没来过，怎么就办结了？灯还是不亮): under the rating card,
 # words of its rating however long or short — not a need of its own, nor a question about the ticket; unless another
 # need is told besides (另外厨房水管也漏了, 还有卫生间的灯也坏了, 楼下王奶奶家的水管也还在漏: that one is registered).
-_FALSE_DONE = ("没来过|根本没(人)?来|没人来过|没见(到)?人|人都没来|没(有)?上(过)?门|没进门|(怎么|咋)(就)?(办结|结了|完成)"
-               "|就办结了|糊弄|敷衍|瞎填|乱填")
-_DISPUTED = re.compile(f"{_FALSE_DONE}|没有?修好|没弄好|根本没(修|弄|管|处理)|还是不(亮|行|通|转|出水)|还是坏|还(是|在)漏")
+_FALSE_DONE = ("没(有)?来过|没(有)?人来|(根本|压根|一直|到现在|至今)(都|也|就)?没(有)?(人)?(来|管)|人(都|也)没来|来都没来"
+               "|没见(到)?(人|师傅)|没(有)?上(过)?门|没进(过)?门|(怎么|咋)(就)?(办结|结了|完成)|就办结了|糊弄|敷衍|瞎填|乱填|瞎搞"
+               "|没人管")
+_DISPUTED = re.compile(f"{_FALSE_DONE}|没有?修好|没弄好|根本没(修|弄|管|处理)|(还是|一直|又|还)不(亮|行|通|转|出水)|(还是|又)坏"
+                       "|(还是|还在|又)漏")
 # (the 办结 itself said to be false: under the card however the classifier reads the words, not another item's need)
 _DONE_FALSELY = re.compile(_FALSE_DONE)
-_BESIDES_TOLD = re.compile("另外|还有(?!点|些)|顺便|再就是|对了|[^，,。！!？?\\s]{2,}也(还)?(坏|漏|不亮|堵|不通|不行|没|在漏|有)")
+_BESIDES_TOLD = re.compile("另外|还有(?!点|些|没有|没人)|顺便|再就是|[^，,。！!？?\\s]{2,}也(还)?(坏|漏|不亮|堵|不通|不行|在漏)")
 DISPUTE_MAX_CHARS = 200
 
 
@@ -1983,8 +1986,11 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         words = state["comment"]
         if words:
             await act(context, _keep_rating_words, update.effective_user.id, ticket_id, words, now())
+        # (师傅根本没来过: the coordinators hear it now, stars or none; told once in two hours)
+        told = bool(words) and disputes_the_done(words) and await act(
+            context, tickets.dispute_done, ticket_id, update.effective_user.id, words, now())
         unhappy = _UNHAPPY.search(_star_words(words)) or disputes_the_work(words)
-        lead = texts.rating_words_kept(words) + "\n" if words and unhappy else ""
+        lead = texts.rating_words_kept(words, told) + "\n" if words and unhappy else ""
         await reply(update, lead + texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
         return

@@ -368,7 +368,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == JOIN_WORDS:
         await member.words_at_skills(update, context)
     elif target == SKILL_WORDS:
-        await member.words_at_skill_change(update, context)
+        await member.words_at_skill_change(update, context, text)
     elif target == COMMENT and not text:
         await resident.photo_after_rating(update, context, state, photos)
     elif target == COMMENT:

@@ -60,3 +60,14 @@ async def test_skill_names_typed_under_the_buttons_point_to_them(chat: BotChat, 
     shown = texts_of(await chat.say(member, "水暖、电工"))
     assert texts.SKILLS_USE_BUTTONS in shown, shown
     assert _skills(chat, member) == ["电工"]
+
+
+@SQLITE
+@pytest.mark.parametrize(("typed", "saved"), [("完成", ["电工", "水暖"]), ("算了", ["电工"])])
+async def test_done_or_never_mind_typed_under_the_buttons(chat: BotChat, world: World, typed: str, saved: list) -> None:
+    """完成 typed (not pressed) after ticking 水暖 got the resident's introduction, and nothing was saved."""
+    member = world.member("王师傅", ["电工"])
+    card = next(r for r in await chat.say(member, "/skills") if "完成" in str(buttons(r)))
+    await chat.press(member, card.button("水暖"), card.message)
+    shown = texts_of(await chat.say(member, typed))
+    assert ("技能已更新" in shown) == (typed == "完成") and _skills(chat, member) == saved, shown

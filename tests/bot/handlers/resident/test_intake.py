@@ -865,3 +865,19 @@ async def test_a_grid_typed_the_short_way_at_the_grid_buttons_is_chosen(chat: Bo
         await chat.press(newcomer, areas.button("和平路社区"), areas.message)
     shown = texts_of(await chat.say(newcomer, "第一网格"))
     assert "和平路第一网格" in shown and "对吗" in shown, shown
+
+
+@pytest.mark.parametrize(("typed", "grid"), [("二网格", "和平路第二网格"), ("2网格", "和平路第二网格"), ("第一", "和平路第一网格"),
+                                             ("我第一次用这个", None)])
+async def test_a_grid_typed_with_a_digit_or_without_di_is_chosen_and_first_time_is_none(
+    chat: BotChat, typed: str, grid: str | None
+) -> None:
+    """At the grid buttons 二网格 / 2网格 went back to the community list, and 「我第一次用这个」 chose 第一网格 as her home."""
+    newcomer = 59
+    await chat.say(newcomer, NEED)
+    await chat.say(newcomer, "我住和平路小区5号楼")
+    shown = texts_of(await chat.say(newcomer, typed))
+    if grid:
+        assert grid in shown and "对吗" in shown, shown
+    else:
+        assert "已记下您在" not in shown and (chat.intake_draft(newcomer) or {}).get("step") == "area", shown
