@@ -212,7 +212,7 @@ def stars_typed(text: str) -> int | None:
     if short and len(counts := {_count(n) for n in _STAR_COUNT.findall(words)}) == 1:  # (5星好评，五星: one count, twice)
         return counts.pop()
     rated = short and bool(_RATING_WORDS.search(words)) and not _BESIDES_TOLD.search(words)  # (满意，另外水管也漏了: a need)
-    return 0 if rated or disputes_the_work(words) else None
+    return 0 if rated or disputes_the_work(words) or dispute_and_need(words) else None
 
 
 # The work told as not done, of a ticket just marked done (师傅根本没来过，怎么就办结了？灯还是不亮): under the rating card,
@@ -225,6 +225,7 @@ _DISPUTED = re.compile(f"{_FALSE_DONE}|没有?修好|没弄好|根本没(修|弄
                        "|(还是|还在|又)漏")
 # (the 办结 itself said to be false: under the card however the classifier reads the words, not another item's need)
 _DONE_FALSELY = re.compile(_FALSE_DONE)
+_BESIDES_WORDS = ("另外", "还有", "顺便", "再就是")
 _BESIDES_TOLD = re.compile("另外|还有(?!点|些|没有|没人)|顺便|再就是|[^，,。！!？?\\s]{2,}也(还)?(坏|漏|不亮|堵|不通|不行|在漏)")
 DISPUTE_MAX_CHARS = 200
 
@@ -239,6 +240,22 @@ def disputes_the_done(text: str) -> bool:
     """Whether words under the rating card say the 办结 was false (师傅根本没来过, 怎么就办结了), nothing besides: they are
     the rating's whatever item the classifier reads in the rest (灯还是不亮，开关一按就跳闸)."""
     return disputes_the_work(text) and bool(_DONE_FALSELY.search(_star_words(text)))
+
+
+def dispute_and_need(text: str) -> tuple[str, str] | None:
+    """Words under the rating card that say the 办结 was false, then tell another need after 另外 / 还有 / …也坏了
+    (师傅根本没来过，还有卫生间的灯也坏了): the two parts, as typed — the first is the rating's, the second a need to
+    register; None for other words."""
+    typed = text.strip()
+    plain = simplified(typed)  # (as long as what was typed: its positions are the typed words')
+    besides = _BESIDES_TOLD.search(plain)
+    if besides is None or len(plain) > DISPUTE_MAX_CHARS:
+        return None
+    cut = besides.start()
+    if not besides.group().startswith(_BESIDES_WORDS):  # (…卫生间的灯也坏了: from its clause on)
+        cut = max(plain.rfind(mark, 0, cut) for mark in "，,。；; ") + 1
+    disputed, need = typed[:cut].strip(" ，,。；;"), typed[cut:].strip(" ，,。；;")
+    return (disputed, need) if disputed and need and disputes_the_done(disputed) else None
 
 
 _SLIP = re.compile("点错|按错|手滑|点歪")  # (the stars pressed by mistake, said in any words)
@@ -1993,6 +2010,8 @@ async def rating_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
         lead = texts.rating_words_kept(words, told) + "\n" if words and unhappy else ""
         await reply(update, lead + texts.RATE_WITH_BUTTONS + "\n" + texts.rate_prompt(state["number"], state["item_name"]),
                     keyboards.rating(ticket_id))
+        if besides := state.get("besides"):  # (the need told after the dispute: registered as any)
+            await _start_intake(update, context, deps(context).classifier.classify(besides), besides, [])
         return
     # (rated when written: the comment window runs from then, as the next words' windows do — after downtime too)
     told, rated = await act(context, _rate, update.effective_user.id, ticket_id, stars, sent_at(update),

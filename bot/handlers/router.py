@@ -160,13 +160,17 @@ def _incoming(
     at_comment_step = target == COMMENT and bool(stars) and not resident.says_slip(text)
     if stars is not None and (target == REQUEST or at_comment_step or at_intake_step):
         ticket = tickets.awaiting_rating(session, telegram_id, written)
-        if ticket is not None and stars == 0 and need not in (None, ticket.label) and not resident.disputes_the_done(text):
+        # (师傅根本没来过，还有卫生间的灯也坏了: the first part the rating's, the need after it registered)
+        split = resident.dispute_and_need(text) if stars == 0 else None
+        if ticket is not None and stars == 0 and need not in (None, ticket.label) and not (
+                split or resident.disputes_the_done(text)):
             ticket = None  # (灯还是不亮，开关一按就跳闸 under the lamp's card: 电路维修, registered; 师傅根本没来过…: rated)
         if ticket is not None and ticket.id != state.get("ticket_id"):
             shown = views.ticket_payload(session, ticket)
+            comment = split[0] if split else resident.words_with_stars(text) if stars else text.strip()  # (verbatim)
             target, state = RATING, {"ticket_id": ticket.id, "stars": stars, "number": shown["number"],
-                                     "item_name": shown["item_name"],
-                                     "comment": resident.words_with_stars(text) if stars else text.strip(),  # (verbatim)
+                                     "item_name": shown["item_name"], "comment": comment,
+                                     "besides": split[1] if split else None,
                                      "intake": state if at_intake_step else state["waiting"] if at_confirm_step
                                      else None}
     if target != COMMENT and any(flow == resident.COMMENT for flow, _, _ in flows):
@@ -202,7 +206,8 @@ def _stars(text: str, read: Classification | None) -> int | None:
     if stars == 0 and read is not None and read.urgent_signals:
         return None  # (urgent words are never a rating's: 师傅没来过，现在楼道里冒烟了)
     if stars is not None and read is not None and read.kind == "request" and read.confident and not (
-            resident.stars_alone(text) or resident.stars_first(text) or resident.disputes_the_work(text)):
+            resident.stars_alone(text) or resident.stars_first(text) or resident.disputes_the_work(text)
+            or resident.dispute_and_need(text)):
         return None
     return stars
 

@@ -882,8 +882,6 @@ async def test_a_dispute_of_the_work_is_kept_for_the_stars(chat: BotChat, world:
 
 @pytest.mark.parametrize(("words", "shown_then"), [("师傅根本没来过，现在楼道里冒烟了，好像着火了", "119"),
                                                   ("师傅根本没来过，活着真没意思", "12356"),
-                                                  ("师傅根本没来过，另外厨房水管也漏了，地上全是水", None),
-                                                  ("师傅根本没来过，还有卫生间的灯也坏了", None),
                                                   ("灯还是不亮，楼下王奶奶家的水管也还在漏，你们也去看看", None)])
 async def test_a_dispute_with_an_emergency_or_another_need_is_that_need(
     chat: BotChat, world: World, words: str, shown_then: str | None
@@ -964,3 +962,21 @@ async def test_praise_with_another_need_registers_the_need(chat: BotChat, world:
     await _prompted(chat, world)
     await chat.say(RESIDENT, "满意，另外厨房水管也漏了")
     assert chat.intake_draft(RESIDENT) is not None
+
+
+@pytest.mark.parametrize(("words", "disputed", "need"), [
+    ("师傅根本没来过，还有卫生间的灯也坏了", "师傅根本没来过", "还有卫生间的灯也坏了"),
+    ("人都没来怎么就办结了，另外厨房水管也漏了，地上全是水", "人都没来怎么就办结了", "另外厨房水管也漏了，地上全是水")])
+async def test_a_false_done_and_another_need_are_each_heard(
+    chat: BotChat, world: World, words: str, disputed: str, need: str
+) -> None:
+    """「师傅根本没来过，还有卫生间的灯也坏了」 became one new ticket with both in its words, offered to the member said never
+    to have come, and the lamp stayed done. Now the first part is the rating's (the coordinators told), the need after
+    it is registered."""
+    await _prompted(chat, world)
+    mark = len(chat.events)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "已转告协调员核实" in shown and disputed in shown, shown
+    assert (chat.intake_draft(RESIDENT) or {}).get("text") == need, chat.intake_draft(RESIDENT)
+    await chat.deliver()
+    assert any("居民说工单没有办好" in r.text and disputed in r.text for r in chat.replies(GRID_COORD, mark))
