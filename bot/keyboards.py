@@ -6,7 +6,7 @@ anything: every handler checks the pressing user's role and the current state in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
@@ -198,11 +198,15 @@ def members(ticket_id: int, entries: Sequence[tuple[int, str]], holder: int, pag
     page of them, with 上一页 / 下一页."""
     rows = [[InlineKeyboardButton(text, callback_data=data(DISPATCH, ticket_id, member_id, holder))]
             for member_id, text in entries]
-    turns = [InlineKeyboardButton(texts.BTN_PREVIOUS_PAGE, callback_data=data(DISPATCH, ticket_id, PAGE, page - 1))
-             ] if page else []
+    return InlineKeyboardMarkup(rows + _page_turns(page, more, lambda to: data(DISPATCH, ticket_id, PAGE, to)))
+
+
+def _page_turns(page: int, more: bool, to_page: Callable[[int], str]) -> list[list[InlineKeyboardButton]]:
+    """上一页 / 下一页 under a page of buttons (`to_page`: the callback data of another page), as a row, or none."""
+    turns = [InlineKeyboardButton(texts.BTN_PREVIOUS_PAGE, callback_data=to_page(page - 1))] if page else []
     if more:
-        turns.append(InlineKeyboardButton(texts.BTN_NEXT_PAGE, callback_data=data(DISPATCH, ticket_id, PAGE, page + 1)))
-    return InlineKeyboardMarkup(rows + ([turns] if turns else []))
+        turns.append(InlineKeyboardButton(texts.BTN_NEXT_PAGE, callback_data=to_page(page + 1)))
+    return [turns] if turns else []
 
 
 MEMBERS_PER_PAGE = 40  # (Telegram takes at most 100 buttons under a message)
@@ -220,10 +224,8 @@ def removable(entries: Sequence[tuple[int, str]], page: int = 0) -> InlineKeyboa
     with 上一页 / 下一页."""
     shown = entries[page * MEMBERS_PER_PAGE : (page + 1) * MEMBERS_PER_PAGE]
     rows = [[InlineKeyboardButton(text, callback_data=data(REMOVE, member_id))] for member_id, text in shown]
-    turns = [InlineKeyboardButton(texts.BTN_PREVIOUS_PAGE, callback_data=data(REMOVE, "page", page - 1))] if page else []
-    if (page + 1) * MEMBERS_PER_PAGE < len(entries):
-        turns.append(InlineKeyboardButton(texts.BTN_NEXT_PAGE, callback_data=data(REMOVE, "page", page + 1)))
-    return InlineKeyboardMarkup(rows + ([turns] if turns else []))
+    more = (page + 1) * MEMBERS_PER_PAGE < len(entries)
+    return InlineKeyboardMarkup(rows + _page_turns(page, more, lambda to: data(REMOVE, "page", to)))
 
 
 def stats_periods(shown: str) -> InlineKeyboardMarkup:

@@ -1599,7 +1599,7 @@ class Classifier:
         words: dict[str, float] = {}
         pieces: dict[str, float] = {}
         scores: dict[int, float] = {}
-        pieces_postings: list[Postings] = []
+        pieces_postings: list[tuple[Postings, float]] = []
         keys = self._keys_in(text).values()
         for term, factor, _, _, _, _, postings in keys:
             if factor is None:
@@ -1611,8 +1611,8 @@ class Classifier:
                     scores[i] = scores.get(i, 0.0) + weight
             elif factor:
                 pieces[term] = factor
-                pieces_postings.append(postings)
-        for postings, factor in zip(pieces_postings, pieces.values(), strict=True):
+                pieces_postings.append((postings, factor))
+        for postings, factor in pieces_postings:
             for i, weight in postings:
                 scores[i] = scores.get(i, 0.0) + weight * factor
         return words | pieces, scores

@@ -482,6 +482,13 @@ def alert_unplaced(session: Session, resident_id: int, text: str, hotlines: Sequ
 CHASE_INTERVAL = timedelta(hours=2)  # a resident's 催办 of one ticket reaches its coordinators at most this often
 
 
+def _told_lately(session: Session, ticket: Ticket, kind: str, now: datetime) -> TicketEvent | None:
+    """The ticket's last event of `kind` (a resident's words passed on) if it was less than CHASE_INTERVAL ago."""
+    last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)
+                        .order_by(TicketEvent.at.desc())).first()
+    return last if last is not None and now - last.at < CHASE_INTERVAL else None
+
+
 def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
     """The resident asks after a ticket not done yet, in words that urge (都三天了还没人来, 怎么还不来, 你们到底管不管):
     told to the coordinators who answer for it now (its escalation level) and to the member who holds it or was
@@ -493,9 +500,8 @@ def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str,
     if ticket.status not in UNRESOLVED:
         return False
     holder = holder_of(session, ticket)
-    last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "chased")
-                        .order_by(TicketEvent.at.desc())).first()
-    if last is not None and now - last.at < CHASE_INTERVAL and (last.data or {}).get("holder", holder) == holder:
+    last = _told_lately(session, ticket, "chased", now)
+    if last is not None and (last.data or {}).get("holder", holder) == holder:
         return False
     record_event(session, ticket, "chased", now, actor_id=resident_id, actor_role="resident",
                  from_status=ticket.status, to_status=ticket.status,
@@ -520,10 +526,7 @@ def dispute_done(session: Session, ticket_id: int, resident_id: int, words: str,
         raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
     if ticket.status != S.resolved:
         return False
-    last = session.exec(select(TicketEvent.at).where(TicketEvent.ticket_id == ticket.id,
-                                                     TicketEvent.kind == "done_disputed")
-                        .order_by(TicketEvent.at.desc())).first()
-    if last is not None and now - last < CHASE_INTERVAL:
+    if _told_lately(session, ticket, "done_disputed", now) is not None:
         return False
     record_event(session, ticket, "done_disputed", now, actor_id=resident_id, actor_role="resident",
                  from_status=ticket.status, to_status=ticket.status)  # (her words only in the messages: /forget)

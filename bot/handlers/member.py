@@ -247,6 +247,11 @@ def _finish_join(session: Session, telegram_id: int, grid_code: str, now_: Any) 
     }
 
 
+def _skill_pressed(arg: str, skills: Sequence[str]) -> str | None:
+    """The skill a skills button names (its index), or None (完成, or a button from another taxonomy)."""
+    return skills[int(arg)] if arg.isdigit() and int(arg) < len(skills) else None
+
+
 async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A skill toggled, 完成, or the home grid chosen."""
     args = callback_args(update)
@@ -267,8 +272,7 @@ async def join_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             return
         await edit(update, texts.join_done(**done) if done else texts.STALE_BUTTON)
         return
-    skill = skills[int(args[0])] if args[0].isdigit() and int(args[0]) < len(skills) else None
-    state = await act(context, _toggle_skill, user_id, skill, now())
+    state = await act(context, _toggle_skill, user_id, _skill_pressed(args[0], skills), now())
     if state is None:
         await answer(update)
         await edit(update, texts.STALE_BUTTON)
@@ -340,17 +344,13 @@ def names_skills(text: str) -> bool:
     return bool(parts) and all(part in skills for part in parts)
 
 
-def _skills_unchanged(session: Session, telegram_id: int) -> None:
-    drafts.clear_draft(session, telegram_id, SKILLS)
-
-
 async def words_at_skill_change(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """Words typed under /skills' buttons: 完成 saves, 算了 leaves the skills as they were, skill names point to the
     buttons."""
     plain = simplified(text).strip()
     user_id = update.effective_user.id
     if _SKILLS_KEPT.fullmatch(plain):
-        await act(context, _skills_unchanged, user_id)
+        await act(context, drafts.clear_draft, user_id, SKILLS)
         await reply(update, texts.SKILLS_UNCHANGED)
         return
     if _SKILLS_DONE.fullmatch(plain):
@@ -368,9 +368,8 @@ async def skills_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """A skill toggled, or 完成: the skills saved."""
     args = callback_args(update)
     skills = deps(context).taxonomy.skills
-    skill = skills[int(args[0])] if args[0].isdigit() and int(args[0]) < len(skills) else None
     finish = args[0] == "fin"
-    state = await act(context, _choose_skill, update.effective_user.id, skill, finish, now())
+    state = await act(context, _choose_skill, update.effective_user.id, _skill_pressed(args[0], skills), finish, now())
     if state is None:
         await answer(update)
         await edit(update, texts.STALE_BUTTON)

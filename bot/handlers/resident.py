@@ -607,11 +607,8 @@ def _area_in_words(session: Session, telegram_id: int, text: str, now_: Any) -> 
     area = (chosen[0].code, chosen[0].name) if len(chosen) == 1 else None
     address = numbers.address_in(text)
     kept = bool(address and at_step and not state.get("address"))
-    if kept:
+    if kept:  # (the community named is kept by _choose_area, as when pressed)
         state["address"] = address
-    if at_step and area and not grids:
-        state["area_community"] = area[0]
-    if kept or (at_step and area and not grids):
         drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     return {"area": area, "address": address if kept else None}
 
@@ -758,7 +755,7 @@ async def new_request(
             await reply(update, texts.urgent_advice(result.hotlines))
         await reply(update, texts.added_to_emergency(emergency[1]))
         return
-    if words_alone and result.kind in ("status", "other") and chases(text) and await _passed_on(update, context, text):
+    if words_alone and await _passed_on(update, context, text, result.kind):
         return
     if (words_alone and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
             and _a_loose_piece(text) and await _told_in_pieces(update, context, text)):
@@ -978,8 +975,11 @@ def chases(text: str) -> bool:
     return bool(_CHASING.search(words)) and not _CHASE_ENDED.search(words)
 
 
-async def _passed_on(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
-    """A 催办 passed on (see `_chase`), and she told so with her tickets; False when she has none not done."""
+async def _passed_on(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str | None = None) -> bool:
+    """Words that chase (`chases`; read as talk, when `kind` is known) passed on as a 催办 (see `_chase`), and she told
+    so with her tickets; False for other words, or when she has no ticket not done."""
+    if (kind is not None and kind not in ("status", "other")) or not chases(text):
+        return False
     pointed = [label for label, _ in deps(context).classifier.likely_items(text)]  # (修灯的…: the lamp's, of several)
     chased = await act(context, _chase, update.effective_user.id, text, pointed, now())
     if chased is None:
@@ -1566,8 +1566,7 @@ async def address_given(
         return
     if numbers.address_in(text) is None:
         result = deps(context).classifier.classify(text)
-        if (result.kind in ("status", "other") and chases(text) and await _passed_on(update, context, text)) or (
-                await _aside(update, context, result.kind)):
+        if await _passed_on(update, context, text, result.kind) or await _aside(update, context, result.kind):
             await _ask_again(update, context, state)  # (a 催办 of an earlier ticket passed on, or answered: the step again)
             return
         plain = simplified(text).strip()
@@ -1589,7 +1588,7 @@ async def address_given(
             return
     part = numbers.address_in(text)
     rest = text.replace(part, " ", 1).strip(" ，,。；;") if part else ""
-    if rest and chases(rest) and await _passed_on(update, context, rest):
+    if rest and await _passed_on(update, context, rest):
         text = part  # (都三天了还没人来，我家在和平路小区5号楼: the 催办 passed on, the address kept alone)
     if len(text.strip()) < MIN_ADDRESS_CHARS and numbers.address_in(text) is None:  # (3号楼 is enough: her grid is known)
         await reply(update, texts.ADDRESS_TOO_SHORT)
@@ -1861,8 +1860,7 @@ async def phone_typed(
             await reply(update, texts.address_added(address), keyboards.share_phone())
         return
     kind = result.kind
-    if (not state.get("self_harm") and kind in ("status", "other") and chases(rest)
-            and await _passed_on(update, context, rest)):
+    if not state.get("self_harm") and await _passed_on(update, context, rest, kind):
         # (都三天了还没人来: an earlier ticket's, not words for this one; a phone typed with it is this one's)
         if phone is None:
             await _ask_again(update, context, state)
