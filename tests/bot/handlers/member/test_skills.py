@@ -71,3 +71,6 @@ async def test_done_or_never_mind_typed_under_the_buttons(chat: BotChat, world: 
     await chat.press(member, card.button("水暖"), card.message)
     shown = texts_of(await chat.say(member, typed))
     assert ("技能已更新" in shown) == (typed == "完成") and _skills(chat, member) == saved, shown
+    assert typed == "完成" or texts.SKILLS_UNCHANGED in shown, shown  # (算了 answered, not only left unsaved)
+    pressed = texts_of(await chat.press(member, card.button("燃气维修"), card.message))
+    assert texts.STALE_BUTTON in pressed and _skills(chat, member) == saved, pressed  # (the change is over either way)
