@@ -322,10 +322,12 @@ def second_need_noted(text: str) -> str:
 
 
 def another_need_later(text: str, step: str = "address") -> str:
-    """Another need told under 「对吗？」 or at the address or phone step: kept for after this one, whose step is asked
-    again."""
+    """Another need told under 「对吗？」, at the area buttons or at the address or phone step: kept for after this one,
+    whose step is asked again."""
     if step == "confirm":  # (told under 「对吗？」: this one's card follows)
         return f"「{quote(text, 60)}」这件事我先记下了，等这一件登记好就接着为您办。这一件请先确认："
+    if step == "area":  # (told where the area buttons wait: the first need's card follows the area)
+        return f"「{quote(text, 60)}」这件事我先记下了，等前一件登记好就接着为您办。"
     missing = "上门地址" if step == "address" else "联系电话（不想留可以跳过）"
     return f"「{quote(text, 60)}」这件事我先记下了，等这一件登记好就接着为您办。这一件还差{missing}。"
 

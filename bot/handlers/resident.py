@@ -1338,6 +1338,8 @@ async def _ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
     if state.get("step") == "confirm":  # (the card again, its buttons last)
         await reply(update, lead or texts.NEED_NOT_SUBMITTED)
         await _show_understanding(update, context, state)
+    elif state.get("step") == "area":  # (no card yet: the community and grid come first)
+        await ask_area(update, context, lead=lead or texts.CHOOSE_AREA_WITH_BUTTONS)
     elif state.get("step") == "address":
         lead = lead or (texts.URGENT_STILL_NEEDS_ADDRESS if opened else texts.STILL_NEEDS_ADDRESS)
         last = await query(context, _last_address, update.effective_user.id)

@@ -334,7 +334,9 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         # 顺便把门口的下水道也通了 — work done, no need)
         target = REQUEST
     elif target == AREA_WORDS and resident.of_another_item(read, state.get("label")):
-        target = REQUEST  # (a new need told instead of choosing: it replaces the one waiting, as any new need)
+        # (a new need told instead of choosing: kept for after the one waiting when the bot was sure of that one, as
+        # under 「对吗？」 — 还有电梯也坏了 —; a need retold or corrected, 不是灯，是电梯坏了, takes its place)
+        target, state, waiting = REQUEST, {"photos": []}, state
     if target == CLOSE_REASON and _urgent(read):
         target, state = REQUEST, {"photos": []}  # (我家着火了 after 关闭: an emergency, never a reason)
     leave_task = target == TASK_NOTE and bool(text) and _urgent(read) and member.own_emergency(text, read.urgent_signals)

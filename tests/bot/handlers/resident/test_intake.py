@@ -24,6 +24,7 @@ from tests.bot.handlers.resident.intake_helpers import (
     album_photo,
     to_phone_step,
 )
+from tests.bot.handlers.resident.neighbours_harness import tickets_of
 from tests.conftest import World
 
 pytestmark = SQLITE
@@ -851,6 +852,27 @@ async def test_a_street_named_in_a_need_at_the_area_buttons_chooses_no_home(chat
     await chat.say(newcomer, NEED)
     shown = await chat.say(newcomer, "和平路上的路灯也坏了")
     assert not any("和平路第一网格" in str(buttons(r)) for r in shown), texts_of(shown)
+
+
+async def test_a_second_need_told_at_the_area_buttons_is_kept_for_after_the_first(chat: BotChat) -> None:
+    """A first-time resident tells 「楼道灯坏了…」, then, instead of choosing her community, 「还有电梯也坏了」: the lift
+    took the lamp's place and the lamp was lost, though the bot answered 「您说的事我已经记下了」. Both are registered,
+    the lamp first."""
+    newcomer = 60
+    await chat.say(newcomer, NEED)
+    shown = texts_of(await chat.say(newcomer, "还有电梯也坏了"))
+    assert "电梯也坏了」这件事我先记下了" in shown and "幸福里社区" in str([buttons(r) for r in chat.replies(newcomer)[-1:]])
+    area = chat.replies(newcomer)[-1]
+    await chat.press(newcomer, area.button("幸福里社区"), area.message)
+    grids = chat.replies(newcomer)[-1]
+    shown = texts_of(await chat.press(newcomer, grids.button("幸福里第一网格"), grids.message))
+    assert "照明" in shown and "电梯" not in shown, shown
+    card = chat.replies(newcomer)[-1]
+    await chat.press(newcomer, card.button("确认"), card.message)
+    await chat.say(newcomer, ADDRESS)
+    shown = texts_of(await chat.say(newcomer, "跳过"))
+    assert "电梯故障" in shown and "对吗" in shown, shown
+    assert [t.label for t in tickets_of(chat, newcomer)] == [LIGHTING]
 
 
 @pytest.mark.parametrize("community", ["typed", "pressed"])
