@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import demo, serving
 from bot.app import ALLOWED_UPDATES, build_application, make_deps
 from bot.config import BotSettings, SettingsError, get_bot_settings
+from bot.delivery import delivering
 from classifier.taxonomy import TaxonomyError
 from routing import bootstrap, db, members
 from routing.demo import seed_demo
@@ -68,7 +69,8 @@ def run_console(settings: BotSettings) -> None:
     app_deps = make_deps(settings, engine)
     print("未设置 TELEGRAM_BOT_TOKEN：启动离线演示对话（SQLite 演示数据）。输入 :help 查看用法，:quit 退出。")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(console(lambda request: build_application(settings, app_deps, request), demo.people()))
+        asyncio.run(console(lambda request: build_application(settings, app_deps, request), demo.people(),
+                            busy=delivering))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1099,8 +1099,10 @@ async def _wait_quiet(
     *,
     quiet: float,
     max_wait: float,
+    busy: Callable[[Application], bool] | None = None,
 ) -> None:
-    """Wait until the update was fetched and handled and the bot sent nothing for `quiet` seconds."""
+    """Wait until the update was fetched and handled and the bot sent nothing for `quiet` seconds (nor was `busy`:
+    its outbox being delivered, which on a loaded machine may pause longer than that between its messages)."""
     start = time.monotonic()
     deadline = start + max_wait
     while request.delivered_update_id < update_id and time.monotonic() < deadline:
@@ -1108,6 +1110,8 @@ async def _wait_quiet(
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(app.update_queue.join(), max(0.0, deadline - time.monotonic()))
     while (now := time.monotonic()) < deadline:
+        if busy is not None and busy(app):
+            start = now
         idle = now - max(request.last_activity, start)
         if idle >= quiet:
             return
@@ -1125,8 +1129,10 @@ async def run_console(
     max_wait: float = 5.0,
     request: ConsoleRequest | None = None,
     on_ready: Callable[[ConsoleSession], Awaitable[None]] | None = None,
+    busy: Callable[[Application], bool] | None = None,
 ) -> None:
-    """Run the bot's Application on a ConsoleRequest with polling and chat as `people` until input ends."""
+    """Run the bot's Application on a ConsoleRequest with polling and chat as `people` until input ends; each line
+    waits for the bot to be quiet (and not `busy`)."""
     request = request or ConsoleRequest()
     interactive = input_stream is None and output is None and sys.stdin.isatty() and sys.stdout.isatty()
     echo = not (input_stream is None and sys.stdin.isatty())
@@ -1150,7 +1156,7 @@ async def run_console(
             await app.post_init(app)
         await app.updater.start_polling(poll_interval=0, timeout=1)
         await app.start()
-        await _wait_quiet(request, app, 0, quiet=min(quiet, 0.1), max_wait=max_wait)
+        await _wait_quiet(request, app, 0, quiet=min(quiet, 0.1), max_wait=max_wait, busy=busy)
         session.write(
             f"离线控制台（不连接 Telegram）。现在你是 {session.person.label}；输入 :help 查看帮助。"
         )
@@ -1172,7 +1178,7 @@ async def run_console(
             if result is False:
                 break
             if isinstance(result, int):
-                await _wait_quiet(request, app, result, quiet=quiet, max_wait=max_wait)
+                await _wait_quiet(request, app, result, quiet=quiet, max_wait=max_wait, busy=busy)
         session.write("（再见）")
     finally:
         reader.close()

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot import keyboards, report, texts
 from bot.handlers.common import Markup, deps, now, query
@@ -369,6 +369,22 @@ async def _passes(context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         if not context.application.running:  # (stopping: the rest waits for the next start, not for us)
             return
+
+
+def delivering(app: Application) -> bool:
+    """Whether the outbox is being delivered, or a delivery kicked by a change is due (the offline console waits)."""
+    lock = app.bot_data.get(_LOCK)
+    jobs = app.job_queue.jobs() if app.job_queue is not None else ()
+    due = datetime.now(UTC)
+    return bool(lock and lock.locked()) or any(
+        job.callback is deliver_outbox and job.next_t is not None and job.next_t <= due for job in jobs)
+
+
+async def deliver_now(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deliver everything due before going on, after the pass under way if there is one: what a change queued for a
+    chat (a ticket's number) then comes before the words sent to it next (the next need's card)."""
+    async with context.bot_data.setdefault(_LOCK, asyncio.Lock()):
+        await _passes(context)
 
 
 def deliver_soon(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -16,7 +16,7 @@ from bot import texts
 AREA = "geo"  # geo:<node code>                      resident chooses community/grid
 INTAKE = "in"  # in:<token>:<action>[:<arg>]          resident confirms / changes / cancels a request
 OFFER = "of"  # of:<acc|dec>:<ticket id>             member answers an offer
-TASK = "tk"  # tk:<start|done|back>:<ticket id>     member works on a ticket
+TASK = "tk"  # tk:<start|done|back|keep>:<ticket id>     member works on a ticket
 RATE = "rt"  # rt:<ticket id>:<1-5|skip>             resident rates
 JOIN = "jn"  # jn:<skill index|fin|grid>[:<code>]    member registration
 SKILLS = "sk"  # sk:<skill index|fin>                  member changes their skills (/skills)
@@ -135,6 +135,13 @@ def task(ticket_id: int, started: bool) -> InlineKeyboardMarkup:
     )
     back = InlineKeyboardButton(texts.BTN_HAND_BACK, callback_data=data(TASK, "back", ticket_id))
     return InlineKeyboardMarkup([[first, back]])
+
+
+def task_step(ticket_id: int) -> InlineKeyboardMarkup:
+    """Under the 办结 note's or 退回 reason's question: the step taken back (办结 sits where 开始 was: a double tap)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BTN_PRESSED_BY_MISTAKE, callback_data=data(TASK, "keep", ticket_id))]]
+    )
 
 
 def rating(ticket_id: int) -> InlineKeyboardMarkup:

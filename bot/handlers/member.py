@@ -49,6 +49,8 @@ HANDED_BACK = "handed_back"  # a TASK draft's await after 退回 (ALBUM_WINDOW):
 DECLINED = "declined"  # after 不方便: the offer whose reason the member's next words may give (REASON_WINDOW)
 REASON_WINDOW = timedelta(minutes=15)
 ALBUM_WINDOW = timedelta(minutes=5)  # (how long an album's next photos, or the note's words, join the resolution)
+NOTE_WINDOW = timedelta(hours=1)  # how long after 办结 / 退回 is pressed the next words are its note / reason
+WORDS_STEPS = ("done_note", "hand_back_reason")  # (the TASK draft's awaits that take the member's next words)
 RETRY_WINDOW = timedelta(minutes=30)  # how long the 办结 note or 退回 reason sent again (after 请稍后再试) is recognised
 # A word of acknowledgement after 办结 (好的，谢谢; 收到了; 没问题👍): no note for the resident.
 _ACK_WORD = r"(好的|好|好嘞|好滴|嗯|嗯嗯|收到|谢谢|谢啦|谢谢啦|多谢|辛苦了|知道了|明白|没问题|行|可以|ok|OK|Ok)[了呢啦哈的]?"
@@ -71,6 +73,9 @@ _STEP_TAKEN_BACK = {
 _NOT_DONE_SURELY = re.compile(
     "还是(修|弄)?不(亮|行|通|好|转|出水)|还没有?(完全)?(修|弄|办|处理|做)?(好|完)(?!全)|没有?(修|弄|办)(好|完)|没到|不够|还在修")
 _PUT_OFF = re.compile("(明天|下午|晚上|等会儿?|改天)再(去|来|修|弄)")
+# On the way, about to look, waiting for parts (在路上了，十分钟到; 我先看看情况; 等配件到了再修): the work is still to do.
+_ON_THE_WAY = re.compile("在路上|路上了|马上到|快到了|就到|分钟(后|内)?到|正在(赶|过去|去)|这就(去|过去)|先(去|过去)?看看"
+                         "|等(配件|零件|材料|工具)")
 # Work that cannot be done, or a door nobody opens (修不了，得找物业; 联系不上居民; 敲门没人): no note of work done — 退回 is
 # how the ticket goes to someone who can.
 _CANNOT_DO = re.compile("(修|弄|办|干|做|处理)不(了|好)|没(法|办法)(修|弄|办|处理)|联系不上|打不通|没人接|进不去|(?<!已)不在家"
@@ -547,10 +552,19 @@ def _await_text(session: Session, telegram_id: int, ticket_id: int, awaited: str
     drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": awaited}, now_)
 
 
+def _leave_step(session: Session, telegram_id: int, ticket_id: int) -> str | None:
+    """The 办结 note's or 退回 reason's step of this ticket taken back: which it was (None: no such step waits)."""
+    state = drafts.get_draft(session, telegram_id, TASK) or {}
+    if state.get("ticket_id") != ticket_id or state.get("await") not in WORDS_STEPS:
+        return None
+    drafts.clear_draft(session, telegram_id, TASK)
+    return state["await"]
+
+
 async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """开始 starts work; 办结 and 退回 ask for a note or a reason."""
+    """开始 starts work; 办结 and 退回 ask for a note or a reason; 按错了 under that question takes it back."""
     action, ticket_id = ([*callback_args(update), "", ""])[:2]
-    if not ticket_id.isdigit() or action not in {"start", "done", "back"}:
+    if not ticket_id.isdigit() or action not in {"start", "done", "back", "keep"}:
         await answer(update, texts.STALE_BUTTON, alert=True)
         return
     user_id = update.effective_user.id
@@ -560,10 +574,17 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await edit(update, None, keyboards.task(int(ticket_id), True))
         await reply(update, texts.STARTED)
         return
+    if action == "keep":
+        left = await act(context, _leave_step, user_id, int(ticket_id))
+        await answer(update, None if left else texts.STALE_BUTTON)
+        if left:
+            await edit(update, texts.NOT_DONE_YET if left == "done_note" else texts.NOT_HANDED_BACK)
+        return
     awaited = "done_note" if action == "done" else "hand_back_reason"
     await act(context, _await_text, user_id, int(ticket_id), awaited, now())
     await answer(update)
-    await reply(update, texts.ASK_DONE_NOTE if action == "done" else texts.ASK_HAND_BACK_REASON)
+    await reply(update, texts.ASK_DONE_NOTE if action == "done" else texts.ASK_HAND_BACK_REASON,
+                keyboards.task_step(int(ticket_id)))
 
 
 def _finish_task(
@@ -610,14 +631,15 @@ def _handed_back(to_coordinators: bool) -> str:
 def _not_done(note: str) -> bool:
     """Whether a 办结 note says the work is not done: its last word of the work undone comes after its last word of
     work done (已经换了灯泡，还是不亮 — but 瓦数不够，已换成新的LED灯，现在亮了 is done), or it puts off a visit or says the
-    work cannot be done and tells no work done (明天再去, 联系不上居民; not 灯已换好，明天再来回访)."""
+    work cannot be done, or that he is on his way, and tells no work done (明天再去, 联系不上居民, 在路上了; not
+    灯已换好，明天再来回访)."""
     undone = [m.end() for m in _NOT_DONE_SURELY.finditer(note)]
     done = [m.end() for m in _WORK_DONE.finditer(note)]
     if undone:
         return not done or max(undone) >= max(done)
     if _CANNOT_DO.search(note) and not done and not _SOME_WORK.search(note):
         return True  # (联系不上居民 alone; but 打电话没人接，去了现场，下水道通了 tells the work done)
-    return bool(_PUT_OFF.search(note)) and not done
+    return bool(_PUT_OFF.search(note) or _ON_THE_WAY.search(note)) and not done
 
 
 def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
@@ -651,6 +673,7 @@ _LOOKING_LATER = re.compile(rf"{_CLAUSE}*(晚点|晚些|等会儿?|待会儿?|�
                             r"(吧|啊|哈)?[。！!~～\s]*")
 _MAX_TYPED_ANSWER = 40  # (a longer message tells more than an answer to the offer)
 _A_QUESTION = re.compile("[吗嘛？?]$|没有?$|了没")  # (家里灯修好了吗: a member's own question, as a resident)
+_ENDS_ASKING = re.compile(r"[吗嘛？?][。!！~～\s]*$")  # (a question, not a note: ？, 居民电话是多少？)
 
 
 _ASKS = re.compile("[吗嘛？?]|多少")  # (not 几, 怎么, 什么 anywhere: 这几天在外地, 腿脚不怎么方便, 没什么 就是有点事)
@@ -737,7 +760,7 @@ async def task_text_given(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
 ) -> None:
     """The note for 办结 (text and/or photo) or the reason for 退回; words taking the step back leave it."""
-    if state["await"] in ("done_note", "hand_back_reason") and not text.strip() and not photos:
+    if state["await"] in WORDS_STEPS and not text.strip() and not photos:
         await reply(update, texts.ASK_HAND_BACK_REASON if state["await"] == "hand_back_reason" else texts.ASK_DONE_NOTE)
         return
     if state["await"] == "hand_back_reason" and photos and not text.strip():
@@ -749,7 +772,7 @@ async def task_text_given(
         return
     words = simplified(text).strip()  # (點錯了, 還沒修好 typed in Traditional)
     not_done = state["await"] == "done_note" and _not_done(words)
-    if state["await"] in ("done_note", "hand_back_reason") and not photos and (
+    if state["await"] in WORDS_STEPS and not photos and (
         _STEP_TAKEN_BACK[state["await"]].fullmatch(words) or not_done
     ):
         await act(context, drafts.clear_draft, update.effective_user.id, TASK)
@@ -760,6 +783,15 @@ async def task_text_given(
         return
     if state["await"] == "done_note" and not photos and acknowledges(text):
         await reply(update, texts.ASK_DONE_NOTE)  # (好的 answers the question, it tells no work: the resident reads the note)
+        return
+    if state["await"] in WORDS_STEPS and not photos and _TAKING.fullmatch(words):
+        # (我接了, 接单: meant for an offer that came meanwhile — neither the resident's note nor a reason to hand back)
+        offered = (await query(context, _work_in_hand, update.effective_user.id))[1]
+        await reply(update, texts.PRESS_TAKE if offered else
+                    texts.ASK_DONE_NOTE if state["await"] == "done_note" else texts.ASK_HAND_BACK_REASON)
+        return
+    if state["await"] == "done_note" and not photos and _ENDS_ASKING.search(words) and not _WORK_DONE.search(words):
+        await reply(update, texts.NOTE_IS_A_QUESTION)  # (？, 居民电话多少？: asked, not told)
         return
     try:
         told = await act(context, _finish_task, update.effective_user.id, state, text.strip()[:2000], photos, now(),

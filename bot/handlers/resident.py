@@ -17,7 +17,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
-from bot import keyboards, numbers, texts
+from bot import delivery, keyboards, numbers, texts
 from bot.handlers import call_off, member
 from bot.handlers.common import (
     INTAKE,
@@ -37,6 +37,7 @@ from bot.handlers.common import (
 )
 from classifier import Classification
 from classifier.normalize import normalize, simplified
+from classifier.taxonomy import Taxonomy
 from routing import abuse, dispatch, drafts, duplicates, geography, members, outbox, tickets, views
 from routing.models import GeoLevel, NotificationKind, Ticket
 from routing.models import TicketStatus as S
@@ -917,6 +918,23 @@ _DONE = re.compile("(?<![不没])(好|通|完|干净|亮)了|不再?(堵|漏|渗
 _STILL_WRONG = re.compile("又|还是|还没|还不(?!错)|但是|可是|不过")
 
 
+# Words about the visit rated (师傅把地板弄脏了，垃圾也不带走): its comment, whatever item the classifier reads in them.
+_ABOUT_THE_VISIT = re.compile("师傅|他们?|工人|来的人|上门|你们|修的|弄的|干活|办结|评价|星")
+
+
+def needs_other_hands(read: Classification | None, label: str | None, taxonomy: Taxonomy, text: str) -> bool:
+    """Whether words at a rating's comment step are a need of their own (楼下垃圾好几天没人收了 after 1 ⭐ for the TV), not
+    the reason for the stars: sure, told as trouble, of an item that none of the rated item's skills serve (一开灯就跳闸
+    after the lamp's is its electrician's: a reason), and not about the visit."""
+    if read is None or read.kind != "request" or not read.confident or read.label == label:
+        return False
+    if label not in taxonomy.items or read.label not in taxonomy.items or _ABOUT_THE_VISIT.search(simplified(text)):
+        return False
+    if not tells_trouble(text):  # (顺便把门口的下水道也通了: praise for work done besides)
+        return False
+    return not set(taxonomy.items[read.label].skills) & set(taxonomy.items[label].skills)
+
+
 def tells_trouble(text: str) -> bool:
     """Whether words tell a need as one (厨房水管漏水了, 空调不制冷了, 下水道又堵了), not praise for work done besides
     (顺便把门口的下水道也通了, 灯泡也换了): after a comment on a good rating, only these leave the comment step. (Any
@@ -1786,6 +1804,7 @@ async def phone_given(
 async def next_need(update: Update, context: ContextTypes.DEFAULT_TYPE, done: dict[str, Any]) -> None:
     """Another need kept with an intake now done (submitted or cancelled): its turn."""
     if done.get("next_text"):
+        await delivery.deliver_now(context)  # (the first one's number before the second one's card)
         await reply(update, texts.NEXT_NEED, ReplyKeyboardRemove())
         then = {"text": done["next_then"]} if done.get("next_then") else None
         await new_request(update, context, done["next_text"], done.get("next_attachments") or [], then,

@@ -78,6 +78,8 @@ def _target(
             return CALL_OFF_ANSWER, {**state, "meaning": meaning}
         if flow in (resident.INTAKE, member.TASK, member.JOIN) and step_left(touched, now_):
             continue  # a step left that long is over: the words are a new message (an intake is replaced)
+        if flow == member.TASK and state.get("await") in member.WORDS_STEPS and now_ - touched > member.NOTE_WINDOW:
+            continue  # (办结 pressed and left: words hours later are not the resident's note, nor a reason)
         if flow == member.TASK and state.get("await") in (member.ALBUM, member.HANDED_BACK):
             if text and text == state.get("told") and now_ - touched <= member.RETRY_WINDOW:
                 return TASK_NOTE, state  # (the 办结 note or 退回 reason again: a re-sent update, or after a lost answer)
@@ -86,7 +88,7 @@ def _target(
             if state["await"] == member.ALBUM and (photos or (text and state.get("note_missing"))):
                 return TASK_NOTE, state  # (an album's next photo after 办结, a photo after its words, or the words)
             continue
-        if flow == member.TASK and state.get("await") in ("done_note", "hand_back_reason"):
+        if flow == member.TASK and state.get("await") in member.WORDS_STEPS:
             return TASK_NOTE, state  # (nothing visible sent, zero-width spaces: the step asks again)
         if flow == member.TASK and state.get("await") and (text or photos):
             return TASK_NOTE, state
@@ -328,10 +330,11 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     elif target == COMMENT and (
             (said_another := resident.tells_another_need(text))
             or (resident.commented_well(state) and resident.tells_trouble(text))
+            or resident.needs_other_hands(read, state.get("label"), deps(context).taxonomy, text)
     ) and resident.of_another_item(read, state.get("label"), even_unsure=said_another):
-        # (灯修好了，五星 — 另外下水道堵了; 厨房水管漏水了 after 5 ⭐ and 师傅很负责: a new need, not the rating's comment.
-        # A low rating's reason may come in parts: 灯还是不亮, then 一开灯就跳闸; praise too: 师傅很负责, then
-        # 顺便把门口的下水道也通了 — work done, no need)
+        # (灯修好了，五星 — 另外下水道堵了; 厨房水管漏水了 after 5 ⭐ and 师傅很负责; 楼下垃圾好几天没人收了 after 1 ⭐ for
+        # the TV: a new need, not the rating's comment. A low rating's reason may come in parts: 灯还是不亮, then
+        # 一开灯就跳闸 (the electrician's too); praise too: 师傅很负责, then 顺便把门口的下水道也通了 — work done, no need)
         target = REQUEST
     elif target == AREA_WORDS and resident.of_another_item(read, state.get("label")):
         # (a new need told instead of choosing: kept for after the one waiting when the bot was sure of that one, as

@@ -759,3 +759,68 @@ async def test_a_note_of_work_done_while_the_resident_was_out_is_a_note(chat: Bo
 async def test_a_need_of_her_own_with_a_ticket_in_hand_is_no_hand_back(chat: BotChat, world: World, words: str) -> None:
     member, _ticket_id = await _member_with_work(chat, world)
     assert texts.PRESS_HAND_BACK not in texts_of(await chat.say(member, words))
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["在路上了，十分钟到", "马上到", "正在路上", "我先看看情况", "等配件到了再修", "？"])
+async def test_words_on_the_way_or_a_question_at_the_done_step_do_not_resolve_the_ticket(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """After 开始办理 its button becomes 「办结」 in the same place: a double tap asks for the note, and 「在路上了，十分钟到」
+    (马上到, 我先看看情况, 等配件到了再修, 「？」) resolved the ticket — the resident told it was done and asked to rate, the
+    member paid. They tell no work done: the ticket stays in progress."""
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
+    told = texts_of(await chat.say(member, words))
+    assert chat.ticket(ticket_id).status == "in_progress", told
+
+
+@SQLITE
+@pytest.mark.parametrize(("step", "words"), [("done", "我接了"), ("back", "接单")])
+async def test_taking_a_new_offer_in_words_at_the_done_or_hand_back_step_answers_the_offer(
+    chat: BotChat, world: World, step: str, words: str
+) -> None:
+    """A new offer comes while 办结 (退回) waits for words; 「我接了」 resolved the ticket in hand with 「我接了」 as its
+    note (「接单」 handed it back with 「接单」 as the reason). He is pointed to the offer's 「接单」, the ticket stays his."""
+    member = world.member("王师傅", ["电工", "水暖"])
+    ticket_id = await chat.at_task_step(member, step, RESIDENT, NEED)
+    await chat.submit(RESIDENT, "厨房水管漏水了，地上全是水")
+    assert any("接单" in str(buttons) for buttons in [r.message.inline_keyboard for r in chat.replies(member)[-1:]
+                                                     if r.message is not None]), texts_of(chat.replies(member)[-3:])
+    told = texts_of(await chat.say(member, words))
+    assert chat.ticket(ticket_id).status == "in_progress" and texts.PRESS_TAKE in told, told
+
+
+@SQLITE
+@pytest.mark.parametrize("step", ["done", "back"])
+async def test_the_button_under_the_done_or_hand_back_question_takes_the_step_back(
+    chat: BotChat, world: World, step: str
+) -> None:
+    """Pressed by mistake (a double tap: 办结 sits where 开始办理 was), the step could be left only by typing 按错了; now
+    the question carries 「按错了，返回」, and the words after it are no note (no reason)."""
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, step, RESIDENT, NEED)
+    question = chat.replies(member)[-1]
+    told = texts_of(await chat.press(member, question.button("按错了"), question.message))
+    assert (texts.NOT_DONE_YET if step == "done" else texts.NOT_HANDED_BACK) in told, told
+    told = texts_of(await chat.say(member, "楼道灯已经换好了"))
+    assert chat.ticket(ticket_id).status == "in_progress" and texts.PRESS_DONE_FIRST in told, told
+
+
+@SQLITE
+async def test_words_two_hours_after_done_was_pressed_are_not_its_note(chat: BotChat, world: World) -> None:
+    """办结 pressed and left: for twelve hours anything he typed was the note the resident read (在路上了 on the next
+    job). After an hour the step is over: 「灯换好了」 points to 「办结」 again."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from routing.models import Draft
+    from tests.bot.chat_harness import _now
+
+    member = world.member("王师傅", ["电工"])
+    ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Draft).where(Draft.telegram_id == member).values(updated_at=_now() - timedelta(hours=2)))
+    told = texts_of(await chat.say(member, "楼道灯已经换好了"))
+    assert chat.ticket(ticket_id).status == "in_progress" and texts.PRESS_DONE_FIRST in told, told

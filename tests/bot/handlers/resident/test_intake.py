@@ -353,7 +353,7 @@ async def test_an_item_by_its_place_typed_after_rejecting_the_candidates_does_no
     await chat.say(RESIDENT, "楼道灯")
     assert texts.CHOOSE_CATEGORY in texts_of(await chat.say(RESIDENT, "不对"))
     shown = texts_of(await chat.say(RESIDENT, "第二个"))
-    assert chat.count(Ticket) == 0 and "119" not in shown, shown
+    assert chat.count(Ticket) == 0 and "拨打 119" not in shown, shown
     assert (chat.intake_draft(RESIDENT) or {}).get("label") != "safety.gas_leak", shown
 
 
@@ -857,7 +857,7 @@ async def test_a_street_named_in_a_need_at_the_area_buttons_chooses_no_home(chat
 async def test_a_second_need_told_at_the_area_buttons_is_kept_for_after_the_first(chat: BotChat) -> None:
     """A first-time resident tells 「楼道灯坏了…」, then, instead of choosing her community, 「还有电梯也坏了」: the lift
     took the lamp's place and the lamp was lost, though the bot answered 「您说的事我已经记下了」. Both are registered,
-    the lamp first."""
+    the lamp first, its number told before the lift's card."""
     newcomer = 60
     await chat.say(newcomer, NEED)
     shown = texts_of(await chat.say(newcomer, "还有电梯也坏了"))
@@ -873,6 +873,8 @@ async def test_a_second_need_told_at_the_area_buttons_is_kept_for_after_the_firs
     shown = texts_of(await chat.say(newcomer, "跳过"))
     assert "电梯故障" in shown and "对吗" in shown, shown
     assert [t.label for t in tickets_of(chat, newcomer)] == [LIGHTING]
+    # (the first one's number before the second one's card: it came after, as if the card were of the first)
+    assert shown.index("已为您登记工单") < shown.index(texts.NEXT_NEED), shown
 
 
 @pytest.mark.parametrize("community", ["typed", "pressed"])

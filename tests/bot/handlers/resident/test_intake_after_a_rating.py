@@ -127,6 +127,25 @@ async def test_the_reason_for_a_rating_that_names_another_item_is_its_comment(
         assert rating is not None and rating.comment == words, (shown, rating)
 
 
+@pytest.mark.parametrize("reason", [None, "灯还是不亮"])
+async def test_a_need_for_other_hands_after_a_low_rating_is_a_need_not_its_comment(
+    chat: BotChat, world: World, reason: str | None
+) -> None:
+    """After 1 ⭐ (and maybe a first reason) every message for half an hour was the rating's comment: 「楼下垃圾好几天
+    没人收了」 got 「补充说明已记录」, went to the member as his rating's words, and no ticket was made. A need no skill of the
+    rated item serves is a need: its card is shown, the comment is the reason alone."""
+    member = world.member("王师傅", ["电工"])
+    ticket_id = chat.resolved_ticket(member, LAMP, LIGHTING, datetime.now(UTC) - timedelta(hours=1))
+    await chat.deliver()
+    prompt = next(r for r in chat.replies(RESIDENT) if "打个分" in r.text)
+    await chat.press(RESIDENT, prompt.button("1"), prompt.message)
+    if reason:
+        await chat.say(RESIDENT, reason)
+    shown = texts_of(await chat.say(RESIDENT, "楼下垃圾好几天没人收了"))
+    assert "我理解您反映的是" in shown and "垃圾" in shown, shown
+    assert (_latest_comment(chat, ticket_id) or None) == reason, _latest_comment(chat, ticket_id)
+
+
 # A comment draft as drafts were saved before the comment window (the rating's state alone, nothing of when): the
 # resident's comment typed right after the stars is still its comment (the window reads when the draft was saved).
 async def test_a_comment_draft_saved_before_the_change_still_takes_the_comment(chat: BotChat, world: World) -> None:

@@ -68,7 +68,7 @@ async def test_an_unsure_guess_of_an_urgent_item_does_not_open_an_emergency(chat
     alerted, with no card to correct it — instead of the unsure card (best three items + 其他)."""
     shown = texts_of(await chat.say(RESIDENT, "想给家里老人装个燃气报警器"))
     assert chat.count(Ticket) == 0 and _urgent_alerts(chat) == 0, shown
-    assert "119" not in shown, shown
+    assert "拨打 119" not in shown, shown
 
 
 async def test_an_urgent_item_chosen_with_change_is_urgent(chat: BotChat) -> None:
@@ -168,7 +168,7 @@ async def test_last_address_pressed_at_an_urgent_step_does_not_repeat_the_advice
     card = next(r for r in first if r.message is not None and r.message.inline_keyboard)
     shown = texts_of(await chat.press(RESIDENT, card.button("上次"), card.message))
     assert texts.ASK_PHONE in shown, shown
-    assert "119" not in shown and "已为您登记紧急工单" not in shown, shown
+    assert "拨打 119" not in shown and "已为您登记紧急工单" not in shown, shown
 
 
 @pytest.mark.parametrize("words", ["在幸福里小区菜市场旁边，门牌号记不清了", "就在幸福里小区门口，具体地址说不清"])

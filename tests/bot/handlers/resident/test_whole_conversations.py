@@ -77,11 +77,10 @@ async def test_words_that_are_no_address_are_not_the_address(chat: BotChat, word
     assert not chat.intake_draft(RESIDENT).get("address"), chat.state()
 
 
-@pytest.mark.xfail(strict=True, reason="not done yet: the receipt goes through the outbox, the next need's card is sent at once, so the card can come first")
 async def test_the_first_receipt_comes_before_the_second_needs_card(chat: BotChat) -> None:
-    """「楼道灯坏了，另外我家水管漏水」 → 对 → address → 跳过: she sees 「您刚才还提到另一件事」 and the 水管 card, and only
-    then 「✅ 已为您登记工单 #…（照明楼道）」 — below the new card, so the receipt reads as the answer to the card she is
-    now asked to confirm."""
+    """「楼道灯坏了，另外我家水管漏水」 → 对 → address → 跳过: she saw 「您刚才还提到另一件事」 and the 水管 card, and only
+    then 「✅ 已为您登记工单 #…（照明楼道）」 — below the new card, so the receipt read as the answer to the card she is
+    now asked to confirm. The outbox is delivered before the next need's turn (delivery.deliver_now)."""
     await to_address_step(chat, "楼道灯坏了，另外我家水管漏水")
     await chat.say(RESIDENT, ADDRESS)
     shown = texts_of(await chat.say(RESIDENT, "跳过"))
