@@ -702,6 +702,33 @@ _DONE_NAMED = re.compile(r"(办结|结单)[了吧。！!~～\s]*")
 _START_NAMED = re.compile(r"(开始办理|开始)[了吧。！!~～\s]*")
 
 
+# Words of a visit (在路上了，十分钟到; 到了 没人开门; 居民不在家，敲门没人应; 阀门坏了，要去买配件): a member's about the ticket
+# in his hands — not a need of his own (我家…), nor an emergency told (晕倒, 着火: those are registered as any).
+_VISIT = re.compile("在路上|路上了|马上到|快到了|就到|分钟(后|内)?到|(我|已经?)到了|到门口|到楼下|明天再来|改天再来|不在家|没在家"
+                    "|没人(应|开门|在家|接)|敲门|打不通|联系不上|不接电话|配件|零件")
+_OWN_HOME = re.compile("我家|俺家|我们家|咱家|我自己")
+_VISIT_SIGNALS = {"danger", "person"}  # (敲门没人应 reads as an older person in danger: the visit's door, told by him)
+
+
+def tells_the_visit(text: str, read: Classification | None) -> bool:
+    """Whether words are a member's about a visit (see _VISIT), with no emergency of another kind told in them."""
+    words = simplified(text)
+    signals = set(read.urgent_signals) if read is not None else set()
+    return bool(_VISIT.search(words)) and not _OWN_HOME.search(words) and signals <= _VISIT_SIGNALS
+
+
+async def about_the_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, read: Classification | None) -> bool:
+    """Words of a visit from a member holding a ticket (`tells_the_visit`): pointed to its buttons (and, for a door
+    nobody opens that the classifier reads as danger, 110 / 120) — not a resident's request opened in his name, an
+    urgent one with 🚨 to every coordinator. False for anyone holding none."""
+    held, _ = await query(context, _work_in_hand, update.effective_user.id)
+    if not held:
+        return False
+    urgent = read is not None and read.urgent
+    await reply(update, texts.ABOUT_THE_VISIT + (f"\n{texts.VISIT_SAFETY}" if urgent else ""))
+    return True
+
+
 def _typed(pattern: re.Pattern[str], words: str) -> bool:
     """Whether the whole of a short message is the answer `pattern` reads."""
     return len(words) <= _MAX_TYPED_ANSWER and pattern.fullmatch(words) is not None

@@ -740,8 +740,12 @@ async def new_request(
     follow_up = words_alone and (
         result.kind != "request" or (bool(result.urgent_signals) and not result.confident and len(text) <= MAX_PIECE_CHARS))
     emergency = await query(context, _open_emergency, update.effective_user.id, now()) if follow_up else None
+    if emergency and emergency[2] and result.urgent and "self_harm" not in result.urgent_signals:
+        emergency = None  # (孩子发高烧抽搐了 after 不想活了: another emergency, registered as one, not the crisis's words)
     if emergency and emergency[2]:
         await act(context, tickets.add_contact, emergency[0], update.effective_user.id, now(), supplement=text)
+        if result.urgent:  # (我现在在楼顶: the lines again, before the gentle words)
+            await reply(update, texts.urgent_advice(result.hotlines))
         await reply(update, texts.HEARD_GENTLY)
         return
     if (words_alone and result.kind != "request" and call_off.calls_off(text)
@@ -1494,12 +1498,15 @@ def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, n
 
 async def _another_need(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str,
                         result: Classification, photos: list[str] | None = None) -> bool:
-    """Another need (a confident request of another item) told under 「对吗？」 or at the address or phone step: kept
-    (with `photos`) for after this one, and the step asked again; False for other words. At the phone step only a
-    need said to be another (另外, 还有…): words there are mostly about the visit (下午三点以后家里才有人，敲门大声点)."""
-    if state.get("ticket_id") or not of_another_item(result, state.get("label")):
+    """Another need (a confident request of another item, or one said to be another) told under 「对吗？」 or at the
+    address or phone step: kept (with `photos`) for after this one, and the step asked again; False for other words.
+    At the phone step only a need said to be another (另外, 还有…, …也漏了): words there are mostly about the visit
+    (下午三点以后家里才有人，敲门大声点)."""
+    # (另外我家水管也漏了, 对了还有…, 卫生间水管也漏水了: said to be another, it is one even when the bot is unsure of it)
+    said = bool(_ANOTHER.search(text) or tells_another_need(text) or _BESIDES_TOLD.search(simplified(text)))
+    if state.get("ticket_id") or not of_another_item(result, state.get("label"), even_unsure=said):
         return False
-    if state.get("step") == "phone" and not _ANOTHER.search(text):
+    if state.get("step") == "phone" and not said:
         return False
     await act(context, _keep_next_need, update.effective_user.id, state["token"], text, now(), photos)
     await _ask_again(update, context, state, texts.another_need_later(text, state.get("step", "address")))
@@ -1806,8 +1813,11 @@ async def next_need(update: Update, context: ContextTypes.DEFAULT_TYPE, done: di
     if done.get("next_text"):
         await delivery.deliver_now(context)  # (the first one's number before the second one's card)
         await reply(update, texts.NEXT_NEED, ReplyKeyboardRemove())
-        then = {"text": done["next_then"]} if done.get("next_then") else None
-        await new_request(update, context, done["next_text"], done.get("next_attachments") or [], then,
+        # (two needs kept, one per line — 另外水管也漏了 at the address step, 另外灯也不亮了 at the phone's —: one at a time)
+        first, _, rest = done["next_text"].partition("\n")
+        then = ({"text": rest, "next_text": done.get("next_then")} if rest
+                else {"text": done["next_then"]} if done.get("next_then") else None)
+        await new_request(update, context, without_another(first), done.get("next_attachments") or [], then,
                           done.get("next_address"))
 
 

@@ -363,6 +363,9 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     if target == REQUEST and not waiting and not photos and not _urgent(read) and (
             await coordinator.look_up(update, context, text)):
         return  # (#S5511 怎么样了 from a coordinator: that ticket's card, not 「您还没有工单」)
+    if target == REQUEST and then is None and not waiting and not photos and member.tells_the_visit(text, read) and (
+            await member.about_the_visit(update, context, read)):
+        return  # (居民不在家，敲门没人应 from a member at the door: his ticket's buttons, not an urgent ticket in his name)
     # (never words of an emergency or of signs of self-harm: 我真的不舒服 gets its answer, not 「请点不方便」)
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and not _urgent(read) and (
             await member.about_their_work(update, context, text, photos, read, state.get("declined"))):

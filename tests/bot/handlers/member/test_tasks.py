@@ -824,3 +824,24 @@ async def test_words_two_hours_after_done_was_pressed_are_not_its_note(chat: Bot
         s.exec(update(Draft).where(Draft.telegram_id == member).values(updated_at=_now() - timedelta(hours=2)))
     told = texts_of(await chat.say(member, "楼道灯已经换好了"))
     assert chat.ticket(ticket_id).status == "in_progress" and texts.PRESS_DONE_FIRST in told, told
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["居民不在家，敲门没人应", "在路上了，十分钟到", "到了 没人开门", "阀门坏了，要去买配件"])
+async def test_a_members_words_about_the_visit_are_about_his_ticket(chat: BotChat, world: World, words: str) -> None:
+    """A member at the door types 「居民不在家，敲门没人应」: an urgent ticket was opened in his name (🚨 to every
+    coordinator, 「请立即拨打 110」 to him, offered to another member); 「在路上了，十分钟到」 started a resident's intake
+    that swallowed his 修好了 and photos after it. They are about the ticket in his hands: its buttons."""
+    member, ticket_id = await _member_with_work(chat, world)
+    told = texts_of(await chat.say(member, words))
+    assert texts.ABOUT_THE_VISIT in told, told
+    assert chat.count(Ticket) == 1 and chat.intake_draft(member) is None, told
+    assert chat.ticket(ticket_id).status == "in_progress"
+
+
+@SQLITE
+async def test_a_members_own_emergency_is_still_one(chat: BotChat, world: World) -> None:
+    """Words of a visit that tell an emergency of another kind (居民晕倒在家) are registered as any emergency."""
+    member, _ = await _member_with_work(chat, world)
+    told = texts_of(await chat.say(member, "居民晕倒在家了，敲门没人应"))
+    assert texts.ABOUT_THE_VISIT not in told and "拨打 120" in told, told

@@ -635,7 +635,7 @@ async def test_a_long_supplement_brought_again_by_a_resent_update_is_added_once(
     two 「（补充）」 blocks, the request cut down to make room."""
     await chat.intake_to_address(RESIDENT, NEED)
     await chat.say(RESIDENT, ADDRESS)
-    words = ("另外楼上的水管也一直在滴水，晚上声音很大，" * 200)[:3000]
+    words = ("楼道灯一闪一闪的，晚上根本看不清台阶，" * 200)[:3000]  # (of this need: 另外…也… is another, kept for after)
     await chat.say(RESIDENT, words)
     await chat.redeliver(chat.updates[-1], RESIDENT)
     await chat.say(RESIDENT, "跳过")
@@ -853,3 +853,30 @@ async def test_a_need_left_a_moment_ago_or_long_ago_is_not_recalled(chat: BotCha
     _age_draft(chat, 13)
     with db.transaction(chat.engine) as s:
         assert resident.remind_unfinished(s, datetime.now(UTC)) == 0  # (left: the step no longer takes an answer)
+
+
+@pytest.mark.parametrize("words", ["另外我家水管也漏了", "对了还有厨房水管也漏了", "我家卫生间水管也漏水了"])
+async def test_another_need_said_so_at_the_address_step_is_kept_not_taken_for_the_address(
+    chat: BotChat, words: str
+) -> None:
+    """「另外我家水管也漏了」 at the address step (the bot unsure of its item, for the 另外 and 我家) was the address: the
+    member was sent to 「另外我家水管也漏了」, the leak never registered. Said to be another need, it is kept for after."""
+    await chat.intake_to_address(RESIDENT, "电视坏了没声音")
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "这件事我先记下了" in shown and chat.intake_draft(RESIDENT)["step"] == "address", shown
+    await chat.say(RESIDENT, ADDRESS)
+    shown = texts_of(await chat.say(RESIDENT, "跳过"))
+    assert chat.ticket(1).address == ADDRESS and "水管" in shown.split(texts.NEXT_NEED)[-1], shown
+
+
+async def test_two_needs_kept_at_the_address_and_phone_steps_come_one_at_a_time(chat: BotChat) -> None:
+    """「另外我家水管也漏了」 at the address step and 「另外卫生间的灯也不亮了」 at the phone step: the second was folded into
+    the TV's ticket as 「（补充）」 (sent to the appliance member); kept, the two came back as one card of both."""
+    await chat.intake_to_address(RESIDENT, "电视坏了没声音")
+    await chat.say(RESIDENT, "另外我家水管也漏了")
+    await chat.say(RESIDENT, ADDRESS)
+    shown = texts_of(await chat.say(RESIDENT, "另外卫生间的灯也不亮了"))
+    assert "这件事我先记下了" in shown and "灯" not in chat.intake_draft(RESIDENT)["text"], shown
+    shown = texts_of(await chat.say(RESIDENT, "跳过"))
+    card = shown.split(texts.NEXT_NEED)[-1]
+    assert "水管" in card and "灯" not in card, shown

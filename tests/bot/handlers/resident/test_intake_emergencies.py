@@ -419,3 +419,24 @@ async def test_words_right_after_an_emergency_go_to_its_ticket(chat: BotChat, wo
     shown = texts_of(await chat.say(RESIDENT, words))
     assert chat.count(Ticket) == 1 and words in chat.ticket(1).text, shown
     assert "我是社区服务助手" not in shown, shown
+
+
+async def test_another_emergency_after_a_crisis_is_registered_as_one(chat: BotChat) -> None:
+    """After 「活着没意思了 不想活了」 (her steps done), 「孩子发高烧抽搐了」 got only 「谢谢您愿意告诉我…12356」: no 120, no
+    ticket of its own, the coordinators a quiet 📍 on the crisis's. It is an emergency of its own: 120, and its ticket."""
+    await chat.say(RESIDENT, "活着没意思了 不想活了")
+    await chat.say(RESIDENT, "不想说")
+    await chat.say(RESIDENT, "跳过")
+    shown = texts_of(await chat.say(RESIDENT, "孩子发高烧抽搐了"))
+    assert "拨打 120" in shown and texts.HEARD_GENTLY not in shown, shown
+    assert chat.count(Ticket) == 2 and chat.ticket(2).urgent, shown
+
+
+async def test_a_worse_turn_after_a_crisis_gets_the_lines_again(chat: BotChat) -> None:
+    """「我现在在楼顶」 after the crisis's steps got the gentle words alone; the crisis lines come first again."""
+    await chat.say(RESIDENT, "活着没意思了 不想活了")
+    await chat.say(RESIDENT, "不想说")
+    await chat.say(RESIDENT, "跳过")
+    shown = texts_of(await chat.say(RESIDENT, "我现在在楼顶"))
+    assert "12356" in shown.split(texts.HEARD_GENTLY)[0] and texts.HEARD_GENTLY in shown, shown
+    assert "我现在在楼顶" in chat.ticket(1).text, chat.ticket(1).text
