@@ -101,6 +101,10 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.chased(payload, tz), markup
     if kind == "done_disputed":
         return texts.done_disputed(payload, tz), None
+    if kind == "member_words":
+        return texts.member_words(payload), None
+    if kind == "complaint":
+        return texts.complaint(payload, tz), None
     if kind == "decline_reason":
         return texts.decline_reason(payload), None
     if kind == "assignment_answered":

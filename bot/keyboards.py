@@ -26,6 +26,7 @@ ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scop
 STATS = "st"  # st:<period>                           /stats for another period (routing.reports.STATS_PERIODS)
 CALL_OFF = "cx"  # cx:<ticket id>[:ok] | cx:no          resident calls off a ticket (asked, then confirmed)
 CLOSE = "cl"  # cl:<ticket id>[:ok] | cl:no            coordinator closes a ticket (its reason typed, then confirmed)
+RELAY = "rl"  # rl:<ticket id>                          member has his words told to the ticket's resident
 
 
 def data(*parts: object) -> str:
@@ -142,6 +143,13 @@ def task_step(ticket_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(texts.BTN_PRESSED_BY_MISTAKE, callback_data=data(TASK, "keep", ticket_id))]]
     )
+
+
+def relay(held: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """转告居民, one button per ticket the member holds (its number when more than one)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        texts.BTN_TELL_RESIDENT + (f"（{number}）" if len(held) > 1 else ""), callback_data=data(RELAY, ticket_id))]
+        for ticket_id, number in held])
 
 
 def rating(ticket_id: int) -> InlineKeyboardMarkup:

@@ -255,7 +255,8 @@ def choose_item(category_name: str) -> str:
 def urgent_advice(hotlines: Iterable[str]) -> str:
     advice = {
         "119": "⚠️ <b>如有燃气泄漏或火情，请立即拨打 119！</b>\n"
-        "燃气泄漏时：关闭燃气阀门、开窗通风、不要开关任何电器、不要打电话或点火，尽快离开到室外再拨打。",
+        "燃气泄漏时：关闭燃气阀门、开窗通风、不要开关任何电器、不要打电话或点火，尽快离开到室外再拨打。\n"
+        "起火时：火小可用灭火器扑灭；火大立即离开，走楼梯不要乘电梯，用湿毛巾捂住口鼻、弯腰前行，出门随手关门。",
         "110": "⚠️ <b>如有人身危险，请立即拨打 110！</b>请先远离危险区域，提醒周围的人注意安全。",
         "120": "⚠️ <b>如有人受伤或突发疾病，请立即拨打 120！</b>",
         "12356": "💛 您的感受很重要，您并不孤单。<b>如果您有伤害自己的想法，请立即拨打心理援助热线 12356</b>，"
@@ -263,6 +264,11 @@ def urgent_advice(hotlines: Iterable[str]) -> str:
     }
     parts = [advice[h] for h in dict.fromkeys(hotlines) if h in advice]
     return "\n\n".join(parts or [advice["110"]])
+
+
+# Someone shut in a lift (a fast item, not urgent unless more is told): what to do while help comes.
+TRAPPED_IN_LIFT = ("🛗 <b>被困电梯时</b>：请按轿厢里的警铃，或拨打轿厢内张贴的救援电话（电梯应急 96333）；保持冷静，"
+                   "不要扒门、撬门。有人身体不适请立即拨打 120。")
 
 
 def ask_address(last_address: str | None) -> str:
@@ -281,6 +287,7 @@ ADDRESS_HELP = (
 )
 ADDRESS_TOO_SHORT = "地址好像不完整，请写到小区、楼号或门牌号，例如：和平路 12 号 1 单元 301。"
 STILL_NEEDS_ADDRESS = "您刚才的诉求还没有提交，还差上门地址。"
+ADDRESS_LATER = "好的，不着急。问清楚了再把地址发给我就行（小区、楼号、门牌号）。"
 PHOTO_ADDED = "照片收到了，会和您的诉求一起交给接单的党员。"
 PHOTO_ADDED_TO_REOPENED = "照片收到了，已附到这张工单里，协调员重新安排时会看到。想说的话也可以直接回复。"
 PHOTO_AFTER_RATING = "照片收到了，谢谢您！想说的话也可以直接回复。"
@@ -292,6 +299,11 @@ NEXT_NEED = "您刚才还提到另一件事，现在接着为您登记："
 ASK_WHERE_URGENT = "为了尽快找到您："
 ASK_WHERE_GENTLY = "如果愿意，告诉我您现在在哪里（小区、楼号就行），工作人员好尽快找到您；不想说也没关系，回复「不想说」就好。"
 ADDED_TO_URGENT = "这句话已补充到您的紧急工单里，协调员会看到。"
+
+
+def added_to_ticket(number: str) -> str:
+    """Words right after a need was registered, no need of their own: added to its ticket."""
+    return f"这句话已补充到您刚才登记的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
 
 
 def added_to_emergency(number: str) -> str:
@@ -390,6 +402,7 @@ def ticket_created(number: str, category_name: str, item_name: str, urgent: bool
 INTAKE_GIVEN_UP = "好的，这件事先不登记了。以后需要时，直接发消息告诉我就行。"
 PICK_AN_ITEM = "请点一下上面最接近的一项；都不像的话点「其他」，由协调员为您派单。"
 INTAKE_CANCELLED = "好的，这条诉求已取消，没有登记工单。"
+INTAKE_RESTORED = "好的，刚才那件事已经恢复，接着为您登记："
 
 
 MY_NONE_MEMBER = "您还没有以居民身份提交的工单。您接的工单请发 /tasks 查看。"
@@ -536,10 +549,13 @@ def join_done(name: str, skills: list[str], grid_name: str) -> str:
     )
 
 
-def duty_changed(on_duty: bool) -> str:
+def duty_changed(on_duty: bool, assignments_waiting: int = 0) -> str:
+    """After /duty; off duty, the coordinators' 指派 still waiting for the member's answer (they stay: asked by name)."""
     if on_duty:
         return "✅ 已切换为<b>在岗</b>，有匹配的工单会推送给您。"
-    return "已切换为<b>离岗</b>，暂时不会收到新工单。手上的工单仍请按时办结。"
+    waiting = (f"\n另外还有 {assignments_waiting} 张协调员指派的工单在等您回复（/tasks 可以看到）：能去请点「{BTN_ACCEPT}」，"
+               f"去不了请点「{BTN_DECLINE}」，好让协调员另找人。") if assignments_waiting else ""
+    return "已切换为<b>离岗</b>，暂时不会收到新工单。手上的工单仍请按时办结。" + waiting
 
 
 STILL_OFF_DUTY = "您现在是<b>离岗</b>状态，不会收到新工单。要恢复接单，请发送 /duty。"
@@ -613,6 +629,10 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
     number, member = f"<b>{esc(p.get('number', ''))}</b>", esc(p.get("member_name") or "成员")
     if p.get("alerted"):
         return f"✅ {'紧急工单' if p.get('urgent') else '工单'} {number} 已由 {member} 接单，不用再派单了。"
+    if p.get("off_duty"):  # (the 指派 stays, waiting for his answer)
+        return f"⏸ {member} 刚切换为离岗，您指派的工单 {number} 还在等他回复；需要的话可以改派。"
+    if p.get("reassigned_by"):  # (another coordinator's 指派 replaced this one's)
+        return f"🔁 您指派的工单 {number} 已由 {esc(p['reassigned_by'])} 改派给 {member}，不用再跟进原来的指派了。"
     if p.get("accepted"):
         return f"✅ 您指派的工单 {number} 已由 {member} 接单。"
     if p.get("unanswered"):
@@ -666,10 +686,23 @@ NOT_DONE_YET = "好的，还没办结，工单仍由您办理。办好后再点�
 TASK_STEP_LEFT = "刚才的办结 / 退回还没有完成，工单仍由您办理；处理好眼前的事，再在那张工单的消息下面重新点一下就行。"
 NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
 NOTE_IS_A_QUESTION = "这句话像是在提问，还不是办理结果。办好了请用一句话说明结果；还没办完请点「按错了，返回」。"
-PRESS_DONE_FIRST = "办好了的话，请在那张工单的消息下面点「办结」，再发照片或一句话说明（/tasks 可以看到您手上的工单）。"
+PRESS_DONE_FIRST = ("办好了的话，请在那张工单的消息下面点「办结」（没看到「办结」就先点「开始办理」），再发照片或一句话说明"
+                    "（/tasks 可以看到您手上的工单）。")
 PRESS_TAKE = "要接这张工单，请点工单消息下面的「接单」按钮。"
 ABOUT_THE_VISIT = ("这是说您手上的工单吗？上门开始请点「开始办理」，办好了点「办结」；居民不在家、联系不上或办不了，请点「退回」"
                    "写明情况，协调员会跟进（/tasks 可以看到您手上的工单）。")
+RELAY_OFFERED = "要把这句话转告居民，请点下面的按钮。"
+BTN_TELL_RESIDENT = "📨 转告居民"
+
+
+def member_words(p: Mapping[str, Any]) -> str:
+    """To the resident: what the member who holds her ticket asked the bot to tell her."""
+    member = esc(p.get("member_name") or "办理的党员")
+    return f"💬 {member}（工单 <b>{esc(p.get('number', ''))}</b>）说：「{quote(p.get('member_words') or '', 300)}」"
+
+
+def told_resident(number: str) -> str:
+    return f"📨 已转告工单 <b>{esc(number)}</b> 的居民。"
 VISIT_SAFETY = "如担心居民的安全，请立即拨打 110 或 120。"
 PRESS_START = "出发时请在那张工单的消息下面点「开始办理」，办好后再点「办结」（/tasks 可以看到您手上的工单）。"
 PRESS_HAND_BACK = ("办不了的话，请在那张工单的消息下面点「退回」并说明原因，协调员会另行安排（/tasks 可以看到您手上的工单）。"
@@ -918,6 +951,18 @@ def done_disputed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     member = esc(p.get("member_name") or "党员")
     return (f"⚠️ <b>居民说工单没有办好</b>\n居民说：「{quote(p.get('resident_words') or '', 200)}」\n"
             f"这张单已由 {member} 点了办结。请核实；居民打 1–2 星后工单会重新打开，可再指派。\n" + ticket_card(p, tz))
+
+
+def complaint(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """To the coordinators: a resident complains of the work or the member on her ticket."""
+    member = esc(p.get("member_name") or "党员")
+    return (f"📣 <b>居民投诉</b>\n居民说：「{quote(p.get('resident_words') or '', 300)}」\n"
+            f"这张单由 {member} 办理。请核实处理，并回复居民。\n" + ticket_card(p, tz))
+
+
+def complaint_told(number: str) -> str:
+    """To the resident whose complaint was passed on."""
+    return f"您反映的情况已转给负责的协调员（工单 <b>{esc(number)}</b>），他们会核实处理并联系您。"
 
 
 def chase_told(number: str, member_name: str | None) -> str:

@@ -630,9 +630,17 @@ _OFF_DUTY_REASONS = {"unreachable": "联系不上（已屏蔽机器人）", "rem
 
 def go_off_duty(session: Session, telegram_id: int, now: datetime, *, settings: Settings | None = None) -> Member:
     """/duty off: no new offers, and the offers waiting for the member's answer go to others (a coordinator's 指派
-    stays: it asks them by name, on duty or not)."""
+    stays: it asks them by name, on duty or not — who assigned it is told he went off duty)."""
     member = get_member(session, telegram_id)
     _off_duty(session, member, now, "off_duty", settings, waves_only=True)
+    assigned = session.exec(select(Offer).where(Offer.member_id == member.id, Offer.kind == OfferKind.dispatch,
+                                                Offer.state == OfferState.pending)).all()
+    for offer in assigned:  # (whoever assigned one may want to 改派 rather than wait for an answer)
+        ticket = get_ticket(session, offer.ticket_id)
+        if (assigner := _assigner(session, offer, ticket)) not in (None, member.telegram_id):
+            notify(session, assigner, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
+                   payload={**ticket_payload(session, ticket, private=True), "member_name": member.display_name,
+                            "off_duty": True})
     return member
 
 
@@ -837,6 +845,7 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
         raise NotAllowed(f"{member.display_name} 手上已有 {member.active_count} 张工单{also}（上限 {member.capacity}），"
                          "请指派其他成员")
     previous = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    overridden = [a for a in assigners(session, ticket) if a != coordinator_id]  # (another level's 指派 replaced)
     withdraw_offers(session, ticket, now, "reassigned")
     kind = "reassigned" if previous else "assigned"
     transition(session, ticket, S.offered, now, kind=kind, actor_id=coordinator_id,
@@ -854,6 +863,11 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
     ranked = Ranked(member.id, member.telegram_id, member.display_name, 0.0, 0.0)
     make_offers(session, ticket, [ranked], now, OfferKind.dispatch,
                  dispatched_by=coordinator_id, taxonomy=taxonomy)
+    if overridden:  # (the coordinator whose 指派 this replaces would chase a member who no longer has it)
+        by = session.get(Person, coordinator_id)
+        notify_many(session, overridden, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
+                    payload={**ticket_payload(session, ticket, private=True), "member_name": member.display_name,
+                             "reassigned_by": by.name if by is not None and by.name else "其他协调员"})
     return _offer_for(session, ticket.id, member.id)
 
 

@@ -115,6 +115,8 @@ class NotificationKind(StrEnum):
     assignment_answered = "assignment_answered"  # to the coordinator who 指派'd: the member accepted or declined (urgent, taken: all alerted)
     chased = "chased"  # 催办: a resident urges a ticket not done yet, to its coordinators and its member
     done_disputed = "done_disputed"  # a resident says a ticket marked done was not (师傅根本没来过), to its coordinators
+    member_words = "member_words"  # the member who holds a ticket tells its resident (在路上了，十分钟到), through the bot
+    complaint = "complaint"  # a resident complains of the work or the member on her ticket (态度太差, 收了钱), to its coordinators
     contact_added = "contact_added"  # an urgent ticket, opened at once, gets its address, phone or more words
     resolution_note = "resolution_note"  # to the resident: the member's words of the work, sent after its photo
     message_deleted = "message_deleted"  # delete an earlier message (a resident's photo a member got, on /forget)

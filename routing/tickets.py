@@ -7,6 +7,7 @@ DomainError the caller's rollback leaves the database as it was.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -320,6 +321,17 @@ def _assigned(session: Session, ticket_id: int, telegram_id: int) -> tuple[Ticke
     return ticket, member
 
 
+def tell_resident(session: Session, ticket_id: int, telegram_id: int, words: str, now: datetime) -> Ticket:
+    """The member who holds a ticket tells its resident something (在路上了，十分钟到; 我下午三点到): to her chat, through
+    the bot — she may have left no phone. The event keeps no words (they are in the messages: /forget)."""
+    ticket, _ = _assigned(session, ticket_id, telegram_id)
+    record_event(session, ticket, "member_told_resident", now, actor_id=telegram_id, actor_role="member",
+                 from_status=ticket.status, to_status=ticket.status)
+    notify(session, ticket.resident_id, NotificationKind.member_words, now, ticket_id=ticket.id,
+           payload={**ticket_payload(session, ticket), "member_words": words.strip()[:300]})
+    return ticket
+
+
 def start_ticket(session: Session, ticket_id: int, telegram_id: int, now: datetime) -> Ticket:
     """The assignee starts work (开始); pressed again, it changes nothing."""
     ticket, _member = _assigned(session, ticket_id, telegram_id)
@@ -533,6 +545,25 @@ def dispute_done(session: Session, ticket_id: int, resident_id: int, words: str,
     payload = {**ticket_payload(session, ticket, private=True), "resident_words": words.strip()[:200]}
     notify_many(session, coordinators_for(session, ticket.grid_code, level=ticket.escalation_level),
                 NotificationKind.done_disputed, now, ticket_id=ticket.id, payload=payload)
+    return True
+
+
+def complain(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
+    """The resident complains of the work or the member on her ticket (态度太差了, 还收了我两百块钱): the coordinators
+    who answer for it are told at once, with her words, whatever its state. False when the same words were passed on
+    less than CHASE_INTERVAL ago (a message sent again)."""
+    ticket = get_ticket(session, ticket_id)
+    if ticket.resident_id != resident_id:
+        raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
+    said = hashlib.sha1(words.strip().encode()).hexdigest()[:12]  # (her words only in the messages: /forget)
+    last = _told_lately(session, ticket, "complained", now)
+    if last is not None and (last.data or {}).get("said") == said:
+        return False
+    record_event(session, ticket, "complained", now, actor_id=resident_id, actor_role="resident",
+                 from_status=ticket.status, to_status=ticket.status, data={"said": said})
+    payload = {**ticket_payload(session, ticket, private=True), "resident_words": words.strip()[:300]}
+    notify_many(session, coordinators_for(session, ticket.grid_code, level=ticket.escalation_level),
+                NotificationKind.complaint, now, ticket_id=ticket.id, payload=payload)
     return True
 
 

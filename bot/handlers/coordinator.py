@@ -102,6 +102,7 @@ def _card_row(session: Session, ticket: Ticket, now_: datetime) -> dict[str, Any
 
 # A ticket's number in a coordinator's words (#S5511, s5511 怎么样了): its card.
 _NUMBER_TOLD = re.compile(r"(?<![A-Za-z0-9])#?\s*([A-Za-z]\d{4,5})(?!\d)")
+_NUMBER_ALONE = re.compile(r"#?\s*[A-Za-z]\d{4,5}[\s?？]*")  # (#A1234 typed alone: a look-up, not words about one)
 
 
 def _ticket_card(session: Session, coordinator_id: int, number: str, now_: datetime, hashed: bool = True
@@ -273,9 +274,10 @@ async def close_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, await act(context, _closing, update.effective_user.id, int(args[0]), now()))
 
 
-def awaits_reason(touched: datetime, now_: datetime) -> bool:
-    """Whether a 关闭 pressed still waits for its reason."""
-    return now_ - touched <= CLOSE_WINDOW
+def awaits_reason(state: dict[str, Any], touched: datetime, now_: datetime, text: str) -> bool:
+    """Whether words are the reason a 关闭 pressed still waits for: not once one was given (its 确认关闭 shows it: later
+    words would close with reasons it never showed), nor a ticket's number alone (#A1234: looked up)."""
+    return now_ - touched <= CLOSE_WINDOW and not state.get("reason") and _NUMBER_ALONE.fullmatch(text.strip()) is None
 
 
 def _reason_kept(session: Session, coordinator_id: int, state: dict[str, Any], reason: str, now_: datetime

@@ -136,8 +136,9 @@ def _begin_join(session: Session, telegram_id: int, code: str, name: str, now_: 
 
 async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/join CODE: start registering as a member (with a coordinator's code: become a coordinator)."""
-    if not context.args:
-        await reply(update, texts.JOIN_NEEDS_CODE)
+    if not context.args:  # (a member already: told so, not asked for a code he has no need of)
+        member = await query(context, _member_or_none, update.effective_user.id)
+        await reply(update, texts.JOIN_ALREADY if member else texts.JOIN_NEEDS_CODE)
         return
     await join_with(update, context, "".join(context.args))  # (a code read out in two halves and typed so: ABCD EFGH)
 
@@ -394,12 +395,14 @@ def _member_or_none(session: Session, telegram_id: int) -> bool:
     return members.find_member(session, telegram_id) is not None
 
 
-def _set_duty(session: Session, telegram_id: int, on_duty: bool | None, now_: Any) -> Any:
-    """On or off duty (None toggles); off, the offers waiting for their answer go to others."""
+def _set_duty(session: Session, telegram_id: int, on_duty: bool | None, now_: Any) -> tuple[bool, int]:
+    """On or off duty (None toggles); off, the offers waiting for their answer go to others. Whether on duty now, and
+    the coordinators' 指派 still waiting for an answer (they stay)."""
     member = members.get_member(session, telegram_id)
     if on_duty is False or (on_duty is None and member.on_duty):
-        return dispatch.go_off_duty(session, telegram_id, now_)
-    return members.set_duty(session, telegram_id, True)
+        member = dispatch.go_off_duty(session, telegram_id, now_)
+        return False, dispatch.awaiting_assignments(session, member.id)
+    return members.set_duty(session, telegram_id, True).on_duty, 0
 
 
 DUTY_WORDS = {"on": True, "在岗": True, "上岗": True, "开": True, "off": False, "离岗": False, "休息": False, "关": False}
@@ -415,8 +418,8 @@ async def duty(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if word is not None and word not in DUTY_WORDS:
         await reply(update, texts.DUTY_USAGE)
         return
-    member = await act(context, _set_duty, user_id, DUTY_WORDS.get(word) if word else None, now())
-    await reply(update, texts.duty_changed(member.on_duty))
+    on_duty, waiting = await act(context, _set_duty, user_id, DUTY_WORDS.get(word) if word else None, now())
+    await reply(update, texts.duty_changed(on_duty, waiting))
 
 
 def _task_rows(session: Session, telegram_id: int, now_: Any) -> list[dict[str, Any]]:
@@ -705,7 +708,7 @@ _START_NAMED = re.compile(r"(开始办理|开始)[了吧。！!~～\s]*")
 # Words of a visit (在路上了，十分钟到; 到了 没人开门; 居民不在家，敲门没人应; 阀门坏了，要去买配件): a member's about the ticket
 # in his hands — not a need of his own (我家…), nor an emergency told (晕倒, 着火: those are registered as any).
 _VISIT = re.compile("在路上|路上了|马上到|快到了|就到|分钟(后|内)?到|(我|已经?)到了|到门口|到楼下|明天再来|改天再来|不在家|没在家"
-                    "|没人(应|开门|在家|接)|敲门|打不通|联系不上|不接电话|配件|零件")
+                    "|没人(应|开门|在家|接)|敲门|打不通|联系不上|不接电话|配件|零件|点(钟|半)?(左右|前|后)?(到|过去|过来|上门)")
 _OWN_HOME = re.compile("我家|俺家|我们家|咱家|我自己")
 _VISIT_SIGNALS = {"danger", "person"}  # (敲门没人应 reads as an older person in danger: the visit's door, told by him)
 
@@ -717,16 +720,59 @@ def tells_the_visit(text: str, read: Classification | None) -> bool:
     return bool(_VISIT.search(words)) and not _OWN_HOME.search(words) and signals <= _VISIT_SIGNALS
 
 
-async def about_the_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, read: Classification | None) -> bool:
+RELAY = "relay"  # a member's words of a visit, kept for 转告居民 (RELAY_WINDOW)
+RELAY_WINDOW = timedelta(minutes=30)
+MAX_RELAY_BUTTONS = 3
+
+
+def _held_tickets(session: Session, telegram_id: int, text: str, now_: Any) -> list[tuple[int, str]]:
+    """The tickets a member holds (id, #number); his words kept for 转告居民 when there are any."""
+    if members.find_member(session, telegram_id) is None:
+        return []
+    held = [(t.id, f"#{t.number}") for t in tickets.list_member_tasks(session, telegram_id)]
+    if held:
+        drafts.save_draft(session, telegram_id, RELAY, {"text": text}, now_)
+    return held
+
+
+async def about_the_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                          read: Classification | None) -> bool:
     """Words of a visit from a member holding a ticket (`tells_the_visit`): pointed to its buttons (and, for a door
-    nobody opens that the classifier reads as danger, 110 / 120) — not a resident's request opened in his name, an
-    urgent one with 🚨 to every coordinator. False for anyone holding none."""
-    held, _ = await query(context, _work_in_hand, update.effective_user.id)
+    nobody opens that the classifier reads as danger, 110 / 120), with 转告居民 to send them to its resident — not a
+    resident's request opened in his name, an urgent one with 🚨 to every coordinator. False for anyone holding none."""
+    held = await act(context, _held_tickets, update.effective_user.id, text.strip(), now())
     if not held:
         return False
     urgent = read is not None and read.urgent
-    await reply(update, texts.ABOUT_THE_VISIT + (f"\n{texts.VISIT_SAFETY}" if urgent else ""))
+    lines = [texts.ABOUT_THE_VISIT, *([texts.VISIT_SAFETY] if urgent else []),
+             *([texts.RELAY_OFFERED] if len(held) <= MAX_RELAY_BUTTONS else [])]
+    await reply(update, "\n".join(lines), keyboards.relay(held) if len(held) <= MAX_RELAY_BUTTONS else None)
     return True
+
+
+def _relay(session: Session, telegram_id: int, ticket_id: int, now_: Any) -> str | None:
+    """The words kept for 转告居民 sent to the ticket's resident: its #number (None: nothing kept, or kept too long ago)."""
+    kept = next(((state, touched) for flow, state, touched in drafts.list_drafts(session, telegram_id)
+                 if flow == RELAY), None)
+    if kept is None or now_ - kept[1] > RELAY_WINDOW:
+        return None
+    ticket = tickets.tell_resident(session, ticket_id, telegram_id, kept[0]["text"], now_)
+    drafts.clear_draft(session, telegram_id, RELAY)
+    return f"#{ticket.number}"
+
+
+async def relay_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """转告居民: the member's words of the visit sent to the ticket's resident."""
+    args = callback_args(update)
+    if not args or not args[0].isdigit():
+        await answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    number = await act(context, _relay, update.effective_user.id, int(args[0]), now())
+    if number is None:
+        await answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    await answer(update)
+    await edit(update, texts.told_resident(number))
 
 
 def _typed(pattern: re.Pattern[str], words: str) -> bool:

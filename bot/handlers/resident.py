@@ -44,12 +44,16 @@ from routing.models import TicketStatus as S
 from routing.states import UNRESOLVED
 
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
+MIN_STATUS_NEED_CHARS = 12  # (之前反映的臭水沟 现在又臭得不行, read as a status query, may still be registered)
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
 _TROUBLE_WORD = re.compile("坏|漏|堵|停电|停水|跳闸|不亮|不通|没电|没水|没气|没热水|不热|不转")  # (灯坏了, 漏水)
 COMMENT = "comment"
 RATING_WORDS = "rating_words"  # words typed under the rating card without stars: the comment of the stars given next
 # The words after a rating are its comment only this long after it: later words are a new message (a new need).
 COMMENT_WINDOW = timedelta(minutes=30)
+GIVEN_UP = "given_up"  # a need given up (❌ 取消, 算了), kept a while: 按错了 / 还是要修的 takes it back (UNDO_WINDOW)
+UNDO_WINDOW = timedelta(minutes=10)
+_TAKES_BACK_GIVING_UP = re.compile("按错了|点错了|不取消|别取消|不要取消|还是要|还是(得|想|请|麻烦)?(修|办|登记|弄|来|报)|恢复")
 # A message that names a building, unit or room already carries its address.
 MIN_ADDRESS_CHARS = 4
 # The address of last time asked for in words (跟上次一样, 还是上次那个地址, 还是之前那个, 老地址, 同上): what
@@ -75,6 +79,15 @@ _ASKING_SOMEONE = re.compile("问|打电话|联系|回来")  # (我问问我女�
 _PLACE_WORD = re.compile(
     r"小区|社区|楼|栋|幢|单元|(?<!上)门|路|街|巷|弄|村|苑|园|庄|院|大厦|公寓|广场|市场|超市|商场|旁边|对面|附近|隔壁"
     r"|边上|(?<![这那哪家心])里|\d|[一二三四五六七八九十两]号")
+_HOW_LONG = re.compile("多久|几点|什么时候|多长时间")  # (a question of when: answered, not added)
+LIFT = "property.elevator"
+# Someone shut in the lift (我被困在电梯里了, 电梯卡在两层中间 里面有人).
+_TRAPPED = re.compile("困在|被困|困住|困人|关人|关在|卡在.{0,8}(里|中间)|出不来|(里面|里头)有人")
+# She will come back with it (等一下我问问我儿子地址怎么写, 稍等我查一下): no place named, the step waits.
+_LATER_OR_ASKING = re.compile("等一?下|等等|稍等|等会|待会|一会儿?|回头|问问|问一下|去问|查一下|找找|找一下")
+# Where that names no place a member could find (就在我家, 你们知道的).
+_HOME_ONLY = re.compile(r"(就|就是)?(在)?(我|俺|咱)?(家|家里|屋里|这儿|这里|这边|那儿|那里)?(你们)?(知道的?|晓得的?)?"
+                        r"[啊呀吧呢的了。.!！~～\s]*")
 _DONE_ALREADY = re.compile("已经|打了|叫了|关了|开了|到了|来了")  # (已经打了119，阀门也关了: no advice again)
 # A question asked back where the address is asked (什么地址, 地址写什么; not 门口那个什么超市旁边).
 _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|说|告诉)(什么|啥|哪)|(什么|啥|哪|怎么|咋)[呢嘛]$")
@@ -762,6 +775,14 @@ async def new_request(
         return
     if words_alone and await _passed_on(update, context, text, result.kind):
         return
+    if words_alone and not result.confident and complains(text) and (
+            number := await act(context, _complaint, update.effective_user.id, text, now())):
+        await reply(update, texts.complaint_told(number))  # (我要投诉王师傅 态度太差了: to its coordinators)
+        return
+    if words_alone and result.kind == "other" and tells_more(text) and (
+            number := await act(context, _added_to_fresh_ticket, update.effective_user.id, text, sent_at(update))):
+        await reply(update, texts.added_to_ticket(number))  # (我下午两点以后才在家, right after 「已为您登记工单」)
+        return
     if (words_alone and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
             and _a_loose_piece(text) and await _told_in_pieces(update, context, text)):
         return
@@ -774,7 +795,9 @@ async def new_request(
             text, result = joined, together
     if result.kind != "request" and not attachments:
         markup = None
-        if result.kind != "greeting" and (len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text)):
+        # (a short question after her tickets, 我的事怎么样了, gets her tickets alone: nothing there to register)
+        least = MIN_STATUS_NEED_CHARS if result.kind == "status" else MIN_NEED_CHARS
+        if result.kind != "greeting" and (len(result.text) >= least or _TROUBLE_WORD.search(result.text)):
             # The classifier can be wrong (之前反映的臭水沟 现在又臭得不行 reads as a status query): the
             # resident may still register it as a need.
             markup = await _register_anyway_button(update, context, text)
@@ -894,7 +917,7 @@ async def _tell_more(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting
 
 
 # A need said to be another (not 也: 停车也不方便，师傅来了停在外面就行 is about the visit)
-_ANOTHER_WORDS = "另外|还有就是|还有|再有|再就是|顺便|同时"
+_ANOTHER_WORDS = "另外|还有就是|还有|再有|再就是|顺便|同时|对了"
 _ANOTHER = re.compile(_ANOTHER_WORDS)
 _ANOTHER_NEED = re.compile(rf"[，,。；;！!\s]*({_ANOTHER_WORDS})[，,：:\s]*")
 MIN_NEED_PART_CHARS = 4
@@ -976,6 +999,8 @@ _CHASE_ENDED = re.compile("终于|修好了|弄好了|来了|谢谢|感谢")  # 
 
 CRISIS_HEARD = timedelta(days=1)  # words after a crisis ticket this soon are hers to the people who follow it up
 URGENT_FOLLOW_UP = timedelta(hours=2)  # ...and after another emergency, this soon (快点, 求求你们: more of it)
+# Words that are no need, right after a need was registered (我下午两点以后才在家): more of it, added to its ticket.
+JUST_REGISTERED = timedelta(minutes=15)
 
 
 def _open_emergency(session: Session, telegram_id: int, now_: datetime) -> tuple[int, str, bool] | None:
@@ -989,6 +1014,46 @@ def _open_emergency(session: Session, telegram_id: int, now_: datetime) -> tuple
                 now_ - ticket.created_at <= (CRISIS_HEARD if in_crisis else URGENT_FOLLOW_UP)):
             found.append((ticket.id, f"#{ticket.number}", in_crisis))
     return next((one for one in found if one[2]), found[0] if found else None)
+
+
+# A complaint of the work or the member (我要投诉王师傅 态度太差了 还收了我两百块钱, 人都没见到就说办完了 goes to the rating).
+_COMPLAINT = re.compile("投诉|举报(?!电话)|态度(太|很|特别|非常|极其|真)?(差|恶劣|不好|蛮横|凶)|(收|要)了?我?[^，,。]{0,5}(钱|费)"
+                        "|乱收费|骂人|骂我|凶我|吼我|耍横|不文明|索要|红包")
+COMPLAINT_WITHIN = timedelta(days=7)  # (a ticket done this long ago is still the one a complaint is about)
+
+
+def complains(text: str) -> bool:
+    return bool(_COMPLAINT.search(simplified(text)))
+
+
+def _complaint(session: Session, telegram_id: int, text: str, now_: datetime) -> str | None:
+    """A complaint passed on to the coordinators of the ticket it is about — the one named (#A1234), else her newest one
+    a member took, done within COMPLAINT_WITHIN or not done —: its number (None when she has none)."""
+    mine = [t for t in tickets.list_resident_tickets(session, telegram_id, limit=20) if t.assignee_id is not None and (
+        t.status in UNRESOLVED or now_ - t.updated_at <= COMPLAINT_WITHIN)]
+    ticket = ticket_named(text, mine) or next(iter(mine), None)
+    if ticket is None:
+        return None
+    tickets.complain(session, ticket.id, telegram_id, text, now_)
+    return f"#{ticket.number}"
+
+
+def tells_more(text: str) -> bool:
+    """Whether words could tell more of a need just registered (我下午两点以后才在家): not an acknowledgement (好的, 收到),
+    a question (你是机器人吗, 大概多久) or a word or two."""
+    plain = simplified(text).strip()
+    return (len(plain) >= MIN_NEED_CHARS and not member.acknowledges(plain) and not _ASKS.search(plain)
+            and not _HOW_LONG.search(plain))
+
+
+def _added_to_fresh_ticket(session: Session, telegram_id: int, text: str, now_: datetime) -> str | None:
+    """Add words to the resident's ticket registered within JUST_REGISTERED and not done yet: its number (None when
+    there is none)."""
+    latest = next(iter(tickets.list_resident_tickets(session, telegram_id, limit=1)), None)
+    if latest is None or latest.status not in UNRESOLVED or now_ - latest.created_at > JUST_REGISTERED:
+        return None
+    tickets.add_contact(session, latest.id, telegram_id, now_, supplement=text)
+    return f"#{latest.number}"
 
 
 def chases(text: str) -> bool:
@@ -1099,6 +1164,8 @@ async def _start_intake(
     found = await act(context, _new_intake, user.id, display_name(user), state, now(), sent_at(update), registered)
     if result.urgent:  # (after the draft and its ticket are saved: a refused send loses nothing)
         await reply(update, texts.urgent_advice(result.hotlines))
+    if result.label == LIFT and _TRAPPED.search(simplified(text)):
+        await reply(update, texts.TRAPPED_IN_LIFT)  # (被困电梯里了: what to do while help comes, urgent or not)
     if found.get("told_on"):
         await reply(update, texts.added_to_emergency(found["told_on"]))
         return
@@ -1175,14 +1242,49 @@ def _update_intake(
     return state
 
 
-def _cancel_intake(session: Session, telegram_id: int, token: str, now_: datetime) -> dict[str, Any] | None:
-    """The intake given up (取消, 算了), forgotten; None when the answer is stale. What it kept for after it comes with it
-    unless it was left (STEP_IDLE): yesterday's second need is not started today."""
+def _cancel_intake(session: Session, telegram_id: int, token: str, now_: datetime, *, undoable: bool = True
+                   ) -> dict[str, Any] | None:
+    """The intake given up (取消, 算了), kept a while to be taken back (GIVEN_UP, unless not `undoable`); None when the
+    answer is stale. What it kept for after it comes with it unless it was left (STEP_IDLE): yesterday's second need
+    is not started today."""
     for flow, state, touched in drafts.list_drafts(session, telegram_id):
         if flow == INTAKE and state.get("token") == token:
             drafts.clear_draft(session, telegram_id, INTAKE)
-            return {} if step_left(touched, now_) else state
+            if step_left(touched, now_):
+                return {}
+            if undoable and not state.get("ticket_id"):
+                kept = {key: value for key, value in state.items() if key not in _what_follows(state)}
+                drafts.save_draft(session, telegram_id, GIVEN_UP, kept, now_)
+            return state
     return None
+
+
+def takes_back_giving_up(text: str) -> bool:
+    """Whether words say a need was given up by mistake (哎呀 按错了 还是要修的, 算了 还是修吧)."""
+    return bool(_TAKES_BACK_GIVING_UP.search(simplified(text)))
+
+
+def _restore_intake(session: Session, telegram_id: int, state: dict[str, Any], now_: datetime) -> dict[str, Any] | None:
+    """The need given up, back at its step (a question given up at is asked again: 「对吗？」 for the duplicate one);
+    None when another need is being told meanwhile."""
+    drafts.clear_draft(session, telegram_id, GIVEN_UP)
+    if drafts.get_draft(session, telegram_id, INTAKE) is not None:
+        return None
+    restored = state | ({} if state.get("step") in ("confirm", "area", "address", "phone") else {"step": "confirm"})
+    drafts.save_draft(session, telegram_id, INTAKE, restored, now_)
+    return restored
+
+
+async def giving_up_taken_back(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any]) -> None:
+    """按错了 / 还是要修的 right after a need was given up: it is back, at the step it was given up at."""
+    restored = await act(context, _restore_intake, update.effective_user.id, state, now())
+    if restored is None:
+        await reply(update, texts.NEED_NOT_SUBMITTED)
+        return
+    if restored["step"] == "area":
+        await ask_area(update, context, lead=texts.INTAKE_RESTORED)
+        return
+    await _ask_again(update, context, restored, texts.INTAKE_RESTORED)
 
 
 def _last_address(session: Session, telegram_id: int) -> str | None:
@@ -1208,7 +1310,8 @@ async def answer_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state
     if photos and meaning not in ("cancel", "keep_original"):
         await act(context, _add_photos, update.effective_user.id, token, photos, now())
     if meaning in ("cancel", "keep_original"):
-        cancelled = await act(context, _cancel_intake, update.effective_user.id, token, now())
+        cancelled = await act(context, _cancel_intake, update.effective_user.id, token, now(),
+                              undoable=meaning == "cancel")
         shown = texts.DUPLICATE_KEPT if meaning == "keep_original" else texts.INTAKE_GIVEN_UP
         await reply(update, shown, ReplyKeyboardRemove())  # (given up at the phone step: its keyboard goes too)
         if cancelled:
@@ -1543,6 +1646,12 @@ def address_unknown(text: str) -> bool:
     return True
 
 
+def address_later(text: str) -> bool:
+    """Whether words at the address step say she will come back with it (等一下我问问我儿子) and name no place."""
+    plain = simplified(text).strip()
+    return bool(_LATER_OR_ASKING.search(plain)) and not _PLACE_WORD.search(_ADDRESS_NAMED.sub("", plain))
+
+
 def _same_address(text: str) -> bool:
     """Whether short words at the address step ask for the address of last time (跟上次一样, 老地址)."""
     plain = simplified(text).strip()
@@ -1590,6 +1699,12 @@ async def address_given(
         return
     if numbers.address_in(text) is None and address_unknown(text):
         await _ask_again(update, context, state, texts.ADDRESS_HELP)  # (neither the address nor another need)
+        return
+    if numbers.address_in(text) is None and address_later(text):
+        await reply(update, texts.ADDRESS_LATER)  # (等一下我问问我儿子: the step waits for it)
+        return
+    if numbers.address_in(text) is None and _HOME_ONLY.fullmatch(simplified(text).strip()):
+        await reply(update, texts.ADDRESS_TOO_SHORT)  # (就在我家, 你们知道的: no place a member could find)
         return
     if numbers.address_in(text) is None:
         result = deps(context).classifier.classify(text)

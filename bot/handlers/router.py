@@ -30,6 +30,7 @@ PHONE_EARLY = "phone_early"  # a phone number typed under 「对吗？」 (对�
 CLOSE_REASON = "close_reason"  # why a coordinator closes a ticket, typed after 关闭
 AREA_WORDS = "area_words"  # words typed while the community and grid buttons wait (我住幸福里社区)
 CALL_OFF_ANSWER = "call_off_answer"  # 是的 / 不撤销 typed under 「确定要撤销工单…吗？」
+UNDO_GIVING_UP = "undo_giving_up"  # 按错了 / 还是要修的 right after a need was given up
 REQUEST, EMPTY = "request", "empty"
 PHOTOS_FIRST = "photos_first"  # a photo before its words: kept for the words that follow (resident.PHOTOS)
 MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME, JOIN_WORDS, SKILL_WORDS})
@@ -71,7 +72,10 @@ def _target(
 ) -> tuple[str, dict]:
     """The flow waiting for these words (newest first), else a new request."""
     for flow, state, touched in flows:
-        if flow == coordinator.CLOSE and text and coordinator.awaits_reason(touched, now_):
+        if flow == resident.GIVEN_UP and text and now_ - touched <= resident.UNDO_WINDOW and (
+                resident.takes_back_giving_up(text)):
+            return UNDO_GIVING_UP, state
+        if flow == coordinator.CLOSE and text and coordinator.awaits_reason(state, touched, now_, text):
             return CLOSE_REASON, state
         if flow == call_off.CALL_OFF and text and call_off.awaits_answer(state, touched, now_) and (
                 meaning := call_off.typed_answer(text)):
@@ -364,7 +368,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
             await coordinator.look_up(update, context, text)):
         return  # (#S5511 怎么样了 from a coordinator: that ticket's card, not 「您还没有工单」)
     if target == REQUEST and then is None and not waiting and not photos and member.tells_the_visit(text, read) and (
-            await member.about_the_visit(update, context, read)):
+            await member.about_the_visit(update, context, text, read)):
         return  # (居民不在家，敲门没人应 from a member at the door: his ticket's buttons, not an urgent ticket in his name)
     # (never words of an emergency or of signs of self-harm: 我真的不舒服 gets its answer, not 「请点不方便」)
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and not _urgent(read) and (
@@ -390,6 +394,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         await resident.rating_typed(update, context, state)
     elif target == CALL_OFF_ANSWER:
         await call_off.answer_typed(update, context, state)
+    elif target == UNDO_GIVING_UP:
+        await resident.giving_up_taken_back(update, context, state)
     elif target == TYPED_ANSWER:
         await resident.answer_typed(update, context, state, state["meaning"], photos)
     elif target == ADDRESS:

@@ -95,6 +95,42 @@ def test_grid_coordinator_who_assigned_hears_the_decline_reason(world: World) ->
     assert any("在外地出差" in str(n.payload) for n in told), [(n.kind, n.payload.get("reason")) for n in told]
 
 
+def test_a_coordinator_whose_assignment_another_replaced_is_told(world: World) -> None:
+    """The grid coordinator 指派'd 王师傅; the street coordinator 改派'd it to 李师傅 before he answered: the grid
+    coordinator was never told, his chat still saying it waits for 王师傅 (he would chase a member who has it no
+    more). He hears who has it now, from whom; the street coordinator, who did it, is not told."""
+    with db.transaction(world.engine) as s:
+        tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
+                                    grid_code=G11, address="幸福里3号楼", settings=world.settings).id
+    wang, li = world.member("王师傅", ["电工"]), world.member("李师傅", ["电工"])
+    with db.transaction(world.engine) as s:
+        dispatch.assign_ticket(s, tid, GRID_COORD, world.member_id(wang), T0 + minutes(1), settings=world.settings)
+    with db.transaction(world.engine) as s:
+        dispatch.assign_ticket(s, tid, COORD, world.member_id(li), T0 + minutes(2), settings=world.settings)
+    with db.transaction(world.engine) as s:
+        told = [(n.recipient_id, n.payload) for n in s.exec(select(Notification).where(
+            Notification.ticket_id == tid, Notification.kind == NotificationKind.assignment_answered))]
+    assert [(who, p["member_name"]) for who, p in told if p.get("reassigned_by")] == [(GRID_COORD, "李师傅")], told
+
+
+def test_a_coordinator_is_told_the_member_he_assigned_went_off_duty(world: World) -> None:
+    """The 指派 stays when the member goes off duty (it asks him by name), but the coordinator waiting on his answer was
+    not told he left: he hears it, with 改派 under it (a card not answered by the member)."""
+    with db.transaction(world.engine) as s:
+        tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
+                                    grid_code=G11, address="幸福里3号楼", settings=world.settings).id
+    wang = world.member("王师傅", ["电工"])
+    with db.transaction(world.engine) as s:
+        dispatch.assign_ticket(s, tid, GRID_COORD, world.member_id(wang), T0 + minutes(1), settings=world.settings)
+    with db.transaction(world.engine) as s:
+        dispatch.go_off_duty(s, wang, T0 + minutes(2), settings=world.settings)
+    with db.transaction(world.engine) as s:
+        told = [(n.recipient_id, n.payload) for n in s.exec(select(Notification).where(
+            Notification.ticket_id == tid, Notification.kind == NotificationKind.assignment_answered))]
+    assert [(who, p["member_name"]) for who, p in told if p.get("off_duty")] == [(GRID_COORD, "王师傅")], told
+    assert wang in _pending(world, tid)  # (the 指派 itself stays)
+
+
 def test_street_coordinator_who_assigned_hears_the_decline_reason(world: World) -> None:
     """The same with the street coordinator assigning: passes (the contrast)."""
     tid, _ = _assigned_then_declined(world, COORD, reason="在外地出差")

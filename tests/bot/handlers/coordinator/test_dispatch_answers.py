@@ -407,6 +407,24 @@ async def test_words_after_close_closes_nothing_without_confirming(chat: BotChat
     assert "确定关闭" not in asked, asked  # (指派 chosen instead: no reason waits — not even one to confirm)
 
 
+async def test_words_after_the_reason_do_not_replace_the_reason_its_confirmation_shows(chat: BotChat) -> None:
+    """关闭 → 「重复工单」 (「确定关闭…原因：「重复工单」」) → the coordinator looks another ticket up, 「#A1234」: taken as a
+    new reason, and the first confirmation's 确认关闭 closed the ticket with 「#A1234」 as the reason the resident read.
+    Once a reason is given, words are words again; the confirmation closes with the reason it shows."""
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    other = chat.ticket(await chat.submit(RESIDENT, "厨房水管漏水了")).number
+    card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)) and
+                chat.ticket(ticket_id).number in r.text)
+    await chat.press(COORD, card.button("关闭"), card.message)
+    asked = await chat.say(COORD, "重复工单")
+    looked = "\n".join(r.text for r in await chat.say(COORD, f"#{other}"))
+    assert "确定关闭" not in looked and other in looked, looked
+    await chat.press(COORD, asked[-1].button("确认关闭"), asked[-1].message)
+    await chat.deliver()
+    told = [r.text for r in chat.replies(RESIDENT) if "已取消" in r.text]
+    assert chat.ticket(ticket_id).status == "cancelled" and told and "重复工单" in told[-1], told
+
+
 async def test_an_emergency_after_close_is_an_emergency(chat: BotChat) -> None:
     ticket_id = await chat.submit(RESIDENT, NEED)
     card = next(r for r in await chat.say(COORD, "/dispatch") if "关闭" in str(buttons(r)))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bot import texts
 from classifier import Classifier
 from routing import db, dispatch, members
 from routing.models import Ticket
@@ -312,3 +313,10 @@ async def test_duty_on_sent_while_on_duty_keeps_the_member_on_duty(
         with db.transaction(engine) as s:
             on_duty = members.get_member(s, member).on_duty
         assert on_duty, shown
+
+
+async def test_join_without_a_code_from_a_member_says_he_is_one(chat: BotChat, world: World) -> None:
+    """/join from someone already a member asked him for an invite code, as if he were not."""
+    member = world.member("王师傅", ["电工"])
+    told = texts_of(await chat.say(member, "/join"))
+    assert texts.JOIN_ALREADY in told, told

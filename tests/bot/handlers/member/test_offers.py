@@ -816,3 +816,15 @@ async def test_why_a_wave_offer_was_declined_reaches_the_coordinators_it_was_lef
     await chat.deliver()
     assert texts.DECLINE_REASON_TOLD in texts_of(replies), texts_of(replies)
     assert declined_to_coordinator(chat, GRID_COORD, mark) or declined_to_coordinator(chat, COORD, mark)
+
+
+async def test_going_off_duty_reminds_the_member_of_an_assignment_waiting_for_him(chat: BotChat, world: World) -> None:
+    """A coordinator's 指派 stays when he goes off duty (it asks him by name), but /duty said only 「暂时不会收到新工单」:
+    the assignment waited for an answer he was never reminded of."""
+    member = world.member("王师傅", ["水暖"])
+    await chat.submit(RESIDENT, "我家水管漏水了")
+    offer = card_with(chat.replies(member), "不方便")
+    await chat.press(member, offer.button("不方便"), offer.message)
+    await assign_through_bot(chat, GRID_COORD, "王师傅")
+    told = texts_of(await chat.say(member, "/duty"))
+    assert "离岗" in told and "1 张协调员指派的工单在等您回复" in told, told

@@ -845,3 +845,29 @@ async def test_a_members_own_emergency_is_still_one(chat: BotChat, world: World)
     member, _ = await _member_with_work(chat, world)
     told = texts_of(await chat.say(member, "居民晕倒在家了，敲门没人应"))
     assert texts.ABOUT_THE_VISIT not in told and "拨打 120" in told, told
+
+
+@SQLITE
+async def test_a_member_who_never_pressed_start_is_told_how_to_reach_done(chat: BotChat, world: World) -> None:
+    """He took the ticket and did the work without 开始办理; his photo got 「请…点「办结」」 under a card whose buttons are
+    「开始办理」 and 「退回」 only: a button that is not there."""
+    member = world.member("王师傅", ["电工"])
+    await chat.submit(RESIDENT, NEED)
+    offer = card_with(chat.replies(member), "接单")
+    await chat.press(member, offer.button("接单"), offer.message)
+    told = texts_of(await chat.say(member, None, photo=photo("new-bulb")))
+    assert "开始办理" in told, told
+
+
+@SQLITE
+async def test_a_members_words_of_the_visit_can_be_told_to_the_resident(chat: BotChat, world: World) -> None:
+    """She left no phone; after her 催办 he was told 「请尽快联系居民」, but had no way to: 「好的，我下午三点到」 got the
+    bot's introduction to residents, and she heard nothing. 转告居民 under his words sends them to her."""
+    member, _ = await _member_with_work(chat, world)
+    shown = await chat.say(member, "好的，我下午三点到")
+    offer = card_with(shown, "转告居民")
+    told = texts_of(await chat.press(member, offer.button("转告居民"), offer.message))
+    await chat.deliver()
+    assert "已转告" in told, told
+    heard = texts_of(chat.replies(RESIDENT)[-2:])
+    assert "王师傅" in heard and "我下午三点到" in heard, heard

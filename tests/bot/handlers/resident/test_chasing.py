@@ -154,3 +154,34 @@ async def test_a_chase_after_a_reassignment_reaches_the_new_member(chat: BotChat
     shown = texts_of(await chat.say(RESIDENT, "都等了一上午了"))
     assert "已把您的话转告" in shown and zhang in _chased_to(chat), (shown, _chased_to(chat))
     assert chat.ticket(ticket_id).status == "offered"
+
+
+def _complained_to(chat: BotChat) -> list[tuple[int, str]]:
+    with db.transaction(chat.engine) as s:
+        return [(n.recipient_id, n.payload.get("resident_words", "")) for n in s.exec(
+            select(Notification).where(Notification.kind == NotificationKind.complaint))]
+
+
+@SQLITE
+@pytest.mark.parametrize("done", [True, False], ids=["done", "in_progress"])
+async def test_a_complaint_of_the_member_reaches_the_coordinator(chat: BotChat, world: World, done: bool) -> None:
+    """「我要投诉王师傅 态度太差了 还收了我两百块钱」 after the work (or during it) got the bot's introduction,
+    「我是社区服务助手…」, and 「登记为诉求」, which would offer her complaint of 王师傅 to other members as a need.
+    Nobody who answers for the work heard it. It reaches the grid's coordinator with her words; she is told so."""
+    ticket_id = await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    member = world.members["王师傅"]
+    details = await chat.take_and_start(member)
+    if done:
+        await chat.press(member, f"tk:done:{ticket_id}", details.message)
+        await chat.say(member, "灯已经换好了")
+    words = "我要投诉王师傅 态度太差了 还收了我两百块钱"
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "已转给负责的协调员" in shown and "登记为诉求" not in shown, shown
+    assert (GRID_COORD, words) in _complained_to(chat), _complained_to(chat)
+    assert "居民投诉" in texts_of(chat.replies(GRID_COORD)[-3:])
+
+
+@SQLITE
+async def test_a_complaint_with_no_ticket_a_member_took_is_not_passed_on(chat: BotChat) -> None:
+    await chat.say(RESIDENT, "我要投诉王师傅 态度太差了")
+    assert _complained_to(chat) == []

@@ -440,3 +440,31 @@ async def test_a_worse_turn_after_a_crisis_gets_the_lines_again(chat: BotChat) -
     shown = texts_of(await chat.say(RESIDENT, "我现在在楼顶"))
     assert "12356" in shown.split(texts.HEARD_GENTLY)[0] and texts.HEARD_GENTLY in shown, shown
     assert "我现在在楼顶" in chat.ticket(1).text, chat.ticket(1).text
+
+
+async def test_a_need_told_before_an_emergency_with_dui_le_is_kept_for_after(chat: BotChat) -> None:
+    """「电视坏了没声音 对了厨房好像有煤气味」 was one urgent ticket of both: the TV went with the gas leak to the
+    coordinators and was never offered to anyone. 对了 tells another need as 另外 does: the emergency first, the TV after."""
+    shown = texts_of(await chat.say(RESIDENT, "电视坏了没声音 对了厨房好像有煤气味"))
+    assert "拨打 119" in shown and "您还提到「电视坏了没声音」" in shown, shown
+    assert "电视" not in (chat.intake_draft(RESIDENT) or {}).get("text", ""), chat.intake_draft(RESIDENT)
+
+
+@pytest.mark.parametrize("words", ["我被困在电梯里了", "电梯卡在两层中间 里面有人", "救命 我被困电梯里了"])
+async def test_someone_shut_in_a_lift_is_told_what_to_do(chat: BotChat, words: str) -> None:
+    """「我被困在电梯里了」 got the lift's card and the address question, nothing of what to do while help comes (and with
+    救命, 「请先远离危险区域」, which someone in a lift car cannot do). The alarm button and the lift's rescue line first."""
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "96333" in shown and "不要扒门" in shown, shown
+    assert shown.index("96333") < shown.index("对吗") if "对吗" in shown else True, shown
+
+
+async def test_a_lift_out_of_order_gets_no_advice_for_the_trapped(chat: BotChat) -> None:
+    shown = texts_of(await chat.say(RESIDENT, "电梯坏了好几天了"))
+    assert "96333" not in shown, shown
+
+
+async def test_a_fire_gets_what_to_do_in_a_fire(chat: BotChat) -> None:
+    """「哎呀厨房着火了」 got the gas steps alone (开窗通风), nothing for a fire."""
+    shown = texts_of(await chat.say(RESIDENT, "哎呀厨房着火了"))
+    assert "起火时" in shown and "不要乘电梯" in shown, shown

@@ -101,3 +101,10 @@ async def test_the_reminder_while_a_card_waits_offers_no_register_button_and_kee
     assert not any(r.message is not None and r.message.inline_keyboard for r in reminded), texts_of(reminded)
     draft = chat.intake_draft(RESIDENT) or {}
     assert LAMP in draft.get("text", ""), draft
+
+
+async def test_a_short_status_question_gets_no_register_button(chat: BotChat) -> None:
+    """「我的事怎么样了」 got her tickets and 「📝 这是我的诉求，登记为诉求」, which would register the question as a need."""
+    await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    shown = await chat.say(RESIDENT, "我的事怎么样了")
+    assert not any("登记为诉求" in b for r in shown for b in buttons(r)), texts_of(shown)
