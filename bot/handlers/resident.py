@@ -39,7 +39,7 @@ from classifier import Classification
 from classifier.normalize import normalize, simplified
 from classifier.taxonomy import Taxonomy
 from routing import abuse, dispatch, drafts, duplicates, geography, members, outbox, tickets, views
-from routing.models import GeoLevel, NotificationKind, Ticket
+from routing.models import GeoLevel, Member, NotificationKind, Ticket
 from routing.models import TicketStatus as S
 from routing.states import UNRESOLVED
 
@@ -53,7 +53,7 @@ RATING_WORDS = "rating_words"  # words typed under the rating card without stars
 COMMENT_WINDOW = timedelta(minutes=30)
 GIVEN_UP = "given_up"  # a need given up (❌ 取消, 算了), kept a while: 按错了 / 还是要修的 takes it back (UNDO_WINDOW)
 UNDO_WINDOW = timedelta(minutes=10)
-_TAKES_BACK_GIVING_UP = re.compile("按错了|点错了|不取消|别取消|不要取消|还是要|还是(得|想|请|麻烦)?(修|办|登记|弄|来|报)|恢复")
+_TAKES_BACK_GIVING_UP = re.compile("按错了|点错了|不取消|别取消|不要取消|还是(要|得|想|请|麻烦)?(修|办|登记|弄|来|报)|恢复")
 # A message that names a building, unit or room already carries its address.
 MIN_ADDRESS_CHARS = 4
 # The address of last time asked for in words (跟上次一样, 还是上次那个地址, 还是之前那个, 老地址, 同上): what
@@ -1017,7 +1017,8 @@ def _open_emergency(session: Session, telegram_id: int, now_: datetime) -> tuple
 
 
 # A complaint of the work or the member (我要投诉王师傅 态度太差了 还收了我两百块钱, 人都没见到就说办完了 goes to the rating).
-_COMPLAINT = re.compile("投诉|举报(?!电话)|态度(太|很|特别|非常|极其|真)?(差|恶劣|不好|蛮横|凶)|(收|要)了?我?[^，,。]{0,5}(钱|费)"
+# (about the visit or whoever came — 师傅, 来的人, his name —: 我要投诉楼上装修 is a need, 举报 someone else's doing too)
+_COMPLAINT = re.compile("投诉|态度(太|很|特别|非常|极其|真)?(差|恶劣|不好|蛮横|凶)|(收|要)了?我?[^，,。]{0,5}(钱|费)"
                         "|乱收费|骂人|骂我|凶我|吼我|耍横|不文明|索要|红包")
 COMPLAINT_WITHIN = timedelta(days=7)  # (a ticket done this long ago is still the one a complaint is about)
 
@@ -1034,6 +1035,9 @@ def _complaint(session: Session, telegram_id: int, text: str, now_: datetime) ->
     ticket = ticket_named(text, mine) or next(iter(mine), None)
     if ticket is None:
         return None
+    who = session.get(Member, ticket.assignee_id)
+    if not (_ABOUT_THE_VISIT.search(simplified(text)) or (who is not None and who.display_name and who.display_name in text)):
+        return None  # (我要投诉楼上天天装修: not about the work, nor whoever came)
     tickets.complain(session, ticket.id, telegram_id, text, now_)
     return f"#{ticket.number}"
 

@@ -185,3 +185,14 @@ async def test_a_complaint_of_the_member_reaches_the_coordinator(chat: BotChat, 
 async def test_a_complaint_with_no_ticket_a_member_took_is_not_passed_on(chat: BotChat) -> None:
     await chat.say(RESIDENT, "我要投诉王师傅 态度太差了")
     assert _complained_to(chat) == []
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["我要投诉楼上天天半夜装修", "楼下饭馆乱收费"])
+async def test_a_complaint_of_something_else_is_not_passed_on_as_one_of_the_member(chat: BotChat, world: World,
+                                                                                    words: str) -> None:
+    """A complaint that names neither the work nor whoever came is hers to tell as a need, not one of 王师傅."""
+    await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    await chat.take_and_start(world.members["王师傅"])
+    await chat.say(RESIDENT, words)
+    assert _complained_to(chat) == []

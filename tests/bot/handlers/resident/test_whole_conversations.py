@@ -229,3 +229,11 @@ async def test_words_long_after_giving_up_take_nothing_back(chat: BotChat) -> No
         s.exec(update(Draft).values(updated_at=datetime.now(UTC) - timedelta(days=1)))
     shown = texts_of(await chat.say(RESIDENT, "哎呀 按错了"))
     assert texts.INTAKE_RESTORED not in shown and chat.intake_draft(RESIDENT) is None, shown
+
+
+async def test_words_that_merely_say_still_after_giving_up_take_nothing_back(chat: BotChat) -> None:
+    """「还是要找物业」 after 算了 is no 按错了: the need given up stays given up."""
+    await chat.say(RESIDENT, "我家水管漏水了")
+    await chat.say(RESIDENT, "算了")
+    shown = texts_of(await chat.say(RESIDENT, "还是要找物业"))
+    assert texts.INTAKE_RESTORED not in shown, shown
