@@ -99,34 +99,21 @@ def test_a_coordinator_whose_assignment_another_replaced_is_told(world: World) -
     """The grid coordinator 指派'd 王师傅; the street coordinator 改派'd it to 李师傅 before he answered: the grid
     coordinator was never told, his chat still saying it waits for 王师傅 (he would chase a member who has it no
     more). He hears who has it now, from whom; the street coordinator, who did it, is not told."""
-    with db.transaction(world.engine) as s:
-        tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
-                                    grid_code=G11, address="幸福里3号楼", settings=world.settings).id
-    wang, li = world.member("王师傅", ["电工"]), world.member("李师傅", ["电工"])
-    with db.transaction(world.engine) as s:
-        dispatch.assign_ticket(s, tid, GRID_COORD, world.member_id(wang), T0 + minutes(1), settings=world.settings)
+    tid, _ = _lamp_assigned(world, GRID_COORD)
+    li = world.member("李师傅", ["电工"])
     with db.transaction(world.engine) as s:
         dispatch.assign_ticket(s, tid, COORD, world.member_id(li), T0 + minutes(2), settings=world.settings)
-    with db.transaction(world.engine) as s:
-        told = [(n.recipient_id, n.payload) for n in s.exec(select(Notification).where(
-            Notification.ticket_id == tid, Notification.kind == NotificationKind.assignment_answered))]
+    told = _assignment_answers(world, tid)
     assert [(who, p["member_name"]) for who, p in told if p.get("reassigned_by")] == [(GRID_COORD, "李师傅")], told
 
 
 def test_a_coordinator_is_told_the_member_he_assigned_went_off_duty(world: World) -> None:
     """The 指派 stays when the member goes off duty (it asks him by name), but the coordinator waiting on his answer was
     not told he left: he hears it, with 改派 under it (a card not answered by the member)."""
-    with db.transaction(world.engine) as s:
-        tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
-                                    grid_code=G11, address="幸福里3号楼", settings=world.settings).id
-    wang = world.member("王师傅", ["电工"])
-    with db.transaction(world.engine) as s:
-        dispatch.assign_ticket(s, tid, GRID_COORD, world.member_id(wang), T0 + minutes(1), settings=world.settings)
+    tid, wang = _lamp_assigned(world, GRID_COORD)
     with db.transaction(world.engine) as s:
         dispatch.go_off_duty(s, wang, T0 + minutes(2), settings=world.settings)
-    with db.transaction(world.engine) as s:
-        told = [(n.recipient_id, n.payload) for n in s.exec(select(Notification).where(
-            Notification.ticket_id == tid, Notification.kind == NotificationKind.assignment_answered))]
+    told = _assignment_answers(world, tid)
     assert [(who, p["member_name"]) for who, p in told if p.get("off_duty")] == [(GRID_COORD, "王师傅")], told
     assert wang in _pending(world, tid)  # (the 指派 itself stays)
 
@@ -330,15 +317,28 @@ def test_the_grid_coordinator_is_told_when_his_assignee_of_an_escalated_ticket_b
     assert told, "the 网格员 who assigned 王师傅 is never told the assignment cannot reach him"
 
 
-def _assigned_then_declined(world: World, coordinator: int, reason: str | None = None) -> tuple[int, int]:
-    """A ticket assigned by `coordinator` to 王师傅, who declines it (不方便, with `reason`) two minutes later: (ticket id,
-    his id)."""
+def _lamp_assigned(world: World, coordinator: int) -> tuple[int, int]:
+    """A stairwell lamp's ticket assigned by `coordinator` to 王师傅 a minute after it was filed: (ticket id, his id)."""
     with db.transaction(world.engine) as s:
         tid = tickets.submit_ticket(s, RESIDENT, "楼道灯坏了好几天了", T0, label="property.public_lighting",
                                     grid_code=G11, address="幸福里3号楼", settings=world.settings).id
     member = world.member("王师傅", ["电工"])
     with db.transaction(world.engine) as s:
         dispatch.assign_ticket(s, tid, coordinator, world.member_id(member), T0 + minutes(1), settings=world.settings)
+    return tid, member
+
+
+def _assignment_answers(world: World, tid: int) -> list[tuple[int, dict]]:
+    """Who was told of the ticket's assignments (assignment_answered), and what."""
+    with db.transaction(world.engine) as s:
+        return [(n.recipient_id, n.payload) for n in s.exec(select(Notification).where(
+            Notification.ticket_id == tid, Notification.kind == NotificationKind.assignment_answered))]
+
+
+def _assigned_then_declined(world: World, coordinator: int, reason: str | None = None) -> tuple[int, int]:
+    """A ticket assigned by `coordinator` to 王师傅, who declines it (不方便, with `reason`) two minutes later: (ticket id,
+    his id)."""
+    tid, member = _lamp_assigned(world, coordinator)
     with db.transaction(world.engine) as s:
         dispatch.decline_offer(s, tid, member, T0 + minutes(2), reason=reason, settings=world.settings)
     return tid, member
