@@ -26,7 +26,7 @@ ADD_COORDINATOR = "ac"  # ac:<node code>[:ok]         coordinator picks the scop
 STATS = "st"  # st:<period>                           /stats for another period (routing.reports.STATS_PERIODS)
 CALL_OFF = "cx"  # cx:<ticket id>[:ok] | cx:no          resident calls off a ticket (asked, then confirmed)
 CLOSE = "cl"  # cl:<ticket id>[:ok] | cl:no            coordinator closes a ticket (its reason typed, then confirmed)
-RELAY = "rl"  # rl:<ticket id>                          member has his words told to the ticket's resident
+RELAY = "rl"  # rl:<ticket id>:<token>                  member has his words told to the ticket's resident
 
 
 def data(*parts: object) -> str:
@@ -145,10 +145,10 @@ def task_step(ticket_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def relay(held: list[tuple[int, str]]) -> InlineKeyboardMarkup:
-    """转告居民, one button per ticket the member holds (its number when more than one)."""
+def relay(held: list[tuple[int, str]], token: str) -> InlineKeyboardMarkup:
+    """转告居民, one button per ticket the member holds (its number when more than one), for the words kept as `token`."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(
-        texts.BTN_TELL_RESIDENT + (f"（{number}）" if len(held) > 1 else ""), callback_data=data(RELAY, ticket_id))]
+        texts.BTN_TELL_RESIDENT + (f"（{number}）" if len(held) > 1 else ""), callback_data=data(RELAY, ticket_id, token))]
         for ticket_id, number in held])
 
 

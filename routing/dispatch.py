@@ -632,7 +632,10 @@ def go_off_duty(session: Session, telegram_id: int, now: datetime, *, settings: 
     """/duty off: no new offers, and the offers waiting for the member's answer go to others (a coordinator's 指派
     stays: it asks them by name, on duty or not — who assigned it is told he went off duty)."""
     member = get_member(session, telegram_id)
+    was_on_duty = member.on_duty
     _off_duty(session, member, now, "off_duty", settings, waves_only=True)
+    if not was_on_duty:  # (/duty off again: told already)
+        return member
     assigned = session.exec(select(Offer).where(Offer.member_id == member.id, Offer.kind == OfferKind.dispatch,
                                                 Offer.state == OfferState.pending)).all()
     for offer in assigned:  # (whoever assigned one may want to 改派 rather than wait for an answer)

@@ -62,7 +62,7 @@ _PAYLOAD_SCRUB: dict[str, Any] = {"text": FORGOTTEN_TEXT, "address": "", "phone"
 
 
 # The conversations a person has as a resident (the bot's flow names), forgotten with them.
-RESIDENT_FLOWS = ("intake", "comment", "not_understood", "photos", "call_off", "rating_words", "pieces")
+RESIDENT_FLOWS = ("intake", "comment", "not_understood", "photos", "call_off", "rating_words", "pieces", "given_up")
 
 def _tickets(session: Session, telegram_id: int) -> list[Ticket]:
     return list(session.exec(select(Ticket).where(Ticket.resident_id == telegram_id)

@@ -7,7 +7,6 @@ DomainError the caller's rollback leaves the database as it was.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -555,13 +554,15 @@ def complain(session: Session, ticket_id: int, resident_id: int, words: str, now
     ticket = get_ticket(session, ticket_id)
     if ticket.resident_id != resident_id:
         raise NotAllowed(f"工单 #{ticket.number} 不是您提交的")
-    said = hashlib.sha1(words.strip().encode()).hexdigest()[:12]  # (her words only in the messages: /forget)
-    last = _told_lately(session, ticket, "complained", now)
-    if last is not None and (last.data or {}).get("said") == said:
+    said = words.strip()[:300]
+    last = session.exec(select(Notification).where(  # (her words only in the messages, which /forget scrubs)
+        Notification.ticket_id == ticket.id, Notification.kind == NotificationKind.complaint,
+        Notification.created_at > now - CHASE_INTERVAL).order_by(Notification.id.desc())).first()
+    if last is not None and last.payload.get("resident_words") == said:
         return False
     record_event(session, ticket, "complained", now, actor_id=resident_id, actor_role="resident",
-                 from_status=ticket.status, to_status=ticket.status, data={"said": said})
-    payload = {**ticket_payload(session, ticket, private=True), "resident_words": words.strip()[:300]}
+                 from_status=ticket.status, to_status=ticket.status)
+    payload = {**ticket_payload(session, ticket, private=True), "resident_words": said}
     notify_many(session, coordinators_for(session, ticket.grid_code, level=ticket.escalation_level),
                 NotificationKind.complaint, now, ticket_id=ticket.id, payload=payload)
     return True

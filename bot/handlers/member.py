@@ -5,6 +5,7 @@ skills (/skills)."""
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -707,17 +708,25 @@ _START_NAMED = re.compile(r"(开始办理|开始)[了吧。！!~～\s]*")
 
 # Words of a visit (在路上了，十分钟到; 到了 没人开门; 居民不在家，敲门没人应; 阀门坏了，要去买配件): a member's about the ticket
 # in his hands — not a need of his own (我家…), nor an emergency told (晕倒, 着火: those are registered as any).
-_VISIT = re.compile("在路上|路上了|马上到|快到了|就到|分钟(后|内)?到|(我|已经?)到了|到门口|到楼下|明天再来|改天再来|不在家|没在家"
-                    "|没人(应|开门|在家|接)|敲门|打不通|联系不上|不接电话|配件|零件|点(钟|半)?(左右|前|后)?(到|过去|过来|上门)")
+_ARRIVING = re.compile(f"{_ON_THE_WAY.pattern}|^到了|(我|已经?)到了|到门口|到楼下|明天再来|改天再来"
+                       "|点(钟|半)?(左右|前|后)?(到|过去|过来|上门)")
+_RESIDENT_AWAY = re.compile("(居民|住户|业主|户主)[^。，,；;]{0,6}(不在家|没在家|没人|不开门|打不通|联系不上|不接电话)")
 _OWN_HOME = re.compile("我家|俺家|我们家|咱家|我自己")
-_VISIT_SIGNALS = {"danger", "person"}  # (敲门没人应 reads as an older person in danger: the visit's door, told by him)
+_CRY = re.compile("救命|喊|叫人|血|晕|倒|摔|火|烟|打架|打人|抢|偷|撬|报警|120|110|119")
+_VISIT_SIGNALS = {"danger", "person"}  # (居民不在家，敲门没人应 reads as an older person in danger: the door he is at)
 
 
 def tells_the_visit(text: str, read: Classification | None) -> bool:
-    """Whether words are a member's about a visit (see _VISIT), with no emergency of another kind told in them."""
+    """Whether words are a member's about a visit: on his way or coming later (_ARRIVING), or the resident not at home or
+    unreachable (_RESIDENT_AWAY) — not his own home's, and never with a cry for help or an emergency of another kind
+    (到门口了，里面有人喊救命 is registered as any emergency)."""
     words = simplified(text)
-    signals = set(read.urgent_signals) if read is not None else set()
-    return bool(_VISIT.search(words)) and not _OWN_HOME.search(words) and signals <= _VISIT_SIGNALS
+    if _OWN_HOME.search(words) or _CRY.search(words):
+        return False
+    away = _RESIDENT_AWAY.search(words) is not None
+    if read is not None and read.urgent:
+        return away and set(read.urgent_signals) <= _VISIT_SIGNALS
+    return away or _ARRIVING.search(words) is not None
 
 
 RELAY = "relay"  # a member's words of a visit, kept for 转告居民 (RELAY_WINDOW)
@@ -725,13 +734,14 @@ RELAY_WINDOW = timedelta(minutes=30)
 MAX_RELAY_BUTTONS = 3
 
 
-def _held_tickets(session: Session, telegram_id: int, text: str, now_: Any) -> list[tuple[int, str]]:
-    """The tickets a member holds (id, #number); his words kept for 转告居民 when there are any."""
+def _held_tickets(session: Session, telegram_id: int, text: str, token: str, now_: Any) -> list[tuple[int, str]]:
+    """The tickets a member holds (id, #number); his words kept for 转告居民 (under `token`: the buttons of these words
+    only) when there are any."""
     if members.find_member(session, telegram_id) is None:
         return []
     held = [(t.id, f"#{t.number}") for t in tickets.list_member_tasks(session, telegram_id)]
     if held:
-        drafts.save_draft(session, telegram_id, RELAY, {"text": text}, now_)
+        drafts.save_draft(session, telegram_id, RELAY, {"text": text, "token": token}, now_)
     return held
 
 
@@ -740,21 +750,23 @@ async def about_the_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     """Words of a visit from a member holding a ticket (`tells_the_visit`): pointed to its buttons (and, for a door
     nobody opens that the classifier reads as danger, 110 / 120), with 转告居民 to send them to its resident — not a
     resident's request opened in his name, an urgent one with 🚨 to every coordinator. False for anyone holding none."""
-    held = await act(context, _held_tickets, update.effective_user.id, text.strip(), now())
+    token = secrets.token_hex(3)
+    held = await act(context, _held_tickets, update.effective_user.id, text.strip(), token, now())
     if not held:
         return False
     urgent = read is not None and read.urgent
     lines = [texts.ABOUT_THE_VISIT, *([texts.VISIT_SAFETY] if urgent else []),
              *([texts.RELAY_OFFERED] if len(held) <= MAX_RELAY_BUTTONS else [])]
-    await reply(update, "\n".join(lines), keyboards.relay(held) if len(held) <= MAX_RELAY_BUTTONS else None)
+    await reply(update, "\n".join(lines), keyboards.relay(held, token) if len(held) <= MAX_RELAY_BUTTONS else None)
     return True
 
 
-def _relay(session: Session, telegram_id: int, ticket_id: int, now_: Any) -> str | None:
-    """The words kept for 转告居民 sent to the ticket's resident: its #number (None: nothing kept, or kept too long ago)."""
+def _relay(session: Session, telegram_id: int, ticket_id: int, token: str, now_: Any) -> str | None:
+    """The words kept for 转告居民 sent to the ticket's resident: its #number (None: nothing kept, kept too long ago, or
+    the button is under earlier words)."""
     kept = next(((state, touched) for flow, state, touched in drafts.list_drafts(session, telegram_id)
                  if flow == RELAY), None)
-    if kept is None or now_ - kept[1] > RELAY_WINDOW:
+    if kept is None or now_ - kept[1] > RELAY_WINDOW or kept[0].get("token") != token:
         return None
     ticket = tickets.tell_resident(session, ticket_id, telegram_id, kept[0]["text"], now_)
     drafts.clear_draft(session, telegram_id, RELAY)
@@ -763,11 +775,11 @@ def _relay(session: Session, telegram_id: int, ticket_id: int, now_: Any) -> str
 
 async def relay_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """转告居民: the member's words of the visit sent to the ticket's resident."""
-    args = callback_args(update)
-    if not args or not args[0].isdigit():
+    ticket_id, token = ([*callback_args(update), "", ""])[:2]
+    if not ticket_id.isdigit():
         await answer(update, texts.STALE_BUTTON, alert=True)
         return
-    number = await act(context, _relay, update.effective_user.id, int(args[0]), now())
+    number = await act(context, _relay, update.effective_user.id, int(ticket_id), token, now())
     if number is None:
         await answer(update, texts.STALE_BUTTON, alert=True)
         return

@@ -80,6 +80,9 @@ _PLACE_WORD = re.compile(
     r"小区|社区|楼|栋|幢|单元|(?<!上)门|路|街|巷|弄|村|苑|园|庄|院|大厦|公寓|广场|市场|超市|商场|旁边|对面|附近|隔壁"
     r"|边上|(?<![这那哪家心])里|\d|[一二三四五六七八九十两]号")
 _HOW_LONG = re.compile("多久|几点|什么时候|多长时间")  # (a question of when: answered, not added)
+# Details of the visit (when she is home, the door, the floor, who has the key): more of the need just registered;
+# other words (我孩子发烧了) are read as they are.
+_VISIT_DETAIL = re.compile("点|上午|下午|晚上|早上|中午|周末|明天|后天|以后|之前|在家|有人|没人|门|楼|层|电话|敲|钥匙|邻居|物业")
 LIFT = "property.elevator"
 # Someone shut in the lift (我被困在电梯里了, 电梯卡在两层中间 里面有人).
 _TRAPPED = re.compile("困在|被困|困住|困人|关人|关在|卡在.{0,8}(里|中间)|出不来|(里面|里头)有人")
@@ -775,7 +778,7 @@ async def new_request(
         return
     if words_alone and await _passed_on(update, context, text, result.kind):
         return
-    if words_alone and not result.confident and complains(text) and (
+    if words_alone and not result.confident and not result.urgent and complains(text) and (
             number := await act(context, _complaint, update.effective_user.id, text, now())):
         await reply(update, texts.complaint_told(number))  # (我要投诉王师傅 态度太差了: to its coordinators)
         return
@@ -917,7 +920,7 @@ async def _tell_more(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting
 
 
 # A need said to be another (not 也: 停车也不方便，师傅来了停在外面就行 is about the visit)
-_ANOTHER_WORDS = "另外|还有就是|还有|再有|再就是|顺便|同时|对了"
+_ANOTHER_WORDS = "另外|还有就是|还有|再有|再就是|顺便|同时"
 _ANOTHER = re.compile(_ANOTHER_WORDS)
 _ANOTHER_NEED = re.compile(rf"[，,。；;！!\s]*({_ANOTHER_WORDS})[，,：:\s]*")
 MIN_NEED_PART_CHARS = 4
@@ -1043,11 +1046,11 @@ def _complaint(session: Session, telegram_id: int, text: str, now_: datetime) ->
 
 
 def tells_more(text: str) -> bool:
-    """Whether words could tell more of a need just registered (我下午两点以后才在家): not an acknowledgement (好的, 收到),
-    a question (你是机器人吗, 大概多久) or a word or two."""
+    """Whether words tell more of a need just registered — details of the visit (我下午两点以后才在家) —: not an
+    acknowledgement (好的, 收到), a question (你是机器人吗, 大概多久), a word or two, nor other news (我孩子发烧了)."""
     plain = simplified(text).strip()
     return (len(plain) >= MIN_NEED_CHARS and not member.acknowledges(plain) and not _ASKS.search(plain)
-            and not _HOW_LONG.search(plain))
+            and not _HOW_LONG.search(plain) and _VISIT_DETAIL.search(plain) is not None)
 
 
 def _added_to_fresh_ticket(session: Session, telegram_id: int, text: str, now_: datetime) -> str | None:
@@ -1263,9 +1266,13 @@ def _cancel_intake(session: Session, telegram_id: int, token: str, now_: datetim
     return None
 
 
+MAX_UNDO_CHARS = 16  # (哎呀 按错了 还是要修的: longer words tell something of their own — 停水了，什么时候恢复供水)
+
+
 def takes_back_giving_up(text: str) -> bool:
-    """Whether words say a need was given up by mistake (哎呀 按错了 还是要修的, 算了 还是修吧)."""
-    return bool(_TAKES_BACK_GIVING_UP.search(simplified(text)))
+    """Whether short words say a need was given up by mistake (哎呀 按错了 还是要修的, 算了 还是修吧)."""
+    plain = simplified(text).strip()
+    return len(plain) <= MAX_UNDO_CHARS and bool(_TAKES_BACK_GIVING_UP.search(plain))
 
 
 def _restore_intake(session: Session, telegram_id: int, state: dict[str, Any], now_: datetime) -> dict[str, Any] | None:
@@ -1595,7 +1602,8 @@ def _keep_next_need(session: Session, telegram_id: int, token: str, text: str, n
     state = drafts.get_draft(session, telegram_id, INTAKE)
     if state is None or state.get("token") != token:
         return False
-    state["next_text"] = "\n".join(_kept_once([*filter(None, (state.get("next_text") or "").split("\n"))], text))
+    told = " ".join(text.split())  # (one line: a line break separates the needs kept)
+    state["next_text"] = "\n".join(_kept_once([*filter(None, (state.get("next_text") or "").split("\n"))], told))
     if photos:
         had = state.get("next_attachments") or []
         state["next_attachments"] = [*had, *(p for p in photos if p not in had)][: tickets.MAX_ATTACHMENTS]
@@ -1704,7 +1712,8 @@ async def address_given(
     if numbers.address_in(text) is None and address_unknown(text):
         await _ask_again(update, context, state, texts.ADDRESS_HELP)  # (neither the address nor another need)
         return
-    if numbers.address_in(text) is None and address_later(text):
+    if numbers.address_in(text) is None and not state.get("ticket_id") and address_later(text) and not (
+            _ANOTHER.search(text)):
         await reply(update, texts.ADDRESS_LATER)  # (等一下我问问我儿子: the step waits for it)
         return
     if numbers.address_in(text) is None and _HOME_ONLY.fullmatch(simplified(text).strip()):

@@ -344,6 +344,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         # (a new need told instead of choosing: kept for after the one waiting when the bot was sure of that one, as
         # under 「对吗？」 — 还有电梯也坏了 —; a need retold or corrected, 不是灯，是电梯坏了, takes its place)
         target, state, waiting = REQUEST, {"photos": []}, state
+    if target == UNDO_GIVING_UP and (_urgent(read) or _a_need(read)):
+        target, state = REQUEST, {"photos": []}  # (我爸晕倒了，还是要叫人来: an emergency, not the need given up back)
     if target == CLOSE_REASON and _urgent(read):
         target, state = REQUEST, {"photos": []}  # (我家着火了 after 关闭: an emergency, never a reason)
     leave_task = target == TASK_NOTE and bool(text) and _urgent(read) and member.own_emergency(text, read.urgent_signals)

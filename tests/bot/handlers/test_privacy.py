@@ -155,3 +155,14 @@ def test_forget_erases_her_photos_from_the_coordinators_cards_too(world: World) 
         left = [(n.kind, n.payload) for n in s.exec(select(Notification).where(Notification.ticket_id == tid))
                 if PHOTO in str(n.payload)]
     assert left == [], f"the resident's photo is still in the outbox after /forget: {left}"
+
+
+async def test_forget_erases_a_need_given_up_too(chat: BotChat) -> None:
+    """A need given up is kept ten minutes to be taken back (按错了): /forget left it, its address and phone with it, and
+    按错了 brought them back after 「已删除您的个人信息」."""
+    await chat.say(RESIDENT, f"{NEED}，{ADDRESS}，电话{PHONE}")
+    await chat.say(RESIDENT, "算了")
+    await chat.say(RESIDENT, "/forget")
+    await chat.press(RESIDENT, chat.last_message(RESIDENT).inline_keyboard[0][0]["callback_data"])
+    shown = texts_of(await chat.say(RESIDENT, "按错了"))
+    assert PHONE not in shown and texts.INTAKE_RESTORED not in shown, shown

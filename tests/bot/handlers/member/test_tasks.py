@@ -827,7 +827,7 @@ async def test_words_two_hours_after_done_was_pressed_are_not_its_note(chat: Bot
 
 
 @SQLITE
-@pytest.mark.parametrize("words", ["居民不在家，敲门没人应", "在路上了，十分钟到", "到了 没人开门", "阀门坏了，要去买配件"])
+@pytest.mark.parametrize("words", ["居民不在家，敲门没人应", "在路上了，十分钟到", "到了 没人开门", "等配件到了再来修"])
 async def test_a_members_words_about_the_visit_are_about_his_ticket(chat: BotChat, world: World, words: str) -> None:
     """A member at the door types 「居民不在家，敲门没人应」: an urgent ticket was opened in his name (🚨 to every
     coordinator, 「请立即拨打 110」 to him, offered to another member); 「在路上了，十分钟到」 started a resident's intake
@@ -871,3 +871,27 @@ async def test_a_members_words_of_the_visit_can_be_told_to_the_resident(chat: Bo
     assert "已转告" in told, told
     heard = texts_of(chat.replies(RESIDENT)[-2:])
     assert "王师傅" in heard and "我下午三点到" in heard, heard
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["到门口了，敲门没人应，里面有人喊救命", "邻居家老人好几天没出门了，敲门没人应",
+                                   "我妈一个人住，打电话一直没人接，敲门也没人应", "我到楼下了，看到有人在打架"])
+async def test_a_members_cry_for_help_or_someone_elses_need_is_not_taken_for_his_visit(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """Words of a door with a cry behind it, or of a neighbour's or his mother's trouble, are no news of his visit: they
+    are registered as anyone's (the visit's answer hid them)."""
+    member, _ = await _member_with_work(chat, world)
+    told = texts_of(await chat.say(member, words))
+    assert texts.ABOUT_THE_VISIT not in told, told
+
+
+@SQLITE
+async def test_an_earlier_relay_button_does_not_send_later_words(chat: BotChat, world: World) -> None:
+    """转告居民 under 「我在路上了，十分钟到」, pressed after 「居民不在家，我明天再来」 was typed, sent the later words."""
+    member, _ = await _member_with_work(chat, world)
+    first = card_with(await chat.say(member, "我在路上了，十分钟到"), "转告居民")
+    await chat.say(member, "居民不在家，我明天再来")
+    await chat.press(member, first.button("转告居民"), first.message)
+    await chat.deliver()
+    assert "我明天再来" not in texts_of(chat.replies(RESIDENT)), texts_of(chat.replies(RESIDENT)[-2:])

@@ -237,3 +237,19 @@ async def test_words_that_merely_say_still_after_giving_up_take_nothing_back(cha
     await chat.say(RESIDENT, "算了")
     shown = texts_of(await chat.say(RESIDENT, "还是要找物业"))
     assert texts.INTAKE_RESTORED not in shown, shown
+
+
+async def test_an_emergency_right_after_giving_up_is_an_emergency(chat: BotChat) -> None:
+    """「我爸突然晕倒了，还是要叫人来看看」 right after 取消 brought the lamp back instead of 120 and a ticket."""
+    await chat.say(RESIDENT, "我家楼道灯坏了")
+    await chat.say(RESIDENT, "算了")
+    shown = texts_of(await chat.say(RESIDENT, "我爸突然晕倒了，还是要叫人来看看"))
+    assert texts.INTAKE_RESTORED not in shown and "拨打 120" in shown, shown
+
+
+@pytest.mark.parametrize("words", ["我孩子发烧了", "今天菜市场的菜好贵"])
+async def test_other_news_right_after_registering_is_not_added_to_the_ticket(chat: BotChat, words: str) -> None:
+    """Only details of the visit go on the ticket just registered (我孩子发烧了 went on the lamp's, sent to its member)."""
+    await chat.submit(RESIDENT, "楼上漏水到我家 叫他们也不开门")
+    await chat.say(RESIDENT, words)
+    assert words not in chat.ticket(1).text, chat.ticket(1).text
