@@ -45,6 +45,7 @@ from routing.states import UNRESOLVED
 
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_STATUS_NEED_CHARS = 12  # (之前反映的臭水沟 现在又臭得不行, read as a status query, may still be registered)
+_ASKS_AFTER = re.compile("怎么样|咋样|进度|到哪|有结果|办得?怎么|处理得?怎么")  # (我的事怎么样了: her tickets are the answer)
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
 _TROUBLE_WORD = re.compile("坏|漏|堵|停电|停水|跳闸|不亮|不通|没电|没水|没气|没热水|不热|不转")  # (灯坏了, 漏水)
 COMMENT = "comment"
@@ -798,9 +799,11 @@ async def new_request(
             text, result = joined, together
     if result.kind != "request" and not attachments:
         markup = None
-        # (a short question after her tickets, 我的事怎么样了, gets her tickets alone: nothing there to register)
-        least = MIN_STATUS_NEED_CHARS if result.kind == "status" else MIN_NEED_CHARS
-        if result.kind != "greeting" and (len(result.text) >= least or _TROUBLE_WORD.search(result.text)):
+        # (a question after her tickets alone, 我的事怎么样了, gets them without the button: nothing there to register)
+        asks_after = result.kind == "status" and len(result.text) < MIN_STATUS_NEED_CHARS and bool(
+            _ASKS_AFTER.search(result.text))
+        if result.kind != "greeting" and not asks_after and (
+                len(result.text) >= MIN_NEED_CHARS or _TROUBLE_WORD.search(result.text)):
             # The classifier can be wrong (之前反映的臭水沟 现在又臭得不行 reads as a status query): the
             # resident may still register it as a need.
             markup = await _register_anyway_button(update, context, text)

@@ -77,7 +77,7 @@ def test_the_resident_flows_are_the_ones_forget_clears() -> None:
     from bot.handlers import call_off, resident
     from routing.privacy import RESIDENT_FLOWS
 
-    assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD, resident.PHOTOS, call_off.CALL_OFF,
+    assert {resident.INTAKE, resident.COMMENT, resident.NOT_UNDERSTOOD, resident.PHOTOS, call_off.CALL_OFF, resident.GIVEN_UP,
             resident.RATING_WORDS, resident.PIECES} == set(
         RESIDENT_FLOWS)
 
