@@ -72,6 +72,11 @@ def idle_drafts(session: Session, flow: str, since: datetime, until: datetime, *
     return [(telegram_id, dict(state), touched) for telegram_id, state, touched in rows]
 
 
+def draft_with_time(session: Session, telegram_id: int, flow: str) -> tuple[dict[str, Any], datetime] | None:
+    """A flow's saved state and when it was last touched, or None."""
+    return next(((state, touched) for name, state, touched in list_drafts(session, telegram_id) if name == flow), None)
+
+
 def list_drafts(session: Session, telegram_id: int) -> list[tuple[str, dict[str, Any], datetime]]:
     """All of a user's flows in progress, most recently touched first: (flow, state, when last touched)."""
     return [(flow, dict(state), touched)

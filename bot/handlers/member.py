@@ -764,8 +764,7 @@ async def about_the_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, te
 def _relay(session: Session, telegram_id: int, ticket_id: int, token: str, now_: Any) -> str | None:
     """The words kept for 转告居民 sent to the ticket's resident: its #number (None: nothing kept, kept too long ago, or
     the button is under earlier words)."""
-    kept = next(((state, touched) for flow, state, touched in drafts.list_drafts(session, telegram_id)
-                 if flow == RELAY), None)
+    kept = drafts.draft_with_time(session, telegram_id, RELAY)
     if kept is None or now_ - kept[1] > RELAY_WINDOW or kept[0].get("token") != token:
         return None
     ticket = tickets.tell_resident(session, ticket_id, telegram_id, kept[0]["text"], now_)

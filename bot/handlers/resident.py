@@ -2238,7 +2238,8 @@ def _comment(session: Session, telegram_id: int, state: dict[str, Any], comment:
 
 def _keep_step(session: Session, telegram_id: int, state: dict[str, Any], now_: Any) -> None:
     """Save the comment step's state with its time kept: the window runs from the stars, not from the last words."""
-    rated = next((touched for flow, _, touched in drafts.list_drafts(session, telegram_id) if flow == COMMENT), now_)
+    kept = drafts.draft_with_time(session, telegram_id, COMMENT)
+    rated = kept[1] if kept else now_
     drafts.save_draft(session, telegram_id, COMMENT, state, rated)
 
 

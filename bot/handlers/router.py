@@ -39,8 +39,7 @@ MEMBER_FLOWS = frozenset({TASK_NOTE, MEMBER_NAME, JOIN_WORDS, SKILL_WORDS})
 def _cancel_all(session: Session, telegram_id: int, now_: datetime) -> tuple[int, dict[str, Any] | None, bool]:
     """Forget every flow in progress: the rows removed, the resident's intake among them (None if none), and whether
     it was left too long ago to go on with what it kept (STEP_IDLE)."""
-    intake = next(((state, touched) for flow, state, touched in drafts.list_drafts(session, telegram_id)
-                   if flow == resident.INTAKE), None)
+    intake = drafts.draft_with_time(session, telegram_id, resident.INTAKE)
     removed = drafts.clear_draft(session, telegram_id)
     return removed, intake[0] if intake else None, intake is not None and step_left(intake[1], now_)
 
