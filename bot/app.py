@@ -171,6 +171,7 @@ def register_handlers(app: Application) -> None:
         keyboards.CALL_OFF: call_off.call_off_button,
         keyboards.CLOSE: coordinator.close_button,
         keyboards.RELAY: member.relay_button,
+        keyboards.RAISE: coordinator.raise_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}:"))

@@ -27,6 +27,7 @@ STATS = "st"  # st:<period>                           /stats for another period 
 CALL_OFF = "cx"  # cx:<ticket id>[:ok] | cx:no          resident calls off a ticket (asked, then confirmed)
 CLOSE = "cl"  # cl:<ticket id>[:ok] | cl:no            coordinator closes a ticket (its reason typed, then confirmed)
 RELAY = "rl"  # rl:<ticket id>:<token>                  member has his words told to the ticket's resident
+RAISE = "up"  # up:<ticket id>                          coordinator hands a ticket to the level above (上报)
 
 
 def data(*parts: object) -> str:
@@ -184,12 +185,14 @@ def home_grids(grids: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(_rows(buttons, 2))
 
 
-def assign(ticket_id: int) -> InlineKeyboardMarkup:
-    """指派 for one waiting ticket, and 关闭 (a duplicate, a test, not the community's to do: closed with a reason)."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BTN_ASSIGN, callback_data=data(DISPATCH, ticket_id)),
-          InlineKeyboardButton(texts.BTN_CLOSE, callback_data=data(CLOSE, ticket_id))]]
-    )
+def assign(ticket_id: int, can_raise: bool = False) -> InlineKeyboardMarkup:
+    """指派 for one waiting ticket, and 关闭 (a duplicate, a test, not the community's to do: closed with a reason);
+    `can_raise`: 上报 too (nobody at this level to send: the level above dispatches it)."""
+    row = [InlineKeyboardButton(texts.BTN_ASSIGN, callback_data=data(DISPATCH, ticket_id)),
+           InlineKeyboardButton(texts.BTN_CLOSE, callback_data=data(CLOSE, ticket_id))]
+    if can_raise:
+        row.append(InlineKeyboardButton(texts.BTN_RAISE, callback_data=data(RAISE, ticket_id)))
+    return InlineKeyboardMarkup([row])
 
 
 def confirm_close(ticket_id: int) -> InlineKeyboardMarkup:

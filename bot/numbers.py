@@ -207,6 +207,9 @@ def phone_in(text: str) -> str | None:
     ASCII digits)."""
     text = simplified(text)
     digits = _CN_PHONE.sub(lambda m: _digits(m.group()), _CN_MOBILE.sub(lambda m: _digits(m.group()), text))
+    # (as grouped first: 2单元501 13912345678 — run together, the room's digits would hide the mobile)
+    if match := PHONE_NUMBER.search(digits):
+        return re.sub(r"[\s\-－]", "", match.group(0))
     compact = re.sub(r"[\s\-－]", "", digits)
     match = PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(compact)
     return match.group(0) if match else None

@@ -83,6 +83,7 @@ BTN_HAND_BACK = "↩️ 退回"
 BTN_PRESSED_BY_MISTAKE = "🔙 按错了，返回"  # (under the 办结 / 退回 question: no 办结 or 退回 in it, those are the card's)
 BTN_ASSIGN = "👉 指派"
 BTN_CLOSE = "✖️ 关闭"
+BTN_RAISE = "⬆️ 上报"
 BTN_CONFIRM_CLOSE = "✅ 确认关闭"
 BTN_KEEP_OPEN = "不关闭"
 BTN_FINISH = "✔️ 完成"
@@ -132,10 +133,12 @@ def member_removed(p: Mapping[str, Any]) -> str:
     return "协调员已把您移出党员 / 志愿者名单，您不会再收到工单。谢谢您的付出！如需重新加入，请向协调员索取邀请码。"
 
 
-def btn_member(name: str, grid_name: str, load: int, capacity: int, on_duty: bool, waiting: int = 0) -> str:
+def btn_member(name: str, grid_name: str, load: int, capacity: int, on_duty: bool, waiting: int = 0,
+               turned_down: bool = False) -> str:
     duty = "在岗" if on_duty else "离岗"
     asked = f"·待确认 {waiting}" if waiting else ""
-    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}{asked}）"
+    declined = "·已说不方便" if turned_down else ""  # (to this ticket, or handed it back)
+    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}{asked}{declined}）"
 
 
 # ── everyone ────────────────────────────────────────────────────────────────────────────────────
@@ -350,6 +353,8 @@ URGENT_STILL_NEEDS_ADDRESS = "您的紧急工单已经登记，协调员已收�
 URGENT_STILL_NEEDS_PHONE = "您的紧急工单已经登记，协调员已收到提醒；留个电话能更快联系到您。"
 PHONE_INCOMPLETE = "这个号码好像不完整，请再核对一下：手机号是 11 位，座机请带区号。不想留号码就点「跳过」。"
 PHONE_HOW = "请点「发送我的手机号」，或直接输入手机号或座机号；不想留号码就点「跳过」。"
+PHONE_HOW_GENTLY = ("没关系，不用点按钮也可以：直接把手机号（11 位数字）打出来发给我就行。"
+                    "不想留号码，发「跳过」两个字也可以。")
 
 
 def shared_location(latitude: float, longitude: float) -> str:
@@ -799,6 +804,8 @@ def btn_this_level(name: str) -> str:
 
 
 NO_WAITING = "目前没有待派单的工单。👍"
+DISPATCH_BY_BUTTONS = ("派单请在工单下面点「指派」，再点要派的党员（改派也一样）。"
+                       "发工单号（例如 #A1234）可以调出那一张工单。")
 
 
 def more_waiting(count: int) -> str:
@@ -877,6 +884,10 @@ ASSIGN_LIST_REFRESHED = "工单刚有变化，名单已按现在的情况更新�
 NO_MEMBERS = "这个范围内还没有登记的党员。请先用 /invite 邀请党员注册。"
 
 
+def ticket_raised(number: str, to: str) -> str:
+    return f"⬆️ 已把工单 <b>{esc(number)}</b> 上报到{esc(to)}，那里的协调员会收到。在他们派单前，您仍可以指派。"
+
+
 def assigned_confirmation(number: str, member_name: str) -> str:
     return f"已把工单 <b>{esc(number)}</b> 指派给 {esc(member_name)}，等待对方确认。"
 
@@ -894,6 +905,8 @@ def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     elif p.get("hand_back_reason"):  # (handed back by the member who had it, and no one took it since)
         declined = (f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}"
                     + photos_line(p.get("hand_back_photos"), "退回时发的照片") + "\n")
+    if p.get("raised_by"):  # (上报 by a coordinator below: nobody there to send)
+        declined = f"⬆️ {esc(p.get('raised_from') or '')} {esc(p['raised_by'])} 上报，请协调派单\n" + declined
     return ("📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz)
             + photos_line(p.get("resident_photos"), "居民发的照片") + "\n发送 /dispatch 处理。")
 

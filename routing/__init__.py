@@ -66,6 +66,7 @@ Offers and 派单 (dispatch.py)
   assign_ticket(session, ticket_id, coordinator_tid, member_id, now)   指派 / reassign (an
                                         offer of kind 'dispatch'; the member's 接单 consents)
   escalate_ticket(session, ticket_id, now, reason=)   one level up (for the time-limit scanner)
+  raise_ticket(session, ticket_id, coordinator_tid, now)   上报: to the level above his own
 
 Points and statistics (points.py, stats.py)
   member_summary(session, tid)                        /points: points, rank in grid, stars

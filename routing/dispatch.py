@@ -27,6 +27,7 @@ from routing.errors import (
     NotFound,
     TicketAlreadyTaken,
 )
+from routing.geography import ancestry, get_node
 from routing.matching import Ranked, find_candidates
 from routing.members import (
     coordinator_scopes,
@@ -62,6 +63,7 @@ from routing.outbox import (
 )
 from routing.states import (
     ACCEPTABLE,
+    STATUS_NAMES,
     WAITING_FOR_COORDINATOR,
     WITH_ASSIGNEE,
     get_ticket,
@@ -275,7 +277,8 @@ def _dispatch_needed(session: Session, ticket: Ticket, now: datetime, reason: st
     hers = {c: unsent_photos(session, c, ticket.id, payload.get("attachments") or []) for c in dict.fromkeys(told)}
     handed = [] if payload.get("declined_by") else payload.get("hand_back_photos") or []
     notify_rows(session, [notification_row(c, NotificationKind.dispatch_needed, now, ticket.id,
-                                           {**payload, "resident_photos": photos}) for c, photos in hers.items()])
+                                           {**payload, "resident_photos": photos,
+                                            "can_raise": can_raise(session, ticket, c)}) for c, photos in hers.items()])
     for coordinator, photos in hers.items():
         notify_photos(session, coordinator, ticket.id, payload["number"], photos + handed, now)
     return told
@@ -794,10 +797,15 @@ def dispatch_candidates(session: Session, ticket_id: int, coordinator_id: int, n
                                       available_only=available_only, scope_codes=scopes):
             found.setdefault(ranked.member_id, ranked)
     # Who said 不方便 to this ticket, or handed it back, comes after the others (waves never ask them again).
-    answered = set(session.exec(select(Offer.member_id).where(
+    answered = turned_down_by(session, ticket)
+    return sorted(found.values(), key=lambda ranked: ranked.member_id in answered)[:limit]
+
+
+def turned_down_by(session: Session, ticket: Ticket) -> set[int]:
+    """The members (ids) who said 不方便 to the ticket or handed it back."""
+    return set(session.exec(select(Offer.member_id).where(
         Offer.ticket_id == ticket.id, or_(Offer.state == OfferState.declined,
                                           and_(Offer.state == OfferState.accepted, Offer.member_id != ticket.assignee_id)))))
-    return sorted(found.values(), key=lambda ranked: ranked.member_id in answered)[:limit]
 
 
 def awaiting_assignments(session: Session, member_id: int, *, besides: int | None = None) -> int:
@@ -875,11 +883,12 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
 
 
 def escalate_ticket(session: Session, ticket_id: int, now: datetime, *, reason: str,
-                    actor_id: int | None = None) -> Ticket:
-    """Hand the ticket one level up (grid → community → street); a waiting ticket becomes
-    `escalated`, one in hand keeps its status. Coordinators of the new level are told."""
+                    actor_id: int | None = None, to_level: int | None = None, told: dict[str, Any] | None = None
+                    ) -> Ticket:
+    """Hand the ticket one level up (grid → community → street), or to `to_level`; a waiting ticket becomes
+    `escalated`, one in hand keeps its status. Coordinators of the new level are told (with `told` in the card)."""
     ticket = get_ticket(session, ticket_id)
-    level = min(ticket.escalation_level + 1, MAX_ESCALATION)
+    level = min(ticket.escalation_level + 1 if to_level is None else to_level, MAX_ESCALATION)
     data = {"reason": reason, "level": level}
     role = "coordinator" if actor_id else "system"
     if ticket.status in (S.offered, *WAITING_FOR_COORDINATOR):
@@ -891,11 +900,46 @@ def escalate_ticket(session: Session, ticket_id: int, now: datetime, *, reason: 
     else:
         raise IllegalTransition(f"工单 #{ticket.number} 已结束，不能升级", current=ticket.status,
                                 target=S.escalated)
-    notify_many(session, coordinators_for(session, ticket.grid_code, level=level),
-                NotificationKind.dispatch_needed, now, ticket_id=ticket.id,
-                payload={**ticket_payload(session, ticket, private=True), "reason": reason,
-                         "escalation_level": level})
+    payload = {**ticket_payload(session, ticket, private=True), "reason": reason, "escalation_level": level,
+               **(told or {})}
+    notify_rows(session, [notification_row(c, NotificationKind.dispatch_needed, now, ticket.id,
+                                           {**payload, "can_raise": can_raise(session, ticket, c)})
+                          for c in coordinators_for(session, ticket.grid_code, level=level)])
     return ticket
+
+
+def raise_ticket(session: Session, ticket_id: int, coordinator_id: int, now: datetime) -> Ticket:
+    """上报: a coordinator hands a ticket waiting for 派单 to the level above his own (a grid's to the community, a
+    community's to the street), whose coordinators are told who handed it up. He may still 指派 it. NotAllowed from
+    the top level, for a ticket in a member's hands or done, or one that is there already."""
+    ticket = get_ticket(session, ticket_id)
+    require_coordinator(session, coordinator_id, ticket.grid_code)
+    own = _own_level(session, ticket, coordinator_id)
+    if own >= MAX_ESCALATION:
+        raise NotAllowed("您已是最高一级，请直接指派或关闭")
+    if ticket.status not in (S.offered, *WAITING_FOR_COORDINATOR):
+        raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不需要上报")
+    if ticket.escalation_level > own:
+        raise NotAllowed(f"工单 #{ticket.number} 已在上一级，不用再上报")
+    by = session.get(Person, coordinator_id)
+    return escalate_ticket(session, ticket_id, now, reason="raised", actor_id=coordinator_id, to_level=own + 1,
+                           told={"raised_by": by.name if by is not None and by.name else "协调员",
+                                 "raised_from": get_node(session, ancestry(get_node(session, ticket.grid_code))[own]).name})
+
+
+def can_raise(session: Session, ticket: Ticket, coordinator_id: int) -> bool:
+    """Whether 上报 is the coordinator's to press on the ticket: waiting for 派单 at his level or below, and a level
+    above him."""
+    return (ticket.status in (S.offered, *WAITING_FOR_COORDINATOR)
+            and ticket.escalation_level <= _own_level(session, ticket, coordinator_id) < MAX_ESCALATION)
+
+
+def _own_level(session: Session, ticket: Ticket, coordinator_id: int) -> int:
+    """The lowest level (0 grid, 1 community, 2 street) at which the coordinator covers the ticket's grid; past the top
+    for one who does not."""
+    path = ancestry(get_node(session, ticket.grid_code))  # grid, community, street
+    return min((path.index(code) for code in coordinator_scopes(session, coordinator_id) if code in path),
+               default=MAX_ESCALATION + 1)
 
 
 def release_member(session: Session, member: Member) -> None:

@@ -88,16 +88,18 @@ def _waiting(session: Session, coordinator_id: int, now_: datetime) -> tuple[lis
     """The tickets /dispatch shows (with whom each is assigned to and not yet answered), and how many wait."""
     rows = []
     for ticket in dispatch.list_waiting(session, coordinator_id):
-        row = _card_row(session, ticket, now_)
+        row = _card_row(session, ticket, now_, coordinator_id)
         # (an urgent ticket listed while its offers wait: the members asked may still take it)
         rows.append({**row, "offered_to_members": ticket.status == S.offered and not row["assigned_to"]})
     return rows, dispatch.count_waiting(session, coordinator_id)
 
 
-def _card_row(session: Session, ticket: Ticket, now_: datetime) -> dict[str, Any]:
-    """A ticket as a coordinator's card shows it: its contact, whom a 指派 waits for, whether it is past due."""
+def _card_row(session: Session, ticket: Ticket, now_: datetime, coordinator_id: int) -> dict[str, Any]:
+    """A ticket as a coordinator's card shows it: its contact, whom a 指派 waits for, whether it is past due, whether
+    he may 上报 it."""
     return {**views.ticket_payload(session, ticket, private=True),
-            "assigned_to": dispatch.pending_assignee(session, ticket.id), "past_due": views.past_due(ticket, now_)}
+            "assigned_to": dispatch.pending_assignee(session, ticket.id), "past_due": views.past_due(ticket, now_),
+            "can_raise": dispatch.can_raise(session, ticket, coordinator_id)}
 
 
 # A ticket's number in a coordinator's words (#S5511, s5511 怎么样了): its card.
@@ -121,7 +123,7 @@ def _ticket_card(session: Session, coordinator_id: int, number: str, now_: datet
         return None  # (her own ticket: asked after, called off or chased as any resident's)
     if not members.covers(session, scopes, ticket.grid_code):
         return texts.ticket_not_in_scope(f"#{ticket.number}")
-    return _card_row(session, ticket, now_)
+    return _card_row(session, ticket, now_, coordinator_id)
 
 
 async def look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
@@ -138,7 +140,29 @@ async def look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str)
         return True
     done = row["status"] not in UNRESOLVED
     await reply_with_contact(update, context, row, texts.ticket_card(row, deps(context).tz),
-                             None if done else keyboards.assign(row["ticket_id"]))
+                             None if done else keyboards.assign(row["ticket_id"], row["can_raise"]))
+    return True
+
+
+# A coordinator's words that ask for a dispatch (派给王师傅, 这个单子转给刘物业, 改派一下): done with 指派's buttons.
+_DISPATCH_ASKED = re.compile("(派|指派|转|交|分)给|派单|改派|派个人|派人")
+DISPATCH_ASKED_MAX_CHARS = 40
+
+
+def _coordinates(session: Session, telegram_id: int) -> bool:
+    return bool(members.coordinator_scopes(session, telegram_id))
+
+
+async def dispatch_asked(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """A coordinator's typed instruction naming no ticket (派给王师傅): how 指派 is done, then the tickets waiting, as
+    /dispatch shows them. False for anyone else, or other words (a need of his own is registered as anyone's)."""
+    words = text.strip()
+    if len(words) > DISPATCH_ASKED_MAX_CHARS or not _DISPATCH_ASKED.search(words):
+        return False
+    if not await query(context, _coordinates, update.effective_user.id):
+        return False
+    await reply(update, texts.DISPATCH_BY_BUTTONS)
+    await dispatch_list(update, context)
     return True
 
 
@@ -155,17 +179,18 @@ async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     for row in rows:
         await reply_with_contact(update, context, row, texts.waiting_ticket(row, deps(context).tz),
-                                 keyboards.assign(row["ticket_id"]))
+                                 keyboards.assign(row["ticket_id"], row["can_raise"]))
     if total > len(rows):
         await reply(update, texts.more_waiting(total - len(rows)))
 
 
-def _member_button(session: Session, member: Member) -> tuple[int, str]:
-    """A member as a button: (member id, name, grid, duty and load, and assignments not yet answered)."""
+def _member_button(session: Session, member: Member, turned_down: bool = False) -> tuple[int, str]:
+    """A member as a button: (member id, name, grid, duty and load, assignments not yet answered, and whether he said
+    不方便 to this ticket or handed it back)."""
     grid = geography.get_node(session, member.grid_code).name
     waiting = dispatch.awaiting_assignments(session, member.id)
     return member.id, texts.btn_member(member.display_name, grid, member.active_count, member.capacity, member.on_duty,
-                                       waiting)
+                                       waiting, turned_down)
 
 
 def _candidates(
@@ -182,7 +207,8 @@ def _candidates(
     first = page * keyboards.ASSIGN_PER_PAGE
     ranked = dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_,
                                           limit=first + keyboards.ASSIGN_PER_PAGE + 1)  # (one more: is there a next page)
-    entries = [_member_button(session, session.get(Member, r.member_id))
+    turned_down = dispatch.turned_down_by(session, ticket)
+    entries = [_member_button(session, session.get(Member, r.member_id), r.member_id in turned_down)
                for r in ranked[first : first + keyboards.ASSIGN_PER_PAGE]]
     more = len(ranked) > first + keyboards.ASSIGN_PER_PAGE
     return f"#{ticket.number}", held_by, entries, more, dispatch.holder_of(session, ticket)
@@ -239,6 +265,24 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await answer(update)
     await edit(update, texts.assigned_confirmation(number, name))
+
+
+def _raise(session: Session, coordinator_id: int, ticket_id: int, now_: datetime) -> str:
+    """上报 the ticket to the level above the coordinator's; what to tell him."""
+    ticket = dispatch.raise_ticket(session, ticket_id, coordinator_id, now_)
+    to = geography.ancestry(geography.get_node(session, ticket.grid_code))[ticket.escalation_level]
+    return texts.ticket_raised(f"#{ticket.number}", geography.get_node(session, to).name)
+
+
+async def raise_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """上报 on a ticket's card: the level above dispatches it (told who handed it up); 指派 stays under the card."""
+    args = callback_args(update)
+    if len(args) != 1 or not args[0].isdigit():
+        await answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    told = await act(context, _raise, update.effective_user.id, int(args[0]), now())
+    await answer(update)
+    await reply(update, told)
 
 
 CLOSE = "close"  # the draft of a ticket a coordinator is closing: its reason is typed next

@@ -194,6 +194,10 @@ _STAR_COUNT = re.compile(rf"(?<![0-9])([1-5一二三四五两俩])\s*(?:(?:星|�
 # (一星期… has no separator after 星).
 _STARS_FIRST = re.compile(  # (not 三星 冰箱不制冷了: a brand before its appliance)
     rf"([1-5一二三四五两俩])\s*(?:星|颗星|粒星|[颗个粒]?⭐+|分)[，,。.！!~～\s]+(?!{_STAR_NAMES})\S")
+# A star count that closes words of any length, given after its reason (挺好的 就是来晚了点 给4星吧; 师傅很耐心，五星): a
+# separator or 给/打/评 before it (not 三星 alone after a word: 我家冰箱是三星).
+_STARS_LAST = re.compile(
+    r"(?:[，,。.！!~～\s]|给|打|评)\s*([1-5一二三四五两俩])\s*(?:星|颗星|粒星|[颗个粒]?⭐+|分)[吧啊呀哈了，,。.！!~～\s]*$")
 _RATING_WORDS = re.compile(  # (words of a verdict on the work: the stars are shown again, 1–2 reopen it)
     "满意|滿意|好评|好評|差评|差評|打分|颗星|粒星|还行|還行|一般般|满分|很好|挺好|不错|蛮好"
     "|没修好|没弄好|没有修好|还没好|还是不亮|还是坏|还是不行|还是漏|还在漏"
@@ -225,6 +229,8 @@ def stars_typed(text: str) -> int | None:
     if match := _STARS.fullmatch(words):
         return _count(match.group(1))
     if match := _STARS_FIRST.match(words):
+        return _count(match.group(1))
+    if (match := _STARS_LAST.search(words)) and _told_count(words) and not _BESIDES_TOLD.search(words):
         return _count(match.group(1))
     short = len(words) <= RATING_WORDS_MAX_CHARS
     if short and len(counts := {_count(n) for n in _STAR_COUNT.findall(words)}) == 1:  # (5星好评，五星: one count, twice)
@@ -356,6 +362,8 @@ def words_with_stars(text: str) -> str:
     words = _star_words(text)
     if _STAR_EMOJI.fullmatch(words) or _STARS.fullmatch(words):
         return ""
+    if not _STARS_FIRST.match(words) and (match := _STARS_LAST.search(words)):
+        return words[:match.start()].rstrip(" ，,。.！!~～")  # (挺好的 就是来晚了点 给4星吧: all that is before it)
     return _AROUND_STARS.sub("", _STAR_COUNT.sub(" ", words)).strip()
 
 
@@ -451,8 +459,8 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
     lead = yes or no
     words, plain_words = (typed[lead.end():], plain[lead.end():]) if lead else (typed, plain)
     part = numbers.address_in(words)
-    if part is None:
-        return None
+    if part is None or numbers.dialled_phone_in(part):
+        return None  # (和平里3号楼2单元501 13912345678: her phone beside it, see phone_only)
     plain_part = simplified(part)
     rest = plain_words
     for clause in plain_part.split("，"):  # (address_in joins its clauses with ，)
@@ -882,6 +890,16 @@ def of_another_item(read: Classification | None, label: str | None, *, even_unsu
     """Whether words are a request of an item other than `label` (a new need, not more of that one): a confident one,
     or with `even_unsure` any."""
     return read is not None and read.kind == "request" and (read.confident or even_unsure) and read.label != label
+
+
+def corrects_confirmed_need(context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str,
+                            read: Classification | None) -> bool:
+    """Whether words at the address or phone step correct the need she confirmed, not where or another need: 不对 是
+    楼道灯坏了 (another item), or 不是电视 是冰箱不制冷 (the item may stay; its words do not). Told again, with a card."""
+    if state.get("ticket_id") or read is None or read.kind != "request" or numbers.address_in(text) is not None:
+        return False  # (不是3号楼，是5号楼: where, corrected; an urgent ticket's steps keep theirs)
+    return (says_no_first(text) and of_another_item(read, state.get("label"))) or corrects_need(
+        text, _card_words(context, state))
 
 
 def _add_to_need(session: Session, telegram_id: int, token: str, photos: list[str], words: str,
@@ -1993,6 +2011,18 @@ async def phone_at_address_step(update: Update, context: ContextTypes.DEFAULT_TY
     await _ask_again(update, context, kept, texts.phone_noted(phone))
 
 
+# Words at the phone step that she cannot work the button (我不会弄, 这个怎么按, 看不懂): told how, not kept as the need's.
+_CANNOT_WORK_IT = re.compile("不会(弄|用|按|点|发|操作|搞)|(怎么|咋|如何)(弄|发|按|点|操作|搞)|看不懂|搞不(来|懂|明白)"
+                             "|弄不(来|懂|明白)|不懂(怎么|这个)|不知道(怎么|咋)(弄|发|按|点|操作)")
+CANNOT_WORK_IT_MAX_CHARS = 20
+
+
+def cannot_work_it(text: str) -> bool:
+    """Whether short words at the phone step say she does not know how to give it (我不会弄, 这个怎么按)."""
+    words = simplified(text).strip()
+    return len(words) <= CANNOT_WORK_IT_MAX_CHARS and bool(_CANNOT_WORK_IT.search(words))
+
+
 async def phone_typed(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
 ) -> None:
@@ -2002,6 +2032,9 @@ async def phone_typed(
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     phone, rest = phone_in(text)
     if phone is None and await _emergency_called_off(update, context, state, rest):
+        return
+    if phone is None and cannot_work_it(rest):
+        await reply(update, texts.PHONE_HOW_GENTLY, keyboards.share_phone())  # (我不会弄: no words for the need)
         return
     result = deps(context).classifier.classify(rest)
     if phone is None and await _another_need(update, context, state, rest, result):

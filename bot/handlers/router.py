@@ -313,9 +313,9 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
             text, phone_told = resident.without_another(aside), state["early_phone"].phone
     if another_need:
         target, state = REQUEST, {"photos": [], "waiting": state, "phone_told": phone_told}  # (a new message)
-    if target in (ADDRESS, PHONE) and not state.get("ticket_id") and resident.says_no_first(text) and (
-            resident.of_another_item(read, state.get("label"))):
-        # (不对 是楼道灯坏了 at the address step: the need she confirmed, corrected — not another kept for after it)
+    if target in (ADDRESS, PHONE) and resident.corrects_confirmed_need(context, state, text, read):
+        # (不对 是楼道灯坏了, 不是电视 是冰箱不制冷 at the address step: the need she confirmed, corrected — not another
+        # kept for after it, nor words of it ignored)
         target, state = REQUEST, _corrected(state)
     if target == TASK_NOTE and state.get("await") == member.ALBUM and not photos and member.acknowledges(text):
         target, state = REQUEST, {"photos": []}  # (好的，谢谢 after 办结: answered as talk, not sent as the note)
@@ -366,8 +366,8 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
             await reply(update, texts.join_code_told(*invite))
         return
     if target == REQUEST and not waiting and not photos and not _urgent(read) and (
-            await coordinator.look_up(update, context, text)):
-        return  # (#S5511 怎么样了 from a coordinator: that ticket's card, not 「您还没有工单」)
+            await coordinator.look_up(update, context, text) or await coordinator.dispatch_asked(update, context, text)):
+        return  # (#S5511 怎么样了 from a coordinator: that ticket's card, not 「您还没有工单」; 派给王师傅: how to, and the list)
     if target == REQUEST and then is None and not waiting and not photos and member.tells_the_visit(text, read) and (
             await member.about_the_visit(update, context, text, read)):
         return  # (居民不在家，敲门没人应 from a member at the door: his ticket's buttons, not an urgent ticket in his name)

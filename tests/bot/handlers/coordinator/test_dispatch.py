@@ -493,3 +493,64 @@ async def test_the_assign_list_turns_its_pages(chat: BotChat, world: World) -> N
     chosen = next(name for name in names if any(name in b for b in second))
     await chat.press(GRID_COORD, turned.button(chosen), turned.message)
     assert any("指派给您" in r.text for r in chat.replies(world.members[chosen])), chat.ticket(ticket_id).status
+
+
+# --- 上报: a ticket handed to the level above ---
+
+@SQLITE
+async def test_a_grid_coordinator_with_nobody_to_send_hands_the_ticket_up(chat: BotChat, world: World) -> None:
+    """A ticket nobody in the grid can do waits for the 网格员's 派单. His cards had 指派 and 关闭 only: nothing to hand
+    it to the community, so it sat until its red card. 「⬆️ 上报」 hands it up at once: the level above (the street,
+    as the community has no coordinator here) gets its 📮 card saying who handed it up, and the ticket is theirs
+    to dispatch; the 网格员 may still 指派 it."""
+    ticket_id = await chat.submit(RESIDENT, NEED)  # no member registered: it waits for 派单
+    card = next(r for r in chat.replies(GRID_COORD) if "有工单需要派单" in r.text)
+    assert "上报" in str(buttons(card)), card.text
+    before = len(chat.replies(COORD))
+    shown = await chat.press(GRID_COORD, card.button("上报"), card.message)
+    assert any("已把工单" in r.text and "上报" in r.text for r in shown), [r.text for r in shown]
+    await chat.deliver()
+    raised = [r for r in chat.replies(COORD)[before:] if "有工单需要派单" in r.text]
+    assert raised and "上报" in raised[-1].text, [r.text for r in chat.replies(COORD)[before:]]
+    assert "上报" not in str(buttons(raised[-1])), "the street is the top: nothing above it"
+    assert "指派" in str(buttons(raised[-1]))
+    ticket = chat.ticket(ticket_id)
+    assert (ticket.status, ticket.escalation_level) == ("escalated", 1)
+    again = await chat.press(GRID_COORD, card.button("上报"), card.message)
+    assert any("已在上一级" in r.text for r in again), [r.text for r in again]
+    assert chat.ticket(ticket_id).escalation_level == 1
+
+
+@SQLITE
+async def test_the_top_level_and_a_ticket_in_hand_have_no_shang_bao(chat: BotChat, world: World) -> None:
+    """The street coordinator's /dispatch cards have no 上报 (nobody above him); a ticket a member has taken is not
+    handed up (nothing waits for 派单)."""
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    shown = [r for r in await chat.say(COORD, "/dispatch") if _listed(r)]
+    assert shown and all("上报" not in str(buttons(r)) for r in shown), [str(buttons(r)) for r in shown]
+    grid_cards = [r for r in await chat.say(GRID_COORD, "/dispatch") if _listed(r)]
+    assert grid_cards and "上报" in str(buttons(grid_cards[0]))
+    wang = world.member("王师傅", ["电工"])
+    with db.transaction(chat.engine) as s:
+        dispatch.assign_ticket(s, ticket_id, GRID_COORD, world.member_id(wang), datetime.now(UTC))
+        dispatch.accept_offer(s, ticket_id, wang, datetime.now(UTC))
+    with db.transaction(chat.engine) as s, pytest.raises(Exception, match="不需要上报"):
+        dispatch.raise_ticket(s, ticket_id, GRID_COORD, datetime.now(UTC))
+
+
+@SQLITE
+async def test_the_assign_list_marks_who_said_bu_fang_bian_to_the_ticket(chat: BotChat, world: World) -> None:
+    """王师傅 pressed 「不方便」 on the lamp's offer; nobody else took it and it waits for 派单. In 指派's list he came
+    last, looking like anyone else: the 网格员 would phone him first. His button now says he said 不方便."""
+    wang = world.member("王师傅", ["电工"])
+    world.member("李师傅", ["电工"])
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    with db.transaction(chat.engine) as s:
+        for member in (wang, world.members["李师傅"]):
+            dispatch.decline_offer(s, ticket_id, member, datetime.now(UTC))
+    assert chat.ticket(ticket_id).status == "dispatch"
+    card = next(r for r in await chat.say(GRID_COORD, "/dispatch") if _listed(r))
+    await _choose(chat, GRID_COORD, card)
+    picker = card_with(chat.replies(GRID_COORD), "王师傅")
+    names = [b for b in buttons(picker) if "师傅" in b]
+    assert names and all("已说不方便" in b for b in names), names

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
+from bot import texts
 from classifier import Classifier
 from routing import db, dispatch, members, tickets
 from routing.alerts import scan_alerts
@@ -361,6 +362,34 @@ async def test_a_coordinator_naming_a_ticket_gets_its_card_with_reassign(chat: B
     assert any("指派" in str(buttons(r)) for r in shown), text
     shown = await chat.say(COORD, f"/dispatch {number.lower()}")
     assert number in "\n".join(r.text for r in shown)
+
+
+@pytest.mark.parametrize("words", ["派给王师傅", "这个单子转给王师傅吧"])
+async def test_a_coordinators_typed_dispatch_is_shown_the_way_with_the_tickets_waiting(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """The 网格员 types 「派给王师傅」 as he would tell a colleague. He got the resident's answer (「我是社区服务助手…请直接
+    说说您遇到的问题」) and nothing was dispatched. He is told 指派 is pressed under a ticket, and shown those waiting,
+    each with 指派; pressing it and 王师傅 assigns the ticket."""
+    ticket_id = await chat.submit(RESIDENT, NEED)  # nobody registered yet: it waits for 派单
+    world.member("王师傅", ["电工"])
+    shown = await chat.say(COORD, words)
+    text = "\n".join(r.text for r in shown)
+    assert texts.DISPATCH_BY_BUTTONS in text and chat.ticket(ticket_id).number in text, text
+    assert "请直接说说" not in text and "登记为诉求" not in text, text
+    card = next(r for r in shown if "指派" in str(buttons(r)))
+    await chat.press(COORD, card.button("指派"), card.message)
+    picker = next(r for r in reversed(chat.replies(COORD)) if "王师傅" in str(buttons(r)))
+    await chat.press(COORD, picker.button("王师傅"), picker.message)
+    with db.transaction(chat.engine) as s:
+        assert dispatch.pending_assignee(s, ticket_id) == "王师傅"
+
+
+async def test_a_residents_words_with_pai_gei_are_not_a_dispatch(chat: BotChat) -> None:
+    """Only coordinators are pointed to 指派: a resident's 「物业说派给师傅了 怎么还没来」 is hers as before."""
+    await chat.submit(RESIDENT, NEED)
+    text = "\n".join(r.text for r in await chat.say(RESIDENT, "物业说派给师傅了 怎么还没来"))
+    assert texts.DISPATCH_BY_BUTTONS not in text, text
 
 
 async def test_a_ticket_number_from_a_resident_is_answered_as_before(chat: BotChat) -> None:

@@ -375,6 +375,21 @@ async def test_a_typed_number_is_taken(chat: BotChat, typed: str, stored: str) -
 
 
 @SQLITE
+@pytest.mark.parametrize("words", ["我不会弄", "这个怎么按啊", "看不懂"])
+async def test_not_knowing_how_to_give_the_phone_is_told_how_and_not_added_to_the_need(
+    chat: BotChat, words: str
+) -> None:
+    """At the phone step an older resident cannot work the contact button: 「我不会弄」. The bot answered 「已把这句话补充
+    到您的诉求里：「我不会弄」」 and the member would have read it as part of the lamp's trouble. She is told she can
+    type the number or 跳过 instead, and the need's words stay hers."""
+    await to_phone_step(chat)
+    shown = _texts(await chat.say(RESIDENT, words))
+    assert texts.PHONE_HOW_GENTLY in shown and "补充" not in shown, shown
+    await chat.say(RESIDENT, "跳过")
+    assert chat.ticket(1).text == NEED
+
+
+@SQLITE
 async def test_an_incomplete_number_is_asked_again(chat: BotChat) -> None:
     await to_phone_step(chat)
     shown = _texts(await chat.say(RESIDENT, "138123456"))
@@ -816,6 +831,28 @@ async def test_a_correction_of_the_need_at_the_address_step_corrects_it(chat: Bo
     draft = chat.intake_draft(RESIDENT)
     assert "我先记下了" not in shown and draft["label"] == "property.public_lighting", (shown, draft)
     assert not draft.get("next_text"), draft
+
+
+@pytest.mark.parametrize(("correction", "label"), [("不是电视 是冰箱不制冷", "repair.appliance"),
+                                                 ("不是电视，是厨房水管漏水", "repair.plumbing")],
+                         ids=["same_item", "another_item"])
+@pytest.mark.parametrize("step", ["address", "phone"])
+async def test_the_need_said_to_be_wrong_at_the_address_or_phone_step_is_told_again(
+    chat: BotChat, correction: str, label: str, step: str
+) -> None:
+    """「电视坏了没声音」 → 确认, then at the address (or phone) step: 「不是电视 是冰箱不制冷」. The item is the same
+    (家电维修), so the words were waved off as the same need (「这件事正在为您登记，就是这一件」) and the member would
+    have come for the TV; 「不是电视，是厨房水管漏水」 was kept as a second need, after the TV she had just said was
+    wrong. Both are the need corrected: its card again, with her words; the address told stays."""
+    await chat.intake_to_address(RESIDENT, "电视坏了没声音")
+    if step == "phone":
+        await chat.say(RESIDENT, ADDRESS)
+    shown = texts_of(await chat.say(RESIDENT, correction))
+    draft = chat.intake_draft(RESIDENT)
+    assert (draft["step"], draft["text"], draft["label"]) == ("confirm", correction, label), (shown, draft)
+    assert not draft.get("next_text"), draft
+    await chat.say(RESIDENT, "对")
+    assert chat.intake_draft(RESIDENT)["step"] == step, "where, once told, is not asked again"
 
 
 # --- a need left at the address step ---

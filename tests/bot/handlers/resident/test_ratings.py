@@ -96,6 +96,23 @@ async def test_stars_typed_with_a_word_or_two_around_them_rate_the_ticket(
     assert chat.ticket(ticket_id).rating == stars, (shown, chat.ticket(ticket_id).status)
 
 
+@pytest.mark.parametrize(("words", "stars", "comment"), [
+    ("挺好的 就是来晚了点 给4星吧", 4, "挺好的 就是来晚了点"),
+    ("师傅很耐心，修得也快，灯也亮了，五星", 5, "师傅很耐心,修得也快,灯也亮了"),
+    ("灯是修好了但是等了好久才来，打三星", 3, "灯是修好了但是等了好久才来"),
+])
+async def test_stars_given_after_their_reason_in_a_long_sentence_rate_the_ticket(
+    chat: BotChat, world: World, words: str, stars: int, comment: str
+) -> None:
+    """Under 「请为这次服务打个分」 she says why first and the stars last, as people talk: 「挺好的 就是来晚了点
+    给4星吧」. Over twelve characters only stars that open the words counted, so the bot showed the buttons again
+    and her reason was lost. The stars at the end now rate; what is before them is the comment."""
+    _member, ticket_id, _prompt = await _prompted(chat, world)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert chat.ticket(ticket_id).rating == stars, shown
+    assert _latest_comment(chat, ticket_id) == comment, shown
+
+
 @pytest.mark.parametrize("words", ["两颗星", "两星", "兩顆星"])
 async def test_two_stars_said_the_everyday_way_rate_the_ticket(chat: BotChat, world: World, words: str) -> None:
     """The stairwell light was 'fixed' but still flickers. Under 「请为这次服务打个分」 an older resident types what
