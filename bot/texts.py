@@ -601,6 +601,7 @@ def offer_withdrawn(p: Mapping[str, Any]) -> str:
     reasons = {
         "taken": "已由其他党员接单，谢谢您的热心！",
         "cancelled": "已被取消。",
+        "reassigned": "已改派给其他党员，不需要您处理了。",
         "dispatch": "已转协调员派单。",
         "expired": "已过接单时间，不需要您处理了。",
         # (whether other members were asked or the coordinators were left it, the card cannot know: it is not his now)

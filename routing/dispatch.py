@@ -121,6 +121,16 @@ def _withdraw(session: Session, offer: Offer, ticket: Ticket, telegram_id: int, 
                                   "offer_id": offer.id})
 
 
+def take_back_task_card(session: Session, ticket: Ticket, member: Member, now: datetime, reason: str) -> None:
+    """The task card a member got when the ticket became his (its buttons, the resident's address and phone), taken
+    back once it is no longer his (改派, cancelled): no old button to press, and her contact leaves his chat."""
+    card = session.exec(select(Notification.id).where(
+        Notification.ticket_id == ticket.id, Notification.recipient_id == member.telegram_id,
+        Notification.kind == NotificationKind.offer_accepted).order_by(Notification.id.desc())).first()
+    withdraw_message(session, card, member.telegram_id, now, ticket_id=ticket.id,
+                     payload={"ticket_id": ticket.id, "number": f"#{ticket.number}", "reason": reason})
+
+
 _INSERT_OFFERS = insert(Offer.__table__)  # one multi-row INSERT
 _OFFER_COLUMNS = ("ticket_id", "member_id", "wave", "kind", "state", "score", "dispatched_by",
                   "sent_at")
@@ -866,6 +876,7 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
                next_wave_at=now + ASSIGNMENT_WAVES * wave_timeout(ticket, settings or get_settings(), taxonomy))
     if previous is not None:
         release_member(session, previous)
+        take_back_task_card(session, ticket, previous, now, "reassigned")
         notify(session, previous.telegram_id, NotificationKind.ticket_reassigned, now,
                ticket_id=ticket.id, payload=ticket_payload(session, ticket, taxonomy=taxonomy))
         # (the resident was told this member took it: now someone else will)

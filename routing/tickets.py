@@ -31,6 +31,7 @@ from routing.dispatch import (
     make_offers,
     release_member,
     send_next_wave,
+    take_back_task_card,
     tell_hand_back,
     to_dispatch,
     wave_candidates,
@@ -464,6 +465,7 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
                "resident_words": resident_words.strip()[:200] if role == "resident" else ""}
     if assignee is not None:
         release_member(session, assignee)
+        take_back_task_card(session, ticket, assignee, now, "cancelled")
         notify(session, assignee.telegram_id, NotificationKind.ticket_cancelled, now,
                ticket_id=ticket.id, payload=payload)
     if role == "coordinator":

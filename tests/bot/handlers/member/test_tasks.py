@@ -895,3 +895,29 @@ async def test_an_earlier_relay_button_does_not_send_later_words(chat: BotChat, 
     await chat.press(member, first.button("转告居民"), first.message)
     await chat.deliver()
     assert "我明天再来" not in texts_of(chat.replies(RESIDENT)), texts_of(chat.replies(RESIDENT)[-2:])
+
+
+@SQLITE
+@pytest.mark.parametrize("how", ["reassigned", "cancelled"])
+async def test_the_task_card_is_taken_back_once_the_ticket_is_no_longer_his(chat: BotChat, world: World,
+                                                                             how: str) -> None:
+    """王师傅 took the lamp and started it: his 接单成功 card shows the resident's address and phone, with 办结 and 退回.
+    The 网格员 改派 it to 李师傅 (or the resident calls it off). The card stayed as it was: her address and phone in
+    the chat of a member no longer responsible, and buttons that only answer with a pop-up. It now reads that the
+    ticket is no longer his, with no buttons and no contact."""
+    wang = world.member("王师傅", ["电工"])
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    card = await chat.take_and_start(wang)
+    assert "地址" in card.text
+    if how == "reassigned":
+        world.member("李师傅", ["电工"])
+        await assign(chat, GRID_COORD, card_with(await chat.say(GRID_COORD, f"#{chat.ticket(ticket_id).number}"),
+                                                 "指派"), "李师傅")
+    else:
+        with db.transaction(chat.engine) as s:
+            tickets.cancel_ticket(s, ticket_id, RESIDENT, datetime.now(UTC))
+    await chat.deliver()
+    shown = chat.request.messages(wang)
+    now_card = next(m for m in shown if m.message_id == card.message.message_id)
+    assert "地址" not in now_card.text and not now_card.inline_keyboard, now_card.text
+    assert ("改派" if how == "reassigned" else "取消") in now_card.text, now_card.text
