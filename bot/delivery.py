@@ -81,6 +81,8 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
         return texts.member_rated(payload), None
     if kind == "dispatch_needed":  # (上报 for a coordinator with a level above him: he may have nobody to send)
         return texts.dispatch_needed(payload, tz), keyboards.assign(ticket_id, bool(payload.get("can_raise")))
+    if kind == "ticket_raised":
+        return texts.ticket_raised_note(payload), None
     if kind == "urgent_alert":
         return texts.urgent_alert(payload, tz), keyboards.assign(ticket_id)
     if kind == "low_rating":

@@ -173,6 +173,23 @@ _NAMED_FIRST = re.compile(r"[^\d零〇一二两三四五六七八九十幺A-Za-z
 _ESTATE = re.compile("小区|花园|苑|家园|公寓|大厦|广场|新村|[路街巷弄村]")
 
 
+# A place's name alone (和平里, 金色家园, 光明新村): what an address told in pieces opens with.
+_A_PLACES_NAME = re.compile(r"[^\d\s，,。.！!？?]{1,10}(小区|花园|苑|园|家园|公寓|大厦|广场|新村|里|院|庄|城|湾|府|路|街|巷|弄|村)")
+
+
+def names_a_place(text: str) -> bool:
+    """Whether an address opens with a place's name, or names an estate or street (和平里3号楼, 3号楼 幸福里小区), not a
+    building alone (3号楼2单元501)."""
+    plain = simplified(text).strip()
+    return bool(_NAMED_FIRST.match(plain) or _ESTATE.search(plain) or _A_PLACES_NAME.fullmatch(plain))
+
+
+def ends_with_house_number(text: str) -> bool:
+    """Whether an address ends with a house number (和平里3号楼2单元501; not …2101 电表号)."""
+    spans = house_numbers(text)
+    return bool(spans) and max(end for _, end in spans) == len(simplified(text).rstrip())
+
+
 def corrected_address(address: str, correction: str) -> str:
     """An address with a correction put in (幸福里小区3号楼2单元502, 不对，是5号楼 → 幸福里小区5号楼2单元502): each
     building, unit or room it names in place of the one of its kind; a correction naming the estate or street is the
@@ -207,12 +224,15 @@ def phone_in(text: str) -> str | None:
     ASCII digits)."""
     text = simplified(text)
     digits = _CN_PHONE.sub(lambda m: _digits(m.group()), _CN_MOBILE.sub(lambda m: _digits(m.group()), text))
-    # (as grouped first: 2单元501 13912345678 — run together, the room's digits would hide the mobile)
-    if match := PHONE_NUMBER.search(digits):
-        return re.sub(r"[\s\-－]", "", match.group(0))
+    # (as grouped first: 2单元501 13912345678, 302 84561234 — run together, the room's digits would hide the number)
     compact = re.sub(r"[\s\-－]", "", digits)
-    match = PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(compact)
-    return match.group(0) if match else None
+    match = PHONE_NUMBER.search(digits) or PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(digits) \
+        or LOCAL_NUMBER.search(compact)
+    return re.sub(r"[\s\-－]", "", match.group(0)) if match else None
+
+
+# A number after an address, a space between (和平里3号楼2单元501 84561234, …501 1391234567): no part of where.
+NUMBER_AFTER_ADDRESS = re.compile(r"\s+\d{7,12}\s*$")
 
 
 def dialled_phone_in(text: str) -> str | None:

@@ -133,12 +133,14 @@ def member_removed(p: Mapping[str, Any]) -> str:
     return "协调员已把您移出党员 / 志愿者名单，您不会再收到工单。谢谢您的付出！如需重新加入，请向协调员索取邀请码。"
 
 
+TURNED_DOWN = {"declined": "·已说不方便", "handed_back": "·已退回", "rated_low": "·上次办理·差评"}  # (dispatch.turned_down_by)
+
+
 def btn_member(name: str, grid_name: str, load: int, capacity: int, on_duty: bool, waiting: int = 0,
-               turned_down: bool = False) -> str:
+               turned_down: str = "") -> str:
     duty = "在岗" if on_duty else "离岗"
     asked = f"·待确认 {waiting}" if waiting else ""
-    declined = "·已说不方便" if turned_down else ""  # (to this ticket, or handed it back)
-    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}{asked}{declined}）"
+    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}{asked}{TURNED_DOWN.get(turned_down, '')}）"
 
 
 # ── everyone ────────────────────────────────────────────────────────────────────────────────────
@@ -304,6 +306,14 @@ ASK_WHERE_GENTLY = "如果愿意，告诉我您现在在哪里（小区、楼号
 ADDED_TO_URGENT = "这句话已补充到您的紧急工单里，协调员会看到。"
 
 
+PHOTO_OF_ANOTHER_NEED = "如果照片拍的是另一件事，请直接说说是什么问题，我为您另外登记。"
+
+
+def photos_added_to_ticket(number: str) -> str:
+    """A photo sent right after a need was registered: added to its ticket."""
+    return f"照片已补充到您刚才登记的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
+
+
 def added_to_ticket(number: str) -> str:
     """Words right after a need was registered, no need of their own: added to its ticket."""
     return f"这句话已补充到您刚才登记的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
@@ -353,6 +363,7 @@ URGENT_STILL_NEEDS_ADDRESS = "您的紧急工单已经登记，协调员已收�
 URGENT_STILL_NEEDS_PHONE = "您的紧急工单已经登记，协调员已收到提醒；留个电话能更快联系到您。"
 PHONE_INCOMPLETE = "这个号码好像不完整，请再核对一下：手机号是 11 位，座机请带区号。不想留号码就点「跳过」。"
 PHONE_HOW = "请点「发送我的手机号」，或直接输入手机号或座机号；不想留号码就点「跳过」。"
+CARD_HOW = "不会点按钮也没关系：我说得对，就回复「对」；不对，就回复「不对」；不要了，就回复「取消」。"
 PHONE_HOW_GENTLY = ("没关系，不用点按钮也可以：直接把手机号（11 位数字）打出来发给我就行。"
                     "不想留号码，发「跳过」两个字也可以。")
 
@@ -805,6 +816,7 @@ def btn_this_level(name: str) -> str:
 
 
 NO_WAITING = "目前没有待派单的工单。👍"
+WORK_BY_COMMANDS = "工单和统计请用下面的命令查看（点一下就行）："
 DISPATCH_BY_BUTTONS = ("派单请在工单下面点「指派」，再点要派的党员（改派也一样）。"
                        "发工单号（例如 #A1234）可以调出那一张工单。")
 
@@ -885,30 +897,50 @@ ASSIGN_LIST_REFRESHED = "工单刚有变化，名单已按现在的情况更新�
 NO_MEMBERS = "这个范围内还没有登记的党员。请先用 /invite 邀请党员注册。"
 
 
-def ticket_raised(number: str, to: str) -> str:
-    return f"⬆️ 已把工单 <b>{esc(number)}</b> 上报到{esc(to)}，那里的协调员会收到。在他们派单前，您仍可以指派。"
+def ticket_raised_note(p: Mapping[str, Any]) -> str:
+    """To a coordinator below who had the ticket's 📮 card: it was handed up by another (上报)."""
+    return (f"⬆️ 工单 <b>{esc(p['number'])}</b>（{esc(p.get('item_name', ''))}）已由 {esc(p.get('raised_from') or '')} "
+            f"{esc(p.get('raised_by') or '')} 上报到上一级派单。")
+
+
+def ticket_raised(number: str, to: str, skipped: str | None = None) -> str:
+    """上报 done: where the card went (`skipped`: the level meant, which has no coordinator)."""
+    via = f"{esc(skipped)}暂无协调员，" if skipped else ""
+    return (f"⬆️ {via}已把工单 <b>{esc(number)}</b> 上报到{esc(to)}，那里的协调员会收到。"
+            "在他们派单前，您仍可以指派。")
 
 
 def assigned_confirmation(number: str, member_name: str) -> str:
     return f"已把工单 <b>{esc(number)}</b> 指派给 {esc(member_name)}，等待对方确认。"
 
 
-def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
-    declined = ""
+def why_waiting(p: Mapping[str, Any]) -> str:
+    """Why a ticket waits for 派单, as every card of it for the coordinators says (dispatch.why_waiting): handed up from
+    below (上报), an assignment declined or withdrawn, handed back (退回) or its member removed, or a low rating."""
+    lines = []
+    if p.get("raised_by"):  # (上报 by a coordinator below: nobody there to send)
+        lines.append(f"⬆️ {esc(p.get('raised_from') or '')} {esc(p['raised_by'])} 上报，请协调派单")
     if p.get("declined_by"):  # (an assignment the member declined: who, and why)
         why = f"：{quote(p['decline_reason'], 500)}" if p.get("decline_reason") else ""
         if p.get("unanswered"):
-            declined = f"↩️ 指派给 {esc(p['declined_by'])} 的工单一直没有回复，已收回\n"
+            lines.append(f"↩️ 指派给 {esc(p['declined_by'])} 的工单一直没有回复，已收回")
         elif p.get("withdrawn"):
-            declined = f"↩️ 指派给 {esc(p['declined_by'])} 的工单已收回{why}\n"
+            lines.append(f"↩️ 指派给 {esc(p['declined_by'])} 的工单已收回{why}")
         else:
-            declined = f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}\n"
+            lines.append(f"↩️ 指派的 {esc(p['declined_by'])} 不方便{why}")
+    elif p.get("member_removed"):  # (移出 while he held it: the coordinators', not his own 退回)
+        lines.append(f"↩️ {esc(p.get('handed_back_by') or '党员')}：{quote(p.get('hand_back_reason') or '', 100)}，工单收回")
     elif p.get("hand_back_reason"):  # (handed back by the member who had it, and no one took it since)
-        declined = (f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}"
-                    + photos_line(p.get("hand_back_photos"), "退回时发的照片") + "\n")
-    if p.get("raised_by"):  # (上报 by a coordinator below: nobody there to send)
-        declined = f"⬆️ {esc(p.get('raised_from') or '')} {esc(p['raised_by'])} 上报，请协调派单\n" + declined
-    return ("📮 <b>有工单需要派单</b>\n" + declined + waiting_ticket(p, tz)
+        lines.append(f"↩️ {esc(p.get('handed_back_by') or '党员')} 退回：{quote(p['hand_back_reason'], 500)}"
+                     + photos_line(p.get("hand_back_photos"), "退回时发的照片"))
+    elif p.get("reopened_stars"):  # (a low rating reopened it)
+        said = f"：「{quote(p['reopened_comment'], 200)}」" if p.get("reopened_comment") else ""
+        lines.append(f"↩️ 居民评了 {int(p['reopened_stars'])} 星，已重新打开{said}")
+    return "".join(f"{line}\n" for line in lines)
+
+
+def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    return ("📮 <b>有工单需要派单</b>\n" + why_waiting(p) + waiting_ticket(p, tz)
             + photos_line(p.get("resident_photos"), "居民发的照片") + "\n发送 /dispatch 处理。")
 
 

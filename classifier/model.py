@@ -322,7 +322,8 @@ _PLEASE = re.compile("麻烦|请(?!勿)|帮|快|赶紧|尽快|能不能|给.{0,4
 _TROUBLE_TOLD = re.compile(
     "(?<![不没别])(坏|漏|漏水|渗水|滴水|堵|停电|停水|跳闸|跳匝|断网|不亮|不通|不转|不制冷|不热|没水|没电|没热水|没气|没信号)了$"
 )
-_COURTESY_AFTER = re.compile("[，,。.!！~～ ]*(谢谢你们|谢谢师傅|谢谢|谢了|多谢|唔该晒|唔该|麻烦了|麻烦你们了)?[。.!！~～ ]*$")
+_COURTESY_AFTER = re.compile("[，,。.!！~～ ]*(谢谢你们|谢谢师傅|谢谢|谢了|多谢|唔该晒|唔该|麻烦了|麻烦你们了"
+                             "|(很|好|太|特别|非常)?(急|着急)(啊|呀|了|死了)?)?[。.!！~～ ]*$")  # (水管漏了 急 快来)
 # (and the work asked for after the trouble, in a clause of its own: 水管漏了，麻烦派人来看看，谢谢)
 _ASK_AFTER = re.compile(
     "[，,。!！ ]+(麻烦|请|快|赶紧|尽快|能不能|可不可以)(你们|师傅|物业|社区)?[^,，。!！?？]{0,6}(来|派|看|修|处理|弄|通|换)[^,，。!！?？]{0,6}$"
@@ -331,6 +332,11 @@ TROUBLE_MAX_CHARS = 12
 TROUBLE_MIN_EVIDENCE = 2.0
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
 _WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
+# Cantonese 唔该 alone: please as often as thank you (唔该晒 is thanks).
+_UNGOI_PLEASE = re.compile("唔该(?![晒哂])")
+# Work done before and the trouble back (上回那个师傅修的水管又漏了, 你们修的什么玩意 水管又漏了): a request, not thanks.
+_REPAIRED_THEN_AGAIN = re.compile(
+    "(修|弄|装|换|通|疏通)(的|过|过的|完的)[^。!！?？]{0,12}又(漏|坏|堵|不亮|不通|不行|不转|不制冷|跳闸|滴|渗|松|掉|停|响|冒)")
 # The work asked for again (评了一星 热水管还是漏 拜托重新派个师傅来看看; 单子先别关): a request, whatever a rating says.
 # A need corrected as it is told (不是灯的事，是厨房水管漏了; 不是电梯的问题 而是楼道灯): what follows 是 is the need.
 _NOT_THAT_BUT = re.compile("(不是|不是说)[^,，。!！?？ ]{1,12}(的事|的事情|的问题)?[,，。 ]*(而)?是")
@@ -596,7 +602,8 @@ _FALLER = (
     "[^,，。!！?？ ]{0,10}?|我(刚|刚才|刚刚|在[^,，。!！?？ ]{1,5})?"  # (I myself: 我刚在厨房摔倒了, not 我家猫)
 )
 _PERSON_FELL = re.compile(
-    "(" + _FALLER + ")(摔倒|跌倒|滑倒|绊倒|栽倒|摔了一跤|滑了一跤|跌了一跤|摔了一下|摔跤|摔在地上|摔地上)"
+    "(?P<who>" + _FALLER + ")(?P<fell>摔倒|跌倒|滑倒|绊倒|栽倒|摔了一跤|滑了一跤|跌了一跤|摔了一下|摔跤|摔在地上|摔地上|摔下来"
+    "|跌下来|摔(?=[了啦咗]))"
     "(了|啦|咗)?([啊呀啦哦喔]|!|！|…|。|~)*[,， ]*(?=$|快|请|帮|赶紧|救|怎么办|咋办)"
 )
 _FALL_NOT_NOW = re.compile(
@@ -605,6 +612,7 @@ _FALL_NOT_NOW = re.compile(
     "|还好|幸好|幸亏|没事|没大碍|已经(好|扶|来|处理|送|没事|回)|好了|不用|哈哈|笑|😂|社死|丢人|滑冰|滑雪|溜冰|比赛|踢球|打球"
 )
 FALL_MAX_CHARS = 40
+_A_THING_DROPPED = re.compile("[把将]|的(?![^把将]*(厕所|卫生间|厨房|浴室|房|家|楼|门口|床|地|路|院|阳台))")  # (not 家里的厕所)
 # A gas leak or a fire told by how it ended, in a chat message that says nothing of now (上礼拜楼下饭店着火 … 没人受伤,
 # 上次厨房起火 幸亏我老伴拿湿毛巾盖住了 现在想起来还后怕): see `_tells_how_it_ended`.
 _ENDED = re.compile(
@@ -1849,6 +1857,11 @@ class Classifier:
         letter = len(text) > LETTER_CHARS and strong
         if strong and _done_then_wrong_again(text):
             return "request"  # 之前报的插座修好了 厨房的灯又不亮了: the earlier ticket is done, this one is new
+        if strong and (again := _REPAIRED_THEN_AGAIN.search(text)) and "谢" not in text and not (
+                _WORK_DONE.search(text, again.end())):
+            # 上回那个师傅修的水管又漏了 太差劲了: the trouble back after the work, not thanks for it (上次修的水管又漏了，这次
+            # 师傅彻底修好了，谢谢: thanks)
+            return "request"
         if strong and _REDO.search(text):
             return "request"  # 给1星 插座还是没电 要求重新弄: the work asked for again
         if strong and _NOT_THAT_BUT.match(text):
@@ -1882,7 +1895,11 @@ class Classifier:
             done = _WORK_DONE.search(text) if "了" in text else None
             return done is not None and bool(_STILL_WRONG.search(text, done.start())) == wrong_after
 
-        if matches("thanks") and (
+        thanked = matches("thanks")
+        if thanked and strong and _UNGOI_PLEASE.search(text):  # (唔该 alone is please, before a need: 唔该 部电梯又坏咗)
+            plain = _UNGOI_PLEASE.sub("", text)
+            thanked = any(pattern.search(plain) for pattern in candidates.get("kind:thanks", ()))
+        if thanked and (
             not strong
             or len(text) <= 12
             or work_done(wrong_after=False)
@@ -1944,7 +1961,7 @@ class Classifier:
         aside), with evidence of an item (`best`, its best score)."""
         if best < TROUBLE_MIN_EVIDENCE or "了" not in text:
             return False
-        told = _ASK_AFTER.sub("", _COURTESY_AFTER.sub("", text))
+        told = _COURTESY_AFTER.sub("", _ASK_AFTER.sub("", _COURTESY_AFTER.sub("", text)))
         return (
             len(told) <= TROUBLE_MAX_CHARS
             and bool(_TROUBLE_TOLD.search(told))
@@ -2192,7 +2209,8 @@ class Classifier:
         order = ("medical", "self_harm") if read_by_model else ("self_harm",)
         by_precedence = sorted(signals, key=lambda s: order.index(s.code) if s.code in order else len(order))
         default = next((s.default_label for s in by_precedence if s.default_label), None)
-        if default is None and not signals and self.medical_signal is not None and _fell_now(full):
+        fell = default is None and not signals and self.medical_signal is not None and _fell_now(full)
+        if fell:
             default = self.medical_signal.default_label  # (a fall told as now: 就医协助, unless another need is clear)
         # Words that are not evidence of the item: a danger a letter tells as background (see
         # LETTER_FOREGROUND_SIGNALS), and signs of self-harm when the rest of the message describes a need
@@ -2270,6 +2288,8 @@ class Classifier:
                 label = self.labels[ranked[0][0]]
                 a, b_best, b_margin = LETTER_CALIBRATION if len(full) > LETTER_CHARS else CALIBRATION
                 confidence = 1.0 / (1.0 + math.exp(-(a + b_best * s1 + b_margin * (s1 - s2))))
+        if fell and label == default and self.medical_signal is not None:
+            signals = [self.medical_signal]  # (奶奶在家摔了, 我爸摔倒了 快来, no other need told: 120, as someone hurt)
         urgent = bool(signals) or (
             label is not None
             and self.taxonomy.items[label].time_class == "urgent"
@@ -2672,13 +2692,12 @@ def _burns_as_a_habit(text: str) -> bool:
 def _fell_now(text: str) -> bool:
     """Whether a short chat message tells a person's fall as now (`_PERSON_FELL`): no question, and no time before
     today, nothing supposed or feared, no near miss, story or relief (`_FALL_NOT_NOW`)."""
-    return (
-        len(text) <= FALL_MAX_CHARS
-        and ("摔" in text or "倒" in text or "跌" in text or "跤" in text)  # (the cheap test first: most tell no fall)
-        and bool(_PERSON_FELL.search(text))
-        and not _QUESTION.search(text)
-        and not _FALL_NOT_NOW.search(text)
-    )
+    if len(text) > FALL_MAX_CHARS or not ("摔" in text or "倒" in text or "跌" in text or "跤" in text):
+        return False  # (the cheap test first: most tell no fall)
+    fell = _PERSON_FELL.search(text)
+    # (a bare 摔了 after an object the person dropped is no fall: 我老公把手机摔了, 孩子的碗摔了)
+    dropped = fell is not None and fell.group("fell") == "摔" and _A_THING_DROPPED.search(fell.group("who")) is not None
+    return fell is not None and not dropped and not _QUESTION.search(text) and not _FALL_NOT_NOW.search(text)
 
 
 def _tells_how_it_ended(text: str) -> bool:

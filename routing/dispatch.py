@@ -46,6 +46,7 @@ from routing.models import (
     OfferKind,
     OfferState,
     Person,
+    Rating,
     Ticket,
     TicketEvent,
     UTCDateTime,
@@ -252,7 +253,32 @@ def _handed_back(session: Session, ticket: Ticket) -> dict[str, Any]:
         return {}
     member = session.get(Member, last.data.get("member_id")) if last.data.get("member_id") else None
     return {"handed_back_by": member.display_name if member else "", "hand_back_reason": last.data.get("reason", ""),
-            "hand_back_photos": list(last.data.get("photos") or [])}
+            "hand_back_photos": list(last.data.get("photos") or []),
+            "member_removed": last.actor_role == "coordinator"}  # (移出: not his own 退回)
+
+
+def why_waiting(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """Why a ticket waits for 派单, as the coordinators who dispatch it need to read it on every card of it: handed back
+    (by whom, why), or reopened by a low rating (its stars and the resident's words)."""
+    raised = _raised(session, ticket)
+    if handed := _handed_back(session, ticket):
+        return {**raised, **handed}
+    if ticket.status == S.reopened and (rating := session.exec(
+            select(Rating).where(Rating.ticket_id == ticket.id).order_by(Rating.round.desc())).first()):
+        return {**raised, "reopened_stars": rating.stars, "reopened_comment": rating.comment}
+    return raised
+
+
+def _raised(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """Who handed the ticket up to the level it is at now (上报), and from where; empty when nobody did."""
+    last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "escalated")
+                        .order_by(TicketEvent.id.desc()).limit(1)).first()
+    if last is None or (last.data or {}).get("reason") != "raised" or last.actor_id is None:
+        return {}
+    by = session.get(Person, last.actor_id)
+    level = int(last.data.get("level") or 1)
+    return {"raised_by": by.name if by is not None and by.name else "协调员",
+            "raised_from": get_node(session, ancestry(get_node(session, ticket.grid_code))[level - 1]).name}
 
 
 def to_dispatch(session: Session, ticket: Ticket, now: datetime, reason: str, *,
@@ -728,6 +754,7 @@ def remove_member(session: Session, coordinator_id: int, member_id: int, now: da
     member.left_at = now
     _off_duty(session, member, now, "removed", settings)
     for ticket in _held(session, member):
+        take_back_task_card(session, ticket, member, now, "removed")
         transition(session, ticket, S.handed_back, now, kind="handed_back", actor_id=coordinator_id,
                    actor_role="coordinator", data={"reason": MEMBER_REMOVED_REASON, "member_id": member.id},
                    assignee_id=None, started_at=None, wave=0)
@@ -811,11 +838,21 @@ def dispatch_candidates(session: Session, ticket_id: int, coordinator_id: int, n
     return sorted(found.values(), key=lambda ranked: ranked.member_id in answered)[:limit]
 
 
-def turned_down_by(session: Session, ticket: Ticket) -> set[int]:
-    """The members (ids) who said 不方便 to the ticket or handed it back."""
-    return set(session.exec(select(Offer.member_id).where(
-        Offer.ticket_id == ticket.id, or_(Offer.state == OfferState.declined,
-                                          and_(Offer.state == OfferState.accepted, Offer.member_id != ticket.assignee_id)))))
+def turned_down_by(session: Session, ticket: Ticket) -> dict[int, str]:
+    """The members (ids) who had the ticket offered or in hand and no longer do, and how: "declined" (不方便),
+    "rated_low" (their work rated 1–2 stars), "handed_back" (退回, or removed while holding it)."""
+    had: dict[int, str] = {member_id: "declined" for member_id in session.exec(select(Offer.member_id).where(
+        Offer.ticket_id == ticket.id, Offer.state == OfferState.declined))}
+    # (taken from him by a 改派 is no mark of his: the coordinator chose)
+    for event in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                        TicketEvent.kind == "handed_back")):
+        if (event.data or {}).get("member_id"):
+            had[event.data["member_id"]] = "handed_back"
+    for member_id in session.exec(select(Rating.member_id).where(Rating.ticket_id == ticket.id, Rating.stars <= 2)):
+        if member_id is not None:
+            had[member_id] = "rated_low"
+    had.pop(ticket.assignee_id or 0, None)
+    return had
 
 
 def awaiting_assignments(session: Session, member_id: int, *, besides: int | None = None) -> int:
@@ -894,10 +931,9 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
 
 
 def escalate_ticket(session: Session, ticket_id: int, now: datetime, *, reason: str,
-                    actor_id: int | None = None, to_level: int | None = None, told: dict[str, Any] | None = None
-                    ) -> Ticket:
+                    actor_id: int | None = None, to_level: int | None = None) -> Ticket:
     """Hand the ticket one level up (grid → community → street), or to `to_level`; a waiting ticket becomes
-    `escalated`, one in hand keeps its status. Coordinators of the new level are told (with `told` in the card)."""
+    `escalated`, one in hand keeps its status. Coordinators of the new level are told, with why it waits."""
     ticket = get_ticket(session, ticket_id)
     level = min(ticket.escalation_level + 1 if to_level is None else to_level, MAX_ESCALATION)
     data = {"reason": reason, "level": level}
@@ -912,7 +948,7 @@ def escalate_ticket(session: Session, ticket_id: int, now: datetime, *, reason: 
         raise IllegalTransition(f"工单 #{ticket.number} 已结束，不能升级", current=ticket.status,
                                 target=S.escalated)
     payload = {**ticket_payload(session, ticket, private=True), "reason": reason, "escalation_level": level,
-               **(told or {})}
+               **why_waiting(session, ticket)}
     notify_rows(session, [notification_row(c, NotificationKind.dispatch_needed, now, ticket.id,
                                            {**payload, "can_raise": can_raise(session, ticket, c)})
                           for c in coordinators_for(session, ticket.grid_code, level=level)])
@@ -932,10 +968,20 @@ def raise_ticket(session: Session, ticket_id: int, coordinator_id: int, now: dat
         raise NotAllowed(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不需要上报")
     if ticket.escalation_level > own:
         raise NotAllowed(f"工单 #{ticket.number} 已在上一级，不用再上报")
-    by = session.get(Person, coordinator_id)
-    return escalate_ticket(session, ticket_id, now, reason="raised", actor_id=coordinator_id, to_level=own + 1,
-                           told={"raised_by": by.name if by is not None and by.name else "协调员",
-                                 "raised_from": get_node(session, ancestry(get_node(session, ticket.grid_code))[own]).name})
+    carded = dispatch_carded(session, ticket)  # (read before the level above gets its card)
+    ticket = escalate_ticket(session, ticket_id, now, reason="raised", actor_id=coordinator_id, to_level=own + 1)
+    # (a community's coordinator handing up a grid's ticket: the grid's, who had its card, hear where it went)
+    above = set(coordinators_for(session, ticket.grid_code, level=ticket.escalation_level))
+    notify_many(session, [c for c in carded if c != coordinator_id and c not in above], NotificationKind.ticket_raised,
+                now, ticket_id=ticket.id, payload={**ticket_payload(session, ticket), **_raised(session, ticket)})
+    return ticket
+
+
+def dispatch_carded(session: Session, ticket: Ticket) -> list[int]:
+    """The coordinators a 📮 card of the ticket (待派单) reached, whichever level they are at."""
+    return list(session.exec(select(Notification.recipient_id).where(
+        Notification.ticket_id == ticket.id, Notification.kind == NotificationKind.dispatch_needed)
+        .distinct().order_by(Notification.recipient_id)))
 
 
 def can_raise(session: Session, ticket: Ticket, coordinator_id: int) -> bool:

@@ -270,6 +270,16 @@ def coordinators_for(session: Session, grid_code: str, *, level: int = 0,
     return coordinators_at_level(path, level, by_scope, away)
 
 
+def answering_scope(session: Session, grid_code: str, level: int) -> str | None:
+    """The node (code) whose coordinators coordinators_for tells at `level`: a level with nobody passes it on."""
+    path = ancestry(get_node(session, grid_code))
+    told = coordinators_for(session, grid_code, level=level)
+    return next((code for code in [*path[min(level, len(path) - 1):], *reversed(path[:level])]
+                 if session.exec(select(Coordinator.telegram_id).where(
+                     Coordinator.scope_code == code, Coordinator.telegram_id.in_(told or [0]))).first() is not None),
+                None)
+
+
 def coordinators_at_level(path: list[str], level: int, by_scope: dict[str, list[int]],
                           away: frozenset[int] = frozenset()) -> list[int]:
     """The coordinators of the first node of `path` (grid, community, street) from `level` upwards

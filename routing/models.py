@@ -95,6 +95,7 @@ class NotificationKind(StrEnum):
     ticket_cancelled = "ticket_cancelled"
     ticket_reassigned = "ticket_reassigned"
     dispatch_needed = "dispatch_needed"
+    ticket_raised = "ticket_raised"  # 上报 by a coordinator: to those below who had its 📮 card, where it went
     urgent_alert = "urgent_alert"
     urgent_unplaced = "urgent_unplaced"  # an emergency from someone with no grid chosen yet: to the top coordinators
     low_rating = "low_rating"

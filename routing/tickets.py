@@ -27,6 +27,7 @@ from routing.db import core, is_postgres, recordset, rows_json
 from routing.dispatch import (
     accepted_offer,
     assigners,
+    dispatch_carded,
     holder_of,
     make_offers,
     release_member,
@@ -473,9 +474,9 @@ def cancel_ticket(session: Session, ticket_id: int, actor_id: int, now: datetime
                ticket_id=ticket.id, payload=payload)
     # The coordinators its card or urgent alert reached (the one who closed it aside), and, when its resident called it
     # off, those who assigned it (指派) too: nothing is left for them to do.
-    told = coordinators_for(session, ticket.grid_code, level=ticket.escalation_level,
-                            all_levels=ticket.urgent) if carded else []
-    told = [c for c in [*told, *assigned_by] if c != actor_id]
+    told = [*coordinators_for(session, ticket.grid_code, level=ticket.escalation_level, all_levels=ticket.urgent),
+            *dispatch_carded(session, ticket)] if carded else []  # (上报: the levels below had its card too)
+    told = list(dict.fromkeys(c for c in [*told, *assigned_by] if c != actor_id))
     notify_many(session, told, NotificationKind.ticket_cancelled, now, ticket_id=ticket.id,
                 payload={**payload, "audience": "coordinator"})
     return ticket

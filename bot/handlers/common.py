@@ -38,6 +38,9 @@ from routing.errors import DomainError
 from routing.models import Ticket
 
 log = logging.getLogger(__name__)
+
+# A ticket's number in someone's words (#S5511, s5511 怎么样了): its card, for a coordinator or the member holding it.
+TICKET_NUMBER_TOLD = re.compile(r"(?<![A-Za-z0-9])#?\s*([A-Za-z]\d{4,5})(?!\d)")
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 

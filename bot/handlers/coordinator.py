@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from bot import keyboards, texts
 from bot.handlers.common import (
     INTAKE,
+    TICKET_NUMBER_TOLD,
     act,
     answer,
     callback_args,
@@ -24,6 +25,7 @@ from bot.handlers.common import (
     reply,
     reply_with_contact,
 )
+from classifier import Classification
 from routing import alerts, dispatch, drafts, geography, members, reports, tickets, views
 from routing.errors import ConcurrentUpdate, InvalidInput, NotAllowed, NotFound
 from routing.models import GeoLevel, Member, Ticket
@@ -99,11 +101,9 @@ def _card_row(session: Session, ticket: Ticket, now_: datetime, coordinator_id: 
     he may 上报 it."""
     return {**views.ticket_payload(session, ticket, private=True),
             "assigned_to": dispatch.pending_assignee(session, ticket.id), "past_due": views.past_due(ticket, now_),
-            "can_raise": dispatch.can_raise(session, ticket, coordinator_id)}
+            "can_raise": dispatch.can_raise(session, ticket, coordinator_id), **dispatch.why_waiting(session, ticket)}
 
 
-# A ticket's number in a coordinator's words (#S5511, s5511 怎么样了): its card.
-_NUMBER_TOLD = re.compile(r"(?<![A-Za-z0-9])#?\s*([A-Za-z]\d{4,5})(?!\d)")
 _NUMBER_ALONE = re.compile(r"#?\s*[A-Za-z]\d{4,5}[\s?？]*")  # (#A1234 typed alone: a look-up, not words about one)
 
 
@@ -129,7 +129,7 @@ def _ticket_card(session: Session, coordinator_id: int, number: str, now_: datet
 async def look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     """A coordinator's words naming a ticket (#S5511 怎么样了): its card, 指派 / 改派 under it while it is not done. False
     for anyone else (a resident asking after her own ticket is answered as before) or words naming no number."""
-    told = _NUMBER_TOLD.search(text)
+    told = TICKET_NUMBER_TOLD.search(text)
     if told is None:
         return False
     row = await query(context, _ticket_card, update.effective_user.id, told.group(1), now(), "#" in told.group())
@@ -139,13 +139,15 @@ async def look_up(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str)
         await reply(update, row)
         return True
     done = row["status"] not in UNRESOLVED
-    await reply_with_contact(update, context, row, texts.ticket_card(row, deps(context).tz),
+    await reply_with_contact(update, context, row, ("" if done or row.get("member_name") else texts.why_waiting(row))
+                             + texts.ticket_card(row, deps(context).tz),
                              None if done else keyboards.assign(row["ticket_id"], row["can_raise"]))
     return True
 
 
 # A coordinator's words that ask for a dispatch (派给王师傅, 这个单子转给刘物业, 改派一下): done with 指派's buttons.
-_DISPATCH_ASKED = re.compile("(派|指派|转|交|分)给|派单|改派|派个人|派人")
+_DISPATCH_ASKED = re.compile("(派|指派|改派)给|派单|改派|^指派[。！!\\s]*$|让[^，,。]{1,6}去(处理|修|看|办|弄)"
+                             "|(这|那)?(单|张单?|个单子?|工单)[^，,。]{0,3}(转|交|分)?给")  # (这单给王师傅吧, 工单转给刘物业)
 DISPATCH_ASKED_MAX_CHARS = 40
 
 
@@ -153,14 +155,25 @@ def _coordinates(session: Session, telegram_id: int) -> bool:
     return bool(members.coordinator_scopes(session, telegram_id))
 
 
-async def dispatch_asked(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+# A coordinator's question about the work in his scope (谁接的单, 有没有超期的工单, 今天的统计): its command answers it.
+_WORK_ASKED = re.compile("超期|临期|统计|报表|周报|响应率|解决率|满意率|超期率|待派|谁接的|哪些单|党员名单")
+
+
+async def dispatch_asked(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                         read: Classification | None) -> bool:
     """A coordinator's typed instruction naming no ticket (派给王师傅): how 指派 is done, then the tickets waiting, as
-    /dispatch shows them. False for anyone else, or other words (a need of his own is registered as anyone's)."""
+    /dispatch shows them; a question about the work (有没有超期的工单): the commands that answer it. False for anyone
+    else, or other words (a need of his own is registered as anyone's)."""
     words = text.strip()
-    if len(words) > DISPATCH_ASKED_MAX_CHARS or not _DISPATCH_ASKED.search(words):
+    need = read is not None and read.kind == "request"  # (我家水管漏了，能派个人来看看吗: his own, registered)
+    asked = None if len(words) > DISPATCH_ASKED_MAX_CHARS else (
+        "dispatch" if _DISPATCH_ASKED.search(words) and not (need and read.confident)
+        else "work" if _WORK_ASKED.search(words) and not need else None)
+    if asked is None or not await query(context, _coordinates, update.effective_user.id):
         return False
-    if not await query(context, _coordinates, update.effective_user.id):
-        return False
+    if asked == "work":
+        await reply(update, texts.WORK_BY_COMMANDS + "\n" + texts.HELP_COORDINATOR)
+        return True
     await reply(update, texts.DISPATCH_BY_BUTTONS)
     await dispatch_list(update, context)
     return True
@@ -178,15 +191,15 @@ async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply(update, texts.NO_WAITING)
         return
     for row in rows:
-        await reply_with_contact(update, context, row, texts.waiting_ticket(row, deps(context).tz),
+        await reply_with_contact(update, context, row, texts.why_waiting(row) + texts.waiting_ticket(row, deps(context).tz),
                                  keyboards.assign(row["ticket_id"], row["can_raise"]))
     if total > len(rows):
         await reply(update, texts.more_waiting(total - len(rows)))
 
 
-def _member_button(session: Session, member: Member, turned_down: bool = False) -> tuple[int, str]:
-    """A member as a button: (member id, name, grid, duty and load, assignments not yet answered, and whether he said
-    不方便 to this ticket or handed it back)."""
+def _member_button(session: Session, member: Member, turned_down: str = "") -> tuple[int, str]:
+    """A member as a button: (member id, name, grid, duty and load, assignments not yet answered, and how he no longer
+    has this ticket: dispatch.turned_down_by)."""
     grid = geography.get_node(session, member.grid_code).name
     waiting = dispatch.awaiting_assignments(session, member.id)
     return member.id, texts.btn_member(member.display_name, grid, member.active_count, member.capacity, member.on_duty,
@@ -208,7 +221,7 @@ def _candidates(
     ranked = dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_,
                                           limit=first + keyboards.ASSIGN_PER_PAGE + 1)  # (one more: is there a next page)
     turned_down = dispatch.turned_down_by(session, ticket)
-    entries = [_member_button(session, session.get(Member, r.member_id), r.member_id in turned_down)
+    entries = [_member_button(session, session.get(Member, r.member_id), turned_down.get(r.member_id, ""))
                for r in ranked[first : first + keyboards.ASSIGN_PER_PAGE]]
     more = len(ranked) > first + keyboards.ASSIGN_PER_PAGE
     return f"#{ticket.number}", held_by, entries, more, dispatch.holder_of(session, ticket)
@@ -270,8 +283,12 @@ async def dispatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 def _raise(session: Session, coordinator_id: int, ticket_id: int, now_: datetime) -> str:
     """上报 the ticket to the level above the coordinator's; what to tell him."""
     ticket = dispatch.raise_ticket(session, ticket_id, coordinator_id, now_)
-    to = geography.ancestry(geography.get_node(session, ticket.grid_code))[ticket.escalation_level]
-    return texts.ticket_raised(f"#{ticket.number}", geography.get_node(session, to).name)
+    path = geography.ancestry(geography.get_node(session, ticket.grid_code))
+    meant = path[ticket.escalation_level]
+    told = members.answering_scope(session, ticket.grid_code, ticket.escalation_level) or meant
+    # (a community with no coordinator passes it on to the street: he is told where it went)
+    return texts.ticket_raised(f"#{ticket.number}", geography.get_node(session, told).name,
+                               None if told == meant else geography.get_node(session, meant).name)
 
 
 async def raise_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

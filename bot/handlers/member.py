@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
 from bot.handlers.common import (
+    TICKET_NUMBER_TOLD,
     act,
     answer,
     callback_args,
@@ -75,7 +76,8 @@ _NOT_DONE_SURELY = re.compile(
     "还是(修|弄)?不(亮|行|通|好|转|出水)|还没有?(完全)?(修|弄|办|处理|做)?(好|完)(?!全)|没有?(修|弄|办)(好|完)|没到|不够|还在修")
 _PUT_OFF = re.compile("(明天|下午|晚上|等会儿?|改天)再(去|来|修|弄)")
 # On the way, about to look, waiting for parts (在路上了，十分钟到; 我先看看情况; 等配件到了再修): the work is still to do.
-_ON_THE_WAY = re.compile("在路上|路上了|马上到|快到了|就到|分钟(后|内)?到|正在(赶|过去|去)|这就(去|过去)|先(去|过去)?看看"
+_ON_THE_WAY = re.compile("在路上|路上了|马上到|快到了|就到|分钟(后|内)?到|正在(赶|过去|去)|这就(去|过去|来)|马上就?(过去|过来)"
+                         "|先(去|过去)?看看"
                          "|等(配件|零件|材料|工具)")
 # Work that cannot be done, or a door nobody opens (修不了，得找物业; 联系不上居民; 敲门没人): no note of work done — 退回 is
 # how the ticket goes to someone who can.
@@ -445,9 +447,15 @@ async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rows = await query(context, _task_rows, user_id, now())
     offered = await query(context, _offer_rows, user_id, now())
-    tz = deps(context).tz
     if rows or not offered:
-        await reply(update, texts.my_tasks(rows, tz))
+        await reply(update, texts.my_tasks(rows, deps(context).tz))
+    await _show_work(update, context, rows, offered)
+
+
+async def _show_work(update: Update, context: ContextTypes.DEFAULT_TYPE, rows: list[dict[str, Any]],
+                     offered: list[dict[str, Any]]) -> None:
+    """Tickets held, each with 开始 / 办结 / 退回, and offers, each with 接单 / 不方便."""
+    tz = deps(context).tz
     for row in rows:
         started = row["status"] == "in_progress"
         headline = "📌 办理中" if started else "📌 已接单"
@@ -456,6 +464,22 @@ async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for offer in offered:  # (an offer or 指派 whose card scrolled away: its buttons again)
         await reply(update, texts.offer(offer, tz, assigned_by_coordinator=offer["assigned"]),
                     keyboards.offer(offer["ticket_id"]))
+
+
+async def look_up_task(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """A member's words naming a ticket he holds or is offered (#K9433, k9433 怎么弄): its card with its buttons. False
+    for anyone else, or another ticket's number (his own request's: asked after as any resident's)."""
+    told = TICKET_NUMBER_TOLD.search(text)
+    user_id = update.effective_user.id
+    if told is None or not await query(context, _member_or_none, user_id):
+        return False
+    number = told.group(1).upper()
+    rows = [r for r in await query(context, _task_rows, user_id, now()) if r["number"].lstrip("#") == number]
+    offered = [r for r in await query(context, _offer_rows, user_id, now()) if r["number"].lstrip("#") == number]
+    if not rows and not offered:
+        return False
+    await _show_work(update, context, rows, offered)
+    return True
 
 
 def _points(session: Session, telegram_id: int) -> dict[str, Any]:
@@ -653,14 +677,15 @@ def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
     return len(tickets.list_member_tasks(session, telegram_id)), len(tickets.list_member_offers(session, telegram_id))
 
 
-_TAKING = re.compile(r"(我)?(接单|接了|我接|我来|我去|马上去|这就去|好的?[，,\s]*我去|收到)[了吧啊。！!~～\s]*")
+_TAKING = re.compile(r"(我)?(接单|接了|我接|我来|我去|马上去|这就去|好的?[，,\s]*我去|收到"
+                     r"|(好的?|行|嗯|可以)[，,\s]*我?(马上|这就|现在)(过去|去|来))[了吧啊。！!~～\s]*")
 # A short answer to the offer, in words: maybe a courtesy (不好意思啊), then clauses that each give a reason or the
 # refusal, in any order (今天有事，去不了; 接不了，我在外地; 我在外地呢; 在忙), maybe asked (接不了怎么办？). The whole
 # message, short: words that also tell a need (我儿子出差了，家里水管漏了), someone else's news (师傅说今天来不了), a bare
 # question to the bot (修不了？) or when he will go (下午没时间，我晚上去修) are no refusal of the offer.
 _WHO_WHEN = (r"(我|人|家里|家中|单位|老伴|身体|这单|这个|这次|这活|今天|明天|这周|这两天|这几天|最近|现在|暂时|上午|下午|晚上"
              r"|实在|真的|确实|也)")
-_WHY = r"(在外地|出差了?|有事|有点事|没空|没时间|不在本地|不在家|太忙了?|在忙|很忙|生病了?|不舒服|走不开|抽不开身)"
+_WHY = r"(在外地|出差了?|有事|有点事|没空|没时间|不在本地|不在家|太忙了?|在忙|很忙|生病了?|不舒服|走不开|抽不开身|在开会|在上班)"
 _CANNOT = (r"(接不了|去不了|来不了|修不了|干不了|弄不了|做不了|办不了|过不去|回不来|赶不回来|顾不上|不能接|接不过来|不方便|不行"
            r"|没空|没时间|在外地|出差了?|不在本地)")
 _PAUSE = r"[，,。.！!、~～\s]"
@@ -708,25 +733,33 @@ _START_NAMED = re.compile(r"(开始办理|开始)[了吧。！!~～\s]*")
 
 # Words of a visit (在路上了，十分钟到; 到了 没人开门; 居民不在家，敲门没人应; 阀门坏了，要去买配件): a member's about the ticket
 # in his hands — not a need of his own (我家…), nor an emergency told (晕倒, 着火: those are registered as any).
-_ARRIVING = re.compile(f"{_ON_THE_WAY.pattern}|^到了|(我|已经?)到了|到门口|到楼下|明天再来|改天再来"
+_ARRIVING = re.compile(f"{_ON_THE_WAY.pattern}|^到了|(我|已经?)到了|到门口|到楼下|到现场|在现场|明天再来|改天再来|路上堵|堵在路上|堵车(了|呢|中)"
+                       "|晚(一)?点(儿)?(到|过去|过来)|(半|一|两|几|[0-9]+)个?(小时|钟头)(后|以后|之内|内)(到|过去|过来)"
                        "|点(钟|半)?(左右|前|后)?(到|过去|过来|上门)")
+# Work that cannot be done as it is (修不了，需要换总阀，物业才有钥匙; 缺个配件): about the ticket in hand, for its resident or
+# its 退回 — not a need of his own.
+_CANNOT_AS_IS = re.compile("(修|弄|办|干|做|处理)不(了|好)|没(法|办法)(修|弄|办|处理)|缺(个)?(配件|零件|材料)"
+                           "|需要(换|更换|买)(个|一个|新的)?(配件|零件|材料|总阀|阀门|阀|水管|管子|开关|线路|电线|锁芯|锁)"
+                           "|(去|要)买(配件|零件|材料)|才有钥匙")
 _RESIDENT_AWAY = re.compile("(居民|住户|业主|户主)[^。，,；;]{0,6}(不在家|没在家|没人|不开门|打不通|联系不上|不接电话)")
-_OWN_HOME = re.compile("我家|俺家|我们家|咱家|我自己")
+_OWN_HOME = re.compile("我家|俺家|我们家|咱家|我自己|自己|我(爸|妈|老伴|爱人|儿子|女儿|孙子|孙女)|我报的|我的单")
 _CRY = re.compile("救命|喊|叫人|血|晕|倒|摔|火|烟|打架|打人|抢|偷|撬|报警|120|110|119")
 _VISIT_SIGNALS = {"danger", "person"}  # (居民不在家，敲门没人应 reads as an older person in danger: the door he is at)
 
 
 def tells_the_visit(text: str, read: Classification | None) -> bool:
-    """Whether words are a member's about a visit: on his way or coming later (_ARRIVING), or the resident not at home or
-    unreachable (_RESIDENT_AWAY) — not his own home's, and never with a cry for help or an emergency of another kind
-    (到门口了，里面有人喊救命 is registered as any emergency)."""
+    """Whether words are a member's about a visit: on his way or coming later (_ARRIVING), the resident not at home or
+    unreachable (_RESIDENT_AWAY), or the work not to be done as it is (_CANNOT_AS_IS) — not his own home's, and never
+    with a cry for help or an emergency of another kind (到门口了，里面有人喊救命 is registered as any emergency)."""
     words = simplified(text)
     if _OWN_HOME.search(words) or _CRY.search(words):
         return False
     away = _RESIDENT_AWAY.search(words) is not None
     if read is not None and read.urgent:
         return away and set(read.urgent_signals) <= _VISIT_SIGNALS
-    return away or _ARRIVING.search(words) is not None
+    # (这单我干不了了: giving it up, which has its own answer)
+    return away or _ARRIVING.search(words) is not None or (
+        _CANNOT_AS_IS.search(words) is not None and _GIVING_UP.search(words) is None)
 
 
 RELAY = "relay"  # a member's words of a visit, kept for 转告居民 (RELAY_WINDOW)
@@ -734,12 +767,13 @@ RELAY_WINDOW = timedelta(minutes=30)
 MAX_RELAY_BUTTONS = 3
 
 
-def _held_tickets(session: Session, telegram_id: int, text: str, token: str, now_: Any) -> list[tuple[int, str]]:
-    """The tickets a member holds (id, #number); his words kept for 转告居民 (under `token`: the buttons of these words
-    only) when there are any."""
+def _held_tickets(session: Session, telegram_id: int, text: str, token: str, now_: Any
+                  ) -> list[tuple[int, str, str | None]]:
+    """The tickets a member holds (id, #number, item); his words kept for 转告居民 (under `token`: the buttons of these
+    words only) when there are any."""
     if members.find_member(session, telegram_id) is None:
         return []
-    held = [(t.id, f"#{t.number}") for t in tickets.list_member_tasks(session, telegram_id)]
+    held = [(t.id, f"#{t.number}", t.label) for t in tickets.list_member_tasks(session, telegram_id)]
     if held:
         drafts.save_draft(session, telegram_id, RELAY, {"text": text, "token": token}, now_)
     return held
@@ -752,8 +786,10 @@ async def about_the_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     resident's request opened in his name, an urgent one with 🚨 to every coordinator. False for anyone holding none."""
     token = secrets.token_hex(3)
     held = await act(context, _held_tickets, update.effective_user.id, text.strip(), token, now())
-    if not held:
-        return False
+    if not held or (read is not None and read.kind == "request" and read.confident and not _RESIDENT_AWAY.search(
+            simplified(text)) and read.label not in {label for _, _, label in held}):
+        return False  # (小区门口天天堵车，能不能管管: a need of his own, of another kind than the work in his hands)
+    held = [(ticket_id, number) for ticket_id, number, _ in held]
     urgent = read is not None and read.urgent
     lines = [texts.ABOUT_THE_VISIT, *([texts.VISIT_SAFETY] if urgent else []),
              *([texts.RELAY_OFFERED] if len(held) <= MAX_RELAY_BUTTONS else [])]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -185,8 +186,8 @@ def choice_typed(text: str, state: dict[str, Any]) -> str | None:
 
 _STARS = re.compile(r"([1-5一二三四五两兩俩])\s*(星|颗星|顆星|粒星|分|[颗顆个粒]?⭐+)?[。！!~～ ]*")  # (两: two; 粒: Cantonese)
 _STAR_EMOJI = re.compile(r"(⭐\s*){1,5}[。！!~～ ]*")  # (the rating buttons' own ⭐⭐⭐⭐⭐, typed)
-# A star count followed by one of these is a name, not a rating (三星电视, 五星小区; 一星期: a week).
-_STAR_NAMES = "期|电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街"
+# A star count followed by one of these is a name, not a rating (三星电视, 五星小区, 三星的冰箱; 一星期: a week).
+_STAR_NAMES = "期|的(?![吧啊呀哈了，,。.！!~～\\s]|$|评|好评)|电视|冰箱|空调|手机|洗衣机|显示器|笔记本|小区|花园|酒店|宾馆|饭店|级|城|广场|公寓|大厦|家园|苑|路|街"
 # A star count inside a few words (5星好评, 给五星, 一星，灯还是不亮, 5分吧): 分 only at the end of a phrase (not 5分钟).
 _STAR_COUNT = re.compile(rf"(?<![0-9])([1-5一二三四五两俩])\s*(?:(?:星|颗星|粒星|[颗个粒]?⭐+)(?!{_STAR_NAMES})"
                          r"|分(?=$|[吧啊呀哈了，,。.！!~～\s]))")
@@ -194,10 +195,15 @@ _STAR_COUNT = re.compile(rf"(?<![0-9])([1-5一二三四五两俩])\s*(?:(?:星|�
 # (一星期… has no separator after 星).
 _STARS_FIRST = re.compile(  # (not 三星 冰箱不制冷了: a brand before its appliance)
     rf"([1-5一二三四五两俩])\s*(?:星|颗星|粒星|[颗个粒]?⭐+|分)[，,。.！!~～\s]+(?!{_STAR_NAMES})\S")
-# A star count that closes words of any length, given after its reason (挺好的 就是来晚了点 给4星吧; 师傅很耐心，五星): a
-# separator or 给/打/评 before it (not 三星 alone after a word: 我家冰箱是三星).
-_STARS_LAST = re.compile(
-    r"(?:[，,。.！!~～\s]|给|打|评)\s*([1-5一二三四五两俩])\s*(?:星|颗星|粒星|[颗个粒]?⭐+|分)[吧啊呀哈了，,。.！!~～\s]*$")
+# A star count in words of any length, its reason before or after it (挺好的 就是来晚了点 给4星吧; 给4星，不过他把地板弄脏了;
+# 师傅来得挺快 4星 就是没带鞋套): a separator or 给/打/评/个 before it (not 三星 after a word: 我家冰箱是三星), no name
+# after it (三星的冰箱, 五星小区, 一星期); 分 only closing the words (not 5分钟).
+_STARS_TOLD = re.compile(
+    r"(?:^|[，,。.！!~～\s]|给|打|评|个)\s*([1-5一二三四五两俩])\s*"
+    rf"(?:(?:星|颗星|粒星|[颗个粒]?⭐+)(?!{_STAR_NAMES})|分(?=[吧啊呀哈了，,。.！!~～\s]*$))的?[吧啊呀哈]*")
+# The words that carry a star count on either side of it (那就给, 吧): not the comment.
+_CARRIERS_BEFORE = " ，,。.！!~～　我就那个给給打评評"
+_CARRIERS_AFTER = " ，,。.！!~～吧啊呀哈了"
 _RATING_WORDS = re.compile(  # (words of a verdict on the work: the stars are shown again, 1–2 reopen it)
     "满意|滿意|好评|好評|差评|差評|打分|颗星|粒星|还行|還行|一般般|满分|很好|挺好|不错|蛮好"
     "|没修好|没弄好|没有修好|还没好|还是不亮|还是坏|还是不行|还是漏|还在漏"
@@ -230,7 +236,8 @@ def stars_typed(text: str) -> int | None:
         return _count(match.group(1))
     if match := _STARS_FIRST.match(words):
         return _count(match.group(1))
-    if (match := _STARS_LAST.search(words)) and _told_count(words) and not _BESIDES_TOLD.search(words):
+    if (match := _STARS_TOLD.search(words)) and _told_count(words) and not _BESIDES_TOLD.search(words) and not (
+            disputes_the_work(words)):  # (给5星 就是师傅走了以后水管又漏了: the stars asked again, her words kept)
         return _count(match.group(1))
     short = len(words) <= RATING_WORDS_MAX_CHARS
     if short and len(counts := {_count(n) for n in _STAR_COUNT.findall(words)}) == 1:  # (5星好评，五星: one count, twice)
@@ -362,9 +369,15 @@ def words_with_stars(text: str) -> str:
     words = _star_words(text)
     if _STAR_EMOJI.fullmatch(words) or _STARS.fullmatch(words):
         return ""
-    if not _STARS_FIRST.match(words) and (match := _STARS_LAST.search(words)):
-        return words[:match.start()].rstrip(" ，,。.！!~～")  # (挺好的 就是来晚了点 给4星吧: all that is before it)
-    return _AROUND_STARS.sub("", _STAR_COUNT.sub(" ", words)).strip()
+    match = _STARS_TOLD.search(words) or _STAR_COUNT.search(words)
+    if match is None:
+        return words
+    # (给4星 就是来晚了 → 就是来晚了; 师傅来得挺快 4星 就是没带鞋套 → 师傅来得挺快，就是没带鞋套: the words as typed,
+    # full width and Traditional kept, where reading them kept their places)
+    typed = text.strip()
+    said = typed if len(typed) == len(words) else words
+    before, after = said[:match.start()].rstrip(_CARRIERS_BEFORE), said[match.end():].lstrip(_CARRIERS_AFTER)
+    return "，".join(part for part in (before, after) if part)
 
 
 # Under the duplicate question: the same matter denied (不一样, 不是一样的, 不太一样, 不是那件事; not 是不是那个, asked).
@@ -442,6 +455,20 @@ def corrects_need(text: str, shown: str = "") -> bool:
     return bool(denied) and (denied in shown or any(denied[i:i + 2] in shown for i in range(len(denied) - 1)))
 
 
+# The words that only say the need shown was wrong (不对 是…, 不是电视 是…): what follows is the need told right.
+_CORRECTION_LEAD = re.compile(rf"^(?:(?:{_NO_WORDS})[，,。！!\s]+(?:应该|其实)?是?|不是[^，,。；;是]{{1,10}}[，,。；;\s]*(?:而|其实|应该)?是)")
+
+
+def without_correction(text: str) -> str:
+    """The need told in a correction, without the words that correct (不对 是厨房水管漏了 → 厨房水管漏了; 不是电视 是冰箱不
+    制冷 → 冰箱不制冷): what the member reads. The words as typed when nothing is left."""
+    typed = text.strip()
+    lead = _CORRECTION_LEAD.match(simplified(typed))
+    rest = typed[lead.end():].strip(" ，,。") if lead else ""
+    # (不是很确定，是不是燃气漏了: a doubt, not a correction — 是不是 stays)
+    return rest if len(rest) >= 2 and not simplified(rest).startswith(("不是", "否")) else typed
+
+
 def says_no_first(text: str) -> bool:
     """Whether words open with a no (不对，…; 不是…): under 「对吗？」, a correction."""
     return bool(_NO_FIRST.match(simplified(text).strip()))
@@ -458,6 +485,12 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
     no = None if yes else _NO_FIRST.match(plain)
     lead = yes or no
     words, plain_words = (typed[lead.end():], plain[lead.end():]) if lead else (typed, plain)
+    trailing = numbers.NUMBER_AFTER_ADDRESS.search(plain_words)
+    if trailing and numbers.ends_with_house_number(plain_words[:trailing.start()]):
+        if numbers.phone_in(trailing.group()):
+            return None  # (和平里3号楼2单元302 84561234: her phone beside it, see phone_only)
+        # (…501 1391234567: a number mistyped is no part of where; the phone step asks for it)
+        words, plain_words = numbers.NUMBER_AFTER_ADDRESS.sub("", words), plain_words[:trailing.start()]
     part = numbers.address_in(words)
     if part is None or numbers.dialled_phone_in(part):
         return None  # (和平里3号楼2单元501 13912345678: her phone beside it, see phone_only)
@@ -478,7 +511,9 @@ _PHONE_TOLD = re.compile(
     r"(我们家|我家|家里|我的|我|俺|有事)?的?(儿子|女儿|闺女|孙子|孙女|老伴|爱人|老公|老婆|孩子|家里人)?的?(打|联系|找)?(我)?的?"
     r"(手机号码|手机号|手机|电话号码|电话|号码|联系电话|联系方式|座机号?|固话)?(写|说|打)?(错了)?[，,。\s]*(是|系|：|:)?")
 _PHONE_LABEL_WORDS = re.compile("手机|电话|号码|座机|固话|联系方式")
-_PHONE_LABEL_AFTER = re.compile("[，,\\s]*(我的|我)?(联系)?(手机号码|手机号|手机|电话号码|电话|座机)(是|：|:)?$")  # (…502 电话)
+_PHONE_LABEL_AFTER = re.compile(  # (…502 电话, …501 我女儿电话)
+    "[，,\\s]*(我的|我|我家|我们家)?(儿子|女儿|闺女|老伴|爱人|老公|老婆|孩子|家里人)?的?(联系)?"
+    "(手机号码|手机号|手机|电话号码|电话|座机)(是|：|:)?$")
 # Beside a number told under the card: who she is (我叫王秀英, 王阿姨, 联系人张阿姨) and thanks or haste (谢谢, 麻烦了,
 # 尽快来) are left out (offers show the request's words); anything else said goes with the request (下午在家, 1楼,
 # 我是独居老人), unless the whole message is a need (the router reads it as one).
@@ -510,7 +545,10 @@ def phone_only(text: str) -> PhoneTold | None:
     for clause in (c.strip() for c in _PHONE_CLAUSES.split(plain[lead.end():] if lead else plain)):
         number, rest = phone_in(clause)
         if phone is None and number is not None and (numbers.PHONE_NUMBER.search(number)
-                                                     or _PHONE_LABEL_WORDS.search(clause)):
+                                                     or _PHONE_LABEL_WORDS.search(clause)
+                                                     or (numbers.NUMBER_AFTER_ADDRESS.search(clause)
+                                                         and numbers.ends_with_house_number(rest)
+                                                         and address_only(rest.strip()))):  # (…302 84561234)
             told = _PHONE_TOLD.match(rest.strip())  # (the first number is hers: what is before it says whose)
             after = rest.strip()[told.end():].strip() if told else rest.strip()
             # (13812345678 幸福里3号楼2单元502, 地址是…502 电话138…: her address beside it, no comma between)
@@ -536,6 +574,12 @@ def phone_only(text: str) -> PhoneTold | None:
     return PhoneTold(phone, yes is not None, said, address)
 
 
+def only_where_and_phone(told: PhoneTold) -> bool:
+    """Whether a phone told under 「对吗？」 came with nothing but where (ending with its house number) and whose number
+    it is: no words besides that could tell a danger (…501 我女儿电话138…, not …501 有人砸我家门 138…)."""
+    return not told.aside and (not told.address or numbers.ends_with_house_number(told.address))
+
+
 def another_need_beside(beside: Classification, label: str | None) -> bool:
     """Whether the words told beside a phone (read alone: the number would hide them) are an emergency or another need
     than `label`'s, even one the bot is unsure of (老人在家摔倒了, 楼上楼下都在漏水) — not more of it (3楼楼道灯不亮)."""
@@ -547,6 +591,8 @@ def phone_in(text: str) -> tuple[str | None, str]:
     phone = numbers.phone_in(text)
     if phone is None:
         return None, text.strip()
+    if phone in text:  # (as typed: the room before it stays, 302 84561234)
+        return phone, " ".join(text.replace(phone, " ", 1).split())
     return phone, numbers.without_phones(text)
 
 
@@ -703,6 +749,17 @@ def _new_intake(
     return found
 
 
+def address_told_with(text: str) -> str | None:
+    """Where, in the words of a need told with it (see numbers.address_in): up to its last house number when the need's
+    words follow in the same clause (幸福里6号楼的楼道灯坏了 → 幸福里6号楼; 3号楼2单元502楼道灯不亮 → 3号楼2单元502)."""
+    part = numbers.address_in(text)
+    spans = numbers.house_numbers(part) if part else []
+    if not spans:
+        return part
+    end = max(stop for _, stop in spans)
+    return part[:end].rstrip(" ，,的") if _NEED_WORDS.search(simplified(part[end:])) else part
+
+
 def _intake_state(result: Classification, text: str, attachments: list[str]) -> dict[str, Any]:
     return {
         "token": secrets.token_hex(3),
@@ -716,7 +773,7 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
         "self_harm": "self_harm" in result.urgent_signals,
         "confident": result.confident,
         "attachments": attachments,
-        "address": numbers.address_in(text),
+        "address": address_told_with(text),
         "phone": numbers.dialled_phone_in(text),  # (楼道灯坏了，我电话138…: not asked again)
     }
 
@@ -724,11 +781,12 @@ def _intake_state(result: Classification, text: str, attachments: list[str]) -> 
 async def new_request(
     update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, attachments: list[str],
     then: dict[str, Any] | None = None, address: str | None = None, waiting: dict[str, Any] | None = None,
-    phone: str | None = None,
+    phone: str | None = None, corrected: bool = False,
 ) -> None:
     """Classify what the resident wrote and show what was understood (or answer a non-request); `then`: a need in
     progress that this one (an emergency) went before, taken up after it; `address`: where this one is, told
-    already (and `phone`, told under the card this one corrects); `waiting`: a need shown with 「对吗？」 and not confirmed (short words that are no request go on telling it:
+    already (and `phone`, told under the card this one corrects; `corrected`: the words correct the need confirmed, 不对
+    是…); `waiting`: a need shown with 「对吗？」 and not confirmed (short words that are no request go on telling it:
     楼道灯 / 坏了 / 好几天了; thanks or a question are answered, and reminded of it). Two needs in one message
     (灯坏了，另外水管也漏了) are two requests: the second is taken up after the first."""
     classifier = deps(context).classifier
@@ -737,14 +795,19 @@ async def new_request(
     if then is None and (needs := two_needs(classifier, text)):
         text, later = needs
         then = {"text": later}
+        phone = phone or numbers.dialled_phone_in(later)  # (…，另外电梯也老是停，我电话158…: hers, for this need too)
     result = classifier.classify(text)
+    corrects = waiting is not None and corrects_need(text, _card_words(context, waiting))
+    if (corrects or corrected) and (told := without_correction(text)) != text and (
+            classifier.classify(told).label == result.label):
+        text = told  # (不对 是厨房水管漏了, 不是电视 是冰箱不制冷: the need, without the words that correct the card)
     if waiting and attachments and not of_another_item(result, waiting.get("label")):
         await _photo_under_card(update, context, waiting, text, result, attachments)
         return
     # (another need told under a card the bot was sure of: kept for after it, not put in its place — a need retold
     # under a card the bot was unsure of, or said to be the right one, 不是楼道灯，是…, still replaces it)
-    if waiting and waiting.get("confident") and not result.urgent and not corrects_need(text, _card_words(
-            context, waiting)) and await _another_need(update, context, waiting, text, result, attachments):
+    if waiting and waiting.get("confident") and not result.urgent and not corrects and await _another_need(
+            update, context, waiting, text, result, attachments):
         return
     if waiting and not attachments and result.kind == "other" and _a_piece(waiting, text):
         await _tell_more(update, context, waiting, text)
@@ -752,6 +815,9 @@ async def new_request(
     if (waiting and not attachments and result.kind == "request" and not result.confident and _a_piece(waiting, text)
             and _surer_together(classifier.classify(f"{waiting['text']}，{text}"))):
         await _tell_more(update, context, waiting, text)  # (煤气, then 味道好大: a gas leak, not a new unsure card)
+        return
+    if waiting and not attachments and result.kind != "request" and cannot_work_it(text):
+        await reply(update, texts.CARD_HOW)  # (这个怎么按 under 「对吗？」: words do what its buttons do)
         return
     if waiting and not attachments and result.kind in (*_ASIDES, "other") and len(text) <= MAX_PIECE_CHARS:
         # Answered, and reminded of the need waiting (its buttons, whichever are shown: 确认, the items, the categories).
@@ -794,6 +860,11 @@ async def new_request(
     if words_alone and result.kind == "other" and tells_more(text) and (
             number := await act(context, _added_to_fresh_ticket, update.effective_user.id, text, sent_at(update))):
         await reply(update, texts.added_to_ticket(number))  # (我下午两点以后才在家, right after 「已为您登记工单」)
+        return
+    if not waiting and attachments and then is None and not result.urgent and (
+            number := await act(context, _added_to_fresh_ticket, update.effective_user.id, text, sent_at(update),
+                                attachments, result.label if result.kind == "request" else None)):
+        await reply(update, texts.photos_added_to_ticket(number))  # (漏水的地方 with a photo, right after registering)
         return
     if (words_alone and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
             and _a_loose_piece(text) and await _told_in_pieces(update, context, text)):
@@ -1074,13 +1145,17 @@ def tells_more(text: str) -> bool:
             and not _HOW_LONG.search(plain) and _VISIT_DETAIL.search(plain) is not None)
 
 
-def _added_to_fresh_ticket(session: Session, telegram_id: int, text: str, now_: datetime) -> str | None:
-    """Add words to the resident's ticket registered within JUST_REGISTERED and not done yet: its number (None when
-    there is none)."""
+def _added_to_fresh_ticket(session: Session, telegram_id: int, text: str, now_: datetime,
+                           photos: Sequence[str] = (), read_as: str | None = None) -> str | None:
+    """Add words (and photos) to the resident's ticket registered within JUST_REGISTERED and not done yet: its number
+    (None when there is none, or when the words read as a request of another item, `read_as`: 卫生间天花板在滴水 with
+    its photo, after the lamp)."""
     latest = next(iter(tickets.list_resident_tickets(session, telegram_id, limit=1)), None)
     if latest is None or latest.status not in UNRESOLVED or now_ - latest.created_at > JUST_REGISTERED:
         return None
-    tickets.add_contact(session, latest.id, telegram_id, now_, supplement=text)
+    if read_as is not None and read_as != latest.label:
+        return None
+    tickets.add_contact(session, latest.id, telegram_id, now_, supplement=text, attachments=photos)
     return f"#{latest.number}"
 
 
@@ -1661,6 +1736,18 @@ def _add_photos(session: Session, telegram_id: int, token: str, photos: list[str
     return True
 
 
+# Words at a step that she cannot work it (我不会弄, 这个怎么按, 看不懂): told how, not kept as the need's or as where.
+_CANNOT_WORK_IT = re.compile("不会(弄|用|按|点|发|操作|搞)|(怎么|咋|如何)(弄|发|按|点|操作|搞)|看不懂|搞不(来|懂|明白)"
+                             "|弄不(来|懂|明白)|不懂(怎么|这个)|不知道(怎么|咋)(弄|发|按|点|操作)")
+CANNOT_WORK_IT_MAX_CHARS = 20
+
+
+def cannot_work_it(text: str) -> bool:
+    """Whether short words at a step say she does not know how to answer it (我不会弄, 这个怎么按)."""
+    words = simplified(text).strip()
+    return len(words) <= CANNOT_WORK_IT_MAX_CHARS and bool(_CANNOT_WORK_IT.search(words))
+
+
 def address_unknown(text: str) -> bool:
     """Whether words at the address step say the resident does not know it or how to write it (我不知道地址), and
     tell nothing else but whom she will ask (我问问楼下邻居): any other words are a place, however little
@@ -1730,8 +1817,10 @@ async def address_given(
         await reply(update, texts.last_address_used(last))
         await _intake_action(update, context, state["token"], "addr", [""])
         return
-    if numbers.address_in(text) is None and address_unknown(text):
-        await _ask_again(update, context, state, texts.ADDRESS_HELP)  # (neither the address nor another need)
+    if numbers.address_in(text) is None and (address_unknown(text) or (
+            cannot_work_it(text) and deps(context).classifier.classify(text).kind != "request")):
+        # (neither the address nor another need; 我不会弄 — 新买的血压计不会用 is a need, kept for after this one)
+        await _ask_again(update, context, state, texts.ADDRESS_HELP)
         return
     if numbers.address_in(text) is None and not state.get("ticket_id") and address_later(text) and not (
             _ANOTHER.search(text)):
@@ -1767,11 +1856,20 @@ async def address_given(
     if rest and await _passed_on(update, context, rest):
         text = part  # (都三天了还没人来，我家在和平路小区5号楼: the 催办 passed on, the address kept alone)
     if len(text.strip()) < MIN_ADDRESS_CHARS and numbers.address_in(text) is None:  # (3号楼 is enough: her grid is known)
+        if numbers.names_a_place(text):  # (和平里, then 3号楼: told in pieces, the estate kept for the building after it)
+            await act(context, _update_intake, update.effective_user.id, state["token"],
+                      {"address_piece": text.strip()}, now())
         await reply(update, texts.ADDRESS_TOO_SHORT)
         return
-    changes = {"address": text.strip()[:300], "step": "phone"}
+    address = numbers.NUMBER_AFTER_ADDRESS.sub("", text.strip()) if numbers.address_in(text) else text.strip()
+    if (piece := state.get("address_piece")) and not numbers.names_a_place(address):
+        address = f"{piece}{address}"
+    changes = {"address": address[:300], "step": "phone"}
     state = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
     if state is not None:
+        if numbers.NUMBER_AFTER_ADDRESS.search(text.strip()) and numbers.address_in(text):
+            # (…501 1391234567: where kept, the number asked again)
+            await reply(update, texts.PHONE_INCOMPLETE)
         await _next_step(update, context, state)
 
 
@@ -1858,7 +1956,11 @@ def photos_kept(session: Session, telegram_id: int, flows: list[tuple[str, dict[
 
 
 async def photos_first(update: Update, context: ContextTypes.DEFAULT_TYPE, photos: list[str]) -> None:
-    """A photo with no words and no request in progress: kept, and the words asked for."""
+    """A photo with no words and no request in progress: on the ticket she has just registered (JUST_REGISTERED), else
+    kept, and the words asked for."""
+    if number := await act(context, _added_to_fresh_ticket, update.effective_user.id, "", sent_at(update), photos):
+        await reply(update, texts.photos_added_to_ticket(number) + "\n" + texts.PHOTO_OF_ANOTHER_NEED)
+        return
     await act(context, _keep_photos, update.effective_user.id, photos, now())
     await reply(update, texts.PHOTO_WAITS_FOR_WORDS)
 
@@ -2011,18 +2113,6 @@ async def phone_at_address_step(update: Update, context: ContextTypes.DEFAULT_TY
     await _ask_again(update, context, kept, texts.phone_noted(phone))
 
 
-# Words at the phone step that she cannot work the button (我不会弄, 这个怎么按, 看不懂): told how, not kept as the need's.
-_CANNOT_WORK_IT = re.compile("不会(弄|用|按|点|发|操作|搞)|(怎么|咋|如何)(弄|发|按|点|操作|搞)|看不懂|搞不(来|懂|明白)"
-                             "|弄不(来|懂|明白)|不懂(怎么|这个)|不知道(怎么|咋)(弄|发|按|点|操作)")
-CANNOT_WORK_IT_MAX_CHARS = 20
-
-
-def cannot_work_it(text: str) -> bool:
-    """Whether short words at the phone step say she does not know how to give it (我不会弄, 这个怎么按)."""
-    words = simplified(text).strip()
-    return len(words) <= CANNOT_WORK_IT_MAX_CHARS and bool(_CANNOT_WORK_IT.search(words))
-
-
 async def phone_typed(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, Any], text: str, photos: list[str]
 ) -> None:
@@ -2033,10 +2123,11 @@ async def phone_typed(
     phone, rest = phone_in(text)
     if phone is None and await _emergency_called_off(update, context, state, rest):
         return
-    if phone is None and cannot_work_it(rest):
-        await reply(update, texts.PHONE_HOW_GENTLY, keyboards.share_phone())  # (我不会弄: no words for the need)
-        return
     result = deps(context).classifier.classify(rest)
+    if phone is None and result.kind != "request" and cannot_work_it(rest):
+        # (我不会弄: no words for the need — 燃气灶打不着火 不会弄 is a need, read below)
+        await reply(update, texts.PHONE_HOW_GENTLY, keyboards.share_phone())
+        return
     if phone is None and await _another_need(update, context, state, rest, result):
         return
     part = numbers.address_in(rest) if phone is None else None

@@ -208,8 +208,8 @@ def _stars(text: str, read: Classification | None) -> int | None:
     words before their reason (一星，一开灯就跳闸: the failed repair told as a request of its kind), always rate; so do
     words that the work was not done (灯还是不亮，师傅根本没来过), unless they tell a need of another item (see _incoming)."""
     stars = resident.stars_typed(text)
-    if stars == 0 and read is not None and read.urgent_signals:
-        return None  # (urgent words are never a rating's: 师傅没来过，现在楼道里冒烟了)
+    if stars is not None and read is not None and read.urgent_signals and not resident.stars_alone(text):
+        return None  # (urgent words are never a rating's: 师傅没来过，现在楼道里冒烟了; 给5星，刚才我妈摔倒了 快来人)
     if stars is not None and read is not None and read.kind == "request" and read.confident and not (
             resident.stars_alone(text) or resident.stars_first(text) or resident.disputes_the_work(text)
             or resident.dispute_and_need(text)):
@@ -231,17 +231,20 @@ def _urgent(read: Classification | None) -> bool:
 def _corrected(state: dict[str, Any]) -> dict[str, Any]:
     """A need told in place of the intake's (不对，是…; an emergency under 「对吗？」), as a new message: where and the
     phone told already go with it."""
-    return {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone")}
+    return {"photos": [], "address_told": state.get("address"), "phone_told": state.get("phone"), "corrected": True}
 
 
-def _an_address_read_as_danger(target: str, text: str, read: Classification | None) -> bool:
+def _an_address_read_as_danger(target: str, text: str, read: Classification | None, state: dict[str, Any]) -> bool:
     """An answer to where that holds an address and reads urgent by the danger model alone (幸福里3号楼2单元502 我不在家
     我妈在: the model learned addresses from the dangers told with them), or says the address is not known: no emergency.
     Words of danger the patterns know (幸福里3号楼 我妈晕倒了) are one still."""
     if target == ADDRESS and resident.address_unknown(text):
         return True  # (我也不知道 — read by the self-harm model as a sign — answers where: the help to write it)
-    return (target == ADDRESS and read is not None and read.urgent_signals == ("danger",)
-            and numbers.address_in(text) is not None)
+    if read is None or read.urgent_signals != ("danger",):
+        return False
+    # (under 「对吗？」 only where and a phone, nothing else: 和平里3号楼2单元501 我女儿电话138…; not …501 有人砸我家门 138…)
+    return (target == ADDRESS and numbers.address_in(text) is not None) or (
+        target == PHONE_EARLY and resident.only_where_and_phone(state["early_phone"]))
 
 
 def _invite_told(session: Session, telegram_id: int, codes: list[str], alone: bool) -> tuple[str, bool] | None:
@@ -294,10 +297,13 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
             await reply(update, texts.too_many_messages(max(counted.until, now()), deps(context).tz))
         return
     then, leave_join = None, False
-    if target == TYPED_ANSWER and state.get("corrects") and _urgent(read):
-        # (不是，楼下着火了 under 「对吗？」: an emergency; the reading it corrects is dropped, the address told kept)
+    if target == TYPED_ANSWER and state.get("corrects") and (_urgent(read) or resident.of_another_item(
+            read, state.get("label"))):
+        # (不是，楼下着火了 under 「对吗？」: an emergency; 不对 是厨房水管漏了: the need told right. The reading it corrects is
+        # dropped, the address told kept)
         target, state = REQUEST, _corrected(state)
-    another_need = target in (ADDRESS_EARLY, PHONE_EARLY) and _a_need(read)  # (a need told with where it is)
+    another_need = target in (ADDRESS_EARLY, PHONE_EARLY) and _a_need(read) and (  # (a need told with where it is)
+        not _an_address_read_as_danger(target, text, read, state))
     phone_told = None
     if target == PHONE_EARLY and (aside := state["early_phone"].aside):
         beside = deps(context).classifier.classify(aside)  # (电话138…，老人在家摔倒了: the number would hide it)
@@ -322,7 +328,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     opened = target in (ADDRESS, PHONE) and state.get("ticket_id")  # (an urgent ticket's own steps)
     waiting = state.get("waiting") if target == REQUEST else None  # (a need shown with 「对吗？」, not confirmed)
     at_step = target in (ADDRESS, PHONE, COMMENT, ADDRESS_EARLY, PHONE_EARLY, AREA_WORDS) and not opened
-    if (at_step or waiting) and _urgent(read) and not _an_address_read_as_danger(target, text, read):
+    if (at_step or waiting) and _urgent(read) and not _an_address_read_as_danger(target, text, read, state):
         # "煤气泄漏" typed at the address step, under 「对吗？」 (or after a rating) is an emergency; the need in progress
         # waits for it, with what it was told already. (At an urgent ticket's own steps, 已经打了120 is about that
         # emergency: its step takes it.)
@@ -366,8 +372,11 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
             await reply(update, texts.join_code_told(*invite))
         return
     if target == REQUEST and not waiting and not photos and not _urgent(read) and (
-            await coordinator.look_up(update, context, text) or await coordinator.dispatch_asked(update, context, text)):
-        return  # (#S5511 怎么样了 from a coordinator: that ticket's card, not 「您还没有工单」; 派给王师傅: how to, and the list)
+            await coordinator.look_up(update, context, text) or await member.look_up_task(update, context, text)
+            or await coordinator.dispatch_asked(update, context, text, read)):
+        # (#S5511 怎么样了 from a coordinator, or from the member who holds it: that ticket's card, not 「您还没有工单」;
+        # 派给王师傅: how to, and the list)
+        return
     if target == REQUEST and then is None and not waiting and not photos and member.tells_the_visit(text, read) and (
             await member.about_the_visit(update, context, text, read)):
         return  # (居民不在家，敲门没人应 from a member at the door: his ticket's buttons, not an urgent ticket in his name)
@@ -420,7 +429,7 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     else:
         await resident.new_request(update, context, text, [*state.get("photos", []), *photos], then,
                                    address=state.get("address_told"), waiting=None if then else waiting,
-                                   phone=state.get("phone_told"))
+                                   phone=state.get("phone_told"), corrected=bool(state.get("corrected")))
     if leave_join:  # (after the emergency is answered: nothing before it)
         await act(context, drafts.clear_draft, update.effective_user.id, member.JOIN)
     if leave_task:

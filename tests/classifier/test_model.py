@@ -646,6 +646,47 @@ def test_a_fall_told_as_now_is_a_request_for_medical_help(text: str) -> None:
     assert result.kind == "request" and result.top3[0][0] == "health.medical_access", result
 
 
+@pytest.mark.parametrize("text", ["奶奶在家摔了", "我妈从床上摔下来了", "我妈摔倒了 快来", "我爸摔倒了"])
+def test_a_fall_told_as_now_and_nothing_else_is_urgent_with_120(text: str) -> None:
+    """A resident's review: 「奶奶在家摔了」 and 「我妈从床上摔下来了」 got the bot's introduction (摔了 / 摔下来 were no
+    fall), 「我爸摔倒了」 an unsure card and, chosen, a routine ticket: no 120, no coordinator told. Someone fallen now, and
+    no other need told, is a medical emergency."""
+    result = classify(text)
+    assert (result.kind, result.label, result.urgent) == ("request", "health.medical_access", True), result
+    assert result.hotlines[0] == "120", result
+
+
+def test_a_fall_told_with_another_need_keeps_that_need_and_is_not_urgent() -> None:
+    """The fall as the trouble's consequence (the stairwell dark): the lamp's ticket, as the labelled weeks read it."""
+    result = classify("楼道灯坏了 晚上黑漆漆的 老人摔了一跤")
+    assert (result.label, result.urgent) == ("property.public_lighting", False), result
+
+
+@pytest.mark.parametrize(("text", "label"), [("水管漏了 急 快来", "repair.plumbing"), ("水管漏了，很急", "repair.plumbing"),
+                                             ("上回那个师傅修的水管又漏了 太差劲了", "repair.plumbing"),
+                                             ("你们修的什么玩意 水管又漏了", "repair.plumbing"),
+                                             ("唔該 部電梯又壞咗", "property.elevator"),
+                                             ("電梯壞咗 冇人理 唔該", "property.elevator")])
+def test_haste_a_repair_gone_wrong_and_cantonese_please_are_no_thanks(text: str, label: str) -> None:
+    """A resident's review: 「水管漏了 急 快来」, 「上回那个师傅修的水管又漏了 太差劲了」 and 「唔該 部電梯又壞咗」 were read
+    as thanks (「不客气！能帮上忙我们很高兴」): haste after a trouble, the work gone wrong again, and 唔该 — please in
+    Cantonese as often as thank you (唔该晒 is thanks) — are a request."""
+    result = classify(text)
+    assert (result.kind, result.label) == ("request", label), result
+
+
+@pytest.mark.parametrize("text", ["我老公把手机摔了", "孩子把碗摔了", "老人的假牙摔了", "孩子的手机摔了"])
+def test_a_thing_someone_dropped_is_no_fall(text: str) -> None:
+    """A review of the fall rule's first version: 摔了 after a person read 「我老公把手机摔了」 as his fall (120, 🚨)."""
+    assert not classify(text).urgent, classify(text)
+
+
+@pytest.mark.parametrize("text", ["唔该晒 冷气修好咗", "谢谢师傅上次修的水管 到现在都没漏过",
+                                  "上次修的水管又漏了，这次师傅彻底修好了，谢谢", "修完的马桶又堵了 不过师傅马上来通了 谢谢"])
+def test_thanks_for_work_that_lasts_are_still_thanks(text: str) -> None:
+    assert classify(text).kind == "thanks", classify(text)
+
+
 @pytest.mark.parametrize("text", [
     "昨晚做梦梦见我妈摔倒了 醒了赶紧打电话",
     "今天给我妈买了个防摔报警手环,摔倒了能自动打电话给我,科技真好",

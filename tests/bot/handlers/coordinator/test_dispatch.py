@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 
+from bot import texts
 from bot.console import StoredMessage
 from bot.handlers import coordinator as handler
 from classifier import Classifier
 from routing import db, dispatch, members, tickets
 from routing.alerts import scan_alerts
 from routing.models import Member, Ticket
-from tests.bot.chat_harness import BotChat, Reply, assign, bot_chat, buttons, card_with
+from tests.bot.chat_harness import BotChat, Reply, assign, bot_chat, buttons, card_with, texts_of
 from tests.bot.conftest import RESIDENT
 from tests.bot.handlers.coordinator.helpers import GAS, NEED, dispatch_cards
 from tests.conftest import COORD, G11, GRID_COORD, T0, World, minutes
@@ -554,3 +555,122 @@ async def test_the_assign_list_marks_who_said_bu_fang_bian_to_the_ticket(chat: B
     picker = card_with(chat.replies(GRID_COORD), "王师傅")
     names = [b for b in buttons(picker) if "师傅" in b]
     assert names and all("已说不方便" in b for b in names), names
+
+
+COMMUNITY_COORD = 9021  # (a coordinator of 幸福里社区, S01-C01, added for the tests of 上报 through three levels)
+
+
+def _community_coordinator(chat: BotChat) -> None:
+    with db.transaction(chat.engine) as s:
+        members.add_coordinator(s, COORD, COMMUNITY_COORD, "S01-C01", datetime.now(UTC))
+
+
+@SQLITE
+async def test_shang_bao_to_a_community_with_no_coordinator_says_where_it_went(chat: BotChat) -> None:
+    """A console review: 「已把工单 … 上报到幸福里社区，那里的协调员会收到」 when the community had no coordinator: the
+    card went to the street. He is told so."""
+    await chat.submit(RESIDENT, NEED)
+    card = next(r for r in chat.replies(GRID_COORD) if "有工单需要派单" in r.text)
+    shown = texts_of(await chat.press(GRID_COORD, card.button("上报"), card.message))
+    assert "暂无协调员" in shown and "示范街道" in shown, shown
+
+
+@SQLITE
+async def test_the_level_above_reads_why_the_ticket_came_back_and_the_level_below_hears_it_went_on(
+    chat: BotChat, world: World
+) -> None:
+    """王师傅 hands the lamp back (联系不上居民); the 网格员 hands it up, then the community's coordinator hands it on to
+    the street. A console review: the community's 📮 card said only who handed it up — not the 退回 and its reason —,
+    and /dispatch never showed them; the 网格员 was never told his ticket went on to the street. Every card of it now
+    says why it waits, and those below hear where it went."""
+    _community_coordinator(chat)
+    wang = world.member("王师傅", ["电工"])
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    with db.transaction(chat.engine) as s:
+        dispatch.accept_offer(s, ticket_id, wang, datetime.now(UTC))
+        tickets.hand_back(s, ticket_id, wang, "联系不上居民，电话一直关机", datetime.now(UTC))
+    await chat.deliver()
+    card = next(r for r in reversed(chat.replies(GRID_COORD)) if "有工单需要派单" in r.text)
+    listed = [r for r in await chat.say(GRID_COORD, "/dispatch") if _listed(r)]
+    assert "联系不上居民" in listed[0].text, listed[0].text
+    await chat.press(GRID_COORD, card.button("上报"), card.message)
+    await chat.deliver()
+    raised = next(r for r in reversed(chat.replies(COMMUNITY_COORD)) if "有工单需要派单" in r.text)
+    assert "上报" in raised.text and "联系不上居民" in raised.text, raised.text
+    before = len(chat.replies(GRID_COORD))
+    await chat.press(COMMUNITY_COORD, raised.button("上报"), raised.message)
+    await chat.deliver()
+    told = texts_of(chat.replies(GRID_COORD)[before:])
+    assert "上报到上一级" in told and chat.ticket(ticket_id).number in told, told
+    assert chat.ticket(ticket_id).escalation_level == 2
+    before = {c: len(chat.replies(c)) for c in (GRID_COORD, COMMUNITY_COORD)}
+    with db.transaction(chat.engine) as s:
+        tickets.cancel_ticket(s, ticket_id, COORD, datetime.now(UTC), reason="重复工单")
+    await chat.deliver()
+    for coordinator, seen in before.items():  # (the street closed it: those below, whose cards wait, hear it)
+        assert "重复工单" in texts_of(chat.replies(coordinator)[seen:]), coordinator
+
+
+async def _two_electricians_and_the_lamp(chat: BotChat, world: World) -> tuple[int, int, int]:
+    """王师傅 and 李师傅 (electricians) registered, then the resident's lamp: their ids and the ticket's."""
+    wang, li = world.member("王师傅", ["电工"]), world.member("李师傅", ["电工"])
+    return wang, li, await chat.submit(RESIDENT, NEED)
+
+
+@SQLITE
+async def test_the_assign_list_tells_a_hand_back_and_a_low_rating_from_bu_fang_bian(chat: BotChat, world: World) -> None:
+    """A console review: after a 1-star rating reopened the lamp, 指派's list marked 王师傅 — who did the work —
+    「已说不方便」. A member who handed the ticket back, or whose work was rated low, is marked so."""
+    wang, li, ticket_id = await _two_electricians_and_the_lamp(chat, world)
+    now, wang_id = datetime.now(UTC), world.member_id(wang)
+    with db.transaction(chat.engine) as s:
+        dispatch.accept_offer(s, ticket_id, li, now)
+        tickets.hand_back(s, ticket_id, li, "没有梯子", now)
+        dispatch.assign_ticket(s, ticket_id, GRID_COORD, wang_id, now)
+        dispatch.accept_offer(s, ticket_id, wang, now)
+        tickets.resolve_ticket(s, ticket_id, wang, now)
+        tickets.rate_ticket(s, ticket_id, RESIDENT, 1, now)
+    card = next(r for r in await chat.say(GRID_COORD, "/dispatch") if _listed(r))
+    assert "居民评了 1 星" in card.text, card.text
+    await _choose(chat, GRID_COORD, card)
+    picker = card_with(chat.replies(GRID_COORD), "王师傅")
+    marks = {b.split("（")[0]: b for b in buttons(picker) if "师傅" in b}
+    assert "差评" in marks["👤 王师傅"] and "已退回" in marks["👤 李师傅"], marks
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["有没有超期的工单", "今天的统计"])
+async def test_a_coordinators_question_about_the_work_gets_the_commands(chat: BotChat, words: str) -> None:
+    """A console review: 「有没有超期的工单」 from the 网格员 got 「您还没有工单」, 「今天的统计」 the resident's introduction."""
+    text = texts_of(await chat.say(GRID_COORD, words))
+    assert texts.WORK_BY_COMMANDS in text and "/overdue" in text and "您还没有工单" not in text, text
+
+
+@SQLITE
+async def test_a_coordinators_own_need_is_registered_not_pointed_to_zhi_pai(chat: BotChat) -> None:
+    """A review: 「我家水管漏了，能派个人来看看吗」 from a coordinator got the 派单 pointer and the waiting list."""
+    text = texts_of(await chat.say(GRID_COORD, "我家水管漏了，能派个人来看看吗"))
+    assert texts.DISPATCH_BY_BUTTONS not in text, text
+
+
+@SQLITE
+async def test_a_member_a_coordinator_took_the_ticket_from_is_not_marked_as_handing_it_back(
+    chat: BotChat, world: World
+) -> None:
+    wang, li, ticket_id = await _two_electricians_and_the_lamp(chat, world)
+    now, li_id = datetime.now(UTC), world.member_id(li)
+    with db.transaction(chat.engine) as s:
+        dispatch.accept_offer(s, ticket_id, wang, now)
+        dispatch.assign_ticket(s, ticket_id, GRID_COORD, li_id, now)
+        marks = dispatch.turned_down_by(s, tickets.get_ticket(s, ticket_id))
+    assert marks == {}, marks
+
+
+@SQLITE
+async def test_dispatch_lists_who_handed_the_ticket_up(chat: BotChat) -> None:
+    """A review: only the pushed 📮 card said 上报; /dispatch's card of the same ticket did not."""
+    await chat.submit(RESIDENT, NEED)
+    card = next(r for r in chat.replies(GRID_COORD) if "有工单需要派单" in r.text)
+    await chat.press(GRID_COORD, card.button("上报"), card.message)
+    listed = [r for r in await chat.say(COORD, "/dispatch") if _listed(r)]
+    assert listed and "上报" in listed[0].text, [r.text for r in listed]

@@ -15,9 +15,18 @@ from bot import delivery, texts
 from bot.delivery import render
 from bot.handlers.member import _task_rows
 from classifier import Classifier
-from routing import db, dispatch, outbox, tickets
+from routing import db, dispatch, members, outbox, tickets
 from routing.models import Notification, NotificationKind, Ticket
-from tests.bot.chat_harness import BotChat, assign, assign_through_bot, bot_chat, card_with, photo, texts_of
+from tests.bot.chat_harness import (
+    BotChat,
+    assign,
+    assign_through_bot,
+    bot_chat,
+    buttons,
+    card_with,
+    photo,
+    texts_of,
+)
 from tests.bot.handlers.member.helpers import TZ, file_ticket, notifications
 from tests.conftest import COORD, GRID_COORD, T0, World, minutes
 from tests.routing.test_alerts import FAST_RESOLVE, scan, submit
@@ -921,3 +930,54 @@ async def test_the_task_card_is_taken_back_once_the_ticket_is_no_longer_his(chat
     now_card = next(m for m in shown if m.message_id == card.message.message_id)
     assert "地址" not in now_card.text and not now_card.inline_keyboard, now_card.text
     assert ("改派" if how == "reassigned" else "取消") in now_card.text, now_card.text
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["修不了，需要换总阀，物业才有钥匙", "路上堵车，半小时后到", "我到现场了", "好的我马上过去"])
+async def test_a_members_words_about_the_ticket_in_hand_are_pointed_to_it_not_registered(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """A console review: 王师傅, holding the pipe, types 「修不了，需要换总阀，物业才有钥匙」; the bot asked which item his
+    need was, and 「其他」 filed a second ticket in his name, with the resident's address — the real one stayed his and
+    nobody learnt he could not do it. 「路上堵车，半小时后到」 after a 催办 got the resident's introduction. Words about
+    the ticket in hand point to its buttons, with 转告居民."""
+    member, _ticket_id = await _member_with_work(chat, world)
+    shown = await chat.say(member, words)
+    text = texts_of(shown)
+    assert texts.ABOUT_THE_VISIT in text and chat.intake_draft(member) is None, text
+    assert any("转告居民" in b for r in shown for b in buttons(r)), text
+
+
+@SQLITE
+async def test_a_member_naming_his_ticket_gets_its_card_with_its_buttons(chat: BotChat, world: World) -> None:
+    """A console review: 王师傅 typed the number of the ticket he holds and was told 「您还没有工单」."""
+    member, ticket_id = await _member_with_work(chat, world)
+    number = chat.ticket(ticket_id).number
+    shown = await chat.say(member, f"#{number}")
+    text = texts_of(shown)
+    assert number in text and "您还没有工单" not in text, text
+    assert any("办结" in b for r in shown for b in buttons(r)), text
+
+
+@SQLITE
+async def test_a_removed_members_task_card_is_taken_back(chat: BotChat, world: World) -> None:
+    """A console review: after /members → 移出, 王师傅's 接单成功 card kept the resident's address and phone and its
+    buttons (pressed: 「您还不是注册成员」)."""
+    wang = world.member("王师傅", ["电工"])
+    await chat.submit(RESIDENT, NEED)
+    card = await chat.take_and_start(wang)
+    with db.transaction(chat.engine) as s:
+        dispatch.remove_member(s, COORD, members.get_member(s, wang).id, datetime.now(UTC))
+    await chat.deliver()
+    now_card = next(m for m in chat.request.messages(wang) if m.message_id == card.message.message_id)
+    assert "地址" not in now_card.text and not now_card.inline_keyboard, now_card.text
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["我爸需要找人陪诊", "钥匙丢了进不去了", "小区门口天天堵车，能不能管管"])
+async def test_a_members_own_need_is_registered_not_taken_for_his_visit(chat: BotChat, world: World, words: str) -> None:
+    """A review of the visit words: with a ticket in hand, 王师傅's own needs got 「这是说您手上的工单吗？」 and 转告居民
+    (his private words offered to the resident)."""
+    member, _ticket_id = await _member_with_work(chat, world)
+    text = texts_of(await chat.say(member, words))
+    assert texts.ABOUT_THE_VISIT not in text, text

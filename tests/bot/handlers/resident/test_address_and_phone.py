@@ -390,6 +390,62 @@ async def test_not_knowing_how_to_give_the_phone_is_told_how_and_not_added_to_th
 
 
 @SQLITE
+@pytest.mark.parametrize("words", ["我不会弄", "这个怎么弄"])
+async def test_not_knowing_how_at_the_address_step_is_helped_not_taken_for_the_address(
+    chat: BotChat, words: str
+) -> None:
+    """A console review: 「我不会弄」 at the address step was saved as the address (the member's card: 地址：我不会弄)."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    shown = _texts(await chat.say(RESIDENT, words))
+    assert texts.ADDRESS_HELP in shown and chat.intake_draft(RESIDENT)["step"] == "address", shown
+
+
+@SQLITE
+async def test_an_address_told_in_pieces_keeps_the_estate(chat: BotChat) -> None:
+    """A console review: 「和平里」 (too short: asked again), then 「3号楼」, then 「2单元501」: the address was 「3号楼
+    2单元501」 — which estate the member should go to was lost."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, "和平里")
+    await chat.say(RESIDENT, "3号楼")
+    await chat.say(RESIDENT, "2单元501")
+    assert chat.intake_draft(RESIDENT)["address"].replace(" ", "") == "和平里3号楼2单元501"
+
+
+@SQLITE
+async def test_a_short_word_before_the_address_is_not_glued_to_it(chat: BotChat) -> None:
+    await chat.intake_to_address(RESIDENT, NEED)
+    await chat.say(RESIDENT, "嗯")
+    await chat.say(RESIDENT, "3号楼2单元501")
+    assert chat.intake_draft(RESIDENT)["address"] == "3号楼2单元501"
+
+
+@SQLITE
+@pytest.mark.parametrize("step", ["address", "phone"])
+async def test_a_need_that_says_bu_hui_at_a_step_is_a_need_not_a_question_how(chat: BotChat, step: str) -> None:
+    """A review: 「燃气灶打不着火 不会弄」 at the phone step (「新买的血压计不会用」 at the address step) got the help for
+    the step and the need was lost."""
+    await chat.intake_to_address(RESIDENT, NEED)
+    if step == "phone":
+        await chat.say(RESIDENT, ADDRESS)
+    words = "燃气灶打不着火 不会弄" if step == "phone" else "新买的血压计不会用"
+    shown = _texts(await chat.say(RESIDENT, words))
+    assert texts.PHONE_HOW_GENTLY not in shown and texts.ADDRESS_HELP not in shown, shown
+    draft = chat.intake_draft(RESIDENT)
+    assert words in (draft.get("next_text") or "") + draft["text"], (shown, draft)
+
+
+@SQLITE
+async def test_not_knowing_how_to_press_under_the_card_is_told_what_to_type(chat: BotChat) -> None:
+    """A console review: 「这个怎么按」 under 「对吗？」 got 「请点上面那条消息里的按钮接着办」: the button again, which she
+    could not work. Typed 对 / 不对 / 取消 do what they do."""
+    await chat.say(RESIDENT, NEED)
+    shown = _texts(await chat.say(RESIDENT, "这个怎么按"))
+    assert texts.CARD_HOW in shown, shown
+    await chat.say(RESIDENT, "对")
+    assert chat.intake_draft(RESIDENT)["step"] == "address"
+
+
+@SQLITE
 async def test_an_incomplete_number_is_asked_again(chat: BotChat) -> None:
     await to_phone_step(chat)
     shown = _texts(await chat.say(RESIDENT, "138123456"))
@@ -833,23 +889,24 @@ async def test_a_correction_of_the_need_at_the_address_step_corrects_it(chat: Bo
     assert not draft.get("next_text"), draft
 
 
-@pytest.mark.parametrize(("correction", "label"), [("不是电视 是冰箱不制冷", "repair.appliance"),
-                                                 ("不是电视，是厨房水管漏水", "repair.plumbing")],
-                         ids=["same_item", "another_item"])
+@pytest.mark.parametrize(("correction", "label", "told"), [
+    ("不是电视 是冰箱不制冷", "repair.appliance", "冰箱不制冷"),
+    ("不是电视，是厨房水管漏水", "repair.plumbing", "厨房水管漏水")], ids=["same_item", "another_item"])
 @pytest.mark.parametrize("step", ["address", "phone"])
 async def test_the_need_said_to_be_wrong_at_the_address_or_phone_step_is_told_again(
-    chat: BotChat, correction: str, label: str, step: str
+    chat: BotChat, correction: str, label: str, told: str, step: str
 ) -> None:
     """「电视坏了没声音」 → 确认, then at the address (or phone) step: 「不是电视 是冰箱不制冷」. The item is the same
     (家电维修), so the words were waved off as the same need (「这件事正在为您登记，就是这一件」) and the member would
     have come for the TV; 「不是电视，是厨房水管漏水」 was kept as a second need, after the TV she had just said was
-    wrong. Both are the need corrected: its card again, with her words; the address told stays."""
+    wrong. Both are the need corrected: its card again, with her words (not those that correct: the member reads
+    「冰箱不制冷」); the address told stays."""
     await chat.intake_to_address(RESIDENT, "电视坏了没声音")
     if step == "phone":
         await chat.say(RESIDENT, ADDRESS)
     shown = texts_of(await chat.say(RESIDENT, correction))
     draft = chat.intake_draft(RESIDENT)
-    assert (draft["step"], draft["text"], draft["label"]) == ("confirm", correction, label), (shown, draft)
+    assert (draft["step"], draft["text"], draft["label"]) == ("confirm", told, label), (shown, draft)
     assert not draft.get("next_text"), draft
     await chat.say(RESIDENT, "对")
     assert chat.intake_draft(RESIDENT)["step"] == step, "where, once told, is not asked again"

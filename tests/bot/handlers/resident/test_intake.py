@@ -905,3 +905,48 @@ async def test_a_grid_typed_with_a_digit_or_without_di_is_chosen_and_first_time_
         assert grid in shown and "对吗" in shown, shown
     else:
         assert "已记下您在" not in shown and (chat.intake_draft(newcomer) or {}).get("step") == "area", shown
+
+
+async def test_no_with_the_right_need_under_the_card_shows_that_need(chat: BotChat) -> None:
+    """A console review: 「家里洗衣机坏了」, then under 「对吗？」 「不对 是厨房水管漏了」: the categories' menu, and the words she
+    had typed were lost (/my showed the washing machine still). The need told right is read: its card, with its words
+    and not those that correct."""
+    await chat.say(RESIDENT, "家里洗衣机坏了")
+    shown = texts_of(await chat.say(RESIDENT, "不对 是厨房水管漏了"))
+    draft = chat.intake_draft(RESIDENT)
+    assert (draft["label"], draft["text"]) == ("repair.plumbing", "厨房水管漏了"), (shown, draft)
+
+
+@pytest.mark.parametrize("caption", [None, "漏水的地方"])
+async def test_a_photo_right_after_registering_goes_on_that_ticket(chat: BotChat, caption: str | None) -> None:
+    """A console review: a photo sent just after 「已为您登记工单」 was asked what it showed (or, with 「漏水的地方」, made an
+    unsure new card); it never reached the ticket she had just registered."""
+    ticket_id = await chat.submit(RESIDENT, "家里厨房水管漏水了")
+    fields = {"photo": photo("leak")} | ({"caption": caption} if caption else {})
+    shown = texts_of(await chat.say(RESIDENT, **fields))
+    assert "照片已补充" in shown and chat.intake_draft(RESIDENT) is None, shown
+    assert "leak" in (chat.ticket(ticket_id).attachments or []), chat.ticket(ticket_id).attachments
+
+
+async def test_one_long_message_with_several_needs_gives_the_first_its_building_and_her_phone(chat: BotChat) -> None:
+    """A console review: 「幸福里6号楼的楼道灯坏了一个礼拜了，另外电梯也老是停，还有楼下垃圾桶满了没人清，我电话158…」. The lamp's
+    ticket had the whole clause as its address (地址：幸福里6号楼的楼道灯坏了一个礼拜了) and no phone: she was asked for the
+    number she had given. The address is the building; her phone, told after the other needs, is this one's too."""
+    await chat.say(RESIDENT, "幸福里6号楼的楼道灯坏了一个礼拜了，另外电梯也老是停，还有楼下垃圾桶满了没人清，我电话15811112222")
+    await chat.say(RESIDENT, "对")
+    ticket = chat.ticket(1)
+    assert (ticket.address, ticket.phone) == ("幸福里6号楼", "15811112222"), (ticket.address, ticket.phone)
+
+
+async def test_a_doubt_that_opens_with_bu_shi_keeps_its_words(chat: BotChat) -> None:
+    """A review: 「不是很确定，是不是燃气漏了，有股味道」 reached the coordinators as 「不是燃气漏了，有股味道」 — the opposite.
+    Only a correction loses the words that correct."""
+    await chat.say(RESIDENT, "不是很确定，是不是电路的问题，灯一直闪")
+    assert chat.intake_draft(RESIDENT)["text"] == "不是很确定，是不是电路的问题，灯一直闪"
+
+
+async def test_a_photo_of_another_need_right_after_registering_is_that_need(chat: BotChat) -> None:
+    ticket_id = await chat.submit(RESIDENT, "楼道灯坏了好几天了")
+    shown = texts_of(await chat.say(RESIDENT, photo=photo("leak"), caption="厨房水管漏水了"))
+    assert "照片已补充" not in shown and chat.intake_draft(RESIDENT)["label"] == "repair.plumbing", shown
+    assert "leak" not in (chat.ticket(ticket_id).attachments or [])

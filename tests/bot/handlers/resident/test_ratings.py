@@ -98,19 +98,49 @@ async def test_stars_typed_with_a_word_or_two_around_them_rate_the_ticket(
 
 @pytest.mark.parametrize(("words", "stars", "comment"), [
     ("挺好的 就是来晚了点 给4星吧", 4, "挺好的 就是来晚了点"),
-    ("师傅很耐心，修得也快，灯也亮了，五星", 5, "师傅很耐心,修得也快,灯也亮了"),
+    ("师傅很耐心，修得也快，灯也亮了，五星", 5, "师傅很耐心，修得也快，灯也亮了"),
     ("灯是修好了但是等了好久才来，打三星", 3, "灯是修好了但是等了好久才来"),
+    ("给4星，不过他把地板弄脏了，下次注意", 4, "不过他把地板弄脏了，下次注意"),
+    ("还可以吧，给个3星，态度一般", 3, "还可以吧，态度一般"),
+    ("师傅来得挺快 4星 就是没带鞋套", 4, "师傅来得挺快，就是没带鞋套"),
+    ("给4星 就是来晚了", 4, "就是来晚了"),
 ])
 async def test_stars_given_after_their_reason_in_a_long_sentence_rate_the_ticket(
     chat: BotChat, world: World, words: str, stars: int, comment: str
 ) -> None:
-    """Under 「请为这次服务打个分」 she says why first and the stars last, as people talk: 「挺好的 就是来晚了点
-    给4星吧」. Over twelve characters only stars that open the words counted, so the bot showed the buttons again
-    and her reason was lost. The stars at the end now rate; what is before them is the comment."""
+    """Under 「请为这次服务打个分」 she says why with the stars, before, after or around them, as people talk: 「挺好的
+    就是来晚了点 给4星吧」, 「给4星，不过他把地板弄脏了，下次注意」. Over twelve characters only stars that open the
+    words counted, so the bot answered with its introduction and her reason was lost. The stars now rate wherever they
+    are; the rest, as she typed it, is the comment (「就是来晚了」 reached the member as 「是来晚」)."""
     _member, ticket_id, _prompt = await _prompted(chat, world)
     shown = texts_of(await chat.say(RESIDENT, words))
     assert chat.ticket(ticket_id).rating == stars, shown
     assert _latest_comment(chat, ticket_id) == comment, shown
+
+
+async def test_an_emergency_told_with_the_stars_is_an_emergency_not_a_rating(chat: BotChat, world: World) -> None:
+    """A review of the stars in a sentence: 「师傅修得挺好 给5星，刚才我妈在厕所摔倒了 快来人」 was rated 5 and closed, the
+    fall the member's comment: no 120, nobody told."""
+    _member, ticket_id, _prompt = await _prompted(chat, world)
+    shown = texts_of(await chat.say(RESIDENT, "师傅修得挺好 给5星，刚才我妈在厕所摔倒了 快来人"))
+    assert "120" in shown and chat.ticket(ticket_id).rating is None, shown
+
+
+@pytest.mark.parametrize(("words", "stars", "comment"), [("给个五星的", 5, None), ("师傅人很好 五星的", 5, "师傅人很好")])
+async def test_stars_said_with_de_leave_no_stray_de_in_the_comment(
+    chat: BotChat, world: World, words: str, stars: int, comment: str | None
+) -> None:
+    _member, ticket_id, _prompt = await _prompted(chat, world)
+    await chat.say(RESIDENT, words)
+    assert chat.ticket(ticket_id).rating == stars
+    assert (_latest_comment(chat, ticket_id) or None) == comment
+
+
+async def test_stars_with_the_work_said_undone_ask_the_stars_again(chat: BotChat, world: World) -> None:
+    """「给5星 就是师傅走了以后水管又漏了」: five stars for work she says is not done; asked again, her words kept."""
+    _member, ticket_id, _prompt = await _prompted(chat, world)
+    await chat.say(RESIDENT, "给5星 就是师傅走了以后水管又漏了")
+    assert chat.ticket(ticket_id).rating is None
 
 
 @pytest.mark.parametrize("words", ["两颗星", "两星", "兩顆星"])
