@@ -107,10 +107,11 @@ def last_address(token: str) -> InlineKeyboardMarkup:
     )
 
 
-def share_phone() -> ReplyKeyboardMarkup:
-    """Telegram's contact button, and 跳过."""
+def share_phone(last: str | None = None) -> ReplyKeyboardMarkup:
+    """Telegram's contact button, the number she left last time (`last`, shown masked), and 跳过."""
+    again = [[KeyboardButton(texts.btn_last_phone(last))]] if last else []
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(texts.BTN_SHARE_PHONE, request_contact=True)], [KeyboardButton(texts.BTN_SKIP)]],
+        [[KeyboardButton(texts.BTN_SHARE_PHONE, request_contact=True)], *again, [KeyboardButton(texts.BTN_SKIP)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )

@@ -363,6 +363,12 @@ URGENT_STILL_NEEDS_ADDRESS = "您的紧急工单已经登记，协调员已收�
 URGENT_STILL_NEEDS_PHONE = "您的紧急工单已经登记，协调员已收到提醒；留个电话能更快联系到您。"
 PHONE_INCOMPLETE = "这个号码好像不完整，请再核对一下：手机号是 11 位，座机请带区号。不想留号码就点「跳过」。"
 PHONE_HOW = "请点「发送我的手机号」，或直接输入手机号或座机号；不想留号码就点「跳过」。"
+BTN_LAST_PHONE = "📞 用上次的号码"
+
+
+def btn_last_phone(phone: str) -> str:
+    """The button for the number she left last time: its last four digits only (anyone may look at her screen)."""
+    return f"{BTN_LAST_PHONE} 尾号{phone[-4:]}"
 CARD_HOW = "不会点按钮也没关系：我说得对，就回复「对」；不对，就回复「不对」；不要了，就回复「取消」。"
 PHONE_HOW_GENTLY = ("没关系，不用点按钮也可以：直接把手机号（11 位数字）打出来发给我就行。"
                     "不想留号码，发「跳过」两个字也可以。")
@@ -648,6 +654,8 @@ def assignment_answered(p: Mapping[str, Any]) -> str:
         return f"✅ {'紧急工单' if p.get('urgent') else '工单'} {number} 已由 {member} 接单，不用再派单了。"
     if p.get("off_duty"):  # (the 指派 stays, waiting for his answer)
         return f"⏸ {member} 刚切换为离岗，您指派的工单 {number} 还在等他回复；需要的话可以改派。"
+    if p.get("assigned_by"):  # (another coordinator — another level's, after 上报 — assigned the ticket his card shows)
+        return f"👉 工单 {number} 已由 {esc(p['assigned_by'])} 指派给 {member}，等待对方确认；您不用再派单了。"
     if p.get("reassigned_by"):  # (another coordinator's 指派 replaced this one's)
         return f"🔁 您指派的工单 {number} 已由 {esc(p['reassigned_by'])} 改派给 {member}，不用再跟进原来的指派了。"
     if p.get("accepted"):

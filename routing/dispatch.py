@@ -541,7 +541,9 @@ def accept_offer(session: Session, ticket_id: int, telegram_id: int, now: dateti
     if offer.kind == OfferKind.dispatch or (ticket.urgent and ticket.dispatch_at is not None):
         # (a ticket taken from 派单 — its 📮 card reached every coordinator of its level, an urgent one's every level:
         # each would otherwise still think it waits for 派单)
-        others = [c for c in _dispatch_audience(session, ticket) if c not in (offer.dispatched_by, telegram_id)]
+        # (and those of the levels below whose card it was before 上报)
+        others = [c for c in dict.fromkeys([*_dispatch_audience(session, ticket), *dispatch_carded(session, ticket)])
+                  if c not in (offer.dispatched_by, telegram_id)]
         notify_many(session, others, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
                     payload={**public, "member_name": member.display_name, "accepted": True, "alerted": True})
     return ticket
@@ -904,6 +906,9 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
                          "请指派其他成员")
     previous = session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
     overridden = [a for a in assigners(session, ticket) if a != coordinator_id]  # (another level's 指派 replaced)
+    # (the other coordinators whose 📮 card of it still says 待派单 — another level's, after 上报 —: told, or two 派单)
+    carded = [c for c in dispatch_carded(session, ticket) if c != coordinator_id and c not in overridden] \
+        if ticket.status in WAITING_FOR_COORDINATOR else []
     withdraw_offers(session, ticket, now, "reassigned")
     kind = "reassigned" if previous else "assigned"
     transition(session, ticket, S.offered, now, kind=kind, actor_id=coordinator_id,
@@ -922,11 +927,15 @@ def assign_ticket(session: Session, ticket_id: int, coordinator_id: int, member_
     ranked = Ranked(member.id, member.telegram_id, member.display_name, 0.0, 0.0)
     make_offers(session, ticket, [ranked], now, OfferKind.dispatch,
                  dispatched_by=coordinator_id, taxonomy=taxonomy)
+    by = session.get(Person, coordinator_id)
+    by_name = by.name if by is not None and by.name else "其他协调员"
     if overridden:  # (the coordinator whose 指派 this replaces would chase a member who no longer has it)
-        by = session.get(Person, coordinator_id)
         notify_many(session, overridden, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
                     payload={**ticket_payload(session, ticket, private=True), "member_name": member.display_name,
-                             "reassigned_by": by.name if by is not None and by.name else "其他协调员"})
+                             "reassigned_by": by_name})
+    notify_many(session, carded, NotificationKind.assignment_answered, now, ticket_id=ticket.id,
+                payload={**ticket_payload(session, ticket, private=True), "member_name": member.display_name,
+                         "assigned_by": by_name})
     return _offer_for(session, ticket.id, member.id)
 
 

@@ -1342,6 +1342,7 @@ def _update_intake(
                             phone=changes.get("phone"))
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
     state["last_address"] = _last_address(session, telegram_id)
+    state["last_phone"] = _last_phone(session, telegram_id)
     return state
 
 
@@ -1399,6 +1400,11 @@ def _last_address(session: Session, telegram_id: int) -> str | None:
         if ticket.address:
             return ticket.address
     return None
+
+
+def _last_phone(session: Session, telegram_id: int) -> str | None:
+    """The phone she left with one of her last tickets (offered at the phone step: not typed again minutes later)."""
+    return next((t.phone for t in tickets.list_resident_tickets(session, telegram_id, limit=5) if t.phone), None)
 
 
 async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -1515,7 +1521,7 @@ async def _next_step(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
     elif state["step"] == "phone" and state.get("phone"):  # (told under 「对吗？」: not asked again)
         await phone_given(update, context, state["phone"])
     elif state["step"] == "phone":
-        await reply(update, texts.ASK_PHONE, keyboards.share_phone())
+        await reply(update, texts.ASK_PHONE, keyboards.share_phone(state.get("last_phone")))
 
 
 # ── the same need again: 查看原工单 / 仍要新建 (issue #6) ─────────────────────────────────────────────
@@ -2120,6 +2126,9 @@ async def phone_typed(
     photos sent with them)."""
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
+    if text.strip().startswith(texts.BTN_LAST_PHONE):  # (the number she left last time: its button pressed)
+        await phone_given(update, context, await query(context, _last_phone, update.effective_user.id), "")
+        return
     phone, rest = phone_in(text)
     if phone is None and await _emergency_called_off(update, context, state, rest):
         return

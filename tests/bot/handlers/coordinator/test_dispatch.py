@@ -674,3 +674,27 @@ async def test_dispatch_lists_who_handed_the_ticket_up(chat: BotChat) -> None:
     await chat.press(GRID_COORD, card.button("上报"), card.message)
     listed = [r for r in await chat.say(COORD, "/dispatch") if _listed(r)]
     assert listed and "上报" in listed[0].text, [r.text for r in listed]
+
+
+@SQLITE
+async def test_after_shang_bao_each_level_hears_the_others_zhi_pai_and_its_answer(chat: BotChat, world: World) -> None:
+    """A console review: after 上报, the community's coordinator assigned the ticket; the 网格员 who had handed it up —
+    his 📮 card still 待派单 — heard nothing, neither of the 指派 nor of the 接单 that followed (the other way round,
+    a level could 指派 a ticket the other had just assigned)."""
+    _community_coordinator(chat)
+    ticket_id = await chat.submit(RESIDENT, NEED)  # (nobody registered yet: it waits for 派单)
+    card = next(r for r in chat.replies(GRID_COORD) if "有工单需要派单" in r.text)
+    await chat.press(GRID_COORD, card.button("上报"), card.message)
+    before = len(chat.replies(GRID_COORD))
+    wang = world.member("王师傅", ["电工"])
+    wang_id = world.member_id(wang)
+    with db.transaction(chat.engine) as s:
+        dispatch.assign_ticket(s, ticket_id, COMMUNITY_COORD, wang_id, datetime.now(UTC))
+    await chat.deliver()
+    told = texts_of(chat.replies(GRID_COORD)[before:])
+    assert "指派给 王师傅" in told and "不用再派单" in told, told
+    before = len(chat.replies(GRID_COORD))
+    with db.transaction(chat.engine) as s:
+        dispatch.accept_offer(s, ticket_id, wang, datetime.now(UTC))
+    await chat.deliver()
+    assert "接单" in texts_of(chat.replies(GRID_COORD)[before:]), texts_of(chat.replies(GRID_COORD)[before:])

@@ -446,6 +446,22 @@ async def test_not_knowing_how_to_press_under_the_card_is_told_what_to_type(chat
 
 
 @SQLITE
+async def test_the_number_left_last_time_is_offered_at_the_phone_step(chat: BotChat) -> None:
+    """A console review: minutes after one ticket, the second asked for the phone again with no 「用上次的号码」, where
+    the address step offers the last address. The button shows the last four digits only."""
+    await to_phone_step(chat)
+    await chat.say(RESIDENT, PHONE)
+    await chat.intake_to_address(RESIDENT, "楼下垃圾好几天没人收了")
+    await chat.say(RESIDENT, ADDRESS)
+    asked = chat.last_message(RESIDENT)
+    keys = [b["text"] for row in (asked.reply_keyboard or {}).get("keyboard", []) for b in row]
+    again = next(k for k in keys if texts.BTN_LAST_PHONE in k)
+    assert PHONE[-4:] in again and PHONE not in again, keys
+    await chat.say(RESIDENT, again)
+    assert chat.ticket(2).phone == PHONE
+
+
+@SQLITE
 async def test_an_incomplete_number_is_asked_again(chat: BotChat) -> None:
     await to_phone_step(chat)
     shown = _texts(await chat.say(RESIDENT, "138123456"))
