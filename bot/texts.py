@@ -705,6 +705,7 @@ def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单
 
 STARTED = "▶️ 已开始办理。办好后点「办结」，办不了可以点「退回」并说明原因。"
 ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配文字）："
+DONE_NOTE_SAY_WHAT = "居民会看到这句说明，请写一下办了什么，例如：换了灯泡，灯已经亮了（也可以发一张照片配文字）："
 ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
 HAND_BACK_PHOTO_KEPT = "📷 照片收到了。请再用文字说明退回的原因："
 NOT_DONE_YET = "好的，还没办结，工单仍由您办理。办好后再点「办结」（/tasks 可以看到您手上的工单）。"
@@ -944,7 +945,12 @@ def why_waiting(p: Mapping[str, Any]) -> str:
     elif p.get("reopened_stars"):  # (a low rating reopened it)
         said = f"：「{quote(p['reopened_comment'], 200)}」" if p.get("reopened_comment") else ""
         lines.append(f"↩️ 居民评了 {int(p['reopened_stars'])} 星，已重新打开{said}")
+    elif p.get("reason") in ROUTING_FOUND_NOBODY:  # (routing found nobody: why, so that he knows whom to look for)
+        lines.append(f"🔍 {DISPATCH_REASONS[p['reason']]}")
     return "".join(f"{line}\n" for line in lines)
+
+
+ROUTING_FOUND_NOBODY = ("no_item", "no_candidates", "no_acceptance")  # (of DISPATCH_REASONS: told on every card)
 
 
 def dispatch_needed(p: Mapping[str, Any], tz: ZoneInfo) -> str:

@@ -266,7 +266,11 @@ def why_waiting(session: Session, ticket: Ticket) -> dict[str, Any]:
     if ticket.status == S.reopened and (rating := session.exec(
             select(Rating).where(Rating.ticket_id == ticket.id).order_by(Rating.round.desc())).first()):
         return {**raised, "reopened_stars": rating.stars, "reopened_comment": rating.comment}
-    return raised
+    # (or routing found nobody: the reason it went to 派单, no_candidates / no_acceptance / no_item)
+    last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind.in_(
+        ["to_dispatch", "accepted"])).order_by(TicketEvent.id.desc()).limit(1)).first()
+    routed = {"reason": last.data.get("reason")} if last is not None and last.kind == "to_dispatch" and last.data else {}
+    return {**routed, **raised}
 
 
 def _raised(session: Session, ticket: Ticket) -> dict[str, Any]:

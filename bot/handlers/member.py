@@ -902,7 +902,8 @@ async def task_text_given(
             await reply(update, texts.NOT_DONE_YET if state["await"] == "done_note" else texts.NOT_HANDED_BACK)
         return
     if state["await"] == "done_note" and not photos and acknowledges(text):
-        await reply(update, texts.ASK_DONE_NOTE)  # (好的 answers the question, it tells no work: the resident reads the note)
+        # (好的 / 好了 answers the question, it tells no work: the resident reads the note — he is told so)
+        await reply(update, texts.DONE_NOTE_SAY_WHAT)
         return
     if state["await"] in WORDS_STEPS and not photos and _TAKING.fullmatch(words):
         # (我接了, 接单: meant for an offer that came meanwhile — neither the resident's note nor a reason to hand back)

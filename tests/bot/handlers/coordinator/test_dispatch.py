@@ -698,3 +698,14 @@ async def test_after_shang_bao_each_level_hears_the_others_zhi_pai_and_its_answe
         dispatch.accept_offer(s, ticket_id, wang, datetime.now(UTC))
     await chat.deliver()
     assert "接单" in texts_of(chat.replies(GRID_COORD)[before:]), texts_of(chat.replies(GRID_COORD)[before:])
+
+
+@SQLITE
+async def test_the_cards_say_when_routing_found_nobody(chat: BotChat) -> None:
+    """A console review: the 📮 card said only 「状态：待派单」, whether the one member with the skill had said 不方便,
+    nobody had answered the waves, or nobody on duty had the skill. It says which."""
+    await chat.submit(RESIDENT, NEED)  # (nobody registered: no member to offer it to)
+    card = next(r for r in chat.replies(GRID_COORD) if "有工单需要派单" in r.text)
+    listed = [r for r in await chat.say(GRID_COORD, "/dispatch") if _listed(r)]
+    reason = texts.DISPATCH_REASONS["no_candidates"]
+    assert reason in card.text and reason in listed[0].text, (card.text, listed[0].text)

@@ -695,12 +695,14 @@ async def test_a_note_that_the_work_cannot_be_done_points_to_hand_back(chat: Bot
 
 
 @SQLITE
-async def test_an_acknowledgement_is_no_note_of_the_work(chat: BotChat, world: World) -> None:
-    """「好的」 answering 「请用一句话说明办理结果」 was the note the resident read: 「办理说明：「好的」」."""
+@pytest.mark.parametrize("words", ["好的", "好了"])
+async def test_an_acknowledgement_is_no_note_of_the_work(chat: BotChat, world: World, words: str) -> None:
+    """「好的」 answering 「请用一句话说明办理结果」 was the note the resident read: 「办理说明：「好的」」. Then 「好了」 got the
+    same question again with no word of why (a console review): he is told the resident reads it, and what to write."""
     member = world.member("王师傅", ["电工"])
     ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
-    told = texts_of(await chat.say(member, "好的"))
-    assert chat.ticket(ticket_id).status == "in_progress" and texts.ASK_DONE_NOTE in told, told
+    told = texts_of(await chat.say(member, words))
+    assert chat.ticket(ticket_id).status == "in_progress" and texts.DONE_NOTE_SAY_WHAT in told, told
 
 
 @SQLITE
