@@ -225,10 +225,13 @@ def phone_in(text: str) -> str | None:
     text = simplified(text)
     digits = _CN_PHONE.sub(lambda m: _digits(m.group()), _CN_MOBILE.sub(lambda m: _digits(m.group()), text))
     # (as grouped first: 2单元501 13912345678, 302 84561234 — run together, the room's digits would hide the number)
-    compact = re.sub(r"[\s\-－]", "", digits)
+    compact = _GROUPING.sub("", digits)
     match = PHONE_NUMBER.search(digits) or PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(digits) \
         or LOCAL_NUMBER.search(compact)
-    return re.sub(r"[\s\-－]", "", match.group(0)) if match else None
+    return _GROUPING.sub("", match.group(0)) if match else None
+
+
+_GROUPING = re.compile(r"[\s\-－]")  # (how a phone's digits are grouped: 138 1234 5678, 010-87654321)
 
 
 # A number after an address, a space between (和平里3号楼2单元501 84561234, …501 1391234567): no part of where.

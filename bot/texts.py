@@ -309,14 +309,9 @@ ADDED_TO_URGENT = "这句话已补充到您的紧急工单里，协调员会看�
 PHOTO_OF_ANOTHER_NEED = "如果照片拍的是另一件事，请直接说说是什么问题，我为您另外登记。"
 
 
-def photos_added_to_ticket(number: str) -> str:
-    """A photo sent right after a need was registered: added to its ticket."""
-    return f"照片已补充到您刚才登记的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
-
-
-def added_to_ticket(number: str) -> str:
-    """Words right after a need was registered, no need of their own: added to its ticket."""
-    return f"这句话已补充到您刚才登记的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
+def added_to_ticket(number: str, what: str = "这句话") -> str:
+    """Words (or a photo, `what`) right after a need was registered, no need of their own: added to its ticket."""
+    return f"{what}已补充到您刚才登记的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
 
 
 def added_to_emergency(number: str) -> str:

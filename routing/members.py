@@ -256,14 +256,7 @@ def coordinators_for(session: Session, grid_code: str, *, level: int = 0,
                      all_levels: bool = False) -> list[int]:
     """Telegram ids of the coordinators for a grid at escalation `level` (0 grid, 1 community,
     2 street), falling back upwards when a level has nobody; `all_levels`: everyone above."""
-    path = ancestry(get_node(session, grid_code))  # grid, community, street
-    rows = session.exec(select(Coordinator.telegram_id, Coordinator.scope_code, Person.unreachable_at)
-                        .join(Person, Person.telegram_id == Coordinator.telegram_id, isouter=True)
-                        .where(Coordinator.scope_code.in_(path))).all()
-    by_scope: dict[str, list[int]] = {}
-    for telegram_id, scope, _ in rows:
-        by_scope.setdefault(scope, []).append(telegram_id)
-    away = frozenset(telegram_id for telegram_id, _, gone in rows if gone is not None)
+    path, by_scope, away = _coordinators_on_path(session, grid_code)
     if all_levels:
         everyone = list(dict.fromkeys(t for code in path for t in sorted(by_scope.get(code, []))))
         return [t for t in everyone if t not in away] or everyone
@@ -272,12 +265,20 @@ def coordinators_for(session: Session, grid_code: str, *, level: int = 0,
 
 def answering_scope(session: Session, grid_code: str, level: int) -> str | None:
     """The node (code) whose coordinators coordinators_for tells at `level`: a level with nobody passes it on."""
+    path, by_scope, away = _coordinators_on_path(session, grid_code)
+    return _answering(path, level, by_scope, away)[0]
+
+
+def _coordinators_on_path(session: Session, grid_code: str) -> tuple[list[str], dict[str, list[int]], frozenset[int]]:
+    """A grid's path (grid, community, street), the coordinators of each of its nodes, and those unreachable."""
     path = ancestry(get_node(session, grid_code))
-    told = coordinators_for(session, grid_code, level=level)
-    return next((code for code in [*path[min(level, len(path) - 1):], *reversed(path[:level])]
-                 if session.exec(select(Coordinator.telegram_id).where(
-                     Coordinator.scope_code == code, Coordinator.telegram_id.in_(told or [0]))).first() is not None),
-                None)
+    rows = session.exec(select(Coordinator.telegram_id, Coordinator.scope_code, Person.unreachable_at)
+                        .join(Person, Person.telegram_id == Coordinator.telegram_id, isouter=True)
+                        .where(Coordinator.scope_code.in_(path))).all()
+    by_scope: dict[str, list[int]] = {}
+    for telegram_id, scope, _ in rows:
+        by_scope.setdefault(scope, []).append(telegram_id)
+    return path, by_scope, frozenset(telegram_id for telegram_id, _, gone in rows if gone is not None)
 
 
 def coordinators_at_level(path: list[str], level: int, by_scope: dict[str, list[int]],
@@ -287,12 +288,18 @@ def coordinators_at_level(path: list[str], level: int, by_scope: dict[str, list[
     below (a red card to the street where only grids have coordinators still reaches someone who can act). Those
     `away` (they blocked the bot, or never opened it: Person.unreachable_at) count as nobody while anyone else can
     be told."""
+    return _answering(path, level, by_scope, away)[1]
+
+
+def _answering(path: list[str], level: int, by_scope: dict[str, list[int]],
+               away: frozenset[int]) -> tuple[str | None, list[int]]:
+    """The node that answers at `level` (see coordinators_at_level) and its coordinators told."""
     start = min(level, len(path) - 1)
     for skipped in (away, frozenset()):
         for code in [*path[start:], *reversed(path[:start])]:
             if reachable := [t for t in by_scope.get(code, []) if t not in skipped]:
-                return sorted(reachable)
-    return []
+                return code, sorted(reachable)
+    return None, []
 
 
 # Invites and registration ---------------------------------------------------------------------

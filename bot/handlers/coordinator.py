@@ -151,10 +151,6 @@ _DISPATCH_ASKED = re.compile("(派|指派|改派)给|派单|改派|^指派[。�
 DISPATCH_ASKED_MAX_CHARS = 40
 
 
-def _coordinates(session: Session, telegram_id: int) -> bool:
-    return bool(members.coordinator_scopes(session, telegram_id))
-
-
 # A coordinator's question about the work in his scope (谁接的单, 有没有超期的工单, 今天的统计): its command answers it.
 _WORK_ASKED = re.compile("超期|临期|统计|报表|周报|响应率|解决率|满意率|超期率|待派|谁接的|哪些单|党员名单")
 
@@ -169,7 +165,7 @@ async def dispatch_asked(update: Update, context: ContextTypes.DEFAULT_TYPE, tex
     asked = None if len(words) > DISPATCH_ASKED_MAX_CHARS else (
         "dispatch" if _DISPATCH_ASKED.search(words) and not (need and read.confident)
         else "work" if _WORK_ASKED.search(words) and not need else None)
-    if asked is None or not await query(context, _coordinates, update.effective_user.id):
+    if asked is None or not await query(context, members.is_coordinator, update.effective_user.id):
         return False
     if asked == "work":
         await reply(update, texts.WORK_BY_COMMANDS + "\n" + texts.HELP_COORDINATOR)

@@ -767,16 +767,17 @@ RELAY_WINDOW = timedelta(minutes=30)
 MAX_RELAY_BUTTONS = 3
 
 
-def _held_tickets(session: Session, telegram_id: int, text: str, token: str, now_: Any
-                  ) -> list[tuple[int, str, str | None]]:
-    """The tickets a member holds (id, #number, item); his words kept for 转告居民 (under `token`: the buttons of these
-    words only) when there are any."""
+def _held_tickets(session: Session, telegram_id: int, text: str, token: str, own_need: str | None, now_: Any
+                  ) -> list[tuple[int, str]]:
+    """The tickets a member holds (id, #number), none when his words tell a need of his own (`own_need`: an item none
+    of them is); his words kept for 转告居民 (under `token`: the buttons of these words only) when there are any."""
     if members.find_member(session, telegram_id) is None:
         return []
-    held = [(t.id, f"#{t.number}", t.label) for t in tickets.list_member_tasks(session, telegram_id)]
-    if held:
-        drafts.save_draft(session, telegram_id, RELAY, {"text": text, "token": token}, now_)
-    return held
+    held = tickets.list_member_tasks(session, telegram_id)
+    if not held or (own_need is not None and own_need not in {t.label for t in held}):
+        return []
+    drafts.save_draft(session, telegram_id, RELAY, {"text": text, "token": token}, now_)
+    return [(t.id, f"#{t.number}") for t in held]
 
 
 async def about_the_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
@@ -785,11 +786,12 @@ async def about_the_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     nobody opens that the classifier reads as danger, 110 / 120), with 转告居民 to send them to its resident — not a
     resident's request opened in his name, an urgent one with 🚨 to every coordinator. False for anyone holding none."""
     token = secrets.token_hex(3)
-    held = await act(context, _held_tickets, update.effective_user.id, text.strip(), token, now())
-    if not held or (read is not None and read.kind == "request" and read.confident and not _RESIDENT_AWAY.search(
-            simplified(text)) and read.label not in {label for _, _, label in held}):
-        return False  # (小区门口天天堵车，能不能管管: a need of his own, of another kind than the work in his hands)
-    held = [(ticket_id, number) for ticket_id, number, _ in held]
+    # (小区门口天天堵车，能不能管管: a need of his own, of another kind than the work in his hands)
+    own_need = read.label if read is not None and read.kind == "request" and read.confident and not (
+        _RESIDENT_AWAY.search(simplified(text))) else None
+    held = await act(context, _held_tickets, update.effective_user.id, text.strip(), token, own_need, now())
+    if not held:
+        return False
     urgent = read is not None and read.urgent
     lines = [texts.ABOUT_THE_VISIT, *([texts.VISIT_SAFETY] if urgent else []),
              *([texts.RELAY_OFFERED] if len(held) <= MAX_RELAY_BUTTONS else [])]

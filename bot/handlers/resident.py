@@ -864,7 +864,7 @@ async def new_request(
     if not waiting and attachments and then is None and not result.urgent and (
             number := await act(context, _added_to_fresh_ticket, update.effective_user.id, text, sent_at(update),
                                 attachments, result.label if result.kind == "request" else None)):
-        await reply(update, texts.photos_added_to_ticket(number))  # (漏水的地方 with a photo, right after registering)
+        await reply(update, texts.added_to_ticket(number, "照片"))  # (漏水的地方 with a photo, right after registering)
         return
     if (words_alone and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
             and _a_loose_piece(text) and await _told_in_pieces(update, context, text)):
@@ -1341,8 +1341,7 @@ def _update_intake(
         tickets.add_contact(session, state["ticket_id"], telegram_id, now_, address=changes.get("address"),
                             phone=changes.get("phone"))
     drafts.save_draft(session, telegram_id, INTAKE, state, now_)
-    state["last_address"] = _last_address(session, telegram_id)
-    state["last_phone"] = _last_phone(session, telegram_id)
+    state["last_address"], state["last_phone"] = _last_contact(session, telegram_id)
     return state
 
 
@@ -1395,16 +1394,11 @@ async def giving_up_taken_back(update: Update, context: ContextTypes.DEFAULT_TYP
     await _ask_again(update, context, restored, texts.INTAKE_RESTORED)
 
 
-def _last_address(session: Session, telegram_id: int) -> str | None:
-    for ticket in tickets.list_resident_tickets(session, telegram_id, limit=5):
-        if ticket.address:
-            return ticket.address
-    return None
+def _last_contact(session: Session, telegram_id: int) -> tuple[str | None, str | None]:
+    """The address and the phone she left with her last tickets (offered at their steps: not typed again), read once."""
+    recent = tickets.list_resident_tickets(session, telegram_id, limit=5)
+    return next((t.address for t in recent if t.address), None), next((t.phone for t in recent if t.phone), None)
 
-
-def _last_phone(session: Session, telegram_id: int) -> str | None:
-    """The phone she left with one of her last tickets (offered at the phone step: not typed again minutes later)."""
-    return next((t.phone for t in tickets.list_resident_tickets(session, telegram_id, limit=5) if t.phone), None)
 
 
 async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -1580,7 +1574,7 @@ async def _ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, state: 
         await ask_area(update, context, lead=lead or texts.CHOOSE_AREA_WITH_BUTTONS)
     elif state.get("step") == "address":
         lead = lead or (texts.URGENT_STILL_NEEDS_ADDRESS if opened else texts.STILL_NEEDS_ADDRESS)
-        last = await query(context, _last_address, update.effective_user.id)
+        last = (await query(context, _last_contact, update.effective_user.id))[0]
         markup = keyboards.last_address(state["token"]) if last else None
         await reply(update, f"{lead}\n{texts.ask_address(last)}", markup)
     else:
@@ -1624,7 +1618,7 @@ def _open_urgent_ticket(
         drafts.clear_draft(session, telegram_id, INTAKE)
     else:
         drafts.save_draft(session, telegram_id, INTAKE, state, now_)
-    state["last_address"] = _last_address(session, telegram_id)
+    state["last_address"] = _last_contact(session, telegram_id)[0]
     return state
 
 
@@ -1805,37 +1799,38 @@ async def address_given(
         return
     if await _emergency_called_off(update, context, state, text):
         return
-    if state.get("ticket_id") and numbers.address_in(text) is None and (_declines(text) or address_unknown(text)):
+    where = numbers.address_in(text)  # (the house number told, if any: most answers below are told by its absence)
+    if state.get("ticket_id") and where is None and (_declines(text) or address_unknown(text)):
         moved = await act(context, _update_intake, update.effective_user.id, state["token"], {"step": "phone"}, now())
         if moved is not None:  # (where is not asked twice of someone urgent; a phone kept is not asked again)
             await _next_step(update, context, moved)
         return
-    if state.get("ticket_id") and state.get("self_harm") and numbers.address_in(text) is None:
+    if state.get("ticket_id") and state.get("self_harm") and where is None:
         # (someone in crisis answering with how they feel: heard, added to the ticket, never taken for an address)
         await act(context, _supplement_opened, update.effective_user.id, state, text, now())
         await reply(update, texts.HEARD_GENTLY)
         return
-    if numbers.address_in(text) is None and _same_address(text):
-        last = await query(context, _last_address, update.effective_user.id)
+    if where is None and _same_address(text):
+        last = (await query(context, _last_contact, update.effective_user.id))[0]
         if last is None:
             await _ask_again(update, context, state, texts.NO_LAST_ADDRESS)
             return
         await reply(update, texts.last_address_used(last))
         await _intake_action(update, context, state["token"], "addr", [""])
         return
-    if numbers.address_in(text) is None and (address_unknown(text) or (
+    if where is None and (address_unknown(text) or (
             cannot_work_it(text) and deps(context).classifier.classify(text).kind != "request")):
         # (neither the address nor another need; 我不会弄 — 新买的血压计不会用 is a need, kept for after this one)
         await _ask_again(update, context, state, texts.ADDRESS_HELP)
         return
-    if numbers.address_in(text) is None and not state.get("ticket_id") and address_later(text) and not (
+    if where is None and not state.get("ticket_id") and address_later(text) and not (
             _ANOTHER.search(text)):
         await reply(update, texts.ADDRESS_LATER)  # (等一下我问问我儿子: the step waits for it)
         return
-    if numbers.address_in(text) is None and _HOME_ONLY.fullmatch(simplified(text).strip()):
+    if where is None and _HOME_ONLY.fullmatch(simplified(text).strip()):
         await reply(update, texts.ADDRESS_TOO_SHORT)  # (就在我家, 你们知道的: no place a member could find)
         return
-    if numbers.address_in(text) is None:
+    if where is None:
         result = deps(context).classifier.classify(text)
         if await _passed_on(update, context, text, result.kind) or await _aside(update, context, result.kind):
             await _ask_again(update, context, state)  # (a 催办 of an earlier ticket passed on, or answered: the step again)
@@ -1857,24 +1852,23 @@ async def address_given(
         if _ASKS.search(simplified(text).strip()):  # (什么地址, 地址写什么: a question back is no address)
             await _ask_again(update, context, state, texts.ADDRESS_EXPLAINED)
             return
-    part = numbers.address_in(text)
-    rest = text.replace(part, " ", 1).strip(" ，,。；;") if part else ""
+    rest = text.replace(where, " ", 1).strip(" ，,。；;") if where else ""
     if rest and await _passed_on(update, context, rest):
-        text = part  # (都三天了还没人来，我家在和平路小区5号楼: the 催办 passed on, the address kept alone)
-    if len(text.strip()) < MIN_ADDRESS_CHARS and numbers.address_in(text) is None:  # (3号楼 is enough: her grid is known)
+        text = where  # (都三天了还没人来，我家在和平路小区5号楼: the 催办 passed on, the address kept alone)
+    if len(text.strip()) < MIN_ADDRESS_CHARS and where is None:  # (3号楼 is enough: her grid is known)
         if numbers.names_a_place(text):  # (和平里, then 3号楼: told in pieces, the estate kept for the building after it)
             await act(context, _update_intake, update.effective_user.id, state["token"],
                       {"address_piece": text.strip()}, now())
         await reply(update, texts.ADDRESS_TOO_SHORT)
         return
-    address = numbers.NUMBER_AFTER_ADDRESS.sub("", text.strip()) if numbers.address_in(text) else text.strip()
+    mistyped = bool(where and numbers.NUMBER_AFTER_ADDRESS.search(text.strip()))  # (…501 1391234567: asked again)
+    address = numbers.NUMBER_AFTER_ADDRESS.sub("", text.strip()) if mistyped else text.strip()
     if (piece := state.get("address_piece")) and not numbers.names_a_place(address):
         address = f"{piece}{address}"
     changes = {"address": address[:300], "step": "phone"}
     state = await act(context, _update_intake, update.effective_user.id, state["token"], changes, now())
     if state is not None:
-        if numbers.NUMBER_AFTER_ADDRESS.search(text.strip()) and numbers.address_in(text):
-            # (…501 1391234567: where kept, the number asked again)
+        if mistyped:
             await reply(update, texts.PHONE_INCOMPLETE)
         await _next_step(update, context, state)
 
@@ -1965,7 +1959,7 @@ async def photos_first(update: Update, context: ContextTypes.DEFAULT_TYPE, photo
     """A photo with no words and no request in progress: on the ticket she has just registered (JUST_REGISTERED), else
     kept, and the words asked for."""
     if number := await act(context, _added_to_fresh_ticket, update.effective_user.id, "", sent_at(update), photos):
-        await reply(update, texts.photos_added_to_ticket(number) + "\n" + texts.PHOTO_OF_ANOTHER_NEED)
+        await reply(update, texts.added_to_ticket(number, "照片") + "\n" + texts.PHOTO_OF_ANOTHER_NEED)
         return
     await act(context, _keep_photos, update.effective_user.id, photos, now())
     await reply(update, texts.PHOTO_WAITS_FOR_WORDS)
@@ -2127,7 +2121,7 @@ async def phone_typed(
     if photos:
         await act(context, _add_photos, update.effective_user.id, state["token"], photos, now())
     if text.strip().startswith(texts.BTN_LAST_PHONE):  # (the number she left last time: its button pressed)
-        await phone_given(update, context, await query(context, _last_phone, update.effective_user.id), "")
+        await phone_given(update, context, (await query(context, _last_contact, update.effective_user.id))[1], "")
         return
     phone, rest = phone_in(text)
     if phone is None and await _emergency_called_off(update, context, state, rest):
