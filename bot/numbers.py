@@ -234,8 +234,15 @@ def phone_in(text: str) -> str | None:
 _GROUPING = re.compile(r"[\s\-－]")  # (how a phone's digits are grouped: 138 1234 5678, 010-87654321)
 
 
-# A number after an address, a space between (和平里3号楼2单元501 84561234, …501 1391234567): no part of where.
-NUMBER_AFTER_ADDRESS = re.compile(r"\s+\d{7,12}\s*$")
+_NUMBER_AFTER = re.compile(r"\s+\d{7,12}\s*$")
+
+
+def number_after_address(text: str) -> re.Match[str] | None:
+    """A number after an address that ends with its house number, a space between (和平里3号楼2单元501 84561234, …501
+    1391234567): her phone, or one mistyped — no part of where. (…2101 电表号 12345678: the meter's, part of it.)"""
+    plain = simplified(text).rstrip()
+    trailing = _NUMBER_AFTER.search(plain)
+    return trailing if trailing and ends_with_house_number(plain[:trailing.start()]) else None
 
 
 def dialled_phone_in(text: str) -> str | None:

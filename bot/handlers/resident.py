@@ -485,12 +485,11 @@ def address_only(text: str) -> tuple[str, bool, bool] | None:
     no = None if yes else _NO_FIRST.match(plain)
     lead = yes or no
     words, plain_words = (typed[lead.end():], plain[lead.end():]) if lead else (typed, plain)
-    trailing = numbers.NUMBER_AFTER_ADDRESS.search(plain_words)
-    if trailing and numbers.ends_with_house_number(plain_words[:trailing.start()]):
+    if trailing := numbers.number_after_address(plain_words):
         if numbers.phone_in(trailing.group()):
             return None  # (和平里3号楼2单元302 84561234: her phone beside it, see phone_only)
         # (…501 1391234567: a number mistyped is no part of where; the phone step asks for it)
-        words, plain_words = numbers.NUMBER_AFTER_ADDRESS.sub("", words), plain_words[:trailing.start()]
+        words, plain_words = words[:trailing.start()], plain_words[:trailing.start()]
     part = numbers.address_in(words)
     if part is None or numbers.dialled_phone_in(part):
         return None  # (和平里3号楼2单元501 13912345678: her phone beside it, see phone_only)
@@ -546,8 +545,7 @@ def phone_only(text: str) -> PhoneTold | None:
         number, rest = phone_in(clause)
         if phone is None and number is not None and (numbers.PHONE_NUMBER.search(number)
                                                      or _PHONE_LABEL_WORDS.search(clause)
-                                                     or (numbers.NUMBER_AFTER_ADDRESS.search(clause)
-                                                         and numbers.ends_with_house_number(rest)
+                                                     or (numbers.number_after_address(clause)
                                                          and address_only(rest.strip()))):  # (…302 84561234)
             told = _PHONE_TOLD.match(rest.strip())  # (the first number is hers: what is before it says whose)
             after = rest.strip()[told.end():].strip() if told else rest.strip()
@@ -1861,8 +1859,9 @@ async def address_given(
                       {"address_piece": text.strip()}, now())
         await reply(update, texts.ADDRESS_TOO_SHORT)
         return
-    mistyped = bool(where and numbers.NUMBER_AFTER_ADDRESS.search(text.strip()))  # (…501 1391234567: asked again)
-    address = numbers.NUMBER_AFTER_ADDRESS.sub("", text.strip()) if mistyped else text.strip()
+    # (…501 1391234567: where kept, the number asked again; not …2101 电表号 12345678, the meter's)
+    mistyped = numbers.number_after_address(text) if where else None
+    address = text.rstrip()[:mistyped.start()].strip() if mistyped else text.strip()
     if (piece := state.get("address_piece")) and not numbers.names_a_place(address):
         address = f"{piece}{address}"
     changes = {"address": address[:300], "step": "phone"}

@@ -387,9 +387,9 @@ async def test_a_coordinators_typed_dispatch_is_shown_the_way_with_the_tickets_w
 
 async def test_a_residents_words_with_pai_gei_are_not_a_dispatch(chat: BotChat) -> None:
     """Only coordinators are pointed to 指派: a resident's 「物业说派给师傅了 怎么还没来」 is hers as before."""
-    await chat.submit(RESIDENT, NEED)
+    ticket_id = await chat.submit(RESIDENT, NEED)
     text = "\n".join(r.text for r in await chat.say(RESIDENT, "物业说派给师傅了 怎么还没来"))
-    assert texts.DISPATCH_BY_BUTTONS not in text, text
+    assert texts.DISPATCH_BY_BUTTONS not in text and chat.ticket(ticket_id).number in text, text
 
 
 async def test_a_ticket_number_from_a_resident_is_answered_as_before(chat: BotChat) -> None:

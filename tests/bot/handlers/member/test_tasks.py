@@ -982,4 +982,4 @@ async def test_a_members_own_need_is_registered_not_taken_for_his_visit(chat: Bo
     (his private words offered to the resident)."""
     member, _ticket_id = await _member_with_work(chat, world)
     text = texts_of(await chat.say(member, words))
-    assert texts.ABOUT_THE_VISIT not in text, text
+    assert texts.ABOUT_THE_VISIT not in text and chat.intake_draft(member) is not None, text

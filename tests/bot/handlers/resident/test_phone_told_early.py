@@ -674,8 +674,11 @@ async def test_an_emergency_told_with_the_address_under_the_card_is_still_one(ch
 
 
 async def test_a_meter_number_after_the_address_is_not_her_phone(chat: BotChat) -> None:
+    """A meter's number after the address is no phone, nor a mistyped one: it stays with where (the first version cut it
+    off the address and told her 「这个号码好像不完整」)."""
     await chat.say(RESIDENT, NEED)
     await chat.say(RESIDENT, "对")
-    await chat.say(RESIDENT, "幸福里12号楼2单元2101 电表号 12345678")
+    shown = texts_of(await chat.say(RESIDENT, "幸福里12号楼2单元2101 电表号 12345678"))
     draft = chat.intake_draft(RESIDENT)
     assert draft["step"] == "phone" and not draft.get("phone"), draft
+    assert draft["address"] == "幸福里12号楼2单元2101 电表号 12345678" and "不完整" not in shown, (shown, draft)

@@ -139,8 +139,8 @@ async def test_stars_said_with_de_leave_no_stray_de_in_the_comment(
 async def test_stars_with_the_work_said_undone_ask_the_stars_again(chat: BotChat, world: World) -> None:
     """「给5星 就是师傅走了以后水管又漏了」: five stars for work she says is not done; asked again, her words kept."""
     _member, ticket_id, _prompt = await _prompted(chat, world)
-    await chat.say(RESIDENT, "给5星 就是师傅走了以后水管又漏了")
-    assert chat.ticket(ticket_id).rating is None
+    shown = texts_of(await chat.say(RESIDENT, "给5星 就是师傅走了以后水管又漏了"))
+    assert chat.ticket(ticket_id).rating is None and texts.RATE_WITH_BUTTONS in shown, shown
 
 
 @pytest.mark.parametrize("words", ["两颗星", "两星", "兩顆星"])
