@@ -8,8 +8,11 @@ from the environment or a `.env` file in the working directory, as the bot reads
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import NoReturn
 
 from dotenv import dotenv_values
 
@@ -26,6 +29,7 @@ __all__ = [
     "classify",
     "get_classifier",
     "load_taxonomy",
+    "run_command",
     "share_learned",
 ]
 
@@ -76,3 +80,15 @@ def share_learned(source: Path, target: Path) -> None:
             link = target / path.name
             if not link.exists() and not link.is_symlink():
                 link.symlink_to(path)
+
+
+def run_command(main: Callable[[], int]) -> NoReturn:
+    """Exit with a command's status; a reader that stops early (`… | head`) ends it quietly, not with a traceback."""
+    try:
+        status = main()
+        sys.stdout.flush()  # (inside the try: a closed pipe raises here, not at the interpreter's exit)
+    except BrokenPipeError:
+        # Python's own recipe (the signal module's notes on SIGPIPE): the interpreter's last flush must not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 1
+    sys.exit(status)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from classifier import Classification, get_classifier
+from classifier import Classification, get_classifier, run_command
 
 KIND_NAMES = {
     "request": "服务请求",
@@ -107,4 +107,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)

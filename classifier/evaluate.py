@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classifier import Classifier, get_classifier
+from classifier import Classifier, get_classifier, run_command
 from classifier.model import (
     DANGER_L2,
     DANGER_THRESHOLD,
@@ -722,4 +722,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)

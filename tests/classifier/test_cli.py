@@ -29,3 +29,12 @@ def test_jsonl_keeps_order_and_fields() -> None:
     assert rows[1]["kind"] == "greeting" and rows[1]["label"] is None
     assert rows[2]["urgent"] is True
     assert rows[3]["kind"] != "request"
+
+
+def test_a_reader_that_stops_early_ends_it_quietly() -> None:
+    """`… --jsonl | head -1` gives its line, and the closed pipe no traceback."""
+    lines = "".join(json.dumps({"text": f"楼道灯坏了{n}天了"}, ensure_ascii=False) + "\n" for n in range(5000))
+    shell = f"{sys.executable} -m classifier --jsonl | head -1"
+    done = subprocess.run(["sh", "-c", shell], input=lines, capture_output=True, text=True, timeout=120)
+    assert json.loads(done.stdout)["label"] == "property.public_lighting"
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
