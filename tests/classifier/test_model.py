@@ -1649,3 +1649,18 @@ def test_a_gas_leak_read_by_the_danger_model_gives_119_first() -> None:
 def test_thanks_a_call_off_or_a_notice_about_work_is_no_work_asked_for(words: str) -> None:
     """(Found by a review: the rule above first read these as new 电梯 requests.)"""
     assert classify(words).kind != "request", classify(words).label
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("刚才那个单号是多少", "status"),  # (was talk: the bot answered with its introduction)
+        ("单号多少", "status"),
+        ("工单号忘了", "status"),
+        ("单子号码是多少来着", "status"),
+        ("电表编号是多少", "other"),  # another number asked is no ticket's
+        ("你们电话号码是多少", "other"),
+    ],
+)
+def test_her_tickets_number_asked_or_forgotten_is_a_status_query(text: str, kind: str) -> None:
+    assert classify(text).kind == kind
