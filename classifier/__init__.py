@@ -33,9 +33,9 @@ __all__ = [
     "share_learned",
 ]
 
-# What a Classifier learns into its data directory (model._cached, _trimmed_dictionary and jieba's cache): a model's
-# name carries a digest of what it was learned from, and jieba checks its cache against the dictionary's time, so
-# another data directory may link them instead of learning them again (a cold fit: 49 s on the 26th session's VM).
+# What a Classifier learns into its data directory (learning.cached, model._trimmed_dictionary and jieba's cache): a
+# model's name carries a digest of what it was learned from, and jieba checks its cache against the dictionary's time,
+# so another data directory may link them instead of learning them again (a cold fit: 49 s on the 26th session's VM).
 LEARNED_FILES = (
     "item-model-*.json", "kind-model-*.json", "self-harm-model-*.json", "danger-model-*.json",
     "non-request-model-*.json", "term-counts-*.json", "letter-term-counts-*.json", "pattern-needs-*.json", "pinyin-*.json",

@@ -27,19 +27,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier import Classifier, get_classifier, run_command
-from classifier.model import (
+from classifier.learning import (
     DANGER_L2,
-    DANGER_THRESHOLD,
-    ITEM_MODEL_MARGIN,
-    ITEM_MODEL_WEIGHT,
     SELF_HARM_L2,
-    SELF_HARM_MAX_CHARS,
-    SELF_HARM_THRESHOLD,
-    SELF_HARM_WINDOW_THRESHOLD,
     danger_features,
     learn_danger_weights,
     learn_non_request_weights,
     load_examples,
+)
+from classifier.model import (
+    DANGER_THRESHOLD,
+    ITEM_MODEL_MARGIN,
+    ITEM_MODEL_WEIGHT,
+    SELF_HARM_MAX_CHARS,
+    SELF_HARM_THRESHOLD,
+    SELF_HARM_WINDOW_THRESHOLD,
 )
 from classifier.normalize import normalize
 from classifier.taxonomy import NON_REQUEST_KINDS

@@ -35,7 +35,7 @@ _COMPILED_METHODS = ("finditer", "fullmatch", "match", "search", "sub")
 
 class Pattern:
     """A pattern of the taxonomy: its syntax checked on load, compiled when first searched. A message wakes about two
-    of the nine hundred (see `classifier.model.PatternIndex`), so a process compiles few of them: compiling them all
+    of the nine hundred (see `classifier.patterns.PatternIndex`), so a process compiles few of them: compiling them all
     took 0.24 s of every start, checking them takes 0.1 s. Equal, like `re.Pattern`, by its source and flags."""
 
     __slots__ = ("finditer", "flags", "fullmatch", "match", "pattern", "search", "sub")

@@ -111,7 +111,7 @@ from classifier.evaluate import (
     non_request_cross_validation,
     with_kind_examples,
 )
-from classifier.model import NON_REQUEST_MODEL_KINDS
+from classifier.learning import NON_REQUEST_MODEL_KINDS
 from classifier.taxonomy import load_taxonomy
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from classifier import Classifier, classify, get_classifier, load_taxonomy
-from classifier.model import LETTER_CHARS
 from classifier.normalize import normalize
+from classifier.patterns import LETTER_CHARS
 from tests.e2e.harness import share_learned_models
 
 # A letter of 150+ characters, its last words left to fill in: with the evidence it has, it is a request either way;

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from classifier import Classifier, classify, get_classifier, load_taxonomy, model
-from classifier.model import CROSS_TOKEN_FACTOR, LETTER_CHARS
+from classifier import Classifier, classify, get_classifier, learning, load_taxonomy, model
+from classifier.model import CROSS_TOKEN_FACTOR
 from classifier.normalize import cut_for_scoring, normalize
+from classifier.patterns import LETTER_CHARS, required_strings
 from tests.classifier import KNOWN_DANGER_READING, KNOWN_SIGN_READING
 
 EXAMPLES = Path(model.__file__).with_name("examples.jsonl")
@@ -828,8 +829,8 @@ def test_the_non_request_model_leaves_other_talk_other(text: str) -> None:
 
 def test_the_non_request_model_never_makes_a_greeting() -> None:
     """Greetings are "other" to it: a greeting gets no 登记为诉求 button, which a need misread as one would lose."""
-    assert "greeting" not in model.NON_REQUEST_MODEL_KINDS
-    assert model._model_kind_index("greeting") == model.NON_REQUEST_MODEL_KINDS.index("other")
+    assert "greeting" not in learning.NON_REQUEST_MODEL_KINDS
+    assert learning._model_kind_index("greeting") == learning.NON_REQUEST_MODEL_KINDS.index("other")
 
 
 @pytest.mark.parametrize(
@@ -889,8 +890,8 @@ def test_kind_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch: pyte
     def no_learning(*_: object) -> dict[str, float]:
         raise AssertionError("learned again")
 
-    monkeypatch.setattr(model, "_learn_kind_weights", no_learning)
-    monkeypatch.setattr(model, "learn_non_request_weights", no_learning)
+    monkeypatch.setattr(learning, "_learn_kind_weights", no_learning)
+    monkeypatch.setattr(learning, "learn_non_request_weights", no_learning)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.kind_weights == first.kind_weights
     assert second.non_request_weights == first.non_request_weights
@@ -908,8 +909,9 @@ def test_a_second_start_learns_nothing_from_the_examples(tmp_path: Path, monkeyp
         raise AssertionError("the examples were read again")
 
     # Neither segmented, counted nor normalized: the caches are keyed by the examples as written.
-    for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_fit_multinomial", "_substring_share"):
-        monkeypatch.setattr(model, name, not_again)
+    for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_fit_multinomial"):
+        monkeypatch.setattr(learning, name, not_again)
+    monkeypatch.setattr(model, "_substring_share", not_again)
     monkeypatch.setattr(model.Classifier, "features", not_again)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.vocab == first.vocab and second.kind_weights == first.kind_weights
@@ -924,7 +926,7 @@ def test_a_start_reads_no_example_file(monkeypatch: pytest.MonkeyPatch) -> None:
     def not_read(path: Path) -> list[dict]:
         raise AssertionError(f"{path} was read")
 
-    monkeypatch.setattr(model, "load_examples", not_read)
+    monkeypatch.setattr(learning, "load_examples", not_read)
     classifier = Classifier(load_taxonomy(), cache_dir=Path("data"))
     assert classifier.classify("楼道灯坏了好几天了").label == "property.public_lighting"
 
@@ -933,11 +935,11 @@ def test_an_edited_example_file_keys_the_caches_anew(tmp_path: Path) -> None:
     examples = tmp_path / "examples.jsonl"
     line = json.dumps({"text": "楼道灯坏了", "label": "property.public_lighting", "kind": "request"}, ensure_ascii=False)
     examples.write_text(line + "\n", encoding="utf-8")
-    first = model._examples_key(examples)
+    first = learning.examples_key(examples)
     examples.write_text(line.replace("request", "other") + "\n", encoding="utf-8")  # another kind
-    assert model._examples_key(examples) != first
+    assert learning.examples_key(examples) != first
     as_list = [{"text": "楼道灯坏了", "label": None, "kind": "status"}]
-    assert model._examples_key(as_list) != model._examples_key([{**as_list[0], "kind": "other"}])
+    assert learning.examples_key(as_list) != learning.examples_key([{**as_list[0], "kind": "other"}])
 
 
 def test_a_damaged_jieba_cache_is_rebuilt(tmp_path: Path) -> None:
@@ -1061,20 +1063,20 @@ def test_one_scan_sums_the_models_over_their_feature_sets() -> None:
     talk = classifier.non_request_weights
     assert set(talk) - {""} <= classifier._model_keys | set(classifier.vocab)  # every weight is a key of the automaton
     for text in map(normalize, texts):
-        expected = kind[""] + sum(kind.get(f, 0.0) for f in model.kind_features(text))
+        expected = kind[""] + sum(kind.get(f, 0.0) for f in learning.kind_features(text))
         assert classifier.non_request_odds(text) == pytest.approx(expected, abs=1e-9), text
         if len(text) <= model.SELF_HARM_MAX_CHARS:
-            expected = self_harm[""] + sum(self_harm.get(f, 0.0) for f in model.self_harm_features(text))
+            expected = self_harm[""] + sum(self_harm.get(f, 0.0) for f in learning.self_harm_features(text))
             assert classifier.self_harm_odds(text) == pytest.approx(expected, abs=1e-9), text
-            expected = danger[""] + sum(danger.get(f, 0.0) for f in model.danger_features(text, known))
+            expected = danger[""] + sum(danger.get(f, 0.0) for f in learning.danger_features(text, known))
             assert classifier.danger_odds(text) == pytest.approx(expected, abs=1e-9), text
-        features = model.item_features(cut_for_scoring(text)) | {""}
+        features = learning.item_features(cut_for_scoring(text)) | {""}
         logits = classifier.item_logits(text, [0, 7, 59])
         for i in (0, 7, 59):
             expected = sum(items[f][i] for f in features if f in items)
             assert logits[i] == pytest.approx(expected, abs=1e-9), text
-        sums = [sum(talk[f][k] for f in features if f in talk) for k in range(len(model.NON_REQUEST_MODEL_KINDS))]
-        assert classifier.non_request_kind(text) == model.NON_REQUEST_MODEL_KINDS[sums.index(max(sums))], text
+        sums = [sum(talk[f][k] for f in features if f in talk) for k in range(len(learning.NON_REQUEST_MODEL_KINDS))]
+        assert classifier.non_request_kind(text) == learning.NON_REQUEST_MODEL_KINDS[sums.index(max(sums))], text
 
 
 def test_item_model_is_learned_once_cached_and_deterministic(
@@ -1101,7 +1103,7 @@ def test_item_model_is_learned_once_cached_and_deterministic(
     def no_learning(*_: object) -> dict:
         raise AssertionError("learned again")
 
-    monkeypatch.setattr(model, "_learn_item_weights", no_learning)
+    monkeypatch.setattr(learning, "_learn_item_weights", no_learning)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.item_weights == first.item_weights
     monkeypatch.undo()
@@ -1157,7 +1159,7 @@ def test_self_harm_model_is_learned_once_and_cached(tmp_path: Path, monkeypatch:
     def no_learning(*_: object, **__: object) -> dict[str, float]:
         raise AssertionError("learned again")
 
-    monkeypatch.setattr(model, "_fit_binary_logistic", no_learning)
+    monkeypatch.setattr(learning, "_fit_binary_logistic", no_learning)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.self_harm_weights == first.self_harm_weights
 
@@ -1380,7 +1382,7 @@ def test_a_pattern_requires_the_rarest_strings_every_match_holds(pattern: str, n
     def share(string: str) -> float:
         return {"报": 0.3, "来": 0.2, "到": 0.2, "楼": 0.1}.get(string, 0.5 / len(string) ** 2)
 
-    found = model.required_strings(re.compile(pattern), share)
+    found = required_strings(re.compile(pattern), share)
     assert (set(found) if found is not None else None) == need
 
 
@@ -1388,7 +1390,7 @@ def test_the_pattern_index_wakes_every_pattern_that_matches() -> None:
     """The pre-filter is exact: on the examples, the patterns that match are among those it wakes."""
     classifier = get_classifier()
     groups = classifier.patterns.groups
-    texts = [normalize(example["text"]) for example in model.load_examples(EXAMPLES)][::7]
+    texts = [normalize(example["text"]) for example in learning.load_examples(EXAMPLES)][::7]
     woken = 0
     for text in texts:
         candidates = classifier.candidates(text)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier import Classifier, classify, model
+from classifier import Classifier, classify, patterns
 from classifier.taxonomy import DEFAULT_TAXONOMY_FILE, TaxonomyError, load_taxonomy_file
 
 SHIPPED = DEFAULT_TAXONOMY_FILE.read_text(encoding="utf-8")
@@ -44,9 +44,9 @@ def test_a_text_without_full_stops_is_read_a_bounded_part_at_a_time() -> None:
     text = "晕倒" * 5000
     match = re.search("晕倒", text[5000:])
     assert match is not None
-    assert len(model._around(text, 5000, model._SENTENCE_END)) <= 2 * model.PART_LIMIT
-    assert 5000 - model._part_start(text, 5000, model._SENTENCE_END) <= model.PART_LIMIT
-    assert len(model._next_sentences(text, re.search("晕倒", text))) <= 2 * model.PART_LIMIT + 2
+    assert len(patterns._around(text, 5000, patterns._SENTENCE_END)) <= 2 * patterns.PART_LIMIT
+    assert 5000 - patterns._part_start(text, 5000, patterns._SENTENCE_END) <= patterns.PART_LIMIT
+    assert len(patterns.next_sentences(text, re.search("晕倒", text))) <= 2 * patterns.PART_LIMIT + 2
     assert 0.0 <= classify(text).confidence <= 1.0  # (and a verdict comes)
 
 

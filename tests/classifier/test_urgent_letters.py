@@ -4,7 +4,7 @@ background are not urgent; one happening now, gas and self-harm still are; chat 
 import pytest
 
 from classifier import classify
-from classifier.model import LETTER_CHARS
+from classifier.patterns import LETTER_CHARS
 
 OPENING = (
     "尊敬的社区领导您好，我是幸福里小区6号楼的住户，在这里住了十几年，想反映一件事情，麻烦您抽空看一看。"
