@@ -46,7 +46,8 @@ from routing.states import UNRESOLVED
 
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_STATUS_NEED_CHARS = 12  # (之前反映的臭水沟 现在又臭得不行, read as a status query, may still be registered)
-_ASKS_AFTER = re.compile("怎么样|咋样|进度|到哪|有结果|办得?怎么|处理得?怎么")  # (我的事怎么样了: her tickets are the answer)
+# (我的事怎么样了, 刚才那个单号是多少: her tickets are the answer)
+_ASKS_AFTER = re.compile("怎么样|咋样|进度|到哪|有结果|办得?怎么|处理得?怎么|单号|编号|号码")
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
 _TROUBLE_WORD = re.compile("坏|漏|堵|停电|停水|跳闸|不亮|不通|没电|没水|没气|没热水|不热|不转")  # (灯坏了, 漏水)
 COMMENT = "comment"

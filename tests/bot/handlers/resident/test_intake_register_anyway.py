@@ -3,6 +3,8 @@ while a card waits."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot import texts
 from routing.models import Draft, Ticket
 from tests.bot.chat_harness import BotChat, buttons, texts_of
@@ -103,8 +105,11 @@ async def test_the_reminder_while_a_card_waits_offers_no_register_button_and_kee
     assert LAMP in draft.get("text", ""), draft
 
 
-async def test_a_short_status_question_gets_no_register_button(chat: BotChat) -> None:
-    """「我的事怎么样了」 got her tickets and 「📝 这是我的诉求，登记为诉求」, which would register the question as a need."""
-    await chat.submit(RESIDENT, "楼道灯坏了好几天了")
-    shown = await chat.say(RESIDENT, "我的事怎么样了")
+@pytest.mark.parametrize("question", ["我的事怎么样了", "刚才那个单号是多少"])
+async def test_a_short_status_question_gets_no_register_button(chat: BotChat, question: str) -> None:
+    """「我的事怎么样了」 got her tickets and 「📝 这是我的诉求，登记为诉求」, which would register the question as a need;
+    「刚才那个单号是多少」 got the introduction."""
+    number = f"#{chat.ticket(await chat.submit(RESIDENT, '楼道灯坏了好几天了')).number}"
+    shown = await chat.say(RESIDENT, question)
+    assert number in texts_of(shown), texts_of(shown)
     assert not any("登记为诉求" in b for r in shown for b in buttons(r)), texts_of(shown)
