@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from bot.app import build_application, make_deps
 from bot.config import BotSettings
 from bot.console import BotEvent, ConsoleRequest
-from classifier.bench import machine_summary
+from classifier.cli import machine_summary
 from routing import bootstrap, db, members
 
 NEEDS = [

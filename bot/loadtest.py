@@ -46,7 +46,7 @@ from bot import bench, keyboards, texts
 from bot.config import BotSettings
 from bot.console import BotEvent, ConsoleRequest
 from classifier import share_learned
-from classifier.bench import machine_summary
+from classifier.cli import machine_summary
 from routing import db, members
 from routing.members import MAX_TAGS
 from routing.models import Notification, NotificationStatus, Ticket

@@ -8,30 +8,15 @@ from the environment or a `.env` file in the working directory, as the bot reads
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import NoReturn
 
 from dotenv import dotenv_values
 
-from classifier.model import CONFIDENT_THRESHOLD, Classification, Classifier
-from classifier.taxonomy import Item, Taxonomy, TaxonomyError, load_taxonomy
+from classifier.model import Classification, Classifier
+from classifier.taxonomy import load_taxonomy
 
-__all__ = [
-    "CONFIDENT_THRESHOLD",
-    "Classification",
-    "Classifier",
-    "Item",
-    "Taxonomy",
-    "TaxonomyError",
-    "classify",
-    "get_classifier",
-    "load_taxonomy",
-    "run_command",
-    "share_learned",
-]
+__all__ = ["Classification", "Classifier", "classify", "get_classifier", "share_learned"]
 
 # What a Classifier learns into its data directory (learning.cached, model._trimmed_dictionary and jieba's cache): a
 # model's name carries a digest of what it was learned from, and jieba checks its cache against the dictionary's time,
@@ -44,12 +29,18 @@ LEARNED_FILES = (
 
 
 @cache
-def get_classifier(taxonomy_file: str | None = None, data_dir: str | None = None) -> Classifier:
-    """The classifier for a taxonomy file, built once per process."""
+def get_classifier(taxonomy_file: str | None = None, data_directory: str | None = None) -> Classifier:
+    """The classifier for a taxonomy file, built once per process (in `data_directory`, by default `data_dir()`)."""
     taxonomy_file = taxonomy_file or _configured("TAXONOMY_FILE")
-    data_dir = data_dir or _configured("DATA_DIR") or "data"
+    cache_dir = Path(data_directory).expanduser() if data_directory else data_dir()
     taxonomy = load_taxonomy(str(Path(taxonomy_file).expanduser()) if taxonomy_file else None)  # (as the settings)
-    return Classifier(taxonomy, cache_dir=Path(data_dir).expanduser())
+    return Classifier(taxonomy, cache_dir=cache_dir)
+
+
+def data_dir() -> Path:
+    """The data directory of the DATA_DIR setting (default ./data): where a classifier keeps jieba's cache and what it
+    learns (the cross-validations' classifiers too)."""
+    return Path(_configured("DATA_DIR") or "data").expanduser()
 
 
 def _configured(name: str) -> str | None:
@@ -81,14 +72,3 @@ def share_learned(source: Path, target: Path) -> None:
             if not link.exists() and not link.is_symlink():
                 link.symlink_to(path)
 
-
-def run_command(main: Callable[[], int]) -> NoReturn:
-    """Exit with a command's status; a reader that stops early (`… | head`) ends it quietly, not with a traceback."""
-    try:
-        status = main()
-        sys.stdout.flush()  # (inside the try: a closed pipe raises here, not at the interpreter's exit)
-    except BrokenPipeError:
-        # Python's own recipe (the signal module's notes on SIGPIPE): the interpreter's last flush must not raise again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        status = 1
-    sys.exit(status)

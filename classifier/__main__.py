@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from classifier import Classification, get_classifier, run_command
+from classifier import Classification, get_classifier
+from classifier.cli import run_command
 
 KIND_NAMES = {
     "request": "服务请求",

@@ -7,13 +7,14 @@ Prints, for the same short chat messages: classify() throughput on one core and 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
+
+from classifier.cli import machine_summary, run_command
+from classifier.learning import load_examples
 
 DEFAULT_MESSAGES = Path(__file__).resolve().parent / "examples.jsonl"
 # Run in a fresh process: time to the first classification, then peak memory after classifying
@@ -31,28 +32,9 @@ print(first, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
-def machine_summary() -> str:
-    """One line naming the machine a figure was measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}"
-    )
-
-
-def load_messages(path: Path, max_chars: int = 60) -> list[str]:
-    """Short chat messages from a JSONL file (the `text` field)."""
-    import json
-
-    with path.open(encoding="utf-8") as fh:
-        texts = [json.loads(line)["text"] for line in fh if line.strip()]
-    return [t for t in texts if len(t) <= max_chars]
+def short_messages(path: Path, max_chars: int = 60) -> list[str]:
+    """The short chat messages of a JSONL file (the `text` field)."""
+    return [e["text"] for e in load_examples(path) if len(e["text"]) <= max_chars]
 
 
 def per_second(functions: list, messages: list[str], rounds: int) -> list[float]:
@@ -79,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         [sys.executable, "-c", FRESH_PROCESS, str(args.file)], capture_output=True, text=True, check=True
     ).stdout.split()
     first, peak_mb = float(fresh[0]), float(fresh[1])
-    messages = load_messages(args.file)
+    messages = short_messages(args.file)
 
     from classifier import get_classifier
 
@@ -112,4 +94,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)

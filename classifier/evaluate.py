@@ -7,10 +7,10 @@ are optional (a line without `kind` is a request when it has a label). An urgent
 from such lines of classifier/examples.jsonl, classifier/self_harm_examples.jsonl and
 classifier/danger_examples.jsonl (which it always learns from whole: the cross-validations fold the files given;
 `--self-harm-cv K classifier/self_harm_examples.jsonl` folds the last two), and `--self-harm-cv` counts them.
-classifier/kind_examples.jsonl teaches the request-or-not model only: `--kind-cv` folds it together with the
-file given; the other cross-validations learn it whole. classifier/danger_examples.jsonl (the blind chat tuning
-sets) teaches the danger model (which learns from every file) and the self-harm model only:
-`--danger-cv K classifier/danger_examples.jsonl` folds it.
+classifier/kind_examples.jsonl teaches the kind model (and the danger and non-request models, which learn from
+every file) only: `--kind-cv` folds it together with the file given; the other cross-validations learn it whole.
+classifier/danger_examples.jsonl (the blind chat tuning sets) teaches the danger and non-request models (which learn
+from every file) and the self-harm model only: `--danger-cv K classifier/danger_examples.jsonl` folds it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import os
 import random
 import sys
 from collections import Counter, defaultdict
@@ -26,7 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classifier import Classifier, get_classifier, run_command
+from classifier import Classifier, data_dir, get_classifier
+from classifier.cli import run_command
 from classifier.learning import (
     DANGER_L2,
     SELF_HARM_L2,
@@ -36,20 +36,15 @@ from classifier.learning import (
     load_examples,
 )
 from classifier.model import (
+    CHAT_MODEL_MAX_CHARS,
     DANGER_THRESHOLD,
     ITEM_MODEL_MARGIN,
     ITEM_MODEL_WEIGHT,
-    SELF_HARM_MAX_CHARS,
     SELF_HARM_THRESHOLD,
     SELF_HARM_WINDOW_THRESHOLD,
 )
 from classifier.normalize import normalize
 from classifier.taxonomy import NON_REQUEST_KINDS
-
-
-def load_jsonl(path: str | Path) -> list[dict]:
-    """Read a labelled JSONL file (blank lines skipped), as the classifier reads its examples."""
-    return load_examples(Path(path))
 
 
 @dataclass
@@ -192,20 +187,15 @@ def _runs(records: list[dict], folds: int) -> Iterator[tuple[list[dict], list[di
         yield records[start:end], records[:start] + records[end:]
 
 
-def _cache_dir() -> Path:
-    """The data directory get_classifier uses (the same trimmed dictionary and cached models)."""
-    return Path(os.environ.get("DATA_DIR") or "data").expanduser()
-
-
 def cross_validate(records: list[dict], folds: int, seed: int = 0) -> Report:
     """K-fold estimate: each fold is classified by a classifier that learned from the taxonomy's examples
     without that fold's messages (so evaluating examples.jsonl itself measures unseen messages)."""
     base = get_classifier()
     examples_file = base.taxonomy.examples
-    examples = load_jsonl(examples_file) if examples_file else []
+    examples = load_examples(examples_file) if examples_file else []
     report = Report()
     for held, learned in _folds(records, folds, seed, learn_from=examples):
-        evaluate(held, Classifier(base.taxonomy, cache_dir=_cache_dir(), examples=learned), report)
+        evaluate(held, Classifier(base.taxonomy, cache_dir=data_dir(), examples=learned), report)
     return report
 
 
@@ -223,7 +213,7 @@ def item_cross_validation(
     base = get_classifier()
     reports = []
     for held, learned in _folds(records, folds, seed):
-        classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), examples=learned)
+        classifier = Classifier(base.taxonomy, cache_dir=data_dir(), examples=learned)
         row = []
         for weight, margin in settings:
             classifier.item_model_weight, classifier.item_model_margin = weight, margin
@@ -263,7 +253,7 @@ def with_kind_examples(records: list[dict]) -> tuple[list[dict], list[dict]]:
     together), and those kind examples."""
     kind_file = get_classifier().taxonomy.kind_examples
     given = {normalize(r["text"]) for r in records}
-    kind_examples = [r for r in (load_jsonl(kind_file) if kind_file else []) if normalize(r["text"]) not in given]
+    kind_examples = [r for r in (load_examples(kind_file) if kind_file else []) if normalize(r["text"]) not in given]
     return records + kind_examples, kind_examples
 
 
@@ -274,14 +264,14 @@ def kind_cross_validation(
     out-of-fold (log odds of "not a request", ln(1 + best item score), gold is not a request): each fold
     scored by a classifier that learned its term weights and kind model without it. `pooled` and
     `kind_examples` as `with_kind_examples` gives them: the kind examples among the folded records teach
-    the kind model only."""
+    the kind model (and the danger and non-request models), not the item model or the term weights."""
     base = get_classifier()
     kind_ids = {id(r) for r in kind_examples}
     points = []
     for held, learned in _folds(pooled, folds, seed):
         classifier = Classifier(
             base.taxonomy,
-            cache_dir=_cache_dir(),
+            cache_dir=data_dir(),
             examples=[r for r in learned if id(r) not in kind_ids],
             kind_examples=[r for r in learned if id(r) in kind_ids],
         )
@@ -292,7 +282,7 @@ def kind_cross_validation(
             _, ranked = classifier.evidence(text)
             best = ranked[0][1] if ranked else 0.0
             gold = record.get("kind") or ("request" if record.get("label") else "other")
-            points.append((classifier.non_request_odds(text), math.log1p(best), gold != "request"))
+            points.append((classifier.kind_model_odds(text), math.log1p(best), gold != "request"))
     return points
 
 
@@ -356,7 +346,7 @@ def self_harm_cross_validation(
     points: dict[float, list[SelfHarmPoint]] = {l2: [] for l2 in l2_values}
     if own_file:
         blind_file = base.taxonomy.danger_examples
-        blind = load_jsonl(blind_file) if blind_file else []
+        blind = load_examples(blind_file) if blind_file else []
         runs = (
             (held + blind_held, {"self_harm_examples": learned, "danger_examples": blind_learned})
             for (held, learned), (blind_held, blind_learned) in zip(_runs(records, folds), _runs(blind, folds), strict=True)
@@ -365,7 +355,7 @@ def self_harm_cross_validation(
         runs = ((held, {"examples": learned}) for held, learned in _folds(records, folds, seed))
     for held, learned in runs:
         for l2 in l2_values:
-            classifier = Classifier(base.taxonomy, cache_dir=_cache_dir(), self_harm_l2=l2, **learned)
+            classifier = Classifier(base.taxonomy, cache_dir=data_dir(), self_harm_l2=l2, **learned)
             classifier.self_harm_threshold = classifier.self_harm_window_threshold = math.inf  # the patterns alone
             for record in held:
                 text = normalize(record["text"])
@@ -458,7 +448,7 @@ def _examples_besides_the_blind_sets(classifier: Classifier) -> list[dict]:
         record
         for path in (taxonomy.examples, taxonomy.self_harm_examples, taxonomy.kind_examples)
         if path is not None
-        for record in load_jsonl(path)
+        for record in load_examples(path)
     ]
 
 
@@ -486,7 +476,7 @@ def danger_cross_validation(
             model = learn_danger_weights(texts, urgent, known, l2)
             for record in held:
                 text = normalize(record["text"])
-                if id(record) not in missed or len(text) > SELF_HARM_MAX_CHARS:
+                if id(record) not in missed or len(text) > CHAT_MODEL_MAX_CHARS:
                     continue
                 odds = model[""] + sum(model.get(feature, 0.0) for feature in danger_features(text, known))
                 for threshold in DANGER_SWEEP_THRESHOLDS:
@@ -632,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="K",
-        help="K-fold cross-validation of the request-or-not model's two settings (evidence weight, threshold), "
+        help="K-fold cross-validation of the kind model's two settings, request or not (evidence weight, threshold), "
         "the file folded together with the taxonomy's kind_examples",
     )
     parser.add_argument(
@@ -678,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        loaded = {path: load_jsonl(path) for path in args.files}  # (a broken file is told before any figure)
+        loaded = {path: load_examples(Path(path)) for path in args.files}  # (a broken file is told before any figure)
     except (OSError, ValueError) as error:
         print(f"python -m classifier.evaluate: {error}", file=sys.stderr)
         return 2

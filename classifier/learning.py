@@ -1,9 +1,10 @@
 """What the classifier learns from its examples: the models' features, their logistic fits (numpy, imported only
 when learning), the examples' loading, and the learned weights cached in the data directory (`cached`), keyed by
-the examples, the settings and the classifier's source. The thresholds the models are read at are in model.py.
+the examples, the settings and the classifier's source. The thresholds the models are read at are in model.py. (The
+term weights, counted with the classifier's jieba tokenizer, are learned in `model.Classifier._learn_term_weights`.)
 
-Imports the standard library, numpy, `classifier.normalize`, `classifier.taxonomy` and `classifier.patterns`: never
-`classifier.model`.
+Imports the standard library, numpy, pyahocorasick, `classifier.normalize`, `classifier.taxonomy` and
+`classifier.patterns`: never `classifier.model`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
+from typing import TypeVar
+
+import ahocorasick
 
 from classifier.normalize import cut_for_scoring, normalize
 from classifier.patterns import CJK_RUN
-from classifier.taxonomy import NON_REQUEST_KINDS, Taxonomy
+from classifier.taxonomy import NON_REQUEST_KINDS, Kind, Taxonomy
 
 # The kind model's fit (how it is read: KIND_EVIDENCE_WEIGHT and NON_REQUEST_THRESHOLD in model.py).
 KIND_L2 = 1e-4  # ridge penalty of the kind model
@@ -45,9 +49,9 @@ SELF_HARM_L2 = 1e-4
 SELF_HARM_STEPS = 200
 SELF_HARM_RATE = 0.1
 # Self-harm is one example in twenty: weigh it up. 3 until the examples learned the chat tuning sets (3,222
-# messages, nearly all negatives); then 5 keeps the positives' weight: the cross-validation at the threshold below
-# recalls 97.8 % with 0.86 % false alarms by the model (97.4 / 0.56 % at 3, which lost 24 signs on the held-back
-# self-harm sets; 97.2 / 1.07 % before those examples).
+# messages, nearly all negatives); then 5 keeps the positives' weight: the cross-validation at SELF_HARM_THRESHOLD
+# (model.py) recalls 97.8 % with 0.86 % false alarms by the model (97.4 / 0.56 % at 3, which lost 24 signs on the
+# held-back self-harm sets; 97.2 / 1.07 % before those examples).
 SELF_HARM_POSITIVE_WEIGHT = 5.0
 SELF_HARM_MIN_WEIGHT = 0.05  # smaller weights are left out (smaller, as accurate)
 
@@ -66,7 +70,7 @@ DANGER_MIN_WEIGHT = 0.05
 # messages read as "other": 500 of 545 status queries and 415 of 503 thanks found, 107 of 5,772 other talk moved.
 # Greetings stay "other": answered alike, and a greeting gets no 登记为诉求 button, which a need misread as
 # one would lose.
-NON_REQUEST_MODEL_KINDS = ("other", "status", "thanks")
+NON_REQUEST_MODEL_KINDS: tuple[Kind, ...] = ("other", "status", "thanks")
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +103,20 @@ def examples_in(*sources: Examples) -> list[dict]:
     return [example for source in sources for example in (load_examples(source) if isinstance(source, Path) else source)]
 
 
+def substring_share(texts: list[str], strings: Iterable[str]) -> dict[str, float]:
+    """String → share of the example messages holding it (once normalized): what the strings a pattern needs are
+    weighed by (`patterns.pattern_needs`, cached as "pattern-needs")."""
+    finder = ahocorasick.Automaton()
+    for string in strings:
+        finder.add_word(string, string)
+    counts: Counter[str] = Counter()
+    if len(finder):
+        finder.make_automaton()
+        for text in texts:
+            counts.update({string for _, string in finder.iter(normalize(text))})
+    return {string: counts[string] / len(texts) for string in strings} if texts else dict.fromkeys(strings, 0.0)
+
+
 def cjk_pairs(runs: list[str]) -> set[str]:
     """The pairs of adjacent Chinese characters in runs of them (`CJK_RUN.findall`)."""
     return {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
@@ -112,8 +130,11 @@ def item_features(text: str) -> frozenset[str]:
     return frozenset("".join(runs)) | cjk_pairs(runs)
 
 
+CJK_FEATURE = re.compile("[\u4e00-\u9fff]{1,2}")  # a Chinese feature of `item_features`: a character or a pair
+
+
 def kind_features(text: str) -> set[str]:
-    """What the request-or-not model reads (of the head and tail of a long text): its Chinese characters,
+    """What the kind model reads (of the head and tail of a long text): its Chinese characters,
     pairs of Chinese characters, its last character, ? and !. (Not its first character nor its length:
     chit-chat is often short and starts with 我, but so does 我家停水了.)"""
     text = cut_for_scoring(text)
@@ -139,8 +160,8 @@ def _fit_binary_logistic(
 ) -> dict[str, float]:
     """Binary logistic regression (ridge, full-batch Adam, deterministic) over sets of string features:
     feature → weight of the positive class (weights under `min_weight` left out), the intercept under "".
-    Positives count `positive_weight` times a negative (the rarer class weighed up). Shared by the kind
-    and self-harm models."""
+    Positives count `positive_weight` times a negative (the rarer class weighed up). Shared by the kind,
+    self-harm and danger models."""
     import numpy as np  # only when learning (a cache miss): numpy's import costs 0.1 s at start
 
     vocab: dict[str, int] = {}
@@ -321,8 +342,8 @@ def _source_key(source: Examples) -> object:
 
 @lru_cache(maxsize=8)
 def _file_digest(path: Path, mtime_ns: int, size: int) -> str:
-    """A file's SHA-256, computed once per version of it (its time and size): two models key their caches by the
-    danger examples' digest."""
+    """A file's SHA-256, computed once per version of it (its time and size): three models key their caches by the
+    danger examples' digest (the self-harm, danger and non-request models), so a file is hashed once per start."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -336,7 +357,10 @@ _SOURCE_DIGEST = hashlib.sha256(
 ).hexdigest()
 
 
-def cached(cache_dir: Path | None, name: str, key: list, learn: Callable[[], dict]) -> dict:
+Learned = TypeVar("Learned")  # what `learn` gives: a model's weights, counts, the pattern needs…
+
+
+def cached(cache_dir: Path | None, name: str, key: list[object], learn: Callable[[], Learned]) -> Learned:
     """A learned model (JSON), read from the data directory when learned before from the same `key`
     (examples and settings) by the same source of the classifier's modules (`_SOURCES`), else learned and written
     there. Keys hold the example files' digests, or the examples as written when given as a list

@@ -22,7 +22,8 @@ How it decides (see also README, "How the classifier decides"):
    some evidence are requests unless a logistic regression over their characters, learned from the
    examples' kinds, reads them as chit-chat, opinion or news more strongly than the evidence reads need.
 
-Where the parts live: this module holds the scoring settings, `Classification` and `Classifier`;
+Where the parts live: this module holds the scoring settings, `Classification` and `Classifier` (which learns the
+term weights of step 3 itself, `Classifier._learn_term_weights`: they are counted with its jieba tokenizer);
 `classifier.patterns` the regular expressions and the predicates over text the rules of steps 5 and 6 use;
 `classifier.learning` the learned models' features, fits and their cache in the data directory.
 """
@@ -37,8 +38,8 @@ import os
 import re
 import unicodedata
 import warnings
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, pairwise
@@ -49,26 +50,20 @@ import ahocorasick
 
 from classifier.learning import (
     ASCII_WORD,
-    DANGER_L2,  # noqa: F401 (re-exported)
+    CJK_FEATURE,
     NON_REQUEST_MODEL_KINDS,
     SELF_HARM_L2,
     Examples,
     cached,
     cjk_pairs,
-    danger_features,  # noqa: F401 (re-exported)
     danger_weights,
     examples_in,
     examples_key,
-    item_features,  # noqa: F401 (re-exported)
     item_weights,
-    kind_features,  # noqa: F401 (re-exported)
     kind_weights,
-    learn_danger_weights,  # noqa: F401 (re-exported)
-    learn_non_request_weights,  # noqa: F401 (re-exported)
-    load_examples,  # noqa: F401 (re-exported)
     non_request_weights,
-    self_harm_features,  # noqa: F401 (re-exported)
     self_harm_weights,
+    substring_share,
     taxonomy_fingerprint,
 )
 from classifier.normalize import cut_for_scoring, has_cjk, normalize
@@ -76,7 +71,6 @@ from classifier.patterns import (
     ADVERT_GROUPS,
     ADVERT_MARKERS,
     ALWAYS_NOW_SIGNALS,
-    ASK_AFTER,
     ASKED_WHEN,
     ASKS_FOR_WORK,
     ASKS_TO_ACT,
@@ -84,7 +78,6 @@ from classifier.patterns import (
     BESIDES,
     CAUSE,
     CJK_RUN,
-    COURTESY_AFTER,
     ENDED_SIGNALS,
     FIGURATIVE,
     FIRE_OR_SMOKE,
@@ -101,15 +94,11 @@ from classifier.patterns import (
     LETTER_SALUTATION,
     LETTER_STANDING_SIGNALS,
     LIKENING_HINT,
-    NEGATION_WORDS,
-    NEGATIONS,
     NO_GAS_SMELL,
     NOT_THAT_BUT,
     OVER_SIGNALS,
-    PART_LIMIT,  # noqa: F401 (re-exported)
     PLEASE,
     PROBLEM_MARKERS,
-    QUESTION,
     REDO,
     REPAIRED_THEN_AGAIN,
     SALUTED_MIN_CHARS,
@@ -120,14 +109,13 @@ from classifier.patterns import (
     TICKET_NUMBER,
     TIMED_SIGNALS,
     TOPIC_ONLY,
-    TROUBLE_MAX_CHARS,
-    TROUBLE_MIN_EVIDENCE,
-    TROUBLE_TOLD,
     UNGOI_PLEASE,
     WORK_DONE,
     WORK_NOT_ASKED,
+    NotNowFrame,
     PatternIndex,
     a_plants_smell,
+    affirmed,
     asks_about_the_thing,
     called_off,
     clause_windows,
@@ -135,20 +123,23 @@ from classifier.patterns import (
     fell_now,
     fire_not_now,
     is_advert,
+    kind_matches,
     last_position,
     laughed_off,
+    laughs_off_self_harm,
     next_sentences,
+    not_now_frame,
     only_thanks,
     only_work_done,
     own_words,
     pattern_needs,
-    required_strings,  # noqa: F401 (re-exported)
     resolved_story,
     says_little_besides,
     says_nothing_of_now,
     supposes,
     tells_how_it_ended,
     tells_of_earlier,
+    tells_trouble_plainly,
     timed_in_the_past,
     told_as_background,
     told_as_earlier,
@@ -156,7 +147,7 @@ from classifier.patterns import (
     unread_by_the_models,
     without_being_away,
 )
-from classifier.taxonomy import Item, Taxonomy, UrgentSignal
+from classifier.taxonomy import Item, Kind, Taxonomy, UrgentSignal
 
 with warnings.catch_warnings():
     # jieba 0.42 imports pkg_resources when present (setuptools < 82); its deprecation warning is not ours.
@@ -180,9 +171,16 @@ PINYIN_FACTOR = 0.7
 MIN_REQUEST_SCORE = 1.0
 # A best score at least this high is a request even when it also greets, thanks or asks.
 STRONG_EVIDENCE = 3.0
+# A short chat message has fewer characters than this: the danger model's veto reads only those (DANGER_VETO_ODDS), the
+# self-harm model's windows only longer ones (SELF_HARM_WINDOW_MIN_CHARS); and work asked for in so many words is a
+# request in a message this long at most (`kind_by_rules`).
+SHORT_CHAT_CHARS = 40
+# A trouble told plainly and nothing else (`tells_trouble_plainly`: 水管漏了, 没热水了 谢谢) is a request with a best score at
+# least this high.
+TROUBLE_MIN_EVIDENCE = 2.0
 
 # Request or not: a logistic regression over the message's characters and character pairs, learned
-# from the examples' kinds (`_learn_kind_weights`), gives log odds that it is not a request; item
+# from the examples' kinds (`learning.kind_weights`), gives log odds that it is not a request; item
 # evidence pulls the other way. A message with item evidence is not a request when
 #   odds − KIND_EVIDENCE_WEIGHT · ln(1 + best score) > NON_REQUEST_THRESHOLD.
 # Both chosen by 5-fold cross-validation over examples.jsonl and kind_examples.jsonl together
@@ -197,10 +195,10 @@ NON_REQUEST_THRESHOLD = -3.5
 # When the best item is a danger (gas, fire, hazard) but the message holds none of the lexicon's words for
 # one, only learned ones (单子, 师傅 and 下午 occur in gas examples), the kind model must find it more likely
 # not a request than a request: a lost danger costs more than a status query taken for a request.
-DANGER_NON_REQUEST_THRESHOLD = 0.0
+URGENT_ITEM_NON_REQUEST_THRESHOLD = 0.0
 # Unless that evidence is also weak (a best score under this): then the kind model decides as for any item
 # (今儿累死了 带孙子一天 was an urgent gas leak by words learned from gas examples).
-WEAK_DANGER_EVIDENCE = 2.0
+WEAK_URGENT_ITEM_EVIDENCE = 2.0
 # A letter (longer than LETTER_CHARS) with evidence this strong is a request without asking the kind model,
 # which reads only its head and tail: the greeting and the thanks around the need (尊敬的领导您好 … 谢谢). (Scored by
 # the letters' vocabulary, see `letter_vocab`: 12 when letters were scored by the chat weights. Texts this long that
@@ -208,7 +206,7 @@ WEAK_DANGER_EVIDENCE = 2.0
 LETTER_REQUEST_EVIDENCE = 3.0
 
 # Item model: a multinomial logistic regression over the message's Chinese characters and character
-# pairs, learned from the examples' labels (`_learn_item_weights`). When the lexicon's best item leads the
+# pairs, learned from the examples' labels (`learning.item_weights`). When the lexicon's best item leads the
 # runner-up by less than ITEM_MODEL_MARGIN, the lexicon's ITEM_MODEL_CANDIDATES best items are re-ranked by
 #   lexicon score + ITEM_MODEL_WEIGHT · (model logit − mean logit of the candidates).
 # Chosen by 5-fold cross-validation over examples.jsonl (`python -m classifier.evaluate --item-cv 5
@@ -220,8 +218,8 @@ ITEM_MODEL_MARGIN = 3.0
 ITEM_MODEL_CANDIDATES = 5
 
 # Self-harm model: a binary logistic regression over `self_harm_features`, learned from the examples,
-# the taxonomy's self_harm_examples, which only this model reads, and its danger_examples (the blind chat tuning
-# sets, which the danger model reads too) (positives: those marked "signal": "self_harm", and the urgent ones on
+# the taxonomy's self_harm_examples (which the item and kind models do not read), and its danger_examples (the blind
+# chat tuning sets, which the danger model reads too) (positives: those marked "signal": "self_harm", and the urgent ones on
 # which the self_harm patterns fire or that go to the self-harm default item; negatives: all others, gas and fire
 # and look-alikes included).
 # Indirect signs (being a burden, last thanks, giving pets away, arranging passwords or a funeral, standing
@@ -266,10 +264,11 @@ ITEM_MODEL_CANDIDATES = 5
 # of signs at 0 with 1.61 % of calm messages marked by it. (200 Adam steps or 400: the same readings to 0.05 %.)
 SELF_HARM_THRESHOLD = 0.0
 
-# It learned from chat messages (the longest example has about 110 characters) and reads only those: on
+# The longest text the chat models (the self-harm and danger models: `_chat_odds`) read. The self-harm model learned
+# from chat messages (the longest example has about 110 characters) and reads only those: on
 # longer texts its many small character weights add up (five held-out requests joined into one text were
 # marked urgent by it four times in a hundred, windows of sentences or not), so letters keep the patterns.
-SELF_HARM_MAX_CHARS = LETTER_CHARS
+CHAT_MODEL_MAX_CHARS = LETTER_CHARS
 # A sign buried in a longer chat message (40 characters or more) weighs little against the rest of its words: the
 # model also reads each run of clauses of about SELF_HARM_WINDOW_CHARS characters, and a window whose log odds
 # exceed SELF_HARM_WINDOW_THRESHOLD gives the signal too. Chosen on the tuning sets (30 characters and 2.0: 7 signs
@@ -281,7 +280,7 @@ SELF_HARM_MAX_CHARS = LETTER_CHARS
 # long enough to have windows, 1.25 → none move its recall 99.2 → 98.8 %; over the model's own file (its blind sets,
 # long ones among them) the windows at 1.75 read 1.5 points more of its signs for 1.4 points more of its calm
 # messages. Kept.
-SELF_HARM_WINDOW_MIN_CHARS = 40
+SELF_HARM_WINDOW_MIN_CHARS = SHORT_CHAT_CHARS
 SELF_HARM_WINDOW_CHARS = 30
 SELF_HARM_WINDOW_THRESHOLD = 1.75
 # A danger only the danger model reads whose best item is self-harm's default (心理疏导), in a message the self-harm
@@ -317,13 +316,13 @@ DANGER_THRESHOLD = 3.0
 # Chosen out of fold (each run of the blind tuning sets read by a danger model that never saw it, as
 # `--danger-cv`): below −12 it calms 83 of the urgent readings their writers call calm for 2 they call urgent (both
 # blocked fire exits, which writers disagree on); below −10, 168 for 12 (a child lost at the riverside, smoke from a
-# meter box buried in a long message); below −8, 288 for 27. Only in messages under SELF_HARM_WINDOW_MIN_CHARS: a
+# meter box buried in a long message); below −8, 288 for 27. Only in messages under SHORT_CHAT_CHARS: a
 # danger buried among many calm words runs the odds low (held back, counted, the unbounded veto calmed five gas and
 # fire messages of 122–141 characters in holdout7 among the 45 false alarms it calmed); so bounded, 73 for 1.
 DANGER_VETO_ODDS = -12.0
 
 # The pinyin fallback runs only when exact evidence is weaker than this.
-WEAK_EVIDENCE = 3.0
+PINYIN_FALLBACK_BELOW = 3.0
 # Logistic calibration of confidence, set on the tuning data (examples.jsonl) and checked on the held-back
 # half by tests/classifier/test_evaluation.py (confident answers ≥ 95 % right, ≥ 60 % coverage).
 CALIBRATION = (-2.35, 0.36, 0.55)  # intercept, weight of best score, weight of margin
@@ -332,7 +331,8 @@ CALIBRATION = (-2.35, 0.36, 0.55)  # intercept, weight of best score, weight of 
 # confident, 54 % of them right; with this, 34, 82 % right. A letter's best score grows with its length more than with
 # its clarity: only the margin speaks for it.
 LETTER_CALIBRATION = (-0.14, -0.19, 0.38)
-# Classifications at or above this confidence are "confident" (documented in the README).
+# Classifications at or above this confidence are "confident" (`Classification.confident`: the bot asks nothing
+# more of them; evaluate's "confident accuracy / coverage").
 CONFIDENT_THRESHOLD = 0.80
 
 
@@ -349,7 +349,7 @@ class Classification:
     urgent: bool
     urgent_signals: tuple[str, ...]  # codes of the urgent signals found, e.g. ("gas",)
     hotlines: tuple[str, ...]  # emergency numbers to tell the resident at once
-    kind: str  # "request", "greeting", "thanks", "status" or "other"
+    kind: Kind  # "request", "greeting", "thanks", "status" or "other"
 
     @property
     def confident(self) -> bool:
@@ -359,7 +359,7 @@ class Classification:
 # A term's evidence of the items: (item index, weight) pairs (see `Classifier._postings`).
 Postings = Sequence[tuple[int, float]]
 # What a key of the classifier's Aho-Corasick automaton stands for (see `Classifier._add_model_keys`): the key;
-# its evidence factor as a lexicon term (see `_find_terms`; 0.0: not a term, a model feature only); its weight in
+# its evidence factor as a lexicon term (see `_scored_terms`; 0.0: not a term, a model feature only); its weight in
 # the kind, the self-harm and the danger model (0.0 if none); its weights in the item model, one per item (or None);
 # its postings as a term (empty if none: kept here, a message's terms are scored with no look-up in the vocabulary).
 # (A plain tuple: tens of thousands are made at each start, and a NamedTuple's are made in Python, 3× slower.)
@@ -385,27 +385,16 @@ def _strip_tone(syllable: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", syllable) if not unicodedata.combining(ch))
 
 
-def _substring_share(texts: list[str], strings: Iterable[str]) -> dict[str, float]:
-    """String → share of the example messages holding it (once normalized)."""
-    finder = ahocorasick.Automaton()
-    for string in strings:
-        finder.add_word(string, string)
-    counts: Counter[str] = Counter()
-    if len(finder):
-        finder.make_automaton()
-        for text in texts:
-            counts.update({string for _, string in finder.iter(normalize(text))})
-    return {string: counts[string] / len(texts) for string in strings} if texts else dict.fromkeys(strings, 0.0)
-
-
 # The Chinese characters of jieba's blocks (jieba.re_han_default): its full mode gives every dictionary
 # word made only of these wherever it stands (jieba's dictionary holds every prefix of its words).
 _JIEBA_HAN = re.compile("[\u4e00-\u9fd5]+")
-_CJK_FEATURE = re.compile("[\u4e00-\u9fff]{1,2}")  # a feature of `item_features`
 
 
 class Classifier:
-    """A classifier over one taxonomy; build it once and call `classify` many times."""
+    """A classifier over one taxonomy; build it once and call `classify` many times.
+
+    Public for the bot: `classify`, `likely_items`, `taxonomy`; the other public methods serve `classifier.evaluate`
+    and the tests."""
 
     def __init__(
         self,
@@ -427,40 +416,40 @@ class Classifier:
         letter_raw = defaultdict(dict, {term: dict(weights) for term, weights in raw.items()})  # (before raw learns chat)
         # The items of the urgent class (gas, fire, hazard), and the words that name them: the lexicon's, not
         # the words learned from their examples (单子, 师傅 or 下午 may occur only in gas examples).
-        self.danger_items = frozenset(i for i, item in enumerate(self.items) if item.time_class == "urgent")
+        self.urgent_items = frozenset(i for i, item in enumerate(self.items) if item.time_class == "urgent")
         gas = next((s.label for s in taxonomy.urgent if s.code == "gas"), None)
         self.gas_leak_item = self.index.get(gas or "")  # (the item a gas signal forces)
         self.medical_signal = next((s for s in taxonomy.urgent if s.code == "medical"), None)
         medical = self.medical_signal.default_label if self.medical_signal else None
         self.medical_item = self.index.get(medical or "")  # (the item of a medical emergency told plainly)
-        self.danger_terms = frozenset(
-            term for term, weights in raw.items() if not self.danger_items.isdisjoint(weights)
+        self.urgent_item_terms = frozenset(
+            term for term, weights in raw.items() if not self.urgent_items.isdisjoint(weights)
         )
         # (The words that name a danger outright: its items' keywords, not their hints.)
-        self.danger_keywords = frozenset(
+        self.urgent_item_keywords = frozenset(
             term for term, weights in raw.items()
-            if any(weights.get(i, 0.0) >= KEYWORD_WEIGHT for i in self.danger_items)
+            if any(weights.get(i, 0.0) >= KEYWORD_WEIGHT for i in self.urgent_items)
         )
         self.tokenizer = self._build_tokenizer(cache_dir, raw)
         self.pinyin_table, self.pinyin_index = self._load_pinyin(cache_dir)
         # Each example file is read only when a model learns from it (its digest keys the caches: see `examples_key`).
         examples_source: Examples = examples if examples is not None else taxonomy.examples or []
         fingerprint = taxonomy_fingerprint(taxonomy)
-        self._learn(raw, (examples_source,), cache_dir, fingerprint)
+        self._learn_term_weights(raw, (examples_source,), cache_dir, fingerprint)
         self.vocab = self._postings(raw)
         # A letter (see LETTER_CHARS) is scored by the lexicon and what the chat and letter examples teach together:
         # learned from the chat examples alone, the many small weights of words that are everyday in a letter (工作,
         # 领导, 多次) added up over its length for the items whose examples ramble (心理疏导) or tell a history (信访化解),
         # whatever the letter asked; letters use those words for any need, so together they are no evidence.
-        # Learned at the first letter (see `_letters`): a chat service may see none, and the letters' vocabulary and its
-        # automaton raise a process's peak by 19 MB (0.2–0.4 s to read and build).
+        # Learned at the first letter (see `_letter_vocab_and_finder`): a chat service may see none, and the letters'
+        # vocabulary and its automaton raise a process's peak by 19 MB (0.2–0.4 s to read and build).
         letter_source: Examples = letter_examples if letter_examples is not None else taxonomy.letter_examples or []
         self._letter_learning = (letter_raw, (examples_source, letter_source), cache_dir, fingerprint)
         self._letter_scorer: tuple[dict[str, list[tuple[int, float]]], ahocorasick.Automaton] | None = None
         # Every word that is evidence of a danger item, the learned ones too (冒烟 in 热得冒烟): where a
-        # called-off danger is looked for (see `danger_called_off`).
-        self.danger_evidence = frozenset(
-            term for term, postings in self.vocab.items() if any(i in self.danger_items for i, _ in postings)
+        # called-off danger is looked for (see `_danger_called_off`).
+        self.urgent_item_vocab = frozenset(
+            term for term, postings in self.vocab.items() if any(i in self.urgent_items for i, _ in postings)
         )
         self._urgent_groups = [(signal, f"urgent:{signal.code}") for signal in taxonomy.urgent]
         groups = (
@@ -478,14 +467,14 @@ class Classifier:
                 lambda: {
                     "needs": pattern_needs(
                         patterns,
-                        lambda strings: _substring_share([e["text"] for e in examples_in(examples_source)], strings),
+                        lambda strings: substring_share([e["text"] for e in examples_in(examples_source)], strings),
                     )
                 },
             )["needs"],
         )
         # Every term with its evidence factor (`_term_factor`), and the strings that wake patterns (of no model, no
-        # term's: see `candidates`), found in one pass (Aho-Corasick); the learned models' features join them once the
-        # models are learned (`_add_model_keys`).
+        # term's: see `woken_patterns`), found in one pass (Aho-Corasick); the learned models' features join them once
+        # the models are learned (`_add_model_keys`).
         self._key_finder = ahocorasick.Automaton()
         for term in self.vocab:
             self._key_finder.add_word(term, (term, self._term_factor(term), 0.0, 0.0, 0.0, None, self.vocab[term]))
@@ -496,7 +485,8 @@ class Classifier:
         # The text → its keys found (one message is read by the item scores, the kind, self-harm and item models).
         self._keys_in = lru_cache(maxsize=16)(self._find_keys)
         # The kind model learns from the examples with item evidence and no urgent signal (see
-        # `kind_model_learns_from`), and from the taxonomy's kind_examples, which teach it alone (see taxonomy.toml).
+        # `kind_model_learns_from`), and from the taxonomy's kind_examples, which the item and self-harm models do not
+        # read (see taxonomy.toml).
         kind_source: Examples = kind_examples if kind_examples is not None else taxonomy.kind_examples or []
         self.kind_weights = kind_weights(
             [examples_source, kind_source], cache_dir, fingerprint, self.kind_model_learns_from
@@ -504,9 +494,9 @@ class Classifier:
         self.item_weights = item_weights(examples_source, self.labels, cache_dir)
         self.self_harm_signal = next((s for s in taxonomy.urgent if s.code == "self_harm"), None)
         self.self_harm_weights: dict[str, float] = {}
-        # Messages written to teach signs of self-harm and their look-alikes teach this model (and the danger model,
-        # which learns from every file) only: in the examples their words pulled the item and kind models toward
-        # health.mental (letters' item@1 92.5 → 77.5 %).
+        # Messages written to teach signs of self-harm and their look-alikes teach this model (and the danger and
+        # non-request models, which learn from every file) only: in the examples their words pulled the item and kind
+        # models toward health.mental (letters' item@1 92.5 → 77.5 %).
         self_harm_source: Examples = (
             self_harm_examples if self_harm_examples is not None else taxonomy.self_harm_examples or []
         )
@@ -547,12 +537,12 @@ class Classifier:
                         raw[term][i] = max(raw[term].get(i, 0.0), weight)
         return raw
 
-    def features(self, text: str) -> set[str]:
+    def term_count_features(self, text: str) -> set[str]:
         """What a message is learned from: its jieba words and its CJK character pairs."""
         words = {t for t in self.tokenizer.lcut(text, HMM=False) if len(t) >= 2 and not t.isspace()}
         return words | cjk_pairs(CJK_RUN.findall(text))
 
-    def _learn(
+    def _learn_term_weights(
         self,
         raw: dict[str, dict[int, float]],
         sources: tuple[Examples, ...],
@@ -572,7 +562,7 @@ class Classifier:
             for example in examples_in(*sources):
                 index = self.index.get(example.get("label") or "")
                 if index is not None:
-                    for feature in self.features(normalize(example["text"])):
+                    for feature in self.term_count_features(normalize(example["text"])):
                         counts[feature][str(index)] += 1
             return counts
 
@@ -604,14 +594,15 @@ class Classifier:
     def _add_model_keys(self) -> None:
         """Add the learned models' Chinese features (characters and pairs of them) to the automaton of terms,
         each key with its weights: one pass over a message then finds its terms and sums the four models
-        (`non_request_odds`, `self_harm_odds`, `danger_odds`, `item_logits`), with no substring made or looked up.
+        (`kind_model_odds`, `self_harm_odds`, `danger_odds`, `item_logits`), with no substring made or looked up.
         The sums are those over the models' feature sets (`kind_features`, `self_harm_features`, `danger_features`,
         `item_features`):
         a key counts once however often it occurs, as a feature does."""
         kind, self_harm, danger, items = self.kind_weights, self.self_harm_weights, self.danger_weights, self.item_weights
-        features = {
-            key for weights in (kind, self_harm, danger, items) for key in weights if _CJK_FEATURE.fullmatch(key)
-        }
+        # (Bound once: Python 3.11 calls a method of a name imported from another module through a bound method
+        # made at each call, and this runs for each of the models' 76,000 keys.)
+        chinese = CJK_FEATURE.fullmatch
+        features = {key for weights in (kind, self_harm, danger, items) for key in weights if chinese(key)}
         finder, vocab = self._key_finder, self.vocab
         for key in features:
             factor = finder.get(key)[1] if key in vocab else 0.0
@@ -628,9 +619,9 @@ class Classifier:
         finder.make_automaton()
         self._keys_in.cache_clear()  # (the models were learned with terms only)
 
-    def candidates(self, text: str) -> dict[str, set[re.Pattern[str]]]:
+    def woken_patterns(self, text: str) -> dict[str, set[re.Pattern[str]]]:
         """For each group of patterns (urgent signals, kinds, adverts), those that can match a (normalized) text."""
-        return self.patterns.candidates(self._keys_in(text))
+        return self.patterns.woken_patterns(self._keys_in(text))
 
     def _find_keys(self, text: str) -> dict[str, Key]:
         """The automaton's keys in a text, each once, in the order they first end."""
@@ -639,7 +630,7 @@ class Classifier:
     def _term_factor(self, term: str) -> float | None:
         """A lexicon term's evidence factor where it occurs: of Chinese characters only, it is a word of jieba's
         full mode wherever it occurs iff it is in jieba's dictionary (frequency > 0): 1, else CROSS_TOKEN_FACTOR.
-        For a term with other characters (110, wifi, b超) it depends on its neighbours: None (see `_find_terms`)."""
+        For a term with other characters (110, wifi, b超) it depends on its neighbours: None (see `_scored_terms`)."""
         if not _JIEBA_HAN.fullmatch(term):
             return None
         return 1.0 if self.tokenizer.FREQ.get(term) else CROSS_TOKEN_FACTOR
@@ -695,18 +686,13 @@ class Classifier:
         pinyin = cached(cache_dir, "pinyin", key, build)
         return pinyin["table"], pinyin["index"]
 
-    def _find_terms(self, text: str) -> dict[str, float]:
-        """Lexicon terms in the text with their evidence factor: 1 for a word of jieba's full mode,
-        CROSS_TOKEN_FACTOR for a substring that is not one; words first, each group by where it ends (see
-        `_scored_terms`)."""
-        return self._scored_terms(text)[0]
-
     def _scored_terms(self, text: str) -> tuple[dict[str, float], dict[int, float]]:
-        """The lexicon terms in the text (`_find_terms`), and the item scores they give (`_score`: the same sums, in
-        the same order, words first), in one pass over the keys found.
+        """The lexicon terms in the text with their evidence factor (1 for a word of jieba's full mode,
+        CROSS_TOKEN_FACTOR for a substring that is not one; words first, each group by where it ends), and the item
+        scores they give (`_score`: the same sums, in the same order, words first), in one pass over the keys found.
 
         Every term is found as a substring; whether it is also a full-mode word is known in advance for
-        terms of Chinese characters only (see `__init__`), which saves running jieba. A term with other
+        terms of Chinese characters only (see `_term_factor`), which saves running jieba. A term with other
         characters (jieba joins or splits those depending on their neighbours: 110, wifi, ct报告) sends
         the text to jieba itself (`_find_terms_by_jieba`), which gives the same result, slower."""
         words: dict[str, float] = {}
@@ -730,12 +716,12 @@ class Classifier:
                 scores[i] = scores.get(i, 0.0) + weight * factor
         return words | pieces, scores
 
-    def _letters(self) -> tuple[dict[str, list[tuple[int, float]]], ahocorasick.Automaton]:
+    def _letter_vocab_and_finder(self) -> tuple[dict[str, list[tuple[int, float]]], ahocorasick.Automaton]:
         """The letters' vocabulary (see `letter_vocab`) and the automaton of its terms, each with its evidence factor:
         learned at the first letter, from the data directory's counts."""
         if self._letter_scorer is None:
             raw, sources, cache_dir, fingerprint = self._letter_learning  # (the lexicon's copy made at start: learned once)
-            self._learn(raw, sources, cache_dir, fingerprint, "letter-term-counts", letters=True)
+            self._learn_term_weights(raw, sources, cache_dir, fingerprint, "letter-term-counts", letters=True)
             vocab = self._postings(raw)
             finder = ahocorasick.Automaton()
             for term in vocab:
@@ -747,12 +733,12 @@ class Classifier:
     @property
     def letter_vocab(self) -> dict[str, list[tuple[int, float]]]:
         """Term → its item weights in a letter (longer than LETTER_CHARS): the lexicon's, and what the chat and letter
-        examples teach together, less the lexicon words the examples use for any need (see `_learn`)."""
-        return self._letters()[0]
+        examples teach together, less the lexicon words the examples use for any need (see `_learn_term_weights`)."""
+        return self._letter_vocab_and_finder()[0]
 
     def _find_letter_terms(self, text: str) -> dict[str, float]:
-        """What `_find_terms` finds in a letter, by the letters' vocabulary."""
-        vocab, finder = self._letters()
+        """The terms of a letter as `_scored_terms` finds them, by the letters' vocabulary."""
+        vocab, finder = self._letter_vocab_and_finder()
         keys = {term: factor for _, (term, factor) in finder.iter(text)}
         if None in keys.values():
             return self._find_terms_by_jieba(text, list(keys), vocab)
@@ -763,7 +749,8 @@ class Classifier:
     def _find_terms_by_jieba(
         self, text: str, terms: list[str], vocab: dict[str, list[tuple[int, float]]]
     ) -> dict[str, float]:
-        """What `_find_terms` finds, jieba's full mode telling which of the `terms` found (of `vocab`) are words."""
+        """The terms as `_scored_terms` finds them, jieba's full mode telling which of the `terms` found (of `vocab`)
+        are words."""
         # jieba's full mode: every dictionary word in the text, overlapping ones included.
         full_mode = {token for token in self.tokenizer.lcut(text, cut_all=True) if token in vocab}
         words: dict[str, float] = {}
@@ -812,22 +799,22 @@ class Classifier:
     def _urgent_matches(
         self,
         text: str,
-        candidates: dict[str, set[re.Pattern[str]]],
+        woken: dict[str, set[re.Pattern[str]]],
         background: list[tuple[int, int]] | None = None,
     ) -> list[tuple[UrgentSignal, list[tuple[int, int]]]]:
         """The urgent signals found, each with the spans of its affirmed matches (all of them for a signal
         that keeps the item the message describes, the first one for the others). The words of the matches told
-        as background in a letter (see LETTER_FOREGROUND_SIGNALS), or as over in a chat message (`_told_as_over`),
-        go to `background`."""
+        as background in a letter (see LETTER_FOREGROUND_SIGNALS), or as not burning now in a chat message
+        (`fire_not_now`), go to `background`."""
         found = []
         letter = len(text) > LETTER_CHARS
         likened = [m.span() for m in SIMILE.finditer(text)] if SIMILE_ENDING.search(text) else []
-        frame: tuple[str | None, bool] | None = None  # (read only when a match may be told as earlier)
+        frame: NotNowFrame | None = None  # (read only when a match may be told as earlier)
         for signal, group in self._urgent_groups:
             spans: list[tuple[int, int]] = []
-            for pattern in candidates.get(group, ()):
+            for pattern in woken.get(group, ()):
                 for match in pattern.finditer(text):
-                    if not self._affirmed(text, match) or (
+                    if not affirmed(text, match) or (
                         likened and any(a <= match.start() and match.end() <= b for a, b in likened)
                     ):
                         continue  # (denied, or inside a simile: 做饭跟放火一样)
@@ -867,7 +854,7 @@ class Classifier:
                             if background is not None:  # (its words are not evidence of the need either)
                                 background.append(own_words(text, match))
                             continue
-                        frame = frame or self.no_danger_now(text, candidates)
+                        frame = frame or not_now_frame(text, woken)
                         if (
                             told_as_earlier(text, match, *frame)
                             or called_off(text, last_position(match))
@@ -883,47 +870,16 @@ class Classifier:
                 found.append((signal, spans))
         return found
 
-    def laughs_off_self_harm(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> bool:
-        """Whether a chat message laughs off its signs of self-harm (`laughed_off`): then the self-harm model's
-        reading of the same words is laughed off too."""
-        return len(text) <= LETTER_CHARS and any(
-            self._affirmed(text, match) and laughed_off(text, match)
-            for pattern in candidates.get("urgent:self_harm", ())
-            for match in pattern.finditer(text)
-        )
-
-    def no_danger_now(
-        self, text: str, candidates: dict[str, set[re.Pattern[str]]]
-    ) -> tuple[str | None, bool]:
-        """For a (normalized) chat message that says nothing of now: "status" or "thanks" when it asks about
-        or thanks for something earlier (`tells_of_earlier`), and whether it tells a danger as supposed or
-        seen elsewhere (`supposes`); (None, False) for any other text. See ALWAYS_NOW_SIGNALS."""
-        if not says_nothing_of_now(text):
-            return None, False
-        kind = None
-        if tells_of_earlier(text):
-            kind = next(
-                (k for k in ("status", "thanks") if any(p.search(text) for p in candidates.get(f"kind:{k}", ()))),
-                None,
-            )
-        return kind, supposes(text)
-
-    @staticmethod
-    def _affirmed(text: str, match: re.Match[str]) -> bool:
-        """Not negated by 没/不/无/没有… right before it."""
-        before = text[max(0, match.start() - 2) : match.start()]
-        return not before or (before[-1] not in NEGATIONS and before not in NEGATION_WORDS)
-
     def _kind(
         self,
         text: str,
         found: dict[str, float],
         ranked: list[tuple[int, float]],
-        candidates: dict[str, set[re.Pattern[str]]],
-    ) -> str:
+        woken: dict[str, set[re.Pattern[str]]],
+    ) -> Kind:
         """Whether a message is a request, and if not, which kind of message it is ("other": talk, which
         `non_request_kind` reads further)."""
-        kind = self.kind_by_rules(text, found, ranked, candidates)
+        kind = self.kind_by_rules(text, found, ranked, woken)
         if kind:
             return kind
         # Item evidence, or a real need that fits no item (a coordinator dispatches it): a request
@@ -931,15 +887,14 @@ class Classifier:
         best = ranked[0][1] if ranked else 0.0
         if best >= LETTER_REQUEST_EVIDENCE and len(text) > LETTER_CHARS:
             return "request"
-        danger = (  # (see WEAK_DANGER_EVIDENCE)
+        urgent_item = (  # (see WEAK_URGENT_ITEM_EVIDENCE)
             bool(ranked)
-            and ranked[0][0] in self.danger_items
-            and (best >= WEAK_DANGER_EVIDENCE or not self.danger_terms.isdisjoint(found))
+            and ranked[0][0] in self.urgent_items
+            and (best >= WEAK_URGENT_ITEM_EVIDENCE or not self.urgent_item_terms.isdisjoint(found))
         )
-        threshold = DANGER_NON_REQUEST_THRESHOLD if danger else NON_REQUEST_THRESHOLD
-        if self.non_request_odds(text) - KIND_EVIDENCE_WEIGHT * math.log1p(best) > threshold:
-            greeting = any(p.search(text) for p in candidates.get("kind:greeting", ()))
-            return "greeting" if greeting else "other"
+        threshold = URGENT_ITEM_NON_REQUEST_THRESHOLD if urgent_item else NON_REQUEST_THRESHOLD
+        if self.kind_model_odds(text) - KIND_EVIDENCE_WEIGHT * math.log1p(best) > threshold:
+            return "greeting" if kind_matches(text, woken, "greeting") else "other"
         return "request"
 
     def kind_by_rules(
@@ -947,15 +902,11 @@ class Classifier:
         text: str,
         found: dict[str, float],
         ranked: list[tuple[int, float]],
-        candidates: dict[str, set[re.Pattern[str]]],
-    ) -> str | None:
+        woken: dict[str, set[re.Pattern[str]]],
+    ) -> Kind | None:
         """The kind that the patterns and the item evidence decide, or None: a request unless the kind
         model says otherwise. `found` and `ranked`: the terms found and the item scores, best first."""
         best = ranked[0][1] if ranked else 0.0
-
-        def matches(kind: str) -> bool:
-            return any(pattern.search(text) for pattern in candidates.get(f"kind:{kind}", ()))
-
         # A letter tells the history of earlier complaints (反映过, 没下文) around the need itself:
         # with clear item evidence, a long text is the request, not a status query.
         strong = best >= STRONG_EVIDENCE
@@ -971,26 +922,26 @@ class Classifier:
             return "request"  # 给1星 插座还是没电 要求重新弄: the work asked for again
         if strong and NOT_THAT_BUT.match(text):
             return "request"  # 不是灯的事，是厨房水管漏了: the need told again, corrected (不是…的事 is no earlier ticket)
-        if strong and self._new_need_besides(text, candidates):
+        if strong and self._new_need_besides(text, woken):
             return "request"  # 谢谢上回来清垃圾 另外楼后面那棵树歪了: thanks or a status query, and a new need
         if (
             strong
-            and len(text) <= SELF_HARM_WINDOW_MIN_CHARS
+            and len(text) <= SHORT_CHAT_CHARS
             and ASKS_FOR_WORK.search(text)
             and not ASKED_WHEN.search(text)
             and (PLEASE.search(text) or not WORK_NOT_ASKED.search(text))
         ):
             return "request"  # 求求你们来修一下电梯, 电梯要修一下: work asked for, plainly (no question of when)
-        if self._trouble_told(text, best):
-            return "request"  # 水管漏了, 没热水了 谢谢: a trouble told plainly
-        if TICKET_NUMBER.search(text) or (matches("status") and not letter):
+        if best >= TROUBLE_MIN_EVIDENCE and tells_trouble_plainly(text):
+            return "request"  # 水管漏了, 没热水了 谢谢: a trouble told plainly, with evidence of an item
+        if TICKET_NUMBER.search(text) or (kind_matches(text, woken, "status") and not letter):
             return "status"
         if (
             (len(text) > LETTER_CHARS and LETTER_ASK.search(text))
             or (len(text) > SALUTED_MIN_CHARS and (LETTER_SALUTATION.match(text) or AUTHORITIES_ASKED.search(text)))
         ) and not LETTER_OF_THANKS.search(text):
             return "request"  # a letter that asks the authorities to act, or complains to them: whatever it greets or thanks
-        if (matches("other") and not letter) or is_advert(text, candidates):
+        if (kind_matches(text, woken, "other") and not letter) or is_advert(text, woken):
             return "other"  # adverts, questions about the bot, opinions (not in a letter with clear evidence): no ticket
         still_wrong = STILL_WRONG.search(text)
 
@@ -1000,10 +951,10 @@ class Classifier:
             done = WORK_DONE.search(text) if "了" in text else None
             return done is not None and bool(STILL_WRONG.search(text, done.start())) == wrong_after
 
-        thanked = matches("thanks")
+        thanked = kind_matches(text, woken, "thanks")
         if thanked and strong and UNGOI_PLEASE.search(text):  # (唔该 alone is please, before a need: 唔该 部电梯又坏咗)
             plain = UNGOI_PLEASE.sub("", text)
-            thanked = any(pattern.search(plain) for pattern in candidates.get("kind:thanks", ()))
+            thanked = kind_matches(plain, woken, "thanks")
         if thanked and (
             not strong
             or len(text) <= 12
@@ -1020,9 +971,9 @@ class Classifier:
             return "thanks"  # 楼道灯亮了 晚上下楼敢走了: thanks told by what changed, no thank-you word
         if not still_wrong and resolved_story(text):
             return "other"  # 之前家里老跳闸 原来是热水壶坏了 换了个新的就好了: a trouble told as sorted, nothing asked
-        greeted = matches("greeting")
+        greeted = kind_matches(text, woken, "greeting")
         topic = TOPIC_ONLY.search(text) if greeted else None
-        if topic and says_little_besides(text[: topic.start()], candidates):
+        if topic and says_little_besides(text[: topic.start()], woken):
             return "greeting"  # 你好 我想问一下燃气的事: a greeting that names a topic and tells nothing yet
         unmatched_need = len(text) >= 10 and has_cjk(text) and PROBLEM_MARKERS.search(text)
         # A greeting and little else is a greeting; one that opens a need (在吗 俺家电视光有声没影儿) is read as
@@ -1030,7 +981,7 @@ class Classifier:
         if (
             not strong
             and greeted
-            and ((best < MIN_REQUEST_SCORE and not unmatched_need) or says_little_besides(text, candidates))
+            and ((best < MIN_REQUEST_SCORE and not unmatched_need) or says_little_besides(text, woken))
         ):
             return "greeting"
         if fell_now(text):
@@ -1039,8 +990,8 @@ class Classifier:
             return "other"
         if (
             best >= MIN_REQUEST_SCORE
-            and ranked[0][0] in self.danger_items
-            and not self.danger_terms.isdisjoint(found)
+            and ranked[0][0] in self.urgent_items
+            and not self.urgent_item_terms.isdisjoint(found)
         ):
             # Words of danger (fire, gas, hazard) are never talked away, unless a chat message only supposes
             # it or retells it (status queries and thanks about an earlier one were answered above), or says it
@@ -1054,27 +1005,13 @@ class Classifier:
                 return "other"
             # Only the lexicon's hints of a danger (消防, 灭火器, 电动车, 燃气公司…) and nothing said of now: the kind
             # model decides, at the danger threshold (held-back: 14 false alarms fewer, no danger lost).
-            if not self.danger_keywords.isdisjoint(found) or not says_nothing_of_now(text):
+            if not self.urgent_item_keywords.isdisjoint(found) or not says_nothing_of_now(text):
                 return "request"
             if HOW_TO.search(text) and not ASKS_TO_ACT.search(text):
                 return "other"  # 灭火器怎么用啊 拔了销子就能喷吗: how to use the thing, nothing burning, no one asked to come
         return None
 
-    @staticmethod
-    def _trouble_told(text: str, best: float) -> bool:
-        """Whether a short chat message tells a trouble plainly and nothing else (`TROUBLE_TOLD`, thanks after it
-        aside), with evidence of an item (`best`, its best score)."""
-        if best < TROUBLE_MIN_EVIDENCE or "了" not in text:
-            return False
-        told = COURTESY_AFTER.sub("", ASK_AFTER.sub("", COURTESY_AFTER.sub("", text)))
-        return (
-            len(told) <= TROUBLE_MAX_CHARS
-            and bool(TROUBLE_TOLD.search(told))
-            and not QUESTION.search(told)
-            and not tells_of_earlier(told)
-        )
-
-    def _new_need_besides(self, text: str, candidates: dict[str, set[re.Pattern[str]]]) -> bool:
+    def _new_need_besides(self, text: str, woken: dict[str, set[re.Pattern[str]]]) -> bool:
         """Whether a chat message, after 另外/对了/还有/今天又…, tells a need of its own: clear item evidence in
         the words after it, and no status query there."""
         besides = BESIDES.search(text) if len(text) <= LETTER_CHARS else None
@@ -1082,17 +1019,17 @@ class Classifier:
             return False
         tail = text[besides.end() :]
         _, ranked = self.evidence(tail)
-        asked = any(p.search(tail) for p in candidates.get("kind:status", ()))
+        asked = kind_matches(tail, woken, "status")
         return bool(ranked) and ranked[0][1] >= STRONG_EVIDENCE and not asked
 
-    def danger_called_off(self, text: str, found: dict[str, float]) -> bool:
+    def _danger_called_off(self, text: str, found: dict[str, float]) -> bool:
         """Whether the danger a chat message tells is called off where its strongest word of danger stands
         (see `called_off`; the words after it may tell what it was: 以为着火了 原来是在烧纸钱). The learned
         words count too (热得冒烟: 冒烟 is learned), weighed as in the item scores."""
         weight = {
-            term: max(w * found[term] for i, w in self.vocab[term] if i in self.danger_items)
+            term: max(w * found[term] for i, w in self.vocab[term] if i in self.urgent_items)
             for term in found
-            if term in self.danger_evidence and term in text
+            if term in self.urgent_item_vocab and term in text
         }
         if not weight:
             return False
@@ -1106,7 +1043,7 @@ class Classifier:
         # (Searched only where a simile's ending or a figure's danger word is: most messages have neither.)
         if not LIKENING_HINT.search(text):
             return []
-        dangers = self.danger_evidence.intersection(found)
+        dangers = self.urgent_item_vocab.intersection(found)
         if not dangers:
             return []
         return [
@@ -1121,28 +1058,28 @@ class Classifier:
         kind pattern added, and each change moved the kind of 5 to 15 other messages.)"""
         _, ranked = self.evidence(text)
         return bool(ranked) and ranked[0][1] >= MIN_REQUEST_SCORE and not self._urgent_matches(
-            text, self.candidates(text)
+            text, self.woken_patterns(text)
         )
 
     def kind_model_decides(self, text: str) -> bool:
         """Whether the kind of a (normalized) message is left to the kind model: no urgent signal,
         pattern or lack of evidence decides it (what the model is judged on)."""
         found, ranked = self.evidence(text)
-        candidates = self.candidates(text)
-        return not self._urgent_matches(text, candidates) and not self.kind_by_rules(
-            text, found, ranked, candidates
+        woken = self.woken_patterns(text)
+        return not self._urgent_matches(text, woken) and not self.kind_by_rules(
+            text, found, ranked, woken
         )
 
     def self_harm_pattern_fires(self, text: str) -> bool:
         """Whether a self_harm pattern finds an affirmed match in a (normalized) text."""
         return any(
             signal.code == "self_harm"
-            for signal, _ in self._urgent_matches(text, self.candidates(text))
+            for signal, _ in self._urgent_matches(text, self.woken_patterns(text))
         )
 
     def self_harm_odds(self, text: str) -> float:
         """Log odds, by the learned self-harm model, that a (normalized) message tells signs of self-harm
-        (−inf for a text longer than a chat message: see SELF_HARM_MAX_CHARS)."""
+        (−inf for a text longer than a chat message: see CHAT_MODEL_MAX_CHARS)."""
         return self._chat_odds(text, self.self_harm_weights, _SELF_HARM_WEIGHT)
 
     def danger_odds(self, text: str) -> float:
@@ -1153,7 +1090,7 @@ class Classifier:
     def _chat_odds(self, text: str, weights: dict[str, float], weight_of_key: Callable[[Key], float]) -> float:
         """A chat model's log odds over `self_harm_features` (both models read them): its weights of the keys found
         (`weight_of_key` picks them from a Key) and of the Latin words and pairs, which are not keys."""
-        if not weights or len(text) > SELF_HARM_MAX_CHARS:
+        if not weights or len(text) > CHAT_MODEL_MAX_CHARS:
             return -math.inf
         odds = weights[""] + sum(map(weight_of_key, self._keys_in(text).values()))
         words = ASCII_WORD.findall(text)
@@ -1169,11 +1106,11 @@ class Classifier:
     def self_harm_window_odds(self, text: str) -> float:
         """The self-harm model's highest log odds over the runs of clauses of a (normalized) chat message of
         SELF_HARM_WINDOW_MIN_CHARS or more (−inf for a shorter or longer one): see SELF_HARM_WINDOW_CHARS."""
-        if not self.self_harm_weights or not SELF_HARM_WINDOW_MIN_CHARS <= len(text) <= SELF_HARM_MAX_CHARS:
+        if not self.self_harm_weights or not SELF_HARM_WINDOW_MIN_CHARS <= len(text) <= CHAT_MODEL_MAX_CHARS:
             return -math.inf
         return max(map(self.self_harm_odds, clause_windows(text, SELF_HARM_WINDOW_CHARS)), default=-math.inf)
 
-    def non_request_odds(self, text: str) -> float:
+    def kind_model_odds(self, text: str) -> float:
         """Log odds, by the learned kind model, that a (normalized) message is not a request."""
         weights = self.kind_weights
         if not weights:
@@ -1188,7 +1125,7 @@ class Classifier:
             + sum(filter(None, map(weights.get, marks)))
         )
 
-    def non_request_kind(self, text: str) -> str:
+    def non_request_kind(self, text: str) -> Kind:
         """Which kind of non-request a (normalized) message is, by the learned non-request model ("other" without
         one): read where the rules and the kind model found talk, no request (see `classify`)."""
         weights = self.non_request_weights
@@ -1233,7 +1170,7 @@ class Classifier:
             scores = self._score(found, vocab=vocab)
         else:
             found, scores = self._scored_terms(text)
-        if max(scores.values(), default=0.0) < WEAK_EVIDENCE and has_cjk(text):
+        if max(scores.values(), default=0.0) < PINYIN_FALLBACK_BELOW and has_cjk(text):
             # The same sums as scoring all of `found` again: its terms are added in the same order.
             self._score(self._fallback_terms(text, found), scores, vocab)
         ranked = sorted(scores.items(), key=itemgetter(1), reverse=True)
@@ -1269,9 +1206,9 @@ class Classifier:
         full = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))
         scored = full  # the text the item scores are of
         found, ranked = self.evidence(full)
-        candidates = self.candidates(full)
+        woken = self.woken_patterns(full)
         background: list[tuple[int, int]] = []
-        matches = self._urgent_matches(full, candidates, background)
+        matches = self._urgent_matches(full, woken, background)
         self_harm = self.self_harm_signal
         read_by_model = False  # (signs of self-harm read by the self-harm model, no pattern's)
         unmatched = self_harm is not None and all(signal is not self_harm for signal, _ in matches)
@@ -1284,17 +1221,17 @@ class Classifier:
                 or self.self_harm_window_odds(signs) > self.self_harm_window_threshold  # (the costlier: second)
             )
             and not unread_by_the_models(full)  # (last: read only when the model reads signs)
-            and not self.laughs_off_self_harm(full, candidates)
+            and not laughs_off_self_harm(full, woken)
         ):
             # Indirect signs of self-harm, read by the model: the same effect as the patterns' signal,
             # with no span of words to mask (the item is the need the message describes, or the default).
             matches.append((self_harm, []))
             read_by_model = True
         danger_odds = self.danger_odds(full)  # (read once: the veto, the danger signal, an urgent item's class)
-        # A chat message under SELF_HARM_WINDOW_MIN_CHARS the danger model reads as surely no danger now (see
+        # A chat message under SHORT_CHAT_CHARS the danger model reads as surely no danger now (see
         # DANGER_VETO_ODDS; never without a danger model: its odds are then −inf): news, a question, a status query,
         # thanks or equipment. A danger only the patterns saw there (no sign of self-harm) is dropped.
-        surely_calm = len(full) < SELF_HARM_WINDOW_MIN_CHARS and -math.inf < danger_odds < DANGER_VETO_ODDS
+        surely_calm = len(full) < SHORT_CHAT_CHARS and -math.inf < danger_odds < DANGER_VETO_ODDS
         if surely_calm and matches and all(signal is not self_harm for signal, _ in matches):
             matches = []
         danger_read = (
@@ -1337,16 +1274,16 @@ class Classifier:
                 masked[start:end] = " " * (end - start)
             scored = "".join(masked)
             found, ranked = self.evidence(scored)
-        danger = bool(ranked) and ranked[0][0] in self.danger_items
-        if danger and not signals and self.danger_called_off(full, found):
+        urgent_item = bool(ranked) and ranked[0][0] in self.urgent_items
+        if urgent_item and not signals and self._danger_called_off(full, found):
             # The danger was called off (虚惊一场, 发错了, 梦见…): what else the message says decides.
-            ranked = [(i, score) for i, score in ranked if i not in self.danger_items]
-        elif danger and not signals and ranked[0][0] == self.gas_leak_item and NO_GAS_SMELL.search(full):
+            ranked = [(i, score) for i, score in ranked if i not in self.urgent_items]
+        elif urgent_item and not signals and ranked[0][0] == self.gas_leak_item and NO_GAS_SMELL.search(full):
             # No smell of gas, said (燃气阀门拧不动了 没有漏气): the appliance, not a leak (taxonomy.md's boundary).
             ranked = [(i, score) for i, score in ranked if i != self.gas_leak_item]
         s1 = ranked[0][1] if ranked else 0.0
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
-        kind = "request" if signals else self._kind(full, found, ranked, candidates)
+        kind = "request" if signals else self._kind(full, found, ranked, woken)
         if kind == "other":  # talk: a status query or thanks in words no pattern lists (人呢？说好的9点), or other
             kind = self.non_request_kind(full)
 
@@ -1360,13 +1297,13 @@ class Classifier:
                 reranked = self.rerank(scored, ranked)
                 if (
                     not signals
-                    and reranked[0][0] in self.danger_items
-                    and ranked[0][0] not in self.danger_items
-                    and (tells_how_it_ended(full) or self.danger_called_off(full, found))
+                    and reranked[0][0] in self.urgent_items
+                    and ranked[0][0] not in self.urgent_items
+                    and (tells_how_it_ended(full) or self._danger_called_off(full, found))
                 ):
                     # (The item model may not make a danger of a message whose danger it calls off or tells as
                     # ended: 楼道里一股烟味 问了一圈是三楼在烧香 没事了; 昨晚厨房着火 十分钟就扑灭了 没人受伤.)
-                    reranked = [(i, score) for i, score in reranked if i not in self.danger_items] or reranked
+                    reranked = [(i, score) for i, score in reranked if i not in self.urgent_items] or reranked
                 if (
                     danger_read
                     and self.medical_item is not None

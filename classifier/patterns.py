@@ -13,7 +13,7 @@ import re
 import re._parser as re_parser  # to read which strings a pattern needs
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 LETTER_CHARS = 150  # longer texts are letters (写信/留言板 style), not chat status queries
 GREETING_REST_CHARS = 4  # a greeting with more Chinese characters besides is read as what they say
@@ -67,7 +67,7 @@ _WORKS_AGAIN = re.compile("(?<![不没才只可就])(能|可以|敢)(?!不|给|�
 _ENDED_WELL = re.compile("还好没事|(就|都)?没事了|就好了|(?<![不打])通了")  # (a trouble told as sorted: see `resolved_story`)
 _THIS_TIME = re.compile("这回|这次|这一次")  # (上回那水龙头换完了 这回暖气片漏水了: a new trouble)
 STILL_WRONG = re.compile("又(?!有电|有水|有气|有热水|能|可以|好[烧用做走睡]|恢复|亮|热乎|通了|有人|干净)|还是|还没|还不|仍|但是|可是|不过|再(?!也不)")  # (not 再也不用摸黑了: relief)
-_ASKED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
+_DONE_QUESTIONED = re.compile("[吗没么未冇嘛]|没有")  # right after 修好了: a question
 # Work asked for in so many words (修一下, 来换一下, 帮忙疏通下): with an item's clear evidence, a request — unless it
 # asks when (什么时候来修一下: about an earlier ticket) or is a question.
 ASKS_FOR_WORK = re.compile("(修|换|清|通|清理|处理|弄|装|检查)一下")
@@ -89,9 +89,8 @@ ASK_AFTER = re.compile(
     "[，,。!！ ]+(麻烦|请|快|赶紧|尽快|能不能|可不可以)(你们|师傅|物业|社区)?[^,，。!！?？]{0,6}(来|派|看|修|处理|弄|通|换)[^,，。!！?？]{0,6}$"
 )
 TROUBLE_MAX_CHARS = 12
-TROUBLE_MIN_EVIDENCE = 2.0
 # After work told as done: something wrong again (又堵了) or besides (不过楼道灯也坏了) — not 再也不跳闸了.
-_WRONG_AGAIN = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
+_WRONG_AFTER_DONE = re.compile("又(?![快好])|(不过|但是|可是)[^,。]{0,10}(坏|漏|堵|不亮|不通|没|不行|也)")
 # Cantonese 唔该 alone: please as often as thank you (唔该晒 is thanks).
 UNGOI_PLEASE = re.compile("唔该(?![晒哂])")
 # Work done before and the trouble back (上回那个师傅修的水管又漏了, 你们修的什么玩意 水管又漏了): a request, not thanks.
@@ -332,8 +331,8 @@ _NOT_JOKING = re.compile("(不是|没|没有|没在|不|别|不要)(在)?(跟你
 # Smoke or burning as a habit from a factory, a chimney or waste (see `_burns_as_a_habit`).
 _SMOKE_SOURCE = re.compile("厂|烟囱|烟筒|收购站|废品站|烧垃圾|烧秸秆|焚烧|搅拌站|锅炉房|窑")
 _HABIT = re.compile("天天|每天|每晚|经常|老是|总是|隔三差五|三天两头|持续|好几个月|一到晚上|常年|偷偷|偷排|排放|排黑烟|往外排")
-# A fire that took the home, and relief asked for (see `_asks_relief_after_a_fire`).
-_RELIEF_ASKED = re.compile("救助|救济|补助|补贴|低保|困难帮扶")
+# A fire that took the home, and aid asked for (see `_asks_aid_after_a_fire`).
+_AID_ASKED = re.compile("救助|救济|补助|补贴|低保|困难帮扶")
 _BURNT_OUT = re.compile("烧(没|光|完|掉|了)|遭了?(一场)?火灾|失火|着了?(一场|场)?火")
 # A fire burning now (火苗, 还在烧, 快来), and a fire named at all (起火): see `fire_not_now`.
 _BURNING_NOW = re.compile("还在烧|正在烧|火还|火越|火苗|火光|明火|蔓延|烧到|快来|救命|119")
@@ -344,7 +343,7 @@ _PERSON = "人|孩子|小孩|娃|宝宝|老人|大爷|大妈|大哥|大姐|阿�
 HURT = re.compile(f"流血|出血|血流|({_PERSON})[^。，,]{{0,10}}(掉|摔|跌|滚)下来|坠楼|骨折|咬伤|({_PERSON})[^。，,]{{0,3}}被[^。，,]{{0,3}}咬"
                    "|烫伤|烧伤|头[^。，,]{0,3}(破|流血)|不省人事|昏迷|晕倒|晕过去|(?<!没人)(?<!没有)(?<!无人)(?<!没)(?<!冇人)受伤|伤得")
 NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味|唔系漏气|没闻着味|冇味")
-OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as over (see `_told_as_over`)
+OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as not burning now (`fire_not_now`)
 ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event a chat message may tell by how it ended
 # The signal whose event a chat message that says nothing of now may tell as past by its time alone (去年在家晕倒过一回,
 # 上次叫救护车花了三千多 医保能报多少): see `timed_in_the_past`.
@@ -425,6 +424,12 @@ def own_words(text: str, match: re.Match[str]) -> tuple[int, int]:
     return max(match.start(), _part_start(text, last_position(match), _CLAUSE_END)), match.end()
 
 
+def affirmed(text: str, match: re.Match[str]) -> bool:
+    """Whether a match is not negated by 没/不/无/没有… right before it."""
+    before = text[max(0, match.start() - 2) : match.start()]
+    return not before or (before[-1] not in NEGATIONS and before not in NEGATION_WORDS)
+
+
 def next_sentences(text: str, match: re.Match[str]) -> str:
     """A match's sentence and the one after it."""
     end = last_position(match)
@@ -461,8 +466,28 @@ def told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> b
     return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(supposed) or _STORY.search(told))
 
 
+class NotNowFrame(NamedTuple):
+    """How a chat message that says nothing of now frames the dangers it tells (see `not_now_frame`)."""
+
+    earlier_kind: str | None  # "status" or "thanks": it asks about or thanks for something earlier
+    what_if: bool  # it tells a danger as supposed or seen elsewhere (`supposes`)
+
+
+def not_now_frame(text: str, woken: Mapping[str, set[re.Pattern[str]]]) -> NotNowFrame:
+    """For a (normalized) chat message that says nothing of now: "status" or "thanks" when it asks about
+    or thanks for something earlier (`tells_of_earlier`), and whether it tells a danger as supposed or
+    seen elsewhere (`supposes`); (None, False) for any other text. See ALWAYS_NOW_SIGNALS. `woken`: the patterns
+    the text wakes, by group (`Classifier.woken_patterns`)."""
+    if not says_nothing_of_now(text):
+        return NotNowFrame(None, False)
+    kind = None
+    if tells_of_earlier(text):
+        kind = next((k for k in ("status", "thanks") if kind_matches(text, woken, k)), None)
+    return NotNowFrame(kind, supposes(text))
+
+
 def told_as_earlier(text: str, match: re.Match[str], earlier: str | None, what_if: bool) -> bool:
-    """Whether a match in a chat message that says nothing of now (`Classifier.no_danger_now`) is told as
+    """Whether a match in a chat message that says nothing of now (`not_now_frame`) is told as
     earlier (its clause names the report: 昨天报的煤气味那单; in thanks also the time or the work done), as
     supposed (its clause, before it, says 万一/如果/遇到…: in its words between spaces, or anywhere before it
     when the clause asks after it, 万一 着火了 怎么办; or its usual cause asked right after it), as seen elsewhere (its
@@ -548,6 +573,16 @@ def laughed_off(text: str, match: re.Match[str]) -> bool:
     return bool(_JOKE_SAID.search(text, match.end())) and not _NOT_JOKING.search(text)
 
 
+def laughs_off_self_harm(text: str, woken: Mapping[str, set[re.Pattern[str]]]) -> bool:
+    """Whether a chat message laughs off its signs of self-harm (`laughed_off`): then the self-harm model's
+    reading of the same words is laughed off too. `woken`: as for `not_now_frame`."""
+    return len(text) <= LETTER_CHARS and any(
+        affirmed(text, match) and laughed_off(text, match)
+        for pattern in woken.get("urgent:self_harm", ())
+        for match in pattern.finditer(text)
+    )
+
+
 def asks_about_the_thing(text: str, match: re.Match[str]) -> bool:
     """Whether a chat message only asks about equipment or a rule its match names, nothing burning or leaking
     in the match's words (灭火器过期了还能用吗, 电动车电池能不能拿回家充电): the clause after the match, or the last
@@ -564,12 +599,26 @@ def asks_about_the_thing(text: str, match: re.Match[str]) -> bool:
 def done_then_wrong_again(text: str) -> bool:
     """Whether a text tells work as done (修好了, not 修好了吗) and, after it, something wrong again or
     besides."""
-    if not _WRONG_AGAIN.search(text):  # (the rarer of the two: most messages stop here)
+    if not _WRONG_AFTER_DONE.search(text):  # (the rarer of the two: most messages stop here)
         return False
     for done in WORK_DONE.finditer(text):
-        if not _ASKED.match(text, done.end()) and _WRONG_AGAIN.search(text, done.end()):
+        if not _DONE_QUESTIONED.match(text, done.end()) and _WRONG_AFTER_DONE.search(text, done.end()):
             return True
     return False
+
+
+def tells_trouble_plainly(text: str) -> bool:
+    """Whether a short chat message tells a trouble plainly and nothing else (`TROUBLE_TOLD`, thanks after it
+    aside)."""
+    if "了" not in text:
+        return False
+    told = COURTESY_AFTER.sub("", ASK_AFTER.sub("", COURTESY_AFTER.sub("", text)))
+    return (
+        len(told) <= TROUBLE_MAX_CHARS
+        and bool(TROUBLE_TOLD.search(told))
+        and not QUESTION.search(told)
+        and not tells_of_earlier(told)
+    )
 
 
 def called_off(text: str, position: int) -> bool:
@@ -687,10 +736,16 @@ def tells_of_earlier(text: str) -> bool:
     return any(pattern.search(text) for pattern in (_REPORTED, _EARLIER, TICKET_NUMBER, WORK_DONE))
 
 
-def says_little_besides(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> bool:
+def kind_matches(text: str, woken: Mapping[str, set[re.Pattern[str]]], kind: str) -> bool:
+    """Whether a pattern of a kind (greeting, thanks, status, other) matches a text, among those the text wakes
+    (`woken`, by group: `Classifier.woken_patterns`)."""
+    return any(pattern.search(text) for pattern in woken.get(f"kind:{kind}", ()))
+
+
+def says_little_besides(text: str, woken: Mapping[str, set[re.Pattern[str]]]) -> bool:
     """Whether a text says at most a few Chinese characters besides its greetings (你好 在吗 我想问问)."""
     greeted = [False] * len(text)
-    for pattern in candidates.get("kind:greeting", ()):
+    for pattern in woken.get("kind:greeting", ()):
         for match in pattern.finditer(text):
             greeted[match.start() : match.end()] = [True] * (match.end() - match.start())
     rest = sum(1 for char, inside in zip(text, greeted, strict=True) if not inside and CJK_RUN.match(char))
@@ -729,7 +784,7 @@ def _asks_nothing_after(text: str, done: re.Match[str]) -> bool:
     """Whether what a chat message tells as done is not asked after (修好了没), and the message neither asks nor wants
     anything nor says anything of now."""
     return (
-        not _ASKED.match(text, done.end())
+        not _DONE_QUESTIONED.match(text, done.end())
         and not QUESTION.search(text)
         and not _WANTS.search(text)
         and not _ASKS_FOR_HELP.search(text)
@@ -739,14 +794,14 @@ def _asks_nothing_after(text: str, done: re.Match[str]) -> bool:
 
 def fire_not_now(text: str, match: re.Match[str]) -> bool:
     """Whether a chat message's fire is not one burning now: told as over (`_told_as_over`), smoke as a habit
-    (`_burns_as_a_habit`), or a fire that took the home, told to ask for relief (`_asks_relief_after_a_fire`)."""
-    return _told_as_over(text, match) or _burns_as_a_habit(text) or _asks_relief_after_a_fire(text)
+    (`_burns_as_a_habit`), or a fire that took the home, told to ask for aid (`_asks_aid_after_a_fire`)."""
+    return _told_as_over(text, match) or _burns_as_a_habit(text) or _asks_aid_after_a_fire(text)
 
 
-def _asks_relief_after_a_fire(text: str) -> bool:
-    """Whether a chat message asks for relief after a fire that took the home (家里着火烧了 啥都没了 有临时救助吗): the
+def _asks_aid_after_a_fire(text: str) -> bool:
+    """Whether a chat message asks for aid after a fire that took the home (家里着火烧了 啥都没了 有临时救助吗): the
     need is employment.assistance, unless it says the fire is burning now."""
-    return bool(_RELIEF_ASKED.search(text) and _BURNT_OUT.search(text)) and not _BURNING_NOW.search(text)
+    return bool(_AID_ASKED.search(text) and _BURNT_OUT.search(text)) and not _BURNING_NOW.search(text)
 
 
 def _burns_as_a_habit(text: str) -> bool:
@@ -796,14 +851,14 @@ def supposes(text: str) -> bool:
     return bool(told) and not _ASKS_FOR_HELP.search(text)
 
 
-def is_advert(text: str, candidates: Mapping[str, set[re.Pattern[str]]]) -> bool:
+def is_advert(text: str, woken: Mapping[str, set[re.Pattern[str]]]) -> bool:
     """Whether a text reads as an advert: two kinds of its markers (a price, a contact, wages, a free gift…)
     and no question (想申请上门服务 is a request; 修个水龙头要50元吗 师傅能上门服务吗 asks one).
-    `candidates`: the text's patterns by group (`Classifier.candidates`), the markers' among them."""
-    woken = [patterns for group in ADVERT_GROUPS if (patterns := candidates.get(group))]
-    if len(woken) < 2:  # (most messages: no marker can match)
+    `woken`: the patterns the text wakes, by group (`Classifier.woken_patterns`), the markers' among them."""
+    markers = [patterns for group in ADVERT_GROUPS if (patterns := woken.get(group))]
+    if len(markers) < 2:  # (most messages: no marker can match)
         return False
-    kinds = sum(1 for patterns in woken if any(p.search(text) for p in patterns))
+    kinds = sum(1 for patterns in markers if any(p.search(text) for p in patterns))
     return kinds >= 2 and not re.search("[?吗]", text)
 
 
@@ -969,9 +1024,9 @@ class PatternIndex:
             string: {group: frozenset(ps) for group, ps in wakes.items()} for string, wakes in by_string.items()
         }
 
-    def candidates(self, strings: Iterable[str]) -> dict[str, set[re.Pattern[str]]]:
+    def woken_patterns(self, strings: Iterable[str]) -> dict[str, set[re.Pattern[str]]]:
         """For each group, the patterns that can match a text that holds `strings` (each of `wakes` it holds: found
-        with the classifier's other keys, in one pass over the text — see `Classifier.candidates`)."""
+        with the classifier's other keys, in one pass over the text — see `Classifier.woken_patterns`)."""
         found: dict[str, set[re.Pattern[str]]] = defaultdict(set)
         for group, pattern in self.always:
             found[group].add(pattern)

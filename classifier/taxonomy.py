@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from classifier.normalize import simplified_pattern
 
 DEFAULT_TAXONOMY_FILE = Path(__file__).with_name("taxonomy.toml")
-NON_REQUEST_KINDS = ("greeting", "thanks", "status", "other")
+# What kind of message a text is (a request, or one of the NON_REQUEST_KINDS; see `Classification.kind`).
+Kind = Literal["request", "greeting", "thanks", "status", "other"]
+NON_REQUEST_KINDS: tuple[Kind, ...] = ("greeting", "thanks", "status", "other")
 
 
 class TaxonomyError(ValueError):
@@ -116,9 +118,11 @@ class Taxonomy:
     urgent: tuple[UrgentSignal, ...]
     kinds: dict[str, tuple[Pattern, ...]]
     examples: Path | None  # labelled messages to learn term weights from
-    self_harm_examples: Path | None = None  # messages only the self-harm model learns from
-    kind_examples: Path | None = None  # messages only the request-or-not model learns from
-    danger_examples: Path | None = None  # the blind chat tuning sets: only the danger and self-harm models learn them
+    # The next three teach the models named and the danger and non-request models (which learn from every file), not
+    # the item model nor the term weights.
+    self_harm_examples: Path | None = None  # the self-harm model's (the kind model does not read them)
+    kind_examples: Path | None = None  # the kind model's, request or not (the self-harm model does not read them)
+    danger_examples: Path | None = None  # the blind chat tuning sets: the self-harm model reads them too
     letter_examples: Path | None = None  # letters to a message board: only the letters' vocabulary learns them
 
     def item(self, label: str) -> Item:

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
-from classifier.bench import machine_summary
+from classifier.cli import machine_summary
 from classifier.taxonomy import Taxonomy
 from routing import config, db
 from routing.alerts import SCAN_LIMIT, candidate_query, scan_alerts

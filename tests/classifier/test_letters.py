@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from classifier import Classifier, classify, get_classifier, load_taxonomy
+from classifier import Classifier, classify, get_classifier
 from classifier.normalize import normalize
 from classifier.patterns import LETTER_CHARS
+from classifier.taxonomy import load_taxonomy
 from tests.e2e.harness import share_learned_models
 
 # A letter of 150+ characters, its last words left to fill in: with the evidence it has, it is a request either way;
@@ -33,7 +34,7 @@ def test_a_letter_that_asks_the_authorities_or_complains_is_a_request_by_the_rul
     text = normalize(GRAVEL_LETTER.format(words))
     assert len(text) > LETTER_CHARS
     found, ranked = classifier.evidence(text)
-    assert classifier.kind_by_rules(text, found, ranked, classifier.candidates(text)) == kind
+    assert classifier.kind_by_rules(text, found, ranked, classifier.woken_patterns(text)) == kind
     assert classify(text).kind == "request"
 
 
@@ -103,7 +104,7 @@ def test_letters_learn_their_own_words_and_chat_messages_never_see_them(tmp_path
     assert "包工头" in learned or "卷款" in learned
     word = "包工头" if "包工头" in learned else "卷款"
     chat = f"{word}今天来了"
-    assert len(chat) <= LETTER_CHARS and word not in classifier._find_terms(chat)
+    assert len(chat) <= LETTER_CHARS and word not in classifier._scored_terms(chat)[0]
     letter = f"{word}" + "我们一直在等消息，" * 20
     assert len(letter) > LETTER_CHARS and word in classifier._find_letter_terms(letter)
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from classifier import Classifier, classify, get_classifier, learning, load_taxonomy, model
+from classifier import Classifier, classify, get_classifier, learning, model
 from classifier.model import CROSS_TOKEN_FACTOR
 from classifier.normalize import cut_for_scoring, normalize
 from classifier.patterns import LETTER_CHARS, required_strings
+from classifier.taxonomy import load_taxonomy
 from tests.classifier import KNOWN_DANGER_READING, KNOWN_SIGN_READING
 
 EXAMPLES = Path(model.__file__).with_name("examples.jsonl")
@@ -911,8 +912,8 @@ def test_a_second_start_learns_nothing_from_the_examples(tmp_path: Path, monkeyp
     # Neither segmented, counted nor normalized: the caches are keyed by the examples as written.
     for name in ("_learn_kind_weights", "_learn_item_weights", "_fit_binary_logistic", "_fit_multinomial"):
         monkeypatch.setattr(learning, name, not_again)
-    monkeypatch.setattr(model, "_substring_share", not_again)
-    monkeypatch.setattr(model.Classifier, "features", not_again)
+    monkeypatch.setattr(model, "substring_share", not_again)
+    monkeypatch.setattr(model.Classifier, "term_count_features", not_again)
     second = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=examples, **quiet)
     assert second.vocab == first.vocab and second.kind_weights == first.kind_weights
     assert second.classify("樓道燈壞了").label == "property.public_lighting"
@@ -1022,7 +1023,7 @@ def test_a_letter_telling_earlier_complaints_is_a_request_and_a_chat_status_quer
 
 
 def _terms_by_jieba(classifier: Classifier, text: str, longest: int) -> dict[str, float]:
-    """What `_find_terms` must find, the slow way: jieba's full mode (every dictionary word in the text,
+    """What `_scored_terms` must find, the slow way: jieba's full mode (every dictionary word in the text,
     overlapping ones included) gives the words; every other term found as a substring (of `longest` characters
     at most: the vocabulary's longest term's) is a piece."""
     vocab = classifier.vocab
@@ -1032,7 +1033,7 @@ def _terms_by_jieba(classifier: Classifier, text: str, longest: int) -> dict[str
 
 
 def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
-    """`_find_terms` knows in advance which terms jieba's full mode gives as words (for jieba 0.42.1,
+    """`_scored_terms` knows in advance which terms jieba's full mode gives as words (for jieba 0.42.1,
     pinned); running jieba on every message must find the same terms and factors, words first."""
     classifier = get_classifier()
     texts = [json.loads(line)["text"] for line in EXAMPLES.read_text(encoding="utf-8").splitlines()
@@ -1042,7 +1043,7 @@ def test_term_scan_finds_what_jieba_full_mode_finds() -> None:
     longest = max(map(len, classifier.vocab))  # (once: over the whole vocabulary it took most of the test's time)
     for text in texts:
         prepared = cut_for_scoring(normalize(text))
-        found = classifier._find_terms(prepared)
+        found = classifier._scored_terms(prepared)[0]
         assert found == _terms_by_jieba(classifier, prepared, longest), text
         factors = list(found.values())
         assert factors == sorted(factors, reverse=True), text  # words first
@@ -1064,8 +1065,8 @@ def test_one_scan_sums_the_models_over_their_feature_sets() -> None:
     assert set(talk) - {""} <= classifier._model_keys | set(classifier.vocab)  # every weight is a key of the automaton
     for text in map(normalize, texts):
         expected = kind[""] + sum(kind.get(f, 0.0) for f in learning.kind_features(text))
-        assert classifier.non_request_odds(text) == pytest.approx(expected, abs=1e-9), text
-        if len(text) <= model.SELF_HARM_MAX_CHARS:
+        assert classifier.kind_model_odds(text) == pytest.approx(expected, abs=1e-9), text
+        if len(text) <= model.CHAT_MODEL_MAX_CHARS:
             expected = self_harm[""] + sum(self_harm.get(f, 0.0) for f in learning.self_harm_features(text))
             assert classifier.self_harm_odds(text) == pytest.approx(expected, abs=1e-9), text
             expected = danger[""] + sum(danger.get(f, 0.0) for f in learning.danger_features(text, known))
@@ -1199,8 +1200,8 @@ def test_self_harm_examples_teach_the_self_harm_model_only(tmp_path: Path) -> No
 
 
 def test_kind_examples_teach_the_kind_model_only(tmp_path: Path) -> None:
-    """The taxonomy's kind_examples teach the request-or-not model and nothing else (not the term weights,
-    the item model nor the self-harm model): in the examples they would teach items too."""
+    """The taxonomy's kind_examples teach the kind model, not the term weights, the item model nor the self-harm
+    model (the danger and non-request models learn from every file): in the examples they would teach items too."""
     lighting = [
         {"text": t, "label": "property.public_lighting", "kind": "request", "urgent": False}
         for t in ("楼道灯坏了", "路灯不亮了好几天", "楼梯灯一直闪", "早上好 楼道灯又不亮了")
@@ -1212,7 +1213,7 @@ def test_kind_examples_teach_the_kind_model_only(tmp_path: Path) -> None:
     quiet = {"self_harm_examples": FEW_SIGNS, "danger_examples": []}
     without = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=[], **quiet)
     taught = Classifier(load_taxonomy(), cache_dir=tmp_path, examples=lighting, kind_examples=chat, **quiet)
-    assert taught.non_request_odds("路灯下面跳舞的人好多") > without.non_request_odds("路灯下面跳舞的人好多")
+    assert taught.kind_model_odds("路灯下面跳舞的人好多") > without.kind_model_odds("路灯下面跳舞的人好多")
     assert taught.vocab == without.vocab
     assert taught.item_weights == without.item_weights
     assert taught.self_harm_weights == without.self_harm_weights
@@ -1233,7 +1234,7 @@ def test_indirect_self_harm_is_read_by_the_model(text: str) -> None:
     assert result.urgent and "self_harm" in result.urgent_signals, result
     assert "12356" in result.hotlines and result.label == "health.mental" and result.kind == "request"
     assert "self_harm" not in classifier._urgent_matches(  # (the model's catch, not a pattern's)
-        result.text, classifier.candidates(result.text)
+        result.text, classifier.woken_patterns(result.text)
     )
 
 
@@ -1359,7 +1360,7 @@ def test_the_self_harm_model_reads_chat_messages_not_letters() -> None:
     hint = "我把猫托付给邻居了，以后它就靠你们了"
     assert classifier.self_harm_odds(normalize(hint)) > model.SELF_HARM_THRESHOLD
     letter = normalize("小区门口的路灯坏了好几天，晚上很黑。" * 10 + hint)
-    assert len(letter) > model.SELF_HARM_MAX_CHARS
+    assert len(letter) > model.CHAT_MODEL_MAX_CHARS
     assert classifier.self_harm_odds(letter) == -math.inf
 
 
@@ -1393,11 +1394,11 @@ def test_the_pattern_index_wakes_every_pattern_that_matches() -> None:
     texts = [normalize(example["text"]) for example in learning.load_examples(EXAMPLES)][::7]
     woken = 0
     for text in texts:
-        candidates = classifier.candidates(text)
-        woken += sum(map(len, candidates.values()))
+        by_group = classifier.woken_patterns(text)
+        woken += sum(map(len, by_group.values()))
         for group, patterns in groups.items():
             matching = {pattern for pattern in patterns if pattern.search(text)}
-            assert matching <= candidates.get(group, set()), (text, group)
+            assert matching <= by_group.get(group, set()), (text, group)
     # And it is a filter: a message wakes a few of the hundreds of patterns.
     assert sum(map(len, groups.values())) > 500
     assert woken / len(texts) < 5
