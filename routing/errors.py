@@ -26,7 +26,7 @@ class NotAllowed(DomainError):
 class IllegalTransition(DomainError):
     """The ticket's current status does not allow this step."""
 
-    def __init__(self, message: str, *, current: str | None = None, target: str | None = None):
+    def __init__(self, message: str, *, current: str | None = None, target: str | None = None) -> None:
         super().__init__(message)
         self.current = current
         self.target = target
