@@ -16,7 +16,7 @@ from dotenv import dotenv_values
 from classifier.model import Classification, Classifier
 from classifier.taxonomy import load_taxonomy
 
-__all__ = ["Classification", "Classifier", "classify", "get_classifier", "share_learned"]
+__all__ = ["Classification", "Classifier", "classify", "data_dir", "get_classifier", "share_learned"]
 
 # What a Classifier learns into its data directory (learning.cached, model._trimmed_dictionary and jieba's cache): a
 # model's name carries a digest of what it was learned from, and jieba checks its cache against the dictionary's time,
