@@ -416,6 +416,29 @@ def ticket_created(number: str, category_name: str, item_name: str, urgent: bool
     )
 
 
+def what_next(p: Mapping[str, Any]) -> str:
+    """那现在咋办 (or 师傅电话多少) once a need is registered: where her ticket (its private payload) is, what comes
+    next, and that nothing more is asked of her."""
+    member, status = esc(p.get("member_name") or ""), p.get("status")
+    reach = "会按您留的电话联系您" if p.get("phone") else "会按您留的地址上门"
+    if status == "resolved":
+        step = "这件事已经办结了。麻烦您在上面那条消息里给这次服务打个分（1–5 星），不满意也请告诉我。"
+    elif status == "in_progress" and member:
+        step = f"{member} 正在办理，办好了我会告诉您。"
+    elif status == "accepted" and member:
+        step = f"{member} 已经接单，{reach}，开始办理时我也会告诉您。"
+    elif p.get("urgent"):
+        step = f"社区协调员已收到提醒，正在优先安排人手，接手的人{reach}。"
+    elif status in ("submitted", "offered"):
+        step = f"现在正在请附近的党员志愿者接单，有人接单我会马上告诉您是谁，接单的人{reach}。"
+    else:  # (waiting for a coordinator's 派单: no one took it, handed back, or reopened)
+        step = f"协调员正在为您安排合适的人，安排好了我会马上告诉您，接手的人{reach}。"
+    done = ("" if status == "resolved" else "请先照上面说的保护好自己和家人。" if p.get("urgent")
+            else "您不用再做什么，等我的消息就行。")
+    return (f"您的工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）已经登记好了。{step}\n"
+            f"{done}想看进度，随时发 /my。")
+
+
 INTAKE_GIVEN_UP = "好的，这件事先不登记了。以后需要时，直接发消息告诉我就行。"
 PICK_AN_ITEM = "请点一下上面最接近的一项；都不像的话点「其他」，由协调员为您派单。"
 INTAKE_CANCELLED = "好的，这条诉求已取消，没有登记工单。"

@@ -42,7 +42,7 @@ from classifier.taxonomy import Taxonomy
 from routing import abuse, dispatch, drafts, duplicates, geography, members, outbox, tickets, views
 from routing.models import GeoLevel, Member, NotificationKind, Ticket
 from routing.models import TicketStatus as S
-from routing.states import UNRESOLVED
+from routing.states import OPEN, UNRESOLVED
 
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_STATUS_NEED_CHARS = 12  # (之前反映的臭水沟 现在又臭得不行, read as a status query, may still be registered)
@@ -101,7 +101,25 @@ _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|�
 # When to come told, not asked (什么时候来都行; 几点都可以); a question mark or 吗 asks all the same.
 _ANY_TIME = re.compile("(什么时候|啥时候|几点|哪天|随时)[^，,。？?]*(都|也)(行|可以|方便|有人|在家|成|中(?!午)|没事|没问题|ok)", re.IGNORECASE)
 _ASKED = re.compile("[吗？?]")  # (嘛 is said, not asked: 什么时候来都可以嘛)
+# What short words under a card tell of its need when they point to no item (坏了, 一直响, 在三楼), and who they name
+# when they tell of someone else (老伴走丢了, 孩子发烧了: another matter).
+_TROUBLE_OR_WHERE = re.compile("坏|漏|堵|滴|渗|裂|松|响|臭|味|烫|冒|闪|不亮|不通|不转|不动|不热|不凉|不了|不上|不开|不进|不出"
+                               "|一直|老是|总是|经常|又|还是|楼|层|单元|门口|屋里|家里|厨房|卫生间|厕所|阳台|客厅|卧室")
+_SOMEONE = re.compile("老伴|老头|老太|孩子|小孩|儿子|女儿|妈|爸|老人|奶奶|爷爷|外婆|外公|姥|宝宝|家人|邻居")
+_A_QUESTION = re.compile("[吗嘛呢？?]|怎么|什么|啥|哪|谁|多少|多久")  # (not 几: 好几天了 tells, 几点来 asks — 点 too)
 _A_STATUS_QUESTION = re.compile("[吗嘛呢？?]|怎么|什么|啥|多久|进度|到哪|几时|何时|没有?[来到修]|了没")
+# What now, once her need is registered (那现在咋办, 接下来呢, 我还要做什么吗, 就这样了吗), or who will come and how to
+# reach them (师傅电话多少, 谁来修): her ticket's next step answers it — not the introduction, nor a piece of a new need.
+_THEN = "现在|然后|接下来|下一步|之后|那"
+_TO_DO = "咋办|怎么办|怎么弄|咋弄|咋整|怎么整|干嘛|干啥|干什么|做啥|做什么|做些什么|怎么做|准备什么|准备啥"
+_WHAT_NEXT = re.compile(
+    rf"(那|那么|好的?|哦|噢|嗯|行)?[，,。\s]*("
+    rf"({_THEN})(呢|我?(还)?(该|要|得|需要|应该)?({_TO_DO}))"  # (接下来呢, 那现在咋办, 然后我干嘛)
+    rf"|我?(还)?(该|要|得|需要|应该)?({_TO_DO})"  # (我该怎么办, 还要我做什么 without 我 first)
+    rf"|还要我({_TO_DO})|(就这样|这样就行|这样就好|我?等着就[行好]|等通知就[行好]|我?等着)了?"
+    r"|(师傅|党员|志愿者|他|她|对方|接单的人?)的?(电话|手机号?|联系方式)(是|号码是)?(多少|几号|啥|什么)?"
+    r"|(谁|哪位|哪个师傅)(来|会来|上门|负责|接单|来修|来办)"
+    r")[呢啊呀吗嘛了吧哈，,。？?！!～~…\s]*")
 
 
 # At the phone step: words that mean "no number" (the 跳过 button sends the first); a local number typed
@@ -818,6 +836,12 @@ async def new_request(
     if waiting and not attachments and result.kind != "request" and cannot_work_it(text):
         await reply(update, texts.CARD_HOW)  # (这个怎么按 under 「对吗？」: words do what its buttons do)
         return
+    if (waiting and not attachments and waiting.get("confident") and not waiting.get("urgent") and not result.urgent
+            and result.kind in ("other", "request") and not corrects
+            and _a_detail(text, waiting.get("label"), [label for label, _ in classifier.likely_items(text)])
+            and _same_need_together(classifier.classify(f"{waiting['text']}，{text}"), waiting.get("label"))):
+        await _tell_more(update, context, waiting, text)  # (我家水龙头, then 坏了 / 一直滴水: more of it, kept)
+        return
     if waiting and not attachments and result.kind in (*_ASIDES, "other") and len(text) <= MAX_PIECE_CHARS:
         # Answered, and reminded of the need waiting (its buttons, whichever are shown: 确认, the items, the categories).
         if result.kind != "other":
@@ -837,6 +861,13 @@ async def new_request(
         if result.urgent:  # (我现在在楼顶: the lines again, before the gentle words)
             await reply(update, texts.urgent_advice(result.hotlines))
         await reply(update, texts.HEARD_GENTLY)
+        return
+    if words_alone and result.kind != "request" and not result.urgent_signals and asks_what_next(text) and (
+            told := await query(context, _ticket_to_tell, update.effective_user.id, emergency)):
+        if told["urgent"]:  # (那现在咋办 after a gas leak: what to do till help comes, first; its lines read again)
+            lines = classifier.classify(told["text"]).hotlines or deps(context).taxonomy.hotlines_of(told["label"])
+            await reply(update, texts.urgent_advice(lines))
+        await reply(update, texts.what_next(told))
         return
     if (words_alone and result.kind != "request" and call_off.calls_off(text)
             and await call_off.offer_call_off(update, context, text)):
@@ -949,6 +980,23 @@ def _a_piece(waiting: dict[str, Any], text: str) -> bool:
         and numbers.phone_in(text) is None
         and not _GIVE_UP.fullmatch(simplified(text).strip())
     )
+
+
+def _a_detail(text: str, label: str | None, pointed: list[str]) -> bool:
+    """Whether short words under the card the bot was sure of (its `label`) tell more of its need: words that point to
+    its item (关不上 under the lock, 一直滴水 under the tap) or to none but tell a trouble or where (坏了, 在三楼) — not
+    another matter (快递柜坏了, 老伴走丢了: `pointed`, the items the words point to, or someone named), a phone, words
+    giving it up, a step's word, a question (这个怎么按), an acknowledgement, nor 等一下 (she will come back to it)."""
+    plain = simplified(text).strip()
+    if (len(plain) > MAX_PIECE_CHARS or numbers.phone_in(text) is not None or _GIVE_UP.fullmatch(plain)
+            or not _a_loose_piece(plain) or _A_QUESTION.search(plain) or _LATER_OR_ASKING.search(plain)):
+        return False
+    return label in pointed or (not pointed and bool(_TROUBLE_OR_WHERE.search(plain)) and not _SOMEONE.search(plain))
+
+
+def _same_need_together(joined: Classification, label: str | None) -> bool:
+    """Whether a need and words after it, read together, are still that need (or an emergency: read as one)."""
+    return bool(joined.urgent_signals) or (joined.kind == "request" and joined.label == label)
 
 
 def _surer_together(joined: Classification) -> bool:
@@ -1108,6 +1156,21 @@ def _open_emergency(session: Session, telegram_id: int, now_: datetime) -> tuple
                 now_ - ticket.created_at <= (CRISIS_HEARD if in_crisis else URGENT_FOLLOW_UP)):
             found.append((ticket.id, f"#{ticket.number}", in_crisis))
     return next((one for one in found if one[2]), found[0] if found else None)
+
+
+def asks_what_next(text: str) -> bool:
+    """Whether words ask what happens now that a need is registered, or who will come (see _WHAT_NEXT)."""
+    return _WHAT_NEXT.fullmatch(simplified(text).strip()) is not None
+
+
+def _ticket_to_tell(session: Session, telegram_id: int, emergency: tuple[int, str, bool] | None) -> dict[str, Any] | None:
+    """What a question of what now is about: her emergency registered lately, else her newest ticket not closed (one
+    done and waiting for her stars too); its payload with her phone, or None when she has none."""
+    if emergency is not None:
+        ticket = session.get(Ticket, emergency[0])
+    else:
+        ticket = next((t for t in tickets.list_resident_tickets(session, telegram_id, limit=5) if t.status in OPEN), None)
+    return views.ticket_payload(session, ticket, private=True) if ticket is not None else None
 
 
 # A complaint of the work or the member (我要投诉王师傅 态度太差了 还收了我两百块钱, 人都没见到就说办完了 goes to the rating).
@@ -1835,11 +1898,12 @@ async def address_given(
             await _ask_again(update, context, state)  # (a 催办 of an earlier ticket passed on, or answered: the step again)
             return
         plain = simplified(text).strip()
-        if state.get("ticket_id") and (result.kind == "request" or _ASKS.search(plain)):
+        asks = bool(_ASKS.search(plain)) or asks_what_next(plain)
+        if state.get("ticket_id") and (result.kind == "request" or asks):
             # (已经打了119, 消防车到了, 我该怎么办？: told of the emergency; the advice again when its words read urgent
             # again or ask what to do: the first may not have reached them)
             await act(context, _supplement_opened, update.effective_user.id, state, text, now())
-            if _ASKS.search(plain) or (result.urgent and not _DONE_ALREADY.search(plain)):
+            if asks or (result.urgent and not _DONE_ALREADY.search(plain)):
                 await reply(update, texts.urgent_advice(state.get("hotlines") or ()))
             await _ask_again(update, context, state, texts.ADDED_TO_URGENT)
             return
@@ -1848,7 +1912,10 @@ async def address_given(
             return
         if await _another_need(update, context, state, text, result):
             return
-        if _ASKS.search(simplified(text).strip()):  # (什么地址, 地址写什么: a question back is no address)
+        if asks_what_next(plain):  # (那现在咋办: not registered yet, the address is what is missing)
+            await _ask_again(update, context, state)
+            return
+        if _ASKS.search(plain):  # (什么地址, 地址写什么: a question back is no address)
             await _ask_again(update, context, state, texts.ADDRESS_EXPLAINED)
             return
     rest = text.replace(where, " ", 1).strip(" ，,。；;") if where else ""
@@ -2147,6 +2214,12 @@ async def phone_typed(
             await reply(update, texts.address_and_supplement_added(address, left), keyboards.share_phone())
         else:
             await reply(update, texts.address_added(address), keyboards.share_phone())
+        return
+    if phone is None and not state.get("self_harm") and asks_what_next(rest):
+        # (那现在咋办: not registered yet, the phone is what is left; for an emergency, what to do till help comes)
+        if state.get("ticket_id"):
+            await reply(update, texts.urgent_advice(state.get("hotlines") or ()))
+        await _ask_again(update, context, state)
         return
     kind = result.kind
     if not state.get("self_harm") and await _passed_on(update, context, rest, kind):

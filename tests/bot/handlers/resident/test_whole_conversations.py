@@ -34,16 +34,36 @@ async def to_address_step(chat: BotChat, need: str) -> None:
     assert (chat.intake_draft(RESIDENT) or {}).get("step") == "address", chat.state()
 
 
-@pytest.mark.xfail(strict=True, reason="not done yet: words typed in pieces under a card the bot was sure of are not joined to its need (only under an unsure card)")
 async def test_pieces_after_a_confident_card_are_not_lost(chat: BotChat) -> None:
     """「我家水龙头」 (card: 水管疏通, 对吗？) / 「坏了」 → 「您刚才说的事还没有提交：请点上面那条消息里的按钮接着办。」 (dropped)
-    / 「一直滴水」 → a new unsure card for 「一直滴水」 alone, which replaces the first: the ticket would read 「一直滴水」,
-    the tap and 坏了 lost."""
+    / 「一直滴水」 → a new unsure card for 「一直滴水」 alone, which replaced the first: the ticket would read 「一直滴水」,
+    the tap and 坏了 lost. Now each piece that, read with the need, is still that need is added to it (its card anew)."""
     await chat.say(RESIDENT, "我家水龙头")
     await chat.say(RESIDENT, "坏了")
     shown = texts_of(await chat.say(RESIDENT, "一直滴水"))
     told = chat.intake_draft(RESIDENT)["text"]
     assert "水龙头" in told and "滴水" in told, (told, shown)
+
+
+@pytest.mark.parametrize(("need", "detail"), [("我家门锁坏了", "关不上"), ("楼道灯坏了", "在三楼"), ("我家门锁坏了", "钥匙插不进去")])
+async def test_a_detail_under_a_confident_card_goes_on_its_ticket(chat: BotChat, need: str, detail: str) -> None:
+    """「我家门锁坏了」 (card: 门锁维修, 对吗？) / 「关不上」 → 「您刚才说的事还没有提交」, the detail dropped. Now the card comes
+    back with it, and 对 registers both."""
+    await chat.say(RESIDENT, need)
+    shown = texts_of(await chat.say(RESIDENT, detail))
+    assert f"{need}，{detail}" in shown and texts.NEED_NOT_SUBMITTED not in shown, shown
+    await chat.say(RESIDENT, "对")
+    await chat.say(RESIDENT, ADDRESS)
+    await chat.say(RESIDENT, "跳过")
+    assert detail in chat.ticket(1).text, chat.ticket(1).text
+
+
+@pytest.mark.parametrize("words", ["等一下", "这个怎么弄", "好几天了吧？", "我儿子明天过来"])
+async def test_words_under_a_confident_card_that_tell_no_detail_are_not_added(chat: BotChat, words: str) -> None:
+    """Waiting, a question or news of someone else under the lock card: not added to the need (she is reminded of it)."""
+    await chat.say(RESIDENT, "我家门锁坏了")
+    await chat.say(RESIDENT, words)
+    assert words not in (chat.intake_draft(RESIDENT) or {}).get("text", ""), chat.intake_draft(RESIDENT)
 
 
 async def test_a_need_in_two_pieces_with_nothing_waiting_is_heard(chat: BotChat) -> None:

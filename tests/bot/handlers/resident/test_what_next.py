@@ -1,0 +1,127 @@
+"""What now, once a need is registered: 那现在咋办, 接下来呢, 师傅电话多少 asked by an older resident right after
+「✅ 已为您登记工单」. Her ticket's next step is the answer. Before, the first got the bot's introduction, the second
+「我在听」 with a 登记为诉求 button, and the third a new unsure card (燃气泄漏 among its items) of the three joined."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot import texts
+from tests.bot.chat_harness import BotChat, card_with, texts_of
+from tests.conftest import World
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+RESIDENT = 1
+NEED = "楼道灯坏了好几天了"
+
+
+@pytest.fixture
+async def chat(chat: BotChat, world: World) -> AsyncIterator[BotChat]:
+    """tests/bot/conftest.py's bot with a property worker in RESIDENT's grid, to whom her lamp is offered."""
+    world.member("刘物业", ["物业", "电工", "维修"])
+    yield chat
+
+
+@pytest.mark.parametrize("words", ["那现在咋办", "接下来呢", "然后呢", "我还要做什么吗", "就这样了吗", "那我等着就行吗",
+                                   "师傅电话多少", "谁来修"])
+async def test_what_now_after_registering_is_her_tickets_next_step(chat: BotChat, words: str) -> None:
+    """Each question gets where her ticket is (待接单: members are being asked) and that nothing is asked of her."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "已经登记好了" in shown and "正在请附近的党员志愿者接单" in shown and "不用再做什么" in shown, shown
+    assert texts.NON_REQUEST["other"] not in shown and "补充" not in shown, shown
+    assert chat.intake_draft(RESIDENT) is None, chat.intake_draft(RESIDENT)  # (no new need started)
+
+
+async def test_questions_one_after_another_are_not_joined_into_a_need(chat: BotChat) -> None:
+    """那现在咋办 / 然后呢 / 接下来怎么办: three answers, no card (they were joined and read as 燃气泄漏 or 社保医保)."""
+    await chat.submit(RESIDENT, NEED)
+    for words in ("那现在咋办", "然后呢", "接下来怎么办"):
+        shown = texts_of(await chat.say(RESIDENT, words))
+        assert "已经登记好了" in shown and "对吗" not in shown and "最接近" not in shown, shown
+    assert chat.intake_draft(RESIDENT) is None
+
+
+async def test_who_comes_after_acceptance_names_the_member(chat: BotChat, world: World) -> None:
+    """After 刘物业 accepted: 谁来修 → 刘物业 已经接单, and he will contact her as she left (no phone: at the address)."""
+    member = world.members["刘物业"]
+    await chat.submit(RESIDENT, NEED)
+    offer = card_with(chat.replies(member), "接单")
+    await chat.press(member, offer.button("接单"), offer.message)
+    shown = texts_of(await chat.say(RESIDENT, "谁来修"))
+    assert "刘物业 已经接单" in shown and "会按您留的地址上门" in shown, shown
+
+
+async def test_what_now_after_a_gas_leak_repeats_what_to_do(chat: BotChat) -> None:
+    """An emergency registered: 那现在咋办 gets the 119 advice again first, and no 「不用再做什么」."""
+    chat.home(RESIDENT)
+    await chat.say(RESIDENT, "厨房一股煤气味，很大")
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    await chat.say(RESIDENT, "跳过")
+    replies = texts_of(await chat.say(RESIDENT, "那现在咋办"))
+    assert "119" in replies and "关闭燃气阀门" in replies, replies
+    assert "优先安排" in replies and "不用再做什么" not in replies, replies
+
+
+async def test_what_now_after_a_crisis_is_still_heard_gently(chat: BotChat) -> None:
+    """Someone who said 我不想活了: 我该怎么办 is not answered with a ticket's status."""
+    chat.home(RESIDENT)
+    await chat.say(RESIDENT, "我不想活了")
+    shown = texts_of(await chat.say(RESIDENT, "我该怎么办"))
+    assert "已经登记好了" not in shown and "12356" in shown, shown
+
+
+async def test_what_now_with_no_ticket_is_answered_as_before(chat: BotChat) -> None:
+    """No ticket yet: 那现在咋办 gets the introduction (what the bot can do), not a status of nothing."""
+    chat.home(RESIDENT)
+    shown = texts_of(await chat.say(RESIDENT, "那现在咋办"))
+    assert texts.NON_REQUEST["other"] in shown and "已经登记好了" not in shown, shown
+
+
+async def test_details_after_registering_still_reach_the_ticket(chat: BotChat) -> None:
+    """Not a question: 我明天上午不在家 is added to her ticket, as before."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "我明天上午不在家"))
+    assert "补充" in shown and "已经登记好了" not in shown, shown
+
+
+async def test_what_now_at_the_address_step_asks_for_the_address(chat: BotChat) -> None:
+    """「那现在咋办」 where the address is asked was taken as the address (and the phone asked next)."""
+    chat.home(RESIDENT)
+    await chat.say(RESIDENT, NEED)
+    await chat.say(RESIDENT, "对")
+    shown = texts_of(await chat.say(RESIDENT, "那现在咋办"))
+    draft = chat.intake_draft(RESIDENT) or {}
+    assert texts.STILL_NEEDS_ADDRESS in shown and draft.get("step") == "address" and not draft.get("address"), draft
+
+
+async def test_what_now_at_the_phone_step_asks_for_the_phone(chat: BotChat) -> None:
+    """「然后呢」 where the phone is asked was added to the need as more of it (「已把这句话补充到您的诉求里」)."""
+    chat.home(RESIDENT)
+    await chat.say(RESIDENT, NEED)
+    await chat.say(RESIDENT, "对")
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    shown = texts_of(await chat.say(RESIDENT, "然后呢"))
+    draft = chat.intake_draft(RESIDENT) or {}
+    assert texts.STILL_NEEDS_PHONE in shown and "然后呢" not in str(draft) and "补充" not in shown, (shown, draft)
+
+
+async def test_what_now_at_an_emergencys_address_step_repeats_what_to_do(chat: BotChat) -> None:
+    """A gas leak registered, its address asked: 那我该怎么办 gets the 119 advice again, and the address asked again."""
+    chat.home(RESIDENT)
+    await chat.say(RESIDENT, "厨房一股煤气味，很大")
+    shown = texts_of(await chat.say(RESIDENT, "那我该怎么办"))
+    assert "关闭燃气阀门" in shown and not (chat.intake_draft(RESIDENT) or {}).get("address"), shown
+
+
+async def test_what_now_after_a_fall_repeats_the_ambulance_line(chat: BotChat) -> None:
+    """An emergency of someone hurt: its advice again is 120's, not 110's (the ticket keeps no lines: read again)."""
+    chat.home(RESIDENT)
+    await chat.say(RESIDENT, "我妈摔倒了叫不醒")
+    await chat.say(RESIDENT, "幸福里小区 3 号楼 2 单元 502")
+    await chat.say(RESIDENT, "跳过")
+    shown = texts_of(await chat.say(RESIDENT, "现在怎么办"))
+    assert "120" in shown and "已经登记好了" in shown, shown
