@@ -310,12 +310,20 @@ PHOTO_OF_ANOTHER_NEED = "如果照片拍的是另一件事，请直接说说是�
 
 
 def added_to_ticket(number: str, what: str = "这句话") -> str:
-    """Words (or a photo, `what`) right after a need was registered, no need of their own: added to its ticket."""
-    return f"{what}已补充到您刚才登记的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
+    """Words (or a photo, `what`) after a need was registered, no need of their own: added to its ticket."""
+    return f"{what}已补充到您的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
+
+
+def visit_detail_added(number: str, address: str | None, phone: str | None) -> str:
+    """A detail of the visit added to her ticket, with the address or phone it changed."""
+    changed = (f"\n上门地址已改为：<b>{quote(address, 200)}</b>" if address else "") + (
+        f"\n联系电话已改为：<b>{esc(phone)}</b>" if phone else "")
+    return added_to_ticket(number) + changed
 
 
 def added_to_emergency(number: str) -> str:
     return f"这句话已补充到您刚才登记的紧急工单 <b>{esc(number)}</b> 里，协调员会看到，正在跟进。"
+IF_HURTING = "如果您心里不好受，也可以跟我说说，或拨打心理援助热线 12356。"
 HEARD_GENTLY = "谢谢您愿意告诉我。这些话工作人员会看到，他们会尽快联系您。想说什么都可以继续说，也可以随时拨打 12356。"
 
 
@@ -437,6 +445,21 @@ def what_next(p: Mapping[str, Any]) -> str:
             else "您不用再做什么，等我的消息就行。")
     return (f"您的工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）已经登记好了。{step}\n"
             f"{done}想看进度，随时发 /my。")
+
+
+def visit_under_way(p: Mapping[str, Any]) -> str:
+    """他在修了 / 师傅到门口了 while a member has her ticket (its payload)."""
+    return (f"好的，{esc(p.get('member_name') or '接单的党员')} 正在为您办理工单 <b>{esc(p['number'])}</b>"
+            f"（{esc(p['item_name'])}）。有什么要交代的，直接跟他说就行；办好后我会请您打个分。")
+
+
+def noted(p: Mapping[str, Any]) -> str:
+    """好的 / 收到 after a need was registered: where her newest ticket (its payload) is, so she knows it is not forgotten."""
+    head = f"好的。您的工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）"
+    if p.get("status") == "resolved":
+        return f"{head}已经办结，方便的话请在上面那条消息里给这次服务打个分。"
+    who = f"，由 {esc(p['member_name'])} 办理" if p.get("member_name") else ""
+    return f"{head}目前<b>{esc(p['status_name'])}</b>{who}，有进展我会第一时间告诉您。"
 
 
 INTAKE_GIVEN_UP = "好的，这件事先不登记了。以后需要时，直接发消息告诉我就行。"

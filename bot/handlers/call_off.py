@@ -42,7 +42,8 @@ _HELPERS = "自己|我|儿子|女儿|老伴|老公|老婆|爱人|孩子|家里�
 # Words that call off what was registered (不用来了, 不要派人来了, 不修了, 我自己修好了, 儿子帮忙弄好了, 找人修好了) — not
 # 修好了 alone, nor 师傅帮我修好了: the member who came may have fixed it, and his 办结 earns his points.
 _CALL_OFF = re.compile(
-    r"不(用|需要|要)再?(派人|找人|叫人|安排人|麻烦师傅|麻烦)?(来|过来|上门|修|处理|管)?了|不(报修|报|修|弄|办)了"
+    r"不(用|需要|要)再?(派人|找人|叫人|安排人|麻烦师傅|麻烦)?(来|过来|上门|修|处理|管)?了|不想?(报修|报|修|弄|办)了"
+    r"|不想要?(他|师傅|人|你们)?(来|上门|过来)了|算了[吧啊]?[，,\s]*我?自己(弄|修|来|搞|处理|解决|想办法)"
     rf"|(?<![帮给替])({_HELPERS})(已经|帮忙|帮我|找人)?(修|弄|搞|处理|解决)好了|找人(修|弄|搞)好了"
 )
 # Calling it off in so many words (取消, 撤销, 撤单): also when a ticket was just done.
@@ -163,16 +164,18 @@ def _asked(session: Session, telegram_id: int, words: str, now_: datetime, urgen
     return rows, None
 
 
-async def offer_call_off(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str, urgent_only: bool = False
-                         ) -> bool:
-    """Words that call off a ticket: ask which (or confirm the one); False when the resident has none open (`urgent_only`:
-    no urgent one, for words that say an emergency is over)."""
+async def offer_call_off(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str, urgent_only: bool = False,
+                         lead: str | None = None) -> bool:
+    """Words that call off a ticket: ask which (or confirm the one), after `lead` if any; False when the resident has
+    none open (`urgent_only`: no urgent one, for words that say an emergency is over)."""
     rows, told = await act(context, _asked, update.effective_user.id, words, now(), urgent_only)
     if told:
         await reply(update, told)
         return True
     if not rows:
         return False
+    if lead:
+        await reply(update, lead)
     if len(rows) == 1:
         row = rows[0]
         await reply(update, texts.confirm_call_off(row), keyboards.confirm_call_off(row["ticket_id"]))

@@ -36,18 +36,20 @@ from bot.handlers.common import (
     step_left,
     ticket_named,
 )
-from classifier import Classification
+from classifier import Classification, Classifier
 from classifier.normalize import normalize, simplified
 from classifier.taxonomy import Taxonomy
 from routing import abuse, dispatch, drafts, duplicates, geography, members, outbox, tickets, views
 from routing.models import GeoLevel, Member, NotificationKind, Ticket
 from routing.models import TicketStatus as S
-from routing.states import OPEN, UNRESOLVED
+from routing.states import OPEN, UNRESOLVED, WITH_ASSIGNEE
 
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_STATUS_NEED_CHARS = 12  # (之前反映的臭水沟 现在又臭得不行, read as a status query, may still be registered)
 # (我的事怎么样了, 刚才那个单号是多少: her tickets are the answer)
-_ASKS_AFTER = re.compile("怎么样|咋样|进度|到哪|有结果|办得?怎么|处理得?怎么|单号|编号|号码")
+_ASKS_AFTER = re.compile("怎么样|咋样|进度|到哪|有结果|办得?怎么|处理得?怎么|单号|编号|号码|什么时候|啥时候|几点|多久|何时|几时")
+# When they will come, asked (他们啥时候来, 师傅几点到, 多久能修好): with one ticket open, its next step answers it.
+_ASKS_WHEN = re.compile("(什么时候|啥时候|几点|多久|多长时间|哪天|何时|几时)(能|会|才|可以)?(来|到|上门|过来|修|弄|办)")
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
 _TROUBLE_WORD = re.compile("坏|漏|堵|停电|停水|跳闸|不亮|不通|没电|没水|没气|没热水|不热|不转")  # (灯坏了, 漏水)
 COMMENT = "comment"
@@ -862,12 +864,30 @@ async def new_request(
             await reply(update, texts.urgent_advice(result.hotlines))
         await reply(update, texts.HEARD_GENTLY)
         return
-    if words_alone and result.kind != "request" and not result.urgent_signals and asks_what_next(text) and (
-            told := await query(context, _ticket_to_tell, update.effective_user.id, emergency)):
+    if words_alone and _a_sign_by_the_model_alone(classifier, result, text) and (
+            (call_off.calls_off(text) and await call_off.offer_call_off(update, context, text, lead=texts.IF_HURTING))
+            or await _passed_on(update, context, text)):
+        # (我不想报了, 算了吧我自己弄, 不想等了 with a ticket open: about that ticket — called off, or chased —, not a
+        # crisis ticket; the crisis line is said gently all the same)
+        if chases(text):
+            await reply(update, texts.IF_HURTING)
+        return
+    when = (result.kind == "status" and len(result.text) < MIN_STATUS_NEED_CHARS and bool(_ASKS_WHEN.search(result.text))
+            and not chases(text))  # (他几点来啊我等一上午了: a 催办, below)
+    if words_alone and result.kind != "request" and not result.urgent_signals and (asks_what_next(text) or when) and (
+            told := await query(context, _ticket_to_tell, update.effective_user.id, emergency, when)):
         if told["urgent"]:  # (那现在咋办 after a gas leak: what to do till help comes, first; its lines read again)
             lines = classifier.classify(told["text"]).hotlines or deps(context).taxonomy.hotlines_of(told["label"])
             await reply(update, texts.urgent_advice(lines))
         await reply(update, texts.what_next(told))
+        return
+    if words_alone and not result.urgent_signals and not result.confident and tells_of_the_visit(text) and (
+            told := await query(context, _ticket_being_done, update.effective_user.id)):
+        await reply(update, texts.visit_under_way(told))  # (他在修了, 师傅到门口了: no card, no 不客气)
+        return
+    if words_alone and result.kind == "other" and acknowledges(text) and (
+            told := await query(context, _ticket_to_tell, update.effective_user.id, emergency)):
+        await reply(update, texts.noted(told))  # (好的 / 收到 / 晓得了 after registering: not the introduction)
         return
     if (words_alone and result.kind != "request" and call_off.calls_off(text)
             and await call_off.offer_call_off(update, context, text)):
@@ -888,8 +908,10 @@ async def new_request(
         await reply(update, texts.complaint_told(number))  # (我要投诉王师傅 态度太差了: to its coordinators)
         return
     if words_alone and result.kind == "other" and tells_more(text) and (
-            number := await act(context, _added_to_fresh_ticket, update.effective_user.id, text, sent_at(update))):
-        await reply(update, texts.added_to_ticket(number))  # (我下午两点以后才在家, right after 「已为您登记工单」)
+            added := await act(context, _visit_detail_added, update.effective_user.id, text, sent_at(update))):
+        # (我下午两点以后才在家, right after 「已为您登记工单」 or hours later, while it is not done: the member who
+        # comes needs it)
+        await reply(update, texts.visit_detail_added(added["number"], added["address"], added["phone"]))
         return
     if not waiting and attachments and then is None and not result.urgent and (
             number := await act(context, _added_to_fresh_ticket, update.effective_user.id, text, sent_at(update),
@@ -980,6 +1002,13 @@ def _a_piece(waiting: dict[str, Any], text: str) -> bool:
         and numbers.phone_in(text) is None
         and not _GIVE_UP.fullmatch(simplified(text).strip())
     )
+
+
+def _a_sign_by_the_model_alone(classifier: Classifier, result: Classification, text: str) -> bool:
+    """Whether short words are urgent only because the self-harm model reads them as a sign (no pattern of one, no
+    other danger): 我不想报了, 不想等了 — words that may be about a ticket she has open."""
+    return (result.urgent_signals == ("self_harm",) and len(text) <= MAX_PIECE_CHARS
+            and not classifier.self_harm_pattern_fires(text))
 
 
 def _a_detail(text: str, label: str | None, pointed: list[str]) -> bool:
@@ -1134,14 +1163,15 @@ def two_needs(classifier: Any, text: str) -> tuple[str, str] | None:
 
 # Words that urge or complain about a ticket not done (都三天了还没人来, 投诉, 怎么还不来, 你们到底管不管): 催办.
 # (about the visit or the work only: not 我家老人没人管, 我想投诉物业, 说好的周末停水 — a need or a notice)
-_CHASING = re.compile("太慢|还没人?来|还不来|没人来|怎么还没(人)?(来|修|弄|办|处理|好|到)|还没(修|弄|办|处理)好?"
-                      "|(都|等了)[^，,。]{0,4}(天|小时|上午|下午|半天)了|催一下|催催|(?<!要)催办|管不管")
+_CHASING = re.compile("太慢|不想等了|等不及了|等不了了|还没人?来|还不来|没人来|怎么还没(人)?(来|修|弄|办|处理|好|到)|还没(修|弄|办|处理)好?"
+                      "|(都|等了|等了?一)[^，,。]{0,4}(天|小时|上午|下午|半天)了|催一下|催催|(?<!要)催办|管不管")
 _CHASE_ENDED = re.compile("终于|修好了|弄好了|来了|谢谢|感谢")  # (我都等了一上午了，终于修好了: thanks)
 
 
 CRISIS_HEARD = timedelta(days=1)  # words after a crisis ticket this soon are hers to the people who follow it up
 URGENT_FOLLOW_UP = timedelta(hours=2)  # ...and after another emergency, this soon (快点, 求求你们: more of it)
-# Words that are no need, right after a need was registered (我下午两点以后才在家): more of it, added to its ticket.
+# A photo (with its need's words) this soon after a need was registered is more of it, added to its ticket; details of
+# the visit (我下午两点以后才在家) are added whenever, while it is not done.
 JUST_REGISTERED = timedelta(minutes=15)
 
 
@@ -1158,18 +1188,49 @@ def _open_emergency(session: Session, telegram_id: int, now_: datetime) -> tuple
     return next((one for one in found if one[2]), found[0] if found else None)
 
 
+# The member there or at work, told by the resident (他在修了, 师傅到门口了, 人到了): no need of her own.
+_VISIT_UNDER_WAY = re.compile(
+    r"(他|她|师傅|人|修的人|工人|党员|志愿者|.{1,3}师傅)?(已经|正在|在|刚|刚刚)?"
+    r"(来了|到了|来修了|在修|修着|在弄|弄着|在干活|干着|在看|上门了|到门口了|到楼下了|进门了|进屋了|来啦|到啦)"
+    r"[了呢啦哈]?[。.！!~～\s]*")
+
+
+def tells_of_the_visit(text: str) -> bool:
+    """Whether words only tell that the member came or is at work (see _VISIT_UNDER_WAY)."""
+    return _VISIT_UNDER_WAY.fullmatch(simplified(text).strip()) is not None
+
+
+def _ticket_being_done(session: Session, telegram_id: int) -> dict[str, Any] | None:
+    """Her newest ticket a member has accepted and not finished, as a payload; None when there is none."""
+    ticket = next((t for t in tickets.list_resident_tickets(session, telegram_id, limit=5) if t.status in WITH_ASSIGNEE),
+                  None)
+    return views.ticket_payload(session, ticket) if ticket is not None else None
+
+
+# A word that only acknowledges (好, 收到, 晓得了, 要得), as residents say it besides member.acknowledges' words.
+_ALSO_ACKNOWLEDGED = re.compile("(晓得|懂|明白|清楚)了?|[哦噢喔]+|中|要得|得嘞|是的?|好吧|行吧|那好|那行|ok了", re.IGNORECASE)
+
+
+def acknowledges(text: str) -> bool:
+    """Whether words only acknowledge what the bot said (好的, 嗯嗯, 收到, 晓得了)."""
+    plain = simplified(text).strip().rstrip("。.！!~～ ")
+    return member.acknowledges(plain) or bool(_ALSO_ACKNOWLEDGED.fullmatch(plain))
+
+
 def asks_what_next(text: str) -> bool:
     """Whether words ask what happens now that a need is registered, or who will come (see _WHAT_NEXT)."""
     return _WHAT_NEXT.fullmatch(simplified(text).strip()) is not None
 
 
-def _ticket_to_tell(session: Session, telegram_id: int, emergency: tuple[int, str, bool] | None) -> dict[str, Any] | None:
+def _ticket_to_tell(session: Session, telegram_id: int, emergency: tuple[int, str, bool] | None,
+                    only: bool = False) -> dict[str, Any] | None:
     """What a question of what now is about: her emergency registered lately, else her newest ticket not closed (one
-    done and waiting for her stars too); its payload with her phone, or None when she has none."""
-    if emergency is not None:
-        ticket = session.get(Ticket, emergency[0])
-    else:
-        ticket = next((t for t in tickets.list_resident_tickets(session, telegram_id, limit=5) if t.status in OPEN), None)
+    done and waiting for her stars too); its payload with her phone, or None when she has none (`only`: or several
+    not done — asked when they come, her tickets' list answers which is which)."""
+    mine = [t for t in tickets.list_resident_tickets(session, telegram_id, limit=5) if t.status in OPEN]
+    if only and sum(t.status in UNRESOLVED for t in mine) > 1:
+        return None
+    ticket = session.get(Ticket, emergency[0]) if emergency is not None else next(iter(mine), None)
     return views.ticket_payload(session, ticket, private=True) if ticket is not None else None
 
 
@@ -1219,6 +1280,24 @@ def _added_to_fresh_ticket(session: Session, telegram_id: int, text: str, now_: 
         return None
     tickets.add_contact(session, latest.id, telegram_id, now_, supplement=text, attachments=photos)
     return f"#{latest.number}"
+
+
+# Where told again as a correction (地址写错了 是5号楼1单元, 不对 是502, 搬到3号楼了), not only named.
+_ADDRESS_CORRECTED = re.compile("地址|写错|填错|说错|不对|不是|应该是|改成|改为|换成|搬")
+
+
+def _visit_detail_added(session: Session, telegram_id: int, text: str, now_: datetime) -> dict[str, Any] | None:
+    """Add a detail of the visit (我下午两点以后才在家, 我电话换了139…, 地址写错了 是5号楼) to her newest ticket not done
+    yet, whenever it was registered — a new phone and a corrected address into its fields too —: its number and what
+    changed; None when she has no ticket not done."""
+    latest = next(iter(tickets.list_resident_tickets(session, telegram_id, limit=1)), None)
+    if latest is None or latest.status not in UNRESOLVED:
+        return None
+    phone = numbers.dialled_phone_in(text)
+    told = numbers.address_in(text) if _ADDRESS_CORRECTED.search(simplified(text)) else None
+    address = (numbers.corrected_address(latest.address, told) if latest.address else told) if told else None
+    tickets.add_contact(session, latest.id, telegram_id, now_, supplement=text, address=address, phone=phone)
+    return {"number": f"#{latest.number}", "address": address, "phone": phone}
 
 
 def chases(text: str) -> bool:

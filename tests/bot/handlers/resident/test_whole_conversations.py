@@ -170,20 +170,26 @@ async def test_an_acknowledgement_or_a_question_right_after_registering_is_not_a
     assert words not in chat.ticket(1).text and "补充到" not in shown, shown
 
 
-async def test_words_long_after_registering_are_not_added_to_the_ticket(chat: BotChat) -> None:
-    """Only right after (resident.JUST_REGISTERED): words an hour later are read as they are."""
+async def test_details_of_the_visit_hours_later_reach_the_ticket_while_it_is_open(chat: BotChat) -> None:
+    """Two hours after registering (the member accepts and comes hours later, when it matters): 「我下午两点以后才在家」
+    got the introduction with 「登记为诉求」 and never reached the ticket. Now it is added while the ticket is not done;
+    once it is done, the words are read as they are."""
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
 
     from routing import db
-    from routing.models import Ticket
+    from routing.models import Ticket, TicketStatus
 
     await chat.submit(RESIDENT, "楼上漏水到我家 叫他们也不开门")
     with db.transaction(chat.engine) as s:
-        s.exec(update(Ticket).values(created_at=datetime.now(UTC) - timedelta(hours=1)))
+        s.exec(update(Ticket).values(created_at=datetime.now(UTC) - timedelta(hours=2)))
     shown = texts_of(await chat.say(RESIDENT, "我下午两点以后才在家"))
-    assert "补充" not in shown and "我下午两点以后才在家" not in chat.ticket(1).text, shown
+    assert "补充" in shown and "我下午两点以后才在家" in chat.ticket(1).text, shown
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Ticket).values(status=TicketStatus.resolved))
+    shown = texts_of(await chat.say(RESIDENT, "我明天上午在家"))
+    assert "补充" not in shown and "我明天上午在家" not in chat.ticket(1).text, shown
 
 
 async def test_cancel_pressed_by_mistake_can_be_taken_back(chat: BotChat) -> None:

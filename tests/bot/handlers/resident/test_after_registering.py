@@ -1,6 +1,7 @@
-"""What now, once a need is registered: 那现在咋办, 接下来呢, 师傅电话多少 asked by an older resident right after
-「✅ 已为您登记工单」. Her ticket's next step is the answer. Before, the first got the bot's introduction, the second
-「我在听」 with a 登记为诉求 button, and the third a new unsure card (燃气泄漏 among its items) of the three joined."""
+"""What an older resident types once her need is registered, while she waits (the forty-sixth session's review of a
+resident's follow-ups, at the offline console). 那现在咋办 / 接下来呢 / 师傅电话多少: her ticket's next step (the first got
+the bot's introduction, the second 「我在听」 with a 登记为诉求 button, the third a new unsure card, 燃气泄漏 among its
+items, of the three joined); 好的 / 晓得了: where her ticket is; 他在修了: no card; 我不想报了: a call-off, not a crisis."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import texts
-from tests.bot.chat_harness import BotChat, card_with, texts_of
+from routing.models import Ticket
+from tests.bot.chat_harness import BotChat, buttons, card_with, texts_of
 from tests.conftest import World
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -125,3 +127,97 @@ async def test_what_now_after_a_fall_repeats_the_ambulance_line(chat: BotChat) -
     await chat.say(RESIDENT, "跳过")
     shown = texts_of(await chat.say(RESIDENT, "现在怎么办"))
     assert "120" in shown and "已经登记好了" in shown, shown
+
+
+@pytest.mark.parametrize("words", ["好的", "嗯", "收到", "晓得了", "知道了"])
+async def test_an_acknowledgement_after_registering_tells_where_her_ticket_is(chat: BotChat, words: str) -> None:
+    """好的 after 「✅ 已为您登记工单」 got the introduction 「我是社区服务助手…请直接说说您遇到的问题」: as if forgotten."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "待接单" in shown and texts.NON_REQUEST["other"] not in shown, shown
+
+
+@pytest.mark.parametrize("words", ["他在修了", "师傅到门口了", "人到了"])
+async def test_the_member_at_work_told_by_her_is_no_new_need(chat: BotChat, world: World, words: str) -> None:
+    """刘物业 accepted and started: 他在修了 got an unsure card whose first button was 燃气泄漏 (one press: a gas
+    emergency), 师傅到门口了 「不客气」 with 登记为诉求."""
+    member = world.members["刘物业"]
+    await chat.submit(RESIDENT, NEED)
+    offer = card_with(chat.replies(member), "接单")
+    await chat.press(member, offer.button("接单"), offer.message)
+    task = card_with(chat.replies(member), "开始")
+    await chat.press(member, task.button("开始"), task.message)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "刘物业 正在为您办理" in shown and "燃气泄漏" not in shown and "不客气" not in shown, shown
+    assert chat.intake_draft(RESIDENT) is None
+
+
+@pytest.mark.parametrize("words", ["我不想报了", "算了吧我自己弄", "我不想要他来了"])
+async def test_giving_a_ticket_up_is_a_call_off_not_a_crisis(chat: BotChat, words: str) -> None:
+    """The self-harm model alone read these as signs: a 🚨 心理疏导 ticket to the coordinators, the lamp still coming.
+    With a ticket open they offer its call-off; the crisis line is still said, gently."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert "确定要撤销工单" in shown and "12356" in shown and "紧急工单" not in shown, shown
+    assert chat.count(Ticket) == 1
+
+
+async def test_impatience_read_as_a_sign_is_a_chase(chat: BotChat) -> None:
+    """不想等了 with a ticket open: passed on as a 催办 (it opened a crisis ticket)."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "不想等了"))
+    assert "转告" in shown and "紧急工单" not in shown and chat.count(Ticket) == 1, shown
+
+
+async def test_giving_up_with_no_ticket_is_still_read_as_a_sign(chat: BotChat) -> None:
+    """No ticket to give up: 我不想报了 is read as the model reads it (signs of self-harm count first)."""
+    chat.home(RESIDENT)
+    shown = texts_of(await chat.say(RESIDENT, "我不想报了"))
+    assert "12356" in shown and "撤销" not in shown, shown
+
+
+async def test_asked_when_they_come_gets_the_next_step_without_a_register_button(chat: BotChat) -> None:
+    """他们啥时候来 got her tickets' list (no when) and 「登记为诉求」, which would register the question as a need."""
+    await chat.submit(RESIDENT, NEED)
+    replies = await chat.say(RESIDENT, "他们啥时候来")
+    assert "正在请附近的党员志愿者接单" in texts_of(replies), texts_of(replies)
+    assert not any("登记为诉求" in b for r in replies for b in buttons(r)), texts_of(replies)
+
+
+async def test_asked_when_with_two_tickets_open_gets_the_list(chat: BotChat) -> None:
+    """Two needs open: which one is coming is not guessed; her tickets are listed."""
+    await chat.submit(RESIDENT, NEED)
+    await chat.submit(RESIDENT, "厨房水管漏水了")
+    shown = texts_of(await chat.say(RESIDENT, "什么时候来"))
+    assert "我的工单" in shown and "已经登记好了" not in shown, shown
+
+
+async def test_waiting_a_whole_morning_asked_with_when_is_a_chase(chat: BotChat) -> None:
+    """他几点来啊我等一上午了: passed on as a 催办, not only her tickets."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "他几点来啊我等一上午了"))
+    assert "转告" in shown, shown
+
+
+async def test_an_address_corrected_after_registering_is_the_tickets_address(chat: BotChat) -> None:
+    """地址写错了 是5号楼1单元 after registering (3号楼2单元502) was added to the words only: the member's card still
+    showed 地址：…3 号楼 2 单元 502 — the visit went to the wrong door."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, "地址写错了 是5号楼1单元"))
+    address = chat.ticket(1).address.replace(" ", "")
+    assert "5号楼1单元" in address and "3号楼" not in address and "已改为" in shown, (address, shown)
+
+
+async def test_a_new_phone_told_hours_later_is_the_tickets_phone(chat: BotChat) -> None:
+    """我电话换了13912345678 two hours after registering: in the ticket's phone, not only in its words."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from routing import db
+
+    await chat.submit(RESIDENT, NEED)
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Ticket).values(created_at=datetime.now(UTC) - timedelta(hours=2)))
+    shown = texts_of(await chat.say(RESIDENT, "我电话换了13912345678"))
+    assert chat.ticket(1).phone and chat.ticket(1).phone.endswith("13912345678"), (chat.ticket(1).phone, shown)
