@@ -314,11 +314,12 @@ def added_to_ticket(number: str, what: str = "这句话") -> str:
     return f"{what}已补充到您的工单 <b>{esc(number)}</b> 里，接单的党员和协调员都会看到。"
 
 
-def visit_detail_added(number: str, address: str | None, phone: str | None) -> str:
-    """A detail of the visit added to her ticket, with the address or phone it changed."""
+def visit_detail_added(number: str, address: str | None, phone: str | None, when: bool = False) -> str:
+    """A detail of the visit added to her ticket, with the address or phone it changed (`when`: the time she asked for,
+    which the member arranges with her)."""
     changed = (f"\n上门地址已改为：<b>{quote(address, 200)}</b>" if address else "") + (
         f"\n联系电话已改为：<b>{esc(phone)}</b>" if phone else "")
-    return added_to_ticket(number) + changed
+    return added_to_ticket(number) + ("上门时间由接单的党员和您约定。" if when else "") + changed
 
 
 def added_to_emergency(number: str) -> str:

@@ -907,11 +907,12 @@ async def new_request(
             number := await act(context, _complaint, update.effective_user.id, text, now())):
         await reply(update, texts.complaint_told(number))  # (我要投诉王师傅 态度太差了: to its coordinators)
         return
-    if words_alone and result.kind == "other" and tells_more(text) and (
+    when_to_come = words_alone and result.kind in ("other", "status") and tells_when_to_come(text)
+    if (when_to_come or (words_alone and result.kind == "other" and tells_more(text))) and (
             added := await act(context, _visit_detail_added, update.effective_user.id, text, sent_at(update))):
-        # (我下午两点以后才在家, right after 「已为您登记工单」 or hours later, while it is not done: the member who
-        # comes needs it)
-        await reply(update, texts.visit_detail_added(added["number"], added["address"], added["phone"]))
+        # (我下午两点以后才在家, 能不能改明天来, right after 「已为您登记工单」 or hours later, while it is not done: the
+        # member who comes needs it)
+        await reply(update, texts.visit_detail_added(added["number"], added["address"], added["phone"], when_to_come))
         return
     if not waiting and attachments and then is None and not result.urgent and (
             number := await act(context, _added_to_fresh_ticket, update.effective_user.id, text, sent_at(update),
@@ -1280,6 +1281,17 @@ def _added_to_fresh_ticket(session: Session, telegram_id: int, text: str, now_: 
         return None
     tickets.add_contact(session, latest.id, telegram_id, now_, supplement=text, attachments=photos)
     return f"#{latest.number}"
+
+
+# When to come, asked or told (能不能改明天来, 今天能来不, 下午来可以吗, 改到周六吧): for the member, who arranges it.
+_DAY_OR_HOUR = r"(今天|明天|后天|改天|上午|下午|晚上|早上|中午|周[一二三四五六日末天]|星期.|礼拜.|\d+点|[一二三四五六七八九十两]+点)"
+_WHEN_TO_COME = re.compile(rf"{_DAY_OR_HOUR}.{{0,3}}(来|过来|上门)|改(到|成|在)?{_DAY_OR_HOUR}")
+
+
+def tells_when_to_come(text: str) -> bool:
+    """Whether short words ask or tell when the member should come (see _WHEN_TO_COME), not a chase (还没来)."""
+    plain = simplified(text).strip()
+    return len(plain) < MIN_STATUS_NEED_CHARS * 2 and bool(_WHEN_TO_COME.search(plain)) and not chases(plain)
 
 
 # Where told again as a correction (地址写错了 是5号楼1单元, 不对 是502, 搬到3号楼了), not only named.

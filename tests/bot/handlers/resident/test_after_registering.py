@@ -221,3 +221,12 @@ async def test_a_new_phone_told_hours_later_is_the_tickets_phone(chat: BotChat) 
         s.exec(update(Ticket).values(created_at=datetime.now(UTC) - timedelta(hours=2)))
     shown = texts_of(await chat.say(RESIDENT, "我电话换了13912345678"))
     assert chat.ticket(1).phone and chat.ticket(1).phone.endswith("13912345678"), (chat.ticket(1).phone, shown)
+
+
+@pytest.mark.parametrize("words", ["今天能来不", "能不能改明天来", "下午来可以吗"])
+async def test_when_to_come_asked_reaches_the_ticket(chat: BotChat, words: str) -> None:
+    """今天能来不 got the introduction, 能不能改明天来 her tickets' list: the time she asked for reached nobody. Now it
+    goes on her ticket (the member and coordinators see it), and she is told the member arranges the time with her."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert words in chat.ticket(1).text and "约定" in shown, (chat.ticket(1).text, shown)
