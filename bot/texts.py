@@ -454,6 +454,12 @@ def visit_under_way(p: Mapping[str, Any]) -> str:
             f"（{esc(p['item_name'])}）。有什么要交代的，直接跟他说就行；办好后我会请您打个分。")
 
 
+def broken_again(p: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """又漏了 after a ticket (its payload) was done: the same need registered again, said so."""
+    return (f"您的工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）{local_time(p.get('done_at'), tz)} 办结后又出问题了？"
+            "我按同一件事为您重新登记：")
+
+
 def noted(p: Mapping[str, Any]) -> str:
     """好的 / 收到 after a need was registered: where her newest ticket (its payload) is, so she knows it is not forgotten."""
     head = f"好的。您的工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）"
@@ -776,6 +782,8 @@ PRESS_START = "出发时请在那张工单的消息下面点「开始办理」�
 PRESS_HAND_BACK = ("办不了的话，请在那张工单的消息下面点「退回」并说明原因，协调员会另行安排（/tasks 可以看到您手上的工单）。"
                    "在那之前工单仍由您办理。")
 CANNOT_DO_YET = "好的，还没办结。" + PRESS_HAND_BACK  # (a 办结 note that says the work cannot be done: 联系不上居民)
+WORK_WORDS_UNPLACED = ("这句话是说您手上的工单吗？要转告居民、退回或办结，请点那张工单消息下面的按钮"
+                       "（/tasks 可以看到您手上的工单）；不能接新工单请点「不方便」。")
 PRESS_DECLINE = "不能接的话，请点工单消息下面的「不方便」按钮，好及时另行安排。"
 PRESS_LATER = "好的。工单在等您答复：能接请点工单消息下面的「接单」，不能接请点「不方便」，好及时另行安排。"
 JOIN_USE_BUTTONS = "请点上面的按钮：先选您擅长的技能（可多选）并点「完成」，再选您所在的网格。"
@@ -867,7 +875,8 @@ def btn_this_level(name: str) -> str:
 
 
 NO_WAITING = "目前没有待派单的工单。👍"
-WORK_BY_COMMANDS = "工单和统计请用下面的命令查看（点一下就行）："
+WORK_BY_COMMANDS = ("问某一张工单，请发它的工单号（例如 #A1234 怎么样了），就能看到办理人和进度，下面有指派、改派的按钮。"
+                    "其他工单和统计请用下面的命令查看（点一下就行）：")
 DISPATCH_BY_BUTTONS = ("派单请在工单下面点「指派」，再点要派的党员（改派也一样）。"
                        "发工单号（例如 #A1234）可以调出那一张工单。")
 

@@ -32,7 +32,7 @@ from bot.handlers.common import (
     sent_at,
     written_within,
 )
-from classifier import Classification
+from classifier import Classification, Classifier
 from classifier.normalize import simplified
 from routing import dispatch, drafts, geography, members, points, tickets, views
 from routing.config import get_taxonomy
@@ -670,7 +670,20 @@ def _not_done(note: str) -> bool:
     return bool(_PUT_OFF.search(note) or _ON_THE_WAY.search(note)) and not done
 
 
-def _work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
+# What a member's words about his work say (去不了, 明天再来, 配件, 买, 修, 阀门): with a ticket in hand, short words of
+# these that the self-harm model alone reads as a sign are about the work (see a_sign_at_work).
+_WORK_WORDS = re.compile("去不了|来不了|过不去|走不开|再来|再去|配件|零件|材料|买|修|换|阀|管|线|工具|上门|接单|这单|单子|居民")
+MAX_WORK_WORDS = 30
+
+
+def a_sign_at_work(classifier: Classifier, read: Classification, text: str) -> bool:
+    """Whether short words of work (see _WORK_WORDS) are urgent only because the self-harm model reads them as a sign —
+    no pattern of one, no other danger: 配件没了明天买了再来, 这两天腰疼去不了."""
+    return (read.urgent_signals == ("self_harm",) and len(text) <= MAX_WORK_WORDS
+            and _WORK_WORDS.search(simplified(text)) is not None and not classifier.self_harm_pattern_fires(text))
+
+
+def work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
     """The tickets a member holds and the offers waiting for their answer; (0, 0) for anyone else."""
     if members.find_member(session, telegram_id) is None:
         return 0, 0
@@ -685,7 +698,8 @@ _TAKING = re.compile(r"(我)?(接单|接了|我接|我来|我去|马上去|这�
 # question to the bot (修不了？) or when he will go (下午没时间，我晚上去修) are no refusal of the offer.
 _WHO_WHEN = (r"(我|人|家里|家中|单位|老伴|身体|这单|这个|这次|这活|今天|明天|这周|这两天|这几天|最近|现在|暂时|上午|下午|晚上"
              r"|实在|真的|确实|也)")
-_WHY = r"(在外地|出差了?|有事|有点事|没空|没时间|不在本地|不在家|太忙了?|在忙|很忙|生病了?|不舒服|走不开|抽不开身|在开会|在上班)"
+_WHY = (r"(在外地|出差了?|有事|有点事|没空|没时间|不在本地|不在家|太忙了?|在忙|很忙|生病了?|不舒服|走不开|抽不开身|在开会|在上班"
+        r"|在医院|住院了?|陪(老伴|老人|家人|孩子|父母|爸妈|我妈|我爸)|带孩子|接孩子|回老家了?|加班|值班)")
 _CANNOT = (r"(接不了|去不了|来不了|修不了|干不了|弄不了|做不了|办不了|过不去|回不来|赶不回来|顾不上|不能接|接不过来|不方便|不行"
            r"|没空|没时间|在外地|出差了?|不在本地)")
 _PAUSE = r"[，,。.！!、~～\s]"
@@ -734,13 +748,14 @@ _START_NAMED = re.compile(r"(开始办理|开始)[了吧。！!~～\s]*")
 # Words of a visit (在路上了，十分钟到; 到了 没人开门; 居民不在家，敲门没人应; 阀门坏了，要去买配件): a member's about the ticket
 # in his hands — not a need of his own (我家…), nor an emergency told (晕倒, 着火: those are registered as any).
 _ARRIVING = re.compile(f"{_ON_THE_WAY.pattern}|^到了|(我|已经?)到了|到门口|到楼下|到现场|在现场|明天再来|改天再来|路上堵|堵在路上|堵车(了|呢|中)"
+                       "|(明天|后天|改天|下午|晚上|晚点|过两天|回头)[^，,。]{0,6}再(来|过来|去)"
                        "|晚(一)?点(儿)?(到|过去|过来)|(半|一|两|几|[0-9]+)个?(小时|钟头)(后|以后|之内|内)(到|过去|过来)"
                        "|点(钟|半)?(左右|前|后)?(到|过去|过来|上门)")
 # Work that cannot be done as it is (修不了，需要换总阀，物业才有钥匙; 缺个配件): about the ticket in hand, for its resident or
 # its 退回 — not a need of his own.
 _CANNOT_AS_IS = re.compile("(修|弄|办|干|做|处理)不(了|好)|没(法|办法)(修|弄|办|处理)|缺(个)?(配件|零件|材料)"
                            "|需要(换|更换|买)(个|一个|新的)?(配件|零件|材料|总阀|阀门|阀|水管|管子|开关|线路|电线|锁芯|锁)"
-                           "|(去|要)买(配件|零件|材料)|才有钥匙")
+                           "|(去|要)买(配件|零件|材料)|(配件|零件|材料)(没了|不够|用完)|才有钥匙")
 _RESIDENT_AWAY = re.compile("(居民|住户|业主|户主)[^。，,；;]{0,6}(不在家|没在家|没人|不开门|打不通|联系不上|不接电话)")
 _OWN_HOME = re.compile("我家|俺家|我们家|咱家|我自己|自己|我(爸|妈|老伴|爱人|儿子|女儿|孙子|孙女)|我报的|我的单")
 _CRY = re.compile("救命|喊|叫人|血|晕|倒|摔|火|烟|打架|打人|抢|偷|撬|报警|120|110|119")
@@ -840,7 +855,7 @@ async def about_their_work(
     words = simplified(text).strip()  # (接單, 辦好了 typed in Traditional)
     work = None  # (the tickets he holds and the offers waiting for his answer: read once, when needed)
     if declined and words and not photos and _a_reason(words, read, declined["asked"]):
-        work = await query(context, _work_in_hand, update.effective_user.id)
+        work = await query(context, work_in_hand, update.effective_user.id)
         # (接不了, 在忙，等会儿看 typed while another offer waits answer that one, below)
         if not (work[1] and (_TAKING.fullmatch(words) or any(
                 _typed(pattern, words) for pattern in (_REFUSAL, _GOING_LATER, _LOOKING_LATER)))):
@@ -851,14 +866,14 @@ async def about_their_work(
             return True
     giving_up = bool(words) and _GIVING_UP.search(words) is not None and not _A_QUESTION.search(words)
     if giving_up:
-        work = work or await query(context, _work_in_hand, update.effective_user.id)
+        work = work or await query(context, work_in_hand, update.effective_user.id)
         if work[0] and not work[1]:  # (with an offer waiting too, 不方便 answers it: below)
             await reply(update, texts.PRESS_HAND_BACK)  # (the ticket stays his until 退回 says why: someone else is found)
             return True
     is_request = read is not None and read.kind == "request"
     if is_request and not _typed(_REFUSAL, words):  # (接不了怎么办？ can read as a request: it is his answer)
         return False
-    held, offered = work or await query(context, _work_in_hand, update.effective_user.id)
+    held, offered = work or await query(context, work_in_hand, update.effective_user.id)
     if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))
                  or (words and _DONE_NAMED.fullmatch(words))):
         await reply(update, texts.PRESS_DONE_FIRST)
@@ -909,7 +924,7 @@ async def task_text_given(
         return
     if state["await"] in WORDS_STEPS and not photos and _TAKING.fullmatch(words):
         # (我接了, 接单: meant for an offer that came meanwhile — neither the resident's note nor a reason to hand back)
-        offered = (await query(context, _work_in_hand, update.effective_user.id))[1]
+        offered = (await query(context, work_in_hand, update.effective_user.id))[1]
         await reply(update, texts.PRESS_TAKE if offered else
                     texts.ASK_DONE_NOTE if state["await"] == "done_note" else texts.ASK_HAND_BACK_REASON)
         return

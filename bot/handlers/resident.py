@@ -120,7 +120,7 @@ _WHAT_NEXT = re.compile(
     rf"|我?(还)?(该|要|得|需要|应该)?({_TO_DO})"  # (我该怎么办, 还要我做什么 without 我 first)
     rf"|还要我({_TO_DO})|(就这样|这样就行|这样就好|我?等着就[行好]|等通知就[行好]|我?等着)了?"
     r"|(师傅|党员|志愿者|他|她|对方|接单的人?)的?(电话|手机号?|联系方式)(是|号码是)?(多少|几号|啥|什么)?"
-    r"|(谁|哪位|哪个师傅)(来|会来|上门|负责|接单|来修|来办)"
+    r"|(谁|哪位|哪个师傅)(来|会来|上门|负责|接单|来修|来办)|(师傅|他|她|接单的人?)(叫|是)(啥|什么|谁)(名字)?"
     r")[呢啊呀吗嘛了吧哈，,。？?！!～~…\s]*")
 
 
@@ -922,6 +922,14 @@ async def new_request(
     if (words_alone and result.kind == "other" and len(text) <= MAX_LOOSE_PIECE_CHARS
             and _a_loose_piece(text) and await _told_in_pieces(update, context, text)):
         return
+    if words_alone and then is None and not result.urgent_signals and not result.confident and _AGAIN.search(
+            simplified(text)) and len(text) <= MAX_LOOSE_PIECE_CHARS and (
+            done := await query(context, _done_lately, update.effective_user.id, now())):
+        # (又漏了 after her pipe ticket was done: that need again, read with its words — not talk, not a new guess)
+        await reply(update, texts.broken_again(done, deps(context).tz))
+        joined = f"{done['text']}，{text}"
+        await _start_intake(update, context, classifier.classify(joined), joined, [])
+        return
     if result.kind == "request" and words_alone and then is None and (
             pieces := await query(context, _earlier_pieces, update.effective_user.id, sent_at(update))):
         # (我老伴, then 没气了: read alone 水电气暖, together an emergency; 电梯, then 又停了: sure together)
@@ -1238,7 +1246,7 @@ def _ticket_to_tell(session: Session, telegram_id: int, emergency: tuple[int, st
 # A complaint of the work or the member (我要投诉王师傅 态度太差了 还收了我两百块钱, 人都没见到就说办完了 goes to the rating).
 # (about the visit or whoever came — 师傅, 来的人, his name —: 我要投诉楼上装修 is a need, 举报 someone else's doing too)
 _COMPLAINT = re.compile("投诉|态度(太|很|特别|非常|极其|真)?(差|恶劣|不好|蛮横|凶)|(收|要)了?我?[^，,。]{0,5}(钱|费)"
-                        "|乱收费|骂人|骂我|凶我|吼我|耍横|不文明|索要|红包")
+                        "|乱收费|骂人|骂我|凶我|吼我|耍横|不文明|索要|红包|换(个|一个|一位)?(师傅|人)")  # (我想换个师傅)
 COMPLAINT_WITHIN = timedelta(days=7)  # (a ticket done this long ago is still the one a complaint is about)
 
 
@@ -1292,6 +1300,20 @@ def tells_when_to_come(text: str) -> bool:
     """Whether short words ask or tell when the member should come (see _WHEN_TO_COME), not a chase (还没来)."""
     plain = simplified(text).strip()
     return len(plain) < MIN_STATUS_NEED_CHARS * 2 and bool(_WHEN_TO_COME.search(plain)) and not chases(plain)
+
+
+# A trouble back again (又漏了, 又坏了, 昨天修的又不行了, 还是不亮): after a ticket done lately, that need again.
+_AGAIN = re.compile("(又|还是|又开始)(坏|漏|堵|不亮|不行|不好|不通|不转|不热|没水|没电|跳闸|响|滴|渗|臭|停)")
+AGAIN_WITHIN = timedelta(days=30)
+
+
+def _done_lately(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
+    """Her newest ticket, when it was done (办结, or closed after it) within AGAIN_WITHIN and nothing newer is open."""
+    latest = next(iter(tickets.list_resident_tickets(session, telegram_id, limit=1)), None)
+    done_at = latest and (latest.resolved_at or latest.closed_at)
+    if latest is None or latest.status not in (S.resolved, S.closed) or done_at is None or now_ - done_at > AGAIN_WITHIN:
+        return None
+    return views.ticket_payload(session, latest) | {"done_at": done_at}
 
 
 # Where told again as a correction (地址写错了 是5号楼1单元, 不对 是502, 搬到3号楼了), not only named.

@@ -7,6 +7,7 @@ per minute, unless it is urgent: urgent words always go through."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -287,6 +288,10 @@ async def unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE
 async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, photos: list[str]) -> None:
     text = members.visible_text(text).strip()  # (zero-width spaces alone are no address, no reason)
     read = deps(context).classifier.classify(text) if text else None  # (once: every rule below asks of it)
+    at_work = read is not None and member.a_sign_at_work(deps(context).classifier, read, text) and any(
+        await query(context, member.work_in_hand, update.effective_user.id))
+    if at_work:  # (配件没了明天买了再来 from a member with a ticket in hand: about it, not a crisis ticket in his name)
+        read = dataclasses.replace(read, urgent=False, urgent_signals=(), hotlines=())
     target, state, counted, held = await query(
         context, _incoming, update.effective_user.id, text, photos, now(), _stars(text, read), _urgent(read), _talk(read),
         sent_at(update), read.label if read is not None and read.kind == "request" and read.confident else None,
@@ -379,11 +384,19 @@ async def _route(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
         return
     if target == REQUEST and then is None and not waiting and not photos and member.tells_the_visit(text, read) and (
             await member.about_the_visit(update, context, text, read)):
+        if at_work:
+            await reply(update, texts.IF_HURTING)
         return  # (居民不在家，敲门没人应 from a member at the door: his ticket's buttons, not an urgent ticket in his name)
     # (never words of an emergency or of signs of self-harm: 我真的不舒服 gets its answer, not 「请点不方便」)
     if target in (REQUEST, PHOTOS_FIRST) and then is None and not waiting and not _urgent(read) and (
             await member.about_their_work(update, context, text, photos, read, state.get("declined"))):
+        if at_work:
+            await reply(update, texts.IF_HURTING)
         return  # (接单 or 修好了 typed, a photo of the work: a member pointed to the buttons)
+    if target == REQUEST and at_work:  # (words of his work the rules above do not place: his tasks, the line beside)
+        await reply(update, texts.WORK_WORDS_UNPLACED)
+        await reply(update, texts.IF_HURTING)
+        return
     if target == CLOSE_REASON:
         await coordinator.close_reason_given(update, context, state, text)
     elif target == TASK_NOTE:

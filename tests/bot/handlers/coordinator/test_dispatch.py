@@ -640,9 +640,12 @@ async def test_the_assign_list_tells_a_hand_back_and_a_low_rating_from_bu_fang_b
 
 
 @SQLITE
-@pytest.mark.parametrize("words", ["有没有超期的工单", "今天的统计"])
+@pytest.mark.parametrize("words", ["有没有超期的工单", "今天的统计", "这个单子谁在办", "今天有几单没人接", "催一下",
+                                   "张阿姨的水管修了没"])
 async def test_a_coordinators_question_about_the_work_gets_the_commands(chat: BotChat, words: str) -> None:
-    """A console review: 「有没有超期的工单」 from the 网格员 got 「您还没有工单」, 「今天的统计」 the resident's introduction."""
+    """A console review: 「有没有超期的工单」 from the 网格员 got 「您还没有工单」, 「今天的统计」 the resident's introduction;
+    the forty-sixth session's: 这个单子谁在办, 今天有几单没人接, 催一下 the same, with 「登记为诉求」. Now: how to ask after
+    one ticket (its number), and the commands."""
     text = texts_of(await chat.say(GRID_COORD, words))
     assert texts.WORK_BY_COMMANDS in text and "/overdue" in text and "您还没有工单" not in text, text
 

@@ -1,0 +1,63 @@
+"""A member's words about his work that the self-harm model alone reads as a sign (the forty-sixth session's review of
+coordinators and members at the offline console): 配件没了明天买了再来 from 王师傅 with the ticket in hand opened a 🚨
+心理疏导 ticket in his name — 李主任 alerted, 陈医生 offered it, yellow and red cards after —, and his next words went
+on it. With a ticket in hand or an offer waiting, such words are about the work; the crisis line is said beside them.
+And a refusal typed with its reason under an offer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import texts
+from routing.models import Ticket
+from tests.bot.chat_harness import BotChat, card_with, texts_of
+from tests.conftest import World
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+RESIDENT = 1
+NEED = "厨房水管漏水了"
+
+
+async def _started(chat: BotChat, world: World) -> int:
+    """RESIDENT's pipe ticket, accepted and started by 王师傅: his id."""
+    member = world.member("王师傅", ["水暖", "维修"])
+    await chat.submit(RESIDENT, NEED)
+    offer = card_with(chat.replies(member), "接单")
+    await chat.press(member, offer.button("接单"), offer.message)
+    task = card_with(chat.replies(member), "开始")
+    await chat.press(member, task.button("开始"), task.message)
+    return member
+
+
+async def test_parts_run_out_with_the_ticket_in_hand_is_about_the_visit(chat: BotChat, world: World) -> None:
+    member = await _started(chat, world)
+    shown = texts_of(await chat.say(member, "配件没了明天买了再来"))
+    assert "转告居民" in shown and "12356" in shown and "紧急" not in shown, shown
+    assert chat.count(Ticket) == 1
+
+
+@pytest.mark.parametrize("words", ["这两天腰疼去不了", "我腿疼，去不了"])
+async def test_unable_to_go_with_an_offer_waiting_opens_no_crisis_ticket(chat: BotChat, world: World, words: str) -> None:
+    member = world.member("王师傅", ["水暖", "维修"])
+    await chat.submit(RESIDENT, NEED)
+    card_with(chat.replies(member), "不方便")
+    shown = texts_of(await chat.say(member, words))
+    assert "不方便" in shown and "12356" in shown and chat.count(Ticket) == 1, shown
+
+
+async def test_a_sign_in_so_many_words_from_a_member_at_work_is_still_a_crisis(chat: BotChat, world: World) -> None:
+    """我不想活了 (a pattern of a sign, not the model alone) with a ticket in hand: a crisis ticket, as from anyone."""
+    member = await _started(chat, world)
+    shown = texts_of(await chat.say(member, "我不想活了 这单也修不了了"))
+    assert "12356" in shown and chat.count(Ticket) == 2, shown
+
+
+async def test_a_refusal_with_its_reason_typed_under_an_offer_points_to_its_button(chat: BotChat, world: World) -> None:
+    """不方便，今天在医院陪老伴 under an offer got the introduction with 「登记为诉求」 (being in hospital with his wife was
+    no reason the rules knew): the offer waited on, nobody told."""
+    member = world.member("王师傅", ["水暖", "维修"])
+    await chat.submit(RESIDENT, NEED)
+    card_with(chat.replies(member), "不方便")
+    shown = texts_of(await chat.say(member, "不方便，今天在医院陪老伴"))
+    assert texts.PRESS_DECLINE in shown, shown
