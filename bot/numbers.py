@@ -65,6 +65,9 @@ _CN_MOBILE = re.compile(
     "(?![零〇一二三四五六七八九幺](?:[零〇一二三四五六七八九幺]|[\\s,，。.!！?？]*$))"
 )
 _CN_PHONE = re.compile("[零〇一二三四五六七八九幺](?:[\\s\\-]*[零〇一二三四五六七八九幺]){6,}")
+# A mobile told half in digits, half in numerals (138一二三四5678: voice input mixes them): eleven of either.
+_A_DIGIT = "[0-9零〇一二三四五六七八九幺]"
+_MIXED_MOBILE = re.compile(rf"(?<!{_A_DIGIT})[1一幺][\s\-]*[3-9三四五六七八九](?:[\s\-]*{_A_DIGIT}){{9}}(?!{_A_DIGIT})")
 _CLAUSE = re.compile(r"[,，。.!！?？;；\n]")
 _ROOM_ALONE = re.compile(r"(?:\d{3,4}|[零〇一二三四五六七八九幺]{3,4})\s*[室房号]?")  # (幸福里3号楼2单元，502)
 # A room that begins the need's clause after the estate (幸福里小区，502 的灯坏了): written in digits, a floor and a door of
@@ -223,6 +226,7 @@ def phone_in(text: str) -> str | None:
     """A phone number in a text, digits (full-width ones too: １３８…) or Chinese numerals, however grouped (as its
     ASCII digits)."""
     text = simplified(text)
+    text = _MIXED_MOBILE.sub(lambda m: "".join(ch if ch.isdigit() else _digits(ch) for ch in m.group()), text)
     digits = _CN_PHONE.sub(lambda m: _digits(m.group()), _CN_MOBILE.sub(lambda m: _digits(m.group()), text))
     # (as grouped first: 2单元501 13912345678, 302 84561234 — run together, the room's digits would hide the number)
     compact = _GROUPING.sub("", digits)
@@ -258,10 +262,10 @@ def _phone_spans(text: str) -> list[tuple[int, int, bool]]:
     text = simplified(text)
     taken = [m.span() for m in _DATE_OR_TIME.finditer(text)]
     spans: list[tuple[int, int, bool]] = []
-    for pattern in (PHONE_NUMBER, _GROUPED_PHONE, _LONG_NUMBER, _CN_MOBILE, _CN_PHONE):
+    for pattern in (PHONE_NUMBER, _GROUPED_PHONE, _MIXED_MOBILE, _LONG_NUMBER, _CN_MOBILE, _CN_PHONE):
         found = [m.span() for m in pattern.finditer(text) if not any(a < m.end() and m.start() < b for a, b in taken)]
         taken += found  # (a phone is found once)
-        spans += [(start, end, pattern in (PHONE_NUMBER, _GROUPED_PHONE)) for start, end in found]
+        spans += [(start, end, pattern in (PHONE_NUMBER, _GROUPED_PHONE, _MIXED_MOBILE)) for start, end in found]
     return spans
 
 

@@ -70,6 +70,15 @@ def test_offers_do_not_show_a_mobile_number_written_in_grouped_chinese_numerals(
     assert "五六七八" not in shown, shown
 
 
+@pytest.mark.parametrize("said", ["有事打我女儿电话138一二三四5678", "电话一三八1234五六七八", "幺三九 1234 5678"])
+def test_offers_do_not_show_a_mobile_number_half_in_digits_half_in_numerals(said: str) -> None:
+    """A review at the offline console (the forty-sixth session): 138一二三四5678 — voice input mixes digits and numerals —
+    was shown whole in every offer; 幺三九 1234 5678 showed 幺三九. Masked now, and read as her number."""
+    shown = numbers.redact(said)
+    assert not any(part in shown for part in ("一二三四", "5678", "1234", "三九")), shown
+    assert numbers.phone_in(said) is not None and len(numbers.phone_in(said)) == 11
+
+
 @SQLITE
 @pytest.mark.parametrize("written", ["139\u200b1234\u200b5678", "139，1234，5678"], ids=["zero-width", "voice-commas"])
 async def test_an_offer_hides_a_phone_number_however_it_is_grouped(chat: BotChat, world: World, written: str) -> None:
