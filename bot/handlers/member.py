@@ -91,7 +91,7 @@ _WORK_DONE = re.compile(
 # Any work told, in the many words a note tells it in (通了, 换了, 送到了, 交给邻居, 问题解决, 没问题了): with them, words that
 # the resident was out or unreachable tell how it went, not that it could not be done.
 _SOME_WORK = re.compile("通了|换了|装了|送到|送了|送去|清走|清了|交给|放在|挂在|解决|没问题|指导|关了|开了|买了|取了|帮|陪|联系上"
-                        "|接好|弄了|修了|处理了|去了现场")
+                        "|接好|弄了|修了|处理了|去了现场|拧紧|紧了")
 
 
 # An emergency of the member's own, told at the 办结 / 退回 step: his home or himself (我家, 我老伴, 我) or a cry, and none of
@@ -772,8 +772,10 @@ def tells_the_visit(text: str, read: Classification | None) -> bool:
     away = _RESIDENT_AWAY.search(words) is not None
     if read is not None and read.urgent:
         return away and set(read.urgent_signals) <= _VISIT_SIGNALS
-    # (这单我干不了了: giving it up, which has its own answer)
-    return away or _ARRIVING.search(words) is not None or (
+    # (这单我干不了了: giving it up, which has its own answer; 换了水龙头的阀门, 接头松了，拧紧了: his work told, which reads
+    # as a need of its item — the ticket's, see about_the_visit, not one of his own)
+    told_work = read is not None and read.kind == "request" and _SOME_WORK.search(words) is not None
+    return away or told_work or _ARRIVING.search(words) is not None or (
         _CANNOT_AS_IS.search(words) is not None and _GIVING_UP.search(words) is None)
 
 

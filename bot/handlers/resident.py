@@ -453,7 +453,7 @@ _NO_FIRST = re.compile(rf"({_NO_WORDS})[，,。！!\s]+|不是(?=\d|[一二三�
 # What an address has none of and a need almost always has (坏了, 不亮, 没水, 漏, 堵…): 3号楼2单元电梯也坏了 is a need.
 _ROOM_NUMBER = re.compile(r"(?<!\d)\d{3,4}(?!\d)")
 _THING_OF = re.compile(r"(号楼|栋|幢|单元|室|\d)的")
-_NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着火|冒烟")
+_NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭味烟响滴渗晕摔疼痛]|着火|冒烟")  # (…2单元楼道里好大煤气味)
 
 
 # The need shown said to be wrong, with the right one (不是楼道灯，是厨房水管漏水了): a retelling that

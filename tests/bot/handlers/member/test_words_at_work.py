@@ -61,3 +61,14 @@ async def test_a_refusal_with_its_reason_typed_under_an_offer_points_to_its_butt
     card_with(chat.replies(member), "不方便")
     shown = texts_of(await chat.say(member, "不方便，今天在医院陪老伴"))
     assert texts.PRESS_DECLINE in shown, shown
+
+
+@pytest.mark.parametrize("words", ["换了水龙头的阀门", "水管接头松了，拧紧了"])
+async def test_his_work_told_in_words_of_the_tickets_item_is_no_new_request(
+        chat: BotChat, world: World, words: str) -> None:
+    """换了水龙头的阀门 from 王师傅 with the pipe ticket started got 「我理解您反映的是：家居维修 · 水管疏通…对吗？[✅ 确认]」:
+    one press, a second ticket of the same leak offered around, his note never reaching the resident."""
+    member = await _started(chat, world)
+    shown = texts_of(await chat.say(member, words))
+    assert "转告居民" in shown and "对吗" not in shown, shown
+    assert chat.intake_draft(member) is None and chat.count(Ticket) == 1

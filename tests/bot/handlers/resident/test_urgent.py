@@ -248,3 +248,12 @@ async def test_the_first_of_a_group_telling_its_address_is_not_linked_to_itself(
     await chat.say(101, "幸福里小区3号楼2单元502")
     first = tickets_of(chat, 101)[0]
     assert first.linked_to_id != first.id, f"#{first.number} linked to itself"
+
+
+async def test_an_emergency_told_with_its_place_keeps_only_the_place_as_the_address(chat: BotChat) -> None:
+    """「3号楼2单元楼道里好大煤气味，我电话13912345678」: the card to the coordinators read 地址：3号楼2单元楼道里好大煤气味
+    (the smell was no need word to stop the address at; a review at the offline console, the forty-sixth session)."""
+    chat.home(RESIDENT)
+    await chat.say(RESIDENT, "3号楼2单元楼道里好大煤气味，我电话13912345678")
+    ticket = _ticket_of(chat, RESIDENT)
+    assert ticket.urgent and ticket.address == "3号楼2单元", ticket.address
