@@ -1196,6 +1196,9 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
                              if p.get("audience") == "coordinator" and p.get("by") == "coordinator"
                              else f"工单 {number} 已由居民取消，不用再派单了。" if p.get("audience") == "coordinator"
                              else f"工单 {number} 居民已取消，不用再上门了。" if p.get("by") == "resident"
+                             # (to her: a coordinator's 关闭 may be an emergency others handled — 燃气公司来过了 —,
+                             # not a cancellation of hers)
+                             else f"工单 {number} 已由社区协调员关闭。" if p.get("by") == "coordinator"
                              else f"工单 {number} 已取消。")
         + (f"原因：{quote(p['reason'], 200)}" if p.get("reason")
            else f"居民说：「{quote(p['resident_words'], 200)}」" if p.get("resident_words") else ""),

@@ -450,7 +450,7 @@ async def test_words_after_the_reason_do_not_replace_the_reason_its_confirmation
     assert "确定关闭" not in looked and other in looked, looked
     await chat.press(COORD, asked[-1].button("确认关闭"), asked[-1].message)
     await chat.deliver()
-    told = [r.text for r in chat.replies(RESIDENT) if "已取消" in r.text]
+    told = [r.text for r in chat.replies(RESIDENT) if "已由社区协调员关闭" in r.text]
     assert chat.ticket(ticket_id).status == "cancelled" and told and "重复工单" in told[-1], told
 
 
