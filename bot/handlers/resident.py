@@ -87,7 +87,8 @@ _PLACE_WORD = re.compile(
 _HOW_LONG = re.compile("多久|几点|什么时候|多长时间")  # (a question of when: answered, not added)
 # Details of the visit (when she is home, the door, the floor, who has the key): more of the need just registered;
 # other words (我孩子发烧了) are read as they are.
-_VISIT_DETAIL = re.compile("点|上午|下午|晚上|早上|中午|周末|明天|后天|以后|之前|在家|有人|没人|门|楼|层|电话|敲|钥匙|邻居|物业")
+_VISIT_DETAIL = re.compile("点|上午|下午|晚上|早上|中午|周末|明天|后天|以后|之前|在家|有人|没人|门|楼|层|电话|敲|钥匙|邻居|物业"
+                           "|屋头|屋企|屋里|没得人|冇人|唔喺|冇喺|勿勒|下半天|上半天|明朝|听日")  # (我屋头没得人, 阿拉下半天勿勒屋里)
 LIFT = "property.elevator"
 # Someone shut in the lift (我被困在电梯里了, 电梯卡在两层中间 里面有人).
 _TRAPPED = re.compile("困在|被困|困住|困人|关人|关在|卡在.{0,8}(里|中间)|出不来|(里面|里头)有人")
@@ -907,7 +908,7 @@ async def new_request(
             number := await act(context, _complaint, update.effective_user.id, text, now())):
         await reply(update, texts.complaint_told(number))  # (我要投诉王师傅 态度太差了: to its coordinators)
         return
-    when_to_come = words_alone and result.kind in ("other", "status") and tells_when_to_come(text)
+    when_to_come = words_alone and result.kind in ("other", "status", "greeting") and tells_when_to_come(text)
     if (when_to_come or (words_alone and result.kind == "other" and tells_more(text))) and (
             added := await act(context, _visit_detail_added, update.effective_user.id, text, sent_at(update))):
         # (我下午两点以后才在家, 能不能改明天来, right after 「已为您登记工单」 or hours later, while it is not done: the
@@ -1296,10 +1297,13 @@ _DAY_OR_HOUR = r"(今天|明天|后天|改天|上午|下午|晚上|早上|中午
 _WHEN_TO_COME = re.compile(rf"{_DAY_OR_HOUR}.{{0,3}}(来|过来|上门)|改(到|成|在)?{_DAY_OR_HOUR}")
 
 
+MAX_WHEN_TO_COME_CHARS = 80  # (voice input runs on: 喂你好我跟你说啊那个师傅说今天下午来但是…能不能让他明天早上来啊…)
+
+
 def tells_when_to_come(text: str) -> bool:
-    """Whether short words ask or tell when the member should come (see _WHEN_TO_COME), not a chase (还没来)."""
+    """Whether words ask or tell when the member should come (see _WHEN_TO_COME), not a chase (还没来)."""
     plain = simplified(text).strip()
-    return len(plain) < MIN_STATUS_NEED_CHARS * 2 and bool(_WHEN_TO_COME.search(plain)) and not chases(plain)
+    return len(plain) <= MAX_WHEN_TO_COME_CHARS and bool(_WHEN_TO_COME.search(plain)) and not chases(plain)
 
 
 # A trouble back again (又漏了, 又坏了, 昨天修的又不行了, 还是不亮): after a ticket done lately, that need again.

@@ -223,10 +223,12 @@ async def test_a_new_phone_told_hours_later_is_the_tickets_phone(chat: BotChat) 
     assert chat.ticket(1).phone and chat.ticket(1).phone.endswith("13912345678"), (chat.ticket(1).phone, shown)
 
 
-@pytest.mark.parametrize("words", ["今天能来不", "能不能改明天来", "下午来可以吗"])
+@pytest.mark.parametrize("words", ["今天能来不", "能不能改明天来", "下午来可以吗",
+                                   "喂你好我跟你说啊那个师傅说今天下午来但是我下午要去医院拿药能不能让他明天早上来啊"])
 async def test_when_to_come_asked_reaches_the_ticket(chat: BotChat, words: str) -> None:
-    """今天能来不 got the introduction, 能不能改明天来 her tickets' list: the time she asked for reached nobody. Now it
-    goes on her ticket (the member and coordinators see it), and she is told the member arranges the time with her."""
+    """今天能来不 got the introduction, 能不能改明天来 her tickets' list, the dictated run-on a greeting's answer: the time
+    she asked for reached nobody. Now it goes on her ticket (the member and coordinators see it), and she is told the
+    member arranges the time with her."""
     await chat.submit(RESIDENT, NEED)
     shown = texts_of(await chat.say(RESIDENT, words))
     assert words in chat.ticket(1).text and "约定" in shown, (chat.ticket(1).text, shown)
@@ -277,3 +279,12 @@ async def test_asking_the_members_name_and_for_another_member(chat: BotChat, wor
     assert "刘物业 已经接单" in texts_of(await chat.say(RESIDENT, "师傅叫啥名字"))
     shown = texts_of(await chat.say(RESIDENT, "我想换个师傅"))
     assert "已转给负责的协调员" in shown, shown
+
+
+@pytest.mark.parametrize("words", ["我屋头没得人", "阿拉下半天勿勒屋里"], ids=["sichuan", "shanghai"])
+async def test_not_at_home_said_in_dialect_reaches_the_ticket(chat: BotChat, words: str) -> None:
+    """下午我不在家 was added to her ticket, 我屋头没得人 (Sichuanese) and 阿拉下半天勿勒屋里 (Shanghainese) got the
+    introduction."""
+    await chat.submit(RESIDENT, NEED)
+    shown = texts_of(await chat.say(RESIDENT, words))
+    assert words in chat.ticket(1).text and "补充" in shown, shown
