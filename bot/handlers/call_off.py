@@ -94,6 +94,15 @@ def calls_off(text: str) -> bool:
     return _says_cancel(words) or _CALL_OFF.search(words) is not None
 
 
+_BESIDE = re.compile(r"[我俺咱吧啊呀了的呢嘛哈，,。.！!~～\s]")  # (what may be left beside a call-off: 我…了吧)
+
+
+def only_calls_off(text: str) -> bool:
+    """Whether words call off and say nothing more (我不想报了, 算了吧我自己弄 — not 不想修了 反正也活不久了)."""
+    words = simplified(text)
+    return calls_off(text) and not _BESIDE.sub("", _CANCEL_WORD.sub("", _CALL_OFF.sub("", words)))
+
+
 def settles_emergency(text: str) -> bool:
     """Whether words say an emergency is over or was none (see _ALL_CLEAR): not a question."""
     words = simplified(text)

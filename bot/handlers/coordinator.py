@@ -153,7 +153,8 @@ DISPATCH_ASKED_MAX_CHARS = 40
 
 # A coordinator's question about the work in his scope (谁接的单, 有没有超期的工单, 今天的统计): its command answers it.
 _WORK_ASKED = re.compile("超期|临期|统计|报表|周报|响应率|解决率|满意率|超期率|待派|谁接的|哪些单|党员名单"
-                         "|谁在(办|处理|修)|谁办的|(那|这)(张|个)?单子?|修了没|办了没|几单|没人接|催一下|催催")  # (这个单子谁在办)
+                         "|谁在(办|处理|修)|谁办的|(那|这)(张|个)?单子?(?!元)|修好?了没(有)?[吗？?]?$|办了没|几单|没人接的|没人接单"
+                         "|^催一下|^催催")  # (这个单子谁在办 — not 这单元门口好多垃圾, 楼上装修了没完没了, 电话一直没人接)
 
 
 async def dispatch_asked(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,

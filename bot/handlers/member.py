@@ -91,7 +91,7 @@ _WORK_DONE = re.compile(
 # Any work told, in the many words a note tells it in (通了, 换了, 送到了, 交给邻居, 问题解决, 没问题了): with them, words that
 # the resident was out or unreachable tell how it went, not that it could not be done.
 _SOME_WORK = re.compile("通了|换了|装了|送到|送了|送去|清走|清了|交给|放在|挂在|解决|没问题|指导|关了|开了|买了|取了|帮|陪|联系上"
-                        "|接好|弄了|修了|处理了|去了现场|拧紧|紧了")
+                        "|接好|弄了|修了|处理了|去了现场")
 
 
 # An emergency of the member's own, told at the 办结 / 退回 step: his home or himself (我家, 我老伴, 我) or a cry, and none of
@@ -670,17 +670,22 @@ def _not_done(note: str) -> bool:
     return bool(_PUT_OFF.search(note) or _ON_THE_WAY.search(note)) and not done
 
 
-# What a member's words about his work say (去不了, 明天再来, 配件, 买, 修, 阀门): with a ticket in hand, short words of
-# these that the self-harm model alone reads as a sign are about the work (see a_sign_at_work).
-_WORK_WORDS = re.compile("去不了|来不了|过不去|走不开|再来|再去|配件|零件|材料|买|修|换|阀|管|线|工具|上门|接单|这单|单子|居民")
 MAX_WORK_WORDS = 30
+# Someone else's words passed on (居民说药都买好了, 他说不想拖累儿女): never read as the member's work.
+_PASSED_ON = re.compile("说|居民|住户|业主|老人|她|他们")
 
 
 def a_sign_at_work(classifier: Classifier, read: Classification, text: str) -> bool:
-    """Whether short words of work (see _WORK_WORDS) are urgent only because the self-harm model reads them as a sign —
-    no pattern of one, no other danger: 配件没了明天买了再来, 这两天腰疼去不了."""
-    return (read.urgent_signals == ("self_harm",) and len(text) <= MAX_WORK_WORDS
-            and _WORK_WORDS.search(simplified(text)) is not None and not classifier.self_harm_pattern_fires(text))
+    """Whether short words are urgent only because the self-harm model reads a member's words of his work as a sign —
+    no pattern of one, no other danger, nobody's words passed on, and nothing left that reads as a sign once the words
+    of the work (_WORK_PHRASE: 明天买了再来, 配件没了, 去不了) are taken out: 配件没了明天买了再来, 这两天腰疼去不了 —
+    not 不想修了 反正也活不久了, 这两天去不了 想一个人待着."""
+    words = simplified(text)
+    if (read.urgent_signals != ("self_harm",) or len(text) > MAX_WORK_WORDS or _PASSED_ON.search(words)
+            or classifier.self_harm_pattern_fires(text) or not _WORK_PHRASE.search(words)):
+        return False
+    rest = _WORK_PHRASE.sub("，", words).strip("，,。 ")
+    return not rest or not classifier.classify(rest).urgent_signals
 
 
 def work_in_hand(session: Session, telegram_id: int) -> tuple[int, int]:
@@ -756,6 +761,11 @@ _ARRIVING = re.compile(f"{_ON_THE_WAY.pattern}|^到了|(我|已经?)到了|到�
 _CANNOT_AS_IS = re.compile("(修|弄|办|干|做|处理)不(了|好)|没(法|办法)(修|弄|办|处理)|缺(个)?(配件|零件|材料)"
                            "|需要(换|更换|买)(个|一个|新的)?(配件|零件|材料|总阀|阀门|阀|水管|管子|开关|线路|电线|锁芯|锁)"
                            "|(去|要)买(配件|零件|材料)|(配件|零件|材料)(没了|不够|用完)|才有钥匙")
+# His work told in words that read as a need of its item (换了水龙头的阀门, 接头松了，拧紧了) — not another trouble or a
+# report of his own (5号楼楼道灯也坏了 帮忙报一下, 隔壁老太太一个人 想找人陪她聊天, 居民家门开了 里面没动静).
+_WORK_TOLD_AS_A_NEED = re.compile("(换|修|装|拧|紧|通|清|接|疏通|更换)(了|好)")
+_NOT_HIS_WORK = re.compile("也|报|帮忙|找人|隔壁|没动静|不动|倒|躺|救|喊")
+_WORK_PHRASE = re.compile(f"{_ARRIVING.pattern}|{_CANNOT_AS_IS.pattern}|{_CANNOT}|{_WHY}")  # (see a_sign_at_work)
 _RESIDENT_AWAY = re.compile("(居民|住户|业主|户主)[^。，,；;]{0,6}(不在家|没在家|没人|不开门|打不通|联系不上|不接电话)")
 _OWN_HOME = re.compile("我家|俺家|我们家|咱家|我自己|自己|我(爸|妈|老伴|爱人|儿子|女儿|孙子|孙女)|我报的|我的单")
 _CRY = re.compile("救命|喊|叫人|血|晕|倒|摔|火|烟|打架|打人|抢|偷|撬|报警|120|110|119")
@@ -774,7 +784,8 @@ def tells_the_visit(text: str, read: Classification | None) -> bool:
         return away and set(read.urgent_signals) <= _VISIT_SIGNALS
     # (这单我干不了了: giving it up, which has its own answer; 换了水龙头的阀门, 接头松了，拧紧了: his work told, which reads
     # as a need of its item — the ticket's, see about_the_visit, not one of his own)
-    told_work = read is not None and read.kind == "request" and _SOME_WORK.search(words) is not None
+    told_work = read is not None and read.kind == "request" and _WORK_TOLD_AS_A_NEED.search(words) is not None and (
+        _NOT_HIS_WORK.search(words) is None)
     return away or told_work or _ARRIVING.search(words) is not None or (
         _CANNOT_AS_IS.search(words) is not None and _GIVING_UP.search(words) is None)
 

@@ -47,7 +47,7 @@ from routing.states import OPEN, UNRESOLVED, WITH_ASSIGNEE
 NOT_UNDERSTOOD = "not_understood"  # a message judged not a request, kept for 登记为诉求
 MIN_STATUS_NEED_CHARS = 12  # (之前反映的臭水沟 现在又臭得不行, read as a status query, may still be registered)
 # (我的事怎么样了, 刚才那个单号是多少: her tickets are the answer)
-_ASKS_AFTER = re.compile("怎么样|咋样|进度|到哪|有结果|办得?怎么|处理得?怎么|单号|编号|号码|什么时候|啥时候|几点|多久|何时|几时")
+_ASKS_AFTER = re.compile("怎么样|咋样|进度|到哪|有结果|办得?怎么|处理得?怎么|单号|编号|号码")
 # When they will come, asked (他们啥时候来, 师傅几点到, 多久能修好): with one ticket open, its next step answers it.
 _ASKS_WHEN = re.compile("(什么时候|啥时候|几点|多久|多长时间|哪天|何时|几时)(能|会|才|可以)?(来|到|上门|过来|修|弄|办)")
 MIN_NEED_CHARS = 6  # shorter non-requests (测试, 谢谢, ？, a word) get no 登记为诉求 button, unless they tell a trouble
@@ -108,7 +108,8 @@ _ASKED = re.compile("[吗？?]")  # (嘛 is said, not asked: 什么时候来都�
 # when they tell of someone else (老伴走丢了, 孩子发烧了: another matter).
 _TROUBLE_OR_WHERE = re.compile("坏|漏|堵|滴|渗|裂|松|响|臭|味|烫|冒|闪|不亮|不通|不转|不动|不热|不凉|不了|不上|不开|不进|不出"
                                "|一直|老是|总是|经常|又|还是|楼|层|单元|门口|屋里|家里|厨房|卫生间|厕所|阳台|客厅|卧室")
-_SOMEONE = re.compile("老伴|老头|老太|孩子|小孩|儿子|女儿|妈|爸|老人|奶奶|爷爷|外婆|外公|姥|宝宝|家人|邻居")
+_SOMEONE = re.compile("老伴|老头|老太|老公|爱人|孩子|小孩|儿子|女儿|孙子|孙女|妈|爸|老人|奶奶|爷爷|外婆|外公|姥|宝宝|家人"
+                      "|邻居|有人|他|她|人|也|不动|倒|躺|喘|晕|哭|血")  # (老公不动了, 门也坏了: another matter, maybe urgent)
 _A_QUESTION = re.compile("[吗嘛呢？?]|怎么|什么|啥|哪|谁|多少|多久")  # (not 几: 好几天了 tells, 几点来 asks — 点 too)
 _A_STATUS_QUESTION = re.compile("[吗嘛呢？?]|怎么|什么|啥|多久|进度|到哪|几时|何时|没有?[来到修]|了没")
 # What now, once her need is registered (那现在咋办, 接下来呢, 我还要做什么吗, 就这样了吗), or who will come and how to
@@ -454,7 +455,9 @@ _NO_FIRST = re.compile(rf"({_NO_WORDS})[，,。！!\s]+|不是(?=\d|[一二三�
 # What an address has none of and a need almost always has (坏了, 不亮, 没水, 漏, 堵…): 3号楼2单元电梯也坏了 is a need.
 _ROOM_NUMBER = re.compile(r"(?<!\d)\d{3,4}(?!\d)")
 _THING_OF = re.compile(r"(号楼|栋|幢|单元|室|\d)的")
-_NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭味烟响滴渗晕摔疼痛]|着火|冒烟")  # (…2单元楼道里好大煤气味)
+_NEED_WORDS = re.compile("[了不没坏漏堵修要想需请帮吗呢吵臭]|着火|冒烟")
+# ...and after a house number, where the need goes on (…2单元楼道里好大煤气味: not 烟厂宿舍3号楼, whose 烟 names the place)
+_NEED_AFTER_WHERE = re.compile(f"{_NEED_WORDS.pattern}|[味烟响滴渗晕摔疼痛]")
 
 
 # The need shown said to be wrong, with the right one (不是楼道灯，是厨房水管漏水了): a retelling that
@@ -777,7 +780,7 @@ def address_told_with(text: str) -> str | None:
     if not spans:
         return part
     end = max(stop for _, stop in spans)
-    return part[:end].rstrip(" ，,的") if _NEED_WORDS.search(simplified(part[end:])) else part
+    return part[:end].rstrip(" ，,的") if _NEED_AFTER_WHERE.search(simplified(part[end:])) else part
 
 
 def _intake_state(result: Classification, text: str, attachments: list[str]) -> dict[str, Any]:
@@ -865,18 +868,21 @@ async def new_request(
             await reply(update, texts.urgent_advice(result.hotlines))
         await reply(update, texts.HEARD_GENTLY)
         return
-    if words_alone and _a_sign_by_the_model_alone(classifier, result, text) and (
-            (call_off.calls_off(text) and await call_off.offer_call_off(update, context, text, lead=texts.IF_HURTING))
-            or await _passed_on(update, context, text)):
-        # (我不想报了, 算了吧我自己弄, 不想等了 with a ticket open: about that ticket — called off, or chased —, not a
-        # crisis ticket; the crisis line is said gently all the same)
+    if words_alone and _a_sign_by_the_model_alone(classifier, result, text) and not complains(text) and (
+            (call_off.only_calls_off(text)
+             and await call_off.offer_call_off(update, context, text, lead=texts.IF_HURTING))
+            or (only_chases(text) and await _passed_on(update, context, text))):
+        # (我不想报了, 算了吧我自己弄, 不想等了 — and nothing more — with a ticket open: about that ticket, called off or
+        # chased, not a crisis ticket; the crisis line is said gently all the same. 不想等了 药都买好了 is a crisis.)
         if chases(text):
             await reply(update, texts.IF_HURTING)
         return
     when = (result.kind == "status" and len(result.text) < MIN_STATUS_NEED_CHARS and bool(_ASKS_WHEN.search(result.text))
             and not chases(text))  # (他几点来啊我等一上午了: a 催办, below)
     if words_alone and result.kind != "request" and not result.urgent_signals and (asks_what_next(text) or when) and (
-            told := await query(context, _ticket_to_tell, update.effective_user.id, emergency, when)):
+            told := await query(context, _ticket_to_tell, update.effective_user.id, emergency, when)) and not (
+            when and (pointed := [label for label, _ in classifier.likely_items(text)]) and told["label"] not in pointed):
+        # (暖气什么时候来 after the lamp: a question of an outage, not of the lamp's visit — her tickets, as before)
         if told["urgent"]:  # (那现在咋办 after a gas leak: what to do till help comes, first; its lines read again)
             lines = classifier.classify(told["text"]).hotlines or deps(context).taxonomy.hotlines_of(told["label"])
             await reply(update, texts.urgent_advice(lines))
@@ -890,7 +896,7 @@ async def new_request(
             told := await query(context, _ticket_to_tell, update.effective_user.id, emergency)):
         await reply(update, texts.noted(told))  # (好的 / 收到 / 晓得了 after registering: not the introduction)
         return
-    if (words_alone and result.kind != "request" and call_off.calls_off(text)
+    if (words_alone and result.kind != "request" and call_off.calls_off(text) and not complains(text)
             and await call_off.offer_call_off(update, context, text)):
         return  # (算了不用来了 我儿子修好了, after a ticket: not a need to register)
     if (words_alone and result.kind != "request" and call_off.settles_emergency(text)
@@ -910,7 +916,8 @@ async def new_request(
         return
     when_to_come = words_alone and result.kind in ("other", "status", "greeting") and tells_when_to_come(text)
     if (when_to_come or (words_alone and result.kind == "other" and tells_more(text))) and (
-            added := await act(context, _visit_detail_added, update.effective_user.id, text, sent_at(update))):
+            added := await act(context, _visit_detail_added, update.effective_user.id, text,
+                               [label for label, _ in classifier.likely_items(text)], sent_at(update))):
         # (我下午两点以后才在家, 能不能改明天来, right after 「已为您登记工单」 or hours later, while it is not done: the
         # member who comes needs it)
         await reply(update, texts.visit_detail_added(added["number"], added["address"], added["phone"], when_to_come))
@@ -925,11 +932,11 @@ async def new_request(
         return
     if words_alone and then is None and not result.urgent_signals and not result.confident and _AGAIN.search(
             simplified(text)) and len(text) <= MAX_LOOSE_PIECE_CHARS and (
-            done := await query(context, _done_lately, update.effective_user.id, now())):
+            done := await query(context, _done_lately, update.effective_user.id, now())) and (
+            again := _the_same_again(classifier, done, text)):
         # (又漏了 after her pipe ticket was done: that need again, read with its words — not talk, not a new guess)
         await reply(update, texts.broken_again(done, deps(context).tz))
-        joined = f"{done['text']}，{text}"
-        await _start_intake(update, context, classifier.classify(joined), joined, [])
+        await _start_intake(update, context, again, f"{done['text']}，{text}", [])
         return
     if result.kind == "request" and words_alone and then is None and (
             pieces := await query(context, _earlier_pieces, update.effective_user.id, sent_at(update))):
@@ -1311,6 +1318,16 @@ _AGAIN = re.compile("(又|还是|又开始)(坏|漏|堵|不亮|不行|不好|不
 AGAIN_WITHIN = timedelta(days=30)
 
 
+def _the_same_again(classifier: Classifier, done: dict[str, Any], text: str) -> Classification | None:
+    """A trouble back again (又漏了) read with the done ticket's words, when that is its need again: the words point to
+    no other item (又漏气了 after the lamp does: read as it is) and together they read as that item, no emergency."""
+    pointed = [label for label, _ in classifier.likely_items(text)]
+    if pointed and done["label"] not in pointed:
+        return None
+    together = classifier.classify(f"{done['text']}，{text}")
+    return together if together.label == done["label"] and not together.urgent_signals else None
+
+
 def _done_lately(session: Session, telegram_id: int, now_: datetime) -> dict[str, Any] | None:
     """Her newest ticket, when it was done (办结, or closed after it) within AGAIN_WITHIN and nothing newer is open."""
     latest = next(iter(tickets.list_resident_tickets(session, telegram_id, limit=1)), None)
@@ -1320,22 +1337,49 @@ def _done_lately(session: Session, telegram_id: int, now_: datetime) -> dict[str
     return views.ticket_payload(session, latest) | {"done_at": done_at}
 
 
-# Where told again as a correction (地址写错了 是5号楼1单元, 不对 是502, 搬到3号楼了), not only named.
-_ADDRESS_CORRECTED = re.compile("地址|写错|填错|说错|不对|不是|应该是|改成|改为|换成|搬")
+# Her own phone or address told as changed or wrong (我电话换了139…, 地址写错了 是5号楼1单元): into the ticket's fields —
+# not a number or a place of someone else's (楼上邻居电话139…, 我女儿搬到5号楼了, 有人打电话139…说是师傅).
+_MY_PHONE_CHANGED = re.compile("(电话|手机|号码|手机号|联系方式)(号码?)?(换了|改了|变了|换成|改成|改为|不对|写错|填错)"
+                               "|(换|改)了?(个|新)?(电话|手机|号码|手机号)")
+_ADDRESS_CORRECTED = re.compile("写错|填错|说错|不对|应该是|改成|改为|换成")
+_SOMEONE_ELSES = re.compile("女儿|儿子|邻居|物业|有人|他|她|楼上|楼下|隔壁|对门|师傅|老伴|老公|爱人|家人|亲戚|朋友|转账")
+# Hours after registering, only when to come, where she is, or how to reach her goes on the ticket (下午我不在家,
+# 我电话换了…) — not a trouble or someone in danger (我家门也坏了, 门口有人躺着: read as they are).
+_WHEN_OR_HOW_TO_REACH = re.compile("上午|下午|晚上|早上|中午|周末|今天|明天|后天|点|在家|屋头|屋企|屋里|勿勒|电话|手机|号码|钥匙"
+                                   "|地址|来|上门")
+_NOT_A_DETAIL_LATER = re.compile("坏|漏|堵|不亮|不通|躺|倒|不动|晕|喘|血|救|火|烟|味")
+_A_JOB = re.compile("帮我|帮忙|搬|换个|装个|修个|通个")  # (周六来帮我搬个柜子: a job of its own)
 
 
-def _visit_detail_added(session: Session, telegram_id: int, text: str, now_: datetime) -> dict[str, Any] | None:
-    """Add a detail of the visit (我下午两点以后才在家, 我电话换了139…, 地址写错了 是5号楼) to her newest ticket not done
-    yet, whenever it was registered — a new phone and a corrected address into its fields too —: its number and what
-    changed; None when she has no ticket not done."""
+def _visit_detail_added(session: Session, telegram_id: int, text: str, pointed: list[str], now_: datetime
+                        ) -> dict[str, Any] | None:
+    """Add a detail of the visit (我下午两点以后才在家, 今天能来不, 我电话换了139…, 地址写错了 是5号楼) to her newest
+    ticket not done yet — hours after registering too when it tells when, where she is or how to reach her —, her own
+    new phone or corrected address into its fields: its number and what changed. None when she has no ticket not done,
+    or the words ask a job of their own that does not point to its item (`pointed`: the items the words point to)."""
     latest = next(iter(tickets.list_resident_tickets(session, telegram_id, limit=1)), None)
     if latest is None or latest.status not in UNRESOLVED:
         return None
-    phone = numbers.dialled_phone_in(text)
-    told = numbers.address_in(text) if _ADDRESS_CORRECTED.search(simplified(text)) else None
+    words = simplified(text)
+    if _A_JOB.search(words) and latest.label not in pointed:  # (改天来帮忙换个锁 after the lamp: another need)
+        return None
+    if now_ - latest.created_at > JUST_REGISTERED and (
+            _NOT_A_DETAIL_LATER.search(words) or not _WHEN_OR_HOW_TO_REACH.search(words)):
+        return None
+    own = not _SOMEONE_ELSES.search(words)
+    phone = numbers.dialled_phone_in(text) if own and _MY_PHONE_CHANGED.search(words) else None
+    told = numbers.address_in(text) if own and _ADDRESS_CORRECTED.search(words) else None
     address = (numbers.corrected_address(latest.address, told) if latest.address else told) if told else None
     tickets.add_contact(session, latest.id, telegram_id, now_, supplement=text, address=address, phone=phone)
     return {"number": f"#{latest.number}", "address": address, "phone": phone}
+
+
+def only_chases(text: str) -> bool:
+    """Whether words chase and say nothing more (不想等了, 等不及了 — not 不想等了 药都买好了)."""
+    return chases(text) and not _BESIDE_A_CHASE.sub("", _CHASING.sub("", simplified(text)))
+
+
+_BESIDE_A_CHASE = re.compile(r"[我俺咱吧啊呀了的呢嘛哈，,。.！!~～\s]")
 
 
 def chases(text: str) -> bool:

@@ -640,6 +640,14 @@ async def test_the_assign_list_tells_a_hand_back_and_a_low_rating_from_bu_fang_b
 
 
 @SQLITE
+@pytest.mark.parametrize("words", ["这单元门口好多垃圾", "楼上装修了没完没了", "我妈电话一直没人接 好担心"])
+async def test_a_coordinators_own_words_are_not_taken_for_a_question_about_the_work(chat: BotChat, words: str) -> None:
+    """这单元…, 装修了没完没了, 电话一直没人接 read as 这单 / 修了没 / 没人接 and got the commands (a review's probe)."""
+    text = texts_of(await chat.say(GRID_COORD, words))
+    assert texts.WORK_BY_COMMANDS not in text, text
+
+
+@SQLITE
 @pytest.mark.parametrize("words", ["有没有超期的工单", "今天的统计", "这个单子谁在办", "今天有几单没人接", "催一下",
                                    "张阿姨的水管修了没"])
 async def test_a_coordinators_question_about_the_work_gets_the_commands(chat: BotChat, words: str) -> None:

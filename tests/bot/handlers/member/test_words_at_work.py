@@ -72,3 +72,21 @@ async def test_his_work_told_in_words_of_the_tickets_item_is_no_new_request(
     shown = texts_of(await chat.say(member, words))
     assert "转告居民" in shown and "对吗" not in shown, shown
     assert chat.intake_draft(member) is None and chat.count(Ticket) == 1
+
+
+@pytest.mark.parametrize("words", ["居民说药都买好了", "不想修了 反正也活不久了", "这两天去不了 想一个人待着"])
+async def test_signs_beside_his_work_or_passed_on_from_a_resident_are_still_a_crisis(
+        chat: BotChat, world: World, words: str) -> None:
+    """A third review: these were taken for his work (「这句话是说您手上的工单吗？」, 转告居民) — a resident's signs passed
+    on, or his own, never reached anyone as a crisis."""
+    member = await _started(chat, world)
+    shown = texts_of(await chat.say(member, words))
+    assert "12356" in shown and "转告居民" not in shown and chat.count(Ticket) == 2, shown
+
+
+@pytest.mark.parametrize("words", ["5号楼楼道灯也坏了 帮忙报一下", "居民家门开了 里面没动静"])
+async def test_his_own_report_with_a_ticket_in_hand_is_not_taken_for_his_work(
+        chat: BotChat, world: World, words: str) -> None:
+    member = await _started(chat, world)
+    shown = texts_of(await chat.say(member, words))
+    assert "转告居民" not in shown, shown
