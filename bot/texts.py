@@ -762,6 +762,7 @@ NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
 NOTE_IS_A_QUESTION = "这句话像是在提问，还不是办理结果。办好了请用一句话说明结果；还没办完请点「按错了，返回」。"
 PRESS_DONE_FIRST = ("办好了的话，请在那张工单的消息下面点「办结」（没看到「办结」就先点「开始办理」），再发照片或一句话说明"
                     "（/tasks 可以看到您手上的工单）。")
+NO_OFFER_WAITING = "现在没有等您接的新工单。您手上的工单请发 /tasks 查看，在工单消息下面点按钮办理。"
 PRESS_TAKE = "要接这张工单，请点工单消息下面的「接单」按钮。"
 ABOUT_THE_VISIT = ("这是说您手上的工单吗？上门开始请点「开始办理」，办好了点「办结」；居民不在家、联系不上或办不了，请点「退回」"
                    "写明情况，协调员会跟进（/tasks 可以看到您手上的工单）。")
@@ -836,7 +837,8 @@ def points(summary: Mapping[str, Any]) -> str:
     star_text = f"{'⭐' * stars}（{quarter_name(quarter)}）" if stars and quarter else "尚未评星（每季度结束后评定）"
     rank = (
         f"第 {summary['rank_in_grid']} 名（共 {summary['members_in_grid']} 人）"
-        if summary.get("rank_in_grid")
+        if summary.get("rank_in_grid") and summary.get("points")
+        else "—（有了积分才排名）" if summary.get("rank_in_grid")  # (第 1 名 with 0 points: a review found it misleading)
         else "—"
     )
     return (

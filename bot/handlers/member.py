@@ -897,6 +897,9 @@ async def about_their_work(
     if offered and words and (_TAKING.fullmatch(words) or _typed(_GOING_LATER, words)):
         await reply(update, texts.PRESS_TAKE)
         return True
+    if held and words and _TAKING.fullmatch(words):  # (接单 with tickets in hand, no offer: not 「您还没有工单」)
+        await reply(update, texts.NO_OFFER_WAITING)
+        return True
     if offered and words and _typed(_REFUSAL, words):
         await reply(update, texts.PRESS_DECLINE)
         return True

@@ -87,3 +87,11 @@ def test_points_names_the_quarter_of_the_stars_as_people_say_it(stars: int | Non
     summary = {"name": "王师傅", "points": 30, "stars": stars, "stars_quarter": quarter, "rank_in_grid": 1,
                "members_in_grid": 3, "resolved": 2, "open_tickets": 0}
     assert shown in texts.points(summary)
+
+
+@pytest.mark.parametrize(("points", "shown"), [(0, "网格排名：—（有了积分才排名）"), (30, "网格排名：第 1 名（共 3 人）")])
+def test_a_new_member_with_no_points_is_not_told_he_ranks_first(points: int, shown: str) -> None:
+    """/points of a member who has done nothing yet read 「第 1 名」 (every member tied at 0; a console review)."""
+    summary = {"name": "王师傅", "points": points, "stars": None, "stars_quarter": None, "rank_in_grid": 1,
+               "members_in_grid": 3, "resolved": 0, "open_tickets": 0}
+    assert shown in texts.points(summary)

@@ -90,3 +90,11 @@ async def test_his_own_report_with_a_ticket_in_hand_is_not_taken_for_his_work(
     member = await _started(chat, world)
     shown = texts_of(await chat.say(member, words))
     assert "转告居民" not in shown, shown
+
+
+async def test_taking_typed_with_tickets_in_hand_and_no_offer_is_not_told_he_has_none(
+        chat: BotChat, world: World) -> None:
+    """接单 typed by 王师傅 holding a ticket, no offer waiting: 「您还没有工单」 (a resident's answer, and false)."""
+    member = await _started(chat, world)
+    shown = texts_of(await chat.say(member, "接单"))
+    assert texts.NO_OFFER_WAITING in shown and "您还没有工单" not in shown, shown
