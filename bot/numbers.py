@@ -219,15 +219,16 @@ def corrected_address(address: str, correction: str) -> str:
 
 
 def _digits(numeral: str) -> str:
-    return "".join(_CN_DIGITS[ch] for ch in numeral if ch in _CN_DIGITS)
+    """A number's digits, from numerals and digits however mixed and grouped (138一二三四5678 → 13812345678)."""
+    return "".join(ch if ch.isdigit() else _CN_DIGITS[ch] for ch in numeral if ch.isdigit() or ch in _CN_DIGITS)
 
 
 def phone_in(text: str) -> str | None:
     """A phone number in a text, digits (full-width ones too: １３８…) or Chinese numerals, however grouped (as its
     ASCII digits)."""
-    text = simplified(text)
-    text = _MIXED_MOBILE.sub(lambda m: "".join(ch if ch.isdigit() else _digits(ch) for ch in m.group()), text)
-    digits = _CN_PHONE.sub(lambda m: _digits(m.group()), _CN_MOBILE.sub(lambda m: _digits(m.group()), text))
+    digits = simplified(text)
+    for numerals in (_MIXED_MOBILE, _CN_MOBILE, _CN_PHONE):  # (each read as the digits it says, in this order)
+        digits = numerals.sub(lambda m: _digits(m.group()), digits)
     # (as grouped first: 2单元501 13912345678, 302 84561234 — run together, the room's digits would hide the number)
     compact = _GROUPING.sub("", digits)
     match = PHONE_NUMBER.search(digits) or PHONE_NUMBER.search(compact) or LOCAL_NUMBER.search(digits) \

@@ -324,6 +324,8 @@ def visit_detail_added(number: str, address: str | None, phone: str | None, when
 
 def added_to_emergency(number: str) -> str:
     return f"这句话已补充到您刚才登记的紧急工单 <b>{esc(number)}</b> 里，协调员会看到，正在跟进。"
+
+
 IF_HURTING = "如果您心里不好受，也可以跟我说说，或拨打心理援助热线 12356。"
 HEARD_GENTLY = "谢谢您愿意告诉我。这些话工作人员会看到，他们会尽快联系您。想说什么都可以继续说，也可以随时拨打 12356。"
 
@@ -425,6 +427,11 @@ def ticket_created(number: str, category_name: str, item_name: str, urgent: bool
     )
 
 
+def _number_and_item(p: Mapping[str, Any]) -> str:
+    """A ticket (its payload) named with its item: <b>#A1234</b>（照明楼道）."""
+    return f"<b>{esc(p['number'])}</b>（{esc(p['item_name'])}）"
+
+
 def what_next(p: Mapping[str, Any]) -> str:
     """那现在咋办 (or 师傅电话多少) once a need is registered: where her ticket (its private payload) is, what comes
     next, and that nothing more is asked of her."""
@@ -444,25 +451,24 @@ def what_next(p: Mapping[str, Any]) -> str:
         step = f"协调员正在为您安排合适的人，安排好了我会马上告诉您，接手的人{reach}。"
     done = ("" if status == "resolved" else "请先照上面说的保护好自己和家人。" if p.get("urgent")
             else "您不用再做什么，等我的消息就行。")
-    return (f"您的工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）已经登记好了。{step}\n"
+    return (f"您的工单 {_number_and_item(p)}已经登记好了。{step}\n"
             f"{done}想看进度，随时发 /my。")
 
 
 def visit_under_way(p: Mapping[str, Any]) -> str:
     """他在修了 / 师傅到门口了 while a member has her ticket (its payload)."""
-    return (f"好的，{esc(p.get('member_name') or '接单的党员')} 正在为您办理工单 <b>{esc(p['number'])}</b>"
-            f"（{esc(p['item_name'])}）。有什么要交代的，直接跟他说就行；办好后我会请您打个分。")
+    return (f"好的，{esc(p.get('member_name') or '接单的党员')} 正在为您办理工单 {_number_and_item(p)}。"
+            "有什么要交代的，直接跟他说就行；办好后我会请您打个分。")
 
 
 def broken_again(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     """又漏了 after a ticket (its payload) was done: the same need registered again, said so."""
-    return (f"您的工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）{local_time(p.get('done_at'), tz)} 办结后又出问题了？"
-            "我按同一件事为您重新登记：")
+    return f"您的工单 {_number_and_item(p)}{local_time(p.get('done_at'), tz)} 办结后又出问题了？我按同一件事为您重新登记："
 
 
 def noted(p: Mapping[str, Any]) -> str:
     """好的 / 收到 after a need was registered: where her newest ticket (its payload) is, so she knows it is not forgotten."""
-    head = f"好的。您的工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）"
+    head = f"好的。您的工单 {_number_and_item(p)}"
     if p.get("status") == "resolved":
         return f"{head}已经办结，方便的话请在上面那条消息里给这次服务打个分。"
     who = f"，由 {esc(p['member_name'])} 办理" if p.get("member_name") else ""
@@ -509,7 +515,7 @@ def confirm_call_off(row: Mapping[str, Any]) -> str:
     member = row.get("member_name")
     told = f"已接单的 {esc(member)} 会收到通知，不用再上门。" if member else "撤销后不会再安排人上门。"
     danger = "\n⚠️ 如果仍有危险，请立即拨打 119 / 110 / 120。" if row.get("urgent") else ""
-    return f"确定要撤销工单 <b>{esc(row['number'])}</b>（{esc(row['item_name'])}）吗？{told}{danger}"
+    return f"确定要撤销工单 {_number_and_item(row)}吗？{told}{danger}"
 
 
 def called_off(number: str) -> str:
@@ -1050,7 +1056,7 @@ def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     """A resident's 催办: to the coordinators (the ticket's card, 改派 under it), to the member who holds it, and to the
     one assigned it who has not answered (its 接单 / 不方便 under it)."""
     said = f"居民说：「{quote(p.get('resident_words') or '', 200)}」\n"
-    asked = f"⏰ 居民在催工单 <b>{esc(p['number'])}</b>（{esc(p['item_name'])}）。\n{said}"
+    asked = f"⏰ 居民在催工单 {_number_and_item(p)}。\n{said}"
     if p.get("audience") == "member":
         return asked + "请尽快联系居民，告诉对方您什么时候到；办不了请点「退回」。"
     if p.get("audience") == "assigned":

@@ -22,6 +22,7 @@ from bot.handlers.common import (
     now,
     query,
     reply,
+    says_only,
     ticket_named,
     written_within,
 )
@@ -94,13 +95,9 @@ def calls_off(text: str) -> bool:
     return _says_cancel(words) or _CALL_OFF.search(words) is not None
 
 
-_BESIDE = re.compile(r"[我俺咱吧啊呀了的呢嘛哈，,。.！!~～\s]")  # (what may be left beside a call-off: 我…了吧)
-
-
 def only_calls_off(text: str) -> bool:
     """Whether words call off and say nothing more (我不想报了, 算了吧我自己弄 — not 不想修了 反正也活不久了)."""
-    words = simplified(text)
-    return calls_off(text) and not _BESIDE.sub("", _CANCEL_WORD.sub("", _CALL_OFF.sub("", words)))
+    return calls_off(text) and says_only(text, _CALL_OFF, _CANCEL_WORD)
 
 
 def settles_emergency(text: str) -> bool:

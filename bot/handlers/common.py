@@ -30,7 +30,8 @@ from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
 from bot.config import BotSettings
-from classifier import Classifier
+from classifier import Classification, Classifier
+from classifier.normalize import simplified
 from classifier.taxonomy import Taxonomy
 from routing import geography, members, outbox
 from routing.db import transaction
@@ -54,6 +55,24 @@ def ticket_named(text: str, tickets: Iterable[Ticket]) -> Ticket | None:
     """The first of `tickets` whose number the words name (取消 #A1234, a1234 怎么还没来), or None."""
     upper = text.upper()
     return next((t for t in tickets if re.search(rf"(?<![A-Z0-9]){t.number}(?![0-9])", upper)), None)
+
+
+# What may stand beside words that say one thing only: a pronoun, particles, stops (我不想报了吧, 等不及了！).
+_ONLY_BESIDE = re.compile(r"[我俺咱吧啊呀了的呢嘛哈，,。.！!~～\s]")
+
+
+def says_only(text: str, *said: re.Pattern[str]) -> bool:
+    """Whether words say nothing but what the `said` patterns find (算了吧我自己弄; not 不想修了 反正也活不久了)."""
+    words = simplified(text)
+    for pattern in said:
+        words = pattern.sub("", words)
+    return not _ONLY_BESIDE.sub("", words)
+
+
+def a_sign_by_the_model_alone(classifier: Classifier, read: Classification, text: str) -> bool:
+    """Whether words are urgent only because the self-harm model reads them as a sign: no pattern of one, no other
+    danger (我不想报了, 配件没了明天买了再来 — words a ticket in hand may explain)."""
+    return read.urgent_signals == ("self_harm",) and not classifier.self_harm_pattern_fires(text)
 
 
 def written_within(touched: datetime, written: datetime, window: timedelta) -> bool:

@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from bot import keyboards, texts
 from bot.handlers.common import (
     TICKET_NUMBER_TOLD,
+    a_sign_by_the_model_alone,
     act,
     answer,
     callback_args,
@@ -681,8 +682,8 @@ def a_sign_at_work(classifier: Classifier, read: Classification, text: str) -> b
     of the work (_WORK_PHRASE: 明天买了再来, 配件没了, 去不了) are taken out: 配件没了明天买了再来, 这两天腰疼去不了 —
     not 不想修了 反正也活不久了, 这两天去不了 想一个人待着."""
     words = simplified(text)
-    if (read.urgent_signals != ("self_harm",) or len(text) > MAX_WORK_WORDS or _PASSED_ON.search(words)
-            or classifier.self_harm_pattern_fires(text) or not _WORK_PHRASE.search(words)):
+    if (len(text) > MAX_WORK_WORDS or not a_sign_by_the_model_alone(classifier, read, text)
+            or _PASSED_ON.search(words) or not _WORK_PHRASE.search(words)):
         return False
     rest = _WORK_PHRASE.sub("，", words).strip("，,。 ")
     return not rest or not classifier.classify(rest).urgent_signals

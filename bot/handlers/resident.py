@@ -23,6 +23,7 @@ from bot.handlers import call_off, member
 from bot.handlers.common import (
     INTAKE,
     STEP_IDLE,
+    a_sign_by_the_model_alone,
     act,
     answer,
     callback_args,
@@ -32,6 +33,7 @@ from bot.handlers.common import (
     now,
     query,
     reply,
+    says_only,
     sent_at,
     step_left,
     ticket_named,
@@ -87,8 +89,9 @@ _PLACE_WORD = re.compile(
 _HOW_LONG = re.compile("多久|几点|什么时候|多长时间")  # (a question of when: answered, not added)
 # Details of the visit (when she is home, the door, the floor, who has the key): more of the need just registered;
 # other words (我孩子发烧了) are read as they are.
+_AT_HOME_IN_DIALECT = "屋头|屋企|屋里|勿勒"  # (我屋头没得人, 阿拉下半天勿勒屋里: at home, in Sichuan, Canton, Shanghai)
 _VISIT_DETAIL = re.compile("点|上午|下午|晚上|早上|中午|周末|明天|后天|以后|之前|在家|有人|没人|门|楼|层|电话|敲|钥匙|邻居|物业"
-                           "|屋头|屋企|屋里|没得人|冇人|唔喺|冇喺|勿勒|下半天|上半天|明朝|听日")  # (我屋头没得人, 阿拉下半天勿勒屋里)
+                           f"|{_AT_HOME_IN_DIALECT}|没得人|冇人|唔喺|冇喺|下半天|上半天|明朝|听日")
 LIFT = "property.elevator"
 # Someone shut in the lift (我被困在电梯里了, 电梯卡在两层中间 里面有人).
 _TRAPPED = re.compile("困在|被困|困住|困人|关人|关在|卡在.{0,8}(里|中间)|出不来|(里面|里头)有人")
@@ -104,12 +107,12 @@ _ASKS = re.compile("[吗？?]$|^(什么|啥|哪个|哪里|怎么|咋)|(写|填|�
 # When to come told, not asked (什么时候来都行; 几点都可以); a question mark or 吗 asks all the same.
 _ANY_TIME = re.compile("(什么时候|啥时候|几点|哪天|随时)[^，,。？?]*(都|也)(行|可以|方便|有人|在家|成|中(?!午)|没事|没问题|ok)", re.IGNORECASE)
 _ASKED = re.compile("[吗？?]")  # (嘛 is said, not asked: 什么时候来都可以嘛)
-# What short words under a card tell of its need when they point to no item (坏了, 一直响, 在三楼), and who they name
-# when they tell of someone else (老伴走丢了, 孩子发烧了: another matter).
+# What short words under a card tell of its need when they point to no item (坏了, 一直响, 在三楼), and what makes them
+# another matter: someone named, something else too, or someone in trouble (老伴走丢了, 门也坏了, 老公不动了).
 _TROUBLE_OR_WHERE = re.compile("坏|漏|堵|滴|渗|裂|松|响|臭|味|烫|冒|闪|不亮|不通|不转|不动|不热|不凉|不了|不上|不开|不进|不出"
                                "|一直|老是|总是|经常|又|还是|楼|层|单元|门口|屋里|家里|厨房|卫生间|厕所|阳台|客厅|卧室")
-_SOMEONE = re.compile("老伴|老头|老太|老公|爱人|孩子|小孩|儿子|女儿|孙子|孙女|妈|爸|老人|奶奶|爷爷|外婆|外公|姥|宝宝|家人"
-                      "|邻居|有人|他|她|人|也|不动|倒|躺|喘|晕|哭|血")  # (老公不动了, 门也坏了: another matter, maybe urgent)
+_ANOTHER_MATTER = re.compile("老伴|老头|老太|老公|爱人|孩子|小孩|儿子|女儿|孙子|孙女|妈|爸|奶奶|爷爷|外婆|外公|姥|宝宝|邻居|他|她"
+                             "|人|也|不动|倒|躺|喘|晕|哭|血")
 _A_QUESTION = re.compile("[吗嘛呢？?]|怎么|什么|啥|哪|谁|多少|多久")  # (not 几: 好几天了 tells, 几点来 asks — 点 too)
 _A_STATUS_QUESTION = re.compile("[吗嘛呢？?]|怎么|什么|啥|多久|进度|到哪|几时|何时|没有?[来到修]|了没")
 # What now, once her need is registered (那现在咋办, 接下来呢, 我还要做什么吗, 就这样了吗), or who will come and how to
@@ -844,7 +847,7 @@ async def new_request(
         return
     if (waiting and not attachments and waiting.get("confident") and not waiting.get("urgent") and not result.urgent
             and result.kind in ("other", "request") and not corrects
-            and _a_detail(text, waiting.get("label"), [label for label, _ in classifier.likely_items(text)])
+            and _a_detail(classifier, text, waiting.get("label"))
             and _same_need_together(classifier.classify(f"{waiting['text']}，{text}"), waiting.get("label"))):
         await _tell_more(update, context, waiting, text)  # (我家水龙头, then 坏了 / 一直滴水: more of it, kept)
         return
@@ -868,20 +871,21 @@ async def new_request(
             await reply(update, texts.urgent_advice(result.hotlines))
         await reply(update, texts.HEARD_GENTLY)
         return
-    if words_alone and _a_sign_by_the_model_alone(classifier, result, text) and not complains(text) and (
-            (call_off.only_calls_off(text)
-             and await call_off.offer_call_off(update, context, text, lead=texts.IF_HURTING))
-            or (only_chases(text) and await _passed_on(update, context, text))):
+    if (words_alone and len(text) <= MAX_PIECE_CHARS and a_sign_by_the_model_alone(classifier, result, text)
+            and not complains(text)):
         # (我不想报了, 算了吧我自己弄, 不想等了 — and nothing more — with a ticket open: about that ticket, called off or
         # chased, not a crisis ticket; the crisis line is said gently all the same. 不想等了 药都买好了 is a crisis.)
-        if chases(text):
+        if call_off.only_calls_off(text) and await call_off.offer_call_off(update, context, text,
+                                                                           lead=texts.IF_HURTING):
+            return
+        if chases(text) and says_only(text, _CHASING) and await _passed_on(update, context, text):
             await reply(update, texts.IF_HURTING)
-        return
+            return
     when = (result.kind == "status" and len(result.text) < MIN_STATUS_NEED_CHARS and bool(_ASKS_WHEN.search(result.text))
             and not chases(text))  # (他几点来啊我等一上午了: a 催办, below)
     if words_alone and result.kind != "request" and not result.urgent_signals and (asks_what_next(text) or when) and (
             told := await query(context, _ticket_to_tell, update.effective_user.id, emergency, when)) and not (
-            when and (pointed := [label for label, _ in classifier.likely_items(text)]) and told["label"] not in pointed):
+            when and points_elsewhere(classifier, text, told["label"])):
         # (暖气什么时候来 after the lamp: a question of an outage, not of the lamp's visit — her tickets, as before)
         if told["urgent"]:  # (那现在咋办 after a gas leak: what to do till help comes, first; its lines read again)
             lines = classifier.classify(told["text"]).hotlines or deps(context).taxonomy.hotlines_of(told["label"])
@@ -917,7 +921,8 @@ async def new_request(
     when_to_come = words_alone and result.kind in ("other", "status", "greeting") and tells_when_to_come(text)
     if (when_to_come or (words_alone and result.kind == "other" and tells_more(text))) and (
             added := await act(context, _visit_detail_added, update.effective_user.id, text,
-                               [label for label, _ in classifier.likely_items(text)], sent_at(update))):
+                               pointed_items(classifier, text) if _A_JOB.search(simplified(text)) else [],
+                               sent_at(update))):
         # (我下午两点以后才在家, 能不能改明天来, right after 「已为您登记工单」 or hours later, while it is not done: the
         # member who comes needs it)
         await reply(update, texts.visit_detail_added(added["number"], added["address"], added["phone"], when_to_come))
@@ -1021,23 +1026,18 @@ def _a_piece(waiting: dict[str, Any], text: str) -> bool:
     )
 
 
-def _a_sign_by_the_model_alone(classifier: Classifier, result: Classification, text: str) -> bool:
-    """Whether short words are urgent only because the self-harm model reads them as a sign (no pattern of one, no
-    other danger): 我不想报了, 不想等了 — words that may be about a ticket she has open."""
-    return (result.urgent_signals == ("self_harm",) and len(text) <= MAX_PIECE_CHARS
-            and not classifier.self_harm_pattern_fires(text))
-
-
-def _a_detail(text: str, label: str | None, pointed: list[str]) -> bool:
+def _a_detail(classifier: Classifier, text: str, label: str | None) -> bool:
     """Whether short words under the card the bot was sure of (its `label`) tell more of its need: words that point to
     its item (关不上 under the lock, 一直滴水 under the tap) or to none but tell a trouble or where (坏了, 在三楼) — not
-    another matter (快递柜坏了, 老伴走丢了: `pointed`, the items the words point to, or someone named), a phone, words
-    giving it up, a step's word, a question (这个怎么按), an acknowledgement, nor 等一下 (she will come back to it)."""
+    another matter (快递柜坏了 points to another item; 老伴走丢了, 老公不动了 name someone), a phone, words giving it up, a
+    step's word, a question (这个怎么按), an acknowledgement, nor 等一下 (she will come back to it)."""
     plain = simplified(text).strip()
     if (len(plain) > MAX_PIECE_CHARS or numbers.phone_in(text) is not None or _GIVE_UP.fullmatch(plain)
             or not _a_loose_piece(plain) or _A_QUESTION.search(plain) or _LATER_OR_ASKING.search(plain)):
         return False
-    return label in pointed or (not pointed and bool(_TROUBLE_OR_WHERE.search(plain)) and not _SOMEONE.search(plain))
+    pointed = pointed_items(classifier, text)
+    return label in pointed or (not pointed and bool(_TROUBLE_OR_WHERE.search(plain))
+                                and not _ANOTHER_MATTER.search(plain))
 
 
 def _same_need_together(joined: Classification, label: str | None) -> bool:
@@ -1048,6 +1048,17 @@ def _same_need_together(joined: Classification, label: str | None) -> bool:
 def _surer_together(joined: Classification) -> bool:
     """Whether an unsure need and short words after it, read together, are an emergency or a need the bot is sure of."""
     return bool(joined.urgent_signals) or joined.confident
+
+
+def pointed_items(classifier: Classifier, text: str) -> list[str]:
+    """The items words point to, whatever their kind (see Classifier.likely_items), as labels."""
+    return [label for label, _ in classifier.likely_items(text)]
+
+
+def points_elsewhere(classifier: Classifier, text: str, label: str | None) -> bool:
+    """Whether words point to items, none of them `label` (又漏气了 after the lamp; 暖气什么时候来 beside it)."""
+    pointed = pointed_items(classifier, text)
+    return bool(pointed) and label not in pointed
 
 
 def of_another_item(read: Classification | None, label: str | None, *, even_unsure: bool = False) -> bool:
@@ -1321,8 +1332,7 @@ AGAIN_WITHIN = timedelta(days=30)
 def _the_same_again(classifier: Classifier, done: dict[str, Any], text: str) -> Classification | None:
     """A trouble back again (又漏了) read with the done ticket's words, when that is its need again: the words point to
     no other item (又漏气了 after the lamp does: read as it is) and together they read as that item, no emergency."""
-    pointed = [label for label, _ in classifier.likely_items(text)]
-    if pointed and done["label"] not in pointed:
+    if points_elsewhere(classifier, text, done["label"]):
         return None
     together = classifier.classify(f"{done['text']}，{text}")
     return together if together.label == done["label"] and not together.urgent_signals else None
@@ -1345,8 +1355,8 @@ _ADDRESS_CORRECTED = re.compile("写错|填错|说错|不对|应该是|改成|�
 _SOMEONE_ELSES = re.compile("女儿|儿子|邻居|物业|有人|他|她|楼上|楼下|隔壁|对门|师傅|老伴|老公|爱人|家人|亲戚|朋友|转账")
 # Hours after registering, only when to come, where she is, or how to reach her goes on the ticket (下午我不在家,
 # 我电话换了…) — not a trouble or someone in danger (我家门也坏了, 门口有人躺着: read as they are).
-_WHEN_OR_HOW_TO_REACH = re.compile("上午|下午|晚上|早上|中午|周末|今天|明天|后天|点|在家|屋头|屋企|屋里|勿勒|电话|手机|号码|钥匙"
-                                   "|地址|来|上门")
+_WHEN_OR_HOW_TO_REACH = re.compile(
+    f"上午|下午|晚上|早上|中午|周末|今天|明天|后天|点|在家|{_AT_HOME_IN_DIALECT}|电话|手机|号码|钥匙|地址|来|上门")
 _NOT_A_DETAIL_LATER = re.compile("坏|漏|堵|不亮|不通|躺|倒|不动|晕|喘|血|救|火|烟|味")
 _A_JOB = re.compile("帮我|帮忙|搬|换个|装个|修个|通个")  # (周六来帮我搬个柜子: a job of its own)
 
@@ -1356,7 +1366,8 @@ def _visit_detail_added(session: Session, telegram_id: int, text: str, pointed: 
     """Add a detail of the visit (我下午两点以后才在家, 今天能来不, 我电话换了139…, 地址写错了 是5号楼) to her newest
     ticket not done yet — hours after registering too when it tells when, where she is or how to reach her —, her own
     new phone or corrected address into its fields: its number and what changed. None when she has no ticket not done,
-    or the words ask a job of their own that does not point to its item (`pointed`: the items the words point to)."""
+    or the words ask a job of their own that does not point to its item (`pointed`: the items a job's words point
+    to)."""
     latest = next(iter(tickets.list_resident_tickets(session, telegram_id, limit=1)), None)
     if latest is None or latest.status not in UNRESOLVED:
         return None
@@ -1374,14 +1385,6 @@ def _visit_detail_added(session: Session, telegram_id: int, text: str, pointed: 
     return {"number": f"#{latest.number}", "address": address, "phone": phone}
 
 
-def only_chases(text: str) -> bool:
-    """Whether words chase and say nothing more (不想等了, 等不及了 — not 不想等了 药都买好了)."""
-    return chases(text) and not _BESIDE_A_CHASE.sub("", _CHASING.sub("", simplified(text)))
-
-
-_BESIDE_A_CHASE = re.compile(r"[我俺咱吧啊呀了的呢嘛哈，,。.！!~～\s]")
-
-
 def chases(text: str) -> bool:
     """Whether words urge or complain about a ticket not done yet (see _CHASING), not thanks for it at last."""
     words = simplified(text)
@@ -1393,7 +1396,7 @@ async def _passed_on(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     so with her tickets; False for other words, or when she has no ticket not done."""
     if (kind is not None and kind not in ("status", "other")) or not chases(text):
         return False
-    pointed = [label for label, _ in deps(context).classifier.likely_items(text)]  # (修灯的…: the lamp's, of several)
+    pointed = pointed_items(deps(context).classifier, text)  # (修灯的…: the lamp's, of several)
     chased = await act(context, _chase, update.effective_user.id, text, pointed, now())
     if chased is None:
         return False
