@@ -8,6 +8,14 @@ measure on them:
     .venv/bin/python docs/real-letters/build.py /tmp/nlp-letters/附件2.xlsx /tmp/real-letters
     .venv/bin/python -m classifier.evaluate /tmp/real-letters/held.jsonl
 
+A second, larger set (forty-seventh session) comes from the same board's 附件3 (letters with no label of the dataset's
+own; ids disjoint from 附件2's), one helper's label per letter (`board3-labels.jsonl`, the brief in
+`board3-labelling-brief.md`). Give its workbook as a third argument to write `board3.jsonl` too:
+
+    git clone https://github.com/Rollbear-bot/HelloNLP-TopicC-in-TipDMCup2020 /tmp/board3
+    .venv/bin/python docs/real-letters/build.py /tmp/nlp-letters/附件2.xlsx /tmp/real-letters \
+        /tmp/board3/resources/full_dataset/full_dataset_sheet_3.xlsx
+
 `labels.jsonl` (next to this file) gives, for each of the 494 letters, its half (tune: its misses were read; held:
 never read) and the labels two blind labellers gave it by taxonomy.md (`fit`: clear, loose or none). A letter enters
 the sets when both labellers give it the same category; its label is the first labeller's item, `urgent` if either
@@ -22,6 +30,7 @@ import sys
 from pathlib import Path
 
 LABELS = Path(__file__).with_name("labels.jsonl")
+BOARD3_LABELS = Path(__file__).with_name("board3-labels.jsonl")
 
 
 def letters_of(workbook: Path) -> dict[int, str]:
@@ -60,5 +69,27 @@ def main(workbook: Path, out_dir: Path) -> None:
         print(f"{out_dir / half}.jsonl: {len(records)} letters")
 
 
+def board3(workbook: Path, out_dir: Path) -> None:
+    """`board3.jsonl`: the 附件3 letters whose labeller found them a category (one label each: fit clear or loose)."""
+    texts = letters_of(workbook)
+    records = []
+    for line in BOARD3_LABELS.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        if entry["label"] and entry["id"] in texts:
+            records.append({
+                "text": texts[entry["id"]],
+                "label": entry["label"],
+                "kind": "request",
+                "urgent": entry["urgent"],
+                "fit": entry["fit"],
+            })
+    with (out_dir / "board3.jsonl").open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"{out_dir / 'board3'}.jsonl: {len(records)} letters")
+
+
 if __name__ == "__main__":
     main(Path(sys.argv[1]), Path(sys.argv[2]))
+    if len(sys.argv) > 3:
+        board3(Path(sys.argv[3]), Path(sys.argv[2]))
