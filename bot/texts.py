@@ -1123,13 +1123,26 @@ def overdue(rows: list[Mapping[str, Any]], tz: ZoneInfo, more: int = 0) -> str:
         limit = LIMIT_NAMES.get(str(row.get("limit")), "")  # (响应 or 办结: which one to chase)
         who = (f" · 办理人：{esc(row['member_name'])}" if row.get("member_name")
                else f" · 已指派给 {esc(row['assigned_to'])}，待确认" if row.get("assigned_to") else "")
+        late = row.get("minutes_past_due")  # (how far past, or how long left: whom to chase first)
+        how_far = "" if late is None else f"（已超 {_span(late)}）" if late >= 0 else f"（还剩 {_span(-late)}）"
         lines.append(
             f"{mark} {esc(row['number'])} {esc(row['item_name'])} · {esc(row['status_name'])}"
-            f" · {esc(row['grid_name'])} · {limit}时限 {local_time(row['due_at'], tz)}{who}"
+            f" · {esc(row['grid_name'])} · {limit}时限 {local_time(row['due_at'], tz)}{how_far}{who}"
         )
     if more > 0:
         lines.append(f"另有 {more} 件超期或临期工单未列出，处理完上面这些后再发 /overdue 查看。")
     return fit("\n".join(lines))
+
+
+def _span(minutes: int) -> str:
+    """A span of time as a coordinator reads it: 2 天 3 小时, 5 小时 10 分钟, 40 分钟 (at least 1 分钟)."""
+    days, rest = divmod(max(minutes, 1), 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} 天 {hours} 小时" if hours else f"{days} 天"
+    if hours:
+        return f"{hours} 小时 {minutes} 分钟" if minutes else f"{hours} 小时"
+    return f"{minutes} 分钟"
 
 
 def percent(value: float | None) -> str:

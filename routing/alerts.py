@@ -21,6 +21,7 @@ the caller's transaction (`routing.alerts_bench` measures a scan of 1,000 cards)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -162,7 +163,8 @@ def overdue_tickets(session: Session, coordinator_id: int, now: datetime, *, lim
         breach = breach_of(ticket, now)
         if breach is not None:
             payload = ticket_payload(session, ticket, taxonomy=taxonomy)
-            payload.update(overdue=breach.level == "red", limit=breach.limit, due_at=breach.due_at)
+            payload.update(overdue=breach.level == "red", limit=breach.limit, due_at=breach.due_at,
+                           minutes_past_due=math.floor((now - breach.due_at).total_seconds() / 60))
             found.append(payload)
     found.sort(key=lambda p: (not p["overdue"], p["due_at"]))
     shown = found[:limit]

@@ -640,3 +640,17 @@ def test_a_withdrawn_offer_does_not_say_others_were_asked(reason: str) -> None:
     「办结后会再收到新工单」 read as a promise that this one would come back."""
     told = texts.offer_withdrawn({"number": "#A1234", "reason": reason})
     assert "其他党员" not in told and "不需要您处理" in told, told
+
+
+def test_overdue_rows_say_how_far_past_or_how_long_is_left() -> None:
+    """/overdue's rows: 「已超 1 天 2 小时」 for a red ticket, 「还剩 10 分钟」 for a yellow one, as a coordinator reads it."""
+    row = {"number": "#A1", "item_name": "水管疏通", "status_name": "已接单", "grid_name": "幸福里第一网格",
+           "limit": "resolve", "due_at": datetime(2026, 12, 7, 8, 0, tzinfo=UTC)}
+    shown = texts.overdue([row | {"overdue": True, "minutes_past_due": 26 * 60},
+                           row | {"overdue": False, "minutes_past_due": -10},
+                           row | {"overdue": True, "minutes_past_due": 0},
+                           row | {"overdue": True, "minutes_past_due": 125}], TZ)
+    assert "（已超 1 天 2 小时）" in shown, shown
+    assert "（还剩 10 分钟）" in shown, shown
+    assert "（已超 1 分钟）" in shown, shown  # (just past: never 「0 分钟」)
+    assert "（已超 2 小时 5 分钟）" in shown, shown

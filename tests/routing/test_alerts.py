@@ -680,3 +680,18 @@ def test_the_benchmark_runs_and_writes_the_cards_as_the_bot_does(capsys: pytest.
     assert scan["scan_takes_all"] and scan["scan_cards"] == 4
     assert scan["all_cards"] == scan["committed_cards"] == scan["alert_rows"] == 4
     assert scan["notifications"] >= 4 and scan["idle_cards"] == 0
+
+
+def test_overdue_says_how_far_past_or_how_long_is_left(community: World) -> None:
+    """A coordinator chasing /overdue's list starts with the ticket most overdue: each row says how long past its
+    limit it is (🔴) or how long is left (🟡), not only the limit's clock time."""
+    world, settings = community, community.settings
+    red = submit(world.engine, settings, label="repair.furniture")  # slow: respond 24 h
+    now = T0 + minutes(25 * 60)
+    with db.transaction(world.engine) as s:
+        yellow = tickets.submit_ticket(s, RESIDENT + 1, "厨房水管漏水了", now - minutes(50), label="repair.plumbing",
+                                       grid_code=G11, address="幸福里5号楼", settings=settings).id  # fast: respond 1 h
+    with db.transaction(world.engine) as s:
+        rows, _ = alerts.overdue_tickets(s, COORD, now, settings=settings)
+    past = {row["ticket_id"]: row["minutes_past_due"] for row in rows}
+    assert past == {red: 60, yellow: -10}, past

@@ -472,6 +472,7 @@ async def test_overdue_says_who_holds_a_late_ticket_and_which_limit(chat: BotCha
     assert "🔴" in shown, shown
     assert "王师傅" in shown, shown
     assert "办结" in shown, shown
+    assert re.search(r"已超 (5 小时 5\d 分钟|6 小时)", shown), shown  # (how far past: 6 hours, not only the clock time)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
