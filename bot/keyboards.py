@@ -147,6 +147,14 @@ def task_step(ticket_id: int) -> InlineKeyboardMarkup:
     )
 
 
+def done_offered(ticket_id: int) -> InlineKeyboardMarkup:
+    """Under 修好了 typed with one ticket in hand: 办结 with those words as the note, or not yet."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.BTN_DONE, callback_data=data(TASK, "now", ticket_id)),
+        InlineKeyboardButton(texts.BTN_NOT_DONE_YET, callback_data=data(TASK, "keep", ticket_id)),
+    ]])
+
+
 def relay(held: list[tuple[int, str]], token: str) -> InlineKeyboardMarkup:
     """转告居民, one button per ticket the member holds (its number when more than one), for the words kept as `token`."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(

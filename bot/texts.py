@@ -80,6 +80,7 @@ BTN_DECLINE = "🙅 不方便"
 BTN_START = "▶️ 开始办理"
 BTN_DONE = "✅ 办结"
 BTN_HAND_BACK = "↩️ 退回"
+BTN_NOT_DONE_YET = "🔧 还没办完"  # (under 修好了 typed and kept for 办结: the words were not meant to close it)
 BTN_PRESSED_BY_MISTAKE = "🔙 按错了，返回"  # (under the 办结 / 退回 question: no 办结 or 退回 in it, those are the card's)
 BTN_ASSIGN = "👉 指派"
 BTN_CLOSE = "✖️ 关闭"
@@ -768,6 +769,15 @@ NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
 NOTE_IS_A_QUESTION = "这句话像是在提问，还不是办理结果。办好了请用一句话说明结果；还没办完请点「按错了，返回」。"
 PRESS_DONE_FIRST = ("办好了的话，请在那张工单的消息下面点「办结」（没看到「办结」就先点「开始办理」），再发照片或一句话说明"
                     "（/tasks 可以看到您手上的工单）。")
+def done_offered(p: Mapping[str, Any]) -> str:
+    """修好了 (or a photo) sent with one ticket in hand: 办结 it with those as its note? (its payload, with the note
+    and the number of photos kept)"""
+    kept = "您发的这句话和照片" if p.get("note") and p.get("photos") else "您发的这句话" if p.get("note") else "您发的照片"
+    said = f"：「{quote(p['note'], 200)}」" if p.get("note") else ""
+    return (f"要办结工单 {_number_and_item(p)}吗？{kept}会作为办结说明发给居民{said}\n"
+            f"确认请点「{BTN_DONE}」；还没办完请点「{BTN_NOT_DONE_YET}」。")
+
+
 NO_OFFER_WAITING = "现在没有等您接的新工单。您手上的工单请发 /tasks 查看，在工单消息下面点按钮办理。"
 PRESS_TAKE = "要接这张工单，请点工单消息下面的「接单」按钮。"
 ABOUT_THE_VISIT = ("这是说您手上的工单吗？上门开始请点「开始办理」，办好了点「办结」；居民不在家、联系不上或办不了，请点「退回」"

@@ -49,6 +49,9 @@ TASK = "task"
 ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBUM_WINDOW): an album's next photos, a
 # photo sent after the words, or the words after a photo sent alone (the note then)
 HANDED_BACK = "handed_back"  # a TASK draft's await after 退回 (ALBUM_WINDOW): the reason, sent again, is recognised
+# A TASK draft's await: 修好了 (or a photo of the work) typed with one ticket in hand, kept as its 办结 note until the
+# member presses 办结 under the question (an album's next photos join it, for ALBUM_WINDOW).
+DONE_OFFERED = "done_offered"
 DECLINED = "declined"  # after 不方便: the offer whose reason the member's next words may give (REASON_WINDOW)
 REASON_WINDOW = timedelta(minutes=15)
 ALBUM_WINDOW = timedelta(minutes=5)  # (how long an album's next photos, or the note's words, join the resolution)
@@ -584,7 +587,7 @@ def _await_text(session: Session, telegram_id: int, ticket_id: int, awaited: str
 def _leave_step(session: Session, telegram_id: int, ticket_id: int) -> str | None:
     """The 办结 note's or 退回 reason's step of this ticket taken back: which it was (None: no such step waits)."""
     state = drafts.get_draft(session, telegram_id, TASK) or {}
-    if state.get("ticket_id") != ticket_id or state.get("await") not in WORDS_STEPS:
+    if state.get("ticket_id") != ticket_id or state.get("await") not in (*WORDS_STEPS, DONE_OFFERED):
         return None
     drafts.clear_draft(session, telegram_id, TASK)
     return state["await"]
@@ -593,7 +596,7 @@ def _leave_step(session: Session, telegram_id: int, ticket_id: int) -> str | Non
 async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """开始 starts work; 办结 and 退回 ask for a note or a reason; 按错了 under that question takes it back."""
     action, ticket_id = ([*callback_args(update), "", ""])[:2]
-    if not ticket_id.isdigit() or action not in {"start", "done", "back", "keep"}:
+    if not ticket_id.isdigit() or action not in {"start", "done", "back", "keep", "now"}:
         await answer(update, texts.STALE_BUTTON, alert=True)
         return
     user_id = update.effective_user.id
@@ -607,8 +610,23 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         left = await act(context, _leave_step, user_id, int(ticket_id))
         await answer(update, None if left else texts.STALE_BUTTON)
         if left:
-            await edit(update, texts.NOT_DONE_YET if left == "done_note" else texts.NOT_HANDED_BACK)
+            await edit(update, texts.NOT_DONE_YET if left in ("done_note", DONE_OFFERED) else texts.NOT_HANDED_BACK)
         return
+    if action == "now":  # (办结 under 修好了 typed: the words and photos kept are its note)
+        state = await query(context, drafts.get_draft, user_id, TASK) or {}
+        if state.get("await") != DONE_OFFERED or state.get("ticket_id") != int(ticket_id):
+            await answer(update, texts.STALE_BUTTON, alert=True)
+            return
+        note, photos = state.get("note", ""), state.get("photos", [])
+        if not note and not photos:  # (办结 typed alone: the note is still to be asked)
+            action = "done"
+        else:
+            told = await act(context, _finish_task, user_id, {"ticket_id": int(ticket_id), "await": "done_note"},
+                             note, photos, now())
+            await answer(update)
+            await edit(update, None)
+            await reply(update, told)
+            return
     awaited = "done_note" if action == "done" else "hand_back_reason"
     await act(context, _await_text, user_id, int(ticket_id), awaited, now())
     await answer(update)
@@ -650,6 +668,30 @@ def _finish_task(
     drafts.save_draft(session, telegram_id, TASK, {"ticket_id": ticket_id, "await": HANDED_BACK, "told": text,
                                                    "to_coordinators": to_coordinators}, written)
     return _handed_back(to_coordinators)
+
+
+def _keep_done_note(
+    session: Session, telegram_id: int, note: str, photos: list[str], now_: datetime
+) -> dict[str, Any] | None:
+    """修好了 (or a photo) typed with one ticket in hand: kept as its 办结 note, to be confirmed with a press; the
+    ticket's payload to ask with, {} when the words or photo joined a note kept moments ago (an album), None when the
+    member no longer holds exactly one ticket."""
+    held = tickets.list_member_tasks(session, telegram_id)
+    if len(held) != 1:
+        return None
+    ticket_id = held[0].id
+    kept = {"ticket_id": ticket_id, "await": DONE_OFFERED, "note": "", "photos": []}
+    earlier = drafts.draft_with_time(session, telegram_id, TASK)
+    if earlier and earlier[0].get("await") == DONE_OFFERED and earlier[0].get("ticket_id") == ticket_id and (
+            now_ - earlier[1] <= ALBUM_WINDOW):
+        kept = earlier[0]  # (a photo, then its words, or an album's photos: one note)
+    asked_before = bool(kept["note"] or kept["photos"])
+    kept = {**kept, "note": kept["note"] or note,
+            "photos": [*kept["photos"], *photos][: tickets.MAX_ATTACHMENTS]}
+    drafts.save_draft(session, telegram_id, TASK, kept, now_)
+    if asked_before and not (note and kept["note"] == note):
+        return {}  # (a photo more: the question already asked covers it)
+    return {**views.ticket_payload(session, held[0]), "note": kept["note"], "photos": len(kept["photos"])}
 
 
 def _handed_back(to_coordinators: bool) -> str:
@@ -890,7 +932,13 @@ async def about_their_work(
     held, offered = work or await query(context, work_in_hand, update.effective_user.id)
     if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))
                  or (words and _DONE_NAMED.fullmatch(words))):
-        await reply(update, texts.PRESS_DONE_FIRST)
+        named = bool(words) and _DONE_NAMED.fullmatch(words) is not None  # (办结 alone: no note for the resident)
+        kept = None if held > 1 or (named and not photos) else await act(
+            context, _keep_done_note, update.effective_user.id, "" if named else text.strip()[:2000], photos, now())
+        if kept is None:
+            await reply(update, texts.PRESS_DONE_FIRST)  # (two tickets in hand: the card's button says which)
+        elif kept:  # (an album's next photo joins the note quietly)
+            await reply(update, texts.done_offered(kept), keyboards.done_offered(kept["ticket_id"]))
         return True
     if held and words and _START_NAMED.fullmatch(words):
         await reply(update, texts.PRESS_START)

@@ -92,6 +92,8 @@ def _target(
             if state["await"] == member.ALBUM and (photos or (text and state.get("note_missing"))):
                 return TASK_NOTE, state  # (an album's next photo after 办结, a photo after its words, or the words)
             continue
+        if flow == member.TASK and state.get("await") == member.DONE_OFFERED:
+            continue  # (修好了 kept for 办结: the buttons answer; his next words are read as they are)
         if flow == member.TASK and state.get("await") in member.WORDS_STEPS:
             return TASK_NOTE, state  # (nothing visible sent, zero-width spaces: the step asks again)
         if flow == member.TASK and state.get("await") and (text or photos):

@@ -814,8 +814,8 @@ async def test_the_button_under_the_done_or_hand_back_question_takes_the_step_ba
     question = chat.replies(member)[-1]
     told = texts_of(await chat.press(member, question.button("按错了"), question.message))
     assert (texts.NOT_DONE_YET if step == "done" else texts.NOT_HANDED_BACK) in told, told
-    told = texts_of(await chat.say(member, "楼道灯已经换好了"))
-    assert chat.ticket(ticket_id).status == "in_progress" and texts.PRESS_DONE_FIRST in told, told
+    told = texts_of(await chat.say(member, "楼道灯已经换好了"))  # (no note: 办结 is asked again, with a press)
+    assert chat.ticket(ticket_id).status == "in_progress" and "要办结工单" in told, told
 
 
 @SQLITE
@@ -833,8 +833,8 @@ async def test_words_two_hours_after_done_was_pressed_are_not_its_note(chat: Bot
     ticket_id = await chat.at_task_step(member, "done", RESIDENT, NEED)
     with db.transaction(chat.engine) as s:
         s.exec(update(Draft).where(Draft.telegram_id == member).values(updated_at=_now() - timedelta(hours=2)))
-    told = texts_of(await chat.say(member, "楼道灯已经换好了"))
-    assert chat.ticket(ticket_id).status == "in_progress" and texts.PRESS_DONE_FIRST in told, told
+    told = texts_of(await chat.say(member, "楼道灯已经换好了"))  # (no note: 办结 is asked again, with a press)
+    assert chat.ticket(ticket_id).status == "in_progress" and "要办结工单" in told, told
 
 
 @SQLITE
@@ -863,11 +863,14 @@ async def test_a_member_who_never_pressed_start_is_told_how_to_reach_done(chat: 
     """He took the ticket and did the work without 开始办理; his photo got 「请…点「办结」」 under a card whose buttons are
     「开始办理」 and 「退回」 only: a button that is not there."""
     member = world.member("王师傅", ["电工"])
-    await chat.submit(RESIDENT, NEED)
+    ticket_id = await chat.submit(RESIDENT, NEED)
     offer = card_with(chat.replies(member), "接单")
     await chat.press(member, offer.button("接单"), offer.message)
-    told = texts_of(await chat.say(member, None, photo=photo("new-bulb")))
-    assert "开始办理" in told, told
+    shown = await chat.say(member, None, photo=photo("new-bulb"))
+    question = card_with(shown, "办结")  # (办结 offered with the photo as its note: no 开始办理 needed)
+    await chat.press(member, question.button("办结"), question.message)
+    ticket = chat.ticket(ticket_id)
+    assert ticket.status == "resolved" and len(ticket.resolution_attachments) == 1, texts_of(shown)
 
 
 @SQLITE
@@ -983,3 +986,55 @@ async def test_a_members_own_need_is_registered_not_taken_for_his_visit(chat: Bo
     member, _ticket_id = await _member_with_work(chat, world)
     text = texts_of(await chat.say(member, words))
     assert texts.ABOUT_THE_VISIT not in text and chat.intake_draft(member) is not None, text
+
+
+@SQLITE
+async def test_work_told_in_words_is_offered_as_the_done_note(chat: BotChat, world: World) -> None:
+    """王师傅 typed 「楼道灯已经换好了」 with his one ticket in hand: he was told to find the card, press 办结 and send the
+    same words again. Now he is asked whether to 办结 that ticket with his words as the note: one press, and the resident
+    reads them. 「还没办完」 leaves the ticket his; the question's 办结 then does nothing."""
+    member, ticket_id = await _member_with_work(chat, world)
+    shown = await chat.say(member, "楼道灯已经换好了")
+    question = card_with(shown, "办结")
+    assert "楼道灯已经换好了" in question.text and chat.ticket(ticket_id).status == "in_progress", question.text
+    await chat.press(member, question.button("办结"), question.message)
+    ticket = chat.ticket(ticket_id)
+    assert ticket.status == "resolved" and ticket.resolution_note == "楼道灯已经换好了"
+    await chat.deliver()
+    assert "楼道灯已经换好了" in texts_of(chat.replies(RESIDENT)[-3:])
+
+
+@SQLITE
+async def test_not_done_yet_under_the_offered_done_keeps_the_ticket(chat: BotChat, world: World) -> None:
+    member, ticket_id = await _member_with_work(chat, world)
+    question = card_with(await chat.say(member, "水龙头换好了"), "还没办完")
+    told = texts_of(await chat.press(member, question.button("还没办完"), question.message))
+    assert texts.NOT_DONE_YET in told and chat.ticket(ticket_id).status == "in_progress", told
+    told = texts_of(await chat.say(member, "在路上了"))  # (his next words are read as they are, not as a note)
+    assert chat.ticket(ticket_id).status == "in_progress" and "要办结" not in told, told
+
+
+@SQLITE
+async def test_a_photo_then_its_words_make_one_done_note(chat: BotChat, world: World) -> None:
+    """On a phone the photo goes first, the words after it: both are the note the one press sends."""
+    member, ticket_id = await _member_with_work(chat, world)
+    await chat.say(member, None, photo=photo("bulb"))
+    question = card_with(await chat.say(member, "灯泡换好了，亮了"), "办结")
+    assert "照片" in question.text and "灯泡换好了，亮了" in question.text, question.text
+    await chat.press(member, question.button("办结"), question.message)
+    ticket = chat.ticket(ticket_id)
+    assert ticket.status == "resolved" and ticket.resolution_note == "灯泡换好了，亮了"
+    assert len(ticket.resolution_attachments) == 1
+
+
+@SQLITE
+async def test_work_told_with_two_tickets_in_hand_points_to_the_card(chat: BotChat, world: World) -> None:
+    """With two tickets in hand the words cannot say which: the card's 办结 does."""
+    member = world.member("王师傅", ["电工", "水暖"])
+    ticket_id = await chat.submit(RESIDENT, NEED)
+    await chat.take_and_start(member)
+    await chat.submit(RESIDENT, "厨房水管漏水了，地上全是水")
+    offer = card_with(chat.replies(member), "接单")
+    await chat.press(member, offer.button("接单"), offer.message)
+    told = texts_of(await chat.say(member, "修好了"))
+    assert texts.PRESS_DONE_FIRST in told and chat.ticket(ticket_id).status == "in_progress", told
