@@ -172,6 +172,7 @@ def register_handlers(app: Application) -> None:
         keyboards.CLOSE: coordinator.close_button,
         keyboards.RELAY: member.relay_button,
         keyboards.RAISE: coordinator.raise_button,
+        keyboards.URGE: coordinator.urge_button,
     }
     for prefix, callback in buttons.items():
         app.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}:"))

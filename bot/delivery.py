@@ -124,7 +124,10 @@ def render(kind: str, payload: Mapping[str, Any], tz: ZoneInfo) -> tuple[str, Ma
     if kind in ("yellow_card", "red_card"):
         card = texts.yellow_card if kind == "yellow_card" else texts.red_card
         to_coordinator = payload.get("audience") != "member"
-        return card(payload, tz), keyboards.assign(ticket_id) if to_coordinator else None
+        held = bool(payload.get("member_name") or payload.get("assigned_to"))  # (someone to urge: 📣 催办)
+        return card(payload, tz), keyboards.assign(ticket_id, can_urge=held) if to_coordinator else None
+    if kind == "urged":  # (接单 / 不方便 for a 指派 not answered)
+        return texts.urged(payload), keyboards.offer(ticket_id) if payload.get("audience") == "assigned" else None
     return texts.resident_update(kind, payload), None
 
 

@@ -28,6 +28,7 @@ CALL_OFF = "cx"  # cx:<ticket id>[:ok] | cx:no          resident calls off a tic
 CLOSE = "cl"  # cl:<ticket id>[:ok] | cl:no            coordinator closes a ticket (its reason typed, then confirmed)
 RELAY = "rl"  # rl:<ticket id>:<token>                  member has his words told to the ticket's resident
 RAISE = "up"  # up:<ticket id>                          coordinator hands a ticket to the level above (上报)
+URGE = "ug"  # ug:<ticket id>                          coordinator urges the member who holds a ticket (催办)
 
 
 def data(*parts: object) -> str:
@@ -194,13 +195,16 @@ def home_grids(grids: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(_rows(buttons, 2))
 
 
-def assign(ticket_id: int, can_raise: bool = False) -> InlineKeyboardMarkup:
+def assign(ticket_id: int, can_raise: bool = False, can_urge: bool = False) -> InlineKeyboardMarkup:
     """指派 for one waiting ticket, and 关闭 (a duplicate, a test, not the community's to do: closed with a reason);
-    `can_raise`: 上报 too (nobody at this level to send: the level above dispatches it)."""
+    `can_raise`: 上报 too (nobody at this level to send: the level above dispatches it); `can_urge`: 催办 first (a
+    member holds it, late: he is urged)."""
     row = [InlineKeyboardButton(texts.BTN_ASSIGN, callback_data=data(DISPATCH, ticket_id)),
            InlineKeyboardButton(texts.BTN_CLOSE, callback_data=data(CLOSE, ticket_id))]
     if can_raise:
         row.append(InlineKeyboardButton(texts.BTN_RAISE, callback_data=data(RAISE, ticket_id)))
+    if can_urge:
+        row.insert(0, InlineKeyboardButton(texts.BTN_URGE, callback_data=data(URGE, ticket_id)))
     return InlineKeyboardMarkup([row])
 
 

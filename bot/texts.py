@@ -85,6 +85,7 @@ BTN_PRESSED_BY_MISTAKE = "🔙 按错了，返回"  # (under the 办结 / 退回
 BTN_ASSIGN = "👉 指派"
 BTN_CLOSE = "✖️ 关闭"
 BTN_RAISE = "⬆️ 上报"
+BTN_URGE = "📣 催办"  # (under a 🟡 / 🔴 card of a ticket a member holds: he is urged, once in two hours)
 BTN_CONFIRM_CLOSE = "✅ 确认关闭"
 BTN_KEEP_OPEN = "不关闭"
 BTN_FINISH = "✔️ 完成"
@@ -1075,6 +1076,25 @@ def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     return f"⏰ <b>居民催办</b>\n{said}" + ticket_card(p, tz)
 
 
+def urged(p: Mapping[str, Any]) -> str:
+    """A coordinator's 督办 (📣 催办): to the member who holds the ticket, or was assigned it and has not answered."""
+    asked = f"📣 协调员在催办工单 {_number_and_item(p)}。\n"
+    if p.get("audience") == "assigned":
+        return (asked + f"协调员指派给您的这张单还在等您回复：能去请点「{BTN_ACCEPT}」，"
+                f"去不了请点「{BTN_DECLINE}」，好让协调员另找人。")
+    return (asked + "请尽快办理，并联系居民说明什么时候到；办好了在工单消息下面点「办结」，"
+            "办不了请点「退回」说明原因（/tasks 可以看到您手上的工单）。")
+
+
+def urge_told(member_name: str | None, sent: bool) -> str:
+    """To the coordinator who pressed 📣 催办."""
+    if member_name is None:
+        return "这张工单现在没有党员在办，请点「指派」派给合适的党员。"
+    if not sent:
+        return f"两小时内已经催办过 {member_name}，请稍后再催，或点「指派」改派他人。"
+    return f"已催办 {member_name}，他会收到提醒。"
+
+
 def done_disputed(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     """To the coordinators: a resident says a ticket marked done was not, before rating it."""
     member = esc(p.get("member_name") or "党员")
@@ -1275,11 +1295,11 @@ def yellow_card(p: Mapping[str, Any], tz: ZoneInfo) -> str:
         action = "已超过时限，请尽快办理。" if past_due else (
             "请抓紧办理，按时办结。" if p.get("limit") == "resolve" else "请尽快处理。")
     elif p.get("assigned_to"):
-        action = "请催促对方接单，或改派他人。"
+        action = f"可点「{BTN_URGE}」催对方接单，或改派他人。"
     elif p.get("limit") == "respond" or not p.get("member_name"):  # (reopened, handed back: nobody holds it)
         action = "还没有党员接单，请尽快派单。" if p.get("limit") == "respond" else "还没有党员办理，请尽快派单。"
     else:
-        action = "请督促跟进。"
+        action = f"请督促跟进：可点「{BTN_URGE}」提醒办理人。"
     headline = f"工单已超过{limit}时限" if past_due else f"工单即将超过{limit}时限"
     return (
         f"🟡 <b>黄牌预警</b>{_late(p)}：{headline}\n"

@@ -46,6 +46,7 @@ Tickets (tickets.py)
   hand_back(session, ticket_id, member_tid, reason, now)                退回 (re-routed)
   cancel_ticket(session, ticket_id, actor_tid, now, reason=, resident_words=)   resident, or coordinator
   chase_ticket(session, ticket_id, resident_tid, words, now)            催办: to its coordinators and member
+  urge_ticket(session, ticket_id, coordinator_tid, now)                 督办: a coordinator urges its member
   alert_unplaced(session, resident_tid, text, hotlines, now)            an emergency before a grid is chosen
   rate_ticket(session, ticket_id, resident_tid, stars, now, comment=)   1–5; 1–2 reopen
   comment_rating(session, ticket_id, resident_tid, comment, now)         words after the stars

@@ -115,6 +115,7 @@ class NotificationKind(StrEnum):
     decline_reason = "decline_reason"  # why a member declined, typed after 不方便: to who assigned it, or whose 派单 it waits for
     assignment_answered = "assignment_answered"  # to the coordinator who 指派'd: the member accepted or declined (urgent, taken: all alerted)
     chased = "chased"  # 催办: a resident urges a ticket not done yet, to its coordinators and its member
+    urged = "urged"  # 督办: a coordinator urges the member who holds a ticket (📣 催办 under a 🟡 / 🔴 card)
     done_disputed = "done_disputed"  # a resident says a ticket marked done was not (师傅根本没来过), to its coordinators
     member_words = "member_words"  # the member who holds a ticket tells its resident (在路上了，十分钟到), through the bot
     complaint = "complaint"  # a resident complains of the work or the member on her ticket (态度太差, 收了钱), to its coordinators

@@ -531,6 +531,27 @@ def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str,
     return True
 
 
+def urge_ticket(session: Session, ticket_id: int, coordinator_id: int, now: datetime) -> tuple[str | None, bool]:
+    """督办: a coordinator of the ticket's area urges the member who holds it, or was assigned it and has not answered
+    (📣 催办 under a 🟡 / 🔴 card). Returns that member's name (None: nobody holds it — 指派 is what it needs) and
+    whether he was told now: not when a coordinator urged him less than CHASE_INTERVAL ago (one nudge, not a stream)."""
+    ticket = get_ticket(session, ticket_id)
+    require_coordinator(session, coordinator_id, ticket.grid_code)
+    if ticket.status not in UNRESOLVED:
+        raise InvalidInput(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不用再催办")
+    member = session.get(Member, holder) if (holder := holder_of(session, ticket)) else None
+    if member is None:
+        return None, False
+    last = _told_lately(session, ticket, "urged", now)
+    if last is not None and (last.data or {}).get("holder") == holder:
+        return member.display_name, False
+    record_event(session, ticket, "urged", now, actor_id=coordinator_id, actor_role="coordinator",
+                 from_status=ticket.status, to_status=ticket.status, data={"holder": holder})
+    notify(session, member.telegram_id, NotificationKind.urged, now, ticket_id=ticket.id,
+           payload={**ticket_payload(session, ticket), "audience": "member" if ticket.assignee_id else "assigned"})
+    return member.display_name, True
+
+
 def dispute_done(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
     """The resident says a ticket marked done was not (师傅根本没来过, 怎么就办结了), under its rating card: the coordinators
     who answer for it are told at once, with her words — a false 办结 is theirs to look into, whatever stars follow

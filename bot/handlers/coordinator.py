@@ -300,6 +300,16 @@ async def raise_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, told)
 
 
+async def urge_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """📣 催办 under a 🟡 / 🔴 card: the member who holds the ticket is urged (once in two hours); told so."""
+    args = callback_args(update)
+    if len(args) != 1 or not args[0].isdigit():
+        await answer(update, texts.STALE_BUTTON, alert=True)
+        return
+    name, sent = await act(context, tickets.urge_ticket, int(args[0]), update.effective_user.id, now())
+    await answer(update, texts.urge_told(name, sent), alert=True)
+
+
 CLOSE = "close"  # the draft of a ticket a coordinator is closing: its reason is typed next
 CLOSE_WINDOW = timedelta(minutes=10)  # (a reason typed later may be words about something else)
 _NOT_CLOSING = re.compile("算了|不关|先不|别关|不用关|点错|按错|不要关")

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from routing import db, dispatch, tickets
-from routing.errors import DomainError, NotAllowed
+from routing.errors import DomainError, InvalidInput, NotAllowed
 from routing.models import (
     Notification,
     NotificationKind,
@@ -518,3 +518,27 @@ def test_a_closed_tickets_refusal_to_add_says_its_status_once(world: World) -> N
     with db.transaction(world.engine) as s, pytest.raises(NotAllowed) as refused:
         tickets.add_contact(s, ticket_id, RESIDENT, T0 + minutes(100), supplement="还有一点")
     assert "已关闭" in str(refused.value) and "已已" not in str(refused.value)
+
+
+def test_a_coordinator_urges_the_member_who_holds_a_ticket_once_in_two_hours(world: World) -> None:
+    """📣 催办: the member holding the ticket is told once; a second press within CHASE_INTERVAL tells nobody; nobody
+    holding it, or a ticket done, or someone who is not its coordinator: no one is urged."""
+    plumber = world.member("王师傅", ["水暖"])
+    tid = submit(world)
+    with db.transaction(world.engine) as s:
+        assert tickets.urge_ticket(s, tid, GRID_COORD, T0 + minutes(1)) == (None, False)  # (offered: 指派 it)
+        dispatch.accept_offer(s, tid, plumber, T0 + minutes(2))
+    with db.transaction(world.engine) as s:
+        assert tickets.urge_ticket(s, tid, GRID_COORD, T0 + minutes(3)) == ("王师傅", True)
+        assert tickets.urge_ticket(s, tid, COORD, T0 + minutes(60)) == ("王师傅", False)
+        with pytest.raises(NotAllowed):
+            tickets.urge_ticket(s, tid, plumber, T0 + minutes(61))
+    with db.transaction(world.engine) as s:
+        assert tickets.urge_ticket(s, tid, COORD, T0 + minutes(3 + 121)) == ("王师傅", True)
+    urged = notes(world, tid, NotificationKind.urged)
+    assert [n.recipient_id for n in urged] == [plumber, plumber] and urged[0].payload["audience"] == "member"
+    assert events(world, tid).count("urged") == 2
+    with db.transaction(world.engine) as s:
+        tickets.resolve_ticket(s, tid, plumber, T0 + minutes(200), note="修好了")
+    with db.transaction(world.engine) as s, pytest.raises(InvalidInput):
+        tickets.urge_ticket(s, tid, GRID_COORD, T0 + minutes(201))

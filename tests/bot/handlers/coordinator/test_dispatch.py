@@ -722,3 +722,48 @@ async def test_the_cards_say_when_routing_found_nobody(chat: BotChat) -> None:
     listed = [r for r in await chat.say(GRID_COORD, "/dispatch") if _listed(r)]
     reason = texts.DISPATCH_REASONS["no_candidates"]
     assert reason in card.text and reason in listed[0].text, (card.text, listed[0].text)
+
+
+# --- 📣 催办 under a late ticket's card ---
+
+@SQLITE
+async def test_a_coordinator_urges_the_member_holding_a_late_ticket_from_its_card(
+    chat: BotChat, world: World
+) -> None:
+    """王师傅 took a leaking pipe 30 hours ago and has not finished it: its 🔴 card reached the coordinators with 指派 and
+    关闭 only. To chase him they had to find his phone number: 改派 was the only button that acted. Now the card
+    carries 📣 催办: 王师傅 is told the coordinators are chasing the ticket, and the coordinator is told so; a second
+    press within two hours tells him nothing more."""
+    now = datetime.now(UTC)
+    t0 = now - timedelta(hours=30)
+    wang = world.member("王师傅", ["水暖"], now=t0)
+    with db.transaction(chat.engine) as s:
+        ticket_id = tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", t0, label="repair.plumbing", grid_code=G11,
+                                          address="幸福里3号楼", settings=world.settings).id
+    with db.transaction(chat.engine) as s:
+        dispatch.accept_offer(s, ticket_id, wang, t0 + timedelta(minutes=5))
+        scan_alerts(s, now, settings=world.settings)
+    await chat.deliver()
+    red = next(r for person in (GRID_COORD, COORD) for r in chat.replies(person)
+               if "红牌" in r.text and r.message is not None and any("催办" in b for b in buttons(r)))
+    coordinator = GRID_COORD if red in chat.replies(GRID_COORD) else COORD
+    told = texts_of(await chat.press(coordinator, red.button("催办"), red.message))
+    assert "已催办 王师傅" in told, told
+    urged = texts_of(chat.replies(wang)[-2:])
+    assert "协调员在催办工单" in urged and "办结" in urged, urged
+    heard = len(chat.replies(wang))
+    told = texts_of(await chat.press(coordinator, red.button("催办"), red.message))
+    assert "已经催办过" in told and len(chat.replies(wang)) == heard, told
+
+
+@SQLITE
+async def test_a_card_of_a_ticket_nobody_holds_has_no_urge_button(chat: BotChat, world: World) -> None:
+    """Nobody took the pipe: its 🔴 card needs 指派, and 催办 would reach no one."""
+    now = datetime.now(UTC)
+    with db.transaction(chat.engine) as s:
+        tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", now - timedelta(hours=3), label="repair.plumbing",
+                              grid_code=G11, address="幸福里3号楼", settings=world.settings)
+        scan_alerts(s, now, settings=world.settings)
+    await chat.deliver()
+    cards = [r for person in (GRID_COORD, COORD) for r in chat.replies(person) if "红牌" in r.text]
+    assert cards and all(not any("催办" in b for b in buttons(r)) for r in cards if r.message is not None), cards
