@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -139,10 +139,12 @@ TURNED_DOWN = {"declined": "·已说不方便", "handed_back": "·已退回", "r
 
 
 def btn_member(name: str, grid_name: str, load: int, capacity: int, on_duty: bool, waiting: int = 0,
-               turned_down: str = "") -> str:
+               turned_down: str = "", skills: Sequence[str] | None = None) -> str:
+    """A member in 指派's list; `skills`: those of the ticket's he covers (None: the ticket asks for none)."""
     duty = "在岗" if on_duty else "离岗"
     asked = f"·待确认 {waiting}" if waiting else ""
-    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}{asked}{TURNED_DOWN.get(turned_down, '')}）"
+    fits = "" if skills is None else f"·{'、'.join(skills[:2])}" if skills else "·无对口技能"
+    return f"👤 {name}（{grid_name}·{duty} {load}/{capacity}{fits}{asked}{TURNED_DOWN.get(turned_down, '')}）"
 
 
 # ── everyone ────────────────────────────────────────────────────────────────────────────────────

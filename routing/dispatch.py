@@ -40,6 +40,7 @@ from routing.members import (
 )
 from routing.models import (
     Member,
+    MemberSkill,
     Notification,
     NotificationKind,
     Offer,
@@ -842,6 +843,20 @@ def dispatch_candidates(session: Session, ticket_id: int, coordinator_id: int, n
     # Who said 不方便 to this ticket, or handed it back, comes after the others (waves never ask them again).
     answered = turned_down_by(session, ticket)
     return sorted(found.values(), key=lambda ranked: ranked.member_id in answered)[:limit]
+
+
+def skills_for(session: Session, ticket: Ticket, member_ids: list[int], *, settings: Settings | None = None
+               ) -> dict[int, list[str]] | None:
+    """Which of the skills the ticket's item asks for each member covers (empty: none of them), for 指派's list; None
+    when the item asks for none (其他)."""
+    needed = item_skills(ticket, get_taxonomy(settings))
+    if not needed:
+        return None
+    covered: dict[int, list[str]] = {member_id: [] for member_id in member_ids}
+    for member_id, skill in session.exec(select(MemberSkill.member_id, MemberSkill.skill).where(
+            MemberSkill.member_id.in_(member_ids), MemberSkill.skill.in_(needed))):
+        covered[member_id].append(skill)
+    return {member_id: sorted(skills, key=needed.index) for member_id, skills in covered.items()}
 
 
 def turned_down_by(session: Session, ticket: Ticket) -> dict[int, str]:

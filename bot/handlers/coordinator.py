@@ -195,13 +195,15 @@ async def dispatch_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply(update, texts.more_waiting(total - len(rows)))
 
 
-def _member_button(session: Session, member: Member, turned_down: str = "") -> tuple[int, str]:
-    """A member as a button: (member id, name, grid, duty and load, assignments not yet answered, and how he no longer
-    has this ticket: dispatch.turned_down_by)."""
+def _member_button(
+    session: Session, member: Member, turned_down: str = "", skills: list[str] | None = None
+) -> tuple[int, str]:
+    """A member as a button: (member id, name, grid, duty and load, the ticket's skills he covers (`skills`: None when
+    it asks for none), assignments not yet answered, and how he no longer has this ticket: dispatch.turned_down_by)."""
     grid = geography.get_node(session, member.grid_code).name
     waiting = dispatch.awaiting_assignments(session, member.id)
     return member.id, texts.btn_member(member.display_name, grid, member.active_count, member.capacity, member.on_duty,
-                                       waiting, turned_down)
+                                       waiting, turned_down, skills)
 
 
 def _candidates(
@@ -219,8 +221,11 @@ def _candidates(
     ranked = dispatch.dispatch_candidates(session, ticket_id, coordinator_id, now_,
                                           limit=first + keyboards.ASSIGN_PER_PAGE + 1)  # (one more: is there a next page)
     turned_down = dispatch.turned_down_by(session, ticket)
-    entries = [_member_button(session, session.get(Member, r.member_id), turned_down.get(r.member_id, ""))
-               for r in ranked[first : first + keyboards.ASSIGN_PER_PAGE]]
+    shown = ranked[first : first + keyboards.ASSIGN_PER_PAGE]
+    skills = dispatch.skills_for(session, ticket, [r.member_id for r in shown])
+    entries = [_member_button(session, session.get(Member, r.member_id), turned_down.get(r.member_id, ""),
+                              None if skills is None else skills[r.member_id])
+               for r in shown]
     more = len(ranked) > first + keyboards.ASSIGN_PER_PAGE
     return f"#{ticket.number}", held_by, entries, more, dispatch.holder_of(session, ticket)
 

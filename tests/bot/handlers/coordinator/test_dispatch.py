@@ -767,3 +767,23 @@ async def test_a_card_of_a_ticket_nobody_holds_has_no_urge_button(chat: BotChat,
     await chat.deliver()
     cards = [r for person in (GRID_COORD, COORD) for r in chat.replies(person) if "红牌" in r.text]
     assert cards and all(not any("催办" in b for b in buttons(r)) for r in cards if r.message is not None), cards
+
+
+@SQLITE
+async def test_the_assign_list_says_which_members_have_the_skill_the_ticket_needs(chat: BotChat, world: World) -> None:
+    """A leaking pipe nobody took: 指派's list showed 王师傅 and 刘物业 alike (name, grid, duty, load), so a coordinator
+    who did not know them could send the property manager to a pipe. Each now says the ticket's skill he covers, or
+    「无对口技能」."""
+    wang = world.member("王师傅", ["水暖"])
+    world.member("刘物业", ["物业"])
+    now = datetime.now(UTC)
+    with db.transaction(chat.engine) as s:
+        ticket_id = tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", now, label="repair.plumbing", grid_code=G11,
+                                          address="幸福里3号楼", settings=world.settings).id
+    with db.transaction(chat.engine) as s:
+        dispatch.decline_offer(s, ticket_id, wang, now)  # (the only plumber: the ticket waits for 派单)
+    card = next(r for r in await chat.say(GRID_COORD, "/dispatch") if _listed(r))
+    await _choose(chat, GRID_COORD, card)
+    picker = card_with(chat.replies(GRID_COORD), "刘物业")
+    marks = {b.split("（")[0]: b for b in buttons(picker) if "👤" in b}
+    assert "·水暖" in marks["👤 王师傅"] and "无对口技能" in marks["👤 刘物业"], marks
