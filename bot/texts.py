@@ -1019,6 +1019,9 @@ def why_waiting(p: Mapping[str, Any]) -> str:
         lines.append(f"↩️ 居民评了 {int(p['reopened_stars'])} 星，已重新打开{said}")
     elif p.get("reason") in ROUTING_FOUND_NOBODY:  # (routing found nobody: why, so that he knows whom to look for)
         lines.append(f"🔍 {DISPATCH_REASONS[p['reason']]}")
+    told = [(name, reason) for name, reason in p.get("declines") or [] if name != p.get("declined_by")]
+    if told:  # (members who said 不方便 with a reason: whom not to ask again, and why)
+        lines.append("🙅 不方便：" + "；".join(f"{esc(name)}（{quote(reason, 60)}）" for name, reason in told))
     return "".join(f"{line}\n" for line in lines)
 
 

@@ -69,7 +69,7 @@ Offers and 派单 (dispatch.py)
   escalate_ticket(session, ticket_id, now, reason=)   one level up (for the time-limit scanner)
   raise_ticket(session, ticket_id, coordinator_tid, now)   上报: to the level above his own
   can_raise(session, ticket, coordinator_tid)         whether 上报 is his to press on it
-  why_waiting(session, ticket)                        why it waits for 派单 (上报, 退回, a low rating)
+  why_waiting(session, ticket)                        why it waits for 派单 (上报, 退回, a low rating, 不方便 told why)
   turned_down_by(session, ticket)                     members who said 不方便, handed it back, or were rated low
   dispatch_carded(session, ticket)                    the coordinators a 📮 card of it reached, any level
   take_back_task_card(session, ticket, member, now, reason)   his card edited: no buttons, no contact

@@ -271,7 +271,19 @@ def why_waiting(session: Session, ticket: Ticket) -> dict[str, Any]:
     last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind.in_(
         ["to_dispatch", "accepted"])).order_by(TicketEvent.id.desc()).limit(1)).first()
     routed = {"reason": last.data.get("reason")} if last is not None and last.kind == "to_dispatch" and last.data else {}
-    return {**routed, **raised}
+    return {**routed, **raised, **_declined_with_reasons(session, ticket)}
+
+
+DECLINES_SHOWN = 3  # the members' 不方便 reasons a coordinator's card of a waiting ticket lists (the newest)
+
+
+def _declined_with_reasons(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The members who said 不方便 to the ticket with a reason (在医院陪老伴: whom not to ask again today, and why),
+    newest first; empty when none gave one."""
+    declines = session.exec(select(Member.display_name, Offer.reason).join(Member, Member.id == Offer.member_id).where(
+        Offer.ticket_id == ticket.id, Offer.state == OfferState.declined, Offer.reason.is_not(None),
+        Offer.reason != "").order_by(Offer.answered_at.desc(), Offer.id.desc()).limit(DECLINES_SHOWN)).all()
+    return {"declines": [[name, reason] for name, reason in declines]} if declines else {}
 
 
 def _raised(session: Session, ticket: Ticket) -> dict[str, Any]:

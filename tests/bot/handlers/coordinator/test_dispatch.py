@@ -787,3 +787,22 @@ async def test_the_assign_list_says_which_members_have_the_skill_the_ticket_need
     picker = card_with(chat.replies(GRID_COORD), "刘物业")
     marks = {b.split("（")[0]: b for b in buttons(picker) if "👤" in b}
     assert "·水暖" in marks["👤 王师傅"] and "无对口技能" in marks["👤 刘物业"], marks
+
+
+@SQLITE
+async def test_the_dispatch_card_says_who_said_bu_fang_bian_and_why(chat: BotChat, world: World) -> None:
+    """Both plumbers said 不方便 to the pipe, one 「在医院陪老伴」, the other 「出差了」: /dispatch showed the ticket with
+    「推送给的党员都没有接单」 and nothing of them, so the coordinator assigned it to the one at the hospital. Each card of
+    the ticket now lists who said 不方便 and why."""
+    wang, li = world.member("王师傅", ["水暖"]), world.member("李师傅", ["水暖"])
+    now = datetime.now(UTC)
+    with db.transaction(chat.engine) as s:
+        ticket_id = tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", now, label="repair.plumbing", grid_code=G11,
+                                          address="幸福里3号楼", settings=world.settings).id
+    with db.transaction(chat.engine) as s:
+        dispatch.decline_offer(s, ticket_id, wang, now, reason="在医院陪老伴")
+    with db.transaction(chat.engine) as s:
+        dispatch.decline_offer(s, ticket_id, li, now, reason="出差了")
+        assert s.get(Ticket, ticket_id).status == "dispatch"
+    card = next(r for r in await chat.say(GRID_COORD, "/dispatch") if _listed(r))
+    assert "不方便" in card.text and "王师傅（在医院陪老伴）" in card.text and "李师傅（出差了）" in card.text, card.text
