@@ -450,10 +450,19 @@ def a_plants_smell(text: str, match: re.Match[str]) -> bool:
     return bool(_INDUSTRY.search(before) or _INDUSTRY.search(next_sentences(text, match)))
 
 
+# A letter dates what it tells as history (2018年10月弱电井起火, 在18年的下半年…引起2次火灾, 2019年8月2日…发生火灾), or
+# tells it as what keeps happening (多次火灾, 起火现象司空见惯, 起火的可不少案例, 发生了3起火灾): the ground of its need.
+_LETTER_DATED = re.compile(r"(19|20)\d\d年|\d\d年的?[上下]半年|\d{1,2}月\d{1,2}[日号]")
+_RECURRING = re.compile("多次|屡次|屡屡|频发|司空见惯|案例|[0-9几两三]+起")
+_SUPPOSED = re.compile(_SUPPOSING + "|一但")  # (一但: how 一旦 is often typed)
+
+
 def told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> bool:
     """Whether a match in a letter is told as past or hypothetical (`past_only`: as past and resolved), and its
-    sentence says nothing of now."""
+    sentence says nothing of now; supposed in its own clause (一旦发生火灾), whatever its sentence says of now."""
     end = last_position(match)
+    if not past_only and _SUPPOSED.search(_around(text[: end + 1], end, _CLAUSE_END)):
+        return True  # (现在正直夏天高温…一但发生火灾，消防栓被挡: the fire is supposed)
     sentence = _around(text, end, _SENTENCE_END)
     if _PRESENT.search(sentence):
         return False
@@ -461,9 +470,12 @@ def told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> b
         return bool(_PAST.search(sentence)) and not _UNRESOLVED.search(sentence)
     # Supposed or feared: said before it in its sentence (我担心万一着火，杂物会让火势更大) or after it in its clause.
     supposed = _around(text[: end + 1], end, _SENTENCE_END) + _around(text[end:], 0, _CLAUSE_END)
-    # Or of the news, before it in its sentence (看到新闻里电动车起火烧死人的事): a fire elsewhere, as in chat (`_STORY`).
-    told = _around(text[: end + 1], end, _SENTENCE_END)
-    return bool(_PAST.search(sentence) or _HYPOTHETICAL.search(supposed) or _STORY.search(told))
+    # Or of the news, before it in its sentence (看到新闻里电动车起火烧死人的事) or after it (…发生火灾，而消防车进不去的报道,
+    # …是谣言): a fire elsewhere, as in chat (`_STORY`, `_STORY_NAMED_AFTER`).
+    told, after = _around(text[: end + 1], end, _SENTENCE_END), _around(text[end:], 0, _SENTENCE_END)
+    return bool(_PAST.search(sentence) or _LETTER_DATED.search(sentence) or _RECURRING.search(sentence)
+                or _HYPOTHETICAL.search(supposed) or _STORY.search(told) or _STORY.search(after)
+                or _STORY_NAMED_AFTER.search(after))
 
 
 class NotNowFrame(NamedTuple):

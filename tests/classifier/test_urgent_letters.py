@@ -153,3 +153,27 @@ def test_chat_messages_do_not_take_the_letter_rule(text: str, signals: tuple[str
     assert len(text) <= LETTER_CHARS
     assert result.urgent
     assert result.urgent_signals == signals
+
+
+@pytest.mark.parametrize(
+    "middle",
+    [
+        # dated as history
+        "2019年11月我们单元的电表箱起火，烧坏了好几户的线路，后来换了新的。可是楼道里的电线还是乱拉乱接，没人管。",
+        "在20年的下半年因为楼上住户用电不慎，引起过火灾，消防车进不来。楼道里的杂物到现在也没人清理。",
+        # told as what keeps happening
+        "小区里电动车在楼道充电，起火的事情多次发生，物业贴了通知也没人听。",
+        "车库里私拉电线给电动车充电，附近小区发生了3起火灾，物业一直不管。",
+        # supposed in its own clause, whatever the sentence says of now
+        "现在楼道全堵死了，一但发生火灾，老人根本跑不出去，消防车也进不来。",
+        # of the news, told after it
+        "最近连着几个小区发生火灾而消防车进不去的报道，看得我们心里发慌，我们小区的消防通道也被车占着。",
+    ],
+)
+def test_a_fire_a_letter_dates_tells_as_recurring_or_supposes_is_background(middle: str) -> None:
+    """Real board letters tell fires as the ground of their need: dated (2018年10月弱电井起火), as what keeps happening
+    (多次火灾, 起火现象司空见惯), supposed (一但发生火灾, beside a 现在 of something else) or seen in the news after the
+    fact (…的报道). Each was an alarm with 119 (the forty-seventh session's 1,008 labelled letters: 7 of their 55 false
+    alarms). A fire told as now stays urgent (`test_letters_that_stay_urgent`)."""
+    result = classify(letter(middle))
+    assert "fire" not in result.urgent_signals and not result.urgent, (result.urgent_signals, result.label)
