@@ -1259,7 +1259,8 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
         + (f"原因：{quote(p['reason'], 200)}" if p.get("reason")
            else f"居民说：「{quote(p['resident_words'], 200)}」" if p.get("resident_words") else ""),
         # (sent to the member who did the work: the ticket went back to the coordinators, not to them)
-        "ticket_reopened": f"⚠️ 工单 {number} 因居民评价较低已重新打开，已转交协调员重新安排，本次积分已收回。",
+        "ticket_reopened": (f"⚠️ 居民为工单 {number} 打了 {int(p['stars'])} 星，" if p.get("stars") else f"⚠️ 工单 {number} 因居民评价较低")
+        + "已重新打开，已转交协调员重新安排，本次积分已收回。",
         "ticket_reassigned": f"工单 {number} 已由协调员改派给其他党员。",
     }
     return texts.get(kind, f"工单 {number} 有新进展：{esc(p.get('status_name', ''))}")
@@ -1270,7 +1271,8 @@ def member_rated(p: Mapping[str, Any]) -> str:
     if p.get("was"):  # (the low rating he was told of was a slip, corrected at once)
         return (f"✅ 居民说工单 <b>{esc(p['number'])}</b> 的 {p['was']} 星是点错了，已改为 {p.get('stars')} 星，"
                 f"工单不再重新打开，本次积分已退回。{comment}")
-    return f"居民为工单 <b>{esc(p['number'])}</b> 打了 {p.get('stars')} 星。{comment}"
+    closed = "，工单已关闭" if p.get("closed") else ""  # (the rating itself, not words added to it later)
+    return f"居民为工单 <b>{esc(p['number'])}</b> 打了 {p.get('stars')} 星{closed}。{comment}"
 
 
 # ── time limits: yellow / red cards (超期监察) ────────────────────────────────────────────────────

@@ -620,8 +620,9 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
     if member is not None:
         points.add_rating(session, member, stars)
         points.award_rating(session, ticket, member, stars, now)
-        notify(session, member.telegram_id, NotificationKind.rated, now, ticket_id=ticket.id,
-               payload=payload)
+        if stars > 2:  # (one message: the stars and that it is closed; a low rating's is the reopening's, below)
+            notify(session, member.telegram_id, NotificationKind.rated, now, ticket_id=ticket.id,
+                   payload={**payload, "closed": True})
     if stars <= 2:
         if member is not None:
             points.take_back(session, ticket, member, now)
@@ -640,7 +641,7 @@ def rate_ticket(session: Session, ticket_id: int, resident_id: int, stars: int, 
     else:
         transition(session, ticket, S.closed, now, kind="closed", actor_id=resident_id,
                    actor_role="resident", rating=stars, closed_at=now)
-        _notify_closed(session, ticket, member, now)
+        _notify_closed(session, ticket, None, now)  # (the member's is his `rated`, above)
     return ticket
 
 

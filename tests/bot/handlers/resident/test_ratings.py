@@ -1027,3 +1027,16 @@ async def test_a_false_done_and_another_need_are_each_heard(
     assert (chat.intake_draft(RESIDENT) or {}).get("text") == need, chat.intake_draft(RESIDENT)
     await chat.deliver()
     assert any("居民说工单没有办好" in r.text and disputed in r.text for r in chat.replies(GRID_COORD, mark))
+
+
+@pytest.mark.parametrize(("stars", "told"), [("1", "打了 1 星，已重新打开"), ("5", "打了 5 星，工单已关闭")])
+async def test_the_member_is_told_a_rating_once(chat: BotChat, world: World, stars: str, told: str) -> None:
+    """A 1-star rating reached 王师傅 as two messages: 「居民为工单 #… 打了 1 星。」 and 「⚠️ 工单 #… 因居民评价较低已重新
+    打开…」; five stars as 「…打了 5 星。」 and 「工单 #… 已关闭，感谢您的支持！」 (a resident's thanks, sent to him). Now
+    one message each says the stars and what became of the ticket."""
+    member, _ticket_id, prompt = await _prompted(chat, world)
+    mark = len(chat.replies(member))
+    await chat.press(RESIDENT, prompt.button(stars), prompt.message)
+    await chat.deliver()
+    heard = [r.text for r in chat.replies(member)[mark:] if r.kind == "message"]
+    assert len(heard) == 1 and told in heard[0], heard
