@@ -757,8 +757,12 @@ def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单
         + photos_line(p.get("attachments"), "居民发的照片")
         + (f"\n⚠️ 办结时限 {local_time(p.get('resolve_due_at'), tz)} 已过，请尽快办结。" if p.get("past_due")
            else f"\n请在 {local_time(p.get('resolve_due_at'), tz)} 前办结。")
-        + ("" if p.get("status") == "in_progress" else "出发时点「开始办理」。")
+        + ("" if p.get("status") == "in_progress" else SET_OFF_HINT)
     )
+
+
+SET_OFF_HINT = "出发时点「开始办理」。"  # (on the card until 开始办理 is pressed: the press edits it to STARTED_HINT)
+STARTED_HINT = "▶️ 已开始办理。"
 
 
 STARTED = "▶️ 已开始办理。办好后点「办结」，办不了可以点「退回」并说明原因。"

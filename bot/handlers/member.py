@@ -603,7 +603,10 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if action == "start":
         await act(context, tickets.start_ticket, int(ticket_id), user_id, now())
         await answer(update)
-        await edit(update, None, keyboards.task(int(ticket_id), True))
+        card = update.callback_query.message if update.callback_query else None
+        shown = card.text_html if card is not None and card.text else ""  # (the card's own words: no look-up)
+        await edit(update, shown.replace(texts.SET_OFF_HINT, texts.STARTED_HINT) if texts.SET_OFF_HINT in shown
+                   else None, keyboards.task(int(ticket_id), True))
         await reply(update, texts.STARTED)
         return
     if action == "keep":

@@ -1038,3 +1038,16 @@ async def test_work_told_with_two_tickets_in_hand_points_to_the_card(chat: BotCh
     await chat.press(member, offer.button("接单"), offer.message)
     told = texts_of(await chat.say(member, "修好了"))
     assert texts.PRESS_DONE_FIRST in told and chat.ticket(ticket_id).status == "in_progress", told
+
+
+@SQLITE
+async def test_the_card_says_the_work_started_once_start_is_pressed(chat: BotChat, world: World) -> None:
+    """After 开始办理 the card's buttons became 办结 / 退回, but its words still said 「出发时点「开始办理」」: a member
+    back at it later read that he had not started. The press now edits its words too; nothing else of them changes."""
+    member = world.member("王师傅", ["电工"])
+    await chat.submit(RESIDENT, NEED)
+    details = await chat.take_and_start(member)
+    card = chat.request.get_message(member, details.message.message_id)
+    assert texts.SET_OFF_HINT not in card.text and "已开始办理" in card.text, card.text
+    assert card.text.replace("▶️ 已开始办理。", "") == details.text.replace(texts.SET_OFF_HINT, ""), card.text
+    assert "办结" in str(card.inline_keyboard)
