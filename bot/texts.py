@@ -770,6 +770,7 @@ ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配
 DONE_NOTE_SAY_WHAT = "居民会看到这句说明，请写一下办了什么，例如：换了灯泡，灯已经亮了（也可以发一张照片配文字）："
 ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
 HAND_BACK_PHOTO_KEPT = "📷 照片收到了。请再用文字说明退回的原因："
+TASK_GONE = "这张工单已经不由您办理了（已取消或已改派），不用再办结。发送 /tasks 可以看到您手上的工单。"
 NOT_DONE_YET = "好的，还没办结，工单仍由您办理。办好后再点「办结」（/tasks 可以看到您手上的工单）。"
 TASK_STEP_LEFT = "刚才的办结 / 退回还没有完成，工单仍由您办理；处理好眼前的事，再在那张工单的消息下面重新点一下就行。"
 NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
@@ -1091,15 +1092,17 @@ def urged(p: Mapping[str, Any]) -> str:
     if p.get("audience") == "assigned":
         return (asked + f"协调员指派给您的这张单还在等您回复：能去请点「{BTN_ACCEPT}」，"
                 f"去不了请点「{BTN_DECLINE}」，好让协调员另找人。")
-    return (asked + "请尽快办理，并联系居民说明什么时候到；办好了在工单消息下面点「办结」，"
+    return (asked + "请尽快办理，并联系居民说明什么时候到；办好了在工单消息下面点「办结」（没看到「办结」就先点「开始办理」），"
             "办不了请点「退回」说明原因（/tasks 可以看到您手上的工单）。")
 
 
-def urge_told(member_name: str | None, sent: bool) -> str:
-    """To the coordinator who pressed 📣 催办."""
+def urge_told(member_name: str | None, outcome: str) -> str:
+    """To the coordinator who pressed 📣 催办 (tickets.urge_ticket's outcome)."""
     if member_name is None:
         return "这张工单现在没有党员在办，请点「指派」派给合适的党员。"
-    if not sent:
+    if outcome == "just_took":
+        return f"{member_name} 一小时内刚接手这张工单，先不催办；稍后仍未办理再催。"
+    if outcome == "lately":
         return f"两小时内已经催办过 {member_name}，请稍后再催，或点「指派」改派他人。"
     return f"已催办 {member_name}，他会收到提醒。"
 
@@ -1264,7 +1267,8 @@ def resident_update(kind: str, p: Mapping[str, Any]) -> str:
            else f"居民说：「{quote(p['resident_words'], 200)}」" if p.get("resident_words") else ""),
         # (sent to the member who did the work: the ticket went back to the coordinators, not to them)
         "ticket_reopened": (f"⚠️ 居民为工单 {number} 打了 {int(p['stars'])} 星，" if p.get("stars") else f"⚠️ 工单 {number} 因居民评价较低")
-        + "已重新打开，已转交协调员重新安排，本次积分已收回。",
+        + "已重新打开，已转交协调员重新安排，本次积分已收回。"
+        + (f"\n留言：「{quote(p['comment'], 200)}」" if p.get("comment") else ""),
         "ticket_reassigned": f"工单 {number} 已由协调员改派给其他党员。",
     }
     return texts.get(kind, f"工单 {number} 有新进展：{esc(p.get('status_name', ''))}")

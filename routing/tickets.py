@@ -531,25 +531,33 @@ def chase_ticket(session: Session, ticket_id: int, resident_id: int, words: str,
     return True
 
 
-def urge_ticket(session: Session, ticket_id: int, coordinator_id: int, now: datetime) -> tuple[str | None, bool]:
+URGE_GRACE = timedelta(hours=1)  # a member who took the ticket (or was assigned it) this recently is not urged yet
+
+
+def urge_ticket(session: Session, ticket_id: int, coordinator_id: int, now: datetime) -> tuple[str | None, str]:
     """督办: a coordinator of the ticket's area urges the member who holds it, or was assigned it and has not answered
-    (📣 催办 under a 🟡 / 🔴 card). Returns that member's name (None: nobody holds it — 指派 is what it needs) and
-    whether he was told now: not when a coordinator urged him less than CHASE_INTERVAL ago (one nudge, not a stream)."""
+    (📣 催办 under a 🟡 / 🔴 card). Returns that member's name (None: nobody holds it — 指派 is what it needs) and what
+    happened: "urged"; "lately" (a coordinator urged him less than CHASE_INTERVAL ago: one nudge, not a stream);
+    "just_took" (he has had it less than URGE_GRACE: an old card's 催办 after a 改派 is not for him)."""
     ticket = get_ticket(session, ticket_id)
     require_coordinator(session, coordinator_id, ticket.grid_code)
     if ticket.status not in UNRESOLVED:
         raise InvalidInput(f"工单 #{ticket.number} {STATUS_NAMES[S(ticket.status)]}，不用再催办")
     member = session.get(Member, holder) if (holder := holder_of(session, ticket)) else None
     if member is None:
-        return None, False
+        return None, "nobody"
+    offer = session.exec(select(Offer).where(Offer.ticket_id == ticket.id, Offer.member_id == holder)).first()
+    since = (offer.answered_at or offer.sent_at) if offer is not None else None
+    if since is not None and now - since < URGE_GRACE:
+        return member.display_name, "just_took"
     last = _told_lately(session, ticket, "urged", now)
     if last is not None and (last.data or {}).get("holder") == holder:
-        return member.display_name, False
+        return member.display_name, "lately"
     record_event(session, ticket, "urged", now, actor_id=coordinator_id, actor_role="coordinator",
                  from_status=ticket.status, to_status=ticket.status, data={"holder": holder})
     notify(session, member.telegram_id, NotificationKind.urged, now, ticket_id=ticket.id,
            payload={**ticket_payload(session, ticket), "audience": "member" if ticket.assignee_id else "assigned"})
-    return member.display_name, True
+    return member.display_name, "urged"
 
 
 def dispute_done(session: Session, ticket_id: int, resident_id: int, words: str, now: datetime) -> bool:
@@ -794,6 +802,14 @@ def list_member_tasks(session: Session, telegram_id: int) -> list[Ticket]:
     return list(session.exec(select(Ticket).where(Ticket.assignee_id == member.id,
                                                   Ticket.status.in_(list(WITH_ASSIGNEE)))
                              .order_by(Ticket.accepted_at, Ticket.id)))
+
+
+def finished_lately(session: Session, telegram_id: int, since: datetime, *, besides: int) -> bool:
+    """Whether the member resolved or handed back a ticket other than `besides` since then (his next words may be
+    about it)."""
+    return session.exec(select(TicketEvent.id).where(
+        TicketEvent.actor_id == telegram_id, TicketEvent.kind.in_(["resolved", "handed_back"]),
+        TicketEvent.ticket_id != besides, TicketEvent.at >= since).limit(1)).first() is not None
 
 
 def list_member_offers(session: Session, telegram_id: int) -> list[Ticket]:

@@ -311,8 +311,8 @@ async def urge_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if len(args) != 1 or not args[0].isdigit():
         await answer(update, texts.STALE_BUTTON, alert=True)
         return
-    name, sent = await act(context, tickets.urge_ticket, int(args[0]), update.effective_user.id, now())
-    await answer(update, texts.urge_told(name, sent), alert=True)
+    name, outcome = await act(context, tickets.urge_ticket, int(args[0]), update.effective_user.id, now())
+    await answer(update, texts.urge_told(name, outcome), alert=True)
 
 
 CLOSE = "close"  # the draft of a ticket a coordinator is closing: its reason is typed next

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot import keyboards, texts
@@ -52,6 +52,7 @@ HANDED_BACK = "handed_back"  # a TASK draft's await after 退回 (ALBUM_WINDOW):
 # A TASK draft's await: 修好了 (or a photo of the work) typed with one ticket in hand, kept as its 办结 note until the
 # member presses 办结 under the question (an album's next photos join it, for ALBUM_WINDOW).
 DONE_OFFERED = "done_offered"
+GONE = "gone"  # (_leave_step: the ticket is no longer the member's)
 DECLINED = "declined"  # after 不方便: the offer whose reason the member's next words may give (REASON_WINDOW)
 REASON_WINDOW = timedelta(minutes=15)
 ALBUM_WINDOW = timedelta(minutes=5)  # (how long an album's next photos, or the note's words, join the resolution)
@@ -590,6 +591,8 @@ def _leave_step(session: Session, telegram_id: int, ticket_id: int) -> str | Non
     if state.get("ticket_id") != ticket_id or state.get("await") not in (*WORDS_STEPS, DONE_OFFERED):
         return None
     drafts.clear_draft(session, telegram_id, TASK)
+    if ticket_id not in {ticket.id for ticket in tickets.list_member_tasks(session, telegram_id)}:
+        return GONE  # (cancelled or reassigned meanwhile: not 「工单仍由您办理」)
     return state["await"]
 
 
@@ -604,16 +607,17 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await act(context, tickets.start_ticket, int(ticket_id), user_id, now())
         await answer(update)
         card = update.callback_query.message if update.callback_query else None
-        shown = card.text_html if card is not None and card.text else ""  # (the card's own words: no look-up)
-        await edit(update, shown.replace(texts.SET_OFF_HINT, texts.STARTED_HINT) if texts.SET_OFF_HINT in shown
-                   else None, keyboards.task(int(ticket_id), True))
+        shown = (card.text_html if isinstance(card, Message) and card.text else "")  # (its own words: no look-up)
+        before, hint, after = shown.rpartition(texts.SET_OFF_HINT)  # (the hint ends the card: not a resident's words)
+        await edit(update, before + texts.STARTED_HINT + after if hint else None, keyboards.task(int(ticket_id), True))
         await reply(update, texts.STARTED)
         return
     if action == "keep":
         left = await act(context, _leave_step, user_id, int(ticket_id))
         await answer(update, None if left else texts.STALE_BUTTON)
         if left:
-            await edit(update, texts.NOT_DONE_YET if left in ("done_note", DONE_OFFERED) else texts.NOT_HANDED_BACK)
+            await edit(update, texts.TASK_GONE if left == GONE else
+                       texts.NOT_DONE_YET if left in ("done_note", DONE_OFFERED) else texts.NOT_HANDED_BACK)
         return
     if action == "now":  # (办结 under 修好了 typed: the words and photos kept are its note)
         state = await query(context, drafts.get_draft, user_id, TASK) or {}
@@ -624,8 +628,14 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if not note and not photos:  # (办结 typed alone: the note is still to be asked)
             action = "done"
         else:
-            told = await act(context, _finish_task, user_id, {"ticket_id": int(ticket_id), "await": "done_note"},
-                             note, photos, now())
+            try:
+                told = await act(context, _finish_task, user_id, {"ticket_id": int(ticket_id), "await": "done_note"},
+                                 note, photos, now())
+            except DomainError:
+                # (cancelled or reassigned meanwhile: the question's buttons go, the error handler says why)
+                await act(context, drafts.clear_draft, user_id, TASK)
+                await edit(update, None)
+                raise
             await answer(update)
             await edit(update, None)
             await reply(update, told)
@@ -673,27 +683,57 @@ def _finish_task(
     return _handed_back(to_coordinators)
 
 
+# Words of work done that do not plainly say this job is done now (快修好了, 修好一半了, 明天修好, 物业说下午修好, 修完还得买
+# 配件, 我家水管修好了, 这是5号楼的，也坏了): pointed to the card's 办结, never offered as its note.
+_NOT_PLAINLY_DONE = re.compile(
+    "快|差不多|一半|部分|明天|后天|下午|晚上|待会|等会|一会|回头|再去|再来|再修|再看|还得|还要|还需|还差|还是|还没"
+    "|什么时候|啥时候|几时|等我|说|我家|家里|我自己|儿子|女儿|老伴|取消|不用|也坏|又坏|坏了|漏|不亮|不行|没好|谁"
+)
+OTHER_WORK_WINDOW = timedelta(hours=2)  # (words or a photo this soon after 办结 / 退回 of another ticket may be about it)
+
+
+def _plainly_done(words: str) -> bool:
+    """Whether words tell this job done, and nothing that makes it less than done (see `_NOT_PLAINLY_DONE`)."""
+    return (_WORK_DONE.search(words) is not None and not _not_done(words) and not _ENDS_ASKING.search(words)
+            and not _NOT_PLAINLY_DONE.search(words))
+
+
+def _same_trade(label: str | None, items: list[str]) -> bool:
+    """Whether words that point to `items` may be about work on a ticket of `label`: its item among them, or one of
+    them asking a skill its item asks (换好了灯泡 on a 楼道照明 ticket: 电工; not 水龙头换好了 on it)."""
+    taxonomy = get_taxonomy()
+    own = taxonomy.items.get(label) if label else None
+    if own is None or label in items:
+        return True
+    return any(set(own.skills) & set(item.skills) for item in map(taxonomy.items.get, items) if item is not None)
+
+
 def _keep_done_note(
-    session: Session, telegram_id: int, note: str, photos: list[str], now_: datetime
+    session: Session, telegram_id: int, note: str, photos: list[str], items: list[str], now_: datetime
 ) -> dict[str, Any] | None:
-    """修好了 (or a photo) typed with one ticket in hand: kept as its 办结 note, to be confirmed with a press; the
-    ticket's payload to ask with, {} when the words or photo joined a note kept moments ago (an album), None when the
-    member no longer holds exactly one ticket."""
+    """修好了 (or a photo) sent with one ticket in hand: kept as its 办结 note, to be confirmed with a press. Returns the
+    ticket's payload to ask with (and what is kept), {} when a photo joined a note kept within NOTE_WINDOW (an album;
+    words added to it ask again), None when it is not offered: not exactly one ticket in hand, words that point to other
+    items than its own (`items`: the likely items of the words), or another ticket of his done or handed back within
+    OTHER_WORK_WINDOW (they may be about that one)."""
     held = tickets.list_member_tasks(session, telegram_id)
-    if len(held) != 1:
+    if len(held) != 1 or (items and not _same_trade(held[0].label, items)):
         return None
     ticket_id = held[0].id
+    if tickets.finished_lately(session, telegram_id, now_ - OTHER_WORK_WINDOW, besides=ticket_id):
+        return None
     kept = {"ticket_id": ticket_id, "await": DONE_OFFERED, "note": "", "photos": []}
     earlier = drafts.draft_with_time(session, telegram_id, TASK)
-    if earlier and earlier[0].get("await") == DONE_OFFERED and earlier[0].get("ticket_id") == ticket_id and (
-            now_ - earlier[1] <= ALBUM_WINDOW):
-        kept = earlier[0]  # (a photo, then its words, or an album's photos: one note)
-    asked_before = bool(kept["note"] or kept["photos"])
-    kept = {**kept, "note": kept["note"] or note,
+    merged = bool(earlier) and earlier[0].get("await") == DONE_OFFERED and earlier[0].get("ticket_id") == ticket_id and (
+        now_ - earlier[1] <= NOTE_WINDOW)
+    if merged:
+        kept = earlier[0]  # (a photo, then its words, an album's photos, more words: one note)
+    added = bool(note) and note not in kept["note"].split("\n")
+    kept = {**kept, "note": "\n".join(filter(None, [kept["note"], note if added else ""]))[:2000],
             "photos": [*kept["photos"], *photos][: tickets.MAX_ATTACHMENTS]}
     drafts.save_draft(session, telegram_id, TASK, kept, now_)
-    if asked_before and not (note and kept["note"] == note):
-        return {}  # (a photo more: the question already asked covers it)
+    if merged and not added:
+        return {}  # (a photo more, or the same words again: the question already asked covers it)
     return {**views.ticket_payload(session, held[0]), "note": kept["note"], "photos": len(kept["photos"])}
 
 
@@ -936,10 +976,13 @@ async def about_their_work(
     if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))
                  or (words and _DONE_NAMED.fullmatch(words))):
         named = bool(words) and _DONE_NAMED.fullmatch(words) is not None  # (办结 alone: no note for the resident)
-        kept = None if held > 1 or (named and not photos) else await act(
-            context, _keep_done_note, update.effective_user.id, "" if named else text.strip()[:2000], photos, now())
+        kept = None
+        if held == 1 and not named and (not words or _plainly_done(words)):
+            items = [label for label, _ in deps(context).classifier.likely_items(words)] if words else []
+            kept = await act(context, _keep_done_note, update.effective_user.id, text.strip()[:2000], photos, items,
+                             now())
         if kept is None:
-            await reply(update, texts.PRESS_DONE_FIRST)  # (two tickets in hand: the card's button says which)
+            await reply(update, texts.PRESS_DONE_FIRST)  # (which ticket, or whether it is done: the card's button says)
         elif kept:  # (an album's next photo joins the note quietly)
             await reply(update, texts.done_offered(kept), keyboards.done_offered(kept["ticket_id"]))
         return True

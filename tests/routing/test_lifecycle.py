@@ -521,20 +521,22 @@ def test_a_closed_tickets_refusal_to_add_says_its_status_once(world: World) -> N
 
 
 def test_a_coordinator_urges_the_member_who_holds_a_ticket_once_in_two_hours(world: World) -> None:
-    """📣 催办: the member holding the ticket is told once; a second press within CHASE_INTERVAL tells nobody; nobody
-    holding it, or a ticket done, or someone who is not its coordinator: no one is urged."""
+    """📣 催办: the member holding the ticket is told once; a second press within CHASE_INTERVAL tells nobody; one who
+    took it less than URGE_GRACE ago (an old card pressed after a 改派) is not urged; nobody holding it, a ticket done,
+    or someone who is not its coordinator: no one is urged."""
     plumber = world.member("王师傅", ["水暖"])
     tid = submit(world)
     with db.transaction(world.engine) as s:
-        assert tickets.urge_ticket(s, tid, GRID_COORD, T0 + minutes(1)) == (None, False)  # (offered: 指派 it)
+        assert tickets.urge_ticket(s, tid, GRID_COORD, T0 + minutes(1)) == (None, "nobody")  # (offered: 指派 it)
         dispatch.accept_offer(s, tid, plumber, T0 + minutes(2))
     with db.transaction(world.engine) as s:
-        assert tickets.urge_ticket(s, tid, GRID_COORD, T0 + minutes(3)) == ("王师傅", True)
-        assert tickets.urge_ticket(s, tid, COORD, T0 + minutes(60)) == ("王师傅", False)
+        assert tickets.urge_ticket(s, tid, GRID_COORD, T0 + minutes(30)) == ("王师傅", "just_took")
+        assert tickets.urge_ticket(s, tid, GRID_COORD, T0 + minutes(63)) == ("王师傅", "urged")
+        assert tickets.urge_ticket(s, tid, COORD, T0 + minutes(120)) == ("王师傅", "lately")
         with pytest.raises(NotAllowed):
-            tickets.urge_ticket(s, tid, plumber, T0 + minutes(61))
+            tickets.urge_ticket(s, tid, plumber, T0 + minutes(121))
     with db.transaction(world.engine) as s:
-        assert tickets.urge_ticket(s, tid, COORD, T0 + minutes(3 + 121)) == ("王师傅", True)
+        assert tickets.urge_ticket(s, tid, COORD, T0 + minutes(63 + 121)) == ("王师傅", "urged")
     urged = notes(world, tid, NotificationKind.urged)
     assert [n.recipient_id for n in urged] == [plumber, plumber] and urged[0].payload["audience"] == "member"
     assert events(world, tid).count("urged") == 2

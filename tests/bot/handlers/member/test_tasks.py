@@ -3,11 +3,11 @@ to the member."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
@@ -16,9 +16,10 @@ from bot.delivery import render
 from bot.handlers.member import _task_rows
 from classifier import Classifier
 from routing import db, dispatch, members, outbox, tickets
-from routing.models import Notification, NotificationKind, Ticket
+from routing.models import Draft, Notification, NotificationKind, Ticket
 from tests.bot.chat_harness import (
     BotChat,
+    _now,
     assign,
     assign_through_bot,
     bot_chat,
@@ -1007,7 +1008,7 @@ async def test_work_told_in_words_is_offered_as_the_done_note(chat: BotChat, wor
 @SQLITE
 async def test_not_done_yet_under_the_offered_done_keeps_the_ticket(chat: BotChat, world: World) -> None:
     member, ticket_id = await _member_with_work(chat, world)
-    question = card_with(await chat.say(member, "水龙头换好了"), "还没办完")
+    question = card_with(await chat.say(member, "灯泡换好了"), "还没办完")
     told = texts_of(await chat.press(member, question.button("还没办完"), question.message))
     assert texts.NOT_DONE_YET in told and chat.ticket(ticket_id).status == "in_progress", told
     told = texts_of(await chat.say(member, "在路上了"))  # (his next words are read as they are, not as a note)
@@ -1051,3 +1052,87 @@ async def test_the_card_says_the_work_started_once_start_is_pressed(chat: BotCha
     assert texts.SET_OFF_HINT not in card.text and "已开始办理" in card.text, card.text
     assert card.text.replace("▶️ 已开始办理。", "") == details.text.replace(texts.SET_OFF_HINT, ""), card.text
     assert "办结" in str(card.inline_keyboard)
+
+
+# --- the 办结 offer: only for words that plainly say this job is done (a review of it, /tmp/rev47) ---
+
+@SQLITE
+@pytest.mark.parametrize("words", ["快修好了", "修好一半了", "什么时候能修好", "明天修好", "物业说下午修好", "修完还得买配件",
+                                   "我家的水管修好了", "谁能帮我看看，修好了还是漏"])
+async def test_words_that_do_not_say_this_job_is_done_are_not_offered_as_its_note(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """Each was asked 「要办结工单…吗？」 with the words as the note the resident would read: not done yet, a question or a
+    plan, someone else's news, his own home. They get the pointer to the card's 办结, as before."""
+    member, ticket_id = await _member_with_work(chat, world)
+    told = texts_of(await chat.say(member, words))
+    assert "要办结" not in told and chat.ticket(ticket_id).status == "in_progress", told
+
+
+@SQLITE
+async def test_words_after_closing_one_of_two_tickets_are_not_offered_for_the_other(chat: BotChat, world: World) -> None:
+    """王师傅 held the lamp and a pipe. He closed the lamp (灯泡换好了), then typed 「开关也换好了」: he was asked to 办结 the
+    pipe with the lamp's words, and a photo of the lamp joined that note quietly. Words and photos this soon after
+    another ticket's 办结 are not offered for the one left."""
+    member = world.member("王师傅", ["电工", "水暖"])
+    lamp = await chat.submit(RESIDENT, NEED)
+    await chat.take_and_start(member)
+    pipe = await chat.submit(RESIDENT, "厨房水管漏水了，地上全是水")
+    offer = card_with(chat.replies(member), "接单")
+    await chat.press(member, offer.button("接单"), offer.message)
+    card = next(r for r in chat.replies(member) if "接单成功" in r.text and "照明" in r.text)
+    await chat.press(member, card.button("办结"), card.message)
+    await chat.say(member, "灯泡换好了")
+    assert chat.ticket(lamp).status == "resolved"
+    told = texts_of(await chat.say(member, "开关也换好了"))
+    assert "要办结" not in told and chat.ticket(pipe).status == "accepted", told
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Draft).where(Draft.telegram_id == member).values(updated_at=_now() - timedelta(minutes=10)))
+    told = texts_of(await chat.say(member, None, photo=photo("lamp-switch")))
+    assert "要办结" not in told and chat.ticket(pipe).status == "accepted", told
+
+
+@SQLITE
+async def test_more_done_words_join_the_note_and_ask_again(chat: BotChat, world: World) -> None:
+    """「修好了」, then 「灯泡也换好了，开关也修好了」: the second got no answer and the ticket closed with 「修好了」 alone."""
+    member, ticket_id = await _member_with_work(chat, world)
+    await chat.say(member, "修好了")
+    question = card_with(await chat.say(member, "灯泡也换好了，开关也修好了"), "办结")
+    assert "开关也修好了" in question.text, question.text
+    await chat.press(member, question.button("办结"), question.message)
+    assert chat.ticket(ticket_id).resolution_note == "修好了\n灯泡也换好了，开关也修好了"
+
+
+@SQLITE
+async def test_a_photo_then_words_ten_minutes_later_keep_the_photo(chat: BotChat, world: World) -> None:
+    """The words replaced a photo sent more than five minutes before them: ✅ under the first question, which promised the
+    photo, closed the ticket without it."""
+    member, ticket_id = await _member_with_work(chat, world)
+    first = card_with(await chat.say(member, None, photo=photo("bulb")), "办结")
+    with db.transaction(chat.engine) as s:
+        s.exec(update(Draft).where(Draft.telegram_id == member).values(updated_at=_now() - timedelta(minutes=10)))
+    await chat.say(member, "灯泡换好了")
+    await chat.press(member, first.button("办结"), first.message)
+    ticket = chat.ticket(ticket_id)
+    assert ticket.resolution_note == "灯泡换好了" and len(ticket.resolution_attachments) == 1
+
+
+@SQLITE
+async def test_not_done_yet_after_a_reassign_says_the_ticket_is_no_longer_his(chat: BotChat, world: World) -> None:
+    """The coordinator gave the lamp to 刘师傅 while 王师傅's 办结 question waited: 「还没办完」 answered 「工单仍由您办理」."""
+    member, ticket_id = await _member_with_work(chat, world)
+    question = card_with(await chat.say(member, "灯泡换好了"), "还没办完")
+    liu = world.member("刘师傅", ["电工"])
+    with db.transaction(chat.engine) as s:
+        dispatch.assign_ticket(s, ticket_id, GRID_COORD, world.member_id(liu), _now())
+    told = texts_of(await chat.press(member, question.button("还没办完"), question.message))
+    assert texts.TASK_GONE in told and texts.NOT_DONE_YET not in told, told
+
+
+@SQLITE
+async def test_start_edits_the_hint_that_ends_the_card_not_the_residents_words(chat: BotChat, world: World) -> None:
+    member = world.member("王师傅", ["电工"])
+    await chat.submit(RESIDENT, "楼道灯坏了，师傅出发时点「开始办理」。谢谢")
+    details = await chat.take_and_start(member)
+    card = chat.request.get_message(member, details.message.message_id)
+    assert "师傅出发时点「开始办理」。谢谢" in card.text and card.text.rstrip().endswith("▶️ 已开始办理。"), card.text

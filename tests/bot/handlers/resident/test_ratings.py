@@ -1040,3 +1040,14 @@ async def test_the_member_is_told_a_rating_once(chat: BotChat, world: World, sta
     await chat.deliver()
     heard = [r.text for r in chat.replies(member)[mark:] if r.kind == "message"]
     assert len(heard) == 1 and told in heard[0], heard
+
+
+async def test_a_low_rating_typed_with_its_reason_reaches_the_member_with_it(chat: BotChat, world: World) -> None:
+    """「一星，灯还是不亮，师傅态度也不好」 typed under the rating card: the member's one message says the stars and her words
+    (a review found the words lost when the rating's two messages to him became one)."""
+    member, _ticket_id, _prompt = await _prompted(chat, world)
+    mark = len(chat.replies(member))
+    await chat.say(RESIDENT, "一星，灯还是不亮，师傅态度也不好")
+    await chat.deliver()
+    heard = texts_of(chat.replies(member)[mark:])
+    assert "打了 1 星" in heard and "灯还是不亮" in heard, heard
