@@ -451,6 +451,18 @@ async def test_overdue_says_how_many_more_are_overdue_past_the_first_fifty(
         assert listed == 60 or more, (listed, shown[-300:])
 
 
+def _pipe_taken_thirty_hours_ago(chat: BotChat, world: World) -> int:
+    """王师傅 accepted a leaking pipe 30 hours ago and has not finished it (its 办结 limit passed 6 hours ago): his id."""
+    t0 = datetime.now(UTC) - timedelta(hours=30)
+    wang = world.member("王师傅", ["水暖"], now=t0)
+    with db.transaction(chat.engine) as s:
+        ticket_id = tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", t0, label="repair.plumbing", grid_code=G11,
+                                          address="幸福里3号楼", settings=world.settings).id
+    with db.transaction(chat.engine) as s:
+        dispatch.accept_offer(s, ticket_id, wang, t0 + timedelta(minutes=5))
+    return wang
+
+
 @SQLITE
 async def test_overdue_says_who_holds_a_late_ticket_and_which_limit(chat: BotChat, world: World) -> None:
     """王师傅 accepted a leaking pipe 30 hours ago and has not finished it: its 办结 limit passed 6 hours ago. The work
@@ -460,14 +472,7 @@ async def test_overdue_says_who_holds_a_late_ticket_and_which_limit(chat: BotCha
     a member holds). The red card itself says 「办理人：王师傅」 and 「办结时限」. Cause: texts.overdue prints only number,
     item, status, grid and due time, though the rows carry `member_name` and `limit`. Expected: each line names the
     limit (响应 / 办结) and, for a ticket in hand, its 办理人."""
-    now = datetime.now(UTC)
-    t0 = now - timedelta(hours=30)
-    wang = world.member("王师傅", ["水暖"], now=t0)
-    with db.transaction(chat.engine) as s:
-        ticket_id = tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", t0, label="repair.plumbing", grid_code=G11,
-                                          address="幸福里3号楼", settings=world.settings).id
-    with db.transaction(chat.engine) as s:
-        dispatch.accept_offer(s, ticket_id, wang, t0 + timedelta(minutes=5))
+    _pipe_taken_thirty_hours_ago(chat, world)
     shown = "\n".join(r.text for r in await chat.say(GRID_COORD, "/overdue"))
     assert "🔴" in shown, shown
     assert "王师傅" in shown, shown
@@ -734,14 +739,8 @@ async def test_a_coordinator_urges_the_member_holding_a_late_ticket_from_its_car
     关闭 only. To chase him they had to find his phone number: 改派 was the only button that acted. Now the card
     carries 📣 催办: 王师傅 is told the coordinators are chasing the ticket, and the coordinator is told so; a second
     press within two hours tells him nothing more."""
-    now = datetime.now(UTC)
-    t0 = now - timedelta(hours=30)
-    wang = world.member("王师傅", ["水暖"], now=t0)
+    now, wang = datetime.now(UTC), _pipe_taken_thirty_hours_ago(chat, world)
     with db.transaction(chat.engine) as s:
-        ticket_id = tickets.submit_ticket(s, RESIDENT, "厨房水管漏水了", t0, label="repair.plumbing", grid_code=G11,
-                                          address="幸福里3号楼", settings=world.settings).id
-    with db.transaction(chat.engine) as s:
-        dispatch.accept_offer(s, ticket_id, wang, t0 + timedelta(minutes=5))
         scan_alerts(s, now, settings=world.settings)
     await chat.deliver()
     red = next(r for person in (GRID_COORD, COORD) for r in chat.replies(person)
