@@ -1201,6 +1201,12 @@ class Classifier:
         ranked = [(i, score) for i, score in ranked if score >= MIN_REQUEST_SCORE]
         return self._shares(self.rerank(text, ranked)) if ranked else []
 
+    def named_items(self, raw_text: str) -> list[str]:
+        """The items a message's words name outright (evidence of STRONG_EVIDENCE or more), best first: what a short
+        message of work done is about (灯泡换好了: 电器维修; not 修好了，灯亮了, whose evidence is weak)."""
+        _, ranked = self.evidence(normalize(raw_text if isinstance(raw_text, str) else str(raw_text)))
+        return [self.labels[i] for i, score in ranked if score >= STRONG_EVIDENCE]
+
     def classify(self, raw_text: str) -> Classification:
         """Classify one message. Never raises on any string input."""
         full = normalize(raw_text if isinstance(raw_text, str) else str(raw_text))

@@ -687,7 +687,7 @@ def _finish_task(
 # 配件, 我家水管修好了, 这是5号楼的，也坏了): pointed to the card's 办结, never offered as its note.
 _NOT_PLAINLY_DONE = re.compile(
     "快|差不多|一半|部分|明天|后天|下午|晚上|待会|等会|一会|回头|再去|再来|再修|再看|还得|还要|还需|还差|还是|还没"
-    "|什么时候|啥时候|几时|等我|说|我家|家里|我自己|儿子|女儿|老伴|取消|不用|也坏|又坏|坏了|漏|不亮|不行|没好|谁"
+    "|什么时候|啥时候|几时|等我|说|我家|家里|我自己|儿子|女儿|老伴|取消|不用|也坏|又坏|坏了|(?<!不)漏|不亮|不行|没好|谁"
 )
 OTHER_WORK_WINDOW = timedelta(hours=2)  # (words or a photo this soon after 办结 / 退回 of another ticket may be about it)
 
@@ -699,8 +699,8 @@ def _plainly_done(words: str) -> bool:
 
 
 def _same_trade(label: str | None, items: list[str]) -> bool:
-    """Whether words that point to `items` may be about work on a ticket of `label`: its item among them, or one of
-    them asking a skill its item asks (换好了灯泡 on a 楼道照明 ticket: 电工; not 水龙头换好了 on it)."""
+    """Whether words that name `items` may be about work on a ticket of `label`: its item among them, or one of them
+    asking a skill its item asks (灯泡换好了 on a 楼道照明 ticket: 电工; not 水龙头换好了 on it)."""
     taxonomy = get_taxonomy()
     own = taxonomy.items.get(label) if label else None
     if own is None or label in items:
@@ -713,8 +713,8 @@ def _keep_done_note(
 ) -> dict[str, Any] | None:
     """修好了 (or a photo) sent with one ticket in hand: kept as its 办结 note, to be confirmed with a press. Returns the
     ticket's payload to ask with (and what is kept), {} when a photo joined a note kept within NOTE_WINDOW (an album;
-    words added to it ask again), None when it is not offered: not exactly one ticket in hand, words that point to other
-    items than its own (`items`: the likely items of the words), or another ticket of his done or handed back within
+    words added to it ask again), None when it is not offered: not exactly one ticket in hand, words that name work of
+    another trade (`items`: the items they name outright), or another ticket of his done or handed back within
     OTHER_WORK_WINDOW (they may be about that one)."""
     held = tickets.list_member_tasks(session, telegram_id)
     if len(held) != 1 or (items and not _same_trade(held[0].label, items)):
@@ -978,7 +978,7 @@ async def about_their_work(
         named = bool(words) and _DONE_NAMED.fullmatch(words) is not None  # (办结 alone: no note for the resident)
         kept = None
         if held == 1 and not named and (not words or _plainly_done(words)):
-            items = [label for label, _ in deps(context).classifier.likely_items(words)] if words else []
+            items = deps(context).classifier.named_items(words) if words else []
             kept = await act(context, _keep_done_note, update.effective_user.id, text.strip()[:2000], photos, items,
                              now())
         if kept is None:

@@ -1058,12 +1058,13 @@ async def test_the_card_says_the_work_started_once_start_is_pressed(chat: BotCha
 
 @SQLITE
 @pytest.mark.parametrize("words", ["快修好了", "修好一半了", "什么时候能修好", "明天修好", "物业说下午修好", "修完还得买配件",
-                                   "我家的水管修好了", "谁能帮我看看，修好了还是漏"])
+                                   "我家的水管修好了", "谁能帮我看看，修好了还是漏", "水龙头换好了"])
 async def test_words_that_do_not_say_this_job_is_done_are_not_offered_as_its_note(
     chat: BotChat, world: World, words: str
 ) -> None:
     """Each was asked 「要办结工单…吗？」 with the words as the note the resident would read: not done yet, a question or a
-    plan, someone else's news, his own home. They get the pointer to the card's 办结, as before."""
+    plan, someone else's news, his own home, work of another trade (a tap, on a stairwell lamp's ticket). They get the
+    pointer to the card's 办结, as before."""
     member, ticket_id = await _member_with_work(chat, world)
     told = texts_of(await chat.say(member, words))
     assert "要办结" not in told and chat.ticket(ticket_id).status == "in_progress", told
@@ -1136,3 +1137,14 @@ async def test_start_edits_the_hint_that_ends_the_card_not_the_residents_words(c
     details = await chat.take_and_start(member)
     card = chat.request.get_message(member, details.message.message_id)
     assert "师傅出发时点「开始办理」。谢谢" in card.text and card.text.rstrip().endswith("▶️ 已开始办理。"), card.text
+
+
+@SQLITE
+@pytest.mark.parametrize("words", ["修好了，灯亮了", "搞定了", "已经换好了新的灯泡", "灯泡换好了，不闪了"])
+async def test_words_that_plainly_say_the_job_is_done_are_offered_as_its_note(
+    chat: BotChat, world: World, words: str
+) -> None:
+    member, ticket_id = await _member_with_work(chat, world)
+    question = card_with(await chat.say(member, words), "办结")
+    assert "要办结" in question.text and words in question.text, question.text
+    assert chat.ticket(ticket_id).status == "in_progress"
