@@ -1430,7 +1430,9 @@ async def _answer_talk(
     """Answer a message that is no request: a status query with the resident's tickets, the others by their kind."""
     if kind == "status":
         rows, _ = await query(context, _my_rows, update.effective_user.id, now())
-        await reply(update, texts.my_tickets(rows, deps(context).tz), markup)
+        # (修好了吗 from a member with none of a resident's: where his work is, not 「您还没有工单」, as /my says)
+        is_member = not rows and await query(context, members.find_member, update.effective_user.id) is not None
+        await reply(update, texts.MY_NONE_MEMBER if is_member else texts.my_tickets(rows, deps(context).tz), markup)
     else:
         await reply(update, texts.NON_REQUEST[kind], markup)
 

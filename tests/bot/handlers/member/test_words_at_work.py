@@ -98,3 +98,16 @@ async def test_taking_typed_with_tickets_in_hand_and_no_offer_is_not_told_he_has
     member = await _started(chat, world)
     shown = texts_of(await chat.say(member, "接单"))
     assert texts.NO_OFFER_WAITING in shown and "您还没有工单" not in shown, shown
+
+
+@pytest.mark.parametrize("words", ["修好了吗", "到底修好了没"])
+async def test_a_status_question_from_a_member_with_work_points_to_his_tasks(
+    chat: BotChat, world: World, words: str
+) -> None:
+    """「修好了吗」 from 王师傅 with a lamp in hand got 「您还没有工单」 — false to him. As /my says: he has no ticket as a
+    resident, and his work is under /tasks."""
+    member = world.member("王师傅", ["电工"])
+    await chat.submit(RESIDENT, "楼道灯坏了好几天了，晚上很黑")
+    await chat.take_and_start(member)
+    told = texts_of(await chat.say(member, words))
+    assert "您还没有工单" not in told and "/tasks" in told, told
