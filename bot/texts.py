@@ -763,9 +763,7 @@ def task_details(p: Mapping[str, Any], tz: ZoneInfo, headline: str = "✅ 接单
 
 SET_OFF_HINT = "出发时点「开始办理」。"  # (on the card until 开始办理 is pressed: the press edits it to STARTED_HINT)
 STARTED_HINT = "▶️ 已开始办理。"
-
-
-STARTED = "▶️ 已开始办理。办好后点「办结」，办不了可以点「退回」并说明原因。"
+STARTED = STARTED_HINT + "办好后点「办结」，办不了可以点「退回」并说明原因。"
 ASK_DONE_NOTE = "请用一句话说明办理结果（也可以发一张照片配文字）："
 DONE_NOTE_SAY_WHAT = "居民会看到这句说明，请写一下办了什么，例如：换了灯泡，灯已经亮了（也可以发一张照片配文字）："
 ASK_HAND_BACK_REASON = "请说明退回的原因（例如：需要专业资质、联系不上居民）："
@@ -777,6 +775,8 @@ NOT_HANDED_BACK = "好的，不退回了，工单仍由您办理。"
 NOTE_IS_A_QUESTION = "这句话像是在提问，还不是办理结果。办好了请用一句话说明结果；还没办完请点「按错了，返回」。"
 PRESS_DONE_FIRST = ("办好了的话，请在那张工单的消息下面点「办结」（没看到「办结」就先点「开始办理」），再发照片或一句话说明"
                     "（/tasks 可以看到您手上的工单）。")
+
+
 def done_offered(p: Mapping[str, Any]) -> str:
     """修好了 (or a photo) sent with one ticket in hand: 办结 it with those as its note? (its payload, with the note
     and the number of photos kept)"""
@@ -1073,6 +1073,11 @@ def low_rating(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     )
 
 
+# (to the member a coordinator assigned a ticket who has not answered: under a 催办, the resident's or a coordinator's)
+_ASSIGNMENT_AWAITS = (f"协调员指派给您的这张单还在等您回复：能去请点「{BTN_ACCEPT}」，"
+                      f"去不了请点「{BTN_DECLINE}」，好让协调员另找人。")
+
+
 def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     """A resident's 催办: to the coordinators (the ticket's card, 改派 under it), to the member who holds it, and to the
     one assigned it who has not answered (its 接单 / 不方便 under it)."""
@@ -1081,8 +1086,7 @@ def chased(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     if p.get("audience") == "member":
         return asked + "请尽快联系居民，告诉对方您什么时候到；办不了请点「退回」。"
     if p.get("audience") == "assigned":
-        return (asked + f"协调员指派给您的这张单还在等您回复：能去请点「{BTN_ACCEPT}」，"
-                f"去不了请点「{BTN_DECLINE}」，好让协调员另找人。")
+        return asked + _ASSIGNMENT_AWAITS
     return f"⏰ <b>居民催办</b>\n{said}" + ticket_card(p, tz)
 
 
@@ -1090,8 +1094,7 @@ def urged(p: Mapping[str, Any]) -> str:
     """A coordinator's 督办 (📣 催办): to the member who holds the ticket, or was assigned it and has not answered."""
     asked = f"📣 协调员在催办工单 {_number_and_item(p)}。\n"
     if p.get("audience") == "assigned":
-        return (asked + f"协调员指派给您的这张单还在等您回复：能去请点「{BTN_ACCEPT}」，"
-                f"去不了请点「{BTN_DECLINE}」，好让协调员另找人。")
+        return asked + _ASSIGNMENT_AWAITS
     return (asked + "请尽快办理，并联系居民说明什么时候到；办好了在工单消息下面点「办结」（没看到「办结」就先点「开始办理」），"
             "办不了请点「退回」说明原因（/tasks 可以看到您手上的工单）。")
 

@@ -468,13 +468,13 @@ def told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> b
         return False
     if past_only:
         return bool(_PAST.search(sentence)) and not _UNRESOLVED.search(sentence)
+    before, after = _around(text[: end + 1], end, _SENTENCE_END), _around(text[end:], 0, _SENTENCE_END)
     # Supposed or feared: said before it in its sentence (我担心万一着火，杂物会让火势更大) or after it in its clause.
-    supposed = _around(text[: end + 1], end, _SENTENCE_END) + _around(text[end:], 0, _CLAUSE_END)
+    supposed = before + _around(text[end:], 0, _CLAUSE_END)
     # Or of the news, before it in its sentence (看到新闻里电动车起火烧死人的事) or after it (…发生火灾，而消防车进不去的报道,
     # …是谣言): a fire elsewhere, as in chat (`_STORY`, `_STORY_NAMED_AFTER`).
-    told, after = _around(text[: end + 1], end, _SENTENCE_END), _around(text[end:], 0, _SENTENCE_END)
     return bool(_PAST.search(sentence) or _LETTER_DATED.search(sentence) or _RECURRING.search(sentence)
-                or _HYPOTHETICAL.search(supposed) or _STORY.search(told) or _STORY.search(after)
+                or _HYPOTHETICAL.search(supposed) or _STORY.search(before) or _STORY.search(after)
                 or _STORY_NAMED_AFTER.search(after))
 
 

@@ -497,7 +497,8 @@ CHASE_INTERVAL = timedelta(hours=2)  # a resident's 催办 of one ticket reaches
 
 
 def _told_lately(session: Session, ticket: Ticket, kind: str, now: datetime) -> TicketEvent | None:
-    """The ticket's last event of `kind` (a resident's words passed on) if it was less than CHASE_INTERVAL ago."""
+    """The ticket's last event of `kind` (a resident's words passed on, a coordinator's 催办) if it was less than
+    CHASE_INTERVAL ago."""
     last = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)
                         .order_by(TicketEvent.at.desc())).first()
     return last if last is not None and now - last.at < CHASE_INTERVAL else None
@@ -806,10 +807,12 @@ def list_member_tasks(session: Session, telegram_id: int) -> list[Ticket]:
 
 def finished_lately(session: Session, telegram_id: int, since: datetime, *, besides: int) -> bool:
     """Whether the member resolved or handed back a ticket other than `besides` since then (his next words may be
-    about it)."""
+    about it). Read among the tickets he was offered (the offers' member index, then the events' ticket index): the
+    event log has no index by actor, and a scan of it grows with the city's history."""
+    his = select(Offer.ticket_id).join(Member, Member.id == Offer.member_id).where(Member.telegram_id == telegram_id)
     return session.exec(select(TicketEvent.id).where(
-        TicketEvent.actor_id == telegram_id, TicketEvent.kind.in_(["resolved", "handed_back"]),
-        TicketEvent.ticket_id != besides, TicketEvent.at >= since).limit(1)).first() is not None
+        TicketEvent.ticket_id.in_(his), TicketEvent.ticket_id != besides, TicketEvent.actor_id == telegram_id,
+        TicketEvent.kind.in_(["resolved", "handed_back"]), TicketEvent.at >= since).limit(1)).first() is not None
 
 
 def list_member_offers(session: Session, telegram_id: int) -> list[Ticket]:

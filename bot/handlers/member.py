@@ -50,7 +50,7 @@ ALBUM = "done_album"  # a TASK draft's await: what follows the 办结 note (ALBU
 # photo sent after the words, or the words after a photo sent alone (the note then)
 HANDED_BACK = "handed_back"  # a TASK draft's await after 退回 (ALBUM_WINDOW): the reason, sent again, is recognised
 # A TASK draft's await: 修好了 (or a photo of the work) typed with one ticket in hand, kept as its 办结 note until the
-# member presses 办结 under the question (an album's next photos join it, for ALBUM_WINDOW).
+# member presses 办结 under the question (more words and photos join it, for NOTE_WINDOW: `_keep_done_note`).
 DONE_OFFERED = "done_offered"
 GONE = "gone"  # (_leave_step: the ticket is no longer the member's)
 DECLINED = "declined"  # after 不方便: the offer whose reason the member's next words may give (REASON_WINDOW)
@@ -619,27 +619,23 @@ async def task_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await edit(update, texts.TASK_GONE if left == GONE else
                        texts.NOT_DONE_YET if left in ("done_note", DONE_OFFERED) else texts.NOT_HANDED_BACK)
         return
-    if action == "now":  # (办结 under 修好了 typed: the words and photos kept are its note)
+    if action == "now":  # (办结 under 修好了 typed: the words and photos kept are its note — never both empty)
         state = await query(context, drafts.get_draft, user_id, TASK) or {}
         if state.get("await") != DONE_OFFERED or state.get("ticket_id") != int(ticket_id):
             await answer(update, texts.STALE_BUTTON, alert=True)
             return
-        note, photos = state.get("note", ""), state.get("photos", [])
-        if not note and not photos:  # (办结 typed alone: the note is still to be asked)
-            action = "done"
-        else:
-            try:
-                told = await act(context, _finish_task, user_id, {"ticket_id": int(ticket_id), "await": "done_note"},
-                                 note, photos, now())
-            except DomainError:
-                # (cancelled or reassigned meanwhile: the question's buttons go, the error handler says why)
-                await act(context, drafts.clear_draft, user_id, TASK)
-                await edit(update, None)
-                raise
-            await answer(update)
+        try:
+            told = await act(context, _finish_task, user_id, {"ticket_id": int(ticket_id), "await": "done_note"},
+                             state["note"], state["photos"], now())
+        except DomainError:
+            # (cancelled or reassigned meanwhile: the question's buttons go, the error handler says why)
+            await act(context, drafts.clear_draft, user_id, TASK)
             await edit(update, None)
-            await reply(update, told)
-            return
+            raise
+        await answer(update)
+        await edit(update, None)
+        await reply(update, told)
+        return
     awaited = "done_note" if action == "done" else "hand_back_reason"
     await act(context, _await_text, user_id, int(ticket_id), awaited, now())
     await answer(update)
