@@ -76,6 +76,7 @@ from classifier.patterns import (
     ASKS_TO_ACT,
     AUTHORITIES_ASKED,
     BESIDES,
+    BUSINESS_NOISE_ITEM,
     CAUSE,
     CJK_RUN,
     ENDED_SIGNALS,
@@ -94,7 +95,10 @@ from classifier.patterns import (
     LETTER_SALUTATION,
     LETTER_STANDING_SIGNALS,
     LIKENING_HINT,
+    NEIGHBOURS_NOISE_ITEM,
     NO_GAS_SMELL,
+    NOISE_FROM_BUSINESS,
+    NOISE_FROM_NEIGHBOURS,
     NOT_THAT_BUT,
     OVER_SIGNALS,
     PLEASE,
@@ -107,6 +111,7 @@ from classifier.patterns import (
     STILL_WRONG,
     THING_SIGNALS,
     TICKET_NUMBER,
+    TICKET_NUMBER_MARKED,
     TIMED_SIGNALS,
     TOPIC_ONLY,
     UNGOI_PLEASE,
@@ -419,6 +424,8 @@ class Classifier:
         self.urgent_items = frozenset(i for i, item in enumerate(self.items) if item.time_class == "urgent")
         gas = next((s.label for s in taxonomy.urgent if s.code == "gas"), None)
         self.gas_leak_item = self.index.get(gas or "")  # (the item a gas signal forces)
+        # taxonomy.md's boundary of noise: by its source (`_noise_by_source`).
+        self.noise_items = (self.index.get(NEIGHBOURS_NOISE_ITEM), self.index.get(BUSINESS_NOISE_ITEM))
         self.medical_signal = next((s for s in taxonomy.urgent if s.code == "medical"), None)
         medical = self.medical_signal.default_label if self.medical_signal else None
         self.medical_item = self.index.get(medical or "")  # (the item of a medical emergency told plainly)
@@ -907,6 +914,16 @@ class Classifier:
         """The kind that the patterns and the item evidence decide, or None: a request unless the kind
         model says otherwise. `found` and `ranked`: the terms found and the item scores, best first."""
         best = ranked[0][1] if ranked else 0.0
+        if (
+            len(text) > LETTER_CHARS
+            and best >= LETTER_REQUEST_EVIDENCE
+            and not LETTER_OF_THANKS.search(text)
+            and not TICKET_NUMBER_MARKED.search(text)
+        ):
+            # A letter with evidence of a need is that request, whatever chat words it uses in telling it: its
+            # greetings and thanks, an advert's prices it quotes, the story of earlier reports (施工单位 is no 工单, 天气热了
+            # no work done). A letter of thanks, or one that gives its ticket's number, may ask nothing new.
+            return "request"
         # A letter tells the history of earlier complaints (反映过, 没下文) around the need itself:
         # with clear item evidence, a long text is the request, not a status query.
         strong = best >= STRONG_EVIDENCE
@@ -1187,6 +1204,20 @@ class Classifier:
             entry for entry in ranked if self.items[entry[0]].category != best
         ]
 
+    def _noise_by_source(self, text: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Item scores best first, the two noise items' scores exchanged when the best is one of them and the text
+        names the other's source (taxonomy.md: from neighbours' daily life → 生活噪音; from construction, shops or
+        factories → 噪音污染). Both items read 吵, 睡不着 and 半夜 alike; the source is what tells them apart."""
+        neighbours, business = self.noise_items
+        if neighbours is None or business is None or ranked[0][0] not in (neighbours, business):
+            return ranked
+        wanted = business if NOISE_FROM_BUSINESS.search(text) else neighbours if NOISE_FROM_NEIGHBOURS.search(text) else None
+        place = next((k for k, (i, _) in enumerate(ranked[:3]) if i == wanted), 0)
+        if not place:
+            return ranked
+        scores = {ranked[0][0]: ranked[place][1], wanted: ranked[0][1]}
+        return sorted(((i, scores.get(i, score)) for i, score in ranked), key=itemgetter(1), reverse=True)
+
     def _shares(self, ranked: list[tuple[int, float]]) -> list[tuple[str, float]]:
         """The three best items, each with its share of their scores (a re-ranked score can fall below
         zero: it then has no share)."""
@@ -1322,7 +1353,7 @@ class Classifier:
                     reranked = [(self.medical_item, reranked[0][1])] + [
                         (i, score) for i, score in reranked[1:] if i != self.medical_item
                     ]
-                ranked = reranked
+                ranked = self._noise_by_source(full, reranked)
                 s1 = ranked[0][1]
                 s2 = ranked[1][1] if len(ranked) > 1 else 0.0
             top3 = self._shares(ranked)

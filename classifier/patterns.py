@@ -124,7 +124,8 @@ BESIDES = re.compile(
     "|现在是|还想问)"
     "|(?:今天|今儿|现在|这回|这次)(?:又|也|发现)"
 )
-TICKET_NUMBER = re.compile(r"#[a-z]\d{4,5}\b|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
+TICKET_NUMBER_MARKED = re.compile(r"#[a-z]\d{4,5}\b")  # (unmarked, a1234 may be a class, a road or a model in a letter)
+TICKET_NUMBER = re.compile(TICKET_NUMBER_MARKED.pattern + r"|(?<![a-z0-9])[a-z]\d{4}(?![0-9])")
 # In a letter (longer than LETTER_CHARS) residents tell past accidents and feared ones as background to an
 # ordinary need (去年插座冒过火星, 万一着火消防车进不来): a fire, danger or medical match is not counted when
 # it is told as past (in its sentence: the time is often said once for the whole sentence, 去年冬天用电暖气的
@@ -343,6 +344,15 @@ _PERSON = "人|孩子|小孩|娃|宝宝|老人|大爷|大妈|大哥|大姐|阿�
 HURT = re.compile(f"流血|出血|血流|({_PERSON})[^。，,]{{0,10}}(掉|摔|跌|滚)下来|坠楼|骨折|咬伤|({_PERSON})[^。，,]{{0,3}}被[^。，,]{{0,3}}咬"
                    "|烫伤|烧伤|头[^。，,]{0,3}(破|流血)|不省人事|昏迷|晕倒|晕过去|(?<!没人)(?<!没有)(?<!无人)(?<!没)(?<!冇人)受伤|伤得")
 NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味|唔系漏气|没闻着味|冇味")
+# Where noise comes from (taxonomy.md's boundary): construction, shops, factories, schools and traffic, or the
+# neighbours (a shop next door is a shop: 隔壁汽修店; 广场舞 is neighbours' daily life, as the taxonomy says).
+NEIGHBOURS_NOISE_ITEM = "dispute.noise_dispute"
+BUSINESS_NOISE_ITEM = "environment.noise"
+NOISE_FROM_BUSINESS = re.compile(
+    "工地|施工|工程|打桩|挖掘机|搅拌|混凝土|机械|店|商铺|商家|门面|超市|酒吧|歌厅|ktv|卡拉ok|夜宵|烧烤|大排档|饭馆|餐馆|麻将馆"
+    "|棋牌室|茶馆|网吧|工厂|厂房|车间|修车|汽修|学校|高架|高速|车流|火车|铁路|地铁|飞机|广告"
+)
+NOISE_FROM_NEIGHBOURS = re.compile("隔壁|邻居|楼上|对门|合租|室友|租户|广场舞")
 OVER_SIGNALS = frozenset({"fire"})  # the signal whose event a chat message may tell as not burning now (`fire_not_now`)
 ENDED_SIGNALS = frozenset({"gas", "fire", "medical"})  # the signals whose event a chat message may tell by how it ended
 # The signal whose event a chat message that says nothing of now may tell as past by its time alone (去年在家晕倒过一回,

@@ -25,7 +25,7 @@ GRAVEL_LETTER = (
     [
         ("投诉", "request"),  # a complaint to the authorities
         ("恳请有关部门管一管", "request"),  # an ask of them
-        ("求助", None),  # neither: the rules leave it to the evidence and the kind model
+        ("求助", "request"),  # neither: its evidence of a need decides (see the next test)
         ("投诉，特别表扬热线的小刘耐心", None),  # a letter of thanks asks nothing
     ],
 )
@@ -36,6 +36,35 @@ def test_a_letter_that_asks_the_authorities_or_complains_is_a_request_by_the_rul
     found, ranked = classifier.evidence(text)
     assert classifier.kind_by_rules(text, found, ranked, classifier.woken_patterns(text)) == kind
     assert classify(text).kind == "request"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # thanks at the end and 天气热了 (read as work done: 暖气热了) were thanks for work done
+        "我们是滨江新村三期的住户，小区从今年五月开始每天傍晚到深夜水压都很低，住在十层以上的人家经常一滴水都没有，做饭洗澡都成问题，"
+        "已经快半年了。现在天气热了，孩子放学回来一身汗，想冲个凉都不行。我们向物业和供水公司都反映过很多次，一直没有人给个说法，"
+        "家里的老人有高血压，晚上接水要提着桶下楼，实在不方便。恳请平台帮帮我们，万分感谢！",
+        # a class's number (c1902) read as a ticket's: a status query
+        "我孩子在市实验中学初二c1902班读书，班主任在家长群里通知每个学生交研学费680元，说是学校统一组织去外地参加实践活动，不交的学生"
+        "要写说明，还要在班会上念。很多家长经济上有困难，但是都不敢说。请问学校这样强制收费是否合规？教育部门有没有相关规定？希望有关"
+        "部门调查一下，给家长们一个答复。孩子们正是长身体学本事的时候，不能让这种事影响他们的学习和心情。",
+    ],
+)
+def test_a_letter_with_evidence_of_a_need_is_a_request_whatever_chat_words_it_uses(text: str) -> None:
+    assert len(normalize(text)) > LETTER_CHARS
+    result = classify(text)
+    assert result.kind == "request" and result.label is not None, result
+
+
+def test_a_letter_that_gives_its_tickets_number_may_ask_after_it() -> None:
+    text = (
+        "你好，我上个月二十号报修的楼道灯，工单号#a2381，当时说三天内会有师傅来换，到现在一个多月了也没有人来。楼道里晚上黑漆漆的，"
+        "我们这栋住的大多是老人，上下楼都要摸着扶手走，前几天三楼的王奶奶还差点踩空，她儿子在外地工作，知道了以后急得不行，天天打电话问我们灯修好了没有。麻烦帮我查一下这个单子现在到哪一步了，是谁在负责，"
+        "什么时候能来换？"
+    )
+    assert len(normalize(text)) > LETTER_CHARS
+    assert classify(text).kind == "status"
 
 
 @pytest.mark.parametrize(

@@ -735,6 +735,40 @@ def test_noise_said_with_a_degree_word_is_a_noise_complaint(text: str) -> None:
     assert (result.kind, result.label) == ("request", "dispute.noise_dispute"), result
 
 
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("隔壁新开的烧烤店天天半夜还在吵，吵得睡不着", "environment.noise"),  # (was 生活噪音: a shop next door is a shop)
+        ("小区后面那个汽修厂天天敲敲打打，电钻声就没停过", "environment.noise"),  # (was 生活噪音: 电钻 is a neighbour's word too)
+        ("对面工地晚上十一点还在打桩 咚咚咚的 根本睡不着", "environment.noise"),
+        ("楼上每天半夜拖椅子 咯吱咯吱的 睡不着", "dispute.noise_dispute"),
+        ("楼上那家每天晚上在家蹦迪 音响开得震天响", "dispute.noise_dispute"),
+    ],
+)
+def test_noise_goes_by_its_source(text: str, label: str) -> None:
+    """taxonomy.md: noise from neighbours' daily life → 生活噪音; from construction, shops or factories → 噪音污染."""
+    result = classify(text)
+    assert (result.kind, result.label) == ("request", label), result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小区东门外的工地天天夜里施工，挖掘机响到凌晨两点，找过施工单位，说是要赶进度，希望有关部门管一管",
+        "我们小区旁边的工地每天夜里干到两三点，找过施工单位好几次都没用，请环保部门来查一下",
+    ],
+)
+def test_construction_words_are_no_status_query(text: str) -> None:
+    """施工单位 holds 工单 and 赶进度 holds 进度: neither asks after a ticket (both were status queries)."""
+    result = classify(text)
+    assert (result.kind, result.label) == ("request", "environment.noise"), result
+
+
+@pytest.mark.parametrize("text", ["查一下进度", "我的工单到哪了", "上周报的路灯进度怎么样了"])
+def test_progress_and_tickets_asked_after_are_still_status_queries(text: str) -> None:
+    assert classify(text).kind == "status"
+
+
 @pytest.mark.parametrize("text", ["灯的事怎么样了", "上次灯的事有人管吗", "不是说好了今天来修吗"])
 def test_an_earlier_need_asked_about_is_still_a_status_query(text: str) -> None:
     assert classify(text).kind == "status"
