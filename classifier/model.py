@@ -95,12 +95,14 @@ from classifier.patterns import (
     LETTER_SALUTATION,
     LETTER_STANDING_SIGNALS,
     LIKENING_HINT,
+    LONG_RUNNING,
     NEIGHBOURS_NOISE_ITEM,
     NO_GAS_SMELL,
     NOISE_FROM_BUSINESS,
     NOISE_FROM_NEIGHBOURS,
     NOT_THAT_BUT,
     OVER_SIGNALS,
+    PETITION_ITEM,
     PLEASE,
     PROBLEM_MARKERS,
     REDO,
@@ -209,6 +211,10 @@ WEAK_URGENT_ITEM_EVIDENCE = 2.0
 # the letters' vocabulary, see `letter_vocab`: 12 when letters were scored by the chat weights. Texts this long that
 # are no request are rare: of the 8 in tests/data, the letters' rules and vocabulary read 7 as requests, 3 before.)
 LETTER_REQUEST_EVIDENCE = 3.0
+# In a letter, another item this clear is its need, and 信访化解's evidence only the story of complaining around it,
+# unless the letter tells its grievance as long-running (LONG_RUNNING). (Chosen on the tuning letters: 4.5 and 9 do
+# no better; see docs/classifier-journal.md, the forty-eighth session.)
+LETTER_PETITION_RIVAL = 6.0
 
 # Item model: a multinomial logistic regression over the message's Chinese characters and character
 # pairs, learned from the examples' labels (`learning.item_weights`). When the lexicon's best item leads the
@@ -426,6 +432,7 @@ class Classifier:
         self.gas_leak_item = self.index.get(gas or "")  # (the item a gas signal forces)
         # taxonomy.md's boundary of noise: by its source (`_noise_by_source`).
         self.noise_items = (self.index.get(NEIGHBOURS_NOISE_ITEM), self.index.get(BUSINESS_NOISE_ITEM))
+        self.petition_item = self.index.get(PETITION_ITEM)  # (`_petition_only_frames`)
         self.medical_signal = next((s for s in taxonomy.urgent if s.code == "medical"), None)
         medical = self.medical_signal.default_label if self.medical_signal else None
         self.medical_item = self.index.get(medical or "")  # (the item of a medical emergency told plainly)
@@ -1190,8 +1197,19 @@ class Classifier:
         if max(scores.values(), default=0.0) < PINYIN_FALLBACK_BELOW and has_cjk(text):
             # The same sums as scoring all of `found` again: its terms are added in the same order.
             self._score(self._fallback_terms(text, found), scores, vocab)
+        if letter and self._petition_only_frames(text, scores):
+            del scores[self.petition_item]
         ranked = sorted(scores.items(), key=itemgetter(1), reverse=True)
         return found, self._category_first(ranked) if letter and ranked else ranked
+
+    def _petition_only_frames(self, text: str, scores: dict[int, float]) -> bool:
+        """Whether a letter's evidence of 信访化解 is only the story of complaining that frames every letter (市长信箱,
+        踢皮球, 没有下文, 反映到, its lexicon's words too): the letter tells no grievance as long-running, petitioned or
+        historical (LONG_RUNNING), and another need is clear (LETTER_PETITION_RIVAL)."""
+        petition = self.petition_item
+        if petition not in scores or LONG_RUNNING.search(text):
+            return False
+        return any(score >= LETTER_PETITION_RIVAL for i, score in scores.items() if i != petition)
 
     def _category_first(self, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """Item scores of a letter, the items of the category with the most evidence in all first: a letter's

@@ -344,6 +344,10 @@ _PERSON = "人|孩子|小孩|娃|宝宝|老人|大爷|大妈|大哥|大姐|阿�
 HURT = re.compile(f"流血|出血|血流|({_PERSON})[^。，,]{{0,10}}(掉|摔|跌|滚)下来|坠楼|骨折|咬伤|({_PERSON})[^。，,]{{0,3}}被[^。，,]{{0,3}}咬"
                    "|烫伤|烧伤|头[^。，,]{0,3}(破|流血)|不省人事|昏迷|晕倒|晕过去|(?<!没人)(?<!没有)(?<!无人)(?<!没)(?<!冇人)受伤|伤得")
 NO_GAS_SMELL = re.compile("没(有)?闻到(煤气|燃气)?(的)?(味|气味)|没(有)?(煤气|燃气)?味(道|儿)?|没(有)?漏气|没漏|不漏气|无闻着|没什么味|唔系漏气|没闻着味|冇味")
+# What makes a letter's grievance 信访化解 (taxonomy.md: long-running grievances, repeated petitions, historical issues)
+# rather than the story of complaining that frames every letter to the board (市长信箱, 踢皮球, 没有下文, 反映到).
+PETITION_ITEM = "dispute.petition"
+LONG_RUNNING = re.compile("上访|信访|申诉|遗留|多年|几十年|十几年|反复")
 # Where noise comes from (taxonomy.md's boundary): construction, shops, factories, schools and traffic, or the
 # neighbours (a shop next door is a shop: 隔壁汽修店; 广场舞 is neighbours' daily life, as the taxonomy says).
 NEIGHBOURS_NOISE_ITEM = "dispute.noise_dispute"

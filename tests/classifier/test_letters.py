@@ -235,3 +235,30 @@ def test_a_letter_is_not_read_as_signs_by_words_pages_apart_or_inside_others() -
     )
     assert len(normalize(near)) > LETTER_CHARS
     assert "self_harm" in classify(near).urgent_signals  # (in a letter, the two near each other: still a sign)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # the need is the shed built on common land; the hotline, 踢皮球 and 市长信箱 are how every letter got here
+        # (was 信访化解: 30 against 15)
+        (
+            "尊敬的领导：我是翠湖湾小区的业主，我们小区旁边的空地去年被人私自圈起来盖了两层铁皮房，开起了废品收购站，每天进进出出的货车"
+            "把路都压坏了，废品堆得比围墙还高。我们多次找物业，物业说管不了，让我们找政府；打了市长热线，城管和街道办互相推诿、踢皮球，"
+            "反映到哪里都没有下文，只能在市长信箱给您写信。恳请领导督促有关单位尽快拆除违建，还居民一个安宁。",
+            "property",
+        ),
+        # a grievance twenty years old, petitioned: 信访化解 it is
+        (
+            "尊敬的领导：我父亲是原县农机厂的职工，一九九八年企业改制时被买断工龄，当时承诺的安置补偿一直没有落实。二十多年来他多次上访，"
+            "找过厂里、找过劳动局，也写过申诉材料，每次都说研究研究，到现在也没有一个说法，前后换了好几任领导，材料交了一摞又一摞。"
+            "父亲已经七十多岁了，身体不好，我们只希望政府能把这个历史遗留问题解决了。",
+            "dispute",
+        ),
+    ],
+)
+def test_a_letters_story_of_complaining_is_not_its_need(text: str, category: str) -> None:
+    """信访化解 is a grievance long-running, petitioned or historical (taxonomy.md), not the way a letter came."""
+    assert len(normalize(text)) > LETTER_CHARS
+    result = classify(text)
+    assert (result.kind, result.category) == ("request", category), result
