@@ -153,6 +153,7 @@ from classifier.patterns import (
     told_of_a_story,
     unread_by_the_models,
     without_being_away,
+    written_as_a_letter,
 )
 from classifier.taxonomy import Item, Kind, Taxonomy, UrgentSignal
 
@@ -1033,6 +1034,8 @@ class Classifier:
                 return "request"
             if HOW_TO.search(text) and not ASKS_TO_ACT.search(text):
                 return "other"  # 灭火器怎么用啊 拔了销子就能喷吗: how to use the thing, nothing burning, no one asked to come
+        if strong and len(text) >= SALUTED_MIN_CHARS and written_as_a_letter(text):
+            return "request"  # 请问…是否, …严重影响居民出行 盼望交警严格执法: a board message, not talk
         return None
 
     def _new_need_besides(self, text: str, woken: dict[str, set[re.Pattern[str]]]) -> bool:

@@ -117,6 +117,15 @@ LETTER_SALUTATION = re.compile(
 # non-requests of tests/data (the broader `LETTER_ASK` is in 15: 希望政府多关心…, 投诉 told of the past).
 AUTHORITIES_ASKED = re.compile("(请|恳请|敬请|望|希望|要求|呼吁|请求)(有关|相关|职能|主管|上级)(部门|单位|领导)|(请|恳请|希望|要求)(政府|领导)")
 SALUTED_MIN_CHARS = 40  # (shorter, 王书记好 上回的事谢谢您 is chat)
+# Or that is written in a letter's register (`written_as_a_letter`): it asks, names an office or a public matter, and has
+# no chat voice (particles, spaces between clauses). The kind model, learned from chat, reads board messages of
+# 40–150 characters as talk: policy questions (请问…是否), reports (…严重影响居民, 请交警严格执法).
+_LETTER_ASKS = re.compile("请|是否|能否|可否|何时|希望|要求|建议|呼吁|盼")
+_PUBLIC_MATTER = re.compile(
+    "政府|部门|局|委|街道办|城管|交警|派出所|公安|开发商|学校|医院|公司|单位|平台|领导|书记|市长"
+    "|严重|违规|违法|违反|规定|政策|落实|整改|查处|相关|业主|居民|村民|市民|群众|百姓"
+)
+_CHAT_VOICE = re.compile("[啊呀吧嘛哈呢啦咋俺咱哎唉嗯哦噢呗咯喔哇嘿嘞滴咧撒伐嗰咁嘅噶咩]|木有|~| ")
 LETTER_OF_THANKS = re.compile("表扬|感谢信|锦旗|致谢|点赞|衷心感谢|表示感谢")  # (a letter of thanks asks nothing)
 # What opens a second matter in a chat message (thanks or a status query, then 另外/对了/今天又/现在是/还想问…).
 BESIDES = re.compile(
@@ -760,6 +769,12 @@ def says_nothing_of_now(text: str) -> bool:
 def tells_of_earlier(text: str) -> bool:
     """Whether a text names something reported, done or past (报的, 工单, 修好了, 昨天, 幸亏…)."""
     return any(pattern.search(text) for pattern in (_REPORTED, _EARLIER, TICKET_NUMBER, WORK_DONE))
+
+
+def written_as_a_letter(text: str) -> bool:
+    """Whether a text reads as a letter to the authorities: it asks, names an office or a public matter, and has no chat
+    voice (see `_LETTER_ASKS`)."""
+    return bool(_LETTER_ASKS.search(text) and _PUBLIC_MATTER.search(text)) and not _CHAT_VOICE.search(text)
 
 
 def kind_matches(text: str, woken: Mapping[str, set[re.Pattern[str]]], kind: str) -> bool:

@@ -7,7 +7,7 @@ import pytest
 
 from classifier import Classifier, classify, get_classifier
 from classifier.normalize import normalize
-from classifier.patterns import LETTER_CHARS
+from classifier.patterns import LETTER_CHARS, written_as_a_letter
 from classifier.taxonomy import load_taxonomy
 from tests.e2e.harness import share_learned_models
 
@@ -262,3 +262,24 @@ def test_a_letters_story_of_complaining_is_not_its_need(text: str, category: str
     assert len(normalize(text)) > LETTER_CHARS
     result = classify(text)
     assert (result.kind, result.category) == ("request", category), result
+
+
+@pytest.mark.parametrize(
+    ("text", "letter"),
+    [
+        # asks, names an office or a public matter, no chat voice: a board message (the kind model read such ones as talk)
+        ("北湖路与建设路交叉口没有红绿灯，每天上下班高峰车辆和行人抢道，已经发生过多次事故，建议相关部门尽快安装信号灯。", True),
+        ("我是今年应届毕业生，学校要求必须到指定的公司实习，否则不发毕业证，请问这种做法是否合法？", True),
+        # the same matter in a chat voice, or asking nothing; talk that hopes
+        ("北湖路那个路口没有红绿灯 每天上下班车和人抢道 吓死人了 建议装个信号灯吧", False),
+        ("北湖路与建设路交叉口没有红绿灯，每天上下班高峰车辆和行人抢道，已经发生过多次事故。", False),
+        ("今天社区医院的医生说我血压控制得不错，希望大家都注意身体呀，多出去走走。", False),
+    ],
+)
+def test_a_board_message_in_a_letters_register_is_a_request_by_the_rules(text: str, letter: bool) -> None:
+    classifier = get_classifier()
+    text = normalize(text)
+    assert written_as_a_letter(text) is letter
+    if letter:
+        found, ranked = classifier.evidence(text)
+        assert classifier.kind_by_rules(text, found, ranked, classifier.woken_patterns(text)) == "request"
