@@ -283,3 +283,19 @@ def test_a_board_message_in_a_letters_register_is_a_request_by_the_rules(text: s
     if letter:
         found, ranked = classifier.evidence(text)
         assert classifier.kind_by_rules(text, found, ranked, classifier.woken_patterns(text)) == "request"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        # written as a letter, a hazard urgent by its item's class alone tells a standing one (both were urgent)
+        ("幸福小区5栋单元门口的配电箱门坏了很久，里面的线头乱七八糟，真担心出什么事故，请物业尽快实地查看整改。", False),
+        ("城南中学门口每天放学时有好几个摊贩用煤气罐炸串，人流量大，存在安全隐患，希望城管部门加强管理。", False),
+        # the same in a chat voice stays urgent, as the chat sets' writers call it
+        ("幸福小区5栋单元门口的配电箱门坏了 里面线头乱七八糟 担心出事 快来看看", True),
+    ],
+)
+def test_a_hazard_written_as_a_letter_is_urgent_only_when_told_as_now(text: str, urgent: bool) -> None:
+    result = classify(text)
+    assert result.kind == "request" and not result.urgent_signals, result
+    assert result.urgent is urgent, result
