@@ -929,8 +929,9 @@ class Classifier:
             and not TICKET_NUMBER_MARKED.search(text)
         ):
             # A letter with evidence of a need is that request, whatever chat words it uses in telling it: its
-            # greetings and thanks, an advert's prices it quotes, the story of earlier reports (施工单位 is no 工单, 天气热了
-            # no work done). A letter of thanks, or one that gives its ticket's number, may ask nothing new.
+            # greetings and closing thanks (天气热了 is no work done), an advert's prices it quotes, the story of earlier
+            # reports, a class's number (c1902). A letter of thanks, or one that gives its ticket's #number, may ask
+            # nothing new.
             return "request"
         # A letter tells the history of earlier complaints (反映过, 没下文) around the need itself:
         # with clear item evidence, a long text is the request, not a status query.
@@ -1232,7 +1233,12 @@ class Classifier:
         neighbours, business = self.noise_items
         if neighbours is None or business is None or ranked[0][0] not in (neighbours, business):
             return ranked
-        wanted = business if NOISE_FROM_BUSINESS.search(text) else neighbours if NOISE_FROM_NEIGHBOURS.search(text) else None
+        if NOISE_FROM_BUSINESS.search(text):
+            wanted = business
+        elif NOISE_FROM_NEIGHBOURS.search(text):
+            wanted = neighbours
+        else:
+            return ranked
         place = next((k for k, (i, _) in enumerate(ranked[:3]) if i == wanted), 0)
         if not place:
             return ranked
