@@ -1561,8 +1561,8 @@ def too_many_tickets(limit: int, until: datetime, tz: ZoneInfo, *, at_submit: bo
 
 def duplicate_found(p: Mapping[str, Any], tz: ZoneInfo) -> str:
     return (
-        f"您在 {local_time(p.get('created_at'), tz)} 反映过同样的问题：工单 <b>{esc(p['number'])}</b>"
-        f"（{esc(p['item_name'])}），目前<b>{esc(p['status_name'])}</b>。\n"
+        f"您在 {local_time(p.get('created_at'), tz)} 反映过同样的问题：工单 {_number_and_item(p)}，"
+        f"目前<b>{esc(p['status_name'])}</b>。\n"
         "不用重复登记，有进展会第一时间通知您。如果这是另一件事，请点「仍要新建」。"
     )
 

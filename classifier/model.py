@@ -933,8 +933,9 @@ class Classifier:
             # reports, a class's number (c1902). A letter of thanks, or one that gives its ticket's #number, may ask
             # nothing new.
             return "request"
-        # A letter tells the history of earlier complaints (反映过, 没下文) around the need itself:
-        # with clear item evidence, a long text is the request, not a status query.
+        # A letter tells the history of earlier complaints (反映过, 没下文) around the need itself: with clear item
+        # evidence, a long text is the request, not a status query (what reaches here of one: a letter of thanks, or
+        # one that gives its ticket's #number).
         strong = best >= STRONG_EVIDENCE
         letter = len(text) > LETTER_CHARS and strong
         if strong and done_then_wrong_again(text):
@@ -1035,7 +1036,7 @@ class Classifier:
                 return "request"
             if HOW_TO.search(text) and not ASKS_TO_ACT.search(text):
                 return "other"  # 灭火器怎么用啊 拔了销子就能喷吗: how to use the thing, nothing burning, no one asked to come
-        if strong and len(text) >= SALUTED_MIN_CHARS and written_as_a_letter(text):
+        if strong and written_as_a_letter(text):
             return "request"  # 请问…是否, …严重影响居民出行 盼望交警严格执法: a board message, not talk
         return None
 
@@ -1404,7 +1405,7 @@ class Classifier:
             # hazard unless it says now somewhere (see LETTER_NOW_SIGNALS); so does a shorter message written as a
             # letter (电线乱象丛生…请尽快实地查看整改: `written_as_a_letter`).
             and (
-                (len(full) <= LETTER_CHARS and not (len(full) >= SALUTED_MIN_CHARS and written_as_a_letter(full)))
+                (len(full) <= LETTER_CHARS and not written_as_a_letter(full))
                 or bool(LETTER_NOW.search(full))
             )
         )

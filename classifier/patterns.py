@@ -772,9 +772,10 @@ def tells_of_earlier(text: str) -> bool:
 
 
 def written_as_a_letter(text: str) -> bool:
-    """Whether a text reads as a letter to the authorities: it asks, names an office or a public matter, and has no chat
-    voice (see `_LETTER_ASKS`)."""
-    return bool(_LETTER_ASKS.search(text) and _PUBLIC_MATTER.search(text)) and not _CHAT_VOICE.search(text)
+    """Whether a text of SALUTED_MIN_CHARS or more reads as a letter to the authorities: it asks, names an office or a
+    public matter, and has no chat voice (see `_LETTER_ASKS`)."""
+    return (len(text) >= SALUTED_MIN_CHARS and bool(_LETTER_ASKS.search(text) and _PUBLIC_MATTER.search(text))
+            and not _CHAT_VOICE.search(text))
 
 
 def kind_matches(text: str, woken: Mapping[str, set[re.Pattern[str]]], kind: str) -> bool:

@@ -969,9 +969,8 @@ async def about_their_work(
     if is_request and not _typed(_REFUSAL, words):  # (接不了怎么办？ can read as a request: it is his answer)
         return False
     held, offered = work or await query(context, work_in_hand, update.effective_user.id)
-    if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words))
-                 or (words and _DONE_NAMED.fullmatch(words))):
-        named = bool(words) and _DONE_NAMED.fullmatch(words) is not None  # (办结 alone: no note for the resident)
+    named = bool(words) and _DONE_NAMED.fullmatch(words) is not None  # (办结 alone: no note for the resident)
+    if held and (photos or (_WORK_DONE.search(words) and not _A_QUESTION.search(words)) or named):
         kept = None
         if held == 1 and not named and (not words or _plainly_done(words)):
             items = deps(context).classifier.named_items(words) if words else []

@@ -742,6 +742,8 @@ def test_noise_said_with_a_degree_word_is_a_noise_complaint(text: str) -> None:
         ("小区后面那个汽修厂天天敲敲打打，电钻声就没停过", "environment.noise"),  # (was 生活噪音: 电钻 is a neighbour's word too)
         ("对面工地晚上十一点还在打桩 咚咚咚的 根本睡不着", "environment.noise"),
         ("楼上每天半夜拖椅子 咯吱咯吱的 睡不着", "dispute.noise_dispute"),
+        ("对门天天晚上放音乐放到一两点", "dispute.noise_dispute"),  # (was 噪音污染 but for the neighbours named)
+        ("楼上每晚十二点以后开洗衣机 轰隆隆响", "dispute.noise_dispute"),
         ("楼上那家每天晚上在家蹦迪 音响开得震天响", "dispute.noise_dispute"),
     ],
 )
