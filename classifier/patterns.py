@@ -766,6 +766,12 @@ def says_nothing_of_now(text: str) -> bool:
     return len(text) <= LETTER_CHARS and not _ONGOING.search(text)
 
 
+def says_now_in_a_letter(text: str) -> bool:
+    """Whether a letter says now somewhere (LETTER_NOW) in more than a bare 现在, which over a letter's length tells how
+    things stand (现在周边常住居民已经有数万人, 现在完全没办法入住), not that something is happening."""
+    return any(match.group() != "现在" for match in LETTER_NOW.finditer(text))
+
+
 def tells_of_earlier(text: str) -> bool:
     """Whether a text names something reported, done or past (报的, 工单, 修好了, 昨天, 幸亏…)."""
     return any(pattern.search(text) for pattern in (_REPORTED, _EARLIER, TICKET_NUMBER, WORK_DONE))

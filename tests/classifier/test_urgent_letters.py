@@ -100,14 +100,27 @@ STANDING_FIRE_HAZARD = (
 )
 
 
-def test_a_letter_urgent_by_its_items_class_alone_is_urgent_only_when_it_says_now() -> None:
+@pytest.mark.parametrize(
+    ("added", "urgent"),
+    [
+        ("", False),
+        # a bare 现在 tells how things stand over a letter's length, not that something is happening
+        ("现在楼下电动车都堵在安全出口，", False),
+        ("现在小区里很多住户都把电动车推进楼道充电，", False),
+        ("今天楼下电动车把安全出口全堵死了，", True),
+        ("楼下电动车正在楼道里充电，", True),
+        ("现在楼下电动车还在楼道里充电，", True),
+    ],
+)
+def test_a_letter_urgent_by_its_items_class_alone_is_urgent_only_when_it_says_now(added: str, urgent: bool) -> None:
     """A letter whose item is urgent by its class (消防隐患) but whose words match no signal tells a standing hazard:
-    it is the right item and no alarm; the same letter saying 现在 (the hazard is there right now) stays urgent."""
-    calm = classify(STANDING_FIRE_HAZARD)
-    assert len(STANDING_FIRE_HAZARD) > LETTER_CHARS
-    assert (calm.label, calm.urgent, calm.urgent_signals, calm.hotlines) == ("safety.fire", False, (), ())
-    now = classify(STANDING_FIRE_HAZARD.replace("我们楼里住的", "现在楼下电动车还堵在安全出口，我们楼里住的"))
-    assert (now.label, now.urgent, now.hotlines[:1]) == ("safety.fire", True, ("119",))
+    it is the right item and no alarm, unless it says something is happening now (今天, 正在, 还在)."""
+    text = STANDING_FIRE_HAZARD.replace("我们楼里住的", added + "我们楼里住的")
+    result = classify(text)
+    assert len(text) > LETTER_CHARS
+    assert (result.label, result.urgent) == ("safety.fire", urgent)
+    assert result.urgent_signals == ()
+    assert result.hotlines[:1] == (("119",) if urgent else ())
 
 
 def test_a_gas_leak_told_as_past_and_over_is_background() -> None:
