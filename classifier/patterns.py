@@ -120,7 +120,11 @@ SALUTED_MIN_CHARS = 40  # (shorter, 王书记好 上回的事谢谢您 is chat)
 # Or that is written in a letter's register (`written_as_a_letter`): it asks, names an office or a public matter, and has
 # no chat voice (particles, spaces between clauses). The kind model, learned from chat, reads board messages of
 # 40–150 characters as talk: policy questions (请问…是否), reports (…严重影响居民, 请交警严格执法).
-_LETTER_ASKS = re.compile("请|是否|能否|可否|何时|希望|要求|建议|呼吁|盼")
+_LETTER_ASKS = re.compile(
+    "请|是否|能否|可否|何时|希望|要求|建议|呼吁|盼"
+    # 望 asking the authorities (望上级领导急时修复, 望有关部门重视), not 看望, 失望 or 望着
+    "|望(?:有关|相关|上级|领导|政府|部门|各级|贵|城管|交警|社区|街道|物业|尽快|早日|能|予以|给予|引起|重视|严查|彻查|督促|协调|解决|处理|整改)"
+)
 _PUBLIC_MATTER = re.compile(
     "政府|部门|局|委|街道办|城管|交警|派出所|公安|开发商|学校|医院|公司|单位|平台|领导|书记|市长"
     "|严重|违规|违法|违反|规定|政策|落实|整改|查处|相关|业主|居民|村民|市民|群众|百姓"

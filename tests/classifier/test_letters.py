@@ -278,6 +278,9 @@ def test_a_letters_story_of_complaining_is_not_its_need(text: str, category: str
         # asks, names an office or a public matter, no chat voice: a board message (the kind model read such ones as talk)
         ("北湖路与建设路交叉口没有红绿灯，每天上下班高峰车辆和行人抢道，已经发生过多次事故，建议相关部门尽快安装信号灯。", True),
         ("我是今年应届毕业生，学校要求必须到指定的公司实习，否则不发毕业证，请问这种做法是否合法？", True),
+        # 望 asking the authorities is a letter's ask; 看望 and 失望 are not
+        ("领导你好：今年4月份下大雨河堤垮塌到至今还没有修复，村民车辆出行不便，又没有护栏，望上级领导及时修复。", True),
+        ("今年4月份下大雨河堤垮塌到至今还没有修复，村民车辆出行不便，又没有护栏，村民们去看望了受伤的老人。", False),
         # the same matter in a chat voice, or asking nothing; talk that hopes
         ("北湖路那个路口没有红绿灯 每天上下班车和人抢道 吓死人了 建议相关部门装个信号灯吧", False),
         ("北湖路与建设路交叉口没有红绿灯，每天上下班高峰车辆和行人抢道，已经发生过多次事故。", False),
@@ -300,6 +303,7 @@ def test_a_board_message_in_a_letters_register_is_a_request_by_the_rules(text: s
         # written as a letter, a hazard urgent by its item's class alone tells a standing one (both were urgent)
         ("幸福小区5栋单元门口的配电箱门坏了很久，里面的线头乱七八糟，真担心出什么事故，请物业尽快实地查看整改。", False),
         ("城南中学门口每天放学时有好几个摊贩用煤气罐炸串，人流量大，存在安全隐患，希望城管部门加强管理。", False),
+        ("城南中学门口每天放学时有好几个摊贩用煤气罐炸串，人流量大，存在安全隐患，望城管部门加强管理。", False),
         # the same in a chat voice stays urgent, as the chat sets' writers call it
         ("幸福小区5栋单元门口的配电箱门坏了 里面线头乱七八糟 担心出事 快来看看", True),
     ],
