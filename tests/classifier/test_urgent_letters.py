@@ -138,6 +138,8 @@ def test_a_gas_leak_told_as_past_and_over_is_background() -> None:
         ("fire", "隔壁家里失火了，担心蔓延到我们这一层，老人腿脚不便下不了楼。"),
         ("fire", "楼下着火了，万一烧上来怎么办，楼梯里全是烟。"),
         ("fire", "楼道里起火了，我好害怕，孩子还在屋里睡觉。"),
+        # a fire told as recurring, and as happening now in more than a bare 现在
+        ("fire", "这个小区多次发生火灾，这会儿楼下车库又起火了，物业还没来人。"),
         # gas and self-harm are never background, past or hypothetical
         ("gas", "去年这栋楼也出过燃气的事。今天楼道里闻到很浓的煤气味，越来越大，敲门没人应。"),
         ("gas", "如果燃气公司再不来人就麻烦了，去年楼道里闻到过很浓的煤气味，一直没查清。"),
@@ -177,6 +179,8 @@ def test_chat_messages_do_not_take_the_letter_rule(text: str, signals: tuple[str
         # told as what keeps happening
         "小区里电动车在楼道充电，起火的事情多次发生，物业贴了通知也没人听。",
         "车库里私拉电线给电动车充电，附近小区发生了3起火灾，物业一直不管。",
+        # …with a bare 现在 in its sentence, which tells how things stand
+        "十多年的老小区，多次火灾，消防车到小区旁进不来，现在我们全体业主请求政府清理消防通道。",
         # supposed in its own clause, whatever the sentence says of now
         "现在楼道全堵死了，一但发生火灾，老人根本跑不出去，消防车也进不来。",
         # of the news, told after it
