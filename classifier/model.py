@@ -90,7 +90,6 @@ from classifier.patterns import (
     LETTER_FOREGROUND_SIGNALS,
     LETTER_NOW,
     LETTER_NOW_SIGNALS,
-    LETTER_OF_THANKS,
     LETTER_PAST_ONLY_SIGNALS,
     LETTER_SALUTATION,
     LETTER_STANDING_SIGNALS,
@@ -130,6 +129,7 @@ from classifier.patterns import (
     fell_now,
     fire_not_now,
     is_advert,
+    is_letter_of_thanks,
     kind_matches,
     last_position,
     laughed_off,
@@ -926,7 +926,7 @@ class Classifier:
         if (
             len(text) > LETTER_CHARS
             and best >= LETTER_REQUEST_EVIDENCE
-            and not LETTER_OF_THANKS.search(text)
+            and not is_letter_of_thanks(text)
             and not TICKET_NUMBER_MARKED.search(text)
         ):
             # A letter with evidence of a need is that request, whatever chat words it uses in telling it: its
@@ -967,7 +967,7 @@ class Classifier:
         if (
             (len(text) > LETTER_CHARS and LETTER_ASK.search(text))
             or (len(text) > SALUTED_MIN_CHARS and (LETTER_SALUTATION.match(text) or AUTHORITIES_ASKED.search(text)))
-        ) and not LETTER_OF_THANKS.search(text):
+        ) and not is_letter_of_thanks(text):
             return "request"  # a letter that asks the authorities to act, or complains to them: whatever it greets or thanks
         if (kind_matches(text, woken, "other") and not letter) or is_advert(text, woken):
             return "other"  # adverts, questions about the bot, opinions (not in a letter with clear evidence): no ticket

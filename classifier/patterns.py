@@ -130,7 +130,9 @@ _PUBLIC_MATTER = re.compile(
     "|严重|违规|违法|违反|规定|政策|落实|整改|查处|相关|业主|居民|村民|市民|群众|百姓"
 )
 _CHAT_VOICE = re.compile("[啊呀吧嘛哈呢啦咋俺咱哎唉嗯哦噢呗咯喔哇嘿嘞滴咧撒伐嗰咁嘅噶咩]|木有|~| ")
-LETTER_OF_THANKS = re.compile("表扬|感谢信|锦旗|致谢|点赞|衷心感谢|表示感谢")  # (a letter of thanks asks nothing)
+_LETTER_OF_THANKS = re.compile("表扬|感谢信|锦旗|致谢|点赞|衷心感谢|表示感谢")  # (a letter of thanks asks nothing)
+# …unless, in a later sentence, it turns to what is still wrong (这应该点赞。但现有3个问题…).
+_BUT_A_PROBLEM = re.compile("[。!！][^。]*?(?:但|可是|不过|然而)[^。]{0,20}(?:问题|建议|希望|请)")
 # What opens a second matter in a chat message (thanks or a status query, then 另外/对了/今天又/现在是/还想问…).
 BESIDES = re.compile(
     "(?:^|[ ,，。！!？?~、])(?:另外|对了|还有(?![没人味一二两三四五六七八九十几好0-9])|顺便|再就是|还想麻烦|想再麻烦|再麻烦"
@@ -774,6 +776,12 @@ def _takes_back(text: str) -> bool:
 def says_nothing_of_now(text: str) -> bool:
     """Whether a text is a chat message (not a letter) with no word of now (现在, 还有, 又, 快来…)."""
     return len(text) <= LETTER_CHARS and not _ONGOING.search(text)
+
+
+def is_letter_of_thanks(text: str) -> bool:
+    """Whether a letter thanks or praises (表扬, 锦旗, 点赞…) and turns to nothing still wrong after it."""
+    thanks = _LETTER_OF_THANKS.search(text)
+    return thanks is not None and not _BUT_A_PROBLEM.search(text, thanks.end())
 
 
 def says_now_in_a_letter(text: str) -> bool:

@@ -104,6 +104,19 @@ def test_a_letter_of_thanks_is_not_a_request() -> None:
     assert classify(text).kind != "request"
 
 
+def test_a_letter_that_praises_then_turns_to_what_is_still_wrong_is_a_request() -> None:
+    """点赞 in a board letter, then 但现有两个问题 (and a 解决了 in its proposal that read as work done): was thanks."""
+    text = (
+        "城东大道改造工程已基本结束，修路期间经历一两年的不方便，道路现在宽阔了！这应该点赞。但现有两个问题，给沿线上千户居民出行造成很大不便。"
+        "一是公交站点路段中间设有隔档，居民过不了马路，只能绕行一公里多，有人直接翻越栏杆，车来车往，交通安全隐患极大；"
+        "二是小区出来的车辆要到开元路调头，早晚高峰排长队。建议在公交站路段打开隔档，设红绿灯控制，同时也解决了车辆调头的问题。"
+        "以上问题，提请县交警大队重视，早日解决为感！"
+    )
+    assert len(normalize(text)) > LETTER_CHARS
+    result = classify(text)
+    assert (result.kind, result.label) == ("request", "safety.traffic"), result
+
+
 def test_a_letters_category_is_the_one_its_evidence_adds_up_to() -> None:
     classifier = Classifier(load_taxonomy(), cache_dir=None, examples=[], kind_examples=[], danger_examples=[],
                             self_harm_examples=[], letter_examples=[])
