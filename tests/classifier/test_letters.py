@@ -93,6 +93,20 @@ def test_a_letter_with_clear_evidence_is_not_talk_by_a_chat_pattern() -> None:
     assert result.kind == "request" and result.category == "legal"
 
 
+def test_a_home_buyers_letter_against_the_developer_is_consumer_rights() -> None:
+    """What was sold is not what was shown (精装修 unlike the 样板房, a parking space sold bundled): 消费维权, not the
+    building's repair (房屋违建) its cracked walls point to."""
+    text = (
+        "尊敬的领导：我是城南华府3栋的业主，去年花了一百四十多万买的精装修商品房，今年6月交房。收房时发现实际装修和样板房完全两样："
+        "样板房用的是实木地板和品牌洁具，交给我们的是最便宜的复合地板和杂牌马桶，墙面多处开裂，全装修价格却按每平米两千五收的。"
+        "开发商还要求我们必须捆绑购买车位，不买就不给办交房手续。我们多次找售楼部，对方一直推诿。"
+        "恳请有关部门督促开发商按合同约定的交付标准整改，维护我们购房者的合法权益。"
+    )
+    assert len(normalize(text)) > LETTER_CHARS
+    result = classify(text)
+    assert (result.kind, result.label) == ("request", "legal.consumer"), result
+
+
 def test_a_letter_of_thanks_is_not_a_request() -> None:
     text = (
         "尊敬的社区领导：您好！我是幸福里小区三号楼的住户，今年七十八岁了。上个月我家卫生间水管爆了，水漫了一地，"
