@@ -107,6 +107,19 @@ def test_a_home_buyers_letter_against_the_developer_is_consumer_rights() -> None
     assert (result.kind, result.label) == ("request", "legal.consumer"), result
 
 
+def test_a_letter_about_a_collapsed_lending_platform_is_fraud() -> None:
+    """The board's letters about a lending platform that stopped paying (经侦 investigating, 受害人, 兑付) ask for the
+    money back: 防诈反诈 (taxonomy.md: people being cheated), not 欠薪维权 by their 血汗钱."""
+    text = (
+        "尊敬的领导：我们是某网络借贷平台的出借人，大多是退休老人，把一辈子的积蓄投了进去。去年8月平台突然无法兑付，老板失联，"
+        "A市经侦支队已经以非法吸收公众存款立案，至今已过去一年多，我们几千名受害人的血汗钱一分也没有追回来，有的老人连看病的钱都没了。"
+        "恳请领导督促办案单位加快侦办，尽快追赃挽损，按比例退还受害人的本金，给我们一个交代。"
+    )
+    assert len(normalize(text)) > LETTER_CHARS
+    result = classify(text)
+    assert (result.kind, result.label) == ("request", "safety.fraud"), result
+
+
 def test_a_letter_of_thanks_is_not_a_request() -> None:
     text = (
         "尊敬的社区领导：您好！我是幸福里小区三号楼的住户，今年七十八岁了。上个月我家卫生间水管爆了，水漫了一地，"
