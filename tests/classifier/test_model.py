@@ -77,6 +77,7 @@ def test_empty_or_symbol_only_is_not_a_request(text: str) -> None:
         ("燃气灶打不着火了", "repair.gas_appliance"),
         ("電梯又壞了，老人上不了樓", "property.elevator"),
         ("楼前新盖的那栋楼离我们太近了 我家一楼白天都得开灯 采光全没了 这个归谁管", "property.building"),
+        ("楼下住改商 也没人管", "property.building"),
     ],
 )
 def test_clear_requests_and_boundaries(text: str, label: str) -> None:
