@@ -93,31 +93,40 @@ def test_a_letter_with_clear_evidence_is_not_talk_by_a_chat_pattern() -> None:
     assert result.kind == "request" and result.category == "legal"
 
 
-def test_a_home_buyers_letter_against_the_developer_is_consumer_rights() -> None:
-    """What was sold is not what was shown (精装修 unlike the 样板房, a parking space sold bundled): 消费维权, not the
-    building's repair (房屋违建) its cracked walls point to."""
-    text = (
-        "尊敬的领导：我是城南华府3栋的业主，去年花了一百四十多万买的精装修商品房，今年6月交房。收房时发现实际装修和样板房完全两样："
-        "样板房用的是实木地板和品牌洁具，交给我们的是最便宜的复合地板和杂牌马桶，墙面多处开裂，全装修价格却按每平米两千五收的。"
-        "开发商还要求我们必须捆绑购买车位，不买就不给办交房手续。我们多次找售楼部，对方一直推诿。"
-        "恳请有关部门督促开发商按合同约定的交付标准整改，维护我们购房者的合法权益。"
-    )
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # what was sold is not what was shown (精装修 unlike the 样板房, a parking space sold bundled): 消费维权, not the
+        # building's repair (房屋违建) its cracked walls point to
+        (
+            "尊敬的领导：我是城南华府3栋的业主，去年花了一百四十多万买的精装修商品房，今年6月交房。收房时发现实际装修和样板房完全两样："
+            "样板房用的是实木地板和品牌洁具，交给我们的是最便宜的复合地板和杂牌马桶，墙面多处开裂，全装修价格却按每平米两千五收的。"
+            "开发商还要求我们必须捆绑购买车位，不买就不给办交房手续。我们多次找售楼部，对方一直推诿。"
+            "恳请有关部门督促开发商按合同约定的交付标准整改，维护我们购房者的合法权益。",
+            "legal.consumer",
+        ),
+        # a lending platform that stopped paying (经侦 investigating, 受害人, 兑付): people cheated, 防诈反诈, not 欠薪维权
+        # by their 血汗钱
+        (
+            "尊敬的领导：我们是某网络借贷平台的出借人，大多是退休老人，把一辈子的积蓄投了进去。去年8月平台突然无法兑付，老板失联，"
+            "A市经侦支队已经以非法吸收公众存款立案，至今已过去一年多，我们几千名受害人的血汗钱一分也没有追回来，有的老人连看病的钱都没了。"
+            "恳请领导督促办案单位加快侦办，尽快追赃挽损，按比例退还受害人的本金，给我们一个交代。",
+            "safety.fraud",
+        ),
+        # 点赞, then 但现有两个问题 (and a 解决了 in its proposal that read as work done): was thanks
+        (
+            "城东大道改造工程已基本结束，修路期间经历一两年的不方便，道路现在宽阔了！这应该点赞。但现有两个问题，给沿线上千户居民出行造成很大不便。"
+            "一是公交站点路段中间设有隔档，居民过不了马路，只能绕行一公里多，有人直接翻越栏杆，车来车往，交通安全隐患极大；"
+            "二是小区出来的车辆要到开元路调头，早晚高峰排长队。建议在公交站路段打开隔档，设红绿灯控制，同时也解决了车辆调头的问题。"
+            "以上问题，提请县交警大队重视，早日解决为感！",
+            "safety.traffic",
+        ),
+    ],
+)
+def test_a_board_letters_need_is_read_in_the_boards_words(text: str, label: str) -> None:
     assert len(normalize(text)) > LETTER_CHARS
     result = classify(text)
-    assert (result.kind, result.label) == ("request", "legal.consumer"), result
-
-
-def test_a_letter_about_a_collapsed_lending_platform_is_fraud() -> None:
-    """The board's letters about a lending platform that stopped paying (经侦 investigating, 受害人, 兑付) ask for the
-    money back: 防诈反诈 (taxonomy.md: people being cheated), not 欠薪维权 by their 血汗钱."""
-    text = (
-        "尊敬的领导：我们是某网络借贷平台的出借人，大多是退休老人，把一辈子的积蓄投了进去。去年8月平台突然无法兑付，老板失联，"
-        "A市经侦支队已经以非法吸收公众存款立案，至今已过去一年多，我们几千名受害人的血汗钱一分也没有追回来，有的老人连看病的钱都没了。"
-        "恳请领导督促办案单位加快侦办，尽快追赃挽损，按比例退还受害人的本金，给我们一个交代。"
-    )
-    assert len(normalize(text)) > LETTER_CHARS
-    result = classify(text)
-    assert (result.kind, result.label) == ("request", "safety.fraud"), result
+    assert (result.kind, result.label) == ("request", label), result
 
 
 def test_a_letter_of_thanks_is_not_a_request() -> None:
@@ -129,19 +138,6 @@ def test_a_letter_of_thanks_is_not_a_request() -> None:
     )
     assert len(normalize(text)) > LETTER_CHARS
     assert classify(text).kind != "request"
-
-
-def test_a_letter_that_praises_then_turns_to_what_is_still_wrong_is_a_request() -> None:
-    """点赞 in a board letter, then 但现有两个问题 (and a 解决了 in its proposal that read as work done): was thanks."""
-    text = (
-        "城东大道改造工程已基本结束，修路期间经历一两年的不方便，道路现在宽阔了！这应该点赞。但现有两个问题，给沿线上千户居民出行造成很大不便。"
-        "一是公交站点路段中间设有隔档，居民过不了马路，只能绕行一公里多，有人直接翻越栏杆，车来车往，交通安全隐患极大；"
-        "二是小区出来的车辆要到开元路调头，早晚高峰排长队。建议在公交站路段打开隔档，设红绿灯控制，同时也解决了车辆调头的问题。"
-        "以上问题，提请县交警大队重视，早日解决为感！"
-    )
-    assert len(normalize(text)) > LETTER_CHARS
-    result = classify(text)
-    assert (result.kind, result.label) == ("request", "safety.traffic"), result
 
 
 def test_a_letters_category_is_the_one_its_evidence_adds_up_to() -> None:
