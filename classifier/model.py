@@ -143,7 +143,6 @@ from classifier.patterns import (
     resolved_story,
     says_little_besides,
     says_nothing_of_now,
-    says_now_in_a_letter,
     supposes,
     tells_how_it_ended,
     tells_of_earlier,
@@ -1403,9 +1402,12 @@ class Classifier:
             and self.taxonomy.items[label].time_class == "urgent"
             and not surely_calm
             # A letter urgent by its item's class alone (消防隐患, 安全隐患: no signal matched) tells a standing
-            # hazard unless it says now somewhere (`says_now_in_a_letter`); so does a shorter message written as a
+            # hazard unless it says now somewhere (see LETTER_NOW_SIGNALS); so does a shorter message written as a
             # letter (电线乱象丛生…请尽快实地查看整改: `written_as_a_letter`).
-            and ((len(full) <= LETTER_CHARS and not written_as_a_letter(full)) or says_now_in_a_letter(full))
+            and (
+                (len(full) <= LETTER_CHARS and not written_as_a_letter(full))
+                or bool(LETTER_NOW.search(full))
+            )
         )
         category = label.split(".", 1)[0] if label else None
         hotlines = tuple(dict.fromkeys(s.hotline for s in signals))

@@ -486,12 +486,6 @@ _RECURRING = re.compile("多次|屡次|屡屡|频发|司空见惯|案例|[0-9几
 _SUPPOSED = re.compile(_SUPPOSING + "|一但")  # (一但: how 一旦 is often typed)
 
 
-def _says_now(pattern: re.Pattern[str], letter: str) -> bool:
-    """Whether a pattern of now matches a letter (or one of its sentences) in more than a bare 现在, which in a letter
-    tells how things stand (现在周边常住居民已经有数万人, 现在完全没办法入住), not that something is happening."""
-    return any(match.group() != "现在" for match in pattern.finditer(letter))
-
-
 def told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> bool:
     """Whether a match in a letter is told as past or hypothetical (`past_only`: as past and resolved), and its
     sentence says nothing of now; supposed in its own clause (一旦发生火灾), whatever its sentence says of now."""
@@ -499,7 +493,7 @@ def told_as_background(text: str, match: re.Match[str], *, past_only: bool) -> b
     if not past_only and _SUPPOSED.search(_around(text[: end + 1], end, _CLAUSE_END)):
         return True  # (现在正直夏天高温…一但发生火灾，消防栓被挡: the fire is supposed)
     sentence = _around(text, end, _SENTENCE_END)
-    if _says_now(_PRESENT, sentence):  # (十多年的小区，多次火灾…现在我们全体业主请求: how things stand)
+    if _PRESENT.search(sentence):
         return False
     if past_only:
         return bool(_PAST.search(sentence)) and not _UNRESOLVED.search(sentence)
@@ -782,11 +776,6 @@ def is_letter_of_thanks(text: str) -> bool:
     """Whether a letter thanks or praises (表扬, 锦旗, 点赞…) and turns to nothing still wrong after it."""
     thanks = _LETTER_OF_THANKS.search(text)
     return thanks is not None and not _BUT_A_PROBLEM.search(text, thanks.end())
-
-
-def says_now_in_a_letter(text: str) -> bool:
-    """Whether a letter says now somewhere (LETTER_NOW) in more than a bare 现在 (see `_says_now`)."""
-    return _says_now(LETTER_NOW, text)
 
 
 def tells_of_earlier(text: str) -> bool:

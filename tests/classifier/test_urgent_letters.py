@@ -100,27 +100,34 @@ STANDING_FIRE_HAZARD = (
 )
 
 
+def test_a_letter_urgent_by_its_items_class_alone_is_urgent_only_when_it_says_now() -> None:
+    """A letter whose item is urgent by its class (消防隐患) but whose words match no signal tells a standing hazard:
+    it is the right item and no alarm; the same letter saying 现在 (the hazard is there right now) stays urgent."""
+    calm = classify(STANDING_FIRE_HAZARD)
+    assert len(STANDING_FIRE_HAZARD) > LETTER_CHARS
+    assert (calm.label, calm.urgent, calm.urgent_signals, calm.hotlines) == ("safety.fire", False, (), ())
+    now = classify(STANDING_FIRE_HAZARD.replace("我们楼里住的", "现在楼下电动车还堵在安全出口，我们楼里住的"))
+    assert (now.label, now.urgent, now.hotlines[:1]) == ("safety.fire", True, ("119",))
+
+
 @pytest.mark.parametrize(
-    ("added", "urgent"),
+    "middle",
     [
-        ("", False),
-        # a bare 现在 tells how things stand over a letter's length, not that something is happening
-        ("现在楼下电动车都堵在安全出口，", False),
-        ("现在小区里很多住户都把电动车推进楼道充电，", False),
-        ("今天楼下电动车把安全出口全堵死了，", True),
-        ("楼下电动车正在楼道里充电，", True),
-        ("现在楼下电动车还在楼道里充电，", True),
+        # a fire now in the sentence that names an earlier one
+        "以前就着过火，楼下又起火了，现在火很大。",
+        "上次着火没人管，这回又着火了，现在消防车还没到。",
+        "以前着过火，现在楼下又着火了。",
+        "小区多次发生火灾，这次五楼着火了，现在人还困在里面。",
+        "2019年着过一次火，现在楼下车库起火了。",
+        # a hazard now, urgent by its item's class alone (no signal's words)
+        "楼顶的广告牌被风吹松了，现在在半空中晃，下面就是人行道。",
     ],
 )
-def test_a_letter_urgent_by_its_items_class_alone_is_urgent_only_when_it_says_now(added: str, urgent: bool) -> None:
-    """A letter whose item is urgent by its class (消防隐患) but whose words match no signal tells a standing hazard:
-    it is the right item and no alarm, unless it says something is happening now (今天, 正在, 还在)."""
-    text = STANDING_FIRE_HAZARD.replace("我们楼里住的", added + "我们楼里住的")
-    result = classify(text)
-    assert len(text) > LETTER_CHARS
-    assert (result.label, result.urgent) == ("safety.fire", urgent)
-    assert result.urgent_signals == ()
-    assert result.hotlines[:1] == (("119",) if urgent else ())
+def test_a_bare_xianzai_beside_a_danger_in_a_letter_says_now(middle: str) -> None:
+    """Beside the danger it tells, a letter's bare 现在 means now. (The forty-ninth session tried reading a bare 现在 as
+    how things stand, to calm letters that say 现在周边常住居民已经有数万人: each of these lost its alarm; reverted.)"""
+    result = classify(letter(middle))
+    assert result.urgent, (result.urgent_signals, result.label)
 
 
 def test_a_gas_leak_told_as_past_and_over_is_background() -> None:
@@ -138,8 +145,6 @@ def test_a_gas_leak_told_as_past_and_over_is_background() -> None:
         ("fire", "隔壁家里失火了，担心蔓延到我们这一层，老人腿脚不便下不了楼。"),
         ("fire", "楼下着火了，万一烧上来怎么办，楼梯里全是烟。"),
         ("fire", "楼道里起火了，我好害怕，孩子还在屋里睡觉。"),
-        # a fire told as recurring, and as happening now in more than a bare 现在
-        ("fire", "这个小区多次发生火灾，这会儿楼下车库又起火了，物业还没来人。"),
         # gas and self-harm are never background, past or hypothetical
         ("gas", "去年这栋楼也出过燃气的事。今天楼道里闻到很浓的煤气味，越来越大，敲门没人应。"),
         ("gas", "如果燃气公司再不来人就麻烦了，去年楼道里闻到过很浓的煤气味，一直没查清。"),
@@ -179,8 +184,6 @@ def test_chat_messages_do_not_take_the_letter_rule(text: str, signals: tuple[str
         # told as what keeps happening
         "小区里电动车在楼道充电，起火的事情多次发生，物业贴了通知也没人听。",
         "车库里私拉电线给电动车充电，附近小区发生了3起火灾，物业一直不管。",
-        # …with a bare 现在 in its sentence, which tells how things stand
-        "十多年的老小区，多次火灾，消防车到小区旁进不来，现在我们全体业主请求政府清理消防通道。",
         # supposed in its own clause, whatever the sentence says of now
         "现在楼道全堵死了，一但发生火灾，老人根本跑不出去，消防车也进不来。",
         # of the news, told after it
