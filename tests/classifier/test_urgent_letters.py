@@ -119,6 +119,8 @@ def test_a_letter_urgent_by_its_items_class_alone_is_urgent_only_when_it_says_no
         "以前着过火，现在楼下又着火了。",
         "小区多次发生火灾，这次五楼着火了，现在人还困在里面。",
         "2019年着过一次火，现在楼下车库起火了。",
+        "去年着过一次火，三楼又着火了，现在整栋楼都是烟。",
+        "现在楼道里着火了，跟以前那次一样，烟很大。",
         # a hazard now, urgent by its item's class alone (no signal's words)
         "楼顶的广告牌被风吹松了，现在在半空中晃，下面就是人行道。",
     ],
@@ -128,6 +130,11 @@ def test_a_bare_xianzai_beside_a_danger_in_a_letter_says_now(middle: str) -> Non
     how things stand, to calm letters that say 现在周边常住居民已经有数万人: each of these lost its alarm; reverted.)"""
     result = classify(letter(middle))
     assert result.urgent, (result.urgent_signals, result.label)
+
+
+def test_a_fire_again_asked_about_as_an_earlier_ticket_is_not_urgent() -> None:
+    result = classify("上个月又着火了那次 后来怎么样了")
+    assert (result.kind, result.urgent) == ("status", False)
 
 
 def test_a_gas_leak_told_as_past_and_over_is_background() -> None:
